@@ -1,0 +1,48 @@
+"""The ``activelab`` command line (click + rich; install the ``[cli]`` extra).
+
+Each command group lives in its own module and is registered in
+:data:`_COMMANDS`; modules are imported only when their command runs, so
+``activelab --help`` stays fast and a missing optional dependency only affects
+the command that needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+try:
+    import click
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the extra
+    raise SystemExit(
+        "The activelab command line needs the [cli] extra: pip install 'activelab[cli]'"
+    ) from exc
+
+__all__ = ["main"]
+
+#: command name -> (module, attribute, one-line help)
+_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": ("activelab.cli.demo", "demo", "Margin sampling against random on digits."),
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _COMMANDS:
+            return None
+        module, attr, _ = _COMMANDS[cmd_name]
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: Any) -> None:
+        rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup)
+@click.version_option(package_name="activelab")
+def main() -> None:
+    """activelab: train on a few labels, ask an expert only where it pays, retrain."""

@@ -1,0 +1,274 @@
+"""Replay active learning on data that is already labelled: the simulated oracle.
+
+:func:`run_campaign` is the single replay loop every door shares (the demo, the
+simulator, the benchmarks): it drives an :class:`~activelab.ActiveLearner` over
+a pool whose labels are known, revealing a label only when it is queried, and
+records the test score after every step.
+
+Metrics on the curves (:func:`aulc`, :func:`labels_to_reach`) are computed the
+same way everywhere.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import train_test_split
+
+from activelab.learner import ActiveLearner
+from activelab.scoring import take_rows
+from activelab.strategies import Strategy, get_strategy
+
+__all__ = [
+    "CampaignResult",
+    "aulc",
+    "initial_indices",
+    "labels_to_reach",
+    "run_campaign",
+    "split_pool_test",
+]
+
+
+@dataclass
+class CampaignResult:
+    """One replayed campaign: one strategy, one seed.
+
+    Attributes
+    ----------
+    strategy : str
+        The strategy's name.
+    seed : int
+        The seed of the split, the initial set and the strategy.
+    n_labels : list of int
+        Labels used at each step (the first entry is the initial set).
+    scores : list of float
+        Test score of the model after each step.
+    select_seconds : list of float
+        Time spent choosing the items of each step (0 for the initial set).
+    fit_seconds : list of float
+        Time spent fitting the model at each step.
+    strategies_used : list of str
+        The strategy that chose each step's items (the cold start's name when it
+        stood in).
+    """
+
+    strategy: str
+    seed: int
+    n_labels: list[int] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    select_seconds: list[float] = field(default_factory=list)
+    fit_seconds: list[float] = field(default_factory=list)
+    strategies_used: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return asdict(self)
+
+
+def split_pool_test(
+    X: Any, y: np.ndarray, *, test_size: float = 0.25, seed: int = 0, stratify: bool = True
+) -> tuple[Any, Any, np.ndarray, np.ndarray]:
+    """A stratified pool/test split (stratified only when every class has two members).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> Xp, Xt, yp, yt = split_pool_test(X, y, seed=0)
+    >>> len(yp), len(yt)
+    (112, 38)
+    """
+    y = np.asarray(y)
+    strat = None
+    if stratify and y.ndim == 1:
+        _, counts = np.unique(y, return_counts=True)
+        if counts.min() >= 2:
+            strat = y
+    return tuple(
+        train_test_split(
+            X,
+            y,
+            test_size=test_size,
+            random_state=seed,  # type: ignore
+            stratify=strat,
+        )
+    )
+
+
+def initial_indices(
+    y_pool: np.ndarray, n_initial: int, seed: int, *, stratified: bool = False
+) -> np.ndarray:
+    """The random initial labelled set of a campaign (uniform, or one per class first).
+
+    Examples
+    --------
+    >>> initial_indices(np.array([0, 0, 1, 1, 2, 2]), 3, seed=0, stratified=True).shape
+    (3,)
+    """
+    rng = np.random.default_rng([seed, 7])
+    n = len(y_pool)
+    if n_initial <= 0:
+        return np.empty(0, dtype=np.int64)
+    if not stratified or np.asarray(y_pool).ndim != 1:
+        return rng.choice(n, size=min(n_initial, n), replace=False).astype(np.int64)
+    first = [rng.choice(np.flatnonzero(y_pool == c)) for c in np.unique(y_pool)][:n_initial]
+    rest = np.setdiff1d(np.arange(n), first)
+    more = rng.choice(rest, size=max(0, min(n_initial, n) - len(first)), replace=False)
+    return np.concatenate([np.asarray(first, dtype=np.int64), more.astype(np.int64)])
+
+
+def run_campaign(
+    estimator: Any,
+    strategy: str | Strategy,
+    X_pool: Any,
+    y_pool: np.ndarray,
+    X_test: Any,
+    y_test: np.ndarray,
+    *,
+    initial: np.ndarray | int = 10,
+    batch_size: int = 1,
+    budget: int = 100,
+    seed: int = 0,
+    scoring: str | None = None,
+    cold_start: str | Strategy = "random",
+    classes: Any = None,
+) -> CampaignResult:
+    """Replay one campaign with a simulated oracle and record the learning curve.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The model (cloned; the original is untouched).
+    strategy : str or Strategy
+        The query strategy.
+    X_pool, y_pool : pool features and the labels the oracle reveals.
+    X_test, y_test : held-out data the curve is measured on.
+    initial : int or array of int, default=10
+        The initial labelled set: a size (drawn at random under ``seed``) or
+        explicit pool indices.
+    batch_size : int, default=1
+        Items queried per step.
+    budget : int, default=100
+        Total labels, initial set included.
+    seed : int, default=0
+        Seeds the initial set and the strategy.
+    scoring : str, optional
+        A scikit-learn scorer name; the estimator's ``score`` by default
+        (accuracy for classifiers).
+    cold_start : str or Strategy, default="random"
+        Used while the model cannot be fitted.
+    classes : array-like, optional
+        The fixed classes (defaults to those of ``y_pool``).
+
+    Returns
+    -------
+    CampaignResult
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> Xp, Xt, yp, yt = split_pool_test(X, y, seed=0)
+    >>> r = run_campaign(LogisticRegression(max_iter=500), "margin", Xp, yp, Xt, yt,
+    ...                  initial=5, batch_size=5, budget=30, seed=0)
+    >>> r.n_labels
+    [5, 10, 15, 20, 25, 30]
+    """
+    y_pool = np.asarray(y_pool)
+    strat = get_strategy(strategy)
+    init = (
+        initial_indices(y_pool, initial, seed)
+        if isinstance(initial, int | np.integer)
+        else np.asarray(initial, dtype=np.int64)
+    )
+    if budget < len(init):
+        raise ValueError(f"budget={budget} is smaller than the initial set ({len(init)}).")
+    if classes is None and y_pool.ndim == 1 and _is_discrete(y_pool):
+        classes = np.unique(y_pool)
+    learner = ActiveLearner(
+        clone(estimator),
+        strat,
+        cold_start=cold_start,
+        classes=classes,
+        random_state=np.random.default_rng([seed, 11]),
+    )
+    learner.fit(X_pool)
+    scorer = get_scorer(scoring) if scoring else None
+    result = CampaignResult(strategy=strat.name, seed=int(seed))
+
+    def record(select_s: float, used: str) -> None:
+        model = learner.model_
+        if model is None:
+            score = float("nan")
+        elif scorer is not None:
+            score = float(scorer(model, X_test, y_test))
+        else:
+            score = float(model.score(X_test, y_test))
+        result.n_labels.append(learner.n_labelled_)
+        result.scores.append(score)
+        result.select_seconds.append(select_s)
+        result.fit_seconds.append(learner.fit_seconds_)
+        result.strategies_used.append(used)
+
+    if len(init):
+        learner.teach(init, y_pool[init])
+    record(0.0, "initial")
+    n_pool = _n_rows(X_pool)
+    while learner.n_labelled_ < min(budget, n_pool):
+        n = min(batch_size, budget - learner.n_labelled_, n_pool - learner.n_labelled_)
+        t0 = time.perf_counter()
+        idx = learner.query(n)
+        select_s = time.perf_counter() - t0
+        learner.teach(idx, take_rows(y_pool, idx))
+        record(select_s, learner.history_[-1].strategy)
+    return result
+
+
+def _n_rows(X: Any) -> int:
+    return int(X.shape[0])
+
+
+def _is_discrete(y: np.ndarray) -> bool:
+    return not np.issubdtype(y.dtype, np.floating) or bool(np.all(np.mod(y, 1) == 0))
+
+
+def aulc(n_labels: Any, scores: Any, *, lo: float | None = None, hi: float | None = None) -> float:
+    """Normalised area under a learning curve, in the score's units.
+
+    The trapezoidal area under ``scores`` against ``n_labels``, divided by the
+    width of the label range, so a flat curve at 0.9 has AULC 0.9. Curves are
+    compared only on the same label range ``[lo, hi]`` (defaults: the curve's).
+
+    Examples
+    --------
+    >>> aulc([10, 20, 30], [0.5, 0.7, 0.9])
+    0.7
+    """
+    x = np.asarray(n_labels, dtype=float)
+    s = np.asarray(scores, dtype=float)
+    lo = x[0] if lo is None else lo
+    hi = x[-1] if hi is None else hi
+    if hi <= lo:
+        return float(s[-1])
+    keep = (x >= lo) & (x <= hi)
+    xs, ss = x[keep], s[keep]
+    return float(np.trapezoid(ss, xs) / (hi - lo))
+
+
+def labels_to_reach(n_labels: Any, scores: Any, target: float) -> int | None:
+    """The first number of labels at which the score reaches ``target`` (None if never).
+
+    Examples
+    --------
+    >>> labels_to_reach([10, 20, 30], [0.5, 0.8, 0.9], 0.75)
+    20
+    """
+    s = np.asarray(scores, dtype=float)
+    hit = np.flatnonzero(s >= target)
+    return int(np.asarray(n_labels)[hit[0]]) if hit.size else None

@@ -1,0 +1,402 @@
+"""ActiveLearner: an estimator, a query strategy and the labelled/unlabelled bookkeeping.
+
+The learner is the library door into activelab's one loop::
+
+    fit(pool) -> query(n) -> [a person labels] -> teach(indices, labels) -> query(n) ...
+
+It holds the pool (dense numpy, scipy sparse or a pandas DataFrame), the pool
+indices labelled so far and their labels, and the fitted model. Until a model
+can be fitted (no labels yet, or a single class seen) a strategy that needs one
+is replaced by the named cold-start strategy, and the query record says so.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone, is_classifier, is_regressor
+
+from activelab._validation import check_indices, check_pool
+from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
+from activelab.strategies import get_strategy
+from activelab.strategies._base import QueryContext, Strategy
+
+__all__ = ["ActiveLearner", "NotFittedError", "QueryRecord"]
+
+
+class NotFittedError(RuntimeError):
+    """The learner has no fitted model yet (no pool, no labels, or a single class)."""
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    """What one call of :meth:`ActiveLearner.query` did.
+
+    Attributes
+    ----------
+    indices : ndarray of int64
+        The pool indices returned.
+    strategy : str
+        The name of the strategy that chose them (the cold start's name when it
+        stood in for the main strategy).
+    cold_start : bool
+        True when the cold-start strategy stood in.
+    n_labelled : int
+        Labels known when the query was made.
+    seconds : float
+        Wall time of the selection.
+    """
+
+    indices: np.ndarray
+    strategy: str
+    cold_start: bool
+    n_labelled: int
+    seconds: float
+
+
+class ActiveLearner:
+    """Pool-based active learning around any scikit-learn estimator.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Any scikit-learn classifier or regressor, pipelines included. It is
+        cloned before each fit; the original is never modified.
+    strategy : str or Strategy, default="margin"
+        The query strategy, by name (see :func:`activelab.strategies.available`)
+        or as an instance.
+    cold_start : str or Strategy, default="typicality"
+        Stands in for ``strategy`` while no model can be fitted. It must not
+        need a model.
+    classes : array-like, optional
+        The fixed set of classes. Labels outside it are refused. When omitted,
+        the classes are those seen so far.
+    random_state : int or numpy.random.Generator, optional
+        Seeds every random choice (strategies, committees, cold start).
+    refit : bool, default=True
+        Refit the model after every :meth:`teach`.
+    embed : callable, optional
+        Maps rows of the pool to an embedding for diversity strategies
+        (default: the features themselves).
+    chunk_size : int, default=16384
+        Rows scored at a time; bounds the memory of a query.
+    min_labels : int, default=1
+        Labels needed before a model is fitted (regressors need at least 2).
+
+    Attributes
+    ----------
+    model_ : estimator or None
+        The fitted model, or ``None`` while none could be fitted.
+    labelled_ : ndarray of int64
+        Pool indices labelled so far, in teaching order.
+    labels_ : ndarray
+        Their labels, aligned with ``labelled_``.
+    history_ : list of QueryRecord
+        One record per query.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> learner = ActiveLearner(LogisticRegression(max_iter=500), "margin", random_state=0)
+    >>> learner = learner.fit(X)               # no labels yet: cold start
+    >>> for _ in range(5):
+    ...     idx = learner.query(4)
+    ...     learner = learner.teach(idx, y[idx])   # the oracle answers
+    >>> learner.n_labelled_
+    20
+    >>> learner.history_[0].cold_start, learner.history_[-1].strategy
+    (True, 'margin')
+    >>> learner.score(X, y) > 0.85
+    True
+    """
+
+    def __init__(
+        self,
+        estimator: Any,
+        strategy: str | Strategy = "margin",
+        *,
+        cold_start: str | Strategy = "typicality",
+        classes: Any = None,
+        random_state: int | np.random.Generator | None = None,
+        refit: bool = True,
+        embed: Any = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        min_labels: int = 1,
+    ) -> None:
+        self.estimator = estimator
+        self.strategy = strategy
+        self.cold_start = cold_start
+        self.classes = classes
+        self.random_state = random_state
+        self.refit = refit
+        self.embed = embed
+        self.chunk_size = chunk_size
+        self.min_labels = min_labels
+        self._X: Any = None
+
+    # ------------------------------------------------------------------ set-up
+    def fit(self, X: Any, labelled: Any = None, labels: Any = None) -> ActiveLearner:
+        """Take the pool, optionally with items already labelled, and fit the model.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame, shape (n_pool, n_features)
+            The pool. NaN and infinity are refused.
+        labelled : array-like of int, optional
+            Pool indices already labelled.
+        labels : array-like, optional
+            Their labels.
+
+        Returns
+        -------
+        self
+        """
+        self._strategy = get_strategy(self.strategy)
+        self._cold = get_strategy(self.cold_start)
+        if self._cold.needs_model:
+            raise ValueError(
+                f"cold_start={self._cold.name!r} needs a model, so it cannot start from zero "
+                "labels; use 'typicality' or 'random'."
+            )
+        if self._strategy.needs_model:
+            self._strategy.check_model(self.estimator)
+        if self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}.")
+        X = check_pool(X, chunk_size=self.chunk_size)
+        self._fixed_classes = None if self.classes is None else np.unique(np.asarray(self.classes))
+        self._rng = np.random.default_rng(self.random_state)
+        self._X = X
+        self._mask = np.zeros(X.shape[0], dtype=bool)
+        self.labelled_ = np.empty(0, dtype=np.int64)
+        self.labels_ = np.empty(0)
+        self.model_ = None
+        self.history_: list[QueryRecord] = []
+        self.fit_seconds_ = 0.0
+        if labelled is not None or labels is not None:
+            if labelled is None or labels is None:
+                raise ValueError("Pass both `labelled` (pool indices) and `labels`, or neither.")
+            self.teach(labelled, labels)
+        return self
+
+    # --------------------------------------------------------------- accessors
+    @property
+    def pool_(self) -> Any:
+        """The pool."""
+        self._check_pool_set()
+        return self._X
+
+    @property
+    def n_labelled_(self) -> int:
+        """How many pool items are labelled."""
+        return int(self.labelled_.shape[0])
+
+    @property
+    def unlabelled_(self) -> np.ndarray:
+        """Sorted pool indices not yet labelled."""
+        self._check_pool_set()
+        return np.flatnonzero(~self._mask)
+
+    @property
+    def classes_(self) -> np.ndarray | None:
+        """The fixed classes, or those seen so far; ``None`` for regression."""
+        if self._fixed_classes is not None:
+            return self._fixed_classes
+        if self._is_classifier() and self.labels_.size:
+            return np.unique(self.labels_) if self.labels_.ndim == 1 else None
+        return None
+
+    def _is_classifier(self) -> bool:
+        return is_classifier(self.estimator) or not is_regressor(self.estimator)
+
+    def _check_pool_set(self) -> None:
+        if self._X is None:
+            raise NotFittedError("Call fit(X_pool) first to give the learner its pool.")
+
+    # ----------------------------------------------------------------- the loop
+    def query(self, n: int = 1) -> np.ndarray:
+        """Pool indices of the ``n`` items to label next, most wanted first.
+
+        Parameters
+        ----------
+        n : int, default=1
+            Batch size, ``0 <= n <=`` the number of unlabelled items.
+
+        Returns
+        -------
+        ndarray of int64, shape (n,)
+        """
+        self._check_pool_set()
+        strategy = self._strategy
+        cold = strategy.needs_model and self.model_ is None
+        if cold:
+            strategy = self._cold
+        ctx = self.context()
+        t0 = time.perf_counter()
+        chosen = strategy.select(ctx, n)
+        seconds = time.perf_counter() - t0
+        self.history_.append(
+            QueryRecord(chosen.copy(), strategy.name, cold, self.n_labelled_, seconds)
+        )
+        return chosen
+
+    def context(self) -> QueryContext:
+        """The query context a strategy sees now (useful to call a strategy directly)."""
+        self._check_pool_set()
+        return QueryContext(
+            X=self._X,
+            candidates=self.unlabelled_,
+            labelled=self.labelled_,
+            y_labelled=self.labels_,
+            model=self.model_,
+            estimator=self.estimator,
+            classes=self.classes_,
+            rng=self._rng,
+            chunk_size=self.chunk_size,
+            embed=self._embedding_function(),
+        )
+
+    def _embedding_function(self) -> Any:
+        if self.embed is None:
+            return None
+        if self.embed == "model":
+            model = self.model_
+            if model is None or not hasattr(model, "steps") or len(model.steps) < 2:
+                return None
+            return model[:-1].transform
+        if callable(self.embed):
+            return self.embed
+        raise ValueError(f"embed must be None, 'model' or a callable, got {self.embed!r}.")
+
+    def teach(self, indices: Any, labels: Any, *, refit: bool | None = None) -> ActiveLearner:
+        """Record labels for pool items and refit the model.
+
+        Everything is checked before anything is stored: an index out of range
+        or already labelled, a repeated index, a label outside the fixed
+        classes, or a length mismatch raises and leaves the learner unchanged.
+        If refitting fails, the labels are rolled back too.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Pool indices.
+        labels : array-like
+            Their labels (1-D; 2-D indicator rows for multi-label).
+        refit : bool, optional
+            Override the learner's ``refit`` for this call.
+
+        Returns
+        -------
+        self
+        """
+        self._check_pool_set()
+        idx = check_indices(indices, self._X.shape[0])
+        y = np.asarray(labels)
+        if y.ndim == 0:
+            y = y.reshape(1)
+        if y.shape[0] != idx.shape[0]:
+            raise ValueError(
+                f"Got {idx.shape[0]} indices but {y.shape[0]} labels; pass one label per index."
+            )
+        already = idx[self._mask[idx]]
+        if already.size:
+            raise ValueError(
+                f"Pool index {already[0]} is already labelled; label events for an item are "
+                "recorded once (use a store with undo to correct a label)."
+            )
+        self._check_labels(y)
+        if idx.size == 0:
+            return self
+        old = (self.labelled_, self.labels_, self.model_)
+        self.labelled_ = np.concatenate([self.labelled_, idx])
+        self.labels_ = y.copy() if self.labels_.size == 0 else np.concatenate([self.labels_, y])
+        self._mask[idx] = True
+        if self.refit if refit is None else refit:
+            try:
+                self._fit_model()
+            except Exception:
+                self.labelled_, self.labels_, self.model_ = old
+                self._mask[idx] = False
+                raise
+        return self
+
+    def _check_labels(self, y: np.ndarray) -> None:
+        if y.size == 0:
+            return
+        if self.labels_.size and y.ndim != self.labels_.ndim:
+            raise ValueError(
+                f"Labels have {y.ndim} dimension(s) but earlier labels had {self.labels_.ndim}."
+            )
+        if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
+            bad = np.flatnonzero(~np.isfinite(y.reshape(y.shape[0], -1)).all(axis=1))[0]
+            raise ValueError(
+                f"Label at position {bad} is {y[bad].tolist()!r}; labels must be finite."
+            )
+        if self._fixed_classes is not None and y.ndim == 1:
+            unknown = ~np.isin(y, self._fixed_classes)
+            if unknown.any():
+                bad = y[np.flatnonzero(unknown)[0]].item()
+                raise ValueError(
+                    f"Label {bad!r} is not one of the classes {self._fixed_classes.tolist()}; "
+                    "fix the label or create the learner with the full list of classes."
+                )
+
+    def _can_fit(self) -> bool:
+        if self.n_labelled_ < max(self.min_labels, 1):
+            return False
+        if is_regressor(self.estimator):
+            return self.n_labelled_ >= max(self.min_labels, 2)
+        if self.labels_.ndim == 1:
+            return np.unique(self.labels_).shape[0] >= 2
+        return True
+
+    def _fit_model(self) -> None:
+        if not self._can_fit():
+            self.model_ = None
+            return
+        t0 = time.perf_counter()
+        model = clone(self.estimator)
+        model.fit(take_rows(self._X, self.labelled_), self.labels_)
+        self.fit_seconds_ = time.perf_counter() - t0
+        self.model_ = model
+
+    def refit_model(self) -> ActiveLearner:
+        """Refit the model on all labels now (after teaching with ``refit=False``)."""
+        self._check_pool_set()
+        self._fit_model()
+        return self
+
+    # -------------------------------------------------------------- delegation
+    def _fitted(self) -> Any:
+        if getattr(self, "model_", None) is None:
+            raise NotFittedError(
+                "No model is fitted yet: teach labels first (a classifier needs at least two "
+                "classes among them)."
+            )
+        return self.model_
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions of the fitted model."""
+        return self._fitted().predict(X)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities of the fitted model."""
+        return self._fitted().predict_proba(X)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Decision function of the fitted model."""
+        return self._fitted().decision_function(X)
+
+    def score(self, X: Any, y: Any) -> float:
+        """The fitted model's default score (accuracy for classifiers, R² for regressors)."""
+        return float(self._fitted().score(X, y))
+
+    def __repr__(self) -> str:
+        return (
+            f"ActiveLearner(estimator={self.estimator!r}, strategy={self.strategy!r}, "
+            f"cold_start={self.cold_start!r})"
+        )

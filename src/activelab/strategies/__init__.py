@@ -1,0 +1,102 @@
+"""Query strategies: which unlabelled items to ask about next.
+
+Every strategy is a small class with one :meth:`~Strategy.select` entry point
+over a shared :class:`QueryContext`. Strategies are found by name with
+:func:`get_strategy`; :func:`available` lists the names.
+
+Examples
+--------
+>>> from activelab.strategies import available, get_strategy
+>>> get_strategy("margin")
+Margin()
+>>> "random" in available()
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from activelab.strategies._base import (
+    DECISION_FUNCTION,
+    EMBEDDING,
+    MODEL,
+    PREDICT_PROBA,
+    QueryContext,
+    ScoringStrategy,
+    Strategy,
+    StrategyRequirementError,
+    top_k,
+)
+from activelab.strategies.coldstart import Typicality
+from activelab.strategies.random import RandomSampling
+from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
+
+__all__ = [
+    "DECISION_FUNCTION",
+    "EMBEDDING",
+    "MODEL",
+    "PREDICT_PROBA",
+    "Entropy",
+    "LeastConfident",
+    "Margin",
+    "QueryContext",
+    "RandomSampling",
+    "ScoringStrategy",
+    "Strategy",
+    "StrategyRequirementError",
+    "Typicality",
+    "available",
+    "get_strategy",
+    "register",
+    "top_k",
+]
+
+_REGISTRY: dict[str, Callable[..., Strategy]] = {}
+
+
+def register(factory: Callable[..., Strategy], name: str | None = None) -> Callable[..., Strategy]:
+    """Make a strategy class (or factory) available by name to :func:`get_strategy`.
+
+    Parameters
+    ----------
+    factory : callable
+        A :class:`Strategy` subclass or a function returning a strategy.
+    name : str, optional
+        Defaults to the class's ``name`` attribute.
+    """
+    key = name or factory.name  # type: ignore[attr-defined]
+    _REGISTRY[key] = factory
+    return factory
+
+
+for _cls in (RandomSampling, LeastConfident, Margin, Entropy, Typicality):
+    register(_cls)
+
+
+def available() -> list[str]:
+    """Names of all registered strategies, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_strategy(spec: str | Strategy, **params: Any) -> Strategy:
+    """A strategy instance from a name (with parameters) or an instance (returned as is).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the known ones.
+    """
+    if isinstance(spec, Strategy):
+        if params:
+            raise ValueError("Parameters can only be given with a strategy name, not an instance.")
+        return spec
+    if isinstance(spec, str):
+        key = spec.strip().lower().replace("-", "_")
+        if key not in _REGISTRY:
+            raise ValueError(
+                f"Unknown strategy {spec!r}. Known strategies: {', '.join(available())}."
+            )
+        return _REGISTRY[key](**params)
+    raise TypeError(f"A strategy is a name or a Strategy instance, got {type(spec).__name__}.")

@@ -1,0 +1,321 @@
+"""The strategy protocol, the shared query context and the deterministic top-k.
+
+Every query strategy in activelab is a small class deriving from :class:`Strategy`.
+It receives one :class:`QueryContext` (the fitted model, the pool, the candidate
+indices, the labelled set and a random generator) and returns pool indices.
+
+Ties are broken the same way everywhere: by score descending, then by pool index
+ascending (:func:`top_k`), so that a query repeats exactly.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from activelab.scoring import DEFAULT_CHUNK_SIZE, iter_chunks, map_chunks
+
+__all__ = [
+    "DECISION_FUNCTION",
+    "EMBEDDING",
+    "MODEL",
+    "PREDICT_PROBA",
+    "QueryContext",
+    "Strategy",
+    "StrategyRequirementError",
+    "top_k",
+]
+
+#: Requirement: a fitted model (any estimator).
+MODEL = "model"
+#: Requirement: the fitted model has ``predict_proba``.
+PREDICT_PROBA = "predict_proba"
+#: Requirement: the fitted model has ``decision_function``.
+DECISION_FUNCTION = "decision_function"
+#: Requirement: an embedding of the pool (features, a transform, or the model's).
+EMBEDDING = "embedding"
+
+
+class StrategyRequirementError(TypeError):
+    """A strategy was given a model that lacks what the strategy needs."""
+
+
+def top_k(scores: np.ndarray, k: int, index: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the ``k`` best scores: score descending, then index ascending.
+
+    Runs in O(n) time with :func:`numpy.argpartition`; only the selected ``k``
+    entries are sorted. Ties at the cut are resolved towards the smallest index,
+    so the result does not depend on the partition algorithm.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n,)
+        Higher is better. NaN is not allowed.
+    k : int
+        How many positions to return, ``0 <= k <= n``.
+    index : ndarray of shape (n,), optional
+        The pool index of each score, used for the tie-break. Defaults to
+        ``arange(n)``. Must be strictly increasing when given (candidate
+        indices are kept sorted), which lets ties be cut by position.
+
+    Returns
+    -------
+    ndarray of int64, shape (k,)
+        Positions into ``scores``, best first.
+
+    Examples
+    --------
+    >>> top_k(np.array([0.2, 0.9, 0.9, 0.1]), 2)
+    array([1, 2])
+    >>> top_k(np.array([0.5, 0.5, 0.5]), 2, index=np.array([7, 3, 5]))
+    array([1, 2])
+    """
+    scores = np.asarray(scores, dtype=float)
+    n = scores.shape[0]
+    if not 0 <= k <= n:
+        raise ValueError(f"top_k needs 0 <= k <= {n}, got k={k}.")
+    if k == 0:
+        return np.empty(0, dtype=np.int64)
+    if index is None:
+        index = np.arange(n)
+        monotone = True
+    else:
+        index = np.asarray(index)
+        monotone = n < 2 or bool(np.all(index[1:] > index[:-1]))
+    if not monotone:
+        order = np.lexsort((index, -scores))
+        return order[:k].astype(np.int64)
+    if k < n:
+        part = np.argpartition(-scores, k - 1)[:k]
+        threshold = scores[part].min()
+        above = np.flatnonzero(scores > threshold)
+        ties = np.flatnonzero(scores == threshold)[: k - above.shape[0]]
+        chosen = np.concatenate([above, ties])
+    else:
+        chosen = np.arange(n)
+    order = np.lexsort((index[chosen], -scores[chosen]))
+    return chosen[order].astype(np.int64)
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    """Everything a strategy may look at, in one place.
+
+    Parameters
+    ----------
+    X : ndarray or scipy sparse matrix, shape (n_pool, n_features)
+        The whole pool, labelled items included.
+    candidates : ndarray of int64
+        Sorted pool indices a strategy may choose from (the unlabelled ones).
+    labelled : ndarray of int64
+        Pool indices already labelled, in the order they were labelled.
+    y_labelled : ndarray
+        Labels of ``labelled``, aligned with it.
+    model : estimator or None
+        The fitted model, or ``None`` while none could be fitted.
+    estimator : estimator or None
+        The unfitted template (for strategies that must fit models of their
+        own, e.g. committees and expected error reduction).
+    classes : ndarray or None
+        The classes the model knows (classification), else ``None``.
+    rng : numpy.random.Generator
+        The only source of randomness a strategy may use.
+    chunk_size : int
+        Rows scored at a time; bounds the memory of a query.
+    embed : callable or None
+        Maps rows of ``X`` to an embedding; ``None`` means the features.
+    scorer : callable or None
+        ``scorer(func, X, rows, chunk_size)`` maps a per-chunk scoring function
+        over rows; replaced by the Dask backend, in-process by default.
+    """
+
+    X: Any
+    candidates: np.ndarray
+    labelled: np.ndarray
+    y_labelled: np.ndarray
+    model: Any = None
+    estimator: Any = None
+    classes: np.ndarray | None = None
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    embed: Callable[[Any], np.ndarray] | None = None
+    scorer: Callable[..., np.ndarray] | None = None
+
+    @property
+    def n_pool(self) -> int:
+        """Number of rows in the pool."""
+        return int(self.X.shape[0])
+
+    def with_candidates(self, candidates: np.ndarray) -> QueryContext:
+        """A copy of this context restricted to other candidates (kept sorted)."""
+        return replace(self, candidates=np.sort(np.asarray(candidates, dtype=np.int64)))
+
+    def map_chunks(
+        self,
+        func: Callable[[Any], np.ndarray],
+        rows: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Apply ``func`` to chunks of pool rows and concatenate the results.
+
+        ``rows`` defaults to the candidates. Memory is bounded by the chunk size.
+        """
+        rows = self.candidates if rows is None else rows
+        scorer = self.scorer or map_chunks
+        return scorer(func, self.X, rows, self.chunk_size)
+
+    def iter_rows(self, rows: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, Any]]:
+        """Yield ``(positions, X_chunk)`` over ``rows`` (default: the candidates)."""
+        rows = self.candidates if rows is None else rows
+        yield from iter_chunks(self.X, rows, self.chunk_size)
+
+    def embedding(self, X_chunk: Any) -> np.ndarray:
+        """The embedding of a chunk of rows, dense float64."""
+        Z = self.embed(X_chunk) if self.embed is not None else X_chunk
+        if sp.issparse(Z):
+            Z = Z.toarray()
+        return np.asarray(Z, dtype=float)
+
+
+class Strategy(ABC):
+    """Base class of all query strategies.
+
+    Subclasses set :attr:`requires` (what they need from the fitted model) and
+    implement :meth:`_select`. :meth:`select` checks the request and the
+    requirements before any work is done.
+
+    Attributes
+    ----------
+    name : str
+        Short name used by the CLI, the simulator and the store.
+    requires : tuple of str
+        Each entry is one of ``"model"``, ``"predict_proba"``,
+        ``"decision_function"``, ``"embedding"``; an entry that is a tuple means
+        "any one of these".
+    fits_models : bool
+        True when the strategy fits models of its own at query time.
+    task : str
+        ``"classification"``, ``"regression"``, ``"multilabel"`` or ``"any"``:
+        the kind of target the strategy is meant for (the conformance suite
+        tests each strategy on its task).
+    """
+
+    name: ClassVar[str] = "strategy"
+    requires: ClassVar[tuple[Any, ...]] = ()
+    fits_models: ClassVar[bool] = False
+    task: ClassVar[str] = "classification"
+
+    @property
+    def needs_model(self) -> bool:
+        """Whether this strategy needs a fitted model (else it can cold-start)."""
+        flat = {r for req in self.requires for r in (req if isinstance(req, tuple) else (req,))}
+        return bool(flat & {MODEL, PREDICT_PROBA, DECISION_FUNCTION})
+
+    def check_model(self, model: Any) -> None:
+        """Raise :class:`StrategyRequirementError` if ``model`` lacks a requirement.
+
+        Examples
+        --------
+        >>> from sklearn.svm import SVC
+        >>> from activelab.strategies import Entropy
+        >>> Entropy().check_model(SVC())
+        Traceback (most recent call last):
+        ...
+        activelab.strategies._base.StrategyRequirementError: Strategy 'entropy' needs ...
+        """
+        for req in self.requires:
+            options = req if isinstance(req, tuple) else (req,)
+            methods = [o for o in options if o in (PREDICT_PROBA, DECISION_FUNCTION)]
+            if not methods:
+                continue
+            if model is None or not any(hasattr(model, m) for m in methods):
+                kind = type(model).__name__ if model is not None else "None"
+                wanted = " or ".join(f"`{m}`" for m in methods)
+                hint = (
+                    " Use a probabilistic classifier (e.g. LogisticRegression), wrap it in "
+                    "sklearn.calibration.CalibratedClassifierCV, or set probability=True on SVC."
+                    if PREDICT_PROBA in methods
+                    else ""
+                )
+                raise StrategyRequirementError(
+                    f"Strategy {self.name!r} needs {wanted} on the model, but {kind} has none."
+                    + hint
+                )
+
+    def select(self, ctx: QueryContext, n: int) -> np.ndarray:
+        """Choose ``n`` candidates to label next.
+
+        Parameters
+        ----------
+        ctx : QueryContext
+            The model, pool, candidates, labelled set and random generator.
+        n : int
+            Batch size, ``0 <= n <= len(ctx.candidates)``.
+
+        Returns
+        -------
+        ndarray of int64, shape (n,)
+            Unique pool indices, all among ``ctx.candidates``, most wanted first.
+        """
+        n = _check_batch_size(n, ctx.candidates.shape[0])
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        if self.needs_model:
+            if ctx.model is None:
+                raise StrategyRequirementError(
+                    f"Strategy {self.name!r} needs a fitted model; fit the learner on labelled "
+                    "data first, or use a cold-start strategy such as 'typicality' or 'random'."
+                )
+            self.check_model(ctx.model)
+        chosen = np.asarray(self._select(ctx, n), dtype=np.int64)
+        return chosen
+
+    @abstractmethod
+    def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
+        """Return ``n`` unique pool indices from ``ctx.candidates``."""
+
+    def __repr__(self) -> str:
+        params = ", ".join(
+            f"{k}={v!r}" for k, v in sorted(vars(self).items()) if not k.startswith("_")
+        )
+        return f"{type(self).__name__}({params})"
+
+
+class ScoringStrategy(Strategy):
+    """A strategy that scores each candidate independently and takes the top ``n``.
+
+    Subclasses implement :meth:`score_chunk`, mapping a chunk of rows to scores
+    (higher = more wanted). Scoring walks the candidates in chunks, so memory is
+    O(chunk × classes) plus one float per candidate.
+    """
+
+    @abstractmethod
+    def score_chunk(self, model: Any, X_chunk: Any) -> np.ndarray:
+        """Scores of a chunk of rows, higher meaning more informative."""
+
+    def scores(self, ctx: QueryContext) -> np.ndarray:
+        """Scores of every candidate, aligned with ``ctx.candidates``."""
+        model = ctx.model
+        return ctx.map_chunks(lambda X_chunk: self.score_chunk(model, X_chunk))
+
+    def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
+        s = self.scores(ctx)
+        return ctx.candidates[top_k(s, n, ctx.candidates)]
+
+
+def _check_batch_size(n: Any, n_candidates: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer):
+        raise TypeError(f"Batch size n must be an integer, got {n!r}.")
+    n = int(n)
+    if n < 0:
+        raise ValueError(f"Batch size n must be >= 0, got {n}.")
+    if n > n_candidates:
+        raise ValueError(
+            f"Asked for n={n} items but only {n_candidates} unlabelled candidates remain; "
+            f"ask for at most {n_candidates}."
+        )
+    return n

@@ -1,0 +1,133 @@
+"""Cold start without a model: typical points of uncovered clusters (in the spirit of TypiClust).
+
+With very few labels, uncertainty is meaningless: the model is not yet good
+enough to know what it does not know. Hacohen, Dekel & Weinshall (2022, "Active
+learning on a budget") show that, at that stage, the most *typical* examples of
+distinct regions of the data pay best. :class:`Typicality` clusters the pool into
+``n_labelled + n`` clusters and, from the largest clusters that hold no label
+yet, takes the point of highest typicality (inverse mean distance to its
+nearest neighbours inside the cluster).
+
+Differences from the paper, chosen for bounded memory and speed on large pools:
+typicality is computed on a random sample of at most ``max_cluster_sample``
+candidates of each chosen cluster, and pools above ``minibatch_above`` rows are
+clustered with :class:`~sklearn.cluster.MiniBatchKMeans`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.cluster import KMeans, MiniBatchKMeans
+
+from activelab.strategies._base import QueryContext, Strategy
+
+__all__ = ["Typicality", "typicality"]
+
+
+def typicality(Z: np.ndarray, k_neighbors: int = 20) -> np.ndarray:
+    """Inverse mean Euclidean distance of each row to its ``k`` nearest other rows.
+
+    Examples
+    --------
+    >>> Z = np.array([[0.0], [0.1], [0.2], [5.0]])
+    >>> int(np.argmax(typicality(Z, k_neighbors=2)))
+    1
+    """
+    m = Z.shape[0]
+    if m == 1:
+        return np.ones(1)
+    k = min(k_neighbors, m - 1)
+    sq = np.einsum("ij,ij->i", Z, Z)
+    D2 = np.maximum(sq[:, None] - 2.0 * Z @ Z.T + sq[None, :], 0.0)
+    np.fill_diagonal(D2, np.inf)
+    nearest = np.partition(D2, k - 1, axis=1)[:, :k]
+    return 1.0 / (np.sqrt(nearest).mean(axis=1) + 1e-12)
+
+
+class Typicality(Strategy):
+    """Cold start: the most typical candidate of each large cluster not yet labelled.
+
+    Needs no model; uses the context's embedding (the features by default).
+
+    Parameters
+    ----------
+    k_neighbors : int, default=20
+        Neighbours used for typicality.
+    max_cluster_sample : int, default=1000
+        At most this many candidates of a cluster are scored.
+    max_clusters : int, default=1000
+        Upper bound on the number of clusters.
+    minibatch_above : int, default=20000
+        Pools larger than this are clustered with MiniBatchKMeans.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X = load_iris().data
+    >>> ctx = QueryContext(X=X, candidates=np.arange(len(X)), labelled=np.array([], int),
+    ...                    y_labelled=np.array([]), rng=np.random.default_rng(0))
+    >>> picks = Typicality().select(ctx, 3)
+    >>> len(set(load_iris().target[picks]))   # one item from each species
+    3
+    """
+
+    name = "typicality"
+    task = "any"
+
+    def __init__(
+        self,
+        k_neighbors: int = 20,
+        max_cluster_sample: int = 1000,
+        max_clusters: int = 1000,
+        minibatch_above: int = 20_000,
+    ) -> None:
+        self.k_neighbors = k_neighbors
+        self.max_cluster_sample = max_cluster_sample
+        self.max_clusters = max_clusters
+        self.minibatch_above = minibatch_above
+
+    def _pool_embedding(self, ctx: QueryContext) -> Any:
+        if ctx.embed is None:
+            return ctx.X if sp.issparse(ctx.X) else np.asarray(ctx.X, dtype=float)
+        return ctx.map_chunks(ctx.embedding, rows=np.arange(ctx.n_pool))
+
+    def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
+        Z = self._pool_embedding(ctx)
+        n_pool = Z.shape[0]
+        k = int(min(ctx.labelled.shape[0] + n, self.max_clusters, n_pool))
+        seed = int(ctx.rng.integers(2**31 - 1))
+        if n_pool > self.minibatch_above:
+            km: Any = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
+        else:
+            km = KMeans(n_clusters=k, random_state=seed, n_init=1)
+        km.fit(Z)
+        assign = ctx.map_chunks(km.predict, rows=np.arange(n_pool)).astype(np.int64)
+        sizes = np.bincount(assign, minlength=k).astype(float)
+        covered = np.bincount(assign[ctx.labelled], minlength=k).astype(float)
+        is_cand = np.zeros(n_pool, dtype=bool)
+        is_cand[ctx.candidates] = True
+        n_open = np.bincount(assign[ctx.candidates], minlength=k)
+        by_cluster = np.argsort(assign, kind="stable")  # pool indices grouped by cluster
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(assign, minlength=k))])
+        chosen: list[int] = []
+        for _ in range(n):
+            open_cl = np.flatnonzero(n_open > 0)
+            # fewest labels first, then the largest cluster, then the lowest id
+            order = np.lexsort((open_cl, -sizes[open_cl], covered[open_cl]))
+            cl = int(open_cl[order[0]])
+            members = by_cluster[bounds[cl] : bounds[cl + 1]]
+            members = members[is_cand[members]]
+            if members.shape[0] > self.max_cluster_sample:
+                members = np.sort(ctx.rng.choice(members, self.max_cluster_sample, replace=False))
+            Zm = Z[members]
+            Zm = Zm.toarray() if sp.issparse(Zm) else np.asarray(Zm, dtype=float)
+            t = typicality(Zm, self.k_neighbors)
+            best = int(members[np.flatnonzero(t == t.max())[0]])
+            chosen.append(best)
+            is_cand[best] = False
+            n_open[cl] -= 1
+            covered[cl] += 1
+        return np.asarray(chosen, dtype=np.int64)

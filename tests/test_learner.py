@@ -1,0 +1,148 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import SVC
+
+from activelab import ActiveLearner, NotFittedError
+
+
+@pytest.fixture
+def learner(iris):
+    X, y = iris
+    init = np.array([0, 50, 100, 1, 51, 101])
+    return ActiveLearner(
+        LogisticRegression(max_iter=500), "margin", random_state=0, classes=[0, 1, 2]
+    ).fit(X, init, y[init])
+
+
+def _state(learner):
+    return (
+        learner.labelled_.copy(),
+        learner.labels_.copy(),
+        learner.model_,
+        learner.unlabelled_.copy(),
+    )
+
+
+def _assert_unchanged(learner, before):
+    after = _state(learner)
+    assert np.array_equal(before[0], after[0])
+    assert np.array_equal(before[1], after[1])
+    assert before[2] is after[2]
+    assert np.array_equal(before[3], after[3])
+
+
+def test_loop_improves_the_model(iris):
+    X, y = iris
+    learner = ActiveLearner(LogisticRegression(max_iter=500), "margin", random_state=0).fit(X)
+    for _ in range(6):
+        idx = learner.query(5)
+        learner.teach(idx, y[idx])
+    assert learner.n_labelled_ == 30
+    assert learner.score(X, y) > 0.9
+    assert learner.predict(X[:3]).shape == (3,)
+    assert learner.predict_proba(X[:3]).shape == (3, 3)
+
+
+def test_starts_from_zero_labels_with_named_cold_start(iris):
+    X, y = iris
+    learner = ActiveLearner(LogisticRegression(), "entropy", random_state=0).fit(X)
+    assert learner.model_ is None
+    idx = learner.query(3)
+    rec = learner.history_[-1]
+    assert rec.cold_start and rec.strategy == "typicality"
+    learner.teach(idx, y[idx])
+    learner.query(2)
+    assert learner.history_[-1].strategy == "entropy"
+    with pytest.raises(NotFittedError):
+        ActiveLearner(LogisticRegression()).fit(X).predict(X)
+
+
+def test_nan_and_inf_in_pool_are_refused_naming_the_row():
+    X = np.ones((5, 3))
+    X[3, 1] = np.inf
+    with pytest.raises(ValueError, match="row 3, column 1"):
+        ActiveLearner(LogisticRegression()).fit(X)
+    Xs = sp.csr_matrix(np.eye(4))
+    Xs.data[2] = np.nan
+    with pytest.raises(ValueError, match="row 2, column 2"):
+        ActiveLearner(LogisticRegression()).fit(Xs)
+
+
+def test_label_for_already_labelled_index(learner):
+    before = _state(learner)
+    with pytest.raises(ValueError, match="Pool index 50 is already labelled"):
+        learner.teach([7, 50], [0, 1])
+    _assert_unchanged(learner, before)
+
+
+def test_index_out_of_range(learner):
+    before = _state(learner)
+    with pytest.raises(IndexError, match="index 150 is out of range"):
+        learner.teach([150], [0])
+    with pytest.raises(IndexError, match="index -1 is out of range"):
+        learner.teach([-1], [0])
+    _assert_unchanged(learner, before)
+
+
+def test_label_outside_fixed_classes(learner):
+    before = _state(learner)
+    with pytest.raises(ValueError, match="Label 7 is not one of the classes"):
+        learner.teach([10, 11], [0, 7])
+    _assert_unchanged(learner, before)
+
+
+def test_repeated_index_and_length_mismatch(learner):
+    before = _state(learner)
+    with pytest.raises(ValueError, match="appears more than once"):
+        learner.teach([10, 10], [0, 0])
+    with pytest.raises(ValueError, match="2 indices but 1 labels"):
+        learner.teach([10, 11], [0])
+    _assert_unchanged(learner, before)
+
+
+def test_failed_refit_rolls_back(iris):
+    X, y = iris
+
+    class Exploding(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            if len(y) > 6:
+                raise RuntimeError("boom")
+            return super().fit(X, y)
+
+    init = np.array([0, 50, 100])
+    learner = ActiveLearner(Exploding(), "margin").fit(X, init, y[init])
+    before = _state(learner)
+    with pytest.raises(RuntimeError, match="boom"):
+        learner.teach([1, 2, 3, 4], y[[1, 2, 3, 4]])
+    _assert_unchanged(learner, before)
+
+
+def test_estimator_without_proba_refused_at_fit(iris):
+    X, _ = iris
+    with pytest.raises(TypeError, match="needs `predict_proba`"):
+        ActiveLearner(SVC(), "entropy").fit(X)
+
+
+def test_margin_works_with_decision_function_only(iris):
+    X, y = iris
+    init = np.array([0, 50, 100, 1, 51, 101])
+    learner = ActiveLearner(SVC(), "margin", random_state=0).fit(X, init, y[init])
+    assert learner.query(3).shape == (3,)
+
+
+def test_unknown_strategy_lists_known_ones(iris):
+    X, _ = iris
+    with pytest.raises(ValueError, match=r"Known strategies: .*margin"):
+        ActiveLearner(LogisticRegression(), "marginal").fit(X)
+
+
+def test_string_labels(iris):
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    learner = ActiveLearner(LogisticRegression(max_iter=500), "entropy", random_state=1).fit(X)
+    for _ in range(4):
+        idx = learner.query(5)
+        learner.teach(idx, names[idx])
+    assert set(learner.predict(X)) <= set(names)
