@@ -68,8 +68,14 @@ def main() -> None:
     rng = np.random.default_rng(0)
     W = rng.normal(size=(N_FEATURES, N_CLASSES))
     labelled = np.sort(rng.choice(args.local_rows, N_LABELLED, replace=False))
-    result: dict = {"rows": args.rows, "features": N_FEATURES, "classes": N_CLASSES,
-                    "batch": BATCH, "labelled": N_LABELLED, "repeats": args.repeats}
+    result: dict = {
+        "rows": args.rows,
+        "features": N_FEATURES,
+        "classes": N_CLASSES,
+        "batch": BATCH,
+        "labelled": N_LABELLED,
+        "repeats": args.repeats,
+    }
 
     # in-process, 1M rows, one BLAS thread
     X_local = np.random.default_rng(1).standard_normal((args.local_rows, N_FEATURES))
@@ -79,11 +85,18 @@ def main() -> None:
         local.fit(X_local, labelled, y_lab)
         rss0 = _rss_mb()
         times, peak = _timed_query(local, args.repeats)
-    result["in_process"] = {"rows": args.local_rows, "median_s": statistics.median(times),
-                            "times_s": times, "pool_mb": X_local.nbytes / 2**20,
-                            "query_peak_python_mb": peak, "rss_growth_mb": _rss_mb() - rss0}
-    print(f"in-process {args.local_rows:,} rows: median {statistics.median(times):.2f} s, "
-          f"query peak {peak:.0f} MB (pool {X_local.nbytes / 2**20:.0f} MB)")
+    result["in_process"] = {
+        "rows": args.local_rows,
+        "median_s": statistics.median(times),
+        "times_s": times,
+        "pool_mb": X_local.nbytes / 2**20,
+        "query_peak_python_mb": peak,
+        "rss_growth_mb": _rss_mb() - rss0,
+    }
+    print(
+        f"in-process {args.local_rows:,} rows: median {statistics.median(times):.2f} s, "
+        f"query peak {peak:.0f} MB (pool {X_local.nbytes / 2**20:.0f} MB)"
+    )
     del X_local, local
 
     client = connect("local")
@@ -91,7 +104,8 @@ def main() -> None:
         n_workers = len(client.scheduler_info()["workers"])
         t0 = time.perf_counter()
         X = da.random.default_rng(1).standard_normal(
-            (args.rows, N_FEATURES), chunks=(args.block_rows, N_FEATURES))
+            (args.rows, N_FEATURES), chunks=(args.block_rows, N_FEATURES)
+        )
         X = X.persist()
         wait(X)
         gen_s = time.perf_counter() - t0
@@ -102,22 +116,33 @@ def main() -> None:
         learner.fit(X, labelled, _labels(X_lab, W))
         times, peak = _timed_query(learner, args.repeats)
         result["dask"] = {
-            "rows": args.rows, "workers": n_workers, "block_rows": args.block_rows,
-            "generate_and_persist_s": gen_s, "median_s": statistics.median(times),
-            "times_s": times, "pool_mb_on_workers": args.rows * N_FEATURES * 8 / 2**20,
+            "rows": args.rows,
+            "workers": n_workers,
+            "block_rows": args.block_rows,
+            "generate_and_persist_s": gen_s,
+            "median_s": statistics.median(times),
+            "times_s": times,
+            "pool_mb_on_workers": args.rows * N_FEATURES * 8 / 2**20,
             "query_peak_python_mb": peak,
-            "client_rss_peak_mb": _rss_mb(), "client_rss_before_fit_mb": rss_before,
+            "client_rss_peak_mb": _rss_mb(),
+            "client_rss_before_fit_mb": rss_before,
         }
-        print(f"Dask {args.rows:,} rows on {n_workers} workers: median {statistics.median(times):.2f} s, "
-              f"client query peak {peak:.0f} MB, client RSS peak {_rss_mb():.0f} MB "
-              f"(pool {args.rows * N_FEATURES * 8 / 2**30:.1f} GiB on the workers)")
+        print(
+            f"Dask {args.rows:,} rows on {n_workers} workers: "
+            f"median {statistics.median(times):.2f} s, "
+            f"client query peak {peak:.0f} MB, client RSS peak {_rss_mb():.0f} MB "
+            f"(pool {args.rows * N_FEATURES * 8 / 2**30:.1f} GiB on the workers)"
+        )
     finally:
         cluster = client.cluster
         client.close()
         cluster.close()
-    result["machine"] = {"cpu": platform.processor() or platform.machine(),
-                         "python": platform.python_version(), "dask": dask.__version__,
-                         "numpy": np.__version__}
+    result["machine"] = {
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "dask": dask.__version__,
+        "numpy": np.__version__,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -47,7 +47,7 @@ __all__ = ["DaskBackend", "as_dask_array", "connect", "is_dask_collection"]
 def _require_dask() -> Any:
     try:
         import dask
-        import dask.array  # noqa: F401
+        import dask.array
     except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the extra
         raise ModuleNotFoundError(
             "Scoring on Dask needs the [dask] extra: pip install 'activelab[dask]'"
