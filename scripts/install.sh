@@ -9,3 +9,11 @@ python3 -m pip install --upgrade --quiet pip
 # The CPU build of PyTorch, pinned: an unpinned torch pulls a multi-GB CUDA build.
 python3 -m pip install --quiet "torch==2.13.0"
 python3 -m pip install --quiet -e ".[all,dev]"
+
+# Debian packages the tests use: PostgreSQL (the store's tests start it via scripts/start-postgres.sh)
+need_apt=()
+command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi

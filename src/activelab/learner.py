@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
 
 from activelab._validation import check_indices, check_pool
+from activelab.cluster import DaskBackend, is_dask_collection
 from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
 from activelab.strategies import get_strategy
 from activelab.strategies._base import QueryContext, Strategy
@@ -85,6 +86,11 @@ class ActiveLearner:
         Rows scored at a time; bounds the memory of a query.
     min_labels : int, default=1
         Labels needed before a model is fitted (regressors need at least 2).
+    backend : object, optional
+        Where the pool is scored. By default in this process, or — for a Dask
+        array/DataFrame pool — on Dask (:class:`activelab.cluster.DaskBackend`,
+        with the current client). On a Dask pool the default cold start
+        ``"typicality"`` becomes ``"random"`` (clustering would gather the pool).
 
     Attributes
     ----------
@@ -127,6 +133,7 @@ class ActiveLearner:
         embed: Any = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         min_labels: int = 1,
+        backend: Any = None,
     ) -> None:
         self.estimator = estimator
         self.strategy = strategy
@@ -137,6 +144,7 @@ class ActiveLearner:
         self.embed = embed
         self.chunk_size = chunk_size
         self.min_labels = min_labels
+        self.backend = backend
         self._X: Any = None
 
     # ------------------------------------------------------------------ set-up
@@ -156,8 +164,21 @@ class ActiveLearner:
         -------
         self
         """
+        on_dask = is_dask_collection(X)
         self._strategy = get_strategy(self.strategy)
-        self._cold = get_strategy(self.cold_start)
+        cold = "random" if on_dask and self.cold_start == "typicality" else self.cold_start
+        self._cold = get_strategy(cold)
+        if on_dask:
+            for s in (self._strategy, self._cold):
+                if not s.supports_dask:
+                    raise ValueError(
+                        f"Strategy {s.name!r} cannot run on a Dask pool without gathering it; "
+                        "use a scoring strategy (margin, entropy, least_confident, ...) or "
+                        "'random', or pass the pool as a numpy array."
+                    )
+            self._backend = self.backend if self.backend is not None else DaskBackend()
+        else:
+            self._backend = self.backend
         if self._cold.needs_model:
             raise ValueError(
                 f"cold_start={self._cold.name!r} needs a model, so it cannot start from zero "
@@ -258,6 +279,7 @@ class ActiveLearner:
             rng=self._rng,
             chunk_size=self.chunk_size,
             embed=self._embedding_function(),
+            backend=self._backend,
         )
 
     def _embedding_function(self) -> Any:
