@@ -8,9 +8,10 @@ the order in which items were tested. :func:`top_k_found` turns that order into
 the curve that matters: the share of the true top ``k`` found against the
 number tested.
 
-Model-accuracy curves for regression (RMSE, MAE, R²) come from
+Model-accuracy curves for regression come from
 :func:`activelab.experiments.run_campaign` with a scikit-learn scorer name, e.g.
-``scoring="neg_root_mean_squared_error"``; :func:`experiments_to_reach_rmse`
+``scoring="neg_root_mean_squared_error"``, or all three of RMSE, MAE and R² at
+once from :func:`run_regression_campaign`; :func:`experiments_to_reach_rmse`
 reads the number of labels needed for a target RMSE off such a curve.
 """
 
@@ -23,15 +24,17 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone, is_regressor
 
-from activelab.experiments import initial_indices
+from activelab.experiments import CampaignResult, initial_indices, run_campaign
 from activelab.learner import ActiveLearner
 from activelab.scoring import take_rows
 from activelab.strategies import Strategy, get_strategy
 
 __all__ = [
     "DesignResult",
+    "RegressionCurves",
     "experiments_to_reach_rmse",
     "run_design_campaign",
+    "run_regression_campaign",
     "top_k_found",
     "true_top_k",
 ]
@@ -99,6 +102,91 @@ def experiments_to_reach_rmse(n_labels: Any, neg_rmse: Any, target_rmse: float) 
     s = -np.asarray(neg_rmse, dtype=float)
     hit = np.flatnonzero(s <= target_rmse)
     return int(np.asarray(n_labels)[hit[0]]) if hit.size else None
+
+
+@dataclass
+class RegressionCurves:
+    """RMSE, MAE and R² on the test set after each step of one campaign.
+
+    Attributes
+    ----------
+    campaign : CampaignResult
+        The replay record; its ``scores`` are the negated RMSE.
+    rmse, mae, r2 : list of float
+        One entry per step, aligned with ``campaign.n_labels``.
+    """
+
+    campaign: CampaignResult
+    rmse: list[float] = field(default_factory=list)
+    mae: list[float] = field(default_factory=list)
+    r2: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {**self.campaign.to_dict(), "rmse": self.rmse, "mae": self.mae, "r2": self.r2}
+
+
+class _RecordingScorer:
+    """A scorer that records RMSE, MAE and R² from one prediction and returns −RMSE."""
+
+    def __init__(self, curves: RegressionCurves) -> None:
+        self.curves = curves
+
+    def __call__(self, model: Any, X: Any, y: Any) -> float:
+        y = np.asarray(y, dtype=float).reshape(-1)
+        err = np.asarray(model.predict(X), dtype=float).reshape(-1) - y
+        rmse = float(np.sqrt(np.mean(err**2)))
+        self.curves.rmse.append(rmse)
+        self.curves.mae.append(float(np.mean(np.abs(err))))
+        ss_tot = float(np.sum((y - y.mean()) ** 2))
+        self.curves.r2.append(1.0 - float(np.sum(err**2)) / ss_tot if ss_tot > 0 else np.nan)
+        return -rmse
+
+
+def run_regression_campaign(
+    estimator: Any,
+    strategy: str | Strategy,
+    X_pool: Any,
+    y_pool: Any,
+    X_test: Any,
+    y_test: Any,
+    **kwargs: Any,
+) -> RegressionCurves:
+    """:func:`~activelab.experiments.run_campaign` for a regressor, recording RMSE, MAE and R².
+
+    Takes the keyword arguments of ``run_campaign`` except ``scoring``. Steps at
+    which no model could be fitted yet record NaN.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from activelab.experiments import split_pool_test
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> Xp, Xt, yp, yt = split_pool_test(X, y, seed=0)
+    >>> c = run_regression_campaign(Ridge(0.1), "gsx", Xp, yp, Xt, yt,
+    ...                             initial=10, batch_size=20, budget=50)
+    >>> c.campaign.n_labels, len(c.rmse), bool(c.rmse[-1] < c.rmse[0])
+    ([10, 30, 50], 3, True)
+    """
+    if not is_regressor(estimator):
+        raise ValueError(
+            f"run_regression_campaign needs a regressor, got {type(estimator).__name__}."
+        )
+    if "scoring" in kwargs:
+        raise TypeError("run_regression_campaign records RMSE, MAE and R²; do not pass scoring.")
+    curves = RegressionCurves(campaign=CampaignResult(strategy="", seed=0))
+    scorer = _RecordingScorer(curves)
+    result = run_campaign(
+        estimator, strategy, X_pool, y_pool, X_test, y_test, scoring=scorer, **kwargs
+    )
+    # Steps without a model never reached the scorer: align the curves with NaN.
+    missing = [i for i, s in enumerate(result.scores) if np.isnan(s)]
+    for i in missing:
+        for curve in (curves.rmse, curves.mae, curves.r2):
+            curve.insert(i, float("nan"))
+    curves.campaign = result
+    return curves
 
 
 @dataclass
