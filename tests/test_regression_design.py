@@ -19,6 +19,7 @@ from activelab.chem import (
 from activelab.design import (
     experiments_to_reach_rmse,
     run_design_campaign,
+    run_regression_campaign,
     top_k_found,
     true_top_k,
 )
@@ -184,3 +185,19 @@ def test_chembl_series_loads_and_joins_by_id():
     # the first row of the activity file, joined to its SMILES
     assert s.ids[0] == 1520012 and s.pic50[0] == pytest.approx(5.48)
     assert s.smiles[0].startswith("O=S(=O)(Nc1cccs1)")
+
+
+def test_regression_campaign_stops_at_the_target_rmse(diabetes):
+    X, y = diabetes
+    Xp, Xt, yp, yt = split_pool_test(X, y, seed=1)
+    kw = {"initial": 10, "batch_size": 10, "budget": 60, "seed": 1}
+    full = run_regression_campaign(Ridge(0.1), "gsx", Xp, yp, Xt, yt, **kw)
+    assert full.campaign.n_labels == [10, 20, 30, 40, 50, 60]
+    assert full.campaign.scores == pytest.approx([-r for r in full.rmse])
+    target = full.rmse[2]
+    stopped = run_regression_campaign(Ridge(0.1), "gsx", Xp, yp, Xt, yt, stop_rmse=target, **kw)
+    reach = experiments_to_reach_rmse(full.campaign.n_labels, full.campaign.scores, target)
+    assert stopped.campaign.n_labels[-1] == reach <= 30
+    assert stopped.rmse == full.rmse[: len(stopped.rmse)]
+    never = run_regression_campaign(Ridge(0.1), "gsx", Xp, yp, Xt, yt, stop_rmse=0.0, **kw)
+    assert never.campaign.n_labels == full.campaign.n_labels

@@ -150,12 +150,21 @@ def run_regression_campaign(
     y_pool: Any,
     X_test: Any,
     y_test: Any,
-    **kwargs: Any,
+    *,
+    initial: np.ndarray | int = 10,
+    batch_size: int = 1,
+    budget: int = 100,
+    seed: int = 0,
+    cold_start: str | Strategy = "random",
+    stop_rmse: float | None = None,
 ) -> RegressionCurves:
-    """:func:`~activelab.experiments.run_campaign` for a regressor, recording RMSE, MAE and R².
+    """Replay a regression campaign, recording RMSE, MAE and R² on the test set.
 
-    Takes the keyword arguments of ``run_campaign`` except ``scoring``. Steps at
-    which no model could be fitted yet record NaN.
+    Without ``stop_rmse`` this is :func:`~activelab.experiments.run_campaign`
+    (same initial set, same seeding) with all three metrics recorded. With
+    ``stop_rmse``, the campaign stops as soon as the test RMSE is at most that
+    value (to count the experiments needed for a target accuracy without paying
+    for the rest of the curve). Steps without a fitted model record NaN.
 
     Examples
     --------
@@ -173,19 +182,72 @@ def run_regression_campaign(
         raise ValueError(
             f"run_regression_campaign needs a regressor, got {type(estimator).__name__}."
         )
-    if "scoring" in kwargs:
-        raise TypeError("run_regression_campaign records RMSE, MAE and R²; do not pass scoring.")
-    curves = RegressionCurves(campaign=CampaignResult(strategy="", seed=0))
+    curves = RegressionCurves(campaign=CampaignResult(strategy="", seed=int(seed)))
     scorer = _RecordingScorer(curves)
-    result = run_campaign(
-        estimator, strategy, X_pool, y_pool, X_test, y_test, scoring=scorer, **kwargs
+    if stop_rmse is None:
+        result = run_campaign(
+            estimator,
+            strategy,
+            X_pool,
+            y_pool,
+            X_test,
+            y_test,
+            initial=initial,
+            batch_size=batch_size,
+            budget=budget,
+            seed=seed,
+            scoring=scorer,  # type: ignore[arg-type]
+            cold_start=cold_start,
+        )
+        for i in [i for i, v in enumerate(result.scores) if np.isnan(v)]:
+            for curve in (curves.rmse, curves.mae, curves.r2):
+                curve.insert(i, float("nan"))
+        curves.campaign = result
+        return curves
+    # Same loop as run_campaign, stopping at the target.
+    y_pool = np.asarray(y_pool, dtype=float)
+    strat = get_strategy(strategy)
+    init = (
+        initial_indices(y_pool, int(initial), seed)
+        if isinstance(initial, int | np.integer)
+        else np.asarray(initial, dtype=np.int64)
     )
-    # Steps without a model never reached the scorer: align the curves with NaN.
-    missing = [i for i, s in enumerate(result.scores) if np.isnan(s)]
-    for i in missing:
-        for curve in (curves.rmse, curves.mae, curves.r2):
-            curve.insert(i, float("nan"))
+    if budget < len(init):
+        raise ValueError(f"budget={budget} is smaller than the initial set ({len(init)}).")
+    learner = ActiveLearner(
+        clone(estimator),
+        strat,
+        cold_start=cold_start,
+        random_state=np.random.default_rng([seed, 11]),
+    ).fit(X_pool)
+    result = CampaignResult(strategy=strat.name, seed=int(seed))
     curves.campaign = result
+
+    def record(select_s: float, used: str) -> bool:
+        if learner.model_ is None:
+            score = float("nan")
+            for curve in (curves.rmse, curves.mae, curves.r2):
+                curve.append(score)
+        else:
+            score = scorer(learner.model_, X_test, y_test)
+        result.n_labels.append(learner.n_labelled_)
+        result.scores.append(score)
+        result.select_seconds.append(select_s)
+        result.fit_seconds.append(learner.fit_seconds_)
+        result.strategies_used.append(used)
+        return bool(-score <= stop_rmse)
+
+    if len(init):
+        learner.teach(init, y_pool[init])
+    done = record(0.0, "initial")
+    n_pool = int(X_pool.shape[0])
+    while not done and learner.n_labelled_ < min(budget, n_pool):
+        n = min(batch_size, budget - learner.n_labelled_, n_pool - learner.n_labelled_)
+        t0 = time.perf_counter()
+        idx = learner.query(n)
+        select_s = time.perf_counter() - t0
+        learner.teach(idx, take_rows(y_pool, idx))
+        done = record(select_s, learner.history_[-1].strategy)
     return curves
 
 
