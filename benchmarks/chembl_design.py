@@ -253,7 +253,7 @@ def main() -> None:
     report: dict[str, Any] = {
         "command": "PYTHONPATH=src python3 benchmarks/chembl_design.py"
         + (" --quick" if args.quick else ""),
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "config": {k: v for k, v in vars(args).items() if k != "out"},
         "model": f"RandomForestRegressor(n_estimators={args.trees}, max_features='sqrt')",
         "features": f"Morgan fingerprints, radius 2, {args.bits} bits (RDKit)",
         "series": {"name": series.name, "compounds": len(series)},
