@@ -282,3 +282,46 @@ def test_unknown_options_are_refused():
         get_strategy("thompson", sample="posterior")
     with pytest.raises(ValueError, match="kappa must be"):
         get_strategy("ucb", kappa=-1)
+
+
+def test_spread_sources_match_their_definitions():
+    from sklearn.ensemble import BaggingRegressor, ExtraTreesRegressor
+    from sklearn.linear_model import BayesianRidge
+    from sklearn.tree import DecisionTreeRegressor
+
+    from activelab.strategies.regression import predictive_mean_std
+
+    X, y = _data()
+    Xq = X[40:]
+    bag = BaggingRegressor(
+        DecisionTreeRegressor(), n_estimators=6, max_features=0.67, random_state=0
+    ).fit(X[:40], y[:40])
+    members = np.stack(
+        [
+            m.predict(Xq[:, f])
+            for m, f in zip(bag.estimators_, bag.estimators_features_, strict=True)
+        ]
+    )
+    mean, std = predictive_mean_std(bag, Xq)
+    assert np.allclose(mean, bag.predict(Xq)) and np.allclose(std, members.std(axis=0))
+    trees = ExtraTreesRegressor(8, random_state=0).fit(X[:40], y[:40])
+    mean, std = predictive_mean_std(make_pipeline(StandardScaler(), trees).fit(X[:40], y[:40]), Xq)
+    assert np.allclose(mean, make_pipeline(StandardScaler(), trees).fit(X[:40], y[:40]).predict(Xq))
+    br = BayesianRidge().fit(X[:40], y[:40])
+    mean, std = predictive_mean_std(br, Xq)
+    assert np.allclose(std, br.predict(Xq, return_std=True)[1])
+    assert spread_source(br) == "return_std" and spread_source(bag) == "ensemble"
+
+
+def test_believer_batch_spreads_where_top_n_crowds():
+    # Far from the labels, two tight groups: top-n takes both points of the first group,
+    # the believer batch (refit after each pick) moves on to the other group.
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [9.0], [9.01], [-6.0]])
+    y = np.array([0.0, 0.5, 0.2, 0.4, 0, 0, 0])
+    gp = GaussianProcessRegressor(RBF(1.0), optimizer=None)
+    top = ActiveLearner(gp, get_strategy("ucb", kappa=3.0)).fit(X, [0, 1, 2, 3], y[:4])
+    believer = ActiveLearner(gp, get_strategy("ucb", kappa=3.0, batch="believer"))
+    believer.fit(X, [0, 1, 2, 3], y[:4])
+    assert sorted(top.query(2).tolist()) == [4, 5]
+    picks = believer.query(2).tolist()
+    assert picks[0] in (4, 5) and picks[1] == 6
