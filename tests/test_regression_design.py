@@ -201,3 +201,12 @@ def test_regression_campaign_stops_at_the_target_rmse(diabetes):
     assert stopped.rmse == full.rmse[: len(stopped.rmse)]
     never = run_regression_campaign(Ridge(0.1), "gsx", Xp, yp, Xt, yt, stop_rmse=0.0, **kw)
     assert never.campaign.n_labels == full.campaign.n_labels
+
+
+def test_rdkit_logging_is_restored_after_parsing(capfd):
+    from rdkit import Chem
+
+    with pytest.raises(SmilesError):
+        parse_smiles(["C1CC"])
+    Chem.MolFromSmiles("C1CC")  # outside activelab, RDKit reports as usual
+    assert "SMILES Parse Error" in capfd.readouterr().err

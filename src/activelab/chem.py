@@ -68,13 +68,22 @@ def _rdkit() -> Any:
 
 @contextlib.contextmanager
 def _quiet_rdkit() -> Iterator[None]:
-    """Silence RDKit's error and warning log while parsing, then restore it."""
-    from rdkit import RDLogger
+    """Silence RDKit's log while parsing; the previous log settings come back afterwards."""
+    from rdkit import rdBase
 
-    RDLogger.DisableLog("rdApp.*")
-    try:
+    if hasattr(rdBase, "BlockLogs"):
+        block = rdBase.BlockLogs()  # restores the caller's settings when released
+        try:
+            yield
+        finally:
+            del block
+        return
+    from rdkit import RDLogger  # pragma: no cover - RDKit before 2022.03
+
+    RDLogger.DisableLog("rdApp.*")  # pragma: no cover
+    try:  # pragma: no cover
         yield
-    finally:
+    finally:  # pragma: no cover
         RDLogger.EnableLog("rdApp.error")
         RDLogger.EnableLog("rdApp.warning")
 
