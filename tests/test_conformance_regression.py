@@ -282,6 +282,10 @@ def test_unknown_options_are_refused():
         get_strategy("thompson", sample="posterior")
     with pytest.raises(ValueError, match="kappa must be"):
         get_strategy("ucb", kappa=-1)
+    with pytest.raises(ValueError, match="n_members must be >= 2"):
+        get_strategy("committee_variance", n_members=1)
+    with pytest.raises(ValueError, match="committee must be"):
+        get_strategy("committee_variance", committee="boosting")
 
 
 def test_spread_sources_match_their_definitions():

@@ -290,6 +290,10 @@ class _RegressionStrategy(Strategy):
     def __init__(self, uncertainty: str = "model", n_members: int = 5) -> None:
         if uncertainty not in ("model", "bootstrap"):
             raise ValueError(f"uncertainty must be 'model' or 'bootstrap', got {uncertainty!r}.")
+        if isinstance(n_members, bool) or not isinstance(n_members, int | np.integer):
+            raise TypeError(f"n_members must be an integer, got {n_members!r}.")
+        if n_members < 2:
+            raise ValueError(f"n_members must be >= 2 (a committee), got {n_members}.")
         self.uncertainty = uncertainty
         self.n_members = n_members
 
