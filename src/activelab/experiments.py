@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
 
@@ -75,6 +75,8 @@ def split_pool_test(
 ) -> tuple[Any, Any, np.ndarray, np.ndarray]:
     """A stratified pool/test split (stratified only when every class has two members).
 
+    A continuous (non-integer) target is never stratified.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -85,7 +87,7 @@ def split_pool_test(
     """
     y = np.asarray(y)
     strat = None
-    if stratify and y.ndim == 1:
+    if stratify and y.ndim == 1 and _is_discrete(y):
         _, counts = np.unique(y, return_counts=True)
         if counts.min() >= 2:
             strat = y
@@ -159,11 +161,12 @@ def run_campaign(
         Seeds the initial set and the strategy.
     scoring : str, optional
         A scikit-learn scorer name; the estimator's ``score`` by default
-        (accuracy for classifiers).
+        (accuracy for classifiers, R² for regressors). For regression curves,
+        e.g. ``"neg_root_mean_squared_error"`` or ``"neg_mean_absolute_error"``.
     cold_start : str or Strategy, default="random"
         Used while the model cannot be fitted.
     classes : array-like, optional
-        The fixed classes (defaults to those of ``y_pool``).
+        The fixed classes (defaults to those of ``y_pool``; none for a regressor).
 
     Returns
     -------
@@ -189,7 +192,12 @@ def run_campaign(
     )
     if budget < len(init):
         raise ValueError(f"budget={budget} is smaller than the initial set ({len(init)}).")
-    if classes is None and y_pool.ndim == 1 and _is_discrete(y_pool):
+    if (
+        classes is None
+        and not is_regressor(estimator)
+        and y_pool.ndim == 1
+        and _is_discrete(y_pool)
+    ):
         classes = np.unique(y_pool)
     learner = ActiveLearner(
         clone(estimator),

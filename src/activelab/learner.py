@@ -188,6 +188,11 @@ class ActiveLearner:
             self._strategy.check_model(self.estimator)
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}.")
+        if self.classes is not None and is_regressor(self.estimator):
+            raise ValueError(
+                f"classes={self.classes!r} was given, but {type(self.estimator).__name__} is a "
+                "regressor; leave classes=None for regression."
+            )
         X = check_pool(X, chunk_size=self.chunk_size)
         self._fixed_classes = None if self.classes is None else np.unique(np.asarray(self.classes))
         self._rng = np.random.default_rng(self.random_state)

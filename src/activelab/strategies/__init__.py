@@ -31,14 +31,33 @@ from activelab.strategies._base import (
 )
 from activelab.strategies.coldstart import Typicality
 from activelab.strategies.random import RandomSampling
+from activelab.strategies.regression import (
+    EMCM,
+    IGS,
+    CommitteeVariance,
+    ExpectedImprovement,
+    Greedy,
+    GSx,
+    GSy,
+    ThompsonSampling,
+    UpperConfidenceBound,
+    Variance,
+)
 from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
 
 __all__ = [
     "DECISION_FUNCTION",
     "EMBEDDING",
+    "EMCM",
+    "IGS",
     "MODEL",
     "PREDICT_PROBA",
+    "CommitteeVariance",
     "Entropy",
+    "ExpectedImprovement",
+    "GSx",
+    "GSy",
+    "Greedy",
     "LeastConfident",
     "Margin",
     "QueryContext",
@@ -46,7 +65,10 @@ __all__ = [
     "ScoringStrategy",
     "Strategy",
     "StrategyRequirementError",
+    "ThompsonSampling",
     "Typicality",
+    "UpperConfidenceBound",
+    "Variance",
     "available",
     "get_strategy",
     "register",
@@ -72,6 +94,19 @@ def register(factory: Callable[..., Strategy], name: str | None = None) -> Calla
 
 
 for _cls in (RandomSampling, LeastConfident, Margin, Entropy, Typicality):
+    register(_cls)
+for _cls in (
+    Variance,
+    CommitteeVariance,
+    GSx,
+    GSy,
+    IGS,
+    EMCM,
+    Greedy,
+    UpperConfidenceBound,
+    ExpectedImprovement,
+    ThompsonSampling,
+):
     register(_cls)
 
 
