@@ -30,17 +30,23 @@ from activelab.strategies._base import (
     top_k,
 )
 from activelab.strategies.coldstart import Typicality
+from activelab.strategies.multilabel import MMC, AdaptiveMultilabel, BinMin, MaxEntropy, MeanEntropy
 from activelab.strategies.random import RandomSampling
 from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
 
 __all__ = [
     "DECISION_FUNCTION",
     "EMBEDDING",
+    "MMC",
     "MODEL",
     "PREDICT_PROBA",
+    "AdaptiveMultilabel",
+    "BinMin",
     "Entropy",
     "LeastConfident",
     "Margin",
+    "MaxEntropy",
+    "MeanEntropy",
     "QueryContext",
     "RandomSampling",
     "ScoringStrategy",
@@ -72,6 +78,8 @@ def register(factory: Callable[..., Strategy], name: str | None = None) -> Calla
 
 
 for _cls in (RandomSampling, LeastConfident, Margin, Entropy, Typicality):
+    register(_cls)
+for _cls in (BinMin, MeanEntropy, MaxEntropy, MMC, AdaptiveMultilabel):
     register(_cls)
 
 
