@@ -178,7 +178,9 @@ class ActiveLearner:
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}.")
         X = check_pool(X, chunk_size=self.chunk_size)
-        self._ml, self._fixed_classes = _resolve_classes(self.classes, self.multilabel)
+        self._ml, self._fixed_classes, self._label_names = _resolve_classes(
+            self.classes, self.multilabel
+        )
         self._rng = np.random.default_rng(self.random_state)
         self._X = X
         self._mask = np.zeros(X.shape[0], dtype=bool)
@@ -215,6 +217,8 @@ class ActiveLearner:
     @property
     def classes_(self) -> np.ndarray | None:
         """The fixed classes, or those seen so far; ``None`` for regression."""
+        if self._label_names is not None and self._is_multilabel():
+            return self._label_names
         if self._fixed_classes is not None:
             return self._fixed_classes
         if self._is_classifier() and self.labels_.size:
@@ -230,7 +234,7 @@ class ActiveLearner:
 
     def _check_task(self, strategy: Strategy) -> None:
         """Refuse a strategy meant for another kind of target, naming the fitting ones."""
-        if self._ml is None and not (self.labels_.size and self._is_multilabel()):
+        if self._ml is None and not self.labels_.size:
             return
         multi = self._is_multilabel()
         if strategy.task == "any" or (strategy.task == "multilabel") == multi:
@@ -386,20 +390,29 @@ class ActiveLearner:
 
     def _check_indicator_rows(self, y: np.ndarray, idx: np.ndarray) -> np.ndarray:
         if y.ndim == 1 and y.shape[0] == 0:
-            y = y.reshape(0, 0 if self._fixed_classes is None else len(self._fixed_classes))
+            y = y.reshape(0, 0 if self._label_names is None else len(self._label_names))
         if y.ndim != 2:
             raise ValueError(
                 f"This learner has multi-label targets: pass one 0/1 indicator row per index "
                 f"(a 2-D array of shape (n, n_labels)), got an array of shape {y.shape}; "
                 "convert label lists with activelab.multilabel.to_indicator."
             )
+        names = self._label_names
+        if names is None and self.classes is not None:
+            raise ValueError(
+                f"classes={self.classes!r} cannot name the columns of a multi-label target: "
+                "pass the label names once each, in column order (or their number)."
+            )
         width = None
-        if self._fixed_classes is not None:
-            width = len(self._fixed_classes)
+        if names is not None:
+            width = len(names)
         elif self.labels_.ndim == 2 and self.labels_.size:
             width = self.labels_.shape[1]
         return check_indicator(
-            y, n_labels=width, label_names=self._fixed_classes, row_names=idx.tolist()
+            y,
+            n_labels=width,
+            label_names=None if names is None else names.tolist(),
+            row_names=idx.tolist(),
         )
 
     def _can_fit(self) -> bool:
@@ -475,14 +488,15 @@ class ActiveLearner:
         )
 
 
-def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None, Any]:
-    """``(multilabel, fixed classes)`` from the learner's parameters.
+def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None, Any, Any]:
+    """``(multilabel, fixed single-label classes, multi-label names)`` from the parameters.
 
     Single-label classes are sorted and unique; multi-label names keep their
-    column order (an int ``k`` names the labels ``0 … k-1``).
+    column order (an int ``k`` names the labels ``0 … k-1``). While the kind
+    of target is not known yet, a list serves as either.
     """
     if classes is None:
-        return multilabel, None
+        return multilabel, None, None
     if isinstance(classes, int | np.integer) and not isinstance(classes, bool):
         if multilabel is False:
             raise ValueError(
@@ -491,16 +505,21 @@ def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None
             )
         if classes < 1:
             raise ValueError(f"classes must be a positive number of labels, got {classes}.")
-        return True, np.arange(int(classes))
+        return True, None, np.arange(int(classes))
     arr = np.asarray(classes)
-    if not multilabel:
-        return multilabel, np.unique(arr)
-    if arr.ndim != 1 or arr.shape[0] == 0:
-        raise ValueError(f"Multi-label classes must be a non-empty list of names, got {classes!r}.")
-    names, counts = np.unique(arr, return_counts=True)
-    if (counts > 1).any():
+    fixed = None if multilabel else np.unique(arr)
+    if multilabel is False:
+        return False, fixed, None
+    names, counts = np.unique(arr, return_counts=True) if arr.ndim == 1 else (arr, None)
+    if arr.ndim != 1 or arr.shape[0] == 0 or (counts > 1).any():
+        if not multilabel:
+            return multilabel, fixed, None  # fine as single-label classes
+        if arr.ndim != 1 or arr.shape[0] == 0:
+            raise ValueError(
+                f"Multi-label classes must be a non-empty list of names, got {classes!r}."
+            )
         raise ValueError(
             f"Label {names[counts > 1][0].item()!r} appears twice in classes; each label "
             "names one column of the indicator matrix."
         )
-    return True, arr
+    return multilabel, fixed, arr

@@ -178,7 +178,7 @@ def multilabel_proba(model: Any, X: Any, n_labels: int | None = None) -> np.ndar
         if not isinstance(classes, list):
             classes = [None] * len(P)
         cols = [_positive_column(np.asarray(p), c) for p, c in zip(P, classes, strict=True)]
-        return np.column_stack(cols) if cols else np.empty((np.asarray(X).shape[0], 0))
+        P = np.column_stack(cols) if cols else np.empty((len(P), 0))
     P = np.asarray(P, dtype=float)
     if P.ndim != 2:
         raise ValueError(f"predict_proba returned shape {P.shape}; expected a 2-D array.")
