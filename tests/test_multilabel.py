@@ -86,6 +86,14 @@ def test_width_is_fixed_by_the_first_labels_when_classes_are_omitted(data):
         learner.teach([20], np.ones((1, 5), int))
 
 
+def test_single_label_rows_then_indicator_rows_are_refused(data):
+    X, Y = data
+    learner = ActiveLearner(LogisticRegression(), "random").fit(X, [0, 1], [0, 1])
+    with pytest.raises(ValueError, match="Labels have 2 dimension"):
+        learner.teach([2], Y[2:3])
+    assert learner.labels_.tolist() == [0, 1]
+
+
 def test_bad_classes_are_refused():
     with pytest.raises(ValueError, match="'b' appears twice"):
         ActiveLearner(_ovr(), "binmin", classes=["a", "b", "b"], multilabel=True).fit(np.eye(3))

@@ -397,6 +397,10 @@ class ActiveLearner:
                 f"(a 2-D array of shape (n, n_labels)), got an array of shape {y.shape}; "
                 "convert label lists with activelab.multilabel.to_indicator."
             )
+        if self.labels_.size and self.labels_.ndim != 2:
+            raise ValueError(
+                f"Labels have {y.ndim} dimension(s) but earlier labels had {self.labels_.ndim}."
+            )
         names = self._label_names
         if names is None and self.classes is not None:
             raise ValueError(
