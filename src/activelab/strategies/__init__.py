@@ -30,6 +30,7 @@ from activelab.strategies._base import (
     top_k,
 )
 from activelab.strategies.coldstart import Typicality
+from activelab.strategies.multilabel import MMC, AdaptiveMultilabel, BinMin, MaxEntropy, MeanEntropy
 from activelab.strategies.random import RandomSampling
 from activelab.strategies.regression import (
     EMCM,
@@ -50,9 +51,12 @@ __all__ = [
     "EMBEDDING",
     "EMCM",
     "IGS",
+    "MMC",
     "MODEL",
     "PREDICT_PROBA",
     "CommitteeVariance",
+    "AdaptiveMultilabel",
+    "BinMin",
     "Entropy",
     "ExpectedImprovement",
     "GSx",
@@ -60,6 +64,8 @@ __all__ = [
     "Greedy",
     "LeastConfident",
     "Margin",
+    "MaxEntropy",
+    "MeanEntropy",
     "QueryContext",
     "RandomSampling",
     "ScoringStrategy",
@@ -107,6 +113,8 @@ for _cls in (
     ExpectedImprovement,
     ThompsonSampling,
 ):
+    register(_cls)
+for _cls in (BinMin, MeanEntropy, MaxEntropy, MMC, AdaptiveMultilabel):
     register(_cls)
 
 
