@@ -30,6 +30,8 @@ from activelab.strategies._base import (
     top_k,
 )
 from activelab.strategies.coldstart import Typicality
+from activelab.strategies.committee import KLDivergence, QueryByCommittee, VoteEntropy
+from activelab.strategies.density import InformationDensity
 from activelab.strategies.random import RandomSampling
 from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
 
@@ -39,14 +41,18 @@ __all__ = [
     "MODEL",
     "PREDICT_PROBA",
     "Entropy",
+    "InformationDensity",
+    "KLDivergence",
     "LeastConfident",
     "Margin",
+    "QueryByCommittee",
     "QueryContext",
     "RandomSampling",
     "ScoringStrategy",
     "Strategy",
     "StrategyRequirementError",
     "Typicality",
+    "VoteEntropy",
     "available",
     "get_strategy",
     "register",
@@ -71,7 +77,17 @@ def register(factory: Callable[..., Strategy], name: str | None = None) -> Calla
     return factory
 
 
-for _cls in (RandomSampling, LeastConfident, Margin, Entropy, Typicality):
+for _cls in (
+    RandomSampling,
+    LeastConfident,
+    Margin,
+    Entropy,
+    Typicality,
+    QueryByCommittee,
+    VoteEntropy,
+    KLDivergence,
+    InformationDensity,
+):
     register(_cls)
 
 
