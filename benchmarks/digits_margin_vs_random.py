@@ -69,8 +69,10 @@ def main() -> None:
     base = "random" if "random" in means else args.strategies[-1]
     print()
     for s in args.strategies:
-        print(f"{s:>16}: mean AULC {means[s]:.4f}  (vs {base}: {means[s] - means[base]:+.4f}, "
-              f"{secs[s]:.1f} s)")
+        print(
+            f"{s:>16}: mean AULC {means[s]:.4f}  (vs {base}: {means[s] - means[base]:+.4f}, "
+            f"{secs[s]:.1f} s)"
+        )
     result = {
         "benchmark": "digits_margin_vs_random",
         "command": "PYTHONPATH=src python3 benchmarks/digits_margin_vs_random.py "

@@ -138,13 +138,17 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"pool {args.n_pool:,} x {args.n_features}, {args.n_classes} classes, batch {k}, "
-          f"chunk {learner.chunk_size}, 1 BLAS thread, {args.repeats} interleaved repeats")
+    print(
+        f"pool {args.n_pool:,} x {args.n_features}, {args.n_classes} classes, batch {k}, "
+        f"chunk {learner.chunk_size}, 1 BLAS thread, {args.repeats} interleaved repeats"
+    )
     print(f"margin query (ActiveLearner): median {med_q:.3f} s")
     print(f"predict_proba + argpartition: median {med_l:.3f} s")
     print(f"ratio: {med_q / med_l:.3f}  (target <= 1.1)")
-    print(f"peak memory beyond the pool: query {peak_query / 2**20:.1f} MB, "
-          f"lower bound {peak_lower / 2**20:.1f} MB (target < 1024 MB)")
+    print(
+        f"peak memory beyond the pool: query {peak_query / 2**20:.1f} MB, "
+        f"lower bound {peak_lower / 2**20:.1f} MB (target < 1024 MB)"
+    )
     print(f"written to {args.out}")
 
 

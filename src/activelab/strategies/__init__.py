@@ -32,6 +32,7 @@ from activelab.strategies._base import (
 from activelab.strategies.coldstart import Typicality
 from activelab.strategies.committee import KLDivergence, QueryByCommittee, VoteEntropy
 from activelab.strategies.density import InformationDensity
+from activelab.strategies.diversity import DiverseBatch, KCenterGreedy, RankedBatch
 from activelab.strategies.random import RandomSampling
 from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
 
@@ -40,14 +41,17 @@ __all__ = [
     "EMBEDDING",
     "MODEL",
     "PREDICT_PROBA",
+    "DiverseBatch",
     "Entropy",
     "InformationDensity",
+    "KCenterGreedy",
     "KLDivergence",
     "LeastConfident",
     "Margin",
     "QueryByCommittee",
     "QueryContext",
     "RandomSampling",
+    "RankedBatch",
     "ScoringStrategy",
     "Strategy",
     "StrategyRequirementError",
@@ -87,6 +91,9 @@ for _cls in (
     VoteEntropy,
     KLDivergence,
     InformationDensity,
+    KCenterGreedy,
+    DiverseBatch,
+    RankedBatch,
 ):
     register(_cls)
 

@@ -143,8 +143,9 @@ class QueryByCommittee(Strategy):
                     f"A committee needs at least 2 estimators, got {len(committee)}; pass a "
                     "list of estimators, or leave `committee` unset to bag the learner's one."
                 )
+            needed = "predict" if method == "vote_entropy" else "predict_proba"
             for est in committee:
-                check_has(est, "predict" if method == "vote_entropy" else "predict_proba", self.name)
+                check_has(est, needed, self.name)
         self.method = method
         self.committee = committee
         self.n_members = n_members

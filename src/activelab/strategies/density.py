@@ -42,7 +42,7 @@ from sklearn.preprocessing import normalize
 from activelab.strategies._base import PREDICT_PROBA, QueryContext, ScoringStrategy, top_k
 from activelab.strategies.uncertainty import entropy, least_confident, margin
 
-__all__ = ["InformationDensity", "UNCERTAINTY_FUNCTIONS"]
+__all__ = ["UNCERTAINTY_FUNCTIONS", "InformationDensity"]
 
 #: Uncertainty row functions information density can weight, by name.
 UNCERTAINTY_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
