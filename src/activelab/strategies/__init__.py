@@ -33,6 +33,7 @@ from activelab.strategies.coldstart import Typicality
 from activelab.strategies.committee import KLDivergence, QueryByCommittee, VoteEntropy
 from activelab.strategies.density import InformationDensity
 from activelab.strategies.diversity import DiverseBatch, KCenterGreedy, RankedBatch
+from activelab.strategies.expected import ExpectedErrorReduction
 from activelab.strategies.random import RandomSampling
 from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
 
@@ -43,6 +44,7 @@ __all__ = [
     "PREDICT_PROBA",
     "DiverseBatch",
     "Entropy",
+    "ExpectedErrorReduction",
     "InformationDensity",
     "KCenterGreedy",
     "KLDivergence",
@@ -94,6 +96,7 @@ for _cls in (
     KCenterGreedy,
     DiverseBatch,
     RankedBatch,
+    ExpectedErrorReduction,
 ):
     register(_cls)
 
