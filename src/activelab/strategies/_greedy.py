@@ -37,10 +37,15 @@ def _dense(Z: Any) -> np.ndarray:
     return Z.toarray() if sp.issparse(Z) else np.asarray(Z, dtype=float)
 
 
-def sq_dist(A: Any, a2: np.ndarray, C: np.ndarray, c2: np.ndarray) -> np.ndarray:
-    """Squared distances between the rows of ``A`` (dense or sparse) and of ``C``."""
-    cross = np.asarray(A @ C.T)
-    return np.maximum(a2[:, None] - 2.0 * cross + c2[None, :], 0.0)
+def min_sq_dist(A: Any, a2: np.ndarray, C: np.ndarray, c2: np.ndarray) -> np.ndarray:
+    """Squared distance of each row of ``A`` (dense or sparse) to its nearest row of ``C``.
+
+    Uses ``|a|² + min_c (|c|² − 2 a·c)``, one matrix product and one pass over
+    the ``len(A) × len(C)`` block, in place.
+    """
+    block = np.asarray(A @ (-2.0 * C).T)
+    block += c2[None, :]
+    return np.maximum(block.min(axis=1) + a2, 0.0)
 
 
 class FarthestPoints:
@@ -68,6 +73,8 @@ class FarthestPoints:
         self.stamp = np.zeros(m, dtype=np.int64)
         self.available = np.ones(m, dtype=bool)
         self.centres: list[np.ndarray] = []
+        self._front: np.ndarray | None = None
+        self._front_size = 0
 
     def add_fixed_centres(self, centre_rows: np.ndarray) -> None:
         """Exact min distance of every candidate to these rows of ``Z`` (chunk × block)."""
@@ -79,7 +86,7 @@ class FarthestPoints:
             c2 = np.einsum("ij,ij->i", C, C)
             for pos, chunk in iter_chunks(self.Z, self.rows, self.chunk_size):
                 sl = slice(pos[0], pos[-1] + 1)
-                d2 = sq_dist(chunk, self.sq[sl], C, c2).min(axis=1)
+                d2 = min_sq_dist(chunk, self.sq[sl], C, c2)
                 np.minimum(self.bound[sl], d2, out=self.bound[sl])
 
     def pick(self, position: int) -> None:
@@ -90,6 +97,7 @@ class FarthestPoints:
         if len(self.centres) == 1 and np.isinf(self.bound[self.available]).any():
             # first centre with no labelled items: one exact pass gives finite bounds
             self._refresh(np.flatnonzero(self.available))
+            self._front = None
 
     def _refresh(self, positions: np.ndarray) -> None:
         if positions.size == 0 or not self.centres:
@@ -102,9 +110,38 @@ class FarthestPoints:
         for s in range(0, positions.shape[0], self.chunk_size):
             part = positions[s : s + self.chunk_size]
             A = take_rows(self.Z, self.rows[part])
-            d2 = sq_dist(A, self.sq[part], C, c2).min(axis=1)
+            d2 = min_sq_dist(A, self.sq[part], C, c2)
             self.bound[part] = np.minimum(self.bound[part], d2)
         self.stamp[positions] = len(self.centres)
+
+    def _key(self, key: Any, where: Any) -> np.ndarray:
+        d2 = self.bound[where]
+        k = d2.copy() if key is None else key(np.maximum(d2, 0.0), where)
+        k[~self.available[where]] = -np.inf
+        return k
+
+    def _build_front(self, key: Any, size: int) -> None:
+        k = self._key(key, slice(None))
+        if size >= k.shape[0]:
+            self._front = np.arange(k.shape[0])
+        else:
+            self._front = np.sort(np.argpartition(-k, size - 1)[:size])
+        self._front_size = size
+        self._outside = np.ones(k.shape[0], dtype=bool)
+        self._outside[self._front] = False
+        self._out_max: float | None = None
+
+    def _outside_best(self, key: Any) -> tuple[float, int]:
+        """Largest key (an upper bound) outside the front, and its lowest position."""
+        if key is None and self._out_max is not None:
+            return self._out_max, self._out_pos
+        k = self._key(key, slice(None))
+        k[~self._outside] = -np.inf
+        pos = int(np.argmax(k))  # first maximum: the lowest position
+        value = float(k[pos])
+        if key is None:  # bounds outside the front do not change until it is rebuilt
+            self._out_max, self._out_pos = value, pos
+        return value, pos
 
     def argmax(self, key: Callable[[np.ndarray, Any], np.ndarray] | None = None) -> int:
         """Position of the candidate with the largest exact ``key(min sq. distance, where)``.
@@ -113,32 +150,26 @@ class FarthestPoints:
         or an index array) from their squared distances ``d2``; it must be
         non-decreasing in the distance (default: the distance itself). Ties go
         to the lowest position.
+
+        Only a *front* of the candidates with the largest bounds is kept exact;
+        the pick is accepted when its exact key beats the best bound outside
+        the front, else the front grows.
         """
         m_avail = int(self.available.sum())
         if m_avail == 0:
             raise ValueError("No candidate left to pick.")
-        frontier = min(m_avail, 1024)
+        if self._front is None:
+            self._build_front(key, min(self.bound.shape[0], 1024))
         while True:
-            k = self.bound.copy() if key is None else key(np.maximum(self.bound, 0.0), slice(None))
-            k[~self.available] = -np.inf
-            if frontier >= k.shape[0]:
-                top, out_max = np.arange(k.shape[0]), -np.inf
-            else:
-                part = np.argpartition(-k, frontier)
-                top, out_max = part[:frontier], float(k[part[frontier]])
-            top = top[self.available[top]]
-            self._refresh(top)
-            kt = self.bound[top] if key is None else key(np.maximum(self.bound[top], 0.0), top)
-            best_i = np.lexsort((top, -kt))[0]
-            best, value = int(top[best_i]), float(kt[best_i])
-            if value > out_max:
-                return best
-            if value == out_max:
-                outside = np.ones(k.shape[0], dtype=bool)
-                outside[top] = False
-                ties = np.flatnonzero(outside & (k == out_max))
-                if ties.size == 0 or best < ties[0]:
+            front = self._front
+            self._refresh(front[self.available[front]])
+            kt = self._key(key, front)
+            best_i = np.lexsort((front, -kt))[0]
+            best, value = int(front[best_i]), float(kt[best_i])
+            if value > -np.inf:
+                out_value, out_pos = self._outside_best(key)
+                if value > out_value or (value == out_value and best < out_pos):
                     return best
-            if frontier >= m_avail:  # pragma: no cover - exact values everywhere
+            if self._front_size >= self.bound.shape[0]:  # pragma: no cover - all exact
                 return best
-            frontier = min(m_avail, frontier * 4)
+            self._build_front(key, min(self.bound.shape[0], self._front_size * 4))
