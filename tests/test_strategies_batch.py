@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_digits
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.naive_bayes import GaussianNB
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
@@ -138,6 +138,9 @@ def test_committee_refuses_bad_members_before_work():
         QueryByCommittee(committee=[LogisticRegression()])
     with pytest.raises(ValueError, match="method must be one of"):
         QueryByCommittee("entropy")
+    X, _y = _blobs()
+    with pytest.raises(StrategyRequirementError, match="Ridge is a regressor"):
+        ActiveLearner(Ridge(), "qbc").fit(X)
 
 
 def test_committee_members_cover_classes_unseen_by_a_member():

@@ -155,6 +155,15 @@ class QueryByCommittee(Strategy):
         """Hard votes need only a classifier; the soft measures need probabilities."""
         return (MODEL,) if self.method == "vote_entropy" else (PREDICT_PROBA,)
 
+    def check_model(self, model: Any) -> None:
+        """Also refuse a regressor, which cannot vote on classes."""
+        super().check_model(model)
+        if model is not None and is_regressor(model):
+            raise StrategyRequirementError(
+                f"Strategy {self.name!r} needs a classifier, but {type(model).__name__} is a "
+                "regressor."
+            )
+
     def _members(self, ctx: QueryContext) -> list[Any]:
         X_lab = take_rows(ctx.X, ctx.labelled)
         y_lab = np.asarray(ctx.y_labelled)
