@@ -45,7 +45,7 @@ from activelab.strategies._base import (
     Strategy,
     top_k,
 )
-from activelab.strategies._greedy import FarthestPoints
+from activelab.strategies._greedy import FarthestPoints, sq_norms
 from activelab.strategies.density import UNCERTAINTY_FUNCTIONS
 from activelab.strategies.uncertainty import Margin
 
@@ -291,7 +291,13 @@ class DiverseBatch(Strategy):
             warnings.simplefilter("ignore", ConvergenceWarning)
             km = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(Z, sample_weight=w)
         labels = km.labels_
-        dist = km.transform(Z)[np.arange(m), labels]
+        own = km.cluster_centers_[labels]  # each row's own centre: O(rows × dims)
+        if sp.issparse(Z):
+            dist = sq_norms(Z) - 2.0 * np.asarray(Z.multiply(own).sum(axis=1)).ravel()
+            dist += np.einsum("ij,ij->i", own, own)
+        else:
+            diff = np.asarray(Z, dtype=float) - own
+            dist = np.einsum("ij,ij->i", diff, diff)
         rank = np.arange(m)
         order = np.lexsort((rank, dist, labels))
         sorted_labels = labels[order]
