@@ -30,6 +30,10 @@ from activelab.strategies._base import (
     top_k,
 )
 from activelab.strategies.coldstart import Typicality
+from activelab.strategies.committee import KLDivergence, QueryByCommittee, VoteEntropy
+from activelab.strategies.density import InformationDensity
+from activelab.strategies.diversity import DiverseBatch, KCenterGreedy, RankedBatch
+from activelab.strategies.expected import ExpectedErrorReduction
 from activelab.strategies.multilabel import MMC, AdaptiveMultilabel, BinMin, MaxEntropy, MeanEntropy
 from activelab.strategies.random import RandomSampling
 from activelab.strategies.regression import (
@@ -57,17 +61,24 @@ __all__ = [
     "AdaptiveMultilabel",
     "BinMin",
     "CommitteeVariance",
+    "DiverseBatch",
     "Entropy",
+    "ExpectedErrorReduction",
     "ExpectedImprovement",
     "GSx",
     "GSy",
     "Greedy",
+    "InformationDensity",
+    "KCenterGreedy",
+    "KLDivergence",
     "LeastConfident",
     "Margin",
     "MaxEntropy",
     "MeanEntropy",
+    "QueryByCommittee",
     "QueryContext",
     "RandomSampling",
+    "RankedBatch",
     "ScoringStrategy",
     "Strategy",
     "StrategyRequirementError",
@@ -75,6 +86,7 @@ __all__ = [
     "Typicality",
     "UpperConfidenceBound",
     "Variance",
+    "VoteEntropy",
     "available",
     "get_strategy",
     "register",
@@ -99,7 +111,21 @@ def register(factory: Callable[..., Strategy], name: str | None = None) -> Calla
     return factory
 
 
-for _cls in (RandomSampling, LeastConfident, Margin, Entropy, Typicality):
+for _cls in (
+    RandomSampling,
+    LeastConfident,
+    Margin,
+    Entropy,
+    Typicality,
+    QueryByCommittee,
+    VoteEntropy,
+    KLDivergence,
+    InformationDensity,
+    KCenterGreedy,
+    DiverseBatch,
+    RankedBatch,
+    ExpectedErrorReduction,
+):
     register(_cls)
 for _cls in (
     Variance,
