@@ -158,3 +158,34 @@ def test_cli_query_names_a_missing_column(tmp_path, data):
     out = CliRunner().invoke(main, ["query", "--model", str(tmp_path / "m.joblib"), "--pool",
                                     str(tmp_path / "pool.csv"), "--column", "nope"])
     assert out.exit_code != 0 and "no column 'nope'" in out.output
+
+
+@pytest.mark.parametrize("n_labelled", [0, 40, 300])
+def test_kcenter_blocked_equals_in_process(client, data, n_labelled):
+    X, y = data
+    X = X[:8_000]
+    init = np.arange(n_labelled)
+    local = ActiveLearner(LogisticRegression(max_iter=300), "kcenter", random_state=5,
+                          cold_start="random")
+    remote = ActiveLearner(LogisticRegression(max_iter=300), "kcenter", random_state=5,
+                           cold_start="random", backend=DaskBackend(client))
+    local.fit(X, init, y[init]) if n_labelled else local.fit(X)
+    pool = da.from_array(X, chunks=(1_500, X.shape[1]))
+    remote.fit(pool, init, y[init]) if n_labelled else remote.fit(pool)
+    a, b = local.query(25), remote.query(25)
+    assert a.tolist() == b.tolist()
+
+
+@pytest.mark.parametrize("similarity", ["cosine", "rbf"])
+def test_density_blocked_matches_in_process(client, data, similarity):
+    from activelab.strategies import get_strategy
+
+    X, y = data
+    init = np.arange(40)
+    strat = dict(similarity=similarity)
+    local = ActiveLearner(LogisticRegression(max_iter=300),
+                          get_strategy("density", **strat), random_state=2).fit(X, init, y[init])
+    remote = ActiveLearner(LogisticRegression(max_iter=300), get_strategy("density", **strat),
+                           random_state=2, backend=DaskBackend(client))
+    remote.fit(da.from_array(X, chunks=(4_096, X.shape[1])), init, y[init])
+    assert local.query(30).tolist() == remote.query(30).tolist()

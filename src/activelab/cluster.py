@@ -136,6 +136,63 @@ def _block_map(block: np.ndarray, func: Callable[[Any], np.ndarray], rows: np.nd
     return np.concatenate(parts) if parts else np.empty(0)
 
 
+def _block_sum(block: np.ndarray, func: Callable[[Any], Any], chunk_size: int) -> np.ndarray:
+    total = None
+    for s in range(0, block.shape[0], chunk_size):
+        part = np.asarray(func(block[s: s + chunk_size]).sum(axis=0)).ravel()
+        total = part if total is None else total + part
+    return total if total is not None else np.zeros(block.shape[1])
+
+
+def _identity(block: np.ndarray) -> np.ndarray:
+    return np.asarray(block, dtype=float)
+
+
+def _row(block: np.ndarray, i: int) -> np.ndarray:
+    return np.asarray(block[i: i + 1], dtype=float)
+
+
+def _kc_init(block: np.ndarray, mask: np.ndarray, centres: list[np.ndarray],
+             chunk_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(squared norms, min squared distance to the centres; -inf where not a candidate)."""
+    block = np.asarray(block, dtype=float)
+    sq = np.einsum("ij,ij->i", block, block)
+    D = np.full(block.shape[0], np.inf)
+    for C in centres:
+        np.minimum(D, _block_min_sq(block, sq, C, chunk_size), out=D)
+    D[~mask] = -np.inf
+    return sq, D
+
+
+def _kc_best(state: tuple[np.ndarray, np.ndarray]) -> tuple[float, int]:
+    D = state[1]
+    if D.size == 0:
+        return -np.inf, 0
+    pos = int(np.argmax(D))  # first maximum: the lowest index
+    return float(D[pos]), pos
+
+
+def _kc_update(state: tuple[np.ndarray, np.ndarray], block: np.ndarray, C: np.ndarray,
+               picked: int, chunk_size: int) -> tuple[np.ndarray, np.ndarray]:
+    sq, D = state
+    D = np.minimum(D, _block_min_sq(np.asarray(block, dtype=float), sq, C, chunk_size))
+    if picked >= 0:
+        D[picked] = -np.inf
+    return sq, D
+
+
+def _block_min_sq(block: np.ndarray, sq: np.ndarray, C: np.ndarray,
+                  chunk_size: int) -> np.ndarray:
+    from activelab.strategies._greedy import min_sq_dist
+
+    c2 = np.einsum("ij,ij->i", C, C)
+    out = np.empty(block.shape[0])
+    for s in range(0, block.shape[0], chunk_size):
+        out[s: s + chunk_size] = min_sq_dist(block[s: s + chunk_size], sq[s: s + chunk_size],
+                                             C, c2)
+    return out
+
+
 class DaskBackend:
     """Scores a Dask pool block by block on the workers; the same answers as in-process.
 
@@ -184,6 +241,74 @@ class DaskBackend:
         order = np.argsort(index, kind="stable")
         scores, index = scores[order], index[order]
         return index[top_k(scores, n, index)]
+
+    def sum_rows(self, func: Callable[[Any], Any], X: Any,
+                 chunk_size: int = DEFAULT_CHUNK_SIZE) -> np.ndarray:
+        """The column sums of ``func`` applied to every row block, summed on the workers."""
+        dask = _require_dask()
+        blocks, _ = self._blocks(X)
+        func_d = dask.delayed(func, pure=True, traverse=False)
+        parts = self._compute(*[
+            dask.delayed(_block_sum, pure=True)(block, func_d, chunk_size) for block in blocks
+        ])
+        return np.sum(parts, axis=0)
+
+    def farthest_first(self, X: Any, candidates: np.ndarray, labelled: np.ndarray, n: int,
+                       rng: np.random.Generator, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                       ) -> np.ndarray:
+        """k-center greedy on the workers: per-block min-distance vectors, updated per pick.
+
+        Each block keeps, on its worker, the squared distance of its candidates
+        to the nearest centre (labelled or picked). A pick asks every block for
+        its own maximum (ties: the lowest index), takes the global one under
+        the same rule as in-process, fetches that single row and sends it to
+        every block, which lowers its distances in O(block × features).
+        """
+        dask = _require_dask()
+        from activelab.strategies._greedy import BLOCK
+
+        blocks, starts = self._blocks(X)
+        n_pool = int(starts[-1])
+        mask = np.zeros(n_pool, dtype=bool)
+        mask[candidates] = True
+        labelled = np.asarray(labelled, dtype=np.int64)  # grouped as in-process
+        centres = [
+            self.map_chunks(_identity, X, labelled[s: s + BLOCK], chunk_size)
+            for s in range(0, labelled.shape[0], BLOCK)
+        ]
+        state = [
+            dask.delayed(_kc_init, pure=True)(block, mask[starts[b]: starts[b + 1]], centres,
+                                              chunk_size)
+            for b, block in enumerate(blocks)
+        ]
+        state = self._persist(state)
+        chosen: list[int] = []
+        for t in range(n):
+            if t == 0 and labelled.shape[0] == 0:
+                j = int(candidates[int(rng.integers(candidates.shape[0]))])
+            else:
+                tops = self._compute(*[dask.delayed(_kc_best)(st) for st in state])
+                values = np.array([v for v, _ in tops])
+                local = np.array([p for _, p in tops])
+                best = np.flatnonzero(values == values.max())[0]  # blocks are in index order
+                if not np.isfinite(values[best]) and values[best] < 0:
+                    raise ValueError("No candidate left to pick.")
+                j = int(starts[best] + local[best])
+            chosen.append(j)
+            b = int(np.searchsorted(starts, j, side="right") - 1)
+            C = np.asarray(self._compute(dask.delayed(_row)(blocks[b], j - starts[b]))[0])
+            state = self._persist([
+                dask.delayed(_kc_update, pure=True)(
+                    st, block, C, j - starts[k] if k == b else -1, chunk_size)
+                for k, (st, block) in enumerate(zip(state, blocks, strict=True))
+            ])
+        return np.asarray(chosen, dtype=np.int64)
+
+    def _persist(self, items: list[Any]) -> list[Any]:
+        dask = _require_dask()
+        if self.client is not None:
+            return list(self.client.persist(items))
+        return list(dask.persist(*items))
 
     def map_chunks(self, func: Callable[[Any], np.ndarray], X: Any, rows: np.ndarray,
                    chunk_size: int = DEFAULT_CHUNK_SIZE) -> np.ndarray:

@@ -126,9 +126,7 @@ class InformationDensity(ScoringStrategy):
     # ------------------------------------------------------------------ density
     @staticmethod
     def _features(ctx: QueryContext, X_chunk: Any) -> Any:
-        if ctx.embed is None and sp.issparse(X_chunk):
-            return sp.csr_matrix(X_chunk, dtype=float)
-        return ctx.embedding(X_chunk)
+        return _features(ctx.embed, X_chunk)
 
     def _cosine(self, ctx: QueryContext) -> np.ndarray:
         rows = np.arange(ctx.n_pool)
@@ -145,9 +143,14 @@ class InformationDensity(ScoringStrategy):
         return (1.0 + np.clip(cos, -1.0, 1.0)) / 2.0
 
     def _rbf(self, ctx: QueryContext) -> np.ndarray:
+        return ctx.map_chunks(self._rbf_function(ctx), rows=np.arange(ctx.n_pool))
+
+    def _rbf_function(self, ctx: QueryContext) -> Callable[[Any], np.ndarray]:
+        """The RBF density of a chunk of rows against a reference sample of the pool."""
+        embed = ctx.embed
         n_ref = min(self.n_reference, ctx.n_pool)
         ref_rows = np.sort(ctx.rng.choice(ctx.n_pool, size=n_ref, replace=False))
-        R = ctx.map_chunks(lambda c: _dense(self._features(ctx, c)), rows=ref_rows)
+        R = ctx.map_chunks(lambda c: _dense(_features(embed, c)), rows=ref_rows)
         r2 = np.einsum("ij,ij->i", R, R)
         gamma = self.gamma
         if gamma is None:
@@ -157,11 +160,11 @@ class InformationDensity(ScoringStrategy):
             gamma = 1.0 / med if med > 0 else 1.0
 
         def dens(chunk: Any) -> np.ndarray:
-            Z = _dense(self._features(ctx, chunk))
+            Z = _dense(_features(embed, chunk))
             d2 = np.einsum("ij,ij->i", Z, Z)[:, None] - 2.0 * Z @ R.T + r2[None, :]
             return np.exp(-gamma * np.maximum(d2, 0.0)).mean(axis=1)
 
-        return ctx.map_chunks(dens, rows=np.arange(ctx.n_pool))
+        return dens
 
     def density(self, ctx: QueryContext) -> np.ndarray:
         """Density of every pool row (cached per pool, embedding and settings)."""
@@ -191,14 +194,45 @@ class InformationDensity(ScoringStrategy):
         return u * self.density(ctx)[ctx.candidates] ** self.beta
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
+        if hasattr(ctx.backend, "sum_rows"):
+            return self._select_distributed(ctx, n)
         s = self.scores(ctx)
         return ctx.candidates[top_k(s, n, ctx.candidates)]
+
+    def _select_distributed(self, ctx: QueryContext, n: int) -> np.ndarray:
+        """The blocked form for a pool on a cluster: each block scores its own rows.
+
+        ``cosine``: the mean of the normalised rows is summed block by block on
+        the workers (one vector comes back), then every block scores
+        uncertainty × density ** beta for its rows and returns its top ``n``.
+        ``rbf``: only the reference sample travels to the client and back.
+        """
+        embed = ctx.embed
+        if self.similarity == "cosine":
+            m = ctx.backend.sum_rows(lambda c: normalize(_features(embed, c)), ctx.X) / ctx.n_pool
+
+            def dens(c: Any) -> np.ndarray:
+                cos = np.asarray(normalize(_features(embed, c)) @ m).ravel()
+                return (1.0 + np.clip(cos, -1.0, 1.0)) / 2.0
+        else:
+            dens = self._rbf_function(ctx)
+        u, model, beta = UNCERTAINTY_FUNCTIONS[self.uncertainty], ctx.model, self.beta
+        return ctx.select_top(lambda c: u(model.predict_proba(c)) * dens(c) ** beta, n)
 
     def __repr__(self) -> str:
         return (
             f"InformationDensity(uncertainty={self.uncertainty!r}, beta={self.beta!r}, "
             f"similarity={self.similarity!r})"
         )
+
+
+def _features(embed: Callable[[Any], Any] | None, X_chunk: Any) -> Any:
+    """The rows in the space similarities are measured in (sparse kept sparse)."""
+    if embed is None:
+        return sp.csr_matrix(X_chunk, dtype=float) if sp.issparse(X_chunk) else np.asarray(
+            X_chunk, dtype=float)
+    Z = embed(X_chunk)
+    return Z.toarray() if sp.issparse(Z) else np.asarray(Z, dtype=float)
 
 
 def _dense(Z: Any) -> np.ndarray:

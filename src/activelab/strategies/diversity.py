@@ -132,6 +132,7 @@ class KCenterGreedy(Strategy):
     """
 
     name = "kcenter"
+    supports_dask = True
 
     def __init__(self, embedding: str | None = None) -> None:
         _check_embedding(embedding)
@@ -143,6 +144,15 @@ class KCenterGreedy(Strategy):
         return _requires(None, self.embedding)
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
+        if hasattr(ctx.backend, "farthest_first"):
+            if self.embedding is not None or ctx.embed is not None:
+                raise ValueError(
+                    "On a Dask pool, k-center greedy runs on the features: compute the "
+                    "embedding on the workers (map_blocks) and pass it as the pool."
+                )
+            return ctx.backend.farthest_first(
+                ctx.X, ctx.candidates, ctx.labelled, n, ctx.rng, ctx.chunk_size
+            )
         Z = _space(ctx, self.embedding)
         fp = FarthestPoints(Z, ctx.candidates, ctx.chunk_size)
         fp.add_fixed_centres(ctx.labelled)
