@@ -40,12 +40,13 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _timed_query(learner: ActiveLearner, repeats: int) -> tuple[list[float], float]:
+def _timed_query(learner: ActiveLearner, repeats: int, batch: int = BATCH,
+                 ) -> tuple[list[float], float]:
     times = []
     tracemalloc.start()
     for _ in range(repeats):
         t0 = time.perf_counter()
-        learner.query(BATCH)
+        learner.query(batch)
         times.append(time.perf_counter() - t0)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -58,6 +59,7 @@ def main() -> None:
     ap.add_argument("--local-rows", type=int, default=1_000_000)
     ap.add_argument("--block-rows", type=int, default=250_000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--kcenter-batch", type=int, default=10)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results/dask_scale.json")
     args = ap.parse_args()
 
@@ -133,6 +135,16 @@ def main() -> None:
             f"client query peak {peak:.0f} MB, client RSS peak {_rss_mb():.0f} MB "
             f"(pool {args.rows * N_FEATURES * 8 / 2**30:.1f} GiB on the workers)"
         )
+        # k-center's first pass costs rows x labelled x features: it starts from 200 labels
+        for name, batch, n_lab in (("density", BATCH, N_LABELLED),
+                                   ("kcenter", args.kcenter_batch, 200)):
+            other = ActiveLearner(LogisticRegression(max_iter=300), name, backend=backend)
+            other.fit(X, labelled[:n_lab], learner.labels_[:n_lab])
+            t, p = _timed_query(other, 1, batch)
+            result["dask"][name] = {"batch": batch, "labelled": n_lab, "seconds": t[0],
+                                    "query_peak_python_mb": p}
+            print(f"  {name} (batch {batch}): {t[0]:.1f} s, client query peak {p:.0f} MB")
+        result["dask"]["client_rss_peak_mb"] = _rss_mb()
     finally:
         cluster = client.cluster
         client.close()
