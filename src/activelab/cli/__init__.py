@@ -23,6 +23,7 @@ __all__ = ["main"]
 #: command name -> (module, attribute, one-line help)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("activelab.cli.demo", "demo", "Margin sampling against random on digits."),
+    "stream": ("activelab.cli.stream", "stream", "Replay a stream under a label budget, live."),
 }
 
 

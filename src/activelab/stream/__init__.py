@@ -26,7 +26,7 @@ from activelab.stream.budget import (
     WindowBudget,
     get_budget_manager,
 )
-from activelab.stream.datasets import STREAMS, Stream, load_stream
+from activelab.stream.datasets import STREAMS, Stream, load_csv, load_stream
 from activelab.stream.learner import StreamBatch, StreamDecision, StreamLearner
 from activelab.stream.replay import StreamRun, replay
 from activelab.stream.strategies import (
@@ -59,6 +59,7 @@ __all__ = [
     "available_stream_strategies",
     "get_budget_manager",
     "get_stream_strategy",
+    "load_csv",
     "load_stream",
     "replay",
 ]

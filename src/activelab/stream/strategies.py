@@ -405,8 +405,7 @@ def get_stream_strategy(strategy: str | StreamStrategy, **params: Any) -> Stream
     key = _ALIASES.get(str(strategy).lower(), str(strategy).lower())
     if key not in _STRATEGIES:
         raise ValueError(
-            f"Unknown stream strategy {strategy!r}; choose one of "
-            f"{available_stream_strategies()}."
+            f"Unknown stream strategy {strategy!r}; choose one of {available_stream_strategies()}."
         )
     try:
         return _STRATEGIES[key](**params)
