@@ -246,7 +246,9 @@ def test_rvu_spend_on_phishing_within_one_point(phishing):
 
 
 def test_exploration_notices_a_drift_pure_uncertainty_misses():
-    """Agrawal: the rule on age becomes a rule on the loan halfway (far from the old boundary).
+    """Agrawal: a rule on age becomes rules on age, salary and loan halfway.
+
+    Most young and old applicants flip class, far from the old boundaries (ages 40 and 60).
 
     With a fixed uncertainty threshold the model, confident everywhere, stops asking
     and never sees the new concept; split keeps a random share of labels and recovers.

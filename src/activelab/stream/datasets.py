@@ -6,8 +6,10 @@
                           into ``x1 + x2 <= 9.5`` (variant 3) halfway, through
                           ``ConceptDriftStream``; 3 features, the third is noise.
 ``agrawal-drift``         river's Agrawal loan generator (9 features): classification
-                          function 0 (a rule on age) turning into function 4 (a
-                          rule on the loan, far from the first rule's boundary).
+                          function 0 (``age < 40 or age >= 60``) turning into
+                          function 4 (rules on age, salary and loan) halfway: most
+                          of the young and old applicants flip class, far from the
+                          first rule's boundaries at 40 and 60.
 ========================  =============================================================
 
 Needs the ``[data]`` extra (river). Nothing is downloaded.
