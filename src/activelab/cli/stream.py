@@ -218,7 +218,12 @@ def stream(
     if plot is not None:
         from activelab.stream.plot import plot_stream_runs
 
-        plot_stream_runs(runs, plot, title=f"{dataset}, budget {budget:.0%}, {model_name}")
+        plot_stream_runs(
+            runs,
+            plot,
+            title=f"{dataset}, budget {budget:.0%}, {model_name}",
+            drift_at=settings["drift_at"],
+        )
         console.print(f"Plot written to [bold]{plot}[/bold]")
     by = {s: [r for r in runs if r["strategy"] == get_stream_strategy(s).name] for s in strategies}
     for s, rs in by.items():

@@ -10,7 +10,11 @@ __all__ = ["plot_stream_runs"]
 
 
 def plot_stream_runs(
-    runs: Sequence[dict[str, Any]], path: str | Path, *, title: str | None = None
+    runs: Sequence[dict[str, Any]],
+    path: str | Path,
+    *,
+    title: str | None = None,
+    drift_at: int | None = None,
 ) -> Path:
     """Write a PNG of prequential accuracy against labels spent, one line per run.
 
@@ -22,6 +26,8 @@ def plot_stream_runs(
     path : str or Path
         The PNG file to write.
     title : str, optional
+    drift_at : int, optional
+        Marks the centre of a concept drift on the items axis.
 
     Returns
     -------
@@ -52,9 +58,12 @@ def plot_stream_runs(
     ax.set_ylabel("prequential accuracy (all items so far)")
     ax.grid(alpha=0.3)
     ax.legend()
+    if drift_at is not None:
+        ax2.axvline(drift_at, color="0.4", ls="--", lw=1, label="drift")
     ax2.set_xlabel("items seen")
     ax2.set_ylabel("accuracy since previous checkpoint")
     ax2.grid(alpha=0.3)
+    ax2.legend()
     if title:
         fig.suptitle(title)
     fig.tight_layout()
