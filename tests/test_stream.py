@@ -226,6 +226,9 @@ def test_bad_models_and_inputs(phishing):
 
 def test_sklearn_dict_items_and_inferred_classes():
     learner = StreamLearner(_sgd(), "random", 0.5, random_state=0)
+    with pytest.raises(ValueError, match=r"first labels are all \['x'\].*classes="):
+        learner.learn({"a": 0.0, "b": 1.0}, "x")
+    assert not learner.has_model
     learner.learn_many([{"a": 0.0, "b": 1.0}, {"a": 1.0, "b": 0.0}], ["x", "y"])
     d = learner.process({"b": 0.0, "a": 1.0})
     assert d.prediction in ("x", "y")
@@ -344,6 +347,8 @@ def test_cli_stream_csv_and_errors(tmp_path):
             "label",
             "--model",
             "naive-bayes",
+            "--budget-manager",
+            "estimated",
             "--strategy",
             "split",
         ],

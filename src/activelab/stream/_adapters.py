@@ -154,7 +154,13 @@ class _SklearnAdapter(_Adapter):
         self.check_labels(y)
         if not self.fitted:
             if not self.fixed_classes:
-                self.classes_ = np.unique(y)
+                seen = np.unique(y)
+                if seen.size < 2:
+                    raise ValueError(
+                        f"The first labels are all {seen.tolist()}; a scikit-learn model fixes "
+                        "its classes at its first partial_fit, so pass every class in classes=."
+                    )
+                self.classes_ = seen
                 self.fixed_classes = True
             self.model.partial_fit(self._scaled(X), y, classes=self.classes_)
             self.classes_ = np.asarray(self.model.classes_)
