@@ -6,7 +6,9 @@ The public API:
 - :mod:`activelab.strategies`, every query strategy, found by name with
   :func:`get_strategy`;
 - :func:`top_k`, the deterministic selection used everywhere (score
-  descending, then index ascending).
+  descending, then index ascending);
+- :class:`StreamLearner`, stream-based active learning under a label budget
+  (:mod:`activelab.stream`).
 
 Examples
 --------
@@ -26,6 +28,7 @@ from activelab.strategies import (
     top_k,
 )
 from activelab.strategies import available as available_strategies
+from activelab.stream import StreamLearner
 
 __version__ = "0.1.0"
 
@@ -36,6 +39,7 @@ __all__ = [
     "QueryRecord",
     "Strategy",
     "StrategyRequirementError",
+    "StreamLearner",
     "__version__",
     "available_strategies",
     "get_strategy",

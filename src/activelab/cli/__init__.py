@@ -24,6 +24,7 @@ __all__ = ["main"]
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("activelab.cli.demo", "demo", "Margin sampling against random on digits."),
     "query": ("activelab.cli.query", "query", "Rank a pool file with a fitted model (Dask too)."),
+    "stream": ("activelab.cli.stream", "stream", "Replay a stream under a label budget, live."),
 }
 
 

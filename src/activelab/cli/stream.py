@@ -1,0 +1,233 @@
+"""``activelab stream``: replay a labelled stream under a label budget, live."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+__all__ = ["stream"]
+
+SCHEMA = "activelab.stream/1"
+MODELS = ("logreg-sgd", "naive-bayes", "hoeffding", "logreg-river")
+
+
+def make_model(name: str) -> tuple[Any, bool]:
+    """The model behind ``--model`` and whether it needs running standardisation."""
+    if name == "logreg-sgd":
+        from sklearn.linear_model import SGDClassifier
+
+        return SGDClassifier(loss="log_loss"), True
+    if name == "naive-bayes":
+        from sklearn.naive_bayes import GaussianNB
+
+        return GaussianNB(), False
+    if name == "hoeffding":
+        from river import tree
+
+        return tree.HoeffdingTreeClassifier(), False
+    if name == "logreg-river":
+        from river import linear_model, preprocessing
+
+        return preprocessing.StandardScaler() | linear_model.LogisticRegression(), False
+    raise click.BadParameter(
+        f"unknown model {name!r}; choose one of {MODELS}", param_hint="--model"
+    )
+
+
+def _load(dataset: str, label_column: str | None, n_items: int | None, seed: int) -> Any:
+    from activelab.stream.datasets import STREAMS, load_csv, load_stream
+
+    if dataset in STREAMS:
+        return load_stream(dataset, n_items=n_items, seed=seed)
+    path = Path(dataset)
+    if path.suffix.lower() != ".csv" and not path.exists():
+        raise click.BadParameter(
+            f"{dataset!r} is neither a bundled stream ({', '.join(STREAMS)}) nor a CSV file.",
+            param_hint="--dataset",
+        )
+    if not label_column:
+        raise click.UsageError("A CSV stream needs --label-column (the column with the labels).")
+    s = load_csv(path, label_column)
+    if n_items is not None:
+        s.X, s.y = s.X[:n_items], s.y[:n_items]
+    return s
+
+
+def _table(rows: dict[str, dict[str, Any]], budget: float) -> Table:
+    t = Table(title=f"Prequential accuracy against labels spent (budget {budget:.1%})")
+    for col in ("run", "items", "labels", "spend", "accuracy", "recent", "items/s"):
+        t.add_column(col, justify="left" if col == "run" else "right")
+    for name, r in rows.items():
+        t.add_row(
+            name,
+            f"{r['items']:,}/{r['n']:,}",
+            f"{r['labels']:,}",
+            f"{r['spend']:.2%}",
+            f"{r['acc']:.4f}",
+            f"{r['recent']:.4f}",
+            f"{r['rate']:,.0f}",
+        )
+    return t
+
+
+@click.command()
+@click.option(
+    "--dataset",
+    default="phishing",
+    show_default=True,
+    help="phishing, sea-drift, agrawal-drift, or a CSV file (with --label-column).",
+)
+@click.option("--label-column", default=None, help="The label column of a CSV stream.")
+@click.option(
+    "--strategy",
+    "strategies",
+    multiple=True,
+    default=("rvu",),
+    show_default=True,
+    help="random, fixed-uncertainty, vu, rvu or split; repeat to compare.",
+)
+@click.option("--budget", default=0.1, show_default=True, type=float, help="Share of items.")
+@click.option(
+    "--model", "model_name", default="logreg-sgd", show_default=True, type=click.Choice(MODELS)
+)
+@click.option(
+    "--budget-manager",
+    default="window",
+    show_default=True,
+    type=click.Choice(["window", "estimated"]),
+)
+@click.option("--window", default=1000, show_default=True, help="Items the spend is measured over.")
+@click.option("--batch-size", default=1, show_default=True, help="Items decided per model call.")
+@click.option(
+    "--n-items",
+    default=None,
+    type=int,
+    help="Items to replay  [default: all; 20,000 for the synthetic streams].",
+)
+@click.option("--seeds", default=1, show_default=True, help="Repetitions (seeds 0..n-1).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the runs as JSON.",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a PNG of accuracy against labels spent.",
+)
+def stream(
+    dataset: str,
+    label_column: str | None,
+    strategies: tuple[str, ...],
+    budget: float,
+    model_name: str,
+    budget_manager: str,
+    window: int,
+    batch_size: int,
+    n_items: int | None,
+    seeds: int,
+    out: Path | None,
+    plot: Path | None,
+) -> None:
+    """Replay a labelled stream, deciding on each item at once whether to ask for its label.
+
+    Every item is predicted before its label may be learned (prequential,
+    test-then-train); a label is revealed only when the strategy queries it,
+    within the budget. Shows accuracy against labels spent live and writes
+    the runs as JSON (the simulator's format) and a plot.
+    """
+    from activelab.stream import StreamLearner, get_stream_strategy, replay
+
+    console = Console()
+    for s in strategies:
+        try:
+            get_stream_strategy(s)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--strategy") from None
+    if not 0 < budget <= 1:
+        raise click.BadParameter(f"must be in (0, 1], got {budget}", param_hint="--budget")
+    if seeds < 1 or batch_size < 1 or window < 1:
+        raise click.UsageError("--seeds, --batch-size and --window must be positive.")
+    rows: dict[str, dict[str, Any]] = {}
+    runs = []
+    t0 = time.perf_counter()
+    with Live(_table(rows, budget), console=console, refresh_per_second=8) as live:
+        for seed in range(seeds):
+            data = _load(dataset, label_column, n_items, seed)
+            for strategy in strategies:
+                key = f"{strategy} (seed {seed})" if seeds > 1 else strategy
+                model, standardize = make_model(model_name)
+                learner = StreamLearner(
+                    model,
+                    strategy,
+                    budget,
+                    classes=data.classes,
+                    window=window,
+                    budget_manager=budget_manager,
+                    standardize=standardize,
+                    feature_names=data.feature_names,
+                    random_state=seed,
+                )
+                started = time.perf_counter()
+
+                def show(
+                    run: Any, key: str = key, started: float = started, n: int = len(data)
+                ) -> None:
+                    rows[key] = {
+                        "items": run.items_seen[-1],
+                        "n": n,
+                        "labels": run.n_labels[-1],
+                        "spend": run.spend[-1],
+                        "acc": run.scores[-1],
+                        "recent": run.recent_scores[-1],
+                        "rate": run.items_seen[-1] / max(time.perf_counter() - started, 1e-9),
+                    }
+                    live.update(_table(rows, budget))
+
+                run = replay(
+                    learner, data.X, data.y, batch_size=batch_size, seed=seed, on_checkpoint=show
+                )
+                runs.append(run.to_dict())
+    settings = {
+        "dataset": dataset,
+        "n_items": len(data),
+        "model": model_name,
+        "strategies": list(strategies),
+        "budget": budget,
+        "budget_manager": budget_manager,
+        "window": window,
+        "batch_size": batch_size,
+        "seeds": seeds,
+        "drift_at": getattr(data, "drift_at", None),
+        "metric": "prequential accuracy",
+    }
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"schema": SCHEMA, "settings": settings, "runs": runs}, indent=1))
+        console.print(f"Runs written to [bold]{out}[/bold]")
+    if plot is not None:
+        from activelab.stream.plot import plot_stream_runs
+
+        plot_stream_runs(
+            runs,
+            plot,
+            title=f"{dataset}, budget {budget:.0%}, {model_name}",
+            drift_at=settings["drift_at"],
+        )
+        console.print(f"Plot written to [bold]{plot}[/bold]")
+    by = {s: [r for r in runs if r["strategy"] == get_stream_strategy(s).name] for s in strategies}
+    for s, rs in by.items():
+        acc = np.mean([r["scores"][-1] for r in rs])
+        spend = np.mean([r["spend"][-1] for r in rs])
+        console.print(f"{s}: prequential accuracy {acc:.4f}, realised spend {spend:.2%}")
+    console.print(f"[dim]{time.perf_counter() - t0:.1f} s[/dim]")

@@ -1,0 +1,221 @@
+"""One interface over incremental models: scikit-learn ``partial_fit`` and river ``learn_one``.
+
+Both adapters take a batch of items (a 2-D array or a list of dicts), return
+class probabilities as an ``(n, n_classes)`` array over the adapter's
+``classes_``, and learn from labelled items. A scikit-learn model gets the
+classes on its first ``partial_fit``; a river model learns one item at a time
+and its classes grow as labels arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+__all__: list[str] = []
+
+
+def _is_river(model: Any) -> bool:
+    return hasattr(model, "learn_one") and hasattr(model, "predict_proba_one")
+
+
+def make_adapter(
+    model: Any, classes: Any, feature_names: Sequence[Any] | None, standardize: bool
+) -> _Adapter:
+    """Wrap ``model`` (a clone of it) behind the adapter interface."""
+    if _is_river(model):
+        if standardize:
+            raise ValueError(
+                "standardize=True applies to scikit-learn models; for a river model put "
+                "river.preprocessing.StandardScaler() in its pipeline instead."
+            )
+        return _RiverAdapter(model, classes, feature_names)
+    if hasattr(model, "partial_fit"):
+        if not hasattr(model, "predict_proba"):
+            raise TypeError(
+                f"{type(model).__name__} has no predict_proba, which stream strategies need "
+                "to measure uncertainty; use a probabilistic loss (for SGDClassifier: "
+                "loss='log_loss' or loss='modified_huber')."
+            )
+        return _SklearnAdapter(model, classes, feature_names, standardize)
+    raise TypeError(
+        f"{type(model).__name__} cannot learn from a stream: give a scikit-learn estimator "
+        "with partial_fit and predict_proba (e.g. SGDClassifier(loss='log_loss'), GaussianNB) "
+        "or a river classifier (learn_one and predict_proba_one)."
+    )
+
+
+class _Adapter:
+    kind = ""
+    classes_: np.ndarray
+    fitted = False
+
+    def __init__(self, classes: Any, feature_names: Sequence[Any] | None) -> None:
+        self.classes_ = np.asarray(classes) if classes is not None else np.empty(0)
+        self.fixed_classes = classes is not None
+        if self.fixed_classes and (self.classes_.ndim != 1 or self.classes_.size < 2):
+            raise ValueError(f"classes must list at least two classes, got {classes!r}.")
+        self.feature_names = list(feature_names) if feature_names is not None else None
+
+    def observe(self, items: Any) -> Any:
+        """Convert a batch to the model's input (and update unsupervised statistics)."""
+        return items
+
+    def predict_proba(self, items: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def learn(self, items: Any, y: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def check_labels(self, y: np.ndarray) -> None:
+        if not self.fixed_classes:
+            return
+        bad = ~np.isin(y, self.classes_)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"Label {y[i].tolist()!r} (item {i} of the batch) is not one of the classes "
+                f"{self.classes_.tolist()}; pass every class in classes=."
+            )
+
+
+class _SklearnAdapter(_Adapter):
+    kind = "sklearn"
+
+    def __init__(
+        self, model: Any, classes: Any, feature_names: Sequence[Any] | None, standardize: bool
+    ) -> None:
+        super().__init__(classes, feature_names)
+        self.model = clone(model)
+        self.n_features: int | None = None
+        self.scaler: Any = None
+        if standardize:
+            from sklearn.preprocessing import StandardScaler
+
+            self.scaler = StandardScaler()
+
+    def to_array(self, items: Any) -> np.ndarray:
+        if isinstance(items, Mapping):
+            items = [items]
+        if isinstance(items, list | tuple) and items and isinstance(items[0], Mapping):
+            if self.feature_names is None:
+                self.feature_names = list(items[0])
+            names = self.feature_names
+            try:
+                X = np.array([[row[k] for k in names] for row in items], dtype=float)
+            except KeyError as exc:
+                raise ValueError(
+                    f"An item has no feature {exc.args[0]!r}; every item needs the features "
+                    f"{names}."
+                ) from None
+        else:
+            X = np.asarray(items, dtype=float)
+            if X.ndim == 1:
+                X = X[None, :]
+        if X.ndim != 2:
+            raise ValueError(f"Expected items as a 2-D array (n_items, n_features), got {X.shape}.")
+        if self.n_features is None:
+            self.n_features = X.shape[1]
+        elif X.shape[1] != self.n_features:
+            raise ValueError(
+                f"Items have {X.shape[1]} features; the stream started with {self.n_features}."
+            )
+        finite = np.isfinite(X).all(axis=1)
+        if not finite.all():
+            i = int(np.flatnonzero(~finite)[0])
+            raise ValueError(
+                f"Item {i} of the batch has a NaN or infinite feature; impute or drop it first."
+            )
+        return X
+
+    def observe(self, items: Any) -> np.ndarray:
+        X = self.to_array(items)
+        if self.scaler is not None:
+            self.scaler.partial_fit(X)
+        return X
+
+    def _scaled(self, X: np.ndarray) -> np.ndarray:
+        if self.scaler is None:
+            return X
+        if not hasattr(self.scaler, "scale_"):
+            self.scaler.partial_fit(X)
+        return self.scaler.transform(X)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        # a model that saw one class may yield NaN (GaussianNB): the learner handles it
+        with np.errstate(all="ignore"):
+            return np.asarray(self.model.predict_proba(self._scaled(X)), dtype=float)
+
+    def learn(self, items: Any, y: np.ndarray) -> None:
+        X = self.to_array(items)
+        self.check_labels(y)
+        if not self.fitted:
+            if not self.fixed_classes:
+                seen = np.unique(y)
+                if seen.size < 2:
+                    raise ValueError(
+                        f"The first labels are all {seen.tolist()}; a scikit-learn model fixes "
+                        "its classes at its first partial_fit, so pass every class in classes=."
+                    )
+                self.classes_ = seen
+                self.fixed_classes = True
+            self.model.partial_fit(self._scaled(X), y, classes=self.classes_)
+            self.classes_ = np.asarray(self.model.classes_)
+            self.fitted = True
+            return
+        self.model.partial_fit(self._scaled(X), y)
+
+
+class _RiverAdapter(_Adapter):
+    kind = "river"
+
+    def __init__(self, model: Any, classes: Any, feature_names: Sequence[Any] | None) -> None:
+        super().__init__(classes, feature_names)
+        self.model = model.clone()
+        self._class_list: list[Any] = self.classes_.tolist()
+
+    def to_dicts(self, items: Any) -> list[dict[Any, Any]]:
+        if isinstance(items, Mapping):
+            return [dict(items)]
+        if isinstance(items, list | tuple) and items and isinstance(items[0], Mapping):
+            return [dict(x) for x in items]
+        X = np.asarray(items)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2:
+            raise ValueError(f"Expected items as a 2-D array (n_items, n_features), got {X.shape}.")
+        names = self.feature_names
+        if names is None:
+            names = list(range(X.shape[1]))
+        elif len(names) != X.shape[1]:
+            raise ValueError(
+                f"Items have {X.shape[1]} features but feature_names lists {len(names)}."
+            )
+        return [dict(zip(names, row, strict=True)) for row in X.tolist()]
+
+    def observe(self, items: Any) -> list[dict[Any, Any]]:
+        return self.to_dicts(items)
+
+    def predict_proba(self, items: list[dict[Any, Any]]) -> np.ndarray:
+        rows = [self.model.predict_proba_one(x) for x in items]
+        for r in rows:
+            for c in r:
+                if c not in self._class_list:
+                    self._class_list.append(c)
+        cols = self._class_list
+        P = np.array([[r.get(c, 0.0) for c in cols] for r in rows], dtype=float)
+        self.classes_ = np.asarray(cols)
+        return P
+
+    def learn(self, items: Any, y: np.ndarray) -> None:
+        xs = self.to_dicts(items)
+        self.check_labels(y)
+        for x, label in zip(xs, np.asarray(y).tolist(), strict=True):
+            self.model.learn_one(x, label)
+            if label not in self._class_list:
+                self._class_list.append(label)
+        self.classes_ = np.asarray(self._class_list)
+        self.fitted = True

@@ -1,0 +1,206 @@
+"""The streams that ship inside installed packages, as arrays in arrival order.
+
+========================  =============================================================
+``phishing``              river's Phishing (1,250 web pages, 9 features, 2 classes).
+``sea-drift``             river's SEA generator: ``x1 + x2 <= 8`` (variant 0) turning
+                          into ``x1 + x2 <= 9.5`` (variant 3) halfway, through
+                          ``ConceptDriftStream``; 3 features, the third is noise.
+``agrawal-drift``         river's Agrawal loan generator (9 features): classification
+                          function 0 (``age < 40 or age >= 60``) turning into
+                          function 4 (rules on age, salary and loan) halfway: most
+                          of the young and old applicants flip class, far from the
+                          first rule's boundaries at 40 and 60.
+========================  =============================================================
+
+Needs the ``[data]`` extra (river). Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["STREAMS", "Stream", "load_csv", "load_stream"]
+
+STREAMS = ("phishing", "sea-drift", "agrawal-drift")
+
+
+@dataclass
+class Stream:
+    """A labelled stream, in arrival order.
+
+    Attributes
+    ----------
+    name : str
+    X : ndarray of shape (n_items, n_features)
+    y : ndarray of shape (n_items,)
+    feature_names : list of str
+    classes : ndarray
+    drift_at : int or None
+        The centre of the concept drift (None when there is none).
+    """
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[Any]
+    classes: np.ndarray
+    drift_at: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+def _river() -> Any:
+    try:
+        import river
+    except ModuleNotFoundError as exc:  # pragma: no cover - exercised without the extra
+        raise ModuleNotFoundError(
+            "The bundled streams need river: pip install 'activelab[data]'"
+        ) from exc
+    import river.datasets
+
+    return river.datasets
+
+
+def _to_arrays(pairs: Any) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    xs, ys = [], []
+    names: list[Any] | None = None
+    for x, y in pairs:
+        if names is None:
+            names = list(x)
+        xs.append([x[k] for k in names])
+        ys.append(y)
+    return np.asarray(xs, dtype=float), np.asarray(ys), names or []
+
+
+def load_stream(
+    name: str,
+    *,
+    n_items: int | None = None,
+    seed: int = 0,
+    drift_width: int = 50,
+) -> Stream:
+    """Load a bundled stream by name.
+
+    Parameters
+    ----------
+    name : {"phishing", "sea-drift", "agrawal-drift"}
+    n_items : int, optional
+        Items of a synthetic stream (default 20,000; the drift is at its
+        middle). Phishing has 1,250 items; a smaller ``n_items`` cuts it.
+    seed : int, default=0
+        Seeds the synthetic generators.
+    drift_width : int, default=50
+        Items over which the synthetic drift happens (at least ``n_items / 350``:
+        river's drift sigmoid overflows for sharper drifts far into a stream).
+
+    Examples
+    --------
+    >>> s = load_stream("phishing")
+    >>> s.X.shape, s.classes.tolist()
+    ((1250, 9), [False, True])
+    >>> load_stream("sea-drift", n_items=1000, seed=1).drift_at
+    500
+    """
+    ds = _river()
+    if name == "phishing":
+        X, y, names = _to_arrays(ds.Phishing())
+        if n_items is not None:
+            X, y = X[:n_items], y[:n_items]
+        return Stream(name, X, y, names, np.unique(y))
+    if name not in STREAMS:
+        raise ValueError(f"Unknown stream {name!r}; choose one of {list(STREAMS)} or a CSV file.")
+    n = 20_000 if n_items is None else int(n_items)
+    if n < 2:
+        raise ValueError(f"n_items must be at least 2, got {n_items!r}.")
+    at = n // 2
+    synth = ds.synth
+    if name == "sea-drift":
+        before = synth.SEA(variant=0, seed=seed)
+        after = synth.SEA(variant=3, seed=seed + 1)
+    else:
+        before = synth.Agrawal(classification_function=0, seed=seed)
+        after = synth.Agrawal(classification_function=4, seed=seed + 1)
+    # river's sigmoid overflows math.exp when position / width > ~177: widen the drift then
+    width = max(int(drift_width), -(-4 * at // 700))
+    gen = synth.ConceptDriftStream(
+        stream=before, drift_stream=after, position=at, width=width, seed=seed
+    )
+    X, y, names = _to_arrays(gen.take(n))
+    return Stream(name, X, y, names, np.unique(y), drift_at=at)
+
+
+def load_csv(path: str | Path, label_column: str) -> Stream:
+    """A labelled stream from a CSV file with a header row, in file order.
+
+    Every column but ``label_column`` must be numeric.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+    ...     _ = f.write("a,b,y\\n1,2,yes\\n3,4,no\\n5,6,yes\\n")
+    >>> s = load_csv(f.name, "y"); os.unlink(f.name)
+    >>> s.X.shape, s.classes.tolist(), s.feature_names
+    ((3, 2), ['no', 'yes'], ['a', 'b'])
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No such stream file: {path}")
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise ValueError(f"{path} is empty; it needs a header row and items.") from None
+        rows = list(reader)
+    if label_column not in header:
+        raise ValueError(
+            f"{path} has no column {label_column!r} (columns: {header}); "
+            "name the label column with --label-column."
+        )
+    if not rows:
+        raise ValueError(f"{path} has a header but no items.")
+    li = header.index(label_column)
+    names = [h for i, h in enumerate(header) if i != li]
+    X = np.empty((len(rows), len(names)))
+    y = []
+    for r, row in enumerate(rows):
+        if len(row) != len(header):
+            raise ValueError(
+                f"{path}, line {r + 2}: {len(row)} fields, the header has {len(header)}."
+            )
+        y.append(row[li])
+        try:
+            X[r] = [float(v) for i, v in enumerate(row) if i != li]
+        except ValueError:
+            bad = next(
+                (h, v)
+                for h, v in zip(header, row, strict=True)
+                if h != label_column and not _is_float(v)
+            )
+            raise ValueError(
+                f"{path}, line {r + 2}: column {bad[0]!r} has {bad[1]!r}, not a number; "
+                "stream features must be numeric (encode categories first)."
+            ) from None
+    if not np.isfinite(X).all():
+        r, c = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(
+            f"{path}, line {r + 2}: column {names[c]!r} is missing or not finite; "
+            "impute or drop it first."
+        )
+    ya = np.asarray(y)
+    return Stream(path.stem, X, ya, names, np.unique(ya))
+
+
+def _is_float(v: str) -> bool:
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,73 @@
+"""The stream figure: prequential accuracy against labels spent (matplotlib, ``[plot]`` extra)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["plot_stream_runs"]
+
+
+def plot_stream_runs(
+    runs: Sequence[dict[str, Any]],
+    path: str | Path,
+    *,
+    title: str | None = None,
+    drift_at: int | None = None,
+) -> Path:
+    """Write a PNG of prequential accuracy against labels spent, one line per run.
+
+    Parameters
+    ----------
+    runs : sequence of dict
+        Runs as written by :meth:`activelab.stream.StreamRun.to_dict` (or any
+        dict with ``strategy``, ``seed``, ``n_labels`` and ``scores``).
+    path : str or Path
+        The PNG file to write.
+    title : str, optional
+    drift_at : int, optional
+        Marks the centre of a concept drift on the items axis.
+
+    Returns
+    -------
+    Path
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    colours: dict[str, Any] = {}
+    for run in runs:
+        name = str(run["strategy"])
+        colour = colours.setdefault(name, f"C{len(colours)}")
+        first = next(r for r in runs if r["strategy"] == name) is run
+        ax.plot(run["n_labels"], run["scores"], color=colour, lw=1.4, label=name if first else None)
+        if run.get("items_seen") and run.get("recent_scores"):
+            ax2.plot(
+                run["items_seen"],
+                run["recent_scores"],
+                color=colour,
+                lw=1.0,
+                label=name if first else None,
+            )
+    ax.set_xlabel("labels spent")
+    ax.set_ylabel("prequential accuracy (all items so far)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if drift_at is not None:
+        ax2.axvline(drift_at, color="0.4", ls="--", lw=1, label="drift")
+    ax2.set_xlabel("items seen")
+    ax2.set_ylabel("accuracy since previous checkpoint")
+    ax2.grid(alpha=0.3)
+    ax2.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

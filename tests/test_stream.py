@@ -1,0 +1,365 @@
+"""StreamLearner, stream strategies, budget managers, replay and ``activelab stream``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+import numpy as np
+import pytest
+from sklearn.linear_model import SGDClassifier
+from sklearn.tree import DecisionTreeClassifier
+
+from activelab.experiments import CampaignResult
+from activelab.stream import (
+    EstimatedBudget,
+    RandomizedVariableUncertainty,
+    Split,
+    StreamLearner,
+    VariableUncertainty,
+    WindowBudget,
+    available_stream_strategies,
+    get_stream_strategy,
+    load_stream,
+    replay,
+)
+
+
+@pytest.fixture(scope="module")
+def phishing():
+    return load_stream("phishing")
+
+
+def _max_window_spend(query: np.ndarray, window: int) -> float:
+    """The largest share of queries over every prefix shorter than ``window`` and every window."""
+    c = np.concatenate([[0], np.cumsum(query)])
+    n = len(query)
+    ends = np.arange(1, n + 1)
+    starts = np.maximum(ends - window, 0)
+    return float(np.max((c[ends] - c[starts]) / (ends - starts)))
+
+
+def _sgd() -> SGDClassifier:
+    return SGDClassifier(loss="log_loss", random_state=0)
+
+
+# ---------------------------------------------------------------- budget managers
+@pytest.mark.parametrize("budget", [0.05, 0.1, 0.37])
+def test_window_budget_never_exceeded_and_spent(budget):
+    rng = np.random.default_rng(0)
+    m = WindowBudget(budget, window=200)
+    wanted = rng.random(5000) < 0.6  # a strategy that wants far more than the budget
+    q = np.zeros(5000, bool)
+    for i, w in enumerate(wanted):
+        q[i] = bool(w) and m.allows()
+        m.record(q[i])
+    assert _max_window_spend(q, 200) <= budget + 1e-12
+    assert abs(q.mean() - budget) < 0.01
+    assert m.n_queried == q.sum() and m.n_seen == 5000
+
+
+def test_estimated_budget_tracks_budget():
+    m = EstimatedBudget(0.1, window=300)
+    rng = np.random.default_rng(1)
+    for w in rng.random(6000) < 0.5:
+        m.record(bool(w) and m.allows())
+        assert m.spend <= 0.1 + 1 / 300 + 1e-9
+    assert abs(m.realised - 0.1) < 0.01
+
+
+@pytest.mark.parametrize("bad", [0, -0.1, 1.5, "x"])
+def test_budget_validation(bad):
+    with pytest.raises(ValueError, match="budget"):
+        WindowBudget(bad)
+
+
+# ---------------------------------------------------------------------- strategies
+def test_registry_and_errors():
+    assert available_stream_strategies() == ["fixed-uncertainty", "random", "rvu", "split", "vu"]
+    assert isinstance(
+        get_stream_strategy("randomized-variable-uncertainty"), RandomizedVariableUncertainty
+    )
+    with pytest.raises(ValueError, match="Unknown stream strategy 'nope'"):
+        get_stream_strategy("nope")
+    with pytest.raises(ValueError, match="Bad parameters"):
+        get_stream_strategy("vu", share=0.3)
+    with pytest.raises(ValueError, match="step"):
+        VariableUncertainty(step=0)
+
+
+def test_variable_uncertainty_prefers_uncertain_items():
+    rng = np.random.default_rng(0)
+    conf = rng.random(20000)
+    s = VariableUncertainty()
+    q = s.decide(conf, WindowBudget(0.1, 500), rng)
+    assert abs(q.mean() - 0.1) < 0.005
+    # the queried items are less confident than the stream on average
+    assert conf[q].mean() < conf.mean() - 0.1
+
+
+def test_rvu_queries_confident_items_sometimes_vu_less():
+    rng = np.random.default_rng(0)
+    conf = rng.random(20000)
+    q_vu = VariableUncertainty().decide(conf, WindowBudget(0.1, 500), np.random.default_rng(1))
+    q_rvu = RandomizedVariableUncertainty().decide(
+        conf, WindowBudget(0.1, 500), np.random.default_rng(1)
+    )
+    assert (conf[q_rvu] > 0.9).sum() > (conf[q_vu] > 0.9).sum()
+
+
+def test_split_explores_a_share_at_random():
+    conf = np.full(20000, 0.999)  # a model sure of everything
+    s = Split(share=0.2)
+    q = s.decide(conf, WindowBudget(0.1, 1000), np.random.default_rng(0))
+    assert 0 < s.n_explore_ <= q.sum()
+    assert _max_window_spend(q, 1000) <= 0.1 + 1e-12
+
+
+def test_cold_start_queries_under_budget():
+    b = WindowBudget(0.1, 100)
+    q = get_stream_strategy("rvu").decide(None, b, np.random.default_rng(0), n=100)
+    assert q.sum() == 10 and _max_window_spend(q, 100) <= 0.1
+
+
+# --------------------------------------------------------------- StreamLearner
+def test_process_learn_sklearn_on_phishing(phishing):
+    learner = StreamLearner(
+        _sgd(), "rvu", 0.1, classes=phishing.classes, standardize=True, random_state=0, window=200
+    )
+    first = learner.process(phishing.X[0])
+    assert first.prediction is None and np.isnan(first.utility) and first.n_seen == 1
+    queries, correct = [], 0
+    for x, y in zip(phishing.X, phishing.y, strict=True):
+        d = learner.process(x)
+        queries.append(d.query)
+        correct += d.prediction == y
+        if d.query:
+            learner.learn(x, y)
+    q = np.array([first.query, *queries])
+    assert _max_window_spend(q, 200) <= 0.1 + 1e-12
+    assert abs(learner.spend_ - 0.1) < 0.01
+    assert learner.n_learned_ == q.sum()
+    assert correct / len(phishing) > 0.75
+    assert set(np.unique(learner.predict(phishing.X[:50]))) <= {False, True}
+
+
+def test_river_model_with_dicts(phishing):
+    from river import datasets, linear_model, preprocessing
+
+    model = preprocessing.StandardScaler() | linear_model.LogisticRegression()
+    learner = StreamLearner(model, "split", 0.2, random_state=0)
+    correct = n = 0
+    for x, y in datasets.Phishing():
+        d = learner.process(x)
+        correct += d.prediction == y
+        n += 1
+        if d.query:
+            learner.learn(x, y)
+    assert learner.model_ is not model  # cloned
+    assert abs(learner.spend_ - 0.2) < 0.01
+    assert correct / n > 0.8
+    assert learner.predict_proba([x]).shape == (1, 2)
+
+
+def test_river_model_with_arrays_and_batches(phishing):
+    from river import tree
+
+    learner = StreamLearner(
+        tree.HoeffdingTreeClassifier(),
+        "rvu",
+        0.2,
+        feature_names=phishing.feature_names,
+        random_state=0,
+    )
+    run = replay(learner, phishing.X, phishing.y, batch_size=25)
+    assert run.items_seen[-1] == len(phishing)
+    assert run.accuracy > 0.75
+
+
+def test_process_many_scores_once_and_respects_budget(monkeypatch):
+    s = load_stream("sea-drift", n_items=4000, seed=0)
+    learner = StreamLearner(
+        _sgd(), "vu", 0.05, classes=s.classes, standardize=True, random_state=0, window=500
+    )
+    calls = []
+    all_q = []
+    for start in range(0, 4000, 400):
+        if learner.has_model and not calls:
+            monkeypatch.setattr(
+                learner.model_,
+                "predict_proba",
+                lambda X, f=learner.model_.predict_proba: calls.append(len(X)) or f(X),
+            )
+        b = learner.process_many(s.X[start : start + 400])
+        assert len(b) == 400 and b.utility.shape == (400,)
+        all_q.append(b.query)
+        learner.learn_many(s.X[start : start + 400][b.indices], s.y[start : start + 400][b.indices])
+    assert calls and set(calls) == {400}  # one model call per batch
+    q = np.concatenate(all_q)
+    assert _max_window_spend(q, 500) <= 0.05 + 1e-12
+    assert abs(q.mean() - 0.05) < 0.005
+
+
+def test_bad_models_and_inputs(phishing):
+    with pytest.raises(TypeError, match="log_loss"):
+        StreamLearner(SGDClassifier(loss="hinge"))
+    with pytest.raises(TypeError, match="partial_fit"):
+        StreamLearner(DecisionTreeClassifier())
+    with pytest.raises(ValueError, match="utility"):
+        StreamLearner(_sgd(), utility="entropy-ish")
+    learner = StreamLearner(_sgd(), classes=[0, 1])
+    with pytest.raises(ValueError, match=r"Label 7 .* not one of the classes \[0, 1\]"):
+        learner.learn([1.0, 2.0], 7)
+    assert not learner.has_model  # nothing learned from the bad call
+    X = np.ones((3, 2))
+    X[2, 1] = np.nan
+    with pytest.raises(ValueError, match="Item 2 of the batch has a NaN"):
+        learner.process_many(X)
+    learner.process_many(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="3 features; the stream started with 2"):
+        learner.process_many(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="2 items but 1 labels"):
+        learner.learn_many(np.ones((2, 2)), [0])
+    with pytest.raises(RuntimeError, match="learn"):
+        learner.predict(np.ones((1, 2)))
+
+
+def test_sklearn_dict_items_and_inferred_classes():
+    learner = StreamLearner(_sgd(), "random", 0.5, random_state=0)
+    with pytest.raises(ValueError, match=r"first labels are all \['x'\].*classes="):
+        learner.learn({"a": 0.0, "b": 1.0}, "x")
+    assert not learner.has_model
+    learner.learn_many([{"a": 0.0, "b": 1.0}, {"a": 1.0, "b": 0.0}], ["x", "y"])
+    d = learner.process({"b": 0.0, "a": 1.0})
+    assert d.prediction in ("x", "y")
+    with pytest.raises(ValueError, match=r"'z'.*pass every class in classes="):
+        learner.learn({"a": 1.0, "b": 1.0}, "z")
+
+
+# ------------------------------------------------------- replay: the benchmark claims
+def test_rvu_spend_on_phishing_within_one_point(phishing):
+    for budget in (0.05, 0.2):
+        learner = StreamLearner(
+            _sgd(), "rvu", budget, classes=phishing.classes, standardize=True, random_state=3
+        )
+        run = replay(learner, phishing.X, phishing.y, batch_size=5)
+        assert abs(run.realised_spend - budget) <= 0.01
+        assert np.all(np.diff(run.n_labels) >= 0)
+        assert run.n_labels[-1] == learner.n_queried_
+
+
+def test_exploration_notices_a_drift_pure_uncertainty_misses():
+    """Agrawal: a rule on age becomes rules on age, salary and loan halfway.
+
+    Most young and old applicants flip class, far from the old boundaries (ages 40 and 60).
+
+    With a fixed uncertainty threshold the model, confident everywhere, stops asking
+    and never sees the new concept; split keeps a random share of labels and recovers.
+    """
+    s = load_stream("agrawal-drift", n_items=6000, seed=1)
+    after = {}
+    for strategy in ("fixed-uncertainty", "split"):
+        learner = StreamLearner(
+            _sgd(), strategy, 0.1, classes=s.classes, standardize=True, random_state=1
+        )
+        run = replay(learner, s.X, s.y, batch_size=20, every=500)
+        seen = np.array(run.items_seen)
+        window = (seen > s.drift_at) & (seen <= s.drift_at + 1500)
+        labels = np.array(run.n_labels)
+        after[strategy] = (
+            float(np.mean(np.array(run.recent_scores)[window])),
+            int(labels[seen == s.drift_at + 1500][0] - labels[seen == s.drift_at][0]),
+        )
+    (acc_fixed, lab_fixed), (acc_split, lab_split) = after["fixed-uncertainty"], after["split"]
+    assert lab_fixed < 0.1 * lab_split  # pure uncertainty hardly asks after the drift
+    assert acc_split > 0.6
+    assert acc_split > acc_fixed + 0.15
+
+
+def test_stream_run_mirrors_campaign_result(phishing):
+    learner = StreamLearner(_sgd(), "random", 0.1, classes=phishing.classes, random_state=0)
+    d = replay(learner, phishing.X[:300], phishing.y[:300], batch_size=10, every=100).to_dict()
+    for f in fields(CampaignResult):
+        assert f.name in d
+    assert d["items_seen"] == [100, 200, 300]
+    assert d["strategies_used"][0] == "cold-start"
+    assert len(d["n_labels"]) == len(d["scores"]) == len(d["spend"]) == 3
+    with pytest.raises(ValueError, match="batch_size"):
+        replay(learner, phishing.X, phishing.y, batch_size=0)
+
+
+# ------------------------------------------------------------------------------ CLI
+def test_cli_stream_writes_json_and_plot(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    out, png = tmp_path / "r.json", tmp_path / "c.png"
+    res = CliRunner().invoke(
+        main,
+        [
+            "stream",
+            "--dataset",
+            "phishing",
+            "--strategy",
+            "rvu",
+            "--strategy",
+            "random",
+            "--budget",
+            "0.1",
+            "--batch-size",
+            "10",
+            "--out",
+            str(out),
+            "--plot",
+            str(png),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    assert data["schema"] == "activelab.stream/1"
+    assert data["settings"]["budget"] == 0.1
+    assert [r["strategy"] for r in data["runs"]] == ["rvu", "random"]
+    for r in data["runs"]:
+        assert r["items_seen"][-1] == 1250
+        assert abs(r["spend"][-1] - 0.1) < 0.015
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_stream_csv_and_errors(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 2))
+    lines = ["f1,f2,label"] + [f"{a},{b},{'pos' if a + b > 0 else 'neg'}" for a, b in X]
+    good = tmp_path / "s.csv"
+    good.write_text("\n".join(lines) + "\n")
+    runner = CliRunner()
+    res = runner.invoke(
+        main,
+        [
+            "stream",
+            "--dataset",
+            str(good),
+            "--label-column",
+            "label",
+            "--model",
+            "naive-bayes",
+            "--budget-manager",
+            "estimated",
+            "--strategy",
+            "split",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "split: prequential accuracy" in res.output
+    res = runner.invoke(main, ["stream", "--dataset", str(good), "--label-column", "y"])
+    assert res.exit_code != 0 and "no column 'y'" in str(res.exception)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("f1,f2,label\n1,2,a\n3,oops,b\n")
+    res = runner.invoke(main, ["stream", "--dataset", str(bad), "--label-column", "label"])
+    assert "line 3: column 'f2' has 'oops'" in str(res.exception)
+    res = runner.invoke(main, ["stream", "--strategy", "nope"])
+    assert res.exit_code == 2 and "Unknown stream strategy" in res.output
