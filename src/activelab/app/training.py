@@ -22,10 +22,12 @@ from __future__ import annotations
 import io
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from activelab.learner import ActiveLearner
 from activelab.scoring import take_rows
@@ -143,7 +145,10 @@ def train(
     unlabelled = learner.unlabelled_
     cold = learner.model_ is None
     k = min(COLD_HEAD if cold else QUEUE_HEAD, unlabelled.shape[0])
-    head = learner.query(k) if k else np.empty(0, dtype=np.int64)
+    with warnings.catch_warnings():
+        # tiny pools have fewer distinct points than cold-start clusters: harmless
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        head = learner.query(k) if k else np.empty(0, dtype=np.int64)
     record = learner.history_[-1] if learner.history_ else None
     used = record.strategy if record else ("cold start" if cold else strategy)
     scores = None
