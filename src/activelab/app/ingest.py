@@ -128,7 +128,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
         raise IngestError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
     if not text.strip():
         raise IngestError(f"{path}: the file is empty; it needs a header row and items.")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
         if not any(header):
@@ -189,13 +189,13 @@ def _read_images(folder: Path, size: int) -> Dataset:
     if not files:
         raise IngestError(f"{folder}: no PNG or JPEG images found.")
     rows: list[dict[str, Any]] = []
-    X = np.empty((len(files), size * size), dtype=np.float32)
+    X = np.empty((len(files), size * size), dtype=np.float64)
     for i, p in enumerate(files):  # one decode per file: inherent, not a pool scan
         data = p.read_bytes()
         try:
             with Image.open(io.BytesIO(data)) as im:
                 grey = im.convert("L").resize((size, size), Image.Resampling.BILINEAR)
-                X[i] = np.asarray(grey, dtype=np.float32).ravel() / 255.0
+                X[i] = np.asarray(grey, dtype=np.float64).ravel() / 255.0
         except (UnidentifiedImageError, OSError) as exc:
             raise IngestError(f"{p}: not a readable image ({exc}).") from exc
         rel = p.relative_to(folder).as_posix()
