@@ -79,8 +79,16 @@ class Server:
         env = {**os.environ, "PYTHONPATH": f"{_SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
         env.setdefault("OMP_NUM_THREADS", "1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "activelab", "serve", str(self.project),
-             "--port", str(self.port), *self.extra],
+            [
+                sys.executable,
+                "-m",
+                "activelab",
+                "serve",
+                str(self.project),
+                "--port",
+                str(self.port),
+                *self.extra,
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

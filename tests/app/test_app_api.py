@@ -17,7 +17,9 @@ XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2"><b>bol
 def text_project(tmp_path):
     csv = tmp_path / "items.csv"
     rows = ["id,text", f'evil,"{XSS.replace(chr(34), chr(34) * 2)}"']
-    rows += [f"t{i},{'great lovely' if i % 2 else 'awful broken'} thing number {i}" for i in range(30)]
+    rows += [
+        f"t{i},{'great lovely' if i % 2 else 'awful broken'} thing number {i}" for i in range(30)
+    ]
     csv.write_text("\n".join(rows) + "\n")
     return create_project(tmp_path / "proj", read_items(csv), ["good", "bad"])
 
@@ -44,24 +46,40 @@ def _snapshot(service: LabellingService) -> tuple:
 def test_openapi_lists_every_endpoint(api) -> None:
     client, _, _ = api
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/api/next", "/api/answer", "/api/skip", "/api/undo", "/api/progress",
-                 "/api/project", "/api/items/{item_id}", "/api/items/{item_id}/image",
-                 "/api/release", "/api/me"):
+    for path in (
+        "/api/next",
+        "/api/answer",
+        "/api/skip",
+        "/api/undo",
+        "/api/progress",
+        "/api/project",
+        "/api/items/{item_id}",
+        "/api/items/{item_id}/image",
+        "/api/release",
+        "/api/me",
+    ):
         assert path in paths, path
     assert "ItemOut" in client.get("/openapi.json").json()["components"]["schemas"]
 
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer forged-token-123"}, {"Authorization": "Basic YWRhOng="},
-     {"Authorization": "Bearer "}],
+    [
+        {},
+        {"Authorization": "Bearer forged-token-123"},
+        {"Authorization": "Basic YWRhOng="},
+        {"Authorization": "Bearer "},
+    ],
 )
 def test_missing_or_forged_token_is_401_and_store_unchanged(api, headers) -> None:
     client, _, service = api
     before = _snapshot(service)
-    for method, path, body in [("get", "/api/next", None), ("get", "/api/progress", None),
-                               ("post", "/api/answer", {"item_id": 1, "label": "good"}),
-                               ("post", "/api/undo", {})]:
+    for method, path, body in [
+        ("get", "/api/next", None),
+        ("get", "/api/progress", None),
+        ("post", "/api/answer", {"item_id": 1, "label": "good"}),
+        ("post", "/api/undo", {}),
+    ]:
         r = getattr(client, method)(path, headers=headers, **({"json": body} if body else {}))
         assert r.status_code == 401, (path, r.status_code)
         assert "token" in r.json()["detail"]
@@ -74,8 +92,9 @@ def test_revoked_token_is_refused_at_once(api) -> None:
     item = client.get("/api/next", headers=h(tokens["eve"])).json()["item"]
     service.store.revoke_annotator("eve")
     before = _snapshot(service)
-    r = client.post("/api/answer", headers=h(tokens["eve"]),
-                    json={"item_id": item["id"], "label": "good"})
+    r = client.post(
+        "/api/answer", headers=h(tokens["eve"]), json={"item_id": item["id"], "label": "good"}
+    )
     assert r.status_code == 401
     assert _snapshot(service) == before
 
@@ -84,11 +103,14 @@ def test_unknown_label_is_422_with_the_labels_and_store_unchanged(api) -> None:
     client, tokens, service = api
     item = client.get("/api/next", headers=h(tokens["ada"])).json()["item"]
     before = _snapshot(service)
-    r = client.post("/api/answer", headers=h(tokens["ada"]),
-                    json={"item_id": item["id"], "label": "maybe"})
+    r = client.post(
+        "/api/answer", headers=h(tokens["ada"]), json={"item_id": item["id"], "label": "maybe"}
+    )
     assert r.status_code == 422
     assert "maybe" in r.json()["detail"] and "['good', 'bad']" in r.json()["detail"]
-    r = client.post("/api/answer", headers=h(tokens["ada"]), json={"item_id": 10**6, "label": "good"})
+    r = client.post(
+        "/api/answer", headers=h(tokens["ada"]), json={"item_id": 10**6, "label": "good"}
+    )
     assert r.status_code == 404
     r = client.post("/api/answer", headers=h(tokens["ada"]), json={"item": 1})
     assert r.status_code == 422
@@ -101,13 +123,17 @@ def test_oversized_payload_is_413_and_store_unchanged(api) -> None:
     big = {"item_id": 1, "label": "good", "request_id": "x" * (MAX_BODY + 10)}
     r = client.post("/api/answer", headers=h(tokens["ada"]), json=big)
     assert r.status_code == 413
+
     # a streamed body without Content-Length is cut off too
     def chunks():
         for _ in range(20):
             yield b"x" * 8192
 
-    r = client.post("/api/answer", headers={**h(tokens["ada"]), "Content-Type": "application/json"},
-                    content=chunks())
+    r = client.post(
+        "/api/answer",
+        headers={**h(tokens["ada"]), "Content-Type": "application/json"},
+        content=chunks(),
+    )
     assert r.status_code == 413
     assert _snapshot(service) == before
 
@@ -150,7 +176,7 @@ def test_an_item_is_not_handed_to_two_annotators(api) -> None:
 
 
 def test_html_in_item_text_comes_back_as_plain_data(api) -> None:
-    client, tokens, service = api
+    client, tokens, _service = api
     r = client.get("/api/items/0", headers=h(tokens["ada"]))
     assert r.json()["text"] == XSS
     assert r.headers["content-type"].startswith("application/json")

@@ -18,8 +18,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 CHROMIUM = "/usr/bin/chromium"
 XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -30,8 +36,9 @@ def live(tmp_path: Path):
     rows = ["id,text", f'evil,"{XSS.replace(chr(34), chr(34) * 2)}"']
     rows += [f"t{i},{'great lovely' if i % 2 else 'awful broken'} thing {i}" for i in range(40)]
     csv.write_text("\n".join(rows) + "\n")
-    proj = create_project(tmp_path / "proj", read_items(csv), ["good", "bad"], retrain_every=2,
-                          retrain_seconds=1)
+    proj = create_project(
+        tmp_path / "proj", read_items(csv), ["good", "bad"], retrain_every=2, retrain_seconds=1
+    )
     store = open_project(proj)
     ann, token = store.add_annotator("ada")
     store.lease(0, ann.id, seconds=600)  # the page opens on the item with markup in it
@@ -39,8 +46,9 @@ def live(tmp_path: Path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

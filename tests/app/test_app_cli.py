@@ -1,4 +1,4 @@
-"""The command line: init from texts, tables and images, bad input, export, status, model, terminal."""
+"""The command line: init from texts, tables, images; bad input; export, status, model, terminal."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def run(*args: str, input: str | None = None) -> object:
 
 
 def _nothing_created(tmp_path: Path, name: str) -> bool:
-    return not any(p.name.startswith(name) or p.name.startswith(f".{name}") for p in tmp_path.iterdir())
+    return not any(
+        p.name.startswith(name) or p.name.startswith(f".{name}") for p in tmp_path.iterdir()
+    )
 
 
 @pytest.mark.parametrize(
@@ -42,8 +44,9 @@ def _nothing_created(tmp_path: Path, name: str) -> bool:
 def test_bad_csv_is_a_clear_error_and_nothing_is_created(tmp_path, content, message) -> None:
     data = tmp_path / "items.csv"
     data.write_text(content)
-    r = CliRunner().invoke(main, ["init", str(tmp_path / "proj"), "--data", str(data),
-                                  "--labels", "a,b"])
+    r = CliRunner().invoke(
+        main, ["init", str(tmp_path / "proj"), "--data", str(data), "--labels", "a,b"]
+    )
     assert r.exit_code != 0
     assert message in r.output, r.output
     assert str(data) in r.output or "items.csv" in r.output
@@ -52,20 +55,35 @@ def test_bad_csv_is_a_clear_error_and_nothing_is_created(tmp_path, content, mess
 
 def test_other_bad_inputs(tmp_path) -> None:
     (tmp_path / "x.jsonl").write_text('{"id": 1, "text": "ok"}\n{not json}\n')
-    r = CliRunner().invoke(main, ["init", str(tmp_path / "p"), "--data", str(tmp_path / "x.jsonl"),
-                                  "--labels", "a,b"])
+    r = CliRunner().invoke(
+        main, ["init", str(tmp_path / "p"), "--data", str(tmp_path / "x.jsonl"), "--labels", "a,b"]
+    )
     assert r.exit_code != 0 and "line 2: invalid JSON" in r.output
     imgs = tmp_path / "imgs"
     imgs.mkdir()
     (imgs / "broken.png").write_bytes(b"not a png")
-    r = CliRunner().invoke(main, ["init", str(tmp_path / "p"), "--data", str(imgs), "--labels", "a,b"])
+    r = CliRunner().invoke(
+        main, ["init", str(tmp_path / "p"), "--data", str(imgs), "--labels", "a,b"]
+    )
     assert r.exit_code != 0 and "broken.png: not a readable image" in r.output
     for labels, msg in [("a", "at least two labels"), ("a,a", "Duplicate label")]:
-        r = CliRunner().invoke(main, ["init", str(tmp_path / "p"), "--data", str(REVIEWS),
-                                      "--labels", labels])
+        r = CliRunner().invoke(
+            main, ["init", str(tmp_path / "p"), "--data", str(REVIEWS), "--labels", labels]
+        )
         assert r.exit_code != 0 and msg in r.output
-    r = CliRunner().invoke(main, ["init", str(tmp_path / "p"), "--data", str(REVIEWS),
-                                  "--labels", "a,b", "--text-column", "body"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "init",
+            str(tmp_path / "p"),
+            "--data",
+            str(REVIEWS),
+            "--labels",
+            "a,b",
+            "--text-column",
+            "body",
+        ],
+    )
     assert r.exit_code != 0 and "--text-column 'body' is not a column" in r.output
     assert _nothing_created(tmp_path, "p")
     r = CliRunner().invoke(main, ["status", str(tmp_path / "nowhere")])
@@ -122,7 +140,9 @@ def test_text_walkthrough_terminal_export_model(tmp_path) -> None:
     assert "raw texts" in r.output
     model = joblib.load(tmp_path / "m.joblib")
     assert set(model.predict(["lovely friendly staff", "broken and dirty"])) <= {
-        "positive", "negative"}
+        "positive",
+        "negative",
+    }
     r = run("annotator", "revoke", proj, "ada")
     assert open_project(proj).authenticate(token) is None
     assert "ada\trevoked" in run("annotator", "list", proj).output
@@ -142,7 +162,7 @@ def test_digits_images_project(tmp_path) -> None:
     assert "40 image items" in r.output
     store = open_project(proj)
     X = store.load_features()
-    assert X.shape == (40, 256) and 0.0 <= X.min() and X.max() <= 1.0
+    assert X.shape == (40, 256) and X.min() >= 0.0 and X.max() <= 1.0
     data, media = store.item_blob(0)
     assert media == "image/png" and data[:4] == b"\x89PNG"
     store.close()
@@ -153,8 +173,12 @@ def test_digits_images_project(tmp_path) -> None:
 
 def test_table_jsonl_project(tmp_path) -> None:
     data = tmp_path / "t.jsonl"
-    data.write_text("".join(json.dumps({"key": f"k{i}", "x": i, "y": -i, "name": "<b>n</b>"}) + "\n"
-                            for i in range(20)))
+    data.write_text(
+        "".join(
+            json.dumps({"key": f"k{i}", "x": i, "y": -i, "name": "<b>n</b>"}) + "\n"
+            for i in range(20)
+        )
+    )
     proj = tmp_path / "tab"
     r = run("init", proj, "--data", data, "--labels", "lo,hi", "--id-column", "key")
     assert "20 table items" in r.output

@@ -6,7 +6,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,7 +23,9 @@ def _label_for(item: dict) -> str:
     return "high" if float(item["fields"]["a"]) > 0 else "low"
 
 
-def test_sigkill_mid_labelling_loses_no_acknowledged_label(table_project, server, add_tokens) -> None:
+def test_sigkill_mid_labelling_loses_no_acknowledged_label(
+    table_project, server, add_tokens
+) -> None:
     project = table_project(300)
     token = add_tokens(project, ["ada"])["ada"]
     srv = server(project, "--retrain-every", "5", "--retrain-seconds", "1")
@@ -84,7 +85,11 @@ def test_sigkill_mid_labelling_loses_no_acknowledged_label(table_project, server
             assert item["id"] not in labelled_ids
             client.post(
                 "/api/answer",
-                json={"item_id": item["id"], "label": _label_for(item), "request_id": str(uuid.uuid4())},
+                json={
+                    "item_id": item["id"],
+                    "label": _label_for(item),
+                    "request_id": str(uuid.uuid4()),
+                },
             ).raise_for_status()
         deadline = time.monotonic() + 30
         while True:  # the trainer catches up with every label in the store
@@ -103,11 +108,13 @@ def test_sigkill_mid_labelling_loses_no_acknowledged_label(table_project, server
     store.close()
 
 
-def test_twenty_annotators_hundred_labels_each_stored_exactly_once(table_project, server, add_tokens) -> None:
+def test_twenty_annotators_hundred_labels_each_stored_exactly_once(
+    table_project, server, add_tokens
+) -> None:
     n_annotators, per_annotator = 20, 100
     project = table_project(2000)
     tokens = add_tokens(project, [f"annotator-{i:02d}" for i in range(n_annotators)])
-    srv = server(project, "--retrain-every", "50", "--retrain-seconds", "1")
+    srv = server(project, "--retrain-every", "100", "--retrain-seconds", "2")
     errors: list[str] = []
     handed: dict[str, list[int]] = {}
 
@@ -118,8 +125,11 @@ def test_twenty_annotators_hundred_labels_each_stored_exactly_once(table_project
                 for k in range(per_annotator):
                     item = client.get("/api/next").json()["item"]
                     mine.append(item["id"])
-                    body = {"item_id": item["id"], "label": _label_for(item),
-                            "request_id": f"{name}-{k}"}
+                    body = {
+                        "item_id": item["id"],
+                        "label": _label_for(item),
+                        "request_id": f"{name}-{k}",
+                    }
                     r = client.post("/api/answer", json=body)
                     r.raise_for_status()
                     if k % 10 == 0:  # a retry after a lost response: must not duplicate

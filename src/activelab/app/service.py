@@ -203,8 +203,7 @@ class LabellingService:
         if ev.kind in ("label", "skip"):
             self._live[ev.id] = (ev.item_id, ev.annotator_id, ev.kind)
             self._mine.setdefault(ev.annotator_id, set()).add(ev.item_id)
-            if ev.kind == "skip":
-                self._taken.pop(ev.item_id, None)
+            self._taken.pop(ev.item_id, None)  # answered or skipped: no longer reserved
             if ev.kind == "label":
                 self._live_count[ev.item_id] += 1
                 self._n_mine[ev.annotator_id] = self._n_mine.get(ev.annotator_id, 0) + 1
@@ -236,38 +235,43 @@ class LabellingService:
         held = self.store.held_item(annotator.id)
         if held is not None:
             return self.view(held)
-        for _ in range(20):
+        for _ in range(100):
             now = time.time()
             with self._lock:
                 avail = self._order[self._live_count[self._order] < self.overlap]
                 mine = self._mine.get(annotator.id, set())
                 self._taken = {i: t for i, t in self._taken.items() if t > now}
                 skip = mine | self._taken.keys() if self.overlap == 1 else mine
-                window = avail[: len(skip) + 256]
+                window = avail[: len(skip) + 1]
                 if skip:
                     window = window[~np.isin(window, np.fromiter(skip, np.int64, len(skip)))]
+                if window.size == 0:
+                    if avail.size <= len(mine) or not self._taken:
+                        return None
+                    item = -1
+                else:
+                    item = int(window[0])
+                    # claimed at once, so threads of this process never race for one item
+                    self._taken[item] = now + 5.0
                 version, strategy = self._version, self._queue_strategy
-            if window.size == 0:
-                if avail.size <= len(mine) or not self._taken:
-                    return None
+                score = np.nan if item < 0 else self._score[item]
+            if item < 0:  # everything left is reserved by others for now
                 time.sleep(0.05)
                 continue
-            for item in window[:64].tolist():
-                score = self._score[item]
-                won = self.store.lease(
-                    item,
-                    annotator.id,
-                    seconds=self.lease_seconds,
-                    overlap=self.overlap,
-                    strategy=strategy,
-                    score=None if np.isnan(score) else float(score),
-                    model_version=version,
-                )
-                with self._lock:
-                    # held by this process for an annotator, or by someone we cannot see
-                    self._taken[item] = now + (self.lease_seconds if won else 2.0)
-                if won:
-                    return self.view(item)
+            won = self.store.lease(
+                item,
+                annotator.id,
+                seconds=self.lease_seconds,
+                overlap=self.overlap,
+                strategy=strategy,
+                score=None if np.isnan(score) else float(score),
+                model_version=version,
+            )
+            with self._lock:
+                # held here for an annotator, or by a process we cannot see: look later
+                self._taken[item] = now + (self.lease_seconds if won else 2.0)
+            if won:
+                return self.view(item)
             self.sync()
         return None
 
