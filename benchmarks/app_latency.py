@@ -29,7 +29,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -80,20 +79,13 @@ def _seed_labels(project: Path, truth: np.ndarray, n_labels: int, seed: int) -> 
 def in_process(project: Path, truth: np.ndarray, requests: int, annotators: int) -> dict:
     store = open_project(project)
     people = [store.add_annotator(f"inproc-{k}", with_token=False)[0] for k in range(annotators)]
-    svc = LabellingService(store)
-    stop = threading.Event()
-    rounds: list[float] = []
-
-    def trainer() -> None:
-        while not stop.is_set():
-            t = time.perf_counter()
-            svc.retrain()
-            rounds.append(time.perf_counter() - t)
-
-    th = threading.Thread(target=trainer, daemon=True)
-    th.start()
-    while not svc.training:
-        time.sleep(0.001)
+    versions_before = len(store.model_versions())
+    svc = LabellingService(store, retrain_every=1, retrain_seconds=0.5)
+    svc.start()  # the trainer process, as `activelab serve` runs it
+    deadline = time.monotonic() + 120
+    while not svc.training and time.monotonic() < deadline:
+        svc.answer(people[0], svc.next_item(people[0]).id, "no")  # give it work
+        time.sleep(0.05)
     lat: list[float] = []
     during: list[bool] = []
     t0 = time.perf_counter()
@@ -103,17 +95,21 @@ def in_process(project: Path, truth: np.ndarray, requests: int, annotators: int)
         t = time.perf_counter()
         item = svc.next_item(who)
         lat.append((time.perf_counter() - t) * 1000)
-        during.append(training and svc.training)
+        during.append(training or svc.training)
         svc.answer(who, item.id, str(truth[item.id]), request_id=f"ip-{r}")
     wall = time.perf_counter() - t0
-    stop.set()
-    th.join()
+    svc.stop()
+    versions = store.model_versions()[versions_before:]
     store.close()
     return {
         **_percentiles(lat),
         "share_of_requests_during_a_retrain": round(float(np.mean(during)), 3),
-        "retrain_rounds": len(rounds),
-        "retrain_seconds_median": round(float(np.median(rounds)), 3),
+        "retrain_rounds": len(versions),
+        "retrain_seconds_median": round(
+            float(np.median([v.metrics["seconds"] for v in versions])), 3
+        )
+        if versions
+        else None,
         "wall_seconds": round(wall, 2),
     }
 
@@ -161,6 +157,13 @@ def over_http(project: Path, truth: np.ndarray, requests: int) -> dict:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as c:
             for _ in range(10):  # warm up connections
                 c.get("/api/progress")
+            deadline = time.monotonic() + 180
+            while not c.get("/api/progress").json()["training"]:  # the trainer process is up
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the trainer never started")
+                item = c.get("/api/next").json()["item"]
+                c.post("/api/answer", json={"item_id": item["id"], "label": "no"})
+                time.sleep(0.05)
             t0 = time.perf_counter()
             for r in range(requests):
                 t = time.perf_counter()

@@ -155,15 +155,8 @@ models_t = sa.Table(
     sa.Column("strategy", sa.String(64), nullable=False),
     sa.Column("metrics", sa.Text, nullable=False),  # JSON
     sa.Column("model", sa.LargeBinary, nullable=True),  # joblib bytes; None while cold
-)
-queue_t = sa.Table(
-    "queue",
-    _meta,
-    sa.Column("rank", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
-    sa.Column("score", sa.Float, nullable=True),
-    sa.Column("strategy", sa.String(64), nullable=False),
-    sa.Column("model_version", sa.Integer, nullable=True),
+    # the head of the ranked queue: npz of item ids (and scores, when the strategy scores)
+    sa.Column("queue", sa.LargeBinary, nullable=True),
 )
 
 
@@ -301,6 +294,11 @@ class Store:
         )
         self._lock = threading.RLock() if self.dialect == "sqlite" else None
         self._settings: dict[str, Any] | None = None
+
+    @property
+    def in_memory(self) -> bool:
+        """True for an in-memory SQLite database (one per process)."""
+        return self._memory
 
     @property
     def dialect(self) -> str:
@@ -891,9 +889,22 @@ class Store:
         metrics: dict[str, Any],
         model: bytes | None,
         queue: tuple[np.ndarray, np.ndarray | None] | None = None,
-        queue_limit: int = 5000,
+        queue_limit: int = 2000,
     ) -> int:
-        """Record a trained model (and the head of its queue); returns its version."""
+        """Record a trained model and the head of its queue; returns its version.
+
+        The queue head is one compact blob (item ids, scores), so the write is
+        short and never holds up the annotators' writes.
+        """
+        blob = None
+        if queue is not None:
+            items, scores = queue
+            arrays = {"items": np.asarray(items[:queue_limit], dtype=np.int64)}
+            if scores is not None:
+                arrays["scores"] = np.asarray(scores[:queue_limit], dtype=np.float64)
+            buf = io.BytesIO()
+            np.savez(buf, **arrays)
+            blob = buf.getvalue()
         with self._write(durable=False) as conn:
             res = conn.execute(
                 models_t.insert().values(
@@ -903,48 +914,44 @@ class Store:
                     strategy=strategy,
                     metrics=json.dumps(metrics),
                     model=model,
+                    queue=blob,
                 )
             )
-            version = int(res.inserted_primary_key[0])
-            if queue is not None:
-                items, scores = queue
-                conn.execute(queue_t.delete())
-                head = items[:queue_limit]
-                rows = [
-                    {
-                        "rank": r,
-                        "item_id": int(i),
-                        "score": None if scores is None else float(scores[r]),
-                        "strategy": strategy,
-                        "model_version": version,
-                    }
-                    for r, i in enumerate(head.tolist())
-                ]
-                if rows:
-                    conn.execute(queue_t.insert(), rows)
-        return version
+        return int(res.inserted_primary_key[0])
 
     def model_versions(self, with_model: bool = False) -> list[ModelVersion]:
         """All model versions, oldest first."""
-        cols = [c for c in models_t.c if with_model or c.name != "model"]
+        cols = [c for c in models_t.c if with_model or c.name not in ("model", "queue")]
         with self._read() as conn:
             rows = conn.execute(sa.select(*cols).order_by(models_t.c.version)).all()
         return [_model(r) for r in rows]
+
+    def latest_version(self) -> int | None:
+        """The number of the latest model version, or ``None``."""
+        row = self._read_one(sa.select(sa.func.max(models_t.c.version)))
+        return None if row[0] is None else int(row[0])
 
     def latest_model(self) -> ModelVersion | None:
         """The latest model version, with its model bytes."""
         row = self._read_one(sa.select(models_t).order_by(models_t.c.version.desc()).limit(1))
         return None if row is None else _model(row)
 
-    def queue(self) -> list[tuple[int, float | None, str, int | None]]:
-        """The stored head of the queue: (item, score, strategy, model version) by rank."""
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(
-                    queue_t.c.item_id, queue_t.c.score, queue_t.c.strategy, queue_t.c.model_version
-                ).order_by(queue_t.c.rank)
-            ).all()
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+    def queue(
+        self, version: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None, str, int | None]:
+        """The head of the queue of a model version (default: the latest): item ids by
+        rank, their scores (or ``None``), the strategy that ranked them and the version."""
+        stmt = sa.select(models_t.c.queue, models_t.c.strategy, models_t.c.version)
+        if version is None:
+            stmt = stmt.order_by(models_t.c.version.desc()).limit(1)
+        else:
+            stmt = stmt.where(models_t.c.version == version)
+        row = self._read_one(stmt)
+        if row is None or row.queue is None:
+            return np.empty(0, dtype=np.int64), None, "", None
+        with np.load(io.BytesIO(row.queue), allow_pickle=False) as z:
+            scores = z["scores"] if "scores" in z.files else None
+            return z["items"], scores, row.strategy, row.version
 
 
 def _annotator(row: Any) -> Annotator:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import io
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ import numpy as np
 
 from activelab.app.training import TrainResult, train
 from activelab.scoring import take_rows
-from activelab.store import Annotator, Event, Store, StoreError
+from activelab.store import Annotator, Event, Store
 
 __all__ = ["ItemView", "LabellingService", "Progress", "UnknownItemError", "UnknownLabelError"]
 
@@ -133,7 +135,10 @@ class LabellingService:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.training = False
+        self._training_here = False
+        self._busy: Any = None  # shared flag of the trainer process
+        self._proc: Any = None
+        self._proc_stop: Any = None
         self.train_errors = 0
         # derived from the event log
         self._last_event = 0
@@ -151,7 +156,9 @@ class LabellingService:
         self._trained_at: float | None = None
         self._trained_event = 0
         self._queue_strategy: str | None = None
-        self._order = np.random.default_rng(0).permutation(self.n).astype(np.int64)
+        # a fixed random order of the pool: the queue after the ranked head
+        self._tail_order = np.random.default_rng(0).permutation(self.n).astype(np.int64)
+        self._order = self._tail_order
         self._score = np.full(self.n, np.nan)
         self._stop_pred: np.ndarray | None = None
         self._agreements: list[float] = []
@@ -168,15 +175,13 @@ class LabellingService:
             import joblib
 
             model = joblib.load(io.BytesIO(latest.model))
-        head = self.store.queue()
-        order = np.asarray([h[0] for h in head], dtype=np.int64)
+        order, scores, _, _ = self.store.queue(latest.version)
         rest = np.ones(self.n, dtype=bool)
         rest[order] = False
-        tail = np.flatnonzero(rest)
-        tail = tail[np.random.default_rng(latest.version).permutation(tail.shape[0])]
+        tail = self._tail_order[rest[self._tail_order]]
         score = np.full(self.n, np.nan)
-        if head:
-            score[order] = np.asarray([np.nan if h[1] is None else h[1] for h in head])
+        if scores is not None:
+            score[order[: scores.shape[0]]] = scores
         with self._lock:
             self._model = model
             self._version = latest.version
@@ -380,11 +385,11 @@ class LabellingService:
     def retrain(self) -> TrainResult:
         """Train on the labels in the store now and swap in the new model and queue."""
         with self._train_lock:
-            self.training = True
+            self._training_here = True
             try:
                 return self._retrain()
             finally:
-                self.training = False
+                self._training_here = False
 
     def _retrain(self) -> TrainResult:
         last_event = self.store.last_event_id()
@@ -442,18 +447,65 @@ class LabellingService:
         waited = time.time() - (self._trained_at or 0.0)
         return since > 0 and waited >= self.retrain_seconds
 
-    def start(self) -> None:
-        """Start the background trainer."""
+    @property
+    def training(self) -> bool:
+        """True while a training round runs (in this process or in the trainer process)."""
+        if self._busy is not None:
+            return bool(self._busy.value)
+        return self._training_here
+
+    def start(self, process: bool | None = None) -> None:
+        """Start the background trainer.
+
+        Parameters
+        ----------
+        process : bool, optional
+            Train in a separate process (the default for a database in a file or
+            a server), so training never competes with request handling for the
+            interpreter; or in a thread of this process (the default, and the
+            only choice, for an in-memory database). In process mode, a thread of
+            this process picks up every new model version from the store.
+        """
         if self._thread is not None:
             return
+        use_process = (not self.store.in_memory) if process is None else process
+        if use_process and self.store.in_memory:
+            raise ValueError("An in-memory database cannot be shared with a trainer process.")
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="activelab-trainer", daemon=True)
+        target = self._run
+        if use_process:
+            ctx = multiprocessing.get_context("spawn")
+            self._proc_stop = ctx.Event()
+            self._busy = ctx.Value("b", 0)
+            self._proc = ctx.Process(
+                target=_trainer_main,
+                args=(
+                    self.store.url,
+                    self.retrain_every,
+                    self.retrain_seconds,
+                    self._proc_stop,
+                    self._busy,
+                    os.getpid(),
+                ),
+                name="activelab-trainer",
+                daemon=True,
+            )
+            self._proc.start()
+            target = self._watch
+        self._thread = threading.Thread(target=target, name="activelab-trainer", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the background trainer (waits for a round in progress)."""
         self._stop.set()
         self._wake.set()
+        if self._proc is not None:
+            self._proc_stop.set()
+            self._proc.join(timeout)
+            if self._proc.is_alive():  # pragma: no cover - a round far too long
+                self._proc.terminate()
+                self._proc.join(5)
+            self._proc = None
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -471,6 +523,17 @@ class LabellingService:
             self._wake.wait(1.0)
             self._wake.clear()
 
+    def _watch(self) -> None:
+        """Process mode: load each new model version and queue the trainer stores."""
+        while not self._stop.is_set():
+            try:
+                latest = self.store.latest_version()
+                if latest is not None and latest != self._version:
+                    self._load_latest()
+            except Exception:  # pragma: no cover - a transient database error
+                _log.exception("loading the latest model failed")
+            self._stop.wait(0.25)
+
     def __enter__(self) -> LabellingService:
         return self
 
@@ -478,9 +541,31 @@ class LabellingService:
         self.stop()
 
 
-def open_service(store: Store, **kwargs: Any) -> LabellingService:
-    """A service over ``store`` with the error of an empty project spelled out."""
+def _trainer_main(
+    url: str,
+    retrain_every: int,
+    retrain_seconds: float,
+    stop: Any,
+    busy: Any,
+    parent_pid: int,
+) -> None:
+    """The trainer process: retrain when the store has enough new answers, until told to
+    stop or the parent process is gone (even if it was killed)."""
+    store = Store.open(url)
+    svc = LabellingService(store, retrain_every=retrain_every, retrain_seconds=retrain_seconds)
     try:
-        return LabellingService(store, **kwargs)
-    except StoreError as exc:
-        raise StoreError(f"Cannot start labelling: {exc}") from exc
+        while not stop.is_set() and os.getppid() == parent_pid:
+            try:
+                svc.sync()
+                if svc._needs_training():
+                    busy.value = 1
+                    try:
+                        svc.retrain()
+                    finally:
+                        busy.value = 0
+            except Exception:
+                _log.exception("training round failed")
+                stop.wait(5.0)
+            stop.wait(0.25)
+    finally:
+        store.close()
