@@ -159,6 +159,69 @@ models_t = sa.Table(
     sa.Column("queue", sa.LargeBinary, nullable=True),
 )
 
+# ---- prebuilt statements of the hot path (built once; SQLAlchemy caches their SQL)
+_A = assignments_t.c
+_LEASE_VALUES = {
+    "annotator_id": sa.bindparam("p_ann", type_=sa.Integer),
+    "leased_at": sa.bindparam("p_now", type_=sa.Float),
+    "expires_at": sa.bindparam("p_expires", type_=sa.Float),
+    "strategy": sa.bindparam("p_strategy", type_=sa.String),
+    "score": sa.bindparam("p_score", type_=sa.Float),
+    "model_version": sa.bindparam("p_version", type_=sa.Integer),
+}
+#: renew the lease this annotator already holds on an unanswered item
+_RENEW = (
+    assignments_t.update()
+    .where(
+        _A.item_id == sa.bindparam("p_item", type_=sa.Integer),
+        _A.annotator_id == sa.bindparam("p_ann", type_=sa.Integer),
+        _A.expires_at < sa.bindparam("p_forever", type_=sa.Float),
+    )
+    .values(**_LEASE_VALUES)
+)
+#: claim a slot nobody ever held (portable INSERT ... SELECT ... WHERE NOT EXISTS)
+_CLAIM_FREE = assignments_t.insert().from_select(
+    ["item_id", "slot", *_LEASE_VALUES],
+    sa.select(
+        sa.bindparam("p_item", type_=sa.Integer),
+        sa.bindparam("p_slot", type_=sa.Integer),
+        *_LEASE_VALUES.values(),
+    ).where(
+        ~sa.exists().where(
+            _A.item_id == sa.bindparam("p_item", type_=sa.Integer),
+            _A.slot == sa.bindparam("p_slot", type_=sa.Integer),
+        )
+    ),
+)
+#: take over a slot whose lease has expired
+_TAKE_EXPIRED = (
+    assignments_t.update()
+    .where(
+        _A.item_id == sa.bindparam("p_item", type_=sa.Integer),
+        _A.slot == sa.bindparam("p_slot", type_=sa.Integer),
+        _A.expires_at < sa.bindparam("p_now", type_=sa.Float),
+    )
+    .values(**_LEASE_VALUES)
+)
+_HELD = (
+    sa.select(_A.item_id)
+    .where(
+        _A.annotator_id == sa.bindparam("p_ann", type_=sa.Integer),
+        _A.expires_at > sa.bindparam("p_now", type_=sa.Float),
+        _A.expires_at < sa.bindparam("p_forever", type_=sa.Float),
+    )
+    .order_by(_A.leased_at.desc())
+    .limit(1)
+)
+_ITEM = sa.select(items_t.c.id, items_t.c.external_id, items_t.c.kind, items_t.c.content).where(
+    items_t.c.id == sa.bindparam("p_item", type_=sa.Integer)
+)
+_EVENTS_AFTER = (
+    sa.select(events_t)
+    .where(events_t.c.id > sa.bindparam("p_after", type_=sa.Integer))
+    .order_by(events_t.c.id)
+)
+
 
 class StoreError(RuntimeError):
     """A request the store refuses (unknown item, nothing to undo, bad URL ...)."""
@@ -420,11 +483,8 @@ class Store:
 
     def item(self, item_id: int) -> dict[str, Any]:
         """One item's id, external id, kind and content (without the blob)."""
-        row = self._read_one(
-            sa.select(items_t.c.id, items_t.c.external_id, items_t.c.kind, items_t.c.content).where(
-                items_t.c.id == item_id
-            )
-        )
+        with self._read() as conn:
+            row = conn.execute(_ITEM, {"p_item": item_id}).first()
         if row is None:
             raise StoreError(f"No item with id {item_id}.")
         return {
@@ -728,11 +788,9 @@ class Store:
 
     def events(self, after: int = 0, limit: int | None = None) -> list[Event]:
         """Events with id greater than ``after``, oldest first."""
-        stmt = sa.select(events_t).where(events_t.c.id > after).order_by(events_t.c.id)
-        if limit is not None:
-            stmt = stmt.limit(limit)
+        stmt = _EVENTS_AFTER if limit is None else _EVENTS_AFTER.limit(limit)
         with self._read() as conn:
-            return [_event(r) for r in conn.execute(stmt)]
+            return [_event(r) for r in conn.execute(stmt, {"p_after": after})]
 
     def last_event_id(self) -> int:
         """The id of the latest event (0 when none)."""
@@ -793,52 +851,28 @@ class Store:
         decides who wins.
         """
         now = time.time()
-        values = {
-            "annotator_id": annotator_id,
-            "leased_at": now,
-            "expires_at": now + seconds,
-            "strategy": strategy,
-            "score": score,
-            "model_version": model_version,
+        params = {
+            "p_item": item_id,
+            "p_ann": annotator_id,
+            "p_now": now,
+            "p_expires": now + seconds,
+            "p_strategy": strategy,
+            "p_score": score,
+            "p_version": model_version,
+            "p_forever": _FOREVER,
         }
-        with self._write(durable=False) as conn:
-            mine = conn.execute(
-                assignments_t.update()
-                .where(
-                    assignments_t.c.item_id == item_id,
-                    assignments_t.c.annotator_id == annotator_id,
-                    assignments_t.c.expires_at < _FOREVER,
-                )
-                .values(**values)
-            )
-            if mine.rowcount:
-                return True
-            for slot in range(overlap):
-                took = conn.execute(
-                    assignments_t.update()
-                    .where(
-                        assignments_t.c.item_id == item_id,
-                        assignments_t.c.slot == slot,
-                        assignments_t.c.expires_at < now,
-                    )
-                    .values(**values)
-                )
-                if took.rowcount:
+        try:
+            with self._write(durable=False) as conn:
+                if conn.execute(_RENEW, params).rowcount:
                     return True
-                exists = conn.execute(
-                    sa.select(assignments_t.c.slot).where(
-                        assignments_t.c.item_id == item_id, assignments_t.c.slot == slot
-                    )
-                ).first()
-                if exists is None:
-                    try:
-                        with conn.begin_nested():
-                            conn.execute(
-                                assignments_t.insert().values(item_id=item_id, slot=slot, **values)
-                            )
+                for slot in range(overlap):
+                    params["p_slot"] = slot
+                    if conn.execute(_CLAIM_FREE, params).rowcount:
                         return True
-                    except IntegrityError:  # another process took it meanwhile
-                        continue
+                    if conn.execute(_TAKE_EXPIRED, params).rowcount:
+                        return True
+        except IntegrityError:  # PostgreSQL: another transaction claimed the slot first
+            return False
         return False
 
     def release(self, item_id: int, annotator_id: int) -> None:
@@ -856,16 +890,10 @@ class Store:
 
     def held_item(self, annotator_id: int) -> int | None:
         """The unanswered item an annotator holds an unexpired lease on, if any."""
-        row = self._read_one(
-            sa.select(assignments_t.c.item_id)
-            .where(
-                assignments_t.c.annotator_id == annotator_id,
-                assignments_t.c.expires_at > time.time(),
-                assignments_t.c.expires_at < _FOREVER,
-            )
-            .order_by(assignments_t.c.leased_at.desc())
-            .limit(1)
-        )
+        with self._read() as conn:
+            row = conn.execute(
+                _HELD, {"p_ann": annotator_id, "p_now": time.time(), "p_forever": _FOREVER}
+            ).first()
         return None if row is None else int(row[0])
 
     def leased_items(self) -> dict[int, int]:

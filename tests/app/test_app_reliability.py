@@ -6,6 +6,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +14,23 @@ import pytest
 from activelab.app.project import open_project
 
 pytestmark = pytest.mark.timeout(120)
+
+
+def _children(pid: int) -> list[int]:
+    """Child process ids (Linux)."""
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    """Running (not exited, not a zombie awaiting its reaper)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -31,6 +49,11 @@ def test_sigkill_mid_labelling_loses_no_acknowledged_label(
     srv = server(project, "--retrain-every", "5", "--retrain-seconds", "1")
     acked: list[tuple[str, int, str]] = []  # (request id, item, label) answered with 200
     unacked: tuple[str, int, str] | None = None
+    deadline = time.monotonic() + 60
+    while not _children(srv.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    trainers = _children(srv.proc.pid)
+    assert trainers, "the server started no trainer process"
     killer = threading.Timer(2.0, srv.kill)
     killer.start()
     with httpx.Client(base_url=srv.url, headers=_auth(token), timeout=5.0) as client:
@@ -52,6 +75,10 @@ def test_sigkill_mid_labelling_loses_no_acknowledged_label(
             acked.append((rid, item["id"], label))
     killer.join()
     assert srv.proc.returncode is not None and srv.proc.returncode < 0  # killed, not exited
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in trainers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in trainers), "the trainer outlived its server"
     assert len(acked) >= 10, "the server was killed before labelling got going"
 
     # after the crash: every acknowledged answer is in the store, once
