@@ -216,6 +216,10 @@ _HELD = (
 _ITEM = sa.select(items_t.c.id, items_t.c.external_id, items_t.c.kind, items_t.c.content).where(
     items_t.c.id == sa.bindparam("p_item", type_=sa.Integer)
 )
+_AUTH = sa.select(annotators_t).where(
+    annotators_t.c.token_hash == sa.bindparam("p_hash", type_=sa.String),
+    annotators_t.c.revoked_at.is_(None),
+)
 _EVENTS_AFTER = (
     sa.select(events_t)
     .where(events_t.c.id > sa.bindparam("p_after", type_=sa.Integer))
@@ -620,11 +624,8 @@ class Store:
         if not token or len(token) > 256:
             return None
         digest = hash_token(token)
-        row = self._read_one(
-            sa.select(annotators_t).where(
-                annotators_t.c.token_hash == digest, annotators_t.c.revoked_at.is_(None)
-            )
-        )
+        with self._read() as conn:
+            row = conn.execute(_AUTH, {"p_hash": digest}).first()
         if row is None or not hmac.compare_digest(row.token_hash, digest):
             return None
         return _annotator(row)

@@ -551,6 +551,8 @@ def _trainer_main(
 ) -> None:
     """The trainer process: retrain when the store has enough new answers, until told to
     stop or the parent process is gone (even if it was killed)."""
+    if hasattr(os, "nice"):
+        os.nice(10)  # background work: requests of the serving process come first
     store = Store.open(url)
     svc = LabellingService(store, retrain_every=retrain_every, retrain_seconds=retrain_seconds)
     try:
