@@ -100,6 +100,10 @@ function showItem(item) {
     }
     table.hidden = false;
   }
+  showGuess(item);
+}
+
+function showGuess(item) {
   $("guess").textContent = item.guess
     ? "Model's guess: " + item.guess + " (" + pct(item.confidence) + " confident)"
     : "No model yet: these first items were picked to cover the data.";
@@ -124,7 +128,19 @@ function showProgress(p) {
 }
 
 async function refreshProgress() {
-  try { showProgress(await api("/api/progress")); } catch (err) { setStatus(err.message); }
+  try {
+    const p = await api("/api/progress");
+    showProgress(p);
+    const item = state.item;
+    if (item && p.model_version !== null && p.model_version !== item.model_version) {
+      // a newer model: refresh its guess for the item on screen
+      const fresh = await api("/api/items/" + item.id);
+      if (state.item === item) {
+        Object.assign(item, { guess: fresh.guess, confidence: fresh.confidence, model_version: fresh.model_version });
+        showGuess(item);
+      }
+    }
+  } catch (err) { setStatus(err.message); }
 }
 
 async function loadNext() {
