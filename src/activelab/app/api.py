@@ -260,9 +260,11 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
     app.add_middleware(_BodyLimit, limit=MAX_BODY)
     bearer = HTTPBearer(auto_error=False)
 
-    def annotator(
+    async def annotator(
         creds: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
     ) -> Annotator:
+        # one indexed read that never waits for writers (WAL): run on the event loop,
+        # sparing every request a hop through the thread pool
         found = None
         if creds is not None and creds.scheme.lower() == "bearer":
             found = service.store.authenticate(creds.credentials)

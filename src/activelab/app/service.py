@@ -159,6 +159,7 @@ class LabellingService:
         # a fixed random order of the pool: the queue after the ranked head
         self._tail_order = np.random.default_rng(0).permutation(self.n).astype(np.int64)
         self._order = self._tail_order
+        self._cursor = 0  # items of the queue before it are all answered
         self._score = np.full(self.n, np.nan)
         self._stop_pred: np.ndarray | None = None
         self._agreements: list[float] = []
@@ -191,6 +192,7 @@ class LabellingService:
             self._trained_event = latest.last_event_id
             self._queue_strategy = latest.strategy
             self._order = np.concatenate([order, tail])
+            self._cursor = 0
             self._score = score
 
     def sync(self) -> None:
@@ -221,6 +223,7 @@ class LabellingService:
             self._mine.get(ann, set()).discard(item)
             if kind == "label":
                 self._live_count[item] -= 1
+                self._cursor = 0  # the item is open again, maybe before the cursor
                 self._n_mine[ann] = self._n_mine.get(ann, 0) - 1
                 self._labels_since_train += ev.id > self._trained_event
 
@@ -243,15 +246,15 @@ class LabellingService:
         for _ in range(100):
             now = time.time()
             with self._lock:
-                avail = self._order[self._live_count[self._order] < self.overlap]
                 mine = self._mine.get(annotator.id, set())
                 self._taken = {i: t for i, t in self._taken.items() if t > now}
                 skip = mine | self._taken.keys() if self.overlap == 1 else mine
-                window = avail[: len(skip) + 1]
+                head = self._open_head(len(skip) + 1)
+                window = head
                 if skip:
-                    window = window[~np.isin(window, np.fromiter(skip, np.int64, len(skip)))]
+                    window = head[~np.isin(head, np.fromiter(skip, np.int64, len(skip)))]
                 if window.size == 0:
-                    if avail.size <= len(mine) or not self._taken:
+                    if head.size <= len(mine) or not self._taken:
                         return None
                     item = -1
                 else:
@@ -279,6 +282,35 @@ class LabellingService:
                 return self.view(item)
             self.sync()
         return None
+
+    def _open_head(self, k: int) -> np.ndarray:
+        """The first ``k`` items of the queue not answered yet (fewer at its end).
+
+        Walks the queue from a cursor in slices, so a request costs O(k + slice),
+        not O(pool); the cursor only moves past answered items and goes back to
+        the start when a new queue arrives or an answer is undone. Call under the lock.
+        """
+        order, n_order = self._order, self._order.shape[0]
+        start, found = self._cursor, []
+        count = 0
+        first = True
+        while start < n_order and count < k:
+            chunk = order[start : start + 4096]
+            chunk = chunk[self._live_count[chunk] < self.overlap]
+            if first:
+                if chunk.size == 0:
+                    self._cursor = start = start + 4096
+                    continue
+                self._cursor = start + int(
+                    np.argmax(self._live_count[order[start : start + 4096]] < self.overlap)
+                )
+                first = False
+            found.append(chunk)
+            count += chunk.size
+            start += 4096
+        if not found:
+            return np.empty(0, dtype=np.int64)
+        return np.concatenate(found)[:k]
 
     def view(self, item_id: int) -> ItemView:
         """An item with the current model's guess."""
@@ -429,6 +461,7 @@ class LabellingService:
             self._trained_event = last_event
             self._queue_strategy = result.strategy
             self._order = result.order
+            self._cursor = 0
             self._score = score
             if result.stop_predictions is not None:
                 if prev is not None:
