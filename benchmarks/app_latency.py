@@ -53,6 +53,15 @@ def _percentiles(ms: list[float]) -> dict[str, float]:
     }
 
 
+def _summary(runs: list[dict]) -> dict:
+    """Median over repeated runs of each percentile, and every run."""
+    keys = ("p50_ms", "p90_ms", "p99_ms", "max_ms")
+    return {
+        **{f"median_{k}": round(float(np.median([r[k] for r in runs])), 2) for k in keys},
+        "runs": runs,
+    }
+
+
 def _project(folder: Path, n: int, d: int, seed: int) -> tuple[Path, np.ndarray]:
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d))
@@ -76,7 +85,9 @@ def _seed_labels(project: Path, truth: np.ndarray, n_labels: int, seed: int) -> 
     store.close()
 
 
-def in_process(project: Path, truth: np.ndarray, requests: int, annotators: int) -> dict:
+def in_process(
+    project: Path, truth: np.ndarray, requests: int, annotators: int, repeats: int
+) -> dict:
     store = open_project(project)
     people = [store.add_annotator(f"inproc-{k}", with_token=False)[0] for k in range(annotators)]
     versions_before = len(store.model_versions())
@@ -86,23 +97,26 @@ def in_process(project: Path, truth: np.ndarray, requests: int, annotators: int)
     while not svc.training and time.monotonic() < deadline:
         svc.answer(people[0], svc.next_item(people[0]).id, "no")  # give it work
         time.sleep(0.05)
-    lat: list[float] = []
+    runs = []
     during: list[bool] = []
     t0 = time.perf_counter()
-    for r in range(requests):
-        who = people[r % annotators]
-        training = svc.training
-        t = time.perf_counter()
-        item = svc.next_item(who)
-        lat.append((time.perf_counter() - t) * 1000)
-        during.append(training or svc.training)
-        svc.answer(who, item.id, str(truth[item.id]), request_id=f"ip-{r}")
+    for rep in range(repeats):
+        lat: list[float] = []
+        for r in range(requests):
+            who = people[r % annotators]
+            training = svc.training
+            t = time.perf_counter()
+            item = svc.next_item(who)
+            lat.append((time.perf_counter() - t) * 1000)
+            during.append(training or svc.training)
+            svc.answer(who, item.id, str(truth[item.id]), request_id=f"ip-{rep}-{r}")
+        runs.append(_percentiles(lat))
     wall = time.perf_counter() - t0
     svc.stop()
     versions = store.model_versions()[versions_before:]
     store.close()
     return {
-        **_percentiles(lat),
+        **_summary(runs),
         "share_of_requests_during_a_retrain": round(float(np.mean(during)), 3),
         "retrain_rounds": len(versions),
         "retrain_seconds_median": round(
@@ -114,7 +128,7 @@ def in_process(project: Path, truth: np.ndarray, requests: int, annotators: int)
     }
 
 
-def over_http(project: Path, truth: np.ndarray, requests: int) -> dict:
+def over_http(project: Path, truth: np.ndarray, requests: int, repeats: int) -> dict:
     import httpx
 
     store = open_project(project)
@@ -152,7 +166,6 @@ def over_http(project: Path, truth: np.ndarray, requests: int) -> dict:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError("server did not start") from None
                 time.sleep(0.2)
-        lat: list[float] = []
         training: list[bool] = []
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as c:
             for _ in range(10):  # warm up connections
@@ -165,20 +178,24 @@ def over_http(project: Path, truth: np.ndarray, requests: int) -> dict:
                 c.post("/api/answer", json={"item_id": item["id"], "label": "no"})
                 time.sleep(0.05)
             t0 = time.perf_counter()
-            for r in range(requests):
-                t = time.perf_counter()
-                item = c.get("/api/next").json()["item"]
-                lat.append((time.perf_counter() - t) * 1000)
-                c.post(
-                    "/api/answer",
-                    json={
-                        "item_id": item["id"],
-                        "label": str(truth[item["id"]]),
-                        "request_id": f"http-{r}",
-                    },
-                ).raise_for_status()
-                if r % 10 == 0:
-                    training.append(c.get("/api/progress").json()["training"])
+            runs = []
+            for rep in range(repeats):
+                lat: list[float] = []
+                for r in range(requests):
+                    t = time.perf_counter()
+                    item = c.get("/api/next").json()["item"]
+                    lat.append((time.perf_counter() - t) * 1000)
+                    c.post(
+                        "/api/answer",
+                        json={
+                            "item_id": item["id"],
+                            "label": str(truth[item["id"]]),
+                            "request_id": f"http-{rep}-{r}",
+                        },
+                    ).raise_for_status()
+                    if r % 10 == 0:
+                        training.append(c.get("/api/progress").json()["training"])
+                runs.append(_percentiles(lat))
             wall = time.perf_counter() - t0
     finally:
         proc.send_signal(signal.SIGINT)
@@ -188,7 +205,7 @@ def over_http(project: Path, truth: np.ndarray, requests: int) -> dict:
     store.close()
     busy = sum(v.metrics.get("seconds", 0.0) for v in versions)
     return {
-        **_percentiles(lat),
+        **_summary(runs),
         "retrain_rounds": len(versions),
         "retrain_seconds_median": round(
             float(np.median([v.metrics["seconds"] for v in versions])), 3
@@ -219,20 +236,22 @@ def main() -> None:
     parser.add_argument("--seed-labels", type=int, default=500)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--annotators", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3, help="measurement runs of each kind")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/app_latency.json")
     args = parser.parse_args()
     import sklearn
     import sqlalchemy
 
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         project, truth = _project(Path(tmp), args.items, args.features, 0)
         create_s = time.perf_counter() - t
         _seed_labels(project, truth, args.seed_labels, 1)
         print(f"project of {args.items} items created in {create_s:.1f} s", flush=True)
-        ip = in_process(project, truth, args.requests, args.annotators)
+        ip = in_process(project, truth, args.requests, args.annotators, args.repeats)
         print("in-process next_item while retraining:", json.dumps(ip), flush=True)
-        http = over_http(project, truth, args.requests)
+        http = over_http(project, truth, args.requests, args.repeats)
         print("HTTP GET /api/next while retraining:   ", json.dumps(http), flush=True)
     result = {
         "benchmark": "app_latency",
@@ -243,6 +262,9 @@ def main() -> None:
         "database": "SQLite (WAL) in a temporary folder",
         "in_process": ip,
         "http": http,
+        "requests_per_run": args.requests,
+        "repeats": args.repeats,
+        "annotators_in_process": args.annotators,
         "target_p99_ms": 50,
         "machine": {
             "cpu": _cpu(),
@@ -253,6 +275,9 @@ def main() -> None:
             "sqlalchemy": sqlalchemy.__version__,
         },
         "created_s": round(create_s, 1),
+        # other jobs on the machine: 1-minute load average before and after the run
+        "load_average_before": round(load_before[0], 1),
+        "load_average_after": round(os.getloadavg()[0], 1),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

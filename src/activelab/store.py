@@ -183,9 +183,15 @@ _RENEW = (
 _CLAIM_FREE = assignments_t.insert().from_select(
     ["item_id", "slot", *_LEASE_VALUES],
     sa.select(
-        sa.bindparam("p_item", type_=sa.Integer),
-        sa.bindparam("p_slot", type_=sa.Integer),
-        *_LEASE_VALUES.values(),
+        # explicit casts: PostgreSQL types a NULL in a SELECT list as text otherwise
+        *(
+            sa.cast(p, p.type)
+            for p in (
+                sa.bindparam("p_item", type_=sa.Integer),
+                sa.bindparam("p_slot", type_=sa.Integer),
+                *_LEASE_VALUES.values(),
+            )
+        )
     ).where(
         ~sa.exists().where(
             _A.item_id == sa.bindparam("p_item", type_=sa.Integer),
