@@ -221,6 +221,8 @@ class LabellingService:
                 return
             item, ann, kind = undone
             self._mine.get(ann, set()).discard(item)
+            # the store hands the item straight back to whoever undid it
+            self._taken[item] = ev.created_at + self.lease_seconds
             if kind == "label":
                 self._live_count[item] -= 1
                 self._cursor = 0  # the item is open again, maybe before the cursor
