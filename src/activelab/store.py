@@ -9,7 +9,7 @@ queue, which can be rebuilt from the store at any time.
 Backed by SQLAlchemy 2 Core with portable SQL: SQLite by default (one file in
 the project folder, WAL journal, a busy timeout, writes in ``BEGIN IMMEDIATE``
 transactions), or PostgreSQL given a ``postgresql+psycopg://`` URL. Everything
-dialect-specific lives in :func:`_configure_engine`.
+dialect-specific lives in :func:`_configure_engine` and :func:`_serialise_events`.
 
 Examples
 --------
@@ -320,6 +320,18 @@ def _configure_engine(engine: Engine, *, immediate: bool) -> None:
         # Writers take the lock up front, so a read-then-write transaction never fails
         # with SQLITE_BUSY halfway; readers use deferred transactions and never block.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _serialise_events(conn: Connection) -> None:
+    """Make label events commit in the order of their ids.
+
+    Readers follow the log by asking for ids above the last one seen, so an event
+    must never become visible after one with a higher id. SQLite serialises
+    writers already (``BEGIN IMMEDIATE``); on PostgreSQL a transaction-scoped
+    advisory lock does, held from before the id is drawn until the commit.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7312001)"))
 
 
 def _set_synchronous(conn: Connection, durable: bool) -> None:
@@ -661,6 +673,7 @@ class Store:
             raise StoreError("A label event needs a label.")
         try:
             with self._write() as conn:
+                _serialise_events(conn)
                 if request_id is not None:
                     old = self._event_by_request(conn, request_id)
                     if old is not None:
@@ -730,6 +743,7 @@ class Store:
         :class:`StoreError` when there is nothing to undo.
         """
         with self._write() as conn:
+            _serialise_events(conn)
             if request_id is not None:
                 old = self._event_by_request(conn, request_id)
                 if old is not None:
