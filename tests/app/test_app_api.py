@@ -200,3 +200,25 @@ def test_model_guess_and_progress_after_training(api) -> None:
     p = client.get("/api/progress", headers=ada).json()
     assert p["labelled"] == 8 and p["mine"] == 8 and p["model_labels"] == 8
     assert 0.0 <= p["accuracy_low"] <= p["accuracy"] <= p["accuracy_high"] <= 1.0
+
+
+def test_image_items_are_served_only_with_a_token(tmp_path) -> None:
+    from PIL import Image
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(4):
+        Image.new("L", (8, 8), color=40 * i).save(folder / f"img-{i}.png")
+    proj = create_project(tmp_path / "imgproj", read_items(folder), ["dark", "light"])
+    store = open_project(proj)
+    _, token = store.add_annotator("ada")
+    with TestClient(create_app(LabellingService(store), run_trainer=False)) as client:
+        item = client.get("/api/next", headers=h(token)).json()["item"]
+        assert item["kind"] == "image" and item["text"] is None
+        assert item["image_url"] == f"/api/items/{item['id']}/image"
+        assert client.get(item["image_url"]).status_code == 401
+        r = client.get(item["image_url"], headers=h(token))
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+        assert r.content[:4] == b"\x89PNG"
+        assert client.get("/api/items/99/image", headers=h(token)).status_code == 404
+    store.close()
