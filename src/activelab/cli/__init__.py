@@ -25,6 +25,13 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("activelab.cli.demo", "demo", "Margin sampling against random on digits."),
     "query": ("activelab.cli.query", "query", "Rank a pool file with a fitted model (Dask too)."),
     "stream": ("activelab.cli.stream", "stream", "Replay a stream under a label budget, live."),
+    "init": ("activelab.cli.project", "init", "Create a labelling project from a data set."),
+    "serve": ("activelab.cli.serve", "serve", "Serve a project's labelling page and JSON API."),
+    "label": ("activelab.cli.label", "label", "Label a project in the terminal."),
+    "annotator": ("activelab.cli.annotator", "annotator", "Add, list or revoke annotators."),
+    "status": ("activelab.cli.project", "status", "Show a project's labels, model and people."),
+    "export": ("activelab.cli.project", "export", "Export final labels or the label log."),
+    "model": ("activelab.cli.project", "model", "Save a project's latest model (joblib)."),
 }
 
 

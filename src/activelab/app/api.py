@@ -1,0 +1,379 @@
+"""The JSON API and the labelling page (FastAPI).
+
+Every ``/api`` route needs ``Authorization: Bearer <token>`` (a token made by
+``activelab annotator add``); a missing, unknown or revoked token gets 401.
+Request bodies over :data:`MAX_BODY` bytes get 413. The routes are thin: each
+calls the shared :class:`~activelab.app.service.LabellingService`. FastAPI
+documents them at ``/docs`` and ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from activelab.app.service import (
+    ItemView,
+    LabellingService,
+    UnknownItemError,
+    UnknownLabelError,
+)
+from activelab.store import Annotator, Event, StoreError
+
+__all__ = ["MAX_BODY", "create_app"]
+
+#: the largest request body accepted, in bytes
+MAX_BODY = 64 * 1024
+_STATIC = Path(__file__).parent / "static"
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+# ------------------------------------------------------------------ models
+class ItemOut(BaseModel):
+    """An item to label, always data: text, table fields as strings, or an image URL."""
+
+    id: int
+    external_id: str
+    kind: str = Field(description="text, table or image")
+    text: str | None = None
+    fields: dict[str, str] | None = None
+    image_url: str | None = Field(None, description="GET it with the same bearer token")
+    guess: str | None = Field(None, description="the current model's prediction")
+    confidence: float | None = None
+    probabilities: dict[str, float] | None = None
+    strategy: str | None = Field(None, description="the strategy that ranked the queue")
+    score: float | None = None
+    model_version: int | None = None
+
+
+class NextOut(BaseModel):
+    """The next item, or ``done`` when nothing is left for this annotator."""
+
+    item: ItemOut | None
+    done: bool
+
+
+class AnswerIn(BaseModel):
+    item_id: int
+    label: str = Field(max_length=256)
+    request_id: str | None = Field(
+        None, max_length=128, description="unique per answer: a retried request is stored once"
+    )
+
+
+class SkipIn(BaseModel):
+    item_id: int
+    request_id: str | None = Field(None, max_length=128)
+
+
+class UndoIn(BaseModel):
+    request_id: str | None = Field(None, max_length=128)
+
+
+class ReleaseIn(BaseModel):
+    item_id: int
+
+
+class EventOut(BaseModel):
+    id: int
+    item_id: int
+    kind: str
+    label: str | None
+    undoes: int | None
+    request_id: str | None
+    created_at: float
+
+
+class UndoOut(BaseModel):
+    event: EventOut
+    item: ItemOut
+
+
+class ProgressOut(BaseModel):
+    n_items: int
+    labelled: int
+    remaining: int = Field(description="items still to be answered (the queue)")
+    mine: int = Field(description="labels by this annotator")
+    model_version: int | None
+    model_labels: int = Field(description="labels the current model was trained on")
+    strategy: str | None
+    accuracy: float | None = Field(description="cross-validated accuracy on the labels")
+    accuracy_low: float | None
+    accuracy_high: float | None
+    accuracy_note: str | None
+    still_pays: bool | None = Field(description="do new labels still change the model?")
+    still_pays_reason: str | None
+    training: bool
+    last_trained_at: float | None
+
+
+class ProjectOut(BaseModel):
+    name: str
+    kind: str
+    labels: list[str]
+    strategy: str
+    overlap: int
+    retrain_every: int
+    retrain_seconds: float
+    annotator: str
+
+
+class MeOut(BaseModel):
+    id: int
+    name: str
+
+
+# ------------------------------------------------------------- middleware
+class _BodyLimit:
+    """Refuses request bodies over ``limit`` bytes with 413 (declared or streamed)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    size = int(value)
+                except ValueError:
+                    size = self.limit + 1
+                if size > self.limit:
+                    await self._too_large(send)
+                    return
+        seen = 0
+
+        async def limited() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise HTTPException(
+                        status_code=413,
+                        detail=f"Request body too large: at most {self.limit} bytes.",
+                    )
+            return message
+
+        await self.app(scope, limited, send)
+
+    async def _too_large(self, send: Any) -> None:
+        body = b'{"detail":"Request body too large: at most %d bytes."}' % self.limit
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+# ------------------------------------------------------------------ helpers
+def _item_out(view: ItemView) -> ItemOut:
+    content = view.content
+    text = content.get("text") if view.kind == "text" else None
+    fields = None
+    if view.kind == "table":
+        fields = {str(k): str(v) for k, v in content.get("fields", {}).items()}
+    elif view.kind == "text":
+        extra = {str(k): str(v) for k, v in content.items() if k != "text"}
+        fields = extra or None
+    elif view.kind == "image":
+        fields = {"file": str(content.get("filename", ""))}
+    return ItemOut(
+        id=view.id,
+        external_id=view.external_id,
+        kind=view.kind,
+        text=text,
+        fields=fields,
+        image_url=f"/api/items/{view.id}/image" if view.kind == "image" else None,
+        guess=view.guess,
+        confidence=view.confidence,
+        probabilities=view.probabilities,
+        strategy=view.strategy,
+        score=view.score,
+        model_version=view.model_version,
+    )
+
+
+def _event_out(ev: Event) -> EventOut:
+    return EventOut(
+        id=ev.id,
+        item_id=ev.item_id,
+        kind=ev.kind,
+        label=ev.label,
+        undoes=ev.undoes,
+        request_id=ev.request_id,
+        created_at=ev.created_at,
+    )
+
+
+# --------------------------------------------------------------------- app
+def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAPI:
+    """The FastAPI application over a labelling service.
+
+    Parameters
+    ----------
+    service : LabellingService
+        The shared labelling loop.
+    run_trainer : bool, default=True
+        Start the background trainer with the app (and stop it on shutdown).
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        if run_trainer:
+            service.start()
+        try:
+            yield
+        finally:
+            if run_trainer:
+                service.stop()
+
+    app = FastAPI(
+        title="activelab labelling API",
+        version="1",
+        description=(
+            "Drive the active-learning loop of one project: get the item the model most "
+            "needs, answer, skip or undo, and follow progress. Every /api route needs "
+            "`Authorization: Bearer <token>` (made by `activelab annotator add NAME`)."
+        ),
+        lifespan=lifespan,
+    )
+    app.add_middleware(_BodyLimit, limit=MAX_BODY)
+    bearer = HTTPBearer(auto_error=False)
+
+    async def annotator(
+        creds: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
+    ) -> Annotator:
+        # one indexed read that never waits for writers (WAL): run on the event loop,
+        # sparing every request a hop through the thread pool
+        found = None
+        if creds is not None and creds.scheme.lower() == "bearer":
+            found = service.store.authenticate(creds.credentials)
+        if found is None:
+            raise HTTPException(
+                status_code=401,
+                detail="A valid annotator token is needed: Authorization: Bearer <token>. "
+                "Ask the project owner for one (activelab annotator add NAME).",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return found
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = _CSP
+        if request.url.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.exception_handler(UnknownLabelError)
+    async def _unknown_label(_r: Request, exc: UnknownLabelError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(UnknownItemError)
+    async def _unknown_item(_r: Request, exc: UnknownItemError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(StoreError)
+    async def _store_error(_r: Request, exc: StoreError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    who = Depends(annotator)
+
+    @app.get("/api/project", response_model=ProjectOut, tags=["project"])
+    def project(me: Annotator = who) -> ProjectOut:
+        """The project's labels and settings."""
+        s = service.store.settings
+        return ProjectOut(
+            name=s.get("name", ""),
+            kind=s.get("kind", ""),
+            labels=service.labels,
+            strategy=service.strategy,
+            overlap=service.overlap,
+            retrain_every=service.retrain_every,
+            retrain_seconds=service.retrain_seconds,
+            annotator=me.name,
+        )
+
+    @app.get("/api/me", response_model=MeOut, tags=["project"])
+    def me_(me: Annotator = who) -> MeOut:
+        """Who the token belongs to."""
+        return MeOut(id=me.id, name=me.name)
+
+    @app.get("/api/next", response_model=NextOut, tags=["labelling"])
+    def next_item(me: Annotator = who) -> NextOut:
+        """The item the model most needs, reserved for this annotator."""
+        view = service.next_item(me)
+        return NextOut(item=None if view is None else _item_out(view), done=view is None)
+
+    @app.post("/api/answer", response_model=EventOut, tags=["labelling"])
+    def answer(body: AnswerIn, me: Annotator = who) -> EventOut:
+        """Label an item. A retried request with the same request_id is stored once."""
+        return _event_out(service.answer(me, body.item_id, body.label, body.request_id))
+
+    @app.post("/api/skip", response_model=EventOut, tags=["labelling"])
+    def skip(body: SkipIn, me: Annotator = who) -> EventOut:
+        """Skip an item: it is not shown to this annotator again."""
+        return _event_out(service.skip(me, body.item_id, body.request_id))
+
+    @app.post("/api/undo", response_model=UndoOut, tags=["labelling"])
+    def undo(body: UndoIn, me: Annotator = who) -> UndoOut:
+        """Take back this annotator's latest answer or skip; returns the item to show again."""
+        ev, view = service.undo(me, body.request_id)
+        return UndoOut(event=_event_out(ev), item=_item_out(view))
+
+    @app.post("/api/release", status_code=204, tags=["labelling"])
+    def release(body: ReleaseIn, me: Annotator = who) -> Response:
+        """Give an item back without answering it."""
+        service.release(me, body.item_id)
+        return Response(status_code=204)
+
+    @app.get("/api/progress", response_model=ProgressOut, tags=["progress"])
+    def progress(me: Annotator = who) -> ProgressOut:
+        """Counts, estimated accuracy with its interval, and whether labels still pay."""
+        return ProgressOut(**service.progress(me).__dict__)
+
+    @app.get("/api/items/{item_id}", response_model=ItemOut, tags=["items"])
+    def item(item_id: int, _me: Annotator = who) -> ItemOut:
+        """One item with the model's guess."""
+        return _item_out(service.view(item_id))
+
+    @app.get(
+        "/api/items/{item_id}/image",
+        response_class=Response,
+        tags=["items"],
+        responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}},
+    )
+    def image(item_id: int, _me: Annotator = who) -> Response:
+        """The image of an image item."""
+        data, media = service.image(item_id)
+        return Response(content=data, media_type=media)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(_STATIC / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    return app

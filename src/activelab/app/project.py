@@ -1,0 +1,155 @@
+"""Project folders: create one atomically from a data set, open it again.
+
+A project folder holds ``activelab.json`` (which database, and the format
+version) and, by default, the SQLite database ``project.db``. With
+``--db postgresql://…`` the database lives in PostgreSQL and the folder holds
+only the configuration. The environment variable ``ACTIVELAB_DB_URL``, when
+set, overrides the stored URL (to keep a password out of the folder).
+
+Creation is all or nothing: a SQLite project is built in a hidden temporary
+folder next to the target and renamed into place at the end; a PostgreSQL
+project's tables are dropped again if anything fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pickle
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from activelab.app.ingest import Dataset
+from activelab.store import Store, StoreError
+
+__all__ = ["CONFIG_NAME", "DB_NAME", "ProjectError", "create_project", "open_project"]
+
+CONFIG_NAME = "activelab.json"
+DB_NAME = "project.db"
+MAX_LABELS = 50
+
+
+class ProjectError(RuntimeError):
+    """A project cannot be created or opened; the message says why and what to do."""
+
+
+def _check_labels(labels: list[str]) -> list[str]:
+    labels = [lab.strip() for lab in labels]
+    if len(labels) < 2:
+        raise ProjectError(f"Give at least two labels (got {labels}), e.g. --labels yes,no.")
+    if len(labels) > MAX_LABELS:
+        raise ProjectError(f"At most {MAX_LABELS} labels, got {len(labels)}.")
+    bad = [lab for lab in labels if not lab or len(lab) > 256]
+    if bad:
+        raise ProjectError("Labels must be 1 to 256 characters; an empty label was given.")
+    dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+    if dup:
+        raise ProjectError(f"Duplicate label(s) {dup}; each label once.")
+    return labels
+
+
+def create_project(
+    path: str | Path,
+    data: Dataset,
+    labels: list[str],
+    *,
+    db_url: str | None = None,
+    strategy: str = "margin",
+    retrain_every: int = 10,
+    retrain_seconds: float = 30.0,
+    overlap: int = 1,
+    lease_seconds: float = 600.0,
+    name: str | None = None,
+) -> Path:
+    """Create a project folder from a :class:`~activelab.app.ingest.Dataset`.
+
+    Returns the project folder. Nothing is left behind on failure.
+    """
+    from activelab.app.service import LabellingService
+    from activelab.strategies import get_strategy
+
+    path = Path(path)
+    labels = _check_labels(labels)
+    try:
+        get_strategy(strategy)
+    except (KeyError, ValueError) as exc:
+        raise ProjectError(f"Unknown strategy {strategy!r}: {exc}") from exc
+    if retrain_every < 1 or retrain_seconds <= 0 or overlap < 1 or lease_seconds <= 0:
+        raise ProjectError(
+            "--retrain-every, --overlap must be >= 1 and --retrain-seconds, lease time > 0."
+        )
+    if path.exists():
+        raise ProjectError(f"{path} exists already; choose a new project folder.")
+    if not path.parent.exists():
+        raise ProjectError(f"{path.parent} does not exist; create it first.")
+    settings: dict[str, Any] = {
+        "name": name or path.name,
+        "kind": data.kind,
+        "task": "classification",
+        "labels": labels,
+        "strategy": strategy,
+        "model": "logistic_regression",
+        "retrain_every": retrain_every,
+        "retrain_seconds": retrain_seconds,
+        "overlap": overlap,
+        "lease_seconds": lease_seconds,
+        **data.settings,
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.creating-", dir=path.parent))
+    url = db_url or f"sqlite:///{tmp / DB_NAME}"
+    store: Store | None = None
+    created = False
+    try:
+        store = Store.create(url, settings)
+        created = True
+        store.add_items(data.rows, start=0)
+        store.save_features(data.X)
+        if data.featuriser is not None:
+            store.save_artifact("featuriser", pickle.dumps(data.featuriser))
+        # the first queue (cold start), so labelling can begin at once
+        LabellingService(store).retrain()
+        (tmp / CONFIG_NAME).write_text(
+            json.dumps({"format": 1, "db": db_url or f"sqlite:///{DB_NAME}"}, indent=2) + "\n"
+        )
+        store.close()
+        store = None
+        os.rename(tmp, path)
+    except BaseException:
+        if store is not None:
+            if created and db_url is not None:
+                with contextlib.suppress(Exception):  # best-effort clean-up
+                    store.drop_all()
+            store.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def project_url(path: str | Path) -> str:
+    """The database URL of a project folder."""
+    path = Path(path)
+    config = path / CONFIG_NAME
+    if not config.is_file():
+        raise ProjectError(
+            f"{path} is not an activelab project (no {CONFIG_NAME}); create one with "
+            "`activelab init`."
+        )
+    try:
+        db = json.loads(config.read_text())["db"]
+    except (ValueError, KeyError) as exc:
+        raise ProjectError(f"{config} is damaged: {exc}.") from exc
+    db = os.environ.get("ACTIVELAB_DB_URL", db)
+    if db.startswith("sqlite:///") and not db.startswith("sqlite:////"):
+        db = f"sqlite:///{(path / db[len('sqlite:///') :]).resolve()}"
+    return db
+
+
+def open_project(path: str | Path) -> Store:
+    """Open a project folder's store."""
+    try:
+        return Store.open(project_url(path))
+    except StoreError as exc:
+        raise ProjectError(str(exc)) from exc

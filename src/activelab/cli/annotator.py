@@ -1,0 +1,72 @@
+"""``activelab annotator add|list|revoke``: who may label, each with a secret token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["annotator"]
+
+
+def _open(project: Path):  # type: ignore[no-untyped-def]
+    from activelab.app.project import ProjectError, open_project
+
+    try:
+        return open_project(project)
+    except ProjectError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def annotator() -> None:
+    """Add, list or revoke annotators (each gets a token for the web page and API)."""
+
+
+@annotator.command("add")
+@click.argument("project", type=click.Path(path_type=Path))
+@click.argument("name")
+def add(project: Path, name: str) -> None:
+    """Add annotator NAME and print their token (shown once; only its hash is kept)."""
+    from activelab.store import StoreError
+
+    store = _open(project)
+    try:
+        ann, token = store.add_annotator(name)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    click.echo(f"Annotator {ann.name!r} added. Their token (shown only now):", err=True)
+    click.echo(token)
+
+
+@annotator.command("list")
+@click.argument("project", type=click.Path(path_type=Path))
+def list_(project: Path) -> None:
+    """List annotators."""
+    import time
+
+    store = _open(project)
+    for a in store.annotators():
+        state = "revoked" if a.revoked else ("active" if a.has_token else "terminal only")
+        created = time.strftime("%Y-%m-%d %H:%M", time.gmtime(a.created_at))
+        click.echo(f"{a.name}\t{state}\tsince {created} UTC")
+    store.close()
+
+
+@annotator.command("revoke")
+@click.argument("project", type=click.Path(path_type=Path))
+@click.argument("name")
+def revoke(project: Path, name: str) -> None:
+    """Revoke NAME's token at once; their labels stay."""
+    from activelab.store import StoreError
+
+    store = _open(project)
+    try:
+        store.revoke_annotator(name)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    click.echo(f"Revoked {name!r}: their token is refused from now on; their labels stay.")

@@ -1,0 +1,147 @@
+"""``activelab label``: the labelling loop in the terminal (rich), over the same service."""
+
+from __future__ import annotations
+
+import getpass
+import io
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["label"]
+
+_HELP = "keys: 1-9 (0 = tenth) answer · s skip · u undo · ? help · q quit"
+_SHADES = " .:-=+*#%@"
+
+
+def _image_art(data: bytes, width: int = 24) -> str:
+    """A small character rendering of an image (dark = dense)."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        h = max(1, round(im.height * width / im.width / 2))
+        grey = np.asarray(im.convert("L").resize((width, h)), dtype=float) / 255.0
+    idx = np.clip(((1.0 - grey) * (len(_SHADES) - 1)).round().astype(int), 0, len(_SHADES) - 1)
+    chars = np.asarray(list(_SHADES))[idx]
+    return "\n".join("".join(row) for row in chars)
+
+
+def _show(console: Any, svc: Any, item: Any, labels: list[str]) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    body: Any
+    if item.kind == "text":
+        body = Text(item.content.get("text", ""))  # plain text: never parsed as markup
+    elif item.kind == "image":
+        data, _ = svc.image(item.id)
+        body = Text(_image_art(data) + "\n" + str(item.content.get("filename", "")))
+    else:
+        body = Table(show_header=False, box=None)
+        for k, v in item.content.get("fields", {}).items():
+            body.add_row(Text(str(k), style="dim"), Text(str(v)))
+    title = Text(f"item {item.external_id}")
+    console.print(Panel(body, title=title, subtitle=Text(item.strategy or "")))
+    if item.guess is not None:
+        console.print(Text(f"model's guess: {item.guess} ({item.confidence:.0%} confident)"))
+    keys = "  ".join(f"[{i + 1 if i < 9 else 0}] {lab}" for i, lab in enumerate(labels[:10]))
+    console.print(Text(keys, style="bold"))
+
+
+def _show_progress(console: Any, svc: Any, ann: Any) -> None:
+    from rich.text import Text
+
+    p = svc.progress(ann)
+    acc = (
+        f"accuracy {p.accuracy:.0%} ({p.accuracy_low:.0%}–{p.accuracy_high:.0%})"
+        if p.accuracy is not None
+        else "accuracy not yet known"
+    )
+    pays = {None: "not yet known", True: "yes", False: "hardly"}[p.still_pays]
+    console.print(
+        Text(
+            f"{p.labelled}/{p.n_items} labelled ({p.mine} by you) · {p.remaining} in the queue · "
+            f"{acc} · more labels pay: {pays}",
+            style="dim",
+        )
+    )
+
+
+@click.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option(
+    "--as",
+    "name",
+    default=None,
+    help="Annotator name  [default: your user name; created if new, without a web token].",
+)
+def label(project: Path, name: str | None) -> None:
+    """Label PROJECT in the terminal: one key per answer, the model retrains in the background."""
+    from rich.console import Console
+
+    from activelab.app.project import ProjectError, open_project
+    from activelab.app.service import LabellingService
+    from activelab.store import StoreError
+
+    console = Console(highlight=False)
+    try:
+        store = open_project(project)
+    except ProjectError as exc:
+        raise click.ClickException(str(exc)) from exc
+    name = name or getpass.getuser()
+    ann = store.annotator_by_name(name)
+    if ann is None:
+        ann, _ = store.add_annotator(name, with_token=False)
+    elif ann.revoked:
+        raise click.ClickException(f"Annotator {name!r} is revoked.")
+    svc = LabellingService(store)
+    labels = svc.labels
+    svc.start()
+    console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. {_HELP}")
+    item = None
+    try:
+        while True:
+            if item is None:
+                item = svc.next_item(ann)
+                if item is None:
+                    console.print("Nothing left to label. Thank you!")
+                    break
+                _show(console, svc, item, labels)
+            key = click.getchar()
+            try:
+                if key in ("q", "\x03", "\x04"):
+                    svc.release(ann, item.id)
+                    break
+                if key.isdigit():
+                    i = 9 if key == "0" else int(key) - 1
+                    if i >= len(labels):
+                        console.print(f"No label on key {key}. {_HELP}")
+                        continue
+                    svc.answer(ann, item.id, labels[i])
+                    console.print(f"saved: {labels[i]}")
+                elif key == "s":
+                    svc.skip(ann, item.id)
+                    console.print("skipped")
+                elif key == "u":
+                    _, back = svc.undo(ann)
+                    console.print("undone")
+                    _show_progress(console, svc, ann)
+                    item = back
+                    _show(console, svc, item, labels)
+                    continue
+                elif key == "?":
+                    console.print(_HELP)
+                    continue
+                else:
+                    continue
+            except StoreError as exc:
+                console.print(str(exc))
+                continue
+            _show_progress(console, svc, ann)
+            item = None
+    finally:
+        svc.stop()
+        store.close()

@@ -1,0 +1,280 @@
+"""``activelab init``, ``status``, ``export``, ``model``: create and inspect labelling projects."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["export", "init", "model", "status"]
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def _open(project: str) -> Any:
+    from activelab.app.project import ProjectError, open_project
+
+    try:
+        return open_project(project)
+    except ProjectError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+@click.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="items.csv, items.jsonl, or a folder of PNG/JPEG images.",
+)
+@click.option("--labels", required=True, help="Comma-separated labels, e.g. positive,negative.")
+@click.option("--text-column", default=None, help="Column holding the text  [default: text].")
+@click.option("--id-column", default=None, help="Column holding a unique id  [default: id].")
+@click.option(
+    "--feature-columns",
+    default=None,
+    help="Comma-separated numeric columns for a table  [default: every numeric column].",
+)
+@click.option("--image-size", default=16, show_default=True, help="Images are resized to N×N.")
+@click.option(
+    "--db",
+    "db_url",
+    default=None,
+    help="Database URL, e.g. postgresql://user@host/db  [default: SQLite in the folder].",
+)
+@click.option("--strategy", default="margin", show_default=True, help="Query strategy.")
+@click.option("--retrain-every", default=10, show_default=True, help="Retrain after N labels.")
+@click.option("--retrain-seconds", default=30.0, show_default=True, help="... or after T seconds.")
+@click.option(
+    "--overlap", default=1, show_default=True, help="Annotators who may answer the same item."
+)
+def init(
+    project: Path,
+    data: Path,
+    labels: str,
+    text_column: str | None,
+    id_column: str | None,
+    feature_columns: str | None,
+    image_size: int,
+    db_url: str | None,
+    strategy: str,
+    retrain_every: int,
+    retrain_seconds: float,
+    overlap: int,
+) -> None:
+    """Create a labelling project in the folder PROJECT from a data set.
+
+    Texts are featurised by TF-IDF, images by their pixels, tables by their
+    numeric columns. Nothing is created when the data has a problem.
+    """
+    from activelab.app.ingest import IngestError, read_items
+    from activelab.app.project import ProjectError, create_project
+    from activelab.store import StoreError
+
+    t0 = time.perf_counter()
+    cols = [c.strip() for c in feature_columns.split(",")] if feature_columns else None
+    try:
+        if project.exists():
+            _fail(f"{project} exists already; choose a new project folder.")
+        dataset = read_items(
+            data,
+            text_column=text_column,
+            id_column=id_column,
+            feature_columns=cols,
+            image_size=image_size,
+        )
+        path = create_project(
+            project,
+            dataset,
+            labels.split(","),
+            db_url=db_url,
+            strategy=strategy,
+            retrain_every=retrain_every,
+            retrain_seconds=retrain_seconds,
+            overlap=overlap,
+        )
+    except (IngestError, ProjectError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Created {path}: {len(dataset.rows)} {dataset.kind} items, labels "
+        f"{', '.join(labels.split(','))}, strategy {strategy} "
+        f"({time.perf_counter() - t0:.1f} s)."
+    )
+    click.echo(f"Next: activelab annotator add {project} YOUR_NAME, then activelab serve {project}")
+
+
+@click.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(project: Path, as_json: bool) -> None:
+    """Show a project's items, labels, model and annotators."""
+    from rich.console import Console
+    from rich.table import Table
+
+    store = _open(str(project))
+    s = store.settings
+    current = store.current_labels()
+    counts = store.count_events()
+    models = store.model_versions()
+    latest = models[-1] if models else None
+    by_label: dict[str, int] = dict.fromkeys(s["labels"], 0)
+    for c in current.values():
+        by_label[c.label] = by_label.get(c.label, 0) + 1
+    info = {
+        "name": s.get("name"),
+        "kind": s.get("kind"),
+        "database": store.dialect,
+        "items": store.n_items(),
+        "labelled": len(current),
+        "by_label": by_label,
+        "events": counts,
+        "strategy": s.get("strategy"),
+        "model_version": latest.version if latest else None,
+        "model_labels": latest.n_labels if latest else 0,
+        "accuracy": (latest.metrics.get("accuracy") if latest else None),
+        "still_pays": (latest.metrics.get("still_pays") if latest else None),
+        "annotators": [{"name": a.name, "revoked": a.revoked} for a in store.annotators()],
+    }
+    store.close()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    console = Console()
+    console.print(
+        f"[bold]{info['name']}[/bold]: {info['items']} {info['kind']} items, "
+        f"{info['labelled']} labelled ({info['database']}); strategy {info['strategy']}"
+    )
+    table = Table("label", "items")
+    for k, v in by_label.items():
+        table.add_row(k, str(v))
+    console.print(table)
+    console.print(
+        f"events: {counts['label']} labels, {counts['skip']} skips, {counts['undo']} undos"
+    )
+    acc = info["accuracy"] or {}
+    if acc.get("estimate") is not None:
+        console.print(
+            f"model v{info['model_version']} on {info['model_labels']} labels: estimated "
+            f"accuracy {acc['estimate']:.1%} (95% interval {acc['low']:.1%}–{acc['high']:.1%})"
+        )
+    pays = info["still_pays"] or {}
+    if pays.get("reason"):
+        console.print(f"more labels still pay? {pays['reason']}")
+    names = ", ".join(
+        a["name"] + (" (revoked)" if a["revoked"] else "") for a in info["annotators"]
+    )
+    console.print(f"annotators: {names or 'none yet'}")
+
+
+@click.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True
+)
+@click.option("--events", is_flag=True, help="Export the whole label log instead of final labels.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="File  [default: stdout]."
+)
+def export(project: Path, fmt: str, events: bool, out: Path | None) -> None:
+    """Export the final labels (with annotator and time) or, with --events, the whole log."""
+    store = _open(str(project))
+    ids = store.external_ids()
+    if events:
+        names = {a.id: a.name for a in store.annotators()}
+        rows: list[dict[str, Any]] = [
+            {
+                "event_id": e.id,
+                "id": ids[e.item_id],
+                "kind": e.kind,
+                "label": e.label or "",
+                "undoes": "" if e.undoes is None else e.undoes,
+                "annotator": names.get(e.annotator_id, ""),
+                "created_at": _iso(e.created_at),
+                "strategy": e.strategy or "",
+                "score": "" if e.score is None else e.score,
+                "model_version": "" if e.model_version is None else e.model_version,
+            }
+            for e in store.events()
+        ]
+        fields = [
+            "event_id",
+            "id",
+            "kind",
+            "label",
+            "undoes",
+            "annotator",
+            "created_at",
+            "strategy",
+            "score",
+            "model_version",
+        ]
+    else:
+        rows = [
+            {
+                "id": ids[c.item_id],
+                "label": c.label,
+                "annotator": c.annotator,
+                "labelled_at": _iso(c.created_at),
+            }
+            for c in store.current_labels().values()
+        ]
+        fields = ["id", "label", "annotator", "labelled_at"]
+    store.close()
+    buf = io.StringIO()
+    if fmt == "csv":
+        writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for r in rows:
+            buf.write(json.dumps(r) + "\n")
+    if out is None:
+        sys.stdout.write(buf.getvalue())
+    else:
+        out.write_text(buf.getvalue())
+        click.echo(f"Wrote {len(rows)} {'events' if events else 'labels'} to {out}.", err=True)
+
+
+@click.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="model.joblib")
+def model(project: Path, out: Path) -> None:
+    """Save the latest model (for texts: TF-IDF + classifier, ready for raw strings)."""
+    import joblib
+
+    store = _open(str(project))
+    latest = store.latest_model()
+    if latest is None or latest.model is None:
+        store.close()
+        _fail(
+            f"{project} has no trained model yet: it needs labels of at least two classes "
+            "(serve or label it first)."
+        )
+    clf = joblib.load(io.BytesIO(latest.model))
+    feat = store.artifact("featuriser")
+    kind = store.settings.get("kind")
+    store.close()
+    if feat is not None:
+        from sklearn.pipeline import make_pipeline
+
+        clf = make_pipeline(pickle.loads(feat), clf)
+    joblib.dump(clf, out)
+    what = {"text": "raw texts", "table": "the feature columns", "image": "flattened pixels"}
+    click.echo(
+        f"Saved model v{latest.version} ({latest.n_labels} labels) to {out}; it predicts "
+        f"from {what.get(kind, 'features')}."
+    )

@@ -1,0 +1,46 @@
+"""``activelab serve``: the labelling page and its JSON API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["serve"]
+
+
+@click.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port.")
+@click.option("--retrain-every", type=int, default=None, help="Override: retrain after N labels.")
+@click.option(
+    "--retrain-seconds", type=float, default=None, help="Override: ... or after T seconds."
+)
+def serve(
+    project: Path, host: str, port: int, retrain_every: int | None, retrain_seconds: float | None
+) -> None:
+    """Serve PROJECT's labelling page and JSON API (docs at /docs).
+
+    The model is retrained in the background; the page never waits for it.
+    Put the server behind HTTPS (a reverse proxy) before exposing it beyond
+    this machine: tokens travel in request headers.
+    """
+    import uvicorn
+
+    from activelab.app.api import create_app
+    from activelab.app.project import ProjectError, open_project
+    from activelab.app.service import LabellingService
+
+    try:
+        store = open_project(project)
+    except ProjectError as exc:
+        raise click.ClickException(str(exc)) from exc
+    service = LabellingService(store, retrain_every=retrain_every, retrain_seconds=retrain_seconds)
+    app = create_app(service)
+    click.echo(
+        f"Labelling {project} at http://{host}:{port}/ (API docs at /docs). "
+        "Open it with ?token=YOUR_TOKEN or paste the token. Ctrl+C stops.",
+        err=True,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,136 @@
+"""Fixtures of the labelling-app tests: small projects and a real server in a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from activelab.app.ingest import read_items
+from activelab.app.project import create_project, open_project
+
+_SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def write_table_csv(path: Path, n: int, seed: int = 0) -> Path:
+    """A CSV of ``n`` rows: an id, four numeric features and a note."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4)).round(4)
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "a", "b", "c", "d", "note"])
+        for i in range(n):  # writing a test file
+            w.writerow([f"item-{i:05d}", *X[i].tolist(), f"row {i}"])
+    return path
+
+
+@pytest.fixture
+def table_project(tmp_path: Path) -> Callable[..., Path]:
+    """Make a table project of ``n`` items with labels low/high."""
+
+    def make(n: int = 200, **kwargs: object) -> Path:
+        data = read_items(write_table_csv(tmp_path / f"items-{n}.csv", n))
+        return create_project(tmp_path / f"proj-{n}", data, ["low", "high"], **kwargs)
+
+    return make
+
+
+def _add_tokens(project: Path, names: list[str]) -> dict[str, str]:
+    store = open_project(project)
+    try:
+        return {name: store.add_annotator(name)[1] for name in names}  # type: ignore[misc]
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def add_tokens() -> Callable[[Path, list[str]], dict[str, str]]:
+    """Add annotators to a project; returns name -> token."""
+    return _add_tokens
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """``activelab serve`` in a subprocess on a free local port."""
+
+    def __init__(self, project: Path, *extra: str) -> None:
+        self.project = project
+        self.extra = extra
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> Server:
+        env = {**os.environ, "PYTHONPATH": f"{_SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+        env.setdefault("OMP_NUM_THREADS", "1")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "activelab",
+                "serve",
+                str(self.project),
+                "--port",
+                str(self.port),
+                *self.extra,
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {err}")
+            try:
+                if httpx.get(self.url + "/openapi.json", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError("server did not start in time")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def server() -> Iterator[Callable[..., Server]]:
+    """Start servers; every one is stopped at the end of the test."""
+    started: list[Server] = []
+
+    def start(project: Path, *extra: str) -> Server:
+        s = Server(project, *extra).start()
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.kill()

@@ -1,0 +1,188 @@
+"""The command line: init from texts, tables, images; bad input; export, status, model, terminal."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from pathlib import Path
+
+import joblib
+import pytest
+from click.testing import CliRunner
+
+from activelab.app.project import open_project
+from activelab.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+REVIEWS = REPO / "examples" / "reviews.csv"
+
+
+def run(*args: str, input: str | None = None) -> object:
+    return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def _nothing_created(tmp_path: Path, name: str) -> bool:
+    return not any(
+        p.name.startswith(name) or p.name.startswith(f".{name}") for p in tmp_path.iterdir()
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "the file is empty"),
+        ("id,text\n", "a header but no items"),
+        ("id,text\n1,fine\n2,too,many,fields\n", "line 3: expected 2 fields"),
+        ("id,text\n1,fine\n1,again\n", "line 3: duplicate id '1' (first seen on line 2)"),
+        ("id,text\n1,fine\n2,\n", "line 3: column 'text' is empty"),
+        ('id,text\n1,"unclosed\n', "line"),
+        ("id,a,b\n1,0.5,1\n2,x,2\n", "line 3, column 'a': 'x' is not a finite number"),
+        ("id,a,b\n1,0.5,1\n2,nan,2\n", "line 3, column 'a'"),
+    ],
+)
+def test_bad_csv_is_a_clear_error_and_nothing_is_created(tmp_path, content, message) -> None:
+    data = tmp_path / "items.csv"
+    data.write_text(content)
+    r = CliRunner().invoke(
+        main, ["init", str(tmp_path / "proj"), "--data", str(data), "--labels", "a,b"]
+    )
+    assert r.exit_code != 0
+    assert message in r.output, r.output
+    assert str(data) in r.output or "items.csv" in r.output
+    assert _nothing_created(tmp_path, "proj")
+
+
+def test_other_bad_inputs(tmp_path) -> None:
+    (tmp_path / "x.jsonl").write_text('{"id": 1, "text": "ok"}\n{not json}\n')
+    r = CliRunner().invoke(
+        main, ["init", str(tmp_path / "p"), "--data", str(tmp_path / "x.jsonl"), "--labels", "a,b"]
+    )
+    assert r.exit_code != 0 and "line 2: invalid JSON" in r.output
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    (imgs / "broken.png").write_bytes(b"not a png")
+    r = CliRunner().invoke(
+        main, ["init", str(tmp_path / "p"), "--data", str(imgs), "--labels", "a,b"]
+    )
+    assert r.exit_code != 0 and "broken.png: not a readable image" in r.output
+    for labels, msg in [("a", "at least two labels"), ("a,a", "Duplicate label")]:
+        r = CliRunner().invoke(
+            main, ["init", str(tmp_path / "p"), "--data", str(REVIEWS), "--labels", labels]
+        )
+        assert r.exit_code != 0 and msg in r.output
+    r = CliRunner().invoke(
+        main,
+        [
+            "init",
+            str(tmp_path / "p"),
+            "--data",
+            str(REVIEWS),
+            "--labels",
+            "a,b",
+            "--text-column",
+            "body",
+        ],
+    )
+    assert r.exit_code != 0 and "--text-column 'body' is not a column" in r.output
+    assert _nothing_created(tmp_path, "p")
+    r = CliRunner().invoke(main, ["status", str(tmp_path / "nowhere")])
+    assert r.exit_code != 0 and "not an activelab project" in r.output
+
+
+def test_init_refuses_an_existing_project_and_keeps_it(tmp_path) -> None:
+    proj = tmp_path / "rev"
+    assert run("init", proj, "--data", REVIEWS, "--labels", "positive,negative").exit_code == 0
+    store = open_project(proj)
+    ann, _ = store.add_annotator("ada")
+    store.append_event(0, ann.id, "label", label="positive")
+    store.close()
+    r = CliRunner().invoke(main, ["init", str(proj), "--data", str(REVIEWS), "--labels", "x,y"])
+    assert r.exit_code != 0 and "exists already" in r.output
+    assert len(open_project(proj).current_labels()) == 1
+
+
+def test_text_walkthrough_terminal_export_model(tmp_path) -> None:
+    proj = tmp_path / "reviews"
+    r = run("init", proj, "--data", REVIEWS, "--labels", "positive,negative")
+    assert "60 text items" in r.output
+    r = run("annotator", "add", proj, "ada")
+    token = r.stdout.strip().splitlines()[-1]
+    assert len(token) >= 40
+    assert open_project(proj).authenticate(token).name == "ada"
+    # the terminal: answer 1, 2, 1, 2, 1, 2, skip, undo (takes the skip back), answer, quit
+    r = run("label", proj, "--as", "tom", input="121212su1q")
+    assert r.exit_code == 0, r.output
+    assert "saved: positive" in r.output and "skipped" in r.output and "undone" in r.output
+    store = open_project(proj)
+    assert len(store.current_labels()) == 7
+    assert store.count_events() == {"label": 7, "skip": 1, "undo": 1}
+    store.close()
+    r = run("status", proj, "--json")
+    info = json.loads(r.output)
+    assert info["labelled"] == 7 and info["items"] == 60
+    r = run("export", proj, "--format", "csv")
+    lines = r.output.strip().splitlines()
+    assert lines[0] == "id,label,annotator,labelled_at" and len(lines) == 8
+    assert all(",tom," in line for line in lines[1:])
+    out = tmp_path / "events.jsonl"
+    run("export", proj, "--format", "jsonl", "--events", "--out", out)
+    events = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [e["kind"] for e in events].count("undo") == 1
+    assert events[-2]["kind"] == "undo" and events[-2]["undoes"] == events[-3]["event_id"]
+    # the model: TF-IDF + classifier, ready for raw strings
+    store = open_project(proj)
+    from activelab.app.service import LabellingService
+
+    LabellingService(store).retrain()
+    store.close()
+    r = run("model", proj, "--out", tmp_path / "m.joblib")
+    assert "raw texts" in r.output
+    model = joblib.load(tmp_path / "m.joblib")
+    assert set(model.predict(["lovely friendly staff", "broken and dirty"])) <= {
+        "positive",
+        "negative",
+    }
+    r = run("annotator", "revoke", proj, "ada")
+    assert open_project(proj).authenticate(token) is None
+    assert "ada\trevoked" in run("annotator", "list", proj).output
+
+
+def test_digits_images_project(tmp_path) -> None:
+    out = tmp_path / "digits"
+    argv = sys.argv
+    try:  # the documented script, run in-process
+        sys.argv = ["make_digits_images.py", str(out), "-n", "40"]
+        runpy.run_path(str(REPO / "examples" / "make_digits_images.py"), run_name="__main__")
+    finally:
+        sys.argv = argv
+    assert len(list(out.glob("*.png"))) == 40
+    proj = tmp_path / "digits-project"
+    r = run("init", proj, "--data", out, "--labels", "0,1,2,3,4,5,6,7,8,9")
+    assert "40 image items" in r.output
+    store = open_project(proj)
+    X = store.load_features()
+    assert X.shape == (40, 256) and X.min() >= 0.0 and X.max() <= 1.0
+    data, media = store.item_blob(0)
+    assert media == "image/png" and data[:4] == b"\x89PNG"
+    store.close()
+    r = run("label", proj, "--as", "kim", input="10q")
+    assert "saved: 0" in r.output and "saved: 9" in r.output
+    assert "@" in r.output or "#" in r.output  # the digit drawn in characters
+
+
+def test_table_jsonl_project(tmp_path) -> None:
+    data = tmp_path / "t.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"key": f"k{i}", "x": i, "y": -i, "name": "<b>n</b>"}) + "\n"
+            for i in range(20)
+        )
+    )
+    proj = tmp_path / "tab"
+    r = run("init", proj, "--data", data, "--labels", "lo,hi", "--id-column", "key")
+    assert "20 table items" in r.output
+    store = open_project(proj)
+    assert store.settings["feature_columns"] == ["x", "y"]
+    assert store.item(3)["content"]["fields"]["name"] == "<b>n</b>"
+    assert store.external_ids()[:2] == ["k0", "k1"]
