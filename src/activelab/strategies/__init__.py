@@ -30,14 +30,19 @@ from activelab.strategies._base import (
     top_k,
 )
 from activelab.strategies.coldstart import Typicality
+from activelab.strategies.deep import BADGE, BALD, BatchBALD, DeepCoreSet
 from activelab.strategies.random import RandomSampling
 from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
 
 __all__ = [
+    "BADGE",
+    "BALD",
     "DECISION_FUNCTION",
     "EMBEDDING",
     "MODEL",
     "PREDICT_PROBA",
+    "BatchBALD",
+    "DeepCoreSet",
     "Entropy",
     "LeastConfident",
     "Margin",
@@ -72,6 +77,8 @@ def register(factory: Callable[..., Strategy], name: str | None = None) -> Calla
 
 
 for _cls in (RandomSampling, LeastConfident, Margin, Entropy, Typicality):
+    register(_cls)
+for _cls in (BALD, BatchBALD, BADGE, DeepCoreSet):
     register(_cls)
 
 
