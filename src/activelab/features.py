@@ -261,6 +261,9 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         Show a progress bar (tqdm) while encoding.
     device : str, default="cpu"
         Torch device.
+    write_every : int, default=2048
+        Texts encoded between two cache writes (an interrupted run keeps what
+        was written).
 
     Attributes
     ----------
@@ -293,6 +296,7 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         cache_dir: str | os.PathLike[str] | None = None,
         progress: bool = False,
         device: str = "cpu",
+        write_every: int = 2048,
     ) -> None:
         self.batch_size = batch_size
         self.n_threads = n_threads
@@ -301,6 +305,7 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         self.cache_dir = cache_dir
         self.progress = progress
         self.device = device
+        self.write_every = write_every
 
     def fit(self, X: Any, y: Any = None) -> TextEmbedder:
         """Check that the model can be loaded; nothing is learned."""
@@ -340,20 +345,32 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         self.n_cache_hits_ = len(norm) - int(todo.shape[0])
         self.n_encoded_ = 0
         if todo.size:
-            # encode each distinct missing text once
-            uniq: dict[str, int] = {}
+            # encode each distinct missing text once, in blocks; each block is cached as soon as
+            # it is done, so an interrupted run keeps its progress
+            first: dict[str, int] = {}
             for i in todo:
-                uniq.setdefault(norm[i], len(uniq))
-            fresh = self._encode(list(uniq))
-            where = np.fromiter((uniq[norm[i]] for i in todo), dtype=np.int64, count=todo.size)
+                first.setdefault(norm[i], int(i))
+            uniq = list(first)
+            fresh = np.empty((len(uniq), _DIM), dtype=np.float32)
+            step = max(int(self.write_every), 1)
+            bar = _progress_bar(len(uniq)) if self.progress else None
+            try:
+                for start in range(0, len(uniq), step):
+                    block = uniq[start : start + step]
+                    fresh[start : start + len(block)] = self._encode(block)
+                    if cache is not None:
+                        cache.put(
+                            [keys[first[t]] for t in block], fresh[start : start + len(block)]
+                        )
+                    if bar is not None:
+                        bar.update(len(block))
+            finally:
+                if bar is not None:
+                    bar.close()
+            position = {t: j for j, t in enumerate(uniq)}
+            where = np.fromiter((position[norm[i]] for i in todo), dtype=np.int64, count=todo.size)
             out[todo] = fresh[where]
             self.n_encoded_ = len(uniq)
-            if cache is not None:
-                first = {}
-                for i in todo:
-                    first.setdefault(norm[i], i)
-                pos = np.fromiter(first.values(), dtype=np.int64, count=len(first))
-                cache.put([keys[i] for i in pos], out[pos])
         return out
 
     def _encode(self, texts: list[str]) -> np.ndarray:
@@ -367,7 +384,7 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
             emb = model.encode(
                 texts,
                 batch_size=int(self.batch_size),
-                show_progress_bar=bool(self.progress),
+                show_progress_bar=False,
                 convert_to_numpy=True,
                 normalize_embeddings=bool(self.normalize),
             )
@@ -383,6 +400,15 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         state = self.__dict__.copy()
         state.pop("_cache_obj", None)
         return state
+
+
+def _progress_bar(total: int) -> Any:
+    """A tqdm bar when tqdm is installed (it comes with sentence-transformers), else None."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency of sentence-transformers
+        return None
+    return tqdm(total=total, desc="embedding texts", unit="text")
 
 
 def _as_texts(X: Any) -> list[Any]:
