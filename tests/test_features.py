@@ -154,3 +154,15 @@ def test_blocks_are_cached_as_they_finish(tmp_path, embedded):
     Z = emb.transform(SENTENCES + [SENTENCES[0]])
     assert emb.n_encoded_ == 3 and len(list(tmp_path.glob("*.npz"))) == 2
     assert np.allclose(Z[:3], embedded[1], atol=1e-5) and np.array_equal(Z[3], Z[0])
+
+
+def test_cache_round_trips_every_digest(tmp_path):
+    # about one sha256 digest in 256 ends with a zero byte; those must be found too
+    cache = EmbeddingCache(tmp_path, "toy")
+    texts = [f"text {i}" for i in range(2000)]
+    keys = cache.keys(texts)
+    assert any(k.endswith(b"\0") for k in keys)
+    rows = np.arange(2000 * 2, dtype=np.float32).reshape(2000, 2)
+    cache.put(keys, rows)
+    found, back = EmbeddingCache(tmp_path, "toy").get(keys)
+    assert found.all() and np.array_equal(back, rows)

@@ -206,7 +206,8 @@ class EmbeddingCache:
                 continue
             self._seen.add(shard.name)
             for k, row in zip(keys, emb, strict=True):
-                self._index[bytes(k)] = row
+                # numpy drops trailing NUL bytes of fixed-width bytes: pad the digest back
+                self._index[bytes(k).ljust(32, b"\0")] = row
 
     def get(self, keys: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
         """``(found mask, rows)``; rows of missing keys are zero."""
