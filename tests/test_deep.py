@@ -136,7 +136,7 @@ def test_bald_scores_prefer_disagreement_over_plain_uncertainty():
 
 
 def _ctx(model, X, labelled, seed=0):
-    cand = np.setdiff1d(np.arange(len(X)), labelled)
+    cand = np.setdiff1d(np.arange(X.shape[0]), labelled)
     return QueryContext(
         X=X,
         candidates=cand,
@@ -213,3 +213,20 @@ def test_bald_and_badge_run_on_an_image_subset(strategy, fashion):
     assert r.strategies_used[1:] == [strategy] * 3
     assert r.scores[-1] > 0.45  # 80 labels, 10 classes
     assert max(r.select_seconds) < 10.0
+
+
+@pytest.mark.parametrize("name", ["badge", "deep_coreset"])
+def test_linear_model_on_sparse_features_gives_the_dense_answer(name):
+    # without a learned embedding the features are h; sparse features stay sparse
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = rng.random((300, 40)) * (rng.random((300, 40)) < 0.2)
+    y = (X[:, 0] + X[:, 1] > X[:, 2] + 0.1).astype(int)
+    lab = np.arange(20)
+    model = LogisticRegression().fit(X[lab], y[lab])
+    picks = [
+        get_strategy(name).select(_ctx(model, Xp, lab, seed=2), 8).tolist()
+        for Xp in (X, sp.csr_matrix(X))
+    ]
+    assert picks[0] == picks[1] and len(set(picks[0])) == 8

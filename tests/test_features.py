@@ -151,7 +151,7 @@ def test_fashion_mnist_missing_names_the_apt_package(monkeypatch, tmp_path):
 
 def test_blocks_are_cached_as_they_finish(tmp_path, embedded):
     emb = TextEmbedder(cache_dir=tmp_path, write_every=2, progress=True)
-    Z = emb.transform(SENTENCES + [SENTENCES[0]])
+    Z = emb.transform([*SENTENCES, SENTENCES[0]])
     assert emb.n_encoded_ == 3 and len(list(tmp_path.glob("*.npz"))) == 2
     assert np.allclose(Z[:3], embedded[1], atol=1e-5) and np.array_equal(Z[3], Z[0])
 

@@ -24,8 +24,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.metrics import pairwise_distances_argmin_min
 
+from activelab.scoring import take_rows
 from activelab.strategies._base import (
     EMBEDDING,
     MODEL,
@@ -68,8 +70,17 @@ def _has(model: Any, method: str) -> bool:
     return model is not None and hasattr(_split(model)[1], method)
 
 
-def _flat(requires: tuple[Any, ...]) -> set[str]:
-    return {r for req in requires for r in (req if isinstance(req, tuple) else (req,))}
+def _sqnorms(Z: Any) -> np.ndarray:
+    if sp.issparse(Z):
+        return np.asarray(Z.multiply(Z).sum(axis=1), dtype=float).ravel()
+    return np.einsum("ij,ij->i", Z, Z)
+
+
+def _dot_row(Z: Any, i: int) -> np.ndarray:
+    """``Z @ Z[i]`` for a dense array or a sparse matrix."""
+    if sp.issparse(Z):
+        return np.asarray((Z @ Z[i].T).toarray(), dtype=float).ravel()
+    return Z @ Z[i]
 
 
 class _DeepStrategy(Strategy):
@@ -274,7 +285,8 @@ def kmeanspp_factored(A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Gener
     """k-means++ seeding on rows ``g_i = a_i ⊗ h_i`` without forming them.
 
     ``||g_i - g_j||² = |a_i|²|h_i|² + |a_j|²|h_j|² - 2 <a_i, a_j><h_i, h_j>``,
-    so each seed costs O(rows × (dim a + dim h)). The first seed is the row of
+    so each seed costs O(rows × (dim a + dim h)). ``H`` may be a sparse matrix
+    (e.g. TF-IDF features under a linear model). The first seed is the row of
     largest norm (as in Ash et al.'s implementation); the next ones are drawn
     with probability proportional to the squared distance to the nearest seed.
     Rows at distance 0 from the seeds (duplicates) are drawn only when nothing
@@ -288,10 +300,8 @@ def kmeanspp_factored(A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Gener
     [0, 2]
     """
     A = np.asarray(A, dtype=float)
-    H = np.asarray(H, dtype=float)
-    na = np.einsum("ij,ij->i", A, A)
-    nh = np.einsum("ij,ij->i", H, H)
-    norms = na * nh
+    H = sp.csr_matrix(H, dtype=float) if sp.issparse(H) else np.asarray(H, dtype=float)
+    norms = _sqnorms(A) * _sqnorms(H)
     m = A.shape[0]
     chosen = [int(np.argmax(norms))]
     free = np.ones(m, dtype=bool)
@@ -299,7 +309,7 @@ def kmeanspp_factored(A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Gener
     d2 = np.full(m, np.inf)
     for _ in range(1, n):
         c = chosen[-1]
-        dist = norms + norms[c] - 2.0 * (A @ A[c]) * (H @ H[c])
+        dist = norms + norms[c] - 2.0 * (A @ A[c]) * _dot_row(H, c)
         np.minimum(d2, np.maximum(dist, 0.0), out=d2)
         weights = np.where(free, d2, 0.0)
         total = weights.sum()
@@ -318,7 +328,8 @@ class BADGE(_DeepStrategy):
     Embeds each candidate by the gradient of the cross-entropy loss with
     respect to the output layer under its predicted label, ``(p - e_ŷ) ⊗ h``
     (``h`` the penultimate layer: the model's ``embed``, or, for a model without
-    one such as LogisticRegression, the context's embedding — the features — for
+    one such as LogisticRegression, the input of the final estimator — the
+    features, transformed by the earlier pipeline steps; dense or sparse — for
     which this is the exact gradient of a linear softmax model), then picks the
     batch by k-means++ seeding: large gradients (uncertain) and spread out
     (diverse). The factors are computed in chunks and kept as
@@ -340,22 +351,31 @@ class BADGE(_DeepStrategy):
     name = "badge"
     requires: ClassVar[tuple[Any, ...]] = (PREDICT_PROBA, (MODEL_EMBEDDING, EMBEDDING))
 
-    def _factors(self, ctx: QueryContext) -> tuple[np.ndarray, np.ndarray]:
-        from activelab.deep import gradient_embedding_factors
+    def _factors(self, ctx: QueryContext) -> tuple[np.ndarray, Any]:
 
         transform, final = _split(ctx.model)
         own = hasattr(final, "gradient_embedding_factors")
         has_embed = hasattr(final, "embed")
-        A_parts, H_parts = [], []
+        A_parts: list[np.ndarray] = []
+        H_parts: list[Any] = []
         for _, X_chunk in ctx.iter_rows():
+            Xt = transform(X_chunk)
             if own:
-                A, H = final.gradient_embedding_factors(transform(X_chunk))
+                A, H = final.gradient_embedding_factors(Xt)
             else:
-                P = ctx.model.predict_proba(X_chunk)
-                Hc = final.embed(transform(X_chunk)) if has_embed else ctx.embedding(X_chunk)
-                A, H = gradient_embedding_factors(P, Hc)
+                # without a learned embedding, the input of the final (linear) model is h
+                H = final.embed(Xt) if has_embed else Xt
+                P = np.asarray(final.predict_proba(Xt), dtype=float)
+                A = P.copy()
+                A[np.arange(P.shape[0]), np.argmax(P, axis=1)] -= 1.0
             A_parts.append(np.asarray(A, dtype=np.float32))
-            H_parts.append(np.asarray(H, dtype=np.float32))
+            H_parts.append(
+                sp.csr_matrix(H, dtype=np.float32)
+                if sp.issparse(H)
+                else np.asarray(H, dtype=np.float32)
+            )
+        if any(sp.issparse(h) for h in H_parts):
+            return np.concatenate(A_parts), sp.vstack(H_parts, format="csr")
         return np.concatenate(A_parts), np.concatenate(H_parts)
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
@@ -390,28 +410,32 @@ class DeepCoreSet(_DeepStrategy):
     name = "deep_coreset"
     requires: ClassVar[tuple[Any, ...]] = (MODEL, (MODEL_EMBEDDING, EMBEDDING))
 
-    def _embed_fn(self, ctx: QueryContext) -> Any:
+    def _embedding(self, ctx: QueryContext, rows: np.ndarray) -> Any:
         transform, final = _split(ctx.model)
         if hasattr(final, "embed"):
-            return lambda X_chunk: np.asarray(final.embed(transform(X_chunk)), dtype=np.float64)
-        return ctx.embedding
+            return ctx.map_chunks(
+                lambda X_chunk: np.asarray(final.embed(transform(X_chunk)), dtype=np.float64),
+                rows=rows,
+            )
+        if ctx.embed is None and sp.issparse(ctx.X):
+            return sp.csr_matrix(take_rows(ctx.X, rows), dtype=float)  # stays sparse
+        return ctx.map_chunks(ctx.embedding, rows=rows)
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
-        embed = self._embed_fn(ctx)
-        Zc = ctx.map_chunks(embed)
+        Zc = self._embedding(ctx, ctx.candidates)
         if ctx.labelled.size:
-            Zl = ctx.map_chunks(embed, rows=np.sort(ctx.labelled))
+            Zl = self._embedding(ctx, np.sort(ctx.labelled))
             _, d = pairwise_distances_argmin_min(Zc, Zl)
             d2 = d.astype(float) ** 2
         else:  # no labelled centre yet: start from a random candidate
             d2 = np.full(Zc.shape[0], np.finfo(float).max)
             d2[int(ctx.rng.integers(Zc.shape[0]))] = np.inf
-        sq = np.einsum("ij,ij->i", Zc, Zc)
+        sq = _sqnorms(Zc)
         chosen: list[int] = []
         for _ in range(n):
             best = int(np.argmax(d2))  # first maximum: lowest pool index among ties
             chosen.append(best)
-            dist = np.maximum(sq + sq[best] - 2.0 * (Zc @ Zc[best]), 0.0)
+            dist = np.maximum(sq + sq[best] - 2.0 * _dot_row(Zc, best), 0.0)
             np.minimum(d2, dist, out=d2)
             d2[best] = -1.0
         return ctx.candidates[np.asarray(chosen, dtype=np.int64)]
