@@ -230,3 +230,14 @@ def test_linear_model_on_sparse_features_gives_the_dense_answer(name):
         for Xp in (X, sp.csr_matrix(X))
     ]
     assert picks[0] == picks[1] and len(set(picks[0])) == 8
+
+
+def test_mnist_subset_trains_the_mlp():
+    from activelab.deep_data import load_mnist_subset
+
+    X, y = load_mnist_subset()
+    assert X.shape == (5000, 784) and X.max() <= 1.0 and np.bincount(y).tolist() == [500] * 10
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(5000)
+    clf = _small().fit(X[idx[:300]], y[idx[:300]])
+    assert clf.score(X[idx[4000:]], y[idx[4000:]]) > 0.7
