@@ -11,8 +11,9 @@ These strategies use what a neural network offers beyond probabilities:
 - :class:`BADGE` (Ash et al. 2020): k-means++ seeding on the gradient embeddings
   ``(p - onehot(argmax p)) ⊗ h`` (uncertainty = gradient norm, diversity =
   spread), computed from the two factors without forming the outer products.
-- :class:`DeepCoreSet` (Sener & Savarese 2018): k-center greedy on the model's
-  learned embedding (penultimate layer), the labelled items as initial centres.
+- :class:`DeepCoreSet` (Sener & Savarese 2018): the shared k-center greedy
+  (``kcenter``) on the model's learned embedding (penultimate layer), the
+  labelled items as initial centres.
 
 A model offers these through :class:`activelab.deep.TorchMLPClassifier` (or any
 estimator with ``predict_proba_samples`` / ``embed``); a scikit-learn pipeline
@@ -21,13 +22,12 @@ ending in such a model works too (the earlier steps transform the rows first).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.metrics import pairwise_distances_argmin_min
 
-from activelab.scoring import take_rows
 from activelab.strategies._base import (
     EMBEDDING,
     MODEL,
@@ -37,6 +37,7 @@ from activelab.strategies._base import (
     StrategyRequirementError,
     top_k,
 )
+from activelab.strategies.diversity import KCenterGreedy
 from activelab.strategies.uncertainty import entropy
 
 __all__ = [
@@ -386,12 +387,12 @@ class BADGE(_DeepStrategy):
 class DeepCoreSet(_DeepStrategy):
     """Core-set on the learned embedding: k-center greedy (Sener & Savarese 2018).
 
-    Embeds the pool with the model's penultimate layer (``embed``; for a model
-    without one, the context's embedding — the features) and repeatedly takes
-    the candidate farthest from every labelled or already chosen item, which
-    minimises the covering radius of the labelled set. Distances to the
-    labelled set are computed in chunks (:func:`~sklearn.metrics.pairwise_distances_argmin_min`);
-    memory O(pool × width).
+    Runs the shared :class:`~activelab.strategies.KCenterGreedy` (``"kcenter"``)
+    in the model's penultimate-layer space (``embed``, after the earlier
+    pipeline steps): each pick is the candidate farthest from every labelled or
+    already chosen item, which minimises the covering radius of the labelled
+    set. For a model without ``embed`` it is ``kcenter`` on the context's
+    embedding (the features by default). Memory O(pool × width).
 
     Examples
     --------
@@ -404,38 +405,11 @@ class DeepCoreSet(_DeepStrategy):
     array([3])
     """
 
-    # Consolidation note: this is k-center greedy on ``model.embed``; once the shared
-    # ``kcenter`` strategy of strategies/diversity.py exists, this should call it with the
-    # model's embedding instead of keeping its own loop.
     name = "deep_coreset"
     requires: ClassVar[tuple[Any, ...]] = (MODEL, (MODEL_EMBEDDING, EMBEDDING))
 
-    def _embedding(self, ctx: QueryContext, rows: np.ndarray) -> Any:
+    def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         transform, final = _split(ctx.model)
         if hasattr(final, "embed"):
-            return ctx.map_chunks(
-                lambda X_chunk: np.asarray(final.embed(transform(X_chunk)), dtype=np.float64),
-                rows=rows,
-            )
-        if ctx.embed is None and sp.issparse(ctx.X):
-            return sp.csr_matrix(take_rows(ctx.X, rows), dtype=float)  # stays sparse
-        return ctx.map_chunks(ctx.embedding, rows=rows)
-
-    def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
-        Zc = self._embedding(ctx, ctx.candidates)
-        if ctx.labelled.size:
-            Zl = self._embedding(ctx, np.sort(ctx.labelled))
-            _, d = pairwise_distances_argmin_min(Zc, Zl)
-            d2 = d.astype(float) ** 2
-        else:  # no labelled centre yet: start from a random candidate
-            d2 = np.full(Zc.shape[0], np.finfo(float).max)
-            d2[int(ctx.rng.integers(Zc.shape[0]))] = np.inf
-        sq = _sqnorms(Zc)
-        chosen: list[int] = []
-        for _ in range(n):
-            best = int(np.argmax(d2))  # first maximum: lowest pool index among ties
-            chosen.append(best)
-            dist = np.maximum(sq + sq[best] - 2.0 * _dot_row(Zc, best), 0.0)
-            np.minimum(d2, dist, out=d2)
-            d2[best] = -1.0
-        return ctx.candidates[np.asarray(chosen, dtype=np.int64)]
+            ctx = replace(ctx, embed=lambda X_chunk: final.embed(transform(X_chunk)))
+        return KCenterGreedy().select(ctx, n)
