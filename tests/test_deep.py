@@ -241,3 +241,17 @@ def test_mnist_subset_trains_the_mlp():
     idx = rng.permutation(5000)
     clf = _small().fit(X[idx[:300]], y[idx[:300]])
     assert clf.score(X[idx[4000:]], y[idx[4000:]]) > 0.7
+
+
+def test_batchbald_long_batches_do_not_underflow():
+    # 10 classes, near-uniform samples: a product of 400 label probabilities (about 0.1 each)
+    # underflows without rescaling
+    from activelab.strategies.deep import _batchbald_greedy
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(scale=0.3, size=(8, 600, 10))
+    S = np.exp(logits) / np.exp(logits).sum(axis=2, keepdims=True)
+    cond = np.zeros(600)
+    with np.errstate(divide="raise", invalid="raise"):  # an all-zero configuration would
+        picks = _batchbald_greedy(S, cond, 400, 64, np.random.default_rng(1))
+    assert len(set(picks.tolist())) == 400

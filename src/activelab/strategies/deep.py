@@ -272,6 +272,10 @@ def _batchbald_greedy(
             P = P[:, _draw(P[ks], rng)]
         # extend every configuration by a label drawn under its own dropout sample
         P = P * Sb[:, _draw(Sb[ks], rng)]
+        # Rescale each configuration to mean 1 so long batches do not underflow. Scaling column
+        # j by s_j shifts the estimated joint entropy by the same -mean_j log s_j for every
+        # candidate (the labels of x sum to one), so the greedy choice is unchanged.
+        P /= np.maximum(P.mean(axis=0, keepdims=True), np.finfo(float).tiny)
     return np.asarray(chosen, dtype=np.int64)
 
 
