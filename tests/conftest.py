@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-from sklearn.datasets import load_digits, load_iris
+import os
+
+# One BLAS thread for the whole suite and the servers it starts: on a 2-core machine two BLAS
+# threads per process made small fits up to 20x slower and timings erratic.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.datasets import load_digits, load_iris  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+threadpool_limits(1)
 
 
 @pytest.fixture(scope="session")

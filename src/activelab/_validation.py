@@ -29,6 +29,8 @@ def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
     ...
     ValueError: The pool has a non-finite value (nan) at row 1, column 0. ...
     """
+    if type(X).__module__.startswith("dask"):
+        return _check_dask_pool(X)
     if hasattr(X, "iloc") and hasattr(X, "columns"):
         if X.shape[0] == 0:
             raise ValueError("The pool is empty: pass at least one row.")
@@ -67,6 +69,24 @@ def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
         arr = arr.astype(float)
     _check_finite_dense(arr, chunk_size)
     return arr
+
+
+def _check_dask_pool(X: Any) -> Any:
+    import dask.array as da
+
+    from activelab.cluster import as_dask_array
+
+    X = as_dask_array(X)
+    if X.shape[0] == 0:
+        raise ValueError("The pool is empty: pass at least one row.")
+    bad_rows = (~da.isfinite(X)).any(axis=1)
+    if bool(bad_rows.any().compute()):
+        row = int(da.argmax(bad_rows).compute())
+        raise ValueError(
+            f"The pool has a non-finite value at row {row}. Impute or drop such rows on the "
+            "workers (e.g. with map_blocks) before building the pool."
+        )
+    return X
 
 
 def _check_finite_dense(arr: np.ndarray, chunk_size: int) -> None:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
 
@@ -75,6 +75,8 @@ def split_pool_test(
 ) -> tuple[Any, Any, np.ndarray, np.ndarray]:
     """A stratified pool/test split (stratified only when every class has two members).
 
+    A continuous (non-integer) target is never stratified.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -85,7 +87,7 @@ def split_pool_test(
     """
     y = np.asarray(y)
     strat = None
-    if stratify and y.ndim == 1:
+    if stratify and y.ndim == 1 and _is_discrete(y):
         _, counts = np.unique(y, return_counts=True)
         if counts.min() >= 2:
             strat = y
@@ -159,11 +161,17 @@ def run_campaign(
         Seeds the initial set and the strategy.
     scoring : str, optional
         A scikit-learn scorer name; the estimator's ``score`` by default
-        (accuracy for classifiers).
+        (accuracy for classifiers, R² for regressors, subset accuracy for
+        multi-label targets). For regression curves, e.g.
+        ``"neg_root_mean_squared_error"`` or ``"neg_mean_absolute_error"``.
+        For a multi-label target (a 0/1 indicator matrix ``y``) also the
+        names in :data:`activelab.multilabel.SCORERS` (``"f1_micro"``,
+        ``"f1_macro"``, ``"neg_hamming_loss"``, ``"subset_accuracy"``).
     cold_start : str or Strategy, default="random"
         Used while the model cannot be fitted.
     classes : array-like, optional
-        The fixed classes (defaults to those of ``y_pool``).
+        The fixed classes (defaults to those of ``y_pool``; none for a
+        regressor; for a multi-label target, its number of columns).
 
     Returns
     -------
@@ -189,17 +197,26 @@ def run_campaign(
     )
     if budget < len(init):
         raise ValueError(f"budget={budget} is smaller than the initial set ({len(init)}).")
-    if classes is None and y_pool.ndim == 1 and _is_discrete(y_pool):
+    if (
+        classes is None
+        and not is_regressor(estimator)
+        and y_pool.ndim == 1
+        and _is_discrete(y_pool)
+    ):
         classes = np.unique(y_pool)
+    multilabel = _is_multilabel_target(estimator, y_pool)
+    if classes is None and multilabel:
+        classes = y_pool.shape[1]
     learner = ActiveLearner(
         clone(estimator),
         strat,
         cold_start=cold_start,
         classes=classes,
         random_state=np.random.default_rng([seed, 11]),
+        multilabel=multilabel or None,
     )
     learner.fit(X_pool)
-    scorer = get_scorer(scoring) if scoring else None
+    scorer = _campaign_scorer(scoring, multilabel)
     result = CampaignResult(strategy=strat.name, seed=int(seed))
 
     def record(select_s: float, used: str) -> None:
@@ -228,6 +245,21 @@ def run_campaign(
         learner.teach(idx, take_rows(y_pool, idx))
         record(select_s, learner.history_[-1].strategy)
     return result
+
+
+def _is_multilabel_target(estimator: Any, y: np.ndarray) -> bool:
+    return y.ndim == 2 and not is_regressor(estimator) and bool(np.isin(y, (0, 1)).all())
+
+
+def _campaign_scorer(scoring: str | None, multilabel: bool) -> Any:
+    if not scoring:
+        return None
+    if multilabel and isinstance(scoring, str):
+        from activelab.multilabel import SCORERS
+
+        if scoring in SCORERS:
+            return SCORERS[scoring]
+    return get_scorer(scoring)
 
 
 def _n_rows(X: Any) -> int:

@@ -20,6 +20,8 @@ import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
 
 from activelab._validation import check_indices, check_pool
+from activelab.cluster import DaskBackend, is_dask_collection
+from activelab.multilabel._model import check_indicator, fit_multilabel, multilabel_proba
 from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
 from activelab.strategies import get_strategy
 from activelab.strategies._base import QueryContext, Strategy
@@ -71,9 +73,10 @@ class ActiveLearner:
     cold_start : str or Strategy, default="typicality"
         Stands in for ``strategy`` while no model can be fitted. It must not
         need a model.
-    classes : array-like, optional
+    classes : array-like or int, optional
         The fixed set of classes. Labels outside it are refused. When omitted,
-        the classes are those seen so far.
+        the classes are those seen so far. For a multi-label target, the label
+        names in column order, or their number (an int implies multi-label).
     random_state : int or numpy.random.Generator, optional
         Seeds every random choice (strategies, committees, cold start).
     refit : bool, default=True
@@ -85,6 +88,17 @@ class ActiveLearner:
         Rows scored at a time; bounds the memory of a query.
     min_labels : int, default=1
         Labels needed before a model is fitted (regressors need at least 2).
+    backend : object, optional
+        Where the pool is scored. By default in this process, or — for a Dask
+        array/DataFrame pool — on Dask (:class:`activelab.cluster.DaskBackend`,
+        with the current client). On a Dask pool the default cold start
+        ``"typicality"`` becomes ``"random"`` (clustering would gather the pool).
+    multilabel : bool, optional
+        Labels are 0/1 indicator rows of shape ``(n, n_labels)``, one column per
+        label. Inferred when omitted: an int ``classes`` or 2-D labels given to
+        a classifier mean multi-label. A model is fitted once one label has been
+        seen both ways; labels seen with one value only are predicted as that
+        constant (:class:`~activelab.multilabel.ConstantLabelsClassifier`).
 
     Attributes
     ----------
@@ -127,6 +141,8 @@ class ActiveLearner:
         embed: Any = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         min_labels: int = 1,
+        backend: Any = None,
+        multilabel: bool | None = None,
     ) -> None:
         self.estimator = estimator
         self.strategy = strategy
@@ -137,6 +153,8 @@ class ActiveLearner:
         self.embed = embed
         self.chunk_size = chunk_size
         self.min_labels = min_labels
+        self.backend = backend
+        self.multilabel = multilabel
         self._X: Any = None
 
     # ------------------------------------------------------------------ set-up
@@ -156,8 +174,21 @@ class ActiveLearner:
         -------
         self
         """
+        on_dask = is_dask_collection(X)
         self._strategy = get_strategy(self.strategy)
-        self._cold = get_strategy(self.cold_start)
+        cold = "random" if on_dask and self.cold_start == "typicality" else self.cold_start
+        self._cold = get_strategy(cold)
+        if on_dask:
+            for s in (self._strategy, self._cold):
+                if not s.supports_dask:
+                    raise ValueError(
+                        f"Strategy {s.name!r} cannot run on a Dask pool without gathering it; "
+                        "use a scoring strategy (margin, entropy, least_confident, ...) or "
+                        "'random', or pass the pool as a numpy array."
+                    )
+            self._backend = self.backend if self.backend is not None else DaskBackend()
+        else:
+            self._backend = self.backend
         if self._cold.needs_model:
             raise ValueError(
                 f"cold_start={self._cold.name!r} needs a model, so it cannot start from zero "
@@ -167,8 +198,15 @@ class ActiveLearner:
             self._strategy.check_model(self.estimator)
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}.")
+        if self.classes is not None and is_regressor(self.estimator):
+            raise ValueError(
+                f"classes={self.classes!r} was given, but {type(self.estimator).__name__} is a "
+                "regressor; leave classes=None for regression."
+            )
         X = check_pool(X, chunk_size=self.chunk_size)
-        self._fixed_classes = None if self.classes is None else np.unique(np.asarray(self.classes))
+        self._ml, self._fixed_classes, self._label_names = _resolve_classes(
+            self.classes, self.multilabel
+        )
         self._rng = np.random.default_rng(self.random_state)
         self._X = X
         self._mask = np.zeros(X.shape[0], dtype=bool)
@@ -177,6 +215,7 @@ class ActiveLearner:
         self.model_ = None
         self.history_: list[QueryRecord] = []
         self.fit_seconds_ = 0.0
+        self._check_task(self._strategy)
         if labelled is not None or labels is not None:
             if labelled is None or labels is None:
                 raise ValueError("Pass both `labelled` (pool indices) and `labels`, or neither.")
@@ -204,11 +243,37 @@ class ActiveLearner:
     @property
     def classes_(self) -> np.ndarray | None:
         """The fixed classes, or those seen so far; ``None`` for regression."""
+        if self._label_names is not None and self._is_multilabel():
+            return self._label_names
         if self._fixed_classes is not None:
             return self._fixed_classes
         if self._is_classifier() and self.labels_.size:
-            return np.unique(self.labels_) if self.labels_.ndim == 1 else None
+            if self.labels_.ndim == 1:
+                return np.unique(self.labels_)
+            return np.arange(self.labels_.shape[1]) if self._is_multilabel() else None
         return None
+
+    def _is_multilabel(self) -> bool:
+        if self._ml is not None:
+            return self._ml
+        return self.labels_.ndim == 2 and not is_regressor(self.estimator)
+
+    def _check_task(self, strategy: Strategy) -> None:
+        """Refuse a strategy meant for another kind of target, naming the fitting ones."""
+        if self._ml is None and not self.labels_.size:
+            return
+        multi = self._is_multilabel()
+        if strategy.task == "any" or (strategy.task == "multilabel") == multi:
+            return
+        from activelab.strategies import available, get_strategy
+
+        fitting = [s for s in available() if get_strategy(s).task in ("multilabel", "any")]
+        kind = "multi-label" if multi else "single-label"
+        raise ValueError(
+            f"Strategy {strategy.name!r} is for {strategy.task} targets but this learner has "
+            f"{kind} targets; "
+            + (f"use one of {', '.join(fitting)}." if multi else "use e.g. 'margin'.")
+        )
 
     def _is_classifier(self) -> bool:
         return is_classifier(self.estimator) or not is_regressor(self.estimator)
@@ -235,6 +300,7 @@ class ActiveLearner:
         cold = strategy.needs_model and self.model_ is None
         if cold:
             strategy = self._cold
+        self._check_task(strategy)
         ctx = self.context()
         t0 = time.perf_counter()
         chosen = strategy.select(ctx, n)
@@ -258,6 +324,7 @@ class ActiveLearner:
             rng=self._rng,
             chunk_size=self.chunk_size,
             embed=self._embedding_function(),
+            backend=self._backend,
         )
 
     def _embedding_function(self) -> Any:
@@ -308,7 +375,7 @@ class ActiveLearner:
                 f"Pool index {already[0]} is already labelled; label events for an item are "
                 "recorded once (use a store with undo to correct a label)."
             )
-        self._check_labels(y)
+        y = self._check_labels(y, idx)
         if idx.size == 0:
             return self
         old = (self.labelled_, self.labels_, self.model_)
@@ -324,9 +391,11 @@ class ActiveLearner:
                 raise
         return self
 
-    def _check_labels(self, y: np.ndarray) -> None:
+    def _check_labels(self, y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        if self._ml or (self._ml is None and y.ndim == 2 and not is_regressor(self.estimator)):
+            return self._check_indicator_rows(y, idx)
         if y.size == 0:
-            return
+            return y
         if self.labels_.size and y.ndim != self.labels_.ndim:
             raise ValueError(
                 f"Labels have {y.ndim} dimension(s) but earlier labels had {self.labels_.ndim}."
@@ -344,6 +413,38 @@ class ActiveLearner:
                     f"Label {bad!r} is not one of the classes {self._fixed_classes.tolist()}; "
                     "fix the label or create the learner with the full list of classes."
                 )
+        return y
+
+    def _check_indicator_rows(self, y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        if y.ndim == 1 and y.shape[0] == 0:
+            y = y.reshape(0, 0 if self._label_names is None else len(self._label_names))
+        if y.ndim != 2:
+            raise ValueError(
+                f"This learner has multi-label targets: pass one 0/1 indicator row per index "
+                f"(a 2-D array of shape (n, n_labels)), got an array of shape {y.shape}; "
+                "convert label lists with activelab.multilabel.to_indicator."
+            )
+        if self.labels_.size and self.labels_.ndim != 2:
+            raise ValueError(
+                f"Labels have {y.ndim} dimension(s) but earlier labels had {self.labels_.ndim}."
+            )
+        names = self._label_names
+        if names is None and self.classes is not None:
+            raise ValueError(
+                f"classes={self.classes!r} cannot name the columns of a multi-label target: "
+                "pass the label names once each, in column order (or their number)."
+            )
+        width = None
+        if names is not None:
+            width = len(names)
+        elif self.labels_.ndim == 2 and self.labels_.size:
+            width = self.labels_.shape[1]
+        return check_indicator(
+            y,
+            n_labels=width,
+            label_names=None if names is None else names.tolist(),
+            row_names=idx.tolist(),
+        )
 
     def _can_fit(self) -> bool:
         if self.n_labelled_ < max(self.min_labels, 1):
@@ -352,6 +453,8 @@ class ActiveLearner:
             return self.n_labelled_ >= max(self.min_labels, 2)
         if self.labels_.ndim == 1:
             return np.unique(self.labels_).shape[0] >= 2
+        if self._is_multilabel():  # at least one label seen both ways
+            return bool(np.any(self.labels_.min(axis=0) != self.labels_.max(axis=0)))
         return True
 
     def _fit_model(self) -> None:
@@ -359,8 +462,12 @@ class ActiveLearner:
             self.model_ = None
             return
         t0 = time.perf_counter()
-        model = clone(self.estimator)
-        model.fit(take_rows(self._X, self.labelled_), self.labels_)
+        X = take_rows(self._X, self.labelled_)
+        if self._is_multilabel():
+            model = fit_multilabel(self.estimator, X, self.labels_)
+        else:
+            model = clone(self.estimator)
+            model.fit(X, self.labels_)
         self.fit_seconds_ = time.perf_counter() - t0
         self.model_ = model
 
@@ -384,7 +491,14 @@ class ActiveLearner:
         return self._fitted().predict(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities of the fitted model."""
+        """Class probabilities of the fitted model.
+
+        For a multi-label target, the ``(n, n_labels)`` matrix of
+        ``P(label = 1)`` whatever the estimator (see
+        :func:`~activelab.multilabel.multilabel_proba`).
+        """
+        if self._is_multilabel():
+            return multilabel_proba(self._fitted(), X)
         return self._fitted().predict_proba(X)
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -392,7 +506,10 @@ class ActiveLearner:
         return self._fitted().decision_function(X)
 
     def score(self, X: Any, y: Any) -> float:
-        """The fitted model's default score (accuracy for classifiers, R² for regressors)."""
+        """The fitted model's default score (accuracy for classifiers, R² for regressors).
+
+        Subset accuracy for a multi-label target.
+        """
         return float(self._fitted().score(X, y))
 
     def __repr__(self) -> str:
@@ -400,3 +517,40 @@ class ActiveLearner:
             f"ActiveLearner(estimator={self.estimator!r}, strategy={self.strategy!r}, "
             f"cold_start={self.cold_start!r})"
         )
+
+
+def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None, Any, Any]:
+    """``(multilabel, fixed single-label classes, multi-label names)`` from the parameters.
+
+    Single-label classes are sorted and unique; multi-label names keep their
+    column order (an int ``k`` names the labels ``0 … k-1``). While the kind
+    of target is not known yet, a list serves as either.
+    """
+    if classes is None:
+        return multilabel, None, None
+    if isinstance(classes, int | np.integer) and not isinstance(classes, bool):
+        if multilabel is False:
+            raise ValueError(
+                f"classes={classes} (an int) gives the number of labels of a multi-label "
+                "target; for single-label classes pass their list."
+            )
+        if classes < 1:
+            raise ValueError(f"classes must be a positive number of labels, got {classes}.")
+        return True, None, np.arange(int(classes))
+    arr = np.asarray(classes)
+    fixed = None if multilabel else np.unique(arr)
+    if multilabel is False:
+        return False, fixed, None
+    names, counts = np.unique(arr, return_counts=True) if arr.ndim == 1 else (arr, None)
+    if arr.ndim != 1 or arr.shape[0] == 0 or (counts > 1).any():
+        if not multilabel:
+            return multilabel, fixed, None  # fine as single-label classes
+        if arr.ndim != 1 or arr.shape[0] == 0:
+            raise ValueError(
+                f"Multi-label classes must be a non-empty list of names, got {classes!r}."
+            )
+        raise ValueError(
+            f"Label {names[counts > 1][0].item()!r} appears twice in classes; each label "
+            "names one column of the indicator matrix."
+        )
+    return multilabel, fixed, arr

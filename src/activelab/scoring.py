@@ -5,8 +5,12 @@ requested rows in chunks of ``chunk_size``, calls a per-chunk function and keeps
 only its one-dimensional result. Peak memory is therefore
 O(chunk_size × n_classes) for the model's output plus one float per row scored.
 
-The in-process backend lives here; the Dask backend (:mod:`activelab.dask`)
-implements the same ``scorer(func, X, rows, chunk_size)`` signature.
+The in-process backend (:data:`IN_PROCESS`) lives here; the Dask backend
+(:class:`activelab.cluster.DaskBackend`) implements the same two methods,
+``map_chunks`` and ``select_top``, so a strategy never knows where it runs.
+
+:func:`top_k` is the one selection rule of activelab: score descending, then
+pool index ascending.
 """
 
 from __future__ import annotations
@@ -16,7 +20,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "iter_chunks", "map_chunks", "take_rows"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "IN_PROCESS",
+    "InProcessBackend",
+    "iter_chunks",
+    "map_chunks",
+    "take_rows",
+    "top_k",
+]
 
 #: Rows scored at a time. 16,384 rows × 10 classes × 8 bytes ≈ 1.3 MB per array.
 DEFAULT_CHUNK_SIZE = 16_384
@@ -109,3 +121,89 @@ def map_chunks(
     if out is None:
         return np.empty(0, dtype=float)
     return out
+
+
+def top_k(scores: np.ndarray, k: int, index: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the ``k`` best scores: score descending, then index ascending.
+
+    Runs in O(n) time with :func:`numpy.argpartition`; only the selected ``k``
+    entries are sorted. Ties at the cut are resolved towards the smallest index,
+    so the result does not depend on the partition algorithm.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n,)
+        Higher is better. NaN is not allowed.
+    k : int
+        How many positions to return, ``0 <= k <= n``.
+    index : ndarray of shape (n,), optional
+        The pool index of each score, used for the tie-break. Defaults to
+        ``arange(n)``. Must be strictly increasing when given (candidate
+        indices are kept sorted), which lets ties be cut by position.
+
+    Returns
+    -------
+    ndarray of int64, shape (k,)
+        Positions into ``scores``, best first.
+
+    Examples
+    --------
+    >>> top_k(np.array([0.2, 0.9, 0.9, 0.1]), 2)
+    array([1, 2])
+    >>> top_k(np.array([0.5, 0.5, 0.5]), 2, index=np.array([7, 3, 5]))
+    array([1, 2])
+    """
+    scores = np.asarray(scores, dtype=float)
+    n = scores.shape[0]
+    if not 0 <= k <= n:
+        raise ValueError(f"top_k needs 0 <= k <= {n}, got k={k}.")
+    if k == 0:
+        return np.empty(0, dtype=np.int64)
+    if index is None:
+        index = np.arange(n)
+        monotone = True
+    else:
+        index = np.asarray(index)
+        monotone = n < 2 or bool(np.all(index[1:] > index[:-1]))
+    if not monotone:
+        order = np.lexsort((index, -scores))
+        return order[:k].astype(np.int64)
+    if k < n:
+        part = np.argpartition(-scores, k - 1)[:k]
+        threshold = scores[part].min()
+        above = np.flatnonzero(scores > threshold)
+        ties = np.flatnonzero(scores == threshold)[: k - above.shape[0]]
+        chosen = np.concatenate([above, ties])
+    else:
+        chosen = np.arange(n)
+    order = np.lexsort((index[chosen], -scores[chosen]))
+    return chosen[order].astype(np.int64)
+
+
+class InProcessBackend:
+    """Scores chunks of the pool in this process (the default backend)."""
+
+    def map_chunks(self, func: Callable[[Any], np.ndarray], X: Any, rows: np.ndarray,
+                   chunk_size: int = DEFAULT_CHUNK_SIZE) -> np.ndarray:
+        """See :func:`map_chunks`."""
+        return map_chunks(func, X, rows, chunk_size)
+
+    def select_top(self, func: Callable[[Any], np.ndarray], X: Any, candidates: np.ndarray,
+                   n: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> np.ndarray:
+        """Pool indices of the ``n`` best-scored ``candidates`` (sorted), best first.
+
+        Examples
+        --------
+        >>> X = np.array([[0.3], [0.9], [0.1], [0.9]])
+        >>> IN_PROCESS.select_top(lambda c: c[:, 0], X, np.array([0, 2, 3]), 2)
+        array([3, 0])
+        """
+        scores = map_chunks(func, X, candidates, chunk_size)
+        return candidates[top_k(scores, n, candidates)]
+
+    def __repr__(self) -> str:
+        return "InProcessBackend()"
+
+
+#: The default backend: chunks scored here, one after another.
+IN_PROCESS = InProcessBackend()

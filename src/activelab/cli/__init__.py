@@ -23,6 +23,7 @@ __all__ = ["main"]
 #: command name -> (module, attribute, one-line help)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("activelab.cli.demo", "demo", "Margin sampling against random on digits."),
+    "query": ("activelab.cli.query", "query", "Rank a pool file with a fitted model (Dask too)."),
 }
 
 

@@ -35,7 +35,20 @@ from activelab.strategies.deep import BADGE, BALD, BatchBALD, DeepCoreSet
 from activelab.strategies.density import InformationDensity
 from activelab.strategies.diversity import DiverseBatch, KCenterGreedy, RankedBatch
 from activelab.strategies.expected import ExpectedErrorReduction
+from activelab.strategies.multilabel import MMC, AdaptiveMultilabel, BinMin, MaxEntropy, MeanEntropy
 from activelab.strategies.random import RandomSampling
+from activelab.strategies.regression import (
+    EMCM,
+    IGS,
+    CommitteeVariance,
+    ExpectedImprovement,
+    Greedy,
+    GSx,
+    GSy,
+    ThompsonSampling,
+    UpperConfidenceBound,
+    Variance,
+)
 from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
 
 __all__ = [
@@ -43,18 +56,30 @@ __all__ = [
     "BALD",
     "DECISION_FUNCTION",
     "EMBEDDING",
+    "EMCM",
+    "IGS",
+    "MMC",
     "MODEL",
     "PREDICT_PROBA",
+    "AdaptiveMultilabel",
     "BatchBALD",
+    "BinMin",
+    "CommitteeVariance",
     "DeepCoreSet",
     "DiverseBatch",
     "Entropy",
     "ExpectedErrorReduction",
+    "ExpectedImprovement",
+    "GSx",
+    "GSy",
+    "Greedy",
     "InformationDensity",
     "KCenterGreedy",
     "KLDivergence",
     "LeastConfident",
     "Margin",
+    "MaxEntropy",
+    "MeanEntropy",
     "QueryByCommittee",
     "QueryContext",
     "RandomSampling",
@@ -62,7 +87,10 @@ __all__ = [
     "ScoringStrategy",
     "Strategy",
     "StrategyRequirementError",
+    "ThompsonSampling",
     "Typicality",
+    "UpperConfidenceBound",
+    "Variance",
     "VoteEntropy",
     "available",
     "get_strategy",
@@ -105,6 +133,21 @@ for _cls in (
 ):
     register(_cls)
 for _cls in (BALD, BatchBALD, BADGE, DeepCoreSet):
+    register(_cls)
+for _cls in (
+    Variance,
+    CommitteeVariance,
+    GSx,
+    GSy,
+    IGS,
+    EMCM,
+    Greedy,
+    UpperConfidenceBound,
+    ExpectedImprovement,
+    ThompsonSampling,
+):
+    register(_cls)
+for _cls in (BinMin, MeanEntropy, MaxEntropy, MMC, AdaptiveMultilabel):
     register(_cls)
 
 

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from activelab.scoring import DEFAULT_CHUNK_SIZE, iter_chunks, map_chunks
+from activelab.scoring import DEFAULT_CHUNK_SIZE, IN_PROCESS, iter_chunks, top_k
 
 __all__ = [
     "DECISION_FUNCTION",
@@ -43,63 +43,6 @@ EMBEDDING = "embedding"
 
 class StrategyRequirementError(TypeError):
     """A strategy was given a model that lacks what the strategy needs."""
-
-
-def top_k(scores: np.ndarray, k: int, index: np.ndarray | None = None) -> np.ndarray:
-    """Positions of the ``k`` best scores: score descending, then index ascending.
-
-    Runs in O(n) time with :func:`numpy.argpartition`; only the selected ``k``
-    entries are sorted. Ties at the cut are resolved towards the smallest index,
-    so the result does not depend on the partition algorithm.
-
-    Parameters
-    ----------
-    scores : ndarray of shape (n,)
-        Higher is better. NaN is not allowed.
-    k : int
-        How many positions to return, ``0 <= k <= n``.
-    index : ndarray of shape (n,), optional
-        The pool index of each score, used for the tie-break. Defaults to
-        ``arange(n)``. Must be strictly increasing when given (candidate
-        indices are kept sorted), which lets ties be cut by position.
-
-    Returns
-    -------
-    ndarray of int64, shape (k,)
-        Positions into ``scores``, best first.
-
-    Examples
-    --------
-    >>> top_k(np.array([0.2, 0.9, 0.9, 0.1]), 2)
-    array([1, 2])
-    >>> top_k(np.array([0.5, 0.5, 0.5]), 2, index=np.array([7, 3, 5]))
-    array([1, 2])
-    """
-    scores = np.asarray(scores, dtype=float)
-    n = scores.shape[0]
-    if not 0 <= k <= n:
-        raise ValueError(f"top_k needs 0 <= k <= {n}, got k={k}.")
-    if k == 0:
-        return np.empty(0, dtype=np.int64)
-    if index is None:
-        index = np.arange(n)
-        monotone = True
-    else:
-        index = np.asarray(index)
-        monotone = n < 2 or bool(np.all(index[1:] > index[:-1]))
-    if not monotone:
-        order = np.lexsort((index, -scores))
-        return order[:k].astype(np.int64)
-    if k < n:
-        part = np.argpartition(-scores, k - 1)[:k]
-        threshold = scores[part].min()
-        above = np.flatnonzero(scores > threshold)
-        ties = np.flatnonzero(scores == threshold)[: k - above.shape[0]]
-        chosen = np.concatenate([above, ties])
-    else:
-        chosen = np.arange(n)
-    order = np.lexsort((index[chosen], -scores[chosen]))
-    return chosen[order].astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -129,9 +72,12 @@ class QueryContext:
         Rows scored at a time; bounds the memory of a query.
     embed : callable or None
         Maps rows of ``X`` to an embedding; ``None`` means the features.
-    scorer : callable or None
-        ``scorer(func, X, rows, chunk_size)`` maps a per-chunk scoring function
-        over rows; replaced by the Dask backend, in-process by default.
+    backend : object or None
+        Where chunks are scored: ``None`` means in this process
+        (:data:`activelab.scoring.IN_PROCESS`); the Dask backend
+        (:class:`activelab.cluster.DaskBackend`) scores on a cluster. A backend
+        has ``map_chunks(func, X, rows, chunk_size)`` and
+        ``select_top(func, X, candidates, n, chunk_size)``.
     """
 
     X: Any
@@ -144,7 +90,7 @@ class QueryContext:
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
     chunk_size: int = DEFAULT_CHUNK_SIZE
     embed: Callable[[Any], np.ndarray] | None = None
-    scorer: Callable[..., np.ndarray] | None = None
+    backend: Any = None
 
     @property
     def n_pool(self) -> int:
@@ -165,8 +111,16 @@ class QueryContext:
         ``rows`` defaults to the candidates. Memory is bounded by the chunk size.
         """
         rows = self.candidates if rows is None else rows
-        scorer = self.scorer or map_chunks
-        return scorer(func, self.X, rows, self.chunk_size)
+        return (self.backend or IN_PROCESS).map_chunks(func, self.X, rows, self.chunk_size)
+
+    def select_top(self, func: Callable[[Any], np.ndarray], n: int) -> np.ndarray:
+        """The ``n`` candidates with the highest ``func`` scores (ties: lowest index).
+
+        ``func`` maps a chunk of rows to one score per row. The backend decides
+        where the chunks are scored; the result is the same on every backend.
+        """
+        backend = self.backend or IN_PROCESS
+        return backend.select_top(func, self.X, self.candidates, n, self.chunk_size)
 
     def iter_rows(self, rows: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, Any]]:
         """Yield ``(positions, X_chunk)`` over ``rows`` (default: the candidates)."""
@@ -198,6 +152,9 @@ class Strategy(ABC):
         "any one of these".
     fits_models : bool
         True when the strategy fits models of its own at query time.
+    supports_dask : bool
+        True when the strategy runs on a Dask pool without gathering it (it
+        scores through :meth:`QueryContext.select_top` or ``map_chunks`` only).
     task : str
         ``"classification"``, ``"regression"``, ``"multilabel"`` or ``"any"``:
         the kind of target the strategy is meant for (the conformance suite
@@ -208,6 +165,7 @@ class Strategy(ABC):
     requires: ClassVar[tuple[Any, ...]] = ()
     fits_models: ClassVar[bool] = False
     task: ClassVar[str] = "classification"
+    supports_dask: ClassVar[bool] = False
 
     @property
     def needs_model(self) -> bool:
@@ -293,6 +251,8 @@ class ScoringStrategy(Strategy):
     O(chunk × classes) plus one float per candidate.
     """
 
+    supports_dask: ClassVar[bool] = True
+
     @abstractmethod
     def score_chunk(self, model: Any, X_chunk: Any) -> np.ndarray:
         """Scores of a chunk of rows, higher meaning more informative."""
@@ -303,8 +263,8 @@ class ScoringStrategy(Strategy):
         return ctx.map_chunks(lambda X_chunk: self.score_chunk(model, X_chunk))
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
-        s = self.scores(ctx)
-        return ctx.candidates[top_k(s, n, ctx.candidates)]
+        model = ctx.model
+        return ctx.select_top(lambda X_chunk: self.score_chunk(model, X_chunk), n)
 
 
 def _check_batch_size(n: Any, n_candidates: int) -> int:

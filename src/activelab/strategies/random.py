@@ -25,6 +25,7 @@ class RandomSampling(Strategy):
 
     name = "random"
     task = "any"
+    supports_dask = True
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         return ctx.rng.choice(ctx.candidates, size=n, replace=False)

@@ -1,0 +1,297 @@
+"""Multi-label targets: indicator checks, probabilities in one shape, early fitting.
+
+A multi-label target is a binary indicator matrix ``Y`` of shape
+``(n_items, n_labels)``: ``Y[i, j] == 1`` when item ``i`` carries label ``j``.
+scikit-learn's multi-label estimators disagree on the shape of
+``predict_proba``: :class:`~sklearn.multiclass.OneVsRestClassifier` returns an
+``(n, n_labels)`` matrix, while native multi-output estimators
+(:class:`~sklearn.neighbors.KNeighborsClassifier`,
+:class:`~sklearn.ensemble.RandomForestClassifier`) and
+:class:`~sklearn.multioutput.MultiOutputClassifier` return one
+``(n, n_classes_j)`` array per label. :func:`multilabel_proba` turns every one
+of them into the ``(n, n_labels)`` matrix of ``P(label = 1)``.
+
+Early in a campaign some labels have been seen with one value only (every item
+so far lacks a rare label). :class:`ConstantLabelsClassifier` fits the model on
+the labels that vary and predicts the constant for the others, so a model can be
+fitted (and uncertainty strategies can run) long before every label has been
+seen both ways.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+__all__ = [
+    "ConstantLabelsClassifier",
+    "check_indicator",
+    "fit_multilabel",
+    "multilabel_proba",
+    "to_indicator",
+]
+
+
+def check_indicator(
+    Y: Any,
+    *,
+    n_labels: int | None = None,
+    label_names: Any = None,
+    row_names: Any = None,
+) -> np.ndarray:
+    """Validate a multi-label indicator matrix and return it as ``int64``.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n, n_labels)
+        0/1 (or boolean) values, one row per item, one column per label.
+    n_labels : int, optional
+        The width every row must have.
+    label_names : sequence, optional
+        Names of the columns, used in error messages.
+    row_names : sequence, optional
+        What to call each row in error messages (e.g. pool indices).
+
+    Returns
+    -------
+    ndarray of int64, shape (n, n_labels)
+
+    Examples
+    --------
+    >>> check_indicator([[1, 0, 1], [0, 0, 0]])
+    array([[1, 0, 1],
+           [0, 0, 0]])
+    >>> check_indicator([[1, 2]], label_names=["cat", "dog"], row_names=[17])
+    Traceback (most recent call last):
+    ...
+    ValueError: Label row 0 (pool index 17) has value 2 for label 'dog'; ...
+    """
+    arr = np.asarray(Y)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"Multi-label targets must be a 2-D 0/1 indicator matrix (n_items, n_labels), got "
+            f"an array of shape {arr.shape}; convert label lists with "
+            "activelab.multilabel.to_indicator."
+        )
+
+    def where(i: int) -> str:
+        return f"Label row {i}" + (f" (pool index {row_names[i]})" if row_names is not None else "")
+
+    if n_labels is not None and arr.shape[1] != n_labels and arr.shape[0]:
+        names = "" if label_names is None else f" {list(label_names)}"
+        raise ValueError(
+            f"{where(0)} has {arr.shape[1]} columns but there are {n_labels} labels{names}; "
+            "pass one 0/1 column per label, in the order of the learner's classes."
+        )
+    if arr.dtype == bool:
+        return arr.astype(np.int64)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        try:
+            arr = arr.astype(float)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Multi-label rows must hold 0/1 values, got {arr.dtype} values such as "
+                f"{arr.ravel()[:1].tolist()}; convert label lists with "
+                "activelab.multilabel.to_indicator."
+            ) from None
+    bad = ~((arr == 0) | (arr == 1))
+    if bad.any():
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        label = repr(label_names[j]) if label_names is not None else f"column {j}"
+        value = arr[i, j].item()
+        raise ValueError(
+            f"{where(i)} has value {value!r} for label {label}; multi-label rows must be 0/1 "
+            "indicators (1 = the item carries the label)."
+        )
+    return arr.astype(np.int64)
+
+
+def to_indicator(label_lists: Any, classes: Any) -> np.ndarray:
+    """Turn per-item label lists into an indicator matrix over a fixed label set.
+
+    Examples
+    --------
+    >>> to_indicator([["cat"], [], ["dog", "cat"]], ["cat", "dog", "owl"])
+    array([[1, 0, 0],
+           [0, 0, 0],
+           [1, 1, 0]])
+    """
+    classes = list(classes)
+    position = {c: j for j, c in enumerate(classes)}
+    out = np.zeros((len(label_lists), len(classes)), dtype=np.int64)
+    for i, labels in enumerate(label_lists):
+        for label in labels:
+            if label not in position:
+                raise ValueError(
+                    f"Item {i} has label {label!r}, which is not one of {classes}; fix the label "
+                    "or add it to the label set."
+                )
+            out[i, position[label]] = 1
+    return out
+
+
+def _positive_column(P: np.ndarray, classes: Any) -> np.ndarray:
+    """P(class 1) from one binary output's ``(n, k)`` probabilities and its classes."""
+    classes = np.asarray(classes if classes is not None else np.arange(P.shape[1]))
+    hit = np.flatnonzero(classes.astype(float) == 1.0) if classes.dtype != object else []
+    if len(hit):
+        return np.asarray(P[:, hit[0]], dtype=float)
+    if classes.shape[0] == 1:  # a constant output seen only as 0 (or only as 1 above)
+        return np.zeros(P.shape[0])
+    return np.asarray(P[:, -1], dtype=float)
+
+
+def multilabel_proba(model: Any, X: Any, n_labels: int | None = None) -> np.ndarray:
+    """The ``(n, n_labels)`` matrix of ``P(label = 1)`` from any multi-label classifier.
+
+    Parameters
+    ----------
+    model : fitted classifier
+        One-vs-rest, ``MultiOutputClassifier``, a native multi-output estimator
+        (whose ``predict_proba`` returns one array per label), a
+        :class:`ConstantLabelsClassifier`, or a pipeline ending in one of them.
+    X : array-like or sparse matrix
+        The rows to score.
+    n_labels : int, optional
+        The expected width; a single-output binary model (``(n, 2)``
+        probabilities) is read as one label when ``n_labels == 1``.
+
+    Returns
+    -------
+    ndarray of float, shape (n, n_labels)
+
+    Examples
+    --------
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> Y = np.array([[1, 0], [1, 0], [0, 1], [0, 1]])
+    >>> knn = KNeighborsClassifier(n_neighbors=2).fit(X, Y)
+    >>> multilabel_proba(knn, [[0.2], [2.8]])
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    P = model.predict_proba(X)
+    classes = getattr(model, "classes_", None)
+    if isinstance(P, list):
+        if not isinstance(classes, list):
+            classes = [None] * len(P)
+        cols = [_positive_column(np.asarray(p), c) for p, c in zip(P, classes, strict=True)]
+        P = np.column_stack(cols) if cols else np.empty((len(P), 0))
+    P = np.asarray(P, dtype=float)
+    if P.ndim != 2:
+        raise ValueError(f"predict_proba returned shape {P.shape}; expected a 2-D array.")
+    if n_labels == 1 and P.shape[1] == 2:
+        return _positive_column(P, classes)[:, None]
+    if n_labels is not None and P.shape[1] != n_labels:
+        raise ValueError(
+            f"The model's predict_proba has {P.shape[1]} columns but there are {n_labels} "
+            "labels; fit a multi-label model (e.g. OneVsRestClassifier) on the indicator matrix."
+        )
+    return P
+
+
+class ConstantLabelsClassifier(ClassifierMixin, BaseEstimator):
+    """Fit a multi-label model on the labels that vary; predict the others' constant.
+
+    Labels seen with a single value (all 0 or all 1 so far) are predicted as
+    that value with probability 1; the wrapped estimator is fitted on the
+    remaining columns only. This lets a model be fitted as soon as one label
+    has been seen both ways, with estimators that otherwise refuse a constant
+    column (``MultiOutputClassifier(LogisticRegression())``) or warn about it
+    (``OneVsRestClassifier``).
+
+    Parameters
+    ----------
+    estimator : estimator
+        Any multi-label classifier; cloned at fit.
+
+    Attributes
+    ----------
+    estimator_ : estimator or None
+        Fitted on the varying columns (``None`` when every column is constant).
+    varying_ : ndarray of bool, shape (n_labels,)
+        Which columns vary.
+    constant_ : ndarray of int64, shape (n_labels,)
+        The value of each constant column (meaningless where ``varying_``).
+    classes_ : ndarray
+        ``arange(n_labels)``, as for ``OneVsRestClassifier``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.multioutput import MultiOutputClassifier
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> Y = np.array([[0, 0, 1], [0, 0, 1], [1, 0, 1], [1, 0, 1]])
+    >>> clf = ConstantLabelsClassifier(MultiOutputClassifier(LogisticRegression())).fit(X, Y)
+    >>> clf.varying_
+    array([ True, False, False])
+    >>> clf.predict([[3.0]])
+    array([[1, 0, 1]])
+    """
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+
+    def fit(self, X: Any, Y: Any) -> ConstantLabelsClassifier:
+        """Fit on the varying columns of the indicator matrix ``Y``."""
+        Y = check_indicator(Y)
+        if Y.shape[0] == 0:
+            raise ValueError("Cannot fit on zero rows.")
+        self.varying_ = Y.min(axis=0) != Y.max(axis=0)
+        self.constant_ = Y[0].copy()
+        self.classes_ = np.arange(Y.shape[1])
+        self.n_labels_ = int(Y.shape[1])
+        self.estimator_ = None
+        if self.varying_.any():
+            self.estimator_ = clone(self.estimator).fit(X, Y[:, self.varying_])
+        return self
+
+    def _n_rows(self, X: Any) -> int:
+        return int(X.shape[0]) if hasattr(X, "shape") else len(X)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """``(n, n_labels)`` matrix of ``P(label = 1)``."""
+        out = np.tile(self.constant_.astype(float), (self._n_rows(X), 1))
+        if self.estimator_ is not None:
+            k = int(self.varying_.sum())
+            out[:, self.varying_] = multilabel_proba(self.estimator_, X, k)
+        return out
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``(n, n_labels)`` 0/1 indicator predictions."""
+        out = np.tile(self.constant_, (self._n_rows(X), 1))
+        if self.estimator_ is not None:
+            pred = np.asarray(self.estimator_.predict(X))
+            out[:, self.varying_] = pred.reshape(pred.shape[0], -1).astype(np.int64)
+        return out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def fit_multilabel(estimator: Any, X: Any, Y: np.ndarray) -> Any:
+    """Fit a clone of ``estimator`` on ``Y``, wrapping it when some label is constant.
+
+    Returns the fitted clone when every column varies, else a fitted
+    :class:`ConstantLabelsClassifier`.
+
+    Examples
+    --------
+    >>> from sklearn.multiclass import OneVsRestClassifier
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> type(fit_multilabel(OneVsRestClassifier(LogisticRegression()), X,
+    ...                     np.array([[0, 1], [0, 1], [1, 0], [1, 1]]))).__name__
+    'OneVsRestClassifier'
+    >>> type(fit_multilabel(OneVsRestClassifier(LogisticRegression()), X,
+    ...                     np.array([[0, 1], [0, 1], [1, 1], [1, 1]]))).__name__
+    'ConstantLabelsClassifier'
+    """
+    Y = np.asarray(Y)
+    if Y.shape[0] and np.all(Y.min(axis=0) != Y.max(axis=0)):
+        return clone(estimator).fit(X, Y)
+    return ConstantLabelsClassifier(estimator).fit(X, Y)

@@ -1,0 +1,83 @@
+"""Rank a pool with a model that is already fitted: the scoring door for large pools.
+
+:func:`rank_pool` runs any strategy that needs only a fitted model (the
+uncertainty family, or random) over a pool — in this process, or on a Dask
+cluster when the pool is a Dask collection — without an
+:class:`~activelab.ActiveLearner` and without refitting anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from activelab._validation import check_indices, check_pool
+from activelab.cluster import DaskBackend, is_dask_collection
+from activelab.strategies import QueryContext, Strategy, get_strategy
+
+__all__ = ["rank_pool"]
+
+
+def rank_pool(model: Any, X: Any, n: int, *, strategy: str | Strategy = "margin",
+              exclude: Any = None, backend: Any = None, random_state: Any = None,
+              chunk_size: int | None = None) -> np.ndarray:
+    """Pool indices of the ``n`` items a fitted ``model`` most needs labelled.
+
+    Parameters
+    ----------
+    model : fitted estimator
+        Must offer what the strategy needs (e.g. ``predict_proba``).
+    X : array-like, sparse matrix, Dask array or Dask DataFrame
+        The pool. A Dask pool is scored on the workers.
+    n : int
+        How many indices to return.
+    strategy : str or Strategy, default="margin"
+        A strategy that needs at most a fitted model.
+    exclude : array-like of int, optional
+        Pool indices not to return (e.g. those already labelled).
+    backend : object, optional
+        Defaults to in-process, or :class:`~activelab.cluster.DaskBackend` for a
+        Dask pool.
+    random_state : int, optional
+        Seeds strategies that draw at random.
+    chunk_size : int, optional
+        Rows scored at a time.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.linspace(-3, 3, 61).reshape(-1, 1)
+    >>> model = LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    >>> rank_pool(model, X, 2, exclude=[30])
+    array([31, 32])
+    """
+    strat = get_strategy(strategy)
+    if strat.fits_models:
+        raise ValueError(
+            f"Strategy {strat.name!r} fits models of its own; rank_pool takes a fitted model "
+            "only. Use ActiveLearner for it."
+        )
+    strat.check_model(model)
+    X = check_pool(X)
+    n_pool = int(X.shape[0])
+    keep = np.ones(n_pool, dtype=bool)
+    if exclude is not None:
+        keep[check_indices(exclude, n_pool, what="excluded index")] = False
+    if backend is None and is_dask_collection(X):
+        backend = DaskBackend()
+    ctx = QueryContext(
+        X=X,
+        candidates=np.flatnonzero(keep),
+        labelled=np.flatnonzero(~keep),
+        y_labelled=np.empty(0),
+        model=model,
+        rng=np.random.default_rng(random_state),
+        backend=backend,
+        **({"chunk_size": chunk_size} if chunk_size else {}),
+    )
+    return strat.select(ctx, n)

@@ -1,0 +1,160 @@
+"""The Dask backend returns exactly the in-process answers, on a real LocalCluster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from activelab import ActiveLearner  # noqa: E402
+from activelab.cluster import DaskBackend, connect  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    c = connect("local")
+    yield c
+    cluster = c.cluster
+    c.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30_000, 8))
+    X[1000] = X[2000]  # exact duplicates: ties must break the same way
+    X[5000] = X[2000]
+    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.7, size=len(X)) > 0).astype(int)
+    y = y + (X[:, 2] > 1.0)
+    return X, y
+
+
+def _pair(strategy, X, y, client, estimator=None):
+    init = np.arange(0, 40)
+    est = estimator if estimator is not None else LogisticRegression(max_iter=500)
+    local = ActiveLearner(est, strategy, random_state=0).fit(X, init, y[init])
+    pool = da.from_array(X, chunks=(4_096, X.shape[1]))
+    remote = ActiveLearner(est, strategy, random_state=0, backend=DaskBackend(client))
+    remote.fit(pool, init, y[init])
+    return local, remote
+
+
+@pytest.mark.parametrize("strategy", ["margin", "entropy", "least_confident"])
+@pytest.mark.parametrize("n", [1, 100])
+def test_dask_equals_in_process(client, data, strategy, n):
+    X, y = data
+    local, remote = _pair(strategy, X, y, client)
+    for _ in range(2):
+        a, b = local.query(n), remote.query(n)
+        assert a.tolist() == b.tolist()
+        local.teach(a, y[a])
+        remote.teach(b, y[b])
+
+
+def test_ties_break_to_lowest_index_across_blocks(client, data):
+    X, y = data
+    # a model that scores every row the same: the answer is the n lowest candidates
+    X0 = np.zeros_like(X)
+    local, remote = _pair("margin", X0, y, client)
+    expected = local.unlabelled_[:50]
+    assert remote.query(50).tolist() == expected.tolist() == local.query(50).tolist()
+
+
+def test_pipeline_model_on_dask(client, data):
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    local, remote = _pair("margin", X, y, client, estimator=pipe)
+    assert local.query(20).tolist() == remote.query(20).tolist()
+
+
+def test_dask_dataframe_pool(client, data):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    frame = dd.from_pandas(pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]),
+                           npartitions=5)
+    init = np.arange(40)
+    remote = ActiveLearner(LogisticRegression(max_iter=500), "margin",
+                           backend=DaskBackend(client)).fit(frame, init, y[init])
+    local = ActiveLearner(LogisticRegression(max_iter=500), "margin").fit(X, init, y[init])
+    assert remote.query(10).tolist() == local.query(10).tolist()
+
+
+def test_map_chunks_gathers_in_order(client, data):
+    X, _ = data
+    pool = da.from_array(X, chunks=(3_000, X.shape[1]))
+    rows = np.array([29_999, 0, 15_000, 3_000, 2_999])
+    got = DaskBackend(client).map_chunks(lambda c: c[:, 0] * 2, pool, rows)
+    assert np.array_equal(got, X[rows, 0] * 2)
+
+
+def test_non_finite_dask_pool_names_the_row():
+    X = np.ones((1000, 3))
+    X[777, 2] = np.nan
+    with pytest.raises(ValueError, match="row 777"):
+        ActiveLearner(LogisticRegression()).fit(da.from_array(X, chunks=(100, 3)))
+
+
+def test_strategy_that_would_gather_the_pool_is_refused():
+    X = da.ones((100, 3), chunks=(50, 3))
+    with pytest.raises(ValueError, match="cannot run on a Dask pool"):
+        ActiveLearner(LogisticRegression(), "typicality").fit(X)
+
+
+def test_zero_labels_on_dask_cold_starts_randomly():
+    X = da.from_array(np.random.default_rng(1).normal(size=(500, 3)), chunks=(100, 3))
+    learner = ActiveLearner(LogisticRegression(), "margin", random_state=0).fit(X)
+    idx = learner.query(5)
+    assert learner.history_[-1].strategy == "random" and len(set(idx.tolist())) == 5
+
+
+def test_connect_rejects_unknown_setting():
+    with pytest.raises(ValueError, match="tcp://HOST:PORT"):
+        connect("somewhere")
+
+
+def test_cli_query_in_process_and_on_the_cluster(client, data, tmp_path):
+    joblib = pytest.importorskip("joblib")
+    pd = pytest.importorskip("pandas")
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    X, y = data
+    model = LogisticRegression(max_iter=500).fit(X[:200], y[:200])
+    joblib.dump(model, tmp_path / "model.joblib")
+    pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]).to_parquet(
+        tmp_path / "pool.parquet")
+    (tmp_path / "done.txt").write_text("\n".join(map(str, range(200))))
+    args = ["query", "--model", str(tmp_path / "model.joblib"), "--pool",
+            str(tmp_path / "pool.parquet"), "-n", "7", "--exclude", str(tmp_path / "done.txt")]
+    here = CliRunner().invoke(main, args)
+    there = CliRunner().invoke(main, [*args, "--dask", client.scheduler_info()["address"]])
+    assert here.exit_code == 0, here.output
+    assert there.exit_code == 0, there.output
+    picks = [int(v) for v in here.output.split()]
+    assert picks == [int(v) for v in there.output.split()]
+    assert len(picks) == 7 and min(picks) >= 200
+
+
+def test_cli_query_names_a_missing_column(tmp_path, data):
+    joblib = pytest.importorskip("joblib")
+    pd = pytest.importorskip("pandas")
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    X, y = data
+    joblib.dump(LogisticRegression().fit(X[:100], y[:100]), tmp_path / "m.joblib")
+    pd.DataFrame(X[:50], columns=[f"f{i}" for i in range(X.shape[1])]).to_csv(
+        tmp_path / "pool.csv", index=False)
+    out = CliRunner().invoke(main, ["query", "--model", str(tmp_path / "m.joblib"), "--pool",
+                                    str(tmp_path / "pool.csv"), "--column", "nope"])
+    assert out.exit_code != 0 and "no column 'nope'" in out.output

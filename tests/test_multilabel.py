@@ -1,0 +1,321 @@
+"""Multi-label targets: the learner, probabilities, early fitting, strategies, metrics, data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_multilabel_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, hamming_loss
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.multioutput import MultiOutputClassifier
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from activelab import ActiveLearner, QueryContext
+from activelab.experiments import aulc, run_campaign, split_pool_test
+from activelab.multilabel import (
+    SCORERS,
+    ConstantLabelsClassifier,
+    f1_macro,
+    f1_micro,
+    get_scorer,
+    load_yeast,
+    multilabel_metrics,
+    multilabel_proba,
+    to_indicator,
+)
+from activelab.strategies import AdaptiveMultilabel, BinMin, MaxEntropy, MeanEntropy
+from activelab.strategies.multilabel import (
+    MMC,
+    binary_entropy,
+    cardinality_inconsistency,
+    separation_margin,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    with threadpool_limits(1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, Y = make_multilabel_classification(
+        n_samples=200, n_features=6, n_classes=4, n_labels=2, random_state=1
+    )
+    return X.astype(float), Y
+
+
+def _ovr():
+    return OneVsRestClassifier(LogisticRegression(max_iter=500))
+
+
+# ---------------------------------------------------------------- the learner
+def test_value_other_than_0_1_names_row_pool_index_and_label(data):
+    X, Y = data
+    learner = ActiveLearner(_ovr(), "binmin", classes=["a", "b", "c", "d"]).fit(X)
+    bad = Y[:3].copy()
+    bad[2, 1] = 2
+    with pytest.raises(
+        ValueError, match=r"Label row 2 \(pool index 12\) has value 2 for label 'b'"
+    ):
+        learner.teach([10, 11, 12], bad)
+    assert learner.n_labelled_ == 0 and learner.model_ is None
+
+
+def test_width_must_match_the_label_set(data):
+    X, Y = data
+    learner = ActiveLearner(_ovr(), "binmin", classes=4).fit(X, [0, 1, 2, 3], Y[:4])
+    with pytest.raises(ValueError, match=r"has 3 columns but there are 4 labels"):
+        learner.teach([5], Y[5:6, :3])
+    with pytest.raises(ValueError, match="pass one 0/1 indicator row per index"):
+        learner.teach([5, 6], Y[5:7, 0])
+    assert learner.n_labelled_ == 4
+
+
+def test_width_is_fixed_by_the_first_labels_when_classes_are_omitted(data):
+    X, Y = data
+    learner = ActiveLearner(_ovr(), "binmin").fit(X, np.arange(10), Y[:10])
+    assert learner.classes_.tolist() == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="has 5 columns but there are 4 labels"):
+        learner.teach([20], np.ones((1, 5), int))
+
+
+def test_single_label_rows_then_indicator_rows_are_refused(data):
+    X, Y = data
+    learner = ActiveLearner(LogisticRegression(), "random").fit(X, [0, 1], [0, 1])
+    with pytest.raises(ValueError, match="Labels have 2 dimension"):
+        learner.teach([2], Y[2:3])
+    assert learner.labels_.tolist() == [0, 1]
+
+
+def test_bad_classes_are_refused():
+    with pytest.raises(ValueError, match="'b' appears twice"):
+        ActiveLearner(_ovr(), "binmin", classes=["a", "b", "b"], multilabel=True).fit(np.eye(3))
+    with pytest.raises(ValueError, match="number of labels of a multi-label"):
+        ActiveLearner(_ovr(), "margin", classes=3, multilabel=False).fit(np.eye(3))
+
+
+def test_label_names_keep_their_order_and_booleans_are_accepted(data):
+    X, Y = data
+    names = ["zeta", "alpha", "mid", "beta"]
+    learner = ActiveLearner(_ovr(), "mmc", classes=names, multilabel=True, random_state=0)
+    learner.fit(X, np.arange(30), Y[:30].astype(bool))
+    assert learner.classes_.tolist() == names
+    assert learner.labels_.dtype == np.int64
+    assert learner.predict_proba(X[:5]).shape == (5, 4)
+    assert learner.predict(X[:5]).shape == (5, 4)
+
+
+def test_single_label_strategy_is_refused_for_multilabel_targets(data):
+    X, Y = data
+    with pytest.raises(ValueError, match=r"'margin' is for classification targets.*use one of"):
+        ActiveLearner(_ovr(), "margin", classes=4).fit(X)
+    learner = ActiveLearner(_ovr(), "entropy").fit(X, np.arange(10), Y[:10])
+    with pytest.raises(ValueError, match="binmin"):
+        learner.query(1)
+
+
+def test_model_is_fitted_once_one_label_varies(data):
+    X, Y = data
+    Y = Y.copy()
+    rows = np.arange(8)
+    Y[rows] = [1, 0, 0, 1]
+    Y[rows[:4], 1] = 1  # only label 1 varies
+    for est in (_ovr(), MultiOutputClassifier(LogisticRegression())):
+        learner = ActiveLearner(est, "binmin", classes=4, random_state=0).fit(X, rows, Y[rows])
+        assert isinstance(learner.model_, ConstantLabelsClassifier)
+        P = learner.predict_proba(X)
+        assert np.all(P[:, [0, 3]] == 1.0) and np.all(P[:, 2] == 0.0)
+        assert 0.0 < P[:, 1].min() < P[:, 1].max() < 1.0
+        idx = learner.query(3)
+        assert not learner.history_[-1].cold_start and len(set(idx.tolist())) == 3
+
+
+def test_plain_estimator_once_every_label_varies(data):
+    X, Y = data
+    learner = ActiveLearner(_ovr(), "binmin", classes=4).fit(X, np.arange(60), Y[:60])
+    assert (Y[:60].min(0) != Y[:60].max(0)).all()
+    assert isinstance(learner.model_, OneVsRestClassifier)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        _ovr,
+        lambda: MultiOutputClassifier(LogisticRegression()),
+        lambda: KNeighborsClassifier(5),
+        lambda: RandomForestClassifier(20, random_state=0),
+        lambda: make_pipeline(StandardScaler(), KNeighborsClassifier(5)),
+    ],
+    ids=["ovr", "multioutput", "knn", "forest", "pipeline-knn"],
+)
+def test_estimators_loop(make, data):
+    X, Y = data
+    learner = ActiveLearner(make(), "mean_entropy", classes=4, random_state=0).fit(
+        X, np.arange(12), Y[:12]
+    )
+    for _ in range(3):
+        idx = learner.query(6)
+        learner.teach(idx, Y[idx])
+    assert learner.n_labelled_ == 30
+    P = learner.predict_proba(X)
+    assert P.shape == (200, 4) and np.all((P >= 0) & (P <= 1))
+    assert f1_micro(Y, learner.predict(X)) > 0.4
+
+
+def test_multilabel_proba_reads_the_positive_class_of_every_output(data):
+    X, Y = data
+    knn = KNeighborsClassifier(7).fit(X[:50], Y[:50])
+    raw = knn.predict_proba(X[50:60])
+    P = multilabel_proba(knn, X[50:60])
+    for j in range(4):
+        pos = list(knn.classes_[j]).index(1)
+        np.testing.assert_allclose(P[:, j], raw[j][:, pos])
+    Yc = Y[:50].copy()
+    Yc[:, 2] = 0  # a native estimator keeps a one-class output: P(1) is 0
+    P = multilabel_proba(KNeighborsClassifier(7).fit(X[:50], Yc), X[50:60])
+    assert np.all(P[:, 2] == 0.0)
+    with pytest.raises(ValueError, match="has 4 columns but there are 3 labels"):
+        multilabel_proba(knn, X[:2], n_labels=3)
+
+
+def test_to_indicator_refuses_unknown_labels():
+    with pytest.raises(ValueError, match="Item 1 has label 'emu'"):
+        to_indicator([["cat"], ["emu"]], ["cat", "dog"])
+
+
+# ---------------------------------------------------------------- strategies
+def _ctx(P_rows, Y_lab=None):
+    """A context whose 'model' returns the given probabilities for row indices."""
+
+    class Fixed:
+        classes_ = np.arange(P_rows.shape[1])
+
+        def predict_proba(self, X):
+            return P_rows[np.asarray(X)[:, 0].astype(int)]
+
+    n = P_rows.shape[0]
+    X = np.arange(n, dtype=float)[:, None]
+    Y_lab = np.zeros((0, P_rows.shape[1]), int) if Y_lab is None else Y_lab
+    return QueryContext(
+        X=X,
+        candidates=np.arange(n),
+        labelled=np.arange(Y_lab.shape[0]),
+        y_labelled=Y_lab,
+        model=Fixed(),
+        chunk_size=2,
+    )
+
+
+def test_known_answers_of_the_score_functions():
+    P = np.array([[0.9, 0.1, 0.45], [0.8, 0.7, 0.05], [0.5, 0.5, 0.5], [0.99, 0.01, 0.02]])
+    assert BinMin().select(_ctx(P), 2).tolist() == [2, 0]
+    assert MeanEntropy().select(_ctx(P), 4).tolist() == [2, 0, 1, 3]
+    assert MaxEntropy().select(_ctx(P), 2).tolist() == [2, 0]
+    np.testing.assert_allclose(binary_entropy(np.array([[0.5]])), [[np.log(2)]])
+    np.testing.assert_allclose(separation_margin(P), [0.8 + 0.1, 0.4 + 0.9, 0.0, 0.98 + 0.96])
+    np.testing.assert_allclose(cardinality_inconsistency(P, 1.0), [0, 1, 1, 0])
+
+
+def test_mmc_prefers_the_row_whose_predicted_label_set_is_least_certain():
+    # Labelled rows: cardinality 1 whenever one probability dominates, else 2.
+    P = np.array(
+        [
+            [0.95, 0.05, 0.05],
+            [0.05, 0.9, 0.1],
+            [0.9, 0.85, 0.05],
+            [0.1, 0.8, 0.9],
+            [0.97, 0.02, 0.01],  # confident, one label
+            [0.6, 0.55, 0.4],  # unsure of everything
+            [0.9, 0.9, 0.02],  # confident, two labels
+        ]
+    )
+    Y = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 1, 1]])
+    ctx = _ctx(P, Y).with_candidates(np.array([4, 5, 6]))
+    scores = MMC().scores(ctx)
+    assert scores.argmax() == 1 and MMC().select(ctx, 1).tolist() == [5]
+    np.testing.assert_allclose(MMC.loss_reduction(P[[4]], np.array([1])), [0.06])
+
+
+def test_adaptive_extremes_are_its_two_criteria():
+    P = np.array([[0.9, 0.55, 0.1], [0.95, 0.9, 0.85], [0.51, 0.2, 0.1], [0.9, 0.1, 0.05]])
+    Y = np.array([[1, 0, 0], [0, 1, 0]])  # mean cardinality 1
+    by_margin = AdaptiveMultilabel(beta=1.0).select(_ctx(P, Y), 4)
+    assert by_margin.tolist() == list(np.argsort(separation_margin(P), kind="stable"))
+    by_cardinality = AdaptiveMultilabel(beta=0.0).select(_ctx(P, Y), 1)
+    assert by_cardinality.tolist() == [1]  # predicts 3 labels against a mean of 1
+    with pytest.raises(ValueError, match="beta must be"):
+        AdaptiveMultilabel(beta=1.5)
+
+
+def test_adaptive_auto_picks_a_grid_value_and_repeats(data):
+    X, Y = data
+    picks = []
+    for _ in range(2):
+        strategy = AdaptiveMultilabel(betas=(0.0, 0.5, 1.0))
+        learner = ActiveLearner(_ovr(), strategy, classes=4, random_state=0)
+        learner.fit(X, np.arange(20), Y[:20])
+        picks.append(learner.query(5).tolist())
+        assert strategy.beta_ in (0.0, 0.5, 1.0)
+    assert picks[0] == picks[1]
+
+
+# ---------------------------------------------------------------- metrics
+def test_metrics_match_scikit_learn(data):
+    _, Y = data
+    rng = np.random.default_rng(0)
+    Y_pred = np.where(rng.random(Y.shape) < 0.2, 1 - Y, Y)
+    m = multilabel_metrics(Y, Y_pred)
+    assert m["f1_micro"] == pytest.approx(f1_score(Y, Y_pred, average="micro"))
+    assert m["f1_macro"] == pytest.approx(f1_score(Y, Y_pred, average="macro"))
+    assert m["hamming_loss"] == pytest.approx(hamming_loss(Y, Y_pred))
+    assert m["subset_accuracy"] == pytest.approx(np.mean((Y_pred == Y).all(axis=1)))
+    assert 0 < m["subset_accuracy"] < m["f1_micro"] < 1
+    assert f1_macro(Y, np.zeros_like(Y)) == 0.0
+    with pytest.raises(ValueError, match="neg_hamming_loss"):
+        get_scorer("hamming_loss")
+
+
+def test_run_campaign_on_multilabel_targets(data):
+    X, Y = data
+    Xp, Xt, Yp, Yt = split_pool_test(X, Y, seed=0)
+    for scoring in ("f1_micro", "neg_hamming_loss"):
+        r = run_campaign(
+            _ovr(),
+            "binmin",
+            Xp,
+            Yp,
+            Xt,
+            Yt,
+            initial=6,
+            batch_size=8,
+            budget=46,
+            seed=0,
+            scoring=scoring,
+        )
+        assert r.n_labels == [6, 14, 22, 30, 38, 46]
+        assert np.isfinite(r.scores[-1])
+        model = ActiveLearner(_ovr(), "binmin", classes=4).fit(Xp, np.arange(46), Yp[:46]).model_
+        expected = SCORERS[scoring](model, Xt, Yt)
+        assert (scoring == "f1_micro") == (expected > 0)
+    assert r.scores[-1] <= 0  # a negated loss
+    assert np.isfinite(aulc(r.n_labels, r.scores))
+
+
+# ---------------------------------------------------------------- data
+def test_load_yeast_matches_rivers_stream():
+    from river.datasets import Yeast
+
+    X, Y = load_yeast()
+    assert X.shape == (2417, 103) and Y.shape == (2417, 14)
+    assert set(np.unique(Y)) == {0, 1} and 4.0 < Y.sum(axis=1).mean() < 4.5
+    for i, (x, y) in enumerate(Yeast()):
+        if i in (0, 1, 2416):
+            assert X[i].tolist() == [x[f"Att{k}"] for k in range(1, 104)]
+            assert Y[i].tolist() == [int(y[f"Class{k}"]) for k in range(1, 15)]

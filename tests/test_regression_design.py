@@ -1,0 +1,212 @@
+"""Regression in the learner and the replay loops, the design metrics and the chemistry extra."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import Ridge
+
+from activelab import ActiveLearner
+from activelab.chem import (
+    SmilesError,
+    load_chembl_series,
+    morgan_fingerprints,
+    parse_smiles,
+    rdkit_descriptors,
+)
+from activelab.design import (
+    experiments_to_reach_rmse,
+    run_design_campaign,
+    run_regression_campaign,
+    top_k_found,
+    true_top_k,
+)
+from activelab.experiments import run_campaign, split_pool_test
+from activelab.strategies.regression import expected_improvement
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    return load_diabetes(return_X_y=True)
+
+
+# ------------------------------------------------------------------ learner and run_campaign
+def test_learner_with_a_regressor_has_no_classes(diabetes):
+    X, y = diabetes
+    learner = ActiveLearner(RandomForestRegressor(10, random_state=0), "variance", random_state=0)
+    learner.fit(X, [0], y[:1])
+    assert learner.model_ is None and learner.classes_ is None  # one label: no fit yet
+    learner.teach([1], y[1:2])
+    assert learner.model_ is not None and learner.context().classes is None
+
+
+def test_classes_with_a_regressor_is_refused(diabetes):
+    X, _y = diabetes
+    with pytest.raises(ValueError, match="leave classes=None for regression"):
+        ActiveLearner(Ridge(), "greedy", classes=[0, 1]).fit(X)
+
+
+@pytest.mark.parametrize(
+    "scoring", ["neg_root_mean_squared_error", "neg_mean_absolute_error", "r2", None]
+)
+def test_run_campaign_regression_curves(diabetes, scoring):
+    X, y = diabetes  # integer-valued float target: must not be taken for classes
+    Xp, Xt, yp, yt = split_pool_test(X, y, seed=0)
+    r = run_campaign(
+        RandomForestRegressor(10, random_state=0),
+        "variance",
+        Xp,
+        yp,
+        Xt,
+        yt,
+        initial=10,
+        batch_size=10,
+        budget=40,
+        scoring=scoring,
+    )
+    assert r.n_labels == [10, 20, 30, 40]
+    assert r.strategies_used[1:] == ["variance"] * 3
+    scores = np.asarray(r.scores)
+    assert np.isfinite(scores).all()
+    if scoring and scoring.startswith("neg_"):
+        assert (scores < 0).all()
+    else:
+        assert (scores < 1).all()
+
+
+def test_split_of_a_continuous_target_is_not_stratified():
+    y = np.repeat([1.5, 2.5], 20)  # two values, each twice: would stratify if discrete
+    X = np.arange(40.0).reshape(-1, 1)
+    a = split_pool_test(X, y, seed=0)[3]
+    b = split_pool_test(X, y, seed=0, stratify=False)[3]
+    assert np.array_equal(a, b)
+
+
+# ------------------------------------------------------------------ design metrics
+def test_top_k_found_counts_hits_in_order():
+    y = np.array([5.0, 9.0, 1.0, 8.0, 7.0, 2.0])
+    assert true_top_k(y, 3).tolist() == [1, 3, 4]
+    assert top_k_found(y, [2, 1, 5, 4, 3], 3).tolist() == pytest.approx([0, 1 / 3, 1 / 3, 2 / 3, 1])
+    assert top_k_found(y, [2, 5], 2, maximize=False).tolist() == [0.5, 1.0]
+    with pytest.raises(ValueError, match="repeats"):
+        top_k_found(y, [1, 1], 2)
+    with pytest.raises(ValueError, match="k must be"):
+        true_top_k(y, 0)
+
+
+def test_experiments_to_reach_rmse():
+    assert experiments_to_reach_rmse([5, 10, 15], [-3.0, -2.0, -1.0], 2.0) == 10
+    assert experiments_to_reach_rmse([5, 10], [-3.0, -2.5], 1.0) is None
+
+
+def test_expected_improvement_matches_the_closed_form():
+    from scipy.stats import norm
+
+    mu, sd, best = 1.3, 0.7, 1.0
+    z = (mu - best) / sd
+    expected = (mu - best) * norm.cdf(z) + sd * norm.pdf(z)
+    assert expected_improvement(np.array([mu]), np.array([sd]), best)[0] == pytest.approx(expected)
+    # Monte Carlo check of the same quantity
+    draws = np.random.default_rng(0).normal(mu, sd, 200_000)
+    assert np.maximum(draws - best, 0).mean() == pytest.approx(expected, rel=0.02)
+
+
+def test_design_campaign_greedy_beats_random_on_a_smooth_function():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(300, 2))
+    y = -np.sum((X - 0.6) ** 2, axis=1)
+    est = RandomForestRegressor(20, random_state=0)
+    kw = {"k": 20, "initial": 10, "batch_size": 10, "budget": 60}
+    found = {
+        s: np.mean(
+            [run_design_campaign(est, s, X, y, seed=seed, **kw).found[-1] for seed in (0, 1)]
+        )
+        for s in ("greedy", "random")
+    }
+    assert found["greedy"] > found["random"] + 0.3
+    r = run_design_campaign(est, "ucb", X, y, seed=0, **kw)
+    assert r.n_tested == [10, 20, 30, 40, 50, 60]
+    assert len(set(r.tested)) == 60
+    assert r.found_after(60) == r.found[-1]
+    assert r.best == sorted(r.best)
+
+
+def test_design_campaign_refuses_bad_input():
+    X = np.zeros((10, 2))
+    with pytest.raises(ValueError, match="needs a regressor"):
+        from sklearn.linear_model import LogisticRegression
+
+        run_design_campaign(LogisticRegression(), "greedy", X, np.arange(10.0))
+    with pytest.raises(ValueError, match="X has 10 rows but y has 9"):
+        run_design_campaign(Ridge(), "greedy", X, np.arange(9.0))
+
+
+# ------------------------------------------------------------------ chemistry
+def test_unparsable_smiles_names_the_row():
+    with pytest.raises(SmilesError, match=r"Row 2: cannot parse SMILES 'C1CC'"):
+        parse_smiles(["CCO", "c1ccccc1", "C1CC", "CCN"])
+    with pytest.raises(SmilesError, match="Row 0"):
+        morgan_fingerprints([""])
+
+
+def test_rdkit_parse_errors_are_silent(capfd):
+    with pytest.raises(SmilesError):
+        parse_smiles(["C(C"])
+    assert "SMILES Parse Error" not in capfd.readouterr().err
+
+
+def test_morgan_fingerprints():
+    fp = morgan_fingerprints(["CCO", "CCCO", "c1ccccc1"], radius=2, n_bits=512)
+    assert fp.shape == (3, 512) and set(np.unique(fp)) <= {0, 1}
+    assert not np.array_equal(fp[0], fp[1])
+    counts = morgan_fingerprints(["CCCCCC"], n_bits=512, counts=True)
+    assert counts.max() > 1
+    small = morgan_fingerprints(["CCCCCCO"], radius=0, n_bits=512)
+    assert small.sum() < morgan_fingerprints(["CCCCCCO"], radius=3, n_bits=512).sum()
+    sparse = morgan_fingerprints(["CCO"], n_bits=64, sparse=True)
+    assert sparse.shape == (1, 64) and sparse.nnz > 0
+
+
+def test_descriptors():
+    values, names = rdkit_descriptors(["CCO", "c1ccccc1O"])
+    assert values.shape == (2, len(names)) and np.isfinite(values).all()
+    assert values[1, names.index("NumAromaticRings")] == 1
+    with pytest.raises(ValueError, match="Unknown RDKit descriptor"):
+        rdkit_descriptors(["CCO"], ["NotADescriptor"])
+
+
+def test_chembl_series_loads_and_joins_by_id():
+    s = load_chembl_series()
+    assert len(s) == 1017 == len(s.pic50) == len(s.ids)
+    assert np.unique(s.ids).shape[0] == 1017
+    assert s.pic50.min() > 4.0 and s.pic50.max() < 10.0
+    # the first row of the activity file, joined to its SMILES
+    assert s.ids[0] == 1520012 and s.pic50[0] == pytest.approx(5.48)
+    assert s.smiles[0].startswith("O=S(=O)(Nc1cccs1)")
+
+
+def test_regression_campaign_stops_at_the_target_rmse(diabetes):
+    X, y = diabetes
+    Xp, Xt, yp, yt = split_pool_test(X, y, seed=1)
+    kw = {"initial": 10, "batch_size": 10, "budget": 60, "seed": 1}
+    full = run_regression_campaign(Ridge(0.1), "gsx", Xp, yp, Xt, yt, **kw)
+    assert full.campaign.n_labels == [10, 20, 30, 40, 50, 60]
+    assert full.campaign.scores == pytest.approx([-r for r in full.rmse])
+    target = full.rmse[2]
+    stopped = run_regression_campaign(Ridge(0.1), "gsx", Xp, yp, Xt, yt, stop_rmse=target, **kw)
+    reach = experiments_to_reach_rmse(full.campaign.n_labels, full.campaign.scores, target)
+    assert stopped.campaign.n_labels[-1] == reach <= 30
+    assert stopped.rmse == full.rmse[: len(stopped.rmse)]
+    never = run_regression_campaign(Ridge(0.1), "gsx", Xp, yp, Xt, yt, stop_rmse=0.0, **kw)
+    assert never.campaign.n_labels == full.campaign.n_labels
+
+
+def test_rdkit_logging_is_restored_after_parsing(capfd):
+    from rdkit import Chem
+
+    with pytest.raises(SmilesError):
+        parse_smiles(["C1CC"])
+    Chem.MolFromSmiles("C1CC")  # outside activelab, RDKit reports as usual
+    assert "SMILES Parse Error" in capfd.readouterr().err
