@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -42,6 +44,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
+    command = "PYTHONPATH=src python3 benchmarks/digits_margin_vs_random.py" + "".join(
+        f" {a}" for a in sys.argv[1:]
+    )
     X, y = load_digits(return_X_y=True)
     per: dict[str, list[float]] = {s: [] for s in args.strategies}
     secs: dict[str, float] = {s: 0.0 for s in args.strategies}
@@ -65,32 +70,36 @@ def main() -> None:
                 secs[name] += time.perf_counter() - t0
                 per[name].append(aulc(r.n_labels, r.scores, lo=args.initial, hi=args.budget))
                 print(f"seed {seed} {name:>16}: AULC {per[name][-1]:.4f}", flush=True)
+            _save(args, command, per, secs, seed + 1)
+    _report(args, per, secs)
+
+
+def _summary(per: dict[str, list[float]]) -> tuple[dict[str, float], str]:
     means = {s: statistics.fmean(v) for s, v in per.items()}
-    base = "random" if "random" in means else args.strategies[-1]
-    print()
-    for s in args.strategies:
-        print(
-            f"{s:>16}: mean AULC {means[s]:.4f}  (vs {base}: {means[s] - means[base]:+.4f}, "
-            f"{secs[s]:.1f} s)"
-        )
+    base = "random" if "random" in means else next(iter(means))
+    return means, base
+
+
+def _save(args, command, per, secs, seeds_done) -> None:
+    """Write the results so far (after every seed, so a long run leaves partial results)."""
+    means, base = _summary(per)
     result = {
         "benchmark": "digits_margin_vs_random",
-        "command": "PYTHONPATH=src python3 benchmarks/digits_margin_vs_random.py "
-        + " ".join(f"--strategies {' '.join(args.strategies)}".split())
-        if args.strategies != ["margin", "random"]
-        else "PYTHONPATH=src python3 benchmarks/digits_margin_vs_random.py",
+        "command": command,
         "data": "sklearn digits, 75/25 stratified split per seed",
         "estimator": "LogisticRegression(max_iter=1000)",
         "initial": args.initial,
         "batch": args.batch,
         "budget": args.budget,
-        "seeds": list(range(args.seeds)),
+        "seeds_requested": args.seeds,
+        "seeds_completed": list(range(seeds_done)),
         "aulc_per_seed": per,
         "aulc_mean": means,
-        "difference_vs_" + base: {s: means[s] - means[base] for s in args.strategies},
+        "difference_vs_" + base: {s: means[s] - means[base] for s in per},
         "seconds": secs,
         "blas_threads": 1,
         "machine": {
+            "cores": os.cpu_count(),
             "python": platform.python_version(),
             "numpy": np.__version__,
             "scikit_learn": sklearn.__version__,
@@ -98,6 +107,16 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def _report(args, per, secs) -> None:
+    means, base = _summary(per)
+    print()
+    for s in per:
+        print(
+            f"{s:>16}: mean AULC {means[s]:.4f}  (vs {base}: {means[s] - means[base]:+.4f}, "
+            f"{secs[s]:.1f} s)"
+        )
     print(f"written to {args.out}")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -65,6 +66,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     n = args.batch
+    load = os.getloadavg()[0]
     cases = []
     X_big, y_big = _pool(1_000_000, 50, 10, seed=0)
     cases.append(("kcenter", X_big, _context(X_big, y_big, 100)))
@@ -74,14 +76,16 @@ def main() -> None:
     for name in ("margin", "diverse_batch", "ranked_batch"):
         cases.append((name, X, _context(X, y, 500, model=model)))
     times: dict[str, list[float]] = {name: [] for name, _, _ in cases}
+    cpu: dict[str, list[float]] = {name: [] for name, _, _ in cases}
     peaks: dict[str, float] = {}
     with threadpool_limits(limits=1):
         for _ in range(args.repeats):
             for name, _, ctx in cases:
                 strategy = get_strategy(name)
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 picks = strategy.select(ctx, n)
                 times[name].append(time.perf_counter() - t0)
+                cpu[name].append(time.process_time() - c0)
                 assert len(set(picks.tolist())) == n
         for name, _, ctx in cases:
             tracemalloc.start()
@@ -95,19 +99,22 @@ def main() -> None:
         "batch": n,
         "blas_threads": 1,
         "repeats": args.repeats,
+        "load_average_at_start": load,
         "cases": {
             name: {
                 "pool": list(X_.shape),
                 "n_labelled": int(ctx.labelled.size),
                 "seconds": times[name],
                 "median_s": statistics.median(times[name]),
+                "cpu_seconds": cpu[name],
+                "median_cpu_s": statistics.median(cpu[name]),
                 "peak_mb_beyond_pool": peaks[name],
                 "pool_mb": X_.nbytes / 2**20,
             }
             for name, X_, ctx in cases
         },
         "machine": {
-            "cores": __import__("os").cpu_count(),
+            "cores": os.cpu_count(),
             "python": platform.python_version(),
             "numpy": np.__version__,
             "scikit_learn": sklearn.__version__,
@@ -117,7 +124,8 @@ def main() -> None:
         c = result["cases"][name]
         print(
             f"{name:>14}: pool {X_.shape[0]:>9,} x {X_.shape[1]}, {ctx.labelled.size} labelled, "
-            f"batch {n}: median {c['median_s']:.3f} s, peak {c['peak_mb_beyond_pool']:.0f} MB "
+            f"batch {n}: median {c['median_s']:.3f} s (CPU {c['median_cpu_s']:.3f} s), "
+            f"peak {c['peak_mb_beyond_pool']:.0f} MB "
             f"beyond the {c['pool_mb']:.0f} MB pool"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)

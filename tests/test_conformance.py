@@ -13,12 +13,46 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier
 
 from activelab import ActiveLearner, StrategyRequirementError
-from activelab.strategies import available, get_strategy
+from activelab.strategies import (
+    DiverseBatch,
+    InformationDensity,
+    KCenterGreedy,
+    QueryByCommittee,
+    RankedBatch,
+    available,
+    get_strategy,
+)
 
-CLASSIFICATION = [s for s in available() if get_strategy(s).task in ("classification", "any")]
+# Non-default settings that take other code paths: committees given as lists, model-based
+# embeddings, the sampled RBF density. They run through the same checks as the names.
+VARIANTS = [
+    QueryByCommittee(
+        committee=[
+            LogisticRegression(max_iter=500),
+            LogisticRegression(C=0.05, max_iter=500),
+            DecisionTreeClassifier(max_depth=3),
+        ]
+    ),
+    QueryByCommittee(
+        "kl_divergence",
+        committee=[LogisticRegression(max_iter=500), DecisionTreeClassifier(max_depth=3)],
+    ),
+    KCenterGreedy(embedding="proba"),
+    InformationDensity(uncertainty="margin", similarity="rbf", n_reference=50),
+    DiverseBatch(embedding="proba"),
+    RankedBatch(uncertainty="margin"),
+]
+CLASSIFICATION = [
+    s for s in available() if get_strategy(s).task in ("classification", "any")
+] + VARIANTS
 UNCERTAINTY = ["least_confident", "margin", "entropy"]
+
+
+def _id(strategy):
+    return strategy if isinstance(strategy, str) else repr(strategy).split("(")[0] + "-variant"
 
 
 def _options(req):
@@ -68,7 +102,7 @@ def _learner(name, X, y, n_init=12, seed=0, estimator=None):
     return learner.fit(X, init, y[init])
 
 
-@pytest.mark.parametrize("name", CLASSIFICATION)
+@pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
 @pytest.mark.parametrize("n", [1, 7])
 def test_returns_n_unique_unlabelled_indices(name, n):
     X, y = _data()
@@ -79,7 +113,7 @@ def test_returns_n_unique_unlabelled_indices(name, n):
     assert np.isin(idx, learner.unlabelled_).all()
 
 
-@pytest.mark.parametrize("name", CLASSIFICATION)
+@pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
 def test_repeats_exactly_under_a_seed(name):
     X, y = _data()
     runs = []
@@ -94,7 +128,7 @@ def test_repeats_exactly_under_a_seed(name):
     assert runs[0] == runs[1]
 
 
-@pytest.mark.parametrize("name", CLASSIFICATION)
+@pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
 def test_n_larger_than_candidates_is_a_clear_error(name):
     X, y = _data(n=30)
     learner = _learner(name, X, y, n_init=25)
@@ -103,14 +137,14 @@ def test_n_larger_than_candidates_is_a_clear_error(name):
     assert learner.n_labelled_ == 25
 
 
-@pytest.mark.parametrize("name", CLASSIFICATION)
+@pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
 def test_n_zero_is_empty(name):
     X, y = _data()
     idx = _learner(name, X, y).query(0)
     assert idx.shape == (0,)
 
 
-@pytest.mark.parametrize("name", CLASSIFICATION)
+@pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
 def test_one_class_seen_so_far(name):
     X, y = _data()
     one = np.flatnonzero(y == 0)[:5]
@@ -122,7 +156,7 @@ def test_one_class_seen_so_far(name):
         assert learner.history_[-1].strategy == "typicality"
 
 
-@pytest.mark.parametrize("name", CLASSIFICATION)
+@pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
 def test_sparse_pool(name):
     X, y = _data()
     Xs = sp.csr_matrix(np.abs(X))
@@ -131,7 +165,7 @@ def test_sparse_pool(name):
     assert len(set(idx.tolist())) == 5 and np.isin(idx, learner.unlabelled_).all()
 
 
-@pytest.mark.parametrize("name", CLASSIFICATION)
+@pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
 def test_pipeline_estimator(name):
     X, y = _data()
     pipe = make_pipeline(StandardScaler(), _estimator(name))
@@ -140,14 +174,14 @@ def test_pipeline_estimator(name):
     assert len(set(idx.tolist())) == 5 and np.isin(idx, learner.unlabelled_).all()
 
 
-@pytest.mark.parametrize("name", PROBA_ONLY)
+@pytest.mark.parametrize("name", PROBA_ONLY, ids=_id)
 def test_model_without_predict_proba_is_refused_before_work(name):
     X, _y = _data()
     with pytest.raises(StrategyRequirementError, match="predict_proba"):
         ActiveLearner(SVC(), name).fit(X)
 
 
-@pytest.mark.parametrize("name", NEEDS_MODEL)
+@pytest.mark.parametrize("name", NEEDS_MODEL, ids=_id)
 def test_model_without_any_scores_is_refused(name):
     X, _y = _data()
     with pytest.raises(StrategyRequirementError, match="Ridge has none"):

@@ -19,9 +19,11 @@ Each candidate is scored by the committee's disagreement:
     the consensus (McCallum & Nigam 1998).
 
 The default, ``vote_entropy`` over a bagged committee of 5, beats random
-sampling on digits (see ``benchmarks/README.md``); KL divergence over a bagged
-*linear* model ranks little better than random there, because bootstrap members
-of a well-regularised linear model agree closely almost everywhere.
+sampling on digits; KL divergence over a bagged *linear* model ranks worse than
+random there (see ``benchmarks/README.md``): bootstrap members of a
+well-regularised linear model agree closely almost everywhere, and their small
+differences rank the candidates poorly. Prefer KL divergence with a
+``committee`` of different model kinds.
 """
 
 from __future__ import annotations
