@@ -17,6 +17,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from activelab import ActiveLearner, StrategyRequirementError
 from activelab.strategies import (
+    BatchBALD,
     DiverseBatch,
     InformationDensity,
     KCenterGreedy,
@@ -44,6 +45,7 @@ VARIANTS = [
     InformationDensity(uncertainty="margin", similarity="rbf", n_reference=50),
     DiverseBatch(embedding="proba"),
     RankedBatch(uncertainty="margin"),
+    BatchBALD(n_samples=8, n_configurations=4, max_candidates=30),  # sampled configurations
 ]
 CLASSIFICATION = [
     s for s in available() if get_strategy(s).task in ("classification", "any")
