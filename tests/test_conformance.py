@@ -17,6 +17,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from activelab import ActiveLearner, StrategyRequirementError
 from activelab.strategies import (
+    BatchBALD,
     DiverseBatch,
     InformationDensity,
     KCenterGreedy,
@@ -44,6 +45,7 @@ VARIANTS = [
     InformationDensity(uncertainty="margin", similarity="rbf", n_reference=50),
     DiverseBatch(embedding="proba"),
     RankedBatch(uncertainty="margin"),
+    BatchBALD(n_samples=8, n_configurations=4, max_candidates=30),  # sampled configurations
 ]
 CLASSIFICATION = [
     s for s in available() if get_strategy(s).task in ("classification", "any")
@@ -73,6 +75,20 @@ NEEDS_MODEL = [
 ]
 
 
+# Strategies that need a deep model's MC dropout or learned embedding run every check with a
+# tiny torch classifier instead of LogisticRegression.
+DEEP_REQUIREMENTS = {"mc_dropout", "model_embedding"}
+
+
+def _estimator(name):
+    flat = {o for r in get_strategy(name).requires for o in _options(r)}
+    if flat & DEEP_REQUIREMENTS:
+        from activelab.deep import TorchMLPClassifier
+
+        return TorchMLPClassifier(hidden_layer_sizes=(8,), epochs=5, min_steps=10, random_state=0)
+    return LogisticRegression(max_iter=500)
+
+
 def _data(seed: int = 0, n: int = 160):
     rng = np.random.default_rng(seed)
     centres = np.array([[0.0, 0.0, 0.0], [3.0, 0.0, 1.0], [0.0, 3.0, -1.0]])
@@ -82,7 +98,7 @@ def _data(seed: int = 0, n: int = 160):
 
 
 def _learner(name, X, y, n_init=12, seed=0, estimator=None):
-    est = estimator if estimator is not None else LogisticRegression(max_iter=500)
+    est = estimator if estimator is not None else _estimator(name)
     learner = ActiveLearner(est, name, random_state=seed, cold_start="random")
     init = np.random.default_rng(seed).choice(len(y), n_init, replace=False)
     return learner.fit(X, init, y[init])
@@ -134,7 +150,7 @@ def test_n_zero_is_empty(name):
 def test_one_class_seen_so_far(name):
     X, y = _data()
     one = np.flatnonzero(y == 0)[:5]
-    learner = ActiveLearner(LogisticRegression(), name, random_state=0).fit(X, one, y[one])
+    learner = ActiveLearner(_estimator(name), name, random_state=0).fit(X, one, y[one])
     idx = learner.query(5)
     assert len(set(idx.tolist())) == 5 and not np.isin(idx, one).any()
     if get_strategy(name).needs_model:
@@ -154,7 +170,7 @@ def test_sparse_pool(name):
 @pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
 def test_pipeline_estimator(name):
     X, y = _data()
-    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    pipe = make_pipeline(StandardScaler(), _estimator(name))
     learner = _learner(name, X, y, estimator=pipe)
     idx = learner.query(5)
     assert len(set(idx.tolist())) == 5 and np.isin(idx, learner.unlabelled_).all()

@@ -31,6 +31,7 @@ from activelab.strategies._base import (
 )
 from activelab.strategies.coldstart import Typicality
 from activelab.strategies.committee import KLDivergence, QueryByCommittee, VoteEntropy
+from activelab.strategies.deep import BADGE, BALD, BatchBALD, DeepCoreSet
 from activelab.strategies.density import InformationDensity
 from activelab.strategies.diversity import DiverseBatch, KCenterGreedy, RankedBatch
 from activelab.strategies.expected import ExpectedErrorReduction
@@ -51,6 +52,8 @@ from activelab.strategies.regression import (
 from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
 
 __all__ = [
+    "BADGE",
+    "BALD",
     "DECISION_FUNCTION",
     "EMBEDDING",
     "EMCM",
@@ -59,8 +62,10 @@ __all__ = [
     "MODEL",
     "PREDICT_PROBA",
     "AdaptiveMultilabel",
+    "BatchBALD",
     "BinMin",
     "CommitteeVariance",
+    "DeepCoreSet",
     "DiverseBatch",
     "Entropy",
     "ExpectedErrorReduction",
@@ -126,6 +131,8 @@ for _cls in (
     RankedBatch,
     ExpectedErrorReduction,
 ):
+    register(_cls)
+for _cls in (BALD, BatchBALD, BADGE, DeepCoreSet):
     register(_cls)
 for _cls in (
     Variance,
