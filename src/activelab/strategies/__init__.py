@@ -31,6 +31,8 @@ from activelab.strategies._base import (
 )
 from activelab.strategies.coldstart import Typicality
 from activelab.strategies.random import RandomSampling
+from activelab.strategies.selection import AutoStrategy
+from activelab.strategies.stochastic import Explore, Stochastic
 from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
 
 __all__ = [
@@ -38,12 +40,15 @@ __all__ = [
     "EMBEDDING",
     "MODEL",
     "PREDICT_PROBA",
+    "AutoStrategy",
     "Entropy",
+    "Explore",
     "LeastConfident",
     "Margin",
     "QueryContext",
     "RandomSampling",
     "ScoringStrategy",
+    "Stochastic",
     "Strategy",
     "StrategyRequirementError",
     "Typicality",
@@ -72,6 +77,8 @@ def register(factory: Callable[..., Strategy], name: str | None = None) -> Calla
 
 
 for _cls in (RandomSampling, LeastConfident, Margin, Entropy, Typicality):
+    register(_cls)
+for _cls in (AutoStrategy, Stochastic, Explore):
     register(_cls)
 
 
