@@ -46,12 +46,12 @@ SETTINGS: dict[str, tuple[int, int]] = {
     "breast_cancer": (150, 5),
     "phishing": (200, 10),
     "bananas": (200, 10),
-    "image_segments": (250, 10),
-    "digits": (250, 10),
+    "image_segments": (200, 10),
+    "digits": (200, 10),
 }
 STRATEGIES = ["random", "margin", "entropy", "least_confident", "auto", "stochastic_margin"]
 SINGLES = ("random", "margin", "entropy", "least_confident")
-ESTIMATED = {"auto", "stochastic_margin", "random"}
+ESTIMATED = {"auto", "stochastic_margin"}
 N_INITIAL = 10
 CV = 10  # folds of the cross-fitted losses of the accuracy estimate
 

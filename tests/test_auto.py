@@ -188,3 +188,25 @@ def test_plot_arm_choices_draws_a_figure():
     fig = plot_arm_choices(learner)
     assert len(fig.axes) == 2  # bars + arm probabilities
     assert fig.axes[1].get_ylabel() == "arm probability"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        s
+        for s in __import__("activelab").available_strategies()
+        if get_strategy(s).task in ("classification", "any")
+    ],
+)
+def test_select_proba_agrees_with_select(name):
+    # The protocol extension: same picks as select under the same generator, and
+    # either None (deterministic) or one probability in (0, 1] per pick.
+    X, y = _data(n=120)
+    init = np.arange(12)
+    learner = ActiveLearner(LogisticRegression(), name, random_state=0).fit(X, init, y[init])
+    ctx = learner.context()
+    fresh = lambda: ctx.__class__(**{**ctx.__dict__, "rng": np.random.default_rng(5)})  # noqa: E731
+    a = get_strategy(name).select(fresh(), 6)
+    b, p = get_strategy(name).select_proba(fresh(), 6)
+    assert a.tolist() == b.tolist()
+    assert p is None or (p.shape == (6,) and ((p > 0) & (p <= 1)).all())
