@@ -91,6 +91,7 @@ def one_run(name: str, seed: int, strategy: str) -> dict[str, Any]:
 
         apparent = learner.model_.score(take_rows(Xp, learner.labelled_), learner.labels_)
         ins = estimate_accuracy(learner, level=0.9, seed=seed, losses="in_sample")
+        bl = estimate_accuracy(learner, level=0.9, cv=CV, seed=seed, losses="blend")
         estimates.append(
             {
                 "n_labels": learner.n_labelled_,
@@ -104,6 +105,9 @@ def one_run(name: str, seed: int, strategy: str) -> dict[str, Any]:
                 "lure_in_sample": ins.estimate,
                 "low_in_sample": ins.low,
                 "high_in_sample": ins.high,
+                "lure_blend": bl.estimate,
+                "low_blend": bl.low,
+                "high_blend": bl.high,
             }
         )
 
@@ -181,6 +185,9 @@ def summarise(runs: list[dict[str, Any]], datasets: list[str]) -> dict[str, Any]
             ins_lo = np.array([e["low_in_sample"] for e in est])
             ins_hi = np.array([e["high_in_sample"] for e in est])
             late = n >= 50
+            bl = np.array([e["lure_blend"] for e in est])
+            bl_lo = np.array([e["low_blend"] for e in est])
+            bl_hi = np.array([e["high_blend"] for e in est])
             d[f"estimate_{s}"] = {
                 "steps": len(est),
                 "coverage_90": float(np.mean((low <= true) & (true <= high))),
@@ -192,6 +199,8 @@ def summarise(runs: list[dict[str, Any]], datasets: list[str]) -> dict[str, Any]
                     np.mean(((ins_lo <= true) & (true <= ins_hi))[late])
                 ),
                 "in_sample_lure_mean_signed_error": float(np.mean(ins - true)),
+                "blend_coverage_90": float(np.mean((bl_lo <= true) & (true <= bl_hi))),
+                "blend_lure_mean_signed_error": float(np.mean(bl - true)),
                 "lure_mean_signed_error": float(np.mean(lure - true)),
                 "naive_cv_mean_signed_error": float(np.mean(naive - true)),
                 "apparent_mean_signed_error": float(np.mean(apparent - true)),
