@@ -86,7 +86,7 @@ def one_run(name: str, seed: int, strategy: str) -> dict[str, Any]:
     def on_step(learner: Any, result: Any) -> None:
         if learner.model_ is None:
             return
-        e = estimate_accuracy(learner, level=0.9, cv=CV, seed=seed)
+        e = estimate_accuracy(learner, level=0.9, cv=CV, seed=seed, losses="cross_fitted")
         from activelab.scoring import take_rows
 
         apparent = learner.model_.score(take_rows(Xp, learner.labelled_), learner.labels_)

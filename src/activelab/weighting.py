@@ -21,8 +21,10 @@ Uniform draws (``q_m = 1 / (N - m + 1)``) give ``v_m = 1``.
 :func:`estimate_accuracy` applies this to the current model. The losses must
 not be measured on the items the model was trained on (that would add the
 optimism of the training fit), so each labelled item is predicted by a model
-fitted without it (``cv``-fold cross-fitting). The interval is a Wilson score
-interval at Kish's effective sample size ``(sum v)^2 / sum v^2``.
+fitted without it (``cv``-fold cross-fitting), blended by default with the
+in-sample loss as in Efron's .632 estimator, because cross-fitting on few
+labels is pessimistic. The interval is a Wilson score interval at Kish's
+effective sample size ``(sum v)^2 / sum v^2``.
 """
 
 from __future__ import annotations
@@ -229,7 +231,7 @@ class AccuracyEstimate:
     low, high : float
         Its confidence interval at ``level``.
     naive : float
-        The plain (unweighted) cross-validated accuracy on the labelled set —
+        The unweighted accuracy on the labelled set from the same losses —
         what one sees without correcting for the selection.
     level : float
         Confidence level.
@@ -261,7 +263,7 @@ def estimate_accuracy(
     level: float = 0.9,
     cv: int = 10,
     seed: int = 0,
-    losses: str = "cross_fitted",
+    losses: str = "blend",
 ) -> AccuracyEstimate:
     """Unbiased accuracy of a learner's model, with an interval, beside the naive one.
 
@@ -279,15 +281,18 @@ def estimate_accuracy(
         more folds shrink that at the cost of more fits.
     seed : int, default=0
         Seeds the fold assignment.
-    losses : {"cross_fitted", "in_sample", "blend"}, default="cross_fitted"
-        ``"in_sample"`` takes the current model's own predictions on its
-        training labels (no extra fits). It is optimistic by the model's
-        overfitting, which for a strongly regularised model on a small label
-        set can be smaller than the pessimism of cross-fitting (each fold's
-        model misses a share of very few labels). ``"blend"`` weighs each
-        label's loss ``0.368 * in-sample + 0.632 * cross-fitted``, the
-        compromise of Efron's .632 estimator. All weight the losses the same
-        way.
+    losses : {"blend", "cross_fitted", "in_sample"}, default="blend"
+        Where the 0/1 loss of each label comes from. ``"cross_fitted"``
+        predicts each label with a model fitted without it (``cv`` folds);
+        it is pessimistic on few labels (a fold's model misses a share of a
+        handful of labels). ``"in_sample"`` takes the current model's own
+        predictions (no extra fits); it is optimistic by the overfitting.
+        ``"blend"`` weighs each label's loss ``0.368 * in-sample + 0.632 *
+        cross-fitted``, the compromise of Efron's .632 estimator; it had the
+        best coverage and the smallest bias in the benchmark (logistic
+        regression, 7 data sets), but keeps ``0.368`` of the optimism of a
+        model that memorises its labels (prefer ``"cross_fitted"`` for trees
+        or nearest neighbours). All weight the losses the same way.
 
     Returns
     -------
