@@ -204,3 +204,19 @@ def test_regression_strategies_are_not_offered_to_classification_suite():
     # Guard for the parametrisation above: every strategy declares a known task.
     for name in available():
         assert get_strategy(name).task in ("classification", "regression", "multilabel", "any")
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
+def test_select_proba_agrees_with_select(name):
+    # Same picks as select under the same generator, and either None (deterministic) or one
+    # selection probability in (0, 1] per pick.
+    X, y = _data(n=120)
+    ctx = _learner(name, X, y).context()
+
+    def fresh():
+        return ctx.__class__(**{**ctx.__dict__, "rng": np.random.default_rng(5)})
+
+    a = get_strategy(name).select(fresh(), 6)
+    b, p = get_strategy(name).select_proba(fresh(), 6)
+    assert a.tolist() == b.tolist()
+    assert p is None or (p.shape == (6,) and ((p > 0) & (p <= 1)).all())

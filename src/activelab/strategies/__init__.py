@@ -49,6 +49,8 @@ from activelab.strategies.regression import (
     UpperConfidenceBound,
     Variance,
 )
+from activelab.strategies.selection import AutoStrategy
+from activelab.strategies.stochastic import Explore, Stochastic
 from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "MODEL",
     "PREDICT_PROBA",
     "AdaptiveMultilabel",
+    "AutoStrategy",
     "BatchBALD",
     "BinMin",
     "CommitteeVariance",
@@ -70,6 +73,7 @@ __all__ = [
     "Entropy",
     "ExpectedErrorReduction",
     "ExpectedImprovement",
+    "Explore",
     "GSx",
     "GSy",
     "Greedy",
@@ -85,6 +89,7 @@ __all__ = [
     "RandomSampling",
     "RankedBatch",
     "ScoringStrategy",
+    "Stochastic",
     "Strategy",
     "StrategyRequirementError",
     "ThompsonSampling",
@@ -148,6 +153,8 @@ for _cls in (
 ):
     register(_cls)
 for _cls in (BinMin, MeanEntropy, MaxEntropy, MMC, AdaptiveMultilabel):
+    register(_cls)
+for _cls in (AutoStrategy, Stochastic, Explore):
     register(_cls)
 
 
