@@ -127,6 +127,9 @@ def test_label_sets_undo_skip_idempotency_and_export(api, ml_project: Path) -> N
     undone = client.post("/api/undo", headers=ada, json={}).json()
     back = undone["item"]["external_id"]
     assert undone["event"]["kind"] == "undo"
+    # the taken-back answer, with its set, so a client can show it ticked again
+    assert undone["undone"]["id"] == undone["event"]["undoes"]
+    assert undone["undone"]["labels"] == TAGS[back]
     del answered[back]
     # answer it again with a different set; "none of these" is an empty set
     r = client.post(
@@ -247,16 +250,19 @@ def test_openapi_documents_label_sets(api) -> None:
 
 
 def test_terminal_toggles_and_confirms(ml_project: Path) -> None:
-    # tick 1 and 3, untick 3, tick 4, confirm; then confirm nothing; skip; undo the skip
-    r = CliRunner().invoke(main, ["label", str(ml_project), "--as", "tom"], input="1334\n\nsu q")
+    # tick 1 and 3, untick 3, tick 4, confirm; then confirm nothing; skip; undo the skip;
+    # undo the empty answer; tick 2 on the item that came back, confirm; quit
+    r = CliRunner().invoke(
+        main, ["label", str(ml_project), "--as", "tom"], input="1334\n\nsu u2\nq"
+    )
     assert r.exit_code == 0, r.output
     assert "[x] 1 effusion" in r.output and "saved: effusion, cardiomegaly" in r.output
     assert "saved: none of these" in r.output
     store = open_project(ml_project)
     try:
         sets = sorted(json.loads(c.label) for c in store.current_labels().values())
-        assert sets == [[], ["effusion", "cardiomegaly"]]
-        assert store.count_events() == {"label": 2, "skip": 1, "undo": 1}
+        assert sets == [["effusion", "cardiomegaly"], ["nodule"]]
+        assert store.count_events() == {"label": 3, "skip": 1, "undo": 2}
     finally:
         store.close()
 
@@ -334,19 +340,27 @@ def test_browser_toggle_confirm_undo_and_export(live, ml_project: Path) -> None:
         expect(labelled).to_have_text("4")
         expect(page.locator("#status")).to_contain_text("Undone")
         assert text.text_content() == store.item(last.item_id)["content"]["text"]
-        del saved[ids[last.item_id]]
-        # the undone item comes back with nothing ticked
-        expect(page.locator("#labels button.checked")).to_have_count(0)
+        # the undone item comes back with its taken-back set ticked; fix it and confirm
+        back = ids[last.item_id]
+        for i, lab in enumerate(LABELS):
+            expect(buttons.nth(i)).to_have_attribute(
+                "aria-pressed", "true" if lab in TAGS[back] else "false"
+            )
+        fixed = LABELS[0]
+        page.keyboard.press("1")  # flips the first label
+        page.keyboard.press("Enter")
+        expect(labelled).to_have_text("5")
+        saved[back] = [lab for lab in LABELS if (lab in TAGS[back]) != (lab == fixed)]
         # the trainer catches up: the page shows micro-F1 and the model's guess with P
         expect(page.locator("#progress-quality-name")).to_have_text("estimated micro-F1")
-        expect(page.locator("#progress-model")).to_contain_text("on 4 labels", timeout=30_000)
+        expect(page.locator("#progress-model")).to_contain_text("on 5 labels", timeout=30_000)
         expect(page.locator("#guess")).to_contain_text("Model's guess", timeout=10_000)
         expect(page.locator("#guess")).to_contain_text("%")
         page.keyboard.press("?")
         expect(page.locator("#help")).to_contain_text("tick or untick")
         assert not errors, errors
         browser.close()
-    assert store.count_events() == {"label": 5, "skip": 0, "undo": 1}
+    assert store.count_events() == {"label": 6, "skip": 0, "undo": 1}
     rows = list(csv.DictReader(io.StringIO(_export(ml_project))))
     assert {r["id"]: r["labels"] for r in rows} == {k: ";".join(v) for k, v in saved.items()}
     assert np.all([r["annotator"] == "ada" for r in rows])

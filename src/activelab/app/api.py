@@ -128,6 +128,9 @@ class EventOut(BaseModel):
 class UndoOut(BaseModel):
     event: EventOut
     item: ItemOut
+    undone: EventOut = Field(
+        description="the answer or skip taken back (a page may pre-select its labels)"
+    )
 
 
 class ProgressOut(BaseModel):
@@ -389,7 +392,12 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
     def undo(body: UndoIn, me: Annotator = who) -> UndoOut:
         """Take back this annotator's latest answer or skip; returns the item to show again."""
         ev, view = service.undo(me, body.request_id)
-        return UndoOut(event=_event_out(ev, service.multilabel), item=_item_out(view))
+        undone = service.store.event(ev.undoes) if ev.undoes is not None else ev
+        return UndoOut(
+            event=_event_out(ev, service.multilabel),
+            item=_item_out(view),
+            undone=_event_out(undone, service.multilabel),
+        )
 
     @app.post("/api/release", status_code=204, tags=["labelling"])
     def release(body: ReleaseIn, me: Annotator = who) -> Response:

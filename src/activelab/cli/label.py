@@ -106,7 +106,7 @@ def label(project: Path, name: str | None) -> None:
 
     from activelab.app.project import ProjectError, open_project
     from activelab.app.service import LabellingService
-    from activelab.store import StoreError
+    from activelab.store import StoreError, decode_label_set
 
     console = Console(highlight=False)
     try:
@@ -161,12 +161,17 @@ def label(project: Path, name: str | None) -> None:
                     svc.skip(ann, item.id)
                     console.print("skipped")
                 elif key == "u":
-                    _, back = svc.undo(ann)
+                    ev, back = svc.undo(ann)
                     console.print("undone")
                     _show_progress(console, svc, ann)
                     item = back
                     _show(console, svc, item, labels)
                     ticked = set()
+                    if multi and ev.undoes is not None:
+                        undone = store.event(ev.undoes)
+                        if undone.kind == "label":  # the taken-back set comes back ticked
+                            ticked = set(decode_label_set(undone.label))
+                            _show_selection(console, labels, ticked)
                     continue
                 elif key == "?":
                     console.print(help_, markup=False)

@@ -240,6 +240,11 @@ function undo() {
     const res = await api("/api/undo", { method: "POST", body: JSON.stringify({ request_id: newRequestId() }) });
     setStatus("Undone: your last answer or skip was taken back", true);
     showItem(res.item);
+    if (state.multi && res.undone && res.undone.kind === "label" && res.undone.labels) {
+      // the taken-back set comes back ticked: fix one label, then Enter
+      state.selected = new Set(res.undone.labels);
+      showSelection();
+    }
   });
 }
 
