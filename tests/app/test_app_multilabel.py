@@ -161,6 +161,7 @@ def test_label_sets_undo_skip_idempotency_and_export(api, ml_project: Path) -> N
     info = json.loads(CliRunner().invoke(main, ["status", str(ml_project), "--json"]).output)
     want = {lab: sum(lab in v for v in answered.values()) for lab in LABELS}
     assert info["task"] == "multilabel" and info["by_label"] == want
+    assert info["none_of_these"] == sum(not v for v in answered.values()) >= 1
 
 
 @pytest.mark.parametrize(

@@ -95,8 +95,14 @@ def bootstrap_f1_interval(
 
     n = per_item.shape[0]
     rng = np.random.default_rng(seed)
-    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot)  # (n_boot, n)
-    boot = f1(weights @ per_item)
+    step = max(1, min(n_boot, 2_000_000 // max(n, 1)))  # bounded memory: resamples in batches
+    boot = np.concatenate(
+        [
+            # how often each item is drawn in each resample: (batch, n) @ (n, 3)
+            f1(rng.multinomial(n, np.full(n, 1.0 / n), size=min(step, n_boot - b)) @ per_item)
+            for b in range(0, n_boot, step)
+        ]
+    )
     alpha = (1 - level) / 2
     lo, hi = np.quantile(boot, [alpha, 1 - alpha])
     return float(f1(per_item.sum(axis=0))), float(lo), float(hi)

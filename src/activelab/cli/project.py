@@ -154,8 +154,11 @@ def status(project: Path, as_json: bool) -> None:
     latest = models[-1] if models else None
     by_label: dict[str, int] = dict.fromkeys(s["labels"], 0)
     multi = s.get("task") == "multilabel"
+    none_of_these = 0
     for c in current.values():
-        for lab in decode_label_set(c.label) if multi else [c.label]:
+        labs = decode_label_set(c.label) if multi else [c.label]
+        none_of_these += not labs
+        for lab in labs:
             by_label[lab] = by_label.get(lab, 0) + 1
     info = {
         "name": s.get("name"),
@@ -165,6 +168,7 @@ def status(project: Path, as_json: bool) -> None:
         "items": store.n_items(),
         "labelled": len(current),
         "by_label": by_label,
+        **({"none_of_these": none_of_these} if multi else {}),
         "events": counts,
         "strategy": s.get("strategy"),
         "model_version": latest.version if latest else None,
@@ -185,6 +189,8 @@ def status(project: Path, as_json: bool) -> None:
     table = Table("label", "items")
     for k, v in by_label.items():
         table.add_row(k, str(v))
+    if multi:
+        table.add_row("(none of these)", str(none_of_these), style="dim")
     console.print(table)
     console.print(
         f"events: {counts['label']} labels, {counts['skip']} skips, {counts['undo']} undos"
