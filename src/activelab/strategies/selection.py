@@ -64,11 +64,12 @@ from activelab.strategies._base import (
 
 __all__ = ["DEFAULT_ARMS", "AutoStrategy"]
 
-#: Arms tried by default, in this order; names not registered are skipped.
+#: Arms tried by default, in this order; names not registered are skipped. One uncertainty
+#: arm (margin: in multi-class pools entropy and least confident rank outliers of many classes
+#: first and were dominated by margin on digits and ImageSegments), one batch-aware, one
+#: diversity and one density arm; the uniform random arm is always added.
 DEFAULT_ARMS: tuple[str, ...] = (
     "margin",
-    "entropy",
-    "least_confident",
     "diverse_batch",
     "kcenter",
     "density",
