@@ -23,6 +23,8 @@ __all__ = ["main"]
 #: command name -> (module, attribute, one-line help)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("activelab.cli.demo", "demo", "Margin sampling against random on digits."),
+    "simulate": ("activelab.cli.simulate", "simulate", "Replay strategies on labelled data."),
+    "report": ("activelab.cli.report", "report", "HTML page of a simulation's results."),
 }
 
 
