@@ -30,6 +30,10 @@ from activelab.strategies._base import (
     top_k,
 )
 from activelab.strategies.coldstart import Typicality
+from activelab.strategies.committee import KLDivergence, QueryByCommittee, VoteEntropy
+from activelab.strategies.density import InformationDensity
+from activelab.strategies.diversity import DiverseBatch, KCenterGreedy, RankedBatch
+from activelab.strategies.expected import ExpectedErrorReduction
 from activelab.strategies.random import RandomSampling
 from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
 
@@ -38,15 +42,23 @@ __all__ = [
     "EMBEDDING",
     "MODEL",
     "PREDICT_PROBA",
+    "DiverseBatch",
     "Entropy",
+    "ExpectedErrorReduction",
+    "InformationDensity",
+    "KCenterGreedy",
+    "KLDivergence",
     "LeastConfident",
     "Margin",
+    "QueryByCommittee",
     "QueryContext",
     "RandomSampling",
+    "RankedBatch",
     "ScoringStrategy",
     "Strategy",
     "StrategyRequirementError",
     "Typicality",
+    "VoteEntropy",
     "available",
     "get_strategy",
     "register",
@@ -71,7 +83,21 @@ def register(factory: Callable[..., Strategy], name: str | None = None) -> Calla
     return factory
 
 
-for _cls in (RandomSampling, LeastConfident, Margin, Entropy, Typicality):
+for _cls in (
+    RandomSampling,
+    LeastConfident,
+    Margin,
+    Entropy,
+    Typicality,
+    QueryByCommittee,
+    VoteEntropy,
+    KLDivergence,
+    InformationDensity,
+    KCenterGreedy,
+    DiverseBatch,
+    RankedBatch,
+    ExpectedErrorReduction,
+):
     register(_cls)
 
 
