@@ -33,7 +33,7 @@ MODAL = {
     "least_confident": "uncertainty_sampling",
     "margin": "margin_sampling",
     "entropy": "entropy_sampling",
-    "diverse_batch": "uncertainty_batch_sampling",
+    "ranked_batch": "uncertainty_batch_sampling",
 }
 
 

@@ -9,3 +9,10 @@ python3 -m pip install --upgrade --quiet pip
 # The CPU build of PyTorch, pinned: an unpinned torch pulls a multi-GB CUDA build.
 python3 -m pip install --quiet "torch==2.13.0"
 python3 -m pip install --quiet -e ".[all,dev]"
+
+# Headless Chromium for the browser tests (Playwright drives /usr/bin/chromium; never
+# `playwright install`, which downloads a browser).
+if [ ! -x /usr/bin/chromium ]; then
+    apt-get update
+    apt-get install -y chromium
+fi

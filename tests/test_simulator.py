@@ -22,6 +22,15 @@ def _logreg():
 SMALL = dict(n_initial=6, batch_size=6, budget=24, progress=False)
 
 
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    # two spinning BLAS threads on a busy two-core machine slow small fits down 10-20x
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
 # ----------------------------------------------------------------------------- data sets
 
 

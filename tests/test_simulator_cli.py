@@ -23,7 +23,12 @@ ARGS = [
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     src = str(Path(__file__).resolve().parents[1] / "src")
-    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+    }
     return subprocess.run(
         [sys.executable, "-m", "activelab", *args],
         cwd=cwd,
@@ -89,9 +94,18 @@ def test_simulate_then_report_renders_in_chromium(tmp_path):
 
 
 def test_cli_errors_are_clear(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
     bad = tmp_path / "d.csv"
     bad.write_text("a,b\n1,2\n")
-    run = _cli("simulate", "--data", str(bad), "--label-column", "label", cwd=tmp_path)
-    assert run.returncode != 0 and "no label column 'label'" in run.stderr
-    run = _cli("simulate", "--dataset", "nope", cwd=tmp_path)
-    assert run.returncode != 0 and "Unknown data set 'nope'" in run.stderr
+    runner = CliRunner()
+    run = runner.invoke(main, ["simulate", "--data", str(bad), "--label-column", "label"])
+    assert run.exit_code != 0 and "no label column 'label'" in run.output
+    run = runner.invoke(main, ["simulate", "--dataset", "nope"])
+    assert run.exit_code != 0 and "Unknown data set 'nope'" in run.output
+    run = runner.invoke(main, ["simulate", "--dataset", "iris", "--data", str(bad)])
+    assert run.exit_code != 0 and "exactly one of --dataset" in run.output
+    run = runner.invoke(main, ["report", str(bad)])
+    assert run.exit_code != 0 and "not valid JSON" in run.output

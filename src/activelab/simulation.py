@@ -162,8 +162,8 @@ def simulate(
 
     Examples
     --------
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> res = simulate("iris", LogisticRegression(max_iter=500), ["random", "margin"],
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> res = simulate("iris", GaussianNB(), ["random", "margin"],
     ...                n_initial=6, batch_size=6, budget=30, seeds=2, progress=False)
     >>> len(res["runs"]), res["runs"][0]["n_labels"]
     (4, [6, 12, 18, 24, 30])
