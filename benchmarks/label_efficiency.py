@@ -67,7 +67,16 @@ MODELS = {
 #: candidate and class: 96 refits per step on iris).
 EXPENSIVE = {"eer": (160, ("logreg",))}
 #: Why a strategy loses to random where it does (filled in from the analysis of the curves).
-REASONS: dict[str, str] = {}
+#: (Our reading of the curves, not a measurement: see benchmarks/README.md.)
+REASONS: dict[str, str] = {
+    "entropy": "early lag: on many classes it ranks ambiguous, atypical items first and a "
+    "top-10 batch is redundant; level with random by the budget",
+    "least_confident": "same early lag as entropy on many classes; level with random by the budget",
+    "density": "its default uncertainty is entropy, whose early lag the density weight does "
+    "not offset",
+    "kl_divergence": "KL from the consensus of bootstrap members of a linear model keeps "
+    "picking a few unstable items; stays below random at the budget",
+}
 
 
 def classification_strategies() -> list[str]:
@@ -173,7 +182,9 @@ def _fmt(stat, digits=3) -> str:
     return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
 
 
-def run(quick: bool, n_jobs: int, with_peers: bool = True, on_result=None) -> dict:
+def run(
+    quick: bool, n_jobs: int, with_peers: bool = True, on_result=None, dry: bool = False
+) -> dict:
     seeds = list(range(2 if quick else 10))
     names = list(SIZES)[:3] if quick else list(SIZES)
     strategies = classification_strategies()
@@ -189,6 +200,14 @@ def run(quick: bool, n_jobs: int, with_peers: bool = True, on_result=None) -> di
                 if n not in EXPENSIVE or (len(ds.y) <= EXPENSIVE[n][0] and model in EXPENSIVE[n][1])
             ]
             t0 = time.perf_counter()
+            if dry:
+                done = _finished(ds, model, todo, seeds)
+                if done is None:
+                    print(f"{ds.name} × {model}: not finished; left out", flush=True)
+                    continue
+                doc, peers = done
+                summary["results"].append(_summarize(ds, model, sizes, doc, peers, todo))
+                continue
             print(f"{ds.name} × {model}: {len(todo)} strategies × {len(seeds)} seeds", flush=True)
             doc = simulate(
                 ds,
@@ -209,6 +228,24 @@ def run(quick: bool, n_jobs: int, with_peers: bool = True, on_result=None) -> di
             if on_result is not None:
                 on_result(summary)
     return summary
+
+
+def _finished(ds, model, strategies, seeds):
+    """The raw results of a (data set, model) pair when every campaign and peer run is there."""
+    path = RAW / f"{ds.name}_{model}.json"
+    if not path.exists():
+        return None
+    doc = json.loads(path.read_text())
+    have = {(r["strategy"], r["seed"]) for r in doc["runs"]}
+    if any((s, k) not in have for s in strategies for k in seeds):
+        return None
+    peers = {}
+    for lib in PEERS:
+        p = RAW / f"{ds.name}_{model}_{lib}.json"
+        if not p.exists():
+            return None
+        peers[lib] = json.loads(p.read_text())
+    return doc, peers
 
 
 def _summarize(ds, model, sizes, doc, peers, strategies) -> dict:
@@ -324,22 +361,31 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="2 seeds, 3 data sets (a smoke run)")
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--no-peers", action="store_true", help="only activelab (no peer environments)")
+    ap.add_argument(
+        "--finished-only",
+        action="store_true",
+        help="run nothing: summarise the (data set, model) pairs whose raw results are complete",
+    )
     a = ap.parse_args()
     from threadpoolctl import threadpool_limits
 
     t0 = time.perf_counter()
-    with threadpool_limits(1):
-        summary = run(a.quick, a.n_jobs, not a.no_peers)
-    summary["seconds"] = time.perf_counter() - t0
-    summary["command"] = "PYTHONPATH=src python3 benchmarks/label_efficiency.py" + (
-        " --quick" if a.quick else ""
-    )
-    RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if a.quick else ""
-    (RESULTS / f"label_efficiency{suffix}.json").write_text(json.dumps(summary, indent=1))
-    md = markdown(summary)
-    (RESULTS / f"label_efficiency{suffix}.md").write_text(md)
-    print(md)
+
+    def write(summary: dict) -> None:
+        # after every (data set, model), so that a partial run still leaves its results
+        summary["seconds"] = time.perf_counter() - t0
+        summary["command"] = "PYTHONPATH=src python3 benchmarks/label_efficiency.py" + (
+            " --quick" if a.quick else ""
+        )
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"label_efficiency{suffix}.json").write_text(json.dumps(summary, indent=1))
+        (RESULTS / f"label_efficiency{suffix}.md").write_text(markdown(summary))
+
+    with threadpool_limits(1):
+        summary = run(a.quick, a.n_jobs, not a.no_peers, on_result=write, dry=a.finished_only)
+    write(summary)
+    print(markdown(summary))
     print(f"total {summary['seconds']:.0f} s", file=sys.stderr)
 
 

@@ -217,6 +217,23 @@ def test_regression_and_custom_scorer():
     assert doc["runs"][0]["scoring"] == "f1_macro"
 
 
+def test_multilabel_with_a_named_scorer():
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.multiclass import OneVsRestClassifier
+
+    X, Y = make_multilabel_classification(200, 8, n_classes=3, random_state=0)
+    doc = simulate(
+        (X, Y),
+        OneVsRestClassifier(_logreg()),
+        ["random"],
+        seeds=1,
+        scoring="f1_micro",
+        **{**SMALL, "n_initial": 20, "budget": 40, "batch_size": 20},
+    )
+    assert doc["settings"]["split"] == "random" and len(doc["runs"][0]["scores"]) == 2
+    assert all(0 < s <= 1 for s in doc["runs"][0]["scores"])
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="Unknown strategy 'nope'"):
         simulate("iris", _logreg(), ["nope"], **SMALL)

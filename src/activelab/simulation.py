@@ -324,7 +324,7 @@ def _settings(
         "budget": int(min(budget, _n_pool(ds, test_size))),
         "scoring": scoring or ("r2" if ds.task == "regression" else "accuracy"),
         "test_size": float(test_size),
-        "split": "stratified" if ds.task == "classification" else "random",
+        "split": "stratified" if ds.task == "classification" and np.ndim(ds.y) == 1 else "random",
         "versions": _versions(),
         "machine": _machine(),
     }
@@ -401,11 +401,18 @@ def _one_job(
         budget=settings["budget"],
         seed=seed,
         scoring=scoring,
-        classes=None if is_regressor(estimator) or ds.task != "classification" else np.unique(ds.y),
+        classes=_classes(ds, estimator),
     )
     record = result.to_dict()
     record["scores"] = [None if np.isnan(v) else v for v in record["scores"]]
     return job, record
+
+
+def _classes(ds: Dataset, estimator: Any) -> np.ndarray | None:
+    """Every class of the whole data set (single-label classification only)."""
+    if is_regressor(estimator) or ds.task != "classification" or np.ndim(ds.y) != 1:
+        return None
+    return np.unique(ds.y)
 
 
 def _run_jobs(
