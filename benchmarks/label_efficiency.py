@@ -74,8 +74,10 @@ REASONS: dict[str, str] = {
     "least_confident": "same early lag as entropy on many classes; level with random by the budget",
     "density": "its default uncertainty is entropy, whose early lag the density weight does "
     "not offset",
-    "kl_divergence": "KL from the consensus of bootstrap members of a linear model keeps "
-    "picking a few unstable items; stays below random at the budget",
+    "kl_divergence": "KL of bootstrap committee members from their consensus keeps picking a "
+    "few unstable items; stays below random at the budget",
+    "kcenter": "distances on the raw features, where a few large-scale columns (areas in the "
+    "hundreds to thousands) dominate: it picks extreme outliers first",
 }
 
 
