@@ -44,7 +44,8 @@ def _label_for(item: dict) -> str:
 def test_sigkill_mid_labelling_loses_no_acknowledged_label(
     table_project, server, add_tokens
 ) -> None:
-    project = table_project(300)
+    # large enough that labelling cannot finish before the kill on a fast machine
+    project = table_project(3000)
     token = add_tokens(project, ["ada"])["ada"]
     srv = server(project, "--retrain-every", "5", "--retrain-seconds", "1")
     acked: list[tuple[str, int, str]] = []  # (request id, item, label) answered with 200
@@ -62,6 +63,7 @@ def test_sigkill_mid_labelling_loses_no_acknowledged_label(
                 item = client.get("/api/next").json()["item"]
             except httpx.HTTPError:
                 break
+            assert item is not None, "the queue ran out before the kill"
             rid = str(uuid.uuid4())
             label = _label_for(item)
             try:
