@@ -179,26 +179,35 @@ _RENEW = (
     )
     .values(**_LEASE_VALUES)
 )
-#: claim a slot nobody ever held (portable INSERT ... SELECT ... WHERE NOT EXISTS)
-_CLAIM_FREE = assignments_t.insert().from_select(
-    ["item_id", "slot", *_LEASE_VALUES],
-    sa.select(
-        # explicit casts: PostgreSQL types a NULL in a SELECT list as text otherwise
-        *(
-            sa.cast(p, p.type)
-            for p in (
-                sa.bindparam("p_item", type_=sa.Integer),
-                sa.bindparam("p_slot", type_=sa.Integer),
-                *_LEASE_VALUES.values(),
-            )
+
+
+def _claim_free_stmt(dialect: str) -> Any:
+    """Claim a slot nobody ever held: ``INSERT ... ON CONFLICT DO NOTHING RETURNING``.
+
+    The row that comes back says whether this call inserted it (a ``rowcount`` of an
+    INSERT is not reliable across drivers: psycopg reports -1). On PostgreSQL a
+    concurrent claim of the same slot waits for the other transaction and then
+    does nothing, instead of aborting this one with a unique violation.
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - create_engine accepts only these two (see _make_engine)
+        raise StoreError(f"Unsupported database dialect {dialect!r}.")
+    return (
+        insert(assignments_t)
+        .values(
+            item_id=sa.bindparam("p_item", type_=sa.Integer),
+            slot=sa.bindparam("p_slot", type_=sa.Integer),
+            **_LEASE_VALUES,
         )
-    ).where(
-        ~sa.exists().where(
-            _A.item_id == sa.bindparam("p_item", type_=sa.Integer),
-            _A.slot == sa.bindparam("p_slot", type_=sa.Integer),
-        )
-    ),
-)
+        .on_conflict_do_nothing(index_elements=["item_id", "slot"])
+        .returning(_A.item_id)
+    )
+
+
+_CLAIM_FREE = {d: _claim_free_stmt(d) for d in ("sqlite", "postgresql")}
 #: take over a slot whose lease has expired
 _TAKE_EXPIRED = (
     assignments_t.update()
@@ -888,11 +897,11 @@ class Store:
                     return True
                 for slot in range(overlap):
                     params["p_slot"] = slot
-                    if conn.execute(_CLAIM_FREE, params).rowcount:
+                    if conn.execute(_CLAIM_FREE[self.dialect], params).first() is not None:
                         return True
                     if conn.execute(_TAKE_EXPIRED, params).rowcount:
                         return True
-        except IntegrityError:  # PostgreSQL: another transaction claimed the slot first
+        except IntegrityError:  # e.g. an item or annotator that does not exist
             return False
         return False
 
