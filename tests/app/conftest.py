@@ -222,3 +222,11 @@ def server() -> Iterator[Callable[..., Server]]:
     yield start
     for s in started:
         s.kill()
+
+
+@pytest.fixture(params=BACKENDS)
+def project_db(request: pytest.FixtureRequest) -> str | None:
+    """The ``db_url`` of a new project: ``None`` (SQLite in the folder) or a PostgreSQL URL."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return None
