@@ -350,9 +350,36 @@ def _set_synchronous(conn: Connection, durable: bool) -> None:
     )
 
 
+def _safe(url: str) -> str:
+    """A database URL fit for a message: the password masked.
+
+    Examples
+    --------
+    >>> _safe("postgresql://ada:secret@db.example/labels")
+    "'postgresql://ada:***@db.example/labels'"
+    """
+    try:
+        return repr(sa.make_url(url).render_as_string(hide_password=True))
+    except sa.exc.ArgumentError:
+        return repr(url)
+
+
 def _make_engine(url: str, *, immediate: bool) -> Engine:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    for plain in ("postgresql://", "postgres://"):  # the forms libpq and hosts print
+        if url.startswith(plain):
+            url = "postgresql+psycopg://" + url[len(plain) :]
+    try:
+        backend = sa.make_url(url).get_backend_name()
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(
+            f"Cannot read the database URL {_safe(url)}: {exc}. Use sqlite:///PATH or "
+            "postgresql://user:password@host:port/dbname."
+        ) from exc
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"The database {_safe(url)} is {backend!r}; the store runs on SQLite or "
+            "PostgreSQL: use sqlite:///PATH or postgresql://user:password@host:port/dbname."
+        )
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
@@ -362,9 +389,14 @@ def _make_engine(url: str, *, immediate: bool) -> Engine:
         kwargs["pool_pre_ping"] = True
     try:
         engine = sa.create_engine(url, **kwargs)
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"Cannot open the database {_safe(url)}: {exc}. PostgreSQL needs psycopg: "
+            "pip install 'activelab[postgres]'."
+        ) from exc
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise StoreError(
-            f"Cannot open the database {url!r}: {exc}. Use a SQLite path or "
+            f"Cannot open the database {_safe(url)}: {exc}. Use a SQLite path or "
             "postgresql://user@host/dbname."
         ) from exc
     _configure_engine(engine, immediate=immediate)
@@ -407,7 +439,7 @@ class Store:
         insp = sa.inspect(store._write_engine)
         if insp.has_table("project"):
             store.close()
-            raise StoreError(f"The database {url!r} already holds an activelab project.")
+            raise StoreError(f"The database {_safe(url)} already holds an activelab project.")
         with store._write() as conn:
             _meta.create_all(conn)
             conn.execute(
@@ -426,15 +458,15 @@ class Store:
         store = cls(url)
         try:
             row = store._read_one(sa.select(project_t.c.schema_version))
-        except sa.exc.OperationalError as exc:
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
             store.close()
-            raise StoreError(f"{url!r} is not an activelab project database ({exc}).") from exc
-        except sa.exc.ProgrammingError as exc:
-            store.close()
-            raise StoreError(f"{url!r} is not an activelab project database ({exc}).") from exc
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreError(
+                f"Cannot open {_safe(url)} as an activelab project database: {reason}."
+            ) from exc
         if row is None or row[0] != SCHEMA_VERSION:
             store.close()
-            raise StoreError(f"{url!r} is not an activelab project database of this version.")
+            raise StoreError(f"{_safe(url)} is not an activelab project database of this version.")
         return store
 
     def drop_all(self) -> None:

@@ -242,3 +242,17 @@ def test_model_versions_and_the_queue_round_trip(db_url) -> None:
     store.save_artifact("featuriser", b"\x01")
     assert store.artifact("featuriser") == b"\x01" and store.artifact("none") is None
     store.close()
+
+
+def test_bad_database_urls_are_clear_errors_without_the_password(postgres_server) -> None:
+    import sqlalchemy as sa
+
+    url = sa.make_url(postgres_server)
+    missing = url.set(database="activelab_no_such_db").render_as_string(hide_password=False)
+    with pytest.raises(StoreError, match="does not exist") as err:
+        Store.open("postgresql://" + missing.split("://", 1)[1])
+    assert f":{url.password}@" not in str(err.value) and ":***@" in str(err.value)
+    with pytest.raises(StoreError, match="SQLite or PostgreSQL"):
+        Store.open("mysql://ada:secret@db/labels")
+    with pytest.raises(StoreError, match="Cannot read the database URL"):
+        Store.open("not a url")
