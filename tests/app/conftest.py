@@ -64,6 +64,7 @@ def postgres_server() -> Iterator[str]:
     """The admin URL of a running PostgreSQL server (started once per session)."""
     import sqlalchemy as sa
 
+    reason = None
     try:
         url = _postgres_server()
         engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
@@ -76,6 +77,7 @@ def postgres_server() -> Iterator[str]:
             "server where the user may CREATE DATABASE); set ACTIVELAB_SKIP_POSTGRES=1 to skip "
             "the PostgreSQL tests on purpose."
         )
+    if reason is not None:  # outside the handler: the message alone, no chained traceback
         if os.environ.get("ACTIVELAB_SKIP_POSTGRES") == "1":
             pytest.skip(f"ACTIVELAB_SKIP_POSTGRES=1: {reason}")
         pytest.fail(reason, pytrace=False)
