@@ -9,7 +9,8 @@ queue, which can be rebuilt from the store at any time.
 Backed by SQLAlchemy 2 Core with portable SQL: SQLite by default (one file in
 the project folder, WAL journal, a busy timeout, writes in ``BEGIN IMMEDIATE``
 transactions), or PostgreSQL given a ``postgresql+psycopg://`` URL. Everything
-dialect-specific lives in :func:`_configure_engine` and :func:`_serialise_events`.
+dialect-specific lives in :func:`_configure_engine`, :func:`_serialise_events` and
+:func:`_claim_free_stmt`.
 
 Examples
 --------
