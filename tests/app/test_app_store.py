@@ -256,3 +256,39 @@ def test_bad_database_urls_are_clear_errors_without_the_password(postgres_server
         Store.open("mysql://ada:secret@db/labels")
     with pytest.raises(StoreError, match="Cannot read the database URL"):
         Store.open("not a url")
+
+
+@pytest.mark.parametrize("overlap", [1, 2])
+def test_racing_leases_never_hand_a_slot_out_twice(db_url, overlap) -> None:
+    """8 threads grab the same 40 items at once, straight on the store (no service lock):
+    every item ends up with exactly ``overlap`` holders, each holder once."""
+    n_items, n_threads = 40, 8
+    store = _store(db_url, n=n_items)
+    anns = [store.add_annotator(f"r{k}")[0] for k in range(n_threads)]
+    won: list[list[int]] = [[] for _ in range(n_threads)]
+    errors: list[str] = []
+    start = threading.Barrier(n_threads)
+
+    def grab(k: int) -> None:
+        try:
+            start.wait(10)
+            order = range(n_items) if k % 2 == 0 else range(n_items - 1, -1, -1)
+            won[k] = [i for i in order if store.lease(i, anns[k].id, seconds=60, overlap=overlap)]
+        except Exception as exc:  # reported in the main thread
+            errors.append(f"thread {k}: {exc!r}")
+
+    threads = [threading.Thread(target=grab, args=(k,)) for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
+    holders = [i for w in won for i in w]
+    assert sorted(holders) == sorted(list(range(n_items)) * overlap)
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT item_id, slot, annotator_id FROM assignments")).all()
+    engine.dispose()
+    assert len(rows) == n_items * overlap
+    assert len({(r[0], r[2]) for r in rows}) == len(rows)  # nobody holds two slots of an item
+    store.close()
