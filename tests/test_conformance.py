@@ -17,6 +17,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from activelab import ActiveLearner, StrategyRequirementError
 from activelab.strategies import (
+    BatchBALD,
     DiverseBatch,
     InformationDensity,
     KCenterGreedy,
@@ -44,6 +45,7 @@ VARIANTS = [
     InformationDensity(uncertainty="margin", similarity="rbf", n_reference=50),
     DiverseBatch(embedding="proba"),
     RankedBatch(uncertainty="margin"),
+    BatchBALD(n_samples=8, n_configurations=4, max_candidates=30),  # sampled configurations
 ]
 CLASSIFICATION = [
     s for s in available() if get_strategy(s).task in ("classification", "any")
@@ -73,6 +75,20 @@ NEEDS_MODEL = [
 ]
 
 
+# Strategies that need a deep model's MC dropout or learned embedding run every check with a
+# tiny torch classifier instead of LogisticRegression.
+DEEP_REQUIREMENTS = {"mc_dropout", "model_embedding"}
+
+
+def _estimator(name):
+    flat = {o for r in get_strategy(name).requires for o in _options(r)}
+    if flat & DEEP_REQUIREMENTS:
+        from activelab.deep import TorchMLPClassifier
+
+        return TorchMLPClassifier(hidden_layer_sizes=(8,), epochs=5, min_steps=10, random_state=0)
+    return LogisticRegression(max_iter=500)
+
+
 def _data(seed: int = 0, n: int = 160):
     rng = np.random.default_rng(seed)
     centres = np.array([[0.0, 0.0, 0.0], [3.0, 0.0, 1.0], [0.0, 3.0, -1.0]])
@@ -82,7 +98,7 @@ def _data(seed: int = 0, n: int = 160):
 
 
 def _learner(name, X, y, n_init=12, seed=0, estimator=None):
-    est = estimator if estimator is not None else LogisticRegression(max_iter=500)
+    est = estimator if estimator is not None else _estimator(name)
     learner = ActiveLearner(est, name, random_state=seed, cold_start="random")
     init = np.random.default_rng(seed).choice(len(y), n_init, replace=False)
     return learner.fit(X, init, y[init])
@@ -134,7 +150,7 @@ def test_n_zero_is_empty(name):
 def test_one_class_seen_so_far(name):
     X, y = _data()
     one = np.flatnonzero(y == 0)[:5]
-    learner = ActiveLearner(LogisticRegression(), name, random_state=0).fit(X, one, y[one])
+    learner = ActiveLearner(_estimator(name), name, random_state=0).fit(X, one, y[one])
     idx = learner.query(5)
     assert len(set(idx.tolist())) == 5 and not np.isin(idx, one).any()
     if get_strategy(name).needs_model:
@@ -174,7 +190,7 @@ def test_float32_pool_picks_like_float64(name):
 @pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
 def test_pipeline_estimator(name):
     X, y = _data()
-    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    pipe = make_pipeline(StandardScaler(), _estimator(name))
     learner = _learner(name, X, y, estimator=pipe)
     idx = learner.query(5)
     assert len(set(idx.tolist())) == 5 and np.isin(idx, learner.unlabelled_).all()
@@ -208,3 +224,19 @@ def test_regression_strategies_are_not_offered_to_classification_suite():
     # Guard for the parametrisation above: every strategy declares a known task.
     for name in available():
         assert get_strategy(name).task in ("classification", "regression", "multilabel", "any")
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
+def test_select_proba_agrees_with_select(name):
+    # Same picks as select under the same generator, and either None (deterministic) or one
+    # selection probability in (0, 1] per pick.
+    X, y = _data(n=120)
+    ctx = _learner(name, X, y).context()
+
+    def fresh():
+        return ctx.__class__(**{**ctx.__dict__, "rng": np.random.default_rng(5)})
+
+    a = get_strategy(name).select(fresh(), 6)
+    b, p = get_strategy(name).select_proba(fresh(), 6)
+    assert a.tolist() == b.tolist()
+    assert p is None or (p.shape == (6,) and ((p > 0) & (p <= 1)).all())

@@ -12,6 +12,7 @@ same way everywhere.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -55,6 +56,12 @@ class CampaignResult:
     strategies_used : list of str
         The strategy that chose each step's items (the cold start's name when it
         stood in).
+    arms : list of list of str
+        For strategies that delegate each pick (``"auto"``, ``Explore``), the arm
+        behind each pick of each step; empty lists otherwise.
+    stopping : dict of str to int or None
+        With a ``stopping`` monitor: the number of labels at which each
+        criterion first fired (``None``: never within the budget).
     """
 
     strategy: str
@@ -64,6 +71,8 @@ class CampaignResult:
     select_seconds: list[float] = field(default_factory=list)
     fit_seconds: list[float] = field(default_factory=list)
     strategies_used: list[str] = field(default_factory=list)
+    arms: list[list[str]] = field(default_factory=list)
+    stopping: dict[str, int | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -139,6 +148,9 @@ def run_campaign(
     scoring: str | None = None,
     cold_start: str | Strategy = "random",
     classes: Any = None,
+    stopping: Any = None,
+    callback: Callable[[ActiveLearner, CampaignResult], None] | None = None,
+    weighting: str | None = None,
 ) -> CampaignResult:
     """Replay one campaign with a simulated oracle and record the learning curve.
 
@@ -172,6 +184,18 @@ def run_campaign(
     classes : array-like, optional
         The fixed classes (defaults to those of ``y_pool``; none for a
         regressor; for a multi-label target, its number of columns).
+    stopping : StoppingMonitor, optional
+        Updated after every step (reset first); the labels at which each
+        criterion fired are stored in ``result.stopping``. The campaign still
+        runs to the budget, so what stopping would cost can be read off.
+    callback : callable, optional
+        ``callback(learner, result)`` after every step (e.g. to record
+        :func:`activelab.weighting.estimate_accuracy`).
+    weighting : {None, "lure"}, optional
+        Passed to :class:`~activelab.ActiveLearner`.
+
+    A random initial set (``initial`` an int) is recorded with selection
+    probabilities ``1 / remaining``, so unbiased estimates can use it.
 
     Returns
     -------
@@ -190,9 +214,10 @@ def run_campaign(
     """
     y_pool = np.asarray(y_pool)
     strat = get_strategy(strategy)
+    random_init = isinstance(initial, int | np.integer)
     init = (
         initial_indices(y_pool, initial, seed)
-        if isinstance(initial, int | np.integer)
+        if random_init
         else np.asarray(initial, dtype=np.int64)
     )
     if budget < len(init):
@@ -214,6 +239,7 @@ def run_campaign(
         classes=classes,
         random_state=np.random.default_rng([seed, 11]),
         multilabel=multilabel or None,
+        weighting=weighting,
     )
     learner.fit(X_pool)
     scorer = _campaign_scorer(scoring, multilabel)
@@ -232,9 +258,20 @@ def run_campaign(
         result.select_seconds.append(select_s)
         result.fit_seconds.append(learner.fit_seconds_)
         result.strategies_used.append(used)
+        last = learner.history_[-1] if learner.history_ and used != "initial" else None
+        result.arms.append(list(last.arms) if last is not None and last.arms else [])
+        if stopping is not None:
+            stopping.update_from(learner)
+            result.stopping = dict(stopping.fired_)
+        if callback is not None:
+            callback(learner, result)
 
+    if stopping is not None:
+        stopping.reset()
     if len(init):
-        learner.teach(init, y_pool[init])
+        n_all = _n_rows(X_pool)
+        q0 = 1.0 / (n_all - np.arange(len(init), dtype=float)) if random_init else None
+        learner.teach(init, y_pool[init], probabilities=q0)
     record(0.0, "initial")
     n_pool = _n_rows(X_pool)
     while learner.n_labelled_ < min(budget, n_pool):

@@ -13,6 +13,7 @@ is replaced by the named cold-start strategy, and the query record says so.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,12 @@ class QueryRecord:
         Labels known when the query was made.
     seconds : float
         Wall time of the selection.
+    probabilities : ndarray of float or None
+        The probability with which each pick was drawn from the candidates
+        remaining at that moment, or ``None`` for a deterministic strategy.
+    arms : tuple of str or None
+        For a strategy that delegates each pick (``"auto"``), the arm that
+        made each pick; otherwise ``None``.
     """
 
     indices: np.ndarray
@@ -57,6 +64,8 @@ class QueryRecord:
     cold_start: bool
     n_labelled: int
     seconds: float
+    probabilities: np.ndarray | None = None
+    arms: tuple[str, ...] | None = None
 
 
 class ActiveLearner:
@@ -99,6 +108,11 @@ class ActiveLearner:
         a classifier mean multi-label. A model is fitted once one label has been
         seen both ways; labels seen with one value only are predicted as that
         constant (:class:`~activelab.multilabel.ConstantLabelsClassifier`).
+    weighting : {None, "lure"}, default=None
+        ``"lure"`` fits the model with bias-corrected sample weights
+        (:func:`activelab.weighting.lure_weights`), when the estimator's ``fit``
+        takes ``sample_weight`` and every label's selection probability is
+        known (a stochastic strategy); otherwise it warns and fits unweighted.
 
     Attributes
     ----------
@@ -110,6 +124,10 @@ class ActiveLearner:
         Their labels, aligned with ``labelled_``.
     history_ : list of QueryRecord
         One record per query.
+    selection_probabilities_ : ndarray of float
+        Aligned with ``labelled_``: the probability with which each label was
+        chosen from the items then unlabelled; NaN where unknown (a
+        deterministic strategy, or labels taught without a query).
 
     Examples
     --------
@@ -143,6 +161,7 @@ class ActiveLearner:
         min_labels: int = 1,
         backend: Any = None,
         multilabel: bool | None = None,
+        weighting: str | None = None,
     ) -> None:
         self.estimator = estimator
         self.strategy = strategy
@@ -155,6 +174,7 @@ class ActiveLearner:
         self.min_labels = min_labels
         self.backend = backend
         self.multilabel = multilabel
+        self.weighting = weighting
         self._X: Any = None
 
     # ------------------------------------------------------------------ set-up
@@ -203,6 +223,8 @@ class ActiveLearner:
                 f"classes={self.classes!r} was given, but {type(self.estimator).__name__} is a "
                 "regressor; leave classes=None for regression."
             )
+        if self.weighting not in (None, "lure"):
+            raise ValueError(f"weighting must be None or 'lure', got {self.weighting!r}.")
         X = check_pool(X, chunk_size=self.chunk_size)
         self._ml, self._fixed_classes, self._label_names = _resolve_classes(
             self.classes, self.multilabel
@@ -212,6 +234,8 @@ class ActiveLearner:
         self._mask = np.zeros(X.shape[0], dtype=bool)
         self.labelled_ = np.empty(0, dtype=np.int64)
         self.labels_ = np.empty(0)
+        self.selection_probabilities_ = np.empty(0)
+        self._pending: dict[int, float] = {}
         self.model_ = None
         self.history_: list[QueryRecord] = []
         self.fit_seconds_ = 0.0
@@ -303,10 +327,22 @@ class ActiveLearner:
         self._check_task(strategy)
         ctx = self.context()
         t0 = time.perf_counter()
-        chosen = strategy.select(ctx, n)
+        chosen, proba = strategy.select_proba(ctx, n)
         seconds = time.perf_counter() - t0
+        arms = getattr(strategy, "last_arms_", None) if chosen.size else None
         self.history_.append(
-            QueryRecord(chosen.copy(), strategy.name, cold, self.n_labelled_, seconds)
+            QueryRecord(
+                chosen.copy(),
+                strategy.name,
+                cold,
+                self.n_labelled_,
+                seconds,
+                None if proba is None else proba.copy(),
+                None if arms is None else tuple(arms),
+            )
+        )
+        self._pending = (
+            {} if proba is None else dict(zip(chosen.tolist(), proba.tolist(), strict=True))
         )
         return chosen
 
@@ -339,7 +375,14 @@ class ActiveLearner:
             return self.embed
         raise ValueError(f"embed must be None, 'model' or a callable, got {self.embed!r}.")
 
-    def teach(self, indices: Any, labels: Any, *, refit: bool | None = None) -> ActiveLearner:
+    def teach(
+        self,
+        indices: Any,
+        labels: Any,
+        *,
+        refit: bool | None = None,
+        probabilities: Any = None,
+    ) -> ActiveLearner:
         """Record labels for pool items and refit the model.
 
         Everything is checked before anything is stored: an index out of range
@@ -355,6 +398,10 @@ class ActiveLearner:
             Their labels (1-D; 2-D indicator rows for multi-label).
         refit : bool, optional
             Override the learner's ``refit`` for this call.
+        probabilities : array-like of float, optional
+            The probability with which each item was chosen (e.g. ``1/remaining``
+            for a uniform random initial set). By default the probabilities the
+            last :meth:`query` recorded are used; items it did not return get NaN.
 
         Returns
         -------
@@ -376,9 +423,11 @@ class ActiveLearner:
                 "recorded once (use a store with undo to correct a label)."
             )
         y = self._check_labels(y, idx)
+        q = self._teach_probabilities(idx, probabilities)
         if idx.size == 0:
             return self
-        old = (self.labelled_, self.labels_, self.model_)
+        old = (self.labelled_, self.labels_, self.model_, self.selection_probabilities_)
+        self.selection_probabilities_ = np.concatenate([self.selection_probabilities_, q])
         self.labelled_ = np.concatenate([self.labelled_, idx])
         self.labels_ = y.copy() if self.labels_.size == 0 else np.concatenate([self.labels_, y])
         self._mask[idx] = True
@@ -386,10 +435,27 @@ class ActiveLearner:
             try:
                 self._fit_model()
             except Exception:
-                self.labelled_, self.labels_, self.model_ = old
+                self.labelled_, self.labels_, self.model_, self.selection_probabilities_ = old
                 self._mask[idx] = False
                 raise
         return self
+
+    def _teach_probabilities(self, idx: np.ndarray, probabilities: Any) -> np.ndarray:
+        if probabilities is None:
+            pending = self._pending
+            return np.array([pending.get(i, np.nan) for i in idx.tolist()], dtype=float)
+        q = np.asarray(probabilities, dtype=float).reshape(-1)
+        if q.shape[0] != idx.shape[0]:
+            raise ValueError(
+                f"Got {idx.shape[0]} indices but {q.shape[0]} probabilities; pass one per index."
+            )
+        bad = np.flatnonzero(~((q > 0) & (q <= 1)))
+        if bad.size:
+            raise ValueError(
+                f"Selection probability at position {bad[0]} is {q[bad[0]]!r}; it must be in "
+                "(0, 1]."
+            )
+        return q
 
     def _check_labels(self, y: np.ndarray, idx: np.ndarray) -> np.ndarray:
         if self._ml or (self._ml is None and y.ndim == 2 and not is_regressor(self.estimator)):
@@ -467,9 +533,28 @@ class ActiveLearner:
             model = fit_multilabel(self.estimator, X, self.labels_)
         else:
             model = clone(self.estimator)
-            model.fit(X, self.labels_)
+            model.fit(X, self.labels_, **self._fit_weights(model))
         self.fit_seconds_ = time.perf_counter() - t0
         self.model_ = model
+
+    def _fit_weights(self, model: Any) -> dict[str, np.ndarray]:
+        if self.weighting != "lure":
+            return {}
+        from activelab.weighting import lure_weights, sample_weight_param
+
+        key = sample_weight_param(model)
+        q = self.selection_probabilities_
+        if key is None or np.isnan(q).any():
+            why = (
+                f"{type(model).__name__}.fit takes no sample_weight"
+                if key is None
+                else "some labels have no recorded selection probability (a deterministic "
+                "strategy or labels taught without a query); use a stochastic strategy such as "
+                "'auto', Stochastic(...) or Explore(...)"
+            )
+            warnings.warn(f"weighting='lure' ignored: {why}.", UserWarning, stacklevel=3)
+            return {}
+        return {key: lure_weights(q, self._X.shape[0])}
 
     def refit_model(self) -> ActiveLearner:
         """Refit the model on all labels now (after teaching with ``refit=False``)."""

@@ -62,6 +62,8 @@ __all__ = [
     "ModelVersion",
     "Store",
     "StoreError",
+    "decode_label_set",
+    "encode_label_set",
     "hash_token",
 ]
 
@@ -122,7 +124,8 @@ events_t = sa.Table(
     sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
     sa.Column("annotator_id", sa.Integer, sa.ForeignKey("annotators.id"), nullable=False),
     sa.Column("kind", sa.String(8), nullable=False),
-    sa.Column("label", sa.String(256), nullable=True),
+    # one label, or for a multi-label project a JSON list of labels (see encode_label_set)
+    sa.Column("label", sa.Text, nullable=True),
     sa.Column("undoes", sa.Integer, sa.ForeignKey("label_events.id"), nullable=True, unique=True),
     sa.Column("request_id", sa.String(128), nullable=True, unique=True),
     sa.Column("strategy", sa.String(64), nullable=True),  # why the item was asked
@@ -308,6 +311,37 @@ def hash_token(token: str) -> str:
     64
     """
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def encode_label_set(labels: Sequence[str]) -> str:
+    """The ``label`` of a multi-label event: its labels as a JSON list.
+
+    An empty list is a real answer: the item carries none of the labels.
+
+    Examples
+    --------
+    >>> encode_label_set(["cough", "fever"])
+    '["cough", "fever"]'
+    >>> decode_label_set(encode_label_set([]))
+    []
+    """
+    return json.dumps([str(x) for x in labels])
+
+
+def decode_label_set(label: str | None) -> list[str]:
+    """The labels of a multi-label event (``[]`` for ``None``).
+
+    Examples
+    --------
+    >>> decode_label_set('["a", "c"]')
+    ['a', 'c']
+    """
+    if label is None:
+        return []
+    value = json.loads(label)
+    if not isinstance(value, list):
+        raise StoreError(f"A multi-label event holds a JSON list of labels, got {label!r}.")
+    return [str(x) for x in value]
 
 
 def _configure_engine(engine: Engine, *, immediate: bool) -> None:

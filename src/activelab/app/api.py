@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from activelab.app.service import (
     ItemView,
@@ -25,7 +25,7 @@ from activelab.app.service import (
     UnknownItemError,
     UnknownLabelError,
 )
-from activelab.store import Annotator, Event, StoreError
+from activelab.store import Annotator, Event, StoreError, decode_label_set
 
 __all__ = ["MAX_BODY", "create_app"]
 
@@ -48,9 +48,20 @@ class ItemOut(BaseModel):
     text: str | None = None
     fields: dict[str, str] | None = None
     image_url: str | None = Field(None, description="GET it with the same bearer token")
-    guess: str | None = Field(None, description="the current model's prediction")
+    guess: str | None = Field(
+        None, description="the current model's prediction (single-label projects)"
+    )
     confidence: float | None = None
-    probabilities: dict[str, float] | None = None
+    guess_labels: list[str] | None = Field(
+        None,
+        description="multi-label projects: the labels the current model gives P > 0.5 "
+        "(possibly none)",
+    )
+    probabilities: dict[str, float] | None = Field(
+        None,
+        description="label -> probability: of the class (single-label; they sum to 1) or "
+        "P(label applies) (multi-label; each on its own)",
+    )
     strategy: str | None = Field(None, description="the strategy that ranked the queue")
     score: float | None = None
     model_version: int | None = None
@@ -64,11 +75,28 @@ class NextOut(BaseModel):
 
 
 class AnswerIn(BaseModel):
+    """An answer: ``label`` in a single-label project, ``labels`` in a multi-label one."""
+
     item_id: int
-    label: str = Field(max_length=256)
+    label: str | None = Field(
+        None, max_length=256, description="single-label projects: one of the project's labels"
+    )
+    labels: list[str] | None = Field(
+        None,
+        max_length=50,
+        description="multi-label projects: the item's labels, each once; [] means none of them",
+    )
     request_id: str | None = Field(
         None, max_length=128, description="unique per answer: a retried request is stored once"
     )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> AnswerIn:
+        if (self.label is None) == (self.labels is None):
+            raise ValueError(
+                "Send exactly one of label (single-label projects) or labels (multi-label)."
+            )
+        return self
 
 
 class SkipIn(BaseModel):
@@ -88,7 +116,10 @@ class EventOut(BaseModel):
     id: int
     item_id: int
     kind: str
-    label: str | None
+    label: str | None = Field(description="the label (single-label projects)")
+    labels: list[str] | None = Field(
+        None, description="the labels of a multi-label answer ([] = none of them)"
+    )
     undoes: int | None
     request_id: str | None
     created_at: float
@@ -97,6 +128,9 @@ class EventOut(BaseModel):
 class UndoOut(BaseModel):
     event: EventOut
     item: ItemOut
+    undone: EventOut = Field(
+        description="the answer or skip taken back (a page may pre-select its labels)"
+    )
 
 
 class ProgressOut(BaseModel):
@@ -107,7 +141,10 @@ class ProgressOut(BaseModel):
     model_version: int | None
     model_labels: int = Field(description="labels the current model was trained on")
     strategy: str | None
-    accuracy: float | None = Field(description="cross-validated accuracy on the labels")
+    accuracy: float | None = Field(
+        description="cross-validated quality on the labels: accuracy, or micro-F1 for a "
+        "multi-label project (see quality_metric)"
+    )
     accuracy_low: float | None
     accuracy_high: float | None
     accuracy_note: str | None
@@ -115,11 +152,13 @@ class ProgressOut(BaseModel):
     still_pays_reason: str | None
     training: bool
     last_trained_at: float | None
+    quality_metric: str = Field(description='what accuracy measures: "accuracy" or "micro-F1"')
 
 
 class ProjectOut(BaseModel):
     name: str
     kind: str
+    task: str = Field(description='"classification" (one label per item) or "multilabel"')
     labels: list[str]
     strategy: str
     overlap: int
@@ -206,6 +245,7 @@ def _item_out(view: ItemView) -> ItemOut:
         image_url=f"/api/items/{view.id}/image" if view.kind == "image" else None,
         guess=view.guess,
         confidence=view.confidence,
+        guess_labels=view.guess_labels,
         probabilities=view.probabilities,
         strategy=view.strategy,
         score=view.score,
@@ -213,12 +253,14 @@ def _item_out(view: ItemView) -> ItemOut:
     )
 
 
-def _event_out(ev: Event) -> EventOut:
+def _event_out(ev: Event, multilabel: bool = False) -> EventOut:
+    multi = multilabel and ev.kind == "label"
     return EventOut(
         id=ev.id,
         item_id=ev.item_id,
         kind=ev.kind,
-        label=ev.label,
+        label=None if multi else ev.label,
+        labels=decode_label_set(ev.label) if multi else None,
         undoes=ev.undoes,
         request_id=ev.request_id,
         created_at=ev.created_at,
@@ -309,6 +351,7 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
         return ProjectOut(
             name=s.get("name", ""),
             kind=s.get("kind", ""),
+            task="multilabel" if service.multilabel else "classification",
             labels=service.labels,
             strategy=service.strategy,
             overlap=service.overlap,
@@ -330,19 +373,31 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
 
     @app.post("/api/answer", response_model=EventOut, tags=["labelling"])
     def answer(body: AnswerIn, me: Annotator = who) -> EventOut:
-        """Label an item. A retried request with the same request_id is stored once."""
-        return _event_out(service.answer(me, body.item_id, body.label, body.request_id))
+        """Label an item. A retried request with the same request_id is stored once.
+
+        Single-label projects take ``label``; multi-label projects take ``labels``, a
+        list of distinct project labels (``[]``: none of them apply). An unknown label
+        gets 422 and nothing is stored.
+        """
+        answer = body.labels if body.labels is not None else body.label
+        ev = service.answer(me, body.item_id, answer, body.request_id)  # type: ignore[arg-type]
+        return _event_out(ev, service.multilabel)
 
     @app.post("/api/skip", response_model=EventOut, tags=["labelling"])
     def skip(body: SkipIn, me: Annotator = who) -> EventOut:
         """Skip an item: it is not shown to this annotator again."""
-        return _event_out(service.skip(me, body.item_id, body.request_id))
+        return _event_out(service.skip(me, body.item_id, body.request_id), service.multilabel)
 
     @app.post("/api/undo", response_model=UndoOut, tags=["labelling"])
     def undo(body: UndoIn, me: Annotator = who) -> UndoOut:
         """Take back this annotator's latest answer or skip; returns the item to show again."""
         ev, view = service.undo(me, body.request_id)
-        return UndoOut(event=_event_out(ev), item=_item_out(view))
+        undone = service.store.event(ev.undoes) if ev.undoes is not None else ev
+        return UndoOut(
+            event=_event_out(ev, service.multilabel),
+            item=_item_out(view),
+            undone=_event_out(undone, service.multilabel),
+        )
 
     @app.post("/api/release", status_code=204, tags=["labelling"])
     def release(body: ReleaseIn, me: Annotator = who) -> Response:

@@ -25,19 +25,38 @@ from typing import Any
 from activelab.app.ingest import Dataset
 from activelab.store import Store, StoreError
 
-__all__ = ["CONFIG_NAME", "DB_NAME", "ProjectError", "create_project", "open_project"]
+__all__ = [
+    "CONFIG_NAME",
+    "DB_NAME",
+    "LABEL_SEPARATOR",
+    "MULTILABEL_STRATEGY",
+    "ProjectError",
+    "create_project",
+    "open_project",
+]
 
 CONFIG_NAME = "activelab.json"
 DB_NAME = "project.db"
 MAX_LABELS = 50
+#: the default strategy of a multi-label project (see docs/app.md, "Multi-label projects")
+MULTILABEL_STRATEGY = "mmc"
+#: separates the labels of a multi-label item in a CSV export (so no label may contain it)
+LABEL_SEPARATOR = ";"
 
 
 class ProjectError(RuntimeError):
     """A project cannot be created or opened; the message says why and what to do."""
 
 
-def _check_labels(labels: list[str]) -> list[str]:
+def _check_labels(labels: list[str], multilabel: bool = False) -> list[str]:
     labels = [lab.strip() for lab in labels]
+    if multilabel:
+        bad = [lab for lab in labels if LABEL_SEPARATOR in lab]
+        if bad:
+            raise ProjectError(
+                f"Label(s) {bad} contain {LABEL_SEPARATOR!r}, which separates the labels of a "
+                "multi-label item in a CSV export; rename them."
+            )
     if len(labels) < 2:
         raise ProjectError(f"Give at least two labels (got {labels}), e.g. --labels yes,no.")
     if len(labels) > MAX_LABELS:
@@ -57,7 +76,8 @@ def create_project(
     labels: list[str],
     *,
     db_url: str | None = None,
-    strategy: str = "margin",
+    strategy: str | None = None,
+    multilabel: bool = False,
     retrain_every: int = 10,
     retrain_seconds: float = 30.0,
     overlap: int = 1,
@@ -66,17 +86,33 @@ def create_project(
 ) -> Path:
     """Create a project folder from a :class:`~activelab.app.ingest.Dataset`.
 
+    With ``multilabel=True`` every item may carry any number of the labels
+    (``task = "multilabel"``); the strategy then defaults to
+    :data:`MULTILABEL_STRATEGY` and must be a multi-label one. Otherwise the
+    strategy defaults to ``"margin"``.
+
     Returns the project folder. Nothing is left behind on failure.
     """
     from activelab.app.service import LabellingService
     from activelab.strategies import get_strategy
 
     path = Path(path)
-    labels = _check_labels(labels)
+    labels = _check_labels(labels, multilabel)
+    task = "multilabel" if multilabel else "classification"
+    if strategy is None:
+        strategy = MULTILABEL_STRATEGY if multilabel else "margin"
     try:
-        get_strategy(strategy)
+        strat = get_strategy(strategy)
     except (KeyError, ValueError) as exc:
         raise ProjectError(f"Unknown strategy {strategy!r}: {exc}") from exc
+    if strat.task not in (task, "any"):
+        from activelab.strategies import available
+
+        fitting = [n for n in available() if get_strategy(n).task in (task, "any")]
+        raise ProjectError(
+            f"Strategy {strategy!r} is for {strat.task} tasks, but this project is {task}; "
+            f"choose one of {fitting}."
+        )
     if retrain_every < 1 or retrain_seconds <= 0 or overlap < 1 or lease_seconds <= 0:
         raise ProjectError(
             "--retrain-every, --overlap must be >= 1 and --retrain-seconds, lease time > 0."
@@ -88,7 +124,7 @@ def create_project(
     settings: dict[str, Any] = {
         "name": name or path.name,
         "kind": data.kind,
-        "task": "classification",
+        "task": task,
         "labels": labels,
         "strategy": strategy,
         "model": "logistic_regression",

@@ -27,7 +27,7 @@ import numpy as np
 
 from activelab.app.training import TrainResult, train
 from activelab.scoring import take_rows
-from activelab.store import Annotator, Event, Store
+from activelab.store import Annotator, Event, Store, decode_label_set, encode_label_set
 
 __all__ = ["ItemView", "LabellingService", "Progress", "UnknownItemError", "UnknownLabelError"]
 
@@ -56,6 +56,8 @@ class ItemView:
     strategy: str | None
     score: float | None
     model_version: int | None
+    #: multi-label projects: the labels the model gives ``P > 0.5`` (``guess`` is None)
+    guess_labels: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class Progress:
     still_pays_reason: str | None
     training: bool
     last_trained_at: float | None
+    #: what ``accuracy`` measures: "accuracy", or "micro-F1" for a multi-label project
+    quality_metric: str = "accuracy"
 
 
 class LabellingService:
@@ -122,6 +126,7 @@ class LabellingService:
         self.store = store
         s = store.settings
         self.labels: list[str] = [str(x) for x in s["labels"]]
+        self.multilabel: bool = s.get("task") == "multilabel"
         self.strategy: str = s.get("strategy", "margin")
         self.overlap: int = int(s.get("overlap", 1))
         self.retrain_every = int(retrain_every or s.get("retrain_every", 10))
@@ -321,8 +326,14 @@ class LabellingService:
         with self._lock:
             model, version, strategy = self._model, self._version, self._queue_strategy
             score = self._score[item_id]
-        guess = confidence = probs = None
-        if model is not None and hasattr(model, "predict_proba"):
+        guess = confidence = probs = guess_labels = None
+        if model is not None and self.multilabel:
+            from activelab.multilabel import multilabel_proba
+
+            p = multilabel_proba(model, take_rows(self.X, np.array([item_id])), len(self.labels))
+            probs = {lab: float(v) for lab, v in zip(self.labels, p[0], strict=True)}
+            guess_labels = [lab for lab, v in probs.items() if v > 0.5]
+        elif model is not None and hasattr(model, "predict_proba"):
             p = model.predict_proba(take_rows(self.X, np.array([item_id])))[0]
             probs = {str(c): float(v) for c, v in zip(model.classes_, p, strict=True)}
             best = int(np.argmax(p))
@@ -338,19 +349,70 @@ class LabellingService:
             strategy,
             None if np.isnan(score) else float(score),
             version,
+            guess_labels,
         )
 
-    def answer(
-        self, annotator: Annotator, item_id: int, label: str, request_id: str | None = None
-    ) -> Event:
-        """Record a label; idempotent on ``request_id``."""
-        self._check_item(item_id)
-        if label not in self.labels:
+    def check_label(self, label: str | list[str] | tuple[str, ...]) -> str:
+        """Validate an answer and return what the store records for it.
+
+        A single-label project takes one of its labels. A multi-label project
+        takes a list of distinct labels of the project (an empty list means
+        "none of these"), recorded as a JSON list in the project's label order.
+        Raises :class:`UnknownLabelError` naming the problem otherwise.
+
+        Examples
+        --------
+        >>> store = Store.create("sqlite://", {"labels": ["a", "b", "c"], "task": "multilabel"})
+        >>> store.add_items([{"external_id": "x", "kind": "text", "content": {"text": "x"}}])
+        >>> store.save_features(np.zeros((1, 1)))
+        >>> svc = LabellingService(store)
+        >>> svc.check_label(["c", "a"])
+        '["a", "c"]'
+        >>> svc.check_label(["a", "d"])
+        Traceback (most recent call last):
+        ...
+        activelab.app.service.UnknownLabelError: Unknown label(s) ['d'] in ['a', 'd']; the project's labels are ['a', 'b', 'c'].
+        """  # noqa: E501
+        if not self.multilabel:
+            if not isinstance(label, str):
+                raise UnknownLabelError(
+                    f"This project takes one label per item (send label: one of {self.labels}), "
+                    f"got {label!r}."
+                )
+            if label not in self.labels:
+                raise UnknownLabelError(
+                    f"Unknown label {label!r}; the project's labels are {self.labels}."
+                )
+            return label
+        if isinstance(label, str) or not isinstance(label, list | tuple):
             raise UnknownLabelError(
-                f"Unknown label {label!r}; the project's labels are {self.labels}."
+                f"This project is multi-label: send labels as a list of {self.labels} "
+                f"([] for none of them), got {label!r}."
             )
+        unknown = [lab for lab in label if lab not in self.labels]
+        if unknown:
+            raise UnknownLabelError(
+                f"Unknown label(s) {unknown} in {list(label)}; the project's labels are "
+                f"{self.labels}."
+            )
+        dup = sorted({lab for lab in label if label.count(lab) > 1})
+        if dup:
+            raise UnknownLabelError(f"Label(s) {dup} given twice in {list(label)}; each once.")
+        return encode_label_set([lab for lab in self.labels if lab in label])
+
+    def answer(
+        self,
+        annotator: Annotator,
+        item_id: int,
+        label: str | list[str],
+        request_id: str | None = None,
+    ) -> Event:
+        """Record a label (a list of labels in a multi-label project); idempotent on
+        ``request_id``."""
+        self._check_item(item_id)
+        stored = self.check_label(label)
         ev = self.store.append_event(
-            int(item_id), annotator.id, "label", label=label, request_id=request_id
+            int(item_id), annotator.id, "label", label=stored, request_id=request_id
         )
         self._after_write()
         return ev
@@ -405,6 +467,7 @@ class LabellingService:
                 still_pays_reason=pays.get("reason"),
                 training=self.training,
                 last_trained_at=self._trained_at,
+                quality_metric=acc.get("metric") or ("micro-F1" if self.multilabel else "accuracy"),
             )
 
     def image(self, item_id: int) -> tuple[bytes, str]:
@@ -429,7 +492,13 @@ class LabellingService:
         last_event = self.store.last_event_id()
         current = self.store.current_labels()
         labelled = np.fromiter(current.keys(), dtype=np.int64, count=len(current))
-        labels = np.asarray([c.label for c in current.values()], dtype=object).astype(str)
+        if self.multilabel:
+            from activelab.multilabel import to_indicator
+
+            sets = [decode_label_set(c.label) for c in current.values()]
+            labels = to_indicator(sets, self.labels).reshape(len(sets), len(self.labels))
+        else:
+            labels = np.asarray([c.label for c in current.values()], dtype=object).astype(str)
         with self._lock:
             prev, agreements = self._stop_pred, list(self._agreements)
             self._labels_since_train = 0
@@ -442,6 +511,7 @@ class LabellingService:
             seed=int(last_event),
             previous_stop_predictions=prev,
             previous_agreements=agreements,
+            multilabel=self.multilabel,
         )
         version = self.store.save_model_version(
             n_labels=result.n_labels,

@@ -33,7 +33,7 @@ from activelab.learner import ActiveLearner
 from activelab.scoring import take_rows
 from activelab.strategies import ScoringStrategy, get_strategy
 
-__all__ = ["TrainResult", "make_estimator", "train", "wilson_interval"]
+__all__ = ["TrainResult", "bootstrap_f1_interval", "make_estimator", "train", "wilson_interval"]
 
 #: items ranked by the strategy in each round (the rest follow at random)
 QUEUE_HEAD = 2000
@@ -42,13 +42,70 @@ COLD_HEAD = 50
 #: pool sample on which successive models are compared
 STOP_SET = 2000
 STABLE_AGREEMENT = 0.99
+#: bootstrap resamples of the multi-label quality interval
+N_BOOTSTRAP = 1000
+#: multi-label labels needed before the quality is estimated
+MIN_CV_ITEMS = 6
 
 
-def make_estimator() -> Any:
-    """The project's model: a multinomial logistic regression."""
+def make_estimator(multilabel: bool = False) -> Any:
+    """The project's model: a multinomial logistic regression, or one per label (one-vs-rest).
+
+    The multi-label model weights each label's two sides equally
+    (``class_weight="balanced"``): most labels are rare, and an unweighted
+    model on few labels puts every ``P(label)`` under 0.5, so it would never
+    guess a label at all.
+    """
     from sklearn.linear_model import LogisticRegression
 
+    if multilabel:
+        from sklearn.multiclass import OneVsRestClassifier
+
+        return OneVsRestClassifier(LogisticRegression(max_iter=1000, class_weight="balanced"))
     return LogisticRegression(max_iter=1000)
+
+
+def bootstrap_f1_interval(
+    Y: np.ndarray, P: np.ndarray, *, n_boot: int = N_BOOTSTRAP, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
+    """Micro-F1 of predictions ``P`` against ``Y`` and its percentile-bootstrap interval.
+
+    Items (rows) are resampled with replacement; micro-F1 pools the true
+    positives, false positives and false negatives of every label, so each
+    resample needs only the per-item counts (no loop over the items).
+
+    Examples
+    --------
+    >>> Y = np.array([[1, 0], [1, 1], [0, 1], [0, 0]] * 5)
+    >>> P = np.array([[1, 0], [1, 0], [0, 1], [0, 1]] * 5)
+    >>> f1, lo, hi = bootstrap_f1_interval(Y, P, seed=0)
+    >>> round(f1, 3), lo <= f1 <= hi
+    (0.75, True)
+    """
+    Y = np.asarray(Y, dtype=bool)
+    P = np.asarray(P, dtype=bool)
+    per_item = np.stack(
+        [(Y & P).sum(axis=1), (~Y & P).sum(axis=1), (Y & ~P).sum(axis=1)], axis=1
+    ).astype(float)  # (n, 3): tp, fp, fn
+
+    def f1(counts: np.ndarray) -> np.ndarray:
+        tp, fp, fn = counts[..., 0], counts[..., 1], counts[..., 2]
+        den = 2 * tp + fp + fn
+        return np.where(den > 0, 2 * tp / np.where(den > 0, den, 1), 1.0)
+
+    n = per_item.shape[0]
+    rng = np.random.default_rng(seed)
+    step = max(1, min(n_boot, 2_000_000 // max(n, 1)))  # bounded memory: resamples in batches
+    boot = np.concatenate(
+        [
+            # how often each item is drawn in each resample: (batch, n) @ (n, 3)
+            f1(rng.multinomial(n, np.full(n, 1.0 / n), size=min(step, n_boot - b)) @ per_item)
+            for b in range(0, n_boot, step)
+        ]
+    )
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(boot, [alpha, 1 - alpha])
+    return float(f1(per_item.sum(axis=0))), float(lo), float(hi)
 
 
 def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -105,6 +162,7 @@ def train(
     seed: int,
     previous_stop_predictions: np.ndarray | None = None,
     previous_agreements: list[float] | None = None,
+    multilabel: bool = False,
 ) -> TrainResult:
     """Fit the model on the labels and rank the unlabelled pool.
 
@@ -113,7 +171,8 @@ def train(
     X : array or sparse matrix
         The project's features.
     labelled, labels : ndarray
-        Pool indices with a label now, and those labels.
+        Pool indices with a label now, and those labels (for a multi-label
+        project a 0/1 indicator matrix, one column per class).
     classes : list of str
         The project's labels.
     strategy : str
@@ -124,6 +183,8 @@ def train(
         The previous model's predictions on the stop set.
     previous_agreements : list of float, optional
         Earlier agreements between successive models, newest last.
+    multilabel : bool, default=False
+        Items carry any number of the classes: ``labels`` is an indicator matrix.
 
     Examples
     --------
@@ -136,11 +197,28 @@ def train(
     ('margin', False, 144)
     >>> r.metrics["accuracy"]["n"]
     6
+
+    Multi-label: indicator rows, one column per label.
+
+    >>> Y = np.array([[1, 0], [1, 1], [0, 1], [0, 0], [1, 0], [0, 1]])
+    >>> r = train(X, idx, Y, classes=["a", "b"], strategy="mmc", seed=0, multilabel=True)
+    >>> r.cold_start, r.metrics["accuracy"]["metric"], r.metrics["class_counts"]
+    (False, 'micro-F1', {'a': 3, 'b': 3})
+    >>> bool(np.all(np.diff(r.scores) <= 0))  # mmc's expected loss reduction, best first
+    True
     """
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     n = X.shape[0]
-    learner = ActiveLearner(make_estimator(), strategy, classes=classes, random_state=seed)
+    learner = ActiveLearner(
+        make_estimator(multilabel),
+        strategy,
+        classes=classes,
+        random_state=seed,
+        **({"multilabel": True} if multilabel else {}),
+    )
+    if multilabel and labelled.shape[0] == 0:
+        labels = np.zeros((0, len(classes)), dtype=np.int64)
     learner.fit(X, labelled, labels)
     unlabelled = learner.unlabelled_
     cold = learner.model_ is None
@@ -156,22 +234,37 @@ def train(
     if not cold and isinstance(strat, ScoringStrategy) and head.size:
         ctx = learner.context()
         scores = ctx.map_chunks(lambda Xc: strat.score_chunk(learner.model_, Xc), rows=head)
+    elif multilabel and not cold and callable(getattr(strat, "scores", None)) and head.size:
+        # a strategy that scores the candidates as a whole (mmc: expected loss reduction)
+        ctx = learner.context().with_candidates(head)
+        scored = np.asarray(strat.scores(ctx), dtype=float)  # aligned with sorted candidates
+        scores = scored[np.searchsorted(ctx.candidates, head)]
     rest = np.ones(n, dtype=bool)
     rest[labelled] = False
     rest[head] = False
     tail = np.flatnonzero(rest)
     order = np.concatenate([head, tail[rng.permutation(tail.shape[0])]]).astype(np.int64)
     fit_seconds = learner.fit_seconds_
+    if multilabel:
+        counts = {str(c): int(np.sum(labels[:, j])) for j, c in enumerate(classes)}
+    else:
+        counts = {str(c): int(np.sum(labels == c)) for c in classes}
     metrics: dict[str, Any] = {
         "n_labels": int(labelled.shape[0]),
-        "class_counts": {str(c): int(np.sum(labels == c)) for c in classes},
+        "class_counts": counts,
         "fit_seconds": round(fit_seconds, 4),
     }
     stop_pred = None
     if not cold:
-        metrics["accuracy"] = _cv_accuracy(X, labelled, labels, seed)
         stop = np.sort(np.random.default_rng(12345).choice(n, size=min(STOP_SET, n), replace=False))
-        stop_pred = np.asarray(learner.model_.predict(take_rows(X, stop))).astype(str)
+        if multilabel:
+            metrics["accuracy"] = _cv_micro_f1(X, labelled, labels, seed)
+            # one string per item: its whole predicted label set, compared as a unit
+            on = learner.predict_proba(take_rows(X, stop)) > 0.5
+            stop_pred = np.array(["".join("1" if v else "0" for v in row) for row in on])
+        else:
+            metrics["accuracy"] = _cv_accuracy(X, labelled, labels, seed)
+            stop_pred = np.asarray(learner.model_.predict(take_rows(X, stop))).astype(str)
         metrics["still_pays"] = _still_pays(
             stop_pred, previous_stop_predictions, previous_agreements or []
         )
@@ -192,6 +285,7 @@ def _cv_accuracy(X: Any, idx: np.ndarray, y: np.ndarray, seed: int) -> dict[str,
             "low": None,
             "high": None,
             "n": int(idx.shape[0]),
+            "metric": "accuracy",
             "note": "needs at least two labels of every class seen",
         }
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -207,7 +301,46 @@ def _cv_accuracy(X: Any, idx: np.ndarray, y: np.ndarray, seed: int) -> dict[str,
         "high": hi,
         "n": n,
         "folds": folds,
+        "metric": "accuracy",
         "note": f"{folds}-fold cross-validated accuracy on the labels, 95% Wilson interval",
+    }
+
+
+def _cv_micro_f1(X: Any, idx: np.ndarray, Y: np.ndarray, seed: int) -> dict[str, Any]:
+    """Cross-validated micro-F1 of the multi-label model, with a bootstrap interval."""
+    from sklearn.model_selection import KFold
+
+    from activelab.multilabel import fit_multilabel, multilabel_proba
+
+    n = int(idx.shape[0])
+    if n < MIN_CV_ITEMS:
+        return {
+            "estimate": None,
+            "low": None,
+            "high": None,
+            "n": n,
+            "metric": "micro-F1",
+            "note": f"needs at least {MIN_CV_ITEMS} labelled items",
+        }
+    order = np.argsort(idx)
+    Xl, Yl = take_rows(X, idx[order]), np.asarray(Y)[order]
+    folds = min(5, n // 2)
+    pred = np.zeros_like(Yl)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a label constant within a fold
+        for train_idx, test_idx in KFold(folds, shuffle=True, random_state=seed).split(Yl):
+            model = fit_multilabel(make_estimator(True), take_rows(Xl, train_idx), Yl[train_idx])
+            pred[test_idx] = multilabel_proba(model, take_rows(Xl, test_idx)) > 0.5
+    f1, lo, hi = bootstrap_f1_interval(Yl, pred, seed=seed)
+    return {
+        "estimate": f1,
+        "low": lo,
+        "high": hi,
+        "n": n,
+        "folds": folds,
+        "metric": "micro-F1",
+        "note": f"{folds}-fold cross-validated micro-F1 on the labels, 95% bootstrap interval "
+        f"({N_BOOTSTRAP} resamples of the items)",
     }
 
 

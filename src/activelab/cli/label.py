@@ -12,6 +12,10 @@ import click
 __all__ = ["label"]
 
 _HELP = "keys: 1-9 (0 = tenth) answer · s skip · u undo · ? help · q quit"
+_HELP_MULTI = (
+    "keys: 1-9 (0 = tenth) tick/untick a label · Enter confirm (nothing ticked: none of "
+    "these) · s skip · u undo · ? help · q quit"
+)
 _SHADES = " .:-=+*#%@"
 
 
@@ -47,8 +51,22 @@ def _show(console: Any, svc: Any, item: Any, labels: list[str]) -> None:
     console.print(Panel(body, title=title, subtitle=Text(item.strategy or "")))
     if item.guess is not None:
         console.print(Text(f"model's guess: {item.guess} ({item.confidence:.0%} confident)"))
+    elif item.guess_labels is not None:
+        probs = item.probabilities or {}
+        guessed = ", ".join(f"{lab} ({probs[lab]:.0%})" for lab in item.guess_labels)
+        console.print(Text(f"model's guess: {guessed or 'none of these'}"))
     keys = "  ".join(f"[{i + 1 if i < 9 else 0}] {lab}" for i, lab in enumerate(labels[:10]))
     console.print(Text(keys, style="bold"))
+
+
+def _show_selection(console: Any, labels: list[str], ticked: set[str]) -> None:
+    from rich.text import Text
+
+    marks = "  ".join(
+        f"[{'x' if lab in ticked else ' '}] {i + 1 if i < 9 else 0} {lab}"
+        for i, lab in enumerate(labels[:10])
+    )
+    console.print(Text(marks + "   (Enter confirms)"))
 
 
 def _show_progress(console: Any, svc: Any, ann: Any) -> None:
@@ -56,9 +74,9 @@ def _show_progress(console: Any, svc: Any, ann: Any) -> None:
 
     p = svc.progress(ann)
     acc = (
-        f"accuracy {p.accuracy:.0%} ({p.accuracy_low:.0%}–{p.accuracy_high:.0%})"
+        f"{p.quality_metric} {p.accuracy:.0%} ({p.accuracy_low:.0%}–{p.accuracy_high:.0%})"
         if p.accuracy is not None
-        else "accuracy not yet known"
+        else f"{p.quality_metric} not yet known"
     )
     pays = {None: "not yet known", True: "yes", False: "hardly"}[p.still_pays]
     console.print(
@@ -79,12 +97,16 @@ def _show_progress(console: Any, svc: Any, ann: Any) -> None:
     help="Annotator name  [default: your user name; created if new, without a web token].",
 )
 def label(project: Path, name: str | None) -> None:
-    """Label PROJECT in the terminal: one key per answer, the model retrains in the background."""
+    """Label PROJECT in the terminal: one key per answer, the model retrains in the background.
+
+    In a multi-label project the number keys tick and untick labels and Enter
+    confirms the ticked set (nothing ticked: none of the labels apply).
+    """
     from rich.console import Console
 
     from activelab.app.project import ProjectError, open_project
     from activelab.app.service import LabellingService
-    from activelab.store import StoreError
+    from activelab.store import StoreError, decode_label_set
 
     console = Console(highlight=False)
     try:
@@ -99,9 +121,13 @@ def label(project: Path, name: str | None) -> None:
         raise click.ClickException(f"Annotator {name!r} is revoked.")
     svc = LabellingService(store)
     labels = svc.labels
+    multi = svc.multilabel
+    help_ = _HELP_MULTI if multi else _HELP
     svc.start()
-    console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. {_HELP}")
+    console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. ", end="")
+    console.print(help_, markup=False)
     item = None
+    ticked: set[str] = set()
     try:
         while True:
             if item is None:
@@ -110,6 +136,7 @@ def label(project: Path, name: str | None) -> None:
                     console.print("Nothing left to label. Thank you!")
                     break
                 _show(console, svc, item, labels)
+                ticked = set()
             key = click.getchar()
             try:
                 if key in ("q", "\x03", "\x04"):
@@ -118,22 +145,36 @@ def label(project: Path, name: str | None) -> None:
                 if key.isdigit():
                     i = 9 if key == "0" else int(key) - 1
                     if i >= len(labels):
-                        console.print(f"No label on key {key}. {_HELP}")
+                        console.print(f"No label on key {key}. {help_}", markup=False)
+                        continue
+                    if multi:
+                        ticked ^= {labels[i]}
+                        _show_selection(console, labels, ticked)
                         continue
                     svc.answer(ann, item.id, labels[i])
                     console.print(f"saved: {labels[i]}")
+                elif key in ("\r", "\n") and multi:
+                    chosen = [lab for lab in labels if lab in ticked]
+                    svc.answer(ann, item.id, chosen)
+                    console.print(f"saved: {', '.join(chosen) or 'none of these'}", markup=False)
                 elif key == "s":
                     svc.skip(ann, item.id)
                     console.print("skipped")
                 elif key == "u":
-                    _, back = svc.undo(ann)
+                    ev, back = svc.undo(ann)
                     console.print("undone")
                     _show_progress(console, svc, ann)
                     item = back
                     _show(console, svc, item, labels)
+                    ticked = set()
+                    if multi and ev.undoes is not None:
+                        undone = store.event(ev.undoes)
+                        if undone.kind == "label":  # the taken-back set comes back ticked
+                            ticked = set(decode_label_set(undone.label))
+                            _show_selection(console, labels, ticked)
                     continue
                 elif key == "?":
-                    console.print(_HELP)
+                    console.print(help_, markup=False)
                     continue
                 else:
                     continue

@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from activelab.store import decode_label_set
+
 __all__ = ["export", "init", "model", "status"]
 
 
@@ -56,7 +58,17 @@ def _iso(ts: float) -> str:
     default=None,
     help="Database URL, e.g. postgresql://user@host/db  [default: SQLite in the folder].",
 )
-@click.option("--strategy", default="margin", show_default=True, help="Query strategy.")
+@click.option(
+    "--multi-label",
+    "multilabel",
+    is_flag=True,
+    help="Each item may carry any number of the labels (toggled, then confirmed).",
+)
+@click.option(
+    "--strategy",
+    default=None,
+    help="Query strategy  [default: margin; mmc with --multi-label].",
+)
 @click.option("--retrain-every", default=10, show_default=True, help="Retrain after N labels.")
 @click.option("--retrain-seconds", default=30.0, show_default=True, help="... or after T seconds.")
 @click.option(
@@ -71,7 +83,8 @@ def init(
     feature_columns: str | None,
     image_size: int,
     db_url: str | None,
-    strategy: str,
+    multilabel: bool,
+    strategy: str | None,
     retrain_every: int,
     retrain_seconds: float,
     overlap: int,
@@ -79,7 +92,8 @@ def init(
     """Create a labelling project in the folder PROJECT from a data set.
 
     Texts are featurised by TF-IDF, images by their pixels, tables by their
-    numeric columns. Nothing is created when the data has a problem.
+    numeric columns. With --multi-label an item may carry any number of the
+    labels (none included). Nothing is created when the data has a problem.
     """
     from activelab.app.ingest import IngestError, read_items
     from activelab.app.project import ProjectError, create_project
@@ -103,14 +117,21 @@ def init(
             labels.split(","),
             db_url=db_url,
             strategy=strategy,
+            multilabel=multilabel,
             retrain_every=retrain_every,
             retrain_seconds=retrain_seconds,
             overlap=overlap,
         )
     except (IngestError, ProjectError, StoreError) as exc:
         raise click.ClickException(str(exc)) from exc
+    from activelab.app.project import open_project
+
+    store = open_project(path)
+    strategy = store.settings["strategy"]
+    store.close()
     click.echo(
-        f"Created {path}: {len(dataset.rows)} {dataset.kind} items, labels "
+        f"Created {path}: {len(dataset.rows)} {dataset.kind} items, "
+        f"{'multi-label ' if multilabel else ''}labels "
         f"{', '.join(labels.split(','))}, strategy {strategy} "
         f"({time.perf_counter() - t0:.1f} s)."
     )
@@ -132,15 +153,22 @@ def status(project: Path, as_json: bool) -> None:
     models = store.model_versions()
     latest = models[-1] if models else None
     by_label: dict[str, int] = dict.fromkeys(s["labels"], 0)
+    multi = s.get("task") == "multilabel"
+    none_of_these = 0
     for c in current.values():
-        by_label[c.label] = by_label.get(c.label, 0) + 1
+        labs = decode_label_set(c.label) if multi else [c.label]
+        none_of_these += not labs
+        for lab in labs:
+            by_label[lab] = by_label.get(lab, 0) + 1
     info = {
         "name": s.get("name"),
         "kind": s.get("kind"),
+        "task": s.get("task", "classification"),
         "database": store.dialect,
         "items": store.n_items(),
         "labelled": len(current),
         "by_label": by_label,
+        **({"none_of_these": none_of_these} if multi else {}),
         "events": counts,
         "strategy": s.get("strategy"),
         "model_version": latest.version if latest else None,
@@ -161,6 +189,8 @@ def status(project: Path, as_json: bool) -> None:
     table = Table("label", "items")
     for k, v in by_label.items():
         table.add_row(k, str(v))
+    if multi:
+        table.add_row("(none of these)", str(none_of_these), style="dim")
     console.print(table)
     console.print(
         f"events: {counts['label']} labels, {counts['skip']} skips, {counts['undo']} undos"
@@ -169,7 +199,8 @@ def status(project: Path, as_json: bool) -> None:
     if acc.get("estimate") is not None:
         console.print(
             f"model v{info['model_version']} on {info['model_labels']} labels: estimated "
-            f"accuracy {acc['estimate']:.1%} (95% interval {acc['low']:.1%}–{acc['high']:.1%})"
+            f"{acc.get('metric', 'accuracy')} {acc['estimate']:.1%} "
+            f"(95% interval {acc['low']:.1%}–{acc['high']:.1%})"
         )
     pays = info["still_pays"] or {}
     if pays.get("reason"):
@@ -187,12 +218,37 @@ def status(project: Path, as_json: bool) -> None:
 )
 @click.option("--events", is_flag=True, help="Export the whole label log instead of final labels.")
 @click.option(
+    "--separator",
+    default=";",
+    show_default=True,
+    help="Multi-label projects, CSV: what joins an item's labels.",
+)
+@click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="File  [default: stdout]."
 )
-def export(project: Path, fmt: str, events: bool, out: Path | None) -> None:
-    """Export the final labels (with annotator and time) or, with --events, the whole log."""
+def export(project: Path, fmt: str, events: bool, separator: str, out: Path | None) -> None:
+    """Export the final labels (with annotator and time) or, with --events, the whole log.
+
+    In a multi-label project the column is "labels": a JSON list in JSONL, the
+    labels joined by --separator (default ";") in CSV; an empty list or value
+    means the item carries none of the labels.
+    """
     store = _open(str(project))
     ids = store.external_ids()
+    multi = store.settings.get("task") == "multilabel"
+    label_key = "labels" if multi else "label"
+    if multi and fmt == "csv":
+        clash = [lab for lab in store.settings["labels"] if separator in lab]
+        if not separator or clash:
+            store.close()
+            _fail(f"--separator {separator!r} is empty or inside label(s) {clash}; pick another.")
+
+    def value(label: str | None, kind: str = "label") -> Any:
+        if not multi or kind != "label":
+            return label or ""
+        labels = decode_label_set(label)
+        return separator.join(labels) if fmt == "csv" else labels
+
     if events:
         names = {a.id: a.name for a in store.annotators()}
         rows: list[dict[str, Any]] = [
@@ -200,7 +256,7 @@ def export(project: Path, fmt: str, events: bool, out: Path | None) -> None:
                 "event_id": e.id,
                 "id": ids[e.item_id],
                 "kind": e.kind,
-                "label": e.label or "",
+                label_key: value(e.label, e.kind),
                 "undoes": "" if e.undoes is None else e.undoes,
                 "annotator": names.get(e.annotator_id, ""),
                 "created_at": _iso(e.created_at),
@@ -214,7 +270,7 @@ def export(project: Path, fmt: str, events: bool, out: Path | None) -> None:
             "event_id",
             "id",
             "kind",
-            "label",
+            label_key,
             "undoes",
             "annotator",
             "created_at",
@@ -226,13 +282,13 @@ def export(project: Path, fmt: str, events: bool, out: Path | None) -> None:
         rows = [
             {
                 "id": ids[c.item_id],
-                "label": c.label,
+                label_key: value(c.label),
                 "annotator": c.annotator,
                 "labelled_at": _iso(c.created_at),
             }
             for c in store.current_labels().values()
         ]
-        fields = ["id", "label", "annotator", "labelled_at"]
+        fields = ["id", label_key, "annotator", "labelled_at"]
     store.close()
     buf = io.StringIO()
     if fmt == "csv":

@@ -31,6 +31,7 @@ from activelab.strategies._base import (
 )
 from activelab.strategies.coldstart import Typicality
 from activelab.strategies.committee import KLDivergence, QueryByCommittee, VoteEntropy
+from activelab.strategies.deep import BADGE, BALD, BatchBALD, DeepCoreSet
 from activelab.strategies.density import InformationDensity
 from activelab.strategies.diversity import DiverseBatch, KCenterGreedy, RankedBatch
 from activelab.strategies.expected import ExpectedErrorReduction
@@ -48,9 +49,13 @@ from activelab.strategies.regression import (
     UpperConfidenceBound,
     Variance,
 )
+from activelab.strategies.selection import AutoStrategy
+from activelab.strategies.stochastic import Explore, Stochastic
 from activelab.strategies.uncertainty import Entropy, LeastConfident, Margin
 
 __all__ = [
+    "BADGE",
+    "BALD",
     "DECISION_FUNCTION",
     "EMBEDDING",
     "EMCM",
@@ -59,12 +64,16 @@ __all__ = [
     "MODEL",
     "PREDICT_PROBA",
     "AdaptiveMultilabel",
+    "AutoStrategy",
+    "BatchBALD",
     "BinMin",
     "CommitteeVariance",
+    "DeepCoreSet",
     "DiverseBatch",
     "Entropy",
     "ExpectedErrorReduction",
     "ExpectedImprovement",
+    "Explore",
     "GSx",
     "GSy",
     "Greedy",
@@ -80,6 +89,7 @@ __all__ = [
     "RandomSampling",
     "RankedBatch",
     "ScoringStrategy",
+    "Stochastic",
     "Strategy",
     "StrategyRequirementError",
     "ThompsonSampling",
@@ -127,6 +137,8 @@ for _cls in (
     ExpectedErrorReduction,
 ):
     register(_cls)
+for _cls in (BALD, BatchBALD, BADGE, DeepCoreSet):
+    register(_cls)
 for _cls in (
     Variance,
     CommitteeVariance,
@@ -141,6 +153,8 @@ for _cls in (
 ):
     register(_cls)
 for _cls in (BinMin, MeanEntropy, MaxEntropy, MMC, AdaptiveMultilabel):
+    register(_cls)
+for _cls in (AutoStrategy, Stochastic, Explore):
     register(_cls)
 
 

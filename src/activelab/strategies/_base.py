@@ -219,9 +219,44 @@ class Strategy(ABC):
         ndarray of int64, shape (n,)
             Unique pool indices, all among ``ctx.candidates``, most wanted first.
         """
-        n = _check_batch_size(n, ctx.candidates.shape[0])
+        n = self._check_request(ctx, n)
         if n == 0:
             return np.empty(0, dtype=np.int64)
+        chosen = np.asarray(self._select(ctx, n), dtype=np.int64)
+        return chosen
+
+    def select_proba(self, ctx: QueryContext, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Choose ``n`` candidates and say with which probability each was drawn.
+
+        Stochastic strategies return, for the ``j``-th pick, the probability
+        with which it was drawn from the candidates still remaining at that
+        moment (sequential sampling without replacement; Farquhar et al. 2021).
+        These probabilities make unbiased estimates possible
+        (:mod:`activelab.weighting`). Deterministic strategies return ``None``.
+
+        Returns
+        -------
+        indices : ndarray of int64, shape (n,)
+            As :meth:`select`.
+        probabilities : ndarray of float, shape (n,), or None
+            The per-pick selection probabilities, or ``None`` when the choice
+            was deterministic.
+        """
+        n = self._check_request(ctx, n)
+        if n == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        chosen, proba = self._select_proba(ctx, n)
+        chosen = np.asarray(chosen, dtype=np.int64)
+        return chosen, None if proba is None else np.asarray(proba, dtype=float)
+
+    def _select_proba(self, ctx: QueryContext, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Indices and per-pick probabilities; deterministic strategies give ``None``."""
+        return self._select(ctx, n), None
+
+    def _check_request(self, ctx: QueryContext, n: int) -> int:
+        n = _check_batch_size(n, ctx.candidates.shape[0])
+        if n == 0:
+            return 0
         if self.needs_model:
             if ctx.model is None:
                 raise StrategyRequirementError(
@@ -229,8 +264,7 @@ class Strategy(ABC):
                     "data first, or use a cold-start strategy such as 'typicality' or 'random'."
                 )
             self.check_model(ctx.model)
-        chosen = np.asarray(self._select(ctx, n), dtype=np.int64)
-        return chosen
+        return n
 
     @abstractmethod
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:

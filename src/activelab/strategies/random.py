@@ -21,6 +21,8 @@ class RandomSampling(Strategy):
     ...                    rng=np.random.default_rng(0))
     >>> RandomSampling().select(ctx, 3).shape
     (3,)
+    >>> RandomSampling().select_proba(ctx, 2)[1]   # 1/10, then 1/9 of the rest
+    array([0.1       , 0.11111111])
     """
 
     name = "random"
@@ -29,3 +31,7 @@ class RandomSampling(Strategy):
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         return ctx.rng.choice(ctx.candidates, size=n, replace=False)
+
+    def _select_proba(self, ctx: QueryContext, n: int) -> tuple[np.ndarray, np.ndarray]:
+        m = ctx.candidates.shape[0]
+        return self._select(ctx, n), 1.0 / (m - np.arange(n, dtype=float))

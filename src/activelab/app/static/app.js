@@ -4,7 +4,11 @@
 "use strict";
 
 const KEY = "activelab-token";
-const state = { token: null, labels: [], item: null, busy: false, imageUrl: null };
+const state = {
+  token: null, labels: [], item: null, busy: false, imageUrl: null,
+  multi: false,            // a multi-label project: keys toggle labels, Enter confirms
+  selected: new Set(),     // the labels ticked for the item on screen
+};
 const $ = (id) => document.getElementById(id);
 
 function setStatus(msg, ok) {
@@ -70,6 +74,9 @@ function showItem(item) {
   if (state.imageUrl) { URL.revokeObjectURL(state.imageUrl); state.imageUrl = null; }
   $("done").hidden = item !== null;
   $("labels").hidden = item === null;
+  $("confirm-row").hidden = item === null || !state.multi;
+  state.selected = new Set();
+  showSelection();
   if (item === null) {
     $("item-id").textContent = "";
     $("item-why").textContent = "";
@@ -103,7 +110,36 @@ function showItem(item) {
   showGuess(item);
 }
 
+function showSelection() {
+  if (!state.multi) return;
+  for (const btn of $("labels").children) {
+    const on = state.selected.has(btn.dataset.label);
+    btn.classList.toggle("checked", on);
+    btn.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+  const picked = state.labels.filter((l) => state.selected.has(l));
+  $("selection").textContent = picked.length
+    ? "ticked: " + picked.join(", ")
+    : "nothing ticked: Enter saves \"none of these\"";
+}
+
 function showGuess(item) {
+  if (state.multi) {
+    const probs = item.probabilities || {};
+    const guessed = item.guess_labels || [];
+    if (item.guess_labels === null || item.guess_labels === undefined) {
+      $("guess").textContent = "No model yet: these first items were picked to cover the data.";
+    } else if (guessed.length) {
+      $("guess").textContent = "Model's guess: " + guessed.map((l) => l + " (" + pct(probs[l]) + ")").join(", ");
+    } else {
+      const top = state.labels.reduce((a, b) => ((probs[b] || 0) > (probs[a] || 0) ? b : a), state.labels[0]);
+      $("guess").textContent = "Model's guess: none of these (most likely " + top + ", " + pct(probs[top] || 0) + ")";
+    }
+    for (const btn of $("labels").children) {
+      btn.classList.toggle("guessed", guessed.includes(btn.dataset.label));
+    }
+    return;
+  }
   $("guess").textContent = item.guess
     ? "Model's guess: " + item.guess + " (" + pct(item.confidence) + " confident)"
     : "No model yet: these first items were picked to cover the data.";
@@ -117,8 +153,9 @@ function showProgress(p) {
   $("progress-mine").textContent = String(p.mine);
   $("progress-remaining").textContent = String(p.remaining);
   $("progress-fill").style.width = (p.n_items ? (100 * p.labelled) / p.n_items : 0) + "%";
+  $("progress-quality-name").textContent = "estimated " + (p.quality_metric || "accuracy");
   $("progress-accuracy").textContent = p.accuracy === null
-    ? "not yet (needs two labels of each class)"
+    ? (state.multi ? "not yet (needs a few labelled items)" : "not yet (needs two labels of each class)")
     : pct(p.accuracy) + " (95% interval " + pct(p.accuracy_low) + "–" + pct(p.accuracy_high) + ")";
   $("progress-accuracy").title = p.accuracy_note || "";
   $("progress-pays").textContent = p.still_pays === null ? "not yet known" : (p.still_pays ? "yes" : "hardly: the model has stabilised");
@@ -136,7 +173,10 @@ async function refreshProgress() {
       // a newer model: refresh its guess for the item on screen
       const fresh = await api("/api/items/" + item.id);
       if (state.item === item) {
-        Object.assign(item, { guess: fresh.guess, confidence: fresh.confidence, model_version: fresh.model_version });
+        Object.assign(item, {
+          guess: fresh.guess, confidence: fresh.confidence, guess_labels: fresh.guess_labels,
+          probabilities: fresh.probabilities, model_version: fresh.model_version,
+        });
         showGuess(item);
       }
     }
@@ -170,6 +210,22 @@ function answer(label) {
   });
 }
 
+function toggle(label) {
+  if (!state.item || state.busy) return;
+  if (state.selected.has(label)) state.selected.delete(label); else state.selected.add(label);
+  showSelection();
+}
+
+function confirmSet() {
+  return act(async () => {
+    if (!state.item) return;
+    const labels = state.labels.filter((l) => state.selected.has(l));
+    const ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: state.item.id, labels, request_id: newRequestId() }) });
+    setStatus("Saved: " + (ev.labels.length ? ev.labels.join(", ") : "none of these"), true);
+    await loadNext();
+  });
+}
+
 function skip() {
   return act(async () => {
     if (!state.item) return;
@@ -184,6 +240,11 @@ function undo() {
     const res = await api("/api/undo", { method: "POST", body: JSON.stringify({ request_id: newRequestId() }) });
     setStatus("Undone: your last answer or skip was taken back", true);
     showItem(res.item);
+    if (state.multi && res.undone && res.undone.kind === "label" && res.undone.labels) {
+      // the taken-back set comes back ticked: fix one label, then Enter
+      state.selected = new Set(res.undone.labels);
+      showSelection();
+    }
   });
 }
 
@@ -198,7 +259,12 @@ function buildLabels(labels) {
     btn.dataset.label = label;
     const key = i < 9 ? String(i + 1) : (i === 9 ? "0" : "");
     btn.textContent = (key ? key + " " : "") + label;
-    btn.addEventListener("click", () => answer(label));
+    if (state.multi) {
+      btn.setAttribute("aria-pressed", "false");
+      btn.addEventListener("click", () => { toggle(label); btn.blur(); });
+    } else {
+      btn.addEventListener("click", () => answer(label));
+    }
     box.appendChild(btn);
   });
 }
@@ -209,8 +275,12 @@ document.addEventListener("keydown", (e) => {
   if (tag === "INPUT" || tag === "TEXTAREA") return;
   if (/^[0-9]$/.test(e.key)) {
     const i = e.key === "0" ? 9 : Number(e.key) - 1;
-    if (i < state.labels.length) { e.preventDefault(); answer(state.labels[i]); }
-  } else if (e.key === "s") { e.preventDefault(); skip(); }
+    if (i < state.labels.length) {
+      e.preventDefault();
+      if (state.multi) toggle(state.labels[i]); else answer(state.labels[i]);
+    }
+  } else if (e.key === "Enter" && state.multi) { e.preventDefault(); confirmSet(); }
+  else if (e.key === "s") { e.preventDefault(); skip(); }
   else if (e.key === "u") { e.preventDefault(); undo(); }
   else if (e.key === "?") { e.preventDefault(); toggleHelp(); }
 });
@@ -219,6 +289,9 @@ async function start() {
   try {
     const project = await api("/api/project");
     state.labels = project.labels;
+    state.multi = project.task === "multilabel";
+    for (const el of document.querySelectorAll(".multi-only")) el.hidden = !state.multi;
+    for (const el of document.querySelectorAll(".single-only")) el.hidden = state.multi;
     $("project-name").textContent = project.name;
     $("who").textContent = "labelling as " + project.annotator;
     document.title = project.name + " · activelab";
@@ -249,6 +322,7 @@ window.addEventListener("DOMContentLoaded", () => {
   $("help-button").addEventListener("click", toggleHelp);
   $("skip-button").addEventListener("click", skip);
   $("undo-button").addEventListener("click", undo);
+  $("confirm-button").addEventListener("click", confirmSet);
   $("logout-button").addEventListener("click", forgetToken);
   if (state.token) start(); else $("login").hidden = false;
   setInterval(() => { if (state.token && !$("main").hidden) refreshProgress(); }, 5000);

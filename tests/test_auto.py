@@ -1,0 +1,191 @@
+"""AutoStrategy, Explore and Stochastic: valid, recorded, reproducible probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from activelab import ActiveLearner
+from activelab.experiments import run_campaign, split_pool_test
+from activelab.strategies import AutoStrategy, Explore, Stochastic, get_strategy
+from activelab.strategies.selection import DEFAULT_ARMS
+
+
+def _data(seed: int = 0, n: int = 200):
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [2.5, 0.0], [0.0, 2.5]])
+    y = rng.integers(0, 3, size=n)
+    return centres[y] + rng.normal(size=(n, 2)), y
+
+
+def _run(strategy, seed=0, steps=4, batch=5):
+    X, y = _data()
+    init = np.random.default_rng(1).choice(len(y), 9, replace=False)
+    learner = ActiveLearner(LogisticRegression(), strategy, random_state=seed)
+    learner.fit(X, init, y[init])
+    for _ in range(steps):
+        idx = learner.query(batch)
+        learner.teach(idx, y[idx])
+    return learner
+
+
+def test_auto_by_name_without_arguments():
+    auto = get_strategy("auto")
+    assert isinstance(auto, AutoStrategy) and auto.arms is None
+
+
+def test_auto_probabilities_valid_recorded_and_reproducible():
+    a, b = _run("auto", seed=4), _run("auto", seed=4)
+    for ra, rb in zip(a.history_, b.history_, strict=True):
+        assert ra.indices.tolist() == rb.indices.tolist()
+        assert np.array_equal(ra.probabilities, rb.probabilities)
+        assert ra.arms == rb.arms
+        assert ((ra.probabilities > 0) & (ra.probabilities <= 1)).all()
+        assert set(ra.arms) <= {"random", *DEFAULT_ARMS}
+    q = a.selection_probabilities_
+    assert np.isnan(q[:9]).all() and np.isfinite(q[9:]).all()  # taught labels: unknown
+    auto = a._strategy
+    assert len(auto.weight_history_) == 4 and len(auto.reward_history_) == 3
+    for pi in auto.weight_history_:
+        assert pi.shape == (len(auto.arm_names_),) and np.isclose(pi.sum(), 1.0)
+    assert all(0.0 <= r <= 1.0 for r in auto.reward_history_)
+    assert not np.allclose(auto.weight_history_[0], auto.weight_history_[-1])
+    assert auto.arm_history_ == [arm for rec in a.history_ for arm in rec.arms]
+
+
+def test_auto_recorded_probability_matches_frequency():
+    # One pick from a fixed state: the recorded probability of the most likely
+    # item must match how often it is drawn.
+    X, y = _data(n=120)
+    init = np.arange(12)
+    learner = ActiveLearner(LogisticRegression(), "auto", random_state=0).fit(X, init, y[init])
+    ctx = learner.context()
+    draws, recorded = [], {}
+    for s in range(400):
+        auto = AutoStrategy(cv=None)
+        idx, p = auto.select_proba(
+            ctx.__class__(**{**ctx.__dict__, "rng": np.random.default_rng(s)}), 1
+        )
+        draws.append(int(idx[0]))
+        recorded[int(idx[0])] = float(p[0])
+    values, counts = np.unique(draws, return_counts=True)
+    top = int(values[np.argmax(counts)])
+    p = recorded[top]
+    freq = counts.max() / len(draws)
+    assert abs(freq - p) < 4 * np.sqrt(p * (1 - p) / len(draws)) + 1e-9
+
+
+def test_auto_resets_on_a_new_pool_and_validates():
+    auto = AutoStrategy(["margin"])
+    X, y = _data()
+    for _ in range(2):
+        learner = ActiveLearner(LogisticRegression(), auto, random_state=0)
+        learner.fit(X, np.arange(10), y[:10])
+        idx = learner.query(3)
+        learner.teach(idx, y[idx])
+        learner.query(3)
+        assert len(auto.weight_history_) == 2  # reset at the second campaign
+    with pytest.raises(ValueError, match="gamma"):
+        AutoStrategy(gamma=1.5)
+    with pytest.raises(ValueError, match="at least one"):
+        AutoStrategy([])
+
+
+def test_explore_share_is_respected_and_probabilities_are_right():
+    X, y = _data(n=400)
+    init = np.arange(15)
+    learner = ActiveLearner(LogisticRegression(), Explore("margin", share=0.3), random_state=0).fit(
+        X, init, y[init]
+    )
+    arms = []
+    for _ in range(20):
+        idx = learner.query(10)
+        rec = learner.history_[-1]
+        remaining = len(learner.unlabelled_) - np.arange(10)
+        margin_pick = np.array([a == "margin" for a in rec.arms])
+        # a base pick: share/R + (1 - share); a random pick: share/R (unless it hit the top)
+        assert np.all(rec.probabilities[margin_pick] >= 0.7)
+        assert np.allclose(
+            rec.probabilities[~margin_pick] % 0.7, (0.3 / remaining)[~margin_pick] % 0.7
+        )
+        arms += list(rec.arms)
+        learner.teach(idx, y[idx])
+    share = np.mean([a == "random" for a in arms])
+    assert abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / len(arms))
+
+
+def test_explore_zero_share_is_the_base_and_schedule_decays():
+    a = _run(Explore("margin", share=0.0))
+    b = _run("margin")
+    assert [r.indices.tolist() for r in a.history_] == [r.indices.tolist() for r in b.history_]
+    sched = Explore.decay(0.4, half_life=10)
+    assert Explore("margin", schedule=sched).current_share(10) == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="share"):
+        Explore("margin", share=1.5)
+
+
+def test_stochastic_first_pick_frequency_matches_weights():
+    X, y = _data(n=60)
+    init = np.arange(9)
+    learner = ActiveLearner(LogisticRegression(), "margin", random_state=0).fit(X, init, y[init])
+    ctx = learner.context()
+    strat = Stochastic("margin", temperature=0.5)
+    w = strat.weights(strat.base.scores(ctx))
+    w = w / w.sum()
+    firsts = []
+    for s in range(1500):
+        c = ctx.__class__(**{**ctx.__dict__, "rng": np.random.default_rng(s)})
+        idx, p = strat.select_proba(c, 3)
+        pos = np.searchsorted(ctx.candidates, idx)
+        assert p[0] == pytest.approx(w[pos[0]])
+        assert p[1] == pytest.approx(w[pos[1]] / (1 - w[pos[0]]))
+        firsts.append(pos[0])
+    top = int(np.argmax(w))
+    freq = np.mean(np.array(firsts) == top)
+    assert abs(freq - w[top]) < 4 * np.sqrt(w[top] * (1 - w[top]) / 1500)
+
+
+def test_stochastic_refuses_non_scoring_base():
+    with pytest.raises(TypeError, match="ScoringStrategy"):
+        Stochastic("random")
+    with pytest.raises(ValueError, match="not both"):
+        Stochastic("margin", temperature=1.0, power=2.0)
+
+
+def test_campaign_records_arms_and_initial_probabilities():
+    X, y = _data(n=150)
+    Xp, Xt, yp, yt = split_pool_test(X, y, seed=0)
+    seen = {}
+
+    def grab(learner, result):
+        seen["q"] = learner.selection_probabilities_.copy()
+
+    r = run_campaign(
+        LogisticRegression(),
+        "auto",
+        Xp,
+        yp,
+        Xt,
+        yt,
+        initial=6,
+        batch_size=4,
+        budget=18,
+        callback=grab,
+    )
+    assert r.arms[0] == [] and all(len(a) == 4 for a in r.arms[1:])
+    n = len(yp)
+    assert np.allclose(seen["q"][:6], 1 / (n - np.arange(6)))
+    assert np.isfinite(seen["q"]).all()
+
+
+def test_plot_arm_choices_draws_a_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from activelab.selection_plots import plot_arm_choices
+
+    learner = _run("auto")
+    fig = plot_arm_choices(learner)
+    assert len(fig.axes) == 2  # bars + arm probabilities
+    assert fig.axes[1].get_ylabel() == "arm probability"
