@@ -174,7 +174,7 @@ def test_float32_pool_picks_like_float64(name):
     X, y = _data()
     X32 = X.astype(np.float32)
     one = np.flatnonzero(y == 0)[:5]
-    cold = ActiveLearner(LogisticRegression(), name, random_state=0).fit(X32, one, y[one])
+    cold = ActiveLearner(_estimator(name), name, random_state=0).fit(X32, one, y[one])
     idx = cold.query(5)  # the cold start (typicality) on float32
     assert len(set(idx.tolist())) == 5 and not np.isin(idx, one).any()
     picks = {}
