@@ -344,6 +344,12 @@ def decode_label_set(label: str | None) -> list[str]:
     return [str(x) for x in value]
 
 
+def _opt(cast: Any, value: Any) -> Any:
+    """``cast(value)``, or ``None``: numpy scalars become plain Python numbers before they
+    reach a driver (sqlite3 binds an ``np.int64`` as a blob; psycopg adapts it)."""
+    return None if value is None else cast(value)
+
+
 def _configure_engine(engine: Engine, *, immediate: bool) -> None:
     """Dialect-specific set-up, kept in one place (SQLite only; PostgreSQL needs none)."""
     if engine.dialect.name != "sqlite":
@@ -743,6 +749,12 @@ class Store:
         A retried request (same ``request_id``) returns the event stored the first
         time instead of appending a second one.
         """
+        item_id, annotator_id = int(item_id), int(annotator_id)
+        undoes, score, model_version = (
+            _opt(int, undoes),
+            _opt(float, score),
+            _opt(int, model_version),
+        )
         if kind not in ("label", "skip"):
             raise StoreError(f"Event kind must be 'label' or 'skip', got {kind!r}.")
         if kind == "label" and label is None:
@@ -818,6 +830,7 @@ class Store:
         Returns the new undo event (its ``undoes`` names the undone one). Raises
         :class:`StoreError` when there is nothing to undo.
         """
+        annotator_id = int(annotator_id)
         with self._write() as conn:
             _serialise_events(conn)
             if request_id is not None:
@@ -947,6 +960,8 @@ class Store:
         lease has expired. Safe across processes: the primary key (item, slot)
         decides who wins.
         """
+        item_id, annotator_id = int(item_id), int(annotator_id)
+        score, model_version = _opt(float, score), _opt(int, model_version)
         now = time.time()
         params = {
             "p_item": item_id,
@@ -974,6 +989,7 @@ class Store:
 
     def release(self, item_id: int, annotator_id: int) -> None:
         """Give an unanswered item back."""
+        item_id, annotator_id = int(item_id), int(annotator_id)
         with self._write(durable=False) as conn:
             conn.execute(
                 assignments_t.update()

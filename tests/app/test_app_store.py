@@ -292,3 +292,26 @@ def test_racing_leases_never_hand_a_slot_out_twice(db_url, overlap) -> None:
     assert len(rows) == n_items * overlap
     assert len({(r[0], r[2]) for r in rows}) == len(rows)  # nobody holds two slots of an item
     store.close()
+
+
+def test_numpy_scalars_are_stored_as_numbers(db_url) -> None:
+    """Ids and scores straight out of numpy (a queue, a model) behave like Python numbers:
+    sqlite3 would bind an np.int64 as a blob, and the lease silently failed."""
+    store = _store(db_url)
+    a, _ = store.add_annotator("a")
+    assert store.lease(np.int64(1), np.int64(a.id), seconds=60, score=np.float32(0.5))
+    assert store.held_item(a.id) == 1
+    ev = store.append_event(
+        np.int64(1),
+        a.id,
+        "label",
+        label="b",
+        strategy="margin",  # else the lease's context (score 0.5, no version) is recorded
+        score=np.float32(0.25),
+        model_version=np.int64(3),
+    )
+    assert type(ev.item_id) is int and type(ev.score) is float
+    assert store.event(ev.id).item_id == 1 and store.event(ev.id).model_version == 3
+    assert store.current_labels()[1].label == "b"
+    assert store.held_item(a.id) is None  # answered: the lease is closed
+    store.close()
