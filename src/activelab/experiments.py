@@ -5,8 +5,11 @@ simulator, the benchmarks): it drives an :class:`~activelab.ActiveLearner` over
 a pool whose labels are known, revealing a label only when it is queried, and
 records the test score after every step.
 
-Metrics on the curves (:func:`aulc`, :func:`labels_to_reach`) are computed the
-same way everywhere.
+Metrics on the curves (:func:`aulc`, :func:`labels_to_reach`, defined in
+:mod:`activelab.metrics`) are computed the same way everywhere.
+:func:`simulate` (in :mod:`activelab.simulation`, re-exported here) runs many
+campaigns (strategies × seeds) in parallel on the same splits and stores them in
+one resumable JSON file.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
 
 from activelab.learner import ActiveLearner
+from activelab.metrics import aulc, labels_to_reach
 from activelab.scoring import take_rows
 from activelab.strategies import Strategy, get_strategy
 
@@ -31,8 +35,18 @@ __all__ = [
     "initial_indices",
     "labels_to_reach",
     "run_campaign",
+    "simulate",  # noqa: F822 - resolved lazily by __getattr__
     "split_pool_test",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``simulate`` lives in activelab.simulation, which imports this module.
+    if name == "simulate":
+        from activelab.simulation import simulate
+
+        return simulate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -62,6 +76,11 @@ class CampaignResult:
     stopping : dict of str to int or None
         With a ``stopping`` monitor: the number of labels at which each
         criterion first fired (``None``: never within the budget).
+    scoring : str
+        The scorer's name (``"score"``: the estimator's own ``score`` method,
+        accuracy for classifiers, R² for regressors).
+    seconds : float
+        Wall time of the whole campaign.
     """
 
     strategy: str
@@ -73,6 +92,8 @@ class CampaignResult:
     strategies_used: list[str] = field(default_factory=list)
     arms: list[list[str]] = field(default_factory=list)
     stopping: dict[str, int | None] = field(default_factory=dict)
+    scoring: str = "score"
+    seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -212,6 +233,7 @@ def run_campaign(
     >>> r.n_labels
     [5, 10, 15, 20, 25, 30]
     """
+    started = time.perf_counter()
     y_pool = np.asarray(y_pool)
     strat = get_strategy(strategy)
     random_init = isinstance(initial, int | np.integer)
@@ -243,7 +265,7 @@ def run_campaign(
     )
     learner.fit(X_pool)
     scorer = _campaign_scorer(scoring, multilabel)
-    result = CampaignResult(strategy=strat.name, seed=int(seed))
+    result = CampaignResult(strategy=strat.name, seed=int(seed), scoring=scoring or "score")
 
     def record(select_s: float, used: str) -> None:
         model = learner.model_
@@ -281,6 +303,7 @@ def run_campaign(
         select_s = time.perf_counter() - t0
         learner.teach(idx, take_rows(y_pool, idx))
         record(select_s, learner.history_[-1].strategy)
+    result.seconds = time.perf_counter() - started
     return result
 
 
@@ -305,39 +328,3 @@ def _n_rows(X: Any) -> int:
 
 def _is_discrete(y: np.ndarray) -> bool:
     return not np.issubdtype(y.dtype, np.floating) or bool(np.all(np.mod(y, 1) == 0))
-
-
-def aulc(n_labels: Any, scores: Any, *, lo: float | None = None, hi: float | None = None) -> float:
-    """Normalised area under a learning curve, in the score's units.
-
-    The trapezoidal area under ``scores`` against ``n_labels``, divided by the
-    width of the label range, so a flat curve at 0.9 has AULC 0.9. Curves are
-    compared only on the same label range ``[lo, hi]`` (defaults: the curve's).
-
-    Examples
-    --------
-    >>> aulc([10, 20, 30], [0.5, 0.7, 0.9])
-    0.7
-    """
-    x = np.asarray(n_labels, dtype=float)
-    s = np.asarray(scores, dtype=float)
-    lo = x[0] if lo is None else lo
-    hi = x[-1] if hi is None else hi
-    if hi <= lo:
-        return float(s[-1])
-    keep = (x >= lo) & (x <= hi)
-    xs, ss = x[keep], s[keep]
-    return float(np.trapezoid(ss, xs) / (hi - lo))
-
-
-def labels_to_reach(n_labels: Any, scores: Any, target: float) -> int | None:
-    """The first number of labels at which the score reaches ``target`` (None if never).
-
-    Examples
-    --------
-    >>> labels_to_reach([10, 20, 30], [0.5, 0.8, 0.9], 0.75)
-    20
-    """
-    s = np.asarray(scores, dtype=float)
-    hit = np.flatnonzero(s >= target)
-    return int(np.asarray(n_labels)[hit[0]]) if hit.size else None

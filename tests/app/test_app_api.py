@@ -198,7 +198,7 @@ def test_model_guess_and_progress_after_training(api) -> None:
     service.retrain()
     item = client.get("/api/next", headers=ada).json()["item"]
     assert item["guess"] in ("good", "bad") and 0.5 <= item["confidence"] <= 1.0
-    assert item["strategy"] == "margin"
+    assert item["strategy"] == "auto"  # the default strategy, no longer the cold start
     p = client.get("/api/progress", headers=ada).json()
     assert p["labelled"] == 8 and p["mine"] == 8 and p["model_labels"] == 8
     assert 0.0 <= p["accuracy_low"] <= p["accuracy"] <= p["accuracy_high"] <= 1.0

@@ -89,7 +89,7 @@ def create_project(
     With ``multilabel=True`` every item may carry any number of the labels
     (``task = "multilabel"``); the strategy then defaults to
     :data:`MULTILABEL_STRATEGY` and must be a multi-label one. Otherwise the
-    strategy defaults to ``"margin"``.
+    strategy defaults to ``"auto"`` (:class:`~activelab.strategies.AutoStrategy`).
 
     Returns the project folder. Nothing is left behind on failure.
     """
@@ -100,7 +100,7 @@ def create_project(
     labels = _check_labels(labels, multilabel)
     task = "multilabel" if multilabel else "classification"
     if strategy is None:
-        strategy = MULTILABEL_STRATEGY if multilabel else "margin"
+        strategy = MULTILABEL_STRATEGY if multilabel else "auto"
     try:
         strat = get_strategy(strategy)
     except (KeyError, ValueError) as exc:

@@ -127,7 +127,7 @@ class LabellingService:
         s = store.settings
         self.labels: list[str] = [str(x) for x in s["labels"]]
         self.multilabel: bool = s.get("task") == "multilabel"
-        self.strategy: str = s.get("strategy", "margin")
+        self.strategy: str = s.get("strategy", "auto")
         self.overlap: int = int(s.get("overlap", 1))
         self.retrain_every = int(retrain_every or s.get("retrain_every", 10))
         self.retrain_seconds = float(retrain_seconds or s.get("retrain_seconds", 30.0))

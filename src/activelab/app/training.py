@@ -37,6 +37,9 @@ __all__ = ["TrainResult", "bootstrap_f1_interval", "make_estimator", "train", "w
 
 #: items ranked by the strategy in each round (the rest follow at random)
 QUEUE_HEAD = 2000
+#: items chosen per round by a strategy that chooses a set (auto, diverse batch, k-center ...):
+#: such a batch costs more than a ranking and the model is retrained every few labels anyway
+SET_HEAD = 200
 #: items ranked by the cold-start strategy while no model exists
 COLD_HEAD = 50
 #: pool sample on which successive models are compared
@@ -222,7 +225,9 @@ def train(
     learner.fit(X, labelled, labels)
     unlabelled = learner.unlabelled_
     cold = learner.model_ is None
-    k = min(COLD_HEAD if cold else QUEUE_HEAD, unlabelled.shape[0])
+    strat = get_strategy(strategy)
+    head_size = QUEUE_HEAD if isinstance(strat, ScoringStrategy) else SET_HEAD
+    k = min(COLD_HEAD if cold else head_size, unlabelled.shape[0])
     with warnings.catch_warnings():
         # tiny pools have fewer distinct points than cold-start clusters: harmless
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -230,7 +235,6 @@ def train(
     record = learner.history_[-1] if learner.history_ else None
     used = record.strategy if record else ("cold start" if cold else strategy)
     scores = None
-    strat = get_strategy(strategy)
     if not cold and isinstance(strat, ScoringStrategy) and head.size:
         ctx = learner.context()
         scores = ctx.map_chunks(lambda Xc: strat.score_chunk(learner.model_, Xc), rows=head)

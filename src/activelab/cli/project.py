@@ -67,7 +67,7 @@ def _iso(ts: float) -> str:
 @click.option(
     "--strategy",
     default=None,
-    help="Query strategy  [default: margin; mmc with --multi-label].",
+    help="Query strategy  [default: auto; mmc with --multi-label].",
 )
 @click.option("--retrain-every", default=10, show_default=True, help="Retrain after N labels.")
 @click.option("--retrain-seconds", default=30.0, show_default=True, help="... or after T seconds.")

@@ -1,0 +1,395 @@
+"""Label efficiency: every classification strategy against random, and against the peers.
+
+    PYTHONPATH=src python3 benchmarks/label_efficiency.py            # full run (resumable)
+    PYTHONPATH=src python3 benchmarks/label_efficiency.py --quick    # 2 seeds, 3 data sets
+
+For every bundled classification data set and two models (standardised
+logistic regression; extra trees, 50 trees), every registered activelab strategy
+of task classification/any is replayed with :func:`activelab.experiments.simulate`
+(10 seeds; each seed fixes one stratified 75/25 pool/test split and one random
+initial set shared by all strategies). The same splits and initial sets are
+written to ``.npz`` files and replayed through scikit-activeml and modAL (each in
+its own virtual environment, see benchmarks/README.md) for the strategies they
+share. Results: ``benchmarks/results/label_efficiency.json`` (summary) and
+``benchmarks/results/label_efficiency/*.json`` (every curve);
+the Markdown table is printed and written to ``benchmarks/results/label_efficiency.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.ensemble import ExtraTreesClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import LabelEncoder, StandardScaler
+
+from activelab import datasets
+from activelab.experiments import initial_indices, simulate, split_pool_test
+from activelab.metrics import paired_test, summarize
+from activelab.strategies import available, get_strategy
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+RAW = RESULTS / "label_efficiency"
+VENVS = Path(os.environ.get("ACTIVELAB_PEER_VENVS", "/work/.venvs"))
+PEERS = {
+    "skactiveml": VENVS / "skactiveml" / "bin" / "python",
+    "modal": VENVS / "modal" / "bin" / "python",
+}
+
+#: data set -> (initial labels, batch, budget, subsample of the whole data set or None)
+SIZES = {
+    "iris": (6, 3, 45, None),
+    "digits": (10, 10, 150, None),
+    "wine": (6, 3, 45, None),
+    "breast_cancer": (10, 5, 80, None),
+    "phishing": (10, 10, 100, None),
+    "image_segments": (10, 10, 150, None),
+    "bananas": (10, 10, 100, None),
+    "mnist": (20, 20, 200, 2000),
+}
+MODELS = {
+    "logreg": lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+    "extra_trees": lambda: ExtraTreesClassifier(n_estimators=50, random_state=0, n_jobs=1),
+}
+#: Strategies too costly for the larger pools: run only where the data set has at most this
+#: many rows and with these models (expected error reduction refits the model once per
+#: candidate and class: 96 refits per step on iris).
+EXPENSIVE = {"eer": (160, ("logreg",))}
+#: Why a strategy loses to random where it does (filled in from the analysis of the curves).
+#: (Our reading of the curves, not a measurement: see benchmarks/README.md.)
+REASONS: dict[str, str] = {
+    "entropy": "early lag: on many classes it ranks ambiguous, atypical items first and a "
+    "top-10 batch is redundant; level with random by the budget",
+    "least_confident": "same early lag as entropy on many classes; level with random by the budget",
+    "density": "its default uncertainty is entropy, whose early lag the density weight does "
+    "not offset",
+    "kl_divergence": "KL of bootstrap committee members from their consensus keeps picking a "
+    "few unstable items; stays below random at the budget",
+    "kcenter": "distances on the raw features, where a few large-scale columns (areas in the "
+    "hundreds to thousands) dominate: it picks extreme outliers first",
+}
+
+
+def classification_strategies() -> list[str]:
+    names = []
+    for name in available():
+        strat = get_strategy(name)
+        if getattr(strat, "task", "classification") in ("classification", "any"):
+            names.append(name)
+    return ["random", *[n for n in names if n != "random"]]
+
+
+def _dataset(name: str, subsample: int | None) -> datasets.Dataset:
+    ds = datasets.load(name)
+    if subsample is None or subsample >= len(ds.y):
+        return ds
+    keep, _ = train_test_split(
+        np.arange(len(ds.y)), train_size=subsample, stratify=ds.y, random_state=12345
+    )
+    keep = np.sort(keep)
+    return datasets.Dataset(
+        name=f"{name}_{subsample}",
+        X=ds.X[keep],
+        y=ds.y[keep],
+        description=f"{ds.description} Stratified subsample of {subsample} rows (seed 12345).",
+        source=ds.source,
+        task=ds.task,
+        feature_names=ds.feature_names,
+    )
+
+
+def _peer_tasks(ds, model: str, seeds: list[int], sizes, tmp: Path) -> list[str]:
+    n_init, batch, budget, _ = sizes
+    enc = LabelEncoder().fit(ds.y)
+    specs = []
+    for seed in seeds:
+        Xp, Xt, yp, yt = split_pool_test(ds.X, ds.y, test_size=0.25, seed=seed)
+        init = initial_indices(yp, n_init, seed)
+        path = tmp / f"{ds.name}_{model}_{seed}.npz"
+        np.savez(
+            path,
+            Xp=Xp,
+            Xt=Xt,
+            yp=enc.transform(yp),
+            yt=enc.transform(yt),
+            init=init,
+            batch=batch,
+            budget=min(budget, len(yp)),
+            estimator=model,
+            classes=np.arange(len(enc.classes_)),
+        )
+        specs.append(f"{seed}={path}")
+    return specs
+
+
+def _run_peers(ds, model, seeds, sizes, strategies, n_jobs) -> dict[str, dict]:
+    out = {}
+    for lib, python in PEERS.items():
+        path = RAW / f"{ds.name}_{model}_{lib}.json"
+        if path.exists():
+            got = json.loads(path.read_text())
+            if sorted({r["seed"] for r in got["runs"]}) == seeds:
+                out[lib] = got
+                continue
+        if not python.exists():
+            print(f"  {lib}: no environment at {python} (see benchmarks/README.md); skipped")
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            specs = _peer_tasks(ds, model, seeds, sizes, Path(tmp))
+            cmd = [
+                str(python),
+                str(HERE / "_peer_runner.py"),
+                "--library",
+                lib,
+                "--out",
+                str(path),
+                "--n-jobs",
+                str(n_jobs),
+                "--tasks",
+                *specs,
+                "--strategies",
+                *strategies,
+            ]
+            t0 = time.perf_counter()
+            subprocess.run(
+                cmd,
+                check=True,
+                env={
+                    **os.environ,
+                    "OMP_NUM_THREADS": "1",
+                    "PYTHONWARNINGS": "ignore",
+                    "OPENBLAS_NUM_THREADS": "1",
+                    "MKL_NUM_THREADS": "1",
+                },
+            )
+            print(f"  {lib}: {time.perf_counter() - t0:.0f} s")
+        out[lib] = json.loads(path.read_text())
+    return out
+
+
+def _fmt(stat, digits=3) -> str:
+    if stat is None or stat.get("mean") is None:
+        return "–"
+    return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
+
+
+def run(
+    quick: bool, n_jobs: int, with_peers: bool = True, on_result=None, dry: bool = False
+) -> dict:
+    seeds = list(range(2 if quick else 10))
+    names = list(SIZES)[:3] if quick else list(SIZES)
+    strategies = classification_strategies()
+    summary = {"strategies": strategies, "seeds": seeds, "results": []}
+    RAW.mkdir(parents=True, exist_ok=True)
+    for dname in names:
+        sizes = SIZES[dname]
+        ds = _dataset(dname, sizes[3])
+        for model in MODELS:
+            todo = [
+                n
+                for n in strategies
+                if n not in EXPENSIVE or (len(ds.y) <= EXPENSIVE[n][0] and model in EXPENSIVE[n][1])
+            ]
+            t0 = time.perf_counter()
+            if dry:
+                done = _finished(ds, model, todo, seeds)
+                if done is None:
+                    print(f"{ds.name} × {model}: not finished; left out", flush=True)
+                    continue
+                doc, peers = done
+                summary["results"].append(_summarize(ds, model, sizes, doc, peers, todo))
+                continue
+            print(f"{ds.name} × {model}: {len(todo)} strategies × {len(seeds)} seeds", flush=True)
+            doc = simulate(
+                ds,
+                MODELS[model](),
+                todo,
+                n_initial=sizes[0],
+                batch_size=sizes[1],
+                budget=sizes[2],
+                seeds=seeds,
+                test_size=0.25,
+                n_jobs=n_jobs,
+                out=RAW / f"{ds.name}_{model}.json",
+                progress=False,
+            )
+            print(f"  activelab: {time.perf_counter() - t0:.0f} s", flush=True)
+            peers = _run_peers(ds, model, seeds, sizes, todo, n_jobs) if with_peers else {}
+            summary["results"].append(_summarize(ds, model, sizes, doc, peers, todo))
+            if on_result is not None:
+                on_result(summary)
+    return summary
+
+
+def _finished(ds, model, strategies, seeds):
+    """The raw results of a (data set, model) pair when every campaign and peer run is there."""
+    path = RAW / f"{ds.name}_{model}.json"
+    if not path.exists():
+        return None
+    doc = json.loads(path.read_text())
+    have = {(r["strategy"], r["seed"]) for r in doc["runs"]}
+    if any((s, k) not in have for s in strategies for k in seeds):
+        return None
+    peers = {}
+    for lib in PEERS:
+        p = RAW / f"{ds.name}_{model}_{lib}.json"
+        if not p.exists():
+            return None
+        peers[lib] = json.loads(p.read_text())
+    return doc, peers
+
+
+def _summarize(ds, model, sizes, doc, peers, strategies) -> dict:
+    runs = [r for r in doc["runs"] if r["strategy"] in strategies and r["seed"] in range(100)]
+    metrics = summarize(runs, doc["full_pool"], budgets=[sizes[2]])
+    rows = []
+    rand = metrics["random"]
+    for s in strategies:
+        m = metrics[s]
+        row = {
+            "strategy": s,
+            "aulc": m["aulc"],
+            "aulc_per_seed": m["aulc_per_seed"],
+            "savings": m["savings"],
+            "savings_censored": m["savings_censored"],
+            "test": m["test"],
+            "final": m["score_at"][str(sizes[2])],
+            "labels_to_95": m["labels_to_95"],
+            "peers": {},
+        }
+        loses = (
+            s != "random"
+            and m["test"]
+            and m["test"]["p_value"] is not None
+            and m["test"]["p_value"] < 0.05
+            and m["aulc"]["mean"] < rand["aulc"]["mean"]
+        )
+        row["loses_to_random"] = bool(loses)
+        for lib, got in peers.items():
+            pr = [r for r in got["runs"] if r["strategy"] == s]
+            if not pr:
+                continue
+            pm = summarize(pr, budgets=[])[s]
+            own = dict(zip(m["seeds"], m["aulc_per_seed"], strict=True))
+            paired = [s_ for s_ in pm["seeds"] if s_ in own]
+            row["peers"][lib] = {
+                "version": got.get("version"),
+                "scikit-learn": got.get("scikit-learn"),
+                "aulc": pm["aulc"],
+                "aulc_per_seed": pm["aulc_per_seed"],
+                "test_vs_activelab": paired_test(
+                    [own[x] for x in paired],
+                    [pm["aulc_per_seed"][pm["seeds"].index(x)] for x in paired],
+                ),
+            }
+        rows.append(row)
+    return {
+        "dataset": doc["settings"]["dataset"],
+        "model": model,
+        "estimator": doc["settings"]["estimator"],
+        "n_initial": sizes[0],
+        "batch_size": sizes[1],
+        "budget": doc["settings"]["budget"],
+        "full_pool": _full(doc),
+        "rows": rows,
+        "versions": doc["settings"]["versions"],
+        "machine": doc["settings"]["machine"],
+    }
+
+
+def _full(doc) -> dict:
+    v = np.asarray(list(doc["full_pool"].values()), dtype=float)
+    return {"mean": float(v.mean()), "std": float(v.std()), "n": int(v.size)}
+
+
+def markdown(summary: dict) -> str:
+    lines = []
+    for res in summary["results"]:
+        d = res["dataset"]
+        lines.append(
+            f"\n### {d['name']} ({d['n_samples']}×{d['n_features']}, "
+            f"{d.get('n_classes')} classes) — "
+            f"{res['model']}; initial {res['n_initial']}, batch {res['batch_size']}, budget "
+            f"{res['budget']}; whole-pool accuracy {_fmt(res['full_pool'])}\n"
+        )
+        lines.append(
+            "| strategy | AULC activelab | AULC scikit-activeml | AULC modAL | acc. at budget "
+            "| savings vs random | Wilcoxon p vs random | loses to random |"
+        )
+        lines.append("|---|---|---|---|---|---|---|---|")
+        for r in res["rows"]:
+            peers = []
+            for lib in ("skactiveml", "modal"):
+                p = r["peers"].get(lib)
+                if p is None:
+                    peers.append("–")
+                else:
+                    t = p["test_vs_activelab"]
+                    peers.append(
+                        f"{_fmt(p['aulc'])} (p={t['p_value']:.2g})"
+                        if t["p_value"] is not None
+                        else _fmt(p["aulc"])
+                    )
+            sav = _fmt(r["savings"], 2) if r["strategy"] != "random" else "–"
+            if r["savings_censored"]:
+                sav += f" ({r['savings_censored']} censored)"
+            p = r["test"]["p_value"] if r["test"] else None
+            lose = ""
+            if r["loses_to_random"]:
+                lose = "**yes**: " + REASONS.get(r["strategy"], "see notes")
+            lines.append(
+                f"| {r['strategy']} | {_fmt(r['aulc'])} | {peers[0]} | {peers[1]} | "
+                f"{_fmt(r['final'])} | "
+                f"{sav} | {'–' if p is None else f'{p:.2g}'} | {lose} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--quick", action="store_true", help="2 seeds, 3 data sets (a smoke run)")
+    ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument("--no-peers", action="store_true", help="only activelab (no peer environments)")
+    ap.add_argument(
+        "--finished-only",
+        action="store_true",
+        help="run nothing: summarise the (data set, model) pairs whose raw results are complete",
+    )
+    a = ap.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    t0 = time.perf_counter()
+    suffix = "_quick" if a.quick else ""
+
+    def write(summary: dict) -> None:
+        # after every (data set, model), so that a partial run still leaves its results
+        summary["seconds"] = time.perf_counter() - t0
+        summary["command"] = "PYTHONPATH=src python3 benchmarks/label_efficiency.py" + (
+            " --quick" if a.quick else ""
+        )
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"label_efficiency{suffix}.json").write_text(json.dumps(summary, indent=1))
+        (RESULTS / f"label_efficiency{suffix}.md").write_text(markdown(summary))
+
+    with threadpool_limits(1):
+        summary = run(a.quick, a.n_jobs, not a.no_peers, on_result=write, dry=a.finished_only)
+    write(summary)
+    print(markdown(summary))
+    print(f"total {summary['seconds']:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""``activelab report``: one HTML page from a simulation results file."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["report"]
+
+
+@click.command()
+@click.argument("results", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="The HTML page  [default: RESULTS with .html].",
+)
+def report(results: str, out: str | None) -> None:
+    """Write a self-contained HTML page: learning curves, metrics table, settings."""
+    from activelab.report import write_report
+
+    try:
+        path = write_report(results, out)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Wrote {path}")

@@ -1,0 +1,241 @@
+"""Metrics on learning curves: how much a strategy saves against random sampling.
+
+A learning curve is the test score after each step of a campaign against the
+number of labels used. The per-curve metrics are:
+
+- :func:`aulc`: normalised area under the curve (trapezoids divided by the
+  width of the label range, so a flat curve at 0.9 scores 0.9);
+- :func:`score_at`: the score once at least ``n`` labels were used;
+- :func:`labels_to_reach`: the first label count at which the score reaches a
+  target (e.g. 95 % of the score of a model trained on the whole pool);
+- :func:`label_savings`: the share of labels a strategy does not need to reach
+  the score random sampling ends its campaign with.
+
+:func:`summarize` turns the runs of a simulation into one row per strategy
+(mean ± std over seeds) with a paired Wilcoxon signed-rank test of the per-seed
+AULCs against random sampling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "aulc",
+    "label_savings",
+    "labels_to_reach",
+    "paired_test",
+    "score_at",
+    "summarize",
+]
+
+
+def aulc(n_labels: Any, scores: Any, *, lo: float | None = None, hi: float | None = None) -> float:
+    """Normalised area under a learning curve, in the score's units.
+
+    The trapezoidal area under ``scores`` against ``n_labels``, divided by the
+    width of the label range, so a flat curve at 0.9 has AULC 0.9. Curves are
+    compared only on the same label range ``[lo, hi]`` (defaults: the curve's).
+
+    Examples
+    --------
+    >>> aulc([10, 20, 30], [0.5, 0.7, 0.9])
+    0.7
+    """
+    x = np.asarray(n_labels, dtype=float)
+    s = np.asarray(scores, dtype=float)
+    lo = x[0] if lo is None else lo
+    hi = x[-1] if hi is None else hi
+    if hi <= lo:
+        return float(s[-1])
+    keep = (x >= lo) & (x <= hi)
+    xs, ss = x[keep], s[keep]
+    return float(np.trapezoid(ss, xs) / (hi - lo))
+
+
+def labels_to_reach(n_labels: Any, scores: Any, target: float) -> int | None:
+    """The first number of labels at which the score reaches ``target`` (None if never).
+
+    Examples
+    --------
+    >>> labels_to_reach([10, 20, 30], [0.5, 0.8, 0.9], 0.75)
+    20
+    """
+    s = np.asarray(scores, dtype=float)
+    hit = np.flatnonzero(s >= target)
+    return int(np.asarray(n_labels)[hit[0]]) if hit.size else None
+
+
+def score_at(n_labels: Any, scores: Any, n: int) -> float | None:
+    """The score at the first step with at least ``n`` labels (None past the curve's end).
+
+    Examples
+    --------
+    >>> score_at([10, 20, 30], [0.5, 0.8, 0.9], 15)
+    0.8
+    """
+    x = np.asarray(n_labels)
+    hit = np.flatnonzero(x >= n)
+    return float(np.asarray(scores, dtype=float)[hit[0]]) if hit.size else None
+
+
+def label_savings(
+    n_labels: Any, scores: Any, random_n_labels: Any, random_scores: Any
+) -> tuple[float, bool]:
+    """Share of labels not needed to reach the score random sampling ends with.
+
+    The target is random's final score; ``L_r`` is the first label count at
+    which random reaches it and ``L_s`` the strategy's. The saving is
+    ``1 - L_s / L_r``: 0.4 means 40 % fewer labels than random, a negative
+    value means more. When the strategy never reaches the target within the
+    budget, ``L_s`` is taken as its last label count and the value is flagged
+    as censored (the true saving is lower still).
+
+    Returns
+    -------
+    saving : float
+    censored : bool
+
+    Examples
+    --------
+    >>> label_savings([10, 20, 30], [0.5, 0.9, 0.9], [10, 20, 30], [0.4, 0.6, 0.9])
+    (0.33333333333333337, False)
+    """
+    target = float(np.asarray(random_scores, dtype=float)[-1])
+    l_r = labels_to_reach(random_n_labels, random_scores, target)
+    l_s = labels_to_reach(n_labels, scores, target)
+    censored = l_s is None
+    if l_s is None:
+        l_s = int(np.asarray(n_labels)[-1])
+    return 1.0 - l_s / float(l_r), censored  # type: ignore[operator]
+
+
+def paired_test(values: Sequence[float], baseline: Sequence[float]) -> dict[str, Any]:
+    """Two-sided Wilcoxon signed-rank test of paired per-seed values against a baseline.
+
+    Returns ``{"test": "wilcoxon", "statistic", "p_value", "mean_diff", "n"}``;
+    ``p_value`` is 1.0 when every difference is zero and None with fewer than
+    two pairs.
+
+    Examples
+    --------
+    >>> r = paired_test([0.9, 0.8, 0.85, 0.95, 0.9, 0.88], [0.8, 0.7, 0.8, 0.9, 0.85, 0.8])
+    >>> r["p_value"] < 0.05, round(r["mean_diff"], 3)
+    (True, 0.072)
+    """
+    from scipy.stats import wilcoxon
+
+    a = np.asarray(values, dtype=float)
+    b = np.asarray(baseline, dtype=float)
+    d = a - b
+    out: dict[str, Any] = {
+        "test": "wilcoxon signed-rank (two-sided, per-seed AULC)",
+        "n": len(d),
+        "mean_diff": float(d.mean()) if len(d) else None,
+        "statistic": None,
+        "p_value": None,
+    }
+    if len(d) < 2:
+        return out
+    if np.all(d == 0):
+        out["p_value"] = 1.0
+        return out
+    res = wilcoxon(a, b, alternative="two-sided")
+    out["statistic"] = float(res.statistic)
+    out["p_value"] = float(res.pvalue)
+    return out
+
+
+def _mean_std(values: Iterable[float | None]) -> dict[str, Any]:
+    v = np.asarray([x for x in values if x is not None], dtype=float)
+    if v.size == 0:
+        return {"mean": None, "std": None, "n": 0}
+    return {"mean": float(v.mean()), "std": float(v.std()), "n": int(v.size)}
+
+
+def summarize(
+    runs: Sequence[Mapping[str, Any]],
+    full_pool: Mapping[Any, float] | None = None,
+    *,
+    budgets: Sequence[int] = (),
+    baseline: str = "random",
+) -> dict[str, dict[str, Any]]:
+    """One row of metrics per strategy from the runs of a simulation.
+
+    Parameters
+    ----------
+    runs : sequence of mappings
+        Each with ``strategy``, ``seed``, ``n_labels`` and ``scores`` (the
+        ``runs`` of a simulation results file).
+    full_pool : mapping seed -> float, optional
+        The score of the model trained on the whole pool for each seed (keys
+        may be ints or strings); enables the labels to reach 95 % and 99 % of it.
+    budgets : sequence of int
+        Label counts at which to report the score.
+    baseline : str, default="random"
+        The strategy the savings and the paired test compare against.
+
+    Returns
+    -------
+    dict
+        strategy -> ``{"aulc", "score_at", "labels_to_95", "labels_to_99",
+        "savings", "savings_censored", "test", "seeds"}``; each statistic is
+        ``{"mean", "std", "n"}`` over seeds (``labels_to_*``: over the seeds
+        that reached the target, with ``reached`` counting them).
+
+    Examples
+    --------
+    >>> runs = [{"strategy": s, "seed": k, "n_labels": [10, 20, 30],
+    ...          "scores": [0.5, 0.6 + 0.1 * (s == "margin"), 0.9]}
+    ...         for s in ("random", "margin") for k in range(3)]
+    >>> m = summarize(runs, {0: 0.9, 1: 0.9, 2: 0.9})
+    >>> round(m["margin"]["aulc"]["mean"], 3), m["margin"]["labels_to_95"]["reached"]
+    (0.7, 3)
+    """
+    full = {int(k): float(v) for k, v in (full_pool or {}).items()}
+    by: dict[str, dict[int, Mapping[str, Any]]] = {}
+    for r in runs:
+        by.setdefault(str(r["strategy"]), {})[int(r["seed"])] = r
+    base = by.get(baseline, {})
+    out: dict[str, dict[str, Any]] = {}
+    for name, per_seed in by.items():
+        seeds = sorted(per_seed)
+        aulcs = [aulc(per_seed[s]["n_labels"], per_seed[s]["scores"]) for s in seeds]
+        row: dict[str, Any] = {"seeds": seeds, "aulc": _mean_std(aulcs), "aulc_per_seed": aulcs}
+        row["score_at"] = {
+            str(b): _mean_std(
+                score_at(per_seed[s]["n_labels"], per_seed[s]["scores"], b) for s in seeds
+            )
+            for b in budgets
+        }
+        for frac, key in ((0.95, "labels_to_95"), (0.99, "labels_to_99")):
+            reach = [
+                labels_to_reach(per_seed[s]["n_labels"], per_seed[s]["scores"], frac * full[s])
+                if s in full
+                else None
+                for s in seeds
+            ]
+            stat = _mean_std(reach)
+            stat["reached"] = sum(v is not None for v in reach)
+            stat["of"] = sum(s in full for s in seeds)
+            row[key] = stat
+        paired = [s for s in seeds if s in base]
+        sav = [
+            label_savings(
+                per_seed[s]["n_labels"],
+                per_seed[s]["scores"],
+                base[s]["n_labels"],
+                base[s]["scores"],
+            )
+            for s in paired
+        ]
+        row["savings"] = _mean_std(v for v, _ in sav)
+        row["savings_censored"] = sum(c for _, c in sav)
+        base_aulc = [aulc(base[s]["n_labels"], base[s]["scores"]) for s in paired]
+        own = [aulcs[seeds.index(s)] for s in paired]
+        row["test"] = paired_test(own, base_aulc) if name != baseline else None
+        out[name] = row
+    return out

@@ -1,0 +1,491 @@
+"""Replay many campaigns (strategies × seeds) on the same splits, resumably.
+
+:func:`simulate` is the engine behind ``activelab simulate``: for each seed it
+draws one stratified pool/test split and one initial set, shared by every
+strategy of that seed; it runs each (strategy, seed) campaign with
+:func:`activelab.experiments.run_campaign` in parallel (joblib) under a rich
+progress bar, and writes each finished campaign into one JSON file as soon as it
+completes (atomically: a temporary file then :func:`os.replace`). Rerun with
+the same settings, it skips the campaigns already in the file, so an
+interrupted simulation resumes where it stopped. The file's schema is described
+in ``docs/simulator.md`` (:data:`SCHEMA_VERSION`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone, is_regressor
+from sklearn.metrics import get_scorer
+
+from activelab.datasets import Dataset, load
+from activelab.experiments import initial_indices, run_campaign, split_pool_test
+from activelab.strategies import get_strategy
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "load_results", "make_model", "simulate"]
+
+#: Identifies a results file.
+SCHEMA = "activelab.simulation"
+#: Bumped whenever the layout of the results file changes incompatibly.
+SCHEMA_VERSION = 1
+
+#: The settings that must match for a rerun to resume an existing file.
+_RESUME_KEYS = (
+    "dataset_digest",
+    "estimator",
+    "n_initial",
+    "batch_size",
+    "budget",
+    "scoring",
+    "test_size",
+)
+
+
+def make_model(name: str, *, task: str = "classification", seed: int = 0) -> Any:
+    """A ready-made scikit-learn estimator by short name (the CLI's ``--model``).
+
+    Classification: ``logreg`` (standardised logistic regression), ``forest``
+    (random forest, 100 trees), ``extra_trees``, ``knn``, ``svm`` (RBF SVC with
+    probabilities), ``hgb`` (histogram gradient boosting), ``nb`` (Gaussian
+    naive Bayes). Regression: ``ridge``, ``forest``, ``extra_trees``, ``knn``,
+    ``hgb``.
+
+    Examples
+    --------
+    >>> make_model("logreg")
+    Pipeline(steps=[('standardscaler', StandardScaler()),
+                    ('logisticregression', LogisticRegression(max_iter=1000))])
+    """
+    from sklearn import ensemble, linear_model, naive_bayes, neighbors, svm
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    key = name.strip().lower().replace("-", "_")
+    if task == "regression":
+        models = {
+            "ridge": lambda: make_pipeline(StandardScaler(), linear_model.Ridge()),
+            "forest": lambda: ensemble.RandomForestRegressor(100, random_state=seed, n_jobs=1),
+            "extra_trees": lambda: ensemble.ExtraTreesRegressor(100, random_state=seed, n_jobs=1),
+            "knn": lambda: make_pipeline(StandardScaler(), neighbors.KNeighborsRegressor()),
+            "hgb": lambda: ensemble.HistGradientBoostingRegressor(random_state=seed),
+        }
+    else:
+        models = {
+            "logreg": lambda: make_pipeline(
+                StandardScaler(), linear_model.LogisticRegression(max_iter=1000)
+            ),
+            "forest": lambda: ensemble.RandomForestClassifier(100, random_state=seed, n_jobs=1),
+            "extra_trees": lambda: ensemble.ExtraTreesClassifier(100, random_state=seed, n_jobs=1),
+            "knn": lambda: make_pipeline(StandardScaler(), neighbors.KNeighborsClassifier()),
+            "svm": lambda: make_pipeline(
+                StandardScaler(), svm.SVC(probability=True, random_state=seed)
+            ),
+            "hgb": lambda: ensemble.HistGradientBoostingClassifier(random_state=seed),
+            "nb": lambda: naive_bayes.GaussianNB(),
+        }
+    if key not in models:
+        raise ValueError(
+            f"Unknown model {name!r} for {task}; choose one of {', '.join(sorted(models))}."
+        )
+    return models[key]()
+
+
+def simulate(
+    data: str | Dataset | tuple[Any, Any],
+    estimator: Any,
+    strategies: Sequence[str],
+    *,
+    n_initial: int = 10,
+    batch_size: int = 10,
+    budget: int = 100,
+    seeds: int | Sequence[int] = 3,
+    scoring: str | None = None,
+    test_size: float = 0.25,
+    n_jobs: int = 1,
+    out: str | Path | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    dataset_name: str | None = None,
+) -> dict[str, Any]:
+    """Replay active learning for several strategies and seeds on the same splits.
+
+    Parameters
+    ----------
+    data : str, Dataset or (X, y)
+        A bundled data set's name (:func:`activelab.datasets.available`), a
+        :class:`~activelab.datasets.Dataset` (e.g. from
+        :func:`~activelab.datasets.load_table`) or a pair of arrays.
+    estimator : estimator
+        The model, cloned for every campaign.
+    strategies : sequence of str
+        Strategy names (include ``"random"`` for the savings and the paired test).
+    n_initial : int, default=10
+        Random labels every campaign starts from (the same set for every
+        strategy of a seed).
+    batch_size : int, default=10
+        Items queried per step.
+    budget : int, default=100
+        Labels per campaign, initial set included (capped at the pool size).
+    seeds : int or sequence of int, default=3
+        A count (seeds ``0 … seeds-1``) or explicit seeds. Each seed fixes a
+        pool/test split and an initial set.
+    scoring : str, optional
+        A scikit-learn scorer name; the estimator's ``score`` by default.
+    test_size : float, default=0.25
+        The held-out share (stratified for classification).
+    n_jobs : int, default=1
+        Parallel campaigns (joblib; -1 for every core).
+    out : str or Path, optional
+        The JSON results file, written after every finished campaign.
+    resume : bool, default=True
+        Skip the campaigns already in ``out`` when its settings match (a
+        mismatch raises, naming the differing settings). ``False`` starts over.
+    progress : bool, default=True
+        Show a rich progress bar.
+    dataset_name : str, optional
+        The name stored for an (X, y) pair.
+
+    Returns
+    -------
+    dict
+        The results document (the content of ``out``; see ``docs/simulator.md``).
+
+    Examples
+    --------
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> res = simulate("iris", GaussianNB(), ["random", "margin"],
+    ...                n_initial=6, batch_size=6, budget=30, seeds=2, progress=False)
+    >>> len(res["runs"]), res["runs"][0]["n_labels"]
+    (4, [6, 12, 18, 24, 30])
+    """
+    ds = _as_dataset(data, dataset_name)
+    seed_list = (
+        list(range(seeds)) if isinstance(seeds, int | np.integer) else [int(s) for s in seeds]
+    )
+    names = [get_strategy(s).name for s in strategies]
+    _check_args(ds, names, seed_list, n_initial, batch_size, budget, test_size)
+    settings = _settings(
+        ds, estimator, names, seed_list, n_initial, batch_size, budget, scoring, test_size
+    )
+    doc = _open_document(out, settings, resume)
+    jobs = _pending_jobs(doc, names, seed_list)
+    if jobs:
+        _run_jobs(doc, jobs, ds, estimator, settings, n_jobs, out, progress)
+    elif out is not None:
+        _write_atomic(Path(out), doc)
+    return doc
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    """Read and check a results file written by :func:`simulate`.
+
+    Raises
+    ------
+    ValueError
+        When the file is not a results file or has a newer schema version.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc}).") from exc
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        raise ValueError(
+            f"{path} is not an activelab simulation results file (no schema {SCHEMA!r})."
+        )
+    if int(doc.get("schema_version", 0)) > SCHEMA_VERSION:
+        raise ValueError(
+            f"{path} has schema version {doc['schema_version']}; this activelab reads up to "
+            f"{SCHEMA_VERSION}. Upgrade activelab."
+        )
+    return doc
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_dataset(data: Any, name: str | None) -> Dataset:
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, str):
+        return load(data)
+    if isinstance(data, tuple) and len(data) == 2:
+        X, y = np.asarray(data[0]), np.asarray(data[1])
+        floaty = np.issubdtype(y.dtype, np.floating) and bool(np.any(np.mod(y, 1) != 0))
+        return Dataset(
+            name=name or "arrays",
+            X=X,
+            y=y,
+            description=f"{X.shape[0]} rows given as arrays.",
+            source="arrays",
+            task="regression" if floaty else "classification",
+        )
+    raise TypeError(
+        f"data must be a data set name, a Dataset or an (X, y) pair, got {type(data).__name__}."
+    )
+
+
+def _check_args(
+    ds: Dataset,
+    names: list[str],
+    seeds: list[int],
+    n_initial: int,
+    batch_size: int,
+    budget: int,
+    test_size: float,
+) -> None:
+    if not names:
+        raise ValueError("Give at least one strategy.")
+    if len(set(names)) != len(names):
+        raise ValueError(f"A strategy is listed twice: {names}.")
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct and at least one, got {seeds}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    if n_initial < 0 or budget < max(n_initial, 1):
+        raise ValueError(
+            f"Need 0 <= n_initial <= budget, got n_initial={n_initial}, budget={budget}."
+        )
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be in (0, 1), got {test_size}.")
+    if len(ds.y) != ds.X.shape[0]:
+        raise ValueError(f"X has {ds.X.shape[0]} rows but y has {len(ds.y)}.")
+
+
+def _digest(ds: Dataset) -> str:
+    h = hashlib.sha256()
+    X = np.ascontiguousarray(ds.X)
+    h.update(str((X.shape, X.dtype.str)).encode())
+    h.update(X.tobytes())
+    h.update(np.asarray(ds.y).astype(str).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _machine() -> dict[str, Any]:
+    model = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+    }
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("activelab", "numpy", "scipy", "scikit-learn", "joblib"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def _settings(
+    ds: Dataset,
+    estimator: Any,
+    names: list[str],
+    seeds: list[int],
+    n_initial: int,
+    batch_size: int,
+    budget: int,
+    scoring: str | None,
+    test_size: float,
+) -> dict[str, Any]:
+    if scoring is not None:
+        get_scorer(scoring)  # fail early on an unknown scorer name
+    return {
+        "dataset": ds.summary(),
+        "dataset_digest": _digest(ds),
+        "estimator": repr(estimator),
+        "strategies": names,
+        "seeds": seeds,
+        "n_initial": int(n_initial),
+        "batch_size": int(batch_size),
+        "budget": int(min(budget, _n_pool(ds, test_size))),
+        "scoring": scoring or ("r2" if ds.task == "regression" else "accuracy"),
+        "test_size": float(test_size),
+        "split": "stratified" if ds.task == "classification" and np.ndim(ds.y) == 1 else "random",
+        "versions": _versions(),
+        "machine": _machine(),
+    }
+
+
+def _n_pool(ds: Dataset, test_size: float) -> int:
+    n = ds.X.shape[0]
+    return n - int(np.ceil(test_size * n))
+
+
+def _new_document(settings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": settings,
+        "full_pool": {},
+        "runs": [],
+    }
+
+
+def _open_document(
+    out: str | Path | None, settings: dict[str, Any], resume: bool
+) -> dict[str, Any]:
+    if out is None or not resume or not Path(out).exists():
+        return _new_document(settings)
+    doc = load_results(out)
+    old = doc["settings"]
+    diff = [k for k in _RESUME_KEYS if old.get(k) != settings.get(k)]
+    if diff:
+        detail = "; ".join(f"{k}: file has {old.get(k)!r}, now {settings.get(k)!r}" for k in diff)
+        raise ValueError(
+            f"{out} holds results for other settings ({detail}). Use another --out, or "
+            "--no-resume to overwrite it."
+        )
+    old["strategies"] = list(dict.fromkeys([*old["strategies"], *settings["strategies"]]))
+    old["seeds"] = sorted(set(old["seeds"]) | set(settings["seeds"]))
+    old["versions"], old["machine"] = settings["versions"], settings["machine"]
+    return doc
+
+
+def _pending_jobs(doc: dict[str, Any], names: list[str], seeds: list[int]) -> list[tuple[str, int]]:
+    done = {(r["strategy"], int(r["seed"])) for r in doc["runs"]}
+    jobs = [("__full__", s) for s in seeds if str(s) not in doc["full_pool"]]
+    jobs += [(n, s) for s in seeds for n in names if (n, s) not in done]
+    return jobs
+
+
+def _split(ds: Dataset, seed: int, test_size: float) -> tuple[Any, Any, Any, Any]:
+    return split_pool_test(
+        ds.X, ds.y, test_size=test_size, seed=seed, stratify=ds.task == "classification"
+    )
+
+
+def _one_job(
+    job: tuple[str, int], ds: Dataset, estimator: Any, settings: dict[str, Any]
+) -> tuple[tuple[str, int], Any]:
+    name, seed = job
+    Xp, Xt, yp, yt = _split(ds, seed, settings["test_size"])
+    scoring = settings["scoring"]
+    if name == "__full__":
+        model = clone(estimator).fit(Xp, yp)
+        return job, float(get_scorer(scoring)(model, Xt, yt))
+    init = initial_indices(yp, settings["n_initial"], seed)
+    result = run_campaign(
+        estimator,
+        name,
+        Xp,
+        yp,
+        Xt,
+        yt,
+        initial=init,
+        batch_size=settings["batch_size"],
+        budget=settings["budget"],
+        seed=seed,
+        scoring=scoring,
+        classes=_classes(ds, estimator),
+    )
+    record = result.to_dict()
+    record["scores"] = [None if np.isnan(v) else v for v in record["scores"]]
+    return job, record
+
+
+def _classes(ds: Dataset, estimator: Any) -> np.ndarray | None:
+    """Every class of the whole data set (single-label classification only)."""
+    if is_regressor(estimator) or ds.task != "classification" or np.ndim(ds.y) != 1:
+        return None
+    return np.unique(ds.y)
+
+
+def _run_jobs(
+    doc: dict[str, Any],
+    jobs: list[tuple[str, int]],
+    ds: Dataset,
+    estimator: Any,
+    settings: dict[str, Any],
+    n_jobs: int,
+    out: str | Path | None,
+    progress: bool,
+) -> None:
+    from joblib import Parallel, delayed
+
+    results: Iterator[Any] = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        delayed(_one_job)(job, ds, estimator, settings) for job in jobs
+    )
+    with _Progress(progress, len(jobs), settings["dataset"]["name"]) as advance:
+        for (name, seed), value in results:
+            if name == "__full__":
+                doc["full_pool"][str(seed)] = value
+            else:
+                doc["runs"].append(value)
+                doc["runs"].sort(key=lambda r: (int(r["seed"]), r["strategy"]))
+            if out is not None:
+                _write_atomic(Path(out), doc)
+            advance(f"{name if name != '__full__' else 'whole pool'} / seed {seed}")
+
+
+class _Progress:
+    """A rich progress bar (or nothing) that is advanced with a description."""
+
+    def __init__(self, show: bool, total: int, label: str) -> None:
+        self.show, self.total, self.label = show, total, label
+
+    def __enter__(self) -> Any:
+        if not self.show:
+            return lambda _desc: None
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[last]}"),
+        )
+        self._bar.__enter__()
+        task = self._bar.add_task(f"simulating {self.label}", total=self.total, last="")
+        return lambda desc: self._bar.update(task, advance=1, last=desc)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.show:
+            self._bar.__exit__(*exc)
+
+
+def _write_atomic(path: Path, doc: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(doc, fh, indent=1, allow_nan=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

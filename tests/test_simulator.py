@@ -1,0 +1,268 @@
+"""The simulator: data sets, metrics, simulate (splits, resume), plots and the report."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from activelab import datasets
+from activelab import simulation as sim
+from activelab.experiments import aulc, labels_to_reach, simulate
+from activelab.metrics import label_savings, paired_test, score_at, summarize
+
+
+def _logreg():
+    return LogisticRegression(max_iter=300)
+
+
+SMALL = dict(n_initial=6, batch_size=6, budget=24, progress=False)
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    # two spinning BLAS threads on a busy two-core machine slow small fits down 10-20x
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
+# ----------------------------------------------------------------------------- data sets
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "n_classes"),
+    [
+        ("digits", (1797, 64), 10),
+        ("breast_cancer", (569, 30), 2),
+        ("wine", (178, 13), 3),
+        ("iris", (150, 4), 3),
+        ("phishing", (1250, 9), 2),
+        ("bananas", (5300, 2), 2),
+        ("image_segments", (2310, 18), 7),
+        ("mnist", (5000, 784), 10),
+    ],
+)
+def test_bundled_classification_sets(name, shape, n_classes):
+    ds = datasets.load(name)
+    assert ds.X.shape == shape and ds.X.dtype == np.float64
+    assert ds.task == "classification"
+    assert len(np.unique(ds.y)) == n_classes
+    assert ds.source and ds.description
+    assert len(ds.feature_names) == shape[1]
+    assert not np.isnan(ds.X).any()
+
+
+def test_river_labels_and_feature_order_are_stable():
+    a, b = datasets.load("phishing"), datasets.load("phishing")
+    assert a.feature_names == b.feature_names and np.array_equal(a.X, b.X)
+    assert a.y.dtype == np.int64 and set(np.unique(a.y)) == {0, 1}  # bools became 0/1
+    assert datasets.load("image_segments").y.dtype.kind == "U"
+
+
+def test_diabetes_is_regression():
+    ds = datasets.load("diabetes")
+    assert ds.task == "regression" and ds.y.dtype == np.float64
+
+
+def test_unknown_and_missing_dataset(monkeypatch):
+    with pytest.raises(ValueError, match=r"Bundled data sets: .*digits"):
+        datasets.load("cifar")
+    real = importlib.import_module
+
+    def fake(name, *a, **k):
+        if name.startswith("river"):
+            raise ModuleNotFoundError("No module named 'river'")
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(datasets.importlib, "import_module", fake)
+    with pytest.raises(datasets.DatasetUnavailableError, match=r"pip install 'activelab\[data\]'"):
+        datasets.load("phishing")
+
+
+def test_load_table_csv_parquet_and_errors(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n")
+    ds = datasets.load_table(good, "label")
+    assert ds.X.tolist() == [[1, 2], [3, 4], [5, 6]] and ds.y.tolist() == ["x", "y", "x"]
+    import pandas as pd
+
+    pq = tmp_path / "t.parquet"
+    pd.read_csv(good).to_parquet(pq)
+    assert np.array_equal(datasets.load_table(pq, "label").X, ds.X)
+    with pytest.raises(ValueError, match=r"good.csv: no label column 'y'.*a, b, label"):
+        datasets.load_table(good, "y")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,x\n3,oops,y\n")
+    with pytest.raises(
+        ValueError, match=r"bad.csv: feature column 'b' is not numeric.*'oops'.*row 2"
+    ):
+        datasets.load_table(bad, "label")
+    nan = tmp_path / "nan.csv"
+    nan.write_text("a,b,label\n1,2,x\n3,,y\n")
+    with pytest.raises(
+        ValueError, match=r"nan.csv: missing value \(NaN\) in column 'b', data row 2"
+    ):
+        datasets.load_table(nan, "label")
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def test_metrics_are_importable_from_experiments_and_correct():
+    assert aulc([0, 10], [0.5, 0.5]) == 0.5
+    assert labels_to_reach([1, 2, 3], [0.1, 0.2, 0.3], 0.25) == 3
+    assert score_at([10, 20], [0.1, 0.2], 30) is None
+    # random reaches 0.9 at 30; the strategy at 20: a third of the labels saved
+    assert label_savings([10, 20, 30], [0.5, 0.9, 0.9], [10, 20, 30], [0.4, 0.6, 0.9]) == (
+        pytest.approx(1 / 3),
+        False,
+    )
+    # never reaching random's final score is flagged as censored
+    assert label_savings([10, 20], [0.1, 0.2], [10, 20], [0.5, 0.6])[1] is True
+
+
+def test_paired_test_detects_a_consistent_gain_and_not_noise():
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.7, 0.8, 10)
+    assert paired_test(base + 0.05, base)["p_value"] < 0.01
+    assert paired_test(base, base)["p_value"] == 1.0
+    assert paired_test(base + rng.normal(0, 0.01, 10), base)["p_value"] > 0.01
+
+
+def test_summarize_reach_and_savings():
+    runs = [
+        {"strategy": s, "seed": k, "n_labels": [10, 20, 30, 40], "scores": sc}
+        for k in range(4)
+        for s, sc in (("random", [0.5, 0.6, 0.7, 0.8]), ("margin", [0.5, 0.8, 0.85, 0.9]))
+    ]
+    m = summarize(runs, {str(k): 0.9 for k in range(4)}, budgets=[20])
+    assert m["margin"]["savings"]["mean"] == pytest.approx(0.5)  # 0.8 reached at 20, not 40
+    assert m["margin"]["labels_to_99"]["mean"] == 40 and m["random"]["labels_to_95"]["reached"] == 0
+    assert m["margin"]["score_at"]["20"]["mean"] == pytest.approx(0.8)
+    assert m["margin"]["test"]["mean_diff"] > 0 and m["random"]["test"] is None
+
+
+# ----------------------------------------------------------------------------- simulate
+
+
+def test_same_split_and_initial_set_for_every_strategy_of_a_seed():
+    doc = simulate("iris", _logreg(), ["random", "margin", "entropy"], seeds=[3, 4], **SMALL)
+    assert len(doc["runs"]) == 6 and set(doc["full_pool"]) == {"3", "4"}
+    for seed in (3, 4):
+        first = {r["scores"][0] for r in doc["runs"] if r["seed"] == seed}
+        assert len(first) == 1  # same initial set and test split -> same first score
+        for r in doc["runs"]:
+            assert r["n_labels"] == [6, 12, 18, 24]
+            assert len(r["select_seconds"]) == len(r["fit_seconds"]) == 4
+            assert r["strategies_used"][0] == "initial"
+    s = doc["settings"]
+    assert (
+        s["scoring"] == "accuracy" and s["dataset"]["name"] == "iris" and s["split"] == "stratified"
+    )
+    assert {"numpy", "scikit-learn"} <= set(s["versions"]) and s["machine"]["cores"]
+
+
+def test_interrupted_simulation_resumes_where_it_stopped(tmp_path, monkeypatch):
+    out = tmp_path / "r.json"
+    real = sim.run_campaign
+    calls = {"n": 0}
+
+    def crashing(*a, **k):
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # the machine goes down after three campaigns
+        calls["n"] += 1
+        return real(*a, **k)
+
+    monkeypatch.setattr(sim, "run_campaign", crashing)
+    args = (_logreg(), ["random", "margin"])
+    with pytest.raises(KeyboardInterrupt):
+        simulate("iris", *args, seeds=3, out=out, **SMALL)
+    saved = json.loads(out.read_text())
+    assert len(saved["runs"]) == 3 and not list(tmp_path.glob("*.tmp"))
+
+    calls["n"] = 0
+    monkeypatch.setattr(
+        sim,
+        "run_campaign",
+        lambda *a, **k: (calls.__setitem__("n", calls["n"] + 1), real(*a, **k))[1],
+    )
+    doc = simulate("iris", *args, seeds=3, out=out, **SMALL)
+    assert calls["n"] == 3  # only the three missing campaigns ran
+    fresh = simulate("iris", *args, seeds=3, **SMALL)
+    key = lambda r: (r["seed"], r["strategy"])  # noqa: E731
+    assert [(key(r), r["scores"]) for r in doc["runs"]] == [
+        (key(r), r["scores"]) for r in fresh["runs"]
+    ]
+    assert doc == json.loads(out.read_text())
+
+    calls["n"] = 0
+    simulate("iris", *args, seeds=3, out=out, **SMALL)
+    assert calls["n"] == 0  # everything was there
+    with pytest.raises(ValueError, match=r"budget: file has 24, now 30.*--no-resume"):
+        simulate("iris", *args, seeds=3, out=out, **{**SMALL, "budget": 30})
+
+
+def test_regression_and_custom_scorer():
+    from sklearn.linear_model import Ridge
+
+    doc = simulate("diabetes", Ridge(), ["random"], seeds=1, **SMALL)
+    assert doc["settings"]["scoring"] == "r2" and doc["settings"]["split"] == "random"
+    assert all(np.isfinite(doc["runs"][0]["scores"]))
+    doc = simulate("iris", _logreg(), ["margin"], seeds=1, scoring="f1_macro", **SMALL)
+    assert doc["runs"][0]["scoring"] == "f1_macro"
+
+
+def test_multilabel_with_a_named_scorer():
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.multiclass import OneVsRestClassifier
+
+    X, Y = make_multilabel_classification(200, 8, n_classes=3, random_state=0)
+    doc = simulate(
+        (X, Y),
+        OneVsRestClassifier(_logreg()),
+        ["random"],
+        seeds=1,
+        scoring="f1_micro",
+        **{**SMALL, "n_initial": 20, "budget": 40, "batch_size": 20},
+    )
+    assert doc["settings"]["split"] == "random" and len(doc["runs"][0]["scores"]) == 2
+    assert all(0 < s <= 1 for s in doc["runs"][0]["scores"])
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="Unknown strategy 'nope'"):
+        simulate("iris", _logreg(), ["nope"], **SMALL)
+    with pytest.raises(ValueError, match="n_initial=6, budget=3"):
+        simulate("iris", _logreg(), ["random"], **{**SMALL, "budget": 3})
+    with pytest.raises(ValueError, match="not_a_scorer"):
+        simulate("iris", _logreg(), ["random"], scoring="not_a_scorer", **SMALL)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def test_report_escapes_text_and_embeds_plots(tmp_path):
+    from activelab.report import write_report
+
+    X, y = datasets.load("iris").X, datasets.load("iris").y
+    out = tmp_path / "r.json"
+    simulate(
+        (X, y),
+        _logreg(),
+        ["random", "margin"],
+        seeds=2,
+        out=out,
+        dataset_name="<script>alert(1)</script>",
+        **SMALL,
+    )
+    page = write_report(out).read_text()
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("data:image/png;base64,") == 2 and 'data-strategy="margin"' in page
+    for part in ("curves", "savings"):
+        for ext in ("png", "svg"):
+            assert (tmp_path / f"r_{part}.{ext}").stat().st_size > 1000

@@ -1,0 +1,111 @@
+"""``activelab simulate`` then ``activelab report``, the page rendered in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {
+        **os.environ,
+        "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "activelab", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.browser
+def test_simulate_then_report_renders_in_chromium(tmp_path):
+    # the issue's command, made small: fewer labels per campaign and larger batches
+    run = _cli(
+        "simulate",
+        "--dataset",
+        "digits",
+        "--strategy",
+        "random",
+        "--strategy",
+        "margin",
+        "--seeds",
+        "2",
+        "--budget",
+        "40",
+        "--batch-size",
+        "10",
+        "--out",
+        "results.json",
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert doc["schema"] == "activelab.simulation" and len(doc["runs"]) == 4
+    assert "margin" in run.stdout and "AULC" in run.stdout
+
+    rep = _cli("report", "results.json", "--out", "report.html", cwd=tmp_path)
+    assert rep.returncode == 0, rep.stderr
+    page = tmp_path / "report.html"
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            tab = browser.new_page()
+            tab.goto(page.as_uri())
+            images = tab.eval_on_selector_all(
+                "figure img",
+                "imgs => imgs.map(i => "
+                "[i.complete, i.naturalWidth, i.getBoundingClientRect().height])",
+            )
+            assert len(images) == 2
+            for complete, width, height in images:
+                assert complete and width > 0 and height > 0
+            strategies = tab.eval_on_selector_all(
+                "#metrics tbody tr", "rows => rows.map(r => r.cells[0].textContent)"
+            )
+            assert strategies == ["random", "margin"]
+            assert "digits" in tab.inner_text("#settings")
+        finally:
+            browser.close()
+
+
+def test_cli_errors_are_clear(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    bad = tmp_path / "d.csv"
+    bad.write_text("a,b\n1,2\n")
+    runner = CliRunner()
+    run = runner.invoke(main, ["simulate", "--data", str(bad), "--label-column", "label"])
+    assert run.exit_code != 0 and "no label column 'label'" in run.output
+    run = runner.invoke(main, ["simulate", "--dataset", "nope"])
+    assert run.exit_code != 0 and "Unknown data set 'nope'" in run.output
+    run = runner.invoke(main, ["simulate", "--dataset", "iris", "--data", str(bad)])
+    assert run.exit_code != 0 and "exactly one of --dataset" in run.output
+    run = runner.invoke(main, ["report", str(bad)])
+    assert run.exit_code != 0 and "not valid JSON" in run.output
