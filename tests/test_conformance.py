@@ -168,6 +168,26 @@ def test_sparse_pool(name):
 
 
 @pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
+def test_float32_pool_picks_like_float64(name):
+    """A dense float32 pool (embeddings, images) works, with and without a model, and picks
+    what the same pool in float64 picks (the scores agree to float32 precision)."""
+    X, y = _data()
+    X32 = X.astype(np.float32)
+    one = np.flatnonzero(y == 0)[:5]
+    cold = ActiveLearner(_estimator(name), name, random_state=0).fit(X32, one, y[one])
+    idx = cold.query(5)  # the cold start (typicality) on float32
+    assert len(set(idx.tolist())) == 5 and not np.isin(idx, one).any()
+    picks = {}
+    for dtype in (np.float32, np.float64):
+        learner = _learner(name, X32.astype(dtype), y)
+        idx = learner.query(5)
+        assert idx.dtype == np.int64 and len(set(idx.tolist())) == 5
+        assert np.isin(idx, learner.unlabelled_).all()
+        picks[dtype] = set(idx.tolist())
+    assert len(picks[np.float32] & picks[np.float64]) >= 4
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION, ids=_id)
 def test_pipeline_estimator(name):
     X, y = _data()
     pipe = make_pipeline(StandardScaler(), _estimator(name))

@@ -149,3 +149,12 @@ def test_refused_for_single_label_targets(name):
     learner = ActiveLearner(LogisticRegression(), name, random_state=0).fit(X)
     with pytest.raises(ValueError, match="is for multilabel targets but this learner has single"):
         learner.teach(np.arange(10), Y[:10, 0]).query(2)
+
+
+@pytest.mark.parametrize("name", MULTILABEL)
+def test_float32_pool(name):
+    """A dense float32 pool works, from the cold start on."""
+    X, Y = _data()
+    learner = _learner(name, X.astype(np.float32), Y)
+    idx = learner.query(5)
+    assert len(set(idx.tolist())) == 5 and np.isin(idx, learner.unlabelled_).all()

@@ -329,3 +329,14 @@ def test_believer_batch_spreads_where_top_n_crowds():
     assert sorted(top.query(2).tolist()) == [4, 5]
     picks = believer.query(2).tolist()
     assert picks[0] in (4, 5) and picks[1] == 6
+
+
+@pytest.mark.parametrize("name", REGRESSION)
+def test_float32_pool(name):
+    """A dense float32 pool works, from the cold start on."""
+    X, y = _data()
+    X32 = X.astype(np.float32)
+    cold = ActiveLearner(_forest(), name, random_state=0).fit(X32)
+    assert len(set(cold.query(4).tolist())) == 4
+    learner = _learner(name, X32, y)
+    _check_picks(learner, learner.query(5), 5)

@@ -9,7 +9,8 @@ queue, which can be rebuilt from the store at any time.
 Backed by SQLAlchemy 2 Core with portable SQL: SQLite by default (one file in
 the project folder, WAL journal, a busy timeout, writes in ``BEGIN IMMEDIATE``
 transactions), or PostgreSQL given a ``postgresql+psycopg://`` URL. Everything
-dialect-specific lives in :func:`_configure_engine` and :func:`_serialise_events`.
+dialect-specific lives in :func:`_configure_engine`, :func:`_serialise_events` and
+:func:`_claim_free_stmt`.
 
 Examples
 --------
@@ -182,26 +183,35 @@ _RENEW = (
     )
     .values(**_LEASE_VALUES)
 )
-#: claim a slot nobody ever held (portable INSERT ... SELECT ... WHERE NOT EXISTS)
-_CLAIM_FREE = assignments_t.insert().from_select(
-    ["item_id", "slot", *_LEASE_VALUES],
-    sa.select(
-        # explicit casts: PostgreSQL types a NULL in a SELECT list as text otherwise
-        *(
-            sa.cast(p, p.type)
-            for p in (
-                sa.bindparam("p_item", type_=sa.Integer),
-                sa.bindparam("p_slot", type_=sa.Integer),
-                *_LEASE_VALUES.values(),
-            )
+
+
+def _claim_free_stmt(dialect: str) -> Any:
+    """Claim a slot nobody ever held: ``INSERT ... ON CONFLICT DO NOTHING RETURNING``.
+
+    The row that comes back says whether this call inserted it (a ``rowcount`` of an
+    INSERT is not reliable across drivers: psycopg reports -1). On PostgreSQL a
+    concurrent claim of the same slot waits for the other transaction and then
+    does nothing, instead of aborting this one with a unique violation.
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - create_engine accepts only these two (see _make_engine)
+        raise StoreError(f"Unsupported database dialect {dialect!r}.")
+    return (
+        insert(assignments_t)
+        .values(
+            item_id=sa.bindparam("p_item", type_=sa.Integer),
+            slot=sa.bindparam("p_slot", type_=sa.Integer),
+            **_LEASE_VALUES,
         )
-    ).where(
-        ~sa.exists().where(
-            _A.item_id == sa.bindparam("p_item", type_=sa.Integer),
-            _A.slot == sa.bindparam("p_slot", type_=sa.Integer),
-        )
-    ),
-)
+        .on_conflict_do_nothing(index_elements=["item_id", "slot"])
+        .returning(_A.item_id)
+    )
+
+
+_CLAIM_FREE = {d: _claim_free_stmt(d) for d in ("sqlite", "postgresql")}
 #: take over a slot whose lease has expired
 _TAKE_EXPIRED = (
     assignments_t.update()
@@ -334,6 +344,12 @@ def decode_label_set(label: str | None) -> list[str]:
     return [str(x) for x in value]
 
 
+def _opt(cast: Any, value: Any) -> Any:
+    """``cast(value)``, or ``None``: numpy scalars become plain Python numbers before they
+    reach a driver (sqlite3 binds an ``np.int64`` as a blob; psycopg adapts it)."""
+    return None if value is None else cast(value)
+
+
 def _configure_engine(engine: Engine, *, immediate: bool) -> None:
     """Dialect-specific set-up, kept in one place (SQLite only; PostgreSQL needs none)."""
     if engine.dialect.name != "sqlite":
@@ -375,9 +391,36 @@ def _set_synchronous(conn: Connection, durable: bool) -> None:
     )
 
 
+def _safe(url: str) -> str:
+    """A database URL fit for a message: the password masked.
+
+    Examples
+    --------
+    >>> _safe("postgresql://ada:secret@db.example/labels")
+    "'postgresql://ada:***@db.example/labels'"
+    """
+    try:
+        return repr(sa.make_url(url).render_as_string(hide_password=True))
+    except sa.exc.ArgumentError:
+        return repr(url)
+
+
 def _make_engine(url: str, *, immediate: bool) -> Engine:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    for plain in ("postgresql://", "postgres://"):  # the forms libpq and hosts print
+        if url.startswith(plain):
+            url = "postgresql+psycopg://" + url[len(plain) :]
+    try:
+        backend = sa.make_url(url).get_backend_name()
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(
+            f"Cannot read the database URL {_safe(url)}: {exc}. Use sqlite:///PATH or "
+            "postgresql://user:password@host:port/dbname."
+        ) from exc
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"The database {_safe(url)} is {backend!r}; the store runs on SQLite or "
+            "PostgreSQL: use sqlite:///PATH or postgresql://user:password@host:port/dbname."
+        )
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
@@ -387,9 +430,14 @@ def _make_engine(url: str, *, immediate: bool) -> Engine:
         kwargs["pool_pre_ping"] = True
     try:
         engine = sa.create_engine(url, **kwargs)
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"Cannot open the database {_safe(url)}: {exc}. PostgreSQL needs psycopg: "
+            "pip install 'activelab[postgres]'."
+        ) from exc
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise StoreError(
-            f"Cannot open the database {url!r}: {exc}. Use a SQLite path or "
+            f"Cannot open the database {_safe(url)}: {exc}. Use a SQLite path or "
             "postgresql://user@host/dbname."
         ) from exc
     _configure_engine(engine, immediate=immediate)
@@ -432,7 +480,7 @@ class Store:
         insp = sa.inspect(store._write_engine)
         if insp.has_table("project"):
             store.close()
-            raise StoreError(f"The database {url!r} already holds an activelab project.")
+            raise StoreError(f"The database {_safe(url)} already holds an activelab project.")
         with store._write() as conn:
             _meta.create_all(conn)
             conn.execute(
@@ -451,15 +499,15 @@ class Store:
         store = cls(url)
         try:
             row = store._read_one(sa.select(project_t.c.schema_version))
-        except sa.exc.OperationalError as exc:
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
             store.close()
-            raise StoreError(f"{url!r} is not an activelab project database ({exc}).") from exc
-        except sa.exc.ProgrammingError as exc:
-            store.close()
-            raise StoreError(f"{url!r} is not an activelab project database ({exc}).") from exc
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreError(
+                f"Cannot open {_safe(url)} as an activelab project database: {reason}."
+            ) from exc
         if row is None or row[0] != SCHEMA_VERSION:
             store.close()
-            raise StoreError(f"{url!r} is not an activelab project database of this version.")
+            raise StoreError(f"{_safe(url)} is not an activelab project database of this version.")
         return store
 
     def drop_all(self) -> None:
@@ -701,6 +749,12 @@ class Store:
         A retried request (same ``request_id``) returns the event stored the first
         time instead of appending a second one.
         """
+        item_id, annotator_id = int(item_id), int(annotator_id)
+        undoes, score, model_version = (
+            _opt(int, undoes),
+            _opt(float, score),
+            _opt(int, model_version),
+        )
         if kind not in ("label", "skip"):
             raise StoreError(f"Event kind must be 'label' or 'skip', got {kind!r}.")
         if kind == "label" and label is None:
@@ -776,6 +830,7 @@ class Store:
         Returns the new undo event (its ``undoes`` names the undone one). Raises
         :class:`StoreError` when there is nothing to undo.
         """
+        annotator_id = int(annotator_id)
         with self._write() as conn:
             _serialise_events(conn)
             if request_id is not None:
@@ -905,6 +960,8 @@ class Store:
         lease has expired. Safe across processes: the primary key (item, slot)
         decides who wins.
         """
+        item_id, annotator_id = int(item_id), int(annotator_id)
+        score, model_version = _opt(float, score), _opt(int, model_version)
         now = time.time()
         params = {
             "p_item": item_id,
@@ -922,16 +979,17 @@ class Store:
                     return True
                 for slot in range(overlap):
                     params["p_slot"] = slot
-                    if conn.execute(_CLAIM_FREE, params).rowcount:
+                    if conn.execute(_CLAIM_FREE[self.dialect], params).first() is not None:
                         return True
                     if conn.execute(_TAKE_EXPIRED, params).rowcount:
                         return True
-        except IntegrityError:  # PostgreSQL: another transaction claimed the slot first
+        except IntegrityError:  # e.g. an item or annotator that does not exist
             return False
         return False
 
     def release(self, item_id: int, annotator_id: int) -> None:
         """Give an unanswered item back."""
+        item_id, annotator_id = int(item_id), int(annotator_id)
         with self._write(durable=False) as conn:
             conn.execute(
                 assignments_t.update()

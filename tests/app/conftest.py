@@ -1,4 +1,12 @@
-"""Fixtures of the labelling-app tests: small projects and a real server in a subprocess."""
+"""Fixtures of the labelling-app tests: small projects, a real server in a subprocess, and the
+databases the store's tests run on (SQLite, and PostgreSQL started by
+``scripts/start-postgres.sh``).
+
+PostgreSQL: the URL comes from ``ACTIVELAB_TEST_POSTGRES_URL`` when set, else from running
+``scripts/start-postgres.sh`` (as root it installs and starts Debian's server). Every test gets a
+fresh database of its own, dropped afterwards. A PostgreSQL test FAILS when no server can be had,
+unless ``ACTIVELAB_SKIP_POSTGRES=1`` is set, which skips them with that reason.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,7 +28,88 @@ import pytest
 from activelab.app.ingest import read_items
 from activelab.app.project import create_project, open_project
 
-_SRC = Path(__file__).resolve().parents[2] / "src"
+_REPO = Path(__file__).resolve().parents[2]
+_SRC = _REPO / "src"
+_START_POSTGRES = _REPO / "scripts" / "start-postgres.sh"
+#: the database back ends the store's tests run on
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _postgres_server() -> str:
+    """The admin URL of a PostgreSQL server for the tests, or raise with the reason."""
+    url = os.environ.get("ACTIVELAB_TEST_POSTGRES_URL")
+    if url:
+        return url
+    try:
+        done = subprocess.run(
+            ["bash", str(_START_POSTGRES)],
+            capture_output=True,
+            text=True,
+            timeout=600,  # a first run may apt-get install the server
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeError(f"{_START_POSTGRES} did not finish: {exc!r}") from exc
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines or not lines[-1].startswith("postgresql"):
+        raise RuntimeError(
+            f"{_START_POSTGRES} failed (exit {done.returncode}): "
+            f"{(done.stderr or done.stdout).strip()[-2000:]}"
+        )
+    return lines[-1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The admin URL of a running PostgreSQL server (started once per session)."""
+    import sqlalchemy as sa
+
+    reason = None
+    try:
+        url = _postgres_server()
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # any failure: its text goes into the message
+        reason = (
+            f"PostgreSQL is not available for the store's tests: {exc}. Run "
+            "`sudo bash scripts/start-postgres.sh` (or set ACTIVELAB_TEST_POSTGRES_URL to a "
+            "server where the user may CREATE DATABASE); set ACTIVELAB_SKIP_POSTGRES=1 to skip "
+            "the PostgreSQL tests on purpose."
+        )
+    if reason is not None:  # outside the handler: the message alone, no chained traceback
+        if os.environ.get("ACTIVELAB_SKIP_POSTGRES") == "1":
+            pytest.skip(f"ACTIVELAB_SKIP_POSTGRES=1: {reason}")
+        pytest.fail(reason, pytrace=False)
+    try:
+        yield url
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; dropped at the end."""
+    import sqlalchemy as sa
+
+    name = f"activelab_test_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database URL, once on SQLite (a file) and once on PostgreSQL."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path / 'p.db'}"
 
 
 def write_table_csv(path: Path, n: int, seed: int = 0) -> Path:
@@ -134,3 +224,11 @@ def server() -> Iterator[Callable[..., Server]]:
     yield start
     for s in started:
         s.kill()
+
+
+@pytest.fixture(params=BACKENDS)
+def project_db(request: pytest.FixtureRequest) -> str | None:
+    """The ``db_url`` of a new project: ``None`` (SQLite in the folder) or a PostgreSQL URL."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return None

@@ -1,4 +1,6 @@
-"""The JSON API: tokens, limits, errors, the labelling loop, leases and the OpenAPI document."""
+"""The JSON API: tokens, limits, errors, the labelling loop, leases and the OpenAPI document.
+
+The tests on the ``api`` fixture run on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,14 +16,14 @@ XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2"><b>bol
 
 
 @pytest.fixture
-def text_project(tmp_path):
+def text_project(tmp_path, project_db):
     csv = tmp_path / "items.csv"
     rows = ["id,text", f'evil,"{XSS.replace(chr(34), chr(34) * 2)}"']
     rows += [
         f"t{i},{'great lovely' if i % 2 else 'awful broken'} thing number {i}" for i in range(30)
     ]
     csv.write_text("\n".join(rows) + "\n")
-    return create_project(tmp_path / "proj", read_items(csv), ["good", "bad"])
+    return create_project(tmp_path / "proj", read_items(csv), ["good", "bad"], db_url=project_db)
 
 
 @pytest.fixture

@@ -186,3 +186,46 @@ def test_table_jsonl_project(tmp_path) -> None:
     assert store.settings["feature_columns"] == ["x", "y"]
     assert store.item(3)["content"]["fields"]["name"] == "<b>n</b>"
     assert store.external_ids()[:2] == ["k0", "k1"]
+
+
+def test_init_on_postgresql_label_through_the_service_and_export(tmp_path, postgres_url) -> None:
+    """`activelab init --db postgresql://…` end to end: the folder keeps only the URL."""
+    pg = "postgresql://" + postgres_url.split("://", 1)[1]  # the plain form a user types
+    proj = tmp_path / "reviews-pg"
+    r = run("init", proj, "--data", REVIEWS, "--labels", "positive,negative", "--db", pg)
+    assert r.exit_code == 0 and "60 text items" in r.output
+    assert sorted(p.name for p in proj.iterdir()) == ["activelab.json"]
+    assert json.loads((proj / "activelab.json").read_text())["db"] == pg
+    token = run("annotator", "add", proj, "ada").stdout.strip().splitlines()[-1]
+    from activelab.app.service import LabellingService
+
+    store = open_project(proj)
+    assert store.dialect == "postgresql"
+    ada = store.authenticate(token)
+    svc = LabellingService(store)
+    answered = []
+    for k in range(5):
+        item = svc.next_item(ada)
+        svc.answer(ada, item.id, ("positive", "negative")[k % 2], request_id=f"r{k}")
+        answered.append(item.id)
+    svc.skip(ada, svc.next_item(ada).id)
+    svc.undo(ada)  # takes the skip back
+    svc.retrain()
+    store.close()
+    info = json.loads(run("status", proj, "--json").output)
+    assert info["labelled"] == 5 and info["items"] == 60 and info["database"] == "postgresql"
+    lines = run("export", proj, "--format", "csv").output.strip().splitlines()
+    assert lines[0] == "id,label,annotator,labelled_at" and len(lines) == 6
+    assert all(",ada," in line for line in lines[1:])
+    out = tmp_path / "events.jsonl"
+    run("export", proj, "--format", "jsonl", "--events", "--out", out)
+    kinds = [json.loads(x)["kind"] for x in out.read_text().splitlines()]
+    assert kinds == ["label"] * 5 + ["skip", "undo"]
+    # a second init on the same database is refused and keeps the project
+    r = CliRunner().invoke(
+        main,
+        ["init", str(tmp_path / "again"), "--data", str(REVIEWS), "--labels", "x,y", "--db", pg],
+    )
+    assert r.exit_code != 0 and "already holds an activelab project" in r.output
+    assert _nothing_created(tmp_path, "again")
+    assert len(open_project(proj).current_labels()) == 5

@@ -36,10 +36,17 @@ def _tags() -> dict[str, list[str]]:
 
 
 TAGS = _tags()
+#: the store back ends the label-set test runs on (see conftest.py)
+BACKENDS = ("sqlite", "postgresql")
 
 
 @pytest.fixture
-def ml_project(tmp_path: Path) -> Path:
+def ml_project(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A multi-label project; on SQLite, or on PostgreSQL where a test asks for it with
+    ``@pytest.mark.parametrize("ml_project", BACKENDS, indirect=True)``."""
+    db = []
+    if getattr(request, "param", "sqlite") == "postgresql":
+        db = ["--db", str(request.getfixturevalue("postgres_url"))]
     r = CliRunner().invoke(
         main,
         [
@@ -50,6 +57,7 @@ def ml_project(tmp_path: Path) -> Path:
             "--labels",
             ",".join(LABELS),
             "--multi-label",
+            *db,
         ],
     )
     assert r.exit_code == 0, r.output
@@ -98,6 +106,7 @@ def test_init_settings_and_strategy_checks(ml_project: Path, tmp_path: Path) -> 
     assert r.exit_code != 0 and "choose one of" in r.output and not (tmp_path / "p5").exists()
 
 
+@pytest.mark.parametrize("ml_project", BACKENDS, indirect=True)
 def test_label_sets_undo_skip_idempotency_and_export(api, ml_project: Path) -> None:
     client, tokens, service = api
     ada = h(tokens["ada"])

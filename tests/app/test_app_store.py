@@ -1,20 +1,24 @@
-"""The project store and the service: leases, overlap, undo chains, tokens, derived state."""
+"""The project store and the service: leases, overlap, undo chains, tokens, derived state.
+
+Every test that touches the store runs twice, on SQLite and on PostgreSQL (the ``db_url``
+fixture of ``conftest.py``)."""
 
 from __future__ import annotations
 
-import sqlite3
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from activelab.app.service import LabellingService, UnknownLabelError
 from activelab.app.training import wilson_interval
 from activelab.store import Store, StoreError, hash_token
 
 
-def _store(tmp_path, n: int = 6, **settings: object) -> Store:
-    url = f"sqlite:///{tmp_path / 'p.db'}"
+def _store(url: str, n: int = 6, **settings: object) -> Store:
     store = Store.create(url, {"labels": ["a", "b"], "strategy": "margin", **settings})
     store.add_items(
         [
@@ -26,12 +30,16 @@ def _store(tmp_path, n: int = 6, **settings: object) -> Store:
     return store
 
 
-def test_only_the_token_hash_is_stored_and_revocation_is_immediate(tmp_path) -> None:
-    store = _store(tmp_path)
+def test_only_the_token_hash_is_stored_and_revocation_is_immediate(db_url) -> None:
+    store = _store(db_url)
     ann, token = store.add_annotator("ada")
-    raw = sqlite3.connect(tmp_path / "p.db").execute("SELECT token_hash FROM annotators").fetchall()
-    assert raw == [(hash_token(token),)]
-    assert token.encode() not in (tmp_path / "p.db").read_bytes()
+    engine = sa.create_engine(db_url)  # a separate connection, as another process would see
+    with engine.connect() as conn:
+        raw = conn.execute(sa.text("SELECT token_hash FROM annotators")).all()
+    engine.dispose()
+    assert [tuple(r) for r in raw] == [(hash_token(token),)]
+    if store.dialect == "sqlite":
+        assert token.encode() not in Path(db_url[len("sqlite:///") :]).read_bytes()
     assert store.authenticate(token).id == ann.id
     assert store.authenticate(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
     assert store.authenticate("") is None and store.authenticate(None) is None
@@ -43,8 +51,8 @@ def test_only_the_token_hash_is_stored_and_revocation_is_immediate(tmp_path) -> 
         store.revoke_annotator("ada")
 
 
-def test_leases_are_exclusive_expire_and_respect_overlap(tmp_path) -> None:
-    store = _store(tmp_path)
+def test_leases_are_exclusive_expire_and_respect_overlap(db_url) -> None:
+    store = _store(db_url)
     a, _ = store.add_annotator("a")
     b, _ = store.add_annotator("b")
     c, _ = store.add_annotator("c")
@@ -65,8 +73,8 @@ def test_leases_are_exclusive_expire_and_respect_overlap(tmp_path) -> None:
     assert not store.lease(0, b.id, seconds=60)
 
 
-def test_undo_chain_and_labels_derived_from_the_log(tmp_path) -> None:
-    store = _store(tmp_path)
+def test_undo_chain_and_labels_derived_from_the_log(db_url) -> None:
+    store = _store(db_url)
     a, _ = store.add_annotator("a")
     b, _ = store.add_annotator("b")
     e1 = store.append_event(0, a.id, "label", label="a")
@@ -95,8 +103,8 @@ def test_undo_chain_and_labels_derived_from_the_log(tmp_path) -> None:
         store.append_event(0, a.id, "undo")
 
 
-def test_service_rebuilds_its_view_from_the_log(tmp_path) -> None:
-    store = _store(tmp_path, n=12)
+def test_service_rebuilds_its_view_from_the_log(db_url) -> None:
+    store = _store(db_url, n=12)
     a, _ = store.add_annotator("a")
     svc = LabellingService(store)
     seen = []
@@ -118,8 +126,8 @@ def test_service_rebuilds_its_view_from_the_log(tmp_path) -> None:
     assert p.model_version is not None and p.model_labels == 4
 
 
-def test_trainer_process_trains_and_the_service_picks_the_model_up(tmp_path) -> None:
-    store = _store(tmp_path, n=40)
+def test_trainer_process_trains_and_the_service_picks_the_model_up(db_url) -> None:
+    store = _store(db_url, n=40)
     a, _ = store.add_annotator("a")
     svc = LabellingService(store, retrain_every=2, retrain_seconds=0.5)
     svc.start(process=True)
@@ -144,3 +152,166 @@ def test_wilson_interval_covers_the_estimate() -> None:
     assert wilson_interval(90, 100)[1] - wilson_interval(90, 100)[0] > (
         wilson_interval(900, 1000)[1] - wilson_interval(900, 1000)[0]
     )
+
+
+def test_concurrent_writers_store_each_label_once_and_readers_miss_none(db_url) -> None:
+    """10 annotators x 30 labels from threads, with a retry of every answer, while a reader
+    follows the log by "ids above the last one seen": on PostgreSQL, events that committed
+    out of id order would be skipped by that reader for good."""
+    n_threads, per_thread = 10, 30
+    store = _store(db_url, n=n_threads * per_thread)
+    annotators = [store.add_annotator(f"ann-{k}")[0] for k in range(n_threads)]
+    svc = LabellingService(store)
+    errors: list[str] = []
+    handed: list[list[int]] = [[] for _ in range(n_threads)]
+    stored: dict[str, int] = {}
+    done = threading.Event()
+    seen: list[int] = []
+
+    def write(k: int) -> None:
+        try:
+            for j in range(per_thread):
+                item = svc.next_item(annotators[k])
+                handed[k].append(item.id)
+                rid = f"{k}-{j}"
+                ev = svc.answer(annotators[k], item.id, "ab"[item.id % 2], request_id=rid)
+                # a retried request after a lost response: the same event comes back
+                assert svc.answer(annotators[k], item.id, "a", request_id=rid).id == ev.id
+                stored[rid] = ev.id
+        except Exception as exc:  # reported in the main thread
+            errors.append(f"writer {k}: {exc!r}")
+
+    def read() -> None:
+        last = 0
+        while True:
+            finished = done.is_set()
+            batch = store.events(after=last)
+            seen.extend(e.id for e in batch)
+            last = batch[-1].id if batch else last
+            if finished:
+                return
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    writers = [threading.Thread(target=write, args=(k,)) for k in range(n_threads)]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join(120)
+    done.set()
+    reader.join(30)
+    assert not errors, errors[:3]
+    events = store.events()
+    assert [e.kind for e in events] == ["label"] * (n_threads * per_thread)
+    ids = [e.id for e in events]
+    assert ids == sorted(set(ids))  # each stored once, in id order
+    assert sorted(stored.values()) == ids
+    assert {e.request_id: e.id for e in events} == stored
+    # the reader, following the log as it grew, saw every event exactly once, in order
+    assert seen == ids
+    # no item was handed to two annotators, and each label landed on its own item
+    all_handed = [i for h in handed for i in h]
+    assert len(set(all_handed)) == len(all_handed) == len(events)
+    assert len(store.current_labels()) == len(events)
+    store.close()
+
+
+def test_model_versions_and_the_queue_round_trip(db_url) -> None:
+    store = _store(db_url, n=20)
+    a, _ = store.add_annotator("a")
+    svc = LabellingService(store)
+    for _ in range(6):
+        item = svc.next_item(a)
+        svc.answer(a, item.id, "a" if item.id < 10 else "b")
+    svc.retrain()
+    versions = store.model_versions()
+    assert [v.version for v in versions] == list(range(1, len(versions) + 1))
+    assert versions[-1].n_labels == 6 and versions[-1].last_event_id == store.last_event_id()
+    assert all(v.model is None for v in versions)  # bytes only on request
+    latest = store.latest_model()
+    assert latest is not None and isinstance(latest.model, bytes) and len(latest.model) > 100
+    items, scores, strategy, version = store.queue()
+    assert version == latest.version and strategy == "margin"
+    assert items.dtype == np.int64 and scores is not None and len(items) == len(scores) == 14
+    assert not set(items.tolist()) & set(store.current_labels())
+    # blobs and features come back byte for byte
+    X = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
+    store.save_features(X)
+    np.testing.assert_array_equal(store.load_features(), X)
+    store.save_artifact("featuriser", b"\x00\xff" * 1000)
+    store.save_artifact("featuriser", b"\x01")
+    assert store.artifact("featuriser") == b"\x01" and store.artifact("none") is None
+    store.close()
+
+
+def test_bad_database_urls_are_clear_errors_without_the_password(postgres_server) -> None:
+    import sqlalchemy as sa
+
+    url = sa.make_url(postgres_server)
+    missing = url.set(database="activelab_no_such_db").render_as_string(hide_password=False)
+    with pytest.raises(StoreError, match="does not exist") as err:
+        Store.open("postgresql://" + missing.split("://", 1)[1])
+    assert f":{url.password}@" not in str(err.value) and ":***@" in str(err.value)
+    with pytest.raises(StoreError, match="SQLite or PostgreSQL"):
+        Store.open("mysql://ada:secret@db/labels")
+    with pytest.raises(StoreError, match="Cannot read the database URL"):
+        Store.open("not a url")
+
+
+@pytest.mark.parametrize("overlap", [1, 2])
+def test_racing_leases_never_hand_a_slot_out_twice(db_url, overlap) -> None:
+    """8 threads grab the same 40 items at once, straight on the store (no service lock):
+    every item ends up with exactly ``overlap`` holders, each holder once."""
+    n_items, n_threads = 40, 8
+    store = _store(db_url, n=n_items)
+    anns = [store.add_annotator(f"r{k}")[0] for k in range(n_threads)]
+    won: list[list[int]] = [[] for _ in range(n_threads)]
+    errors: list[str] = []
+    start = threading.Barrier(n_threads)
+
+    def grab(k: int) -> None:
+        try:
+            start.wait(10)
+            order = range(n_items) if k % 2 == 0 else range(n_items - 1, -1, -1)
+            won[k] = [i for i in order if store.lease(i, anns[k].id, seconds=60, overlap=overlap)]
+        except Exception as exc:  # reported in the main thread
+            errors.append(f"thread {k}: {exc!r}")
+
+    threads = [threading.Thread(target=grab, args=(k,)) for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
+    holders = [i for w in won for i in w]
+    assert sorted(holders) == sorted(list(range(n_items)) * overlap)
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT item_id, slot, annotator_id FROM assignments")).all()
+    engine.dispose()
+    assert len(rows) == n_items * overlap
+    assert len({(r[0], r[2]) for r in rows}) == len(rows)  # nobody holds two slots of an item
+    store.close()
+
+
+def test_numpy_scalars_are_stored_as_numbers(db_url) -> None:
+    """Ids and scores straight out of numpy (a queue, a model) behave like Python numbers:
+    sqlite3 would bind an np.int64 as a blob, and the lease silently failed."""
+    store = _store(db_url)
+    a, _ = store.add_annotator("a")
+    assert store.lease(np.int64(1), np.int64(a.id), seconds=60, score=np.float32(0.5))
+    assert store.held_item(a.id) == 1
+    ev = store.append_event(
+        np.int64(1),
+        a.id,
+        "label",
+        label="b",
+        strategy="margin",  # else the lease's context (score 0.5, no version) is recorded
+        score=np.float32(0.25),
+        model_version=np.int64(3),
+    )
+    assert type(ev.item_id) is int and type(ev.score) is float
+    assert store.event(ev.id).item_id == 1 and store.event(ev.id).model_version == 3
+    assert store.current_labels()[1].label == "b"
+    assert store.held_item(a.id) is None  # answered: the lease is closed
+    store.close()

@@ -90,8 +90,16 @@ class Typicality(Strategy):
         self.minibatch_above = minibatch_above
 
     def _pool_embedding(self, ctx: QueryContext) -> Any:
+        """The space the pool is clustered in: the features, or the context's embedding.
+
+        Sparse and dense floating features are kept in their dtype (a float32 pool is
+        not doubled in memory); other dense features become float64.
+        """
         if ctx.embed is None:
-            return ctx.X if sp.issparse(ctx.X) else np.asarray(ctx.X, dtype=float)
+            if sp.issparse(ctx.X):
+                return ctx.X
+            X = np.asarray(ctx.X)
+            return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
         return ctx.map_chunks(ctx.embedding, rows=np.arange(ctx.n_pool))
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
@@ -103,8 +111,12 @@ class Typicality(Strategy):
             km: Any = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
         else:
             km = KMeans(n_clusters=k, random_state=seed, n_init=1)
-        km.fit(Z)
-        assign = ctx.map_chunks(km.predict, rows=np.arange(n_pool)).astype(np.int64)
+        # The cluster of every row comes from the fit itself, in the space and dtype it
+        # was fitted in (KMeans and MiniBatchKMeans both end on an assignment step
+        # against the final centres), never from a second pass over the raw features:
+        # those may be another dtype (float32 rows against float64 centres) or, with an
+        # embedding, another space altogether.
+        assign = np.asarray(km.fit(Z).labels_, dtype=np.int64)
         sizes = np.bincount(assign, minlength=k).astype(float)
         covered = np.bincount(assign[ctx.labelled], minlength=k).astype(float)
         is_cand = np.zeros(n_pool, dtype=bool)

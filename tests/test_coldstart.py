@@ -1,0 +1,49 @@
+"""Typicality on the pools it meets in practice: float32 features and embeddings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from activelab.strategies import Typicality
+from activelab.strategies._base import QueryContext
+
+
+def _blobs(n: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0, 0.0, 0.0], [6.0, 0.0, 0.0, 0.0], [0.0, 6.0, 0.0, 0.0]])
+    y = rng.integers(0, 3, size=n)
+    return centres[y] + rng.normal(scale=0.7, size=(n, 4)), y
+
+
+def _ctx(X, embed=None, labelled=()) -> QueryContext:
+    labelled = np.asarray(labelled, dtype=np.int64)
+    return QueryContext(
+        X=X,
+        candidates=np.setdiff1d(np.arange(X.shape[0]), labelled),
+        labelled=labelled,
+        y_labelled=np.zeros(labelled.shape[0]),
+        rng=np.random.default_rng(0),
+        chunk_size=64,  # several chunks
+        embed=embed,
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_typicality_takes_one_point_per_blob_in_any_dtype(dtype) -> None:
+    X, y = _blobs()
+    X = (X * 10).astype(dtype) if dtype == np.int64 else X.astype(dtype)
+    picks = Typicality().select(_ctx(X), 3)
+    assert sorted(y[picks].tolist()) == [0, 1, 2]
+
+
+def test_typicality_clusters_in_the_embedding_space() -> None:
+    # the embedding has another width than the features: the clusters must come from it
+    X, y = _blobs()
+    proj = np.eye(4, 2, dtype=np.float32)  # the first two features: the blobs stay apart
+    picks = Typicality().select(_ctx(X.astype(np.float32), embed=lambda Xc: Xc @ proj), 3)
+    assert sorted(y[picks].tolist()) == [0, 1, 2]
+    # labelled points count: the next pick opens the blob nobody labelled yet
+    first = [int(np.flatnonzero(y == 0)[0]), int(np.flatnonzero(y == 1)[0])]
+    pick = Typicality().select(_ctx(X.astype(np.float32), labelled=first), 1)
+    assert y[pick].tolist() == [2]
