@@ -119,6 +119,9 @@ def test_report_has_the_top_k_section(results):
     assert 'id="top-k"' in page and f"True top-{K} found" in page
     assert '<figure id="topk"><img' in page and "data:image/png;base64," in page
     assert 'id="topk-metrics"' in page
+    # 10 % of the 331-item pool is 33.1; the first step at or past it has 40 labels.
+    assert "found at 10 % of the pool (40 tested)" in page
+    assert "found at the budget (50 tested)" in page
     assert page.count('data-strategy="greedy"') == 2  # metrics table and top-k table
     assert (path.parent / "diabetes_topk.png").stat().st_size > 1000
 

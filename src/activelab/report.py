@@ -125,13 +125,15 @@ def _budgets(settings: Mapping[str, Any]) -> list[int]:
     return marks
 
 
-def _top_k_marks(settings: Mapping[str, Any]) -> list[int]:
-    """10 % of the pool (at least the initial set) and the budget."""
+def _top_k_marks(settings: Mapping[str, Any], steps: list[int]) -> list[tuple[str, int]]:
+    """(caption, label count): the first step at 10 % of the pool or more, and the budget."""
     n = int(settings.get("dataset", {}).get("n_samples", 0))
     n_pool = n - math.ceil(float(settings.get("test_size", 0.25)) * n)
-    budget = int(settings["budget"])
-    tenth = max(int(settings.get("n_initial", 0)), math.ceil(0.1 * n_pool))
-    return sorted({tenth, budget})
+    tenth = next((s for s in steps if s >= 0.1 * n_pool), steps[-1])
+    return [
+        (f"found at 10 % of the pool ({tenth} tested)", tenth),
+        (f"found at the budget ({steps[-1]} tested)", steps[-1]),
+    ]
 
 
 def _pct(stat: Mapping[str, Any] | None) -> str:
@@ -139,8 +141,8 @@ def _pct(stat: Mapping[str, Any] | None) -> str:
     return text if text == "–" else f"{text} %"
 
 
-def _top_k_table(metrics: Mapping[str, Mapping[str, Any]], marks: list[int]) -> str:
-    head = ["strategy", *[f"found after {n} tested" for n in marks]]
+def _top_k_table(metrics: Mapping[str, Mapping[str, Any]], marks: list[tuple[str, int]]) -> str:
+    head = ["strategy", *[caption for caption, _ in marks]]
     head += ["mean share over the campaign", "Wilcoxon p vs random"]
     base = metrics.get("random", {}).get("area", {}).get("mean")
     rows = []
@@ -150,7 +152,7 @@ def _top_k_table(metrics: Mapping[str, Mapping[str, Any]], marks: list[int]) -> 
         cls = ""
         if base is not None and name != "random" and p is not None and p < 0.05:
             cls = "better" if m["area"]["mean"] > base else "worse"
-        cells = [name, *[_pct(m["found_at"].get(str(n))) for n in marks]]
+        cells = [name, *[_pct(m["found_at"].get(str(n))) for _, n in marks]]
         cells += [_pct(m["area"]), "–" if p is None else f"{p:.3g}"]
         tds = "".join(f"<td>{_esc(c)}</td>" for c in cells)
         rows.append(f'<tr class="{cls}" data-strategy="{_esc(name)}">{tds}</tr>')
@@ -169,8 +171,9 @@ def _top_k_section(doc: Mapping[str, Any], name: str) -> tuple[str, dict[str, by
     k = settings.get("top_k")
     if not k or not any(r.get("top_k_found") for r in doc["runs"]):
         return "", {}
-    marks = _top_k_marks(settings)
-    metrics = summarize_top_k(doc["runs"], at=marks)
+    steps = next(list(r["n_labels"]) for r in doc["runs"] if r.get("top_k_found"))
+    marks = _top_k_marks(settings, steps)
+    metrics = summarize_top_k(doc["runs"], at=sorted({n for _, n in marks}))
     png, svg = _fig_bytes(
         top_k_curves(doc["runs"], k=int(k), title=f"{name}: true top {k} found (mean ± std)")
     )

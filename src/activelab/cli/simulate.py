@@ -86,6 +86,7 @@ def simulate(
     from activelab.experiments import simulate as run
     from activelab.metrics import summarize
     from activelab.simulation import make_model
+    from activelab.strategies import StrategyRequirementError
 
     console = Console()
     if list_datasets:
@@ -116,7 +117,12 @@ def simulate(
             progress=True,
             top_k=top_k,
         )
-    except (ValueError, ModuleNotFoundError, FileNotFoundError) as exc:
+    except (
+        ValueError,
+        ModuleNotFoundError,
+        FileNotFoundError,
+        StrategyRequirementError,
+    ) as exc:
         raise click.ClickException(str(exc)) from exc
     metrics = summarize(doc["runs"], doc["full_pool"])
     for name, m in sorted(metrics.items()):
