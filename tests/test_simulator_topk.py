@@ -196,3 +196,12 @@ def test_cli_top_k(tmp_path):
     assert "top 15 found after 30 tested" in ok.output
     doc = json.loads(out.read_text())
     assert doc["settings"]["top_k"] == 15 and len(doc["runs"][0]["top_k_found"]) == 3
+
+
+def test_resume_refuses_another_top_k(tmp_path):
+    out = tmp_path / "d.json"
+    kw = dict(n_initial=10, batch_size=10, budget=20, seeds=1, progress=False, out=out)
+    simulate("diabetes", Ridge(), ["random"], **kw)
+    with pytest.raises(ValueError, match="top_k: file has None, now 20"):
+        simulate("diabetes", Ridge(), ["random"], top_k=20, **kw)
+    assert load_results(out)["runs"][0]["top_k_found"] == []  # the stored file is untouched
