@@ -48,6 +48,7 @@ _RESUME_KEYS = (
     "budget",
     "scoring",
     "test_size",
+    "top_k",
 )
 
 
@@ -116,6 +117,7 @@ def simulate(
     resume: bool = True,
     progress: bool = True,
     dataset_name: str | None = None,
+    top_k: int | None = None,
 ) -> dict[str, Any]:
     """Replay active learning for several strategies and seeds on the same splits.
 
@@ -154,6 +156,11 @@ def simulate(
         Show a rich progress bar.
     dataset_name : str, optional
         The name stored for an (X, y) pair.
+    top_k : int, optional
+        Regression only: also record, after every step of every campaign, the
+        share of the pool's true top ``k`` (largest values) that has been
+        tested (``top_k_found`` in each run; see
+        :func:`activelab.metrics.summarize_top_k`).
 
     Returns
     -------
@@ -167,6 +174,14 @@ def simulate(
     ...                n_initial=6, batch_size=6, budget=30, seeds=2, progress=False)
     >>> len(res["runs"]), res["runs"][0]["n_labels"]
     (4, [6, 12, 18, 24, 30])
+
+    For optimisation on a regression data set, the true top-k curve as well:
+
+    >>> from sklearn.linear_model import Ridge
+    >>> res = simulate("diabetes", Ridge(), ["random", "greedy"], n_initial=10,
+    ...                batch_size=10, budget=30, seeds=1, progress=False, top_k=20)
+    >>> len(res["runs"][0]["top_k_found"])
+    3
     """
     ds = _as_dataset(data, dataset_name)
     seed_list = (
@@ -174,9 +189,11 @@ def simulate(
     )
     names = [get_strategy(s).name for s in strategies]
     _check_args(ds, names, seed_list, n_initial, batch_size, budget, test_size)
+    _check_top_k(ds, estimator, top_k, test_size)
     settings = _settings(
         ds, estimator, names, seed_list, n_initial, batch_size, budget, scoring, test_size
     )
+    settings["top_k"] = None if top_k is None else int(top_k)
     doc = _open_document(out, settings, resume)
     jobs = _pending_jobs(doc, names, seed_list)
     if jobs:
@@ -260,6 +277,24 @@ def _check_args(
         raise ValueError(f"test_size must be in (0, 1), got {test_size}.")
     if len(ds.y) != ds.X.shape[0]:
         raise ValueError(f"X has {ds.X.shape[0]} rows but y has {len(ds.y)}.")
+
+
+def _check_top_k(ds: Dataset, estimator: Any, top_k: int | None, test_size: float) -> None:
+    if top_k is None:
+        return
+    if ds.task != "regression" or not is_regressor(estimator):
+        raise ValueError(
+            f"top_k={top_k} needs a regression data set and a regressor (the true top k are "
+            f"the items with the largest values); {ds.name!r} is {ds.task} with "
+            f"{type(estimator).__name__}. Leave top_k unset."
+        )
+    n_pool = _n_pool(ds, test_size)
+    if (
+        isinstance(top_k, bool)
+        or not isinstance(top_k, int | np.integer)
+        or not 0 < top_k <= n_pool
+    ):
+        raise ValueError(f"top_k must be an integer in 1..{n_pool} (the pool size), got {top_k!r}.")
 
 
 def _digest(ds: Dataset) -> str:
@@ -402,6 +437,7 @@ def _one_job(
         seed=seed,
         scoring=scoring,
         classes=_classes(ds, estimator),
+        track_top_k=settings.get("top_k"),
     )
     record = result.to_dict()
     record["scores"] = [None if np.isnan(v) else v for v in record["scores"]]
