@@ -183,13 +183,13 @@ def _kc_update(state: tuple[np.ndarray, np.ndarray], block: np.ndarray, C: np.nd
 
 def _block_min_sq(block: np.ndarray, sq: np.ndarray, C: np.ndarray,
                   chunk_size: int) -> np.ndarray:
-    from activelab.strategies._greedy import min_sq_dist
+    from activelab.strategies._greedy import min_sq_dist, pass_rows
 
+    step = pass_rows(chunk_size)
     c2 = np.einsum("ij,ij->i", C, C)
     out = np.empty(block.shape[0])
-    for s in range(0, block.shape[0], chunk_size):
-        out[s: s + chunk_size] = min_sq_dist(block[s: s + chunk_size], sq[s: s + chunk_size],
-                                             C, c2)
+    for s in range(0, block.shape[0], step):
+        out[s: s + step] = min_sq_dist(block[s: s + step], sq[s: s + step], C, c2)
     return out
 
 
