@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import joblib
 import numpy as np
 from click.testing import CliRunner
 
@@ -49,3 +50,25 @@ def test_init_with_minilm_embeds_once_and_trains(tmp_path, monkeypatch) -> None:
         np.testing.assert_array_equal(again[0], X[0])
     finally:
         store.close()
+    # `activelab model`: embedder + classifier, predicting from raw strings
+    r = CliRunner().invoke(main, ["model", str(proj), "--out", str(tmp_path / "m.joblib")])
+    assert r.exit_code == 0 and "raw texts" in r.output, r.output
+    model = joblib.load(tmp_path / "m.joblib")
+    assert set(model.predict(["friendly staff", "broken and dirty"])) <= {"positive", "negative"}
+
+
+def test_minilm_without_its_packages_is_a_clear_error(tmp_path, monkeypatch) -> None:
+    import activelab.features as features
+
+    def missing() -> None:
+        raise features.MissingTextModelError(f"not installed; {features.INSTALL_HINT}")
+
+    monkeypatch.setattr(features, "_import_backend", missing)
+    proj = tmp_path / "p"
+    args = ["init", str(proj), "--data", str(REVIEWS), "--labels", "a,b", "--text-features"]
+    r = CliRunner().invoke(main, [*args, "minilm"])
+    assert r.exit_code != 0 and "pip install 'activelab[text]'" in r.output, r.output
+    assert "--text-features tfidf" in r.output and not proj.exists()
+    monkeypatch.setenv("ACTIVELAB_TEXT_FEATURES", "bert")
+    r = CliRunner().invoke(main, args[:-1])
+    assert r.exit_code != 0 and "'bert' (from $ACTIVELAB_TEXT_FEATURES)" in r.output, r.output
