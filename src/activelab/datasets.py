@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +52,9 @@ class Dataset:
     ----------
     name : str
         The name :func:`load` knows it by.
-    X : ndarray of shape (n_samples, n_features)
-        Numeric features (float64).
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Numeric features (float64; float32 for text featurised by
+        :func:`load_table` with ``text_column``, sparse for TF-IDF).
     y : ndarray of shape (n_samples,)
         Class labels (int64 or str) or a numeric target for regression.
     description : str
@@ -63,6 +64,8 @@ class Dataset:
     task : {"classification", "regression"}
     feature_names : list of str
         Column names, in the order of the columns of ``X``.
+    featuriser : str or None
+        How a text column became ``X`` (``"tfidf"`` or ``"minilm"``), else None.
     """
 
     name: str
@@ -72,6 +75,7 @@ class Dataset:
     source: str
     task: str
     feature_names: list[str] = field(default_factory=list)
+    featuriser: str | None = None
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready description (no arrays).
@@ -91,6 +95,8 @@ class Dataset:
         }
         if self.task == "classification":
             out["n_classes"] = len(np.unique(self.y))
+        if self.featuriser is not None:
+            out["featuriser"] = self.featuriser
         return out
 
 
@@ -249,8 +255,22 @@ def load(name: str) -> Dataset:
     return _LOADERS[key](key)
 
 
-def load_table(path: str | Path, label_column: str, *, task: str | None = None) -> Dataset:
+def load_table(
+    path: str | Path,
+    label_column: str,
+    *,
+    task: str | None = None,
+    text_column: str | None = None,
+    text_features: str | None = None,
+    progress: bool = False,
+) -> Dataset:
     """Read a labelled CSV or Parquet file: every column but ``label_column`` is a feature.
+
+    With ``text_column``, that column alone is featurised (the other columns
+    are ignored): by the all-MiniLM-L6-v2 sentence embedding or by TF-IDF, as
+    ``text_features`` says. Both featurisers are unsupervised: the embedding
+    is pretrained and TF-IDF's vocabulary and document frequencies are fitted
+    on every text of the file (pool and test split alike), never on a label.
 
     Parameters
     ----------
@@ -261,6 +281,14 @@ def load_table(path: str | Path, label_column: str, *, task: str | None = None) 
     task : {"classification", "regression"}, optional
         Inferred when omitted: a float label column with non-integer values is
         regression, anything else classification.
+    text_column : str, optional
+        A column of texts to featurise instead of numeric feature columns.
+    text_features : {"auto", "tfidf", "minilm"}, optional
+        How the texts become features; ``None`` reads
+        ``$ACTIVELAB_TEXT_FEATURES``, else ``"auto"`` (the embedding when
+        installed, else TF-IDF). See :func:`activelab.features.resolve_text_features`.
+    progress : bool, default=False
+        Show a progress bar while embedding.
 
     Raises
     ------
@@ -275,6 +303,10 @@ def load_table(path: str | Path, label_column: str, *, task: str | None = None) 
     >>> _ = open(p, "w").write("a,b,label\\n1,2,x\\n3,4,y\\n")
     >>> load_table(p, "label").y.tolist()
     ['x', 'y']
+    >>> _ = open(p, "w").write("text,label\\na good film,x\\na bad film,y\\n")
+    >>> ds = load_table(p, "label", text_column="text", text_features="tfidf")
+    >>> ds.featuriser, ds.X.shape[0]
+    ('tfidf', 2)
     """
     pd = _require("pandas", "pandas")
     path = Path(path)
@@ -287,7 +319,56 @@ def load_table(path: str | Path, label_column: str, *, task: str | None = None) 
         frame = pd.read_csv(path, sep="\t" if ".tsv" in suffixes else ",")
     else:
         raise ValueError(f"{path}: unknown file type; use a .csv or .parquet file.")
+    if text_column is not None:
+        return _from_text_frame(
+            frame, str(path), label_column, task, text_column, text_features, progress
+        )
     return _from_frame(frame, str(path), label_column, task)
+
+
+def _from_text_frame(
+    frame: Any,
+    where: str,
+    label_column: str,
+    task: str | None,
+    text_column: str,
+    text_features: str | None,
+    progress: bool,
+) -> Dataset:
+    from activelab.features import make_text_featurizer, resolve_text_features
+
+    if text_column not in frame.columns:
+        raise ValueError(
+            f"{where}: no text column {text_column!r}; columns are "
+            f"{', '.join(map(str, frame.columns))}. Pass --text-column with one of them."
+        )
+    if text_column == label_column:
+        raise ValueError(f"{where}: the text column and the label column are both {text_column!r}.")
+    texts = frame[text_column]
+    empty = texts.isna().to_numpy() | (texts.astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        r = int(empty.argmax())
+        raise ValueError(
+            f"{where}: empty text in column {text_column!r}, data row {r + 1} "
+            f"({int(empty.sum())} rows have no text); fill or drop them."
+        )
+    kind = resolve_text_features(text_features)
+    base = _from_frame(frame[[label_column]].assign(_n=0.0), where, label_column, task)
+    params: dict[str, Any] = {"progress": progress} if kind == "minilm" else {"dtype": np.float32}
+    featurizer = make_text_featurizer(kind, **params)
+    try:
+        X = featurizer.fit_transform(texts.astype(str).tolist())
+    except ValueError as exc:
+        raise ValueError(f"{where}: the texts hold no words to learn from ({exc}).") from exc
+    n_features = int(X.shape[1])
+    return replace(
+        base,
+        X=X,
+        description=f"{X.shape[0]} texts of column {text_column!r} as {n_features} {kind} "
+        f"features, labels in {label_column!r}.",
+        feature_names=[str(f) for f in featurizer.get_feature_names_out()],
+        featuriser=kind,
+    )
 
 
 def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> Dataset:

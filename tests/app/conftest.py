@@ -21,6 +21,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+# app tests featurise texts with TF-IDF (fast); the one embedding test removes this itself
+os.environ.setdefault("ACTIVELAB_TEXT_FEATURES", "tfidf")
+
 import httpx
 import numpy as np
 import pytest

@@ -3,7 +3,9 @@
 Three inputs are understood:
 
 - a CSV file or a JSON Lines file of **texts** (a text column, featurised by
-  TF-IDF) or of **table rows** (numeric feature columns, standardised);
+  the all-MiniLM-L6-v2 sentence embedding when it is installed, else TF-IDF;
+  see ``text_features``) or of **table rows** (numeric feature columns,
+  standardised);
 - a folder of **images** (PNG or JPEG), featurised by their grey-level pixels
   after resizing to a small fixed square.
 
@@ -15,9 +17,9 @@ Examples
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (d / "items.csv").write_text("id,text\\n1,good film\\n2,bad film\\n")
->>> data = read_items(d / "items.csv")
->>> data.kind, data.X.shape[0], data.rows[1]["content"]["text"]
-('text', 2, 'bad film')
+>>> data = read_items(d / "items.csv", text_features="tfidf")
+>>> data.kind, data.X.shape[0], data.rows[1]["content"]["text"], data.settings["featuriser"]
+('text', 2, 'bad film', 'tfidf')
 >>> _ = (d / "bad.csv").write_text("id,text\\n1,good film\\n1,bad film\\n")
 >>> read_items(d / "bad.csv")
 Traceback (most recent call last):
@@ -36,6 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from activelab.features import (
+    MODEL_NAME,
+    MissingTextModelError,
+    TextEmbedder,
+    resolve_text_features,
+)
 
 __all__ = ["IMAGE_SUFFIXES", "Dataset", "IngestError", "read_items"]
 
@@ -80,6 +89,8 @@ def read_items(
     id_column: str | None = None,
     feature_columns: list[str] | None = None,
     image_size: int = 16,
+    text_features: str | None = None,
+    progress: bool = False,
 ) -> Dataset:
     """Read a CSV, JSON Lines file or image folder and featurise it.
 
@@ -97,6 +108,15 @@ def read_items(
         numeric column except the id).
     image_size : int, default=16
         Images are resized to ``image_size × image_size`` grey levels.
+    text_features : {"auto", "tfidf", "minilm"}, optional
+        How texts become features: ``"minilm"`` embeds each text once with
+        :class:`~activelab.features.TextEmbedder` (384 dense float32 columns,
+        cached on disk by content), ``"tfidf"`` fits a TF-IDF vocabulary on the
+        texts, ``"auto"`` is ``"minilm"`` when its packages are installed, else
+        ``"tfidf"``. ``None`` (default) reads ``$ACTIVELAB_TEXT_FEATURES``, else
+        ``"auto"``. Ignored for tables and images.
+    progress : bool, default=False
+        Show a progress bar while embedding texts.
 
     Returns
     -------
@@ -117,7 +137,13 @@ def read_items(
             f"{path}: unsupported file type {suffix or '(none)'!r}; give a .csv, a .jsonl "
             "or a folder of PNG/JPEG images."
         )
-    return _from_records(path, header, records, text_column, id_column, feature_columns)
+    try:
+        resolved = resolve_text_features(text_features)
+    except ValueError as exc:
+        raise IngestError(f"{exc} (--text-features)") from exc
+    return _from_records(
+        path, header, records, text_column, id_column, feature_columns, resolved, progress
+    )
 
 
 # ---------------------------------------------------------------- readers
@@ -258,6 +284,8 @@ def _from_records(
     text_column: str | None,
     id_column: str | None,
     feature_columns: list[str] | None,
+    text_features: str,
+    progress: bool,
 ) -> Dataset:
     for name, col in (("--text-column", text_column), ("--id-column", id_column)):
         if col is not None and col not in header:
@@ -272,15 +300,18 @@ def _from_records(
     if text_column is None and not feature_columns and "text" in header:
         text_column = "text"
     if text_column is not None:
-        return _text(path, records, ids, text_column)
+        return _text(path, records, ids, text_column, text_features, progress)
     return _table(path, header, records, ids, id_column, feature_columns)
 
 
 def _text(
-    path: Path, records: list[tuple[int, dict[str, Any]]], ids: list[str], text_column: str
+    path: Path,
+    records: list[tuple[int, dict[str, Any]]],
+    ids: list[str],
+    text_column: str,
+    text_features: str,
+    progress: bool,
 ) -> Dataset:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     texts = []
     rows = []
     for (line, rec), ext in zip(records, ids, strict=True):
@@ -295,6 +326,10 @@ def _text(
         texts.append(text)
         fields = {k: v for k, v in rec.items() if k != text_column}
         rows.append({"external_id": ext, "kind": "text", "content": {"text": text, **fields}})
+    if text_features == "minilm":
+        return _embed(path, rows, texts, text_column, progress)
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vec = TfidfVectorizer(
         sublinear_tf=True, ngram_range=(1, 2), max_features=2**18, dtype=np.float32
     )
@@ -308,6 +343,33 @@ def _text(
         X,
         vec,
         {"featuriser": "tfidf", "text_column": text_column, "n_features": int(X.shape[1])},
+    )
+
+
+def _embed(
+    path: Path, rows: list[dict[str, Any]], texts: list[str], text_column: str, progress: bool
+) -> Dataset:
+    """The sentence embeddings of the texts: computed once here (and cached on disk)."""
+    embedder = TextEmbedder(progress=progress)
+    try:
+        X = embedder.fit_transform(texts)
+    except MissingTextModelError as exc:
+        raise IngestError(
+            f"{path}: --text-features minilm needs the sentence-embedding model. {exc} "
+            "Or choose --text-features tfidf."
+        ) from exc
+    embedder.set_params(progress=False)  # the stored featuriser predicts quietly
+    return Dataset(
+        "text",
+        rows,
+        X,
+        embedder,
+        {
+            "featuriser": "minilm",
+            "embedding_model": MODEL_NAME,
+            "text_column": text_column,
+            "n_features": int(X.shape[1]),
+        },
     )
 
 

@@ -45,6 +45,13 @@ def _iso(ts: float) -> str:
 )
 @click.option("--labels", required=True, help="Comma-separated labels, e.g. positive,negative.")
 @click.option("--text-column", default=None, help="Column holding the text  [default: text].")
+@click.option(
+    "--text-features",
+    type=click.Choice(["auto", "tfidf", "minilm"], case_sensitive=False),
+    default=None,
+    help="How texts become features: minilm (sentence embedding), tfidf, or auto (minilm when "
+    "installed, else tfidf)  [default: $ACTIVELAB_TEXT_FEATURES, else auto].",
+)
 @click.option("--id-column", default=None, help="Column holding a unique id  [default: id].")
 @click.option(
     "--feature-columns",
@@ -79,6 +86,7 @@ def init(
     data: Path,
     labels: str,
     text_column: str | None,
+    text_features: str | None,
     id_column: str | None,
     feature_columns: str | None,
     image_size: int,
@@ -91,8 +99,9 @@ def init(
 ) -> None:
     """Create a labelling project in the folder PROJECT from a data set.
 
-    Texts are featurised by TF-IDF, images by their pixels, tables by their
-    numeric columns. With --multi-label an item may carry any number of the
+    Texts are featurised by the all-MiniLM-L6-v2 sentence embedding when it is
+    installed, else by TF-IDF (see --text-features); images by their pixels,
+    tables by their numeric columns. With --multi-label an item may carry any number of the
     labels (none included). Nothing is created when the data has a problem.
     """
     from activelab.app.ingest import IngestError, read_items
@@ -110,6 +119,8 @@ def init(
             id_column=id_column,
             feature_columns=cols,
             image_size=image_size,
+            text_features=text_features,
+            progress=True,
         )
         path = create_project(
             project,
@@ -131,11 +142,19 @@ def init(
     store.close()
     click.echo(
         f"Created {path}: {len(dataset.rows)} {dataset.kind} items, "
+        f"{_features_note(dataset.settings)}"
         f"{'multi-label ' if multilabel else ''}labels "
         f"{', '.join(labels.split(','))}, strategy {strategy} "
         f"({time.perf_counter() - t0:.1f} s)."
     )
     click.echo(f"Next: activelab annotator add {project} YOUR_NAME, then activelab serve {project}")
+
+
+def _features_note(settings: dict[str, object]) -> str:
+    """``"features minilm (384), "`` for a text project, else nothing."""
+    if "text_column" not in settings:
+        return ""
+    return f"features {settings['featuriser']} ({settings['n_features']}), "
 
 
 @click.command()

@@ -20,6 +20,18 @@ __all__ = ["simulate"]
 )
 @click.option("--label-column", default=None, help="The label column of --data.")
 @click.option(
+    "--text-column",
+    default=None,
+    help="A text column of --data to featurise (the other columns are then ignored).",
+)
+@click.option(
+    "--text-features",
+    type=click.Choice(["auto", "tfidf", "minilm"], case_sensitive=False),
+    default=None,
+    help="How --text-column becomes features: minilm (sentence embedding), tfidf, or auto "
+    "(minilm when installed, else tfidf)  [default: $ACTIVELAB_TEXT_FEATURES, else auto].",
+)
+@click.option(
     "--strategy",
     "strategies",
     multiple=True,
@@ -60,6 +72,8 @@ def simulate(
     dataset: str | None,
     data_file: str | None,
     label_column: str | None,
+    text_column: str | None,
+    text_features: str | None,
     strategies: tuple[str, ...],
     seeds: int,
     budget: int,
@@ -94,13 +108,19 @@ def simulate(
             console.print(name)
         return
     try:
-        ds = _dataset(datasets, dataset, data_file, label_column)
+        ds = _dataset(datasets, dataset, data_file, label_column, text_column, text_features)
         if top_k is not None and ds.task != "regression":
             raise click.UsageError(
                 f"--top-k is for regression data sets (the K largest values); "
                 f"{ds.name!r} is {ds.task}. Drop --top-k."
             )
-        est = make_model(model or ("ridge" if ds.task == "regression" else "logreg"), task=ds.task)
+        if ds.featuriser is not None:
+            console.print(f"{ds.description}")
+        est = make_model(
+            model or ("ridge" if ds.task == "regression" else "logreg"),
+            task=ds.task,
+            scale=ds.featuriser is None,  # text features are unit rows already
+        )
         doc = run(
             ds,
             est,
@@ -119,7 +139,7 @@ def simulate(
         )
     except (
         ValueError,
-        ModuleNotFoundError,
+        ImportError,
         FileNotFoundError,
         StrategyRequirementError,
     ) as exc:
@@ -145,11 +165,19 @@ def simulate(
     console.print(f"Wrote {Path(out)}; make a page with: activelab report {out}")
 
 
-def _dataset(datasets, name, data_file, label_column):  # type: ignore[no-untyped-def]
+def _dataset(datasets, name, data_file, label_column, text_column, text_features):  # type: ignore[no-untyped-def]
     if (name is None) == (data_file is None):
         raise click.UsageError("Give exactly one of --dataset NAME or --data FILE.")
     if data_file is not None:
         if not label_column:
             raise click.UsageError("--data needs --label-column (the column holding the labels).")
-        return datasets.load_table(data_file, label_column)
+        return datasets.load_table(
+            data_file,
+            label_column,
+            text_column=text_column,
+            text_features=text_features,
+            progress=True,
+        )
+    if text_column is not None:
+        raise click.UsageError("--text-column goes with --data FILE, not --dataset.")
     return datasets.load(name)
