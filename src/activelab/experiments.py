@@ -79,6 +79,12 @@ class CampaignResult:
     scoring : str
         The scorer's name (``"score"``: the estimator's own ``score`` method,
         accuracy for classifiers, R² for regressors).
+    top_k : int or None
+        With ``track_top_k``: the ``k`` of :attr:`top_k_found`.
+    top_k_found : list of float
+        With ``track_top_k`` (regression): after each step, the share of the
+        pool's true top ``k`` (largest ``y``, ties by the lower pool index)
+        that is labelled; empty otherwise.
     seconds : float
         Wall time of the whole campaign.
     """
@@ -93,6 +99,8 @@ class CampaignResult:
     arms: list[list[str]] = field(default_factory=list)
     stopping: dict[str, int | None] = field(default_factory=dict)
     scoring: str = "score"
+    top_k: int | None = None
+    top_k_found: list[float] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,6 +180,7 @@ def run_campaign(
     stopping: Any = None,
     callback: Callable[[ActiveLearner, CampaignResult], None] | None = None,
     weighting: str | None = None,
+    track_top_k: int | None = None,
 ) -> CampaignResult:
     """Replay one campaign with a simulated oracle and record the learning curve.
 
@@ -214,6 +223,11 @@ def run_campaign(
         :func:`activelab.weighting.estimate_accuracy`).
     weighting : {None, "lure"}, optional
         Passed to :class:`~activelab.ActiveLearner`.
+    track_top_k : int, optional
+        Regression only: the ``k`` of the optimisation curve. After every step
+        the share of the pool's true top ``k`` (largest ``y_pool``, ties by the
+        lower index; :func:`activelab.design.true_top_k`) among the labelled
+        items is stored in ``result.top_k_found``.
 
     A random initial set (``initial`` an int) is recorded with selection
     probabilities ``1 / remaining``, so unbiased estimates can use it.
@@ -232,6 +246,16 @@ def run_campaign(
     ...                  initial=5, batch_size=5, budget=30, seed=0)
     >>> r.n_labels
     [5, 10, 15, 20, 25, 30]
+
+    For optimisation, the share of the true top ``k`` found as items are tested:
+
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> r = run_campaign(Ridge(), "greedy", X[:300], y[:300], X[300:], y[300:],
+    ...                  initial=10, batch_size=10, budget=40, track_top_k=20)
+    >>> len(r.top_k_found) == len(r.n_labels), r.top_k_found == sorted(r.top_k_found)
+    (True, True)
     """
     started = time.perf_counter()
     y_pool = np.asarray(y_pool)
@@ -265,7 +289,13 @@ def run_campaign(
     )
     learner.fit(X_pool)
     scorer = _campaign_scorer(scoring, multilabel)
-    result = CampaignResult(strategy=strat.name, seed=int(seed), scoring=scoring or "score")
+    top_hits = _top_k_mask(estimator, y_pool, track_top_k)
+    result = CampaignResult(
+        strategy=strat.name,
+        seed=int(seed),
+        scoring=scoring or "score",
+        top_k=None if track_top_k is None else int(track_top_k),
+    )
 
     def record(select_s: float, used: str) -> None:
         model = learner.model_
@@ -282,6 +312,9 @@ def run_campaign(
         result.strategies_used.append(used)
         last = learner.history_[-1] if learner.history_ and used != "initial" else None
         result.arms.append(list(last.arms) if last is not None and last.arms else [])
+        if top_hits is not None:
+            found = np.count_nonzero(top_hits[learner.labelled_])
+            result.top_k_found.append(float(found / track_top_k))  # type: ignore[operator]
         if stopping is not None:
             stopping.update_from(learner)
             result.stopping = dict(stopping.fired_)
@@ -305,6 +338,22 @@ def run_campaign(
         record(select_s, learner.history_[-1].strategy)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _top_k_mask(estimator: Any, y_pool: np.ndarray, k: int | None) -> np.ndarray | None:
+    """A boolean mask of the pool's true top ``k`` (None when not tracked)."""
+    if k is None:
+        return None
+    if not is_regressor(estimator) or y_pool.ndim != 1:
+        raise ValueError(
+            "track_top_k is for regression (a regressor and a 1-D numeric target): the top k "
+            "are the items with the largest values. Leave it unset for classification."
+        )
+    from activelab.design import true_top_k  # activelab.design imports this module
+
+    mask = np.zeros(y_pool.shape[0], dtype=bool)
+    mask[true_top_k(y_pool, int(k))] = True
+    return mask
 
 
 def _is_multilabel_target(estimator: Any, y: np.ndarray) -> bool:

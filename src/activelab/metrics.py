@@ -13,10 +13,13 @@ number of labels used. The per-curve metrics are:
 
 :func:`summarize` turns the runs of a simulation into one row per strategy
 (mean ± std over seeds) with a paired Wilcoxon signed-rank test of the per-seed
-AULCs against random sampling. :func:`stopping_summary` says, per strategy and
-stopping criterion, when the criterion fired and what stopping there costs;
-:func:`estimate_summary` compares the unbiased (LURE) and the naive accuracy
-estimates with the true test score.
+AULCs against random sampling. For optimisation campaigns (the share of the
+true top ``k`` found against the number tested, recorded by
+``simulate(..., top_k=k)``), :func:`summarize_top_k` does the same on that curve.
+:func:`stopping_summary` says, per strategy and stopping criterion, when the
+criterion fired and what stopping there costs; :func:`estimate_summary`
+compares the unbiased (LURE) and the naive accuracy estimates with the true
+test score.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "score_at",
     "stopping_summary",
     "summarize",
+    "summarize_top_k",
 ]
 
 
@@ -242,6 +246,82 @@ def summarize(
         base_aulc = [aulc(base[s]["n_labels"], base[s]["scores"]) for s in paired]
         own = [aulcs[seeds.index(s)] for s in paired]
         row["test"] = paired_test(own, base_aulc) if name != baseline else None
+        out[name] = row
+    return out
+
+
+def summarize_top_k(
+    runs: Sequence[Mapping[str, Any]],
+    *,
+    at: Sequence[int] = (),
+    baseline: str = "random",
+) -> dict[str, dict[str, Any]]:
+    """One row per strategy on the true top-k curves (share found against labels tested).
+
+    Parameters
+    ----------
+    runs : sequence of mappings
+        Each with ``strategy``, ``seed``, ``n_labels`` and ``top_k_found``
+        (runs without a top-k curve are ignored).
+    at : sequence of int
+        Label counts at which to report the share found (the first step with at
+        least that many labels; ``None`` past the curve's end), e.g. 10 % of
+        the pool and the budget.
+    baseline : str, default="random"
+        The strategy the paired test compares against.
+
+    Returns
+    -------
+    dict
+        strategy -> ``{"seeds", "found_at", "area", "area_per_seed", "test"}``:
+        ``found_at`` maps each label count (as a string) to ``{"mean", "std",
+        "n"}`` over seeds; ``area`` is the normalised area under the curve
+        (:func:`aulc`, the mean share found over the campaign);
+        ``test`` is the two-sided Wilcoxon signed-rank test (:func:`paired_test`)
+        of the per-seed areas against the baseline on the same seeds.
+
+    Examples
+    --------
+    >>> runs = [{"strategy": s, "seed": k, "n_labels": [10, 20, 30],
+    ...          "top_k_found": [0.1, 0.2 + 0.3 * (s == "greedy"), 0.5 + 0.3 * (s == "greedy")]}
+    ...         for s in ("random", "greedy") for k in range(3)]
+    >>> m = summarize_top_k(runs, at=[20, 30])
+    >>> g, r = m["greedy"]["found_at"]["30"], m["random"]["found_at"]["20"]
+    >>> round(g["mean"], 3), round(r["mean"], 3)
+    (0.8, 0.2)
+    >>> m["greedy"]["test"]["mean_diff"] > 0
+    True
+    """
+    by: dict[str, dict[int, Mapping[str, Any]]] = {}
+    for r in runs:
+        if r.get("top_k_found"):
+            by.setdefault(str(r["strategy"]), {})[int(r["seed"])] = r
+    areas = {
+        name: {s: aulc(r["n_labels"], r["top_k_found"]) for s, r in per_seed.items()}
+        for name, per_seed in by.items()
+    }
+    base = areas.get(baseline, {})
+    out: dict[str, dict[str, Any]] = {}
+    for name, per_seed in by.items():
+        seeds = sorted(per_seed)
+        own = [areas[name][s] for s in seeds]
+        paired = [s for s in seeds if s in base]
+        row: dict[str, Any] = {
+            "seeds": seeds,
+            "found_at": {
+                str(n): _mean_std(
+                    score_at(per_seed[s]["n_labels"], per_seed[s]["top_k_found"], n) for s in seeds
+                )
+                for n in at
+            },
+            "area": _mean_std(own),
+            "area_per_seed": own,
+            "test": None,
+        }
+        if name != baseline:
+            test = paired_test([areas[name][s] for s in paired], [base[s] for s in paired])
+            test["test"] = "wilcoxon signed-rank (two-sided, per-seed area under the top-k curve)"
+            row["test"] = test
         out[name] = row
     return out
 

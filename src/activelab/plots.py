@@ -3,7 +3,9 @@
 :func:`learning_curves` draws the mean test score of each strategy against the
 labels used, with a band of ± one standard deviation over seeds and the
 whole-pool model's score as a reference line; :func:`savings_chart` draws the
-label savings against random sampling with their spread. Both return a
+label savings against random sampling with their spread; :func:`top_k_curves`
+draws, for optimisation campaigns, the share of the true top ``k`` found against
+the labels tested. Each returns a
 matplotlib figure; :func:`save` writes it as PNG and SVG.
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["curve_bands", "learning_curves", "save", "savings_chart"]
+__all__ = ["curve_bands", "learning_curves", "save", "savings_chart", "top_k_curves"]
 
 
 def _pyplot() -> Any:
@@ -82,6 +84,40 @@ def learning_curves(
     ax.set_title(title or "Learning curves (mean ± std over seeds)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def top_k_curves(
+    runs: Sequence[Mapping[str, Any]], *, k: int | None = None, title: str = ""
+) -> Any:
+    """Share of the true top ``k`` found against labels tested, mean ± std over seeds.
+
+    Runs without a ``top_k_found`` curve are left out.
+
+    Examples
+    --------
+    >>> runs = [{"strategy": "greedy", "seed": 0, "n_labels": [5, 10], "top_k_found": [0.1, 0.4]}]
+    >>> fig = top_k_curves(runs, k=20)
+    >>> fig.axes[0].get_ylabel()
+    'share of the true top 20 found'
+    """
+    plt = _pyplot()
+    curves = [
+        {"strategy": r["strategy"], "n_labels": r["n_labels"], "scores": r["top_k_found"]}
+        for r in runs
+        if r.get("top_k_found")
+    ]
+    fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=100)
+    for name, (x, m, sd) in sorted(curve_bands(curves).items()):
+        (line,) = ax.plot(x, m, label=name, lw=1.8)
+        ax.fill_between(x, m - sd, m + sd, color=line.get_color(), alpha=0.18, lw=0)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("labels (items tested)")
+    ax.set_ylabel(f"share of the true top {k if k is not None else 'k'} found")
+    ax.set_title(title or "True top-k found (mean ± std over seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
 

@@ -7,6 +7,12 @@ download), the metrics table (mean ± std over seeds, paired Wilcoxon test
 against random) and the settings that produced them. Every piece of text that
 comes from the file is HTML-escaped. The plots are also written next to the
 page as ``<stem>_curves.{png,svg}`` and ``<stem>_savings.{png,svg}``.
+
+When the results hold optimisation curves (``simulate(..., top_k=k)``), the page
+also has a "true top-k found" section: the share of the pool's ``k`` largest
+values found against labels tested (mean ± std band over seeds, also written as
+``<stem>_topk.{png,svg}``) and a table of the share found at 10 % of the pool and
+at the budget, with the paired Wilcoxon test against random.
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ import base64
 import html
 import io
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from activelab.metrics import estimate_summary, stopping_summary, summarize
+from activelab.metrics import estimate_summary, stopping_summary, summarize, summarize_top_k
 from activelab.simulation import load_results
 
 __all__ = ["render", "write_report"]
@@ -187,6 +194,72 @@ def _budgets(settings: Mapping[str, Any]) -> list[int]:
     return marks
 
 
+def _top_k_marks(settings: Mapping[str, Any], steps: list[int]) -> list[tuple[str, int]]:
+    """(caption, label count): the first step at 10 % of the pool or more, and the budget."""
+    n = int(settings.get("dataset", {}).get("n_samples", 0))
+    n_pool = n - math.ceil(float(settings.get("test_size", 0.25)) * n)
+    tenth = next((s for s in steps if s >= 0.1 * n_pool), steps[-1])
+    return [
+        (f"found at 10 % of the pool ({tenth} tested)", tenth),
+        (f"found at the budget ({steps[-1]} tested)", steps[-1]),
+    ]
+
+
+def _pct(stat: Mapping[str, Any] | None) -> str:
+    text = _ms(stat, 1, 100.0)
+    return text if text == "–" else f"{text} %"
+
+
+def _top_k_table(metrics: Mapping[str, Mapping[str, Any]], marks: list[tuple[str, int]]) -> str:
+    head = ["strategy", *[caption for caption, _ in marks]]
+    head += ["mean share over the campaign", "Wilcoxon p vs random"]
+    base = metrics.get("random", {}).get("area", {}).get("mean")
+    rows = []
+    for name in sorted(metrics, key=lambda n: (n != "random", n)):
+        m = metrics[name]
+        p = (m.get("test") or {}).get("p_value")
+        cls = ""
+        if base is not None and name != "random" and p is not None and p < 0.05:
+            cls = "better" if m["area"]["mean"] > base else "worse"
+        cells = [name, *[_pct(m["found_at"].get(str(n))) for _, n in marks]]
+        cells += [_pct(m["area"]), "–" if p is None else f"{p:.3g}"]
+        tds = "".join(f"<td>{_esc(c)}</td>" for c in cells)
+        rows.append(f'<tr class="{cls}" data-strategy="{_esc(name)}">{tds}</tr>')
+    ths = "".join(f"<th>{_esc(h)}</th>" for h in head)
+    return (
+        f'<table id="topk-metrics"><thead><tr>{ths}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _top_k_section(doc: Mapping[str, Any], name: str) -> tuple[str, dict[str, bytes]]:
+    """The "true top-k found" section and its plot files (empty without top-k curves)."""
+    from activelab.plots import top_k_curves
+
+    settings = doc["settings"]
+    k = settings.get("top_k")
+    if not k or not any(r.get("top_k_found") for r in doc["runs"]):
+        return "", {}
+    steps = next(list(r["n_labels"]) for r in doc["runs"] if r.get("top_k_found"))
+    marks = _top_k_marks(settings, steps)
+    metrics = summarize_top_k(doc["runs"], at=sorted({n for _, n in marks}))
+    png, svg = _fig_bytes(
+        top_k_curves(doc["runs"], k=int(k), title=f"{name}: true top {k} found (mean ± std)")
+    )
+    html_ = f"""<h2 id="top-k">True top-{_esc(k)} found</h2>
+<p class="muted">{
+        _esc(
+            f"Share of the pool's {k} items with the largest values that have been tested, "
+            "against the labels used (mean ± std over seeds). p: two-sided Wilcoxon signed-rank "
+            "test of the per-seed mean share over the campaign against random."
+        )
+    }</p>
+{_figure(f"True top-{k} found", png, svg, "topk")}
+{_top_k_table(metrics, marks)}
+"""
+    return html_, {"_topk.png": png, "_topk.svg": svg}
+
+
 def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> str:
     """The HTML page for a results document (see :func:`write_report`).
 
@@ -214,6 +287,7 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
     )
     cpng, csvg = _fig_bytes(curves)
     spng, ssvg = _fig_bytes(savings_chart(metrics))
+    top_k_html, top_k_files = _top_k_section(doc, name)
     if plot_stem is not None:
         stem = Path(plot_stem)
         for suffix, data in (
@@ -221,6 +295,7 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
             ("_curves.svg", csvg),
             ("_savings.png", spng),
             ("_savings.svg", ssvg),
+            *top_k_files.items(),
         ):
             Path(f"{stem}{suffix}").write_bytes(data)
     n_seeds = len({r["seed"] for r in doc["runs"]})
@@ -242,7 +317,7 @@ reach the score random sampling ends with. p: two-sided Wilcoxon signed-rank tes
 per-seed AULCs against random.</p>
 {_table(metrics, budgets)}
 {_figure("Label savings against random", spng, ssvg, "savings")}
-{_stopping_section(doc["runs"])}
+{top_k_html}{_stopping_section(doc["runs"])}
 {_estimate_section(doc["runs"], plot_stem)}
 <h2>Settings</h2>
 {_settings(settings)}

@@ -50,6 +50,7 @@ _RESUME_KEYS = (
     "test_size",
     "stopping",
     "estimates",
+    "top_k",
 )
 
 
@@ -120,6 +121,7 @@ def simulate(
     dataset_name: str | None = None,
     stopping: bool = False,
     estimates: bool = False,
+    top_k: int | None = None,
 ) -> dict[str, Any]:
     """Replay active learning for several strategies and seeds on the same splits.
 
@@ -173,6 +175,11 @@ def simulate(
         ``losses="blend"``, 5-fold cross-fitting: 5 extra fits per step) in
         the run's ``estimates``; ``None`` for steps whose labels lack a
         probability.
+    top_k : int, optional
+        Regression only: also record, after every step of every campaign, the
+        share of the pool's true top ``k`` (largest values) that has been
+        tested (``top_k_found`` in each run; see
+        :func:`activelab.metrics.summarize_top_k`).
 
     Returns
     -------
@@ -190,6 +197,14 @@ def simulate(
     ...                budget=30, seeds=1, progress=False, stopping=True)
     >>> sorted(res["runs"][0]["stopping"])
     ['confidence', 'stabilizing_predictions']
+
+    For optimisation on a regression data set, the true top-k curve as well:
+
+    >>> from sklearn.linear_model import Ridge
+    >>> res = simulate("diabetes", Ridge(), ["random", "greedy"], n_initial=10,
+    ...                batch_size=10, budget=30, seeds=1, progress=False, top_k=20)
+    >>> len(res["runs"][0]["top_k_found"])
+    3
     """
     ds = _as_dataset(data, dataset_name)
     seed_list = (
@@ -197,6 +212,7 @@ def simulate(
     )
     names = [get_strategy(s).name for s in strategies]
     _check_args(ds, names, seed_list, n_initial, batch_size, budget, test_size)
+    _check_top_k(ds, estimator, top_k, test_size)
     settings = _settings(
         ds, estimator, names, seed_list, n_initial, batch_size, budget, scoring, test_size
     )
@@ -205,6 +221,7 @@ def simulate(
         settings["stopping"] = True
     if estimates:
         settings["estimates"] = True
+    settings["top_k"] = None if top_k is None else int(top_k)
     doc = _open_document(out, settings, resume)
     jobs = _pending_jobs(doc, names, seed_list)
     if jobs:
@@ -288,6 +305,24 @@ def _check_args(
         raise ValueError(f"test_size must be in (0, 1), got {test_size}.")
     if len(ds.y) != ds.X.shape[0]:
         raise ValueError(f"X has {ds.X.shape[0]} rows but y has {len(ds.y)}.")
+
+
+def _check_top_k(ds: Dataset, estimator: Any, top_k: int | None, test_size: float) -> None:
+    if top_k is None:
+        return
+    if ds.task != "regression" or not is_regressor(estimator):
+        raise ValueError(
+            f"top_k={top_k} needs a regression data set and a regressor (the true top k are "
+            f"the items with the largest values); {ds.name!r} is {ds.task} with "
+            f"{type(estimator).__name__}. Leave top_k unset."
+        )
+    n_pool = _n_pool(ds, test_size)
+    if (
+        isinstance(top_k, bool)
+        or not isinstance(top_k, int | np.integer)
+        or not 0 < top_k <= n_pool
+    ):
+        raise ValueError(f"top_k must be an integer in 1..{n_pool} (the pool size), got {top_k!r}.")
 
 
 def _digest(ds: Dataset) -> str:
@@ -443,6 +478,7 @@ def _one_job(
         classes=_classes(ds, estimator),
         stopping=monitor,
         callback=_estimate_step(steps, seed) if settings.get("estimates") else None,
+        track_top_k=settings.get("top_k"),
     )
     record = result.to_dict()
     if settings.get("estimates"):

@@ -38,6 +38,13 @@ __all__ = ["simulate"]
 @click.option("--scoring", default=None, help="A scikit-learn scorer name. [default: accuracy/r2]")
 @click.option("--test-size", default=0.25, show_default=True, help="Held-out share.")
 @click.option(
+    "--top-k",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Regression only: also record the share of the pool's K largest values found "
+    "against the number tested (optimisation).",
+)
+@click.option(
     "--out",
     default="results.json",
     show_default=True,
@@ -72,6 +79,7 @@ def simulate(
     model: str | None,
     scoring: str | None,
     test_size: float,
+    top_k: int | None,
     out: str,
     n_jobs: int,
     resume: bool,
@@ -91,6 +99,7 @@ def simulate(
     from activelab.experiments import simulate as run
     from activelab.metrics import summarize
     from activelab.simulation import make_model
+    from activelab.strategies import StrategyRequirementError
 
     console = Console()
     if list_datasets:
@@ -99,6 +108,11 @@ def simulate(
         return
     try:
         ds = _dataset(datasets, dataset, data_file, label_column)
+        if top_k is not None and ds.task != "regression":
+            raise click.UsageError(
+                f"--top-k is for regression data sets (the K largest values); "
+                f"{ds.name!r} is {ds.task}. Drop --top-k."
+            )
         est = make_model(model or ("ridge" if ds.task == "regression" else "logreg"), task=ds.task)
         doc = run(
             ds,
@@ -116,8 +130,14 @@ def simulate(
             progress=True,
             stopping=stopping,
             estimates=estimates,
+            top_k=top_k,
         )
-    except (ValueError, ModuleNotFoundError, FileNotFoundError) as exc:
+    except (
+        ValueError,
+        ModuleNotFoundError,
+        FileNotFoundError,
+        StrategyRequirementError,
+    ) as exc:
         raise click.ClickException(str(exc)) from exc
     metrics = summarize(doc["runs"], doc["full_pool"])
     for name, m in sorted(metrics.items()):
@@ -135,6 +155,17 @@ def simulate(
                 console.print(
                     f"{name:>18}: {crit} fired in {m['fired']}/{m['runs']} runs"
                     + ("" if at is None else f", at {at:.0f} labels, cost {m['cost']['mean']:+.3f}")
+                )
+    if top_k is not None:
+        from activelab.metrics import summarize_top_k
+
+        budget = int(doc["settings"]["budget"])
+        for name, m in sorted(summarize_top_k(doc["runs"], at=[budget]).items()):
+            found = m["found_at"][str(budget)]
+            if found["mean"] is not None:
+                console.print(
+                    f"{name:>18}: top {top_k} found after {budget} tested "
+                    f"{found['mean']:.0%} ± {found['std']:.0%}"
                 )
     console.print(f"Wrote {Path(out)}; make a page with: activelab report {out}")
 
