@@ -89,3 +89,5 @@ def test_estimates_record_lure_and_naive_per_step():
     page = render(doc)
     assert "Estimated accuracy: unbiased (LURE) vs naive" in page
     assert 'id="estimates"' in page and 'data-strategy="auto"' in page
+    table = page[page.index('id="estimates"') :]
+    assert 'data-strategy="margin"' not in table[: table.index("</table>")]  # deterministic

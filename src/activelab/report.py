@@ -4,7 +4,9 @@
 :func:`activelab.experiments.simulate` and writes one HTML page with the
 learning curves and the savings chart embedded (PNG, with the SVG alongside as a
 download), the metrics table (mean ± std over seeds, paired Wilcoxon test
-against random) and the settings that produced them. Every piece of text that
+against random), with stopping records a "When to stop" table, with accuracy
+estimates a LURE vs naive vs test score table and plot, and the settings that
+produced them. Every piece of text that
 comes from the file is HTML-escaped. The plots are also written next to the
 page as ``<stem>_curves.{png,svg}`` and ``<stem>_savings.{png,svg}``.
 
@@ -147,7 +149,8 @@ which it fired.</p>
 
 
 def _estimate_section(runs: Any, plot_stem: str | Path | None) -> str:
-    est = estimate_summary(runs)
+    # a deterministic strategy has a probability only for its random initial set: leave it out
+    est = {k: v for k, v in estimate_summary(runs).items() if len(v["n_labels"]) > 1}
     if not est:
         return ""
     from activelab.plots import estimate_chart
@@ -173,7 +176,9 @@ def _estimate_section(runs: Any, plot_stem: str | Path | None) -> str:
 <p class="muted">For strategies that record the probability of each pick. LURE: the
 importance-weighted accuracy on the labels with its 90 % interval (blended .632 losses,
 5-fold cross-fitting); naive: the unweighted accuracy on the same labels; both against the
-true test score. Bias: mean of estimate minus test score over every step of every seed.</p>
+true test score. Strategies that choose deterministically (no recorded probabilities after
+the random initial set) are left out. Bias: mean of estimate minus test score over every
+step of every seed.</p>
 <table id="estimates"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table>
 {_figure("LURE vs naive vs test score", png, svg, "estimates")}"""
 
