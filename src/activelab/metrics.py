@@ -16,6 +16,10 @@ number of labels used. The per-curve metrics are:
 AULCs against random sampling. For optimisation campaigns (the share of the
 true top ``k`` found against the number tested, recorded by
 ``simulate(..., top_k=k)``), :func:`summarize_top_k` does the same on that curve.
+:func:`stopping_summary` says, per strategy and stopping criterion, when the
+criterion fired and what stopping there costs; :func:`estimate_summary`
+compares the unbiased (LURE) and the naive accuracy estimates with the true
+test score.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ import numpy as np
 
 __all__ = [
     "aulc",
+    "estimate_summary",
     "label_savings",
     "labels_to_reach",
     "paired_test",
     "score_at",
+    "stopping_summary",
     "summarize",
     "summarize_top_k",
 ]
@@ -317,4 +323,137 @@ def summarize_top_k(
             test["test"] = "wilcoxon signed-rank (two-sided, per-seed area under the top-k curve)"
             row["test"] = test
         out[name] = row
+    return out
+
+
+def stopping_summary(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """When each stopping criterion fired and what stopping there costs, per strategy.
+
+    Parameters
+    ----------
+    runs : sequence of mappings
+        Runs of a simulation made with ``stopping=True``: each with
+        ``strategy``, ``n_labels``, ``scores`` and ``stopping`` (criterion ->
+        labels at which it first fired, or None). Runs without stopping
+        records are ignored.
+
+    Returns
+    -------
+    dict
+        strategy -> criterion -> ``{"fired", "runs", "labels", "saved",
+        "saved_share", "cost"}``: ``fired`` counts the runs in which the
+        criterion fired within the budget (of ``runs``); the others are
+        ``{"mean", "std", "n"}`` over those runs: the labels at which it fired,
+        the labels saved against the campaign's last label count (and as a
+        share of it), and the accuracy cost, the final test score minus the
+        score at the step where it fired (positive: stopping loses accuracy).
+
+    Examples
+    --------
+    >>> runs = [{"strategy": "margin", "n_labels": [10, 20, 30], "scores": [0.5, 0.8, 0.9],
+    ...          "stopping": {"confidence": f}} for f in (20, None)]
+    >>> s = stopping_summary(runs)["margin"]["confidence"]
+    >>> s["fired"], s["runs"], s["labels"]["mean"], s["saved"]["mean"], round(s["cost"]["mean"], 3)
+    (1, 2, 20.0, 10.0, 0.1)
+    """
+    acc: dict[str, dict[str, dict[str, list[float]]]] = {}
+    counts: dict[str, dict[str, list[int]]] = {}
+    for r in runs:
+        fired_at = r.get("stopping") or {}
+        if not fired_at:
+            continue
+        name = str(r["strategy"])
+        n = np.asarray(r["n_labels"])
+        s = np.asarray([np.nan if v is None else v for v in r["scores"]], dtype=float)
+        for crit, at in fired_at.items():
+            c = counts.setdefault(name, {}).setdefault(crit, [0, 0])
+            c[1] += 1
+            vals = acc.setdefault(name, {}).setdefault(
+                crit, {"labels": [], "saved": [], "saved_share": [], "cost": []}
+            )
+            if at is None:
+                continue
+            c[0] += 1
+            step = int(np.searchsorted(n, int(at)))
+            vals["labels"].append(float(at))
+            vals["saved"].append(float(n[-1] - at))
+            vals["saved_share"].append(float((n[-1] - at) / n[-1]))
+            vals["cost"].append(float(s[-1] - s[min(step, len(s) - 1)]))
+    return {
+        name: {
+            crit: {
+                "fired": counts[name][crit][0],
+                "runs": counts[name][crit][1],
+                **{k: _mean_std(v) for k, v in vals.items()},
+            }
+            for crit, vals in per.items()
+        }
+        for name, per in acc.items()
+    }
+
+
+def estimate_summary(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """How the LURE and the naive accuracy estimates compare with the test score.
+
+    Parameters
+    ----------
+    runs : sequence of mappings
+        Runs of a simulation made with ``estimates=True``; steps without an
+        estimate (``None``) and runs without ``estimates`` are ignored.
+
+    Returns
+    -------
+    dict
+        strategy -> ``{"steps", "coverage", "lure_bias", "naive_bias",
+        "lure_abs_error", "naive_abs_error", "n_labels", "test", "lure", "low",
+        "high", "naive"}``: ``coverage`` is the share of steps whose interval
+        holds the test score; the biases are mean (estimate - test score); the
+        last seven are per-step means over seeds (for a plot), aligned with
+        ``n_labels``.
+
+    Examples
+    --------
+    >>> run = {"strategy": "auto", "n_labels": [10, 20], "scores": [0.8, 0.9],
+    ...        "estimates": [None, {"estimate": 0.88, "low": 0.8, "high": 0.95,
+    ...                             "naive": 1.0}]}
+    >>> e = estimate_summary([run])["auto"]
+    >>> e["steps"], e["coverage"], round(e["naive_bias"], 3)
+    (1, 1.0, 0.1)
+    """
+    by: dict[str, list[tuple[int, float, dict[str, float]]]] = {}
+    for r in runs:
+        for n, score, est in zip(
+            r["n_labels"], r["scores"], r.get("estimates") or [], strict=False
+        ):
+            if est is not None and score is not None and np.isfinite(score):
+                by.setdefault(str(r["strategy"]), []).append((int(n), float(score), est))
+    out: dict[str, dict[str, Any]] = {}
+    for name, rows in by.items():
+        n = np.asarray([t[0] for t in rows])
+        test = np.asarray([t[1] for t in rows])
+        cols = {
+            k: np.asarray([t[2][k] for t in rows], dtype=float)
+            for k in ("estimate", "low", "high", "naive")
+        }
+        grid = np.unique(n)
+        per_step = {
+            key: [float(v[n == g].mean()) for g in grid]
+            for key, v in (
+                ("test", test),
+                ("lure", cols["estimate"]),
+                ("low", cols["low"]),
+                ("high", cols["high"]),
+                ("naive", cols["naive"]),
+            )
+        }
+        out[name] = {
+            "steps": int(n.size),
+            "coverage": float(np.mean((cols["low"] <= test) & (test <= cols["high"]))),
+            "lure_bias": float(np.mean(cols["estimate"] - test)),
+            "naive_bias": float(np.mean(cols["naive"] - test)),
+            "lure_abs_error": float(np.mean(np.abs(cols["estimate"] - test))),
+            "naive_abs_error": float(np.mean(np.abs(cols["naive"] - test))),
+            "n_labels": [int(g) for g in grid],
+            **per_step,
+        }
     return out

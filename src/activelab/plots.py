@@ -148,6 +148,40 @@ def savings_chart(metrics: Mapping[str, Mapping[str, Any]], *, baseline: str = "
     return fig
 
 
+def estimate_chart(summary: Mapping[str, Mapping[str, Any]]) -> Any:
+    """LURE estimate (with its interval) vs naive estimate vs true test score, per strategy.
+
+    ``summary`` is :func:`activelab.metrics.estimate_summary`'s output; one
+    panel per strategy, each curve a mean over seeds.
+
+    Examples
+    --------
+    >>> e = {"auto": {"n_labels": [10, 20], "test": [0.8, 0.9], "lure": [0.78, 0.9],
+    ...               "low": [0.6, 0.8], "high": [0.9, 0.95], "naive": [1.0, 0.98]}}
+    >>> len(estimate_chart(e).axes)
+    1
+    """
+    plt = _pyplot()
+    names = sorted(summary)
+    fig, axes = plt.subplots(
+        1, max(len(names), 1), figsize=(4.5 * max(len(names), 1), 3.8), dpi=100, squeeze=False
+    )
+    for ax, name in zip(axes[0], names, strict=False):
+        e = summary[name]
+        x = np.asarray(e["n_labels"])
+        ax.fill_between(x, e["low"], e["high"], color="#2a9d8f", alpha=0.2, label="LURE interval")
+        ax.plot(x, e["lure"], color="#2a9d8f", lw=2, label="LURE estimate")
+        ax.plot(x, e["naive"], color="#e76f51", lw=1.5, ls="--", label="naive (on the labels)")
+        ax.plot(x, e["test"], color="0.2", lw=1.5, label="test score")
+        ax.set_title(name)
+        ax.set_xlabel("labels")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("accuracy (mean over seeds)")
+    axes[0][0].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 def save(fig: Any, stem: str | Path) -> tuple[Path, Path]:
     """Write ``stem.png`` and ``stem.svg``; returns both paths and closes the figure."""
     plt = _pyplot()

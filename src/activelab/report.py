@@ -4,7 +4,9 @@
 :func:`activelab.experiments.simulate` and writes one HTML page with the
 learning curves and the savings chart embedded (PNG, with the SVG alongside as a
 download), the metrics table (mean ± std over seeds, paired Wilcoxon test
-against random) and the settings that produced them. Every piece of text that
+against random), with stopping records a "When to stop" table, with accuracy
+estimates a LURE vs naive vs test score table and plot, and the settings that
+produced them. Every piece of text that
 comes from the file is HTML-escaped. The plots are also written next to the
 page as ``<stem>_curves.{png,svg}`` and ``<stem>_savings.{png,svg}``.
 
@@ -26,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from activelab.metrics import summarize, summarize_top_k
+from activelab.metrics import estimate_summary, stopping_summary, summarize, summarize_top_k
 from activelab.simulation import load_results
 
 __all__ = ["render", "write_report"]
@@ -107,6 +109,78 @@ def _table(metrics: Mapping[str, Mapping[str, Any]], budgets: list[int]) -> str:
     return (
         f'<table id="metrics"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
+
+
+def _stopping_table(stops: Mapping[str, Mapping[str, Any]]) -> str:
+    head = ["strategy", "criterion", "fired", "labels when fired", "labels saved", "accuracy cost"]
+    rows = []
+    for name in sorted(stops, key=lambda n: (n != "random", n)):
+        for crit, m in sorted(stops[name].items()):
+            cells = [
+                name,
+                crit.replace("_", " "),
+                f"{m['fired']}/{m['runs']} runs",
+                _ms(m["labels"], 0),
+                _ms(m["saved"], 0)
+                + ("" if m["fired"] == 0 else f" ({_ms(m['saved_share'], 0, 100.0)} %)"),
+                _ms(m["cost"]),
+            ]
+            tds = "".join(f"<td>{_esc(c)}</td>" for c in cells)
+            rows.append(
+                f'<tr data-strategy="{_esc(name)}" data-criterion="{_esc(crit)}">{tds}</tr>'
+            )
+    ths = "".join(f"<th>{_esc(h)}</th>" for h in head)
+    return (
+        f'<table id="stopping"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def _stopping_section(runs: Any) -> str:
+    stops = stopping_summary(runs)
+    if not stops:
+        return ""
+    return f"""<h2>When to stop</h2>
+<p class="muted">Each campaign ran to the budget while the stopping criteria watched it.
+Fired: runs in which the criterion fired within the budget. Labels when fired, labels saved
+(against the campaign's last label count) and accuracy cost (final test score minus the test
+score when it fired; positive means stopping there loses accuracy): mean ± std over the runs in
+which it fired.</p>
+{_stopping_table(stops)}"""
+
+
+def _estimate_section(runs: Any, plot_stem: str | Path | None) -> str:
+    # a deterministic strategy has a probability only for its random initial set: leave it out
+    est = {k: v for k, v in estimate_summary(runs).items() if len(v["n_labels"]) > 1}
+    if not est:
+        return ""
+    from activelab.plots import estimate_chart
+
+    png, svg = _fig_bytes(estimate_chart(est))
+    if plot_stem is not None:
+        Path(f"{plot_stem}_estimates.png").write_bytes(png)
+        Path(f"{plot_stem}_estimates.svg").write_bytes(svg)
+    head = ["strategy", "steps", "90 % interval covers test", "LURE bias", "naive bias"]
+    head += ["LURE mean abs. error", "naive mean abs. error"]
+    rows = []
+    for name, e in sorted(est.items()):
+        cells = [name, str(e["steps"]), f"{e['coverage']:.0%}", f"{e['lure_bias']:+.3f}"]
+        cells += [
+            f"{e['naive_bias']:+.3f}",
+            f"{e['lure_abs_error']:.3f}",
+            f"{e['naive_abs_error']:.3f}",
+        ]
+        tds = "".join(f"<td>{_esc(c)}</td>" for c in cells)
+        rows.append(f'<tr data-strategy="{_esc(name)}">{tds}</tr>')
+    ths = "".join(f"<th>{_esc(h)}</th>" for h in head)
+    return f"""<h2>Estimated accuracy: unbiased (LURE) vs naive</h2>
+<p class="muted">For strategies that record the probability of each pick. LURE: the
+importance-weighted accuracy on the labels with its 90 % interval (blended .632 losses,
+5-fold cross-fitting); naive: the unweighted accuracy on the same labels; both against the
+true test score. Strategies that choose deterministically (no recorded probabilities after
+the random initial set) are left out. Bias: mean of estimate minus test score over every
+step of every seed.</p>
+<table id="estimates"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table>
+{_figure("LURE vs naive vs test score", png, svg, "estimates")}"""
 
 
 def _settings(settings: Mapping[str, Any]) -> str:
@@ -248,7 +322,9 @@ reach the score random sampling ends with. p: two-sided Wilcoxon signed-rank tes
 per-seed AULCs against random.</p>
 {_table(metrics, budgets)}
 {_figure("Label savings against random", spng, ssvg, "savings")}
-{top_k_html}<h2>Settings</h2>
+{top_k_html}{_stopping_section(doc["runs"])}
+{_estimate_section(doc["runs"], plot_stem)}
+<h2>Settings</h2>
 {_settings(settings)}
 </body></html>
 """

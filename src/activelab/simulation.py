@@ -30,7 +30,7 @@ from sklearn.base import clone, is_regressor
 from sklearn.metrics import get_scorer
 
 from activelab.datasets import Dataset, load
-from activelab.experiments import initial_indices, run_campaign, split_pool_test
+from activelab.experiments import run_campaign, split_pool_test
 from activelab.strategies import get_strategy
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "load_results", "make_model", "simulate"]
@@ -49,6 +49,8 @@ _RESUME_KEYS = (
     "budget",
     "scoring",
     "test_size",
+    "stopping",
+    "estimates",
     "top_k",
 )
 
@@ -126,6 +128,8 @@ def simulate(
     resume: bool = True,
     progress: bool = True,
     dataset_name: str | None = None,
+    stopping: bool = False,
+    estimates: bool = False,
     top_k: int | None = None,
 ) -> dict[str, Any]:
     """Replay active learning for several strategies and seeds on the same splits.
@@ -165,6 +169,21 @@ def simulate(
         Show a rich progress bar.
     dataset_name : str, optional
         The name stored for an (X, y) pair.
+    stopping : bool, default=False
+        Attach a fresh :class:`~activelab.stopping.StoppingMonitor`
+        (stabilising predictions and the confidence criterion, its stop set
+        seeded by the campaign's seed) to every campaign and store the label
+        count at which each criterion first fired in the run's ``stopping``.
+        The campaign still runs to the budget, so what stopping costs can be
+        read off (:func:`activelab.metrics.stopping_summary`).
+    estimates : bool, default=False
+        For strategies that record selection probabilities (``"auto"``,
+        ``Stochastic``, ``Explore``), store after every step the unbiased
+        (LURE) accuracy estimate with its 90 % interval beside the naive
+        accuracy on the labels (:func:`activelab.weighting.estimate_accuracy`,
+        ``losses="blend"``, 5-fold cross-fitting: 5 extra fits per step) in
+        the run's ``estimates``; ``None`` for steps whose labels lack a
+        probability.
     top_k : int, optional
         Regression only: also record, after every step of every campaign, the
         share of the pool's true top ``k`` (largest values) that has been
@@ -183,6 +202,10 @@ def simulate(
     ...                n_initial=6, batch_size=6, budget=30, seeds=2, progress=False)
     >>> len(res["runs"]), res["runs"][0]["n_labels"]
     (4, [6, 12, 18, 24, 30])
+    >>> res = simulate("iris", GaussianNB(), ["margin"], n_initial=6, batch_size=6,
+    ...                budget=30, seeds=1, progress=False, stopping=True)
+    >>> sorted(res["runs"][0]["stopping"])
+    ['confidence', 'stabilizing_predictions']
 
     For optimisation on a regression data set, the true top-k curve as well:
 
@@ -202,6 +225,11 @@ def simulate(
     settings = _settings(
         ds, estimator, names, seed_list, n_initial, batch_size, budget, scoring, test_size
     )
+    # stored only when on, so that files written before these options still resume
+    if stopping:
+        settings["stopping"] = True
+    if estimates:
+        settings["estimates"] = True
     settings["top_k"] = None if top_k is None else int(top_k)
     doc = _open_document(out, settings, resume)
     jobs = _pending_jobs(doc, names, seed_list)
@@ -439,7 +467,16 @@ def _one_job(
     if name == "__full__":
         model = clone(estimator).fit(Xp, yp)
         return job, float(get_scorer(scoring)(model, Xt, yt))
-    init = initial_indices(yp, settings["n_initial"], seed)
+    monitor = None
+    if settings.get("stopping"):
+        from activelab.stopping import (
+            ConfidenceCriterion,
+            StabilizingPredictions,
+            StoppingMonitor,
+        )
+
+        monitor = StoppingMonitor([StabilizingPredictions(), ConfidenceCriterion()], seed=seed)
+    steps: list[dict[str, Any] | None] = []
     result = run_campaign(
         estimator,
         name,
@@ -447,17 +484,46 @@ def _one_job(
         yp,
         Xt,
         yt,
-        initial=init,
+        # the same uniform set as initial_indices(yp, n_initial, seed), with its
+        # selection probabilities recorded (the LURE estimate needs them)
+        initial=int(settings["n_initial"]),
         batch_size=settings["batch_size"],
         budget=settings["budget"],
         seed=seed,
         scoring=scoring,
         classes=_classes(ds, estimator),
+        stopping=monitor,
+        callback=_estimate_step(steps, seed) if settings.get("estimates") else None,
         track_top_k=settings.get("top_k"),
     )
     record = result.to_dict()
+    if settings.get("estimates"):
+        record["estimates"] = steps
     record["scores"] = [None if np.isnan(v) else v for v in record["scores"]]
     return job, record
+
+
+def _estimate_step(steps: list[dict[str, Any] | None], seed: int) -> Any:
+    """A campaign callback appending each step's LURE and naive estimates to ``steps``."""
+    from activelab.weighting import estimate_accuracy
+
+    def callback(learner: Any, result: Any) -> None:
+        q = getattr(learner, "selection_probabilities_", None)
+        if learner.model_ is None or q is None or q.size == 0 or np.isnan(q).any():
+            steps.append(None)
+            return
+        est = estimate_accuracy(learner, level=0.9, cv=5, seed=seed, losses="blend")
+        steps.append(
+            {
+                "estimate": est.estimate,
+                "low": est.low,
+                "high": est.high,
+                "naive": est.naive,
+                "n_effective": est.n_effective,
+            }
+        )
+
+    return callback
 
 
 def _classes(ds: Dataset, estimator: Any) -> np.ndarray | None:

@@ -224,3 +224,32 @@ def test_image_items_are_served_only_with_a_token(tmp_path) -> None:
         assert r.content[:4] == b"\x89PNG"
         assert client.get("/api/items/99/image", headers=h(token)).status_code == 404
     store.close()
+
+
+def test_progress_reports_the_stopping_criteria(api) -> None:
+    client, tokens, service = api
+    ada = h(tokens["ada"])
+    p = client.get("/api/progress", headers=ada).json()
+    assert p["stopping"] is None and p["stopping_text"] is None  # no model yet
+    for _ in range(8):
+        item = client.get("/api/next", headers=ada).json()["item"]
+        label = "good" if "great" in item["text"] else "bad"
+        client.post("/api/answer", headers=ada, json={"item_id": item["id"], "label": label})
+    service.retrain()
+    first = client.get("/api/progress", headers=ada).json()["stopping"]
+    assert set(first) == {"stabilizing_predictions", "confidence"}
+    assert first["stabilizing_predictions"]["fired"] is None  # one model: cannot tell yet
+    conf = first["confidence"]
+    assert isinstance(conf["fired"], bool) and conf["threshold"] == 0.05
+    assert 0.0 <= conf["mean_uncertainty"] <= 0.5  # least confidence of two classes
+    assert conf["fired"] == (conf["mean_uncertainty"] <= 0.05)
+    # the same labels twice more: successive models agree fully, so predictions are stable,
+    # and "since" keeps the label count at which they first were
+    service.retrain()
+    assert service.progress().stopping["stabilizing_predictions"]["fired"] is False
+    service.retrain()
+    p = client.get("/api/progress", headers=ada).json()
+    stab = p["stopping"]["stabilizing_predictions"]
+    assert stab["fired"] is True and stab["since"] == 8 and stab["agreement"] == 1.0
+    assert p["stopping_text"].startswith("stopping: predictions stable since 8 labels")
+    assert p["still_pays"] is False  # the same read-out as "more labels still pay?"

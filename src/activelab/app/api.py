@@ -153,6 +153,12 @@ class ProgressOut(BaseModel):
     training: bool
     last_trained_at: float | None
     quality_metric: str = Field(description='what accuracy measures: "accuracy" or "micro-F1"')
+    stopping: dict[str, Any] | None = Field(
+        default=None,
+        description="stopping criteria: stabilizing_predictions and confidence, each with fired "
+        "(null: cannot tell yet), since (labels at which it started to fire), and its statistic",
+    )
+    stopping_text: str | None = Field(default=None, description="the stopping read-out as text")
 
 
 class ProjectOut(BaseModel):

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from activelab.app.training import TrainResult, train
+from activelab.app.training import TrainResult, stopping_text, train
 from activelab.scoring import take_rows
 from activelab.store import Annotator, Event, Store, decode_label_set, encode_label_set
 
@@ -81,6 +81,10 @@ class Progress:
     last_trained_at: float | None
     #: what ``accuracy`` measures: "accuracy", or "micro-F1" for a multi-label project
     quality_metric: str = "accuracy"
+    #: stopping criteria: name -> {"fired", "since", ...} (None before any model)
+    stopping: dict[str, Any] | None = None
+    #: the same as one line of text
+    stopping_text: str | None = None
 
 
 class LabellingService:
@@ -468,6 +472,8 @@ class LabellingService:
                 training=self.training,
                 last_trained_at=self._trained_at,
                 quality_metric=acc.get("metric") or ("micro-F1" if self.multilabel else "accuracy"),
+                stopping=self._metrics.get("stopping"),
+                stopping_text=stopping_text(self._metrics.get("stopping")),
             )
 
     def image(self, item_id: int) -> tuple[bytes, str]:
@@ -501,6 +507,7 @@ class LabellingService:
             labels = np.asarray([c.label for c in current.values()], dtype=object).astype(str)
         with self._lock:
             prev, agreements = self._stop_pred, list(self._agreements)
+            prev_stopping = self._metrics.get("stopping")
             self._labels_since_train = 0
         result = train(
             self.X,
@@ -512,6 +519,7 @@ class LabellingService:
             previous_stop_predictions=prev,
             previous_agreements=agreements,
             multilabel=self.multilabel,
+            previous_stopping=prev_stopping,
         )
         version = self.store.save_model_version(
             n_labels=result.n_labels,

@@ -15,6 +15,10 @@ It also measures how good the model is and whether more labels still pay:
   model's predictions on a fixed random sample of the pool ("stabilising
   predictions", Bloodgood & Vijay-Shanker 2009). When successive models agree
   on more than 99 % of it, new labels have stopped changing the model.
+- **stopping**: which stopping criteria have fired and since how many labels:
+  stabilising predictions (the agreement above) and the confidence criterion
+  of :class:`activelab.stopping.ConfidenceCriterion` (the current model's mean
+  least confidence on the same sample at most 0.05; single-label projects).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from activelab.learner import ActiveLearner
 from activelab.scoring import take_rows
+from activelab.stopping import ConfidenceCriterion
 from activelab.strategies import ScoringStrategy, get_strategy
 
 __all__ = ["TrainResult", "bootstrap_f1_interval", "make_estimator", "train", "wilson_interval"]
@@ -166,6 +171,7 @@ def train(
     previous_stop_predictions: np.ndarray | None = None,
     previous_agreements: list[float] | None = None,
     multilabel: bool = False,
+    previous_stopping: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Fit the model on the labels and rank the unlabelled pool.
 
@@ -188,6 +194,9 @@ def train(
         Earlier agreements between successive models, newest last.
     multilabel : bool, default=False
         Items carry any number of the classes: ``labels`` is an indicator matrix.
+    previous_stopping : dict, optional
+        The previous round's ``metrics["stopping"]``, so that a criterion that
+        keeps firing reports the labels at which it started to.
 
     Examples
     --------
@@ -200,6 +209,8 @@ def train(
     ('margin', False, 144)
     >>> r.metrics["accuracy"]["n"]
     6
+    >>> sorted(r.metrics["stopping"])
+    ['confidence', 'stabilizing_predictions']
 
     Multi-label: indicator rows, one column per label.
 
@@ -271,6 +282,14 @@ def train(
             stop_pred = np.asarray(learner.model_.predict(take_rows(X, stop))).astype(str)
         metrics["still_pays"] = _still_pays(
             stop_pred, previous_stop_predictions, previous_agreements or []
+        )
+        X_stop = None if multilabel else take_rows(X, stop)
+        metrics["stopping"] = _stopping(
+            learner.model_,
+            X_stop,
+            metrics["still_pays"],
+            previous_stopping or {},
+            int(labelled.shape[0]),
         )
     metrics["seconds"] = round(time.perf_counter() - t0, 4)
     return TrainResult(
@@ -364,3 +383,81 @@ def _still_pays(
         "changed prediction with the latest labels"
     )
     return {"value": not stable, "agreement": agreement, "reason": reason}
+
+
+def _stopping(
+    model: Any,
+    X_stop: Any,
+    still_pays: dict[str, Any],
+    previous: dict[str, Any],
+    n_labels: int,
+) -> dict[str, Any]:
+    """Which stopping criteria fire now, and since how many labels they have fired.
+
+    ``fired`` is None while a criterion cannot tell yet (one model so far; no
+    class probabilities; a multi-label project for the confidence criterion).
+    ``since`` is the label count of the first round of the current unbroken
+    run of rounds in which it fired.
+    """
+
+    def entry(name: str, fired: bool | None, **extra: Any) -> dict[str, Any]:
+        before = previous.get(name) or {}
+        since = None
+        if fired:
+            since = before.get("since") if before.get("fired") else None
+            since = n_labels if since is None else int(since)
+        return {"fired": fired, "since": since, **extra}
+
+    pays = still_pays.get("value")
+    out = {
+        "stabilizing_predictions": entry(
+            "stabilizing_predictions",
+            None if pays is None else not pays,
+            agreement=still_pays.get("agreement"),
+            threshold=STABLE_AGREEMENT,
+        )
+    }
+    crit = ConfidenceCriterion()
+    if X_stop is None or not hasattr(model, "predict_proba"):
+        out["confidence"] = entry(
+            "confidence", None, mean_uncertainty=None, threshold=crit.threshold
+        )
+    else:
+        fired = crit.update(model, X_stop, n_labels)
+        out["confidence"] = entry(
+            "confidence", fired, mean_uncertainty=crit.values_[-1], threshold=crit.threshold
+        )
+    return out
+
+
+def stopping_text(stopping: dict[str, Any] | None) -> str | None:
+    """One line saying which stopping criteria have fired (None before any model).
+
+    Examples
+    --------
+    >>> text = stopping_text({"stabilizing_predictions": {"fired": True, "since": 120},
+    ...                       "confidence": {"fired": False, "mean_uncertainty": 0.12,
+    ...                                      "threshold": 0.05}})
+    >>> for part in text.split("; "): print(part)
+    stopping: predictions stable since 120 labels
+    not yet confident (mean uncertainty 0.12 > 0.05)
+    """
+    if not stopping:
+        return None
+    parts = []
+    stab = stopping.get("stabilizing_predictions") or {}
+    if stab.get("fired"):
+        parts.append(f"predictions stable since {stab['since']} labels")
+    elif stab.get("fired") is None:
+        parts.append("stability needs two trained models")
+    else:
+        parts.append("predictions still change")
+    conf = stopping.get("confidence") or {}
+    if conf.get("fired"):
+        parts.append(f"model confident since {conf['since']} labels")
+    elif conf.get("fired") is False:
+        parts.append(
+            f"not yet confident (mean uncertainty {conf['mean_uncertainty']:.2f} > "
+            f"{conf['threshold']:.2f})"
+        )
+    return "stopping: " + "; ".join(parts)

@@ -67,6 +67,17 @@ __all__ = ["simulate"]
 @click.option(
     "--resume/--no-resume", default=True, show_default=True, help="Skip campaigns already in --out."
 )
+@click.option(
+    "--stopping",
+    is_flag=True,
+    help="Record when stabilising predictions and the confidence criterion fire in each campaign.",
+)
+@click.option(
+    "--estimates",
+    is_flag=True,
+    help="Record the unbiased (LURE) and the naive accuracy estimates per step, for strategies "
+    "that record selection probabilities (auto, random, stochastic ...); 5 extra fits per step.",
+)
 @click.option("--list-datasets", is_flag=True, help="List the bundled data sets and exit.")
 def simulate(
     dataset: str | None,
@@ -86,6 +97,8 @@ def simulate(
     out: str,
     n_jobs: int,
     resume: bool,
+    stopping: bool,
+    estimates: bool,
     list_datasets: bool,
 ) -> None:
     """Replay active learning with a simulated expert and write the curves to JSON.
@@ -135,6 +148,8 @@ def simulate(
             out=out,
             resume=resume,
             progress=True,
+            stopping=stopping,
+            estimates=estimates,
             top_k=top_k,
         )
     except (
@@ -151,6 +166,16 @@ def simulate(
             f"{name:>18}: AULC {m['aulc']['mean']:.3f} ± {m['aulc']['std']:.3f}"
             + ("" if name == "random" or sav is None else f", savings vs random {sav:+.0%}")
         )
+    if stopping:
+        from activelab.metrics import stopping_summary
+
+        for name, per in sorted(stopping_summary(doc["runs"]).items()):
+            for crit, m in sorted(per.items()):
+                at = m["labels"]["mean"]
+                console.print(
+                    f"{name:>18}: {crit} fired in {m['fired']}/{m['runs']} runs"
+                    + ("" if at is None else f", at {at:.0f} labels, cost {m['cost']['mean']:+.3f}")
+                )
     if top_k is not None:
         from activelab.metrics import summarize_top_k
 

@@ -160,6 +160,7 @@ function showProgress(p) {
   $("progress-accuracy").title = p.accuracy_note || "";
   $("progress-pays").textContent = p.still_pays === null ? "not yet known" : (p.still_pays ? "yes" : "hardly: the model has stabilised");
   $("progress-pays").title = p.still_pays_reason || "";
+  $("progress-stopping").textContent = p.stopping_text ? p.stopping_text.replace(/^stopping: /, "") : "no model yet";
   $("progress-model").textContent = (p.model_version === null ? "none yet" : "v" + p.model_version + " on " + p.model_labels + " labels")
     + (p.training ? " · training…" : "");
 }

@@ -1,0 +1,93 @@
+"""``simulate --stopping`` / ``--estimates``: the records in the JSON and the report's sections."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from sklearn.linear_model import LogisticRegression
+
+from activelab.metrics import estimate_summary, stopping_summary
+from activelab.report import render, write_report
+from activelab.simulation import simulate
+
+
+def test_cli_stopping_records_and_report_table(tmp_path):
+    out = tmp_path / "iris.json"
+    from activelab.cli import main
+
+    run = CliRunner().invoke(main, [
+        "simulate", "--dataset", "iris", "--strategy", "random", "--strategy", "margin",
+        "--seeds", "2", "--budget", "60", "--batch-size", "6", "--initial", "6",
+        "--stopping", "--out", str(out),
+    ])  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert "stabilizing_predictions fired in" in run.output
+    doc = json.loads(out.read_text())
+    assert doc["settings"]["stopping"] is True
+    assert len(doc["runs"]) == 4
+    for r in doc["runs"]:
+        assert set(r["stopping"]) == {"stabilizing_predictions", "confidence"}
+        for at in r["stopping"].values():
+            assert at is None or at in r["n_labels"]
+    # iris with logistic regression: successive models agree well before 60 labels
+    assert any(r["stopping"]["stabilizing_predictions"] is not None for r in doc["runs"])
+    summary = stopping_summary(doc["runs"])
+    s = summary["margin"]["stabilizing_predictions"]
+    assert s["runs"] == 2
+    margin = [r for r in doc["runs"] if r["strategy"] == "margin"]
+    ats = [r["stopping"]["stabilizing_predictions"] for r in margin]
+    costs = [
+        r["scores"][-1] - r["scores"][r["n_labels"].index(at)]
+        for r, at in zip(margin, ats, strict=True)
+        if at is not None
+    ]
+    assert s["fired"] == len(costs)
+    if costs:  # the summary's mean cost and savings, recomputed by hand
+        assert abs(s["cost"]["mean"] - sum(costs) / len(costs)) < 1e-12
+        saved = [60 - at for at in ats if at is not None]
+        assert s["saved"]["mean"] == sum(saved) / len(saved)
+    page = write_report(out).read_text()
+    assert "When to stop" in page and 'id="stopping"' in page
+    assert 'data-criterion="stabilizing_predictions"' in page
+    assert "Estimated accuracy" not in page  # no --estimates: no such section
+
+
+def test_stopping_off_by_default_and_resume_checks_it(tmp_path):
+    out = tmp_path / "r.json"
+    kw = dict(n_initial=6, batch_size=12, budget=30, seeds=1, progress=False, out=out)
+    doc = simulate("iris", LogisticRegression(max_iter=500), ["random"], **kw)
+    assert "stopping" not in doc["settings"] and doc["runs"][0]["stopping"] == {}
+    assert "When to stop" not in render(doc)
+    try:
+        simulate("iris", LogisticRegression(max_iter=500), ["random"], stopping=True, **kw)
+    except ValueError as exc:
+        assert "stopping" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("resuming a file made without --stopping must refuse")
+
+
+def test_estimates_record_lure_and_naive_per_step():
+    doc = simulate(
+        "iris", LogisticRegression(max_iter=500), ["auto", "margin"],
+        n_initial=6, batch_size=6, budget=36, seeds=2, progress=False, estimates=True,
+    )  # fmt: skip
+    for r in doc["runs"]:
+        assert len(r["estimates"]) == len(r["n_labels"])
+        if r["strategy"] == "auto":  # every pick has a probability: an estimate per step
+            assert all(e is not None for e in r["estimates"])
+            for e in r["estimates"]:
+                assert 0.0 <= e["low"] <= e["estimate"] <= e["high"] <= 1.0
+                assert 0.0 <= e["naive"] <= 1.0
+            # the weights are not uniform once the bandit has chosen: LURE differs from naive
+            assert any(abs(e["estimate"] - e["naive"]) > 1e-9 for e in r["estimates"][1:])
+        else:  # margin is deterministic: only the random initial set has probabilities
+            assert r["estimates"][0] is not None
+            assert all(e is None for e in r["estimates"][1:])
+    est = estimate_summary(doc["runs"])
+    assert est["auto"]["steps"] == 2 * 6 and 0.0 <= est["auto"]["coverage"] <= 1.0
+    page = render(doc)
+    assert "Estimated accuracy: unbiased (LURE) vs naive" in page
+    assert 'id="estimates"' in page and 'data-strategy="auto"' in page
+    table = page[page.index('id="estimates"') :]
+    assert 'data-strategy="margin"' not in table[: table.index("</table>")]  # deterministic
