@@ -68,6 +68,7 @@ def test_label_five_with_keys_undo_one_and_watch_progress(live) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page()
+        expect.set_options(timeout=15_000)  # a 2-core machine running the rest of the suite
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{url}/?token={token}")
