@@ -16,9 +16,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # app tests featurise texts with TF-IDF (fast); the one embedding test removes this itself
@@ -235,3 +237,33 @@ def project_db(request: pytest.FixtureRequest) -> str | None:
     if request.param == "postgresql":
         return str(request.getfixturevalue("postgres_url"))
     return None
+
+
+@contextmanager
+def _serve_in_thread(service: object) -> Iterator[str]:
+    """Serve a LabellingService with uvicorn on a free port in this process; yields its URL."""
+    import uvicorn
+
+    from activelab.app.api import create_app
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+
+
+@pytest.fixture
+def serve_in_thread() -> Callable[..., object]:
+    """``with serve_in_thread(service) as url:`` — the page and API on a local port."""
+    return _serve_in_thread
+

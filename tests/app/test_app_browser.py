@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from activelab.app.api import create_app
 from activelab.app.ingest import read_items
 from activelab.app.project import create_project, open_project
 from activelab.app.service import LabellingService
@@ -29,9 +25,7 @@ ARGS = [
 
 
 @pytest.fixture
-def live(tmp_path: Path):
-    import uvicorn
-
+def live(tmp_path: Path, serve_in_thread):
     csv = tmp_path / "items.csv"
     rows = ["id,text", f'evil,"{XSS.replace(chr(34), chr(34) * 2)}"']
     rows += [f"t{i},{'great lovely' if i % 2 else 'awful broken'} thing {i}" for i in range(40)]
@@ -42,21 +36,8 @@ def live(tmp_path: Path):
     store = open_project(proj)
     ann, token = store.add_annotator("ada")
     store.lease(0, ann.id, seconds=600)  # the page opens on the item with markup in it
-    service = LabellingService(store)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", token, store
-    server.should_exit = True
-    thread.join(20)
+    with serve_in_thread(LabellingService(store)) as url:
+        yield url, token, store
     store.close()
 
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -283,26 +280,11 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--n
 
 
 @pytest.fixture
-def live(ml_project: Path):
-    import uvicorn
-
+def live(ml_project: Path, serve_in_thread):
     store = open_project(ml_project)
     _, token = store.add_annotator("ada")
-    service = LabellingService(store, retrain_every=3, retrain_seconds=1)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", token, store
-    server.should_exit = True
-    thread.join(20)
+    with serve_in_thread(LabellingService(store, retrain_every=3, retrain_seconds=1)) as url:
+        yield url, token, store
     store.close()
 
 
