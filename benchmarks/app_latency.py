@@ -37,6 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from _machine import cpu_model as _cpu  # noqa: E402
 from activelab.app.ingest import Dataset  # noqa: E402
 from activelab.app.project import create_project, open_project  # noqa: E402
 from activelab.app.service import LabellingService  # noqa: E402
@@ -216,17 +217,6 @@ def over_http(project: Path, truth: np.ndarray, requests: int, repeats: int) -> 
         "share_of_progress_polls_seeing_training": round(float(np.mean(training)), 3),
         "wall_seconds": round(wall, 2),
     }
-
-
-def _cpu() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor()
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from _machine import cpu_model as _cpu
 from activelab.experiments import aulc, run_campaign, split_pool_test
 from activelab.stopping import ConfidenceCriterion, StabilizingPredictions, StoppingMonitor
 from activelab.strategies import Stochastic
@@ -282,16 +283,6 @@ def _save(args: Any, datasets: list[str], runs: list[dict[str, Any]], wall: floa
     payload = {"meta": meta, "summary": summary, "runs": slim}
     Path(args.out).write_text(json.dumps(payload, indent=1))
     return summary
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def _print(summary: dict[str, Any], wall: float) -> None:

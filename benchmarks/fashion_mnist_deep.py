@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -27,22 +26,12 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from _machine import cpu_model as _cpu
 from activelab.deep import TorchMLPClassifier
 from activelab.deep_data import load_fashion_mnist, stratified_subset
 from activelab.experiments import aulc, run_campaign
 
 STRATEGIES = ("random", "margin", "bald", "batchbald", "badge", "deep_coreset")
-
-
-def _cpu() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import time
 import tracemalloc
 from pathlib import Path
@@ -31,20 +30,10 @@ import sklearn
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from _machine import cpu_model as _cpu_model
 from activelab import ActiveLearner
 
 RESULTS = Path(__file__).parent / "results" / "margin_speed.json"
-
-
-def _cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return platform.processor() or "unknown"
-    for line in out.splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 def _make_pool(n: int, d: int, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

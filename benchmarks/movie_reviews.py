@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -35,6 +34,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
+from _machine import cpu_model as _cpu
 from activelab.deep_data import load_movie_reviews
 from activelab.experiments import run_campaign
 from activelab.features import TextEmbedder, _load_model, make_text_featurizer
@@ -45,17 +45,6 @@ ARMS = (
     ("minilm", "random"),
     ("tfidf", "random"),
 )
-
-
-def _cpu() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

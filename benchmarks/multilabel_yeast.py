@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,6 +38,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 import activelab
+from _machine import cpu_model as _cpu
 from activelab.experiments import aulc, run_campaign, split_pool_test
 from activelab.multilabel import load_yeast
 
@@ -112,17 +112,6 @@ def _summary(runs: list[dict[str, Any]], model: str) -> dict[str, Any]:
         "beats_random": bool(diff.mean() > 0),
     }
     return out
-
-
-def _cpu() -> str:
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in text.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def main(argv: list[str] | None = None) -> int:

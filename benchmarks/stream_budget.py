@@ -17,7 +17,6 @@ import argparse
 import json
 import platform
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import sklearn
 from sklearn.linear_model import SGDClassifier
 from threadpoolctl import threadpool_limits
 
+from _machine import cpu_model as _cpu
 from activelab.stream import StreamLearner, load_stream, replay
 
 STRATEGIES = ("random", "rvu", "vu", "split", "fixed-uncertainty")
@@ -126,17 +126,6 @@ def throughput(n_items: int, batch_sizes, repeats: int) -> list[dict]:
             flush=True,
         )
     return out
-
-
-def _cpu() -> str:
-    try:
-        txt = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in txt.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def main() -> None:
