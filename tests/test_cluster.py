@@ -176,7 +176,7 @@ def test_kcenter_blocked_equals_in_process(client, data, n_labelled):
     assert a.tolist() == b.tolist()
 
 
-@pytest.mark.parametrize("similarity", ["cosine", "rbf"])
+@pytest.mark.parametrize("similarity", ["kmeans", "cosine", "rbf"])
 def test_density_blocked_matches_in_process(client, data, similarity):
     from activelab.strategies import get_strategy
 

@@ -169,11 +169,13 @@ def test_cosine_density_equals_the_pairwise_mean():
     Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
     brute = (1.0 + (Xn @ Xn.T).mean(axis=1)) / 2.0
     ctx = _ctx(X, [], [], chunk_size=7)
-    np.testing.assert_allclose(InformationDensity().density(ctx), brute, rtol=1e-12)
+    cosine = InformationDensity(similarity="cosine")
+    np.testing.assert_allclose(cosine.density(ctx), brute, rtol=1e-12)
     ctx_sparse = _ctx(sp.csr_matrix(np.abs(X)), [], [], chunk_size=7)
     Xa = np.abs(Xn)
     np.testing.assert_allclose(
-        InformationDensity().density(ctx_sparse), (1.0 + (Xa @ Xa.T).mean(axis=1)) / 2.0
+        InformationDensity(similarity="cosine").density(ctx_sparse),
+        (1.0 + (Xa @ Xa.T).mean(axis=1)) / 2.0,
     )
 
 
@@ -184,6 +186,31 @@ def test_rbf_density_with_the_whole_pool_as_reference_is_exact():
     brute = np.exp(-0.5 * D2).mean(axis=1)
     strat = InformationDensity(similarity="rbf", n_reference=1000, gamma=0.5)
     np.testing.assert_allclose(strat.density(_ctx(X, [], [], chunk_size=8)), brute)
+
+
+def test_kmeans_density_is_the_kernel_of_the_distance_to_the_nearest_centre():
+    # three tight blobs; with three centres every row's density is exp(-gamma d²) to its
+    # own blob's centre, so rows near their centre score ~1 whichever blob they are in
+    rng = np.random.default_rng(1)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    X = np.vstack([c + rng.normal(scale=0.5, size=(40, 2)) for c in centres])
+    strat = InformationDensity(n_clusters=3, gamma=0.7)
+    dens = strat.density(_ctx(X, [], [], chunk_size=9))
+    d2 = ((X[:, None, :] - centres[None]) ** 2).sum(axis=-1).min(axis=1)
+    # the fitted centres are the blob means, within sampling noise of the true centres
+    np.testing.assert_allclose(dens, np.exp(-0.7 * d2), atol=0.15)
+    assert dens.shape == (120,) and np.all((dens > 0) & (dens <= 1))
+    # a lone outlier gets almost no density, although it is as far from "the" centre
+    # of the pool as the blobs are
+    X2 = np.vstack([X, [[30.0, 30.0]]])
+    dens2 = InformationDensity(n_clusters=3).density(_ctx(X2, [], []))
+    assert dens2[-1] < 0.01 < np.median(dens2[:-1])
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.5, True])
+def test_n_clusters_is_validated(bad):
+    with pytest.raises(ValueError, match="n_clusters must be an integer"):
+        InformationDensity(n_clusters=bad)
 
 
 def test_density_is_cached_per_pool():
