@@ -4,7 +4,29 @@ Runs inside the peer's own virtual environment (modAL needs scikit-learn < 1.8),
 so it imports nothing from activelab: the splits and initial sets come from an
 ``.npz`` file written by ``label_efficiency.py`` and the curves go back as JSON.
 
-    python _peer_runner.py --library modal --task task.npz --out curves.json
+    python _peer_runner.py --library modal --tasks 0=task0.npz 1=task1.npz \
+        --strategies margin vote_entropy --out curves.json
+
+Committees (activelab ``vote_entropy`` / ``kl_divergence``: 5 members, each the
+benchmark's model fitted on a bootstrap resample of the labelled set):
+
+* scikit-activeml: ``QueryByCommittee(method="vote_entropy" | "KL_divergence")``
+  with ``SklearnClassifier(BaggingClassifier(model, n_estimators=5))``; the
+  members are the bagging's ``estimators_``, refitted (new bagging seed) at every
+  query.
+* modAL: ``Committee`` of 5 ``ActiveLearner(model, bootstrap_init=True)``, taught
+  with ``bootstrap=True``; ``vote_entropy_sampling`` and
+  ``max_disagreement_sampling`` (the *largest* KL divergence of a member from
+  the consensus; activelab and scikit-activeml average it). modAL draws its
+  resamples from the global ``np.random``, seeded with the run's seed.
+
+Neither peer stratifies its resamples. A resample the model cannot be fitted on
+(one class only, for a logistic regression) makes scikit-activeml fall back to
+class counts for the whole committee (every member then votes alike) and makes
+modAL raise; here it is redrawn instead, in both, and the redraws are counted
+in the run's ``redraws``. The accuracy curve is always that of the single model
+fitted on the whole labelled set, as in activelab's campaigns, never the
+committee's consensus.
 """
 
 from __future__ import annotations
@@ -16,7 +38,7 @@ from multiprocessing import Pool
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.ensemble import ExtraTreesClassifier
+from sklearn.ensemble import BaggingClassifier, ExtraTreesClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -28,13 +50,23 @@ SKACTIVEML = {
     "entropy": ("UncertaintySampling", {"method": "entropy"}),
     "kcenter": ("CoreSet", {}),
     "typicality": ("TypiClust", {}),
+    "vote_entropy": ("QueryByCommittee", {"method": "vote_entropy"}),
+    "kl_divergence": ("QueryByCommittee", {"method": "KL_divergence"}),
 }
 MODAL = {
     "least_confident": "uncertainty_sampling",
     "margin": "margin_sampling",
     "entropy": "entropy_sampling",
     "ranked_batch": "uncertainty_batch_sampling",
+    "vote_entropy": "vote_entropy_sampling",
+    "kl_divergence": "max_disagreement_sampling",
 }
+#: activelab strategy names each peer replays (label_efficiency.py reads this).
+STRATEGIES = {"skactiveml": SKACTIVEML, "modal": MODAL}
+#: Committee size (activelab's default ``n_members``).
+N_MEMBERS = 5
+#: Redraws of an unfittable bootstrap resample before giving up.
+MAX_REDRAWS = 100
 
 
 def make_estimator(name: str):
@@ -43,6 +75,20 @@ def make_estimator(name: str):
     if name == "extra_trees":
         return ExtraTreesClassifier(n_estimators=50, random_state=0, n_jobs=1)
     raise ValueError(name)
+
+
+def _bagged_committee(est, Xp, y, classes, rng):
+    """A fitted ``SklearnClassifier(BaggingClassifier(est, 5))`` and the redraws it took."""
+    from skactiveml.classifier import SklearnClassifier
+
+    for redraws in range(MAX_REDRAWS):
+        bag_seed = int(rng.integers(2**31 - 1))
+        bag = BaggingClassifier(clone(est), n_estimators=N_MEMBERS, random_state=bag_seed)
+        ens = SklearnClassifier(bag, classes=classes, random_state=bag_seed).fit(Xp, y)
+        # SklearnClassifier swallows a failed fit (then predicts class counts)
+        if ens.is_fitted_:
+            return ens, redraws
+    raise RuntimeError(f"no fittable bootstrap committee in {MAX_REDRAWS} draws")
 
 
 def _skactiveml(strategy, est, Xp, yp, Xt, yt, init, batch, budget, seed, classes):
@@ -55,12 +101,19 @@ def _skactiveml(strategy, est, Xp, yp, Xt, yt, init, batch, budget, seed, classe
     y[init] = yp[init]
     clf = SklearnClassifier(clone(est), classes=classes, random_state=seed)
     clf.fit(Xp, y)
+    bag_rng = np.random.default_rng([seed, 11])
+    redraws = 0
     n_labels, scores, sel = [len(init)], [float(clf.score(Xt, yt))], [0.0]
     while n_labels[-1] < budget:
         b = min(batch, budget - n_labels[-1])
         t0 = time.perf_counter()
         if cls_name == "UncertaintySampling":
             idx = qs.query(Xp, y, clf=clf, fit_clf=False, batch_size=b)
+        elif cls_name == "QueryByCommittee":
+            # fitted here (not by query's fit_ensemble) to see a failed fit; timed all the same
+            ens, r = _bagged_committee(est, Xp, y, classes, bag_rng)
+            redraws += r
+            idx = qs.query(Xp, y, ensemble=ens, fit_ensemble=False, batch_size=b)
         else:
             idx = qs.query(Xp, y, batch_size=b)
         sel.append(time.perf_counter() - t0)
@@ -68,7 +121,7 @@ def _skactiveml(strategy, est, Xp, yp, Xt, yt, init, batch, budget, seed, classe
         clf.fit(Xp, y)
         n_labels.append(int(np.sum(~np.isnan(y))))
         scores.append(float(clf.score(Xt, yt)))
-    return n_labels, scores, sel
+    return n_labels, scores, sel, redraws
 
 
 def _modal(strategy, est, Xp, yp, Xt, yt, init, batch, budget, seed, classes):
@@ -77,6 +130,8 @@ def _modal(strategy, est, Xp, yp, Xt, yt, init, batch, budget, seed, classes):
     from modAL.models import ActiveLearner
 
     fn_name = MODAL[strategy]
+    if fn_name in ("vote_entropy_sampling", "max_disagreement_sampling"):
+        return _modal_committee(strategy, est, Xp, yp, Xt, yt, init, batch, budget, seed)
     fn = getattr(modAL.batch if fn_name.endswith("batch_sampling") else modAL.uncertainty, fn_name)
     mask = np.zeros(len(yp), bool)
     mask[init] = True
@@ -94,7 +149,63 @@ def _modal(strategy, est, Xp, yp, Xt, yt, init, batch, budget, seed, classes):
         learner.teach(Xp[idx], yp[idx])
         n_labels.append(int(mask.sum()))
         scores.append(float(learner.score(Xt, yt)))
-    return n_labels, scores, sel
+    return n_labels, scores, sel, 0
+
+
+def _refit_until_fitted(fit) -> int:
+    """Call ``fit`` (which draws new bootstrap resamples) until it succeeds; the redraws."""
+    for redraws in range(MAX_REDRAWS):
+        try:
+            fit()
+            return redraws
+        except ValueError:  # e.g. a one-class resample for a logistic regression
+            continue
+    raise RuntimeError(f"no fittable bootstrap resample in {MAX_REDRAWS} draws")
+
+
+def _modal_committee(strategy, est, Xp, yp, Xt, yt, init, batch, budget, seed):
+    import modAL.disagreement
+    from modAL.models import ActiveLearner, Committee
+
+    np.random.seed(seed)  # noqa: NPY002 (modAL draws its resamples from np.random)
+    fn = getattr(modAL.disagreement, MODAL[strategy])
+    learners: list = []
+    redraws = 0
+    for _ in range(N_MEMBERS):
+        redraws += _refit_until_fitted(
+            lambda: learners.append(
+                ActiveLearner(
+                    clone(est), X_training=Xp[init], y_training=yp[init], bootstrap_init=True
+                )
+            )
+        )
+    committee = Committee(learners, query_strategy=fn)
+    mask = np.zeros(len(yp), bool)
+    mask[init] = True
+    model = clone(est).fit(Xp[init], yp[init])  # the scored model, as in activelab
+    n_labels, scores, sel = [len(init)], [float(model.score(Xt, yt))], [0.0]
+    while n_labels[-1] < budget:
+        b = min(batch, budget - n_labels[-1])
+        rest = np.flatnonzero(~mask)
+        t0 = time.perf_counter()
+        q = committee.query(Xp[rest], n_instances=b)
+        sel.append(time.perf_counter() - t0)
+        q = np.asarray(q[0] if isinstance(q, tuple) else q).ravel()
+        idx = rest[q]
+        mask[idx] = True
+        t0 = time.perf_counter()
+        try:
+            committee.teach(Xp[idx], yp[idx], bootstrap=True)
+        except ValueError:
+            # the new items were added to every member before the failed refit
+            redraws += 1 + _refit_until_fitted(committee.rebag)
+            committee._set_classes()
+        # modAL refits its committee when taught; count that towards the next selection
+        sel[-1] += time.perf_counter() - t0
+        model = clone(est).fit(Xp[mask], yp[mask])
+        n_labels.append(int(mask.sum()))
+        scores.append(float(model.score(Xt, yt)))
+    return n_labels, scores, sel, redraws
 
 
 def _job(args):
@@ -102,7 +213,7 @@ def _job(args):
     d = np.load(task)
     run = _skactiveml if library == "skactiveml" else _modal
     t0 = time.perf_counter()
-    n_labels, scores, sel = run(
+    n_labels, scores, sel, redraws = run(
         strategy,
         make_estimator(str(d["estimator"])),
         d["Xp"],
@@ -115,7 +226,7 @@ def _job(args):
         seed,
         d["classes"],
     )
-    return {
+    out = {
         "strategy": strategy,
         "seed": seed,
         "n_labels": n_labels,
@@ -123,6 +234,9 @@ def _job(args):
         "select_seconds": sel,
         "seconds": time.perf_counter() - t0,
     }
+    if strategy in ("vote_entropy", "kl_divergence"):
+        out["redraws"] = redraws
+    return out
 
 
 def main() -> None:
@@ -133,7 +247,7 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--n-jobs", type=int, default=2)
     a = ap.parse_args()
-    known = SKACTIVEML if a.library == "skactiveml" else MODAL
+    known = STRATEGIES[a.library]
     jobs = []
     for spec in a.tasks:
         seed, path = spec.split("=", 1)

@@ -10,7 +10,9 @@ of task classification/any is replayed with :func:`activelab.experiments.simulat
 initial set shared by all strategies). The same splits and initial sets are
 written to ``.npz`` files and replayed through scikit-activeml and modAL (each in
 its own virtual environment, see benchmarks/README.md) for the strategies they
-share. Results: ``benchmarks/results/label_efficiency.json`` (summary) and
+share (``_peer_runner.STRATEGIES``); a peer's file keeps its runs, and a rerun
+adds only the (strategy, seed) pairs it lacks. Results:
+``benchmarks/results/label_efficiency.json`` (summary) and
 ``benchmarks/results/label_efficiency/*.json`` (every curve);
 the Markdown table is printed and written to ``benchmarks/results/label_efficiency.md``.
 """
@@ -33,6 +35,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 
+from _peer_runner import STRATEGIES as PEER_STRATEGIES
 from activelab import datasets
 from activelab.experiments import initial_indices, simulate, split_pool_test
 from activelab.metrics import paired_test, summarize
@@ -45,6 +48,15 @@ VENVS = Path(os.environ.get("ACTIVELAB_PEER_VENVS", "/work/.venvs"))
 PEERS = {
     "skactiveml": VENVS / "skactiveml" / "bin" / "python",
     "modal": VENVS / "modal" / "bin" / "python",
+}
+
+#: activelab strategies whose peer columns repeat another strategy's peer runs:
+#: ``qbc``'s default is vote entropy over 5 bagged members, i.e. ``vote_entropy``.
+PEER_ALIASES = {"qbc": "vote_entropy"}
+#: Footnotes of the Markdown tables on how a peer's run differs from activelab's.
+PEER_NOTES = {
+    ("modal", "kl_divergence"): "modAL's `max_disagreement_sampling`: the *largest* KL "
+    "divergence of a member from the consensus (activelab and scikit-activeml average it)",
 }
 
 #: data set -> (initial labels, batch, budget, subsample of the whole data set or None)
@@ -147,48 +159,77 @@ def _peer_tasks(ds, model: str, seeds: list[int], sizes, tmp: Path) -> list[str]
 
 
 def _run_peers(ds, model, seeds, sizes, strategies, n_jobs) -> dict[str, dict]:
+    """Each peer's runs of ``strategies`` × ``seeds``, running only the pairs its file lacks."""
     out = {}
     for lib, python in PEERS.items():
         path = RAW / f"{ds.name}_{model}_{lib}.json"
-        if path.exists():
-            got = json.loads(path.read_text())
-            if sorted({r["seed"] for r in got["runs"]}) == seeds:
-                out[lib] = got
-                continue
-        if not python.exists():
+        got = json.loads(path.read_text()) if path.exists() else None
+        have = {(r["strategy"], r["seed"]) for r in got["runs"]} if got else set()
+        # strategies grouped by the seeds they lack: one peer process per group
+        groups: dict[tuple[int, ...], list[str]] = {}
+        for s in strategies:
+            if s in PEER_STRATEGIES[lib]:
+                lacking = tuple(k for k in seeds if (s, k) not in have)
+                if lacking:
+                    groups.setdefault(lacking, []).append(s)
+        if groups and not python.exists():
             print(f"  {lib}: no environment at {python} (see benchmarks/README.md); skipped")
-            continue
-        with tempfile.TemporaryDirectory() as tmp:
-            specs = _peer_tasks(ds, model, seeds, sizes, Path(tmp))
-            cmd = [
-                str(python),
-                str(HERE / "_peer_runner.py"),
-                "--library",
-                lib,
-                "--out",
-                str(path),
-                "--n-jobs",
-                str(n_jobs),
-                "--tasks",
-                *specs,
-                "--strategies",
-                *strategies,
-            ]
-            t0 = time.perf_counter()
-            subprocess.run(
-                cmd,
-                check=True,
-                env={
-                    **os.environ,
-                    "OMP_NUM_THREADS": "1",
-                    "PYTHONWARNINGS": "ignore",
-                    "OPENBLAS_NUM_THREADS": "1",
-                    "MKL_NUM_THREADS": "1",
-                },
+            groups = {}
+        for lacking, names in groups.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                specs = _peer_tasks(ds, model, list(lacking), sizes, Path(tmp))
+                new_path = Path(tmp) / f"{lib}.json"
+                cmd = [
+                    str(python),
+                    str(HERE / "_peer_runner.py"),
+                    "--library",
+                    lib,
+                    "--out",
+                    str(new_path),
+                    "--n-jobs",
+                    str(n_jobs),
+                    "--tasks",
+                    *specs,
+                    "--strategies",
+                    *names,
+                ]
+                t0 = time.perf_counter()
+                subprocess.run(
+                    cmd,
+                    check=True,
+                    env={
+                        **os.environ,
+                        "OMP_NUM_THREADS": "1",
+                        "PYTHONWARNINGS": "ignore",
+                        "OPENBLAS_NUM_THREADS": "1",
+                        "MKL_NUM_THREADS": "1",
+                    },
+                )
+                got = _merge_peer_runs(path, got, json.loads(new_path.read_text()))
+            # after every group, so that an interrupted run keeps what it finished
+            path.write_text(json.dumps(got))
+            print(
+                f"  {lib}: {', '.join(names)} × {len(lacking)} seeds: "
+                f"{time.perf_counter() - t0:.0f} s",
+                flush=True,
             )
-            print(f"  {lib}: {time.perf_counter() - t0:.0f} s")
-        out[lib] = json.loads(path.read_text())
+        if got is not None:
+            out[lib] = got
     return out
+
+
+def _merge_peer_runs(path: Path, old: dict | None, new: dict) -> dict:
+    """``old``'s runs followed by ``new``'s, refusing to mix two versions of a peer."""
+    if old is None:
+        return new
+    for key in ("library", "version", "scikit-learn"):
+        if old.get(key) != new.get(key):
+            raise SystemExit(
+                f"{path} holds runs with {key} {old.get(key)!r}, but the peer environment now "
+                f"has {new.get(key)!r}; delete the file to rerun every strategy in the new "
+                "environment, or restore the old one."
+            )
+    return {**old, "runs": [*old["runs"], *new["runs"]]}
 
 
 def _fmt(stat, digits=3) -> str:
@@ -289,14 +330,17 @@ def _summarize(ds, model, sizes, doc, peers, strategies) -> dict:
             and m["aulc"]["mean"] < rand["aulc"]["mean"]
         )
         row["loses_to_random"] = bool(loses)
+        own = dict(zip(m["seeds"], m["aulc_per_seed"], strict=True))
+        peer_name = PEER_ALIASES.get(s, s)
         for lib, got in peers.items():
-            pr = [r for r in got["runs"] if r["strategy"] == s]
+            # the peer's runs on activelab's seeds only, so that the comparison is paired
+            pr = [r for r in got["runs"] if r["strategy"] == peer_name and r["seed"] in own]
             if not pr:
                 continue
-            pm = summarize(pr, budgets=[])[s]
-            own = dict(zip(m["seeds"], m["aulc_per_seed"], strict=True))
+            pm = summarize(pr, budgets=[])[peer_name]
             paired = [s_ for s_ in pm["seeds"] if s_ in own]
             row["peers"][lib] = {
+                "strategy": peer_name,
                 "version": got.get("version"),
                 "scikit-learn": got.get("scikit-learn"),
                 "aulc": pm["aulc"],
@@ -326,6 +370,13 @@ def _full(doc) -> dict:
     return {"mean": float(v.mean()), "std": float(v.std()), "n": int(v.size)}
 
 
+def _note(notes: list[str], note: str) -> str:
+    """The ``[n]`` mark of ``note`` in a table's footnotes, adding it if new."""
+    if note not in notes:
+        notes.append(note)
+    return f"[{notes.index(note) + 1}]"
+
+
 def markdown(summary: dict) -> str:
     lines = []
     for res in summary["results"]:
@@ -341,19 +392,30 @@ def markdown(summary: dict) -> str:
             "| savings vs random | Wilcoxon p vs random | loses to random |"
         )
         lines.append("|---|---|---|---|---|---|---|---|")
+        notes: list[str] = []
         for r in res["rows"]:
             peers = []
             for lib in ("skactiveml", "modal"):
                 p = r["peers"].get(lib)
                 if p is None:
                     peers.append("–")
-                else:
-                    t = p["test_vs_activelab"]
-                    peers.append(
-                        f"{_fmt(p['aulc'])} (p={t['p_value']:.2g})"
-                        if t["p_value"] is not None
-                        else _fmt(p["aulc"])
+                    continue
+                t = p["test_vs_activelab"]
+                cell = (
+                    f"{_fmt(p['aulc'])} (p={t['p_value']:.2g})"
+                    if t["p_value"] is not None
+                    else _fmt(p["aulc"])
+                )
+                peer_name = p.get("strategy", r["strategy"])
+                if peer_name != r["strategy"]:
+                    note = (
+                        f"`{r['strategy']}` (activelab's default: vote entropy over 5 bagged "
+                        f"members) is compared with the peers' `{peer_name}` runs"
                     )
+                    cell += f" (= {peer_name}) {_note(notes, note)}"
+                if (lib, peer_name) in PEER_NOTES:
+                    cell += f" {_note(notes, PEER_NOTES[lib, peer_name])}"
+                peers.append(cell)
             sav = _fmt(r["savings"], 2) if r["strategy"] != "random" else "–"
             if r["savings_censored"]:
                 sav += f" ({r['savings_censored']} censored)"
@@ -366,6 +428,9 @@ def markdown(summary: dict) -> str:
                 f"{_fmt(r['final'])} | "
                 f"{sav} | {'–' if p is None else f'{p:.2g}'} | {lose} |"
             )
+        if notes:
+            lines.append("")
+            lines.extend(f"[{i}] {note}." for i, note in enumerate(notes, 1))
     return "\n".join(lines) + "\n"
 
 
