@@ -8,7 +8,7 @@ scikit-learn's digits (75 % pool / 25 % test, stratified, split per seed),
 LogisticRegression, 10 random initial labels, batch 1, up to 200 labels, seeds
 0-4. Reports each strategy's normalised area under the test-accuracy curve
 (:func:`activelab.experiments.aulc` over 10-200 labels) per seed and on
-average, and the mean difference (the foundation issue asks margin >= random +
+average, and the mean difference (the target is margin >= random +
 0.02). Other strategies can be added with ``--strategies``.
 """
 

@@ -11,7 +11,7 @@ one-vs-rest logistic regression; the test micro-F1 is recorded after every
 batch and summarised by its AULC (normalised area under the learning curve,
 20 → 500 labels). Five seeds (split, initial set and strategy) per strategy;
 one BLAS thread. Two models are run: ``plain`` (OneVsRest(LogisticRegression())
-on the raw features, as the issue asks) and ``scaled`` (a StandardScaler in
+on the raw features) and ``scaled`` (a StandardScaler in
 front of it).
 
 Writes ``benchmarks/results/multilabel_yeast.json`` and prints a table.

@@ -352,7 +352,7 @@ def _speed(rows, n, b, m):
 
 
 def targets(doc):
-    """The issue's speed targets, checked against the measured medians."""
+    """The speed targets, checked against the measured medians."""
     rows, mrows = doc["rows"], doc["modal_rows"]
     big = max(r["n"] for r in rows)
     out = []

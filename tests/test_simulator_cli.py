@@ -41,7 +41,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.browser
 def test_simulate_then_report_renders_in_chromium(tmp_path):
-    # the command, made small: fewer labels per campaign and larger batches
+    # the documented command, made small: fewer labels per campaign and larger batches
     run = _cli(
         "simulate",
         "--dataset",
