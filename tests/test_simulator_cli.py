@@ -109,3 +109,19 @@ def test_cli_errors_are_clear(tmp_path):
     assert run.exit_code != 0 and "exactly one of --dataset" in run.output
     run = runner.invoke(main, ["report", str(bad)])
     assert run.exit_code != 0 and "not valid JSON" in run.output
+
+
+def test_simulate_replays_auto_beside_random_by_default(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    out = tmp_path / "r.json"
+    run = CliRunner().invoke(
+        main,
+        ["simulate", "--dataset", "iris", "--seeds", "1", "--budget", "20", "--batch-size", "5",
+         "--out", str(out)],
+    )
+    assert run.exit_code == 0, run.output
+    doc = json.loads(out.read_text())
+    assert sorted({r["strategy"] for r in doc["runs"]}) == ["auto", "random"]

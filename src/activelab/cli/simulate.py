@@ -9,6 +9,10 @@ import click
 __all__ = ["simulate"]
 
 
+#: The strategy replayed beside random when none is named, by task.
+_DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multilabel": "mmc"}
+
+
 @click.command()
 @click.option("--dataset", default=None, help="A bundled data set (see --list-datasets).")
 @click.option(
@@ -35,7 +39,8 @@ __all__ = ["simulate"]
     "--strategy",
     "strategies",
     multiple=True,
-    help="A strategy to replay; repeat it. [default: random, margin]",
+    help="A strategy to replay; repeat it. [default: random and auto (classification), "
+    "variance (regression) or mmc (multi-label)]",
 )
 @click.option("--seeds", default=3, show_default=True, help="Seeds (splits) per strategy.")
 @click.option("--budget", default=100, show_default=True, help="Labels per campaign.")
@@ -137,7 +142,7 @@ def simulate(
         doc = run(
             ds,
             est,
-            list(strategies) or ["random", "margin"],
+            list(strategies) or ["random", _DEFAULT_STRATEGY.get(ds.task, "auto")],
             n_initial=initial,
             batch_size=batch_size,
             budget=budget,
