@@ -377,8 +377,46 @@ def _note(notes: list[str], note: str) -> str:
     return f"[{notes.index(note) + 1}]"
 
 
+def overview(summary: dict) -> str:
+    """One table: each strategy's AULC minus random's, per data set and model.
+
+    ``+`` marks a win and ``−`` a loss with Wilcoxon p < 0.05 over the paired seeds.
+    """
+    results = summary["results"]
+    if not results:
+        return ""
+    cols = [f"{r['dataset']['name']} {'LR' if r['model'] == 'logreg' else 'ET'}" for r in results]
+    names = [s for s in summary["strategies"] if s != "random"]
+    lines = [
+        "| strategy | " + " | ".join(cols) + " | wins / losses |",
+        "|---|" + "---|" * (len(cols) + 1),
+    ]
+    for name in names:
+        cells, wins, losses = [], 0, 0
+        for res in results:
+            rows = {r["strategy"]: r for r in res["rows"]}
+            row, rand = rows.get(name), rows.get("random")
+            if row is None or rand is None:
+                cells.append("–")
+                continue
+            diff = row["aulc"]["mean"] - rand["aulc"]["mean"]
+            p = row["test"]["p_value"] if row["test"] else None
+            mark = ""
+            if p is not None and p < 0.05:
+                mark = " +" if diff > 0 else " −"
+                wins += diff > 0
+                losses += diff < 0
+            cells.append(f"{diff:+.3f}{mark}")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {wins} / {losses} |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(summary: dict) -> str:
-    lines = []
+    lines = [
+        "\nAULC of each strategy minus random's (mean over the seeds; `+` / `−`: better / worse "
+        "with Wilcoxon p < 0.05; LR = logistic regression, ET = extra trees):\n",
+        overview(summary),
+    ]
     for res in summary["results"]:
         d = res["dataset"]
         lines.append(
