@@ -1,17 +1,14 @@
-"""The conformance suite for regression strategies: the same checks as tests/test_conformance.py.
-
-Every registered strategy of task "regression" is picked up automatically.
-"""
+"""Regression checks beyond the shared ones of ``test_every_strategy.py``: Gaussian processes,
+bootstrap committees, kriging-believer batches and the known picks of each strategy."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
-from sklearn.ensemble import RandomForestRegressor
+from sklearn.base import clone
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -20,162 +17,25 @@ from activelab.strategies import available, get_strategy
 from activelab.strategies.regression import spread_source
 
 REGRESSION = [s for s in available() if get_strategy(s).task == "regression"]
-NEEDS_MODEL = [s for s in REGRESSION if get_strategy(s).needs_model]
 SPREAD = [s for s in REGRESSION if getattr(get_strategy(s), "uses_spread", False)]
 BELIEVER = ["greedy", "ucb", "expected_improvement"]
 
 
-def test_every_regression_strategy_is_in_the_suite():
-    expected = {
-        "variance",
-        "committee_variance",
-        "gsx",
-        "gsy",
-        "igs",
-        "emcm",
-        "greedy",
-        "ucb",
-        "expected_improvement",
-        "thompson",
-    }
-    assert expected <= set(REGRESSION)
-    assert {"variance", "ucb", "expected_improvement", "thompson"} <= set(SPREAD)
-
-
-def _data(seed: int = 0, n: int = 120):
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-2, 2, size=(n, 3))
-    y = np.sin(2 * X[:, 0]) + 0.5 * X[:, 1] + 0.1 * rng.normal(size=n)
-    return X, y
-
-
-def _forest():
-    return RandomForestRegressor(n_estimators=10, random_state=0)
-
-
-def _learner(name, X, y, n_init=12, seed=0, estimator=None, **params):
-    est = estimator if estimator is not None else _forest()
-    strategy = get_strategy(name, **params)
-    learner = ActiveLearner(est, strategy, random_state=seed, cold_start="random")
-    init = np.random.default_rng(seed).choice(len(y), n_init, replace=False)
-    return learner.fit(X, init, y[init])
-
-
-def _check_picks(learner, idx, n):
-    assert idx.dtype == np.int64 and idx.shape == (n,)
-    assert len(set(idx.tolist())) == n
-    assert np.isin(idx, learner.unlabelled_).all()
-
-
 @pytest.mark.parametrize("name", REGRESSION)
-@pytest.mark.parametrize("n", [1, 7])
-def test_returns_n_unique_unlabelled_indices(name, n):
-    X, y = _data()
-    learner = _learner(name, X, y)
-    idx = learner.query(n)
-    _check_picks(learner, idx, n)
-    assert not learner.history_[-1].cold_start
-
-
-@pytest.mark.parametrize("name", REGRESSION)
-def test_repeats_exactly_under_a_seed(name):
-    X, y = _data()
-    runs = []
-    for _ in range(2):
-        learner = _learner(name, X, y, seed=3)
-        picks = []
-        for _ in range(3):
-            idx = learner.query(4)
-            learner.teach(idx, y[idx])
-            picks.append(idx.tolist())
-        runs.append(picks)
-    assert runs[0] == runs[1]
-
-
-@pytest.mark.parametrize("name", REGRESSION)
-def test_n_larger_than_candidates_is_a_clear_error(name):
-    X, y = _data(n=30)
-    learner = _learner(name, X, y, n_init=25)
-    with pytest.raises(ValueError, match="only 5 unlabelled candidates remain"):
-        learner.query(6)
-    assert learner.n_labelled_ == 25
-
-
-@pytest.mark.parametrize("name", REGRESSION)
-def test_n_zero_is_empty(name):
-    X, y = _data()
-    assert _learner(name, X, y).query(0).shape == (0,)
-
-
-@pytest.mark.parametrize("name", NEEDS_MODEL)
-def test_one_label_means_cold_start(name):
-    X, y = _data()
-    learner = ActiveLearner(_forest(), name, random_state=0).fit(X, [0], y[:1])
-    idx = learner.query(3)
-    assert len(set(idx.tolist())) == 3 and 0 not in idx
-    assert learner.history_[-1].cold_start
-
-
-@pytest.mark.parametrize("name", REGRESSION)
-def test_sparse_pool(name):
-    X, y = _data()
-    Xs = sp.csr_matrix(np.where(np.abs(X) > 1.0, X, 0.0))
-    learner = _learner(name, Xs, y)
-    idx = learner.query(5)
-    _check_picks(learner, idx, 5)
-
-
-@pytest.mark.parametrize("name", REGRESSION)
-def test_pipeline_estimator(name):
-    X, y = _data()
-    pipe = make_pipeline(StandardScaler(), _forest())
-    learner = _learner(name, X, y, estimator=pipe)
-    _check_picks(learner, learner.query(5), 5)
-
-
-@pytest.mark.parametrize("name", REGRESSION)
-def test_gaussian_process_pipeline(name):
-    X, y = _data()
+def test_gaussian_process_pipeline(name, regression):
+    X, y = regression.data()
     gp = make_pipeline(StandardScaler(), GaussianProcessRegressor(RBF(1.0), optimizer=None))
     params = {"sample": "gaussian"} if name == "thompson" else {}
-    learner = _learner(name, X, y, estimator=gp, **params)
-    _check_picks(learner, learner.query(5), 5)
-
-
-@pytest.mark.parametrize("name", REGRESSION)
-def test_chunk_size_does_not_change_the_picks(name):
-    X, y = _data()
-    picks = []
-    for chunk in (16384, 7):
-        est = _forest()
-        learner = ActiveLearner(est, name, random_state=1, cold_start="random", chunk_size=chunk)
-        learner.fit(X, np.arange(12), y[:12])
-        picks.append(learner.query(6).tolist())
-    assert picks[0] == picks[1]
+    learner = regression.learner(name, X, y, estimator=gp, **params)
+    regression.assert_picks(learner, learner.query(5), 5)
 
 
 @pytest.mark.parametrize("name", SPREAD)
-def test_model_without_spread_is_refused_before_work(name):
-    X, _y = _data()
-    with pytest.raises(StrategyRequirementError, match=r"Ridge has none.*bootstrap"):
-        ActiveLearner(Ridge(), name).fit(X)
-    with pytest.raises(StrategyRequirementError, match="Ridge has none"):
-        ActiveLearner(make_pipeline(StandardScaler(), Ridge()), name).fit(X)
-
-
-@pytest.mark.parametrize("name", SPREAD)
-def test_bootstrap_committee_gives_any_regressor_a_spread(name):
-    X, y = _data()
-    learner = _learner(name, X, y, estimator=Ridge(), uncertainty="bootstrap")
+def test_bootstrap_committee_gives_any_regressor_a_spread(name, regression):
+    X, y = regression.data()
+    learner = regression.learner(name, X, y, estimator=Ridge(), uncertainty="bootstrap")
     assert get_strategy(name, uncertainty="bootstrap").fits_models
-    _check_picks(learner, learner.query(5), 5)
-
-
-@pytest.mark.parametrize("name", NEEDS_MODEL)
-def test_classifier_is_refused(name):
-    X, _y = _data()
-    with pytest.raises(StrategyRequirementError, match="LogisticRegression is a classifier"):
-        ActiveLearner(LogisticRegression(), name).fit(X)
+    regression.assert_picks(learner, learner.query(5), 5)
 
 
 def _gp_line():
@@ -200,10 +60,11 @@ def test_variance_with_a_bootstrap_committee_picks_the_extrapolation():
     assert learner.query(1).tolist() == [6]
 
 
-def test_variance_of_a_forest_is_the_spread_of_its_trees():
-    X, y = _data()
-    forest = _forest().fit(X[:30], y[:30])
-    learner = ActiveLearner(_forest(), "variance").fit(X, np.arange(30), y[:30])
+def test_variance_of_a_forest_is_the_spread_of_its_trees(regression):
+    X, y = regression.data()
+    model = regression.estimator("variance")
+    forest = clone(model).fit(X[:30], y[:30])
+    learner = ActiveLearner(model, "variance").fit(X, np.arange(30), y[:30])
     trees = np.stack([t.predict(X[30:]) for t in forest.estimators_])
     expected = 30 + np.lexsort((np.arange(90), -trees.std(axis=0)))[:4]
     assert learner.query(4).tolist() == expected.tolist()
@@ -211,30 +72,32 @@ def test_variance_of_a_forest_is_the_spread_of_its_trees():
 
 
 @pytest.mark.parametrize("name", BELIEVER)
-def test_kriging_believer_batches(name):
-    X, y = _data()
-    learner = _learner(name, X, y, batch="believer", max_refits=2)
+def test_kriging_believer_batches(name, regression):
+    X, y = regression.data()
+    learner = regression.learner(name, X, y, batch="believer", max_refits=2)
     assert learner._strategy.fits_models
     idx = learner.query(6)
-    _check_picks(learner, idx, 6)
+    regression.assert_picks(learner, idx, 6)
 
 
-def test_thompson_member_draws_need_an_ensemble():
-    X, y = _data()
-    learner = _learner("thompson", X, y, sample="member")
-    _check_picks(learner, learner.query(5), 5)
+def test_thompson_member_draws_need_an_ensemble(regression):
+    X, y = regression.data()
+    learner = regression.learner("thompson", X, y, sample="member")
+    regression.assert_picks(learner, learner.query(5), 5)
     gp = GaussianProcessRegressor(optimizer=None)
     with pytest.raises(StrategyRequirementError, match="sample='member' needs an ensemble"):
         ActiveLearner(gp, get_strategy("thompson", sample="member")).fit(X)
-    boot = _learner("thompson", X, y, estimator=Ridge(), sample="member", uncertainty="bootstrap")
-    _check_picks(boot, boot.query(3), 3)
+    boot = regression.learner(
+        "thompson", X, y, estimator=Ridge(), sample="member", uncertainty="bootstrap"
+    )
+    regression.assert_picks(boot, boot.query(3), 3)
 
 
-def test_gsx_is_k_center_greedy():
+def test_gsx_is_k_center_greedy(regression):
     rng = np.random.default_rng(5)
     X = rng.normal(size=(60, 4))
     labelled = np.array([0, 1, 2])
-    learner = ActiveLearner(_forest(), "gsx").fit(X, labelled, np.zeros(3))
+    learner = ActiveLearner(regression.estimator("gsx"), "gsx").fit(X, labelled, np.zeros(3))
     picks = learner.query(8).tolist()
     # Brute force: repeatedly take the candidate farthest from everything chosen so far.
     chosen, expected = list(labelled), []
@@ -247,9 +110,9 @@ def test_gsx_is_k_center_greedy():
     assert picks == expected
 
 
-def test_gsx_without_labels_starts_at_the_centre():
+def test_gsx_without_labels_starts_at_the_centre(regression):
     X = np.array([[-4.0], [-1.0], [0.2], [3.0], [5.0]])
-    learner = ActiveLearner(_forest(), "gsx").fit(X)
+    learner = ActiveLearner(regression.estimator("gsx"), "gsx").fit(X)
     assert learner.query(3).tolist() == [2, 4, 0]
 
 
@@ -288,14 +151,14 @@ def test_unknown_options_are_refused():
         get_strategy("committee_variance", committee="boosting")
 
 
-def test_spread_sources_match_their_definitions():
+def test_spread_sources_match_their_definitions(regression):
     from sklearn.ensemble import BaggingRegressor, ExtraTreesRegressor
     from sklearn.linear_model import BayesianRidge
     from sklearn.tree import DecisionTreeRegressor
 
     from activelab.strategies.regression import predictive_mean_std
 
-    X, y = _data()
+    X, y = regression.data()
     Xq = X[40:]
     bag = BaggingRegressor(
         DecisionTreeRegressor(), n_estimators=6, max_features=0.67, random_state=0
@@ -329,14 +192,3 @@ def test_believer_batch_spreads_where_top_n_crowds():
     assert sorted(top.query(2).tolist()) == [4, 5]
     picks = believer.query(2).tolist()
     assert picks[0] in (4, 5) and picks[1] == 6
-
-
-@pytest.mark.parametrize("name", REGRESSION)
-def test_float32_pool(name):
-    """A dense float32 pool works, from the cold start on."""
-    X, y = _data()
-    X32 = X.astype(np.float32)
-    cold = ActiveLearner(_forest(), name, random_state=0).fit(X32)
-    assert len(set(cold.query(4).tolist())) == 4
-    learner = _learner(name, X32, y)
-    _check_picks(learner, learner.query(5), 5)
