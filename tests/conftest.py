@@ -1,4 +1,4 @@
-"""Shared fixtures: small real data sets and the strategy factory of the conformance suite."""
+"""Shared fixtures: one BLAS thread, and small real data sets."""
 
 from __future__ import annotations
 
