@@ -261,6 +261,19 @@ def test_refitted_model_without_partial_fit(phishing):
     assert replay(tree, X, y, batch_size=25).accuracy > 0.75
 
 
+def test_one_class_learned_queries_as_at_cold_start():
+    """After labels of a single class the model cannot place a boundary: every item is unsure."""
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    cold = StreamLearner(_sgd(), "vu", 0.1, classes=[0, 1], random_state=0)
+    one = StreamLearner(_sgd(), "vu", 0.1, classes=[0, 1], random_state=0)
+    one.learn_many(X[:3] + 5.0, [1, 1, 1])  # labelled elsewhere: the budget is untouched
+    b_cold, b_one = cold.process_many(X), one.process_many(X)
+    assert np.all(b_one.utility == 1.0)
+    assert np.array_equal(b_one.query, b_cold.query) and b_one.query.sum() == 20
+    one.learn_many(X[:2], [0, 0])  # two classes: the model's confidences are used
+    assert np.all(one.process_many(X).utility < 1.0)
+
+
 def test_refitted_model_before_two_classes_and_fixed_class_order():
     from sklearn.linear_model import LogisticRegression
 
