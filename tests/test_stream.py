@@ -175,8 +175,12 @@ def test_rule_and_memory_validation():
         VariableUncertainty(rule="median")
     with pytest.raises(ValueError, match="memory must be a positive"):
         RandomizedVariableUncertainty(memory=0)
-    s = get_stream_strategy("rvu", rule="steps", delta=0.5)
-    assert s.rule == "steps" and s.state()["rule"] == "steps"
+    s = get_stream_strategy("rvu", rule="steps", delta=0.5, step=0.02)
+    assert s.rule == "steps" and s.state()["rule"] == "steps" and s.step == 0.02
+    with pytest.raises(ValueError, match="rule='steps'"):
+        get_stream_strategy("split", step=0.05)  # would be ignored by the quantile rule
+    with pytest.raises(ValueError, match="step must be below 1"):
+        VariableUncertainty(step=1.0, rule="steps")
 
 
 def test_cold_start_queries_under_budget():

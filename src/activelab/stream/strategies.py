@@ -255,11 +255,12 @@ class VariableUncertainty(StreamStrategy):
 
     Parameters
     ----------
-    step : float, default=0.01
-        ``s`` of ``rule="steps"``: the threshold is multiplied by ``1 - s``
-        after a query and by ``1 + s`` after an item let pass.
-    threshold : float, default=1.0
-        The starting threshold of ``rule="steps"``.
+    step : float, optional
+        ``s`` of ``rule="steps"`` (default 0.01): the threshold is multiplied
+        by ``1 - s`` after a query and by ``1 + s`` after an item let pass.
+    threshold : float, optional
+        The starting threshold of ``rule="steps"`` (default 1). Giving either
+        with ``rule="quantile"`` is an error.
     rule : {"quantile", "steps"}, default="quantile"
         ``"quantile"``: the threshold is the budget quantile of the recent
         confidences (raised by the labels owed to the budget); ``"steps"``: the
@@ -287,21 +288,27 @@ class VariableUncertainty(StreamStrategy):
 
     def __init__(
         self,
-        step: float = 0.01,
-        threshold: float = 1.0,
+        step: float | None = None,
+        threshold: float | None = None,
         *,
         rule: str = "quantile",
         memory: int | None = None,
     ) -> None:
-        self.step = _check_share("step", step)
-        if self.step >= 1.0:
-            raise ValueError(f"step must be below 1, got {step!r}.")
-        self.threshold = float(threshold)
-        if self.threshold <= 0:
-            raise ValueError(f"threshold must be positive, got {threshold!r}.")
         if rule not in _RULES:
             raise ValueError(f"rule must be one of {list(_RULES)}, got {rule!r}.")
         self.rule = rule
+        if rule == "quantile" and (step is not None or threshold is not None):
+            raise ValueError(
+                "step and threshold belong to the paper's rule: pass rule='steps' with them "
+                f"(got step={step!r}, threshold={threshold!r}); the default rule='quantile' "
+                "sets the threshold from the budget."
+            )
+        self.step = _check_share("step", 0.01 if step is None else step)
+        if self.step >= 1.0:
+            raise ValueError(f"step must be below 1, got {step!r}.")
+        self.threshold = 1.0 if threshold is None else float(threshold)
+        if self.threshold <= 0:
+            raise ValueError(f"threshold must be positive, got {threshold!r}.")
         if memory is not None and (
             isinstance(memory, bool) or not isinstance(memory, int) or memory < 1
         ):
@@ -374,7 +381,10 @@ class VariableUncertainty(StreamStrategy):
         return {"threshold": self.threshold, "rule": self.rule}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(step={self.step}, rule={self.rule!r})"
+        return f"{type(self).__name__}({self._rule_repr()})"
+
+    def _rule_repr(self) -> str:
+        return f"rule='steps', step={self.step}" if self.rule == "steps" else "rule='quantile'"
 
 
 class RandomizedVariableUncertainty(VariableUncertainty):
@@ -382,11 +392,11 @@ class RandomizedVariableUncertainty(VariableUncertainty):
 
     Parameters
     ----------
-    step : float, default=0.01
+    step : float, optional
         ``s`` of ``rule="steps"``, as in :class:`VariableUncertainty`.
     delta : float, default=1.0
         ``δ``, the standard deviation of the random factor (the paper's 1).
-    threshold : float, default=1.0
+    threshold : float, optional
         The starting threshold of ``rule="steps"``.
     rule : {"quantile", "steps"}, default="quantile"
         As in :class:`VariableUncertainty`; with ``"quantile"`` the threshold
@@ -410,9 +420,9 @@ class RandomizedVariableUncertainty(VariableUncertainty):
 
     def __init__(
         self,
-        step: float = 0.01,
+        step: float | None = None,
         delta: float = 1.0,
-        threshold: float = 1.0,
+        threshold: float | None = None,
         *,
         rule: str = "quantile",
         memory: int | None = None,
@@ -442,10 +452,7 @@ class RandomizedVariableUncertainty(VariableUncertainty):
         return False
 
     def __repr__(self) -> str:
-        return (
-            f"RandomizedVariableUncertainty(step={self.step}, delta={self.delta}, "
-            f"rule={self.rule!r})"
-        )
+        return f"RandomizedVariableUncertainty(delta={self.delta}, {self._rule_repr()})"
 
 
 class Split(VariableUncertainty):
@@ -455,9 +462,9 @@ class Split(VariableUncertainty):
     ----------
     share : float, default=0.2
         ``v``: the share of items handed to random-under-budget.
-    step : float, default=0.01
+    step : float, optional
         ``s`` of the variable-uncertainty part with ``rule="steps"``.
-    threshold : float, default=1.0
+    threshold : float, optional
         The starting threshold of ``rule="steps"``.
     rule : {"quantile", "steps"}, default="quantile"
         How the variable-uncertainty part's threshold follows the budget (its
@@ -479,8 +486,8 @@ class Split(VariableUncertainty):
     def __init__(
         self,
         share: float = 0.2,
-        step: float = 0.01,
-        threshold: float = 1.0,
+        step: float | None = None,
+        threshold: float | None = None,
         *,
         rule: str = "quantile",
         memory: int | None = None,
@@ -532,7 +539,7 @@ class Split(VariableUncertainty):
         return {"threshold": self.threshold, "rule": self.rule, "n_explore": self.n_explore_}
 
     def __repr__(self) -> str:
-        return f"Split(share={self.share}, step={self.step}, rule={self.rule!r})"
+        return f"Split(share={self.share}, {self._rule_repr()})"
 
 
 _STRATEGIES: dict[str, type[StreamStrategy]] = {
@@ -571,7 +578,7 @@ def get_stream_strategy(strategy: str | StreamStrategy, **params: Any) -> Stream
     Examples
     --------
     >>> get_stream_strategy("split", share=0.3)
-    Split(share=0.3, step=0.01, rule='quantile')
+    Split(share=0.3, rule='quantile')
     """
     if isinstance(strategy, StreamStrategy):
         if params:
