@@ -3,10 +3,14 @@
 Replays river's Phishing stream and a SEA stream with a concept drift (and, for
 the drift section, an Agrawal stream with a drift) through ``StreamLearner``
 with every stream strategy at 5 %, 10 % and 20 % budgets over 5 seeds, with a
-linear model (``SGDClassifier(loss="log_loss")`` on running standardisation,
-``partial_fit``), and measures the mini-batch throughput.
+logistic regression (scikit-learn's ``LogisticRegression()``, refitted on the
+last 1,000 labels after each labelled batch, on running standardisation); then
+``rvu`` against ``random`` on Phishing with two incremental linear models
+(``SGDClassifier(loss="log_loss")`` by ``partial_fit``, river's
+``LogisticRegression``) and with the paper's threshold steps; and the
+mini-batch throughput of both scikit-learn models.
 
-Run:  PYTHONPATH=src python3 benchmarks/stream_budget.py            (about 15 min on 2 cores)
+Run:  PYTHONPATH=src python3 benchmarks/stream_budget.py            (about 20 min on 2 cores)
       PYTHONPATH=src python3 benchmarks/stream_budget.py --quick    (a smoke run)
 Writes benchmarks/results/stream_budget.json and prints the tables.
 """
@@ -23,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import river
 import sklearn
-from sklearn.linear_model import SGDClassifier
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from threadpoolctl import threadpool_limits
 
 from _machine import cpu_model as _cpu
@@ -34,13 +38,44 @@ BUDGETS = (0.05, 0.1, 0.2)
 OUT = Path(__file__).parent / "results" / "stream_budget.json"
 
 
-def model() -> SGDClassifier:
-    return SGDClassifier(loss="log_loss")
+MODEL = (
+    "LogisticRegression() refitted on the last 1,000 labels after each labelled batch, "
+    "with running standardisation"
+)
 
 
-def run_one(stream, strategy: str, budget: float, seed: int, batch_size: int) -> dict:
+def _river_logreg():
+    from river import linear_model, preprocessing
+
+    return preprocessing.StandardScaler() | linear_model.LogisticRegression()
+
+
+# name -> (factory, standardize); "logreg" is the main model, the others are checks
+MODELS = {
+    "logreg": (LogisticRegression, True),
+    "sgd": (lambda: SGDClassifier(loss="log_loss"), True),
+    "river-logreg": (_river_logreg, False),
+}
+
+
+def run_one(
+    stream,
+    strategy: str,
+    budget: float,
+    seed: int,
+    batch_size: int,
+    model: str = "logreg",
+    **strategy_params,
+) -> dict:
+    factory, standardize = MODELS[model]
     learner = StreamLearner(
-        model(), strategy, budget, classes=stream.classes, standardize=True, random_state=seed
+        factory(),
+        strategy,
+        budget,
+        classes=stream.classes,
+        standardize=standardize,
+        random_state=seed,
+        **strategy_params,
     )
     every = max(batch_size, len(stream) // 40 // batch_size * batch_size)
     run = replay(learner, stream.X, stream.y, batch_size=batch_size, every=every, seed=seed)
@@ -59,8 +94,54 @@ def run_one(stream, strategy: str, budget: float, seed: int, batch_size: int) ->
     return out
 
 
+def model_check(seeds: int) -> list[dict]:
+    """rvu against random on Phishing with other models and with the paper's steps."""
+    stream = load_stream("phishing")
+    cases = [
+        ("sgd", "rvu", {}),
+        ("sgd", "random", {}),
+        ("river-logreg", "rvu", {}),
+        ("river-logreg", "random", {}),
+        ("logreg", "rvu", {"rule": "steps"}),
+        ("sgd", "rvu", {"rule": "steps"}),
+    ]
+    rows = []
+    for budget in BUDGETS:
+        for model_name, strategy, params in cases:
+            runs = [
+                run_one(stream, strategy, budget, seed, 1, model_name, **params)
+                for seed in range(seeds)
+            ]
+            acc = [r["accuracy"] for r in runs]
+            spend = [r["realised_spend"] for r in runs]
+            row = {
+                "model": model_name,
+                "strategy": strategy,
+                "params": params,
+                "budget": budget,
+                "accuracy_mean": float(np.mean(acc)),
+                "accuracy_std": float(np.std(acc)),
+                "spend_mean": float(np.mean(spend)),
+                "accuracies": acc,
+            }
+            rows.append(row)
+            print(
+                f"phishing/{model_name:12s} B={budget:<5} {strategy:6s} {params or ''} "
+                f"acc {row['accuracy_mean']:.4f} ± {row['accuracy_std']:.4f}  "
+                f"spend {row['spend_mean']:.4f}",
+                flush=True,
+            )
+    return rows
+
+
 def accuracy_section(
-    name: str, n_items: int | None, batch_size: int, seeds: int, budgets, strategies
+    name: str,
+    n_items: int | None,
+    batch_size: int,
+    seeds: int,
+    budgets,
+    strategies,
+    model: str = "logreg",
 ) -> dict:
     rows = []
     for budget in budgets:
@@ -68,11 +149,12 @@ def accuracy_section(
             runs = []
             for seed in range(seeds):
                 stream = load_stream(name, n_items=n_items, seed=seed)
-                runs.append(run_one(stream, strategy, budget, seed, batch_size))
+                runs.append(run_one(stream, strategy, budget, seed, batch_size, model))
             acc = [r["accuracy"] for r in runs]
             spend = [r["realised_spend"] for r in runs]
             row = {
                 "stream": name,
+                "model": model,
                 "budget": budget,
                 "strategy": strategy,
                 "accuracy_mean": float(np.mean(acc)),
@@ -93,38 +175,54 @@ def accuracy_section(
                 else ""
             )
             print(
-                f"{name:14s} B={budget:<5} {strategy:18s} acc {row['accuracy_mean']:.4f} "
-                f"± {row['accuracy_std']:.4f}  spend {row['spend_mean']:.4f}{extra}",
+                f"{name:14s} {model:6s} B={budget:<5} {strategy:18s} "
+                f"acc {row['accuracy_mean']:.4f} ± {row['accuracy_std']:.4f}  "
+                f"spend {row['spend_mean']:.4f}{extra}",
                 flush=True,
             )
-    return {"stream": name, "n_items": n_items, "batch_size": batch_size, "rows": rows}
+    return {
+        "stream": name,
+        "model": model,
+        "n_items": n_items,
+        "batch_size": batch_size,
+        "rows": rows,
+    }
 
 
 def throughput(n_items: int, batch_sizes, repeats: int) -> list[dict]:
     stream = load_stream("sea-drift", n_items=n_items, seed=0)
     out = []
-    for bs in batch_sizes:
-        rates = []
-        for r in range(repeats):
-            learner = StreamLearner(
-                model(), "rvu", 0.1, classes=stream.classes, standardize=True, random_state=r
+    for model_name in ("logreg", "sgd"):
+        factory, standardize = MODELS[model_name]
+        for bs in batch_sizes:
+            rates = []
+            for r in range(repeats):
+                learner = StreamLearner(
+                    factory(),
+                    "rvu",
+                    0.1,
+                    classes=stream.classes,
+                    standardize=standardize,
+                    random_state=r,
+                )
+                t0 = time.perf_counter()
+                run = replay(learner, stream.X, stream.y, batch_size=bs, every=n_items)
+                rates.append(n_items / (time.perf_counter() - t0))
+                assert run.items_seen[-1] == n_items
+            row = {
+                "model": model_name,
+                "batch_size": bs,
+                "n_items": n_items,
+                "items_per_second_median": statistics.median(rates),
+                "items_per_second_runs": rates,
+            }
+            out.append(row)
+            print(
+                f"throughput {model_name:6s} batch {bs:5d}: median "
+                f"{row['items_per_second_median']:,.0f} items/s over {repeats} runs of "
+                f"{n_items:,} items (process_many + learn_many, rvu, 10 %)",
+                flush=True,
             )
-            t0 = time.perf_counter()
-            run = replay(learner, stream.X, stream.y, batch_size=bs, every=n_items)
-            rates.append(n_items / (time.perf_counter() - t0))
-            assert run.items_seen[-1] == n_items
-        row = {
-            "batch_size": bs,
-            "n_items": n_items,
-            "items_per_second_median": statistics.median(rates),
-            "items_per_second_runs": rates,
-        }
-        out.append(row)
-        print(
-            f"throughput batch {bs:5d}: median {row['items_per_second_median']:,.0f} items/s "
-            f"over {repeats} runs of {n_items:,} items (process_many + learn_many, rvu, 10 %)",
-            flush=True,
-        )
     return out
 
 
@@ -142,7 +240,9 @@ def main() -> None:
             accuracy_section("phishing", None, 1, seeds, BUDGETS, STRATEGIES),
             accuracy_section("sea-drift", n_sea, 10, seeds, BUDGETS, STRATEGIES),
             accuracy_section("agrawal-drift", n_agrawal, 10, seeds, (0.1,), STRATEGIES),
+            accuracy_section("agrawal-drift", n_agrawal, 10, seeds, (0.1,), STRATEGIES, "sgd"),
         ]
+        check = model_check(seeds)
         tp = throughput(20_000 if args.quick else 200_000, (1000, 100), 3 if args.quick else 5)
     result = {
         "schema": "activelab.benchmark.stream/1",
@@ -157,9 +257,10 @@ def main() -> None:
             "river": river.__version__,
             "blas_threads": 1,
         },
-        "model": "SGDClassifier(loss='log_loss') with running standardisation (partial_fit)",
+        "model": MODEL,
         "settings": {"seeds": seeds, "budgets": list(BUDGETS), "window": 1000},
         "sections": sections,
+        "phishing_model_check": check,
         "throughput": tp,
         "seconds": time.perf_counter() - t0,
     }

@@ -16,11 +16,15 @@ from rich.table import Table
 __all__ = ["stream"]
 
 SCHEMA = "activelab.stream/1"
-MODELS = ("logreg-sgd", "naive-bayes", "hoeffding", "logreg-river")
+MODELS = ("logreg", "logreg-sgd", "naive-bayes", "hoeffding", "logreg-river")
 
 
 def make_model(name: str) -> tuple[Any, bool]:
     """The model behind ``--model`` and whether it needs running standardisation."""
+    if name == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(), True
     if name == "logreg-sgd":
         from sklearn.linear_model import SGDClassifier
 
@@ -96,7 +100,7 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Table:
 )
 @click.option("--budget", default=0.1, show_default=True, type=float, help="Share of items.")
 @click.option(
-    "--model", "model_name", default="logreg-sgd", show_default=True, type=click.Choice(MODELS)
+    "--model", "model_name", default="logreg", show_default=True, type=click.Choice(MODELS)
 )
 @click.option(
     "--budget-manager",

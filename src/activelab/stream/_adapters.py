@@ -1,10 +1,13 @@
-"""One interface over incremental models: scikit-learn ``partial_fit`` and river ``learn_one``.
+"""One interface over stream models: scikit-learn ``partial_fit``, refitted scikit-learn, river.
 
-Both adapters take a batch of items (a 2-D array or a list of dicts), return
+Every adapter takes a batch of items (a 2-D array or a list of dicts), returns
 class probabilities as an ``(n, n_classes)`` array over the adapter's
-``classes_``, and learn from labelled items. A scikit-learn model gets the
-classes on its first ``partial_fit``; a river model learns one item at a time
-and its classes grow as labels arrive.
+``classes_``, and learns from labelled items. A scikit-learn model with
+``partial_fit`` gets the classes on its first ``partial_fit``; a scikit-learn
+model with only ``fit`` is refitted, after each labelled batch, on the last
+``label_memory`` labelled items (a bounded memory, which also forgets an old
+concept); a river model learns one item at a time and its classes grow as
+labels arrive.
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ def _is_river(model: Any) -> bool:
 
 
 def make_adapter(
-    model: Any, classes: Any, feature_names: Sequence[Any] | None, standardize: bool
+    model: Any,
+    classes: Any,
+    feature_names: Sequence[Any] | None,
+    standardize: bool,
+    label_memory: int = 1000,
 ) -> _Adapter:
     """Wrap ``model`` (a clone of it) behind the adapter interface."""
     if _is_river(model):
@@ -33,18 +40,22 @@ def make_adapter(
                 "river.preprocessing.StandardScaler() in its pipeline instead."
             )
         return _RiverAdapter(model, classes, feature_names)
-    if hasattr(model, "partial_fit"):
-        if not hasattr(model, "predict_proba"):
+    if not hasattr(model, "predict_proba"):
+        if hasattr(model, "partial_fit") or hasattr(model, "fit"):
             raise TypeError(
                 f"{type(model).__name__} has no predict_proba, which stream strategies need "
                 "to measure uncertainty; use a probabilistic loss (for SGDClassifier: "
                 "loss='log_loss' or loss='modified_huber')."
             )
+    elif hasattr(model, "partial_fit"):
         return _SklearnAdapter(model, classes, feature_names, standardize)
+    elif hasattr(model, "fit"):
+        return _RefitAdapter(model, classes, feature_names, standardize, label_memory)
     raise TypeError(
-        f"{type(model).__name__} cannot learn from a stream: give a scikit-learn estimator "
-        "with partial_fit and predict_proba (e.g. SGDClassifier(loss='log_loss'), GaussianNB) "
-        "or a river classifier (learn_one and predict_proba_one)."
+        f"{type(model).__name__} cannot learn from a stream: give a scikit-learn classifier "
+        "with predict_proba and partial_fit (e.g. SGDClassifier(loss='log_loss'), GaussianNB) "
+        "or fit (refitted on the recent labels, e.g. LogisticRegression()), or a river "
+        "classifier (learn_one and predict_proba_one)."
     )
 
 
@@ -167,6 +178,63 @@ class _SklearnAdapter(_Adapter):
             self.fitted = True
             return
         self.model.partial_fit(self._scaled(X), y)
+
+
+class _RefitAdapter(_SklearnAdapter):
+    """A scikit-learn classifier refitted on the last ``label_memory`` labelled items."""
+
+    kind = "sklearn"
+
+    def __init__(
+        self,
+        model: Any,
+        classes: Any,
+        feature_names: Sequence[Any] | None,
+        standardize: bool,
+        label_memory: int,
+    ) -> None:
+        super().__init__(model, classes, feature_names, standardize)
+        if isinstance(label_memory, bool) or not isinstance(label_memory, int) or label_memory < 1:
+            raise ValueError(
+                f"label_memory must be a positive whole number of labels, got {label_memory!r}."
+            )
+        self.template = model
+        self.label_memory = label_memory
+        self._X: np.ndarray | None = None
+        self._y: np.ndarray | None = None
+        self._cols: np.ndarray | None = None  # columns of the fitted model's classes
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        k = len(self.classes_)
+        if self._cols is None:
+            # one class seen so far: the smoothed label frequencies, the same for every item
+            counts = (self._y[:, None] == self.classes_[None, :]).sum(axis=0)
+            prior = (counts + 1.0) / (counts.sum() + k)
+            return np.broadcast_to(prior, (len(X), k)).copy()
+        P = np.zeros((len(X), k))
+        with np.errstate(all="ignore"):
+            P[:, self._cols] = self.model.predict_proba(self._scaled(X))
+        return P
+
+    def learn(self, items: Any, y: np.ndarray) -> None:
+        X = self.to_array(items)
+        self.check_labels(y)
+        y = np.asarray(y)
+        if self._X is None:
+            self._X, self._y = X, y
+        else:
+            self._X = np.concatenate([self._X, X])[-self.label_memory :]
+            self._y = np.concatenate([self._y, y])[-self.label_memory :]
+        if not self.fixed_classes:
+            known = self._y if self.classes_.size == 0 else np.concatenate([self.classes_, y])
+            self.classes_ = np.unique(known)
+        self.fitted = True
+        present = np.unique(self._y)
+        if present.size < 2:
+            self._cols = None
+            return
+        self.model = clone(self.template).fit(self._scaled(self._X), self._y)
+        self._cols = np.array([np.flatnonzero(self.classes_ == c)[0] for c in self.model.classes_])
 
 
 class _RiverAdapter(_Adapter):

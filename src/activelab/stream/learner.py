@@ -39,7 +39,8 @@ class StreamDecision:
     prediction : object
         The model's predicted class (None while the model has seen no label).
     utility : float
-        The item's uncertainty (``1 - confidence``; NaN without a model).
+        The item's uncertainty (``1 - confidence``; NaN without a model, 1
+        while the labels learned hold a single class).
     spend : float
         The share of items queried over the budget manager's window, this item
         included.
@@ -106,8 +107,11 @@ class StreamLearner:
     Parameters
     ----------
     model : estimator
-        A scikit-learn classifier with ``partial_fit`` and ``predict_proba``
-        (e.g. ``SGDClassifier(loss="log_loss")``, ``GaussianNB``) or a river
+        A scikit-learn classifier with ``predict_proba`` and ``partial_fit``
+        (e.g. ``SGDClassifier(loss="log_loss")``, ``GaussianNB``), updated
+        with each labelled batch; a scikit-learn classifier with ``predict_proba``
+        and only ``fit`` (e.g. ``LogisticRegression()``), refitted after each
+        labelled batch on the last ``label_memory`` labelled items; or a river
         classifier (``learn_one``/``predict_proba_one``). It is cloned; the
         original is not modified.
     strategy : str or StreamStrategy, default="rvu"
@@ -130,6 +134,11 @@ class StreamLearner:
     standardize : bool, default=False
         Standardise the features of a scikit-learn model with running means and
         variances over every item seen (labelled or not).
+    label_memory : int, default=1000
+        Labelled items a refitted model (one without ``partial_fit``) is fitted
+        on: the most recent ones (bounded memory; older labels are forgotten,
+        which also lets the model follow a drift). Until the kept labels hold
+        two classes, such a model predicts the smoothed label frequencies.
     feature_names : sequence, optional
         Names of the columns when items come as arrays and the model reads
         dicts (river), or the dict keys' order when a scikit-learn model gets
@@ -180,6 +189,7 @@ class StreamLearner:
         budget_manager: str = "window",
         utility: str = "margin",
         standardize: bool = False,
+        label_memory: int = 1000,
         feature_names: Sequence[Any] | None = None,
         random_state: int | np.random.Generator | None = None,
         **strategy_params: Any,
@@ -195,10 +205,12 @@ class StreamLearner:
         self.random_state = random_state
         self.strategy_ = get_stream_strategy(strategy, **strategy_params)
         self.budget_manager_ = get_budget_manager(budget, budget_manager, window)
-        self._adapter = make_adapter(model, classes, feature_names, standardize)
+        self.label_memory = label_memory
+        self._adapter = make_adapter(model, classes, feature_names, standardize, label_memory)
         self._utility = _UTILITIES[utility]
         self._rng = np.random.default_rng(random_state)
         self.n_learned_ = 0
+        self._labels_seen: set[Any] = set()
 
     # ----------------------------------------------------------------- state
     @property
@@ -279,6 +291,11 @@ class StreamLearner:
                 util[bad] = 1.0
             pred = self._adapter.classes_[np.argmax(P, axis=1)]
             conf: np.ndarray | None = 1.0 - util
+            if len(self._labels_seen) < 2:
+                # one class learned: no boundary to be sure about, so every item is
+                # unsure and, as before any label, queried while the budget allows
+                util[:] = 1.0
+                conf = None
         else:
             util = np.full(n, np.nan)
             pred = np.full(n, None, dtype=object)
@@ -305,6 +322,8 @@ class StreamLearner:
             return self
         self._adapter.learn(X, y)
         self.n_learned_ += len(y)
+        if len(self._labels_seen) < 2:
+            self._labels_seen.update(np.unique(y).tolist())
         return self
 
     # ------------------------------------------------------------ prediction

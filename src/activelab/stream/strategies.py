@@ -6,10 +6,9 @@ with drifting streaming data", IEEE TNNLS 25(1), 2014:
 ======================  =============================================================
 ``random``              query each item with probability ``B`` (the budget).
 ``fixed-uncertainty``   query when the confidence is under a fixed threshold ``θ``.
-``vu``                  variable uncertainty: ``θ`` starts at 1; after a query it is
-                        lowered (``θ ← θ(1 − s)``), otherwise raised
-                        (``θ ← θ(1 + s)``), so the queries follow the budget while
-                        still going to the least confident items.
+``vu``                  variable uncertainty: query when the confidence is under a
+                        threshold ``θ`` that follows the budget, so the queries go to
+                        the least confident items while their share meets ``B``.
 ``rvu``                 randomised variable uncertainty: as ``vu``, but the item is
                         compared with ``θ·η``, ``η ~ N(1, δ)``, so that now and then
                         a confident item is queried too: labels away from the
@@ -18,19 +17,40 @@ with drifting streaming data", IEEE TNNLS 25(1), 2014:
                         by ``vu``: exploration labels spread over the whole space.
 ======================  =============================================================
 
+How ``θ`` follows the budget (``rule=``):
+
+``"quantile"`` (the default)
+    ``θ`` is the ``B``-quantile of the (randomised) confidences of the last
+    ``memory`` items, this batch included, so that about a share ``B`` of the
+    items falls under it, whatever the scale of the model's confidences (an
+    overconfident model, a model that grows surer as it learns). Labels owed
+    to the budget (``B·seen − queried``) raise the quantile's level by
+    ``owed / memory``, so a shortfall is made up over the next ``memory``
+    items. The budget manager then only caps bursts. The randomised
+    comparison ``c < θ·η`` is the same as ``c/η < θ`` (``η > 0``; never when
+    ``η ≤ 0``), so ``rvu`` takes the quantile of ``c/η``.
+``"steps"`` (the paper's rule)
+    ``θ`` starts at 1; while the budget allows a query it is lowered after a
+    query (``θ ← θ(1 − s)``) and raised otherwise (``θ ← θ(1 + s)``). The
+    symmetric steps settle where half of the items the budget lets through
+    are queried, so the budget manager, not the threshold, sets the pace;
+    and from 1, with ``s = 0.01``, ``θ`` needs some 300 queries to reach the
+    confidences of a good model. On short streams and low budgets the
+    queries are then close to periodic (see ``benchmarks/README.md``).
+
 The confidence of an item is ``1 − utility``, with the utility computed by the
 row functions of :mod:`activelab.strategies.uncertainty` (``margin`` by default:
 confidence ``p(1) − p(2)``; ``least_confident``: confidence ``max p``, the
-paper's). A strategy is asked only while the budget manager allows a query; as
-in the paper, its threshold changes only on those items.
+paper's). A strategy is asked only while the budget manager allows a query.
 
-Decisions depend on the previous ones (the threshold moves after each item), so
-a batch is decided in one tight loop over its items, on numbers drawn for the
-whole batch at once.
+Decisions depend on the previous ones (the budget, and with ``rule="steps"``
+the threshold, move after each item), so a batch is decided in one tight loop
+over its items, on numbers drawn for the whole batch at once.
 """
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -222,21 +242,42 @@ class FixedUncertainty(StreamStrategy):
         return f"FixedUncertainty(threshold={self.threshold})"
 
 
+_RULES = ("quantile", "steps")
+
+
+def _default_memory(budget: float) -> int:
+    # about 20 items under the budget quantile, and at least 100 items
+    return max(100, math.ceil(20.0 / budget))
+
+
 class VariableUncertainty(StreamStrategy):
     """A threshold on the confidence that follows the budget.
 
     Parameters
     ----------
-    step : float, default=0.01
-        ``s``: the threshold is multiplied by ``1 - s`` after a query and by
-        ``1 + s`` after an item let pass.
-    threshold : float, default=1.0
-        The starting threshold.
+    step : float, optional
+        ``s`` of ``rule="steps"`` (default 0.01): the threshold is multiplied
+        by ``1 - s`` after a query and by ``1 + s`` after an item let pass.
+    threshold : float, optional
+        The starting threshold of ``rule="steps"`` (default 1). Giving either
+        with ``rule="quantile"`` is an error.
+    rule : {"quantile", "steps"}, default="quantile"
+        ``"quantile"``: the threshold is the budget quantile of the recent
+        confidences (raised by the labels owed to the budget); ``"steps"``: the
+        paper's multiplicative steps (see :mod:`activelab.stream.strategies`).
+    memory : int, optional
+        Items whose confidences the quantile is taken over (default
+        ``max(100, ⌈20 / B⌉)``: about 20 items under the threshold).
 
     Examples
     --------
     >>> from activelab.stream.budget import WindowBudget
-    >>> s = VariableUncertainty(step=0.5)
+    >>> rng = np.random.default_rng(0)
+    >>> conf = rng.random(5000)
+    >>> q = VariableUncertainty().decide(conf, WindowBudget(0.1, 500), rng)
+    >>> bool(0.09 <= q.mean() <= 0.1), bool(np.median(conf[q]) < 0.1)  # the least confident
+    (True, True)
+    >>> s = VariableUncertainty(step=0.5, rule="steps")
     >>> s.decide(np.array([0.9, 0.9, 0.6, 0.1]), WindowBudget(1.0), np.random.default_rng(0))
     array([ True, False,  True,  True])
     >>> s.threshold
@@ -245,13 +286,89 @@ class VariableUncertainty(StreamStrategy):
 
     name = "vu"
 
-    def __init__(self, step: float = 0.01, threshold: float = 1.0) -> None:
-        self.step = _check_share("step", step)
+    def __init__(
+        self,
+        step: float | None = None,
+        threshold: float | None = None,
+        *,
+        rule: str = "quantile",
+        memory: int | None = None,
+    ) -> None:
+        if rule not in _RULES:
+            raise ValueError(f"rule must be one of {list(_RULES)}, got {rule!r}.")
+        self.rule = rule
+        if rule == "quantile" and (step is not None or threshold is not None):
+            raise ValueError(
+                "step and threshold belong to the paper's rule: pass rule='steps' with them "
+                f"(got step={step!r}, threshold={threshold!r}); the default rule='quantile' "
+                "sets the threshold from the budget."
+            )
+        self.step = _check_share("step", 0.01 if step is None else step)
         if self.step >= 1.0:
             raise ValueError(f"step must be below 1, got {step!r}.")
-        self.threshold = float(threshold)
+        self.threshold = 1.0 if threshold is None else float(threshold)
         if self.threshold <= 0:
             raise ValueError(f"threshold must be positive, got {threshold!r}.")
+        if memory is not None and (
+            isinstance(memory, bool) or not isinstance(memory, int) or memory < 1
+        ):
+            raise ValueError(f"memory must be a positive whole number of items, got {memory!r}.")
+        self.memory = memory
+        self._recent = np.empty(0)
+
+    def decide(
+        self,
+        confidence: np.ndarray | None,
+        budget: BudgetManager,
+        rng: np.random.Generator,
+        *,
+        n: int | None = None,
+    ) -> np.ndarray:
+        if confidence is None or self.rule == "steps":
+            return super().decide(confidence, budget, rng, n=n)
+        conf = np.asarray(confidence, dtype=float)
+        score, ranked, forced = self._scores(conf, budget.budget, rng)
+        m = self.memory or _default_memory(budget.budget)
+        # a long batch is taken in chunks of the memory, so that labels owed to the
+        # budget inside it are made up inside it too
+        parts = [
+            self._decide_chunk(
+                score[lo : lo + m], ranked[lo : lo + m], forced[lo : lo + m], budget, m
+            )
+            for lo in range(0, len(conf), m)
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+    def _decide_chunk(
+        self,
+        score: np.ndarray,
+        ranked: np.ndarray,
+        forced: np.ndarray,
+        budget: BudgetManager,
+        m: int,
+    ) -> np.ndarray:
+        recent = np.concatenate([self._recent, score[ranked]])[-m:]
+        self._recent = recent
+        if recent.size:
+            owed = max(0.0, budget.budget * budget.n_seen - budget.n_queried)
+            level = min(1.0, budget.budget + owed / m)
+            self.threshold = float(np.quantile(recent, level, method="inverted_cdf"))
+        want = np.where(ranked, score <= self.threshold, forced).tolist()
+        out = bytearray(len(want))
+        allows, record = budget.allows, budget.record
+        for i, w in enumerate(want):
+            q = w and allows()
+            record(q)
+            out[i] = q
+        return np.frombuffer(bytes(out), dtype=np.bool_).copy()
+
+    def _scores(
+        self, conf: np.ndarray, budget: float, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What is compared with the threshold, which items the quantile ranks, and
+        the decision on the others."""
+        n = len(conf)
+        return conf, np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
 
     def _want(self, confidence: float, *draws: float) -> bool:
         if confidence < self.threshold:
@@ -261,10 +378,13 @@ class VariableUncertainty(StreamStrategy):
         return False
 
     def state(self) -> dict[str, Any]:
-        return {"threshold": self.threshold}
+        return {"threshold": self.threshold, "rule": self.rule}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(step={self.step})"
+        return f"{type(self).__name__}({self._rule_repr()})"
+
+    def _rule_repr(self) -> str:
+        return f"rule='steps', step={self.step}" if self.rule == "steps" else "rule='quantile'"
 
 
 class RandomizedVariableUncertainty(VariableUncertainty):
@@ -272,30 +392,54 @@ class RandomizedVariableUncertainty(VariableUncertainty):
 
     Parameters
     ----------
-    step : float, default=0.01
-        ``s``, as in :class:`VariableUncertainty`.
+    step : float, optional
+        ``s`` of ``rule="steps"``, as in :class:`VariableUncertainty`.
     delta : float, default=1.0
         ``δ``, the standard deviation of the random factor (the paper's 1).
-    threshold : float, default=1.0
-        The starting threshold.
+    threshold : float, optional
+        The starting threshold of ``rule="steps"``.
+    rule : {"quantile", "steps"}, default="quantile"
+        As in :class:`VariableUncertainty`; with ``"quantile"`` the threshold
+        is the budget quantile of the recent ``c/η`` (``c < θ·η`` is ``c/η < θ``
+        for ``η > 0``; an item with ``η ≤ 0`` is never wanted).
+    memory : int, optional
+        As in :class:`VariableUncertainty`.
 
     Examples
     --------
     >>> from activelab.stream.budget import WindowBudget
     >>> s = RandomizedVariableUncertainty()
     >>> rng = np.random.default_rng(0)
-    >>> q = s.decide(np.random.default_rng(1).random(2000), WindowBudget(0.1, 500), rng)
-    >>> bool(0.09 <= q.mean() <= 0.1)
-    True
+    >>> conf = np.random.default_rng(1).random(2000)
+    >>> q = s.decide(conf, WindowBudget(0.1, 500), rng)
+    >>> bool(0.09 <= q.mean() <= 0.1), bool(conf[q].mean() < 0.2), bool(conf[q].max() > 0.3)
+    (True, True, True)
     """
 
     name = "rvu"
 
-    def __init__(self, step: float = 0.01, delta: float = 1.0, threshold: float = 1.0) -> None:
-        super().__init__(step, threshold)
+    def __init__(
+        self,
+        step: float | None = None,
+        delta: float = 1.0,
+        threshold: float | None = None,
+        *,
+        rule: str = "quantile",
+        memory: int | None = None,
+    ) -> None:
+        super().__init__(step, threshold, rule=rule, memory=memory)
         if not delta >= 0:
             raise ValueError(f"delta must be non-negative, got {delta!r}.")
         self.delta = float(delta)
+
+    def _scores(
+        self, conf: np.ndarray, budget: float, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        eta = rng.normal(1.0, self.delta, len(conf))
+        pos = eta > 0
+        score = np.full(len(conf), np.inf)
+        score[pos] = conf[pos] / eta[pos]
+        return score, np.ones(len(conf), dtype=bool), np.zeros(len(conf), dtype=bool)
 
     def _draws(self, n: int, budget: float, rng: np.random.Generator) -> tuple[list[float], ...]:
         return (rng.normal(1.0, self.delta, n).tolist(),)
@@ -308,7 +452,7 @@ class RandomizedVariableUncertainty(VariableUncertainty):
         return False
 
     def __repr__(self) -> str:
-        return f"RandomizedVariableUncertainty(step={self.step}, delta={self.delta})"
+        return f"RandomizedVariableUncertainty(delta={self.delta}, {self._rule_repr()})"
 
 
 class Split(VariableUncertainty):
@@ -318,8 +462,15 @@ class Split(VariableUncertainty):
     ----------
     share : float, default=0.2
         ``v``: the share of items handed to random-under-budget.
-    step : float, default=0.01
-        ``s`` of the variable-uncertainty part.
+    step : float, optional
+        ``s`` of the variable-uncertainty part with ``rule="steps"``.
+    threshold : float, optional
+        The starting threshold of ``rule="steps"``.
+    rule : {"quantile", "steps"}, default="quantile"
+        How the variable-uncertainty part's threshold follows the budget (its
+        quantile ranks only the items it decides).
+    memory : int, optional
+        As in :class:`VariableUncertainty`.
 
     Examples
     --------
@@ -332,10 +483,41 @@ class Split(VariableUncertainty):
 
     name = "split"
 
-    def __init__(self, share: float = 0.2, step: float = 0.01, threshold: float = 1.0) -> None:
-        super().__init__(step, threshold)
+    def __init__(
+        self,
+        share: float = 0.2,
+        step: float | None = None,
+        threshold: float | None = None,
+        *,
+        rule: str = "quantile",
+        memory: int | None = None,
+    ) -> None:
+        super().__init__(step, threshold, rule=rule, memory=memory)
         self.share = _check_share("share", share, open_low=False)
         self.n_explore_ = 0
+        self._explore: np.ndarray | None = None
+
+    def decide(
+        self,
+        confidence: np.ndarray | None,
+        budget: BudgetManager,
+        rng: np.random.Generator,
+        *,
+        n: int | None = None,
+    ) -> np.ndarray:
+        self._explore = None
+        out = super().decide(confidence, budget, rng, n=n)
+        if self._explore is not None:
+            self.n_explore_ += int(np.count_nonzero(out & self._explore))
+        return out
+
+    def _scores(
+        self, conf: np.ndarray, budget: float, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        u = rng.random((2, len(conf)))
+        explore = u[0] < self.share
+        self._explore = explore & (u[1] < budget)
+        return conf, ~explore, self._explore
 
     def _draws(self, n: int, budget: float, rng: np.random.Generator) -> tuple[list[float], ...]:
         u = rng.random((2, n))
@@ -354,10 +536,10 @@ class Split(VariableUncertainty):
         return False
 
     def state(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "n_explore": self.n_explore_}
+        return {"threshold": self.threshold, "rule": self.rule, "n_explore": self.n_explore_}
 
     def __repr__(self) -> str:
-        return f"Split(share={self.share}, step={self.step})"
+        return f"Split(share={self.share}, {self._rule_repr()})"
 
 
 _STRATEGIES: dict[str, type[StreamStrategy]] = {
@@ -396,7 +578,7 @@ def get_stream_strategy(strategy: str | StreamStrategy, **params: Any) -> Stream
     Examples
     --------
     >>> get_stream_strategy("split", share=0.3)
-    Split(share=0.3, step=0.01)
+    Split(share=0.3, rule='quantile')
     """
     if isinstance(strategy, StreamStrategy):
         if params:
