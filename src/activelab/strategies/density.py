@@ -209,8 +209,9 @@ class InformationDensity(ScoringStrategy):
             gamma = 1.0 / med if med > 0 else 1.0
 
         def dens(chunk: Any) -> np.ndarray:
+            # two columns: the density and the nearest centre (its cluster)
             d2, j = nearest(_features(embed, chunk))
-            return np.exp(-gamma * d2) * weight[j]
+            return np.column_stack([np.exp(-gamma * d2) * weight[j], j])
 
         return dens
 
@@ -241,20 +242,37 @@ class InformationDensity(ScoringStrategy):
             self.similarity, self.n_reference, self.gamma, self.n_clusters, ctx.embed, ctx.X.shape
         )
         if self._cache is not None:
-            ref, cached_settings, values = self._cache
+            ref, cached_settings, values, clusters = self._cache
             if ref() is ctx.X and cached_settings == settings:
                 return values
+        clusters = None
         if self.similarity == "cosine":
             values = self._cosine(ctx)
+        elif self.similarity == "kmeans":
+            both = ctx.map_chunks(self._kmeans_function(ctx), rows=np.arange(ctx.n_pool))
+            values, clusters = both[:, 0].copy(), both[:, 1].astype(np.int64)
         else:
-            make = self._kmeans_function if self.similarity == "kmeans" else self._rbf_function
-            values = ctx.map_chunks(make(ctx), rows=np.arange(ctx.n_pool))
+            values = ctx.map_chunks(self._rbf_function(ctx), rows=np.arange(ctx.n_pool))
         try:
             ref = weakref.ref(ctx.X)
         except TypeError:  # pragma: no cover - objects without weak references
             ref = _Strong(ctx.X)
-        self._cache = (ref, settings, values)
+        self._cache = (ref, settings, values, clusters)
         return values
+
+    def clusters(self, ctx: QueryContext) -> np.ndarray:
+        """The k-means cluster of every pool row (``similarity="kmeans"`` only)."""
+        if self.similarity != "kmeans":
+            raise ValueError(f"clusters exist for similarity='kmeans', not {self.similarity!r}.")
+        self.density(ctx)
+        assert self._cache is not None
+        return self._cache[3]
+
+    def _coverage(self, ctx: QueryContext) -> tuple[np.ndarray, np.ndarray]:
+        """Each candidate's cluster, and the labels every cluster already holds."""
+        clusters = self.clusters(ctx)
+        held = np.bincount(clusters[ctx.labelled], minlength=int(clusters.max()) + 1)
+        return clusters[ctx.candidates], held.astype(float)
 
     # ------------------------------------------------------------------ scoring
     def score_chunk(self, model: Any, X_chunk: Any) -> np.ndarray:
@@ -262,17 +280,58 @@ class InformationDensity(ScoringStrategy):
         return UNCERTAINTY_FUNCTIONS[self.uncertainty](model.predict_proba(X_chunk))
 
     def scores(self, ctx: QueryContext) -> np.ndarray:
-        """Uncertainty × density ** beta of every candidate."""
+        """Uncertainty × density ** beta of every candidate.
+
+        For ``"kmeans"`` the density is divided by ``1 + labels`` already held by
+        the candidate's cluster (to the power ``beta``): a well-covered region is
+        no longer representative of what the model has not seen.
+        """
         u = super().scores(ctx)
         if self.beta == 0:
             return u
-        return u * self.density(ctx)[ctx.candidates] ** self.beta
+        s = u * self.density(ctx)[ctx.candidates] ** self.beta
+        if self.similarity == "kmeans":
+            cluster, held = self._coverage(ctx)
+            s = s / (1.0 + held[cluster]) ** self.beta
+        return s
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
+        if self.similarity == "kmeans" and self.beta > 0:
+            return self._select_covering(ctx, n)
         if hasattr(ctx.backend, "sum_rows"):
             return self._select_distributed(ctx, n)
         s = self.scores(ctx)
         return ctx.candidates[top_k(s, n, ctx.candidates)]
+
+    def _select_covering(self, ctx: QueryContext, n: int) -> np.ndarray:
+        """One pick at a time; each pick counts as a label of its cluster.
+
+        Every pick divides the scores of its cluster's candidates by
+        ``((1 + c + 1) / (1 + c)) ** beta`` (``c``: that cluster's labels and
+        picks so far), so a batch spreads over the dense, uncertain regions
+        instead of crowding into one. Only a cluster's ``n`` best candidates can
+        be picked, so the greedy runs on at most ``k × n`` of them. (On a Dask
+        pool the scores and clusters of the candidates come back to the client:
+        16 bytes per candidate.)
+        """
+        u = ScoringStrategy.scores(self, ctx)
+        cand = ctx.candidates
+        cluster, held = self._coverage(ctx)
+        base = u * self.density(ctx)[cand] ** self.beta
+        # each cluster's n best candidates (ties: lower pool index), in pool order
+        order = np.lexsort((cand, -base, cluster))
+        grouped = cluster[order]
+        rank = np.arange(order.shape[0]) - np.searchsorted(grouped, grouped, side="left")
+        short = np.sort(order[rank < n])
+        b, c = base[short], cluster[short]
+        picks = np.empty(n, dtype=np.int64)
+        for t in range(n):
+            s = b / (1.0 + held[c]) ** self.beta
+            best = int(np.argmax(s))  # the first maximum: the lowest pool index among ties
+            picks[t] = cand[short[best]]
+            held[c[best]] += 1.0
+            b[best] = -np.inf
+        return picks
 
     def _select_distributed(self, ctx: QueryContext, n: int) -> np.ndarray:
         """The blocked form for a pool on a cluster: each block scores its own rows.
@@ -280,8 +339,8 @@ class InformationDensity(ScoringStrategy):
         ``cosine``: the mean of the normalised rows is summed block by block on
         the workers (one vector comes back), then every block scores
         uncertainty × density ** beta for its rows and returns its top ``n``.
-        ``kmeans`` and ``rbf``: only the reference sample travels to the client,
-        and the centres (or the sample) back to the workers.
+        ``rbf``: only the reference sample travels to the client and back to the
+        workers. (``kmeans`` selects with :meth:`_select_covering`.)
         """
         embed = ctx.embed
         if self.similarity == "cosine":
@@ -290,8 +349,6 @@ class InformationDensity(ScoringStrategy):
             def dens(c: Any) -> np.ndarray:
                 cos = np.asarray(normalize(_features(embed, c)) @ m).ravel()
                 return (1.0 + np.clip(cos, -1.0, 1.0)) / 2.0
-        elif self.similarity == "kmeans":
-            dens = self._kmeans_function(ctx)
         else:
             dens = self._rbf_function(ctx)
         u, model, beta = UNCERTAINTY_FUNCTIONS[self.uncertainty], ctx.model, self.beta
