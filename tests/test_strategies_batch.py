@@ -207,6 +207,41 @@ def test_kmeans_density_is_the_kernel_of_the_distance_to_the_nearest_centre():
     assert dens2[-1] < 0.01 < np.median(dens2[:-1])
 
 
+class _Unsure:
+    """A fitted-looking model that is equally unsure of every row."""
+
+    classes_ = np.array([0, 1])
+
+    def predict_proba(self, X):
+        return np.full((X.shape[0], 2), 0.5)
+
+
+def _three_blobs(sizes=(60, 30, 30)):
+    rng = np.random.default_rng(3)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    parts = [c + rng.normal(scale=0.3, size=(m, 2)) for c, m in zip(centres, sizes, strict=True)]
+    X = np.vstack(parts)
+    return X, np.repeat([0, 1, 2], sizes)
+
+
+def test_kmeans_density_spreads_a_batch_over_the_clusters():
+    # equal uncertainty everywhere: without the coverage discount all three picks would come
+    # from the densest spots; with it, each pick counts as a label of its cluster
+    X, blob = _three_blobs()
+    strat = InformationDensity(n_clusters=3)
+    picks = strat.select(_ctx(X, [], [], model=_Unsure()), 3)
+    assert sorted(blob[picks].tolist()) == [0, 1, 2]
+    # labels already held count too: two labels in blob 0 and one in blob 1 send the
+    # first pick to blob 2, and the next one to blob 1
+    ctx = _ctx(X, [0, 1, 60], [0, 0, 1], model=_Unsure())
+    first = InformationDensity(n_clusters=3).select(ctx, 2)
+    assert blob[first].tolist() == [2, 1]
+    # the scores carry the same discount
+    sc = InformationDensity(n_clusters=3).scores(ctx)
+    by_blob = [sc[blob[ctx.candidates] == b].max() for b in (0, 1, 2)]
+    assert by_blob[2] > by_blob[1] > by_blob[0]
+
+
 @pytest.mark.parametrize("bad", [0, -2, 2.5, True])
 def test_n_clusters_is_validated(bad):
     with pytest.raises(ValueError, match="n_clusters must be an integer"):
