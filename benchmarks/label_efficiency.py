@@ -80,16 +80,24 @@ MODELS = {
 EXPENSIVE = {"eer": (160, ("logreg",))}
 #: Why a strategy loses to random where it does (filled in from the analysis of the curves).
 #: (Our reading of the curves, not a measurement: see benchmarks/README.md.)
-REASONS: dict[str, str] = {
+REASONS: dict[str | tuple[str, str], str] = {
     "entropy": "early lag: on many classes it ranks ambiguous, atypical items first and a "
-    "top-10 batch is redundant; level with random by the budget",
-    "least_confident": "same early lag as entropy on many classes; level with random by the budget",
-    "density": "its default uncertainty is entropy, whose early lag the density weight does "
-    "not offset",
+    "top-k batch is redundant (margin, which looks only at the two likeliest classes, does not "
+    "lag)",
+    "least_confident": "same early lag as entropy on many classes",
     "kl_divergence": "KL of bootstrap committee members from their consensus keeps picking a "
     "few unstable items; stays below random at the budget",
-    "kcenter": "distances on the raw features, where a few large-scale columns (areas in the "
-    "hundreds to thousands) dominate: it picks extreme outliers first",
+    "kcenter": "distances on the raw features: it covers the space, not the classes, and "
+    "picks the farthest, least typical items first",
+    ("kcenter", "breast_cancer"): "distances on the raw features, where a few large-scale "
+    "columns (areas in the hundreds to thousands) dominate: it picks extreme outliers first",
+    ("kcenter", "image_segments"): "distances on the raw features, dominated by the region's "
+    "pixel coordinates and colour intensities (tens to hundreds): it covers the image "
+    "geometry, not the classes",
+    ("kcenter", "mnist_2000"): "distances between raw 784-pixel images: the farthest images "
+    "are atypical scribbles, and covering them first costs the common shapes",
+    "ranked_batch": "early in a campaign its weight is almost all on dissimilarity to the "
+    "labelled set, which on raw 784-pixel images picks atypical images",
 }
 
 
@@ -460,7 +468,8 @@ def markdown(summary: dict) -> str:
             p = r["test"]["p_value"] if r["test"] else None
             lose = ""
             if r["loses_to_random"]:
-                lose = "**yes**: " + REASONS.get(r["strategy"], "see notes")
+                reason = REASONS.get((r["strategy"], d["name"])) or REASONS.get(r["strategy"])
+                lose = "**yes**: " + (reason or "see the notes below the tables")
             lines.append(
                 f"| {r['strategy']} | {_fmt(r['aulc'])} | {peers[0]} | {peers[1]} | "
                 f"{_fmt(r['final'])} | "
