@@ -107,3 +107,15 @@ def test_lure_training_weights_are_passed_or_warned():
     assert any("weighting='lure' ignored" in str(c.message) for c in caught)
     with pytest.raises(ValueError, match="weighting"):
         ActiveLearner(LogisticRegression(), weighting="ipw").fit(X)
+
+
+def test_self_normalised_estimate_divides_by_the_sum_of_the_weights():
+    q = np.array([0.5, 0.05, 0.2, 0.3])
+    losses = np.array([1.0, 0.0, 1.0, 0.0])
+    v = lure_weights(q, 10)
+    est, lo, hi, _ = lure_estimate(losses, q, 10)
+    assert est == pytest.approx(np.sum(v * losses) / v.sum())
+    plain, *_ = lure_estimate(losses, q, 10, self_normalized=False)
+    assert plain == pytest.approx(np.mean(v * losses))
+    assert est != pytest.approx(plain)  # these weights do not average 1
+    assert lo <= est <= hi

@@ -25,6 +25,18 @@ fitted without it (``cv``-fold cross-fitting), blended by default with the
 in-sample loss as in Efron's .632 estimator, because cross-fitting on few
 labels is pessimistic. The interval is a Wilson score interval at Kish's
 effective sample size ``(sum v)^2 / sum v^2``.
+
+By default the estimate is *self-normalised*, ``sum_m v_m L_m / sum_m v_m``
+(the weighted-importance-sampling form): the weights are rescaled to average 1
+on the labels actually drawn. ``(1/M) sum v_m`` is 1 only in expectation; when a
+few uniform picks carry most of the weight (``"auto"``'s random arm), its spread
+adds variance that the Kish interval does not describe. The ratio form is
+consistent, not exactly unbiased (an ``O(1/M)`` bias); on the benchmark of
+``benchmarks/auto_selection.py`` (2,700 steps on 7 data sets) it lowered the
+mean absolute error of the risk from 0.066 to 0.059 (``auto``) and 0.047 to
+0.046 (``Stochastic``), and raised the 90 % interval's coverage from 0.844 to
+0.867 and 0.919 to 0.925. ``self_normalized=False`` gives the exactly unbiased
+LURE mean.
 """
 
 from __future__ import annotations
@@ -110,7 +122,12 @@ def lure_weights(probabilities: Any, n_pool: int) -> np.ndarray:
 
 
 def lure_estimate(
-    losses: Any, probabilities: Any, n_pool: int, *, level: float = 0.9
+    losses: Any,
+    probabilities: Any,
+    n_pool: int,
+    *,
+    level: float = 0.9,
+    self_normalized: bool = True,
 ) -> tuple[float, float, float, float]:
     """The LURE mean of bounded losses with a Wilson interval at the effective size.
 
@@ -124,6 +141,9 @@ def lure_estimate(
         The pool size ``N``.
     level : float, default=0.9
         Confidence level of the interval.
+    self_normalized : bool, default=True
+        ``sum v L / sum v`` (see the module notes) instead of the exactly
+        unbiased ``sum v L / M``.
 
     Returns
     -------
@@ -143,7 +163,8 @@ def lure_estimate(
         raise ValueError(f"Got {L.shape[0]} losses but {v.shape[0]} probabilities.")
     if L.size == 0:
         return float("nan"), 0.0, 1.0, 0.0
-    est = float(np.mean(v * L))
+    total = float(v.sum())
+    est = float(np.sum(v * L) / total) if self_normalized and total > 0 else float(np.mean(v * L))
     n_eff = float(v.sum() ** 2 / np.sum(v**2)) if np.sum(v**2) > 0 else 0.0
     lo, hi = _wilson(min(max(est, 0.0), 1.0), n_eff, level)
     return est, lo, hi, n_eff
@@ -227,7 +248,7 @@ class AccuracyEstimate:
     Attributes
     ----------
     estimate : float
-        The unbiased (LURE) accuracy.
+        The selection-corrected (LURE) accuracy.
     low, high : float
         Its confidence interval at ``level``.
     naive : float
@@ -264,6 +285,7 @@ def estimate_accuracy(
     cv: int = 10,
     seed: int = 0,
     losses: str = "blend",
+    self_normalized: bool = True,
 ) -> AccuracyEstimate:
     """Unbiased accuracy of a learner's model, with an interval, beside the naive one.
 
@@ -293,6 +315,10 @@ def estimate_accuracy(
         regression, 7 data sets), but keeps ``0.368`` of the optimism of a
         model that memorises its labels (prefer ``"cross_fitted"`` for trees
         or nearest neighbours). All weight the losses the same way.
+    self_normalized : bool, default=True
+        Divide by the sum of the weights rather than by the number of labels
+        (see the module notes: lower variance, better coverage, an ``O(1/M)``
+        bias); ``False`` gives the exactly unbiased LURE mean.
 
     Returns
     -------
@@ -337,7 +363,9 @@ def estimate_accuracy(
         err += (0.632 if losses == "blend" else 1.0) * cf
     if losses in ("in_sample", "blend"):
         err += (0.368 if losses == "blend" else 1.0) * (learner.predict(X_lab) != y)
-    risk, lo, hi, n_eff = lure_estimate(err, q, learner.pool_.shape[0], level=level)
+    risk, lo, hi, n_eff = lure_estimate(
+        err, q, learner.pool_.shape[0], level=level, self_normalized=self_normalized
+    )
     return AccuracyEstimate(
         estimate=1.0 - risk,
         low=1.0 - hi,
@@ -346,5 +374,8 @@ def estimate_accuracy(
         level=level,
         n_labels=int(y.shape[0]),
         n_effective=n_eff,
-        method=f"LURE, {losses.replace('_', '-')} 0/1 loss, Wilson interval at Kish effective size",
+        method=(
+            f"LURE{', self-normalised' if self_normalized else ''}, "
+            f"{losses.replace('_', '-')} 0/1 loss, Wilson interval at Kish effective size"
+        ),
     )
