@@ -87,7 +87,7 @@ def run_demo(
     budget: int | None = None,
     batch_size: int = 10,
     initial: int = 10,
-    strategy: str = "margin",
+    strategy: str = "auto",
     n_jobs: int = -1,
 ) -> DemoResult:
     """Run ``strategy`` and random sampling on digits for ``seeds`` seeds.
@@ -96,7 +96,7 @@ def run_demo(
     --------
     >>> r = run_demo(seeds=1, budget=40, batch_size=10, n_jobs=1)
     >>> r.strategies, r.n_labels
-    (['random', 'margin'], [10, 20, 30, 40])
+    (['random', 'auto'], [10, 20, 30, 40])
     """
     _X, y = load_digits(return_X_y=True)
     n_test = int(np.ceil(len(y) * 0.25))

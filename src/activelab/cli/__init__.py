@@ -22,7 +22,7 @@ __all__ = ["main"]
 
 #: command name -> (module, attribute, one-line help)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
-    "demo": ("activelab.cli.demo", "demo", "Margin sampling against random on digits."),
+    "demo": ("activelab.cli.demo", "demo", "The default strategy against random on digits."),
     "query": ("activelab.cli.query", "query", "Rank a pool file with a fitted model (Dask too)."),
     "stream": ("activelab.cli.stream", "stream", "Replay a stream under a label budget, live."),
     "init": ("activelab.cli.project", "init", "Create a labelling project from a data set."),

@@ -1,4 +1,4 @@
-"""``activelab demo``: a real campaign, margin sampling against random, on digits."""
+"""``activelab demo``: a real campaign, the default strategy against random, on digits."""
 
 from __future__ import annotations
 
@@ -26,12 +26,12 @@ __all__ = ["demo"]
 @click.option("--initial", default=10, show_default=True, help="Random labels to start from.")
 @click.option(
     "--strategy",
-    default="margin",
+    default="auto",
     show_default=True,
-    help="Strategy compared with random sampling.",
+    help="Strategy compared with random sampling (the default chooses among strategies itself).",
 )
 def demo(seeds: int, budget: int | None, batch_size: int, initial: int, strategy: str) -> None:
-    """Margin sampling against random sampling on scikit-learn's digits (1,797 images).
+    """The default strategy (auto) against random sampling on scikit-learn's digits (1,797 images).
 
     Replays the loop with a simulated expert: each campaign starts from a few
     random labels, asks for a batch, learns the answers and measures accuracy

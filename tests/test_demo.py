@@ -1,0 +1,29 @@
+"""``activelab demo``: the default strategy against random on digits, made small."""
+
+from __future__ import annotations
+
+import numpy as np
+from click.testing import CliRunner
+
+from activelab.cli import main
+from activelab.demo import run_demo
+
+
+def test_run_demo_compares_the_default_strategy_with_random():
+    r = run_demo(seeds=2, budget=60, batch_size=10, n_jobs=1)
+    assert r.strategies == ["random", "auto"]
+    assert r.n_labels == [10, 20, 30, 40, 50, 60]
+    for name in r.strategies:
+        assert r.curves[name].shape == (2, 6)
+        assert np.all((r.curves[name] > 0.1) & (r.curves[name] <= 1.0))
+    # more labels help: both end above where they started, on average
+    assert all(r.curves[s][:, -1].mean() > r.curves[s][:, 0].mean() for s in r.strategies)
+
+
+def test_demo_command_prints_the_curves_and_the_labels_needed():
+    run = CliRunner().invoke(
+        main, ["demo", "--seeds", "1", "--budget", "40", "--strategy", "margin"]
+    )
+    assert run.exit_code == 0, run.output
+    assert "margin" in run.output and "random" in run.output
+    assert "Labels needed to reach" in run.output
