@@ -40,8 +40,11 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _timed_query(learner: ActiveLearner, repeats: int, batch: int = BATCH,
-                 ) -> tuple[list[float], float]:
+def _timed_query(
+    learner: ActiveLearner,
+    repeats: int,
+    batch: int = BATCH,
+) -> tuple[list[float], float]:
     times = []
     tracemalloc.start()
     for _ in range(repeats):
@@ -136,13 +139,19 @@ def main() -> None:
             f"(pool {args.rows * N_FEATURES * 8 / 2**30:.1f} GiB on the workers)"
         )
         # k-center's first pass costs rows x labelled x features: it starts from 200 labels
-        for name, batch, n_lab in (("density", BATCH, N_LABELLED),
-                                   ("kcenter", args.kcenter_batch, 200)):
+        for name, batch, n_lab in (
+            ("density", BATCH, N_LABELLED),
+            ("kcenter", args.kcenter_batch, 200),
+        ):
             other = ActiveLearner(LogisticRegression(max_iter=300), name, backend=backend)
             other.fit(X, labelled[:n_lab], learner.labels_[:n_lab])
             t, p = _timed_query(other, 1, batch)
-            result["dask"][name] = {"batch": batch, "labelled": n_lab, "seconds": t[0],
-                                    "query_peak_python_mb": p}
+            result["dask"][name] = {
+                "batch": batch,
+                "labelled": n_lab,
+                "seconds": t[0],
+                "query_peak_python_mb": p,
+            }
             print(f"  {name} (batch {batch}): {t[0]:.1f} s, client query peak {p:.0f} MB")
         result["dask"]["client_rss_peak_mb"] = _rss_mb()
     finally:

@@ -102,9 +102,7 @@ def run(sizes: list[int], batches: list[int], repeats: int) -> list[dict]:
             lb = statistics.median(_time(bound) for _ in range(repeats))
             rows.append({"n": n, "batch": b, "method": "lower bound", "median_s": lb})
             for name, make in VARIANTS.items():
-                for kind, (sec, peak) in _measure(
-                    make, X, y, lab, cand, model, b, repeats
-                ).items():
+                for kind, (sec, peak) in _measure(make, X, y, lab, cand, model, b, repeats).items():
                     rows.append(
                         {
                             "n": n,

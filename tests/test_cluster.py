@@ -78,11 +78,13 @@ def test_dask_dataframe_pool(client, data):
     dd = pytest.importorskip("dask.dataframe")
     pd = pytest.importorskip("pandas")
     X, y = data
-    frame = dd.from_pandas(pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]),
-                           npartitions=5)
+    frame = dd.from_pandas(
+        pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]), npartitions=5
+    )
     init = np.arange(40)
-    remote = ActiveLearner(LogisticRegression(max_iter=500), "margin",
-                           backend=DaskBackend(client)).fit(frame, init, y[init])
+    remote = ActiveLearner(
+        LogisticRegression(max_iter=500), "margin", backend=DaskBackend(client)
+    ).fit(frame, init, y[init])
     local = ActiveLearner(LogisticRegression(max_iter=500), "margin").fit(X, init, y[init])
     assert remote.query(10).tolist() == local.query(10).tolist()
 
@@ -131,10 +133,20 @@ def test_cli_query_in_process_and_on_the_cluster(client, data, tmp_path):
     model = LogisticRegression(max_iter=500).fit(X[:200], y[:200])
     joblib.dump(model, tmp_path / "model.joblib")
     pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]).to_parquet(
-        tmp_path / "pool.parquet")
+        tmp_path / "pool.parquet"
+    )
     (tmp_path / "done.txt").write_text("\n".join(map(str, range(200))))
-    args = ["query", "--model", str(tmp_path / "model.joblib"), "--pool",
-            str(tmp_path / "pool.parquet"), "-n", "7", "--exclude", str(tmp_path / "done.txt")]
+    args = [
+        "query",
+        "--model",
+        str(tmp_path / "model.joblib"),
+        "--pool",
+        str(tmp_path / "pool.parquet"),
+        "-n",
+        "7",
+        "--exclude",
+        str(tmp_path / "done.txt"),
+    ]
     here = CliRunner().invoke(main, args)
     there = CliRunner().invoke(main, [*args, "--dask", client.scheduler_info()["address"]])
     assert here.exit_code == 0, here.output
@@ -154,9 +166,20 @@ def test_cli_query_names_a_missing_column(tmp_path, data):
     X, y = data
     joblib.dump(LogisticRegression().fit(X[:100], y[:100]), tmp_path / "m.joblib")
     pd.DataFrame(X[:50], columns=[f"f{i}" for i in range(X.shape[1])]).to_csv(
-        tmp_path / "pool.csv", index=False)
-    out = CliRunner().invoke(main, ["query", "--model", str(tmp_path / "m.joblib"), "--pool",
-                                    str(tmp_path / "pool.csv"), "--column", "nope"])
+        tmp_path / "pool.csv", index=False
+    )
+    out = CliRunner().invoke(
+        main,
+        [
+            "query",
+            "--model",
+            str(tmp_path / "m.joblib"),
+            "--pool",
+            str(tmp_path / "pool.csv"),
+            "--column",
+            "nope",
+        ],
+    )
     assert out.exit_code != 0 and "no column 'nope'" in out.output
 
 
@@ -165,10 +188,16 @@ def test_kcenter_blocked_equals_in_process(client, data, n_labelled):
     X, y = data
     X = X[:8_000]
     init = np.arange(n_labelled)
-    local = ActiveLearner(LogisticRegression(max_iter=300), "kcenter", random_state=5,
-                          cold_start="random")
-    remote = ActiveLearner(LogisticRegression(max_iter=300), "kcenter", random_state=5,
-                           cold_start="random", backend=DaskBackend(client))
+    local = ActiveLearner(
+        LogisticRegression(max_iter=300), "kcenter", random_state=5, cold_start="random"
+    )
+    remote = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        "kcenter",
+        random_state=5,
+        cold_start="random",
+        backend=DaskBackend(client),
+    )
     local.fit(X, init, y[init]) if n_labelled else local.fit(X)
     pool = da.from_array(X, chunks=(1_500, X.shape[1]))
     remote.fit(pool, init, y[init]) if n_labelled else remote.fit(pool)
@@ -183,9 +212,14 @@ def test_density_blocked_matches_in_process(client, data, similarity):
     X, y = data
     init = np.arange(40)
     strat = dict(similarity=similarity)
-    local = ActiveLearner(LogisticRegression(max_iter=300),
-                          get_strategy("density", **strat), random_state=2).fit(X, init, y[init])
-    remote = ActiveLearner(LogisticRegression(max_iter=300), get_strategy("density", **strat),
-                           random_state=2, backend=DaskBackend(client))
+    local = ActiveLearner(
+        LogisticRegression(max_iter=300), get_strategy("density", **strat), random_state=2
+    ).fit(X, init, y[init])
+    remote = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        get_strategy("density", **strat),
+        random_state=2,
+        backend=DaskBackend(client),
+    )
     remote.fit(da.from_array(X, chunks=(4_096, X.shape[1])), init, y[init])
     assert local.query(30).tolist() == remote.query(30).tolist()

@@ -119,8 +119,19 @@ def test_simulate_replays_auto_beside_random_by_default(tmp_path):
     out = tmp_path / "r.json"
     run = CliRunner().invoke(
         main,
-        ["simulate", "--dataset", "iris", "--seeds", "1", "--budget", "20", "--batch-size", "5",
-         "--out", str(out)],
+        [
+            "simulate",
+            "--dataset",
+            "iris",
+            "--seeds",
+            "1",
+            "--budget",
+            "20",
+            "--batch-size",
+            "5",
+            "--out",
+            str(out),
+        ],
     )
     assert run.exit_code == 0, run.output
     doc = json.loads(out.read_text())

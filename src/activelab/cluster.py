@@ -114,32 +114,39 @@ def connect(spec: Any = None) -> Any:
     )
 
 
-def _block_top(block: np.ndarray, func: Callable[[Any], np.ndarray], start: int,
-               mask: np.ndarray, n: int, chunk_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _block_top(
+    block: np.ndarray,
+    func: Callable[[Any], np.ndarray],
+    start: int,
+    mask: np.ndarray,
+    n: int,
+    chunk_size: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """The block's own top ``n`` candidates: (scores, pool indices)."""
     pos = np.flatnonzero(mask)
     if pos.size == 0:
         return np.empty(0), np.empty(0, dtype=np.int64)
     scores = np.empty(pos.size)
     for s in range(0, pos.size, chunk_size):
-        sub = pos[s: s + chunk_size]
-        rows = block[sub[0]: sub[-1] + 1] if sub[-1] - sub[0] == sub.size - 1 else block[sub]
-        scores[s: s + sub.size] = func(rows)
+        sub = pos[s : s + chunk_size]
+        rows = block[sub[0] : sub[-1] + 1] if sub[-1] - sub[0] == sub.size - 1 else block[sub]
+        scores[s : s + sub.size] = func(rows)
     index = start + pos
     keep = top_k(scores, min(n, pos.size), index)
     return scores[keep], index[keep]
 
 
-def _block_map(block: np.ndarray, func: Callable[[Any], np.ndarray], rows: np.ndarray,
-               chunk_size: int) -> np.ndarray:
-    parts = [func(block[rows[s: s + chunk_size]]) for s in range(0, rows.size, chunk_size)]
+def _block_map(
+    block: np.ndarray, func: Callable[[Any], np.ndarray], rows: np.ndarray, chunk_size: int
+) -> np.ndarray:
+    parts = [func(block[rows[s : s + chunk_size]]) for s in range(0, rows.size, chunk_size)]
     return np.concatenate(parts) if parts else np.empty(0)
 
 
 def _block_sum(block: np.ndarray, func: Callable[[Any], Any], chunk_size: int) -> np.ndarray:
     total = None
     for s in range(0, block.shape[0], chunk_size):
-        part = np.asarray(func(block[s: s + chunk_size]).sum(axis=0)).ravel()
+        part = np.asarray(func(block[s : s + chunk_size]).sum(axis=0)).ravel()
         total = part if total is None else total + part
     return total if total is not None else np.zeros(block.shape[1])
 
@@ -149,11 +156,12 @@ def _identity(block: np.ndarray) -> np.ndarray:
 
 
 def _row(block: np.ndarray, i: int) -> np.ndarray:
-    return np.asarray(block[i: i + 1], dtype=float)
+    return np.asarray(block[i : i + 1], dtype=float)
 
 
-def _kc_init(block: np.ndarray, mask: np.ndarray, centres: list[np.ndarray],
-             chunk_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _kc_init(
+    block: np.ndarray, mask: np.ndarray, centres: list[np.ndarray], chunk_size: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(squared norms, min squared distance to the centres; -inf where not a candidate)."""
     block = np.asarray(block, dtype=float)
     sq = np.einsum("ij,ij->i", block, block)
@@ -172,8 +180,13 @@ def _kc_best(state: tuple[np.ndarray, np.ndarray]) -> tuple[float, int]:
     return float(D[pos]), pos
 
 
-def _kc_update(state: tuple[np.ndarray, np.ndarray], block: np.ndarray, C: np.ndarray,
-               picked: int, chunk_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _kc_update(
+    state: tuple[np.ndarray, np.ndarray],
+    block: np.ndarray,
+    C: np.ndarray,
+    picked: int,
+    chunk_size: int,
+) -> tuple[np.ndarray, np.ndarray]:
     sq, D = state
     D = np.minimum(D, _block_min_sq(np.asarray(block, dtype=float), sq, C, chunk_size))
     if picked >= 0:
@@ -181,15 +194,14 @@ def _kc_update(state: tuple[np.ndarray, np.ndarray], block: np.ndarray, C: np.nd
     return sq, D
 
 
-def _block_min_sq(block: np.ndarray, sq: np.ndarray, C: np.ndarray,
-                  chunk_size: int) -> np.ndarray:
+def _block_min_sq(block: np.ndarray, sq: np.ndarray, C: np.ndarray, chunk_size: int) -> np.ndarray:
     from activelab.strategies._greedy import min_sq_dist, pass_rows
 
     step = pass_rows(chunk_size)
     c2 = np.einsum("ij,ij->i", C, C)
     out = np.empty(block.shape[0])
     for s in range(0, block.shape[0], step):
-        out[s: s + step] = min_sq_dist(block[s: s + step], sq[s: s + step], C, c2)
+        out[s : s + step] = min_sq_dist(block[s : s + step], sq[s : s + step], C, c2)
     return out
 
 
@@ -218,8 +230,14 @@ class DaskBackend:
         starts = np.concatenate([[0], np.cumsum(X.chunks[0])])
         return blocks, starts
 
-    def select_top(self, func: Callable[[Any], np.ndarray], X: Any, candidates: np.ndarray,
-                   n: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> np.ndarray:
+    def select_top(
+        self,
+        func: Callable[[Any], np.ndarray],
+        X: Any,
+        candidates: np.ndarray,
+        n: int,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> np.ndarray:
         """Pool indices of the ``n`` best-scored candidates, best first, ties to the lowest."""
         dask = _require_dask()
         if n == 0:
@@ -233,8 +251,9 @@ class DaskBackend:
             lo, hi = int(starts[b]), int(starts[b + 1])
             if not mask[lo:hi].any():
                 continue
-            tasks.append(dask.delayed(_block_top, pure=True)(
-                block, func_d, lo, mask[lo:hi], n, chunk_size))
+            tasks.append(
+                dask.delayed(_block_top, pure=True)(block, func_d, lo, mask[lo:hi], n, chunk_size)
+            )
         parts = self._compute(*tasks)
         scores = np.concatenate([p[0] for p in parts])
         index = np.concatenate([p[1] for p in parts])
@@ -242,20 +261,27 @@ class DaskBackend:
         scores, index = scores[order], index[order]
         return index[top_k(scores, n, index)]
 
-    def sum_rows(self, func: Callable[[Any], Any], X: Any,
-                 chunk_size: int = DEFAULT_CHUNK_SIZE) -> np.ndarray:
+    def sum_rows(
+        self, func: Callable[[Any], Any], X: Any, chunk_size: int = DEFAULT_CHUNK_SIZE
+    ) -> np.ndarray:
         """The column sums of ``func`` applied to every row block, summed on the workers."""
         dask = _require_dask()
         blocks, _ = self._blocks(X)
         func_d = dask.delayed(func, pure=True, traverse=False)
-        parts = self._compute(*[
-            dask.delayed(_block_sum, pure=True)(block, func_d, chunk_size) for block in blocks
-        ])
+        parts = self._compute(
+            *[dask.delayed(_block_sum, pure=True)(block, func_d, chunk_size) for block in blocks]
+        )
         return np.sum(parts, axis=0)
 
-    def farthest_first(self, X: Any, candidates: np.ndarray, labelled: np.ndarray, n: int,
-                       rng: np.random.Generator, chunk_size: int = DEFAULT_CHUNK_SIZE,
-                       ) -> np.ndarray:
+    def farthest_first(
+        self,
+        X: Any,
+        candidates: np.ndarray,
+        labelled: np.ndarray,
+        n: int,
+        rng: np.random.Generator,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> np.ndarray:
         """k-center greedy on the workers: per-block min-distance vectors, updated per pick.
 
         Each block keeps, on its worker, the squared distance of its candidates
@@ -273,12 +299,13 @@ class DaskBackend:
         mask[candidates] = True
         labelled = np.asarray(labelled, dtype=np.int64)  # grouped as in-process
         centres = [
-            self.map_chunks(_identity, X, labelled[s: s + BLOCK], chunk_size)
+            self.map_chunks(_identity, X, labelled[s : s + BLOCK], chunk_size)
             for s in range(0, labelled.shape[0], BLOCK)
         ]
         state = [
-            dask.delayed(_kc_init, pure=True)(block, mask[starts[b]: starts[b + 1]], centres,
-                                              chunk_size)
+            dask.delayed(_kc_init, pure=True)(
+                block, mask[starts[b] : starts[b + 1]], centres, chunk_size
+            )
             for b, block in enumerate(blocks)
         ]
         state = self._persist(state)
@@ -297,11 +324,14 @@ class DaskBackend:
             chosen.append(j)
             b = int(np.searchsorted(starts, j, side="right") - 1)
             C = np.asarray(self._compute(dask.delayed(_row)(blocks[b], j - starts[b]))[0])
-            state = self._persist([
-                dask.delayed(_kc_update, pure=True)(
-                    st, block, C, j - starts[k] if k == b else -1, chunk_size)
-                for k, (st, block) in enumerate(zip(state, blocks, strict=True))
-            ])
+            state = self._persist(
+                [
+                    dask.delayed(_kc_update, pure=True)(
+                        st, block, C, j - starts[k] if k == b else -1, chunk_size
+                    )
+                    for k, (st, block) in enumerate(zip(state, blocks, strict=True))
+                ]
+            )
         return np.asarray(chosen, dtype=np.int64)
 
     def _persist(self, items: list[Any]) -> list[Any]:
@@ -310,8 +340,13 @@ class DaskBackend:
             return list(self.client.persist(items))
         return list(dask.persist(*items))
 
-    def map_chunks(self, func: Callable[[Any], np.ndarray], X: Any, rows: np.ndarray,
-                   chunk_size: int = DEFAULT_CHUNK_SIZE) -> np.ndarray:
+    def map_chunks(
+        self,
+        func: Callable[[Any], np.ndarray],
+        X: Any,
+        rows: np.ndarray,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> np.ndarray:
         """``func`` applied to ``X[rows]`` on the workers, gathered in the order of ``rows``."""
         dask = _require_dask()
         rows = np.asarray(rows, dtype=np.int64)
@@ -326,8 +361,11 @@ class DaskBackend:
         tasks, owners = [], []
         for b, f, e in zip(owner_blocks, first, last, strict=True):
             sel = order[f:e]
-            tasks.append(dask.delayed(_block_map, pure=True)(
-                blocks[b], func_d, rows[sel] - starts[b], chunk_size))
+            tasks.append(
+                dask.delayed(_block_map, pure=True)(
+                    blocks[b], func_d, rows[sel] - starts[b], chunk_size
+                )
+            )
             owners.append(sel)
         parts = [np.asarray(p) for p in self._compute(*tasks)]
         out = np.empty((rows.size, *parts[0].shape[1:]), dtype=parts[0].dtype)

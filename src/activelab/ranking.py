@@ -19,9 +19,17 @@ from activelab.strategies import QueryContext, Strategy, get_strategy
 __all__ = ["rank_pool"]
 
 
-def rank_pool(model: Any, X: Any, n: int, *, strategy: str | Strategy = "margin",
-              exclude: Any = None, backend: Any = None, random_state: Any = None,
-              chunk_size: int | None = None) -> np.ndarray:
+def rank_pool(
+    model: Any,
+    X: Any,
+    n: int,
+    *,
+    strategy: str | Strategy = "margin",
+    exclude: Any = None,
+    backend: Any = None,
+    random_state: Any = None,
+    chunk_size: int | None = None,
+) -> np.ndarray:
     """Pool indices of the ``n`` items a fitted ``model`` most needs labelled.
 
     Parameters

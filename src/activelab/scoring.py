@@ -183,13 +183,24 @@ def top_k(scores: np.ndarray, k: int, index: np.ndarray | None = None) -> np.nda
 class InProcessBackend:
     """Scores chunks of the pool in this process (the default backend)."""
 
-    def map_chunks(self, func: Callable[[Any], np.ndarray], X: Any, rows: np.ndarray,
-                   chunk_size: int = DEFAULT_CHUNK_SIZE) -> np.ndarray:
+    def map_chunks(
+        self,
+        func: Callable[[Any], np.ndarray],
+        X: Any,
+        rows: np.ndarray,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> np.ndarray:
         """See :func:`map_chunks`."""
         return map_chunks(func, X, rows, chunk_size)
 
-    def select_top(self, func: Callable[[Any], np.ndarray], X: Any, candidates: np.ndarray,
-                   n: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> np.ndarray:
+    def select_top(
+        self,
+        func: Callable[[Any], np.ndarray],
+        X: Any,
+        candidates: np.ndarray,
+        n: int,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> np.ndarray:
         """Pool indices of the ``n`` best-scored ``candidates`` (sorted), best first.
 
         Examples

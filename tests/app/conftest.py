@@ -266,4 +266,3 @@ def _serve_in_thread(service: object) -> Iterator[str]:
 def serve_in_thread() -> Callable[..., object]:
     """``with serve_in_thread(service) as url:`` — the page and API on a local port."""
     return _serve_in_thread
-

@@ -22,9 +22,7 @@ def _read_pool(path: Path, columns: tuple[str, ...], on_dask: bool) -> Any:
             return da.from_array(np.load(path, mmap_mode="r"), chunks=(250_000, -1))
         return np.load(path, mmap_mode="r")
     if suffix not in (".parquet", ".csv"):
-        raise click.BadParameter(
-            f"{path}: use a .parquet, .csv or .npy file.", param_hint="--pool"
-        )
+        raise click.BadParameter(f"{path}: use a .parquet, .csv or .npy file.", param_hint="--pool")
     if on_dask:
         import dask.dataframe as dd
 
@@ -45,21 +43,50 @@ def _read_pool(path: Path, columns: tuple[str, ...], on_dask: bool) -> Any:
 
 
 @click.command()
-@click.option("--model", "model_path", required=True, type=click.Path(exists=True, path_type=Path),
-              help="A fitted model saved with joblib (e.g. by `activelab model`).")
-@click.option("--pool", "pool_path", required=True, type=click.Path(path_type=Path),
-              help="The pool: .parquet (a file or a folder of parts), .csv or .npy.")
+@click.option(
+    "--model",
+    "model_path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="A fitted model saved with joblib (e.g. by `activelab model`).",
+)
+@click.option(
+    "--pool",
+    "pool_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The pool: .parquet (a file or a folder of parts), .csv or .npy.",
+)
 @click.option("--column", "columns", multiple=True, help="Feature columns (default: all).")
-@click.option("--strategy", default="margin", show_default=True,
-              help="A strategy that needs only a fitted model.")
+@click.option(
+    "--strategy",
+    default="margin",
+    show_default=True,
+    help="A strategy that needs only a fitted model.",
+)
 @click.option("-n", "--n", "n", default=100, show_default=True, help="How many items to return.")
-@click.option("--exclude", type=click.Path(exists=True, path_type=Path),
-              help="A text file of pool row numbers to leave out (one per line).")
-@click.option("--dask", "dask_spec", default=None,
-              help="Score on Dask: 'local' starts a LocalCluster, or tcp://HOST:PORT.")
+@click.option(
+    "--exclude",
+    type=click.Path(exists=True, path_type=Path),
+    help="A text file of pool row numbers to leave out (one per line).",
+)
+@click.option(
+    "--dask",
+    "dask_spec",
+    default=None,
+    help="Score on Dask: 'local' starts a LocalCluster, or tcp://HOST:PORT.",
+)
 @click.option("--out", type=click.Path(path_type=Path), help="Write the row numbers here.")
-def query(model_path: Path, pool_path: Path, columns: tuple[str, ...], strategy: str, n: int,
-          exclude: Path | None, dask_spec: str | None, out: Path | None) -> None:
+def query(
+    model_path: Path,
+    pool_path: Path,
+    columns: tuple[str, ...],
+    strategy: str,
+    n: int,
+    exclude: Path | None,
+    dask_spec: str | None,
+    out: Path | None,
+) -> None:
     """Rank the rows of a pool file by how much the model needs their labels.
 
     With --dask the file is read on the workers (Parquet or CSV), so the pool

@@ -205,8 +205,11 @@ class InformationDensity(ScoringStrategy):
         weight = np.minimum(1.0, size * centres.shape[0] / n_ref)
 
         def nearest(Z: Any) -> tuple[np.ndarray, np.ndarray]:
-            z2 = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() if sp.issparse(Z) else (
-                np.einsum("ij,ij->i", Z, Z))
+            z2 = (
+                np.asarray(Z.multiply(Z).sum(axis=1)).ravel()
+                if sp.issparse(Z)
+                else (np.einsum("ij,ij->i", Z, Z))
+            )
             d2 = z2[:, None] - 2.0 * np.asarray(Z @ centres.T) + c2[None, :]
             j = d2.argmin(axis=1)
             return np.maximum(d2[np.arange(d2.shape[0]), j], 0.0), j
@@ -247,7 +250,12 @@ class InformationDensity(ScoringStrategy):
     def density(self, ctx: QueryContext) -> np.ndarray:
         """Density of every pool row (cached per pool, embedding and settings)."""
         settings = (
-            self.similarity, self.n_reference, self.gamma, self.n_clusters, ctx.embed, ctx.X.shape
+            self.similarity,
+            self.n_reference,
+            self.gamma,
+            self.n_clusters,
+            ctx.embed,
+            ctx.X.shape,
         )
         if self._cache is not None:
             ref, cached_settings, values, clusters = self._cache
@@ -372,8 +380,11 @@ class InformationDensity(ScoringStrategy):
 def _features(embed: Callable[[Any], Any] | None, X_chunk: Any) -> Any:
     """The rows in the space similarities are measured in (sparse kept sparse)."""
     if embed is None:
-        return sp.csr_matrix(X_chunk, dtype=float) if sp.issparse(X_chunk) else np.asarray(
-            X_chunk, dtype=float)
+        return (
+            sp.csr_matrix(X_chunk, dtype=float)
+            if sp.issparse(X_chunk)
+            else np.asarray(X_chunk, dtype=float)
+        )
     Z = embed(X_chunk)
     return Z.toarray() if sp.issparse(Z) else np.asarray(Z, dtype=float)
 
