@@ -223,3 +223,20 @@ def test_density_blocked_matches_in_process(client, data, similarity):
     )
     remote.fit(da.from_array(X, chunks=(4_096, X.shape[1])), init, y[init])
     assert local.query(30).tolist() == remote.query(30).tolist()
+
+
+def test_density_without_its_weight_is_plain_uncertainty_on_dask(client, data):
+    from activelab.strategies import get_strategy
+
+    X, y = data
+    init = np.arange(40)
+    local = ActiveLearner(LogisticRegression(max_iter=300), "margin", random_state=2)
+    local.fit(X, init, y[init])
+    remote = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        get_strategy("density", beta=0.0),
+        random_state=2,
+        backend=DaskBackend(client),
+    )
+    remote.fit(da.from_array(X, chunks=(4_096, X.shape[1])), init, y[init])
+    assert local.query(30).tolist() == remote.query(30).tolist()

@@ -165,34 +165,34 @@ class InformationDensity(ScoringStrategy):
         self._cache: tuple[Any, ...] | None = None
 
     # ------------------------------------------------------------------ density
-    @staticmethod
-    def _features(ctx: QueryContext, X_chunk: Any) -> Any:
-        return _features(ctx.embed, X_chunk)
-
     def _cosine(self, ctx: QueryContext) -> np.ndarray:
         rows = np.arange(ctx.n_pool)
         total: np.ndarray | None = None
         for _, chunk in ctx.iter_rows(rows):
-            Z = normalize(self._features(ctx, chunk))
+            Z = normalize(_features(ctx.embed, chunk))
             part = np.asarray(Z.sum(axis=0)).ravel()
             total = part if total is None else total + part
         assert total is not None
-        m = total / ctx.n_pool
-        cos = ctx.map_chunks(
-            lambda c: np.asarray(normalize(self._features(ctx, c)) @ m).ravel(), rows=rows
-        )
-        return (1.0 + np.clip(cos, -1.0, 1.0)) / 2.0
+        return ctx.map_chunks(_cosine_density(ctx.embed, total / ctx.n_pool), rows=rows)
+
+    def _reference_sample(self, ctx: QueryContext, *, keep_sparse: bool = False) -> Any:
+        """The features of ``n_reference`` pool rows drawn from the context's generator.
+
+        Dense, unless ``keep_sparse`` and the pool is sparse (tf-idf rows stay sparse).
+        """
+        n_ref = min(self.n_reference, ctx.n_pool)
+        ref_rows = np.sort(ctx.rng.choice(ctx.n_pool, size=n_ref, replace=False))
+        embed = ctx.embed  # the function goes to the workers: it must not hold the context
+        if keep_sparse and sp.issparse(ctx.X):
+            return _features(embed, take_rows(ctx.X, ref_rows))
+        return ctx.map_chunks(lambda c: _dense(_features(embed, c)), rows=ref_rows)
 
     def _kmeans_function(self, ctx: QueryContext) -> Callable[[Any], np.ndarray]:
         """The nearest-centre density of a chunk of rows, centres fitted on a sample."""
         embed = ctx.embed
-        n_ref = min(self.n_reference, ctx.n_pool)
-        ref_rows = np.sort(ctx.rng.choice(ctx.n_pool, size=n_ref, replace=False))
-        if sp.issparse(ctx.X):
-            # sparse rows (tf-idf) stay sparse: k-means and the distances below accept them
-            R = _features(embed, take_rows(ctx.X, ref_rows))
-        else:
-            R = ctx.map_chunks(lambda c: _dense(_features(embed, c)), rows=ref_rows)
+        # k-means and the distances below accept sparse rows
+        R = self._reference_sample(ctx, keep_sparse=True)
+        n_ref = R.shape[0]
         k = self.n_clusters if self.n_clusters is not None else int(np.ceil(np.sqrt(n_ref)))
         k = min(k, n_ref)
         seed = int(ctx.rng.integers(2**31 - 1))
@@ -229,9 +229,8 @@ class InformationDensity(ScoringStrategy):
     def _rbf_function(self, ctx: QueryContext) -> Callable[[Any], np.ndarray]:
         """The RBF density of a chunk of rows against a reference sample of the pool."""
         embed = ctx.embed
-        n_ref = min(self.n_reference, ctx.n_pool)
-        ref_rows = np.sort(ctx.rng.choice(ctx.n_pool, size=n_ref, replace=False))
-        R = ctx.map_chunks(lambda c: _dense(_features(embed, c)), rows=ref_rows)
+        R = self._reference_sample(ctx)
+        n_ref = R.shape[0]
         r2 = np.einsum("ij,ij->i", R, R)
         gamma = self.gamma
         if gamma is None:
@@ -312,7 +311,10 @@ class InformationDensity(ScoringStrategy):
         return s
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
-        if self.similarity == "kmeans" and self.beta > 0:
+        if self.beta == 0:  # plain uncertainty sampling: no density to compute
+            u, model = UNCERTAINTY_FUNCTIONS[self.uncertainty], ctx.model
+            return ctx.select_top(lambda c: u(model.predict_proba(c)), n)
+        if self.similarity == "kmeans":
             return self._select_covering(ctx, n)
         if hasattr(ctx.backend, "sum_rows"):
             return self._select_distributed(ctx, n)
@@ -361,10 +363,7 @@ class InformationDensity(ScoringStrategy):
         embed = ctx.embed
         if self.similarity == "cosine":
             m = ctx.backend.sum_rows(lambda c: normalize(_features(embed, c)), ctx.X) / ctx.n_pool
-
-            def dens(c: Any) -> np.ndarray:
-                cos = np.asarray(normalize(_features(embed, c)) @ m).ravel()
-                return (1.0 + np.clip(cos, -1.0, 1.0)) / 2.0
+            dens = _cosine_density(embed, m)
         else:
             dens = self._rbf_function(ctx)
         u, model, beta = UNCERTAINTY_FUNCTIONS[self.uncertainty], ctx.model, self.beta
@@ -387,6 +386,16 @@ def _features(embed: Callable[[Any], Any] | None, X_chunk: Any) -> Any:
         )
     Z = embed(X_chunk)
     return Z.toarray() if sp.issparse(Z) else np.asarray(Z, dtype=float)
+
+
+def _cosine_density(embed: Callable[[Any], Any] | None, m: np.ndarray) -> Callable[[Any], Any]:
+    """``(1 + cos(x, m)) / 2`` of a chunk's rows, ``m`` the mean of the normalised pool rows."""
+
+    def dens(chunk: Any) -> np.ndarray:
+        cos = np.asarray(normalize(_features(embed, chunk)) @ m).ravel()
+        return (1.0 + np.clip(cos, -1.0, 1.0)) / 2.0
+
+    return dens
 
 
 def _dense(Z: Any) -> np.ndarray:
