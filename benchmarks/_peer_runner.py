@@ -133,23 +133,36 @@ def _modal(strategy, est, Xp, yp, Xt, yt, init, batch, budget, seed, classes):
     if fn_name in ("vote_entropy_sampling", "max_disagreement_sampling"):
         return _modal_committee(strategy, est, Xp, yp, Xt, yt, init, batch, budget, seed)
     fn = getattr(modAL.batch if fn_name.endswith("batch_sampling") else modAL.uncertainty, fn_name)
-    mask = np.zeros(len(yp), bool)
-    mask[init] = True
     learner = ActiveLearner(clone(est), query_strategy=fn, X_training=Xp[init], y_training=yp[init])
-    n_labels, scores, sel = [len(init)], [float(learner.score(Xt, yt))], [0.0]
+
+    def learn(idx, mask):
+        learner.teach(Xp[idx], yp[idx])
+        return float(learner.score(Xt, yt)), 0.0
+
+    start = float(learner.score(Xt, yt))
+    return (*_modal_replay(learner.query, learn, Xp, init, batch, budget, start), 0)
+
+
+def _modal_replay(query, learn, Xp, init, batch, budget, start_score):
+    """modAL's loop: ``query`` picks among the unlabelled rows; ``learn(idx, mask)`` takes the
+    answers and returns the new test score and the seconds to add to the selection time."""
+    mask = np.zeros(len(Xp), bool)
+    mask[init] = True
+    n_labels, scores, sel = [len(init)], [start_score], [0.0]
     while n_labels[-1] < budget:
         b = min(batch, budget - n_labels[-1])
         rest = np.flatnonzero(~mask)
         t0 = time.perf_counter()
-        q = learner.query(Xp[rest], n_instances=b)
+        q = query(Xp[rest], n_instances=b)
         sel.append(time.perf_counter() - t0)
         q = np.asarray(q[0] if isinstance(q, tuple) else q).ravel()
         idx = rest[q]
         mask[idx] = True
-        learner.teach(Xp[idx], yp[idx])
+        score, extra_seconds = learn(idx, mask)
+        sel[-1] += extra_seconds
         n_labels.append(int(mask.sum()))
-        scores.append(float(learner.score(Xt, yt)))
-    return n_labels, scores, sel, 0
+        scores.append(score)
+    return n_labels, scores, sel
 
 
 def _refit_until_fitted(fit) -> int:
@@ -180,19 +193,9 @@ def _modal_committee(strategy, est, Xp, yp, Xt, yt, init, batch, budget, seed):
             )
         )
     committee = Committee(learners, query_strategy=fn)
-    mask = np.zeros(len(yp), bool)
-    mask[init] = True
-    model = clone(est).fit(Xp[init], yp[init])  # the scored model, as in activelab
-    n_labels, scores, sel = [len(init)], [float(model.score(Xt, yt))], [0.0]
-    while n_labels[-1] < budget:
-        b = min(batch, budget - n_labels[-1])
-        rest = np.flatnonzero(~mask)
-        t0 = time.perf_counter()
-        q = committee.query(Xp[rest], n_instances=b)
-        sel.append(time.perf_counter() - t0)
-        q = np.asarray(q[0] if isinstance(q, tuple) else q).ravel()
-        idx = rest[q]
-        mask[idx] = True
+
+    def learn(idx, mask):
+        nonlocal redraws
         t0 = time.perf_counter()
         try:
             committee.teach(Xp[idx], yp[idx], bootstrap=True)
@@ -200,11 +203,13 @@ def _modal_committee(strategy, est, Xp, yp, Xt, yt, init, batch, budget, seed):
             # the new items were added to every member before the failed refit
             redraws += 1 + _refit_until_fitted(committee.rebag)
             committee._set_classes()
-        # modAL refits its committee when taught; count that towards the next selection
-        sel[-1] += time.perf_counter() - t0
-        model = clone(est).fit(Xp[mask], yp[mask])
-        n_labels.append(int(mask.sum()))
-        scores.append(float(model.score(Xt, yt)))
+        # modAL refits its committee when taught; count that towards the selection
+        seconds = time.perf_counter() - t0
+        model = clone(est).fit(Xp[mask], yp[mask])  # the scored model, as in activelab
+        return float(model.score(Xt, yt)), seconds
+
+    start = float(clone(est).fit(Xp[init], yp[init]).score(Xt, yt))
+    n_labels, scores, sel = _modal_replay(committee.query, learn, Xp, init, batch, budget, start)
     return n_labels, scores, sel, redraws
 
 
