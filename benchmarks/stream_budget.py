@@ -112,17 +112,13 @@ def model_check(seeds: int) -> list[dict]:
                 run_one(stream, strategy, budget, seed, 1, model_name, **params)
                 for seed in range(seeds)
             ]
-            acc = [r["accuracy"] for r in runs]
-            spend = [r["realised_spend"] for r in runs]
             row = {
                 "model": model_name,
                 "strategy": strategy,
                 "params": params,
                 "budget": budget,
-                "accuracy_mean": float(np.mean(acc)),
-                "accuracy_std": float(np.std(acc)),
-                "spend_mean": float(np.mean(spend)),
-                "accuracies": acc,
+                **_accuracy_and_spend(runs),
+                "accuracies": [r["accuracy"] for r in runs],
             }
             rows.append(row)
             print(
@@ -132,6 +128,16 @@ def model_check(seeds: int) -> list[dict]:
                 flush=True,
             )
     return rows
+
+
+def _accuracy_and_spend(runs: list[dict]) -> dict:
+    """Mean and std of the prequential accuracy, and the mean realised spend, over seeds."""
+    acc = [r["accuracy"] for r in runs]
+    return {
+        "accuracy_mean": float(np.mean(acc)),
+        "accuracy_std": float(np.std(acc)),
+        "spend_mean": float(np.mean([r["realised_spend"] for r in runs])),
+    }
 
 
 def accuracy_section(
@@ -150,17 +156,14 @@ def accuracy_section(
             for seed in range(seeds):
                 stream = load_stream(name, n_items=n_items, seed=seed)
                 runs.append(run_one(stream, strategy, budget, seed, batch_size, model))
-            acc = [r["accuracy"] for r in runs]
-            spend = [r["realised_spend"] for r in runs]
+            spend = np.array([r["realised_spend"] for r in runs])
             row = {
                 "stream": name,
                 "model": model,
                 "budget": budget,
                 "strategy": strategy,
-                "accuracy_mean": float(np.mean(acc)),
-                "accuracy_std": float(np.std(acc)),
-                "spend_mean": float(np.mean(spend)),
-                "spend_max_abs_error": float(np.max(np.abs(np.asarray(spend) - budget))),
+                **_accuracy_and_spend(runs),
+                "spend_max_abs_error": float(np.max(np.abs(spend - budget))),
                 "runs": runs,
             }
             if "accuracy_after_drift" in runs[0]:
