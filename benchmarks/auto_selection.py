@@ -35,7 +35,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from _machine import cpu_model as _cpu
-from activelab.experiments import aulc, run_campaign, split_pool_test
+from activelab.simulation.campaign import aulc, run_campaign, split_pool_test
 from activelab.stopping import ConfidenceCriterion, StabilizingPredictions, StoppingMonitor
 from activelab.strategies import Stochastic
 from activelab.weighting import estimate_accuracy

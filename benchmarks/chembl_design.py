@@ -40,13 +40,13 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.metrics import root_mean_squared_error
 from threadpoolctl import threadpool_limits
 
-from activelab.chem import load_chembl_series, morgan_fingerprints
-from activelab.design import (
+from activelab.data.chem import load_chembl_series, morgan_fingerprints
+from activelab.simulation.campaign import initial_indices, split_pool_test
+from activelab.simulation.design import (
     experiments_to_reach_rmse,
     run_design_campaign,
     run_regression_campaign,
 )
-from activelab.experiments import initial_indices, split_pool_test
 from activelab.strategies import get_strategy
 
 ACCURACY = [

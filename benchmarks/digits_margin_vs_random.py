@@ -7,7 +7,7 @@ One command::
 scikit-learn's digits (75 % pool / 25 % test, stratified, split per seed),
 LogisticRegression, 10 random initial labels, batch 1, up to 200 labels, seeds
 0-4. Reports each strategy's normalised area under the test-accuracy curve
-(:func:`activelab.experiments.aulc` over 10-200 labels) per seed and on
+(:func:`activelab.simulation.campaign.aulc` over 10-200 labels) per seed and on
 average, and the mean difference (the target is margin >= random +
 0.02). Other strategies can be added with ``--strategies``.
 """
@@ -29,7 +29,7 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from activelab.experiments import aulc, run_campaign, split_pool_test
+from activelab.simulation.campaign import aulc, run_campaign, split_pool_test
 
 RESULTS = Path(__file__).parent / "results" / "digits_margin_vs_random.json"
 

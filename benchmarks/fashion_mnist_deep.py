@@ -3,7 +3,7 @@
 A stratified subset of Fashion-MNIST (Debian ``dataset-fashion-mnist``) is the
 pool (default 5,000 images of the training split) and the test set (2,000 of
 the test split), fixed across seeds. Every strategy drives the same
-:class:`activelab.deep.TorchMLPClassifier` (784-128-10, dropout 0.3, 30
+:class:`activelab.models.deep.TorchMLPClassifier` (784-128-10, dropout 0.3, 30
 epochs, retrained from scratch after each batch) on the CPU with one torch
 thread; seeds vary the initial labels, the network initialisation and the
 strategy's randomness.
@@ -27,9 +27,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from _machine import cpu_model as _cpu
-from activelab.deep import TorchMLPClassifier
-from activelab.deep_data import load_fashion_mnist, stratified_subset
-from activelab.experiments import aulc, run_campaign
+from activelab.data.bundled import load_fashion_mnist, stratified_subset
+from activelab.models.deep import TorchMLPClassifier
+from activelab.simulation.campaign import aulc, run_campaign
 
 STRATEGIES = ("random", "margin", "bald", "batchbald", "badge", "deep_coreset")
 

@@ -5,7 +5,7 @@
 
 For every bundled classification data set and two models (standardised
 logistic regression; extra trees, 50 trees), every registered activelab strategy
-of task classification/any is replayed with :func:`activelab.experiments.simulate`
+of task classification/any is replayed with :func:`activelab.simulation.campaign.simulate`
 (10 seeds; each seed fixes one stratified 75/25 pool/test split and one random
 initial set shared by all strategies). The same splits and initial sets are
 written to ``.npz`` files and replayed through scikit-activeml and modAL (each in
@@ -36,9 +36,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 
 from _peer_runner import STRATEGIES as PEER_STRATEGIES
-from activelab import datasets
-from activelab.experiments import initial_indices, simulate, split_pool_test
-from activelab.metrics import paired_test, summarize
+from activelab.data import datasets
+from activelab.simulation import initial_indices, simulate, split_pool_test
+from activelab.simulation.metrics import paired_test, summarize
 from activelab.strategies import available, get_strategy
 
 HERE = Path(__file__).resolve().parent

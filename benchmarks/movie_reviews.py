@@ -35,9 +35,9 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from _machine import cpu_model as _cpu
-from activelab.deep_data import load_movie_reviews
-from activelab.experiments import run_campaign
-from activelab.features import TextEmbedder, _load_model, make_text_featurizer
+from activelab.data.bundled import load_movie_reviews
+from activelab.data.features import TextEmbedder, _load_model, make_text_featurizer
+from activelab.simulation.campaign import run_campaign
 
 ARMS = (
     ("minilm", "margin"),

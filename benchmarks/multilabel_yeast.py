@@ -39,8 +39,8 @@ from threadpoolctl import threadpool_limits
 
 import activelab
 from _machine import cpu_model as _cpu
-from activelab.experiments import aulc, run_campaign, split_pool_test
 from activelab.multilabel import load_yeast
+from activelab.simulation.campaign import aulc, run_campaign, split_pool_test
 
 STRATEGIES = ["random", "binmin", "mean_entropy", "max_entropy", "mmc", "adaptive_ml"]
 MODELS = {

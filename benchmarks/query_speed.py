@@ -311,7 +311,7 @@ def main():
 
 
 def _machine():
-    from activelab.simulation import _machine as m
+    from activelab.simulation.runner import _machine as m
 
     info = m()
     with contextlib.suppress(StopIteration):

@@ -7,7 +7,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLearner
-from activelab.experiments import run_campaign, split_pool_test
+from activelab.simulation.campaign import run_campaign, split_pool_test
 from activelab.strategies import AutoStrategy, Explore, Stochastic, get_strategy
 from activelab.strategies.selection import DEFAULT_ARMS
 
@@ -183,7 +183,7 @@ def test_plot_arm_choices_draws_a_figure():
     import matplotlib
 
     matplotlib.use("Agg")
-    from activelab.selection_plots import plot_arm_choices
+    from activelab.simulation.selection_plots import plot_arm_choices
 
     learner = _run("auto")
     fig = plot_arm_choices(learner)

@@ -10,9 +10,9 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLearner, StrategyRequirementError
-from activelab.deep import TorchMLPClassifier
-from activelab.deep_data import load_fashion_mnist, stratified_subset
-from activelab.experiments import run_campaign
+from activelab.data.bundled import load_fashion_mnist, stratified_subset
+from activelab.models.deep import TorchMLPClassifier
+from activelab.simulation.campaign import run_campaign
 from activelab.strategies import QueryContext, get_strategy
 from activelab.strategies.deep import BALD, BatchBALD, bald_scores, kmeanspp_factored
 
@@ -233,7 +233,7 @@ def test_linear_model_on_sparse_features_gives_the_dense_answer(name):
 
 
 def test_mnist_subset_trains_the_mlp():
-    from activelab.deep_data import load_mnist_subset
+    from activelab.data.bundled import load_mnist_subset
 
     X, y = load_mnist_subset()
     assert X.shape == (5000, 784) and X.max() <= 1.0 and np.bincount(y).tolist() == [500] * 10

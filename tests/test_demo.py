@@ -6,7 +6,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from activelab.cli import main
-from activelab.demo import run_demo
+from activelab.simulation.demo import run_demo
 
 
 def test_run_demo_compares_the_default_strategy_with_random():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from activelab.experiments import aulc, run_campaign, split_pool_test
+from activelab.simulation.campaign import aulc, run_campaign, split_pool_test
 
 
 def test_margin_beats_random_on_digits(digits):

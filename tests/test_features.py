@@ -10,9 +10,9 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-import activelab.features as features
-from activelab.deep_data import load_fashion_mnist, load_movie_reviews
-from activelab.features import (
+import activelab.data.features as features
+from activelab.data.bundled import load_fashion_mnist, load_movie_reviews
+from activelab.data.features import (
     EmbeddingCache,
     MissingTextModelError,
     TextEmbedder,
@@ -141,7 +141,7 @@ def test_movie_reviews_load():
 
 
 def test_fashion_mnist_missing_names_the_apt_package(monkeypatch, tmp_path):
-    import activelab.deep_data as dd
+    import activelab.data.bundled as dd
 
     monkeypatch.setattr(dd, "_FASHION_DIRS", (tmp_path,))
     monkeypatch.setattr(dd.subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(OSError()))

@@ -16,7 +16,6 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from activelab import ActiveLearner, QueryContext
-from activelab.experiments import aulc, run_campaign, split_pool_test
 from activelab.multilabel import (
     SCORERS,
     ConstantLabelsClassifier,
@@ -28,6 +27,7 @@ from activelab.multilabel import (
     multilabel_proba,
     to_indicator,
 )
+from activelab.simulation.campaign import aulc, run_campaign, split_pool_test
 from activelab.strategies import AdaptiveMultilabel, BinMin, MaxEntropy, MeanEntropy
 from activelab.strategies.multilabel import (
     MMC,

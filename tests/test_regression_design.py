@@ -9,21 +9,21 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import Ridge
 
 from activelab import ActiveLearner
-from activelab.chem import (
+from activelab.data.chem import (
     SmilesError,
     load_chembl_series,
     morgan_fingerprints,
     parse_smiles,
     rdkit_descriptors,
 )
-from activelab.design import (
+from activelab.simulation.campaign import run_campaign, split_pool_test
+from activelab.simulation.design import (
     experiments_to_reach_rmse,
     run_design_campaign,
     run_regression_campaign,
     top_k_found,
     true_top_k,
 )
-from activelab.experiments import run_campaign, split_pool_test
 from activelab.strategies.regression import expected_improvement
 
 

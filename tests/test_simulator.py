@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from activelab import datasets
-from activelab import simulation as sim
-from activelab.experiments import aulc, labels_to_reach, simulate
-from activelab.metrics import label_savings, paired_test, score_at, summarize
+from activelab.data import datasets
+from activelab.simulation import aulc, labels_to_reach, simulate
+from activelab.simulation import runner as sim
+from activelab.simulation.metrics import label_savings, paired_test, score_at, summarize
 
 
 def _logreg():
@@ -247,7 +247,7 @@ def test_bad_arguments_are_named():
 
 
 def test_report_escapes_text_and_embeds_plots(tmp_path):
-    from activelab.report import write_report
+    from activelab.simulation.report import write_report
 
     X, y = datasets.load("iris").X, datasets.load("iris").y
     out = tmp_path / "r.json"

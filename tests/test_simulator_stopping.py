@@ -7,9 +7,9 @@ import json
 from click.testing import CliRunner
 from sklearn.linear_model import LogisticRegression
 
-from activelab.metrics import estimate_summary, stopping_summary
-from activelab.report import render, write_report
 from activelab.simulation import simulate
+from activelab.simulation.metrics import estimate_summary, stopping_summary
+from activelab.simulation.report import render, write_report
 
 
 def test_cli_stopping_records_and_report_table(tmp_path):

@@ -9,8 +9,8 @@ from pathlib import Path
 import scipy.sparse as sp
 from click.testing import CliRunner
 
-from activelab import datasets
 from activelab.cli import main
+from activelab.data import datasets
 
 REVIEWS = Path(__file__).resolve().parents[1] / "examples" / "reviews.csv"
 

@@ -11,10 +11,10 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from activelab.cli import main
-from activelab.experiments import initial_indices, run_campaign, split_pool_test
-from activelab.metrics import summarize_top_k
-from activelab.report import write_report
 from activelab.simulation import load_results, simulate
+from activelab.simulation.campaign import initial_indices, run_campaign, split_pool_test
+from activelab.simulation.metrics import summarize_top_k
+from activelab.simulation.report import write_report
 
 K = 20
 SETTINGS = dict(n_initial=10, batch_size=10, budget=50, seeds=2, progress=False, top_k=K)

@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 
-from activelab.experiments import run_campaign, split_pool_test
+from activelab.simulation.campaign import run_campaign, split_pool_test
 from activelab.stopping import (
     Budget,
     ConfidenceCriterion,

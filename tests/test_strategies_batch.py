@@ -59,7 +59,7 @@ def _estimator(name):
     # strategies that need MC dropout or a learned embedding get a tiny torch classifier
     reqs = {o for r in get_strategy(name).requires for o in (r if isinstance(r, tuple) else (r,))}
     if reqs & {"mc_dropout", "model_embedding"}:
-        from activelab.deep import TorchMLPClassifier
+        from activelab.models.deep import TorchMLPClassifier
 
         return TorchMLPClassifier(hidden_layer_sizes=(8,), epochs=5, min_steps=10, random_state=0)
     return LogisticRegression(max_iter=500)

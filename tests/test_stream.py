@@ -10,7 +10,7 @@ import pytest
 from sklearn.linear_model import SGDClassifier
 from sklearn.tree import DecisionTreeClassifier
 
-from activelab.experiments import CampaignResult
+from activelab.simulation.campaign import CampaignResult
 from activelab.stream import (
     EstimatedBudget,
     RandomizedVariableUncertainty,

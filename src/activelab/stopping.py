@@ -3,7 +3,7 @@
 A :class:`StoppingMonitor` is updated after every retraining with the new model
 and the number of labels; it keeps each criterion's state and records the
 number of labels at which each first fires. It never stops anything itself:
-the caller (a person, the app, :func:`activelab.experiments.run_campaign`)
+the caller (a person, the app, :func:`activelab.simulation.campaign.run_campaign`)
 decides, and the simulator uses the record to say what stopping there would
 have cost.
 

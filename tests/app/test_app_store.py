@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from activelab.app.service import LabellingService, UnknownLabelError
+from activelab.app.store import Store, StoreError, hash_token
 from activelab.app.training import wilson_interval
-from activelab.store import Store, StoreError, hash_token
 
 
 def _store(url: str, n: int = 6, **settings: object) -> Store:

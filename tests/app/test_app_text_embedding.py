@@ -58,7 +58,7 @@ def test_init_with_minilm_embeds_once_and_trains(tmp_path, monkeypatch) -> None:
 
 
 def test_minilm_without_its_packages_is_a_clear_error(tmp_path, monkeypatch) -> None:
-    import activelab.features as features
+    import activelab.data.features as features
 
     def missing() -> None:
         raise features.MissingTextModelError(f"not installed; {features.INSTALL_HINT}")

@@ -166,7 +166,7 @@ _DEEP_REQUIREMENTS = {"mc_dropout", "model_embedding"}
 def _classifier(strategy):
     flat = {o for r in get_strategy(strategy).requires for o in _options(r)}
     if flat & _DEEP_REQUIREMENTS:
-        from activelab.deep import TorchMLPClassifier
+        from activelab.models.deep import TorchMLPClassifier
 
         return TorchMLPClassifier(hidden_layer_sizes=(8,), epochs=5, min_steps=10, random_state=0)
     return LogisticRegression(max_iter=500)

@@ -25,7 +25,7 @@ from activelab.app.service import (
     UnknownItemError,
     UnknownLabelError,
 )
-from activelab.store import Annotator, Event, StoreError, decode_label_set
+from activelab.app.store import Annotator, Event, StoreError, decode_label_set
 
 __all__ = ["MAX_BODY", "create_app"]
 

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from activelab.features import (
+from activelab.data.features import (
     MODEL_NAME,
     MissingTextModelError,
     TextEmbedder,
@@ -110,7 +110,7 @@ def read_items(
         Images are resized to ``image_size × image_size`` grey levels.
     text_features : {"auto", "tfidf", "minilm"}, optional
         How texts become features: ``"minilm"`` embeds each text once with
-        :class:`~activelab.features.TextEmbedder` (384 dense float32 columns,
+        :class:`~activelab.data.features.TextEmbedder` (384 dense float32 columns,
         cached on disk by content), ``"tfidf"`` fits a TF-IDF vocabulary on the
         texts, ``"auto"`` is ``"minilm"`` when its packages are installed, else
         ``"tfidf"``. ``None`` (default) reads ``$ACTIVELAB_TEXT_FEATURES``, else

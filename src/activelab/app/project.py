@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from activelab.app.ingest import Dataset
-from activelab.store import Store, StoreError
+from activelab.app.store import Store, StoreError
 
 __all__ = [
     "CONFIG_NAME",

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from activelab.app.store import Annotator, Event, Store, decode_label_set, encode_label_set
 from activelab.app.training import TrainResult, stopping_text, train
 from activelab.scoring import take_rows
-from activelab.store import Annotator, Event, Store, decode_label_set, encode_label_set
 
 __all__ = ["ItemView", "LabellingService", "Progress", "UnknownItemError", "UnknownLabelError"]
 
@@ -104,7 +104,7 @@ class LabellingService:
 
     Examples
     --------
-    >>> from activelab.store import Store
+    >>> from activelab.app.store import Store
     >>> store = Store.create("sqlite://", {"labels": ["neg", "pos"], "strategy": "margin"})
     >>> store.add_items([{"external_id": str(i), "kind": "table",
     ...                   "content": {"fields": {"x": i}}} for i in range(6)])

@@ -28,7 +28,7 @@ def annotator() -> None:
 @click.argument("name")
 def add(project: Path, name: str) -> None:
     """Add annotator NAME and print their token (shown once; only its hash is kept)."""
-    from activelab.store import StoreError
+    from activelab.app.store import StoreError
 
     store = _open(project)
     try:
@@ -60,7 +60,7 @@ def list_(project: Path) -> None:
 @click.argument("name")
 def revoke(project: Path, name: str) -> None:
     """Revoke NAME's token at once; their labels stay."""
-    from activelab.store import StoreError
+    from activelab.app.store import StoreError
 
     store = _open(project)
     try:

@@ -9,7 +9,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from activelab.demo import DemoResult, run_demo
+from activelab.simulation.demo import DemoResult, run_demo
 
 __all__ = ["demo"]
 

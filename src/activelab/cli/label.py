@@ -106,7 +106,7 @@ def label(project: Path, name: str | None) -> None:
 
     from activelab.app.project import ProjectError, open_project
     from activelab.app.service import LabellingService
-    from activelab.store import StoreError, decode_label_set
+    from activelab.app.store import StoreError, decode_label_set
 
     console = Console(highlight=False)
     try:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from activelab.store import decode_label_set
+from activelab.app.store import decode_label_set
 
 __all__ = ["export", "init", "model", "status"]
 
@@ -106,7 +106,7 @@ def init(
     """
     from activelab.app.ingest import IngestError, read_items
     from activelab.app.project import ProjectError, create_project
-    from activelab.store import StoreError
+    from activelab.app.store import StoreError
 
     t0 = time.perf_counter()
     cols = [c.strip() for c in feature_columns.split(",")] if feature_columns else None

@@ -17,7 +17,7 @@ __all__ = ["report"]
 )
 def report(results: str, out: str | None) -> None:
     """Write a self-contained HTML page: learning curves, metrics table, settings."""
-    from activelab.report import write_report
+    from activelab.simulation.report import write_report
 
     try:
         path = write_report(results, out)

@@ -114,10 +114,10 @@ def simulate(
     """
     from rich.console import Console
 
-    from activelab import datasets
-    from activelab.experiments import simulate as run
-    from activelab.metrics import summarize
-    from activelab.simulation import make_model
+    from activelab.data import datasets
+    from activelab.simulation.metrics import summarize
+    from activelab.simulation.runner import make_model
+    from activelab.simulation.runner import simulate as run
     from activelab.strategies import StrategyRequirementError
 
     console = Console()
@@ -172,7 +172,7 @@ def simulate(
             + ("" if name == "random" or sav is None else f", savings vs random {sav:+.0%}")
         )
     if stopping:
-        from activelab.metrics import stopping_summary
+        from activelab.simulation.metrics import stopping_summary
 
         for name, per in sorted(stopping_summary(doc["runs"]).items()):
             for crit, m in sorted(per.items()):
@@ -182,7 +182,7 @@ def simulate(
                     + ("" if at is None else f", at {at:.0f} labels, cost {m['cost']['mean']:+.3f}")
                 )
     if top_k is not None:
-        from activelab.metrics import summarize_top_k
+        from activelab.simulation.metrics import summarize_top_k
 
         budget = int(doc["settings"]["budget"])
         for name, m in sorted(summarize_top_k(doc["runs"], at=[budget]).items()):

@@ -3,7 +3,7 @@
 Thin wrappers over :mod:`sklearn.metrics` with the multi-label conventions
 fixed once (``zero_division=0``: a label never predicted and never present
 scores 0 instead of warning), and scorers usable by name in
-:func:`activelab.experiments.run_campaign` (``scoring="f1_micro"``).
+:func:`activelab.simulation.campaign.run_campaign` (``scoring="f1_micro"``).
 """
 
 from __future__ import annotations

@@ -15,9 +15,6 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from activelab.strategies._base import (
     DECISION_FUNCTION,
     EMBEDDING,
@@ -29,6 +26,7 @@ from activelab.strategies._base import (
     StrategyRequirementError,
     top_k,
 )
+from activelab.strategies._registry import available, get_strategy, register
 from activelab.strategies.coldstart import Typicality
 from activelab.strategies.committee import KLDivergence, QueryByCommittee, VoteEntropy
 from activelab.strategies.deep import BADGE, BALD, BatchBALD, DeepCoreSet
@@ -103,24 +101,6 @@ __all__ = [
     "top_k",
 ]
 
-_REGISTRY: dict[str, Callable[..., Strategy]] = {}
-
-
-def register(factory: Callable[..., Strategy], name: str | None = None) -> Callable[..., Strategy]:
-    """Make a strategy class (or factory) available by name to :func:`get_strategy`.
-
-    Parameters
-    ----------
-    factory : callable
-        A :class:`Strategy` subclass or a function returning a strategy.
-    name : str, optional
-        Defaults to the class's ``name`` attribute.
-    """
-    key = name or factory.name  # type: ignore[attr-defined]
-    _REGISTRY[key] = factory
-    return factory
-
-
 for _cls in (
     RandomSampling,
     LeastConfident,
@@ -156,30 +136,3 @@ for _cls in (BinMin, MeanEntropy, MaxEntropy, MMC, AdaptiveMultilabel):
     register(_cls)
 for _cls in (AutoStrategy, Stochastic, Explore):
     register(_cls)
-
-
-def available() -> list[str]:
-    """Names of all registered strategies, sorted."""
-    return sorted(_REGISTRY)
-
-
-def get_strategy(spec: str | Strategy, **params: Any) -> Strategy:
-    """A strategy instance from a name (with parameters) or an instance (returned as is).
-
-    Raises
-    ------
-    ValueError
-        For an unknown name; the message lists the known ones.
-    """
-    if isinstance(spec, Strategy):
-        if params:
-            raise ValueError("Parameters can only be given with a strategy name, not an instance.")
-        return spec
-    if isinstance(spec, str):
-        key = spec.strip().lower().replace("-", "_")
-        if key not in _REGISTRY:
-            raise ValueError(
-                f"Unknown strategy {spec!r}. Known strategies: {', '.join(available())}."
-            )
-        return _REGISTRY[key](**params)
-    raise TypeError(f"A strategy is a name or a Strategy instance, got {type(spec).__name__}.")

@@ -15,7 +15,7 @@ These strategies use what a neural network offers beyond probabilities:
   (``kcenter``) on the model's learned embedding (penultimate layer), the
   labelled items as initial centres.
 
-A model offers these through :class:`activelab.deep.TorchMLPClassifier` (or any
+A model offers these through :class:`activelab.models.deep.TorchMLPClassifier` (or any
 estimator with ``predict_proba_samples`` / ``embed``); a scikit-learn pipeline
 ending in such a model works too (the earlier steps transform the rows first).
 """
@@ -93,14 +93,15 @@ class _DeepStrategy(Strategy):
                 kind = type(_split(model)[1]).__name__ if model is not None else "None"
                 raise StrategyRequirementError(
                     f"Strategy {self.name!r} needs MC-dropout samples (`predict_proba_samples`) "
-                    f"on the model, but {kind} has none. Use activelab.deep.TorchMLPClassifier "
+                    f"on the model, but {kind} has none. Use "
+                    "activelab.models.deep.TorchMLPClassifier "
                     "(pip install 'activelab[torch]') or a model with that method."
                 )
             if options == (MODEL_EMBEDDING,) and not _has(model, "embed"):
                 kind = type(_split(model)[1]).__name__ if model is not None else "None"
                 raise StrategyRequirementError(
                     f"Strategy {self.name!r} needs a learned embedding (`embed`) on the model, "
-                    f"but {kind} has none. Use activelab.deep.TorchMLPClassifier."
+                    f"but {kind} has none. Use activelab.models.deep.TorchMLPClassifier."
                 )
 
 
@@ -145,7 +146,7 @@ class BALD(_DeepStrategy):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
-    >>> from activelab.deep import TorchMLPClassifier
+    >>> from activelab.models.deep import TorchMLPClassifier
     >>> X, y = load_iris(return_X_y=True)
     >>> model = TorchMLPClassifier(hidden_layer_sizes=(16,), epochs=40, random_state=0)
     >>> model = model.fit(X[::10], y[::10])

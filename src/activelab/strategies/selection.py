@@ -197,7 +197,7 @@ class AutoStrategy(Strategy):
         self.last_arms_: tuple[str, ...] = ()
 
     def _resolve(self, ctx: QueryContext) -> None:
-        from activelab.strategies import available, get_strategy
+        from activelab.strategies._registry import available, get_strategy
 
         specs = list(DEFAULT_ARMS) if self.arms is None else list(self.arms)
         if self.arms is None:

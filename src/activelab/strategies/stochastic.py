@@ -93,7 +93,7 @@ class Stochastic(Strategy):
         power: float | None = None,
         uniform: float = 0.1,
     ) -> None:
-        from activelab.strategies import get_strategy
+        from activelab.strategies._registry import get_strategy
 
         if temperature is not None and power is not None:
             raise ValueError("Give either temperature or power, not both.")
@@ -183,7 +183,7 @@ class Explore(Strategy):
         *,
         schedule: Callable[[int], float] | None = None,
     ) -> None:
-        from activelab.strategies import get_strategy
+        from activelab.strategies._registry import get_strategy
 
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"share must be in [0, 1], got {share!r}.")

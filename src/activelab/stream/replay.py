@@ -5,7 +5,7 @@ whose labels are known, in mini-batches: every item is predicted before its
 label can be learned (test-then-train), a label is revealed only for the items
 the strategy queries, and a curve of prequential accuracy against labels spent
 is recorded. :class:`StreamRun` holds one such run; its :meth:`StreamRun.to_dict`
-has the fields of :class:`activelab.experiments.CampaignResult` (``n_labels``,
+has the fields of :class:`activelab.simulation.campaign.CampaignResult` (``n_labels``,
 ``scores`` ...), so the simulator's report and plot code reads it, plus the
 stream's own fields.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from activelab.experiments import CampaignResult
+from activelab.simulation.campaign import CampaignResult
 from activelab.stream.learner import StreamLearner
 
 __all__ = ["StreamRun", "replay"]
@@ -27,7 +27,7 @@ __all__ = ["StreamRun", "replay"]
 
 @dataclass
 class StreamRun(CampaignResult):
-    """One replayed stream: the :class:`~activelab.experiments.CampaignResult` fields and more.
+    """One replayed stream: the fields of :class:`~activelab.simulation.CampaignResult` and more.
 
     ``n_labels`` is the number of labels spent at each checkpoint and ``scores``
     the prequential accuracy over all items seen so far (an item predicted

@@ -3,7 +3,7 @@
 :func:`simulate` is the engine behind ``activelab simulate``: for each seed it
 draws one stratified pool/test split and one initial set, shared by every
 strategy of that seed; it runs each (strategy, seed) campaign with
-:func:`activelab.experiments.run_campaign` in parallel (joblib) under a rich
+:func:`activelab.simulation.campaign.run_campaign` in parallel (joblib) under a rich
 progress bar, and writes each finished campaign into one JSON file as soon as it
 completes (atomically: a temporary file then :func:`os.replace`). Rerun with
 the same settings, it skips the campaigns already in the file, so an
@@ -29,8 +29,8 @@ import scipy.sparse as sp
 from sklearn.base import clone, is_regressor
 from sklearn.metrics import get_scorer
 
-from activelab.datasets import Dataset, load
-from activelab.experiments import run_campaign, split_pool_test
+from activelab.data.datasets import Dataset, load
+from activelab.simulation.campaign import run_campaign, split_pool_test
 from activelab.strategies import get_strategy
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "load_results", "make_model", "simulate"]
@@ -137,9 +137,9 @@ def simulate(
     Parameters
     ----------
     data : str, Dataset or (X, y)
-        A bundled data set's name (:func:`activelab.datasets.available`), a
-        :class:`~activelab.datasets.Dataset` (e.g. from
-        :func:`~activelab.datasets.load_table`) or a pair of arrays.
+        A bundled data set's name (:func:`activelab.data.datasets.available`), a
+        :class:`~activelab.data.datasets.Dataset` (e.g. from
+        :func:`~activelab.data.datasets.load_table`) or a pair of arrays.
     estimator : estimator
         The model, cloned for every campaign.
     strategies : sequence of str
@@ -175,7 +175,7 @@ def simulate(
         seeded by the campaign's seed) to every campaign and store the label
         count at which each criterion first fired in the run's ``stopping``.
         The campaign still runs to the budget, so what stopping costs can be
-        read off (:func:`activelab.metrics.stopping_summary`).
+        read off (:func:`activelab.simulation.metrics.stopping_summary`).
     estimates : bool, default=False
         For strategies that record selection probabilities (``"auto"``,
         ``Stochastic``, ``Explore``), store after every step the unbiased
@@ -188,7 +188,7 @@ def simulate(
         Regression only: also record, after every step of every campaign, the
         share of the pool's true top ``k`` (largest values) that has been
         tested (``top_k_found`` in each run; see
-        :func:`activelab.metrics.summarize_top_k`).
+        :func:`activelab.simulation.metrics.summarize_top_k`).
 
     Returns
     -------

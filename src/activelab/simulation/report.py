@@ -1,0 +1,358 @@
+"""A self-contained HTML report of a simulation: curves, metrics table, settings.
+
+:func:`write_report` reads a results file written by
+:func:`activelab.simulation.campaign.simulate` and writes one HTML page with the
+learning curves and the savings chart embedded (PNG, with the SVG alongside as a
+download), the metrics table (mean ± std over seeds, paired Wilcoxon test
+against random), with stopping records a "When to stop" table, with accuracy
+estimates a LURE vs naive vs test score table and plot, and the settings that
+produced them. Every piece of text that
+comes from the file is HTML-escaped. The plots are also written next to the
+page as ``<stem>_curves.{png,svg}`` and ``<stem>_savings.{png,svg}``.
+
+When the results hold optimisation curves (``simulate(..., top_k=k)``), the page
+also has a "true top-k found" section: the share of the pool's ``k`` largest
+values found against labels tested (mean ± std band over seeds, also written as
+``<stem>_topk.{png,svg}``) and a table of the share found at 10 % of the pool and
+at the budget, with the paired Wilcoxon test against random.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from activelab.simulation.metrics import (
+    estimate_summary,
+    stopping_summary,
+    summarize,
+    summarize_top_k,
+)
+from activelab.simulation.runner import load_results
+
+__all__ = ["render", "write_report"]
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:14px}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
+th:first-child,td:first-child{text-align:left}
+thead th{background:#f3f3f3}
+.worse{color:#b23a1e}.better{color:#1d7a5f}
+figure{margin:1.5em 0}img{max-width:100%;height:auto}
+dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px}
+dt{font-weight:600}dd{margin:0}
+.muted{color:#666;font-size:13px}
+"""
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _fig_bytes(fig: Any) -> tuple[bytes, bytes]:
+    import matplotlib.pyplot as plt
+
+    png, svg = io.BytesIO(), io.BytesIO()
+    fig.savefig(png, format="png")
+    fig.savefig(svg, format="svg")
+    plt.close(fig)
+    return png.getvalue(), svg.getvalue()
+
+
+def _figure(title: str, png: bytes, svg: bytes, css_id: str) -> str:
+    p = base64.b64encode(png).decode()
+    s = base64.b64encode(svg).decode()
+    return (
+        f'<figure id="{css_id}"><img alt="{_esc(title)}" src="data:image/png;base64,{p}">'
+        f'<figcaption>{_esc(title)} · <a download="{css_id}.svg" '
+        f'href="data:image/svg+xml;base64,{s}">SVG</a></figcaption></figure>'
+    )
+
+
+def _ms(stat: Mapping[str, Any] | None, digits: int = 3, scale: float = 1.0) -> str:
+    if not stat or stat.get("mean") is None:
+        return "–"
+    return f"{stat['mean'] * scale:.{digits}f} ± {stat['std'] * scale:.{digits}f}"
+
+
+def _reach(stat: Mapping[str, Any]) -> str:
+    if not stat.get("of"):
+        return "–"
+    mean = "–" if stat["mean"] is None else f"{stat['mean']:.0f}"
+    return f"{mean} ({stat['reached']}/{stat['of']} seeds)"
+
+
+def _table(metrics: Mapping[str, Mapping[str, Any]], budgets: list[int]) -> str:
+    head = ["strategy", "AULC", *[f"score at {b}" for b in budgets]]
+    head += ["labels to 95 %", "labels to 99 %", "savings vs random", "Wilcoxon p vs random"]
+    rows = []
+    base = metrics.get("random", {}).get("aulc", {}).get("mean")
+    for name in sorted(metrics, key=lambda n: (n != "random", n)):
+        m = metrics[name]
+        test = m.get("test") or {}
+        p = test.get("p_value")
+        cls = ""
+        if base is not None and name != "random" and p is not None and p < 0.05:
+            cls = "better" if m["aulc"]["mean"] > base else "worse"
+        sav = "–" if name == "random" else _ms(m["savings"], 1, 100.0) + " %"
+        if m.get("savings_censored"):
+            sav += f" ({m['savings_censored']} censored)"
+        cells = [name, _ms(m["aulc"])]
+        cells += [_ms(m["score_at"].get(str(b))) for b in budgets]
+        cells += [_reach(m["labels_to_95"]), _reach(m["labels_to_99"]), sav]
+        cells.append("–" if p is None else f"{p:.3g}")
+        tds = "".join(f"<td>{_esc(c)}</td>" for c in cells)
+        rows.append(f'<tr class="{cls}" data-strategy="{_esc(name)}">{tds}</tr>')
+    ths = "".join(f"<th>{_esc(h)}</th>" for h in head)
+    return (
+        f'<table id="metrics"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def _stopping_table(stops: Mapping[str, Mapping[str, Any]]) -> str:
+    head = ["strategy", "criterion", "fired", "labels when fired", "labels saved", "accuracy cost"]
+    rows = []
+    for name in sorted(stops, key=lambda n: (n != "random", n)):
+        for crit, m in sorted(stops[name].items()):
+            cells = [
+                name,
+                crit.replace("_", " "),
+                f"{m['fired']}/{m['runs']} runs",
+                _ms(m["labels"], 0),
+                _ms(m["saved"], 0)
+                + ("" if m["fired"] == 0 else f" ({_ms(m['saved_share'], 0, 100.0)} %)"),
+                _ms(m["cost"]),
+            ]
+            tds = "".join(f"<td>{_esc(c)}</td>" for c in cells)
+            rows.append(
+                f'<tr data-strategy="{_esc(name)}" data-criterion="{_esc(crit)}">{tds}</tr>'
+            )
+    ths = "".join(f"<th>{_esc(h)}</th>" for h in head)
+    return (
+        f'<table id="stopping"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def _stopping_section(runs: Any) -> str:
+    stops = stopping_summary(runs)
+    if not stops:
+        return ""
+    return f"""<h2>When to stop</h2>
+<p class="muted">Each campaign ran to the budget while the stopping criteria watched it.
+Fired: runs in which the criterion fired within the budget. Labels when fired, labels saved
+(against the campaign's last label count) and accuracy cost (final test score minus the test
+score when it fired; positive means stopping there loses accuracy): mean ± std over the runs in
+which it fired.</p>
+{_stopping_table(stops)}"""
+
+
+def _estimate_section(runs: Any, plot_stem: str | Path | None) -> str:
+    # a deterministic strategy has a probability only for its random initial set: leave it out
+    est = {k: v for k, v in estimate_summary(runs).items() if len(v["n_labels"]) > 1}
+    if not est:
+        return ""
+    from activelab.simulation.plots import estimate_chart
+
+    png, svg = _fig_bytes(estimate_chart(est))
+    if plot_stem is not None:
+        Path(f"{plot_stem}_estimates.png").write_bytes(png)
+        Path(f"{plot_stem}_estimates.svg").write_bytes(svg)
+    head = ["strategy", "steps", "90 % interval covers test", "LURE bias", "naive bias"]
+    head += ["LURE mean abs. error", "naive mean abs. error"]
+    rows = []
+    for name, e in sorted(est.items()):
+        cells = [name, str(e["steps"]), f"{e['coverage']:.0%}", f"{e['lure_bias']:+.3f}"]
+        cells += [
+            f"{e['naive_bias']:+.3f}",
+            f"{e['lure_abs_error']:.3f}",
+            f"{e['naive_abs_error']:.3f}",
+        ]
+        tds = "".join(f"<td>{_esc(c)}</td>" for c in cells)
+        rows.append(f'<tr data-strategy="{_esc(name)}">{tds}</tr>')
+    ths = "".join(f"<th>{_esc(h)}</th>" for h in head)
+    return f"""<h2>Estimated accuracy: unbiased (LURE) vs naive</h2>
+<p class="muted">For strategies that record the probability of each pick. LURE: the
+importance-weighted accuracy on the labels with its 90 % interval (blended .632 losses,
+5-fold cross-fitting); naive: the unweighted accuracy on the same labels; both against the
+true test score. Strategies that choose deterministically (no recorded probabilities after
+the random initial set) are left out. Bias: mean of estimate minus test score over every
+step of every seed.</p>
+<table id="estimates"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table>
+{_figure("LURE vs naive vs test score", png, svg, "estimates")}"""
+
+
+def _settings(settings: Mapping[str, Any]) -> str:
+    items = []
+    for key, value in settings.items():
+        if isinstance(value, dict | list):
+            value = json.dumps(value, sort_keys=True)
+        items.append(f"<dt>{_esc(key)}</dt><dd>{_esc(value)}</dd>")
+    return f'<dl id="settings">{"".join(items)}</dl>'
+
+
+def _budgets(settings: Mapping[str, Any]) -> list[int]:
+    budget = int(settings["budget"])
+    n0 = int(settings["n_initial"])
+    marks = sorted({max(n0, budget // 4), max(n0, budget // 2), budget})
+    return marks
+
+
+def _top_k_marks(settings: Mapping[str, Any], steps: list[int]) -> list[tuple[str, int]]:
+    """(caption, label count): the first step at 10 % of the pool or more, and the budget."""
+    n = int(settings.get("dataset", {}).get("n_samples", 0))
+    n_pool = n - math.ceil(float(settings.get("test_size", 0.25)) * n)
+    tenth = next((s for s in steps if s >= 0.1 * n_pool), steps[-1])
+    return [
+        (f"found at 10 % of the pool ({tenth} tested)", tenth),
+        (f"found at the budget ({steps[-1]} tested)", steps[-1]),
+    ]
+
+
+def _pct(stat: Mapping[str, Any] | None) -> str:
+    text = _ms(stat, 1, 100.0)
+    return text if text == "–" else f"{text} %"
+
+
+def _top_k_table(metrics: Mapping[str, Mapping[str, Any]], marks: list[tuple[str, int]]) -> str:
+    head = ["strategy", *[caption for caption, _ in marks]]
+    head += ["mean share over the campaign", "Wilcoxon p vs random"]
+    base = metrics.get("random", {}).get("area", {}).get("mean")
+    rows = []
+    for name in sorted(metrics, key=lambda n: (n != "random", n)):
+        m = metrics[name]
+        p = (m.get("test") or {}).get("p_value")
+        cls = ""
+        if base is not None and name != "random" and p is not None and p < 0.05:
+            cls = "better" if m["area"]["mean"] > base else "worse"
+        cells = [name, *[_pct(m["found_at"].get(str(n))) for _, n in marks]]
+        cells += [_pct(m["area"]), "–" if p is None else f"{p:.3g}"]
+        tds = "".join(f"<td>{_esc(c)}</td>" for c in cells)
+        rows.append(f'<tr class="{cls}" data-strategy="{_esc(name)}">{tds}</tr>')
+    ths = "".join(f"<th>{_esc(h)}</th>" for h in head)
+    return (
+        f'<table id="topk-metrics"><thead><tr>{ths}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _top_k_section(doc: Mapping[str, Any], name: str) -> tuple[str, dict[str, bytes]]:
+    """The "true top-k found" section and its plot files (empty without top-k curves)."""
+    from activelab.simulation.plots import top_k_curves
+
+    settings = doc["settings"]
+    k = settings.get("top_k")
+    if not k or not any(r.get("top_k_found") for r in doc["runs"]):
+        return "", {}
+    steps = next(list(r["n_labels"]) for r in doc["runs"] if r.get("top_k_found"))
+    marks = _top_k_marks(settings, steps)
+    metrics = summarize_top_k(doc["runs"], at=sorted({n for _, n in marks}))
+    png, svg = _fig_bytes(
+        top_k_curves(doc["runs"], k=int(k), title=f"{name}: true top {k} found (mean ± std)")
+    )
+    html_ = f"""<h2 id="top-k">True top-{_esc(k)} found</h2>
+<p class="muted">{
+        _esc(
+            f"Share of the pool's {k} items with the largest values that have been tested, "
+            "against the labels used (mean ± std over seeds). p: two-sided Wilcoxon signed-rank "
+            "test of the per-seed mean share over the campaign against random."
+        )
+    }</p>
+{_figure(f"True top-{k} found", png, svg, "topk")}
+{_top_k_table(metrics, marks)}
+"""
+    return html_, {"_topk.png": png, "_topk.svg": svg}
+
+
+def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> str:
+    """The HTML page for a results document (see :func:`write_report`).
+
+    Examples
+    --------
+    >>> doc = {"settings": {"dataset": {"name": "<toy>"}, "budget": 10, "n_initial": 5,
+    ...        "scoring": "accuracy", "estimator": "M()"}, "full_pool": {"0": 0.9},
+    ...        "runs": [{"strategy": s, "seed": 0, "n_labels": [5, 10], "scores": [0.5, 0.8]}
+    ...                 for s in ("random", "margin")]}
+    >>> page = render(doc)
+    >>> "&lt;toy&gt;" in page and "<toy>" not in page
+    True
+    """
+    from activelab.simulation.plots import learning_curves, savings_chart
+
+    settings = doc["settings"]
+    budgets = _budgets(settings)
+    metrics = summarize(doc["runs"], doc.get("full_pool"), budgets=budgets)
+    name = settings.get("dataset", {}).get("name", "data")
+    curves = learning_curves(
+        doc["runs"],
+        full_pool=doc.get("full_pool"),
+        scoring=str(settings.get("scoring", "score")),
+        title=f"{name}: learning curves (mean ± std over seeds)",
+    )
+    cpng, csvg = _fig_bytes(curves)
+    spng, ssvg = _fig_bytes(savings_chart(metrics))
+    top_k_html, top_k_files = _top_k_section(doc, name)
+    if plot_stem is not None:
+        stem = Path(plot_stem)
+        for suffix, data in (
+            ("_curves.png", cpng),
+            ("_curves.svg", csvg),
+            ("_savings.png", spng),
+            ("_savings.svg", ssvg),
+            *top_k_files.items(),
+        ):
+            Path(f"{stem}{suffix}").write_bytes(data)
+    n_seeds = len({r["seed"] for r in doc["runs"]})
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{_esc(f"activelab simulation: {name}")}</title><style>{_CSS}</style></head>
+<body>
+<h1>{_esc(f"Active learning simulation: {name}")}</h1>
+<p>{_esc(settings.get("dataset", {}).get("description", ""))}</p>
+<p class="muted">{
+        _esc(f"Model: {settings.get('estimator')}. {n_seeds} seeds; {len(doc['runs'])} campaigns.")
+    }</p>
+{_figure("Learning curves", cpng, csvg, "curves")}
+<h2>Metrics</h2>
+<p class="muted">Mean ± std over seeds. AULC: area under the learning curve divided by the
+label range. Labels to 95 %/99 %: labels needed to reach that share of the whole-pool
+model's score (mean over the seeds that reached it). Savings: share of labels not needed to
+reach the score random sampling ends with. p: two-sided Wilcoxon signed-rank test of the
+per-seed AULCs against random.</p>
+{_table(metrics, budgets)}
+{_figure("Label savings against random", spng, ssvg, "savings")}
+{top_k_html}{_stopping_section(doc["runs"])}
+{_estimate_section(doc["runs"], plot_stem)}
+<h2>Settings</h2>
+{_settings(settings)}
+</body></html>
+"""
+
+
+def write_report(results: str | Path, out: str | Path | None = None) -> Path:
+    """Write the HTML report of a results file; returns the page's path.
+
+    Parameters
+    ----------
+    results : path
+        A JSON file written by :func:`activelab.simulation.campaign.simulate`.
+    out : path, optional
+        The page (default: the results file with ``.html``). The plots are also
+        written next to it as ``<stem>_curves.{png,svg}`` and
+        ``<stem>_savings.{png,svg}``.
+    """
+    results = Path(results)
+    doc = load_results(results)
+    if not doc["runs"]:
+        raise ValueError(f"{results} holds no finished campaign yet.")
+    out = Path(out) if out is not None else results.with_suffix(".html")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page = render(doc, plot_stem=out.with_suffix(""))
+    out.write_text(page, encoding="utf-8")
+    return out
