@@ -68,8 +68,9 @@ def make_model(
     Classification: ``logreg`` (standardised logistic regression), ``forest``
     (random forest, 100 trees), ``extra_trees``, ``knn``, ``svm`` (RBF SVC with
     probabilities), ``hgb`` (histogram gradient boosting), ``nb`` (Gaussian
-    naive Bayes). Regression: ``ridge``, ``forest``, ``extra_trees``, ``knn``,
-    ``hgb``.
+    naive Bayes). Regression: ``ridge``, ``bayesian_ridge`` (a predictive
+    spread, for ``variance`` and the other spread strategies), ``forest``,
+    ``extra_trees``, ``knn``, ``hgb``.
 
     ``scale=False`` leaves out the :class:`~sklearn.preprocessing.StandardScaler`
     of the linear, k-NN and SVM models: for features that are already on one
@@ -95,6 +96,7 @@ def make_model(
     if task == "regression":
         models = {
             "ridge": lambda: scaled(linear_model.Ridge()),
+            "bayesian_ridge": lambda: scaled(linear_model.BayesianRidge()),
             "forest": lambda: ensemble.RandomForestRegressor(100, random_state=seed, n_jobs=1),
             "extra_trees": lambda: ensemble.ExtraTreesRegressor(100, random_state=seed, n_jobs=1),
             "knn": lambda: scaled(neighbors.KNeighborsRegressor()),
@@ -351,6 +353,8 @@ def _with_split(ds: Dataset, test_index: Any) -> Dataset:
     if test_index is None:
         return ds
     idx = np.asarray(test_index)
+    if idx.size == 0:
+        idx = idx.astype(np.int64)
     n = ds.X.shape[0]
     if idx.dtype == bool:
         if idx.shape != (n,):
