@@ -55,6 +55,20 @@ def test_help_imports_nothing_heavy(args):
     assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout[-500:]
 
 
+@pytest.mark.parametrize(
+    "args", [["demo", "--seeds", "0"], ["demo", "--budget", "5"], ["nosuch"], ["demo", "--nope"]]
+)
+def test_error_paths_import_nothing_heavy(args):
+    code = (
+        "import sys\nfrom activelab.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit as e:\n    print('exit', e.code)\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    run = _python(code)
+    assert run.stdout.strip().splitlines() == ["exit 2", "[]"], run.stdout + run.stderr
+    assert "Error:" in run.stderr and "Traceback" not in run.stderr
+
+
 def test_import_of_the_cli_leaves_scikit_learn_out_yet_the_api_is_there():
     run = _python(
         "import sys, activelab.cli; heavy = 'sklearn' in sys.modules\n"

@@ -11,10 +11,13 @@ from typing import Any
 
 import click
 
-__all__ = ["demo"]
+from activelab._demo_args import DEFAULT_BUDGET as _BUDGET
+from activelab._demo_args import DEFAULT_SEEDS as _SEEDS
+from activelab._demo_args import DEFAULT_TARGET as _TARGET
+from activelab._demo_args import N_POOL as _POOL
+from activelab._demo_args import check_demo_numbers
 
-# Mirrors activelab.simulation.demo (not imported here: it loads scikit-learn).
-_SEEDS, _BUDGET, _TARGET, _POOL = 3, 500, 0.97, 1347
+__all__ = ["demo"]
 
 
 @click.command()
@@ -51,19 +54,22 @@ def demo(
     on the whole pool. The defaults (3 seeds, 500 labels) take seconds;
     --seeds 5 --budget all --target 1 is the full comparison (minutes).
     """
-    n_budget = _parse_budget(budget)
+    numbers: dict[str, Any] = {
+        "seeds": seeds,
+        "budget": _parse_budget(budget),
+        "batch_size": batch_size,
+        "initial": initial,
+        "target": target,
+    }
+    try:  # before anything heavy is imported
+        check_demo_numbers(**numbers)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     from rich.console import Console
 
     from activelab.simulation.demo import check_demo_args, run_demo
 
-    settings: dict[str, Any] = {
-        "seeds": seeds,
-        "budget": n_budget,
-        "batch_size": batch_size,
-        "initial": initial,
-        "strategy": strategy,
-        "target": target,
-    }
+    settings = {**numbers, "strategy": strategy}
     try:
         check_demo_args(**settings)
     except ValueError as exc:

@@ -20,6 +20,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from activelab._demo_args import (
+    DEFAULT_BUDGET,
+    DEFAULT_SEEDS,
+    DEFAULT_TARGET,
+    check_demo_numbers,
+)
 from activelab.simulation.campaign import labels_to_reach, run_campaign, split_pool_test
 
 __all__ = [
@@ -31,13 +37,6 @@ __all__ = [
     "demo_estimator",
     "run_demo",
 ]
-
-#: Seeds, labels per campaign and target (share of the whole-pool accuracy) by default.
-DEFAULT_SEEDS = 3
-DEFAULT_BUDGET = 500
-DEFAULT_TARGET = 0.97
-#: The digits pool: 1,797 images less the held-out quarter (450).
-N_POOL = 1347
 
 
 def demo_estimator() -> LogisticRegression:
@@ -92,19 +91,9 @@ def check_demo_args(
     """
     from activelab.strategies import get_strategy
 
-    if seeds < 1:
-        raise ValueError(f"--seeds must be at least 1, got {seeds}.")
-    if batch_size < 1:
-        raise ValueError(f"--batch-size must be at least 1, got {batch_size}.")
-    if not 1 <= initial < N_POOL:
-        raise ValueError(f"--initial must be in 1..{N_POOL - 1}, got {initial}.")
-    if budget is not None and not initial + batch_size <= budget <= N_POOL:
-        raise ValueError(
-            f"--budget must be in {initial + batch_size}..{N_POOL} (--initial plus one batch, "
-            f"up to the pool of {N_POOL} images), got {budget}."
-        )
-    if not 0.0 < target <= 1.0:
-        raise ValueError(f"--target is a share of the whole-pool accuracy in (0, 1], got {target}.")
+    check_demo_numbers(
+        seeds=seeds, budget=budget, batch_size=batch_size, initial=initial, target=target
+    )
     task = get_strategy(strategy).task  # an unknown name fails here, with a suggestion
     if task not in ("classification", "any"):
         raise ValueError(
