@@ -166,3 +166,29 @@ def test_wheel_ships_py_typed_and_the_license(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "activelab/py.typed" in names
     assert any(n.endswith("licenses/LICENSE") for n in names)
+
+
+def test_report_page_warns_on_uneven_seeds_and_states_the_error_direction():
+    pytest.importorskip("matplotlib")
+    from activelab.simulation.report import render
+
+    runs = [
+        {"strategy": s, "seed": k, "n_labels": [5, 10], "scores": [-0.9, -0.6 - 0.05 * k]}
+        for s, seeds in (("random", 3), ("greedy", 2))
+        for k in range(seeds)
+    ]
+    doc = {
+        "settings": {
+            "dataset": {"name": "toy"},
+            "budget": 10,
+            "n_initial": 5,
+            "batch_size": 5,
+            "scoring": "neg_root_mean_squared_error",
+        },
+        "full_pool": {str(k): -0.5 for k in range(3)},
+        "runs": runs,
+    }
+    page = render(doc)
+    assert "Strategies ran on different seeds (greedy: 2, random: 3)" in page
+    assert "lower is better" in page
+    assert "<td>-0." not in page  # the AULC of an error is the error, positive
