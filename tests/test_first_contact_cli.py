@@ -56,7 +56,16 @@ def test_help_imports_nothing_heavy(args):
 
 
 @pytest.mark.parametrize(
-    "args", [["demo", "--seeds", "0"], ["demo", "--budget", "5"], ["nosuch"], ["demo", "--nope"]]
+    "args",
+    [
+        ["demo", "--seeds", "0"],
+        ["demo", "--budget", "5"],
+        ["nosuch"],
+        ["demo", "--nope"],
+        ["simulate"],
+        ["simulate", "--dataset", "iris", "--smiles-column", "s"],
+        ["simulate", "--dataset", "iris", "--param", "margin"],
+    ],
 )
 def test_error_paths_import_nothing_heavy(args):
     code = (

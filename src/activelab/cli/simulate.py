@@ -149,6 +149,10 @@ def simulate(
     an interrupted run resumes. Turn the file into a page with ``activelab report``.
     """
     strategy_params = _parse_params(params)
+    if not list_datasets:  # option errors before anything heavy is imported
+        _check_sources(dataset, data_file, label_column, text_column, smiles_column, split_column)
+        if skip_bad_rows and smiles_column is None:
+            raise click.UsageError("--skip-bad-rows goes with --smiles-column.")
     from rich.console import Console
 
     from activelab.data import datasets
@@ -276,6 +280,25 @@ def _dataset(datasets, name, data_file, label_column, text_column, text_features
         if value is not None:
             raise click.UsageError(f"{opt} goes with --data FILE, not --dataset.")
     return datasets.load(name)
+
+
+def _check_sources(  # type: ignore[no-untyped-def]
+    name, data_file, label_column, text_column, smiles_column, split_column
+) -> None:
+    """The data options that contradict each other, refused with one line."""
+    if (name is None) == (data_file is None):
+        raise click.UsageError("Give exactly one of --dataset NAME or --data FILE.")
+    if text_column is not None and smiles_column is not None:
+        raise click.UsageError("Give --text-column or --smiles-column, not both.")
+    if data_file is not None and not label_column:
+        raise click.UsageError("--data needs --label-column (the column holding the labels).")
+    for opt, value in (
+        ("--text-column", text_column),
+        ("--smiles-column", smiles_column),
+        ("--split-column", split_column),
+    ):
+        if name is not None and value is not None:
+            raise click.UsageError(f"{opt} goes with --data FILE, not --dataset.")
 
 
 def _parse_params(params: tuple[str, ...]) -> dict[str, dict[str, object]]:
