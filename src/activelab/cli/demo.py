@@ -51,7 +51,7 @@ def demo(
     random labels, asks for a batch, learns the answers and measures accuracy
     on a held-out quarter of the data. Prints the learning curves and how many
     labels each strategy needs to reach 97 % of the accuracy of a model trained
-    on the whole pool. The defaults (3 seeds, 500 labels) take seconds;
+    on the whole pool. The defaults (3 seeds, 500 labels) cost about 10 CPU-seconds;
     --seeds 5 --budget all --target 1 is the full comparison (minutes).
     """
     numbers: dict[str, Any] = {
