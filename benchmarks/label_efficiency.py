@@ -502,8 +502,10 @@ def main() -> None:
     def write(summary: dict) -> None:
         # after every (data set, model), so that a partial run still leaves its results
         summary["seconds"] = time.perf_counter() - t0
-        summary["command"] = "PYTHONPATH=src python3 benchmarks/label_efficiency.py" + (
-            " --quick" if a.quick else ""
+        summary["command"] = (
+            "PYTHONPATH=src python3 benchmarks/label_efficiency.py"
+            + (" --quick" if a.quick else "")
+            + (" --finished-only" if a.finished_only else "")
         )
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / f"label_efficiency{suffix}.json").write_text(json.dumps(summary, indent=1))

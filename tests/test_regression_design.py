@@ -145,9 +145,9 @@ def test_design_campaign_refuses_bad_input():
 
 # ------------------------------------------------------------------ chemistry
 def test_unparsable_smiles_names_the_row():
-    with pytest.raises(SmilesError, match=r"Row 2: cannot parse SMILES 'C1CC'"):
+    with pytest.raises(SmilesError, match=r"Row 3: cannot parse SMILES 'C1CC'"):
         parse_smiles(["CCO", "c1ccccc1", "C1CC", "CCN"])
-    with pytest.raises(SmilesError, match="Row 0"):
+    with pytest.raises(SmilesError, match="Row 1"):
         morgan_fingerprints([""])
 
 

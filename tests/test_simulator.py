@@ -117,13 +117,12 @@ def test_metrics_are_importable_from_experiments_and_correct():
     assert aulc([0, 10], [0.5, 0.5]) == 0.5
     assert labels_to_reach([1, 2, 3], [0.1, 0.2, 0.3], 0.25) == 3
     assert score_at([10, 20], [0.1, 0.2], 30) is None
-    # random reaches 0.9 at 30; the strategy at 20: a third of the labels saved
-    assert label_savings([10, 20, 30], [0.5, 0.9, 0.9], [10, 20, 30], [0.4, 0.6, 0.9]) == (
-        pytest.approx(1 / 3),
-        False,
-    )
-    # never reaching random's final score is flagged as censored
-    assert label_savings([10, 20], [0.1, 0.2], [10, 20], [0.5, 0.6])[1] is True
+    # random reaches the target 0.9 at 30; the strategy at 20: a third of the labels saved
+    assert label_savings(
+        [10, 20, 30], [0.5, 0.9, 0.9], [10, 20, 30], [0.4, 0.6, 0.9], target=0.9
+    ) == (pytest.approx(1 / 3), False)
+    # never reaching the target that random reaches is flagged as censored
+    assert label_savings([10, 20], [0.1, 0.2], [10, 20], [0.5, 0.6], target=0.6)[1] is True
 
 
 def test_paired_test_detects_a_consistent_gain_and_not_noise():
@@ -140,9 +139,13 @@ def test_summarize_reach_and_savings():
         for k in range(4)
         for s, sc in (("random", [0.5, 0.6, 0.7, 0.8]), ("margin", [0.5, 0.8, 0.85, 0.9]))
     ]
-    m = summarize(runs, {str(k): 0.9 for k in range(4)}, budgets=[20])
-    assert m["margin"]["savings"]["mean"] == pytest.approx(0.5)  # 0.8 reached at 20, not 40
-    assert m["margin"]["labels_to_99"]["mean"] == 40 and m["random"]["labels_to_95"]["reached"] == 0
+    m = summarize(runs, {str(k): 0.84 for k in range(4)}, budgets=[20])
+    # 95 % of the whole-pool 0.84 is 0.798: margin reaches it at 20, random at 40
+    assert m["margin"]["savings"]["mean"] == pytest.approx(0.5)
+    assert m["margin"]["labels_to_99"]["mean"] == 30 and m["random"]["labels_to_95"]["reached"] == 4
+    assert m["random"]["labels_to_99"]["reached"] == 0
+    # with a whole-pool score random never gets near, there is no saving to report
+    assert summarize(runs, {str(k): 0.95 for k in range(4)})["margin"]["savings"]["mean"] is None
     assert m["margin"]["score_at"]["20"]["mean"] == pytest.approx(0.8)
     assert m["margin"]["test"]["mean_diff"] > 0 and m["random"]["test"] is None
 

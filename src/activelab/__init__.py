@@ -19,18 +19,37 @@ True
 
 from __future__ import annotations
 
-from activelab.learner import ActiveLearner, NotFittedError, QueryRecord
-from activelab.strategies import (
-    QueryContext,
-    Strategy,
-    StrategyRequirementError,
-    get_strategy,
-    top_k,
-)
-from activelab.strategies import available as available_strategies
-from activelab.stream import StreamLearner
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names below are imported on first use (PEP 562), not here
+    from activelab.learner import ActiveLearner, NotFittedError, QueryRecord
+    from activelab.strategies import (
+        QueryContext,
+        Strategy,
+        StrategyRequirementError,
+        get_strategy,
+        top_k,
+    )
+    from activelab.strategies import available as available_strategies
+    from activelab.stream import StreamLearner
 
 __version__ = "0.1.0"
+
+#: public name -> (module, attribute); imported on first access so that
+#: ``import activelab.cli`` (and ``activelab --help``) does not load scikit-learn
+_LAZY: dict[str, tuple[str, str]] = {
+    "ActiveLearner": ("activelab.learner", "ActiveLearner"),
+    "NotFittedError": ("activelab.learner", "NotFittedError"),
+    "QueryRecord": ("activelab.learner", "QueryRecord"),
+    "QueryContext": ("activelab.strategies", "QueryContext"),
+    "Strategy": ("activelab.strategies", "Strategy"),
+    "StrategyRequirementError": ("activelab.strategies", "StrategyRequirementError"),
+    "get_strategy": ("activelab.strategies", "get_strategy"),
+    "top_k": ("activelab.strategies", "top_k"),
+    "available_strategies": ("activelab.strategies", "available"),
+    "StreamLearner": ("activelab.stream", "StreamLearner"),
+}
 
 __all__ = [
     "ActiveLearner",
@@ -45,3 +64,17 @@ __all__ = [
     "get_strategy",
     "top_k",
 ]
+
+
+def __getattr__(name: str) -> Any:  # PEP 562
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'activelab' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value  # later look-ups skip this hook
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from activelab.scoring import DEFAULT_CHUNK_SIZE
 
-__all__ = ["check_indices", "check_pool"]
+__all__ = ["check_indices", "check_label_values", "check_pool"]
 
 
 def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
@@ -135,3 +135,76 @@ def check_indices(indices: Any, n_pool: int, *, what: str = "index") -> np.ndarr
     if np.any(counts > 1):
         raise ValueError(f"{what} {uniq[counts > 1][0]} appears more than once in one call.")
     return idx
+
+
+def _kind(v: Any) -> int:
+    if v is None or (isinstance(v, float) and v != v):
+        return 2
+    if isinstance(v, bool | int | float | np.number | np.bool_):
+        return 0
+    return 1 if isinstance(v, str) else 3
+
+
+def _kinds(y: np.ndarray) -> np.ndarray:
+    """Per label: 0 number, 1 text, 2 missing (None or NaN), 3 anything else."""
+    if y.dtype.kind in "biu":
+        return np.zeros(y.shape[0], dtype=int)
+    if y.dtype.kind == "f":
+        return np.where(np.isnan(y), 2, 0)
+    if y.dtype.kind in "US":
+        return np.ones(y.shape[0], dtype=int)
+    return np.asarray([_kind(v) for v in y.tolist()], dtype=int)  # object: the taught batch
+
+
+def check_label_values(y: np.ndarray, previous: np.ndarray) -> None:
+    """Refuse missing labels and labels of another type than the earlier ones (1-D labels).
+
+    A label is a number or a text; ``None`` (no answer) is refused, and so is
+    text taught to a learner whose labels so far are numbers (or the reverse),
+    which would otherwise turn every prediction into text.
+
+    Examples
+    --------
+    >>> check_label_values(np.asarray([1, None], dtype=object), np.asarray([]))
+    Traceback (most recent call last):
+    ...
+    ValueError: Label at position 1 is None: every taught item needs an answer; leave ...
+    >>> check_label_values(np.asarray(["cat"]), np.asarray([0, 1]))
+    Traceback (most recent call last):
+    ...
+    ValueError: Label 'cat' at position 0 is text, but the labels so far are numbers ...
+    """
+    if y.ndim != 1 or y.size == 0:
+        return
+    kinds = _kinds(y)
+    values = y.tolist()  # plain Python values, for the messages
+    missing = np.flatnonzero(kinds == 2)
+    if missing.size:
+        i = int(missing[0])
+        raise ValueError(
+            f"Label at position {i} is {values[i]!r}: every taught item needs an answer; leave "
+            "unanswered items out of the indices (they stay in the pool)."
+        )
+    odd = np.flatnonzero(kinds == 3)
+    if odd.size:
+        i = int(odd[0])
+        raise ValueError(
+            f"Label {values[i]!r} at position {i} is a {type(values[i]).__name__}; labels "
+            "are numbers or texts."
+        )
+    word = {0: "a number", 1: "text"}
+    if (kinds != kinds[0]).any():
+        i = int(np.flatnonzero(kinds != kinds[0])[0])
+        raise ValueError(
+            f"Label {values[i]!r} at position {i} is {word[int(kinds[i])]}, but label "
+            f"{values[0]!r} is {word[int(kinds[0])]}; use one type for every label."
+        )
+    if previous.ndim == 1 and previous.size:
+        before = int(_kinds(previous[:1])[0])
+        if before != kinds[0]:
+            plural = {0: "numbers", 1: "text"}
+            raise ValueError(
+                f"Label {values[0]!r} at position 0 is {word[int(kinds[0])]}, but the labels "
+                f"so far are {plural[before]} (e.g. {previous[:1].tolist()[0]!r}); use one "
+                "type, or create the learner with classes=[...] listing every label."
+            )

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
 
-from activelab._validation import check_indices, check_pool
+from activelab._validation import check_indices, check_label_values, check_pool
 from activelab.cluster import DaskBackend, is_dask_collection
 from activelab.multilabel._model import check_indicator, fit_multilabel, multilabel_proba
 from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
@@ -466,6 +466,10 @@ class ActiveLearner:
             raise ValueError(
                 f"Labels have {y.ndim} dimension(s) but earlier labels had {self.labels_.ndim}."
             )
+        if self._fixed_classes is None:  # with classes=, the membership check below decides
+            check_label_values(y, self.labels_)
+        elif y.ndim == 1 and y.dtype == object:
+            check_label_values(y, np.asarray([]))  # None is never a class
         if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
             bad = np.flatnonzero(~np.isfinite(y.reshape(y.shape[0], -1)).all(axis=1))[0]
             raise ValueError(

@@ -70,7 +70,8 @@ class UnknownProbabilityError(ValueError):
 _FIX = (
     "An unbiased estimate needs a stochastic acquisition that records the probability of "
     "each pick: use strategy 'auto', Stochastic(base) or Explore(base, share=...), and a "
-    "random initial set (run_campaign records it) or pass `probabilities=` to teach()."
+    "random initial set (ActiveLearner(..., cold_start='random'); run_campaign records it) "
+    "or pass `probabilities=` to teach()."
 )
 
 

@@ -3,7 +3,8 @@
 Each command group lives in its own module and is registered in
 :data:`_COMMANDS`; modules are imported only when their command runs, so
 ``activelab --help`` stays fast and a missing optional dependency only affects
-the command that needs it.
+the command that needs it: a command whose extra is missing stops with one line
+naming the ``pip install`` that brings it (:mod:`activelab.cli._extras`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,19 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 class _LazyGroup(click.Group):
+    _running: str | None = None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as exc:
+            from activelab.cli._extras import extra_for, missing_extra_message
+
+            found = extra_for(exc, self._running)
+            if found is None:
+                raise
+            raise click.ClickException(missing_extra_message(self._running or "", *found)) from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)
 
@@ -45,6 +59,7 @@ class _LazyGroup(click.Group):
         if cmd_name not in _COMMANDS:
             return None
         module, attr, _ = _COMMANDS[cmd_name]
+        self._running = cmd_name
         return getattr(importlib.import_module(module), attr)
 
     def format_commands(self, ctx: click.Context, formatter: Any) -> None:

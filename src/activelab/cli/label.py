@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import io
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,23 @@ def _show_progress(console: Any, svc: Any, ann: Any) -> None:
     )
 
 
+def _require_terminal(project: Path) -> None:
+    """Stop with one line when no terminal can be read key by key (piped, in a job)."""
+    if sys.stdin is not sys.__stdin__ or sys.stdin is None:  # replaced, e.g. by a test runner
+        return
+    if sys.stdin.isatty():
+        return
+    try:  # click reads keys from the controlling terminal when stdin is not one
+        with open("/dev/tty"):
+            return
+    except OSError:
+        pass
+    raise click.ClickException(
+        "activelab label reads one key per answer and needs an interactive terminal "
+        f"(none here); run it in a terminal, or label in the browser: activelab serve {project}"
+    )
+
+
 @click.command()
 @click.argument("project", type=click.Path(path_type=Path))
 @click.option(
@@ -108,6 +126,7 @@ def label(project: Path, name: str | None) -> None:
     from activelab.app.service import LabellingService
     from activelab.app.store import StoreError, decode_label_set
 
+    _require_terminal(project)
     console = Console(highlight=False)
     try:
         store = open_project(project)

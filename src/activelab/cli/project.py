@@ -13,8 +13,6 @@ from typing import Any
 
 import click
 
-from activelab.app.store import decode_label_set
-
 __all__ = ["export", "init", "model", "status"]
 
 
@@ -165,6 +163,8 @@ def status(project: Path, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from activelab.app.store import decode_label_set
+
     store = _open(str(project))
     s = store.settings
     current = store.current_labels()
@@ -252,6 +252,8 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     labels joined by --separator (default ";") in CSV; an empty list or value
     means the item carries none of the labels.
     """
+    from activelab.app.store import decode_label_set
+
     store = _open(str(project))
     ids = store.external_ids()
     multi = store.settings.get("task") == "multilabel"

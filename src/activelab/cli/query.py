@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
 __all__ = ["query"]
 
 
 def _read_pool(path: Path, columns: tuple[str, ...], on_dask: bool) -> Any:
+    import numpy as np
+
     suffix = path.suffix.lower()
     if not path.exists() and "*" not in str(path):
         raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
@@ -93,6 +94,7 @@ def query(
     never passes through this machine; only the winners come back.
     """
     import joblib
+    import numpy as np
 
     from activelab.cluster import DaskBackend, connect
     from activelab.ranking import rank_pool

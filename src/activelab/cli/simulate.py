@@ -36,6 +36,23 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multil
     "(minilm when installed, else tfidf)  [default: $ACTIVELAB_TEXT_FEATURES, else auto].",
 )
 @click.option(
+    "--smiles-column",
+    default=None,
+    help="A SMILES column of --data: Morgan fingerprints (RDKit, the [chem] extra) are the "
+    "features.",
+)
+@click.option(
+    "--skip-bad-rows",
+    is_flag=True,
+    help="With --smiles-column: leave out the rows whose SMILES do not parse (listed).",
+)
+@click.option(
+    "--split-column",
+    default=None,
+    help="A column of --data marking held-out rows 'test' (the others 'train'): every seed "
+    "uses this split.",
+)
+@click.option(
     "--strategy",
     "strategies",
     multiple=True,
@@ -49,8 +66,8 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multil
 @click.option(
     "--model",
     default=None,
-    help="logreg, forest, extra_trees, knn, svm, hgb, nb; ridge … for regression. "
-    "[default: logreg, or ridge for regression]",
+    help="logreg, forest, extra_trees, knn, svm, hgb, nb; bayesian_ridge, ridge, forest … for "
+    "regression. [default: logreg, or bayesian_ridge for regression]",
 )
 @click.option("--scoring", default=None, help="A scikit-learn scorer name. [default: accuracy/r2]")
 @click.option("--test-size", default=0.25, show_default=True, help="Held-out share.")
@@ -58,8 +75,22 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multil
     "--top-k",
     type=click.IntRange(min=1),
     default=None,
-    help="Regression only: also record the share of the pool's K largest values found "
-    "against the number tested (optimisation).",
+    help="Regression only: also record the share of the pool's K largest values (smallest with "
+    "--minimize) found against the number tested (optimisation).",
+)
+@click.option(
+    "--minimize",
+    is_flag=True,
+    help="Optimisation seeks the smallest values: --top-k counts the K smallest and strategies "
+    "that take 'maximize' get maximize=False.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="STRATEGY.KEY=VALUE",
+    help="A strategy parameter, e.g. --param greedy.maximize=false or --param "
+    "variance.uncertainty=bootstrap; repeat it.",
 )
 @click.option(
     "--out",
@@ -90,6 +121,9 @@ def simulate(
     label_column: str | None,
     text_column: str | None,
     text_features: str | None,
+    smiles_column: str | None,
+    skip_bad_rows: bool,
+    split_column: str | None,
     strategies: tuple[str, ...],
     seeds: int,
     budget: int,
@@ -99,6 +133,8 @@ def simulate(
     scoring: str | None,
     test_size: float,
     top_k: int | None,
+    minimize: bool,
+    params: tuple[str, ...],
     out: str,
     n_jobs: int,
     resume: bool,
@@ -112,10 +148,15 @@ def simulate(
     every strategy; campaigns run in parallel and are saved as they finish, so
     an interrupted run resumes. Turn the file into a page with ``activelab report``.
     """
+    strategy_params = _parse_params(params)
+    if not list_datasets:  # option errors before anything heavy is imported
+        _check_sources(dataset, data_file, label_column, text_column, smiles_column, split_column)
+        if skip_bad_rows and smiles_column is None:
+            raise click.UsageError("--skip-bad-rows goes with --smiles-column.")
     from rich.console import Console
 
     from activelab.data import datasets
-    from activelab.simulation.metrics import summarize
+    from activelab.simulation.metrics import seed_counts, summarize
     from activelab.simulation.runner import make_model
     from activelab.simulation.runner import simulate as run
     from activelab.strategies import StrategyRequirementError
@@ -126,16 +167,31 @@ def simulate(
             console.print(name)
         return
     try:
-        ds = _dataset(datasets, dataset, data_file, label_column, text_column, text_features)
+        ds = _dataset(
+            datasets,
+            dataset,
+            data_file,
+            label_column,
+            text_column,
+            text_features,
+            {
+                "smiles_column": smiles_column,
+                "skip_bad_rows": skip_bad_rows,
+                "split_column": split_column,
+            },
+        )
         if top_k is not None and ds.task != "regression":
             raise click.UsageError(
                 f"--top-k is for regression data sets (the K largest values); "
                 f"{ds.name!r} is {ds.task}. Drop --top-k."
             )
+        if minimize and ds.task != "regression":
+            raise click.UsageError(f"--minimize is for regression; {ds.name!r} is {ds.task}.")
         if ds.featuriser is not None:
             console.print(f"{ds.description}")
+        _warn_budget(console, ds, budget, test_size)
         est = make_model(
-            model or ("ridge" if ds.task == "regression" else "logreg"),
+            model or ("bayesian_ridge" if ds.task == "regression" else "logreg"),
             task=ds.task,
             scale=ds.featuriser is None,  # text features are unit rows already
         )
@@ -156,21 +212,24 @@ def simulate(
             stopping=stopping,
             estimates=estimates,
             top_k=top_k,
+            strategy_params=strategy_params,
+            minimize=minimize,
         )
+    except ImportError as exc:
+        from activelab.cli._extras import extra_for, missing_extra_message
+
+        found = extra_for(exc, "simulate")
+        message = missing_extra_message("simulate", *found) if found else str(exc)
+        raise click.ClickException(message) from exc
     except (
         ValueError,
-        ImportError,
         FileNotFoundError,
         StrategyRequirementError,
     ) as exc:
         raise click.ClickException(str(exc)) from exc
-    metrics = summarize(doc["runs"], doc["full_pool"])
-    for name, m in sorted(metrics.items()):
-        sav = m["savings"]["mean"]
-        console.print(
-            f"{name:>18}: AULC {m['aulc']['mean']:.3f} ± {m['aulc']['std']:.3f}"
-            + ("" if name == "random" or sav is None else f", savings vs random {sav:+.0%}")
-        )
+    scoring_name = str(doc["settings"]["scoring"])
+    metrics = summarize(doc["runs"], doc["full_pool"], scoring=scoring_name)
+    _print_summary(console, metrics, seed_counts(doc["runs"]), scoring_name)
     if stopping:
         from activelab.simulation.metrics import stopping_summary
 
@@ -195,9 +254,13 @@ def simulate(
     console.print(f"Wrote {Path(out)}; make a page with: activelab report {out}")
 
 
-def _dataset(datasets, name, data_file, label_column, text_column, text_features):  # type: ignore[no-untyped-def]
+def _dataset(datasets, name, data_file, label_column, text_column, text_features, extra):  # type: ignore[no-untyped-def]
     if (name is None) == (data_file is None):
         raise click.UsageError("Give exactly one of --dataset NAME or --data FILE.")
+    if extra["skip_bad_rows"] and extra["smiles_column"] is None:
+        raise click.UsageError("--skip-bad-rows goes with --smiles-column.")
+    if text_column is not None and extra["smiles_column"] is not None:
+        raise click.UsageError("Give --text-column or --smiles-column, not both.")
     if data_file is not None:
         if not label_column:
             raise click.UsageError("--data needs --label-column (the column holding the labels).")
@@ -207,7 +270,104 @@ def _dataset(datasets, name, data_file, label_column, text_column, text_features
             text_column=text_column,
             text_features=text_features,
             progress=True,
+            **extra,
         )
-    if text_column is not None:
-        raise click.UsageError("--text-column goes with --data FILE, not --dataset.")
+    for opt, value in (
+        ("--text-column", text_column),
+        ("--smiles-column", extra["smiles_column"]),
+        ("--split-column", extra["split_column"]),
+    ):
+        if value is not None:
+            raise click.UsageError(f"{opt} goes with --data FILE, not --dataset.")
     return datasets.load(name)
+
+
+def _check_sources(  # type: ignore[no-untyped-def]
+    name, data_file, label_column, text_column, smiles_column, split_column
+) -> None:
+    """The data options that contradict each other, refused with one line."""
+    if (name is None) == (data_file is None):
+        raise click.UsageError("Give exactly one of --dataset NAME or --data FILE.")
+    if text_column is not None and smiles_column is not None:
+        raise click.UsageError("Give --text-column or --smiles-column, not both.")
+    if data_file is not None and not label_column:
+        raise click.UsageError("--data needs --label-column (the column holding the labels).")
+    for opt, value in (
+        ("--text-column", text_column),
+        ("--smiles-column", smiles_column),
+        ("--split-column", split_column),
+    ):
+        if name is not None and value is not None:
+            raise click.UsageError(f"{opt} goes with --data FILE, not --dataset.")
+
+
+def _parse_params(params: tuple[str, ...]) -> dict[str, dict[str, object]]:
+    """``("greedy.maximize=false",)`` -> ``{"greedy": {"maximize": False}}``."""
+    import json
+
+    out: dict[str, dict[str, object]] = {}
+    for p in params:
+        key, sep, raw = p.partition("=")
+        strategy, dot, name = key.strip().partition(".")
+        if not (sep and dot and strategy and name):
+            raise click.BadParameter(
+                f"{p!r} is not STRATEGY.KEY=VALUE (e.g. greedy.maximize=false).",
+                param_hint="--param",
+            )
+        value: object
+        try:
+            value = json.loads(raw.strip().lower() if raw.strip().lower() in _WORDS else raw)
+        except json.JSONDecodeError:
+            value = raw  # a plain string, e.g. uncertainty=bootstrap
+        out.setdefault(strategy, {})[name.strip()] = value
+    return out
+
+
+_WORDS = ("true", "false", "null")
+
+
+def _warn_budget(console, ds, budget, test_size):  # type: ignore[no-untyped-def]
+    """Say so when --budget is more than the pool: the campaigns stop at the pool's size."""
+    import math
+
+    n = ds.X.shape[0]
+    if ds.test_mask is not None:
+        n_pool = int((~ds.test_mask).sum())
+    else:
+        n_pool = n - math.ceil(test_size * n)
+    if budget > n_pool:
+        console.print(
+            f"[yellow]Warning: --budget {budget} is more than the pool ({n_pool} items); "
+            f"each campaign stops at {n_pool} labels.[/yellow]"
+        )
+
+
+def _print_summary(console, metrics, counts, scoring):  # type: ignore[no-untyped-def]
+    """One line per strategy: AULC in the scorer's direction, savings, seeds; a warning when
+    strategies ran on different seeds."""
+    if len(set(counts.values())) > 1:
+        per = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        console.print(
+            f"[yellow]Warning: the strategies ran on different numbers of seeds ({per}), e.g. "
+            "after resuming with another --seeds; savings and tests use only the seeds both "
+            "ran. Rerun with the larger --seeds to complete them.[/yellow]"
+        )
+    lower = any(m.get("lower_is_better") for m in metrics.values())
+    unit = f"mean {scoring[4:]}, lower is better" if lower else scoring
+    for name, m in sorted(metrics.items()):
+        sav = m["savings"]["mean"]
+        target = f"{m['savings_target']:.0%}"
+        if name == "random":
+            extra = ""
+        elif sav is None:
+            extra = f", savings vs random: n/a (random never reached {target} of the whole pool)"
+        else:
+            censored = f", {m['savings_censored']} censored" if m["savings_censored"] else ""
+            extra = (
+                f", savings vs random {sav:+.0%} (labels to {target} of the whole-pool "
+                f"score{censored})"
+            )
+        console.print(
+            f"{name:>18}: AULC ({unit}) {m['aulc']['mean']:.3f} ± {m['aulc']['std']:.3f}, "
+            f"{counts.get(name, 0)} seeds{extra}"
+        )

@@ -8,10 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
 
 __all__ = ["stream"]
 
@@ -46,7 +42,12 @@ def make_model(name: str) -> tuple[Any, bool]:
     )
 
 
-def _load(dataset: str, label_column: str | None, n_items: int | None, seed: int) -> Any:
+def _load(
+    dataset: str, label_column: str | None, n_items: int | None, seed: int, keep_order: bool = False
+) -> Any:
+    """One seed's stream: a bundled stream, or a CSV shuffled by ``seed`` unless kept in order."""
+    import numpy as np
+
     from activelab.stream.datasets import STREAMS, load_csv, load_stream
 
     if dataset in STREAMS:
@@ -60,12 +61,17 @@ def _load(dataset: str, label_column: str | None, n_items: int | None, seed: int
     if not label_column:
         raise click.UsageError("A CSV stream needs --label-column (the column with the labels).")
     s = load_csv(path, label_column)
+    if not keep_order:
+        order = np.random.default_rng(seed).permutation(len(s.y))
+        s.X, s.y = s.X[order], s.y[order]
     if n_items is not None:
         s.X, s.y = s.X[:n_items], s.y[:n_items]
     return s
 
 
-def _table(rows: dict[str, dict[str, Any]], budget: float) -> Table:
+def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
+    from rich.table import Table
+
     t = Table(title=f"Prequential accuracy against labels spent (budget {budget:.1%})")
     for col in ("run", "items", "labels", "spend", "accuracy", "recent", "items/s"):
         t.add_column(col, justify="left" if col == "run" else "right")
@@ -109,7 +115,18 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Table:
     type=click.Choice(["window", "estimated"]),
 )
 @click.option("--window", default=1000, show_default=True, help="Items the spend is measured over.")
-@click.option("--batch-size", default=1, show_default=True, help="Items decided per model call.")
+@click.option(
+    "--batch-size",
+    default=50,
+    show_default=True,
+    help="Items decided per model call; the model learns after each batch (1: item by item, "
+    "several times slower).",
+)
+@click.option(
+    "--keep-order",
+    is_flag=True,
+    help="Play a CSV stream in file order (a real time order) instead of shuffling it per seed.",
+)
 @click.option(
     "--n-items",
     default=None,
@@ -138,6 +155,7 @@ def stream(
     budget_manager: str,
     window: int,
     batch_size: int,
+    keep_order: bool,
     n_items: int | None,
     seeds: int,
     out: Path | None,
@@ -150,6 +168,10 @@ def stream(
     within the budget. Shows accuracy against labels spent live and writes
     the runs as JSON (the simulator's format) and a plot.
     """
+    import numpy as np
+    from rich.console import Console
+    from rich.live import Live
+
     from activelab.stream import StreamLearner, get_stream_strategy, replay
 
     console = Console()
@@ -167,7 +189,7 @@ def stream(
     t0 = time.perf_counter()
     with Live(_table(rows, budget), console=console, refresh_per_second=8) as live:
         for seed in range(seeds):
-            data = _load(dataset, label_column, n_items, seed)
+            data = _load(dataset, label_column, n_items, seed, keep_order)
             for strategy in strategies:
                 key = f"{strategy} (seed {seed})" if seeds > 1 else strategy
                 model, standardize = make_model(model_name)
@@ -202,6 +224,7 @@ def stream(
                     learner, data.X, data.y, batch_size=batch_size, seed=seed, on_checkpoint=show
                 )
                 runs.append(run.to_dict())
+    console.print()  # what follows starts on its own line, whatever the live table left
     settings = {
         "dataset": dataset,
         "n_items": len(data),
@@ -211,6 +234,7 @@ def stream(
         "budget_manager": budget_manager,
         "window": window,
         "batch_size": batch_size,
+        "order": "file" if keep_order or dataset in _bundled() else "shuffled per seed",
         "seeds": seeds,
         "drift_at": getattr(data, "drift_at", None),
         "metric": "prequential accuracy",
@@ -232,6 +256,37 @@ def stream(
     by = {s: [r for r in runs if r["strategy"] == get_stream_strategy(s).name] for s in strategies}
     for s, rs in by.items():
         acc = np.mean([r["scores"][-1] for r in rs])
+        bal = np.mean([_balanced(r) for r in rs])
         spend = np.mean([r["spend"][-1] for r in rs])
-        console.print(f"{s}: prequential accuracy {acc:.4f}, realised spend {spend:.2%}")
+        console.print(
+            f"{s}: prequential accuracy {acc:.4f}, balanced accuracy {bal:.4f}, "
+            f"realised spend {spend:.2%}"
+        )
+        console.print(f"  per class (items / labels bought / predicted right): {_per_class(rs)}")
     console.print(f"[dim]{time.perf_counter() - t0:.1f} s[/dim]")
+
+
+def _bundled() -> tuple[str, ...]:
+    from activelab.stream.datasets import STREAMS
+
+    return tuple(STREAMS)
+
+
+def _balanced(run: dict[str, Any]) -> float:
+    """Prequential balanced accuracy of a run written by :meth:`StreamRun.to_dict`."""
+    items, right = run["class_items"], run["class_correct"]
+    return sum(right.get(c, 0) / n for c, n in items.items()) / max(len(items), 1)
+
+
+def _per_class(runs: list[dict[str, Any]]) -> str:
+    """``"0: 5,000 / 480 / 91%, 1: ..."`` summed over the runs (seeds) of one strategy."""
+    totals: dict[str, list[int]] = {}
+    for r in runs:
+        for c, n in r["class_items"].items():
+            t = totals.setdefault(c, [0, 0, 0])
+            t[0] += n
+            t[1] += r["class_labels"].get(c, 0)
+            t[2] += r["class_correct"].get(c, 0)
+    return ", ".join(
+        f"{c}: {n:,} / {lab:,} / {right / n:.0%}" for c, (n, lab, right) in sorted(totals.items())
+    )

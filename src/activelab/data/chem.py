@@ -90,14 +90,23 @@ def _quiet_rdkit() -> Iterator[None]:
         RDLogger.EnableLog("rdApp.warning")
 
 
-def parse_smiles(smiles: Sequence[str] | str) -> list[Any]:
-    """RDKit molecules from SMILES strings; every row must parse.
+def parse_smiles(smiles: Sequence[str] | str, *, skip_bad: bool = False) -> list[Any]:
+    """RDKit molecules from SMILES strings; every row must parse unless ``skip_bad``.
+
+    Rows are numbered from 1, like the data rows of a file (as
+    :func:`activelab.data.datasets.load_table` numbers them).
+
+    Parameters
+    ----------
+    smiles : sequence of str, or str
+    skip_bad : bool, default=False
+        Return None in place of each SMILES that does not parse, instead of raising.
 
     Raises
     ------
     SmilesError
-        Naming the first row that does not parse (and its SMILES), and how many
-        others fail, e.g. ``Row 3: cannot parse SMILES 'C1CC'``.
+        Naming the first row that does not parse (and its SMILES) and every
+        other row that fails, e.g. ``Row 3: cannot parse SMILES 'C1CC'``.
 
     Examples
     --------
@@ -106,27 +115,25 @@ def parse_smiles(smiles: Sequence[str] | str) -> list[Any]:
     >>> parse_smiles(["CCO", "C1CC", "CC(", "CC"])
     Traceback (most recent call last):
     ...
-    activelab.data.chem.SmilesError: Row 1: cannot parse SMILES 'C1CC' (1 more row fails: 2). ...
+    activelab.data.chem.SmilesError: Row 2: cannot parse SMILES 'C1CC' (2 rows fail: 2, 3). ...
+    >>> [m is None for m in parse_smiles(["CCO", "C1CC"], skip_bad=True)]
+    [False, True]
     """
     Chem = _rdkit()
     if isinstance(smiles, str):
         smiles = [smiles]
     mols: list[Any] = []
-    bad: list[int] = []
     with _quiet_rdkit():
-        for i, s in enumerate(smiles):
-            mol = Chem.MolFromSmiles(s) if isinstance(s, str) and s.strip() else None
-            if mol is None:
-                bad.append(i)
-            mols.append(mol)
-    if bad:
+        for s in smiles:
+            mols.append(Chem.MolFromSmiles(s) if isinstance(s, str) and s.strip() else None)
+    bad = [i for i, m in enumerate(mols) if m is None]
+    if bad and not skip_bad:
         first = bad[0]
         more = ""
         if len(bad) > 1:
-            rest = ", ".join(str(b) for b in bad[1:6]) + (", ..." if len(bad) > 6 else "")
-            more = f" ({len(bad) - 1} more row{'s' if len(bad) > 2 else ''} fails: {rest})"
+            more = f" ({len(bad)} rows fail: {', '.join(str(b + 1) for b in bad)})"
         raise SmilesError(
-            f"Row {first}: cannot parse SMILES {smiles[first]!r}{more}. "
+            f"Row {first + 1}: cannot parse SMILES {smiles[first]!r}{more}. "
             "Fix or drop these rows (check brackets, ring-closure digits and valences)."
         )
     return mols
@@ -173,7 +180,7 @@ def morgan_fingerprints(
     >>> morgan_fingerprints(["CCO", "not a smiles"])
     Traceback (most recent call last):
     ...
-    activelab.data.chem.SmilesError: Row 1: cannot parse SMILES 'not a smiles'. ...
+    activelab.data.chem.SmilesError: Row 2: cannot parse SMILES 'not a smiles'. ...
     """
     if radius < 0 or n_bits < 1:
         raise ValueError(f"Need radius >= 0 and n_bits >= 1, got radius={radius}, n_bits={n_bits}.")

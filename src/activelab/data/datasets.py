@@ -65,7 +65,11 @@ class Dataset:
     feature_names : list of str
         Column names, in the order of the columns of ``X``.
     featuriser : str or None
-        How a text column became ``X`` (``"tfidf"`` or ``"minilm"``), else None.
+        How a text or SMILES column became ``X`` (``"tfidf"``, ``"minilm"`` or
+        ``"morgan"``), else None.
+    test_mask : ndarray of bool or None
+        A predefined held-out set (True: a test row), e.g. from a split column;
+        None lets each seed draw its own split.
     """
 
     name: str
@@ -76,6 +80,7 @@ class Dataset:
     task: str
     feature_names: list[str] = field(default_factory=list)
     featuriser: str | None = None
+    test_mask: np.ndarray | None = None
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready description (no arrays).
@@ -97,6 +102,8 @@ class Dataset:
             out["n_classes"] = len(np.unique(self.y))
         if self.featuriser is not None:
             out["featuriser"] = self.featuriser
+        if self.test_mask is not None:
+            out["predefined_test_rows"] = int(np.count_nonzero(self.test_mask))
         return out
 
 
@@ -263,6 +270,9 @@ def load_table(
     text_column: str | None = None,
     text_features: str | None = None,
     progress: bool = False,
+    smiles_column: str | None = None,
+    skip_bad_rows: bool = False,
+    split_column: str | None = None,
 ) -> Dataset:
     """Read a labelled CSV or Parquet file: every column but ``label_column`` is a feature.
 
@@ -289,6 +299,18 @@ def load_table(
         installed, else TF-IDF). See :func:`activelab.data.features.resolve_text_features`.
     progress : bool, default=False
         Show a progress bar while embedding.
+    smiles_column : str, optional
+        A column of SMILES strings: the molecules' Morgan fingerprints (ECFP4,
+        2,048 bits, RDKit: the ``[chem]`` extra) are the features and the
+        other columns are ignored.
+    skip_bad_rows : bool, default=False
+        With ``smiles_column``: drop the rows whose SMILES does not parse (they
+        are named in the description) instead of refusing the file, which
+        names every such row (numbered from 1).
+    split_column : str, optional
+        A column saying which rows are held out: ``test`` marks a test row,
+        ``train`` or ``pool`` a pool row (case ignored). The simulator then
+        uses this split for every seed (:attr:`Dataset.test_mask`).
 
     Raises
     ------
@@ -319,11 +341,91 @@ def load_table(
         frame = pd.read_csv(path, sep="\t" if ".tsv" in suffixes else ",")
     else:
         raise ValueError(f"{path}: unknown file type; use a .csv or .parquet file.")
-    if text_column is not None:
-        return _from_text_frame(
+    test_mask = None
+    if split_column is not None:
+        frame, test_mask = _split_rows(frame, str(path), split_column, label_column)
+    if smiles_column is not None:
+        ds, kept = _from_smiles_frame(
+            frame, str(path), label_column, task, smiles_column, skip_bad_rows
+        )
+        test_mask = None if test_mask is None else test_mask[kept]
+    elif text_column is not None:
+        ds = _from_text_frame(
             frame, str(path), label_column, task, text_column, text_features, progress
         )
-    return _from_frame(frame, str(path), label_column, task)
+    else:
+        ds = _from_frame(frame, str(path), label_column, task)
+    return ds if test_mask is None else replace(ds, test_mask=test_mask)
+
+
+def _split_rows(
+    frame: Any, where: str, split_column: str, label_column: str
+) -> tuple[Any, np.ndarray]:
+    """The frame without ``split_column`` and the test rows it marks."""
+    if split_column not in frame.columns:
+        raise ValueError(
+            f"{where}: no split column {split_column!r}; columns are "
+            f"{', '.join(map(str, frame.columns))}."
+        )
+    if split_column == label_column:
+        raise ValueError(f"{where}: the split and label columns are both {split_column!r}.")
+    values = frame[split_column].astype(str).str.strip().str.lower()
+    unknown = sorted(set(values) - {"test", "train", "pool"})
+    if unknown:
+        r = int((~values.isin(["test", "train", "pool"])).to_numpy().argmax())
+        raise ValueError(
+            f"{where}: split column {split_column!r} holds {unknown[0]!r} (data row {r + 1}); "
+            "use test for held-out rows and train (or pool) for the others."
+        )
+    test = (values == "test").to_numpy()
+    if test.all() or not test.any():
+        raise ValueError(
+            f"{where}: split column {split_column!r} marks {int(test.sum())} of {len(test)} rows "
+            "as test; a split needs both test and train rows."
+        )
+    return frame.drop(columns=[split_column]), test
+
+
+def _from_smiles_frame(
+    frame: Any,
+    where: str,
+    label_column: str,
+    task: str | None,
+    smiles_column: str,
+    skip_bad_rows: bool,
+) -> tuple[Dataset, np.ndarray]:
+    from activelab.data.chem import morgan_fingerprints, parse_smiles
+
+    if smiles_column not in frame.columns:
+        raise ValueError(
+            f"{where}: no SMILES column {smiles_column!r}; columns are "
+            f"{', '.join(map(str, frame.columns))}."
+        )
+    mols = parse_smiles(frame[smiles_column].tolist(), skip_bad=True)
+    bad = [i for i, m in enumerate(mols) if m is None]
+    if bad and not skip_bad_rows:
+        rows = ", ".join(str(i + 1) for i in bad)
+        raise ValueError(
+            f"{where}: {len(bad)} SMILES in column {smiles_column!r} do not parse, data rows "
+            f"{rows}; fix them, or pass --skip-bad-rows (skip_bad_rows=True) to leave them out."
+        )
+    keep = np.asarray([m is not None for m in mols])
+    base = _from_frame(frame[[label_column]][keep].assign(_n=0.0), where, label_column, task)
+    X = morgan_fingerprints([m for m in mols if m is not None]).astype(np.float64)
+    skipped = (
+        f" Skipped {len(bad)} rows whose SMILES do not parse: {', '.join(str(i + 1) for i in bad)}."
+        if bad
+        else ""
+    )
+    ds = replace(
+        base,
+        X=X,
+        description=f"{X.shape[0]} molecules of column {smiles_column!r} as 2048-bit Morgan "
+        f"fingerprints (radius 2), labels in {label_column!r}.{skipped}",
+        feature_names=[f"morgan_{i}" for i in range(X.shape[1])],
+        featuriser="morgan",
+    )
+    return ds, keep
 
 
 def _from_text_frame(

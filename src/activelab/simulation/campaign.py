@@ -171,6 +171,7 @@ def run_campaign(
     callback: Callable[[ActiveLearner, CampaignResult], None] | None = None,
     weighting: str | None = None,
     track_top_k: int | None = None,
+    top_k_maximize: bool = True,
 ) -> CampaignResult:
     """Replay one campaign with a simulated oracle and record the learning curve.
 
@@ -218,6 +219,8 @@ def run_campaign(
         the share of the pool's true top ``k`` (largest ``y_pool``, ties by the
         lower index; :func:`activelab.simulation.metrics.true_top_k`) among the labelled
         items is stored in ``result.top_k_found``.
+    top_k_maximize : bool, default=True
+        False: the top ``k`` are the smallest values (e.g. an IC50 to minimise).
 
     A random initial set (``initial`` an int) is recorded with selection
     probabilities ``1 / remaining``, so unbiased estimates can use it.
@@ -279,7 +282,7 @@ def run_campaign(
     )
     learner.fit(X_pool)
     scorer = _campaign_scorer(scoring, multilabel)
-    top_hits = _top_k_mask(estimator, y_pool, track_top_k)
+    top_hits = _top_k_mask(estimator, y_pool, track_top_k, maximize=top_k_maximize)
     result = CampaignResult(
         strategy=strat.name,
         seed=int(seed),
@@ -330,8 +333,10 @@ def run_campaign(
     return result
 
 
-def _top_k_mask(estimator: Any, y_pool: np.ndarray, k: int | None) -> np.ndarray | None:
-    """A boolean mask of the pool's true top ``k`` (None when not tracked)."""
+def _top_k_mask(
+    estimator: Any, y_pool: np.ndarray, k: int | None, *, maximize: bool = True
+) -> np.ndarray | None:
+    """A boolean mask of the pool's true top ``k``, largest or smallest (None when not tracked)."""
     if k is None:
         return None
     if not is_regressor(estimator) or y_pool.ndim != 1:
@@ -340,7 +345,7 @@ def _top_k_mask(estimator: Any, y_pool: np.ndarray, k: int | None) -> np.ndarray
             "are the items with the largest values. Leave it unset for classification."
         )
     mask = np.zeros(y_pool.shape[0], dtype=bool)
-    mask[true_top_k(y_pool, int(k))] = True
+    mask[true_top_k(y_pool, int(k), maximize=maximize)] = True
     return mask
 
 

@@ -8,8 +8,17 @@ number of labels used. The per-curve metrics are:
 - :func:`score_at`: the score once at least ``n`` labels were used;
 - :func:`labels_to_reach`: the first label count at which the score reaches a
   target (e.g. 95 % of the score of a model trained on the whole pool);
-- :func:`label_savings`: the share of labels a strategy does not need to reach
-  the score random sampling ends its campaign with.
+- :func:`reach_target`: that target, in the direction of the scorer (for an
+  error such as RMSE, "95 %" means an error at most 5 % above the whole-pool
+  model's);
+- :func:`label_savings`: the share of labels a strategy does not need, against
+  random sampling, to reach the same target (by default 95 % of the whole-pool
+  model's score).
+
+Scores are stored as scikit-learn's scorers return them: greater is better, so
+an error scorer (``neg_root_mean_squared_error``) stores the negated error.
+:func:`summarize` reports the AULC of such a scorer as the error itself (lower
+is better; ``lower_is_better`` in each row), never as a negative number.
 
 :func:`summarize` turns the runs of a simulation into one row per strategy
 (mean ± std over seeds) with a paired Wilcoxon signed-rank test of the per-seed
@@ -34,8 +43,11 @@ __all__ = [
     "estimate_summary",
     "label_savings",
     "labels_to_reach",
+    "lower_is_better",
     "paired_test",
+    "reach_target",
     "score_at",
+    "seed_counts",
     "stopping_summary",
     "summarize",
     "summarize_top_k",
@@ -79,6 +91,35 @@ def labels_to_reach(n_labels: Any, scores: Any, target: float) -> int | None:
     return int(np.asarray(n_labels)[hit[0]]) if hit.size else None
 
 
+def lower_is_better(scoring: str | None) -> bool:
+    """Whether the scorer measures an error (scikit-learn's ``neg_*`` names store its negation).
+
+    Examples
+    --------
+    >>> lower_is_better("neg_root_mean_squared_error"), lower_is_better("r2")
+    (True, False)
+    """
+    return bool(scoring) and str(scoring).startswith("neg_")
+
+
+def reach_target(full: float, fraction: float) -> float:
+    """The score to reach: ``fraction`` of the whole-pool score, in the scorer's direction.
+
+    Scores are greater-is-better (an error scorer stores the negated error), so
+    the target is ``full - (1 - fraction) * |full|``: 95 % of an accuracy of
+    0.90 is 0.855, and "95 %" of an RMSE of 0.50 (stored as -0.50) is an RMSE
+    of at most 0.525 — 5 % worse than the whole-pool model, never better.
+
+    Examples
+    --------
+    >>> round(reach_target(0.9, 0.95), 3), round(reach_target(-0.5, 0.95), 3)
+    (0.855, -0.525)
+    """
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}.")
+    return float(full) - (1.0 - float(fraction)) * abs(float(full))
+
+
 def score_at(n_labels: Any, scores: Any, n: int) -> float | None:
     """The score at the first step with at least ``n`` labels (None past the curve's end).
 
@@ -93,34 +134,42 @@ def score_at(n_labels: Any, scores: Any, n: int) -> float | None:
 
 
 def label_savings(
-    n_labels: Any, scores: Any, random_n_labels: Any, random_scores: Any
-) -> tuple[float, bool]:
-    """Share of labels not needed to reach the score random sampling ends with.
+    n_labels: Any,
+    scores: Any,
+    random_n_labels: Any,
+    random_scores: Any,
+    *,
+    target: float,
+) -> tuple[float | None, bool]:
+    """Share of labels not needed, against random sampling, to reach ``target``.
 
-    The target is random's final score; ``L_r`` is the first label count at
-    which random reaches it and ``L_s`` the strategy's. The saving is
+    ``L_r`` is the first label count at which random sampling reaches
+    ``target`` (a score, greater is better; usually :func:`reach_target` of
+    the whole-pool model's score) and ``L_s`` the strategy's. The saving is
     ``1 - L_s / L_r``: 0.4 means 40 % fewer labels than random, a negative
     value means more. When the strategy never reaches the target within the
     budget, ``L_s`` is taken as its last label count and the value is flagged
-    as censored (the true saving is lower still).
+    as censored (the true saving is lower still). When random sampling never
+    reaches it, there is nothing to compare with: the saving is None.
 
     Returns
     -------
-    saving : float
+    saving : float or None
     censored : bool
 
     Examples
     --------
-    >>> label_savings([10, 20, 30], [0.5, 0.9, 0.9], [10, 20, 30], [0.4, 0.6, 0.9])
+    >>> label_savings([10, 20, 30], [0.5, 0.9, 0.9], [10, 20, 30], [0.4, 0.6, 0.9], target=0.85)
     (0.33333333333333337, False)
     """
-    target = float(np.asarray(random_scores, dtype=float)[-1])
     l_r = labels_to_reach(random_n_labels, random_scores, target)
+    if l_r is None:
+        return None, False
     l_s = labels_to_reach(n_labels, scores, target)
     censored = l_s is None
     if l_s is None:
         l_s = int(np.asarray(n_labels)[-1])
-    return 1.0 - l_s / float(l_r), censored  # type: ignore[operator]
+    return 1.0 - l_s / float(l_r), censored
 
 
 def paired_test(values: Sequence[float], baseline: Sequence[float]) -> dict[str, Any]:
@@ -166,12 +215,29 @@ def _mean_std(values: Iterable[float | None]) -> dict[str, Any]:
     return {"mean": float(v.mean()), "std": float(v.std()), "n": int(v.size)}
 
 
+def seed_counts(runs: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Seeds run per strategy; they differ when a resumed file mixes ``--seeds`` settings.
+
+    Examples
+    --------
+    >>> seed_counts([{"strategy": "random", "seed": 0}, {"strategy": "random", "seed": 1},
+    ...              {"strategy": "margin", "seed": 0}])
+    {'random': 2, 'margin': 1}
+    """
+    seen: dict[str, set[int]] = {}
+    for r in runs:
+        seen.setdefault(str(r["strategy"]), set()).add(int(r["seed"]))
+    return {name: len(s) for name, s in seen.items()}
+
+
 def summarize(
     runs: Sequence[Mapping[str, Any]],
     full_pool: Mapping[Any, float] | None = None,
     *,
     budgets: Sequence[int] = (),
     baseline: str = "random",
+    scoring: str | None = None,
+    savings_target: float = 0.95,
 ) -> dict[str, dict[str, Any]]:
     """One row of metrics per strategy from the runs of a simulation.
 
@@ -182,30 +248,45 @@ def summarize(
         ``runs`` of a simulation results file).
     full_pool : mapping seed -> float, optional
         The score of the model trained on the whole pool for each seed (keys
-        may be ints or strings); enables the labels to reach 95 % and 99 % of it.
+        may be ints or strings); enables the labels to reach 95 % and 99 % of
+        it and the savings.
     budgets : sequence of int
         Label counts at which to report the score.
     baseline : str, default="random"
         The strategy the savings and the paired test compare against.
+    scoring : str, optional
+        The scorer's name (the results' ``settings["scoring"]``). An error
+        scorer (``neg_*``) has its AULC and scores reported as the error
+        (positive, lower is better).
+    savings_target : float, default=0.95
+        The savings compare the labels each strategy needs to reach this share
+        of the whole-pool model's score (:func:`reach_target`), on the seeds
+        both strategies ran.
 
     Returns
     -------
     dict
         strategy -> ``{"aulc", "score_at", "labels_to_95", "labels_to_99",
-        "savings", "savings_censored", "test", "seeds"}``; each statistic is
-        ``{"mean", "std", "n"}`` over seeds (``labels_to_*``: over the seeds
-        that reached the target, with ``reached`` counting them).
+        "savings", "savings_censored", "savings_target", "lower_is_better",
+        "test", "seeds"}``; each statistic is ``{"mean", "std", "n"}`` over
+        seeds (``labels_to_*``: over the seeds that reached the target, with
+        ``reached`` counting them; ``savings``: over the seeds on which random
+        sampling reached it). The paired test's ``mean_diff`` is in the
+        reported units (for an error, negative is better).
 
     Examples
     --------
     >>> runs = [{"strategy": s, "seed": k, "n_labels": [10, 20, 30],
-    ...          "scores": [0.5, 0.6 + 0.1 * (s == "margin"), 0.9]}
+    ...          "scores": [0.5, 0.6 + 0.3 * (s == "margin"), 0.9]}
     ...         for s in ("random", "margin") for k in range(3)]
     >>> m = summarize(runs, {0: 0.9, 1: 0.9, 2: 0.9})
-    >>> round(m["margin"]["aulc"]["mean"], 3), m["margin"]["labels_to_95"]["reached"]
-    (0.7, 3)
+    >>> round(m["margin"]["aulc"]["mean"], 3), m["margin"]["labels_to_95"]["mean"]
+    (0.8, 20.0)
+    >>> round(m["margin"]["savings"]["mean"], 3)  # 0.855 reached at 20 labels, not 30
+    0.333
     """
     full = {int(k): float(v) for k, v in (full_pool or {}).items()}
+    sign = -1.0 if lower_is_better(scoring) else 1.0
     by: dict[str, dict[int, Mapping[str, Any]]] = {}
     for r in runs:
         by.setdefault(str(r["strategy"]), {})[int(r["seed"])] = r
@@ -213,17 +294,21 @@ def summarize(
     out: dict[str, dict[str, Any]] = {}
     for name, per_seed in by.items():
         seeds = sorted(per_seed)
-        aulcs = [aulc(per_seed[s]["n_labels"], per_seed[s]["scores"]) for s in seeds]
+        aulcs = [sign * aulc(per_seed[s]["n_labels"], per_seed[s]["scores"]) for s in seeds]
         row: dict[str, Any] = {"seeds": seeds, "aulc": _mean_std(aulcs), "aulc_per_seed": aulcs}
+        row["lower_is_better"] = sign < 0
         row["score_at"] = {
             str(b): _mean_std(
-                score_at(per_seed[s]["n_labels"], per_seed[s]["scores"], b) for s in seeds
+                _signed(sign, score_at(per_seed[s]["n_labels"], per_seed[s]["scores"], b))
+                for s in seeds
             )
             for b in budgets
         }
         for frac, key in ((0.95, "labels_to_95"), (0.99, "labels_to_99")):
             reach = [
-                labels_to_reach(per_seed[s]["n_labels"], per_seed[s]["scores"], frac * full[s])
+                labels_to_reach(
+                    per_seed[s]["n_labels"], per_seed[s]["scores"], reach_target(full[s], frac)
+                )
                 if s in full
                 else None
                 for s in seeds
@@ -239,16 +324,23 @@ def summarize(
                 per_seed[s]["scores"],
                 base[s]["n_labels"],
                 base[s]["scores"],
+                target=reach_target(full[s], savings_target),
             )
             for s in paired
+            if s in full
         ]
         row["savings"] = _mean_std(v for v, _ in sav)
-        row["savings_censored"] = sum(c for _, c in sav)
-        base_aulc = [aulc(base[s]["n_labels"], base[s]["scores"]) for s in paired]
+        row["savings_censored"] = sum(c for v, c in sav if v is not None)
+        row["savings_target"] = savings_target
+        base_aulc = [sign * aulc(base[s]["n_labels"], base[s]["scores"]) for s in paired]
         own = [aulcs[seeds.index(s)] for s in paired]
         row["test"] = paired_test(own, base_aulc) if name != baseline else None
         out[name] = row
     return out
+
+
+def _signed(sign: float, value: float | None) -> float | None:
+    return None if value is None else sign * value
 
 
 def summarize_top_k(

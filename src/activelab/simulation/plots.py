@@ -64,6 +64,9 @@ def learning_curves(
 ) -> Any:
     """Learning curves, mean ± std over seeds, one line per strategy.
 
+    An error scorer (``neg_*``, stored negated) is drawn as the error itself,
+    lower is better, with the y label saying so.
+
     Examples
     --------
     >>> runs = [{"strategy": "random", "seed": 0, "n_labels": [5, 10], "scores": [0.5, 0.7]}]
@@ -72,18 +75,20 @@ def learning_curves(
     'labels'
     """
     plt = _pyplot()
+    sign = -1.0 if scoring.startswith("neg_") else 1.0
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=100)
     for name, (x, m, sd) in sorted(curve_bands(runs).items()):
+        m = sign * m
         (line,) = ax.plot(x, m, label=name, lw=1.8)
         ax.fill_between(x, m - sd, m + sd, color=line.get_color(), alpha=0.18, lw=0)
     if full_pool:
-        ref = float(np.mean(list(full_pool.values())))
+        ref = sign * float(np.mean(list(full_pool.values())))
         ax.axhline(ref, color="0.3", ls="--", lw=1, label=f"whole pool ({ref:.3f})")
     ax.set_xlabel("labels")
-    ax.set_ylabel(f"test {scoring}")
+    ax.set_ylabel(f"test {scoring[4:]} (lower is better)" if sign < 0 else f"test {scoring}")
     ax.set_title(title or "Learning curves (mean ± std over seeds)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper right" if sign < 0 else "lower right")
     fig.tight_layout()
     return fig
 

@@ -30,6 +30,8 @@ from typing import Any
 
 from activelab.simulation.metrics import (
     estimate_summary,
+    lower_is_better,
+    seed_counts,
     stopping_summary,
     summarize,
     summarize_top_k,
@@ -49,6 +51,7 @@ figure{margin:1.5em 0}img{max-width:100%;height:auto}
 dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px}
 dt{font-weight:600}dd{margin:0}
 .muted{color:#666;font-size:13px}
+.warning{color:#8a4b00;background:#fff4e0;padding:6px 10px}
 """
 
 
@@ -100,7 +103,8 @@ def _table(metrics: Mapping[str, Mapping[str, Any]], budgets: list[int]) -> str:
         p = test.get("p_value")
         cls = ""
         if base is not None and name != "random" and p is not None and p < 0.05:
-            cls = "better" if m["aulc"]["mean"] > base else "worse"
+            higher = m["aulc"]["mean"] > base
+            cls = "better" if higher != bool(m.get("lower_is_better")) else "worse"
         sav = "–" if name == "random" else _ms(m["savings"], 1, 100.0) + " %"
         if m.get("savings_censored"):
             sav += f" ({m['savings_censored']} censored)"
@@ -287,7 +291,8 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
 
     settings = doc["settings"]
     budgets = _budgets(settings)
-    metrics = summarize(doc["runs"], doc.get("full_pool"), budgets=budgets)
+    scoring = settings.get("scoring")
+    metrics = summarize(doc["runs"], doc.get("full_pool"), budgets=budgets, scoring=scoring)
     name = settings.get("dataset", {}).get("name", "data")
     curves = learning_curves(
         doc["runs"],
@@ -309,6 +314,21 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
         ):
             Path(f"{stem}{suffix}").write_bytes(data)
     n_seeds = len({r["seed"] for r in doc["runs"]})
+    counts = seed_counts(doc["runs"])
+    uneven = ""
+    if len(set(counts.values())) > 1:
+        per = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+        note = (
+            f"Strategies ran on different seeds ({per}); savings and tests use only the seeds "
+            "both ran, means and AULC each strategy's own."
+        )
+        uneven = f'<p class="warning">{_esc(note)}</p>'
+    direction = (
+        f"The score is an error ({_esc(str(scoring)[4:])}): lower is better, and AULC is the "
+        "mean error. "
+        if lower_is_better(scoring)
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{_esc(f"activelab simulation: {name}")}</title><style>{_CSS}</style></head>
@@ -318,13 +338,15 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
 <p class="muted">{
         _esc(f"Model: {settings.get('estimator')}. {n_seeds} seeds; {len(doc['runs'])} campaigns.")
     }</p>
+{uneven}
 {_figure("Learning curves", cpng, csvg, "curves")}
 <h2>Metrics</h2>
-<p class="muted">Mean ± std over seeds. AULC: area under the learning curve divided by the
-label range. Labels to 95 %/99 %: labels needed to reach that share of the whole-pool
-model's score (mean over the seeds that reached it). Savings: share of labels not needed to
-reach the score random sampling ends with. p: two-sided Wilcoxon signed-rank test of the
-per-seed AULCs against random.</p>
+<p class="muted">{direction}Mean ± std over seeds. AULC: area under the learning curve divided
+by the label range. Labels to 95 %/99 %: labels needed to reach that share of the whole-pool
+model's score (for an error: at most 5 %/1 % above the whole-pool model's error; mean over the
+seeds that reached it). Savings: share of labels not needed, against random sampling, to reach
+95 % of the whole-pool model's score (censored: the strategy did not reach it within the
+budget). p: two-sided Wilcoxon signed-rank test of the per-seed AULCs against random.</p>
 {_table(metrics, budgets)}
 {_figure("Label savings against random", spng, ssvg, "savings")}
 {top_k_html}{_stopping_section(doc["runs"])}

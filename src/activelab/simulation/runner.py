@@ -14,13 +14,15 @@ in ``docs/simulator.md`` (:data:`SCHEMA_VERSION`).
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import platform
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,9 @@ _RESUME_KEYS = (
     "stopping",
     "estimates",
     "top_k",
+    "strategy_params",
+    "minimize",
+    "test_rows",
 )
 
 
@@ -63,8 +68,9 @@ def make_model(
     Classification: ``logreg`` (standardised logistic regression), ``forest``
     (random forest, 100 trees), ``extra_trees``, ``knn``, ``svm`` (RBF SVC with
     probabilities), ``hgb`` (histogram gradient boosting), ``nb`` (Gaussian
-    naive Bayes). Regression: ``ridge``, ``forest``, ``extra_trees``, ``knn``,
-    ``hgb``.
+    naive Bayes). Regression: ``ridge``, ``bayesian_ridge`` (a predictive
+    spread, for ``variance`` and the other spread strategies), ``forest``,
+    ``extra_trees``, ``knn``, ``hgb``.
 
     ``scale=False`` leaves out the :class:`~sklearn.preprocessing.StandardScaler`
     of the linear, k-NN and SVM models: for features that are already on one
@@ -90,6 +96,7 @@ def make_model(
     if task == "regression":
         models = {
             "ridge": lambda: scaled(linear_model.Ridge()),
+            "bayesian_ridge": lambda: scaled(linear_model.BayesianRidge()),
             "forest": lambda: ensemble.RandomForestRegressor(100, random_state=seed, n_jobs=1),
             "extra_trees": lambda: ensemble.ExtraTreesRegressor(100, random_state=seed, n_jobs=1),
             "knn": lambda: scaled(neighbors.KNeighborsRegressor()),
@@ -131,6 +138,9 @@ def simulate(
     stopping: bool = False,
     estimates: bool = False,
     top_k: int | None = None,
+    strategy_params: Mapping[str, Mapping[str, Any]] | None = None,
+    minimize: bool = False,
+    test_index: Any = None,
 ) -> dict[str, Any]:
     """Replay active learning for several strategies and seeds on the same splits.
 
@@ -189,6 +199,19 @@ def simulate(
         share of the pool's true top ``k`` (largest values) that has been
         tested (``top_k_found`` in each run; see
         :func:`activelab.simulation.metrics.summarize_top_k`).
+    strategy_params : mapping, optional
+        Parameters per strategy name, e.g. ``{"greedy": {"maximize": False}}``,
+        passed to :func:`~activelab.strategies.get_strategy` (stored in the
+        settings).
+    minimize : bool, default=False
+        Optimisation seeks the smallest values: the top-k curve counts the
+        ``k`` smallest, and every strategy that takes ``maximize`` gets
+        ``maximize=False`` (unless ``strategy_params`` says otherwise).
+    test_index : array-like of int or bool, optional
+        A predefined held-out set (row indices, or a boolean mask): every seed
+        uses this split and varies only its initial set and the strategies'
+        randomness. A data set's own :attr:`~activelab.data.datasets.Dataset.test_mask`
+        (``load_table(..., split_column=...)``) is used when this is None.
 
     Returns
     -------
@@ -215,13 +238,15 @@ def simulate(
     >>> len(res["runs"][0]["top_k_found"])
     3
     """
-    ds = _as_dataset(data, dataset_name)
+    ds = _with_split(_as_dataset(data, dataset_name), test_index)
     seed_list = (
         list(range(seeds)) if isinstance(seeds, int | np.integer) else [int(s) for s in seeds]
     )
     names = [get_strategy(s).name for s in strategies]
     _check_args(ds, names, seed_list, n_initial, batch_size, budget, test_size)
     _check_top_k(ds, estimator, top_k, test_size)
+    params = _strategy_params(names, strategy_params, minimize)
+    _check_strategies(names, params, estimator)  # before any campaign runs
     settings = _settings(
         ds, estimator, names, seed_list, n_initial, batch_size, budget, scoring, test_size
     )
@@ -231,6 +256,13 @@ def simulate(
     if estimates:
         settings["estimates"] = True
     settings["top_k"] = None if top_k is None else int(top_k)
+    if params:
+        settings["strategy_params"] = params
+    if minimize:
+        settings["minimize"] = True
+    if ds.test_mask is not None:
+        settings["split"] = "predefined"
+        settings["test_rows"] = np.flatnonzero(ds.test_mask).tolist()
     doc = _open_document(out, settings, resume)
     jobs = _pending_jobs(doc, names, seed_list)
     if jobs:
@@ -314,6 +346,69 @@ def _check_args(
         raise ValueError(f"test_size must be in (0, 1), got {test_size}.")
     if len(ds.y) != ds.X.shape[0]:
         raise ValueError(f"X has {ds.X.shape[0]} rows but y has {len(ds.y)}.")
+
+
+def _with_split(ds: Dataset, test_index: Any) -> Dataset:
+    """``ds`` with the predefined held-out rows ``test_index`` (indices or a mask)."""
+    if test_index is None:
+        return ds
+    idx = np.asarray(test_index)
+    if idx.size == 0:
+        idx = idx.astype(np.int64)
+    n = ds.X.shape[0]
+    if idx.dtype == bool:
+        if idx.shape != (n,):
+            raise ValueError(
+                f"A boolean test_index needs {n} entries, one per row; got {idx.size}."
+            )
+        mask = idx.copy()
+    else:
+        ok = np.issubdtype(idx.dtype, np.integer) and (
+            idx.size == 0 or 0 <= idx.min() <= idx.max() < n
+        )
+        if not ok:
+            raise ValueError(f"test_index must hold row numbers in 0..{n - 1}, got {test_index!r}.")
+        mask = np.zeros(n, dtype=bool)
+        mask[idx] = True
+    if mask.all() or not mask.any():
+        raise ValueError(
+            f"test_index holds {int(mask.sum())} of {n} rows; a split needs test and pool rows."
+        )
+    return replace(ds, test_mask=mask)
+
+
+def _strategy_params(
+    names: list[str], given: Mapping[str, Mapping[str, Any]] | None, minimize: bool
+) -> dict[str, dict[str, Any]]:
+    """Parameters per strategy: ``given`` (names resolved), plus ``maximize=False`` to minimise."""
+    out: dict[str, dict[str, Any]] = {}
+    for spec, values in (given or {}).items():
+        name = get_strategy(spec).name
+        if name not in names:
+            raise ValueError(
+                f"Parameters were given for strategy {spec!r}, which is not replayed "
+                f"({', '.join(names)})."
+            )
+        out[name] = dict(values)
+    if minimize:
+        for name in names:
+            factory = type(get_strategy(name))
+            if "maximize" in inspect.signature(factory).parameters:
+                out.setdefault(name, {}).setdefault("maximize", False)
+    return out
+
+
+def _check_strategies(
+    names: list[str], params: Mapping[str, Mapping[str, Any]], estimator: Any
+) -> None:
+    """Build every strategy with its parameters and check it can use ``estimator``."""
+    for name in names:
+        try:
+            strategy = get_strategy(name, **params.get(name, {}))
+        except TypeError as exc:
+            raise ValueError(f"Strategy {name!r} does not take these parameters: {exc}.") from exc
+        if strategy.needs_model:
+            strategy.check_model(estimator)
 
 
 def _check_top_k(ds: Dataset, estimator: Any, top_k: int | None, test_size: float) -> None:
@@ -410,6 +505,8 @@ def _settings(
 
 
 def _n_pool(ds: Dataset, test_size: float) -> int:
+    if ds.test_mask is not None:
+        return int(np.count_nonzero(~ds.test_mask))
     n = ds.X.shape[0]
     return n - int(np.ceil(test_size * n))
 
@@ -453,6 +550,9 @@ def _pending_jobs(doc: dict[str, Any], names: list[str], seeds: list[int]) -> li
 
 
 def _split(ds: Dataset, seed: int, test_size: float) -> tuple[Any, Any, Any, Any]:
+    if ds.test_mask is not None:  # a predefined split, the same for every seed
+        test, pool = np.flatnonzero(ds.test_mask), np.flatnonzero(~ds.test_mask)
+        return ds.X[pool], ds.X[test], ds.y[pool], ds.y[test]
     return split_pool_test(
         ds.X, ds.y, test_size=test_size, seed=seed, stratify=ds.task == "classification"
     )
@@ -479,7 +579,7 @@ def _one_job(
     steps: list[dict[str, Any] | None] = []
     result = run_campaign(
         estimator,
-        name,
+        get_strategy(name, **settings.get("strategy_params", {}).get(name, {})),
         Xp,
         yp,
         Xt,
@@ -495,6 +595,7 @@ def _one_job(
         stopping=monitor,
         callback=_estimate_step(steps, seed) if settings.get("estimates") else None,
         track_top_k=settings.get("top_k"),
+        top_k_maximize=not settings.get("minimize", False),
     )
     record = result.to_dict()
     if settings.get("estimates"):

@@ -7,6 +7,7 @@ import cycle.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import Any
 
@@ -52,8 +53,10 @@ def get_strategy(spec: str | Strategy, **params: Any) -> Strategy:
     if isinstance(spec, str):
         key = spec.strip().lower().replace("-", "_")
         if key not in _REGISTRY:
+            close = difflib.get_close_matches(key, available(), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ValueError(
-                f"Unknown strategy {spec!r}. Known strategies: {', '.join(available())}."
+                f"Unknown strategy {spec!r}.{hint} Known strategies: {', '.join(available())}."
             )
         return _REGISTRY[key](**params)
     raise TypeError(f"A strategy is a name or a Strategy instance, got {type(spec).__name__}.")

@@ -47,6 +47,9 @@ class StreamRun(CampaignResult):
     batch_size : int
     seconds : float
         Wall time of the whole replay.
+    class_items, class_correct, class_labels : dict of str to int
+        Per class (the label as a string): items seen, items predicted
+        correctly (prequentially) and labels bought, over the whole replay.
     """
 
     items_seen: list[int] = field(default_factory=list)
@@ -56,10 +59,22 @@ class StreamRun(CampaignResult):
     n_items: int = 0
     batch_size: int = 1
     seconds: float = 0.0
+    class_items: dict[str, int] = field(default_factory=dict)
+    class_correct: dict[str, int] = field(default_factory=dict)
+    class_labels: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
         return asdict(self)
+
+    @property
+    def balanced_accuracy(self) -> float:
+        """Prequential balanced accuracy: the mean over classes of the share predicted right."""
+        if not self.class_items:
+            return float("nan")
+        return float(
+            np.mean([self.class_correct.get(c, 0) / n for c, n in self.class_items.items()])
+        )
 
     @property
     def accuracy(self) -> float:
@@ -152,11 +167,15 @@ def replay(
         t0 = time.perf_counter()
         batch = learner.process_many(Xb)
         select_s += time.perf_counter() - t0
-        hits = int(np.count_nonzero(batch.prediction == yb)) if learner.has_model else 0
+        right = batch.prediction == yb if learner.has_model else np.zeros(len(yb), dtype=bool)
+        hits = int(np.count_nonzero(right))
+        _tally(run.class_items, yb)
+        _tally(run.class_correct, yb[right])
         correct += hits
         recent_correct += hits
         recent_n += stop - start
         ask = batch.indices
+        _tally(run.class_labels, yb[ask])
         if ask.size:
             t0 = time.perf_counter()
             learner.learn_many(Xb[ask], yb[ask])
@@ -178,3 +197,12 @@ def replay(
                 on_checkpoint(run)
     run.seconds = time.perf_counter() - t_start
     return run
+
+
+def _tally(counts: dict[str, int], labels: np.ndarray) -> None:
+    """Add the count of each label in ``labels`` to ``counts`` (keyed by the label as text)."""
+    if len(labels) == 0:
+        return
+    values, n = np.unique(labels, return_counts=True)
+    for v, k in zip(values.tolist(), n.tolist(), strict=True):
+        counts[str(v)] = counts.get(str(v), 0) + int(k)

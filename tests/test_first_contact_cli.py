@@ -1,0 +1,349 @@
+"""What a newcomer meets first on the command line: fast help, one-line errors, honest output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from activelab.cli import main
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+HEAVY = ("sklearn", "numpy", "scipy", "pandas", "rich", "sqlalchemy", "matplotlib")
+
+
+def _python(code: str, *, cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kw,
+    )
+
+
+def _without(modules: list[str], args: list[str]) -> str:
+    """Python code running the CLI as if ``modules`` were not installed."""
+    block = "".join(f"sys.modules[{m!r}] = None; " for m in modules)
+    return f"import sys; {block}from activelab.cli import main; main({args!r})"
+
+
+# ------------------------------------------------------------------ startup
+@pytest.mark.parametrize("args", [[], ["demo"], ["simulate"], ["stream"], ["init"], ["serve"]])
+def test_help_imports_nothing_heavy(args):
+    code = (
+        "import sys\nfrom activelab.cli import main\n"
+        f"try:\n    main([*{args!r}, '--help'])\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    run = _python(code)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout[-500:]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["demo", "--seeds", "0"],
+        ["demo", "--budget", "5"],
+        ["nosuch"],
+        ["demo", "--nope"],
+        ["simulate"],
+        ["simulate", "--dataset", "iris", "--smiles-column", "s"],
+        ["simulate", "--dataset", "iris", "--param", "margin"],
+    ],
+)
+def test_error_paths_import_nothing_heavy(args):
+    code = (
+        "import sys\nfrom activelab.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit as e:\n    print('exit', e.code)\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    run = _python(code)
+    assert run.stdout.strip().splitlines() == ["exit 2", "[]"], run.stdout + run.stderr
+    assert "Error:" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_import_of_the_cli_leaves_scikit_learn_out_yet_the_api_is_there():
+    run = _python(
+        "import sys, activelab.cli; heavy = 'sklearn' in sys.modules\n"
+        "from activelab import ActiveLearner, available_strategies, top_k\n"
+        "print(heavy, ActiveLearner.__name__, 'margin' in available_strategies())"
+    )
+    assert run.stdout.split() == ["False", "ActiveLearner", "True"], run.stderr
+
+
+# ------------------------------------------------------------------ missing extras
+@pytest.mark.parametrize(
+    ("blocked", "args", "extra"),
+    [
+        (["sqlalchemy"], ["init", "p", "--data", "x.csv", "--labels", "a,b"], "app"),
+        (["uvicorn"], ["serve", "p"], "app"),
+        (["sqlalchemy"], ["status", "p"], "app"),
+        (["river"], ["stream", "--dataset", "phishing"], "data"),
+        (["matplotlib"], ["report", "results.json"], "plot"),
+        (["pandas"], ["simulate", "--data", "t.csv", "--label-column", "y"], "sim"),
+    ],
+)
+def test_a_missing_extra_is_one_line_naming_the_pip_command(tmp_path, blocked, args, extra):
+    (tmp_path / "t.csv").write_text("a,y\n1,0\n2,1\n")
+    (tmp_path / "results.json").write_text(
+        json.dumps(
+            {
+                "schema": "activelab.simulation",
+                "schema_version": 1,
+                "settings": {
+                    "dataset": {"name": "t"},
+                    "budget": 10,
+                    "n_initial": 5,
+                    "batch_size": 5,
+                    "scoring": "accuracy",
+                },
+                "full_pool": {"0": 0.9},
+                "runs": [
+                    {"strategy": "random", "seed": 0, "n_labels": [5, 10], "scores": [0.5, 0.8]}
+                ],
+            }
+        )
+    )
+    run = _python(_without(blocked, args), cwd=tmp_path)
+    assert run.returncode == 1
+    lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
+    assert lines == [
+        f"Error: activelab {args[0]} needs the [{extra}] extra (module {blocked[0]!r} is "
+        f"missing): pip install 'activelab[{extra}]'"
+    ], run.stderr[-2000:]
+
+
+def test_label_without_a_terminal_is_one_line(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "activelab", "label", str(tmp_path / "p")],
+        env={**os.environ, "PYTHONPATH": SRC},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,  # no controlling terminal
+    )
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        "Error: activelab label reads one key per answer and needs an interactive terminal "
+        f"(none here); run it in a terminal, or label in the browser: activelab serve "
+        f"{tmp_path / 'p'}"
+    ]
+
+
+# ------------------------------------------------------------------ demo
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--strategy", "margn"], "Did you mean 'margin'?"),
+        (["--seeds", "0"], "--seeds must be at least 1, got 0."),
+        (["--budget", "5"], "--budget must be in 20..1347"),
+        (["--budget", "5000"], "--budget must be in 20..1347"),
+        (["--target", "1.5"], "--target is a share"),
+        (["--strategy", "variance"], "is for regression data"),
+    ],
+)
+def test_demo_refuses_bad_options_before_any_work(args, message):
+    run = CliRunner().invoke(main, ["demo", *args])
+    assert run.exit_code == 2
+    assert message in run.output and "Traceback" not in run.output
+    assert "Replaying" not in run.output
+
+
+def test_demo_states_its_size_and_target():
+    run = CliRunner().invoke(main, ["demo", "--seeds", "1", "--budget", "60"])
+    assert run.exit_code == 0, run.output
+    assert "97% of the whole-pool model's accuracy" in run.output
+    assert "1 seeds, budget 60 labels, target 97% of the whole-pool accuracy" in run.output
+
+
+# ------------------------------------------------------------------ simulate
+def test_simulate_regression_defaults_run_and_budget_beyond_the_pool_is_stated(tmp_path):
+    out = tmp_path / "r.json"
+    args = ["simulate", "--dataset", "diabetes", "--seeds", "1", "--budget", "500"]
+    run = CliRunner().invoke(main, [*args, "--initial", "300", "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "--budget 500 is more than the pool (331 items)" in run.output
+    doc = json.loads(out.read_text())
+    assert {r["strategy"] for r in doc["runs"]} == {"random", "variance"}
+    assert "BayesianRidge" in doc["settings"]["estimator"]
+
+
+def test_simulate_refuses_a_strategy_the_model_cannot_serve_before_any_campaign(tmp_path):
+    out = tmp_path / "r.json"
+    run = CliRunner().invoke(
+        main,
+        ["simulate", "--dataset", "diabetes", "--model", "ridge", "--out", str(out)],
+    )
+    assert run.exit_code == 1
+    assert "needs a predictive spread" in run.output and not out.exists()
+
+
+def test_simulate_param_minimize_and_rmse_direction(tmp_path):
+    out = tmp_path / "r.json"
+    run = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            "--dataset",
+            "diabetes",
+            "--strategy",
+            "random",
+            "--strategy",
+            "greedy",
+            "--seeds",
+            "2",
+            "--budget",
+            "40",
+            "--top-k",
+            "20",
+            "--minimize",
+            "--param",
+            "random.unused=1",
+            "--scoring",
+            "neg_root_mean_squared_error",
+            "--out",
+            str(out),
+        ],
+    )
+    assert run.exit_code == 1 and "does not take these parameters" in run.output
+    run = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            "--dataset",
+            "diabetes",
+            "--strategy",
+            "random",
+            "--strategy",
+            "greedy",
+            "--seeds",
+            "2",
+            "--budget",
+            "40",
+            "--top-k",
+            "20",
+            "--minimize",
+            "--scoring",
+            "neg_root_mean_squared_error",
+            "--out",
+            str(out),
+        ],
+    )
+    assert run.exit_code == 0, run.output
+    doc = json.loads(out.read_text())
+    assert doc["settings"]["strategy_params"] == {"greedy": {"maximize": False}}
+    assert "lower is better" in run.output
+    aulc = [float(ln.split(")")[1].split("±")[0]) for ln in run.output.splitlines() if "AULC" in ln]
+    assert aulc and all(a > 0 for a in aulc)  # an RMSE, not its negation
+
+
+def test_param_syntax_is_checked():
+    run = CliRunner().invoke(main, ["simulate", "--dataset", "iris", "--param", "greedy"])
+    assert run.exit_code == 2 and "STRATEGY.KEY=VALUE" in run.output
+
+
+def test_simulate_warns_when_seeds_differ_after_resuming(tmp_path):
+    out = tmp_path / "r.json"
+    base = ["simulate", "--dataset", "iris", "--budget", "30", "--out", str(out)]
+    assert CliRunner().invoke(main, [*base, "--strategy", "random", "--seeds", "3"]).exit_code == 0
+    run = CliRunner().invoke(
+        main, [*base, "--strategy", "random", "--strategy", "margin", "--seeds", "2"]
+    )
+    assert run.exit_code == 0, run.output
+    assert "different numbers of seeds (margin 2, random 3)" in run.output
+    assert "margin: AULC" in run.output and ", 2 seeds" in run.output
+
+
+def test_split_and_smiles_columns(tmp_path):
+    pytest.importorskip("rdkit")
+    rng = np.random.default_rng(0)
+    smiles = ["C" * k + "O" for k in range(1, 41)] + ["C1CC", "CC(", "c1ccccc1N"]
+    rows = [
+        f"{s},{rng.normal():.3f},{'test' if i % 4 == 0 else 'train'}" for i, s in enumerate(smiles)
+    ]
+    data = tmp_path / "mols.csv"
+    data.write_text("smiles,y,split\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "r.json"
+    args = ["simulate", "--data", str(data), "--label-column", "y", "--smiles-column", "smiles"]
+    args += ["--split-column", "split", "--seeds", "2", "--budget", "20", "--initial", "5"]
+    args += ["--batch-size", "5", "--out", str(out)]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 1
+    assert "2 SMILES in column 'smiles' do not parse, data rows 41, 42" in run.output
+    run = CliRunner().invoke(main, [*args, "--skip-bad-rows"])
+    assert run.exit_code == 0, run.output
+    assert "Skipped 2 rows whose SMILES do not parse: 41, 42" in run.output
+    doc = json.loads(out.read_text())
+    assert doc["settings"]["split"] == "predefined"
+    assert doc["settings"]["dataset"]["featuriser"] == "morgan"
+    assert len(doc["settings"]["test_rows"]) == 10  # rows 0, 4, ..., 36 (40 does not parse)
+    assert doc["full_pool"]["0"] == doc["full_pool"]["1"]  # one split for every seed
+
+
+# ------------------------------------------------------------------ stream
+def test_stream_shuffles_per_seed_reports_balanced_accuracy_and_classes(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = (X[:, 0] + 0.3 * rng.normal(size=400) > 0.8).astype(int)  # a minority class
+    order = np.argsort(y, kind="stable")  # the file lists every 0 before every 1
+    lines = ["a,b,c,label"] + [
+        f"{r[0]:.4f},{r[1]:.4f},{r[2]:.4f},{t}" for r, t in zip(X[order], y[order], strict=True)
+    ]
+    data = tmp_path / "s.csv"
+    data.write_text("\n".join(lines) + "\n")
+    out, plot = tmp_path / "runs.json", tmp_path / "c.png"
+    run = CliRunner().invoke(
+        main,
+        [
+            "stream",
+            "--dataset",
+            str(data),
+            "--label-column",
+            "label",
+            "--strategy",
+            "random",
+            "--budget",
+            "0.2",
+            "--seeds",
+            "2",
+            "--out",
+            str(out),
+            "--plot",
+            str(plot),
+        ],
+    )
+    assert run.exit_code == 0, run.output
+    assert any(ln.startswith("Plot written to") for ln in run.output.splitlines())
+    assert "balanced accuracy" in run.output and "per class" in run.output
+    doc = json.loads(out.read_text())
+    assert doc["settings"]["batch_size"] == 50 and doc["settings"]["order"] == "shuffled per seed"
+    first, second = doc["runs"]
+    n1 = int(y.sum())
+    assert first["class_items"] == {"0": 400 - n1, "1": n1}
+    # shuffled: the minority class appears from the start, and differently per seed
+    assert first["scores"] != second["scores"]
+    bal = np.mean(
+        [
+            np.mean([r["class_correct"].get(c, 0) / n for c, n in r["class_items"].items()])
+            for r in doc["runs"]
+        ]
+    )
+    assert f"balanced accuracy {bal:.4f}" in run.output
+    assert sum(first["class_labels"].values()) == first["n_labels"][-1]

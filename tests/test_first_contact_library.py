@@ -1,0 +1,194 @@
+"""Honest numbers and clear errors in the library: savings, scorer direction, labels, packaging."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from activelab import ActiveLearner
+from activelab.simulation.metrics import (
+    label_savings,
+    lower_is_better,
+    reach_target,
+    seed_counts,
+    summarize,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ------------------------------------------------------------------ savings
+def test_savings_count_labels_to_the_whole_pool_target_not_randoms_last_score():
+    # random is flat and noisy; the strategy is better at every budget
+    n = [10, 20, 30, 40, 50]
+    rand = [0.70, 0.80, 0.78, 0.86, 0.79]
+    strat = [0.70, 0.86, 0.88, 0.89, 0.90]
+    runs = [
+        {"strategy": s, "seed": k, "n_labels": n, "scores": sc}
+        for k in range(3)
+        for s, sc in (("random", rand), ("margin", strat))
+    ]
+    m = summarize(runs, {k: 0.9 for k in range(3)})
+    # target 0.855: random reaches it at 40, margin at 20 -> half the labels saved
+    assert m["margin"]["savings"]["mean"] == pytest.approx(0.5)
+    assert m["margin"]["savings_target"] == 0.95
+    # the old definition (random's final score, 0.79) would have said 0 %
+    assert label_savings(n, strat, n, rand, target=0.79)[0] == pytest.approx(0.0)
+
+
+def test_savings_are_undefined_when_random_never_reaches_the_target():
+    assert label_savings([10, 20], [0.9, 0.95], [10, 20], [0.5, 0.6], target=0.8) == (None, False)
+    saving, censored = label_savings([10, 20], [0.1, 0.2], [10, 20], [0.5, 0.9], target=0.8)
+    assert censored and saving == pytest.approx(0.0)
+
+
+def test_error_scorers_keep_their_direction():
+    assert lower_is_better("neg_root_mean_squared_error") and not lower_is_better("accuracy")
+    # whole-pool RMSE 0.5 (stored -0.5): "95 %" asks for an RMSE <= 0.525, never below 0.5
+    assert reach_target(-0.5, 0.95) == pytest.approx(-0.525)
+    assert reach_target(0.9, 0.99) == pytest.approx(0.891)
+    n = [10, 20, 30]
+    runs = [
+        {"strategy": "random", "seed": 0, "n_labels": n, "scores": [-0.9, -0.7, -0.52]},
+        {"strategy": "greedy", "seed": 0, "n_labels": n, "scores": [-0.9, -0.51, -0.5]},
+    ]
+    m = summarize(runs, {0: -0.5}, scoring="neg_root_mean_squared_error")
+    assert m["random"]["labels_to_95"]["mean"] == 30 and m["greedy"]["labels_to_95"]["mean"] == 20
+    assert m["greedy"]["labels_to_99"]["mean"] == 30  # RMSE 0.51 > 0.505; 0.50 at 30
+    assert m["random"]["aulc"]["mean"] > 0 and m["random"]["lower_is_better"]
+    assert m["greedy"]["aulc"]["mean"] < m["random"]["aulc"]["mean"]  # a lower error
+    assert m["greedy"]["savings"]["mean"] == pytest.approx(1 / 3)
+
+
+def test_seed_counts_show_uneven_strategies():
+    runs = [{"strategy": "random", "seed": k} for k in range(4)]
+    runs += [{"strategy": "margin", "seed": k} for k in range(3)]
+    assert seed_counts(runs) == {"random": 4, "margin": 3}
+
+
+def test_predefined_split_in_simulate():
+    from sklearn.naive_bayes import GaussianNB
+
+    from activelab.simulation.runner import simulate
+
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    y = (X[:, 0] > 0).astype(int)
+    test = np.arange(60) >= 45
+    doc = simulate(
+        (X, y),
+        GaussianNB(),
+        ["random"],
+        n_initial=4,
+        batch_size=4,
+        budget=12,
+        seeds=2,
+        progress=False,
+        test_index=test,
+    )
+    assert doc["settings"]["split"] == "predefined"
+    assert doc["settings"]["test_rows"] == list(range(45, 60))
+    assert doc["settings"]["budget"] == 12
+    with pytest.raises(ValueError, match="a split needs test and pool rows"):
+        simulate((X, y), GaussianNB(), ["random"], progress=False, test_index=[])
+
+
+# ------------------------------------------------------------------ teach
+POOL = np.random.default_rng(0).normal(size=(30, 3))
+
+
+@pytest.fixture
+def learner():
+    X = POOL
+    return ActiveLearner(LogisticRegression(), "margin", random_state=0).fit(X)
+
+
+def test_teaching_a_missing_label_is_refused_clearly(learner):
+    with pytest.raises(ValueError, match=r"Label at position 1 is None: every taught item"):
+        learner.teach([0, 1], [1, None])
+    assert learner.n_labelled_ == 0
+
+
+def test_text_labels_for_a_learner_with_number_labels_are_refused(learner):
+    learner.teach([0, 1], [0, 1])
+    with pytest.raises(ValueError, match=r"is text, but the labels so far are numbers"):
+        learner.teach([2], ["cat"])
+    with pytest.raises(ValueError, match=r"use one type for every label"):
+        learner.teach([2, 3], np.asarray([1, "dog"], dtype=object))
+    assert learner.n_labelled_ == 2
+    assert learner.predict(POOL[:3]).dtype.kind in "iu"
+
+
+def test_text_labels_are_fine_with_classes_given():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    al = ActiveLearner(LogisticRegression(), "margin", classes=["cat", "dog"], random_state=0)
+    al.fit(X).teach([0, 1], ["cat", "dog"])
+    assert al.n_labelled_ == 2
+
+
+def _readme_block(marker: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    found = [b for b in blocks if marker in b]
+    assert found, f"no README example with {marker!r}"
+    return found[0]
+
+
+def test_readme_bias_corrected_accuracy_example_runs(capsys):
+    exec(compile(_readme_block("estimate_accuracy"), "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    est, naive = re.match(r"([0-9.]+) \(([0-9.]+)-([0-9.]+)\), naive ([0-9.]+)", out).group(1, 4)
+    assert 0.5 < float(est) <= 1 and 0.5 < float(naive) <= 1
+
+
+# ------------------------------------------------------------------ packaging
+def test_license_changelog_and_urls():
+    assert "BSD 3-Clause License" in (ROOT / "LICENSE").read_text()
+    assert "activelab developers" in (ROOT / "LICENSE").read_text()
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert "## Unreleased" in changelog and "deprecat" in changelog.lower()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert "https://github.com/activelab/activelab" in pyproject
+    assert 'license-files = ["LICENSE"]' in pyproject
+
+
+def test_wheel_ships_py_typed_and_the_license(tmp_path):
+    pytest.importorskip("hatchling")
+    from hatchling.builders.wheel import WheelBuilder
+
+    wheel = next(
+        iter(WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"]))
+    )
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "activelab/py.typed" in names
+    assert any(n.endswith("licenses/LICENSE") for n in names)
+
+
+def test_report_page_warns_on_uneven_seeds_and_states_the_error_direction():
+    pytest.importorskip("matplotlib")
+    from activelab.simulation.report import render
+
+    runs = [
+        {"strategy": s, "seed": k, "n_labels": [5, 10], "scores": [-0.9, -0.6 - 0.05 * k]}
+        for s, seeds in (("random", 3), ("greedy", 2))
+        for k in range(seeds)
+    ]
+    doc = {
+        "settings": {
+            "dataset": {"name": "toy"},
+            "budget": 10,
+            "n_initial": 5,
+            "batch_size": 5,
+            "scoring": "neg_root_mean_squared_error",
+        },
+        "full_pool": {str(k): -0.5 for k in range(3)},
+        "runs": runs,
+    }
+    page = render(doc)
+    assert "Strategies ran on different seeds (greedy: 2, random: 3)" in page
+    assert "lower is better" in page
+    assert "<td>-0." not in page  # the AULC of an error is the error, positive
