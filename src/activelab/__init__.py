@@ -30,6 +30,7 @@ from activelab.strategies import (
 from activelab.strategies import available as available_strategies
 from activelab.stream import StreamLearner
 
+#: The installed version of activelab.
 __version__ = "0.1.0"
 
 __all__ = [
