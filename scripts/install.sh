@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs activelab with everything its tests need, on a fresh Debian machine with Python >= 3.11.
-#   bash scripts/install.sh          # the library, every extra and the test tools
+#   bash scripts/install.sh          # the library, every extra, the test and documentation tools
 # Safe to re-run: installed packages are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 python3 -m pip install --upgrade --quiet pip
 # The CPU build of PyTorch, pinned: an unpinned torch pulls a multi-GB CUDA build.
 python3 -m pip install --quiet "torch==2.13.0"
-python3 -m pip install --quiet -e ".[all,dev]"
+python3 -m pip install --quiet -e ".[all,dev,docs]"
 
 # Debian packages the tests use: PostgreSQL (the store's tests start it with
 # scripts/start-postgres.sh) and Chromium (the pages are tested in it through Playwright,

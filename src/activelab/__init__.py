@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (PEP 562), not he
     from activelab.strategies import available as available_strategies
     from activelab.stream import StreamLearner
 
+#: The installed version of activelab.
 __version__ = "0.1.0"
 
 #: public name -> (module, attribute); imported on first access so that

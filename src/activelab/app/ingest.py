@@ -48,6 +48,7 @@ from activelab.data.features import (
 
 __all__ = ["IMAGE_SUFFIXES", "Dataset", "IngestError", "read_items"]
 
+#: Image file suffixes a project ingests, with their media types.
 IMAGE_SUFFIXES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 _MAX_TEXT = 100_000
 

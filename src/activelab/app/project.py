@@ -35,7 +35,9 @@ __all__ = [
     "open_project",
 ]
 
+#: The name of a project's configuration file, inside its folder.
 CONFIG_NAME = "activelab.json"
+#: The name of a project's SQLite database, inside its folder.
 DB_NAME = "project.db"
 MAX_LABELS = 50
 #: the default strategy of a multi-label project (see docs/app.md, "Multi-label projects")

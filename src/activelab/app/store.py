@@ -67,6 +67,7 @@ __all__ = [
     "hash_token",
 ]
 
+#: The version of the store's tables, recorded in every database.
 SCHEMA_VERSION = 1
 #: kinds of label events
 EVENT_KINDS = ("label", "skip", "undo")

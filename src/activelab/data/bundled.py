@@ -28,6 +28,7 @@ __all__ = [
     "stratified_subset",
 ]
 
+#: The ten Fashion-MNIST class names, in label order.
 FASHION_MNIST_CLASSES = (
     "T-shirt/top",
     "Trouser",

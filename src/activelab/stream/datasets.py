@@ -26,6 +26,7 @@ import numpy as np
 
 __all__ = ["STREAMS", "Stream", "load_csv", "load_stream"]
 
+#: The names of the bundled streams (:func:`load_stream`).
 STREAMS = ("phishing", "sea-drift", "agrawal-drift")
 
 
