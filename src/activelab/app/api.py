@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from activelab.app.service import (
     ItemView,
@@ -74,20 +74,30 @@ class NextOut(BaseModel):
     done: bool
 
 
-class AnswerIn(BaseModel):
+class _StrictIn(BaseModel):
+    """A request body: strict types (``true`` or ``"46"`` is no item id), no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class AnswerIn(_StrictIn):
     """An answer: ``label`` in a single-label project, ``labels`` in a multi-label one."""
 
-    item_id: int
-    label: str | None = Field(
+    item_id: StrictInt = Field(ge=0, description="the id of the item leased to you")
+    label: StrictStr | None = Field(
         None, max_length=256, description="single-label projects: one of the project's labels"
     )
-    labels: list[str] | None = Field(
+    labels: list[StrictStr] | None = Field(
         None,
         max_length=50,
         description="multi-label projects: the item's labels, each once; [] means none of them",
     )
-    request_id: str | None = Field(
-        None, max_length=128, description="unique per answer: a retried request is stored once"
+    request_id: StrictStr | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="unique per answer and annotator: a retried request (same id, same body) "
+        "is stored once; the same id with a different body gets 409",
     )
 
     @model_validator(mode="after")
@@ -99,17 +109,17 @@ class AnswerIn(BaseModel):
         return self
 
 
-class SkipIn(BaseModel):
-    item_id: int
-    request_id: str | None = Field(None, max_length=128)
+class SkipIn(_StrictIn):
+    item_id: StrictInt = Field(ge=0, description="the id of the item leased to you")
+    request_id: StrictStr | None = Field(None, min_length=1, max_length=128)
 
 
-class UndoIn(BaseModel):
-    request_id: str | None = Field(None, max_length=128)
+class UndoIn(_StrictIn):
+    request_id: StrictStr | None = Field(None, min_length=1, max_length=128)
 
 
-class ReleaseIn(BaseModel):
-    item_id: int
+class ReleaseIn(_StrictIn):
+    item_id: StrictInt = Field(ge=0)
 
 
 class EventOut(BaseModel):

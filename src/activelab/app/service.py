@@ -416,7 +416,12 @@ class LabellingService:
         self._check_item(item_id)
         stored = self.check_label(label)
         ev = self.store.append_event(
-            int(item_id), annotator.id, "label", label=stored, request_id=request_id
+            int(item_id),
+            annotator.id,
+            "label",
+            label=stored,
+            request_id=request_id,
+            require_lease=True,
         )
         self._after_write()
         return ev
@@ -424,7 +429,9 @@ class LabellingService:
     def skip(self, annotator: Annotator, item_id: int, request_id: str | None = None) -> Event:
         """Skip an item: it is not shown to this annotator again (others may get it)."""
         self._check_item(item_id)
-        ev = self.store.append_event(int(item_id), annotator.id, "skip", request_id=request_id)
+        ev = self.store.append_event(
+            int(item_id), annotator.id, "skip", request_id=request_id, require_lease=True
+        )
         self._after_write()
         return ev
 
