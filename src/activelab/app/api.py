@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from activelab.app.service import (
     ItemView,
@@ -36,6 +37,22 @@ _CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+#: /docs: Swagger UI sets inline styles and draws icons from data: URLs; scripts stay 'self'
+_DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _swagger_assets() -> Path | None:
+    """The folder of Swagger UI's files shipped by the ``swagger-ui-bundle`` package."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ModuleNotFoundError:
+        return None
+    folder = Path(swagger_ui_path)
+    return folder if (folder / "swagger-ui-bundle.js").is_file() else None
 
 
 # ------------------------------------------------------------------ models
@@ -169,6 +186,26 @@ class ProgressOut(BaseModel):
         "(null: cannot tell yet), since (labels at which it started to fire), and its statistic",
     )
     stopping_text: str | None = Field(default=None, description="the stopping read-out as text")
+    trainer: str | None = Field(
+        default=None,
+        description="the background trainer: idle, training, starting, restarting or stopped "
+        "(null: none runs in this server)",
+    )
+    trainer_error: str | None = Field(
+        default=None, description="the trainer's last error (a failed round, or its death)"
+    )
+
+
+class HealthOut(BaseModel):
+    """What ``/healthz`` reports; ``ok`` is false (and the status 503) when the store fails."""
+
+    ok: bool
+    store: str = Field(description='"ok", or the error reading the store')
+    trainer: dict[str, Any] | None = Field(
+        description="state, pid, restarts, last_error, heartbeat_age (null: no trainer here)"
+    )
+    model_version: int | None
+    labelled: int | None
 
 
 class ProjectOut(BaseModel):
@@ -306,6 +343,8 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
                 service.stop()
 
     app = FastAPI(
+        docs_url=None,  # served below from local files: the page's CSP blocks a CDN
+        redoc_url=None,
         title="activelab labelling API",
         version="1",
         description=(
@@ -341,7 +380,8 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = _CSP
+        docs = request.url.path == "/docs" or request.url.path.startswith("/static/swagger/")
+        response.headers["Content-Security-Policy"] = _DOCS_CSP if docs else _CSP
         if request.url.path.startswith("/api/"):
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -357,6 +397,19 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
     @app.exception_handler(StoreError)
     async def _store_error(_r: Request, exc: StoreError) -> JSONResponse:
         return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # the API answers JSON; a person who mistypes a page address gets a page
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if exc.status_code == 404 and wants_html and not request.url.path.startswith("/api/"):
+            page = (_STATIC / "404.html").read_text(encoding="utf-8")
+            return HTMLResponse(page, status_code=404)
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"detail": exc.detail},
+            headers=getattr(exc, "headers", None),
+        )
 
     who = Depends(annotator)
 
@@ -442,9 +495,45 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
         data, media = service.image(item_id)
         return Response(content=data, media_type=media)
 
+    @app.get(
+        "/healthz",
+        response_model=HealthOut,
+        tags=["health"],
+        responses={503: {"model": HealthOut, "description": "the store cannot be read"}},
+    )
+    def healthz() -> JSONResponse:
+        """Is the server healthy? The store, the background trainer and the model version.
+
+        Needs no token (it tells nothing about the items); 503 when the store fails.
+        """
+        try:
+            version = service.store.latest_version()
+            labelled = service.progress().labelled
+            store_state = "ok"
+        except Exception as exc:  # any failure is the answer
+            version, labelled = None, None
+            store_state = f"{type(exc).__name__}: {exc}"[:300]
+        out = HealthOut(
+            ok=store_state == "ok",
+            store=store_state,
+            trainer=service.trainer_state(),
+            model_version=version,
+            labelled=labelled,
+        )
+        return JSONResponse(out.model_dump(), status_code=200 if out.ok else 503)
+
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(_STATIC / "index.html", media_type="text/html")
 
+    swagger = _swagger_assets()
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> FileResponse:
+        page = "docs.html" if swagger is not None else "docs-missing.html"
+        return FileResponse(_STATIC / page, media_type="text/html")
+
+    if swagger is not None:
+        app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     return app
