@@ -194,6 +194,11 @@ class ProgressOut(BaseModel):
     trainer_error: str | None = Field(
         default=None, description="the trainer's last error (a failed round, or its death)"
     )
+    model_ready: bool = Field(
+        default=False,
+        description="a model exists; false while the labels cannot train one yet (the "
+        "version is then a cold-start ranking of the queue)",
+    )
 
 
 class HealthOut(BaseModel):

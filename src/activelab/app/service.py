@@ -91,6 +91,8 @@ class Progress:
     trainer: str | None = None
     #: the trainer's last error (a failed round, or how its process died), if any
     trainer_error: str | None = None
+    #: a model exists (False while too few labels: the version is a cold-start ranking)
+    model_ready: bool = False
 
 
 class LabellingService:
@@ -491,6 +493,7 @@ class LabellingService:
                 stopping_text=stopping_text(self._metrics.get("stopping")),
                 trainer=None if trainer is None else trainer["state"],
                 trainer_error=None if trainer is None else trainer.get("last_error"),
+                model_ready=self._model is not None,
             )
 
     def image(self, item_id: int) -> tuple[bytes, str]:
