@@ -9,6 +9,7 @@ documents them at ``/docs`` and ``/openapi.json``.
 
 from __future__ import annotations
 
+import importlib.util
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,12 @@ _DOCS_CSP = (
 
 
 def _swagger_assets() -> Path | None:
-    """The folder of Swagger UI's files shipped by the ``swagger-ui-bundle`` package."""
-    try:
-        from swagger_ui_bundle import swagger_ui_path
-    except ModuleNotFoundError:
+    """The folder of Swagger UI's files shipped by the ``swagger-ui-py`` package (found
+    without importing it)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or spec.origin is None:
         return None
-    folder = Path(swagger_ui_path)
+    folder = Path(spec.origin).parent / "static"
     return folder if (folder / "swagger-ui-bundle.js").is_file() else None
 
 
