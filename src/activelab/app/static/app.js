@@ -143,7 +143,8 @@ function showItem(item) {
     }).catch((err) => setStatus(err.message));
   }
   if (item.fields && item.kind !== "image") {
-    const entries = Object.entries(item.fields);
+    // a text item's "id" column repeats the item's name: not shown twice
+    const entries = Object.entries(item.fields).filter(([k, v]) => !(item.kind === "text" && k === "id" && v === item.external_id));
     for (const [k, v] of entries) {
       const tr = document.createElement("tr");
       const th = document.createElement("th");
