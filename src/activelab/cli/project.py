@@ -277,6 +277,8 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     labels joined by --separator (default ";") in CSV; an empty list or value
     means the item carries none of the labels.
     """
+    from activelab.app.csvsafe import escape_row
+
     store = _open(str(project))
     ids = store.external_ids()
     multi = store.settings.get("task") == "multilabel"
@@ -338,7 +340,7 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     if fmt == "csv":
         writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(escape_row(r) for r in rows)  # no cell runs as a formula
     else:
         for r in rows:
             buf.write(json.dumps(r) + "\n")
