@@ -170,7 +170,13 @@ class TrainerSupervisor:
             changed = any(self._state.get(k) != v for k, v in changes.items())
             self._state.update(changes)
             snapshot = dict(self._state)
-        if changed and self._publish is not None and set(changes) - {"last_heartbeat"}:
+        # idle <-> training flips with every round: those go out with the periodic publish,
+        # so a trainer retraining after every answer adds no writes to the annotators' store
+        routine = set(changes) <= {"last_heartbeat", "busy", "state"} and snapshot["state"] in (
+            "idle",
+            "training",
+        )
+        if changed and self._publish is not None and not routine:
             self._safe_publish(snapshot)
 
     def _safe_publish(self, snapshot: dict[str, Any]) -> None:
