@@ -629,6 +629,7 @@ class LabellingService:
                 self.store.url,
                 self.retrain_every,
                 self.retrain_seconds,
+                factory=_open_for_training,
                 publish=self._publish_trainer_state,
             )
             self._supervisor.start()
@@ -702,3 +703,9 @@ class LabellingService:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _open_for_training(url: str, retrain_every: int, retrain_seconds: float) -> LabellingService:
+    """The trainer process's own service over the project (see activelab.app.trainer)."""
+    store = Store.open(url)
+    return LabellingService(store, retrain_every=retrain_every, retrain_seconds=retrain_seconds)

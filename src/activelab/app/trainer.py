@@ -85,6 +85,10 @@ class TrainerSupervisor:
         The project's database URL (a file or a server: the trainer opens it too).
     retrain_every, retrain_seconds
         Passed to the trainer's :class:`~activelab.app.service.LabellingService`.
+    factory : callable
+        ``factory(url, retrain_every, retrain_seconds)`` opens the project in the trainer
+        process and returns its :class:`~activelab.app.service.LabellingService`; a
+        module-level function (it is sent to the new process by reference).
     publish : callable, optional
         Called with the state dict whenever it changes (and every few seconds), e.g.
         to store it for ``activelab status``.
@@ -95,9 +99,11 @@ class TrainerSupervisor:
         url: str,
         retrain_every: int,
         retrain_seconds: float,
+        factory: Any,
         publish: Any = None,
     ) -> None:
         self.url = url
+        self.factory = factory
         self.retrain_every = retrain_every
         self.retrain_seconds = retrain_seconds
         self._publish = publish
@@ -189,7 +195,14 @@ class TrainerSupervisor:
         parent, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(
             target=_trainer_main,
-            args=(self.url, self.retrain_every, self.retrain_seconds, child, os.getpid()),
+            args=(
+                self.factory,
+                self.url,
+                self.retrain_every,
+                self.retrain_seconds,
+                child,
+                os.getpid(),
+            ),
             name="activelab-trainer",
             daemon=True,
         )
@@ -277,7 +290,12 @@ class TrainerSupervisor:
 
 
 def _trainer_main(
-    url: str, retrain_every: int, retrain_seconds: float, conn: Any, parent_pid: int
+    factory: Any,
+    url: str,
+    retrain_every: int,
+    retrain_seconds: float,
+    conn: Any,
+    parent_pid: int,
 ) -> None:
     """The trainer process: retrain when the store has enough new answers, until told to
     stop; exit at once when the server is gone (the pipe closes)."""
@@ -310,11 +328,7 @@ def _trainer_main(
     threading.Thread(target=listen, name="server-watch", daemon=True).start()
     send(("beat", time.time()))
     threading.Thread(target=beat, name="heartbeat", daemon=True).start()
-    from activelab.app.service import LabellingService  # after the first heartbeat
-    from activelab.app.store import Store
-
-    store = Store.open(url)
-    svc = LabellingService(store, retrain_every=retrain_every, retrain_seconds=retrain_seconds)
+    svc = factory(url, retrain_every, retrain_seconds)  # after the first heartbeat
     svc._may_save = lambda: not stop.is_set() and os.getppid() == parent_pid
     try:
         while not stop.is_set():
@@ -332,7 +346,7 @@ def _trainer_main(
                 stop.wait(5.0)
             stop.wait(0.25)
     finally:
-        store.close()
+        svc.store.close()
     # leave without the interpreter's teardown of the loaded libraries (seconds): the
     # store is closed, nothing else needs finishing, and the server waits for this exit
     os._exit(0)
