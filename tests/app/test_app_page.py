@@ -280,3 +280,24 @@ def test_phone_and_desktop_layout_and_no_serious_accessibility_violations(
     assert _axe(page) == []
     assert not errors, errors
     page.close()
+
+
+def test_a_restarting_trainer_is_shown_with_its_last_error(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    state = {"mode": "process", "state": "restarting", "last_error": "trainer killed by SIGKILL"}
+
+    def troubled(svc: LabellingService, ann) -> None:
+        svc.trainer_state = lambda: dict(state)  # what the supervisor reports after a kill -9
+
+    url, token, _ = make(_texts(6), ["good", "bad"], before=troubled)
+    page, _ = _open(browser, url, token)
+    note = page.locator("#trainer-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("restarting")
+    expect(note).to_contain_text("SIGKILL")
+    assert "training" not in page.locator("#progress-model").text_content()
+    state.update(state="idle")  # back: the note goes away at the next refresh
+    page.keyboard.press("1")
+    expect(note).to_be_hidden()
+    page.close()

@@ -2,9 +2,13 @@
 
 Every ``/api`` route needs ``Authorization: Bearer <token>`` (a token made by
 ``activelab annotator add``); a missing, unknown or revoked token gets 401.
-Request bodies over :data:`MAX_BODY` bytes get 413. The routes are thin: each
-calls the shared :class:`~activelab.app.service.LabellingService`. FastAPI
-documents them at ``/docs`` and ``/openapi.json``.
+Request bodies over :data:`MAX_BODY` bytes get 413, bodies that are not
+strictly typed 422, and an answer or skip for an item not leased to the
+annotator, answered already, or with a request id used for another request,
+409. The routes are thin: each calls the shared
+:class:`~activelab.app.service.LabellingService`. ``/healthz`` reports the
+store, the trainer and the model version without a token. ``/docs`` is Swagger
+UI served from local files, ``/openapi.json`` the schema.
 """
 
 from __future__ import annotations

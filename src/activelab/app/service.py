@@ -421,7 +421,12 @@ class LabellingService:
         request_id: str | None = None,
     ) -> Event:
         """Record a label (a list of labels in a multi-label project); idempotent on
-        ``request_id``."""
+        ``request_id``.
+
+        The annotator must hold the item's lease and not have answered it; otherwise,
+        or when ``request_id`` was used for a different request, the store raises
+        :class:`~activelab.app.store.ConflictError` and nothing is stored.
+        """
         self._check_item(item_id)
         stored = self.check_label(label)
         ev = self.store.append_event(
@@ -436,7 +441,8 @@ class LabellingService:
         return ev
 
     def skip(self, annotator: Annotator, item_id: int, request_id: str | None = None) -> Event:
-        """Skip an item: it is not shown to this annotator again (others may get it)."""
+        """Skip an item leased to the annotator: it is not shown to them again (others may
+        get it); :class:`~activelab.app.store.ConflictError` for an item they do not hold."""
         self._check_item(item_id)
         ev = self.store.append_event(
             int(item_id), annotator.id, "skip", request_id=request_id, require_lease=True
