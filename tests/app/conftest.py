@@ -240,7 +240,7 @@ def project_db(request: pytest.FixtureRequest) -> str | None:
 
 
 @contextmanager
-def _serve_in_thread(service: object) -> Iterator[str]:
+def _serve_in_thread(service: object, run_trainer: bool = True) -> Iterator[str]:
     """Serve a LabellingService with uvicorn on a free port in this process; yields its URL."""
     import uvicorn
 
@@ -248,7 +248,12 @@ def _serve_in_thread(service: object) -> Iterator[str]:
 
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(service, run_trainer=run_trainer),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -82,7 +82,7 @@ def test_label_five_with_keys_undo_one_and_watch_progress(live) -> None:
         page.evaluate("sessionStorage.clear()")
         page.goto(f"{url}/?token=forged")
         expect(page.locator("#login")).to_be_visible()
-        expect(page.locator("#status")).to_contain_text("refused")
+        expect(page.locator("#login-error")).to_contain_text("refused")
         assert not errors, errors
         browser.close()
     counts = store.count_events()

@@ -65,7 +65,7 @@ def test_other_bad_inputs(tmp_path) -> None:
     r = CliRunner().invoke(
         main, ["init", str(tmp_path / "p"), "--data", str(imgs), "--labels", "a,b"]
     )
-    assert r.exit_code != 0 and "broken.png: not a readable image" in r.output
+    assert r.exit_code != 0 and "broken.png: not a readable PNG or JPEG image" in r.output
     for labels, msg in [("a", "at least two labels"), ("a,a", "Duplicate label")]:
         r = CliRunner().invoke(
             main, ["init", str(tmp_path / "p"), "--data", str(REVIEWS), "--labels", labels]

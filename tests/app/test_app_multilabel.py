@@ -123,12 +123,13 @@ def test_label_sets_undo_skip_idempotency_and_export(api, ml_project: Path) -> N
         assert r.status_code == 200, r.text
         assert r.json()["labels"] == TAGS[ext] and r.json()["label"] is None
         answered[ext] = TAGS[ext]
-    # a retried request is stored once
+        last = {"item_id": item["id"], "labels": labels, "request_id": f"r{k}"}
+    # a retried request is stored once; the same request id with another body is refused
     before = service.store.count_events()
-    again = client.post(
-        "/api/answer", headers=ada, json={"item_id": 0, "labels": ["nodule"], "request_id": "r7"}
-    )
+    again = client.post("/api/answer", headers=ada, json=last)
     assert again.status_code == 200 and service.store.count_events() == before
+    other = client.post("/api/answer", headers=ada, json={**last, "labels": ["nodule"]})
+    assert other.status_code == 409 and service.store.count_events() == before
     # undo the last answer: the item comes back, and its labels are gone
     undone = client.post("/api/undo", headers=ada, json={}).json()
     back = undone["item"]["external_id"]
@@ -307,7 +308,7 @@ def test_browser_toggle_confirm_undo_and_export(live, ml_project: Path) -> None:
         text = page.locator("#item-text")
         labelled = page.locator("#progress-labelled")
         expect(labelled).to_have_text("0")
-        expect(page.locator("#confirm-row")).to_be_visible()
+        expect(page.locator("#confirm-button")).to_be_visible()
         buttons = page.locator("#labels button")
         expect(buttons).to_have_count(4)
         saved: dict[str, list[str]] = {}

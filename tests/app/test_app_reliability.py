@@ -55,7 +55,13 @@ def test_sigkill_mid_labelling_loses_no_acknowledged_label(
         time.sleep(0.1)
     trainers = _children(srv.proc.pid)
     assert trainers, "the server started no trainer process"
-    killer = threading.Timer(2.0, srv.kill)
+    killed_at: list[float] = []
+
+    def kill() -> None:
+        killed_at.append(time.time())
+        srv.kill()
+
+    killer = threading.Timer(2.0, kill)
     killer.start()
     with httpx.Client(base_url=srv.url, headers=_auth(token), timeout=5.0) as client:
         while True:
@@ -77,9 +83,9 @@ def test_sigkill_mid_labelling_loses_no_acknowledged_label(
             acked.append((rid, item["id"], label))
     killer.join()
     assert srv.proc.returncode is not None and srv.proc.returncode < 0  # killed, not exited
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 5  # the pipe closes with the server: it exits at once
     while any(_alive(pid) for pid in trainers) and time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.05)
     assert not any(_alive(pid) for pid in trainers), "the trainer outlived its server"
     assert len(acked) >= 10, "the server was killed before labelling got going"
 
@@ -92,6 +98,9 @@ def test_sigkill_mid_labelling_loses_no_acknowledged_label(
     for _rid, item_id, label in acked:
         assert current[item_id].label == label
     assert len(current) == len(events)  # no item labelled twice
+    assert len({e.item_id for e in events}) == len(events)  # no item with two label events
+    # the orphaned trainer stored no model version after its server died
+    assert all(v.created_at <= killed_at[0] + 0.25 for v in store.model_versions())
     n_before = len(events)
     store.close()
 

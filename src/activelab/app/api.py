@@ -2,22 +2,28 @@
 
 Every ``/api`` route needs ``Authorization: Bearer <token>`` (a token made by
 ``activelab annotator add``); a missing, unknown or revoked token gets 401.
-Request bodies over :data:`MAX_BODY` bytes get 413. The routes are thin: each
-calls the shared :class:`~activelab.app.service.LabellingService`. FastAPI
-documents them at ``/docs`` and ``/openapi.json``.
+Request bodies over :data:`MAX_BODY` bytes get 413, bodies that are not
+strictly typed 422, and an answer or skip for an item not leased to the
+annotator, answered already, or with a request id used for another request,
+409. The routes are thin: each calls the shared
+:class:`~activelab.app.service.LabellingService`. ``/healthz`` reports the
+store, the trainer and the model version without a token. ``/docs`` is Swagger
+UI served from local files, ``/openapi.json`` the schema.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from activelab.app.service import (
     ItemView,
@@ -36,6 +42,22 @@ _CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+#: /docs: Swagger UI sets inline styles and draws icons from data: URLs; scripts stay 'self'
+_DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _swagger_assets() -> Path | None:
+    """The folder of Swagger UI's files shipped by the ``swagger-ui-py`` package (found
+    without importing it)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent / "static"
+    return folder if (folder / "swagger-ui-bundle.js").is_file() else None
 
 
 # ------------------------------------------------------------------ models
@@ -74,20 +96,30 @@ class NextOut(BaseModel):
     done: bool
 
 
-class AnswerIn(BaseModel):
+class _StrictIn(BaseModel):
+    """A request body: strict types (``true`` or ``"46"`` is no item id), no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class AnswerIn(_StrictIn):
     """An answer: ``label`` in a single-label project, ``labels`` in a multi-label one."""
 
-    item_id: int
-    label: str | None = Field(
+    item_id: StrictInt = Field(ge=0, description="the id of the item leased to you")
+    label: StrictStr | None = Field(
         None, max_length=256, description="single-label projects: one of the project's labels"
     )
-    labels: list[str] | None = Field(
+    labels: list[StrictStr] | None = Field(
         None,
         max_length=50,
         description="multi-label projects: the item's labels, each once; [] means none of them",
     )
-    request_id: str | None = Field(
-        None, max_length=128, description="unique per answer: a retried request is stored once"
+    request_id: StrictStr | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="unique per answer and annotator: a retried request (same id, same body) "
+        "is stored once; the same id with a different body gets 409",
     )
 
     @model_validator(mode="after")
@@ -99,17 +131,17 @@ class AnswerIn(BaseModel):
         return self
 
 
-class SkipIn(BaseModel):
-    item_id: int
-    request_id: str | None = Field(None, max_length=128)
+class SkipIn(_StrictIn):
+    item_id: StrictInt = Field(ge=0, description="the id of the item leased to you")
+    request_id: StrictStr | None = Field(None, min_length=1, max_length=128)
 
 
-class UndoIn(BaseModel):
-    request_id: str | None = Field(None, max_length=128)
+class UndoIn(_StrictIn):
+    request_id: StrictStr | None = Field(None, min_length=1, max_length=128)
 
 
-class ReleaseIn(BaseModel):
-    item_id: int
+class ReleaseIn(_StrictIn):
+    item_id: StrictInt = Field(ge=0)
 
 
 class EventOut(BaseModel):
@@ -159,6 +191,31 @@ class ProgressOut(BaseModel):
         "(null: cannot tell yet), since (labels at which it started to fire), and its statistic",
     )
     stopping_text: str | None = Field(default=None, description="the stopping read-out as text")
+    trainer: str | None = Field(
+        default=None,
+        description="the background trainer: idle, training, starting, restarting or stopped "
+        "(null: none runs in this server)",
+    )
+    trainer_error: str | None = Field(
+        default=None, description="the trainer's last error (a failed round, or its death)"
+    )
+    model_ready: bool = Field(
+        default=False,
+        description="a model exists; false while the labels cannot train one yet (the "
+        "version is then a cold-start ranking of the queue)",
+    )
+
+
+class HealthOut(BaseModel):
+    """What ``/healthz`` reports; ``ok`` is false (and the status 503) when the store fails."""
+
+    ok: bool
+    store: str = Field(description='"ok", or the error reading the store')
+    trainer: dict[str, Any] | None = Field(
+        description="state, pid, restarts, last_error, heartbeat_age (null: no trainer here)"
+    )
+    model_version: int | None
+    labelled: int | None
 
 
 class ProjectOut(BaseModel):
@@ -296,6 +353,8 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
                 service.stop()
 
     app = FastAPI(
+        docs_url=None,  # served below from local files: the page's CSP blocks a CDN
+        redoc_url=None,
         title="activelab labelling API",
         version="1",
         description=(
@@ -331,7 +390,8 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = _CSP
+        docs = request.url.path == "/docs" or request.url.path.startswith("/static/swagger/")
+        response.headers["Content-Security-Policy"] = _DOCS_CSP if docs else _CSP
         if request.url.path.startswith("/api/"):
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -347,6 +407,19 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
     @app.exception_handler(StoreError)
     async def _store_error(_r: Request, exc: StoreError) -> JSONResponse:
         return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # the API answers JSON; a person who mistypes a page address gets a page
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if exc.status_code == 404 and wants_html and not request.url.path.startswith("/api/"):
+            page = (_STATIC / "404.html").read_text(encoding="utf-8")
+            return HTMLResponse(page, status_code=404)
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"detail": exc.detail},
+            headers=getattr(exc, "headers", None),
+        )
 
     who = Depends(annotator)
 
@@ -432,9 +505,45 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
         data, media = service.image(item_id)
         return Response(content=data, media_type=media)
 
+    @app.get(
+        "/healthz",
+        response_model=HealthOut,
+        tags=["health"],
+        responses={503: {"model": HealthOut, "description": "the store cannot be read"}},
+    )
+    def healthz() -> JSONResponse:
+        """Is the server healthy? The store, the background trainer and the model version.
+
+        Needs no token (it tells nothing about the items); 503 when the store fails.
+        """
+        try:
+            version = service.store.latest_version()
+            labelled = service.progress().labelled
+            store_state = "ok"
+        except Exception as exc:  # any failure is the answer
+            version, labelled = None, None
+            store_state = f"{type(exc).__name__}: {exc}"[:300]
+        out = HealthOut(
+            ok=store_state == "ok",
+            store=store_state,
+            trainer=service.trainer_state(),
+            model_version=version,
+            labelled=labelled,
+        )
+        return JSONResponse(out.model_dump(), status_code=200 if out.ok else 503)
+
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(_STATIC / "index.html", media_type="text/html")
 
+    swagger = _swagger_assets()
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> FileResponse:
+        page = "docs.html" if swagger is not None else "docs-missing.html"
+        return FileResponse(_STATIC / page, media_type="text/html")
+
+    if swagger is not None:
+        app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     return app

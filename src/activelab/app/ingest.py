@@ -46,11 +46,13 @@ from activelab.data.features import (
     resolve_text_features,
 )
 
-__all__ = ["IMAGE_SUFFIXES", "Dataset", "IngestError", "read_items"]
+__all__ = ["IMAGE_SUFFIXES", "MAX_IMAGE_PIXELS", "Dataset", "IngestError", "read_items"]
 
 #: Image file suffixes a project ingests, with their media types.
 IMAGE_SUFFIXES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 _MAX_TEXT = 100_000
+#: images over this many pixels are refused (a decompression bomb unpacks to gigabytes)
+MAX_IMAGE_PIXELS = 40_000_000
 
 
 class IngestError(ValueError):
@@ -215,16 +217,18 @@ def _read_images(folder: Path, size: int) -> Dataset:
     )
     if not files:
         raise IngestError(f"{folder}: no PNG or JPEG images found.")
+    root = folder.resolve()
+    for p in files:  # a link may not bring in a file from elsewhere on the machine
+        if not p.resolve().is_relative_to(root):
+            raise IngestError(
+                f"{p}: a symbolic link to {p.resolve()}, outside the image folder {folder}; "
+                "copy the file into the folder instead."
+            )
     rows: list[dict[str, Any]] = []
     X = np.empty((len(files), size * size), dtype=np.float64)
     for i, p in enumerate(files):  # one decode per file: inherent, not a pool scan
         data = p.read_bytes()
-        try:
-            with Image.open(io.BytesIO(data)) as im:
-                grey = im.convert("L").resize((size, size), Image.Resampling.BILINEAR)
-                X[i] = np.asarray(grey, dtype=np.float64).ravel() / 255.0
-        except (UnidentifiedImageError, OSError) as exc:
-            raise IngestError(f"{p}: not a readable image ({exc}).") from exc
+        X[i] = _decode(p, data, size, Image, UnidentifiedImageError)
         rel = p.relative_to(folder).as_posix()
         rows.append(
             {
@@ -242,6 +246,34 @@ def _read_images(folder: Path, size: int) -> Dataset:
         None,
         {"featuriser": "pixels", "image_size": size},
     )
+
+
+def _decode(p: Path, data: bytes, size: int, image: Any, unidentified: Any) -> np.ndarray:
+    """The grey levels of one image file, resized; a clear error naming the file otherwise."""
+    if not data:
+        raise IngestError(f"{p}: the file is empty (0 bytes); remove it or replace it.")
+    try:
+        with image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+            if w * h > MAX_IMAGE_PIXELS:
+                raise IngestError(
+                    f"{p}: {w}×{h} pixels is over the limit of {MAX_IMAGE_PIXELS:,} pixels "
+                    "(a decompression bomb, or a scan far larger than labelling needs); "
+                    "scale it down first."
+                )
+            grey = im.convert("L").resize((size, size), image.Resampling.BILINEAR)
+            return np.asarray(grey, dtype=np.float64).ravel() / 255.0
+    except IngestError:
+        raise
+    except unidentified as exc:
+        raise IngestError(
+            f"{p}: not a readable PNG or JPEG image (unknown or damaged format); "
+            "remove it or replace it."
+        ) from exc
+    except image.DecompressionBombError as exc:
+        raise IngestError(f"{p}: over the pixel limit ({exc}); scale it down first.") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise IngestError(f"{p}: a damaged image ({exc}); remove it or replace it.") from exc
 
 
 # ---------------------------------------------------------- featurising
@@ -278,6 +310,17 @@ def _as_float(value: Any) -> float | None:
         return None
 
 
+def _refuse_nul(path: Path, records: list[tuple[int, dict[str, Any]]]) -> None:
+    """Refuse NUL characters: no text holds one on purpose, and PostgreSQL cannot store it."""
+    for line, rec in records:  # one pass over the rows being read
+        for key, value in rec.items():
+            if "\x00" in str(key) or (isinstance(value, str) and "\x00" in value):
+                raise IngestError(
+                    f"{path}, line {line}: column {str(key).replace(chr(0), '')!r} holds a NUL "
+                    "character (\\x00), which is not text; remove it (e.g. tr -d '\\000')."
+                )
+
+
 def _from_records(
     path: Path,
     header: list[str],
@@ -297,6 +340,7 @@ def _from_records(
             raise IngestError(f"{path}: --feature-columns {missing} not found; columns: {header}.")
     if id_column is None and "id" in header:
         id_column = "id"
+    _refuse_nul(path, records)
     ids = _ids(path, records, id_column)
     if text_column is None and not feature_columns and "text" in header:
         text_column = "text"

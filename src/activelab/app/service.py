@@ -15,8 +15,8 @@ it by reading the events appended since the last look, so several processes
 from __future__ import annotations
 
 import io
+import json
 import logging
-import multiprocessing
 import os
 import threading
 import time
@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from activelab.app.store import Annotator, Event, Store, decode_label_set, encode_label_set
+from activelab.app.trainer import STATUS_ARTIFACT, TrainerSupervisor
 from activelab.app.training import TrainResult, stopping_text, train
 from activelab.scoring import take_rows
 
@@ -85,6 +86,13 @@ class Progress:
     stopping: dict[str, Any] | None = None
     #: the same as one line of text
     stopping_text: str | None = None
+    #: the background trainer: "idle", "training", "starting", "restarting", "stopped"
+    #: (None: no trainer runs in this process)
+    trainer: str | None = None
+    #: the trainer's last error (a failed round, or how its process died), if any
+    trainer_error: str | None = None
+    #: a model exists (False while too few labels: the version is a cold-start ranking)
+    model_ready: bool = False
 
 
 class LabellingService:
@@ -145,9 +153,10 @@ class LabellingService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._training_here = False
-        self._busy: Any = None  # shared flag of the trainer process
-        self._proc: Any = None
-        self._proc_stop: Any = None
+        self._supervisor: TrainerSupervisor | None = None
+        self._thread_state: dict[str, Any] | None = None  # thread mode: state, last error
+        #: the trainer process sets this: a model is stored only while it returns True
+        self._may_save: Any = None
         self.train_errors = 0
         # derived from the event log
         self._last_event = 0
@@ -412,19 +421,32 @@ class LabellingService:
         request_id: str | None = None,
     ) -> Event:
         """Record a label (a list of labels in a multi-label project); idempotent on
-        ``request_id``."""
+        ``request_id``.
+
+        The annotator must hold the item's lease and not have answered it; otherwise,
+        or when ``request_id`` was used for a different request, the store raises
+        :class:`~activelab.app.store.ConflictError` and nothing is stored.
+        """
         self._check_item(item_id)
         stored = self.check_label(label)
         ev = self.store.append_event(
-            int(item_id), annotator.id, "label", label=stored, request_id=request_id
+            int(item_id),
+            annotator.id,
+            "label",
+            label=stored,
+            request_id=request_id,
+            require_lease=True,
         )
         self._after_write()
         return ev
 
     def skip(self, annotator: Annotator, item_id: int, request_id: str | None = None) -> Event:
-        """Skip an item: it is not shown to this annotator again (others may get it)."""
+        """Skip an item leased to the annotator: it is not shown to them again (others may
+        get it); :class:`~activelab.app.store.ConflictError` for an item they do not hold."""
         self._check_item(item_id)
-        ev = self.store.append_event(int(item_id), annotator.id, "skip", request_id=request_id)
+        ev = self.store.append_event(
+            int(item_id), annotator.id, "skip", request_id=request_id, require_lease=True
+        )
         self._after_write()
         return ev
 
@@ -449,6 +471,7 @@ class LabellingService:
     def progress(self, annotator: Annotator | None = None) -> Progress:
         """Counts, the model's estimated accuracy and whether more labels still pay."""
         self.sync()
+        trainer = self.trainer_state()
         with self._lock:
             labelled = int(np.count_nonzero(self._live_count))
             remaining = int(np.count_nonzero(self._live_count < self.overlap))
@@ -474,6 +497,9 @@ class LabellingService:
                 quality_metric=acc.get("metric") or ("micro-F1" if self.multilabel else "accuracy"),
                 stopping=self._metrics.get("stopping"),
                 stopping_text=stopping_text(self._metrics.get("stopping")),
+                trainer=None if trainer is None else trainer["state"],
+                trainer_error=None if trainer is None else trainer.get("last_error"),
+                model_ready=self._model is not None,
             )
 
     def image(self, item_id: int) -> tuple[bytes, str]:
@@ -521,6 +547,8 @@ class LabellingService:
             multilabel=self.multilabel,
             previous_stopping=prev_stopping,
         )
+        if self._may_save is not None and not self._may_save():
+            return result  # the server is gone or stopping: store nothing more
         version = self.store.save_model_version(
             n_labels=result.n_labels,
             last_event_id=last_event,
@@ -563,9 +591,24 @@ class LabellingService:
     @property
     def training(self) -> bool:
         """True while a training round runs (in this process or in the trainer process)."""
-        if self._busy is not None:
-            return bool(self._busy.value)
+        if self._supervisor is not None:
+            return self._supervisor.busy
         return self._training_here
+
+    def trainer_state(self) -> dict[str, Any] | None:
+        """The background trainer's state (``None`` when none was started here).
+
+        Keys: ``mode`` (``process`` or ``thread``), ``state`` (``starting``, ``idle``,
+        ``training``, ``restarting``, ``stopped``), ``pid``, ``restarts``,
+        ``last_error``, ``last_error_at`` and ``heartbeat_age`` in seconds.
+        """
+        if self._supervisor is not None:
+            return {"mode": "process", **self._supervisor.state()}
+        if self._thread_state is not None:
+            state = dict(self._thread_state)
+            state["state"] = "training" if self._training_here else state["state"]
+            return state
+        return None
 
     def start(self, process: bool | None = None) -> None:
         """Start the background trainer.
@@ -573,10 +616,11 @@ class LabellingService:
         Parameters
         ----------
         process : bool, optional
-            Train in a separate process (the default for a database in a file or
-            a server), so training never competes with request handling for the
-            interpreter; or in a thread of this process (the default, and the
-            only choice, for an in-memory database). In process mode, a thread of
+            Train in a separate, supervised process (the default for a database in
+            a file or a server), so training never competes with request handling
+            for the interpreter; or in a thread of this process (the default, and the
+            only choice, for an in-memory database). In process mode the process is
+            restarted when it dies (see :mod:`activelab.app.trainer`), and a thread of
             this process picks up every new model version from the store.
         """
         if self._thread is not None:
@@ -587,41 +631,51 @@ class LabellingService:
         self._stop.clear()
         target = self._run
         if use_process:
-            ctx = multiprocessing.get_context("spawn")
-            self._proc_stop = ctx.Event()
-            self._busy = ctx.Value("b", 0)
-            self._proc = ctx.Process(
-                target=_trainer_main,
-                args=(
-                    self.store.url,
-                    self.retrain_every,
-                    self.retrain_seconds,
-                    self._proc_stop,
-                    self._busy,
-                    os.getpid(),
-                ),
-                name="activelab-trainer",
-                daemon=True,
+            self._supervisor = TrainerSupervisor(
+                self.store.url,
+                self.retrain_every,
+                self.retrain_seconds,
+                factory=_open_for_training,
+                publish=self._publish_trainer_state,
             )
-            self._proc.start()
+            self._supervisor.start()
             target = self._watch
+        else:
+            self._thread_state = {
+                "mode": "thread",
+                "state": "idle",
+                "pid": None,
+                "restarts": 0,
+                "last_error": None,
+                "last_error_at": None,
+                "heartbeat_age": 0.0,
+            }
         self._thread = threading.Thread(target=target, name="activelab-trainer", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop the background trainer (waits for a round in progress)."""
+        """Stop the background trainer.
+
+        A trainer process is asked to stop and killed after a second (a round in
+        progress is abandoned: the model is derived state); a trainer thread finishes
+        its round, up to ``timeout`` seconds.
+        """
         self._stop.set()
         self._wake.set()
-        if self._proc is not None:
-            self._proc_stop.set()
-            self._proc.join(timeout)
-            if self._proc.is_alive():  # pragma: no cover - a round far too long
-                self._proc.terminate()
-                self._proc.join(5)
-            self._proc = None
+        if self._supervisor is not None:
+            self._supervisor.stop(timeout=min(timeout, 1.0))
+            self._publish_trainer_state(self._supervisor.state())
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self._thread_state is not None:
+            self._thread_state["state"] = "stopped"
+        self._supervisor = None
+
+    def _publish_trainer_state(self, state: dict[str, Any]) -> None:
+        """Store the trainer's state, for ``activelab status`` in another process."""
+        state = {**state, "published_at": time.time(), "server_pid": os.getpid()}
+        self.store.save_artifact(STATUS_ARTIFACT, json.dumps(state).encode())
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -629,9 +683,12 @@ class LabellingService:
                 self.sync()
                 if self._needs_training():
                     self.retrain()
-            except Exception:  # the trainer must not die; labelling goes on
+            except Exception as exc:  # the trainer must not die; labelling goes on
                 self.train_errors += 1
                 _log.exception("training round failed")
+                if self._thread_state is not None:
+                    self._thread_state["last_error"] = f"{type(exc).__name__}: {exc}"[:500]
+                    self._thread_state["last_error_at"] = time.time()
                 self._stop.wait(5.0)
             self._wake.wait(1.0)
             self._wake.clear()
@@ -654,33 +711,7 @@ class LabellingService:
         self.stop()
 
 
-def _trainer_main(
-    url: str,
-    retrain_every: int,
-    retrain_seconds: float,
-    stop: Any,
-    busy: Any,
-    parent_pid: int,
-) -> None:
-    """The trainer process: retrain when the store has enough new answers, until told to
-    stop or the parent process is gone (even if it was killed)."""
-    if hasattr(os, "nice"):
-        os.nice(10)  # background work: requests of the serving process come first
+def _open_for_training(url: str, retrain_every: int, retrain_seconds: float) -> LabellingService:
+    """The trainer process's own service over the project (see activelab.app.trainer)."""
     store = Store.open(url)
-    svc = LabellingService(store, retrain_every=retrain_every, retrain_seconds=retrain_seconds)
-    try:
-        while not stop.is_set() and os.getppid() == parent_pid:
-            try:
-                svc.sync()
-                if svc._needs_training():
-                    busy.value = 1
-                    try:
-                        svc.retrain()
-                    finally:
-                        busy.value = 0
-            except Exception:
-                _log.exception("training round failed")
-                stop.wait(5.0)
-            stop.wait(0.25)
-    finally:
-        store.close()
+    return LabellingService(store, retrain_every=retrain_every, retrain_seconds=retrain_seconds)

@@ -57,6 +57,7 @@ __all__ = [
     "EVENT_KINDS",
     "SCHEMA_VERSION",
     "Annotator",
+    "ConflictError",
     "CurrentLabel",
     "Event",
     "ModelVersion",
@@ -128,12 +129,14 @@ events_t = sa.Table(
     # one label, or for a multi-label project a JSON list of labels (see encode_label_set)
     sa.Column("label", sa.Text, nullable=True),
     sa.Column("undoes", sa.Integer, sa.ForeignKey("label_events.id"), nullable=True, unique=True),
-    sa.Column("request_id", sa.String(128), nullable=True, unique=True),
+    # idempotency key, scoped per annotator (unique with annotator_id, below)
+    sa.Column("request_id", sa.String(128), nullable=True),
     sa.Column("strategy", sa.String(64), nullable=True),  # why the item was asked
     sa.Column("score", sa.Float, nullable=True),
     sa.Column("model_version", sa.Integer, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.CheckConstraint("kind IN ('label', 'skip', 'undo')", name="event_kind"),
+    sa.UniqueConstraint("annotator_id", "request_id", name="uq_event_request"),
     sa.Index("ix_events_annotator", "annotator_id", "id"),
     sa.Index("ix_events_item", "item_id"),
 )
@@ -249,6 +252,11 @@ _EVENTS_AFTER = (
 
 class StoreError(RuntimeError):
     """A request the store refuses (unknown item, nothing to undo, bad URL ...)."""
+
+
+class ConflictError(StoreError):
+    """A write that conflicts with the store's state: an item not leased to the annotator,
+    an item answered already, or a request id reused for a different request."""
 
 
 @dataclass(frozen=True)
@@ -744,11 +752,23 @@ class Store:
         strategy: str | None = None,
         score: float | None = None,
         model_version: int | None = None,
+        require_lease: bool = False,
     ) -> Event:
         """Append a label or skip event (idempotent on ``request_id``) and close its lease.
 
-        A retried request (same ``request_id``) returns the event stored the first
-        time instead of appending a second one.
+        A retried request (same annotator, same ``request_id``, same body) returns the
+        event stored the first time instead of appending a second one; the same
+        ``request_id`` with a different body raises :class:`ConflictError`.
+
+        A label is refused (:class:`ConflictError`) when the annotator has a live label
+        on the item already, or when the item holds as many live labels as the
+        project's ``overlap``. The check and the insert run in one serialised write
+        transaction (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL), so
+        no retry, crash or race leaves an item with more live labels than that.
+
+        With ``require_lease=True`` (the service's answers and skips) the annotator
+        must hold the item's lease: handed out to them, not answered, released or
+        skipped, and not taken over by someone else after it expired.
         """
         item_id, annotator_id = int(item_id), int(annotator_id)
         undoes, score, model_version = (
@@ -760,12 +780,14 @@ class Store:
             raise StoreError(f"Event kind must be 'label' or 'skip', got {kind!r}.")
         if kind == "label" and label is None:
             raise StoreError("A label event needs a label.")
+        overlap = int(self.settings.get("overlap", 1))
         try:
             with self._write() as conn:
                 _serialise_events(conn)
                 if request_id is not None:
-                    old = self._event_by_request(conn, request_id)
+                    old = self._event_by_request(conn, annotator_id, request_id)
                     if old is not None:
+                        _same_request(old, request_id, kind, item_id, label)
                         return old
                 lease = conn.execute(
                     sa.select(assignments_t).where(
@@ -773,6 +795,10 @@ class Store:
                         assignments_t.c.annotator_id == annotator_id,
                     )
                 ).first()
+                if require_lease:
+                    _check_lease(conn, lease, item_id, kind)
+                if kind == "label":
+                    _check_room(conn, item_id, annotator_id, overlap)
                 if lease is not None and strategy is None:
                     strategy, score, model_version = (
                         lease.strategy,
@@ -795,20 +821,22 @@ class Store:
                     )
                 )
                 event_id = int(res.inserted_primary_key[0])
-                # the answered item keeps its slot: it is not handed out again
+                # an answered item keeps its slot (not handed out again); a skipped one
+                # is given back (0: free, and no longer a lease its annotator may answer on)
                 conn.execute(
                     assignments_t.update()
                     .where(
                         assignments_t.c.item_id == item_id,
                         assignments_t.c.annotator_id == annotator_id,
                     )
-                    .values(expires_at=_FOREVER if kind == "label" else now)
+                    .values(expires_at=_FOREVER if kind == "label" else 0.0)
                 )
         except IntegrityError as exc:
             if request_id is not None:
                 with self._read() as conn:
-                    old = self._event_by_request(conn, request_id)
+                    old = self._event_by_request(conn, annotator_id, request_id)
                 if old is not None:
+                    _same_request(old, request_id, kind, item_id, label)
                     return old
             raise StoreError(f"Cannot record the event for item {item_id}: {exc.orig}") from exc
         return Event(
@@ -828,15 +856,18 @@ class Store:
     def undo_last(self, annotator_id: int, request_id: str | None = None) -> Event:
         """Undo the annotator's latest label or skip that is not undone yet.
 
-        Returns the new undo event (its ``undoes`` names the undone one). Raises
-        :class:`StoreError` when there is nothing to undo.
+        Returns the new undo event (its ``undoes`` names the undone one); the item is
+        leased to the annotator again when its slot is free. Raises
+        :class:`StoreError` when there is nothing to undo, and :class:`ConflictError`
+        when ``request_id`` was used by this annotator for another kind of request.
         """
         annotator_id = int(annotator_id)
         with self._write() as conn:
             _serialise_events(conn)
             if request_id is not None:
-                old = self._event_by_request(conn, request_id)
+                old = self._event_by_request(conn, annotator_id, request_id)
                 if old is not None:
+                    _same_request(old, request_id, "undo", old.item_id, None)
                     return old
             undone = events_t.alias("undone")
             target = conn.execute(
@@ -862,15 +893,31 @@ class Store:
                     created_at=now,
                 )
             )
-            # hand the item straight back to the same annotator
-            conn.execute(
+            # hand the item straight back to the same annotator: their own slot, or a
+            # free one (a skipped item's slot may have gone to someone else meanwhile)
+            params = {
+                "p_item": target.item_id,
+                "p_ann": annotator_id,
+                "p_now": now,
+                "p_expires": now + 600.0,
+                "p_strategy": target.strategy,
+                "p_score": target.score,
+                "p_version": target.model_version,
+            }
+            back = conn.execute(
                 assignments_t.update()
                 .where(
                     assignments_t.c.item_id == target.item_id,
                     assignments_t.c.annotator_id == annotator_id,
                 )
                 .values(expires_at=now + 600.0, leased_at=now)
-            )
+            ).rowcount
+            for slot in range(int(self.settings.get("overlap", 1))):
+                if back:
+                    break
+                params["p_slot"] = slot
+                back = conn.execute(_CLAIM_FREE[self.dialect], params).first() is not None
+                back = back or bool(conn.execute(_TAKE_EXPIRED, params).rowcount)
             return Event(
                 int(res.inserted_primary_key[0]),
                 target.item_id,
@@ -886,8 +933,12 @@ class Store:
             )
 
     @staticmethod
-    def _event_by_request(conn: Connection, request_id: str) -> Event | None:
-        row = conn.execute(sa.select(events_t).where(events_t.c.request_id == request_id)).first()
+    def _event_by_request(conn: Connection, annotator_id: int, request_id: str) -> Event | None:
+        row = conn.execute(
+            sa.select(events_t).where(
+                events_t.c.annotator_id == annotator_id, events_t.c.request_id == request_id
+            )
+        ).first()
         return None if row is None else _event(row)
 
     def event(self, event_id: int) -> Event:
@@ -1116,6 +1167,54 @@ def _event(row: Any) -> Event:
         row.model_version,
         row.created_at,
     )
+
+
+def _same_request(old: Event, request_id: str, kind: str, item_id: int, label: str | None) -> None:
+    """Refuse a request id reused for a different request (a retry repeats the body)."""
+    if (old.kind, old.item_id, old.label) == (kind, item_id, label):
+        return
+    what = f"a {old.kind}" + (f" {old.label!r}" if old.label is not None else "")
+    raise ConflictError(
+        f"The request id {request_id!r} was used already for {what} of item {old.item_id}; "
+        "a retry must repeat the same request: send a new request id for a new one."
+    )
+
+
+def _check_lease(conn: Connection, lease: Any, item_id: int, kind: str) -> None:
+    """Refuse an answer or skip for an item the annotator does not hold."""
+    if lease is not None and 0.0 < lease.expires_at < _FOREVER:
+        return  # held (an expired lease nobody took over still counts)
+    if lease is not None and lease.expires_at >= _FOREVER:
+        raise ConflictError(
+            f"You have answered item {item_id} already; undo it to change the answer."
+        )
+    raise ConflictError(
+        f"Item {item_id} is not leased to you, so you cannot {kind} it: it was never handed "
+        "to you, you skipped or released it, or someone else took it over. Ask for your "
+        "next item (GET /api/next)."
+    )
+
+
+def _check_room(conn: Connection, item_id: int, annotator_id: int, overlap: int) -> None:
+    """Refuse a label when it would give the item a second live label of this annotator,
+    or more live labels than the project's overlap."""
+    undone = events_t.alias("undone")
+    rows = conn.execute(
+        sa.select(events_t.c.annotator_id).where(
+            events_t.c.item_id == item_id,
+            events_t.c.kind == "label",
+            ~sa.exists().where(undone.c.undoes == events_t.c.id),
+        )
+    ).all()
+    if any(r[0] == annotator_id for r in rows):
+        raise ConflictError(
+            f"You have answered item {item_id} already; undo it to change the answer."
+        )
+    if len(rows) >= overlap:
+        raise ConflictError(
+            f"Item {item_id} is answered already ({len(rows)} of {overlap} answer(s) the "
+            "project asks for); ask for your next item."
+        )
 
 
 def _model(row: Any) -> ModelVersion:

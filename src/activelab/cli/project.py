@@ -195,6 +195,7 @@ def status(project: Path, as_json: bool) -> None:
         "accuracy": (latest.metrics.get("accuracy") if latest else None),
         "still_pays": (latest.metrics.get("still_pays") if latest else None),
         "annotators": [{"name": a.name, "revoked": a.revoked} for a in store.annotators()],
+        "trainer": _trainer_status(store),
     }
     store.close()
     if as_json:
@@ -228,6 +229,30 @@ def status(project: Path, as_json: bool) -> None:
         a["name"] + (" (revoked)" if a["revoked"] else "") for a in info["annotators"]
     )
     console.print(f"annotators: {names or 'none yet'}")
+    console.print(f"trainer: {_describe_trainer(info['trainer'])}")
+
+
+def _trainer_status(store: Any) -> dict[str, Any] | None:
+    """The trainer state a server last stored, with how long ago (None: never served)."""
+    from activelab.app.trainer import STATUS_ARTIFACT
+
+    raw = store.artifact(STATUS_ARTIFACT)
+    if raw is None:
+        return None
+    state = json.loads(raw)
+    state["age_seconds"] = round(time.time() - float(state.get("published_at", 0.0)), 1)
+    return state
+
+
+def _describe_trainer(state: dict[str, Any] | None) -> str:
+    from activelab.app.trainer import describe_state
+
+    if state is None:
+        return "never started (activelab serve or label starts it)"
+    text = describe_state(state)
+    if state.get("state") != "stopped" and state["age_seconds"] > 15:
+        text += f"; no news for {state['age_seconds']:.0f} s: is the server still running?"
+    return text
 
 
 @click.command()
@@ -252,6 +277,7 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     labels joined by --separator (default ";") in CSV; an empty list or value
     means the item carries none of the labels.
     """
+    from activelab.app.csvsafe import escape_row
     from activelab.app.store import decode_label_set
 
     store = _open(str(project))
@@ -315,7 +341,7 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     if fmt == "csv":
         writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(escape_row(r) for r in rows)  # no cell runs as a formula
     else:
         for r in rows:
             buf.write(json.dumps(r) + "\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -43,4 +45,16 @@ def serve(
         "Open it with ?token=YOUR_TOKEN or paste the token. Ctrl+C stops.",
         err=True,
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    code = 0
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    except KeyboardInterrupt:  # Ctrl+C, re-raised by uvicorn after its clean shutdown
+        pass
+    except SystemExit as exc:  # e.g. the port is taken (uvicorn has said so)
+        code = exc.code if isinstance(exc.code, int) else 1
+    # The trainer is stopped and the store closed: exit now, without the interpreter's
+    # seconds-long teardown of the loaded libraries (a restart should be quick).
+    store.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,26 +1,31 @@
 // The activelab labelling page. Item content is always inserted as text
 // (textContent), never as markup; images are fetched with the token and shown
-// from a blob URL.
+// from a blob URL. Every key press and click becomes an action in one queue, run
+// in order, so presses in quick succession are never dropped.
 "use strict";
 
 const KEY = "activelab-token";
+const MAX_QUEUE = 50;
 const state = {
-  token: null, labels: [], item: null, busy: false, imageUrl: null,
+  token: null, labels: [], keys: [], item: null, imageUrl: null,
   multi: false,            // a multi-label project: keys toggle labels, Enter confirms
   selected: new Set(),     // the labels ticked for the item on screen
+  queue: [], running: false, helpReturn: null,
 };
 const $ = (id) => document.getElementById(id);
 
 function setStatus(msg, ok) {
   const el = $("status");
   el.textContent = msg || "";
-  el.className = ok ? "ok" : "";
+  el.className = "status" + (ok ? " ok" : "");
 }
 
 function newRequestId() {
   if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
   return Date.now().toString(36) + Math.random().toString(36).slice(2);
 }
+
+class RefusedToken extends Error {}
 
 async function api(path, options = {}, attempts = 3) {
   const headers = Object.assign({ Authorization: "Bearer " + state.token }, options.headers || {});
@@ -37,8 +42,8 @@ async function api(path, options = {}, attempts = 3) {
       continue;
     }
     if (resp.status === 401) {
-      forgetToken();
-      throw new Error("Your token was refused (missing, unknown or revoked).");
+      forgetToken("This token was refused: it is unknown, mistyped or revoked. Check it, or ask the project owner for a new one.");
+      throw new RefusedToken("token refused");
     }
     if (!resp.ok) {
       let detail = resp.statusText;
@@ -52,62 +57,112 @@ async function api(path, options = {}, attempts = 3) {
   throw new Error("The server cannot be reached (" + (lastError && lastError.message) + "). Your answer was not lost: try again.");
 }
 
-function forgetToken() {
+function forgetToken(message) {
   sessionStorage.removeItem(KEY);
   state.token = null;
+  state.queue.length = 0;
   $("main").hidden = true;
+  $("logout-button").hidden = true;
+  $("who").textContent = "";
   $("login").hidden = false;
+  const err = $("login-error");
+  err.textContent = message || "";
+  err.hidden = !message;
+  $("token-input").focus();
 }
 
 function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
 
+/** Percentages with as many decimals as it takes to tell the given values apart (max 2). */
+function pcts(values) {
+  for (let d = 0; d <= 2; d++) {
+    const out = values.map((x) => (100 * x).toFixed(d));
+    if (new Set(out).size === new Set(values).size || d === 2) return out.map((s) => s + "%");
+  }
+  return values.map((x) => (100 * x).toFixed(2) + "%");
+}
 function pct(x) { return (100 * x).toFixed(0) + "%"; }
+
+/** The key of each label: the digit itself when every label is a digit, else 1–9 then 0. */
+function keysFor(labels) {
+  const digits = labels.every((l) => /^[0-9]$/.test(l)) && new Set(labels).size === labels.length;
+  return labels.map((l, i) => (digits ? l : i < 9 ? String(i + 1) : i === 9 ? "0" : ""));
+}
+
+function announce(text) {
+  const el = $("announce");
+  el.textContent = "";
+  window.setTimeout(() => { el.textContent = text; }, 50);
+}
+
+function itemName(item) {
+  if (item.kind === "image" && item.fields && item.fields.file) return item.fields.file;
+  return item.external_id;
+}
 
 function showItem(item) {
   state.item = item;
-  const text = $("item-text"), img = $("item-image"), table = $("item-fields");
-  const body = table.querySelector("tbody");
+  const text = $("item-text"), img = $("item-image"), box = $("fields-box");
+  const body = $("item-fields").querySelector("tbody");
   clear(body);
   text.textContent = "";
-  img.hidden = true;
-  table.hidden = true;
+  text.hidden = true;
+  $("item-figure").hidden = true;
+  box.hidden = true;
   if (state.imageUrl) { URL.revokeObjectURL(state.imageUrl); state.imageUrl = null; }
   $("done").hidden = item !== null;
   $("labels").hidden = item === null;
-  $("confirm-row").hidden = item === null || !state.multi;
+  $("actions").hidden = item === null;
+  $("guess").hidden = item === null;
+  $("confirm-button").hidden = item === null || !state.multi;
+  $("selection").hidden = item === null || !state.multi;
   state.selected = new Set();
   showSelection();
   if (item === null) {
     $("item-id").textContent = "";
     $("item-why").textContent = "";
     $("guess").textContent = "";
+    announce("Nothing left to label for you. Thank you!");
+    $("card").focus();
     return;
   }
-  $("item-id").textContent = "item " + item.external_id;
+  $("item-id").textContent = "Item " + item.external_id;
   $("item-why").textContent = item.strategy ? "· asked by " + item.strategy : "";
-  if (item.text !== null && item.text !== undefined) text.textContent = item.text;
+  if (item.text !== null && item.text !== undefined) {
+    text.textContent = item.text;
+    text.hidden = false;
+  }
   if (item.image_url) {
+    img.alt = "Image " + itemName(item);
+    img.removeAttribute("src");
     api(item.image_url).then((blob) => {
       if (state.item !== item) return;
       state.imageUrl = URL.createObjectURL(blob);
       img.src = state.imageUrl;
-      img.hidden = false;
+      $("item-figure").hidden = false;
     }).catch((err) => setStatus(err.message));
   }
-  if (item.fields) {
-    for (const [k, v] of Object.entries(item.fields)) {
+  if (item.fields && item.kind !== "image") {
+    // a text item's "id" column repeats the item's name: not shown twice
+    const entries = Object.entries(item.fields).filter(([k, v]) => !(item.kind === "text" && k === "id" && v === item.external_id));
+    for (const [k, v] of entries) {
       const tr = document.createElement("tr");
       const th = document.createElement("th");
       const td = document.createElement("td");
+      th.scope = "row";
       th.textContent = k;
       td.textContent = v;
       tr.appendChild(th);
       tr.appendChild(td);
       body.appendChild(tr);
     }
-    table.hidden = false;
+    $("fields-caption").textContent = entries.length + " fields of item " + item.external_id;
+    box.hidden = entries.length === 0;
   }
   showGuess(item);
+  const preview = item.text ? ": " + item.text.slice(0, 140) : "";
+  announce("New item " + itemName(item) + preview);
+  if (!document.activeElement || document.activeElement === document.body) $("card").focus();
 }
 
 function showSelection() {
@@ -119,50 +174,88 @@ function showSelection() {
   }
   const picked = state.labels.filter((l) => state.selected.has(l));
   $("selection").textContent = picked.length
-    ? "ticked: " + picked.join(", ")
-    : "nothing ticked: Enter saves \"none of these\"";
+    ? "Ticked: " + picked.join(", ")
+    : "Nothing ticked: Enter saves \u201cnone of these\u201d";
+}
+
+function markGuess(guessed) {
+  for (const btn of $("labels").children) {
+    const on = guessed.includes(btn.dataset.label);
+    btn.classList.toggle("guessed", on);
+    btn.querySelector(".tag").textContent = on ? "guess" : "";
+  }
 }
 
 function showGuess(item) {
+  const g = $("guess");
+  clear(g);
+  const add = (t, cls) => {
+    const el = document.createElement("span");
+    if (cls) el.className = cls;
+    el.textContent = t;
+    g.appendChild(el);
+  };
   if (state.multi) {
     const probs = item.probabilities || {};
     const guessed = item.guess_labels || [];
     if (item.guess_labels === null || item.guess_labels === undefined) {
-      $("guess").textContent = "No model yet: these first items were picked to cover the data.";
+      add("No model yet: these first items were picked to cover the data.");
     } else if (guessed.length) {
-      $("guess").textContent = "Model's guess: " + guessed.map((l) => l + " (" + pct(probs[l]) + ")").join(", ");
+      add("Model's guess: ");
+      add(guessed.map((l) => l + " " + pct(probs[l])).join(", "), "pill");
     } else {
       const top = state.labels.reduce((a, b) => ((probs[b] || 0) > (probs[a] || 0) ? b : a), state.labels[0]);
-      $("guess").textContent = "Model's guess: none of these (most likely " + top + ", " + pct(probs[top] || 0) + ")";
+      add("Model's guess: ");
+      add("none of these", "pill");
+      add(" (most likely " + top + ", " + pct(probs[top] || 0) + ")");
     }
-    for (const btn of $("labels").children) {
-      btn.classList.toggle("guessed", guessed.includes(btn.dataset.label));
-    }
+    markGuess(guessed);
     return;
   }
-  $("guess").textContent = item.guess
-    ? "Model's guess: " + item.guess + " (" + pct(item.confidence) + " confident)"
-    : "No model yet: these first items were picked to cover the data.";
-  for (const btn of $("labels").children) {
-    btn.classList.toggle("guessed", btn.dataset.label === item.guess);
+  if (item.guess) {
+    add("Model's guess: ");
+    add(item.guess, "pill");
+    add(" \u00b7 " + pct(item.confidence) + " confident");
+  } else {
+    add("No model yet: these first items were picked to cover the data.");
   }
+  markGuess(item.guess ? [item.guess] : []);
 }
 
 function showProgress(p) {
   $("progress-labelled").textContent = String(p.labelled);
+  $("progress-total").textContent = String(p.n_items);
   $("progress-mine").textContent = String(p.mine);
   $("progress-remaining").textContent = String(p.remaining);
-  $("progress-fill").style.width = (p.n_items ? (100 * p.labelled) / p.n_items : 0) + "%";
+  const share = p.n_items ? (100 * p.labelled) / p.n_items : 0;
+  $("progress-fill").style.width = share + "%";
+  $("progress-bar").setAttribute("aria-valuenow", share.toFixed(0));
   $("progress-quality-name").textContent = "estimated " + (p.quality_metric || "accuracy");
-  $("progress-accuracy").textContent = p.accuracy === null
-    ? (state.multi ? "not yet (needs a few labelled items)" : "not yet (needs two labels of each class)")
-    : pct(p.accuracy) + " (95% interval " + pct(p.accuracy_low) + "–" + pct(p.accuracy_high) + ")";
+  if (p.accuracy === null) {
+    $("progress-accuracy").textContent = state.multi ? "not yet (needs a few labelled items)" : "not yet (needs two labels of each class)";
+  } else {
+    const [est, lo, hi] = pcts([p.accuracy, p.accuracy_low, p.accuracy_high]);
+    $("progress-accuracy").textContent = est + " (95% interval " + lo + "\u2013" + hi + ")";
+  }
   $("progress-accuracy").title = p.accuracy_note || "";
   $("progress-pays").textContent = p.still_pays === null ? "not yet known" : (p.still_pays ? "yes" : "hardly: the model has stabilised");
   $("progress-pays").title = p.still_pays_reason || "";
   $("progress-stopping").textContent = p.stopping_text ? p.stopping_text.replace(/^stopping: /, "") : "no model yet";
-  $("progress-model").textContent = (p.model_version === null ? "none yet" : "v" + p.model_version + " on " + p.model_labels + " labels")
-    + (p.training ? " · training…" : "");
+  let model;
+  if (p.model_version === null || !p.model_ready) {
+    model = state.multi ? "no model yet (needs a few labelled items)" : "no model yet (needs labels of two classes)";
+  } else {
+    model = "v" + p.model_version + " on " + p.model_labels + " label" + (p.model_labels === 1 ? "" : "s");
+  }
+  if (p.training) model += " \u00b7 training\u2026";
+  $("progress-model").textContent = model;
+  $("progress-model").title = p.trainer_error ? "trainer's last error: " + p.trainer_error : "";
+  const note = $("trainer-note");
+  const troubled = p.trainer === "restarting" || (p.trainer === "starting" && p.trainer_error);
+  note.hidden = !troubled;
+  note.textContent = troubled
+    ? "The model trainer is restarting (" + (p.trainer_error || "it stopped") + "). Labelling goes on; the model updates once it is back."
+    : "";
 }
 
 async function refreshProgress() {
@@ -181,7 +274,7 @@ async function refreshProgress() {
         showGuess(item);
       }
     }
-  } catch (err) { setStatus(err.message); }
+  } catch (err) { if (!(err instanceof RefusedToken)) setStatus(err.message); }
 }
 
 async function loadNext() {
@@ -189,21 +282,35 @@ async function loadNext() {
   showItem(next.item);
 }
 
-async function act(fn) {
-  if (state.busy || !state.token) return;
-  state.busy = true;
-  try {
-    await fn();
-    await refreshProgress();
-  } catch (err) {
-    setStatus(err.message);
-  } finally {
-    state.busy = false;
+/** Queue an action; actions run one at a time, in the order they were asked for. */
+function enqueue(fn) {
+  if (!state.token || $("main").hidden) return;
+  if (state.queue.length >= MAX_QUEUE) { setStatus("Too many keys at once: wait for the page to catch up."); return; }
+  state.queue.push(fn);
+  pump();
+}
+
+async function pump() {
+  if (state.running) return;
+  state.running = true;
+  let failed = false;
+  while (state.queue.length) {
+    const fn = state.queue.shift();
+    try {
+      await fn();
+    } catch (err) {
+      // the queued keys were meant for items that are not coming: drop them, say why
+      state.queue.length = 0;
+      failed = true;
+      if (!(err instanceof RefusedToken)) setStatus(err.message);
+    }
   }
+  state.running = false;
+  if (state.token && !failed) await refreshProgress();
 }
 
 function answer(label) {
-  return act(async () => {
+  enqueue(async () => {
     if (!state.item) return;
     const ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: state.item.id, label, request_id: newRequestId() }) });
     setStatus("Saved: " + ev.label, true);
@@ -212,13 +319,15 @@ function answer(label) {
 }
 
 function toggle(label) {
-  if (!state.item || state.busy) return;
-  if (state.selected.has(label)) state.selected.delete(label); else state.selected.add(label);
-  showSelection();
+  enqueue(async () => {
+    if (!state.item) return;
+    if (state.selected.has(label)) state.selected.delete(label); else state.selected.add(label);
+    showSelection();
+  });
 }
 
 function confirmSet() {
-  return act(async () => {
+  enqueue(async () => {
     if (!state.item) return;
     const labels = state.labels.filter((l) => state.selected.has(l));
     const ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: state.item.id, labels, request_id: newRequestId() }) });
@@ -228,7 +337,7 @@ function confirmSet() {
 }
 
 function skip() {
-  return act(async () => {
+  enqueue(async () => {
     if (!state.item) return;
     await api("/api/skip", { method: "POST", body: JSON.stringify({ item_id: state.item.id, request_id: newRequestId() }) });
     setStatus("Skipped", true);
@@ -237,7 +346,7 @@ function skip() {
 }
 
 function undo() {
-  return act(async () => {
+  enqueue(async () => {
     const res = await api("/api/undo", { method: "POST", body: JSON.stringify({ request_id: newRequestId() }) });
     setStatus("Undone: your last answer or skip was taken back", true);
     showItem(res.item);
@@ -249,41 +358,86 @@ function undo() {
   });
 }
 
-function toggleHelp() { $("help").hidden = !$("help").hidden; }
+function openHelp() {
+  state.helpReturn = document.activeElement;
+  $("help").hidden = false;
+  $("help-close").focus();
+}
+
+function closeHelp() {
+  $("help").hidden = true;
+  const back = state.helpReturn;
+  if (back && document.contains(back) && back !== document.body) back.focus(); else $("card").focus();
+}
+
+function toggleHelp() { if ($("help").hidden) openHelp(); else closeHelp(); }
 
 function buildLabels(labels) {
   const box = $("labels");
   clear(box);
+  state.keys = keysFor(labels);
   labels.forEach((label, i) => {
     const btn = document.createElement("button");
     btn.type = "button";
     btn.dataset.label = label;
-    const key = i < 9 ? String(i + 1) : (i === 9 ? "0" : "");
-    btn.textContent = (key ? key + " " : "") + label;
+    const key = state.keys[i];
+    if (key) {
+      const kbd = document.createElement("kbd");
+      kbd.textContent = key;
+      kbd.setAttribute("aria-hidden", "true");
+      btn.appendChild(kbd);
+      btn.setAttribute("aria-keyshortcuts", key);
+    }
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = label;
+    btn.appendChild(name);
+    const tag = document.createElement("span");
+    tag.className = "tag";
+    btn.appendChild(tag);
     if (state.multi) {
       btn.setAttribute("aria-pressed", "false");
-      btn.addEventListener("click", () => { toggle(label); btn.blur(); });
+      btn.addEventListener("click", () => toggle(label));  // focus stays on the button
     } else {
       btn.addEventListener("click", () => answer(label));
     }
     box.appendChild(btn);
   });
+  const digits = state.keys.filter(Boolean);
+  const help = $("help-answer-keys");
+  clear(help);
+  if (digits.length) {
+    const first = document.createElement("kbd"), last = document.createElement("kbd");
+    first.textContent = digits[0];
+    last.textContent = digits[digits.length - 1];
+    help.appendChild(first);
+    help.appendChild(document.createTextNode("\u2013"));
+    help.appendChild(last);
+  }
 }
 
 document.addEventListener("keydown", (e) => {
+  if (!$("help").hidden) {
+    if (e.key === "Escape" || e.key === "?") { e.preventDefault(); closeHelp(); }
+    return;
+  }
   if ($("main").hidden || e.ctrlKey || e.metaKey || e.altKey) return;
   const tag = (e.target && e.target.tagName) || "";
   if (tag === "INPUT" || tag === "TEXTAREA") return;
   if (/^[0-9]$/.test(e.key)) {
-    const i = e.key === "0" ? 9 : Number(e.key) - 1;
-    if (i < state.labels.length) {
+    const i = state.keys.indexOf(e.key);
+    if (i >= 0) {
       e.preventDefault();
       if (state.multi) toggle(state.labels[i]); else answer(state.labels[i]);
     }
-  } else if (e.key === "Enter" && state.multi) { e.preventDefault(); confirmSet(); }
+  } else if (e.key === "Enter" && state.multi && !(tag === "BUTTON" && !$("labels").contains(e.target))) {
+    // also on a focused label button: Enter confirms (Space toggles it)
+    e.preventDefault();
+    confirmSet();
+  }
   else if (e.key === "s") { e.preventDefault(); skip(); }
   else if (e.key === "u") { e.preventDefault(); undo(); }
-  else if (e.key === "?") { e.preventDefault(); toggleHelp(); }
+  else if (e.key === "?") { e.preventDefault(); openHelp(); }
 });
 
 async function start() {
@@ -294,15 +448,17 @@ async function start() {
     for (const el of document.querySelectorAll(".multi-only")) el.hidden = !state.multi;
     for (const el of document.querySelectorAll(".single-only")) el.hidden = state.multi;
     $("project-name").textContent = project.name;
-    $("who").textContent = "labelling as " + project.annotator;
-    document.title = project.name + " · activelab";
+    $("who").textContent = project.annotator;
+    document.title = project.name + " \u00b7 activelab";
     buildLabels(project.labels);
     $("login").hidden = true;
+    $("login-error").hidden = true;
     $("main").hidden = false;
+    $("logout-button").hidden = false;
     await loadNext();
     await refreshProgress();
   } catch (err) {
-    setStatus(err.message);
+    if (!(err instanceof RefusedToken)) setStatus(err.message);
   }
 }
 
@@ -321,10 +477,12 @@ window.addEventListener("DOMContentLoaded", () => {
     start();
   });
   $("help-button").addEventListener("click", toggleHelp);
+  $("help-close").addEventListener("click", closeHelp);
+  $("help").addEventListener("click", (e) => { if (e.target === $("help")) closeHelp(); });
   $("skip-button").addEventListener("click", skip);
   $("undo-button").addEventListener("click", undo);
   $("confirm-button").addEventListener("click", confirmSet);
-  $("logout-button").addEventListener("click", forgetToken);
+  $("logout-button").addEventListener("click", () => forgetToken(""));
   if (state.token) start(); else $("login").hidden = false;
-  setInterval(() => { if (state.token && !$("main").hidden) refreshProgress(); }, 5000);
+  setInterval(() => { if (state.token && !$("main").hidden && !state.running) refreshProgress(); }, 5000);
 });

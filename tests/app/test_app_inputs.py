@@ -1,0 +1,128 @@
+"""Input edges: empty, damaged and oversized images, NUL characters, links out of the image
+folder, and formula-like cells in the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from activelab.app.ingest import IngestError, read_items
+from activelab.app.project import create_project, open_project
+from activelab.cli import main
+
+
+def _images(folder: Path, n: int = 3) -> Path:
+    folder.mkdir(exist_ok=True)
+    for i in range(n):
+        Image.new("L", (8, 8), color=50 * i).save(folder / f"ok-{i}.png")
+    return folder
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` pixels (what a decompression bomb declares)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"", "the file is empty (0 bytes)"),
+        (b"this is not an image at all", "not a readable PNG or JPEG image"),
+        (_png_header_only(15_000, 15_000), "pixel"),
+    ],
+    ids=["empty", "garbage", "bomb"],
+)
+def test_bad_images_get_a_clear_error_naming_the_file(tmp_path: Path, content, needle) -> None:
+    folder = _images(tmp_path / "imgs")
+    (folder / "bad.png").write_bytes(content)
+    with pytest.raises(IngestError) as info:
+        read_items(folder)
+    message = str(info.value)
+    assert "bad.png" in message and needle in message
+    assert "BytesIO" not in message and "0x" not in message
+    # through the CLI: one line, no traceback, nothing created
+    result = CliRunner().invoke(
+        main, ["init", str(tmp_path / "proj"), "--data", str(folder), "--labels", "a,b"]
+    )
+    assert result.exit_code != 0 and "bad.png" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "proj").exists()
+
+
+def test_a_declared_size_over_the_limit_is_refused(tmp_path: Path, monkeypatch) -> None:
+    import activelab.app.ingest as ingest
+
+    monkeypatch.setattr(ingest, "MAX_IMAGE_PIXELS", 1000)
+    folder = _images(tmp_path / "imgs")
+    Image.new("L", (40, 40)).save(folder / "big.png")
+    with pytest.raises(IngestError, match=r"big\.png: 40×40 pixels is over the limit of 1,000"):
+        read_items(folder)
+
+
+def test_links_out_of_the_image_folder_are_refused(tmp_path: Path) -> None:
+    folder = _images(tmp_path / "imgs")
+    outside = tmp_path / "secret.png"
+    Image.new("L", (8, 8)).save(outside)
+    (folder / "inside-link.png").symlink_to(folder / "ok-0.png")  # inside: fine
+    assert len(read_items(folder).rows) == 4
+    (folder / "escape.png").symlink_to(outside)
+    with pytest.raises(IngestError, match=r"escape\.png: a symbolic link .* outside the image"):
+        read_items(folder)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_nul_characters_in_text_are_refused_with_the_line(tmp_path: Path, suffix) -> None:
+    path = tmp_path / f"items.{suffix}"
+    if suffix == "csv":
+        path.write_text("id,text\na,fine\nb,bro\x00ken\n")
+        line = 3
+    else:
+        path.write_text('{"id": "a", "text": "fine"}\n{"id": "b", "text": "bro\\u0000ken"}\n')
+        line = 2
+    with pytest.raises(IngestError, match=rf"line {line}: column 'text' holds a NUL"):
+        read_items(path)
+
+
+def test_csv_export_escapes_formula_like_cells(tmp_path: Path) -> None:
+    data = tmp_path / "items.csv"
+    with data.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "text"])
+        w.writerows(
+            [
+                ['=HYPERLINK("http://evil.example","click")', "one thing"],
+                ["@SUM(A1:A9)", "two things"],
+                ["+1+1", "three"],
+                ["plain", "four"],
+            ]
+        )
+    proj = create_project(tmp_path / "proj", read_items(data), ["-1", "+1"])
+    store = open_project(proj)
+    ann, _ = store.add_annotator("=cmd|' /C calc'!A0")
+    for i in range(4):
+        store.append_event(i, ann.id, "label", label="-1")
+    store.close()
+    out = CliRunner().invoke(main, ["export", str(proj), "--format", "csv"]).output
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["id"] for r in rows] == [
+        '\'=HYPERLINK("http://evil.example","click")',
+        "'@SUM(A1:A9)",
+        "'+1+1",
+        "plain",
+    ]
+    assert {r["annotator"] for r in rows} == {"'=cmd|' /C calc'!A0"}
+    assert {r["label"] for r in rows} == {"-1"}  # a number, not a formula: left alone
+    events = CliRunner().invoke(main, ["export", str(proj), "--events"]).output
+    assert ",=" not in events and "\n=" not in events

@@ -1,0 +1,303 @@
+"""The labelling page in headless Chromium (Debian's, through Playwright), at desktop and
+phone sizes: every bug of the page audit, and an axe-core accessibility scan."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from activelab.app.ingest import read_items
+from activelab.app.project import create_project, open_project
+from activelab.app.service import LabellingService
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/axe-core/axe.min.js"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install -y chromium"
+    expect.set_options(timeout=15_000)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def make(tmp_path: Path, serve_in_thread):
+    """make(rows or folder, labels, **options) -> (url, token, store), served in this process."""
+    opened: list[tuple[object, object]] = []
+
+    def _make(data, labels, *, before=None, **options):
+        if isinstance(data, list):
+            path = tmp_path / f"items-{len(opened)}.csv"
+            with path.open("w", newline="") as fh:
+                csv.writer(fh).writerows(data)
+            data = path
+        proj = create_project(tmp_path / f"proj-{len(opened)}", read_items(data), labels, **options)
+        store = open_project(proj)
+        ann, token = store.add_annotator("ada")
+        svc = LabellingService(store)
+        if before is not None:
+            before(svc, ann)
+        ctx = serve_in_thread(svc, run_trainer=False)  # the page alone is under test
+        url = ctx.__enter__()
+        opened.append((ctx, store))
+        return url, token, store
+
+    yield _make
+    for ctx, store in opened:
+        ctx.__exit__(None, None, None)
+        store.close()
+
+
+def _texts(n: int) -> list[list[str]]:
+    return [["id", "text"]] + [
+        [f"t{i}", f"{'great' if i % 2 else 'awful'} thing {i}"] for i in range(n)
+    ]
+
+
+def _open(browser, url: str, token: str, viewport=DESKTOP, bypass_csp: bool = False):
+    # bypass_csp: only so that the test may inject axe-core into the page
+    page = browser.new_page(viewport=viewport, bypass_csp=bypass_csp)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}/?token={token}")
+    page.wait_for_selector("#item-id:not(:empty), #done:not([hidden])")
+    return page, errors
+
+
+def _axe(page) -> list[dict]:
+    assert AXE.exists(), f"{AXE} is missing: run bash scripts/install.sh (npm install axe-core)"
+    page.add_script_tag(content=AXE.read_text())
+    result = page.evaluate("async () => JSON.stringify(await axe.run(document))")
+    found = json.loads(result)["violations"]
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def _no_sideways_scroll(page) -> None:
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"sideways scroll: {widths}"
+
+
+def _small_targets(page) -> list[str]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('button, summary, input, a')]
+          .filter((el) => el.offsetParent !== null && !el.classList.contains('skip-link'))
+          .map((el) => [el.id || el.textContent.trim().slice(0, 20), el.getBoundingClientRect()])
+          .filter(([, r]) => r.height < 44 || r.width < 44)
+          .map(([name, r]) => name + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))"""
+    )
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_queued_keys_all_stored_then_done_hides_the_buttons(browser, make, viewport) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(8), ["good", "bad"])
+    page, errors = _open(browser, url, token, viewport)
+    expect(page.locator("#confirm-button")).to_be_hidden()  # single-label: no confirm
+    expect(page.locator("#announce")).to_contain_text("New item")
+    for key in "12121212":  # eight presses without waiting for the page
+        page.keyboard.press(key)
+    expect(page.locator("#done")).to_be_visible(timeout=30_000)
+    assert store.count_events()["label"] == 8
+    assert len(store.current_labels()) == 8
+    for sel in ("#labels", "#confirm-button", "#skip-button", "#guess"):
+        expect(page.locator(sel)).to_be_hidden()
+    expect(page.locator("#progress-labelled")).to_have_text("8")
+    _no_sideways_scroll(page)
+    assert not errors, errors
+    page.close()
+
+
+def test_digit_labels_answer_with_the_digit_shown(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    digits = [str(d) for d in range(10)]
+    url, token, store = make(_texts(12), digits)
+    page, _ = _open(browser, url, token)
+    buttons = page.locator("#labels button")
+    expect(buttons).to_have_count(10)
+    for k in range(10):
+        btn = buttons.nth(k)
+        assert btn.locator("kbd").text_content() == btn.locator(".name").text_content()
+    for key in ("3", "0", "9"):
+        shown = page.locator("#item-id").text_content()
+        page.keyboard.press(key)
+        expect(page.locator("#item-id")).not_to_have_text(shown)
+    got = [e.label for e in store.events() if e.kind == "label"]
+    assert got == ["3", "0", "9"]
+    page.close()
+
+
+def test_multi_label_toggles_keep_focus_and_enter_confirms(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["red", "green", "blue"], multilabel=True)
+    page, _ = _open(browser, url, token)
+    expect(page.locator("#confirm-button")).to_be_visible()
+    green = page.locator("#labels button", has_text="green")
+    green.click()
+    expect(green).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("document.activeElement.dataset.label") == "green"
+    page.keyboard.press("3")
+    expect(page.locator("#labels button", has_text="blue")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    assert page.evaluate("document.activeElement.dataset.label") == "green"
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_contain_text("green, blue")
+    assert [e.label for e in store.events()] == ['["green", "blue"]']
+    page.close()
+
+
+def test_help_dialog_login_error_404_and_docs(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, _ = make(_texts(4), ["good", "bad"])
+    page, _ = _open(browser, url, token)
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    assert page.evaluate("document.activeElement.id") == "help-close"
+    page.keyboard.press("1")  # keys do not answer behind the dialog
+    page.keyboard.press("Escape")
+    expect(page.locator("#help")).to_be_hidden()
+    page.wait_for_timeout(300)
+    page.close()
+    # a wrong token: the sign-in form says why
+    page = browser.new_page()
+    page.goto(f"{url}/?token=not-a-token")
+    expect(page.locator("#login")).to_be_visible()
+    expect(page.locator("#login-error")).to_contain_text("refused")
+    # a page that does not exist is a page, not JSON
+    resp = page.goto(f"{url}/no/such/page")
+    assert resp.status == 404 and "text/html" in resp.headers["content-type"]
+    expect(page.locator("h1")).to_have_text("Page not found")
+    # /docs draws the API documentation from local files (no CDN, CSP respected)
+    csp: list[str] = []
+    page.on("console", lambda m: csp.append(m.text) if "Content Security" in m.text else None)
+    page.goto(f"{url}/docs")
+    expect(page.locator("#swagger-ui .info .title")).to_contain_text("activelab labelling API")
+    expect(page.locator("#swagger-ui .opblock").first).to_be_visible()
+    assert not csp, csp
+    page.close()
+
+
+def test_no_model_version_beside_no_model_yet_and_intervals_never_zero_width(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    def one_label(svc: LabellingService, ann) -> None:
+        svc.answer(ann, svc.next_item(ann).id, "good")
+        svc.retrain()  # one class only: no model, but a version (the cold-start queue)
+
+    url, token, store = make(_texts(6), ["good", "bad"], before=one_label)
+    assert store.latest_version() is not None
+    page, _ = _open(browser, url, token)
+    expect(page.locator("#guess")).to_contain_text("No model yet")
+    expect(page.locator("#progress-model")).to_contain_text("no model yet")
+    assert " on " not in page.locator("#progress-model").text_content()
+    # 1,444 of 1,444 right: a Wilson interval shown with the decimals that keep it apart
+    shown = page.evaluate("pcts([1, 0.99735, 1])")
+    assert shown[1] != shown[2] and shown == ["100.0%", "99.7%", "100.0%"]
+    assert page.evaluate("pcts([0.5, 0.4, 0.6])") == ["50%", "40%", "60%"]
+    page.close()
+
+
+def test_image_alt_text_names_the_file(browser, make, tmp_path: Path) -> None:
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("L", (8, 8), color=60 * i).save(folder / f"scan-{i}.png")
+    url, token, _ = make(folder, ["dark", "light"])
+    page, _ = _open(browser, url, token)
+    img = page.locator("#item-image")
+    expect(img).to_be_visible()
+    assert img.get_attribute("alt").startswith("Image scan-")
+    assert img.get_attribute("alt").endswith(".png")
+    page.close()
+
+
+def test_a_five_thousand_column_row_stays_in_its_box_on_a_phone(browser, make) -> None:
+    header = ["id"] + [f"column_{j}" for j in range(5000)]
+    rows = [header] + [[f"r{i}"] + [str((i * j) % 7) for j in range(5000)] for i in range(3)]
+    url, token, _ = make(rows, ["ok", "odd"])
+    page, _ = _open(browser, url, token, PHONE)
+    page.wait_for_selector("#fields-box:not([hidden])")
+    _no_sideways_scroll(page)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 2500, f"the page is {height} px tall"
+    page.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_phone_and_desktop_layout_and_no_serious_accessibility_violations(
+    browser, make, viewport
+) -> None:
+    def some_labels(svc: LabellingService, ann) -> None:
+        for k in range(6):
+            svc.answer(ann, svc.next_item(ann).id, "good" if k % 2 else "bad")
+        svc.retrain()
+
+    url, token, _ = make(_texts(30), ["good", "bad"], before=some_labels)
+    page, errors = _open(browser, url, token, viewport, bypass_csp=True)
+    page.wait_for_selector("#guess .pill")
+    _no_sideways_scroll(page)
+    assert not _small_targets(page)
+    if viewport is PHONE:  # the item and its answers come first, on the first screen
+        box = page.locator("#labels").bounding_box()
+        assert box["y"] + box["height"] < PHONE["height"]
+    assert _axe(page) == []
+    page.keyboard.press("?")
+    assert _axe(page) == []  # the help dialog too
+    page.close()
+    page = browser.new_page(viewport=viewport, bypass_csp=True)
+    page.goto(f"{url}/")
+    page.wait_for_selector("#login:not([hidden])")
+    _no_sideways_scroll(page)
+    assert not _small_targets(page)
+    assert _axe(page) == []
+    assert not errors, errors
+    page.close()
+
+
+def test_a_restarting_trainer_is_shown_with_its_last_error(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    state = {"mode": "process", "state": "restarting", "last_error": "trainer killed by SIGKILL"}
+
+    def troubled(svc: LabellingService, ann) -> None:
+        svc.trainer_state = lambda: dict(state)  # what the supervisor reports after a kill -9
+
+    url, token, _ = make(_texts(6), ["good", "bad"], before=troubled)
+    page, _ = _open(browser, url, token)
+    note = page.locator("#trainer-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("restarting")
+    expect(note).to_contain_text("SIGKILL")
+    assert "training" not in page.locator("#progress-model").text_content()
+    state.update(state="idle")  # back: the note goes away at the next refresh
+    page.keyboard.press("1")
+    expect(note).to_be_hidden()
+    page.close()
