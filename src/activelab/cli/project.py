@@ -41,7 +41,8 @@ def _iso(ts: float) -> str:
     "--data",
     required=True,
     type=click.Path(path_type=Path),
-    help="items.csv, items.jsonl, or a folder of PNG/JPEG images.",
+    help="items.csv, items.jsonl, a folder of PNG/JPEG images, or a labelling tool's file: "
+    "Label Studio tasks.json, Prodigy .jsonl, .parquet, a Hugging Face dataset folder.",
 )
 @click.option("--labels", required=True, help="Comma-separated labels, e.g. positive,negative.")
 @click.option("--text-column", default=None, help="Column holding the text  [default: text].")
@@ -233,7 +234,14 @@ def status(project: Path, as_json: bool) -> None:
 @click.command()
 @click.argument("project", type=click.Path(path_type=Path))
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "label-studio", "prodigy", "parquet", "hf"]),
+    default="csv",
+    show_default=True,
+    help="csv/jsonl: activelab's columns; label-studio (tasks JSON), prodigy (JSONL), parquet, "
+    "hf (a Hugging Face dataset folder): every item with its data, earlier answers and "
+    "current label (see docs/interop.md).",
 )
 @click.option("--events", is_flag=True, help="Export the whole label log instead of final labels.")
 @click.option(
@@ -252,6 +260,9 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     labels joined by --separator (default ";") in CSV; an empty list or value
     means the item carries none of the labels.
     """
+    if fmt not in ("csv", "jsonl"):
+        _export_tool_format(project, fmt, events, out)
+        return
     store = _open(str(project))
     ids = store.external_ids()
     multi = store.settings.get("task") == "multilabel"
@@ -322,6 +333,37 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     else:
         out.write_text(buf.getvalue())
         click.echo(f"Wrote {len(rows)} {'events' if events else 'labels'} to {out}.", err=True)
+
+
+def _export_tool_format(project: Path, fmt: str, events: bool, out: Path | None) -> None:
+    """Export every item in a labelling tool's format (activelab.interop)."""
+    from activelab.interop.formats import write_tasks
+    from activelab.interop.project import project_records
+
+    if events:
+        _fail(f"--events exports the label log as csv or jsonl, not {fmt}.")
+    if out is None and fmt in ("parquet", "hf"):
+        _fail(f"--format {fmt} writes a {'file' if fmt == 'parquet' else 'folder'}: give --out.")
+    if out is not None and fmt == "hf" and out.exists():
+        _fail(f"{out} exists already; give a new folder for the dataset.")
+    store = _open(str(project))
+    try:
+        records = project_records(store)
+        labels = list(store.settings["labels"])
+        multi = store.settings.get("task") == "multilabel"
+    finally:
+        store.close()
+    if out is None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "out"
+            write_tasks(records, path, fmt, labels=labels, multilabel=multi)
+            sys.stdout.write(path.read_text(encoding="utf-8"))
+        return
+    write_tasks(records, out, fmt, labels=labels, multilabel=multi)
+    labelled = sum(r.final_labels() is not None for r in records)
+    click.echo(f"Wrote {len(records)} items ({labelled} labelled) as {fmt} to {out}.", err=True)
 
 
 @click.command()
