@@ -1,0 +1,404 @@
+"""A Label Studio ML backend served by activelab (FastAPI; install the ``[app]`` extra).
+
+Label Studio talks to an ML backend over HTTP:
+
+==========================  ====================================================================
+route                       what it does here
+==========================  ====================================================================
+``GET /health``             ``{"status": "UP", ...}``
+``POST /setup``             reads the project's labelling config; answers the model version
+``POST /predict``           for each task: the model's guess (a ``choices`` region), ``score`` =
+                            activelab's priority (sort by it to label in active-learning order),
+                            ``uncertainty`` and ``priority`` (the strategy's own score)
+``POST /webhook``           ``ANNOTATION_CREATED``/``UPDATED``, ``ANNOTATIONS_DELETED``,
+                            ``TASKS_CREATED``/``DELETED``: taught at once, the model retrains in
+                            the background; ``START_TRAINING``: retrain now
+``POST /train``             older Label Studio versions' training call (all annotated tasks)
+``GET /projects/{id}``      activelab's view of a project (tasks, labels, model version)
+``GET /projects/{id}/query``  the task ids activelab would ask about next
+==========================  ====================================================================
+
+Every route takes HTTP basic auth when the backend is started with a user and
+password. A payload the backend cannot read is answered with a 4xx status and
+a ``detail`` that names the field; the server never crashes on it.
+
+Examples
+--------
+>>> from fastapi.testclient import TestClient
+>>> from activelab.interop.label_studio import label_config
+>>> client = TestClient(create_app(Backend()))
+>>> client.get("/health").json()["status"]
+'UP'
+>>> client.post("/setup", json={"project": "3.1700000000",
+...     "schema": label_config("text", ["pos", "neg"])}).json()
+{'model_version': 'activelab-v0'}
+>>> r = client.post("/webhook", json={"action": "ANNOTATION_EXPLODED", "project": {"id": 3}})
+>>> r.status_code, r.json()["detail"][:34]
+(422, "unknown action 'ANNOTATION_EXPLODE")
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from starlette.concurrency import run_in_threadpool
+
+from activelab.interop.label_studio import choices_result, parse_label_config
+from activelab.interop.ls_state import LSProject
+from activelab.interop.records import FormatError
+
+__all__ = ["IGNORED_ACTIONS", "Backend", "create_app"]
+
+log = logging.getLogger("activelab.ls_backend")
+
+#: Label Studio webhook actions the backend acknowledges without acting on them
+IGNORED_ACTIONS = frozenset(
+    {"PROJECT_CREATED", "PROJECT_UPDATED", "PROJECT_DELETED", "LABEL_LINK_CREATED",
+     "LABEL_LINK_UPDATED", "LABEL_LINK_DELETED"}
+)  # fmt: skip
+_ACTIONS = (
+    "ANNOTATION_CREATED", "ANNOTATIONS_CREATED", "ANNOTATION_UPDATED", "ANNOTATION_DELETED",
+    "ANNOTATIONS_DELETED", "TASKS_CREATED", "TASKS_DELETED", "START_TRAINING",
+)  # fmt: skip
+
+
+class BadPayload(ValueError):
+    """A request the backend cannot act on; the message names the field."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Backend:
+    """The projects a backend serves, and their background training.
+
+    Parameters
+    ----------
+    strategy : str, optional
+        Query strategy of every project (default: margin, mmc for multi-label).
+    retrain_every : int, default=1
+        Retrain after this many annotation changes (changes that arrive while a
+        round runs are folded into the next one).
+    text_features : {"hashing", "minilm"}, default="hashing"
+        How texts become features (see :class:`~activelab.interop.ls_state.LSProject`).
+    seed : int, default=0
+        Seeds every learner.
+    """
+
+    def __init__(
+        self,
+        *,
+        strategy: str | None = None,
+        retrain_every: int = 1,
+        text_features: str = "hashing",
+        seed: int = 0,
+    ) -> None:
+        if retrain_every < 1:
+            raise ValueError(f"retrain_every must be >= 1, got {retrain_every}.")
+        if strategy is not None:
+            from activelab.strategies import get_strategy
+
+            get_strategy(strategy)  # unknown names fail here, not on the first request
+        self.strategy = strategy
+        self.retrain_every = retrain_every
+        self.text_features = text_features
+        self.seed = seed
+        self.projects: dict[str, LSProject] = {}
+        self._lock = threading.Lock()
+        self._threads: dict[str, threading.Thread] = {}
+
+    # ---------------------------------------------------------------- projects
+    def project(self, ref: Any, label_config: Any = None, *, access: Any = None) -> LSProject:
+        """The project ``ref`` names (``"12.1700000000"``, ``12`` or ``{"id": 12, ...}``),
+        created from its labelling config on first sight."""
+        if isinstance(ref, dict):
+            label_config = label_config or ref.get("label_config")
+            ref = ref.get("id")
+        if ref is None or isinstance(ref, bool) or str(ref).strip() == "":
+            raise BadPayload("field 'project' is missing: send the Label Studio project id.")
+        key = str(ref).split(".")[0]
+        with self._lock:
+            proj = self.projects.get(key)
+            if proj is not None and label_config and isinstance(label_config, str):
+                config = parse_label_config(label_config)
+                if config != proj.config:  # the labelling config changed: start afresh
+                    proj = None
+            if proj is None:
+                if not label_config:
+                    raise BadPayload(
+                        f"project {key} is not set up here: send its label_config (or call "
+                        "/setup with its schema) first.",
+                        404,
+                    )
+                if not isinstance(label_config, str):
+                    raise BadPayload("field 'label_config' must be the labelling config XML.")
+                proj = LSProject(
+                    key,
+                    parse_label_config(label_config),
+                    strategy=self.strategy,
+                    seed=self.seed,
+                    text_features=self.text_features,
+                )
+                self.projects[key] = proj
+            if access is not None:
+                proj.fetch = access
+            return proj
+
+    # --------------------------------------------------------------- training
+    def schedule(self, proj: LSProject, *, force: bool = False) -> bool:
+        """Start a background round when due; returns whether one runs now."""
+        due = force or proj.changes >= self.retrain_every or proj.pool_changes > 0
+        if not due:
+            return False
+        with self._lock:
+            thread = self._threads.get(proj.key)
+            if thread is not None and thread.is_alive():
+                return True  # the running loop picks up the new changes
+            thread = threading.Thread(
+                target=self._loop, args=(proj, force), name=f"ls-train-{proj.key}", daemon=True
+            )
+            self._threads[proj.key] = thread
+            thread.start()
+        return True
+
+    def _loop(self, proj: LSProject, force: bool) -> None:
+        while force or proj.changes >= self.retrain_every or proj.pool_changes > 0:
+            force = False
+            try:
+                r = proj.train()
+                log.info("project %s: %s on %d labels", proj.key, proj.model_version, r.n_labels)
+            except Exception:  # keep serving; the error is shown by /projects/{id}
+                log.exception("project %s: training failed", proj.key)
+                return
+
+    def wait(self, key: str, timeout: float = 60.0) -> None:
+        """Wait for the project's background training to finish (tests, shutdown)."""
+        thread = self._threads.get(str(key))
+        if thread is not None:
+            thread.join(timeout)
+
+    def fresh(self, proj: LSProject) -> None:
+        """Make sure the latest round covers every task in the pool (trains now if not)."""
+        if proj.result is None or proj.pool_changes:
+            proj.train()
+
+    # --------------------------------------------------------------- requests
+    def predict(self, body: dict[str, Any]) -> dict[str, Any]:
+        tasks = body.get("tasks")
+        if not isinstance(tasks, list):
+            raise BadPayload("field 'tasks' must be a list of tasks.")
+        proj = self.project(body.get("project"), body.get("label_config"))
+        proj.add_tasks(tasks)
+        self.fresh(proj)
+        result = proj.result
+        assert result is not None
+        pos = {t: i for i, t in enumerate(result.task_ids)}
+        labelled = proj.labelled()
+        cfg = proj.config
+        out = []
+        for task in tasks:
+            tid = int(task["id"])
+            i = pos.get(tid)
+            if i is None:  # arrived during the round: rank it next time
+                out.append({"result": [], "score": 0.0, "model_version": proj.model_version})
+                continue
+            guess = result.guesses[i] if result.guesses is not None else None
+            score = 0.0 if tid in labelled else float(result.scores[i])
+            unc = result.uncertainty[i]
+            pri = result.priority[i]
+            out.append(
+                {
+                    "result": []
+                    if guess is None
+                    else choices_result(guess, cfg.from_name, cfg.to_name),
+                    "score": score,
+                    "model_version": proj.model_version,
+                    "uncertainty": None if unc != unc else float(unc),
+                    "priority": None if pri != pri or tid in labelled else float(pri),
+                }
+            )
+        return {"results": out, "model_version": proj.model_version}
+
+    def webhook(self, body: dict[str, Any]) -> dict[str, Any]:
+        action = body.get("action")
+        if not isinstance(action, str):
+            raise BadPayload("field 'action' is missing: a Label Studio webhook names its action.")
+        if action in IGNORED_ACTIONS:
+            return {"status": "ignored", "action": action}
+        if action not in _ACTIONS:
+            raise BadPayload(
+                f"unknown action {action!r}; this backend acts on {', '.join(_ACTIONS)} "
+                f"and ignores {', '.join(sorted(IGNORED_ACTIONS))}."
+            )
+        proj = self.project(body.get("project"))
+        if action in ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_CREATED"):
+            anns = _as_list(body.get("annotation"), "annotation")
+            tasks = _as_list(body.get("task"), "task")
+            if len(tasks) == 1 and len(anns) > 1:
+                tasks = tasks * len(anns)
+            if len(tasks) != len(anns):
+                raise BadPayload("fields 'annotation' and 'task' must pair up one to one.")
+            proj.add_tasks(tasks)
+            changed = 0
+            for ann, task in zip(anns, tasks, strict=True):
+                if "id" not in ann:
+                    raise BadPayload("field 'annotation.id' is missing.")
+                changed += proj.annotate(int(task["id"]), int(ann["id"]), ann)
+            training = self.schedule(proj)
+            return {"status": "ok", "changed": changed, "training": training}
+        if action in ("ANNOTATION_DELETED", "ANNOTATIONS_DELETED"):
+            anns = _as_list(body.get("annotations", body.get("annotation")), "annotations")
+            ids = [a.get("id") if isinstance(a, dict) else a for a in anns]
+            if not all(isinstance(i, int) for i in ids):
+                raise BadPayload("field 'annotations' must list annotation ids ({'id': N}).")
+            gone = proj.delete_annotations(ids)
+            return {"status": "ok", "deleted": gone, "training": self.schedule(proj)}
+        if action == "TASKS_CREATED":
+            new = proj.add_tasks(_as_list(body.get("tasks"), "tasks"))
+            return {"status": "ok", "new_tasks": new, "training": self.schedule(proj)}
+        if action == "TASKS_DELETED":
+            tasks = _as_list(body.get("tasks"), "tasks")
+            ids = [t.get("id") if isinstance(t, dict) else t for t in tasks]
+            if not all(isinstance(i, int) for i in ids):
+                raise BadPayload("field 'tasks' must list task ids ({'id': N}).")
+            gone = proj.remove_tasks(ids)
+            return {"status": "ok", "deleted": gone, "training": self.schedule(proj)}
+        # START_TRAINING
+        return {"status": "training", "training": self.schedule(proj, force=True)}
+
+    def train_request(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /train``: every annotated task at once (older Label Studio versions)."""
+        tasks = body.get("annotations")
+        if not isinstance(tasks, list):
+            raise BadPayload("field 'annotations' must be a list of annotated tasks.")
+        proj = self.project(body.get("project"), body.get("label_config"))
+        proj.add_tasks(tasks)
+        for task in tasks:
+            for ann in _as_list(task.get("annotations", []), "annotations"):
+                if "id" in ann:
+                    proj.annotate(int(task["id"]), int(ann["id"]), ann)
+        self.schedule(proj, force=True)
+        return {"job": f"{proj.key}-{proj.rounds + 1}"}
+
+
+def _as_list(value: Any, name: str) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, dict | int) for v in value):
+        return value
+    raise BadPayload(f"field {name!r} is missing or not an object (or list of objects).")
+
+
+def create_app(
+    backend: Backend | None = None, *, basic_auth: tuple[str, str] | None = None
+) -> FastAPI:
+    """The FastAPI application serving ``backend`` (basic auth when ``(user, password)``)."""
+    backend = backend or Backend()
+    security = HTTPBasic(auto_error=False)
+
+    def check(credentials: HTTPBasicCredentials | None = Depends(security)) -> None:
+        if basic_auth is None:
+            return
+        ok = credentials is not None and (
+            secrets.compare_digest(credentials.username.encode(), basic_auth[0].encode())
+            & secrets.compare_digest(credentials.password.encode(), basic_auth[1].encode())
+        )
+        if not ok:
+            raise HTTPException(
+                401,
+                "basic auth required: set the user and password in Label Studio's model settings",
+                headers={"WWW-Authenticate": "Basic"},
+            )
+
+    app = FastAPI(
+        title="activelab: Label Studio ML backend",
+        description="Predictions scored by activelab's query strategy; annotations retrain "
+        "the model in the background.",
+        dependencies=[Depends(check)],
+    )
+    app.state.backend = backend
+
+    @app.exception_handler(BadPayload)
+    async def _bad(_: Request, exc: BadPayload) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(FormatError)
+    async def _format(_: Request, exc: FormatError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    async def body_of(request: Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except ValueError as exc:
+            raise BadPayload(f"the request body is not JSON ({exc}).", 400) from exc
+        if not isinstance(body, dict):
+            raise BadPayload("the request body must be a JSON object.", 400)
+        return body
+
+    @app.get("/health")
+    @app.get("/")
+    def health() -> dict[str, Any]:
+        return {"status": "UP", "model_class": "activelab", "projects": len(backend.projects)}
+
+    @app.post("/setup")
+    async def setup(request: Request) -> dict[str, Any]:
+        body = await body_of(request)
+        schema = body.get("schema")
+        if not isinstance(schema, str) or not schema.strip():
+            raise BadPayload("field 'schema' must be the project's labelling config (XML).")
+        fetch = _fetcher(body.get("hostname"), body.get("access_token"))
+        proj = backend.project(body.get("project"), schema, access=fetch)
+        return {"model_version": proj.model_version}
+
+    @app.post("/predict")
+    async def predict(request: Request) -> dict[str, Any]:
+        body = await body_of(request)
+        return await run_in_threadpool(backend.predict, body)
+
+    @app.post("/webhook", status_code=201)
+    async def webhook(request: Request) -> dict[str, Any]:
+        body = await body_of(request)
+        return await run_in_threadpool(backend.webhook, body)
+
+    @app.post("/train", status_code=201)
+    async def train(request: Request) -> dict[str, Any]:
+        body = await body_of(request)
+        return await run_in_threadpool(backend.train_request, body)
+
+    @app.get("/projects/{key}")
+    def project_status(key: str) -> dict[str, Any]:
+        return backend.project(key).status()
+
+    @app.get("/projects/{key}/query")
+    def query(key: str, n: int = 1) -> dict[str, Any]:
+        if n < 1:
+            raise BadPayload(f"n must be >= 1, got {n}.")
+        proj = backend.project(key)
+        return {"task_ids": proj.query(n), "model_version": proj.model_version}
+
+    return app
+
+
+def _fetcher(hostname: Any, token: Any) -> Any:
+    """Fetches Label Studio's images (``/data/upload/...``) with the project owner's token."""
+    if not isinstance(hostname, str) or not hostname:
+        return None
+
+    def fetch(url: str) -> bytes:
+        import urllib.request
+
+        full = url if url.startswith(("http://", "https://")) else hostname.rstrip("/") + url
+        req = urllib.request.Request(full)
+        if token and full.startswith(hostname):
+            req.add_header("Authorization", f"Token {token}")
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.read()
+
+    return fetch
