@@ -47,6 +47,10 @@ def _annotation(ann_id: int, labels: list[str], from_name: str = "label") -> dic
     }  # fmt: skip
 
 
+def _hook(client: TestClient, action: str, project: int, **fields: object) -> object:
+    return client.post("/webhook", json={"action": action, "project": {"id": project}, **fields})
+
+
 def _wait_trained(client: TestClient, key: str, n_labels: int, timeout: float = 30.0) -> dict:
     t0 = time.time()
     while time.time() - t0 < timeout:
@@ -73,17 +77,12 @@ def _setup(client: TestClient, key: str = "7.1700000000", cfg: str | None = None
 def test_text_loop_scores_follow_activelab_query(client: TestClient) -> None:
     _setup(client)
     tasks, truth = _tasks(60)
-    r = client.post(
-        "/webhook", json={"action": "TASKS_CREATED", "project": {"id": 7}, "tasks": tasks}
-    )
+    r = _hook(client, "TASKS_CREATED", 7, tasks=tasks)
     assert r.status_code == 201 and r.json()["new_tasks"] == 60
     chosen = list(range(12))  # 6 of each label
     for k, i in enumerate(chosen[:12]):
-        r = client.post(
-            "/webhook",
-            json={"action": "ANNOTATION_CREATED", "project": {"id": 7}, "task": tasks[i],
-                  "annotation": _annotation(500 + k, [truth[i]])},
-        )  # fmt: skip
+        ann = _annotation(500 + k, [truth[i]])
+        r = _hook(client, "ANNOTATION_CREATED", 7, task=tasks[i], annotation=ann)
         assert r.status_code == 201, r.text
     st = _wait_trained(client, "7", 12)
     assert (
@@ -133,18 +132,15 @@ def test_update_delete_and_start_training(client: TestClient) -> None:
     _setup(client, "3")
     tasks, truth = _tasks(20)
     for k in range(4):
-        client.post("/webhook", json={"action": "ANNOTATION_CREATED", "project": {"id": 3},
-                                      "task": tasks[k], "annotation": _annotation(k, [truth[k]])})  # fmt: skip
+        _hook(client, "ANNOTATION_CREATED", 3, task=tasks[k], annotation=_annotation(k, [truth[k]]))
     _wait_trained(client, "3", 4)
     backend: Backend = client.app.state.backend
     proj = backend.projects["3"]
     assert proj.labels_of(tasks[0]["id"]) == ["pos"]
-    r = client.post("/webhook", json={"action": "ANNOTATION_UPDATED", "project": {"id": 3},
-                                      "task": tasks[0], "annotation": _annotation(0, ["neg"])})  # fmt: skip
+    r = _hook(client, "ANNOTATION_UPDATED", 3, task=tasks[0], annotation=_annotation(0, ["neg"]))
     assert r.json()["changed"] == 1
     assert proj.labels_of(tasks[0]["id"]) == ["neg"]
-    r = client.post("/webhook", json={"action": "ANNOTATIONS_DELETED", "project": {"id": 3},
-                                      "annotations": [{"id": 0}, {"id": 1}]})  # fmt: skip
+    r = _hook(client, "ANNOTATIONS_DELETED", 3, annotations=[{"id": 0}, {"id": 1}])
     assert r.status_code == 201 and r.json()["deleted"] == 2
     st = _wait_trained(client, "3", 2)
     rounds = st["rounds"]
@@ -153,9 +149,8 @@ def test_update_delete_and_start_training(client: TestClient) -> None:
     backend.wait("3")
     assert client.get("/projects/3").json()["rounds"] == rounds + 1
     # a cancelled (skipped) annotation is no label
-    client.post("/webhook", json={"action": "ANNOTATION_CREATED", "project": {"id": 3},
-                                  "task": tasks[5], "annotation": {"id": 9, "result": [],
-                                                                   "was_cancelled": True}})  # fmt: skip
+    skipped = {"id": 9, "result": [], "was_cancelled": True}
+    _hook(client, "ANNOTATION_CREATED", 3, task=tasks[5], annotation=skipped)
     assert proj.labels_of(tasks[5]["id"]) is None
     # acknowledged, not acted on
     r = client.post("/webhook", json={"action": "PROJECT_UPDATED", "project": {"id": 3}})
@@ -180,10 +175,9 @@ def test_multilabel_choices(client: TestClient) -> None:
         on = [n for n in names if rng.random() < 0.5]
         tasks.append({"id": i, "data": {"text": f"t{i} " + " ".join(vocab[n] for n in on) + " x"}})
         sets.append(on)
-    client.post("/webhook", json={"action": "TASKS_CREATED", "project": {"id": 5}, "tasks": tasks})
+    _hook(client, "TASKS_CREATED", 5, tasks=tasks)
     for i in range(15):
-        client.post("/webhook", json={"action": "ANNOTATION_CREATED", "project": {"id": 5},
-                                      "task": tasks[i], "annotation": _annotation(i, sets[i])})  # fmt: skip
+        _hook(client, "ANNOTATION_CREATED", 5, task=tasks[i], annotation=_annotation(i, sets[i]))
     st = _wait_trained(client, "5", 15)
     assert st["multilabel"] and st["strategy"] == "mmc"
     res = client.post("/predict", json={"tasks": tasks, "project": "5"}).json()["results"]
@@ -216,8 +210,7 @@ def test_image_classification(client: TestClient) -> None:
     for i in range(6):
         ann = _annotation(i, [truth[i]])
         ann["result"][0]["to_name"] = "image"
-        client.post("/webhook", json={"action": "ANNOTATION_CREATED", "project": {"id": 9},
-                                      "task": tasks[i], "annotation": ann})  # fmt: skip
+        _hook(client, "ANNOTATION_CREATED", 9, task=tasks[i], annotation=ann)
     _wait_trained(client, "9", 6)
     res = client.post("/predict", json={"tasks": tasks, "project": "9"}).json()["results"]
     guesses = [r["result"][0]["value"]["choices"][0] for r in res]
@@ -255,7 +248,8 @@ def test_basic_auth() -> None:
                       "task": {"id": 1, "data": {"text": "a"}},
                       "annotation": _annotation(1, ["meh"])}, 422, "not in the label config"),
         ("/webhook", {"action": "ANNOTATION_CREATED", "project": {"id": 7},
-                      "task": {"id": 1, "data": {"txt": "a"}}, "annotation": _annotation(1, ["pos"])},
+                      "task": {"id": 1, "data": {"txt": "a"}},
+                      "annotation": _annotation(1, ["pos"])},
          422, "has no 'text' field"),
         ("/webhook", {"action": "ANNOTATIONS_DELETED", "project": {"id": 7}, "annotations": ["x"]},
          422, "not an object"),

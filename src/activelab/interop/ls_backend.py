@@ -42,7 +42,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -68,7 +68,10 @@ _ACTIONS = (
 )  # fmt: skip
 
 
-class BadPayload(ValueError):
+_SECURITY = HTTPBasic(auto_error=False)
+
+
+class BadPayloadError(ValueError):
     """A request the backend cannot act on; the message names the field."""
 
     def __init__(self, message: str, status: int = 422) -> None:
@@ -122,7 +125,7 @@ class Backend:
             label_config = label_config or ref.get("label_config")
             ref = ref.get("id")
         if ref is None or isinstance(ref, bool) or str(ref).strip() == "":
-            raise BadPayload("field 'project' is missing: send the Label Studio project id.")
+            raise BadPayloadError("field 'project' is missing: send the Label Studio project id.")
         key = str(ref).split(".")[0]
         with self._lock:
             proj = self.projects.get(key)
@@ -132,13 +135,13 @@ class Backend:
                     proj = None
             if proj is None:
                 if not label_config:
-                    raise BadPayload(
+                    raise BadPayloadError(
                         f"project {key} is not set up here: send its label_config (or call "
                         "/setup with its schema) first.",
                         404,
                     )
                 if not isinstance(label_config, str):
-                    raise BadPayload("field 'label_config' must be the labelling config XML.")
+                    raise BadPayloadError("field 'label_config' must be the labelling config XML.")
                 proj = LSProject(
                     key,
                     parse_label_config(label_config),
@@ -193,7 +196,7 @@ class Backend:
     def predict(self, body: dict[str, Any]) -> dict[str, Any]:
         tasks = body.get("tasks")
         if not isinstance(tasks, list):
-            raise BadPayload("field 'tasks' must be a list of tasks.")
+            raise BadPayloadError("field 'tasks' must be a list of tasks.")
         proj = self.project(body.get("project"), body.get("label_config"))
         proj.add_tasks(tasks)
         self.fresh(proj)
@@ -229,11 +232,13 @@ class Backend:
     def webhook(self, body: dict[str, Any]) -> dict[str, Any]:
         action = body.get("action")
         if not isinstance(action, str):
-            raise BadPayload("field 'action' is missing: a Label Studio webhook names its action.")
+            raise BadPayloadError(
+                "field 'action' is missing: a Label Studio webhook names its action."
+            )
         if action in IGNORED_ACTIONS:
             return {"status": "ignored", "action": action}
         if action not in _ACTIONS:
-            raise BadPayload(
+            raise BadPayloadError(
                 f"unknown action {action!r}; this backend acts on {', '.join(_ACTIONS)} "
                 f"and ignores {', '.join(sorted(IGNORED_ACTIONS))}."
             )
@@ -244,12 +249,12 @@ class Backend:
             if len(tasks) == 1 and len(anns) > 1:
                 tasks = tasks * len(anns)
             if len(tasks) != len(anns):
-                raise BadPayload("fields 'annotation' and 'task' must pair up one to one.")
+                raise BadPayloadError("fields 'annotation' and 'task' must pair up one to one.")
             proj.add_tasks(tasks)
             changed = 0
             for ann, task in zip(anns, tasks, strict=True):
                 if "id" not in ann:
-                    raise BadPayload("field 'annotation.id' is missing.")
+                    raise BadPayloadError("field 'annotation.id' is missing.")
                 changed += proj.annotate(int(task["id"]), int(ann["id"]), ann)
             training = self.schedule(proj)
             return {"status": "ok", "changed": changed, "training": training}
@@ -257,7 +262,7 @@ class Backend:
             anns = _as_list(body.get("annotations", body.get("annotation")), "annotations")
             ids = [a.get("id") if isinstance(a, dict) else a for a in anns]
             if not all(isinstance(i, int) for i in ids):
-                raise BadPayload("field 'annotations' must list annotation ids ({'id': N}).")
+                raise BadPayloadError("field 'annotations' must list annotation ids ({'id': N}).")
             gone = proj.delete_annotations(ids)
             return {"status": "ok", "deleted": gone, "training": self.schedule(proj)}
         if action == "TASKS_CREATED":
@@ -267,7 +272,7 @@ class Backend:
             tasks = _as_list(body.get("tasks"), "tasks")
             ids = [t.get("id") if isinstance(t, dict) else t for t in tasks]
             if not all(isinstance(i, int) for i in ids):
-                raise BadPayload("field 'tasks' must list task ids ({'id': N}).")
+                raise BadPayloadError("field 'tasks' must list task ids ({'id': N}).")
             gone = proj.remove_tasks(ids)
             return {"status": "ok", "deleted": gone, "training": self.schedule(proj)}
         # START_TRAINING
@@ -277,7 +282,7 @@ class Backend:
         """``POST /train``: every annotated task at once (older Label Studio versions)."""
         tasks = body.get("annotations")
         if not isinstance(tasks, list):
-            raise BadPayload("field 'annotations' must be a list of annotated tasks.")
+            raise BadPayloadError("field 'annotations' must be a list of annotated tasks.")
         proj = self.project(body.get("project"), body.get("label_config"))
         proj.add_tasks(tasks)
         for task in tasks:
@@ -293,7 +298,7 @@ def _as_list(value: Any, name: str) -> list[dict[str, Any]]:
         return [value]
     if isinstance(value, list) and all(isinstance(v, dict | int) for v in value):
         return value
-    raise BadPayload(f"field {name!r} is missing or not an object (or list of objects).")
+    raise BadPayloadError(f"field {name!r} is missing or not an object (or list of objects).")
 
 
 def create_app(
@@ -301,9 +306,8 @@ def create_app(
 ) -> FastAPI:
     """The FastAPI application serving ``backend`` (basic auth when ``(user, password)``)."""
     backend = backend or Backend()
-    security = HTTPBasic(auto_error=False)
 
-    def check(credentials: HTTPBasicCredentials | None = Depends(security)) -> None:
+    def check(credentials: Annotated[HTTPBasicCredentials | None, Depends(_SECURITY)]) -> None:
         if basic_auth is None:
             return
         ok = credentials is not None and (
@@ -325,8 +329,8 @@ def create_app(
     )
     app.state.backend = backend
 
-    @app.exception_handler(BadPayload)
-    async def _bad(_: Request, exc: BadPayload) -> JSONResponse:
+    @app.exception_handler(BadPayloadError)
+    async def _bad(_: Request, exc: BadPayloadError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
     @app.exception_handler(FormatError)
@@ -337,9 +341,9 @@ def create_app(
         try:
             body = await request.json()
         except ValueError as exc:
-            raise BadPayload(f"the request body is not JSON ({exc}).", 400) from exc
+            raise BadPayloadError(f"the request body is not JSON ({exc}).", 400) from exc
         if not isinstance(body, dict):
-            raise BadPayload("the request body must be a JSON object.", 400)
+            raise BadPayloadError("the request body must be a JSON object.", 400)
         return body
 
     @app.get("/health")
@@ -352,7 +356,7 @@ def create_app(
         body = await body_of(request)
         schema = body.get("schema")
         if not isinstance(schema, str) or not schema.strip():
-            raise BadPayload("field 'schema' must be the project's labelling config (XML).")
+            raise BadPayloadError("field 'schema' must be the project's labelling config (XML).")
         fetch = _fetcher(body.get("hostname"), body.get("access_token"))
         proj = backend.project(body.get("project"), schema, access=fetch)
         return {"model_version": proj.model_version}
@@ -379,7 +383,7 @@ def create_app(
     @app.get("/projects/{key}/query")
     def query(key: str, n: int = 1) -> dict[str, Any]:
         if n < 1:
-            raise BadPayload(f"n must be >= 1, got {n}.")
+            raise BadPayloadError(f"n must be >= 1, got {n}.")
         proj = backend.project(key)
         return {"task_ids": proj.query(n), "model_version": proj.model_version}
 
