@@ -12,7 +12,12 @@ if [ -x "$LS_VENV/bin/label-studio" ] \
     && "$LS_VENV/bin/python" -c "import label_studio" >/dev/null 2>&1; then
     exit 0
 fi
-python3 -m venv "$LS_VENV"
+if ! python3 -m venv "$LS_VENV"; then  # Debian keeps venv in its own package
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    rm -rf "$LS_VENV"
+    python3 -m venv "$LS_VENV"
+fi
 "$LS_VENV/bin/python" -m pip install --upgrade --quiet pip
 "$LS_VENV/bin/python" -m pip install --quiet "label-studio==$LS_VERSION"
 "$LS_VENV/bin/python" -c "import label_studio; print('label-studio', label_studio.__version__)"
