@@ -44,8 +44,17 @@ LABELS = ["positive", "negative"]
 N_TASKS, N_ANNOTATIONS = 200, 20
 USER, PASSWORD, TOKEN = "e2e@activelab.test", "e2e-password-1", "e2e0123456789abcdef0123456789"
 WORDS = {
-    "positive": "great lovely superb excellent wonderful charming delightful moving".split(),
-    "negative": "awful poor dreadful terrible boring tedious clumsy bland".split(),
+    "positive": [
+        "great",
+        "lovely",
+        "superb",
+        "excellent",
+        "wonderful",
+        "charming",
+        "delightful",
+        "moving",
+    ],
+    "negative": ["awful", "poor", "dreadful", "terrible", "boring", "tedious", "clumsy", "bland"],
 }
 
 
@@ -106,9 +115,7 @@ def servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
     )
     data = tmp_path / "ls-data"
     data.mkdir()
-    ls_env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))
-    }
+    ls_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     ls_env.update(
         LABEL_STUDIO_BASE_DATA_DIR=str(data),
         LABEL_STUDIO_USERNAME=USER,
@@ -195,7 +202,9 @@ def test_label_studio_drives_activelab(servers: tuple[str, str]) -> None:
     assert r.json()["task_count"] == N_TASKS
     marks["import"] = time.time() - t_start
     r = api.get(f"/api/projects/{pid}/tasks/", params={"page_size": 1000, "page": 1})
-    tasks = sorted(r.json() if isinstance(r.json(), list) else r.json()["tasks"], key=lambda t: t["id"])
+    tasks = sorted(
+        r.json() if isinstance(r.json(), list) else r.json()["tasks"], key=lambda t: t["id"]
+    )
     assert len(tasks) == N_TASKS
     by_text = {t: lab for t, lab in zip(texts, truth, strict=True)}
 

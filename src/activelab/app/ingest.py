@@ -481,7 +481,9 @@ def _read_tasks_file(
         resolved = resolve_text_features(text_features)
     except ValueError as exc:
         raise IngestError(f"{exc} (--text-features)") from exc
-    return _from_records(path, header, flat, text_column, "id", feature_columns, resolved, progress)
+    data = _from_records(path, header, flat, text_column, "id", feature_columns, resolved, progress)
+    data.settings["source_format"] = fmt
+    return data
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -525,4 +527,5 @@ def _task_images(
                 "media_type": media_type,
             }
         )
-    return Dataset("image", rows, X, None, {"featuriser": "pixels", "image_size": size})
+    settings = {"featuriser": "pixels", "image_size": size, "source_format": sources[0]["format"]}
+    return Dataset("image", rows, X, None, settings)

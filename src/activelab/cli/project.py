@@ -140,15 +140,32 @@ def init(
 
     store = open_project(path)
     strategy = store.settings["strategy"]
+    imported = _import_answers(store) if dataset.settings.get("source_format") else ""
     store.close()
     click.echo(
         f"Created {path}: {len(dataset.rows)} {dataset.kind} items, "
         f"{_features_note(dataset.settings)}"
         f"{'multi-label ' if multilabel else ''}labels "
         f"{', '.join(labels.split(','))}, strategy {strategy} "
-        f"({time.perf_counter() - t0:.1f} s)."
+        f"({time.perf_counter() - t0:.1f} s).{imported}"
     )
     click.echo(f"Next: activelab annotator add {project} YOUR_NAME, then activelab serve {project}")
+
+
+def _import_answers(store: Any) -> str:
+    """Record the labels a labelling tool's file brought, and retrain on them."""
+    from activelab.app.service import LabellingService
+    from activelab.interop.project import import_answers
+
+    recorded, refused = import_answers(store)
+    if recorded:
+        LabellingService(store).retrain()
+    if not recorded and not refused:
+        return ""
+    note = f" Imported {recorded} labels from the file"
+    if refused:
+        note += f" ({refused} answers left out: their labels are not among --labels)"
+    return note + "."
 
 
 def _features_note(settings: dict[str, object]) -> str:

@@ -15,7 +15,10 @@ from typing import Any
 from activelab.app.store import Store, decode_label_set
 from activelab.interop.records import Answer, Prediction, Record
 
-__all__ = ["project_records"]
+__all__ = ["IMPORTED_PREFIX", "import_answers", "project_records"]
+
+#: annotators of labels read from a file at ``init`` are named ``imported:<who>``
+IMPORTED_PREFIX = "imported:"
 
 
 def project_records(store: Store) -> list[Record]:
@@ -49,12 +52,68 @@ def project_records(store: Store) -> list[Record]:
             item_id + 1,
         )
         now = current.get(item_id)
-        if now is not None:
+        if now is not None and not now.annotator.startswith(IMPORTED_PREFIX):
             labels = decode_label_set(now.label) if multi else [now.label]
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now.created_at))
             rec.answers.append(Answer(labels, "accept", now.annotator, stamp))
         records.append(rec)
     return records
+
+
+def import_answers(store: Store) -> tuple[int, int]:
+    """Record the labels a file brought (its latest accepted answer per item) in the label log.
+
+    Each becomes a label event by the annotator ``imported:<who answered>``
+    (``imported:file`` when the file does not say), so the model trains on
+    them; an export leaves them out of the new answers, since the file has
+    them already. Answers whose labels are not the project's are not
+    recorded. Returns ``(recorded, refused)``.
+
+    Examples
+    --------
+    >>> store = Store.create("sqlite://", {"labels": ["pos", "neg"], "kind": "text"})
+    >>> src = {"answers": [{"labels": ["neg"], "status": "accept", "annotator": "7"}]}
+    >>> store.add_items([{"external_id": "a", "kind": "text",
+    ...                   "content": {"text": "awful", "_source": src}},
+    ...                  {"external_id": "b", "kind": "text", "content": {"text": "fine"}}])
+    >>> import numpy as np
+    >>> store.save_features(np.zeros((2, 1)))
+    >>> import_answers(store)
+    (1, 0)
+    >>> [(c.label, c.annotator) for c in store.current_labels().values()]
+    [('neg', 'imported:7')]
+    >>> [a.annotator for a in project_records(store)[0].answers]  # not exported twice
+    ['7']
+    """
+    from activelab.app.service import LabellingService, UnknownLabelError
+
+    service = LabellingService(store)
+    people: dict[str, int] = {}
+    recorded = refused = 0
+    for item_id in range(store.n_items()):
+        src = store.item(item_id)["content"].get("_source") or {}
+        final = next(
+            (a for a in reversed(src.get("answers", [])) if a.get("status") == "accept"), None
+        )
+        if final is None:
+            continue
+        labels = list(final.get("labels") or [])
+        try:
+            value = service.check_label(labels if service.multilabel else _one(labels))
+        except UnknownLabelError:
+            refused += 1
+            continue
+        who = IMPORTED_PREFIX + str(final.get("annotator") or "file")[:100]
+        if who not in people:
+            found = store.annotator_by_name(who)
+            people[who] = (found or store.add_annotator(who, with_token=False)[0]).id
+        store.append_event(item_id, people[who], "label", label=value)
+        recorded += 1
+    return recorded, refused
+
+
+def _one(labels: list[str]) -> str | list[str]:
+    return labels[0] if len(labels) == 1 else labels
 
 
 def _data(kind: str, content: dict[str, Any], src: dict[str, Any], text_column: str) -> dict:
