@@ -276,3 +276,29 @@ def test_non_json_body_is_400(client: TestClient) -> None:
     assert r.status_code == 400 and "not JSON" in r.json()["detail"]
     r = client.post("/predict", json=[1, 2])
     assert r.status_code == 400 and "JSON object" in r.json()["detail"]
+
+
+def test_state_dir_journal_survives_a_restart(tmp_path) -> None:
+    client = TestClient(create_app(Backend(state_dir=tmp_path)))
+    _setup(client, "6")
+    tasks, truth = _tasks(30)
+    _hook(client, "TASKS_CREATED", 6, tasks=tasks)
+    for k in range(8):
+        _hook(client, "ANNOTATION_CREATED", 6, task=tasks[k], annotation=_annotation(k, [truth[k]]))
+    _hook(client, "ANNOTATION_UPDATED", 6, task=tasks[0], annotation=_annotation(0, ["neg"]))
+    _hook(client, "ANNOTATIONS_DELETED", 6, annotations=[{"id": 7}])
+    _hook(client, "TASKS_DELETED", 6, tasks=[{"id": tasks[29]["id"]}])
+    before = _wait_trained(client, "6", 7)
+    labels = client.app.state.backend.projects["6"].labelled()
+    query = client.get("/projects/6/query?n=3").json()["task_ids"]
+
+    again = TestClient(create_app(Backend(state_dir=tmp_path)))  # a restarted backend
+    after = _wait_trained(again, "6", 7)
+    assert again.app.state.backend.projects["6"].labelled() == labels
+    assert labels[tasks[0]["id"]] == ["neg"] and tasks[7]["id"] not in labels
+    assert after["tasks"] == before["tasks"] == 29
+    assert again.get("/projects/6/query?n=3").json()["task_ids"] == query
+
+    (tmp_path / "project-8.jsonl").write_text("{not json\n")
+    with pytest.raises(ValueError, match=r"project-8.jsonl: not a backend journal"):
+        Backend(state_dir=tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 
@@ -32,6 +33,12 @@ __all__ = ["ls_backend"]
 )
 @click.option("--seed", default=0, show_default=True, help="Seeds every learner.")
 @click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Journal tasks and annotations here and replay them on start  [default: memory only].",
+)
+@click.option(
     "--basic-auth",
     default=None,
     metavar="USER:PASSWORD",
@@ -44,6 +51,7 @@ def ls_backend(
     retrain_every: int,
     text_features: str,
     seed: int,
+    state_dir: Path | None,
     basic_auth: str | None,
 ) -> None:
     """Serve a Label Studio ML backend: predictions scored by activelab's strategy.
@@ -71,9 +79,13 @@ def ls_backend(
         auth = (user, password)
     try:
         backend = Backend(
-            strategy=strategy, retrain_every=retrain_every, text_features=text_features, seed=seed
+            strategy=strategy,
+            retrain_every=retrain_every,
+            text_features=text_features,
+            seed=seed,
+            state_dir=state_dir,
         )
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, OSError) as exc:
         raise click.ClickException(f"{exc}") from exc
     click.echo(
         f"activelab Label Studio ML backend on http://{host}:{port} "

@@ -39,9 +39,11 @@ Examples
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import threading
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -93,6 +95,10 @@ class Backend:
         How texts become features (see :class:`~activelab.interop.ls_state.LSProject`).
     seed : int, default=0
         Seeds every learner.
+    state_dir : str or Path, optional
+        Keep a journal per project (``project-<id>.jsonl``: the labelling
+        config, tasks, annotations, deletions) and replay it on start, so a
+        restarted backend knows every earlier annotation. Default: memory only.
     """
 
     def __init__(
@@ -102,6 +108,7 @@ class Backend:
         retrain_every: int = 1,
         text_features: str = "hashing",
         seed: int = 0,
+        state_dir: str | Path | None = None,
     ) -> None:
         if retrain_every < 1:
             raise ValueError(f"retrain_every must be >= 1, got {retrain_every}.")
@@ -116,6 +123,58 @@ class Backend:
         self.projects: dict[str, LSProject] = {}
         self._lock = threading.Lock()
         self._threads: dict[str, threading.Thread] = {}
+        self.state_dir = None if state_dir is None else Path(state_dir)
+        if self.state_dir is not None:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            self._restore()
+
+    # ----------------------------------------------------------------- journal
+    def _journal_path(self, key: str) -> Path:
+        assert self.state_dir is not None
+        return self.state_dir / f"project-{key}.jsonl"
+
+    def _journal(self, key: str, fresh: bool = False) -> Any:
+        """A function appending one change to the project's journal (one JSON line)."""
+        path = self._journal_path(key)
+        lock = threading.Lock()
+        if fresh:
+            path.write_text("")
+
+        def write(event: dict[str, Any]) -> None:
+            with lock, path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(event) + "\n")
+
+        return write
+
+    def _restore(self) -> None:
+        assert self.state_dir is not None
+        for path in sorted(self.state_dir.glob("project-*.jsonl")):
+            key = path.stem.removeprefix("project-")
+            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            try:
+                events = [json.loads(ln) for ln in lines]
+                config = events[0]["label_config"]
+            except (ValueError, KeyError, IndexError) as exc:
+                raise FormatError(
+                    f"{path}: not a backend journal ({exc}); move it away to start afresh."
+                ) from exc
+            proj = self._new_project(key, config)
+            proj.replay(events[1:])
+            proj.journal = self._journal(key)
+            self.projects[key] = proj
+            self.schedule(proj, force=True)
+            log.info("project %s: restored %d tasks from %s", key, proj.n_tasks, path)
+
+    def _new_project(self, key: str, label_config: str) -> LSProject:
+        proj = LSProject(
+            key,
+            parse_label_config(label_config),
+            strategy=self.strategy,
+            seed=self.seed,
+            text_features=self.text_features,
+        )
+        proj.label_config = label_config
+        return proj
 
     # ---------------------------------------------------------------- projects
     def project(self, ref: Any, label_config: Any = None, *, access: Any = None) -> LSProject:
@@ -142,13 +201,10 @@ class Backend:
                     )
                 if not isinstance(label_config, str):
                     raise BadPayloadError("field 'label_config' must be the labelling config XML.")
-                proj = LSProject(
-                    key,
-                    parse_label_config(label_config),
-                    strategy=self.strategy,
-                    seed=self.seed,
-                    text_features=self.text_features,
-                )
+                proj = self._new_project(key, label_config)
+                if self.state_dir is not None:
+                    proj.journal = self._journal(key, fresh=True)
+                    proj.journal({"event": "config", "label_config": label_config})
                 self.projects[key] = proj
             if access is not None:
                 proj.fetch = access

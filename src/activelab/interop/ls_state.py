@@ -132,6 +132,10 @@ class LSProject:
         self.training = False
         self.rounds = 0
         self.error: str | None = None
+        #: the labelling config's XML, when known
+        self.label_config: str | None = None
+        #: called with each change (a JSON-ready dict) to keep a journal; see :meth:`replay`
+        self.journal: Any = None
 
     # ------------------------------------------------------------------ the pool
     @property
@@ -169,6 +173,7 @@ class LSProject:
             self._rows.append(block)
             self._X = None
             self.pool_changes += len(new)
+            self._log({"event": "tasks", "tasks": [{"id": t, "data": d} for t, d in new.items()]})
         return len(new)
 
     def remove_tasks(self, task_ids: list[int]) -> int:
@@ -187,6 +192,7 @@ class LSProject:
                 if task in gone:
                     del self.annotations[ann]
             self.pool_changes += len(gone)
+            self._log({"event": "delete_tasks", "ids": gone})
             return len(gone)
 
     def _pool(self) -> Any:
@@ -245,6 +251,8 @@ class LSProject:
             self.annotations[int(annotation_id)] = (task_id, labels)
             changed = self.labels_of(task_id) != before
             self.changes += changed
+            keep = {k: annotation[k] for k in ("result", "was_cancelled") if k in annotation}
+            self._log({"event": "annotation", "task": task_id, "id": int(annotation_id), **keep})
         return changed
 
     def delete_annotations(self, annotation_ids: list[int]) -> int:
@@ -252,7 +260,30 @@ class LSProject:
         with self.lock:
             gone = [a for a in annotation_ids if self.annotations.pop(int(a), None) is not None]
             self.changes += len(gone)
+            if gone:
+                self._log({"event": "delete_annotations", "ids": gone})
             return len(gone)
+
+    def _log(self, event: dict[str, Any]) -> None:
+        if self.journal is not None:
+            self.journal(event)
+
+    def replay(self, events: list[dict[str, Any]]) -> None:
+        """Apply journalled changes again (a restarted backend), without journalling them."""
+        journal, self.journal = self.journal, None
+        try:
+            for ev in events:
+                kind = ev.get("event")
+                if kind == "tasks":
+                    self.add_tasks(ev["tasks"])
+                elif kind == "annotation":
+                    self.annotate(ev["task"], ev["id"], ev)
+                elif kind == "delete_annotations":
+                    self.delete_annotations(ev["ids"])
+                elif kind == "delete_tasks":
+                    self.remove_tasks(ev["ids"])
+        finally:
+            self.journal = journal
 
     def labels_of(self, task_id: int) -> list[str] | None:
         """The task's labels: those of its latest annotation that has some."""
