@@ -248,6 +248,25 @@ def test_label_studio_drives_activelab(servers: tuple[str, str]) -> None:
         assert p["result"][0]["value"]["choices"][0] in LABELS and 0 < p["score"] <= 1
     top = max(remaining, key=lambda tid: (by_task[tid]["score"], -tid))
     assert backend.get(f"/projects/{pid}/query").json()["task_ids"] == [top]
+    # what a person sees: the data manager, unannotated tasks sorted by prediction score
+    view = {
+        "ordering": ["-tasks:predictions_score"],
+        "filters": {
+            "conjunction": "and",
+            "items": [
+                {"filter": "filter:tasks:total_annotations", "operator": "equal",
+                 "type": "Number", "value": 0}
+            ],
+        },
+    }  # fmt: skip
+    r = api.post("/api/dm/views", json={"project": pid, "data": view})
+    assert r.status_code == 201, r.text
+    r = api.get(
+        "/api/tasks",
+        params={"view": r.json()["id"], "project": pid, "page_size": 3, "page": 1, "fields": "all"},
+    )
+    first = r.json()["tasks"][0]
+    assert first["id"] == top and first["predictions_score"] == 1.0, r.json()["tasks"]
 
     # the same query through the library, on the same features and the same labels
     from sklearn.feature_extraction.text import HashingVectorizer

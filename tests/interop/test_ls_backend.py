@@ -302,3 +302,25 @@ def test_state_dir_journal_survives_a_restart(tmp_path) -> None:
     (tmp_path / "project-8.jsonl").write_text("{not json\n")
     with pytest.raises(ValueError, match=r"project-8.jsonl: not a backend journal"):
         Backend(state_dir=tmp_path)
+
+
+def test_predict_serves_the_version_setup_announced(client: TestClient) -> None:
+    _setup(client, "2")
+    tasks, truth = _tasks(20)
+    _hook(client, "TASKS_CREATED", 2, tasks=tasks)
+    for k in range(4):
+        _hook(client, "ANNOTATION_CREATED", 2, task=tasks[k], annotation=_annotation(k, [truth[k]]))
+    _wait_trained(client, "2", 4)
+    cfg = label_config("text", LABELS)
+    announced = client.post("/setup", json={"project": "2.1", "schema": cfg}).json()
+    _hook(client, "ANNOTATION_CREATED", 2, task=tasks[4], annotation=_annotation(4, [truth[4]]))
+    newer = _wait_trained(client, "2", 5)["model_version"]
+    assert newer != announced["model_version"]
+    # Label Studio keeps the version /setup gave it: predictions must carry that one
+    res = client.post("/predict", json={"tasks": tasks, "project": "2.1"}).json()
+    assert {r["model_version"] for r in res["results"]} == {announced["model_version"]}
+    assert client.post("/setup", json={"project": "2.1", "schema": cfg}).json() == {
+        "model_version": newer
+    }
+    res = client.post("/predict", json={"tasks": tasks, "project": "2.1"}).json()
+    assert {r["model_version"] for r in res["results"]} == {newer}

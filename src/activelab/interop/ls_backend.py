@@ -248,6 +248,23 @@ class Backend:
         if proj.result is None or proj.pool_changes:
             proj.train()
 
+    def round_for(self, proj: LSProject, task_ids: list[int]) -> Any:
+        """The round whose predictions to serve: the one ``/setup`` last announced, if it
+        covers the tasks, else the latest (trained now when the tasks are new).
+
+        Label Studio asks ``/setup`` for the model version just before it asks for
+        predictions, records that version, and shows only predictions made under
+        it (the data manager's prediction score filters on it). Serving the
+        announced round keeps the two equal while the model retrains in between.
+        """
+        announced = proj.announced
+        if announced is not None:
+            known = set(announced.task_ids)
+            if all(t in known for t in task_ids):
+                return announced
+        self.fresh(proj)
+        return proj.result
+
     # --------------------------------------------------------------- requests
     def predict(self, body: dict[str, Any]) -> dict[str, Any]:
         tasks = body.get("tasks")
@@ -255,9 +272,8 @@ class Backend:
             raise BadPayloadError("field 'tasks' must be a list of tasks.")
         proj = self.project(body.get("project"), body.get("label_config"))
         proj.add_tasks(tasks)
-        self.fresh(proj)
-        result = proj.result
-        assert result is not None
+        result = self.round_for(proj, [int(t["id"]) for t in tasks])
+        version = f"activelab-v{result.version}"
         pos = {t: i for i, t in enumerate(result.task_ids)}
         labelled = proj.labelled()
         cfg = proj.config
@@ -266,7 +282,7 @@ class Backend:
             tid = int(task["id"])
             i = pos.get(tid)
             if i is None:  # arrived during the round: rank it next time
-                out.append({"result": [], "score": 0.0, "model_version": proj.model_version})
+                out.append({"result": [], "score": 0.0, "model_version": version})
                 continue
             guess = result.guesses[i] if result.guesses is not None else None
             score = 0.0 if tid in labelled else float(result.scores[i])
@@ -278,12 +294,12 @@ class Backend:
                     if guess is None
                     else choices_result(guess, cfg.from_name, cfg.to_name),
                     "score": score,
-                    "model_version": proj.model_version,
+                    "model_version": version,
                     "uncertainty": None if unc != unc else float(unc),
                     "priority": None if pri != pri or tid in labelled else float(pri),
                 }
             )
-        return {"results": out, "model_version": proj.model_version}
+        return {"results": out, "model_version": version}
 
     def webhook(self, body: dict[str, Any]) -> dict[str, Any]:
         action = body.get("action")
@@ -415,6 +431,7 @@ def create_app(
             raise BadPayloadError("field 'schema' must be the project's labelling config (XML).")
         fetch = _fetcher(body.get("hostname"), body.get("access_token"))
         proj = backend.project(body.get("project"), schema, access=fetch)
+        proj.announced = proj.result  # /predict serves this round until the next /setup
         return {"model_version": proj.model_version}
 
     @app.post("/predict")

@@ -127,6 +127,8 @@ class LSProject:
         self._X: Any = None
         self.annotations: dict[int, tuple[int, list[str] | None]] = {}  # ann id -> (task, labels)
         self.result: RoundResult | None = None
+        #: the round whose version ``/setup`` last announced (``/predict`` serves it)
+        self.announced: RoundResult | None = None
         self.changes = 0  # annotation changes since the last round
         self.pool_changes = 0  # tasks added since the last round
         self.training = False
