@@ -324,3 +324,23 @@ def test_predict_serves_the_version_setup_announced(client: TestClient) -> None:
     }
     res = client.post("/predict", json={"tasks": tasks, "project": "2.1"}).json()
     assert {r["model_version"] for r in res["results"]} == {newer}
+
+
+def test_concurrent_requests_add_each_task_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    backend = Backend()
+    client = TestClient(create_app(backend))
+    _setup(client, "1")
+    tasks, _ = _tasks(50)
+    with ThreadPoolExecutor(4) as pool:
+        codes = list(
+            pool.map(
+                lambda k: _hook(client, "TASKS_CREATED", 1, tasks=tasks[k : k + 30]).status_code,
+                [0, 10, 20, 5],
+            )
+        )
+    assert codes == [201] * 4
+    proj = backend.projects["1"]
+    assert sorted(proj.task_ids()) == [t["id"] for t in tasks]
+    assert proj._pool().shape[0] == 50

@@ -168,15 +168,20 @@ class LSProject:
         if not new:
             return 0
         block = self._featurise(list(new.values()))
-        with self.lock:
-            for tid in new:
-                if tid not in self._index:
-                    self._index[tid] = len(self._index)
-            self._rows.append(block)
+        with self.lock:  # another request may have added some of them meanwhile
+            keep = [i for i, tid in enumerate(new) if tid not in self._index]
+            if not keep:
+                return 0
+            ids = list(new)
+            for i in keep:
+                self._index[ids[i]] = len(self._index)
+            self._rows.append(block[np.array(keep)] if len(keep) < len(ids) else block)
             self._X = None
-            self.pool_changes += len(new)
-            self._log({"event": "tasks", "tasks": [{"id": t, "data": d} for t, d in new.items()]})
-        return len(new)
+            self.pool_changes += len(keep)
+            self._log(
+                {"event": "tasks", "tasks": [{"id": ids[i], "data": new[ids[i]]} for i in keep]}
+            )
+        return len(keep)
 
     def remove_tasks(self, task_ids: list[int]) -> int:
         """Drop tasks (deleted in Label Studio) and their annotations."""
