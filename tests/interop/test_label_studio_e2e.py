@@ -248,7 +248,11 @@ def test_label_studio_drives_activelab(servers: tuple[str, str]) -> None:
         assert p["result"][0]["value"]["choices"][0] in LABELS and 0 < p["score"] <= 1
     top = max(remaining, key=lambda tid: (by_task[tid]["score"], -tid))
     assert backend.get(f"/projects/{pid}/query").json()["task_ids"] == [top]
-    # what a person sees: the data manager, unannotated tasks sorted by prediction score
+    # what a person sees: the data manager, unannotated tasks sorted by prediction score. Label
+    # Studio's score column counts the predictions of the project's chosen model version (its
+    # Settings → Predictions), which starts as the backend's title: choose the newest round
+    r = api.patch(f"/api/projects/{pid}", json={"model_version": version})
+    assert r.status_code == 200, r.text
     view = {
         "ordering": ["-tasks:predictions_score"],
         "filters": {
