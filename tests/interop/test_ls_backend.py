@@ -102,6 +102,7 @@ def test_text_loop_scores_follow_activelab_query(client: TestClient) -> None:
         assert region["from_name"] == "label" and region["to_name"] == "text"
         assert region["value"]["choices"][0] in LABELS
         assert 0.0 <= res["uncertainty"] <= 0.5
+        assert region["score"] == pytest.approx(1.0 - res["uncertainty"])  # shown by the region
         if task["id"] in annotated:
             assert res["score"] == 0.0 and res["priority"] is None
         else:
@@ -344,3 +345,15 @@ def test_concurrent_requests_add_each_task_once() -> None:
     proj = backend.projects["1"]
     assert sorted(proj.task_ids()) == [t["id"] for t in tasks]
     assert proj._pool().shape[0] == 50
+
+
+def test_cli_refuses_bad_options_clearly() -> None:
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    r = CliRunner().invoke(main, ["ls-backend", "--basic-auth", "nocolon"])
+    assert r.exit_code == 1 and "--basic-auth must be USER:PASSWORD" in r.output
+    r = CliRunner().invoke(main, ["ls-backend", "--strategy", "nope"])
+    assert r.exit_code == 1 and "Unknown strategy 'nope'" in r.output
+    assert "Traceback" not in r.output

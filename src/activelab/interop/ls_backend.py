@@ -292,7 +292,7 @@ class Backend:
                 {
                     "result": []
                     if guess is None
-                    else choices_result(guess, cfg.from_name, cfg.to_name),
+                    else choices_result(guess, cfg.from_name, cfg.to_name, score=1.0 - float(unc)),
                     "score": score,
                     "model_version": version,
                     "uncertainty": None if unc != unc else float(unc),
