@@ -100,7 +100,11 @@ def read_items(
     Parameters
     ----------
     path : str or Path
-        ``*.csv``, ``*.jsonl`` (or ``*.ndjson``), or a folder of images.
+        ``*.csv``, ``*.jsonl`` (or ``*.ndjson``), or a folder of images; or a
+        labelling tool's file (:func:`activelab.interop.formats.detect_format`):
+        Label Studio ``*.json``, Prodigy ``*.jsonl``, ``*.parquet``, or a Hugging
+        Face dataset folder. Their other fields, answers and predictions are kept
+        with each item (``content["_source"]``) for the export.
     text_column : str, optional
         The column holding the text (default: ``text`` if present).
     id_column : str, optional
@@ -128,6 +132,13 @@ def read_items(
     path = Path(path)
     if not path.exists():
         raise IngestError(f"{path}: no such file or folder.")
+    from activelab.interop.formats import detect_format
+
+    fmt = detect_format(path)
+    if fmt is not None:  # Label Studio, Prodigy, Parquet, Hugging Face
+        return _read_tasks_file(
+            path, fmt, text_column, id_column, feature_columns, image_size, text_features, progress
+        )
     if path.is_dir():
         return _read_images(path, image_size)
     suffix = path.suffix.lower()
@@ -459,3 +470,107 @@ def _table(
         scaler,
         {"featuriser": "standardised columns", "feature_columns": feature_columns},
     )
+
+
+# ------------------------------------------------- labelling tools' files
+def _read_tasks_file(
+    path: Path,
+    fmt: str,
+    text_column: str | None,
+    id_column: str | None,
+    feature_columns: list[str] | None,
+    image_size: int,
+    text_features: str | None,
+    progress: bool,
+) -> Dataset:
+    """A Dataset from a Label Studio, Prodigy, Parquet or Hugging Face file.
+
+    Each item keeps what the file said besides its data (answers, predictions,
+    other fields) under ``content["_source"]``, so that an export in the same
+    format gives it back.
+    """
+    from activelab.interop.formats import read_tasks
+    from activelab.interop.records import FormatError
+
+    try:
+        records = read_tasks(path, fmt)
+    except FormatError as exc:
+        raise IngestError(str(exc)) from exc
+    if id_column is not None:
+        raise IngestError(f"{path}: --id-column does not apply to {fmt} files; their ids are used.")
+    sources = [
+        {
+            "format": fmt,
+            "id": rec.id,
+            "keys": list(rec.data),
+            "answers": [_plain(a) for a in rec.answers],
+            "predictions": [_plain(p) for p in rec.predictions],
+            "extra": rec.extra,
+        }
+        for rec in records
+    ]
+    kinds = {rec.kind for rec in records}
+    if kinds == {"image"}:
+        return _task_images(path, records, sources, image_size)
+    header: list[str] = ["id"]
+    flat = []
+    for rec, src in zip(records, sources, strict=True):
+        for k in rec.data:
+            if k not in header:
+                header.append(k)
+        if "id" in rec.data:
+            src["data_id"] = rec.data["id"]
+        flat.append((rec.line, {**rec.data, "id": rec.id, "_source": src}))
+    header.append("_source")
+    try:
+        resolved = resolve_text_features(text_features)
+    except ValueError as exc:
+        raise IngestError(f"{exc} (--text-features)") from exc
+    data = _from_records(path, header, flat, text_column, "id", feature_columns, resolved, progress)
+    data.settings["source_format"] = fmt
+    return data
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """An answer or prediction as JSON (its fields, the source object included)."""
+    from dataclasses import asdict
+
+    return asdict(obj)
+
+
+def _task_images(
+    path: Path, records: list[Any], sources: list[dict[str, Any]], size: int
+) -> Dataset:
+    from PIL import Image, UnidentifiedImageError
+
+    from activelab.interop.images import ImageRefError, image_key, load_image_ref
+
+    if not 2 <= size <= 256:
+        raise IngestError(f"image size must be between 2 and 256 pixels, got {size}.")
+    X = np.empty((len(records), size * size), dtype=np.float64)
+    rows = []
+    for i, (rec, src) in enumerate(zip(records, sources, strict=True)):  # one decode per image
+        key = image_key(rec.data)
+        try:
+            data, media_type = load_image_ref(rec.data[key], base=path.parent)
+            with Image.open(io.BytesIO(data)) as im:
+                grey = im.convert("L").resize((size, size), Image.Resampling.BILINEAR)
+                X[i] = np.asarray(grey, dtype=np.float64).ravel() / 255.0
+        except ImageRefError as exc:
+            raise IngestError(f"{path}, item {rec.line}, field {key!r}: {exc}") from exc
+        except (UnidentifiedImageError, OSError) as exc:
+            raise IngestError(
+                f"{path}, item {rec.line}, field {key!r}: not a readable image ({exc})."
+            ) from exc
+        src["data"] = rec.data
+        rows.append(
+            {
+                "external_id": rec.id,
+                "kind": "image",
+                "content": {"filename": rec.id, "_source": src},
+                "blob": data,
+                "media_type": media_type,
+            }
+        )
+    settings = {"featuriser": "pixels", "image_size": size, "source_format": sources[0]["format"]}
+    return Dataset("image", rows, X, None, settings)

@@ -35,6 +35,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "model": ("activelab.cli.project", "model", "Save a project's latest model (joblib)."),
     "simulate": ("activelab.cli.simulate", "simulate", "Replay strategies on labelled data."),
     "report": ("activelab.cli.report", "report", "HTML page of a simulation's results."),
+    "ls-backend": (
+        "activelab.cli.ls_backend",
+        "ls_backend",
+        "Serve a Label Studio ML backend (active-learning scores).",
+    ),
 }
 
 

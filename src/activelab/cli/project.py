@@ -39,7 +39,8 @@ def _iso(ts: float) -> str:
     "--data",
     required=True,
     type=click.Path(path_type=Path),
-    help="items.csv, items.jsonl, or a folder of PNG/JPEG images.",
+    help="items.csv, items.jsonl, a folder of PNG/JPEG images, or a labelling tool's file: "
+    "Label Studio tasks.json, Prodigy .jsonl, .parquet, a Hugging Face dataset folder.",
 )
 @click.option("--labels", required=True, help="Comma-separated labels, e.g. positive,negative.")
 @click.option("--text-column", default=None, help="Column holding the text  [default: text].")
@@ -137,15 +138,32 @@ def init(
 
     store = open_project(path)
     strategy = store.settings["strategy"]
+    imported = _import_answers(store) if dataset.settings.get("source_format") else ""
     store.close()
     click.echo(
         f"Created {path}: {len(dataset.rows)} {dataset.kind} items, "
         f"{_features_note(dataset.settings)}"
         f"{'multi-label ' if multilabel else ''}labels "
         f"{', '.join(labels.split(','))}, strategy {strategy} "
-        f"({time.perf_counter() - t0:.1f} s)."
+        f"({time.perf_counter() - t0:.1f} s).{imported}"
     )
     click.echo(f"Next: activelab annotator add {project} YOUR_NAME, then activelab serve {project}")
+
+
+def _import_answers(store: Any) -> str:
+    """Record the labels a labelling tool's file brought, and retrain on them."""
+    from activelab.app.service import LabellingService
+    from activelab.interop.project import import_answers
+
+    recorded, refused = import_answers(store)
+    if recorded:
+        LabellingService(store).retrain()
+    if not recorded and not refused:
+        return ""
+    note = f" Imported {recorded} labels from the file"
+    if refused:
+        note += f" ({refused} answers left out: their labels are not among --labels)"
+    return note + "."
 
 
 def _features_note(settings: dict[str, object]) -> str:
@@ -258,7 +276,14 @@ def _describe_trainer(state: dict[str, Any] | None) -> str:
 @click.command()
 @click.argument("project", type=click.Path(path_type=Path))
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "label-studio", "prodigy", "parquet", "hf"]),
+    default="csv",
+    show_default=True,
+    help="csv/jsonl: activelab's columns; label-studio (tasks JSON), prodigy (JSONL), parquet, "
+    "hf (a Hugging Face dataset folder): every item with its data, earlier answers and "
+    "current label (see docs/interop.md).",
 )
 @click.option("--events", is_flag=True, help="Export the whole label log instead of final labels.")
 @click.option(
@@ -277,6 +302,9 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     labels joined by --separator (default ";") in CSV; an empty list or value
     means the item carries none of the labels.
     """
+    if fmt not in ("csv", "jsonl"):
+        _export_tool_format(project, fmt, events, out)
+        return
     from activelab.app.csvsafe import escape_row
     from activelab.app.store import decode_label_set
 
@@ -350,6 +378,37 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     else:
         out.write_text(buf.getvalue())
         click.echo(f"Wrote {len(rows)} {'events' if events else 'labels'} to {out}.", err=True)
+
+
+def _export_tool_format(project: Path, fmt: str, events: bool, out: Path | None) -> None:
+    """Export every item in a labelling tool's format (activelab.interop)."""
+    from activelab.interop.formats import write_tasks
+    from activelab.interop.project import project_records
+
+    if events:
+        _fail(f"--events exports the label log as csv or jsonl, not {fmt}.")
+    if out is None and fmt in ("parquet", "hf"):
+        _fail(f"--format {fmt} writes a {'file' if fmt == 'parquet' else 'folder'}: give --out.")
+    if out is not None and fmt == "hf" and out.exists():
+        _fail(f"{out} exists already; give a new folder for the dataset.")
+    store = _open(str(project))
+    try:
+        records = project_records(store)
+        labels = list(store.settings["labels"])
+        multi = store.settings.get("task") == "multilabel"
+    finally:
+        store.close()
+    if out is None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "out"
+            write_tasks(records, path, fmt, labels=labels, multilabel=multi)
+            sys.stdout.write(path.read_text(encoding="utf-8"))
+        return
+    write_tasks(records, out, fmt, labels=labels, multilabel=multi)
+    labelled = sum(r.final_labels() is not None for r in records)
+    click.echo(f"Wrote {len(records)} items ({labelled} labelled) as {fmt} to {out}.", err=True)
 
 
 @click.command()

@@ -1,0 +1,221 @@
+"""Prodigy's JSON Lines: one example per line, the answer in ``answer``.
+
+A Prodigy example holds the item (``text`` or ``image``, a data URI or a
+path/URL), Prodigy's bookkeeping (``_input_hash``, ``_task_hash``,
+``_view_id``, ``_annotator_id``, ``_timestamp``, ``meta``, ``options``) and,
+once answered, ``answer``: ``accept``, ``reject`` or ``ignore``. A binary
+example names one ``label``; a choice example lists the selected option ids
+in ``accept`` (several for multi-label). Lines sharing an ``_input_hash`` are
+the same item answered several times (by several people, or again), and
+become one :class:`~activelab.interop.records.Record` with several answers.
+
+Examples
+--------
+>>> lines = [
+...     {"text": "good", "_input_hash": 1, "label": "pos", "answer": "accept"},
+...     {"text": "so-so", "_input_hash": 2, "options": [{"id": "pos", "text": "pos"}],
+...      "accept": ["pos"], "answer": "reject"},
+...     {"text": "bad", "_input_hash": 3},
+... ]
+>>> records = parse_prodigy(lines)
+>>> [(r.data["text"], r.answers[0].status if r.answers else None) for r in records]
+[('good', 'accept'), ('so-so', 'reject'), ('bad', None)]
+>>> [json.loads(line) for line in write_prodigy(records).splitlines()] == lines
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from activelab.interop.records import ANSWER_STATUSES, Answer, FormatError, Prediction, Record
+
+__all__ = ["PRODIGY_KEYS", "input_hash", "looks_like_prodigy", "parse_prodigy", "read_prodigy",
+           "write_prodigy"]  # fmt: skip
+
+#: fields of a Prodigy example that are bookkeeping or answers, not the item's data
+PRODIGY_KEYS = frozenset(
+    {
+        "answer", "accept", "reject", "label", "options", "meta", "score", "priority",
+        "spans", "tokens", "config", "_input_hash", "_task_hash", "_view_id",
+        "_session_id", "_annotator_id", "_timestamp", "_is_binary",
+    }
+)  # fmt: skip
+_MARKERS = ("answer", "_input_hash", "_task_hash", "_view_id", "accept", "options")
+
+
+def input_hash(data: dict[str, Any]) -> int:
+    """A stable signed 32-bit hash of an item's data (stands in for Prodigy's ``_input_hash``).
+
+    Examples
+    --------
+    >>> input_hash({"text": "a"}) == input_hash({"text": "a"}) != input_hash({"text": "b"})
+    True
+    """
+    digest = hashlib.blake2b(
+        json.dumps(data, sort_keys=True, ensure_ascii=False).encode(), digest_size=4
+    ).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def looks_like_prodigy(path: str | Path, probe: int = 50) -> bool:
+    """Whether a JSON Lines file carries Prodigy's fields (in its first ``probe`` lines)."""
+    with Path(path).open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh):
+            if n >= probe:
+                break
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(obj, dict) and any(k in obj for k in _MARKERS):
+                return True
+    return False
+
+
+def read_prodigy(path: str | Path) -> list[Record]:
+    """Read a Prodigy JSONL file; problems name the line and the field."""
+    path = Path(path)
+    lines: list[tuple[int, Any]] = []
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    lines.append((n, json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    raise FormatError(f"{path}, line {n}: invalid JSON ({exc.msg}).") from exc
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
+    if not lines:
+        raise FormatError(f"{path}: the file is empty; it needs one JSON object per line.")
+    try:
+        return _parse(lines)
+    except FormatError as exc:
+        raise FormatError(f"{path}, {exc}") from exc
+
+
+def parse_prodigy(examples: list[dict[str, Any]]) -> list[Record]:
+    """Records from parsed Prodigy examples (one dict per line)."""
+    return _parse(list(enumerate(examples, start=1)))
+
+
+def _parse(lines: list[tuple[int, Any]]) -> list[Record]:
+    records: dict[str, Record] = {}
+    for n, obj in lines:
+        if not isinstance(obj, dict):
+            raise FormatError(f"line {n}: expected a JSON object, got {type(obj).__name__}.")
+        data = {k: v for k, v in obj.items() if k not in PRODIGY_KEYS}
+        if not data:
+            raise FormatError(f"line {n}: no item data (e.g. 'text' or 'image').")
+        key = obj.get("_input_hash")
+        if key is None:
+            meta = obj.get("meta")
+            key = meta.get("id") if isinstance(meta, dict) and "id" in meta else f"line {n}"
+        key = str(key)
+        rec = records.get(key)
+        if rec is None:
+            rec = records[key] = Record(key, data, line=n)
+        if "answer" not in obj:
+            rec.extra = {k: v for k, v in obj.items() if k in PRODIGY_KEYS}
+            pred = _prediction(obj, n)
+            if pred is not None:
+                rec.predictions.append(pred)
+            continue
+        status = obj["answer"]
+        if status not in ANSWER_STATUSES:
+            raise FormatError(
+                f"line {n}: field 'answer' must be one of {list(ANSWER_STATUSES)}, got {status!r}."
+            )
+        rec.answers.append(
+            Answer(
+                _labels(obj, n),
+                status,
+                None if obj.get("_annotator_id") is None else str(obj["_annotator_id"]),
+                None if obj.get("_timestamp") is None else str(obj["_timestamp"]),
+                obj,
+            )
+        )
+    return list(records.values())
+
+
+def _labels(obj: dict[str, Any], n: int) -> list[str]:
+    if "accept" in obj:
+        accept = obj["accept"]
+        if not isinstance(accept, list) or not all(
+            isinstance(a, str | int) and not isinstance(a, bool) for a in accept
+        ):
+            raise FormatError(
+                f"line {n}: field 'accept' must be a list of option ids, got {accept!r}."
+            )
+        return [str(a) for a in accept]
+    if "label" in obj:
+        if not isinstance(obj["label"], str | int) or isinstance(obj["label"], bool):
+            raise FormatError(f"line {n}: field 'label' must be a string, got {obj['label']!r}.")
+        return [str(obj["label"])]
+    return []
+
+
+def _prediction(obj: dict[str, Any], n: int) -> Prediction | None:
+    meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
+    if isinstance(meta.get("prediction"), list):
+        score = meta.get("score")
+        return Prediction(
+            [str(v) for v in meta["prediction"]],
+            float(score) if isinstance(score, int | float) else None,
+            None if meta.get("model_version") is None else str(meta["model_version"]),
+            obj,
+        )
+    if "label" in obj:
+        score = obj.get("score")
+        if score is not None and not isinstance(score, int | float):
+            raise FormatError(f"line {n}: field 'score' must be a number, got {score!r}.")
+        return Prediction([str(obj["label"])], None if score is None else float(score), None, obj)
+    return None
+
+
+def write_prodigy(records: list[Record], *, labels: list[str] | None = None) -> str:
+    """Prodigy JSONL for ``records``: one line per answer, or one per unanswered item.
+
+    Lines read from Prodigy are written back verbatim. New answers become
+    choice examples (``options`` from ``labels`` when given, the selected ids
+    in ``accept``); a new prediction of an unanswered item goes into its
+    ``meta`` (``prediction``, ``score``, ``model_version``), which Prodigy shows
+    beside the item.
+    """
+    out: list[str] = []
+    for rec in records:
+        hashed = {"_input_hash": input_hash(rec.data)}
+        if not rec.answers:
+            line = {**rec.data, **rec.extra}
+            if not rec.extra:
+                line.update(hashed)
+                line["meta"] = {"id": rec.id}
+            for pred in rec.predictions:
+                if pred.raw is None:
+                    meta = dict(line.get("meta") or {})
+                    meta.update(prediction=list(pred.labels), score=pred.score)
+                    if pred.model_version:
+                        meta["model_version"] = pred.model_version
+                    line["meta"] = meta
+            out.append(json.dumps(line, ensure_ascii=False))
+            continue
+        for ans in rec.answers:
+            if ans.raw is not None:
+                out.append(json.dumps(ans.raw, ensure_ascii=False))
+                continue
+            line = {**rec.data, **hashed, "meta": {"id": rec.id}}
+            if labels is not None:
+                line["options"] = [{"id": lab, "text": lab} for lab in labels]
+            line["accept"] = list(ans.labels)
+            line["answer"] = ans.status
+            if ans.annotator:
+                line["_annotator_id"] = ans.annotator
+            if ans.created_at:
+                line["_timestamp"] = ans.created_at
+            out.append(json.dumps(line, ensure_ascii=False))
+    return "".join(line + "\n" for line in out)

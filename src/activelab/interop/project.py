@@ -1,0 +1,142 @@
+"""A project's items and labels as :class:`~activelab.interop.records.Record` s, for export.
+
+Items read from a labelling tool's file keep what that file said
+(``content["_source"]``: their other fields, earlier answers and
+predictions); the label an item carries in the project now is added as one
+more answer, by the annotator who gave it. An export in the item's own format
+thus gives back the file it came from, plus the new labels.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from activelab.app.store import Store, decode_label_set
+from activelab.interop.records import Answer, Prediction, Record
+
+__all__ = ["IMPORTED_PREFIX", "import_answers", "project_records"]
+
+#: annotators of labels read from a file at ``init`` are named ``imported:<who>``
+IMPORTED_PREFIX = "imported:"
+
+
+def project_records(store: Store) -> list[Record]:
+    """Every item of the project, with its source's answers and its current label.
+
+    Examples
+    --------
+    >>> store = Store.create("sqlite://", {"labels": ["pos", "neg"], "kind": "text"})
+    >>> store.add_items([{"external_id": "a", "kind": "text", "content": {"text": "nice"}},
+    ...                  {"external_id": "b", "kind": "text", "content": {"text": "awful"}}])
+    >>> ada, _ = store.add_annotator("ada", with_token=False)
+    >>> _ = store.append_event(1, ada.id, "label", label="neg")
+    >>> [(r.id, r.data, r.final_labels()) for r in project_records(store)]
+    [('a', {'text': 'nice'}, None), ('b', {'text': 'awful'}, ['neg'])]
+    """
+    settings = store.settings
+    multi = settings.get("task") == "multilabel"
+    text_column = settings.get("text_column", "text")
+    current = store.current_labels()
+    records = []
+    for item_id, ext in enumerate(store.external_ids()):
+        item = store.item(item_id)
+        content = item["content"]
+        src = content.get("_source") or {}
+        rec = Record(
+            str(src.get("id", ext)),
+            _data(item["kind"], content, src, text_column),
+            [_answer(a) for a in src.get("answers", [])],
+            [_prediction(p) for p in src.get("predictions", [])],
+            dict(src.get("extra", {})),
+            item_id + 1,
+        )
+        now = current.get(item_id)
+        if now is not None and not now.annotator.startswith(IMPORTED_PREFIX):
+            labels = decode_label_set(now.label) if multi else [now.label]
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now.created_at))
+            rec.answers.append(Answer(labels, "accept", now.annotator, stamp))
+        records.append(rec)
+    return records
+
+
+def import_answers(store: Store) -> tuple[int, int]:
+    """Record the labels a file brought (its latest accepted answer per item) in the label log.
+
+    Each becomes a label event by the annotator ``imported:<who answered>``
+    (``imported:file`` when the file does not say), so the model trains on
+    them; an export leaves them out of the new answers, since the file has
+    them already. Answers whose labels are not the project's are not
+    recorded. Returns ``(recorded, refused)``.
+
+    Examples
+    --------
+    >>> store = Store.create("sqlite://", {"labels": ["pos", "neg"], "kind": "text"})
+    >>> src = {"answers": [{"labels": ["neg"], "status": "accept", "annotator": "7"}]}
+    >>> store.add_items([{"external_id": "a", "kind": "text",
+    ...                   "content": {"text": "awful", "_source": src}},
+    ...                  {"external_id": "b", "kind": "text", "content": {"text": "fine"}}])
+    >>> import numpy as np
+    >>> store.save_features(np.zeros((2, 1)))
+    >>> import_answers(store)
+    (1, 0)
+    >>> [(c.label, c.annotator) for c in store.current_labels().values()]
+    [('neg', 'imported:7')]
+    >>> [a.annotator for a in project_records(store)[0].answers]  # not exported twice
+    ['7']
+    """
+    from activelab.app.service import LabellingService, UnknownLabelError
+
+    service = LabellingService(store)
+    people: dict[str, int] = {}
+    recorded = refused = 0
+    for item_id in range(store.n_items()):
+        src = store.item(item_id)["content"].get("_source") or {}
+        final = next(
+            (a for a in reversed(src.get("answers", [])) if a.get("status") == "accept"), None
+        )
+        if final is None:
+            continue
+        labels = list(final.get("labels") or [])
+        try:
+            value = service.check_label(labels if service.multilabel else _one(labels))
+        except UnknownLabelError:
+            refused += 1
+            continue
+        who = IMPORTED_PREFIX + str(final.get("annotator") or "file")[:100]
+        if who not in people:
+            found = store.annotator_by_name(who)
+            people[who] = (found or store.add_annotator(who, with_token=False)[0]).id
+        store.append_event(item_id, people[who], "label", label=value)
+        recorded += 1
+    return recorded, refused
+
+
+def _one(labels: list[str]) -> str | list[str]:
+    return labels[0] if len(labels) == 1 else labels
+
+
+def _data(kind: str, content: dict[str, Any], src: dict[str, Any], text_column: str) -> dict:
+    if "data" in src:  # images keep their whole data
+        return dict(src["data"])
+    fields = content.get("fields", content) if kind == "table" else content
+    fields = {k: v for k, v in fields.items() if k != "_source"}
+    if kind == "text" and text_column != "text":
+        fields[text_column] = fields.pop("text")
+    keys = src.get("keys")
+    if keys is None:  # an item of activelab's own CSV/JSONL
+        if kind == "table":
+            fields.pop("id", None)
+        return fields
+    data = {k: fields[k] for k in keys if k in fields}
+    if "data_id" in src:
+        data["id"] = src["data_id"]
+    return {k: data[k] for k in keys if k in data}
+
+
+def _answer(obj: dict[str, Any]) -> Answer:
+    return Answer(**{k: obj.get(k) for k in ("labels", "status", "annotator", "created_at", "raw")})
+
+
+def _prediction(obj: dict[str, Any]) -> Prediction:
+    return Prediction(**{k: obj.get(k) for k in ("labels", "score", "model_version", "raw")})

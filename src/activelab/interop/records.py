@@ -1,0 +1,140 @@
+"""The one shape every labelling format is read into and written from.
+
+A :class:`Record` is one item: its ``data`` (the fields a person looks at: a
+text, an image reference, table cells), the :class:`Answer` s people gave,
+the :class:`Prediction` s models made, and ``extra``: every other field of the
+source, kept verbatim so that writing a record back to its own format loses
+nothing. Each answer and prediction also keeps its source object (``raw``),
+so an unchanged file round-trips exactly.
+
+Examples
+--------
+>>> r = Record("7", {"text": "fine"}, [Answer(["pos"])], line=3)
+>>> r.final_labels(), r.kind
+(['pos'], 'text')
+>>> Record("8", {"text": "meh"}, [Answer(["pos"], status="reject")]).final_labels() is None
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from activelab.interop.images import IMAGE_KEYS
+
+__all__ = ["ANSWER_STATUSES", "Answer", "FormatError", "Prediction", "Record", "data_kind"]
+
+#: accept: the labels hold; reject: they do not; ignore: the item was skipped
+ANSWER_STATUSES = ("accept", "reject", "ignore")
+
+
+class FormatError(ValueError):
+    """A file is not valid in its format; the message names the file, the line or field, and
+    what to fix."""
+
+
+@dataclass
+class Answer:
+    """One person's answer about one item.
+
+    Attributes
+    ----------
+    labels : list of str
+        The labels chosen (one for a single-label answer; any number, none
+        included, for a multi-label one). For ``status="reject"``, the labels
+        that do *not* apply.
+    status : {"accept", "reject", "ignore"}
+        Prodigy's ``answer``; a Label Studio annotation is ``"accept"`` unless
+        it was cancelled (skipped), then ``"ignore"``.
+    annotator : str, optional
+        Who answered.
+    created_at : str, optional
+        When, as the source wrote it (ISO 8601 where known).
+    raw : dict, optional
+        The source object verbatim (a Label Studio annotation, a Prodigy line).
+    """
+
+    labels: list[str]
+    status: str = "accept"
+    annotator: str | None = None
+    created_at: str | None = None
+    raw: dict[str, Any] | None = None
+
+
+@dataclass
+class Prediction:
+    """A model's guess about one item.
+
+    Attributes
+    ----------
+    labels : list of str
+        The labels the model guessed.
+    score : float, optional
+        Its score (for activelab: the strategy's priority, higher = ask first).
+    model_version : str, optional
+        Which model made it.
+    raw : dict, optional
+        The source object verbatim.
+    """
+
+    labels: list[str]
+    score: float | None = None
+    model_version: str | None = None
+    raw: dict[str, Any] | None = None
+
+
+@dataclass
+class Record:
+    """One item of a labelling file.
+
+    Attributes
+    ----------
+    id : str
+        The item's id in the source (a task id, a hash, a row number).
+    data : dict
+        The fields shown to a person (``text``, ``image``, table cells).
+    answers : list of Answer
+        People's answers, oldest first.
+    predictions : list of Prediction
+        Models' guesses.
+    extra : dict
+        Every other field of the source record, verbatim.
+    line : int
+        Where the record starts in the source (line, task or row number, 1-based).
+    """
+
+    id: str
+    data: dict[str, Any]
+    answers: list[Answer] = field(default_factory=list)
+    predictions: list[Prediction] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    line: int = 0
+
+    def final_labels(self) -> list[str] | None:
+        """The labels of the latest accepted answer, or ``None`` when there is none."""
+        for ans in reversed(self.answers):
+            if ans.status == "accept":
+                return list(ans.labels)
+        return None
+
+    @property
+    def kind(self) -> str:
+        """``"image"`` when the data names an image, ``"text"`` when it has a text, else
+        ``"table"``."""
+        return data_kind(self.data)
+
+
+def data_kind(data: dict[str, Any]) -> str:
+    """What kind of item a task's data describes.
+
+    Examples
+    --------
+    >>> data_kind({"image": "a.png"}), data_kind({"text": "hi"}), data_kind({"x": 1.0})
+    ('image', 'text', 'table')
+    """
+    if any(isinstance(data.get(k), str) for k in IMAGE_KEYS):
+        return "image"
+    if isinstance(data.get("text"), str):
+        return "text"
+    return "table"

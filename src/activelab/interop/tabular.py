@@ -1,0 +1,313 @@
+"""Tables of items: Parquet files and Hugging Face ``datasets``.
+
+One row per item. Known columns carry the labelling: ``id``; ``label`` (one
+label; in a Hugging Face dataset often a ``ClassLabel`` integer, ``-1`` for
+none) or ``labels`` (a list, multi-label); ``annotator`` and ``labelled_at``
+(who answered, when); ``prediction``/``predictions``, ``score`` and
+``model_version`` (a model's guess). Every other column is the item's data
+(``text``, ``image``, table cells) and is written back as it was read.
+
+Parquet needs ``pyarrow`` (the ``[sim]`` extra); Hugging Face datasets need
+``datasets`` (the ``[interop]`` extra).
+
+Examples
+--------
+>>> rows = [{"id": "a", "text": "good", "label": "pos"}, {"id": "b", "text": "bad", "label": None}]
+>>> records = parse_rows(rows)
+>>> [(r.id, r.final_labels()) for r in records]
+[('a', ['pos']), ('b', None)]
+>>> to_rows(records) == rows
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from pathlib import Path
+from typing import Any
+
+from activelab.interop.records import Answer, FormatError, Prediction, Record
+
+__all__ = [
+    "LABEL_COLUMNS",
+    "from_hf_dataset",
+    "parse_rows",
+    "read_hf",
+    "read_parquet",
+    "to_hf_dataset",
+    "to_rows",
+    "write_hf",
+    "write_parquet",
+]
+
+#: columns that carry labels, answers and predictions rather than item data
+LABEL_COLUMNS = (
+    "id", "label", "labels", "annotator", "labelled_at", "prediction", "predictions",
+    "score", "model_version",
+)  # fmt: skip
+
+
+def parse_rows(rows: list[dict[str, Any]], *, where: str = "") -> list[Record]:
+    """Records from table rows (dicts column → value); problems name the row and column."""
+    prefix = f"{where}, " if where else ""
+    records = []
+    seen: dict[str, int] = {}
+    for n, row in enumerate(rows, start=1):
+        data = {k: v for k, v in row.items() if k not in LABEL_COLUMNS}
+        if not data:
+            raise FormatError(f"{prefix}row {n}: no data columns (e.g. 'text').")
+        raw_id = row.get("id")
+        rid = str(n) if raw_id is None else str(raw_id)
+        if rid in seen:
+            raise FormatError(
+                f"{prefix}row {n}, column 'id': duplicate id {rid!r} (first in row {seen[rid]})."
+            )
+        seen[rid] = n
+        labels = _labels(row, ("labels", "label"), n, prefix)
+        answers = []
+        if labels is not None:
+            answers.append(
+                Answer(
+                    labels,
+                    "accept",
+                    _opt_str(row.get("annotator")),
+                    _opt_str(row.get("labelled_at")),
+                )
+            )
+        predictions = []
+        guess = _labels(row, ("predictions", "prediction"), n, prefix)
+        if guess is not None:
+            score = row.get("score")
+            if score is not None and (
+                isinstance(score, bool) or not isinstance(score, int | float) or math.isnan(score)
+            ):
+                raise FormatError(f"{prefix}row {n}, column 'score': not a number ({score!r}).")
+            predictions.append(
+                Prediction(
+                    guess,
+                    None if score is None else float(score),
+                    _opt_str(row.get("model_version")),
+                )
+            )
+        extra = {"id": raw_id} if "id" in row else {}
+        records.append(Record(rid, data, answers, predictions, extra, n))
+    return records
+
+
+def _labels(row: dict[str, Any], keys: tuple[str, str], n: int, prefix: str) -> list[str] | None:
+    many, one = keys
+    if many in row and row[many] is not None:
+        value = row[many]
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise FormatError(
+                f"{prefix}row {n}, column {many!r}: must be a list of labels, got {value!r}."
+            )
+        return [str(v) for v in value]
+    if one in row and row[one] is not None:
+        value = row[one]
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, list | tuple | dict):
+            raise FormatError(
+                f"{prefix}row {n}, column {one!r}: one label per row, got {value!r} "
+                f"(name the column {many!r} for several)."
+            )
+        return [str(value)]
+    return None
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value)
+
+
+def to_rows(records: list[Record], *, multilabel: bool | None = None) -> list[dict[str, Any]]:
+    """Table rows for ``records``: the latest accepted answer and the latest prediction.
+
+    ``multilabel`` chooses a ``labels`` list column over a ``label`` column
+    (default: when some answer or prediction has other than one label).
+    """
+    if multilabel is None:
+        multilabel = any(len(a.labels) != 1 for r in records for a in r.answers) or any(
+            len(p.labels) != 1 for r in records for p in r.predictions
+        )
+    has_answers = any(r.answers for r in records)
+    who = any(a.annotator for r in records for a in r.answers)
+    when = any(a.created_at for r in records for a in r.answers)
+    has_pred = any(r.predictions for r in records)
+    rows = []
+    for rec in records:
+        row: dict[str, Any] = {"id": rec.extra.get("id", rec.id), **rec.data}
+        final = rec.final_labels()
+        last = next((a for a in reversed(rec.answers) if a.status == "accept"), None)
+        if has_answers:
+            if multilabel:
+                row["labels"] = final
+            else:
+                row["label"] = final[0] if final else None
+            if who:
+                row["annotator"] = last.annotator if last else None
+            if when:
+                row["labelled_at"] = last.created_at if last else None
+        if has_pred:
+            pred = rec.predictions[-1] if rec.predictions else None
+            if multilabel:
+                row["predictions"] = pred.labels if pred else None
+            else:
+                row["prediction"] = pred.labels[0] if pred and pred.labels else None
+            row["score"] = pred.score if pred else None
+            row["model_version"] = pred.model_version if pred else None
+        rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------ Parquet
+def read_parquet(path: str | Path) -> list[Record]:
+    """Read a Parquet file of items."""
+    pq = _pyarrow_parquet()
+    path = Path(path)
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise FormatError(f"{path}: not a readable Parquet file ({exc}).") from exc
+    if table.num_rows == 0:
+        raise FormatError(f"{path}: the table has no rows.")
+    return parse_rows(table.to_pylist(), where=str(path))
+
+
+def write_parquet(records: list[Record], path: str | Path, **kwargs: Any) -> None:
+    """Write ``records`` as a Parquet file (``kwargs`` go to :func:`to_rows`)."""
+    import pyarrow as pa
+
+    pq = _pyarrow_parquet()
+    pq.write_table(pa.Table.from_pylist(to_rows(records, **kwargs)), Path(path))
+
+
+def _pyarrow_parquet() -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ModuleNotFoundError as exc:  # pragma: no cover - pyarrow is in the [sim] extra
+        raise FormatError("Parquet needs pyarrow: pip install 'activelab[sim]'.") from exc
+    return pq
+
+
+# ------------------------------------------------------- Hugging Face datasets
+def from_hf_dataset(ds: Any) -> list[Record]:
+    """Records from a Hugging Face ``datasets.Dataset``.
+
+    A ``ClassLabel`` column becomes label names (``-1``: no label); an
+    ``Image`` column becomes a ``data:`` URI (PNG or JPEG bytes, as stored).
+    """
+    import datasets as hf
+
+    features = ds.features
+    image_cols = [c for c, f in features.items() if isinstance(f, hf.Image)]
+    if image_cols:
+        ds = ds.cast_column(image_cols[0], hf.Image(decode=False))
+        for c in image_cols[1:]:
+            ds = ds.cast_column(c, hf.Image(decode=False))
+    rows = ds.to_list()
+    names = {c: _class_names(f) for c, f in features.items()}
+    for row in rows:
+        for col, labels in names.items():
+            if labels is None or row.get(col) is None:
+                continue
+            value = row[col]
+            if isinstance(value, list):
+                row[col] = [labels[v] for v in value]
+            else:
+                row[col] = None if value < 0 else labels[value]
+        for col in image_cols:
+            row[col] = _data_uri(row[col])
+    return parse_rows(rows, where="dataset")
+
+
+def _class_names(feature: Any) -> list[str] | None:
+    import datasets as hf
+
+    if isinstance(feature, hf.ClassLabel):
+        return list(feature.names)
+    inner = getattr(feature, "feature", None)
+    if isinstance(inner, hf.ClassLabel):
+        return list(inner.names)
+    return None
+
+
+def _data_uri(value: Any) -> str | None:
+    if value is None:
+        return None
+    data = value.get("bytes") if isinstance(value, dict) else None
+    if data is None:
+        path = value.get("path") if isinstance(value, dict) else None
+        return None if path is None else str(path)
+    kind = "jpeg" if data[:3] == b"\xff\xd8\xff" else "png"
+    return f"data:image/{kind};base64," + base64.b64encode(data).decode()
+
+
+def to_hf_dataset(
+    records: list[Record], *, label_names: list[str] | None = None, **kwargs: Any
+) -> Any:
+    """A Hugging Face ``datasets.Dataset`` of ``records``.
+
+    With ``label_names`` the label column is a ``ClassLabel`` (a list of them
+    for multi-label; ``-1`` for an unlabelled item). An ``image`` column of
+    ``data:`` URIs becomes an ``Image`` column.
+    """
+    import datasets as hf
+
+    rows = to_rows(records, **kwargs)
+    ds = hf.Dataset.from_list(rows)
+    if (
+        "image" in ds.column_names
+        and rows
+        and all(isinstance(r.get("image"), str) and r["image"].startswith("data:") for r in rows)
+    ):
+        ds = ds.map(lambda r: {"image": {"bytes": _uri_bytes(r["image"]), "path": None}})
+        ds = ds.cast_column("image", hf.Image())
+    if label_names is not None:
+        index = {name: i for i, name in enumerate(label_names)}
+        for col in ("label", "prediction"):
+            if col in ds.column_names:
+                ds = ds.map(lambda r, c=col: {c: -1 if r[c] is None else index[r[c]]})
+                ds = ds.cast_column(col, hf.ClassLabel(names=list(label_names)))
+        for col in ("labels", "predictions"):
+            if col in ds.column_names:
+                ds = ds.map(lambda r, c=col: {c: [index[v] for v in r[c] or []]})
+                ds = ds.cast_column(col, hf.Sequence(hf.ClassLabel(names=list(label_names))))
+    return ds
+
+
+def _uri_bytes(uri: str) -> bytes:
+    return base64.b64decode(uri.split(",", 1)[1])
+
+
+def read_hf(path: str | Path) -> list[Record]:
+    """Read a Hugging Face dataset saved with ``Dataset.save_to_disk`` (one split)."""
+    try:
+        import datasets as hf
+    except ModuleNotFoundError as exc:  # pragma: no cover - in the [interop] extra
+        raise FormatError(
+            "Hugging Face datasets need the datasets package: pip install 'activelab[interop]'."
+        ) from exc
+    path = Path(path)
+    try:
+        ds = hf.load_from_disk(str(path))
+    except Exception as exc:  # datasets raises several types for a folder it cannot read
+        raise FormatError(f"{path}: not a dataset saved with save_to_disk ({exc}).") from exc
+    if isinstance(ds, hf.DatasetDict):
+        if len(ds) != 1:
+            raise FormatError(
+                f"{path}: a DatasetDict with splits {list(ds)}; save the one split to label "
+                "(ds['train'].save_to_disk(...))."
+            )
+        ds = next(iter(ds.values()))
+    if len(ds) == 0:
+        raise FormatError(f"{path}: the dataset has no rows.")
+    return from_hf_dataset(ds)
+
+
+def write_hf(records: list[Record], path: str | Path, **kwargs: Any) -> None:
+    """Save ``records`` as a Hugging Face dataset folder (``kwargs``: :func:`to_hf_dataset`)."""
+    to_hf_dataset(records, **kwargs).save_to_disk(str(path))

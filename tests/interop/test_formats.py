@@ -1,0 +1,392 @@
+"""Round trips of every format (file → records → file keeps every field); malformed files are
+refused with the line or field named; init and export through the command line."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from activelab.app.project import open_project
+from activelab.app.service import LabellingService
+from activelab.cli import main
+from activelab.interop.formats import detect_format, read_tasks, write_tasks
+from activelab.interop.label_studio import parse_tasks, write_label_studio
+from activelab.interop.prodigy import parse_prodigy, write_prodigy
+from activelab.interop.records import FormatError
+from activelab.interop.tabular import from_hf_dataset, to_hf_dataset
+
+WORDS = {
+    "pos": ["great", "lovely", "superb", "fine", "excellent", "wonderful"],
+    "neg": ["awful", "poor", "dreadful", "bad", "terrible", "boring"],
+}
+
+
+def _texts(n: int) -> list[tuple[str, str]]:
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(n):
+        lab = "pos" if i % 2 == 0 else "neg"
+        words = rng.choice(WORDS[lab], size=4)
+        out.append((f"item {i}: " + " ".join(words), lab))
+    return out
+
+
+def _region(labels: list[str], name: str = "sentiment") -> list[dict]:
+    return [
+        {
+            "id": "r1",
+            "from_name": name,
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": labels},
+            "origin": "manual",
+        }
+    ]
+
+
+LS_TASKS = [
+    {
+        "id": 11,
+        "data": {"text": "great film", "source": "imdb", "stars": 5},
+        "annotations": [
+            {
+                "id": 101,
+                "result": _region(["pos"]),
+                "was_cancelled": False,
+                "completed_by": 1,
+                "created_at": "2024-01-02T03:04:05Z",
+                "lead_time": 3.5,
+            }
+        ],
+        "predictions": [{"result": _region(["pos"]), "score": 0.25, "model_version": "m1"}],
+        "meta": {"batch": 1},
+        "created_at": "2024-01-01T00:00:00Z",
+    },
+    {
+        "id": 12,
+        "data": {"text": "dull plot", "source": "imdb", "stars": 1},
+        "annotations": [{"id": 102, "result": [], "was_cancelled": True, "completed_by": 2}],
+    },
+    {"id": 13, "data": {"text": "sharp and funny", "source": "blog", "stars": None}},
+    {
+        "id": 14,
+        "data": {"text": "both at once", "source": "blog", "stars": 3},
+        "annotations": [{"id": 103, "result": _region(["pos", "neg"]), "completed_by": 1}],
+    },
+]
+
+
+# ------------------------------------------------------------------ Label Studio
+def test_label_studio_round_trip_keeps_every_field(tmp_path: Path) -> None:
+    src = tmp_path / "tasks.json"
+    src.write_text(json.dumps(LS_TASKS))
+    records = read_tasks(src)
+    assert [r.id for r in records] == ["11", "12", "13", "14"]
+    assert [r.final_labels() for r in records] == [["pos"], None, None, ["pos", "neg"]]
+    assert records[1].answers[0].status == "ignore"
+    assert records[0].predictions[0].score == 0.25
+    assert records[0].answers[0].annotator == "1"
+    out = tmp_path / "out.json"
+    write_tasks(records, out, "label-studio")
+    assert json.loads(out.read_text()) == LS_TASKS
+
+
+def test_label_studio_bare_data_tasks() -> None:
+    records = parse_tasks([{"text": "a"}, {"text": "b"}])
+    assert [(r.id, r.data) for r in records] == [("1", {"text": "a"}), ("2", {"text": "b"})]
+    assert json.loads(write_label_studio(records)) == [
+        {"data": {"text": "a"}},
+        {"data": {"text": "b"}},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[{"data": {"text": "a"}},\n {"data": ', "line 2, column"),
+        ("{}", "field 'data' is empty"),
+        ("[]", "non-empty JSON list"),
+        ('[{"data": {"text": "a"}}, 5]', "task 2: expected an object"),
+        ('[{"data": "text"}]', "task 1: field 'data' must be an object"),
+        (
+            '[{"id": 7, "data": {"text": "a"}, "annotations": [{"result": [{"type": "choices",'
+            ' "value": {"choices": "pos"}}]}]}]',
+            "task 1 (id 7): annotations[0].result[0].value.choices must be a list",
+        ),
+        ('[{"id": 7, "data": {"text": "a"}, "annotations": {}}]', "field 'annotations' must be"),
+        (
+            '[{"id": 7, "data": {"text": "a"}, "predictions": [{"result": [], "score": "hi"}]}]',
+            "predictions[0].score must be a finite number",
+        ),
+        ('[{"id": 1, "data": {"text": "a"}}, {"id": 1, "data": {"text": "b"}}]', "duplicate id"),
+    ],
+)
+def test_malformed_label_studio_names_line_or_field(tmp_path: Path, content, message) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    with pytest.raises(FormatError) as err:
+        read_tasks(bad)
+    assert message in str(err.value)
+    assert "bad.json" in str(err.value)
+
+
+# ------------------------------------------------------------------------ Prodigy
+PRODIGY_LINES = [
+    {"text": "great film", "_input_hash": 1, "_task_hash": 10, "label": "pos", "answer": "accept",
+     "_annotator_id": "ada", "_timestamp": 1700000000, "meta": {"src": "a"}},
+    {"text": "great film", "_input_hash": 1, "_task_hash": 11, "label": "pos", "answer": "accept",
+     "_annotator_id": "tom", "_timestamp": 1700000001, "meta": {"src": "a"}},
+    {"text": "dull plot", "_input_hash": 2, "_task_hash": 20, "label": "pos", "answer": "reject"},
+    {"text": "both", "_input_hash": 3, "_task_hash": 30, "_view_id": "choice",
+     "options": [{"id": "pos", "text": "pos"}, {"id": "neg", "text": "neg"}],
+     "accept": ["pos", "neg"], "answer": "accept"},
+    {"text": "skip me", "_input_hash": 4, "answer": "ignore"},
+    {"image": "data:image/png;base64,AAAA", "_input_hash": 5, "label": "pos", "score": 0.4},
+    {"text": "not yet", "_input_hash": 6},
+]  # fmt: skip
+
+
+def test_prodigy_round_trip_keeps_every_line(tmp_path: Path) -> None:
+    src = tmp_path / "answers.jsonl"
+    src.write_text("".join(json.dumps(line) + "\n" for line in PRODIGY_LINES))
+    assert detect_format(src) == "prodigy"
+    records = read_tasks(src)
+    assert len(records) == 6  # two answers to the same input are one item
+    assert [a.annotator for a in records[0].answers] == ["ada", "tom"]
+    assert [r.final_labels() for r in records] == [["pos"], None, ["pos", "neg"], None, None, None]
+    assert records[1].answers[0].status == "reject"
+    assert records[4].kind == "image" and records[4].predictions[0].score == 0.4
+    out = tmp_path / "out.jsonl"
+    write_tasks(records, out, "prodigy")
+    assert [json.loads(x) for x in out.read_text().splitlines()] == PRODIGY_LINES
+
+
+def test_prodigy_new_answers_are_choice_examples() -> None:
+    from activelab.interop.records import Answer, Prediction, Record
+
+    recs = [
+        Record("a", {"text": "x"}, [Answer(["neg"], annotator="ada")]),
+        Record("b", {"text": "y"}, predictions=[Prediction(["pos"], 0.7, "v3")]),
+    ]
+    lines = [json.loads(x) for x in write_prodigy(recs, labels=["pos", "neg"]).splitlines()]
+    assert lines[0]["accept"] == ["neg"] and lines[0]["answer"] == "accept"
+    assert lines[0]["options"] == [{"id": "pos", "text": "pos"}, {"id": "neg", "text": "neg"}]
+    assert lines[1]["meta"]["prediction"] == ["pos"] and lines[1]["meta"]["score"] == 0.7
+    back = parse_prodigy(lines)
+    assert back[0].final_labels() == ["neg"] and back[1].predictions[0].labels == ["pos"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"text": "a", "answer": "may"}\n', "line 1: field 'answer'"),
+        ('{"text": "a", "answer": "accept"}\n{oops}\n', "line 2: invalid JSON"),
+        ('{"text": "a", "accept": "pos", "answer": "accept"}\n', "line 1: field 'accept'"),
+        ('{"answer": "accept", "_input_hash": 1}\n', "line 1: no item data"),
+    ],
+)  # fmt: skip
+def test_malformed_prodigy_names_the_line(tmp_path: Path, content, message) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(content)
+    with pytest.raises(FormatError) as err:
+        read_tasks(bad, "prodigy")
+    assert message in str(err.value) and "bad.jsonl" in str(err.value)
+
+
+# ------------------------------------------------------------------------ Parquet
+def test_parquet_round_trip_keeps_every_column(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "id": [1, 2, 3],
+            "text": ["a", "b", "c"],
+            "lang": ["en", "fr", None],
+            "label": ["pos", None, "neg"],
+            "annotator": ["ada", None, "tom"],
+        }
+    )
+    src = tmp_path / "items.parquet"
+    pq.write_table(table, src)
+    records = read_tasks(src)
+    assert [r.final_labels() for r in records] == [["pos"], None, ["neg"]]
+    assert records[2].answers[0].annotator == "tom"
+    out = tmp_path / "out.parquet"
+    write_tasks(records, out, "parquet")
+    assert pq.read_table(out).equals(table)
+
+
+def test_parquet_multilabel_and_malformed(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"id": ["a", "b"], "text": ["x", "y"], "labels": [["p", "q"], []]})
+    pq.write_table(table, tmp_path / "m.parquet")
+    records = read_tasks(tmp_path / "m.parquet")
+    assert [r.final_labels() for r in records] == [["p", "q"], []]
+    write_tasks(records, tmp_path / "o.parquet", "parquet")
+    assert pq.read_table(tmp_path / "o.parquet").equals(table)
+    pq.write_table(pa.table({"id": ["a", "a"], "text": ["x", "y"]}), tmp_path / "d.parquet")
+    with pytest.raises(FormatError, match=r"row 2, column 'id': duplicate id 'a'"):
+        read_tasks(tmp_path / "d.parquet")
+    pq.write_table(pa.table({"text": ["x"], "labels": ["p"]}), tmp_path / "s.parquet")
+    with pytest.raises(FormatError, match=r"row 1, column 'labels': must be a list"):
+        read_tasks(tmp_path / "s.parquet")
+    (tmp_path / "junk.parquet").write_text("not parquet")
+    with pytest.raises(FormatError, match="not a readable Parquet file"):
+        read_tasks(tmp_path / "junk.parquet")
+
+
+# ------------------------------------------------------------- Hugging Face datasets
+def test_hf_dataset_round_trip_with_class_labels(tmp_path: Path) -> None:
+    import datasets as hf
+
+    features = hf.Features(
+        {
+            "id": hf.Value("string"),
+            "text": hf.Value("string"),
+            "label": hf.ClassLabel(names=["neg", "pos"]),
+        }
+    )
+    ds = hf.Dataset.from_dict(
+        {"id": ["a", "b", "c"], "text": ["x", "y", "z"], "label": [1, -1, 0]}, features=features
+    )
+    records = from_hf_dataset(ds)
+    assert [r.final_labels() for r in records] == [["pos"], None, ["neg"]]
+    back = to_hf_dataset(records, label_names=["neg", "pos"])
+    assert back.features == ds.features and back.to_list() == ds.to_list()
+    ds.save_to_disk(str(tmp_path / "ds"))
+    assert detect_format(tmp_path / "ds") == "hf"
+    write_tasks(read_tasks(tmp_path / "ds"), tmp_path / "out", "hf", labels=["neg", "pos"])
+    again = hf.load_from_disk(str(tmp_path / "out"))
+    assert again.features == ds.features and again.to_list() == ds.to_list()
+
+
+def test_hf_multilabel_and_images_round_trip() -> None:
+    import datasets as hf
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (4, 4), color=200).save(buf, format="PNG")
+    png = buf.getvalue()
+    features = hf.Features(
+        {
+            "id": hf.Value("string"),
+            "image": hf.Image(),
+            "labels": hf.Sequence(hf.ClassLabel(names=["cat", "dog", "bird"])),
+        }
+    )
+    ds = hf.Dataset.from_dict(
+        {"id": ["a", "b"], "image": [{"bytes": png, "path": None}] * 2, "labels": [[0, 2], []]},
+        features=features,
+    )
+    records = from_hf_dataset(ds)
+    assert records[0].kind == "image"
+    assert records[0].data["image"] == "data:image/png;base64," + base64.b64encode(png).decode()
+    assert [r.final_labels() for r in records] == [["cat", "bird"], []]
+    back = to_hf_dataset(records, label_names=["cat", "dog", "bird"], multilabel=True)
+    assert back.features == ds.features
+    raw = back.cast_column("image", hf.Image(decode=False)).to_list()
+    assert [r["labels"] for r in raw] == [[0, 2], []] and raw[0]["image"]["bytes"] == png
+
+
+# -------------------------------------------------------------- init and export
+def _run(*args: object) -> object:
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _label_first(project: Path, label: str) -> None:
+    store = open_project(project)
+    svc = LabellingService(store)
+    ada, _ = store.add_annotator("ada", with_token=False)
+    svc.answer(ada, 2, label)
+    store.close()
+
+
+def test_init_from_label_studio_and_export_gives_the_file_back(tmp_path: Path) -> None:
+    tasks = [
+        {"id": 100 + i, "data": {"text": t, "n": i}, "meta": {"k": i}}
+        for i, (t, _) in enumerate(_texts(12))
+    ]
+    tasks[0]["annotations"] = LS_TASKS[0]["annotations"]
+    (tmp_path / "tasks.json").write_text(json.dumps(tasks))
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "tasks.json", "--labels", "pos,neg")
+    assert r.exit_code == 0 and "12 text items" in r.output
+    assert "Imported 1 labels from the file" in r.output
+    store = open_project(tmp_path / "p")
+    (now,) = store.current_labels().values()  # the file's annotation, ready to train on
+    assert (now.item_id, now.label, now.annotator) == (0, "pos", "imported:1")
+    assert store.latest_model() is not None
+    store.close()
+    _label_first(tmp_path / "p", "neg")
+    r = _run("export", tmp_path / "p", "--format", "label-studio", "--out", tmp_path / "o.json")
+    assert r.exit_code == 0, r.output
+    out = json.loads((tmp_path / "o.json").read_text())
+    assert [t["data"] for t in out] == [t["data"] for t in tasks]
+    assert out[0]["annotations"] == tasks[0]["annotations"] and out[0]["meta"] == {"k": 0}
+    added = out[2]["annotations"]
+    assert len(added) == 1 and added[0]["result"][0]["value"]["choices"] == ["neg"]
+    assert added[0]["created_username"] == "ada"
+    # the export is itself a valid task file
+    assert [rec.final_labels() for rec in read_tasks(tmp_path / "o.json")][:3] == [
+        ["pos"], None, ["neg"]
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["prodigy", "parquet", "hf"])
+def test_init_and_export_in_every_format(tmp_path: Path, fmt: str) -> None:
+    from activelab.interop.records import Record
+
+    records = [Record(str(i), {"text": t, "lang": "en"}) for i, (t, _) in enumerate(_texts(10))]
+    name = {"prodigy": "in.jsonl", "parquet": "in.parquet", "hf": "in_ds"}[fmt]
+    write_tasks(records, tmp_path / name, fmt, labels=["pos", "neg"])
+    if fmt == "prodigy":  # an unanswered Prodigy stream still looks like Prodigy
+        assert detect_format(tmp_path / name) == "prodigy"
+    r = _run("init", tmp_path / "p", "--data", tmp_path / name, "--labels", "pos,neg")
+    assert r.exit_code == 0, r.output
+    _label_first(tmp_path / "p", "pos")
+    out = tmp_path / ("out" + {"prodigy": ".jsonl", "parquet": ".parquet", "hf": ""}[fmt])
+    r = _run("export", tmp_path / "p", "--format", fmt, "--out", out)
+    assert r.exit_code == 0, r.output
+    back = read_tasks(out, fmt)
+    assert [b.data for b in back] == [rec.data for rec in records]
+    assert [b.final_labels() for b in back][:3] == [None, None, ["pos"]]
+    assert back[2].answers[-1].annotator == "ada"
+
+
+def test_init_refuses_malformed_tool_files_with_the_place(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text('[{"id": 1, "data": {"text": "a"}, "annotations": 3}]')
+    r = CliRunner().invoke(
+        main, ["init", str(tmp_path / "p"), "--data", str(tmp_path / "bad.json"), "--labels", "a,b"]
+    )
+    assert r.exit_code == 1
+    assert "task 1 (id 1): field 'annotations' must be a list" in r.output
+    assert "Traceback" not in r.output and not (tmp_path / "p").exists()
+
+
+def test_init_from_label_studio_images(tmp_path: Path) -> None:
+    from PIL import Image
+
+    for i in range(6):
+        Image.new("L", (8, 8), color=40 * i).save(tmp_path / f"im{i}.png")
+    tasks = [{"id": i, "data": {"image": f"im{i}.png"}} for i in range(6)]
+    tasks.append({"id": 6, "data": {"image": "data:image/png;base64,"
+                  + base64.b64encode((tmp_path / "im0.png").read_bytes()).decode()}})  # fmt: skip
+    (tmp_path / "t.json").write_text(json.dumps(tasks))
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "t.json", "--labels", "dark,light")
+    assert r.exit_code == 0 and "7 image items" in r.output, r.output
+    _run("export", tmp_path / "p", "--format", "label-studio", "--out", tmp_path / "o.json")
+    assert json.loads((tmp_path / "o.json").read_text()) == tasks
+    tasks[0]["data"]["image"] = "https://example.org/x.png"
+    (tmp_path / "w.json").write_text(json.dumps(tasks))
+    r = CliRunner().invoke(
+        main, ["init", str(tmp_path / "q"), "--data", str(tmp_path / "w.json"), "--labels", "a,b"]
+    )
+    assert r.exit_code == 1 and "item 1, field 'image'" in r.output and "web address" in r.output
