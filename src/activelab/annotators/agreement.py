@@ -175,9 +175,6 @@ def pairwise_kappa(
             la, lb = shared_items(items, annotators, labels, int(a), int(b))
             if la.size < min_shared:
                 continue
-            if np.array_equal(la, lb):
-                k = 1.0
-            else:
-                k = float(cohen_kappa_score(la, lb))
+            k = 1.0 if np.array_equal(la, lb) else float(cohen_kappa_score(la, lb))
             out[a, b] = out[b, a] = k
     return out
