@@ -102,12 +102,15 @@ def aggregate_answers(table: AnswerTable, method: str = "dawid_skene") -> Aggreg
 
     ``"latest"`` keeps the newest answer (how a project with one answer per item
     has always worked); ``"majority"`` the most frequent; ``"dawid_skene"``
-    weighs each answer by its annotator's estimated confusion.
+    weighs each answer by its annotator's estimated confusion. While no item has
+    two answers, every method keeps the answers as they are (the training labels
+    of a project with one answer per item never change).
     """
     if method not in AGGREGATES:
         raise ValueError(f"Unknown aggregate {method!r}; use one of {list(AGGREGATES)}.")
     k, n, a_n = len(table.classes), table.n_items, len(table.names)
-    if method == "dawid_skene":
+    overlap = np.bincount(table.items, minlength=n).max(initial=0) >= 2
+    if method == "dawid_skene" and overlap:
         return dawid_skene(
             table.items, table.annotators, table.labels, n_items=n, n_classes=k, n_annotators=a_n
         )
@@ -119,13 +122,15 @@ def aggregate_answers(table: AnswerTable, method: str = "dawid_skene") -> Aggreg
         annotators=table.annotators,
         n_annotators=a_n,
     )
-    if method == "majority":
+    if method == "majority" or (method == "dawid_skene" and not overlap):
         return agg
     latest = np.full(n, -1, dtype=np.int64)
     latest[table.items] = table.labels  # later answers overwrite earlier ones
     post = agg.posterior.copy()
     post[agg.answered] = np.eye(k)[latest[agg.answered]]
-    return Aggregate(post, post.argmax(axis=1), agg.answered, agg.confusion, agg.accuracy, agg.prior)
+    return Aggregate(
+        post, post.argmax(axis=1), agg.answered, agg.confusion, agg.accuracy, agg.prior
+    )
 
 
 def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
@@ -161,7 +166,10 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
             {
                 "name": name,
                 "answers": int(n_by[i]),
-                "estimated_accuracy": _num(agg.accuracy[i]) if method != "latest" else None,
+                # without shared items there is nothing to estimate it from
+                "estimated_accuracy": _num(agg.accuracy[i])
+                if method != "latest" and several.any()
+                else None,
                 "agreement_with_aggregate": float(agree_by[i] / n_by[i]),
                 "shared_items": int(np.sum(several[t.items[t.annotators == i]])),
                 "median_seconds": float(np.median(secs)) if secs.size else None,
@@ -191,11 +199,11 @@ def double_share_items(n_items: int, share: float, seed: int = 0) -> np.ndarray:
     Examples
     --------
     >>> double_share_items(10, 0.3).tolist()
-    [2, 5, 6]
+    [2, 4, 6]
     """
     if not 0.0 <= share <= 1.0:
         raise ValueError(f"double_share must lie in [0, 1], got {share}.")
-    k = int(round(share * n_items))
+    k = round(share * n_items)
     rng = np.random.default_rng(seed)
     return np.sort(rng.permutation(n_items)[:k]).astype(np.int64)
 
