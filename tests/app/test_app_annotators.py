@@ -162,3 +162,17 @@ def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> Non
     assert r.output.splitlines()[0] == "id,label,confidence,n_answers,answers,labelled_at"
     r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--events", "--format", "jsonl"])
     assert len(r.output.splitlines()) == 8 and "seconds" in json.loads(r.output.splitlines()[0])
+    # the owner's review queue: the disputed item, then a decision that settles it
+    sure = ["--min-confidence", "0.5"]  # four items: Dawid-Skene is not sure of any
+    r = runner.invoke(main, ["review", str(tmp_path / "proj"), "--json", *sure])
+    queue = json.loads(r.output)
+    assert queue["disputed"] == 1 and queue["items"][0]["id"] == "i2"
+    r = runner.invoke(main, ["review", str(tmp_path / "proj"), "--decide", "i2", "neg"])
+    assert r.exit_code == 0 and "decided by owner" in r.output
+    r = runner.invoke(main, ["review", str(tmp_path / "proj"), "--decide", "i2", "maybe"])
+    assert r.exit_code != 0 and "Unknown label 'maybe'" in r.output
+    r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", "jsonl"])
+    settled = next(json.loads(x) for x in r.output.splitlines() if '"i2"' in x)
+    assert settled["label"] == "neg" and settled["confidence"] == 1.0 and settled["n_answers"] == 3
+    r = runner.invoke(main, ["review", str(tmp_path / "proj"), *sure])
+    assert "Nothing to review" in r.output

@@ -50,6 +50,7 @@ __all__ = [
     "AnswerTable",
     "aggregate_answers",
     "answer_table",
+    "disputed_items",
     "double_share_items",
     "doubtful_items",
     "quality_report",
@@ -76,6 +77,8 @@ class AnswerTable:
     names: list[str]
     classes: list[str]
     n_items: int
+    #: positions into ``names`` of the annotators whose answer settles an item
+    adjudicators: tuple[int, ...] = ()
 
 
 def answer_table(store: Any) -> AnswerTable:
@@ -94,11 +97,12 @@ def answer_table(store: Any) -> AnswerTable:
         [a.name for a in anns],
         classes,
         store.n_items(),
+        tuple(i for i, a in enumerate(anns) if a.name in store.settings.get("adjudicators", [])),
     )
 
 
 def aggregate_answers(table: AnswerTable, method: str = "dawid_skene") -> Aggregate:
-    """One label per item from all its answers.
+    """One label per item from all its answers (an adjudicator's answer settles an item).
 
     ``"latest"`` keeps the newest answer (how a project with one answer per item
     has always worked); ``"majority"`` the most frequent; ``"dawid_skene"``
@@ -106,6 +110,21 @@ def aggregate_answers(table: AnswerTable, method: str = "dawid_skene") -> Aggreg
     two answers, every method keeps the answers as they are (the training labels
     of a project with one answer per item never change).
     """
+    agg = _aggregate(table, method)
+    if not table.adjudicators:
+        return agg
+    judge = np.isin(table.annotators, table.adjudicators)
+    settled = np.full(table.n_items, -1, dtype=np.int64)
+    settled[table.items[judge]] = table.labels[judge]  # the latest decision counts
+    done = settled >= 0
+    post = agg.posterior.copy()
+    post[done] = np.eye(len(table.classes))[settled[done]]
+    return Aggregate(
+        post, post.argmax(axis=1), agg.answered, agg.confusion, agg.accuracy, agg.prior, agg.n_iter
+    )
+
+
+def _aggregate(table: AnswerTable, method: str) -> Aggregate:
     if method not in AGGREGATES:
         raise ValueError(f"Unknown aggregate {method!r}; use one of {list(AGGREGATES)}.")
     k, n, a_n = len(table.classes), table.n_items, len(table.names)
@@ -263,3 +282,37 @@ def doubtful_items(
     _, pick = choose_requests(new, again, limit, new_weight=new_weight)
     pick = pick[again[pick] > 0]
     return cand[pick], again[pick]
+
+
+def disputed_items(
+    table: AnswerTable, agg: Aggregate, *, min_confidence: float = 0.9
+) -> list[dict[str, Any]]:
+    """The review queue of the owner: items whose answers disagree or whose aggregate is
+    less sure than ``min_confidence``, least sure first, not yet settled by an adjudicator.
+
+    Each entry: ``item`` (pool index), ``label`` (the aggregate), ``confidence`` and
+    ``answers`` (annotator, label).
+    """
+    n = table.n_items
+    lo = np.full(n, np.iinfo(np.int64).max)
+    hi = np.full(n, -1)
+    np.minimum.at(lo, table.items, table.labels)
+    np.maximum.at(hi, table.items, table.labels)
+    settled = np.zeros(n, dtype=bool)
+    settled[table.items[np.isin(table.annotators, table.adjudicators)]] = True
+    doubt = agg.answered & ~settled & ((lo != hi) | (agg.confidence < min_confidence))
+    order = np.flatnonzero(doubt)
+    order = order[np.argsort(agg.confidence[order], kind="stable")]
+    by_item: dict[int, list[dict[str, str]]] = {int(i): [] for i in order}
+    for item, who, lab in zip(table.items, table.annotators, table.labels, strict=True):
+        if int(item) in by_item:
+            by_item[int(item)].append({"annotator": table.names[who], "label": table.classes[lab]})
+    return [
+        {
+            "item": int(i),
+            "label": table.classes[int(agg.labels[i])],
+            "confidence": float(agg.confidence[i]),
+            "answers": by_item[int(i)],
+        }
+        for i in order
+    ]
