@@ -103,7 +103,7 @@ def test_simulated_answers_follow_confusion() -> None:
 
 
 def test_soft_rows_weights_sum_to_one() -> None:
-    rows, cls, w = soft_rows(np.array([3, 4]), np.array([[0.97, 0.02, 0.01], [0.4, 0.35, 0.25]]))
+    rows, _, w = soft_rows(np.array([3, 4]), np.array([[0.97, 0.02, 0.01], [0.4, 0.35, 0.25]]))
     assert rows.tolist() == [3, 4, 4, 4]
     assert np.bincount(rows, weights=w)[[3, 4]] == pytest.approx([1.0, 1.0])
 
@@ -139,8 +139,18 @@ def test_campaign_spends_budget_and_never_repeats(policy: str, digits) -> None:
     X = X / 16.0
     sim = uniform_noise(3, 0.2, n_classes=10)
     r = run_annotated_campaign(
-        X[:400], y[:400], X[400:700], y[400:700], sim, policy=policy, budget=80, batch=20,
-        initial=20, seed=0, cost=1.0 + (y[:400] % 5), cost_aware=policy == "active",
+        X[:400],
+        y[:400],
+        X[400:700],
+        y[400:700],
+        sim,
+        policy=policy,
+        budget=80,
+        batch=20,
+        initial=20,
+        seed=0,
+        cost=1.0 + (y[:400] % 5),
+        cost_aware=policy == "active",
     )
     assert r.answers[-1] == 80
     assert r.cost == sorted(r.cost) and r.cost[-1] > 80  # every answer costs >= ~1 s
@@ -161,3 +171,40 @@ def test_campaign_rejects_bad_input(iris) -> None:
         run_annotated_campaign(X, y, X, y, sim, policy="often")
     with pytest.raises(ValueError, match="one value per pool item"):
         run_annotated_campaign(X, y, X, y, sim, cost=np.ones(3), budget=20, initial=10)
+
+
+def test_gold_items_fix_the_posterior_and_inform_accuracy() -> None:
+    sim = uniform_noise(3, [0.1, 0.1, 0.45], n_classes=3)
+    rng = np.random.default_rng(3)
+    n = 300
+    y = rng.integers(0, 3, n)
+    items = np.repeat(np.arange(n), 2)
+    who = np.argsort(rng.random((n, 3)), axis=1)[:, :2].ravel()
+    labels = sim.answer(items, who, y, rng)
+    gold = np.arange(100)
+    ds = dawid_skene(
+        items, who, labels, n_items=n, n_classes=3, gold_items=gold, gold_labels=y[gold]
+    )
+    assert np.array_equal(ds.labels[gold], y[gold])
+    assert (ds.confidence[gold] == 1.0).all()
+    true_acc = np.bincount(who, weights=labels == y[items]) / np.bincount(who)
+    assert np.abs(ds.accuracy - true_acc).max() < 0.06
+
+
+def test_next_requests_asks_again_where_answers_disagree() -> None:
+    from activelab.annotators.second_opinion import next_requests
+
+    n = 50
+    proba = np.tile([0.97, 0.03], (n, 1))  # a confident model: new items are worth little
+    proba[0] = [0.5, 0.5]  # ... but not on the item whose answers disagree
+    proba[10] = [0.6, 0.4]  # one new item worth asking, less than item 0
+    items = np.array([0, 0, 1, 1, 2])
+    who = np.array([0, 1, 0, 1, 0])
+    labels = np.array([0, 1, 0, 0, 0])  # item 0 is disputed
+    new, again = next_requests(proba, items, who, labels, 1, n_annotators=3)
+    assert again.tolist() == [0] and new.size == 0
+    # dear items are passed over when costs are given
+    cost = np.ones(n)
+    cost[0] = 1000.0
+    new, again = next_requests(proba, items, who, labels, 1, n_annotators=3, cost=cost)
+    assert new.tolist() == [10] and again.size == 0

@@ -31,6 +31,7 @@ from activelab.annotators.cost import CostModel, value_per_second
 from activelab.annotators.second_opinion import (
     choose_requests,
     new_item_value,
+    next_requests,
     relabel_value,
 )
 from activelab.annotators.simulated import (
@@ -51,6 +52,7 @@ __all__ = [
     "label_counts",
     "majority_vote",
     "new_item_value",
+    "next_requests",
     "one_careless",
     "pairwise_kappa",
     "percent_agreement",

@@ -181,6 +181,8 @@ def dawid_skene(
     prior_accuracy: float = 0.7,
     prior_strength: float = 2.0,
     model_prior: np.ndarray | None = None,
+    gold_items: np.ndarray | None = None,
+    gold_labels: np.ndarray | None = None,
 ) -> Aggregate:
     """Dawid and Skene's EM: a full confusion matrix per annotator, without gold labels.
 
@@ -210,6 +212,10 @@ def dawid_skene(
     model_prior : ndarray of shape (n_items, n_classes), optional
         A per-item prior (e.g. a model's predicted probabilities) replacing the
         global class prior in the E-step.
+    gold_items, gold_labels : array of int, optional
+        Items whose true class is known (gold items, or an adjudicator's
+        decisions): their posterior is fixed to it, so the annotators' answers on
+        them measure their accuracy directly.
 
     Returns
     -------
@@ -248,6 +254,13 @@ def dawid_skene(
     mv = majority_vote(items, labels, n_items=n_items, n_classes=n_classes)
     answered = mv.answered
     post = mv.posterior.copy()
+    gold = None
+    if gold_items is not None and gold_labels is not None:
+        gold_items = np.asarray(gold_items, dtype=np.int64)
+        gold = (gold_items, np.eye(n_classes)[np.asarray(gold_labels, dtype=np.int64)])
+        post[gold[0]] = gold[1]
+        answered = answered.copy()
+        answered[gold_items] = True
     log_item_prior = None if model_prior is None else np.log(np.clip(model_prior, 1e-12, None))
     prior = mv.prior
     conf = np.zeros((a_n, n_classes, n_classes))
@@ -264,6 +277,8 @@ def dawid_skene(
         logp -= logp.max(axis=1, keepdims=True)
         new = np.exp(logp)
         new /= new.sum(axis=1, keepdims=True)
+        if gold is not None:
+            new[gold[0]] = gold[1]
         delta = float(np.abs(new - post).max()) if n_items else 0.0
         post = new
         if delta < tol:

@@ -33,7 +33,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["answer_value", "choose_requests", "new_item_value", "relabel_value"]
+from activelab.annotators.aggregate import dawid_skene
+
+__all__ = [
+    "answer_value",
+    "choose_requests",
+    "combine",
+    "new_item_value",
+    "next_requests",
+    "relabel_value",
+]
 
 
 def answer_value(belief: np.ndarray, confusion: np.ndarray) -> np.ndarray:
@@ -173,3 +182,78 @@ def choose_requests(
     top = top[np.argsort(-both[top], kind="stable")]
     is_new = top < nv.shape[0]
     return top[is_new].astype(np.int64), (top[~is_new] - nv.shape[0]).astype(np.int64)
+
+
+def next_requests(
+    proba: np.ndarray,
+    items: np.ndarray,
+    annotators: np.ndarray,
+    labels: np.ndarray,
+    k: int,
+    *,
+    n_annotators: int,
+    cost: np.ndarray | None = None,
+    new_weight: float = 0.25,
+    model_weight: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The next ``k`` requests of a campaign with several annotators, in one call.
+
+    Aggregates the answers so far by Dawid–Skene, prices a first answer on every
+    unanswered item and one more answer on every answered item that some
+    annotator has not answered yet, and returns the best ``k``.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_items, n_classes)
+        The model's predictions for the whole pool; for answered items best
+        out of fold (e.g. ``cross_val_predict(..., method="predict_proba")``).
+    items, annotators, labels : array of int
+        The answers so far, one entry each.
+    k : int
+        Requests to make.
+    n_annotators : int
+        Annotators in the panel.
+    cost : ndarray of shape (n_items,), optional
+        Predicted seconds per item: rank by value per second.
+    new_weight, model_weight : float
+        As in :func:`choose_requests` and :func:`relabel_value`; 0.25 was chosen
+        with ``benchmarks/annotators.py``.
+
+    Returns
+    -------
+    new_items, relabel_items : ndarray of int
+        Pool indices to ask a first answer on, and to ask one more answer on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> proba = np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    >>> items, who, labels = np.array([1, 1, 2]), np.array([0, 1, 0]), np.array([0, 1, 0])
+    >>> new, again = next_requests(proba, items, who, labels, 2, n_annotators=3)
+    >>> new.tolist(), again.tolist()  # the two undecided new items first
+    ([0, 3], [])
+    """
+    proba = np.asarray(proba, dtype=float)
+    n, n_classes = proba.shape
+    items = np.asarray(items, dtype=np.int64)
+    agg = dawid_skene(
+        items, annotators, labels, n_items=n, n_classes=n_classes, n_annotators=n_annotators
+    )
+    seen = ~np.isnan(agg.accuracy)
+    conf = agg.confusion[seen].mean(axis=0) if seen.any() else np.eye(n_classes)
+    fresh = np.flatnonzero(~agg.answered)
+    open_items = np.flatnonzero(agg.answered & (np.bincount(items, minlength=n) < n_annotators))
+    nv = new_item_value(proba[fresh], conf)
+    rv = relabel_value(
+        agg.posterior[open_items], proba[open_items], conf, model_weight=model_weight
+    )
+    c = None if cost is None else np.asarray(cost, dtype=float)
+    pick_new, pick_old = choose_requests(
+        nv,
+        rv,
+        k,
+        new_cost=None if c is None else c[fresh],
+        relabel_cost=None if c is None else c[open_items],
+        new_weight=new_weight,
+    )
+    return fresh[pick_new], open_items[pick_old]

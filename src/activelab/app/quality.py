@@ -110,13 +110,14 @@ def aggregate_answers(table: AnswerTable, method: str = "dawid_skene") -> Aggreg
     two answers, every method keeps the answers as they are (the training labels
     of a project with one answer per item never change).
     """
-    agg = _aggregate(table, method)
-    if not table.adjudicators:
-        return agg
     judge = np.isin(table.annotators, table.adjudicators)
     settled = np.full(table.n_items, -1, dtype=np.int64)
     settled[table.items[judge]] = table.labels[judge]  # the latest decision counts
     done = settled >= 0
+    # decisions are gold for Dawid-Skene: they measure the other annotators directly
+    agg = _aggregate(table, method, np.flatnonzero(done), settled[done])
+    if not table.adjudicators:
+        return agg
     post = agg.posterior.copy()
     post[done] = np.eye(len(table.classes))[settled[done]]
     return Aggregate(
@@ -124,14 +125,23 @@ def aggregate_answers(table: AnswerTable, method: str = "dawid_skene") -> Aggreg
     )
 
 
-def _aggregate(table: AnswerTable, method: str) -> Aggregate:
+def _aggregate(
+    table: AnswerTable, method: str, gold_items: np.ndarray, gold_labels: np.ndarray
+) -> Aggregate:
     if method not in AGGREGATES:
         raise ValueError(f"Unknown aggregate {method!r}; use one of {list(AGGREGATES)}.")
     k, n, a_n = len(table.classes), table.n_items, len(table.names)
     overlap = np.bincount(table.items, minlength=n).max(initial=0) >= 2
     if method == "dawid_skene" and overlap:
         return dawid_skene(
-            table.items, table.annotators, table.labels, n_items=n, n_classes=k, n_annotators=a_n
+            table.items,
+            table.annotators,
+            table.labels,
+            n_items=n,
+            n_classes=k,
+            n_annotators=a_n,
+            gold_items=gold_items,
+            gold_labels=gold_labels,
         )
     agg = majority_vote(
         table.items,
