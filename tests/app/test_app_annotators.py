@@ -176,3 +176,22 @@ def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> Non
     assert settled["label"] == "neg" and settled["confidence"] == 1.0 and settled["n_answers"] == 3
     r = runner.invoke(main, ["review", str(tmp_path / "proj"), *sure])
     assert "Nothing to review" in r.output
+
+
+def test_cost_aware_queue_prefers_quicker_items() -> None:
+    heads = {}
+    for aware in (False, True):
+        store = _store(n=60, cost_aware=aware)
+        ada, _ = store.add_annotator("ada")
+        for i in [*range(0, 10), *range(50, 60)]:  # answers take longer as x grows
+            label = "neg" if i < 30 else "pos"
+            store.append_event(i, ada.id, "label", label=label, seconds=1.0 + i)
+        svc = LabellingService(store, retrain_every=1000)
+        result = svc.retrain()
+        if aware:
+            assert result.metrics["cost_aware"]["timed_answers"] == 20
+        items, _, _, _ = store.queue()
+        heads[aware] = items[:10]
+    # among the uncertain middle of the pool, the quicker (lower x) items come first
+    assert heads[True].mean() < heads[False].mean()
+    assert set(heads[True].tolist()) <= set(range(10, 50))

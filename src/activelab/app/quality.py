@@ -43,6 +43,7 @@ from activelab.annotators.agreement import (
     pairwise_kappa,
     percent_agreement,
 )
+from activelab.annotators.cost import CostModel, value_per_second
 from activelab.annotators.second_opinion import choose_requests, new_item_value, relabel_value
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "AnswerTable",
     "aggregate_answers",
     "answer_table",
+    "cost_aware_head",
     "disputed_items",
     "double_share_items",
     "doubtful_items",
@@ -326,3 +328,46 @@ def disputed_items(
         }
         for i in order
     ]
+
+
+def cost_aware_head(
+    X: Any,
+    head: np.ndarray,
+    head_proba: np.ndarray,
+    table: AnswerTable,
+    confusion: np.ndarray | None = None,
+    *,
+    min_answers: int = 10,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Re-rank the head of the queue by value per predicted second.
+
+    The value of an item is what one answer is expected to fix
+    (:func:`~activelab.annotators.second_opinion.new_item_value` under the
+    model's prediction); the seconds come from a
+    :class:`~activelab.annotators.cost.CostModel` fitted on the recorded times of
+    the answers so far (features of the answered items). With fewer than
+    ``min_answers`` timed answers the head keeps its order.
+
+    Returns
+    -------
+    permutation, info : ndarray, dict
+        Positions into ``head`` (new order) and what the cost model saw.
+    """
+    timed = ~np.isnan(table.seconds)
+    info: dict[str, Any] = {"timed_answers": int(timed.sum())}
+    if timed.sum() < min_answers or head.size == 0:
+        return np.arange(head.size), info
+    from activelab.scoring import take_rows
+
+    cm = CostModel(min_answers=min_answers).fit(
+        take_rows(X, table.items[timed]), table.seconds[timed]
+    )
+    k = head_proba.shape[1]
+    value = new_item_value(head_proba, np.eye(k) if confusion is None else confusion)
+    secs = cm.predict(take_rows(X, head))
+    perm = np.argsort(-value_per_second(value, secs), kind="stable")
+    info.update(
+        median_seconds=cm.median_,
+        predicted_head_seconds=round(float(np.mean(secs[perm][: max(1, head.size // 4)])), 3),
+    )
+    return perm, info

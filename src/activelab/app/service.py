@@ -136,6 +136,8 @@ class LabellingService:
         #: how answers become training labels: "dawid_skene", "majority" or "latest"
         self.aggregate: str = s.get("aggregate", "dawid_skene")
         self.second_opinions: bool = bool(s.get("second_opinions", False))
+        #: rank the head of the queue by value per predicted second of answering
+        self.cost_aware: bool = bool(s.get("cost_aware", False))
         self.retrain_every = int(retrain_every or s.get("retrain_every", 10))
         self.retrain_seconds = float(retrain_seconds or s.get("retrain_seconds", 30.0))
         self.lease_seconds = float(lease_seconds or s.get("lease_seconds", 600.0))
@@ -558,8 +560,10 @@ class LabellingService:
             previous_stopping=prev_stopping,
         )
         order, scores = result.order, result.scores
+        if agg is not None and table is not None and self.cost_aware:
+            order, scores = self._cost_rerank(result, agg, table)
         if agg is not None and table is not None and self.second_opinions:
-            order, scores = self._plan_second_opinions(result, agg, table)
+            order, scores = self._plan_second_opinions(result, agg, table, order, scores)
         version = self.store.save_model_version(
             n_labels=result.n_labels,
             last_event_id=last_event,
@@ -591,8 +595,40 @@ class LabellingService:
                 self._stop_pred = result.stop_predictions
         return result
 
-    def _plan_second_opinions(
+    def _class_proba(self, model: Any, rows: np.ndarray) -> np.ndarray:
+        """The model's probabilities for ``rows``, one column per project label."""
+        k = len(self.labels)
+        out = np.zeros((rows.shape[0], k))
+        if rows.size:
+            cls = [self.labels.index(str(c)) for c in model.classes_]
+            out[:, cls] = model.predict_proba(take_rows(self.X, rows))
+        return out
+
+    def _cost_rerank(
         self, result: TrainResult, agg: Any, table: Any
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Cost-aware mode: the ranked head of the queue, re-ordered by value per second."""
+        from activelab.app.quality import cost_aware_head
+
+        model = result.model
+        n_head = 0 if result.scores is None else result.scores.shape[0]
+        if model is None or not hasattr(model, "predict_proba") or n_head == 0:
+            return result.order, result.scores
+        head = result.order[:n_head]
+        seen = ~np.isnan(agg.accuracy)
+        conf = agg.confusion[seen].mean(axis=0) if seen.any() else None
+        perm, info = cost_aware_head(self.X, head, self._class_proba(model, head), table, conf)
+        result.metrics["cost_aware"] = info
+        order = np.concatenate([head[perm], result.order[n_head:]]).astype(np.int64)
+        return order, result.scores[perm]
+
+    def _plan_second_opinions(
+        self,
+        result: TrainResult,
+        agg: Any,
+        table: Any,
+        order: np.ndarray,
+        scores: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Ask again on labelled items whose aggregate is in more doubt than the head of the
         queue is worth; they go first in the queue and are recorded in the metrics."""
@@ -600,18 +636,14 @@ class LabellingService:
 
         model = result.model
         if model is None or not hasattr(model, "predict_proba"):
-            return result.order, result.scores
+            return order, scores
         k = len(self.labels)
-        cls = [self.labels.index(str(c)) for c in model.classes_]
 
         def proba(rows: np.ndarray) -> np.ndarray:
-            out = np.zeros((rows.shape[0], k))
-            if rows.size:
-                out[:, cls] = model.predict_proba(take_rows(self.X, rows))
-            return out
+            return self._class_proba(model, rows)
 
         limit = max(1, self.retrain_every)
-        head = result.order[: 2 * limit]
+        head = order[: 2 * limit]
         answered_by = np.bincount(table.items, minlength=self.n)
         lab = np.flatnonzero(agg.answered)
         full = np.full((self.n, k), 1.0 / k)
@@ -631,12 +663,10 @@ class LabellingService:
             "values": [round(float(v), 4) for v in values],
         }
         if items.size == 0:
-            return result.order, result.scores
-        order = np.concatenate([items, result.order]).astype(np.int64)
-        scores = None
-        if result.scores is not None:
-            scores = np.concatenate([np.full(items.size, np.nan), result.scores])
-        return order, scores
+            return order, scores
+        if scores is not None:
+            scores = np.concatenate([np.full(items.size, np.nan), scores])
+        return np.concatenate([items, order]).astype(np.int64), scores
 
     def _needs_training(self) -> bool:
         if self._version is None:

@@ -95,6 +95,11 @@ def _iso(ts: float) -> str:
     "worth more than a new item.",
 )
 @click.option(
+    "--cost-aware",
+    is_flag=True,
+    help="Rank the queue by value per predicted second (learnt from the time answers take).",
+)
+@click.option(
     "--aggregate",
     type=click.Choice(["dawid_skene", "majority", "latest"]),
     default="dawid_skene",
@@ -118,6 +123,7 @@ def init(
     overlap: int,
     double_share: float,
     second_opinions: bool,
+    cost_aware: bool,
     aggregate: str,
 ) -> None:
     """Create a labelling project in the folder PROJECT from a data set.
@@ -163,7 +169,10 @@ def init(
     store = open_project(path)
     strategy = store.settings["strategy"]
     store.update_settings(
-        double_share=double_share, second_opinions=second_opinions, aggregate=aggregate
+        double_share=double_share,
+        second_opinions=second_opinions,
+        cost_aware=cost_aware,
+        aggregate=aggregate,
     )
     store.close()
     click.echo(
