@@ -47,7 +47,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 from sklearn.preprocessing import StandardScaler
 
-from activelab.annotators.simulated import uniform_noise
+from activelab.annotators.simulated import (
+    SimulatedAnnotators,
+    class_dependent,
+    one_careless,
+    uniform_noise,
+)
 from activelab.simulation.annotated import POLICIES, run_annotated_campaign
 from activelab.simulation.campaign import split_pool_test
 
@@ -75,6 +80,19 @@ def load(name: str) -> tuple[np.ndarray, np.ndarray]:
     ds = load_set(name)
     _, y = np.unique(ds.y, return_inverse=True)
     return StandardScaler().fit_transform(np.asarray(ds.X, dtype=float)), y.astype(np.int64)
+
+
+def panel(kind: str, noise: float, n_classes: int) -> SimulatedAnnotators:
+    """Five simulated annotators of one kind at one noise level."""
+    if kind == "uniform":  # error rates spread from 0.5x to 1.5x the level
+        return uniform_noise(
+            N_ANNOTATORS, noise * np.linspace(0.5, 1.5, N_ANNOTATORS), n_classes=n_classes
+        )
+    if kind == "class_dependent":
+        return class_dependent(N_ANNOTATORS, noise, n_classes=n_classes)
+    if kind == "one_careless":  # four at the level, one wrong 60 % of the time
+        return one_careless(N_ANNOTATORS, n_classes=n_classes, noise=noise, careless_noise=0.6)
+    raise ValueError(f"Unknown panel {kind!r}; use uniform, class_dependent or one_careless.")
 
 
 def difficulty_cost(X: np.ndarray, y: np.ndarray, spread: float = 5.0) -> np.ndarray:
@@ -105,9 +123,25 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=20)
     ap.add_argument("--initial", type=int, default=20)
     ap.add_argument("--cost-sets", default="digits,image_segments")
+    ap.add_argument(
+        "--panel", default="uniform", choices=["uniform", "class_dependent", "one_careless"]
+    )
+    ap.add_argument("--noises", default=",".join(str(x) for x in NOISES))
+    ap.add_argument(
+        "--cost-exponents",
+        default="1",
+        help="Cost-aware arms: rank by value / seconds ** e (seconds learnt from answers).",
+    )
+    ap.add_argument(
+        "--known-cost-exponents",
+        default="1,0.5",
+        help="Cost-aware arms: rank by value / seconds ** e (seconds known per item).",
+    )
     ap.add_argument("--out", default="benchmarks/results/annotators.json")
     args = ap.parse_args()
     t_start = time.perf_counter()
+    exponents = [float(e) for e in args.cost_exponents.split(",") if e]
+    known_exponents = [float(e) for e in args.known_cost_exponents.split(",") if e]
     out: dict = {
         "benchmark": "annotators",
         "command": "PYTHONPATH=src nice -n 10 python3 benchmarks/annotators.py "
@@ -118,7 +152,13 @@ def main() -> None:
             "batch": args.batch,
             "initial": args.initial,
             "annotators": N_ANNOTATORS,
-            "noise": "uniform; annotator error rates spread linearly from 0.5x to 1.5x the level",
+            "panel": args.panel,
+            "noise": {
+                "uniform": "annotator error rates spread linearly from 0.5x to 1.5x the level",
+                "class_dependent": "mean error = the level, classes 0.5x-1.5x, annotators "
+                "0.8x-1.2x, 3/4 of errors to one confusable class",
+                "one_careless": "four annotators at the level, one with 60 % errors",
+            }[args.panel],
             "model": "LogisticRegression(max_iter=1000) on Dawid-Skene soft labels",
             "test_size": 0.25,
         },
@@ -126,14 +166,12 @@ def main() -> None:
         "policies": {},
         "cost": {},
     }
-    for name in args.sets.split(","):
+    for name in [s for s in args.sets.split(",") if s]:
         X, y = load(name)
         n_classes = int(y.max()) + 1
         print(f"== {name}: {X.shape[0]} items, {X.shape[1]} features, {n_classes} classes")
-        for noise in NOISES:
-            sim = uniform_noise(
-                N_ANNOTATORS, noise * np.linspace(0.5, 1.5, N_ANNOTATORS), n_classes=n_classes
-            )
+        for noise in [float(x) for x in args.noises.split(",")]:
+            sim = panel(args.panel, noise, n_classes)
             runs: dict[str, list[dict]] = {p: [] for p in POLICIES}
             for seed in range(args.seeds):
                 Xp, Xt, yp, yt = split_pool_test(X, y, seed=seed)
@@ -196,17 +234,18 @@ def main() -> None:
     for name in [s for s in args.cost_sets.split(",") if s]:
         X, y = load(name)
         n_classes = int(y.max()) + 1
-        sim = uniform_noise(
-            N_ANNOTATORS, 0.2 * np.linspace(0.5, 1.5, N_ANNOTATORS), n_classes=n_classes
-        )
-        curves: dict[str, list[dict]] = {"by_value": [], "per_second": []}
+        sim = panel(args.panel, 0.2, n_classes)
+        arms: list[tuple[str, tuple[float, bool] | None]] = [("by_value", None)]
+        arms += [(f"per_learnt_second^{e:g}", (e, False)) for e in exponents]
+        arms += [(f"per_known_second^{e:g}", (e, True)) for e in known_exponents]
+        curves: dict[str, list[dict]] = {a: [] for a, _ in arms}
         for seed in range(args.seeds):
             Xp, Xt, yp, yt = split_pool_test(X, y, seed=seed)
             cost = difficulty_cost(Xp, yp)
-            for arm, aware in (("by_value", False), ("per_second", True)):
+            for arm, how in arms:
                 # value per second spends fewer seconds per answer: give it more answers
                 # so that its curve spans the same seconds
-                budget = int(args.budget * (1.5 if aware else 1.0))
+                budget = int(args.budget * (1.0 if how is None else 1.5))
                 r = run_annotated_campaign(
                     Xp,
                     yp,
@@ -219,7 +258,9 @@ def main() -> None:
                     initial=args.initial,
                     seed=seed,
                     cost=cost,
-                    cost_aware=aware,
+                    cost_aware=how is not None,
+                    cost_exponent=1.0 if how is None else how[0],
+                    cost_known=how is not None and how[1],
                 )
                 curves[arm].append(r.to_dict())
         # mean accuracy on a common grid of cumulative seconds (up to the shorter arm's end)
@@ -230,31 +271,48 @@ def main() -> None:
             a: np.mean([np.interp(grid, r["cost"], r["accuracy"]) for r in curves[a]], axis=0)
             for a in curves
         }
-        target = float(mean["by_value"][-1])
-        t_value = cost_to_reach(grid, mean["by_value"], target)
-        t_second = cost_to_reach(grid, mean["per_second"], target)
-        saving = None if t_second is None or t_value is None else 1.0 - t_second / t_value
+        # targets: the by-value accuracy after 25, 50, 75 and 100 % of the common seconds
+        targets = {}
+        for share in (0.25, 0.5, 0.75, 1.0):
+            at = round(share * (grid.shape[0] - 1))
+            target = float(mean["by_value"][at])
+            t_value = cost_to_reach(grid, mean["by_value"], target)
+            row = {"target_accuracy": target, "seconds": {"by_value": t_value}, "saving": {}}
+            for arm, _ in arms[1:]:
+                t = cost_to_reach(grid, mean[arm], target)
+                row["seconds"][arm] = t
+                row["saving"][arm] = None if t is None or not t_value else 1.0 - t / t_value
+            targets[f"{share:.0%}"] = row
+            parts = []
+            for arm, _ in arms[1:]:
+                t, sv = row["seconds"][arm], row["saving"][arm]
+                parts.append(
+                    f"{arm} "
+                    + ("never" if t is None else f"{t:.0f} s")
+                    + (f" (saving {sv:.1%})" if sv is not None else "")
+                )
+            print(
+                f"cost {name}: by-value accuracy {target:.3f} after {grid[at]:.0f} s; reached "
+                f"at {t_value:.0f} s by value, " + ", ".join(parts),
+                flush=True,
+            )
         out["cost"][name] = {
             "cost": "1 + 4 * rank of a 5-fold model's error on the item (1 to 5 seconds), "
             "observed with a log-normal factor of spread 0.2",
             "noise": 0.2,
+            "arms": {
+                a: None if h is None else {"exponent": h[0], "cost": "known" if h[1] else "learnt"}
+                for a, h in arms
+            },
             "grid_seconds": grid.tolist(),
             "mean_accuracy": {a: v.tolist() for a, v in mean.items()},
-            "target_accuracy": target,
-            "seconds_to_target": {"by_value": t_value, "per_second": t_second},
-            "time_saving": saving,
+            "targets": targets,
             "seconds_per_answer_mean": {
                 a: float(np.mean([r["cost"][-1] / r["answers"][-1] for r in curves[a]]))
                 for a in curves
             },
             "runs": curves,
         }
-        print(
-            f"cost {name}: value-per-second reaches {target:.3f} (the by-value accuracy at "
-            f"{end:.0f} s) at {t_second} s vs {t_value} s: saving "
-            f"{'n/a' if saving is None else f'{saving:.1%}'}",
-            flush=True,
-        )
     out["seconds"] = time.perf_counter() - t_start
     Path(args.out).write_text(json.dumps(out))
     print(f"wrote {args.out} in {out['seconds']:.0f} s")

@@ -194,6 +194,8 @@ def run_annotated_campaign(
     initial: int = 20,
     cost: np.ndarray | Callable[[Any, np.ndarray], np.ndarray] | None = None,
     cost_aware: bool = False,
+    cost_exponent: float = 1.0,
+    cost_known: bool = False,
     cost_noise: float = 0.2,
     aggregate: str = "dawid_skene",
     estimator: Any = None,
@@ -227,6 +229,13 @@ def run_annotated_campaign(
         it by a log-normal factor of spread ``cost_noise``.
     cost_aware : bool, default=False
         Rank requests by value per predicted second.
+    cost_exponent : float, default=1.0
+        With ``cost_aware``: rank by ``value / seconds ** cost_exponent``.
+    cost_known : bool, default=False
+        With ``cost_aware``: rank by the ``cost`` column itself (a cost known
+        before asking, e.g. a text's length) instead of the seconds a
+        :class:`~activelab.annotators.cost.CostModel` predicts from the answers
+        timed so far.
     aggregate : {"dawid_skene", "majority"}, default="dawid_skene"
     estimator : classifier, optional
         Must take ``sample_weight``; default ``LogisticRegression(max_iter=1000)``.
@@ -319,7 +328,11 @@ def run_annotated_campaign(
         pred_cost_new = pred_cost_old = None
         if cost_aware:
             cost_model.fit(take_rows(X_pool, ans.items), ans.seconds)
-            pred_cost_new = cost_model.predict(take_rows(X_pool, unlabelled))
+            pred_cost_new = (
+                item_cost[unlabelled]
+                if cost_known
+                else cost_model.predict(take_rows(X_pool, unlabelled))
+            ) ** cost_exponent
         if policy == "new":
             pick, _ = choose_requests(new_val, np.empty(0), size, new_cost=pred_cost_new)
             ask(unlabelled[pick])
@@ -341,7 +354,11 @@ def run_annotated_campaign(
                 agg.posterior[open_items], oof, mean_conf, model_weight=model_weight
             )
             if cost_aware:
-                pred_cost_old = cost_model.predict(take_rows(X_pool, open_items))
+                pred_cost_old = (
+                    item_cost[open_items]
+                    if cost_known
+                    else cost_model.predict(take_rows(X_pool, open_items))
+                ) ** cost_exponent
             pick_new, pick_old = choose_requests(
                 new_val,
                 again,
