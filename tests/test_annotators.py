@@ -208,3 +208,29 @@ def test_next_requests_asks_again_where_answers_disagree() -> None:
     cost[0] = 1000.0
     new, again = next_requests(proba, items, who, labels, 1, n_annotators=3, cost=cost)
     assert new.tolist() == [10] and again.size == 0
+
+
+def test_known_costs_buy_cheaper_answers(digits) -> None:
+    X, y = digits
+    X = X / 16.0
+    sim = uniform_noise(3, 0.2, n_classes=10)
+    cost = np.where(np.arange(400) % 2 == 0, 1.0, 5.0)
+    per_answer = {}
+    for known in (False, True):
+        r = run_annotated_campaign(
+            X[:400],
+            y[:400],
+            X[400:700],
+            y[400:700],
+            sim,
+            policy="active",
+            budget=80,
+            batch=20,
+            initial=20,
+            seed=0,
+            cost=cost,
+            cost_aware=known,
+            cost_known=known,
+        )
+        per_answer[known] = r.cost[-1] / r.answers[-1]
+    assert per_answer[True] < 0.8 * per_answer[False]

@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
@@ -134,6 +135,13 @@ def _proba(model: Any, X: Any, n_classes: int) -> np.ndarray:
     out = np.zeros((X.shape[0], n_classes))
     out[:, np.asarray(model.classes_, dtype=np.int64)] = model.predict_proba(X)
     return out
+
+
+def _with_column(X: Any, col: np.ndarray) -> Any:
+    """``X`` with one more column (dense or sparse)."""
+    if sp.issparse(X):
+        return sp.hstack([X, sp.csr_matrix(col[:, None])], format="csr")
+    return np.column_stack([np.asarray(X), col])
 
 
 def _fit(
@@ -235,7 +243,8 @@ def run_annotated_campaign(
         With ``cost_aware``: rank by the ``cost`` column itself (a cost known
         before asking, e.g. a text's length) instead of the seconds a
         :class:`~activelab.annotators.cost.CostModel` predicts from the answers
-        timed so far.
+        timed so far (on the item features and the model's doubt on the item,
+        ``1 - max probability``).
     aggregate : {"dawid_skene", "majority"}, default="dawid_skene"
     estimator : classifier, optional
         Must take ``sample_weight``; default ``LogisticRegression(max_iter=1000)``.
@@ -326,12 +335,17 @@ def run_annotated_campaign(
         top2 = np.sort(proba, axis=1)[:, -2:]
         new_val = new_item_value(proba, mean_conf) + 1e-6 * (1.0 - (top2[:, 1] - top2[:, 0]))
         pred_cost_new = pred_cost_old = None
+        cost_X = X_pool
+        if cost_aware and not cost_known:
+            # the model's doubt on an item is a feature of its cost: hard items take longer
+            doubt = 1.0 - _proba(model, X_pool, k).max(axis=1) if model is not None else np.zeros(n)
+            cost_X = _with_column(X_pool, doubt)
+            cost_model.fit(take_rows(cost_X, ans.items), ans.seconds)
         if cost_aware:
-            cost_model.fit(take_rows(X_pool, ans.items), ans.seconds)
             pred_cost_new = (
                 item_cost[unlabelled]
                 if cost_known
-                else cost_model.predict(take_rows(X_pool, unlabelled))
+                else cost_model.predict(take_rows(cost_X, unlabelled))
             ) ** cost_exponent
         if policy == "new":
             pick, _ = choose_requests(new_val, np.empty(0), size, new_cost=pred_cost_new)
@@ -357,7 +371,7 @@ def run_annotated_campaign(
                 pred_cost_old = (
                     item_cost[open_items]
                     if cost_known
-                    else cost_model.predict(take_rows(X_pool, open_items))
+                    else cost_model.predict(take_rows(cost_X, open_items))
                 ) ** cost_exponent
             pick_new, pick_old = choose_requests(
                 new_val,
