@@ -183,14 +183,13 @@ def test_cost_aware_queue_prefers_quicker_items() -> None:
     for aware in (False, True):
         store = _store(n=60, cost_aware=aware)
         ada, _ = store.add_annotator("ada")
-        answered = [*range(0, 10), *range(50, 60), 18, 24, 36, 42]
-        for i in answered:  # answers take longer as x grows
+        for i in [*range(0, 10), *range(50, 60)]:  # answers take longer as x grows
             label = "neg" if i < 30 else "pos"
             store.append_event(i, ada.id, "label", label=label, seconds=1.0 + i)
         svc = LabellingService(store, retrain_every=1000)
         result = svc.retrain()
         if aware:
-            assert result.metrics["cost_aware"]["timed_answers"] == 24
+            assert result.metrics["cost_aware"]["timed_answers"] == 20
         items, _, _, _ = store.queue()
         heads[aware] = items[:10]
     # among the uncertain middle of the pool, the quicker (lower x) items come first

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from activelab.annotators.aggregate import Aggregate, dawid_skene, majority_vote
 from activelab.annotators.agreement import (
@@ -338,7 +337,6 @@ def cost_aware_head(
     table: AnswerTable,
     confusion: np.ndarray | None = None,
     *,
-    answer_doubt: np.ndarray | None = None,
     min_answers: int = 10,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Re-rank the head of the queue by value per predicted second.
@@ -347,10 +345,8 @@ def cost_aware_head(
     (:func:`~activelab.annotators.second_opinion.new_item_value` under the
     model's prediction); the seconds come from a
     :class:`~activelab.annotators.cost.CostModel` fitted on the recorded times of
-    the answers so far (features of the answered items, plus the model's doubt
-    ``1 - max probability`` on them when ``answer_doubt`` gives it, one value per
-    answer of ``table``: hard items take longer). With fewer than ``min_answers``
-    timed answers the head keeps its order.
+    the answers so far (features of the answered items). With fewer than
+    ``min_answers`` timed answers the head keeps its order.
 
     Returns
     -------
@@ -363,21 +359,12 @@ def cost_aware_head(
         return np.arange(head.size), info
     from activelab.scoring import take_rows
 
-    def feats(rows: np.ndarray, doubt: np.ndarray) -> Any:
-        Xr = take_rows(X, rows)
-        if answer_doubt is None:
-            return Xr
-        if sp.issparse(Xr):
-            return sp.hstack([Xr, sp.csr_matrix(doubt[:, None])], format="csr")
-        return np.column_stack([np.asarray(Xr), doubt])
-
-    adoubt = np.zeros(table.items.shape[0]) if answer_doubt is None else answer_doubt
     cm = CostModel(min_answers=min_answers).fit(
-        feats(table.items[timed], adoubt[timed]), table.seconds[timed]
+        take_rows(X, table.items[timed]), table.seconds[timed]
     )
     k = head_proba.shape[1]
     value = new_item_value(head_proba, np.eye(k) if confusion is None else confusion)
-    secs = cm.predict(feats(head, 1.0 - head_proba.max(axis=1)))
+    secs = cm.predict(take_rows(X, head))
     perm = np.argsort(-value_per_second(value, secs), kind="stable")
     info.update(
         median_seconds=cm.median_,

@@ -617,11 +617,7 @@ class LabellingService:
         head = result.order[:n_head]
         seen = ~np.isnan(agg.accuracy)
         conf = agg.confusion[seen].mean(axis=0) if seen.any() else None
-        rows, where = np.unique(table.items, return_inverse=True)
-        doubt = 1.0 - self._class_proba(model, rows).max(axis=1)[where]
-        perm, info = cost_aware_head(
-            self.X, head, self._class_proba(model, head), table, conf, answer_doubt=doubt
-        )
+        perm, info = cost_aware_head(self.X, head, self._class_proba(model, head), table, conf)
         result.metrics["cost_aware"] = info
         order = np.concatenate([head[perm], result.order[n_head:]]).astype(np.int64)
         return order, result.scores[perm]
