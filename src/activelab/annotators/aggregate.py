@@ -265,7 +265,8 @@ def dawid_skene(
     prior = mv.prior
     conf = np.zeros((a_n, n_classes, n_classes))
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):  # noqa: B007  # EM iterations; each one is vectorised over answers
+    # EM iterations (each one vectorised over the answers); n_iter is reported after
+    for n_iter in range(1, max_iter + 1):  # noqa: B007
         prior = post[answered].sum(axis=0) + 1.0
         prior /= prior.sum()
         conf = _confusion(post[items], annotators, labels, a_n, n_classes, pseudo)
