@@ -141,6 +141,11 @@ class LabellingService:
         self.multilabel: bool = s.get("task") == "multilabel"
         self.strategy: str = s.get("strategy", "auto")
         self.overlap: int = int(s.get("overlap", 1))
+        #: how answers become training labels: "dawid_skene", "majority" or "latest"
+        self.aggregate: str = s.get("aggregate", "dawid_skene")
+        self.second_opinions: bool = bool(s.get("second_opinions", False))
+        #: rank the head of the queue by value per predicted second of answering
+        self.cost_aware: bool = bool(s.get("cost_aware", False))
         self.retrain_every = int(retrain_every or s.get("retrain_every", 10))
         self.retrain_seconds = float(retrain_seconds or s.get("retrain_seconds", 30.0))
         self.lease_seconds = float(lease_seconds or s.get("lease_seconds", 600.0))
@@ -179,6 +184,15 @@ class LabellingService:
         self._order = self._tail_order
         self._cursor = 0  # items of the queue before it are all answered
         self._score = np.full(self.n, np.nan)
+        # answers wanted per item: overlap, 2 for the sampled double share, more for
+        # items raised on demand (second opinions)
+        self._target = np.full(self.n, self.overlap, dtype=np.int32)
+        share = float(s.get("double_share", 0.0))
+        if share > 0:
+            from activelab.app.quality import double_share_items
+
+            extra = double_share_items(self.n, share, int(s.get("double_share_seed", 0)))
+            self._target[extra] = np.maximum(self._target[extra], 2)
         self._stop_pred: np.ndarray | None = None
         self._agreements: list[float] = []
         self._load_latest()
@@ -212,6 +226,7 @@ class LabellingService:
             self._order = np.concatenate([order, tail])
             self._cursor = 0
             self._score = score
+            self._raise_targets(latest.metrics)
 
     def sync(self) -> None:
         """Apply the events appended to the store since the last look."""
@@ -247,6 +262,14 @@ class LabellingService:
                 self._n_mine[ann] = self._n_mine.get(ann, 0) - 1
                 self._labels_since_train += ev.id > self._trained_event
 
+    def _raise_targets(self, metrics: dict[str, Any]) -> None:
+        """Items a model version asked a second opinion on want one more answer."""
+        ask = metrics.get("second_opinions") or {}
+        items = np.asarray(ask.get("items", []), dtype=np.int64)
+        want = np.asarray(ask.get("target", []), dtype=np.int32)
+        if items.size:
+            self._target[items] = np.maximum(self._target[items], want)
+
     def _check_item(self, item_id: int) -> None:
         if not 0 <= int(item_id) < self.n:
             raise UnknownItemError(f"No item with id {item_id}; ids run from 0 to {self.n - 1}.")
@@ -268,7 +291,11 @@ class LabellingService:
             with self._lock:
                 mine = self._mine.get(annotator.id, set())
                 self._taken = {i: t for i, t in self._taken.items() if t > now}
-                skip = mine | self._taken.keys() if self.overlap == 1 else mine
+                # an item held by someone else is skipped unless it wants more answers
+                # than those given and held
+                busy = np.fromiter(self._taken.keys(), np.int64, len(self._taken))
+                busy = busy[self._target[busy] - self._live_count[busy] < 2]
+                skip = mine | set(busy.tolist())
                 head = self._open_head(len(skip) + 1)
                 window = head
                 if skip:
@@ -290,7 +317,7 @@ class LabellingService:
                 item,
                 annotator.id,
                 seconds=self.lease_seconds,
-                overlap=self.overlap,
+                overlap=int(self._target[item]),
                 strategy=strategy,
                 score=None if np.isnan(score) else float(score),
                 model_version=version,
@@ -316,13 +343,16 @@ class LabellingService:
         first = True
         while start < n_order and count < k:
             chunk = order[start : start + 4096]
-            chunk = chunk[self._live_count[chunk] < self.overlap]
+            chunk = chunk[self._live_count[chunk] < self._target[chunk]]
             if first:
                 if chunk.size == 0:
                     self._cursor = start = start + 4096
                     continue
                 self._cursor = start + int(
-                    np.argmax(self._live_count[order[start : start + 4096]] < self.overlap)
+                    np.argmax(
+                        self._live_count[order[start : start + 4096]]
+                        < self._target[order[start : start + 4096]]
+                    )
                 )
                 first = False
             found.append(chunk)
@@ -436,9 +466,16 @@ class LabellingService:
             label=stored,
             request_id=request_id,
             require_lease=True,
+            overlap=self._item_target(int(item_id)),
         )
         self._after_write()
         return ev
+
+    def _item_target(self, item_id: int) -> int:
+        """How many answers the item takes now (the project's overlap, raised for
+        double-annotated items and second opinions)."""
+        with self._lock:
+            return int(self._target[item_id])
 
     def skip(self, annotator: Annotator, item_id: int, request_id: str | None = None) -> Event:
         """Skip an item leased to the annotator: it is not shown to them again (others may
@@ -474,7 +511,7 @@ class LabellingService:
         trainer = self.trainer_state()
         with self._lock:
             labelled = int(np.count_nonzero(self._live_count))
-            remaining = int(np.count_nonzero(self._live_count < self.overlap))
+            remaining = int(np.count_nonzero(self._live_count < self._target))
             mine = 0 if annotator is None else self._n_mine.get(annotator.id, 0)
             acc = self._metrics.get("accuracy") or {}
             pays = self._metrics.get("still_pays") or {}
@@ -524,7 +561,15 @@ class LabellingService:
         last_event = self.store.last_event_id()
         current = self.store.current_labels()
         labelled = np.fromiter(current.keys(), dtype=np.int64, count=len(current))
-        if self.multilabel:
+        agg = table = None
+        if not self.multilabel and self.aggregate != "latest":
+            from activelab.app.quality import aggregate_answers, answer_table
+
+            table = answer_table(self.store)
+            agg = aggregate_answers(table, self.aggregate)
+            labelled = np.flatnonzero(agg.answered)
+            labels = np.asarray(table.classes, dtype=object)[agg.labels[labelled]].astype(str)
+        elif self.multilabel:
             from activelab.multilabel import to_indicator
 
             sets = [decode_label_set(c.label) for c in current.values()]
@@ -549,17 +594,22 @@ class LabellingService:
         )
         if self._may_save is not None and not self._may_save():
             return result  # the server is gone or stopping: store nothing more
+        order, scores = result.order, result.scores
+        if agg is not None and table is not None and self.cost_aware:
+            order, scores = self._cost_rerank(result, agg, table)
+        if agg is not None and table is not None and self.second_opinions:
+            order, scores = self._plan_second_opinions(result, agg, table, order, scores)
         version = self.store.save_model_version(
             n_labels=result.n_labels,
             last_event_id=last_event,
             strategy=result.strategy,
             metrics=result.metrics,
             model=result.model_bytes(),
-            queue=(result.order, result.scores),
+            queue=(order, scores),
         )
         score = np.full(self.n, np.nan)
-        if result.scores is not None:
-            score[result.order[: result.scores.shape[0]]] = result.scores
+        if scores is not None:
+            score[order[: scores.shape[0]]] = scores
         with self._lock:
             self._model = result.model
             self._version = version
@@ -568,9 +618,10 @@ class LabellingService:
             self._trained_at = time.time()
             self._trained_event = last_event
             self._queue_strategy = result.strategy
-            self._order = result.order
+            self._order = order
             self._cursor = 0
             self._score = score
+            self._raise_targets(result.metrics)
             if result.stop_predictions is not None:
                 if prev is not None:
                     agreement = (result.metrics.get("still_pays") or {}).get("agreement")
@@ -578,6 +629,79 @@ class LabellingService:
                         self._agreements.append(agreement)
                 self._stop_pred = result.stop_predictions
         return result
+
+    def _class_proba(self, model: Any, rows: np.ndarray) -> np.ndarray:
+        """The model's probabilities for ``rows``, one column per project label."""
+        k = len(self.labels)
+        out = np.zeros((rows.shape[0], k))
+        if rows.size:
+            cls = [self.labels.index(str(c)) for c in model.classes_]
+            out[:, cls] = model.predict_proba(take_rows(self.X, rows))
+        return out
+
+    def _cost_rerank(
+        self, result: TrainResult, agg: Any, table: Any
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Cost-aware mode: the ranked head of the queue, re-ordered by value per second."""
+        from activelab.app.quality import cost_aware_head
+
+        model = result.model
+        n_head = 0 if result.scores is None else result.scores.shape[0]
+        if model is None or not hasattr(model, "predict_proba") or n_head == 0:
+            return result.order, result.scores
+        head = result.order[:n_head]
+        seen = ~np.isnan(agg.accuracy)
+        conf = agg.confusion[seen].mean(axis=0) if seen.any() else None
+        perm, info = cost_aware_head(self.X, head, self._class_proba(model, head), table, conf)
+        result.metrics["cost_aware"] = info
+        order = np.concatenate([head[perm], result.order[n_head:]]).astype(np.int64)
+        return order, result.scores[perm]
+
+    def _plan_second_opinions(
+        self,
+        result: TrainResult,
+        agg: Any,
+        table: Any,
+        order: np.ndarray,
+        scores: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Ask again on labelled items whose aggregate is in more doubt than the head of the
+        queue is worth; they go first in the queue and are recorded in the metrics."""
+        from activelab.app.quality import doubtful_items
+
+        model = result.model
+        if model is None or not hasattr(model, "predict_proba"):
+            return order, scores
+        k = len(self.labels)
+
+        def proba(rows: np.ndarray) -> np.ndarray:
+            return self._class_proba(model, rows)
+
+        limit = max(1, self.retrain_every)
+        head = order[: 2 * limit]
+        answered_by = np.bincount(table.items, minlength=self.n)
+        lab = np.flatnonzero(agg.answered)
+        full = np.full((self.n, k), 1.0 / k)
+        full[lab] = proba(lab)
+        active = sum(not a.revoked for a in self.store.annotators())
+        items, values = doubtful_items(
+            agg,
+            answered_by,
+            full,
+            proba(head),
+            n_annotators=active,
+            limit=limit,
+        )
+        result.metrics["second_opinions"] = {
+            "items": items.tolist(),
+            "target": (answered_by[items] + 1).tolist(),
+            "values": [round(float(v), 4) for v in values],
+        }
+        if items.size == 0:
+            return order, scores
+        if scores is not None:
+            scores = np.concatenate([np.full(items.size, np.nan), scores])
+        return np.concatenate([items, order]).astype(np.int64), scores
 
     def _needs_training(self) -> bool:
         if self._version is None:

@@ -135,6 +135,9 @@ events_t = sa.Table(
     sa.Column("score", sa.Float, nullable=True),
     sa.Column("model_version", sa.Integer, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
+    # seconds the answer took (from handing the item out to the answer); added later:
+    # older databases get the column on open (see _add_missing_columns)
+    sa.Column("seconds", sa.Float, nullable=True),
     sa.CheckConstraint("kind IN ('label', 'skip', 'undo')", name="event_kind"),
     sa.UniqueConstraint("annotator_id", "request_id", name="uq_event_request"),
     sa.Index("ix_events_annotator", "annotator_id", "id"),
@@ -226,6 +229,12 @@ _TAKE_EXPIRED = (
     )
     .values(**_LEASE_VALUES)
 )
+#: a slot this annotator already answered on this item
+_ANSWERED = sa.select(_A.slot).where(
+    _A.item_id == sa.bindparam("p_item", type_=sa.Integer),
+    _A.annotator_id == sa.bindparam("p_ann", type_=sa.Integer),
+    _A.expires_at >= sa.bindparam("p_forever", type_=sa.Float),
+)
 _HELD = (
     sa.select(_A.item_id)
     .where(
@@ -285,6 +294,8 @@ class Event:
     score: float | None
     model_version: int | None
     created_at: float
+    #: seconds from handing the item out to this answer (None when unknown)
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -517,7 +528,20 @@ class Store:
         if row is None or row[0] != SCHEMA_VERSION:
             store.close()
             raise StoreError(f"{_safe(url)} is not an activelab project database of this version.")
+        store._add_missing_columns()
         return store
+
+    def _add_missing_columns(self) -> None:
+        """Add nullable columns introduced after a database was created (additive only)."""
+        insp = sa.inspect(self._write_engine)
+        for table in (events_t,):
+            have = {c["name"] for c in insp.get_columns(table.name)}
+            for col in table.c:
+                if col.name in have:
+                    continue
+                kind = col.type.compile(dialect=self._write_engine.dialect)
+                with self._write() as conn:
+                    conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {col.name} {kind}"))
 
     def drop_all(self) -> None:
         """Remove every table (used to undo a half-created project)."""
@@ -753,6 +777,8 @@ class Store:
         score: float | None = None,
         model_version: int | None = None,
         require_lease: bool = False,
+        seconds: float | None = None,
+        overlap: int | None = None,
     ) -> Event:
         """Append a label or skip event (idempotent on ``request_id``) and close its lease.
 
@@ -769,6 +795,11 @@ class Store:
         With ``require_lease=True`` (the service's answers and skips) the annotator
         must hold the item's lease: handed out to them, not answered, released or
         skipped, and not taken over by someone else after it expired.
+
+        ``seconds`` (how long the answer took) defaults to the time since the
+        annotator's open lease on the item began. ``overlap`` overrides the project's
+        for this item (the service raises it for double-annotated items and second
+        opinions).
         """
         item_id, annotator_id = int(item_id), int(annotator_id)
         undoes, score, model_version = (
@@ -780,7 +811,8 @@ class Store:
             raise StoreError(f"Event kind must be 'label' or 'skip', got {kind!r}.")
         if kind == "label" and label is None:
             raise StoreError("A label event needs a label.")
-        overlap = int(self.settings.get("overlap", 1))
+        if overlap is None:
+            overlap = int(self.settings.get("overlap", 1))
         try:
             with self._write() as conn:
                 _serialise_events(conn)
@@ -806,6 +838,8 @@ class Store:
                         lease.model_version,
                     )
                 now = time.time()
+                if seconds is None and lease is not None and lease.expires_at < _FOREVER:
+                    seconds = max(now - lease.leased_at, 0.0)
                 res = conn.execute(
                     events_t.insert().values(
                         item_id=item_id,
@@ -818,6 +852,7 @@ class Store:
                         score=score,
                         model_version=model_version,
                         created_at=now,
+                        seconds=_opt(float, seconds),
                     )
                 )
                 event_id = int(res.inserted_primary_key[0])
@@ -851,6 +886,7 @@ class Store:
             score,
             model_version,
             now,
+            _opt(float, seconds),
         )
 
     def undo_last(self, annotator_id: int, request_id: str | None = None) -> Event:
@@ -986,6 +1022,21 @@ class Store:
         with self._read() as conn:
             return {r[0]: CurrentLabel(*r) for r in conn.execute(stmt)}
 
+    def live_answers(self) -> list[Event]:
+        """Every label event not undone, oldest first: all answers of all annotators
+        (an item answered by three annotators appears three times)."""
+        undone = events_t.alias("undone")
+        stmt = (
+            sa.select(events_t)
+            .where(
+                events_t.c.kind == "label",
+                ~sa.exists().where(undone.c.undoes == events_t.c.id),
+            )
+            .order_by(events_t.c.id)
+        )
+        with self._read() as conn:
+            return [_event(r) for r in conn.execute(stmt)]
+
     def count_events(self) -> dict[str, int]:
         """Number of events of each kind."""
         with self._read() as conn:
@@ -1029,6 +1080,8 @@ class Store:
             with self._write(durable=False) as conn:
                 if conn.execute(_RENEW, params).rowcount:
                     return True
+                if conn.execute(_ANSWERED, params).first() is not None:
+                    return False  # one annotator never answers the same item twice
                 for slot in range(overlap):
                     params["p_slot"] = slot
                     if conn.execute(_CLAIM_FREE[self.dialect], params).first() is not None:
@@ -1166,6 +1219,7 @@ def _event(row: Any) -> Event:
         row.score,
         row.model_version,
         row.created_at,
+        row._mapping.get("seconds"),
     )
 
 

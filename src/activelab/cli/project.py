@@ -80,6 +80,31 @@ def _iso(ts: float) -> str:
 @click.option(
     "--overlap", default=1, show_default=True, help="Annotators who may answer the same item."
 )
+@click.option(
+    "--double-share",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Share of items (a fixed random sample) answered by two annotators, to measure agreement.",
+)
+@click.option(
+    "--second-opinions",
+    is_flag=True,
+    help="Ask one more annotator on items whose aggregated label is in doubt, when that is "
+    "worth more than a new item.",
+)
+@click.option(
+    "--cost-aware",
+    is_flag=True,
+    help="Rank the queue by value per predicted second (learnt from the time answers take).",
+)
+@click.option(
+    "--aggregate",
+    type=click.Choice(["dawid_skene", "majority", "latest"]),
+    default="dawid_skene",
+    show_default=True,
+    help="How several answers on an item become the training label.",
+)
 def init(
     project: Path,
     data: Path,
@@ -95,6 +120,10 @@ def init(
     retrain_every: int,
     retrain_seconds: float,
     overlap: int,
+    double_share: float,
+    second_opinions: bool,
+    cost_aware: bool,
+    aggregate: str,
 ) -> None:
     """Create a labelling project in the folder PROJECT from a data set.
 
@@ -138,6 +167,12 @@ def init(
 
     store = open_project(path)
     strategy = store.settings["strategy"]
+    store.update_settings(
+        double_share=double_share,
+        second_opinions=second_opinions,
+        cost_aware=cost_aware,
+        aggregate=aggregate,
+    )
     imported = _import_answers(store) if dataset.settings.get("source_format") else ""
     store.close()
     click.echo(
@@ -215,6 +250,10 @@ def status(project: Path, as_json: bool) -> None:
         "annotators": [{"name": a.name, "revoked": a.revoked} for a in store.annotators()],
         "trainer": _trainer_status(store),
     }
+    if not multi:
+        from activelab.app.quality import quality_report
+
+        info["quality"] = quality_report(store)
     store.close()
     if as_json:
         click.echo(json.dumps(info, indent=2))
@@ -248,6 +287,8 @@ def status(project: Path, as_json: bool) -> None:
     )
     console.print(f"annotators: {names or 'none yet'}")
     console.print(f"trainer: {_describe_trainer(info['trainer'])}")
+    if info.get("quality"):
+        _print_quality(console, info["quality"])
 
 
 def _trainer_status(store: Any) -> dict[str, Any] | None:
@@ -271,6 +312,49 @@ def _describe_trainer(state: dict[str, Any] | None) -> str:
     if state.get("state") != "stopped" and state["age_seconds"] > 15:
         text += f"; no news for {state['age_seconds']:.0f} s: is the server still running?"
     return text
+
+
+def _print_quality(console: Any, q: dict[str, Any]) -> None:
+    """Agreement and per-annotator quality (single-label projects)."""
+    from rich.table import Table
+
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{x:.1%}"
+
+    line = (
+        f"answers: {q['answers']} on {q['items_answered']} items, "
+        f"{q['items_with_several_answers']} with several answers; labels by {q['aggregate']}"
+    )
+    if q["percent_agreement"] is not None:
+        alpha = q["krippendorff_alpha"]
+        line += (
+            f"; agreement {pct(q['percent_agreement'])}, Krippendorff's alpha "
+            f"{'–' if alpha is None else f'{alpha:.3f}'}"
+        )
+    console.print(line)
+    if not q["annotators"]:
+        return
+    table = Table(
+        "annotator", "answers", "shared items", "est. accuracy", "agrees with label", "median s"
+    )
+    for a in q["annotators"]:
+        secs = a["median_seconds"]
+        table.add_row(
+            a["name"],
+            str(a["answers"]),
+            str(a["shared_items"]),
+            pct(a["estimated_accuracy"]),
+            pct(a["agreement_with_aggregate"]),
+            "–" if secs is None else f"{secs:.1f}",
+        )
+    console.print(table)
+    if q["kappa"]:
+        console.print(
+            "Cohen's kappa: "
+            + ", ".join(
+                f"{p['annotators'][0]}–{p['annotators'][1]} {p['kappa']:.2f}" for p in q["kappa"]
+            )
+        )
 
 
 @click.command()
@@ -301,6 +385,12 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     In a multi-label project the column is "labels": a JSON list in JSONL, the
     labels joined by --separator (default ";") in CSV; an empty list or value
     means the item carries none of the labels.
+
+    A single-label project that takes several answers per item (--overlap,
+    --double-share, --second-opinions at init) exports the aggregated label,
+    its confidence, the number of answers and every raw answer (annotator,
+    label, event id; a JSON list, as text in CSV). --events adds the seconds
+    each answer took.
     """
     if fmt not in ("csv", "jsonl"):
         _export_tool_format(project, fmt, events, out)
@@ -338,6 +428,7 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
                 "strategy": e.strategy or "",
                 "score": "" if e.score is None else e.score,
                 "model_version": "" if e.model_version is None else e.model_version,
+                "seconds": "" if e.seconds is None else round(e.seconds, 3),
             }
             for e in store.events()
         ]
@@ -352,7 +443,10 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
             "strategy",
             "score",
             "model_version",
+            "seconds",
         ]
+    elif not multi and _several_answers(store):
+        rows, fields = _aggregate_rows(store, ids, fmt)
     else:
         rows = [
             {
@@ -409,6 +503,44 @@ def _export_tool_format(project: Path, fmt: str, events: bool, out: Path | None)
     write_tasks(records, out, fmt, labels=labels, multilabel=multi)
     labelled = sum(r.final_labels() is not None for r in records)
     click.echo(f"Wrote {len(records)} items ({labelled} labelled) as {fmt} to {out}.", err=True)
+
+
+def _several_answers(store: Any) -> bool:
+    """Whether the project takes, or has, more than one answer on an item."""
+    s = store.settings
+    if int(s.get("overlap", 1)) > 1 or float(s.get("double_share", 0)) > 0:
+        return True
+    if s.get("second_opinions"):
+        return True
+    return store.count_events()["label"] > len(store.current_labels())
+
+
+def _aggregate_rows(store: Any, ids: list[str], fmt: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per answered item: the aggregated label, its confidence and every raw answer."""
+    from activelab.app.quality import aggregate_answers, answer_table
+
+    t = answer_table(store)
+    agg = aggregate_answers(t, store.settings.get("aggregate", "dawid_skene"))
+    raw: dict[int, list[dict[str, Any]]] = {}
+    last: dict[int, float] = {}
+    times = {e.id: e.created_at for e in store.live_answers()}
+    for item, who, lab, eid in zip(t.items, t.annotators, t.labels, t.event_ids, strict=True):
+        raw.setdefault(int(item), []).append(
+            {"annotator": t.names[who], "label": t.classes[lab], "event_id": int(eid)}
+        )
+        last[int(item)] = times[int(eid)]
+    rows = [
+        {
+            "id": ids[i],
+            "label": t.classes[int(agg.labels[i])],
+            "confidence": round(float(agg.confidence[i]), 4),
+            "n_answers": len(raw[i]),
+            "answers": json.dumps(raw[i]) if fmt == "csv" else raw[i],
+            "labelled_at": _iso(last[i]),
+        }
+        for i in sorted(raw)
+    ]
+    return rows, ["id", "label", "confidence", "n_answers", "answers", "labelled_at"]
 
 
 @click.command()

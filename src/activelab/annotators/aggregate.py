@@ -1,0 +1,324 @@
+"""Aggregate several answers per item: majority vote and Dawid–Skene EM.
+
+Both return an :class:`Aggregate`: a posterior over classes per item (soft
+labels), the hard label, and per-annotator estimated confusion matrices and
+accuracies (for the majority vote: agreement with the majority). Items
+without answers get the class prior and ``answered == False``.
+
+:func:`soft_rows` turns soft labels into weighted training rows for an
+estimator that takes ``sample_weight``.
+
+Examples
+--------
+>>> import numpy as np
+>>> items = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+>>> annotators = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2])
+>>> labels = np.array([1, 1, 0, 0, 0, 0, 1, 1, 1])
+>>> agg = majority_vote(items, labels, n_items=3, n_classes=2, annotators=annotators)
+>>> agg.labels.tolist(), agg.accuracy.round(2).tolist()
+([1, 0, 1], [1.0, 1.0, 0.67])
+>>> ds = dawid_skene(items, annotators, labels, n_items=3, n_classes=2)
+>>> ds.labels.tolist()
+[1, 0, 1]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["Aggregate", "dawid_skene", "label_counts", "majority_vote", "soft_rows"]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """Aggregated labels and what they say about the annotators.
+
+    Attributes
+    ----------
+    posterior : ndarray of shape (n_items, n_classes)
+        Probability of each class per item (soft labels).
+    labels : ndarray of shape (n_items,)
+        The most probable class (ties: the lowest class index).
+    answered : ndarray of bool, shape (n_items,)
+        Items with at least one answer.
+    confusion : ndarray of shape (n_annotators, n_classes, n_classes)
+        ``confusion[a, k, l]``: estimated probability that annotator ``a``
+        answers ``l`` for an item of class ``k``.
+    accuracy : ndarray of shape (n_annotators,)
+        Estimated share of correct answers of each annotator
+        (``nan`` for one without answers).
+    prior : ndarray of shape (n_classes,)
+        Estimated class shares.
+    n_iter : int
+        EM iterations run (0 for the majority vote).
+    """
+
+    posterior: np.ndarray
+    labels: np.ndarray
+    answered: np.ndarray
+    confusion: np.ndarray
+    accuracy: np.ndarray
+    prior: np.ndarray
+    n_iter: int = 0
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """Probability of the aggregated label, per item."""
+        return self.posterior.max(axis=1)
+
+
+def _check(items: np.ndarray, labels: np.ndarray, n_items: int, n_classes: int) -> None:
+    if items.shape != labels.shape:
+        raise ValueError(
+            f"items and labels must have the same length, got {items.shape} and {labels.shape}."
+        )
+    if items.size and (items.min() < 0 or items.max() >= n_items):
+        raise ValueError(f"item indices must lie in [0, {n_items}); pass n_items large enough.")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"labels must be class indices in [0, {n_classes}); encode them first "
+            "(e.g. with numpy.unique(..., return_inverse=True))."
+        )
+
+
+def label_counts(items: np.ndarray, labels: np.ndarray, n_items: int, n_classes: int) -> np.ndarray:
+    """Item × class matrix of answer counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> label_counts(np.array([0, 0, 2]), np.array([1, 1, 0]), 3, 2).tolist()
+    [[0.0, 2.0], [0.0, 0.0], [1.0, 0.0]]
+    """
+    items = np.asarray(items, dtype=np.int64)
+    labels = np.asarray(labels, dtype=np.int64)
+    _check(items, labels, n_items, n_classes)
+    return sp.coo_matrix(
+        (np.ones(items.size), (items, labels)), shape=(n_items, n_classes)
+    ).toarray()
+
+
+def _confusion(
+    post_of_answer: np.ndarray,
+    annotators: np.ndarray,
+    labels: np.ndarray,
+    n_annotators: int,
+    n_classes: int,
+    smoothing: float | np.ndarray,
+) -> np.ndarray:
+    """conf[a, k, l] ∝ sum over a's answers l of P(item is k), plus pseudo-counts, rows
+    normalised."""
+    conf = np.zeros((n_annotators, n_classes, n_classes)) + smoothing
+    # conf[a, :, l] += post ; done through a (a, l, k) view
+    np.add.at(conf.transpose(0, 2, 1), (annotators, labels), post_of_answer)
+    return conf / conf.sum(axis=2, keepdims=True)
+
+
+def _accuracy(conf: np.ndarray, prior: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    acc = np.einsum("akk,k->a", conf, prior)
+    acc[~seen] = np.nan
+    return acc
+
+
+def majority_vote(
+    items: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_items: int,
+    n_classes: int,
+    annotators: np.ndarray | None = None,
+    n_annotators: int | None = None,
+) -> Aggregate:
+    """Soft majority vote: the share of answers per class; ties go to the lower class.
+
+    With ``annotators``, each annotator's accuracy is their agreement with the
+    soft majority of the items they answered.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> agg = majority_vote(np.array([0, 0]), np.array([0, 1]), n_items=2, n_classes=2)
+    >>> agg.posterior.tolist(), agg.answered.tolist()
+    ([[0.5, 0.5], [0.5, 0.5]], [True, False])
+    """
+    items = np.asarray(items, dtype=np.int64)
+    labels = np.asarray(labels, dtype=np.int64)
+    counts = label_counts(items, labels, n_items, n_classes)
+    m = counts.sum(axis=1)
+    answered = m > 0
+    prior = counts.sum(axis=0) + 1.0
+    prior /= prior.sum()
+    post = np.where(answered[:, None], counts / np.maximum(m, 1)[:, None], prior[None, :])
+    if annotators is None:
+        conf = np.zeros((0, n_classes, n_classes))
+        acc = np.zeros(0)
+    else:
+        annotators = np.asarray(annotators, dtype=np.int64)
+        a_n = int(annotators.max()) + 1 if n_annotators is None else int(n_annotators)
+        seen = np.bincount(annotators, minlength=a_n) > 0
+        conf = _confusion(post[items], annotators, labels, a_n, n_classes, 1e-9)
+        hard = post.argmax(axis=1)
+        hits = np.bincount(annotators, weights=hard[items] == labels, minlength=a_n)
+        acc = hits / np.maximum(np.bincount(annotators, minlength=a_n), 1)
+        acc[~seen] = np.nan
+    return Aggregate(post, post.argmax(axis=1), answered, conf, acc, prior, 0)
+
+
+def dawid_skene(
+    items: np.ndarray,
+    annotators: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_items: int,
+    n_classes: int,
+    n_annotators: int | None = None,
+    max_iter: int = 100,
+    tol: float = 1e-6,
+    smoothing: float = 0.01,
+    prior_accuracy: float = 0.7,
+    prior_strength: float = 2.0,
+    model_prior: np.ndarray | None = None,
+    gold_items: np.ndarray | None = None,
+    gold_labels: np.ndarray | None = None,
+) -> Aggregate:
+    """Dawid and Skene's EM: a full confusion matrix per annotator, without gold labels.
+
+    Starts from the soft majority vote, then alternates the M-step (class
+    prior and confusion matrices from the current posteriors, smoothed by
+    ``smoothing`` pseudo-answers per cell) and the E-step (posterior of each
+    item given its answers) until the posteriors move less than ``tol``.
+
+    Parameters
+    ----------
+    items, annotators, labels : array of int
+        One entry per answer.
+    n_items, n_classes : int
+        Sizes of the pool and of the label set.
+    n_annotators : int, optional
+        Default: the largest annotator index + 1.
+    max_iter : int, default=100
+    tol : float, default=1e-6
+    smoothing : float, default=0.01
+        Pseudo-count added to every confusion cell.
+    prior_accuracy, prior_strength : float, default=0.7 and 2.0
+        A Dirichlet prior on each row of each confusion matrix: ``prior_strength``
+        pseudo-answers per class, right with probability ``prior_accuracy``,
+        wrong uniformly otherwise. It says annotators beat chance, which keeps
+        EM from swapping classes when most items have a single answer, and
+        keeps an annotator with few answers near the prior (0 switches it off).
+    model_prior : ndarray of shape (n_items, n_classes), optional
+        A per-item prior (e.g. a model's predicted probabilities) replacing the
+        global class prior in the E-step.
+    gold_items, gold_labels : array of int, optional
+        Items whose true class is known (gold items, or an adjudicator's
+        decisions): their posterior is fixed to it, so the annotators' answers on
+        them measure their accuracy directly.
+
+    Returns
+    -------
+    Aggregate
+
+    Examples
+    --------
+    >>> from activelab.annotators.simulated import uniform_noise
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 3, 400)
+    >>> sim = uniform_noise(3, [0.05, 0.2, 0.4], n_classes=3)
+    >>> items = np.repeat(np.arange(400), 3)
+    >>> who = np.tile(np.arange(3), 400)
+    >>> ds = dawid_skene(items, who, sim.answer(items, who, y, rng), n_items=400, n_classes=3)
+    >>> ds.accuracy.round(2).tolist(), sim.accuracy().round(2).tolist()
+    ([0.95, 0.8, 0.7], [0.95, 0.8, 0.6])
+    >>> float((ds.labels == y).mean()) > 0.9
+    True
+    """
+    items = np.asarray(items, dtype=np.int64)
+    annotators = np.asarray(annotators, dtype=np.int64)
+    labels = np.asarray(labels, dtype=np.int64)
+    _check(items, labels, n_items, n_classes)
+    if annotators.shape != items.shape:
+        raise ValueError("annotators must have one entry per answer, like items and labels.")
+    a_n = (
+        (int(annotators.max()) + 1 if annotators.size else 0)
+        if n_annotators is None
+        else int(n_annotators)
+    )
+    seen = np.bincount(annotators, minlength=a_n) > 0
+    off = (1.0 - prior_accuracy) / max(n_classes - 1, 1)
+    pseudo = smoothing + prior_strength * (
+        np.full((n_classes, n_classes), off) + (prior_accuracy - off) * np.eye(n_classes)
+    )
+    mv = majority_vote(items, labels, n_items=n_items, n_classes=n_classes)
+    answered = mv.answered
+    post = mv.posterior.copy()
+    gold = None
+    if gold_items is not None and gold_labels is not None:
+        gold_items = np.asarray(gold_items, dtype=np.int64)
+        gold = (gold_items, np.eye(n_classes)[np.asarray(gold_labels, dtype=np.int64)])
+        post[gold[0]] = gold[1]
+        answered = answered.copy()
+        answered[gold_items] = True
+    log_item_prior = None if model_prior is None else np.log(np.clip(model_prior, 1e-12, None))
+    prior = mv.prior
+    conf = np.zeros((a_n, n_classes, n_classes))
+    n_iter = 0
+    # EM iterations (each one vectorised over the answers); n_iter is reported after
+    for n_iter in range(1, max_iter + 1):  # noqa: B007
+        prior = post[answered].sum(axis=0) + 1.0
+        prior /= prior.sum()
+        conf = _confusion(post[items], annotators, labels, a_n, n_classes, pseudo)
+        log_conf = np.log(conf)
+        logp = np.zeros((n_items, n_classes))
+        logp += np.log(prior) if log_item_prior is None else log_item_prior
+        # log P(answers of item | class k) = sum over its answers of log conf[a, k, l]
+        np.add.at(logp, items, log_conf[annotators, :, labels])
+        logp -= logp.max(axis=1, keepdims=True)
+        new = np.exp(logp)
+        new /= new.sum(axis=1, keepdims=True)
+        if gold is not None:
+            new[gold[0]] = gold[1]
+        delta = float(np.abs(new - post).max()) if n_items else 0.0
+        post = new
+        if delta < tol:
+            break
+    return Aggregate(
+        post, post.argmax(axis=1), answered, conf, _accuracy(conf, prior, seen), prior, n_iter
+    )
+
+
+def soft_rows(
+    indices: np.ndarray, posterior: np.ndarray, min_weight: float = 0.05
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Soft labels as weighted training rows: one row per (item, plausible class).
+
+    Parameters
+    ----------
+    indices : array of int, shape (n,)
+        Pool indices of the items.
+    posterior : ndarray of shape (n, n_classes)
+        Their soft labels.
+    min_weight : float, default=0.05
+        Classes below this probability get no row (the item's most probable
+        class always gets one).
+
+    Returns
+    -------
+    rows, classes, weights : ndarray
+        Pool index, class index and ``sample_weight`` of each training row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows, cls, w = soft_rows(np.array([7, 9]), np.array([[0.9, 0.1], [0.5, 0.5]]))
+    >>> rows.tolist(), cls.tolist(), w.tolist()
+    ([7, 7, 9, 9], [0, 1, 0, 1], [0.9, 0.1, 0.5, 0.5])
+    """
+    posterior = np.asarray(posterior, dtype=float)
+    keep = posterior >= min_weight
+    keep[np.arange(posterior.shape[0]), posterior.argmax(axis=1)] = True
+    r, c = np.nonzero(keep)
+    w = posterior[r, c] / (posterior * keep).sum(axis=1)[r]
+    return np.asarray(indices)[r], c, w

@@ -1,0 +1,373 @@
+"""Label quality of a project with several annotators: raw answers, aggregate, agreement.
+
+Every live answer (a label event not undone) is kept; :func:`answer_table` reads
+them in long form, :func:`aggregate_answers` turns them into one label per item
+(Dawid–Skene by default, or the majority, or the latest answer as before), and
+:func:`quality_report` adds the agreement figures (Cohen's kappa per pair of
+annotators, Krippendorff's alpha, raw agreement) and each annotator's estimated
+accuracy, without gold labels. :func:`doubtful_items` picks the items whose
+aggregate is worth a second (third ...) opinion, and :func:`double_share_items`
+the fixed sample of items every project double-annotates to measure agreement.
+
+Single-label projects only: a multi-label project keeps the latest answer.
+
+Examples
+--------
+>>> import numpy as np
+>>> from activelab.app.store import Store
+>>> store = Store.create("sqlite://", {"labels": ["no", "yes"], "overlap": 2})
+>>> store.add_items([{"external_id": str(i), "kind": "text", "content": {"text": str(i)}}
+...                  for i in range(3)])
+>>> ada, _ = store.add_annotator("ada")
+>>> bob, _ = store.add_annotator("bob")
+>>> for item, a, b in [(0, "yes", "yes"), (1, "no", "yes"), (2, "no", "no")]:
+...     _ = store.append_event(item, ada.id, "label", label=a)
+...     _ = store.append_event(item, bob.id, "label", label=b)
+>>> rep = quality_report(store)
+>>> rep["answers"], rep["items_with_several_answers"], rep["percent_agreement"]
+(6, 3, 0.6666666666666666)
+>>> rep["kappa"][0]["annotators"], round(rep["kappa"][0]["kappa"], 3)
+(['ada', 'bob'], 0.4)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from activelab.annotators.aggregate import Aggregate, dawid_skene, majority_vote
+from activelab.annotators.agreement import (
+    krippendorff_alpha,
+    pairwise_kappa,
+    percent_agreement,
+)
+from activelab.annotators.cost import CostModel, value_per_second
+from activelab.annotators.second_opinion import choose_requests, new_item_value, relabel_value
+
+__all__ = [
+    "AGGREGATES",
+    "AnswerTable",
+    "aggregate_answers",
+    "answer_table",
+    "cost_aware_head",
+    "disputed_items",
+    "double_share_items",
+    "doubtful_items",
+    "quality_report",
+]
+
+#: how answers become one label per item
+AGGREGATES = ("dawid_skene", "majority", "latest")
+
+
+@dataclass(frozen=True)
+class AnswerTable:
+    """Every live answer of a single-label project, in long form.
+
+    ``items``, ``annotators`` (positions into ``names``) and ``labels`` (positions
+    into the project's labels) have one entry per answer, oldest first;
+    ``seconds`` is ``nan`` where the time is unknown.
+    """
+
+    items: np.ndarray
+    annotators: np.ndarray
+    labels: np.ndarray
+    seconds: np.ndarray
+    event_ids: np.ndarray
+    names: list[str]
+    classes: list[str]
+    n_items: int
+    #: positions into ``names`` of the annotators whose answer settles an item
+    adjudicators: tuple[int, ...] = ()
+
+
+def answer_table(store: Any) -> AnswerTable:
+    """The live answers of a store (see :meth:`activelab.app.store.Store.live_answers`)."""
+    classes = [str(x) for x in store.settings["labels"]]
+    anns = store.annotators()
+    pos = {a.id: i for i, a in enumerate(anns)}
+    cls = {c: i for i, c in enumerate(classes)}
+    events = [e for e in store.live_answers() if e.label in cls]
+    return AnswerTable(
+        np.array([e.item_id for e in events], dtype=np.int64),
+        np.array([pos[e.annotator_id] for e in events], dtype=np.int64),
+        np.array([cls[e.label] for e in events], dtype=np.int64),
+        np.array([np.nan if e.seconds is None else e.seconds for e in events], dtype=float),
+        np.array([e.id for e in events], dtype=np.int64),
+        [a.name for a in anns],
+        classes,
+        store.n_items(),
+        tuple(i for i, a in enumerate(anns) if a.name in store.settings.get("adjudicators", [])),
+    )
+
+
+def aggregate_answers(table: AnswerTable, method: str = "dawid_skene") -> Aggregate:
+    """One label per item from all its answers (an adjudicator's answer settles an item).
+
+    ``"latest"`` keeps the newest answer (how a project with one answer per item
+    has always worked); ``"majority"`` the most frequent; ``"dawid_skene"``
+    weighs each answer by its annotator's estimated confusion. While no item has
+    two answers, every method keeps the answers as they are (the training labels
+    of a project with one answer per item never change).
+    """
+    judge = np.isin(table.annotators, table.adjudicators)
+    settled = np.full(table.n_items, -1, dtype=np.int64)
+    settled[table.items[judge]] = table.labels[judge]  # the latest decision counts
+    done = settled >= 0
+    # decisions are gold for Dawid-Skene: they measure the other annotators directly
+    agg = _aggregate(table, method, np.flatnonzero(done), settled[done])
+    if not table.adjudicators:
+        return agg
+    post = agg.posterior.copy()
+    post[done] = np.eye(len(table.classes))[settled[done]]
+    return Aggregate(
+        post, post.argmax(axis=1), agg.answered, agg.confusion, agg.accuracy, agg.prior, agg.n_iter
+    )
+
+
+def _aggregate(
+    table: AnswerTable, method: str, gold_items: np.ndarray, gold_labels: np.ndarray
+) -> Aggregate:
+    if method not in AGGREGATES:
+        raise ValueError(f"Unknown aggregate {method!r}; use one of {list(AGGREGATES)}.")
+    k, n, a_n = len(table.classes), table.n_items, len(table.names)
+    overlap = np.bincount(table.items, minlength=n).max(initial=0) >= 2
+    if method == "dawid_skene" and overlap:
+        return dawid_skene(
+            table.items,
+            table.annotators,
+            table.labels,
+            n_items=n,
+            n_classes=k,
+            n_annotators=a_n,
+            gold_items=gold_items,
+            gold_labels=gold_labels,
+        )
+    agg = majority_vote(
+        table.items,
+        table.labels,
+        n_items=n,
+        n_classes=k,
+        annotators=table.annotators,
+        n_annotators=a_n,
+    )
+    if method == "majority" or (method == "dawid_skene" and not overlap):
+        return agg
+    latest = np.full(n, -1, dtype=np.int64)
+    latest[table.items] = table.labels  # later answers overwrite earlier ones
+    post = agg.posterior.copy()
+    post[agg.answered] = np.eye(k)[latest[agg.answered]]
+    return Aggregate(
+        post, post.argmax(axis=1), agg.answered, agg.confusion, agg.accuracy, agg.prior
+    )
+
+
+def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
+    """Agreement and per-annotator quality of a project, as plain data (JSON-able).
+
+    Keys: ``answers``, ``items_answered``, ``items_with_several_answers``,
+    ``aggregate`` (the method), ``percent_agreement``, ``krippendorff_alpha``,
+    ``kappa`` (one entry per pair with shared items) and ``annotators`` (answers,
+    estimated accuracy, agreement with the aggregate, median seconds per answer).
+    Figures that need items with two answers are ``None`` without them.
+    """
+    method = method or store.settings.get("aggregate", "dawid_skene")
+    t = answer_table(store)
+    agg = aggregate_answers(t, method)
+    per_item = np.bincount(t.items, minlength=t.n_items)
+    kappa = pairwise_kappa(t.items, t.annotators, t.labels, n_annotators=len(t.names))
+    pairs = [
+        {"annotators": [t.names[a], t.names[b]], "kappa": float(kappa[a, b])}
+        for a in range(len(t.names))
+        for b in range(a + 1, len(t.names))
+        if not np.isnan(kappa[a, b])
+    ]
+    agree = agg.labels[t.items] == t.labels
+    n_by = np.bincount(t.annotators, minlength=len(t.names))
+    agree_by = np.bincount(t.annotators, weights=agree, minlength=len(t.names))
+    several = per_item >= 2
+    people = []
+    for i, name in enumerate(t.names):  # one row per annotator
+        if n_by[i] == 0:
+            continue
+        secs = t.seconds[(t.annotators == i) & ~np.isnan(t.seconds)]
+        people.append(
+            {
+                "name": name,
+                "answers": int(n_by[i]),
+                # without shared items there is nothing to estimate it from
+                "estimated_accuracy": _num(agg.accuracy[i])
+                if method != "latest" and several.any()
+                else None,
+                "agreement_with_aggregate": float(agree_by[i] / n_by[i]),
+                "shared_items": int(np.sum(several[t.items[t.annotators == i]])),
+                "median_seconds": float(np.median(secs)) if secs.size else None,
+            }
+        )
+    return {
+        "answers": int(t.items.shape[0]),
+        "items_answered": int(np.count_nonzero(per_item)),
+        "items_with_several_answers": int(np.count_nonzero(several)),
+        "aggregate": method,
+        "percent_agreement": _num(percent_agreement(t.items, t.labels)) if several.any() else None,
+        "krippendorff_alpha": _num(krippendorff_alpha(t.items, t.labels, len(t.classes)))
+        if several.any()
+        else None,
+        "kappa": pairs,
+        "annotators": people,
+    }
+
+
+def _num(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
+
+
+def double_share_items(n_items: int, share: float, seed: int = 0) -> np.ndarray:
+    """The fixed random sample of items answered twice to measure agreement.
+
+    Examples
+    --------
+    >>> double_share_items(10, 0.3).tolist()
+    [2, 4, 6]
+    """
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"double_share must lie in [0, 1], got {share}.")
+    k = round(share * n_items)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.permutation(n_items)[:k]).astype(np.int64)
+
+
+def doubtful_items(
+    agg: Aggregate,
+    answered_by: np.ndarray,
+    model_proba: np.ndarray | None,
+    head_proba: np.ndarray | None,
+    *,
+    n_annotators: int,
+    limit: int,
+    new_weight: float = 0.25,
+    model_weight: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labelled items whose aggregate is worth one more answer than a new item is.
+
+    Parameters
+    ----------
+    agg : Aggregate
+        The current aggregate of all answers.
+    answered_by : ndarray of int, shape (n_items,)
+        Live answers per item.
+    model_proba : ndarray of shape (n_items, n_classes), optional
+        The model's predictions for every item (classes in the project's order).
+        Without a model, only the answers count.
+    head_proba : ndarray of shape (n_head, n_classes), optional
+        Predictions for the head of the queue of new items: the re-labels kept
+        are those among the ``limit`` most valuable requests of both kinds.
+    n_annotators : int
+        Active annotators: an item answered by all of them cannot get more.
+    limit : int
+        At most this many items.
+    new_weight, model_weight : float
+        As in :func:`activelab.simulation.annotated.run_annotated_campaign`.
+
+    Returns
+    -------
+    items, values : ndarray
+        The items to ask again, best first, and their values.
+    """
+    k = agg.posterior.shape[1]
+    cand = np.flatnonzero(agg.answered & (answered_by < n_annotators))
+    if cand.size == 0 or limit <= 0:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    seen = ~np.isnan(agg.accuracy)
+    conf = agg.confusion[seen].mean(axis=0) if seen.any() else np.eye(k)
+    proba = np.full((cand.size, k), 1.0 / k) if model_proba is None else model_proba[cand]
+    weight = 0.0 if model_proba is None else model_weight
+    again = relabel_value(agg.posterior[cand], proba, conf, model_weight=weight)
+    new = (
+        np.zeros(0)
+        if head_proba is None or head_proba.shape[0] == 0
+        else new_item_value(head_proba, conf)
+    )
+    # the best ``limit`` requests among the head's new items and the re-labels
+    _, pick = choose_requests(new, again, limit, new_weight=new_weight)
+    pick = pick[again[pick] > 0]
+    return cand[pick], again[pick]
+
+
+def disputed_items(
+    table: AnswerTable, agg: Aggregate, *, min_confidence: float = 0.9
+) -> list[dict[str, Any]]:
+    """The review queue of the owner: items whose answers disagree or whose aggregate is
+    less sure than ``min_confidence``, least sure first, not yet settled by an adjudicator.
+
+    Each entry: ``item`` (pool index), ``label`` (the aggregate), ``confidence`` and
+    ``answers`` (annotator, label).
+    """
+    n = table.n_items
+    lo = np.full(n, np.iinfo(np.int64).max)
+    hi = np.full(n, -1)
+    np.minimum.at(lo, table.items, table.labels)
+    np.maximum.at(hi, table.items, table.labels)
+    settled = np.zeros(n, dtype=bool)
+    settled[table.items[np.isin(table.annotators, table.adjudicators)]] = True
+    doubt = agg.answered & ~settled & ((lo != hi) | (agg.confidence < min_confidence))
+    order = np.flatnonzero(doubt)
+    order = order[np.argsort(agg.confidence[order], kind="stable")]
+    by_item: dict[int, list[dict[str, str]]] = {int(i): [] for i in order}
+    for item, who, lab in zip(table.items, table.annotators, table.labels, strict=True):
+        if int(item) in by_item:
+            by_item[int(item)].append({"annotator": table.names[who], "label": table.classes[lab]})
+    return [
+        {
+            "item": int(i),
+            "label": table.classes[int(agg.labels[i])],
+            "confidence": float(agg.confidence[i]),
+            "answers": by_item[int(i)],
+        }
+        for i in order
+    ]
+
+
+def cost_aware_head(
+    X: Any,
+    head: np.ndarray,
+    head_proba: np.ndarray,
+    table: AnswerTable,
+    confusion: np.ndarray | None = None,
+    *,
+    min_answers: int = 10,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Re-rank the head of the queue by value per predicted second.
+
+    The value of an item is what one answer is expected to fix
+    (:func:`~activelab.annotators.second_opinion.new_item_value` under the
+    model's prediction); the seconds come from a
+    :class:`~activelab.annotators.cost.CostModel` fitted on the recorded times of
+    the answers so far (features of the answered items). With fewer than
+    ``min_answers`` timed answers the head keeps its order.
+
+    Returns
+    -------
+    permutation, info : ndarray, dict
+        Positions into ``head`` (new order) and what the cost model saw.
+    """
+    timed = ~np.isnan(table.seconds)
+    info: dict[str, Any] = {"timed_answers": int(timed.sum())}
+    if timed.sum() < min_answers or head.size == 0:
+        return np.arange(head.size), info
+    from activelab.scoring import take_rows
+
+    cm = CostModel(min_answers=min_answers).fit(
+        take_rows(X, table.items[timed]), table.seconds[timed]
+    )
+    k = head_proba.shape[1]
+    value = new_item_value(head_proba, np.eye(k) if confusion is None else confusion)
+    secs = cm.predict(take_rows(X, head))
+    perm = np.argsort(-value_per_second(value, secs), kind="stable")
+    info.update(
+        median_seconds=cm.median_,
+        predicted_head_seconds=round(float(np.mean(secs[perm][: max(1, head.size // 4)])), 3),
+    )
+    return perm, info

@@ -1,0 +1,85 @@
+"""``activelab review``: the owner's queue of disputed items, and decisions that settle them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+__all__ = ["review"]
+
+
+@click.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--limit", default=20, show_default=True, help="Items to list.")
+@click.option(
+    "--min-confidence",
+    default=0.9,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="List items whose answers disagree or whose aggregated label is less sure than this.",
+)
+@click.option(
+    "--decide",
+    nargs=2,
+    default=None,
+    metavar="ID LABEL",
+    help="Settle item ID (its external id) with LABEL; the decision overrides the answers.",
+)
+@click.option("--as", "name", default="owner", show_default=True, help="Who decides.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def review(
+    project: Path,
+    limit: int,
+    min_confidence: float,
+    decide: tuple[str, str] | None,
+    name: str,
+    as_json: bool,
+) -> None:
+    """List the disputed items of a project (least sure first), or settle one with --decide.
+
+    A decision is recorded as a label event of the deciding person (added without
+    a token when new), who becomes an adjudicator: on every item they decide,
+    their label replaces the aggregate of the other answers.
+    """
+    from activelab.app.quality import aggregate_answers, answer_table, disputed_items
+    from activelab.cli.project import _open
+
+    store = _open(str(project))
+    try:
+        s = store.settings
+        if s.get("task") == "multilabel":
+            raise click.ClickException("review works on single-label projects only.")
+        if decide is not None:
+            external, label = decide
+            if label not in s["labels"]:
+                raise click.ClickException(
+                    f"Unknown label {label!r}; the project's labels are {s['labels']}."
+                )
+            ids = store.external_ids()
+            if external not in ids:
+                raise click.ClickException(f"No item with id {external!r} in {project}.")
+            judge = store.annotator_by_name(name) or store.add_annotator(name, with_token=False)[0]
+            store.append_event(ids.index(external), judge.id, "label", label=label)
+            store.update_settings(adjudicators=sorted({*s.get("adjudicators", []), name}))
+            click.echo(f"{external}: {label} (decided by {name}).")
+            return
+        table = answer_table(store)
+        agg = aggregate_answers(table, s.get("aggregate", "dawid_skene"))
+        queue = disputed_items(table, agg, min_confidence=min_confidence)
+        ids = store.external_ids()
+        rows = [{**q, "id": ids[q["item"]]} for q in queue[:limit]]
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps({"disputed": len(queue), "items": rows}, indent=2))
+        return
+    if not rows:
+        click.echo("Nothing to review: every answered item is agreed and sure.")
+        return
+    click.echo(f"{len(queue)} disputed items; the {len(rows)} least sure:")
+    for r in rows:
+        answers = ", ".join(f"{a['annotator']}: {a['label']}" for a in r["answers"])
+        click.echo(f"  {r['id']}  {r['label']} ({r['confidence']:.0%})  [{answers}]")
+    click.echo(f"Settle one: activelab review {project} --decide ID LABEL")

@@ -1,0 +1,197 @@
+"""Several annotators in the app: overlap never repeats an item for an annotator, a sampled
+double share, second opinions on doubtful items, answer times, agreement in status, and
+exports that keep every raw answer."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from activelab.app.project import CONFIG_NAME
+from activelab.app.quality import double_share_items, quality_report
+from activelab.app.service import LabellingService
+from activelab.app.store import Store
+from activelab.cli import main
+
+
+def _store(n: int = 40, **settings) -> Store:
+    store = Store.create("sqlite://", {"labels": ["neg", "pos"], "strategy": "margin", **settings})
+    store.add_items(
+        [
+            {"external_id": f"i{i}", "kind": "table", "content": {"fields": {"x": i}}}
+            for i in range(n)
+        ]
+    )
+    store.save_features(np.arange(n, dtype=float).reshape(-1, 1))
+    return store
+
+
+def _truth(item: int) -> str:
+    return "neg" if item < 20 else "pos"
+
+
+def _label_everything(svc: LabellingService, people: list, wrong: str | None = None) -> None:
+    """Round-robin over the annotators until nobody gets an item; ``wrong`` always errs."""
+    active = list(people)
+    while active:
+        for ann in list(active):
+            item = svc.next_item(ann)
+            if item is None:
+                active.remove(ann)
+                continue
+            label = _truth(item.id)
+            if ann.name == wrong:
+                label = "pos" if label == "neg" else "neg"
+            svc.answer(ann, item.id, label)
+
+
+def _pairs(store: Store) -> list[tuple[int, int]]:
+    return [(e.annotator_id, e.item_id) for e in store.events() if e.kind == "label"]
+
+
+def test_overlap_never_repeats_an_item_for_an_annotator() -> None:
+    store = _store(overlap=2, double_share=0.25)
+    people = [store.add_annotator(name)[0] for name in ("ada", "bob", "cy")]
+    svc = LabellingService(store, retrain_every=5)
+    _label_everything(svc, people)
+    pairs = _pairs(store)
+    assert len(pairs) == len(set(pairs))  # nobody answered an item twice
+    per_item = np.bincount([i for _, i in pairs], minlength=40)
+    double = double_share_items(40, 0.25)
+    assert (per_item >= 2).all()  # overlap 2 reached everywhere
+    assert svc.progress().remaining == 0
+    # the store itself refuses to hand an answered item to the same annotator
+    ann, item = pairs[0]
+    assert not store.lease(item, ann, seconds=60, overlap=3)
+    assert double.size == 10
+
+
+def test_double_share_answers_a_sample_twice() -> None:
+    store = _store(double_share=0.25)
+    people = [store.add_annotator(name)[0] for name in ("ada", "bob")]
+    svc = LabellingService(store, retrain_every=100)
+    _label_everything(svc, people)
+    per_item = np.bincount([i for _, i in _pairs(store)], minlength=40)
+    double = double_share_items(40, 0.25)
+    assert (per_item[double] == 2).all()
+    rest = np.setdiff1d(np.arange(40), double)
+    assert (per_item[rest] == 1).all()
+    rep = quality_report(store)
+    assert rep["items_with_several_answers"] == 10
+    assert rep["percent_agreement"] == 1.0 and rep["krippendorff_alpha"] == 1.0
+
+
+def test_second_opinions_go_to_doubtful_items_and_training_uses_the_aggregate() -> None:
+    store = _store(overlap=2, second_opinions=True)
+    ada, bob, cy = (store.add_annotator(n)[0] for n in ("ada", "bob", "cy"))
+    svc = LabellingService(store, retrain_every=1000)
+    _label_everything(svc, [ada, bob], wrong="bob")  # ada and bob disagree on every item
+    assert svc.next_item(cy) is None  # overlap 2 is met everywhere
+    result = svc.retrain()
+    asked = result.metrics["second_opinions"]["items"]
+    assert asked, "disputed items should be asked again"
+    item = svc.next_item(cy)
+    assert item is not None and item.id in asked
+    svc.answer(cy, item.id, _truth(item.id))
+    # cy breaks the tie: the aggregate (and so the training label) follows the majority
+    again = svc.retrain()
+    assert again.n_labels == 40
+    rep = quality_report(store)
+    assert rep["answers"] == 81
+    names = {a["name"]: a for a in rep["annotators"]}
+    assert names["ada"]["agreement_with_aggregate"] > names["bob"]["agreement_with_aggregate"]
+
+
+def test_answer_seconds_recorded_and_added_to_old_databases(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"]})
+    store.add_items([{"external_id": "a", "kind": "text", "content": {"text": "a"}}])
+    ann, _ = store.add_annotator("ada")
+    assert store.lease(0, ann.id, seconds=60)
+    ev = store.append_event(0, ann.id, "label", label="pos")
+    assert ev.seconds is not None and 0 <= ev.seconds < 5
+    assert store.events()[0].seconds == ev.seconds
+    store.close()
+    # a database made before the column existed: the store adds it on open
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE label_events DROP COLUMN seconds")
+    engine.dispose()
+    store = Store.open(url)
+    assert store.events()[0].seconds is None and store.events()[0].label == "pos"
+    assert store.append_event(0, ann.id, "label", label="neg", seconds=2.5).seconds == 2.5
+    store.close()
+
+
+def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(4)]
+    )
+    store.save_features(np.eye(4))
+    ada, bob = store.add_annotator("ada")[0], store.add_annotator("bob")[0]
+    answers = [("neg", "neg"), ("pos", "pos"), ("neg", "pos"), ("pos", "pos")]
+    for i, (a, b) in enumerate(answers):
+        store.append_event(i, ada.id, "label", label=a)
+        store.append_event(i, bob.id, "label", label=b)
+    store.close()
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+    runner = CliRunner()
+    r = runner.invoke(main, ["status", str(tmp_path / "proj"), "--json"])
+    assert r.exit_code == 0, r.output
+    q = json.loads(r.output)["quality"]
+    # hand-computed: 3 of 4 items agree; kappa: po = 3/4, pe = 1/2 * 1/4 + 1/2 * 3/4 = 1/2
+    assert q["percent_agreement"] == 0.75
+    assert q["kappa"] == [{"annotators": ["ada", "bob"], "kappa": 0.5}]
+    # alpha: o = [[2, 1], [1, 4]], n = 8: 1 - 7 * 2 / (64 - 9 - 25) = 0.5333
+    assert abs(q["krippendorff_alpha"] - (1 - 14 / 30)) < 1e-9
+    r = runner.invoke(main, ["status", str(tmp_path / "proj")])
+    assert "Krippendorff" in r.output and "kappa" in r.output
+    r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", "jsonl"])
+    rows = [json.loads(line) for line in r.output.splitlines()]
+    assert sum(row["n_answers"] for row in rows) == 8  # every raw answer
+    disputed = next(row for row in rows if row["id"] == "i2")
+    assert sorted(a["label"] for a in disputed["answers"]) == ["neg", "pos"]
+    assert {row["label"] for row in rows if row["id"] != "i2"} == {"neg", "pos"}
+    r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", "csv"])
+    assert r.output.splitlines()[0] == "id,label,confidence,n_answers,answers,labelled_at"
+    r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--events", "--format", "jsonl"])
+    assert len(r.output.splitlines()) == 8 and "seconds" in json.loads(r.output.splitlines()[0])
+    # the owner's review queue: the disputed item, then a decision that settles it
+    sure = ["--min-confidence", "0.5"]  # four items: Dawid-Skene is not sure of any
+    r = runner.invoke(main, ["review", str(tmp_path / "proj"), "--json", *sure])
+    queue = json.loads(r.output)
+    assert queue["disputed"] == 1 and queue["items"][0]["id"] == "i2"
+    r = runner.invoke(main, ["review", str(tmp_path / "proj"), "--decide", "i2", "neg"])
+    assert r.exit_code == 0 and "decided by owner" in r.output
+    r = runner.invoke(main, ["review", str(tmp_path / "proj"), "--decide", "i2", "maybe"])
+    assert r.exit_code != 0 and "Unknown label 'maybe'" in r.output
+    r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", "jsonl"])
+    settled = next(json.loads(x) for x in r.output.splitlines() if '"i2"' in x)
+    assert settled["label"] == "neg" and settled["confidence"] == 1.0 and settled["n_answers"] == 3
+    r = runner.invoke(main, ["review", str(tmp_path / "proj"), *sure])
+    assert "Nothing to review" in r.output
+
+
+def test_cost_aware_queue_prefers_quicker_items() -> None:
+    heads = {}
+    for aware in (False, True):
+        store = _store(n=60, cost_aware=aware)
+        ada, _ = store.add_annotator("ada")
+        for i in [*range(0, 10), *range(50, 60)]:  # answers take longer as x grows
+            label = "neg" if i < 30 else "pos"
+            store.append_event(i, ada.id, "label", label=label, seconds=1.0 + i)
+        svc = LabellingService(store, retrain_every=1000)
+        result = svc.retrain()
+        if aware:
+            assert result.metrics["cost_aware"]["timed_answers"] == 20
+        items, _, _, _ = store.queue()
+        heads[aware] = items[:10]
+    # among the uncertain middle of the pool, the quicker (lower x) items come first
+    assert heads[True].mean() < heads[False].mean()
+    assert set(heads[True].tolist()) <= set(range(10, 50))
