@@ -38,8 +38,8 @@ __all__ = [
     "per_class_recall",
     "positive_scores",
     "positives_per_100",
-    "rare_class",
     "rare_callback",
+    "rare_class",
     "rare_summary",
     "step_record",
 ]
@@ -198,8 +198,7 @@ def per_class_recall(y_true: Any, y_pred: Any, labels: Any = None) -> dict[Any, 
     hits = np.sum(is_true & (y_pred[None, :] == labels[:, None]), axis=1)
     n = is_true.sum(axis=1)
     return {
-        lab.item(): (float(h / m) if m else None)
-        for lab, h, m in zip(labels, hits, n, strict=True)
+        lab.item(): (float(h / m) if m else None) for lab, h, m in zip(labels, hits, n, strict=True)
     }
 
 

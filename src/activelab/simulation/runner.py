@@ -510,7 +510,8 @@ def _one_job(
     callback = _estimate_step(steps, seed) if settings.get("estimates") else None
     rare: dict[str, Any] = {}
     if positive is not None:
-        callback = _both(callback, rare_callback(rare, Xt, yt, yp, positive, _classes(ds, estimator)))
+        classes = _classes(ds, estimator)
+        callback = _both(callback, rare_callback(rare, Xt, yt, yp, positive, classes))
     result = run_campaign(
         estimator,
         name,

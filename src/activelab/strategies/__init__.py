@@ -35,6 +35,13 @@ from activelab.strategies.diversity import DiverseBatch, KCenterGreedy, RankedBa
 from activelab.strategies.expected import ExpectedErrorReduction
 from activelab.strategies.multilabel import MMC, AdaptiveMultilabel, BinMin, MaxEntropy, MeanEntropy
 from activelab.strategies.random import RandomSampling
+from activelab.strategies.rare import (
+    ActiveAnomalyDiscovery,
+    AnomalyColdStart,
+    ClassBalanced,
+    PositiveSeeking,
+    RareAuto,
+)
 from activelab.strategies.regression import (
     EMCM,
     IGS,
@@ -61,10 +68,13 @@ __all__ = [
     "MMC",
     "MODEL",
     "PREDICT_PROBA",
+    "ActiveAnomalyDiscovery",
     "AdaptiveMultilabel",
+    "AnomalyColdStart",
     "AutoStrategy",
     "BatchBALD",
     "BinMin",
+    "ClassBalanced",
     "CommitteeVariance",
     "DeepCoreSet",
     "DiverseBatch",
@@ -82,10 +92,12 @@ __all__ = [
     "Margin",
     "MaxEntropy",
     "MeanEntropy",
+    "PositiveSeeking",
     "QueryByCommittee",
     "QueryContext",
     "RandomSampling",
     "RankedBatch",
+    "RareAuto",
     "ScoringStrategy",
     "Stochastic",
     "Strategy",
@@ -135,4 +147,6 @@ for _cls in (
 for _cls in (BinMin, MeanEntropy, MaxEntropy, MMC, AdaptiveMultilabel):
     register(_cls)
 for _cls in (AutoStrategy, Stochastic, Explore):
+    register(_cls)
+for _cls in (AnomalyColdStart, ClassBalanced, PositiveSeeking, ActiveAnomalyDiscovery, RareAuto):
     register(_cls)
