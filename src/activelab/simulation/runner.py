@@ -512,9 +512,12 @@ def _one_job(
     if positive is not None:
         classes = _classes(ds, estimator)
         callback = _both(callback, rare_callback(rare, Xt, yt, yp, positive, classes))
+    strategy = get_strategy(name)
+    if positive is not None and getattr(strategy, "positive_label", False) is None:
+        strategy.positive_label = positive  # the rare-class strategies seek this class
     result = run_campaign(
         estimator,
-        name,
+        strategy,
         Xp,
         yp,
         Xt,
