@@ -159,6 +159,13 @@ class ProgressOut(BaseModel):
         "(null: cannot tell yet), since (labels at which it started to fire), and its statistic",
     )
     stopping_text: str | None = Field(default=None, description="the stopping read-out as text")
+    class_counts: dict[str, int] | None = Field(default=None, description="labels per class")
+    class_recall: dict[str, float | None] | None = Field(
+        default=None, description="cross-validated recall of each class on the labels"
+    )
+    balanced_accuracy: float | None = Field(
+        default=None, description="cross-validated mean recall over the classes"
+    )
 
 
 class ProjectOut(BaseModel):

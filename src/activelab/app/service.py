@@ -85,6 +85,10 @@ class Progress:
     stopping: dict[str, Any] | None = None
     #: the same as one line of text
     stopping_text: str | None = None
+    #: labels per class, and each class's cross-validated recall (a rare class shows here)
+    class_counts: dict[str, int] | None = None
+    class_recall: dict[str, float | None] | None = None
+    balanced_accuracy: float | None = None
 
 
 class LabellingService:
@@ -474,6 +478,9 @@ class LabellingService:
                 quality_metric=acc.get("metric") or ("micro-F1" if self.multilabel else "accuracy"),
                 stopping=self._metrics.get("stopping"),
                 stopping_text=stopping_text(self._metrics.get("stopping")),
+                class_counts=self._metrics.get("class_counts"),
+                class_recall=acc.get("recall"),
+                balanced_accuracy=acc.get("balanced_accuracy"),
             )
 
     def image(self, item_id: int) -> tuple[bytes, str]:

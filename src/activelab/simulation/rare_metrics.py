@@ -141,6 +141,11 @@ def check_positive_label(y: Any, label: Any, classes: Sequence[Any] | None = Non
     present = np.unique(y)
     known = np.unique(np.asarray(classes)) if classes is not None else present
     match = _match_label(label, known)
+    if match is None and present.shape[0] == 1 and classes is None:
+        raise ValueError(
+            f"The data hold no positive: all {len(y)} items are labelled {present[0].item()!r}, "
+            f"none {label!r}. Active learning needs data that hold at least one positive."
+        )
     if match is None:
         names = ", ".join(repr(v.item()) for v in known)
         raise ValueError(
@@ -280,6 +285,10 @@ def get_rare_scorer(scoring: str, positive_label: Any = None) -> Callable[[Any, 
 def step_record(model: Any, X: Any, y: Any, positive_label: Any, classes: Any) -> dict[str, Any]:
     """The rare-class view of one model on test data: BA, AP and recall per class.
 
+    Without a model (the labels hold one class), every item is predicted as that
+    class and ranked the same: balanced accuracy ``1 / K`` for ``K`` classes,
+    average precision the positive share, recall unknown.
+
     Examples
     --------
     >>> from sklearn.linear_model import LogisticRegression
@@ -288,8 +297,12 @@ def step_record(model: Any, X: Any, y: Any, positive_label: Any, classes: Any) -
     >>> sorted(rec), rec["recall"]["0"]
     (['average_precision', 'balanced_accuracy', 'recall'], 1.0)
     """
-    if model is None:
-        return {"balanced_accuracy": None, "average_precision": None, "recall": {}}
+    if model is None:  # one class seen: every item gets that class, and one same score
+        return {
+            "balanced_accuracy": 1.0 / len(classes),
+            "average_precision": average_precision(y, np.zeros(len(y)), positive_label),
+            "recall": {},
+        }
     pred = model.predict(X)
     recall = per_class_recall(y, pred, classes)
     return {
@@ -370,6 +383,12 @@ def _ms(values: Sequence[float | None]) -> dict[str, Any]:
     return {"mean": float(v.mean()), "std": float(v.std()), "n": int(v.size)}
 
 
+def _ba_curve(rec: Mapping[str, Any]) -> list[float]:
+    """The balanced-accuracy curve, ``1 / K`` where no model could be fitted yet."""
+    chance = 1.0 / max(len(rec.get("recall") or {}), 2)
+    return [chance if v is None else float(v) for v in rec["balanced_accuracy"]]
+
+
 def rare_summary(
     runs: Sequence[Mapping[str, Any]], *, first: int = 100, ks: Sequence[int] = (1, 5, 10)
 ) -> dict[str, dict[str, Any]]:
@@ -378,7 +397,8 @@ def rare_summary(
     Reads the ``rare`` record of each run (``simulate(..., positive_label=...)``):
     positives per 100 labels over the first ``first`` labels, labels until the
     first ``k`` positives (over the seeds that found them; ``found`` counts them),
-    the normalised area under the balanced-accuracy curve, and balanced accuracy,
+    the normalised area under the balanced-accuracy curve (``1 / K`` at the steps
+    without a model: one class predicted for every item), and balanced accuracy,
     average precision and the positive class's recall at the budget.
 
     Examples
@@ -401,19 +421,7 @@ def rare_summary(
     for name, rs in by.items():
         rec = [r["rare"] for r in rs]
         pos = str(rec[0]["positive_label"])
-        ba = [
-            aulc(
-                [
-                    n
-                    for n, v in zip(r["n_labels"], x["balanced_accuracy"], strict=True)
-                    if v is not None
-                ],
-                [v for v in x["balanced_accuracy"] if v is not None],
-            )
-            if sum(v is not None for v in x["balanced_accuracy"]) >= 2
-            else None
-            for r, x in zip(rs, rec, strict=True)
-        ]
+        ba = [aulc(r["n_labels"], _ba_curve(x)) for r, x in zip(rs, rec, strict=True)]
         until = {}
         for k in ks:
             got = [labels_until(x["hits"], k) for x in rec]
@@ -424,7 +432,7 @@ def rare_summary(
             "per_100": _ms([positives_per_100(x["hits"], first) for x in rec]),
             "until": until,
             "ba_aulc": _ms(ba),
-            "ba_final": _ms([x["balanced_accuracy"][-1] for x in rec]),
+            "ba_final": _ms([_ba_curve(x)[-1] for x in rec]),
             "ap_final": _ms([x["average_precision"][-1] for x in rec]),
             "recall_final": _ms([x["recall"].get(pos, [None])[-1] for x in rec]),
         }

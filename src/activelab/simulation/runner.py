@@ -538,6 +538,8 @@ def _one_job(
     record["scoring"] = scoring
     if rare:
         record["rare"] = rare
+        if scoring == "balanced_accuracy":  # no model yet: one class predicted, BA = 1/K
+            record["scores"] = rare["balanced_accuracy"]
     if settings.get("estimates"):
         record["estimates"] = steps
     record["scores"] = [None if np.isnan(v) else v for v in record["scores"]]
