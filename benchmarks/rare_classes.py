@@ -46,7 +46,15 @@ from activelab.simulation.rare_metrics import rare_summary
 from activelab.simulation.runner import make_model, simulate
 
 SETS = ("digits5_2pct", "digits5_5pct", "segments_3pct", "fashion_3pct", "phishing_5pct")
-STRATEGIES = ("random", "margin", "class_balanced", "positive_seeking", "auto_rare", "aad")
+STRATEGIES = (
+    "random",
+    "margin",
+    "class_balanced",
+    "positive_seeking",
+    "rare_discovery",
+    "aad",
+    "auto_rare",
+)
 
 
 def _subsample(X: np.ndarray, positive: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +115,7 @@ def _pool(name: str, args: argparse.Namespace, model: str, strategies: list[str]
         seeds=args.seeds,
         positive_label=1,
         progress=False,
+        n_jobs=args.n_jobs,
         dataset_name=name,
     )
     return {"n": int(len(y)), "positives": int(y.sum()), "doc": doc}
@@ -124,20 +133,33 @@ def run_pool(args: argparse.Namespace) -> dict:
         summ = rare_summary(res["doc"]["runs"])
         rnd = summ["random"]
         print(f"\n{name}: {res['positives']} positives of {res['n']}", flush=True)
-        print(f"{'strategy':>18} {'pos/100':>8} {'x rnd':>6} {'1st pos':>8} {'BA AULC':>8} "
-              f"{'d rnd':>7} {'AP@end':>7}")
+        print(
+            f"{'strategy':>18} {'pos/100':>8} {'x rnd':>6} {'1st pos':>8} {'BA AULC':>8} "
+            f"{'d rnd':>7} {'AP@end':>7}"
+        )
         rows = {}
         for s, m in summ.items():
             ratio = _mean(m["per_100"]) / max(_mean(rnd["per_100"]), 1e-9)
             d_ba = _mean(m["ba_aulc"]) - _mean(rnd["ba_aulc"])
             first = _mean(m["until"]["1"])
-            print(f"{s:>18} {_mean(m['per_100']):8.1f} {ratio:6.1f} "
-                  f"{first if first is not None else float('nan'):8.1f} "
-                  f"{_mean(m['ba_aulc']):8.3f} {d_ba:+7.3f} {_mean(m['ap_final']):7.3f}")
-            rows[s] = {**m, "per_100_vs_random": ratio, "ba_aulc_minus_random": d_ba,
-                       "ap_minus_random": _mean(m["ap_final"]) - _mean(rnd["ap_final"])}
-        out["sets"][name] = {"n": res["n"], "positives": res["positives"], "summary": rows,
-                             "runs": res["doc"]["runs"], "seconds": time.perf_counter() - t0}
+            print(
+                f"{s:>18} {_mean(m['per_100']):8.1f} {ratio:6.1f} "
+                f"{first if first is not None else float('nan'):8.1f} "
+                f"{_mean(m['ba_aulc']):8.3f} {d_ba:+7.3f} {_mean(m['ap_final']):7.3f}"
+            )
+            rows[s] = {
+                **m,
+                "per_100_vs_random": ratio,
+                "ba_aulc_minus_random": d_ba,
+                "ap_minus_random": _mean(m["ap_final"]) - _mean(rnd["ap_final"]),
+            }
+        out["sets"][name] = {
+            "n": res["n"],
+            "positives": res["positives"],
+            "summary": rows,
+            "runs": res["doc"]["runs"],
+            "seconds": time.perf_counter() - t0,
+        }
     return out
 
 
@@ -148,13 +170,26 @@ def run_models(args: argparse.Namespace) -> dict:
         for kind in ("plain", "balanced", "threshold"):
             res = _pool(name, args, kind, ["random", "positive_seeking"])
             summ = rare_summary(res["doc"]["runs"])
-            per[kind] = {s: {"ba_aulc": m["ba_aulc"], "ap_final": m["ap_final"],
-                             "ba_final": m["ba_final"]} for s, m in summ.items()}
-            print(f"{name:>15} {kind:>10}: " + ", ".join(
-                f"{s} BA AULC {_mean(m['ba_aulc']):.3f} AP {_mean(m['ap_final']):.3f}"
-                for s, m in per[kind].items()), flush=True)
+            per[kind] = {
+                s: {"ba_aulc": m["ba_aulc"], "ap_final": m["ap_final"], "ba_final": m["ba_final"]}
+                for s, m in summ.items()
+            }
+            per[kind]["runs"] = res["doc"]["runs"]
+            print(
+                f"{name:>15} {kind:>10}: "
+                + ", ".join(
+                    f"{s} BA AULC {_mean(m['ba_aulc']):.3f} AP {_mean(m['ap_final']):.3f}"
+                    for s, m in summ.items()
+                ),
+                flush=True,
+            )
         out["sets"][name] = per
     return out
+
+
+def _nanmean(values: list) -> float:
+    v = np.array([np.nan if x is None else x for x in values], dtype=float)
+    return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
 
 
 def run_stream(args: argparse.Namespace) -> dict:
@@ -169,8 +204,14 @@ def run_stream(args: argparse.Namespace) -> dict:
             order = np.random.default_rng([seed, 99]).permutation(len(y))
             for policy in policies:
                 run = triage_replay(
-                    _model("balanced"), X[order], y[order], positive_label=1,
-                    budget=args.stream_budget, policy=policy, batch_size=50, seed=seed,
+                    _model("balanced"),
+                    X[order],
+                    y[order],
+                    positive_label=1,
+                    budget=args.stream_budget,
+                    policy=policy,
+                    batch_size=50,
+                    seed=seed,
                 )
                 runs.append(run.to_dict())
         summ = {}
@@ -178,22 +219,28 @@ def run_stream(args: argparse.Namespace) -> dict:
             rs = [r for r in runs if r["policy"] == policy]
             summ[policy] = {
                 "caught": float(np.mean([r["caught"][-1] for r in rs])),
-                "caught_share": float(np.mean([r["caught"][-1] / r["positives_seen"][-1]
-                                               for r in rs])),
-                "ap_mean": float(np.nanmean([r["ap_mean"] for r in rs])),
-                "ap_final": float(np.nanmean([r["ap"][-1] for r in rs])),
+                "caught_share": float(
+                    np.mean([r["caught"][-1] / r["positives_seen"][-1] for r in rs])
+                ),
+                "ap_mean": _nanmean([r["ap_mean"] for r in rs]),
+                "ap_final": _nanmean([r["ap"][-1] for r in rs]),
                 "reviewed": float(np.mean([r["reviewed"][-1] for r in rs])),
             }
         base = summ["random"]
-        print(f"\n{name}: {int(y.sum())} positives of {len(y)}, review budget "
-              f"{args.stream_budget:.0%}")
+        print(
+            f"\n{name}: {int(y.sum())} positives of {len(y)}, review budget "
+            f"{args.stream_budget:.0%}"
+        )
         for policy, m in summ.items():
             m["caught_vs_random"] = m["caught"] / max(base["caught"], 1e-9)
             m["ap_minus_random"] = m["ap_mean"] - base["ap_mean"]
-            print(f"{policy:>10}: reviewed {m['reviewed']:.0f}, caught {m['caught']:.1f} "
-                  f"({m['caught_share']:.0%}, x{m['caught_vs_random']:.1f} random), "
-                  f"AP over time {m['ap_mean']:.3f} ({m['ap_minus_random']:+.3f}), "
-                  f"AP at end {m['ap_final']:.3f}", flush=True)
+            print(
+                f"{policy:>10}: reviewed {m['reviewed']:.0f}, caught {m['caught']:.1f} "
+                f"({m['caught_share']:.0%}, x{m['caught_vs_random']:.1f} random), "
+                f"AP over time {m['ap_mean']:.3f} ({m['ap_minus_random']:+.3f}), "
+                f"AP at end {m['ap_final']:.3f}",
+                flush=True,
+            )
         out["sets"][name] = {"summary": summ, "runs": runs}
     return out
 
@@ -206,6 +253,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=10)
     p.add_argument("--budget", type=int, default=150)
     p.add_argument("--stream-budget", type=float, default=0.05)
+    p.add_argument("--n-jobs", type=int, default=1, help="parallel campaigns (joblib)")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     t0 = time.perf_counter()

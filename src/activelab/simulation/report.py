@@ -34,6 +34,7 @@ from activelab.simulation.metrics import (
     summarize,
     summarize_top_k,
 )
+from activelab.simulation.rare_report import rare_section
 from activelab.simulation.runner import load_results
 
 __all__ = ["render", "write_report"]
@@ -326,6 +327,7 @@ model's score (mean over the seeds that reached it). Savings: share of labels no
 reach the score random sampling ends with. p: two-sided Wilcoxon signed-rank test of the
 per-seed AULCs against random.</p>
 {_table(metrics, budgets)}
+{rare_section(doc)}
 {_figure("Label savings against random", spng, ssvg, "savings")}
 {top_k_html}{_stopping_section(doc["runs"])}
 {_estimate_section(doc["runs"], plot_stem)}

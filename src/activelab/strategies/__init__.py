@@ -41,6 +41,7 @@ from activelab.strategies.rare import (
     ClassBalanced,
     PositiveSeeking,
     RareAuto,
+    RareDiscovery,
 )
 from activelab.strategies.regression import (
     EMCM,
@@ -98,6 +99,7 @@ __all__ = [
     "RandomSampling",
     "RankedBatch",
     "RareAuto",
+    "RareDiscovery",
     "ScoringStrategy",
     "Stochastic",
     "Strategy",
@@ -148,5 +150,12 @@ for _cls in (BinMin, MeanEntropy, MaxEntropy, MMC, AdaptiveMultilabel):
     register(_cls)
 for _cls in (AutoStrategy, Stochastic, Explore):
     register(_cls)
-for _cls in (AnomalyColdStart, ClassBalanced, PositiveSeeking, ActiveAnomalyDiscovery, RareAuto):
+for _cls in (
+    AnomalyColdStart,
+    ClassBalanced,
+    PositiveSeeking,
+    ActiveAnomalyDiscovery,
+    RareDiscovery,
+    RareAuto,
+):
     register(_cls)
