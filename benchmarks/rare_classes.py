@@ -61,7 +61,7 @@ def _subsample(X: np.ndarray, positive: np.ndarray, share: float) -> tuple[np.nd
     """Keep every negative and as many positives as make ``share`` of the items (fixed seed)."""
     rng = np.random.default_rng(12345)
     neg = np.flatnonzero(~positive)
-    n_pos = int(round(share * neg.shape[0] / (1.0 - share)))
+    n_pos = round(share * neg.shape[0] / (1.0 - share))
     pos = rng.choice(np.flatnonzero(positive), n_pos, replace=False)
     idx = np.sort(np.concatenate([neg, pos]))
     return np.asarray(X[idx], dtype=float), positive[idx].astype(int)
@@ -118,7 +118,7 @@ def _pool(name: str, args: argparse.Namespace, model: str, strategies: list[str]
         n_jobs=args.n_jobs,
         dataset_name=name,
     )
-    return {"n": int(len(y)), "positives": int(y.sum()), "doc": doc}
+    return {"n": len(y), "positives": int(y.sum()), "doc": doc}
 
 
 def _mean(stat: dict) -> float | None:
