@@ -83,6 +83,8 @@ def test_stream_cli_triage_and_a_bad_positive_label(fraud_csv, tmp_path):
     assert "top_risk" in res.output and "balanced_accuracy" in res.output
     doc = json.loads(out.read_text())
     assert {r["policy"] for r in doc["runs"]} == set(POLICIES)
+    plain = runner.invoke(main, [*args, "--budget", "0.05", "--batch-size", "50"])
+    assert plain.exit_code == 0 and "--positive-label yes" in plain.output
     bad = runner.invoke(main, [*args, "--positive-label", "fraud!"])
     assert bad.exit_code != 0 and "'no', 'yes'" in bad.output and "Traceback" not in bad.output
 

@@ -269,6 +269,7 @@ def stream(
             drift_at=settings["drift_at"],
         )
         console.print(f"Plot written to [bold]{plot}[/bold]")
+    _rare_hint(console, data.y)
     by = {s: [r for r in runs if r["strategy"] == get_stream_strategy(s).name] for s in strategies}
     for s, rs in by.items():
         acc = np.mean([r["scores"][-1] for r in rs])
@@ -362,3 +363,16 @@ def _triage(  # type: ignore[no-untyped-def]
         doc = {"schema": "activelab.triage/1", "settings": settings, "runs": runs}
         out.write_text(json.dumps(doc, indent=1, default=str))
         console.print(f"Runs written to [bold]{out}[/bold]")
+
+
+def _rare_hint(console, y) -> None:  # type: ignore[no-untyped-def]
+    """Say when accuracy hides a class under 10 % of the items, and what to run instead."""
+    from activelab.simulation.rare_metrics import default_scoring, rare_class
+
+    label = rare_class(y)
+    if label is not None:
+        _metric, reason = default_scoring(y)
+        console.print(
+            f"[yellow]Note: {reason}. Rerun with --positive-label {label} for fraud triage, "
+            "scored by average precision or --metric balanced_accuracy.[/yellow]"
+        )
