@@ -15,7 +15,9 @@ three review policies:
 ``"triage"``
     a share ``explore`` of the reviews goes to the items the model is least sure
     about (risk closest to ``0.5``, the boundary of a balanced model), the rest to
-    the highest risk.
+    the highest risk. Before a model exists, the exploring reviews are random: when
+    the positives are not anomalies, the anomaly ranking alone may never meet one
+    (ImageSegments' ``brickface``: pure top-risk review caught none).
 
 Until the reviews hold both classes there is no model; the risk is then the anomaly
 score of an isolation forest fitted on the items seen so far (the cold start of
@@ -217,11 +219,13 @@ def _choose(
         return np.empty(0, dtype=np.int64)
     if policy == "random":
         return np.sort(rng.choice(m, k, replace=False))
-    if policy == "top_risk" or not model:
+    if policy == "top_risk":
         return top_k(risk, k)
     n_explore = int(rng.binomial(k, explore))
     exploit = top_k(risk, k - n_explore)
     rest = np.setdiff1d(np.arange(m), exploit)
+    if not model:  # no model to be unsure with: explore at random (anomalies may not be fraud)
+        return np.concatenate([exploit, rng.choice(rest, n_explore, replace=False)])
     unsure = rest[top_k(-np.abs(risk[rest] - 0.5), n_explore)]
     return np.concatenate([exploit, unsure])
 
