@@ -15,9 +15,9 @@ three review policies:
 ``"triage"``
     a share ``explore`` of the reviews goes to the items the model is least sure
     about (risk closest to ``0.5``, the boundary of a balanced model), the rest to
-    the highest risk. Before a model exists, the exploring reviews are random: when
-    the positives are not anomalies, the anomaly ranking alone may never meet one
-    (ImageSegments' ``brickface``: pure top-risk review caught none).
+    the highest risk. Before a model exists, a share ``cold_explore`` of the reviews
+    is random: when the positives are not anomalies, the anomaly ranking alone may
+    never meet one (ImageSegments' ``brickface``: pure top-risk review caught none).
 
 Until the reviews hold both classes there is no model; the risk is then the anomaly
 score of an isolation forest fitted on the items seen so far (the cold start of
@@ -99,6 +99,7 @@ def triage_replay(
     budget: float = 0.05,
     policy: str = "triage",
     explore: float = 0.2,
+    cold_explore: float = 0.5,
     batch_size: int = 50,
     every: int | None = None,
     label_memory: int = 5000,
@@ -119,6 +120,9 @@ def triage_replay(
     policy : {"random", "top_risk", "triage"}, default="triage"
     explore : float, default=0.2
         ``"triage"``: the share of reviews spent on the least sure items.
+    cold_explore : float, default=0.5
+        ``"triage"``: the share of reviews made at random while there is no model
+        (the rest go to the most anomalous items).
     batch_size : int, default=50
     every : int, optional
         Items between checkpoints (default: about 50 checkpoints).
@@ -147,8 +151,10 @@ def triage_replay(
         raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}.")
     if not 0.0 < budget <= 1.0:
         raise ValueError(f"budget must be in (0, 1], got {budget!r}.")
-    if not 0.0 <= explore <= 1.0:
-        raise ValueError(f"explore must be in [0, 1], got {explore!r}.")
+    if not (0.0 <= explore <= 1.0 and 0.0 <= cold_explore <= 1.0):
+        raise ValueError(
+            f"explore and cold_explore must be in [0, 1], got {explore!r} and {cold_explore!r}."
+        )
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}.")
     X = np.asarray(X, dtype=float)
@@ -186,7 +192,8 @@ def triage_replay(
         allowance += budget * m
         k = min(int(allowance), m)
         allowance -= k
-        pick = _choose(policy, risk, k, explore, rng, fitted is not None)
+        share = explore if fitted is not None else cold_explore
+        pick = _choose(policy, risk, k, share, rng, fitted is not None)
         chosen = start + pick
         reviewed.append(chosen)
         n_reviewed += chosen.shape[0]
