@@ -204,6 +204,13 @@ class ProgressOut(BaseModel):
         description="a model exists; false while the labels cannot train one yet (the "
         "version is then a cold-start ranking of the queue)",
     )
+    class_counts: dict[str, int] | None = Field(default=None, description="labels per class")
+    class_recall: dict[str, float | None] | None = Field(
+        default=None, description="cross-validated recall of each class on the labels"
+    )
+    balanced_accuracy: float | None = Field(
+        default=None, description="cross-validated mean recall over the classes"
+    )
 
 
 class HealthOut(BaseModel):

@@ -93,6 +93,10 @@ class Progress:
     trainer_error: str | None = None
     #: a model exists (False while too few labels: the version is a cold-start ranking)
     model_ready: bool = False
+    #: labels per class, and each class's cross-validated recall (a rare class shows here)
+    class_counts: dict[str, int] | None = None
+    class_recall: dict[str, float | None] | None = None
+    balanced_accuracy: float | None = None
 
 
 class LabellingService:
@@ -537,6 +541,9 @@ class LabellingService:
                 trainer=None if trainer is None else trainer["state"],
                 trainer_error=None if trainer is None else trainer.get("last_error"),
                 model_ready=self._model is not None,
+                class_counts=self._metrics.get("class_counts"),
+                class_recall=acc.get("recall"),
+                balanced_accuracy=acc.get("balanced_accuracy"),
             )
 
     def image(self, item_id: int) -> tuple[bytes, str]:

@@ -35,6 +35,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from activelab.learner import ActiveLearner
 from activelab.scoring import take_rows
+from activelab.simulation.rare_metrics import balanced_accuracy, per_class_recall
 from activelab.stopping import ConfidenceCriterion
 from activelab.strategies import ScoringStrategy, get_strategy
 
@@ -318,7 +319,10 @@ def _cv_accuracy(X: Any, idx: np.ndarray, y: np.ndarray, seed: int) -> dict[str,
     k = int(np.sum(pred == y[np.argsort(idx)]))
     n = int(idx.shape[0])
     lo, hi = wilson_interval(k, n)
+    recall = per_class_recall(y[np.argsort(idx)], pred)
     return {
+        "balanced_accuracy": balanced_accuracy(y[np.argsort(idx)], pred),
+        "recall": {str(c): v for c, v in recall.items()},
         "estimate": k / n,
         "low": lo,
         "high": hi,

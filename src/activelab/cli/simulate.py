@@ -69,7 +69,20 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multil
     help="logreg, forest, extra_trees, knn, svm, hgb, nb; bayesian_ridge, ridge, forest … for "
     "regression. [default: logreg, or bayesian_ridge for regression]",
 )
-@click.option("--scoring", default=None, help="A scikit-learn scorer name. [default: accuracy/r2]")
+@click.option(
+    "--scoring",
+    default=None,
+    help="The metric of the curves: balanced_accuracy, average_precision (of --positive-label), "
+    "recall_positive or any scikit-learn scorer name. [default: accuracy/r2; balanced_accuracy "
+    "when a class is under 10% of the items]",
+)
+@click.option(
+    "--positive-label",
+    default=None,
+    help="Classification: the class that matters (fraud, a rare finding). Records positives "
+    "found, labels until the first, per-class recall and average precision. [default: the "
+    "rarest class when it is under 10% of the items]",
+)
 @click.option("--test-size", default=0.25, show_default=True, help="Held-out share.")
 @click.option(
     "--top-k",
@@ -141,6 +154,7 @@ def simulate(
     stopping: bool,
     estimates: bool,
     list_datasets: bool,
+    positive_label: str | None,
 ) -> None:
     """Replay active learning with a simulated expert and write the curves to JSON.
 
@@ -195,6 +209,7 @@ def simulate(
             task=ds.task,
             scale=ds.featuriser is None,  # text features are unit rows already
         )
+        est = _imbalance_aware(console, ds, est, positive_label)
         doc = run(
             ds,
             est,
@@ -214,6 +229,7 @@ def simulate(
             top_k=top_k,
             strategy_params=strategy_params,
             minimize=minimize,
+            positive_label=positive_label,
         )
     except ImportError as exc:
         from activelab.cli._extras import extra_for, missing_extra_message
@@ -251,6 +267,7 @@ def simulate(
                     f"{name:>18}: top {top_k} found after {budget} tested "
                     f"{found['mean']:.0%} ± {found['std']:.0%}"
                 )
+    _print_rare(console, doc)
     console.print(f"Wrote {Path(out)}; make a page with: activelab report {out}")
 
 
@@ -370,4 +387,53 @@ def _print_summary(console, metrics, counts, scoring):  # type: ignore[no-untype
         console.print(
             f"{name:>18}: AULC ({unit}) {m['aulc']['mean']:.3f} ± {m['aulc']['std']:.3f}, "
             f"{counts.get(name, 0)} seeds{extra}"
+        )
+
+
+def _imbalance_aware(console, ds, est, positive_label):  # type: ignore[no-untyped-def]
+    """Balanced class weights for a classifier on data with a class under 10 %."""
+    import numpy as np
+
+    from activelab.models.imbalance import balanced
+    from activelab.simulation.rare_metrics import check_positive_label, rare_class
+
+    if ds.task != "classification" or np.ndim(ds.y) != 1:
+        if positive_label is not None:
+            raise click.UsageError(
+                f"--positive-label is for classification; {ds.name!r} is {ds.task}."
+            )
+        return est
+    if positive_label is not None:
+        check_positive_label(ds.y, positive_label)  # a one-line error naming the labels
+    if rare_class(ds.y) is None:
+        return est
+    console.print("Rare class: the model weighs the classes equally (class_weight='balanced').")
+    return balanced(est)
+
+
+def _print_rare(console, doc):  # type: ignore[no-untyped-def]
+    """The rare-class read-out: why the metric, positives found, AP, recall."""
+    from activelab.simulation.rare_metrics import rare_summary
+
+    reason = doc["settings"].get("scoring_reason")
+    if reason:
+        console.print(f"Scored by balanced accuracy: {reason}.")
+    summary = rare_summary(doc["runs"])
+    if not summary:
+        return
+    pos = doc["settings"].get("positive_label")
+    for name, m in sorted(summary.items()):
+        first = m["until"]["1"]
+        found = (
+            f"first positive after {first['mean']:.0f} labels ({first['found']}/{m['runs']} runs)"
+            if first["mean"] is not None
+            else "no positive found in any run"
+        )
+        ap = m["ap_final"]["mean"]
+        rec = m["recall_final"]["mean"]
+        console.print(
+            f"{name:>18}: {m['per_100']['mean']:.1f} positives ({pos!r}) per 100 labels, "
+            + found
+            + ("" if ap is None else f", AP {ap:.3f}")
+            + ("" if rec is None else f", recall of {pos!r} {rec:.2f}")
         )

@@ -146,6 +146,27 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     default=None,
     help="Write a PNG of accuracy against labels spent.",
 )
+@click.option(
+    "--positive-label",
+    default=None,
+    help="Fraud triage: the class to catch. An analyst reviews --budget of the items; compares "
+    "random review, top-risk review and triage (top risk plus uncertain items) on positives "
+    "caught and the model's average precision over time.",
+)
+@click.option(
+    "--metric",
+    type=click.Choice(["average_precision", "balanced_accuracy"]),
+    default="average_precision",
+    show_default=True,
+    help="With --positive-label: the model's score shown over time.",
+)
+@click.option(
+    "--explore",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="With --positive-label: the share of reviews triage spends on uncertain items.",
+)
 def stream(
     dataset: str,
     label_column: str | None,
@@ -160,6 +181,9 @@ def stream(
     seeds: int,
     out: Path | None,
     plot: Path | None,
+    positive_label: str | None,
+    metric: str,
+    explore: float,
 ) -> None:
     """Replay a labelled stream, deciding on each item at once whether to ask for its label.
 
@@ -184,6 +208,22 @@ def stream(
         raise click.BadParameter(f"must be in (0, 1], got {budget}", param_hint="--budget")
     if seeds < 1 or batch_size < 1 or window < 1:
         raise click.UsageError("--seeds, --batch-size and --window must be positive.")
+    if positive_label is not None:
+        _triage(
+            console,
+            dataset,
+            label_column,
+            n_items,
+            seeds,
+            budget,
+            model_name,
+            batch_size,
+            positive_label,
+            metric,
+            explore,
+            out,
+        )
+        return
     rows: dict[str, dict[str, Any]] = {}
     runs = []
     t0 = time.perf_counter()
@@ -253,6 +293,7 @@ def stream(
             drift_at=settings["drift_at"],
         )
         console.print(f"Plot written to [bold]{plot}[/bold]")
+    _rare_hint(console, data.y)
     by = {s: [r for r in runs if r["strategy"] == get_stream_strategy(s).name] for s in strategies}
     for s, rs in by.items():
         acc = np.mean([r["scores"][-1] for r in rs])
@@ -290,3 +331,105 @@ def _per_class(runs: list[dict[str, Any]]) -> str:
     return ", ".join(
         f"{c}: {n:,} / {lab:,} / {right / n:.0%}" for c, (n, lab, right) in sorted(totals.items())
     )
+
+
+def _triage(  # type: ignore[no-untyped-def]
+    console,
+    dataset,
+    label_column,
+    n_items,
+    seeds,
+    budget,
+    model_name,
+    batch_size,
+    positive_label,
+    metric,
+    explore,
+    out,
+) -> None:
+    """``--positive-label``: compare the review policies of fraud triage on the stream."""
+    import numpy as np
+    from rich.table import Table
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from activelab.simulation.rare_metrics import check_positive_label
+    from activelab.stream.triage import POLICIES, triage_replay
+
+    if model_name not in ("logreg", "naive-bayes"):
+        raise click.UsageError(
+            f"Fraud triage refits a scikit-learn model on the reviewed items; use --model logreg "
+            f"or naive-bayes, not {model_name!r}."
+        )
+    model = (
+        make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced"))
+        if model_name == "logreg"
+        else GaussianNB()
+    )
+    batch = max(batch_size, 50) if batch_size == 1 else batch_size
+    table = Table(title=f"Fraud triage: positives caught and the model's {metric} over time")
+    for col in ("run", "reviewed", "caught", "share caught", metric):
+        table.add_column(col, justify="left" if col == "run" else "right")
+    runs = []
+    for seed in range(seeds):
+        data = _load(dataset, label_column, n_items, seed)
+        try:
+            positive = check_positive_label(data.y, positive_label, getattr(data, "classes", None))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--positive-label") from None
+        for policy in POLICIES:
+            run = triage_replay(
+                model,
+                data.X,
+                data.y,
+                positive_label=positive,
+                budget=budget,
+                policy=policy,
+                explore=explore,
+                batch_size=batch,
+                seed=seed,
+            )
+            runs.append(run.to_dict())
+            values = run.ap if metric == "average_precision" else run.balanced_accuracy
+            shown = [v for v in values if v is not None]
+            table.add_row(
+                f"{policy} (seed {seed})" if seeds > 1 else policy,
+                f"{run.reviewed[-1]:,}",
+                f"{run.caught[-1]:,}/{run.positives_seen[-1]:,}",
+                f"{run.caught_share:.0%}",
+                f"{np.mean(shown):.3f}" if shown else "–",
+            )
+    console.print(table)
+    console.print(
+        f"[dim]{batch} items per batch, review budget {budget:.0%}; {metric} of the model on "
+        "the items of each checkpoint before their labels were learned, averaged over time.[/dim]"
+    )
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        settings = {
+            "dataset": dataset,
+            "budget": budget,
+            "positive_label": str(positive_label),
+            "metric": metric,
+            "explore": explore,
+            "batch_size": batch,
+            "seeds": seeds,
+        }
+        doc = {"schema": "activelab.triage/1", "settings": settings, "runs": runs}
+        out.write_text(json.dumps(doc, indent=1, default=str))
+        console.print(f"Runs written to [bold]{out}[/bold]")
+
+
+def _rare_hint(console, y) -> None:  # type: ignore[no-untyped-def]
+    """Say when accuracy hides a class under 10 % of the items, and what to run instead."""
+    from activelab.simulation.rare_metrics import default_scoring, rare_class
+
+    label = rare_class(y)
+    if label is not None:
+        _metric, reason = default_scoring(y)
+        console.print(
+            f"[yellow]Note: {reason}. Rerun with --positive-label {label} for fraud triage, "
+            "scored by average precision or --metric balanced_accuracy.[/yellow]"
+        )

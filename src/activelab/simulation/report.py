@@ -36,6 +36,7 @@ from activelab.simulation.metrics import (
     summarize,
     summarize_top_k,
 )
+from activelab.simulation.rare_report import rare_section
 from activelab.simulation.runner import load_results
 
 __all__ = ["render", "write_report"]
@@ -348,6 +349,7 @@ seeds that reached it). Savings: share of labels not needed, against random samp
 95 % of the whole-pool model's score (censored: the strategy did not reach it within the
 budget). p: two-sided Wilcoxon signed-rank test of the per-seed AULCs against random.</p>
 {_table(metrics, budgets)}
+{rare_section(doc)}
 {_figure("Label savings against random", spng, ssvg, "savings")}
 {top_k_html}{_stopping_section(doc["runs"])}
 {_estimate_section(doc["runs"], plot_stem)}

@@ -33,6 +33,14 @@ from sklearn.metrics import get_scorer
 
 from activelab.data.datasets import Dataset, load
 from activelab.simulation.campaign import run_campaign, split_pool_test
+from activelab.simulation.rare_metrics import (
+    RARE_SCORINGS,
+    check_positive_label,
+    default_scoring,
+    get_rare_scorer,
+    rare_callback,
+    rare_class,
+)
 from activelab.strategies import get_strategy
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "load_results", "make_model", "simulate"]
@@ -57,6 +65,7 @@ _RESUME_KEYS = (
     "strategy_params",
     "minimize",
     "test_rows",
+    "positive_label",
 )
 
 
@@ -141,6 +150,7 @@ def simulate(
     strategy_params: Mapping[str, Mapping[str, Any]] | None = None,
     minimize: bool = False,
     test_index: Any = None,
+    positive_label: Any = None,
 ) -> dict[str, Any]:
     """Replay active learning for several strategies and seeds on the same splits.
 
@@ -165,7 +175,12 @@ def simulate(
         A count (seeds ``0 … seeds-1``) or explicit seeds. Each seed fixes a
         pool/test split and an initial set.
     scoring : str, optional
-        A scikit-learn scorer name; the estimator's ``score`` by default.
+        A scikit-learn scorer name, or ``"balanced_accuracy"``,
+        ``"average_precision"`` or ``"recall_positive"``
+        (:func:`activelab.simulation.rare_metrics.get_rare_scorer`). By default
+        accuracy (R² for regression), or balanced accuracy when a class holds
+        under 10 % of the items (the reason is stored in the settings'
+        ``scoring_reason``).
     test_size : float, default=0.25
         The held-out share (stratified for classification).
     n_jobs : int, default=1
@@ -212,6 +227,14 @@ def simulate(
         uses this split and varies only its initial set and the strategies'
         randomness. A data set's own :attr:`~activelab.data.datasets.Dataset.test_mask`
         (``load_table(..., split_column=...)``) is used when this is None.
+    positive_label : optional
+        Classification: the class that matters (fraud, a rare finding). Each run
+        then also records per step the balanced accuracy, the average precision
+        of this class and the recall of every class on the test set, and which
+        labels bought were positives (``rare`` in each run; see
+        :func:`activelab.simulation.rare_metrics.rare_summary`). Defaults to the
+        rarest class when it holds under 10 % of the items. A label not among
+        the data's labels raises, naming them.
 
     Returns
     -------
@@ -247,9 +270,14 @@ def simulate(
     _check_top_k(ds, estimator, top_k, test_size)
     params = _strategy_params(names, strategy_params, minimize)
     _check_strategies(names, params, estimator)  # before any campaign runs
+    positive_label, scoring, reason = _rare_settings(ds, positive_label, scoring)
     settings = _settings(
         ds, estimator, names, seed_list, n_initial, batch_size, budget, scoring, test_size
     )
+    if reason is not None:
+        settings["scoring_reason"] = reason
+    if positive_label is not None:
+        settings["positive_label"] = positive_label
     # stored only when on, so that files written before these options still resume
     if stopping:
         settings["stopping"] = True
@@ -484,7 +512,7 @@ def _settings(
     scoring: str | None,
     test_size: float,
 ) -> dict[str, Any]:
-    if scoring is not None:
+    if scoring is not None and scoring not in RARE_SCORINGS:
         get_scorer(scoring)  # fail early on an unknown scorer name
     return {
         "dataset": ds.summary(),
@@ -564,9 +592,11 @@ def _one_job(
     name, seed = job
     Xp, Xt, yp, yt = _split(ds, seed, settings["test_size"])
     scoring = settings["scoring"]
+    positive = settings.get("positive_label")
+    scorer = get_rare_scorer(scoring, positive) if scoring in RARE_SCORINGS else scoring
     if name == "__full__":
         model = clone(estimator).fit(Xp, yp)
-        return job, float(get_scorer(scoring)(model, Xt, yt))
+        return job, float(get_rare_scorer(scoring, positive)(model, Xt, yt))
     monitor = None
     if settings.get("stopping"):
         from activelab.stopping import (
@@ -577,9 +607,17 @@ def _one_job(
 
         monitor = StoppingMonitor([StabilizingPredictions(), ConfidenceCriterion()], seed=seed)
     steps: list[dict[str, Any] | None] = []
+    callback = _estimate_step(steps, seed) if settings.get("estimates") else None
+    rare: dict[str, Any] = {}
+    if positive is not None:
+        classes = _classes(ds, estimator)
+        callback = _both(callback, rare_callback(rare, Xt, yt, yp, positive, classes))
+    strategy = get_strategy(name, **settings.get("strategy_params", {}).get(name, {}))
+    if positive is not None and getattr(strategy, "positive_label", False) is None:
+        strategy.positive_label = positive  # the rare-class strategies seek this class
     result = run_campaign(
         estimator,
-        get_strategy(name, **settings.get("strategy_params", {}).get(name, {})),
+        strategy,
         Xp,
         yp,
         Xt,
@@ -590,18 +628,51 @@ def _one_job(
         batch_size=settings["batch_size"],
         budget=settings["budget"],
         seed=seed,
-        scoring=scoring,
+        scoring=scorer,
         classes=_classes(ds, estimator),
         stopping=monitor,
-        callback=_estimate_step(steps, seed) if settings.get("estimates") else None,
+        callback=callback,
         track_top_k=settings.get("top_k"),
         top_k_maximize=not settings.get("minimize", False),
     )
     record = result.to_dict()
+    record["scoring"] = scoring
+    if rare:
+        record["rare"] = rare
+        if scoring == "balanced_accuracy":  # no model yet: one class predicted, BA = 1/K
+            record["scores"] = rare["balanced_accuracy"]
     if settings.get("estimates"):
         record["estimates"] = steps
     record["scores"] = [None if np.isnan(v) else v for v in record["scores"]]
     return job, record
+
+
+def _rare_settings(ds: Dataset, positive_label: Any, scoring: str | None) -> tuple[Any, Any, Any]:
+    """``(positive label, scoring, why that scoring)`` for a data set (see ``simulate``)."""
+    if ds.task != "classification" or np.ndim(ds.y) != 1:
+        if positive_label is not None:
+            raise ValueError(f"positive_label is for classification; {ds.name!r} is {ds.task}.")
+        return None, scoring, None
+    if positive_label is not None:
+        positive_label = check_positive_label(ds.y, positive_label)
+    else:
+        positive_label = rare_class(ds.y)
+    reason = None
+    if scoring is None:
+        scoring, reason = default_scoring(ds.y)
+        scoring = None if reason is None else scoring
+    return positive_label, scoring, reason
+
+
+def _both(first: Any, second: Any) -> Any:
+    if first is None:
+        return second
+
+    def callback(learner: Any, result: Any) -> None:
+        first(learner, result)
+        second(learner, result)
+
+    return callback
 
 
 def _estimate_step(steps: list[dict[str, Any] | None], seed: int) -> Any:

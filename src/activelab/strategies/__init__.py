@@ -35,6 +35,14 @@ from activelab.strategies.diversity import DiverseBatch, KCenterGreedy, RankedBa
 from activelab.strategies.expected import ExpectedErrorReduction
 from activelab.strategies.multilabel import MMC, AdaptiveMultilabel, BinMin, MaxEntropy, MeanEntropy
 from activelab.strategies.random import RandomSampling
+from activelab.strategies.rare import (
+    ActiveAnomalyDiscovery,
+    AnomalyColdStart,
+    ClassBalanced,
+    PositiveSeeking,
+    RareAuto,
+    RareDiscovery,
+)
 from activelab.strategies.regression import (
     EMCM,
     IGS,
@@ -61,10 +69,13 @@ __all__ = [
     "MMC",
     "MODEL",
     "PREDICT_PROBA",
+    "ActiveAnomalyDiscovery",
     "AdaptiveMultilabel",
+    "AnomalyColdStart",
     "AutoStrategy",
     "BatchBALD",
     "BinMin",
+    "ClassBalanced",
     "CommitteeVariance",
     "DeepCoreSet",
     "DiverseBatch",
@@ -82,10 +93,13 @@ __all__ = [
     "Margin",
     "MaxEntropy",
     "MeanEntropy",
+    "PositiveSeeking",
     "QueryByCommittee",
     "QueryContext",
     "RandomSampling",
     "RankedBatch",
+    "RareAuto",
+    "RareDiscovery",
     "ScoringStrategy",
     "Stochastic",
     "Strategy",
@@ -135,4 +149,13 @@ for _cls in (
 for _cls in (BinMin, MeanEntropy, MaxEntropy, MMC, AdaptiveMultilabel):
     register(_cls)
 for _cls in (AutoStrategy, Stochastic, Explore):
+    register(_cls)
+for _cls in (
+    AnomalyColdStart,
+    ClassBalanced,
+    PositiveSeeking,
+    ActiveAnomalyDiscovery,
+    RareDiscovery,
+    RareAuto,
+):
     register(_cls)

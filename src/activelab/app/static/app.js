@@ -222,6 +222,15 @@ function showGuess(item) {
   markGuess(item.guess ? [item.guess] : []);
 }
 
+function classLine(p) {
+  // labels per class and each class's recall: a rare class the model misses shows here
+  const counts = p.class_counts || {};
+  const recall = p.class_recall || {};
+  const parts = Object.keys(counts).map((c) =>
+    c + " " + counts[c] + (recall[c] === undefined || recall[c] === null ? "" : " · " + pct(recall[c])));
+  return parts.length ? parts.join(", ") : "none yet";
+}
+
 function showProgress(p) {
   $("progress-labelled").textContent = String(p.labelled);
   $("progress-total").textContent = String(p.n_items);
@@ -238,6 +247,7 @@ function showProgress(p) {
     $("progress-accuracy").textContent = est + " (95% interval " + lo + "\u2013" + hi + ")";
   }
   $("progress-accuracy").title = p.accuracy_note || "";
+  $("progress-classes").textContent = classLine(p);
   $("progress-pays").textContent = p.still_pays === null ? "not yet known" : (p.still_pays ? "yes" : "hardly: the model has stabilised");
   $("progress-pays").title = p.still_pays_reason || "";
   $("progress-stopping").textContent = p.stopping_text ? p.stopping_text.replace(/^stopping: /, "") : "no model yet";

@@ -1,0 +1,131 @@
+"""Rare-class metrics, and ``simulate`` recording them with a positive label."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+
+from activelab.simulation.rare_metrics import (
+    average_precision,
+    check_positive_label,
+    default_scoring,
+    get_rare_scorer,
+    labels_until,
+    per_class_recall,
+    positives_per_100,
+    rare_class,
+    rare_summary,
+)
+from activelab.simulation.runner import simulate
+
+
+def _rare_data(n: int = 600, share: float = 0.04, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < share).astype(int)
+    X = rng.normal(size=(n, 4)) + 2.5 * y[:, None]
+    return X, y
+
+
+def test_accuracy_hides_the_rare_class_balanced_accuracy_does_not():
+    X, y = np.zeros((100, 1)), np.r_[np.zeros(95, int), np.ones(5, int)]
+    never = DummyClassifier(strategy="most_frequent").fit(X, y)
+    assert get_rare_scorer("accuracy")(never, X, y) == pytest.approx(0.95)
+    assert get_rare_scorer("balanced_accuracy")(never, X, y) == pytest.approx(0.5)
+    assert get_rare_scorer("recall_positive", 1)(never, X, y) == 0.0
+
+
+def test_per_class_recall_and_average_precision():
+    assert per_class_recall([0, 0, 1, 1, 2], [0, 1, 1, 1, 0], labels=[0, 1, 2, 3]) == {
+        0: 0.5,
+        1: 1.0,
+        2: 0.0,
+        3: None,
+    }
+    assert average_precision([0, 1, 0, 1], [0.1, 0.9, 0.2, 0.8], 1) == 1.0
+    assert average_precision([0, 0], [0.1, 0.2], 1) is None
+    # average precision of a multi-class model, for one class
+    X, y = _rare_data()
+    y3 = np.where(y == 1, 2, np.arange(len(y)) % 2)
+    model = LogisticRegression(max_iter=500).fit(X, y3)
+    assert get_rare_scorer("average_precision", 2)(model, X, y3) > 0.9
+    with pytest.raises(ValueError, match="needs a positive label"):
+        get_rare_scorer("average_precision")
+
+
+def test_positives_per_100_and_labels_until():
+    hits = np.zeros(200, int)
+    hits[[4, 50, 99, 150]] = 1
+    assert positives_per_100(hits) == 3.0
+    assert labels_until(hits, 1) == 5 and labels_until(hits, 4) == 151
+    assert labels_until(hits, 5) is None
+
+
+def test_default_metric_is_balanced_accuracy_under_ten_percent_with_the_reason():
+    assert rare_class([0] * 91 + [1] * 9) == 1
+    assert rare_class([0] * 90 + [1] * 10) is None
+    metric, why = default_scoring(["ok"] * 95 + ["fraud"] * 5)
+    assert metric == "balanced_accuracy" and "'fraud' is 5.0%" in why and "95.0%" in why
+    assert default_scoring([0, 1, 1]) == ("accuracy", None)
+
+
+def test_positive_label_errors_name_the_labels_or_say_there_is_no_positive():
+    assert check_positive_label(np.array([0, 1]), "1") == 1
+    assert check_positive_label(np.array(["a", "b"]), "b") == "b"
+    with pytest.raises(ValueError, match=r"'x' is not among the labels of the data: 'a', 'b'"):
+        check_positive_label(np.array(["a", "b"]), "x")
+    with pytest.raises(ValueError, match="no positive: all 3 items are labelled 0"):
+        check_positive_label(np.array([0, 0, 0]), 1)
+    with pytest.raises(ValueError, match="no item of the positive class 1"):
+        check_positive_label(np.array([0, 0]), 1, classes=[0, 1])
+
+
+def test_simulate_records_the_rare_class_and_defaults_to_balanced_accuracy(tmp_path):
+    X, y = _rare_data()
+    res = simulate(
+        (X, y),
+        LogisticRegression(max_iter=500),
+        ["random", "positive_seeking"],
+        n_initial=5,
+        batch_size=10,
+        budget=45,
+        seeds=2,
+        progress=False,
+        out=tmp_path / "r.json",
+    )
+    s = res["settings"]
+    assert s["scoring"] == "balanced_accuracy" and s["positive_label"] == 1
+    assert "accuracy would hide it" in s["scoring_reason"]
+    run = res["runs"][0]
+    assert len(run["rare"]["hits"]) == 45 and len(run["rare"]["average_precision"]) == 5
+    assert set(run["rare"]["recall"]) == {"0", "1"}
+    assert all(v is not None for v in run["scores"])  # 1/K before a model could be fitted
+    json.loads((tmp_path / "r.json").read_text())
+    summary = rare_summary(res["runs"])
+    assert summary["positive_seeking"]["per_100"]["mean"] > 2 * summary["random"]["per_100"]["mean"]
+    with pytest.raises(ValueError, match="not among the labels of the data: 0, 1"):
+        simulate((X, y), LogisticRegression(), ["random"], seeds=1, positive_label=7)
+
+
+def test_an_explicit_positive_label_and_metric_on_balanced_data():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    res = simulate(
+        (X, y),
+        LogisticRegression(max_iter=500),
+        ["margin"],
+        n_initial=6,
+        batch_size=6,
+        budget=18,
+        seeds=1,
+        progress=False,
+        positive_label=2,
+        scoring="average_precision",
+    )
+    assert res["settings"]["scoring"] == "average_precision"
+    assert "scoring_reason" not in res["settings"]
+    assert res["runs"][0]["scores"][-1] == res["runs"][0]["rare"]["average_precision"][-1]

@@ -1,0 +1,135 @@
+"""The rare-class strategies find positives; active anomaly discovery learns from answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.ensemble import IsolationForest
+from sklearn.linear_model import LogisticRegression
+
+from activelab import ActiveLearner
+from activelab.strategies import QueryContext, get_strategy
+from activelab.strategies.rare import (
+    ActiveAnomalyDiscovery,
+    AnomalyColdStart,
+    ClassBalanced,
+    PositiveSeeking,
+    RareAuto,
+    known_positive,
+    leaf_features,
+)
+
+
+def _pool(seed=0, n=1500, share=0.03):
+    """Common points in a blob; rare positives in a small off-centre cluster."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < share).astype(int)
+    X = rng.normal(size=(n, 5))
+    X[y == 1] = rng.normal(loc=3.0, scale=0.5, size=(int(y.sum()), 5))
+    return X, y
+
+
+def _campaign(strategy, X, y, budget=60, seed=0):
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=500, class_weight="balanced"),
+        strategy,
+        random_state=seed,
+        cold_start="random",
+        classes=[0, 1],
+    )
+    init = np.random.default_rng(seed).choice(len(y), 10, replace=False)
+    learner.fit(X, init, y[init])
+    while learner.n_labelled_ < budget:
+        idx = learner.query(10)
+        learner.teach(idx, y[idx])
+    return int(y[learner.labelled_].sum())
+
+
+def test_leaf_features_reproduce_the_isolation_forest_ranking():
+    X, _ = _pool(n=400)
+    forest = IsolationForest(n_estimators=30, random_state=0).fit(X)
+    mine = leaf_features(forest, X).sum(axis=1).A1
+    theirs = -forest.score_samples(X)  # scikit-learn: lower is more abnormal
+    assert np.corrcoef(np.argsort(np.argsort(mine)), np.argsort(np.argsort(theirs)))[0, 1] > 0.999
+
+
+@pytest.mark.parametrize("name", ["positive_seeking", "aad", "anomaly"])
+def test_discovery_finds_several_times_more_positives_than_random(name):
+    X, y = _pool()
+    found = _campaign(name, X, y)
+    rand = np.mean([_campaign("random", X, y, seed=s) for s in range(3)])
+    assert found >= 3 * max(rand, 1.0), (found, rand)
+
+
+def test_positive_seeking_starts_from_anomalies_without_a_model():
+    X, y = _pool()
+    ctx = QueryContext(
+        X=X, candidates=np.arange(len(y)), labelled=np.array([], int), y_labelled=np.array([])
+    )
+    picks = PositiveSeeking().select(ctx, 20)
+    assert picks.tolist() == AnomalyColdStart().select(ctx, 20).tolist()
+    assert y[picks].mean() > 0.3
+
+
+def test_class_balanced_weights_the_rare_class_up():
+    X, y = _pool(n=800, share=0.1)
+    lab = np.r_[np.flatnonzero(y == 0)[:40], np.flatnonzero(y == 1)[:2]]
+    model = LogisticRegression(max_iter=500).fit(X[lab], y[lab])
+    ctx = QueryContext(
+        X=X,
+        candidates=np.setdiff1d(np.arange(len(y)), lab),
+        labelled=lab,
+        y_labelled=y[lab],
+        model=model,
+        classes=np.array([0, 1]),
+    )
+    plain = get_strategy("margin").select(ctx, 30)
+    weighted = ClassBalanced(power=2.0).select(ctx, 30)
+    p = model.predict_proba(X)[:, 1]
+    assert p[weighted].mean() > p[plain].mean()
+    assert ClassBalanced(power=0.0).select(ctx, 30).tolist() == plain.tolist()
+
+
+def test_aad_raises_items_near_confirmed_positives_and_sinks_those_near_negatives():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 2))
+    X[:15] += 4.0  # the true anomalies
+    X[15:60] *= 4.0  # scattered dull outliers
+    y = np.r_[np.ones(15, int), np.zeros(585, int)]
+    lab = np.r_[0, 15, 16, 17, 18]
+    ctx = QueryContext(
+        X=X, candidates=np.setdiff1d(np.arange(600), lab), labelled=lab, y_labelled=y[lab]
+    )
+    plain = AnomalyColdStart().select(ctx, 10)
+    aad = ActiveAnomalyDiscovery(positive_label=1).select(ctx, 10)
+    assert y[aad].sum() >= y[plain].sum() + 5
+    hinge = ActiveAnomalyDiscovery(positive_label=1, loss="hinge").select(ctx, 10)
+    assert hinge.shape == (10,)
+    # with no answer at all, the weights are the plain forest's
+    empty = ctx.__class__(
+        X=X, candidates=np.arange(600), labelled=np.array([], int), y_labelled=np.array([])
+    )
+    assert (ActiveAnomalyDiscovery().weights(empty) == 1 / 100).all()
+
+
+def test_known_positive_and_bad_parameters():
+    assert known_positive(["a", "b", "b"]) == "a"
+    assert known_positive(["a", "a"]) is None
+    with pytest.raises(ValueError, match="loss must be"):
+        ActiveAnomalyDiscovery(loss="l2")
+    with pytest.raises(ValueError, match="tau must be"):
+        ActiveAnomalyDiscovery(tau=1.5)
+
+
+def test_auto_rare_has_a_positive_seeking_arm_the_bandit_can_pick():
+    X, y = _pool(n=600, share=0.08)
+    auto = RareAuto(cv=None)
+    assert "positive_seeking" in auto.arms and get_strategy("auto_rare").name == "auto_rare"
+    learner = ActiveLearner(LogisticRegression(max_iter=500), auto, random_state=0)
+    init = np.r_[np.flatnonzero(y == 0)[:8], np.flatnonzero(y == 1)[:2]]
+    learner.fit(X, init, y[init])
+    for _ in range(6):
+        idx = learner.query(5)
+        learner.teach(idx, y[idx])
+    assert "positive_seeking" in auto.arm_names_
+    assert "positive_seeking" in auto.arm_history_
