@@ -45,8 +45,8 @@ OUT = le.RESULTS / "auto_arms.json"
 BEFORE_REF = "5af52b4"
 
 
-def _before(path: Path, seeds: list[int]) -> dict[int, float]:
-    """Per-seed AULC of ``auto`` in the raw file as committed at :data:`BEFORE_REF`."""
+def _before(path: Path, seeds: list[int]) -> tuple[dict[int, float], float]:
+    """Per-seed AULC and mean query time of ``auto`` as committed at :data:`BEFORE_REF`."""
     rel = path.relative_to(le.HERE.parent).as_posix()
     try:
         text = subprocess.run(
@@ -57,8 +57,9 @@ def _before(path: Path, seeds: list[int]) -> dict[int, float]:
             check=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
-        return {}
-    return _aulcs(json.loads(text)["runs"], "auto", seeds)
+        return {}, float("nan")
+    runs = json.loads(text)["runs"]
+    return _aulcs(runs, "auto", seeds), _seconds(runs, "auto", seeds)
 
 
 def _aulcs(runs: list[dict], strategy: str, seeds: list[int]) -> dict[int, float]:
@@ -102,10 +103,10 @@ def run_pair(dname: str, model: str, seeds: list[int], n_jobs: int, run: bool = 
     sizes = le.SIZES[dname]
     ds = le._dataset(dname, sizes[3])
     path = le.RAW / f"{ds.name}_{model}.json"
-    before = _before(path, seeds)
+    before, before_seconds = _before(path, seeds)
     if run:
         _rerun(ds, model, sizes, seeds, n_jobs, path)
-    return _summary(ds, model, seeds, path, before)
+    return _summary(ds, model, seeds, path, before, before_seconds)
 
 
 def _rerun(ds, model, sizes, seeds, n_jobs, path) -> None:
@@ -129,10 +130,10 @@ def _rerun(ds, model, sizes, seeds, n_jobs, path) -> None:
     listed = doc["settings"]["strategies"]
     doc["settings"]["strategies"] = listed + [s for s in NEW if s not in listed]
     doc.setdefault("wall_seconds", {})["auto_arms"] = wall
-    path.write_text(json.dumps(doc))
+    path.write_text(json.dumps(doc, indent=1))
 
 
-def _summary(ds, model, seeds, path, before) -> dict:
+def _summary(ds, model, seeds, path, before, before_seconds) -> dict:
     doc = json.loads(path.read_text())
     runs = doc["runs"]
     arms = list(DEFAULT_ARMS)
@@ -155,6 +156,7 @@ def _summary(ds, model, seeds, path, before) -> dict:
         "auto_minus_random": mean["auto"] - mean["random"],
         "shares": _shares(runs, seeds),
         "select_seconds": {s: _seconds(runs, s, seeds) for s in ("margin", *arms, "auto")},
+        "auto_before_select_seconds": before_seconds,
         "wall_seconds": wall,
     }
 
@@ -171,8 +173,10 @@ def table(results: list[dict]) -> str:
         "auto − best arm",
         "auto − random",
         "top arm, 2nd half",
+        "best arm's share, 1st → 2nd half",
         "query time auto / margin",
         "auto / mean arm",
+        "auto before / margin",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
@@ -189,8 +193,11 @@ def table(results: list[dict]) -> str:
             f"{r['auto_minus_best_arm']:+.4f} ({r['best_arm']})",
             f"{r['auto_minus_random']:+.4f}",
             f"{top} {second.get(top, 0):.2f}",
+            f"{r['shares']['first'].get(r['best_arm'], 0):.2f} → "
+            f"{second.get(r['best_arm'], 0):.2f}",
             f"{t['auto'] / t['margin']:.1f}×",
             f"{t['auto'] / np.mean([t[s] for s in arms]):.1f}×",
+            f"{r['auto_before_select_seconds'] / t['margin']:.1f}×",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
