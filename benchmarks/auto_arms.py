@@ -161,6 +161,35 @@ def _summary(ds, model, seeds, path, before, before_seconds) -> dict:
     }
 
 
+def query_cost(dname: str, model: str, queries: int = 12, batch: int = 10) -> dict:
+    """Mean query time (ms) of margin, each arm and ``auto`` (both rewards), in one process.
+
+    Every strategy replays the same campaign state: 20 labels, then ``queries`` rounds of
+    ``batch`` picks (``auto``'s one-time costs, such as the graph and the density cache, are
+    spread over the rounds as in a campaign).
+    """
+    from activelab import ActiveLearner
+    from activelab.simulation import split_pool_test
+    from activelab.strategies import AutoStrategy
+
+    ds = le._dataset(dname, le.SIZES[dname][3])
+    Xp, _, yp, _ = split_pool_test(ds.X, ds.y, seed=0)
+    out = {}
+    todo = [("margin", "margin"), *[(a, a) for a in DEFAULT_ARMS]]
+    todo += [("auto", AutoStrategy()), ("auto (reward='albl')", AutoStrategy(reward="albl"))]
+    for name, strategy in todo:
+        learner = ActiveLearner(le.MODELS[model](), strategy, random_state=0)
+        learner.fit(Xp, np.arange(20), yp[:20])
+        spent = 0.0
+        for _ in range(queries):
+            t = time.perf_counter()
+            idx = learner.query(batch)
+            spent += time.perf_counter() - t
+            learner.teach(idx, yp[idx])
+        out[name] = 1000.0 * spent / queries
+    return {"dataset": ds.name, "model": model, "ms_per_query": out}
+
+
 def table(results: list[dict]) -> str:
     arms = list(DEFAULT_ARMS)
     head = [
@@ -214,7 +243,20 @@ def main() -> None:
     ap.add_argument(
         "--table-only", action="store_true", help="run nothing: summarise the runs on file"
     )
+    ap.add_argument(
+        "--cost", action="store_true", help="only time the queries (digits × LR, MNIST × ET)"
+    )
     a = ap.parse_args()
+    if a.cost:
+        with threadpool_limits(1):
+            rows = [query_cost("digits", "logreg"), query_cost("mnist", "extra_trees")]
+        for r in rows:
+            ms = r["ms_per_query"]
+            cells = ", ".join(f"{k} {v:.1f} ms ({v / ms['margin']:.1f}×)" for k, v in ms.items())
+            print(f"{r['dataset']} × {r['model']}: {cells}")
+        cost = {"command": "PYTHONPATH=src python3 benchmarks/auto_arms.py --cost", "rows": rows}
+        (le.RESULTS / "auto_cost.json").write_text(json.dumps(cost, indent=1))
+        return
     seeds = list(range(a.seeds))
     results = []
     t0 = time.perf_counter()
