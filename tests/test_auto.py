@@ -247,3 +247,4 @@ def test_gain_reward_moves_the_weights_toward_the_better_arm():
     names = auto.arm_names_
     assert pi[names.index("margin")] > 0.6 > pi[names.index("surest")]
     assert auto.gain_estimates_[names.index("margin")] > auto.gain_estimates_[names.index("surest")]
+    assert np.array_equal(auto.probabilities_, pi)

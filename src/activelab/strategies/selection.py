@@ -237,6 +237,8 @@ class AutoStrategy(Strategy):
     @property
     def probabilities_(self) -> np.ndarray:
         """The current probability of each arm (aligned with :attr:`arm_names_`)."""
+        if self.reward == "gain":
+            return self.weight_history_[-1].copy() if self.weight_history_ else np.zeros(0)
         if self._log_w.size == 0:
             return np.zeros(0)
         w = np.exp(self._log_w - self._log_w.max())
