@@ -96,6 +96,9 @@ REASONS: dict[str | tuple[str, str], str] = {
     "geometry, not the classes",
     ("kcenter", "mnist_2000"): "distances between raw 784-pixel images: the farthest images "
     "are atypical scribbles, and covering them first costs the common shapes",
+    ("probcover", "bananas"): "two classes in two dimensions: covering the plane evenly spends "
+    "labels far from the interleaved boundary that extra trees need (it wins with logistic "
+    "regression there, and on the many-class sets)",
     "ranked_batch": "early in a campaign its weight is almost all on dissimilarity to the "
     "labelled set, which on raw 784-pixel images picks atypical images",
 }
@@ -109,6 +112,10 @@ LEFT_OUT = {
     "deep_coreset": "needs the model's embedding: measured in fashion_mnist_deep.py",
     "explore": "margin mixed with random picks: measured in auto_selection.py",
     "stochastic": "margin sampled in proportion to its score: measured in auto_selection.py",
+    **dict.fromkeys(
+        ("aad", "anomaly", "auto_rare", "class_balanced", "positive_seeking", "rare_discovery"),
+        "rare-class discovery: measured on imbalanced data in rare_classes.py",
+    ),
 }
 
 

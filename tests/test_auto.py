@@ -46,12 +46,23 @@ def test_auto_probabilities_valid_recorded_and_reproducible():
     q = a.selection_probabilities_
     assert np.isnan(q[:9]).all() and np.isfinite(q[9:]).all()  # taught labels: unknown
     auto = a._strategy
-    assert len(auto.weight_history_) == 4 and len(auto.reward_history_) == 3
+    # the newest batch is never scored (the newest model was fitted on it): no reward at the
+    # first two queries
+    assert len(auto.weight_history_) == 4 and len(auto.reward_history_) == 2
     for pi in auto.weight_history_:
         assert pi.shape == (len(auto.arm_names_),) and np.isclose(pi.sum(), 1.0)
-    assert all(0.0 <= r <= 1.0 for r in auto.reward_history_)
+    assert all(-1.0 <= r <= 1.0 for r in auto.reward_history_)
     assert not np.allclose(auto.weight_history_[0], auto.weight_history_[-1])
     assert auto.arm_history_ == [arm for rec in a.history_ for arm in rec.arms]
+
+
+def test_albl_reward_still_available():
+    learner = _run(AutoStrategy(reward="albl", cv=None), seed=4)
+    auto = learner._strategy
+    assert len(auto.reward_history_) == 3 and all(0 <= r <= 1 for r in auto.reward_history_)
+    assert auto.gain_estimates_.size == 0
+    with pytest.raises(ValueError, match="reward"):
+        AutoStrategy(reward="accuracy")
 
 
 def test_auto_recorded_probability_matches_frequency():
@@ -63,7 +74,7 @@ def test_auto_recorded_probability_matches_frequency():
     ctx = learner.context()
     draws, recorded = [], {}
     for s in range(400):
-        auto = AutoStrategy(cv=None)
+        auto = AutoStrategy(cv=None, reward="albl")
         idx, p = auto.select_proba(
             ctx.__class__(**{**ctx.__dict__, "rng": np.random.default_rng(s)}), 1
         )
@@ -189,3 +200,51 @@ def test_plot_arm_choices_draws_a_figure():
     fig = plot_arm_choices(learner)
     assert len(fig.axes) == 2  # bars + arm probabilities
     assert fig.axes[1].get_ylabel() == "arm probability"
+
+
+def test_gain_reward_probability_is_given_the_arm_drawn():
+    # One pick from a fixed state with a single deterministic arm: the arm's top item is drawn
+    # with probability (1 - gamma) + gamma / R, recorded as such, and its frequency matches.
+    X, y = _data(n=120)
+    init = np.arange(12)
+    learner = ActiveLearner(LogisticRegression(), "margin", random_state=0).fit(X, init, y[init])
+    ctx = learner.context()
+    top = int(get_strategy("margin").select(ctx, 1)[0])
+    R = ctx.candidates.shape[0]
+    hits, n = 0, 300
+    for s in range(n):
+        auto = AutoStrategy(["margin"], random_prior=0.01, gamma=0.2)
+        idx, p = auto.select_proba(
+            ctx.__class__(**{**ctx.__dict__, "rng": np.random.default_rng(s)}), 1
+        )
+        if int(idx[0]) == top and auto.last_arms_ == ("margin",):
+            assert p[0] == pytest.approx(0.8 + 0.2 / R)
+            hits += 1
+    expected = 0.99 * 0.8  # the margin arm drawn, then not the uniform share
+    assert abs(hits / n - expected) < 4 * np.sqrt(expected * (1 - expected) / n)
+
+
+def test_gain_reward_moves_the_weights_toward_the_better_arm():
+    # Two arms on a pool where one class is hidden in a far cluster: an arm that always picks
+    # the items the model is most sure of teaches nothing, margin teaches; the weights move.
+    from activelab.strategies._base import ScoringStrategy
+
+    class Surest(ScoringStrategy):
+        name = "surest"
+        requires = ("predict_proba",)
+
+        def score_chunk(self, model, X_chunk):
+            return model.predict_proba(X_chunk).max(axis=1)
+
+    X, y = _data(seed=3, n=600)
+    init = np.random.default_rng(0).choice(len(y), 10, replace=False)
+    auto = AutoStrategy([get_strategy("margin"), Surest()], random_prior=0.02)
+    learner = ActiveLearner(LogisticRegression(), auto, random_state=0).fit(X, init, y[init])
+    for _ in range(15):
+        idx = learner.query(8)
+        learner.teach(idx, y[idx])
+    pi = auto.weight_history_[-1]
+    names = auto.arm_names_
+    assert pi[names.index("margin")] > 0.6 > pi[names.index("surest")]
+    assert auto.gain_estimates_[names.index("margin")] > auto.gain_estimates_[names.index("surest")]
+    assert np.array_equal(auto.probabilities_, pi)

@@ -29,6 +29,7 @@ from activelab.strategies._base import (
 from activelab.strategies._registry import available, get_strategy, register
 from activelab.strategies.coldstart import Typicality
 from activelab.strategies.committee import KLDivergence, QueryByCommittee, VoteEntropy
+from activelab.strategies.coverage import ProbCover
 from activelab.strategies.deep import BADGE, BALD, BatchBALD, DeepCoreSet
 from activelab.strategies.density import InformationDensity
 from activelab.strategies.diversity import DiverseBatch, KCenterGreedy, RankedBatch
@@ -94,6 +95,7 @@ __all__ = [
     "MaxEntropy",
     "MeanEntropy",
     "PositiveSeeking",
+    "ProbCover",
     "QueryByCommittee",
     "QueryContext",
     "RandomSampling",
@@ -121,6 +123,7 @@ for _cls in (
     Margin,
     Entropy,
     Typicality,
+    ProbCover,
     QueryByCommittee,
     VoteEntropy,
     KLDivergence,

@@ -2,50 +2,42 @@
 
 No strategy wins on every data set, and which one will win is not known in
 advance. :class:`AutoStrategy` learns it while labelling, with no held-out
-labels, following Active Learning by Learning (ALBL; Hsu & Lin 2015, AAAI): each
-strategy is an *expert* of the EXP4.P bandit (Beygelzimer et al. 2011) that
-advises its top candidate; a uniform random expert keeps exploring; the reward
-is the importance-weighted accuracy of the model on the items the bandit itself
-queried.
+labels and no extra model fits.
 
-Algorithm (one pick)
---------------------
-With expert probabilities ``pi_k`` (a softmax of log-weights) and ``R``
-candidates left, the pick is drawn from
+Default: hindsight credit (``reward="gain"``)
+--------------------------------------------
+Each pick of a batch is made by one arm, drawn from the arm probabilities
+``pi``; only the arms drawn rank the candidates, and a share ``gamma`` of the
+picks is uniform over the candidates left (so every recorded selection
+probability is positive). The recorded probability of a pick is the one given
+the arm drawn for it, ``(1 - gamma) [x = the arm's next item] + gamma / R``,
+which is what sequential importance weighting needs (the arm draw is part of
+the history it conditions on).
 
-``p(x) = (1 - gamma) * sum_k pi_k * xi_k(x) + gamma / R``
+The reward (:class:`~activelab.strategies._hindsight.HindsightCredit`): the
+pool items whose predicted class changed between the model before a batch
+and the model after it are the batch's effect; each is credited to the pick
+of the batch nearest to it, ``+1`` if the change agrees with the newest model
+(or the item's label, once known), ``−1`` if not. The arm offsets of a
+linear model of those per-pick credits, compared *within* batches (so that
+the shrinking gains of a flattening learning curve cancel), give a posterior;
+``pi`` is the posterior probability that each arm is the best (Thompson
+sampling) times a prior, with a floor of 0.1 spread by the prior. The cost is
+one prediction pass over the candidates per query plus the arms drawn.
 
-where ``xi_k`` is expert ``k``'s advice: a point mass on its top remaining
-candidate, or ``1 / R`` for the random expert. ``p(x_t)`` is recorded (it is the
-selection probability :mod:`activelab.weighting` needs). Once the label is in
-and the model refitted, the reward
-
-``r = sum_t [f(x_t) = y_t] / p(x_t)  /  sum_t 1 / p(x_t)``
-
-(self-normalised importance-weighted accuracy over the bandit's own picks)
-is computed with *cross-fitted* predictions — each queried item predicted by a
-model fitted without it — because a model's accuracy on its own training
-items says little. Every expert then gains ``xi_k(x_t) r / p(x_t)`` plus the
-confidence bonus ``c * sum_x xi_k(x)**2 / p(x)``: the second moment of that
-gain estimate. EXP4.P uses the looser ``sum_x xi_k(x) / p(x)``, which is the
-same for an arm advising one item but ``R`` times larger for the uniform arm,
-so that on a pool of thousands of items the random arm's bonus alone would
-take over.
-
-Batches
--------
-The arm is chosen *per pick*: each arm ranks its top ``n`` once per batch, and
-the ``j``-th pick of the batch uses each arm's best candidate not yet taken.
-The model is refitted only between batches, so every pick of a batch receives
-the same reward (the accuracy after the batch was labelled).
-
-Step sizes
-----------
-EXP4.P's theory sets the learning rate from the number of *actions* (here the
-pool, thousands of items), which leaves the weights unmoved over a campaign of
-a few hundred labels. As in practical ALBL implementations, the number of arms
-stands in for it: ``eta = sqrt(ln N / (N * horizon))`` and
-``c = sqrt(ln(N / delta) / (N * horizon))`` for ``N`` experts.
+ALBL (``reward="albl"``)
+------------------------
+Active Learning by Learning (Hsu & Lin 2015): each strategy is an *expert* of
+the EXP4.P bandit (Beygelzimer et al. 2011) advising its top candidate; a pick
+is drawn from ``p(x) = (1 - gamma) * sum_k pi_k * xi_k(x) + gamma / R``; the
+reward ``r = sum_t [f(x_t) = y_t] / p(x_t) / sum_t 1 / p(x_t)`` is the
+self-normalised importance-weighted accuracy over the bandit's own picks with
+*cross-fitted* predictions (``cv`` extra fits); every expert gains
+``xi_k(x_t) r / p(x_t)`` plus the bonus ``c * sum_x xi_k(x)**2 / p(x)``, with
+``eta = sqrt(ln N / (N * horizon))`` and ``c = sqrt(ln(N / delta) / (N *
+horizon))`` for ``N`` experts. Its reward is the accuracy *level*, whose
+expected credit is the same for every arm, so over a few hundred labels the
+weights stay near uniform; it is kept for comparison and for existing code.
 """
 
 from __future__ import annotations
@@ -61,29 +53,30 @@ from activelab.strategies._base import (
     Strategy,
     StrategyRequirementError,
 )
+from activelab.strategies._hindsight import HindsightCredit
 
 __all__ = ["DEFAULT_ARMS", "AutoStrategy"]
 
-#: Arms tried by default, in this order; names not registered are skipped. One uncertainty
-#: arm (margin: in multi-class pools entropy and least confident rank outliers of many classes
-#: first and were dominated by margin on digits and ImageSegments), one batch-aware arm
-#: (uncertainty, then diversity) and one density arm; the uniform random arm is always added.
-#: Pure k-center coverage is not a default arm: over campaigns of a few hundred labels the
-#: bandit's weights move little, so every arm costs its share of picks, and k-center was the
-#: weakest arm on every data set of ``benchmarks/auto_selection.py`` (below random on
-#: Bananas); with it the default ended 0.012-0.019 below the best single strategy on iris and
-#: Bananas, without it within 0.01 everywhere. Pass ``arms=[..., "kcenter"]`` to include it.
+#: Arms tried by default, in this order; names not registered are skipped; the uniform random
+#: arm is always added. One batch-aware uncertainty arm (uncertainty, then diversity), one
+#: density-weighted uncertainty arm and one coverage arm (ProbCover on the pool graph), which
+#: wins where uncertainty cannot yet (many classes, few labels). Chosen with
+#: ``benchmarks/auto_arms.py`` (3 seeds) on digits, MNIST-2000, ImageSegments and Bananas with
+#: both models: adding ``margin`` as a fourth arm lowered ``auto`` on 6 of those 8 pairs (it
+#: is the weakest arm on the many-class sets and on Bananas with extra trees, and
+#: ``diverse_batch`` already starts from margin). ``kcenter`` was the weakest arm on every set
+#: of ``benchmarks/auto_selection.py``. Pass ``arms=[...]`` to choose others.
 DEFAULT_ARMS: tuple[str, ...] = (
-    "margin",
     "diverse_batch",
     "density",
+    "probcover",
 )
 
 _RANDOM = "random"
 
 
 class AutoStrategy(Strategy):
-    """Choose among strategies while labelling, by an EXP4.P bandit (ALBL).
+    """Choose among strategies while labelling: a bandit with a hindsight reward (or ALBL).
 
     Parameters
     ----------
@@ -96,10 +89,14 @@ class AutoStrategy(Strategy):
         Probability mass spread uniformly over the candidates at every pick
         (EXP4.P's ``K * p_min``), on top of the random arm.
     random_prior : float, default=0.1
-        Initial probability of the random arm (the other arms share the rest
-        equally); ``None`` starts all arms equal, as ALBL does. Over a campaign
-        of a few hundred labels the weights move little, so this prior sets
-        most of the exploration cost.
+        Prior probability of the random arm (the other arms share the rest
+        equally); ``None`` starts all arms equal, as ALBL does. With
+        ``reward="gain"`` it multiplies the posterior probability throughout.
+    reward : {"gain", "albl"}, default="gain"
+        ``"gain"``: per-pick hindsight credit with Thompson sampling (see the
+        module docstring), no extra fits. ``"albl"``: the EXP4.P bandit with
+        the importance-weighted accuracy reward; ``horizon``, ``learning_rate``,
+        ``delta`` and ``cv`` apply to it only.
     horizon : int, default=100
         Expected number of picks; sets the learning rate and the bonus. A
         smaller horizon moves the weights faster. The default suits campaigns of
@@ -124,7 +121,10 @@ class AutoStrategy(Strategy):
     weight_history_ : list of ndarray
         The arm probabilities ``pi`` at each query.
     reward_history_ : list of float
-        The reward observed at each query (after the previous batch).
+        The reward observed at each query: the mean per-pick credit
+        (``"gain"``; from the third query on) or the accuracy (``"albl"``).
+    gain_estimates_ : ndarray
+        Posterior mean of each arm's credit offset (``"gain"``).
     last_arms_ : tuple of str
         The arms of the last query's picks (the learner records them).
 
@@ -160,7 +160,10 @@ class AutoStrategy(Strategy):
         learning_rate: float | None = None,
         delta: float = 0.1,
         cv: int | None = 5,
+        reward: str = "gain",
     ) -> None:
+        if reward not in ("gain", "albl"):
+            raise ValueError(f"reward must be 'gain' or 'albl', got {reward!r}.")
         if not 0.0 <= gamma < 1.0:
             raise ValueError(f"gamma must be in [0, 1), got {gamma!r}.")
         if horizon < 1:
@@ -180,6 +183,7 @@ class AutoStrategy(Strategy):
         self.learning_rate = learning_rate
         self.delta = float(delta)
         self.cv = cv
+        self.reward = reward
         self._reset()
 
     # ---------------------------------------------------------------- state
@@ -195,6 +199,8 @@ class AutoStrategy(Strategy):
         self.weight_history_: list[np.ndarray] = []
         self.reward_history_: list[float] = []
         self.last_arms_: tuple[str, ...] = ()
+        # reward="gain": one arm per batch, judged by its hindsight gain (see _GainBook)
+        self._book: HindsightCredit | None = None
 
     def _resolve(self, ctx: QueryContext) -> None:
         from activelab.strategies._registry import available, get_strategy
@@ -231,6 +237,8 @@ class AutoStrategy(Strategy):
     @property
     def probabilities_(self) -> np.ndarray:
         """The current probability of each arm (aligned with :attr:`arm_names_`)."""
+        if self.reward == "gain":
+            return self.weight_history_[-1].copy() if self.weight_history_ else np.zeros(0)
         if self._log_w.size == 0:
             return np.zeros(0)
         w = np.exp(self._log_w - self._log_w.max())
@@ -284,6 +292,8 @@ class AutoStrategy(Strategy):
         if not self._in_sync(ctx):
             self._reset()
             self._resolve(ctx)
+        if self.reward == "gain":
+            return self._select_gain(ctx, n)
         self._learn(ctx)
         assert self._arms is not None
         pi = self.probabilities_
@@ -324,6 +334,72 @@ class AutoStrategy(Strategy):
         self.last_arms_ = tuple(arms_used)
         return picks, proba
 
+    # ---------------------------------------------------------- gain mode
+    def _prior(self) -> np.ndarray:
+        K = len(self.arm_names_)
+        if self.random_prior is None or K == 1:
+            return np.full(K, 1.0 / K)
+        return np.concatenate(
+            [[self.random_prior], np.full(K - 1, (1 - self.random_prior) / (K - 1))]
+        )
+
+    def _select_gain(self, ctx: QueryContext, n: int) -> tuple[np.ndarray, np.ndarray]:
+        assert self._arms is not None
+        if self._book is None:
+            self._book = HindsightCredit(len(self.arm_names_))
+        book = self._book
+        credit = book.step(ctx)
+        if credit is not None:
+            self.reward_history_.append(credit)
+        pi = book.arm_probabilities(self._prior(), ctx.rng)
+        self.weight_history_.append(pi.copy())
+        # Each pick's arm is drawn first; only the arms drawn rank the candidates.
+        draw = ctx.rng.choice(pi.shape[0], size=n, p=pi)
+        cand = ctx.candidates
+        m = cand.shape[0]
+        rankings = {
+            int(k): np.searchsorted(cand, self._arms[k - 1].select(ctx, n)).tolist()
+            for k in np.unique(draw)
+            if k > 0
+        }
+        taken = np.zeros(m, dtype=bool)
+        picks = np.empty(n, dtype=np.int64)
+        proba = np.empty(n)
+        arms = np.empty(n, dtype=np.int64)
+        for j in range(n):
+            R = m - j
+            k = int(draw[j])
+            if k == 0:
+                share, nxt = 1.0, -1
+            else:
+                share, nxt = self.gamma, next(p for p in rankings[k] if not taken[p])
+            if k == 0 or ctx.rng.random() < share:
+                free = np.flatnonzero(~taken)
+                pos = int(free[ctx.rng.integers(free.shape[0])])
+            else:
+                pos = nxt
+            # the probability of this pick given the arm drawn for it
+            proba[j] = share / R + (1.0 - share) * (pos == nxt)
+            arms[j] = k if pos == nxt else 0
+            taken[pos] = True
+            picks[j] = cand[pos]
+        book.add_batch(picks, arms, ctx.labelled.shape[0])
+        arms_used = [self.arm_names_[k] for k in arms]
+        self._picks.extend(picks.tolist())
+        self._picks_p.extend(proba.tolist())
+        self.arm_history_.extend(arms_used)
+        self.last_arms_ = tuple(arms_used)
+        return picks, proba
+
+    @property
+    def gain_estimates_(self) -> np.ndarray:
+        """Posterior mean of each arm's credit offset (``reward="gain"``), else empty."""
+        if self._book is None:
+            return np.zeros(0)
+        return self._book.posterior()[0]
+
     def __repr__(self) -> str:
         arms = "default" if self.arms is None else [getattr(a, "name", a) for a in self.arms]
-        return f"AutoStrategy(arms={arms!r}, gamma={self.gamma}, cv={self.cv})"
+        return (
+            f"AutoStrategy(arms={arms!r}, gamma={self.gamma}, reward={self.reward!r}, cv={self.cv})"
+        )
