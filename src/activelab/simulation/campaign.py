@@ -171,6 +171,7 @@ def run_campaign(
     callback: Callable[[ActiveLearner, CampaignResult], None] | None = None,
     weighting: str | None = None,
     track_top_k: int | None = None,
+    semi_supervised: str | None = None,
 ) -> CampaignResult:
     """Replay one campaign with a simulated oracle and record the learning curve.
 
@@ -218,6 +219,9 @@ def run_campaign(
         the share of the pool's true top ``k`` (largest ``y_pool``, ties by the
         lower index; :func:`activelab.simulation.metrics.true_top_k`) among the labelled
         items is stored in ``result.top_k_found``.
+    semi_supervised : {None, "off", "auto", "spreading", "blend", "self-training"}, optional
+        Passed to :class:`~activelab.ActiveLearner`: the model learns from the
+        unlabelled pool too (see :mod:`activelab.models.semi`).
 
     A random initial set (``initial`` an int) is recorded with selection
     probabilities ``1 / remaining``, so unbiased estimates can use it.
@@ -276,6 +280,7 @@ def run_campaign(
         random_state=np.random.default_rng([seed, 11]),
         multilabel=multilabel or None,
         weighting=weighting,
+        semi_supervised=semi_supervised,
     )
     learner.fit(X_pool)
     scorer = _campaign_scorer(scoring, multilabel)

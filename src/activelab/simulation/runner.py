@@ -52,6 +52,7 @@ _RESUME_KEYS = (
     "stopping",
     "estimates",
     "top_k",
+    "semi_supervised",
 )
 
 
@@ -131,6 +132,7 @@ def simulate(
     stopping: bool = False,
     estimates: bool = False,
     top_k: int | None = None,
+    semi_supervised: str | None = None,
 ) -> dict[str, Any]:
     """Replay active learning for several strategies and seeds on the same splits.
 
@@ -189,6 +191,10 @@ def simulate(
         share of the pool's true top ``k`` (largest values) that has been
         tested (``top_k_found`` in each run; see
         :func:`activelab.simulation.metrics.summarize_top_k`).
+    semi_supervised : {None, "off", "auto", "spreading", "blend", "self-training"}, optional
+        Every campaign's model learns from the unlabelled pool too
+        (:class:`~activelab.ActiveLearner`'s ``semi_supervised``); the
+        whole-pool reference model stays supervised.
 
     Returns
     -------
@@ -222,6 +228,11 @@ def simulate(
     names = [get_strategy(s).name for s in strategies]
     _check_args(ds, names, seed_list, n_initial, batch_size, budget, test_size)
     _check_top_k(ds, estimator, top_k, test_size)
+    if semi_supervised not in (None, "off", "auto", "spreading", "blend", "self-training"):
+        raise ValueError(
+            f"semi_supervised must be 'off', 'auto', 'spreading', 'blend' or 'self-training'; "
+            f"got {semi_supervised!r}."
+        )
     settings = _settings(
         ds, estimator, names, seed_list, n_initial, batch_size, budget, scoring, test_size
     )
@@ -231,6 +242,8 @@ def simulate(
     if estimates:
         settings["estimates"] = True
     settings["top_k"] = None if top_k is None else int(top_k)
+    if semi_supervised not in (None, "off"):
+        settings["semi_supervised"] = semi_supervised
     doc = _open_document(out, settings, resume)
     jobs = _pending_jobs(doc, names, seed_list)
     if jobs:
@@ -495,6 +508,7 @@ def _one_job(
         stopping=monitor,
         callback=_estimate_step(steps, seed) if settings.get("estimates") else None,
         track_top_k=settings.get("top_k"),
+        semi_supervised=settings.get("semi_supervised"),
     )
     record = result.to_dict()
     if settings.get("estimates"):
