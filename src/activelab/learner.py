@@ -138,6 +138,11 @@ class ActiveLearner:
         Their labels, aligned with ``labelled_``.
     history_ : list of QueryRecord
         One record per query.
+    graph_pool_ : GraphPool or None
+        With ``semi_supervised``: the pool's k-nearest-neighbour graph
+        (:class:`~activelab.models.spreading.GraphPool`), built at the first
+        hybrid refit and reused by every later one. ``fit`` resets it; set it
+        after ``fit(X)`` to reuse a graph built earlier for the same pool.
     selection_probabilities_ : ndarray of float
         Aligned with ``labelled_``: the probability with which each label was
         chosen from the items then unlabelled; NaN where unknown (a
@@ -245,7 +250,7 @@ class ActiveLearner:
         self._ml, self._fixed_classes, self._label_names = _resolve_classes(
             self.classes, self.multilabel
         )
-        self._graph_pool: Any = None
+        self.graph_pool_: Any = None
         self._semi = _semi_method(self, on_dask)
         self._rng = np.random.default_rng(self.random_state)
         self._X = X
@@ -563,8 +568,8 @@ class ActiveLearner:
         embed = self.embed if callable(self.embed) else None
         model = HybridClassifier(self.estimator, self._semi, embedding=embed)
         weights = self._fit_weights(clone(self.estimator))
-        model.fit_pool(self._X, self.labelled_, self.labels_, pool=self._graph_pool, **weights)
-        self._graph_pool = model.pool_ if model.pool_ is not None else self._graph_pool
+        model.fit_pool(self._X, self.labelled_, self.labels_, pool=self.graph_pool_, **weights)
+        self.graph_pool_ = model.pool_ if model.pool_ is not None else self.graph_pool_
         return model
 
     def _fit_weights(self, model: Any) -> dict[str, np.ndarray]:

@@ -274,8 +274,19 @@ REGRESSION = Kit(
 # --- classification with the pool-aware (hybrid) fit ------------------------------------------
 
 # The same strategies and checks, the model fitted on the labels and the pool's graph: "blend"
-# always scores with the spread labels (mixed with the classifier's probabilities).
-HYBRID = replace(CLASSIFICATION, settings={"semi_supervised": "blend"})
+# always scores with the spread labels (mixed with the classifier's probabilities). Strategies
+# that need the estimator's own MC-dropout samples cannot score a hybrid model: they are refused
+# with semi_supervised="blend" and stay supervised with "auto" (tests/test_hybrid.py).
+def needs_estimator_internals(strategy) -> bool:
+    plain = {"model", "predict_proba", "decision_function", "embedding"}
+    return any(not set(_options(r)) & plain for r in get_strategy(strategy).requires)
+
+
+HYBRID = replace(
+    CLASSIFICATION,
+    strategies=[s for s in CLASSIFICATION.strategies if not needs_estimator_internals(s)],
+    settings={"semi_supervised": "blend"},
+)
 
 KITS = {kit.task: kit for kit in (CLASSIFICATION, MULTILABEL, REGRESSION)}
 #: Every kit the shared checks run on, by name.

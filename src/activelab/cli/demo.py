@@ -30,7 +30,23 @@ __all__ = ["demo"]
     show_default=True,
     help="Strategy compared with random sampling (the default chooses among strategies itself).",
 )
-def demo(seeds: int, budget: int | None, batch_size: int, initial: int, strategy: str) -> None:
+@click.option(
+    "--semi-supervised",
+    "semi_supervised",
+    type=click.Choice(["auto", "off", "spreading", "blend", "self-training"], case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="The strategy's model learns from the unlabelled pool too (random sampling stays "
+    "supervised); see docs/hybrid.md.",
+)
+def demo(
+    seeds: int,
+    budget: int | None,
+    batch_size: int,
+    initial: int,
+    strategy: str,
+    semi_supervised: str,
+) -> None:
     """The default strategy (auto) against random sampling on scikit-learn's digits (1,797 images).
 
     Replays the loop with a simulated expert: each campaign starts from a few
@@ -42,7 +58,17 @@ def demo(seeds: int, budget: int | None, batch_size: int, initial: int, strategy
     t0 = time.perf_counter()
     with console.status("Replaying campaigns on digits ..."):
         result = run_demo(
-            seeds=seeds, budget=budget, batch_size=batch_size, initial=initial, strategy=strategy
+            seeds=seeds,
+            budget=budget,
+            batch_size=batch_size,
+            initial=initial,
+            strategy=strategy,
+            semi_supervised=None if semi_supervised.lower() == "off" else semi_supervised.lower(),
+        )
+    if semi_supervised.lower() != "off":
+        console.print(
+            f"{strategy} learns from the unlabelled pool too (--semi-supervised "
+            f"{semi_supervised.lower()}); random sampling fits on its labels alone."
         )
     _print(console, result)
     console.print(f"[dim]{seeds} seeds, {time.perf_counter() - t0:.1f} s[/dim]")

@@ -83,6 +83,16 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multil
     help="Record the unbiased (LURE) and the naive accuracy estimates per step, for strategies "
     "that record selection probabilities (auto, random, stochastic ...); 5 extra fits per step.",
 )
+@click.option(
+    "--semi-supervised",
+    "semi_supervised",
+    type=click.Choice(["auto", "off", "spreading", "blend", "self-training"], case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="Let the model learn from the unlabelled pool too (classification): auto picks "
+    "supervised, graph label spreading or their blend at every refit by cross-validation on "
+    "the labels; off fits on the labels alone. See docs/hybrid.md.",
+)
 @click.option("--list-datasets", is_flag=True, help="List the bundled data sets and exit.")
 def simulate(
     dataset: str | None,
@@ -104,6 +114,7 @@ def simulate(
     resume: bool,
     stopping: bool,
     estimates: bool,
+    semi_supervised: str,
     list_datasets: bool,
 ) -> None:
     """Replay active learning with a simulated expert and write the curves to JSON.
@@ -132,6 +143,11 @@ def simulate(
                 f"--top-k is for regression data sets (the K largest values); "
                 f"{ds.name!r} is {ds.task}. Drop --top-k."
             )
+        if ds.task != "classification" and semi_supervised.lower() not in ("auto", "off"):
+            raise click.UsageError(
+                f"--semi-supervised {semi_supervised} is for single-label classification; "
+                f"{ds.name!r} is {ds.task}. Drop the option."
+            )
         if ds.featuriser is not None:
             console.print(f"{ds.description}")
         est = make_model(
@@ -156,6 +172,7 @@ def simulate(
             stopping=stopping,
             estimates=estimates,
             top_k=top_k,
+            semi_supervised=None if ds.task != "classification" else semi_supervised.lower(),
         )
     except (
         ValueError,

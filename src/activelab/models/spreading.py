@@ -136,9 +136,9 @@ class GraphPool:
     """
 
     def __init__(
-        self, X: Any, *, embedding: Any = None, n_neighbors: int = 10, metric: str | None = None
+        self, X: Any, *, embed: Any = None, n_neighbors: int = 10, metric: str | None = None
     ) -> None:
-        self.embedding = embedding
+        self.embed = embed
         self._columns = None
         self._mean = self._std = None
         if embed is None and hasattr(X, "select_dtypes"):

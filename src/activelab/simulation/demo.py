@@ -62,6 +62,7 @@ def _one(
     budget: int,
     batch_size: int,
     initial: int,
+    semi_supervised: str | None = None,
 ) -> tuple[str, int, list[int], list[float], float]:
     X, y = load_digits(return_X_y=True)
     Xp, Xt, yp, yt = split_pool_test(X, y, seed=seed)
@@ -76,6 +77,7 @@ def _one(
         batch_size=batch_size,
         budget=budget,
         seed=seed,
+        semi_supervised=semi_supervised,
     )
     full = float(clone(demo_estimator()).fit(Xp, yp).score(Xt, yt))
     return strategy, seed, res.n_labels, res.scores, full
@@ -89,8 +91,13 @@ def run_demo(
     initial: int = 10,
     strategy: str = "auto",
     n_jobs: int = -1,
+    semi_supervised: str | None = None,
 ) -> DemoResult:
     """Run ``strategy`` and random sampling on digits for ``seeds`` seeds.
+
+    ``semi_supervised`` (e.g. ``"auto"``, see :mod:`activelab.models.semi`) is
+    the fit of ``strategy``'s campaigns; random sampling is fitted on its
+    labels alone, as before.
 
     Examples
     --------
@@ -104,7 +111,10 @@ def run_demo(
     names = ["random", strategy]
     jobs = [(s, name) for s in range(seeds) for name in names]
     out = Parallel(n_jobs=n_jobs)(
-        delayed(_one)(seed, name, budget, batch_size, initial) for seed, name in jobs
+        delayed(_one)(
+            seed, name, budget, batch_size, initial, None if name == "random" else semi_supervised
+        )
+        for seed, name in jobs
     )
     curves = {name: np.array([o[3] for o in out if o[0] == name]) for name in names}
     full = np.array([o[4] for o in out if o[0] == names[0]])
