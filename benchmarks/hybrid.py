@@ -39,10 +39,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from label_efficiency import _dataset  # noqa: E402
-
-from activelab.simulation.campaign import run_campaign, split_pool_test  # noqa: E402
-from activelab.simulation.metrics import aulc, labels_to_reach, score_at  # noqa: E402
+from activelab.simulation.campaign import run_campaign, split_pool_test
+from activelab.simulation.metrics import aulc, labels_to_reach, score_at
+from label_efficiency import _dataset
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -158,7 +157,12 @@ def summarize(name, doc, seeds):
             reached = [h for h in hits if h is not None]
             # a seed that never reaches the target counts as the budget (a lower bound)
             row[f"labels_to_{q}"] = float(
-                np.mean([h if h is not None else c["n_labels"][-1] for h, c in zip(hits, curves)])
+                np.mean(
+                    [
+                        h if h is not None else c["n_labels"][-1]
+                        for h, c in zip(hits, curves, strict=True)
+                    ]
+                )
             )
             row[f"reached_{q}"] = len(reached)
         out["arms"][arm] = row

@@ -1,4 +1,4 @@
-"""The pool-aware (hybrid) fit: label spreading, self-training, the automatic choice, the learner."""
+"""The pool-aware (hybrid) fit: spreading, self-training, the automatic choice, the learner."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def _campaign(semi, strategy="margin", seed=0, rounds=3):
 
 @pytest.mark.parametrize("semi", ["auto", "spreading", "blend", "self-training"])
 def test_pseudo_labels_are_never_labels(semi):
-    learner, X, y = _campaign(semi)
+    learner, _, y = _campaign(semi)
     assert learner.n_labelled_ == 4 + 15
     np.testing.assert_array_equal(learner.labels_, y[learner.labelled_])
     assert learner.unlabelled_.size == len(y) - 19

@@ -273,6 +273,7 @@ REGRESSION = Kit(
 
 # --- classification with the pool-aware (hybrid) fit ------------------------------------------
 
+
 # The same strategies and checks, the model fitted on the labels and the pool's graph: "blend"
 # always scores with the spread labels (mixed with the classifier's probabilities). Strategies
 # that need the estimator's own MC-dropout samples cannot score a hybrid model: they are refused

@@ -26,8 +26,8 @@ from __future__ import annotations
 import io
 import math
 import time
-import weakref
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -13,7 +13,8 @@ labels and spreads the same labels over the pool's k-nearest-neighbour graph
 - ``"auto"``: whichever of supervised, spreading and blend has the best
   cross-validated accuracy **on the labelled items** — no test set is needed.
   The folds of the spreading are propagated together (one block of columns per
-  fold), so the check costs one spreading and ``cv`` fits of the classifier.
+  fold), so the check costs one spreading and ``cv`` fits of the classifier
+  (on pools over :data:`LARGE_POOL` items: at most 3 folds, single precision).
 
 The human labels are the only labels: the spread distributions and
 pseudo-labels are attributes of the model, never written back to the learner.
@@ -41,7 +42,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from activelab.models.selftraining import SelfTraining
-from activelab.models.spreading import GraphPool, GraphSpreading, spread
+from activelab.models.spreading import LARGE_POOL, GraphPool, GraphSpreading, spread
 from activelab.scoring import take_rows
 
 __all__ = ["METHODS", "HybridClassifier"]
@@ -174,7 +175,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         _, codes = np.unique(y, return_inverse=True)
         n_cls = self.classes_.shape[0]
         counts = np.bincount(codes, minlength=n_cls)
-        k = int(min(self.cv, n))
+        large = self.pool_.n > LARGE_POOL
+        k = int(min(self.cv, n, 3 if large else self.cv))
         if k < 2:
             return dict.fromkeys(_AUTO, 0.0)
         if counts.min() >= k:
@@ -182,11 +184,13 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             splits = list(folds.split(np.zeros(n), codes))
         else:
             splits = list(KFold(k, shuffle=True, random_state=self.random_state).split(codes))
-        # every fold's spreading at once: one block of n_cls columns per fold
-        Y = np.zeros((self.pool_.n, k * n_cls))
+        # every fold's spreading at once: one block of n_cls columns per fold (single
+        # precision on a large pool: the products are the cost, and only argmax is read)
+        Y = np.zeros((self.pool_.n, k * n_cls), dtype=np.float32 if large else float)
         for f, (train, _) in enumerate(splits):
             Y[labelled[train], f * n_cls + codes[train]] = 1.0
-        F = spread(self.pool_.S, Y, alpha=self.alpha, n_iter=self.spreading_.n_iter)
+        S = self.pool_.s32 if large else self.pool_.S
+        F = spread(S, Y, alpha=self.alpha, n_iter=self.spreading_.n_iter)
         hits = dict.fromkeys(_AUTO, 0)
         for f, (train, test) in enumerate(splits):
             P_spr = F[labelled[test], f * n_cls : (f + 1) * n_cls]

@@ -38,7 +38,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from activelab.graph import PoolGraph
 
-__all__ = ["GraphPool", "GraphSpreading", "normalized_affinity", "spread"]
+__all__ = ["LARGE_POOL", "GraphPool", "GraphSpreading", "normalized_affinity", "spread"]
+
+#: Pools larger than this spread in single precision, and the automatic choice checks with at
+#: most 3 folds: the sparse products grow with pool × classes (× folds), and only the ranking
+#: of the classes is read (see docs/hybrid.md for the measured cost).
+LARGE_POOL = 20_000
 
 
 def normalized_affinity(W: sp.spmatrix) -> sp.csr_matrix:
@@ -88,11 +93,14 @@ def spread(S: sp.spmatrix, Y: np.ndarray, *, alpha: float = 0.9, n_iter: int = 3
     """
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}.")
-    Y = np.asarray(Y, dtype=float)
+    Y = np.asarray(Y)
+    if Y.dtype != np.float32:
+        Y = Y.astype(float)
     F = Y.copy()
-    base = (1.0 - alpha) * Y
+    base = Y.dtype.type(1.0 - alpha) * Y
+    a = Y.dtype.type(alpha)
     for _ in range(int(n_iter)):
-        F = alpha * (S @ F) + base
+        F = a * (S @ F) + base
     return F
 
 
@@ -156,11 +164,19 @@ class GraphPool:
         self.graph = PoolGraph(self.Z, n_neighbors, metric=self.metric)
         self.S = normalized_affinity(self.graph.affinity("gaussian"))
         self.n = self.graph.n
+        self._s32: sp.csr_matrix | None = None
         rng = np.random.default_rng(0)
         self._probe = rng.standard_normal((self.Z.shape[1], 2))
         keys = self._keys(self.Z)
         self._order = np.argsort(keys[:, 0], kind="stable")
         self._sorted = keys[self._order, 0]
+
+    @property
+    def s32(self) -> sp.csr_matrix:
+        """``S`` in single precision (made once)."""
+        if self._s32 is None:
+            self._s32 = self.S.astype(np.float32)
+        return self._s32
 
     def _raw(self, X: Any) -> Any:
         if self.embed is not None:
@@ -296,9 +312,12 @@ class GraphSpreading(ClassifierMixin, BaseEstimator):
             )
         self.pool_ = pool if pool is not None else self.make_pool(X)
         self.classes_, codes = np.unique(y, return_inverse=True)
-        Y = np.zeros((self.pool_.n, self.classes_.shape[0]))
+        large = self.pool_.n > LARGE_POOL
+        Y = np.zeros((self.pool_.n, self.classes_.shape[0]), dtype=np.float32 if large else float)
         Y[labelled, codes] = 1.0
-        F = spread(self.pool_.S, Y, alpha=self.alpha, n_iter=self.n_iter)
+        F = spread(
+            self.pool_.s32 if large else self.pool_.S, Y, alpha=self.alpha, n_iter=self.n_iter
+        )
         self.prior_ = np.bincount(codes, minlength=self.classes_.shape[0]) / codes.shape[0]
         self.label_distributions_ = _normalize_rows(F, self.prior_)
         return self
@@ -330,6 +349,6 @@ class GraphSpreading(ClassifierMixin, BaseEstimator):
 
 def _normalize_rows(F: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """Rows scaled to sum to one; a row with no mass (unreached) gets ``prior``."""
-    F = np.maximum(F, 0.0)
+    F = np.maximum(np.asarray(F, dtype=float), 0.0)
     s = F.sum(axis=1, keepdims=True)
     return np.where(s > 0, F / np.where(s > 0, s, 1.0), prior[None, :])
