@@ -215,6 +215,11 @@ def main() -> None:
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--sets", nargs="*", default=list(SIZES))
     ap.add_argument("--cache-dir", default=None, help="sentence-embedding cache")
+    ap.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="run nothing: summarise the committed curves, each set over the seeds it has",
+    )
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     seeds = list(range(args.seeds))
@@ -227,8 +232,17 @@ def main() -> None:
         "sets": {},
     }
     for name in args.sets:
-        doc = run_set(name, seeds, args.n_jobs, args.cache_dir)
-        summary["sets"][name] = summarize(name, doc, seeds)
+        if args.summary_only:
+            path = RAW / f"{name}.json"
+            if not path.exists():
+                continue
+            doc = json.loads(path.read_text())
+            have = sorted(int(s) for s in doc["full"])
+            summary["sets"][name] = summarize(name, doc, have)
+            summary["sets"][name]["seeds"] = have
+        else:
+            doc = run_set(name, seeds, args.n_jobs, args.cache_dir)
+            summary["sets"][name] = summarize(name, doc, seeds)
         print(table({"sets": {name: summary["sets"][name]}}), flush=True)
     summary["verdict"] = verdict(summary)
     (RESULTS / "hybrid.json").write_text(json.dumps(summary, indent=1))

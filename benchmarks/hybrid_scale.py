@@ -7,7 +7,9 @@ size; 500 random labels; standardised logistic regression. Timed: building
 the pool's graph (:class:`activelab.models.spreading.GraphPool`, k = 10), one
 refit with ``semi_supervised="auto"`` (the classifier, the spreading and the
 5-fold check, on the graph already built), and one ``margin`` query of 10 items
-over the whole pool (the spread distributions found by row). Memory of the
+over the whole pool (the spread distributions found by row); wall and CPU seconds
+(the CPU time of all threads: on a shared machine the wall time also counts waiting),
+with the load average before the run. Memory of the
 graph: its index, distance and affinity arrays. Results:
 ``benchmarks/results/hybrid_scale.json``.
 """
@@ -41,14 +43,15 @@ def one(n: int, n_labels: int, seed: int = 0) -> dict:
     learner = ActiveLearner(est, "margin", random_state=seed, semi_supervised="auto")
     lab = np.random.default_rng(seed).choice(n, n_labels, replace=False)
     learner.fit(X)
-    t0 = time.perf_counter()
     from activelab.models.spreading import GraphPool
 
+    load = os.getloadavg()[0]
+    t0, c0 = time.perf_counter(), time.process_time()
     learner.graph_pool_ = GraphPool(X, n_neighbors=10)
-    graph_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    graph_s, graph_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
     learner.teach(lab, y[lab])  # the first refit, on the graph just built
-    refit_s = time.perf_counter() - t0
+    refit_s, refit_cpu = time.perf_counter() - t0, time.process_time() - c0
     t0 = time.perf_counter()
     learner.query(10)
     query_s = time.perf_counter() - t0
@@ -60,7 +63,10 @@ def one(n: int, n_labels: int, seed: int = 0) -> dict:
         "n": n,
         "labels": n_labels,
         "graph_s": round(graph_s, 2),
+        "graph_cpu_s": round(graph_cpu, 2),
         "refit_s": round(refit_s, 2),
+        "refit_cpu_s": round(refit_cpu, 2),
+        "load_average_before": round(load, 1),
         "query_s": round(query_s, 2),
         "chosen": learner.model_.chosen_,
         "graph_mb": round(mb, 1),
