@@ -144,6 +144,9 @@ def summarize(name, doc, seeds):
         curves = [runs[str(s)] for s in seeds if str(s) in runs]
         if not curves:
             continue
+        # a seed whose initial labels hold one class has no model at the first step (NaN):
+        # its curves start at the first step with a model (the same step for every arm)
+        curves = [_from_first_model(c) for c in curves]
         row = {"n_seeds": len(curves)}
         row["aulc"] = float(np.mean([aulc(c["n_labels"], c["scores"]) for c in curves]))
         row["aulc_std"] = float(np.std([aulc(c["n_labels"], c["scores"]) for c in curves]))
@@ -167,6 +170,12 @@ def summarize(name, doc, seeds):
             row[f"reached_{q}"] = len(reached)
         out["arms"][arm] = row
     return out
+
+
+def _from_first_model(c):
+    s = np.asarray([np.nan if v is None else v for v in c["scores"]], dtype=float)
+    first = int(np.argmax(~np.isnan(s)))
+    return {"n_labels": c["n_labels"][first:], "scores": s[first:].tolist()}
 
 
 def table(summary) -> str:
