@@ -210,3 +210,23 @@ def test_run_campaign_and_simulate_take_the_hybrid_fit():
     assert doc["settings"]["semi_supervised"] == "auto"
     with pytest.raises(ValueError, match="semi_supervised must be"):
         simulate((X, y), _lr(), ["margin"], seeds=1, progress=False, semi_supervised="yes")
+
+
+# --- the app's trainer --------------------------------------------------------------------------
+
+
+def test_app_trainer_fits_the_hybrid_keeps_the_graph_and_counts_human_labels_only():
+    from activelab.app.training import train
+
+    X, y = _moons()
+    names = np.array(["a", "b"])
+    lab = _few(y, 4)
+    first = train(X, lab, names[y[lab]], classes=["a", "b"], strategy="margin", seed=0)
+    assert isinstance(first.model, HybridClassifier)
+    assert first.metrics["accuracy"]["n"] == lab.size == first.n_labels
+    more = np.r_[lab, first.order[:4]]
+    second = train(X, more, names[y[more]], classes=["a", "b"], strategy="margin", seed=1)
+    assert second.model.pool_ is first.model.pool_  # built once for this feature matrix
+    off = train(X, lab, names[y[lab]], classes=["a", "b"], strategy="margin", seed=0,
+                semi_supervised=None)  # fmt: skip
+    assert not isinstance(off.model, HybridClassifier)
