@@ -96,6 +96,9 @@ class PoolGraph:
         Distance between items.
     n_jobs : int, optional
         Parallel jobs for the neighbour search.
+    keep_rows : bool, default=True
+        Keep a reference to ``Z`` (no copy) so that :meth:`kneighbors` can
+        search new rows against the pool.
 
     Attributes
     ----------
@@ -114,13 +117,21 @@ class PoolGraph:
     """
 
     def __init__(
-        self, Z: Any, n_neighbors: int = 10, *, metric: str = "euclidean", n_jobs: int | None = None
+        self,
+        Z: Any,
+        n_neighbors: int = 10,
+        *,
+        metric: str = "euclidean",
+        n_jobs: int | None = None,
+        keep_rows: bool = True,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.metric = metric
         self.indices, self.distances = knn_graph(Z, n_neighbors, metric=metric, n_jobs=n_jobs)
         self.n = self.indices.shape[0]
         self._affinity: dict[str, sp.csr_matrix] = {}
+        self._Z = Z if keep_rows else None  # a reference, for :meth:`kneighbors`
+        self._nn: NearestNeighbors | None = None
 
     def adjacency(self) -> sp.csr_matrix:
         """The directed 0/1 adjacency: ``A[i, j] = 1`` when ``j`` is among ``i``'s neighbours.
@@ -174,6 +185,38 @@ class PoolGraph:
         W.eliminate_zeros()
         self._affinity[kind] = W
         return W
+
+    def kneighbors(self, Z_new: Any, *, n_neighbors: int | None = None) -> tuple[Any, Any]:
+        """Nearest pool items of new rows (same metric), for predictions off the pool.
+
+        The search index is fitted on first use and kept.
+
+        Parameters
+        ----------
+        Z_new : array-like or sparse matrix of shape (m, d)
+            New rows in the space the graph was built in.
+        n_neighbors : int, optional
+            Defaults to the graph's ``k``.
+
+        Returns
+        -------
+        indices, distances : ndarray of shape (m, k)
+            Pool indices nearest first, and their distances.
+
+        Examples
+        --------
+        >>> g = PoolGraph(np.array([[0.0], [1.0], [3.0]]), n_neighbors=1)
+        >>> idx, dist = g.kneighbors(np.array([[2.9]]))
+        >>> idx.tolist(), np.round(dist, 2).tolist()
+        ([[2]], [[0.1]])
+        """
+        if self._Z is None:
+            raise ValueError("this graph was built without keeping its rows; pass keep_rows=True.")
+        k = min(n_neighbors or self.indices.shape[1], self.n)
+        if self._nn is None:
+            self._nn = NearestNeighbors(metric=self.metric).fit(self._Z)
+        dist, idx = self._nn.kneighbors(Z_new, n_neighbors=k)
+        return idx.astype(np.intp, copy=False), np.maximum(dist, 0.0)
 
     def typicality(self) -> np.ndarray:
         """Inverse mean distance of each item to its neighbours (TypiClust's typicality).

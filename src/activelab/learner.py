@@ -113,6 +113,20 @@ class ActiveLearner:
         (:func:`activelab.weighting.lure_weights`), when the estimator's ``fit``
         takes ``sample_weight`` and every label's selection probability is
         known (a stochastic strategy); otherwise it warns and fits unweighted.
+    semi_supervised : {None, "off", "auto", "spreading", "blend", "self-training"}, default=None
+        Let the model learn from the unlabelled pool too
+        (:class:`~activelab.models.semi.HybridClassifier`): ``"spreading"``
+        spreads the labels over the pool's k-nearest-neighbour graph (built once
+        per pool, on ``embed`` when it is a callable, else on the standardised
+        features), ``"blend"`` averages that with the estimator, ``"self-training"``
+        self-trains the estimator, and ``"auto"`` picks supervised, spreading or
+        blend at every refit by cross-validation on the labelled items.
+        Strategies then score with the hybrid's probabilities. Pseudo-labels
+        stay inside the model: ``labels_`` holds human answers only.
+        Single-label classification only; ``"auto"`` quietly stays supervised
+        where it cannot apply (a regressor, multi-label targets, a Dask pool,
+        an estimator without ``predict_proba``, a strategy that needs the
+        estimator's own internals).
 
     Attributes
     ----------
@@ -124,6 +138,11 @@ class ActiveLearner:
         Their labels, aligned with ``labelled_``.
     history_ : list of QueryRecord
         One record per query.
+    graph_pool_ : GraphPool or None
+        With ``semi_supervised``: the pool's k-nearest-neighbour graph
+        (:class:`~activelab.models.spreading.GraphPool`), built at the first
+        hybrid refit and reused by every later one. ``fit`` resets it; set it
+        after ``fit(X)`` to reuse a graph built earlier for the same pool.
     selection_probabilities_ : ndarray of float
         Aligned with ``labelled_``: the probability with which each label was
         chosen from the items then unlabelled; NaN where unknown (a
@@ -162,6 +181,7 @@ class ActiveLearner:
         backend: Any = None,
         multilabel: bool | None = None,
         weighting: str | None = None,
+        semi_supervised: str | None = None,
     ) -> None:
         self.estimator = estimator
         self.strategy = strategy
@@ -175,6 +195,7 @@ class ActiveLearner:
         self.backend = backend
         self.multilabel = multilabel
         self.weighting = weighting
+        self.semi_supervised = semi_supervised
         self._X: Any = None
 
     # ------------------------------------------------------------------ set-up
@@ -229,6 +250,8 @@ class ActiveLearner:
         self._ml, self._fixed_classes, self._label_names = _resolve_classes(
             self.classes, self.multilabel
         )
+        self.graph_pool_: Any = None
+        self._semi = _semi_method(self, on_dask)
         self._rng = np.random.default_rng(self.random_state)
         self._X = X
         self._mask = np.zeros(X.shape[0], dtype=bool)
@@ -535,11 +558,23 @@ class ActiveLearner:
         X = take_rows(self._X, self.labelled_)
         if self._is_multilabel():
             model = fit_multilabel(self.estimator, X, self.labels_)
+        elif self._semi is not None and self.labels_.ndim == 1:
+            model = self._fit_hybrid()
         else:
             model = clone(self.estimator)
             model.fit(X, self.labels_, **self._fit_weights(model))
         self.fit_seconds_ = time.perf_counter() - t0
         self.model_ = model
+
+    def _fit_hybrid(self) -> Any:
+        from activelab.models.semi import HybridClassifier
+
+        embed = self.embed if callable(self.embed) else None
+        model = HybridClassifier(self.estimator, self._semi, embedding=embed)
+        weights = self._fit_weights(clone(self.estimator))
+        model.fit_pool(self._X, self.labelled_, self.labels_, pool=self.graph_pool_, **weights)
+        self.graph_pool_ = model.pool_ if model.pool_ is not None else self.graph_pool_
+        return model
 
     def _fit_weights(self, model: Any) -> dict[str, np.ndarray]:
         if self.weighting != "lure":
@@ -606,6 +641,47 @@ class ActiveLearner:
             f"ActiveLearner(estimator={self.estimator!r}, strategy={self.strategy!r}, "
             f"cold_start={self.cold_start!r})"
         )
+
+
+_SEMI = ("auto", "spreading", "blend", "self-training")
+
+
+def _semi_method(learner: ActiveLearner, on_dask: bool) -> str | None:
+    """The pool-aware method the learner fits with, or ``None`` (supervised).
+
+    ``"auto"`` stays supervised where the hybrid fit cannot apply; a method
+    named explicitly raises there instead, naming why.
+    """
+    method = learner.semi_supervised
+    if method is None or method == "off":
+        return None
+    if method not in _SEMI:
+        raise ValueError(
+            f"semi_supervised must be None, 'off' or one of {', '.join(_SEMI)}; got {method!r}."
+        )
+    from activelab.strategies._base import EMBEDDING, MODEL, PREDICT_PROBA
+
+    plain = {MODEL, PREDICT_PROBA, EMBEDDING}
+    reqs = [r if isinstance(r, tuple) else (r,) for r in learner._strategy.requires]
+    why = None
+    if is_regressor(learner.estimator):
+        why = f"{type(learner.estimator).__name__} is a regressor"
+    elif learner._ml:
+        why = "the targets are multi-label"
+    elif on_dask:
+        why = "the pool is a Dask collection"
+    elif method != "spreading" and not hasattr(learner.estimator, "predict_proba"):
+        why = f"{type(learner.estimator).__name__} has no predict_proba"
+    elif any(not (set(r) & plain) for r in reqs):
+        why = f"strategy {learner._strategy.name!r} needs the estimator's own internals"
+    if why is None:
+        return method
+    if method == "auto":
+        return None
+    raise ValueError(
+        f"semi_supervised={method!r} cannot apply here: {why}; use semi_supervised='off' "
+        "(or 'auto', which falls back to the supervised fit)."
+    )
 
 
 def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None, Any, Any]:

@@ -9,7 +9,7 @@ its task (``classification``, ``multilabel``, ``regression``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -271,8 +271,28 @@ REGRESSION = Kit(
     ],
 )
 
+# --- classification with the pool-aware (hybrid) fit ------------------------------------------
+
+
+# The same strategies and checks, the model fitted on the labels and the pool's graph: "blend"
+# always scores with the spread labels (mixed with the classifier's probabilities). Strategies
+# that need the estimator's own MC-dropout samples cannot score a hybrid model: they are refused
+# with semi_supervised="blend" and stay supervised with "auto" (tests/test_hybrid.py).
+def needs_estimator_internals(strategy) -> bool:
+    plain = {"model", "predict_proba", "decision_function", "embedding"}
+    return any(not set(_options(r)) & plain for r in get_strategy(strategy).requires)
+
+
+HYBRID = replace(
+    CLASSIFICATION,
+    strategies=[s for s in CLASSIFICATION.strategies if not needs_estimator_internals(s)],
+    settings={"semi_supervised": "blend"},
+)
+
 KITS = {kit.task: kit for kit in (CLASSIFICATION, MULTILABEL, REGRESSION)}
-CASES = [(kit, s) for kit in KITS.values() for s in kit.strategies]
+#: Every kit the shared checks run on, by name.
+ALL_KITS = {**KITS, "hybrid": HYBRID}
+CASES = [(name, kit, s) for name, kit in ALL_KITS.items() for s in kit.strategies]
 REFUSALS = [
     (kit, refusal, s)
     for kit in KITS.values()
@@ -282,7 +302,7 @@ REFUSALS = [
 ]
 
 
-@pytest.fixture(params=CASES, ids=[f"{k.task}-{strategy_id(s)}" for k, s in CASES])
+@pytest.fixture(params=[c[1:] for c in CASES], ids=[f"{n}-{strategy_id(s)}" for n, _, s in CASES])
 def case(request) -> tuple[Kit, Any]:
     """Every (kit, strategy) pair of the suite."""
     return request.param

@@ -27,6 +27,7 @@ import io
 import math
 import time
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,6 +174,7 @@ def train(
     previous_agreements: list[float] | None = None,
     multilabel: bool = False,
     previous_stopping: dict[str, Any] | None = None,
+    semi_supervised: str | None = "auto",
 ) -> TrainResult:
     """Fit the model on the labels and rank the unlabelled pool.
 
@@ -198,6 +200,12 @@ def train(
     previous_stopping : dict, optional
         The previous round's ``metrics["stopping"]``, so that a criterion that
         keeps firing reports the labels at which it started to.
+    semi_supervised : str or None, default="auto"
+        The learner's pool-aware fit (:mod:`activelab.models.semi`): the model
+        learns from the unlabelled items too (single-label projects). The
+        pool's graph is built once per feature matrix and kept for the next
+        rounds. The accuracy estimate in ``metrics`` is the cross-validated
+        accuracy of the supervised model on the human labels alone.
 
     Examples
     --------
@@ -230,11 +238,18 @@ def train(
         strategy,
         classes=classes,
         random_state=seed,
+        semi_supervised=None if multilabel else semi_supervised,
         **({"multilabel": True} if multilabel else {}),
     )
     if multilabel and labelled.shape[0] == 0:
         labels = np.zeros((0, len(classes)), dtype=np.int64)
-    learner.fit(X, labelled, labels)
+    if multilabel or semi_supervised in (None, "off"):
+        learner.fit(X, labelled, labels)
+    else:
+        learner.fit(X)
+        learner.graph_pool_ = _cached_graph(X)
+        learner.teach(labelled, labels)
+        _GRAPH_CACHE["graph"] = learner.graph_pool_
     unlabelled = learner.unlabelled_
     cold = learner.model_ is None
     strat = get_strategy(strategy)
@@ -296,6 +311,24 @@ def train(
     return TrainResult(
         learner.model_, order, scores, used, cold, int(labelled.shape[0]), metrics, stop_pred
     )
+
+
+#: The last feature matrix trained on (a weak reference) and its graph: the trainer passes the
+#: same matrix every round, so the graph is built once per project and process.
+_GRAPH_CACHE: dict[str, Any] = {"X": None, "graph": None}
+
+
+def _cached_graph(X: Any) -> Any:
+    """The graph kept for ``X`` (the same object as last round), else ``None``."""
+    ref = _GRAPH_CACHE["X"]
+    if ref is not None and ref() is X:
+        return _GRAPH_CACHE["graph"]
+    try:
+        _GRAPH_CACHE["X"] = weakref.ref(X)
+    except TypeError:
+        _GRAPH_CACHE["X"] = None
+    _GRAPH_CACHE["graph"] = None
+    return None
 
 
 def _cv_accuracy(X: Any, idx: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:

@@ -42,8 +42,23 @@ __all__ = ["demo"]
     show_default=True,
     help="Strategy compared with random sampling (the default chooses among strategies itself).",
 )
+@click.option(
+    "--semi-supervised",
+    "semi_supervised",
+    type=click.Choice(["auto", "off", "spreading", "blend", "self-training"], case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="The strategy's model learns from the unlabelled pool too (random sampling stays "
+    "supervised); see docs/hybrid.md.",
+)
 def demo(
-    seeds: int, budget: str, batch_size: int, initial: int, target: float, strategy: str
+    seeds: int,
+    budget: str,
+    batch_size: int,
+    initial: int,
+    target: float,
+    strategy: str,
+    semi_supervised: str,
 ) -> None:
     """The default strategy (auto) against random sampling on scikit-learn's digits (1,797 images).
 
@@ -77,7 +92,15 @@ def demo(
     console = Console()
     t0 = time.perf_counter()
     with console.status("Replaying campaigns on digits ..."):
-        result = run_demo(**settings)
+        result = run_demo(
+            **settings,
+            semi_supervised=None if semi_supervised.lower() == "off" else semi_supervised.lower(),
+        )
+    if semi_supervised.lower() != "off":
+        console.print(
+            f"{strategy} learns from the unlabelled pool too (--semi-supervised "
+            f"{semi_supervised.lower()}); random sampling fits on its labels alone."
+        )
     _print(console, result)
     console.print(
         f"[dim]{seeds} seeds, budget {result.budget} labels, target {target:.0%} of the "

@@ -127,6 +127,16 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multil
     help="Record the unbiased (LURE) and the naive accuracy estimates per step, for strategies "
     "that record selection probabilities (auto, random, stochastic ...); 5 extra fits per step.",
 )
+@click.option(
+    "--semi-supervised",
+    "semi_supervised",
+    type=click.Choice(["auto", "off", "spreading", "blend", "self-training"], case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="Let the model learn from the unlabelled pool too (classification): auto picks "
+    "supervised, graph label spreading or their blend at every refit by cross-validation on "
+    "the labels; off fits on the labels alone. See docs/hybrid.md.",
+)
 @click.option("--list-datasets", is_flag=True, help="List the bundled data sets and exit.")
 def simulate(
     dataset: str | None,
@@ -153,6 +163,7 @@ def simulate(
     resume: bool,
     stopping: bool,
     estimates: bool,
+    semi_supervised: str,
     list_datasets: bool,
     positive_label: str | None,
 ) -> None:
@@ -201,6 +212,11 @@ def simulate(
             )
         if minimize and ds.task != "regression":
             raise click.UsageError(f"--minimize is for regression; {ds.name!r} is {ds.task}.")
+        if ds.task != "classification" and semi_supervised.lower() not in ("auto", "off"):
+            raise click.UsageError(
+                f"--semi-supervised {semi_supervised} is for single-label classification; "
+                f"{ds.name!r} is {ds.task}. Drop the option."
+            )
         if ds.featuriser is not None:
             console.print(f"{ds.description}")
         _warn_budget(console, ds, budget, test_size)
@@ -230,6 +246,7 @@ def simulate(
             strategy_params=strategy_params,
             minimize=minimize,
             positive_label=positive_label,
+            semi_supervised=None if ds.task != "classification" else semi_supervised.lower(),
         )
     except ImportError as exc:
         from activelab.cli._extras import extra_for, missing_extra_message

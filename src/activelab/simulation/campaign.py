@@ -172,6 +172,7 @@ def run_campaign(
     weighting: str | None = None,
     track_top_k: int | None = None,
     top_k_maximize: bool = True,
+    semi_supervised: str | None = None,
 ) -> CampaignResult:
     """Replay one campaign with a simulated oracle and record the learning curve.
 
@@ -221,6 +222,9 @@ def run_campaign(
         items is stored in ``result.top_k_found``.
     top_k_maximize : bool, default=True
         False: the top ``k`` are the smallest values (e.g. an IC50 to minimise).
+    semi_supervised : {None, "off", "auto", "spreading", "blend", "self-training"}, optional
+        Passed to :class:`~activelab.ActiveLearner`: the model learns from the
+        unlabelled pool too (see :mod:`activelab.models.semi`).
 
     A random initial set (``initial`` an int) is recorded with selection
     probabilities ``1 / remaining``, so unbiased estimates can use it.
@@ -279,6 +283,7 @@ def run_campaign(
         random_state=np.random.default_rng([seed, 11]),
         multilabel=multilabel or None,
         weighting=weighting,
+        semi_supervised=semi_supervised,
     )
     learner.fit(X_pool)
     scorer = _campaign_scorer(scoring, multilabel)

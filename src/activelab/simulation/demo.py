@@ -108,13 +108,19 @@ def _one(
     budget: int,
     batch_size: int,
     initial: int,
+    semi_supervised: str | None = None,
 ) -> tuple[str, int, list[int], list[float], float | None]:
     with threadpool_limits(1):  # one BLAS thread per campaign: far faster on a busy machine
-        return _campaign(seed, strategy, budget, batch_size, initial)
+        return _campaign(seed, strategy, budget, batch_size, initial, semi_supervised)
 
 
 def _campaign(
-    seed: int, strategy: str, budget: int, batch_size: int, initial: int
+    seed: int,
+    strategy: str,
+    budget: int,
+    batch_size: int,
+    initial: int,
+    semi_supervised: str | None = None,
 ) -> tuple[str, int, list[int], list[float], float | None]:
     X, y = load_digits(return_X_y=True)
     Xp, Xt, yp, yt = split_pool_test(X, y, seed=seed)
@@ -129,6 +135,7 @@ def _campaign(
         batch_size=batch_size,
         budget=budget,
         seed=seed,
+        semi_supervised=semi_supervised,
     )
     full = None
     if strategy == "random":  # the whole-pool model, once per seed
@@ -145,11 +152,16 @@ def run_demo(
     strategy: str = "auto",
     target: float = DEFAULT_TARGET,
     n_jobs: int = -1,
+    semi_supervised: str | None = None,
 ) -> DemoResult:
     """Run ``strategy`` and random sampling on digits for ``seeds`` seeds.
 
     ``budget=None`` labels the whole pool; ``target`` is the share of the
     whole-pool model's accuracy that the labels-to-target count asks for.
+
+    ``semi_supervised`` (e.g. ``"auto"``, see :mod:`activelab.models.semi`) is
+    the fit of ``strategy``'s campaigns; random sampling is fitted on its
+    labels alone, as before.
 
     Examples
     --------
@@ -171,7 +183,10 @@ def run_demo(
     names = ["random", strategy]
     jobs = [(s, name) for s in range(seeds) for name in names]
     out = Parallel(n_jobs=n_jobs)(
-        delayed(_one)(seed, name, budget, batch_size, initial) for seed, name in jobs
+        delayed(_one)(
+            seed, name, budget, batch_size, initial, None if name == "random" else semi_supervised
+        )
+        for seed, name in jobs
     )
     curves = {name: np.array([o[3] for o in out if o[0] == name]) for name in names}
     full = np.array([o[4] for o in out if o[0] == names[0]])

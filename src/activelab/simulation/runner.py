@@ -66,6 +66,7 @@ _RESUME_KEYS = (
     "minimize",
     "test_rows",
     "positive_label",
+    "semi_supervised",
 )
 
 
@@ -151,6 +152,7 @@ def simulate(
     minimize: bool = False,
     test_index: Any = None,
     positive_label: Any = None,
+    semi_supervised: str | None = None,
 ) -> dict[str, Any]:
     """Replay active learning for several strategies and seeds on the same splits.
 
@@ -235,6 +237,10 @@ def simulate(
         :func:`activelab.simulation.rare_metrics.rare_summary`). Defaults to the
         rarest class when it holds under 10 % of the items. A label not among
         the data's labels raises, naming them.
+    semi_supervised : {None, "off", "auto", "spreading", "blend", "self-training"}, optional
+        Every campaign's model learns from the unlabelled pool too
+        (:class:`~activelab.ActiveLearner`'s ``semi_supervised``); the
+        whole-pool reference model stays supervised.
 
     Returns
     -------
@@ -271,6 +277,11 @@ def simulate(
     params = _strategy_params(names, strategy_params, minimize)
     _check_strategies(names, params, estimator)  # before any campaign runs
     positive_label, scoring, reason = _rare_settings(ds, positive_label, scoring)
+    if semi_supervised not in (None, "off", "auto", "spreading", "blend", "self-training"):
+        raise ValueError(
+            f"semi_supervised must be 'off', 'auto', 'spreading', 'blend' or 'self-training'; "
+            f"got {semi_supervised!r}."
+        )
     settings = _settings(
         ds, estimator, names, seed_list, n_initial, batch_size, budget, scoring, test_size
     )
@@ -291,6 +302,8 @@ def simulate(
     if ds.test_mask is not None:
         settings["split"] = "predefined"
         settings["test_rows"] = np.flatnonzero(ds.test_mask).tolist()
+    if semi_supervised not in (None, "off"):
+        settings["semi_supervised"] = semi_supervised
     doc = _open_document(out, settings, resume)
     jobs = _pending_jobs(doc, names, seed_list)
     if jobs:
@@ -634,6 +647,7 @@ def _one_job(
         callback=callback,
         track_top_k=settings.get("top_k"),
         top_k_maximize=not settings.get("minimize", False),
+        semi_supervised=settings.get("semi_supervised"),
     )
     record = result.to_dict()
     record["scoring"] = scoring

@@ -1,0 +1,232 @@
+"""The pool-aware fit: a supervised model, the pool's label spreading, or both.
+
+:class:`HybridClassifier` wraps any probabilistic classifier. Fitted on the
+pool (:meth:`~HybridClassifier.fit_pool`), it fits the classifier on the human
+labels and spreads the same labels over the pool's k-nearest-neighbour graph
+(:class:`~activelab.models.spreading.GraphSpreading`), then predicts with
+
+- ``"supervised"``: the classifier alone (today's fit);
+- ``"spreading"``: the spread labels alone;
+- ``"blend"``: the mean of the two distributions;
+- ``"self-training"``: the classifier self-trained on the pool
+  (:class:`~activelab.models.selftraining.SelfTraining`);
+- ``"auto"``: whichever of supervised, spreading and blend has the best
+  cross-validated accuracy **on the labelled items** — no test set is needed.
+  The folds of the spreading are propagated together (one block of columns per
+  fold), so the check costs one spreading and ``cv`` fits of the classifier
+  (on pools over :data:`LARGE_POOL` items: at most 3 folds, single precision).
+
+The human labels are the only labels: the spread distributions and
+pseudo-labels are attributes of the model, never written back to the learner.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn.linear_model import LogisticRegression
+>>> rng = np.random.default_rng(0)
+>>> t = rng.uniform(0, 3 * np.pi, 300)
+>>> arm = np.c_[t * np.cos(t), t * np.sin(t)] + rng.normal(0, 0.1, (300, 2))
+>>> X, y = np.r_[arm, -arm], np.repeat([0, 1], 300)        # two interleaved spirals
+>>> lab = np.r_[rng.choice(300, 10, replace=False), 300 + rng.choice(300, 10, replace=False)]
+>>> m = HybridClassifier(LogisticRegression(), "auto").fit_pool(X, lab, y[lab])
+>>> m.chosen_ != "supervised", m.score(X, y) > 0.9
+(True, True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from activelab.models.selftraining import SelfTraining
+from activelab.models.spreading import LARGE_POOL, GraphPool, GraphSpreading, spread
+from activelab.scoring import take_rows
+
+__all__ = ["METHODS", "HybridClassifier"]
+
+#: The values of ``method`` (and of the learner's ``semi_supervised``).
+METHODS = ("auto", "spreading", "blend", "self-training", "supervised")
+#: Candidates of ``"auto"``, in the order ties are broken.
+_AUTO = ("blend", "supervised", "spreading")
+_WEIGHT = {"supervised": 0.0, "self-training": 0.0, "blend": 0.5, "spreading": 1.0}
+
+
+class HybridClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier that learns from the unlabelled pool too.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Any classifier with ``predict_proba`` (cloned).
+    method : {"auto", "spreading", "blend", "self-training", "supervised"}, default="auto"
+        See the module docstring.
+    n_neighbors : int, default=10
+        Neighbours per item of the pool's graph.
+    alpha : float, default=0.9
+        Spreading's ``alpha``.
+    embedding : callable, optional
+        Maps pool rows to the space of the graph (default: standardised features).
+    cv : int, default=5
+        Folds of ``"auto"``'s check.
+    random_state : int, default=0
+        Seeds the folds.
+
+    Attributes
+    ----------
+    chosen_ : str
+        The method used for this fit (``"auto"`` resolved).
+    cv_scores_ : dict of str to float
+        ``"auto"``: cross-validated accuracy of each candidate on the labelled items.
+    supervised_ : classifier
+        The classifier (self-trained for ``"self-training"``).
+    spreading_ : GraphSpreading or None
+    classes_ : ndarray
+    pool_ : GraphPool
+        The graph, to pass to the next :meth:`fit_pool` of the same pool.
+    """
+
+    def __init__(
+        self,
+        estimator: Any,
+        method: str = "auto",
+        n_neighbors: int = 10,
+        alpha: float = 0.9,
+        embedding: Any = None,
+        cv: int = 5,
+        random_state: int = 0,
+    ) -> None:
+        self.estimator = estimator
+        self.method = method
+        self.n_neighbors = n_neighbors
+        self.alpha = alpha
+        self.embedding = embedding
+        self.cv = cv
+        self.random_state = random_state
+
+    def _spreader(self) -> GraphSpreading:
+        return GraphSpreading(
+            n_neighbors=self.n_neighbors, alpha=self.alpha, embedding=self.embedding
+        )
+
+    def make_pool(self, X: Any) -> GraphPool:
+        """The pool's graph with this model's settings (build once, pass to every fit)."""
+        return self._spreader().make_pool(X)
+
+    def fit(self, X: Any, y: Any) -> HybridClassifier:
+        """scikit-learn's semi-supervised convention: ``y == -1`` marks unlabelled rows."""
+        y = np.asarray(y)
+        labelled = np.flatnonzero(y != -1)
+        return self.fit_pool(X, labelled, y[labelled])
+
+    def fit_pool(
+        self, X: Any, labelled: Any, y: Any, *, pool: GraphPool | None = None, **fit_params: Any
+    ) -> HybridClassifier:
+        """Fit on the pool ``X`` whose rows ``labelled`` carry the labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame
+            The whole pool.
+        labelled : array-like of int
+            Pool indices of the human labels.
+        y : array-like
+            The human labels.
+        pool : GraphPool, optional
+            The pool's graph from an earlier fit (not rebuilt).
+        **fit_params
+            Passed to the classifier's ``fit`` (e.g. ``sample_weight``).
+
+        Returns
+        -------
+        self
+        """
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}.")
+        labelled = np.asarray(labelled, dtype=np.intp)
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        Xl = take_rows(X, labelled)
+        self.cv_scores_: dict[str, float] = {}
+        self.spreading_ = None
+        if self.method == "self-training":
+            self.supervised_ = SelfTraining(self.estimator).fit_pool(X, labelled, y)
+            self.chosen_ = "self-training"
+            self.pool_ = pool
+            return self
+        self.supervised_ = clone(self.estimator).fit(Xl, y, **fit_params)
+        if self.method == "supervised":
+            self.chosen_, self.pool_ = "supervised", pool
+            return self
+        self.pool_ = pool if pool is not None else self.make_pool(X)
+        self.spreading_ = self._spreader().fit_pool(X, labelled, y, pool=self.pool_)
+        if self.method == "auto":
+            self.cv_scores_ = self._cross_validate(X, labelled, y)
+            self.chosen_ = max(_AUTO, key=lambda m: (self.cv_scores_[m], -_AUTO.index(m)))
+        else:
+            self.chosen_ = self.method
+        return self
+
+    def _cross_validate(self, X: Any, labelled: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        """Accuracy of supervised, spreading and blend on held-out labelled items."""
+        n = labelled.size
+        _, codes = np.unique(y, return_inverse=True)
+        n_cls = self.classes_.shape[0]
+        counts = np.bincount(codes, minlength=n_cls)
+        large = self.pool_.n > LARGE_POOL
+        k = int(min(self.cv, n, 3 if large else self.cv))
+        if k < 2:
+            return dict.fromkeys(_AUTO, 0.0)
+        if counts.min() >= k:
+            folds = StratifiedKFold(k, shuffle=True, random_state=self.random_state)
+            splits = list(folds.split(np.zeros(n), codes))
+        else:
+            splits = list(KFold(k, shuffle=True, random_state=self.random_state).split(codes))
+        # every fold's spreading at once: one block of n_cls columns per fold (single
+        # precision on a large pool: the products are the cost, and only argmax is read)
+        Y = np.zeros((self.pool_.n, k * n_cls), dtype=np.float32 if large else float)
+        for f, (train, _) in enumerate(splits):
+            Y[labelled[train], f * n_cls + codes[train]] = 1.0
+        S = self.pool_.s32 if large else self.pool_.S
+        F = spread(S, Y, alpha=self.alpha, n_iter=self.spreading_.n_iter)
+        hits = dict.fromkeys(_AUTO, 0)
+        for f, (train, test) in enumerate(splits):
+            P_spr = F[labelled[test], f * n_cls : (f + 1) * n_cls]
+            s = P_spr.sum(axis=1, keepdims=True)
+            P_spr = np.where(s > 0, P_spr / np.where(s > 0, s, 1), 1.0 / n_cls)
+            P_sup = np.full((test.size, n_cls), 1.0 / n_cls)
+            if np.unique(codes[train]).size >= 2:
+                model = clone(self.estimator).fit(take_rows(X, labelled[train]), y[train])
+                cols = np.searchsorted(self.classes_, model.classes_)
+                P_sup = np.zeros((test.size, n_cls))
+                P_sup[:, cols] = model.predict_proba(take_rows(X, labelled[test]))
+            truth = codes[test]
+            for name, P in (("supervised", P_sup), ("spreading", P_spr)):
+                hits[name] += int((P.argmax(axis=1) == truth).sum())
+            hits["blend"] += int(((P_sup + P_spr).argmax(axis=1) == truth).sum())
+        return {m: hits[m] / n for m in _AUTO}
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities of the chosen method."""
+        w = _WEIGHT[self.chosen_]
+        if w == 0.0:
+            return self._supervised_proba(X)
+        P_spr = self.spreading_.predict_proba(X)
+        if w == 1.0:
+            return P_spr
+        return (1.0 - w) * self._supervised_proba(X) + w * P_spr
+
+    def _supervised_proba(self, X: Any) -> np.ndarray:
+        model = self.supervised_
+        P = model.predict_proba(X)
+        if np.array_equal(model.classes_, self.classes_):
+            return P
+        out = np.zeros((P.shape[0], self.classes_.shape[0]))
+        out[:, np.searchsorted(self.classes_, model.classes_)] = P
+        return out
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The likeliest class of each row."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -1,0 +1,232 @@
+"""The pool-aware (hybrid) fit: spreading, self-training, the automatic choice, the learner."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import make_moons
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from activelab import ActiveLearner
+from activelab.models.selftraining import SelfTraining
+from activelab.models.semi import HybridClassifier
+from activelab.models.spreading import GraphPool, GraphSpreading
+from activelab.simulation.campaign import run_campaign, split_pool_test
+from activelab.simulation.runner import simulate
+
+
+def _moons(n=400, seed=0):
+    X, y = make_moons(n, noise=0.08, random_state=seed)
+    return X, y
+
+
+def _few(y, per_class=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.concatenate(
+        [rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in np.unique(y)]
+    )
+
+
+def _lr():
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+
+
+# --- label spreading ----------------------------------------------------------------------------
+
+
+def test_spreading_learns_the_moons_where_a_linear_model_cannot():
+    X, y = _moons()
+    lab = _few(y)
+    spread = GraphSpreading(n_neighbors=8).fit_pool(X, lab, y[lab])
+    linear = _lr().fit(X[lab], y[lab])
+    assert spread.score(X, y) > 0.97
+    assert spread.score(X, y) > linear.score(X, y) + 0.1
+
+
+def test_pool_rows_get_their_spread_distribution_and_new_rows_their_neighbours():
+    X, y = _moons()
+    lab = _few(y)
+    m = GraphSpreading(n_neighbors=8).fit_pool(X, lab, y[lab])
+    rows = np.array([5, 17, 300])
+    np.testing.assert_array_equal(m.predict_proba(X[rows]), m.label_distributions_[rows])
+    P = m.predict_proba(X[rows] + 1e-3)  # off the pool: from its neighbours
+    assert not np.array_equal(P, m.label_distributions_[rows])
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    Xt, yt = _moons(200, seed=1)
+    assert m.score(Xt, yt) > 0.95
+
+
+def test_rows_are_found_in_sparse_and_dataframe_pools():
+    X, _ = _moons(60)
+    Xs = sp.csr_matrix(np.abs(X))
+    pool = GraphPool(Xs, n_neighbors=5)
+    assert pool.metric == "cosine"
+    np.testing.assert_array_equal(pool.locate(Xs[[3, 40, 7]]), [3, 40, 7])
+    df = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "name": ["x"] * 60})
+    pool = GraphPool(df, n_neighbors=5)
+    np.testing.assert_array_equal(pool.locate(df.iloc[[9, 2]]), [9, 2])
+    with pytest.raises(ValueError, match="no numeric column"):
+        GraphPool(df[["name"]])
+
+
+def test_the_graph_is_built_once_and_reused():
+    X, y = _moons()
+    m = HybridClassifier(_lr(), "spreading").fit_pool(X, _few(y), y[_few(y)])
+    pool = m.pool_
+    m2 = HybridClassifier(_lr(), "spreading").fit_pool(X, _few(y, 5), y[_few(y, 5)], pool=pool)
+    assert m2.pool_ is pool
+
+
+# --- self-training ------------------------------------------------------------------------------
+
+
+def test_self_training_caps_pseudo_labels_per_class_and_keeps_them_apart():
+    rng = np.random.default_rng(0)
+    # an imbalanced pool: 90 % of one class
+    X = np.r_[rng.normal(0, 1, (450, 2)), rng.normal(5, 1, (50, 2))]
+    lab = np.array([0, 1, 2, 450, 451, 452])
+    y = np.array([0, 0, 0, 1, 1, 1])
+    m = SelfTraining(LogisticRegression(), threshold=0.8, max_iter=2, cap=4).fit_pool(X, lab, y)
+    counts = np.bincount(m.pseudo_labels_, minlength=2)
+    assert counts.max() <= 2 * 4  # at most cap per class and round
+    assert counts[1] > 0  # the minority class gets its share
+    assert not np.isin(m.pseudo_indices_, lab).any()
+    assert np.unique(m.pseudo_indices_).size == m.pseudo_indices_.size
+
+
+# --- the automatic choice -----------------------------------------------------------------------
+
+
+def test_auto_picks_spreading_on_clustered_data_and_not_where_the_graph_misleads():
+    X, y = _moons()
+    lab = _few(y, 10)
+    m = HybridClassifier(_lr(), "auto").fit_pool(X, lab, y[lab])
+    assert m.chosen_ == "spreading", m.cv_scores_
+    # the label is one feature; 30 noisy features (standardised alike) decide the graph
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=(400, 1)), rng.normal(size=(400, 30))]
+    y = (X[:, 0] > 0).astype(int)
+    lab = _few(y, 30)
+    m = HybridClassifier(LogisticRegression(), "auto").fit_pool(X, lab, y[lab])
+    assert m.chosen_ != "spreading", m.cv_scores_
+    assert m.cv_scores_["supervised"] > m.cv_scores_["spreading"] + 0.1
+
+
+def test_unknown_method_is_refused():
+    X, y = _moons(40)
+    with pytest.raises(ValueError, match="method must be one of"):
+        HybridClassifier(_lr(), "graph").fit_pool(X, [0, 1], y[:2])
+
+
+# --- the learner --------------------------------------------------------------------------------
+
+
+def _campaign(semi, strategy="margin", seed=0, rounds=3):
+    X, y = _moons()
+    learner = ActiveLearner(_lr(), strategy, random_state=seed, semi_supervised=semi)
+    learner.fit(X, _few(y, 2), y[_few(y, 2)])
+    for _ in range(rounds):
+        idx = learner.query(5)
+        learner.teach(idx, y[idx])
+    return learner, X, y
+
+
+@pytest.mark.parametrize("semi", ["auto", "spreading", "blend", "self-training"])
+def test_pseudo_labels_are_never_labels(semi):
+    learner, _, y = _campaign(semi)
+    assert learner.n_labelled_ == 4 + 15
+    np.testing.assert_array_equal(learner.labels_, y[learner.labelled_])
+    assert learner.unlabelled_.size == len(y) - 19
+    assert isinstance(learner.model_, HybridClassifier)
+    assert learner.model_.chosen_ in ("supervised", "spreading", "blend", "self-training")
+
+
+def test_hybrid_learner_beats_supervised_on_the_moons_and_repeats_under_a_seed():
+    runs = [_campaign("spreading", seed=3)[0] for _ in range(2)]
+    sup, X, y = _campaign(None, seed=3)
+    picks = [np.concatenate([r.indices for r in L.history_]) for L in runs]
+    np.testing.assert_array_equal(*picks)
+    np.testing.assert_array_equal(runs[0].predict_proba(X), runs[1].predict_proba(X))
+    assert runs[0].score(X, y) > sup.score(X, y) + 0.05
+    # one graph for the whole campaign
+    assert runs[0].model_.pool_ is runs[0].graph_pool_
+
+
+def test_auto_falls_back_and_explicit_methods_refuse_where_the_hybrid_cannot_apply():
+    X, y = _moons(80)
+    reg = ActiveLearner(RandomForestRegressor(n_estimators=5), "variance", semi_supervised="auto")
+    reg.fit(X, np.arange(10), y[:10].astype(float))
+    assert not isinstance(reg.model_, HybridClassifier)
+    with pytest.raises(ValueError, match="is a regressor"):
+        ActiveLearner(
+            RandomForestRegressor(n_estimators=5), "variance", semi_supervised="spreading"
+        ).fit(X)
+    with pytest.raises(ValueError, match="semi_supervised must be"):
+        ActiveLearner(_lr(), semi_supervised="graph").fit(X)
+
+
+def test_strategies_needing_mc_dropout_stay_supervised_under_auto():
+    pytest.importorskip("torch")
+    from activelab.models.deep import TorchMLPClassifier
+
+    X, y = _moons(80)
+    est = TorchMLPClassifier(hidden_layer_sizes=(4,), epochs=2, min_steps=2, random_state=0)
+    with pytest.raises(ValueError, match="needs the estimator's own internals"):
+        ActiveLearner(est, "bald", semi_supervised="blend").fit(X)
+    learner = ActiveLearner(est, "bald", semi_supervised="auto").fit(X, _few(y), y[_few(y)])
+    assert not isinstance(learner.model_, HybridClassifier)
+
+
+def test_embed_callable_builds_the_graph_in_the_embedding():
+    X, y = _moons()
+    noisy = np.c_[X, np.random.default_rng(0).normal(scale=5, size=(len(y), 20))]
+    lab = _few(y)
+    learner = ActiveLearner(
+        _lr(), "margin", semi_supervised="spreading", embed=lambda Z: np.asarray(Z)[:, :2]
+    ).fit(noisy, lab, y[lab])
+    assert learner.model_.score(noisy, y) > 0.95
+
+
+# --- the simulator ------------------------------------------------------------------------------
+
+
+def test_run_campaign_and_simulate_take_the_hybrid_fit():
+    X, y = _moons(300)
+    Xp, Xt, yp, yt = split_pool_test(X, y, seed=0)
+    kw = dict(initial=4, batch_size=4, budget=16, seed=0)
+    hyb = run_campaign(_lr(), "margin", Xp, yp, Xt, yt, semi_supervised="spreading", **kw)
+    sup = run_campaign(_lr(), "margin", Xp, yp, Xt, yt, **kw)
+    assert hyb.n_labels == sup.n_labels == [4, 8, 12, 16]
+    assert np.mean(hyb.scores) > np.mean(sup.scores)
+    doc = simulate(
+        (X, y), _lr(), ["margin"], n_initial=4, batch_size=4, budget=12, seeds=1,
+        progress=False, semi_supervised="auto",
+    )  # fmt: skip
+    assert doc["settings"]["semi_supervised"] == "auto"
+    with pytest.raises(ValueError, match="semi_supervised must be"):
+        simulate((X, y), _lr(), ["margin"], seeds=1, progress=False, semi_supervised="yes")
+
+
+# --- the app's trainer --------------------------------------------------------------------------
+
+
+def test_app_trainer_fits_the_hybrid_keeps_the_graph_and_counts_human_labels_only():
+    from activelab.app.training import train
+
+    X, y = _moons()
+    names = np.array(["a", "b"])
+    lab = _few(y, 4)
+    first = train(X, lab, names[y[lab]], classes=["a", "b"], strategy="margin", seed=0)
+    assert isinstance(first.model, HybridClassifier)
+    assert first.metrics["accuracy"]["n"] == lab.size == first.n_labels
+    more = np.r_[lab, first.order[:4]]
+    second = train(X, more, names[y[more]], classes=["a", "b"], strategy="margin", seed=1)
+    assert second.model.pool_ is first.model.pool_  # built once for this feature matrix
+    off = train(X, lab, names[y[lab]], classes=["a", "b"], strategy="margin", seed=0,
+                semi_supervised=None)  # fmt: skip
+    assert not isinstance(off.model, HybridClassifier)
