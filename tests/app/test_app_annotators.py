@@ -108,7 +108,9 @@ def test_second_opinions_go_to_doubtful_items_and_training_uses_the_aggregate() 
 def test_answer_seconds_recorded_and_added_to_old_databases(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = Store.create(url, {"labels": ["neg", "pos"]})
-    store.add_items([{"external_id": "a", "kind": "text", "content": {"text": "a"}}])
+    store.add_items(
+        [{"external_id": e, "kind": "text", "content": {"text": e}} for e in ("a", "b")]
+    )
     ann, _ = store.add_annotator("ada")
     assert store.lease(0, ann.id, seconds=60)
     ev = store.append_event(0, ann.id, "label", label="pos")
@@ -122,7 +124,7 @@ def test_answer_seconds_recorded_and_added_to_old_databases(tmp_path) -> None:
     engine.dispose()
     store = Store.open(url)
     assert store.events()[0].seconds is None and store.events()[0].label == "pos"
-    assert store.append_event(0, ann.id, "label", label="neg", seconds=2.5).seconds == 2.5
+    assert store.append_event(1, ann.id, "label", label="neg", seconds=2.5).seconds == 2.5
     store.close()
 
 

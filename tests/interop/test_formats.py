@@ -306,6 +306,7 @@ def _label_first(project: Path, label: str) -> None:
     store = open_project(project)
     svc = LabellingService(store)
     ada, _ = store.add_annotator("ada", with_token=False)
+    assert store.lease(2, ada.id, seconds=60)  # answers go to leased items only
     svc.answer(ada, 2, label)
     store.close()
 

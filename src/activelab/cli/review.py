@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -61,7 +62,10 @@ def review(
             if external not in ids:
                 raise click.ClickException(f"No item with id {external!r} in {project}.")
             judge = store.annotator_by_name(name) or store.add_annotator(name, with_token=False)[0]
-            store.append_event(ids.index(external), judge.id, "label", label=label)
+            # the owner's decision is one answer more, whatever the item's overlap
+            store.append_event(
+                ids.index(external), judge.id, "label", label=label, overlap=sys.maxsize
+            )
             store.update_settings(adjudicators=sorted({*s.get("adjudicators", []), name}))
             click.echo(f"{external}: {label} (decided by {name}).")
             return
