@@ -254,6 +254,10 @@ def status(project: Path, as_json: bool) -> None:
         from activelab.app.quality import quality_report
 
         info["quality"] = quality_report(store)
+    else:
+        from activelab.app.multilabel_quality import multilabel_quality_report
+
+        info["quality"] = multilabel_quality_report(store)
     store.close()
     if as_json:
         click.echo(json.dumps(info, indent=2))
@@ -315,7 +319,7 @@ def _describe_trainer(state: dict[str, Any] | None) -> str:
 
 
 def _print_quality(console: Any, q: dict[str, Any]) -> None:
-    """Agreement and per-annotator quality (single-label projects)."""
+    """Agreement and per-annotator quality (per label too in a multi-label project)."""
     from rich.table import Table
 
     def pct(x: float | None) -> str:
@@ -331,19 +335,42 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
             f"; agreement {pct(q['percent_agreement'])}, Krippendorff's alpha "
             f"{'–' if alpha is None else f'{alpha:.3f}'}"
         )
+    if q.get("gold_items"):
+        line += f"; {q['gold_items']} gold items"
+    if q.get("disputed"):
+        line += f"; {q['disputed']} disputed (activelab review)"
     console.print(line)
+    if q.get("per_label") and q["items_with_several_answers"]:
+        per = Table("label", "items", "agreement", "Krippendorff's alpha")
+        for p in q["per_label"]:
+            alpha = p["krippendorff_alpha"]
+            per.add_row(
+                p["label"],
+                str(p["items"]),
+                pct(p["percent_agreement"]),
+                "–" if alpha is None else f"{alpha:.3f}",
+            )
+        console.print(per)
     if not q["annotators"]:
         return
     table = Table(
-        "annotator", "answers", "shared items", "est. accuracy", "agrees with label", "median s"
+        "annotator",
+        "answers",
+        "shared items",
+        "est. accuracy",
+        "on gold",
+        "agrees with label",
+        "median s",
     )
     for a in q["annotators"]:
         secs = a["median_seconds"]
+        gold = f"{pct(a['gold_accuracy'])} of {a['gold_answers']}" if a["gold_answers"] else "–"
         table.add_row(
             a["name"],
             str(a["answers"]),
             str(a["shared_items"]),
             pct(a["estimated_accuracy"]),
+            gold,
             pct(a["agreement_with_aggregate"]),
             "–" if secs is None else f"{secs:.1f}",
         )
