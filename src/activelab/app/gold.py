@@ -26,7 +26,7 @@ Examples
 >>> read_gold(d / "bad.csv", ["a", "b", "c"], ["no", "yes"])
 Traceback (most recent call last):
 ...
-activelab.app.gold.GoldError: ...bad.csv, line 2: unknown label 'maybe'; the project's labels are no, yes.
+activelab.app.gold.GoldError: ...bad.csv, line 2: unknown label 'maybe'; ... are no, yes.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ class GoldError(ValueError):
     """A gold file does not fit the project; the message names the file, the line and the fix."""
 
 
-def read_gold(path: Path | str, external_ids: Sequence[str], labels: Sequence[str]) -> dict[int, str]:
+def read_gold(
+    path: Path | str, external_ids: Sequence[str], labels: Sequence[str]
+) -> dict[int, str]:
     """The gold pairs of a CSV file, as item index -> label.
 
     Parameters

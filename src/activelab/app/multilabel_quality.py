@@ -198,8 +198,12 @@ def multilabel_quality_report(store: Any, method: str | None = None) -> dict[str
     agree = (agg.indicator[t.items] == t.Y).mean(axis=1)  # share of labels agreed, per answer
     n_by = np.bincount(t.annotators, minlength=a_n)
     agree_by = np.bincount(t.annotators, weights=agree, minlength=a_n)
-    with np.errstate(invalid="ignore"):
-        est = np.nanmean(agg.accuracy, axis=0) if k else np.full(a_n, np.nan)
+    known = ~np.isnan(agg.accuracy)  # (labels, annotators): the mean over the known labels
+    est = np.where(
+        known.any(axis=0),
+        np.nansum(agg.accuracy, axis=0) / np.maximum(known.sum(axis=0), 1),
+        np.nan,
+    )
     people = []
     for i, name in enumerate(t.names):  # one row per annotator
         if n_by[i] == 0:

@@ -9,7 +9,8 @@ accuracy, without gold labels. :func:`doubtful_items` picks the items whose
 aggregate is worth a second (third ...) opinion, and :func:`double_share_items`
 the fixed sample of items every project double-annotates to measure agreement.
 
-Single-label projects only: a multi-label project keeps the latest answer.
+Single-label projects; multi-label ones are aggregated label by label in
+:mod:`activelab.app.multilabel_quality`.
 
 Examples
 --------
