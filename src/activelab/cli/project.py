@@ -105,6 +105,14 @@ def _iso(ts: float) -> str:
     show_default=True,
     help="How several answers on an item become the training label.",
 )
+@click.option(
+    "--gold",
+    "gold_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="CSV of gold items (columns id,label): labels the owner knows; they train the model "
+    "and score the annotators.",
+)
 def init(
     project: Path,
     data: Path,
@@ -124,6 +132,7 @@ def init(
     second_opinions: bool,
     cost_aware: bool,
     aggregate: str,
+    gold_file: Path | None,
 ) -> None:
     """Create a labelling project in the folder PROJECT from a data set.
 
@@ -132,6 +141,7 @@ def init(
     tables by their numeric columns. With --multi-label an item may carry any number of the
     labels (none included). Nothing is created when the data has a problem.
     """
+    from activelab.app.gold import GoldError
     from activelab.app.ingest import IngestError, read_items
     from activelab.app.project import ProjectError, create_project
     from activelab.app.store import StoreError
@@ -150,6 +160,7 @@ def init(
             text_features=text_features,
             progress=True,
         )
+        gold = _read_gold(gold_file, dataset, labels.split(","), multilabel)
         path = create_project(
             project,
             dataset,
@@ -161,7 +172,7 @@ def init(
             retrain_seconds=retrain_seconds,
             overlap=overlap,
         )
-    except (IngestError, ProjectError, StoreError) as exc:
+    except (IngestError, ProjectError, StoreError, GoldError) as exc:
         raise click.ClickException(str(exc)) from exc
     from activelab.app.project import open_project
 
@@ -173,6 +184,10 @@ def init(
         cost_aware=cost_aware,
         aggregate=aggregate,
     )
+    if gold:
+        from activelab.app.gold import save_gold
+
+        save_gold(store, gold)
     imported = _import_answers(store) if dataset.settings.get("source_format") else ""
     store.close()
     click.echo(
@@ -183,6 +198,19 @@ def init(
         f"({time.perf_counter() - t0:.1f} s).{imported}"
     )
     click.echo(f"Next: activelab annotator add {project} YOUR_NAME, then activelab serve {project}")
+
+
+def _read_gold(
+    path: Path | None, dataset: Any, labels: list[str], multilabel: bool
+) -> dict[int, str] | None:
+    """The gold pairs of ``--gold``, checked against the data before anything is created."""
+    if path is None:
+        return None
+    from activelab.app.gold import read_gold
+
+    if multilabel:
+        _fail("--gold works in single-label projects only.")
+    return read_gold(path, [str(r["external_id"]) for r in dataset.rows], labels)
 
 
 def _import_answers(store: Any) -> str:
@@ -416,8 +444,11 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     A single-label project that takes several answers per item (--overlap,
     --double-share, --second-opinions at init) exports the aggregated label,
     its confidence, the number of answers and every raw answer (annotator,
-    label, event id; a JSON list, as text in CSV). --events adds the seconds
-    each answer took.
+    label, event id; a JSON list, as text in CSV), and a gold column when the
+    project has gold items. A multi-label project that takes several answers
+    exports the label set aggregated label by label, each label's probability
+    (label_confidence) and every raw answer. --events adds the seconds each
+    answer took.
     """
     if fmt not in ("csv", "jsonl"):
         _export_tool_format(project, fmt, events, out)
@@ -474,6 +505,8 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
         ]
     elif not multi and _several_answers(store):
         rows, fields = _aggregate_rows(store, ids, fmt)
+    elif multi and _several_live_answers(store):
+        rows, fields = _label_set_rows(store, ids, fmt, separator)
     else:
         rows = [
             {
@@ -537,18 +570,27 @@ def _several_answers(store: Any) -> bool:
     s = store.settings
     if int(s.get("overlap", 1)) > 1 or float(s.get("double_share", 0)) > 0:
         return True
-    if s.get("second_opinions"):
+    if s.get("second_opinions") or s.get("gold"):
         return True
     return store.count_events()["label"] > len(store.current_labels())
 
 
+def _several_live_answers(store: Any) -> bool:
+    """Whether the project takes several answers per item (overlap) or some item has them."""
+    if int(store.settings.get("overlap", 1)) > 1:
+        return True
+    live = store.live_answers()
+    return len(live) > len({e.item_id for e in live})
+
+
 def _aggregate_rows(store: Any, ids: list[str], fmt: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """One row per answered item: the aggregated label, its confidence and every raw answer."""
+    """One row per answered (or gold) item: the aggregated label, its confidence and every
+    raw answer; with gold items, a ``gold`` column says which labels are the owner's."""
     from activelab.app.quality import aggregate_answers, answer_table
 
     t = answer_table(store)
     agg = aggregate_answers(t, store.settings.get("aggregate", "dawid_skene"))
-    raw: dict[int, list[dict[str, Any]]] = {}
+    raw: dict[int, list[dict[str, Any]]] = {int(i): [] for i in t.gold_items}
     last: dict[int, float] = {}
     times = {e.id: e.created_at for e in store.live_answers()}
     for item, who, lab, eid in zip(t.items, t.annotators, t.labels, t.event_ids, strict=True):
@@ -556,6 +598,7 @@ def _aggregate_rows(store: Any, ids: list[str], fmt: str) -> tuple[list[dict[str
             {"annotator": t.names[who], "label": t.classes[lab], "event_id": int(eid)}
         )
         last[int(item)] = times[int(eid)]
+    gold = set(t.gold_items.tolist())
     rows = [
         {
             "id": ids[i],
@@ -563,11 +606,54 @@ def _aggregate_rows(store: Any, ids: list[str], fmt: str) -> tuple[list[dict[str
             "confidence": round(float(agg.confidence[i]), 4),
             "n_answers": len(raw[i]),
             "answers": json.dumps(raw[i]) if fmt == "csv" else raw[i],
-            "labelled_at": _iso(last[i]),
+            "labelled_at": _iso(last[i]) if i in last else "",
+            **({"gold": i in gold} if gold else {}),
         }
         for i in sorted(raw)
     ]
-    return rows, ["id", "label", "confidence", "n_answers", "answers", "labelled_at"]
+    fields = ["id", "label", "confidence", "n_answers", "answers", "labelled_at"]
+    return rows, fields + (["gold"] if gold else [])
+
+
+def _label_set_rows(
+    store: Any, ids: list[str], fmt: str, separator: str
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Multi-label: one row per answered item, the label set aggregated label by label, the
+    probability of each label and every raw answer."""
+    import numpy as np
+
+    from activelab.app.multilabel_quality import aggregate_label_sets, multilabel_answer_table
+
+    t = multilabel_answer_table(store)
+    agg = aggregate_label_sets(t, store.settings.get("aggregate", "dawid_skene"))
+    raw: dict[int, list[dict[str, Any]]] = {}
+    last: dict[int, float] = {}
+    times = {e.id: e.created_at for e in store.live_answers()}
+    classes = np.asarray(t.classes, dtype=object)
+    for item, who, y, eid in zip(t.items, t.annotators, t.Y, t.event_ids, strict=True):
+        raw.setdefault(int(item), []).append(
+            {
+                "annotator": t.names[who],
+                "labels": classes[y.astype(bool)].tolist(),
+                "event_id": int(eid),
+            }
+        )
+        last[int(item)] = times[int(eid)]
+    rows = []
+    for i in sorted(raw):
+        labels = classes[agg.indicator[i].astype(bool)].tolist()
+        proba = {c: round(float(p), 4) for c, p in zip(t.classes, agg.proba[i], strict=True)}
+        rows.append(
+            {
+                "id": ids[i],
+                "labels": separator.join(labels) if fmt == "csv" else labels,
+                "label_confidence": json.dumps(proba) if fmt == "csv" else proba,
+                "n_answers": len(raw[i]),
+                "answers": json.dumps(raw[i]) if fmt == "csv" else raw[i],
+                "labelled_at": _iso(last[i]),
+            }
+        )
+    return rows, ["id", "labels", "label_confidence", "n_answers", "answers", "labelled_at"]
 
 
 @click.command()
