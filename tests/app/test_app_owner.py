@@ -19,6 +19,7 @@ from activelab.app.service import LabellingService
 from activelab.cli import main
 
 CHROMIUM = "/usr/bin/chromium"
+AXE = Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/axe-core/axe.min.js"
 
 
 def _project(tmp_path: Path, n: int = 12) -> Path:
@@ -129,7 +130,8 @@ def test_owner_page_shows_quality_and_refuses_an_annotator(owned, serve_in_threa
     rep = quality_report(store)
     with serve_in_thread(LabellingService(store), run_trainer=False) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page()
+        # bypass_csp: only so that the test may inject axe-core into the page
+        page = browser.new_page(bypass_csp=True)
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         # the labelling page links to the owner's page for the owner only
@@ -145,6 +147,19 @@ def test_owner_page_shows_quality_and_refuses_an_annotator(owned, serve_in_threa
         expect(cy.nth(4)).to_have_text("66.7%")  # agreement with the aggregate
         expect(page.locator("#kappa tbody tr")).to_have_count(3)
         expect(page.locator("#review tbody tr")).to_have_count(4)
+        assert _axe(page) == []
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], f"sideways scroll: {widths}"
+        small = page.evaluate(
+            """() => [...document.querySelectorAll('button, input, a')]
+              .filter((el) => el.offsetParent !== null)
+              .map((el) => [el.id || el.textContent.trim(), el.getBoundingClientRect()])
+              .filter(([, r]) => r.height < 44 || r.width < 44).map(([n]) => n)"""
+        )
+        assert not small, small
         # an annotator's token is refused with the reason, on the sign-in form
         page.evaluate("sessionStorage.clear()")
         page.goto(f"{url}/?token={annotator_token}")
@@ -156,6 +171,20 @@ def test_owner_page_shows_quality_and_refuses_an_annotator(owned, serve_in_threa
         expect(page.locator("#owner")).to_be_hidden()
         assert not errors, errors
         browser.close()
+
+
+def _axe(page) -> list[dict]:
+    """Serious or critical accessibility violations found by axe-core."""
+    import json
+
+    assert AXE.exists(), f"{AXE} is missing: run bash scripts/install.sh (npm install axe-core)"
+    page.add_script_tag(content=AXE.read_text())
+    found = json.loads(page.evaluate("async () => JSON.stringify(await axe.run(document))"))
+    return [
+        {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in found["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_quality_report_counts_disputed_items() -> None:
@@ -176,3 +205,31 @@ def test_quality_report_counts_disputed_items() -> None:
     review = owner_report(store)["review"]
     assert {r["id"] for r in review} >= {"0", "2"}
     assert len(review) == quality_report(store)["disputed"]
+
+
+def test_multilabel_owner_view_has_agreement_per_label_and_a_review_queue() -> None:
+    from activelab.app.store import Store, encode_label_set
+
+    store = Store.create("sqlite://", {"labels": ["red", "big"], "task": "multilabel"})
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(3)]
+    )
+    store.save_features(np.arange(3, dtype=float).reshape(-1, 1))
+    ada, _ = store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    for item, a, b in [(0, ["red"], ["red"]), (1, ["red", "big"], ["big"]), (2, [], [])]:
+        store.append_event(item, ada.id, "label", label=encode_label_set(a), overlap=2)
+        store.append_event(item, bob.id, "label", label=encode_label_set(b), overlap=2)
+    owner, token = store.add_annotator("olga")
+    store.make_owner(owner.name)
+    with TestClient(create_app(LabellingService(store), run_trainer=False)) as client:
+        got = client.get("/api/quality", headers={"Authorization": f"Bearer {token}"}).json()
+    assert got["task"] == "multilabel"
+    assert [p["label"] for p in got["per_label"]] == ["red", "big"]
+    assert got["per_label"][1]["krippendorff_alpha"] == pytest.approx(1.0)
+    assert got["disputed"] == 1
+    assert [r["id"] for r in got["review"]] == ["i1"]
+    assert got["review"][0]["answers"] == [
+        {"annotator": "ada", "label": "red, big"},
+        {"annotator": "bob", "label": "big"},
+    ]

@@ -46,6 +46,7 @@ __all__ = [
     "LabelSetAggregate",
     "MultiAnswerTable",
     "aggregate_label_sets",
+    "disputed_label_sets",
     "multilabel_answer_table",
     "multilabel_quality_report",
 ]
@@ -223,13 +224,7 @@ def multilabel_quality_report(store: Any, method: str | None = None) -> dict[str
                 "median_seconds": float(np.median(secs)) if secs.size else None,
             }
         )
-    disputed = np.zeros(t.n_items, dtype=bool)
-    if t.items.size:
-        lo = np.full((t.n_items, k), 2)
-        hi = np.full((t.n_items, k), -1)
-        np.minimum.at(lo, t.items, t.Y)
-        np.maximum.at(hi, t.items, t.Y)
-        disputed = (lo != hi).any(axis=1) & agg.answered
+    disputed = _split(t) & agg.answered
     return {
         "answers": int(t.items.shape[0]),
         "items_answered": int(np.count_nonzero(per_item)),
@@ -243,6 +238,45 @@ def multilabel_quality_report(store: Any, method: str | None = None) -> dict[str
         "annotators": people,
         "per_label": per_label,
     }
+
+
+def _split(t: MultiAnswerTable) -> np.ndarray:
+    """Per item: do its answers disagree on some label?"""
+    k = len(t.classes)
+    lo = np.full((t.n_items, k), 2)
+    hi = np.full((t.n_items, k), -1)
+    np.minimum.at(lo, t.items, t.Y)
+    np.maximum.at(hi, t.items, t.Y)
+    return (lo != hi).any(axis=1) & (hi >= 0).all(axis=1)
+
+
+def disputed_label_sets(table: MultiAnswerTable, agg: LabelSetAggregate) -> list[dict[str, Any]]:
+    """The owner's review queue of a multi-label project: items whose answers disagree on
+    some label, least sure first.
+
+    Each entry: ``item``, ``label`` (the aggregated set, joined by ``", "``),
+    ``confidence`` (of the least sure label: ``min over labels of max(p, 1 - p)``)
+    and ``answers`` (annotator and their set, joined the same way).
+    """
+    sure = np.maximum(agg.proba, 1 - agg.proba).min(axis=1) if table.classes else np.ones(0)
+    order = np.flatnonzero(_split(table) & agg.answered)
+    order = order[np.argsort(sure[order], kind="stable")]
+    classes = np.asarray(table.classes, dtype=object)
+    by_item: dict[int, list[dict[str, str]]] = {int(i): [] for i in order}
+    for item, who, y in zip(table.items, table.annotators, table.Y, strict=True):
+        if int(item) in by_item:
+            by_item[int(item)].append(
+                {"annotator": table.names[who], "label": ", ".join(classes[y.astype(bool)])}
+            )
+    return [
+        {
+            "item": int(i),
+            "label": ", ".join(classes[agg.indicator[i].astype(bool)]),
+            "confidence": float(sure[i]),
+            "answers": by_item[int(i)],
+        }
+        for i in order
+    ]
 
 
 def _num(x: float) -> float | None:

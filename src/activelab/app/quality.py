@@ -265,20 +265,30 @@ def owner_report(store: Any, *, limit: int = 50, min_confidence: float = 0.9) ->
     :func:`quality_report` (or, for a multi-label project,
     :func:`~activelab.app.multilabel_quality.multilabel_quality_report`) with
     ``task`` and ``review``: the first ``limit`` disputed items, least sure first,
-    each with its ``id`` (the item's id in the data). The settings are read
+    each with its ``id`` (the item's id in the data; multi-label:
+    :func:`~activelab.app.multilabel_quality.disputed_label_sets`). The settings are read
     afresh, so gold items and decisions added from the command line count.
     """
     settings = store.refresh_settings()
+    ids = store.external_ids()
     if settings.get("task") == "multilabel":
-        from activelab.app.multilabel_quality import multilabel_quality_report
+        from activelab.app.multilabel_quality import (
+            aggregate_label_sets,
+            disputed_label_sets,
+            multilabel_answer_table,
+            multilabel_quality_report,
+        )
 
-        return {"task": "multilabel", **multilabel_quality_report(store), "review": []}
+        rep = multilabel_quality_report(store)
+        t = multilabel_answer_table(store)
+        queue = disputed_label_sets(t, aggregate_label_sets(t, rep["aggregate"]))
+        review = [{**q, "id": ids[q["item"]]} for q in queue[:limit]]
+        return {"task": "multilabel", **rep, "review": review}
     rep = quality_report(store)
     table = answer_table(store)
     queue = disputed_items(
         table, aggregate_answers(table, rep["aggregate"]), min_confidence=min_confidence
     )
-    ids = store.external_ids()
     review = [{**q, "id": ids[q["item"]]} for q in queue[:limit]]
     return {"task": "classification", **rep, "review": review}
 
