@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 
 from activelab.app.api import create_app
 from activelab.app.ingest import read_items
+from activelab.app.owner import owner_report
 from activelab.app.project import create_project, open_project
-from activelab.app.quality import owner_report, quality_report
+from activelab.app.quality import quality_report
 from activelab.app.service import LabellingService
 from activelab.cli import main
 

@@ -12,7 +12,7 @@ UI served from local files, ``/openapi.json`` the schema.
 
 ``GET /api/quality`` and the page ``/owner`` are the project owner's: agreement,
 each annotator's estimated accuracy and the review queue
-(:func:`activelab.app.quality.owner_report`). An annotator's token gets 403
+(:func:`activelab.app.owner.owner_report`). An annotator's token gets 403
 there; an owner's token (``activelab annotator add NAME --owner``) gets them.
 """
 
@@ -534,7 +534,7 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
         """The project owner's view: agreement (raw, Krippendorff's alpha, Cohen's kappa per
         pair), each annotator's estimated accuracy, accuracy on gold items, agreement with
         the aggregate and median seconds, and the disputed items. Owner's token only."""
-        from activelab.app.quality import owner_report
+        from activelab.app.owner import owner_report
 
         return QualityOut(**owner_report(service.store))
 

@@ -41,6 +41,7 @@ import numpy as np
 
 from activelab.annotators.aggregate import dawid_skene, majority_vote
 from activelab.annotators.agreement import krippendorff_alpha, pairwise_kappa, percent_agreement
+from activelab.app.quality import AGGREGATES
 
 __all__ = [
     "LabelSetAggregate",
@@ -125,8 +126,6 @@ def aggregate_label_sets(table: MultiAnswerTable, method: str = "dawid_skene") -
     off), ``"latest"`` keeps the newest answer. While no item has two answers,
     every method keeps the answers as they are.
     """
-    from activelab.app.quality import AGGREGATES
-
     if method not in AGGREGATES:
         raise ValueError(f"Unknown aggregate {method!r}; use one of {list(AGGREGATES)}.")
     n, k, a_n = table.n_items, len(table.classes), len(table.names)

@@ -57,7 +57,6 @@ __all__ = [
     "disputed_items",
     "double_share_items",
     "doubtful_items",
-    "owner_report",
     "quality_report",
 ]
 
@@ -257,40 +256,6 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
         "gold_items": int(t.gold_items.shape[0]),
         "annotators": people,
     }
-
-
-def owner_report(store: Any, *, limit: int = 50, min_confidence: float = 0.9) -> dict[str, Any]:
-    """What the owner's project page shows: the quality report and the review queue.
-
-    :func:`quality_report` (or, for a multi-label project,
-    :func:`~activelab.app.multilabel_quality.multilabel_quality_report`) with
-    ``task`` and ``review``: the first ``limit`` disputed items, least sure first,
-    each with its ``id`` (the item's id in the data; multi-label:
-    :func:`~activelab.app.multilabel_quality.disputed_label_sets`). The settings are read
-    afresh, so gold items and decisions added from the command line count.
-    """
-    settings = store.refresh_settings()
-    ids = store.external_ids()
-    if settings.get("task") == "multilabel":
-        from activelab.app.multilabel_quality import (
-            aggregate_label_sets,
-            disputed_label_sets,
-            multilabel_answer_table,
-            multilabel_quality_report,
-        )
-
-        rep = multilabel_quality_report(store)
-        t = multilabel_answer_table(store)
-        queue = disputed_label_sets(t, aggregate_label_sets(t, rep["aggregate"]))
-        review = [{**q, "id": ids[q["item"]]} for q in queue[:limit]]
-        return {"task": "multilabel", **rep, "review": review}
-    rep = quality_report(store)
-    table = answer_table(store)
-    queue = disputed_items(
-        table, aggregate_answers(table, rep["aggregate"]), min_confidence=min_confidence
-    )
-    review = [{**q, "id": ids[q["item"]]} for q in queue[:limit]]
-    return {"task": "classification", **rep, "review": review}
 
 
 def _num(x: float) -> float | None:
