@@ -172,9 +172,11 @@ def test_gold_from_the_command_line_in_status_and_export(tmp_path) -> None:
 
 
 # ----------------------------------------------------------------- multi-label, label by label
-def _ml_store(answers: list[tuple[int, list[str], list[str], list[str]]]) -> Store:
+def _ml_store(
+    answers: list[tuple[int, list[str], list[str], list[str]]], url: str = "sqlite://"
+) -> Store:
     store = Store.create(
-        "sqlite://",
+        url,
         {"labels": ["red", "big"], "task": "multilabel", "overlap": 3, "strategy": "mmc"},
     )
     store.add_items(
@@ -267,3 +269,50 @@ def test_multilabel_cli_status_and_export(tmp_path) -> None:
     assert rows["t1"]["n_answers"] == 2
     assert [a["labels"] for a in rows["t1"]["answers"]] == [["red", "big"], ["big"]]
     assert rows["t1"]["label_confidence"]["big"] > 0.9 and "big" in rows["t1"]["labels"]
+
+
+def test_export_per_annotator_carries_gold_accuracy_beside_the_estimate(tmp_path) -> None:
+    gold = tmp_path / "gold.csv"
+    gold.write_text("id,label\ni0,neg\ni5,neg\ni25,pos\ni29,pos\n")
+    r, proj = _init(tmp_path, "--overlap", "2", "--gold", str(gold))
+    assert r.exit_code == 0, r.output
+    from activelab.app.project import open_project
+
+    store = open_project(proj)
+    ada, _ = store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    for i in (0, 5, 10, 25, 29):
+        wrong = "pos" if _truth(i) == "neg" else "neg"
+        store.append_event(i, ada.id, "label", label=_truth(i))
+        store.append_event(i, bob.id, "label", label=wrong if i in (5, 25) else _truth(i))
+    store.close()
+    runner = CliRunner()
+    out = runner.invoke(main, ["export", str(proj), "--annotators"]).output
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert rows["ada"]["gold_answers"] == "4" and float(rows["ada"]["gold_accuracy"]) == 1.0
+    assert float(rows["bob"]["gold_accuracy"]) == 0.5
+    assert float(rows["ada"]["estimated_accuracy"]) > float(rows["bob"]["estimated_accuracy"])
+    lines = runner.invoke(main, ["export", str(proj), "--annotators", "--format", "jsonl"])
+    assert [json.loads(x)["name"] for x in lines.output.splitlines()] == ["ada", "bob"]
+    status = json.loads(runner.invoke(main, ["status", str(proj), "--json"]).output)
+    assert [a["gold_accuracy"] for a in status["quality"]["annotators"]] == [1.0, 0.5]
+    text = runner.invoke(main, ["status", str(proj)], env={"COLUMNS": "200"}).output
+    assert "on gold" in text and "50.0% of 4" in text
+    bad = runner.invoke(main, ["export", str(proj), "--annotators", "--format", "prodigy"])
+    assert bad.exit_code != 0 and "--annotators exports csv or jsonl" in bad.output
+
+
+def test_review_lists_disputed_multilabel_items(tmp_path) -> None:
+    answers = [(0, ["red"], ["red"], ["red", "big"]), (1, ["big"], ["big"], ["big"])]
+    url = f"sqlite:///{tmp_path / 'ml.db'}"
+    _ml_store(answers, url).close()
+    (tmp_path / "proj").mkdir()
+    from activelab.app.project import CONFIG_NAME
+
+    (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+    runner = CliRunner()
+    got = json.loads(runner.invoke(main, ["review", str(tmp_path / "proj"), "--json"]).output)
+    assert got["disputed"] == 1 and got["items"][0]["id"] == "i0"
+    assert got["items"][0]["label"] == "red"
+    refused = runner.invoke(main, ["review", str(tmp_path / "proj"), "--decide", "i0", "red"])
+    assert refused.exit_code != 0 and "single-label projects only" in refused.output

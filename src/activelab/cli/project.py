@@ -434,7 +434,16 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="File  [default: stdout]."
 )
-def export(project: Path, fmt: str, events: bool, separator: str, out: Path | None) -> None:
+@click.option(
+    "--annotators",
+    "per_annotator",
+    is_flag=True,
+    help="Export one row per annotator instead: answers, estimated accuracy, accuracy on gold "
+    "items, agreement with the aggregate, median seconds (csv or jsonl).",
+)
+def export(
+    project: Path, fmt: str, events: bool, separator: str, out: Path | None, per_annotator: bool
+) -> None:
     """Export the final labels (with annotator and time) or, with --events, the whole log.
 
     In a multi-label project the column is "labels": a JSON list in JSONL, the
@@ -448,9 +457,12 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     project has gold items. A multi-label project that takes several answers
     exports the label set aggregated label by label, each label's probability
     (label_confidence) and every raw answer. --events adds the seconds each
-    answer took.
+    answer took. --annotators writes one row per annotator instead (answers,
+    estimated accuracy, accuracy on gold items, agreement, median seconds).
     """
     if fmt not in ("csv", "jsonl"):
+        if per_annotator:
+            _fail("--annotators exports csv or jsonl.")
         _export_tool_format(project, fmt, events, out)
         return
     from activelab.app.csvsafe import escape_row
@@ -472,7 +484,9 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
         labels = decode_label_set(label)
         return separator.join(labels) if fmt == "csv" else labels
 
-    if events:
+    if per_annotator:
+        rows, fields = _annotator_rows(store)
+    elif events:
         names = {a.id: a.name for a in store.annotators()}
         rows: list[dict[str, Any]] = [
             {
@@ -531,7 +545,8 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
         sys.stdout.write(buf.getvalue())
     else:
         out.write_text(buf.getvalue())
-        click.echo(f"Wrote {len(rows)} {'events' if events else 'labels'} to {out}.", err=True)
+        what = "annotators" if per_annotator else "events" if events else "labels"
+        click.echo(f"Wrote {len(rows)} {what} to {out}.", err=True)
 
 
 def _export_tool_format(project: Path, fmt: str, events: bool, out: Path | None) -> None:
@@ -573,6 +588,26 @@ def _several_answers(store: Any) -> bool:
     if s.get("second_opinions") or s.get("gold"):
         return True
     return store.count_events()["label"] > len(store.current_labels())
+
+
+def _annotator_rows(store: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per annotator with answers: the quality figures of ``activelab status``."""
+    if store.settings.get("task") == "multilabel":
+        from activelab.app.multilabel_quality import multilabel_quality_report as report
+    else:
+        from activelab.app.quality import quality_report as report
+    rows = report(store)["annotators"]
+    fields = [
+        "name",
+        "answers",
+        "shared_items",
+        "estimated_accuracy",
+        "gold_answers",
+        "gold_accuracy",
+        "agreement_with_aggregate",
+        "median_seconds",
+    ]
+    return [{f: r[f] for f in fields} for r in rows], fields
 
 
 def _several_live_answers(store: Any) -> bool:
