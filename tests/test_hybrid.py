@@ -230,3 +230,28 @@ def test_app_trainer_fits_the_hybrid_keeps_the_graph_and_counts_human_labels_onl
     off = train(X, lab, names[y[lab]], classes=["a", "b"], strategy="margin", seed=0,
                 semi_supervised=None)  # fmt: skip
     assert not isinstance(off.model, HybridClassifier)
+
+
+def test_a_saved_hybrid_model_leaves_out_what_it_can_rebuild() -> None:
+    """Pickling drops the affinities (rebuilt from the graph) and, when the chosen fit is
+    supervised, the whole pool; the unpickled model predicts the same."""
+    import pickle
+
+    from activelab.models.semi import HybridClassifier
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(-2, 0.5, (300, 2)), rng.normal(2, 0.5, (300, 2))])
+    y = np.repeat([0, 1], 300)
+    labelled = np.array([0, 1, 2, 300, 301, 302])
+    for method in ("spreading", "supervised"):
+        model = HybridClassifier(LogisticRegression(), method=method)
+        model.fit_pool(X, labelled, y[labelled])
+        blob = pickle.dumps(model)
+        back = pickle.loads(blob)
+        np.testing.assert_allclose(back.predict_proba(X[:50]), model.predict_proba(X[:50]))
+        if method == "supervised":
+            assert back.pool_ is None and len(blob) < 5_000
+        else:
+            assert back.pool_._S is None  # dropped, and rebuilt on use:
+            np.testing.assert_allclose(back.pool_.S.toarray(), model.pool_.S.toarray())
+            assert len(blob) < len(pickle.dumps(model.pool_.__dict__))  # which holds S

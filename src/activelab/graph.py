@@ -133,6 +133,12 @@ class PoolGraph:
         self._Z = Z if keep_rows else None  # a reference, for :meth:`kneighbors`
         self._nn: NearestNeighbors | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the caches (affinities, the neighbour index): rebuilt on use."""
+        state = self.__dict__.copy()
+        state["_affinity"], state["_nn"] = {}, None
+        return state
+
     def adjacency(self) -> sp.csr_matrix:
         """The directed 0/1 adjacency: ``A[i, j] = 1`` when ``j`` is among ``i``'s neighbours.
 

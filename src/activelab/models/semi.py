@@ -208,6 +208,14 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             hits["blend"] += int(((P_sup + P_spr).argmax(axis=1) == truth).sum())
         return {m: hits[m] / n for m in _AUTO}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the pool's graph when the chosen fit does not use it (a saved
+        model is then as small as its supervised estimator)."""
+        state = self.__dict__.copy()
+        if _WEIGHT.get(state.get("chosen_", ""), 1.0) == 0.0:
+            state["spreading_"] = state["pool_"] = None
+        return state
+
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of the chosen method."""
         w = _WEIGHT[self.chosen_]

@@ -172,6 +172,24 @@ class GraphPool:
         self._sorted = keys[self._order, 0]
 
     @property
+    def S(self) -> sp.csr_matrix:  # noqa: N802 (the affinity matrix S of the papers)
+        """The normalised Gaussian affinity (recomputed from the graph after unpickling)."""
+        if self._S is None:
+            self._S = normalized_affinity(self.graph.affinity("gaussian"))
+        return self._S
+
+    @S.setter
+    def S(self, value: sp.csr_matrix | None) -> None:  # noqa: N802
+        self._S = value
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the affinities: they are recomputed from the graph when needed,
+        so a saved model is a third of the size."""
+        state = self.__dict__.copy()
+        state["_S"] = state["_s32"] = None
+        return state
+
+    @property
     def s32(self) -> sp.csr_matrix:
         """``S`` in single precision (made once)."""
         if self._s32 is None:
