@@ -29,7 +29,19 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Aggregate", "dawid_skene", "label_counts", "majority_vote", "soft_rows"]
+__all__ = [
+    "SOFT_MIN_WEIGHT",
+    "Aggregate",
+    "dawid_skene",
+    "label_counts",
+    "majority_vote",
+    "soft_rows",
+]
+
+#: the smallest soft-label weight kept as a training row by the simulator and the app
+#: (chosen in a 2-seed check on ImageSegments and digits; 0.05 spread every single
+#: answer over all classes)
+SOFT_MIN_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)

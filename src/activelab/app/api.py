@@ -9,6 +9,11 @@ annotator, answered already, or with a request id used for another request,
 :class:`~activelab.app.service.LabellingService`. ``/healthz`` reports the
 store, the trainer and the model version without a token. ``/docs`` is Swagger
 UI served from local files, ``/openapi.json`` the schema.
+
+``GET /api/quality`` and the page ``/owner`` are the project owner's: agreement,
+each annotator's estimated accuracy and the review queue
+(:func:`activelab.app.owner.owner_report`). An annotator's token gets 403
+there; an owner's token (``activelab annotator add NAME --owner``) gets them.
 """
 
 from __future__ import annotations
@@ -235,11 +240,67 @@ class ProjectOut(BaseModel):
     retrain_every: int
     retrain_seconds: float
     annotator: str
+    owner: bool = Field(False, description="this token is the project owner's (see /owner)")
 
 
 class MeOut(BaseModel):
     id: int
     name: str
+    owner: bool = False
+
+
+class KappaOut(BaseModel):
+    annotators: list[str]
+    kappa: float
+
+
+class AnnotatorQualityOut(BaseModel):
+    name: str
+    answers: int
+    shared_items: int = Field(description="items this annotator answered that have several answers")
+    estimated_accuracy: float | None = Field(
+        description="Dawid–Skene estimate, without gold labels (null: no shared items yet)"
+    )
+    gold_answers: int = Field(description="answers on gold items")
+    gold_accuracy: float | None = Field(description="share of gold items answered right")
+    agreement_with_aggregate: float
+    median_seconds: float | None
+
+
+class LabelQualityOut(BaseModel):
+    label: str
+    items: int = Field(description="items carrying the label in the aggregate")
+    percent_agreement: float | None
+    krippendorff_alpha: float | None
+
+
+class ReviewItemOut(BaseModel):
+    item: int
+    id: str = Field(description="the item's id in the data")
+    label: str = Field(description="the aggregated label")
+    confidence: float
+    answers: list[dict[str, str]]
+
+
+class QualityOut(BaseModel):
+    """The owner's view of label quality (what ``activelab status --json`` shows under
+    ``quality``), with the first disputed items."""
+
+    task: str
+    answers: int
+    items_answered: int
+    items_with_several_answers: int
+    aggregate: str
+    percent_agreement: float | None
+    krippendorff_alpha: float | None
+    kappa: list[KappaOut]
+    disputed: int = Field(description="items in the review queue (activelab review)")
+    gold_items: int
+    annotators: list[AnnotatorQualityOut]
+    per_label: list[LabelQualityOut] | None = Field(
+        None, description="multi-label projects: agreement label by label"
+    )
+    review: list[ReviewItemOut] = Field(description="the disputed items, least sure first")
 
 
 # ------------------------------------------------------------- middleware
@@ -430,6 +491,17 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
 
     who = Depends(annotator)
 
+    def owner(me: Annotator = who) -> Annotator:
+        if not service.store.is_owner(me):
+            raise HTTPException(
+                status_code=403,
+                detail="Only the project owner may see this; an owner's token is made by "
+                "activelab annotator add NAME --owner.",
+            )
+        return me
+
+    the_owner = Depends(owner)
+
     @app.get("/api/project", response_model=ProjectOut, tags=["project"])
     def project(me: Annotator = who) -> ProjectOut:
         """The project's labels and settings."""
@@ -444,12 +516,27 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
             retrain_every=service.retrain_every,
             retrain_seconds=service.retrain_seconds,
             annotator=me.name,
+            owner=service.store.is_owner(me),
         )
 
     @app.get("/api/me", response_model=MeOut, tags=["project"])
     def me_(me: Annotator = who) -> MeOut:
         """Who the token belongs to."""
-        return MeOut(id=me.id, name=me.name)
+        return MeOut(id=me.id, name=me.name, owner=service.store.is_owner(me))
+
+    @app.get(
+        "/api/quality",
+        response_model=QualityOut,
+        tags=["project"],
+        responses={403: {"description": "the token is not the project owner's"}},
+    )
+    def quality(_owner: Annotator = the_owner) -> QualityOut:
+        """The project owner's view: agreement (raw, Krippendorff's alpha, Cohen's kappa per
+        pair), each annotator's estimated accuracy, accuracy on gold items, agreement with
+        the aggregate and median seconds, and the disputed items. Owner's token only."""
+        from activelab.app.owner import owner_report
+
+        return QualityOut(**owner_report(service.store))
 
     @app.get("/api/next", response_model=NextOut, tags=["labelling"])
     def next_item(me: Annotator = who) -> NextOut:
@@ -542,6 +629,10 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(_STATIC / "index.html", media_type="text/html")
+
+    @app.get("/owner", include_in_schema=False)
+    def owner_page() -> FileResponse:
+        return FileResponse(_STATIC / "owner.html", media_type="text/html")
 
     swagger = _swagger_assets()
 

@@ -9,7 +9,8 @@ accuracy, without gold labels. :func:`doubtful_items` picks the items whose
 aggregate is worth a second (third ...) opinion, and :func:`double_share_items`
 the fixed sample of items every project double-annotates to measure agreement.
 
-Single-label projects only: a multi-label project keeps the latest answer.
+Single-label projects; multi-label ones are aggregated label by label in
+:mod:`activelab.app.multilabel_quality`.
 
 Examples
 --------
@@ -32,7 +33,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,7 @@ from activelab.annotators.agreement import (
 )
 from activelab.annotators.cost import CostModel, value_per_second
 from activelab.annotators.second_opinion import choose_requests, new_item_value, relabel_value
+from activelab.app.gold import gold_accuracy, gold_arrays
 
 __all__ = [
     "AGGREGATES",
@@ -68,7 +70,8 @@ class AnswerTable:
 
     ``items``, ``annotators`` (positions into ``names``) and ``labels`` (positions
     into the project's labels) have one entry per answer, oldest first;
-    ``seconds`` is ``nan`` where the time is unknown.
+    ``seconds`` is ``nan`` where the time is unknown. ``gold_items`` and
+    ``gold_labels`` are the owner's known labels (:mod:`activelab.app.gold`).
     """
 
     items: np.ndarray
@@ -81,6 +84,18 @@ class AnswerTable:
     n_items: int
     #: positions into ``names`` of the annotators whose answer settles an item
     adjudicators: tuple[int, ...] = ()
+    #: items whose label the owner knows, and those labels (class positions)
+    gold_items: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    gold_labels: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    def settled(self) -> np.ndarray:
+        """Per item, the class the owner settled it with (gold, overridden by an
+        adjudicator's latest decision), or -1."""
+        out = np.full(self.n_items, -1, dtype=np.int64)
+        out[self.gold_items] = self.gold_labels
+        judge = np.isin(self.annotators, self.adjudicators)
+        out[self.items[judge]] = self.labels[judge]  # the latest decision counts
+        return out
 
 
 def answer_table(store: Any) -> AnswerTable:
@@ -90,6 +105,7 @@ def answer_table(store: Any) -> AnswerTable:
     pos = {a.id: i for i, a in enumerate(anns)}
     cls = {c: i for i, c in enumerate(classes)}
     events = [e for e in store.live_answers() if e.label in cls]
+    gold_items, gold_labels = gold_arrays(store.settings, classes)
     return AnswerTable(
         np.array([e.item_id for e in events], dtype=np.int64),
         np.array([pos[e.annotator_id] for e in events], dtype=np.int64),
@@ -100,30 +116,37 @@ def answer_table(store: Any) -> AnswerTable:
         classes,
         store.n_items(),
         tuple(i for i, a in enumerate(anns) if a.name in store.settings.get("adjudicators", [])),
+        gold_items,
+        gold_labels,
     )
 
 
 def aggregate_answers(table: AnswerTable, method: str = "dawid_skene") -> Aggregate:
-    """One label per item from all its answers (an adjudicator's answer settles an item).
+    """One label per item from all its answers (gold or an adjudicator's answer settles it).
 
     ``"latest"`` keeps the newest answer (how a project with one answer per item
     has always worked); ``"majority"`` the most frequent; ``"dawid_skene"``
     weighs each answer by its annotator's estimated confusion. While no item has
     two answers, every method keeps the answers as they are (the training labels
-    of a project with one answer per item never change).
+    of a project with one answer per item never change). A gold item counts as
+    answered, with its gold label, even before anyone answers it.
     """
-    judge = np.isin(table.annotators, table.adjudicators)
-    settled = np.full(table.n_items, -1, dtype=np.int64)
-    settled[table.items[judge]] = table.labels[judge]  # the latest decision counts
+    settled = table.settled()
     done = settled >= 0
-    # decisions are gold for Dawid-Skene: they measure the other annotators directly
+    # gold and decisions are known classes for Dawid-Skene: they measure the annotators
     agg = _aggregate(table, method, np.flatnonzero(done), settled[done])
-    if not table.adjudicators:
+    if not done.any():
         return agg
     post = agg.posterior.copy()
     post[done] = np.eye(len(table.classes))[settled[done]]
     return Aggregate(
-        post, post.argmax(axis=1), agg.answered, agg.confusion, agg.accuracy, agg.prior, agg.n_iter
+        post,
+        post.argmax(axis=1),
+        agg.answered | done,
+        agg.confusion,
+        agg.accuracy,
+        agg.prior,
+        agg.n_iter,
     )
 
 
@@ -169,9 +192,11 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
 
     Keys: ``answers``, ``items_answered``, ``items_with_several_answers``,
     ``aggregate`` (the method), ``percent_agreement``, ``krippendorff_alpha``,
-    ``kappa`` (one entry per pair with shared items) and ``annotators`` (answers,
-    estimated accuracy, agreement with the aggregate, median seconds per answer).
-    Figures that need items with two answers are ``None`` without them.
+    ``kappa`` (one entry per pair with shared items), ``disputed`` (the length of
+    the review queue, :func:`disputed_items`), ``gold_items`` and ``annotators``
+    (answers, estimated accuracy, answers on gold items and accuracy on them,
+    agreement with the aggregate, median seconds per answer). Figures that need
+    items with two answers (or gold answers) are ``None`` without them.
     """
     method = method or store.settings.get("aggregate", "dawid_skene")
     t = answer_table(store)
@@ -188,6 +213,15 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
     n_by = np.bincount(t.annotators, minlength=len(t.names))
     agree_by = np.bincount(t.annotators, weights=agree, minlength=len(t.names))
     several = per_item >= 2
+    n_gold, acc_gold = gold_accuracy(
+        t.items,
+        t.annotators,
+        t.labels,
+        t.gold_items,
+        t.gold_labels,
+        n_items=t.n_items,
+        n_annotators=len(t.names),
+    )
     people = []
     for i, name in enumerate(t.names):  # one row per annotator
         if n_by[i] == 0:
@@ -201,6 +235,8 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
                 "estimated_accuracy": _num(agg.accuracy[i])
                 if method != "latest" and several.any()
                 else None,
+                "gold_answers": int(n_gold[i]),
+                "gold_accuracy": _num(acc_gold[i]),
                 "agreement_with_aggregate": float(agree_by[i] / n_by[i]),
                 "shared_items": int(np.sum(several[t.items[t.annotators == i]])),
                 "median_seconds": float(np.median(secs)) if secs.size else None,
@@ -216,6 +252,8 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
         if several.any()
         else None,
         "kappa": pairs,
+        "disputed": len(disputed_items(t, agg)),
+        "gold_items": int(t.gold_items.shape[0]),
         "annotators": people,
     }
 
@@ -300,7 +338,8 @@ def disputed_items(
     table: AnswerTable, agg: Aggregate, *, min_confidence: float = 0.9
 ) -> list[dict[str, Any]]:
     """The review queue of the owner: items whose answers disagree or whose aggregate is
-    less sure than ``min_confidence``, least sure first, not yet settled by an adjudicator.
+    less sure than ``min_confidence``, least sure first, not yet settled by an adjudicator
+    or a gold label.
 
     Each entry: ``item`` (pool index), ``label`` (the aggregate), ``confidence`` and
     ``answers`` (annotator, label).
@@ -310,8 +349,7 @@ def disputed_items(
     hi = np.full(n, -1)
     np.minimum.at(lo, table.items, table.labels)
     np.maximum.at(hi, table.items, table.labels)
-    settled = np.zeros(n, dtype=bool)
-    settled[table.items[np.isin(table.annotators, table.adjudicators)]] = True
+    settled = table.settled() >= 0
     doubt = agg.answered & ~settled & ((lo != hi) | (agg.confidence < min_confidence))
     order = np.flatnonzero(doubt)
     order = order[np.argsort(agg.confidence[order], kind="stable")]

@@ -33,6 +33,8 @@ from activelab.scoring import take_rows
 __all__ = ["ItemView", "LabellingService", "Progress", "UnknownItemError", "UnknownLabelError"]
 
 _log = logging.getLogger(__name__)
+#: gold items still wanting answers are mixed into the queue, one every this many items
+GOLD_EVERY = 10
 
 
 class UnknownLabelError(ValueError):
@@ -568,14 +570,19 @@ class LabellingService:
         last_event = self.store.last_event_id()
         current = self.store.current_labels()
         labelled = np.fromiter(current.keys(), dtype=np.int64, count=len(current))
-        agg = table = None
-        if not self.multilabel and self.aggregate != "latest":
+        agg = table = soft = None
+        settings = self.store.refresh_settings()  # gold items may have come since
+        if not self.multilabel and (self.aggregate != "latest" or settings.get("gold")):
             from activelab.app.quality import aggregate_answers, answer_table
 
             table = answer_table(self.store)
             agg = aggregate_answers(table, self.aggregate)
             labelled = np.flatnonzero(agg.answered)
             labels = np.asarray(table.classes, dtype=object)[agg.labels[labelled]].astype(str)
+            if self.aggregate != "latest":
+                soft = agg.posterior[labelled]  # soft labels where answers disagree
+        elif self.multilabel and (sets := self._aggregated_label_sets()) is not None:
+            labelled, labels = sets
         elif self.multilabel:
             from activelab.multilabel import to_indicator
 
@@ -598,6 +605,7 @@ class LabellingService:
             previous_agreements=agreements,
             multilabel=self.multilabel,
             previous_stopping=prev_stopping,
+            soft_labels=soft,
         )
         if self._may_save is not None and not self._may_save():
             return result  # the server is gone or stopping: store nothing more
@@ -606,6 +614,8 @@ class LabellingService:
             order, scores = self._cost_rerank(result, agg, table)
         if agg is not None and table is not None and self.second_opinions:
             order, scores = self._plan_second_opinions(result, agg, table, order, scores)
+        if table is not None and table.gold_items.size:
+            order, scores = self._mix_gold(table, order, scores, int(last_event))
         version = self.store.save_model_version(
             n_labels=result.n_labels,
             last_event_id=last_event,
@@ -636,6 +646,37 @@ class LabellingService:
                         self._agreements.append(agreement)
                 self._stop_pred = result.stop_predictions
         return result
+
+    def _mix_gold(
+        self, table: Any, order: np.ndarray, scores: np.ndarray | None, seed: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Gold items still wanting answers go into the queue, one every :data:`GOLD_EVERY`
+        items, in a random order: annotators answer them unaware, which scores them."""
+        answers = np.bincount(table.items, minlength=self.n)
+        gold = table.gold_items[answers[table.gold_items] < self._target[table.gold_items]]
+        gold = gold[~np.isin(gold, order)]
+        if gold.size == 0:
+            return order, scores
+        gold = np.random.default_rng(seed).permutation(gold)
+        pos = np.minimum((np.arange(gold.size) + 1) * GOLD_EVERY, order.size)
+        mixed = np.insert(order, pos, gold).astype(np.int64)
+        if scores is not None:
+            scores = np.insert(scores, pos[pos < scores.shape[0]], np.nan)
+        return mixed, scores
+
+    def _aggregated_label_sets(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Multi-label: the items and their label sets aggregated label by label, or
+        ``None`` (the latest answer as before) when no item has two answers."""
+        if self.aggregate == "latest":
+            return None
+        from activelab.app.multilabel_quality import aggregate_label_sets, multilabel_answer_table
+
+        table = multilabel_answer_table(self.store)
+        if np.bincount(table.items, minlength=self.n).max(initial=0) < 2:
+            return None
+        agg = aggregate_label_sets(table, self.aggregate)
+        labelled = np.flatnonzero(agg.answered)
+        return labelled, agg.indicator[labelled]
 
     def _class_proba(self, model: Any, rows: np.ndarray) -> np.ndarray:
         """The model's probabilities for ``rows``, one column per project label."""

@@ -752,6 +752,28 @@ class Store:
         assert found is not None
         return found
 
+    def make_owner(self, name: str) -> Annotator:
+        """Give annotator ``name`` the owner's rights (the project's quality page and API).
+
+        Owners are listed by name in the settings under ``owners``.
+        """
+        found = self.annotator_by_name(name)
+        if found is None:
+            raise StoreError(f"No annotator named {name!r}.")
+        owners = self.refresh_settings().get("owners", [])
+        self.update_settings(owners=sorted({*owners, found.name}))
+        return found
+
+    def is_owner(self, annotator: Annotator) -> bool:
+        """Whether ``annotator`` is an owner of the project (settings read afresh, so a
+        running server sees an owner added from the command line)."""
+        return annotator.name in self.refresh_settings().get("owners", [])
+
+    def refresh_settings(self) -> dict[str, Any]:
+        """The settings as stored now (another process may have changed them)."""
+        self._settings = None
+        return self.settings
+
     def authenticate(self, token: str | None) -> Annotator | None:
         """The active annotator holding ``token``, else ``None``."""
         if not token or len(token) > 256:

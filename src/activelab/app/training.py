@@ -19,6 +19,13 @@ It also measures how good the model is and whether more labels still pay:
   stabilising predictions (the agreement above) and the confidence criterion
   of :class:`activelab.stopping.ConfidenceCriterion` (the current model's mean
   least confidence on the same sample at most 0.05; single-label projects).
+
+With several answers per item the model learns from **soft labels**
+(``soft_labels``: the aggregate's probability of each class per item): an
+item in dispute becomes one training row per plausible class, weighted by its
+probability (:func:`activelab.annotators.aggregate.soft_rows`, rows under
+:data:`~activelab.annotators.aggregate.SOFT_MIN_WEIGHT` dropped), when the
+estimator's ``fit`` takes ``sample_weight``.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from activelab.annotators.aggregate import SOFT_MIN_WEIGHT, soft_rows
 from activelab.learner import ActiveLearner
 from activelab.scoring import take_rows
 from activelab.simulation.rare_metrics import balanced_accuracy, per_class_recall
@@ -175,6 +183,8 @@ def train(
     multilabel: bool = False,
     previous_stopping: dict[str, Any] | None = None,
     semi_supervised: str | None = "auto",
+    soft_labels: np.ndarray | None = None,
+    min_weight: float = SOFT_MIN_WEIGHT,
 ) -> TrainResult:
     """Fit the model on the labels and rank the unlabelled pool.
 
@@ -206,6 +216,19 @@ def train(
         pool's graph is built once per feature matrix and kept for the next
         rounds. The accuracy estimate in ``metrics`` is the cross-validated
         accuracy of the supervised model on the human labels alone.
+    soft_labels : ndarray of shape (n_labelled, n_classes), optional
+        Single-label projects: the probability of each class (in ``classes``
+        order) of every labelled item, e.g. the Dawid–Skene posterior of its
+        answers; ``labels`` are then their most probable classes. When some
+        item keeps more than one class at ``min_weight`` or more and the
+        estimator takes ``sample_weight``, the model (the supervised part of a
+        pool-aware model) is fitted on one row per (item, class) weighted by
+        that probability. Otherwise — one answer per item, or agreeing answers
+        — nothing changes. The queue is ranked with the soft model; the
+        accuracy estimate stays on the hard labels. ``metrics["soft_labels"]``
+        says how many items and rows it used.
+    min_weight : float, default=SOFT_MIN_WEIGHT
+        Classes under this probability get no row.
 
     Examples
     --------
@@ -250,6 +273,9 @@ def train(
         learner.graph_pool_ = _cached_graph(X)
         learner.teach(labelled, labels)
         _GRAPH_CACHE["graph"] = learner.graph_pool_
+    soft_info = None
+    if soft_labels is not None and not multilabel and learner.model_ is not None:
+        soft_info = _fit_soft(learner, X, labelled, soft_labels, classes, min_weight)
     unlabelled = learner.unlabelled_
     cold = learner.model_ is None
     strat = get_strategy(strategy)
@@ -285,6 +311,8 @@ def train(
         "class_counts": counts,
         "fit_seconds": round(fit_seconds, 4),
     }
+    if soft_info is not None:
+        metrics["soft_labels"] = soft_info
     stop_pred = None
     if not cold:
         stop = np.sort(np.random.default_rng(12345).choice(n, size=min(STOP_SET, n), replace=False))
@@ -311,6 +339,49 @@ def train(
     return TrainResult(
         learner.model_, order, scores, used, cold, int(labelled.shape[0]), metrics, stop_pred
     )
+
+
+def _fit_soft(
+    learner: ActiveLearner,
+    X: Any,
+    labelled: np.ndarray,
+    soft: np.ndarray,
+    classes: list[str],
+    min_weight: float,
+) -> dict[str, int] | None:
+    """Refit the learner's model on weighted soft rows; ``None`` when nothing is soft.
+
+    A pool-aware model keeps its spreading (on the hard labels) and gets the soft
+    supervised part. Rows of a class the hard labels never show are dropped: the
+    model's classes are those of the labels.
+    """
+    from sklearn.base import clone
+
+    from activelab.models.semi import HybridClassifier
+    from activelab.weighting import sample_weight_param
+
+    rows, cls, w = soft_rows(labelled, np.asarray(soft, dtype=float), min_weight=min_weight)
+    if rows.shape[0] == labelled.shape[0]:
+        return None  # every item has one class: the hard fit is the soft fit
+    model = learner.model_
+    hybrid = isinstance(model, HybridClassifier)
+    estimator = clone(learner.estimator)
+    key = sample_weight_param(estimator)
+    if key is None or (hybrid and model.chosen_ == "self-training"):
+        return None
+    names = np.asarray(classes, dtype=object)[cls].astype(str)
+    keep = np.isin(names, np.asarray(model.classes_).astype(str))
+    estimator.fit(take_rows(X, rows[keep]), names[keep], **{key: w[keep]})
+    if hybrid:
+        model.supervised_ = estimator
+    else:
+        learner.model_ = estimator
+    _, per_item = np.unique(rows[keep], return_counts=True)
+    return {
+        "items": int(per_item.shape[0]),
+        "rows": int(keep.sum()),
+        "split_items": int(np.count_nonzero(per_item > 1)),
+    }
 
 
 #: The last feature matrix trained on (a weak reference) and its graph: the trainer passes the

@@ -33,6 +33,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "status": ("activelab.cli.project", "status", "Show a project's labels, model and people."),
     "export": ("activelab.cli.project", "export", "Export final labels or the label log."),
     "review": ("activelab.cli.review", "review", "Disputed items of a project; settle them."),
+    "gold": ("activelab.cli.gold", "gold", "Load a project's gold items (id,label CSV)."),
     "model": ("activelab.cli.project", "model", "Save a project's latest model (joblib)."),
     "simulate": ("activelab.cli.simulate", "simulate", "Replay strategies on labelled data."),
     "report": ("activelab.cli.report", "report", "HTML page of a simulation's results."),

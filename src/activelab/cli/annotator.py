@@ -26,18 +26,27 @@ def annotator() -> None:
 @annotator.command("add")
 @click.argument("project", type=click.Path(path_type=Path))
 @click.argument("name")
-def add(project: Path, name: str) -> None:
+@click.option(
+    "--owner",
+    is_flag=True,
+    help="The project's owner: their token also opens the quality page (/owner) and "
+    "GET /api/quality.",
+)
+def add(project: Path, name: str, owner: bool) -> None:
     """Add annotator NAME and print their token (shown once; only its hash is kept)."""
     from activelab.app.store import StoreError
 
     store = _open(project)
     try:
         ann, token = store.add_annotator(name)
+        if owner:
+            store.make_owner(ann.name)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         store.close()
-    click.echo(f"Annotator {ann.name!r} added. Their token (shown only now):", err=True)
+    role = "Owner" if owner else "Annotator"
+    click.echo(f"{role} {ann.name!r} added. Their token (shown only now):", err=True)
     click.echo(token)
 
 
@@ -48,8 +57,10 @@ def list_(project: Path) -> None:
     import time
 
     store = _open(project)
+    owners = set(store.settings.get("owners", []))
     for a in store.annotators():
         state = "revoked" if a.revoked else ("active" if a.has_token else "terminal only")
+        state += ", owner" if a.name in owners else ""
         created = time.strftime("%Y-%m-%d %H:%M", time.gmtime(a.created_at))
         click.echo(f"{a.name}\t{state}\tsince {created} UTC")
     store.close()

@@ -105,6 +105,14 @@ def _iso(ts: float) -> str:
     show_default=True,
     help="How several answers on an item become the training label.",
 )
+@click.option(
+    "--gold",
+    "gold_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="CSV of gold items (columns id,label): labels the owner knows; they train the model "
+    "and score the annotators.",
+)
 def init(
     project: Path,
     data: Path,
@@ -124,6 +132,7 @@ def init(
     second_opinions: bool,
     cost_aware: bool,
     aggregate: str,
+    gold_file: Path | None,
 ) -> None:
     """Create a labelling project in the folder PROJECT from a data set.
 
@@ -132,6 +141,7 @@ def init(
     tables by their numeric columns. With --multi-label an item may carry any number of the
     labels (none included). Nothing is created when the data has a problem.
     """
+    from activelab.app.gold import GoldError
     from activelab.app.ingest import IngestError, read_items
     from activelab.app.project import ProjectError, create_project
     from activelab.app.store import StoreError
@@ -150,6 +160,7 @@ def init(
             text_features=text_features,
             progress=True,
         )
+        gold = _read_gold(gold_file, dataset, labels.split(","), multilabel)
         path = create_project(
             project,
             dataset,
@@ -161,7 +172,7 @@ def init(
             retrain_seconds=retrain_seconds,
             overlap=overlap,
         )
-    except (IngestError, ProjectError, StoreError) as exc:
+    except (IngestError, ProjectError, StoreError, GoldError) as exc:
         raise click.ClickException(str(exc)) from exc
     from activelab.app.project import open_project
 
@@ -173,6 +184,10 @@ def init(
         cost_aware=cost_aware,
         aggregate=aggregate,
     )
+    if gold:
+        from activelab.app.gold import save_gold
+
+        save_gold(store, gold)
     imported = _import_answers(store) if dataset.settings.get("source_format") else ""
     store.close()
     click.echo(
@@ -183,6 +198,19 @@ def init(
         f"({time.perf_counter() - t0:.1f} s).{imported}"
     )
     click.echo(f"Next: activelab annotator add {project} YOUR_NAME, then activelab serve {project}")
+
+
+def _read_gold(
+    path: Path | None, dataset: Any, labels: list[str], multilabel: bool
+) -> dict[int, str] | None:
+    """The gold pairs of ``--gold``, checked against the data before anything is created."""
+    if path is None:
+        return None
+    from activelab.app.gold import read_gold
+
+    if multilabel:
+        _fail("--gold works in single-label projects only.")
+    return read_gold(path, [str(r["external_id"]) for r in dataset.rows], labels)
 
 
 def _import_answers(store: Any) -> str:
@@ -254,6 +282,10 @@ def status(project: Path, as_json: bool) -> None:
         from activelab.app.quality import quality_report
 
         info["quality"] = quality_report(store)
+    else:
+        from activelab.app.multilabel_quality import multilabel_quality_report
+
+        info["quality"] = multilabel_quality_report(store)
     store.close()
     if as_json:
         click.echo(json.dumps(info, indent=2))
@@ -315,7 +347,7 @@ def _describe_trainer(state: dict[str, Any] | None) -> str:
 
 
 def _print_quality(console: Any, q: dict[str, Any]) -> None:
-    """Agreement and per-annotator quality (single-label projects)."""
+    """Agreement and per-annotator quality (per label too in a multi-label project)."""
     from rich.table import Table
 
     def pct(x: float | None) -> str:
@@ -331,19 +363,42 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
             f"; agreement {pct(q['percent_agreement'])}, Krippendorff's alpha "
             f"{'–' if alpha is None else f'{alpha:.3f}'}"
         )
+    if q.get("gold_items"):
+        line += f"; {q['gold_items']} gold items"
+    if q.get("disputed"):
+        line += f"; {q['disputed']} disputed (activelab review)"
     console.print(line)
+    if q.get("per_label") and q["items_with_several_answers"]:
+        per = Table("label", "items", "agreement", "Krippendorff's alpha")
+        for p in q["per_label"]:
+            alpha = p["krippendorff_alpha"]
+            per.add_row(
+                p["label"],
+                str(p["items"]),
+                pct(p["percent_agreement"]),
+                "–" if alpha is None else f"{alpha:.3f}",
+            )
+        console.print(per)
     if not q["annotators"]:
         return
     table = Table(
-        "annotator", "answers", "shared items", "est. accuracy", "agrees with label", "median s"
+        "annotator",
+        "answers",
+        "shared items",
+        "est. accuracy",
+        "on gold",
+        "agrees with label",
+        "median s",
     )
     for a in q["annotators"]:
         secs = a["median_seconds"]
+        gold = f"{pct(a['gold_accuracy'])} of {a['gold_answers']}" if a["gold_answers"] else "–"
         table.add_row(
             a["name"],
             str(a["answers"]),
             str(a["shared_items"]),
             pct(a["estimated_accuracy"]),
+            gold,
             pct(a["agreement_with_aggregate"]),
             "–" if secs is None else f"{secs:.1f}",
         )
@@ -379,7 +434,16 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="File  [default: stdout]."
 )
-def export(project: Path, fmt: str, events: bool, separator: str, out: Path | None) -> None:
+@click.option(
+    "--annotators",
+    "per_annotator",
+    is_flag=True,
+    help="Export one row per annotator instead: answers, estimated accuracy, accuracy on gold "
+    "items, agreement with the aggregate, median seconds (csv or jsonl).",
+)
+def export(
+    project: Path, fmt: str, events: bool, separator: str, out: Path | None, per_annotator: bool
+) -> None:
     """Export the final labels (with annotator and time) or, with --events, the whole log.
 
     In a multi-label project the column is "labels": a JSON list in JSONL, the
@@ -389,10 +453,16 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
     A single-label project that takes several answers per item (--overlap,
     --double-share, --second-opinions at init) exports the aggregated label,
     its confidence, the number of answers and every raw answer (annotator,
-    label, event id; a JSON list, as text in CSV). --events adds the seconds
-    each answer took.
+    label, event id; a JSON list, as text in CSV), and a gold column when the
+    project has gold items. A multi-label project that takes several answers
+    exports the label set aggregated label by label, each label's probability
+    (label_confidence) and every raw answer. --events adds the seconds each
+    answer took. --annotators writes one row per annotator instead (answers,
+    estimated accuracy, accuracy on gold items, agreement, median seconds).
     """
     if fmt not in ("csv", "jsonl"):
+        if per_annotator:
+            _fail("--annotators exports csv or jsonl.")
         _export_tool_format(project, fmt, events, out)
         return
     from activelab.app.csvsafe import escape_row
@@ -414,7 +484,9 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
         labels = decode_label_set(label)
         return separator.join(labels) if fmt == "csv" else labels
 
-    if events:
+    if per_annotator:
+        rows, fields = _annotator_rows(store)
+    elif events:
         names = {a.id: a.name for a in store.annotators()}
         rows: list[dict[str, Any]] = [
             {
@@ -447,6 +519,8 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
         ]
     elif not multi and _several_answers(store):
         rows, fields = _aggregate_rows(store, ids, fmt)
+    elif multi and _several_live_answers(store):
+        rows, fields = _label_set_rows(store, ids, fmt, separator)
     else:
         rows = [
             {
@@ -471,7 +545,8 @@ def export(project: Path, fmt: str, events: bool, separator: str, out: Path | No
         sys.stdout.write(buf.getvalue())
     else:
         out.write_text(buf.getvalue())
-        click.echo(f"Wrote {len(rows)} {'events' if events else 'labels'} to {out}.", err=True)
+        what = "annotators" if per_annotator else "events" if events else "labels"
+        click.echo(f"Wrote {len(rows)} {what} to {out}.", err=True)
 
 
 def _export_tool_format(project: Path, fmt: str, events: bool, out: Path | None) -> None:
@@ -510,18 +585,47 @@ def _several_answers(store: Any) -> bool:
     s = store.settings
     if int(s.get("overlap", 1)) > 1 or float(s.get("double_share", 0)) > 0:
         return True
-    if s.get("second_opinions"):
+    if s.get("second_opinions") or s.get("gold"):
         return True
     return store.count_events()["label"] > len(store.current_labels())
 
 
+def _annotator_rows(store: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per annotator with answers: the quality figures of ``activelab status``."""
+    if store.settings.get("task") == "multilabel":
+        from activelab.app.multilabel_quality import multilabel_quality_report as report
+    else:
+        from activelab.app.quality import quality_report as report
+    rows = report(store)["annotators"]
+    fields = [
+        "name",
+        "answers",
+        "shared_items",
+        "estimated_accuracy",
+        "gold_answers",
+        "gold_accuracy",
+        "agreement_with_aggregate",
+        "median_seconds",
+    ]
+    return [{f: r[f] for f in fields} for r in rows], fields
+
+
+def _several_live_answers(store: Any) -> bool:
+    """Whether the project takes several answers per item (overlap) or some item has them."""
+    if int(store.settings.get("overlap", 1)) > 1:
+        return True
+    live = store.live_answers()
+    return len(live) > len({e.item_id for e in live})
+
+
 def _aggregate_rows(store: Any, ids: list[str], fmt: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """One row per answered item: the aggregated label, its confidence and every raw answer."""
+    """One row per answered (or gold) item: the aggregated label, its confidence and every
+    raw answer; with gold items, a ``gold`` column says which labels are the owner's."""
     from activelab.app.quality import aggregate_answers, answer_table
 
     t = answer_table(store)
     agg = aggregate_answers(t, store.settings.get("aggregate", "dawid_skene"))
-    raw: dict[int, list[dict[str, Any]]] = {}
+    raw: dict[int, list[dict[str, Any]]] = {int(i): [] for i in t.gold_items}
     last: dict[int, float] = {}
     times = {e.id: e.created_at for e in store.live_answers()}
     for item, who, lab, eid in zip(t.items, t.annotators, t.labels, t.event_ids, strict=True):
@@ -529,6 +633,7 @@ def _aggregate_rows(store: Any, ids: list[str], fmt: str) -> tuple[list[dict[str
             {"annotator": t.names[who], "label": t.classes[lab], "event_id": int(eid)}
         )
         last[int(item)] = times[int(eid)]
+    gold = set(t.gold_items.tolist())
     rows = [
         {
             "id": ids[i],
@@ -536,11 +641,54 @@ def _aggregate_rows(store: Any, ids: list[str], fmt: str) -> tuple[list[dict[str
             "confidence": round(float(agg.confidence[i]), 4),
             "n_answers": len(raw[i]),
             "answers": json.dumps(raw[i]) if fmt == "csv" else raw[i],
-            "labelled_at": _iso(last[i]),
+            "labelled_at": _iso(last[i]) if i in last else "",
+            **({"gold": i in gold} if gold else {}),
         }
         for i in sorted(raw)
     ]
-    return rows, ["id", "label", "confidence", "n_answers", "answers", "labelled_at"]
+    fields = ["id", "label", "confidence", "n_answers", "answers", "labelled_at"]
+    return rows, fields + (["gold"] if gold else [])
+
+
+def _label_set_rows(
+    store: Any, ids: list[str], fmt: str, separator: str
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Multi-label: one row per answered item, the label set aggregated label by label, the
+    probability of each label and every raw answer."""
+    import numpy as np
+
+    from activelab.app.multilabel_quality import aggregate_label_sets, multilabel_answer_table
+
+    t = multilabel_answer_table(store)
+    agg = aggregate_label_sets(t, store.settings.get("aggregate", "dawid_skene"))
+    raw: dict[int, list[dict[str, Any]]] = {}
+    last: dict[int, float] = {}
+    times = {e.id: e.created_at for e in store.live_answers()}
+    classes = np.asarray(t.classes, dtype=object)
+    for item, who, y, eid in zip(t.items, t.annotators, t.Y, t.event_ids, strict=True):
+        raw.setdefault(int(item), []).append(
+            {
+                "annotator": t.names[who],
+                "labels": classes[y.astype(bool)].tolist(),
+                "event_id": int(eid),
+            }
+        )
+        last[int(item)] = times[int(eid)]
+    rows = []
+    for i in sorted(raw):
+        labels = classes[agg.indicator[i].astype(bool)].tolist()
+        proba = {c: round(float(p), 4) for c, p in zip(t.classes, agg.proba[i], strict=True)}
+        rows.append(
+            {
+                "id": ids[i],
+                "labels": separator.join(labels) if fmt == "csv" else labels,
+                "label_confidence": json.dumps(proba) if fmt == "csv" else proba,
+                "n_answers": len(raw[i]),
+                "answers": json.dumps(raw[i]) if fmt == "csv" else raw[i],
+                "labelled_at": _iso(last[i]),
+            }
+        )
+    return rows, ["id", "labels", "label_confidence", "n_answers", "answers", "labelled_at"]
 
 
 @click.command()

@@ -40,6 +40,9 @@ def review(
 ) -> None:
     """List the disputed items of a project (least sure first), or settle one with --decide.
 
+    In a multi-label project the list holds the items whose answers differ on some
+    label (least sure label first); --decide is single-label only.
+
     A decision is recorded as a label event of the deciding person (added without
     a token when new), who becomes an adjudicator: on every item they decide,
     their label replaces the aggregate of the other answers.
@@ -50,8 +53,12 @@ def review(
     store = _open(str(project))
     try:
         s = store.settings
-        if s.get("task") == "multilabel":
-            raise click.ClickException("review works on single-label projects only.")
+        multi = s.get("task") == "multilabel"
+        if multi and decide is not None:
+            raise click.ClickException(
+                "--decide works in single-label projects only; a multi-label project lists "
+                "its disputed items (answers that differ on some label)."
+            )
         if decide is not None:
             external, label = decide
             if label not in s["labels"]:
@@ -69,9 +76,21 @@ def review(
             store.update_settings(adjudicators=sorted({*s.get("adjudicators", []), name}))
             click.echo(f"{external}: {label} (decided by {name}).")
             return
-        table = answer_table(store)
-        agg = aggregate_answers(table, s.get("aggregate", "dawid_skene"))
-        queue = disputed_items(table, agg, min_confidence=min_confidence)
+        if multi:
+            from activelab.app.multilabel_quality import (
+                aggregate_label_sets,
+                disputed_label_sets,
+                multilabel_answer_table,
+            )
+
+            mt = multilabel_answer_table(store)
+            queue = disputed_label_sets(
+                mt, aggregate_label_sets(mt, s.get("aggregate", "dawid_skene"))
+            )
+        else:
+            table = answer_table(store)
+            agg = aggregate_answers(table, s.get("aggregate", "dawid_skene"))
+            queue = disputed_items(table, agg, min_confidence=min_confidence)
         ids = store.external_ids()
         rows = [{**q, "id": ids[q["item"]]} for q in queue[:limit]]
     finally:
@@ -86,4 +105,5 @@ def review(
     for r in rows:
         answers = ", ".join(f"{a['annotator']}: {a['label']}" for a in r["answers"])
         click.echo(f"  {r['id']}  {r['label']} ({r['confidence']:.0%})  [{answers}]")
-    click.echo(f"Settle one: activelab review {project} --decide ID LABEL")
+    if not multi:
+        click.echo(f"Settle one: activelab review {project} --decide ID LABEL")

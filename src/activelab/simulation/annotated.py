@@ -42,7 +42,13 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
-from activelab.annotators.aggregate import Aggregate, dawid_skene, majority_vote, soft_rows
+from activelab.annotators.aggregate import (
+    SOFT_MIN_WEIGHT,
+    Aggregate,
+    dawid_skene,
+    majority_vote,
+    soft_rows,
+)
 from activelab.annotators.cost import CostModel
 from activelab.annotators.second_opinion import choose_requests, new_item_value, relabel_value
 from activelab.annotators.simulated import SimulatedAnnotators
@@ -137,7 +143,11 @@ def _proba(model: Any, X: Any, n_classes: int) -> np.ndarray:
 
 
 def _fit(
-    estimator: Any, X: Any, idx: np.ndarray, posterior: np.ndarray, min_weight: float = 0.3
+    estimator: Any,
+    X: Any,
+    idx: np.ndarray,
+    posterior: np.ndarray,
+    min_weight: float = SOFT_MIN_WEIGHT,
 ) -> Any:
     rows, cls, w = soft_rows(idx, posterior, min_weight=min_weight)
     if np.unique(cls).shape[0] < 2:
@@ -201,7 +211,7 @@ def run_annotated_campaign(
     estimator: Any = None,
     model_weight: float = 1.0,
     new_weight: float = 0.25,
-    min_weight: float = 0.3,
+    min_weight: float = SOFT_MIN_WEIGHT,
     seed: int = 0,
 ) -> AnnotatedResult:
     """Spend ``budget`` answers of simulated annotators under one request policy.

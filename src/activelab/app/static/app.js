@@ -63,6 +63,7 @@ function forgetToken(message) {
   state.queue.length = 0;
   $("main").hidden = true;
   $("logout-button").hidden = true;
+  $("owner-link").hidden = true;
   $("who").textContent = "";
   $("login").hidden = false;
   const err = $("login-error");
@@ -459,6 +460,7 @@ async function start() {
     for (const el of document.querySelectorAll(".single-only")) el.hidden = state.multi;
     $("project-name").textContent = project.name;
     $("who").textContent = project.annotator;
+    $("owner-link").hidden = !project.owner;  // the owner's page of label quality
     document.title = project.name + " \u00b7 activelab";
     buildLabels(project.labels);
     $("login").hidden = true;

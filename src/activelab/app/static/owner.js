@@ -1,0 +1,106 @@
+// The owner's page: label quality of the project (GET /api/quality). Every value
+// is inserted as text (textContent), never as markup.
+"use strict";
+
+const KEY = "activelab-token";
+const $ = (id) => document.getElementById(id);
+let token = null;
+
+const pct = (x) => (x === null || x === undefined ? "–" : (100 * x).toFixed(1) + "%");
+const num = (x, digits) => (x === null || x === undefined ? "–" : x.toFixed(digits));
+
+function showLogin(message) {
+  $("owner").hidden = true;
+  $("refresh-button").hidden = true;
+  $("login").hidden = false;
+  const err = $("login-error");
+  err.textContent = message || "";
+  err.hidden = !message;
+  $("token-input").focus();
+}
+
+function fill(tableId, rows) {
+  const body = $(tableId).querySelector("tbody");
+  body.replaceChildren();
+  for (const cells of rows) {
+    const tr = document.createElement("tr");
+    cells.forEach((text, i) => {
+      const td = document.createElement(i === 0 ? "th" : "td");
+      if (i === 0) td.scope = "row";
+      td.textContent = text;
+      tr.appendChild(td);
+    });
+    body.appendChild(tr);
+  }
+}
+
+async function get(path) {
+  const resp = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+  if (resp.status === 401 || resp.status === 403) {
+    let detail = "";
+    try { detail = (await resp.json()).detail; } catch (e) { /* not JSON */ }
+    const err = new Error(resp.status === 401
+      ? "This token was refused: it is unknown, mistyped or revoked."
+      : detail);
+    err.refused = true;
+    throw err;
+  }
+  if (!resp.ok) throw new Error(resp.statusText);
+  return resp.json();
+}
+
+function render(q) {
+  $("q-answers").textContent = q.answers + " on " + q.items_answered + " items";
+  $("q-several").textContent = String(q.items_with_several_answers);
+  $("q-aggregate").textContent = q.aggregate.replace("_", "–");
+  $("q-agreement").textContent = pct(q.percent_agreement);
+  $("q-alpha").textContent = num(q.krippendorff_alpha, 3);
+  $("q-gold").textContent = String(q.gold_items);
+  $("q-disputed").textContent = String(q.disputed);
+  fill("people", q.annotators.map((a) => [
+    a.name, String(a.answers), String(a.shared_items), pct(a.estimated_accuracy),
+    a.gold_answers ? pct(a.gold_accuracy) + " of " + a.gold_answers : "–",
+    pct(a.agreement_with_aggregate), num(a.median_seconds, 1),
+  ]));
+  fill("kappa", q.kappa.map((p) => [p.annotators.join(" – "), num(p.kappa, 2)]));
+  $("kappa-empty").hidden = q.kappa.length > 0;
+  $("labels-block").hidden = !q.per_label;
+  fill("per-label", (q.per_label || []).map((l) => [
+    l.label, String(l.items), pct(l.percent_agreement), num(l.krippendorff_alpha, 3),
+  ]));
+  fill("review", q.review.map((r) => [
+    r.id, r.label, pct(r.confidence),
+    r.answers.map((a) => a.annotator + ": " + a.label).join(", "),
+  ]));
+  $("review-empty").hidden = q.review.length > 0;
+}
+
+async function load() {
+  try {
+    const [project, q] = await Promise.all([get("/api/project"), get("/api/quality")]);
+    $("project-name").textContent = project.name;
+    $("who").textContent = project.annotator;
+    document.title = project.name + " \u00b7 label quality";
+    render(q);
+    $("login").hidden = true;
+    $("owner").hidden = false;
+    $("refresh-button").hidden = false;
+    $("status").textContent = "Updated " + new Date().toLocaleTimeString() + ".";
+  } catch (err) {
+    if (err.refused) showLogin(err.message);
+    else $("status").textContent = err.message;
+  }
+}
+
+window.addEventListener("DOMContentLoaded", () => {
+  token = sessionStorage.getItem(KEY);
+  $("login-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    token = $("token-input").value.trim();
+    sessionStorage.setItem(KEY, token);
+    $("token-input").value = "";
+    load();
+  });
+  $("refresh-button").addEventListener("click", load);
+  if (token) load(); else showLogin("");
+});

@@ -1,0 +1,236 @@
+"""The project owner's view of label quality: GET /api/quality (owner's token only), the
+owner's credential from the command line, and the /owner page in headless Chromium."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from activelab.app.api import create_app
+from activelab.app.ingest import read_items
+from activelab.app.owner import owner_report
+from activelab.app.project import create_project, open_project
+from activelab.app.quality import quality_report
+from activelab.app.service import LabellingService
+from activelab.cli import main
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/axe-core/axe.min.js"
+
+
+def _project(tmp_path: Path, n: int = 12) -> Path:
+    path = tmp_path / "items.csv"
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows(
+            [["id", "text"]] + [[f"t{i}", f"{'great' if i % 2 else 'awful'} {i}"] for i in range(n)]
+        )
+    return create_project(tmp_path / "proj", read_items(path), ["good", "bad"], overlap=2)
+
+
+def _answer_all(store, people, wrong: str) -> None:
+    """Everybody answers every item (the ``wrong`` annotator errs on every third)."""
+    for item in range(store.n_items()):
+        for ann in people:
+            truth = "good" if item % 2 else "bad"
+            lab = truth
+            if ann.name == wrong and item % 3 == 0:
+                lab = "bad" if truth == "good" else "good"
+            store.append_event(item, ann.id, "label", label=lab, overlap=len(people))
+
+
+@pytest.fixture
+def owned(tmp_path: Path):
+    """A project with three annotators' answers, an owner and an annotator token."""
+    proj = _project(tmp_path)
+    store = open_project(proj)
+    people = [store.add_annotator(n)[0] for n in ("ada", "bob", "cy")]
+    _answer_all(store, people, wrong="cy")
+    _, annotator_token = store.add_annotator("dan")
+    owner, owner_token = store.add_annotator("olga")
+    store.make_owner(owner.name)
+    yield proj, store, annotator_token, owner_token
+    store.close()
+
+
+def test_quality_route_is_the_owners_and_matches_the_report(owned) -> None:
+    _, store, annotator_token, owner_token = owned
+    svc = LabellingService(store)
+    with TestClient(create_app(svc, run_trainer=False)) as client:
+        assert client.get("/api/quality").status_code == 401
+        refused = client.get("/api/quality", headers={"Authorization": f"Bearer {annotator_token}"})
+        assert refused.status_code == 403
+        assert "--owner" in refused.json()["detail"]
+        ok = client.get("/api/quality", headers={"Authorization": f"Bearer {owner_token}"})
+        assert ok.status_code == 200
+        assert ok.headers["cache-control"] == "no-store"
+        got = ok.json()
+        owner_project = client.get(
+            "/api/project", headers={"Authorization": f"Bearer {owner_token}"}
+        ).json()
+        plain_project = client.get(
+            "/api/project", headers={"Authorization": f"Bearer {annotator_token}"}
+        ).json()
+    rep = quality_report(store)
+    assert got["answers"] == rep["answers"] == 36
+    assert got["items_with_several_answers"] == 12
+    assert got["krippendorff_alpha"] == pytest.approx(rep["krippendorff_alpha"])
+    assert got["percent_agreement"] == pytest.approx(rep["percent_agreement"])
+    assert [p["kappa"] for p in got["kappa"]] == pytest.approx([p["kappa"] for p in rep["kappa"]])
+    by_name = {a["name"]: a for a in got["annotators"]}
+    for a in rep["annotators"]:
+        assert by_name[a["name"]]["estimated_accuracy"] == pytest.approx(a["estimated_accuracy"])
+        assert by_name[a["name"]]["agreement_with_aggregate"] == pytest.approx(
+            a["agreement_with_aggregate"]
+        )
+    # cy errs on items 0, 3, 6, 9: the two others agree there, so the aggregate overrules cy
+    assert by_name["cy"]["agreement_with_aggregate"] == pytest.approx(8 / 12)
+    assert by_name["ada"]["estimated_accuracy"] > by_name["cy"]["estimated_accuracy"]
+    assert got["disputed"] == rep["disputed"] == 4
+    assert sorted(r["id"] for r in got["review"]) == ["t0", "t3", "t6", "t9"]
+    assert owner_project["owner"] is True and plain_project["owner"] is False
+
+
+def test_owner_token_from_the_command_line_and_a_running_server_sees_it(tmp_path) -> None:
+    proj = _project(tmp_path)
+    store = open_project(proj)
+    svc = LabellingService(store)
+    runner = CliRunner()
+    with TestClient(create_app(svc, run_trainer=False)) as client:
+        made = runner.invoke(main, ["annotator", "add", str(proj), "olga", "--owner"])
+        assert made.exit_code == 0, made.output
+        token = made.stdout.strip().splitlines()[-1]
+        # the server's store was opened before the owner existed
+        got = client.get("/api/quality", headers={"Authorization": f"Bearer {token}"})
+        assert got.status_code == 200, got.text
+        assert got.json()["answers"] == 0 and got.json()["krippendorff_alpha"] is None
+    listed = runner.invoke(main, ["annotator", "list", str(proj)])
+    assert "active, owner" in listed.output
+    store.close()
+
+
+def test_quality_is_in_the_openapi_document(owned) -> None:
+    _, store, _, _ = owned
+    with TestClient(create_app(LabellingService(store), run_trainer=False)) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+        assert "/api/quality" in paths
+        assert "403" in paths["/api/quality"]["get"]["responses"]
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(180)
+def test_owner_page_shows_quality_and_refuses_an_annotator(owned, serve_in_thread) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    _, store, annotator_token, owner_token = owned
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install -y chromium"
+    rep = quality_report(store)
+    with serve_in_thread(LabellingService(store), run_trainer=False) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        # bypass_csp: only so that the test may inject axe-core into the page
+        page = browser.new_page(bypass_csp=True)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        # the labelling page links to the owner's page for the owner only
+        page.goto(f"{url}/?token={owner_token}")
+        expect(page.locator("#owner-link")).to_be_visible()
+        page.click("#owner-link")
+        page.wait_for_selector("#owner:not([hidden])")
+        expect(page.locator("#q-alpha")).to_have_text(f"{rep['krippendorff_alpha']:.3f}")
+        expect(page.locator("#q-disputed")).to_have_text("4")
+        rows = page.locator("#people tbody tr")
+        expect(rows).to_have_count(3)
+        cy = page.locator("#people tbody tr", has_text="cy").locator("td")
+        expect(cy.nth(4)).to_have_text("66.7%")  # agreement with the aggregate
+        expect(page.locator("#kappa tbody tr")).to_have_count(3)
+        expect(page.locator("#review tbody tr")).to_have_count(4)
+        assert _axe(page) == []
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], f"sideways scroll: {widths}"
+        small = page.evaluate(
+            """() => [...document.querySelectorAll('button, input, a')]
+              .filter((el) => el.offsetParent !== null)
+              .map((el) => [el.id || el.textContent.trim(), el.getBoundingClientRect()])
+              .filter(([, r]) => r.height < 44 || r.width < 44).map(([n]) => n)"""
+        )
+        assert not small, small
+        # an annotator's token is refused with the reason, on the sign-in form
+        page.evaluate("sessionStorage.clear()")
+        page.goto(f"{url}/?token={annotator_token}")
+        expect(page.locator("#owner-link")).to_be_hidden()
+        page.goto(f"{url}/owner")
+        page.fill("#token-input", annotator_token)
+        page.click("#login-form button")
+        expect(page.locator("#login-error")).to_contain_text("--owner")
+        expect(page.locator("#owner")).to_be_hidden()
+        assert not errors, errors
+        browser.close()
+
+
+def _axe(page) -> list[dict]:
+    """Serious or critical accessibility violations found by axe-core."""
+    import json
+
+    assert AXE.exists(), f"{AXE} is missing: run bash scripts/install.sh (npm install axe-core)"
+    page.add_script_tag(content=AXE.read_text())
+    found = json.loads(page.evaluate("async () => JSON.stringify(await axe.run(document))"))
+    return [
+        {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in found["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_quality_report_counts_disputed_items() -> None:
+    from activelab.app.store import Store
+
+    store = Store.create("sqlite://", {"labels": ["no", "yes"], "overlap": 2})
+    store.add_items(
+        [{"external_id": str(i), "kind": "text", "content": {"text": str(i)}} for i in range(4)]
+    )
+    ada, _ = store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    for item, a, b in [(0, "yes", "no"), (1, "no", "no"), (2, "yes", "no"), (3, "yes", "yes")]:
+        store.append_event(item, ada.id, "label", label=a)
+        store.append_event(item, bob.id, "label", label=b)
+    rep = quality_report(store, "majority")  # agreed items are sure: only the split ones
+    assert rep["disputed"] == 2
+    assert np.isclose(rep["percent_agreement"], 0.5)
+    review = owner_report(store)["review"]
+    assert {r["id"] for r in review} >= {"0", "2"}
+    assert len(review) == quality_report(store)["disputed"]
+
+
+def test_multilabel_owner_view_has_agreement_per_label_and_a_review_queue() -> None:
+    from activelab.app.store import Store, encode_label_set
+
+    store = Store.create("sqlite://", {"labels": ["red", "big"], "task": "multilabel"})
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(3)]
+    )
+    store.save_features(np.arange(3, dtype=float).reshape(-1, 1))
+    ada, _ = store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    for item, a, b in [(0, ["red"], ["red"]), (1, ["red", "big"], ["big"]), (2, [], [])]:
+        store.append_event(item, ada.id, "label", label=encode_label_set(a), overlap=2)
+        store.append_event(item, bob.id, "label", label=encode_label_set(b), overlap=2)
+    owner, token = store.add_annotator("olga")
+    store.make_owner(owner.name)
+    with TestClient(create_app(LabellingService(store), run_trainer=False)) as client:
+        got = client.get("/api/quality", headers={"Authorization": f"Bearer {token}"}).json()
+    assert got["task"] == "multilabel"
+    assert [p["label"] for p in got["per_label"]] == ["red", "big"]
+    assert got["per_label"][1]["krippendorff_alpha"] == pytest.approx(1.0)
+    assert got["disputed"] == 1
+    assert [r["id"] for r in got["review"]] == ["i1"]
+    assert got["review"][0]["answers"] == [
+        {"annotator": "ada", "label": "red, big"},
+        {"annotator": "bob", "label": "big"},
+    ]
