@@ -57,7 +57,11 @@ numpydoc_attributes_as_param_list = True
 # MyST: the guides are the docs/*.md files linked from the README, unchanged.
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]
-repo_link_pages = {"../README.md": "index.md", "../benchmarks/README.md": "benchmarks.md"}
+repo_link_pages = {
+    "../README.md": "index.md",
+    "../benchmarks/README.md": "benchmarks.md",
+    "../CHANGELOG.md": "changelog.md",
+}
 
 # The examples gallery: examples/gallery/plot_*.py run at every build, on bundled data.
 sphinx_gallery_conf = {

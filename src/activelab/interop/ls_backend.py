@@ -2,21 +2,21 @@
 
 Label Studio talks to an ML backend over HTTP:
 
-==========================  ====================================================================
-route                       what it does here
-==========================  ====================================================================
-``GET /health``             ``{"status": "UP", ...}``
-``POST /setup``             reads the project's labelling config; answers the model version
-``POST /predict``           for each task: the model's guess (a ``choices`` region), ``score`` =
-                            activelab's priority (sort by it to label in active-learning order),
-                            ``uncertainty`` and ``priority`` (the strategy's own score)
-``POST /webhook``           ``ANNOTATION_CREATED``/``UPDATED``, ``ANNOTATIONS_DELETED``,
-                            ``TASKS_CREATED``/``DELETED``: taught at once, the model retrains in
-                            the background; ``START_TRAINING``: retrain now
-``POST /train``             older Label Studio versions' training call (all annotated tasks)
-``GET /projects/{id}``      activelab's view of a project (tasks, labels, model version)
+============================  ====================================================================
+route                         what it does here
+============================  ====================================================================
+``GET /health``               ``{"status": "UP", ...}``
+``POST /setup``               reads the project's labelling config; answers the model version
+``POST /predict``             for each task: the model's guess (a ``choices`` region), ``score`` =
+                              activelab's priority (sort by it to label in active-learning order),
+                              ``uncertainty`` and ``priority`` (the strategy's own score)
+``POST /webhook``             ``ANNOTATION_CREATED``/``UPDATED``, ``ANNOTATIONS_DELETED``,
+                              ``TASKS_CREATED``/``DELETED``: taught at once, the model retrains in
+                              the background; ``START_TRAINING``: retrain now
+``POST /train``               older Label Studio versions' training call (all annotated tasks)
+``GET /projects/{id}``        activelab's view of a project (tasks, labels, model version)
 ``GET /projects/{id}/query``  the task ids activelab would ask about next
-==========================  ====================================================================
+============================  ====================================================================
 
 Every route takes HTTP basic auth when the backend is started with a user and
 password. A payload the backend cannot read is answered with a 4xx status and

@@ -20,13 +20,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from activelab._demo_args import (
-    DEFAULT_BUDGET,
-    DEFAULT_SEEDS,
-    DEFAULT_TARGET,
-    check_demo_numbers,
-)
+from activelab import _demo_args
+from activelab._demo_args import check_demo_numbers
 from activelab.simulation.campaign import labels_to_reach, run_campaign, split_pool_test
+
+#: Seeds the demo replays by default.
+DEFAULT_SEEDS = _demo_args.DEFAULT_SEEDS
+#: Labels per campaign by default.
+DEFAULT_BUDGET = _demo_args.DEFAULT_BUDGET
+#: The share of the whole-pool model's accuracy the labels are counted to, by default.
+DEFAULT_TARGET = _demo_args.DEFAULT_TARGET
 
 __all__ = [
     "DEFAULT_BUDGET",

@@ -5,7 +5,7 @@ advance. :class:`AutoStrategy` learns it while labelling, with no held-out
 labels and no extra model fits.
 
 Default: hindsight credit (``reward="gain"``)
---------------------------------------------
+---------------------------------------------
 Each pick of a batch is made by one arm, drawn from the arm probabilities
 ``pi``; only the arms drawn rank the candidates, and a share ``gamma`` of the
 picks is uniform over the candidates left (so every recorded selection

@@ -52,8 +52,10 @@ POLICIES = ("random", "top_risk", "triage")
 class TriageRun:
     """One replayed stream under one review policy.
 
-    Attributes (one entry per checkpoint unless said otherwise)
-    -----------------------------------------------------------
+    One entry per checkpoint in each list unless said otherwise.
+
+    Attributes
+    ----------
     items_seen, reviewed, caught, positives_seen : list of int
         Cumulative items, reviews, positives reviewed, positives arrived.
     ap : list of float or None
