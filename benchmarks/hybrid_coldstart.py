@@ -107,6 +107,13 @@ def main() -> None:
     cmd = "nice -n 10 env PYTHONPATH=src python3 benchmarks/hybrid_coldstart.py " + " ".join(
         sys.argv[1:]
     )
+    # NaN (no model could be fitted at some step in some seed) is written as null
+    table = {
+        name: {
+            arm: {k: (None if np.isnan(v) else v) for k, v in m.items()} for arm, m in arms.items()
+        }
+        for name, arms in table.items()
+    }
     path.write_text(json.dumps({"command": cmd, "seeds": args.seeds, "table": table}, indent=1))
 
 
