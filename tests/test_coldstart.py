@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from activelab.shared_graph import build_count, shared_graph
 from activelab.strategies import Typicality
 from activelab.strategies._base import QueryContext
 
@@ -47,3 +48,17 @@ def test_typicality_clusters_in_the_embedding_space() -> None:
     first = [int(np.flatnonzero(y == 0)[0]), int(np.flatnonzero(y == 1)[0])]
     pick = Typicality().select(_ctx(X.astype(np.float32), labelled=first), 1)
     assert y[pick].tolist() == [2]
+
+
+def test_typicality_on_the_shared_graph_takes_the_most_typical_item_of_each_blob() -> None:
+    X, y = _blobs()
+    ctx = _ctx(X)
+    graph = shared_graph(X, n_neighbors=20)[1]  # built first (say, by the hybrid fit)
+    before = build_count()
+    picks = Typicality(graph=True).select(ctx, 3)
+    assert build_count() == before  # no search of its own
+    assert sorted(y[picks].tolist()) == [0, 1, 2]
+    typ = graph.typicality()
+    for p in picks:  # the graph's most typical item of the blob it opened
+        blob = np.flatnonzero(y == y[p])
+        assert typ[p] >= np.quantile(typ[blob], 0.9)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from activelab import ActiveLearner
+from activelab import ActiveLearner, shared_graph
 from activelab.graph import PoolGraph
 from activelab.strategies import ProbCover, _pool_graph, get_strategy
 from activelab.strategies._base import QueryContext
@@ -73,13 +73,13 @@ def test_more_picks_than_balls_go_on_at_a_finer_radius() -> None:
 
 def test_the_graph_is_built_once_per_pool(monkeypatch) -> None:
     built = []
-    real = _pool_graph.PoolGraph
+    real = shared_graph.PoolGraph
 
     def counting(*args, **kwargs):
         built.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_pool_graph, "PoolGraph", counting)
+    monkeypatch.setattr(shared_graph, "PoolGraph", counting)
     X, y = _blobs(n=200, seed=1)
     learner = ActiveLearner(LogisticRegression(), "probcover", random_state=0)
     learner.fit(X, np.arange(6), y[:6])

@@ -13,9 +13,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from activelab import ActiveLearner
+from activelab.graph import PoolGraph
 from activelab.models.selftraining import SelfTraining
 from activelab.models.semi import HybridClassifier
 from activelab.models.spreading import GraphPool, GraphSpreading
+from activelab.shared_graph import build_count, shared_graph
 from activelab.simulation.campaign import run_campaign, split_pool_test
 from activelab.simulation.runner import simulate
 
@@ -155,6 +157,36 @@ def test_hybrid_learner_beats_supervised_on_the_moons_and_repeats_under_a_seed()
     assert runs[0].score(X, y) > sup.score(X, y) + 0.05
     # one graph for the whole campaign
     assert runs[0].model_.pool_ is runs[0].graph_pool_
+
+
+@pytest.mark.parametrize("strategy", ["auto", "probcover"])
+def test_one_graph_serves_the_cold_start_the_hybrid_fit_and_the_strategy(strategy):
+    X, y = _moons(300, seed=5)
+    before = build_count()
+    learner = ActiveLearner(_lr(), strategy, random_state=0, semi_supervised="auto").fit(X)
+    for _ in range(4):  # the cold start, then the strategy on the hybrid model
+        idx = learner.query(6)
+        learner.teach(idx, y[idx])
+    assert learner.history_[0].cold_start == (strategy == "auto")
+    assert not learner.history_[-1].cold_start
+    assert build_count() - before == 1
+    graph = shared_graph(X, n_neighbors=20)[1]
+    assert learner.graph_pool_.graph.indices.shape[1] == 10
+    np.testing.assert_array_equal(learner.graph_pool_.graph.indices, graph.indices[:, :10])
+    assert build_count() - before == 1
+    shared_graph(X, n_neighbors=30)  # more neighbours than the graph holds: a new search
+    assert build_count() - before == 2
+
+
+def test_a_restricted_graph_is_the_smaller_graph():
+    X, _ = _moons(200, seed=2)
+    big = PoolGraph(X, n_neighbors=12)
+    small = PoolGraph(X, n_neighbors=5)
+    np.testing.assert_array_equal(big.restrict(5).indices, small.indices)
+    np.testing.assert_allclose(
+        big.restrict(5).affinity().toarray(), small.affinity().toarray(), rtol=1e-12
+    )
+    np.testing.assert_allclose(big.restrict(5).typicality(), small.typicality())
 
 
 def test_auto_falls_back_and_explicit_methods_refuse_where_the_hybrid_cannot_apply():

@@ -139,6 +139,42 @@ class PoolGraph:
         state["_affinity"], state["_nn"] = {}, None
         return state
 
+    def restrict(self, n_neighbors: int) -> PoolGraph:
+        """The graph of each item's ``n_neighbors`` nearest neighbours only, without a search.
+
+        Neighbour lists are sorted nearest first, so the first ``n_neighbors`` columns are
+        the smaller graph (up to the order of equidistant neighbours). The rows kept for
+        :meth:`kneighbors` are shared, not copied.
+
+        Parameters
+        ----------
+        n_neighbors : int
+            Neighbours to keep; at least the graph's own ``k`` returns the graph itself.
+
+        Examples
+        --------
+        >>> Z = np.array([[0.0], [1.0], [3.0], [7.0]])
+        >>> g = PoolGraph(Z, n_neighbors=3)
+        >>> g.restrict(1).indices.ravel().tolist() == PoolGraph(Z, 1).indices.ravel().tolist()
+        True
+        >>> g.restrict(5) is g
+        True
+        """
+        if n_neighbors < 1:
+            raise ValueError(f"n_neighbors must be at least 1, got {n_neighbors}.")
+        if n_neighbors >= self.indices.shape[1]:
+            return self
+        view = object.__new__(PoolGraph)
+        view.n_neighbors = n_neighbors
+        view.metric = self.metric
+        view.indices = np.ascontiguousarray(self.indices[:, :n_neighbors])
+        view.distances = np.ascontiguousarray(self.distances[:, :n_neighbors])
+        view.n = self.n
+        view._affinity = {}
+        view._Z = self._Z
+        view._nn = None
+        return view
+
     def adjacency(self) -> sp.csr_matrix:
         """The directed 0/1 adjacency: ``A[i, j] = 1`` when ``j`` is among ``i``'s neighbours.
 

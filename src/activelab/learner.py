@@ -118,9 +118,11 @@ class ActiveLearner:
         (:class:`~activelab.models.semi.HybridClassifier`): ``"spreading"``
         spreads the labels over the pool's k-nearest-neighbour graph (built once
         per pool, on ``embed`` when it is a callable, else on the standardised
-        features), ``"blend"`` averages that with the estimator, ``"self-training"``
-        self-trains the estimator, and ``"auto"`` picks supervised, spreading or
-        blend at every refit by cross-validation on the labelled items.
+        features, and shared with the strategies that work on the graph, such as
+        ``probcover``: :mod:`activelab.shared_graph`), ``"blend"`` averages that
+        with the estimator, ``"self-training"`` self-trains the estimator, and
+        ``"auto"`` picks supervised, spreading or blend at every refit by
+        cross-validation on the labelled items.
         Strategies then score with the hybrid's probabilities. Pseudo-labels
         stay inside the model: ``labels_`` holds human answers only.
         Single-label classification only; ``"auto"`` quietly stays supervised

@@ -229,3 +229,49 @@ def test_init_on_postgresql_label_through_the_service_and_export(tmp_path, postg
     assert r.exit_code != 0 and "already holds an activelab project" in r.output
     assert _nothing_created(tmp_path, "again")
     assert len(open_project(proj).current_labels()) == 5
+
+
+def test_export_with_predictions_flags_them_and_keeps_the_human_labels(
+    tmp_path, table_project
+) -> None:
+    from activelab.app.service import LabellingService
+
+    proj = table_project(40)
+    r = run("export", proj, "--with-predictions")
+    assert r.exit_code != 0 and "needs a trained model" in r.output
+    store = open_project(proj)
+    ada, _ = store.add_annotator("ada")
+    svc = LabellingService(store)
+    for k in range(8):
+        item = svc.next_item(ada)
+        svc.answer(ada, item.id, ("low", "high")[k % 2], request_id=f"r{k}")
+    svc.retrain()
+    store.close()
+    plain = run("export", proj, "--format", "csv").output.strip().splitlines()
+    assert plain[0] == "id,label,annotator,labelled_at" and len(plain) == 9
+    human = {line.split(",")[0]: line.split(",")[1] for line in plain[1:]}
+    r = run("export", proj, "--format", "csv", "--with-predictions")
+    assert r.exit_code == 0, r.output
+    lines = r.output.strip().splitlines()
+    assert lines[0] == (
+        "id,label,annotator,labelled_at,predicted_label,predicted_proba,prediction_source"
+    )
+    rows = [line.split(",") for line in lines[1:]]
+    assert len(rows) == 40  # every item
+    store = open_project(proj)
+    latest = store.latest_version()
+    store.close()
+    for row in rows:
+        assert row[1] == human.get(row[0], "")  # the human label, untouched; empty if none
+        assert row[2] == ("ada" if row[0] in human else "")
+        assert row[4] in ("low", "high") and 0.5 <= float(row[5]) <= 1.0
+        assert row[6] == f"model v{latest}"
+    out = tmp_path / "p.jsonl"
+    run("export", proj, "--format", "jsonl", "--with-predictions", "--out", out)
+    docs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(docs) == 40
+    assert {d["id"]: d["label"] for d in docs if d["label"] is not None} == human
+    assert all(d["prediction_source"] == f"model v{latest}" for d in docs)
+    assert sum(d["label"] is None for d in docs) == 32
+    r = run("export", proj, "--events", "--with-predictions")
+    assert r.exit_code != 0 and "--with-predictions" in r.output

@@ -358,3 +358,29 @@ def test_browser_toggle_confirm_undo_and_export(live, ml_project: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(_export(ml_project))))
     assert {r["id"]: r["labels"] for r in rows} == {k: ";".join(v) for k, v in saved.items()}
     assert np.all([r["annotator"] == "ada" for r in rows])
+
+
+def test_export_with_predictions_keeps_label_sets_apart_from_predicted_ones(api, ml_project):
+    client, tokens, service = api
+    ada = h(tokens["ada"])
+    answered: dict[str, list[str]] = {}
+    for k in range(10):
+        item = client.get("/api/next", headers=ada).json()["item"]
+        ext = item["external_id"]
+        body = {"item_id": item["id"], "labels": TAGS[ext], "request_id": f"p{k}"}
+        assert client.post("/api/answer", headers=ada, json=body).status_code == 200
+        answered[ext] = TAGS[ext]
+    service.retrain()
+    version = service.store.latest_version()
+    out = _export(ml_project, "--format", "jsonl", "--with-predictions")
+    docs = [json.loads(x) for x in out.splitlines()]
+    assert len(docs) == service.store.n_items()
+    assert {d["id"]: d["labels"] for d in docs if d["labels"] is not None} == answered
+    for d in docs:
+        assert set(d["predicted_labels"]) <= set(LABELS)
+        assert list(d["predicted_proba"]) == LABELS
+        assert all(0.0 <= p <= 1.0 for p in d["predicted_proba"].values())
+        assert d["prediction_source"] == f"model v{version}"
+    rows = list(csv.DictReader(io.StringIO(_export(ml_project, "--with-predictions"))))
+    assert list(rows[0])[-3:] == ["predicted_labels", "predicted_proba", "prediction_source"]
+    assert sum(r["annotator"] == "" for r in rows) == len(rows) - len(answered)

@@ -34,6 +34,7 @@ from activelab.strategies import (
     QueryByCommittee,
     RankedBatch,
     Strategy,
+    Typicality,
     available,
     get_strategy,
 )
@@ -153,6 +154,8 @@ VARIANTS: list[Strategy] = [
     ),
     KCenterGreedy(embedding="proba"),
     InformationDensity(uncertainty="margin", similarity="rbf", n_reference=50),
+    InformationDensity(similarity="graph", n_neighbors=8),  # on the pool's shared graph
+    Typicality(graph=True),
     DiverseBatch(embedding="proba"),
     RankedBatch(uncertainty="margin"),
     BatchBALD(n_samples=8, n_configurations=4, max_candidates=30),  # sampled configurations

@@ -441,8 +441,21 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
     help="Export one row per annotator instead: answers, estimated accuracy, accuracy on gold "
     "items, agreement with the aggregate, median seconds (csv or jsonl).",
 )
+@click.option(
+    "--with-predictions",
+    is_flag=True,
+    help="csv/jsonl: one row per item with the latest model's predicted_label, "
+    "predicted_proba and prediction_source ('model vN') next to the human label "
+    "(empty where no one has answered).",
+)
 def export(
-    project: Path, fmt: str, events: bool, separator: str, out: Path | None, per_annotator: bool
+    project: Path,
+    fmt: str,
+    events: bool,
+    separator: str,
+    out: Path | None,
+    per_annotator: bool,
+    with_predictions: bool = False,
 ) -> None:
     """Export the final labels (with annotator and time) or, with --events, the whole log.
 
@@ -459,7 +472,16 @@ def export(
     (label_confidence) and every raw answer. --events adds the seconds each
     answer took. --annotators writes one row per annotator instead (answers,
     estimated accuracy, accuracy on gold items, agreement, median seconds).
+
+    --with-predictions exports every item: the human label columns as above
+    (empty, or null in JSONL, for an item no one has answered) and the latest
+    model's prediction in columns of its own, flagged by prediction_source
+    ("model vN"). Predictions are never labels.
     """
+    if with_predictions and per_annotator:
+        _fail("--with-predictions adds columns to the item export; --annotators is another one.")
+    if with_predictions and (events or fmt not in ("csv", "jsonl")):
+        _fail("--with-predictions adds columns to the csv or jsonl label export, not to --events.")
     if fmt not in ("csv", "jsonl"):
         if per_annotator:
             _fail("--annotators exports csv or jsonl.")
@@ -532,7 +554,11 @@ def export(
             for c in store.current_labels().values()
         ]
         fields = ["id", label_key, "annotator", "labelled_at"]
-    store.close()
+    try:
+        if with_predictions:
+            rows, fields = _with_predictions(store, ids, rows, fields, fmt, separator)
+    finally:
+        store.close()
     buf = io.StringIO()
     if fmt == "csv":
         writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
@@ -545,8 +571,58 @@ def export(
         sys.stdout.write(buf.getvalue())
     else:
         out.write_text(buf.getvalue())
-        what = "annotators" if per_annotator else "events" if events else "labels"
+        what = (
+            "annotators"
+            if per_annotator
+            else "items"
+            if with_predictions
+            else "events"
+            if events
+            else "labels"
+        )
         click.echo(f"Wrote {len(rows)} {what} to {out}.", err=True)
+
+
+def _with_predictions(
+    store: Any,
+    ids: list[str],
+    rows: list[dict[str, Any]],
+    fields: list[str],
+    fmt: str,
+    separator: str,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per item: its human label columns (empty if none) and the model's prediction."""
+
+    from activelab.app.predictions import latest_predictions
+
+    pred = latest_predictions(store)
+    if pred is None:
+        _fail(
+            "--with-predictions needs a trained model, and this project has none yet: it "
+            "needs labels of at least two classes (serve or label it first)."
+        )
+    assert pred is not None
+    by_id = {r["id"]: r for r in rows}
+    empty = "" if fmt == "csv" else None
+    multi = isinstance(pred.labels[0], list) if pred.labels else False
+    out = []
+    for i, ext in enumerate(ids):
+        row = dict(by_id.get(ext) or {f: empty for f in fields})
+        row["id"] = ext
+        if multi:
+            labels = pred.labels[i]
+            probs = {
+                c: round(float(p), 4) for c, p in zip(pred.classes, pred.proba[i], strict=True)
+            }
+            row["predicted_labels"] = separator.join(labels) if fmt == "csv" else labels
+            row["predicted_proba"] = json.dumps(probs) if fmt == "csv" else probs
+        else:
+            row["predicted_label"] = pred.labels[i]
+            row["predicted_proba"] = round(float(pred.proba[i]), 4)
+        row["prediction_source"] = pred.source
+        out.append(row)
+    extra = ["predicted_labels" if multi else "predicted_label", "predicted_proba"]
+    return out, [*fields, *extra, "prediction_source"]
 
 
 def _export_tool_format(project: Path, fmt: str, events: bool, out: Path | None) -> None:

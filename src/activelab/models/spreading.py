@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from activelab.graph import PoolGraph
+from activelab.shared_graph import shared_graph
 
 __all__ = ["LARGE_POOL", "GraphPool", "GraphSpreading", "normalized_affinity", "spread"]
 
@@ -104,12 +104,6 @@ def spread(S: sp.spmatrix, Y: np.ndarray, *, alpha: float = 0.9, n_iter: int = 3
     return F
 
 
-def _standardize(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean = Z.mean(axis=0)
-    std = Z.std(axis=0)
-    return mean, np.where(std > 0, std, 1.0)
-
-
 class GraphPool:
     """A pool's graph, the map into the graph's space, and a row finder; built once.
 
@@ -129,7 +123,11 @@ class GraphPool:
     Attributes
     ----------
     graph : PoolGraph
-        The k-nearest-neighbour graph of the pool.
+        The k-nearest-neighbour graph of the pool: the pool's shared graph
+        (:func:`activelab.shared_graph.shared_graph`), so strategies working on
+        the same pool (``probcover``, ``typicality``, graph density) search it once.
+    space : GraphSpace
+        The pool in the graph's space, and the map of new rows into it.
     Z : ndarray or sparse matrix
         The pool in the graph's space.
     S : scipy.sparse.csr_matrix
@@ -147,21 +145,12 @@ class GraphPool:
         self, X: Any, *, embed: Any = None, n_neighbors: int = 10, metric: str | None = None
     ) -> None:
         self.embed = embed
-        self._columns = None
-        self._mean = self._std = None
-        if embed is None and hasattr(X, "select_dtypes"):
-            self._columns = list(X.select_dtypes(include="number").columns)
-            if not self._columns:
-                raise ValueError(
-                    "The pool has no numeric column to build a graph on; pass embed= "
-                    "(a function from rows to vectors) or use semi_supervised='off'."
-                )
-        raw = self._raw(X)
-        if embed is None and not sp.issparse(raw):
-            self._mean, self._std = _standardize(raw)
-        self.Z = self.transform(X)
-        self.metric = metric or ("cosine" if sp.issparse(self.Z) else "euclidean")
-        self.graph = PoolGraph(self.Z, n_neighbors, metric=self.metric)
+        # the pool's one graph, shared with the strategies (activelab.shared_graph)
+        self.space, self.graph = shared_graph(
+            X, embed=embed, n_neighbors=n_neighbors, metric=metric
+        )
+        self.Z = self.space.Z
+        self.metric = self.space.metric
         self.S = normalized_affinity(self.graph.affinity("gaussian"))
         self.n = self.graph.n
         self._s32: sp.csr_matrix | None = None
@@ -196,22 +185,9 @@ class GraphPool:
             self._s32 = self.S.astype(np.float32)
         return self._s32
 
-    def _raw(self, X: Any) -> Any:
-        if self.embed is not None:
-            Z = self.embed(X)
-            return Z if sp.issparse(Z) else np.asarray(Z, dtype=float)
-        if self._columns is not None:
-            return X[self._columns].to_numpy(dtype=float)
-        if sp.issparse(X):
-            return sp.csr_matrix(X, dtype=float)
-        return np.asarray(X, dtype=float)
-
     def transform(self, X: Any) -> Any:
         """Rows in the graph's space."""
-        Z = self._raw(X)
-        if self._mean is not None:
-            Z = (Z - self._mean) / self._std
-        return Z
+        return self.space.transform(X)
 
     def _keys(self, Z: Any) -> np.ndarray:
         return np.asarray(Z @ self._probe, dtype=float).reshape(Z.shape[0], 2)

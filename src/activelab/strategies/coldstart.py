@@ -12,6 +12,14 @@ Differences from the paper, chosen for bounded memory and speed on large pools:
 typicality is computed on a random sample of at most ``max_cluster_sample``
 candidates of each chosen cluster, and pools above ``minibatch_above`` rows are
 clustered with :class:`~sklearn.cluster.MiniBatchKMeans`.
+
+With ``graph=True`` the pool is clustered in the space of the pool's shared
+nearest-neighbour graph (:mod:`activelab.shared_graph`: the embedding, else the
+standardised features) and an item's typicality is read off that graph
+(:meth:`~activelab.graph.PoolGraph.typicality`: its neighbours in the whole
+pool, as in the paper), so the cold start, the hybrid fit and ``probcover``
+share one neighbour search. Whether that is the better cold start is measured
+in docs/hybrid.md ("Cold start on the graph").
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import scipy.sparse as sp
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
 from activelab.strategies._base import QueryContext, Strategy
+from activelab.strategies._pool_graph import pool_graph, pool_space
 
 __all__ = ["Typicality", "typicality"]
 
@@ -62,6 +71,10 @@ class Typicality(Strategy):
         Upper bound on the number of clusters.
     minibatch_above : int, default=20000
         Pools larger than this are clustered with MiniBatchKMeans.
+    graph : bool, default=False
+        Cluster in the shared graph's space and take typicality from the pool's
+        shared ``k_neighbors``-nearest-neighbour graph (see the module notes)
+        instead of a neighbour search inside each cluster's sample.
 
     Examples
     --------
@@ -71,6 +84,9 @@ class Typicality(Strategy):
     ...                    y_labelled=np.array([]), rng=np.random.default_rng(0))
     >>> picks = Typicality().select(ctx, 3)
     >>> len(set(load_iris().target[picks]))   # one item from each species
+    3
+    >>> picks = Typicality(graph=True).select(ctx, 3)   # on the pool's shared graph
+    >>> len(set(picks.tolist()))
     3
     """
 
@@ -83,11 +99,13 @@ class Typicality(Strategy):
         max_cluster_sample: int = 1000,
         max_clusters: int = 1000,
         minibatch_above: int = 20_000,
+        graph: bool = False,
     ) -> None:
         self.k_neighbors = k_neighbors
         self.max_cluster_sample = max_cluster_sample
         self.max_clusters = max_clusters
         self.minibatch_above = minibatch_above
+        self.graph = graph
 
     def _pool_embedding(self, ctx: QueryContext) -> Any:
         """The space the pool is clustered in: the features, or the context's embedding.
@@ -103,7 +121,12 @@ class Typicality(Strategy):
         return ctx.map_chunks(ctx.embedding, rows=np.arange(ctx.n_pool))
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
-        Z = self._pool_embedding(ctx)
+        typ = None
+        if self.graph:
+            typ = pool_graph(ctx, self.k_neighbors).typicality()
+            Z = pool_space(ctx)
+        else:
+            Z = self._pool_embedding(ctx)
         n_pool = Z.shape[0]
         k = int(min(ctx.labelled.shape[0] + n, self.max_clusters, n_pool))
         seed = int(ctx.rng.integers(2**31 - 1))
@@ -132,14 +155,21 @@ class Typicality(Strategy):
             cl = int(open_cl[order[0]])
             members = by_cluster[bounds[cl] : bounds[cl + 1]]
             members = members[is_cand[members]]
-            if members.shape[0] > self.max_cluster_sample:
-                members = np.sort(ctx.rng.choice(members, self.max_cluster_sample, replace=False))
-            Zm = Z[members]
-            Zm = Zm.toarray() if sp.issparse(Zm) else np.asarray(Zm, dtype=float)
-            t = typicality(Zm, self.k_neighbors)
-            best = int(members[np.flatnonzero(t == t.max())[0]])
+            if typ is not None:  # typicality read off the pool's graph: no search here
+                best = int(members[np.argmax(typ[members])])
+            else:
+                best = self._most_typical(ctx, Z, members)
             chosen.append(best)
             is_cand[best] = False
             n_open[cl] -= 1
             covered[cl] += 1
         return np.asarray(chosen, dtype=np.int64)
+
+    def _most_typical(self, ctx: QueryContext, Z: Any, members: np.ndarray) -> int:
+        """The most typical of a cluster's candidates (scored on a sample of them)."""
+        if members.shape[0] > self.max_cluster_sample:
+            members = np.sort(ctx.rng.choice(members, self.max_cluster_sample, replace=False))
+        Zm = Z[members]
+        Zm = Zm.toarray() if sp.issparse(Zm) else np.asarray(Zm, dtype=float)
+        t = typicality(Zm, self.k_neighbors)
+        return int(members[np.flatnonzero(t == t.max())[0]])

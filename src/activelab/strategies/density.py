@@ -40,6 +40,16 @@ All three similarities are computed in bounded memory, never as an n × n matrix
     median squared distance. The sample mean is an unbiased estimate of the
     mean similarity to the pool; its error shrinks as ``1/sqrt(n_reference)``.
 
+``"graph"`` (on the pool's shared nearest-neighbour graph)
+    The density of ``x`` is ``exp(-gamma d̄²)`` with ``d̄`` its mean distance to its
+    ``n_neighbors`` nearest pool items (the inverse of TypiClust's typicality, as a
+    kernel) and ``gamma = 1 / median d̄²``; the graph is the pool's shared one
+    (:mod:`activelab.shared_graph`: the embedding, else the standardised features),
+    the one the hybrid fit and ``probcover`` use, so no other search is made. Coverage
+    is local too: the score is divided by ``(1 + labels among the candidate's graph
+    neighbours) ** beta``, and a batch is picked one item at a time, each pick counting
+    as a label of its neighbours. Measured against ``"kmeans"`` in docs/strategies.md.
+
 The densities of the whole pool are computed once per pool (and embedding) and
 cached on the strategy; they cover the whole pool, labelled rows included, so
 the cache stays valid as labels arrive.
@@ -69,6 +79,7 @@ from sklearn.preprocessing import normalize
 
 from activelab.scoring import take_rows
 from activelab.strategies._base import PREDICT_PROBA, QueryContext, ScoringStrategy, top_k
+from activelab.strategies._pool_graph import pool_graph
 from activelab.strategies.uncertainty import entropy, least_confident, margin
 
 __all__ = ["UNCERTAINTY_FUNCTIONS", "InformationDensity"]
@@ -79,7 +90,7 @@ UNCERTAINTY_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "margin": margin,
     "least_confident": least_confident,
 }
-SIMILARITIES = ("kmeans", "cosine", "rbf")
+SIMILARITIES = ("kmeans", "cosine", "rbf", "graph")
 
 
 class InformationDensity(ScoringStrategy):
@@ -91,11 +102,12 @@ class InformationDensity(ScoringStrategy):
         The uncertainty row function (from :mod:`activelab.strategies.uncertainty`).
     beta : float, default=0.5
         Weight of the density term; 0 gives plain uncertainty sampling.
-    similarity : {"kmeans", "cosine", "rbf"}, default="kmeans"
+    similarity : {"kmeans", "cosine", "rbf", "graph"}, default="kmeans"
         ``"kmeans"``: closeness to the nearest k-means centre (a local density);
         ``"cosine"``: the exact mean cosine to the pool in O(pool × features);
-        ``"rbf"``: the mean RBF similarity to a random reference sample (see the
-        module notes).
+        ``"rbf"``: the mean RBF similarity to a random reference sample;
+        ``"graph"``: the local density on the pool's shared k-nearest-neighbour
+        graph, with coverage counted among graph neighbours (see the module notes).
     n_reference : int, default=1000
         Reference sample size for ``"kmeans"`` and ``"rbf"``.
     gamma : float, optional
@@ -104,6 +116,8 @@ class InformationDensity(ScoringStrategy):
     n_clusters : int, optional
         Centres for ``"kmeans"``; by default ``ceil(sqrt(m))`` for a reference
         sample of ``m`` rows.
+    n_neighbors : int, default=20
+        Neighbours per item of the graph for ``"graph"``.
 
     Notes
     -----
@@ -136,6 +150,7 @@ class InformationDensity(ScoringStrategy):
         n_reference: int = 1000,
         gamma: float | None = None,
         n_clusters: int | None = None,
+        n_neighbors: int = 20,
     ) -> None:
         if uncertainty not in UNCERTAINTY_FUNCTIONS:
             raise ValueError(
@@ -162,6 +177,9 @@ class InformationDensity(ScoringStrategy):
         self.n_reference = int(n_reference)
         self.gamma = gamma
         self.n_clusters = n_clusters
+        if int(n_neighbors) < 1:
+            raise ValueError(f"n_neighbors must be >= 1, got {n_neighbors!r}.")
+        self.n_neighbors = int(n_neighbors)
         self._cache: tuple[Any, ...] | None = None
 
     # ------------------------------------------------------------------ density
@@ -253,6 +271,7 @@ class InformationDensity(ScoringStrategy):
             self.n_reference,
             self.gamma,
             self.n_clusters,
+            self.n_neighbors if self.similarity == "graph" else None,
             ctx.embed,
             ctx.X.shape,
         )
@@ -263,6 +282,8 @@ class InformationDensity(ScoringStrategy):
         clusters = None
         if self.similarity == "cosine":
             values = self._cosine(ctx)
+        elif self.similarity == "graph":
+            values = _graph_density(pool_graph(ctx, self.n_neighbors))
         elif self.similarity == "kmeans":
             both = ctx.map_chunks(self._kmeans_function(ctx), rows=np.arange(ctx.n_pool))
             values, clusters = both[:, 0].copy(), both[:, 1].astype(np.int64)
@@ -308,7 +329,34 @@ class InformationDensity(ScoringStrategy):
         if self.similarity == "kmeans":
             cluster, held = self._coverage(ctx)
             s = s / (1.0 + held[cluster]) ** self.beta
+        elif self.similarity == "graph":
+            _, held = self._graph_coverage(ctx)
+            s = s / (1.0 + held[ctx.candidates]) ** self.beta
         return s
+
+    def _graph_coverage(self, ctx: QueryContext) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The graph's symmetric 0/1 adjacency, and the labels among each item's neighbours."""
+        near = pool_graph(ctx, self.n_neighbors).affinity("connectivity")
+        is_labelled = np.zeros(near.shape[0])
+        is_labelled[ctx.labelled] = 1.0
+        return near, near @ is_labelled
+
+    def _select_graph_covering(self, ctx: QueryContext, n: int) -> np.ndarray:
+        """One pick at a time; each pick counts as a label of its graph neighbours."""
+        cand = ctx.candidates
+        near, held = self._graph_coverage(ctx)
+        base = np.full(near.shape[0], -np.inf)
+        base[cand] = ScoringStrategy.scores(self, ctx) * self.density(ctx)[cand] ** self.beta
+        picks = np.empty(n, dtype=np.int64)
+        score = base / (1.0 + held) ** self.beta
+        for t in range(n):
+            best = int(np.argmax(score))  # the first maximum: the lowest pool index among ties
+            picks[t] = best
+            base[best] = score[best] = -np.inf
+            nb = near.indices[near.indptr[best] : near.indptr[best + 1]]
+            held[nb] += 1.0
+            score[nb] = base[nb] / (1.0 + held[nb]) ** self.beta
+        return picks
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         if self.beta == 0:  # plain uncertainty sampling: no density to compute
@@ -316,6 +364,13 @@ class InformationDensity(ScoringStrategy):
             return ctx.select_top(lambda c: u(model.predict_proba(c)), n)
         if self.similarity == "kmeans":
             return self._select_covering(ctx, n)
+        if self.similarity == "graph":
+            if hasattr(ctx.backend, "sum_rows"):
+                raise ValueError(
+                    "similarity='graph' needs the pool in memory to build its graph; on a "
+                    "Dask pool use similarity='kmeans' or 'cosine'."
+                )
+            return self._select_graph_covering(ctx, n)
         if hasattr(ctx.backend, "sum_rows"):
             return self._select_distributed(ctx, n)
         s = self.scores(ctx)
@@ -372,8 +427,24 @@ class InformationDensity(ScoringStrategy):
     def __repr__(self) -> str:
         return (
             f"InformationDensity(uncertainty={self.uncertainty!r}, beta={self.beta!r}, "
-            f"similarity={self.similarity!r}, n_clusters={self.n_clusters!r})"
+            f"similarity={self.similarity!r}, n_clusters={self.n_clusters!r}, "
+            f"n_neighbors={self.n_neighbors!r})"
         )
+
+
+def _graph_density(graph: Any) -> np.ndarray:
+    """``exp(-gamma d̄²)``: ``d̄`` each item's mean distance to its graph neighbours.
+
+    Examples
+    --------
+    >>> from activelab.graph import PoolGraph
+    >>> d = _graph_density(PoolGraph(np.array([[0.0], [0.1], [0.2], [5.0]]), n_neighbors=2))
+    >>> int(np.argmax(d)), bool(d[3] < d[0])
+    (1, True)
+    """
+    d2 = graph.distances.mean(axis=1) ** 2
+    med = float(np.median(d2))
+    return np.exp(-d2 / med) if med > 0 else np.ones(graph.n)
 
 
 def _features(embed: Callable[[Any], Any] | None, X_chunk: Any) -> Any:

@@ -1,0 +1,220 @@
+"""One k-nearest-neighbour graph per pool, shared by the hybrid fit and the strategies.
+
+The pool-aware fit (:class:`~activelab.models.spreading.GraphPool`), the coverage and
+cold-start strategies (``probcover``, ``typicality``) and the graph density of ``density``
+all work on the same object: the pool's nearest-neighbour graph in one space. Building it
+is the expensive part; :func:`shared_graph` builds it once per pool and hands every caller
+the same graph.
+
+The space
+    :class:`GraphSpace`: the embedding when one is given, else the standardised numeric
+    features (a DataFrame by its numeric columns; a sparse pool as it is, with the cosine
+    metric). New rows map into it with :meth:`GraphSpace.transform`.
+The key
+    The identity of the pool array (held by a weak reference: the entry goes with the pool),
+    its shape, the identity of the embedding function, the scaling and the metric. At most
+    :data:`MAX_POOLS` pools are kept (least recently used first out).
+The number of neighbours
+    A graph is built with at least :data:`SHARED_NEIGHBORS` neighbours per item and serves
+    any request for fewer by slicing its sorted neighbour lists
+    (:meth:`~activelab.graph.PoolGraph.restrict`, no new search), so the hybrid fit (10
+    neighbours) and ``probcover`` (20) share one search. A request for more neighbours than
+    the graph holds builds a larger one, which replaces it.
+
+Examples
+--------
+>>> import numpy as np
+>>> X = np.random.default_rng(0).normal(size=(50, 3))
+>>> before = build_count()
+>>> space, g10 = shared_graph(X, n_neighbors=10)
+>>> _, g20 = shared_graph(X, n_neighbors=20)
+>>> build_count() - before, g10.indices.shape, g20.indices.shape
+(1, (50, 10), (50, 20))
+>>> bool((g20.indices[:, :10] == g10.indices).all())
+True
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from activelab.graph import PoolGraph
+
+__all__ = ["MAX_POOLS", "SHARED_NEIGHBORS", "GraphSpace", "build_count", "shared_graph"]
+
+#: The fewest neighbours per item a shared graph is built with: enough for every built-in
+#: user (the hybrid fit asks for 10, ``probcover`` and ``typicality`` for 20), which then
+#: slice it instead of searching again.
+SHARED_NEIGHBORS = 20
+#: Pools whose graphs are kept at once.
+MAX_POOLS = 4
+
+
+class GraphSpace:
+    """The pool in the space its graph is built in, and the map of new rows into it.
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix or DataFrame of shape (n, d)
+        The pool.
+    embed : callable, optional
+        Maps rows to the graph's space (e.g. sentence embeddings); used as it is.
+    scale : bool, default=True
+        Standardise dense features (not an embedding) per column.
+    metric : {"euclidean", "cosine"}, optional
+        Default: cosine for a sparse pool, else euclidean.
+
+    Attributes
+    ----------
+    Z : ndarray or sparse matrix of shape (n, d')
+        The pool in the graph's space.
+    metric : str
+        The distance of the graph.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [1.0, 100.0], [2.0, 200.0]])
+    >>> space = GraphSpace(X)
+    >>> np.round(space.Z[:, 1], 3).tolist(), space.metric
+    ([-1.225, 0.0, 1.225], 'euclidean')
+    >>> np.round(space.transform(np.array([[1.0, 100.0]])), 3).tolist()
+    [[0.0, 0.0]]
+    """
+
+    def __init__(
+        self, X: Any, *, embed: Any = None, scale: bool = True, metric: str | None = None
+    ) -> None:
+        self.embed = embed
+        self.scale = scale
+        self._columns: list[Any] | None = None
+        self._mean: np.ndarray | None = None
+        self._std: np.ndarray | None = None
+        if embed is None and hasattr(X, "select_dtypes"):
+            self._columns = list(X.select_dtypes(include="number").columns)
+            if not self._columns:
+                raise ValueError(
+                    "The pool has no numeric column to build a graph on; pass embed= "
+                    "(a function from rows to vectors) or use semi_supervised='off'."
+                )
+        raw = self._raw(X)
+        if embed is None and scale and not sp.issparse(raw):
+            self._mean = raw.mean(axis=0)
+            std = raw.std(axis=0)
+            self._std = np.where(std > 0, std, 1.0)
+        self.Z = self._scaled(raw)
+        self.metric = metric or ("cosine" if sp.issparse(self.Z) else "euclidean")
+
+    def _raw(self, X: Any) -> Any:
+        if self.embed is not None:
+            Z = self.embed(X)
+            return sp.csr_matrix(Z, dtype=float) if sp.issparse(Z) else np.asarray(Z, dtype=float)
+        if self._columns is not None:
+            return X[self._columns].to_numpy(dtype=float)
+        if sp.issparse(X):
+            return sp.csr_matrix(X, dtype=float)
+        return np.asarray(X, dtype=float)
+
+    def _scaled(self, Z: Any) -> Any:
+        return Z if self._mean is None else (Z - self._mean) / self._std
+
+    def transform(self, X: Any) -> Any:
+        """Rows of ``X`` in the graph's space."""
+        return self._scaled(self._raw(X))
+
+
+@dataclass
+class _Entry:
+    ref: Any
+    space: GraphSpace
+    graph: PoolGraph
+    views: dict[int, PoolGraph] = field(default_factory=dict)
+
+
+_CACHE: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
+_BUILDS = [0]
+
+
+def build_count() -> int:
+    """How many neighbour searches :func:`shared_graph` has run in this process.
+
+    Examples
+    --------
+    >>> isinstance(build_count(), int)
+    True
+    """
+    return _BUILDS[0]
+
+
+def shared_graph(
+    X: Any,
+    *,
+    embed: Any = None,
+    n_neighbors: int = 10,
+    scale: bool = True,
+    metric: str | None = None,
+) -> tuple[GraphSpace, PoolGraph]:
+    """The pool's space and its ``n_neighbors``-nearest-neighbour graph, built once per pool.
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix or DataFrame
+        The pool (its identity is the cache key: pass the same object every round).
+    embed : callable, optional
+        Maps rows to the graph's space (its identity is part of the key).
+    n_neighbors : int, default=10
+        Neighbours per item wanted; the graph may hold more (see the module notes).
+    scale : bool, default=True
+        Standardise dense features first.
+    metric : {"euclidean", "cosine"}, optional
+        Default: cosine for a sparse pool (or embedding), else euclidean.
+
+    Returns
+    -------
+    space : GraphSpace
+    graph : PoolGraph
+        With ``min(n_neighbors, n - 1)`` neighbours per item; the same object for the same
+        request while the pool lives.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(1).normal(size=(30, 2))
+    >>> shared_graph(X, n_neighbors=5)[1] is shared_graph(X, n_neighbors=5)[1]
+    True
+    """
+    if n_neighbors < 1:
+        raise ValueError(f"n_neighbors must be at least 1, got {n_neighbors}.")
+    key = (id(X), tuple(X.shape), None if embed is None else id(embed), bool(scale), metric)
+    k = int(n_neighbors)
+    entry = _CACHE.get(key)
+    if entry is not None and entry.ref() is X:
+        _CACHE.move_to_end(key)
+        if entry.graph.indices.shape[1] >= min(k, entry.graph.n - 1):
+            return entry.space, _view(entry, k)
+        space = entry.space
+    else:
+        entry = None
+        space = GraphSpace(X, embed=embed, scale=scale, metric=metric)
+    graph = PoolGraph(space.Z, max(k, SHARED_NEIGHBORS), metric=space.metric)
+    _BUILDS[0] += 1
+    try:
+        ref = weakref.ref(X, lambda _r, key=key: _CACHE.pop(key, None))
+    except TypeError:  # an object without weak references: not cached
+        return space, graph.restrict(k)
+    entry = _Entry(ref, space, graph)
+    _CACHE[key] = entry
+    while len(_CACHE) > MAX_POOLS:
+        _CACHE.popitem(last=False)
+    return space, _view(entry, k)
+
+
+def _view(entry: _Entry, k: int) -> PoolGraph:
+    """The entry's graph restricted to ``k`` neighbours (one view object per ``k``)."""
+    if k not in entry.views:
+        entry.views[k] = entry.graph.restrict(k)
+    return entry.views[k]
