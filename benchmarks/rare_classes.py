@@ -117,6 +117,7 @@ def _pool(name: str, args: argparse.Namespace, model: str, strategies: list[str]
         progress=False,
         n_jobs=args.n_jobs,
         dataset_name=name,
+        semi_supervised=None if args.semi_supervised == "off" else args.semi_supervised,
     )
     return {"n": len(y), "positives": int(y.sum()), "doc": doc}
 
@@ -254,6 +255,13 @@ def main() -> None:
     p.add_argument("--budget", type=int, default=150)
     p.add_argument("--stream-budget", type=float, default=0.05)
     p.add_argument("--n-jobs", type=int, default=1, help="parallel campaigns (joblib)")
+    p.add_argument(
+        "--semi-supervised",
+        default="off",
+        choices=("off", "auto", "spreading", "blend", "self-training"),
+        help="pool part: every campaign's model also learns from the unlabelled pool "
+        "(activelab.models.semi); off = the committed results",
+    )
     p.add_argument("--out", default=None)
     args = p.parse_args()
     t0 = time.perf_counter()
