@@ -287,3 +287,27 @@ def test_a_saved_hybrid_model_leaves_out_what_it_can_rebuild() -> None:
             assert back.pool_._S is None  # dropped, and rebuilt on use:
             np.testing.assert_allclose(back.pool_.S.toarray(), model.pool_.S.toarray())
             assert len(blob) < len(pickle.dumps(model.pool_.__dict__))  # which holds S
+
+
+def test_balanced_spreading_keeps_a_rare_class_and_follows_the_model() -> None:
+    """With class_weight="balanced" every class injects the same mass: three labels of a
+    5 % class reach more of it than sixty of the common class let through unweighted; a
+    hybrid over a balanced model spreads balanced and checks by balanced accuracy."""
+    from activelab.models.semi import HybridClassifier
+    from activelab.models.spreading import GraphSpreading
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (950, 2)), rng.normal(2.2, 0.6, (50, 2))])
+    y = np.r_[np.zeros(950, int), np.ones(50, int)]
+    labelled = np.r_[rng.choice(950, 60, replace=False), 950 + rng.choice(50, 3, replace=False)]
+    recall = {}
+    for weight in (None, "balanced"):
+        model = GraphSpreading(class_weight=weight).fit_pool(X, labelled, y[labelled])
+        recall[weight] = float(np.mean(model.predict(X[y == 1]) == 1))
+    assert recall["balanced"] > recall[None] + 0.1
+    balanced_lr = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced"))
+    hybrid = HybridClassifier(balanced_lr).fit_pool(X, labelled, y[labelled])
+    assert hybrid.spreading_.class_weight == "balanced"
+    assert HybridClassifier(LogisticRegression())._spreader().class_weight is None
+    with pytest.raises(ValueError, match="class_weight"):
+        HybridClassifier(LogisticRegression(), class_weight="rare")._spreader()

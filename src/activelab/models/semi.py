@@ -42,7 +42,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from activelab.models.selftraining import SelfTraining
-from activelab.models.spreading import LARGE_POOL, GraphPool, GraphSpreading, spread
+from activelab.models.spreading import (
+    LARGE_POOL,
+    GraphPool,
+    GraphSpreading,
+    seed_weights,
+    spread,
+)
 from activelab.scoring import take_rows
 
 __all__ = ["METHODS", "HybridClassifier"]
@@ -73,13 +79,21 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         Folds of ``"auto"``'s check.
     random_state : int, default=0
         Seeds the folds.
+    class_weight : {"auto", None, "balanced"}, default="auto"
+        ``"balanced"``: the spreading gives every class the same total mass
+        and ``"auto"``'s check compares the candidates by balanced accuracy
+        (the mean recall over the classes) instead of accuracy. ``"auto"``:
+        balanced when the classifier (or a pipeline's last step) has
+        ``class_weight="balanced"``, as activelab's models on data with a rare
+        class do.
 
     Attributes
     ----------
     chosen_ : str
         The method used for this fit (``"auto"`` resolved).
     cv_scores_ : dict of str to float
-        ``"auto"``: cross-validated accuracy of each candidate on the labelled items.
+        ``"auto"``: cross-validated accuracy (balanced accuracy when balanced) of each
+        candidate on the labelled items.
     supervised_ : classifier
         The classifier (self-trained for ``"self-training"``).
     spreading_ : GraphSpreading or None
@@ -97,6 +111,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         embedding: Any = None,
         cv: int = 5,
         random_state: int = 0,
+        class_weight: str | None = "auto",
     ) -> None:
         self.estimator = estimator
         self.method = method
@@ -105,10 +120,25 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         self.embedding = embedding
         self.cv = cv
         self.random_state = random_state
+        self.class_weight = class_weight
+
+    def _balanced(self) -> bool:
+        if self.class_weight == "auto":
+            last = self.estimator.steps[-1][1] if hasattr(self.estimator, "steps") else None
+            params = (last or self.estimator).get_params(deep=False)
+            return params.get("class_weight") == "balanced"
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(
+                f"class_weight must be 'auto', None or 'balanced'; got {self.class_weight!r}."
+            )
+        return self.class_weight == "balanced"
 
     def _spreader(self) -> GraphSpreading:
         return GraphSpreading(
-            n_neighbors=self.n_neighbors, alpha=self.alpha, embedding=self.embedding
+            n_neighbors=self.n_neighbors,
+            alpha=self.alpha,
+            embedding=self.embedding,
+            class_weight="balanced" if self._balanced() else None,
         )
 
     def make_pool(self, X: Any) -> GraphPool:
@@ -186,12 +216,18 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             splits = list(KFold(k, shuffle=True, random_state=self.random_state).split(codes))
         # every fold's spreading at once: one block of n_cls columns per fold (single
         # precision on a large pool: the products are the cost, and only argmax is read)
+        weight = "balanced" if self._balanced() else None
         Y = np.zeros((self.pool_.n, k * n_cls), dtype=np.float32 if large else float)
         for f, (train, _) in enumerate(splits):
-            Y[labelled[train], f * n_cls + codes[train]] = 1.0
+            counts_f = np.bincount(codes[train], minlength=n_cls)
+            Y[labelled[train], f * n_cls + codes[train]] = seed_weights(
+                codes[train], counts_f, weight
+            )
         S = self.pool_.s32 if large else self.pool_.S
         F = spread(S, Y, alpha=self.alpha, n_iter=self.spreading_.n_iter)
-        hits = dict.fromkeys(_AUTO, 0)
+        # predictions of every candidate on every held-out item, scored once at the end
+        pred = {m: np.empty(n, dtype=np.intp) for m in _AUTO}
+        truth = np.empty(n, dtype=np.intp)
         for f, (train, test) in enumerate(splits):
             P_spr = F[labelled[test], f * n_cls : (f + 1) * n_cls]
             s = P_spr.sum(axis=1, keepdims=True)
@@ -202,11 +238,13 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
                 cols = np.searchsorted(self.classes_, model.classes_)
                 P_sup = np.zeros((test.size, n_cls))
                 P_sup[:, cols] = model.predict_proba(take_rows(X, labelled[test]))
-            truth = codes[test]
-            for name, P in (("supervised", P_sup), ("spreading", P_spr)):
-                hits[name] += int((P.argmax(axis=1) == truth).sum())
-            hits["blend"] += int(((P_sup + P_spr).argmax(axis=1) == truth).sum())
-        return {m: hits[m] / n for m in _AUTO}
+            truth[test] = codes[test]
+            pred["supervised"][test] = P_sup.argmax(axis=1)
+            pred["spreading"][test] = P_spr.argmax(axis=1)
+            pred["blend"][test] = (P_sup + P_spr).argmax(axis=1)
+        if weight is None:
+            return {m: float(np.mean(pred[m] == truth)) for m in _AUTO}
+        return {m: _balanced_accuracy(truth, pred[m], n_cls) for m in _AUTO}
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without the pool's graph when the chosen fit does not use it (a saved
@@ -238,3 +276,10 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """The likeliest class of each row."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _balanced_accuracy(truth: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
+    """The mean recall over the classes present in ``truth``."""
+    seen = np.bincount(truth, minlength=n_classes)
+    right = np.bincount(truth[pred == truth], minlength=n_classes)
+    return float(np.mean(right[seen > 0] / seen[seen > 0]))

@@ -38,7 +38,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from activelab.shared_graph import shared_graph
 
-__all__ = ["LARGE_POOL", "GraphPool", "GraphSpreading", "normalized_affinity", "spread"]
+__all__ = [
+    "LARGE_POOL",
+    "GraphPool",
+    "GraphSpreading",
+    "normalized_affinity",
+    "seed_weights",
+    "spread",
+]
 
 #: Pools larger than this spread in single precision, and the automatic choice checks with at
 #: most 3 folds: the sparse products grow with pool × classes (× folds), and only the ranking
@@ -234,6 +241,10 @@ class GraphSpreading(ClassifierMixin, BaseEstimator):
         Maps rows to the space the graph is built in (see :class:`GraphPool`).
     metric : {"euclidean", "cosine"}, optional
         Distance of the graph.
+    class_weight : {None, "balanced"}, default=None
+        ``"balanced"``: every class injects the same total mass
+        (:func:`seed_weights`), so that a rare class is not drowned by the
+        common ones; rows the spreading does not reach get a uniform prior.
 
     Attributes
     ----------
@@ -260,12 +271,14 @@ class GraphSpreading(ClassifierMixin, BaseEstimator):
         n_iter: int = 30,
         embedding: Any = None,
         metric: str | None = None,
+        class_weight: str | None = None,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.alpha = alpha
         self.n_iter = n_iter
         self.embedding = embedding
         self.metric = metric
+        self.class_weight = class_weight
 
     def make_pool(self, X: Any) -> GraphPool:
         """The :class:`GraphPool` this model's settings build for pool ``X``."""
@@ -307,12 +320,18 @@ class GraphSpreading(ClassifierMixin, BaseEstimator):
         self.pool_ = pool if pool is not None else self.make_pool(X)
         self.classes_, codes = np.unique(y, return_inverse=True)
         large = self.pool_.n > LARGE_POOL
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"class_weight must be None or 'balanced'; got {self.class_weight!r}.")
         Y = np.zeros((self.pool_.n, self.classes_.shape[0]), dtype=np.float32 if large else float)
-        Y[labelled, codes] = 1.0
+        counts = np.bincount(codes, minlength=self.classes_.shape[0])
+        Y[labelled, codes] = seed_weights(codes, counts, self.class_weight)
         F = spread(
             self.pool_.s32 if large else self.pool_.S, Y, alpha=self.alpha, n_iter=self.n_iter
         )
-        self.prior_ = np.bincount(codes, minlength=self.classes_.shape[0]) / codes.shape[0]
+        if self.class_weight == "balanced":
+            self.prior_ = np.full(self.classes_.shape[0], 1.0 / self.classes_.shape[0])
+        else:
+            self.prior_ = counts / codes.shape[0]
         self.label_distributions_ = _normalize_rows(F, self.prior_)
         return self
 
@@ -339,6 +358,25 @@ class GraphSpreading(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """The likeliest class of each row."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def seed_weights(codes: np.ndarray, counts: np.ndarray, class_weight: str | None) -> np.ndarray:
+    """The mass each labelled item injects into the spreading: 1, or with
+    ``class_weight="balanced"`` ``n / (n_classes * count of its class)``, so that every
+    class injects the same total mass (the graph's analogue of balanced class weights).
+
+    Examples
+    --------
+    >>> codes = np.array([0, 0, 0, 1])
+    >>> seed_weights(codes, np.bincount(codes), "balanced").tolist()
+    [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 2.0]
+    >>> seed_weights(codes, np.bincount(codes), None).tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    if class_weight != "balanced":
+        return np.ones(codes.shape[0])
+    present = np.count_nonzero(counts)
+    return codes.shape[0] / (present * counts[codes].astype(float))
 
 
 def _normalize_rows(F: np.ndarray, prior: np.ndarray) -> np.ndarray:
