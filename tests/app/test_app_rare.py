@@ -25,6 +25,37 @@ def test_training_reports_recall_per_class_and_balanced_accuracy():
     assert acc["balanced_accuracy"] == (acc["recall"]["fraud"] + acc["recall"]["ok"]) / 2
 
 
+def test_a_class_under_ten_percent_of_the_labels_gets_balanced_weights():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = np.where(X[:, 0] > 1.6, "fraud", "ok")
+    rare = np.r_[np.flatnonzero(y == "fraud")[:4], np.flatnonzero(y == "ok")[:60]]
+    even = np.r_[np.flatnonzero(y == "fraud")[:10], np.flatnonzero(y == "ok")[:20]]
+    for semi in (None, "auto"):
+        r = train(
+            X,
+            rare,
+            y[rare],
+            classes=["fraud", "ok"],
+            strategy="margin",
+            seed=0,
+            semi_supervised=semi,
+        )
+        model = getattr(r.model, "supervised_", r.model)
+        assert r.metrics["class_weight"] == "balanced" and model.class_weight == "balanced"
+        r = train(
+            X,
+            even,
+            y[even],
+            classes=["fraud", "ok"],
+            strategy="margin",
+            seed=0,
+            semi_supervised=semi,
+        )
+        model = getattr(r.model, "supervised_", r.model)
+        assert r.metrics["class_weight"] is None and model.class_weight is None
+
+
 def test_progress_carries_class_counts_and_recall(tmp_path):
     assert {"class_counts", "class_recall", "balanced_accuracy"} <= set(ProgressOut.model_fields)
     csv = tmp_path / "items.csv"

@@ -43,8 +43,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 from activelab.annotators.aggregate import SOFT_MIN_WEIGHT, soft_rows
 from activelab.learner import ActiveLearner
+from activelab.models.imbalance import balanced
 from activelab.scoring import take_rows
-from activelab.simulation.rare_metrics import balanced_accuracy, per_class_recall
+from activelab.simulation.rare_metrics import balanced_accuracy, per_class_recall, rare_class
 from activelab.stopping import ConfidenceCriterion
 from activelab.strategies import ScoringStrategy, get_strategy
 
@@ -256,8 +257,12 @@ def train(
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     n = X.shape[0]
+    estimator = make_estimator(multilabel)
+    weighted = not multilabel and rare_class(np.asarray(labels)) is not None
+    if weighted:  # a class under 10 % of the labels: weigh the classes equally
+        estimator = balanced(estimator)
     learner = ActiveLearner(
-        make_estimator(multilabel),
+        estimator,
         strategy,
         classes=classes,
         random_state=seed,
@@ -308,6 +313,7 @@ def train(
         counts = {str(c): int(np.sum(labels == c)) for c in classes}
     metrics: dict[str, Any] = {
         "n_labels": int(labelled.shape[0]),
+        "class_weight": "balanced" if weighted else None,
         "class_counts": counts,
         "fit_seconds": round(fit_seconds, 4),
     }
@@ -322,7 +328,7 @@ def train(
             on = learner.predict_proba(take_rows(X, stop)) > 0.5
             stop_pred = np.array(["".join("1" if v else "0" for v in row) for row in on])
         else:
-            metrics["accuracy"] = _cv_accuracy(X, labelled, labels, seed)
+            metrics["accuracy"] = _cv_accuracy(X, labelled, labels, seed, estimator)
             stop_pred = np.asarray(learner.model_.predict(take_rows(X, stop))).astype(str)
         metrics["still_pays"] = _still_pays(
             stop_pred, previous_stop_predictions, previous_agreements or []
@@ -402,7 +408,9 @@ def _cached_graph(X: Any) -> Any:
     return None
 
 
-def _cv_accuracy(X: Any, idx: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
+def _cv_accuracy(
+    X: Any, idx: np.ndarray, y: np.ndarray, seed: int, estimator: Any = None
+) -> dict[str, Any]:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     _, counts = np.unique(y, return_counts=True)
@@ -418,7 +426,10 @@ def _cv_accuracy(X: Any, idx: np.ndarray, y: np.ndarray, seed: int) -> dict[str,
         }
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     pred = cross_val_predict(
-        make_estimator(), take_rows(X, np.sort(idx)), y[np.argsort(idx)], cv=cv
+        make_estimator() if estimator is None else estimator,
+        take_rows(X, np.sort(idx)),
+        y[np.argsort(idx)],
+        cv=cv,
     )
     k = int(np.sum(pred == y[np.argsort(idx)]))
     n = int(idx.shape[0])
