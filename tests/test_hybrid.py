@@ -311,3 +311,31 @@ def test_balanced_spreading_keeps_a_rare_class_and_follows_the_model() -> None:
     assert HybridClassifier(LogisticRegression())._spreader().class_weight is None
     with pytest.raises(ValueError, match="class_weight"):
         HybridClassifier(LogisticRegression(), class_weight="rare")._spreader()
+
+
+def test_the_app_stores_the_compact_form_of_a_hybrid_model() -> None:
+    """model_bytes keeps the pool's predictions, not its graph: pool rows are predicted as
+    the full model does, rows off the pool by the supervised part of the blend."""
+    import io
+
+    import joblib
+
+    from activelab.app.training import train
+
+    X, y = make_moons(400, noise=0.08, random_state=0)
+    labels = np.where(y == 1, "up", "down")
+    idx = np.r_[np.flatnonzero(y == 0)[:5], np.flatnonzero(y == 1)[:5]]
+    r = train(
+        X,
+        idx,
+        labels[idx],
+        classes=["down", "up"],
+        strategy="margin",
+        seed=0,
+        semi_supervised="spreading",
+    )
+    stored = joblib.load(io.BytesIO(r.model_bytes()))
+    assert stored.pool_ is None and not hasattr(stored.spreading_, "pool_")
+    np.testing.assert_allclose(stored.predict_proba(X), r.model.predict_proba(X), atol=1e-6)
+    off = X[:3] + 0.0123  # not rows of the pool
+    np.testing.assert_allclose(stored.predict_proba(off), stored.supervised_.predict_proba(off))

@@ -161,13 +161,18 @@ class TrainResult:
     stop_predictions: np.ndarray | None = None
 
     def model_bytes(self) -> bytes | None:
-        """The fitted model serialised with joblib."""
+        """The fitted model serialised with joblib (a pool-aware model in its compact
+        form: the pool's predictions without its graph, see
+        :meth:`~activelab.models.semi.HybridClassifier.compact`)."""
         if self.model is None:
             return None
         import joblib
 
+        from activelab.models.semi import HybridClassifier
+
+        model = self.model.compact() if isinstance(self.model, HybridClassifier) else self.model
         buf = io.BytesIO()
-        joblib.dump(self.model, buf)
+        joblib.dump(model, buf)
         return buf.getvalue()
 
 
