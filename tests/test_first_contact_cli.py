@@ -97,6 +97,9 @@ def test_import_of_the_cli_leaves_scikit_learn_out_yet_the_api_is_there():
         (["river"], ["stream", "--dataset", "phishing"], "data"),
         (["matplotlib"], ["report", "results.json"], "plot"),
         (["pandas"], ["simulate", "--data", "t.csv", "--label-column", "y"], "sim"),
+        (["uvicorn"], ["ls-backend"], "app"),
+        (["sqlalchemy"], ["gold", "p", "t.csv"], "app"),
+        (["sqlalchemy"], ["review", "p"], "app"),
     ],
 )
 def test_a_missing_extra_is_one_line_naming_the_pip_command(tmp_path, blocked, args, extra):
@@ -127,6 +130,20 @@ def test_a_missing_extra_is_one_line_naming_the_pip_command(tmp_path, blocked, a
         f"Error: activelab {args[0]} needs the [{extra}] extra (module {blocked[0]!r} is "
         f"missing): pip install 'activelab[{extra}]'"
     ], run.stderr[-2000:]
+
+
+def test_stream_input_errors_are_one_line_before_any_table(tmp_path):
+    (tmp_path / "s.csv").write_text("a,b,y\n1,2,0\n3,4,1\n")
+    cases = [
+        (["--dataset", str(tmp_path / "nope.csv"), "--label-column", "y"], "not a bundled stream"),
+        (["--dataset", str(tmp_path / "s.csv"), "--label-column", "z"], "has no column 'z'"),
+    ]
+    for args, message in cases:
+        r = CliRunner().invoke(main, ["stream", *args])
+        assert r.exit_code != 0 and message in r.output, r.output
+        assert "Traceback" not in r.output and "┘" not in r.output  # no table was started
+    run = _python(_without(["river"], ["stream", "--dataset", "phishing"]), cwd=tmp_path)
+    assert run.returncode == 1 and run.stdout.strip() == ""  # the error is not glued to a table
 
 
 def test_label_without_a_terminal_is_one_line(tmp_path):

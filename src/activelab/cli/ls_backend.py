@@ -12,7 +12,13 @@ __all__ = ["ls_backend"]
 
 @click.command("ls-backend")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=9090, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=9090,
+    show_default=True,
+    help="Port to listen on.",
+)
 @click.option(
     "--strategy",
     default=None,
@@ -61,15 +67,11 @@ def ls_backend(
     prediction score (descending) lists the tasks in active-learning order;
     annotations retrain the model in the background. See docs/interop.md.
     """
-    try:
-        import uvicorn
+    # a missing [app] extra stops here with the one-line message of every command
+    import uvicorn
 
-        from activelab.interop.ls_backend import Backend, create_app
-    except ModuleNotFoundError as exc:
-        raise click.ClickException(
-            f"ls-backend needs the [app] extra ({exc.name} is missing): "
-            "pip install 'activelab[app]'."
-        ) from exc
+    from activelab.interop.ls_backend import Backend, create_app
+
     auth_text = basic_auth if basic_auth is not None else os.environ.get("ACTIVELAB_LS_BASIC_AUTH")
     auth = None
     if auth_text:

@@ -14,7 +14,9 @@ __all__ = ["serve"]
 @click.command()
 @click.argument("project", type=click.Path(path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8000, show_default=True, help="Port.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port."
+)
 @click.option("--retrain-every", type=int, default=None, help="Override: retrain after N labels.")
 @click.option(
     "--retrain-seconds", type=float, default=None, help="Override: ... or after T seconds."

@@ -53,14 +53,17 @@ def _load(
     if dataset in STREAMS:
         return load_stream(dataset, n_items=n_items, seed=seed)
     path = Path(dataset)
-    if path.suffix.lower() != ".csv" and not path.exists():
+    if not path.exists():
         raise click.BadParameter(
-            f"{dataset!r} is neither a bundled stream ({', '.join(STREAMS)}) nor a CSV file.",
+            f"{dataset!r} is not a bundled stream ({', '.join(STREAMS)}) nor an existing CSV file.",
             param_hint="--dataset",
         )
     if not label_column:
         raise click.UsageError("A CSV stream needs --label-column (the column with the labels).")
-    s = load_csv(path, label_column)
+    try:
+        s = load_csv(path, label_column)
+    except ValueError as exc:  # a missing column, an unreadable file: one line, no traceback
+        raise click.UsageError(str(exc)) from None
     if not keep_order:
         order = np.random.default_rng(seed).permutation(len(s.y))
         s.X, s.y = s.X[order], s.y[order]
@@ -227,9 +230,12 @@ def stream(
     rows: dict[str, dict[str, Any]] = {}
     runs = []
     t0 = time.perf_counter()
+    # the first stream is read before the live table starts: an error (a missing extra, a bad
+    # file) is then one line of its own, not one glued to the table's last border
+    first = _load(dataset, label_column, n_items, 0, keep_order)
     with Live(_table(rows, budget), console=console, refresh_per_second=8) as live:
         for seed in range(seeds):
-            data = _load(dataset, label_column, n_items, seed, keep_order)
+            data = first if seed == 0 else _load(dataset, label_column, n_items, seed, keep_order)
             for strategy in strategies:
                 key = f"{strategy} (seed {seed})" if seeds > 1 else strategy
                 model, standardize = make_model(model_name)
