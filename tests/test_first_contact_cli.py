@@ -364,3 +364,9 @@ def test_stream_shuffles_per_seed_reports_balanced_accuracy_and_classes(tmp_path
     )
     assert f"balanced accuracy {bal:.4f}" in run.output
     assert sum(first["class_labels"].values()) == first["n_labels"][-1]
+
+
+def test_an_unknown_scoring_names_the_closest():
+    r = CliRunner().invoke(main, ["simulate", "--dataset", "iris", "--scoring", "balanced_acc"])
+    assert r.exit_code != 0 and "Did you mean 'balanced_accuracy'?" in r.output, r.output
+    assert "Traceback" not in r.output and "get_scorer_names" not in r.output

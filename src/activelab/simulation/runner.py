@@ -514,6 +514,24 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _check_scoring(scoring: str) -> None:
+    """An unknown scorer name, refused with the closest names (not scikit-learn's message)."""
+    import difflib
+
+    from sklearn.metrics import get_scorer_names
+
+    try:
+        get_scorer(scoring)
+    except ValueError:
+        known = sorted({*get_scorer_names(), *RARE_SCORINGS})
+        close = difflib.get_close_matches(scoring, known, n=3)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(
+            f"Unknown scoring {scoring!r}.{hint} Common ones: accuracy, balanced_accuracy, "
+            "f1_macro, average_precision (rare class), r2, neg_root_mean_squared_error."
+        ) from None
+
+
 def _settings(
     ds: Dataset,
     estimator: Any,
@@ -526,7 +544,7 @@ def _settings(
     test_size: float,
 ) -> dict[str, Any]:
     if scoring is not None and scoring not in RARE_SCORINGS:
-        get_scorer(scoring)  # fail early on an unknown scorer name
+        _check_scoring(scoring)  # fail early on an unknown scorer name
     return {
         "dataset": ds.summary(),
         "dataset_digest": _digest(ds),
