@@ -47,6 +47,7 @@ from activelab.models.spreading import (
     LARGE_POOL,
     GraphPool,
     GraphSpreading,
+    find_by_keys,
     seed_weights,
     spread,
 )
@@ -339,19 +340,12 @@ class _PoolLookup:
         self.distributions = spreading.label_distributions_.astype(np.float32)
         self._probe = pool._probe
         self._order = pool._order
-        self._keys = pool._keys(pool.Z)[pool._order]  # sorted by the first key
+        self._sorted_keys = pool._sorted_keys
 
     def predict_proba(self, X: Any) -> np.ndarray:
         Z = self.space.transform(X)
         keys = np.asarray(Z @ self._probe, dtype=float).reshape(Z.shape[0], 2)
-        n = self._keys.shape[0]
-        scale = 1e-9 * (1.0 + np.abs(self._keys).max(initial=0.0))
-        pos = np.searchsorted(self._keys[:, 0], keys[:, 0])
-        where = np.full(keys.shape[0], -1, dtype=np.intp)
-        for shift in (0, -1):  # the candidates either side of the insertion point
-            cand = np.clip(pos + shift, 0, n - 1)
-            ok = (where < 0) & (np.abs(self._keys[cand] - keys) <= scale).all(axis=1)
-            where[ok] = self._order[cand[ok]]
+        where = find_by_keys(self._sorted_keys, self._order, keys)
         out = np.full((keys.shape[0], self.classes_.shape[0]), np.nan)
         found = where >= 0
         out[found] = self.distributions[where[found]]

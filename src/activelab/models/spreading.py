@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ __all__ = [
     "LARGE_POOL",
     "GraphPool",
     "GraphSpreading",
+    "find_by_keys",
     "normalized_affinity",
     "seed_weights",
     "spread",
@@ -165,7 +167,7 @@ class GraphPool:
         self._probe = rng.standard_normal((self.Z.shape[1], 2))
         keys = self._keys(self.Z)
         self._order = np.argsort(keys[:, 0], kind="stable")
-        self._sorted = keys[self._order, 0]
+        self._sorted_keys = keys[self._order]  # the content index of locate()
 
     @property
     def S(self) -> sp.csr_matrix:  # noqa: N802 (the affinity matrix S of the papers)
@@ -202,22 +204,51 @@ class GraphPool:
     def locate(self, X: Any, *, Z: Any = None) -> np.ndarray:
         """Pool index of each row of ``X`` found in the pool (by content), else -1."""
         Z = self.transform(X) if Z is None else Z
-        m = Z.shape[0]
-        if m == 0:
+        if Z.shape[0] == 0:
             return np.empty(0, dtype=np.intp)
-        keys = self._keys(Z)
-        scale = 1e-9 * (1.0 + np.abs(self._sorted).max(initial=0.0))
-        pos = np.clip(np.searchsorted(self._sorted, keys[:, 0]), 0, self.n - 1)
-        best = np.full(m, -1, dtype=np.intp)
-        for shift in (0, -1):  # the candidates either side of the insertion point
-            cand = self._order[np.clip(pos + shift, 0, self.n - 1)]
-            ok = (best < 0) & (np.abs(self._keys(self.Z[cand]) - keys) <= scale).all(axis=1)
-            if ok.any():
-                d = self.Z[cand[ok]] - Z[np.flatnonzero(ok)]
-                sq = np.asarray(d.multiply(d).sum(axis=1) if sp.issparse(d) else (d * d).sum(1))
-                same = sq.ravel() <= 1e-18 * (1.0 + _sqnorm(Z[np.flatnonzero(ok)]))
-                best[np.flatnonzero(ok)[same]] = cand[ok][same]
-        return best
+
+        def same(cand: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            d = self.Z[cand] - Z[rows]
+            sq = np.asarray(d.multiply(d).sum(axis=1) if sp.issparse(d) else (d * d).sum(1))
+            return sq.ravel() <= 1e-18 * (1.0 + _sqnorm(Z[rows]))
+
+        return find_by_keys(self._sorted_keys, self._order, self._keys(Z), same)
+
+
+def find_by_keys(
+    sorted_keys: np.ndarray,
+    order: np.ndarray,
+    keys: np.ndarray,
+    same: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Pool index of each query key in a content index, else -1.
+
+    The index holds two random projections of every pool row, sorted by the
+    first (``sorted_keys``, with ``order`` mapping back to pool rows); a query
+    matches the candidates either side of its insertion point whose keys agree
+    to 1e-9, confirmed by ``same(pool_rows, query_rows)`` when given (e.g. a
+    comparison of the rows themselves).
+
+    Examples
+    --------
+    >>> keys = np.array([[0.0, 1.0], [2.0, 3.0], [1.0, 5.0]])
+    >>> order = np.argsort(keys[:, 0])
+    >>> find_by_keys(keys[order], order, np.array([[1.0, 5.0], [1.0, 4.0]])).tolist()
+    [2, -1]
+    """
+    n = sorted_keys.shape[0]
+    scale = 1e-9 * (1.0 + np.abs(sorted_keys[:, 0]).max(initial=0.0))
+    pos = np.clip(np.searchsorted(sorted_keys[:, 0], keys[:, 0]), 0, n - 1)
+    best = np.full(keys.shape[0], -1, dtype=np.intp)
+    for shift in (0, -1):  # the candidates either side of the insertion point
+        at = np.clip(pos + shift, 0, n - 1)
+        rows = np.flatnonzero((best < 0) & (np.abs(sorted_keys[at] - keys) <= scale).all(axis=1))
+        cand = order[at[rows]]
+        if same is not None and rows.size:
+            keep = same(cand, rows)
+            rows, cand = rows[keep], cand[keep]
+        best[rows] = cand
+    return best
 
 
 def _sqnorm(Z: Any) -> np.ndarray:
