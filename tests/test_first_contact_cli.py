@@ -214,55 +214,12 @@ def test_simulate_refuses_a_strategy_the_model_cannot_serve_before_any_campaign(
 
 def test_simulate_param_minimize_and_rmse_direction(tmp_path):
     out = tmp_path / "r.json"
-    run = CliRunner().invoke(
-        main,
-        [
-            "simulate",
-            "--dataset",
-            "diabetes",
-            "--strategy",
-            "random",
-            "--strategy",
-            "greedy",
-            "--seeds",
-            "2",
-            "--budget",
-            "40",
-            "--top-k",
-            "20",
-            "--minimize",
-            "--param",
-            "random.unused=1",
-            "--scoring",
-            "neg_root_mean_squared_error",
-            "--out",
-            str(out),
-        ],
-    )
+    args = ["simulate", "--dataset", "diabetes", "--strategy", "random", "--strategy", "greedy"]
+    args += ["--seeds", "2", "--budget", "40", "--top-k", "20", "--minimize"]
+    args += ["--scoring", "neg_root_mean_squared_error", "--out", str(out)]
+    run = CliRunner().invoke(main, [*args, "--param", "random.unused=1"])
     assert run.exit_code == 1 and "does not take these parameters" in run.output
-    run = CliRunner().invoke(
-        main,
-        [
-            "simulate",
-            "--dataset",
-            "diabetes",
-            "--strategy",
-            "random",
-            "--strategy",
-            "greedy",
-            "--seeds",
-            "2",
-            "--budget",
-            "40",
-            "--top-k",
-            "20",
-            "--minimize",
-            "--scoring",
-            "neg_root_mean_squared_error",
-            "--out",
-            str(out),
-        ],
-    )
+    run = CliRunner().invoke(main, args)
     assert run.exit_code == 0, run.output
     doc = json.loads(out.read_text())
     assert doc["settings"]["strategy_params"] == {"greedy": {"maximize": False}}
