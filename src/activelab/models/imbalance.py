@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-__all__ = ["ThresholdClassifier", "balanced"]
+__all__ = ["ThresholdClassifier", "balanced", "class_weight_of"]
 
 
 def balanced(estimator: Any) -> Any:
@@ -40,10 +40,30 @@ def balanced(estimator: Any) -> Any:
     'balanced'
     """
     model = clone(estimator)
-    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    last = _last_step(model)
     if "class_weight" in last.get_params(deep=False):
         last.set_params(class_weight="balanced")
     return model
+
+
+def class_weight_of(estimator: Any) -> Any:
+    """The ``class_weight`` of a classifier or of a pipeline's last step (None without one).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> class_weight_of(balanced(make_pipeline(StandardScaler(), LogisticRegression())))
+    'balanced'
+    >>> class_weight_of(LogisticRegression()) is None
+    True
+    """
+    return _last_step(estimator).get_params(deep=False).get("class_weight")
+
+
+def _last_step(estimator: Any) -> Any:
+    return estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
 
 
 def _ba_rows(truth: np.ndarray, pred: np.ndarray) -> np.ndarray:

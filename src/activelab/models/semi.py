@@ -42,6 +42,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import KFold, StratifiedKFold
 
+from activelab.models.imbalance import class_weight_of
 from activelab.models.selftraining import SelfTraining
 from activelab.models.spreading import (
     LARGE_POOL,
@@ -126,9 +127,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
 
     def _balanced(self) -> bool:
         if self.class_weight == "auto":
-            last = self.estimator.steps[-1][1] if hasattr(self.estimator, "steps") else None
-            params = (last or self.estimator).get_params(deep=False)
-            return params.get("class_weight") == "balanced"
+            return class_weight_of(self.estimator) == "balanced"
         if self.class_weight not in (None, "balanced"):
             raise ValueError(
                 f"class_weight must be 'auto', None or 'balanced'; got {self.class_weight!r}."
