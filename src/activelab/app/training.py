@@ -414,7 +414,7 @@ def _cached_graph(X: Any) -> Any:
 
 
 def _cv_accuracy(
-    X: Any, idx: np.ndarray, y: np.ndarray, seed: int, estimator: Any = None
+    X: Any, idx: np.ndarray, y: np.ndarray, seed: int, estimator: Any
 ) -> dict[str, Any]:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -431,7 +431,7 @@ def _cv_accuracy(
         }
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     pred = cross_val_predict(
-        make_estimator() if estimator is None else estimator,
+        estimator,
         take_rows(X, np.sort(idx)),
         y[np.argsort(idx)],
         cv=cv,
