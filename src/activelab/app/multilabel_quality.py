@@ -41,7 +41,7 @@ import numpy as np
 
 from activelab.annotators.aggregate import dawid_skene, majority_vote
 from activelab.annotators.agreement import krippendorff_alpha, pairwise_kappa, percent_agreement
-from activelab.app.quality import AGGREGATES
+from activelab.app.quality import AGGREGATES, annotator_rows, kappa_pairs
 
 __all__ = [
     "LabelSetAggregate",
@@ -189,40 +189,16 @@ def multilabel_quality_report(store: Any, method: str | None = None) -> dict[str
             }
         )
     kappa = pairwise_kappa(units, who, yes, n_annotators=a_n) if t.items.size else None
-    pairs = [
-        {"annotators": [t.names[a], t.names[b]], "kappa": float(kappa[a, b])}
-        for a in range(a_n)
-        for b in range(a + 1, a_n)
-        if kappa is not None and not np.isnan(kappa[a, b])
-    ]
+    pairs = kappa_pairs(t.names, kappa)
     agree = (agg.indicator[t.items] == t.Y).mean(axis=1)  # share of labels agreed, per answer
-    n_by = np.bincount(t.annotators, minlength=a_n)
-    agree_by = np.bincount(t.annotators, weights=agree, minlength=a_n)
     known = ~np.isnan(agg.accuracy)  # (labels, annotators): the mean over the known labels
     est = np.where(
         known.any(axis=0),
         np.nansum(agg.accuracy, axis=0) / np.maximum(known.sum(axis=0), 1),
         np.nan,
     )
-    people = []
-    for i, name in enumerate(t.names):  # one row per annotator
-        if n_by[i] == 0:
-            continue
-        secs = t.seconds[(t.annotators == i) & ~np.isnan(t.seconds)]
-        people.append(
-            {
-                "name": name,
-                "answers": int(n_by[i]),
-                "estimated_accuracy": _num(est[i])
-                if method != "latest" and several.any()
-                else None,
-                "gold_answers": 0,
-                "gold_accuracy": None,
-                "agreement_with_aggregate": float(agree_by[i] / n_by[i]),
-                "shared_items": int(np.sum(several[t.items[t.annotators == i]])),
-                "median_seconds": float(np.median(secs)) if secs.size else None,
-            }
-        )
+    shown = method != "latest" and bool(several.any())
+    people = annotator_rows(t, agree, several, est, shown)
     disputed = _split(t) & agg.answered
     return {
         "answers": int(t.items.shape[0]),

@@ -52,11 +52,13 @@ __all__ = [
     "AGGREGATES",
     "AnswerTable",
     "aggregate_answers",
+    "annotator_rows",
     "answer_table",
     "cost_aware_head",
     "disputed_items",
     "double_share_items",
     "doubtful_items",
+    "kappa_pairs",
     "quality_report",
 ]
 
@@ -203,15 +205,8 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
     agg = aggregate_answers(t, method)
     per_item = np.bincount(t.items, minlength=t.n_items)
     kappa = pairwise_kappa(t.items, t.annotators, t.labels, n_annotators=len(t.names))
-    pairs = [
-        {"annotators": [t.names[a], t.names[b]], "kappa": float(kappa[a, b])}
-        for a in range(len(t.names))
-        for b in range(a + 1, len(t.names))
-        if not np.isnan(kappa[a, b])
-    ]
+    pairs = kappa_pairs(t.names, kappa)
     agree = agg.labels[t.items] == t.labels
-    n_by = np.bincount(t.annotators, minlength=len(t.names))
-    agree_by = np.bincount(t.annotators, weights=agree, minlength=len(t.names))
     several = per_item >= 2
     n_gold, acc_gold = gold_accuracy(
         t.items,
@@ -222,26 +217,9 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
         n_items=t.n_items,
         n_annotators=len(t.names),
     )
-    people = []
-    for i, name in enumerate(t.names):  # one row per annotator
-        if n_by[i] == 0:
-            continue
-        secs = t.seconds[(t.annotators == i) & ~np.isnan(t.seconds)]
-        people.append(
-            {
-                "name": name,
-                "answers": int(n_by[i]),
-                # without shared items there is nothing to estimate it from
-                "estimated_accuracy": _num(agg.accuracy[i])
-                if method != "latest" and several.any()
-                else None,
-                "gold_answers": int(n_gold[i]),
-                "gold_accuracy": _num(acc_gold[i]),
-                "agreement_with_aggregate": float(agree_by[i] / n_by[i]),
-                "shared_items": int(np.sum(several[t.items[t.annotators == i]])),
-                "median_seconds": float(np.median(secs)) if secs.size else None,
-            }
-        )
+    # without shared items there is nothing to estimate an annotator's accuracy from
+    shown = method != "latest" and bool(several.any())
+    people = annotator_rows(t, agree, several, agg.accuracy, shown, gold=(n_gold, acc_gold))
     return {
         "answers": int(t.items.shape[0]),
         "items_answered": int(np.count_nonzero(per_item)),
@@ -256,6 +234,82 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
         "gold_items": int(t.gold_items.shape[0]),
         "annotators": people,
     }
+
+
+def kappa_pairs(names: list[str], kappa: np.ndarray | None) -> list[dict[str, Any]]:
+    """Cohen's kappa of each pair of annotators that shares items (a NaN pair is left out).
+
+    Examples
+    --------
+    >>> kappa_pairs(["ada", "bob", "cy"], np.array([[1, 0.5, np.nan], [0.5, 1, 0.2], [0, 0, 1]]))
+    [{'annotators': ['ada', 'bob'], 'kappa': 0.5}, {'annotators': ['bob', 'cy'], 'kappa': 0.2}]
+    """
+    if kappa is None:
+        return []
+    return [
+        {"annotators": [names[a], names[b]], "kappa": float(kappa[a, b])}
+        for a in range(len(names))
+        for b in range(a + 1, len(names))
+        if not np.isnan(kappa[a, b])
+    ]
+
+
+def annotator_rows(
+    t: Any,
+    agree: np.ndarray,
+    several: np.ndarray,
+    estimated: np.ndarray,
+    show_estimate: bool,
+    gold: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per annotator with answers: counts, estimated accuracy, gold, agreement, time.
+
+    Parameters
+    ----------
+    t : AnswerTable or the multi-label answer table
+        ``names``, and per answer ``items``, ``annotators`` and ``seconds``.
+    agree : ndarray of shape (n_answers,)
+        How far each answer agrees with the aggregate (0/1, or a share of labels).
+    several : ndarray of bool, shape (n_items,)
+        Items with two answers or more.
+    estimated : ndarray of shape (n_annotators,)
+        Estimated accuracy of each annotator (NaN: unknown).
+    show_estimate : bool
+        Whether the estimate means anything (items shared, an aggregate that estimates).
+    gold : (answers on gold items, accuracy on them) per annotator, optional
+
+    Examples
+    --------
+    >>> t = AnswerTable(items=np.array([0, 0, 1]), annotators=np.array([0, 1, 0]),
+    ...                 labels=np.array([0, 0, 1]), seconds=np.array([1.0, 2.0, np.nan]),
+    ...                 event_ids=np.array([1, 2, 3]), names=["ada", "bob"],
+    ...                 classes=["neg", "pos"], n_items=2)
+    >>> rows = annotator_rows(t, np.array([1.0, 1.0, 0.0]), np.array([True, False]),
+    ...                       np.array([0.9, 0.8]), True)
+    >>> [(r["name"], r["answers"], r["agreement_with_aggregate"]) for r in rows]
+    [('ada', 2, 0.5), ('bob', 1, 1.0)]
+    """
+    n = len(t.names)
+    n_by = np.bincount(t.annotators, minlength=n)
+    agree_by = np.bincount(t.annotators, weights=agree, minlength=n)
+    people = []
+    for i, name in enumerate(t.names):  # one row per annotator, not per item
+        if n_by[i] == 0:
+            continue
+        secs = t.seconds[(t.annotators == i) & ~np.isnan(t.seconds)]
+        people.append(
+            {
+                "name": name,
+                "answers": int(n_by[i]),
+                "estimated_accuracy": _num(estimated[i]) if show_estimate else None,
+                "gold_answers": 0 if gold is None else int(gold[0][i]),
+                "gold_accuracy": None if gold is None else _num(gold[1][i]),
+                "agreement_with_aggregate": float(agree_by[i] / n_by[i]),
+                "shared_items": int(np.sum(several[t.items[t.annotators == i]])),
+                "median_seconds": float(np.median(secs)) if secs.size else None,
+            }
+        )
+    return people
 
 
 def _num(x: float) -> float | None:
