@@ -7,9 +7,19 @@ is the expensive part; :func:`shared_graph` builds it once per pool and hands ev
 the same graph.
 
 The space
-    :class:`GraphSpace`: the embedding when one is given, else the standardised numeric
-    features (a DataFrame by its numeric columns; a sparse pool as it is, with the cosine
+    :class:`GraphSpace`: the embedding when one is given, else the centred numeric features,
+    each column divided by its standard deviation or by the median column's, whichever is
+    larger (a DataFrame by its numeric columns; a sparse pool as it is, with the cosine
     metric). New rows map into it with :meth:`GraphSpace.transform`.
+The scaling
+    Columns in different units (grams next to metres) are put on one scale, as by
+    standardisation, but a column that varies less than the typical column is not blown up:
+    near-constant columns (an image's border pixels, a rare flag) would otherwise weigh as
+    much as the informative ones in every distance. With 20 to 200 random labels, label
+    spreading on this graph is 0.00 to 0.05 more accurate than on standardised features on
+    digits, Phishing and ImageSegments (where the rule was chosen) and on iris, wine and
+    MNIST (where it was confirmed), and within 0.005 on breast cancer, Fashion-MNIST and the
+    movie-review embeddings (docs/hybrid.md).
 The key
     The identity of the pool array (held by a weak reference: the entry goes with the pool),
     its shape, the identity of the embedding function, the scaling and the metric. At most
@@ -65,8 +75,11 @@ class GraphSpace:
         The pool.
     embed : callable, optional
         Maps rows to the graph's space (e.g. sentence embeddings); used as it is.
-    scale : bool, default=True
-        Standardise dense features (not an embedding) per column.
+    scale : {True, "floor", "standard", False}, default=True
+        How dense features (not an embedding) are scaled after centring. ``True`` or
+        ``"floor"``: each column divided by the larger of its standard deviation and the
+        median standard deviation of the columns (see the module notes); ``"standard"``:
+        by its own standard deviation (plain standardisation); ``False``: as they are.
     metric : {"euclidean", "cosine"}, optional
         Default: cosine for a sparse pool, else euclidean.
 
@@ -88,10 +101,10 @@ class GraphSpace:
     """
 
     def __init__(
-        self, X: Any, *, embed: Any = None, scale: bool = True, metric: str | None = None
+        self, X: Any, *, embed: Any = None, scale: bool | str = True, metric: str | None = None
     ) -> None:
         self.embed = embed
-        self.scale = scale
+        self.scale = _scaling(scale)
         self._columns: list[Any] | None = None
         self._mean: np.ndarray | None = None
         self._std: np.ndarray | None = None
@@ -103,10 +116,12 @@ class GraphSpace:
                     "(a function from rows to vectors) or use semi_supervised='off'."
                 )
         raw = self._raw(X)
-        if embed is None and scale and not sp.issparse(raw):
+        if embed is None and self.scale != "none" and not sp.issparse(raw):
             self._mean = raw.mean(axis=0)
             std = raw.std(axis=0)
-            self._std = np.where(std > 0, std, 1.0)
+            self._std = (
+                _column_scales(std) if self.scale == "floor" else np.where(std > 0, std, 1.0)
+            )
         self.Z = self._scaled(raw)
         self.metric = metric or ("cosine" if sp.issparse(self.Z) else "euclidean")
 
@@ -126,6 +141,30 @@ class GraphSpace:
     def transform(self, X: Any) -> Any:
         """Rows of ``X`` in the graph's space."""
         return self._scaled(self._raw(X))
+
+
+def _scaling(scale: bool | str) -> str:
+    """The scaling mode's name: ``"floor"``, ``"standard"`` or ``"none"``."""
+    if scale is True or scale == "floor":
+        return "floor"
+    if scale is False or scale is None or scale == "none":
+        return "none"
+    if scale == "standard":
+        return "standard"
+    raise ValueError(f"scale must be True, False, 'floor', 'standard' or 'none'; got {scale!r}.")
+
+
+def _column_scales(std: np.ndarray) -> np.ndarray:
+    """Each column's divisor: its spread, never below the median spread of the columns.
+
+    Examples
+    --------
+    >>> _column_scales(np.array([0.0, 0.01, 1.0, 2.0, 500.0])).tolist()
+    [1.5, 1.5, 1.5, 2.0, 500.0]
+    """
+    varying = std[std > 0]
+    floor = float(np.median(varying)) if varying.size else 1.0
+    return np.maximum(std, floor)
 
 
 @dataclass
@@ -156,7 +195,7 @@ def shared_graph(
     *,
     embed: Any = None,
     n_neighbors: int = 10,
-    scale: bool = True,
+    scale: bool | str = True,
     metric: str | None = None,
 ) -> tuple[GraphSpace, PoolGraph]:
     """The pool's space and its ``n_neighbors``-nearest-neighbour graph, built once per pool.
@@ -169,8 +208,8 @@ def shared_graph(
         Maps rows to the graph's space (its identity is part of the key).
     n_neighbors : int, default=10
         Neighbours per item wanted; the graph may hold more (see the module notes).
-    scale : bool, default=True
-        Standardise dense features first.
+    scale : {True, "floor", "standard", False}, default=True
+        How dense features are scaled first (see :class:`GraphSpace`).
     metric : {"euclidean", "cosine"}, optional
         Default: cosine for a sparse pool (or embedding), else euclidean.
 
@@ -189,7 +228,7 @@ def shared_graph(
     """
     if n_neighbors < 1:
         raise ValueError(f"n_neighbors must be at least 1, got {n_neighbors}.")
-    key = (id(X), tuple(X.shape), None if embed is None else id(embed), bool(scale), metric)
+    key = (id(X), tuple(X.shape), None if embed is None else id(embed), _scaling(scale), metric)
     k = int(n_neighbors)
     entry = _CACHE.get(key)
     if entry is not None and entry.ref() is X:

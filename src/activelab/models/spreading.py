@@ -128,6 +128,8 @@ class GraphPool:
         Neighbours per item.
     metric : {"euclidean", "cosine"}, optional
         Default: cosine for a sparse pool, else euclidean.
+    scale : {True, "floor", "standard", False}, default=True
+        How raw features are scaled (:class:`~activelab.shared_graph.GraphSpace`).
 
     Attributes
     ----------
@@ -151,12 +153,18 @@ class GraphPool:
     """
 
     def __init__(
-        self, X: Any, *, embed: Any = None, n_neighbors: int = 10, metric: str | None = None
+        self,
+        X: Any,
+        *,
+        embed: Any = None,
+        n_neighbors: int = 10,
+        metric: str | None = None,
+        scale: bool | str = True,
     ) -> None:
         self.embed = embed
         # the pool's one graph, shared with the strategies (activelab.shared_graph)
         self.space, self.graph = shared_graph(
-            X, embed=embed, n_neighbors=n_neighbors, metric=metric
+            X, embed=embed, n_neighbors=n_neighbors, metric=metric, scale=scale
         )
         self.Z = self.space.Z
         self.metric = self.space.metric
