@@ -10,7 +10,10 @@ refit with ``semi_supervised="auto"`` (the classifier, the spreading and the
 over the whole pool (the spread distributions found by row); wall and CPU seconds
 (the CPU time of all threads: on a shared machine the wall time also counts waiting),
 with the load average before the run. Memory of the
-graph: its index, distance and affinity arrays. Results:
+graph: its index, distance and affinity arrays. Pools above ``--approximate-from``
+(default: activelab's own threshold) are searched approximately when ``pynndescent`` is
+installed; the share of the true neighbours found is checked on 500 rows, and the one-off
+compilation of the approximate search is timed apart. Results:
 ``benchmarks/results/hybrid_scale.json``.
 """
 
@@ -31,7 +34,7 @@ from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_model
-from activelab import ActiveLearner
+from activelab import ActiveLearner, graph
 
 
 def one(n: int, n_labels: int, seed: int = 0) -> dict:
@@ -46,9 +49,11 @@ def one(n: int, n_labels: int, seed: int = 0) -> dict:
     from activelab.models.spreading import GraphPool
 
     load = os.getloadavg()[0]
+    approximate = graph._approximate("auto", n)
     t0, c0 = time.perf_counter(), time.process_time()
     learner.graph_pool_ = GraphPool(X, n_neighbors=10)
     graph_s, graph_cpu = time.perf_counter() - t0, time.process_time() - c0
+    recall = _recall(learner.graph_pool_) if approximate else 1.0
     t0, c0 = time.perf_counter(), time.process_time()
     learner.teach(lab, y[lab])  # the first refit, on the graph just built
     refit_s, refit_cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -70,7 +75,30 @@ def one(n: int, n_labels: int, seed: int = 0) -> dict:
         "query_s": round(query_s, 2),
         "chosen": learner.model_.chosen_,
         "graph_mb": round(mb, 1),
+        "search": "approximate" if approximate else "exact",
+        "recall_of_true_neighbours": round(recall, 3),
     }
+
+
+def _recall(pool, n_rows: int = 500) -> float:
+    """Share of the true 20 nearest neighbours the graph holds, on a sample of rows."""
+    Z, found = pool.space.Z, pool.graph.indices
+    rows = np.random.default_rng(1).choice(Z.shape[0], n_rows, replace=False)
+    sq = (Z * Z).sum(axis=1)
+    hits = 0
+    for r in rows:  # one exact search per sampled row (500 rows, not the pool)
+        d = sq - 2.0 * Z @ Z[r] + sq[r]
+        d[r] = np.inf
+        true = np.argpartition(d, found.shape[1])[: found.shape[1]]
+        hits += np.intersect1d(true, found[r]).size
+    return hits / (n_rows * found.shape[1])
+
+
+def _warm_up() -> float:
+    """Compile the approximate search once (numba), outside the timings; its seconds."""
+    t0 = time.perf_counter()
+    graph.knn_graph(np.random.default_rng(0).normal(size=(2000, 5)), 5, method="approximate")
+    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -78,7 +106,18 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     ap.add_argument("--labels", type=int, default=500)
     ap.add_argument("--out", default="benchmarks/results/hybrid_scale.json")
+    ap.add_argument(
+        "--approximate-from",
+        type=int,
+        default=graph.APPROXIMATE_FROM,
+        help="pools larger than this are searched approximately (pynndescent, if installed)",
+    )
     args = ap.parse_args()
+    graph.APPROXIMATE_FROM = args.approximate_from
+    compile_s = None
+    if any(graph._approximate("auto", n) for n in args.sizes):
+        compile_s = round(_warm_up(), 1)
+        print(f"approximate search compiled in {compile_s} s (not in the timings)", flush=True)
     rows = []
     for n in args.sizes:
         rows.append(one(n, args.labels))
@@ -89,6 +128,8 @@ def main() -> None:
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "threads": os.environ.get("OMP_NUM_THREADS"),
+        "approximate_from": graph.APPROXIMATE_FROM,
+        "approximate_compile_s": compile_s,
         "rows": rows,
     }
     Path(args.out).write_text(json.dumps(doc, indent=1))

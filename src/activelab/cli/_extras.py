@@ -33,6 +33,7 @@ EXTRA_OF: dict[str, str] = {
     "dask": "dask",
     "distributed": "dask",
     "rdkit": "chem",
+    "pynndescent": "scale",
 }
 
 #: the extra a command needs first (for modules both [sim] and [app] install)
