@@ -145,6 +145,13 @@ class ActiveLearner:
         (:class:`~activelab.models.spreading.GraphPool`), built at the first
         hybrid refit and reused by every later one. ``fit`` resets it; set it
         after ``fit(X)`` to reuse a graph built earlier for the same pool.
+    hybrid_method_ : str or None
+        With ``semi_supervised="auto"``: the method the last refit chose
+        (``"supervised"``, ``"spreading"`` or ``"blend"``). The next refit keeps
+        it unless another beats it by more than one standard error on the
+        labelled items (:class:`~activelab.models.semi.HybridClassifier`'s
+        ``previous``). ``fit`` resets it; set it after ``fit(X)`` to carry a
+        campaign's choice over from an earlier learner.
     selection_probabilities_ : ndarray of float
         Aligned with ``labelled_``: the probability with which each label was
         chosen from the items then unlabelled; NaN where unknown (a
@@ -253,6 +260,7 @@ class ActiveLearner:
             self.classes, self.multilabel
         )
         self.graph_pool_: Any = None
+        self.hybrid_method_: str | None = None
         self._semi = _semi_method(self, on_dask)
         self._rng = np.random.default_rng(self.random_state)
         self._X = X
@@ -572,10 +580,13 @@ class ActiveLearner:
         from activelab.models.semi import HybridClassifier
 
         embed = self.embed if callable(self.embed) else None
-        model = HybridClassifier(self.estimator, self._semi, embedding=embed)
+        # the last refit's method is kept unless another clearly beats it (no flip-flopping)
+        previous = self.hybrid_method_ if self._semi == "auto" else None
+        model = HybridClassifier(self.estimator, self._semi, embedding=embed, previous=previous)
         weights = self._fit_weights(clone(self.estimator))
         model.fit_pool(self._X, self.labelled_, self.labels_, pool=self.graph_pool_, **weights)
         self.graph_pool_ = model.pool_ if model.pool_ is not None else self.graph_pool_
+        self.hybrid_method_ = model.chosen_
         return model
 
     def _fit_weights(self, model: Any) -> dict[str, np.ndarray]:

@@ -593,6 +593,7 @@ class LabellingService:
         with self._lock:
             prev, agreements = self._stop_pred, list(self._agreements)
             prev_stopping = self._metrics.get("stopping")
+            prev_method = self._metrics.get("hybrid_method")
             self._labels_since_train = 0
         result = train(
             self.X,
@@ -605,6 +606,7 @@ class LabellingService:
             previous_agreements=agreements,
             multilabel=self.multilabel,
             previous_stopping=prev_stopping,
+            previous_hybrid_method=prev_method,
             soft_labels=soft,
         )
         if self._may_save is not None and not self._may_save():

@@ -188,6 +188,7 @@ def train(
     previous_agreements: list[float] | None = None,
     multilabel: bool = False,
     previous_stopping: dict[str, Any] | None = None,
+    previous_hybrid_method: str | None = None,
     semi_supervised: str | None = "auto",
     soft_labels: np.ndarray | None = None,
     min_weight: float = SOFT_MIN_WEIGHT,
@@ -216,6 +217,10 @@ def train(
     previous_stopping : dict, optional
         The previous round's ``metrics["stopping"]``, so that a criterion that
         keeps firing reports the labels at which it started to.
+    previous_hybrid_method : str, optional
+        The previous round's ``metrics["hybrid_method"]``: the pool-aware fit
+        keeps that method unless another clearly beats it
+        (:attr:`~activelab.learner.ActiveLearner.hybrid_method_`).
     semi_supervised : str or None, default="auto"
         The learner's pool-aware fit (:mod:`activelab.models.semi`): the model
         learns from the unlabelled items too (single-label projects). The
@@ -281,6 +286,7 @@ def train(
     else:
         learner.fit(X)
         learner.graph_pool_ = _cached_graph(X)
+        learner.hybrid_method_ = previous_hybrid_method
         learner.teach(labelled, labels)
         _GRAPH_CACHE["graph"] = learner.graph_pool_
     soft_info = None
@@ -324,6 +330,8 @@ def train(
     }
     if soft_info is not None:
         metrics["soft_labels"] = soft_info
+    if learner.hybrid_method_ is not None:
+        metrics["hybrid_method"] = learner.hybrid_method_
     stop_pred = None
     if not cold:
         stop = np.sort(np.random.default_rng(12345).choice(n, size=min(STOP_SET, n), replace=False))

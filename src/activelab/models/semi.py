@@ -15,6 +15,10 @@ labels and spreads the same labels over the pool's k-nearest-neighbour graph
   The folds of the spreading are propagated together (one block of columns per
   fold), so the check costs one spreading and ``cv`` fits of the classifier
   (on pools over :data:`LARGE_POOL` items: at most 3 folds, single precision).
+  In a campaign the method chosen at the last refit (``previous=``) is kept
+  unless another beats it by more than one standard error of their paired
+  difference on the held-out labelled items: with a few dozen labels the check
+  is noisy, and a model that flips method every round flips its predictions too.
 
 The human labels are the only labels: the spread distributions and
 pseudo-labels are attributes of the model, never written back to the learner.
@@ -82,6 +86,10 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         Folds of ``"auto"``'s check.
     random_state : int, default=0
         Seeds the folds.
+    previous : str, optional
+        The method chosen at the last refit of the same campaign: ``"auto"``
+        keeps it unless another candidate scores higher by more than one
+        standard error of the paired difference (see the module notes).
     class_weight : {"auto", None, "balanced"}, default="auto"
         ``"balanced"``: the spreading gives every class the same total mass
         and ``"auto"``'s check compares the candidates by balanced accuracy
@@ -115,6 +123,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         cv: int = 5,
         random_state: int = 0,
         class_weight: str | None = "auto",
+        previous: str | None = None,
     ) -> None:
         self.estimator = estimator
         self.method = method
@@ -124,6 +133,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.random_state = random_state
         self.class_weight = class_weight
+        self.previous = previous
 
     def _balanced(self) -> bool:
         if self.class_weight == "auto":
@@ -194,14 +204,19 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         self.pool_ = pool if pool is not None else self.make_pool(X)
         self.spreading_ = self._spreader().fit_pool(X, labelled, y, pool=self.pool_)
         if self.method == "auto":
-            self.cv_scores_ = self._cross_validate(X, labelled, y)
-            self.chosen_ = max(_AUTO, key=lambda m: (self.cv_scores_[m], -_AUTO.index(m)))
+            self.cv_scores_, gain = self._cross_validate(X, labelled, y)
+            best = max(_AUTO, key=lambda m: (self.cv_scores_[m], -_AUTO.index(m)))
+            keep = self.previous in _AUTO and gain is not None
+            self.chosen_ = self.previous if keep and not _beats(gain, best, self.previous) else best
         else:
             self.chosen_ = self.method
         return self
 
-    def _cross_validate(self, X: Any, labelled: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        """Accuracy of supervised, spreading and blend on held-out labelled items."""
+    def _cross_validate(
+        self, X: Any, labelled: np.ndarray, y: np.ndarray
+    ) -> tuple[dict[str, float], dict[str, np.ndarray] | None]:
+        """Accuracy of supervised, spreading and blend on held-out labelled items, and
+        each candidate's weighted hits per held-out item (for paired comparisons)."""
         n = labelled.size
         _, codes = np.unique(y, return_inverse=True)
         n_cls = self.classes_.shape[0]
@@ -209,7 +224,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         large = self.pool_.n > LARGE_POOL
         k = int(min(self.cv, n, 3 if large else self.cv))
         if k < 2:
-            return dict.fromkeys(_AUTO, 0.0)
+            return dict.fromkeys(_AUTO, 0.0), None
         if counts.min() >= k:
             folds = StratifiedKFold(k, shuffle=True, random_state=self.random_state)
             splits = list(folds.split(np.zeros(n), codes))
@@ -244,8 +259,12 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             pred["spreading"][test] = P_spr.argmax(axis=1)
             pred["blend"][test] = (P_sup + P_spr).argmax(axis=1)
         if weight is None:
-            return {m: float(np.mean(pred[m] == truth)) for m in _AUTO}
-        return {m: _balanced_accuracy(truth, pred[m], n_cls) for m in _AUTO}
+            w = np.full(n, 1.0 / n)
+        else:  # balanced accuracy as a weighted mean of hits: each class weighs the same
+            seen = np.bincount(truth, minlength=n_cls)
+            w = 1.0 / (np.count_nonzero(seen) * seen[truth])
+        hits = {m: w * (pred[m] == truth) for m in _AUTO}
+        return {m: float(hits[m].sum()) for m in _AUTO}, hits
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without the pool's graph when the chosen fit does not use it (a saved
@@ -315,11 +334,23 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def _balanced_accuracy(truth: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
-    """The mean recall over the classes present in ``truth``."""
-    seen = np.bincount(truth, minlength=n_classes)
-    right = np.bincount(truth[pred == truth], minlength=n_classes)
-    return float(np.mean(right[seen > 0] / seen[seen > 0]))
+def _beats(hits: dict[str, np.ndarray], challenger: str, incumbent: str) -> bool:
+    """Whether ``challenger`` scores higher than ``incumbent`` by more than one standard
+    error of their paired difference over the held-out items (the weighted hits).
+
+    Examples
+    --------
+    >>> h = {"a": np.full(20, 0.05), "b": np.r_[np.full(19, 0.05), 0.0]}
+    >>> _beats(h, "a", "b"), _beats({"a": np.full(20, 0.05), "b": np.zeros(20)}, "a", "b")
+    (False, True)
+    """
+    d = hits[challenger] - hits[incumbent]
+    n = d.shape[0]
+    if n < 2:
+        return bool(d.sum() > 0)
+    # the scores are sums of weighted hits: the paired difference's standard error
+    se = np.sqrt(n / (n - 1) * np.sum((d - d.mean()) ** 2))
+    return bool(d.sum() > se)
 
 
 class _PoolLookup:
