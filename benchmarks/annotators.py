@@ -118,6 +118,13 @@ def cost_to_reach(cost: np.ndarray, acc: np.ndarray, target: float) -> float | N
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--first-seed", type=int, default=0, help="Seeds first-seed .. + seeds - 1.")
+    ap.add_argument(
+        "--model-weight",
+        default="1",
+        help="(c): the model's weight in the belief about a labelled item, or 'auto' "
+        "(fitted to the aggregated labels at every step).",
+    )
     ap.add_argument("--sets", default="digits,image_segments,movie_reviews")
     ap.add_argument("--budget", type=int, default=600)
     ap.add_argument("--batch", type=int, default=20)
@@ -140,6 +147,8 @@ def main() -> None:
     ap.add_argument("--out", default="benchmarks/results/annotators.json")
     args = ap.parse_args()
     t_start = time.perf_counter()
+    model_weight = args.model_weight if args.model_weight == "auto" else float(args.model_weight)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     exponents = [float(e) for e in args.cost_exponents.split(",") if e]
     known_exponents = [float(e) for e in args.known_cost_exponents.split(",") if e]
     out: dict = {
@@ -148,6 +157,8 @@ def main() -> None:
         + " ".join(sys.argv[1:]),
         "config": {
             "seeds": args.seeds,
+            "first_seed": args.first_seed,
+            "model_weight": model_weight,
             "budget_answers": args.budget,
             "batch": args.batch,
             "initial": args.initial,
@@ -173,7 +184,7 @@ def main() -> None:
         for noise in [float(x) for x in args.noises.split(",")]:
             sim = panel(args.panel, noise, n_classes)
             runs: dict[str, list[dict]] = {p: [] for p in POLICIES}
-            for seed in range(args.seeds):
+            for seed in seeds:
                 Xp, Xt, yp, yt = split_pool_test(X, y, seed=seed)
                 for policy in POLICIES:
                     r = run_annotated_campaign(
@@ -186,6 +197,7 @@ def main() -> None:
                         budget=args.budget,
                         batch=args.batch,
                         initial=args.initial,
+                        model_weight=model_weight,
                         seed=seed,
                     )
                     runs[policy].append(r.to_dict())
@@ -239,7 +251,7 @@ def main() -> None:
         arms += [(f"per_learnt_second^{e:g}", (e, False)) for e in exponents]
         arms += [(f"per_known_second^{e:g}", (e, True)) for e in known_exponents]
         curves: dict[str, list[dict]] = {a: [] for a, _ in arms}
-        for seed in range(args.seeds):
+        for seed in seeds:
             Xp, Xt, yp, yt = split_pool_test(X, y, seed=seed)
             cost = difficulty_cost(Xp, yp)
             for arm, how in arms:
@@ -261,6 +273,7 @@ def main() -> None:
                     cost_aware=how is not None,
                     cost_exponent=1.0 if how is None else how[0],
                     cost_known=how is not None and how[1],
+                    model_weight=model_weight,
                 )
                 curves[arm].append(r.to_dict())
         # mean accuracy on a common grid of cumulative seconds (up to the shorter arm's end)

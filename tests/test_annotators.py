@@ -16,6 +16,7 @@ from activelab.annotators.cost import CostModel
 from activelab.annotators.second_opinion import (
     answer_value,
     choose_requests,
+    fit_model_weight,
     relabel_value,
 )
 from activelab.annotators.simulated import (
@@ -122,6 +123,36 @@ def test_relabel_value_prefers_disputed_items() -> None:
         np.array([0.3]), np.array([0.3]), 1, new_cost=np.array([1.0]), relabel_cost=np.array([5.0])
     )
     assert new.tolist() == [0] and old.size == 0
+
+
+def test_fit_model_weight_follows_the_model_s_reliability() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    posterior = np.eye(3)[y]
+    sharp = np.full((300, 3), 0.1)
+    sharp[np.arange(300), y] = 0.8  # right and a little under-confident
+    noise = np.full((300, 3), 0.1)
+    noise[np.arange(300), rng.integers(0, 3, 300)] = 0.8  # confident, right a third of the time
+    assert fit_model_weight(sharp, posterior) > 1.0
+    assert fit_model_weight(noise, posterior) == 0.0
+    assert fit_model_weight(np.empty((0, 3)), np.empty((0, 3))) == 1.0
+    # weight 0: the model's prediction does not move the belief
+    conf = np.eye(3) * 0.7 + 0.1
+    disputed = np.array([[0.5, 0.5, 0.0]])
+    flat = np.full((1, 3), 1 / 3)
+    assert relabel_value(disputed, noise[:1], conf, model_weight=0.0) == pytest.approx(
+        relabel_value(disputed, flat, conf)
+    )
+
+
+def test_campaign_with_a_fitted_model_weight(digits) -> None:
+    X, y = digits
+    sim = uniform_noise(3, 0.2, n_classes=10)
+    kw = dict(policy="active", budget=60, batch=20, initial=20, seed=0)
+    r = run_annotated_campaign(X / 16.0, y, X / 16.0, y, sim, model_weight="auto", **kw)
+    assert r.answers[-1] == 60
+    with pytest.raises(ValueError, match="model_weight"):
+        run_annotated_campaign(X / 16.0, y, X / 16.0, y, sim, model_weight="fitted", **kw)
 
 
 def test_cost_model_falls_back_to_median() -> None:

@@ -30,6 +30,7 @@ from activelab.annotators.agreement import (
 from activelab.annotators.cost import CostModel, value_per_second
 from activelab.annotators.second_opinion import (
     choose_requests,
+    fit_model_weight,
     new_item_value,
     next_requests,
     relabel_value,
@@ -48,6 +49,7 @@ __all__ = [
     "choose_requests",
     "class_dependent",
     "dawid_skene",
+    "fit_model_weight",
     "krippendorff_alpha",
     "label_counts",
     "majority_vote",

@@ -39,6 +39,7 @@ __all__ = [
     "answer_value",
     "choose_requests",
     "combine",
+    "fit_model_weight",
     "new_item_value",
     "next_requests",
     "relabel_value",
@@ -97,6 +98,53 @@ def combine(posterior: np.ndarray, model_proba: np.ndarray, model_weight: float)
         model_weight
     )
     return b / b.sum(axis=1, keepdims=True)
+
+
+def fit_model_weight(
+    model_proba: np.ndarray, posterior: np.ndarray, grid: np.ndarray | None = None
+) -> float:
+    """The model's weight in the belief, fitted to the aggregated labels (a temperature).
+
+    Picks the exponent ``w`` for which the model's prediction raised to ``w``
+    (and renormalised) gives the aggregated labels the highest likelihood,
+    ``sum_i sum_k posterior[i, k] * log softmax(w * log model_proba[i])_k``.
+    A model whose out-of-fold predictions often contradict the answers gets a
+    small weight (0: ignore it), a reliable one a weight near 1 or above.
+    This is the role of ActiveLab's model weight, set from the model's accuracy
+    relative to the annotators' (Goh & Mueller 2023).
+
+    Parameters
+    ----------
+    model_proba : ndarray of shape (n, n_classes)
+        The model's out-of-fold predictions for labelled items.
+    posterior : ndarray of shape (n, n_classes)
+        Their aggregated labels (soft).
+    grid : array of float, optional
+        Weights to try; default ``0, 0.125, ..., 2``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> post = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    >>> fit_model_weight(np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.3, 0.7]]), post)
+    2.0
+    >>> half_wrong = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.3, 0.7]])
+    >>> fit_model_weight(half_wrong, post)
+    0.25
+    """
+    grid = np.linspace(0.0, 2.0, 17) if grid is None else np.asarray(grid, dtype=float)
+    if len(model_proba) == 0:
+        return 1.0
+    log_p = np.log(np.clip(np.asarray(model_proba, dtype=float), 1e-9, 1.0))
+    z = grid[:, None, None] * log_p[None]  # (n_grid, n, K)
+    z -= z.max(axis=2, keepdims=True)
+    log_soft = z - np.log(np.exp(z).sum(axis=2, keepdims=True))
+    fit = (np.asarray(posterior, dtype=float)[None] * log_soft).sum(axis=(1, 2))
+    return float(grid[int(np.argmax(fit))])
 
 
 def relabel_value(
@@ -194,7 +242,7 @@ def next_requests(
     n_annotators: int,
     cost: np.ndarray | None = None,
     new_weight: float = 0.25,
-    model_weight: float = 1.0,
+    model_weight: float | str = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The next ``k`` requests of a campaign with several annotators, in one call.
 
@@ -215,9 +263,11 @@ def next_requests(
         Annotators in the panel.
     cost : ndarray of shape (n_items,), optional
         Predicted seconds per item: rank by value per second.
-    new_weight, model_weight : float
-        As in :func:`choose_requests` and :func:`relabel_value`; 0.25 was chosen
-        with ``benchmarks/annotators.py``.
+    new_weight : float, default=0.25
+        As in :func:`choose_requests`; chosen with ``benchmarks/annotators.py``.
+    model_weight : float or "auto", default=1.0
+        As in :func:`relabel_value`; ``"auto"`` fits it to the answered items
+        with :func:`fit_model_weight` (not the default: see docs/annotators.md).
 
     Returns
     -------
@@ -232,7 +282,13 @@ def next_requests(
     >>> new, again = next_requests(proba, items, who, labels, 2, n_annotators=3)
     >>> new.tolist(), again.tolist()  # the two undecided new items first
     ([0, 3], [])
+    >>> new, again = next_requests(proba, items, who, labels, 2, n_annotators=3,
+    ...                            model_weight="auto")
+    >>> new.tolist(), again.tolist()  # the model is not trusted: item 1's answers disagree
+    ([0], [1])
     """
+    if isinstance(model_weight, str) and model_weight != "auto":
+        raise ValueError(f"model_weight must be a number or 'auto', got {model_weight!r}.")
     proba = np.asarray(proba, dtype=float)
     n, n_classes = proba.shape
     items = np.asarray(items, dtype=np.int64)
@@ -244,6 +300,9 @@ def next_requests(
     fresh = np.flatnonzero(~agg.answered)
     open_items = np.flatnonzero(agg.answered & (np.bincount(items, minlength=n) < n_annotators))
     nv = new_item_value(proba[fresh], conf)
+    if model_weight == "auto":
+        answered = np.flatnonzero(agg.answered)
+        model_weight = fit_model_weight(proba[answered], agg.posterior[answered])
     rv = relabel_value(
         agg.posterior[open_items], proba[open_items], conf, model_weight=model_weight
     )

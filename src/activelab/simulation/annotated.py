@@ -50,7 +50,12 @@ from activelab.annotators.aggregate import (
     soft_rows,
 )
 from activelab.annotators.cost import CostModel
-from activelab.annotators.second_opinion import choose_requests, new_item_value, relabel_value
+from activelab.annotators.second_opinion import (
+    choose_requests,
+    fit_model_weight,
+    new_item_value,
+    relabel_value,
+)
 from activelab.annotators.simulated import SimulatedAnnotators
 from activelab.scoring import take_rows
 
@@ -209,7 +214,7 @@ def run_annotated_campaign(
     cost_noise: float = 0.2,
     aggregate: str = "dawid_skene",
     estimator: Any = None,
-    model_weight: float = 1.0,
+    model_weight: float | str = 1.0,
     new_weight: float = 0.25,
     min_weight: float = SOFT_MIN_WEIGHT,
     seed: int = 0,
@@ -249,9 +254,14 @@ def run_annotated_campaign(
     aggregate : {"dawid_skene", "majority"}, default="dawid_skene"
     estimator : classifier, optional
         Must take ``sample_weight``; default ``LogisticRegression(max_iter=1000)``.
-    model_weight : float, default=1.0
+    model_weight : float or "auto", default=1.0
         Weight of the model's out-of-fold prediction in the belief about a
         labelled item (see :func:`~activelab.annotators.second_opinion.relabel_value`).
+        ``"auto"`` fits it at every step to the aggregated labels of the labelled
+        items (:func:`~activelab.annotators.second_opinion.fit_model_weight`): a
+        model that often contradicts the answers gets a small weight. Not the
+        default: on ``benchmarks/annotators.py`` it did not beat 1.0 on the
+        confirmation seeds (docs/annotators.md, "A data-driven model weight").
     new_weight : float, default=0.25
         Multiplies the value of a new item against a re-label. 0.25 was chosen
         on digits at 10, 20 and 30 % noise (3 seeds; 0.1, 0.25, 0.5 and 1 tried)
@@ -280,6 +290,8 @@ def run_annotated_campaign(
         raise ValueError(
             f"y_pool has classes up to {y_pool.max()} but the annotators know {k} classes."
         )
+    if isinstance(model_weight, str) and model_weight != "auto":
+        raise ValueError(f"model_weight must be a number or 'auto', got {model_weight!r}.")
     if n_ann < 2 and policy != "new":
         raise ValueError(f"Policy {policy!r} needs at least two annotators.")
     if initial > budget:
@@ -362,12 +374,16 @@ def run_annotated_campaign(
         else:
             open_items = labelled[counts[labelled] < n_ann]
             pos = np.searchsorted(labelled, open_items)
-            oof = _out_of_fold(
+            oof_full = _out_of_fold(
                 estimator, X_pool, labelled, agg.posterior[labelled], k, rng, min_weight
-            )[pos]
-            again = relabel_value(
-                agg.posterior[open_items], oof, mean_conf, model_weight=model_weight
             )
+            oof = oof_full[pos]
+            mw = (
+                fit_model_weight(oof_full, agg.posterior[labelled])
+                if model_weight == "auto"
+                else model_weight
+            )
+            again = relabel_value(agg.posterior[open_items], oof, mean_conf, model_weight=mw)
             if cost_aware:
                 pred_cost_old = (
                     item_cost[open_items]
