@@ -339,3 +339,56 @@ def test_the_app_stores_the_compact_form_of_a_hybrid_model() -> None:
     np.testing.assert_allclose(stored.predict_proba(X), r.model.predict_proba(X), atol=1e-6)
     off = X[:3] + 0.0123  # not rows of the pool
     np.testing.assert_allclose(stored.predict_proba(off), stored.supervised_.predict_proba(off))
+
+
+# --- keeping the last refit's method ------------------------------------------------------------
+
+
+def test_the_last_method_is_kept_unless_another_clearly_beats_it(monkeypatch) -> None:
+    import activelab.models.semi as semi
+
+    X, y = _moons()
+    lab = np.r_[_few(y, 15)]
+    fresh = HybridClassifier(_lr(), "auto").fit_pool(X, lab, y[lab])
+    assert fresh.chosen_ != "supervised"  # the moons: the graph wins clearly
+    clear = HybridClassifier(_lr(), "auto", previous="supervised").fit_pool(X, lab, y[lab])
+    assert clear.chosen_ == fresh.chosen_  # a clear win replaces the incumbent
+
+    # a challenger within one standard error does not
+    monkeypatch.setattr(semi, "_beats", lambda hits, challenger, incumbent: False)
+    kept = HybridClassifier(_lr(), "auto", previous="supervised").fit_pool(X, lab, y[lab])
+    assert kept.chosen_ == "supervised"
+    assert kept.cv_scores_ == fresh.cv_scores_  # the check itself is unchanged
+
+
+def test_one_standard_error_of_the_paired_difference_decides() -> None:
+    from activelab.models.semi import _beats
+
+    one = np.full(30, 1 / 30)
+    # one held-out item more: within the noise; ten more (of 30): a clear win
+    assert not _beats({"a": one, "b": np.r_[one[:29], 0.0]}, "a", "b")
+    assert _beats({"a": one, "b": np.r_[one[:20], np.zeros(10)]}, "a", "b")
+    assert not _beats({"a": np.r_[one[:20], np.zeros(10)], "b": one}, "a", "b")
+
+
+def test_the_learner_and_the_app_carry_the_method_from_refit_to_refit() -> None:
+    from activelab.app.training import train
+
+    X, y = _moons()
+    learner = ActiveLearner(_lr(), "margin", random_state=0, semi_supervised="auto")
+    lab = _few(y, 5)
+    learner.fit(X, lab, y[lab])
+    assert learner.hybrid_method_ == learner.model_.chosen_
+    learner.hybrid_method_ = "supervised"  # as if an earlier round had chosen it
+    q = learner.query(1)
+    learner.teach(q, y[q])
+    assert learner.model_.previous == "supervised"
+    learner.fit(X)
+    assert learner.hybrid_method_ is None  # a new pool starts afresh
+
+    names = np.array(["a", "b"])
+    r = train(X, lab, names[y[lab]], classes=["a", "b"], strategy="margin", seed=0)
+    assert r.metrics["hybrid_method"] == r.model.chosen_
+    again = train(X, lab, names[y[lab]], classes=["a", "b"], strategy="margin", seed=0,
+                  previous_hybrid_method="supervised")  # fmt: skip
+    assert again.model.previous == "supervised"
