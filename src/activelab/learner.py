@@ -581,8 +581,9 @@ class ActiveLearner:
 
         embed = self.embed if callable(self.embed) else None
         # the last refit's method is kept unless another clearly beats it (no flip-flopping)
-        previous = self.hybrid_method_ if self._semi == "auto" else None
-        model = HybridClassifier(self.estimator, self._semi, embedding=embed, previous=previous)
+        model = HybridClassifier(
+            self.estimator, self._semi, embedding=embed, previous=self.hybrid_method_
+        )
         weights = self._fit_weights(clone(self.estimator))
         model.fit_pool(self._X, self.labelled_, self.labels_, pool=self.graph_pool_, **weights)
         self.graph_pool_ = model.pool_ if model.pool_ is not None else self.graph_pool_

@@ -81,7 +81,8 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
     alpha : float, default=0.9
         Spreading's ``alpha``.
     embedding : callable, optional
-        Maps pool rows to the space of the graph (default: standardised features).
+        Maps pool rows to the space of the graph (default: the scaled features of
+        :class:`~activelab.shared_graph.GraphSpace`).
     cv : int, default=5
         Folds of ``"auto"``'s check.
     random_state : int, default=0
@@ -345,9 +346,7 @@ def _beats(hits: dict[str, np.ndarray], challenger: str, incumbent: str) -> bool
     (False, True)
     """
     d = hits[challenger] - hits[incumbent]
-    n = d.shape[0]
-    if n < 2:
-        return bool(d.sum() > 0)
+    n = d.shape[0]  # at least 2: the check holds out at least two folds' items
     # the scores are sums of weighted hits: the paired difference's standard error
     se = np.sqrt(n / (n - 1) * np.sum((d - d.mean()) ** 2))
     # one held-out item the challenger alone gets right is exactly one standard error: a tie

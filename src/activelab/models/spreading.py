@@ -122,14 +122,13 @@ class GraphPool:
         The pool.
     embed : callable, optional
         Maps rows of the pool to the space the graph is built in (e.g. sentence
-        embeddings). Default: the standardised features (a sparse pool is used
-        as it is, with the cosine metric; a DataFrame by its numeric columns).
+        embeddings). Default: the scaled features (:class:`~activelab.shared_graph.GraphSpace`;
+        a sparse pool is used as it is, with the cosine metric; a DataFrame by its numeric
+        columns).
     n_neighbors : int, default=10
         Neighbours per item.
     metric : {"euclidean", "cosine"}, optional
         Default: cosine for a sparse pool, else euclidean.
-    scale : {True, "floor", "standard", False}, default=True
-        How raw features are scaled (:class:`~activelab.shared_graph.GraphSpace`).
 
     Attributes
     ----------
@@ -153,18 +152,12 @@ class GraphPool:
     """
 
     def __init__(
-        self,
-        X: Any,
-        *,
-        embed: Any = None,
-        n_neighbors: int = 10,
-        metric: str | None = None,
-        scale: bool | str = True,
+        self, X: Any, *, embed: Any = None, n_neighbors: int = 10, metric: str | None = None
     ) -> None:
         self.embed = embed
         # the pool's one graph, shared with the strategies (activelab.shared_graph)
         self.space, self.graph = shared_graph(
-            X, embed=embed, n_neighbors=n_neighbors, metric=metric, scale=scale
+            X, embed=embed, n_neighbors=n_neighbors, metric=metric
         )
         self.Z = self.space.Z
         self.metric = self.space.metric

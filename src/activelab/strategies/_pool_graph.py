@@ -21,8 +21,10 @@ __all__ = ["pool_graph", "pool_space"]
 def pool_space(ctx: QueryContext, scale: bool = True) -> Any:
     """The rows the graph is built on: the embedding if there is one, else the features.
 
-    Dense features (not an embedding) are standardised per column when ``scale`` is true, so
-    that no column dominates the distances by its unit; a DataFrame counts by its numeric
+    Dense features (not an embedding) are scaled per column when ``scale`` is true (each
+    divided by the larger of its spread and the median column's, see
+    :class:`~activelab.shared_graph.GraphSpace`), so that no column dominates the distances by
+    its unit and no near-constant column is blown up; a DataFrame counts by its numeric
     columns; sparse features are used as they are (with the cosine metric).
 
     Examples
@@ -47,7 +49,7 @@ def pool_graph(ctx: QueryContext, n_neighbors: int = 20, scale: bool = True) -> 
     n_neighbors : int, default=20
         Neighbours per item.
     scale : bool, default=True
-        Standardise raw features first (see :func:`pool_space`).
+        Scale raw features first (see :func:`pool_space`).
 
     Examples
     --------

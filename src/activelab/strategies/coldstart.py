@@ -15,7 +15,7 @@ clustered with :class:`~sklearn.cluster.MiniBatchKMeans`.
 
 With ``graph=True`` the pool is clustered in the space of the pool's shared
 nearest-neighbour graph (:mod:`activelab.shared_graph`: the embedding, else the
-standardised features) and an item's typicality is read off that graph
+scaled features) and an item's typicality is read off that graph
 (:meth:`~activelab.graph.PoolGraph.typicality`: its neighbours in the whole
 pool, as in the paper), so the cold start, the hybrid fit and ``probcover``
 share one neighbour search. Whether that is the better cold start is measured

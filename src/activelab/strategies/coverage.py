@@ -58,7 +58,7 @@ def purity_radius(graph: PoolGraph, clusters: np.ndarray, purity: float = 0.95) 
 class ProbCover(Strategy):
     """Cover the pool: the candidate whose ``δ``-ball holds most uncovered items (ProbCover).
 
-    Needs no model; uses the context's embedding, or the standardised features.
+    Needs no model; uses the context's embedding, or the scaled features.
 
     Parameters
     ----------
@@ -72,7 +72,8 @@ class ProbCover(Strategy):
         Clusters of the purity heuristic; by default the number of classes the context knows
         (at least 2), or 10 without classes.
     scale : bool, default=True
-        Standardise raw features before building the graph.
+        Scale raw features before building the graph (see
+        :class:`~activelab.shared_graph.GraphSpace`).
 
     Examples
     --------

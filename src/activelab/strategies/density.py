@@ -44,7 +44,7 @@ All three similarities are computed in bounded memory, never as an n × n matrix
     The density of ``x`` is ``exp(-gamma d̄²)`` with ``d̄`` its mean distance to its
     ``n_neighbors`` nearest pool items (the inverse of TypiClust's typicality, as a
     kernel) and ``gamma = 1 / median d̄²``; the graph is the pool's shared one
-    (:mod:`activelab.shared_graph`: the embedding, else the standardised features),
+    (:mod:`activelab.shared_graph`: the embedding, else the scaled features),
     the one the hybrid fit and ``probcover`` use, so no other search is made. Coverage
     is local too: the score is divided by ``(1 + labels among the candidate's graph
     neighbours) ** beta``, and a batch is picked one item at a time, each pick counting
