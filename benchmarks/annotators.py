@@ -125,6 +125,12 @@ def main() -> None:
         help="(c): the model's weight in the belief about a labelled item, or 'auto' "
         "(fitted to the aggregated labels at every step).",
     )
+    ap.add_argument(
+        "--confusion",
+        default="full",
+        choices=["full", "one_coin", "shrunk", "auto"],
+        help="Dawid-Skene's annotator model (activelab.annotators.aggregate.dawid_skene).",
+    )
     ap.add_argument("--sets", default="digits,image_segments,movie_reviews")
     ap.add_argument("--budget", type=int, default=600)
     ap.add_argument("--batch", type=int, default=20)
@@ -159,6 +165,7 @@ def main() -> None:
             "seeds": args.seeds,
             "first_seed": args.first_seed,
             "model_weight": model_weight,
+            "confusion": args.confusion,
             "budget_answers": args.budget,
             "batch": args.batch,
             "initial": args.initial,
@@ -198,6 +205,7 @@ def main() -> None:
                         batch=args.batch,
                         initial=args.initial,
                         model_weight=model_weight,
+                        confusion=args.confusion,
                         seed=seed,
                     )
                     runs[policy].append(r.to_dict())

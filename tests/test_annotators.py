@@ -72,7 +72,8 @@ def test_krippendorff_alpha_matches_kappa_regime() -> None:
         lambda: one_careless(4, n_classes=4, noise=0.1, careless_noise=0.6),
     ],
 )
-def test_dawid_skene_recovers_annotator_accuracy(make) -> None:
+@pytest.mark.parametrize("confusion", ["full", "one_coin", "shrunk"])
+def test_dawid_skene_recovers_annotator_accuracy(make, confusion: str) -> None:
     sim = make()
     rng = np.random.default_rng(0)
     n = 600
@@ -81,13 +82,34 @@ def test_dawid_skene_recovers_annotator_accuracy(make) -> None:
     who = np.argsort(rng.random((n, sim.n_annotators)), axis=1)[:, :3].ravel()
     items = np.repeat(np.arange(n), 3)
     labels = sim.answer(items, who, y, rng)
-    ds = dawid_skene(items, who, labels, n_items=n, n_classes=sim.n_classes)
+    ds = dawid_skene(items, who, labels, n_items=n, n_classes=sim.n_classes, confusion=confusion)
     true_acc = np.bincount(who, weights=labels == y[items]) / np.bincount(who)
     assert np.abs(ds.accuracy - true_acc).max() < 0.05
     mv = majority_vote(items, labels, n_items=n, n_classes=sim.n_classes)
     assert np.mean(ds.labels == y) >= np.mean(mv.labels == y) - 0.005
     if np.ptp(true_acc) > 0.1:  # a real spread of quality: the ranking is recovered
         assert np.corrcoef(ds.accuracy, true_acc)[0, 1] > 0.95
+
+
+def test_one_coin_confusion_spreads_errors_evenly() -> None:
+    sim = class_dependent(3, 0.3, n_classes=4, seed=2)
+    rng = np.random.default_rng(5)
+    n = 400
+    y = rng.integers(0, 4, n)
+    items = np.repeat(np.arange(n), 2)
+    who = np.argsort(rng.random((n, 3)), axis=1)[:, :2].ravel()
+    labels = sim.answer(items, who, y, rng)
+    coin = dawid_skene(items, who, labels, n_items=n, n_classes=4, confusion="one_coin")
+    off = coin.confusion[:, ~np.eye(4, dtype=bool)].reshape(3, -1)
+    assert np.allclose(off, off[:, :1])  # one error rate per annotator
+    assert np.allclose(np.diagonal(coin.confusion, axis1=1, axis2=2), coin.accuracy[:, None])
+    full = dawid_skene(items, who, labels, n_items=n, n_classes=4)
+    shrunk = dawid_skene(items, who, labels, n_items=n, n_classes=4, confusion="shrunk")
+    # the shrunk model is a full matrix: it sees the class-dependent errors
+    assert not np.allclose(shrunk.confusion[:, ~np.eye(4, dtype=bool)], off.ravel()[0])
+    assert np.mean(shrunk.labels == full.labels) > 0.9
+    with pytest.raises(ValueError, match="Unknown confusion model 'coin'"):
+        dawid_skene(items, who, labels, n_items=n, n_classes=4, confusion="coin")
 
 
 def test_simulated_answers_follow_confusion() -> None:
@@ -229,9 +251,9 @@ def test_next_requests_asks_again_where_answers_disagree() -> None:
     proba = np.tile([0.97, 0.03], (n, 1))  # a confident model: new items are worth little
     proba[0] = [0.5, 0.5]  # ... but not on the item whose answers disagree
     proba[10] = [0.6, 0.4]  # one new item worth asking, less than item 0
-    items = np.array([0, 0, 1, 1, 2])
-    who = np.array([0, 1, 0, 1, 0])
-    labels = np.array([0, 1, 0, 0, 0])  # item 0 is disputed
+    items = np.array([0, 0, 1, 1, 2, 2])
+    who = np.array([0, 1, 0, 1, 0, 1])
+    labels = np.array([0, 1, 0, 0, 1, 1])  # item 0 is disputed by two equally good annotators
     new, again = next_requests(proba, items, who, labels, 1, n_annotators=3)
     assert again.tolist() == [0] and new.size == 0
     # dear items are passed over when costs are given

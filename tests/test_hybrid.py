@@ -392,3 +392,44 @@ def test_the_learner_and_the_app_carry_the_method_from_refit_to_refit() -> None:
     again = train(X, lab, names[y[lab]], classes=["a", "b"], strategy="margin", seed=0,
                   previous_hybrid_method="supervised")  # fmt: skip
     assert again.model.previous == "supervised"
+
+
+def test_scaled_on_pool_freezes_the_leading_scalers_on_the_pool() -> None:
+    from sklearn.decomposition import PCA
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.preprocessing import RobustScaler
+
+    from activelab.models.semi import scaled_on_pool
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)) * [1.0, 5.0, 0.1] + [0.0, 10.0, -3.0]
+    pipe = make_pipeline(StandardScaler(with_mean=False), LogisticRegression())
+    out = scaled_on_pool(pipe, X)
+    assert out is not pipe and not hasattr(pipe[0], "scale_")  # the original is untouched
+    assert isinstance(out[0], FrozenEstimator)
+    assert out[0].estimator.with_mean is False  # the scaler's own settings are kept
+    fitted = out.fit(X[:6], [0, 1, 0, 1, 0, 1])
+    np.testing.assert_allclose(fitted[0].estimator.scale_, X.std(axis=0))
+    # only the leading run of scalers: one after another transformer is left alone
+    later = scaled_on_pool(make_pipeline(PCA(2), RobustScaler(), LogisticRegression()), X)
+    assert not any(isinstance(s, FrozenEstimator) for _, s in later.steps)
+    plain = LogisticRegression()
+    assert scaled_on_pool(plain, X) is plain
+
+
+def test_hybrid_scales_on_the_pool_unless_told_not_to() -> None:
+    X, y = _moons(300)
+    X = np.c_[X, np.zeros(300)]
+    X[::7, 2] = 5.0  # a column that the labelled items below never vary
+    lab = np.array([1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13])
+    lab = lab[np.isin(lab, np.flatnonzero(X[:, 2] == 0))]
+    on = HybridClassifier(_lr(), "supervised").fit_pool(X, lab, y[lab])
+    off = HybridClassifier(_lr(), "supervised", scale_on_pool=False).fit_pool(X, lab, y[lab])
+    np.testing.assert_allclose(on.supervised_[0].estimator.mean_, X.mean(axis=0))
+    np.testing.assert_allclose(off.supervised_[0].mean_, X[lab].mean(axis=0))
+    # among the labelled items the third column does not vary (scikit-learn divides it by 1);
+    # over the pool it does
+    assert off.supervised_[0].scale_[2] == 1.0 and on.supervised_[0].estimator.scale_[2] > 1.0
+    assert np.isfinite(on.predict_proba(X)).all()
+    auto = HybridClassifier(_lr(), "auto").fit_pool(X, lab, y[lab])
+    assert set(auto.cv_scores_) == {"blend", "supervised", "spreading"}

@@ -66,6 +66,10 @@ class Aggregate:
         Estimated class shares.
     n_iter : int
         EM iterations run (0 for the majority vote).
+    annotator_model : str
+        The annotator model behind ``confusion``: ``"full"``, ``"one_coin"`` or
+        ``"shrunk"`` for Dawid–Skene (``confusion="auto"`` resolved), ``"majority"``
+        for the vote.
     """
 
     posterior: np.ndarray
@@ -75,6 +79,7 @@ class Aggregate:
     accuracy: np.ndarray
     prior: np.ndarray
     n_iter: int = 0
+    annotator_model: str = "majority"
 
     @property
     def confidence(self) -> np.ndarray:
@@ -127,6 +132,38 @@ def _confusion(
     # conf[a, :, l] += post ; done through a (a, l, k) view
     np.add.at(conf.transpose(0, 2, 1), (annotators, labels), post_of_answer)
     return conf / conf.sum(axis=2, keepdims=True)
+
+
+_CONFUSION_MODELS = ("full", "one_coin", "shrunk", "auto")
+
+
+def _one_coin(
+    right: np.ndarray,
+    annotators: np.ndarray,
+    n_annotators: int,
+    n_classes: int,
+    prior_accuracy: float,
+    prior_strength: float,
+) -> np.ndarray:
+    """One-coin confusion matrices: accuracy on the diagonal, the rest spread evenly.
+
+    ``right`` is the posterior probability that each answer is right; the
+    accuracy has a Beta prior of ``prior_strength * n_classes`` pseudo-answers
+    (the weight of the full model's Dirichlet prior), a share
+    ``prior_accuracy`` of them right.
+    """
+    pseudo = prior_strength * n_classes
+    hits = np.bincount(annotators, weights=right, minlength=n_annotators)
+    total = np.bincount(annotators, minlength=n_annotators)
+    acc = np.where(
+        total + pseudo > 0,
+        (hits + pseudo * prior_accuracy) / np.maximum(total + pseudo, 1e-12),
+        prior_accuracy,
+    )
+    acc = np.clip(acc, 1e-6, 1 - 1e-6)
+    off = (1.0 - acc) / max(n_classes - 1, 1)
+    eye = np.eye(n_classes)
+    return off[:, None, None] * (1 - eye) + acc[:, None, None] * eye
 
 
 def _accuracy(conf: np.ndarray, prior: np.ndarray, seen: np.ndarray) -> np.ndarray:
@@ -195,8 +232,9 @@ def dawid_skene(
     model_prior: np.ndarray | None = None,
     gold_items: np.ndarray | None = None,
     gold_labels: np.ndarray | None = None,
+    confusion: str = "full",
 ) -> Aggregate:
-    """Dawid and Skene's EM: a full confusion matrix per annotator, without gold labels.
+    """Dawid and Skene's EM: a confusion matrix per annotator, without gold labels.
 
     Starts from the soft majority vote, then alternates the M-step (class
     prior and confusion matrices from the current posteriors, smoothed by
@@ -228,6 +266,18 @@ def dawid_skene(
         Items whose true class is known (gold items, or an adjudicator's
         decisions): their posterior is fixed to it, so the annotators' answers on
         them measure their accuracy directly.
+    confusion : {"full", "one_coin", "shrunk", "auto"}, default="full"
+        The annotator model. ``"full"``: Dawid and Skene's, one free confusion
+        matrix per annotator (``n_classes * (n_classes - 1)`` numbers each).
+        ``"one_coin"``: one accuracy per annotator, errors spread evenly over the
+        other classes; few numbers to fit, so it reads annotators well from a
+        sparse overlap but cannot see that one class is mistaken for another.
+        ``"shrunk"``: a full matrix whose Dirichlet prior is centred on the
+        annotator's own one-coin accuracy instead of ``prior_accuracy``; with
+        few answers it stays near the one-coin model, with many it becomes
+        Dawid and Skene's. ``"auto"``: fits the one-coin and the full model
+        and keeps the one with the lower Akaike information criterion (twice
+        the free numbers minus twice the answers' log-likelihood).
 
     Returns
     -------
@@ -253,6 +303,10 @@ def dawid_skene(
     _check(items, labels, n_items, n_classes)
     if annotators.shape != items.shape:
         raise ValueError("annotators must have one entry per answer, like items and labels.")
+    if confusion not in _CONFUSION_MODELS:
+        raise ValueError(
+            f"Unknown confusion model {confusion!r}; use one of {list(_CONFUSION_MODELS)}."
+        )
     a_n = (
         (int(annotators.max()) + 1 if annotators.size else 0)
         if n_annotators is None
@@ -265,39 +319,107 @@ def dawid_skene(
     )
     mv = majority_vote(items, labels, n_items=n_items, n_classes=n_classes)
     answered = mv.answered
-    post = mv.posterior.copy()
+    start = mv.posterior.copy()
     gold = None
     if gold_items is not None and gold_labels is not None:
         gold_items = np.asarray(gold_items, dtype=np.int64)
         gold = (gold_items, np.eye(n_classes)[np.asarray(gold_labels, dtype=np.int64)])
-        post[gold[0]] = gold[1]
+        start[gold[0]] = gold[1]
         answered = answered.copy()
         answered[gold_items] = True
     log_item_prior = None if model_prior is None else np.log(np.clip(model_prior, 1e-12, None))
-    prior = mv.prior
-    conf = np.zeros((a_n, n_classes, n_classes))
-    n_iter = 0
-    # EM iterations (each one vectorised over the answers); n_iter is reported after
-    for n_iter in range(1, max_iter + 1):  # noqa: B007
-        prior = post[answered].sum(axis=0) + 1.0
-        prior /= prior.sum()
-        conf = _confusion(post[items], annotators, labels, a_n, n_classes, pseudo)
-        log_conf = np.log(conf)
-        logp = np.zeros((n_items, n_classes))
-        logp += np.log(prior) if log_item_prior is None else log_item_prior
-        # log P(answers of item | class k) = sum over its answers of log conf[a, k, l]
-        np.add.at(logp, items, log_conf[annotators, :, labels])
-        logp -= logp.max(axis=1, keepdims=True)
-        new = np.exp(logp)
-        new /= new.sum(axis=1, keepdims=True)
-        if gold is not None:
-            new[gold[0]] = gold[1]
-        delta = float(np.abs(new - post).max()) if n_items else 0.0
-        post = new
-        if delta < tol:
-            break
+
+    def em(model: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+        post = start.copy()
+        prior, conf, log_lik = mv.prior, np.zeros((a_n, n_classes, n_classes)), 0.0
+        n_iter = 0
+        # EM iterations (each one vectorised over the answers); n_iter is reported after
+        for n_iter in range(1, max_iter + 1):  # noqa: B007
+            prior = post[answered].sum(axis=0) + 1.0
+            prior /= prior.sum()
+            conf = _m_step(
+                model,
+                post,
+                items,
+                annotators,
+                labels,
+                a_n,
+                n_classes,
+                pseudo,
+                smoothing,
+                prior_accuracy,
+                prior_strength,
+            )
+            logp = np.zeros((n_items, n_classes))
+            logp += np.log(prior) if log_item_prior is None else log_item_prior
+            # log P(answers of item | class k) = sum over its answers of log conf[a, k, l]
+            np.add.at(logp, items, np.log(conf)[annotators, :, labels])
+            top = logp.max(axis=1, keepdims=True)
+            new = np.exp(logp - top)
+            total = new.sum(axis=1, keepdims=True)
+            log_lik = float((np.log(total) + top).sum())  # log P(all answers)
+            new /= total
+            if gold is not None:
+                new[gold[0]] = gold[1]
+            delta = float(np.abs(new - post).max()) if n_items else 0.0
+            post = new
+            if delta < tol:
+                break
+        return post, conf, prior, n_iter, log_lik
+
+    if confusion == "auto":
+        # Akaike's criterion (asymptotically, how well each model predicts a held-out
+        # answer): the full model must buy its n_classes * (n_classes - 1) numbers per
+        # annotator with likelihood; the one-coin model has one each
+        n_seen = int(seen.sum())
+        aic, fits = {}, {}
+        for model, n_par in (("one_coin", n_seen), ("full", n_seen * n_classes * (n_classes - 1))):
+            fits[model] = em(model)
+            aic[model] = 2.0 * n_par - 2.0 * fits[model][4]
+        chosen = min(aic, key=aic.__getitem__)
+    else:
+        chosen, fits = confusion, {confusion: em(confusion)}
+    post, conf, prior, n_iter, _ = fits[chosen]
     return Aggregate(
-        post, post.argmax(axis=1), answered, conf, _accuracy(conf, prior, seen), prior, n_iter
+        post,
+        post.argmax(axis=1),
+        answered,
+        conf,
+        _accuracy(conf, prior, seen),
+        prior,
+        n_iter,
+        chosen,
+    )
+
+
+def _m_step(
+    model: str,
+    post: np.ndarray,
+    items: np.ndarray,
+    annotators: np.ndarray,
+    labels: np.ndarray,
+    n_annotators: int,
+    n_classes: int,
+    pseudo: np.ndarray,
+    smoothing: float,
+    prior_accuracy: float,
+    prior_strength: float,
+) -> np.ndarray:
+    """Confusion matrices from the current posteriors under one annotator model."""
+    if model == "full":
+        return _confusion(post[items], annotators, labels, n_annotators, n_classes, pseudo)
+    coin = _one_coin(
+        post[items, labels],
+        annotators,
+        n_annotators,
+        n_classes,
+        prior_accuracy,
+        prior_strength,
+    )
+    if model == "one_coin":
+        return coin
+    return _confusion(
+        post[items], annotators, labels, n_annotators, n_classes, smoothing + prior_strength * coin
     )
 
 

@@ -149,6 +149,7 @@ def aggregate_answers(table: AnswerTable, method: str = "dawid_skene") -> Aggreg
         agg.accuracy,
         agg.prior,
         agg.n_iter,
+        agg.annotator_model,
     )
 
 
@@ -185,7 +186,7 @@ def _aggregate(
     post = agg.posterior.copy()
     post[agg.answered] = np.eye(k)[latest[agg.answered]]
     return Aggregate(
-        post, post.argmax(axis=1), agg.answered, agg.confusion, agg.accuracy, agg.prior
+        post, post.argmax(axis=1), agg.answered, agg.confusion, agg.accuracy, agg.prior, 0, "latest"
     )
 
 
@@ -193,7 +194,9 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
     """Agreement and per-annotator quality of a project, as plain data (JSON-able).
 
     Keys: ``answers``, ``items_answered``, ``items_with_several_answers``,
-    ``aggregate`` (the method), ``percent_agreement``, ``krippendorff_alpha``,
+    ``aggregate`` (the method), ``annotator_model`` (Dawid–Skene's model of the
+    annotators, ``"one_coin"`` or ``"full"``, or the method without it),
+    ``percent_agreement``, ``krippendorff_alpha``,
     ``kappa`` (one entry per pair with shared items), ``disputed`` (the length of
     the review queue, :func:`disputed_items`), ``gold_items`` and ``annotators``
     (answers, estimated accuracy, answers on gold items and accuracy on them,
@@ -225,6 +228,7 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
         "items_answered": int(np.count_nonzero(per_item)),
         "items_with_several_answers": int(np.count_nonzero(several)),
         "aggregate": method,
+        "annotator_model": agg.annotator_model,
         "percent_agreement": _num(percent_agreement(t.items, t.labels)) if several.any() else None,
         "krippendorff_alpha": _num(krippendorff_alpha(t.items, t.labels, len(t.classes)))
         if several.any()

@@ -357,6 +357,13 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
         f"answers: {q['answers']} on {q['items_answered']} items, "
         f"{q['items_with_several_answers']} with several answers; labels by {q['aggregate']}"
     )
+    per_annotator = {
+        "one_coin": "one accuracy",
+        "full": "a confusion matrix",
+        "shrunk": "a shrunk confusion matrix",
+    }.get(q.get("annotator_model", ""))
+    if per_annotator:
+        line += f" ({per_annotator} per annotator)"
     if q["percent_agreement"] is not None:
         alpha = q["krippendorff_alpha"]
         line += (

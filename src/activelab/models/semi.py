@@ -44,7 +44,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
 from activelab.models.imbalance import class_weight_of
 from activelab.models.selftraining import SelfTraining
@@ -58,13 +61,62 @@ from activelab.models.spreading import (
 )
 from activelab.scoring import take_rows
 
-__all__ = ["METHODS", "HybridClassifier"]
+__all__ = ["METHODS", "HybridClassifier", "scaled_on_pool"]
 
 #: The values of ``method`` (and of the learner's ``semi_supervised``).
 METHODS = ("auto", "spreading", "blend", "self-training", "supervised")
 #: Candidates of ``"auto"``, in the order ties are broken.
 _AUTO = ("blend", "supervised", "spreading")
 _WEIGHT = {"supervised": 0.0, "self-training": 0.0, "blend": 0.5, "spreading": 1.0}
+#: Pipeline steps that ``scaled_on_pool`` fits on the pool (they read no labels).
+_SCALERS = (StandardScaler, RobustScaler, MinMaxScaler, MaxAbsScaler)
+
+
+def scaled_on_pool(estimator: Any, X: Any) -> Any:
+    """``estimator`` with the scalers that lead its pipeline fitted on the whole pool, frozen.
+
+    A scaler fitted on the labelled items alone reads the spread of each column
+    from a few dozen actively chosen rows: a column that barely varies among
+    them (or not at all) is then blown up at prediction time. The pool is
+    there, unlabelled, and a scaler needs no labels: fitted once on it and
+    frozen (:class:`sklearn.frozen.FrozenEstimator`), every refit of the
+    classifier sees the same, well-estimated scale. Only the leading run of
+    scikit-learn scalers (``StandardScaler``, ``RobustScaler``,
+    ``MinMaxScaler``, ``MaxAbsScaler``) of a :class:`~sklearn.pipeline.Pipeline`
+    is changed, with each scaler's own settings; anything else is returned as
+    it is.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Usually a pipeline such as ``make_pipeline(StandardScaler(), LogisticRegression())``.
+    X : array-like or sparse matrix
+        The pool (every row, labelled or not).
+
+    Returns
+    -------
+    estimator
+        A new pipeline (the original is not changed), or ``estimator`` itself.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X = np.c_[np.arange(10.0), np.r_[np.zeros(9), 30.0]]
+    >>> model = scaled_on_pool(make_pipeline(StandardScaler(), LogisticRegression()), X)
+    >>> model = model.fit(X[:4], [0, 0, 1, 1])      # the second column is 0 on these rows
+    >>> model[0].estimator.scale_.round(2).tolist()   # spread read from the pool
+    [2.87, 9.0]
+    """
+    if not isinstance(estimator, Pipeline) or len(estimator.steps) < 2:
+        return estimator
+    out = clone(estimator)
+    for i, (name, step) in enumerate(estimator.steps[:-1]):
+        if not isinstance(step, _SCALERS):
+            break
+        out.steps[i] = (name, FrozenEstimator(clone(step).fit(X)))
+    return out
 
 
 class HybridClassifier(ClassifierMixin, BaseEstimator):
@@ -87,6 +139,10 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         Folds of ``"auto"``'s check.
     random_state : int, default=0
         Seeds the folds.
+    scale_on_pool : bool, default=True
+        Fit the scalers that lead a pipeline ``estimator`` on the whole pool
+        instead of the labelled items (:func:`scaled_on_pool`), for every
+        method and for ``"auto"``'s check.
     previous : str, optional
         The method chosen at the last refit of the same campaign: ``"auto"``
         keeps it unless another candidate scores higher by more than one
@@ -125,6 +181,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         random_state: int = 0,
         class_weight: str | None = "auto",
         previous: str | None = None,
+        scale_on_pool: bool = True,
     ) -> None:
         self.estimator = estimator
         self.method = method
@@ -135,6 +192,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.class_weight = class_weight
         self.previous = previous
+        self.scale_on_pool = scale_on_pool
 
     def _balanced(self) -> bool:
         if self.class_weight == "auto":
@@ -193,19 +251,20 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         Xl = take_rows(X, labelled)
         self.cv_scores_: dict[str, float] = {}
         self.spreading_ = None
+        base = scaled_on_pool(self.estimator, X) if self.scale_on_pool else self.estimator
         if self.method == "self-training":
-            self.supervised_ = SelfTraining(self.estimator).fit_pool(X, labelled, y)
+            self.supervised_ = SelfTraining(base).fit_pool(X, labelled, y)
             self.chosen_ = "self-training"
             self.pool_ = pool
             return self
-        self.supervised_ = clone(self.estimator).fit(Xl, y, **fit_params)
+        self.supervised_ = clone(base).fit(Xl, y, **fit_params)
         if self.method == "supervised":
             self.chosen_, self.pool_ = "supervised", pool
             return self
         self.pool_ = pool if pool is not None else self.make_pool(X)
         self.spreading_ = self._spreader().fit_pool(X, labelled, y, pool=self.pool_)
         if self.method == "auto":
-            self.cv_scores_, gain = self._cross_validate(X, labelled, y)
+            self.cv_scores_, gain = self._cross_validate(base, X, labelled, y)
             best = max(_AUTO, key=lambda m: (self.cv_scores_[m], -_AUTO.index(m)))
             keep = self.previous in _AUTO and gain is not None
             self.chosen_ = self.previous if keep and not _beats(gain, best, self.previous) else best
@@ -214,7 +273,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _cross_validate(
-        self, X: Any, labelled: np.ndarray, y: np.ndarray
+        self, base: Any, X: Any, labelled: np.ndarray, y: np.ndarray
     ) -> tuple[dict[str, float], dict[str, np.ndarray] | None]:
         """Accuracy of supervised, spreading and blend on held-out labelled items, and
         each candidate's weighted hits per held-out item (for paired comparisons)."""
@@ -251,7 +310,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             P_spr = np.where(s > 0, P_spr / np.where(s > 0, s, 1), 1.0 / n_cls)
             P_sup = np.full((test.size, n_cls), 1.0 / n_cls)
             if np.unique(codes[train]).size >= 2:
-                model = clone(self.estimator).fit(take_rows(X, labelled[train]), y[train])
+                model = clone(base).fit(take_rows(X, labelled[train]), y[train])
                 cols = np.searchsorted(self.classes_, model.classes_)
                 P_sup = np.zeros((test.size, n_cls))
                 P_sup[:, cols] = model.predict_proba(take_rows(X, labelled[test]))

@@ -181,7 +181,9 @@ def _out_of_fold(
     return np.clip(out, 1e-3, 1.0)
 
 
-def _aggregate(ans: _Answers, n: int, k: int, n_ann: int, how: str) -> Aggregate:
+def _aggregate(
+    ans: _Answers, n: int, k: int, n_ann: int, how: str, confusion: str = "full"
+) -> Aggregate:
     if how == "majority":
         return majority_vote(
             ans.items,
@@ -192,7 +194,13 @@ def _aggregate(ans: _Answers, n: int, k: int, n_ann: int, how: str) -> Aggregate
             n_annotators=n_ann,
         )
     return dawid_skene(
-        ans.items, ans.annotators, ans.labels, n_items=n, n_classes=k, n_annotators=n_ann
+        ans.items,
+        ans.annotators,
+        ans.labels,
+        n_items=n,
+        n_classes=k,
+        n_annotators=n_ann,
+        confusion=confusion,
     )
 
 
@@ -213,6 +221,7 @@ def run_annotated_campaign(
     cost_known: bool = False,
     cost_noise: float = 0.2,
     aggregate: str = "dawid_skene",
+    confusion: str = "full",
     estimator: Any = None,
     model_weight: float | str = 1.0,
     new_weight: float = 0.25,
@@ -252,6 +261,12 @@ def run_annotated_campaign(
         :class:`~activelab.annotators.cost.CostModel` predicts from the answers
         timed so far (on the item features).
     aggregate : {"dawid_skene", "majority"}, default="dawid_skene"
+    confusion : {"full", "one_coin", "shrunk", "auto"}, default="full"
+        Dawid–Skene's model of the annotators
+        (:func:`~activelab.annotators.aggregate.dawid_skene`). ``"one_coin"``
+        (one accuracy per annotator) reads the annotators better from a sparse
+        overlap and lifts (b) and (c), but moves (a) too, by up to 3 points on
+        ``benchmarks/annotators.py`` (docs/annotators.md, "The annotator model").
     estimator : classifier, optional
         Must take ``sample_weight``; default ``LogisticRegression(max_iter=1000)``.
     model_weight : float or "auto", default=1.0
@@ -321,7 +336,7 @@ def run_annotated_campaign(
     if policy == "double":
         ask(first)
     while True:
-        agg = _aggregate(ans, n, k, n_ann, aggregate)
+        agg = _aggregate(ans, n, k, n_ann, aggregate, confusion)
         labelled = np.flatnonzero(agg.answered)
         model = _fit(estimator, X_pool, labelled, agg.posterior[labelled], min_weight)
         acc = float(np.mean(model.predict(X_test) == y_test)) if model is not None else 0.0
@@ -399,7 +414,7 @@ def run_annotated_campaign(
                 new_weight=new_weight,
             )
             ask(np.concatenate([unlabelled[pick_new], open_items[pick_old]]))
-    final = _aggregate(ans, n, k, n_ann, aggregate)
+    final = _aggregate(ans, n, k, n_ann, aggregate, confusion)
     correct = ans.labels == y_pool[ans.items]
     hits = np.bincount(ans.annotators, weights=correct, minlength=n_ann)
     total = np.maximum(np.bincount(ans.annotators, minlength=n_ann), 1)
