@@ -112,6 +112,29 @@ def test_one_coin_confusion_spreads_errors_evenly() -> None:
         dawid_skene(items, who, labels, n_items=n, n_classes=4, confusion="coin")
 
 
+def test_auto_keeps_the_full_model_only_where_the_answers_pay_for_it() -> None:
+    def answers(sim, n, per_item, seed):
+        rng = np.random.default_rng(seed)
+        y = rng.integers(0, sim.n_classes, n)
+        who = np.argsort(rng.random((n, sim.n_annotators)), axis=1)[:, :per_item].ravel()
+        items = np.repeat(np.arange(n), per_item)
+        return items, who, sim.answer(items, who, y, rng), y
+
+    # errors that go to one confusable class, three answers per item: the full model
+    sim = class_dependent(4, 0.3, n_classes=4, seed=1)
+    items, who, labels, y = answers(sim, 600, 3, 0)
+    auto = dawid_skene(items, who, labels, n_items=600, n_classes=4, confusion="auto")
+    coin = dawid_skene(items, who, labels, n_items=600, n_classes=4, confusion="one_coin")
+    assert auto.annotator_model == "full"
+    assert np.mean(auto.labels == y) > np.mean(coin.labels == y)
+    # uniform errors: one number per annotator says it all
+    sim = uniform_noise(4, [0.05, 0.15, 0.25, 0.35], n_classes=4)
+    items, who, labels, y = answers(sim, 600, 3, 0)
+    auto = dawid_skene(items, who, labels, n_items=600, n_classes=4, confusion="auto")
+    assert auto.annotator_model == "one_coin"
+    assert dawid_skene(items, who, labels, n_items=600, n_classes=4).annotator_model == "full"
+
+
 def test_simulated_answers_follow_confusion() -> None:
     sim = uniform_noise(2, [0.0, 0.3], n_classes=3)
     rng = np.random.default_rng(1)
