@@ -64,6 +64,16 @@ def test_krippendorff_alpha_matches_kappa_regime() -> None:
     assert np.isnan(krippendorff_alpha(np.array([0, 1]), np.array([0, 1])))
 
 
+def _answers(sim, n: int, per_item: int, seed: int):
+    """``n`` items of random classes, each answered by ``per_item`` different annotators of
+    ``sim``: (items, annotators, labels, true classes), one entry per answer."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, sim.n_classes, n)
+    who = np.argsort(rng.random((n, sim.n_annotators)), axis=1)[:, :per_item].ravel()
+    items = np.repeat(np.arange(n), per_item)
+    return items, who, sim.answer(items, who, y, rng), y
+
+
 @pytest.mark.parametrize(
     "make",
     [
@@ -75,13 +85,8 @@ def test_krippendorff_alpha_matches_kappa_regime() -> None:
 @pytest.mark.parametrize("confusion", ["full", "one_coin", "shrunk"])
 def test_dawid_skene_recovers_annotator_accuracy(make, confusion: str) -> None:
     sim = make()
-    rng = np.random.default_rng(0)
     n = 600
-    y = rng.integers(0, sim.n_classes, n)
-    # each item answered by 3 of the 4 annotators
-    who = np.argsort(rng.random((n, sim.n_annotators)), axis=1)[:, :3].ravel()
-    items = np.repeat(np.arange(n), 3)
-    labels = sim.answer(items, who, y, rng)
+    items, who, labels, y = _answers(sim, n, 3, seed=0)  # each item: 3 of the 4 annotators
     ds = dawid_skene(items, who, labels, n_items=n, n_classes=sim.n_classes, confusion=confusion)
     true_acc = np.bincount(who, weights=labels == y[items]) / np.bincount(who)
     assert np.abs(ds.accuracy - true_acc).max() < 0.05
@@ -93,12 +98,8 @@ def test_dawid_skene_recovers_annotator_accuracy(make, confusion: str) -> None:
 
 def test_one_coin_confusion_spreads_errors_evenly() -> None:
     sim = class_dependent(3, 0.3, n_classes=4, seed=2)
-    rng = np.random.default_rng(5)
     n = 400
-    y = rng.integers(0, 4, n)
-    items = np.repeat(np.arange(n), 2)
-    who = np.argsort(rng.random((n, 3)), axis=1)[:, :2].ravel()
-    labels = sim.answer(items, who, y, rng)
+    items, who, labels, _ = _answers(sim, n, 2, seed=5)
     coin = dawid_skene(items, who, labels, n_items=n, n_classes=4, confusion="one_coin")
     off = coin.confusion[:, ~np.eye(4, dtype=bool)].reshape(3, -1)
     assert np.allclose(off, off[:, :1])  # one error rate per annotator
@@ -113,23 +114,16 @@ def test_one_coin_confusion_spreads_errors_evenly() -> None:
 
 
 def test_auto_keeps_the_full_model_only_where_the_answers_pay_for_it() -> None:
-    def answers(sim, n, per_item, seed):
-        rng = np.random.default_rng(seed)
-        y = rng.integers(0, sim.n_classes, n)
-        who = np.argsort(rng.random((n, sim.n_annotators)), axis=1)[:, :per_item].ravel()
-        items = np.repeat(np.arange(n), per_item)
-        return items, who, sim.answer(items, who, y, rng), y
-
     # errors that go to one confusable class, three answers per item: the full model
     sim = class_dependent(4, 0.3, n_classes=4, seed=1)
-    items, who, labels, y = answers(sim, 600, 3, 0)
+    items, who, labels, y = _answers(sim, 600, 3, seed=0)
     auto = dawid_skene(items, who, labels, n_items=600, n_classes=4, confusion="auto")
     coin = dawid_skene(items, who, labels, n_items=600, n_classes=4, confusion="one_coin")
     assert auto.annotator_model == "full"
     assert np.mean(auto.labels == y) > np.mean(coin.labels == y)
     # uniform errors: one number per annotator says it all
     sim = uniform_noise(4, [0.05, 0.15, 0.25, 0.35], n_classes=4)
-    items, who, labels, y = answers(sim, 600, 3, 0)
+    items, who, labels, y = _answers(sim, 600, 3, seed=0)
     auto = dawid_skene(items, who, labels, n_items=600, n_classes=4, confusion="auto")
     assert auto.annotator_model == "one_coin"
     assert dawid_skene(items, who, labels, n_items=600, n_classes=4).annotator_model == "full"
@@ -251,12 +245,8 @@ def test_campaign_rejects_bad_input(iris) -> None:
 
 def test_gold_items_fix_the_posterior_and_inform_accuracy() -> None:
     sim = uniform_noise(3, [0.1, 0.1, 0.45], n_classes=3)
-    rng = np.random.default_rng(3)
     n = 300
-    y = rng.integers(0, 3, n)
-    items = np.repeat(np.arange(n), 2)
-    who = np.argsort(rng.random((n, 3)), axis=1)[:, :2].ravel()
-    labels = sim.answer(items, who, y, rng)
+    items, who, labels, y = _answers(sim, n, 2, seed=3)
     gold = np.arange(100)
     ds = dawid_skene(
         items, who, labels, n_items=n, n_classes=3, gold_items=gold, gold_labels=y[gold]
