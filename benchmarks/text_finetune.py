@@ -1,0 +1,155 @@
+"""Movie reviews at 100 labels: frozen sentence embeddings against a fine-tuned encoder.
+
+    PYTHONPATH=src python3 benchmarks/text_finetune.py --seeds 10 --cache-dir DIR
+
+Each seed fixes the stratified 75/25 pool/test split and the 10 random initial labels of
+``benchmarks/hybrid.py`` (movie reviews, all-MiniLM-L6-v2 embeddings, standardised
+logistic regression). A campaign runs on the frozen embeddings to 100 labels (batches
+of 10) with each selection arm: ``margin`` (supervised) and the default ``auto`` with
+the hybrid fit, and ``random`` (100 random labels). Reported per arm and seed: the test
+accuracy of the campaign's model at 100 labels (frozen embeddings) and that of
+:class:`~activelab.models.finetune.FineTunedTextClassifier` fitted on the same 100
+labelled texts (the encoder tuned contrastively on them, the same head on its
+embeddings), with the seconds each tuning took.
+
+Results: ``benchmarks/results/text_finetune.json`` (every seed; a rerun adds only the
+missing (arm, seed) pairs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from activelab.models.finetune import FineTunedTextClassifier
+from activelab.simulation.campaign import run_campaign, split_pool_test
+from hybrid import model  # the benchmark's shared model
+
+RESULTS = Path(__file__).parent / "results" / "text_finetune.json"
+ARMS = {"margin": ("margin", None), "auto+hybrid": ("auto", "auto"), "random": ("random", None)}
+LABELS = 100
+
+
+def _load(cache_dir: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from activelab.data.bundled import load_movie_reviews
+    from activelab.data.features import TextEmbedder
+
+    texts, y = load_movie_reviews()
+    texts = np.asarray(texts, dtype=object)
+    Z = TextEmbedder(cache_dir=cache_dir, n_threads=1, batch_size=64).transform(texts)
+    return texts, np.asarray(Z, dtype=float), np.asarray(y)
+
+
+def one(texts, Z, y, arm: str, seed: int, n_threads: int, pool_fit: bool = False) -> dict:
+    """The frozen campaign's accuracy at 100 labels and the tuned model's on its labels
+    (with ``pool_fit``, also the hybrid fit on the tuned encoder's embeddings of the pool)."""
+    rows = np.arange(len(y))[:, None]
+    ip, it, yp, yt = split_pool_test(rows, y, seed=seed)
+    ip, it = ip[:, 0], it[:, 0]
+    strategy, semi = ARMS[arm]
+    chosen: list[np.ndarray] = []
+
+    def keep(learner, result) -> None:
+        if learner.n_labelled_ >= LABELS and not chosen:
+            chosen.append(learner.labelled_[:LABELS].copy())
+
+    r = run_campaign(
+        model(),
+        strategy,
+        Z[ip],
+        yp,
+        Z[it],
+        yt,
+        initial=10,
+        batch_size=10,
+        budget=LABELS,
+        seed=seed,
+        semi_supervised=semi,
+        callback=keep,
+    )
+    lab = chosen[0]
+    t0 = time.perf_counter()
+    clf = FineTunedTextClassifier(random_state=seed, n_threads=n_threads)
+    clf.fit(texts[ip][lab], yp[lab])
+    tune = time.perf_counter() - t0
+    tuned = float((clf.predict(texts[it]) == yt).mean())
+    out = {"frozen": float(r.scores[-1]), "tuned": tuned, "tune_seconds": tune}
+    if pool_fit:  # label spreading / blend over the tuned encoder's graph of the pool
+        from activelab.models.semi import HybridClassifier
+
+        hybrid = HybridClassifier(model(), random_state=seed)
+        hybrid.fit_pool(clf.embed(texts[ip]), lab, yp[lab])
+        out["tuned_hybrid"] = float((hybrid.predict(clf.embed(texts[it])) == yt).mean())
+        out["tuned_hybrid_method"] = hybrid.chosen_
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--arms", nargs="*", default=list(ARMS), choices=list(ARMS))
+    ap.add_argument("--cache-dir", default=None, help="sentence-embedding cache")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads while tuning")
+    ap.add_argument(
+        "--pool-fit",
+        action="store_true",
+        help="also embed the pool with the tuned encoder and fit the hybrid model on it "
+        "(results under 'pool_runs')",
+    )
+    args = ap.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    doc = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    key = "pool_runs" if args.pool_fit else "runs"
+    doc.setdefault(key, {})
+    doc.setdefault("commands", {})[key] = (
+        "PYTHONPATH=src python3 benchmarks/text_finetune.py " + " ".join(sys.argv[1:])
+    )
+    doc["model"] = "StandardScaler + LogisticRegression(max_iter=1000) on all-MiniLM-L6-v2"
+    doc["tuning"] = {k: v for k, v in FineTunedTextClassifier().get_params().items() if k != "head"}
+    texts, Z, y = _load(args.cache_dir)
+    for arm in args.arms:
+        for seed in range(args.seeds):
+            if str(seed) in doc[key].get(arm, {}):
+                continue
+            res = one(texts, Z, y, arm, seed, args.threads, args.pool_fit)
+            doc[key].setdefault(arm, {})[str(seed)] = res
+            print(arm, seed, res, flush=True)
+            RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS.write_text(json.dumps(doc, indent=1))
+    summary = {}
+    for arm, runs in doc[key].items():
+        f = np.array([v["frozen"] for v in runs.values()])
+        t = np.array([v["tuned"] for v in runs.values()])
+        d = t - f
+        summary[arm] = {
+            "seeds": len(runs),
+            "frozen_acc@100": [round(float(f.mean()), 3), round(float(f.std()), 3)],
+            "tuned_acc@100": [round(float(t.mean()), 3), round(float(t.std()), 3)],
+            "gain": [round(float(d.mean()), 3), round(float(d.std() / np.sqrt(len(d))), 3)],
+            "tuned_wins": int((d > 0).sum()),
+            "median_tune_seconds": round(
+                float(np.median([v["tune_seconds"] for v in runs.values()])), 1
+            ),
+        }
+    for arm, runs in doc.get("pool_runs", {}).items():
+        h = np.array([v["tuned_hybrid"] for v in runs.values()])
+        t = np.array([v["tuned"] for v in runs.values()])
+        summary.setdefault(arm, {})["pool_fit"] = {
+            "seeds": len(runs),
+            "tuned_acc@100": round(float(t.mean()), 3),
+            "tuned_hybrid_acc@100": [round(float(h.mean()), 3), round(float(h.std()), 3)],
+            "methods": sorted({v["tuned_hybrid_method"] for v in runs.values()}),
+        }
+    doc["summary" if key == "runs" else "pool_summary"] = summary
+    RESULTS.write_text(json.dumps(doc, indent=1))
+    print(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()
