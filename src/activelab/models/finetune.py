@@ -41,9 +41,7 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -52,6 +50,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
+
+from activelab.models.deep import _threads
 
 __all__ = ["FineTunedTextClassifier", "contrastive_pairs"]
 
@@ -106,17 +106,6 @@ def contrastive_pairs(
     return a[shuffle], b[shuffle], target[shuffle]
 
 
-@contextlib.contextmanager
-def _torch_threads(torch: Any, n: int | None) -> Iterator[None]:
-    old = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
     """A text classifier whose sentence encoder is fine-tuned on its labels (SetFit).
 
@@ -135,8 +124,8 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
     batch_size : int, default=16
         Pairs per training step.
     random_state : int, default=0
-        Seeds the pairs, their order and dropout: a fit is reproducible on the same
-        machine and thread count.
+        Seeds the pairs, their order and dropout (a forked generator: torch's global state
+        is untouched): a fit is reproducible on the same machine and thread count.
     n_threads : int, optional
         Torch CPU threads during the fit and embedding (restored afterwards); ``None``
         keeps torch's setting.
@@ -211,7 +200,9 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
             a, b, target = a[: self.max_pairs], b[: self.max_pairs], target[: self.max_pairs]
         self.encoder_ = copy.deepcopy(_load_model(self.device))
         self._memo: dict[str, np.ndarray] = {}
-        with _torch_threads(torch, self.n_threads):
+        # a forked generator: dropout is seeded without touching the global torch state
+        with _threads(self.n_threads), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.random_state))
             self.train_loss_ = self._train(torch, texts, a, b, target)
         self.n_pairs_ = int(a.shape[0])
         head = self.head if self.head is not None else _default_head()
@@ -221,18 +212,22 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
     def _train(
         self, torch: Any, texts: list[Any], a: np.ndarray, b: np.ndarray, t: np.ndarray
     ) -> float:
+        from sentence_transformers.util import batch_to_device
+
         enc = self.encoder_
-        torch.manual_seed(int(self.random_state))
         tokenize = getattr(enc, "preprocess", None) or enc.tokenize
         opt = torch.optim.AdamW(enc.parameters(), lr=float(self.learning_rate))
         enc.train()
+
+        def forward(rows: np.ndarray) -> Any:
+            features = batch_to_device(tokenize([texts[i] for i in rows]), enc.device)
+            return enc(features)["sentence_embedding"]
+
         step, losses = int(self.batch_size), []
         for start in range(0, a.shape[0], step):  # one pass over the pairs, in batches
-            ia, ib = a[start : start + step], b[start : start + step]
-            ea = enc(_to(tokenize([texts[i] for i in ia]), enc.device))["sentence_embedding"]
-            eb = enc(_to(tokenize([texts[i] for i in ib]), enc.device))["sentence_embedding"]
-            cos = torch.nn.functional.cosine_similarity(ea, eb)
-            loss = torch.nn.functional.mse_loss(cos, torch.as_tensor(t[start : start + step]))
+            batch = slice(start, start + step)
+            cos = torch.nn.functional.cosine_similarity(forward(a[batch]), forward(b[batch]))
+            loss = torch.nn.functional.mse_loss(cos, torch.as_tensor(t[batch]))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -254,7 +249,7 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         if todo:
             import torch
 
-            with _torch_threads(torch, self.n_threads), torch.no_grad():
+            with _threads(self.n_threads), torch.no_grad():
                 Z = self.encoder_.encode(
                     todo,
                     batch_size=64,
@@ -289,7 +284,3 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
 
 def _default_head() -> Any:
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-
-
-def _to(features: dict[str, Any], device: Any) -> dict[str, Any]:
-    return {k: v.to(device) if hasattr(v, "to") else v for k, v in features.items()}
