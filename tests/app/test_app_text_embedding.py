@@ -72,3 +72,54 @@ def test_minilm_without_its_packages_is_a_clear_error(tmp_path, monkeypatch) -> 
     monkeypatch.setenv("ACTIVELAB_TEXT_FEATURES", "bert")
     r = CliRunner().invoke(main, args[:-1])
     assert r.exit_code != 0 and "'bert' (from $ACTIVELAB_TEXT_FEATURES)" in r.output, r.output
+
+
+def test_model_fine_tune_tunes_the_encoder_on_the_final_labels(tmp_path, monkeypatch) -> None:
+    """`activelab model --fine-tune`: a FineTunedTextClassifier fitted on the project's texts
+    and final labels, saved for raw strings; clear errors where it cannot apply."""
+    from activelab.models.finetune import FineTunedTextClassifier
+
+    monkeypatch.setenv("ACTIVELAB_CACHE", str(tmp_path / "cache"))
+    proj = tmp_path / "reviews"
+    args = ["init", str(proj), "--data", str(REVIEWS), "--labels", "positive,negative"]
+    r = CliRunner().invoke(main, [*args, "--text-features", "tfidf"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    out = str(tmp_path / "tuned.joblib")
+    store = open_project(proj)
+    try:
+        svc = LabellingService(store)
+        ada = store.add_annotator("ada")[0]
+        item = svc.next_item(ada)
+        svc.answer(ada, item.id, "positive", request_id="q0")
+    finally:
+        store.close()
+    r = CliRunner().invoke(main, ["model", str(proj), "--out", out, "--fine-tune"])
+    assert r.exit_code != 0 and "labels of 1 class(es)" in r.output, r.output
+    store = open_project(proj)
+    try:
+        svc = LabellingService(store)
+        ada = store.annotator_by_name("ada")
+        for k in range(1, 12):  # the reviews alternate positive, negative
+            item = svc.next_item(ada)
+            n = int(item.external_id.lstrip("r"))
+            svc.answer(ada, item.id, "positive" if n % 2 else "negative", request_id=f"q{k}")
+        texts = {c["text"] for c in store.item_contents(sorted(store.current_labels()))}
+    finally:
+        store.close()
+    r = CliRunner().invoke(main, ["model", str(proj), "--out", out, "--fine-tune"])
+    assert r.exit_code == 0, r.output
+    assert "fine-tuned text model (12 labels" in r.output and "raw texts" in r.output
+    model = joblib.load(out)
+    assert isinstance(model, FineTunedTextClassifier)
+    assert model.n_pairs_ == 12 * 5 * 2 and len(texts) == 12
+    assert set(model.predict(["friendly staff", "broken and dirty"])) <= {"positive", "negative"}
+    # a table project has no texts to tune an encoder on
+    table = tmp_path / "table.csv"
+    table.write_text("id,a,b\n" + "".join(f"{i},{i % 3},{i % 5}\n" for i in range(20)))
+    r = CliRunner().invoke(
+        main, ["init", str(tmp_path / "t"), "--data", str(table), "--labels", "x,y"]
+    )
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["model", str(tmp_path / "t"), "--out", out, "--fine-tune"])
+    assert r.exit_code != 0 and "needs a single-label text project" in r.output, r.output
+    assert "Traceback" not in r.output
