@@ -115,6 +115,39 @@ def cost_to_reach(cost: np.ndarray, acc: np.ndarray, target: float) -> float | N
     return float(cost[i - 1] + f * (cost[i] - cost[i - 1]))
 
 
+def ceiling(sets: list[str], seeds: range, budget: int, out: str) -> None:
+    """What clean labels would give on the same splits: the whole pool, and ``budget`` random items.
+
+    The upper bound of every policy (no answer is wrong, every pool item labelled) and what
+    (a) would reach with perfect annotators.
+    """
+    t0 = time.perf_counter()
+    doc: dict = {"benchmark": "annotators_ceiling", "budget_items": budget, "sets": {}}
+    doc["command"] = "PYTHONPATH=src python3 benchmarks/annotators.py " + " ".join(sys.argv[1:])
+    for name in sets:
+        X, y = load(name)
+        whole, some = [], []
+        for seed in seeds:
+            Xp, Xt, yp, yt = split_pool_test(X, y, seed=seed)
+            clf = LogisticRegression(max_iter=1000)
+            whole.append(float(clf.fit(Xp, yp).score(Xt, yt)))
+            pick = np.random.default_rng(seed).choice(yp.shape[0], budget, replace=False)
+            some.append(float(clf.fit(Xp[pick], yp[pick]).score(Xt, yt)))
+        doc["sets"][name] = {
+            "pool_items": int(Xp.shape[0]),
+            "whole_pool_clean": {"mean": float(np.mean(whole)), "runs": whole},
+            f"random_{budget}_clean": {"mean": float(np.mean(some)), "runs": some},
+        }
+        print(
+            f"{name}: clean labels, whole pool ({Xp.shape[0]} items) {np.mean(whole):.3f}, "
+            f"{budget} random items {np.mean(some):.3f}",
+            flush=True,
+        )
+    doc["seconds"] = time.perf_counter() - t0
+    Path(out).write_text(json.dumps(doc, indent=1))
+    print(f"wrote {out} in {doc['seconds']:.0f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
@@ -151,7 +184,21 @@ def main() -> None:
         help="Cost-aware arms: rank by value / seconds ** e (seconds known per item).",
     )
     ap.add_argument("--out", default="benchmarks/results/annotators.json")
+    ap.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="Only the clean-label bounds on the same splits (whole pool; --budget random "
+        "items), written to benchmarks/results/annotators_ceiling.json.",
+    )
     args = ap.parse_args()
+    if args.ceiling:
+        ceiling(
+            [s for s in args.sets.split(",") if s],
+            range(args.first_seed, args.first_seed + args.seeds),
+            args.budget,
+            "benchmarks/results/annotators_ceiling.json",
+        )
+        return
     t_start = time.perf_counter()
     model_weight = args.model_weight if args.model_weight == "auto" else float(args.model_weight)
     seeds = range(args.first_seed, args.first_seed + args.seeds)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from sklearn.ensemble import IsolationForest
@@ -66,9 +68,36 @@ def test_positive_seeking_starts_from_anomalies_without_a_model():
     ctx = QueryContext(
         X=X, candidates=np.arange(len(y)), labelled=np.array([], int), y_labelled=np.array([])
     )
-    picks = PositiveSeeking().select(ctx, 20)
-    assert picks.tolist() == AnomalyColdStart().select(ctx, 20).tolist()
-    assert y[picks].mean() > 0.3
+    odd = AnomalyColdStart().select(ctx, 20)
+    assert PositiveSeeking(cold_explore=0.0).select(ctx, 20).tolist() == odd.tolist()
+    assert y[odd].mean() > 0.3
+    # by default half of a batch is random: the ten most anomalous first, then ten others
+    picks = PositiveSeeking().select(replace(ctx, rng=np.random.default_rng(0)), 20)
+    assert picks[:10].tolist() == odd[:10].tolist()
+    assert np.intersect1d(picks[10:], picks[:10]).size == 0 and np.unique(picks).size == 20
+    other = PositiveSeeking().select(replace(ctx, rng=np.random.default_rng(1)), 20)
+    assert other[:10].tolist() == picks[:10].tolist() and other[10:].tolist() != picks[10:].tolist()
+
+
+def test_positive_seeking_finds_a_rare_class_that_is_not_anomalous():
+    """Positives in a tight cluster at the bulk's edge, dull outliers on the other side,
+    no positive among the initial labels: the anomaly ranking alone asks about outliers
+    round after round; the random share meets a positive and the model takes over."""
+    rng = np.random.default_rng(2)
+    n = 1500
+    y = (rng.random(n) < 0.06).astype(int)
+    X = rng.normal(size=(n, 4))
+    X[y == 1] = rng.normal(loc=1.2, scale=0.2, size=(int(y.sum()), 4))
+    dull = np.flatnonzero(y == 0)[:150]
+    X[dull] = -6.0 * np.abs(X[dull])  # outliers that are not the class sought
+    assert y[np.random.default_rng(0).choice(n, 10, replace=False)].sum() == 0  # _campaign's
+    assert _campaign(PositiveSeeking(cold_explore=0.0), X, y, budget=100) == 0
+    assert _campaign(PositiveSeeking(), X, y, budget=100) >= 30
+
+
+def test_positive_seeking_rejects_a_bad_cold_explore():
+    with pytest.raises(ValueError, match="cold_explore must be in"):
+        PositiveSeeking(cold_explore=1.5)
 
 
 def test_class_balanced_weights_the_rare_class_up():
