@@ -113,6 +113,18 @@ def test_model_fine_tune_tunes_the_encoder_on_the_final_labels(tmp_path, monkeyp
     assert isinstance(model, FineTunedTextClassifier)
     assert model.n_pairs_ == 12 * 5 * 2 and len(texts) == 12
     assert set(model.predict(["friendly staff", "broken and dirty"])) <= {"positive", "negative"}
+    # without the text extra: the pip command, no traceback
+    import activelab.data.features as features
+
+    def missing() -> None:
+        raise features.MissingTextModelError(f"not installed; {features.INSTALL_HINT}")
+
+    with monkeypatch.context() as m:
+        m.setattr(features, "_import_backend", missing)
+        m.setattr(features, "_MODELS", {})
+        r = CliRunner().invoke(main, ["model", str(proj), "--out", out, "--fine-tune"])
+    assert r.exit_code == 1 and "pip install 'activelab[text]'" in r.output, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
     # a table project has no texts to tune an encoder on
     table = tmp_path / "table.csv"
     table.write_text("id,a,b\n" + "".join(f"{i},{i % 3},{i % 5}\n" for i in range(20)))

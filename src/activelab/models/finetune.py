@@ -192,13 +192,14 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
                 "FineTunedTextClassifier needs labels of at least two classes; "
                 f"got only {self.classes_.tolist()}."
             )
+        base = _load_model(self.device)  # first: without the [text] extra, a clear error
         import torch
 
         rng = np.random.default_rng(self.random_state)
         a, b, target = contrastive_pairs(codes, int(self.pairs_per_text), rng)
         if a.shape[0] > self.max_pairs:
             a, b, target = a[: self.max_pairs], b[: self.max_pairs], target[: self.max_pairs]
-        self.encoder_ = copy.deepcopy(_load_model(self.device))
+        self.encoder_ = copy.deepcopy(base)
         self._memo: dict[str, np.ndarray] = {}
         # a forked generator: dropout is seeded without touching the global torch state
         with _threads(self.n_threads), torch.random.fork_rng(devices=[]):
