@@ -152,14 +152,20 @@ def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> Non
     assert q["kappa"] == [{"annotators": ["ada", "bob"], "kappa": 0.5}]
     # alpha: o = [[2, 1], [1, 4]], n = 8: 1 - 7 * 2 / (64 - 9 - 25) = 0.5333
     assert abs(q["krippendorff_alpha"] - (1 - 14 / 30)) < 1e-9
+    # class shares: 3 of the 8 answers say neg; the aggregate holds i0 neg, i1 and i3 pos, and
+    # i2 as Dawid-Skene decides it (read back from the export below)
+    assert q["class_shares"]["answers"] == {"neg": 0.375, "pos": 0.625}
     r = runner.invoke(main, ["status", str(tmp_path / "proj")])
     assert "Krippendorff" in r.output and "kappa" in r.output
+    assert "of the answers neg 37.5%, pos 62.5%" in r.output
     r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", "jsonl"])
     rows = [json.loads(line) for line in r.output.splitlines()]
     assert sum(row["n_answers"] for row in rows) == 8  # every raw answer
     disputed = next(row for row in rows if row["id"] == "i2")
     assert sorted(a["label"] for a in disputed["answers"]) == ["neg", "pos"]
     assert {row["label"] for row in rows if row["id"] != "i2"} == {"neg", "pos"}
+    neg = (1 + (disputed["label"] == "neg")) / 4
+    assert q["class_shares"]["aggregate"] == {"neg": neg, "pos": 1 - neg}
     r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", "csv"])
     assert r.output.splitlines()[0] == "id,label,confidence,n_answers,answers,labelled_at"
     r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--events", "--format", "jsonl"])

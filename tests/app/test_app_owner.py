@@ -90,6 +90,8 @@ def test_quality_route_is_the_owners_and_matches_the_report(owned) -> None:
     # cy errs on items 0, 3, 6, 9: the two others agree there, so the aggregate overrules cy
     assert by_name["cy"]["agreement_with_aggregate"] == pytest.approx(8 / 12)
     assert by_name["ada"]["estimated_accuracy"] > by_name["cy"]["estimated_accuracy"]
+    assert got["class_shares"] == rep["class_shares"]
+    assert sum(rep["class_shares"]["answers"].values()) == pytest.approx(1.0)
     assert got["disputed"] == rep["disputed"] == 4
     assert sorted(r["id"] for r in got["review"]) == ["t0", "t3", "t6", "t9"]
     assert owner_project["owner"] is True and plain_project["owner"] is False

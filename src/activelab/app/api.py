@@ -294,6 +294,11 @@ class QualityOut(BaseModel):
     percent_agreement: float | None
     krippendorff_alpha: float | None
     kappa: list[KappaOut]
+    class_shares: dict[str, dict[str, float | None]] | None = Field(
+        None,
+        description="single-label projects: each class's share of the raw answers "
+        "('answers') and of the aggregated labels ('aggregate')",
+    )
     disputed: int = Field(description="items in the review queue (activelab review)")
     gold_items: int
     annotators: list[AnnotatorQualityOut]

@@ -197,6 +197,9 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
     ``aggregate`` (the method), ``annotator_model`` (Dawid–Skene's model of the
     annotators, ``"one_coin"`` or ``"full"``, or the method without it),
     ``percent_agreement``, ``krippendorff_alpha``,
+    ``class_shares`` (each class's share of the raw answers and of the aggregated
+    labels: where they part, the aggregate moved labels between classes, as a
+    drifting annotator model does; see docs/annotators.md),
     ``kappa`` (one entry per pair with shared items), ``disputed`` (the length of
     the review queue, :func:`disputed_items`), ``gold_items`` and ``annotators``
     (answers, estimated accuracy, answers on gold items and accuracy on them,
@@ -233,10 +236,24 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
         "krippendorff_alpha": _num(krippendorff_alpha(t.items, t.labels, len(t.classes)))
         if several.any()
         else None,
+        "class_shares": {
+            "answers": _shares(t.labels, t.classes),
+            "aggregate": _shares(agg.labels[agg.answered], t.classes),
+        },
         "kappa": pairs,
         "disputed": len(disputed_items(t, agg)),
         "gold_items": int(t.gold_items.shape[0]),
         "annotators": people,
+    }
+
+
+def _shares(codes: np.ndarray, classes: list[str]) -> dict[str, float | None]:
+    """Each class's share of ``codes`` (class indices); ``None`` for every class when empty."""
+    counts = np.bincount(np.asarray(codes, dtype=np.int64), minlength=len(classes))
+    total = int(counts.sum())
+    return {
+        c: (round(float(k / total), 4) if total else None)
+        for c, k in zip(classes, counts, strict=True)
     }
 
 

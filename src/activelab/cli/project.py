@@ -375,6 +375,16 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
     if q.get("disputed"):
         line += f"; {q['disputed']} disputed (activelab review)"
     console.print(line)
+    shares = q.get("class_shares")
+    if shares and q["items_with_several_answers"] and shares["answers"]:
+
+        def row(d: dict[str, float | None]) -> str:
+            return ", ".join(f"{c} {pct(v)}" for c, v in d.items())
+
+        console.print(
+            f"class shares: of the answers {row(shares['answers'])}; "
+            f"of the aggregated labels {row(shares['aggregate'])}"
+        )
     if q.get("per_label") and q["items_with_several_answers"]:
         per = Table("label", "items", "agreement", "Krippendorff's alpha")
         for p in q["per_label"]:
