@@ -144,6 +144,13 @@ def test_owner_page_shows_quality_and_refuses_an_annotator(owned, serve_in_threa
         page.wait_for_selector("#owner:not([hidden])")
         expect(page.locator("#q-alpha")).to_have_text(f"{rep['krippendorff_alpha']:.3f}")
         expect(page.locator("#q-disputed")).to_have_text("4")
+        sh = rep["class_shares"]
+        expect(page.locator("#q-shares")).to_have_text(
+            ", ".join(
+                f"{c} {100 * sh['answers'][c]:.1f}% → {100 * sh['aggregate'][c]:.1f}%"
+                for c in sh["answers"]
+            )
+        )
         rows = page.locator("#people tbody tr")
         expect(rows).to_have_count(3)
         cy = page.locator("#people tbody tr", has_text="cy").locator("td")

@@ -57,6 +57,12 @@ function render(q) {
   $("q-alpha").textContent = num(q.krippendorff_alpha, 3);
   $("q-gold").textContent = String(q.gold_items);
   $("q-disputed").textContent = String(q.disputed);
+  // where the answers' and the aggregated labels' class shares part, the aggregate moved items
+  const shares = q.class_shares;
+  $("q-shares").textContent = shares && q.items_with_several_answers
+    ? Object.keys(shares.answers).map((c) =>
+      c + " " + pct(shares.answers[c]) + " → " + pct(shares.aggregate[c])).join(", ")
+    : "–";
   fill("people", q.annotators.map((a) => [
     a.name, String(a.answers), String(a.shared_items), pct(a.estimated_accuracy),
     a.gold_answers ? pct(a.gold_accuracy) + " of " + a.gold_answers : "–",
