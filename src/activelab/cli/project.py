@@ -843,7 +843,7 @@ def _fine_tuned(store: Any, project: Path) -> tuple[Any, int]:
 
     kind, task = store.settings.get("kind"), store.settings.get("task")
     if kind != "text" or task == "multilabel":
-        what = "multi-label" if task == "multilabel" else f"{kind}"
+        what = "multi-label" if task == "multilabel" else str(kind)
         _fail(
             f"--fine-tune tunes a sentence encoder: it needs a single-label text project, "
             f"and {project} is a {what} project. Leave out --fine-tune."
@@ -852,9 +852,10 @@ def _fine_tuned(store: Any, project: Path) -> tuple[Any, int]:
     items = np.flatnonzero(agg.answered)
     classes = np.asarray(store.settings["labels"], dtype=object)
     labels = classes[agg.labels[items]].astype(str)
-    if np.unique(labels).shape[0] < 2:
+    n_classes = np.unique(labels).shape[0]
+    if n_classes < 2:
         _fail(
-            f"{project} has labels of {np.unique(labels).shape[0]} class(es); fine-tuning "
+            f"{project} has labels of {n_classes} class(es); fine-tuning "
             "needs at least two (label more items first)."
         )
     texts = [c.get("text", "") for c in store.item_contents(items.tolist())]

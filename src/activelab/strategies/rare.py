@@ -332,6 +332,7 @@ class PositiveSeeking(_ForestMixin, Strategy):
 
     def _cold(self, ctx: QueryContext, n: int) -> np.ndarray:
         """No positive known: ``n`` picks, a share ``cold_explore`` random, the rest anomalies."""
+        # no share: no draw either, so that the random stream is the anomaly-only one
         n_random = _split(n, self.cold_explore, ctx.rng) if self.cold_explore else 0
         odd = self._anomaly_top(ctx, n - n_random) if n > n_random else np.empty(0, np.int64)
         if n_random == 0:
