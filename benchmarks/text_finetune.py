@@ -33,6 +33,12 @@ from hybrid import model  # the benchmark's shared model
 
 RESULTS = Path(__file__).parent / "results" / "text_finetune.json"
 ARMS = {"margin": ("margin", None), "auto+hybrid": ("auto", "auto"), "random": ("random", None)}
+# tuning recipes beside the estimator's defaults (``--variant``; results under "runs:NAME")
+VARIANTS: dict[str, dict] = {
+    "default": {},
+    "two-pass+end-to-end": {"passes": 2, "warmup_ratio": 0.1, "end_to_end_epochs": 4},
+    "end-to-end-only": {"passes": 0, "end_to_end_epochs": 8, "end_to_end_learning_rate": 3e-5},
+}
 LABELS = 100
 
 
@@ -46,7 +52,9 @@ def _load(cache_dir: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return texts, np.asarray(Z, dtype=float), np.asarray(y)
 
 
-def one(texts, Z, y, arm: str, seed: int, n_threads: int, pool_fit: bool = False) -> dict:
+def one(
+    texts, Z, y, arm: str, seed: int, n_threads: int, pool_fit: bool = False, params=None
+) -> dict:
     """The frozen campaign's accuracy at 100 labels and the tuned model's on its labels
     (with ``pool_fit``, also the hybrid fit on the tuned encoder's embeddings of the pool)."""
     rows = np.arange(len(y))[:, None]
@@ -75,7 +83,7 @@ def one(texts, Z, y, arm: str, seed: int, n_threads: int, pool_fit: bool = False
     )
     lab = chosen[0]
     t0 = time.perf_counter()
-    clf = FineTunedTextClassifier(random_state=seed, n_threads=n_threads)
+    clf = FineTunedTextClassifier(random_state=seed, n_threads=n_threads, **(params or {}))
     clf.fit(texts[ip][lab], yp[lab])
     tune = time.perf_counter() - t0
     tuned = float((clf.predict(texts[it]) == yt).mean())
@@ -97,6 +105,12 @@ def main() -> None:
     ap.add_argument("--cache-dir", default=None, help="sentence-embedding cache")
     ap.add_argument("--threads", type=int, default=2, help="torch threads while tuning")
     ap.add_argument(
+        "--variant",
+        default="default",
+        choices=list(VARIANTS),
+        help="tuning recipe (results of a non-default one under 'runs:NAME')",
+    )
+    ap.add_argument(
         "--pool-fit",
         action="store_true",
         help="also embed the pool with the tuned encoder and fit the hybrid model on it "
@@ -106,18 +120,24 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     doc = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     key = "pool_runs" if args.pool_fit else "runs"
+    if args.variant != "default":
+        if args.pool_fit:
+            ap.error("--pool-fit runs only with the default variant")
+        key = f"runs:{args.variant}"
     doc.setdefault(key, {})
     doc.setdefault("commands", {})[key] = (
         "PYTHONPATH=src python3 benchmarks/text_finetune.py " + " ".join(sys.argv[1:])
     )
     doc["model"] = "StandardScaler + LogisticRegression(max_iter=1000) on all-MiniLM-L6-v2"
     doc["tuning"] = {k: v for k, v in FineTunedTextClassifier().get_params().items() if k != "head"}
+    doc["variants"] = VARIANTS
     texts, Z, y = _load(args.cache_dir)
     for arm in args.arms:
         for seed in range(args.seeds):
             if str(seed) in doc[key].get(arm, {}):
                 continue
-            res = one(texts, Z, y, arm, seed, args.threads, args.pool_fit)
+            params = VARIANTS[args.variant]
+            res = one(texts, Z, y, arm, seed, args.threads, args.pool_fit, params)
             doc[key].setdefault(arm, {})[str(seed)] = res
             print(arm, seed, res, flush=True)
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +157,7 @@ def main() -> None:
                 float(np.median([v["tune_seconds"] for v in runs.values()])), 1
             ),
         }
-    for arm, runs in doc.get("pool_runs", {}).items():
+    for arm, runs in (doc.get("pool_runs", {}) if args.variant == "default" else {}).items():
         h = np.array([v["tuned_hybrid"] for v in runs.values()])
         t = np.array([v["tuned"] for v in runs.values()])
         summary.setdefault(arm, {})["pool_fit"] = {
@@ -146,7 +166,9 @@ def main() -> None:
             "tuned_hybrid_acc@100": [round(float(h.mean()), 3), round(float(h.std()), 3)],
             "methods": sorted({v["tuned_hybrid_method"] for v in runs.values()}),
         }
-    doc["summary" if key == "runs" else "pool_summary"] = summary
+    doc[{"runs": "summary", "pool_runs": "pool_summary"}.get(key, f"summary:{args.variant}")] = (
+        summary
+    )
     RESULTS.write_text(json.dumps(doc, indent=1))
     print(json.dumps(summary, indent=1))
 

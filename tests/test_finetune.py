@@ -11,7 +11,7 @@ import torch
 
 from activelab.data.features import _load_model
 from activelab.learner import ActiveLearner
-from activelab.models.finetune import FineTunedTextClassifier, contrastive_pairs
+from activelab.models.finetune import FineTunedTextClassifier, _schedule, contrastive_pairs
 
 TEXTS = [
     "A wonderful, moving film with superb acting.",
@@ -96,6 +96,52 @@ def test_bad_input_names_the_problem():
         FineTunedTextClassifier().fit(TEXTS, ["pos", "neg", "pos"])
     with pytest.raises(ValueError, match="max_pairs must be >= 1"):
         FineTunedTextClassifier(max_pairs=0).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="passes must be >= 0"):
+        FineTunedTextClassifier(passes=-1).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="nothing would be tuned"):
+        FineTunedTextClassifier(passes=0).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="end_to_end_epochs must be >= 0"):
+        FineTunedTextClassifier(end_to_end_epochs=-1).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match=r"warmup_ratio must be None or in \[0, 1\)"):
+        FineTunedTextClassifier(warmup_ratio=1.0).fit(TEXTS, LABELS)
+
+
+def test_the_warm_up_schedule_rises_then_decays_to_zero():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = _schedule(torch, opt, 10, 0.2)
+    rates = []
+    for _ in range(10):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert np.allclose(rates, [0.5, 1.0, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125])
+    const = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.3)
+    sched = _schedule(torch, const, 5, None)
+    for _ in range(5):
+        assert const.param_groups[0]["lr"] == pytest.approx(0.3)
+        const.step()
+        sched.step()
+
+
+def test_two_passes_and_an_end_to_end_stage_train_the_encoder_further(tuned):
+    clf, _ = tuned
+    more = FineTunedTextClassifier(
+        max_pairs=24,
+        batch_size=8,
+        passes=2,
+        warmup_ratio=0.1,
+        end_to_end_epochs=1,
+        random_state=0,
+        n_threads=1,
+    ).fit(TEXTS, LABELS)
+    assert more.n_pairs_ == 24
+    assert np.isfinite(more.end_to_end_loss_) and more.end_to_end_loss_ > 0
+    assert not hasattr(clf, "end_to_end_loss_")
+    # the final head is fitted on the end-to-end encoder's embeddings
+    assert not np.allclose(more.embed(TEXTS), clf.embed(TEXTS), atol=1e-4)
+    assert more.predict(TEXTS).shape == (12,)
+    back = pickle.loads(pickle.dumps(more))
+    assert np.allclose(back.predict_proba(TEXTS[:3]), more.predict_proba(TEXTS[:3]), atol=1e-6)
 
 
 def test_the_learner_queries_a_text_pool_with_the_tuned_model():
@@ -111,3 +157,14 @@ def test_the_learner_queries_a_text_pool_with_the_tuned_model():
     picked = learner.query(3)
     assert len(set(picked.tolist()) - {0, 1, 6, 7}) == 3
     assert learner.labels_.tolist() == ["pos", "pos", "neg", "neg"]
+
+
+def test_end_to_end_alone_tunes_without_pairs():
+    pretrained = next(_load_model("cpu").parameters()).detach().clone()
+    clf = FineTunedTextClassifier(
+        passes=0, end_to_end_epochs=1, batch_size=8, random_state=0, n_threads=1
+    ).fit(TEXTS, LABELS)
+    assert clf.n_pairs_ == 0 and np.isnan(clf.train_loss_)
+    assert np.isfinite(clf.end_to_end_loss_)
+    assert not torch.equal(next(clf.encoder_.parameters()), pretrained)
+    assert clf.predict_proba(TEXTS[:2]).shape == (2, 2)

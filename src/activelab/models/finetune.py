@@ -122,7 +122,20 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
     learning_rate : float, default=6e-5
         AdamW's learning rate for the encoder.
     batch_size : int, default=16
-        Pairs per training step.
+        Pairs (and, end to end, texts) per training step.
+    passes : int, default=1
+        Passes over the contrastive pairs; 0 skips the contrastive stage (then
+        ``end_to_end_epochs`` must be positive).
+    warmup_ratio : float, optional
+        ``None`` keeps the learning rate constant; a share in [0, 1) warms it up linearly
+        over that share of the contrastive steps and then decays it linearly to zero.
+    end_to_end_epochs : int, default=0
+        After the contrastive passes, epochs of cross-entropy training of the encoder
+        together with a linear head (initialised from a logistic regression on the tuned
+        embeddings); 0 skips this stage. The head named by ``head`` is fitted afterwards,
+        as always, on the final encoder's embeddings.
+    end_to_end_learning_rate : float, default=2e-5
+        The encoder's learning rate in the end-to-end stage (the linear head's is 1e-3).
     random_state : int, default=0
         Seeds the pairs, their order and dropout (a forked generator: torch's global state
         is untouched): a fit is reproducible on the same machine and thread count.
@@ -141,7 +154,9 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
     n_pairs_ : int
         Pairs the encoder was trained on.
     train_loss_ : float
-        Mean loss of the last tenth of the training steps.
+        Mean loss of the last tenth of the contrastive steps (NaN with ``passes=0``).
+    end_to_end_loss_ : float
+        Mean cross-entropy of the last end-to-end epoch (only with ``end_to_end_epochs``).
     """
 
     def __init__(
@@ -151,6 +166,10 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         max_pairs: int = 2000,
         learning_rate: float = 6e-5,
         batch_size: int = 16,
+        passes: int = 1,
+        warmup_ratio: float | None = None,
+        end_to_end_epochs: int = 0,
+        end_to_end_learning_rate: float = 2e-5,
         random_state: int = 0,
         n_threads: int | None = None,
         device: str = "cpu",
@@ -160,6 +179,10 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         self.max_pairs = max_pairs
         self.learning_rate = learning_rate
         self.batch_size = batch_size
+        self.passes = passes
+        self.warmup_ratio = warmup_ratio
+        self.end_to_end_epochs = end_to_end_epochs
+        self.end_to_end_learning_rate = end_to_end_learning_rate
         self.random_state = random_state
         self.n_threads = n_threads
         self.device = device
@@ -186,6 +209,16 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         for name in ("pairs_per_text", "max_pairs", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1; got {getattr(self, name)!r}.")
+        for name in ("passes", "end_to_end_epochs"):
+            if int(getattr(self, name)) < 0:
+                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)!r}.")
+        if int(self.passes) + int(self.end_to_end_epochs) == 0:
+            raise ValueError(
+                "passes and end_to_end_epochs are both 0: nothing would be tuned; "
+                "set one of them to 1 or more."
+            )
+        if self.warmup_ratio is not None and not 0.0 <= float(self.warmup_ratio) < 1.0:
+            raise ValueError(f"warmup_ratio must be None or in [0, 1); got {self.warmup_ratio!r}.")
         self.classes_, codes = np.unique(y, return_inverse=True)
         if self.classes_.shape[0] < 2:
             raise ValueError(
@@ -197,14 +230,17 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
 
         rng = np.random.default_rng(self.random_state)
         a, b, target = contrastive_pairs(codes, int(self.pairs_per_text), rng)
-        if a.shape[0] > self.max_pairs:
-            a, b, target = a[: self.max_pairs], b[: self.max_pairs], target[: self.max_pairs]
+        if a.shape[0] > self.max_pairs or int(self.passes) == 0:
+            keep = int(self.max_pairs) if int(self.passes) > 0 else 0
+            a, b, target = a[:keep], b[:keep], target[:keep]
         self.encoder_ = copy.deepcopy(base)
         self._memo: dict[str, np.ndarray] = {}
         # a forked generator: dropout is seeded without touching the global torch state
         with _threads(self.n_threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.random_state))
-            self.train_loss_ = self._train(torch, texts, a, b, target)
+            self.train_loss_ = self._train(torch, texts, a, b, target) if a.size else np.nan
+            if int(self.end_to_end_epochs) > 0:
+                self.end_to_end_loss_ = self._end_to_end(torch, texts, codes, rng)
         self.n_pairs_ = int(a.shape[0])
         head = self.head if self.head is not None else _default_head()
         self.head_ = clone(head).fit(self.embed(texts), y)
@@ -216,26 +252,80 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         from sentence_transformers.util import batch_to_device
 
         enc = self.encoder_
-        tokenize = getattr(enc, "preprocess", None) or enc.tokenize
+        forward = _forward(enc, texts, batch_to_device)
         opt = torch.optim.AdamW(enc.parameters(), lr=float(self.learning_rate))
+        step = int(self.batch_size)
+        per_pass = -(-a.shape[0] // step)
+        sched = _schedule(torch, opt, per_pass * int(self.passes), self.warmup_ratio)
         enc.train()
-
-        def forward(rows: np.ndarray) -> Any:
-            features = batch_to_device(tokenize([texts[i] for i in rows]), enc.device)
-            return enc(features)["sentence_embedding"]
-
-        step, losses = int(self.batch_size), []
-        for start in range(0, a.shape[0], step):  # one pass over the pairs, in batches
-            batch = slice(start, start + step)
-            cos = torch.nn.functional.cosine_similarity(forward(a[batch]), forward(b[batch]))
-            loss = torch.nn.functional.mse_loss(cos, torch.as_tensor(t[batch]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
+        losses = []
+        for _ in range(int(self.passes)):  # the same pairs each pass, in batches
+            for start in range(0, a.shape[0], step):
+                batch = slice(start, start + step)
+                cos = torch.nn.functional.cosine_similarity(forward(a[batch]), forward(b[batch]))
+                loss = torch.nn.functional.mse_loss(cos, torch.as_tensor(t[batch]))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+                losses.append(float(loss.detach()))
         enc.eval()
         tail = max(len(losses) // 10, 1)
         return float(np.mean(losses[-tail:]))
+
+    def _end_to_end(
+        self, torch: Any, texts: list[Any], codes: np.ndarray, rng: np.random.Generator
+    ) -> float:
+        """Cross-entropy epochs over encoder + linear head; mean loss of the last epoch."""
+        from sentence_transformers.util import batch_to_device
+
+        enc = self.encoder_
+        Z = self._encode(texts)
+        start = LogisticRegression(C=10.0, max_iter=1000).fit(Z, codes)
+        n_classes = self.classes_.shape[0]
+        linear = torch.nn.Linear(Z.shape[1], n_classes)
+        with torch.no_grad():  # binary: the two logits are -w/2 and +w/2
+            W, b = start.coef_, start.intercept_
+            if n_classes == 2:
+                W, b = np.vstack([-W / 2, W / 2]), np.r_[-b / 2, b / 2]
+            linear.weight.copy_(torch.as_tensor(W, dtype=torch.float32))
+            linear.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+        opt = torch.optim.AdamW(
+            [
+                {"params": enc.parameters(), "lr": float(self.end_to_end_learning_rate)},
+                {"params": linear.parameters(), "lr": _HEAD_LR},
+            ]
+        )
+        forward = _forward(enc, texts, batch_to_device)
+        target = torch.as_tensor(codes, dtype=torch.long)
+        step, losses = int(self.batch_size), []
+        enc.train()
+        for _ in range(int(self.end_to_end_epochs)):
+            order = rng.permutation(codes.shape[0])
+            losses = []
+            for s in range(0, order.shape[0], step):
+                rows = order[s : s + step]
+                loss = torch.nn.functional.cross_entropy(linear(forward(rows)), target[rows])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(float(loss.detach()))
+        enc.eval()
+        self._memo = {}
+        return float(np.mean(losses))
+
+    def _encode(self, texts: list[Any]) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            Z = self.encoder_.encode(
+                texts,
+                batch_size=64,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
+        return np.asarray(Z, dtype=np.float32)
 
     def embed(self, X: Any) -> np.ndarray:
         """The tuned encoder's unit-length embeddings of the texts ``X``, shape (n, 384).
@@ -248,17 +338,9 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         keys = [normalise_text(t) for t in _as_texts(X)]
         todo = list(dict.fromkeys(k for k in keys if k not in self._memo))
         if todo:
-            import torch
-
-            with _threads(self.n_threads), torch.no_grad():
-                Z = self.encoder_.encode(
-                    todo,
-                    batch_size=64,
-                    show_progress_bar=False,
-                    convert_to_numpy=True,
-                    normalize_embeddings=True,
-                )
-            self._memo.update(zip(todo, np.asarray(Z, dtype=np.float32), strict=True))
+            with _threads(self.n_threads):
+                Z = self._encode(todo)
+            self._memo.update(zip(todo, Z, strict=True))
         if not keys:
             return np.empty((0, self.encoder_.get_sentence_embedding_dimension()), np.float32)
         return np.stack([self._memo[k] for k in keys])
@@ -281,6 +363,34 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         self.__dict__.update(state)
         if "encoder_" in state:
             self._memo = {}
+
+
+_HEAD_LR = 1e-3  # the linear head's learning rate in the end-to-end stage
+
+
+def _forward(enc: Any, texts: list[Any], to_device: Any) -> Any:
+    """A function from row indices to the encoder's (trainable) sentence embeddings."""
+    tokenize = getattr(enc, "preprocess", None) or enc.tokenize
+
+    def forward(rows: np.ndarray) -> Any:
+        features = to_device(tokenize([texts[i] for i in rows]), enc.device)
+        return enc(features)["sentence_embedding"]
+
+    return forward
+
+
+def _schedule(torch: Any, opt: Any, steps: int, warmup_ratio: float | None) -> Any:
+    """Constant learning rate, or linear warm-up over a share of ``steps`` then linear decay."""
+    if warmup_ratio is None:
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    warm = round(float(warmup_ratio) * steps)
+
+    def factor(i: int) -> float:
+        if i < warm:
+            return (i + 1) / warm
+        return max(steps - i, 0) / max(steps - warm, 1)
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
 def _default_head() -> Any:
