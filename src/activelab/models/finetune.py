@@ -1,4 +1,4 @@
-"""Fine-tune the sentence encoder on the labels: contrastive pairs, then a classifier head.
+"""Fine-tune the sentence encoder on the labels: contrastive pairs, then a head.
 
 Frozen sentence embeddings give a linear model a good start, but the encoder was trained to
 place sentences by topic and paraphrase, not by the distinction a project needs (a positive
@@ -7,17 +7,22 @@ encoder itself can be moved: :class:`FineTunedTextClassifier` fine-tunes a copy 
 all-MiniLM-L6-v2 contrastively (the SetFit recipe, Tunstall et al. 2022): pairs of labelled
 texts are drawn, each text once with a text of its own class (target cosine 1) and once with
 a text of another class (target 0), per round of ``pairs_per_text``, and the encoder is
-trained for one pass on the squared error between the pair's cosine similarity and its
-target. A classifier head (standardised logistic regression by default) is then fitted on
-the tuned encoder's embeddings of the labelled texts.
+trained for two passes on the squared error between the pair's cosine similarity and its
+target (the learning rate warmed up over the first tenth of the steps, then decayed
+linearly). A classifier head (standardised logistic regression by default) is then fitted
+on the tuned encoder's embeddings of the labelled texts. An optional end-to-end stage
+(``end_to_end_epochs``) trains the encoder with a linear head on cross-entropy, after the
+pairs or instead of them.
 
 Each fit starts again from the pretrained weights (the estimator keeps no state across
 fits, as scikit-learn's clone expects). Its cost grows with the number of pairs, capped at
-``max_pairs``: on two CPU cores one pair costs about 55 ms, so the 1,000 pairs of 100
-labels take about a minute, and every fit re-embeds the texts it is asked to score (about
-100 texts per CPU-second). Use it where a label costs far more than a minute of CPU: as the
-model of a text campaign refitted every few dozen labels, or as the final model trained on
-the labels a campaign collected (docs/transfer.md has the measurements).
+``max_pairs``: on two CPU cores 100 labels (1,000 pairs, two passes) take a little under
+two minutes, and every fit re-embeds the texts it is asked to score (about 100 texts per
+CPU-second); ``passes=0, end_to_end_epochs=8, end_to_end_learning_rate=3e-5`` (no pairs)
+takes about half a minute for slightly lower accuracy. Use it where a label costs far more
+than a minute of CPU: as the model of a text campaign refitted every few dozen labels, or
+as the final model trained on the labels a campaign collected (docs/transfer.md has the
+measurements).
 
 Needs the ``[text]`` extra (``pip install 'activelab[text]'``).
 
@@ -123,17 +128,19 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         AdamW's learning rate for the encoder.
     batch_size : int, default=16
         Pairs (and, end to end, texts) per training step.
-    passes : int, default=1
-        Passes over the contrastive pairs; 0 skips the contrastive stage (then
-        ``end_to_end_epochs`` must be positive).
-    warmup_ratio : float, optional
+    passes : int, default=2
+        Passes over the contrastive pairs (the same pairs each pass); 0 skips the
+        contrastive stage (then ``end_to_end_epochs`` must be positive).
+    warmup_ratio : float or None, default=0.1
         ``None`` keeps the learning rate constant; a share in [0, 1) warms it up linearly
         over that share of the contrastive steps and then decays it linearly to zero.
     end_to_end_epochs : int, default=0
-        After the contrastive passes, epochs of cross-entropy training of the encoder
-        together with a linear head (initialised from a logistic regression on the tuned
-        embeddings); 0 skips this stage. The head named by ``head`` is fitted afterwards,
-        as always, on the final encoder's embeddings.
+        After the contrastive passes (or instead of them, with ``passes=0``), epochs of
+        cross-entropy training of the encoder together with a linear head (initialised from
+        a logistic regression on the tuned embeddings); 0, the default, skips this stage
+        (after two passes it added no accuracy in docs/transfer.md's measurements). The
+        head named by ``head`` is fitted afterwards, as always, on the final encoder's
+        embeddings.
     end_to_end_learning_rate : float, default=2e-5
         The encoder's learning rate in the end-to-end stage (the linear head's is 1e-3).
     random_state : int, default=0
@@ -166,8 +173,8 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         max_pairs: int = 2000,
         learning_rate: float = 6e-5,
         batch_size: int = 16,
-        passes: int = 1,
-        warmup_ratio: float | None = None,
+        passes: int = 2,
+        warmup_ratio: float | None = 0.1,
         end_to_end_epochs: int = 0,
         end_to_end_learning_rate: float = 2e-5,
         random_state: int = 0,
