@@ -14,14 +14,15 @@ on the tuned encoder's embeddings of the labelled texts. An optional end-to-end 
 (``end_to_end_epochs``) trains the encoder with a linear head on cross-entropy, after the
 pairs or instead of them.
 
-Each fit starts again from the pretrained weights (the estimator keeps no state across
-fits, as scikit-learn's clone expects). Its cost grows with the number of pairs, capped at
-``max_pairs``: on two CPU cores 100 labels (1,000 pairs, two passes) take a little under
-two minutes, and every fit re-embeds the texts it is asked to score (about 100 texts per
-CPU-second); ``passes=0, end_to_end_epochs=8, end_to_end_learning_rate=3e-5`` (no pairs)
-takes about half a minute for slightly lower accuracy. Use it where a label costs far more
-than a minute of CPU: as the model of a text campaign refitted every few dozen labels, or
-as the final model trained on the labels a campaign collected (docs/transfer.md has the
+Each fit starts again from the pretrained weights (the estimator keeps no state across fits,
+as scikit-learn's clone expects). Its cost grows with the number of pairs, capped at
+``max_pairs``, and with the texts' length: on two CPU cores 100 short review snippets (1,000
+pairs, two passes) take a little under two minutes, 100 debate statements of up to 3,000
+characters about ten, and every fit re-embeds the texts it is asked to score (about 100
+texts per CPU-second); ``passes=0, end_to_end_epochs=8, end_to_end_learning_rate=3e-5`` (no
+pairs) takes about half a minute for slightly lower accuracy. Use it where a label costs far
+more than a minute of CPU: as the model of a text campaign refitted every few dozen labels,
+or as the final model trained on the labels a campaign collected (docs/transfer.md has the
 measurements).
 
 Needs the ``[text]`` extra (``pip install 'activelab[text]'``).
