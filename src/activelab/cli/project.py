@@ -791,7 +791,8 @@ def _label_set_rows(
     "--fine-tune",
     is_flag=True,
     help="Texts: fine-tune the sentence encoder on the project's final labels first "
-    "(about two minutes per 100 labels on 2 CPU cores; needs the text extra).",
+    "(on 2 CPU cores about two minutes per 100 short texts, up to ten for long ones; "
+    "needs the text extra).",
 )
 def model(project: Path, out: Path, fine_tune: bool) -> None:
     """Save the latest model (for texts: TF-IDF + classifier, ready for raw strings)."""
@@ -860,8 +861,8 @@ def _fine_tuned(store: Any, project: Path) -> tuple[Any, int]:
         )
     texts = [c.get("text", "") for c in store.item_contents(items.tolist())]
     click.echo(
-        f"Fine-tuning the sentence encoder on {items.shape[0]} labelled texts (about two minutes "
-        "per 100 labels on 2 CPU cores) ...",
+        f"Fine-tuning the sentence encoder on {items.shape[0]} labelled texts (on 2 CPU cores "
+        "about two minutes per 100 short texts, up to ten for long ones) ...",
         err=True,
     )
     try:
