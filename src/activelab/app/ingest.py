@@ -76,6 +76,15 @@ class Dataset:
         The fitted transformer from raw input to ``X`` (TF-IDF, scaler), if any.
     settings : dict
         How the features were made (recorded in the project settings).
+    given_labels : dict of int to (str or list of str)
+        Labels the file already holds (its label column), by row index: a label,
+        or a list of labels (a JSON list, or a CSV cell for a multi-label
+        project). Rows without one are absent. The project records them as
+        answers (:func:`~activelab.app.project.create_project`).
+    given_lines : dict of int to int
+        The file line of each given label, for error messages.
+    source : str
+        The file the items were read from (for error messages).
     """
 
     kind: str
@@ -83,6 +92,9 @@ class Dataset:
     X: Any
     featuriser: Any = None
     settings: dict[str, Any] = field(default_factory=dict)
+    given_labels: dict[int, str | list[str]] = field(default_factory=dict)
+    given_lines: dict[int, int] = field(default_factory=dict, repr=False)
+    source: str = field(default="", repr=False)
 
 
 def read_items(
@@ -94,6 +106,7 @@ def read_items(
     image_size: int = 16,
     text_features: str | None = None,
     progress: bool = False,
+    label_column: str | None = None,
 ) -> Dataset:
     """Read a CSV, JSON Lines file or image folder and featurise it.
 
@@ -124,10 +137,27 @@ def read_items(
         ``"auto"``. Ignored for tables and images.
     progress : bool, default=False
         Show a progress bar while embedding texts.
+    label_column : str, optional
+        The column of a CSV or JSON Lines file holding labels already given
+        (default: ``label`` when there is such a column and it is not the text,
+        the id or a named feature; ``""``: none, every column is data). An empty
+        cell (or a JSON ``null``) leaves its item unlabelled. The column is never
+        a feature and is not shown with the item; its values land in
+        :attr:`Dataset.given_labels`. Labelling tools' files bring their answers
+        instead, so naming a column for them (or for images) is an error.
 
     Returns
     -------
     Dataset
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "t.csv").write_text("id,size,weight,label\\na,1,2,big\\nb,3,1,\\nc,2,2,small\\n")
+    >>> data = read_items(d / "t.csv")
+    >>> data.settings["feature_columns"], data.given_labels
+    (['size', 'weight'], {0: 'big', 2: 'small'})
     """
     path = Path(path)
     if not path.exists():
@@ -135,6 +165,9 @@ def read_items(
     from activelab.interop.formats import detect_format
 
     fmt = detect_format(path)
+    if label_column and (fmt is not None or path.is_dir()):
+        what = f"{fmt} files (their answers are imported)" if fmt else "a folder of images"
+        raise IngestError(f"{path}: --label-column does not apply to {what}; leave it out.")
     if fmt is not None:  # Label Studio, Prodigy, Parquet, Hugging Face
         return _read_tasks_file(
             path, fmt, text_column, id_column, feature_columns, image_size, text_features, progress
@@ -156,7 +189,17 @@ def read_items(
     except ValueError as exc:
         raise IngestError(f"{exc} (--text-features)") from exc
     return _from_records(
-        path, header, records, text_column, id_column, feature_columns, resolved, progress
+        path,
+        header,
+        records,
+        text_column,
+        id_column,
+        feature_columns,
+        resolved,
+        progress,
+        label_column=_label_column(
+            path, header, label_column, text_column, id_column, feature_columns
+        ),
     )
 
 
@@ -310,6 +353,67 @@ def _ids(path: Path, records: list[tuple[int, dict[str, Any]]], id_column: str |
     return out
 
 
+def _label_column(
+    path: Path,
+    header: list[str],
+    label_column: str | None,
+    text_column: str | None,
+    id_column: str | None,
+    feature_columns: list[str] | None,
+) -> str | None:
+    """The column of given labels: named, ``label`` by default, or none (``""``)."""
+    taken = {
+        "--text-column": [text_column],
+        "--id-column": [id_column],
+        "--feature-columns": feature_columns or [],
+    }
+    if label_column is None:  # the default: a column called "label" that nothing else claims
+        claimed = any("label" in cols for cols in taken.values())
+        return "label" if "label" in header and not claimed else None
+    if not label_column:
+        return None
+    if label_column not in header:
+        raise IngestError(
+            f"{path}: --label-column {label_column!r} is not a column; columns: {header}."
+        )
+    for name, cols in taken.items():
+        if label_column in cols:
+            raise IngestError(
+                f"{path}: column {label_column!r} is both the label column and {name}; "
+                "a column holds labels or data, not both."
+            )
+    return label_column
+
+
+def _given_labels(
+    path: Path, records: list[tuple[int, dict[str, Any]]], column: str
+) -> tuple[dict[int, str | list[str]], dict[int, int]]:
+    """The labels a file already holds, by row index, and their lines."""
+    given: dict[int, str | list[str]] = {}
+    lines: dict[int, int] = {}
+    for i, (line, rec) in enumerate(records):  # one value per row: reading, not a pool scan
+        raw = rec.get(column)
+        if raw is None:
+            continue
+        if isinstance(raw, list) and all(_is_label(v) for v in raw):
+            value: str | list[str] = [str(v).strip() for v in raw]
+        elif _is_label(raw):
+            value = str(raw).strip()
+            if not value:
+                continue
+        else:
+            raise IngestError(
+                f"{path}, line {line}, column {column!r}: {raw!r} is not a label or a list "
+                "of labels."
+            )
+        given[i], lines[i] = value, line
+    return given, lines
+
+
+def _is_label(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
 def _as_float(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
@@ -333,6 +437,32 @@ def _refuse_nul(path: Path, records: list[tuple[int, dict[str, Any]]]) -> None:
 
 
 def _from_records(
+    path: Path,
+    header: list[str],
+    records: list[tuple[int, dict[str, Any]]],
+    text_column: str | None,
+    id_column: str | None,
+    feature_columns: list[str] | None,
+    text_features: str,
+    progress: bool,
+    label_column: str | None = None,
+) -> Dataset:
+    given: dict[int, str | list[str]] = {}
+    lines: dict[int, int] = {}
+    if label_column is not None:  # the labels leave the data: never a feature, never shown
+        given, lines = _given_labels(path, records, label_column)
+        records = [(n, {k: v for k, v in r.items() if k != label_column}) for n, r in records]
+        header = [h for h in header if h != label_column]
+    data = _records_dataset(
+        path, header, records, text_column, id_column, feature_columns, text_features, progress
+    )
+    if label_column is not None:
+        data.given_labels, data.given_lines, data.source = given, lines, str(path)
+        data.settings["label_column"] = label_column
+    return data
+
+
+def _records_dataset(
     path: Path,
     header: list[str],
     records: list[tuple[int, dict[str, Any]]],

@@ -28,6 +28,7 @@ from activelab.app.store import Store, StoreError
 __all__ = [
     "CONFIG_NAME",
     "DB_NAME",
+    "GIVEN_LABELS_ANNOTATOR",
     "LABEL_SEPARATOR",
     "MULTILABEL_STRATEGY",
     "ProjectError",
@@ -44,6 +45,8 @@ MAX_LABELS = 50
 MULTILABEL_STRATEGY = "mmc"
 #: separates the labels of a multi-label item in a CSV export (so no label may contain it)
 LABEL_SEPARATOR = ";"
+#: the annotator of the labels a project's data file already held (its label column)
+GIVEN_LABELS_ANNOTATOR = "imported:file"
 
 
 class ProjectError(RuntimeError):
@@ -72,6 +75,49 @@ def _check_labels(labels: list[str], multilabel: bool = False) -> list[str]:
     return labels
 
 
+def _given_answers(data: Dataset, labels: list[str], multilabel: bool) -> dict[int, str]:
+    """The data's given labels as the store records them; refused whole if one is wrong."""
+    from activelab.app.store import encode_label_set
+
+    column = data.settings.get("label_column", "label")
+    where = data.source or "The data"
+    out: dict[int, str] = {}
+    unknown: dict[str, list[int]] = {}
+    for row, value in data.given_labels.items():  # one value per labelled row
+        line = data.given_lines.get(row, row + 1)
+        if not multilabel:
+            if isinstance(value, list):
+                raise ProjectError(
+                    f"{where}, line {line}, column {column!r}: {value!r} is a list, but this "
+                    "project takes one label per item; give one label, or create it with "
+                    "--multi-label."
+                )
+            if value in labels:
+                out[row] = value
+            else:
+                unknown.setdefault(value, []).append(line)
+            continue
+        parts = value if isinstance(value, list) else value.split(LABEL_SEPARATOR)
+        parts = [v.strip() for v in parts if v.strip()]
+        for v in parts:
+            if v not in labels:
+                unknown.setdefault(v, []).append(line)
+        out[row] = encode_label_set([lab for lab in labels if lab in parts])
+    if unknown:
+        shown = "; ".join(
+            f"{v!r} (line{'s' if len(ls) > 1 else ''} {', '.join(map(str, ls[:3]))}"
+            f"{f' and {len(ls) - 3} more' if len(ls) > 3 else ''})"
+            for v, ls in list(unknown.items())[:5]
+        )
+        more = f" and {len(unknown) - 5} other values" if len(unknown) > 5 else ""
+        raise ProjectError(
+            f"{where}: column {column!r} holds labels that are not among the project's "
+            f"labels {labels}: {shown}{more}. Add them to --labels or fix the file; "
+            "--label-column '' keeps the column as data instead."
+        )
+    return out
+
+
 def create_project(
     path: str | Path,
     data: Dataset,
@@ -93,6 +139,12 @@ def create_project(
     :data:`MULTILABEL_STRATEGY` and must be a multi-label one. Otherwise the
     strategy defaults to ``"auto"`` (:class:`~activelab.strategies.AutoStrategy`).
 
+    Labels the data already holds (:attr:`~activelab.app.ingest.Dataset.given_labels`,
+    a file's label column) are checked against ``labels`` before anything is
+    created, then recorded as answers of the annotator ``imported:file``, so the
+    first model trains on them. In a multi-label project a given value is a list
+    of labels, or one CSV cell holding them separated by :data:`LABEL_SEPARATOR`.
+
     Returns the project folder. Nothing is left behind on failure.
     """
     from activelab.app.service import LabellingService
@@ -100,6 +152,7 @@ def create_project(
 
     path = Path(path)
     labels = _check_labels(labels, multilabel)
+    given = _given_answers(data, labels, multilabel)
     task = "multilabel" if multilabel else "classification"
     if strategy is None:
         strategy = MULTILABEL_STRATEGY if multilabel else "auto"
@@ -147,7 +200,10 @@ def create_project(
         store.save_features(data.X)
         if data.featuriser is not None:
             store.save_artifact("featuriser", pickle.dumps(data.featuriser))
-        # the first queue (cold start), so labelling can begin at once
+        if given:
+            who, _ = store.add_annotator(GIVEN_LABELS_ANNOTATOR, with_token=False)
+            store.import_labels(who.id, given)
+        # the first queue (cold start, or a model on the given labels), so labelling can begin
         LabellingService(store).retrain()
         (tmp / CONFIG_NAME).write_text(
             json.dumps({"format": 1, "db": db_url or f"sqlite:///{DB_NAME}"}, indent=2) + "\n"

@@ -42,7 +42,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -934,6 +934,46 @@ class Store:
             now,
             _opt(float, seconds),
         )
+
+    def import_labels(self, annotator_id: int, labels: Mapping[int, str]) -> int:
+        """Record labels a new project's file already held, in one transaction.
+
+        For a project whose label log is still empty (``init``); each becomes a
+        label event of ``annotator_id``, in item order, with no strategy (not
+        asked by the loop). Returns how many were recorded.
+
+        Examples
+        --------
+        >>> store = Store.create("sqlite://", {"labels": ["a", "b"], "kind": "text"})
+        >>> store.add_items([{"external_id": str(i), "kind": "text",
+        ...                   "content": {"text": str(i)}} for i in range(3)])
+        >>> who, _ = store.add_annotator("imported:file", with_token=False)
+        >>> store.import_labels(who.id, {2: "b", 0: "a"})
+        2
+        >>> {i: c.label for i, c in store.current_labels().items()}
+        {0: 'a', 2: 'b'}
+        """
+        now = time.time()
+        rows = [
+            {
+                "item_id": int(i),
+                "annotator_id": int(annotator_id),
+                "kind": "label",
+                "label": str(lab),
+                "created_at": now,
+            }
+            for i, lab in sorted(labels.items())
+        ]
+        with self._write() as conn:
+            _serialise_events(conn)
+            if conn.execute(sa.select(sa.func.count()).select_from(events_t)).scalar_one():
+                raise StoreError(
+                    "Labels from a file are imported into a new project only; this one has "
+                    "answers already."
+                )
+            if rows:
+                conn.execute(events_t.insert(), rows)
+        return len(rows)
 
     def undo_last(self, annotator_id: int, request_id: str | None = None) -> Event:
         """Undo the annotator's latest label or skip that is not undone yet.

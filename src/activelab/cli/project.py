@@ -53,6 +53,13 @@ def _iso(ts: float) -> str:
 )
 @click.option("--id-column", default=None, help="Column holding a unique id  [default: id].")
 @click.option(
+    "--label-column",
+    default=None,
+    help="Column of a CSV/JSONL holding labels already given (an empty cell: not labelled); "
+    "they are imported as answers of 'imported:file' and are never a feature  [default: label, "
+    "when there is one; '' for none]. Multi-label: labels separated by ';' (CSV) or a list.",
+)
+@click.option(
     "--feature-columns",
     default=None,
     help="Comma-separated numeric columns for a table  [default: every numeric column].",
@@ -120,6 +127,7 @@ def init(
     text_column: str | None,
     text_features: str | None,
     id_column: str | None,
+    label_column: str | None,
     feature_columns: str | None,
     image_size: int,
     db_url: str | None,
@@ -159,6 +167,7 @@ def init(
             image_size=image_size,
             text_features=text_features,
             progress=True,
+            label_column=label_column,
         )
         gold = _read_gold(gold_file, dataset, labels.split(","), multilabel)
         path = create_project(
@@ -189,6 +198,11 @@ def init(
 
         save_gold(store, gold)
     imported = _import_answers(store) if dataset.settings.get("source_format") else ""
+    if dataset.given_labels:
+        imported = (
+            f" Imported {len(dataset.given_labels)} labels from column "
+            f"{dataset.settings['label_column']!r}."
+        )
     store.close()
     click.echo(
         f"Created {path}: {len(dataset.rows)} {dataset.kind} items, "
@@ -435,11 +449,11 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
     "--format",
     "fmt",
     type=click.Choice(["csv", "jsonl", "label-studio", "prodigy", "parquet", "hf"]),
-    default="csv",
-    show_default=True,
+    default=None,
     help="csv/jsonl: activelab's columns; label-studio (tasks JSON), prodigy (JSONL), parquet, "
     "hf (a Hugging Face dataset folder): every item with its data, earlier answers and "
-    "current label (see docs/interop.md).",
+    "current label (see docs/interop.md)  [default: jsonl or parquet for an --out file "
+    "ending so, else csv].",
 )
 @click.option("--events", is_flag=True, help="Export the whole label log instead of final labels.")
 @click.option(
@@ -467,7 +481,7 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
 )
 def export(
     project: Path,
-    fmt: str,
+    fmt: str | None,
     events: bool,
     separator: str,
     out: Path | None,
@@ -495,6 +509,9 @@ def export(
     model's prediction in columns of its own, flagged by prediction_source
     ("model vN"). Predictions are never labels.
     """
+    if fmt is None:  # an --out file's suffix says what it holds
+        suffix = out.suffix.lower() if out is not None else ""
+        fmt = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}.get(suffix, "csv")
     if with_predictions and per_annotator:
         _fail("--with-predictions adds columns to the item export; --annotators is another one.")
     if with_predictions and (events or fmt not in ("csv", "jsonl")):

@@ -52,7 +52,8 @@ def project_records(store: Store) -> list[Record]:
             item_id + 1,
         )
         now = current.get(item_id)
-        if now is not None and not now.annotator.startswith(IMPORTED_PREFIX):
+        # a tool's file has its imported answers already; a CSV's given labels become answers
+        if now is not None and not (src and now.annotator.startswith(IMPORTED_PREFIX)):
             labels = decode_label_set(now.label) if multi else [now.label]
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now.created_at))
             rec.answers.append(Answer(labels, "accept", now.annotator, stamp))

@@ -1,0 +1,199 @@
+"""Labels a CSV/JSONL file already holds: imported at init, never a feature, checked first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from activelab.app.ingest import IngestError, read_items
+from activelab.app.project import (
+    GIVEN_LABELS_ANNOTATOR,
+    ProjectError,
+    create_project,
+    open_project,
+)
+from activelab.app.store import Store, StoreError, decode_label_set
+from activelab.cli import main
+
+
+def _table(tmp_path: Path, labels: list[str], name: str = "items.csv") -> Path:
+    """Two well-separated numeric clusters, with the given label (or "") per row."""
+    rng = np.random.default_rng(0)
+    lines = ["id,a,b,label"]
+    for i, lab in enumerate(labels):
+        x = rng.normal(size=2) + (3.0 if i % 2 else -3.0)
+        lines.append(f"r{i},{x[0]:.4f},{x[1]:.4f},{lab}")
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _invoke(*args: object) -> object:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _nothing_created(tmp_path: Path, name: str) -> bool:
+    return not any(p.name.lstrip(".").startswith(name) for p in tmp_path.iterdir())
+
+
+def test_the_label_column_is_imported_and_is_never_a_feature(tmp_path: Path) -> None:
+    given = ["0", "1", "", "", "0", "1"] + [""] * 14  # numeric labels: a numeric column
+    data = read_items(_table(tmp_path, given))
+    assert data.settings["feature_columns"] == ["a", "b"]
+    assert data.X.shape == (20, 2)
+    assert data.given_labels == {0: "0", 1: "1", 4: "0", 5: "1"}
+    assert data.given_lines == {0: 2, 1: 3, 4: 6, 5: 7}
+    assert all("label" not in row["content"]["fields"] for row in data.rows)
+
+
+def test_init_records_the_given_labels_and_trains_on_them(tmp_path: Path) -> None:
+    given = ["no", "yes", "no", "yes"] + [""] * 16
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", _table(tmp_path, given), "--labels", "no,yes")
+    assert r.exit_code == 0, r.output
+    assert "Imported 4 labels from column 'label'." in r.output
+    store = open_project(proj)
+    current = store.current_labels()
+    assert {i: c.label for i, c in current.items()} == {0: "no", 1: "yes", 2: "no", 3: "yes"}
+    assert {c.annotator for c in current.values()} == {GIVEN_LABELS_ANNOTATOR}
+    version = store.latest_model()  # the first model learnt from the four labels
+    assert version is not None and version.n_labels == 4
+    store.close()
+    out = tmp_path / "labels.csv"
+    assert _invoke("export", proj, "--out", out).exit_code == 0
+    rows = out.read_text().splitlines()
+    assert rows[0] == "id,label,annotator,labelled_at" and len(rows) == 5
+    assert rows[1].startswith("r0,no,imported:file,")
+
+
+def test_an_unknown_label_names_the_values_and_lines_and_creates_nothing(tmp_path: Path) -> None:
+    given = ["cat", "dog", "dgo", "", "dgo", "bird"] + [""] * 14
+    r = _invoke("init", tmp_path / "p", "--data", _table(tmp_path, given), "--labels", "cat,dog")
+    assert r.exit_code == 1
+    line = r.output.strip().splitlines()[-1]
+    assert "items.csv: column 'label' holds labels that are not among" in line
+    assert "'dgo' (lines 4, 6)" in line and "'bird' (line 7)" in line
+    assert "--label-column ''" in line and "Traceback" not in r.output
+    assert _nothing_created(tmp_path, "p")
+
+
+def test_the_column_can_be_named_or_switched_off(tmp_path: Path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text("id,a,b,klass\n1,0.1,1,x\n2,0.2,3,\n3,0.9,2,y\n")
+    assert read_items(path).given_labels == {}  # no column called "label": nothing is given
+    named = read_items(path, label_column="klass")
+    assert named.given_labels == {0: "x", 2: "y"} and named.settings["label_column"] == "klass"
+    numeric = tmp_path / "numeric.csv"
+    numeric.write_text("id,a,label\n1,0.5,1\n2,0.7,0\n")
+    off = read_items(numeric, label_column="")
+    assert off.given_labels == {} and off.settings["feature_columns"] == ["a", "label"]
+    # a column named as a feature is data, so the default leaves it alone
+    claimed = read_items(numeric, feature_columns=["a", "label"])
+    assert claimed.given_labels == {} and claimed.X.shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"label_column": "lable"}, "--label-column 'lable' is not a column; columns:"),
+        (
+            {"label_column": "b", "feature_columns": ["a", "b"]},
+            "column 'b' is both the label column and --feature-columns",
+        ),
+        ({"label_column": "id"}, "column 'id' is both the label column and --id-column"),
+    ],
+)
+def test_a_bad_label_column_is_a_clear_error(tmp_path: Path, kwargs, message) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text("id,a,b\n1,0.1,1\n2,0.2,3\n")
+    if kwargs.get("label_column") == "id":
+        kwargs = {**kwargs, "id_column": "id"}
+    with pytest.raises(IngestError) as err:
+        read_items(path, **kwargs)
+    assert message in str(err.value)
+
+
+def test_a_labelling_tools_file_or_images_take_no_label_column(tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text(json.dumps([{"id": 1, "data": {"text": "fine"}}]))
+    with pytest.raises(IngestError, match="does not apply to label-studio files"):
+        read_items(tasks, label_column="label")
+
+
+def test_jsonl_texts_single_and_multi_label(tmp_path: Path) -> None:
+    path = tmp_path / "items.jsonl"
+    rows = [
+        {"id": "a", "text": "good film, great cast", "label": "pos"},
+        {"id": "b", "text": "dull and far too long", "label": ["neg"]},
+        {"id": "c", "text": "a film", "label": None},
+        {"id": "d", "text": "great and long", "label": ["pos", "neg"]},
+        {"id": "e", "text": "nothing to say", "label": []},
+        {"id": "f", "text": "good and dull", "label": "neg; pos"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = read_items(path, text_features="tfidf")
+    assert all("label" not in r["content"] for r in data.rows)
+    with pytest.raises(ProjectError, match=r"line 2, column 'label': \['neg'\] is a list"):
+        create_project(tmp_path / "single", data, ["pos", "neg"])
+    assert _nothing_created(tmp_path, "single")
+    create_project(tmp_path / "multi", data, ["pos", "neg"], multilabel=True)
+    store = open_project(tmp_path / "multi")
+    got = {i: decode_label_set(c.label) for i, c in store.current_labels().items()}
+    # in the project's label order; [] is an answer ("none of these"), null is no answer
+    assert got == {0: ["pos"], 1: ["neg"], 3: ["pos", "neg"], 4: [], 5: ["pos", "neg"]}
+    store.close()
+
+
+def test_a_value_that_is_not_a_label_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "items.jsonl"
+    path.write_text('{"text": "x", "label": "a"}\n{"text": "y", "label": {"a": 1}}\n')
+    with pytest.raises(IngestError, match=r"line 2, column 'label': \{'a': 1\} is not a label"):
+        read_items(path, text_features="tfidf")
+
+
+def test_import_labels_is_for_a_new_project_only() -> None:
+    store = Store.create("sqlite://", {"labels": ["a", "b"], "kind": "text"})
+    store.add_items(
+        [{"external_id": str(i), "kind": "text", "content": {"text": str(i)}} for i in range(3)]
+    )
+    who, _ = store.add_annotator(GIVEN_LABELS_ANNOTATOR, with_token=False)
+    assert store.import_labels(who.id, {1: "b"}) == 1
+    with pytest.raises(StoreError, match="new project only"):
+        store.import_labels(who.id, {2: "a"})
+    assert {i: c.label for i, c in store.current_labels().items()} == {1: "b"}
+
+
+def test_a_tool_export_keeps_the_given_labels(tmp_path: Path) -> None:
+    proj = tmp_path / "p"
+    given = ["no", "yes"] + [""] * 18
+    assert (
+        _invoke("init", proj, "--data", _table(tmp_path, given), "--labels", "no,yes").exit_code
+        == 0
+    )
+    out = tmp_path / "tasks.json"
+    r = _invoke("export", proj, "--format", "label-studio", "--out", out)
+    assert r.exit_code == 0, r.output
+    tasks = json.loads(out.read_text())
+    answered = [t for t in tasks if t.get("annotations")]
+    assert len(answered) == 2
+
+
+def test_export_takes_its_format_from_the_out_suffix(tmp_path: Path) -> None:
+    proj = tmp_path / "p"
+    given = ["no", "yes"] + [""] * 18
+    assert (
+        _invoke("init", proj, "--data", _table(tmp_path, given), "--labels", "no,yes").exit_code
+        == 0
+    )
+    assert _invoke("export", proj, "--out", tmp_path / "l.jsonl").exit_code == 0
+    rows = [json.loads(line) for line in (tmp_path / "l.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["label"]) for r in rows] == [("r0", "no"), ("r1", "yes")]
+    assert _invoke("export", proj, "--out", tmp_path / "l.txt").exit_code == 0
+    assert (tmp_path / "l.txt").read_text().startswith("id,label,annotator,labelled_at")
+    # an explicit --format wins over the suffix
+    assert _invoke("export", proj, "--format", "csv", "--out", tmp_path / "c.jsonl").exit_code == 0
+    assert (tmp_path / "c.jsonl").read_text().startswith("id,label,")
