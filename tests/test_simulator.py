@@ -110,6 +110,25 @@ def test_load_table_csv_parquet_and_errors(tmp_path):
         datasets.load_table(nan, "label")
 
 
+def test_load_table_reads_json_lines_and_names_unlabelled_rows(tmp_path):
+    lines = tmp_path / "t.jsonl"
+    lines.write_text('{"a": 1, "b": 2, "label": "x"}\n{"a": 3, "b": 4, "label": "y"}\n')
+    ds = datasets.load_table(lines)  # the label column defaults to "label"
+    assert ds.X.tolist() == [[1, 2], [3, 4]] and ds.y.tolist() == ["x", "y"]
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"a": 1, "label": "x"}\nnot json\n')
+    with pytest.raises(ValueError, match=r"broken.jsonl: not JSON Lines"):
+        datasets.load_table(broken)
+    partial = tmp_path / "partial.csv"
+    partial.write_text("a,label\n1,x\n2,\n3,\n4,y\n")
+    with pytest.raises(
+        ValueError,
+        match=r"partial.csv: 2 of 4 rows have no label in column 'label' \(the first: data "
+        r"row 2\); a simulation replays labelled data, so drop those rows",
+    ):
+        datasets.load_table(partial)
+
+
 # ----------------------------------------------------------------------------- metrics
 
 

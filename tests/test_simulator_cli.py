@@ -101,8 +101,11 @@ def test_cli_errors_are_clear(tmp_path):
     bad = tmp_path / "d.csv"
     bad.write_text("a,b\n1,2\n")
     runner = CliRunner()
-    run = runner.invoke(main, ["simulate", "--data", str(bad), "--label-column", "label"])
+    run = runner.invoke(main, ["simulate", "--data", str(bad)])  # --label-column: "label"
     assert run.exit_code != 0 and "no label column 'label'" in run.output
+    run = runner.invoke(main, ["simulate", "--data", str(bad), "--label-column", ""])
+    assert run.exit_code != 0 and "--label-column is empty" in run.output
+    assert "Traceback" not in run.output
     run = runner.invoke(main, ["simulate", "--dataset", "nope"])
     assert run.exit_code != 0 and "Unknown data set 'nope'" in run.output
     run = runner.invoke(main, ["simulate", "--dataset", "iris", "--data", str(bad)])

@@ -22,7 +22,9 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multil
     default=None,
     help="A CSV or Parquet file instead of --dataset.",
 )
-@click.option("--label-column", default=None, help="The label column of --data.")
+@click.option(
+    "--label-column", default="label", show_default=True, help="The label column of --data."
+)
 @click.option(
     "--text-column",
     default=None,
@@ -296,8 +298,6 @@ def _dataset(datasets, name, data_file, label_column, text_column, text_features
     if text_column is not None and extra["smiles_column"] is not None:
         raise click.UsageError("Give --text-column or --smiles-column, not both.")
     if data_file is not None:
-        if not label_column:
-            raise click.UsageError("--data needs --label-column (the column holding the labels).")
         return datasets.load_table(
             data_file,
             label_column,
@@ -325,7 +325,7 @@ def _check_sources(  # type: ignore[no-untyped-def]
     if text_column is not None and smiles_column is not None:
         raise click.UsageError("Give --text-column or --smiles-column, not both.")
     if data_file is not None and not label_column:
-        raise click.UsageError("--data needs --label-column (the column holding the labels).")
+        raise click.UsageError("--label-column is empty; name the column holding the labels.")
     for opt, value in (
         ("--text-column", text_column),
         ("--smiles-column", smiles_column),

@@ -59,7 +59,7 @@ def _load(
             param_hint="--dataset",
         )
     if not label_column:
-        raise click.UsageError("A CSV stream needs --label-column (the column with the labels).")
+        raise click.UsageError("--label-column is empty; name the column holding the labels.")
     try:
         s = load_csv(path, label_column)
     except ValueError as exc:  # a missing column, an unreadable file: one line, no traceback
@@ -96,9 +96,11 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     "--dataset",
     default="phishing",
     show_default=True,
-    help="phishing, sea-drift, agrawal-drift, or a CSV file (with --label-column).",
+    help="phishing, sea-drift, agrawal-drift, or a CSV file (labels in --label-column).",
 )
-@click.option("--label-column", default=None, help="The label column of a CSV stream.")
+@click.option(
+    "--label-column", default="label", show_default=True, help="The label column of a CSV stream."
+)
 @click.option(
     "--strategy",
     "strategies",

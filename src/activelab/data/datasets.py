@@ -264,7 +264,7 @@ def load(name: str) -> Dataset:
 
 def load_table(
     path: str | Path,
-    label_column: str,
+    label_column: str = "label",
     *,
     task: str | None = None,
     text_column: str | None = None,
@@ -274,7 +274,7 @@ def load_table(
     skip_bad_rows: bool = False,
     split_column: str | None = None,
 ) -> Dataset:
-    """Read a labelled CSV or Parquet file: every column but ``label_column`` is a feature.
+    """Read a labelled CSV, JSON Lines or Parquet file: every other column is a feature.
 
     With ``text_column``, that column alone is featurised (the other columns
     are ignored): by the all-MiniLM-L6-v2 sentence embedding or by TF-IDF, as
@@ -285,9 +285,11 @@ def load_table(
     Parameters
     ----------
     path : str or Path
-        A ``.csv`` (or ``.csv.gz``) or ``.parquet`` file.
-    label_column : str
-        The column holding the labels.
+        A ``.csv`` (or ``.csv.gz``), ``.jsonl`` (one JSON object per line) or
+        ``.parquet`` file.
+    label_column : str, default="label"
+        The column holding the labels; every row needs one (a simulation
+        replays labelled data).
     task : {"classification", "regression"}, optional
         Inferred when omitted: a float label column with non-integer values is
         regression, anything else classification.
@@ -339,8 +341,13 @@ def load_table(
         frame = pd.read_parquet(path)
     elif ".csv" in suffixes or ".tsv" in suffixes or ".txt" in suffixes:
         frame = pd.read_csv(path, sep="\t" if ".tsv" in suffixes else ",")
+    elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
+        try:
+            frame = pd.read_json(path, lines=True)
+        except ValueError as exc:
+            raise ValueError(f"{path}: not JSON Lines ({exc}); one JSON object per line.") from exc
     else:
-        raise ValueError(f"{path}: unknown file type; use a .csv or .parquet file.")
+        raise ValueError(f"{path}: unknown file type; use a .csv, .jsonl or .parquet file.")
     test_mask = None
     if split_column is not None:
         frame, test_mask = _split_rows(frame, str(path), split_column, label_column)
@@ -503,7 +510,11 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
     labels = frame[label_column]
     if labels.isna().any():
         r = int(labels.isna().to_numpy().argmax())
-        raise ValueError(f"{where}: missing label in column {label_column!r}, data row {r + 1}.")
+        raise ValueError(
+            f"{where}: {int(labels.isna().sum())} of {len(labels)} rows have no label in column "
+            f"{label_column!r} (the first: data row {r + 1}); a simulation replays labelled "
+            "data, so drop those rows (or label them in a project: activelab init)."
+        )
     y = labels.to_numpy()
     if task is None:
         numeric_float = pd.api.types.is_float_dtype(labels)
