@@ -197,3 +197,29 @@ def test_export_takes_its_format_from_the_out_suffix(tmp_path: Path) -> None:
     # an explicit --format wins over the suffix
     assert _invoke("export", proj, "--format", "csv", "--out", tmp_path / "c.jsonl").exit_code == 0
     assert (tmp_path / "c.jsonl").read_text().startswith("id,label,")
+
+
+def test_a_table_models_columns_travel_to_query(tmp_path: Path) -> None:
+    proj = tmp_path / "p"
+    given = ["no", "yes", "no", "yes"] + [""] * 16
+    pool = _table(tmp_path, given)
+    assert _invoke("init", proj, "--data", pool, "--labels", "no,yes").exit_code == 0
+    r = _invoke("model", proj, "--out", tmp_path / "m.joblib")
+    assert r.exit_code == 0 and "the feature columns a, b." in r.output
+    import joblib
+    import pandas as pd
+
+    model = joblib.load(tmp_path / "m.joblib")
+    assert list(model.feature_names_in_) == ["a", "b"]
+    frame = pd.read_csv(pool)  # id, a, b, label: the model picks its own columns
+    assert model.predict(frame[["a", "b"]]).tolist()[:4] == ["no", "yes", "no", "yes"]
+    r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", pool, "-n", "3")
+    assert r.exit_code == 0, r.output
+    assert len(r.output.split()) == 3 and all(0 <= int(x) < 20 for x in r.output.split())
+    frame[["a"]].to_csv(tmp_path / "narrow.csv", index=False)
+    r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", tmp_path / "narrow.csv")
+    assert r.exit_code == 1 and "lacks the model's feature column(s) ['b']" in r.output
+    frame.assign(a=["x"] * len(frame)).to_csv(tmp_path / "text.csv", index=False)
+    r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", tmp_path / "text.csv")
+    assert r.exit_code == 1 and "column(s) ['a'] are not numeric" in r.output
+    assert "Traceback" not in r.output

@@ -837,13 +837,23 @@ def model(project: Path, out: Path, fine_tune: bool) -> None:
     clf = joblib.load(io.BytesIO(latest.model))
     feat = store.artifact("featuriser")
     kind = store.settings.get("kind")
+    columns = list(store.settings.get("feature_columns") or [])
     store.close()
+    what = {"text": "raw texts", "table": "the feature columns", "image": "flattened pixels"}
     if feat is not None:
         from sklearn.pipeline import make_pipeline
 
-        clf = make_pipeline(pickle.loads(feat), clf)
+        featuriser = pickle.loads(feat)
+        if kind == "table" and columns and not hasattr(featuriser, "feature_names_in_"):
+            # the scaler learnt the columns in this order: name them, as a fit on a
+            # DataFrame would, so that predict checks a DataFrame's columns and
+            # `activelab query` picks them out of a pool file
+            import numpy as np
+
+            featuriser.feature_names_in_ = np.asarray(columns, dtype=object)
+            what["table"] = f"the feature columns {', '.join(columns)}"
+        clf = make_pipeline(featuriser, clf)
     joblib.dump(clf, out)
-    what = {"text": "raw texts", "table": "the feature columns", "image": "flattened pixels"}
     click.echo(
         f"Saved model v{latest.version} ({latest.n_labels} labels) to {out}; it predicts "
         f"from {what.get(kind, 'features')}."

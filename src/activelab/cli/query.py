@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,10 @@ import click
 __all__ = ["query"]
 
 
-def _read_pool(path: Path, columns: tuple[str, ...], on_dask: bool) -> Any:
+def _read_pool(
+    path: Path, columns: tuple[str, ...], on_dask: bool, named: list[str] | None = None
+) -> Any:
+    """The pool's feature matrix: ``columns``, else the model's ``named`` columns, else all."""
     import numpy as np
 
     suffix = path.suffix.lower()
@@ -40,6 +44,20 @@ def _read_pool(path: Path, columns: tuple[str, ...], on_dask: bool) -> Any:
                 param_hint="--column",
             )
         frame = frame[list(columns)]
+    elif named:
+        missing = [c for c in named if c not in frame.columns]
+        if missing:
+            raise click.ClickException(
+                f"{path} lacks the model's feature column(s) {missing}; it has "
+                f"{list(frame.columns)}. Give the columns in the model's order with --column."
+            )
+        frame = frame[named]
+    bad = [c for c, kind in frame.dtypes.items() if kind.kind not in "biuf"]
+    if bad:
+        raise click.ClickException(
+            f"{path}: column(s) {bad} are not numeric; name the feature columns with --column "
+            "(repeat it)."
+        )
     return frame if on_dask else frame.to_numpy(dtype=float)
 
 
@@ -58,7 +76,13 @@ def _read_pool(path: Path, columns: tuple[str, ...], on_dask: bool) -> Any:
     type=click.Path(path_type=Path),
     help="The pool: .parquet (a file or a folder of parts), .csv or .npy.",
 )
-@click.option("--column", "columns", multiple=True, help="Feature columns (default: all).")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    help="A feature column; repeat it  [default: the model's own columns when it names them "
+    "(a table project's model does), else all].",
+)
 @click.option(
     "--strategy",
     default="margin",
@@ -100,13 +124,17 @@ def query(
     from activelab.ranking import rank_pool
 
     model = joblib.load(model_path)
+    named = getattr(model, "feature_names_in_", None)  # a model fitted on named columns
+    named = [str(c) for c in named] if named is not None else None
     client = connect(dask_spec)
     try:
-        X = _read_pool(pool_path, columns, client is not None)
+        X = _read_pool(pool_path, columns, client is not None, named)
         skip = np.loadtxt(exclude, dtype=np.int64, ndmin=1) if exclude else None
         backend = DaskBackend(client) if client is not None else None
         try:
-            picks = rank_pool(model, X, n, strategy=strategy, exclude=skip, backend=backend)
+            with warnings.catch_warnings():  # the columns were picked by name above
+                warnings.filterwarnings("ignore", message="X does not have valid feature names")
+                picks = rank_pool(model, X, n, strategy=strategy, exclude=skip, backend=backend)
         except (ValueError, TypeError, IndexError) as exc:
             raise click.ClickException(str(exc)) from exc
     finally:
