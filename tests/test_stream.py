@@ -478,5 +478,14 @@ def test_cli_stream_csv_and_errors(tmp_path):
     bad.write_text("f1,f2,label\n1,2,a\n3,oops,b\n")
     res = runner.invoke(main, ["stream", "--dataset", str(bad), "--label-column", "label"])
     assert res.exit_code == 2 and "line 3: column 'f2' has 'oops'" in res.output
+    unlabelled = tmp_path / "partial.csv"
+    unlabelled.write_text("f1,f2,label\n1,2,a\n3,4,\n5,6,b\n")
+    res = runner.invoke(main, ["stream", "--dataset", str(unlabelled)])  # --label-column: label
+    assert res.exit_code == 2 and "1 of 3 rows have no label in column 'label'" in res.output
+    assert "(the first on line 3)" in res.output
+    lines_file = tmp_path / "s.jsonl"
+    lines_file.write_text('{"f1": 1, "label": "a"}\n')
+    res = runner.invoke(main, ["stream", "--dataset", str(lines_file)])
+    assert res.exit_code == 2 and "a stream file is a .csv with a header row" in res.output
     res = runner.invoke(main, ["stream", "--strategy", "nope"])
     assert res.exit_code == 2 and "Unknown stream strategy" in res.output

@@ -153,6 +153,11 @@ def load_csv(path: str | Path, label_column: str) -> Stream:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No such stream file: {path}")
+    if path.suffix.lower() != ".csv":
+        raise ValueError(
+            f"{path}: a stream file is a .csv with a header row (got "
+            f"{path.suffix or 'no suffix'}); convert it first, e.g. with pandas."
+        )
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
         try:
@@ -196,6 +201,13 @@ def load_csv(path: str | Path, label_column: str) -> Stream:
             "impute or drop it first."
         )
     ya = np.asarray(y)
+    empty = np.flatnonzero(np.char.strip(ya.astype(str)) == "")
+    if empty.size:
+        raise ValueError(
+            f"{path}: {empty.size} of {len(ya)} rows have no label in column {label_column!r} "
+            f"(the first on line {empty[0] + 2}); a replayed stream needs every label, so drop "
+            "those rows."
+        )
     return Stream(path.stem, X, ya, names, np.unique(ya))
 
 
