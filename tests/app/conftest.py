@@ -271,3 +271,21 @@ def _serve_in_thread(service: object, run_trainer: bool = True) -> Iterator[str]
 def serve_in_thread() -> Callable[..., object]:
     """``with serve_in_thread(service) as url:`` — the page and API on a local port."""
     return _serve_in_thread
+
+
+@pytest.fixture
+def labelled_table(tmp_path: Path) -> Callable[..., Path]:
+    """A maker of ``id,a,b,label`` CSV files: two well-separated clusters (odd and even rows),
+    with the given label, or "" for none, per row."""
+
+    def make(labels: list[str], name: str = "items.csv") -> Path:
+        rng = np.random.default_rng(0)
+        lines = ["id,a,b,label"]
+        for i, lab in enumerate(labels):
+            x = rng.normal(size=2) + (3.0 if i % 2 else -3.0)
+            lines.append(f"r{i},{x[0]:.4f},{x[1]:.4f},{lab}")
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    return make

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -20,18 +19,6 @@ from activelab.app.store import Store, StoreError, decode_label_set
 from activelab.cli import main
 
 
-def _table(tmp_path: Path, labels: list[str], name: str = "items.csv") -> Path:
-    """Two well-separated numeric clusters, with the given label (or "") per row."""
-    rng = np.random.default_rng(0)
-    lines = ["id,a,b,label"]
-    for i, lab in enumerate(labels):
-        x = rng.normal(size=2) + (3.0 if i % 2 else -3.0)
-        lines.append(f"r{i},{x[0]:.4f},{x[1]:.4f},{lab}")
-    path = tmp_path / name
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 def _invoke(*args: object) -> object:
     return CliRunner().invoke(main, [str(a) for a in args])
 
@@ -40,9 +27,11 @@ def _nothing_created(tmp_path: Path, name: str) -> bool:
     return not any(p.name.lstrip(".").startswith(name) for p in tmp_path.iterdir())
 
 
-def test_the_label_column_is_imported_and_is_never_a_feature(tmp_path: Path) -> None:
+def test_the_label_column_is_imported_and_is_never_a_feature(
+    tmp_path: Path, labelled_table
+) -> None:
     given = ["0", "1", "", "", "0", "1"] + [""] * 14  # numeric labels: a numeric column
-    data = read_items(_table(tmp_path, given))
+    data = read_items(labelled_table(given))
     assert data.settings["feature_columns"] == ["a", "b"]
     assert data.X.shape == (20, 2)
     assert data.given_labels == {0: "0", 1: "1", 4: "0", 5: "1"}
@@ -50,10 +39,10 @@ def test_the_label_column_is_imported_and_is_never_a_feature(tmp_path: Path) -> 
     assert all("label" not in row["content"]["fields"] for row in data.rows)
 
 
-def test_init_records_the_given_labels_and_trains_on_them(tmp_path: Path) -> None:
+def test_init_records_the_given_labels_and_trains_on_them(tmp_path: Path, labelled_table) -> None:
     given = ["no", "yes", "no", "yes"] + [""] * 16
     proj = tmp_path / "p"
-    r = _invoke("init", proj, "--data", _table(tmp_path, given), "--labels", "no,yes")
+    r = _invoke("init", proj, "--data", labelled_table(given), "--labels", "no,yes")
     assert r.exit_code == 0, r.output
     assert "Imported 4 labels from column 'label'." in r.output
     store = open_project(proj)
@@ -70,9 +59,11 @@ def test_init_records_the_given_labels_and_trains_on_them(tmp_path: Path) -> Non
     assert rows[1].startswith("r0,no,imported:file,")
 
 
-def test_an_unknown_label_names_the_values_and_lines_and_creates_nothing(tmp_path: Path) -> None:
+def test_an_unknown_label_names_the_values_and_lines_and_creates_nothing(
+    tmp_path: Path, labelled_table
+) -> None:
     given = ["cat", "dog", "dgo", "", "dgo", "bird"] + [""] * 14
-    r = _invoke("init", tmp_path / "p", "--data", _table(tmp_path, given), "--labels", "cat,dog")
+    r = _invoke("init", tmp_path / "p", "--data", labelled_table(given), "--labels", "cat,dog")
     assert r.exit_code == 1
     line = r.output.strip().splitlines()[-1]
     assert "items.csv: column 'label' holds labels that are not among" in line
@@ -167,12 +158,11 @@ def test_import_labels_is_for_a_new_project_only() -> None:
     assert {i: c.label for i, c in store.current_labels().items()} == {1: "b"}
 
 
-def test_a_tool_export_keeps_the_given_labels(tmp_path: Path) -> None:
+def test_a_tool_export_keeps_the_given_labels(tmp_path: Path, labelled_table) -> None:
     proj = tmp_path / "p"
     given = ["no", "yes"] + [""] * 18
     assert (
-        _invoke("init", proj, "--data", _table(tmp_path, given), "--labels", "no,yes").exit_code
-        == 0
+        _invoke("init", proj, "--data", labelled_table(given), "--labels", "no,yes").exit_code == 0
     )
     out = tmp_path / "tasks.json"
     r = _invoke("export", proj, "--format", "label-studio", "--out", out)
@@ -180,46 +170,3 @@ def test_a_tool_export_keeps_the_given_labels(tmp_path: Path) -> None:
     tasks = json.loads(out.read_text())
     answered = [t for t in tasks if t.get("annotations")]
     assert len(answered) == 2
-
-
-def test_export_takes_its_format_from_the_out_suffix(tmp_path: Path) -> None:
-    proj = tmp_path / "p"
-    given = ["no", "yes"] + [""] * 18
-    assert (
-        _invoke("init", proj, "--data", _table(tmp_path, given), "--labels", "no,yes").exit_code
-        == 0
-    )
-    assert _invoke("export", proj, "--out", tmp_path / "l.jsonl").exit_code == 0
-    rows = [json.loads(line) for line in (tmp_path / "l.jsonl").read_text().splitlines()]
-    assert [(r["id"], r["label"]) for r in rows] == [("r0", "no"), ("r1", "yes")]
-    assert _invoke("export", proj, "--out", tmp_path / "l.txt").exit_code == 0
-    assert (tmp_path / "l.txt").read_text().startswith("id,label,annotator,labelled_at")
-    # an explicit --format wins over the suffix
-    assert _invoke("export", proj, "--format", "csv", "--out", tmp_path / "c.jsonl").exit_code == 0
-    assert (tmp_path / "c.jsonl").read_text().startswith("id,label,")
-
-
-def test_a_table_models_columns_travel_to_query(tmp_path: Path) -> None:
-    proj = tmp_path / "p"
-    given = ["no", "yes", "no", "yes"] + [""] * 16
-    pool = _table(tmp_path, given)
-    assert _invoke("init", proj, "--data", pool, "--labels", "no,yes").exit_code == 0
-    r = _invoke("model", proj, "--out", tmp_path / "m.joblib")
-    assert r.exit_code == 0 and "the feature columns a, b." in r.output
-    import joblib
-    import pandas as pd
-
-    model = joblib.load(tmp_path / "m.joblib")
-    assert list(model.feature_names_in_) == ["a", "b"]
-    frame = pd.read_csv(pool)  # id, a, b, label: the model picks its own columns
-    assert model.predict(frame[["a", "b"]]).tolist()[:4] == ["no", "yes", "no", "yes"]
-    r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", pool, "-n", "3")
-    assert r.exit_code == 0, r.output
-    assert len(r.output.split()) == 3 and all(0 <= int(x) < 20 for x in r.output.split())
-    frame[["a"]].to_csv(tmp_path / "narrow.csv", index=False)
-    r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", tmp_path / "narrow.csv")
-    assert r.exit_code == 1 and "lacks the model's feature column(s) ['b']" in r.output
-    frame.assign(a=["x"] * len(frame)).to_csv(tmp_path / "text.csv", index=False)
-    r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", tmp_path / "text.csv")
-    assert r.exit_code == 1 and "column(s) ['a'] are not numeric" in r.output
-    assert "Traceback" not in r.output

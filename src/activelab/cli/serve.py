@@ -40,6 +40,11 @@ def serve(
         store = open_project(project)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from exc
+    try:
+        _check_port(host, port)
+    except click.ClickException:
+        store.close()
+        raise
     service = LabellingService(store, retrain_every=retrain_every, retrain_seconds=retrain_seconds)
     app = create_app(service)
     click.echo(
@@ -60,3 +65,22 @@ def serve(
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse, in one line, a host that does not resolve or a port already taken."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise click.ClickException(f"Cannot listen on host {host!r}: {exc.strerror}.") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise click.ClickException(
+                f"Cannot listen on {host}:{port} ({exc.strerror}); another server may hold the "
+                "port: choose another with --port."
+            ) from None

@@ -1,0 +1,74 @@
+"""The command line's edges: export's format from the file name, query on a project's model,
+serve on a taken port."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from activelab.cli import main
+
+
+def _invoke(*args: object) -> object:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_export_takes_its_format_from_the_out_suffix(tmp_path: Path, labelled_table) -> None:
+    proj = tmp_path / "p"
+    given = ["no", "yes"] + [""] * 18
+    assert (
+        _invoke("init", proj, "--data", labelled_table(given), "--labels", "no,yes").exit_code == 0
+    )
+    assert _invoke("export", proj, "--out", tmp_path / "l.jsonl").exit_code == 0
+    rows = [json.loads(line) for line in (tmp_path / "l.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["label"]) for r in rows] == [("r0", "no"), ("r1", "yes")]
+    assert _invoke("export", proj, "--out", tmp_path / "l.txt").exit_code == 0
+    assert (tmp_path / "l.txt").read_text().startswith("id,label,annotator,labelled_at")
+    # an explicit --format wins over the suffix
+    assert _invoke("export", proj, "--format", "csv", "--out", tmp_path / "c.jsonl").exit_code == 0
+    assert (tmp_path / "c.jsonl").read_text().startswith("id,label,")
+
+
+def test_a_table_models_columns_travel_to_query(tmp_path: Path, labelled_table) -> None:
+    proj = tmp_path / "p"
+    given = ["no", "yes", "no", "yes"] + [""] * 16
+    pool = labelled_table(given)
+    assert _invoke("init", proj, "--data", pool, "--labels", "no,yes").exit_code == 0
+    r = _invoke("model", proj, "--out", tmp_path / "m.joblib")
+    assert r.exit_code == 0 and "the feature columns a, b." in r.output
+    import joblib
+    import pandas as pd
+
+    model = joblib.load(tmp_path / "m.joblib")
+    assert list(model.feature_names_in_) == ["a", "b"]
+    frame = pd.read_csv(pool)  # id, a, b, label: the model picks its own columns
+    assert model.predict(frame[["a", "b"]]).tolist()[:4] == ["no", "yes", "no", "yes"]
+    r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", pool, "-n", "3")
+    assert r.exit_code == 0, r.output
+    assert len(r.output.split()) == 3 and all(0 <= int(x) < 20 for x in r.output.split())
+    frame[["a"]].to_csv(tmp_path / "narrow.csv", index=False)
+    r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", tmp_path / "narrow.csv")
+    assert r.exit_code == 1 and "lacks the model's feature column(s) ['b']" in r.output
+    frame.assign(a=["x"] * len(frame)).to_csv(tmp_path / "text.csv", index=False)
+    r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", tmp_path / "text.csv")
+    assert r.exit_code == 1 and "column(s) ['a'] are not numeric" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_serve_refuses_a_taken_port_in_one_line(tmp_path: Path, labelled_table) -> None:
+    import socket
+
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", labelled_table([""] * 20), "--labels", "no,yes")
+    assert r.exit_code == 0, r.output
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        r = _invoke("serve", proj, "--port", port)
+    assert r.exit_code == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in r.output and "choose another" in r.output
+    r = _invoke("serve", proj, "--host", "no-such-host.invalid")
+    assert r.exit_code == 1 and "Cannot listen on host 'no-such-host.invalid'" in r.output
