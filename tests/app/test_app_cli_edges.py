@@ -72,3 +72,16 @@ def test_serve_refuses_a_taken_port_in_one_line(tmp_path: Path, labelled_table) 
     assert f"Cannot listen on 127.0.0.1:{port}" in r.output and "choose another" in r.output
     r = _invoke("serve", proj, "--host", "no-such-host.invalid")
     assert r.exit_code == 1 and "Cannot listen on host 'no-such-host.invalid'" in r.output
+
+
+def test_the_imported_prefix_is_kept_for_labels_read_from_files(
+    tmp_path: Path, labelled_table
+) -> None:
+    proj = tmp_path / "p"
+    r = _invoke(
+        "init", proj, "--data", labelled_table(["no", "yes"] + [""] * 18), "--labels", "no,yes"
+    )
+    assert r.exit_code == 0, r.output
+    r = _invoke("annotator", "add", proj, "imported:eve")
+    assert r.exit_code == 1 and "mark labels read from files; pick another name" in r.output
+    assert _invoke("annotator", "add", proj, "eve").exit_code == 0

@@ -35,7 +35,13 @@ def annotator() -> None:
 def add(project: Path, name: str, owner: bool) -> None:
     """Add annotator NAME and print their token (shown once; only its hash is kept)."""
     from activelab.app.store import StoreError
+    from activelab.interop.project import IMPORTED_PREFIX
 
+    if name.startswith(IMPORTED_PREFIX):
+        raise click.ClickException(
+            f"Names starting with {IMPORTED_PREFIX!r} mark labels read from files; pick another "
+            "name."
+        )
     store = _open(project)
     try:
         ann, token = store.add_annotator(name)

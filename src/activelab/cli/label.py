@@ -133,6 +133,14 @@ def label(project: Path, name: str | None) -> None:
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from exc
     name = name or getpass.getuser()
+    from activelab.interop.project import IMPORTED_PREFIX
+
+    if name.startswith(IMPORTED_PREFIX):
+        store.close()
+        raise click.ClickException(
+            f"Names starting with {IMPORTED_PREFIX!r} mark labels read from files; label as "
+            "another name (--as)."
+        )
     ann = store.annotator_by_name(name)
     if ann is None:
         ann, _ = store.add_annotator(name, with_token=False)
