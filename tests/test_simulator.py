@@ -144,6 +144,24 @@ def test_metrics_are_importable_from_experiments_and_correct():
     assert label_savings([10, 20], [0.1, 0.2], [10, 20], [0.5, 0.6], target=0.6)[1] is True
 
 
+def test_a_cold_start_from_no_label_has_a_finite_aulc():
+    # no model at 0 labels: that point has no score, and the area starts at the first one
+    assert aulc([0, 10, 20], [None, 0.6, 0.8]) == pytest.approx(0.7)
+    assert np.isnan(aulc([0, 10], [float("nan"), None]))
+    doc = simulate(
+        "iris",
+        _logreg(),
+        ["random"],
+        n_initial=0,
+        batch_size=10,
+        budget=30,
+        seeds=2,
+        progress=False,
+    )
+    row = summarize(doc["runs"], doc["full_pool"])["random"]
+    assert np.isfinite(row["aulc"]["mean"]) and 0.5 < row["aulc"]["mean"] <= 1.0
+
+
 def test_paired_test_detects_a_consistent_gain_and_not_noise():
     rng = np.random.default_rng(0)
     base = rng.uniform(0.7, 0.8, 10)

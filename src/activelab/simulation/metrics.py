@@ -61,14 +61,23 @@ def aulc(n_labels: Any, scores: Any, *, lo: float | None = None, hi: float | Non
     The trapezoidal area under ``scores`` against ``n_labels``, divided by the
     width of the label range, so a flat curve at 0.9 has AULC 0.9. Curves are
     compared only on the same label range ``[lo, hi]`` (defaults: the curve's).
+    Points without a score (``None``/NaN: no model yet, as at 0 labels of a
+    cold start) are left out, and the default range starts at the first scored
+    point; a curve with no score at all has AULC NaN.
 
     Examples
     --------
     >>> aulc([10, 20, 30], [0.5, 0.7, 0.9])
     0.7
+    >>> aulc([0, 10, 20, 30], [None, 0.5, 0.7, 0.9])  # a cold start: no model at 0 labels
+    0.7
     """
     x = np.asarray(n_labels, dtype=float)
-    s = np.asarray(scores, dtype=float)
+    s = np.asarray([np.nan if v is None else v for v in scores], dtype=float)
+    scored = np.isfinite(s)
+    if not scored.any():
+        return float("nan")
+    x, s = x[scored], s[scored]
     lo = x[0] if lo is None else lo
     hi = x[-1] if hi is None else hi
     if hi <= lo:
