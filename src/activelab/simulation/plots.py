@@ -11,6 +11,8 @@ matplotlib figure; :func:`save` writes it as PNG and SVG.
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,7 +52,8 @@ def curve_bands(runs: Sequence[Mapping[str, Any]]) -> dict[str, tuple[np.ndarray
         steps = min(len(r["n_labels"]) for r in rs)
         x = np.asarray(rs[0]["n_labels"][:steps])
         S = np.asarray([r["scores"][:steps] for r in rs], dtype=float)
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # a step no seed scored (no model yet) stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
             out[name] = (x, np.nanmean(S, axis=0), np.nanstd(S, axis=0))
     return out
 
