@@ -12,7 +12,6 @@ matplotlib figure; :func:`save` writes it as PNG and SVG.
 from __future__ import annotations
 
 import warnings
-
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
