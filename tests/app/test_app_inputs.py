@@ -126,3 +126,32 @@ def test_csv_export_escapes_formula_like_cells(tmp_path: Path) -> None:
     assert {r["label"] for r in rows} == {"-1"}  # a number, not a formula: left alone
     events = CliRunner().invoke(main, ["export", str(proj), "--events"]).output
     assert ",=" not in events and "\n=" not in events
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("semi.csv", "id;text;label\n1;gut;pos\n2;schlecht;neg\n"),  # a spreadsheet's export
+        ("tabs.tsv", "id\ttext\tlabel\n1\tgood\tpos\n2\tbad\tneg\n"),
+        ("tabs.csv", "id\ttext\tlabel\n1\tgood\tpos\n2\tbad\tneg\n"),
+    ],
+)
+def test_semicolon_and_tab_separated_files_are_read(tmp_path: Path, name, content) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    data = read_items(path, text_features="tfidf")
+    assert data.kind == "text" and [r["external_id"] for r in data.rows] == ["1", "2"]
+    assert data.given_labels == {0: "pos", 1: "neg"}
+
+
+def test_init_names_the_feature_columns_and_those_left_out(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text('id,size,price,city\n1,2,"1,5",Oslo\n2,3,"2,5",Rome\n')
+    r = CliRunner().invoke(
+        main, ["init", str(tmp_path / "p"), "--data", str(path), "--labels", "a,b"]
+    )
+    assert r.exit_code == 0, r.output
+    assert (
+        "features size (not numbers in the first row, so shown but not learnt from: price, city)"
+        in r.output
+    )

@@ -175,14 +175,14 @@ def read_items(
     if path.is_dir():
         return _read_images(path, image_size)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
+    if suffix in (".csv", ".tsv"):
         header, records = _read_csv(path)
     elif suffix in (".jsonl", ".ndjson"):
         header, records = _read_jsonl(path)
     else:
         raise IngestError(
-            f"{path}: unsupported file type {suffix or '(none)'!r}; give a .csv, a .jsonl "
-            "or a folder of PNG/JPEG images."
+            f"{path}: unsupported file type {suffix or '(none)'!r}; give a .csv (or .tsv), a "
+            ".jsonl or a folder of PNG/JPEG images."
         )
     try:
         resolved = resolve_text_features(text_features)
@@ -211,7 +211,9 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
         raise IngestError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
     if not text.strip():
         raise IngestError(f"{path}: the file is empty; it needs a header row and items.")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=_delimiter(path, text), strict=True
+    )
     try:
         header = [h.strip() for h in next(reader)]
         if not any(header):
@@ -235,6 +237,17 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     if not records:
         raise IngestError(f"{path}: a header but no items.")
     return header, records
+
+
+def _delimiter(path: Path, text: str) -> str:
+    """Commas, unless the file is a .tsv or its header row holds none but tabs or semicolons
+    (a spreadsheet's export where the comma is the decimal mark)."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    header = text.split("\n", 1)[0]
+    if "," in header:
+        return ","
+    return next((d for d in ("\t", ";") if d in header), ",")
 
 
 def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
@@ -569,11 +582,13 @@ def _table(
 ) -> Dataset:
     from sklearn.preprocessing import StandardScaler
 
+    other: list[str] = []
     if not feature_columns:
         first = records[0][1]
         feature_columns = [
             c for c in header if c != id_column and _as_float(first.get(c)) is not None
         ]
+        other = [c for c in header if c not in feature_columns and c not in (id_column, "_source")]
         if not feature_columns:
             raise IngestError(
                 f"{path}: no text column and no numeric column found; name the text with "
@@ -598,7 +613,11 @@ def _table(
         rows,
         scaler.transform(X),
         scaler,
-        {"featuriser": "standardised columns", "feature_columns": feature_columns},
+        {
+            "featuriser": "standardised columns",
+            "feature_columns": feature_columns,
+            "other_columns": other,
+        },
     )
 
 

@@ -243,11 +243,22 @@ def _import_answers(store: Any) -> str:
     return note + "."
 
 
-def _features_note(settings: dict[str, object]) -> str:
-    """``"features minilm (384), "`` for a text project, else nothing."""
-    if "text_column" not in settings:
+def _features_note(settings: dict[str, Any]) -> str:
+    """``"features minilm (384), "`` for a text project; a table's feature columns, and the
+    columns left out as not numeric; else nothing."""
+    if "text_column" in settings:
+        return f"features {settings['featuriser']} ({settings['n_features']}), "
+    if "feature_columns" not in settings:
         return ""
-    return f"features {settings['featuriser']} ({settings['n_features']}), "
+
+    def names(cols: list[str]) -> str:
+        return ", ".join(cols[:8]) + (f" and {len(cols) - 8} more" if len(cols) > 8 else "")
+
+    note = f"features {names(list(settings['feature_columns']))}"
+    other = list(settings.get("other_columns") or [])
+    if other:  # shown with the item, not learnt from: say so, a decimal comma may hide there
+        note += f" (not numbers in the first row, so shown but not learnt from: {names(other)})"
+    return note + ", "
 
 
 @click.command()
