@@ -146,16 +146,17 @@ def test_a_value_that_is_not_a_label_is_refused_with_its_line(tmp_path: Path) ->
         read_items(path, text_features="tfidf")
 
 
-def test_import_labels_is_for_a_new_project_only() -> None:
+def test_import_labels_is_for_items_without_answers() -> None:
     store = Store.create("sqlite://", {"labels": ["a", "b"], "kind": "text"})
     store.add_items(
         [{"external_id": str(i), "kind": "text", "content": {"text": str(i)}} for i in range(3)]
     )
     who, _ = store.add_annotator(GIVEN_LABELS_ANNOTATOR, with_token=False)
     assert store.import_labels(who.id, {1: "b"}) == 1
-    with pytest.raises(StoreError, match="new project only"):
-        store.import_labels(who.id, {2: "a"})
-    assert {i: c.label for i, c in store.current_labels().items()} == {1: "b"}
+    with pytest.raises(StoreError, match="Item 1 has answers already"):
+        store.import_labels(who.id, {2: "a", 1: "a"})
+    assert store.import_labels(who.id, {2: "a"}) == 1
+    assert {i: c.label for i, c in store.current_labels().items()} == {1: "b", 2: "a"}
 
 
 def test_a_tool_export_keeps_the_given_labels(tmp_path: Path, labelled_table) -> None:

@@ -320,7 +320,7 @@ def test_init_from_label_studio_and_export_gives_the_file_back(tmp_path: Path) -
     (tmp_path / "tasks.json").write_text(json.dumps(tasks))
     r = _run("init", tmp_path / "p", "--data", tmp_path / "tasks.json", "--labels", "pos,neg")
     assert r.exit_code == 0 and "12 text items" in r.output
-    assert "Imported 1 labels from the file" in r.output
+    assert "Imported 1 label from the file" in r.output
     store = open_project(tmp_path / "p")
     (now,) = store.current_labels().values()  # the file's annotation, ready to train on
     assert (now.item_id, now.label, now.annotator) == (0, "pos", "imported:1")

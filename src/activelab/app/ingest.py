@@ -499,8 +499,11 @@ def _records_dataset(
     if text_column is None and not feature_columns and "text" in header:
         text_column = "text"
     if text_column is not None:
-        return _text(path, records, ids, text_column, text_features, progress)
-    return _table(path, header, records, ids, id_column, feature_columns)
+        data = _text(path, records, ids, text_column, text_features, progress)
+    else:
+        data = _table(path, header, records, ids, id_column, feature_columns)
+    data.settings["id_column"] = id_column  # None: the ids are row numbers
+    return data
 
 
 def _text(

@@ -197,8 +197,14 @@ class LabellingService:
         if share > 0:
             from activelab.app.quality import double_share_items
 
-            extra = double_share_items(self.n, share, int(s.get("double_share_seed", 0)))
-            self._target[extra] = np.maximum(self._target[extra], 2)
+            seed, offset = int(s.get("double_share_seed", 0)), 0
+            # one sample per batch of items (init, then each add): adding items leaves the
+            # earlier batches' sample as it was
+            for b, size in enumerate(s.get("item_batches") or [self.n]):
+                extra = offset + double_share_items(int(size), share, seed + b)
+                extra = extra[extra < self.n]
+                self._target[extra] = np.maximum(self._target[extra], 2)
+                offset += int(size)
         self._stop_pred: np.ndarray | None = None
         self._agreements: list[float] = []
         self._load_latest()

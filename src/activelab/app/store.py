@@ -676,20 +676,78 @@ class Store:
         """Store the feature matrix (dense or sparse) in blocks of rows."""
         with self._write(durable=False) as conn:
             conn.execute(feature_blocks_t.delete())
-            for lo in range(0, X.shape[0], _FEATURE_BLOCK):
-                hi = min(lo + _FEATURE_BLOCK, X.shape[0])
-                buf = io.BytesIO()
-                if sp.issparse(X):
-                    sp.save_npz(buf, sp.csr_matrix(X[lo:hi]))
-                    fmt = "npz"
-                else:
-                    np.save(buf, np.ascontiguousarray(X[lo:hi]), allow_pickle=False)
-                    fmt = "npy"
-                conn.execute(
-                    feature_blocks_t.insert().values(
-                        start=lo, stop=hi, format=fmt, data=buf.getvalue()
-                    )
+            _insert_feature_blocks(conn, X, 0)
+
+    def append_items(self, rows: Sequence[dict[str, Any]], X: Any) -> int:
+        """Add items and their feature rows to the pool, in one transaction.
+
+        The new items take the ids after the last one; ``X`` (one row per item)
+        must have the stored features' columns and kind (dense or sparse). An
+        external id already in the project refuses the whole batch. Returns the
+        first new id. A server holding the pool sees the new items once it is
+        restarted.
+
+        Examples
+        --------
+        >>> store = Store.create("sqlite://", {"labels": ["a", "b"], "kind": "table"})
+        >>> store.add_items([{"external_id": "x", "kind": "table", "content": {}}])
+        >>> store.save_features(np.zeros((1, 2)))
+        >>> new = [{"external_id": "y", "kind": "table", "content": {}}]
+        >>> store.append_items(new, np.ones((1, 2)))
+        1
+        >>> store.load_features().tolist(), store.external_ids()
+        ([[0.0, 0.0], [1.0, 1.0]], ['x', 'y'])
+        """
+        if X.shape[0] != len(rows):
+            raise StoreError(f"{len(rows)} items but {X.shape[0]} feature rows.")
+        with self._write() as conn:
+            first = int(conn.execute(sa.select(sa.func.count()).select_from(items_t)).scalar_one())
+            block = conn.execute(
+                sa.select(feature_blocks_t.c.format, feature_blocks_t.c.data).limit(1)
+            ).first()
+            if block is not None:
+                old = (
+                    sp.load_npz(io.BytesIO(block.data))
+                    if block.format == "npz"
+                    else np.load(io.BytesIO(block.data), allow_pickle=False)
                 )
+                if old.shape[1] != X.shape[1] or (block.format == "npz") != sp.issparse(X):
+                    raise StoreError(
+                        f"The new items have {X.shape[1]} feature columns "
+                        f"({'sparse' if sp.issparse(X) else 'dense'}); the project's have "
+                        f"{old.shape[1]} ({'sparse' if block.format == 'npz' else 'dense'})."
+                    )
+            new_ids = [str(r["external_id"]) for r in rows]
+            taken: list[str] = []
+            for lo in range(0, len(new_ids), 5000):  # one query per 5,000 ids
+                chunk = new_ids[lo : lo + 5000]
+                taken += (
+                    conn.execute(
+                        sa.select(items_t.c.external_id).where(items_t.c.external_id.in_(chunk))
+                    )
+                    .scalars()
+                    .all()
+                )
+            if taken:
+                raise StoreError(
+                    f"{len(taken)} of the new items' ids are in the project already (e.g. "
+                    f"{sorted(taken)[:3]}); give the new items ids of their own."
+                )
+            payload = [
+                {
+                    "id": first + i,
+                    "external_id": new_ids[i],
+                    "kind": r["kind"],
+                    "content": json.dumps(r.get("content", {})),
+                    "blob": r.get("blob"),
+                    "media_type": r.get("media_type"),
+                }
+                for i, r in enumerate(rows)
+            ]
+            for lo in range(0, len(payload), 5000):
+                conn.execute(items_t.insert(), payload[lo : lo + 5000])
+            _insert_feature_blocks(conn, X, first)
+        return first
 
     def load_features(self) -> Any:
         """The feature matrix, in pool order."""
@@ -938,9 +996,10 @@ class Store:
     def import_labels(self, annotator_id: int, labels: Mapping[int, str]) -> int:
         """Record labels a new project's file already held, in one transaction.
 
-        For a project whose label log is still empty (``init``); each becomes a
-        label event of ``annotator_id``, in item order, with no strategy (not
-        asked by the loop). Returns how many were recorded.
+        For items that have no event yet (a new project's file at ``init``, new
+        items at ``add``); each becomes a label event of ``annotator_id``, in item
+        order, with no strategy (not asked by the loop). Returns how many were
+        recorded.
 
         Examples
         --------
@@ -966,11 +1025,16 @@ class Store:
         ]
         with self._write() as conn:
             _serialise_events(conn)
-            if conn.execute(sa.select(sa.func.count()).select_from(events_t)).scalar_one():
-                raise StoreError(
-                    "Labels from a file are imported into a new project only; this one has "
-                    "answers already."
-                )
+            ids = [r["item_id"] for r in rows]
+            for lo in range(0, len(ids), 5000):
+                busy = conn.execute(
+                    sa.select(events_t.c.item_id).where(events_t.c.item_id.in_(ids[lo : lo + 5000]))
+                ).first()
+                if busy is not None:
+                    raise StoreError(
+                        f"Item {busy.item_id} has answers already; labels from a file are "
+                        "imported for items without any."
+                    )
             if rows:
                 conn.execute(events_t.insert(), rows)
         return len(rows)
@@ -1333,6 +1397,24 @@ def _check_lease(conn: Connection, lease: Any, item_id: int, kind: str) -> None:
         "to you, you skipped or released it, or someone else took it over. Ask for your "
         "next item (GET /api/next)."
     )
+
+
+def _insert_feature_blocks(conn: Connection, X: Any, offset: int) -> None:
+    """Write ``X`` as blocks of rows, its first row being pool item ``offset``."""
+    for lo in range(0, X.shape[0], _FEATURE_BLOCK):
+        hi = min(lo + _FEATURE_BLOCK, X.shape[0])
+        buf = io.BytesIO()
+        if sp.issparse(X):
+            sp.save_npz(buf, sp.csr_matrix(X[lo:hi]))
+            fmt = "npz"
+        else:
+            np.save(buf, np.ascontiguousarray(X[lo:hi]), allow_pickle=False)
+            fmt = "npy"
+        conn.execute(
+            feature_blocks_t.insert().values(
+                start=offset + lo, stop=offset + hi, format=fmt, data=buf.getvalue()
+            )
+        )
 
 
 def _check_room(conn: Connection, item_id: int, annotator_id: int, overlap: int) -> None:

@@ -39,6 +39,7 @@ EXTRA_OF: dict[str, str] = {
 #: the extra a command needs first (for modules both [sim] and [app] install)
 _COMMAND_EXTRA: dict[str, str] = {
     "init": "app",
+    "add": "app",
     "serve": "app",
     "label": "app",
     "annotator": "app",

@@ -200,7 +200,8 @@ def init(
     imported = _import_answers(store) if dataset.settings.get("source_format") else ""
     if dataset.given_labels:
         imported = (
-            f" Imported {len(dataset.given_labels)} labels from column "
+            f" Imported {len(dataset.given_labels)} label"
+            f"{'s' if len(dataset.given_labels) != 1 else ''} from column "
             f"{dataset.settings['label_column']!r}."
         )
     store.close()
@@ -237,7 +238,7 @@ def _import_answers(store: Any) -> str:
         LabellingService(store).retrain()
     if not recorded and not refused:
         return ""
-    note = f" Imported {recorded} labels from the file"
+    note = f" Imported {recorded} label{'s' if recorded != 1 else ''} from the file"
     if refused:
         note += f" ({refused} answers left out: their labels are not among --labels)"
     return note + "."

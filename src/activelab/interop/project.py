@@ -61,8 +61,10 @@ def project_records(store: Store) -> list[Record]:
     return records
 
 
-def import_answers(store: Store) -> tuple[int, int]:
+def import_answers(store: Store, first: int = 0) -> tuple[int, int]:
     """Record the labels a file brought (its latest accepted answer per item) in the label log.
+
+    Items from ``first`` on (the new items of an ``activelab add``; all at ``init``).
 
     Each becomes a label event by the annotator ``imported:<who answered>``
     (``imported:file`` when the file does not say), so the model trains on
@@ -91,7 +93,7 @@ def import_answers(store: Store) -> tuple[int, int]:
     service = LabellingService(store)
     people: dict[str, int] = {}
     recorded = refused = 0
-    for item_id in range(store.n_items()):
+    for item_id in range(first, store.n_items()):
         src = store.item(item_id)["content"].get("_source") or {}
         final = next(
             (a for a in reversed(src.get("answers", [])) if a.get("status") == "accept"), None

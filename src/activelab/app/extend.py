@@ -1,0 +1,161 @@
+"""Add items to an existing project: a new batch of data, featurised as the first one was.
+
+New data keeps arriving (this week's claims, the next scan series): :func:`read_new_items`
+reads a file with the project's own settings (its text column and featuriser, its feature
+columns and their scaling, its image size), so the new rows live in the same feature space,
+and :func:`extend_project` appends them, with the labels the file already holds, in one
+transaction, then retrains. Items keep their ids; the new ones come after the last. Files
+without an id column are numbered on from the project's last row number.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from activelab.app.ingest import read_items
+>>> from activelab.app.project import create_project, open_project
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "a.csv").write_text("x,y,label\\n0,0,no\\n5,5,yes\\n1,0,\\n")
+>>> _ = create_project(d / "p", read_items(d / "a.csv"), ["no", "yes"])
+>>> _ = (d / "b.csv").write_text("x,y,label\\n4,5,\\n0,1,no\\n")
+>>> store = open_project(d / "p")
+>>> extend_project(store, read_new_items(store, d / "b.csv"))
+(3, 2, 1)
+>>> store.external_ids(), store.load_features().shape
+(['1', '2', '3', '4', '5'], (5, 2))
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from activelab.app.ingest import Dataset, IngestError, read_items
+from activelab.app.store import Store
+
+__all__ = ["ITEM_BATCHES", "extend_project", "read_new_items"]
+
+#: the project setting listing how many items each batch brought (``init``, then each ``add``)
+ITEM_BATCHES = "item_batches"
+
+
+def read_new_items(
+    store: Store, path: str | Path, *, label_column: str | None = None, progress: bool = False
+) -> Dataset:
+    """Read a file of new items and featurise them as the project's first items were.
+
+    Parameters
+    ----------
+    store : Store
+        The project's store.
+    path : str or Path
+        The same kinds of input as :func:`~activelab.app.ingest.read_items` takes, holding
+        items of the project's kind (texts with its text column, table rows with its feature
+        columns, images).
+    label_column : str, optional
+        As for :func:`~activelab.app.ingest.read_items`: labels the file already holds.
+    progress : bool, default=False
+        Show a progress bar while embedding texts.
+
+    Returns
+    -------
+    Dataset
+        Its ``X`` is in the project's feature space (the project's fitted TF-IDF
+        vocabulary or column scaling, not one fitted on the new rows).
+
+    Raises
+    ------
+    IngestError
+        The file cannot be read, or does not hold items of the project's kind and columns.
+    """
+    from activelab.interop.formats import detect_format
+
+    path = Path(path)
+    s = store.settings
+    kind = s.get("kind")
+    tool = path.exists() and detect_format(path) is not None
+    kwargs: dict[str, Any] = {"label_column": label_column, "progress": progress}
+    if kind == "text":
+        kwargs["text_column"] = None if tool else s.get("text_column", "text")
+        kwargs["text_features"] = s.get("featuriser")
+    elif kind == "table":
+        kwargs["feature_columns"] = list(s.get("feature_columns") or [])
+    elif kind == "image":
+        kwargs["image_size"] = int(s.get("image_size", 16))
+    if not tool and s.get("id_column"):
+        kwargs["id_column"] = s["id_column"]
+    try:
+        data = read_items(path, **kwargs)
+    except IngestError as exc:  # the options are the project's, not the user's: say so
+        message = str(exc)
+        for option, what in _OPTIONS.items():
+            message = message.replace(option, what)
+        raise IngestError(message) from exc
+    if data.kind != kind:
+        raise IngestError(f"{path} holds {data.kind} items; the project holds {kind} items.")
+    if data.settings.get("id_column", "") is None:  # row numbers: go on from the project's
+        first = store.n_items()
+        for i, row in enumerate(data.rows):
+            row["external_id"] = str(first + i + 1)
+    featuriser = store.artifact("featuriser")
+    if featuriser is not None and s.get("featuriser") != "minilm":  # minilm is not fitted
+        data.X = _refeaturise(pickle.loads(featuriser), data, kind)
+    return data
+
+
+#: how read_items names the options that read_new_items sets from the project
+_OPTIONS = {
+    "--feature-columns": "the project's feature columns",
+    "--text-column": "the project's text column",
+    "--id-column": "the project's id column",
+}
+
+
+def _refeaturise(featuriser: Any, data: Dataset, kind: str | None) -> Any:
+    """The new rows through the project's fitted featuriser (TF-IDF, or the column scaler)."""
+    if kind == "text":
+        return featuriser.transform([row["content"]["text"] for row in data.rows])
+    columns = data.settings["feature_columns"]
+    raw = np.array(  # the values read_items checked, in the project's column order
+        [[float(row["content"]["fields"][c]) for c in columns] for row in data.rows]
+    )
+    return featuriser.transform(raw)
+
+
+def extend_project(store: Store, data: Dataset) -> tuple[int, int, int]:
+    """Append ``data``'s items (and the labels it holds) to the project, then retrain.
+
+    The labels are checked against the project's before anything is written; the
+    items, their features and their labels (answers of ``imported:file``, or a
+    labelling tool's own answers) are then recorded, and the model retrained so that
+    the queue ranks the new items too. A running server of the project serves them
+    after a restart (``activelab add`` refuses while one is running).
+
+    Returns
+    -------
+    (int, int, int)
+        The first new item id, the number of items added and of labels imported.
+    """
+    from activelab.app.project import GIVEN_LABELS_ANNOTATOR, _given_answers
+    from activelab.app.service import LabellingService
+    from activelab.interop.project import import_answers
+
+    s = store.settings
+    labels = [str(x) for x in s["labels"]]
+    given = _given_answers(data, labels, s.get("task") == "multilabel")
+    before = store.n_items()
+    first = store.append_items(data.rows, data.X)
+    batches = list(s.get(ITEM_BATCHES) or [before])
+    store.update_settings(**{ITEM_BATCHES: [*batches, len(data.rows)]})
+    imported = 0
+    if given:
+        who = store.annotator_by_name(GIVEN_LABELS_ANNOTATOR)
+        if who is None:
+            who, _ = store.add_annotator(GIVEN_LABELS_ANNOTATOR, with_token=False)
+        imported = store.import_labels(who.id, {first + i: v for i, v in given.items()})
+    if data.settings.get("source_format"):
+        imported += import_answers(store, first=first)[0]
+    LabellingService(store).retrain()
+    return first, len(data.rows), imported

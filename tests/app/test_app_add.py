@@ -1,0 +1,157 @@
+"""``activelab add``: a new batch of items in the project's feature space, with its labels."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from activelab.app.extend import ITEM_BATCHES, extend_project, read_new_items
+from activelab.app.ingest import IngestError, read_items
+from activelab.app.project import create_project, open_project
+from activelab.app.quality import double_share_items
+from activelab.app.service import LabellingService
+from activelab.app.trainer import STATUS_ARTIFACT
+from activelab.cli import main
+
+
+def _invoke(*args: object) -> object:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_a_table_batch_is_scaled_as_the_first_and_its_labels_imported(
+    tmp_path: Path, labelled_table
+) -> None:
+    proj = tmp_path / "p"
+    first = labelled_table(["no", "yes"] + [""] * 18, name="first.csv")
+    assert _invoke("init", proj, "--data", first, "--labels", "no,yes").exit_code == 0
+    store = open_project(proj)
+    scaler = pickle.loads(store.artifact("featuriser"))
+    before = store.load_features()
+    store.close()
+    # the new rows: other ids, another spread (a fresh scaler would map them elsewhere)
+    new = tmp_path / "new.csv"
+    new.write_text("id,a,b,label\nn1,10,10,yes\nn2,-10,-10,\nn3,0,0,\n")
+    r = _invoke("add", proj, "--data", new)
+    assert r.exit_code == 0, r.output
+    assert "Added 3 items to" in r.output and "(item ids 20–22; 23 in all)" in r.output
+    assert "Imported 1 label." in r.output
+    store = open_project(proj)
+    X = store.load_features()
+    assert np.allclose(X[:20], before)
+    assert np.allclose(X[20:], scaler.transform([[10, 10], [-10, -10], [0, 0]]))
+    assert store.external_ids()[20:] == ["n1", "n2", "n3"]
+    assert {i: c.label for i, c in store.current_labels().items() if i >= 20} == {20: "yes"}
+    assert store.settings[ITEM_BATCHES] == [20, 3]
+    svc = LabellingService(store)  # a server started now holds and ranks the new items
+    assert svc.n == 23 and {21, 22} <= set(svc._order.tolist())
+    store.close()
+
+
+def test_texts_go_through_the_projects_tfidf_and_numbering_goes_on(tmp_path: Path) -> None:
+    first = tmp_path / "first.jsonl"
+    first.write_text('{"text": "good film", "label": "pos"}\n{"text": "bad film"}\n')
+    create_project(tmp_path / "p", read_items(first, text_features="tfidf"), ["pos", "neg"])
+    more = tmp_path / "more.jsonl"
+    more.write_text('{"text": "a bad plot"}\n{"text": "wholly unseen words"}\n')
+    store = open_project(tmp_path / "p")
+    vocabulary = pickle.loads(store.artifact("featuriser")).vocabulary_
+    data = read_new_items(store, more)
+    assert data.X.shape[1] == len(vocabulary)  # the project's vocabulary, not a new one
+    assert data.X[1].nnz == 0  # no word of it is in that vocabulary
+    assert extend_project(store, data) == (2, 2, 0)
+    assert store.external_ids() == ["1", "2", "3", "4"]  # row numbers go on
+    store.close()
+
+
+def test_a_file_that_does_not_fit_the_project_changes_nothing(
+    tmp_path: Path, labelled_table
+) -> None:
+    proj = tmp_path / "p"
+    assert (
+        _invoke("init", proj, "--data", labelled_table([""] * 20), "--labels", "no,yes").exit_code
+        == 0
+    )
+    texts = tmp_path / "texts.csv"
+    texts.write_text("id,text\nx,hello\n")
+    r = _invoke("add", proj, "--data", texts)
+    assert r.exit_code == 1 and "the project's feature columns ['a', 'b'] not found" in r.output
+    again = labelled_table([""] * 3, name="again.csv")  # ids r0-r2: the project has them
+    r = _invoke("add", proj, "--data", again)
+    assert r.exit_code == 1 and "3 of the new items' ids are in the project already" in r.output
+    typo = tmp_path / "typo.csv"
+    typo.write_text("id,a,b,label\nz1,1,1,maybe\n")
+    r = _invoke("add", proj, "--data", typo)
+    assert r.exit_code == 1 and "'maybe' (line 2)" in r.output
+    store = open_project(proj)
+    assert store.n_items() == 20 and store.load_features().shape == (20, 2)
+    assert ITEM_BATCHES not in store.settings and not store.current_labels()
+    store.close()
+
+
+def test_add_refuses_while_the_project_is_served(tmp_path: Path, labelled_table) -> None:
+    proj = tmp_path / "p"
+    assert (
+        _invoke("init", proj, "--data", labelled_table([""] * 20), "--labels", "no,yes").exit_code
+        == 0
+    )
+    store = open_project(proj)
+    state = {"state": "idle", "published_at": time.time()}  # as a running server publishes it
+    store.save_artifact(STATUS_ARTIFACT, json.dumps(state).encode())
+    store.close()
+    new = tmp_path / "new.csv"
+    new.write_text("id,a,b\nn1,1,1\n")
+    r = _invoke("add", proj, "--data", new)
+    assert r.exit_code == 1 and "is being served or labelled" in r.output
+    store = open_project(proj)
+    stale = {"state": "idle", "published_at": time.time() - 600}  # a server that died
+    store.save_artifact(STATUS_ARTIFACT, json.dumps(stale).encode())
+    store.close()
+    assert _invoke("add", proj, "--data", new).exit_code == 0
+
+
+def test_the_double_share_of_earlier_items_stays_as_it_was(tmp_path: Path, labelled_table) -> None:
+    proj = tmp_path / "p"
+    r = _invoke(
+        "init",
+        proj,
+        "--data",
+        labelled_table([""] * 20),
+        "--labels",
+        "no,yes",
+        "--double-share",
+        "0.5",
+    )
+    assert r.exit_code == 0, r.output
+    store = open_project(proj)
+    doubled = set(np.flatnonzero(LabellingService(store)._target == 2))
+    assert doubled == set(double_share_items(20, 0.5))
+    store.close()
+    new = tmp_path / "new.csv"
+    new.write_text("id,a,b\n" + "".join(f"n{i},{i},{-i}\n" for i in range(10)))
+    assert _invoke("add", proj, "--data", new).exit_code == 0
+    store = open_project(proj)
+    target = LabellingService(store)._target
+    assert set(np.flatnonzero(target[:20] == 2)) == doubled  # the first batch's sample
+    assert (target[20:] == 2).sum() == 5  # half of the new batch, sampled on its own
+    store.close()
+
+
+def test_read_new_items_names_the_kind_that_does_not_fit(tmp_path: Path) -> None:
+    first = tmp_path / "first.jsonl"
+    first.write_text('{"text": "good film"}\n{"text": "bad film"}\n')
+    create_project(tmp_path / "p", read_items(first, text_features="tfidf"), ["pos", "neg"])
+    store = open_project(tmp_path / "p")
+    folder = tmp_path / "images"
+    folder.mkdir()
+    from PIL import Image
+
+    Image.new("L", (4, 4)).save(folder / "a.png")
+    with pytest.raises(IngestError, match="holds image items; the project holds text items"):
+        read_new_items(store, folder)
+    store.close()
