@@ -466,25 +466,6 @@ def _from_records(
         given, lines = _given_labels(path, records, label_column)
         records = [(n, {k: v for k, v in r.items() if k != label_column}) for n, r in records]
         header = [h for h in header if h != label_column]
-    data = _records_dataset(
-        path, header, records, text_column, id_column, feature_columns, text_features, progress
-    )
-    if label_column is not None:
-        data.given_labels, data.given_lines, data.source = given, lines, str(path)
-        data.settings["label_column"] = label_column
-    return data
-
-
-def _records_dataset(
-    path: Path,
-    header: list[str],
-    records: list[tuple[int, dict[str, Any]]],
-    text_column: str | None,
-    id_column: str | None,
-    feature_columns: list[str] | None,
-    text_features: str,
-    progress: bool,
-) -> Dataset:
     for name, col in (("--text-column", text_column), ("--id-column", id_column)):
         if col is not None and col not in header:
             raise IngestError(f"{path}: {name} {col!r} is not a column; columns: {header}.")
@@ -503,6 +484,9 @@ def _records_dataset(
     else:
         data = _table(path, header, records, ids, id_column, feature_columns)
     data.settings["id_column"] = id_column  # None: the ids are row numbers
+    if label_column is not None:
+        data.given_labels, data.given_lines, data.source = given, lines, str(path)
+        data.settings["label_column"] = label_column
     return data
 
 

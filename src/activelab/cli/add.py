@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from activelab.cli.project import LABEL_COLUMN_OPTION
+
 __all__ = ["add"]
 
 #: a server whose trainer reported within this many seconds is taken to be running
@@ -21,12 +23,7 @@ _LIVE_SECONDS = 15.0
     help="New items of the project's kind: a CSV/JSONL with its text or feature columns, a "
     "folder of images, or a labelling tool's file.",
 )
-@click.option(
-    "--label-column",
-    default=None,
-    help="Column of labels already given (imported as answers)  [default: label, when there "
-    "is one; '' for none].",
-)
+@LABEL_COLUMN_OPTION
 def add(project: Path, data: Path, label_column: str | None) -> None:
     """Add the items of a file to PROJECT, featurised as its first items were.
 

@@ -33,6 +33,16 @@ def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
+#: ``--label-column`` of ``init`` and ``add``: labels a CSV/JSONL file already holds
+LABEL_COLUMN_OPTION = click.option(
+    "--label-column",
+    default=None,
+    help="Column of a CSV/JSONL holding labels already given (an empty cell: not labelled); "
+    "they are imported as answers of 'imported:file' and are never a feature  [default: label, "
+    "when there is one; '' for none]. Multi-label: labels separated by ';' (CSV) or a list.",
+)
+
+
 @click.command()
 @click.argument("project", type=click.Path(path_type=Path))
 @click.option(
@@ -52,13 +62,7 @@ def _iso(ts: float) -> str:
     "installed, else tfidf)  [default: $ACTIVELAB_TEXT_FEATURES, else auto].",
 )
 @click.option("--id-column", default=None, help="Column holding a unique id  [default: id].")
-@click.option(
-    "--label-column",
-    default=None,
-    help="Column of a CSV/JSONL holding labels already given (an empty cell: not labelled); "
-    "they are imported as answers of 'imported:file' and are never a feature  [default: label, "
-    "when there is one; '' for none]. Multi-label: labels separated by ';' (CSV) or a list.",
-)
+@LABEL_COLUMN_OPTION
 @click.option(
     "--feature-columns",
     default=None,
