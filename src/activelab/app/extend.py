@@ -138,13 +138,13 @@ def extend_project(store: Store, data: Dataset) -> tuple[int, int, int]:
     (int, int, int)
         The first new item id, the number of items added and of labels imported.
     """
-    from activelab.app.project import GIVEN_LABELS_ANNOTATOR, _given_answers
+    from activelab.app.project import GIVEN_LABELS_ANNOTATOR, given_answers
     from activelab.app.service import LabellingService
     from activelab.interop.project import import_answers
 
     s = store.settings
     labels = [str(x) for x in s["labels"]]
-    given = _given_answers(data, labels, s.get("task") == "multilabel")
+    given = given_answers(data, labels, s.get("task") == "multilabel")
     before = store.n_items()
     first = store.append_items(data.rows, data.X)
     batches = list(s.get(ITEM_BATCHES) or [before])

@@ -33,6 +33,7 @@ __all__ = [
     "MULTILABEL_STRATEGY",
     "ProjectError",
     "create_project",
+    "given_answers",
     "open_project",
 ]
 
@@ -75,8 +76,21 @@ def _check_labels(labels: list[str], multilabel: bool = False) -> list[str]:
     return labels
 
 
-def _given_answers(data: Dataset, labels: list[str], multilabel: bool) -> dict[int, str]:
-    """The data's given labels as the store records them; refused whole if one is wrong."""
+def given_answers(data: Dataset, labels: list[str], multilabel: bool) -> dict[int, str]:
+    """The labels a data set already holds, as the store records them (by row).
+
+    Refused whole, naming the values and their lines, when one is not among
+    ``labels`` (or is a list in a single-label project).
+
+    Examples
+    --------
+    >>> from activelab.app.ingest import Dataset
+    >>> data = Dataset("table", [], None, given_labels={0: "yes", 3: "no"})
+    >>> given_answers(data, ["no", "yes"], multilabel=False)
+    {0: 'yes', 3: 'no'}
+    >>> given_answers(data, ["no", "yes"], multilabel=True)
+    {0: '["yes"]', 3: '["no"]'}
+    """
     from activelab.app.store import encode_label_set
 
     column = data.settings.get("label_column", "label")
@@ -152,7 +166,7 @@ def create_project(
 
     path = Path(path)
     labels = _check_labels(labels, multilabel)
-    given = _given_answers(data, labels, multilabel)
+    given = given_answers(data, labels, multilabel)
     task = "multilabel" if multilabel else "classification"
     if strategy is None:
         strategy = MULTILABEL_STRATEGY if multilabel else "auto"
