@@ -16,6 +16,7 @@ from activelab.app.ingest import IngestError, read_items
 from activelab.app.project import create_project, open_project
 from activelab.app.quality import double_share_items
 from activelab.app.service import LabellingService
+from activelab.app.store import StoreError
 from activelab.app.trainer import STATUS_ARTIFACT
 from activelab.cli import main
 
@@ -155,3 +156,25 @@ def test_read_new_items_names_the_kind_that_does_not_fit(tmp_path: Path) -> None
     with pytest.raises(IngestError, match="holds image items; the project holds text items"):
         read_new_items(store, folder)
     store.close()
+
+
+def test_add_on_either_database(tmp_path: Path, project_db, labelled_table) -> None:
+    data = read_items(labelled_table(["no", "yes"] + [""] * 8, name="first.csv"))
+    create_project(tmp_path / "p", data, ["no", "yes"], db_url=project_db)
+    new = tmp_path / "new.csv"
+    new.write_text("id,a,b,label\nn1,3,3,yes\nn2,-3,-3,\n")
+    store = open_project(tmp_path / "p")
+    try:
+        assert extend_project(store, read_new_items(store, new)) == (10, 2, 1)
+        assert store.load_features().shape == (12, 2) and store.external_ids()[-2:] == ["n1", "n2"]
+        labels = {i: (c.label, c.annotator) for i, c in store.current_labels().items()}
+        assert labels == {
+            0: ("no", "imported:file"),
+            1: ("yes", "imported:file"),
+            10: ("yes", "imported:file"),
+        }
+        with pytest.raises(StoreError, match="ids are in the project already"):
+            store.append_items(data.rows[:1], data.X[:1])
+        assert store.n_items() == 12
+    finally:
+        store.close()
