@@ -55,7 +55,11 @@ def test_variance_picks_the_known_most_uncertain_point():
 
 def test_variance_with_a_bootstrap_committee_picks_the_extrapolation():
     X, y = _gp_line()
-    learner = ActiveLearner(Ridge(alpha=1e-3), get_strategy("variance", uncertainty="bootstrap"))
+    # seeded: a committee bootstrapped from 4 points ranks the near point 1.5 first for a
+    # few draws (7 of 3,000 seeds), which made the unseeded test fail now and then
+    learner = ActiveLearner(
+        Ridge(alpha=1e-3), get_strategy("variance", uncertainty="bootstrap"), random_state=0
+    )
     learner.fit(X, [0, 1, 2, 3], y[:4])
     assert learner.query(1).tolist() == [6]
 
