@@ -74,6 +74,18 @@ def test_serve_refuses_a_taken_port_in_one_line(tmp_path: Path, labelled_table) 
     assert r.exit_code == 1 and "Cannot listen on host 'no-such-host.invalid'" in r.output
 
 
+def test_the_label_studio_backend_refuses_a_taken_port_in_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        r = _invoke("ls-backend", "--port", port, "--state-dir", tmp_path / "state")
+    assert r.exit_code == 1 and f"Cannot listen on 127.0.0.1:{port}" in r.output
+    assert "Traceback" not in r.output
+
+
 def test_the_imported_prefix_is_kept_for_labels_read_from_files(
     tmp_path: Path, labelled_table
 ) -> None:

@@ -79,6 +79,9 @@ def ls_backend(
         if not sep or not user or not password:
             raise click.ClickException("--basic-auth must be USER:PASSWORD, both non-empty.")
         auth = (user, password)
+    from activelab.cli.serve import check_port
+
+    check_port(host, port)
     try:
         backend = Backend(
             strategy=strategy,

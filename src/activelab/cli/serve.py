@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["serve"]
+__all__ = ["check_port", "serve"]
 
 
 @click.command()
@@ -41,7 +41,7 @@ def serve(
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from exc
     try:
-        _check_port(host, port)
+        check_port(host, port)
     except click.ClickException:
         store.close()
         raise
@@ -67,7 +67,7 @@ def serve(
     os._exit(code)
 
 
-def _check_port(host: str, port: int) -> None:
+def check_port(host: str, port: int) -> None:
     """Refuse, in one line, a host that does not resolve or a port already taken."""
     import socket
 
