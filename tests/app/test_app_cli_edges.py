@@ -97,3 +97,18 @@ def test_the_imported_prefix_is_kept_for_labels_read_from_files(
     r = _invoke("annotator", "add", proj, "imported:eve")
     assert r.exit_code == 1 and "mark labels read from files; pick another name" in r.output
     assert _invoke("annotator", "add", proj, "eve").exit_code == 0
+
+
+def test_out_paths_get_their_folder_or_a_one_line_error(tmp_path: Path, labelled_table) -> None:
+    proj = tmp_path / "p"
+    r = _invoke(
+        "init", proj, "--data", labelled_table(["no", "yes"] + [""] * 18), "--labels", "no,yes"
+    )
+    assert r.exit_code == 0, r.output
+    assert _invoke("export", proj, "--out", tmp_path / "new" / "labels.csv").exit_code == 0
+    assert (tmp_path / "new" / "labels.csv").read_text().startswith("id,label")
+    assert _invoke("model", proj, "--out", tmp_path / "models" / "m.joblib").exit_code == 0
+    (tmp_path / "a-file").write_text("")
+    r = _invoke("export", proj, "--out", tmp_path / "a-file" / "labels.csv")
+    assert r.exit_code == 1 and r.output.startswith("Error: Cannot use ")
+    assert "Traceback" not in r.output

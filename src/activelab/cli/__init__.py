@@ -59,6 +59,13 @@ class _LazyGroup(click.Group):
             if found is None:
                 raise
             raise click.ClickException(missing_extra_message(self._running or "", *found)) from None
+        except OSError as exc:  # a path that cannot be read or written: one line, not a traceback
+            if exc.filename is None:
+                raise
+            raise click.ClickException(
+                f"Cannot use {exc.filename}: {exc.strerror or exc}; check the path and its "
+                "folder's permissions."
+            ) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)

@@ -525,6 +525,8 @@ def export(
     model's prediction in columns of its own, flagged by prediction_source
     ("model vN"). Predictions are never labels.
     """
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
     if fmt is None:  # an --out file's suffix says what it holds
         suffix = out.suffix.lower() if out is not None else ""
         fmt = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}.get(suffix, "csv")
@@ -831,6 +833,7 @@ def model(project: Path, out: Path, fine_tune: bool) -> None:
     """Save the latest model (for texts: TF-IDF + classifier, ready for raw strings)."""
     import joblib
 
+    out.parent.mkdir(parents=True, exist_ok=True)  # before any work (a tuning takes minutes)
     store = _open(str(project))
     if fine_tune:
         try:
