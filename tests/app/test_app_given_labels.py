@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -171,3 +172,65 @@ def test_a_tool_export_keeps_the_given_labels(tmp_path: Path, labelled_table) ->
     tasks = json.loads(out.read_text())
     answered = [t for t in tasks if t.get("annotations")]
     assert len(answered) == 2
+
+
+def _pets(root: Path, folders: dict[str, int]) -> Path:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for folder, n in folders.items():
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            pixels = (rng.random((8, 8)) * 255).astype("uint8")
+            Image.fromarray(pixels).save(root / folder / f"{folder.strip('.') or 'top'}{i}.png")
+    return root
+
+
+def test_images_sorted_into_label_folders_bring_their_labels(
+    tmp_path: Path, labelled_table
+) -> None:
+    pets = _pets(tmp_path / "pets", {"cat": 2, "dog": 3, ".": 4})  # "." : the top level
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", pets, "--labels", "cat,dog", "--label-folders")
+    assert r.exit_code == 0, r.output
+    assert "9 image items" in r.output and "Imported 5 labels from the folders' names." in r.output
+    store = open_project(proj)
+    ids = store.external_ids()
+    got = {ids[i]: c.label for i, c in store.current_labels().items()}
+    assert got == {
+        "cat/cat0.png": "cat",
+        "cat/cat1.png": "cat",
+        "dog/dog0.png": "dog",
+        "dog/dog1.png": "dog",
+        "dog/dog2.png": "dog",
+    }  # top-level images: none
+    store.close()
+    _pets(tmp_path / "more", {"dgo": 1, "cat": 1})
+    r = _invoke("add", proj, "--data", tmp_path / "more", "--label-folders")
+    assert r.exit_code == 1
+    assert (
+        "the folder 'dgo' (1 image, e.g. dgo/dgo0.png) is not among the project's labels"
+        in r.output
+    )
+    r = _invoke(
+        "init",
+        tmp_path / "q",
+        "--data",
+        pets,
+        "--labels",
+        "cat,dog",
+        "--label-folders",
+        "--label-column",
+        "x",
+    )
+    assert r.exit_code == 1 and "--label-column does not apply to a folder of images" in r.output
+    r = _invoke(
+        "init",
+        tmp_path / "q",
+        "--data",
+        labelled_table([""] * 4),
+        "--labels",
+        "a,b",
+        "--label-folders",
+    )
+    assert r.exit_code == 1 and "--label-folders applies to a folder of images" in r.output

@@ -42,7 +42,12 @@ ITEM_BATCHES = "item_batches"
 
 
 def read_new_items(
-    store: Store, path: str | Path, *, label_column: str | None = None, progress: bool = False
+    store: Store,
+    path: str | Path,
+    *,
+    label_column: str | None = None,
+    label_folders: bool = False,
+    progress: bool = False,
 ) -> Dataset:
     """Read a file of new items and featurise them as the project's first items were.
 
@@ -56,6 +61,9 @@ def read_new_items(
         columns, images).
     label_column : str, optional
         As for :func:`~activelab.app.ingest.read_items`: labels the file already holds.
+    label_folders : bool, default=False
+        As for :func:`~activelab.app.ingest.read_items`: images sorted into one
+        sub-folder per label.
     progress : bool, default=False
         Show a progress bar while embedding texts.
 
@@ -76,7 +84,11 @@ def read_new_items(
     s = store.settings
     kind = s.get("kind")
     tool = path.exists() and detect_format(path) is not None
-    kwargs: dict[str, Any] = {"label_column": label_column, "progress": progress}
+    kwargs: dict[str, Any] = {
+        "label_column": label_column,
+        "label_folders": label_folders,
+        "progress": progress,
+    }
     if kind == "text":
         kwargs["text_column"] = None if tool else s.get("text_column", "text")
         kwargs["text_features"] = s.get("featuriser")

@@ -107,6 +107,7 @@ def read_items(
     text_features: str | None = None,
     progress: bool = False,
     label_column: str | None = None,
+    label_folders: bool = False,
 ) -> Dataset:
     """Read a CSV, JSON Lines file or image folder and featurise it.
 
@@ -145,6 +146,10 @@ def read_items(
         a feature and is not shown with the item; its values land in
         :attr:`Dataset.given_labels`. Labelling tools' files bring their answers
         instead, so naming a column for them (or for images) is an error.
+    label_folders : bool, default=False
+        A folder of images sorted into one sub-folder per label (``pets/cat/1.png``,
+        as ``torchvision``'s ``ImageFolder`` reads them): the top-level sub-folder's
+        name is each image's given label; images at the top level are unlabelled.
 
     Returns
     -------
@@ -168,12 +173,14 @@ def read_items(
     if label_column and (fmt is not None or path.is_dir()):
         what = f"{fmt} files (their answers are imported)" if fmt else "a folder of images"
         raise IngestError(f"{path}: --label-column does not apply to {what}; leave it out.")
+    if label_folders and (fmt is not None or not path.is_dir()):
+        raise IngestError(f"{path}: --label-folders applies to a folder of images; leave it out.")
     if fmt is not None:  # Label Studio, Prodigy, Parquet, Hugging Face
         return _read_tasks_file(
             path, fmt, text_column, id_column, feature_columns, image_size, text_features, progress
         )
     if path.is_dir():
-        return _read_images(path, image_size)
+        return _read_images(path, image_size, label_folders)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
         header, records = _read_csv(path)
@@ -272,7 +279,7 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
     return header, records
 
 
-def _read_images(folder: Path, size: int) -> Dataset:
+def _read_images(folder: Path, size: int, label_folders: bool = False) -> Dataset:
     try:
         from PIL import Image, UnidentifiedImageError
     except ModuleNotFoundError as exc:  # pragma: no cover - Pillow is in the [app] extra
@@ -306,13 +313,13 @@ def _read_images(folder: Path, size: int) -> Dataset:
                 "media_type": IMAGE_SUFFIXES[p.suffix.lower()],
             }
         )
-    return Dataset(
-        "image",
-        rows,
-        X,
-        None,
-        {"featuriser": "pixels", "image_size": size},
-    )
+    data = Dataset("image", rows, X, None, {"featuriser": "pixels", "image_size": size})
+    if label_folders:  # pets/cat/1.png is a cat; pets/2.png has no label yet
+        parts = [p.relative_to(folder).parts for p in files]
+        data.given_labels = {i: q[0] for i, q in enumerate(parts) if len(q) > 1}
+        data.source = str(folder)
+        data.settings["label_column"] = "the folder"
+    return data
 
 
 def _decode(p: Path, data: bytes, size: int, image: Any, unidentified: Any) -> np.ndarray:

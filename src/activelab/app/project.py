@@ -98,7 +98,8 @@ def given_answers(data: Dataset, labels: list[str], multilabel: bool) -> dict[in
     out: dict[int, str] = {}
     unknown: dict[str, list[int]] = {}
     for row, value in data.given_labels.items():  # one value per labelled row
-        line = data.given_lines.get(row, row + 1)
+        # where it is: its file line, or for images (no lines) its row
+        line = data.given_lines.get(row, row if data.kind == "image" else row + 1)
         if not multilabel:
             if isinstance(value, list):
                 raise ProjectError(
@@ -117,6 +118,18 @@ def given_answers(data: Dataset, labels: list[str], multilabel: bool) -> dict[in
             if v not in labels:
                 unknown.setdefault(v, []).append(line)
         out[row] = encode_label_set([lab for lab in labels if lab in parts])
+    if unknown and data.kind == "image":  # labels from the images' folders
+        ids = [str(r["external_id"]) for r in data.rows]
+        shown = "; ".join(
+            f"{v!r} ({len(rows)} image{'s' if len(rows) > 1 else ''}, e.g. {ids[rows[0]]})"
+            for v, rows in list(unknown.items())[:5]
+        )
+        raise ProjectError(
+            f"{where}: the folder{'s' if len(unknown) > 1 else ''} {shown} "
+            f"{'are' if len(unknown) > 1 else 'is'} not among the project's labels {labels}. "
+            "Rename them, add them to --labels, or move their images to the top level to "
+            "leave them unlabelled."
+        )
     if unknown:
         shown = "; ".join(
             f"{v!r} (line{'s' if len(ls) > 1 else ''} {', '.join(map(str, ls[:3]))}"

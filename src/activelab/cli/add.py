@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from activelab.cli.project import LABEL_COLUMN_OPTION
+from activelab.cli.project import LABEL_COLUMN_OPTION, LABEL_FOLDERS_OPTION
 
 __all__ = ["add"]
 
@@ -24,7 +24,8 @@ _LIVE_SECONDS = 15.0
     "folder of images, or a labelling tool's file.",
 )
 @LABEL_COLUMN_OPTION
-def add(project: Path, data: Path, label_column: str | None) -> None:
+@LABEL_FOLDERS_OPTION
+def add(project: Path, data: Path, label_column: str | None, label_folders: bool) -> None:
     """Add the items of a file to PROJECT, featurised as its first items were.
 
     Texts go through the project's text features (its TF-IDF vocabulary, or the
@@ -50,7 +51,9 @@ def add(project: Path, data: Path, label_column: str | None) -> None:
                 "it again."
             )
         try:
-            dataset = read_new_items(store, data, label_column=label_column, progress=True)
+            dataset = read_new_items(
+                store, data, label_column=label_column, label_folders=label_folders, progress=True
+            )
             first, n, imported = extend_project(store, dataset)
         except (IngestError, ProjectError, StoreError) as exc:
             raise click.ClickException(str(exc)) from exc

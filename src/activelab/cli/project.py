@@ -42,6 +42,14 @@ LABEL_COLUMN_OPTION = click.option(
     "when there is one; '' for none]. Multi-label: labels separated by ';' (CSV) or a list.",
 )
 
+#: ``--label-folders`` of ``init`` and ``add``: images sorted into one folder per label
+LABEL_FOLDERS_OPTION = click.option(
+    "--label-folders",
+    is_flag=True,
+    help="A folder of images with one sub-folder per label (pets/cat/1.png): the sub-folder's "
+    "name is imported as the image's label; images at the top level stay unlabelled.",
+)
+
 
 @click.command()
 @click.argument("project", type=click.Path(path_type=Path))
@@ -63,6 +71,7 @@ LABEL_COLUMN_OPTION = click.option(
 )
 @click.option("--id-column", default=None, help="Column holding a unique id  [default: id].")
 @LABEL_COLUMN_OPTION
+@LABEL_FOLDERS_OPTION
 @click.option(
     "--feature-columns",
     default=None,
@@ -132,6 +141,7 @@ def init(
     text_features: str | None,
     id_column: str | None,
     label_column: str | None,
+    label_folders: bool,
     feature_columns: str | None,
     image_size: int,
     db_url: str | None,
@@ -172,6 +182,7 @@ def init(
             text_features=text_features,
             progress=True,
             label_column=label_column,
+            label_folders=label_folders,
         )
         gold = _read_gold(gold_file, dataset, labels.split(","), multilabel)
         path = create_project(
@@ -203,11 +214,9 @@ def init(
         save_gold(store, gold)
     imported = _import_answers(store) if dataset.settings.get("source_format") else ""
     if dataset.given_labels:
-        imported = (
-            f" Imported {len(dataset.given_labels)} label"
-            f"{'s' if len(dataset.given_labels) != 1 else ''} from column "
-            f"{dataset.settings['label_column']!r}."
-        )
+        n, where = len(dataset.given_labels), dataset.settings["label_column"]
+        source = "the folders' names" if dataset.kind == "image" else f"column {where!r}"
+        imported = f" Imported {n} label{'s' if n != 1 else ''} from {source}."
     store.close()
     click.echo(
         f"Created {path}: {len(dataset.rows)} {dataset.kind} items, "
