@@ -108,6 +108,8 @@ def test_cli_errors_are_clear(tmp_path):
     assert "Traceback" not in run.output
     run = runner.invoke(main, ["simulate", "--dataset", "nope"])
     assert run.exit_code != 0 and "Unknown data set 'nope'" in run.output
+    run = runner.invoke(main, ["simulate", "--dataset", "irs"])
+    assert run.exit_code != 0 and "Unknown data set 'irs'. Did you mean 'iris'?" in run.output
     run = runner.invoke(main, ["simulate", "--dataset", "iris", "--data", str(bad)])
     assert run.exit_code != 0 and "exactly one of --dataset" in run.output
     run = runner.invoke(main, ["report", str(bad)])

@@ -258,7 +258,13 @@ def load(name: str) -> Dataset:
     if key == "imagesegments":
         key = "image_segments"
     if key not in _LOADERS:
-        raise ValueError(f"Unknown data set {name!r}. Bundled data sets: {', '.join(available())}.")
+        import difflib
+
+        close = difflib.get_close_matches(key, available(), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"Unknown data set {name!r}.{hint} Bundled data sets: {', '.join(available())}."
+        )
     return _LOADERS[key](key)
 
 
