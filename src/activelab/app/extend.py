@@ -150,23 +150,17 @@ def extend_project(store: Store, data: Dataset) -> tuple[int, int, int]:
     (int, int, int)
         The first new item id, the number of items added and of labels imported.
     """
-    from activelab.app.project import GIVEN_LABELS_ANNOTATOR, given_answers
+    from activelab.app.project import given_answers, record_given_answers
     from activelab.app.service import LabellingService
     from activelab.interop.project import import_answers
 
     s = store.settings
     labels = [str(x) for x in s["labels"]]
     given = given_answers(data, labels, s.get("task") == "multilabel")
-    before = store.n_items()
     first = store.append_items(data.rows, data.X)
-    batches = list(s.get(ITEM_BATCHES) or [before])
+    batches = list(s.get(ITEM_BATCHES) or [first])  # before any add: one batch, all items
     store.update_settings(**{ITEM_BATCHES: [*batches, len(data.rows)]})
-    imported = 0
-    if given:
-        who = store.annotator_by_name(GIVEN_LABELS_ANNOTATOR)
-        if who is None:
-            who, _ = store.add_annotator(GIVEN_LABELS_ANNOTATOR, with_token=False)
-        imported = store.import_labels(who.id, {first + i: v for i, v in given.items()})
+    imported = record_given_answers(store, {first + i: v for i, v in given.items()}) if given else 0
     if data.settings.get("source_format"):
         imported += import_answers(store, first=first)[0]
     LabellingService(store).retrain()

@@ -35,6 +35,7 @@ __all__ = [
     "create_project",
     "given_answers",
     "open_project",
+    "record_given_answers",
 ]
 
 #: The name of a project's configuration file, inside its folder.
@@ -145,6 +146,17 @@ def given_answers(data: Dataset, labels: list[str], multilabel: bool) -> dict[in
     return out
 
 
+def record_given_answers(store: Store, given: dict[int, str]) -> int:
+    """Record :func:`given_answers` (by item id) as answers of :data:`GIVEN_LABELS_ANNOTATOR`.
+
+    For items without any answer yet (:meth:`~activelab.app.store.Store.import_labels`);
+    returns how many were recorded.
+    """
+    from activelab.interop.project import imported_annotator
+
+    return store.import_labels(imported_annotator(store, GIVEN_LABELS_ANNOTATOR), given)
+
+
 def create_project(
     path: str | Path,
     data: Dataset,
@@ -228,8 +240,7 @@ def create_project(
         if data.featuriser is not None:
             store.save_artifact("featuriser", pickle.dumps(data.featuriser))
         if given:
-            who, _ = store.add_annotator(GIVEN_LABELS_ANNOTATOR, with_token=False)
-            store.import_labels(who.id, given)
+            record_given_answers(store, given)
         # the first queue (cold start, or a model on the given labels), so labelling can begin
         LabellingService(store).retrain()
         (tmp / CONFIG_NAME).write_text(

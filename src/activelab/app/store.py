@@ -599,20 +599,8 @@ class Store:
     def add_items(self, rows: Sequence[dict[str, Any]], start: int | None = None) -> None:
         """Insert items; ``id`` is the pool index (consecutive from ``start``)."""
         first = self.n_items() if start is None else start
-        payload = [
-            {
-                "id": first + i,
-                "external_id": str(r["external_id"]),
-                "kind": r["kind"],
-                "content": json.dumps(r.get("content", {})),
-                "blob": r.get("blob"),
-                "media_type": r.get("media_type"),
-            }
-            for i, r in enumerate(rows)
-        ]
         with self._write() as conn:
-            for lo in range(0, len(payload), 5000):
-                conn.execute(items_t.insert(), payload[lo : lo + 5000])
+            _insert_items(conn, rows, first)
 
     def n_items(self) -> int:
         """Number of items."""
@@ -733,19 +721,7 @@ class Store:
                     f"{len(taken)} of the new items' ids are in the project already (e.g. "
                     f"{sorted(taken)[:3]}); give the new items ids of their own."
                 )
-            payload = [
-                {
-                    "id": first + i,
-                    "external_id": new_ids[i],
-                    "kind": r["kind"],
-                    "content": json.dumps(r.get("content", {})),
-                    "blob": r.get("blob"),
-                    "media_type": r.get("media_type"),
-                }
-                for i, r in enumerate(rows)
-            ]
-            for lo in range(0, len(payload), 5000):
-                conn.execute(items_t.insert(), payload[lo : lo + 5000])
+            _insert_items(conn, rows, first)
             _insert_feature_blocks(conn, X, first)
         return first
 
@@ -1397,6 +1373,23 @@ def _check_lease(conn: Connection, lease: Any, item_id: int, kind: str) -> None:
         "to you, you skipped or released it, or someone else took it over. Ask for your "
         "next item (GET /api/next)."
     )
+
+
+def _insert_items(conn: Connection, rows: Sequence[dict[str, Any]], first: int) -> None:
+    """Insert items with the pool ids ``first``, ``first + 1``, ... (5,000 rows per statement)."""
+    payload = [
+        {
+            "id": first + i,
+            "external_id": str(r["external_id"]),
+            "kind": r["kind"],
+            "content": json.dumps(r.get("content", {})),
+            "blob": r.get("blob"),
+            "media_type": r.get("media_type"),
+        }
+        for i, r in enumerate(rows)
+    ]
+    for lo in range(0, len(payload), 5000):
+        conn.execute(items_t.insert(), payload[lo : lo + 5000])
 
 
 def _insert_feature_blocks(conn: Connection, X: Any, offset: int) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["annotator"]
+__all__ = ["annotator", "refuse_reserved_name"]
 
 
 def _open(project: Path):  # type: ignore[no-untyped-def]
@@ -35,13 +35,8 @@ def annotator() -> None:
 def add(project: Path, name: str, owner: bool) -> None:
     """Add annotator NAME and print their token (shown once; only its hash is kept)."""
     from activelab.app.store import StoreError
-    from activelab.interop.project import IMPORTED_PREFIX
 
-    if name.startswith(IMPORTED_PREFIX):
-        raise click.ClickException(
-            f"Names starting with {IMPORTED_PREFIX!r} mark labels read from files; pick another "
-            "name."
-        )
+    refuse_reserved_name(name, "pick another name")
     store = _open(project)
     try:
         ann, token = store.add_annotator(name)
@@ -87,3 +82,13 @@ def revoke(project: Path, name: str) -> None:
     finally:
         store.close()
     click.echo(f"Revoked {name!r}: their token is refused from now on; their labels stay.")
+
+
+def refuse_reserved_name(name: str, fix: str) -> None:
+    """Refuse, in one line, a person's name that marks labels read from files."""
+    from activelab.interop.project import IMPORTED_PREFIX
+
+    if name.startswith(IMPORTED_PREFIX):
+        raise click.ClickException(
+            f"Names starting with {IMPORTED_PREFIX!r} mark labels read from files; {fix}."
+        )

@@ -125,22 +125,16 @@ def label(project: Path, name: str | None) -> None:
     from activelab.app.project import ProjectError, open_project
     from activelab.app.service import LabellingService
     from activelab.app.store import StoreError, decode_label_set
+    from activelab.cli.annotator import refuse_reserved_name
 
     _require_terminal(project)
+    name = name or getpass.getuser()
+    refuse_reserved_name(name, "label as another name (--as)")
     console = Console(highlight=False)
     try:
         store = open_project(project)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from exc
-    name = name or getpass.getuser()
-    from activelab.interop.project import IMPORTED_PREFIX
-
-    if name.startswith(IMPORTED_PREFIX):
-        store.close()
-        raise click.ClickException(
-            f"Names starting with {IMPORTED_PREFIX!r} mark labels read from files; label as "
-            "another name (--as)."
-        )
     ann = store.annotator_by_name(name)
     if ann is None:
         ann, _ = store.add_annotator(name, with_token=False)

@@ -15,7 +15,7 @@ from typing import Any
 from activelab.app.store import Store, decode_label_set
 from activelab.interop.records import Answer, Prediction, Record
 
-__all__ = ["IMPORTED_PREFIX", "import_answers", "project_records"]
+__all__ = ["IMPORTED_PREFIX", "import_answers", "imported_annotator", "project_records"]
 
 #: annotators of labels read from a file at ``init`` are named ``imported:<who>``
 IMPORTED_PREFIX = "imported:"
@@ -108,11 +108,23 @@ def import_answers(store: Store, first: int = 0) -> tuple[int, int]:
             continue
         who = IMPORTED_PREFIX + str(final.get("annotator") or "file")[:100]
         if who not in people:
-            found = store.annotator_by_name(who)
-            people[who] = (found or store.add_annotator(who, with_token=False)[0]).id
+            people[who] = imported_annotator(store, who)
         store.append_event(item_id, people[who], "label", label=value)
         recorded += 1
     return recorded, refused
+
+
+def imported_annotator(store: Store, name: str) -> int:
+    """The id of the annotator ``name`` (``imported:…``), created without a web token if new.
+
+    Examples
+    --------
+    >>> store = Store.create("sqlite://", {"labels": ["a", "b"]})
+    >>> imported_annotator(store, "imported:file") == imported_annotator(store, "imported:file")
+    True
+    """
+    found = store.annotator_by_name(name)
+    return (found or store.add_annotator(name, with_token=False)[0]).id
 
 
 def _one(labels: list[str]) -> str | list[str]:

@@ -73,7 +73,7 @@ def aulc(n_labels: Any, scores: Any, *, lo: float | None = None, hi: float | Non
     0.7
     """
     x = np.asarray(n_labels, dtype=float)
-    s = np.asarray([np.nan if v is None else v for v in scores], dtype=float)
+    s = np.asarray(scores, dtype=float)  # None (no model yet) reads as NaN
     scored = np.isfinite(s)
     if not scored.any():
         return float("nan")
