@@ -70,6 +70,23 @@ def test_texts_go_through_the_projects_tfidf_and_numbering_goes_on(tmp_path: Pat
     store.close()
 
 
+def test_a_batch_of_texts_without_words_is_added_not_refused(tmp_path: Path) -> None:
+    # read on its own, such a file has no vocabulary to fit; through the project's, it reads
+    first = tmp_path / "first.csv"
+    first.write_text("text,label\ngood film,pos\nbad film,neg\n")
+    create_project(tmp_path / "p", read_items(first, text_features="tfidf"), ["pos", "neg"])
+    wordless = tmp_path / "wordless.csv"
+    wordless.write_text("text\n!!\n?\n")
+    with pytest.raises(IngestError, match="no words"):
+        read_items(wordless, text_features="tfidf")
+    store = open_project(tmp_path / "p")
+    data = read_new_items(store, wordless)
+    assert data.X.shape == (2, store.load_features().shape[1]) and data.X.nnz == 0
+    assert data.featuriser.vocabulary_ == pickle.loads(store.artifact("featuriser")).vocabulary_
+    assert extend_project(store, data) == (2, 2, 0)
+    store.close()
+
+
 def test_a_file_that_does_not_fit_the_project_changes_nothing(
     tmp_path: Path, labelled_table
 ) -> None:

@@ -30,8 +30,6 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from activelab.app.ingest import Dataset, IngestError, read_items
 from activelab.app.store import Store
 
@@ -98,6 +96,9 @@ def read_new_items(
         kwargs["image_size"] = int(s.get("image_size", 16))
     if not tool and s.get("id_column"):
         kwargs["id_column"] = s["id_column"]
+    fitted = store.artifact("featuriser")
+    if fitted is not None and kind in ("text", "table") and s.get("featuriser") != "minilm":
+        kwargs["featuriser"] = pickle.loads(fitted)  # minilm is not fitted
     try:
         data = read_items(path, **kwargs)
     except IngestError as exc:  # the options are the project's, not the user's: say so
@@ -111,9 +112,6 @@ def read_new_items(
         first = store.n_items()
         for i, row in enumerate(data.rows):
             row["external_id"] = str(first + i + 1)
-    featuriser = store.artifact("featuriser")
-    if featuriser is not None and s.get("featuriser") != "minilm":  # minilm is not fitted
-        data.X = _refeaturise(pickle.loads(featuriser), data, kind)
     return data
 
 
@@ -123,17 +121,6 @@ _OPTIONS = {
     "--text-column": "the project's text column",
     "--id-column": "the project's id column",
 }
-
-
-def _refeaturise(featuriser: Any, data: Dataset, kind: str | None) -> Any:
-    """The new rows through the project's fitted featuriser (TF-IDF, or the column scaler)."""
-    if kind == "text":
-        return featuriser.transform([row["content"]["text"] for row in data.rows])
-    columns = data.settings["feature_columns"]
-    raw = np.array(  # the values read_items checked, in the project's column order
-        [[float(row["content"]["fields"][c]) for c in columns] for row in data.rows]
-    )
-    return featuriser.transform(raw)
 
 
 def extend_project(store: Store, data: Dataset) -> tuple[int, int, int]:

@@ -108,6 +108,7 @@ def read_items(
     progress: bool = False,
     label_column: str | None = None,
     label_folders: bool = False,
+    featuriser: Any = None,
 ) -> Dataset:
     """Read a CSV, JSON Lines file or image folder and featurise it.
 
@@ -150,6 +151,13 @@ def read_items(
         A folder of images sorted into one sub-folder per label (``pets/cat/1.png``,
         as ``torchvision``'s ``ImageFolder`` reads them): the top-level sub-folder's
         name is each image's given label; images at the top level are unlabelled.
+    featuriser : object, optional
+        An existing project's fitted featuriser (its TF-IDF vectoriser, or the scaler
+        of its feature columns): the rows are put through it (``transform``), not
+        through one fitted on them, so that a new batch lands in the project's feature
+        space (:func:`activelab.app.extend.read_new_items`). A text without any of the
+        vocabulary's words is then a row of zeros. Ignored for images and sentence
+        embeddings, which are not fitted.
 
     Returns
     -------
@@ -177,7 +185,15 @@ def read_items(
         raise IngestError(f"{path}: --label-folders applies to a folder of images; leave it out.")
     if fmt is not None:  # Label Studio, Prodigy, Parquet, Hugging Face
         return _read_tasks_file(
-            path, fmt, text_column, id_column, feature_columns, image_size, text_features, progress
+            path,
+            fmt,
+            text_column,
+            id_column,
+            feature_columns,
+            image_size,
+            text_features,
+            progress,
+            featuriser,
         )
     if path.is_dir():
         return _read_images(path, image_size, label_folders)
@@ -207,6 +223,7 @@ def read_items(
         label_column=_label_column(
             path, header, label_column, text_column, id_column, feature_columns
         ),
+        featuriser=featuriser,
     )
 
 
@@ -466,6 +483,7 @@ def _from_records(
     text_features: str,
     progress: bool,
     label_column: str | None = None,
+    featuriser: Any = None,
 ) -> Dataset:
     given: dict[int, str | list[str]] = {}
     lines: dict[int, int] = {}
@@ -487,9 +505,9 @@ def _from_records(
     if text_column is None and not feature_columns and "text" in header:
         text_column = "text"
     if text_column is not None:
-        data = _text(path, records, ids, text_column, text_features, progress)
+        data = _text(path, records, ids, text_column, text_features, progress, featuriser)
     else:
-        data = _table(path, header, records, ids, id_column, feature_columns)
+        data = _table(path, header, records, ids, id_column, feature_columns, featuriser)
     data.settings["id_column"] = id_column  # None: the ids are row numbers
     if label_column is not None:
         data.given_labels, data.given_lines, data.source = given, lines, str(path)
@@ -504,6 +522,7 @@ def _text(
     text_column: str,
     text_features: str,
     progress: bool,
+    featuriser: Any = None,
 ) -> Dataset:
     texts = []
     rows = []
@@ -521,15 +540,10 @@ def _text(
         rows.append({"external_id": ext, "kind": "text", "content": {"text": text, **fields}})
     if text_features == "minilm":
         return _embed(path, rows, texts, text_column, progress)
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vec = TfidfVectorizer(
-        sublinear_tf=True, ngram_range=(1, 2), max_features=2**18, dtype=np.float32
-    )
-    try:
-        X = vec.fit_transform(texts)
-    except ValueError as exc:
-        raise IngestError(f"{path}: the texts hold no words to learn from ({exc}).") from exc
+    if featuriser is not None:  # an existing project's vocabulary
+        vec, X = featuriser, featuriser.transform(texts)
+    else:
+        vec, X = _fit_tfidf(path, texts)
     return Dataset(
         "text",
         rows,
@@ -537,6 +551,19 @@ def _text(
         vec,
         {"featuriser": "tfidf", "text_column": text_column, "n_features": int(X.shape[1])},
     )
+
+
+def _fit_tfidf(path: Path, texts: list[str]) -> tuple[Any, Any]:
+    """A TF-IDF vocabulary fitted on the texts, and the texts through it."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(
+        sublinear_tf=True, ngram_range=(1, 2), max_features=2**18, dtype=np.float32
+    )
+    try:
+        return vec, vec.fit_transform(texts)
+    except ValueError as exc:
+        raise IngestError(f"{path}: the texts hold no words to learn from ({exc}).") from exc
 
 
 def _embed(
@@ -573,6 +600,7 @@ def _table(
     ids: list[str],
     id_column: str | None,
     feature_columns: list[str] | None,
+    featuriser: Any = None,
 ) -> Dataset:
     from sklearn.preprocessing import StandardScaler
 
@@ -601,7 +629,7 @@ def _table(
             X[i, j] = value
         fields = {k: ("" if v is None else v) for k, v in rec.items()}
         rows.append({"external_id": ext, "kind": "table", "content": {"fields": fields}})
-    scaler = StandardScaler().fit(X)
+    scaler = StandardScaler().fit(X) if featuriser is None else featuriser
     return Dataset(
         "table",
         rows,
@@ -625,6 +653,7 @@ def _read_tasks_file(
     image_size: int,
     text_features: str | None,
     progress: bool,
+    featuriser: Any = None,
 ) -> Dataset:
     """A Dataset from a Label Studio, Prodigy, Parquet or Hugging Face file.
 
@@ -669,7 +698,17 @@ def _read_tasks_file(
         resolved = resolve_text_features(text_features)
     except ValueError as exc:
         raise IngestError(f"{exc} (--text-features)") from exc
-    data = _from_records(path, header, flat, text_column, "id", feature_columns, resolved, progress)
+    data = _from_records(
+        path,
+        header,
+        flat,
+        text_column,
+        "id",
+        feature_columns,
+        resolved,
+        progress,
+        featuriser=featuriser,
+    )
     data.settings["source_format"] = fmt
     return data
 
