@@ -130,6 +130,25 @@ def test_text_labels_are_fine_with_classes_given():
     assert al.n_labelled_ == 2
 
 
+def test_a_label_vector_for_the_whole_pool_gets_the_way_to_pass_it():
+    # scikit-learn's semi-supervised convention: one label per item, -1 for the unlabelled
+    y = np.full(len(POOL), -1)
+    y[:4] = [0, 1, 0, 1]
+    al = ActiveLearner(LogisticRegression(), "margin", random_state=0)
+    with pytest.raises(ValueError, match=r"labelled=np.flatnonzero\(y != -1\)"):
+        al.fit(POOL, y)
+    al.fit(POOL, np.flatnonzero(y != -1), y[y != -1])
+    assert al.n_labelled_ == 4
+    with pytest.raises(ValueError, match=r"Pass both .*neither\.$"):  # indices: no hint
+        ActiveLearner(LogisticRegression()).fit(POOL, [0, 1])
+
+
+def test_querying_with_the_pool_says_the_pool_goes_to_fit(learner):
+    with pytest.raises(TypeError, match=r"got ndarray of shape \(30, 3\); the pool is given"):
+        learner.query(POOL)
+    assert len(learner.query(2)) == 2
+
+
 def _readme_block(marker: str) -> str:
     text = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)

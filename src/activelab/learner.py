@@ -275,7 +275,10 @@ class ActiveLearner:
         self._check_task(self._strategy)
         if labelled is not None or labels is not None:
             if labelled is None or labels is None:
-                raise ValueError("Pass both `labelled` (pool indices) and `labels`, or neither.")
+                raise ValueError(
+                    "Pass both `labelled` (pool indices) and `labels`, or neither."
+                    + _label_vector_hint(labelled, X.shape[0])
+                )
             self.teach(labelled, labels)
         return self
 
@@ -353,6 +356,12 @@ class ActiveLearner:
         ndarray of int64, shape (n,)
         """
         self._check_pool_set()
+        if hasattr(n, "shape") or isinstance(n, list | tuple):
+            raise TypeError(
+                f"query(n) takes the batch size, got {type(n).__name__} of shape "
+                f"{np.shape(n)}; the pool is given once, to fit(X), and query(n) picks n "
+                "of its items."
+            )
         strategy = self._strategy
         cold = strategy.needs_model and self.model_ is None
         if cold:
@@ -658,6 +667,17 @@ class ActiveLearner:
 
 
 _SEMI = ("auto", "spreading", "blend", "self-training")
+
+
+def _label_vector_hint(labelled: Any, n_pool: int) -> str:
+    """What to do when ``fit(X, y)`` was given one label (or -1) per pool item."""
+    if labelled is None or np.ndim(labelled) != 1 or len(labelled) != n_pool:
+        return ""
+    return (
+        f" The one array given has a value for each of the {n_pool} pool items: if it is a "
+        "label per item (scikit-learn's -1 or NaN for the unlabelled), pass "
+        "labelled=np.flatnonzero(y != -1) and labels=y[y != -1] instead."
+    )
 
 
 def _semi_method(learner: ActiveLearner, on_dask: bool) -> str | None:
