@@ -283,6 +283,11 @@ def test_bad_arguments_are_named():
         simulate("iris", _logreg(), ["random"], scoring="not_a_scorer", **SMALL)
 
 
+def test_one_strategy_name_alone_is_one_strategy_not_its_letters():
+    doc = simulate("iris", _logreg(), "margin", seeds=1, **SMALL)
+    assert doc["settings"]["strategies"] == ["margin"]
+
+
 # ----------------------------------------------------------------------------- report
 
 

@@ -132,7 +132,7 @@ def make_model(
 def simulate(
     data: str | Dataset | tuple[Any, Any],
     estimator: Any,
-    strategies: Sequence[str],
+    strategies: str | Sequence[str],
     *,
     n_initial: int = 10,
     batch_size: int = 10,
@@ -164,8 +164,9 @@ def simulate(
         :func:`~activelab.data.datasets.load_table`) or a pair of arrays.
     estimator : estimator
         The model, cloned for every campaign.
-    strategies : sequence of str
-        Strategy names (include ``"random"`` for the savings and the paired test).
+    strategies : str or sequence of str
+        Strategy names (include ``"random"`` for the savings and the paired test); one
+        name alone runs that strategy only.
     n_initial : int, default=10
         Random labels every campaign starts from (the same set for every
         strategy of a seed).
@@ -271,6 +272,8 @@ def simulate(
     seed_list = (
         list(range(seeds)) if isinstance(seeds, int | np.integer) else [int(s) for s in seeds]
     )
+    if isinstance(strategies, str):  # one name, not its letters
+        strategies = [strategies]
     names = [get_strategy(s).name for s in strategies]
     _check_args(ds, names, seed_list, n_initial, batch_size, budget, test_size)
     _check_top_k(ds, estimator, top_k, test_size)
