@@ -16,7 +16,7 @@ from activelab.app.ingest import IngestError, read_items
 from activelab.app.project import create_project, open_project
 from activelab.app.quality import double_share_items
 from activelab.app.service import LabellingService
-from activelab.app.store import StoreError
+from activelab.app.store import Store, StoreError
 from activelab.app.trainer import STATUS_ARTIFACT
 from activelab.cli import main
 
@@ -54,13 +54,19 @@ def test_a_table_batch_is_scaled_as_the_first_and_its_labels_imported(
     store.close()
 
 
-def test_texts_go_through_the_projects_tfidf_and_numbering_goes_on(tmp_path: Path) -> None:
+def _tfidf_project(tmp_path: Path, new: str) -> tuple[Store, Path]:
+    """A TF-IDF text project of two films (one labelled), and a file of new texts."""
     first = tmp_path / "first.jsonl"
     first.write_text('{"text": "good film", "label": "pos"}\n{"text": "bad film"}\n')
     create_project(tmp_path / "p", read_items(first, text_features="tfidf"), ["pos", "neg"])
     more = tmp_path / "more.jsonl"
-    more.write_text('{"text": "a bad plot"}\n{"text": "wholly unseen words"}\n')
-    store = open_project(tmp_path / "p")
+    more.write_text(new)
+    return open_project(tmp_path / "p"), more
+
+
+def test_texts_go_through_the_projects_tfidf_and_numbering_goes_on(tmp_path: Path) -> None:
+    new = '{"text": "a bad plot"}\n{"text": "wholly unseen words"}\n'
+    store, more = _tfidf_project(tmp_path, new)
     vocabulary = pickle.loads(store.artifact("featuriser")).vocabulary_
     data = read_new_items(store, more)
     assert data.X.shape[1] == len(vocabulary)  # the project's vocabulary, not a new one
@@ -72,14 +78,9 @@ def test_texts_go_through_the_projects_tfidf_and_numbering_goes_on(tmp_path: Pat
 
 def test_a_batch_of_texts_without_words_is_added_not_refused(tmp_path: Path) -> None:
     # read on its own, such a file has no vocabulary to fit; through the project's, it reads
-    first = tmp_path / "first.csv"
-    first.write_text("text,label\ngood film,pos\nbad film,neg\n")
-    create_project(tmp_path / "p", read_items(first, text_features="tfidf"), ["pos", "neg"])
-    wordless = tmp_path / "wordless.csv"
-    wordless.write_text("text\n!!\n?\n")
+    store, wordless = _tfidf_project(tmp_path, '{"text": "!!"}\n{"text": "?"}\n')
     with pytest.raises(IngestError, match="no words"):
         read_items(wordless, text_features="tfidf")
-    store = open_project(tmp_path / "p")
     data = read_new_items(store, wordless)
     assert data.X.shape == (2, store.load_features().shape[1]) and data.X.nnz == 0
     assert data.featuriser.vocabulary_ == pickle.loads(store.artifact("featuriser")).vocabulary_
@@ -161,10 +162,7 @@ def test_the_double_share_of_earlier_items_stays_as_it_was(tmp_path: Path, label
 
 
 def test_read_new_items_names_the_kind_that_does_not_fit(tmp_path: Path) -> None:
-    first = tmp_path / "first.jsonl"
-    first.write_text('{"text": "good film"}\n{"text": "bad film"}\n')
-    create_project(tmp_path / "p", read_items(first, text_features="tfidf"), ["pos", "neg"])
-    store = open_project(tmp_path / "p")
+    store, _ = _tfidf_project(tmp_path, '{"text": "a plot"}\n')
     folder = tmp_path / "images"
     folder.mkdir()
     from PIL import Image
