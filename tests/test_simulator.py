@@ -110,6 +110,19 @@ def test_load_table_csv_parquet_and_errors(tmp_path):
         datasets.load_table(nan, "label")
 
 
+def test_load_table_leaves_an_id_column_out_of_the_features(tmp_path):
+    path = tmp_path / "ids.csv"  # numbered in the file's order, which is the classes' order
+    path.write_text("id,a,label\n1,0.5,x\n2,0.1,x\n3,0.4,y\n4,0.2,y\n")
+    ds = datasets.load_table(path)
+    assert ds.feature_names == ["a"] and ds.X.shape == (4, 1)
+    assert datasets.load_table(path, id_column="").feature_names == ["id", "a"]
+    named = tmp_path / "named.csv"
+    named.write_text("key,a,label\nk1,0.5,x\nk2,0.1,y\n")
+    assert datasets.load_table(named, id_column="key").feature_names == ["a"]
+    with pytest.raises(ValueError, match=r"no id column 'id'; columns are key, a, label"):
+        datasets.load_table(named, id_column="id")
+
+
 def test_load_table_reads_json_lines_and_names_unlabelled_rows(tmp_path):
     lines = tmp_path / "t.jsonl"
     lines.write_text('{"a": 1, "b": 2, "label": "x"}\n{"a": 3, "b": 4, "label": "y"}\n')

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -114,6 +115,34 @@ def test_cli_errors_are_clear(tmp_path):
     assert run.exit_code != 0 and "exactly one of --dataset" in run.output
     run = runner.invoke(main, ["report", str(bad)])
     assert run.exit_code != 0 and "not valid JSON" in run.output
+
+
+def test_simulate_takes_the_data_as_its_argument_and_leaves_ids_out(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    runner = CliRunner()
+    small = ["--seeds", "1", "--budget", "12", "--batch-size", "4", "--initial", "4"]
+    out = tmp_path / "r.json"
+    run = runner.invoke(main, ["simulate", "iris", *small, "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert json.loads(out.read_text())["settings"]["dataset"]["name"] == "iris"
+    table = tmp_path / "t.csv"
+    rng = np.random.default_rng(0)
+    rows = [
+        f"w{i},{a:.3f},{b:.3f},{'x' if a > 0 else 'y'}"
+        for i, (a, b) in enumerate(rng.normal(size=(60, 2)))
+    ]
+    table.write_text("id,a,b,label\n" + "\n".join(rows) + "\n")  # text ids: left out, not refused
+    out2 = tmp_path / "r2.json"
+    run = runner.invoke(main, ["simulate", str(table), *small, "--out", str(out2)])
+    assert run.exit_code == 0, run.output
+    assert json.loads(out2.read_text())["settings"]["dataset"]["n_features"] == 2
+    run = runner.invoke(main, ["simulate", "iris", "--dataset", "wine"])
+    assert run.exit_code == 2 and "Give the data once: 'iris', --dataset or --data" in run.output
+    run = runner.invoke(main, ["simulate", "iris", "--id-column", "id"])
+    assert run.exit_code == 2 and "--id-column goes with --data FILE" in run.output
 
 
 def test_simulate_replays_auto_beside_random_by_default(tmp_path):

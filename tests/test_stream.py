@@ -489,3 +489,22 @@ def test_cli_stream_csv_and_errors(tmp_path):
     assert res.exit_code == 2 and "a stream file is a .csv with a header row" in res.output
     res = runner.invoke(main, ["stream", "--strategy", "nope"])
     assert res.exit_code == 2 and "Unknown stream strategy" in res.output
+
+
+def test_an_id_column_is_never_a_stream_feature(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.stream.datasets import load_csv
+
+    path = tmp_path / "ids.csv"  # sorted by class: an id feature would give the label away
+    path.write_text("id,f1,label\n1,0.5,a\n2,0.1,a\n3,0.4,b\n4,0.2,b\n")
+    s = load_csv(path, "label")
+    assert s.feature_names == ["f1"] and s.X.shape == (4, 1)
+    assert load_csv(path, "label", "").feature_names == ["id", "f1"]  # '': every column is data
+    with pytest.raises(ValueError, match=r"no id column 'key'.*--id-column ''"):
+        load_csv(path, "label", "key")
+    res = CliRunner().invoke(  # --data is --dataset's other name, as for simulate and init
+        main, ["stream", "--data", str(path), "--model", "naive-bayes", "--batch-size", "2"]
+    )
+    assert res.exit_code == 0, res.output

@@ -49,7 +49,7 @@ def test_a_table_models_columns_travel_to_query(tmp_path: Path, labelled_table) 
     assert r.exit_code == 0, r.output
     assert len(r.output.split()) == 3 and all(0 <= int(x) < 20 for x in r.output.split())
     frame[["a"]].to_csv(tmp_path / "narrow.csv", index=False)
-    r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", tmp_path / "narrow.csv")
+    r = _invoke("query", "--model", tmp_path / "m.joblib", "--data", tmp_path / "narrow.csv")
     assert r.exit_code == 1 and "lacks the model's feature column(s) ['b']" in r.output
     frame.assign(a=["x"] * len(frame)).to_csv(tmp_path / "text.csv", index=False)
     r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", tmp_path / "text.csv")

@@ -71,6 +71,7 @@ def _read_pool(
 )
 @click.option(
     "--pool",
+    "--data",
     "pool_path",
     required=True,
     type=click.Path(path_type=Path),

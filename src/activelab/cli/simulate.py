@@ -14,6 +14,7 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multil
 
 
 @click.command()
+@click.argument("source", required=False, metavar="[DATASET_OR_FILE]")
 @click.option("--dataset", default=None, help="A bundled data set (see --list-datasets).")
 @click.option(
     "--data",
@@ -24,6 +25,11 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multil
 )
 @click.option(
     "--label-column", default="label", show_default=True, help="The label column of --data."
+)
+@click.option(
+    "--id-column",
+    default=None,
+    help="A column of row ids in --data, never a feature.  [default: id when present; '' for none]",
 )
 @click.option(
     "--text-column",
@@ -141,9 +147,11 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multil
 )
 @click.option("--list-datasets", is_flag=True, help="List the bundled data sets and exit.")
 def simulate(
+    source: str | None,
     dataset: str | None,
     data_file: str | None,
     label_column: str | None,
+    id_column: str | None,
     text_column: str | None,
     text_features: str | None,
     smiles_column: str | None,
@@ -171,13 +179,23 @@ def simulate(
 ) -> None:
     """Replay active learning with a simulated expert and write the curves to JSON.
 
-    Each seed draws one stratified pool/test split and one initial set shared by
-    every strategy; campaigns run in parallel and are saved as they finish, so
-    an interrupted run resumes. Turn the file into a page with ``activelab report``.
+    DATASET_OR_FILE is the same as --dataset NAME for a bundled data set and
+    --data FILE for a file. Each seed draws one stratified pool/test split and one
+    initial set shared by every strategy; campaigns run in parallel and are saved
+    as they finish, so an interrupted run resumes. Turn the file into a page with
+    ``activelab report``.
     """
     strategy_params = _parse_params(params)
+    if source is not None:  # `activelab simulate iris` or `activelab simulate my.csv`
+        if dataset is not None or data_file is not None:
+            raise click.UsageError(
+                f"Give the data once: {source!r}, --dataset or --data, not two of them."
+            )
+        dataset, data_file = (None, source) if Path(source).exists() else (source, None)
     if not list_datasets:  # option errors before anything heavy is imported
         _check_sources(dataset, data_file, label_column, text_column, smiles_column, split_column)
+        if dataset is not None and id_column is not None:
+            raise click.UsageError("--id-column goes with --data FILE, not --dataset.")
         if skip_bad_rows and smiles_column is None:
             raise click.UsageError("--skip-bad-rows goes with --smiles-column.")
     from rich.console import Console
@@ -205,6 +223,7 @@ def simulate(
                 "smiles_column": smiles_column,
                 "skip_bad_rows": skip_bad_rows,
                 "split_column": split_column,
+                "id_column": id_column,
             },
         )
         if top_k is not None and ds.task != "regression":

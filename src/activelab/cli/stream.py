@@ -43,7 +43,12 @@ def make_model(name: str) -> tuple[Any, bool]:
 
 
 def _load(
-    dataset: str, label_column: str | None, n_items: int | None, seed: int, keep_order: bool = False
+    dataset: str,
+    label_column: str | None,
+    n_items: int | None,
+    seed: int,
+    keep_order: bool = False,
+    id_column: str | None = None,
 ) -> Any:
     """One seed's stream: a bundled stream, or a CSV shuffled by ``seed`` unless kept in order."""
     import numpy as np
@@ -61,7 +66,7 @@ def _load(
     if not label_column:
         raise click.UsageError("--label-column is empty; name the column holding the labels.")
     try:
-        s = load_csv(path, label_column)
+        s = load_csv(path, label_column, id_column)
     except ValueError as exc:  # a missing column, an unreadable file: one line, no traceback
         raise click.UsageError(str(exc)) from None
     if not keep_order:
@@ -94,12 +99,20 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
 @click.command()
 @click.option(
     "--dataset",
+    "--data",
+    "dataset",
     default="phishing",
     show_default=True,
     help="phishing, sea-drift, agrawal-drift, or a CSV file (labels in --label-column).",
 )
 @click.option(
     "--label-column", default="label", show_default=True, help="The label column of a CSV stream."
+)
+@click.option(
+    "--id-column",
+    default=None,
+    help="A column of row ids in a CSV stream, never a feature.  [default: id when present; "
+    "'' for none]",
 )
 @click.option(
     "--strategy",
@@ -175,6 +188,7 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
 def stream(
     dataset: str,
     label_column: str | None,
+    id_column: str | None,
     strategies: tuple[str, ...],
     budget: float,
     model_name: str,
@@ -217,7 +231,7 @@ def stream(
         _triage(
             console,
             dataset,
-            label_column,
+            (label_column, id_column),
             n_items,
             seeds,
             budget,
@@ -234,10 +248,14 @@ def stream(
     t0 = time.perf_counter()
     # the first stream is read before the live table starts: an error (a missing extra, a bad
     # file) is then one line of its own, not one glued to the table's last border
-    first = _load(dataset, label_column, n_items, 0, keep_order)
+    first = _load(dataset, label_column, n_items, 0, keep_order, id_column)
     with Live(_table(rows, budget), console=console, refresh_per_second=8) as live:
         for seed in range(seeds):
-            data = first if seed == 0 else _load(dataset, label_column, n_items, seed, keep_order)
+            data = (
+                first
+                if seed == 0
+                else _load(dataset, label_column, n_items, seed, keep_order, id_column)
+            )
             for strategy in strategies:
                 key = f"{strategy} (seed {seed})" if seeds > 1 else strategy
                 model, standardize = make_model(model_name)
@@ -344,7 +362,7 @@ def _per_class(runs: list[dict[str, Any]]) -> str:
 def _triage(  # type: ignore[no-untyped-def]
     console,
     dataset,
-    label_column,
+    columns,
     n_items,
     seeds,
     budget,
@@ -355,7 +373,10 @@ def _triage(  # type: ignore[no-untyped-def]
     explore,
     out,
 ) -> None:
-    """``--positive-label``: compare the review policies of fraud triage on the stream."""
+    """``--positive-label``: compare the review policies of fraud triage on the stream.
+
+    ``columns`` is the pair (label column, id column) of a CSV stream.
+    """
     import numpy as np
     from rich.table import Table
     from sklearn.linear_model import LogisticRegression
@@ -382,7 +403,7 @@ def _triage(  # type: ignore[no-untyped-def]
         table.add_column(col, justify="left" if col == "run" else "right")
     runs = []
     for seed in range(seeds):
-        data = _load(dataset, label_column, n_items, seed)
+        data = _load(dataset, columns[0], n_items, seed, id_column=columns[1])
         try:
             positive = check_positive_label(data.y, positive_label, getattr(data, "classes", None))
         except ValueError as exc:

@@ -279,6 +279,7 @@ def load_table(
     smiles_column: str | None = None,
     skip_bad_rows: bool = False,
     split_column: str | None = None,
+    id_column: str | None = None,
 ) -> Dataset:
     """Read a labelled CSV, JSON Lines or Parquet file: every other column is a feature.
 
@@ -319,6 +320,11 @@ def load_table(
         A column saying which rows are held out: ``test`` marks a test row,
         ``train`` or ``pool`` a pool row (case ignored). The simulator then
         uses this split for every seed (:attr:`Dataset.test_mask`).
+    id_column : str, optional
+        A column of row ids, left out of the features (an id numbered in the file's
+        order would otherwise be a feature, and tell the classes apart wherever the
+        file is sorted by them). Default: a column called ``id``, as
+        ``activelab init`` reads it; ``""``: none, every column is data.
 
     Raises
     ------
@@ -354,6 +360,7 @@ def load_table(
             raise ValueError(f"{path}: not JSON Lines ({exc}); one JSON object per line.") from exc
     else:
         raise ValueError(f"{path}: unknown file type; use a .csv, .jsonl or .parquet file.")
+    frame = _without_id(frame, str(path), id_column, label_column)
     test_mask = None
     if split_column is not None:
         frame, test_mask = _split_rows(frame, str(path), split_column, label_column)
@@ -369,6 +376,22 @@ def load_table(
     else:
         ds = _from_frame(frame, str(path), label_column, task)
     return ds if test_mask is None else replace(ds, test_mask=test_mask)
+
+
+def _without_id(frame: Any, where: str, id_column: str | None, label_column: str) -> Any:
+    """The frame without its id column (``id`` by default), which is never a feature."""
+    if id_column is None:
+        id_column = "id" if "id" in frame.columns and label_column != "id" else ""
+    if not id_column:
+        return frame
+    if id_column not in frame.columns:
+        raise ValueError(
+            f"{where}: no id column {id_column!r}; columns are "
+            f"{', '.join(map(str, frame.columns))}. Pass --id-column '' for none."
+        )
+    if id_column == label_column:
+        raise ValueError(f"{where}: the id and label columns are both {id_column!r}.")
+    return frame.drop(columns=[id_column])
 
 
 def _split_rows(

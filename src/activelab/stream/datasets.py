@@ -136,10 +136,28 @@ def load_stream(
     return Stream(name, X, y, names, np.unique(y), drift_at=at)
 
 
-def load_csv(path: str | Path, label_column: str) -> Stream:
+def _id_index(path: Path, header: list[str], id_column: str | None, label_column: str) -> list[int]:
+    """The position of the id column (``id`` by default; none for ``""``), never a feature."""
+    if id_column is None:
+        id_column = "id" if "id" in header and label_column != "id" else ""
+    if not id_column:
+        return []
+    if id_column not in header:
+        raise ValueError(
+            f"{path} has no id column {id_column!r} (columns: {header}); pass --id-column '' "
+            "for none."
+        )
+    if id_column == label_column:
+        raise ValueError(f"{path}: the id and label columns are both {id_column!r}.")
+    return [header.index(id_column)]
+
+
+def load_csv(path: str | Path, label_column: str, id_column: str | None = None) -> Stream:
     """A labelled stream from a CSV file with a header row, in file order.
 
-    Every column but ``label_column`` must be numeric.
+    Every column but ``label_column`` and the id column must be numeric. The id column
+    (``id_column``; by default a column called ``id``, ``""`` for none) is never a
+    feature: an id numbered in the file's order would tell the model the item's place.
 
     Examples
     --------
@@ -173,7 +191,8 @@ def load_csv(path: str | Path, label_column: str) -> Stream:
     if not rows:
         raise ValueError(f"{path} has a header but no items.")
     li = header.index(label_column)
-    names = [h for i, h in enumerate(header) if i != li]
+    skip = {li, *_id_index(path, header, id_column, label_column)}
+    names = [h for i, h in enumerate(header) if i not in skip]
     X = np.empty((len(rows), len(names)))
     y = []
     for r, row in enumerate(rows):
@@ -183,12 +202,12 @@ def load_csv(path: str | Path, label_column: str) -> Stream:
             )
         y.append(row[li])
         try:
-            X[r] = [float(v) for i, v in enumerate(row) if i != li]
+            X[r] = [float(v) for i, v in enumerate(row) if i not in skip]
         except ValueError:
             bad = next(
                 (h, v)
-                for h, v in zip(header, row, strict=True)
-                if h != label_column and not _is_float(v)
+                for i, (h, v) in enumerate(zip(header, row, strict=True))
+                if i not in skip and not _is_float(v)
             )
             raise ValueError(
                 f"{path}, line {r + 2}: column {bad[0]!r} has {bad[1]!r}, not a number; "
