@@ -174,6 +174,44 @@ def test_a_tool_export_keeps_the_given_labels(tmp_path: Path, labelled_table) ->
     assert len(answered) == 2
 
 
+def test_without_labels_the_project_takes_those_the_data_holds(
+    tmp_path: Path, labelled_table
+) -> None:
+    r = _invoke("init", tmp_path / "p", "--data", labelled_table(["yes", "no"] + [""] * 18))
+    assert r.exit_code == 0, r.output
+    assert "labels no, yes," in r.output and "the ones found there" in r.output
+    store = open_project(tmp_path / "p")
+    assert store.settings["labels"] == ["no", "yes"] and len(store.current_labels()) == 2
+    store.close()
+    one = labelled_table(["yes"] + [""] * 19, name="one.csv")
+    r = _invoke("init", tmp_path / "q", "--data", one)
+    assert r.exit_code == 1 and "holds one label only ('yes')" in r.output
+    assert "--labels yes,OTHER" in r.output and _nothing_created(tmp_path, "q")
+    r = _invoke("init", tmp_path / "q", "--data", one, "--label-column", "")
+    assert r.exit_code == 1 and "Name the labels with --labels" in r.output
+
+
+def test_a_table_project_comes_back_from_its_own_parquet_with_its_labels(
+    tmp_path: Path, labelled_table
+) -> None:
+    from activelab.app.ingest import item_source, shown_fields
+
+    given = ["no", "yes", "no"] + [""] * 17
+    assert _invoke("init", tmp_path / "p", "--data", labelled_table(given)).exit_code == 0
+    out = tmp_path / "p.parquet"
+    assert _invoke("export", tmp_path / "p", "--format", "parquet", "--out", out).exit_code == 0
+    r = _invoke("init", tmp_path / "q", "--data", out)  # before: the labels were dropped
+    assert r.exit_code == 0, r.output
+    assert "Imported 3 labels from the file" in r.output
+    store = open_project(tmp_path / "q")
+    assert {i: c.label for i, c in store.current_labels().items()} == {0: "no", 1: "yes", 2: "no"}
+    content = store.item(0)["content"]  # the file's own record beside the data, not in it
+    assert "_source" not in content["fields"] and item_source(content)["format"] == "parquet"
+    assert set(shown_fields("table", content)) == {"id", "a", "b"}
+    assert store.settings["feature_columns"] == ["a", "b"]
+    store.close()
+
+
 def _pets(root: Path, folders: dict[str, int]) -> Path:
     from PIL import Image
 

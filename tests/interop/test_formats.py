@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from activelab.app.ingest import shown_fields
 from activelab.app.project import open_project
 from activelab.app.service import LabellingService
 from activelab.cli import main
@@ -324,6 +325,8 @@ def test_init_from_label_studio_and_export_gives_the_file_back(tmp_path: Path) -
     store = open_project(tmp_path / "p")
     (now,) = store.current_labels().values()  # the file's annotation, ready to train on
     assert (now.item_id, now.label, now.annotator) == (0, "pos", "imported:1")
+    # annotators see the task's data, not its earlier annotations
+    assert shown_fields("text", store.item(0)["content"]) == {"n": "0", "id": "100"}
     assert store.latest_model() is not None
     store.close()
     _label_first(tmp_path / "p", "neg")

@@ -30,6 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from activelab.app.ingest import shown_fields
 from activelab.app.service import (
     ItemView,
     LabellingService,
@@ -364,14 +365,7 @@ class _BodyLimit:
 def _item_out(view: ItemView) -> ItemOut:
     content = view.content
     text = content.get("text") if view.kind == "text" else None
-    fields = None
-    if view.kind == "table":
-        fields = {str(k): str(v) for k, v in content.get("fields", {}).items()}
-    elif view.kind == "text":
-        extra = {str(k): str(v) for k, v in content.items() if k != "text"}
-        fields = extra or None
-    elif view.kind == "image":
-        fields = {"file": str(content.get("filename", ""))}
+    fields = shown_fields(view.kind, content) or None
     return ItemOut(
         id=view.id,
         external_id=view.external_id,

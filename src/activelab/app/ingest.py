@@ -46,13 +46,57 @@ from activelab.data.features import (
     resolve_text_features,
 )
 
-__all__ = ["IMAGE_SUFFIXES", "MAX_IMAGE_PIXELS", "Dataset", "IngestError", "read_items"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "MAX_IMAGE_PIXELS",
+    "Dataset",
+    "IngestError",
+    "item_source",
+    "read_items",
+    "shown_fields",
+]
 
 #: Image file suffixes a project ingests, with their media types.
 IMAGE_SUFFIXES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 _MAX_TEXT = 100_000
 #: images over this many pixels are refused (a decompression bomb unpacks to gigabytes)
 MAX_IMAGE_PIXELS = 40_000_000
+
+
+def item_source(content: dict[str, Any]) -> dict[str, Any]:
+    """What a labelling tool's file said of an item besides its data (answers, predictions,
+    other fields), kept for the export; ``{}`` for an item of a CSV, JSONL or image folder.
+
+    Table items of projects made before it was kept beside the fields (not among them)
+    are read too.
+
+    Examples
+    --------
+    >>> item_source({"text": "nice", "_source": {"format": "prodigy"}})
+    {'format': 'prodigy'}
+    >>> item_source({"fields": {"x": 1}})
+    {}
+    """
+    found = content.get("_source") or content.get("fields", {}).get("_source")
+    return found if isinstance(found, dict) else {}
+
+
+def shown_fields(kind: str, content: dict[str, Any]) -> dict[str, str]:
+    """The fields of an item an annotator sees beside its text or image: its data, never
+    what a labelling tool's file said of it (earlier answers would sway the next one).
+
+    Examples
+    --------
+    >>> shown_fields("table", {"fields": {"x": 1.5, "_source": {"answers": []}}})
+    {'x': '1.5'}
+    >>> shown_fields("text", {"text": "nice", "lang": "en", "_source": {}})
+    {'lang': 'en'}
+    """
+    if kind == "image":
+        return {"file": str(content.get("filename", ""))}
+    fields = content.get("fields", {}) if kind == "table" else content
+    hidden = {"_source"} if kind == "table" else {"_source", "text"}
+    return {str(k): str(v) for k, v in fields.items() if k not in hidden}
 
 
 class IngestError(ValueError):
@@ -627,8 +671,11 @@ def _table(
                     "number; fix the value or leave the column out of --feature-columns."
                 )
             X[i, j] = value
-        fields = {k: ("" if v is None else v) for k, v in rec.items()}
-        rows.append({"external_id": ext, "kind": "table", "content": {"fields": fields}})
+        fields = {k: ("" if v is None else v) for k, v in rec.items() if k != "_source"}
+        content: dict[str, Any] = {"fields": fields}
+        if "_source" in rec:  # a labelling tool's file: kept beside the data, as for texts
+            content["_source"] = rec["_source"]
+        rows.append({"external_id": ext, "kind": "table", "content": content})
     scaler = StandardScaler().fit(X) if featuriser is None else featuriser
     return Dataset(
         "table",

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from activelab.app.ingest import Dataset
+from activelab.app.ingest import Dataset, item_source
 from activelab.app.store import Store, StoreError
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "ProjectError",
     "create_project",
     "given_answers",
+    "labels_in_data",
     "open_project",
     "record_given_answers",
 ]
@@ -75,6 +76,43 @@ def _check_labels(labels: list[str], multilabel: bool = False) -> list[str]:
     if dup:
         raise ProjectError(f"Duplicate label(s) {dup}; each label once.")
     return labels
+
+
+def labels_in_data(data: Dataset, multilabel: bool) -> list[str]:
+    """The distinct labels a data set already holds, for a project named without ``--labels``.
+
+    From its label column or folders (:attr:`Dataset.given_labels`) and from the
+    answers a labelling tool's file brought (skipped ones aside). Numbers in numeric
+    order, then the other labels alphabetically. Multi-label values (a list, or labels
+    separated by ``;``) count each label.
+
+    Examples
+    --------
+    >>> from activelab.app.ingest import Dataset
+    >>> labels_in_data(Dataset("table", [], None, given_labels={0: "10", 1: "9", 4: "9"}), False)
+    ['9', '10']
+    >>> labels_in_data(Dataset("text", [], None, given_labels={0: "b;a", 2: ["c"]}), True)
+    ['a', 'b', 'c']
+    """
+    found: set[str] = set()
+    for value in data.given_labels.values():  # one value per labelled row
+        if multilabel:
+            parts = value if isinstance(value, list) else value.split(LABEL_SEPARATOR)
+            found.update(v.strip() for v in parts if v.strip())
+        elif isinstance(value, str):  # a list in a single-label project: given_answers says so
+            found.add(value)
+    for row in data.rows:  # a labelling tool's answers, kept with each item
+        for answer in item_source(row["content"]).get("answers", []):
+            if answer.get("status") != "ignore":
+                found.update(str(v) for v in answer.get("labels", []))
+    return sorted(found, key=_label_order)
+
+
+def _label_order(label: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0.0, label)
 
 
 def given_answers(data: Dataset, labels: list[str], multilabel: bool) -> dict[int, str]:

@@ -38,6 +38,8 @@ def _show(console: Any, svc: Any, item: Any, labels: list[str]) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from activelab.app.ingest import shown_fields
+
     body: Any
     if item.kind == "text":
         body = Text(item.content.get("text", ""))  # plain text: never parsed as markup
@@ -46,8 +48,8 @@ def _show(console: Any, svc: Any, item: Any, labels: list[str]) -> None:
         body = Text(_image_art(data) + "\n" + str(item.content.get("filename", "")))
     else:
         body = Table(show_header=False, box=None)
-        for k, v in item.content.get("fields", {}).items():
-            body.add_row(Text(str(k), style="dim"), Text(str(v)))
+        for k, v in shown_fields(item.kind, item.content).items():
+            body.add_row(Text(k, style="dim"), Text(v))
     title = Text(f"item {item.external_id}")
     console.print(Panel(body, title=title, subtitle=Text(item.strategy or "")))
     if item.guess is not None:

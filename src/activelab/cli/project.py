@@ -9,14 +9,14 @@ import pickle
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 __all__ = ["export", "init", "model", "status"]
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
@@ -60,7 +60,12 @@ LABEL_FOLDERS_OPTION = click.option(
     help="items.csv, items.jsonl, a folder of PNG/JPEG images, or a labelling tool's file: "
     "Label Studio tasks.json, Prodigy .jsonl, .parquet, a Hugging Face dataset folder.",
 )
-@click.option("--labels", required=True, help="Comma-separated labels, e.g. positive,negative.")
+@click.option(
+    "--labels",
+    default=None,
+    help="Comma-separated labels, e.g. positive,negative  [default: the labels the data "
+    "already holds (its label column or folders), when it holds two or more].",
+)
 @click.option("--text-column", default=None, help="Column holding the text  [default: text].")
 @click.option(
     "--text-features",
@@ -136,7 +141,7 @@ LABEL_FOLDERS_OPTION = click.option(
 def init(
     project: Path,
     data: Path,
-    labels: str,
+    labels: str | None,
     text_column: str | None,
     text_features: str | None,
     id_column: str | None,
@@ -184,6 +189,9 @@ def init(
             label_column=label_column,
             label_folders=label_folders,
         )
+        inferred = labels is None
+        if labels is None:
+            labels = ",".join(_labels_from_data(dataset, multilabel))
         gold = _read_gold(gold_file, dataset, labels.split(","), multilabel)
         path = create_project(
             project,
@@ -217,6 +225,8 @@ def init(
         n, where = len(dataset.given_labels), dataset.settings["label_column"]
         source = "the folders' names" if dataset.kind == "image" else f"column {where!r}"
         imported = f" Imported {n} label{'s' if n != 1 else ''} from {source}."
+    if inferred:
+        imported += " The project's labels are the ones found there (--labels names others too)."
     store.close()
     click.echo(
         f"Created {path}: {len(dataset.rows)} {dataset.kind} items, "
@@ -226,6 +236,26 @@ def init(
         f"({time.perf_counter() - t0:.1f} s).{imported}"
     )
     click.echo(f"Next: activelab annotator add {project} YOUR_NAME, then activelab serve {project}")
+
+
+def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
+    """``--labels`` left out: the labels the data holds, when there are two or more."""
+    from activelab.app.project import labels_in_data
+
+    found = labels_in_data(dataset, multilabel)
+    if len(found) >= 2:
+        return found
+    if not found:
+        _fail(
+            "Name the labels with --labels, e.g. --labels positive,negative: the data holds no "
+            "labels to take them from (a 'label' column, --label-column or --label-folders)."
+        )
+    where = dataset.settings.get("label_column", "label")
+    source = "its folders" if dataset.kind == "image" else f"column {where!r}"
+    _fail(
+        f"The data's {source} holds one label only ({found[0]!r}); name every label with "
+        f"--labels, e.g. --labels {found[0]},OTHER."
+    )
 
 
 def _read_gold(

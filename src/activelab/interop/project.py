@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from activelab.app.ingest import item_source
 from activelab.app.store import Store, decode_label_set
 from activelab.interop.records import Answer, Prediction, Record
 
@@ -42,7 +43,7 @@ def project_records(store: Store) -> list[Record]:
     for item_id, ext in enumerate(store.external_ids()):
         item = store.item(item_id)
         content = item["content"]
-        src = content.get("_source") or {}
+        src = item_source(content)
         rec = Record(
             str(src.get("id", ext)),
             _data(item["kind"], content, src, text_column),
@@ -94,7 +95,7 @@ def import_answers(store: Store, first: int = 0) -> tuple[int, int]:
     people: dict[str, int] = {}
     recorded = refused = 0
     for item_id in range(first, store.n_items()):
-        src = store.item(item_id)["content"].get("_source") or {}
+        src = item_source(store.item(item_id)["content"])
         final = next(
             (a for a in reversed(src.get("answers", [])) if a.get("status") == "accept"), None
         )
