@@ -526,7 +526,8 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
         raise ValueError(
             f"{where}: feature column {col!r} is not numeric (first bad value "
             f"{features[col].iloc[row]!r} in data row {row + 1}); encode it as numbers or "
-            "drop the column."
+            "drop the column, or if it holds texts featurise it with --text-column "
+            f"{col} (text_column={col!r})."
         )
     X = features.to_numpy(dtype=np.float64)
     missing = np.argwhere(np.isnan(X))
