@@ -189,6 +189,12 @@ def test_without_labels_the_project_takes_those_the_data_holds(
     assert "--labels yes,OTHER" in r.output and _nothing_created(tmp_path, "q")
     r = _invoke("init", tmp_path / "q", "--data", one, "--label-column", "")
     assert r.exit_code == 1 and "Name the labels with --labels" in r.output
+    two = tmp_path / "two.csv"  # a multi-label export's cells, in a single-label project
+    two.write_text("text,label\nsunny,weather;mood\nrain,weather\n")
+    r = _invoke("init", tmp_path / "q", "--data", two, "--text-features", "tfidf")
+    assert r.exit_code == 1 and "include 'weather;mood'" in r.output and "--multi-label" in r.output
+    r = _invoke("init", tmp_path / "q", "--data", two, "--text-features", "tfidf", "--multi-label")
+    assert r.exit_code == 0 and "labels mood, weather," in r.output
 
 
 def test_a_table_project_comes_back_from_its_own_parquet_with_its_labels(

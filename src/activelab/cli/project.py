@@ -240,9 +240,15 @@ def init(
 
 def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
     """``--labels`` left out: the labels the data holds, when there are two or more."""
-    from activelab.app.project import labels_in_data
+    from activelab.app.project import LABEL_SEPARATOR, labels_in_data
 
     found = labels_in_data(dataset, multilabel)
+    several = [lab for lab in found if LABEL_SEPARATOR in lab]
+    if several:  # "weather;mood": an item with two labels, as a multi-label export writes it
+        _fail(
+            f"The data's labels include {several[0]!r}, several labels of one item; create "
+            "the project with --multi-label, or name its labels with --labels."
+        )
     if len(found) >= 2:
         return found
     if not found:
