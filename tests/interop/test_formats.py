@@ -359,6 +359,7 @@ def test_init_and_export_in_every_format(tmp_path: Path, fmt: str) -> None:
     out = tmp_path / ("out" + {"prodigy": ".jsonl", "parquet": ".parquet", "hf": ""}[fmt])
     r = _run("export", tmp_path / "p", "--format", fmt, "--out", out)
     assert r.exit_code == 0, r.output
+    assert len(r.output.strip().splitlines()) == 1, r.output  # "Wrote ...", no progress bars
     back = read_tasks(out, fmt)
     assert [b.data for b in back] == [rec.data for rec in records]
     assert [b.final_labels() for b in back][:3] == [None, None, ["pos"]]

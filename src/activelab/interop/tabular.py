@@ -23,7 +23,9 @@ True
 from __future__ import annotations
 
 import base64
+import contextlib
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -310,4 +312,19 @@ def read_hf(path: str | Path) -> list[Record]:
 
 def write_hf(records: list[Record], path: str | Path, **kwargs: Any) -> None:
     """Save ``records`` as a Hugging Face dataset folder (``kwargs``: :func:`to_hf_dataset`)."""
-    to_hf_dataset(records, **kwargs).save_to_disk(str(path))
+    with _no_progress_bars():  # an export prints one line, not datasets' bars per step
+        to_hf_dataset(records, **kwargs).save_to_disk(str(path))
+
+
+@contextlib.contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """``datasets``' progress bars off for the block, as they were after it."""
+    from datasets.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
