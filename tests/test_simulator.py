@@ -123,6 +123,21 @@ def test_load_table_leaves_an_id_column_out_of_the_features(tmp_path):
         datasets.load_table(named, id_column="id")
 
 
+def test_load_table_reads_many_whole_numbers_as_a_quantity_and_says_so(tmp_path):
+    rng = np.random.default_rng(0)
+    counts = tmp_path / "counts.csv"  # a count to predict: whole numbers, many distinct
+    rows = [f"{x:.3f},{int(100 + 40 * x + rng.integers(0, 30))}" for x in rng.normal(size=200)]
+    counts.write_text("a,label\n" + "\n".join(rows) + "\n")
+    ds = datasets.load_table(counts)
+    assert ds.task == "regression" and ds.y.dtype == np.float64
+    assert "Task: regression (" in ds.description and "--task classification" in ds.description
+    assert datasets.load_table(counts, task="classification").task == "classification"
+    classes = tmp_path / "classes.csv"  # ten digits as whole numbers: classes
+    classes.write_text("a,label\n" + "\n".join(f"{i},{i % 10}" for i in range(200)) + "\n")
+    ds = datasets.load_table(classes)
+    assert ds.task == "classification" and "10 distinct whole numbers" in ds.description
+
+
 def test_load_table_reads_json_lines_and_names_unlabelled_rows(tmp_path):
     lines = tmp_path / "t.jsonl"
     lines.write_text('{"a": 1, "b": 2, "label": "x"}\n{"a": 3, "b": 4, "label": "y"}\n')

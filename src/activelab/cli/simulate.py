@@ -27,6 +27,13 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multil
     "--label-column", default="label", show_default=True, help="The label column of --data."
 )
 @click.option(
+    "--task",
+    type=click.Choice(["classification", "regression"]),
+    default=None,
+    help="What the labels of --data are  [default: inferred and said: text or few whole "
+    "numbers are classes, fractions or many whole numbers a quantity].",
+)
+@click.option(
     "--id-column",
     default=None,
     help="A column of row ids in --data, never a feature.  [default: id when present; '' for none]",
@@ -151,6 +158,7 @@ def simulate(
     dataset: str | None,
     data_file: str | None,
     label_column: str | None,
+    task: str | None,
     id_column: str | None,
     text_column: str | None,
     text_features: str | None,
@@ -194,8 +202,9 @@ def simulate(
         dataset, data_file = (None, source) if Path(source).exists() else (source, None)
     if not list_datasets:  # option errors before anything heavy is imported
         _check_sources(dataset, data_file, label_column, text_column, smiles_column, split_column)
-        if dataset is not None and id_column is not None:
-            raise click.UsageError("--id-column goes with --data FILE, not --dataset.")
+        for opt, value in (("--id-column", id_column), ("--task", task)):
+            if dataset is not None and value is not None:
+                raise click.UsageError(f"{opt} goes with --data FILE, not --dataset.")
         if skip_bad_rows and smiles_column is None:
             raise click.UsageError("--skip-bad-rows goes with --smiles-column.")
     from rich.console import Console
@@ -224,6 +233,7 @@ def simulate(
                 "skip_bad_rows": skip_bad_rows,
                 "split_column": split_column,
                 "id_column": id_column,
+                "task": task,
             },
         )
         if top_k is not None and ds.task != "regression":
@@ -238,7 +248,7 @@ def simulate(
                 f"--semi-supervised {semi_supervised} is for single-label classification; "
                 f"{ds.name!r} is {ds.task}. Drop the option."
             )
-        if ds.featuriser is not None:
+        if ds.featuriser is not None or data_file is not None:
             console.print(f"{ds.description}")
         _warn_budget(console, ds, budget, test_size)
         est = make_model(

@@ -298,8 +298,10 @@ def load_table(
         The column holding the labels; every row needs one (a simulation
         replays labelled data).
     task : {"classification", "regression"}, optional
-        Inferred when omitted: a float label column with non-integer values is
-        regression, anything else classification.
+        Inferred when omitted (and said in :attr:`Dataset.description`): text labels
+        are classes; numbers with fractions, or whole numbers with more than 30
+        distinct values and more than one per 20 rows (a count, a price), are
+        regression; other whole numbers are classes.
     text_column : str, optional
         A column of texts to featurise instead of numeric feature columns.
     text_features : {"auto", "tfidf", "minilm"}, optional
@@ -546,11 +548,11 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
             "data, so drop those rows (or label them in a project: activelab init)."
         )
     y = labels.to_numpy()
+    how = ""
     if task is None:
-        numeric_float = pd.api.types.is_float_dtype(labels)
-        task = (
-            "regression" if numeric_float and bool(np.any(np.mod(y, 1) != 0)) else "classification"
-        )
+        task, why = _infer_task(labels, pd)
+        other = "classification" if task == "regression" else "regression"
+        how = f" Task: {task} ({why}; --task {other} to override)."
     if task == "classification":
         y = y.astype(np.int64) if pd.api.types.is_numeric_dtype(labels) else y.astype(str)
     else:
@@ -559,8 +561,26 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
         name=Path(where).name,
         X=X,
         y=y,
-        description=f"{X.shape[0]} rows, {X.shape[1]} features, labels in {label_column!r}.",
+        description=f"{X.shape[0]} rows, {X.shape[1]} features, labels in {label_column!r}.{how}",
         source=where,
         task=task,
         feature_names=[str(c) for c in features.columns],
     )
+
+
+#: whole-number labels with more distinct values than this (and than 5 % of the rows) are
+#: read as a quantity to predict (a count, a price), not as that many classes
+_MAX_INTEGER_CLASSES = 30
+
+
+def _infer_task(labels: Any, pd: Any) -> tuple[str, str]:
+    """Classification or regression from a label column's values, and why."""
+    if not pd.api.types.is_numeric_dtype(labels) or pd.api.types.is_bool_dtype(labels):
+        return "classification", "text labels"
+    y = labels.to_numpy(dtype=np.float64)
+    if np.any(np.mod(y, 1) != 0):
+        return "regression", "numbers with fractions"
+    n = len(np.unique(y))
+    if n > _MAX_INTEGER_CLASSES and n > 0.05 * len(y):
+        return "regression", f"{n} distinct whole numbers"
+    return "classification", f"{n} distinct whole numbers"
