@@ -504,6 +504,10 @@ def test_an_id_column_is_never_a_stream_feature(tmp_path):
     assert load_csv(path, "label", "").feature_names == ["id", "f1"]  # '': every column is data
     with pytest.raises(ValueError, match=r"no id column 'key'.*--id-column ''"):
         load_csv(path, "label", "key")
+    amounts = tmp_path / "amounts.csv"  # a quantity is not a set of classes to decide on
+    amounts.write_text("f1,label\n" + "\n".join(f"{i},{i * 1.5}" for i in range(50)) + "\n")
+    with pytest.raises(ValueError, match=r"holds a quantity \(numbers with fractions\)"):
+        load_csv(amounts, "label")
     res = CliRunner().invoke(  # --data is --dataset's other name, as for simulate and init
         main, ["stream", "--data", str(path), "--model", "naive-bayes", "--batch-size", "2"]
     )

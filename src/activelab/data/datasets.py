@@ -37,7 +37,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Dataset", "DatasetUnavailableError", "available", "load", "load_table"]
+__all__ = [
+    "Dataset",
+    "DatasetUnavailableError",
+    "available",
+    "infer_task",
+    "load",
+    "load_table",
+]
 
 
 class DatasetUnavailableError(ModuleNotFoundError):
@@ -550,7 +557,7 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
     y = labels.to_numpy()
     how = ""
     if task is None:
-        task, why = _infer_task(labels, pd)
+        task, why = infer_task(labels.to_numpy())
         other = "classification" if task == "regression" else "regression"
         how = f" Task: {task} ({why}; --task {other} to override)."
     if task == "classification":
@@ -573,11 +580,32 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
 _MAX_INTEGER_CLASSES = 30
 
 
-def _infer_task(labels: Any, pd: Any) -> tuple[str, str]:
-    """Classification or regression from a label column's values, and why."""
-    if not pd.api.types.is_numeric_dtype(labels) or pd.api.types.is_bool_dtype(labels):
+def infer_task(values: Any) -> tuple[str, str]:
+    """Classification or regression from a label column's values, and why.
+
+    Text labels (and booleans) are classes; numbers with fractions are a quantity; whole
+    numbers are a quantity when they take more than 30 distinct values and more than one
+    per 20 rows (a count, a price), else classes. Numbers written as text (a CSV read
+    as strings) count as numbers.
+
+    Examples
+    --------
+    >>> infer_task(np.array(["cat", "dog"]))
+    ('classification', 'text labels')
+    >>> infer_task(np.array(["0.5", "1.25"]))
+    ('regression', 'numbers with fractions')
+    >>> infer_task(np.arange(400) % 10)
+    ('classification', '10 distinct whole numbers')
+    """
+    values = np.asarray(values)
+    if values.dtype.kind == "b":
         return "classification", "text labels"
-    y = labels.to_numpy(dtype=np.float64)
+    try:
+        y = values.astype(np.float64)
+    except (TypeError, ValueError):
+        return "classification", "text labels"
+    if not np.isfinite(y).all():
+        return "classification", "text labels"
     if np.any(np.mod(y, 1) != 0):
         return "regression", "numbers with fractions"
     n = len(np.unique(y))

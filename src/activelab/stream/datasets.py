@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from activelab.data.datasets import infer_task
+
 __all__ = ["STREAMS", "Stream", "load_csv", "load_stream"]
 
 #: The names of the bundled streams (:func:`load_stream`).
@@ -226,6 +228,12 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
             f"{path}: {empty.size} of {len(ya)} rows have no label in column {label_column!r} "
             f"(the first on line {empty[0] + 2}); a replayed stream needs every label, so drop "
             "those rows."
+        )
+    task, why = infer_task(ya)
+    if task == "regression":  # a quantity: its values are not classes to decide on
+        raise ValueError(
+            f"{path}: column {label_column!r} holds a quantity ({why}), not classes; a stream "
+            "replays classification, so bin it into classes first (e.g. pandas.cut)."
         )
     return Stream(path.stem, X, ya, names, np.unique(ya))
 
