@@ -189,6 +189,10 @@ def test_without_labels_the_project_takes_those_the_data_holds(
     assert "--labels yes,OTHER" in r.output and _nothing_created(tmp_path, "q")
     r = _invoke("init", tmp_path / "q", "--data", one, "--label-column", "")
     assert r.exit_code == 1 and "Name the labels with --labels" in r.output
+    amounts = labelled_table([str(100 + i) for i in range(60)], name="amounts.csv")
+    r = _invoke("init", tmp_path / "q", "--data", amounts)  # a quantity, not 60 labels
+    assert r.exit_code == 1 and "holds 60 distinct values (such as '100'" in r.output
+    assert "--label-column ''" in r.output and _nothing_created(tmp_path, "q")
     two = tmp_path / "two.csv"  # a multi-label export's cells, in a single-label project
     two.write_text("text,label\nsunny,weather;mood\nrain,weather\n")
     r = _invoke("init", tmp_path / "q", "--data", two, "--text-features", "tfidf")

@@ -240,7 +240,7 @@ def init(
 
 def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
     """``--labels`` left out: the labels the data holds, when there are two or more."""
-    from activelab.app.project import LABEL_SEPARATOR, labels_in_data
+    from activelab.app.project import LABEL_SEPARATOR, MAX_LABELS, labels_in_data
 
     found = labels_in_data(dataset, multilabel)
     several = [lab for lab in found if LABEL_SEPARATOR in lab]
@@ -249,6 +249,12 @@ def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
             f"The data's labels include {several[0]!r}, several labels of one item; create "
             "the project with --multi-label, or name its labels with --labels."
         )
+    if len(found) > MAX_LABELS:
+        _fail(
+            f"The data's {_label_source(dataset)} holds {len(found)} distinct values (such as "
+            f"{', '.join(map(repr, found[:3]))}); a project takes at most {MAX_LABELS} labels. "
+            "Name the labels with --labels, or keep the column as data with --label-column ''."
+        )
     if len(found) >= 2:
         return found
     if not found:
@@ -256,12 +262,19 @@ def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
             "Name the labels with --labels, e.g. --labels positive,negative: the data holds no "
             "labels to take them from (a 'label' column, --label-column or --label-folders)."
         )
-    where = dataset.settings.get("label_column", "label")
-    source = "its folders" if dataset.kind == "image" else f"column {where!r}"
     _fail(
-        f"The data's {source} holds one label only ({found[0]!r}); name every label with "
-        f"--labels, e.g. --labels {found[0]},OTHER."
+        f"The data's {_label_source(dataset)} holds one label only ({found[0]!r}); name every "
+        f"label with --labels, e.g. --labels {found[0]},OTHER."
     )
+
+
+def _label_source(dataset: Any) -> str:
+    """Where the data's labels were read: its folders, its label column or a tool's answers."""
+    if dataset.kind == "image" and not dataset.settings.get("source_format"):
+        return "folders"
+    if dataset.settings.get("source_format"):
+        return "answers"
+    return f"column {dataset.settings.get('label_column', 'label')!r}"
 
 
 def _read_gold(
