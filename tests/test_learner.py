@@ -70,6 +70,15 @@ def test_nan_and_inf_in_pool_are_refused_naming_the_row():
         ActiveLearner(LogisticRegression()).fit(Xs)
 
 
+@pytest.mark.parametrize(
+    "texts",
+    [["good film", "bad film"], np.array(["good film", "bad film"]), [["good film"], ["bad"]]],
+)
+def test_a_pool_of_texts_is_refused_naming_the_featurisers(texts):
+    with pytest.raises(ValueError, match=r"holds texts \(such as 'good film'\).*TextEmbedder"):
+        ActiveLearner(LogisticRegression()).fit(texts)
+
+
 def test_label_for_already_labelled_index(learner):
     before = _state(learner)
     with pytest.raises(ValueError, match="Pool index 50 is already labelled"):

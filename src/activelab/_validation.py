@@ -53,6 +53,14 @@ def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
             )
         return X
     arr = np.asarray(X)
+    texts = arr.dtype == object and arr.size and isinstance(arr.flat[0], str)
+    if arr.dtype.kind in "US" or texts:
+        raise ValueError(
+            f"The pool holds texts (such as {str(arr.flat[0])[:40]!r}); the learner needs numbers "
+            "per item. Featurise them first: X = TextEmbedder().fit_transform(texts) "
+            "(activelab.data.features; pip install 'activelab[text]') or scikit-learn's "
+            "TfidfVectorizer; or pass a pandas DataFrame with a Pipeline that encodes its columns."
+        )
     if arr.dtype == object:
         raise ValueError(
             "The pool must be numeric; got an object array. Featurise text or mixed columns "
