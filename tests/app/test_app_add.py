@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import time
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -110,6 +112,65 @@ def test_a_file_that_does_not_fit_the_project_changes_nothing(
     store = open_project(proj)
     assert store.n_items() == 20 and store.load_features().shape == (20, 2)
     assert ITEM_BATCHES not in store.settings and not store.current_labels()
+    store.close()
+
+
+def test_labels_found_while_labelling_are_added_and_trained_on(
+    tmp_path: Path, labelled_table
+) -> None:
+    proj = tmp_path / "p"
+    given = ["no", "yes", "no", "yes"] + [""] * 16
+    assert _invoke("init", proj, "--data", labelled_table(given)).exit_code == 0
+    r = _invoke("add", proj, "--labels", "maybe")
+    assert r.exit_code == 0, r.output
+    assert "Added the label(s) maybe to" in r.output and "now no, yes, maybe" in r.output
+    r = _invoke("add", proj, "--labels", " yes,later")  # one of them exists: nothing added
+    assert r.exit_code == 1 and "has the label(s) ['yes'] already" in r.output
+    r = _invoke("add", proj)
+    assert r.exit_code == 2 and "Give --data FILE (new items), --labels NAMES" in r.output
+    new = tmp_path / "new.csv"  # a batch whose labels use a label not there yet
+    new.write_text("id,a,b,label\nz1,3,3,unsure\nz2,-3,-3,no\n")
+    r = _invoke("add", proj, "--data", new)
+    assert r.exit_code == 1 and "'unsure' (line 2)" in r.output
+    r = _invoke("add", proj, "--data", new, "--labels", "unsure")
+    assert r.exit_code == 0, r.output
+    assert "Added 2 items to" in r.output and "Imported 2 labels." in r.output
+    store = open_project(proj)
+    assert store.settings["labels"] == ["no", "yes", "maybe", "unsure"]
+    assert {i: c.label for i, c in store.current_labels().items() if i >= 20} == {
+        20: "unsure",
+        21: "no",
+    }
+    model = joblib.load(io.BytesIO(store.latest_model().model))  # retrained on the batch
+    assert [str(c) for c in model.classes_] == ["no", "unsure", "yes"]
+    store.close()
+    bad = tmp_path / "bad.csv"  # the file is refused: the label given with it is not kept
+    bad.write_text("id,a,b,label\nz3,1,1,never\n")
+    r = _invoke("add", proj, "--data", bad, "--labels", "other")
+    assert r.exit_code == 1 and "'never' (line 2)" in r.output
+    store = open_project(proj)
+    assert store.settings["labels"] == ["no", "yes", "maybe", "unsure"] and store.n_items() == 22
+    store.close()
+
+
+def test_a_label_added_to_a_multi_label_project_gets_a_column_of_the_model(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        f"{w} day {i},{lab}"
+        for i, (w, lab) in enumerate(
+            [("sunny", "weather"), ("happy", "mood"), ("sunny happy", "weather;mood")] * 4
+        )
+    ]
+    data = tmp_path / "ml.csv"
+    data.write_text("text,label\n" + "\n".join(rows) + "\nrainy day,\ncalm day,\n")
+    proj = tmp_path / "p"
+    args = ("--multi-label", "--text-features", "tfidf")
+    assert _invoke("init", proj, "--data", data, *args).exit_code == 0
+    assert _invoke("add", proj, "--labels", "sport").exit_code == 0
+    store = open_project(proj)
+    view = LabellingService(store).view(12)
+    assert list(view.probabilities) == ["mood", "weather", "sport"]
     store.close()
 
 

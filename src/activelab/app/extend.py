@@ -33,7 +33,7 @@ from typing import Any
 from activelab.app.ingest import Dataset, IngestError, read_items
 from activelab.app.store import Store
 
-__all__ = ["ITEM_BATCHES", "extend_project", "read_new_items"]
+__all__ = ["ITEM_BATCHES", "add_labels", "extend_project", "read_new_items"]
 
 #: the project setting listing how many items each batch brought (``init``, then each ``add``)
 ITEM_BATCHES = "item_batches"
@@ -121,6 +121,51 @@ _OPTIONS = {
     "--text-column": "the project's text column",
     "--id-column": "the project's id column",
 }
+
+
+def add_labels(store: Store, names: list[str], *, retrain: bool = True) -> list[str]:
+    """Add labels to the project (a class found while labelling), after its own.
+
+    Answers given so far stay as they are; the new labels are offered from now on (a
+    running server after a restart), and the model is retrained so that its classes
+    follow (``retrain=False`` leaves that to the caller, e.g. when items come next).
+
+    Returns
+    -------
+    list of str
+        The project's labels now.
+
+    Raises
+    ------
+    ProjectError
+        A label the project has, a duplicate, an empty or too long name, more than
+        the project may have, or ``;`` in a multi-label project's label.
+
+    Examples
+    --------
+    >>> from activelab.app.store import Store
+    >>> store = Store.create("sqlite://", {"labels": ["cat", "dog"], "strategy": "margin"})
+    >>> add_labels(store, ["bird"], retrain=False)
+    ['cat', 'dog', 'bird']
+    >>> add_labels(store, ["Dog", "dog"], retrain=False)
+    Traceback (most recent call last):
+    ...
+    activelab.app.project.ProjectError: The project has the label(s) ['dog'] already; ...
+    """
+    from activelab.app.project import ProjectError, check_labels
+    from activelab.app.service import LabellingService
+
+    s = store.settings
+    labels = [str(x) for x in s["labels"]]
+    names = [n.strip() for n in names]
+    have = [n for n in names if n in labels]
+    if have:
+        raise ProjectError(f"The project has the label(s) {have} already; its labels are {labels}.")
+    labels = check_labels([*labels, *names], s.get("task") == "multilabel")
+    store.update_settings(labels=labels)
+    if retrain:
+        LabellingService(store).retrain()
+    return labels
 
 
 def extend_project(store: Store, data: Dataset) -> tuple[int, int, int]:

@@ -32,6 +32,7 @@ __all__ = [
     "LABEL_SEPARATOR",
     "MULTILABEL_STRATEGY",
     "ProjectError",
+    "check_labels",
     "create_project",
     "given_answers",
     "labels_in_data",
@@ -56,7 +57,14 @@ class ProjectError(RuntimeError):
     """A project cannot be created or opened; the message says why and what to do."""
 
 
-def _check_labels(labels: list[str], multilabel: bool = False) -> list[str]:
+def check_labels(labels: list[str], multilabel: bool = False) -> list[str]:
+    """A project's labels, stripped, or :class:`ProjectError` naming what is wrong.
+
+    Examples
+    --------
+    >>> check_labels([" yes", "no"])
+    ['yes', 'no']
+    """
     labels = [lab.strip() for lab in labels]
     if multilabel:
         bad = [lab for lab in labels if LABEL_SEPARATOR in lab]
@@ -228,7 +236,7 @@ def create_project(
     from activelab.strategies import get_strategy
 
     path = Path(path)
-    labels = _check_labels(labels, multilabel)
+    labels = check_labels(labels, multilabel)
     given = given_answers(data, labels, multilabel)
     task = "multilabel" if multilabel else "classification"
     if strategy is None:

@@ -27,7 +27,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "query": ("activelab.cli.query", "query", "Rank a pool file with a fitted model (Dask too)."),
     "stream": ("activelab.cli.stream", "stream", "Replay a stream under a label budget, live."),
     "init": ("activelab.cli.project", "init", "Create a labelling project from a data set."),
-    "add": ("activelab.cli.add", "add", "Add a new batch of items to a project."),
+    "add": ("activelab.cli.add", "add", "Add a new batch of items, or new labels, to a project."),
     "serve": ("activelab.cli.serve", "serve", "Serve a project's labelling page and JSON API."),
     "label": ("activelab.cli.label", "label", "Label a project in the terminal."),
     "annotator": ("activelab.cli.annotator", "annotator", "Add, list or revoke annotators."),

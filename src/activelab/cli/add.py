@@ -1,4 +1,5 @@
-"""``activelab add``: add a new batch of items (and the labels it holds) to a project."""
+"""``activelab add``: add a new batch of items (and the labels it holds), or new labels, to a
+project."""
 
 from __future__ import annotations
 
@@ -18,15 +19,27 @@ _LIVE_SECONDS = 15.0
 @click.argument("project", type=click.Path(path_type=Path))
 @click.option(
     "--data",
-    required=True,
+    default=None,
     type=click.Path(path_type=Path),
     help="New items of the project's kind: a CSV/JSONL with its text or feature columns, a "
     "folder of images, or a labelling tool's file.",
 )
+@click.option(
+    "--labels",
+    default=None,
+    help="New labels, comma-separated (a class found while labelling); added before --data's "
+    "items, so their labels may use them.",
+)
 @LABEL_COLUMN_OPTION
 @LABEL_FOLDERS_OPTION
-def add(project: Path, data: Path, label_column: str | None, label_folders: bool) -> None:
-    """Add the items of a file to PROJECT, featurised as its first items were.
+def add(
+    project: Path,
+    data: Path | None,
+    labels: str | None,
+    label_column: str | None,
+    label_folders: bool,
+) -> None:
+    """Add the items of a file to PROJECT, featurised as its first items were, or new labels.
 
     Texts go through the project's text features (its TF-IDF vocabulary, or the
     sentence embedding), table rows through its feature columns and their
@@ -35,33 +48,54 @@ def add(project: Path, data: Path, label_column: str | None, label_folders: bool
     file holds are imported, as at init. Stop the project's server first: it
     holds the pool in memory, and serves the new items once started again.
     """
-    from activelab.app.extend import extend_project, read_new_items
+    from activelab.app.extend import add_labels, extend_project, read_new_items
     from activelab.app.ingest import IngestError
     from activelab.app.project import ProjectError
     from activelab.app.store import StoreError
     from activelab.cli.project import _open, _trainer_status
 
+    if data is None and labels is None:
+        raise click.UsageError(
+            "Give --data FILE (new items), --labels NAMES (new labels), or both."
+        )
     store = _open(str(project))
     try:
         state = _trainer_status(store)
         if state and state.get("state") != "stopped" and state["age_seconds"] <= _LIVE_SECONDS:
             raise click.ClickException(
                 f"{project} is being served or labelled (its trainer reported "
-                f"{state['age_seconds']:.0f} s ago); stop that first, add the items, then start "
+                f"{state['age_seconds']:.0f} s ago); stop that first, run add, then start "
                 "it again."
             )
+        before = list(store.settings["labels"])
         try:
-            dataset = read_new_items(
-                store, data, label_column=label_column, label_folders=label_folders, progress=True
-            )
-            first, n, imported = extend_project(store, dataset)
+            dataset = None
+            if data is not None:  # read first: a file that does not fit changes nothing
+                dataset = read_new_items(
+                    store,
+                    data,
+                    label_column=label_column,
+                    label_folders=label_folders,
+                    progress=True,
+                )
+            if labels is not None:
+                now = add_labels(store, labels.split(","), retrain=dataset is None)
+            if dataset is not None:
+                first, n, imported = extend_project(store, dataset)
         except (IngestError, ProjectError, StoreError) as exc:
+            if labels is not None and data is not None:  # the file's labels were refused
+                store.update_settings(labels=before)
             raise click.ClickException(str(exc)) from exc
         total = store.n_items()
     finally:
         store.close()
+    if labels is not None:
+        added = ", ".join(now[len(before) :])
+        click.echo(f"Added the label(s) {added} to {project}: its labels are now {', '.join(now)}.")
+    if dataset is None:
+        return
     note = f" Imported {imported} label{'s' if imported != 1 else ''}." if imported else ""
     click.echo(
-        f"Added {n} items to {project} (item ids {first}–{first + n - 1}; {total} in all); "
-        f"the queue was ranked again.{note}"
+        f"Added {n} item{'s' if n != 1 else ''} to {project} (item ids {first}–{first + n - 1}; "
+        f"{total} in all); the queue was ranked again.{note}"
     )
