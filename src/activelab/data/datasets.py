@@ -393,27 +393,28 @@ def _without_id(frame: Any, where: str, id_column: str | None, label_column: str
         id_column = "id" if "id" in frame.columns and label_column != "id" else ""
     if not id_column:
         return frame
-    if id_column not in frame.columns:
-        raise ValueError(
-            f"{where}: no id column {id_column!r}; columns are "
-            f"{', '.join(map(str, frame.columns))}. Pass --id-column '' for none."
-        )
-    if id_column == label_column:
-        raise ValueError(f"{where}: the id and label columns are both {id_column!r}.")
+    _check_column(frame, where, "id", id_column, label_column, " Pass --id-column '' for none.")
     return frame.drop(columns=[id_column])
+
+
+def _check_column(
+    frame: Any, where: str, kind: str, column: str, label_column: str, hint: str = ""
+) -> None:
+    """Refuse a named column (``kind``: id, split, text) that is missing or is the label column."""
+    if column not in frame.columns:
+        raise ValueError(
+            f"{where}: no {kind} column {column!r}; columns are "
+            f"{', '.join(map(str, frame.columns))}.{hint}"
+        )
+    if column == label_column:
+        raise ValueError(f"{where}: the {kind} and label columns are both {column!r}.")
 
 
 def _split_rows(
     frame: Any, where: str, split_column: str, label_column: str
 ) -> tuple[Any, np.ndarray]:
     """The frame without ``split_column`` and the test rows it marks."""
-    if split_column not in frame.columns:
-        raise ValueError(
-            f"{where}: no split column {split_column!r}; columns are "
-            f"{', '.join(map(str, frame.columns))}."
-        )
-    if split_column == label_column:
-        raise ValueError(f"{where}: the split and label columns are both {split_column!r}.")
+    _check_column(frame, where, "split", split_column, label_column)
     values = frame[split_column].astype(str).str.strip().str.lower()
     unknown = sorted(set(values) - {"test", "train", "pool"})
     if unknown:
@@ -484,13 +485,8 @@ def _from_text_frame(
 ) -> Dataset:
     from activelab.data.features import make_text_featurizer, resolve_text_features
 
-    if text_column not in frame.columns:
-        raise ValueError(
-            f"{where}: no text column {text_column!r}; columns are "
-            f"{', '.join(map(str, frame.columns))}. Pass --text-column with one of them."
-        )
-    if text_column == label_column:
-        raise ValueError(f"{where}: the text column and the label column are both {text_column!r}.")
+    hint = " Pass --text-column with one of them."
+    _check_column(frame, where, "text", text_column, label_column, hint)
     texts = frame[text_column]
     empty = texts.isna().to_numpy() | (texts.astype(str).str.strip() == "").to_numpy()
     if empty.any():
