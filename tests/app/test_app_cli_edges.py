@@ -31,6 +31,31 @@ def test_export_takes_its_format_from_the_out_suffix(tmp_path: Path, labelled_ta
     assert (tmp_path / "c.jsonl").read_text().startswith("id,label,")
 
 
+def test_a_text_projects_model_ranks_a_pool_of_raw_texts(tmp_path: Path) -> None:
+    words = ["good", "bad", "great", "awful", "fine", "poor"]
+    lines = ["text,label"] + [
+        f"{words[i % 6]} film {i},{'pos' if i % 2 == 0 else 'neg'}"
+        if i < 8
+        else f"{words[i % 6]} plot {i},"
+        for i in range(30)
+    ]
+    data = tmp_path / "reviews.csv"
+    data.write_text("\n".join(lines) + "\n")
+    proj = tmp_path / "p"
+    assert _invoke("init", proj, "--data", data, "--text-features", "tfidf").exit_code == 0
+    assert "raw texts" in _invoke("model", proj, "--out", tmp_path / "m.joblib").output
+    pool = tmp_path / "pool.csv"
+    pool.write_text("id,text\n1,a good plot\n2,an awful film\n3,good and bad\n")
+    r = _invoke("query", "--model", tmp_path / "m.joblib", "--data", pool, "-n", "2")
+    assert r.exit_code == 0, r.output  # before: "column(s) ['text'] are not numeric"
+    picks = [int(x) for x in r.output.split()]
+    assert len(picks) == 2 and set(picks) <= {0, 1, 2}
+    r = _invoke("query", "--model", tmp_path / "m.joblib", "--data", pool, "--text-column", "body")
+    assert r.exit_code == 1 and "no text column 'body'; it has ['id', 'text']" in r.output
+    r = _invoke("query", "--model", tmp_path / "m.joblib", "--data", pool, "--dask", "local")
+    assert r.exit_code == 2 and "predicts from raw texts" in r.output
+
+
 def test_a_table_models_columns_travel_to_query(tmp_path: Path, labelled_table) -> None:
     proj = tmp_path / "p"
     given = ["no", "yes", "no", "yes"] + [""] * 16

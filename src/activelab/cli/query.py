@@ -61,6 +61,47 @@ def _read_pool(
     return frame if on_dask else frame.to_numpy(dtype=float)
 
 
+def _text_input(model: Any) -> str | None:
+    """How a model of raw texts takes its pool: ``"pipeline"`` (a featuriser, then the
+    classifier: featurise once, rank with the classifier), ``"frame"`` (a one-column
+    DataFrame of texts), or None for a model of numeric features."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline):
+        first = model.steps[0][1]
+        if hasattr(first, "vocabulary_") or type(first).__name__ == "TextEmbedder":
+            return "pipeline"
+        return None
+    return "frame" if type(model).__name__ == "FineTunedTextClassifier" else None
+
+
+def _read_texts(path: Path, column: str) -> list[str]:
+    """The texts of a pool file's ``column`` (CSV, JSON Lines or Parquet)."""
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
+    if suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    elif suffix in (".jsonl", ".ndjson"):
+        frame = pd.read_json(path, lines=True)
+    elif suffix == ".csv":
+        frame = pd.read_csv(path, keep_default_na=False)
+    else:
+        raise click.BadParameter(
+            f"{path}: a text model's pool is a .csv, .jsonl or .parquet file with a "
+            f"{column!r} column.",
+            param_hint="--pool",
+        )
+    if column not in frame.columns:
+        raise click.ClickException(
+            f"{path} has no text column {column!r}; it has {list(frame.columns)}. The model "
+            "predicts from raw texts: name their column with --text-column."
+        )
+    return frame[column].astype(str).tolist()
+
+
 @click.command()
 @click.option(
     "--model",
@@ -102,11 +143,18 @@ def _read_pool(
     default=None,
     help="Score on Dask: 'local' starts a LocalCluster, or tcp://HOST:PORT.",
 )
+@click.option(
+    "--text-column",
+    default="text",
+    show_default=True,
+    help="For a model of raw texts (a text project's): the pool's column of texts.",
+)
 @click.option("--out", type=click.Path(path_type=Path), help="Write the row numbers here.")
 def query(
     model_path: Path,
     pool_path: Path,
     columns: tuple[str, ...],
+    text_column: str,
     strategy: str,
     n: int,
     exclude: Path | None,
@@ -127,9 +175,24 @@ def query(
     model = joblib.load(model_path)
     named = getattr(model, "feature_names_in_", None)  # a model fitted on named columns
     named = [str(c) for c in named] if named is not None else None
+    texts = _text_input(model)
+    if texts is not None and (dask_spec or columns):
+        raise click.UsageError(
+            "The model predicts from raw texts: give their column with --text-column and "
+            "leave out --column and --dask (texts are ranked in-process)."
+        )
     client = connect(dask_spec)
     try:
-        X = _read_pool(pool_path, columns, client is not None, named)
+        if texts is None:
+            X = _read_pool(pool_path, columns, client is not None, named)
+        else:  # a text project's model: featurise the texts once, as it would
+            raw = _read_texts(pool_path, text_column)
+            if texts == "pipeline":
+                X, model = model[:-1].transform(raw), model[-1]
+            else:
+                import pandas as pd
+
+                X = pd.DataFrame({"text": raw})
         skip = np.loadtxt(exclude, dtype=np.int64, ndmin=1) if exclude else None
         backend = DaskBackend(client) if client is not None else None
         try:
