@@ -56,6 +56,45 @@ def test_a_text_projects_model_ranks_a_pool_of_raw_texts(tmp_path: Path) -> None
     assert r.exit_code == 2 and "predicts from raw texts" in r.output
 
 
+def test_an_image_projects_model_reads_image_files_and_ranks_a_folder(tmp_path: Path) -> None:
+    import joblib
+    import numpy as np
+    from PIL import Image
+
+    from activelab.app.project import open_project
+
+    rng = np.random.default_rng(0)
+    pets = tmp_path / "pets"
+    for label, shade in (("cat", 40), ("dog", 200)):
+        (pets / label).mkdir(parents=True)
+        for i in range(4):
+            pixels = np.clip(shade + rng.normal(0, 20, (12, 12)), 0, 255).astype("uint8")
+            Image.fromarray(pixels).save(pets / label / f"{i}.png")
+    proj = tmp_path / "p"
+    assert (
+        _invoke("init", proj, "--data", pets, "--label-folders", "--image-size", "8").exit_code == 0
+    )
+    r = _invoke("model", proj, "--out", tmp_path / "m.joblib")
+    assert r.exit_code == 0 and "image files (paths or bytes, read at 8×8" in r.output
+    model = joblib.load(tmp_path / "m.joblib")
+    files = sorted(str(p) for p in pets.rglob("*.png"))
+    store = open_project(proj)  # the model reads an image as init did
+    assert np.allclose(model[0].transform(files), store.load_features())
+    store.close()
+    assert model.predict([pets / "cat" / "0.png", pets / "dog" / "0.png"]).tolist() == [
+        "cat",
+        "dog",
+    ]
+    out = tmp_path / "picks.txt"
+    r = _invoke("query", "--model", tmp_path / "m.joblib", "--data", pets, "-n", "3", "--out", out)
+    assert r.exit_code == 0 and "Wrote the names of image files ranked first (3)" in r.output
+    assert set(out.read_text().split()) <= {
+        f"{c}/{i}.png" for c in ("cat", "dog") for i in range(4)
+    }
+    r = _invoke("query", "--model", tmp_path / "m.joblib", "--data", tmp_path / "m.joblib")
+    assert r.exit_code == 2 and "an image model ranks a folder" in r.output
+
+
 def test_a_table_models_columns_travel_to_query(tmp_path: Path, labelled_table) -> None:
     proj = tmp_path / "p"
     given = ["no", "yes", "no", "yes"] + [""] * 16

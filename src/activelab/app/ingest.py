@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from activelab.data.features import (
     MODEL_NAME,
@@ -50,6 +51,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "MAX_IMAGE_PIXELS",
     "Dataset",
+    "ImagePixels",
     "IngestError",
     "item_source",
     "read_items",
@@ -381,6 +383,54 @@ def _read_images(folder: Path, size: int, label_folders: bool = False) -> Datase
         data.source = str(folder)
         data.settings["label_column"] = "the folder"
     return data
+
+
+class ImagePixels(TransformerMixin, BaseEstimator):
+    """Image files to the grey levels an image project learns from: a scikit-learn transformer.
+
+    Each image (a path, or its bytes) is decoded, turned grey, resized to ``size × size``
+    and flattened to values in [0, 1], exactly as ``activelab init`` read the project's
+    images; ``activelab model`` puts it before an image project's classifier, so that the
+    saved model predicts from image files.
+
+    Parameters
+    ----------
+    size : int, default=16
+        The project's ``--image-size``.
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> buf = io.BytesIO(); Image.new("L", (40, 30), color=255).save(buf, format="PNG")
+    >>> ImagePixels(size=4).fit_transform([buf.getvalue()]).shape
+    (1, 16)
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+
+    def fit(self, X: Any = None, y: Any = None) -> ImagePixels:
+        """Nothing to learn; returns itself."""
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Stateless: always ready (a pipeline sliced before it does not ask for a fit)."""
+        return True
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The ``(len(X), size * size)`` grey levels of the images (paths or bytes)."""
+        from PIL import Image, UnidentifiedImageError
+
+        if isinstance(X, str | bytes | Path):
+            raise TypeError("ImagePixels.transform takes a list of images; wrap one: [image].")
+        items = list(X)
+        out = np.empty((len(items), self.size * self.size), dtype=np.float64)
+        for i, item in enumerate(items):  # one decode per image: inherent, not a pool scan
+            path = Path("(bytes)") if isinstance(item, bytes) else Path(item)
+            data = item if isinstance(item, bytes) else path.read_bytes()
+            out[i] = _decode(path, data, self.size, Image, UnidentifiedImageError)
+        return out
 
 
 def _decode(p: Path, data: bytes, size: int, image: Any, unidentified: Any) -> np.ndarray:

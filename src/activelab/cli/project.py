@@ -888,7 +888,9 @@ def _label_set_rows(
     "needs the text extra).",
 )
 def model(project: Path, out: Path, fine_tune: bool) -> None:
-    """Save the latest model (for texts: TF-IDF + classifier, ready for raw strings)."""
+    """Save the latest model, ready for raw items: texts (the project's featuriser +
+    classifier), table rows (scaler + classifier over the named feature columns) or image
+    files (their grey levels, as init read them, + classifier)."""
     import joblib
 
     out.parent.mkdir(parents=True, exist_ok=True)  # before any work (a tuning takes minutes)
@@ -915,9 +917,17 @@ def model(project: Path, out: Path, fine_tune: bool) -> None:
     feat = store.artifact("featuriser")
     kind = store.settings.get("kind")
     columns = list(store.settings.get("feature_columns") or [])
+    size = int(store.settings.get("image_size", 16))
     store.close()
-    what = {"text": "raw texts", "table": "the feature columns", "image": "flattened pixels"}
-    if feat is not None:
+    what = {"text": "raw texts", "table": "the feature columns", "image": "image files"}
+    if kind == "image":  # the images are read as at init: grey, resized, flattened
+        from sklearn.pipeline import make_pipeline
+
+        from activelab.app.ingest import ImagePixels
+
+        clf = make_pipeline(ImagePixels(size), clf)
+        what["image"] = f"image files (paths or bytes, read at {size}×{size} grey levels)"
+    elif feat is not None:
         from sklearn.pipeline import make_pipeline
 
         featuriser = pickle.loads(feat)

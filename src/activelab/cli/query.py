@@ -61,18 +61,40 @@ def _read_pool(
     return frame if on_dask else frame.to_numpy(dtype=float)
 
 
-def _text_input(model: Any) -> str | None:
-    """How a model of raw texts takes its pool: ``"pipeline"`` (a featuriser, then the
+def _raw_input(model: Any) -> str | None:
+    """How a model of raw items takes its pool: ``"pipeline"`` (a text featuriser, then the
     classifier: featurise once, rank with the classifier), ``"frame"`` (a one-column
-    DataFrame of texts), or None for a model of numeric features."""
+    DataFrame of texts), ``"images"`` (image files, read by the model's first step), or
+    None for a model of numeric features."""
     from sklearn.pipeline import Pipeline
 
     if isinstance(model, Pipeline):
         first = model.steps[0][1]
+        if type(first).__name__ == "ImagePixels":
+            return "images"
         if hasattr(first, "vocabulary_") or type(first).__name__ == "TextEmbedder":
             return "pipeline"
         return None
     return "frame" if type(model).__name__ == "FineTunedTextClassifier" else None
+
+
+def _image_files(folder: Path) -> list[str]:
+    """The PNG/JPEG files under ``folder``, relative to it and sorted, as init lists them."""
+    from activelab.app.ingest import IMAGE_SUFFIXES
+
+    if not folder.is_dir():
+        raise click.BadParameter(
+            f"{folder}: an image model ranks a folder of PNG/JPEG images; give the folder.",
+            param_hint="--pool",
+        )
+    files = sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
+    if not files:
+        raise click.ClickException(f"{folder}: no PNG or JPEG images found.")
+    return files
 
 
 def _read_texts(path: Path, column: str) -> list[str]:
@@ -116,7 +138,8 @@ def _read_texts(path: Path, column: str) -> list[str]:
     "pool_path",
     required=True,
     type=click.Path(path_type=Path),
-    help="The pool: .parquet (a file or a folder of parts), .csv or .npy.",
+    help="The pool: .parquet (a file or a folder of parts), .csv or .npy; for a text "
+    "project's model a file with a text column, for an image project's a folder of images.",
 )
 @click.option(
     "--column",
@@ -175,24 +198,33 @@ def query(
     model = joblib.load(model_path)
     named = getattr(model, "feature_names_in_", None)  # a model fitted on named columns
     named = [str(c) for c in named] if named is not None else None
-    texts = _text_input(model)
-    if texts is not None and (dask_spec or columns):
+    raw = _raw_input(model)
+    if raw is not None and (dask_spec or columns):
+        what = "image files" if raw == "images" else "raw texts"
         raise click.UsageError(
-            "The model predicts from raw texts: give their column with --text-column and "
-            "leave out --column and --dask (texts are ranked in-process)."
+            f"The model predicts from {what}: leave out --column and --dask (they are ranked "
+            "in-process)."
         )
+    names: list[str] | None = None  # an image folder's files, named instead of numbered
     client = connect(dask_spec)
     try:
-        if texts is None:
+        if raw is None:
             X = _read_pool(pool_path, columns, client is not None, named)
+        elif raw == "images":  # an image project's model: the folder's images, read as at init
+            names = _image_files(pool_path)
+            try:
+                X = model[:-1].transform([pool_path / f for f in names])
+            except ValueError as exc:  # a damaged image, named
+                raise click.ClickException(str(exc)) from exc
+            model = model[-1]
         else:  # a text project's model: featurise the texts once, as it would
-            raw = _read_texts(pool_path, text_column)
-            if texts == "pipeline":
-                X, model = model[:-1].transform(raw), model[-1]
+            texts = _read_texts(pool_path, text_column)
+            if raw == "pipeline":
+                X, model = model[:-1].transform(texts), model[-1]
             else:
                 import pandas as pd
 
-                X = pd.DataFrame({"text": raw})
+                X = pd.DataFrame({"text": texts})
         skip = np.loadtxt(exclude, dtype=np.int64, ndmin=1) if exclude else None
         backend = DaskBackend(client) if client is not None else None
         try:
@@ -207,9 +239,10 @@ def query(
             client.close()
             if cluster is not None and dask_spec == "local":
                 cluster.close()
-    text = "\n".join(str(int(i)) for i in picks)
+    text = "\n".join(str(int(i)) if names is None else names[int(i)] for i in picks)
     if out:
         out.write_text(text + "\n")
-        click.echo(f"Wrote {len(picks)} row numbers to {out}.")
+        what = "row numbers" if names is None else "names of image files"
+        click.echo(f"Wrote the {what} ranked first ({len(picks)}) to {out}.")
     else:
         click.echo(text)
