@@ -257,6 +257,11 @@ def test_bad_database_urls_are_clear_errors_without_the_password(postgres_server
         Store.open("mysql://ada:secret@db/labels")
     with pytest.raises(StoreError, match="Cannot read the database URL"):
         Store.open("not a url")
+    missing_db = "postgresql://" + missing.split("://", 1)[1]
+    with pytest.raises(StoreError, match=r"Cannot connect to the database .*does not exist"):
+        Store.create(missing_db, {"labels": ["a", "b"]})  # init: one line, not a traceback
+    with pytest.raises(StoreError, match=r"Cannot connect to the database .*refused"):
+        Store.create("postgresql://ada@127.0.0.1:1/labels", {"labels": ["a", "b"]})
 
 
 @pytest.mark.parametrize("overlap", [1, 2])

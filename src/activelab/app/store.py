@@ -497,7 +497,15 @@ class Store:
     def create(cls, url: str, settings: dict[str, Any]) -> Store:
         """Create the schema and the project row; refuses a database that has one."""
         store = cls(url)
-        insp = sa.inspect(store._write_engine)
+        try:
+            insp = sa.inspect(store._write_engine)
+        except sa.exc.OperationalError as exc:  # no server there, a wrong password, ...
+            store.close()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreError(
+                f"Cannot connect to the database {_safe(url)}: {reason}. Check that the server "
+                "runs there and the user, password and database name are right."
+            ) from exc
         if insp.has_table("project"):
             store.close()
             raise StoreError(f"The database {_safe(url)} already holds an activelab project.")
