@@ -179,6 +179,8 @@ def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> Non
     assert r.exit_code == 0 and "decided by owner" in r.output
     r = runner.invoke(main, ["review", str(tmp_path / "proj"), "--decide", "i2", "maybe"])
     assert r.exit_code != 0 and "Unknown label 'maybe'" in r.output
+    r = runner.invoke(main, ["review", str(tmp_path / "proj"), "--decide", "2", "neg"])
+    assert r.exit_code != 0 and "No item with id '2' in" in r.output and "'i0', 'i1'" in r.output
     r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", "jsonl"])
     settled = next(json.loads(x) for x in r.output.splitlines() if '"i2"' in x)
     assert settled["label"] == "neg" and settled["confidence"] == 1.0 and settled["n_answers"] == 3

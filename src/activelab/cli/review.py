@@ -67,7 +67,10 @@ def review(
                 )
             ids = store.external_ids()
             if external not in ids:
-                raise click.ClickException(f"No item with id {external!r} in {project}.")
+                raise click.ClickException(
+                    f"No item with id {external!r} in {project}; its ids are the data's "
+                    f"(such as {', '.join(map(repr, ids[:3]))}), as `review` lists them."
+                )
             judge = store.annotator_by_name(name) or store.add_annotator(name, with_token=False)[0]
             # the owner's decision is one answer more, whatever the item's overlap
             store.append_event(
