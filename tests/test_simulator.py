@@ -94,6 +94,9 @@ def test_load_table_csv_parquet_and_errors(tmp_path):
     pq = tmp_path / "t.parquet"
     pd.read_csv(good).to_parquet(pq)
     assert np.array_equal(datasets.load_table(pq, "label").X, ds.X)
+    xlsx = tmp_path / "t.xlsx"
+    pd.read_csv(good).to_excel(xlsx, index=False)
+    assert np.array_equal(datasets.load_table(xlsx).X, ds.X)
     with pytest.raises(ValueError, match=r"good.csv: no label column 'y'.*a, b, label"):
         datasets.load_table(good, "y")
     bad = tmp_path / "bad.csv"

@@ -155,3 +155,35 @@ def test_init_names_the_feature_columns_and_those_left_out(tmp_path: Path) -> No
         "features size (not numbers in the first row, so shown but not learnt from: price, city)"
         in r.output
     )
+
+
+def test_an_excel_sheet_is_read_like_a_csv(tmp_path: Path) -> None:
+    import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "text", "seen", "label", None])  # a trailing unnamed, empty column
+    sheet.append(["a", "good film", datetime.date(2026, 1, 1), "pos"])
+    sheet.append([])  # an empty row is skipped
+    sheet.append(["b", "bad film", datetime.date(2026, 1, 2), None])
+    book.create_sheet("notes").append(["only the first sheet is read"])
+    book.save(tmp_path / "items.xlsx")
+    data = read_items(tmp_path / "items.xlsx", text_features="tfidf")
+    assert [r["external_id"] for r in data.rows] == ["a", "b"]
+    assert data.rows[0]["content"] == {
+        "text": "good film",
+        "id": "a",
+        "seen": "2026-01-01T00:00:00",
+    }
+    assert data.given_labels == {0: "pos"} and data.given_lines == {0: 2}
+    table = openpyxl.Workbook()
+    table.active.append(["x", "y", ""])
+    table.active.append([1.5, 2, 7])  # a value under a column without a name
+    table.save(tmp_path / "table.xlsx")
+    with pytest.raises(IngestError, match=r"row 2, column 3: a value in a column without a name"):
+        read_items(tmp_path / "table.xlsx")
+    (tmp_path / "bad.xlsx").write_text("not a workbook")
+    with pytest.raises(IngestError, match=r"bad.xlsx: not a readable Excel .xlsx workbook"):
+        read_items(tmp_path / "bad.xlsx")

@@ -161,7 +161,8 @@ def read_items(
     Parameters
     ----------
     path : str or Path
-        ``*.csv``, ``*.jsonl`` (or ``*.ndjson``), or a folder of images; or a
+        ``*.csv``, ``*.jsonl`` (or ``*.ndjson``), an Excel ``*.xlsx`` (its first sheet),
+        or a folder of images; or a
         labelling tool's file (:func:`activelab.interop.formats.detect_format`):
         Label Studio ``*.json``, Prodigy ``*.jsonl``, ``*.parquet``, or a Hugging
         Face dataset folder. Their other fields, answers and predictions are kept
@@ -248,10 +249,12 @@ def read_items(
         header, records = _read_csv(path)
     elif suffix in (".jsonl", ".ndjson"):
         header, records = _read_jsonl(path)
+    elif suffix == ".xlsx":
+        header, records = _read_excel(path)
     else:
         raise IngestError(
             f"{path}: unsupported file type {suffix or '(none)'!r}; give a .csv (or .tsv), a "
-            ".jsonl or a folder of PNG/JPEG images."
+            ".jsonl, an Excel .xlsx or a folder of PNG/JPEG images."
         )
     try:
         resolved = resolve_text_features(text_features)
@@ -340,6 +343,61 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
     if not records:
         raise IngestError(f"{path}: the file is empty; it needs one JSON object per line.")
     return header, records
+
+
+def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """The first sheet of an Excel workbook: its first row names the columns."""
+    try:
+        import openpyxl
+    except ModuleNotFoundError as exc:
+        raise IngestError(
+            f"{path}: reading Excel files needs openpyxl: pip install 'activelab[app]' (or "
+            "save the sheet as CSV)."
+        ) from exc
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for a file it cannot read
+        raise IngestError(f"{path}: not a readable Excel .xlsx workbook ({exc}).") from exc
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        first = next(rows, None)
+        if first is None or not any(v is not None for v in first):
+            raise IngestError(f"{path}: the first sheet is empty; it needs a header row and items.")
+        header = [str(v).strip() if v is not None else "" for v in first]
+        dup = sorted({h for h in header if h and header.count(h) > 1})
+        if dup:
+            raise IngestError(f"{path}, row 1: duplicate column name(s) {dup}.")
+        records = []
+        for number, values in enumerate(rows, start=2):  # reading rows, not a pool scan
+            cells = list(values) + [None] * (len(header) - len(values))
+            named = [c < len(header) and bool(header[c]) for c in range(len(cells))]
+            stray = next((c for c, v in enumerate(cells) if not named[c] and not _blank(v)), None)
+            if stray is not None:
+                raise IngestError(
+                    f"{path}, row {number}, column {stray + 1}: a value in a column without a "
+                    "name; name every column in the header row."
+                )
+            if all(_blank(v) for v in cells):
+                continue
+            fields = {h: _cell(v) for h, v in zip(header, cells, strict=False) if h}
+            records.append((number, fields))
+        header = [h for h in header if h]
+    finally:
+        book.close()
+    if not records:
+        raise IngestError(f"{path}: a header but no items.")
+    return header, records
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _cell(value: Any) -> Any:
+    """An Excel cell as a CSV or JSON value: numbers stay numbers, dates become ISO text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _read_images(folder: Path, size: int, label_folders: bool = False) -> Dataset:

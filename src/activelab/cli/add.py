@@ -21,7 +21,7 @@ _LIVE_SECONDS = 15.0
     "--data",
     default=None,
     type=click.Path(path_type=Path),
-    help="New items of the project's kind: a CSV/JSONL with its text or feature columns, a "
+    help="New items of the project's kind: a CSV/JSONL/.xlsx with its text or feature columns, a "
     "folder of images, or a labelling tool's file.",
 )
 @click.option(

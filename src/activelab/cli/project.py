@@ -57,8 +57,9 @@ LABEL_FOLDERS_OPTION = click.option(
     "--data",
     required=True,
     type=click.Path(path_type=Path),
-    help="items.csv, items.jsonl, a folder of PNG/JPEG images, or a labelling tool's file: "
-    "Label Studio tasks.json, Prodigy .jsonl, .parquet, a Hugging Face dataset folder.",
+    help="items.csv, items.jsonl, items.xlsx (its first sheet), a folder of PNG/JPEG images, or "
+    "a labelling tool's file: Label Studio tasks.json, Prodigy .jsonl, .parquet, a Hugging Face "
+    "dataset folder.",
 )
 @click.option(
     "--labels",

@@ -21,7 +21,7 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "variance", "multil
     "data_file",
     type=click.Path(dir_okay=False),
     default=None,
-    help="A CSV or Parquet file instead of --dataset.",
+    help="A CSV, JSON Lines, Parquet or Excel .xlsx file instead of --dataset.",
 )
 @click.option(
     "--label-column", default="label", show_default=True, help="The label column of --data."

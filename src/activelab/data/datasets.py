@@ -30,6 +30,7 @@ Examples
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -299,8 +300,8 @@ def load_table(
     Parameters
     ----------
     path : str or Path
-        A ``.csv`` (or ``.csv.gz``), ``.jsonl`` (one JSON object per line) or
-        ``.parquet`` file.
+        A ``.csv`` (or ``.csv.gz``), ``.jsonl`` (one JSON object per line),
+        ``.parquet`` or Excel ``.xlsx`` (its first sheet) file.
     label_column : str, default="label"
         The column holding the labels; every row needs one (a simulation
         replays labelled data).
@@ -367,8 +368,17 @@ def load_table(
             frame = pd.read_json(path, lines=True)
         except ValueError as exc:
             raise ValueError(f"{path}: not JSON Lines ({exc}); one JSON object per line.") from exc
+    elif suffixes.endswith(".xlsx"):
+        if importlib.util.find_spec("openpyxl") is None:
+            raise ModuleNotFoundError(
+                f"{path}: reading Excel files needs openpyxl: pip install 'activelab[sim]' (or "
+                "save the sheet as CSV)."
+            )
+        frame = pd.read_excel(path, sheet_name=0)
     else:
-        raise ValueError(f"{path}: unknown file type; use a .csv, .jsonl or .parquet file.")
+        raise ValueError(
+            f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
+        )
     frame = _without_id(frame, str(path), id_column, label_column)
     test_mask = None
     if split_column is not None:
