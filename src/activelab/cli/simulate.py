@@ -191,7 +191,7 @@ def simulate(
     --data FILE for a file. Each seed draws one stratified pool/test split and one
     initial set shared by every strategy; campaigns run in parallel and are saved
     as they finish, so an interrupted run resumes. Turn the file into a page with
-    ``activelab report``.
+    `activelab report`.
     """
     strategy_params = _parse_params(params)
     if source is not None:  # `activelab simulate iris` or `activelab simulate my.csv`
