@@ -211,3 +211,27 @@ def test_report_page_warns_on_uneven_seeds_and_states_the_error_direction():
     assert "Strategies ran on different seeds (greedy: 2, random: 3)" in page
     assert "lower is better" in page
     assert "<td>-0." not in page  # the AULC of an error is the error, positive
+
+
+def test_a_dataframe_pool_of_texts_needs_embed_for_geometry_and_runs_with_it():
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    words = ["good", "bad", "great", "awful", "fine", "poor"]
+    pool = pd.DataFrame({"text": [f"{words[i % 6]} film {i}" for i in range(60)]})
+    y = np.arange(60) % 2
+    pipe = make_pipeline(make_column_transformer((TfidfVectorizer(), "text")), LogisticRegression())
+    learner = ActiveLearner(pipe, "margin", random_state=0).fit(pool)
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['text'\]: give .*embed="):
+        learner.query(5)  # the cold start (typicality) clusters the pool's features
+    vec = TfidfVectorizer().fit(pool["text"])
+    learner = ActiveLearner(
+        pipe, "auto", random_state=0, embed=lambda df: vec.transform(df["text"])
+    )
+    learner.fit(pool)
+    for _ in range(3):  # auto's arms score the rows of a DataFrame by position
+        idx = learner.query(5)
+        learner.teach(idx, y[idx])
+    assert learner.n_labelled_ == 15

@@ -28,6 +28,7 @@ __all__ = [
     "QueryContext",
     "Strategy",
     "StrategyRequirementError",
+    "numeric_rows",
     "top_k",
 ]
 
@@ -129,7 +130,7 @@ class QueryContext:
 
     def embedding(self, X_chunk: Any) -> np.ndarray:
         """The embedding of a chunk of rows, dense float64."""
-        Z = self.embed(X_chunk) if self.embed is not None else X_chunk
+        Z = self.embed(X_chunk) if self.embed is not None else numeric_rows(X_chunk)
         if sp.issparse(Z):
             Z = Z.toarray()
         return np.asarray(Z, dtype=float)
@@ -299,6 +300,34 @@ class ScoringStrategy(Strategy):
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         model = ctx.model
         return ctx.select_top(lambda X_chunk: self.score_chunk(model, X_chunk), n)
+
+
+def numeric_rows(X: Any) -> Any:
+    """``X`` itself when its columns are numbers; a clear error for a DataFrame that is not.
+
+    A strategy that places items by their features (clusters, distances, densities, an
+    isolation forest) cannot read a pool of texts or categories: that pool needs an
+    ``embed`` function, or strategies that read the model only.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> numeric_rows(pd.DataFrame({"text": ["good film"], "n": [1]}))
+    Traceback (most recent call last):
+    ...
+    ValueError: This strategy places items by their features, but the pool has ...
+    """
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        bad = [str(c) for c, kind in X.dtypes.items() if kind.kind not in "biuf"]
+        if bad:
+            raise ValueError(
+                f"This strategy places items by their features, but the pool has non-numeric "
+                f"column(s) {bad}: give ActiveLearner an embed= function that turns rows into "
+                "numbers (e.g. the pipeline's encoder, or a TextEmbedder over the text column), "
+                "or use cold_start='random' with a strategy that reads the model only "
+                "(margin, entropy, least_confident)."
+            )
+    return X
 
 
 def _check_batch_size(n: Any, n_candidates: int) -> int:

@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from activelab.strategies._base import QueryContext
+from activelab.scoring import take_rows
+from activelab.strategies._base import QueryContext, numeric_rows
 
 __all__ = ["HindsightCredit"]
 
@@ -65,13 +66,14 @@ class HindsightCredit:
 
     def _rows_of(self, ctx: QueryContext, rows: np.ndarray) -> np.ndarray:
         """Rows of the pool in the space distances are taken in (scaled features)."""
-        Z = ctx.embedding(ctx.X[rows]) if ctx.embed is not None else ctx.X[rows]
+        chunk = take_rows(ctx.X, rows)  # a DataFrame pool by position, as any other
+        Z = ctx.embedding(chunk) if ctx.embed is not None else numeric_rows(chunk)
         if sp.issparse(Z):
             return Z.toarray().astype(float)
         Z = np.asarray(Z, dtype=float)
         if ctx.embed is None:
             if self._scale is None:
-                sd = np.asarray(ctx.X, dtype=float).std(axis=0)
+                sd = np.asarray(numeric_rows(ctx.X), dtype=float).std(axis=0)
                 self._scale = np.where(sd > 0, sd, 1.0)
             Z = Z / self._scale
         return Z

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
-from activelab.strategies._base import QueryContext, Strategy
+from activelab.strategies._base import QueryContext, Strategy, numeric_rows
 from activelab.strategies._pool_graph import pool_graph, pool_space
 
 __all__ = ["Typicality", "typicality"]
@@ -116,7 +116,7 @@ class Typicality(Strategy):
         if ctx.embed is None:
             if sp.issparse(ctx.X):
                 return ctx.X
-            X = np.asarray(ctx.X)
+            X = np.asarray(numeric_rows(ctx.X))
             return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
         return ctx.map_chunks(ctx.embedding, rows=np.arange(ctx.n_pool))
 

@@ -35,7 +35,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.ensemble import IsolationForest
 
-from activelab.strategies._base import PREDICT_PROBA, QueryContext, Strategy, top_k
+from activelab.strategies._base import (
+    PREDICT_PROBA,
+    QueryContext,
+    Strategy,
+    numeric_rows,
+    top_k,
+)
 from activelab.strategies.selection import DEFAULT_ARMS, AutoStrategy
 
 __all__ = [
@@ -148,7 +154,7 @@ class _ForestMixin:
         cache = getattr(self, "_forest_cache", None)
         if cache is not None and cache[0] == key:
             return cache[1], cache[2]
-        X = ctx.X.tocsr() if sp.issparse(ctx.X) else np.asarray(ctx.X)
+        X = ctx.X.tocsr() if sp.issparse(ctx.X) else np.asarray(numeric_rows(ctx.X))
         forest = IsolationForest(
             n_estimators=self.n_estimators,
             max_samples=self.max_samples,
