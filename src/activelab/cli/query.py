@@ -124,6 +124,23 @@ def _read_texts(path: Path, column: str) -> list[str]:
     return frame[column].astype(str).tolist()
 
 
+def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, Any, Any]:
+    """A pool of raw items read for a model of raw items (:func:`_raw_input`): the pool as
+    the classifier scores it, that classifier, and the image files' names (None for texts)."""
+    if raw == "images":  # an image project's model: the folder's images, read as at init
+        names = _image_files(path)
+        try:
+            return model[:-1].transform([path / f for f in names]), model[-1], names
+        except ValueError as exc:  # a damaged image, named
+            raise click.ClickException(str(exc)) from exc
+    texts = _read_texts(path, text_column)
+    if raw == "pipeline":  # a text project's model: featurise the texts once, as it would
+        return model[:-1].transform(texts), model[-1], None
+    import pandas as pd
+
+    return pd.DataFrame({"text": texts}), model, None
+
+
 @click.command()
 @click.option(
     "--model",
@@ -210,21 +227,8 @@ def query(
     try:
         if raw is None:
             X = _read_pool(pool_path, columns, client is not None, named)
-        elif raw == "images":  # an image project's model: the folder's images, read as at init
-            names = _image_files(pool_path)
-            try:
-                X = model[:-1].transform([pool_path / f for f in names])
-            except ValueError as exc:  # a damaged image, named
-                raise click.ClickException(str(exc)) from exc
-            model = model[-1]
-        else:  # a text project's model: featurise the texts once, as it would
-            texts = _read_texts(pool_path, text_column)
-            if raw == "pipeline":
-                X, model = model[:-1].transform(texts), model[-1]
-            else:
-                import pandas as pd
-
-                X = pd.DataFrame({"text": texts})
+        else:
+            X, model, names = _raw_pool(model, raw, pool_path, text_column)
         skip = np.loadtxt(exclude, dtype=np.int64, ndmin=1) if exclude else None
         backend = DaskBackend(client) if client is not None else None
         try:
