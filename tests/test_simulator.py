@@ -13,6 +13,7 @@ from activelab.data import datasets
 from activelab.simulation import aulc, labels_to_reach, simulate
 from activelab.simulation import runner as sim
 from activelab.simulation.metrics import label_savings, paired_test, score_at, summarize
+from activelab.simulation.runner import make_model
 
 
 def _logreg():
@@ -312,6 +313,17 @@ def test_bad_arguments_are_named():
         simulate("iris", _logreg(), ["random"], **{**SMALL, "budget": 3})
     with pytest.raises(ValueError, match="not_a_scorer"):
         simulate("iris", _logreg(), ["random"], scoring="not_a_scorer", **SMALL)
+
+
+def test_a_strategy_for_another_task_is_refused_naming_those_that_fit():
+    with pytest.raises(
+        ValueError,
+        match=r"'margin' is for classification, but 'diabetes' is "
+        r"regression; use one of .*variance",
+    ):
+        simulate("diabetes", make_model("ridge", task="regression"), ["margin"], **SMALL)
+    with pytest.raises(ValueError, match=r"'variance' is for regression, but 'iris' is "):
+        simulate("iris", _logreg(), ["variance"], **SMALL)
 
 
 def test_one_strategy_name_alone_is_one_strategy_not_its_letters():

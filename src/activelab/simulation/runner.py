@@ -278,7 +278,7 @@ def simulate(
     _check_args(ds, names, seed_list, n_initial, batch_size, budget, test_size)
     _check_top_k(ds, estimator, top_k, test_size)
     params = _strategy_params(names, strategy_params, minimize)
-    _check_strategies(names, params, estimator)  # before any campaign runs
+    _check_strategies(names, params, estimator, ds)  # before any campaign runs
     positive_label, scoring, reason = _rare_settings(ds, positive_label, scoring)
     if semi_supervised not in (None, "off", "auto", "spreading", "blend", "self-training"):
         raise ValueError(
@@ -443,14 +443,26 @@ def _strategy_params(
 
 
 def _check_strategies(
-    names: list[str], params: Mapping[str, Mapping[str, Any]], estimator: Any
+    names: list[str],
+    params: Mapping[str, Mapping[str, Any]],
+    estimator: Any,
+    ds: Dataset | None = None,
 ) -> None:
-    """Build every strategy with its parameters and check it can use ``estimator``."""
+    """Build every strategy with its parameters and check it suits ``ds``'s task and can use
+    ``estimator``."""
+    from activelab.strategies import available
+
     for name in names:
         try:
             strategy = get_strategy(name, **params.get(name, {}))
         except TypeError as exc:
             raise ValueError(f"Strategy {name!r} does not take these parameters: {exc}.") from exc
+        if ds is not None and strategy.task not in ("any", ds.task):
+            fitting = [s for s in available() if get_strategy(s).task in (ds.task, "any")]
+            raise ValueError(
+                f"Strategy {name!r} is for {strategy.task}, but {ds.name!r} is {ds.task}; "
+                f"use one of {', '.join(fitting)}."
+            )
         if strategy.needs_model:
             strategy.check_model(estimator)
 
