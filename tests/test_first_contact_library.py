@@ -235,3 +235,31 @@ def test_a_dataframe_pool_of_texts_needs_embed_for_geometry_and_runs_with_it():
         idx = learner.query(5)
         learner.teach(idx, y[idx])
     assert learner.n_labelled_ == 15
+
+
+def test_simulate_takes_a_dataframe_and_a_series_of_text_labels():
+    import pandas as pd
+    from sklearn.datasets import load_wine
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from activelab.simulation import simulate
+
+    model = make_pipeline(StandardScaler(), LogisticRegression())
+    wine = load_wine(as_frame=True)
+    y = wine.target.map(lambda t: f"c{t}")  # an object Series of str
+    doc = simulate(
+        (wine.data, y),
+        model,
+        ["random"],
+        seeds=1,
+        budget=20,
+        progress=False,
+    )
+    assert doc["settings"]["dataset"]["task"] == "classification" and doc["runs"][0]["scores"]
+    with pytest.raises(
+        ValueError, match=r"y has 59 missing labels \(None or NaN; the first at row 0\)"
+    ):
+        simulate((wine.data, y.where(y != "c0")), LogisticRegression(), ["random"], progress=False)
+    with pytest.raises(ValueError, match=r"y has 1 missing labels"):
+        simulate((np.eye(3), pd.Series([0.5, np.nan, 1.5])), LogisticRegression(), ["random"])

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from sklearn.base import clone, is_regressor
 from sklearn.metrics import get_scorer
 
-from activelab.data.datasets import Dataset, load
+from activelab.data.datasets import Dataset, infer_task, load
 from activelab.simulation.campaign import run_campaign, split_pool_test
 from activelab.simulation.rare_metrics import (
     RARE_SCORINGS,
@@ -161,7 +161,9 @@ def simulate(
     data : str, Dataset or (X, y)
         A bundled data set's name (:func:`activelab.data.datasets.available`), a
         :class:`~activelab.data.datasets.Dataset` (e.g. from
-        :func:`~activelab.data.datasets.load_table`) or a pair of arrays.
+        :func:`~activelab.data.datasets.load_table`) or a pair ``(X, y)`` of arrays (a
+        DataFrame and a Series too); ``y`` needs every label, and whether it is classes or
+        a quantity is read from it as :func:`~activelab.data.datasets.infer_task` reads it.
     estimator : estimator
         The model, cloned for every campaign.
     strategies : str or sequence of str
@@ -350,19 +352,40 @@ def _as_dataset(data: Any, name: str | None) -> Dataset:
     if isinstance(data, str):
         return load(data)
     if isinstance(data, tuple) and len(data) == 2:
-        X, y = np.asarray(data[0]), np.asarray(data[1])
-        floaty = np.issubdtype(y.dtype, np.floating) and bool(np.any(np.mod(y, 1) != 0))
+        X, y = np.asarray(data[0]), _labels_of(data[1])
+        task = "classification" if y.ndim == 2 else infer_task(y)[0]
         return Dataset(
             name=name or "arrays",
             X=X,
-            y=y,
+            y=y.astype(np.float64) if task == "regression" else y,
             description=f"{X.shape[0]} rows given as arrays.",
             source="arrays",
-            task="regression" if floaty else "classification",
+            task=task,
         )
     raise TypeError(
         f"data must be a data set name, a Dataset or an (X, y) pair, got {type(data).__name__}."
     )
+
+
+def _labels_of(y: Any) -> np.ndarray:
+    """The labels of an ``(X, y)`` pair as an array; a missing one is refused, named."""
+    arr = np.asarray(y)
+    if arr.dtype == object and arr.ndim == 1:
+        missing = np.flatnonzero([v is None or (isinstance(v, float) and v != v) for v in arr])
+        if missing.size:
+            raise ValueError(
+                f"y has {missing.size} missing labels (None or NaN; the first at row "
+                f"{missing[0]}); a simulation replays labelled data, so drop those rows."
+            )
+        if all(isinstance(v, str) for v in arr):  # text labels: a string array, not objects
+            arr = arr.astype(str)
+    elif arr.dtype.kind == "f" and arr.ndim == 1 and np.isnan(arr).any():
+        raise ValueError(
+            f"y has {int(np.isnan(arr).sum())} missing labels (NaN; the first at row "
+            f"{int(np.flatnonzero(np.isnan(arr))[0])}); a simulation replays labelled data, so "
+            "drop those rows."
+        )
+    return arr
 
 
 def _check_args(
