@@ -326,6 +326,13 @@ def test_a_strategy_for_another_task_is_refused_naming_those_that_fit():
         simulate("iris", _logreg(), ["variance"], **SMALL)
 
 
+def test_a_stream_replay_given_to_the_report_says_what_draws_it(tmp_path):
+    path = tmp_path / "stream.json"
+    path.write_text(json.dumps({"schema": "activelab.stream/1", "settings": {}, "runs": []}))
+    with pytest.raises(ValueError, match=r"a stream replay .*activelab stream --plot"):
+        sim.load_results(path)
+
+
 def test_one_strategy_name_alone_is_one_strategy_not_its_letters():
     doc = simulate("iris", _logreg(), "margin", seeds=1, **SMALL)
     assert doc["settings"]["strategies"] == ["margin"]

@@ -209,7 +209,8 @@ def stream(
     Every item is predicted before its label may be learned (prequential,
     test-then-train); a label is revealed only when the strategy queries it,
     within the budget. Shows accuracy against labels spent live and writes
-    the runs as JSON (the simulator's format) and a plot.
+    the runs as JSON (each run with the fields of a simulated campaign) and, with
+    --plot, a PNG of the curves.
     """
     import numpy as np
     from rich.console import Console

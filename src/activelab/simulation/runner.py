@@ -331,6 +331,12 @@ def load_results(path: str | Path) -> dict[str, Any]:
         doc = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON ({exc}).") from exc
+    if isinstance(doc, dict) and str(doc.get("schema", "")).startswith("activelab.stream"):
+        raise ValueError(
+            f"{path} is a stream replay (activelab stream --out), not simulation results: "
+            "draw its curves with activelab stream --plot FILE.png; activelab report makes a "
+            "page of activelab simulate's results."
+        )
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise ValueError(
             f"{path} is not an activelab simulation results file (no schema {SCHEMA!r})."
