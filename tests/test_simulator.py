@@ -114,6 +114,19 @@ def test_load_table_csv_parquet_and_errors(tmp_path):
         datasets.load_table(nan, "label")
 
 
+def test_load_table_names_the_file_when_it_cannot_be_read(tmp_path):
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("a,label\n1,caf\xe9\n2,th\xe9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin.csv: not UTF-8 text .*save the file as UTF-8"):
+        datasets.load_table(latin)
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(ValueError, match=r"empty.csv: the file is empty"):
+        datasets.load_table(tmp_path / "empty.csv")
+    (tmp_path / "broken.csv").write_text('a,label\n1,x\n"2,y\n')
+    with pytest.raises(ValueError, match=r"broken.csv: malformed CSV"):
+        datasets.load_table(tmp_path / "broken.csv")
+
+
 def test_load_table_leaves_an_id_column_out_of_the_features(tmp_path):
     path = tmp_path / "ids.csv"  # numbered in the file's order, which is the classes' order
     path.write_text("id,a,label\n1,0.5,x\n2,0.1,x\n3,0.4,y\n4,0.2,y\n")

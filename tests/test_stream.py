@@ -504,6 +504,10 @@ def test_an_id_column_is_never_a_stream_feature(tmp_path):
     assert load_csv(path, "label", "").feature_names == ["id", "f1"]  # '': every column is data
     with pytest.raises(ValueError, match=r"no id column 'key'.*--id-column ''"):
         load_csv(path, "label", "key")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("f1,label\n1,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin.csv: not UTF-8 text"):
+        load_csv(latin, "label")
     amounts = tmp_path / "amounts.csv"  # a quantity is not a set of classes to decide on
     amounts.write_text("f1,label\n" + "\n".join(f"{i},{i * 1.5}" for i in range(50)) + "\n")
     with pytest.raises(ValueError, match=r"holds a quantity \(numbers with fractions\)"):

@@ -358,6 +358,34 @@ def load_table(
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No such data file: {path}")
+    try:
+        frame = _read_frame(pd, path)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"{path}: the file is empty; it needs a header row and rows.") from exc
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
+    frame = _without_id(frame, str(path), id_column, label_column)
+    test_mask = None
+    if split_column is not None:
+        frame, test_mask = _split_rows(frame, str(path), split_column, label_column)
+    if smiles_column is not None:
+        ds, kept = _from_smiles_frame(
+            frame, str(path), label_column, task, smiles_column, skip_bad_rows
+        )
+        test_mask = None if test_mask is None else test_mask[kept]
+    elif text_column is not None:
+        ds = _from_text_frame(
+            frame, str(path), label_column, task, text_column, text_features, progress
+        )
+    else:
+        ds = _from_frame(frame, str(path), label_column, task)
+    return ds if test_mask is None else replace(ds, test_mask=test_mask)
+
+
+def _read_frame(pd: Any, path: Path) -> Any:
+    """The table of a CSV, TSV, JSON Lines, Parquet or Excel file, by its suffix."""
     suffixes = "".join(path.suffixes).lower()
     if suffixes.endswith(".parquet") or suffixes.endswith(".pq"):
         frame = pd.read_parquet(path)
@@ -379,22 +407,7 @@ def load_table(
         raise ValueError(
             f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
         )
-    frame = _without_id(frame, str(path), id_column, label_column)
-    test_mask = None
-    if split_column is not None:
-        frame, test_mask = _split_rows(frame, str(path), split_column, label_column)
-    if smiles_column is not None:
-        ds, kept = _from_smiles_frame(
-            frame, str(path), label_column, task, smiles_column, skip_bad_rows
-        )
-        test_mask = None if test_mask is None else test_mask[kept]
-    elif text_column is not None:
-        ds = _from_text_frame(
-            frame, str(path), label_column, task, text_column, text_features, progress
-        )
-    else:
-        ds = _from_frame(frame, str(path), label_column, task)
-    return ds if test_mask is None else replace(ds, test_mask=test_mask)
+    return frame
 
 
 def _without_id(frame: Any, where: str, id_column: str | None, label_column: str) -> Any:

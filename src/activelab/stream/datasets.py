@@ -178,13 +178,16 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
             f"{path}: a stream file is a .csv with a header row (got "
             f"{path.suffix or 'no suffix'}); convert it first, e.g. with pandas."
         )
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise ValueError(f"{path} is empty; it needs a header row and items.") from None
-        rows = list(reader)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise ValueError(f"{path} is empty; it needs a header row and items.") from None
+            rows = list(reader)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
     if label_column not in header:
         raise ValueError(
             f"{path} has no column {label_column!r} (columns: {header}); "
