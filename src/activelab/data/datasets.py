@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ __all__ = [
     "Dataset",
     "DatasetUnavailableError",
     "available",
+    "id_column_of",
     "infer_task",
     "load",
     "load_table",
@@ -410,24 +411,45 @@ def _read_frame(pd: Any, path: Path) -> Any:
     return frame
 
 
+def id_column_of(
+    columns: Sequence[str], id_column: str | None, label_column: str, where: str
+) -> str:
+    """The column of row ids of a labelled table, ``""`` for none; never a feature.
+
+    ``id_column=None`` takes a column called ``id`` when there is one (as ``activelab
+    init`` reads it), ``""`` takes none; a named column must exist and not be the label
+    column. Shared by :func:`load_table` and the stream's CSV reader.
+
+    Examples
+    --------
+    >>> id_column_of(["id", "a", "label"], None, "label", "t.csv")
+    'id'
+    >>> id_column_of(["id", "a", "label"], "", "label", "t.csv")
+    ''
+    """
+    if id_column is None:
+        return "id" if "id" in columns and label_column != "id" else ""
+    if id_column:
+        _check_column(
+            columns, where, "id", id_column, label_column, " Pass --id-column '' for none."
+        )
+    return id_column
+
+
 def _without_id(frame: Any, where: str, id_column: str | None, label_column: str) -> Any:
     """The frame without its id column (``id`` by default), which is never a feature."""
-    if id_column is None:
-        id_column = "id" if "id" in frame.columns and label_column != "id" else ""
-    if not id_column:
-        return frame
-    _check_column(frame, where, "id", id_column, label_column, " Pass --id-column '' for none.")
-    return frame.drop(columns=[id_column])
+    column = id_column_of(list(frame.columns), id_column, label_column, where)
+    return frame.drop(columns=[column]) if column else frame
 
 
 def _check_column(
-    frame: Any, where: str, kind: str, column: str, label_column: str, hint: str = ""
+    columns: Sequence[Any], where: str, kind: str, column: str, label_column: str, hint: str = ""
 ) -> None:
     """Refuse a named column (``kind``: id, split, text) that is missing or is the label column."""
-    if column not in frame.columns:
+    if column not in columns:
         raise ValueError(
             f"{where}: no {kind} column {column!r}; columns are "
-            f"{', '.join(map(str, frame.columns))}.{hint}"
+            f"{', '.join(map(str, columns))}.{hint}"
         )
     if column == label_column:
         raise ValueError(f"{where}: the {kind} and label columns are both {column!r}.")
@@ -437,7 +459,7 @@ def _split_rows(
     frame: Any, where: str, split_column: str, label_column: str
 ) -> tuple[Any, np.ndarray]:
     """The frame without ``split_column`` and the test rows it marks."""
-    _check_column(frame, where, "split", split_column, label_column)
+    _check_column(list(frame.columns), where, "split", split_column, label_column)
     values = frame[split_column].astype(str).str.strip().str.lower()
     unknown = sorted(set(values) - {"test", "train", "pool"})
     if unknown:
@@ -509,7 +531,7 @@ def _from_text_frame(
     from activelab.data.features import make_text_featurizer, resolve_text_features
 
     hint = " Pass --text-column with one of them."
-    _check_column(frame, where, "text", text_column, label_column, hint)
+    _check_column(list(frame.columns), where, "text", text_column, label_column, hint)
     texts = frame[text_column]
     empty = texts.isna().to_numpy() | (texts.astype(str).str.strip() == "").to_numpy()
     if empty.any():

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from activelab.data.datasets import infer_task
+from activelab.data.datasets import id_column_of, infer_task
 
 __all__ = ["STREAMS", "Stream", "load_csv", "load_stream"]
 
@@ -138,22 +138,6 @@ def load_stream(
     return Stream(name, X, y, names, np.unique(y), drift_at=at)
 
 
-def _id_index(path: Path, header: list[str], id_column: str | None, label_column: str) -> list[int]:
-    """The position of the id column (``id`` by default; none for ``""``), never a feature."""
-    if id_column is None:
-        id_column = "id" if "id" in header and label_column != "id" else ""
-    if not id_column:
-        return []
-    if id_column not in header:
-        raise ValueError(
-            f"{path} has no id column {id_column!r} (columns: {header}); pass --id-column '' "
-            "for none."
-        )
-    if id_column == label_column:
-        raise ValueError(f"{path}: the id and label columns are both {id_column!r}.")
-    return [header.index(id_column)]
-
-
 def load_csv(path: str | Path, label_column: str, id_column: str | None = None) -> Stream:
     """A labelled stream from a CSV file with a header row, in file order.
 
@@ -196,7 +180,8 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     if not rows:
         raise ValueError(f"{path} has a header but no items.")
     li = header.index(label_column)
-    skip = {li, *_id_index(path, header, id_column, label_column)}
+    id_name = id_column_of(header, id_column, label_column, str(path))
+    skip = {li, *([header.index(id_name)] if id_name else [])}
     names = [h for i, h in enumerate(header) if i not in skip]
     X = np.empty((len(rows), len(names)))
     y = []
