@@ -105,8 +105,7 @@ def labels_in_data(data: Dataset, multilabel: bool) -> list[str]:
     found: set[str] = set()
     for value in data.given_labels.values():  # one value per labelled row
         if multilabel:
-            parts = value if isinstance(value, list) else value.split(LABEL_SEPARATOR)
-            found.update(v.strip() for v in parts if v.strip())
+            found.update(_label_parts(value))
         elif isinstance(value, str):  # a list in a single-label project: given_answers says so
             found.add(value)
     for row in data.rows:  # a labelling tool's answers, kept with each item
@@ -114,6 +113,12 @@ def labels_in_data(data: Dataset, multilabel: bool) -> list[str]:
             if answer.get("status") != "ignore":
                 found.update(str(v) for v in answer.get("labels", []))
     return sorted(found, key=_label_order)
+
+
+def _label_parts(value: str | list[str]) -> list[str]:
+    """A multi-label value's labels: a list, or labels separated by ``;`` (blanks dropped)."""
+    parts = value if isinstance(value, list) else value.split(LABEL_SEPARATOR)
+    return [v.strip() for v in parts if v.strip()]
 
 
 def _label_order(label: str) -> tuple[int, float, str]:
@@ -159,8 +164,7 @@ def given_answers(data: Dataset, labels: list[str], multilabel: bool) -> dict[in
             else:
                 unknown.setdefault(value, []).append(line)
             continue
-        parts = value if isinstance(value, list) else value.split(LABEL_SEPARATOR)
-        parts = [v.strip() for v in parts if v.strip()]
+        parts = _label_parts(value)
         for v in parts:
             if v not in labels:
                 unknown.setdefault(v, []).append(line)
