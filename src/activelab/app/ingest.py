@@ -53,6 +53,7 @@ __all__ = [
     "Dataset",
     "ImagePixels",
     "IngestError",
+    "image_files",
     "item_source",
     "read_items",
     "shown_fields",
@@ -400,6 +401,27 @@ def _cell(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
+def image_files(folder: Path) -> list[Path]:
+    """The PNG and JPEG files under ``folder`` (sub-folders too), sorted; :class:`IngestError`
+    when there is none. The order of an image project's items, and of a folder ranked by
+    ``activelab query``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "b.png").write_bytes(b""), (d / "a.txt").write_text("x")
+    >>> [p.name for p in image_files(d)]
+    ['b.png']
+    """
+    files = sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
+    if not files:
+        raise IngestError(f"{folder}: no PNG or JPEG images found.")
+    return files
+
+
 def _read_images(folder: Path, size: int, label_folders: bool = False) -> Dataset:
     try:
         from PIL import Image, UnidentifiedImageError
@@ -407,11 +429,7 @@ def _read_images(folder: Path, size: int, label_folders: bool = False) -> Datase
         raise IngestError("Reading images needs Pillow: pip install 'activelab[app]'.") from exc
     if not 2 <= size <= 256:
         raise IngestError(f"image size must be between 2 and 256 pixels, got {size}.")
-    files = sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-    )
-    if not files:
-        raise IngestError(f"{folder}: no PNG or JPEG images found.")
+    files = image_files(folder)
     root = folder.resolve()
     for p in files:  # a link may not bring in a file from elsewhere on the machine
         if not p.resolve().is_relative_to(root):

@@ -80,21 +80,17 @@ def _raw_input(model: Any) -> str | None:
 
 def _image_files(folder: Path) -> list[str]:
     """The PNG/JPEG files under ``folder``, relative to it and sorted, as init lists them."""
-    from activelab.app.ingest import IMAGE_SUFFIXES
+    from activelab.app.ingest import IngestError, image_files
 
     if not folder.is_dir():
         raise click.BadParameter(
             f"{folder}: an image model ranks a folder of PNG/JPEG images; give the folder.",
             param_hint="--pool",
         )
-    files = sorted(
-        p.relative_to(folder).as_posix()
-        for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-    )
-    if not files:
-        raise click.ClickException(f"{folder}: no PNG or JPEG images found.")
-    return files
+    try:
+        return [p.relative_to(folder).as_posix() for p in image_files(folder)]
+    except IngestError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _read_texts(path: Path, column: str) -> list[str]:
