@@ -145,6 +145,8 @@ def test_simulate_takes_the_data_as_its_argument_and_leaves_ids_out(tmp_path):
     assert run.exit_code == 2 and "--id-column goes with --data FILE" in run.output
     run = runner.invoke(main, ["simulate", "iris", "--task", "regression"])
     assert run.exit_code == 2 and "--task goes with --data FILE" in run.output
+    run = runner.invoke(main, ["simulate", str(tmp_path / "typo.csv")])  # a file, not a set
+    assert run.exit_code == 2 and "No such data file:" in run.output and "typo.csv" in run.output
 
 
 def test_simulate_replays_auto_beside_random_by_default(tmp_path):

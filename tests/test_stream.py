@@ -516,3 +516,9 @@ def test_an_id_column_is_never_a_stream_feature(tmp_path):
         main, ["stream", "--data", str(path), "--model", "naive-bayes", "--batch-size", "2"]
     )
     assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(  # or the stream is the argument, as for simulate
+        main, ["stream", str(path), "--model", "naive-bayes", "--batch-size", "2"]
+    )
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, ["stream", str(path), "--data", str(path)])
+    assert res.exit_code == 2 and "Give the stream once" in res.output

@@ -199,6 +199,8 @@ def simulate(
             raise click.UsageError(
                 f"Give the data once: {source!r}, --dataset or --data, not two of them."
             )
+        if not Path(source).exists() and (Path(source).suffix or "/" in source):
+            raise click.UsageError(f"No such data file: {source}")
         dataset, data_file = (None, source) if Path(source).exists() else (source, None)
     if not list_datasets:  # option errors before anything heavy is imported
         _check_sources(dataset, data_file, label_column, text_column, smiles_column, split_column)

@@ -97,13 +97,14 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
 
 
 @click.command()
+@click.argument("source", required=False, metavar="[STREAM_OR_FILE]")
 @click.option(
     "--dataset",
     "--data",
     "dataset",
-    default="phishing",
-    show_default=True,
-    help="phishing, sea-drift, agrawal-drift, or a CSV file (labels in --label-column).",
+    default=None,
+    help="phishing, sea-drift, agrawal-drift, or a CSV file (labels in --label-column) "
+    "[default: phishing].",
 )
 @click.option(
     "--label-column", default="label", show_default=True, help="The label column of a CSV stream."
@@ -186,7 +187,8 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     help="With --positive-label: the share of reviews triage spends on uncertain items.",
 )
 def stream(
-    dataset: str,
+    source: str | None,
+    dataset: str | None,
     label_column: str | None,
     id_column: str | None,
     strategies: tuple[str, ...],
@@ -210,8 +212,11 @@ def stream(
     test-then-train); a label is revealed only when the strategy queries it,
     within the budget. Shows accuracy against labels spent live and writes
     the runs as JSON (each run with the fields of a simulated campaign) and, with
-    --plot, a PNG of the curves.
+    --plot, a PNG of the curves. STREAM_OR_FILE is the same as --dataset.
     """
+    if source is not None and dataset is not None:
+        raise click.UsageError(f"Give the stream once: {source!r} or --dataset, not both.")
+    dataset = source or dataset or "phishing"
     import numpy as np
     from rich.console import Console
     from rich.live import Live
