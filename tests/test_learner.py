@@ -130,8 +130,10 @@ def test_failed_refit_rolls_back(iris):
 
 def test_estimator_without_proba_refused_at_fit(iris):
     X, _ = iris
-    with pytest.raises(TypeError, match="needs `predict_proba`"):
+    with pytest.raises(TypeError, match=r"needs `predict_proba`.*CalibratedClassifierCV\(SVC"):
         ActiveLearner(SVC(), "entropy").fit(X)
+    with pytest.raises(TypeError, match="estimator must be a scikit-learn estimator object"):
+        ActiveLearner("logreg", "margin").fit(X)  # the simulator's model names are not objects
 
 
 def test_margin_works_with_decision_function_only(iris):

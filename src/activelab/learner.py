@@ -224,6 +224,11 @@ class ActiveLearner:
         -------
         self
         """
+        if not hasattr(self.estimator, "fit"):
+            raise TypeError(
+                "estimator must be a scikit-learn estimator object, e.g. "
+                f"LogisticRegression(max_iter=1000); got {self.estimator!r}."
+            )
         on_dask = is_dask_collection(X)
         self._strategy = get_strategy(self.strategy)
         cold = "random" if on_dask and self.cold_start == "typicality" else self.cold_start

@@ -6,6 +6,8 @@ makes sense for one task lives in that task's file beside this one.
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
@@ -64,6 +66,19 @@ def test_repeats_exactly_under_a_seed_whatever_the_chunk_size(case):
             picks.append(learner.query(4))
         runs.append([idx.tolist() for idx in picks])
     assert runs[0] == runs[1], "other picks under the same seed (with chunks of 7 rows)"
+
+
+def test_a_learner_pickled_mid_campaign_goes_on_alike(case):
+    # Saving a campaign between rounds (joblib, pickle) keeps every strategy's state: the copy
+    # asks for the same items as the learner it was made from. Caches are warm by then.
+    kit, strategy = case
+    X, y = kit.data()
+    learner = kit.learner(strategy, X, y, seed=3)
+    for _ in range(2):
+        idx = learner.query(4)
+        learner.teach(idx, y[idx])
+    copy = pickle.loads(pickle.dumps(learner))
+    assert copy.query(4).tolist() == learner.query(4).tolist()
 
 
 def test_n_larger_than_candidates_is_a_clear_error(case):

@@ -196,7 +196,8 @@ class Strategy(ABC):
                 wanted = " or ".join(f"`{m}`" for m in methods)
                 hint = (
                     " Use a probabilistic classifier (e.g. LogisticRegression), wrap it in "
-                    "sklearn.calibration.CalibratedClassifierCV, or set probability=True on SVC."
+                    "sklearn.calibration.CalibratedClassifierCV (for an SVC: "
+                    "CalibratedClassifierCV(SVC(), ensemble=False))."
                     if PREDICT_PROBA in methods
                     else ""
                 )

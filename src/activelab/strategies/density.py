@@ -182,6 +182,18 @@ class InformationDensity(ScoringStrategy):
         self.n_neighbors = int(n_neighbors)
         self._cache: tuple[Any, ...] | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with the density values but not the weak reference to the pool.
+
+        An unpickled strategy adopts the first pool of the same shape, settings and sampled rows
+        (:func:`_pool_probe`), so a campaign saved between rounds goes on as it would have.
+        """
+        state = self.__dict__.copy()
+        if self._cache is not None:
+            ref, settings, values, clusters = self._cache
+            state["_cache"] = (_pool_probe(ref()), settings, values, clusters)
+        return state
+
     # ------------------------------------------------------------------ density
     def _cosine(self, ctx: QueryContext) -> np.ndarray:
         rows = np.arange(ctx.n_pool)
@@ -277,7 +289,10 @@ class InformationDensity(ScoringStrategy):
         )
         if self._cache is not None:
             ref, cached_settings, values, clusters = self._cache
-            if ref() is ctx.X and cached_settings == settings:
+            if isinstance(ref, str) and cached_settings == settings and ref == _pool_probe(ctx.X):
+                ref = _weak(ctx.X)  # unpickled: the same pool, under its new identity
+                self._cache = (ref, settings, values, clusters)
+            if not isinstance(ref, str) and ref() is ctx.X and cached_settings == settings:
                 return values
         clusters = None
         if self.similarity == "cosine":
@@ -289,11 +304,7 @@ class InformationDensity(ScoringStrategy):
             values, clusters = both[:, 0].copy(), both[:, 1].astype(np.int64)
         else:
             values = ctx.map_chunks(self._rbf_function(ctx), rows=np.arange(ctx.n_pool))
-        try:
-            ref = weakref.ref(ctx.X)
-        except TypeError:  # pragma: no cover - objects without weak references
-            ref = _Strong(ctx.X)
-        self._cache = (ref, settings, values, clusters)
+        self._cache = (_weak(ctx.X), settings, values, clusters)
         return values
 
     def clusters(self, ctx: QueryContext) -> np.ndarray:
@@ -481,3 +492,29 @@ class _Strong:
 
     def __call__(self) -> Any:
         return self._obj
+
+
+def _weak(X: Any) -> Any:
+    """A weak reference to the pool (a strong one for objects that take no weak reference)."""
+    try:
+        return weakref.ref(X)
+    except TypeError:  # pragma: no cover - objects without weak references
+        return _Strong(X)
+
+
+def _pool_probe(X: Any) -> str:
+    """A cheap fingerprint of a pool: its shape and the hash of its first, middle and last rows.
+
+    Examples
+    --------
+    >>> X = np.arange(12.0).reshape(4, 3)
+    >>> _pool_probe(X) == _pool_probe(X.copy()), _pool_probe(X) == _pool_probe(X[::-1])
+    (True, False)
+    """
+    if X is None:
+        return "gone"
+    import joblib
+
+    n = X.shape[0]
+    rows = np.unique([0, n // 2, n - 1]) if n else np.array([], dtype=int)
+    return f"{tuple(X.shape)}:{joblib.hash(take_rows(X, rows))}"
