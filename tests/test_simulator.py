@@ -328,6 +328,26 @@ def test_bad_arguments_are_named():
         simulate("iris", _logreg(), ["random"], scoring="not_a_scorer", **SMALL)
 
 
+def test_a_scorer_that_cannot_score_the_data_is_refused_before_any_campaign():
+    # scikit-learn would fail at the first score, in its own words (pos_label=1 ...)
+    from sklearn.linear_model import Ridge
+
+    cases = [
+        ("iris", _logreg(), "f1", r"'f1' is for two classes, and iris has 3; use 'f1_macro'"),
+        ("iris", _logreg(), "roc_auc", r"use 'roc_auc_ovr'"),
+        ("iris", _logreg(), "r2", r"'r2' scores a quantity, and iris has classes"),
+        ("diabetes", Ridge(), "accuracy", r"'accuracy' scores classes, and diabetes is regression"),
+    ]
+    for name, model, scoring, message in cases:
+        with pytest.raises(ValueError, match=message):
+            simulate(name, model, ["random"], scoring=scoring, **SMALL)
+    X, y = datasets.load("breast_cancer").X, np.where(datasets.load("breast_cancer").y, "b", "m")
+    with pytest.raises(ValueError, match=r"scores the class 1, .* \(its classes: 'b', 'm'\)"):
+        simulate((X, y), _logreg(), ["random"], scoring="f1", **SMALL)
+    doc = simulate((X, y), make_model("logreg"), ["random"], scoring="roc_auc", seeds=1, **SMALL)
+    assert all(0.5 < v <= 1 for v in doc["runs"][0]["scores"])  # roc_auc takes any two labels
+
+
 def test_a_strategy_for_another_task_is_refused_naming_those_that_fit():
     with pytest.raises(
         ValueError,

@@ -396,6 +396,8 @@ def _warn_budget(console, ds, budget, test_size):  # type: ignore[no-untyped-def
     import math
 
     n = ds.X.shape[0]
+    if not 0 < test_size < 1:
+        return  # refused by the simulator, with its own message
     if ds.test_mask is not None:
         n_pool = int((~ds.test_mask).sum())
     else:

@@ -576,6 +576,54 @@ def _check_scoring(scoring: str) -> None:
         ) from None
 
 
+_BINARY_SCORERS = {
+    "f1": "f1_macro",
+    "precision": "precision_macro",
+    "recall": "recall_macro",
+    "jaccard": "jaccard_macro",
+    "roc_auc": "roc_auc_ovr",
+    "neg_brier_score": "neg_log_loss",
+}
+
+
+def _check_scoring_fits(ds: Dataset, scoring: str) -> None:
+    """A scorer of the other task, or a two-class scorer on data it cannot score, refused early.
+
+    scikit-learn would say so only once the first campaign is scored, in its own words
+    (``pos_label=1 is not a valid label``, ``multi_class must be in ('ovo', 'ovr')``).
+    """
+    module = getattr(get_scorer(scoring), "_score_func", None).__module__ or ""
+    for_regression = module.endswith("_regression")
+    for_classes = module.endswith(("_classification", "_ranking"))
+    name = ds.name or "the data"
+    if ds.task == "regression" and for_classes:
+        raise ValueError(
+            f"scoring {scoring!r} scores classes, and {name} is regression; use r2 or "
+            "neg_root_mean_squared_error."
+        )
+    if ds.task == "classification" and for_regression:
+        raise ValueError(
+            f"scoring {scoring!r} scores a quantity, and {name} has classes; use accuracy, "
+            "balanced_accuracy or f1_macro."
+        )
+    if ds.task != "classification" or scoring not in _BINARY_SCORERS:
+        return
+    classes = np.unique(np.asarray(ds.y))
+    better = _BINARY_SCORERS[scoring]
+    if classes.size > 2:
+        raise ValueError(
+            f"scoring {scoring!r} is for two classes, and {name} has {classes.size}; use "
+            f"{better!r}, or a positive label with 'recall_positive'."
+        )
+    if scoring != "roc_auc" and 1 not in classes.tolist() and True not in classes.tolist():
+        shown = ", ".join(repr(c.item() if hasattr(c, "item") else c) for c in classes)
+        raise ValueError(
+            f"scoring {scoring!r} scores the class 1, which {name} does not have (its classes: "
+            f"{shown}); use {better!r}, or a positive label with 'recall_positive' or "
+            "'average_precision'."
+        )
+
+
 def _settings(
     ds: Dataset,
     estimator: Any,
@@ -589,6 +637,7 @@ def _settings(
 ) -> dict[str, Any]:
     if scoring is not None and scoring not in RARE_SCORINGS:
         _check_scoring(scoring)  # fail early on an unknown scorer name
+        _check_scoring_fits(ds, scoring)
     return {
         "dataset": ds.summary(),
         "dataset_digest": _digest(ds),
