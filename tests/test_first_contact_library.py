@@ -217,15 +217,25 @@ def test_a_dataframe_pool_of_texts_needs_embed_for_geometry_and_runs_with_it():
     import pandas as pd
     from sklearn.compose import make_column_transformer
     from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_selection import SelectKBest
     from sklearn.pipeline import make_pipeline
 
     words = ["good", "bad", "great", "awful", "fine", "poor"]
     pool = pd.DataFrame({"text": [f"{words[i % 6]} film {i}" for i in range(60)]})
     y = np.arange(60) % 2
     pipe = make_pipeline(make_column_transformer((TfidfVectorizer(), "text")), LogisticRegression())
-    learner = ActiveLearner(pipe, "margin", random_state=0).fit(pool)
+    # the cold start (typicality) clusters the pool: on the pipeline's encoder, fitted on the pool
+    picks = ActiveLearner(pipe, "margin", random_state=0).fit(pool).query(5)
+    encoder = make_column_transformer((TfidfVectorizer(), "text")).fit(pool)
+    same = ActiveLearner(pipe, "margin", random_state=0, embed=encoder.transform).fit(pool)
+    assert picks.tolist() == same.query(5).tolist()
+    needs_labels = make_pipeline(  # a leading step that needs labels cannot be fitted on the pool
+        make_column_transformer((make_pipeline(TfidfVectorizer(), SelectKBest(k=3)), "text")),
+        LogisticRegression(),
+    )
+    learner = ActiveLearner(needs_labels, "margin", random_state=0).fit(pool)
     with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['text'\]: give .*embed="):
-        learner.query(5)  # the cold start (typicality) clusters the pool's features
+        learner.query(5)
     vec = TfidfVectorizer().fit(pool["text"])
     learner = ActiveLearner(
         pipe, "auto", random_state=0, embed=lambda df: vec.transform(df["text"])
@@ -235,6 +245,49 @@ def test_a_dataframe_pool_of_texts_needs_embed_for_geometry_and_runs_with_it():
         idx = learner.query(5)
         learner.teach(idx, y[idx])
     assert learner.n_labelled_ == 15
+
+
+def test_a_table_with_categories_runs_on_its_pipeline_and_unknown_categories_are_named():
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(0)
+    n = 240
+    pool = pd.DataFrame(
+        {
+            "age": rng.integers(20, 70, n),
+            "city": rng.choice(["a", "b", "c"], n, p=[0.1, 0.45, 0.45]),
+            "income": rng.normal(50, 10, n),
+        }
+    )
+    y = np.where((pool.age > 45) & (pool.city != "a"), "high", "low")
+
+    def pipe(**encoder):
+        encode = make_column_transformer(
+            (OneHotEncoder(**encoder), ["city"]), (StandardScaler(), ["age", "income"])
+        )
+        return make_pipeline(encode, LogisticRegression())
+
+    for strategy, semi in [("auto", None), ("badge", "auto"), ("density", "auto")]:
+        learner = ActiveLearner(
+            pipe(handle_unknown="ignore"), strategy, random_state=0, semi_supervised=semi
+        ).fit(pool)
+        for _ in range(4):
+            idx = learner.query(5)
+            learner.teach(idx, y[idx])
+        assert learner.history_[0].strategy == "typicality" and learner.n_labelled_ == 20
+        assert learner.score(pool, y) > 0.8
+    learner = ActiveLearner(pipe(), "margin", random_state=0, cold_start="random").fit(pool)
+    idx = np.flatnonzero(pool.city != "a")[:6]  # no item of city 'a' labelled yet
+    learner.teach(idx, y[idx])
+    with pytest.raises(
+        ValueError,
+        match=r"fitted on the 6 labelled items, cannot read the pool "
+        r".*handle_unknown='ignore'",
+    ):
+        learner.query(5)
 
 
 def test_simulate_takes_a_dataframe_and_a_series_of_text_labels():

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.pipeline import Pipeline
 
 from activelab._validation import check_indices, check_label_values, check_pool
 from activelab.cluster import DaskBackend, is_dask_collection
@@ -90,9 +91,12 @@ class ActiveLearner:
         Seeds every random choice (strategies, committees, cold start).
     refit : bool, default=True
         Refit the model after every :meth:`teach`.
-    embed : callable, optional
+    embed : callable or "model", optional
         Maps rows of the pool to an embedding for diversity strategies
-        (default: the features themselves).
+        (default: the features themselves; for a DataFrame pool with
+        non-numeric columns and a :class:`~sklearn.pipeline.Pipeline`, the
+        pipeline's leading steps fitted on the pool, such as its
+        ``ColumnTransformer``). ``"model"``: the fitted model's leading steps.
     chunk_size : int, default=16384
         Rows scored at a time; bounds the memory of a query.
     min_labels : int, default=1
@@ -269,6 +273,7 @@ class ActiveLearner:
         self._semi = _semi_method(self, on_dask)
         self._rng = np.random.default_rng(self.random_state)
         self._X = X
+        self._pool_encoder = _pool_encoder(self.estimator, X) if self.embed is None else None
         self._mask = np.zeros(X.shape[0], dtype=bool)
         self.labelled_ = np.empty(0, dtype=np.int64)
         self.labels_ = np.empty(0)
@@ -374,7 +379,16 @@ class ActiveLearner:
         self._check_task(strategy)
         ctx = self.context()
         t0 = time.perf_counter()
-        chosen, proba = strategy.select_proba(ctx, n)
+        try:
+            chosen, proba = strategy.select_proba(ctx, n)
+        except ValueError as exc:
+            if "unknown categor" not in str(exc).lower():
+                raise
+            raise ValueError(
+                f"The model, fitted on the {self.n_labelled_} labelled items, cannot read the "
+                f"pool ({exc}): an encoder met a category none of them has. Give it "
+                "handle_unknown='ignore' (e.g. OneHotEncoder(handle_unknown='ignore'))."
+            ) from exc
         seconds = time.perf_counter() - t0
         arms = getattr(strategy, "last_arms_", None) if chosen.size else None
         self.history_.append(
@@ -412,7 +426,8 @@ class ActiveLearner:
 
     def _embedding_function(self) -> Any:
         if self.embed is None:
-            return None
+            encoder = getattr(self, "_pool_encoder", None)
+            return None if encoder is None else encoder.transform
         if self.embed == "model":
             model = self.model_
             if model is None or not hasattr(model, "steps") or len(model.steps) < 2:
@@ -594,6 +609,8 @@ class ActiveLearner:
         from activelab.models.semi import HybridClassifier
 
         embed = self.embed if callable(self.embed) else None
+        if embed is None and self._pool_encoder is not None:
+            embed = self._pool_encoder.transform  # a pool of categories or texts
         # the last refit's method is kept unless another clearly beats it (no flip-flopping)
         model = HybridClassifier(
             self.estimator, self._semi, embedding=embed, previous=self.hybrid_method_
@@ -758,3 +775,23 @@ def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None
             "names one column of the indicator matrix."
         )
     return multilabel, fixed, arr
+
+
+def _pool_encoder(estimator: Any, X: Any) -> Any:
+    """The pipeline's leading steps fitted on a pool of non-numeric columns, else None.
+
+    A pool with categories or texts in a pandas DataFrame cannot be placed by its raw
+    features (cold start, diversity, density); the user's pipeline already says how its rows
+    become numbers. Its leading steps are fitted on the pool without labels (one-hot encoders,
+    scalers, vectorisers); steps that need labels leave the pool as it is.
+    """
+    if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
+        return None
+    if all(kind.kind in "biuf" for kind in X.dtypes):
+        return None
+    if not isinstance(estimator, Pipeline) or len(estimator.steps) < 2:
+        return None
+    try:
+        return clone(estimator[:-1]).fit(X)
+    except (TypeError, ValueError):  # a step that needs labels, or that cannot read the pool
+        return None

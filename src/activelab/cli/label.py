@@ -112,6 +112,7 @@ def _require_terminal(project: Path) -> None:
 @click.argument("project", type=click.Path(path_type=Path))
 @click.option(
     "--as",
+    "--annotator",
     "name",
     default=None,
     help="Annotator name  [default: your user name; created if new, without a web token].",

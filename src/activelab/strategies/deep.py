@@ -358,9 +358,10 @@ class BADGE(_DeepStrategy):
     requires: ClassVar[tuple[Any, ...]] = (PREDICT_PROBA, (MODEL_EMBEDDING, EMBEDDING))
 
     def _factors(self, ctx: QueryContext) -> tuple[np.ndarray, Any]:
-
-        transform, final = _split(ctx.model)
-        own = hasattr(final, "gradient_embedding_factors")
+        # a hybrid fit (activelab.models.semi): its probabilities, its estimator's steps for h
+        hybrid = getattr(ctx.model, "supervised_", None)
+        transform, final = _split(ctx.model if hybrid is None else hybrid)
+        own = hybrid is None and hasattr(final, "gradient_embedding_factors")
         has_embed = hasattr(final, "embed")
         A_parts: list[np.ndarray] = []
         H_parts: list[Any] = []
@@ -371,7 +372,12 @@ class BADGE(_DeepStrategy):
             else:
                 # without a learned embedding, the input of the final (linear) model is h
                 H = final.embed(Xt) if has_embed else Xt
-                P = np.asarray(final.predict_proba(Xt), dtype=float)
+                P = np.asarray(
+                    final.predict_proba(Xt)
+                    if hybrid is None
+                    else ctx.model.predict_proba(X_chunk),
+                    dtype=float,
+                )
                 A = P.copy()
                 A[np.arange(P.shape[0]), np.argmax(P, axis=1)] -= 1.0
             A_parts.append(np.asarray(A, dtype=np.float32))
