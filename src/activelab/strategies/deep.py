@@ -373,9 +373,7 @@ class BADGE(_DeepStrategy):
                 # without a learned embedding, the input of the final (linear) model is h
                 H = final.embed(Xt) if has_embed else Xt
                 P = np.asarray(
-                    final.predict_proba(Xt)
-                    if hybrid is None
-                    else ctx.model.predict_proba(X_chunk),
+                    final.predict_proba(Xt) if hybrid is None else ctx.model.predict_proba(X_chunk),
                     dtype=float,
                 )
                 A = P.copy()
