@@ -103,9 +103,20 @@ def test_load_table_csv_parquet_and_errors(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b,label\n1,2,x\n3,oops,y\n")
     with pytest.raises(
-        ValueError, match=r"bad.csv: feature column 'b' is not numeric.*'oops'.*row 2"
+        ValueError,
+        match=r"bad.csv: feature column 'b' is neither numeric nor a column of cat.*'oops'.*row 2",
     ):
         datasets.load_table(bad, "label")
+    plans = tmp_path / "plans.csv"  # a column of categories is one-hot, as in a project
+    plans.write_text(
+        "a,plan,label\n" + "".join(f"{i},{'ab'[i % 2]},{'xy'[i % 2]}\n" for i in range(8))
+    )
+    ds = datasets.load_table(plans, "label")
+    assert ds.feature_names == ["a", "plan=a", "plan=b"] and ds.X[:2, 1:].tolist() == [
+        [1, 0],
+        [0, 1],
+    ]
+    assert "3 features (plan one-hot)" in ds.description
     nan = tmp_path / "nan.csv"
     nan.write_text("a,b,label\n1,2,x\n3,,y\n")
     with pytest.raises(

@@ -49,7 +49,7 @@ def test_simulate_text_column_with_tfidf(tmp_path) -> None:
     # without a text column the string column is refused, naming it and the fix (the id
     # column is left out of the features)
     r = CliRunner().invoke(main, ["simulate", "--data", str(data), "--label-column", "sentiment"])
-    assert r.exit_code != 0 and "'text' is not numeric" in r.output
+    assert r.exit_code != 0 and "'text' is neither numeric nor a column of categories" in r.output
     assert "featurise it with --text-column text" in r.output
     r = CliRunner().invoke(main, [*args[:5], "--text-column", "body", "--out", str(out)])
     assert r.exit_code != 0 and "no text column 'body'" in r.output

@@ -152,8 +152,8 @@ def test_init_names_the_feature_columns_and_those_left_out(tmp_path: Path) -> No
     )
     assert r.exit_code == 0, r.output
     assert (
-        "features size (not numbers in the first row, so shown but not learnt from: price, city)"
-        in r.output
+        "features size (neither numbers nor categories, so shown but not learnt from: price, "
+        "city)" in r.output
     )
 
 

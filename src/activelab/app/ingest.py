@@ -774,18 +774,42 @@ def _table(
 ) -> Dataset:
     from sklearn.preprocessing import StandardScaler
 
+    from activelab.data.tables import TableFeatures, category_columns, category_value
+
     other: list[str] = []
-    if not feature_columns:
+    categorical: list[str] = []
+    rows_only = [rec for _, rec in records]
+    if isinstance(featuriser, TableFeatures):  # a batch added to a project: the project's columns
+        feature_columns, categorical = list(featuriser.numeric), list(featuriser.categorical)
+        missing = [c for c in [*feature_columns, *categorical] if c not in header]
+        if missing:
+            raise IngestError(
+                f"{path}: the project's column(s) {missing} are missing; columns: {header}."
+            )
+    elif not feature_columns:
         first = records[0][1]
         feature_columns = [
             c for c in header if c != id_column and _as_float(first.get(c)) is not None
         ]
-        other = [c for c in header if c not in feature_columns and c not in (id_column, "_source")]
-        if not feature_columns:
+        texts = [c for c in header if c not in feature_columns and c not in (id_column, "_source")]
+        categorical, other = category_columns(rows_only, texts)
+        if not feature_columns and not categorical:
             raise IngestError(
-                f"{path}: no text column and no numeric column found; name the text with "
-                "--text-column or the features with --feature-columns."
+                f"{path}: no text column, no numeric column and no column of categories found; "
+                "name the text with --text-column or the features with --feature-columns."
             )
+    elif featuriser is None:  # named by the user: a column of words is a column of categories
+        first = records[0][1]
+        categorical = [c for c in feature_columns if _as_float(first.get(c)) is None]
+        feature_columns = [c for c in feature_columns if c not in categorical]
+        for col in categorical:
+            distinct = len({category_value(rec.get(col)) for rec in rows_only})
+            if distinct > _MAX_NAMED_CATEGORIES:
+                raise IngestError(
+                    f"{path}: --feature-columns names {col!r}, whose first value is not a number "
+                    f"and which holds {distinct} distinct values; a column of categories may hold "
+                    f"at most {_MAX_NAMED_CATEGORIES}. Leave it out, or fix its numbers."
+                )
     X = np.empty((len(records), len(feature_columns)), dtype=np.float64)
     rows = []
     for i, ((line, rec), ext) in enumerate(zip(records, ids, strict=True)):
@@ -802,18 +826,30 @@ def _table(
         if "_source" in rec:  # a labelling tool's file: kept beside the data, as for texts
             content["_source"] = rec["_source"]
         rows.append({"external_id": ext, "kind": "table", "content": content})
+    settings: dict[str, Any] = {
+        "featuriser": "standardised columns",
+        "feature_columns": feature_columns,
+        "other_columns": other,
+    }
+    if categorical:
+        import pandas as pd
+
+        frame = pd.DataFrame(X, columns=feature_columns)
+        for col in categorical:
+            frame[col] = [category_value(rec.get(col)) for rec in rows_only]
+        fitted = (
+            featuriser
+            if featuriser is not None
+            else TableFeatures(feature_columns, categorical).fit(frame)
+        )
+        settings["featuriser"] = "standardised columns and one-hot categories"
+        settings["category_columns"] = categorical
+        return Dataset("table", rows, fitted.transform(frame), fitted, settings)
     scaler = StandardScaler().fit(X) if featuriser is None else featuriser
-    return Dataset(
-        "table",
-        rows,
-        scaler.transform(X),
-        scaler,
-        {
-            "featuriser": "standardised columns",
-            "feature_columns": feature_columns,
-            "other_columns": other,
-        },
-    )
+    return Dataset("table", rows, scaler.transform(X), scaler, settings)
+
+
+_MAX_NAMED_CATEGORIES = 200
 
 
 # ------------------------------------------------- labelling tools' files

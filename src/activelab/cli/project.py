@@ -81,7 +81,8 @@ LABEL_FOLDERS_OPTION = click.option(
 @click.option(
     "--feature-columns",
     default=None,
-    help="Comma-separated numeric columns for a table  [default: every numeric column].",
+    help="Comma-separated columns of a table to learn from: numbers, or categories  [default: "
+    "every numeric column and every column of categories].",
 )
 @click.option("--image-size", default=16, show_default=True, help="Images are resized to N×N.")
 @click.option(
@@ -166,8 +167,9 @@ def init(
 
     Texts are featurised by the all-MiniLM-L6-v2 sentence embedding when it is
     installed, else by TF-IDF (see --text-features); images by their pixels,
-    tables by their numeric columns. With --multi-label an item may carry any number of the
-    labels (none included). Nothing is created when the data has a problem.
+    tables by their numeric columns and columns of categories. With --multi-label
+    an item may carry any number of the labels (none included). Nothing is created
+    when the data has a problem.
     """
     from activelab.app.gold import GoldError
     from activelab.app.ingest import IngestError, read_items
@@ -318,10 +320,19 @@ def _features_note(settings: dict[str, Any]) -> str:
     def names(cols: list[str]) -> str:
         return ", ".join(cols[:8]) + (f" and {len(cols) - 8} more" if len(cols) > 8 else "")
 
-    note = f"features {names(list(settings['feature_columns']))}"
+    numbers = list(settings["feature_columns"])
+    categories = list(settings.get("category_columns") or [])
+    note = "features " + "; ".join(
+        part
+        for part in (
+            names(numbers) if numbers else "",
+            f"categories {names(categories)} (one-hot)" if categories else "",
+        )
+        if part
+    )
     other = list(settings.get("other_columns") or [])
     if other:  # shown with the item, not learnt from: say so, a decimal comma may hide there
-        note += f" (not numbers in the first row, so shown but not learnt from: {names(other)})"
+        note += f" (neither numbers nor categories, so shown but not learnt from: {names(other)})"
     return note + ", "
 
 
@@ -932,7 +943,9 @@ def model(project: Path, out: Path, fine_tune: bool) -> None:
         from sklearn.pipeline import make_pipeline
 
         featuriser = pickle.loads(feat)
-        if kind == "table" and columns and not hasattr(featuriser, "feature_names_in_"):
+        if kind == "table" and hasattr(featuriser, "categorical"):  # numbers and categories
+            what["table"] = f"the columns {', '.join(map(str, featuriser.feature_names_in_))}"
+        elif kind == "table" and columns and not hasattr(featuriser, "feature_names_in_"):
             # the scaler learnt the columns in this order: name them, as a fit on a
             # DataFrame would, so that predict checks a DataFrame's columns and
             # `activelab query` picks them out of a pool file

@@ -12,9 +12,17 @@ __all__ = ["query"]
 
 
 def _read_pool(
-    path: Path, columns: tuple[str, ...], on_dask: bool, named: list[str] | None = None
+    path: Path,
+    columns: tuple[str, ...],
+    on_dask: bool,
+    named: list[str] | None = None,
+    categorical: list[str] | None = None,
 ) -> Any:
-    """The pool's feature matrix: ``columns``, else the model's ``named`` columns, else all."""
+    """The pool's feature matrix: ``columns``, else the model's ``named`` columns, else all.
+
+    With ``categorical`` (a table project's model reads columns of categories), the table
+    itself, those columns kept as they are.
+    """
     import numpy as np
 
     suffix = path.suffix.lower()
@@ -52,13 +60,19 @@ def _read_pool(
                 f"{list(frame.columns)}. Give the columns in the model's order with --column."
             )
         frame = frame[named]
-    bad = [c for c, kind in frame.dtypes.items() if kind.kind not in "biuf"]
+    bad = [
+        c
+        for c, kind in frame.dtypes.items()
+        if kind.kind not in "biuf" and c not in (categorical or [])
+    ]
     if bad:
         raise click.ClickException(
             f"{path}: column(s) {bad} are not numeric; name the feature columns with --column "
             "(repeat it)."
         )
-    return frame if on_dask else frame.to_numpy(dtype=float)
+    if on_dask or categorical:
+        return frame
+    return frame.to_numpy(dtype=float)
 
 
 def _raw_input(model: Any) -> str | None:
@@ -76,6 +90,13 @@ def _raw_input(model: Any) -> str | None:
             return "pipeline"
         return None
     return "frame" if type(model).__name__ == "FineTunedTextClassifier" else None
+
+
+def _categorical(model: Any) -> list[str]:
+    """The columns of categories a table project's model reads (its first step's), else []."""
+    steps = getattr(model, "steps", None)
+    first = steps[0][1] if steps else None
+    return [str(c) for c in getattr(first, "categorical", ()) or ()]
 
 
 def _image_files(folder: Path) -> list[str]:
@@ -222,7 +243,7 @@ def query(
     client = connect(dask_spec)
     try:
         if raw is None:
-            X = _read_pool(pool_path, columns, client is not None, named)
+            X = _read_pool(pool_path, columns, client is not None, named, _categorical(model))
         else:
             X, model, names = _raw_pool(model, raw, pool_path, text_column)
         skip = np.loadtxt(exclude, dtype=np.int64, ndmin=1) if exclude else None

@@ -569,24 +569,33 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
     features = frame.drop(columns=[label_column])
     if features.shape[1] == 0:
         raise ValueError(f"{where}: no feature columns besides {label_column!r}.")
+    from activelab.data.tables import TableFeatures, category_columns
+
     bad = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+    categories, bad = category_columns(features, bad) if bad else ([], [])
     if bad:
         col = bad[0]
         row = int(pd.to_numeric(features[col], errors="coerce").isna().to_numpy().argmax())
         raise ValueError(
-            f"{where}: feature column {col!r} is not numeric (first bad value "
-            f"{features[col].iloc[row]!r} in data row {row + 1}); encode it as numbers or "
-            "drop the column, or if it holds texts featurise it with --text-column "
-            f"{col} (text_column={col!r})."
+            f"{where}: feature column {col!r} is neither numeric nor a column of categories "
+            f"(first bad value {features[col].iloc[row]!r} in data row {row + 1}); encode it "
+            "as numbers or drop the column, or if it holds texts featurise it with "
+            f"--text-column {col} (text_column={col!r})."
         )
-    X = features.to_numpy(dtype=np.float64)
+    numeric = [c for c in features.columns if c not in categories]
+    X = features[numeric].to_numpy(dtype=np.float64)
     missing = np.argwhere(np.isnan(X))
     if missing.size:
         r, c = missing[0]
         raise ValueError(
-            f"{where}: missing value (NaN) in column {features.columns[c]!r}, data row {r + 1} "
+            f"{where}: missing value (NaN) in column {numeric[c]!r}, data row {r + 1} "
             f"({len(np.unique(missing[:, 0]))} rows have missing features); impute or drop them."
         )
+    names = [str(c) for c in numeric]
+    if categories:  # one 0/1 column per value, as a project's table learns from them
+        encoder = TableFeatures((), [str(c) for c in categories]).fit(features)
+        X = np.hstack([X, encoder.transform(features)])
+        names += [str(n) for n in encoder.get_feature_names_out()]
     labels = frame[label_column]
     if labels.isna().any():
         r = int(labels.isna().to_numpy().argmax())
@@ -609,11 +618,19 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
         name=Path(where).name,
         X=X,
         y=y,
-        description=f"{X.shape[0]} rows, {X.shape[1]} features, labels in {label_column!r}.{how}",
+        description=f"{X.shape[0]} rows, {X.shape[1]} features{_categories_note(categories)}, "
+        f"labels in {label_column!r}.{how}",
         source=where,
         task=task,
-        feature_names=[str(c) for c in features.columns],
+        feature_names=names,
     )
+
+
+def _categories_note(categories: list[Any]) -> str:
+    """`` (city and plan one-hot)`` for the description of a table with categories."""
+    if not categories:
+        return ""
+    return f" ({' and '.join(map(str, categories))} one-hot)"
 
 
 #: whole-number labels with more distinct values than this (and than 5 % of the rows) are
