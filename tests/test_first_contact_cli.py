@@ -198,7 +198,7 @@ def test_simulate_regression_defaults_run_and_budget_beyond_the_pool_is_stated(t
     assert run.exit_code == 0, run.output
     assert "--budget 500 is more than the pool (331 items)" in run.output
     doc = json.loads(out.read_text())
-    assert {r["strategy"] for r in doc["runs"]} == {"random", "variance"}
+    assert {r["strategy"] for r in doc["runs"]} == {"random", "gsx"}
     assert "BayesianRidge" in doc["settings"]["estimator"]
 
 
@@ -206,10 +206,26 @@ def test_simulate_refuses_a_strategy_the_model_cannot_serve_before_any_campaign(
     out = tmp_path / "r.json"
     run = CliRunner().invoke(
         main,
-        ["simulate", "--dataset", "diabetes", "--model", "ridge", "--out", str(out)],
+        ["simulate", "diabetes", "--model", "ridge", "--strategy", "variance", "--out", str(out)],
     )
     assert run.exit_code == 1
     assert "needs a predictive spread" in run.output and not out.exists()
+    run = CliRunner().invoke(  # the default (gsx) needs no spread: ridge serves it
+        main,
+        [
+            "simulate",
+            "diabetes",
+            "--model",
+            "ridge",
+            "--seeds",
+            "1",
+            "--budget",
+            "30",
+            "--out",
+            str(out),
+        ],
+    )
+    assert run.exit_code == 0, run.output
 
 
 def test_simulate_param_minimize_and_rmse_direction(tmp_path):
