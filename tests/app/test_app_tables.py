@@ -68,6 +68,9 @@ def test_a_batch_with_a_new_category_is_added_and_the_model_reads_tables(tmp_pat
     later.to_csv(tmp_path / "b.csv", index=False)
     proj = tmp_path / "p"
     assert _invoke("init", proj, "--data", tmp_path / "a.csv").exit_code == 0
+    later.drop(columns=["city"]).to_csv(tmp_path / "nocity_batch.csv", index=False)
+    r = _invoke("add", proj, "--data", tmp_path / "nocity_batch.csv")
+    assert r.exit_code == 1 and "feature columns ['city'] not found" in r.output, r.output
     r = _invoke("add", proj, "--data", tmp_path / "b.csv")
     assert r.exit_code == 0 and "Added 40 items" in r.output, r.output
     r = _invoke("model", proj, "--out", tmp_path / "m.joblib")

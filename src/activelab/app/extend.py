@@ -91,7 +91,8 @@ def read_new_items(
         kwargs["text_column"] = None if tool else s.get("text_column", "text")
         kwargs["text_features"] = s.get("featuriser")
     elif kind == "table":
-        kwargs["feature_columns"] = list(s.get("feature_columns") or [])
+        columns = [*(s.get("feature_columns") or []), *(s.get("category_columns") or [])]
+        kwargs["feature_columns"] = columns
     elif kind == "image":
         kwargs["image_size"] = int(s.get("image_size", 16))
     if not tool and s.get("id_column"):
