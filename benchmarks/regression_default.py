@@ -13,7 +13,9 @@ with a predictive spread (``bayesian_ridge``, the default, and ``forest``) repla
 
 The choice is made on ChEMBL and diabetes (the sets the strategies were first compared on) and
 confirmed on the other four, which were not looked at before (SP500Stocks then left out: nothing
-to learn there). Round 2 (``regression_default_round2.json``): NCI TPSA, where every strategy of round 1 lost to
+to learn there).
+
+Round 2 (``regression_default_round2.json``): NCI TPSA, where every strategy of round 1 lost to
 random, was then replayed with the representative strategies ``typicality`` and ``probcover``.
 Having looked at it, the choice among ``gsx``, ``typicality`` and ``probcover`` was remade by a rule
 fixed before the run: the highest mean gain over random on the ten (set × model) pairs of ChEMBL,
