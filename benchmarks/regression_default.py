@@ -8,7 +8,7 @@ to the simulator: the ChEMBL2321810 pIC50 series (2,048-bit Morgan fingerprints,
 molecules with their topological polar surface area (the same fingerprints), and river's
 TrumpApproval, ChickWeights and SP500Stocks tables. For each, both regression models of the CLI
 with a predictive spread (``bayesian_ridge``, the default, and ``forest``) replay ``random``,
-``variance`` (the default strategy), ``gsx`` and ``igs`` on the same splits and initial sets:
+``variance`` (the default before), ``gsx`` and ``igs`` on the same splits and initial sets:
 10 random labels, batches of 10, 200 labels, R² on a held-out quarter.
 
 The choice is made on ChEMBL and diabetes (the sets the strategies were first compared on) and
