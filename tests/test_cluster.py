@@ -240,3 +240,40 @@ def test_density_without_its_weight_is_plain_uncertainty_on_dask(client, data):
     )
     remote.fit(da.from_array(X, chunks=(4_096, X.shape[1])), init, y[init])
     assert local.query(30).tolist() == remote.query(30).tolist()
+
+
+def test_a_table_with_categories_is_featurised_on_the_workers(client, tmp_path):
+    # a table project's model reads a column of categories; a Dask pool holds numbers only
+    joblib = pytest.importorskip("joblib")
+    pd = pytest.importorskip("pandas")
+    from click.testing import CliRunner
+    from sklearn.pipeline import make_pipeline
+
+    from activelab.cli import main
+    from activelab.data.tables import TableFeatures
+
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame(
+        {"age": rng.integers(20, 70, 3000), "city": rng.choice(["lyon", "nice", "paris"], 3000)}
+    )
+    y = np.where((table.city == "nice") | (table.age > 60), "churn", "stay")
+    model = make_pipeline(TableFeatures(["age"], ["city"]), LogisticRegression())
+    model.fit(table.iloc[:100], y[:100])
+    joblib.dump(model, tmp_path / "model.joblib")
+    table.to_csv(tmp_path / "pool.csv", index=False)
+    args = ["query", "--model", tmp_path / "model.joblib", "--pool", tmp_path / "pool.csv", "-n", 6]
+    args = [str(a) for a in args]
+    here = CliRunner().invoke(main, args)
+    there = CliRunner().invoke(main, [*args, "--dask", client.scheduler_info()["address"]])
+    assert here.exit_code == 0 and there.exit_code == 0, here.output + there.output
+    assert here.output.split() == there.output.split() and len(here.output.split()) == 6
+
+
+def test_a_dask_frame_with_a_text_column_is_refused_by_name():
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    from activelab.cluster import as_dask_array
+
+    frame = pd.DataFrame({"a": [1.0, 2.0], "note": pd.array(["x", "y"], dtype="string")})
+    with pytest.raises(ValueError, match=r"must be numeric; column 'note' is not"):
+        as_dask_array(dd.from_pandas(frame, npartitions=1))

@@ -68,7 +68,9 @@ def as_dask_array(X: Any) -> Any:
     """
     _require_dask()
     if hasattr(X, "to_dask_array"):
-        non_numeric = [c for c, t in X.dtypes.items() if not np.issubdtype(t, np.number)]
+        from pandas.api.types import is_numeric_dtype  # numpy cannot read pandas' own dtypes
+
+        non_numeric = [c for c, t in X.dtypes.items() if not is_numeric_dtype(t)]
         if non_numeric:
             raise ValueError(
                 f"A Dask DataFrame pool must be numeric; column {non_numeric[0]!r} is not. "

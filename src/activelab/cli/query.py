@@ -99,6 +99,25 @@ def _categorical(model: Any) -> list[str]:
     return [str(c) for c in getattr(first, "categorical", ()) or ()]
 
 
+def _featurise_on_workers(frame: Any, model: Any) -> tuple[Any, Any]:
+    """A Dask table put through the model's first step partition by partition, and the rest.
+
+    A table project's model reads columns of categories, which a Dask pool (numbers only)
+    cannot hold: each partition becomes its feature matrix on the workers.
+    """
+    import numpy as np
+    import pandas as pd
+
+    first = model.steps[0][1]
+    names = [str(n) for n in first.get_feature_names_out()]
+
+    def features(part: Any) -> Any:
+        return pd.DataFrame(first.transform(part), index=part.index, columns=names)
+
+    meta = pd.DataFrame({n: np.empty(0, dtype=np.float64) for n in names})
+    return frame.map_partitions(features, meta=meta), model[1:]
+
+
 def _image_files(folder: Path) -> list[str]:
     """The PNG/JPEG files under ``folder``, relative to it and sorted, as init lists them."""
     from activelab.app.ingest import IngestError, image_files
@@ -244,6 +263,8 @@ def query(
     try:
         if raw is None:
             X = _read_pool(pool_path, columns, client is not None, named, _categorical(model))
+            if client is not None and _categorical(model):  # featurised on the workers
+                X, model = _featurise_on_workers(X, model)
         else:
             X, model, names = _raw_pool(model, raw, pool_path, text_column)
         skip = np.loadtxt(exclude, dtype=np.int64, ndmin=1) if exclude else None
