@@ -785,7 +785,7 @@ def _pool_encoder(estimator: Any, X: Any) -> Any:
     become numbers. Its leading steps are fitted on the pool without labels (one-hot encoders,
     scalers, vectorisers); steps that need labels leave the pool as it is.
     """
-    if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
+    if not (hasattr(X, "columns") and hasattr(X, "dtypes")) or is_dask_collection(X):
         return None
     if all(kind.kind in "biuf" for kind in X.dtypes):
         return None
