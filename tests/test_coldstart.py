@@ -38,6 +38,17 @@ def test_typicality_takes_one_point_per_blob_in_any_dtype(dtype) -> None:
     assert sorted(y[picks].tolist()) == [0, 1, 2]
 
 
+def test_typicality_on_few_distinct_rows_asks_on_without_warnings() -> None:
+    # a table of a few repeated values (time x diet) has fewer distinct rows than clusters
+    import warnings
+
+    X = np.repeat(np.arange(12.0).reshape(6, 2), 40, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        picks = Typicality().select(_ctx(X, labelled=np.arange(0, 240, 40)), 20)
+    assert len(set(picks.tolist())) == 20
+
+
 def test_typicality_clusters_in_the_embedding_space() -> None:
     # the embedding has another width than the features: the clusters must come from it
     X, y = _blobs()

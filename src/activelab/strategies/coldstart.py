@@ -24,6 +24,7 @@ in docs/hybrid.md ("Cold start on the graph").
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -139,7 +140,10 @@ class Typicality(Strategy):
         # against the final centres), never from a second pass over the raw features:
         # those may be another dtype (float32 rows against float64 centres) or, with an
         # embedding, another space altogether.
-        assign = np.asarray(km.fit(Z).labels_, dtype=np.int64)
+        with warnings.catch_warnings():  # a pool with repeated rows has fewer distinct
+            # points than clusters: the empty clusters are never opened below
+            warnings.filterwarnings("ignore", message="Number of distinct clusters")
+            assign = np.asarray(km.fit(Z).labels_, dtype=np.int64)
         sizes = np.bincount(assign, minlength=k).astype(float)
         covered = np.bincount(assign[ctx.labelled], minlength=k).astype(float)
         is_cand = np.zeros(n_pool, dtype=bool)
