@@ -262,8 +262,9 @@ def query(
     client = connect(dask_spec)
     try:
         if raw is None:
-            X = _read_pool(pool_path, columns, client is not None, named, _categorical(model))
-            if client is not None and _categorical(model):  # featurised on the workers
+            categorical = _categorical(model)
+            X = _read_pool(pool_path, columns, client is not None, named, categorical)
+            if client is not None and categorical:  # featurised on the workers
                 X, model = _featurise_on_workers(X, model)
         else:
             X, model, names = _raw_pool(model, raw, pool_path, text_column)

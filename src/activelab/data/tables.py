@@ -54,7 +54,7 @@ def category_columns(
     table = rows if hasattr(rows, "columns") else None  # a pandas DataFrame: by column
     for col in columns:
         if table is not None:
-            distinct = set(table[col].map(category_value).unique().tolist())
+            distinct = set(_category_strings(table[col]).tolist())
         else:
             distinct = {category_value(row.get(col)) for row in rows}
         fits = 2 <= len(distinct) <= MAX_CATEGORIES and 2 * len(distinct) <= len(rows)
@@ -83,6 +83,12 @@ def category_value(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     return str(value).strip()
+
+
+def _category_strings(column: Any) -> np.ndarray:
+    """:func:`category_value` of every cell of a pandas Series, without a Python loop."""
+    text = column.astype(object).where(column.notna(), "").astype(str).str.strip()
+    return text.to_numpy(dtype=object)
 
 
 class TableFeatures(TransformerMixin, BaseEstimator):
@@ -173,7 +179,7 @@ class TableFeatures(TransformerMixin, BaseEstimator):
                 f"Row {row + 1}, column {numeric[col]!r}: {frame[numeric[col]].iloc[row]!r} is "
                 "not a finite number."
             )
-        cats = np.array(
-            [[category_value(v) for v in frame[c].tolist()] for c in self.categorical], dtype=object
-        ).T.reshape(len(frame), len(self.categorical))
+        cats = np.empty((len(frame), len(self.categorical)), dtype=object)
+        for j, col in enumerate(self.categorical):  # a loop over columns, not rows
+            cats[:, j] = _category_strings(frame[col])
         return numbers, cats
