@@ -130,7 +130,7 @@ def test_failed_refit_rolls_back(iris):
 
 def test_estimator_without_proba_refused_at_fit(iris):
     X, _ = iris
-    with pytest.raises(TypeError, match=r"needs `predict_proba`.*CalibratedClassifierCV\(SVC"):
+    with pytest.raises(TypeError, match=r"needs `predict_proba`.*CalibratedClassifier\(SVC"):
         ActiveLearner(SVC(), "entropy").fit(X)
     with pytest.raises(TypeError, match="estimator must be a scikit-learn estimator object"):
         ActiveLearner("logreg", "margin").fit(X)  # the simulator's model names are not objects

@@ -28,8 +28,9 @@ __all__ = ["ThresholdClassifier", "balanced", "class_weight_of"]
 def balanced(estimator: Any) -> Any:
     """A clone of ``estimator`` with ``class_weight="balanced"`` where it takes one.
 
-    The last step of a pipeline is set; a model without ``class_weight`` (k-NN,
-    naive Bayes) is returned unchanged (cloned).
+    The last step of a pipeline is set (or the model that a wrapper such as
+    :class:`~activelab.models.CalibratedClassifier` holds as ``estimator``); a model
+    without ``class_weight`` (k-NN, naive Bayes) is returned unchanged (cloned).
 
     Examples
     --------
@@ -63,7 +64,12 @@ def class_weight_of(estimator: Any) -> Any:
 
 
 def _last_step(estimator: Any) -> Any:
-    return estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    """The model that takes ``class_weight``: a pipeline's last step, or a wrapper's model."""
+    last = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    inner = last.get_params(deep=False).get("estimator")
+    if "class_weight" not in last.get_params(deep=False) and hasattr(inner, "get_params"):
+        return _last_step(inner)
+    return last
 
 
 def _ba_rows(truth: np.ndarray, pred: np.ndarray) -> np.ndarray:

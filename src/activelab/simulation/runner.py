@@ -76,11 +76,11 @@ def make_model(
     """A ready-made scikit-learn estimator by short name (the CLI's ``--model``).
 
     Classification: ``logreg`` (standardised logistic regression), ``forest``
-    (random forest, 100 trees), ``extra_trees``, ``knn``, ``svm`` (RBF SVC with
-    probabilities), ``hgb`` (histogram gradient boosting), ``nb`` (Gaussian
-    naive Bayes). Regression: ``ridge``, ``bayesian_ridge`` (a predictive
-    spread, for ``variance`` and the other spread strategies), ``forest``,
-    ``extra_trees``, ``knn``, ``hgb``.
+    (random forest, 100 trees), ``extra_trees``, ``knn``, ``svm`` (RBF SVC,
+    probabilities by :class:`~activelab.models.CalibratedClassifier`), ``hgb``
+    (histogram gradient boosting), ``nb`` (Gaussian naive Bayes). Regression:
+    ``ridge``, ``bayesian_ridge`` (a predictive spread, for ``variance`` and the
+    other spread strategies), ``forest``, ``extra_trees``, ``knn``, ``hgb``.
 
     ``scale=False`` leaves out the :class:`~sklearn.preprocessing.StandardScaler`
     of the linear, k-NN and SVM models: for features that are already on one
@@ -98,6 +98,8 @@ def make_model(
     from sklearn import ensemble, linear_model, naive_bayes, neighbors, svm
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+
+    from activelab.models.calibrated import CalibratedClassifier
 
     def scaled(model: Any) -> Any:
         return make_pipeline(StandardScaler(), model) if scale else make_pipeline(model)
@@ -118,7 +120,7 @@ def make_model(
             "forest": lambda: ensemble.RandomForestClassifier(100, random_state=seed, n_jobs=1),
             "extra_trees": lambda: ensemble.ExtraTreesClassifier(100, random_state=seed, n_jobs=1),
             "knn": lambda: scaled(neighbors.KNeighborsClassifier()),
-            "svm": lambda: scaled(svm.SVC(probability=True, random_state=seed)),
+            "svm": lambda: scaled(CalibratedClassifier(svm.SVC(), random_state=seed)),
             "hgb": lambda: ensemble.HistGradientBoostingClassifier(random_state=seed),
             "nb": lambda: naive_bayes.GaussianNB(),
         }

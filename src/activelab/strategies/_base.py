@@ -195,9 +195,9 @@ class Strategy(ABC):
                 kind = type(model).__name__ if model is not None else "None"
                 wanted = " or ".join(f"`{m}`" for m in methods)
                 hint = (
-                    " Use a probabilistic classifier (e.g. LogisticRegression), wrap it in "
-                    "sklearn.calibration.CalibratedClassifierCV (for an SVC: "
-                    "CalibratedClassifierCV(SVC(), ensemble=False))."
+                    " Use a probabilistic classifier (e.g. LogisticRegression) or wrap it "
+                    "for calibrated probabilities: activelab.models.CalibratedClassifier(SVC()) "
+                    "works from the first labels (CalibratedClassifierCV needs 5 of each class)."
                     if PREDICT_PROBA in methods
                     else ""
                 )

@@ -71,5 +71,5 @@ def check_has(estimator: Any, method: str, strategy: str) -> None:
         raise StrategyRequirementError(
             f"Strategy {strategy!r} needs `{method}` on every model it fits, but "
             f"{type(estimator).__name__} has none. Use a probabilistic classifier (e.g. "
-            "LogisticRegression) or wrap it in sklearn.calibration.CalibratedClassifierCV."
+            "LogisticRegression) or wrap it: activelab.models.CalibratedClassifier(SVC())."
         )
