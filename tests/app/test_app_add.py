@@ -78,6 +78,33 @@ def test_texts_go_through_the_projects_tfidf_and_numbering_goes_on(tmp_path: Pat
     store.close()
 
 
+def test_tool_files_without_ids_are_numbered_on_and_exported_with_the_new_ids(
+    tmp_path: Path,
+) -> None:
+    # Label Studio tasks without "id" and Parquet files without an id column number their
+    # items 1, 2, ...: a second batch of the same shape is numbered on, as a CSV's rows are
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps([{"data": {"text": "good film"}}, {"data": {"text": "bad"}}]))
+    create_project(tmp_path / "p", read_items(first, text_features="tfidf"), ["pos", "neg"])
+    store = open_project(tmp_path / "p")
+    assert store.settings["id_column"] is None
+    more = tmp_path / "more.json"
+    more.write_text(json.dumps([{"data": {"text": "dull plot"}}, {"data": {"text": "fine"}}]))
+    assert extend_project(store, read_new_items(store, more))[:2] == (2, 2)
+    table = pa.table({"text": ["great cast", "awful sound"], "label": ["pos", None]})
+    pq.write_table(table, tmp_path / "more.parquet")
+    assert extend_project(store, read_new_items(store, tmp_path / "more.parquet")) == (4, 2, 1)
+    assert store.external_ids() == ["1", "2", "3", "4", "5", "6"]
+    assert store.item(4)["content"]["id"] == "5"
+    store.close()
+    out = tmp_path / "out.parquet"
+    assert _invoke("export", tmp_path / "p", "--format", "parquet", "--out", out).exit_code == 0
+    assert pq.read_table(out).column("id").to_pylist() == ["1", "2", "3", "4", "5", "6"]
+
+
 def test_a_batch_of_texts_without_words_is_added_not_refused(tmp_path: Path) -> None:
     # read on its own, such a file has no vocabulary to fit; through the project's, it reads
     store, wordless = _tfidf_project(tmp_path, '{"text": "!!"}\n{"text": "?"}\n')

@@ -112,8 +112,31 @@ def read_new_items(
     if data.settings.get("id_column", "") is None:  # row numbers: go on from the project's
         first = store.n_items()
         for i, row in enumerate(data.rows):
-            row["external_id"] = str(first + i + 1)
+            _renumber(row, str(first + i + 1))
     return data
+
+
+def _renumber(row: dict[str, Any], new_id: str) -> None:
+    """Give a new item the id ``new_id`` (numbered on from the project's last item).
+
+    The item's content keeps the id of a labelling tool's file too (as a text item's
+    field, a table's ``id`` cell, and in what the file said of it): it follows.
+
+    Examples
+    --------
+    >>> row = {"external_id": "1", "content": {"text": "hi", "id": "1", "_source": {"id": "1"}}}
+    >>> _renumber(row, "8")
+    >>> row
+    {'external_id': '8', 'content': {'text': 'hi', 'id': '8', '_source': {'id': '8'}}}
+    """
+    old = row["external_id"]
+    row["external_id"] = new_id
+    content = row.get("content") or {}
+    for place in (content, content.get("fields"), content.get("_source")):
+        if isinstance(place, dict) and place.get("id") == old:
+            place["id"] = new_id
+    if content.get("filename") == old:
+        content["filename"] = new_id
 
 
 #: how read_items names the options that read_new_items sets from the project

@@ -919,7 +919,17 @@ def _read_tasks_file(
         featuriser=featuriser,
     )
     data.settings["source_format"] = fmt
+    if not _own_ids(fmt, records):
+        data.settings["id_column"] = None  # numbered in the file's order, like a CSV's rows
     return data
+
+
+def _own_ids(fmt: str, records: list[Any]) -> bool:
+    """Whether a labelling tool's file gives its items ids of their own: Label Studio task
+    ids, an ``id`` column of a Parquet file or dataset; Prodigy's are its input hashes.
+    Without them the items are numbered in the file's order, and ``activelab add`` numbers
+    a new batch on from the project's last item, as for a CSV file without an id column."""
+    return fmt == "prodigy" or any("id" in rec.extra for rec in records)
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -963,5 +973,8 @@ def _task_images(
                 "media_type": media_type,
             }
         )
-    settings = {"featuriser": "pixels", "image_size": size, "source_format": sources[0]["format"]}
+    fmt = sources[0]["format"]
+    settings = {"featuriser": "pixels", "image_size": size, "source_format": fmt}
+    if not _own_ids(fmt, records):
+        settings["id_column"] = None
     return Dataset("image", rows, X, None, settings)
