@@ -272,6 +272,39 @@ def test_payloads_it_cannot_read_get_a_clear_4xx(client, route, body, status, me
     assert message in r.json()["detail"], r.json()
 
 
+@pytest.mark.parametrize(
+    ("route", "body", "message"),
+    [
+        ("/predict", {"project": "7", "tasks": [{"id": 1.5, "data": {"text": "a"}}]},
+         "tasks[0].id must be an integer, got 1.5"),
+        ("/predict", {"project": "7", "tasks": [{"id": True, "data": {"text": "a"}}]},
+         "tasks[0].id must be an integer, got True"),
+        ("/webhook", {"action": "ANNOTATION_CREATED", "project": {"id": 7},
+                      "task": {"id": 1, "data": {"text": "a"}}, "annotation": [5]},
+         "field 'annotation' must be an annotation object, got 5"),
+        ("/webhook", {"action": "ANNOTATION_CREATED", "project": {"id": 7},
+                      "task": {"id": 1, "data": {"text": "a"}},
+                      "annotation": {**_annotation(1, ["pos"]), "id": {"a": 1}}},
+         "annotation.id must be an integer"),
+        ("/train", {"project": "7", "annotations": [{"id": 3, "data": {"text": "a"},
+                                                     "annotations": [5]}]},
+         "annotations[0].annotations[0]' must be an annotation object"),
+        ("/train", {"project": "7", "annotations": [{"id": 3, "data": {"text": "a"},
+                                                     "annotations": [{"id": "x", "result": []}]}]},
+         "annotations[0].annotations[0].id must be an integer, got 'x'"),
+    ],
+)  # fmt: skip
+def test_ids_that_are_not_integers_get_422_not_500_nor_another_tasks_id(
+    route, body, message
+) -> None:
+    client = TestClient(create_app(Backend()), raise_server_exceptions=False)
+    _setup(client)
+    r = client.post(route, json=body)
+    assert r.status_code == 422, r.text
+    assert message in r.json()["detail"], r.json()
+    assert client.get("/projects/7").json()["tasks"] == 0  # nothing was taken in
+
+
 def test_non_json_body_is_400(client: TestClient) -> None:
     r = client.post("/webhook", content=b"{nope", headers={"content-type": "application/json"})
     assert r.status_code == 400 and "not JSON" in r.json()["detail"]

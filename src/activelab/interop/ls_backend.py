@@ -52,7 +52,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.concurrency import run_in_threadpool
 
 from activelab.interop.label_studio import choices_result, parse_label_config
-from activelab.interop.ls_state import LSProject
+from activelab.interop.ls_state import LSProject, label_studio_id
 from activelab.interop.records import FormatError
 
 __all__ = ["IGNORED_ACTIONS", "Backend", "create_app"]
@@ -271,15 +271,15 @@ class Backend:
         if not isinstance(tasks, list):
             raise BadPayloadError("field 'tasks' must be a list of tasks.")
         proj = self.project(body.get("project"), body.get("label_config"))
-        proj.add_tasks(tasks)
-        result = self.round_for(proj, [int(t["id"]) for t in tasks])
+        proj.add_tasks(tasks)  # checks every task's id
+        ids = [label_studio_id(t["id"], "tasks[].id") for t in tasks]
+        result = self.round_for(proj, ids)
         version = f"activelab-v{result.version}"
         pos = {t: i for i, t in enumerate(result.task_ids)}
         labelled = proj.labelled()
         cfg = proj.config
         out = []
-        for task in tasks:
-            tid = int(task["id"])
+        for tid in ids:
             i = pos.get(tid)
             if i is None:  # arrived during the round: rank it next time
                 out.append({"result": [], "score": 0.0, "model_version": version})
@@ -322,12 +322,11 @@ class Backend:
                 tasks = tasks * len(anns)
             if len(tasks) != len(anns):
                 raise BadPayloadError("fields 'annotation' and 'task' must pair up one to one.")
+            ann_ids = [_annotation_id(ann, "annotation") for ann in anns]  # before any change
             proj.add_tasks(tasks)
             changed = 0
-            for ann, task in zip(anns, tasks, strict=True):
-                if "id" not in ann:
-                    raise BadPayloadError("field 'annotation.id' is missing.")
-                changed += proj.annotate(int(task["id"]), int(ann["id"]), ann)
+            for ann, task, ann_id in zip(anns, tasks, ann_ids, strict=True):
+                changed += proj.annotate(label_studio_id(task["id"], "task.id"), ann_id, ann)
             training = self.schedule(proj)
             return {"status": "ok", "changed": changed, "training": training}
         if action in ("ANNOTATION_DELETED", "ANNOTATIONS_DELETED"):
@@ -356,13 +355,30 @@ class Backend:
         if not isinstance(tasks, list):
             raise BadPayloadError("field 'annotations' must be a list of annotated tasks.")
         proj = self.project(body.get("project"), body.get("label_config"))
+        answers = []  # every id checked before any change
+        for i, task in enumerate(tasks):
+            if not isinstance(task, dict) or "id" not in task:
+                continue  # add_tasks names what is missing
+            tid = label_studio_id(task["id"], f"annotations[{i}].id")
+            for j, ann in enumerate(_as_list(task.get("annotations", []), "annotations")):
+                if not isinstance(ann, dict) or "id" in ann:
+                    answers.append(
+                        (tid, _annotation_id(ann, f"annotations[{i}].annotations[{j}]"), ann)
+                    )
         proj.add_tasks(tasks)
-        for task in tasks:
-            for ann in _as_list(task.get("annotations", []), "annotations"):
-                if "id" in ann:
-                    proj.annotate(int(task["id"]), int(ann["id"]), ann)
+        for tid, ann_id, ann in answers:
+            proj.annotate(tid, ann_id, ann)
         self.schedule(proj, force=True)
         return {"job": f"{proj.key}-{proj.rounds + 1}"}
+
+
+def _annotation_id(ann: Any, where: str) -> int:
+    """The id of an annotation object; 422 naming ``where`` when it has none or is no object."""
+    if not isinstance(ann, dict):
+        raise BadPayloadError(f"field {where!r} must be an annotation object, got {ann!r}.")
+    if "id" not in ann:
+        raise BadPayloadError(f"field '{where}.id' is missing.")
+    return label_studio_id(ann["id"], f"{where}.id")
 
 
 def _as_list(value: Any, name: str) -> list[dict[str, Any]]:

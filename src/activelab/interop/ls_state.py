@@ -43,7 +43,7 @@ from activelab.interop.images import load_image_ref
 from activelab.interop.label_studio import LabelConfig, choices_of
 from activelab.interop.records import FormatError
 
-__all__ = ["DEFAULT_STRATEGY", "LSProject", "RoundResult"]
+__all__ = ["DEFAULT_STRATEGY", "LSProject", "RoundResult", "label_studio_id"]
 
 #: strategies of a backend, by task: scoring strategies, so every task gets its own priority
 DEFAULT_STRATEGY = {"classification": "margin", "multilabel": "mmc"}
@@ -159,10 +159,7 @@ class LSProject:
                 or not isinstance(task.get("data"), dict)
             ):
                 raise FormatError(f"tasks[{i}] needs an 'id' and a 'data' object.")
-            try:
-                tid = int(task["id"])
-            except (TypeError, ValueError) as exc:
-                raise FormatError(f"tasks[{i}].id must be an integer, got {task['id']!r}.") from exc
+            tid = label_studio_id(task["id"], f"tasks[{i}].id")
             if tid not in self._index and tid not in new:
                 new[tid] = task["data"]
         if not new:
@@ -479,3 +476,33 @@ def _pixels(refs: list[Any], fetch: Any) -> np.ndarray:
         except (ValueError, OSError, UnidentifiedImageError) as exc:
             raise FormatError(f"image {ref[:80]!r}: cannot be read ({exc}).") from exc
     return X
+
+
+def label_studio_id(value: Any, where: str) -> int:
+    """A Label Studio id (of a task or an annotation) as an integer.
+
+    An integer, a whole number written as a float (``3.0``) or digits in a string
+    (``"3"``) are ids; anything else, ``true``, ``1.5`` or ``Infinity`` included, is
+    refused naming ``where``, rather than read as another task's id.
+
+    Raises
+    ------
+    FormatError
+        ``value`` is not an integer id.
+
+    Examples
+    --------
+    >>> label_studio_id(7, "tasks[0].id"), label_studio_id("8", "x"), label_studio_id(9.0, "x")
+    (7, 8, 9)
+    >>> label_studio_id(1.5, "tasks[0].id")
+    Traceback (most recent call last):
+    ...
+    activelab.interop.records.FormatError: tasks[0].id must be an integer, got 1.5.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise FormatError(f"{where} must be an integer, got {value!r}.")
