@@ -188,6 +188,41 @@ def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> Non
     assert "Nothing to review" in r.output
 
 
+def test_the_owner_changes_a_decision_and_bad_names_are_refused_in_one_line(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(2)]
+    )
+    store.save_features(np.eye(2))
+    ada, bob = store.add_annotator("ada")[0], store.add_annotator("bob")[0]
+    store.append_event(0, ada.id, "label", label="neg")
+    store.append_event(0, bob.id, "label", label="pos")
+    store.close()
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+    runner = CliRunner()
+
+    def review(*args: str) -> object:
+        return runner.invoke(main, ["review", str(tmp_path / "proj"), *args])
+
+    assert "i0: neg (decided by owner)" in review("--decide", "i0", "neg").output
+    r = review("--decide", "i0", "pos")  # the owner thinks again: the new decision counts
+    assert r.exit_code == 0 and "i0: pos (decided by owner, was neg)" in r.output, r.output
+    r = review("--decide", "i0", "pos")
+    assert r.exit_code == 0 and "already; nothing changed" in r.output
+    r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", "jsonl"])
+    row = json.loads(r.output)
+    assert row["label"] == "pos" and row["confidence"] == 1.0 and row["n_answers"] == 3
+    for name, message in [("", "1 to 128 characters"), ("imported:file", "'imported:'")]:
+        r = review("--decide", "i0", "neg", "--as", name)
+        assert r.exit_code == 1 and message in r.output and "Traceback" not in r.output
+    store = Store.open(url)
+    assert [e.label for e in store.live_answers()] == ["neg", "pos", "pos"]
+    assert store.settings["adjudicators"] == ["owner"]
+    store.close()
+
+
 def test_cost_aware_queue_prefers_quicker_items() -> None:
     heads = {}
     for aware in (False, True):

@@ -73,6 +73,23 @@ def test_leases_are_exclusive_expire_and_respect_overlap(db_url) -> None:
     assert not store.lease(0, b.id, seconds=60)
 
 
+def test_undo_event_takes_back_one_answer_not_only_the_latest(db_url) -> None:
+    store = _store(db_url)
+    a, _ = store.add_annotator("a")
+    b, _ = store.add_annotator("b")
+    first = store.append_event(0, a.id, "label", label="a")
+    store.append_event(1, a.id, "label", label="b")
+    with pytest.raises(StoreError, match="no live label or skip of annotator"):
+        store.undo_event(first.id, b.id)  # not b's
+    undo = store.undo_event(first.id, a.id)
+    assert (undo.kind, undo.undoes, undo.item_id) == ("undo", first.id, 0)
+    assert {k: v.label for k, v in store.current_labels().items()} == {1: "b"}
+    with pytest.raises(StoreError, match="nothing to undo"):
+        store.undo_event(first.id, a.id)  # undone already
+    assert store.append_event(0, a.id, "label", label="b").label == "b"
+    store.close()
+
+
 def test_undo_chain_and_labels_derived_from_the_log(db_url) -> None:
     store = _store(db_url, overlap=2)  # item 0 gets a second opinion
     a, _ = store.add_annotator("a")

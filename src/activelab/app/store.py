@@ -1102,6 +1102,55 @@ class Store:
                 now,
             )
 
+    def undo_event(self, event_id: int, annotator_id: int) -> Event:
+        """Undo one live label or skip of an annotator, not only their latest (an
+        adjudicator changing an earlier decision).
+
+        Returns the new undo event. Unlike :meth:`undo_last`, no item is leased back.
+        Raises :class:`StoreError` when the event is not a label or skip of this
+        annotator, or is undone already.
+        """
+        event_id, annotator_id = int(event_id), int(annotator_id)
+        with self._write() as conn:
+            _serialise_events(conn)
+            undone = events_t.alias("undone")
+            target = conn.execute(
+                sa.select(events_t).where(
+                    events_t.c.id == event_id,
+                    events_t.c.annotator_id == annotator_id,
+                    events_t.c.kind.in_(("label", "skip")),
+                    ~sa.exists().where(undone.c.undoes == events_t.c.id),
+                )
+            ).first()
+            if target is None:
+                raise StoreError(
+                    f"Event {event_id} is no live label or skip of annotator {annotator_id}; "
+                    "nothing to undo."
+                )
+            now = time.time()
+            res = conn.execute(
+                events_t.insert().values(
+                    item_id=target.item_id,
+                    annotator_id=annotator_id,
+                    kind="undo",
+                    undoes=target.id,
+                    created_at=now,
+                )
+            )
+            return Event(
+                int(res.inserted_primary_key[0]),
+                target.item_id,
+                annotator_id,
+                "undo",
+                None,
+                target.id,
+                None,
+                None,
+                None,
+                None,
+                now,
+            )
+
     @staticmethod
     def _event_by_request(conn: Connection, annotator_id: int, request_id: str) -> Event | None:
         row = conn.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -48,6 +49,7 @@ def review(
     their label replaces the aggregate of the other answers.
     """
     from activelab.app.quality import aggregate_answers, answer_table, disputed_items
+    from activelab.app.store import StoreError
     from activelab.cli.project import _open
 
     store = _open(str(project))
@@ -71,13 +73,16 @@ def review(
                     f"No item with id {external!r} in {project}; its ids are the data's "
                     f"(such as {', '.join(map(repr, ids[:3]))}), as `review` lists them."
                 )
-            judge = store.annotator_by_name(name) or store.add_annotator(name, with_token=False)[0]
-            # the owner's decision is one answer more, whatever the item's overlap
-            store.append_event(
-                ids.index(external), judge.id, "label", label=label, overlap=sys.maxsize
-            )
-            store.update_settings(adjudicators=sorted({*s.get("adjudicators", []), name}))
-            click.echo(f"{external}: {label} (decided by {name}).")
+            try:
+                changed = _decide(store, ids.index(external), label, name)
+            except StoreError as exc:
+                raise click.ClickException(str(exc)) from exc
+            name = name.strip()
+            if changed is None:
+                click.echo(f"{external}: {label} (decided by {name} already; nothing changed).")
+            else:
+                was = f", was {changed}" if changed else ""
+                click.echo(f"{external}: {label} (decided by {name}{was}).")
             return
         if multi:
             from activelab.app.multilabel_quality import (
@@ -110,3 +115,26 @@ def review(
         click.echo(f"  {r['id']}  {r['label']} ({r['confidence']:.0%})  [{answers}]")
     if not multi:
         click.echo(f"Settle one: activelab review {project} --decide ID LABEL")
+
+
+def _decide(store: Any, item: int, label: str, name: str) -> str | None:
+    """Record ``name``'s decision ``label`` on ``item``; they become an adjudicator.
+
+    A decision taken again with another label replaces their earlier one (undone in the
+    log); the same label again changes nothing. Returns ``None`` when nothing changed,
+    else the label decided before (``""`` for none).
+    """
+    from activelab.cli.annotator import refuse_reserved_name
+
+    name = name.strip()
+    refuse_reserved_name(name, "decide --as another name")
+    judge = store.annotator_by_name(name) or store.add_annotator(name, with_token=False)[0]
+    before = [e for e in store.live_answers() if e.annotator_id == judge.id and e.item_id == item]
+    if before and before[-1].label == label and name in store.settings.get("adjudicators", []):
+        return None
+    for ev in before:  # a person's answer on an item is one: the new decision replaces it
+        store.undo_event(ev.id, judge.id)
+    # the owner's decision is one answer more, whatever the item's overlap
+    store.append_event(item, judge.id, "label", label=label, overlap=sys.maxsize)
+    store.update_settings(adjudicators=sorted({*store.settings.get("adjudicators", []), name}))
+    return before[-1].label or "" if before else ""
