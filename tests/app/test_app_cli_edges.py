@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from activelab.app.project import open_project
 from activelab.cli import main
 
 
@@ -161,6 +162,25 @@ def test_the_imported_prefix_is_kept_for_labels_read_from_files(
     r = _invoke("annotator", "add", proj, "imported:eve")
     assert r.exit_code == 1 and "mark labels read from files; pick another name" in r.output
     assert _invoke("annotator", "add", proj, "eve").exit_code == 0
+
+
+def test_label_as_a_padded_or_blank_name_is_one_annotator_or_one_line(
+    tmp_path: Path, labelled_table
+) -> None:
+    proj = tmp_path / "p"
+    r = _invoke(
+        "init", proj, "--data", labelled_table(["no", "yes"] + [""] * 18), "--labels", "no,yes"
+    )
+    assert r.exit_code == 0, r.output
+    assert _invoke("annotator", "add", proj, "eve").exit_code == 0
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", " eve "], input="q")
+    assert r.exit_code == 0 and "as eve." in r.output, r.output  # eve, not a second one
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "   "], input="q")
+    assert r.exit_code == 1 and "--as '': An annotator name must be 1 to 128" in r.output
+    assert "Traceback" not in r.output
+    store = open_project(proj)
+    assert [a.name for a in store.annotators()] == ["imported:file", "eve"]
+    store.close()
 
 
 def test_out_paths_get_their_folder_or_a_one_line_error(tmp_path: Path, labelled_table) -> None:

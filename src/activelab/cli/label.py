@@ -131,7 +131,7 @@ def label(project: Path, name: str | None) -> None:
     from activelab.cli.annotator import refuse_reserved_name
 
     _require_terminal(project)
-    name = name or getpass.getuser()
+    name = (name or getpass.getuser()).strip()  # the store keeps names without padding
     refuse_reserved_name(name, "label as another name (--as)")
     console = Console(highlight=False)
     try:
@@ -140,7 +140,11 @@ def label(project: Path, name: str | None) -> None:
         raise click.ClickException(str(exc)) from exc
     ann = store.annotator_by_name(name)
     if ann is None:
-        ann, _ = store.add_annotator(name, with_token=False)
+        try:
+            ann, _ = store.add_annotator(name, with_token=False)
+        except StoreError as exc:
+            store.close()
+            raise click.ClickException(f"--as {name!r}: {exc}") from exc
     elif ann.revoked:
         raise click.ClickException(f"Annotator {name!r} is revoked.")
     svc = LabellingService(store)
