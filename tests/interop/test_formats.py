@@ -366,6 +366,29 @@ def test_init_and_export_in_every_format(tmp_path: Path, fmt: str) -> None:
     assert back[2].answers[-1].annotator == "ada"
 
 
+def test_init_without_labels_takes_a_class_label_in_its_order_and_gives_it_back(
+    tmp_path: Path,
+) -> None:
+    import datasets as hf
+
+    names = ["pos", "neg", "mixed"]  # not alphabetical; "mixed" has no example yet
+    features = hf.Features({"text": hf.Value("string"), "label": hf.ClassLabel(names=names)})
+    texts = ["good one", "bad one", "okay", "nice film", "bad plot", "great"]
+    ds = hf.Dataset.from_dict({"text": texts, "label": [0, 1, -1, 0, 1, -1]}, features=features)
+    ds.save_to_disk(str(tmp_path / "ds"))
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "ds")
+    assert r.exit_code == 0 and "labels pos, neg, mixed" in r.output, r.output
+    store = open_project(tmp_path / "p")
+    assert store.settings["labels"] == names
+    store.close()
+    assert (
+        _run("export", tmp_path / "p", "--format", "hf", "--out", tmp_path / "out").exit_code == 0
+    )
+    back = hf.load_from_disk(str(tmp_path / "out"))
+    assert back.features["label"].names == names
+    assert back["label"] == [0, 1, -1, 0, 1, -1]  # each class keeps its integer
+
+
 def test_init_refuses_malformed_tool_files_with_the_place(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text('[{"id": 1, "data": {"text": "a"}, "annotations": 3}]')
     r = CliRunner().invoke(

@@ -142,6 +142,8 @@ class Dataset:
     given_labels: dict[int, str | list[str]] = field(default_factory=dict)
     given_lines: dict[int, int] = field(default_factory=dict, repr=False)
     source: str = field(default="", repr=False)
+    #: the label names the file declares, in its order (a Hugging Face ``ClassLabel``)
+    label_names: list[str] | None = None
 
 
 def read_items(
@@ -892,7 +894,9 @@ def _read_tasks_file(
     ]
     kinds = {rec.kind for rec in records}
     if kinds == {"image"}:
-        return _task_images(path, records, sources, image_size)
+        images = _task_images(path, records, sources, image_size)
+        images.label_names = _declared_labels(path, fmt)
+        return images
     header: list[str] = ["id"]
     flat = []
     for rec, src in zip(records, sources, strict=True):
@@ -919,9 +923,19 @@ def _read_tasks_file(
         featuriser=featuriser,
     )
     data.settings["source_format"] = fmt
+    data.label_names = _declared_labels(path, fmt)
     if not _own_ids(fmt, records):
         data.settings["id_column"] = None  # numbered in the file's order, like a CSV's rows
     return data
+
+
+def _declared_labels(path: Path, fmt: str) -> list[str] | None:
+    """The label names a Hugging Face dataset declares (its ``ClassLabel``), else ``None``."""
+    if fmt != "hf":
+        return None
+    from activelab.interop.tabular import hf_label_names
+
+    return hf_label_names(path)
 
 
 def _own_ids(fmt: str, records: list[Any]) -> bool:

@@ -92,7 +92,9 @@ def labels_in_data(data: Dataset, multilabel: bool) -> list[str]:
     From its label column or folders (:attr:`Dataset.given_labels`) and from the
     answers a labelling tool's file brought (skipped ones aside). Numbers in numeric
     order, then the other labels alphabetically. Multi-label values (a list, or labels
-    separated by ``;``) count each label.
+    separated by ``;``) count each label. Label names the file declares (a Hugging Face
+    ``ClassLabel``, :attr:`Dataset.label_names`) come first, in the file's order, used or
+    not.
 
     Examples
     --------
@@ -101,6 +103,8 @@ def labels_in_data(data: Dataset, multilabel: bool) -> list[str]:
     ['9', '10']
     >>> labels_in_data(Dataset("text", [], None, given_labels={0: "b;a", 2: ["c"]}), True)
     ['a', 'b', 'c']
+    >>> labels_in_data(Dataset("text", [], None, label_names=["pos", "neg", "mixed"]), False)
+    ['pos', 'neg', 'mixed']
     """
     found: set[str] = set()
     for value in data.given_labels.values():  # one value per labelled row
@@ -112,7 +116,8 @@ def labels_in_data(data: Dataset, multilabel: bool) -> list[str]:
         for answer in item_source(row["content"]).get("answers", []):
             if answer.get("status") != "ignore":
                 found.update(str(v) for v in answer.get("labels", []))
-    return sorted(found, key=_label_order)
+    declared = list(data.label_names or [])
+    return declared + sorted(found - set(declared), key=_label_order)
 
 
 def _label_parts(value: str | list[str]) -> list[str]:

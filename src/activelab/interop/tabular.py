@@ -34,6 +34,7 @@ from activelab.interop.records import Answer, FormatError, Prediction, Record
 __all__ = [
     "LABEL_COLUMNS",
     "from_hf_dataset",
+    "hf_label_names",
     "parse_rows",
     "read_hf",
     "read_parquet",
@@ -308,6 +309,27 @@ def read_hf(path: str | Path) -> list[Record]:
     if len(ds) == 0:
         raise FormatError(f"{path}: the dataset has no rows.")
     return from_hf_dataset(ds)
+
+
+def hf_label_names(path: str | Path) -> list[str] | None:
+    """The names of a saved dataset's ``ClassLabel`` label column, in the dataset's order.
+
+    The ``labels`` column (a sequence of ``ClassLabel``) or the ``label`` column; ``None``
+    when neither is a ``ClassLabel``. A project made from the dataset without ``--labels``
+    takes these names as its labels, so that an export gives every class its integer back
+    and a class without an example yet is one of them.
+    """
+    import datasets as hf
+
+    ds = hf.load_from_disk(str(path))
+    if isinstance(ds, hf.DatasetDict):
+        ds = next(iter(ds.values()))
+    for col in ("labels", "label"):
+        if col in ds.features:
+            names = _class_names(ds.features[col])
+            if names:
+                return names
+    return None
 
 
 def write_hf(records: list[Record], path: str | Path, **kwargs: Any) -> None:
