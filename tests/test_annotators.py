@@ -45,6 +45,13 @@ def test_kappa_pairs_without_shared_items_are_nan() -> None:
     assert np.isnan(k[0, 1]) and np.isnan(k[1, 2])
 
 
+def test_agreement_before_any_answer_is_undefined_not_an_error() -> None:
+    none = np.array([], dtype=np.int64)
+    assert pairwise_kappa(none, none, none).shape == (0, 0)
+    assert np.isnan(pairwise_kappa(none, none, none, n_annotators=2)).all()
+    assert np.isnan(krippendorff_alpha(none, none)) and np.isnan(percent_agreement(none, none))
+
+
 def test_krippendorff_alpha_hand_computed() -> None:
     # items: {a, a, b}, {a, a}, {b, b, b}, {a}  (the last one is ignored)
     # coincidences, weight 1/(m-1): item 1 (m=3): o_aa = 2*1/2 = 1, o_ab = o_ba = 2*1/2 = 1

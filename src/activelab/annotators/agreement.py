@@ -167,7 +167,10 @@ def pairwise_kappa(
     0.0
     """
     annotators = np.asarray(annotators, dtype=np.int64)
-    a_n = int(annotators.max()) + 1 if n_annotators is None else int(n_annotators)
+    if n_annotators is not None:
+        a_n = int(n_annotators)
+    else:  # no answers yet: no annotators to pair
+        a_n = int(annotators.max()) + 1 if annotators.size else 0
     out = np.full((a_n, a_n), np.nan)
     present = np.unique(annotators)
     for i, a in enumerate(present):  # a loop over pairs of annotators, not over items
