@@ -183,6 +183,24 @@ def test_label_as_a_padded_or_blank_name_is_one_annotator_or_one_line(
     store.close()
 
 
+def test_the_terminal_answers_digit_labels_with_their_own_key_as_the_page_does(
+    tmp_path: Path,
+) -> None:
+    rows = "\n".join(f"r{i},{i % 3},{(i * 7) % 5}" for i in range(12))
+    (tmp_path / "d.csv").write_text("id,a,b\n" + rows + "\n")
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", tmp_path / "d.csv", "--labels", "0,1,2")
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"], input="2019q")
+    assert r.exit_code == 0, r.output
+    assert "[0] 0  [1] 1  [2] 2" in r.output and "0-9 answer with that label" in r.output
+    assert "No label on key 9" in r.output
+    store = open_project(proj)
+    events = [e for e in store.events() if e.kind == "label"]
+    store.close()
+    assert [e.label for e in events] == ["2", "0", "1"]  # key 2 is label "2", not the third
+
+
 def test_out_paths_get_their_folder_or_a_one_line_error(tmp_path: Path, labelled_table) -> None:
     proj = tmp_path / "p"
     r = _invoke(

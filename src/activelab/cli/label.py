@@ -17,7 +17,32 @@ _HELP_MULTI = (
     "keys: 1-9 (0 = tenth) tick/untick a label · Enter confirm (nothing ticked: none of "
     "these) · s skip · u undo · ? help · q quit"
 )
+#: the help line when every label is a digit: each digit key answers with that label
+_HELP_DIGITS = "keys: 0-9 answer with that label · s skip · u undo · ? help · q quit"
+_HELP_DIGITS_MULTI = (
+    "keys: 0-9 tick/untick that label · Enter confirm (nothing ticked: none of these) · "
+    "s skip · u undo · ? help · q quit"
+)
 _SHADES = " .:-=+*#%@"
+
+
+def _label_keys(labels: list[str]) -> list[str]:
+    """The key of each label, as on the web page: the digit itself when every label is a
+    distinct digit (``0,1,…,9``), else 1–9 then 0 for the tenth ("" past the tenth).
+
+    Examples
+    --------
+    >>> _label_keys(["neg", "pos"])
+    ['1', '2']
+    >>> _label_keys(["0", "1", "2"])
+    ['0', '1', '2']
+    >>> _label_keys([str(i) for i in range(11)])[9:]
+    ['0', '']
+    """
+    digits = all(len(lab) == 1 and lab in "0123456789" for lab in labels)
+    if digits and len(set(labels)) == len(labels):
+        return list(labels)
+    return [str(i + 1) if i < 9 else "0" if i == 9 else "" for i in range(len(labels))]
 
 
 def _image_art(data: bytes, width: int = 24) -> str:
@@ -58,7 +83,9 @@ def _show(console: Any, svc: Any, item: Any, labels: list[str]) -> None:
         probs = item.probabilities or {}
         guessed = ", ".join(f"{lab} ({probs[lab]:.0%})" for lab in item.guess_labels)
         console.print(Text(f"model's guess: {guessed or 'none of these'}"))
-    keys = "  ".join(f"[{i + 1 if i < 9 else 0}] {lab}" for i, lab in enumerate(labels[:10]))
+    keys = "  ".join(
+        f"[{k}] {lab}" for k, lab in zip(_label_keys(labels), labels, strict=True) if k
+    )
     console.print(Text(keys, style="bold"))
 
 
@@ -66,8 +93,9 @@ def _show_selection(console: Any, labels: list[str], ticked: set[str]) -> None:
     from rich.text import Text
 
     marks = "  ".join(
-        f"[{'x' if lab in ticked else ' '}] {i + 1 if i < 9 else 0} {lab}"
-        for i, lab in enumerate(labels[:10])
+        f"[{'x' if lab in ticked else ' '}] {k} {lab}"
+        for k, lab in zip(_label_keys(labels), labels, strict=True)
+        if k
     )
     console.print(Text(marks + "   (Enter confirms)"))
 
@@ -150,7 +178,11 @@ def label(project: Path, name: str | None) -> None:
     svc = LabellingService(store)
     labels = svc.labels
     multi = svc.multilabel
-    help_ = _HELP_MULTI if multi else _HELP
+    by_key = {k: lab for k, lab in zip(_label_keys(labels), labels, strict=True) if k}
+    if by_key and all(k == lab for k, lab in by_key.items()):
+        help_ = _HELP_DIGITS_MULTI if multi else _HELP_DIGITS
+    else:
+        help_ = _HELP_MULTI if multi else _HELP
     svc.start()
     console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. ", end="")
     console.print(help_, markup=False)
@@ -170,17 +202,17 @@ def label(project: Path, name: str | None) -> None:
                 if key in ("q", "\x03", "\x04"):
                     svc.release(ann, item.id)
                     break
-                if key.isdigit():
-                    i = 9 if key == "0" else int(key) - 1
-                    if i >= len(labels):
+                if len(key) == 1 and key in "0123456789":
+                    chosen_label = by_key.get(key)
+                    if chosen_label is None:
                         console.print(f"No label on key {key}. {help_}", markup=False)
                         continue
                     if multi:
-                        ticked ^= {labels[i]}
+                        ticked ^= {chosen_label}
                         _show_selection(console, labels, ticked)
                         continue
-                    svc.answer(ann, item.id, labels[i])
-                    console.print(f"saved: {labels[i]}")
+                    svc.answer(ann, item.id, chosen_label)
+                    console.print(f"saved: {chosen_label}", markup=False)
                 elif key in ("\r", "\n") and multi:
                     chosen = [lab for lab in labels if lab in ticked]
                     svc.answer(ann, item.id, chosen)
