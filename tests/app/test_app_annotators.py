@@ -186,6 +186,12 @@ def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> Non
     assert settled["label"] == "neg" and settled["confidence"] == 1.0 and settled["n_answers"] == 3
     r = runner.invoke(main, ["review", str(tmp_path / "proj"), *sure])
     assert "Nothing to review" in r.output
+    # the decision settles i2; the annotators' agreement with each other is what it was
+    r = runner.invoke(main, ["status", str(tmp_path / "proj"), "--json"])
+    after = json.loads(r.output)["quality"]
+    assert after["answers"] == 9 and after["percent_agreement"] == 0.75
+    assert after["kappa"] == [{"annotators": ["ada", "bob"], "kappa": 0.5}]
+    assert abs(after["krippendorff_alpha"] - (1 - 14 / 30)) < 1e-9
 
 
 def test_the_owner_changes_a_decision_and_bad_names_are_refused_in_one_line(tmp_path) -> None:

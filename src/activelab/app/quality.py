@@ -204,13 +204,20 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
     the review queue, :func:`disputed_items`), ``gold_items`` and ``annotators``
     (answers, estimated accuracy, answers on gold items and accuracy on them,
     agreement with the aggregate, median seconds per answer). Figures that need
-    items with two answers (or gold answers) are ``None`` without them.
+    items with two answers (or gold answers) are ``None`` without them. The agreement
+    figures (raw, alpha, kappa) leave out the adjudicators' decisions (``activelab
+    review --decide``): like gold labels, they settle items rather than answer them.
     """
     method = method or store.settings.get("aggregate", "dawid_skene")
     t = answer_table(store)
     agg = aggregate_answers(t, method)
     per_item = np.bincount(t.items, minlength=t.n_items)
-    kappa = pairwise_kappa(t.items, t.annotators, t.labels, n_annotators=len(t.names))
+    # agreement is between annotators: a decision settling an item (an adjudicator's answer,
+    # as gold) is no peer's answer to agree with
+    peer = ~np.isin(t.annotators, t.adjudicators)
+    p_items, p_labels = t.items[peer], t.labels[peer]
+    shared = np.bincount(p_items, minlength=t.n_items) >= 2
+    kappa = pairwise_kappa(p_items, t.annotators[peer], p_labels, n_annotators=len(t.names))
     pairs = kappa_pairs(t.names, kappa)
     agree = agg.labels[t.items] == t.labels
     several = per_item >= 2
@@ -232,9 +239,9 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
         "items_with_several_answers": int(np.count_nonzero(several)),
         "aggregate": method,
         "annotator_model": agg.annotator_model,
-        "percent_agreement": _num(percent_agreement(t.items, t.labels)) if several.any() else None,
-        "krippendorff_alpha": _num(krippendorff_alpha(t.items, t.labels, len(t.classes)))
-        if several.any()
+        "percent_agreement": _num(percent_agreement(p_items, p_labels)) if shared.any() else None,
+        "krippendorff_alpha": _num(krippendorff_alpha(p_items, p_labels, len(t.classes)))
+        if shared.any()
         else None,
         "class_shares": {
             "answers": _shares(t.labels, t.classes),
