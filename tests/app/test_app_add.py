@@ -178,6 +178,8 @@ def test_labels_found_while_labelling_are_added_and_trained_on(
     store = open_project(proj)
     assert store.settings["labels"] == ["no", "yes", "maybe", "unsure"] and store.n_items() == 22
     store.close()
+    r = _invoke("add", proj, "--labels", "x" * 300)  # too long, not "empty"
+    assert r.exit_code == 1 and "1 to 256 characters; 'xxxx" in r.output and "has 300" in r.output
 
 
 def test_a_label_added_to_a_multi_label_project_gets_a_column_of_the_model(

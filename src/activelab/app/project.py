@@ -64,7 +64,11 @@ def check_labels(labels: list[str], multilabel: bool = False) -> list[str]:
     --------
     >>> check_labels([" yes", "no"])
     ['yes', 'no']
-    """
+    >>> check_labels(["yes", "n" * 300])
+    Traceback (most recent call last):
+    ...
+    activelab.app.project.ProjectError: Labels must be 1 to 256 characters; 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn'... has 300.
+    """  # noqa: E501
     labels = [lab.strip() for lab in labels]
     if multilabel:
         bad = [lab for lab in labels if LABEL_SEPARATOR in lab]
@@ -77,9 +81,13 @@ def check_labels(labels: list[str], multilabel: bool = False) -> list[str]:
         raise ProjectError(f"Give at least two labels (got {labels}), e.g. --labels yes,no.")
     if len(labels) > MAX_LABELS:
         raise ProjectError(f"At most {MAX_LABELS} labels, got {len(labels)}.")
-    bad = [lab for lab in labels if not lab or len(lab) > 256]
-    if bad:
+    if not all(labels):
         raise ProjectError("Labels must be 1 to 256 characters; an empty label was given.")
+    long = [lab for lab in labels if len(lab) > 256]
+    if long:
+        raise ProjectError(
+            f"Labels must be 1 to 256 characters; {long[0][:40]!r}... has {len(long[0])}."
+        )
     dup = sorted({lab for lab in labels if labels.count(lab) > 1})
     if dup:
         raise ProjectError(f"Duplicate label(s) {dup}; each label once.")
