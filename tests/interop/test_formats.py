@@ -418,3 +418,26 @@ def test_init_from_label_studio_images(tmp_path: Path) -> None:
         main, ["init", str(tmp_path / "q"), "--data", str(tmp_path / "w.json"), "--labels", "a,b"]
     )
     assert r.exit_code == 1 and "item 1, field 'image'" in r.output and "web address" in r.output
+
+
+@pytest.mark.parametrize(("fmt", "out"), [("label-studio", "o.json"), ("hf", "o_ds")])
+def test_an_image_folder_project_exports_its_images(tmp_path: Path, fmt: str, out: str) -> None:
+    from PIL import Image
+
+    (tmp_path / "pics").mkdir()
+    for i in range(6):
+        Image.new("L", (8, 8), color=40 * i).save(tmp_path / "pics" / f"im{i}.png")
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "pics", "--labels", "dark,light")
+    assert r.exit_code == 0, r.output
+    _label_first(tmp_path / "p", "dark")
+    assert _run("export", tmp_path / "p", "--format", fmt, "--out", tmp_path / out).exit_code == 0
+    records = read_tasks(tmp_path / out)
+    assert [rec.kind for rec in records] == ["image"] * 6  # the image itself, not a file name
+    assert records[2].data["image"].startswith("data:image/png;base64,")
+    assert records[2].final_labels() == ["dark"]
+    r = _run("init", tmp_path / "again", "--data", tmp_path / out, "--labels", "dark,light")
+    assert r.exit_code == 0 and "6 image items" in r.output, r.output
+    first, again = open_project(tmp_path / "p"), open_project(tmp_path / "again")
+    assert np.array_equal(first.load_features(), again.load_features())
+    first.close()
+    again.close()

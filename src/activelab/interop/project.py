@@ -4,11 +4,14 @@ Items read from a labelling tool's file keep what that file said
 (``content["_source"]``: their other fields, earlier answers and
 predictions); the label an item carries in the project now is added as one
 more answer, by the annotator who gave it. An export in the item's own format
-thus gives back the file it came from, plus the new labels.
+thus gives back the file it came from, plus the new labels. An image of a
+folder goes out as its stored bytes, a ``data:`` URI under ``image`` (beside its
+``filename``), which the tools' formats read.
 """
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -44,9 +47,12 @@ def project_records(store: Store) -> list[Record]:
         item = store.item(item_id)
         content = item["content"]
         src = item_source(content)
+        data = _data(item["kind"], content, src, text_column)
+        if item["kind"] == "image" and "data" not in src:  # an image of a folder: carry it
+            data = {"image": _image_uri(store, item_id), **data}
         rec = Record(
             str(src.get("id", ext)),
-            _data(item["kind"], content, src, text_column),
+            data,
             [_answer(a) for a in src.get("answers", [])],
             [_prediction(p) for p in src.get("predictions", [])],
             dict(src.get("extra", {})),
@@ -148,6 +154,16 @@ def _data(kind: str, content: dict[str, Any], src: dict[str, Any], text_column: 
     if "data_id" in src:
         data["id"] = src["data_id"]
     return {k: data[k] for k in keys if k in data}
+
+
+def _image_uri(store: Store, item_id: int) -> str | None:
+    """The stored image of an item as a ``data:`` URI, which every tool's format reads
+    (``None`` when the item has no stored bytes)."""
+    blob = store.item_blob(item_id)
+    if blob is None:
+        return None
+    data, media_type = blob
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _answer(obj: dict[str, Any]) -> Answer:
