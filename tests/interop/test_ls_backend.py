@@ -305,6 +305,16 @@ def test_ids_that_are_not_integers_get_422_not_500_nor_another_tasks_id(
     assert client.get("/projects/7").json()["tasks"] == 0  # nothing was taken in
 
 
+def test_a_project_id_that_names_no_journal_file_gets_422(tmp_path) -> None:
+    client = TestClient(create_app(Backend(state_dir=tmp_path)), raise_server_exceptions=False)
+    cfg = label_config("text", LABELS)
+    for ref in ["a/b", "x y", [7], "[7]"]:
+        r = client.post("/setup", json={"project": ref, "schema": cfg})
+        assert r.status_code == 422 and "must be a Label Studio project id" in r.text, r.text
+    _setup(client, " 7.1700000000")  # the same project as "7"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project-7.jsonl"]
+
+
 def test_non_json_body_is_400(client: TestClient) -> None:
     r = client.post("/webhook", content=b"{nope", headers={"content-type": "application/json"})
     assert r.status_code == 400 and "not JSON" in r.json()["detail"]

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import threading
 from pathlib import Path
@@ -71,6 +72,10 @@ _ACTIONS = (
 
 
 _SECURITY = HTTPBasic(auto_error=False)
+
+
+#: what a project key (the id before the first '.') may hold
+_PROJECT_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class BadPayloadError(ValueError):
@@ -185,7 +190,13 @@ class Backend:
             ref = ref.get("id")
         if ref is None or isinstance(ref, bool) or str(ref).strip() == "":
             raise BadPayloadError("field 'project' is missing: send the Label Studio project id.")
-        key = str(ref).split(".")[0]
+        key = str(ref).strip().split(".")[0]
+        if not isinstance(ref, str | int) or not _PROJECT_KEY.fullmatch(key):
+            # the key names the project's journal file: letters, digits, '_' and '-' only
+            raise BadPayloadError(
+                f"field 'project' must be a Label Studio project id (12, or \"12.1700000000\"), "
+                f"got {ref!r}."
+            )
         with self._lock:
             proj = self.projects.get(key)
             if proj is not None and label_config and isinstance(label_config, str):
