@@ -187,3 +187,24 @@ def test_an_excel_sheet_is_read_like_a_csv(tmp_path: Path) -> None:
     (tmp_path / "bad.xlsx").write_text("not a workbook")
     with pytest.raises(IngestError, match=r"bad.xlsx: not a readable Excel .xlsx workbook"):
         read_items(tmp_path / "bad.xlsx")
+
+
+def test_fields_are_shown_as_the_file_wrote_them_never_none_or_nan(tmp_path: Path) -> None:
+    from activelab.app.ingest import shown_fields
+
+    (tmp_path / "a.jsonl").write_text(
+        '{"id": 1, "text": "good", "meta": {"a": 1}, "tags": ["x"], "flag": true, "n": null}\n'
+        '{"id": 2, "text": "bad", "meta": null, "tags": [], "flag": false, "n": 3}\n'
+    )
+    create_project(tmp_path / "p", read_items(tmp_path / "a.jsonl"), ["pos", "neg"])
+    store = open_project(tmp_path / "p")
+    shown = [shown_fields("text", store.item(i)["content"]) for i in range(2)]
+    store.close()
+    assert shown == [
+        {"id": "1", "meta": '{"a": 1}', "tags": '["x"]', "flag": "true", "n": ""},
+        {"id": "2", "meta": "", "tags": "[]", "flag": "false", "n": "3"},
+    ]
+    assert shown_fields("table", {"fields": {"note": float("nan"), "x": 1.5}}) == {
+        "note": "",
+        "x": "1.5",
+    }

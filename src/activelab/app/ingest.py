@@ -94,12 +94,24 @@ def shown_fields(kind: str, content: dict[str, Any]) -> dict[str, str]:
     {'x': '1.5'}
     >>> shown_fields("text", {"text": "nice", "lang": "en", "_source": {}})
     {'lang': 'en'}
+    >>> shown_fields("text", {"text": "x", "n": None, "ok": True, "tags": ["a"], "v": float("nan")})
+    {'n': '', 'ok': 'true', 'tags': '["a"]', 'v': ''}
     """
     if kind == "image":
         return {"file": str(content.get("filename", ""))}
     fields = content.get("fields", {}) if kind == "table" else content
     hidden = {"_source"} if kind == "table" else {"_source", "text"}
-    return {str(k): str(v) for k, v in fields.items() if k not in hidden}
+    return {str(k): _shown(v) for k, v in fields.items() if k not in hidden}
+
+
+def _shown(value: Any) -> str:
+    """A field's value as a person reads it: a missing one (``null``, NaN) empty, the rest
+    as in the JSON file (``true``, ``["a", "b"]``), not as Python writes it (``None``)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool | dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 class IngestError(ValueError):
