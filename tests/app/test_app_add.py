@@ -105,6 +105,27 @@ def test_tool_files_without_ids_are_numbered_on_and_exported_with_the_new_ids(
     assert pq.read_table(out).column("id").to_pylist() == ["1", "2", "3", "4", "5", "6"]
 
 
+def test_add_says_how_many_answers_of_a_tool_file_are_left_out_as_init_does(
+    tmp_path: Path,
+) -> None:
+    def task(i: int, text: str, label: str) -> dict:
+        region = {"from_name": "label", "to_name": "text", "type": "choices"}
+        return {
+            "id": i,
+            "data": {"text": text},
+            "annotations": [{"result": [{**region, "value": {"choices": [label]}}]}],
+        }
+
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps([task(1, "good film", "pos"), task(2, "bad film", "neg")]))
+    assert _invoke("init", tmp_path / "p", "--data", first).exit_code == 0
+    more = tmp_path / "more.json"
+    more.write_text(json.dumps([task(3, "fine cast", "maybe"), task(4, "dull plot", "neg")]))
+    r = _invoke("add", tmp_path / "p", "--data", more)
+    assert r.exit_code == 0, r.output
+    assert "Imported 1 label. 1 answer left out: their labels are not among" in r.output
+
+
 def test_a_batch_of_texts_without_words_is_added_not_refused(tmp_path: Path) -> None:
     # read on its own, such a file has no vocabulary to fit; through the project's, it reads
     store, wordless = _tfidf_project(tmp_path, '{"text": "!!"}\n{"text": "?"}\n')

@@ -53,6 +53,7 @@ def add(
     from activelab.app.project import ProjectError
     from activelab.app.store import StoreError
     from activelab.cli.project import _open, _trainer_status
+    from activelab.interop.project import answers_left_out
 
     if data is None and labels is None:
         raise click.UsageError(
@@ -82,6 +83,7 @@ def add(
                 now = add_labels(store, labels.split(","), retrain=dataset is None)
             if dataset is not None:
                 first, n, imported = extend_project(store, dataset)
+                left_out = answers_left_out(store, first)
         except (IngestError, ProjectError, StoreError) as exc:
             if labels is not None and data is not None:  # the file's labels were refused
                 store.update_settings(labels=before)
@@ -95,6 +97,11 @@ def add(
     if dataset is None:
         return
     note = f" Imported {imported} label{'s' if imported != 1 else ''}." if imported else ""
+    if left_out:  # as at init: a tool's answers with labels the project does not have
+        note += (
+            f" {left_out} answer{'s' if left_out != 1 else ''} left out: their labels are not "
+            "among the project's labels."
+        )
     click.echo(
         f"Added {n} item{'s' if n != 1 else ''} to {project} (item ids {first}–{first + n - 1}; "
         f"{total} in all); the queue was ranked again.{note}"

@@ -19,7 +19,13 @@ from activelab.app.ingest import item_source
 from activelab.app.store import Store, decode_label_set
 from activelab.interop.records import Answer, Prediction, Record
 
-__all__ = ["IMPORTED_PREFIX", "import_answers", "imported_annotator", "project_records"]
+__all__ = [
+    "IMPORTED_PREFIX",
+    "answers_left_out",
+    "import_answers",
+    "imported_annotator",
+    "project_records",
+]
 
 #: annotators of labels read from a file at ``init`` are named ``imported:<who>``
 IMPORTED_PREFIX = "imported:"
@@ -119,6 +125,18 @@ def import_answers(store: Store, first: int = 0) -> tuple[int, int]:
         store.append_event(item_id, people[who], "label", label=value)
         recorded += 1
     return recorded, refused
+
+
+def answers_left_out(store: Store, first: int = 0) -> int:
+    """How many items from ``first`` on came with an accepted answer that was not recorded
+    (its labels are not the project's; see :func:`import_answers`)."""
+    current = store.current_labels()
+    left = 0
+    for item_id in range(first, store.n_items()):
+        answers = item_source(store.item(item_id)["content"]).get("answers", [])
+        if item_id not in current and any(a.get("status") == "accept" for a in answers):
+            left += 1
+    return left
 
 
 def imported_annotator(store: Store, name: str) -> int:
