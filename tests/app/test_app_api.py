@@ -119,6 +119,25 @@ def test_unknown_label_is_422_with_the_labels_and_store_unchanged(api) -> None:
     assert _snapshot(service) == before
 
 
+def test_half_an_emoji_is_422_naming_the_field_not_500(api) -> None:
+    client, tokens, service = api
+    item = client.get("/api/next", headers=h(tokens["ada"])).json()["item"]
+    before = _snapshot(service)
+    headers = {**h(tokens["ada"]), "Content-Type": "application/json"}
+    # "\ud83d" alone: the first half of an emoji's surrogate pair, valid as a JSON escape
+    i = item["id"]
+    for route, body in [
+        ("/api/answer", f'{{"item_id": {i}, "label": "\\ud83d"}}'),
+        ("/api/answer", f'{{"item_id": {i}, "label": "good", "request_id": "r\\ud83d"}}'),
+        ("/api/skip", f'{{"item_id": {i}, "request_id": "\\udc00"}}'),
+        ("/api/undo", '{"request_id": "\\ud83d"}'),
+    ]:
+        r = client.post(route, headers=headers, content=body.encode())
+        assert r.status_code == 422, (route, body, r.text)
+        assert "holds a lone surrogate" in r.text
+    assert _snapshot(service) == before
+
+
 def test_oversized_payload_is_413_and_store_unchanged(api) -> None:
     client, tokens, service = api
     before = _snapshot(service)

@@ -19,11 +19,15 @@ there; an owner's token (``activelab annotator add NAME --owner``) gets them.
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
@@ -54,6 +58,20 @@ _DOCS_CSP = (
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
+
+
+#: half of a UTF-16 surrogate pair: valid in JSON's \\u escapes, not as text to store
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _AsciiJSON(JSONResponse):
+    """An error's JSON written with ASCII escapes: whatever a refused request held (even a
+    lone surrogate) can be echoed back without failing to encode."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(
+            content, ensure_ascii=True, allow_nan=False, separators=(",", ":")
+        ).encode("ascii")
 
 
 def _swagger_assets() -> Path | None:
@@ -103,9 +121,24 @@ class NextOut(BaseModel):
 
 
 class _StrictIn(BaseModel):
-    """A request body: strict types (``true`` or ``"46"`` is no item id), no unknown keys."""
+    """A request body: strict types (``true`` or ``"46"`` is no item id), no unknown keys,
+    and text that is Unicode (a lone surrogate such as ``"\\ud800"``, half of an emoji
+    cut in two, cannot be stored)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode_text(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                texts = value if isinstance(value, list) else [value]
+                if any(isinstance(t, str) and _SURROGATE.search(t) for t in texts):
+                    raise ValueError(
+                        f"{key} holds a lone surrogate (half of a character such as an emoji, "
+                        "cut in two); send whole characters."
+                    )
+        return data
 
 
 class AnswerIn(_StrictIn):
@@ -465,15 +498,20 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
 
     @app.exception_handler(UnknownLabelError)
     async def _unknown_label(_r: Request, exc: UnknownLabelError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
+        return _AsciiJSON(status_code=422, content={"detail": str(exc)})
 
     @app.exception_handler(UnknownItemError)
     async def _unknown_item(_r: Request, exc: UnknownItemError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
+        return _AsciiJSON(status_code=404, content={"detail": str(exc)})
 
     @app.exception_handler(StoreError)
     async def _store_error(_r: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
+        return _AsciiJSON(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer, written so that any text of the request echoes back
+        return _AsciiJSON(status_code=422, content={"detail": jsonable_encoder(exc.errors())})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
