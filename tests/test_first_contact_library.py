@@ -316,3 +316,52 @@ def test_simulate_takes_a_dataframe_and_a_series_of_text_labels():
         simulate((wine.data, y.where(y != "c0")), LogisticRegression(), ["random"], progress=False)
     with pytest.raises(ValueError, match=r"y has 1 missing labels"):
         simulate((np.eye(3), pd.Series([0.5, np.nan, 1.5])), LogisticRegression(), ["random"])
+
+
+# ------------------------------------------------------ labels from pandas
+def _text_labels(n: int) -> np.ndarray:
+    """Object-dtype text labels, as ``np.asarray`` gives them for a pandas text Series."""
+    return np.asarray(["common"] * (n - n // 5) + ["rare"] * (n // 5), dtype=object)
+
+
+@pytest.mark.parametrize("strategy", ["positive_seeking", "rare_discovery", "auto_rare", "aad"])
+def test_rare_strategies_take_text_labels_of_object_dtype(strategy):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = _text_labels(60)
+    learner = ActiveLearner(LogisticRegression(), strategy, random_state=0).fit(X)
+    learner.teach([0, 1, 55], y[[0, 1, 55]])
+    idx = learner.query(4)
+    assert idx.shape == (4,)
+
+
+def test_an_unknown_text_label_of_object_dtype_is_named():
+    learner = ActiveLearner(LogisticRegression(), classes=["cat", "dog"]).fit(POOL)
+    with pytest.raises(ValueError, match=r"Label 'bird' is not one of the classes"):
+        learner.teach([0, 1], np.asarray(["cat", "bird"], dtype=object))
+    assert learner.n_labelled_ == 0
+
+
+def test_a_repeated_multilabel_name_of_object_dtype_is_named():
+    names = np.asarray(["a", "a"], dtype=object)
+    with pytest.raises(ValueError, match=r"Label 'a' appears twice in classes"):
+        ActiveLearner(LogisticRegression(), classes=names, multilabel=True).fit(POOL)
+
+
+def test_rare_metrics_take_text_labels_of_object_dtype():
+    from activelab.simulation.rare_metrics import (
+        check_positive_label,
+        class_shares,
+        per_class_recall,
+        rare_class,
+    )
+
+    y = np.asarray(["a"] * 30 + ["b"], dtype=object)
+    assert rare_class(y) == "b"
+    assert class_shares(y)["b"] == pytest.approx(1 / 31)
+    assert per_class_recall(y, y) == {"a": 1.0, "b": 1.0}
+    assert check_positive_label(y, "b") == "b"
+    with pytest.raises(ValueError, match=r"not among the labels of the data: 'a', 'b'"):
+        check_positive_label(y, "c")
+    with pytest.raises(ValueError, match=r"all 2 items are labelled 'a'"):
+        check_positive_label(y[:2], "c")

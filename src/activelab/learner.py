@@ -540,7 +540,7 @@ class ActiveLearner:
         if self._fixed_classes is not None and y.ndim == 1:
             unknown = ~np.isin(y, self._fixed_classes)
             if unknown.any():
-                bad = y[np.flatnonzero(unknown)[0]].item()
+                bad = y[unknown].tolist()[0]
                 raise ValueError(
                     f"Label {bad!r} is not one of the classes {self._fixed_classes.tolist()}; "
                     "fix the label or create the learner with the full list of classes."
@@ -771,7 +771,7 @@ def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None
                 f"Multi-label classes must be a non-empty list of names, got {classes!r}."
             )
         raise ValueError(
-            f"Label {names[counts > 1][0].item()!r} appears twice in classes; each label "
+            f"Label {names[counts > 1].tolist()[0]!r} appears twice in classes; each label "
             "names one column of the indicator matrix."
         )
     return multilabel, fixed, arr

@@ -77,7 +77,7 @@ def known_positive(y_labelled: Any, positive_label: Any = None) -> Any:
     labels, counts = np.unique(np.asarray(y_labelled), return_counts=True)
     if labels.shape[0] < 2:
         return None
-    return labels[np.argmin(counts)].item()
+    return labels.tolist()[int(np.argmin(counts))]  # plain Python value, whatever the dtype
 
 
 def _c(n: np.ndarray) -> np.ndarray:
