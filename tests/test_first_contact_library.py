@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLearner
@@ -365,3 +366,12 @@ def test_rare_metrics_take_text_labels_of_object_dtype():
         check_positive_label(y, "c")
     with pytest.raises(ValueError, match=r"all 2 items are labelled 'a'"):
         check_positive_label(y[:2], "c")
+
+
+# ------------------------------------------------------------------ query
+def test_a_numpy_integer_batch_size_is_a_batch_size(learner):
+    assert learner.query(np.int64(3)).shape == (3,)
+    with pytest.raises(TypeError, match=r"the pool is given once, to fit\(X\)"):
+        learner.query(POOL)
+    with pytest.raises(TypeError, match=r"the pool is given once"):
+        learner.query(sp.csr_matrix(POOL))

@@ -366,7 +366,8 @@ class ActiveLearner:
         ndarray of int64, shape (n,)
         """
         self._check_pool_set()
-        if hasattr(n, "shape") or isinstance(n, list | tuple):
+        is_int = isinstance(n, int | np.integer)  # numpy integers have a shape, ()
+        if not is_int and (hasattr(n, "shape") or isinstance(n, list | tuple)):
             raise TypeError(
                 f"query(n) takes the batch size, got {type(n).__name__} of shape "
                 f"{np.shape(n)}; the pool is given once, to fit(X), and query(n) picks n "
