@@ -375,3 +375,25 @@ def test_a_numpy_integer_batch_size_is_a_batch_size(learner):
         learner.query(POOL)
     with pytest.raises(TypeError, match=r"the pool is given once"):
         learner.query(sp.csr_matrix(POOL))
+
+
+@pytest.mark.parametrize("strategy", ["anomaly", "aad", "positive_seeking", "rare_discovery"])
+def test_rare_strategies_read_a_table_with_categories_through_its_pipeline(strategy):
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(0)
+    n = 120
+    pool = pd.DataFrame({"city": rng.choice(["a", "b", "c"], n), "amount": rng.normal(50, 10, n)})
+    y = np.where(pool.amount > 60, "fraud", "ok")
+    encode = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["city"]), (StandardScaler(), ["amount"])
+    )
+    model = make_pipeline(encode, LogisticRegression())
+    learner = ActiveLearner(model, strategy, random_state=0).fit(pool)
+    for _ in range(3):
+        idx = learner.query(5)
+        learner.teach(idx, y[idx])
+    assert learner.n_labelled_ == 15
