@@ -397,3 +397,16 @@ def test_rare_strategies_read_a_table_with_categories_through_its_pipeline(strat
         idx = learner.query(5)
         learner.teach(idx, y[idx])
     assert learner.n_labelled_ == 15
+
+
+def test_a_regressor_with_a_classification_strategy_is_pointed_to_regression_strategies():
+    from sklearn.linear_model import Ridge
+
+    from activelab.strategies import StrategyRequirementError
+
+    with pytest.raises(
+        StrategyRequirementError,
+        match=r"'margin' is for classification, but Ridge is a regressor; use a regression "
+        r"strategy such as 'gsx'",
+    ):
+        ActiveLearner(Ridge()).fit(POOL)  # the default strategy is margin

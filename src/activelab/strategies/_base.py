@@ -193,6 +193,14 @@ class Strategy(ABC):
                 continue
             if model is None or not any(hasattr(model, m) for m in methods):
                 kind = type(model).__name__ if model is not None else "None"
+                from sklearn.base import is_regressor
+
+                if model is not None and is_regressor(model):
+                    raise StrategyRequirementError(
+                        f"Strategy {self.name!r} is for classification, but {kind} is a "
+                        "regressor; use a regression strategy such as 'gsx' (needs no model), "
+                        "'variance' or 'emcm' (activelab.available_strategies() lists them all)."
+                    )
                 wanted = " or ".join(f"`{m}`" for m in methods)
                 hint = (
                     " Use a probabilistic classifier (e.g. LogisticRegression) or wrap it "
