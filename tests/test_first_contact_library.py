@@ -410,3 +410,26 @@ def test_a_regressor_with_a_classification_strategy_is_pointed_to_regression_str
         r"strategy such as 'gsx'",
     ):
         ActiveLearner(Ridge()).fit(POOL)  # the default strategy is margin
+
+
+# ------------------------------------------------------------ estimates
+def test_estimate_accuracy_refuses_a_regressor_and_multilabel_targets():
+    from sklearn.linear_model import Ridge
+    from sklearn.multiclass import OneVsRestClassifier
+
+    from activelab.weighting import estimate_accuracy
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    learner = ActiveLearner(Ridge(), "random", random_state=0).fit(X)
+    idx = learner.query(10)
+    learner.teach(idx, X[idx, 0] * 2.0)
+    with pytest.raises(ValueError, match=r"for classifiers, but Ridge is a regressor.*lure_w"):
+        estimate_accuracy(learner)  # it said 0 % accuracy: no float prediction is exact
+    Y = (X[:, :2] > 0).astype(int)
+    model = OneVsRestClassifier(LogisticRegression())
+    learner = ActiveLearner(model, "random", random_state=0).fit(X)
+    idx = learner.query(20)
+    learner.teach(idx, Y[idx])
+    with pytest.raises(ValueError, match=r"multi-label targets.*lure_estimate"):
+        estimate_accuracy(learner)
