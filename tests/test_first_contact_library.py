@@ -433,3 +433,17 @@ def test_estimate_accuracy_refuses_a_regressor_and_multilabel_targets():
     learner.teach(idx, Y[idx])
     with pytest.raises(ValueError, match=r"multi-label targets.*lure_estimate"):
         estimate_accuracy(learner)
+
+
+def test_a_single_output_classifier_taught_multilabel_rows_is_told_to_wrap_it():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    Y = np.array([[1, 0, 0], [0, 1, 0], [0, 1, 1], [1, 1, 0]])
+    learner = ActiveLearner(LogisticRegression(), "random", random_state=0).fit(X)
+    with pytest.raises(
+        ValueError,
+        match=r"LogisticRegression fits one label per item, but the targets are multi-label "
+        r"\(3 0/1 columns\): wrap it, OneVsRestClassifier\(LogisticRegression",
+    ):
+        learner.teach([0, 1, 2, 3], Y)
+    assert learner.n_labelled_ == 0 and learner.model_ is None

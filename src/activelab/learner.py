@@ -597,7 +597,7 @@ class ActiveLearner:
         t0 = time.perf_counter()
         X = take_rows(self._X, self.labelled_)
         if self._is_multilabel():
-            model = fit_multilabel(self.estimator, X, self.labels_)
+            model = _fit_multilabel(self.estimator, X, self.labels_)
         elif self._semi is not None and self.labels_.ndim == 1:
             model = self._fit_hybrid()
         else:
@@ -776,6 +776,27 @@ def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None
             "names one column of the indicator matrix."
         )
     return multilabel, fixed, arr
+
+
+def _fit_multilabel(estimator: Any, X: Any, Y: np.ndarray) -> Any:
+    """:func:`fit_multilabel`, naming the wrapper to use when the estimator takes 1-D targets only.
+
+    Single-output classifiers (``LogisticRegression``, ``GaussianNB``, ...) refuse a 0/1
+    indicator matrix with scikit-learn's ``y should be a 1d array``.
+    """
+    try:
+        return fit_multilabel(estimator, X, Y)
+    except ValueError as exc:
+        if "1d array" not in str(exc):
+            raise
+        final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+        name = type(final).__name__
+        raise ValueError(
+            f"{name} fits one label per item, but the targets are multi-label ({Y.shape[1]} "
+            f"0/1 columns): wrap it, OneVsRestClassifier({name}(...)) (sklearn.multiclass) or "
+            f"MultiOutputClassifier({name}(...)) (sklearn.multioutput), or use a multi-output "
+            "estimator such as RandomForestClassifier or KNeighborsClassifier."
+        ) from exc
 
 
 def _pool_encoder(estimator: Any, X: Any) -> Any:
