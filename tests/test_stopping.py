@@ -77,3 +77,29 @@ def test_monitor_in_a_campaign_and_stop_set_is_fixed():
     first = mon.stop_set_.copy()
     mon.update(None, Xp, 999)
     assert np.array_equal(first, mon.stop_set_)
+
+
+def test_stabilizing_predictions_refuses_a_regressor_by_name():
+    from sklearn.linear_model import Ridge
+
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    model = Ridge().fit(X, X[:, 0] + 0.5)
+    with pytest.raises(TypeError, match=r"Ridge predicts continuous values.*stop at a Budget"):
+        StabilizingPredictions().update(model, X, 10)
+
+
+def test_stabilizing_predictions_takes_multilabel_rows():
+    c = StabilizingPredictions(window=1)
+    a = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    b = np.array([[1, 0], [0, 1], [1, 0], [0, 0]])
+
+    class Fixed:
+        def __init__(self, rows):
+            self.rows = rows
+
+        def predict(self, X):
+            return self.rows
+
+    assert c.update(Fixed(a), None, 10) is False
+    c.update(Fixed(b), None, 20)
+    assert c.kappas_ == [pytest.approx(0.75)]  # 7 of 8 decisions agree

@@ -57,6 +57,10 @@ class StoppingCriterion:
 class StabilizingPredictions(StoppingCriterion):
     """Stop when successive models agree on the stop set (Cohen's kappa).
 
+    For multi-label models (0/1 indicator predictions) the kappa is taken over
+    every (item, label) decision. Regressors are refused: their predictions
+    have no classes to agree on.
+
     Parameters
     ----------
     window : int, default=3
@@ -93,6 +97,12 @@ class StabilizingPredictions(StoppingCriterion):
 
     def update(self, model: Any, X_stop: Any, n_labels: int) -> bool:
         pred = np.asarray(model.predict(X_stop))
+        if pred.dtype.kind == "f" and not np.all(np.mod(pred, 1) == 0):
+            raise TypeError(
+                "StabilizingPredictions compares the classes successive models predict (Cohen's "
+                f"kappa), but {type(model).__name__} predicts continuous values such as "
+                f"{float(pred[np.mod(pred, 1) != 0][0])!r}. For a regressor, stop at a Budget."
+            )
         if self._previous is not None:
             self.kappas_.append(_kappa(self._previous, pred))
         self._previous = pred
@@ -103,7 +113,8 @@ class StabilizingPredictions(StoppingCriterion):
 def _kappa(a: np.ndarray, b: np.ndarray) -> float:
     if np.array_equal(a, b):
         return 1.0  # also covers a single predicted class, where kappa is undefined
-    return float(cohen_kappa_score(a, b))
+    # multi-label 0/1 rows: the agreement over every (item, label) decision
+    return float(cohen_kappa_score(a.ravel(), b.ravel()))
 
 
 class ConfidenceCriterion(StoppingCriterion):
