@@ -447,3 +447,31 @@ def test_a_single_output_classifier_taught_multilabel_rows_is_told_to_wrap_it():
     ):
         learner.teach([0, 1, 2, 3], Y)
     assert learner.n_labelled_ == 0 and learner.model_ is None
+
+
+def test_a_column_of_labels_is_one_label_per_item_not_a_multilabel_target(learner):
+    y = (POOL[:, 0] > 0).astype(int)
+    idx = np.array([0, 1, 2, 3, 4, 5])
+    learner.teach(idx, y[idx].reshape(-1, 1))  # as df[["label"]] gives them
+    assert learner.labels_.shape == (6,) and learner.query(2).shape == (2,)  # margin still fits
+    assert learner.classes_.tolist() == [0, 1]
+
+
+def test_simulate_takes_a_column_of_labels():
+    from sklearn.naive_bayes import GaussianNB
+
+    from activelab.simulation import simulate
+
+    X = np.random.default_rng(0).normal(size=(80, 3))
+    y = np.where(X[:, 0] > 0, "yes", "no").reshape(-1, 1)
+    doc = simulate(
+        (X, y),
+        GaussianNB(),
+        ["random"],
+        n_initial=6,
+        batch_size=5,
+        budget=20,
+        seeds=1,
+        progress=False,
+    )
+    assert doc["runs"][0]["n_labels"][-1] == 20

@@ -475,6 +475,8 @@ class ActiveLearner:
         y = np.asarray(labels)
         if y.ndim == 0:
             y = y.reshape(1)
+        if y.ndim == 2 and y.shape[1] == 1 and not self._ml:
+            y = y[:, 0]  # a column of labels (df[["label"]]): one label per item, not multi-label
         if y.shape[0] != idx.shape[0]:
             raise ValueError(
                 f"Got {idx.shape[0]} indices but {y.shape[0]} labels; pass one label per index."

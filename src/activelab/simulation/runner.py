@@ -376,8 +376,14 @@ def _as_dataset(data: Any, name: str | None) -> Dataset:
 
 
 def _labels_of(y: Any) -> np.ndarray:
-    """The labels of an ``(X, y)`` pair as an array; a missing one is refused, named."""
+    """The labels of an ``(X, y)`` pair as an array; a missing one is refused, named.
+
+    A single column (``df[["label"]]``, ``y.reshape(-1, 1)``) is one label per row, not a
+    multi-label target of one label.
+    """
     arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
     if arr.dtype == object and arr.ndim == 1:
         missing = np.flatnonzero([v is None or (isinstance(v, float) and v != v) for v in arr])
         if missing.size:
