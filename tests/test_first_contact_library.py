@@ -475,3 +475,12 @@ def test_simulate_takes_a_column_of_labels():
         progress=False,
     )
     assert doc["runs"][0]["n_labels"][-1] == 20
+
+
+def test_the_learners_state_before_fit_says_to_call_fit():
+    from activelab import NotFittedError
+
+    learner = ActiveLearner(LogisticRegression())
+    for attribute in ("n_labelled_", "classes_", "unlabelled_", "pool_"):
+        with pytest.raises(NotFittedError, match=r"Call fit\(X_pool\) first"):
+            getattr(learner, attribute)

@@ -302,6 +302,7 @@ class ActiveLearner:
     @property
     def n_labelled_(self) -> int:
         """How many pool items are labelled."""
+        self._check_pool_set()
         return int(self.labelled_.shape[0])
 
     @property
@@ -313,6 +314,7 @@ class ActiveLearner:
     @property
     def classes_(self) -> np.ndarray | None:
         """The fixed classes, or those seen so far; ``None`` for regression."""
+        self._check_pool_set()
         if self._label_names is not None and self._is_multilabel():
             return self._label_names
         if self._fixed_classes is not None:
