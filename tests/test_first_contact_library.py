@@ -484,3 +484,13 @@ def test_the_learners_state_before_fit_says_to_call_fit():
     for attribute in ("n_labelled_", "classes_", "unlabelled_", "pool_"):
         with pytest.raises(NotFittedError, match=r"Call fit\(X_pool\) first"):
             getattr(learner, attribute)
+
+
+def test_a_boolean_mask_as_indices_gets_flatnonzero(learner):
+    mask = np.zeros(POOL.shape[0], dtype=bool)
+    mask[[0, 1]] = True
+    with pytest.raises(TypeError, match=r"a boolean array of 30 values.*np\.flatnonzero\(mask\)"):
+        learner.teach(mask, [0, 1])
+    with pytest.raises(TypeError, match=r"got <U1 values such as '0'\.$"):
+        learner.teach(["0"], [0])
+    assert learner.n_labelled_ == 0
