@@ -494,3 +494,12 @@ def test_a_boolean_mask_as_indices_gets_flatnonzero(learner):
     with pytest.raises(TypeError, match=r"got <U1 values such as '0'\.$"):
         learner.teach(["0"], [0])
     assert learner.n_labelled_ == 0
+
+
+def test_predicting_after_teaching_with_refit_false_names_refit_model(learner):
+    from activelab import NotFittedError
+
+    learner.teach([0, 1, 2], [0, 1, 1], refit=False)
+    with pytest.raises(NotFittedError, match=r"3 labels were taught with refit=False.*refit_model"):
+        learner.predict(POOL)
+    assert learner.refit_model().predict(POOL).shape == (30,)

@@ -654,6 +654,11 @@ class ActiveLearner:
     # -------------------------------------------------------------- delegation
     def _fitted(self) -> Any:
         if getattr(self, "model_", None) is None:
+            if self._X is not None and self._can_fit():
+                raise NotFittedError(
+                    f"No model is fitted yet: the {self.n_labelled_} labels were taught with "
+                    "refit=False; call refit_model() to fit it on them."
+                )
             raise NotFittedError(
                 "No model is fitted yet: teach labels first (a classifier needs at least two "
                 "classes among them)."
