@@ -503,3 +503,14 @@ def test_predicting_after_teaching_with_refit_false_names_refit_model(learner):
     with pytest.raises(NotFittedError, match=r"3 labels were taught with refit=False.*refit_model"):
         learner.predict(POOL)
     assert learner.refit_model().predict(POOL).shape == (30,)
+
+
+def test_classes_given_as_a_set_or_a_string():
+    y = np.array(["no", "yes", "yes", "no"])
+    learner = ActiveLearner(LogisticRegression(), classes=set(y)).fit(POOL)
+    learner.teach([0, 1], y[:2])
+    assert learner.classes_.tolist() == ["no", "yes"]
+    with pytest.raises(ValueError, match=r"a set, which has no order"):
+        ActiveLearner(LogisticRegression(), classes={"a", "b"}, multilabel=True).fit(POOL)
+    with pytest.raises(ValueError, match=r"classes must list the labels.*single string 'no,yes'"):
+        ActiveLearner(LogisticRegression(), classes="no,yes").fit(POOL)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Iterator, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,8 +86,9 @@ class ActiveLearner:
         need a model.
     classes : array-like or int, optional
         The fixed set of classes. Labels outside it are refused. When omitted,
-        the classes are those seen so far. For a multi-label target, the label
-        names in column order, or their number (an int implies multi-label).
+        the classes are those seen so far (a set, such as ``set(y)``, is fine).
+        For a multi-label target, the label names in column order (a list, not
+        a set), or their number (an int implies multi-label).
     random_state : int or numpy.random.Generator, optional
         Seeds every random choice (strategies, committees, cold start).
     refit : bool, default=True
@@ -768,6 +770,20 @@ def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None
         if classes < 1:
             raise ValueError(f"classes must be a positive number of labels, got {classes}.")
         return True, None, np.arange(int(classes))
+    if isinstance(classes, str | bytes):
+        raise ValueError(
+            f"classes must list the labels, e.g. classes=['negative', 'positive']; got the "
+            f"single string {classes!r}."
+        )
+    if isinstance(classes, Set):  # set(y): no column order, fine as single-label classes
+        if multilabel:
+            raise ValueError(
+                "classes is a set, which has no order; for a multi-label target pass the label "
+                "names as a list, in the column order of the indicator rows."
+            )
+        return multilabel, np.unique(np.asarray(list(classes))), None
+    if isinstance(classes, Iterator):
+        classes = list(classes)
     arr = np.asarray(classes)
     fixed = None if multilabel else np.unique(arr)
     if multilabel is False:
