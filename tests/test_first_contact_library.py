@@ -514,3 +514,16 @@ def test_classes_given_as_a_set_or_a_string():
         ActiveLearner(LogisticRegression(), classes={"a", "b"}, multilabel=True).fit(POOL)
     with pytest.raises(ValueError, match=r"classes must list the labels.*single string 'no,yes'"):
         ActiveLearner(LogisticRegression(), classes="no,yes").fit(POOL)
+
+
+def test_a_stream_takes_its_classes_as_a_set():
+    from activelab.stream import StreamLearner
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    learner = StreamLearner(LogisticRegression(), budget=0.5, classes=set(y), random_state=0)
+    for x, label in zip(X, y, strict=True):
+        if learner.process(x).query:
+            learner.learn(x, label)
+    assert learner.process(X[0]).prediction in ("no", "yes")
