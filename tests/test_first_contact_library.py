@@ -527,3 +527,15 @@ def test_a_stream_takes_its_classes_as_a_set():
         if learner.process(x).query:
             learner.learn(x, label)
     assert learner.process(X[0]).prediction in ("no", "yes")
+
+
+def test_a_failed_fit_keeps_the_labels_already_taught(learner):
+    y = (POOL[:, 0] > 0).astype(int)
+    learner.teach(np.arange(8), y[:8])
+    model = learner.model_
+    with pytest.raises(ValueError, match=r"Label at position 1 is None"):
+        learner.fit(POOL, [0, 1], [0, None])
+    with pytest.raises(ValueError, match=r"non-finite value"):
+        learner.fit(np.full((3, 3), np.nan))
+    assert learner.n_labelled_ == 8 and learner.model_ is model
+    assert learner.pool_ is POOL and learner.query(2).shape == (2,)

@@ -229,7 +229,22 @@ class ActiveLearner:
         Returns
         -------
         self
+
+        Notes
+        -----
+        ``fit`` starts over: earlier labels, model and history are dropped. If
+        it raises (a bad pool, index or label), the learner is left as it was.
         """
+        before = dict(self.__dict__)
+        try:
+            return self._take_pool(X, labelled, labels)
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _take_pool(self, X: Any, labelled: Any, labels: Any) -> ActiveLearner:
+        """:meth:`fit`'s work; ``fit`` restores the earlier state if it raises."""
         if not hasattr(self.estimator, "fit"):
             raise TypeError(
                 "estimator must be a scikit-learn estimator object, e.g. "
