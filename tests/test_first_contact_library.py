@@ -539,3 +539,33 @@ def test_a_failed_fit_keeps_the_labels_already_taught(learner):
         learner.fit(np.full((3, 3), np.nan))
     assert learner.n_labelled_ == 8 and learner.model_ is model
     assert learner.pool_ is POOL and learner.query(2).shape == (2,)
+
+
+@pytest.mark.parametrize("strategy", ["gsx", "igs"])
+def test_greedy_sampling_on_a_sparse_pool_matches_the_dense_one_without_densifying(
+    strategy, monkeypatch
+):
+    import scipy.sparse as sparse
+    from sklearn.linear_model import Ridge
+
+    from activelab.strategies._base import QueryContext
+
+    X = sparse.random(300, 2000, density=0.01, format="csr", random_state=0)
+    y = np.asarray(X[:, :50].sum(axis=1)).ravel()
+
+    def picks(pool):
+        learner = ActiveLearner(Ridge(), strategy, cold_start="gsx", random_state=0).fit(pool)
+        for _ in range(3):
+            idx = learner.query(4)
+            learner.teach(idx, y[idx])
+        return learner.labelled_
+
+    dense = picks(X.toarray())
+    embedding = QueryContext.embedding
+
+    def never_densify(self, X_chunk):
+        assert not sparse.issparse(X_chunk), "a sparse chunk of the pool was made dense"
+        return embedding(self, X_chunk)
+
+    monkeypatch.setattr(QueryContext, "embedding", never_densify)  # a chunk: GBs at TF-IDF width
+    np.testing.assert_array_equal(picks(X), dense)
