@@ -569,3 +569,34 @@ def test_greedy_sampling_on_a_sparse_pool_matches_the_dense_one_without_densifyi
 
     monkeypatch.setattr(QueryContext, "embedding", never_densify)  # a chunk: GBs at TF-IDF width
     np.testing.assert_array_equal(picks(X), dense)
+
+
+def test_a_custom_strategy_that_returns_positions_or_repeats_is_named_at_query(learner):
+    from activelab import Strategy, top_k
+
+    class Positions(Strategy):  # forgets to map top_k's positions to pool indices
+        name = "positions"
+
+        def _select(self, ctx, n):
+            return top_k(np.zeros(ctx.candidates.shape[0]), n, ctx.candidates)  # 0, 1, 2
+
+    class Repeats(Strategy):
+        name = "repeats"
+
+        def _select(self, ctx, n):
+            return np.repeat(ctx.candidates[:1], n)
+
+    y = (POOL[:, 0] > 0).astype(int)
+    for strategy, message in [
+        (
+            Positions(),
+            r"'positions' returned pool index \d+, which is not a candidate.*"
+            r"ctx\.candidates\[top_k",
+        ),
+        (Repeats(), r"'repeats' returned pool index \d+ more than once"),
+    ]:
+        custom = ActiveLearner(LogisticRegression(), strategy, cold_start=strategy).fit(POOL)
+        custom.teach(np.arange(6), y[:6])
+        with pytest.raises(ValueError, match=message):
+            custom.query(3)
+        assert custom.n_labelled_ == 6 and not custom.history_

@@ -233,6 +233,7 @@ class Strategy(ABC):
         if n == 0:
             return np.empty(0, dtype=np.int64)
         chosen = np.asarray(self._select(ctx, n), dtype=np.int64)
+        self._check_picks(ctx, chosen, n)
         return chosen
 
     def select_proba(self, ctx: QueryContext, n: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -257,7 +258,36 @@ class Strategy(ABC):
             return np.empty(0, dtype=np.int64), np.empty(0)
         chosen, proba = self._select_proba(ctx, n)
         chosen = np.asarray(chosen, dtype=np.int64)
+        self._check_picks(ctx, chosen, n)
         return chosen, None if proba is None else np.asarray(proba, dtype=float)
+
+    def _check_picks(self, ctx: QueryContext, chosen: np.ndarray, n: int) -> None:
+        """Refuse a selection that is not ``n`` distinct candidates (a custom strategy's bug).
+
+        Caught here, the message names the strategy; caught later, it would be a
+        refusal of the labels at ``teach`` ("already labelled") or a short batch.
+        """
+        if chosen.shape != (n,):
+            raise ValueError(
+                f"Strategy {self.name!r} returned {chosen.size} pool indices (shape "
+                f"{chosen.shape}) for n={n}; a strategy returns n distinct candidates."
+            )
+        cand = ctx.candidates
+        pos = np.minimum(np.searchsorted(cand, chosen), max(cand.shape[0] - 1, 0))
+        suspect = chosen[cand[pos] != chosen] if cand.size else chosen
+        outside = suspect[~np.isin(suspect, cand)]  # candidates are sorted; isin if not
+        if outside.size:
+            raise ValueError(
+                f"Strategy {self.name!r} returned pool index {int(outside[0])}, which is not a "
+                "candidate (labelled already, or not in the pool). top_k returns positions "
+                "into the scores: map them with ctx.candidates[top_k(scores, n, ctx.candidates)]."
+            )
+        if np.unique(chosen).shape[0] != n:
+            uniq, counts = np.unique(chosen, return_counts=True)
+            raise ValueError(
+                f"Strategy {self.name!r} returned pool index {int(uniq[counts > 1][0])} more "
+                "than once; a strategy returns n distinct candidates."
+            )
 
     def _select_proba(self, ctx: QueryContext, n: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Indices and per-pick probabilities; deterministic strategies give ``None``."""
