@@ -600,3 +600,8 @@ def test_a_custom_strategy_that_returns_positions_or_repeats_is_named_at_query(l
         with pytest.raises(ValueError, match=message):
             custom.query(3)
         assert custom.n_labelled_ == 6 and not custom.history_
+
+
+def test_a_pool_of_rows_of_different_lengths_is_named():
+    with pytest.raises(ValueError, match=r"The pool's rows must all have the same number"):
+        ActiveLearner(LogisticRegression()).fit([[1.0, 2.0], [3.0]])

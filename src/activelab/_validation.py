@@ -52,7 +52,13 @@ def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
                 "the pool."
             )
         return X
-    arr = np.asarray(X)
+    try:
+        arr = np.asarray(X)
+    except ValueError as exc:  # numpy: "inhomogeneous shape"
+        raise ValueError(
+            "The pool's rows must all have the same number of features; some rows are longer "
+            f"than others ({exc})."
+        ) from exc
     texts = arr.dtype == object and arr.size and isinstance(arr.flat[0], str)
     if arr.dtype.kind in "US" or texts:
         raise ValueError(
