@@ -605,3 +605,20 @@ def test_a_custom_strategy_that_returns_positions_or_repeats_is_named_at_query(l
 def test_a_pool_of_rows_of_different_lengths_is_named():
     with pytest.raises(ValueError, match=r"The pool's rows must all have the same number"):
         ActiveLearner(LogisticRegression()).fit([[1.0, 2.0], [3.0]])
+
+
+@pytest.mark.parametrize(
+    ("embed", "message"),
+    [
+        (
+            lambda Z: Z[:, 0],
+            r"2-D array of 30 rows, got shape \(30,\); return a 1-D result as a col",
+        ),
+        (lambda Z: Z[:5], r"2-D array of 30 rows, got shape \(5, 3\)\."),
+        (lambda Z: Z * np.nan, r"embed returned a non-finite value \(NaN or infinity\) for row 0"),
+    ],
+)
+def test_an_embed_function_with_a_bad_output_is_named(embed, message):
+    learner = ActiveLearner(LogisticRegression(), "kcenter", embed=embed, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        learner.fit(POOL).query(3)

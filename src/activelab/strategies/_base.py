@@ -129,11 +129,18 @@ class QueryContext:
         yield from iter_chunks(self.X, rows, self.chunk_size)
 
     def embedding(self, X_chunk: Any) -> np.ndarray:
-        """The embedding of a chunk of rows, dense float64."""
-        Z = self.embed(X_chunk) if self.embed is not None else numeric_rows(X_chunk)
-        if sp.issparse(Z):
-            Z = Z.toarray()
-        return np.asarray(Z, dtype=float)
+        """The embedding of a chunk of rows, dense float64.
+
+        An ``embed`` function must give one finite row per row of the chunk;
+        otherwise a ValueError says what it returned.
+        """
+        if self.embed is None:
+            Z = numeric_rows(X_chunk)
+            return np.asarray(Z.toarray() if sp.issparse(Z) else Z, dtype=float)
+        Z = self.embed(X_chunk)
+        Z = np.asarray(Z.toarray() if sp.issparse(Z) else Z, dtype=float)
+        _check_embedding_rows(Z, X_chunk.shape[0] if hasattr(X_chunk, "shape") else len(X_chunk))
+        return Z
 
 
 class Strategy(ABC):
@@ -339,6 +346,23 @@ class ScoringStrategy(Strategy):
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         model = ctx.model
         return ctx.select_top(lambda X_chunk: self.score_chunk(model, X_chunk), n)
+
+
+def _check_embedding_rows(Z: np.ndarray, n_rows: int) -> None:
+    """Refuse an ``embed`` output that is not one finite row per input row."""
+    if Z.ndim != 2 or Z.shape[0] != n_rows:
+        hint = "; return a 1-D result as a column, z.reshape(-1, 1)" if Z.ndim == 1 else ""
+        raise ValueError(
+            f"embed must map a chunk of {n_rows} rows to a 2-D array of {n_rows} rows, got "
+            f"shape {Z.shape}{hint}."
+        )
+    finite = np.isfinite(Z)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite.all(axis=1))[0])
+        raise ValueError(
+            f"embed returned a non-finite value (NaN or infinity) for row {row} of a chunk; "
+            "an embedding must be finite to measure distances."
+        )
 
 
 def numeric_rows(X: Any) -> Any:
