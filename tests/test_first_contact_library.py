@@ -622,3 +622,14 @@ def test_an_embed_function_with_a_bad_output_is_named(embed, message):
     learner = ActiveLearner(LogisticRegression(), "kcenter", embed=embed, random_state=0)
     with pytest.raises(ValueError, match=message):
         learner.fit(POOL).query(3)
+
+
+def test_predict_proba_columns_follow_the_declared_classes_before_every_class_is_seen():
+    y = np.array(["cat", "dog"])[(POOL[:, 0] > 0).astype(int)]
+    learner = ActiveLearner(LogisticRegression(), classes=["bird", "cat", "dog"]).fit(POOL)
+    learner.teach(np.arange(10), y[:10])  # no bird yet: the model knows cat and dog only
+    P = learner.predict_proba(POOL)
+    assert P.shape == (30, 3) and np.all(P[:, 0] == 0)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    guesses = learner.classes_[P.argmax(axis=1)]  # the column of "cat" was read as "bird"
+    assert guesses.tolist() == learner.predict(POOL).tolist()

@@ -689,13 +689,27 @@ class ActiveLearner:
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of the fitted model.
 
-        For a multi-label target, the ``(n, n_labels)`` matrix of
-        ``P(label = 1)`` whatever the estimator (see
+        The columns follow :attr:`classes_`: with ``classes`` given, a class no
+        label has shown yet gets a column of zeros (the model itself knows only
+        the classes it was fitted on). For a multi-label target, the
+        ``(n, n_labels)`` matrix of ``P(label = 1)`` whatever the estimator (see
         :func:`~activelab.multilabel.multilabel_proba`).
         """
         if self._is_multilabel():
             return multilabel_proba(self._fitted(), X)
-        return self._fitted().predict_proba(X)
+        return self._to_fixed_classes(self._fitted().predict_proba(X))
+
+    def _to_fixed_classes(self, P: Any) -> Any:
+        """Columns of the model's classes placed under the fixed classes, zeros elsewhere."""
+        fixed = self._fixed_classes
+        known = getattr(self.model_, "classes_", None)
+        if fixed is None or known is None or len(known) == fixed.shape[0]:
+            return P
+        P = np.asarray(P)
+        column = {c: j for j, c in enumerate(fixed.tolist())}
+        out = np.zeros((P.shape[0], fixed.shape[0]), dtype=P.dtype)
+        out[:, [column[c] for c in np.asarray(known).tolist()]] = P
+        return out
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Decision function of the fitted model."""
