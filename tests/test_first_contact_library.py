@@ -633,3 +633,16 @@ def test_predict_proba_columns_follow_the_declared_classes_before_every_class_is
     np.testing.assert_allclose(P.sum(axis=1), 1.0)
     guesses = learner.classes_[P.argmax(axis=1)]  # the column of "cat" was read as "bird"
     assert guesses.tolist() == learner.predict(POOL).tolist()
+
+
+def test_plotting_arm_choices_without_any_says_which_strategies_record_them(learner):
+    from activelab.simulation.selection_plots import plot_arm_choices
+
+    y = (POOL[:, 0] > 0).astype(int)
+    idx = learner.query(6)
+    learner.teach(idx, y[idx])
+    learner.query(3)  # margin: no arms (matplotlib said "number sections must be larger than 0")
+    with pytest.raises(ValueError, match=r"No arm choices to plot.*'auto', 'auto_rare'"):
+        plot_arm_choices(learner)
+    with pytest.raises(ValueError, match=r"no query yet: call fit\(X\) and query\(n\) first"):
+        plot_arm_choices(ActiveLearner(LogisticRegression(), "auto"))
