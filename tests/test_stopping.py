@@ -103,3 +103,22 @@ def test_stabilizing_predictions_takes_multilabel_rows():
     assert c.update(Fixed(a), None, 10) is False
     c.update(Fixed(b), None, 20)
     assert c.kappas_ == [pytest.approx(0.75)]  # 7 of 8 decisions agree
+
+
+def test_confidence_reads_a_multilabel_model_per_label():
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.multioutput import MultiOutputClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    Y = (X > 0).astype(int)
+    values = []
+    for model in (
+        MultiOutputClassifier(LogisticRegression()),
+        OneVsRestClassifier(LogisticRegression()),
+    ):
+        c = ConfidenceCriterion()
+        c.update(model.fit(X[:30], Y[:30]), X, 30)
+        values.append(c.values_[0])
+    # MultiOutputClassifier's list of (n, 2) arrays read as one matrix gave 0: "stop at once"
+    assert values[0] == pytest.approx(values[1]) and 0.05 < values[0] < 0.5
