@@ -646,3 +646,17 @@ def test_plotting_arm_choices_without_any_says_which_strategies_record_them(lear
         plot_arm_choices(learner)
     with pytest.raises(ValueError, match=r"no query yet: call fit\(X\) and query\(n\) first"):
         plot_arm_choices(ActiveLearner(LogisticRegression(), "auto"))
+
+
+def test_run_campaign_refuses_labels_of_another_length_and_bad_initial_indices():
+    from activelab.simulation.campaign import run_campaign
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), np.arange(60) % 2
+    args = (LogisticRegression(), "margin")
+    with pytest.raises(ValueError, match=r"X_pool has 40 rows but y_pool has 39 labels"):
+        run_campaign(*args, X[:40], y[:39], X[40:], y[40:], initial=4, budget=10)
+    with pytest.raises(ValueError, match=r"X_test has 20 rows but y_test has 19 labels"):
+        run_campaign(*args, X[:40], y[:40], X[40:], y[41:], initial=4, budget=10)
+    with pytest.raises(IndexError, match=r"initial index 99 is out of range for a pool of 40"):
+        run_campaign(*args, X[:40], y[:40], X[40:], y[40:], initial=[0, 1, 99], budget=10)
