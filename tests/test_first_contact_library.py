@@ -660,3 +660,21 @@ def test_run_campaign_refuses_labels_of_another_length_and_bad_initial_indices()
         run_campaign(*args, X[:40], y[:40], X[40:], y[41:], initial=4, budget=10)
     with pytest.raises(IndexError, match=r"initial index 99 is out of range for a pool of 40"):
         run_campaign(*args, X[:40], y[:40], X[40:], y[40:], initial=[0, 1, 99], budget=10)
+
+
+def test_simulate_takes_a_sparse_pool_and_names_features_it_cannot_read():
+    import pandas as pd
+    import scipy.sparse as sparse
+
+    from activelab.simulation import simulate
+
+    X = sparse.random(120, 40, density=0.1, format="csr", random_state=0)
+    y = np.arange(120) % 2
+    run = {"n_initial": 6, "batch_size": 5, "budget": 20, "seeds": 1, "progress": False}
+    doc = simulate((X, y), LogisticRegression(), ["random"], **run)  # was: tuple index out of range
+    assert doc["runs"][0]["n_labels"][-1] == 20
+    table = pd.DataFrame({"age": np.arange(120.0), "city": ["paris", "rome"] * 60})
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['city'\].*pd\.get_dummies"):
+        simulate((table, y), LogisticRegression(), ["random"], **run)
+    with pytest.raises(ValueError, match=r"got shape \(120,\): texts need featurising first"):
+        simulate((["good film"] * 120, y), LogisticRegression(), ["random"], **run)

@@ -360,7 +360,7 @@ def _as_dataset(data: Any, name: str | None) -> Dataset:
     if isinstance(data, str):
         return load(data)
     if isinstance(data, tuple) and len(data) == 2:
-        X, y = np.asarray(data[0]), _labels_of(data[1])
+        X, y = _features_of(data[0]), _labels_of(data[1])
         task = "classification" if y.ndim == 2 else infer_task(y)[0]
         return Dataset(
             name=name or "arrays",
@@ -373,6 +373,32 @@ def _as_dataset(data: Any, name: str | None) -> Dataset:
     raise TypeError(
         f"data must be a data set name, a Dataset or an (X, y) pair, got {type(data).__name__}."
     )
+
+
+def _features_of(X: Any) -> Any:
+    """The features of an ``(X, y)`` pair: numbers, one row per item, or a clear refusal."""
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        other = [str(c) for c, kind in X.dtypes.items() if kind.kind not in "biuf"]
+        if other:
+            raise ValueError(
+                f"X has non-numeric column(s) {other}: a simulation replays numeric features. "
+                "One-hot encode the categories first (pd.get_dummies(X, columns=[...])), or "
+                "save the table and load it with activelab.data.datasets.load_table(path, "
+                "label_column=...), which encodes them; texts need a text_column= there."
+            )
+    arr = X if sp.issparse(X) else np.asarray(X)
+    if arr.ndim != 2:
+        texts = arr.ndim == 1 and arr.size and isinstance(arr.flat[0], str)
+        raise ValueError(
+            f"X must be 2-D, one row of features per item; got shape {arr.shape}"
+            + (
+                ": texts need featurising first (sklearn's TfidfVectorizer().fit_transform("
+                "texts), or load_table(path, text_column=...))."
+                if texts
+                else "; reshape a single feature with X.reshape(-1, 1)."
+            )
+        )
+    return arr
 
 
 def _labels_of(y: Any) -> np.ndarray:
