@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLearner
@@ -316,3 +317,364 @@ def test_simulate_takes_a_dataframe_and_a_series_of_text_labels():
         simulate((wine.data, y.where(y != "c0")), LogisticRegression(), ["random"], progress=False)
     with pytest.raises(ValueError, match=r"y has 1 missing labels"):
         simulate((np.eye(3), pd.Series([0.5, np.nan, 1.5])), LogisticRegression(), ["random"])
+
+
+# ------------------------------------------------------ labels from pandas
+def _text_labels(n: int) -> np.ndarray:
+    """Object-dtype text labels, as ``np.asarray`` gives them for a pandas text Series."""
+    return np.asarray(["common"] * (n - n // 5) + ["rare"] * (n // 5), dtype=object)
+
+
+@pytest.mark.parametrize("strategy", ["positive_seeking", "rare_discovery", "auto_rare", "aad"])
+def test_rare_strategies_take_text_labels_of_object_dtype(strategy):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = _text_labels(60)
+    learner = ActiveLearner(LogisticRegression(), strategy, random_state=0).fit(X)
+    learner.teach([0, 1, 55], y[[0, 1, 55]])
+    idx = learner.query(4)
+    assert idx.shape == (4,)
+
+
+def test_an_unknown_text_label_of_object_dtype_is_named():
+    learner = ActiveLearner(LogisticRegression(), classes=["cat", "dog"]).fit(POOL)
+    with pytest.raises(ValueError, match=r"Label 'bird' is not one of the classes"):
+        learner.teach([0, 1], np.asarray(["cat", "bird"], dtype=object))
+    assert learner.n_labelled_ == 0
+
+
+def test_a_repeated_multilabel_name_of_object_dtype_is_named():
+    names = np.asarray(["a", "a"], dtype=object)
+    with pytest.raises(ValueError, match=r"Label 'a' appears twice in classes"):
+        ActiveLearner(LogisticRegression(), classes=names, multilabel=True).fit(POOL)
+
+
+def test_rare_metrics_take_text_labels_of_object_dtype():
+    from activelab.simulation.rare_metrics import (
+        check_positive_label,
+        class_shares,
+        per_class_recall,
+        rare_class,
+    )
+
+    y = np.asarray(["a"] * 30 + ["b"], dtype=object)
+    assert rare_class(y) == "b"
+    assert class_shares(y)["b"] == pytest.approx(1 / 31)
+    assert per_class_recall(y, y) == {"a": 1.0, "b": 1.0}
+    assert check_positive_label(y, "b") == "b"
+    with pytest.raises(ValueError, match=r"not among the labels of the data: 'a', 'b'"):
+        check_positive_label(y, "c")
+    with pytest.raises(ValueError, match=r"all 2 items are labelled 'a'"):
+        check_positive_label(y[:2], "c")
+
+
+# ------------------------------------------------------------------ query
+def test_a_numpy_integer_batch_size_is_a_batch_size(learner):
+    assert learner.query(np.int64(3)).shape == (3,)
+    with pytest.raises(TypeError, match=r"the pool is given once, to fit\(X\)"):
+        learner.query(POOL)
+    with pytest.raises(TypeError, match=r"the pool is given once"):
+        learner.query(sp.csr_matrix(POOL))
+
+
+@pytest.mark.parametrize("strategy", ["anomaly", "aad", "positive_seeking", "rare_discovery"])
+def test_rare_strategies_read_a_table_with_categories_through_its_pipeline(strategy):
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(0)
+    n = 120
+    pool = pd.DataFrame({"city": rng.choice(["a", "b", "c"], n), "amount": rng.normal(50, 10, n)})
+    y = np.where(pool.amount > 60, "fraud", "ok")
+    encode = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["city"]), (StandardScaler(), ["amount"])
+    )
+    model = make_pipeline(encode, LogisticRegression())
+    learner = ActiveLearner(model, strategy, random_state=0).fit(pool)
+    for _ in range(3):
+        idx = learner.query(5)
+        learner.teach(idx, y[idx])
+    assert learner.n_labelled_ == 15
+
+
+def test_a_regressor_with_a_classification_strategy_is_pointed_to_regression_strategies():
+    from sklearn.linear_model import Ridge
+
+    from activelab.strategies import StrategyRequirementError
+
+    with pytest.raises(
+        StrategyRequirementError,
+        match=r"'margin' is for classification, but Ridge is a regressor; use a regression "
+        r"strategy such as 'gsx'",
+    ):
+        ActiveLearner(Ridge()).fit(POOL)  # the default strategy is margin
+
+
+# ------------------------------------------------------------ estimates
+def test_estimate_accuracy_refuses_a_regressor_and_multilabel_targets():
+    from sklearn.linear_model import Ridge
+    from sklearn.multiclass import OneVsRestClassifier
+
+    from activelab.weighting import estimate_accuracy
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    learner = ActiveLearner(Ridge(), "random", random_state=0).fit(X)
+    idx = learner.query(10)
+    learner.teach(idx, X[idx, 0] * 2.0)
+    with pytest.raises(ValueError, match=r"for classifiers, but Ridge is a regressor.*lure_w"):
+        estimate_accuracy(learner)  # it said 0 % accuracy: no float prediction is exact
+    Y = (X[:, :2] > 0).astype(int)
+    model = OneVsRestClassifier(LogisticRegression())
+    learner = ActiveLearner(model, "random", random_state=0).fit(X)
+    idx = learner.query(20)
+    learner.teach(idx, Y[idx])
+    with pytest.raises(ValueError, match=r"multi-label targets.*lure_estimate"):
+        estimate_accuracy(learner)
+
+
+def test_a_single_output_classifier_taught_multilabel_rows_is_told_to_wrap_it():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    Y = np.array([[1, 0, 0], [0, 1, 0], [0, 1, 1], [1, 1, 0]])
+    learner = ActiveLearner(LogisticRegression(), "random", random_state=0).fit(X)
+    with pytest.raises(
+        ValueError,
+        match=r"LogisticRegression fits one label per item, but the targets are multi-label "
+        r"\(3 0/1 columns\): wrap it, OneVsRestClassifier\(LogisticRegression",
+    ):
+        learner.teach([0, 1, 2, 3], Y)
+    assert learner.n_labelled_ == 0 and learner.model_ is None
+
+
+def test_a_column_of_labels_is_one_label_per_item_not_a_multilabel_target(learner):
+    y = (POOL[:, 0] > 0).astype(int)
+    idx = np.array([0, 1, 2, 3, 4, 5])
+    learner.teach(idx, y[idx].reshape(-1, 1))  # as df[["label"]] gives them
+    assert learner.labels_.shape == (6,) and learner.query(2).shape == (2,)  # margin still fits
+    assert learner.classes_.tolist() == [0, 1]
+
+
+def test_simulate_takes_a_column_of_labels():
+    from sklearn.naive_bayes import GaussianNB
+
+    from activelab.simulation import simulate
+
+    X = np.random.default_rng(0).normal(size=(80, 3))
+    y = np.where(X[:, 0] > 0, "yes", "no").reshape(-1, 1)
+    doc = simulate(
+        (X, y),
+        GaussianNB(),
+        ["random"],
+        n_initial=6,
+        batch_size=5,
+        budget=20,
+        seeds=1,
+        progress=False,
+    )
+    assert doc["runs"][0]["n_labels"][-1] == 20
+
+
+def test_the_learners_state_before_fit_says_to_call_fit():
+    from activelab import NotFittedError
+
+    learner = ActiveLearner(LogisticRegression())
+    for attribute in ("n_labelled_", "classes_", "unlabelled_", "pool_"):
+        with pytest.raises(NotFittedError, match=r"Call fit\(X_pool\) first"):
+            getattr(learner, attribute)
+
+
+def test_a_boolean_mask_as_indices_gets_flatnonzero(learner):
+    mask = np.zeros(POOL.shape[0], dtype=bool)
+    mask[[0, 1]] = True
+    with pytest.raises(TypeError, match=r"a boolean array of 30 values.*np\.flatnonzero\(mask\)"):
+        learner.teach(mask, [0, 1])
+    with pytest.raises(TypeError, match=r"got <U1 values such as '0'\.$"):
+        learner.teach(["0"], [0])
+    assert learner.n_labelled_ == 0
+
+
+def test_predicting_after_teaching_with_refit_false_names_refit_model(learner):
+    from activelab import NotFittedError
+
+    learner.teach([0, 1, 2], [0, 1, 1], refit=False)
+    with pytest.raises(NotFittedError, match=r"3 labels were taught with refit=False.*refit_model"):
+        learner.predict(POOL)
+    assert learner.refit_model().predict(POOL).shape == (30,)
+
+
+def test_classes_given_as_a_set_or_a_string():
+    y = np.array(["no", "yes", "yes", "no"])
+    learner = ActiveLearner(LogisticRegression(), classes=set(y)).fit(POOL)
+    learner.teach([0, 1], y[:2])
+    assert learner.classes_.tolist() == ["no", "yes"]
+    with pytest.raises(ValueError, match=r"a set, which has no order"):
+        ActiveLearner(LogisticRegression(), classes={"a", "b"}, multilabel=True).fit(POOL)
+    with pytest.raises(ValueError, match=r"classes must list the labels.*single string 'no,yes'"):
+        ActiveLearner(LogisticRegression(), classes="no,yes").fit(POOL)
+
+
+def test_a_stream_takes_its_classes_as_a_set():
+    from activelab.stream import StreamLearner
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    learner = StreamLearner(LogisticRegression(), budget=0.5, classes=set(y), random_state=0)
+    for x, label in zip(X, y, strict=True):
+        if learner.process(x).query:
+            learner.learn(x, label)
+    assert learner.process(X[0]).prediction in ("no", "yes")
+
+
+def test_a_failed_fit_keeps_the_labels_already_taught(learner):
+    y = (POOL[:, 0] > 0).astype(int)
+    learner.teach(np.arange(8), y[:8])
+    model = learner.model_
+    with pytest.raises(ValueError, match=r"Label at position 1 is None"):
+        learner.fit(POOL, [0, 1], [0, None])
+    with pytest.raises(ValueError, match=r"non-finite value"):
+        learner.fit(np.full((3, 3), np.nan))
+    assert learner.n_labelled_ == 8 and learner.model_ is model
+    assert learner.pool_ is POOL and learner.query(2).shape == (2,)
+
+
+@pytest.mark.parametrize("strategy", ["gsx", "igs"])
+def test_greedy_sampling_on_a_sparse_pool_matches_the_dense_one_without_densifying(
+    strategy, monkeypatch
+):
+    import scipy.sparse as sparse
+    from sklearn.linear_model import Ridge
+
+    from activelab.strategies._base import QueryContext
+
+    X = sparse.random(300, 2000, density=0.01, format="csr", random_state=0)
+    y = np.asarray(X[:, :50].sum(axis=1)).ravel()
+
+    def picks(pool):
+        learner = ActiveLearner(Ridge(), strategy, cold_start="gsx", random_state=0).fit(pool)
+        for _ in range(3):
+            idx = learner.query(4)
+            learner.teach(idx, y[idx])
+        return learner.labelled_
+
+    dense = picks(X.toarray())
+    embedding = QueryContext.embedding
+
+    def never_densify(self, X_chunk):
+        assert not sparse.issparse(X_chunk), "a sparse chunk of the pool was made dense"
+        return embedding(self, X_chunk)
+
+    monkeypatch.setattr(QueryContext, "embedding", never_densify)  # a chunk: GBs at TF-IDF width
+    np.testing.assert_array_equal(picks(X), dense)
+
+
+def test_a_custom_strategy_that_returns_positions_or_repeats_is_named_at_query(learner):
+    from activelab import Strategy, top_k
+
+    class Positions(Strategy):  # forgets to map top_k's positions to pool indices
+        name = "positions"
+
+        def _select(self, ctx, n):
+            return top_k(np.zeros(ctx.candidates.shape[0]), n, ctx.candidates)  # 0, 1, 2
+
+    class Repeats(Strategy):
+        name = "repeats"
+
+        def _select(self, ctx, n):
+            return np.repeat(ctx.candidates[:1], n)
+
+    y = (POOL[:, 0] > 0).astype(int)
+    for strategy, message in [
+        (
+            Positions(),
+            r"'positions' returned pool index \d+, which is not a candidate.*"
+            r"ctx\.candidates\[top_k",
+        ),
+        (Repeats(), r"'repeats' returned pool index \d+ more than once"),
+    ]:
+        custom = ActiveLearner(LogisticRegression(), strategy, cold_start=strategy).fit(POOL)
+        custom.teach(np.arange(6), y[:6])
+        with pytest.raises(ValueError, match=message):
+            custom.query(3)
+        assert custom.n_labelled_ == 6 and not custom.history_
+
+
+def test_a_pool_of_rows_of_different_lengths_is_named():
+    with pytest.raises(ValueError, match=r"The pool's rows must all have the same number"):
+        ActiveLearner(LogisticRegression()).fit([[1.0, 2.0], [3.0]])
+
+
+@pytest.mark.parametrize(
+    ("embed", "message"),
+    [
+        (
+            lambda Z: Z[:, 0],
+            r"2-D array of 30 rows, got shape \(30,\); return a 1-D result as a col",
+        ),
+        (lambda Z: Z[:5], r"2-D array of 30 rows, got shape \(5, 3\)\."),
+        (lambda Z: Z * np.nan, r"embed returned a non-finite value \(NaN or infinity\) for row 0"),
+    ],
+)
+def test_an_embed_function_with_a_bad_output_is_named(embed, message):
+    learner = ActiveLearner(LogisticRegression(), "kcenter", embed=embed, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        learner.fit(POOL).query(3)
+
+
+def test_predict_proba_columns_follow_the_declared_classes_before_every_class_is_seen():
+    y = np.array(["cat", "dog"])[(POOL[:, 0] > 0).astype(int)]
+    learner = ActiveLearner(LogisticRegression(), classes=["bird", "cat", "dog"]).fit(POOL)
+    learner.teach(np.arange(10), y[:10])  # no bird yet: the model knows cat and dog only
+    P = learner.predict_proba(POOL)
+    assert P.shape == (30, 3) and np.all(P[:, 0] == 0)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    guesses = learner.classes_[P.argmax(axis=1)]  # the column of "cat" was read as "bird"
+    assert guesses.tolist() == learner.predict(POOL).tolist()
+
+
+def test_plotting_arm_choices_without_any_says_which_strategies_record_them(learner):
+    from activelab.simulation.selection_plots import plot_arm_choices
+
+    y = (POOL[:, 0] > 0).astype(int)
+    idx = learner.query(6)
+    learner.teach(idx, y[idx])
+    learner.query(3)  # margin: no arms (matplotlib said "number sections must be larger than 0")
+    with pytest.raises(ValueError, match=r"No arm choices to plot.*'auto', 'auto_rare'"):
+        plot_arm_choices(learner)
+    with pytest.raises(ValueError, match=r"no query yet: call fit\(X\) and query\(n\) first"):
+        plot_arm_choices(ActiveLearner(LogisticRegression(), "auto"))
+
+
+def test_run_campaign_refuses_labels_of_another_length_and_bad_initial_indices():
+    from activelab.simulation.campaign import run_campaign
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), np.arange(60) % 2
+    args = (LogisticRegression(), "margin")
+    with pytest.raises(ValueError, match=r"X_pool has 40 rows but y_pool has 39 labels"):
+        run_campaign(*args, X[:40], y[:39], X[40:], y[40:], initial=4, budget=10)
+    with pytest.raises(ValueError, match=r"X_test has 20 rows but y_test has 19 labels"):
+        run_campaign(*args, X[:40], y[:40], X[40:], y[41:], initial=4, budget=10)
+    with pytest.raises(IndexError, match=r"initial index 99 is out of range for a pool of 40"):
+        run_campaign(*args, X[:40], y[:40], X[40:], y[40:], initial=[0, 1, 99], budget=10)
+
+
+def test_simulate_takes_a_sparse_pool_and_names_features_it_cannot_read():
+    import pandas as pd
+    import scipy.sparse as sparse
+
+    from activelab.simulation import simulate
+
+    X = sparse.random(120, 40, density=0.1, format="csr", random_state=0)
+    y = np.arange(120) % 2
+    run = {"n_initial": 6, "batch_size": 5, "budget": 20, "seeds": 1, "progress": False}
+    doc = simulate((X, y), LogisticRegression(), ["random"], **run)  # was: tuple index out of range
+    assert doc["runs"][0]["n_labels"][-1] == 20
+    table = pd.DataFrame({"age": np.arange(120.0), "city": ["paris", "rome"] * 60})
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['city'\].*pd\.get_dummies"):
+        simulate((table, y), LogisticRegression(), ["random"], **run)
+    with pytest.raises(ValueError, match=r"got shape \(120,\): texts need featurising first"):
+        simulate((["good film"] * 120, y), LogisticRegression(), ["random"], **run)

@@ -77,3 +77,48 @@ def test_monitor_in_a_campaign_and_stop_set_is_fixed():
     first = mon.stop_set_.copy()
     mon.update(None, Xp, 999)
     assert np.array_equal(first, mon.stop_set_)
+
+
+def test_stabilizing_predictions_refuses_a_regressor_by_name():
+    from sklearn.linear_model import Ridge
+
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    model = Ridge().fit(X, X[:, 0] + 0.5)
+    with pytest.raises(TypeError, match=r"Ridge predicts continuous values.*stop at a Budget"):
+        StabilizingPredictions().update(model, X, 10)
+
+
+def test_stabilizing_predictions_takes_multilabel_rows():
+    c = StabilizingPredictions(window=1)
+    a = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    b = np.array([[1, 0], [0, 1], [1, 0], [0, 0]])
+
+    class Fixed:
+        def __init__(self, rows):
+            self.rows = rows
+
+        def predict(self, X):
+            return self.rows
+
+    assert c.update(Fixed(a), None, 10) is False
+    c.update(Fixed(b), None, 20)
+    assert c.kappas_ == [pytest.approx(0.75)]  # 7 of 8 decisions agree
+
+
+def test_confidence_reads_a_multilabel_model_per_label():
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.multioutput import MultiOutputClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    Y = (X > 0).astype(int)
+    values = []
+    for model in (
+        MultiOutputClassifier(LogisticRegression()),
+        OneVsRestClassifier(LogisticRegression()),
+    ):
+        c = ConfidenceCriterion()
+        c.update(model.fit(X[:30], Y[:30]), X, 30)
+        values.append(c.values_[0])
+    # MultiOutputClassifier's list of (n, 2) arrays read as one matrix gave 0: "stop at once"
+    assert values[0] == pytest.approx(values[1]) and 0.05 < values[0] < 0.5

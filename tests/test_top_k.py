@@ -31,3 +31,11 @@ def test_matches_full_lexsort(k):
 def test_rejects_k_out_of_range():
     with pytest.raises(ValueError, match="0 <= k <= 3"):
         top_k(np.ones(3), 4)
+
+
+def test_nan_scores_rank_last_and_never_shorten_the_selection():
+    # a model that diverged on some rows: the cut used to compare with NaN and keep nothing
+    scores = np.array([np.nan, 0.5, 0.2, np.nan])
+    assert top_k(scores, 3).tolist() == [1, 2, 0]
+    assert top_k(np.array([np.nan, np.nan]), 1).tolist() == [0]
+    assert top_k(scores, 3, np.array([9, 5, 7, 1])).tolist() == [1, 2, 3]

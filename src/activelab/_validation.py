@@ -52,7 +52,13 @@ def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
                 "the pool."
             )
         return X
-    arr = np.asarray(X)
+    try:
+        arr = np.asarray(X)
+    except ValueError as exc:  # numpy: "inhomogeneous shape"
+        raise ValueError(
+            "The pool's rows must all have the same number of features; some rows are longer "
+            f"than others ({exc})."
+        ) from exc
     texts = arr.dtype == object and arr.size and isinstance(arr.flat[0], str)
     if arr.dtype.kind in "US" or texts:
         raise ValueError(
@@ -127,11 +133,18 @@ def check_indices(indices: Any, n_pool: int, *, what: str = "index") -> np.ndarr
         raise ValueError(f"Indices must be one-dimensional, got shape {idx.shape}.")
     if idx.size == 0:
         return idx.astype(np.int64)
-    if idx.dtype == bool or not np.issubdtype(idx.dtype, np.integer):
+    if idx.dtype == bool:
+        raise TypeError(
+            f"Indices must be integers, got a boolean array of {idx.shape[0]} values; for a mask "
+            "over the pool pass its positions, np.flatnonzero(mask)."
+        )
+    if not np.issubdtype(idx.dtype, np.integer):
         if np.issubdtype(idx.dtype, np.floating) and np.all(np.mod(idx, 1) == 0):
             idx = idx.astype(np.int64)
         else:
-            raise TypeError(f"Indices must be integers, got {idx.dtype} values such as {idx[0]!r}.")
+            raise TypeError(
+                f"Indices must be integers, got {idx.dtype} values such as {idx[:1].tolist()[0]!r}."
+            )
     idx = idx.astype(np.int64)
     bad = np.flatnonzero((idx < 0) | (idx >= n_pool))
     if bad.size:

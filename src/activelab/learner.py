@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Iterator, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,8 +86,9 @@ class ActiveLearner:
         need a model.
     classes : array-like or int, optional
         The fixed set of classes. Labels outside it are refused. When omitted,
-        the classes are those seen so far. For a multi-label target, the label
-        names in column order, or their number (an int implies multi-label).
+        the classes are those seen so far (a set, such as ``set(y)``, is fine).
+        For a multi-label target, the label names in column order (a list, not
+        a set), or their number (an int implies multi-label).
     random_state : int or numpy.random.Generator, optional
         Seeds every random choice (strategies, committees, cold start).
     refit : bool, default=True
@@ -227,7 +229,22 @@ class ActiveLearner:
         Returns
         -------
         self
+
+        Notes
+        -----
+        ``fit`` starts over: earlier labels, model and history are dropped. If
+        it raises (a bad pool, index or label), the learner is left as it was.
         """
+        before = dict(self.__dict__)
+        try:
+            return self._take_pool(X, labelled, labels)
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _take_pool(self, X: Any, labelled: Any, labels: Any) -> ActiveLearner:
+        """:meth:`fit`'s work; ``fit`` restores the earlier state if it raises."""
         if not hasattr(self.estimator, "fit"):
             raise TypeError(
                 "estimator must be a scikit-learn estimator object, e.g. "
@@ -302,6 +319,7 @@ class ActiveLearner:
     @property
     def n_labelled_(self) -> int:
         """How many pool items are labelled."""
+        self._check_pool_set()
         return int(self.labelled_.shape[0])
 
     @property
@@ -313,6 +331,7 @@ class ActiveLearner:
     @property
     def classes_(self) -> np.ndarray | None:
         """The fixed classes, or those seen so far; ``None`` for regression."""
+        self._check_pool_set()
         if self._label_names is not None and self._is_multilabel():
             return self._label_names
         if self._fixed_classes is not None:
@@ -366,7 +385,8 @@ class ActiveLearner:
         ndarray of int64, shape (n,)
         """
         self._check_pool_set()
-        if hasattr(n, "shape") or isinstance(n, list | tuple):
+        is_int = isinstance(n, int | np.integer)  # numpy integers have a shape, ()
+        if not is_int and (hasattr(n, "shape") or isinstance(n, list | tuple)):
             raise TypeError(
                 f"query(n) takes the batch size, got {type(n).__name__} of shape "
                 f"{np.shape(n)}; the pool is given once, to fit(X), and query(n) picks n "
@@ -474,6 +494,8 @@ class ActiveLearner:
         y = np.asarray(labels)
         if y.ndim == 0:
             y = y.reshape(1)
+        if y.ndim == 2 and y.shape[1] == 1 and not self._ml:
+            y = y[:, 0]  # a column of labels (df[["label"]]): one label per item, not multi-label
         if y.shape[0] != idx.shape[0]:
             raise ValueError(
                 f"Got {idx.shape[0]} indices but {y.shape[0]} labels; pass one label per index."
@@ -540,7 +562,7 @@ class ActiveLearner:
         if self._fixed_classes is not None and y.ndim == 1:
             unknown = ~np.isin(y, self._fixed_classes)
             if unknown.any():
-                bad = y[np.flatnonzero(unknown)[0]].item()
+                bad = y[unknown].tolist()[0]
                 raise ValueError(
                     f"Label {bad!r} is not one of the classes {self._fixed_classes.tolist()}; "
                     "fix the label or create the learner with the full list of classes."
@@ -596,7 +618,7 @@ class ActiveLearner:
         t0 = time.perf_counter()
         X = take_rows(self._X, self.labelled_)
         if self._is_multilabel():
-            model = fit_multilabel(self.estimator, X, self.labels_)
+            model = _fit_multilabel(self.estimator, X, self.labels_)
         elif self._semi is not None and self.labels_.ndim == 1:
             model = self._fit_hybrid()
         else:
@@ -649,6 +671,11 @@ class ActiveLearner:
     # -------------------------------------------------------------- delegation
     def _fitted(self) -> Any:
         if getattr(self, "model_", None) is None:
+            if self._X is not None and self._can_fit():
+                raise NotFittedError(
+                    f"No model is fitted yet: the {self.n_labelled_} labels were taught with "
+                    "refit=False; call refit_model() to fit it on them."
+                )
             raise NotFittedError(
                 "No model is fitted yet: teach labels first (a classifier needs at least two "
                 "classes among them)."
@@ -662,13 +689,27 @@ class ActiveLearner:
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of the fitted model.
 
-        For a multi-label target, the ``(n, n_labels)`` matrix of
-        ``P(label = 1)`` whatever the estimator (see
+        The columns follow :attr:`classes_`: with ``classes`` given, a class no
+        label has shown yet gets a column of zeros (the model itself knows only
+        the classes it was fitted on). For a multi-label target, the
+        ``(n, n_labels)`` matrix of ``P(label = 1)`` whatever the estimator (see
         :func:`~activelab.multilabel.multilabel_proba`).
         """
         if self._is_multilabel():
             return multilabel_proba(self._fitted(), X)
-        return self._fitted().predict_proba(X)
+        return self._to_fixed_classes(self._fitted().predict_proba(X))
+
+    def _to_fixed_classes(self, P: Any) -> Any:
+        """Columns of the model's classes placed under the fixed classes, zeros elsewhere."""
+        fixed = self._fixed_classes
+        known = getattr(self.model_, "classes_", None)
+        if fixed is None or known is None or len(known) == fixed.shape[0]:
+            return P
+        P = np.asarray(P)
+        column = {c: j for j, c in enumerate(fixed.tolist())}
+        out = np.zeros((P.shape[0], fixed.shape[0]), dtype=P.dtype)
+        out[:, [column[c] for c in np.asarray(known).tolist()]] = P
+        return out
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Decision function of the fitted model."""
@@ -758,6 +799,20 @@ def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None
         if classes < 1:
             raise ValueError(f"classes must be a positive number of labels, got {classes}.")
         return True, None, np.arange(int(classes))
+    if isinstance(classes, str | bytes):
+        raise ValueError(
+            f"classes must list the labels, e.g. classes=['negative', 'positive']; got the "
+            f"single string {classes!r}."
+        )
+    if isinstance(classes, Set):  # set(y): no column order, fine as single-label classes
+        if multilabel:
+            raise ValueError(
+                "classes is a set, which has no order; for a multi-label target pass the label "
+                "names as a list, in the column order of the indicator rows."
+            )
+        return multilabel, np.unique(np.asarray(list(classes))), None
+    if isinstance(classes, Iterator):
+        classes = list(classes)
     arr = np.asarray(classes)
     fixed = None if multilabel else np.unique(arr)
     if multilabel is False:
@@ -771,10 +826,31 @@ def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None
                 f"Multi-label classes must be a non-empty list of names, got {classes!r}."
             )
         raise ValueError(
-            f"Label {names[counts > 1][0].item()!r} appears twice in classes; each label "
+            f"Label {names[counts > 1].tolist()[0]!r} appears twice in classes; each label "
             "names one column of the indicator matrix."
         )
     return multilabel, fixed, arr
+
+
+def _fit_multilabel(estimator: Any, X: Any, Y: np.ndarray) -> Any:
+    """:func:`fit_multilabel`, naming the wrapper to use when the estimator takes 1-D targets only.
+
+    Single-output classifiers (``LogisticRegression``, ``GaussianNB``, ...) refuse a 0/1
+    indicator matrix with scikit-learn's ``y should be a 1d array``.
+    """
+    try:
+        return fit_multilabel(estimator, X, Y)
+    except ValueError as exc:
+        if "1d array" not in str(exc):
+            raise
+        final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+        name = type(final).__name__
+        raise ValueError(
+            f"{name} fits one label per item, but the targets are multi-label ({Y.shape[1]} "
+            f"0/1 columns): wrap it, OneVsRestClassifier({name}(...)) (sklearn.multiclass) or "
+            f"MultiOutputClassifier({name}(...)) (sklearn.multioutput), or use a multi-output "
+            "estimator such as RandomForestClassifier or KNeighborsClassifier."
+        ) from exc
 
 
 def _pool_encoder(estimator: Any, X: Any) -> Any:

@@ -133,7 +133,8 @@ def top_k(scores: np.ndarray, k: int, index: np.ndarray | None = None) -> np.nda
     Parameters
     ----------
     scores : ndarray of shape (n,)
-        Higher is better. NaN is not allowed.
+        Higher is better. NaN (a model that could not score a row) ranks last,
+        as ``-inf`` does.
     k : int
         How many positions to return, ``0 <= k <= n``.
     index : ndarray of shape (n,), optional
@@ -152,8 +153,13 @@ def top_k(scores: np.ndarray, k: int, index: np.ndarray | None = None) -> np.nda
     array([1, 2])
     >>> top_k(np.array([0.5, 0.5, 0.5]), 2, index=np.array([7, 3, 5]))
     array([1, 2])
+    >>> top_k(np.array([np.nan, 0.2, np.nan]), 2)
+    array([1, 0])
     """
     scores = np.asarray(scores, dtype=float)
+    nan = np.isnan(scores)
+    if nan.any():  # NaN would poison the cut (every comparison with it is False)
+        scores = np.where(nan, -np.inf, scores)
     n = scores.shape[0]
     if not 0 <= k <= n:
         raise ValueError(f"top_k needs 0 <= k <= {n}, got k={k}.")

@@ -57,6 +57,10 @@ class StoppingCriterion:
 class StabilizingPredictions(StoppingCriterion):
     """Stop when successive models agree on the stop set (Cohen's kappa).
 
+    For multi-label models (0/1 indicator predictions) the kappa is taken over
+    every (item, label) decision. Regressors are refused: their predictions
+    have no classes to agree on.
+
     Parameters
     ----------
     window : int, default=3
@@ -93,6 +97,12 @@ class StabilizingPredictions(StoppingCriterion):
 
     def update(self, model: Any, X_stop: Any, n_labels: int) -> bool:
         pred = np.asarray(model.predict(X_stop))
+        if pred.dtype.kind == "f" and not np.all(np.mod(pred, 1) == 0):
+            raise TypeError(
+                "StabilizingPredictions compares the classes successive models predict (Cohen's "
+                f"kappa), but {type(model).__name__} predicts continuous values such as "
+                f"{float(pred[np.mod(pred, 1) != 0][0])!r}. For a regressor, stop at a Budget."
+            )
         if self._previous is not None:
             self.kappas_.append(_kappa(self._previous, pred))
         self._previous = pred
@@ -103,7 +113,8 @@ class StabilizingPredictions(StoppingCriterion):
 def _kappa(a: np.ndarray, b: np.ndarray) -> float:
     if np.array_equal(a, b):
         return 1.0  # also covers a single predicted class, where kappa is undefined
-    return float(cohen_kappa_score(a, b))
+    # multi-label 0/1 rows: the agreement over every (item, label) decision
+    return float(cohen_kappa_score(a.ravel(), b.ravel()))
 
 
 class ConfidenceCriterion(StoppingCriterion):
@@ -115,7 +126,9 @@ class ConfidenceCriterion(StoppingCriterion):
         Stop when the uncertainty statistic is at most this.
     statistic : {"mean", "max"}, default="mean"
         Overall (mean) or maximum least-confidence ``1 - max_k p_k`` over the
-        stop set.
+        stop set. For a multi-label model, an item's least confidence is that
+        of each label's yes/no, ``1 - max(p_j, 1 - p_j)``, averaged over the
+        labels.
 
     Examples
     --------
@@ -142,10 +155,25 @@ class ConfidenceCriterion(StoppingCriterion):
             raise TypeError(
                 f"ConfidenceCriterion needs predict_proba, but {type(model).__name__} has none."
             )
-        u = least_confident(np.asarray(model.predict_proba(X_stop), dtype=float))
+        P = model.predict_proba(X_stop)
+        if isinstance(P, list) or _predicts_rows(model, X_stop):
+            # multi-label: each label's yes/no least confidence, averaged over the labels
+            from activelab.multilabel import multilabel_proba
+
+            Q = multilabel_proba(model, X_stop)
+            u = (1.0 - np.maximum(Q, 1.0 - Q)).mean(axis=1)
+        else:
+            u = least_confident(np.asarray(P, dtype=float))
         value = float(u.mean() if self.statistic == "mean" else u.max())
         self.values_.append(value)
         return value <= self.threshold
+
+
+def _predicts_rows(model: Any, X_stop: Any) -> bool:
+    """Whether ``model`` predicts 0/1 indicator rows (multi-label), from one row."""
+    if not hasattr(model, "predict"):
+        return False
+    return np.ndim(model.predict(take_rows(X_stop, np.arange(1)))) == 2
 
 
 class Budget(StoppingCriterion):

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 from scipy.stats import norm
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 
 from activelab.scoring import take_rows
 
@@ -279,6 +279,24 @@ class AccuracyEstimate:
         return asdict(self)
 
 
+def _check_single_label_classifier(learner: Any) -> None:
+    """Refuse a learner whose 0/1 accuracy is not defined: a regressor or multi-label targets."""
+    if is_regressor(learner.estimator):
+        raise ValueError(
+            f"estimate_accuracy is for classifiers, but {type(learner.estimator).__name__} is a "
+            "regressor (its predictions never equal a measured value exactly). For an unbiased "
+            "error, weigh each label's loss (e.g. the squared error of cross-fitted predictions) "
+            "by activelab.weighting.lure_weights(learner.selection_probabilities_, n_pool)."
+        )
+    if np.ndim(learner.labels_) == 2:
+        raise ValueError(
+            "estimate_accuracy is for single-label classification, but this learner has "
+            "multi-label targets. For an unbiased estimate, pass each label row's loss (e.g. its "
+            "Hamming loss) and learner.selection_probabilities_ to "
+            "activelab.weighting.lure_estimate."
+        )
+
+
 def estimate_accuracy(
     learner: Any,
     *,
@@ -348,6 +366,7 @@ def estimate_accuracy(
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}.")
+    _check_single_label_classifier(learner)
     q = learner.selection_probabilities_
     if np.isnan(q).any():
         raise UnknownProbabilityError(

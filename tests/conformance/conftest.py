@@ -198,7 +198,7 @@ CLASSIFICATION = Kit(
     cold=_one_class,
     refusals=[
         Refusal("no_predict_proba", needs_only_predict_proba, SVC, "predict_proba"),
-        Refusal("no_scores", needs_scores, Ridge, "Ridge has none"),
+        Refusal("no_scores", needs_scores, Ridge, "Ridge is a regressor"),
     ],
 )
 

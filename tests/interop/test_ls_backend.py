@@ -400,3 +400,23 @@ def test_cli_refuses_bad_options_clearly() -> None:
     r = CliRunner().invoke(main, ["ls-backend", "--strategy", "nope"])
     assert r.exit_code == 1 and "Unknown strategy 'nope'" in r.output
     assert "Traceback" not in r.output
+
+
+def test_guesses_name_the_right_label_before_every_label_is_used(client: TestClient) -> None:
+    cfg = label_config("text", [*LABELS, "mixed"])  # "mixed" is never used below
+    _setup(client, cfg=cfg)
+    tasks, truth = _tasks(40)
+    _hook(client, "TASKS_CREATED", 7, tasks=tasks)
+    for k in range(12):
+        ann = _annotation(500 + k, [truth[k]])
+        assert (
+            _hook(client, "ANNOTATION_CREATED", 7, task=tasks[k], annotation=ann).status_code == 201
+        )
+    _wait_trained(client, "7", 12)
+    r = client.post(
+        "/predict", json={"tasks": tasks, "project": "7.1700000000", "label_config": cfg}
+    )
+    guesses = [res["result"][0]["value"]["choices"][0] for res in r.json()["results"]]
+    # the model knows pos and neg; its columns were read against pos, neg and mixed
+    assert "mixed" not in guesses
+    assert np.mean([g == t for g, t in zip(guesses[12:], truth[12:], strict=True)]) > 0.8

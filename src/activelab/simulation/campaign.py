@@ -24,6 +24,7 @@ from sklearn.base import clone, is_regressor
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
 
+from activelab._validation import check_indices
 from activelab.learner import ActiveLearner
 from activelab.scoring import take_rows
 from activelab.simulation.metrics import aulc, labels_to_reach, true_top_k
@@ -256,12 +257,18 @@ def run_campaign(
     """
     started = time.perf_counter()
     y_pool = np.asarray(y_pool)
+    for name, X, y in (("pool", X_pool, y_pool), ("test", X_test, y_test)):
+        if _n_rows(X) != len(y):
+            raise ValueError(
+                f"X_{name} has {_n_rows(X)} rows but y_{name} has {len(y)} labels; pass one "
+                "label per row."
+            )
     strat = get_strategy(strategy)
     random_init = isinstance(initial, int | np.integer)
     init = (
         initial_indices(y_pool, initial, seed)
         if random_init
-        else np.asarray(initial, dtype=np.int64)
+        else check_indices(initial, len(y_pool), what="initial index")
     )
     if budget < len(init):
         raise ValueError(f"budget={budget} is smaller than the initial set ({len(init)}).")
@@ -370,7 +377,7 @@ def _campaign_scorer(scoring: str | None, multilabel: bool) -> Any:
 
 
 def _n_rows(X: Any) -> int:
-    return int(X.shape[0])
+    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
 
 
 def _is_discrete(y: np.ndarray) -> bool:

@@ -63,7 +63,8 @@ def class_shares(y: Any) -> dict[Any, float]:
     {0: 0.75, 1: 0.25}
     """
     labels, counts = np.unique(np.asarray(y), return_counts=True)
-    return {lab.item(): float(c / counts.sum()) for lab, c in zip(labels, counts, strict=True)}
+    total = counts.sum()
+    return {lab: float(c / total) for lab, c in zip(labels.tolist(), counts, strict=True)}
 
 
 def rare_class(y: Any, share: float = RARE_SHARE) -> Any:
@@ -143,11 +144,11 @@ def check_positive_label(y: Any, label: Any, classes: Sequence[Any] | None = Non
     match = _match_label(label, known)
     if match is None and present.shape[0] == 1 and classes is None:
         raise ValueError(
-            f"The data hold no positive: all {len(y)} items are labelled {present[0].item()!r}, "
+            f"The data hold no positive: all {len(y)} items are labelled {present.tolist()[0]!r}, "
             f"none {label!r}. Active learning needs data that hold at least one positive."
         )
     if match is None:
-        names = ", ".join(repr(v.item()) for v in known)
+        names = ", ".join(repr(v) for v in known.tolist())
         raise ValueError(
             f"The positive label {label!r} is not among the labels of the data: {names}. "
             "Pass one of them as --positive-label."
@@ -155,15 +156,14 @@ def check_positive_label(y: Any, label: Any, classes: Sequence[Any] | None = Non
     if not np.isin(match, present):
         raise ValueError(
             f"The data hold no item of the positive class {match!r} ({len(y)} items, labels "
-            f"{', '.join(repr(v.item()) for v in present)}): there is nothing to find. "
+            f"{', '.join(repr(v) for v in present.tolist())}): there is nothing to find. "
             "Use data that hold positives, or another --positive-label."
         )
     return match
 
 
 def _match_label(label: Any, known: np.ndarray) -> Any:
-    for value in known:
-        v = value.item()
+    for v in known.tolist():
         if v == label or str(v) == str(label):
             return v
         if isinstance(label, str) and isinstance(v, int | float) and not isinstance(v, bool):
@@ -203,7 +203,8 @@ def per_class_recall(y_true: Any, y_pred: Any, labels: Any = None) -> dict[Any, 
     hits = np.sum(is_true & (y_pred[None, :] == labels[:, None]), axis=1)
     n = is_true.sum(axis=1)
     return {
-        lab.item(): (float(h / m) if m else None) for lab, h, m in zip(labels, hits, n, strict=True)
+        lab: (float(h / m) if m else None)
+        for lab, h, m in zip(labels.tolist(), hits, n, strict=True)
     }
 
 

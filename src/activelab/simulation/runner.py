@@ -360,7 +360,7 @@ def _as_dataset(data: Any, name: str | None) -> Dataset:
     if isinstance(data, str):
         return load(data)
     if isinstance(data, tuple) and len(data) == 2:
-        X, y = np.asarray(data[0]), _labels_of(data[1])
+        X, y = _features_of(data[0]), _labels_of(data[1])
         task = "classification" if y.ndim == 2 else infer_task(y)[0]
         return Dataset(
             name=name or "arrays",
@@ -375,9 +375,41 @@ def _as_dataset(data: Any, name: str | None) -> Dataset:
     )
 
 
+def _features_of(X: Any) -> Any:
+    """The features of an ``(X, y)`` pair: numbers, one row per item, or a clear refusal."""
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        other = [str(c) for c, kind in X.dtypes.items() if kind.kind not in "biuf"]
+        if other:
+            raise ValueError(
+                f"X has non-numeric column(s) {other}: a simulation replays numeric features. "
+                "One-hot encode the categories first (pd.get_dummies(X, columns=[...])), or "
+                "save the table and load it with activelab.data.datasets.load_table(path, "
+                "label_column=...), which encodes them; texts need a text_column= there."
+            )
+    arr = X if sp.issparse(X) else np.asarray(X)
+    if arr.ndim != 2:
+        texts = arr.ndim == 1 and arr.size and isinstance(arr.flat[0], str)
+        raise ValueError(
+            f"X must be 2-D, one row of features per item; got shape {arr.shape}"
+            + (
+                ": texts need featurising first (sklearn's TfidfVectorizer().fit_transform("
+                "texts), or load_table(path, text_column=...))."
+                if texts
+                else "; reshape a single feature with X.reshape(-1, 1)."
+            )
+        )
+    return arr
+
+
 def _labels_of(y: Any) -> np.ndarray:
-    """The labels of an ``(X, y)`` pair as an array; a missing one is refused, named."""
+    """The labels of an ``(X, y)`` pair as an array; a missing one is refused, named.
+
+    A single column (``df[["label"]]``, ``y.reshape(-1, 1)``) is one label per row, not a
+    multi-label target of one label.
+    """
     arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
     if arr.dtype == object and arr.ndim == 1:
         missing = np.flatnonzero([v is None or (isinstance(v, float) and v != v) for v in arr])
         if missing.size:

@@ -29,6 +29,8 @@ def arm_choices(source: Any) -> tuple[list[int], list[list[str]]]:
     """
     if hasattr(source, "history_"):
         steps = [(r.n_labelled, list(r.arms)) for r in source.history_ if r.arms]
+    elif hasattr(source, "query") and hasattr(source, "teach"):
+        raise ValueError("The learner has made no query yet: call fit(X) and query(n) first.")
     elif hasattr(source, "arms") and hasattr(source, "n_labels"):
         before = list(source.n_labels)
         steps = [(before[i - 1], a) for i, a in enumerate(source.arms) if i > 0 and a]
@@ -78,6 +80,12 @@ def plot_arm_choices(
     import matplotlib.pyplot as plt
 
     n_labels, arms = arm_choices(source)
+    if not arms:
+        raise ValueError(
+            "No arm choices to plot: no query recorded which arm made its picks. Arms are "
+            "recorded by the strategies that hand each pick to an arm ('auto', 'auto_rare', "
+            "'explore'), once a model is fitted (not for the cold start's picks)."
+        )
     strategy = getattr(source, "_strategy", None)
     if weights is None and hasattr(strategy, "weight_history_"):
         weights, arm_names = strategy.weight_history_, strategy.arm_names_

@@ -129,11 +129,18 @@ class QueryContext:
         yield from iter_chunks(self.X, rows, self.chunk_size)
 
     def embedding(self, X_chunk: Any) -> np.ndarray:
-        """The embedding of a chunk of rows, dense float64."""
-        Z = self.embed(X_chunk) if self.embed is not None else numeric_rows(X_chunk)
-        if sp.issparse(Z):
-            Z = Z.toarray()
-        return np.asarray(Z, dtype=float)
+        """The embedding of a chunk of rows, dense float64.
+
+        An ``embed`` function must give one finite row per row of the chunk;
+        otherwise a ValueError says what it returned.
+        """
+        if self.embed is None:
+            Z = numeric_rows(X_chunk)
+            return np.asarray(Z.toarray() if sp.issparse(Z) else Z, dtype=float)
+        Z = self.embed(X_chunk)
+        Z = np.asarray(Z.toarray() if sp.issparse(Z) else Z, dtype=float)
+        _check_embedding_rows(Z, X_chunk.shape[0] if hasattr(X_chunk, "shape") else len(X_chunk))
+        return Z
 
 
 class Strategy(ABC):
@@ -193,6 +200,14 @@ class Strategy(ABC):
                 continue
             if model is None or not any(hasattr(model, m) for m in methods):
                 kind = type(model).__name__ if model is not None else "None"
+                from sklearn.base import is_regressor
+
+                if model is not None and is_regressor(model):
+                    raise StrategyRequirementError(
+                        f"Strategy {self.name!r} is for classification, but {kind} is a "
+                        "regressor; use a regression strategy such as 'gsx' (needs no model), "
+                        "'variance' or 'emcm' (activelab.available_strategies() lists them all)."
+                    )
                 wanted = " or ".join(f"`{m}`" for m in methods)
                 hint = (
                     " Use a probabilistic classifier (e.g. LogisticRegression) or wrap it "
@@ -225,6 +240,7 @@ class Strategy(ABC):
         if n == 0:
             return np.empty(0, dtype=np.int64)
         chosen = np.asarray(self._select(ctx, n), dtype=np.int64)
+        self._check_picks(ctx, chosen, n)
         return chosen
 
     def select_proba(self, ctx: QueryContext, n: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -249,7 +265,36 @@ class Strategy(ABC):
             return np.empty(0, dtype=np.int64), np.empty(0)
         chosen, proba = self._select_proba(ctx, n)
         chosen = np.asarray(chosen, dtype=np.int64)
+        self._check_picks(ctx, chosen, n)
         return chosen, None if proba is None else np.asarray(proba, dtype=float)
+
+    def _check_picks(self, ctx: QueryContext, chosen: np.ndarray, n: int) -> None:
+        """Refuse a selection that is not ``n`` distinct candidates (a custom strategy's bug).
+
+        Caught here, the message names the strategy; caught later, it would be a
+        refusal of the labels at ``teach`` ("already labelled") or a short batch.
+        """
+        if chosen.shape != (n,):
+            raise ValueError(
+                f"Strategy {self.name!r} returned {chosen.size} pool indices (shape "
+                f"{chosen.shape}) for n={n}; a strategy returns n distinct candidates."
+            )
+        cand = ctx.candidates
+        pos = np.minimum(np.searchsorted(cand, chosen), max(cand.shape[0] - 1, 0))
+        suspect = chosen[cand[pos] != chosen] if cand.size else chosen
+        outside = suspect[~np.isin(suspect, cand)]  # candidates are sorted; isin if not
+        if outside.size:
+            raise ValueError(
+                f"Strategy {self.name!r} returned pool index {int(outside[0])}, which is not a "
+                "candidate (labelled already, or not in the pool). top_k returns positions "
+                "into the scores: map them with ctx.candidates[top_k(scores, n, ctx.candidates)]."
+            )
+        if np.unique(chosen).shape[0] != n:
+            uniq, counts = np.unique(chosen, return_counts=True)
+            raise ValueError(
+                f"Strategy {self.name!r} returned pool index {int(uniq[counts > 1][0])} more "
+                "than once; a strategy returns n distinct candidates."
+            )
 
     def _select_proba(self, ctx: QueryContext, n: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Indices and per-pick probabilities; deterministic strategies give ``None``."""
@@ -301,6 +346,23 @@ class ScoringStrategy(Strategy):
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         model = ctx.model
         return ctx.select_top(lambda X_chunk: self.score_chunk(model, X_chunk), n)
+
+
+def _check_embedding_rows(Z: np.ndarray, n_rows: int) -> None:
+    """Refuse an ``embed`` output that is not one finite row per input row."""
+    if Z.ndim != 2 or Z.shape[0] != n_rows:
+        hint = "; return a 1-D result as a column, z.reshape(-1, 1)" if Z.ndim == 1 else ""
+        raise ValueError(
+            f"embed must map a chunk of {n_rows} rows to a 2-D array of {n_rows} rows, got "
+            f"shape {Z.shape}{hint}."
+        )
+    finite = np.isfinite(Z)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite.all(axis=1))[0])
+        raise ValueError(
+            f"embed returned a non-finite value (NaN or infinity) for row {row} of a chunk; "
+            "an embedding must be finite to measure distances."
+        )
 
 
 def numeric_rows(X: Any) -> Any:

@@ -77,7 +77,7 @@ def known_positive(y_labelled: Any, positive_label: Any = None) -> Any:
     labels, counts = np.unique(np.asarray(y_labelled), return_counts=True)
     if labels.shape[0] < 2:
         return None
-    return labels[np.argmin(counts)].item()
+    return labels.tolist()[int(np.argmin(counts))]  # plain Python value, whatever the dtype
 
 
 def _c(n: np.ndarray) -> np.ndarray:
@@ -154,7 +154,7 @@ class _ForestMixin:
         cache = getattr(self, "_forest_cache", None)
         if cache is not None and cache[0] == key:
             return cache[1], cache[2]
-        X = ctx.X.tocsr() if sp.issparse(ctx.X) else np.asarray(numeric_rows(ctx.X))
+        X = _forest_features(ctx)
         forest = IsolationForest(
             n_estimators=self.n_estimators,
             max_samples=self.max_samples,
@@ -168,6 +168,21 @@ class _ForestMixin:
         _forest, Phi = self._forest(ctx)
         w = np.full(Phi.shape[1], 1.0 / self.n_estimators)
         return _top(ctx.candidates, Phi[ctx.candidates] @ w, n)
+
+
+def _forest_features(ctx: QueryContext) -> Any:
+    """The rows the isolation forest reads: the pool's numbers.
+
+    A DataFrame pool with category or text columns is read through the context's
+    embedding (``ActiveLearner``'s ``embed``, or its pipeline's leading steps fitted on
+    the pool); without one, :func:`numeric_rows` names the columns and the fix.
+    """
+    if sp.issparse(ctx.X):
+        return ctx.X.tocsr()
+    table = hasattr(ctx.X, "columns") and hasattr(ctx.X, "dtypes")
+    if ctx.embed is not None and table and any(k.kind not in "biuf" for k in ctx.X.dtypes):
+        return ctx.map_chunks(ctx.embedding, rows=np.arange(ctx.n_pool))
+    return np.asarray(numeric_rows(ctx.X))
 
 
 def _split(n: int, share: float, rng: np.random.Generator) -> int:

@@ -45,6 +45,7 @@ from activelab.strategies._base import (
     StrategyRequirementError,
     top_k,
 )
+from activelab.strategies._greedy import sq_norms
 
 __all__ = [
     "EMCM",
@@ -264,18 +265,31 @@ def _row_norms(Z: Any) -> np.ndarray:
     return np.sqrt(np.einsum("ij,ij->i", Z, Z))
 
 
-def _min_sq_dist(Z: np.ndarray, L: np.ndarray) -> np.ndarray:
-    """Squared distance of each row of ``Z`` to its nearest row of ``L``, in blocks of ``L``."""
+def _min_sq_dist(Z: Any, L: Any) -> np.ndarray:
+    """Squared distance of each row of ``Z`` to its nearest row of ``L``, in blocks of ``L``.
+
+    Either may be sparse (a TF-IDF pool is never densified); the blocks of
+    distances are dense, ``Z`` rows × at most ``_BLOCK_ENTRIES / len(Z)`` columns.
+    """
     out = np.full(Z.shape[0], np.inf)
     if L.shape[0] == 0 or Z.shape[0] == 0:
         return out
-    zz = np.einsum("ij,ij->i", Z, Z)
+    zz = sq_norms(Z)
     step = max(1, _BLOCK_ENTRIES // max(Z.shape[0], 1))
     for start in range(0, L.shape[0], step):
         B = L[start : start + step]
-        d2 = zz[:, None] - 2.0 * (Z @ B.T) + np.einsum("ij,ij->i", B, B)[None, :]
+        cross = Z @ B.T
+        cross = cross.toarray() if sp.issparse(cross) else np.asarray(cross)
+        d2 = zz[:, None] - 2.0 * cross + sq_norms(B)[None, :]
         np.minimum(out, d2.min(axis=1), out=out)
     return np.maximum(out, 0.0)
+
+
+def _greedy_rows(ctx: QueryContext, X_chunk: Any) -> Any:
+    """Rows in the space greedy sampling measures: the embedding, or a sparse pool as it is."""
+    if ctx.embed is None and sp.issparse(X_chunk):
+        return sp.csr_matrix(X_chunk, dtype=float)
+    return ctx.embedding(X_chunk)
 
 
 # --------------------------------------------------------------------------- base classes
@@ -508,8 +522,8 @@ class _GreedySampling(_RegressionStrategy):
     def _labelled_embedding(self, ctx: QueryContext) -> np.ndarray:
         if ctx.labelled.shape[0] == 0:
             return np.empty((0, 0))
-        parts = [ctx.embedding(c) for _, c in ctx.iter_rows(ctx.labelled)]
-        return np.vstack(parts)
+        parts = [_greedy_rows(ctx, c) for _, c in ctx.iter_rows(ctx.labelled)]
+        return sp.vstack(parts, format="csr") if sp.issparse(parts[0]) else np.vstack(parts)
 
     def _x_distances(self, ctx: QueryContext) -> np.ndarray:
         L = self._labelled_embedding(ctx)
@@ -517,12 +531,13 @@ class _GreedySampling(_RegressionStrategy):
             # No label yet: start from the candidate nearest the centroid (Wu et al. 2019).
             total, count = None, 0
             for _, c in ctx.iter_rows():
-                Z = ctx.embedding(c)
-                total = Z.sum(axis=0) if total is None else total + Z.sum(axis=0)
+                Z = _greedy_rows(ctx, c)
+                part = np.asarray(Z.sum(axis=0), dtype=float).ravel()
+                total = part if total is None else total + part
                 count += Z.shape[0]
             centre = (total / count)[None, :]
-            return -np.sqrt(ctx.map_chunks(lambda Xc: _min_sq_dist(ctx.embedding(Xc), centre)))
-        return np.sqrt(ctx.map_chunks(lambda Xc: _min_sq_dist(ctx.embedding(Xc), L)))
+            return -np.sqrt(ctx.map_chunks(lambda Xc: _min_sq_dist(_greedy_rows(ctx, Xc), centre)))
+        return np.sqrt(ctx.map_chunks(lambda Xc: _min_sq_dist(_greedy_rows(ctx, Xc), L)))
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         cand = ctx.candidates
@@ -549,8 +564,10 @@ class _GreedySampling(_RegressionStrategy):
             if dx is not None:
                 if dx[pos] < 0:  # the first pick came from the centroid start
                     dx = np.full(dx.shape, np.inf)
-                z = ctx.embedding(take_rows(ctx.X, cand[pos : pos + 1]))
-                d_new = np.sqrt(ctx.map_chunks(lambda Xc, z=z: _min_sq_dist(ctx.embedding(Xc), z)))
+                z = _greedy_rows(ctx, take_rows(ctx.X, cand[pos : pos + 1]))
+                d_new = np.sqrt(
+                    ctx.map_chunks(lambda Xc, z=z: _min_sq_dist(_greedy_rows(ctx, Xc), z))
+                )
                 dx = np.minimum(dx, d_new)
             if dy is not None and f is not None:
                 dy = np.minimum(dy, np.abs(f - f[pos]))

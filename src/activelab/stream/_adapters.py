@@ -12,7 +12,7 @@ labels arrive.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from typing import Any
 
 import numpy as np
@@ -65,6 +65,8 @@ class _Adapter:
     fitted = False
 
     def __init__(self, classes: Any, feature_names: Sequence[Any] | None) -> None:
+        if isinstance(classes, Set | Iterator):  # set(y): sorted, as the models order them
+            classes = np.unique(np.asarray(list(classes)))
         self.classes_ = np.asarray(classes) if classes is not None else np.empty(0)
         self.fixed_classes = classes is not None
         if self.fixed_classes and (self.classes_.ndim != 1 or self.classes_.size < 2):
