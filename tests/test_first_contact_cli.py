@@ -332,3 +332,82 @@ def test_an_unknown_scoring_names_the_closest():
     r = CliRunner().invoke(main, ["simulate", "--dataset", "iris", "--scoring", "balanced_acc"])
     assert r.exit_code != 0 and "Did you mean 'balanced_accuracy'?" in r.output, r.output
     assert "Traceback" not in r.output and "get_scorer_names" not in r.output
+
+
+def _fails_in_one_line(run, *needles: str) -> None:
+    """A click run that stopped with one ``Error:`` line holding every needle, no traceback."""
+    assert run.exit_code in (1, 2), (run.exit_code, run.output, run.exception)
+    assert isinstance(run.exception, SystemExit), repr(run.exception)
+    errors = [line for line in run.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, run.output
+    for needle in needles:
+        assert needle in errors[0], run.output
+
+
+# ------------------------------------------------------------------ query
+@pytest.fixture
+def fitted(tmp_path):
+    """A fitted model file and a numeric pool CSV of 20 rows."""
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    joblib.dump(LogisticRegression().fit(X, X[:, 0] > 0), tmp_path / "m.joblib")
+    (tmp_path / "pool.csv").write_text("a,b,c\n" + "".join(f"{r[0]},{r[1]},{r[2]}\n" for r in X))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("texts.csv", b"id,text\n1,hello\n", "is not a joblib model file"),
+        ("noise.bin", bytes(range(256)) * 4, "is not a joblib model file"),
+        ("empty.joblib", b"", "is not a joblib model file"),
+    ],
+)
+def test_query_a_model_file_that_is_not_a_model_is_one_line(fitted, name, content, needle):
+    (fitted / name).write_bytes(content)
+    args = ["query", "--model", str(fitted / name), "--pool", str(fitted / "pool.csv")]
+    _fails_in_one_line(CliRunner().invoke(main, args), needle, "activelab model")
+
+
+def test_query_a_joblib_file_of_something_else_is_one_line(fitted):
+    import joblib
+
+    joblib.dump([1, 2], fitted / "list.joblib")
+    args = ["query", "--model", str(fitted / "list.joblib"), "--pool", str(fitted / "pool.csv")]
+    _fails_in_one_line(CliRunner().invoke(main, args), "holds a list, not a fitted model")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("empty.csv", b"", "is empty"),
+        ("latin.csv", b"a,b,c\n1,2,caf\xe9\n", "not UTF-8 text"),
+        ("noise.parquet", bytes(range(256)) * 4, "cannot be read as a Parquet file"),
+        ("noise.npy", bytes(range(256)) * 4, "cannot be read as a NumPy .npy array"),
+    ],
+)
+def test_query_an_unreadable_pool_is_one_line(fitted, name, content, needle):
+    (fitted / name).write_bytes(content)
+    args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / name)]
+    _fails_in_one_line(CliRunner().invoke(main, args), str(fitted / name), needle)
+
+
+def test_query_exclude_names_the_bad_line_and_skips_blank_ones(fitted):
+    args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / "pool.csv")]
+    (fitted / "bad.txt").write_text("3\nfour\n")
+    run = CliRunner().invoke(main, [*args, "--exclude", str(fitted / "bad.txt")])
+    _fails_in_one_line(run, "line 2: 'four' is not a row number")
+    (fitted / "ok.txt").write_text("3\n\n5\n")
+    run = CliRunner().invoke(main, [*args, "-n", "18", "--exclude", str(fitted / "ok.txt")])
+    assert run.exit_code == 0, run.output
+    assert sorted(map(int, run.output.split())) == [i for i in range(20) if i not in (3, 5)]
+
+
+def test_query_a_mistyped_dask_setting_is_one_line(fitted):
+    pytest.importorskip("distributed")
+    args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / "pool.csv")]
+    run = CliRunner().invoke(main, [*args, "--dask", "lcal"])
+    _fails_in_one_line(run, "Unknown Dask setting 'lcal'")
