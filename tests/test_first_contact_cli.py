@@ -411,3 +411,26 @@ def test_query_a_mistyped_dask_setting_is_one_line(fitted):
     args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / "pool.csv")]
     run = CliRunner().invoke(main, [*args, "--dask", "lcal"])
     _fails_in_one_line(run, "Unknown Dask setting 'lcal'")
+
+
+# ------------------------------------------------------------------ stream
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--n-items", "0"], "'--n-items': 0 is not in the range x>=1"),
+        (["--n-items", "-5"], "'--n-items': -5 is not in the range x>=1"),
+        (["--window", "0"], "--window: must be at least 1, got 0"),
+        (["--batch-size", "-1"], "--batch-size: must be at least 1, got -1"),
+    ],
+)
+def test_stream_a_count_below_one_names_its_option(tmp_path, args, needle):
+    (tmp_path / "s.csv").write_text("a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
+    run = CliRunner().invoke(
+        main, ["stream", str(tmp_path / "s.csv"), "--label-column", "y", *args]
+    )
+    _fails_in_one_line(run, needle)
+
+
+def test_stream_a_folder_is_one_line(tmp_path):
+    run = CliRunner().invoke(main, ["stream", str(tmp_path)])
+    _fails_in_one_line(run, "is a folder; a stream is a CSV file")
