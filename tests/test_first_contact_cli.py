@@ -434,3 +434,18 @@ def test_stream_a_count_below_one_names_its_option(tmp_path, args, needle):
 def test_stream_a_folder_is_one_line(tmp_path):
     run = CliRunner().invoke(main, ["stream", str(tmp_path)])
     _fails_in_one_line(run, "is a folder; a stream is a CSV file")
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("a,b,label\n", "a header but no rows"),
+        ("a,b,label\n1,2,x\n3,4,x\n5,6,x\n", "holds only the class 'x'; a classifier needs"),
+    ],
+)
+def test_simulate_a_file_without_two_classes_is_one_line(tmp_path, content, needle):
+    (tmp_path / "d.csv").write_text(content)
+    run = CliRunner().invoke(
+        main, ["simulate", str(tmp_path / "d.csv"), "--out", str(tmp_path / "r.json")]
+    )
+    _fails_in_one_line(run, needle)

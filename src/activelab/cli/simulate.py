@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -240,6 +241,7 @@ def simulate(
                 "task": task,
             },
         )
+        _check_classes(ds)
         if top_k is not None and ds.task != "regression":
             raise click.UsageError(
                 f"--top-k is for regression data sets (the K largest values); "
@@ -321,6 +323,32 @@ def simulate(
                 )
     _print_rare(console, doc)
     console.print(f"Wrote {Path(out)}; make a page with: activelab report {out}")
+
+
+def _check_classes(ds: Any) -> None:
+    """Stop in one line when a classification data set holds fewer than two classes.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The loaded data set.
+
+    Raises
+    ------
+    click.ClickException
+        Naming the one class found and the option to check.
+    """
+    if ds.task != "classification":
+        return
+    import numpy as np
+
+    classes = np.unique(np.asarray(ds.y))
+    if classes.size < 2:
+        found = f"only the class {str(classes[0])!r}" if classes.size else "no labels"
+        raise click.ClickException(
+            f"{ds.name} holds {found}; a classifier needs at least two classes. Check the "
+            "file, or name the right column with --label-column."
+        )
 
 
 def _dataset(datasets, name, data_file, label_column, text_column, text_features, extra):  # type: ignore[no-untyped-def]

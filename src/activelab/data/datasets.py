@@ -367,6 +367,8 @@ def load_table(
         raise ValueError(f"{path}: the file is empty; it needs a header row and rows.") from exc
     except pd.errors.ParserError as exc:
         raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
+    if len(frame) == 0:
+        raise ValueError(f"{path}: a header but no rows; the file needs labelled rows.")
     frame = _without_id(frame, str(path), id_column, label_column)
     test_mask = None
     if split_column is not None:
