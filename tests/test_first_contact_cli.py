@@ -437,6 +437,26 @@ def test_stream_a_folder_is_one_line(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--budget", "5"], "--budget 5 is below --initial 10"),
+        (["--budget", "-5"], "--budget -5 is below --initial 10"),
+        (["--budget", "0", "--initial", "0"], "--budget must be at least 1, got 0."),
+        (["--initial", "-3"], "--initial must be 0 or more, got -3."),
+        (["--seeds", "0"], "--seeds must be at least 1, got 0."),
+        (["--batch-size", "0"], "--batch-size must be at least 1, got 0."),
+        (["--test-size", "1"], "--test-size is the held-out share, between 0 and 1"),
+        (["--n-jobs", "0"], "--n-jobs must be 1 or more, or -1 for all cores"),
+    ],
+)
+def test_simulate_a_count_out_of_range_names_its_option(tmp_path, args, needle):
+    out = tmp_path / "r.json"
+    run = CliRunner().invoke(main, ["simulate", "iris", *args, "--out", str(out)])
+    _fails_in_one_line(run, needle)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
     ("content", "needle"),
     [
         ("a,b,label\n", "a header but no rows"),

@@ -212,6 +212,7 @@ def simulate(
                 raise click.UsageError(f"{opt} goes with --data FILE, not --dataset.")
         if skip_bad_rows and smiles_column is None:
             raise click.UsageError("--skip-bad-rows goes with --smiles-column.")
+        _check_counts(seeds, budget, initial, batch_size, test_size, n_jobs)
     from rich.console import Console
 
     from activelab.data import datasets
@@ -323,6 +324,45 @@ def simulate(
                 )
     _print_rare(console, doc)
     console.print(f"Wrote {Path(out)}; make a page with: activelab report {out}")
+
+
+def _check_counts(
+    seeds: int, budget: int, initial: int, batch_size: int, test_size: float, n_jobs: int
+) -> None:
+    """Stop in one line, naming the option, on a count or share no campaign can run with.
+
+    Parameters
+    ----------
+    seeds, budget, initial, batch_size : int
+        ``--seeds``, ``--budget``, ``--initial`` and ``--batch-size``.
+    test_size : float
+        ``--test-size``.
+    n_jobs : int
+        ``--n-jobs``.
+
+    Raises
+    ------
+    click.UsageError
+        For the first option out of range.
+    """
+    for option, value in (("--seeds", seeds), ("--batch-size", batch_size)):
+        if value < 1:
+            raise click.UsageError(f"{option} must be at least 1, got {value}.")
+    if initial < 0:
+        raise click.UsageError(f"--initial must be 0 or more, got {initial}.")
+    if budget < max(initial, 1):
+        raise click.UsageError(
+            f"--budget {budget} is below --initial {initial} (the random labels each campaign "
+            f"starts from); raise --budget or lower --initial."
+            if budget < initial
+            else f"--budget must be at least 1, got {budget}."
+        )
+    if not 0 < test_size < 1:
+        raise click.UsageError(
+            f"--test-size is the held-out share, between 0 and 1 (e.g. 0.25); got {test_size}."
+        )
+    if n_jobs == 0:
+        raise click.UsageError("--n-jobs must be 1 or more, or -1 for all cores; got 0.")
 
 
 def _check_classes(ds: Any) -> None:
