@@ -469,3 +469,23 @@ def test_simulate_a_file_without_two_classes_is_one_line(tmp_path, content, need
         main, ["simulate", str(tmp_path / "d.csv"), "--out", str(tmp_path / "r.json")]
     )
     _fails_in_one_line(run, needle)
+
+
+# ------------------------------------------------------------------ init
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--strategy", "margn"], "--strategy: Unknown strategy 'margn'. Did you mean 'margin'?"),
+        (["--retrain-every", "0"], "'--retrain-every': 0 is not in the range x>=1"),
+        (["--overlap", "0"], "'--overlap': 0 is not in the range x>=1"),
+        (["--retrain-seconds", "0"], "'--retrain-seconds': 0.0 is not in the range x>0.0"),
+    ],
+)
+def test_init_a_bad_setting_names_its_option_before_reading_the_data(tmp_path, args, needle):
+    (tmp_path / "t.csv").write_text("id,text,label\n1,good,pos\n2,bad,neg\n")
+    run = CliRunner().invoke(
+        main, ["init", str(tmp_path / "p"), "--data", str(tmp_path / "t.csv"), *args]
+    )
+    _fails_in_one_line(run, needle)
+    assert run.output.count("Unknown strategy") <= 1
+    assert not (tmp_path / "p").exists()

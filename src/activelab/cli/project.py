@@ -102,10 +102,26 @@ LABEL_FOLDERS_OPTION = click.option(
     default=None,
     help="Query strategy  [default: auto; mmc with --multi-label].",
 )
-@click.option("--retrain-every", default=10, show_default=True, help="Retrain after N labels.")
-@click.option("--retrain-seconds", default=30.0, show_default=True, help="... or after T seconds.")
 @click.option(
-    "--overlap", default=1, show_default=True, help="Annotators who may answer the same item."
+    "--retrain-every",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Retrain after N labels.",
+)
+@click.option(
+    "--retrain-seconds",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.0, min_open=True),
+    help="... or after T seconds.",
+)
+@click.option(
+    "--overlap",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Annotators who may answer the same item.",
 )
 @click.option(
     "--double-share",
@@ -178,6 +194,13 @@ def init(
 
     t0 = time.perf_counter()
     cols = [c.strip() for c in feature_columns.split(",")] if feature_columns else None
+    if strategy is not None:  # a typo stops before the data is read and featurised
+        from activelab.strategies import get_strategy
+
+        try:
+            get_strategy(strategy)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--strategy") from None
     try:
         if project.exists():
             _fail(f"{project} exists already; choose a new project folder.")
