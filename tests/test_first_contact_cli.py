@@ -489,3 +489,47 @@ def test_init_a_bad_setting_names_its_option_before_reading_the_data(tmp_path, a
     _fails_in_one_line(run, needle)
     assert run.output.count("Unknown strategy") <= 1
     assert not (tmp_path / "p").exists()
+
+
+# ------------------------------------------------------------------ export
+@pytest.fixture(scope="module")
+def text_project(tmp_path_factory):
+    """A small text project with a few imported labels."""
+    root = tmp_path_factory.mktemp("export")
+    label = {0: "neg", 1: "pos", 2: "neg", 3: "pos"}
+    rows = "".join(
+        f"t{i},a {'fine' if i % 2 else 'dull'} film {i},{label.get(i, '')}\n" for i in range(12)
+    )
+    (root / "t.csv").write_text("id,text,label\n" + rows)
+    run = CliRunner().invoke(
+        main, ["init", str(root / "p"), "--data", str(root / "t.csv"), "--text-features", "tfidf"]
+    )
+    assert run.exit_code == 0, run.output
+    return root
+
+
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        ("labels.xlsx", "export does not write spreadsheets; name the file .csv"),
+        ("labels.json", "say which JSON with --format"),
+    ],
+)
+def test_export_to_a_file_named_for_another_format_is_refused(text_project, name, needle):
+    out = text_project / "new" / name
+    run = CliRunner().invoke(main, ["export", str(text_project / "p"), "--out", str(out)])
+    _fails_in_one_line(run, needle)
+    assert not out.parent.exists()
+
+
+def test_export_of_a_folder_that_is_not_a_project_creates_nothing(tmp_path):
+    out = tmp_path / "new" / "labels.csv"
+    run = CliRunner().invoke(main, ["export", str(tmp_path / "nope"), "--out", str(out)])
+    _fails_in_one_line(run, "is not an activelab project")
+    assert not out.parent.exists()
+
+
+def test_export_with_predictions_in_a_tool_format_names_that_format(text_project):
+    out = text_project / "x.parquet"
+    args = ["export", str(text_project / "p"), "--with-predictions", "--out", str(out)]
+    _fails_in_one_line(CliRunner().invoke(main, args), "not to parquet")

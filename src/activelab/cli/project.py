@@ -562,7 +562,7 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
     help="csv/jsonl: activelab's columns; label-studio (tasks JSON), prodigy (JSONL), parquet, "
     "hf (a Hugging Face dataset folder): every item with its data, earlier answers and "
     "current label (see docs/interop.md)  [default: jsonl or parquet for an --out file "
-    "ending so, else csv].",
+    "ending so, else csv; an --out file ending .json or .xlsx needs --format].",
 )
 @click.option("--events", is_flag=True, help="Export the whole label log instead of final labels.")
 @click.option(
@@ -618,15 +618,16 @@ def export(
     model's prediction in columns of its own, flagged by prediction_source
     ("model vN"). Predictions are never labels.
     """
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
     if fmt is None:  # an --out file's suffix says what it holds
         suffix = out.suffix.lower() if out is not None else ""
+        _refuse_misleading_suffix(out, suffix)
         fmt = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}.get(suffix, "csv")
     if with_predictions and per_annotator:
         _fail("--with-predictions adds columns to the item export; --annotators is another one.")
-    if with_predictions and (events or fmt not in ("csv", "jsonl")):
+    if with_predictions and events:
         _fail("--with-predictions adds columns to the csv or jsonl label export, not to --events.")
+    if with_predictions and fmt not in ("csv", "jsonl"):
+        _fail(f"--with-predictions adds columns to the csv or jsonl label export, not to {fmt}.")
     if fmt not in ("csv", "jsonl"):
         if per_annotator:
             _fail("--annotators exports csv or jsonl.")
@@ -715,6 +716,7 @@ def export(
     if out is None:
         sys.stdout.write(buf.getvalue())
     else:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(buf.getvalue())
         what = (
             "annotators"
@@ -726,6 +728,32 @@ def export(
             else "labels"
         )
         click.echo(f"Wrote {len(rows)} {what} to {out}.", err=True)
+
+
+def _refuse_misleading_suffix(out: Path | None, suffix: str) -> None:
+    """Stop when ``--out``'s suffix names a format the export would not write.
+
+    Without ``--format`` an ``--out`` file that does not end in .jsonl or .parquet
+    gets CSV text; written to ``labels.xlsx`` or ``labels.json`` it could not be
+    opened as what its name says.
+
+    Parameters
+    ----------
+    out : Path or None
+        ``--out``.
+    suffix : str
+        Its suffix, lower case.
+    """
+    if suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
+        _fail(
+            f"--out {out}: export does not write spreadsheets; name the file .csv (spreadsheets "
+            "open it), or give --format."
+        )
+    if suffix == ".json":
+        _fail(
+            f"--out {out}: say which JSON with --format: jsonl (activelab's labels, one JSON "
+            "object a line; or name the file .jsonl) or label-studio (Label Studio tasks)."
+        )
 
 
 def _with_predictions(
@@ -796,6 +824,7 @@ def _export_tool_format(project: Path, fmt: str, events: bool, out: Path | None)
             write_tasks(records, path, fmt, labels=labels, multilabel=multi)
             sys.stdout.write(path.read_text(encoding="utf-8"))
         return
+    out.parent.mkdir(parents=True, exist_ok=True)
     write_tasks(records, out, fmt, labels=labels, multilabel=multi)
     labelled = sum(r.final_labels() is not None for r in records)
     click.echo(f"Wrote {len(records)} items ({labelled} labelled) as {fmt} to {out}.", err=True)
