@@ -533,3 +533,18 @@ def test_export_with_predictions_in_a_tool_format_names_that_format(text_project
     out = text_project / "x.parquet"
     args = ["export", str(text_project / "p"), "--with-predictions", "--out", str(out)]
     _fails_in_one_line(CliRunner().invoke(main, args), "not to parquet")
+
+
+# ------------------------------------------------------------------ report
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (bytes(range(128, 256)), "is not a results file (not UTF-8 text)"),
+        (b'{"schema": "activelab.simulation"}', "is not a complete simulation results file"),
+    ],
+)
+def test_report_of_a_file_that_is_not_results_is_one_line(tmp_path, content, needle):
+    (tmp_path / "r.json").write_bytes(content)
+    run = CliRunner().invoke(main, ["report", str(tmp_path / "r.json")])
+    _fails_in_one_line(run, needle)
+    assert not (tmp_path / "r.html").exists()
