@@ -548,3 +548,19 @@ def test_report_of_a_file_that_is_not_results_is_one_line(tmp_path, content, nee
     run = CliRunner().invoke(main, ["report", str(tmp_path / "r.json")])
     _fails_in_one_line(run, needle)
     assert not (tmp_path / "r.html").exists()
+
+
+# ------------------------------------------------------------------ commands
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        ("simulat", "No such command 'simulat'. Did you mean 'simulate'?"),
+        ("Status", "Did you mean 'status'?"),
+        ("import", "Did you mean 'add'"),
+        ("zzz", "No such command 'zzz'."),
+    ],
+)
+def test_a_mistyped_command_names_the_closest(name, needle):
+    run = CliRunner().invoke(main, [name])
+    _fails_in_one_line(run, needle)
+    assert run.exit_code == 2
