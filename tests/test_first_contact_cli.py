@@ -564,3 +564,33 @@ def test_a_mistyped_command_names_the_closest(name, needle):
     run = CliRunner().invoke(main, [name])
     _fails_in_one_line(run, needle)
     assert run.exit_code == 2
+
+
+# ------------------------------------------------------------------ review, label
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        ("", "--as '': An annotator name must be 1 to 128 characters."),
+        ("x" * 200, "An annotator name must be 1 to 128 characters."),
+        ("imported:me", "Names starting with 'imported:' mark labels read from files"),
+    ],
+)
+def test_review_decide_as_a_name_that_cannot_be_is_one_line(text_project, name, needle):
+    project = str(text_project / "p")
+    run = CliRunner().invoke(main, ["review", project, "--decide", "t5", "pos", "--as", name])
+    _fails_in_one_line(run, needle)
+    export = CliRunner().invoke(main, ["export", project, "--format", "jsonl"])
+    assert '"t5"' not in export.output  # nothing was decided
+
+
+def test_label_as_a_name_too_long_is_one_line(text_project, monkeypatch):
+    import activelab.cli.label as label_cli
+
+    monkeypatch.setattr(label_cli, "_require_terminal", lambda project: None)
+    run = CliRunner().invoke(main, ["label", str(text_project / "p"), "--as", "y" * 129])
+    _fails_in_one_line(run, "An annotator name must be 1 to 128 characters.")
+
+
+def test_review_limit_below_one_is_refused(text_project):
+    run = CliRunner().invoke(main, ["review", str(text_project / "p"), "--limit", "0"])
+    _fails_in_one_line(run, "'--limit': 0 is not in the range x>=1")

@@ -140,8 +140,13 @@ def label(project: Path, name: str | None) -> None:
         raise click.ClickException(str(exc)) from exc
     ann = store.annotator_by_name(name)
     if ann is None:
-        ann, _ = store.add_annotator(name, with_token=False)
+        try:
+            ann, _ = store.add_annotator(name, with_token=False)
+        except StoreError as exc:
+            store.close()
+            raise click.ClickException(f"--as {name[:40]!r}: {exc}") from None
     elif ann.revoked:
+        store.close()
         raise click.ClickException(f"Annotator {name!r} is revoked.")
     svc = LabellingService(store)
     labels = svc.labels

@@ -13,7 +13,9 @@ __all__ = ["review"]
 
 @click.command()
 @click.argument("project", type=click.Path(path_type=Path))
-@click.option("--limit", default=20, show_default=True, help="Items to list.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Items to list."
+)
 @click.option(
     "--min-confidence",
     default=0.9,
@@ -48,6 +50,8 @@ def review(
     their label replaces the aggregate of the other answers.
     """
     from activelab.app.quality import aggregate_answers, answer_table, disputed_items
+    from activelab.app.store import StoreError
+    from activelab.cli.annotator import refuse_reserved_name
     from activelab.cli.project import _open
 
     store = _open(str(project))
@@ -71,11 +75,17 @@ def review(
                     f"No item with id {external!r} in {project}; its ids are the data's "
                     f"(such as {', '.join(map(repr, ids[:3]))}), as `review` lists them."
                 )
-            judge = store.annotator_by_name(name) or store.add_annotator(name, with_token=False)[0]
-            # the owner's decision is one answer more, whatever the item's overlap
-            store.append_event(
-                ids.index(external), judge.id, "label", label=label, overlap=sys.maxsize
-            )
+            refuse_reserved_name(name, "decide under another name (--as)")
+            try:
+                judge = (
+                    store.annotator_by_name(name) or store.add_annotator(name, with_token=False)[0]
+                )
+                # the owner's decision is one answer more, whatever the item's overlap
+                store.append_event(
+                    ids.index(external), judge.id, "label", label=label, overlap=sys.maxsize
+                )
+            except StoreError as exc:
+                raise click.ClickException(f"--as {name[:40]!r}: {exc}") from None
             store.update_settings(adjudicators=sorted({*s.get("adjudicators", []), name}))
             click.echo(f"{external}: {label} (decided by {name}).")
             return
