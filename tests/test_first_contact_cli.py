@@ -594,3 +594,16 @@ def test_label_as_a_name_too_long_is_one_line(text_project, monkeypatch):
 def test_review_limit_below_one_is_refused(text_project):
     run = CliRunner().invoke(main, ["review", str(text_project / "p"), "--limit", "0"])
     _fails_in_one_line(run, "'--limit': 0 is not in the range x>=1")
+
+
+# ------------------------------------------------------------------ serve
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--retrain-every", "0"], "'--retrain-every': 0 is not in the range x>=1"),
+        (["--retrain-seconds", "-1"], "'--retrain-seconds': -1.0 is not in the range x>0.0"),
+    ],
+)
+def test_serve_refuses_retrain_overrides_that_init_refuses(tmp_path, args, needle):
+    run = CliRunner().invoke(main, ["serve", str(tmp_path / "p"), *args])
+    _fails_in_one_line(run, needle)
