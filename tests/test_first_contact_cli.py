@@ -607,3 +607,28 @@ def test_review_limit_below_one_is_refused(text_project):
 def test_serve_refuses_retrain_overrides_that_init_refuses(tmp_path, args, needle):
     run = CliRunner().invoke(main, ["serve", str(tmp_path / "p"), *args])
     _fails_in_one_line(run, needle)
+
+
+# ------------------------------------------------------------------ add
+def test_add_interrupted_while_retraining_says_the_items_are_stored(tmp_path, monkeypatch):
+    from activelab.app.service import LabellingService
+
+    rows = "".join(
+        f"t{i},a {'fine' if i % 2 else 'dull'} film {i},{'pos' if i % 2 else 'neg'}\n"
+        for i in range(6)
+    )
+    (tmp_path / "t.csv").write_text("id,text,label\n" + rows)
+    (tmp_path / "more.csv").write_text("id,text\nn1,a fine film again\nn2,a dull one\n")
+    project = str(tmp_path / "p")
+    init = ["init", project, "--data", str(tmp_path / "t.csv"), "--text-features", "tfidf"]
+    assert CliRunner().invoke(main, init).exit_code == 0
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LabellingService, "retrain", interrupted)
+    run = CliRunner().invoke(main, ["add", project, "--data", str(tmp_path / "more.csv")])
+    _fails_in_one_line(run, "Interrupted after the 2 new items were stored", "activelab status")
+    monkeypatch.undo()
+    status = CliRunner().invoke(main, ["status", project, "--json"])
+    assert json.loads(status.output)["items"] == 8
