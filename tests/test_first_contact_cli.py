@@ -632,3 +632,25 @@ def test_add_interrupted_while_retraining_says_the_items_are_stored(tmp_path, mo
     monkeypatch.undo()
     status = CliRunner().invoke(main, ["status", project, "--json"])
     assert json.loads(status.output)["items"] == 8
+
+
+# ------------------------------------------------------------------ damaged projects
+@pytest.mark.parametrize(
+    ("config", "database", "needle"),
+    [
+        ("[1]", None, "activelab.json is damaged: it names no database ('db')"),
+        ('{"db": 3}', None, "activelab.json is damaged: its database ('db') is not a URL"),
+        (None, bytes(range(256)) * 20, "as an activelab project database: file is not a database"),
+    ],
+)
+@pytest.mark.parametrize("command", ["status", "export"])
+def test_a_damaged_project_is_one_line(text_project, tmp_path, config, database, needle, command):
+    import shutil
+
+    project = tmp_path / "copy"
+    shutil.copytree(text_project / "p", project)
+    if config is not None:
+        (project / "activelab.json").write_text(config)
+    if database is not None:
+        (project / "project.db").write_bytes(database)
+    _fails_in_one_line(CliRunner().invoke(main, [command, str(project)]), needle)
