@@ -654,3 +654,8 @@ def test_a_damaged_project_is_one_line(text_project, tmp_path, config, database,
     if database is not None:
         (project / "project.db").write_bytes(database)
     _fails_in_one_line(CliRunner().invoke(main, [command, str(project)]), needle)
+
+
+def test_ls_backend_retrain_every_below_one_names_the_option():
+    run = CliRunner().invoke(main, ["ls-backend", "--retrain-every", "0"])
+    _fails_in_one_line(run, "'--retrain-every': 0 is not in the range x>=1")
