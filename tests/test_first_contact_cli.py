@@ -539,7 +539,7 @@ def test_export_with_predictions_in_a_tool_format_names_that_format(text_project
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
-        (bytes(range(128, 256)), "is not a results file (not UTF-8 text)"),
+        (bytes(range(128, 256)), "not UTF-8 text"),
         (b'{"schema": "activelab.simulation"}', "is not a complete simulation results file"),
     ],
 )
@@ -659,3 +659,20 @@ def test_a_damaged_project_is_one_line(text_project, tmp_path, config, database,
 def test_ls_backend_retrain_every_below_one_names_the_option():
     run = CliRunner().invoke(main, ["ls-backend", "--retrain-every", "0"])
     _fails_in_one_line(run, "'--retrain-every': 0 is not in the range x>=1")
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"a,label\n1,x\n", "is not valid JSON"),
+        (bytes(range(128, 256)), "is not valid JSON (not UTF-8 text)"),
+        (b'{"a": 1}', "is not an activelab simulation results file"),
+    ],
+)
+def test_simulate_out_that_is_no_results_file_asks_for_another(tmp_path, content, needle):
+    out = tmp_path / "mine.csv"
+    out.write_bytes(content)
+    run = CliRunner().invoke(main, ["simulate", "iris", "--out", str(out)])
+    _fails_in_one_line(run, f"--out {out} exists and is not a results file", needle)
+    assert "Give another --out" in run.output
+    assert out.read_bytes() == content

@@ -226,6 +226,7 @@ def simulate(
         for name in datasets.available():
             console.print(name)
         return
+    _check_out(out, resume)
     try:
         ds = _dataset(
             datasets,
@@ -324,6 +325,34 @@ def simulate(
                 )
     _print_rare(console, doc)
     console.print(f"Wrote {Path(out)}; make a page with: activelab report {out}")
+
+
+def _check_out(out: str, resume: bool) -> None:
+    """Stop in one line when ``--out`` exists, is to be resumed, and is no results file.
+
+    Parameters
+    ----------
+    out : str
+        ``--out``.
+    resume : bool
+        ``--resume`` (the default) or ``--no-resume``.
+
+    Raises
+    ------
+    click.ClickException
+        Naming the file and asking for another ``--out``.
+    """
+    if not resume or not Path(out).is_file():
+        return
+    from activelab.simulation.runner import load_results
+
+    try:
+        load_results(out)
+    except ValueError as exc:
+        raise click.ClickException(
+            f"--out {out} exists and is not a results file to resume: {exc} Give another --out "
+            "for the results (a new .json file)."
+        ) from None
 
 
 def _check_counts(
