@@ -676,3 +676,14 @@ def test_simulate_out_that_is_no_results_file_asks_for_another(tmp_path, content
     _fails_in_one_line(run, f"--out {out} exists and is not a results file", needle)
     assert "Give another --out" in run.output
     assert out.read_bytes() == content
+
+
+def test_simulate_smiles_errors_stay_short(tmp_path):
+    pytest.importorskip("rdkit")
+    rows = "".join(f"{'CCO' if i % 2 else f'xx{i}'},{i % 3}\n" for i in range(40))
+    (tmp_path / "m.csv").write_text("smiles,label\n" + rows)
+    args = ["simulate", str(tmp_path / "m.csv"), "--out", str(tmp_path / "r.json")]
+    run = CliRunner().invoke(main, [*args, "--smiles-column", "smiles"])
+    _fails_in_one_line(run, "20 SMILES in column 'smiles' do not parse", "19 and 10 more;")
+    run = CliRunner().invoke(main, [*args, "--smiles-column", "label"])
+    _fails_in_one_line(run, "no value in column 'label' parses as SMILES")

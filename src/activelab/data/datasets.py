@@ -496,8 +496,16 @@ def _from_smiles_frame(
         )
     mols = parse_smiles(frame[smiles_column].tolist(), skip_bad=True)
     bad = [i for i, m in enumerate(mols) if m is None]
+    rows = ", ".join(str(i + 1) for i in bad[:10]) + (
+        f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    )
     if bad and not skip_bad_rows:
-        rows = ", ".join(str(i + 1) for i in bad)
+        if len(bad) == len(mols):
+            raise ValueError(
+                f"{where}: no value in column {smiles_column!r} parses as SMILES (first: "
+                f"{str(frame[smiles_column].iloc[0])[:40]!r}); name the column of SMILES "
+                "strings with --smiles-column (smiles_column=...)."
+            )
         raise ValueError(
             f"{where}: {len(bad)} SMILES in column {smiles_column!r} do not parse, data rows "
             f"{rows}; fix them, or pass --skip-bad-rows (skip_bad_rows=True) to leave them out."
@@ -505,11 +513,7 @@ def _from_smiles_frame(
     keep = np.asarray([m is not None for m in mols])
     base = _from_frame(frame[[label_column]][keep].assign(_n=0.0), where, label_column, task)
     X = morgan_fingerprints([m for m in mols if m is not None]).astype(np.float64)
-    skipped = (
-        f" Skipped {len(bad)} rows whose SMILES do not parse: {', '.join(str(i + 1) for i in bad)}."
-        if bad
-        else ""
-    )
+    skipped = f" Skipped {len(bad)} rows whose SMILES do not parse: {rows}." if bad else ""
     ds = replace(
         base,
         X=X,
