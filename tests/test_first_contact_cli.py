@@ -479,6 +479,7 @@ def test_simulate_a_file_without_two_classes_is_one_line(tmp_path, content, need
         (["--retrain-every", "0"], "'--retrain-every': 0 is not in the range x>=1"),
         (["--overlap", "0"], "'--overlap': 0 is not in the range x>=1"),
         (["--retrain-seconds", "0"], "'--retrain-seconds': 0.0 is not in the range x>0.0"),
+        (["--image-size", "0"], "'--image-size': 0 is not in the range 2<=x<=256"),
     ],
 )
 def test_init_a_bad_setting_names_its_option_before_reading_the_data(tmp_path, args, needle):

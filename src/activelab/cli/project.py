@@ -84,7 +84,13 @@ LABEL_FOLDERS_OPTION = click.option(
     help="Comma-separated columns of a table to learn from: numbers, or categories  [default: "
     "every numeric column and every column of categories].",
 )
-@click.option("--image-size", default=16, show_default=True, help="Images are resized to N×N.")
+@click.option(
+    "--image-size",
+    default=16,
+    show_default=True,
+    type=click.IntRange(2, 256),
+    help="Images are resized to N×N.",
+)
 @click.option(
     "--db",
     "db_url",
