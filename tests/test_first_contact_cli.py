@@ -688,3 +688,16 @@ def test_simulate_smiles_errors_stay_short(tmp_path):
     _fails_in_one_line(run, "20 SMILES in column 'smiles' do not parse", "19 and 10 more;")
     run = CliRunner().invoke(main, [*args, "--smiles-column", "label"])
     _fails_in_one_line(run, "no value in column 'label' parses as SMILES")
+
+
+def test_export_an_empty_separator_is_named_as_such(tmp_path):
+    (tmp_path / "m.csv").write_text("id,text,labels\n1,sun,sun;warm\n2,rain,rain\n3,x,\n")
+    project = str(tmp_path / "p")
+    init = ["init", project, "--data", str(tmp_path / "m.csv"), "--multi-label"]
+    run = CliRunner().invoke(main, [*init, "--label-column", "labels", "--text-features", "tfidf"])
+    assert run.exit_code == 0, run.output
+    run = CliRunner().invoke(main, ["export", project, "--separator", ""])
+    _fails_in_one_line(run, "--separator is empty")
+    assert "inside label" not in run.output
+    run = CliRunner().invoke(main, ["export", project, "--separator", "a"])
+    _fails_in_one_line(run, "--separator 'a' is inside label(s) ['rain', 'warm']")

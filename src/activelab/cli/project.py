@@ -648,9 +648,12 @@ def export(
     label_key = "labels" if multi else "label"
     if multi and fmt == "csv":
         clash = [lab for lab in store.settings["labels"] if separator in lab]
-        if not separator or clash:
+        if not separator:
             store.close()
-            _fail(f"--separator {separator!r} is empty or inside label(s) {clash}; pick another.")
+            _fail("--separator is empty; give the text that joins an item's labels, e.g. ';'.")
+        if clash:
+            store.close()
+            _fail(f"--separator {separator!r} is inside label(s) {clash}; pick another.")
 
     def value(label: str | None, kind: str = "label") -> Any:
         if not multi or kind != "label":
