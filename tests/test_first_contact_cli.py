@@ -701,3 +701,9 @@ def test_export_an_empty_separator_is_named_as_such(tmp_path):
     assert "inside label" not in run.output
     run = CliRunner().invoke(main, ["export", project, "--separator", "a"])
     _fails_in_one_line(run, "--separator 'a' is inside label(s) ['rain', 'warm']")
+
+
+def test_choices_take_any_case(text_project):
+    run = CliRunner().invoke(main, ["export", str(text_project / "p"), "--format", "JSONL"])
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.output.splitlines()[0])["label"] in ("pos", "neg")

@@ -149,7 +149,7 @@ LABEL_FOLDERS_OPTION = click.option(
 )
 @click.option(
     "--aggregate",
-    type=click.Choice(["dawid_skene", "majority", "latest"]),
+    type=click.Choice(["dawid_skene", "majority", "latest"], case_sensitive=False),
     default="dawid_skene",
     show_default=True,
     help="How several answers on an item become the training label.",
@@ -563,7 +563,9 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "jsonl", "label-studio", "prodigy", "parquet", "hf"]),
+    type=click.Choice(
+        ["csv", "jsonl", "label-studio", "prodigy", "parquet", "hf"], case_sensitive=False
+    ),
     default=None,
     help="csv/jsonl: activelab's columns; label-studio (tasks JSON), prodigy (JSONL), parquet, "
     "hf (a Hugging Face dataset folder): every item with its data, earlier answers and "

@@ -31,7 +31,7 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "gsx", "multilabel"
 )
 @click.option(
     "--task",
-    type=click.Choice(["classification", "regression"]),
+    type=click.Choice(["classification", "regression"], case_sensitive=False),
     default=None,
     help="What the labels of --data are  [default: inferred and said: text or few whole "
     "numbers are classes, fractions or many whole numbers a quantity].",

@@ -130,13 +130,17 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
 )
 @click.option("--budget", default=0.1, show_default=True, type=float, help="Share of items.")
 @click.option(
-    "--model", "model_name", default="logreg", show_default=True, type=click.Choice(MODELS)
+    "--model",
+    "model_name",
+    default="logreg",
+    show_default=True,
+    type=click.Choice(MODELS, case_sensitive=False),
 )
 @click.option(
     "--budget-manager",
     default="window",
     show_default=True,
-    type=click.Choice(["window", "estimated"]),
+    type=click.Choice(["window", "estimated"], case_sensitive=False),
 )
 @click.option("--window", default=1000, show_default=True, help="Items the spend is measured over.")
 @click.option(
@@ -179,7 +183,7 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
 )
 @click.option(
     "--metric",
-    type=click.Choice(["average_precision", "balanced_accuracy"]),
+    type=click.Choice(["average_precision", "balanced_accuracy"], case_sensitive=False),
     default="average_precision",
     show_default=True,
     help="With --positive-label: the model's score shown over time.",
