@@ -707,3 +707,17 @@ def test_choices_take_any_case(text_project):
     run = CliRunner().invoke(main, ["export", str(text_project / "p"), "--format", "JSONL"])
     assert run.exit_code == 0, run.output
     assert json.loads(run.output.splitlines()[0])["label"] in ("pos", "neg")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("d.xlsx", bytes(range(256)) * 4, "not a readable Excel .xlsx workbook"),
+        ("z.xlsx", b"PK\x03\x04" + bytes(200), "not a readable Excel .xlsx workbook"),
+        ("d.parquet", bytes(range(256)) * 4, "not a readable Parquet file"),
+    ],
+)
+def test_simulate_a_damaged_excel_or_parquet_file_is_named(tmp_path, name, content, needle):
+    (tmp_path / name).write_bytes(content)
+    args = ["simulate", str(tmp_path / name), "--out", str(tmp_path / "r.json")]
+    _fails_in_one_line(CliRunner().invoke(main, args), f"{tmp_path / name}: {needle}")

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -391,7 +392,10 @@ def _read_frame(pd: Any, path: Path) -> Any:
     """The table of a CSV, TSV, JSON Lines, Parquet or Excel file, by its suffix."""
     suffixes = "".join(path.suffixes).lower()
     if suffixes.endswith(".parquet") or suffixes.endswith(".pq"):
-        frame = pd.read_parquet(path)
+        try:
+            frame = pd.read_parquet(path)
+        except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from exc
     elif ".csv" in suffixes or ".tsv" in suffixes or ".txt" in suffixes:
         frame = pd.read_csv(path, sep="\t" if ".tsv" in suffixes else ",")
     elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
@@ -405,7 +409,10 @@ def _read_frame(pd: Any, path: Path) -> Any:
                 f"{path}: reading Excel files needs openpyxl: pip install 'activelab[sim]' (or "
                 "save the sheet as CSV)."
             )
-        frame = pd.read_excel(path, sheet_name=0)
+        try:
+            frame = pd.read_excel(path, sheet_name=0)
+        except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path}: not a readable Excel .xlsx workbook ({exc}).") from exc
     else:
         raise ValueError(
             f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
