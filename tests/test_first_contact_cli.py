@@ -332,3 +332,392 @@ def test_an_unknown_scoring_names_the_closest():
     r = CliRunner().invoke(main, ["simulate", "--dataset", "iris", "--scoring", "balanced_acc"])
     assert r.exit_code != 0 and "Did you mean 'balanced_accuracy'?" in r.output, r.output
     assert "Traceback" not in r.output and "get_scorer_names" not in r.output
+
+
+def _fails_in_one_line(run, *needles: str) -> None:
+    """A click run that stopped with one ``Error:`` line holding every needle, no traceback."""
+    assert run.exit_code in (1, 2), (run.exit_code, run.output, run.exception)
+    assert isinstance(run.exception, SystemExit), repr(run.exception)
+    errors = [line for line in run.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, run.output
+    for needle in needles:
+        assert needle in errors[0], run.output
+
+
+# ------------------------------------------------------------------ query
+@pytest.fixture
+def fitted(tmp_path):
+    """A fitted model file and a numeric pool CSV of 20 rows."""
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    joblib.dump(LogisticRegression().fit(X, X[:, 0] > 0), tmp_path / "m.joblib")
+    (tmp_path / "pool.csv").write_text("a,b,c\n" + "".join(f"{r[0]},{r[1]},{r[2]}\n" for r in X))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("texts.csv", b"id,text\n1,hello\n", "is not a joblib model file"),
+        ("noise.bin", bytes(range(256)) * 4, "is not a joblib model file"),
+        ("empty.joblib", b"", "is not a joblib model file"),
+    ],
+)
+def test_query_a_model_file_that_is_not_a_model_is_one_line(fitted, name, content, needle):
+    (fitted / name).write_bytes(content)
+    args = ["query", "--model", str(fitted / name), "--pool", str(fitted / "pool.csv")]
+    _fails_in_one_line(CliRunner().invoke(main, args), needle, "activelab model")
+
+
+def test_query_a_joblib_file_of_something_else_is_one_line(fitted):
+    import joblib
+
+    joblib.dump([1, 2], fitted / "list.joblib")
+    args = ["query", "--model", str(fitted / "list.joblib"), "--pool", str(fitted / "pool.csv")]
+    _fails_in_one_line(CliRunner().invoke(main, args), "holds a list, not a fitted model")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("empty.csv", b"", "is empty"),
+        ("latin.csv", b"a,b,c\n1,2,caf\xe9\n", "not UTF-8 text"),
+        ("noise.parquet", bytes(range(256)) * 4, "cannot be read as a Parquet file"),
+        ("noise.npy", bytes(range(256)) * 4, "cannot be read as a NumPy .npy array"),
+    ],
+)
+def test_query_an_unreadable_pool_is_one_line(fitted, name, content, needle):
+    (fitted / name).write_bytes(content)
+    args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / name)]
+    _fails_in_one_line(CliRunner().invoke(main, args), str(fitted / name), needle)
+
+
+def test_query_exclude_names_the_bad_line_and_skips_blank_ones(fitted):
+    args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / "pool.csv")]
+    (fitted / "bad.txt").write_text("3\nfour\n")
+    run = CliRunner().invoke(main, [*args, "--exclude", str(fitted / "bad.txt")])
+    _fails_in_one_line(run, "line 2: 'four' is not a row number")
+    (fitted / "ok.txt").write_text("3\n\n5\n")
+    run = CliRunner().invoke(main, [*args, "-n", "18", "--exclude", str(fitted / "ok.txt")])
+    assert run.exit_code == 0, run.output
+    assert sorted(map(int, run.output.split())) == [i for i in range(20) if i not in (3, 5)]
+
+
+def test_query_a_mistyped_dask_setting_is_one_line(fitted):
+    pytest.importorskip("distributed")
+    args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / "pool.csv")]
+    run = CliRunner().invoke(main, [*args, "--dask", "lcal"])
+    _fails_in_one_line(run, "Unknown Dask setting 'lcal'")
+
+
+# ------------------------------------------------------------------ stream
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--n-items", "0"], "'--n-items': 0 is not in the range x>=1"),
+        (["--n-items", "-5"], "'--n-items': -5 is not in the range x>=1"),
+        (["--window", "0"], "--window: must be at least 1, got 0"),
+        (["--batch-size", "-1"], "--batch-size: must be at least 1, got -1"),
+    ],
+)
+def test_stream_a_count_below_one_names_its_option(tmp_path, args, needle):
+    (tmp_path / "s.csv").write_text("a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
+    run = CliRunner().invoke(
+        main, ["stream", str(tmp_path / "s.csv"), "--label-column", "y", *args]
+    )
+    _fails_in_one_line(run, needle)
+
+
+def test_stream_a_folder_is_one_line(tmp_path):
+    run = CliRunner().invoke(main, ["stream", str(tmp_path)])
+    _fails_in_one_line(run, "is a folder; a stream is a CSV file")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--budget", "5"], "--budget 5 is below --initial 10"),
+        (["--budget", "-5"], "--budget -5 is below --initial 10"),
+        (["--budget", "0", "--initial", "0"], "--budget must be at least 1, got 0."),
+        (["--initial", "-3"], "--initial must be 0 or more, got -3."),
+        (["--seeds", "0"], "--seeds must be at least 1, got 0."),
+        (["--batch-size", "0"], "--batch-size must be at least 1, got 0."),
+        (["--test-size", "1"], "--test-size is the held-out share, between 0 and 1"),
+        (["--n-jobs", "0"], "--n-jobs must be 1 or more, or -1 for all cores"),
+    ],
+)
+def test_simulate_a_count_out_of_range_names_its_option(tmp_path, args, needle):
+    out = tmp_path / "r.json"
+    run = CliRunner().invoke(main, ["simulate", "iris", *args, "--out", str(out)])
+    _fails_in_one_line(run, needle)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("a,b,label\n", "a header but no rows"),
+        ("a,b,label\n1,2,x\n3,4,x\n5,6,x\n", "holds only the class 'x'; a classifier needs"),
+    ],
+)
+def test_simulate_a_file_without_two_classes_is_one_line(tmp_path, content, needle):
+    (tmp_path / "d.csv").write_text(content)
+    run = CliRunner().invoke(
+        main, ["simulate", str(tmp_path / "d.csv"), "--out", str(tmp_path / "r.json")]
+    )
+    _fails_in_one_line(run, needle)
+
+
+# ------------------------------------------------------------------ init
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--strategy", "margn"], "--strategy: Unknown strategy 'margn'. Did you mean 'margin'?"),
+        (["--retrain-every", "0"], "'--retrain-every': 0 is not in the range x>=1"),
+        (["--overlap", "0"], "'--overlap': 0 is not in the range x>=1"),
+        (["--retrain-seconds", "0"], "'--retrain-seconds': 0.0 is not in the range x>0.0"),
+        (["--image-size", "0"], "'--image-size': 0 is not in the range 2<=x<=256"),
+    ],
+)
+def test_init_a_bad_setting_names_its_option_before_reading_the_data(tmp_path, args, needle):
+    (tmp_path / "t.csv").write_text("id,text,label\n1,good,pos\n2,bad,neg\n")
+    run = CliRunner().invoke(
+        main, ["init", str(tmp_path / "p"), "--data", str(tmp_path / "t.csv"), *args]
+    )
+    _fails_in_one_line(run, needle)
+    assert run.output.count("Unknown strategy") <= 1
+    assert not (tmp_path / "p").exists()
+
+
+# ------------------------------------------------------------------ export
+@pytest.fixture(scope="module")
+def text_project(tmp_path_factory):
+    """A small text project with a few imported labels."""
+    root = tmp_path_factory.mktemp("export")
+    label = {0: "neg", 1: "pos", 2: "neg", 3: "pos"}
+    rows = "".join(
+        f"t{i},a {'fine' if i % 2 else 'dull'} film {i},{label.get(i, '')}\n" for i in range(12)
+    )
+    (root / "t.csv").write_text("id,text,label\n" + rows)
+    run = CliRunner().invoke(
+        main, ["init", str(root / "p"), "--data", str(root / "t.csv"), "--text-features", "tfidf"]
+    )
+    assert run.exit_code == 0, run.output
+    return root
+
+
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        ("labels.xlsx", "export does not write spreadsheets; name the file .csv"),
+        ("labels.json", "say which JSON with --format"),
+    ],
+)
+def test_export_to_a_file_named_for_another_format_is_refused(text_project, name, needle):
+    out = text_project / "new" / name
+    run = CliRunner().invoke(main, ["export", str(text_project / "p"), "--out", str(out)])
+    _fails_in_one_line(run, needle)
+    assert not out.parent.exists()
+
+
+def test_export_of_a_folder_that_is_not_a_project_creates_nothing(tmp_path):
+    out = tmp_path / "new" / "labels.csv"
+    run = CliRunner().invoke(main, ["export", str(tmp_path / "nope"), "--out", str(out)])
+    _fails_in_one_line(run, "is not an activelab project")
+    assert not out.parent.exists()
+
+
+def test_export_with_predictions_in_a_tool_format_names_that_format(text_project):
+    out = text_project / "x.parquet"
+    args = ["export", str(text_project / "p"), "--with-predictions", "--out", str(out)]
+    _fails_in_one_line(CliRunner().invoke(main, args), "not to parquet")
+
+
+# ------------------------------------------------------------------ report
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (bytes(range(128, 256)), "not UTF-8 text"),
+        (b'{"schema": "activelab.simulation"}', "is not a complete simulation results file"),
+    ],
+)
+def test_report_of_a_file_that_is_not_results_is_one_line(tmp_path, content, needle):
+    (tmp_path / "r.json").write_bytes(content)
+    run = CliRunner().invoke(main, ["report", str(tmp_path / "r.json")])
+    _fails_in_one_line(run, needle)
+    assert not (tmp_path / "r.html").exists()
+
+
+# ------------------------------------------------------------------ commands
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        ("simulat", "No such command 'simulat'. Did you mean 'simulate'?"),
+        ("Status", "Did you mean 'status'?"),
+        ("import", "Did you mean 'add'"),
+        ("zzz", "No such command 'zzz'."),
+    ],
+)
+def test_a_mistyped_command_names_the_closest(name, needle):
+    run = CliRunner().invoke(main, [name])
+    _fails_in_one_line(run, needle)
+    assert run.exit_code == 2
+
+
+# ------------------------------------------------------------------ review, label
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        ("", "--as '': An annotator name must be 1 to 128 characters."),
+        ("x" * 200, "An annotator name must be 1 to 128 characters."),
+        ("imported:me", "Names starting with 'imported:' mark labels read from files"),
+    ],
+)
+def test_review_decide_as_a_name_that_cannot_be_is_one_line(text_project, name, needle):
+    project = str(text_project / "p")
+    run = CliRunner().invoke(main, ["review", project, "--decide", "t5", "pos", "--as", name])
+    _fails_in_one_line(run, needle)
+    export = CliRunner().invoke(main, ["export", project, "--format", "jsonl"])
+    assert '"t5"' not in export.output  # nothing was decided
+
+
+def test_label_as_a_name_too_long_is_one_line(text_project, monkeypatch):
+    import activelab.cli.label as label_cli
+
+    monkeypatch.setattr(label_cli, "_require_terminal", lambda project: None)
+    run = CliRunner().invoke(main, ["label", str(text_project / "p"), "--as", "y" * 129])
+    _fails_in_one_line(run, "An annotator name must be 1 to 128 characters.")
+
+
+def test_review_limit_below_one_is_refused(text_project):
+    run = CliRunner().invoke(main, ["review", str(text_project / "p"), "--limit", "0"])
+    _fails_in_one_line(run, "'--limit': 0 is not in the range x>=1")
+
+
+# ------------------------------------------------------------------ serve
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--retrain-every", "0"], "'--retrain-every': 0 is not in the range x>=1"),
+        (["--retrain-seconds", "-1"], "'--retrain-seconds': -1.0 is not in the range x>0.0"),
+    ],
+)
+def test_serve_refuses_retrain_overrides_that_init_refuses(tmp_path, args, needle):
+    run = CliRunner().invoke(main, ["serve", str(tmp_path / "p"), *args])
+    _fails_in_one_line(run, needle)
+
+
+# ------------------------------------------------------------------ add
+def test_add_interrupted_while_retraining_says_the_items_are_stored(tmp_path, monkeypatch):
+    from activelab.app.service import LabellingService
+
+    rows = "".join(
+        f"t{i},a {'fine' if i % 2 else 'dull'} film {i},{'pos' if i % 2 else 'neg'}\n"
+        for i in range(6)
+    )
+    (tmp_path / "t.csv").write_text("id,text,label\n" + rows)
+    (tmp_path / "more.csv").write_text("id,text\nn1,a fine film again\nn2,a dull one\n")
+    project = str(tmp_path / "p")
+    init = ["init", project, "--data", str(tmp_path / "t.csv"), "--text-features", "tfidf"]
+    assert CliRunner().invoke(main, init).exit_code == 0
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LabellingService, "retrain", interrupted)
+    run = CliRunner().invoke(main, ["add", project, "--data", str(tmp_path / "more.csv")])
+    _fails_in_one_line(run, "Interrupted after the 2 new items were stored", "activelab status")
+    monkeypatch.undo()
+    status = CliRunner().invoke(main, ["status", project, "--json"])
+    assert json.loads(status.output)["items"] == 8
+
+
+# ------------------------------------------------------------------ damaged projects
+@pytest.mark.parametrize(
+    ("config", "database", "needle"),
+    [
+        ("[1]", None, "activelab.json is damaged: it names no database ('db')"),
+        ('{"db": 3}', None, "activelab.json is damaged: its database ('db') is not a URL"),
+        (None, bytes(range(256)) * 20, "as an activelab project database: file is not a database"),
+    ],
+)
+@pytest.mark.parametrize("command", ["status", "export"])
+def test_a_damaged_project_is_one_line(text_project, tmp_path, config, database, needle, command):
+    import shutil
+
+    project = tmp_path / "copy"
+    shutil.copytree(text_project / "p", project)
+    if config is not None:
+        (project / "activelab.json").write_text(config)
+    if database is not None:
+        (project / "project.db").write_bytes(database)
+    _fails_in_one_line(CliRunner().invoke(main, [command, str(project)]), needle)
+
+
+def test_ls_backend_retrain_every_below_one_names_the_option():
+    run = CliRunner().invoke(main, ["ls-backend", "--retrain-every", "0"])
+    _fails_in_one_line(run, "'--retrain-every': 0 is not in the range x>=1")
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"a,label\n1,x\n", "is not valid JSON"),
+        (bytes(range(128, 256)), "is not valid JSON (not UTF-8 text)"),
+        (b'{"a": 1}', "is not an activelab simulation results file"),
+    ],
+)
+def test_simulate_out_that_is_no_results_file_asks_for_another(tmp_path, content, needle):
+    out = tmp_path / "mine.csv"
+    out.write_bytes(content)
+    run = CliRunner().invoke(main, ["simulate", "iris", "--out", str(out)])
+    _fails_in_one_line(run, f"--out {out} exists and is not a results file", needle)
+    assert "Give another --out" in run.output
+    assert out.read_bytes() == content
+
+
+def test_simulate_smiles_errors_stay_short(tmp_path):
+    pytest.importorskip("rdkit")
+    rows = "".join(f"{'CCO' if i % 2 else f'xx{i}'},{i % 3}\n" for i in range(40))
+    (tmp_path / "m.csv").write_text("smiles,label\n" + rows)
+    args = ["simulate", str(tmp_path / "m.csv"), "--out", str(tmp_path / "r.json")]
+    run = CliRunner().invoke(main, [*args, "--smiles-column", "smiles"])
+    _fails_in_one_line(run, "20 SMILES in column 'smiles' do not parse", "19 and 10 more;")
+    run = CliRunner().invoke(main, [*args, "--smiles-column", "label"])
+    _fails_in_one_line(run, "no value in column 'label' parses as SMILES")
+
+
+def test_export_an_empty_separator_is_named_as_such(tmp_path):
+    (tmp_path / "m.csv").write_text("id,text,labels\n1,sun,sun;warm\n2,rain,rain\n3,x,\n")
+    project = str(tmp_path / "p")
+    init = ["init", project, "--data", str(tmp_path / "m.csv"), "--multi-label"]
+    run = CliRunner().invoke(main, [*init, "--label-column", "labels", "--text-features", "tfidf"])
+    assert run.exit_code == 0, run.output
+    run = CliRunner().invoke(main, ["export", project, "--separator", ""])
+    _fails_in_one_line(run, "--separator is empty")
+    assert "inside label" not in run.output
+    run = CliRunner().invoke(main, ["export", project, "--separator", "a"])
+    _fails_in_one_line(run, "--separator 'a' is inside label(s) ['rain', 'warm']")
+
+
+def test_choices_take_any_case(text_project):
+    run = CliRunner().invoke(main, ["export", str(text_project / "p"), "--format", "JSONL"])
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.output.splitlines()[0])["label"] in ("pos", "neg")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("d.xlsx", bytes(range(256)) * 4, "not a readable Excel .xlsx workbook"),
+        ("z.xlsx", b"PK\x03\x04" + bytes(200), "not a readable Excel .xlsx workbook"),
+        ("d.parquet", bytes(range(256)) * 4, "not a readable Parquet file"),
+    ],
+)
+def test_simulate_a_damaged_excel_or_parquet_file_is_named(tmp_path, name, content, needle):
+    (tmp_path / name).write_bytes(content)
+    args = ["simulate", str(tmp_path / name), "--out", str(tmp_path / "r.json")]
+    _fails_in_one_line(CliRunner().invoke(main, args), f"{tmp_path / name}: {needle}")

@@ -332,10 +332,15 @@ def project_url(path: str | Path) -> str:
             f"{path} is not an activelab project (no {CONFIG_NAME}); create one with "
             "`activelab init`."
         )
+    fix = "restore it from a backup, or create the project again with `activelab init`"
     try:
         db = json.loads(config.read_text())["db"]
-    except (ValueError, KeyError) as exc:
-        raise ProjectError(f"{config} is damaged: {exc}.") from exc
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise ProjectError(f"{config} is damaged: {exc}; {fix}.") from exc
+    except (KeyError, TypeError) as exc:
+        raise ProjectError(f"{config} is damaged: it names no database ('db'); {fix}.") from exc
+    if not isinstance(db, str):
+        raise ProjectError(f"{config} is damaged: its database ('db') is not a URL; {fix}.")
     db = os.environ.get("ACTIVELAB_DB_URL", db)
     if db.startswith("sqlite:///") and not db.startswith("sqlite:////"):
         db = f"sqlite:///{(path / db[len('sqlite:///') :]).resolve()}"

@@ -527,7 +527,7 @@ class Store:
         store = cls(url)
         try:
             row = store._read_one(sa.select(project_t.c.schema_version))
-        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        except sa.exc.DatabaseError as exc:  # no such table, not a database file, ...
             store.close()
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise StoreError(

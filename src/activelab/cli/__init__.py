@@ -46,6 +46,16 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: names a newcomer may try for a command that has another name
+_ALIASES: dict[str, str] = {
+    "import": "'add' (new items or labels into a project) or 'init --data FILE'",
+    "create": "'init'",
+    "new": "'init'",
+    "train": "'model'",
+    "rank": "'query'",
+}
+
+
 class _LazyGroup(click.Group):
     _running: str | None = None
 
@@ -66,6 +76,20 @@ class _LazyGroup(click.Group):
                 f"Cannot use {exc.filename}: {exc.strerror or exc}; check the path and its "
                 "folder's permissions."
             ) from None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The command named first in ``args``; a mistyped name gets the closest ones."""
+        name = click.utils.make_str(args[0]) if args else ""
+        if name and not name.startswith("-") and name not in _COMMANDS:
+            import difflib
+
+            close = difflib.get_close_matches(name.lower(), list(_COMMANDS), n=2, cutoff=0.6)
+            alias = _ALIASES.get(name.lower())
+            hint = alias or (" or ".join(repr(c) for c in close) if close else "")
+            ctx.fail(f"No such command {name!r}." + (f" Did you mean {hint}?" if hint else ""))
+        return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)

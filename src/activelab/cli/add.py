@@ -4,6 +4,7 @@ project."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -13,6 +14,34 @@ __all__ = ["add"]
 
 #: a server whose trainer reported within this many seconds is taken to be running
 _LIVE_SECONDS = 15.0
+
+
+def _interrupted(store: Any, project: Path, n_before: int) -> NoReturn:
+    """Ctrl-C while the items were added: say in one line what the project now holds.
+
+    Parameters
+    ----------
+    store : Store
+        The project's store, still open.
+    project : Path
+        The project folder, named in the message.
+    n_before : int
+        Its number of items before ``add`` started.
+
+    Raises
+    ------
+    click.ClickException
+        Always: what was stored, and what to do next.
+    """
+    added = store.n_items() - n_before
+    if added <= 0:
+        raise click.ClickException(f"Interrupted: nothing was added to {project}.")
+    raise click.ClickException(
+        f"Interrupted after the {added} new items were stored in {project}, while the model "
+        "was retrained: the queue ranks them after the next retrain. Do not add the file "
+        "again (its ids are taken); check with: activelab status "
+        f"{project}"
+    )
 
 
 @click.command()
@@ -82,7 +111,11 @@ def add(
             if labels is not None:
                 now = add_labels(store, labels.split(","), retrain=dataset is None)
             if dataset is not None:
-                first, n, imported = extend_project(store, dataset)
+                n_before = store.n_items()
+                try:
+                    first, n, imported = extend_project(store, dataset)
+                except KeyboardInterrupt:
+                    _interrupted(store, project, n_before)
                 left_out = answers_left_out(store, first)
         except (IngestError, ProjectError, StoreError) as exc:
             if labels is not None and data is not None:  # the file's labels were refused

@@ -172,8 +172,9 @@ def label(project: Path, name: str | None) -> None:
             ann, _ = store.add_annotator(name, with_token=False)
         except StoreError as exc:
             store.close()
-            raise click.ClickException(f"--as {name!r}: {exc}") from exc
+            raise click.ClickException(f"--as {name[:40]!r}: {exc}") from None
     elif ann.revoked:
+        store.close()
         raise click.ClickException(f"Annotator {name!r} is revoked.")
     svc = LabellingService(store)
     labels = svc.labels

@@ -28,6 +28,7 @@ __all__ = ["ls_backend"]
     "--retrain-every",
     default=1,
     show_default=True,
+    type=click.IntRange(min=1),
     help="Retrain after N annotation changes (changes during a round join the next one).",
 )
 @click.option(

@@ -84,7 +84,13 @@ LABEL_FOLDERS_OPTION = click.option(
     help="Comma-separated columns of a table to learn from: numbers, or categories  [default: "
     "every numeric column and every column of categories].",
 )
-@click.option("--image-size", default=16, show_default=True, help="Images are resized to N×N.")
+@click.option(
+    "--image-size",
+    default=16,
+    show_default=True,
+    type=click.IntRange(2, 256),
+    help="Images are resized to N×N.",
+)
 @click.option(
     "--db",
     "db_url",
@@ -102,10 +108,26 @@ LABEL_FOLDERS_OPTION = click.option(
     default=None,
     help="Query strategy  [default: auto; mmc with --multi-label].",
 )
-@click.option("--retrain-every", default=10, show_default=True, help="Retrain after N labels.")
-@click.option("--retrain-seconds", default=30.0, show_default=True, help="... or after T seconds.")
 @click.option(
-    "--overlap", default=1, show_default=True, help="Annotators who may answer the same item."
+    "--retrain-every",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Retrain after N labels.",
+)
+@click.option(
+    "--retrain-seconds",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.0, min_open=True),
+    help="... or after T seconds.",
+)
+@click.option(
+    "--overlap",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Annotators who may answer the same item.",
 )
 @click.option(
     "--double-share",
@@ -127,7 +149,7 @@ LABEL_FOLDERS_OPTION = click.option(
 )
 @click.option(
     "--aggregate",
-    type=click.Choice(["dawid_skene", "majority", "latest"]),
+    type=click.Choice(["dawid_skene", "majority", "latest"], case_sensitive=False),
     default="dawid_skene",
     show_default=True,
     help="How several answers on an item become the training label.",
@@ -178,6 +200,13 @@ def init(
 
     t0 = time.perf_counter()
     cols = [c.strip() for c in feature_columns.split(",")] if feature_columns else None
+    if strategy is not None:  # a typo stops before the data is read and featurised
+        from activelab.strategies import get_strategy
+
+        try:
+            get_strategy(strategy)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--strategy") from None
     try:
         if project.exists():
             _fail(f"{project} exists already; choose a new project folder.")
@@ -534,12 +563,14 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "jsonl", "label-studio", "prodigy", "parquet", "hf"]),
+    type=click.Choice(
+        ["csv", "jsonl", "label-studio", "prodigy", "parquet", "hf"], case_sensitive=False
+    ),
     default=None,
     help="csv/jsonl: activelab's columns; label-studio (tasks JSON), prodigy (JSONL), parquet, "
     "hf (a Hugging Face dataset folder): every item with its data, earlier answers and "
     "current label (see docs/interop.md)  [default: jsonl or parquet for an --out file "
-    "ending so, else csv].",
+    "ending so, else csv; an --out file ending .json or .xlsx needs --format].",
 )
 @click.option("--events", is_flag=True, help="Export the whole label log instead of final labels.")
 @click.option(
@@ -595,15 +626,16 @@ def export(
     model's prediction in columns of its own, flagged by prediction_source
     ("model vN"). Predictions are never labels.
     """
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
     if fmt is None:  # an --out file's suffix says what it holds
         suffix = out.suffix.lower() if out is not None else ""
+        _refuse_misleading_suffix(out, suffix)
         fmt = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}.get(suffix, "csv")
     if with_predictions and per_annotator:
         _fail("--with-predictions adds columns to the item export; --annotators is another one.")
-    if with_predictions and (events or fmt not in ("csv", "jsonl")):
+    if with_predictions and events:
         _fail("--with-predictions adds columns to the csv or jsonl label export, not to --events.")
+    if with_predictions and fmt not in ("csv", "jsonl"):
+        _fail(f"--with-predictions adds columns to the csv or jsonl label export, not to {fmt}.")
     if fmt not in ("csv", "jsonl"):
         if per_annotator:
             _fail("--annotators exports csv or jsonl.")
@@ -618,9 +650,12 @@ def export(
     label_key = "labels" if multi else "label"
     if multi and fmt == "csv":
         clash = [lab for lab in store.settings["labels"] if separator in lab]
-        if not separator or clash:
+        if not separator:
             store.close()
-            _fail(f"--separator {separator!r} is empty or inside label(s) {clash}; pick another.")
+            _fail("--separator is empty; give the text that joins an item's labels, e.g. ';'.")
+        if clash:
+            store.close()
+            _fail(f"--separator {separator!r} is inside label(s) {clash}; pick another.")
 
     def value(label: str | None, kind: str = "label") -> Any:
         if not multi or kind != "label":
@@ -692,6 +727,7 @@ def export(
     if out is None:
         sys.stdout.write(buf.getvalue())
     else:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(buf.getvalue())
         what = (
             "annotators"
@@ -703,6 +739,32 @@ def export(
             else "labels"
         )
         click.echo(f"Wrote {len(rows)} {what} to {out}.", err=True)
+
+
+def _refuse_misleading_suffix(out: Path | None, suffix: str) -> None:
+    """Stop when ``--out``'s suffix names a format the export would not write.
+
+    Without ``--format`` an ``--out`` file that does not end in .jsonl or .parquet
+    gets CSV text; written to ``labels.xlsx`` or ``labels.json`` it could not be
+    opened as what its name says.
+
+    Parameters
+    ----------
+    out : Path or None
+        ``--out``.
+    suffix : str
+        Its suffix, lower case.
+    """
+    if suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
+        _fail(
+            f"--out {out}: export does not write spreadsheets; name the file .csv (spreadsheets "
+            "open it), or give --format."
+        )
+    if suffix == ".json":
+        _fail(
+            f"--out {out}: say which JSON with --format: jsonl (activelab's labels, one JSON "
+            "object a line; or name the file .jsonl) or label-studio (Label Studio tasks)."
+        )
 
 
 def _with_predictions(
@@ -773,6 +835,7 @@ def _export_tool_format(project: Path, fmt: str, events: bool, out: Path | None)
             write_tasks(records, path, fmt, labels=labels, multilabel=multi)
             sys.stdout.write(path.read_text(encoding="utf-8"))
         return
+    out.parent.mkdir(parents=True, exist_ok=True)
     write_tasks(records, out, fmt, labels=labels, multilabel=multi)
     labelled = sum(r.final_labels() is not None for r in records)
     click.echo(f"Wrote {len(records)} items ({labelled} labelled) as {fmt} to {out}.", err=True)

@@ -29,21 +29,23 @@ def _read_pool(
     if not path.exists() and "*" not in str(path):
         raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
     if suffix == ".npy":
+        array = _unreadable_as_one_line(path, "a NumPy .npy array", np.load, path, mmap_mode="r")
         if on_dask:
             import dask.array as da
 
-            return da.from_array(np.load(path, mmap_mode="r"), chunks=(250_000, -1))
-        return np.load(path, mmap_mode="r")
+            return da.from_array(array, chunks=(250_000, -1))
+        return array
     if suffix not in (".parquet", ".csv"):
         raise click.BadParameter(f"{path}: use a .parquet, .csv or .npy file.", param_hint="--pool")
     if on_dask:
         import dask.dataframe as dd
 
-        frame = dd.read_parquet(path) if suffix == ".parquet" else dd.read_csv(path)
+        read = dd.read_parquet if suffix == ".parquet" else dd.read_csv
     else:
         import pandas as pd
 
-        frame = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+        read = pd.read_parquet if suffix == ".parquet" else pd.read_csv
+    frame = _unreadable_as_one_line(path, _KINDS[suffix], read, path)
     if columns:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
@@ -73,6 +75,147 @@ def _read_pool(
     if on_dask or categorical:
         return frame
     return frame.to_numpy(dtype=float)
+
+
+#: what a pool file of each suffix should be, for the one-line error when it cannot be read
+_KINDS = {
+    ".csv": "CSV text with a header row",
+    ".parquet": "a Parquet file",
+    ".jsonl": "JSON Lines text",
+    ".ndjson": "JSON Lines text",
+}
+
+
+def _unreadable_as_one_line(path: Path, kind: str, read: Any, *args: Any, **kwargs: Any) -> Any:
+    """``read(*args, **kwargs)``, a file that cannot be read as ``kind`` stopping in one line.
+
+    Parameters
+    ----------
+    path : Path
+        The file, named in the error.
+    kind : str
+        What the file should be ("CSV text with a header row"), named in the error.
+    read : callable
+        The reader (``pandas.read_csv``, ``numpy.load`` ...).
+    *args, **kwargs
+        Passed to ``read``.
+
+    Returns
+    -------
+    Any
+        What ``read`` returns.
+
+    Raises
+    ------
+    click.ClickException
+        When the file is empty, not UTF-8 text, or not of its kind.
+    """
+    if path.is_file() and path.stat().st_size == 0:
+        raise click.ClickException(f"{path} is empty; the pool needs {kind}.")
+    try:
+        return read(*args, **kwargs)
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8."
+        ) from None
+    except (ValueError, OSError) as exc:  # pandas/pyarrow/numpy parse errors subclass these
+        if isinstance(exc, OSError) and exc.filename is not None and not path.exists():
+            raise
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise click.ClickException(
+            f"{path} cannot be read as {kind} ({detail}); check the file, or save the pool "
+            "as .parquet, .csv or .npy."
+        ) from None
+
+
+def _load_model(path: Path) -> Any:
+    """The fitted model in the joblib file ``path``; anything else stops in one line.
+
+    Parameters
+    ----------
+    path : Path
+        A file written by ``joblib.dump`` (``activelab model`` writes one).
+
+    Returns
+    -------
+    Any
+        The model: an object with ``predict``.
+
+    Raises
+    ------
+    click.ClickException
+        When the file is not a joblib file, or holds something other than a model.
+    ModuleNotFoundError
+        When the model needs a package that is not installed (an optional extra: the
+        command line names the pip command).
+    """
+    import joblib
+
+    from activelab.cli._extras import extra_for
+
+    fix = "give a model saved with joblib, e.g. by `activelab model PROJECT --out model.joblib`"
+    try:
+        model = joblib.load(path)
+    except ModuleNotFoundError as exc:
+        if extra_for(exc, "query") is not None:
+            raise
+        if all(part.isidentifier() for part in str(exc.name).split(".")):
+            raise click.ClickException(
+                f"{path}: the model needs the module {exc.name!r}, which is not installed; "
+                "install it, or save the model where it was fitted with the same packages."
+            ) from None
+        raise click.ClickException(f"{path} is not a joblib model file; {fix}.") from None
+    except IsADirectoryError:
+        raise click.ClickException(f"--model {path} is a folder; {fix}.") from None
+    except Exception as exc:  # pickle raises many kinds on a file that is not a pickle
+        raise click.ClickException(
+            f"{path} is not a joblib model file ({type(exc).__name__}); {fix}."
+        ) from None
+    if not hasattr(model, "predict"):
+        raise click.ClickException(
+            f"{path} holds a {type(model).__name__}, not a fitted model; {fix}."
+        )
+    return model
+
+
+def _read_exclude(path: Path) -> Any:
+    """The pool row numbers listed in ``path``, one per line (blank lines skipped).
+
+    Parameters
+    ----------
+    path : Path
+        A text file of whole numbers.
+
+    Returns
+    -------
+    numpy.ndarray
+        The row numbers, as int64.
+
+    Raises
+    ------
+    click.ClickException
+        Naming the first line that is not a whole number.
+    """
+    import numpy as np
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise click.ClickException(
+            f"--exclude {path}: not UTF-8 text; give a text file of pool row numbers, one per line."
+        ) from None
+    rows: list[int] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(int(line.strip()))
+        except ValueError:
+            raise click.ClickException(
+                f"--exclude {path}, line {number}: {line.strip()[:40]!r} is not a row number; "
+                "the file lists pool row numbers (0, 1, ...), one per line."
+            ) from None
+    return np.asarray(rows, dtype=np.int64)
 
 
 def _raw_input(model: Any) -> str | None:
@@ -141,11 +284,13 @@ def _read_texts(path: Path, column: str) -> list[str]:
     if not path.exists():
         raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
     if suffix == ".parquet":
-        frame = pd.read_parquet(path)
+        frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_parquet, path)
     elif suffix in (".jsonl", ".ndjson"):
-        frame = pd.read_json(path, lines=True)
+        frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_json, path, lines=True)
     elif suffix == ".csv":
-        frame = pd.read_csv(path, keep_default_na=False)
+        frame = _unreadable_as_one_line(
+            path, _KINDS[suffix], pd.read_csv, path, keep_default_na=False
+        )
     else:
         raise click.BadParameter(
             f"{path}: a text model's pool is a .csv, .jsonl or .parquet file with a "
@@ -182,7 +327,7 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     "--model",
     "model_path",
     required=True,
-    type=click.Path(exists=True, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A fitted model saved with joblib (e.g. by `activelab model`).",
 )
 @click.option(
@@ -210,7 +355,7 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
 @click.option("-n", "--n", "n", default=100, show_default=True, help="How many items to return.")
 @click.option(
     "--exclude",
-    type=click.Path(exists=True, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A text file of pool row numbers to leave out (one per line).",
 )
 @click.option(
@@ -242,13 +387,10 @@ def query(
     With --dask the file is read on the workers (Parquet or CSV), so the pool
     never passes through this machine; only the winners come back.
     """
-    import joblib
-    import numpy as np
-
     from activelab.cluster import DaskBackend, connect
     from activelab.ranking import rank_pool
 
-    model = joblib.load(model_path)
+    model = _load_model(model_path)
     named = getattr(model, "feature_names_in_", None)  # a model fitted on named columns
     named = [str(c) for c in named] if named is not None else None
     raw = _raw_input(model)
@@ -259,7 +401,15 @@ def query(
             "in-process)."
         )
     names: list[str] | None = None  # an image folder's files, named instead of numbered
-    client = connect(dask_spec)
+    try:
+        client = connect(dask_spec)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--dask") from None
+    except OSError as exc:  # no scheduler at that address (distributed times out)
+        raise click.ClickException(
+            f"Cannot reach the Dask scheduler at {dask_spec} ({exc}); start it, check the "
+            "address, or use --dask local."
+        ) from None
     try:
         if raw is None:
             categorical = _categorical(model)
@@ -268,7 +418,7 @@ def query(
                 X, model = _featurise_on_workers(X, model)
         else:
             X, model, names = _raw_pool(model, raw, pool_path, text_column)
-        skip = np.loadtxt(exclude, dtype=np.int64, ndmin=1) if exclude else None
+        skip = _read_exclude(exclude) if exclude else None
         backend = DaskBackend(client) if client is not None else None
         try:
             with warnings.catch_warnings():  # the columns were picked by name above

@@ -21,6 +21,16 @@ def report(results: str, out: str | None) -> None:
 
     try:
         path = write_report(results, out)
+    except UnicodeDecodeError:
+        raise click.ClickException(
+            f"{results} is not a results file (not UTF-8 text); give the JSON file "
+            "`activelab simulate` wrote (its --out, results.json by default)."
+        ) from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    except (KeyError, TypeError, IndexError) as exc:  # a results file edited or cut short
+        raise click.ClickException(
+            f"{results} is not a complete simulation results file (its {exc} part is missing "
+            "or malformed); run `activelab simulate` again to write it."
+        ) from None
     click.echo(f"Wrote {path}")

@@ -14,7 +14,9 @@ __all__ = ["review"]
 
 @click.command()
 @click.argument("project", type=click.Path(path_type=Path))
-@click.option("--limit", default=20, show_default=True, help="Items to list.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Items to list."
+)
 @click.option(
     "--min-confidence",
     default=0.9,
@@ -76,7 +78,7 @@ def review(
             try:
                 changed = _decide(store, ids.index(external), label, name)
             except StoreError as exc:
-                raise click.ClickException(str(exc)) from exc
+                raise click.ClickException(f"--as {name.strip()[:40]!r}: {exc}") from None
             name = name.strip()
             if changed is None:
                 click.echo(f"{external}: {label} (decided by {name} already; nothing changed).")

@@ -17,9 +17,17 @@ __all__ = ["check_port", "serve"]
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port."
 )
-@click.option("--retrain-every", type=int, default=None, help="Override: retrain after N labels.")
 @click.option(
-    "--retrain-seconds", type=float, default=None, help="Override: ... or after T seconds."
+    "--retrain-every",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Override: retrain after N labels.",
+)
+@click.option(
+    "--retrain-seconds",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=None,
+    help="Override: ... or after T seconds.",
 )
 def serve(
     project: Path, host: str, port: int, retrain_every: int | None, retrain_seconds: float | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -30,7 +31,7 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "gsx", "multilabel"
 )
 @click.option(
     "--task",
-    type=click.Choice(["classification", "regression"]),
+    type=click.Choice(["classification", "regression"], case_sensitive=False),
     default=None,
     help="What the labels of --data are  [default: inferred and said: text or few whole "
     "numbers are classes, fractions or many whole numbers a quantity].",
@@ -211,6 +212,7 @@ def simulate(
                 raise click.UsageError(f"{opt} goes with --data FILE, not --dataset.")
         if skip_bad_rows and smiles_column is None:
             raise click.UsageError("--skip-bad-rows goes with --smiles-column.")
+        _check_counts(seeds, budget, initial, batch_size, test_size, n_jobs)
     from rich.console import Console
 
     from activelab.data import datasets
@@ -224,6 +226,7 @@ def simulate(
         for name in datasets.available():
             console.print(name)
         return
+    _check_out(out, resume)
     try:
         ds = _dataset(
             datasets,
@@ -240,6 +243,7 @@ def simulate(
                 "task": task,
             },
         )
+        _check_classes(ds)
         if top_k is not None and ds.task != "regression":
             raise click.UsageError(
                 f"--top-k is for regression data sets (the K largest values); "
@@ -321,6 +325,99 @@ def simulate(
                 )
     _print_rare(console, doc)
     console.print(f"Wrote {Path(out)}; make a page with: activelab report {out}")
+
+
+def _check_out(out: str, resume: bool) -> None:
+    """Stop in one line when ``--out`` exists, is to be resumed, and is no results file.
+
+    Parameters
+    ----------
+    out : str
+        ``--out``.
+    resume : bool
+        ``--resume`` (the default) or ``--no-resume``.
+
+    Raises
+    ------
+    click.ClickException
+        Naming the file and asking for another ``--out``.
+    """
+    if not resume or not Path(out).is_file():
+        return
+    from activelab.simulation.runner import load_results
+
+    try:
+        load_results(out)
+    except ValueError as exc:
+        raise click.ClickException(
+            f"--out {out} exists and is not a results file to resume: {exc} Give another --out "
+            "for the results (a new .json file)."
+        ) from None
+
+
+def _check_counts(
+    seeds: int, budget: int, initial: int, batch_size: int, test_size: float, n_jobs: int
+) -> None:
+    """Stop in one line, naming the option, on a count or share no campaign can run with.
+
+    Parameters
+    ----------
+    seeds, budget, initial, batch_size : int
+        ``--seeds``, ``--budget``, ``--initial`` and ``--batch-size``.
+    test_size : float
+        ``--test-size``.
+    n_jobs : int
+        ``--n-jobs``.
+
+    Raises
+    ------
+    click.UsageError
+        For the first option out of range.
+    """
+    for option, value in (("--seeds", seeds), ("--batch-size", batch_size)):
+        if value < 1:
+            raise click.UsageError(f"{option} must be at least 1, got {value}.")
+    if initial < 0:
+        raise click.UsageError(f"--initial must be 0 or more, got {initial}.")
+    if budget < max(initial, 1):
+        raise click.UsageError(
+            f"--budget {budget} is below --initial {initial} (the random labels each campaign "
+            f"starts from); raise --budget or lower --initial."
+            if budget < initial
+            else f"--budget must be at least 1, got {budget}."
+        )
+    if not 0 < test_size < 1:
+        raise click.UsageError(
+            f"--test-size is the held-out share, between 0 and 1 (e.g. 0.25); got {test_size}."
+        )
+    if n_jobs == 0:
+        raise click.UsageError("--n-jobs must be 1 or more, or -1 for all cores; got 0.")
+
+
+def _check_classes(ds: Any) -> None:
+    """Stop in one line when a classification data set holds fewer than two classes.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The loaded data set.
+
+    Raises
+    ------
+    click.ClickException
+        Naming the one class found and the option to check.
+    """
+    if ds.task != "classification":
+        return
+    import numpy as np
+
+    classes = np.unique(np.asarray(ds.y))
+    if classes.size < 2:
+        found = f"only the class {str(classes[0])!r}" if classes.size else "no labels"
+        raise click.ClickException(
+            f"{ds.name} holds {found}; a classifier needs at least two classes. Check the "
+            "file, or name the right column with --label-column."
+        )
 
 
 def _dataset(datasets, name, data_file, label_column, text_column, text_features, extra):  # type: ignore[no-untyped-def]

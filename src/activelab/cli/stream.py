@@ -63,6 +63,11 @@ def _load(
             f"{dataset!r} is not a bundled stream ({', '.join(STREAMS)}) nor an existing CSV file.",
             param_hint="--dataset",
         )
+    if path.is_dir():
+        raise click.BadParameter(
+            f"{dataset} is a folder; a stream is a CSV file with a header row and a label column.",
+            param_hint="--dataset",
+        )
     if not label_column:
         raise click.UsageError("--label-column is empty; name the column holding the labels.")
     try:
@@ -125,13 +130,17 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
 )
 @click.option("--budget", default=0.1, show_default=True, type=float, help="Share of items.")
 @click.option(
-    "--model", "model_name", default="logreg", show_default=True, type=click.Choice(MODELS)
+    "--model",
+    "model_name",
+    default="logreg",
+    show_default=True,
+    type=click.Choice(MODELS, case_sensitive=False),
 )
 @click.option(
     "--budget-manager",
     default="window",
     show_default=True,
-    type=click.Choice(["window", "estimated"]),
+    type=click.Choice(["window", "estimated"], case_sensitive=False),
 )
 @click.option("--window", default=1000, show_default=True, help="Items the spend is measured over.")
 @click.option(
@@ -149,7 +158,7 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
 @click.option(
     "--n-items",
     default=None,
-    type=int,
+    type=click.IntRange(min=1),
     help="Items to replay  [default: all; 20,000 for the synthetic streams].",
 )
 @click.option("--seeds", default=1, show_default=True, help="Repetitions (seeds 0..n-1).")
@@ -174,7 +183,7 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
 )
 @click.option(
     "--metric",
-    type=click.Choice(["average_precision", "balanced_accuracy"]),
+    type=click.Choice(["average_precision", "balanced_accuracy"], case_sensitive=False),
     default="average_precision",
     show_default=True,
     help="With --positive-label: the model's score shown over time.",
@@ -231,8 +240,9 @@ def stream(
             raise click.BadParameter(str(exc), param_hint="--strategy") from None
     if not 0 < budget <= 1:
         raise click.BadParameter(f"must be in (0, 1], got {budget}", param_hint="--budget")
-    if seeds < 1 or batch_size < 1 or window < 1:
-        raise click.UsageError("--seeds, --batch-size and --window must be positive.")
+    for option, value in (("--seeds", seeds), ("--batch-size", batch_size), ("--window", window)):
+        if value < 1:
+            raise click.BadParameter(f"must be at least 1, got {value}.", param_hint=option)
     if positive_label is not None:
         _triage(
             console,

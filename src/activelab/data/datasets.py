@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -367,6 +368,8 @@ def load_table(
         raise ValueError(f"{path}: the file is empty; it needs a header row and rows.") from exc
     except pd.errors.ParserError as exc:
         raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
+    if len(frame) == 0:
+        raise ValueError(f"{path}: a header but no rows; the file needs labelled rows.")
     frame = _without_id(frame, str(path), id_column, label_column)
     test_mask = None
     if split_column is not None:
@@ -389,7 +392,10 @@ def _read_frame(pd: Any, path: Path) -> Any:
     """The table of a CSV, TSV, JSON Lines, Parquet or Excel file, by its suffix."""
     suffixes = "".join(path.suffixes).lower()
     if suffixes.endswith(".parquet") or suffixes.endswith(".pq"):
-        frame = pd.read_parquet(path)
+        try:
+            frame = pd.read_parquet(path)
+        except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from exc
     elif ".csv" in suffixes or ".tsv" in suffixes or ".txt" in suffixes:
         frame = pd.read_csv(path, sep="\t" if ".tsv" in suffixes else ",")
     elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
@@ -403,7 +409,10 @@ def _read_frame(pd: Any, path: Path) -> Any:
                 f"{path}: reading Excel files needs openpyxl: pip install 'activelab[sim]' (or "
                 "save the sheet as CSV)."
             )
-        frame = pd.read_excel(path, sheet_name=0)
+        try:
+            frame = pd.read_excel(path, sheet_name=0)
+        except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path}: not a readable Excel .xlsx workbook ({exc}).") from exc
     else:
         raise ValueError(
             f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
@@ -494,8 +503,16 @@ def _from_smiles_frame(
         )
     mols = parse_smiles(frame[smiles_column].tolist(), skip_bad=True)
     bad = [i for i, m in enumerate(mols) if m is None]
+    rows = ", ".join(str(i + 1) for i in bad[:10]) + (
+        f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    )
     if bad and not skip_bad_rows:
-        rows = ", ".join(str(i + 1) for i in bad)
+        if len(bad) == len(mols):
+            raise ValueError(
+                f"{where}: no value in column {smiles_column!r} parses as SMILES (first: "
+                f"{str(frame[smiles_column].iloc[0])[:40]!r}); name the column of SMILES "
+                "strings with --smiles-column (smiles_column=...)."
+            )
         raise ValueError(
             f"{where}: {len(bad)} SMILES in column {smiles_column!r} do not parse, data rows "
             f"{rows}; fix them, or pass --skip-bad-rows (skip_bad_rows=True) to leave them out."
@@ -503,11 +520,7 @@ def _from_smiles_frame(
     keep = np.asarray([m is not None for m in mols])
     base = _from_frame(frame[[label_column]][keep].assign(_n=0.0), where, label_column, task)
     X = morgan_fingerprints([m for m in mols if m is not None]).astype(np.float64)
-    skipped = (
-        f" Skipped {len(bad)} rows whose SMILES do not parse: {', '.join(str(i + 1) for i in bad)}."
-        if bad
-        else ""
-    )
+    skipped = f" Skipped {len(bad)} rows whose SMILES do not parse: {rows}." if bad else ""
     ds = replace(
         base,
         X=X,

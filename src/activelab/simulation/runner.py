@@ -330,7 +330,9 @@ def load_results(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        doc = json.loads(path.read_text())
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON (not UTF-8 text).") from exc
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON ({exc}).") from exc
     if isinstance(doc, dict) and str(doc.get("schema", "")).startswith("activelab.stream"):
