@@ -392,6 +392,34 @@ def _configure_engine(engine: Engine, *, immediate: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _insert_undo(conn: Connection, target: Any, annotator_id: int, request_id: str | None) -> Event:
+    """Append the event that undoes ``target`` (a live label or skip) and return it."""
+    now = time.time()
+    res = conn.execute(
+        events_t.insert().values(
+            item_id=target.item_id,
+            annotator_id=annotator_id,
+            kind="undo",
+            undoes=target.id,
+            request_id=request_id,
+            created_at=now,
+        )
+    )
+    return Event(
+        int(res.inserted_primary_key[0]),
+        target.item_id,
+        annotator_id,
+        "undo",
+        None,
+        target.id,
+        request_id,
+        None,
+        None,
+        None,
+        now,
+    )
+
+
 def _serialise_events(conn: Connection) -> None:
     """Make label events commit in the order of their ids.
 
@@ -1052,17 +1080,8 @@ class Store:
             ).first()
             if target is None:
                 raise StoreError("Nothing to undo: you have no label or skip left to take back.")
-            now = time.time()
-            res = conn.execute(
-                events_t.insert().values(
-                    item_id=target.item_id,
-                    annotator_id=annotator_id,
-                    kind="undo",
-                    undoes=target.id,
-                    request_id=request_id,
-                    created_at=now,
-                )
-            )
+            event = _insert_undo(conn, target, annotator_id, request_id)
+            now = event.created_at
             # hand the item straight back to the same annotator: their own slot, or a
             # free one (a skipped item's slot may have gone to someone else meanwhile)
             params = {
@@ -1088,19 +1107,7 @@ class Store:
                 params["p_slot"] = slot
                 back = conn.execute(_CLAIM_FREE[self.dialect], params).first() is not None
                 back = back or bool(conn.execute(_TAKE_EXPIRED, params).rowcount)
-            return Event(
-                int(res.inserted_primary_key[0]),
-                target.item_id,
-                annotator_id,
-                "undo",
-                None,
-                target.id,
-                request_id,
-                None,
-                None,
-                None,
-                now,
-            )
+            return event
 
     def undo_event(self, event_id: int, annotator_id: int) -> Event:
         """Undo one live label or skip of an annotator, not only their latest (an
@@ -1127,29 +1134,7 @@ class Store:
                     f"Event {event_id} is no live label or skip of annotator {annotator_id}; "
                     "nothing to undo."
                 )
-            now = time.time()
-            res = conn.execute(
-                events_t.insert().values(
-                    item_id=target.item_id,
-                    annotator_id=annotator_id,
-                    kind="undo",
-                    undoes=target.id,
-                    created_at=now,
-                )
-            )
-            return Event(
-                int(res.inserted_primary_key[0]),
-                target.item_id,
-                annotator_id,
-                "undo",
-                None,
-                target.id,
-                None,
-                None,
-                None,
-                None,
-                now,
-            )
+            return _insert_undo(conn, target, annotator_id, None)
 
     @staticmethod
     def _event_by_request(conn: Connection, annotator_id: int, request_id: str) -> Event | None:
