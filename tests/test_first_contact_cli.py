@@ -406,6 +406,16 @@ def test_query_exclude_names_the_bad_line_and_skips_blank_ones(fitted):
     assert sorted(map(int, run.output.split())) == [i for i in range(20) if i not in (3, 5)]
 
 
+def test_query_the_default_n_on_a_small_pool_returns_every_row(fitted):
+    args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / "pool.csv")]
+    (fitted / "ex.txt").write_text("3\n3\n5\n")
+    run = CliRunner().invoke(main, [*args, "--exclude", str(fitted / "ex.txt")])
+    assert run.exit_code == 0, run.output
+    assert sorted(map(int, run.stdout.split())) == [i for i in range(20) if i not in (3, 5)]
+    assert "18 rows to rank, fewer than -n 100" in run.stderr
+    _fails_in_one_line(CliRunner().invoke(main, [*args, "-n", "0"]), "-n")
+
+
 def test_query_a_mistyped_dask_setting_is_one_line(fitted):
     pytest.importorskip("distributed")
     args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / "pool.csv")]

@@ -754,7 +754,8 @@ class Store:
                 )
             if taken:
                 raise StoreError(
-                    f"{len(taken)} of the new items' ids are in the project already (e.g. "
+                    f"{len(taken)} of the new items' ids "
+                    f"{'is' if len(taken) == 1 else 'are'} in the project already (e.g. "
                     f"{sorted(taken)[:3]}); give the new items ids of their own."
                 )
             _insert_items(conn, rows, first)

@@ -35,4 +35,5 @@ def gold(project: Path, file: Path) -> None:
             raise click.ClickException(str(exc)) from exc
     finally:
         store.close()
-    click.echo(f"Loaded {len(pairs)} gold items from {file}; the project has {total} now.")
+    items = "gold item" if len(pairs) == 1 else "gold items"
+    click.echo(f"Loaded {len(pairs)} {items} from {file}; the project has {total} now.")

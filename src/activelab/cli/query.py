@@ -178,6 +178,23 @@ def _load_model(path: Path) -> Any:
     return model
 
 
+def _capped(n: int, X: Any, skip: Any) -> int:
+    """``n``, or the number of rows left to rank when the pool has fewer (said on stderr)."""
+    import numpy as np
+
+    rows = X.shape[0] if hasattr(X, "shape") else None
+    if not isinstance(rows, int | np.integer):
+        return n  # a Dask collection of unknown length: the strategy checks
+    rows = int(rows)
+    skip = np.asarray([] if skip is None else skip, dtype=np.int64)
+    excluded = skip[(skip >= 0) & (skip < rows)].size
+    left = rows - excluded
+    if 0 < left < n:
+        click.echo(f"The pool has {left} rows to rank, fewer than -n {n}: all of them.", err=True)
+        return left
+    return n
+
+
 def _read_exclude(path: Path) -> Any:
     """The pool row numbers listed in ``path``, one per line (blank lines skipped).
 
@@ -215,7 +232,7 @@ def _read_exclude(path: Path) -> Any:
                 f"--exclude {path}, line {number}: {line.strip()[:40]!r} is not a row number; "
                 "the file lists pool row numbers (0, 1, ...), one per line."
             ) from None
-    return np.asarray(rows, dtype=np.int64)
+    return np.unique(np.asarray(rows, dtype=np.int64))  # a row listed twice is left out once
 
 
 def _raw_input(model: Any) -> str | None:
@@ -352,7 +369,15 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     show_default=True,
     help="A strategy that needs only a fitted model.",
 )
-@click.option("-n", "--n", "n", default=100, show_default=True, help="How many items to return.")
+@click.option(
+    "-n",
+    "--n",
+    "n",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many items to return (all the pool's rows when it has fewer).",
+)
 @click.option(
     "--exclude",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -419,6 +444,7 @@ def query(
         else:
             X, model, names = _raw_pool(model, raw, pool_path, text_column)
         skip = _read_exclude(exclude) if exclude else None
+        n = _capped(n, X, skip)
         backend = DaskBackend(client) if client is not None else None
         try:
             with warnings.catch_warnings():  # the columns were picked by name above
