@@ -27,3 +27,4 @@ def test_demo_command_prints_the_curves_and_the_labels_needed():
     assert run.exit_code == 0, run.output
     assert "margin" in run.output and "random" in run.output
     assert "Labels needed to reach" in run.output
+    assert "1 seed, budget 40 labels" in run.output  # one seed is singular

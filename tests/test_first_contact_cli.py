@@ -187,7 +187,7 @@ def test_demo_states_its_size_and_target():
     run = CliRunner().invoke(main, ["demo", "--seeds", "1", "--budget", "60"])
     assert run.exit_code == 0, run.output
     assert "97% of the whole-pool model's accuracy" in run.output
-    assert "1 seeds, budget 60 labels, target 97% of the whole-pool accuracy" in run.output
+    assert "1 seed, budget 60 labels, target 97% of the whole-pool accuracy" in run.output
 
 
 # ------------------------------------------------------------------ simulate

@@ -128,6 +128,7 @@ def test_simulate_takes_the_data_as_its_argument_and_leaves_ids_out(tmp_path):
     run = runner.invoke(main, ["simulate", "iris", *small, "--out", str(out)])
     assert run.exit_code == 0, run.output
     assert json.loads(out.read_text())["settings"]["dataset"]["name"] == "iris"
+    assert ", 1 seed" in run.output and "1 seeds" not in run.output  # one seed is singular
     table = tmp_path / "t.csv"
     rng = np.random.default_rng(0)
     rows = [

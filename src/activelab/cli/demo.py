@@ -66,7 +66,7 @@ def demo(
     random labels, asks for a batch, learns the answers and measures accuracy
     on a held-out quarter of the data. Prints the learning curves and how many
     labels each strategy needs to reach 97 % of the accuracy of a model trained
-    on the whole pool. The defaults (3 seeds, 500 labels) cost about 10 CPU-seconds;
+    on the whole pool. The defaults (3 seeds, 500 labels) cost about 24 CPU-seconds;
     --seeds 5 --budget all --target 1 is the full comparison (minutes).
     """
     numbers: dict[str, Any] = {
@@ -103,7 +103,8 @@ def demo(
         )
     _print(console, result)
     console.print(
-        f"[dim]{seeds} seeds, budget {result.budget} labels, target {target:.0%} of the "
+        f"[dim]{seeds} seed{'' if seeds == 1 else 's'}, budget {result.budget} labels, "
+        f"target {target:.0%} of the "
         f"whole-pool accuracy; {time.perf_counter() - t0:.1f} s[/dim]"
     )
 

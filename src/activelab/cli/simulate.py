@@ -535,7 +535,7 @@ def _print_summary(console, metrics, counts, scoring):  # type: ignore[no-untype
             )
         console.print(
             f"{name:>18}: AULC ({unit}) {m['aulc']['mean']:.3f} ± {m['aulc']['std']:.3f}, "
-            f"{counts.get(name, 0)} seeds{extra}"
+            f"{counts.get(name, 0)} seed{'' if counts.get(name, 0) == 1 else 's'}{extra}"
         )
 
 
