@@ -275,3 +275,12 @@ def test_export_with_predictions_flags_them_and_keeps_the_human_labels(
     assert sum(d["label"] is None for d in docs) == 32
     r = run("export", proj, "--events", "--with-predictions")
     assert r.exit_code != 0 and "--with-predictions" in r.output
+
+
+def test_status_counts_one_event_in_the_singular(tmp_path) -> None:
+    data = tmp_path / "one.csv"
+    data.write_text("id,text,label\na,good food,positive\nb,cold fries,\nc,nice staff,\n")
+    r = run("init", tmp_path / "p", "--data", data, "--labels", "positive,negative")
+    assert r.exit_code == 0, r.output
+    r = run("status", tmp_path / "p")
+    assert "events: 1 label, 0 skips, 0 undos" in r.output

@@ -430,9 +430,11 @@ def status(project: Path, as_json: bool) -> None:
     if multi:
         table.add_row("(none of these)", str(none_of_these), style="dim")
     console.print(table)
-    console.print(
-        f"events: {counts['label']} labels, {counts['skip']} skips, {counts['undo']} undos"
+    events = ", ".join(
+        f"{counts[kind]} {kind}{'' if counts[kind] == 1 else 's'}"
+        for kind in ("label", "skip", "undo")
     )
+    console.print(f"events: {events}")
     acc = info["accuracy"] or {}
     if acc.get("estimate") is not None:
         console.print(
