@@ -74,8 +74,8 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "gsx", "multilabel"
     "--strategy",
     "strategies",
     multiple=True,
-    help="A strategy to replay; repeat it. [default: random and auto (classification), "
-    "gsx (regression) or mmc (multi-label)]",
+    help="A strategy to replay; repeat it. [default: random and auto (classification) "
+    "or gsx (regression)]",
 )
 @click.option("--seeds", default=3, show_default=True, help="Seeds (splits) per strategy.")
 @click.option("--budget", default=100, show_default=True, help="Labels per campaign.")
