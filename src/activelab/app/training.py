@@ -269,7 +269,7 @@ def train(
     n = X.shape[0]
     estimator = make_estimator(multilabel)
     weighted = not multilabel and rare_class(np.asarray(labels)) is not None
-    if weighted:  # a class under 10 % of the labels: weigh the classes equally
+    if weighted:  # a rare class among the labels (rare_class): weigh the classes equally
         estimator = balanced(estimator)
     learner = ActiveLearner(
         estimator,

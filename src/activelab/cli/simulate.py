@@ -92,14 +92,14 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "gsx", "multilabel"
     default=None,
     help="The metric of the curves: balanced_accuracy, average_precision (of --positive-label), "
     "recall_positive or any scikit-learn scorer name. [default: accuracy/r2; balanced_accuracy "
-    "when a class is under 10% of the items]",
+    "when a class is rare: under 10% of the items and under half an even share]",
 )
 @click.option(
     "--positive-label",
     default=None,
     help="Classification: the class that matters (fraud, a rare finding). Records positives "
     "found, labels until the first, per-class recall and average precision. [default: the "
-    "rarest class when it is under 10% of the items]",
+    "rarest class when it is rare: under 10% of the items and under half an even share]",
 )
 @click.option("--test-size", default=0.25, show_default=True, help="Held-out share.")
 @click.option(
@@ -540,7 +540,7 @@ def _print_summary(console, metrics, counts, scoring):  # type: ignore[no-untype
 
 
 def _imbalance_aware(console, ds, est, positive_label):  # type: ignore[no-untyped-def]
-    """Balanced class weights for a classifier on data with a class under 10 %."""
+    """Balanced class weights for a classifier on data with a rare class (see ``rare_class``)."""
     import numpy as np
 
     from activelab.models.imbalance import balanced

@@ -468,7 +468,7 @@ def _triage(  # type: ignore[no-untyped-def]
 
 
 def _rare_hint(console, y) -> None:  # type: ignore[no-untyped-def]
-    """Say when accuracy hides a class under 10 % of the items, and what to run instead."""
+    """Say when accuracy hides a rare class (see ``rare_class``), and what to run instead."""
     from activelab.simulation.rare_metrics import default_scoring, rare_class
 
     label = rare_class(y)

@@ -40,11 +40,14 @@ __all__ = [
     "positives_per_100",
     "rare_callback",
     "rare_class",
+    "rare_limit",
     "rare_summary",
     "step_record",
 ]
 
-#: A class holding fewer than this share of the items is rare.
+#: A class holding fewer than this share of the items is rare (and fewer than half the
+#: share an even split gives it: the smallest of ten balanced classes, 9.7 % of the
+#: digits, is not).
 RARE_SHARE = 0.10
 
 #: The metric names :func:`get_rare_scorer` knows beyond scikit-learn's own scorers.
@@ -68,9 +71,12 @@ def class_shares(y: Any) -> dict[Any, float]:
 
 
 def rare_class(y: Any, share: float = RARE_SHARE) -> Any:
-    """The rarest class when it holds fewer than ``share`` of the items, else ``None``.
+    """The rarest class when it is rare, else ``None``.
 
-    Ties go to the first class in sorted order.
+    A class is rare when it holds fewer than ``share`` of the items and fewer than
+    half of ``1 / k``, the share each of ``k`` classes would have if they were
+    even: 5 % positives are rare, while among ten balanced classes (each near
+    10 %) none is. Ties go to the first class in sorted order.
 
     Examples
     --------
@@ -78,19 +84,32 @@ def rare_class(y: Any, share: float = RARE_SHARE) -> Any:
     1
     >>> rare_class([0, 1, 1]) is None
     True
+    >>> rare_class(list(range(10)) * 10 + [0, 1, 2, 3]) is None  # ten even classes
+    True
     """
     shares = class_shares(y)
     if len(shares) < 2:
         return None
     label = min(shares, key=lambda k: shares[k])
-    return label if shares[label] < share else None
+    return label if shares[label] < rare_limit(len(shares), share) else None
+
+
+def rare_limit(n_classes: int, share: float = RARE_SHARE) -> float:
+    """The share under which a class of ``n_classes`` is rare: ``min(share, 0.5 / n_classes)``.
+
+    Examples
+    --------
+    >>> rare_limit(2), rare_limit(10)
+    (0.1, 0.05)
+    """
+    return float(min(share, 0.5 / max(int(n_classes), 1)))
 
 
 def default_scoring(y: Any, share: float = RARE_SHARE) -> tuple[str, str | None]:
     """The metric to score classification with, and the reason when it is not accuracy.
 
-    Returns ``("balanced_accuracy", reason)`` when a class holds fewer than ``share``
-    of the items, else ``("accuracy", None)``.
+    Returns ``("balanced_accuracy", reason)`` when a class is rare (see
+    :func:`rare_class`), else ``("accuracy", None)``.
 
     Examples
     --------
@@ -102,9 +121,11 @@ def default_scoring(y: Any, share: float = RARE_SHARE) -> tuple[str, str | None]
     label = rare_class(y, share)
     if label is None:
         return "accuracy", None
-    pct = class_shares(y)[label]
+    shares = class_shares(y)
+    pct, limit = shares[label], rare_limit(len(shares), share)
+    under = f"{limit:.1%}".replace(".0%", "%")
     return "balanced_accuracy", (
-        f"class {label!r} is {pct:.1%} of the items (under {share:.0%}): accuracy would hide it, "
+        f"class {label!r} is {pct:.1%} of the items (under {under}): accuracy would hide it, "
         "a model that never predicts it scoring "
         f"{1 - pct:.1%}; balanced accuracy (mean recall per class) does not"
     )

@@ -185,9 +185,9 @@ def simulate(
         A scikit-learn scorer name, or ``"balanced_accuracy"``,
         ``"average_precision"`` or ``"recall_positive"``
         (:func:`activelab.simulation.rare_metrics.get_rare_scorer`). By default
-        accuracy (R² for regression), or balanced accuracy when a class holds
-        under 10 % of the items (the reason is stored in the settings'
-        ``scoring_reason``).
+        accuracy (R² for regression), or balanced accuracy when a class is rare
+        (:func:`~activelab.simulation.rare_metrics.rare_class`; the reason is
+        stored in the settings' ``scoring_reason``).
     test_size : float, default=0.25
         The held-out share (stratified for classification).
     n_jobs : int, default=1
@@ -240,7 +240,7 @@ def simulate(
         of this class and the recall of every class on the test set, and which
         labels bought were positives (``rare`` in each run; see
         :func:`activelab.simulation.rare_metrics.rare_summary`). Defaults to the
-        rarest class when it holds under 10 % of the items. A label not among
+        rarest class when it is rare (``rare_class``). A label not among
         the data's labels raises, naming them.
     semi_supervised : {None, "off", "auto", "spreading", "blend", "self-training"}, optional
         Every campaign's model learns from the unlabelled pool too
