@@ -522,3 +522,24 @@ def test_an_id_column_is_never_a_stream_feature(tmp_path):
     assert res.exit_code == 0, res.output
     res = CliRunner().invoke(main, ["stream", str(path), "--data", str(path)])
     assert res.exit_code == 2 and "Give the stream once" in res.output
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_missing_or_mismatched_labels_refused_and_nothing_learned(refit):
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    model = LogisticRegression() if refit else _sgd()
+    learner = StreamLearner(model, "vu", 0.5, random_state=0)
+    with pytest.raises(ValueError, match=r"Label nan \(item 2 of the batch\) is missing"):
+        learner.learn_many(X[:3], [0, 1, np.nan])
+    with pytest.raises(ValueError, match=r"Label None \(item 1 of the batch\) is missing"):
+        learner.learn_many(X[:2], [0, None])
+    assert not learner.has_model and learner.classes_.size == 0  # nothing kept
+    learner.learn_many(X[:2], [0, 1])
+    with pytest.raises(ValueError, match="numbers and strings do not mix"):
+        learner.learn(X[2], "1")
+    learner.learn_many(X[2:4], [1, 0])  # the learner still works after the refused calls
+    assert learner.classes_.tolist() == [0, 1]
+    if refit:
+        assert learner._adapter._y.tolist() == [0, 1, 1, 0]

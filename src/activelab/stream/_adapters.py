@@ -166,17 +166,19 @@ class _SklearnAdapter(_Adapter):
         X = self.to_array(items)
         self.check_labels(y)
         if not self.fitted:
+            classes = self.classes_
             if not self.fixed_classes:
-                seen = np.unique(y)
-                if seen.size < 2:
+                classes = np.unique(y)
+                if classes.size < 2:
                     raise ValueError(
-                        f"The first labels are all {seen.tolist()}; a scikit-learn model fixes "
-                        "its classes at its first partial_fit, so pass every class in classes=."
+                        f"The first labels are all {classes.tolist()}; a scikit-learn model "
+                        "fixes its classes at its first partial_fit, so pass every class in "
+                        "classes=."
                     )
-                self.classes_ = seen
-                self.fixed_classes = True
-            self.model.partial_fit(self._scaled(X), y, classes=self.classes_)
+            self.model.partial_fit(self._scaled(X), y, classes=classes)
+            # the classes are fixed only once the model has accepted them
             self.classes_ = np.asarray(self.model.classes_)
+            self.fixed_classes = True
             self.fitted = True
             return
         self.model.partial_fit(self._scaled(X), y)
@@ -223,20 +225,22 @@ class _RefitAdapter(_SklearnAdapter):
         self.check_labels(y)
         y = np.asarray(y)
         if self._X is None:
-            self._X, self._y = X, y
+            kept_X, kept_y = X, y
         else:
-            self._X = np.concatenate([self._X, X])[-self.label_memory :]
-            self._y = np.concatenate([self._y, y])[-self.label_memory :]
+            kept_X = np.concatenate([self._X, X])[-self.label_memory :]
+            kept_y = np.concatenate([self._y, y])[-self.label_memory :]
+        classes = self.classes_
         if not self.fixed_classes:
-            known = self._y if self.classes_.size == 0 else np.concatenate([self.classes_, y])
-            self.classes_ = np.unique(known)
+            classes = np.unique(kept_y if classes.size == 0 else np.concatenate([classes, y]))
+        model, cols = None, None
+        if np.unique(kept_y).size >= 2:
+            model = clone(self.template).fit(self._scaled(kept_X), kept_y)
+            cols = np.array([np.flatnonzero(classes == c)[0] for c in model.classes_])
+        # the labels are kept only once the model has been fitted on them
+        self._X, self._y, self.classes_, self._cols = kept_X, kept_y, classes, cols
+        if model is not None:
+            self.model = model
         self.fitted = True
-        present = np.unique(self._y)
-        if present.size < 2:
-            self._cols = None
-            return
-        self.model = clone(self.template).fit(self._scaled(self._X), self._y)
-        self._cols = np.array([np.flatnonzero(self.classes_ == c)[0] for c in self.model.classes_])
 
 
 class _RiverAdapter(_Adapter):
