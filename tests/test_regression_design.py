@@ -48,6 +48,18 @@ def test_classes_with_a_regressor_is_refused(diabetes):
         ActiveLearner(Ridge(), "greedy", classes=[0, 1]).fit(X)
 
 
+def test_text_targets_for_a_regressor_are_refused_with_the_label(diabetes):
+    X, _ = diabetes
+    with pytest.raises(ValueError, match=r"Label 'low' at position 0 is text, but Ridge is a regr"):
+        ActiveLearner(Ridge(), "gsx").fit(X, [0, 1, 2], ["low", "mid", "high"])
+    learner = ActiveLearner(Ridge(), "gsx").fit(X, [0], [1.0])
+    with pytest.raises(ValueError, match="is text"):
+        learner.teach([1], ["1.5"])
+    assert learner.n_labelled_ == 1  # nothing stored from the refused call
+    learner.teach([1, 2], np.array([1.5, 2], dtype=object))  # numbers as objects are fine
+    assert learner.model_ is not None
+
+
 @pytest.mark.parametrize(
     "scoring", ["neg_root_mean_squared_error", "neg_mean_absolute_error", "r2", None]
 )
