@@ -277,3 +277,23 @@ def test_a_dask_frame_with_a_text_column_is_refused_by_name():
     frame = pd.DataFrame({"a": [1.0, 2.0], "note": pd.array(["x", "y"], dtype="string")})
     with pytest.raises(ValueError, match=r"must be numeric; column 'note' is not"):
         as_dask_array(dd.from_pandas(frame, npartitions=1))
+
+
+def test_rank_pool_reads_a_dask_frame_by_the_model_s_column_names():
+    import dask
+
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    from activelab.ranking import rank_pool
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(400, 4)), columns=list("abcd"))
+    y = (frame["a"] + 0.3 * frame["b"] > 0).astype(int)
+    model = LogisticRegression().fit(frame.iloc[:50], y[:50])
+    expected = rank_pool(model, frame, 5).tolist()
+    pool = dd.from_pandas(frame, npartitions=3)
+    with dask.config.set(scheduler="synchronous"):
+        # columns in another order (and one more): scored by name, not by position
+        assert rank_pool(model, pool[list("dcba")].assign(e=1.0), 5).tolist() == expected
+        with pytest.raises(ValueError, match=r"lacks 2 of the columns .* \('c', 'd'\)"):
+            rank_pool(model, pool[["a", "b"]], 5)
