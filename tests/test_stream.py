@@ -483,6 +483,10 @@ def test_cli_stream_csv_and_errors(tmp_path):
     res = runner.invoke(main, ["stream", "--dataset", str(unlabelled)])  # --label-column: label
     assert res.exit_code == 2 and "1 of 3 rows have no label in column 'label'" in res.output
     assert "(the first on line 3)" in res.output
+    one_class = tmp_path / "one.csv"
+    one_class.write_text("f1,f2,label\n1,2,a\n3,4,a\n")
+    res = runner.invoke(main, ["stream", "--dataset", str(one_class)])  # was a traceback
+    assert res.exit_code == 2 and "every label in column 'label' is 'a'" in res.output
     lines_file = tmp_path / "s.jsonl"
     lines_file.write_text('{"f1": 1, "label": "a"}\n')
     res = runner.invoke(main, ["stream", "--dataset", str(lines_file)])
