@@ -547,3 +547,26 @@ def test_missing_or_mismatched_labels_refused_and_nothing_learned(refit):
     assert learner.classes_.tolist() == [0, 1]
     if refit:
         assert learner._adapter._y.tolist() == [0, 1, 1, 0]
+
+
+def test_replay_takes_lists_and_counts_only_its_own_stream():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+
+    def fresh():
+        return StreamLearner(LogisticRegression(), "vu", 0.2, classes=[0, 1], random_state=0)
+
+    expected = replay(fresh(), X, y, batch_size=10)
+    dicts = [{"a": a, "b": b} for a, b in X.tolist()]
+    for items in (X.tolist(), dicts):  # indexing a list by the queried positions failed
+        run = replay(fresh(), items, y, batch_size=10)
+        assert run.n_labels == expected.n_labels and run.accuracy == expected.accuracy
+    learner = fresh()
+    replay(learner, X, y, batch_size=10)
+    again = replay(learner, X, y, batch_size=10)  # a learner that goes on
+    # the spend is this stream's: it counted the first stream's labels over this one's items
+    assert again.n_labels[-1] == learner.n_queried_ - expected.n_labels[-1]
+    assert again.realised_spend <= 0.2 + 1e-12
