@@ -104,8 +104,22 @@ def test_top_k_found_counts_hits_in_order():
     assert top_k_found(y, [2, 5], 2, maximize=False).tolist() == [0.5, 1.0]
     with pytest.raises(ValueError, match="repeats"):
         top_k_found(y, [1, 1], 2)
+    # a negative index counted the last item as tested; a fraction was cut to a whole number
+    with pytest.raises(IndexError, match="tested index -1 is out of range"):
+        top_k_found(y, [-1, 2], 2)
+    with pytest.raises(TypeError, match="integers"):
+        top_k_found(y, [0.7], 2)
     with pytest.raises(ValueError, match="k must be"):
         true_top_k(y, 0)
+
+
+def test_experiments_to_reach_rmse_refuses_an_rmse_curve_and_mismatched_lengths():
+    assert experiments_to_reach_rmse([5, 10, 15], [-3.0, -2.0, -1.0], 1.5) == 15
+    # a plain RMSE curve met any target at its first point
+    with pytest.raises(ValueError, match=r"neg_rmse holds positive values \(e.g. 3.0\)"):
+        experiments_to_reach_rmse([5, 10, 15], [3.0, 2.0, 1.0], 1.5)
+    with pytest.raises(ValueError, match="n_labels has 2 points but neg_rmse has 3"):
+        experiments_to_reach_rmse([5, 10], [-3.0, -2.0, -1.0], 0.5)
 
 
 def test_experiments_to_reach_rmse():
