@@ -169,6 +169,29 @@ def test_design_campaign_refuses_bad_input():
         run_design_campaign(Ridge(), "greedy", X, np.arange(9.0))
 
 
+@pytest.mark.parametrize("strategy", ["greedy", "ucb", "expected_improvement", "thompson"])
+def test_design_campaign_minimising_searches_for_the_smallest(strategy):
+    from sklearn.linear_model import BayesianRidge
+
+    from activelab.simulation.runner import _strategy_params
+    from activelab.strategies import get_strategy
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] + 0.1 * rng.normal(size=300)
+    r = run_design_campaign(
+        BayesianRidge(), strategy, X, y, k=20, batch_size=10, budget=60, maximize=False
+    )
+    assert r.found[-1] > 0.5  # the strategy searched for the largest values: 0 found
+    assert r.best[-1] == y.min()
+    with pytest.raises(ValueError, match="strategy has maximize=True but the campaign"):
+        run_design_campaign(
+            BayesianRidge(), get_strategy(strategy), X, y, budget=20, maximize=False
+        )
+    # --minimize reached greedy and thompson only (ucb and EI take maximize through **kwargs)
+    assert _strategy_params([strategy], None, True) == {strategy: {"maximize": False}}
+
+
 # ------------------------------------------------------------------ chemistry
 def test_unparsable_smiles_names_the_row():
     with pytest.raises(SmilesError, match=r"Row 3: cannot parse SMILES 'C1CC'"):

@@ -363,7 +363,7 @@ def run_design_campaign(
         raise ValueError(f"X has {X.shape[0]} rows but y has {n} values.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-    strat = get_strategy(strategy)
+    strat = _design_strategy(strategy, maximize)
     init = (
         initial_indices(y, int(initial), seed)
         if isinstance(initial, int | np.integer)
@@ -403,3 +403,35 @@ def run_design_campaign(
         learner.teach(idx, take_rows(y, idx))
         record(idx, seconds)
     return result
+
+
+def _design_strategy(strategy: str | Strategy, maximize: bool) -> Strategy:
+    """The campaign's strategy, looking for the same best as the campaign scores.
+
+    A strategy named by a string that takes ``maximize`` (``greedy``, ``ucb``,
+    ``expected_improvement``, ``thompson``) gets the campaign's; an instance
+    whose ``maximize`` disagrees is refused (it would search for the other end
+    of the values while the top ``k`` is counted at this one).
+
+    Parameters
+    ----------
+    strategy : str or Strategy
+    maximize : bool
+
+    Returns
+    -------
+    Strategy
+    """
+    if isinstance(strategy, str):
+        default = get_strategy(strategy)
+        if hasattr(default, "maximize"):
+            return get_strategy(strategy, maximize=maximize)
+        return default
+    strat = get_strategy(strategy)
+    own = getattr(strat, "maximize", None)
+    if own is not None and bool(own) != bool(maximize):
+        raise ValueError(
+            f"The strategy has maximize={own!r} but the campaign maximize={maximize!r}; "
+            "give both the same (or pass the strategy by name)."
+        )
+    return strat
