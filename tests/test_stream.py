@@ -570,3 +570,21 @@ def test_replay_takes_lists_and_counts_only_its_own_stream():
     # the spend is this stream's: it counted the first stream's labels over this one's items
     assert again.n_labels[-1] == learner.n_queried_ - expected.n_labels[-1]
     assert again.realised_spend <= 0.2 + 1e-12
+
+
+def test_river_model_refuses_nan_items_and_a_changed_width():
+    from river import linear_model, preprocessing
+
+    model = preprocessing.StandardScaler() | linear_model.LogisticRegression()
+    learner = StreamLearner(model, "vu", 0.5, random_state=0)
+    X = np.random.default_rng(0).normal(size=(12, 2))
+    learner.learn_many(X[:10], X[:10, 0] > 0)
+    bad = np.array([[0.0, 1.0], [np.nan, 1.0]])
+    # one NaN item learned made every later probability NaN
+    with pytest.raises(ValueError, match="Item 1 of the batch has a NaN"):
+        learner.learn_many(bad, [True, False])
+    with pytest.raises(ValueError, match="Item 0 of the batch has a NaN"):
+        learner.process({0: float("nan"), 1: 1.0})
+    with pytest.raises(ValueError, match="3 features; the stream started with 2"):
+        learner.process(np.ones(3))
+    assert np.isfinite(learner.predict_proba(X[10:])).all()

@@ -12,6 +12,7 @@ labels arrive.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence, Set
 from typing import Any
 
@@ -250,17 +251,38 @@ class _RiverAdapter(_Adapter):
         super().__init__(classes, feature_names)
         self.model = model.clone()
         self._class_list: list[Any] = self.classes_.tolist()
+        self.n_features: int | None = None
 
     def to_dicts(self, items: Any) -> list[dict[Any, Any]]:
         if isinstance(items, Mapping):
-            return [dict(items)]
+            items = [items]
         if isinstance(items, list | tuple) and items and isinstance(items[0], Mapping):
-            return [dict(x) for x in items]
+            dicts = [dict(x) for x in items]
+            for i, x in enumerate(dicts):  # a river model learns NaN into its weights for good
+                if any(isinstance(v, float) and not math.isfinite(v) for v in x.values()):
+                    raise ValueError(
+                        f"Item {i} of the batch has a NaN or infinite feature; impute or drop "
+                        "it first."
+                    )
+            return dicts
         X = np.asarray(items)
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2:
             raise ValueError(f"Expected items as a 2-D array (n_items, n_features), got {X.shape}.")
+        if self.n_features is None:
+            self.n_features = X.shape[1]
+        elif X.shape[1] != self.n_features:
+            raise ValueError(
+                f"Items have {X.shape[1]} features; the stream started with {self.n_features}."
+            )
+        if X.dtype.kind in "fc":
+            finite = np.isfinite(X).all(axis=1)
+            if not finite.all():
+                i = int(np.flatnonzero(~finite)[0])
+                raise ValueError(
+                    f"Item {i} of the batch has a NaN or infinite feature; impute or drop it first."
+                )
         names = self.feature_names
         if names is None:
             names = list(range(X.shape[1]))
