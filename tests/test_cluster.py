@@ -297,3 +297,18 @@ def test_rank_pool_reads_a_dask_frame_by_the_model_s_column_names():
         assert rank_pool(model, pool[list("dcba")].assign(e=1.0), 5).tolist() == expected
         with pytest.raises(ValueError, match=r"lacks 2 of the columns .* \('c', 'd'\)"):
             rank_pool(model, pool[["a", "b"]], 5)
+
+
+def test_a_dask_pool_of_unknown_block_lengths_is_ranked_like_in_process():
+    import dask
+
+    from activelab.ranking import rank_pool
+
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    model = LogisticRegression().fit(X, X[:, 0] + X[:, 1] > 0)
+    pool = da.from_array(X, chunks=(70, 3))
+    kept = X[X[:, 2] > 0]
+    with dask.config.set(scheduler="synchronous"):
+        # rows picked by a mask: the lengths are NaN (was "cannot convert float NaN to integer")
+        got = rank_pool(model, pool[pool[:, 2] > 0], 5)
+    assert got.tolist() == rank_pool(model, kept, 5).tolist()
