@@ -188,6 +188,9 @@ def test_multilabel_proba_reads_the_positive_class_of_every_output(data):
 def test_to_indicator_refuses_unknown_labels():
     with pytest.raises(ValueError, match="Item 1 has label 'emu'"):
         to_indicator([["cat"], ["emu"]], ["cat", "dog"])
+    # a bare text was read character by character: "ab" carried labels a and b
+    with pytest.raises(ValueError, match=r"Item 1 is the text 'ab', not a list of labels"):
+        to_indicator([["a"], "ab"], ["a", "b"])
 
 
 # ---------------------------------------------------------------- strategies
