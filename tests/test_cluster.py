@@ -312,3 +312,12 @@ def test_a_dask_pool_of_unknown_block_lengths_is_ranked_like_in_process():
         # rows picked by a mask: the lengths are NaN (was "cannot convert float NaN to integer")
         got = rank_pool(model, pool[pool[:, 2] > 0], 5)
     assert got.tolist() == rank_pool(model, kept, 5).tolist()
+
+
+def test_rank_pool_refuses_a_chunk_size_of_zero():
+    from activelab.ranking import rank_pool
+
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    model = LogisticRegression().fit(X, X[:, 0] > 0)
+    with pytest.raises(ValueError, match="chunk_size must be >= 1, got 0"):  # was the default
+        rank_pool(model, X, 3, chunk_size=0)

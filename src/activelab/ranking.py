@@ -88,7 +88,7 @@ def rank_pool(
         model=model,
         rng=np.random.default_rng(random_state),
         backend=backend,
-        **({"chunk_size": chunk_size} if chunk_size else {}),
+        **({"chunk_size": chunk_size} if chunk_size is not None else {}),
     )
     if named is None:
         return strat.select(ctx, n)
