@@ -67,7 +67,7 @@ def test_estimated_budget_tracks_budget():
     assert abs(m.realised - 0.1) < 0.01
 
 
-@pytest.mark.parametrize("bad", [0, -0.1, 1.5, "x"])
+@pytest.mark.parametrize("bad", [0, -0.1, 1.5, "x", True])
 def test_budget_validation(bad):
     with pytest.raises(ValueError, match="budget"):
         WindowBudget(bad)
