@@ -277,3 +277,47 @@ def test_a_dask_frame_with_a_text_column_is_refused_by_name():
     frame = pd.DataFrame({"a": [1.0, 2.0], "note": pd.array(["x", "y"], dtype="string")})
     with pytest.raises(ValueError, match=r"must be numeric; column 'note' is not"):
         as_dask_array(dd.from_pandas(frame, npartitions=1))
+
+
+def test_rank_pool_reads_a_dask_frame_by_the_model_s_column_names():
+    import dask
+
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    from activelab.ranking import rank_pool
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(400, 4)), columns=list("abcd"))
+    y = (frame["a"] + 0.3 * frame["b"] > 0).astype(int)
+    model = LogisticRegression().fit(frame.iloc[:50], y[:50])
+    expected = rank_pool(model, frame, 5).tolist()
+    pool = dd.from_pandas(frame, npartitions=3)
+    with dask.config.set(scheduler="synchronous"):
+        # columns in another order (and one more): scored by name, not by position
+        assert rank_pool(model, pool[list("dcba")].assign(e=1.0), 5).tolist() == expected
+        with pytest.raises(ValueError, match=r"lacks 2 of the columns .* \('c', 'd'\)"):
+            rank_pool(model, pool[["a", "b"]], 5)
+
+
+def test_a_dask_pool_of_unknown_block_lengths_is_ranked_like_in_process():
+    import dask
+
+    from activelab.ranking import rank_pool
+
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    model = LogisticRegression().fit(X, X[:, 0] + X[:, 1] > 0)
+    pool = da.from_array(X, chunks=(70, 3))
+    kept = X[X[:, 2] > 0]
+    with dask.config.set(scheduler="synchronous"):
+        # rows picked by a mask: the lengths are NaN (was "cannot convert float NaN to integer")
+        got = rank_pool(model, pool[pool[:, 2] > 0], 5)
+    assert got.tolist() == rank_pool(model, kept, 5).tolist()
+
+
+def test_rank_pool_refuses_a_chunk_size_of_zero():
+    from activelab.ranking import rank_pool
+
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    model = LogisticRegression().fit(X, X[:, 0] > 0)
+    with pytest.raises(ValueError, match="chunk_size must be >= 1, got 0"):  # was the default
+        rank_pool(model, X, 3, chunk_size=0)

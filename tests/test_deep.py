@@ -71,6 +71,14 @@ def test_bad_input_is_refused_with_a_clear_message(fitted):
         _small(dropout=1.0).fit(np.zeros((4, 2)), [0, 1, 0, 1])
     with pytest.raises(ValueError, match="non-finite value in row 1"):
         _small().fit(np.array([[0.0], [np.nan]]), [0, 1])
+    # predicting on NaN gave NaN probabilities; a NaN label became a class of its own
+    rows = np.zeros((3, 784))
+    rows[2, 5] = np.nan
+    for method in (fitted.predict_proba, fitted.predict, fitted.embed):
+        with pytest.raises(ValueError, match="non-finite value in row 2"):
+            method(rows)
+    with pytest.raises(ValueError, match="Label at position 2 is nan"):
+        _small().fit(np.zeros((3, 2)), [0.0, 1.0, np.nan])
 
 
 def test_mc_samples_share_masks_across_chunks_and_differ_across_samples(fitted, fashion):

@@ -145,6 +145,9 @@ def test_bad_input_is_refused():
         TextEmbedder().transform("just one text")
     with pytest.raises(ValueError, match="1-D list of texts"):
         TextEmbedder().transform(np.array([["a", "b"], ["c", "d"]], dtype=object))
+    # a missing text was embedded as the empty one (TF-IDF refuses it)
+    with pytest.raises(ValueError, match=r"Text 1 is missing \(None; 2 of 3 texts are\)"):
+        TextEmbedder(cache=False).transform(["a film", None, np.nan])
 
 
 def test_movie_reviews_load():

@@ -63,6 +63,20 @@ def test_pool_rows_get_their_spread_distribution_and_new_rows_their_neighbours()
     assert m.score(Xt, yt) > 0.95
 
 
+def test_new_rows_of_the_wrong_width_or_with_nan_are_refused():
+    X, y = _moons()
+    lab = _few(y)
+    m = GraphSpreading(n_neighbors=8).fit_pool(X, lab, y[lab])
+    # was numpy's "operands could not be broadcast together"
+    with pytest.raises(ValueError, match="Rows have 3 features, but the pool's graph was built"):
+        m.predict_proba(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="Row 1 has a NaN or infinite feature"):
+        m.predict_proba(np.array([[0.0, 0.0], [np.nan, 1.0]]))
+    learner = ActiveLearner(_lr(), "margin", semi_supervised="blend").fit(X, lab, y[lab])
+    with pytest.raises(ValueError, match="Rows have 1 features"):
+        learner.predict_proba(X[:2, :1])
+
+
 def test_rows_are_found_in_sparse_and_dataframe_pools():
     X, _ = _moons(60)
     Xs = sp.csr_matrix(np.abs(X))

@@ -188,6 +188,9 @@ def test_multilabel_proba_reads_the_positive_class_of_every_output(data):
 def test_to_indicator_refuses_unknown_labels():
     with pytest.raises(ValueError, match="Item 1 has label 'emu'"):
         to_indicator([["cat"], ["emu"]], ["cat", "dog"])
+    # a bare text was read character by character: "ab" carried labels a and b
+    with pytest.raises(ValueError, match=r"Item 1 is the text 'ab', not a list of labels"):
+        to_indicator([["a"], "ab"], ["a", "b"])
 
 
 # ---------------------------------------------------------------- strategies
@@ -280,6 +283,25 @@ def test_metrics_match_scikit_learn(data):
     assert f1_macro(Y, np.zeros_like(Y)) == 0.0
     with pytest.raises(ValueError, match="neg_hamming_loss"):
         get_scorer("hamming_loss")
+
+
+def test_metrics_score_one_label_as_a_label_and_refuse_non_indicators():
+    # one label (a single column): F1 of that label, not the accuracy over classes 0 and 1
+    m = multilabel_metrics([[1], [0]], [[1], [1]])
+    assert m["f1_micro"] == pytest.approx(2 / 3) and m["f1_macro"] == pytest.approx(2 / 3)
+    assert m["hamming_loss"] == 0.5 and m["subset_accuracy"] == 0.5
+    assert f1_micro(np.array([[True, False]]), [[1, 0]]) == 1.0  # booleans are 0/1
+    for Y_pred, match in [
+        ([[0.9, 0.2], [0.3, 0.8]], r"Y_pred\[0, 0\] is 0.9; .*threshold probabilities"),
+        ([[1, -1], [-1, 1]], r"Y_pred\[0, 1\] is -1"),
+        ([[1, 0], [1, np.nan]], r"Y_pred\[1, 1\] is nan"),
+        ([1, 0], r"Y_pred must be a 0/1 indicator matrix .* shape \(2,\)"),
+        ([[1, 0, 1], [0, 1, 1]], r"Y_true has shape \(2, 2\) but Y_pred \(2, 3\)"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            multilabel_metrics([[1, 0], [1, 1]], Y_pred)
+    with pytest.raises(ValueError, match="Y_true"):
+        f1_micro([[1, -1], [-1, 1]], [[1, 0], [0, 1]])  # f1 scored -1/1 codes as 1.0 before
 
 
 def test_run_campaign_on_multilabel_targets(data):

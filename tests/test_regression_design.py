@@ -48,6 +48,18 @@ def test_classes_with_a_regressor_is_refused(diabetes):
         ActiveLearner(Ridge(), "greedy", classes=[0, 1]).fit(X)
 
 
+def test_text_targets_for_a_regressor_are_refused_with_the_label(diabetes):
+    X, _ = diabetes
+    with pytest.raises(ValueError, match=r"Label 'low' at position 0 is text, but Ridge is a regr"):
+        ActiveLearner(Ridge(), "gsx").fit(X, [0, 1, 2], ["low", "mid", "high"])
+    learner = ActiveLearner(Ridge(), "gsx").fit(X, [0], [1.0])
+    with pytest.raises(ValueError, match="is text"):
+        learner.teach([1], ["1.5"])
+    assert learner.n_labelled_ == 1  # nothing stored from the refused call
+    learner.teach([1, 2], np.array([1.5, 2], dtype=object))  # numbers as objects are fine
+    assert learner.model_ is not None
+
+
 @pytest.mark.parametrize(
     "scoring", ["neg_root_mean_squared_error", "neg_mean_absolute_error", "r2", None]
 )
@@ -92,8 +104,22 @@ def test_top_k_found_counts_hits_in_order():
     assert top_k_found(y, [2, 5], 2, maximize=False).tolist() == [0.5, 1.0]
     with pytest.raises(ValueError, match="repeats"):
         top_k_found(y, [1, 1], 2)
+    # a negative index counted the last item as tested; a fraction was cut to a whole number
+    with pytest.raises(IndexError, match="tested index -1 is out of range"):
+        top_k_found(y, [-1, 2], 2)
+    with pytest.raises(TypeError, match="integers"):
+        top_k_found(y, [0.7], 2)
     with pytest.raises(ValueError, match="k must be"):
         true_top_k(y, 0)
+
+
+def test_experiments_to_reach_rmse_refuses_an_rmse_curve_and_mismatched_lengths():
+    assert experiments_to_reach_rmse([5, 10, 15], [-3.0, -2.0, -1.0], 1.5) == 15
+    # a plain RMSE curve met any target at its first point
+    with pytest.raises(ValueError, match=r"neg_rmse holds positive values \(e.g. 3.0\)"):
+        experiments_to_reach_rmse([5, 10, 15], [3.0, 2.0, 1.0], 1.5)
+    with pytest.raises(ValueError, match="n_labels has 2 points but neg_rmse has 3"):
+        experiments_to_reach_rmse([5, 10], [-3.0, -2.0, -1.0], 0.5)
 
 
 def test_experiments_to_reach_rmse():
@@ -141,6 +167,29 @@ def test_design_campaign_refuses_bad_input():
         run_design_campaign(LogisticRegression(), "greedy", X, np.arange(10.0))
     with pytest.raises(ValueError, match="X has 10 rows but y has 9"):
         run_design_campaign(Ridge(), "greedy", X, np.arange(9.0))
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "ucb", "expected_improvement", "thompson"])
+def test_design_campaign_minimising_searches_for_the_smallest(strategy):
+    from sklearn.linear_model import BayesianRidge
+
+    from activelab.simulation.runner import _strategy_params
+    from activelab.strategies import get_strategy
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] + 0.1 * rng.normal(size=300)
+    r = run_design_campaign(
+        BayesianRidge(), strategy, X, y, k=20, batch_size=10, budget=60, maximize=False
+    )
+    assert r.found[-1] > 0.5  # the strategy searched for the largest values: 0 found
+    assert r.best[-1] == y.min()
+    with pytest.raises(ValueError, match="strategy has maximize=True but the campaign"):
+        run_design_campaign(
+            BayesianRidge(), get_strategy(strategy), X, y, budget=20, maximize=False
+        )
+    # --minimize reached greedy and thompson only (ucb and EI take maximize through **kwargs)
+    assert _strategy_params([strategy], None, True) == {strategy: {"maximize": False}}
 
 
 # ------------------------------------------------------------------ chemistry

@@ -166,6 +166,22 @@ def test_load_table_reads_many_whole_numbers_as_a_quantity_and_says_so(tmp_path)
     assert ds.task == "classification" and "10 distinct whole numbers" in ds.description
 
 
+def test_load_table_refuses_labels_the_given_task_cannot_take(tmp_path):
+    measured = tmp_path / "measured.csv"
+    measured.write_text("a,label\n1,0.7\n2,1.2\n3,2.0\n4,0.4\n")
+    # classes from fractions: casting to whole numbers silently merged 0.7 and 0.4 into class 0
+    with pytest.raises(ValueError, match=r"'label' has 0.7 on data row 1 \(3 rows with fr"):
+        datasets.load_table(measured, task="classification")
+    assert datasets.load_table(measured).y.tolist() == [0.7, 1.2, 2.0, 0.4]
+    words = tmp_path / "words.csv"
+    words.write_text("a,label\n1,2.5\n2,high\n3,1.0\n")
+    with pytest.raises(ValueError, match=r"'label' has 'high' on data row 2 \(1 rows are not"):
+        datasets.load_table(words, task="regression")  # was numpy's "could not convert"
+    whole = tmp_path / "whole.csv"
+    whole.write_text("a,label\n1,1.0\n2,2.0\n3,1.0\n")
+    assert datasets.load_table(whole, task="classification").y.tolist() == [1, 2, 1]
+
+
 def test_load_table_reads_json_lines_and_names_unlabelled_rows(tmp_path):
     lines = tmp_path / "t.jsonl"
     lines.write_text('{"a": 1, "b": 2, "label": "x"}\n{"a": 3, "b": 4, "label": "y"}\n')

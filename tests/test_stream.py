@@ -67,7 +67,7 @@ def test_estimated_budget_tracks_budget():
     assert abs(m.realised - 0.1) < 0.01
 
 
-@pytest.mark.parametrize("bad", [0, -0.1, 1.5, "x"])
+@pytest.mark.parametrize("bad", [0, -0.1, 1.5, "x", True])
 def test_budget_validation(bad):
     with pytest.raises(ValueError, match="budget"):
         WindowBudget(bad)
@@ -483,6 +483,10 @@ def test_cli_stream_csv_and_errors(tmp_path):
     res = runner.invoke(main, ["stream", "--dataset", str(unlabelled)])  # --label-column: label
     assert res.exit_code == 2 and "1 of 3 rows have no label in column 'label'" in res.output
     assert "(the first on line 3)" in res.output
+    one_class = tmp_path / "one.csv"
+    one_class.write_text("f1,f2,label\n1,2,a\n3,4,a\n")
+    res = runner.invoke(main, ["stream", "--dataset", str(one_class)])  # was a traceback
+    assert res.exit_code == 2 and "every label in column 'label' is 'a'" in res.output
     lines_file = tmp_path / "s.jsonl"
     lines_file.write_text('{"f1": 1, "label": "a"}\n')
     res = runner.invoke(main, ["stream", "--dataset", str(lines_file)])
@@ -522,3 +526,65 @@ def test_an_id_column_is_never_a_stream_feature(tmp_path):
     assert res.exit_code == 0, res.output
     res = CliRunner().invoke(main, ["stream", str(path), "--data", str(path)])
     assert res.exit_code == 2 and "Give the stream once" in res.output
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_missing_or_mismatched_labels_refused_and_nothing_learned(refit):
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    model = LogisticRegression() if refit else _sgd()
+    learner = StreamLearner(model, "vu", 0.5, random_state=0)
+    with pytest.raises(ValueError, match=r"Label nan \(item 2 of the batch\) is missing"):
+        learner.learn_many(X[:3], [0, 1, np.nan])
+    with pytest.raises(ValueError, match=r"Label None \(item 1 of the batch\) is missing"):
+        learner.learn_many(X[:2], [0, None])
+    assert not learner.has_model and learner.classes_.size == 0  # nothing kept
+    learner.learn_many(X[:2], [0, 1])
+    with pytest.raises(ValueError, match="numbers and strings do not mix"):
+        learner.learn(X[2], "1")
+    learner.learn_many(X[2:4], [1, 0])  # the learner still works after the refused calls
+    assert learner.classes_.tolist() == [0, 1]
+    if refit:
+        assert learner._adapter._y.tolist() == [0, 1, 1, 0]
+
+
+def test_replay_takes_lists_and_counts_only_its_own_stream():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+
+    def fresh():
+        return StreamLearner(LogisticRegression(), "vu", 0.2, classes=[0, 1], random_state=0)
+
+    expected = replay(fresh(), X, y, batch_size=10)
+    dicts = [{"a": a, "b": b} for a, b in X.tolist()]
+    for items in (X.tolist(), dicts):  # indexing a list by the queried positions failed
+        run = replay(fresh(), items, y, batch_size=10)
+        assert run.n_labels == expected.n_labels and run.accuracy == expected.accuracy
+    learner = fresh()
+    replay(learner, X, y, batch_size=10)
+    again = replay(learner, X, y, batch_size=10)  # a learner that goes on
+    # the spend is this stream's: it counted the first stream's labels over this one's items
+    assert again.n_labels[-1] == learner.n_queried_ - expected.n_labels[-1]
+    assert again.realised_spend <= 0.2 + 1e-12
+
+
+def test_river_model_refuses_nan_items_and_a_changed_width():
+    from river import linear_model, preprocessing
+
+    model = preprocessing.StandardScaler() | linear_model.LogisticRegression()
+    learner = StreamLearner(model, "vu", 0.5, random_state=0)
+    X = np.random.default_rng(0).normal(size=(12, 2))
+    learner.learn_many(X[:10], X[:10, 0] > 0)
+    bad = np.array([[0.0, 1.0], [np.nan, 1.0]])
+    # one NaN item learned made every later probability NaN
+    with pytest.raises(ValueError, match="Item 1 of the batch has a NaN"):
+        learner.learn_many(bad, [True, False])
+    with pytest.raises(ValueError, match="Item 0 of the batch has a NaN"):
+        learner.process({0: float("nan"), 1: 1.0})
+    with pytest.raises(ValueError, match="3 features; the stream started with 2"):
+        learner.process(np.ones(3))
+    assert np.isfinite(learner.predict_proba(X[10:])).all()

@@ -64,7 +64,9 @@ def as_dask_array(X: Any) -> Any:
     """A 2-D float Dask array with one chunk across the columns.
 
     A Dask DataFrame becomes the array of its values (numeric columns only; the
-    partition lengths are computed once).
+    partition lengths are computed once), and so do the block lengths of an
+    array whose lengths are unknown (e.g. rows selected by a mask,
+    ``X[X[:, 0] > 0]``): pool indices need them.
     """
     _require_dask()
     if hasattr(X, "to_dask_array"):
@@ -79,6 +81,8 @@ def as_dask_array(X: Any) -> Any:
         X = X.to_dask_array(lengths=True)
     if X.ndim != 2:
         raise ValueError(f"The pool must be 2-D (n_items, n_features), got shape {X.shape}.")
+    if np.isnan(X.shape[0]):  # unknown block lengths: one pass on the workers finds them
+        X = X.compute_chunk_sizes()
     if not np.issubdtype(X.dtype, np.floating):
         X = X.astype(float)
     if len(X.chunks[1]) > 1:

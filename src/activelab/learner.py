@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.pipeline import Pipeline
 
-from activelab._validation import check_indices, check_label_values, check_pool
+from activelab._validation import _kinds, check_indices, check_label_values, check_pool
 from activelab.cluster import DaskBackend, is_dask_collection
 from activelab.multilabel._model import check_indicator, fit_multilabel, multilabel_proba
 from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
@@ -554,6 +554,8 @@ class ActiveLearner:
             check_label_values(y, self.labels_)
         elif y.ndim == 1 and y.dtype == object:
             check_label_values(y, np.asarray([]))  # None is never a class
+        if y.ndim == 1 and y.dtype.kind not in "biuf" and is_regressor(self.estimator):
+            _check_numeric_targets(y, self.estimator)
         if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
             bad = np.flatnonzero(~np.isfinite(y.reshape(y.shape[0], -1)).all(axis=1))[0]
             raise ValueError(
@@ -871,3 +873,28 @@ def _pool_encoder(estimator: Any, X: Any) -> Any:
         return clone(estimator[:-1]).fit(X)
     except (TypeError, ValueError):  # a step that needs labels, or that cannot read the pool
         return None
+
+
+def _check_numeric_targets(y: np.ndarray, estimator: Any) -> None:
+    """Refuse text taught to a regressor (numpy would fail deep inside its ``fit``).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n,)
+        The taught labels (not of a numeric dtype).
+    estimator : regressor
+        The learner's estimator, named in the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the first label that is text and its position.
+    """
+    text = np.flatnonzero(_kinds(y) == 1)
+    if text.size:
+        i = int(text[0])
+        raise ValueError(
+            f"Label {y.tolist()[i]!r} at position {i} is text, but {type(estimator).__name__} "
+            "is a regressor and needs numeric targets; convert the column to numbers (e.g. "
+            "pandas.to_numeric), or use a classifier for categories."
+        )

@@ -8,6 +8,7 @@ cluster when the pool is a Dask collection — without an
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -71,7 +72,8 @@ def rank_pool(
             "only. Use ActiveLearner for it."
         )
     strat.check_model(model)
-    X = check_pool(X)
+    named = _columns_of_model(model, X)
+    X = check_pool(named if named is not None else X)
     n_pool = int(X.shape[0])
     keep = np.ones(n_pool, dtype=bool)
     if exclude is not None:
@@ -86,6 +88,50 @@ def rank_pool(
         model=model,
         rng=np.random.default_rng(random_state),
         backend=backend,
-        **({"chunk_size": chunk_size} if chunk_size else {}),
+        **({"chunk_size": chunk_size} if chunk_size is not None else {}),
     )
-    return strat.select(ctx, n)
+    if named is None:
+        return strat.select(ctx, n)
+    with warnings.catch_warnings():  # the columns were picked by name above
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        return strat.select(ctx, n)
+
+
+def _columns_of_model(model: Any, X: Any) -> Any:
+    """A Dask DataFrame pool's columns, in the order of the model's ``feature_names_in_``.
+
+    A Dask DataFrame is scored as the array of its values, so the column names
+    do not reach the model: columns in another order than at fit would be
+    scored silently as the wrong features (in-process, scikit-learn refuses
+    them).
+
+    Parameters
+    ----------
+    model : fitted estimator
+    X : object
+        The pool.
+
+    Returns
+    -------
+    Dask DataFrame or None
+        The pool's columns the model was fitted on, in its order; None when
+        ``X`` is not a Dask DataFrame or the model has no column names.
+
+    Raises
+    ------
+    ValueError
+        When the pool lacks some of the model's columns.
+    """
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or not is_dask_collection(X) or not hasattr(X, "columns"):
+        return None
+    names = list(names)
+    missing = [c for c in names if c not in set(X.columns)]
+    if missing:
+        shown = ", ".join(map(repr, missing[:5])) + (" …" if len(missing) > 5 else "")
+        raise ValueError(
+            f"The Dask DataFrame pool lacks {len(missing)} of the columns "
+            f"{type(model).__name__} was fitted on ({shown}); build the pool with every "
+            "one of them."
+        )
+    return X[names]

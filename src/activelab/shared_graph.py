@@ -123,6 +123,7 @@ class GraphSpace:
                 _column_scales(std) if self.scale == "floor" else np.where(std > 0, std, 1.0)
             )
         self.Z = self._scaled(raw)
+        self.n_features_ = int(self.Z.shape[1])  # kept when a compact copy drops Z
         self.metric = metric or ("cosine" if sp.issparse(self.Z) else "euclidean")
 
     def _raw(self, X: Any) -> Any:
@@ -139,8 +140,28 @@ class GraphSpace:
         return Z if self._mean is None else (Z - self._mean) / self._std
 
     def transform(self, X: Any) -> Any:
-        """Rows of ``X`` in the graph's space."""
-        return self._scaled(self._raw(X))
+        """Rows of ``X`` in the graph's space.
+
+        Raises
+        ------
+        ValueError
+            For rows with another number of features than the pool's, or with
+            a NaN or infinite value (no neighbours can be found for them).
+        """
+        raw = self._raw(X)
+        width = getattr(self, "n_features_", None)  # absent from a model saved before it
+        if width is not None and (raw.ndim != 2 or raw.shape[1] != width):
+            got = raw.shape[1] if raw.ndim == 2 else f"the shape {raw.shape}"
+            raise ValueError(
+                f"Rows have {got} features, but the pool's graph was built on {width}; give "
+                "them the pool's features."
+            )
+        values = raw.data if sp.issparse(raw) else raw
+        if not np.isfinite(values).all():
+            dense_bad = ~np.isfinite(raw.toarray() if sp.issparse(raw) else raw).all(axis=1)
+            bad = int(np.flatnonzero(dense_bad)[0])
+            raise ValueError(f"Row {bad} has a NaN or infinite feature; impute or drop it first.")
+        return self._scaled(raw)
 
 
 def _scaling(scale: bool | str) -> str:

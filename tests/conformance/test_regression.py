@@ -155,6 +155,24 @@ def test_unknown_options_are_refused():
         get_strategy("committee_variance", committee="boosting")
 
 
+@pytest.mark.parametrize(
+    ("name", "params", "match"),
+    [
+        ("ucb", {"kappa": float("nan")}, "kappa must be a finite number, got nan"),
+        ("ucb", {"kappa": "wide"}, "kappa must be a number"),
+        ("expected_improvement", {"xi": float("nan")}, "xi must be a finite number"),
+        ("greedy", {"maximize": "no"}, "maximize must be True .* or False"),
+        ("thompson", {"maximize": "false"}, "maximize must be True .* or False"),
+    ],
+)
+def test_acquisition_parameters_that_would_pick_silently_are_refused(name, params, match):
+    # a NaN kappa or xi made every score NaN and the batch the first candidates in pool order;
+    # maximize="no" was taken as True
+    with pytest.raises(ValueError, match=match):
+        get_strategy(name, **params)
+    assert get_strategy("ucb", kappa=0).kappa == 0.0
+
+
 def test_spread_sources_match_their_definitions(regression):
     from sklearn.ensemble import BaggingRegressor, ExtraTreesRegressor
     from sklearn.linear_model import BayesianRidge

@@ -48,6 +48,13 @@ def test_triage_bad_input():
         triage_replay(model, X, y, positive_label=1, policy="greedy")
     with pytest.raises(ValueError, match="budget must be"):
         triage_replay(model, X, y, positive_label=1, budget=0)
+    # label_memory=0 kept every reviewed item; a NaN item was scored silently
+    with pytest.raises(ValueError, match="label_memory must be a positive whole number"):
+        triage_replay(model, X, y, positive_label=1, label_memory=0)
+    X = np.array(X, dtype=float)
+    X[7, 0] = np.nan
+    with pytest.raises(ValueError, match="Item 7 has a NaN or infinite feature"):
+        triage_replay(model, X, y, positive_label=1)
 
 
 @pytest.fixture

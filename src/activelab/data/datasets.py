@@ -623,10 +623,7 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
         task, why = infer_task(labels.to_numpy())
         other = "classification" if task == "regression" else "regression"
         how = f" Task: {task} ({why}; --task {other} to override)."
-    if task == "classification":
-        y = y.astype(np.int64) if pd.api.types.is_numeric_dtype(labels) else y.astype(str)
-    else:
-        y = y.astype(np.float64)
+    y = _labels_for_task(pd, labels, task, where, label_column)
     return Dataset(
         name=Path(where).name,
         X=X,
@@ -637,6 +634,58 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
         task=task,
         feature_names=names,
     )
+
+
+def _labels_for_task(pd: Any, labels: Any, task: str, where: str, label_column: str) -> np.ndarray:
+    """A label column as the task's labels, refusing values the task cannot take.
+
+    Parameters
+    ----------
+    pd : module
+        pandas.
+    labels : pandas.Series
+        The label column (no missing values).
+    task : {"classification", "regression"}
+        The task, inferred or given with ``--task``.
+    where, label_column : str
+        The file and the column, for the messages.
+
+    Returns
+    -------
+    ndarray
+        int64 classes (numbers) or str classes (text); float64 for regression.
+
+    Raises
+    ------
+    ValueError
+        For regression on text that is not a number, and for classification on
+        numbers with fractions (casting them to whole numbers merged the classes).
+    """
+    if task == "regression":
+        values = pd.to_numeric(labels, errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            r = int(bad[0])
+            raise ValueError(
+                f"{where}: column {label_column!r} has {labels.iloc[r]!r} on data row {r + 1} "
+                f"({bad.size} rows are not numbers); regression needs a number on every row "
+                "(--task classification for categories)."
+            )
+        return values
+    if not pd.api.types.is_numeric_dtype(labels):
+        return labels.to_numpy().astype(str)
+    values = labels.to_numpy()
+    if pd.api.types.is_float_dtype(labels):
+        frac = np.flatnonzero(values != np.round(values))
+        if frac.size:
+            r = int(frac[0])
+            raise ValueError(
+                f"{where}: column {label_column!r} has {values[r].tolist()!r} on data row "
+                f"{r + 1} ({frac.size} rows with fractions); classes are whole numbers or "
+                "text, so bin the values into classes first (e.g. pandas.cut) or use --task "
+                "regression."
+            )
+    return values.astype(np.int64)
 
 
 def _categories_note(categories: list[Any]) -> str:

@@ -453,7 +453,14 @@ def _as_texts(X: Any) -> list[Any]:
         raise ValueError(
             f"TextEmbedder.transform takes a 1-D list of texts, got an array of shape {arr.shape}."
         )
-    return arr.tolist()
+    texts = arr.tolist()
+    missing = [i for i, t in enumerate(texts) if t is None or (isinstance(t, float) and t != t)]
+    if missing:  # it would be embedded as the empty text, a vector that means nothing
+        raise ValueError(
+            f"Text {missing[0]} is missing ({texts[missing[0]]!r}; {len(missing)} of "
+            f"{len(texts)} texts are); fill or drop those rows first, as TF-IDF requires too."
+        )
+    return texts
 
 
 def make_text_featurizer(kind: str = "tfidf", **params: Any) -> Any:

@@ -43,6 +43,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from activelab._validation import check_label_values
+
 __all__ = ["TorchMLPClassifier", "gradient_embedding_factors"]
 
 _INSTALL = "pip install 'activelab[torch]'"
@@ -221,6 +223,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         if not np.all(np.isfinite(Xd)):
             bad = int(np.flatnonzero(~np.isfinite(Xd).all(axis=1))[0])
             raise ValueError(f"X has a non-finite value in row {bad}; impute or drop it.")
+        check_label_values(y, np.asarray([]))  # a missing label (None, NaN) is not a class
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         self.n_features_in_ = Xd.shape[1]
         n = Xd.shape[0]
@@ -268,6 +271,10 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
                     f"X has {Xd.shape[1]} features, but the model was fitted with "
                     f"{self.n_features_in_}."
                 )
+            finite = np.isfinite(Xd).all(axis=1)
+            if not finite.all():  # NaN would flow through the network as NaN probabilities
+                bad = start + int(np.flatnonzero(~finite)[0])
+                raise ValueError(f"X has a non-finite value in row {bad}; impute or drop it.")
             yield torch.from_numpy(Xd)
 
     def _hidden(self, X: Any) -> np.ndarray:

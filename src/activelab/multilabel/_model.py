@@ -122,6 +122,10 @@ def to_indicator(label_lists: Any, classes: Any) -> np.ndarray:
     position = {c: j for j, c in enumerate(classes)}
     out = np.zeros((len(label_lists), len(classes)), dtype=np.int64)
     for i, labels in enumerate(label_lists):
+        if isinstance(labels, str):  # iterating it would read each character as a label
+            raise ValueError(
+                f"Item {i} is the text {labels!r}, not a list of labels; wrap it: [{labels!r}]."
+            )
         for label in labels:
             if label not in position:
                 raise ValueError(

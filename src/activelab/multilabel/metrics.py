@@ -1,9 +1,12 @@
 """Multi-label metrics and scorers: micro/macro F1, Hamming loss, subset accuracy.
 
-Thin wrappers over :mod:`sklearn.metrics` with the multi-label conventions
-fixed once (``zero_division=0``: a label never predicted and never present
-scores 0 instead of warning), and scorers usable by name in
-:func:`activelab.simulation.campaign.run_campaign` (``scoring="f1_micro"``).
+The values of :mod:`sklearn.metrics` with the multi-label conventions fixed
+once (``zero_division=0``: a label never predicted and never present scores 0
+instead of warning), computed on the indicator matrices themselves: both
+arguments must be 0/1 matrices of one shape (a single label is one column,
+scored as a label, not as the two classes of a binary task), and anything else
+(probabilities, 1-D labels, -1/1 codes, NaN) is refused. Scorers usable by name
+in :func:`activelab.simulation.campaign.run_campaign` (``scoring="f1_micro"``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from sklearn import metrics as _m
+from scipy import sparse
 
 __all__ = [
     "SCORERS",
@@ -33,7 +36,9 @@ def f1_micro(Y_true: Any, Y_pred: Any) -> float:
     >>> round(f1_micro([[1, 0], [1, 1]], [[1, 0], [0, 1]]), 4)
     0.8
     """
-    return float(_m.f1_score(Y_true, Y_pred, average="micro", zero_division=0))
+    tp, fp, fn = _counts(*_indicators(Y_true, Y_pred))
+    denominator = 2 * tp.sum() + fp.sum() + fn.sum()
+    return float(2 * tp.sum() / denominator) if denominator else 0.0
 
 
 def f1_macro(Y_true: Any, Y_pred: Any) -> float:
@@ -44,7 +49,10 @@ def f1_macro(Y_true: Any, Y_pred: Any) -> float:
     >>> round(f1_macro([[1, 0], [1, 1]], [[1, 0], [0, 1]]), 4)
     0.8333
     """
-    return float(_m.f1_score(Y_true, Y_pred, average="macro", zero_division=0))
+    tp, fp, fn = _counts(*_indicators(Y_true, Y_pred))
+    denominator = 2 * tp + fp + fn
+    per_label = np.divide(2 * tp, denominator, out=np.zeros(len(tp)), where=denominator > 0)
+    return float(per_label.mean())
 
 
 def hamming_loss(Y_true: Any, Y_pred: Any) -> float:
@@ -55,7 +63,8 @@ def hamming_loss(Y_true: Any, Y_pred: Any) -> float:
     >>> hamming_loss([[1, 0], [1, 1]], [[1, 0], [0, 1]])
     0.25
     """
-    return float(_m.hamming_loss(Y_true, Y_pred))
+    T, P = _indicators(Y_true, Y_pred)
+    return float(np.mean(T != P))
 
 
 def subset_accuracy(Y_true: Any, Y_pred: Any) -> float:
@@ -66,7 +75,8 @@ def subset_accuracy(Y_true: Any, Y_pred: Any) -> float:
     >>> subset_accuracy([[1, 0], [1, 1]], [[1, 0], [0, 1]])
     0.5
     """
-    return float(_m.accuracy_score(Y_true, Y_pred))
+    T, P = _indicators(Y_true, Y_pred)
+    return float(np.mean((T == P).all(axis=1)))
 
 
 def multilabel_metrics(Y_true: Any, Y_pred: Any) -> dict[str, float]:
@@ -77,13 +87,65 @@ def multilabel_metrics(Y_true: Any, Y_pred: Any) -> dict[str, float]:
     >>> multilabel_metrics([[1, 0], [1, 1]], [[1, 0], [1, 1]])
     {'f1_micro': 1.0, 'f1_macro': 1.0, 'hamming_loss': 0.0, 'subset_accuracy': 1.0}
     """
-    Y_true, Y_pred = np.asarray(Y_true), np.asarray(Y_pred)
+    Y_true, Y_pred = _indicators(Y_true, Y_pred)
     return {
         "f1_micro": f1_micro(Y_true, Y_pred),
         "f1_macro": f1_macro(Y_true, Y_pred),
         "hamming_loss": hamming_loss(Y_true, Y_pred),
         "subset_accuracy": subset_accuracy(Y_true, Y_pred),
     }
+
+
+def _indicators(Y_true: Any, Y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Both targets as boolean ``(n_items, n_labels)`` matrices, checked.
+
+    Parameters
+    ----------
+    Y_true, Y_pred : array-like or sparse matrix of shape (n_items, n_labels)
+        0/1 (or boolean) indicator matrices.
+
+    Returns
+    -------
+    T, P : ndarray of bool
+
+    Raises
+    ------
+    ValueError
+        For a matrix that is not 2-D, empty, holds a value other than 0 or 1,
+        or whose shape differs from the other's.
+    """
+    out = []
+    for name, Y in (("Y_true", Y_true), ("Y_pred", Y_pred)):
+        Y = Y.toarray() if sparse.issparse(Y) else np.asarray(Y)
+        if Y.ndim != 2 or Y.shape[0] == 0:
+            raise ValueError(
+                f"{name} must be a 0/1 indicator matrix (n_items, n_labels), got shape "
+                f"{Y.shape}; activelab.multilabel.to_indicator turns label lists into one."
+            )
+        try:
+            values = Y.astype(float)
+        except (TypeError, ValueError):
+            values = np.full(Y.shape, np.nan)
+        bad = (values != 0) & (values != 1)
+        if bad.any():
+            i, j = (int(k) for k in np.argwhere(bad)[0])
+            raise ValueError(
+                f"{name}[{i}, {j}] is {Y[i, j].tolist()!r}; an indicator matrix holds only 0 "
+                "and 1 (threshold probabilities first, e.g. P >= 0.5)."
+            )
+        out.append(values == 1)
+    T, P = out
+    if T.shape != P.shape:
+        raise ValueError(
+            f"Y_true has shape {T.shape} but Y_pred {P.shape}; both need one row per item and "
+            "one column per label."
+        )
+    return T, P
+
+
+def _counts(T: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-label true positives, false positives and false negatives."""
+    return (T & P).sum(axis=0), (~T & P).sum(axis=0), (T & ~P).sum(axis=0)
 
 
 def _predicted_indicator(model: Any, X: Any) -> np.ndarray:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone, is_regressor
 
+from activelab._validation import check_indices
 from activelab.learner import ActiveLearner
 from activelab.scoring import take_rows
 from activelab.simulation.campaign import CampaignResult, initial_indices, run_campaign
@@ -67,10 +68,13 @@ def top_k_found(y: Any, tested: Any, k: int, *, maximize: bool = True) -> np.nda
     >>> top_k_found(y, [0, 1, 2, 3], k=2)
     array([0. , 0.5, 0.5, 1. ])
     """
-    tested = np.asarray(tested, dtype=np.int64).reshape(-1)
+    n = np.asarray(y).shape[0]
+    # whole numbers in 0..n-1: a negative index counted the last items, a fraction was cut
+    tested = np.asarray(tested).reshape(-1)
     if np.unique(tested).shape[0] != tested.shape[0]:
         raise ValueError("`tested` repeats an index; each item is tested once.")
-    hits = np.zeros(np.asarray(y).shape[0], dtype=bool)
+    tested = check_indices(tested, n, what="tested index")
+    hits = np.zeros(n, dtype=bool)
     hits[true_top_k(y, k, maximize=maximize)] = True
     return np.cumsum(hits[tested]) / float(k)
 
@@ -85,9 +89,20 @@ def experiments_to_reach_rmse(n_labels: Any, neg_rmse: Any, target_rmse: float) 
     >>> experiments_to_reach_rmse([10, 20, 30], [-1.0, -0.7, -0.6], 0.72)
     20
     """
-    s = -np.asarray(neg_rmse, dtype=float)
+    steps = np.asarray(n_labels).reshape(-1)
+    s = -np.asarray(neg_rmse, dtype=float).reshape(-1)
+    if steps.shape != s.shape:
+        raise ValueError(
+            f"n_labels has {steps.shape[0]} points but neg_rmse has {s.shape[0]}; pass the "
+            "two of one curve."
+        )
+    if (s < 0).any():
+        raise ValueError(
+            f"neg_rmse holds positive values (e.g. {float(-s[s < 0][0])!r}): it is the negated "
+            "RMSE (scoring='neg_root_mean_squared_error'); pass -rmse for an RMSE curve."
+        )
     hit = np.flatnonzero(s <= target_rmse)
-    return int(np.asarray(n_labels)[hit[0]]) if hit.size else None
+    return int(steps[hit[0]]) if hit.size else None
 
 
 @dataclass
@@ -348,7 +363,7 @@ def run_design_campaign(
         raise ValueError(f"X has {X.shape[0]} rows but y has {n} values.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-    strat = get_strategy(strategy)
+    strat = _design_strategy(strategy, maximize)
     init = (
         initial_indices(y, int(initial), seed)
         if isinstance(initial, int | np.integer)
@@ -388,3 +403,35 @@ def run_design_campaign(
         learner.teach(idx, take_rows(y, idx))
         record(idx, seconds)
     return result
+
+
+def _design_strategy(strategy: str | Strategy, maximize: bool) -> Strategy:
+    """The campaign's strategy, looking for the same best as the campaign scores.
+
+    A strategy named by a string that takes ``maximize`` (``greedy``, ``ucb``,
+    ``expected_improvement``, ``thompson``) gets the campaign's; an instance
+    whose ``maximize`` disagrees is refused (it would search for the other end
+    of the values while the top ``k`` is counted at this one).
+
+    Parameters
+    ----------
+    strategy : str or Strategy
+    maximize : bool
+
+    Returns
+    -------
+    Strategy
+    """
+    if isinstance(strategy, str):
+        default = get_strategy(strategy)
+        if hasattr(default, "maximize"):
+            return get_strategy(strategy, maximize=maximize)
+        return default
+    strat = get_strategy(strategy)
+    own = getattr(strat, "maximize", None)
+    if own is not None and bool(own) != bool(maximize):
+        raise ValueError(
+            f"The strategy has maximize={own!r} but the campaign maximize={maximize!r}; "
+            "give both the same (or pass the strategy by name)."
+        )
+    return strat

@@ -14,7 +14,6 @@ in ``docs/simulator.md`` (:data:`SCHEMA_VERSION`).
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import platform
@@ -501,8 +500,8 @@ def _strategy_params(
         out[name] = dict(values)
     if minimize:
         for name in names:
-            factory = type(get_strategy(name))
-            if "maximize" in inspect.signature(factory).parameters:
+            # ucb and expected_improvement take maximize through **kwargs: ask the instance
+            if hasattr(get_strategy(name), "maximize"):
                 out.setdefault(name, {}).setdefault("maximize", False)
     return out
 

@@ -652,6 +652,33 @@ class IGS(_GreedySampling):
 
 
 # --------------------------------------------------------------------------- optimisation
+def _check_real(name: str, value: Any, minimum: float | None = None) -> float:
+    """``value`` as a finite float (at or above ``minimum``), or a ValueError naming ``name``.
+
+    A NaN parameter would make every acquisition value NaN and the batch the
+    first candidates in pool order, silently.
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}.") from None
+    if isinstance(value, bool) or not np.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value!r}.")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{name} must be >= {minimum:g}, got {value!r}.")
+    return v
+
+
+def _check_maximize(maximize: Any) -> bool:
+    """``maximize`` must be a bool: a string such as ``"no"`` would be taken as True."""
+    if not isinstance(maximize, bool | np.bool_):
+        raise ValueError(
+            f"maximize must be True (look for the largest values) or False (the smallest), "
+            f"got {maximize!r}."
+        )
+    return bool(maximize)
+
+
 class _Acquisition(_RegressionStrategy):
     """Find the best items: an acquisition function over the predictive mean and std.
 
@@ -684,7 +711,7 @@ class _Acquisition(_RegressionStrategy):
         if max_refits < 0:
             raise ValueError(f"max_refits must be >= 0, got {max_refits}.")
         super().__init__(uncertainty, n_members)
-        self.maximize = maximize
+        self.maximize = _check_maximize(maximize)
         self.batch = batch
         self.max_refits = max_refits
 
@@ -778,8 +805,7 @@ class UpperConfidenceBound(_Acquisition):
     name = "ucb"
 
     def __init__(self, kappa: float = 1.0, **kwargs: Any) -> None:
-        if kappa < 0:
-            raise ValueError(f"kappa must be >= 0, got {kappa}.")
+        kappa = _check_real("kappa", kappa, minimum=0.0)
         super().__init__(**kwargs)
         self.kappa = kappa
 
@@ -811,6 +837,7 @@ class ExpectedImprovement(_Acquisition):
     name = "expected_improvement"
 
     def __init__(self, xi: float = 0.0, **kwargs: Any) -> None:
+        xi = _check_real("xi", xi)
         super().__init__(**kwargs)
         self.xi = xi
 
@@ -857,7 +884,7 @@ class ThompsonSampling(_RegressionStrategy):
             raise ValueError(f"sample must be 'gaussian' or 'member', got {sample!r}.")
         super().__init__(uncertainty, n_members)
         self.sample = sample
-        self.maximize = maximize
+        self.maximize = _check_maximize(maximize)
 
     def check_model(self, model: Any) -> None:
         """A member draw needs an ensemble model (or the bootstrap committee)."""

@@ -12,6 +12,7 @@ labels arrive.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence, Set
 from typing import Any
 
@@ -166,17 +167,19 @@ class _SklearnAdapter(_Adapter):
         X = self.to_array(items)
         self.check_labels(y)
         if not self.fitted:
+            classes = self.classes_
             if not self.fixed_classes:
-                seen = np.unique(y)
-                if seen.size < 2:
+                classes = np.unique(y)
+                if classes.size < 2:
                     raise ValueError(
-                        f"The first labels are all {seen.tolist()}; a scikit-learn model fixes "
-                        "its classes at its first partial_fit, so pass every class in classes=."
+                        f"The first labels are all {classes.tolist()}; a scikit-learn model "
+                        "fixes its classes at its first partial_fit, so pass every class in "
+                        "classes=."
                     )
-                self.classes_ = seen
-                self.fixed_classes = True
-            self.model.partial_fit(self._scaled(X), y, classes=self.classes_)
+            self.model.partial_fit(self._scaled(X), y, classes=classes)
+            # the classes are fixed only once the model has accepted them
             self.classes_ = np.asarray(self.model.classes_)
+            self.fixed_classes = True
             self.fitted = True
             return
         self.model.partial_fit(self._scaled(X), y)
@@ -223,20 +226,22 @@ class _RefitAdapter(_SklearnAdapter):
         self.check_labels(y)
         y = np.asarray(y)
         if self._X is None:
-            self._X, self._y = X, y
+            kept_X, kept_y = X, y
         else:
-            self._X = np.concatenate([self._X, X])[-self.label_memory :]
-            self._y = np.concatenate([self._y, y])[-self.label_memory :]
+            kept_X = np.concatenate([self._X, X])[-self.label_memory :]
+            kept_y = np.concatenate([self._y, y])[-self.label_memory :]
+        classes = self.classes_
         if not self.fixed_classes:
-            known = self._y if self.classes_.size == 0 else np.concatenate([self.classes_, y])
-            self.classes_ = np.unique(known)
+            classes = np.unique(kept_y if classes.size == 0 else np.concatenate([classes, y]))
+        model, cols = None, None
+        if np.unique(kept_y).size >= 2:
+            model = clone(self.template).fit(self._scaled(kept_X), kept_y)
+            cols = np.array([np.flatnonzero(classes == c)[0] for c in model.classes_])
+        # the labels are kept only once the model has been fitted on them
+        self._X, self._y, self.classes_, self._cols = kept_X, kept_y, classes, cols
+        if model is not None:
+            self.model = model
         self.fitted = True
-        present = np.unique(self._y)
-        if present.size < 2:
-            self._cols = None
-            return
-        self.model = clone(self.template).fit(self._scaled(self._X), self._y)
-        self._cols = np.array([np.flatnonzero(self.classes_ == c)[0] for c in self.model.classes_])
 
 
 class _RiverAdapter(_Adapter):
@@ -246,17 +251,38 @@ class _RiverAdapter(_Adapter):
         super().__init__(classes, feature_names)
         self.model = model.clone()
         self._class_list: list[Any] = self.classes_.tolist()
+        self.n_features: int | None = None
 
     def to_dicts(self, items: Any) -> list[dict[Any, Any]]:
         if isinstance(items, Mapping):
-            return [dict(items)]
+            items = [items]
         if isinstance(items, list | tuple) and items and isinstance(items[0], Mapping):
-            return [dict(x) for x in items]
+            dicts = [dict(x) for x in items]
+            for i, x in enumerate(dicts):  # a river model learns NaN into its weights for good
+                if any(isinstance(v, float) and not math.isfinite(v) for v in x.values()):
+                    raise ValueError(
+                        f"Item {i} of the batch has a NaN or infinite feature; impute or drop "
+                        "it first."
+                    )
+            return dicts
         X = np.asarray(items)
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2:
             raise ValueError(f"Expected items as a 2-D array (n_items, n_features), got {X.shape}.")
+        if self.n_features is None:
+            self.n_features = X.shape[1]
+        elif X.shape[1] != self.n_features:
+            raise ValueError(
+                f"Items have {X.shape[1]} features; the stream started with {self.n_features}."
+            )
+        if X.dtype.kind in "fc":
+            finite = np.isfinite(X).all(axis=1)
+            if not finite.all():
+                i = int(np.flatnonzero(~finite)[0])
+                raise ValueError(
+                    f"Item {i} of the batch has a NaN or infinite feature; impute or drop it first."
+                )
         names = self.feature_names
         if names is None:
             names = list(range(X.shape[1]))

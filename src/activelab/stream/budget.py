@@ -33,6 +33,8 @@ _EPS = 1e-9
 
 
 def _check_budget(budget: float) -> float:
+    if isinstance(budget, bool):  # True would be read as a budget of every item
+        raise ValueError(f"budget must be a share in (0, 1], got {budget!r}.")
     try:
         b = float(budget)
     except (TypeError, ValueError):

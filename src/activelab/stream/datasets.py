@@ -223,7 +223,13 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
             f"{path}: column {label_column!r} holds a quantity ({why}), not classes; a stream "
             "replays classification, so bin it into classes first (e.g. pandas.cut)."
         )
-    return Stream(path.stem, X, ya, names, np.unique(ya))
+    classes = np.unique(ya)
+    if classes.size < 2:
+        raise ValueError(
+            f"{path}: every label in column {label_column!r} is {classes[0].tolist()!r}; a "
+            "stream to learn from needs at least two classes (is it the right label column?)."
+        )
+    return Stream(path.stem, X, ya, names, classes)
 
 
 def _is_float(v: str) -> bool:

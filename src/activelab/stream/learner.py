@@ -101,6 +101,45 @@ class StreamBatch:
         )
 
 
+def _check_stream_labels(y: np.ndarray, known: np.ndarray) -> None:
+    """Refuse missing labels and labels of another kind than the classes known so far.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n,)
+        The batch's labels.
+    known : ndarray
+        The classes known so far (empty before the first label when none were given).
+
+    Raises
+    ------
+    ValueError
+        For a ``None`` or NaN label (with its position in the batch), or string labels
+        for a stream whose classes are numbers (or the reverse), which would otherwise
+        turn every stored label into a string.
+    """
+    if y.dtype.kind == "f":
+        missing = np.isnan(y)
+    elif y.dtype == object:
+        missing = np.fromiter(
+            (v is None or (isinstance(v, float) and v != v) for v in y.tolist()), bool, len(y)
+        )
+    else:
+        missing = np.zeros(len(y), dtype=bool)
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise ValueError(
+            f"Label {y.tolist()[i]!r} (item {i} of the batch) is missing; give every item its "
+            "label or leave the item out of learn."
+        )
+    if known.size and (known.dtype.kind in "biuf") != (y.dtype.kind in "biuf"):
+        raise ValueError(
+            f"Labels {y[:3].tolist()!r} are not of the kind of the stream's classes "
+            f"{known.tolist()!r} (numbers and strings do not mix); give the labels as "
+            f"{'numbers' if known.dtype.kind in 'biuf' else 'strings'}."
+        )
+
+
 class StreamLearner:
     """Stream-based active learning under a label budget.
 
@@ -320,6 +359,7 @@ class StreamLearner:
             raise ValueError(f"Got {n_items} items but {len(y)} labels.")
         if len(y) == 0:
             return self
+        _check_stream_labels(y, self._adapter.classes_)
         self._adapter.learn(X, y)
         self.n_learned_ += len(y)
         if len(self._labels_seen) < 2:

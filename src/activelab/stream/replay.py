@@ -13,7 +13,7 @@ stream's own fields.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -106,8 +106,9 @@ def replay(
     Parameters
     ----------
     learner : StreamLearner
-        A fresh learner (its strategy and budget already set).
-    X : ndarray of shape (n_items, n_features)
+        A learner with its strategy and budget set; one that has already seen
+        items may go on (the run counts only this stream's items and labels).
+    X : array-like of shape (n_items, n_features), or list of dicts
     y : ndarray of shape (n_items,)
         The labels the simulated oracle reveals when asked.
     batch_size : int, default=1
@@ -139,6 +140,8 @@ def replay(
     """
     y = np.asarray(y)
     n = len(y)
+    if not (isinstance(X, list | tuple) and X and isinstance(X[0], Mapping)):
+        X = np.asarray(X)  # a list of rows is sliced and indexed as an array
     if np.shape(X)[0] != n:
         raise ValueError(f"X has {np.shape(X)[0]} items but y has {n} labels.")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -158,6 +161,7 @@ def replay(
     select_s = fit_s = 0.0
     used = learner.strategy_.name
     next_mark = every
+    queried_before = learner.n_queried_  # a learner that goes on: count this stream only
     t_start = time.perf_counter()
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
@@ -178,14 +182,15 @@ def replay(
         _tally(run.class_labels, yb[ask])
         if ask.size:
             t0 = time.perf_counter()
-            learner.learn_many(Xb[ask], yb[ask])
+            learner.learn_many(_rows(Xb, ask), yb[ask])
             fit_s += time.perf_counter() - t0
         if stop >= next_mark or stop == n:
             run.items_seen.append(stop)
-            run.n_labels.append(learner.n_queried_)
+            queried = learner.n_queried_ - queried_before
+            run.n_labels.append(queried)
             run.scores.append(correct / stop)
             run.recent_scores.append(recent_correct / recent_n)
-            run.spend.append(learner.n_queried_ / stop)
+            run.spend.append(queried / stop)
             run.select_seconds.append(select_s)
             run.fit_seconds.append(fit_s)
             run.strategies_used.append(used)
@@ -197,6 +202,11 @@ def replay(
                 on_checkpoint(run)
     run.seconds = time.perf_counter() - t_start
     return run
+
+
+def _rows(X: Any, index: np.ndarray) -> Any:
+    """The items of a batch at ``index``: rows of an array, or dicts of a list."""
+    return [X[i] for i in index.tolist()] if isinstance(X, list | tuple) else X[index]
 
 
 def _tally(counts: dict[str, int], labels: np.ndarray) -> None:

@@ -159,11 +159,20 @@ def triage_replay(
         )
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}.")
+    if isinstance(label_memory, bool) or not isinstance(label_memory, int) or label_memory < 1:
+        # label_memory=0 sliced [-0:], every reviewed item: no bound at all
+        raise ValueError(
+            f"label_memory must be a positive whole number of items, got {label_memory!r}."
+        )
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     n = y.shape[0]
     if X.shape[0] != n:
         raise ValueError(f"X has {X.shape[0]} items but y has {n} labels.")
+    finite = np.isfinite(X.reshape(n, -1)).all(axis=1)
+    if not finite.all():
+        i = int(np.flatnonzero(~finite)[0])
+        raise ValueError(f"Item {i} has a NaN or infinite feature; impute or drop it first.")
     positive_label = check_positive_label(y, positive_label)
     every = every or max(batch_size, (max(n // 50, 1) // batch_size) * batch_size)
     rng = np.random.default_rng([seed, 5])
