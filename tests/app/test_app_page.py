@@ -301,3 +301,25 @@ def test_a_restarting_trainer_is_shown_with_its_last_error(browser, make) -> Non
     page.keyboard.press("1")
     expect(note).to_be_hidden()
     page.close()
+
+
+@pytest.mark.parametrize("key", ["2", "s"], ids=["answer", "skip"])
+def test_an_item_answered_in_another_tab_moves_on_with_a_message(browser, make, key) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["good", "bad"])
+    first, _ = _open(browser, url, token)
+    second, errors = _open(browser, url, token)  # same annotator: the same held item
+    shown = second.locator("#item-id").text_content()
+    assert first.locator("#item-id").text_content() == shown
+    first.keyboard.press("1")
+    expect(first.locator("#item-id")).not_to_have_text(shown)
+    second.keyboard.press(key)  # refused (409): the page must not stay on the stale item
+    expect(second.locator("#status")).to_contain_text("Not saved for item t0")
+    expect(second.locator("#item-id")).not_to_have_text(shown)
+    second.keyboard.press("2")  # and the next key answers the next item
+    expect(second.locator("#status")).to_contain_text("Saved: bad")
+    assert [e.label for e in store.events()] == ["good", "bad"]
+    assert not errors, errors
+    first.close()
+    second.close()

@@ -26,6 +26,8 @@ function newRequestId() {
 }
 
 class RefusedToken extends Error {}
+/** 409: the server's state moved on (the item answered in another tab, or taken over). */
+class Conflict extends Error {}
 
 async function api(path, options = {}, attempts = 3) {
   const headers = Object.assign({ Authorization: "Bearer " + state.token }, options.headers || {});
@@ -48,7 +50,7 @@ async function api(path, options = {}, attempts = 3) {
     if (!resp.ok) {
       let detail = resp.statusText;
       try { const body = await resp.json(); detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail); } catch (e) { /* not JSON */ }
-      throw new Error(detail);
+      throw resp.status === 409 ? new Conflict(detail) : new Error(detail);
     }
     if (resp.status === 204) return null;
     const type = resp.headers.get("content-type") || "";
@@ -293,6 +295,27 @@ async function loadNext() {
   showItem(next.item);
 }
 
+/**
+ * Answer or skip the item on screen with `send`; when the server refuses it with 409
+ * (already answered in another tab or window of this annotator, or its reservation ran
+ * out and someone else took it), nothing was stored: say so and show the next item
+ * rather than stay on an item that can no longer be answered.
+ */
+async function onItem(send) {
+  const item = state.item;
+  try {
+    await send(item);
+  } catch (err) {
+    if (!(err instanceof Conflict)) throw err;
+    state.queue.length = 0;  // the queued keys were meant for the items after this one
+    await loadNext();
+    setStatus("Not saved for item " + item.external_id + ": it was answered, skipped or taken over " +
+      "elsewhere (another tab, or its reservation ran out). Here is your next item.");
+    return false;
+  }
+  return true;
+}
+
 /** Queue an action; actions run one at a time, in the order they were asked for. */
 function enqueue(fn) {
   if (!state.token || $("main").hidden) return;
@@ -323,7 +346,11 @@ async function pump() {
 function answer(label) {
   enqueue(async () => {
     if (!state.item) return;
-    const ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: state.item.id, label, request_id: newRequestId() }) });
+    let ev;
+    const sent = await onItem(async (item) => {
+      ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: item.id, label, request_id: newRequestId() }) });
+    });
+    if (!sent) return;
     setStatus("Saved: " + ev.label, true);
     await loadNext();
   });
@@ -341,7 +368,11 @@ function confirmSet() {
   enqueue(async () => {
     if (!state.item) return;
     const labels = state.labels.filter((l) => state.selected.has(l));
-    const ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: state.item.id, labels, request_id: newRequestId() }) });
+    let ev;
+    const sent = await onItem(async (item) => {
+      ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: item.id, labels, request_id: newRequestId() }) });
+    });
+    if (!sent) return;
     setStatus("Saved: " + (ev.labels.length ? ev.labels.join(", ") : "none of these"), true);
     await loadNext();
   });
@@ -350,7 +381,9 @@ function confirmSet() {
 function skip() {
   enqueue(async () => {
     if (!state.item) return;
-    await api("/api/skip", { method: "POST", body: JSON.stringify({ item_id: state.item.id, request_id: newRequestId() }) });
+    const sent = await onItem((item) =>
+      api("/api/skip", { method: "POST", body: JSON.stringify({ item_id: item.id, request_id: newRequestId() }) }));
+    if (!sent) return;
     setStatus("Skipped", true);
     await loadNext();
   });
