@@ -323,3 +323,25 @@ def test_an_item_answered_in_another_tab_moves_on_with_a_message(browser, make, 
     assert not errors, errors
     first.close()
     second.close()
+
+
+def test_a_key_held_down_answers_one_item_only(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(8), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    for key in ("1", "s"):
+        shown = page.locator("#item-id").text_content()
+        for _ in range(4):  # the first press, then the keyboard's auto-repeat
+            page.keyboard.down(key)
+        page.keyboard.up(key)
+        expect(page.locator("#item-id")).not_to_have_text(shown)
+        page.wait_for_timeout(500)
+    assert store.count_events()["label"] == 1
+    assert store.count_events()["skip"] == 1
+    page.keyboard.press("1")  # separate presses still answer one item each
+    page.keyboard.press("2")
+    expect(page.locator("#status")).to_contain_text("Saved: bad")
+    assert store.count_events()["label"] == 3
+    assert not errors, errors
+    page.close()

@@ -468,6 +468,11 @@ document.addEventListener("keydown", (e) => {
   if ($("main").hidden || e.ctrlKey || e.metaKey || e.altKey) return;
   const tag = (e.target && e.target.tagName) || "";
   if (tag === "INPUT" || tag === "TEXTAREA") return;
+  if (e.repeat && (/^[0-9su]$/.test(e.key) || e.key === "Enter")) {
+    // a key held down answers once: its auto-repeat would answer unseen items
+    e.preventDefault();
+    return;
+  }
   if (/^[0-9]$/.test(e.key)) {
     const i = state.keys.indexOf(e.key);
     if (i >= 0) {
