@@ -345,3 +345,21 @@ def test_a_key_held_down_answers_one_item_only(browser, make) -> None:
     assert store.count_events()["label"] == 3
     assert not errors, errors
     page.close()
+
+
+def test_no_console_errors_on_the_labelling_and_owner_pages(browser, make) -> None:
+    url, _, store = make(_texts(4), ["good", "bad"])
+    _, owner_token = store.add_annotator("olga")
+    store.make_owner("olga")
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(f"{url}/?token={owner_token}")
+    page.wait_for_selector("#item-id:not(:empty)")
+    page.click("#owner-link")
+    page.wait_for_selector("#owner:not([hidden])")
+    page.wait_for_timeout(500)  # the icon is asked for after the page has loaded
+    assert not errors, errors
+    page.close()
