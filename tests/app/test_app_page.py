@@ -363,3 +363,24 @@ def test_no_console_errors_on_the_labelling_and_owner_pages(browser, make) -> No
     page.wait_for_timeout(500)  # the icon is asked for after the page has loaded
     assert not errors, errors
     page.close()
+
+
+def test_an_unreachable_server_is_said_and_its_return_too(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    page.route("**/api/**", lambda route: route.abort())
+    page.wait_for_timeout(6500)  # a progress poll, with no key pressed
+    status = page.locator("#status")
+    expect(status).to_contain_text("cannot be reached")
+    assert "answer" not in status.text_content()  # no answer was given: none to talk of
+    page.keyboard.press("1")
+    expect(status).to_contain_text("Press the key again")
+    page.unroute("**/api/**")
+    expect(status).to_contain_text("Connected again", timeout=12_000)  # the next poll
+    page.keyboard.press("1")
+    expect(status).to_contain_text("Saved: good")
+    assert store.count_events()["label"] == 1
+    assert not errors, errors
+    page.close()

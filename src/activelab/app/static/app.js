@@ -11,6 +11,7 @@ const state = {
   multi: false,            // a multi-label project: keys toggle labels, Enter confirms
   selected: new Set(),     // the labels ticked for the item on screen
   queue: [], running: false, helpReturn: null,
+  offline: false,          // the last request found no server: say so until one answers
 };
 const $ = (id) => document.getElementById(id);
 
@@ -28,6 +29,8 @@ function newRequestId() {
 class RefusedToken extends Error {}
 /** 409: the server's state moved on (the item answered in another tab, or taken over). */
 class Conflict extends Error {}
+/** The server did not answer at all (down, restarting, or the network is gone). */
+class Unreachable extends Error {}
 
 async function api(path, options = {}, attempts = 3) {
   const headers = Object.assign({ Authorization: "Bearer " + state.token }, options.headers || {});
@@ -56,7 +59,8 @@ async function api(path, options = {}, attempts = 3) {
     const type = resp.headers.get("content-type") || "";
     return type.includes("application/json") ? resp.json() : resp.blob();
   }
-  throw new Error("The server cannot be reached (" + (lastError && lastError.message) + "). Your answer was not lost: try again.");
+  state.offline = true;
+  throw new Unreachable("The server cannot be reached (" + (lastError && lastError.message) + "). Press the key again once it is back.");
 }
 
 function forgetToken(message) {
@@ -274,6 +278,10 @@ function showProgress(p) {
 async function refreshProgress() {
   try {
     const p = await api("/api/progress");
+    if (state.offline) {
+      state.offline = false;
+      setStatus("Connected again: the server answers.", true);
+    }
     showProgress(p);
     const item = state.item;
     if (item && p.model_version !== null && p.model_version !== item.model_version) {
@@ -287,7 +295,10 @@ async function refreshProgress() {
         showGuess(item);
       }
     }
-  } catch (err) { if (!(err instanceof RefusedToken)) setStatus(err.message); }
+  } catch (err) {
+    if (err instanceof Unreachable) setStatus("The server cannot be reached: the page keeps trying every few seconds. What you saved is kept.");
+    else if (!(err instanceof RefusedToken)) setStatus(err.message);
+  }
 }
 
 async function loadNext() {
