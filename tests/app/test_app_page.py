@@ -384,3 +384,25 @@ def test_an_unreachable_server_is_said_and_its_return_too(browser, make) -> None
     assert store.count_events()["label"] == 1
     assert not errors, errors
     page.close()
+
+
+def test_a_page_opened_while_the_server_is_down_says_so_and_opens_once_it_is_back(
+    browser, make
+) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    page.route("**/api/**", lambda route: route.abort())
+    page.reload()  # the token is kept in the tab; the server is gone
+    expect(page.locator("#login-error")).to_contain_text("cannot be reached")
+    expect(page.locator("#login-error")).to_be_visible()
+    expect(page.locator("#main")).to_be_hidden()
+    page.unroute("**/api/**")
+    expect(page.locator("#item-id")).to_have_text("Item t0", timeout=15_000)
+    expect(page.locator("#login")).to_be_hidden()
+    page.keyboard.press("1")
+    expect(page.locator("#status")).to_contain_text("Saved: good")
+    assert store.count_events()["label"] == 1
+    assert not errors, errors
+    page.close()

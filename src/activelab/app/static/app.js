@@ -500,7 +500,10 @@ document.addEventListener("keydown", (e) => {
   else if (e.key === "?") { e.preventDefault(); openHelp(); }
 });
 
+let startTimer = null;
+
 async function start() {
+  window.clearTimeout(startTimer);
   try {
     const project = await api("/api/project");
     state.labels = project.labels;
@@ -512,14 +515,22 @@ async function start() {
     $("owner-link").hidden = !project.owner;  // the owner's page of label quality
     document.title = project.name + " \u00b7 activelab";
     buildLabels(project.labels);
+    await loadNext();  // before the page shows: a failure here leaves no empty card behind
     $("login").hidden = true;
     $("login-error").hidden = true;
     $("main").hidden = false;
     $("logout-button").hidden = false;
-    await loadNext();
+    if (!document.activeElement || document.activeElement === document.body) $("card").focus();
     await refreshProgress();
   } catch (err) {
-    if (!(err instanceof RefusedToken)) setStatus(err.message);
+    if (err instanceof RefusedToken) return;
+    // nothing is on screen yet: say why where it can be seen, and try again shortly
+    const why = err instanceof Unreachable ? "the server cannot be reached." : err.message;
+    $("login").hidden = false;
+    const box = $("login-error");
+    box.textContent = "The project could not be opened: " + why + " Trying again in a few seconds…";
+    box.hidden = false;
+    startTimer = window.setTimeout(() => { if (state.token && $("main").hidden) start(); }, 5000);
   }
 }
 
