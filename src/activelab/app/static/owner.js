@@ -35,7 +35,12 @@ function fill(tableId, rows) {
 }
 
 async function get(path) {
-  const resp = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+  let resp;
+  try {
+    resp = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+  } catch (e) {
+    throw new Error("the server cannot be reached (" + e.message + ").");
+  }
   if (resp.status === 401 || resp.status === 403) {
     let detail = "";
     try { detail = (await resp.json()).detail; } catch (e) { /* not JSON */ }
@@ -45,7 +50,11 @@ async function get(path) {
     err.refused = true;
     throw err;
   }
-  if (!resp.ok) throw new Error(resp.statusText);
+  if (!resp.ok) {
+    let detail = resp.statusText;
+    try { const body = await resp.json(); if (typeof body.detail === "string") detail = body.detail; } catch (e) { /* not JSON */ }
+    throw new Error(detail);
+  }
   return resp.json();
 }
 
@@ -81,7 +90,10 @@ function render(q) {
   $("review-empty").hidden = q.review.length > 0;
 }
 
+let retry = null;
+
 async function load() {
+  window.clearTimeout(retry);
   try {
     const [project, q] = await Promise.all([get("/api/project"), get("/api/quality")]);
     $("project-name").textContent = project.name;
@@ -94,7 +106,11 @@ async function load() {
     $("status").textContent = "Updated " + new Date().toLocaleTimeString() + ".";
   } catch (err) {
     if (err.refused) showLogin(err.message);
-    else $("status").textContent = err.message;
+    else if ($("owner").hidden) {
+      // nothing is on screen yet: say why where it can be seen, and try again shortly
+      showLogin("The label quality could not be loaded: " + err.message + " Trying again in a few seconds\u2026");
+      retry = window.setTimeout(() => { if (token && $("owner").hidden) load(); }, 5000);
+    } else $("status").textContent = "Not updated: " + err.message;
   }
 }
 
