@@ -406,3 +406,17 @@ def test_a_page_opened_while_the_server_is_down_says_so_and_opens_once_it_is_bac
     assert store.count_events()["label"] == 1
     assert not errors, errors
     page.close()
+
+
+def test_a_long_label_in_the_saved_line_does_not_scroll_a_phone_sideways(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    label = "Label" + "z" * 80  # one long word, as a code or a URL would be
+    url, token, _ = make(_texts(3), [label, "no"])
+    page, errors = _open(browser, url, token, PHONE)
+    _no_sideways_scroll(page)
+    page.keyboard.press("1")
+    expect(page.locator("#status")).to_contain_text("Saved: " + label)
+    _no_sideways_scroll(page)
+    assert not errors, errors
+    page.close()
