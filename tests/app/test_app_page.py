@@ -420,3 +420,22 @@ def test_a_long_label_in_the_saved_line_does_not_scroll_a_phone_sideways(browser
     _no_sideways_scroll(page)
     assert not errors, errors
     page.close()
+
+
+@pytest.mark.parametrize(
+    ("labels", "shown"),
+    [
+        ([f"L{i}" for i in range(22)], "1–9, 0"),  # more labels than keys: the rest are buttons
+        ([f"L{i}" for i in range(10)], "1–9, 0"),
+        (["yes", "no"], "1, 2"),
+        (["a", "b", "c"], "1–3"),
+        ([str(d) for d in range(10)], "0–9"),
+    ],
+)
+def test_the_help_names_the_answer_keys_as_they_are(browser, make, labels, shown) -> None:
+    for multilabel, line in ((False, "#help-answer-keys"), (True, "#help-tick-keys")):
+        url, token, _ = make(_texts(3), labels, multilabel=multilabel)
+        page, errors = _open(browser, url, token)
+        assert page.locator(line).text_content() == shown
+        assert not errors, errors
+        page.close()

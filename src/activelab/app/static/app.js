@@ -458,17 +458,29 @@ function buildLabels(labels) {
     }
     box.appendChild(btn);
   });
-  const digits = state.keys.filter(Boolean);
-  const help = $("help-answer-keys");
-  clear(help);
-  if (digits.length) {
-    const first = document.createElement("kbd"), last = document.createElement("kbd");
-    first.textContent = digits[0];
-    last.textContent = digits[digits.length - 1];
-    help.appendChild(first);
-    help.appendChild(document.createTextNode("\u2013"));
-    help.appendChild(last);
+  for (const help of [$("help-answer-keys"), $("help-tick-keys")]) {
+    clear(help);
+    keyRuns(state.keys.filter(Boolean)).forEach((run, i) => {
+      if (i) help.appendChild(document.createTextNode(", "));
+      const ends = run.length > 2 ? [run[0], run[run.length - 1]] : run;
+      ends.forEach((key, j) => {
+        if (j) help.appendChild(document.createTextNode(run.length > 2 ? "\u2013" : ", "));
+        const kbd = document.createElement("kbd");
+        kbd.textContent = key;
+        help.appendChild(kbd);
+      });
+    });
   }
+}
+
+/** The keys in runs of consecutive digits: 1–9 then 0 for ten labels. */
+function keyRuns(keys) {
+  const runs = [];
+  for (const key of keys) {
+    const run = runs[runs.length - 1];
+    if (run && Number(key) === Number(run[run.length - 1]) + 1) run.push(key); else runs.push([key]);
+  }
+  return runs;
 }
 
 document.addEventListener("keydown", (e) => {
