@@ -439,3 +439,26 @@ def test_the_help_names_the_answer_keys_as_they_are(browser, make, labels, shown
         assert page.locator(line).text_content() == shown
         assert not errors, errors
         page.close()
+
+
+def test_the_help_dialog_keeps_the_focus_so_enter_answers_nothing_behind_it(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(4), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    for _ in range(6):  # Tab through: focus stays in the dialog
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.getElementById('help').contains(document.activeElement)")
+        page.keyboard.press(" ")  # would click a focused label button behind the dialog
+        if page.locator("#help").is_hidden():
+            page.keyboard.press("?")
+    page.wait_for_timeout(500)
+    assert store.count_events()["label"] == 0
+    page.keyboard.press("Escape")
+    expect(page.locator("#help")).to_be_hidden()
+    page.keyboard.press("1")  # the page works again after the dialog
+    expect(page.locator("#status")).to_contain_text("Saved: good")
+    assert not errors, errors
+    page.close()

@@ -413,14 +413,23 @@ function undo() {
   });
 }
 
+/** While the help dialog is open the page behind it is inert: no Tab stop, no click. */
+function setBehindInert(on) {
+  for (const el of document.body.children) {
+    if (el !== $("help") && el.tagName !== "SCRIPT") el.inert = on;
+  }
+}
+
 function openHelp() {
   state.helpReturn = document.activeElement;
   $("help").hidden = false;
+  setBehindInert(true);
   $("help-close").focus();
 }
 
 function closeHelp() {
   $("help").hidden = true;
+  setBehindInert(false);
   const back = state.helpReturn;
   if (back && document.contains(back) && back !== document.body) back.focus(); else $("card").focus();
 }
@@ -486,6 +495,8 @@ function keyRuns(keys) {
 document.addEventListener("keydown", (e) => {
   if (!$("help").hidden) {
     if (e.key === "Escape" || e.key === "?") { e.preventDefault(); closeHelp(); }
+    // Close is the dialog's one control: Tab keeps the focus on it, never behind the dialog
+    else if (e.key === "Tab") { e.preventDefault(); $("help-close").focus(); }
     return;
   }
   if ($("main").hidden || e.ctrlKey || e.metaKey || e.altKey) return;
