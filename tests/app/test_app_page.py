@@ -462,3 +462,28 @@ def test_the_help_dialog_keeps_the_focus_so_enter_answers_nothing_behind_it(brow
     expect(page.locator("#status")).to_contain_text("Saved: good")
     assert not errors, errors
     page.close()
+
+
+def test_all_done_picks_up_an_item_someone_else_gave_back(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    held: dict[str, object] = {}
+
+    def bob_holds_one(svc: LabellingService, ann) -> None:
+        bob, _ = svc.store.add_annotator("bob")
+        held.update(svc=svc, bob=bob, item=svc.next_item(bob).id)
+
+    url, token, store = make(_texts(3), ["good", "bad"], before=bob_holds_one)
+    page, errors = _open(browser, url, token)
+    page.keyboard.press("1")
+    page.keyboard.press("2")
+    expect(page.locator("#done")).to_be_visible()
+    held["svc"].skip(held["bob"], held["item"])  # bob gives his item back
+    page.evaluate("state.doneAt = 0")  # rather than wait out the 30 s between checks
+    expect(page.locator("#item-id")).to_have_text(f"Item t{held['item']}", timeout=15_000)
+    expect(page.locator("#labels")).to_be_visible()
+    page.keyboard.press("1")
+    expect(page.locator("#done")).to_be_visible()
+    assert store.count_events()["label"] == 3
+    assert not errors, errors
+    page.close()

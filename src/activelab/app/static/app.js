@@ -12,7 +12,9 @@ const state = {
   selected: new Set(),     // the labels ticked for the item on screen
   queue: [], running: false, helpReturn: null,
   offline: false,          // the last request found no server: say so until one answers
+  doneAt: 0,               // when "All done" was last confirmed by the server (ms)
 };
+const DONE_RECHECK_MS = 30000;  // while "All done": ask again this often for new work
 const $ = (id) => document.getElementById(id);
 
 function setStatus(msg, ok) {
@@ -126,6 +128,7 @@ function showItem(item) {
   state.selected = new Set();
   showSelection();
   if (item === null) {
+    state.doneAt = Date.now();
     $("item-id").textContent = "";
     $("item-why").textContent = "";
     $("guess").textContent = "";
@@ -283,6 +286,15 @@ async function refreshProgress() {
       setStatus("Connected again: the server answers.", true);
     }
     showProgress(p);
+    if (state.item === null && p.remaining > 0 && Date.now() - state.doneAt >= DONE_RECHECK_MS) {
+      // "All done" may not last: items added, skipped or given back by others come to you
+      state.doneAt = Date.now();
+      enqueue(async () => {
+        if (state.item !== null) return;
+        const next = await api("/api/next");
+        if (next.item) showItem(next.item); else state.doneAt = Date.now();
+      });
+    }
     const item = state.item;
     if (item && p.model_version !== null && p.model_version !== item.model_version) {
       // a newer model: refresh its guess for the item on screen
