@@ -83,9 +83,11 @@ function render(q) {
   fill("per-label", (q.per_label || []).map((l) => [
     l.label, String(l.items), pct(l.percent_agreement), num(l.krippendorff_alpha, 3),
   ]));
+  // a multi-label answer of no label at all comes as "": it is "none of these", not a blank
+  const set = (l) => (q.task === "multilabel" && l === "" ? "none of these" : l);
   fill("review", q.review.map((r) => [
-    r.id, r.label, pct(r.confidence),
-    r.answers.map((a) => a.annotator + ": " + a.label).join(", "),
+    r.id, set(r.label), pct(r.confidence),
+    r.answers.map((a) => a.annotator + ": " + set(a.label)).join("; "),
   ]));
   $("review-empty").hidden = q.review.length > 0;
 }
