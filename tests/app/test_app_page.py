@@ -487,3 +487,27 @@ def test_all_done_picks_up_an_item_someone_else_gave_back(browser, make) -> None
     assert store.count_events()["label"] == 3
     assert not errors, errors
     page.close()
+
+
+def test_a_double_click_on_a_label_answers_one_item(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    for target, shown_after in (
+        ("#labels button >> nth=0", "Saved: good"),
+        ("#skip-button", "Skipped"),
+    ):
+        shown = page.locator("#item-id").text_content()
+        page.locator(target).dblclick()
+        expect(page.locator("#status")).to_contain_text(shown_after)
+        expect(page.locator("#item-id")).not_to_have_text(shown)
+        page.wait_for_timeout(500)
+    assert store.count_events()["label"] == 1
+    assert store.count_events()["skip"] == 1
+    page.locator("#labels button >> nth=1").click()  # single clicks, one after another
+    page.locator("#labels button >> nth=1").click()
+    expect(page.locator("#progress-mine")).to_have_text("3")
+    assert store.count_events()["label"] == 3
+    assert not errors, errors
+    page.close()

@@ -448,6 +448,14 @@ function closeHelp() {
 
 function toggleHelp() { if ($("help").hidden) openHelp(); else closeHelp(); }
 
+/**
+ * A click handler that ignores the second click of a double-click: it would act on the
+ * next item, unseen (keyboard activations and separate clicks all count).
+ */
+function once(fn) {
+  return (e) => { if (e.detail <= 1) fn(); };
+}
+
 function buildLabels(labels) {
   const box = $("labels");
   clear(box);
@@ -475,7 +483,7 @@ function buildLabels(labels) {
       btn.setAttribute("aria-pressed", "false");
       btn.addEventListener("click", () => toggle(label));  // focus stays on the button
     } else {
-      btn.addEventListener("click", () => answer(label));
+      btn.addEventListener("click", once(() => answer(label)));
     }
     box.appendChild(btn);
   });
@@ -586,9 +594,9 @@ window.addEventListener("DOMContentLoaded", () => {
   $("help-button").addEventListener("click", toggleHelp);
   $("help-close").addEventListener("click", closeHelp);
   $("help").addEventListener("click", (e) => { if (e.target === $("help")) closeHelp(); });
-  $("skip-button").addEventListener("click", skip);
-  $("undo-button").addEventListener("click", undo);
-  $("confirm-button").addEventListener("click", confirmSet);
+  $("skip-button").addEventListener("click", once(skip));
+  $("undo-button").addEventListener("click", once(undo));
+  $("confirm-button").addEventListener("click", once(confirmSet));
   $("logout-button").addEventListener("click", () => forgetToken(""));
   if (state.token) start(); else $("login").hidden = false;
   setInterval(() => { if (state.token && !$("main").hidden && !state.running) refreshProgress(); }, 5000);
