@@ -511,3 +511,19 @@ def test_a_double_click_on_a_label_answers_one_item(browser, make) -> None:
     assert store.count_events()["label"] == 3
     assert not errors, errors
     page.close()
+
+
+def test_right_to_left_text_reads_right_to_left(browser, make) -> None:
+    rows = [["id", "text", "city"], ["r0", "مرحبا بالعالم!", "القاهرة"], ["r1", "hello", "Paris"]]
+    url, token, _ = make(rows, ["جيد", "bad"])
+    page, errors = _open(browser, url, token)
+    direction = "(sel) => getComputedStyle(document.querySelector(sel)).direction"
+    assert page.evaluate(direction, "#item-text") == "rtl"
+    assert page.evaluate(direction, "#item-fields td") == "rtl"
+    assert page.evaluate(direction, "#labels button .name") == "rtl"
+    assert page.evaluate(direction, "#labels button:nth-child(2) .name") == "ltr"
+    page.keyboard.press("2")
+    page.wait_for_selector("#item-id:has-text('r1')")
+    assert page.evaluate(direction, "#item-text") == "ltr"
+    assert not errors, errors
+    page.close()

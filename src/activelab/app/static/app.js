@@ -162,6 +162,7 @@ function showItem(item) {
       th.scope = "row";
       th.textContent = k;
       td.textContent = v;
+      td.dir = "auto";  // right-to-left values (Arabic, Hebrew) read their own way
       tr.appendChild(th);
       tr.appendChild(td);
       body.appendChild(tr);
@@ -474,6 +475,7 @@ function buildLabels(labels) {
     }
     const name = document.createElement("span");
     name.className = "name";
+    name.dir = "auto";
     name.textContent = label;
     btn.appendChild(name);
     const tag = document.createElement("span");

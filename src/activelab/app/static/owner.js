@@ -28,6 +28,7 @@ function fill(tableId, rows) {
       const td = document.createElement(i === 0 ? "th" : "td");
       if (i === 0) td.scope = "row";
       td.textContent = text;
+      td.dir = "auto";  // names and ids in right-to-left scripts read their own way
       tr.appendChild(td);
     });
     body.appendChild(tr);
