@@ -527,3 +527,20 @@ def test_right_to_left_text_reads_right_to_left(browser, make) -> None:
     assert page.evaluate(direction, "#item-text") == "ltr"
     assert not errors, errors
     page.close()
+
+
+def test_skip_and_undo_keys_work_with_caps_lock_on(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(4), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    shown = page.locator("#item-id").text_content()
+    page.keyboard.press("Shift+S")  # what Caps Lock sends: "S"
+    expect(page.locator("#status")).to_have_text("Skipped")
+    expect(page.locator("#item-id")).not_to_have_text(shown)
+    page.keyboard.press("Shift+U")
+    expect(page.locator("#status")).to_contain_text("Undone")
+    expect(page.locator("#item-id")).to_have_text(shown)
+    assert store.count_events()["skip"] == 1 and store.count_events()["undo"] == 1
+    assert not errors, errors
+    page.close()

@@ -524,7 +524,7 @@ document.addEventListener("keydown", (e) => {
   if ($("main").hidden || e.ctrlKey || e.metaKey || e.altKey) return;
   const tag = (e.target && e.target.tagName) || "";
   if (tag === "INPUT" || tag === "TEXTAREA") return;
-  if (e.repeat && (/^[0-9su]$/.test(e.key) || e.key === "Enter")) {
+  if (e.repeat && (/^[0-9suSU]$/.test(e.key) || e.key === "Enter")) {
     // a key held down answers once: its auto-repeat would answer unseen items
     e.preventDefault();
     return;
@@ -540,8 +540,9 @@ document.addEventListener("keydown", (e) => {
     e.preventDefault();
     confirmSet();
   }
-  else if (e.key === "s") { e.preventDefault(); skip(); }
-  else if (e.key === "u") { e.preventDefault(); undo(); }
+  // with Caps Lock on (or Shift) the letters still work
+  else if (e.key === "s" || e.key === "S") { e.preventDefault(); skip(); }
+  else if (e.key === "u" || e.key === "U") { e.preventDefault(); undo(); }
   else if (e.key === "?") { e.preventDefault(); openHelp(); }
 });
 
