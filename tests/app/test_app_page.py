@@ -544,3 +544,27 @@ def test_skip_and_undo_keys_work_with_caps_lock_on(browser, make) -> None:
     assert store.count_events()["skip"] == 1 and store.count_events()["undo"] == 1
     assert not errors, errors
     page.close()
+
+
+def test_an_answer_stored_but_whose_reply_was_lost_is_not_stored_twice(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(4), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+
+    def lost_reply(route) -> None:
+        route.fetch()  # the server stores the answer ...
+        route.abort()  # ... and its reply never arrives, on every retry
+
+    shown = page.locator("#item-id").text_content()
+    page.route("**/api/answer", lost_reply)
+    page.keyboard.press("1")
+    expect(page.locator("#status")).to_contain_text("cannot be reached")
+    assert store.count_events()["label"] == 1  # the retries reused the request id
+    page.unroute("**/api/answer")
+    page.keyboard.press("1")  # pressed again, as the page asks
+    expect(page.locator("#status")).to_contain_text("by an earlier try")
+    expect(page.locator("#item-id")).not_to_have_text(shown)
+    assert store.count_events()["label"] == 1
+    assert not errors, errors
+    page.close()

@@ -48,6 +48,10 @@ async function api(path, options = {}, attempts = 3) {
       await new Promise((r) => setTimeout(r, 300 * (i + 1)));
       continue;
     }
+    if (state.offline) {  // said at once; what the request itself brings is said after
+      state.offline = false;
+      setStatus("Connected again: the server answers.", true);
+    }
     if (resp.status === 401) {
       forgetToken("This token was refused: it is unknown, mistyped or revoked. Check it, or ask the project owner for a new one.");
       throw new RefusedToken("token refused");
@@ -282,10 +286,6 @@ function showProgress(p) {
 async function refreshProgress() {
   try {
     const p = await api("/api/progress");
-    if (state.offline) {
-      state.offline = false;
-      setStatus("Connected again: the server answers.", true);
-    }
     showProgress(p);
     if (state.item === null && p.remaining > 0 && Date.now() - state.doneAt >= DONE_RECHECK_MS) {
       // "All done" may not last: items added, skipped or given back by others come to you
@@ -333,8 +333,9 @@ async function onItem(send) {
     if (!(err instanceof Conflict)) throw err;
     state.queue.length = 0;  // the queued keys were meant for the items after this one
     await loadNext();
-    setStatus("Not saved for item " + item.external_id + ": it was answered, skipped or taken over " +
-      "elsewhere (another tab, or its reservation ran out). Here is your next item.");
+    setStatus("Not saved for item " + item.external_id + ": it was already answered or skipped (in " +
+      "another tab, or by an earlier try that got no reply) or taken over after its reservation " +
+      "ran out. Here is your next item.");
     return false;
   }
   return true;
