@@ -243,3 +243,68 @@ def test_multilabel_owner_view_has_agreement_per_label_and_a_review_queue() -> N
         {"annotator": "ada", "label": "red, big"},
         {"annotator": "bob", "label": "big"},
     ]
+
+
+def test_owner_page_says_why_it_cannot_load_and_loads_once_it_can(owned, serve_in_thread) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    _, store, _, owner_token = owned
+    with serve_in_thread(LabellingService(store), run_trainer=False) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{url}/?token={owner_token}")
+        expect(page.locator("#owner-link")).to_be_visible()
+        page.route("**/api/quality", lambda route: route.abort())  # the server is gone
+        page.click("#owner-link")
+        error = page.locator("#login-error")
+        expect(error).to_contain_text("cannot be reached")
+        expect(error).to_be_visible()
+        page.unroute("**/api/quality")
+        page.route(
+            "**/api/quality",
+            lambda route: route.fulfill(
+                status=500, content_type="application/json", body='{"detail": "disk full"}'
+            ),
+        )
+        expect(error).to_contain_text("disk full", timeout=15_000)  # the server's reason
+        page.unroute("**/api/quality")
+        expect(page.locator("#owner")).to_be_visible(timeout=15_000)  # tried again by itself
+        expect(page.locator("#q-disputed")).to_have_text("4")
+        expect(page.locator("#login")).to_be_hidden()
+        assert not errors, errors
+        browser.close()
+
+
+def test_owner_page_shows_an_empty_label_set_as_none_of_these(tmp_path, serve_in_thread) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from activelab.app.store import Store, encode_label_set
+
+    store = Store.create(
+        f"sqlite:///{tmp_path / 'p.db'}", {"labels": ["red", "big"], "task": "multilabel"}
+    )
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(3)]
+    )
+    store.save_features(np.arange(3, dtype=float).reshape(-1, 1))
+    ada, _ = store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    for item, a, b in [(0, ["red"], ["red"]), (1, ["red", "big"], []), (2, [], [])]:
+        store.append_event(item, ada.id, "label", label=encode_label_set(a), overlap=2)
+        store.append_event(item, bob.id, "label", label=encode_label_set(b), overlap=2)
+    owner, token = store.add_annotator("olga")
+    store.make_owner(owner.name)
+    with serve_in_thread(LabellingService(store), run_trainer=False) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(f"{url}/?token={token}")
+        page.click("#owner-link")
+        row = page.locator("#review tbody tr")
+        expect(row).to_have_count(1)
+        cells = row.locator("td")
+        expect(cells.nth(2)).to_contain_text("bob: none of these")
+        expect(cells.nth(2)).to_contain_text("ada: red, big")
+        browser.close()
+    store.close()

@@ -301,3 +301,270 @@ def test_a_restarting_trainer_is_shown_with_its_last_error(browser, make) -> Non
     page.keyboard.press("1")
     expect(note).to_be_hidden()
     page.close()
+
+
+@pytest.mark.parametrize("key", ["2", "s"], ids=["answer", "skip"])
+def test_an_item_answered_in_another_tab_moves_on_with_a_message(browser, make, key) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["good", "bad"])
+    first, _ = _open(browser, url, token)
+    second, errors = _open(browser, url, token)  # same annotator: the same held item
+    shown = second.locator("#item-id").text_content()
+    assert first.locator("#item-id").text_content() == shown
+    first.keyboard.press("1")
+    expect(first.locator("#item-id")).not_to_have_text(shown)
+    second.keyboard.press(key)  # refused (409): the page must not stay on the stale item
+    expect(second.locator("#status")).to_contain_text("Not saved for item t0")
+    expect(second.locator("#item-id")).not_to_have_text(shown)
+    second.keyboard.press("2")  # and the next key answers the next item
+    expect(second.locator("#status")).to_contain_text("Saved: bad")
+    assert [e.label for e in store.events()] == ["good", "bad"]
+    assert not errors, errors
+    first.close()
+    second.close()
+
+
+def test_a_key_held_down_answers_one_item_only(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(8), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    for key in ("1", "s"):
+        shown = page.locator("#item-id").text_content()
+        for _ in range(4):  # the first press, then the keyboard's auto-repeat
+            page.keyboard.down(key)
+        page.keyboard.up(key)
+        expect(page.locator("#item-id")).not_to_have_text(shown)
+        page.wait_for_timeout(500)
+    assert store.count_events()["label"] == 1
+    assert store.count_events()["skip"] == 1
+    page.keyboard.press("1")  # separate presses still answer one item each
+    page.keyboard.press("2")
+    expect(page.locator("#status")).to_contain_text("Saved: bad")
+    assert store.count_events()["label"] == 3
+    assert not errors, errors
+    page.close()
+
+
+def test_no_console_errors_on_the_labelling_and_owner_pages(browser, make) -> None:
+    url, _, store = make(_texts(4), ["good", "bad"])
+    _, owner_token = store.add_annotator("olga")
+    store.make_owner("olga")
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(f"{url}/?token={owner_token}")
+    page.wait_for_selector("#item-id:not(:empty)")
+    page.click("#owner-link")
+    page.wait_for_selector("#owner:not([hidden])")
+    page.wait_for_timeout(500)  # the icon is asked for after the page has loaded
+    assert not errors, errors
+    page.close()
+
+
+def test_an_unreachable_server_is_said_and_its_return_too(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    page.route("**/api/**", lambda route: route.abort())
+    page.wait_for_timeout(6500)  # a progress poll, with no key pressed
+    status = page.locator("#status")
+    expect(status).to_contain_text("cannot be reached")
+    assert "answer" not in status.text_content()  # no answer was given: none to talk of
+    page.keyboard.press("1")
+    expect(status).to_contain_text("Press the key again")
+    page.unroute("**/api/**")
+    expect(status).to_contain_text("Connected again", timeout=12_000)  # the next poll
+    page.keyboard.press("1")
+    expect(status).to_contain_text("Saved: good")
+    assert store.count_events()["label"] == 1
+    assert not errors, errors
+    page.close()
+
+
+def test_a_page_opened_while_the_server_is_down_says_so_and_opens_once_it_is_back(
+    browser, make
+) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    page.route("**/api/**", lambda route: route.abort())
+    page.reload()  # the token is kept in the tab; the server is gone
+    expect(page.locator("#login-error")).to_contain_text("cannot be reached")
+    expect(page.locator("#login-error")).to_be_visible()
+    expect(page.locator("#main")).to_be_hidden()
+    page.unroute("**/api/**")
+    expect(page.locator("#item-id")).to_have_text("Item t0", timeout=15_000)
+    expect(page.locator("#login")).to_be_hidden()
+    page.keyboard.press("1")
+    expect(page.locator("#status")).to_contain_text("Saved: good")
+    assert store.count_events()["label"] == 1
+    assert not errors, errors
+    page.close()
+
+
+def test_a_long_label_in_the_saved_line_does_not_scroll_a_phone_sideways(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    label = "Label" + "z" * 80  # one long word, as a code or a URL would be
+    url, token, _ = make(_texts(3), [label, "no"])
+    page, errors = _open(browser, url, token, PHONE)
+    _no_sideways_scroll(page)
+    page.keyboard.press("1")
+    expect(page.locator("#status")).to_contain_text("Saved: " + label)
+    _no_sideways_scroll(page)
+    assert not errors, errors
+    page.close()
+
+
+@pytest.mark.parametrize(
+    ("labels", "shown"),
+    [
+        ([f"L{i}" for i in range(22)], "1–9, 0"),  # more labels than keys: the rest are buttons
+        ([f"L{i}" for i in range(10)], "1–9, 0"),
+        (["yes", "no"], "1, 2"),
+        (["a", "b", "c"], "1–3"),
+        ([str(d) for d in range(10)], "0–9"),
+    ],
+)
+def test_the_help_names_the_answer_keys_as_they_are(browser, make, labels, shown) -> None:
+    for multilabel, line in ((False, "#help-answer-keys"), (True, "#help-tick-keys")):
+        url, token, _ = make(_texts(3), labels, multilabel=multilabel)
+        page, errors = _open(browser, url, token)
+        assert page.locator(line).text_content() == shown
+        assert not errors, errors
+        page.close()
+
+
+def test_the_help_dialog_keeps_the_focus_so_enter_answers_nothing_behind_it(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(4), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    for _ in range(6):  # Tab through: focus stays in the dialog
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.getElementById('help').contains(document.activeElement)")
+        page.keyboard.press(" ")  # would click a focused label button behind the dialog
+        if page.locator("#help").is_hidden():
+            page.keyboard.press("?")
+    page.wait_for_timeout(500)
+    assert store.count_events()["label"] == 0
+    page.keyboard.press("Escape")
+    expect(page.locator("#help")).to_be_hidden()
+    page.keyboard.press("1")  # the page works again after the dialog
+    expect(page.locator("#status")).to_contain_text("Saved: good")
+    assert not errors, errors
+    page.close()
+
+
+def test_all_done_picks_up_an_item_someone_else_gave_back(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    held: dict[str, object] = {}
+
+    def bob_holds_one(svc: LabellingService, ann) -> None:
+        bob, _ = svc.store.add_annotator("bob")
+        held.update(svc=svc, bob=bob, item=svc.next_item(bob).id)
+
+    url, token, store = make(_texts(3), ["good", "bad"], before=bob_holds_one)
+    page, errors = _open(browser, url, token)
+    page.keyboard.press("1")
+    page.keyboard.press("2")
+    expect(page.locator("#done")).to_be_visible()
+    held["svc"].skip(held["bob"], held["item"])  # bob gives his item back
+    page.evaluate("state.doneAt = 0")  # rather than wait out the 30 s between checks
+    expect(page.locator("#item-id")).to_have_text(f"Item t{held['item']}", timeout=15_000)
+    expect(page.locator("#labels")).to_be_visible()
+    page.keyboard.press("1")
+    expect(page.locator("#done")).to_be_visible()
+    assert store.count_events()["label"] == 3
+    assert not errors, errors
+    page.close()
+
+
+def test_a_double_click_on_a_label_answers_one_item(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    for target, shown_after in (
+        ("#labels button >> nth=0", "Saved: good"),
+        ("#skip-button", "Skipped"),
+    ):
+        shown = page.locator("#item-id").text_content()
+        page.locator(target).dblclick()
+        expect(page.locator("#status")).to_contain_text(shown_after)
+        expect(page.locator("#item-id")).not_to_have_text(shown)
+        page.wait_for_timeout(500)
+    assert store.count_events()["label"] == 1
+    assert store.count_events()["skip"] == 1
+    page.locator("#labels button >> nth=1").click()  # single clicks, one after another
+    page.locator("#labels button >> nth=1").click()
+    expect(page.locator("#progress-mine")).to_have_text("3")
+    assert store.count_events()["label"] == 3
+    assert not errors, errors
+    page.close()
+
+
+def test_right_to_left_text_reads_right_to_left(browser, make) -> None:
+    rows = [["id", "text", "city"], ["r0", "مرحبا بالعالم!", "القاهرة"], ["r1", "hello", "Paris"]]
+    url, token, _ = make(rows, ["جيد", "bad"])
+    page, errors = _open(browser, url, token)
+    direction = "(sel) => getComputedStyle(document.querySelector(sel)).direction"
+    assert page.evaluate(direction, "#item-text") == "rtl"
+    assert page.evaluate(direction, "#item-fields td") == "rtl"
+    assert page.evaluate(direction, "#labels button .name") == "rtl"
+    assert page.evaluate(direction, "#labels button:nth-child(2) .name") == "ltr"
+    page.keyboard.press("2")
+    page.wait_for_selector("#item-id:has-text('r1')")
+    assert page.evaluate(direction, "#item-text") == "ltr"
+    assert not errors, errors
+    page.close()
+
+
+def test_skip_and_undo_keys_work_with_caps_lock_on(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(4), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    shown = page.locator("#item-id").text_content()
+    page.keyboard.press("Shift+S")  # what Caps Lock sends: "S"
+    expect(page.locator("#status")).to_have_text("Skipped")
+    expect(page.locator("#item-id")).not_to_have_text(shown)
+    page.keyboard.press("Shift+U")
+    expect(page.locator("#status")).to_contain_text("Undone")
+    expect(page.locator("#item-id")).to_have_text(shown)
+    assert store.count_events()["skip"] == 1 and store.count_events()["undo"] == 1
+    assert not errors, errors
+    page.close()
+
+
+def test_an_answer_stored_but_whose_reply_was_lost_is_not_stored_twice(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(4), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+
+    def lost_reply(route) -> None:
+        route.fetch()  # the server stores the answer ...
+        route.abort()  # ... and its reply never arrives, on every retry
+
+    shown = page.locator("#item-id").text_content()
+    page.route("**/api/answer", lost_reply)
+    page.keyboard.press("1")
+    expect(page.locator("#status")).to_contain_text("cannot be reached")
+    assert store.count_events()["label"] == 1  # the retries reused the request id
+    page.unroute("**/api/answer")
+    page.keyboard.press("1")  # pressed again, as the page asks
+    expect(page.locator("#status")).to_contain_text("by an earlier try")
+    expect(page.locator("#item-id")).not_to_have_text(shown)
+    assert store.count_events()["label"] == 1
+    assert not errors, errors
+    page.close()

@@ -11,7 +11,10 @@ const state = {
   multi: false,            // a multi-label project: keys toggle labels, Enter confirms
   selected: new Set(),     // the labels ticked for the item on screen
   queue: [], running: false, helpReturn: null,
+  offline: false,          // the last request found no server: say so until one answers
+  doneAt: 0,               // when "All done" was last confirmed by the server (ms)
 };
+const DONE_RECHECK_MS = 30000;  // while "All done": ask again this often for new work
 const $ = (id) => document.getElementById(id);
 
 function setStatus(msg, ok) {
@@ -26,6 +29,10 @@ function newRequestId() {
 }
 
 class RefusedToken extends Error {}
+/** 409: the server's state moved on (the item answered in another tab, or taken over). */
+class Conflict extends Error {}
+/** The server did not answer at all (down, restarting, or the network is gone). */
+class Unreachable extends Error {}
 
 async function api(path, options = {}, attempts = 3) {
   const headers = Object.assign({ Authorization: "Bearer " + state.token }, options.headers || {});
@@ -41,6 +48,10 @@ async function api(path, options = {}, attempts = 3) {
       await new Promise((r) => setTimeout(r, 300 * (i + 1)));
       continue;
     }
+    if (state.offline) {  // said at once; what the request itself brings is said after
+      state.offline = false;
+      setStatus("Connected again: the server answers.", true);
+    }
     if (resp.status === 401) {
       forgetToken("This token was refused: it is unknown, mistyped or revoked. Check it, or ask the project owner for a new one.");
       throw new RefusedToken("token refused");
@@ -48,13 +59,14 @@ async function api(path, options = {}, attempts = 3) {
     if (!resp.ok) {
       let detail = resp.statusText;
       try { const body = await resp.json(); detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail); } catch (e) { /* not JSON */ }
-      throw new Error(detail);
+      throw resp.status === 409 ? new Conflict(detail) : new Error(detail);
     }
     if (resp.status === 204) return null;
     const type = resp.headers.get("content-type") || "";
     return type.includes("application/json") ? resp.json() : resp.blob();
   }
-  throw new Error("The server cannot be reached (" + (lastError && lastError.message) + "). Your answer was not lost: try again.");
+  state.offline = true;
+  throw new Unreachable("The server cannot be reached (" + (lastError && lastError.message) + "). Press the key again once it is back.");
 }
 
 function forgetToken(message) {
@@ -120,6 +132,7 @@ function showItem(item) {
   state.selected = new Set();
   showSelection();
   if (item === null) {
+    state.doneAt = Date.now();
     $("item-id").textContent = "";
     $("item-why").textContent = "";
     $("guess").textContent = "";
@@ -153,6 +166,7 @@ function showItem(item) {
       th.scope = "row";
       th.textContent = k;
       td.textContent = v;
+      td.dir = "auto";  // right-to-left values (Arabic, Hebrew) read their own way
       tr.appendChild(th);
       tr.appendChild(td);
       body.appendChild(tr);
@@ -273,6 +287,15 @@ async function refreshProgress() {
   try {
     const p = await api("/api/progress");
     showProgress(p);
+    if (state.item === null && p.remaining > 0 && Date.now() - state.doneAt >= DONE_RECHECK_MS) {
+      // "All done" may not last: items added, skipped or given back by others come to you
+      state.doneAt = Date.now();
+      enqueue(async () => {
+        if (state.item !== null) return;
+        const next = await api("/api/next");
+        if (next.item) showItem(next.item); else state.doneAt = Date.now();
+      });
+    }
     const item = state.item;
     if (item && p.model_version !== null && p.model_version !== item.model_version) {
       // a newer model: refresh its guess for the item on screen
@@ -285,12 +308,37 @@ async function refreshProgress() {
         showGuess(item);
       }
     }
-  } catch (err) { if (!(err instanceof RefusedToken)) setStatus(err.message); }
+  } catch (err) {
+    if (err instanceof Unreachable) setStatus("The server cannot be reached: the page keeps trying every few seconds. What you saved is kept.");
+    else if (!(err instanceof RefusedToken)) setStatus(err.message);
+  }
 }
 
 async function loadNext() {
   const next = await api("/api/next");
   showItem(next.item);
+}
+
+/**
+ * Answer or skip the item on screen with `send`; when the server refuses it with 409
+ * (already answered in another tab or window of this annotator, or its reservation ran
+ * out and someone else took it), nothing was stored: say so and show the next item
+ * rather than stay on an item that can no longer be answered.
+ */
+async function onItem(send) {
+  const item = state.item;
+  try {
+    await send(item);
+  } catch (err) {
+    if (!(err instanceof Conflict)) throw err;
+    state.queue.length = 0;  // the queued keys were meant for the items after this one
+    await loadNext();
+    setStatus("Not saved for item " + item.external_id + ": it was already answered or skipped (in " +
+      "another tab, or by an earlier try that got no reply) or taken over after its reservation " +
+      "ran out. Here is your next item.");
+    return false;
+  }
+  return true;
 }
 
 /** Queue an action; actions run one at a time, in the order they were asked for. */
@@ -323,7 +371,11 @@ async function pump() {
 function answer(label) {
   enqueue(async () => {
     if (!state.item) return;
-    const ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: state.item.id, label, request_id: newRequestId() }) });
+    let ev;
+    const sent = await onItem(async (item) => {
+      ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: item.id, label, request_id: newRequestId() }) });
+    });
+    if (!sent) return;
     setStatus("Saved: " + ev.label, true);
     await loadNext();
   });
@@ -341,7 +393,11 @@ function confirmSet() {
   enqueue(async () => {
     if (!state.item) return;
     const labels = state.labels.filter((l) => state.selected.has(l));
-    const ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: state.item.id, labels, request_id: newRequestId() }) });
+    let ev;
+    const sent = await onItem(async (item) => {
+      ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: item.id, labels, request_id: newRequestId() }) });
+    });
+    if (!sent) return;
     setStatus("Saved: " + (ev.labels.length ? ev.labels.join(", ") : "none of these"), true);
     await loadNext();
   });
@@ -350,7 +406,9 @@ function confirmSet() {
 function skip() {
   enqueue(async () => {
     if (!state.item) return;
-    await api("/api/skip", { method: "POST", body: JSON.stringify({ item_id: state.item.id, request_id: newRequestId() }) });
+    const sent = await onItem((item) =>
+      api("/api/skip", { method: "POST", body: JSON.stringify({ item_id: item.id, request_id: newRequestId() }) }));
+    if (!sent) return;
     setStatus("Skipped", true);
     await loadNext();
   });
@@ -369,19 +427,36 @@ function undo() {
   });
 }
 
+/** While the help dialog is open the page behind it is inert: no Tab stop, no click. */
+function setBehindInert(on) {
+  for (const el of document.body.children) {
+    if (el !== $("help") && el.tagName !== "SCRIPT") el.inert = on;
+  }
+}
+
 function openHelp() {
   state.helpReturn = document.activeElement;
   $("help").hidden = false;
+  setBehindInert(true);
   $("help-close").focus();
 }
 
 function closeHelp() {
   $("help").hidden = true;
+  setBehindInert(false);
   const back = state.helpReturn;
   if (back && document.contains(back) && back !== document.body) back.focus(); else $("card").focus();
 }
 
 function toggleHelp() { if ($("help").hidden) openHelp(); else closeHelp(); }
+
+/**
+ * A click handler that ignores the second click of a double-click: it would act on the
+ * next item, unseen (keyboard activations and separate clicks all count).
+ */
+function once(fn) {
+  return (e) => { if (e.detail <= 1) fn(); };
+}
 
 function buildLabels(labels) {
   const box = $("labels");
@@ -401,6 +476,7 @@ function buildLabels(labels) {
     }
     const name = document.createElement("span");
     name.className = "name";
+    name.dir = "auto";
     name.textContent = label;
     btn.appendChild(name);
     const tag = document.createElement("span");
@@ -410,31 +486,50 @@ function buildLabels(labels) {
       btn.setAttribute("aria-pressed", "false");
       btn.addEventListener("click", () => toggle(label));  // focus stays on the button
     } else {
-      btn.addEventListener("click", () => answer(label));
+      btn.addEventListener("click", once(() => answer(label)));
     }
     box.appendChild(btn);
   });
-  const digits = state.keys.filter(Boolean);
-  const help = $("help-answer-keys");
-  clear(help);
-  if (digits.length) {
-    const first = document.createElement("kbd"), last = document.createElement("kbd");
-    first.textContent = digits[0];
-    last.textContent = digits[digits.length - 1];
-    help.appendChild(first);
-    help.appendChild(document.createTextNode("\u2013"));
-    help.appendChild(last);
+  for (const help of [$("help-answer-keys"), $("help-tick-keys")]) {
+    clear(help);
+    keyRuns(state.keys.filter(Boolean)).forEach((run, i) => {
+      if (i) help.appendChild(document.createTextNode(", "));
+      const ends = run.length > 2 ? [run[0], run[run.length - 1]] : run;
+      ends.forEach((key, j) => {
+        if (j) help.appendChild(document.createTextNode(run.length > 2 ? "\u2013" : ", "));
+        const kbd = document.createElement("kbd");
+        kbd.textContent = key;
+        help.appendChild(kbd);
+      });
+    });
   }
+}
+
+/** The keys in runs of consecutive digits: 1–9 then 0 for ten labels. */
+function keyRuns(keys) {
+  const runs = [];
+  for (const key of keys) {
+    const run = runs[runs.length - 1];
+    if (run && Number(key) === Number(run[run.length - 1]) + 1) run.push(key); else runs.push([key]);
+  }
+  return runs;
 }
 
 document.addEventListener("keydown", (e) => {
   if (!$("help").hidden) {
     if (e.key === "Escape" || e.key === "?") { e.preventDefault(); closeHelp(); }
+    // Close is the dialog's one control: Tab keeps the focus on it, never behind the dialog
+    else if (e.key === "Tab") { e.preventDefault(); $("help-close").focus(); }
     return;
   }
   if ($("main").hidden || e.ctrlKey || e.metaKey || e.altKey) return;
   const tag = (e.target && e.target.tagName) || "";
   if (tag === "INPUT" || tag === "TEXTAREA") return;
+  if (e.repeat && (/^[0-9suSU]$/.test(e.key) || e.key === "Enter")) {
+    // a key held down answers once: its auto-repeat would answer unseen items
+    e.preventDefault();
+    return;
+  }
   if (/^[0-9]$/.test(e.key)) {
     const i = state.keys.indexOf(e.key);
     if (i >= 0) {
@@ -446,12 +541,16 @@ document.addEventListener("keydown", (e) => {
     e.preventDefault();
     confirmSet();
   }
-  else if (e.key === "s") { e.preventDefault(); skip(); }
-  else if (e.key === "u") { e.preventDefault(); undo(); }
+  // with Caps Lock on (or Shift) the letters still work
+  else if (e.key === "s" || e.key === "S") { e.preventDefault(); skip(); }
+  else if (e.key === "u" || e.key === "U") { e.preventDefault(); undo(); }
   else if (e.key === "?") { e.preventDefault(); openHelp(); }
 });
 
+let startTimer = null;
+
 async function start() {
+  window.clearTimeout(startTimer);
   try {
     const project = await api("/api/project");
     state.labels = project.labels;
@@ -463,14 +562,22 @@ async function start() {
     $("owner-link").hidden = !project.owner;  // the owner's page of label quality
     document.title = project.name + " \u00b7 activelab";
     buildLabels(project.labels);
+    await loadNext();  // before the page shows: a failure here leaves no empty card behind
     $("login").hidden = true;
     $("login-error").hidden = true;
     $("main").hidden = false;
     $("logout-button").hidden = false;
-    await loadNext();
+    if (!document.activeElement || document.activeElement === document.body) $("card").focus();
     await refreshProgress();
   } catch (err) {
-    if (!(err instanceof RefusedToken)) setStatus(err.message);
+    if (err instanceof RefusedToken) return;
+    // nothing is on screen yet: say why where it can be seen, and try again shortly
+    const why = err instanceof Unreachable ? "the server cannot be reached." : err.message;
+    $("login").hidden = false;
+    const box = $("login-error");
+    box.textContent = "The project could not be opened: " + why + " Trying again in a few seconds…";
+    box.hidden = false;
+    startTimer = window.setTimeout(() => { if (state.token && $("main").hidden) start(); }, 5000);
   }
 }
 
@@ -491,9 +598,9 @@ window.addEventListener("DOMContentLoaded", () => {
   $("help-button").addEventListener("click", toggleHelp);
   $("help-close").addEventListener("click", closeHelp);
   $("help").addEventListener("click", (e) => { if (e.target === $("help")) closeHelp(); });
-  $("skip-button").addEventListener("click", skip);
-  $("undo-button").addEventListener("click", undo);
-  $("confirm-button").addEventListener("click", confirmSet);
+  $("skip-button").addEventListener("click", once(skip));
+  $("undo-button").addEventListener("click", once(undo));
+  $("confirm-button").addEventListener("click", once(confirmSet));
   $("logout-button").addEventListener("click", () => forgetToken(""));
   if (state.token) start(); else $("login").hidden = false;
   setInterval(() => { if (state.token && !$("main").hidden && !state.running) refreshProgress(); }, 5000);

@@ -28,6 +28,7 @@ function fill(tableId, rows) {
       const td = document.createElement(i === 0 ? "th" : "td");
       if (i === 0) td.scope = "row";
       td.textContent = text;
+      td.dir = "auto";  // names and ids in right-to-left scripts read their own way
       tr.appendChild(td);
     });
     body.appendChild(tr);
@@ -35,7 +36,12 @@ function fill(tableId, rows) {
 }
 
 async function get(path) {
-  const resp = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+  let resp;
+  try {
+    resp = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+  } catch (e) {
+    throw new Error("the server cannot be reached (" + e.message + ").");
+  }
   if (resp.status === 401 || resp.status === 403) {
     let detail = "";
     try { detail = (await resp.json()).detail; } catch (e) { /* not JSON */ }
@@ -45,7 +51,11 @@ async function get(path) {
     err.refused = true;
     throw err;
   }
-  if (!resp.ok) throw new Error(resp.statusText);
+  if (!resp.ok) {
+    let detail = resp.statusText;
+    try { const body = await resp.json(); if (typeof body.detail === "string") detail = body.detail; } catch (e) { /* not JSON */ }
+    throw new Error(detail);
+  }
   return resp.json();
 }
 
@@ -74,14 +84,19 @@ function render(q) {
   fill("per-label", (q.per_label || []).map((l) => [
     l.label, String(l.items), pct(l.percent_agreement), num(l.krippendorff_alpha, 3),
   ]));
+  // a multi-label answer of no label at all comes as "": it is "none of these", not a blank
+  const set = (l) => (q.task === "multilabel" && l === "" ? "none of these" : l);
   fill("review", q.review.map((r) => [
-    r.id, r.label, pct(r.confidence),
-    r.answers.map((a) => a.annotator + ": " + a.label).join(", "),
+    r.id, set(r.label), pct(r.confidence),
+    r.answers.map((a) => a.annotator + ": " + set(a.label)).join("; "),
   ]));
   $("review-empty").hidden = q.review.length > 0;
 }
 
+let retry = null;
+
 async function load() {
+  window.clearTimeout(retry);
   try {
     const [project, q] = await Promise.all([get("/api/project"), get("/api/quality")]);
     $("project-name").textContent = project.name;
@@ -94,7 +109,11 @@ async function load() {
     $("status").textContent = "Updated " + new Date().toLocaleTimeString() + ".";
   } catch (err) {
     if (err.refused) showLogin(err.message);
-    else $("status").textContent = err.message;
+    else if ($("owner").hidden) {
+      // nothing is on screen yet: say why where it can be seen, and try again shortly
+      showLogin("The label quality could not be loaded: " + err.message + " Trying again in a few seconds\u2026");
+      retry = window.setTimeout(() => { if (token && $("owner").hidden) load(); }, 5000);
+    } else $("status").textContent = "Not updated: " + err.message;
   }
 }
 
