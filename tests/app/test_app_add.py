@@ -299,7 +299,7 @@ def test_add_on_either_database(tmp_path: Path, project_db, labelled_table) -> N
             1: ("yes", "imported:file"),
             10: ("yes", "imported:file"),
         }
-        with pytest.raises(StoreError, match="ids are in the project already"):
+        with pytest.raises(StoreError, match="in the project already"):
             store.append_items(data.rows[:1], data.X[:1])
         assert store.n_items() == 12
     finally:
