@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from activelab._validation import _kinds
 from activelab.strategies.uncertainty import least_confident, margin
 from activelab.stream._adapters import make_adapter
 from activelab.stream.budget import BudgetManager, get_budget_manager
@@ -118,14 +119,7 @@ def _check_stream_labels(y: np.ndarray, known: np.ndarray) -> None:
         for a stream whose classes are numbers (or the reverse), which would otherwise
         turn every stored label into a string.
     """
-    if y.dtype.kind == "f":
-        missing = np.isnan(y)
-    elif y.dtype == object:
-        missing = np.fromiter(
-            (v is None or (isinstance(v, float) and v != v) for v in y.tolist()), bool, len(y)
-        )
-    else:
-        missing = np.zeros(len(y), dtype=bool)
+    missing = _kinds(y) == 2  # None or NaN, as the pool learner's label check reads them
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise ValueError(
