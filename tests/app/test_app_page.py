@@ -568,3 +568,32 @@ def test_an_answer_stored_but_whose_reply_was_lost_is_not_stored_twice(browser, 
     assert store.count_events()["label"] == 1
     assert not errors, errors
     page.close()
+
+
+def test_signing_out_gives_the_item_on_screen_back_at_once(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    people: dict[str, object] = {}
+
+    def add_bob(svc: LabellingService, ann) -> None:
+        people.update(svc=svc, ada=ann, bob=svc.store.add_annotator("bob")[0])
+
+    url, token, store = make(_texts(2), ["good", "bad"], before=add_bob)
+    page, errors = _open(browser, url, token)
+    page.keyboard.press("1")
+    expect(page.locator("#item-id")).to_have_text("Item t1")  # the last item, now ada's
+    assert store.held_item(people["ada"].id) == 1
+    page.click("#logout-button")
+    expect(page.locator("#login")).to_be_visible()
+    expect(page.locator("#login-error")).to_be_hidden()
+    page.wait_for_function("!state.running && state.item === null")
+    for _ in range(50):  # the release is sent once the page has signed out
+        if store.held_item(people["ada"].id) is None:
+            break
+        page.wait_for_timeout(100)
+    assert store.held_item(people["ada"].id) is None
+    # bob takes the item ada gave back at once, not when her reservation runs out
+    assert people["svc"].next_item(people["bob"]).id == 1
+    assert store.count_events()["label"] == 1  # the answer before signing out is kept
+    assert not errors, errors
+    page.close()

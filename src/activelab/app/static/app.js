@@ -35,6 +35,8 @@ class Conflict extends Error {}
 class Unreachable extends Error {}
 
 async function api(path, options = {}, attempts = 3) {
+  // signed out while an action ran: its next request is not sent (nothing to refuse)
+  if (!state.token) throw new RefusedToken("signed out");
   const headers = Object.assign({ Authorization: "Bearer " + state.token }, options.headers || {});
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   let lastError = null;
@@ -82,6 +84,28 @@ function forgetToken(message) {
   err.textContent = message || "";
   err.hidden = !message;
   $("token-input").focus();
+}
+
+/**
+ * Sign out: the item on screen is given back at once, so that a teammate can take it
+ * rather than wait for its reservation to run out. An answer already on its way is
+ * stored first (the release waits for it); keys not yet sent are dropped.
+ */
+async function signOut() {
+  const token = state.token;
+  forgetToken("");
+  while (state.running) await new Promise((r) => setTimeout(r, 50));
+  const item = state.item;
+  state.item = null;
+  if (!item || !token) return;
+  try {
+    // keepalive: sent even when the tab is closed right after
+    await fetch("/api/release", {
+      method: "POST", keepalive: true,
+      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+      body: JSON.stringify({ item_id: item.id }),
+    });
+  } catch (e) { /* unreachable: the reservation runs out on its own */ }
 }
 
 function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
@@ -601,7 +625,7 @@ window.addEventListener("DOMContentLoaded", () => {
   $("skip-button").addEventListener("click", once(skip));
   $("undo-button").addEventListener("click", once(undo));
   $("confirm-button").addEventListener("click", once(confirmSet));
-  $("logout-button").addEventListener("click", () => forgetToken(""));
+  $("logout-button").addEventListener("click", signOut);
   if (state.token) start(); else $("login").hidden = false;
   setInterval(() => { if (state.token && !$("main").hidden && !state.running) refreshProgress(); }, 5000);
 });
