@@ -118,6 +118,15 @@ async function load() {
 }
 
 window.addEventListener("DOMContentLoaded", () => {
+  // /owner?token=… opens the page as the labelling page does: the token is kept in the tab
+  // and taken out of the address bar (and so out of the history) at once
+  const params = new URLSearchParams(window.location.search);
+  if (params.has("token")) {
+    sessionStorage.setItem(KEY, params.get("token"));
+    params.delete("token");
+    const rest = params.toString();
+    history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : "") + window.location.hash);
+  }
   token = sessionStorage.getItem(KEY);
   $("login-form").addEventListener("submit", (e) => {
     e.preventDefault();
