@@ -597,3 +597,59 @@ def test_signing_out_gives_the_item_on_screen_back_at_once(browser, make) -> Non
     assert store.count_events()["label"] == 1  # the answer before signing out is kept
     assert not errors, errors
     page.close()
+
+
+def test_an_image_that_fails_to_load_cannot_be_answered_but_can_be_retried_or_skipped(
+    browser, make, tmp_path: Path
+) -> None:
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("L", (8, 8), color=60 * i).save(folder / f"scan-{i}.png")
+    url, token, store = make(folder, ["dark", "light"])
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route(
+        "**/api/items/*/image",
+        lambda route: route.fulfill(
+            status=500, content_type="application/json", body='{"detail": "disk gone"}'
+        ),
+    )
+    page.goto(f"{url}/?token={token}")
+    problem = page.locator("#image-error")
+    expect(problem).to_be_visible()
+    expect(problem).to_contain_text("disk gone")
+    expect(page.locator("#item-image")).to_be_hidden()
+    buttons = page.locator("#labels button")
+    for i in range(buttons.count()):
+        expect(buttons.nth(i)).to_be_disabled()
+    first = page.locator("#item-id").text_content()
+    page.keyboard.press("1")  # an image never seen is not answered
+    expect(page.locator("#status")).to_contain_text("Not answered")
+    assert store.count_events()["label"] == 0
+    page.keyboard.press("s")  # skipping still works
+    expect(page.locator("#status")).to_contain_text("Skipped")
+    expect(page.locator("#item-id")).not_to_have_text(first)
+    expect(problem).to_be_visible()  # the next image fails too
+    # bytes that are no image fail the same way
+    page.unroute("**/api/items/*/image")
+    page.route(
+        "**/api/items/*/image",
+        lambda route: route.fulfill(status=200, content_type="image/png", body=b"not a png"),
+    )
+    page.click("#image-retry")
+    expect(problem).to_contain_text("not an image")
+    page.unroute("**/api/items/*/image")
+    page.click("#image-retry")
+    expect(page.locator("#item-image")).to_be_visible()
+    expect(problem).to_be_hidden()
+    expect(buttons.first).to_be_enabled()
+    page.keyboard.press("1")
+    expect(page.locator("#status")).to_contain_text("Saved: dark")
+    assert store.count_events() == {"label": 1, "skip": 1, "undo": 0}
+    assert not errors, errors
+    page.close()

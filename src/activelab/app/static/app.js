@@ -13,7 +13,9 @@ const state = {
   queue: [], running: false, helpReturn: null,
   offline: false,          // the last request found no server: say so until one answers
   doneAt: 0,               // when "All done" was last confirmed by the server (ms)
+  imageShown: null,        // an image item: resolves to true once its image is on screen
 };
+const IMAGE_TIMEOUT_MS = 20000;  // an image that takes longer counts as not loaded
 const DONE_RECHECK_MS = 30000;  // while "All done": ask again this often for new work
 const $ = (id) => document.getElementById(id);
 
@@ -139,7 +141,7 @@ function itemName(item) {
 
 function showItem(item) {
   state.item = item;
-  const text = $("item-text"), img = $("item-image"), box = $("fields-box");
+  const text = $("item-text"), box = $("fields-box");
   const body = $("item-fields").querySelector("tbody");
   clear(body);
   text.textContent = "";
@@ -153,6 +155,8 @@ function showItem(item) {
   $("guess").hidden = item === null;
   $("confirm-button").hidden = item === null || !state.multi;
   $("selection").hidden = item === null || !state.multi;
+  $("image-error").hidden = true;
+  state.imageShown = null;
   state.selected = new Set();
   showSelection();
   if (item === null) {
@@ -170,16 +174,7 @@ function showItem(item) {
     text.textContent = item.text;
     text.hidden = false;
   }
-  if (item.image_url) {
-    img.alt = "Image " + itemName(item);
-    img.removeAttribute("src");
-    api(item.image_url).then((blob) => {
-      if (state.item !== item) return;
-      state.imageUrl = URL.createObjectURL(blob);
-      img.src = state.imageUrl;
-      $("item-figure").hidden = false;
-    }).catch((err) => setStatus(err.message));
-  }
+  if (item.image_url) loadImage(item); else setAnswerable(true);
   if (item.fields && item.kind !== "image") {
     // a text item's "id" column repeats the item's name: not shown twice
     const entries = Object.entries(item.fields).filter(([k, v]) => !(item.kind === "text" && k === "id" && v === item.external_id));
@@ -202,6 +197,69 @@ function showItem(item) {
   const preview = item.text ? ": " + item.text.slice(0, 140) : "";
   announce("New item " + itemName(item) + preview);
   if (!document.activeElement || document.activeElement === document.body) $("card").focus();
+}
+
+/** The answer buttons (and Enter's Confirm) on or off; Skip and Undo always work. */
+function setAnswerable(on) {
+  for (const btn of $("labels").children) btn.disabled = !on;
+  $("confirm-button").disabled = !on;
+}
+
+/**
+ * Fetch and show an image item's image. Until it is on screen the item cannot be answered
+ * (nobody labels an image they never saw): the answer buttons are off, and if the image
+ * fails to load the card says why, with a Retry button; Skip still works.
+ */
+function loadImage(item) {
+  const img = $("item-image");
+  img.alt = "Image " + itemName(item);
+  img.removeAttribute("src");
+  $("item-figure").hidden = true;
+  $("image-error").hidden = true;
+  setAnswerable(false);
+  state.imageShown = (async () => {
+    try {
+      const blob = await api(item.image_url, { signal: AbortSignal.timeout(IMAGE_TIMEOUT_MS) });
+      if (state.item !== item) return false;
+      if (state.imageUrl) URL.revokeObjectURL(state.imageUrl);
+      state.imageUrl = URL.createObjectURL(blob);
+      img.src = state.imageUrl;
+      await img.decode();  // fails on bytes that are no image the browser can draw
+      if (state.item !== item) return false;
+      $("item-figure").hidden = false;
+      setAnswerable(true);
+      return true;
+    } catch (err) {
+      if (state.item !== item || err instanceof RefusedToken) return false;
+      img.removeAttribute("src");
+      const why = err instanceof Unreachable || (err && err.name === "TimeoutError")
+        ? "the server did not send it"
+        : err && err.name === "EncodingError" ? "the file is not an image the browser can show"
+        : err.message;
+      $("image-error-text").textContent = "The image of item " + item.external_id +
+        " could not be loaded (" + why + "). It cannot be answered unseen: retry, or skip it.";
+      $("image-error").hidden = false;
+      return false;
+    }
+  })();
+}
+
+/**
+ * Wait for the image of the item on screen (if it is one); false, with the reason said and
+ * the keys queued after this one dropped, when it is not shown.
+ */
+async function itemSeen() {
+  if (state.imageShown === null || (await state.imageShown)) return true;
+  state.queue.length = 0;
+  setStatus("Not answered: the image of item " + state.item.external_id +
+    " is not shown. Retry loading it, or skip the item (s).");
+  return false;
+}
+
+function retryImage() {
+  if (!state.item || !state.item.image_url) return;
+  setStatus("");
+  loadImage(state.item);
 }
 
 function showSelection() {
@@ -394,7 +452,7 @@ async function pump() {
 
 function answer(label) {
   enqueue(async () => {
-    if (!state.item) return;
+    if (!state.item || !(await itemSeen())) return;
     let ev;
     const sent = await onItem(async (item) => {
       ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: item.id, label, request_id: newRequestId() }) });
@@ -407,7 +465,7 @@ function answer(label) {
 
 function toggle(label) {
   enqueue(async () => {
-    if (!state.item) return;
+    if (!state.item || !(await itemSeen())) return;
     if (state.selected.has(label)) state.selected.delete(label); else state.selected.add(label);
     showSelection();
   });
@@ -415,7 +473,7 @@ function toggle(label) {
 
 function confirmSet() {
   enqueue(async () => {
-    if (!state.item) return;
+    if (!state.item || !(await itemSeen())) return;
     const labels = state.labels.filter((l) => state.selected.has(l));
     let ev;
     const sent = await onItem(async (item) => {
@@ -623,6 +681,7 @@ window.addEventListener("DOMContentLoaded", () => {
   $("help-close").addEventListener("click", closeHelp);
   $("help").addEventListener("click", (e) => { if (e.target === $("help")) closeHelp(); });
   $("skip-button").addEventListener("click", once(skip));
+  $("image-retry").addEventListener("click", retryImage);
   $("undo-button").addEventListener("click", once(undo));
   $("confirm-button").addEventListener("click", once(confirmSet));
   $("logout-button").addEventListener("click", signOut);
