@@ -246,3 +246,20 @@ def test_cost_aware_queue_prefers_quicker_items() -> None:
     # among the uncertain middle of the pool, the quicker (lower x) items come first
     assert heads[True].mean() < heads[False].mean()
     assert set(heads[True].tolist()) <= set(range(10, 50))
+
+
+def test_revoking_an_annotator_gives_their_item_back_at_once(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "strategy": "margin"})
+    store.add_items([{"external_id": "i0", "kind": "table", "content": {"fields": {"x": 0}}}])
+    store.save_features(np.zeros((1, 1)))
+    ada, _ = store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    svc = LabellingService(store)  # the server
+    assert svc.next_item(ada).id == 0  # ada holds the one item
+    other = Store(url)  # activelab annotator revoke, from another process
+    other.revoke_annotator("ada")
+    other.close()
+    assert store.held_item(ada.id) is None
+    assert svc.next_item(bob).id == 0  # bob takes it now, not when ada's lease runs out
+    store.close()

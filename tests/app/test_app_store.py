@@ -47,8 +47,10 @@ def test_only_the_token_hash_is_stored_and_revocation_is_immediate(db_url) -> No
         store.add_annotator("ada")
     store.revoke_annotator("ada")
     assert store.authenticate(token) is None
-    with pytest.raises(StoreError, match="No active annotator"):
+    with pytest.raises(StoreError, match="'ada' is revoked already"):
         store.revoke_annotator("ada")
+    with pytest.raises(StoreError, match="No annotator named 'nobody'"):
+        store.revoke_annotator("nobody")
 
 
 def test_leases_are_exclusive_expire_and_respect_overlap(db_url) -> None:

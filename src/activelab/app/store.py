@@ -834,15 +834,31 @@ class Store:
         return [_annotator(r) for r in rows]
 
     def revoke_annotator(self, name: str) -> Annotator:
-        """Revoke an annotator's token; their events stay in the log."""
+        """Revoke an annotator's token; their events stay in the log, and the items they
+        hold unanswered are given back at once (in the same transaction)."""
         with self._write() as conn:
             res = conn.execute(
                 annotators_t.update()
                 .where(annotators_t.c.name == name, annotators_t.c.revoked_at.is_(None))
                 .values(revoked_at=time.time())
             )
+            if res.rowcount == 1:
+                conn.execute(
+                    assignments_t.update()
+                    .where(
+                        assignments_t.c.annotator_id
+                        == sa.select(annotators_t.c.id)
+                        .where(annotators_t.c.name == name)
+                        .scalar_subquery(),
+                        assignments_t.c.expires_at < _FOREVER,
+                    )
+                    .values(expires_at=0.0)
+                )
         if res.rowcount != 1:
-            raise StoreError(f"No active annotator named {name!r}.")
+            found = self.annotator_by_name(name)
+            if found is not None and found.revoked:
+                raise StoreError(f"Annotator {name!r} is revoked already.")
+            raise StoreError(f"No annotator named {name!r}.")
         found = self.annotator_by_name(name)
         assert found is not None
         return found
@@ -1283,15 +1299,17 @@ class Store:
             ).first()
         return None if row is None else int(row[0])
 
-    def leased_items(self) -> dict[int, int]:
-        """Item → annotator for every unexpired lease on an unanswered item."""
+    def leased_items(self, items: Sequence[int] | None = None) -> dict[int, int]:
+        """Item → annotator for every unexpired lease on an unanswered item (among
+        ``items`` only, when given)."""
+        stmt = sa.select(assignments_t.c.item_id, assignments_t.c.annotator_id).where(
+            assignments_t.c.expires_at > time.time(),
+            assignments_t.c.expires_at < _FOREVER,
+        )
+        if items is not None:
+            stmt = stmt.where(assignments_t.c.item_id.in_([int(i) for i in items]))
         with self._read() as conn:
-            rows = conn.execute(
-                sa.select(assignments_t.c.item_id, assignments_t.c.annotator_id).where(
-                    assignments_t.c.expires_at > time.time(),
-                    assignments_t.c.expires_at < _FOREVER,
-                )
-            ).all()
+            rows = conn.execute(stmt).all()
         return {int(r[0]): int(r[1]) for r in rows}
 
     # -------------------------------------------------------- models, queue

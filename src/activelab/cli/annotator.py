@@ -71,7 +71,7 @@ def list_(project: Path) -> None:
 @click.argument("project", type=click.Path(path_type=Path))
 @click.argument("name")
 def revoke(project: Path, name: str) -> None:
-    """Revoke NAME's token at once; their labels stay."""
+    """Revoke NAME's token at once; their labels stay, the item they hold is given back."""
     from activelab.app.store import StoreError
 
     store = _open(project)
@@ -81,7 +81,10 @@ def revoke(project: Path, name: str) -> None:
         raise click.ClickException(str(exc)) from exc
     finally:
         store.close()
-    click.echo(f"Revoked {name!r}: their token is refused from now on; their labels stay.")
+    click.echo(
+        f"Revoked {name!r}: their token is refused from now on; their labels stay and the "
+        "item they held is free for the others."
+    )
 
 
 def refuse_reserved_name(name: str, fix: str) -> None:
