@@ -226,6 +226,10 @@ def test_the_owner_changes_a_decision_and_bad_names_are_refused_in_one_line(tmp_
     store = Store.open(url)
     assert [e.label for e in store.live_answers()] == ["neg", "pos", "pos"]
     assert store.settings["adjudicators"] == ["owner"]
+    # the decisions settle items: the owner is not scored against them
+    people = {a["name"]: a for a in quality_report(store)["annotators"]}
+    assert people["owner"]["estimated_accuracy"] is None
+    assert people["ada"]["estimated_accuracy"] is not None
     store.close()
 
 
