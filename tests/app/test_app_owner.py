@@ -279,7 +279,7 @@ def test_owner_page_says_why_it_cannot_load_and_loads_once_it_can(owned, serve_i
 
 @pytest.mark.browser
 @pytest.mark.timeout(120)
-def test_owner_page_opens_with_the_token_in_its_address_and_drops_it(
+def test_owner_page_opens_with_the_token_in_its_address_drops_it_and_signs_out(
     owned, serve_in_thread
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
@@ -299,6 +299,15 @@ def test_owner_page_opens_with_the_token_in_its_address_and_drops_it(
         page.click("#refresh-button")  # the token is kept in the tab
         expect(page.locator("#status")).to_contain_text("Updated")
         assert page.evaluate("history.length") == history
+        # signing out forgets the token in the tab: a reload asks for it again
+        page.click("#logout-button")
+        expect(page.locator("#login")).to_be_visible()
+        expect(page.locator("#owner")).to_be_hidden()
+        expect(page.locator("#people tbody tr")).to_have_count(0)
+        assert page.evaluate("sessionStorage.length") == 0
+        page.reload()
+        expect(page.locator("#login")).to_be_visible()
+        expect(page.locator("#owner")).to_be_hidden()
         assert not errors, errors
         browser.close()
 
