@@ -810,8 +810,8 @@ class Store:
                 new_id = int(res.inserted_primary_key[0])
         except IntegrityError as exc:
             raise StoreError(
-                f"An annotator named {name!r} exists already; pick another name, or "
-                f"revoke it and use a new name."
+                f"An annotator named {name!r} exists already; pick another name, or give "
+                f"them a new token with activelab annotator token PROJECT {name!r}."
             ) from exc
         return self.annotator(new_id), token
 
@@ -862,6 +862,23 @@ class Store:
         found = self.annotator_by_name(name)
         assert found is not None
         return found
+
+    def new_token(self, name: str) -> tuple[Annotator, str]:
+        """Give annotator ``name`` a new token: their old one is refused from now on, and a
+        revoked annotator is active again. Their labels stay theirs. Returns the annotator
+        and the token (shown once, only its hash is kept)."""
+        token = secrets.token_urlsafe(32)
+        with self._write() as conn:
+            res = conn.execute(
+                annotators_t.update()
+                .where(annotators_t.c.name == name)
+                .values(token_hash=hash_token(token), revoked_at=None)
+            )
+        if res.rowcount != 1:
+            raise StoreError(f"No annotator named {name!r}; add one with activelab annotator add.")
+        found = self.annotator_by_name(name)
+        assert found is not None
+        return found, token
 
     def make_owner(self, name: str) -> Annotator:
         """Give annotator ``name`` the owner's rights (the project's quality page and API).
