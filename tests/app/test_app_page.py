@@ -653,3 +653,41 @@ def test_an_image_that_fails_to_load_cannot_be_answered_but_can_be_retried_or_sk
     assert store.count_events() == {"label": 1, "skip": 1, "undo": 0}
     assert not errors, errors
     page.close()
+
+
+def test_signing_out_while_an_image_loads_gives_the_item_back_at_once(
+    browser, make, tmp_path: Path
+) -> None:
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("L", (8, 8), color=60 * i).save(folder / f"scan-{i}.png")
+    url, token, store = make(folder, ["dark", "light"])
+    ada = store.annotator_by_name("ada")
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route("**/api/items/*/image", lambda route: None)  # the image never comes
+    page.goto(f"{url}/?token={token}")
+    expect(page.locator("#item-id")).not_to_be_empty()
+    page.keyboard.press("1")  # waits for the image, which never comes
+    page.click("#logout-button")
+    expect(page.locator("#login")).to_be_visible()
+    for _ in range(30):  # given back at once, not after the image's 20 s timeout
+        if store.held_item(ada.id) is None:
+            break
+        page.wait_for_timeout(100)
+    assert store.held_item(ada.id) is None
+    assert store.count_events()["label"] == 0
+    page.unroute("**/api/items/*/image")
+    page.fill("#token-input", token)
+    page.click("#login-form button")
+    expect(page.locator("#item-image")).to_be_visible()
+    expect(page.locator("#status")).to_be_empty()  # nothing left over from before
+    page.keyboard.press("1")
+    expect(page.locator("#status")).to_contain_text("Saved: dark")
+    assert not errors, errors
+    page.close()

@@ -14,6 +14,7 @@ const state = {
   offline: false,          // the last request found no server: say so until one answers
   doneAt: 0,               // when "All done" was last confirmed by the server (ms)
   imageShown: null,        // an image item: resolves to true once its image is on screen
+  imageAbort: null,        // stops the image's request (signing out, the next item)
 };
 const IMAGE_TIMEOUT_MS = 20000;  // an image that takes longer counts as not loaded
 const DONE_RECHECK_MS = 30000;  // while "All done": ask again this often for new work
@@ -47,6 +48,7 @@ async function api(path, options = {}, attempts = 3) {
     try {
       resp = await fetch(path, Object.assign({}, options, { headers }));
     } catch (err) {
+      if (options.signal && options.signal.aborted) throw err;  // stopped on purpose, or too slow
       // network trouble: retry; the request id makes the retry safe
       lastError = err;
       await new Promise((r) => setTimeout(r, 300 * (i + 1)));
@@ -74,6 +76,7 @@ async function api(path, options = {}, attempts = 3) {
 }
 
 function forgetToken(message) {
+  if (state.imageAbort) state.imageAbort.abort();
   sessionStorage.removeItem(KEY);
   state.token = null;
   state.queue.length = 0;
@@ -217,9 +220,14 @@ function loadImage(item) {
   $("item-figure").hidden = true;
   $("image-error").hidden = true;
   setAnswerable(false);
+  if (state.imageAbort) state.imageAbort.abort();
+  const stop = new AbortController();
+  state.imageAbort = stop;
+  const timer = window.setTimeout(
+    () => stop.abort(new DOMException("the image took too long", "TimeoutError")), IMAGE_TIMEOUT_MS);
   state.imageShown = (async () => {
     try {
-      const blob = await api(item.image_url, { signal: AbortSignal.timeout(IMAGE_TIMEOUT_MS) });
+      const blob = await api(item.image_url, { signal: stop.signal });
       if (state.item !== item) return false;
       if (state.imageUrl) URL.revokeObjectURL(state.imageUrl);
       state.imageUrl = URL.createObjectURL(blob);
@@ -230,7 +238,7 @@ function loadImage(item) {
       setAnswerable(true);
       return true;
     } catch (err) {
-      if (state.item !== item || err instanceof RefusedToken) return false;
+      if (state.item !== item || !state.token || err instanceof RefusedToken) return false;
       img.removeAttribute("src");
       const why = err instanceof Unreachable || (err && err.name === "TimeoutError")
         ? "the server did not send it"
@@ -240,6 +248,8 @@ function loadImage(item) {
         " could not be loaded (" + why + "). It cannot be answered unseen: retry, or skip it.";
       $("image-error").hidden = false;
       return false;
+    } finally {
+      window.clearTimeout(timer);
     }
   })();
 }
@@ -249,9 +259,11 @@ function loadImage(item) {
  * the keys queued after this one dropped, when it is not shown.
  */
 async function itemSeen() {
+  const item = state.item;
   if (state.imageShown === null || (await state.imageShown)) return true;
   state.queue.length = 0;
-  setStatus("Not answered: the image of item " + state.item.external_id +
+  if (state.item !== item || !state.token) return false;  // signed out meanwhile
+  setStatus("Not answered: the image of item " + item.external_id +
     " is not shown. Retry loading it, or skip the item (s).");
   return false;
 }
