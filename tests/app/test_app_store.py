@@ -58,6 +58,11 @@ def test_only_the_token_hash_is_stored_and_revocation_is_immediate(db_url) -> No
         store.revoke_annotator("ada")
     with pytest.raises(StoreError, match="No annotator named 'nobody'"):
         store.revoke_annotator("nobody")
+    back, fresh = store.new_token("ada")  # ada comes back under her own name
+    assert back.id == ann.id and not back.revoked
+    assert store.authenticate(fresh).id == ann.id and store.authenticate(token) is None
+    with pytest.raises(StoreError, match="No annotator named 'nobody'"):
+        store.new_token("nobody")
 
 
 def test_leases_are_exclusive_expire_and_respect_overlap(db_url) -> None:
