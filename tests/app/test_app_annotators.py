@@ -230,7 +230,19 @@ def test_the_owner_changes_a_decision_and_bad_names_are_refused_in_one_line(tmp_
     people = {a["name"]: a for a in quality_report(store)["annotators"]}
     assert people["owner"]["estimated_accuracy"] is None
     assert people["ada"]["estimated_accuracy"] is not None
+    store.make_owner("bob")
+    store.revoke_annotator("bob")
     store.close()
+    # status says who owns the project, who decides and who is gone
+    r = runner.invoke(main, ["status", str(tmp_path / "proj")])
+    assert "annotators: ada, bob (owner, revoked), owner (decides)" in r.output
+    info = json.loads(runner.invoke(main, ["status", str(tmp_path / "proj"), "--json"]).output)
+    assert info["annotators"][2] == {
+        "name": "owner",
+        "revoked": False,
+        "owner": False,
+        "adjudicator": True,
+    }
 
 
 def test_cost_aware_queue_prefers_quicker_items() -> None:

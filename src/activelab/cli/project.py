@@ -380,6 +380,7 @@ def status(project: Path, as_json: bool) -> None:
     latest = models[-1] if models else None
     multi = s.get("task") == "multilabel"
     labelled, by_label, none_of_these, gold = _final_label_counts(store, multi)
+    owners, judges = set(s.get("owners", [])), set(s.get("adjudicators", []))
     info = {
         "name": s.get("name"),
         "kind": s.get("kind"),
@@ -396,7 +397,15 @@ def status(project: Path, as_json: bool) -> None:
         "model_labels": latest.n_labels if latest else 0,
         "accuracy": (latest.metrics.get("accuracy") if latest else None),
         "still_pays": (latest.metrics.get("still_pays") if latest else None),
-        "annotators": [{"name": a.name, "revoked": a.revoked} for a in store.annotators()],
+        "annotators": [
+            {
+                "name": a.name,
+                "revoked": a.revoked,
+                "owner": a.name in owners,
+                "adjudicator": a.name in judges,
+            }
+            for a in store.annotators()
+        ],
         "trainer": _trainer_status(store),
     }
     if not multi:
@@ -439,9 +448,12 @@ def status(project: Path, as_json: bool) -> None:
     pays = info["still_pays"] or {}
     if pays.get("reason"):
         console.print(f"more labels still pay? {pays['reason']}")
-    names = ", ".join(
-        a["name"] + (" (revoked)" if a["revoked"] else "") for a in info["annotators"]
-    )
+
+    def role(a: dict[str, Any]) -> str:
+        said = [w for w in ("owner", "revoked") if a[w]] + (["decides"] if a["adjudicator"] else [])
+        return a["name"] + (f" ({', '.join(said)})" if said else "")
+
+    names = ", ".join(role(a) for a in info["annotators"])
     console.print(f"annotators: {names or 'none yet'}")
     console.print(f"trainer: {_describe_trainer(info['trainer'])}")
     if info.get("quality"):
