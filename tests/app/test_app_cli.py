@@ -120,6 +120,8 @@ def test_a_new_token_for_a_lost_one_a_revoked_or_a_terminal_annotator(tmp_path) 
     assert store.current_labels()[0].annotator == "ada"  # her labels stay hers
     store.close()
     assert run("annotator", "revoke", proj, "ada").exit_code == 0
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "ada"], input="q")
+    assert r.exit_code == 1 and f"activelab annotator token {proj} 'ada'" in r.output
     back = run("annotator", "token", proj, "ada").stdout.strip().splitlines()[-1]  # she is back
     assert open_project(proj).authenticate(back).id == ada.id
     assert run("label", proj, "--as", "tom", input="q").exit_code == 0  # terminal only
