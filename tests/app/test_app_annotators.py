@@ -226,7 +226,23 @@ def test_the_owner_changes_a_decision_and_bad_names_are_refused_in_one_line(tmp_
     store = Store.open(url)
     assert [e.label for e in store.live_answers()] == ["neg", "pos", "pos"]
     assert store.settings["adjudicators"] == ["owner"]
+    # the decisions settle items: the owner is not scored against them
+    people = {a["name"]: a for a in quality_report(store)["annotators"]}
+    assert people["owner"]["estimated_accuracy"] is None
+    assert people["ada"]["estimated_accuracy"] is not None
+    store.make_owner("bob")
+    store.revoke_annotator("bob")
     store.close()
+    # status says who owns the project, who decides and who is gone
+    r = runner.invoke(main, ["status", str(tmp_path / "proj")])
+    assert "annotators: ada, bob (owner, revoked), owner (decides)" in r.output
+    info = json.loads(runner.invoke(main, ["status", str(tmp_path / "proj"), "--json"]).output)
+    assert info["annotators"][2] == {
+        "name": "owner",
+        "revoked": False,
+        "owner": False,
+        "adjudicator": True,
+    }
 
 
 def test_cost_aware_queue_prefers_quicker_items() -> None:
@@ -246,3 +262,20 @@ def test_cost_aware_queue_prefers_quicker_items() -> None:
     # among the uncertain middle of the pool, the quicker (lower x) items come first
     assert heads[True].mean() < heads[False].mean()
     assert set(heads[True].tolist()) <= set(range(10, 50))
+
+
+def test_revoking_an_annotator_gives_their_item_back_at_once(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "strategy": "margin"})
+    store.add_items([{"external_id": "i0", "kind": "table", "content": {"fields": {"x": 0}}}])
+    store.save_features(np.zeros((1, 1)))
+    ada, _ = store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    svc = LabellingService(store)  # the server
+    assert svc.next_item(ada).id == 0  # ada holds the one item
+    other = Store(url)  # activelab annotator revoke, from another process
+    other.revoke_annotator("ada")
+    other.close()
+    assert store.held_item(ada.id) is None
+    assert svc.next_item(bob).id == 0  # bob takes it now, not when ada's lease runs out
+    store.close()

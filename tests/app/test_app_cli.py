@@ -102,6 +102,37 @@ def test_init_refuses_an_existing_project_and_keeps_it(tmp_path) -> None:
     assert len(open_project(proj).current_labels()) == 1
 
 
+def test_a_new_token_for_a_lost_one_a_revoked_or_a_terminal_annotator(tmp_path) -> None:
+    proj = tmp_path / "rev"
+    assert run("init", proj, "--data", REVIEWS, "--labels", "positive,negative").exit_code == 0
+    old = run("annotator", "add", proj, "ada").stdout.strip().splitlines()[-1]
+    r = CliRunner().invoke(main, ["annotator", "add", str(proj), "ada"])
+    assert r.exit_code == 1 and "activelab annotator token PROJECT 'ada'" in r.output
+    store = open_project(proj)
+    ada = store.authenticate(old)
+    store.append_event(0, ada.id, "label", label="positive")
+    store.close()
+    r = run("annotator", "token", proj, "ada")  # ada lost her token
+    new = r.stdout.strip().splitlines()[-1]
+    assert "old one is refused" in r.output and new != old
+    store = open_project(proj)
+    assert store.authenticate(old) is None and store.authenticate(new).id == ada.id
+    assert store.current_labels()[0].annotator == "ada"  # her labels stay hers
+    store.close()
+    assert run("annotator", "revoke", proj, "ada").exit_code == 0
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "ada"], input="q")
+    assert r.exit_code == 1 and f"activelab annotator token {proj} 'ada'" in r.output
+    back = run("annotator", "token", proj, "ada").stdout.strip().splitlines()[-1]  # she is back
+    assert open_project(proj).authenticate(back).id == ada.id
+    assert run("label", proj, "--as", "tom", input="q").exit_code == 0  # terminal only
+    tom = run("annotator", "token", proj, "tom").stdout.strip().splitlines()[-1]
+    assert open_project(proj).authenticate(tom).name == "tom"
+    assert "tom\tactive" in run("annotator", "list", proj).output
+    r = CliRunner().invoke(main, ["annotator", "token", str(proj), "nobody"])
+    assert r.exit_code == 1 and "No annotator named 'nobody'" in r.output
+    assert "Traceback" not in r.output
+
+
 def test_text_walkthrough_terminal_export_model(tmp_path) -> None:
     proj = tmp_path / "reviews"
     r = run("init", proj, "--data", REVIEWS, "--labels", "positive,negative")

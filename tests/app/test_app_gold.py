@@ -171,6 +171,31 @@ def test_gold_from_the_command_line_in_status_and_export(tmp_path) -> None:
     ]
 
 
+def test_status_counts_the_labels_export_writes_gold_included(tmp_path) -> None:
+    from collections import Counter
+
+    from activelab.app.project import open_project
+
+    gold = tmp_path / "gold.csv"
+    gold.write_text("id,label\ni1,neg\ni25,pos\n")
+    r, proj = _init(tmp_path, "--gold", str(gold), "--overlap", "3", "--aggregate", "majority")
+    assert r.exit_code == 0, r.output
+    store = open_project(proj)
+    people = [store.add_annotator(n)[0] for n in ("ada", "bob", "cy")]
+    store.append_event(1, people[0].id, "label", label="pos", overlap=3)  # wrong on gold i1
+    for ann, lab in zip(people, ("pos", "pos", "neg"), strict=True):  # i3: pos by majority
+        store.append_event(3, ann.id, "label", label=lab, overlap=3)
+    store.close()
+    runner = CliRunner()
+    status = json.loads(runner.invoke(main, ["status", str(proj), "--json"]).output)
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(main, ["export", str(proj)]).output)))
+    assert status["labelled"] == len(rows) == 3  # i1, i3 and the unanswered gold item i25
+    assert status["gold"] == 2
+    assert status["by_label"] == {"neg": 1, "pos": 2} == dict(Counter(r["label"] for r in rows))
+    text = runner.invoke(main, ["status", str(proj)]).output
+    assert "3 labelled, 2 of them gold" in text
+
+
 # ----------------------------------------------------------------- multi-label, label by label
 def _ml_store(
     answers: list[tuple[int, list[str], list[str], list[str]]], url: str = "sqlite://"

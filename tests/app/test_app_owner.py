@@ -277,6 +277,41 @@ def test_owner_page_says_why_it_cannot_load_and_loads_once_it_can(owned, serve_i
         browser.close()
 
 
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+def test_owner_page_opens_with_the_token_in_its_address_drops_it_and_signs_out(
+    owned, serve_in_thread
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    _, store, _, owner_token = owned
+    with serve_in_thread(LabellingService(store), run_trainer=False) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{url}/owner?token={owner_token}")
+        expect(page.locator("#owner")).to_be_visible()
+        expect(page.locator("#q-disputed")).to_have_text("4")
+        expect(page.locator("#login")).to_be_hidden()
+        assert "token" not in page.url and owner_token not in page.url  # not left in the bar
+        history = page.evaluate("history.length")
+        page.click("#refresh-button")  # the token is kept in the tab
+        expect(page.locator("#status")).to_contain_text("Updated")
+        assert page.evaluate("history.length") == history
+        # signing out forgets the token in the tab: a reload asks for it again
+        page.click("#logout-button")
+        expect(page.locator("#login")).to_be_visible()
+        expect(page.locator("#owner")).to_be_hidden()
+        expect(page.locator("#people tbody tr")).to_have_count(0)
+        assert page.evaluate("sessionStorage.length") == 0
+        page.reload()
+        expect(page.locator("#login")).to_be_visible()
+        expect(page.locator("#owner")).to_be_hidden()
+        assert not errors, errors
+        browser.close()
+
+
 def test_owner_page_shows_an_empty_label_set_as_none_of_these(tmp_path, serve_in_thread) -> None:
     from playwright.sync_api import expect, sync_playwright
 

@@ -568,3 +568,126 @@ def test_an_answer_stored_but_whose_reply_was_lost_is_not_stored_twice(browser, 
     assert store.count_events()["label"] == 1
     assert not errors, errors
     page.close()
+
+
+def test_signing_out_gives_the_item_on_screen_back_at_once(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    people: dict[str, object] = {}
+
+    def add_bob(svc: LabellingService, ann) -> None:
+        people.update(svc=svc, ada=ann, bob=svc.store.add_annotator("bob")[0])
+
+    url, token, store = make(_texts(2), ["good", "bad"], before=add_bob)
+    page, errors = _open(browser, url, token)
+    page.keyboard.press("1")
+    expect(page.locator("#item-id")).to_have_text("Item t1")  # the last item, now ada's
+    assert store.held_item(people["ada"].id) == 1
+    page.click("#logout-button")
+    expect(page.locator("#login")).to_be_visible()
+    expect(page.locator("#login-error")).to_be_hidden()
+    page.wait_for_function("!state.running && state.item === null")
+    for _ in range(50):  # the release is sent once the page has signed out
+        if store.held_item(people["ada"].id) is None:
+            break
+        page.wait_for_timeout(100)
+    assert store.held_item(people["ada"].id) is None
+    # bob takes the item ada gave back at once, not when her reservation runs out
+    assert people["svc"].next_item(people["bob"]).id == 1
+    assert store.count_events()["label"] == 1  # the answer before signing out is kept
+    assert not errors, errors
+    page.close()
+
+
+def test_an_image_that_fails_to_load_cannot_be_answered_but_can_be_retried_or_skipped(
+    browser, make, tmp_path: Path
+) -> None:
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("L", (8, 8), color=60 * i).save(folder / f"scan-{i}.png")
+    url, token, store = make(folder, ["dark", "light"])
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route(
+        "**/api/items/*/image",
+        lambda route: route.fulfill(
+            status=500, content_type="application/json", body='{"detail": "disk gone"}'
+        ),
+    )
+    page.goto(f"{url}/?token={token}")
+    problem = page.locator("#image-error")
+    expect(problem).to_be_visible()
+    expect(problem).to_contain_text("disk gone")
+    expect(page.locator("#item-image")).to_be_hidden()
+    buttons = page.locator("#labels button")
+    for i in range(buttons.count()):
+        expect(buttons.nth(i)).to_be_disabled()
+    first = page.locator("#item-id").text_content()
+    page.keyboard.press("1")  # an image never seen is not answered
+    expect(page.locator("#status")).to_contain_text("Not answered")
+    assert store.count_events()["label"] == 0
+    page.keyboard.press("s")  # skipping still works
+    expect(page.locator("#status")).to_contain_text("Skipped")
+    expect(page.locator("#item-id")).not_to_have_text(first)
+    expect(problem).to_be_visible()  # the next image fails too
+    # bytes that are no image fail the same way
+    page.unroute("**/api/items/*/image")
+    page.route(
+        "**/api/items/*/image",
+        lambda route: route.fulfill(status=200, content_type="image/png", body=b"not a png"),
+    )
+    page.click("#image-retry")
+    expect(problem).to_contain_text("not an image")
+    page.unroute("**/api/items/*/image")
+    page.click("#image-retry")
+    expect(page.locator("#item-image")).to_be_visible()
+    expect(problem).to_be_hidden()
+    expect(buttons.first).to_be_enabled()
+    page.keyboard.press("1")
+    expect(page.locator("#status")).to_contain_text("Saved: dark")
+    assert store.count_events() == {"label": 1, "skip": 1, "undo": 0}
+    assert not errors, errors
+    page.close()
+
+
+def test_signing_out_while_an_image_loads_gives_the_item_back_at_once(
+    browser, make, tmp_path: Path
+) -> None:
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("L", (8, 8), color=60 * i).save(folder / f"scan-{i}.png")
+    url, token, store = make(folder, ["dark", "light"])
+    ada = store.annotator_by_name("ada")
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route("**/api/items/*/image", lambda route: None)  # the image never comes
+    page.goto(f"{url}/?token={token}")
+    expect(page.locator("#item-id")).not_to_be_empty()
+    page.keyboard.press("1")  # waits for the image, which never comes
+    page.click("#logout-button")
+    expect(page.locator("#login")).to_be_visible()
+    for _ in range(30):  # given back at once, not after the image's 20 s timeout
+        if store.held_item(ada.id) is None:
+            break
+        page.wait_for_timeout(100)
+    assert store.held_item(ada.id) is None
+    assert store.count_events()["label"] == 0
+    page.unroute("**/api/items/*/image")
+    page.fill("#token-input", token)
+    page.click("#login-form button")
+    expect(page.locator("#item-image")).to_be_visible()
+    expect(page.locator("#status")).to_be_empty()  # nothing left over from before
+    page.keyboard.press("1")
+    expect(page.locator("#status")).to_contain_text("Saved: dark")
+    assert not errors, errors
+    page.close()

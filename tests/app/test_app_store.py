@@ -45,10 +45,24 @@ def test_only_the_token_hash_is_stored_and_revocation_is_immediate(db_url) -> No
     assert store.authenticate("") is None and store.authenticate(None) is None
     with pytest.raises(StoreError, match="exists already"):
         store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    assert store.lease(2, ann.id, seconds=600) and store.lease(3, bob.id, seconds=600)
+    store.append_event(3, bob.id, "label", label="a", require_lease=True)
+    assert store.lease(4, bob.id, seconds=600)
     store.revoke_annotator("ada")
     assert store.authenticate(token) is None
-    with pytest.raises(StoreError, match="No active annotator"):
+    # ada's item is free at once; bob's leases and answers are untouched
+    assert store.leased_items() == {4: bob.id} and store.leased_items([2, 4]) == {4: bob.id}
+    assert store.lease(2, bob.id, seconds=600)  # a teammate takes it without waiting
+    with pytest.raises(StoreError, match="'ada' is revoked already"):
         store.revoke_annotator("ada")
+    with pytest.raises(StoreError, match="No annotator named 'nobody'"):
+        store.revoke_annotator("nobody")
+    back, fresh = store.new_token("ada")  # ada comes back under her own name
+    assert back.id == ann.id and not back.revoked
+    assert store.authenticate(fresh).id == ann.id and store.authenticate(token) is None
+    with pytest.raises(StoreError, match="No annotator named 'nobody'"):
+        store.new_token("nobody")
 
 
 def test_leases_are_exclusive_expire_and_respect_overlap(db_url) -> None:

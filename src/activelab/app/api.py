@@ -293,7 +293,8 @@ class AnnotatorQualityOut(BaseModel):
     answers: int
     shared_items: int = Field(description="items this annotator answered that have several answers")
     estimated_accuracy: float | None = Field(
-        description="Dawid–Skene estimate, without gold labels (null: no shared items yet)"
+        description="Dawid–Skene estimate, without gold labels (null: no shared items yet, "
+        "or an adjudicator, whose decisions are the reference)"
     )
     gold_answers: int = Field(description="answers on gold items")
     gold_accuracy: float | None = Field(description="share of gold items answered right")

@@ -206,7 +206,8 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
     agreement with the aggregate, median seconds per answer). Figures that need
     items with two answers (or gold answers) are ``None`` without them. The agreement
     figures (raw, alpha, kappa) leave out the adjudicators' decisions (``activelab
-    review --decide``): like gold labels, they settle items rather than answer them.
+    review --decide``): like gold labels, they settle items rather than answer them, so
+    an adjudicator has no estimated accuracy either.
     """
     method = method or store.settings.get("aggregate", "dawid_skene")
     t = answer_table(store)
@@ -318,6 +319,8 @@ def annotator_rows(
     [('ada', 2, 0.5), ('bob', 1, 1.0)]
     """
     n = len(t.names)
+    # an adjudicator's answers settle items (as gold does): no estimate of their accuracy
+    judges = set(getattr(t, "adjudicators", ()))
     n_by = np.bincount(t.annotators, minlength=n)
     agree_by = np.bincount(t.annotators, weights=agree, minlength=n)
     people = []
@@ -329,7 +332,9 @@ def annotator_rows(
             {
                 "name": name,
                 "answers": int(n_by[i]),
-                "estimated_accuracy": _num(estimated[i]) if show_estimate else None,
+                "estimated_accuracy": _num(estimated[i])
+                if show_estimate and i not in judges
+                else None,
                 "gold_answers": 0 if gold is None else int(gold[0][i]),
                 "gold_accuracy": None if gold is None else _num(gold[1][i]),
                 "agreement_with_aggregate": float(agree_by[i] / n_by[i]),

@@ -35,6 +35,8 @@ __all__ = ["ItemView", "LabellingService", "Progress", "UnknownItemError", "Unkn
 _log = logging.getLogger(__name__)
 #: gold items still wanting answers are mixed into the queue, one every this many items
 GOLD_EVERY = 10
+#: an item being leased now is kept from the process's other threads this long
+_CLAIM_SECONDS = 5.0
 
 
 class UnknownLabelError(ValueError):
@@ -298,6 +300,7 @@ class LabellingService:
         held = self.store.held_item(annotator.id)
         if held is not None:
             return self.view(held)
+        self._forget_released()
         for _ in range(100):
             now = time.time()
             with self._lock:
@@ -319,7 +322,7 @@ class LabellingService:
                 else:
                     item = int(window[0])
                     # claimed at once, so threads of this process never race for one item
-                    self._taken[item] = now + 5.0
+                    self._taken[item] = now + _CLAIM_SECONDS
                 version, strategy = self._version, self._queue_strategy
                 score = np.nan if item < 0 else self._score[item]
             if item < 0:  # everything left is reserved by others for now
@@ -341,6 +344,22 @@ class LabellingService:
                 return self.view(item)
             self.sync()
         return None
+
+    def _forget_released(self) -> None:
+        """Drop the reservations this process remembers whose lease the store no longer
+        holds: given back by another process (a revoked annotator's, say). One read of the
+        few items held through this process; the short claims of leases being taken now
+        stay."""
+        now = time.time()
+        with self._lock:
+            held = [i for i, t in self._taken.items() if t > now + _CLAIM_SECONDS]
+        if not held:
+            return
+        gone = set(held) - set(self.store.leased_items(held))
+        if gone:
+            with self._lock:
+                for i in gone:
+                    self._taken.pop(i, None)
 
     def _open_head(self, k: int) -> np.ndarray:
         """The first ``k`` items of the queue not answered yet (fewer at its end).

@@ -810,8 +810,8 @@ class Store:
                 new_id = int(res.inserted_primary_key[0])
         except IntegrityError as exc:
             raise StoreError(
-                f"An annotator named {name!r} exists already; pick another name, or "
-                f"revoke it and use a new name."
+                f"An annotator named {name!r} exists already; pick another name, or give "
+                f"them a new token with activelab annotator token PROJECT {name!r}."
             ) from exc
         return self.annotator(new_id), token
 
@@ -834,18 +834,51 @@ class Store:
         return [_annotator(r) for r in rows]
 
     def revoke_annotator(self, name: str) -> Annotator:
-        """Revoke an annotator's token; their events stay in the log."""
+        """Revoke an annotator's token; their events stay in the log, and the items they
+        hold unanswered are given back at once (in the same transaction)."""
         with self._write() as conn:
             res = conn.execute(
                 annotators_t.update()
                 .where(annotators_t.c.name == name, annotators_t.c.revoked_at.is_(None))
                 .values(revoked_at=time.time())
             )
+            if res.rowcount == 1:
+                conn.execute(
+                    assignments_t.update()
+                    .where(
+                        assignments_t.c.annotator_id
+                        == sa.select(annotators_t.c.id)
+                        .where(annotators_t.c.name == name)
+                        .scalar_subquery(),
+                        assignments_t.c.expires_at < _FOREVER,
+                    )
+                    .values(expires_at=0.0)
+                )
         if res.rowcount != 1:
-            raise StoreError(f"No active annotator named {name!r}.")
+            found = self.annotator_by_name(name)
+            if found is not None and found.revoked:
+                raise StoreError(f"Annotator {name!r} is revoked already.")
+            raise StoreError(f"No annotator named {name!r}.")
         found = self.annotator_by_name(name)
         assert found is not None
         return found
+
+    def new_token(self, name: str) -> tuple[Annotator, str]:
+        """Give annotator ``name`` a new token: their old one is refused from now on, and a
+        revoked annotator is active again. Their labels stay theirs. Returns the annotator
+        and the token (shown once, only its hash is kept)."""
+        token = secrets.token_urlsafe(32)
+        with self._write() as conn:
+            res = conn.execute(
+                annotators_t.update()
+                .where(annotators_t.c.name == name)
+                .values(token_hash=hash_token(token), revoked_at=None)
+            )
+        if res.rowcount != 1:
+            raise StoreError(f"No annotator named {name!r}; add one with activelab annotator add.")
+        found = self.annotator_by_name(name)
+        assert found is not None
+        return found, token
 
     def make_owner(self, name: str) -> Annotator:
         """Give annotator ``name`` the owner's rights (the project's quality page and API).
@@ -1283,15 +1316,17 @@ class Store:
             ).first()
         return None if row is None else int(row[0])
 
-    def leased_items(self) -> dict[int, int]:
-        """Item → annotator for every unexpired lease on an unanswered item."""
+    def leased_items(self, items: Sequence[int] | None = None) -> dict[int, int]:
+        """Item → annotator for every unexpired lease on an unanswered item (among
+        ``items`` only, when given)."""
+        stmt = sa.select(assignments_t.c.item_id, assignments_t.c.annotator_id).where(
+            assignments_t.c.expires_at > time.time(),
+            assignments_t.c.expires_at < _FOREVER,
+        )
+        if items is not None:
+            stmt = stmt.where(assignments_t.c.item_id.in_([int(i) for i in items]))
         with self._read() as conn:
-            rows = conn.execute(
-                sa.select(assignments_t.c.item_id, assignments_t.c.annotator_id).where(
-                    assignments_t.c.expires_at > time.time(),
-                    assignments_t.c.expires_at < _FOREVER,
-                )
-            ).all()
+            rows = conn.execute(stmt).all()
         return {int(r[0]): int(r[1]) for r in rows}
 
     # -------------------------------------------------------- models, queue

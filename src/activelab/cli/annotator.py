@@ -1,4 +1,4 @@
-"""``activelab annotator add|list|revoke``: who may label, each with a secret token."""
+"""``activelab annotator add|list|token|revoke``: who may label, each with a secret token."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _open(project: Path):  # type: ignore[no-untyped-def]
 
 @click.group()
 def annotator() -> None:
-    """Add, list or revoke annotators (each gets a token for the web page and API)."""
+    """Add, list or revoke annotators, or give one a new token (for the web page and API)."""
 
 
 @annotator.command("add")
@@ -67,11 +67,34 @@ def list_(project: Path) -> None:
     store.close()
 
 
+@annotator.command("token")
+@click.argument("project", type=click.Path(path_type=Path))
+@click.argument("name")
+def token(project: Path, name: str) -> None:
+    """Give annotator NAME a new token and print it (shown once): for a lost or leaked token,
+    a revoked annotator coming back, or someone who labelled in the terminal only. The old
+    token is refused from now on; their labels stay theirs."""
+    from activelab.app.store import StoreError
+
+    store = _open(project)
+    try:
+        ann, new = store.new_token(name)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    click.echo(
+        f"New token for {ann.name!r} (shown only now; the old one is refused from now on):",
+        err=True,
+    )
+    click.echo(new)
+
+
 @annotator.command("revoke")
 @click.argument("project", type=click.Path(path_type=Path))
 @click.argument("name")
 def revoke(project: Path, name: str) -> None:
-    """Revoke NAME's token at once; their labels stay."""
+    """Revoke NAME's token at once; their labels stay, the item they hold is given back."""
     from activelab.app.store import StoreError
 
     store = _open(project)
@@ -81,7 +104,10 @@ def revoke(project: Path, name: str) -> None:
         raise click.ClickException(str(exc)) from exc
     finally:
         store.close()
-    click.echo(f"Revoked {name!r}: their token is refused from now on; their labels stay.")
+    click.echo(
+        f"Revoked {name!r}: their token is refused from now on; their labels stay and the "
+        "item they held is free for the others."
+    )
 
 
 def refuse_reserved_name(name: str, fix: str) -> None:

@@ -175,7 +175,10 @@ def label(project: Path, name: str | None) -> None:
             raise click.ClickException(f"--as {name[:40]!r}: {exc}") from None
     elif ann.revoked:
         store.close()
-        raise click.ClickException(f"Annotator {name!r} is revoked.")
+        raise click.ClickException(
+            f"Annotator {name!r} is revoked; label --as another name, or let them back with "
+            f"activelab annotator token {project} {name!r}."
+        )
     svc = LabellingService(store)
     labels = svc.labels
     multi = svc.multilabel

@@ -373,29 +373,22 @@ def status(project: Path, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from activelab.app.store import decode_label_set
-
     store = _open(str(project))
     s = store.settings
-    current = store.current_labels()
     counts = store.count_events()
     models = store.model_versions()
     latest = models[-1] if models else None
-    by_label: dict[str, int] = dict.fromkeys(s["labels"], 0)
     multi = s.get("task") == "multilabel"
-    none_of_these = 0
-    for c in current.values():
-        labs = decode_label_set(c.label) if multi else [c.label]
-        none_of_these += not labs
-        for lab in labs:
-            by_label[lab] = by_label.get(lab, 0) + 1
+    labelled, by_label, none_of_these, gold = _final_label_counts(store, multi)
+    owners, judges = set(s.get("owners", [])), set(s.get("adjudicators", []))
     info = {
         "name": s.get("name"),
         "kind": s.get("kind"),
         "task": s.get("task", "classification"),
         "database": store.dialect,
         "items": store.n_items(),
-        "labelled": len(current),
+        "labelled": labelled,
+        **({} if multi else {"gold": gold}),
         "by_label": by_label,
         **({"none_of_these": none_of_these} if multi else {}),
         "events": counts,
@@ -404,7 +397,15 @@ def status(project: Path, as_json: bool) -> None:
         "model_labels": latest.n_labels if latest else 0,
         "accuracy": (latest.metrics.get("accuracy") if latest else None),
         "still_pays": (latest.metrics.get("still_pays") if latest else None),
-        "annotators": [{"name": a.name, "revoked": a.revoked} for a in store.annotators()],
+        "annotators": [
+            {
+                "name": a.name,
+                "revoked": a.revoked,
+                "owner": a.name in owners,
+                "adjudicator": a.name in judges,
+            }
+            for a in store.annotators()
+        ],
         "trainer": _trainer_status(store),
     }
     if not multi:
@@ -420,9 +421,11 @@ def status(project: Path, as_json: bool) -> None:
         click.echo(json.dumps(info, indent=2))
         return
     console = Console()
+    of_them = f", {gold} of them gold" if gold else ""
     console.print(
         f"[bold]{info['name']}[/bold]: {info['items']} {info['kind']} items, "
-        f"{info['labelled']} labelled ({info['database']}); strategy {info['strategy']}"
+        f"{info['labelled']} labelled{of_them} ({info['database']}); "
+        f"strategy {info['strategy']}"
     )
     table = Table("label", "items")
     for k, v in by_label.items():
@@ -445,13 +448,69 @@ def status(project: Path, as_json: bool) -> None:
     pays = info["still_pays"] or {}
     if pays.get("reason"):
         console.print(f"more labels still pay? {pays['reason']}")
-    names = ", ".join(
-        a["name"] + (" (revoked)" if a["revoked"] else "") for a in info["annotators"]
-    )
+
+    def role(a: dict[str, Any]) -> str:
+        said = [w for w in ("owner", "revoked") if a[w]] + (["decides"] if a["adjudicator"] else [])
+        return a["name"] + (f" ({', '.join(said)})" if said else "")
+
+    names = ", ".join(role(a) for a in info["annotators"])
     console.print(f"annotators: {names or 'none yet'}")
     console.print(f"trainer: {_describe_trainer(info['trainer'])}")
     if info.get("quality"):
         _print_quality(console, info["quality"])
+
+
+def _final_label_counts(store: Any, multi: bool) -> tuple[int, dict[str, int], int, int]:
+    """The items with a final label, per label, the multi-label items with none of the labels,
+    and the gold items among them: the labels ``export`` writes and the model trains on
+    (aggregated where items take several answers; a gold item counts with its gold label,
+    answered or not)."""
+    import numpy as np
+
+    classes = [str(c) for c in store.settings["labels"]]
+    if multi:
+        if _several_live_answers(store):
+            from activelab.app.multilabel_quality import (
+                aggregate_label_sets,
+                multilabel_answer_table,
+            )
+
+            agg = aggregate_label_sets(
+                multilabel_answer_table(store), store.settings.get("aggregate", "dawid_skene")
+            )
+            sets = agg.indicator[agg.answered].astype(bool)
+        else:
+            from activelab.app.store import decode_label_set
+            from activelab.multilabel import to_indicator
+
+            known = set(classes)
+            current = [
+                [lab for lab in decode_label_set(c.label) if lab in known]
+                for c in store.current_labels().values()
+            ]
+            sets = to_indicator(current, classes).reshape(len(current), len(classes)) > 0
+        per_label = sets.sum(axis=0)
+        return (
+            len(sets),
+            dict(zip(classes, map(int, per_label), strict=True)),
+            int(np.count_nonzero(~sets.any(axis=1))),
+            0,
+        )
+    if _several_answers(store):
+        from activelab.app.quality import aggregate_answers, answer_table
+
+        table = answer_table(store)
+        agg = aggregate_answers(table, store.settings.get("aggregate", "dawid_skene"))
+        codes = agg.labels[agg.answered]
+        gold = int(table.gold_items.size)
+    else:
+        cls = {c: i for i, c in enumerate(classes)}
+        codes = np.fromiter(
+            (cls[c.label] for c in store.current_labels().values() if c.label in cls), np.int64
+        )
+        gold = 0
+    per_class = np.bincount(codes, minlength=len(classes))
+    return int(codes.size), dict(zip(classes, map(int, per_class), strict=True)), 0, gold
 
 
 def _trainer_status(store: Any) -> dict[str, Any] | None:

@@ -13,7 +13,10 @@ const state = {
   queue: [], running: false, helpReturn: null,
   offline: false,          // the last request found no server: say so until one answers
   doneAt: 0,               // when "All done" was last confirmed by the server (ms)
+  imageShown: null,        // an image item: resolves to true once its image is on screen
+  imageAbort: null,        // stops the image's request (signing out, the next item)
 };
+const IMAGE_TIMEOUT_MS = 20000;  // an image that takes longer counts as not loaded
 const DONE_RECHECK_MS = 30000;  // while "All done": ask again this often for new work
 const $ = (id) => document.getElementById(id);
 
@@ -35,6 +38,8 @@ class Conflict extends Error {}
 class Unreachable extends Error {}
 
 async function api(path, options = {}, attempts = 3) {
+  // signed out while an action ran: its next request is not sent (nothing to refuse)
+  if (!state.token) throw new RefusedToken("signed out");
   const headers = Object.assign({ Authorization: "Bearer " + state.token }, options.headers || {});
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   let lastError = null;
@@ -43,6 +48,7 @@ async function api(path, options = {}, attempts = 3) {
     try {
       resp = await fetch(path, Object.assign({}, options, { headers }));
     } catch (err) {
+      if (options.signal && options.signal.aborted) throw err;  // stopped on purpose, or too slow
       // network trouble: retry; the request id makes the retry safe
       lastError = err;
       await new Promise((r) => setTimeout(r, 300 * (i + 1)));
@@ -70,6 +76,7 @@ async function api(path, options = {}, attempts = 3) {
 }
 
 function forgetToken(message) {
+  if (state.imageAbort) state.imageAbort.abort();
   sessionStorage.removeItem(KEY);
   state.token = null;
   state.queue.length = 0;
@@ -82,6 +89,28 @@ function forgetToken(message) {
   err.textContent = message || "";
   err.hidden = !message;
   $("token-input").focus();
+}
+
+/**
+ * Sign out: the item on screen is given back at once, so that a teammate can take it
+ * rather than wait for its reservation to run out. An answer already on its way is
+ * stored first (the release waits for it); keys not yet sent are dropped.
+ */
+async function signOut() {
+  const token = state.token;
+  forgetToken("");
+  while (state.running) await new Promise((r) => setTimeout(r, 50));
+  const item = state.item;
+  state.item = null;
+  if (!item || !token) return;
+  try {
+    // keepalive: sent even when the tab is closed right after
+    await fetch("/api/release", {
+      method: "POST", keepalive: true,
+      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+      body: JSON.stringify({ item_id: item.id }),
+    });
+  } catch (e) { /* unreachable: the reservation runs out on its own */ }
 }
 
 function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
@@ -115,7 +144,7 @@ function itemName(item) {
 
 function showItem(item) {
   state.item = item;
-  const text = $("item-text"), img = $("item-image"), box = $("fields-box");
+  const text = $("item-text"), box = $("fields-box");
   const body = $("item-fields").querySelector("tbody");
   clear(body);
   text.textContent = "";
@@ -129,6 +158,8 @@ function showItem(item) {
   $("guess").hidden = item === null;
   $("confirm-button").hidden = item === null || !state.multi;
   $("selection").hidden = item === null || !state.multi;
+  $("image-error").hidden = true;
+  state.imageShown = null;
   state.selected = new Set();
   showSelection();
   if (item === null) {
@@ -146,16 +177,7 @@ function showItem(item) {
     text.textContent = item.text;
     text.hidden = false;
   }
-  if (item.image_url) {
-    img.alt = "Image " + itemName(item);
-    img.removeAttribute("src");
-    api(item.image_url).then((blob) => {
-      if (state.item !== item) return;
-      state.imageUrl = URL.createObjectURL(blob);
-      img.src = state.imageUrl;
-      $("item-figure").hidden = false;
-    }).catch((err) => setStatus(err.message));
-  }
+  if (item.image_url) loadImage(item); else setAnswerable(true);
   if (item.fields && item.kind !== "image") {
     // a text item's "id" column repeats the item's name: not shown twice
     const entries = Object.entries(item.fields).filter(([k, v]) => !(item.kind === "text" && k === "id" && v === item.external_id));
@@ -178,6 +200,78 @@ function showItem(item) {
   const preview = item.text ? ": " + item.text.slice(0, 140) : "";
   announce("New item " + itemName(item) + preview);
   if (!document.activeElement || document.activeElement === document.body) $("card").focus();
+}
+
+/** The answer buttons (and Enter's Confirm) on or off; Skip and Undo always work. */
+function setAnswerable(on) {
+  for (const btn of $("labels").children) btn.disabled = !on;
+  $("confirm-button").disabled = !on;
+}
+
+/**
+ * Fetch and show an image item's image. Until it is on screen the item cannot be answered
+ * (nobody labels an image they never saw): the answer buttons are off, and if the image
+ * fails to load the card says why, with a Retry button; Skip still works.
+ */
+function loadImage(item) {
+  const img = $("item-image");
+  img.alt = "Image " + itemName(item);
+  img.removeAttribute("src");
+  $("item-figure").hidden = true;
+  $("image-error").hidden = true;
+  setAnswerable(false);
+  if (state.imageAbort) state.imageAbort.abort();
+  const stop = new AbortController();
+  state.imageAbort = stop;
+  const timer = window.setTimeout(
+    () => stop.abort(new DOMException("the image took too long", "TimeoutError")), IMAGE_TIMEOUT_MS);
+  state.imageShown = (async () => {
+    try {
+      const blob = await api(item.image_url, { signal: stop.signal });
+      if (state.item !== item) return false;
+      if (state.imageUrl) URL.revokeObjectURL(state.imageUrl);
+      state.imageUrl = URL.createObjectURL(blob);
+      img.src = state.imageUrl;
+      await img.decode();  // fails on bytes that are no image the browser can draw
+      if (state.item !== item) return false;
+      $("item-figure").hidden = false;
+      setAnswerable(true);
+      return true;
+    } catch (err) {
+      if (state.item !== item || !state.token || err instanceof RefusedToken) return false;
+      img.removeAttribute("src");
+      const why = err instanceof Unreachable || (err && err.name === "TimeoutError")
+        ? "the server did not send it"
+        : err && err.name === "EncodingError" ? "the file is not an image the browser can show"
+        : err.message;
+      $("image-error-text").textContent = "The image of item " + item.external_id +
+        " could not be loaded (" + why + "). It cannot be answered unseen: retry, or skip it.";
+      $("image-error").hidden = false;
+      return false;
+    } finally {
+      window.clearTimeout(timer);
+    }
+  })();
+}
+
+/**
+ * Wait for the image of the item on screen (if it is one); false, with the reason said and
+ * the keys queued after this one dropped, when it is not shown.
+ */
+async function itemSeen() {
+  const item = state.item;
+  if (state.imageShown === null || (await state.imageShown)) return true;
+  state.queue.length = 0;
+  if (state.item !== item || !state.token) return false;  // signed out meanwhile
+  setStatus("Not answered: the image of item " + item.external_id +
+    " is not shown. Retry loading it, or skip the item (s).");
+  return false;
+}
+
+function retryImage() {
+  if (!state.item || !state.item.image_url) return;
+  setStatus("");
+  loadImage(state.item);
 }
 
 function showSelection() {
@@ -370,7 +464,7 @@ async function pump() {
 
 function answer(label) {
   enqueue(async () => {
-    if (!state.item) return;
+    if (!state.item || !(await itemSeen())) return;
     let ev;
     const sent = await onItem(async (item) => {
       ev = await api("/api/answer", { method: "POST", body: JSON.stringify({ item_id: item.id, label, request_id: newRequestId() }) });
@@ -383,7 +477,7 @@ function answer(label) {
 
 function toggle(label) {
   enqueue(async () => {
-    if (!state.item) return;
+    if (!state.item || !(await itemSeen())) return;
     if (state.selected.has(label)) state.selected.delete(label); else state.selected.add(label);
     showSelection();
   });
@@ -391,7 +485,7 @@ function toggle(label) {
 
 function confirmSet() {
   enqueue(async () => {
-    if (!state.item) return;
+    if (!state.item || !(await itemSeen())) return;
     const labels = state.labels.filter((l) => state.selected.has(l));
     let ev;
     const sent = await onItem(async (item) => {
@@ -599,9 +693,10 @@ window.addEventListener("DOMContentLoaded", () => {
   $("help-close").addEventListener("click", closeHelp);
   $("help").addEventListener("click", (e) => { if (e.target === $("help")) closeHelp(); });
   $("skip-button").addEventListener("click", once(skip));
+  $("image-retry").addEventListener("click", retryImage);
   $("undo-button").addEventListener("click", once(undo));
   $("confirm-button").addEventListener("click", once(confirmSet));
-  $("logout-button").addEventListener("click", () => forgetToken(""));
+  $("logout-button").addEventListener("click", signOut);
   if (state.token) start(); else $("login").hidden = false;
   setInterval(() => { if (state.token && !$("main").hidden && !state.running) refreshProgress(); }, 5000);
 });

@@ -12,6 +12,7 @@ const num = (x, digits) => (x === null || x === undefined ? "–" : x.toFixed(di
 function showLogin(message) {
   $("owner").hidden = true;
   $("refresh-button").hidden = true;
+  $("logout-button").hidden = true;
   $("login").hidden = false;
   const err = $("login-error");
   err.textContent = message || "";
@@ -95,6 +96,17 @@ function render(q) {
 
 let retry = null;
 
+/** Forget the owner's token in this tab (the labelling page shares it) and clear the figures. */
+function signOut() {
+  window.clearTimeout(retry);
+  sessionStorage.removeItem(KEY);
+  token = null;
+  for (const id of ["people", "kappa", "per-label", "review"]) $(id).querySelector("tbody").replaceChildren();
+  $("who").textContent = "";
+  $("status").textContent = "";
+  showLogin("");
+}
+
 async function load() {
   window.clearTimeout(retry);
   try {
@@ -106,6 +118,7 @@ async function load() {
     $("login").hidden = true;
     $("owner").hidden = false;
     $("refresh-button").hidden = false;
+    $("logout-button").hidden = false;
     $("status").textContent = "Updated " + new Date().toLocaleTimeString() + ".";
   } catch (err) {
     if (err.refused) showLogin(err.message);
@@ -118,6 +131,15 @@ async function load() {
 }
 
 window.addEventListener("DOMContentLoaded", () => {
+  // /owner?token=… opens the page as the labelling page does: the token is kept in the tab
+  // and taken out of the address bar (and so out of the history) at once
+  const params = new URLSearchParams(window.location.search);
+  if (params.has("token")) {
+    sessionStorage.setItem(KEY, params.get("token"));
+    params.delete("token");
+    const rest = params.toString();
+    history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : "") + window.location.hash);
+  }
   token = sessionStorage.getItem(KEY);
   $("login-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -127,5 +149,6 @@ window.addEventListener("DOMContentLoaded", () => {
     load();
   });
   $("refresh-button").addEventListener("click", load);
+  $("logout-button").addEventListener("click", signOut);
   if (token) load(); else showLogin("");
 });
