@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from activelab._validation import check_count, check_seed
 from activelab.data.datasets import id_column_of, infer_task
 
 __all__ = ["STREAMS", "Stream", "load_csv", "load_stream"]
@@ -85,7 +86,7 @@ def load_stream(
     name: str,
     *,
     n_items: int | None = None,
-    seed: int = 0,
+    seed: int | None = 0,
     drift_width: int = 50,
 ) -> Stream:
     """Load a bundled stream by name.
@@ -96,8 +97,8 @@ def load_stream(
     n_items : int, optional
         Items of a synthetic stream (default 20,000; the drift is at its
         middle). Phishing has 1,250 items; a smaller ``n_items`` cuts it.
-    seed : int, default=0
-        Seeds the synthetic generators.
+    seed : int or None, default=0
+        Seeds the synthetic generators; ``None`` draws a fresh seed.
     drift_width : int, default=50
         Items over which the synthetic drift happens (at least ``n_items / 350``:
         river's drift sigmoid overflows for sharper drifts far into a stream).
@@ -110,6 +111,10 @@ def load_stream(
     >>> load_stream("sea-drift", n_items=1000, seed=1).drift_at
     500
     """
+    if n_items is not None:
+        n_items = check_count(n_items, "n_items", minimum=2)
+    seed = check_seed(seed)
+    drift_width = check_count(drift_width, "drift_width", minimum=0)
     ds = _river()
     if name == "phishing":
         X, y, names = _to_arrays(ds.Phishing())
@@ -118,9 +123,7 @@ def load_stream(
         return Stream(name, X, y, names, np.unique(y))
     if name not in STREAMS:
         raise ValueError(f"Unknown stream {name!r}; choose one of {list(STREAMS)} or a CSV file.")
-    n = 20_000 if n_items is None else int(n_items)
-    if n < 2:
-        raise ValueError(f"n_items must be at least 2, got {n_items!r}.")
+    n = 20_000 if n_items is None else n_items
     at = n // 2
     synth = ds.synth
     if name == "sea-drift":
@@ -130,7 +133,7 @@ def load_stream(
         before = synth.Agrawal(classification_function=0, seed=seed)
         after = synth.Agrawal(classification_function=4, seed=seed + 1)
     # river's sigmoid overflows math.exp when position / width > ~177: widen the drift then
-    width = max(int(drift_width), -(-4 * at // 700))
+    width = max(drift_width, -(-4 * at // 700))
     gen = synth.ConceptDriftStream(
         stream=before, drift_stream=after, position=at, width=width, seed=seed
     )
