@@ -307,3 +307,13 @@ def test_known_costs_buy_cheaper_answers(digits) -> None:
         )
         per_answer[known] = r.cost[-1] / r.answers[-1]
     assert per_answer[True] < 0.8 * per_answer[False]
+
+
+def test_annotated_campaign_seed_none_is_recorded_and_fractions_refused(digits) -> None:
+    X, y = digits
+    sim = uniform_noise(3, 0.2, n_classes=10)
+    kw = dict(policy="new", budget=30, batch=10, initial=10)
+    r = run_annotated_campaign(X / 16.0, y, X / 16.0, y, sim, seed=None, **kw)
+    assert isinstance(r.seed, int)  # was None, recorded as it came
+    with pytest.raises(ValueError, match=r"batch must be a positive whole number, got 2\.5"):
+        run_annotated_campaign(X / 16.0, y, X / 16.0, y, sim, **{**kw, "batch": 2.5})

@@ -136,6 +136,49 @@ def test_explore_zero_share_is_the_base_and_schedule_decays():
         Explore("margin", share=1.5)
 
 
+def _explore_by_scanning(strat, ctx, n):
+    """Explore as it was written first: the free candidates found afresh per random pick."""
+    share = strat.current_share(ctx.labelled.shape[0])
+    explore = ctx.rng.random(n) < share
+    ranked = strat.base.select(ctx, n)
+    taken = np.zeros(ctx.candidates.shape[0], dtype=bool)
+    picks, proba = np.empty(n, dtype=np.int64), np.empty(n)
+    for j in range(n):
+        nxt = next(int(r) for r in ranked if not taken[np.searchsorted(ctx.candidates, r)])
+        if explore[j]:
+            free = np.flatnonzero(~taken)
+            pos = int(free[ctx.rng.integers(free.shape[0])])
+        else:
+            pos = int(np.searchsorted(ctx.candidates, nxt))
+        taken[pos] = True
+        picks[j] = ctx.candidates[pos]
+        proba[j] = share / (ctx.candidates.shape[0] - j) + (1.0 - share) * (picks[j] == nxt)
+    return picks, proba
+
+
+@pytest.mark.parametrize("share", [0.0, 0.3, 0.8, 1.0])
+def test_explore_picks_are_those_of_the_scan_over_the_pool_under_a_seed(share):
+    from activelab.strategies.stochastic import _nth_free
+
+    X, y = _data(n=400)
+    init = np.arange(15)
+    learner = ActiveLearner(LogisticRegression(), "margin", random_state=0).fit(X, init, y[init])
+    ctx = learner.context()
+    strat = Explore("margin", share=share)
+    for seed in range(5):
+        got = strat._select_proba(
+            ctx.__class__(**{**ctx.__dict__, "rng": np.random.default_rng(seed)}), 60
+        )
+        ref = _explore_by_scanning(
+            strat, ctx.__class__(**{**ctx.__dict__, "rng": np.random.default_rng(seed)}), 60
+        )
+        assert np.array_equal(got[0], ref[0]) and np.allclose(got[1], ref[1])
+    taken = np.zeros(50, dtype=bool)
+    taken[[0, 1, 7, 8, 30]] = True
+    free = np.flatnonzero(~taken)
+    assert [_nth_free(np.flatnonzero(taken), k) for k in range(45)] == free.tolist()
+
+
 def test_stochastic_first_pick_frequency_matches_weights():
     X, y = _data(n=60)
     init = np.arange(9)

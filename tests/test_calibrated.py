@@ -99,3 +99,25 @@ def test_the_simulators_svm_is_not_deprecated_and_takes_balanced_weights():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         weighted.fit(X[::5], y[::5])
+
+
+def _rare(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    return X, (X[:, 0] + 0.5 * rng.normal(size=n) > 1.8).astype(int)  # about 5 %
+
+
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_class_weights_weigh_the_calibration_too(pipeline):
+    X, y = _rare(400, 0)
+    Xt, yt = _rare(2000, 1)
+    svc = SVC(class_weight="balanced")
+    model = CalibratedClassifier(make_pipeline(StandardScaler(), svc) if pipeline else svc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.set_params(random_state=0).fit(X, y)
+    rare = yt == 1
+    assert (model.predict(Xt)[rare] == 1).mean() > 0.8  # the balanced SVC finds them
+    # an unweighted calibration put every rare item under 0.5 (none above, mean 0.24)
+    assert (model.predict_proba(Xt)[rare, 1] > 0.5).mean() > 0.8
+    assert class_weight_of(model.estimator) == "balanced"  # the given model is untouched

@@ -50,6 +50,17 @@ def test_the_offline_model_embeds_sentences(embedded):
     assert Z[0] @ Z[1] > Z[0] @ Z[2] + 0.2
 
 
+def test_normalize_false_gives_the_pooled_vectors_not_unit_ones(embedded, tmp_path):
+    _, Z = embedded
+    # the model ends in a Normalize layer: normalize=False once returned unit vectors too
+    raw = TextEmbedder(normalize=False, cache_dir=tmp_path).transform(SENTENCES)
+    norms = np.linalg.norm(raw, axis=1)
+    assert (norms > 2.0).all()
+    assert np.allclose(raw / norms[:, None], Z, atol=1e-5)  # the same directions
+    again = TextEmbedder(normalize=False, cache_dir=tmp_path).transform(SENTENCES)
+    assert np.array_equal(again, raw)  # cached apart from the unit vectors
+
+
 def test_second_call_hits_the_cache_and_new_text_misses(embedded, cache_dir):
     emb, Z = embedded
     again = emb.transform(SENTENCES[::-1])

@@ -427,10 +427,12 @@ def test_query_a_mistyped_dask_setting_is_one_line(fitted):
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--n-items", "0"], "'--n-items': 0 is not in the range x>=1"),
-        (["--n-items", "-5"], "'--n-items': -5 is not in the range x>=1"),
-        (["--window", "0"], "--window: must be at least 1, got 0"),
-        (["--batch-size", "-1"], "--batch-size: must be at least 1, got -1"),
+        (["--n-items", "0"], "'--n-items': 0 is not in the range x>=2"),
+        (["--n-items", "1"], "'--n-items': 1 is not in the range x>=2"),  # was a traceback
+        (["--window", "0"], "'--window': 0 is not in the range x>=1"),
+        (["--batch-size", "-1"], "'--batch-size': -1 is not in the range x>=1"),
+        (["--seeds", "0"], "'--seeds': 0 is not in the range x>=1"),
+        (["--budget", "0"], "'--budget': 0.0 is not in the range 0<x<=1"),
     ],
 )
 def test_stream_a_count_below_one_names_its_option(tmp_path, args, needle):
@@ -450,12 +452,12 @@ def test_stream_a_folder_is_one_line(tmp_path):
     ("args", "needle"),
     [
         (["--budget", "5"], "--budget 5 is below --initial 10"),
-        (["--budget", "-5"], "--budget -5 is below --initial 10"),
-        (["--budget", "0", "--initial", "0"], "--budget must be at least 1, got 0."),
-        (["--initial", "-3"], "--initial must be 0 or more, got -3."),
-        (["--seeds", "0"], "--seeds must be at least 1, got 0."),
-        (["--batch-size", "0"], "--batch-size must be at least 1, got 0."),
-        (["--test-size", "1"], "--test-size is the held-out share, between 0 and 1"),
+        (["--budget", "-5"], "'--budget': -5 is not in the range x>=1"),
+        (["--budget", "0", "--initial", "0"], "'--budget': 0 is not in the range x>=1"),
+        (["--initial", "-3"], "'--initial': -3 is not in the range x>=0"),
+        (["--seeds", "0"], "'--seeds': 0 is not in the range x>=1"),
+        (["--batch-size", "0"], "'--batch-size': 0 is not in the range x>=1"),
+        (["--test-size", "1"], "'--test-size': 1.0 is not in the range 0<x<1"),
         (["--n-jobs", "0"], "--n-jobs must be 1 or more, or -1 for all cores"),
     ],
 )

@@ -302,6 +302,23 @@ def test_metrics_score_one_label_as_a_label_and_refuse_non_indicators():
             multilabel_metrics([[1, 0], [1, 1]], Y_pred)
     with pytest.raises(ValueError, match="Y_true"):
         f1_micro([[1, -1], [-1, 1]], [[1, 0], [0, 1]])  # f1 scored -1/1 codes as 1.0 before
+    # a text among the numbers: the cell that holds it (it named cell [0, 0], holding '0')
+    with pytest.raises(ValueError, match=r"Y_pred\[0, 1\] is 'x'"):
+        multilabel_metrics([[1, 0]], [["0", "x"]])
+    with pytest.raises(ValueError, match=r"Y_pred\[0, 1\] is None"):  # was an AttributeError
+        multilabel_metrics([[1, 0]], np.array([[1, None]], dtype=object))
+
+
+def test_the_learner_check_names_the_text_cell_and_takes_sparse_rows():
+    from scipy import sparse
+
+    from activelab.multilabel import check_indicator
+
+    with pytest.raises(
+        ValueError, match=r"Label row 0 has value 'x' for label 'b'; .*to_indicator"
+    ):
+        check_indicator([[0, "x"]], label_names=["a", "b"])  # it named the valid '0'
+    assert check_indicator(sparse.csr_matrix([[0, 1], [1, 0]])).tolist() == [[0, 1], [1, 0]]
 
 
 def test_run_campaign_on_multilabel_targets(data):

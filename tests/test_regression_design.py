@@ -259,3 +259,35 @@ def test_rdkit_logging_is_restored_after_parsing(capfd):
         parse_smiles(["C1CC"])
     Chem.MolFromSmiles("C1CC")  # outside activelab, RDKit reports as usual
     assert "SMILES Parse Error" in capfd.readouterr().err
+
+
+def test_campaigns_take_seed_none_and_refuse_fractional_counts() -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    Xp, Xt, yp, yt = split_pool_test(X, y, seed=0)
+    kw = dict(initial=6, batch_size=6, budget=18)
+    r = run_campaign(LogisticRegression(), "entropy", Xp, yp, Xt, yt, seed=None, **kw)
+    assert isinstance(r.seed, int) and r.n_labels == [6, 12, 18]  # was a TypeError
+    with pytest.raises(ValueError, match=r"batch_size must be a positive whole number, got 5\.5"):
+        run_campaign(LogisticRegression(), "entropy", Xp, yp, Xt, yt, **{**kw, "batch_size": 5.5})
+    Xr, yr = load_diabetes(return_X_y=True)
+    d = run_design_campaign(Ridge(), "greedy", Xr[:100], yr[:100], k=5, budget=20, seed=None)
+    assert isinstance(d.seed, int)
+    with pytest.raises(ValueError, match=r"budget must be a whole number >= 0, got 20\.5"):
+        run_design_campaign(Ridge(), "greedy", Xr[:100], yr[:100], k=5, budget=20.5)
+    c = run_regression_campaign(
+        Ridge(),
+        "gsx",
+        Xr[:100],
+        yr[:100],
+        Xr[100:],
+        yr[100:],
+        initial=10,
+        batch_size=10,
+        budget=20,
+        seed=None,
+        stop_rmse=1.0,
+    )
+    assert isinstance(c.campaign.seed, int)

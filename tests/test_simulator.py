@@ -353,6 +353,13 @@ def test_bad_arguments_are_named():
         simulate("iris", _logreg(), ["random"], **{**SMALL, "budget": 3})
     with pytest.raises(ValueError, match="not_a_scorer"):
         simulate("iris", _logreg(), ["random"], scoring="not_a_scorer", **SMALL)
+    # a fractional count was a TypeError ("not iterable"); a fractional seed was cut to 1
+    with pytest.raises(ValueError, match=r"seeds must be a count or a list of whole numbers"):
+        simulate("iris", _logreg(), ["random"], seeds=2.5, **SMALL)
+    with pytest.raises(ValueError, match=r"got \[1\.5\]"):
+        simulate("iris", _logreg(), ["random"], seeds=[1.5], **SMALL)
+    with pytest.raises(ValueError, match=r"batch_size must be a positive whole number, got 6\.5"):
+        simulate("iris", _logreg(), ["random"], **{**SMALL, "batch_size": 6.5})
 
 
 def test_a_scorer_that_cannot_score_the_data_is_refused_before_any_campaign():

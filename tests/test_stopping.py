@@ -122,3 +122,14 @@ def test_confidence_reads_a_multilabel_model_per_label():
         values.append(c.values_[0])
     # MultiOutputClassifier's list of (n, 2) arrays read as one matrix gave 0: "stop at once"
     assert values[0] == pytest.approx(values[1]) and 0.05 < values[0] < 0.5
+
+
+def test_seed_none_draws_the_stop_set_from_a_fresh_seed_kept_on_the_monitor():
+    mon = StoppingMonitor([Budget(40)], stop_set_size=5, seed=None)  # failed at update
+    assert isinstance(mon.seed, int)
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    model = LogisticRegression().fit(X[:10], np.arange(10) % 2)
+    mon.update(model, X, 10, unlabelled=np.arange(10, 30))
+    assert mon.stop_set_.shape == (5,)
+    with pytest.raises(ValueError, match="seed must be a whole number"):
+        StoppingMonitor(seed=1.5)

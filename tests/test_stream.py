@@ -588,3 +588,37 @@ def test_river_model_refuses_nan_items_and_a_changed_width():
     with pytest.raises(ValueError, match="3 features; the stream started with 2"):
         learner.process(np.ones(3))
     assert np.isfinite(learner.predict_proba(X[10:])).all()
+
+
+def test_seed_none_draws_a_fresh_seed_and_fractional_counts_are_refused(phishing):
+    s = load_stream("sea-drift", n_items=200, seed=None)  # was a TypeError
+    assert s.X.shape[0] == 200
+    assert load_stream("sea-drift", n_items=200, drift_width=0).X.shape[0] == 200  # sharpest
+    with pytest.raises(ValueError, match=r"n_items must be a whole number >= 2, got 10\.5"):
+        load_stream("sea-drift", n_items=10.5)  # was cut to 10 silently
+    with pytest.raises(ValueError, match="n_items must be a whole number >= 2"):
+        load_stream("phishing", n_items=10.5)
+    with pytest.raises(ValueError, match=r"seed must be a whole number >= 0, or None"):
+        load_stream("sea-drift", n_items=200, seed=1.5)
+    learner = StreamLearner(_sgd(), "random", 0.1, classes=phishing.classes, random_state=0)
+    run = replay(learner, phishing.X[:100], phishing.y[:100], batch_size=10, seed=None)
+    assert isinstance(run.seed, int)
+    with pytest.raises(ValueError, match=r"every must be a positive whole number, got 2\.5"):
+        replay(learner, phishing.X[:100], phishing.y[:100], every=2.5)
+
+
+def test_a_csv_stream_one_hot_encodes_a_column_of_categories(tmp_path):
+    from activelab.stream import load_csv
+
+    cities = np.array(["Lyon", "Nice", "Paris"])[np.arange(30) % 3]
+    rows = [f"{i},{i / 10},{c},{'yes' if c == 'Lyon' else 'no'}" for i, c in enumerate(cities)]
+    path = tmp_path / "cat.csv"
+    path.write_text("id,a,city,label\n" + "\n".join(rows) + "\n")
+    s = load_csv(path, "label")  # was refused: "stream features must be numeric"
+    assert s.feature_names == ["a", "city=Lyon", "city=Nice", "city=Paris"]
+    assert s.X.shape == (30, 4) and s.X[:3, 1:].tolist() == np.eye(3).tolist()
+    # a column of mostly distinct texts is no category: refused, naming it
+    notes = [f"{i},{i / 10},note {i},{'yes' if i % 2 else 'no'}" for i in range(30)]
+    path.write_text("id,a,note,label\n" + "\n".join(notes) + "\n")
+    with pytest.raises(ValueError, match=r"line 2: column 'note' has 'note 0', not a number"):
+        load_csv(path, "label")

@@ -119,3 +119,14 @@ def test_self_normalised_estimate_divides_by_the_sum_of_the_weights():
     assert plain == pytest.approx(np.mean(v * losses))
     assert est != pytest.approx(plain)  # these weights do not average 1
     assert lo <= est <= hi
+
+
+def test_cross_fitting_takes_seed_none_and_refuses_one_fold():
+    from activelab.weighting import cross_fitted_predictions
+
+    X = np.r_[np.zeros((5, 1)), np.ones((5, 1))]
+    y = np.r_[np.zeros(5, int), np.ones(5, int)]
+    pred = cross_fitted_predictions(LogisticRegression(), X, y, seed=None)  # was a TypeError
+    assert pred.tolist() == y.tolist()
+    with pytest.raises(ValueError, match="cv must be a whole number >= 2, got 1"):
+        cross_fitted_predictions(LogisticRegression(), X, y, cv=1)  # ran 2 folds silently

@@ -3,6 +3,7 @@ that names the offending row, index or value and says what to do."""
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import scipy.sparse as sp
 
 from activelab.scoring import DEFAULT_CHUNK_SIZE
 
-__all__ = ["check_indices", "check_label_values", "check_pool"]
+__all__ = ["check_count", "check_indices", "check_label_values", "check_pool", "check_seed"]
 
 
 def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
@@ -229,3 +230,50 @@ def check_label_values(y: np.ndarray, previous: np.ndarray) -> None:
                 f"so far are {plural[before]} (e.g. {previous[:1].tolist()[0]!r}); use one "
                 "type, or create the learner with classes=[...] listing every label."
             )
+
+
+def check_seed(seed: Any, *, name: str = "seed") -> int:
+    """A seed as a plain int; ``None`` draws a fresh one (as in numpy and scikit-learn).
+
+    The fresh seed is returned so that a run can record it and be replayed.
+
+    Examples
+    --------
+    >>> check_seed(3)
+    3
+    >>> 0 <= check_seed(None) < 2**32
+    True
+    >>> check_seed(1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be a whole number >= 0, or None for a fresh seed; got 1.5.
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise ValueError(
+            f"{name} must be a whole number >= 0, or None for a fresh seed; got {seed!r}."
+        )
+    return int(seed)
+
+
+def check_count(value: Any, name: str, *, minimum: int = 1) -> int:
+    """A count (``n_items``, ``batch_size``, ...) as a plain int, refusing fractions.
+
+    Examples
+    --------
+    >>> check_count(10, "n_items")
+    10
+    >>> check_count(10.5, "n_items")
+    Traceback (most recent call last):
+    ...
+    ValueError: n_items must be a positive whole number, got 10.5.
+    >>> check_count(1, "n_items", minimum=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_items must be a whole number >= 2, got 1.
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        what = "a positive whole number" if minimum == 1 else f"a whole number >= {minimum}"
+        raise ValueError(f"{name} must be {what}, got {value!r}.")
+    return int(value)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
+from activelab._validation import check_seed
 from activelab.scoring import take_rows
 from activelab.strategies.uncertainty import least_confident
 
@@ -207,8 +208,8 @@ class StoppingMonitor:
     stop_set_size : int, default=2000
         Size of the stop set, drawn once at the first update from the items
         then unlabelled (Bloodgood & Vijay-Shanker used 2000).
-    seed : int, default=0
-        Seeds the stop set.
+    seed : int or None, default=0
+        Seeds the stop set; ``None`` draws a fresh seed (kept in ``seed``).
 
     Attributes
     ----------
@@ -232,7 +233,7 @@ class StoppingMonitor:
 
     criteria: list[StoppingCriterion] | None = None
     stop_set_size: int = 2000
-    seed: int = 0
+    seed: int | None = 0
     fired_: dict[str, int | None] = field(default_factory=dict, init=False)
     stop_set_: np.ndarray | None = field(default=None, init=False)
 
@@ -244,6 +245,7 @@ class StoppingMonitor:
             raise ValueError(f"Criteria names must be unique, got {names}.")
         if self.stop_set_size < 1:
             raise ValueError(f"stop_set_size must be >= 1, got {self.stop_set_size}.")
+        self.seed = check_seed(self.seed)  # None: a fresh seed, kept for the next campaigns
         self.reset()
 
     def reset(self) -> None:

@@ -50,6 +50,7 @@ import numpy as np
 from scipy.stats import norm
 from sklearn.base import clone, is_regressor
 
+from activelab._validation import check_count, check_seed
 from activelab.scoring import take_rows
 
 __all__ = [
@@ -209,7 +210,7 @@ def sample_weight_param(estimator: Any) -> str | None:
 
 
 def cross_fitted_predictions(
-    estimator: Any, X: Any, y: np.ndarray, *, cv: int = 5, seed: int = 0
+    estimator: Any, X: Any, y: np.ndarray, *, cv: int = 5, seed: int | None = 0
 ) -> np.ndarray:
     """Predict each row with a model fitted on the other folds (a clone of ``estimator``).
 
@@ -223,6 +224,8 @@ def cross_fitted_predictions(
     >>> cross_fitted_predictions(LogisticRegression(), X, y, cv=5).tolist()
     [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
     """
+    cv = check_count(cv, "cv", minimum=2)
+    seed = check_seed(seed)
     y = np.asarray(y)
     M = y.shape[0]
     folds = np.random.default_rng([seed, 13]).permutation(M) % max(2, min(cv, M))
@@ -302,7 +305,7 @@ def estimate_accuracy(
     *,
     level: float = 0.9,
     cv: int = 10,
-    seed: int = 0,
+    seed: int | None = 0,
     losses: str = "blend",
     self_normalized: bool = True,
 ) -> AccuracyEstimate:
@@ -320,8 +323,8 @@ def estimate_accuracy(
         predicts it. Each fold's model sees ``(cv - 1) / cv`` of the labels, so
         on a steep learning curve the estimate leans slightly pessimistic;
         more folds shrink that at the cost of more fits.
-    seed : int, default=0
-        Seeds the fold assignment.
+    seed : int or None, default=0
+        Seeds the fold assignment; ``None`` draws a fresh seed.
     losses : {"blend", "cross_fitted", "in_sample"}, default="blend"
         Where the 0/1 loss of each label comes from. ``"cross_fitted"``
         predicts each label with a model fitted without it (``cv`` folds);

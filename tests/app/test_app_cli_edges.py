@@ -201,6 +201,23 @@ def test_the_terminal_answers_digit_labels_with_their_own_key_as_the_page_does(
     assert [e.label for e in events] == ["2", "0", "1"]  # key 2 is label "2", not the third
 
 
+def test_mixed_labels_keep_their_digit_and_the_others_take_the_free_keys(
+    tmp_path: Path,
+) -> None:
+    rows = "\n".join(f"r{i},{i % 3},{(i * 7) % 5}" for i in range(12))
+    (tmp_path / "d.csv").write_text("id,a,b\n" + rows + "\n")
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", tmp_path / "d.csv", "--labels", "2,cat")
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"], input="21q")
+    assert r.exit_code == 0, r.output
+    assert "[2] 2  [1] cat" in r.output and "the digit shown by a label answers" in r.output
+    store = open_project(proj)
+    events = [e for e in store.events() if e.kind == "label"]
+    store.close()
+    assert [e.label for e in events] == ["2", "cat"]  # key 2 answered "cat" by position
+
+
 def test_out_paths_get_their_folder_or_a_one_line_error(tmp_path: Path, labelled_table) -> None:
     proj = tmp_path / "p"
     r = _invoke(

@@ -50,6 +50,9 @@ def _init(tmp_path: Path, *extra: str) -> tuple[object, Path]:
         ("item,label\ni1,pos\n", "needs a header row with the columns id and label (missing id"),
         ("id,label\ni1,pos\ni1,neg\n", "line 3: item 'i1' is given two labels"),
         ("id,label\n", "has no rows"),
+        ("id,label\n,\n,\n", "has no rows"),
+        ("id,label\ni1,pos\n\ni2,maybe\n", "line 4: unknown label"),  # counted past a blank
+        ('id,label\ni1,"pos\n', "malformed CSV after line 1"),
     ],
 )
 def test_bad_gold_files_name_the_row_and_store_nothing(tmp_path, rows, message) -> None:
@@ -71,6 +74,20 @@ def test_bad_gold_files_name_the_row_and_store_nothing(tmp_path, rows, message) 
     )  # fmt: skip
     assert again.exit_code != 0 and message in again.output
     assert not (tmp_path / "p2").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id,label\ni1,pos\ni2,neg\n,\n,\n",  # a spreadsheet's trailing empty rows
+        "id;label\ni1;pos\ni2;neg\n",  # a spreadsheet's export where , is the decimal mark
+        "id\tlabel\ni1\tpos\n\ni2\tneg\n",
+    ],
+)
+def test_gold_files_as_spreadsheets_save_them_are_read(tmp_path, text) -> None:
+    gold = tmp_path / "gold.csv"
+    gold.write_text(text)
+    assert read_gold(gold, ["i0", "i1", "i2"], ["neg", "pos"]) == {1: "pos", 2: "neg"}
 
 
 def test_an_unreadable_gold_file_is_one_clear_error() -> None:

@@ -149,6 +149,23 @@ def test_digit_labels_answer_with_the_digit_shown(browser, make) -> None:
     page.close()
 
 
+def test_mixed_labels_keep_their_digit_and_the_others_take_free_keys(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["2", "cat", "0"])
+    page, errors = _open(browser, url, token)
+    buttons = page.locator("#labels button")
+    expect(buttons).to_have_count(3)
+    assert [buttons.nth(k).locator("kbd").text_content() for k in range(3)] == ["2", "1", "0"]
+    for key in ("2", "1", "0"):  # key 2 answered "cat", by position, and 1 answered "2"
+        shown = page.locator("#item-id").text_content()
+        page.keyboard.press(key)
+        expect(page.locator("#item-id")).not_to_have_text(shown)
+    assert [e.label for e in store.events() if e.kind == "label"] == ["2", "cat", "0"]
+    assert not errors, errors
+    page.close()
+
+
 def test_multi_label_toggles_keep_focus_and_enter_confirms(browser, make) -> None:
     from playwright.sync_api import expect
 
@@ -430,6 +447,8 @@ def test_a_long_label_in_the_saved_line_does_not_scroll_a_phone_sideways(browser
         (["yes", "no"], "1, 2"),
         (["a", "b", "c"], "1–3"),
         ([str(d) for d in range(10)], "0–9"),
+        (["2", "cat", "dog"], "1–3"),  # 2 is label "2"'s own; cat and dog take 1 and 3
+        (["0", "x"], "0, 1"),
     ],
 )
 def test_the_help_names_the_answer_keys_as_they_are(browser, make, labels, shown) -> None:

@@ -118,3 +118,11 @@ def test_simulate_cli_positive_label(fraud_csv, tmp_path):
     assert "class_weight='balanced'" in res.output
     bad = runner.invoke(main, [*args, "--positive-label", "maybe", "--no-resume"])
     assert bad.exit_code == 1 and "not among the labels of the data: 'no', 'yes'" in bad.output
+
+
+def test_triage_seed_none_records_a_fresh_seed_and_fractions_are_refused():
+    X, y = _stream(n=200)
+    run = triage_replay(LogisticRegression(), X, y, positive_label=1, seed=None)
+    assert isinstance(run.seed, int) and run.seed >= 0
+    with pytest.raises(ValueError, match=r"batch_size must be a positive whole number, got 5\.5"):
+        triage_replay(LogisticRegression(), X, y, positive_label=1, batch_size=5.5)

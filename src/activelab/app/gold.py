@@ -32,6 +32,7 @@ activelab.app.gold.GoldError: ...bad.csv, line 2: unknown label 'maybe'; ... are
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,9 @@ def read_gold(
     Parameters
     ----------
     path : path
-        CSV file with a header row holding the columns ``id`` and ``label``.
+        CSV file with a header row holding the columns ``id`` and ``label``, separated
+        by commas, or by semicolons or tabs (as a spreadsheet saves them). Blank rows
+        are skipped.
     external_ids : sequence of str
         The project's item ids, in item order.
     labels : sequence of str
@@ -77,7 +80,24 @@ def read_gold(
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise GoldError(f"Cannot read the gold file {path}: {exc}.") from exc
-    reader = csv.DictReader(text.splitlines())
+    from activelab.app.ingest import _delimiter
+
+    # commas, or semicolons or tabs as a spreadsheet exports them, read as a project's data is
+    reader = csv.DictReader(
+        io.StringIO(text, newline=""), delimiter=_delimiter(path, text), strict=True
+    )
+    try:
+        return _gold_rows(path, reader, external_ids, labels)
+    except csv.Error as exc:
+        raise GoldError(
+            f"{path}: malformed CSV after line {reader.line_num} ({exc}); check its quotes, "
+            "or save the sheet as CSV again."
+        ) from exc
+
+
+def _gold_rows(
+    path: Path, reader: csv.DictReader, external_ids: Sequence[str], labels: Sequence[str]
+) -> dict[int, str]:
     fields = [f.strip() for f in reader.fieldnames or []]
     missing = [c for c in ("id", "label") if c not in fields]
     if missing:
@@ -89,8 +109,12 @@ def read_gold(
     index = {str(e): i for i, e in enumerate(external_ids)}
     known = set(map(str, labels))
     gold: dict[int, str] = {}
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
+        line = reader.line_num
         ext, lab = (row.get("id") or "").strip(), (row.get("label") or "").strip()
+        cells = [v for k, v in row.items() if k is not None and v] + (row.get(None) or [])
+        if not any(c.strip() for c in cells):
+            continue  # a blank row, such as the "," a spreadsheet leaves at the end
         if ext not in index:
             raise GoldError(f"{path}, line {line}: no item with id {ext!r} in the project.")
         if lab not in known:

@@ -15,6 +15,8 @@ __all__ = ["gold"]
 def gold(project: Path, file: Path) -> None:
     """Load gold items from FILE (CSV with the columns id and label) into PROJECT.
 
+    The columns may be separated by commas, semicolons or tabs; blank rows are skipped.
+
     A gold label counts as the item's label (training, export) and scores the
     annotators who answer the item: their accuracy on gold items is shown beside
     the Dawid–Skene estimate in activelab status, the owner's page and the API.

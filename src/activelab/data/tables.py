@@ -57,11 +57,17 @@ def category_columns(
             distinct = set(_category_strings(table[col]).tolist())
         else:
             distinct = {category_value(row.get(col)) for row in rows}
-        fits = 2 <= len(distinct) <= MAX_CATEGORIES and 2 * len(distinct) <= len(rows)
-        if fits and all(_comma_number(v) for v in distinct if v):
-            fits = False  # "1,5": a number written with a decimal comma, not a category
-        (categories if fits else others).append(col)
+        (categories if _is_category(distinct, len(rows)) else others).append(col)
     return categories, others
+
+
+def _is_category(distinct: Iterable[str], n_rows: int) -> bool:
+    """The rule of :func:`category_columns` on a column's distinct values (as
+    :func:`category_value` gives them) and its number of rows."""
+    distinct = set(distinct)
+    fits = 2 <= len(distinct) <= MAX_CATEGORIES and 2 * len(distinct) <= n_rows
+    # "1,5": a number written with a decimal comma, not a category
+    return fits and not all(_comma_number(v) for v in distinct if v)
 
 
 def _comma_number(text: str) -> bool:

@@ -14,6 +14,11 @@ has a single item it calibrates on the model's scores of its own training items:
 probabilities are then over-confident, but they rank items as the model's scores do,
 which is what an uncertainty strategy needs; as labels arrive it switches to
 cross-validated calibration by itself.
+
+A model with class weights (``SVC(class_weight="balanced")``, as ``activelab simulate``
+sets for a rare class) has its calibration weighted by them too: an unweighted sigmoid
+fitted to a balanced model's scores pulls a rare class's probabilities back under the
+other classes' and undoes the weighting.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedKFold
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 __all__ = ["CalibratedClassifier"]
 
@@ -94,10 +100,11 @@ class CalibratedClassifier(ClassifierMixin, BaseEstimator):
             self.calibrated_, self.n_folds_ = None, 0
             return self
         folds = int(min(self.max_folds, counts.min()))
+        estimator, calibration_weight = self._class_weighted(y, sample_weight)
         if folds >= 2:
             cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
             calibrator = CalibratedClassifierCV(
-                clone(self.estimator), method=self.method, cv=cv, ensemble=False
+                estimator, method=self.method, cv=cv, ensemble=False
             )
         else:
             weights = {} if sample_weight is None else {"sample_weight": sample_weight}
@@ -110,9 +117,32 @@ class CalibratedClassifier(ClassifierMixin, BaseEstimator):
         with warnings.catch_warnings():
             # the frozen model took the weights already; they still weigh the calibration
             warnings.filterwarnings("ignore", message=".*does not appear to accept sample_weight")
-            self.calibrated_ = calibrator.fit(X, y, sample_weight=sample_weight)
+            self.calibrated_ = calibrator.fit(X, y, sample_weight=calibration_weight)
         self.n_folds_ = folds
         return self
+
+    def _class_weighted(self, y: np.ndarray, sample_weight: Any) -> tuple[Any, Any]:
+        """The model to cross-validate and the weights of the calibration.
+
+        With a ``class_weight`` on the model (or on a pipeline's last step), the
+        calibration is weighted by it as well. A model that takes ``sample_weight``
+        gets its class weights through them instead (the same fit, counted once, as
+        :class:`~sklearn.calibration.CalibratedClassifierCV` hands both the same
+        weights); another keeps its ``class_weight``.
+        """
+        from activelab.models.imbalance import class_weight_of
+
+        estimator = clone(self.estimator)
+        class_weight = class_weight_of(estimator)
+        if class_weight is None:
+            return estimator, sample_weight
+        weight = compute_sample_weight(class_weight, y)
+        if sample_weight is not None:
+            weight = weight * np.asarray(sample_weight, dtype=float)
+        own = estimator.get_params(deep=False)
+        if "class_weight" in own and has_fit_parameter(estimator, "sample_weight"):
+            estimator.set_params(class_weight=None)
+        return estimator, weight
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities, one column per class of ``classes_``."""

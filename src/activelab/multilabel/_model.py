@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 __all__ = [
@@ -68,7 +69,7 @@ def check_indicator(
     ...
     ValueError: Label row 0 (pool index 17) has value 2 for label 'dog'; ...
     """
-    arr = np.asarray(Y)
+    arr = _indicator_array(Y)
     if arr.ndim != 2:
         raise ValueError(
             f"Multi-label targets must be a 2-D 0/1 indicator matrix (n_items, n_labels), got "
@@ -87,25 +88,58 @@ def check_indicator(
         )
     if arr.dtype == bool:
         return arr.astype(np.int64)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        try:
-            arr = arr.astype(float)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"Multi-label rows must hold 0/1 values, got {arr.dtype} values such as "
-                f"{arr.ravel()[:1].tolist()}; convert label lists with "
-                "activelab.multilabel.to_indicator."
-            ) from None
-    bad = ~((arr == 0) | (arr == 1))
-    if bad.any():
-        i, j = (int(v) for v in np.argwhere(bad)[0])
+    ones, cell = _indicator_cells(arr)
+    if cell is not None:
+        i, j = cell
         label = repr(label_names[j]) if label_names is not None else f"column {j}"
-        value = arr[i, j].item()
+        value = _plain(arr[i, j])
+        hint = (
+            "; convert label lists with activelab.multilabel.to_indicator"
+            if isinstance(value, str)
+            else ""
+        )
         raise ValueError(
             f"{where(i)} has value {value!r} for label {label}; multi-label rows must be 0/1 "
-            "indicators (1 = the item carries the label)."
+            f"indicators (1 = the item carries the label){hint}."
         )
-    return arr.astype(np.int64)
+    return ones.astype(np.int64)
+
+
+def _indicator_array(Y: Any) -> np.ndarray:
+    """``Y`` as an ndarray, a sparse matrix made dense."""
+    return Y.toarray() if sparse.issparse(Y) else np.asarray(Y)
+
+
+def _indicator_cells(arr: np.ndarray) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """The cells of an indicator matrix that are 1, and the first cell that is neither 0
+    nor 1 (None when every cell is one of them): the check behind :func:`check_indicator`
+    and the multi-label metrics.
+
+    Examples
+    --------
+    >>> ones, cell = _indicator_cells(np.array([["0", "1"], ["1", "x"]]))
+    >>> ones.tolist(), cell
+    ([[False, True], [True, False]], (1, 1))
+    """
+    try:
+        values = arr.astype(float)
+    except (TypeError, ValueError):  # a text or None among the numbers: found cell by cell
+        values = np.frompyfunc(_float_or_nan, 1, 1)(arr).astype(float)
+    bad = (values != 0) & (values != 1)
+    cell = tuple(int(k) for k in np.argwhere(bad)[0]) if bad.any() else None
+    return values == 1, cell  # type: ignore[return-value]
+
+
+def _float_or_nan(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (for messages), anything else as it is."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def to_indicator(label_lists: Any, classes: Any) -> np.ndarray:

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import sparse
+
+from activelab.multilabel._model import _indicator_array, _indicator_cells, _plain
 
 __all__ = [
     "SCORERS",
@@ -116,24 +117,20 @@ def _indicators(Y_true: Any, Y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     """
     out = []
     for name, Y in (("Y_true", Y_true), ("Y_pred", Y_pred)):
-        Y = Y.toarray() if sparse.issparse(Y) else np.asarray(Y)
+        Y = _indicator_array(Y)
         if Y.ndim != 2 or Y.shape[0] == 0:
             raise ValueError(
                 f"{name} must be a 0/1 indicator matrix (n_items, n_labels), got shape "
                 f"{Y.shape}; activelab.multilabel.to_indicator turns label lists into one."
             )
-        try:
-            values = Y.astype(float)
-        except (TypeError, ValueError):
-            values = np.full(Y.shape, np.nan)
-        bad = (values != 0) & (values != 1)
-        if bad.any():
-            i, j = (int(k) for k in np.argwhere(bad)[0])
+        ones, cell = _indicator_cells(Y)
+        if cell is not None:
+            i, j = cell
             raise ValueError(
-                f"{name}[{i}, {j}] is {Y[i, j].tolist()!r}; an indicator matrix holds only 0 "
+                f"{name}[{i}, {j}] is {_plain(Y[i, j])!r}; an indicator matrix holds only 0 "
                 "and 1 (threshold probabilities first, e.g. P >= 0.5)."
             )
-        out.append(values == 1)
+        out.append(ones)
     T, P = out
     if T.shape != P.shape:
         raise ValueError(

@@ -42,6 +42,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
+from activelab._validation import check_count, check_seed
 from activelab.annotators.aggregate import (
     SOFT_MIN_WEIGHT,
     Aggregate,
@@ -226,7 +227,7 @@ def run_annotated_campaign(
     model_weight: float | str = 1.0,
     new_weight: float = 0.25,
     min_weight: float = SOFT_MIN_WEIGHT,
-    seed: int = 0,
+    seed: int | None = 0,
 ) -> AnnotatedResult:
     """Spend ``budget`` answers of simulated annotators under one request policy.
 
@@ -288,7 +289,8 @@ def run_annotated_campaign(
         :func:`~activelab.annotators.aggregate.soft_rows`). 0.3 keeps the
         classes in real dispute; lower values (0.05) spread single answers over
         every class and cost "new items only" up to 10 points on ImageSegments.
-    seed : int, default=0
+    seed : int or None, default=0
+        ``None`` draws a fresh seed (recorded in the result).
 
     Returns
     -------
@@ -309,6 +311,10 @@ def run_annotated_campaign(
         raise ValueError(f"model_weight must be a number or 'auto', got {model_weight!r}.")
     if n_ann < 2 and policy != "new":
         raise ValueError(f"Policy {policy!r} needs at least two annotators.")
+    budget = check_count(budget, "budget")
+    batch = check_count(batch, "batch")
+    initial = check_count(initial, "initial", minimum=0)
+    seed = check_seed(seed)
     if initial > budget:
         raise ValueError(f"initial ({initial}) must not exceed budget ({budget}).")
     rng = np.random.default_rng(seed)

@@ -24,7 +24,7 @@ from sklearn.base import clone, is_regressor
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
 
-from activelab._validation import check_indices
+from activelab._validation import check_count, check_indices, check_seed
 from activelab.learner import ActiveLearner
 from activelab.scoring import take_rows
 from activelab.simulation.metrics import aulc, labels_to_reach, true_top_k
@@ -164,7 +164,7 @@ def run_campaign(
     initial: np.ndarray | int = 10,
     batch_size: int = 1,
     budget: int = 100,
-    seed: int = 0,
+    seed: int | None = 0,
     scoring: str | None = None,
     cold_start: str | Strategy = "random",
     classes: Any = None,
@@ -192,8 +192,9 @@ def run_campaign(
         Items queried per step.
     budget : int, default=100
         Total labels, initial set included.
-    seed : int, default=0
-        Seeds the initial set and the strategy.
+    seed : int or None, default=0
+        Seeds the initial set and the strategy; ``None`` draws a fresh seed
+        (recorded in the result).
     scoring : str, optional
         A scikit-learn scorer name; the estimator's ``score`` by default
         (accuracy for classifiers, R² for regressors, subset accuracy for
@@ -256,6 +257,9 @@ def run_campaign(
     (True, True)
     """
     started = time.perf_counter()
+    seed = check_seed(seed)
+    batch_size = check_count(batch_size, "batch_size")
+    budget = check_count(budget, "budget", minimum=0)
     y_pool = np.asarray(y_pool)
     for name, X, y in (("pool", X_pool, y_pool), ("test", X_test, y_test)):
         if _n_rows(X) != len(y):
@@ -297,7 +301,7 @@ def run_campaign(
     top_hits = _top_k_mask(estimator, y_pool, track_top_k, maximize=top_k_maximize)
     result = CampaignResult(
         strategy=strat.name,
-        seed=int(seed),
+        seed=seed,
         scoring=scoring or "score",
         top_k=None if track_top_k is None else int(track_top_k),
     )

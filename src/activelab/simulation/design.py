@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone, is_regressor
 
-from activelab._validation import check_indices
+from activelab._validation import check_count, check_indices, check_seed
 from activelab.learner import ActiveLearner
 from activelab.scoring import take_rows
 from activelab.simulation.campaign import CampaignResult, initial_indices, run_campaign
@@ -155,7 +155,7 @@ def run_regression_campaign(
     initial: np.ndarray | int = 10,
     batch_size: int = 1,
     budget: int = 100,
-    seed: int = 0,
+    seed: int | None = 0,
     cold_start: str | Strategy = "random",
     stop_rmse: float | None = None,
 ) -> RegressionCurves:
@@ -183,6 +183,7 @@ def run_regression_campaign(
         raise ValueError(
             f"run_regression_campaign needs a regressor, got {type(estimator).__name__}."
         )
+    seed = check_seed(seed)
     curves = RegressionCurves(campaign=CampaignResult(strategy="", seed=int(seed)))
     scorer = _RecordingScorer(curves)
     if stop_rmse is None:
@@ -307,7 +308,7 @@ def run_design_campaign(
     initial: np.ndarray | int = 10,
     batch_size: int = 10,
     budget: int = 100,
-    seed: int = 0,
+    seed: int | None = 0,
     maximize: bool = True,
     cold_start: str | Strategy = "random",
 ) -> DesignResult:
@@ -334,7 +335,8 @@ def run_design_campaign(
         Items tested per step.
     budget : int, default=100
         Total items tested, initial set included.
-    seed : int, default=0
+    seed : int or None, default=0
+        ``None`` draws a fresh seed (recorded in the result).
     maximize : bool, default=True
         The best are the largest values.
     cold_start : str or Strategy, default="random"
@@ -361,8 +363,9 @@ def run_design_campaign(
     n = y.shape[0]
     if int(X.shape[0]) != n:
         raise ValueError(f"X has {X.shape[0]} rows but y has {n} values.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    batch_size = check_count(batch_size, "batch_size")
+    budget = check_count(budget, "budget", minimum=0)
+    seed = check_seed(seed)
     strat = _design_strategy(strategy, maximize)
     init = (
         initial_indices(y, int(initial), seed)

@@ -20,8 +20,9 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ import scipy.sparse as sp
 from sklearn.base import clone, is_regressor
 from sklearn.metrics import get_scorer
 
+from activelab._validation import check_count
 from activelab.data.datasets import Dataset, infer_task, load
 from activelab.simulation.campaign import run_campaign, split_pool_test
 from activelab.simulation.rare_metrics import (
@@ -272,9 +274,7 @@ def simulate(
     3
     """
     ds = _with_split(_as_dataset(data, dataset_name), test_index)
-    seed_list = (
-        list(range(seeds)) if isinstance(seeds, int | np.integer) else [int(s) for s in seeds]
-    )
+    seed_list = _seed_list(seeds)
     if isinstance(strategies, str):  # one name, not its letters
         strategies = [strategies]
     names = [get_strategy(s).name for s in strategies]
@@ -444,9 +444,10 @@ def _check_args(
         raise ValueError(f"A strategy is listed twice: {names}.")
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct and at least one, got {seeds}.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
-    if n_initial < 0 or budget < max(n_initial, 1):
+    check_count(batch_size, "batch_size")
+    check_count(n_initial, "n_initial", minimum=0)
+    check_count(budget, "budget")
+    if budget < n_initial:
         raise ValueError(
             f"Need 0 <= n_initial <= budget, got n_initial={n_initial}, budget={budget}."
         )
@@ -454,6 +455,28 @@ def _check_args(
         raise ValueError(f"test_size must be in (0, 1), got {test_size}.")
     if len(ds.y) != ds.X.shape[0]:
         raise ValueError(f"X has {ds.X.shape[0]} rows but y has {len(ds.y)}.")
+
+
+def _seed_list(seeds: Any) -> list[int]:
+    """``seeds`` as a list: a count gives ``0 … seeds-1``; explicit seeds are whole numbers.
+
+    Examples
+    --------
+    >>> _seed_list(3), _seed_list([7, 9])
+    ([0, 1, 2], [7, 9])
+    >>> _seed_list([1.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: seeds must be a count or a list of whole numbers >= 0, got [1.5].
+    """
+    if isinstance(seeds, Integral) and not isinstance(seeds, bool):
+        return list(range(check_count(seeds, "seeds")))
+    listed = list(seeds) if isinstance(seeds, Iterable) and not isinstance(seeds, str) else None
+    if listed is None or not all(
+        isinstance(s, Integral) and not isinstance(s, bool) and s >= 0 for s in listed
+    ):
+        raise ValueError(f"seeds must be a count or a list of whole numbers >= 0, got {seeds!r}.")
+    return [int(s) for s in listed]
 
 
 def _with_split(ds: Dataset, test_index: Any) -> Dataset:

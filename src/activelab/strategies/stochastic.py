@@ -217,23 +217,43 @@ class Explore(Strategy):
         share = self.current_share(ctx.labelled.shape[0])
         explore = ctx.rng.random(n) < share
         ranked = self.base.select(ctx, n)
-        taken = np.zeros(ctx.candidates.shape[0], dtype=bool)
+        m = ctx.candidates.shape[0]
+        ranked_pos = np.searchsorted(ctx.candidates, np.asarray(ranked, dtype=np.int64))
+        taken = np.zeros(m, dtype=bool)
+        taken_sorted = np.empty(0, dtype=np.int64)  # the positions taken so far, in order
         picks = np.empty(n, dtype=np.int64)
         proba = np.empty(n)
         arms: list[str] = []
-        m = ctx.candidates.shape[0]
-        for j in range(n):
-            nxt = next(int(r) for r in ranked if not taken[np.searchsorted(ctx.candidates, r)])
+        head = 0  # the base's next item: the first of its ranking not yet taken
+        for j in range(n):  # a loop over the batch; each step is O(batch), not O(pool)
+            while taken[ranked_pos[head]]:
+                head += 1
+            nxt = int(ranked_pos[head])
             if explore[j]:
-                free = np.flatnonzero(~taken)
-                pos = int(free[ctx.rng.integers(free.shape[0])])
+                pos = _nth_free(taken_sorted, int(ctx.rng.integers(m - j)))
                 arms.append("random")
             else:
-                pos = int(np.searchsorted(ctx.candidates, nxt))
+                pos = nxt
                 arms.append(self.base.name)
             taken[pos] = True
+            taken_sorted = np.insert(taken_sorted, np.searchsorted(taken_sorted, pos), pos)
             picks[j] = ctx.candidates[pos]
-            remaining = m - j
-            proba[j] = share / remaining + (1.0 - share) * float(picks[j] == nxt)
+            proba[j] = share / (m - j) + (1.0 - share) * float(pos == nxt)
         self.last_arms_ = tuple(arms)
         return picks, proba
+
+
+def _nth_free(taken_sorted: np.ndarray, k: int) -> int:
+    """The position of the ``k``-th (from 0) position not in ``taken_sorted`` (sorted).
+
+    Before the ``i``-th taken position lie ``taken_sorted[i] - i`` free ones, so the
+    ``k``-th free one is ``k`` plus the number of taken positions with at most ``k``
+    free ones before them. The same as ``np.flatnonzero(~taken)[k]``, without the
+    pass over the pool.
+
+    Examples
+    --------
+    >>> _nth_free(np.array([0, 1, 4]), 0), _nth_free(np.array([0, 1, 4]), 2)
+    (2, 5)
+    """
+    return k + int(np.searchsorted(taken_sorted - np.arange(taken_sorted.shape[0]), k, "right"))

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from activelab._validation import check_count, check_seed
 from activelab.data.datasets import id_column_of, infer_task
 
 __all__ = ["STREAMS", "Stream", "load_csv", "load_stream"]
@@ -85,7 +86,7 @@ def load_stream(
     name: str,
     *,
     n_items: int | None = None,
-    seed: int = 0,
+    seed: int | None = 0,
     drift_width: int = 50,
 ) -> Stream:
     """Load a bundled stream by name.
@@ -96,8 +97,8 @@ def load_stream(
     n_items : int, optional
         Items of a synthetic stream (default 20,000; the drift is at its
         middle). Phishing has 1,250 items; a smaller ``n_items`` cuts it.
-    seed : int, default=0
-        Seeds the synthetic generators.
+    seed : int or None, default=0
+        Seeds the synthetic generators; ``None`` draws a fresh seed.
     drift_width : int, default=50
         Items over which the synthetic drift happens (at least ``n_items / 350``:
         river's drift sigmoid overflows for sharper drifts far into a stream).
@@ -110,6 +111,10 @@ def load_stream(
     >>> load_stream("sea-drift", n_items=1000, seed=1).drift_at
     500
     """
+    if n_items is not None:
+        n_items = check_count(n_items, "n_items", minimum=2)
+    seed = check_seed(seed)
+    drift_width = check_count(drift_width, "drift_width", minimum=0)
     ds = _river()
     if name == "phishing":
         X, y, names = _to_arrays(ds.Phishing())
@@ -118,9 +123,7 @@ def load_stream(
         return Stream(name, X, y, names, np.unique(y))
     if name not in STREAMS:
         raise ValueError(f"Unknown stream {name!r}; choose one of {list(STREAMS)} or a CSV file.")
-    n = 20_000 if n_items is None else int(n_items)
-    if n < 2:
-        raise ValueError(f"n_items must be at least 2, got {n_items!r}.")
+    n = 20_000 if n_items is None else n_items
     at = n // 2
     synth = ds.synth
     if name == "sea-drift":
@@ -130,7 +133,7 @@ def load_stream(
         before = synth.Agrawal(classification_function=0, seed=seed)
         after = synth.Agrawal(classification_function=4, seed=seed + 1)
     # river's sigmoid overflows math.exp when position / width > ~177: widen the drift then
-    width = max(int(drift_width), -(-4 * at // 700))
+    width = max(drift_width, -(-4 * at // 700))
     gen = synth.ConceptDriftStream(
         stream=before, drift_stream=after, position=at, width=width, seed=seed
     )
@@ -141,7 +144,10 @@ def load_stream(
 def load_csv(path: str | Path, label_column: str, id_column: str | None = None) -> Stream:
     """A labelled stream from a CSV file with a header row, in file order.
 
-    Every column but ``label_column`` and the id column must be numeric. The id column
+    Every column but ``label_column`` and the id column is a feature: numbers as they
+    are, and a column of categories (2 to 50 distinct texts, each on two rows on
+    average, as :func:`activelab.data.tables.category_columns` reads a table) one
+    0/1 column per value found in the file, after the numeric ones. The id column
     (``id_column``; by default a column called ``id``, ``""`` for none) is never a
     feature: an id numbered in the file's order would tell the model the item's place.
 
@@ -182,27 +188,14 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     li = header.index(label_column)
     id_name = id_column_of(header, id_column, label_column, str(path))
     skip = {li, *([header.index(id_name)] if id_name else [])}
-    names = [h for i, h in enumerate(header) if i not in skip]
-    X = np.empty((len(rows), len(names)))
-    y = []
-    for r, row in enumerate(rows):
-        if len(row) != len(header):
-            raise ValueError(
-                f"{path}, line {r + 2}: {len(row)} fields, the header has {len(header)}."
-            )
-        y.append(row[li])
-        try:
-            X[r] = [float(v) for i, v in enumerate(row) if i not in skip]
-        except ValueError:
-            bad = next(
-                (h, v)
-                for i, (h, v) in enumerate(zip(header, row, strict=True))
-                if i not in skip and not _is_float(v)
-            )
-            raise ValueError(
-                f"{path}, line {r + 2}: column {bad[0]!r} has {bad[1]!r}, not a number; "
-                "stream features must be numeric (encode categories first)."
-            ) from None
+    short = next((r for r, row in enumerate(rows) if len(row) != len(header)), None)
+    if short is not None:
+        raise ValueError(
+            f"{path}, line {short + 2}: {len(rows[short])} fields, the header has {len(header)}."
+        )
+    cells = np.asarray(rows, dtype=str).reshape(len(rows), len(header))
+    y = cells[:, li].tolist()
+    X, names = _features(cells, header, skip, path)
     if not np.isfinite(X).all():
         r, c = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(
@@ -230,6 +223,47 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
             "stream to learn from needs at least two classes (is it the right label column?)."
         )
     return Stream(path.stem, X, ya, names, classes)
+
+
+def _features(
+    cells: np.ndarray, header: list[str], skip: set[int], path: Path
+) -> tuple[np.ndarray, list[str]]:
+    """The feature matrix of a stream file's cells: numeric columns as they are, then
+    columns of categories one-hot over the values in the file (as a simulated table)."""
+    from activelab.data.tables import MAX_CATEGORIES, _is_category
+
+    numbers: list[np.ndarray] = []
+    names: list[str] = []
+    blocks: list[np.ndarray] = []
+    block_names: list[str] = []
+    n = cells.shape[0]
+    for j, name in enumerate(header):  # a loop over columns, not rows
+        if j in skip:
+            continue
+        column = np.char.strip(cells[:, j])
+        filled = column != ""
+        try:
+            values = np.full(n, np.nan)
+            values[filled] = column[filled].astype(float)
+        except ValueError:
+            distinct, codes = np.unique(column, return_inverse=True)
+            if not _is_category(distinct.tolist(), n):
+                r = next(r for r, v in enumerate(column.tolist()) if v and not _is_float(v))
+                raise ValueError(
+                    f"{path}, line {r + 2}: column {name!r} has {cells[r, j].item()!r}, not a "
+                    "number; stream features are numbers or categories (2 to "
+                    f"{MAX_CATEGORIES} values, each on two rows on average): encode or drop "
+                    "this column."
+                ) from None
+            blocks.append((codes.reshape(-1, 1) == np.arange(distinct.size)).astype(float))
+            block_names += [f"{name}={v}" for v in distinct.tolist()]
+            continue
+        numbers.append(values)
+        names.append(name)
+    X = np.column_stack(numbers) if numbers else np.empty((n, 0))
+    if blocks:
+        X = np.hstack([X, *blocks])
+    return X, names + block_names
 
 
 def _is_float(v: str) -> bool:

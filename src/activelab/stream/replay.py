@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from activelab._validation import check_count, check_seed
 from activelab.simulation.campaign import CampaignResult
 from activelab.stream.learner import StreamLearner
 
@@ -98,7 +99,7 @@ def replay(
     *,
     batch_size: int = 1,
     every: int | None = None,
-    seed: int = 0,
+    seed: int | None = 0,
     on_checkpoint: Callable[[StreamRun], None] | None = None,
 ) -> StreamRun:
     """Replay a labelled stream through ``learner``, prequentially.
@@ -117,8 +118,9 @@ def replay(
     every : int, optional
         Items between checkpoints of the curve (default: about 100 checkpoints,
         a multiple of ``batch_size``).
-    seed : int, default=0
-        Recorded in the result (the learner's ``random_state`` seeds it).
+    seed : int or None, default=0
+        Recorded in the result (the learner's ``random_state`` seeds it); ``None``
+        records a fresh seed.
     on_checkpoint : callable, optional
         Called with the run so far at each checkpoint (live progress).
 
@@ -144,13 +146,15 @@ def replay(
         X = np.asarray(X)  # a list of rows is sliced and indexed as an array
     if np.shape(X)[0] != n:
         raise ValueError(f"X has {np.shape(X)[0]} items but y has {n} labels.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}.")
+    batch_size = check_count(batch_size, "batch_size")
+    seed = check_seed(seed)
+    if every is not None:
+        every = check_count(every, "every")
     if every is None:
         every = max(batch_size, (max(n // 100, 1) // batch_size) * batch_size)
     run = StreamRun(
         strategy=learner.strategy_.name,
-        seed=int(seed),
+        seed=seed,
         budget=float(learner.budget_manager_.budget),
         n_items=n,
         batch_size=batch_size,

@@ -39,6 +39,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.ensemble import IsolationForest
 
+from activelab._validation import check_count, check_seed
 from activelab.simulation.rare_metrics import average_precision, check_positive_label
 from activelab.strategies._base import top_k
 
@@ -105,7 +106,7 @@ def triage_replay(
     batch_size: int = 50,
     every: int | None = None,
     label_memory: int = 5000,
-    seed: int = 0,
+    seed: int | None = 0,
 ) -> TriageRun:
     """Replay a labelled stream with an analyst reviewing a share ``budget`` of the items.
 
@@ -130,7 +131,8 @@ def triage_replay(
         Items between checkpoints (default: about 50 checkpoints).
     label_memory : int, default=5000
         The model is fitted on at most the last this many reviewed items.
-    seed : int, default=0
+    seed : int or None, default=0
+        ``None`` draws a fresh seed (recorded in the result).
 
     Returns
     -------
@@ -157,13 +159,11 @@ def triage_replay(
         raise ValueError(
             f"explore and cold_explore must be in [0, 1], got {explore!r} and {cold_explore!r}."
         )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}.")
-    if isinstance(label_memory, bool) or not isinstance(label_memory, int) or label_memory < 1:
-        # label_memory=0 sliced [-0:], every reviewed item: no bound at all
-        raise ValueError(
-            f"label_memory must be a positive whole number of items, got {label_memory!r}."
-        )
+    batch_size = check_count(batch_size, "batch_size")
+    # label_memory=0 would slice [-0:], every reviewed item: no bound at all
+    label_memory = check_count(label_memory, "label_memory")
+    every = None if every is None else check_count(every, "every")
+    seed = check_seed(seed)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     n = y.shape[0]

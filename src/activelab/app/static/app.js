@@ -125,10 +125,15 @@ function pcts(values) {
 }
 function pct(x) { return (100 * x).toFixed(0) + "%"; }
 
-/** The key of each label: the digit itself when every label is a digit, else 1–9 then 0. */
+/**
+ * The key of each label: a label that is a single digit answers on that digit; the
+ * other labels take the digits left free, 1–9 then 0 ("" once none is left). So key 2
+ * is never the key of a label other than "2" (the terminal labeller does the same).
+ */
 function keysFor(labels) {
-  const digits = labels.every((l) => /^[0-9]$/.test(l)) && new Set(labels).size === labels.length;
-  return labels.map((l, i) => (digits ? l : i < 9 ? String(i + 1) : i === 9 ? "0" : ""));
+  const own = labels.map((l) => (/^[0-9]$/.test(l) ? l : ""));
+  const free = [..."1234567890"].filter((k) => !own.includes(k));
+  return own.map((k) => k || free.shift() || "");
 }
 
 function announce(text) {
@@ -586,7 +591,7 @@ function buildLabels(labels) {
   });
   for (const help of [$("help-answer-keys"), $("help-tick-keys")]) {
     clear(help);
-    keyRuns(state.keys.filter(Boolean)).forEach((run, i) => {
+    keyRuns(helpOrder(state.keys.filter(Boolean), labels)).forEach((run, i) => {
       if (i) help.appendChild(document.createTextNode(", "));
       const ends = run.length > 2 ? [run[0], run[run.length - 1]] : run;
       ends.forEach((key, j) => {
@@ -597,6 +602,12 @@ function buildLabels(labels) {
       });
     });
   }
+}
+
+/** The keys in ascending order, 0 last unless it is label "0"'s own key: 1–9, 0 or 0–9. */
+function helpOrder(keys, labels) {
+  const rank = (k) => (k === "0" && !labels.includes("0") ? 10 : Number(k));
+  return [...keys].sort((a, b) => rank(a) - rank(b));
 }
 
 /** The keys in runs of consecutive digits: 1–9 then 0 for ten labels. */
