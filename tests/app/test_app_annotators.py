@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from activelab.app.project import CONFIG_NAME
-from activelab.app.quality import double_share_items, quality_report
+from activelab.app.quality import answer_table, double_share_items, quality_report
 from activelab.app.service import LabellingService
 from activelab.app.store import Store
 from activelab.cli import main
@@ -278,4 +278,47 @@ def test_revoking_an_annotator_gives_their_item_back_at_once(tmp_path) -> None:
     other.close()
     assert store.held_item(ada.id) is None
     assert svc.next_item(bob).id == 0  # bob takes it now, not when ada's lease runs out
+    store.close()
+
+
+def test_review_decides_as_the_projects_owner_by_default(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(3)]
+    )
+    store.save_features(np.eye(3))
+    for name in ("ada", "olga", "pat"):
+        store.add_annotator(name)
+    store.make_owner("olga")
+    store.close()
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+    runner = CliRunner()
+
+    def review(*args: str) -> object:
+        return runner.invoke(main, ["review", str(tmp_path / "proj"), *args])
+
+    # the owner decides under their own name: no second person called "owner"
+    assert "i0: neg (decided by olga)" in review("--decide", "i0", "neg").output
+    store = Store.open(url)
+    assert "owner" not in [a.name for a in store.annotators()]
+    assert store.settings["adjudicators"] == ["olga"]
+    store.make_owner("pat")  # two owners: which of them decides must be said
+    store.close()
+    r = review("--decide", "i1", "pos")
+    assert r.exit_code == 1 and "2 owners (olga, pat)" in r.output and "--as NAME" in r.output
+    assert "i1: pos (decided by pat)" in review("--decide", "i1", "pos", "--as", "pat").output
+    # pat's later answer on the labelling page (handed out by the queue) is an answer, not
+    # a decision: it does not settle its item over ada's
+    store = Store.open(url)
+    pat, ada = store.annotator_by_name("pat"), store.annotator_by_name("ada")
+    store.append_event(2, ada.id, "label", label="pos")
+    assert store.lease(2, pat.id, seconds=60, overlap=2, strategy="margin")
+    store.append_event(2, pat.id, "label", label="neg", require_lease=True)
+    table = answer_table(store)
+    assert table.settled().tolist() == [0, 1, -1]  # decided by olga, by pat, not at all
+    assert table.decided().tolist() == [True, True, False, False]
+    people = {a["name"]: a for a in quality_report(store)["annotators"]}
+    assert people["olga"]["estimated_accuracy"] is None  # only decided
     store.close()

@@ -50,6 +50,7 @@ from activelab.app.gold import gold_accuracy, gold_arrays
 
 __all__ = [
     "AGGREGATES",
+    "DECISION",
     "AnswerTable",
     "aggregate_answers",
     "annotator_rows",
@@ -58,12 +59,15 @@ __all__ = [
     "disputed_items",
     "double_share_items",
     "doubtful_items",
+    "is_decision",
     "kappa_pairs",
     "quality_report",
 ]
 
 #: how answers become one label per item
 AGGREGATES = ("dawid_skene", "majority", "latest")
+#: the ``strategy`` of a label event that is a decision (``activelab review --decide``)
+DECISION = "review --decide"
 
 
 @dataclass(frozen=True)
@@ -84,18 +88,28 @@ class AnswerTable:
     names: list[str]
     classes: list[str]
     n_items: int
-    #: positions into ``names`` of the annotators whose answer settles an item
+    #: positions into ``names`` of the annotators who have decided items
     adjudicators: tuple[int, ...] = ()
     #: items whose label the owner knows, and those labels (class positions)
     gold_items: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     gold_labels: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    #: per answer, whether it is a decision that settles its item (``None``: every answer
+    #: of an adjudicator is one)
+    decisions: np.ndarray | None = None
+
+    def decided(self) -> np.ndarray:
+        """Per answer, whether it is a decision (``activelab review --decide``) rather
+        than a peer's answer."""
+        if self.decisions is not None:
+            return self.decisions
+        return np.isin(self.annotators, self.adjudicators)
 
     def settled(self) -> np.ndarray:
         """Per item, the class the owner settled it with (gold, overridden by an
         adjudicator's latest decision), or -1."""
         out = np.full(self.n_items, -1, dtype=np.int64)
         out[self.gold_items] = self.gold_labels
-        judge = np.isin(self.annotators, self.adjudicators)
+        judge = self.decided()
         out[self.items[judge]] = self.labels[judge]  # the latest decision counts
         return out
 
@@ -108,6 +122,7 @@ def answer_table(store: Any) -> AnswerTable:
     cls = {c: i for i, c in enumerate(classes)}
     events = [e for e in store.live_answers() if e.label in cls]
     gold_items, gold_labels = gold_arrays(store.settings, classes)
+    judges = {a.id for a in anns if a.name in store.settings.get("adjudicators", [])}
     return AnswerTable(
         np.array([e.item_id for e in events], dtype=np.int64),
         np.array([pos[e.annotator_id] for e in events], dtype=np.int64),
@@ -117,10 +132,35 @@ def answer_table(store: Any) -> AnswerTable:
         [a.name for a in anns],
         classes,
         store.n_items(),
-        tuple(i for i, a in enumerate(anns) if a.name in store.settings.get("adjudicators", [])),
+        tuple(i for i, a in enumerate(anns) if a.id in judges),
         gold_items,
         gold_labels,
+        np.array([is_decision(e, judges) for e in events], dtype=bool),
     )
+
+
+def is_decision(event: Any, judges: set[int]) -> bool:
+    """Whether a live answer is a decision: recorded as one, or (as decisions were before
+    they were marked) an adjudicator's answer that no queue handed out.
+
+    Parameters
+    ----------
+    event : Event
+        A label event of the store.
+    judges : set of int
+        The ids of the project's adjudicators.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as E
+    >>> is_decision(E(strategy=DECISION, annotator_id=1), set())
+    True
+    >>> is_decision(E(strategy="margin", annotator_id=1), {1})
+    False
+    """
+    if event.strategy == DECISION:
+        return True
+    return event.annotator_id in judges and event.strategy is None
 
 
 def aggregate_answers(table: AnswerTable, method: str = "dawid_skene") -> Aggregate:
@@ -215,7 +255,7 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
     per_item = np.bincount(t.items, minlength=t.n_items)
     # agreement is between annotators: a decision settling an item (an adjudicator's answer,
     # as gold) is no peer's answer to agree with
-    peer = ~np.isin(t.annotators, t.adjudicators)
+    peer = ~t.decided()
     p_items, p_labels = t.items[peer], t.labels[peer]
     shared = np.bincount(p_items, minlength=t.n_items) >= 2
     kappa = pairwise_kappa(p_items, t.annotators[peer], p_labels, n_annotators=len(t.names))
@@ -319,8 +359,13 @@ def annotator_rows(
     [('ada', 2, 0.5), ('bob', 1, 1.0)]
     """
     n = len(t.names)
-    # an adjudicator's answers settle items (as gold does): no estimate of their accuracy
-    judges = set(getattr(t, "adjudicators", ()))
+    # decisions settle items (as gold does): no estimate of the accuracy of someone who
+    # only decided
+    # (a multi-label table has no decisions: --decide is single-label only)
+    decided = t.decided() if hasattr(t, "decided") else np.zeros(len(t.annotators), bool)
+    judges = set(np.unique(t.annotators[decided]).tolist()) - set(
+        np.unique(t.annotators[~decided]).tolist()
+    )
     n_by = np.bincount(t.annotators, minlength=n)
     agree_by = np.bincount(t.annotators, weights=agree, minlength=n)
     people = []

@@ -31,14 +31,20 @@ __all__ = ["review"]
     metavar="ID LABEL",
     help="Settle item ID (its external id) with LABEL; the decision overrides the answers.",
 )
-@click.option("--as", "name", default="owner", show_default=True, help="Who decides.")
+@click.option(
+    "--as",
+    "name",
+    default=None,
+    help="Who decides  [default: the project's owner (annotator add --owner), or 'owner' "
+    "when it has none].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def review(
     project: Path,
     limit: int,
     min_confidence: float,
     decide: tuple[str, str] | None,
-    name: str,
+    name: str | None,
     as_json: bool,
 ) -> None:
     """List the disputed items of a project (least sure first), or settle one with --decide.
@@ -46,8 +52,9 @@ def review(
     In a multi-label project the list holds the items whose answers differ on some
     label (least sure label first); --decide is single-label only.
 
-    A decision is recorded as a label event of the deciding person (added without
-    a token when new), who becomes an adjudicator: on every item they decide,
+    A decision is recorded as a label event of the deciding person (--as; by
+    default the project's owner; added without a token when new), who becomes an
+    adjudicator: on every item they decide,
     their label replaces the aggregate of the other answers.
     """
     from activelab.app.quality import aggregate_answers, answer_table, disputed_items
@@ -75,6 +82,7 @@ def review(
                     f"No item with id {external!r} in {project}; its ids are the data's "
                     f"(such as {', '.join(map(repr, ids[:3]))}), as `review` lists them."
                 )
+            name = _judge_name(store, name)
             try:
                 changed = _decide(store, ids.index(external), label, name)
             except StoreError as exc:
@@ -119,6 +127,24 @@ def review(
         click.echo(f"Settle one: activelab review {project} --decide ID LABEL")
 
 
+def _judge_name(store: Any, name: str | None) -> str:
+    """Who decides: ``--as``'s name, else the project's one owner (not revoked), else
+    ``"owner"``."""
+    if name is not None:
+        return name
+    owners = [
+        a.name
+        for a in store.annotators()
+        if a.name in store.settings.get("owners", []) and not a.revoked
+    ]
+    if len(owners) > 1:
+        raise click.ClickException(
+            f"The project has {len(owners)} owners ({', '.join(owners)}); say who decides "
+            "with --as NAME."
+        )
+    return owners[0] if owners else "owner"
+
+
 def _decide(store: Any, item: int, label: str, name: str) -> str | None:
     """Record ``name``'s decision ``label`` on ``item``; they become an adjudicator.
 
@@ -126,17 +152,20 @@ def _decide(store: Any, item: int, label: str, name: str) -> str | None:
     log); the same label again changes nothing. Returns ``None`` when nothing changed,
     else the label decided before (``""`` for none).
     """
+    from activelab.app.quality import DECISION, is_decision
     from activelab.cli.annotator import refuse_reserved_name
 
     name = name.strip()
     refuse_reserved_name(name, "decide --as another name")
     judge = store.annotator_by_name(name) or store.add_annotator(name, with_token=False)[0]
     before = [e for e in store.live_answers() if e.annotator_id == judge.id and e.item_id == item]
-    if before and before[-1].label == label and name in store.settings.get("adjudicators", []):
+    judges = {judge.id} if name in store.settings.get("adjudicators", []) else set()
+    if before and before[-1].label == label and is_decision(before[-1], judges):
         return None
     for ev in before:  # a person's answer on an item is one: the new decision replaces it
         store.undo_event(ev.id, judge.id)
-    # the owner's decision is one answer more, whatever the item's overlap
-    store.append_event(item, judge.id, "label", label=label, overlap=sys.maxsize)
+    # the owner's decision is one answer more, whatever the item's overlap; marked as a
+    # decision, so that the same person's answers on the labelling page stay answers
+    store.append_event(item, judge.id, "label", label=label, overlap=sys.maxsize, strategy=DECISION)
     store.update_settings(adjudicators=sorted({*store.settings.get("adjudicators", []), name}))
     return before[-1].label or "" if before else ""
