@@ -115,6 +115,29 @@ def test_owner_token_from_the_command_line_and_a_running_server_sees_it(tmp_path
     store.close()
 
 
+def test_owner_rights_are_given_to_and_taken_from_an_existing_annotator(tmp_path) -> None:
+    proj = _project(tmp_path)
+    runner = CliRunner()
+
+    def cli(*args: str) -> object:
+        return runner.invoke(main, ["annotator", *args])
+
+    assert cli("add", str(proj), "ada").exit_code == 0
+    r = cli("add", str(proj), "ada", "--owner")  # the name is taken: the way on is named
+    assert r.exit_code == 1 and f"activelab annotator owner {proj} 'ada'" in r.output
+    r = cli("owner", str(proj), " ada ")  # spaces around a name, as `add` strips them
+    assert r.exit_code == 0 and "'ada' now owns the project." in r.output, r.output
+    assert "active, owner" in cli("list", str(proj)).output
+    assert "already (nothing changed)" in cli("owner", str(proj), "ada").output
+    r = cli("owner", str(proj), "ada", "--remove")
+    assert r.exit_code == 0 and "'ada' is no longer an owner." in r.output
+    assert "owner" not in cli("list", str(proj)).output
+    r = cli("owner", str(proj), "bob")
+    assert r.exit_code == 1 and "No annotator named 'bob'" in r.output
+    assert "annotator add" in r.output and "Traceback" not in r.output
+    assert cli("revoke", str(proj), " ada").exit_code == 0  # stripped as well
+
+
 def test_quality_is_in_the_openapi_document(owned) -> None:
     _, store, _, _ = owned
     with TestClient(create_app(LabellingService(store), run_trainer=False)) as client:

@@ -880,16 +880,18 @@ class Store:
         assert found is not None
         return found, token
 
-    def make_owner(self, name: str) -> Annotator:
-        """Give annotator ``name`` the owner's rights (the project's quality page and API).
+    def make_owner(self, name: str, owner: bool = True) -> Annotator:
+        """Give annotator ``name`` the owner's rights (the project's quality page and API),
+        or take them back with ``owner=False``.
 
         Owners are listed by name in the settings under ``owners``.
         """
         found = self.annotator_by_name(name)
         if found is None:
             raise StoreError(f"No annotator named {name!r}.")
-        owners = self.refresh_settings().get("owners", [])
-        self.update_settings(owners=sorted({*owners, found.name}))
+        owners = set(self.refresh_settings().get("owners", []))
+        owners = owners | {found.name} if owner else owners - {found.name}
+        self.update_settings(owners=sorted(owners))
         return found
 
     def is_owner(self, annotator: Annotator) -> bool:

@@ -1,4 +1,5 @@
-"""``activelab annotator add|list|token|revoke``: who may label, each with a secret token."""
+"""``activelab annotator add|list|owner|token|revoke``: who may label, each with a secret
+token, and who owns the project."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def _open(project: Path):  # type: ignore[no-untyped-def]
 
 @click.group()
 def annotator() -> None:
-    """Add, list or revoke annotators, or give one a new token (for the web page and API)."""
+    """Add, list or revoke annotators, give one a new token (for the web page and API), or
+    give or take an owner's rights."""
 
 
 @annotator.command("add")
@@ -39,6 +41,11 @@ def add(project: Path, name: str, owner: bool) -> None:
     refuse_reserved_name(name, "pick another name")
     store = _open(project)
     try:
+        if owner and store.annotator_by_name(name.strip()) is not None:
+            raise click.ClickException(
+                f"An annotator named {name.strip()!r} exists already; give them the owner's "
+                f"rights with: activelab annotator owner {project} {name.strip()!r}"
+            )
         ann, token = store.add_annotator(name)
         if owner:
             store.make_owner(ann.name)
@@ -67,6 +74,35 @@ def list_(project: Path) -> None:
     store.close()
 
 
+@annotator.command("owner")
+@click.argument("project", type=click.Path(path_type=Path))
+@click.argument("name")
+@click.option("--remove", is_flag=True, help="Take the owner's rights back instead.")
+def owner(project: Path, name: str, remove: bool) -> None:
+    """Give annotator NAME the owner's rights (the quality page /owner, GET /api/quality,
+    deciding with review --decide by default), or take them back with --remove. Their
+    token and labels stay as they are."""
+    from activelab.app.store import StoreError
+
+    name = name.strip()
+    store = _open(project)
+    try:
+        was = name in store.settings.get("owners", [])
+        ann = store.make_owner(name, owner=not remove)
+    except StoreError as exc:
+        raise click.ClickException(
+            f"{exc} Add them first: activelab annotator add {project} NAME --owner"
+        ) from exc
+    finally:
+        store.close()
+    if remove:
+        done = "is no owner (nothing changed)" if not was else "is no longer an owner"
+    else:
+        done = "owns the project already (nothing changed)" if was else "now owns the project"
+    note = " (revoked: give them a token with activelab annotator token)" if ann.revoked else ""
+    click.echo(f"{ann.name!r} {done}{note}.")
+
+
 @annotator.command("token")
 @click.argument("project", type=click.Path(path_type=Path))
 @click.argument("name")
@@ -76,6 +112,7 @@ def token(project: Path, name: str) -> None:
     token is refused from now on; their labels stay theirs."""
     from activelab.app.store import StoreError
 
+    name = name.strip()
     store = _open(project)
     try:
         ann, new = store.new_token(name)
@@ -97,6 +134,7 @@ def revoke(project: Path, name: str) -> None:
     """Revoke NAME's token at once; their labels stay, the item they hold is given back."""
     from activelab.app.store import StoreError
 
+    name = name.strip()
     store = _open(project)
     try:
         store.revoke_annotator(name)
