@@ -441,3 +441,32 @@ def test_an_image_folder_project_exports_its_images(tmp_path: Path, fmt: str, ou
     assert np.array_equal(first.load_features(), again.load_features())
     first.close()
     again.close()
+
+
+@pytest.mark.parametrize("fmt", ["label-studio", "prodigy"])
+def test_export_carries_every_annotator_and_skips(tmp_path: Path, fmt: str) -> None:
+    """Two annotators on one item are two answers, a skip a cancelled (ignored) one; the
+    label of the item is the latest, as in the project."""
+    (tmp_path / "items.csv").write_text(
+        "id,text\n" + "".join(f"t{i},{t}\n" for i, (t, _) in enumerate(_texts(6)))
+    )
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "items.csv", "--labels", "pos,neg")
+    assert r.exit_code == 0, r.output
+    store = open_project(tmp_path / "p")
+    ada, _ = store.add_annotator("ada", with_token=False)
+    bob, _ = store.add_annotator("bob", with_token=False)
+    store.append_event(1, ada.id, "label", label="pos")
+    store.append_event(1, bob.id, "label", label="neg", overlap=2)
+    store.append_event(2, ada.id, "skip")
+    store.append_event(3, bob.id, "label", label="pos")
+    store.undo_last(bob.id)
+    store.close()
+    out = tmp_path / ("o.json" if fmt == "label-studio" else "o.jsonl")
+    assert _run("export", tmp_path / "p", "--format", fmt, "--out", out).exit_code == 0
+    back = read_tasks(out)
+    got = [[(a.annotator, a.status, a.labels) for a in rec.answers] for rec in back]
+    assert got[1] == [("ada", "accept", ["pos"]), ("bob", "accept", ["neg"])]
+    assert got[2] == [("ada", "ignore", [])] and got[3] == []
+    assert back[1].final_labels() == ["neg"]
+    if fmt == "label-studio":
+        assert json.loads(out.read_text())[2]["annotations"][0]["result"] == []

@@ -570,9 +570,10 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
     ),
     default=None,
     help="csv/jsonl: activelab's columns; label-studio (tasks JSON), prodigy (JSONL), parquet, "
-    "hf (a Hugging Face dataset folder): every item with its data, earlier answers and "
-    "current label (see docs/interop.md)  [default: jsonl or parquet for an --out file "
-    "ending so, else csv; an --out file ending .json or .xlsx needs --format].",
+    "hf (a Hugging Face dataset folder): every item with its data, the file's earlier "
+    "answers and every answer given here (see docs/interop.md)  [default: jsonl or parquet "
+    "for an --out file ending so, else csv; an --out file ending .json or .xlsx needs "
+    "--format].",
 )
 @click.option("--events", is_flag=True, help="Export the whole label log instead of final labels.")
 @click.option(

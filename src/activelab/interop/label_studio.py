@@ -376,7 +376,9 @@ def write_label_studio(
             a.raw
             if a.raw is not None
             else {
-                "result": choices_result(a.labels, from_name, target),
+                "result": []
+                if a.status == "ignore" and not a.labels
+                else choices_result(a.labels, from_name, target),
                 "was_cancelled": a.status == "ignore",
                 **({"created_username": a.annotator} if a.annotator else {}),
                 **({"created_at": a.created_at} if a.created_at else {}),

@@ -2,8 +2,8 @@
 
 Items read from a labelling tool's file keep what that file said
 (``content["_source"]``: their other fields, earlier answers and
-predictions); the label an item carries in the project now is added as one
-more answer, by the annotator who gave it. An export in the item's own format
+predictions); every answer given in the project is added after them, by the
+annotator who gave it (a skip as an ``"ignore"`` answer). An export in the item's own format
 thus gives back the file it came from, plus the new labels. An image of a
 folder goes out as its stored bytes, a ``data:`` URI under ``image`` (beside its
 ``filename``), which the tools' formats read.
@@ -32,7 +32,12 @@ IMPORTED_PREFIX = "imported:"
 
 
 def project_records(store: Store) -> list[Record]:
-    """Every item of the project, with its source's answers and its current label.
+    """Every item of the project, with its source's answers and the answers given in it.
+
+    Each answer not undone becomes an :class:`Answer`, oldest first: every
+    annotator's label (a reviewer's decision included), and a skip as an
+    ``"ignore"`` answer (Label Studio: a cancelled annotation). The latest
+    accepted answer is the item's final label.
 
     Examples
     --------
@@ -40,14 +45,19 @@ def project_records(store: Store) -> list[Record]:
     >>> store.add_items([{"external_id": "a", "kind": "text", "content": {"text": "nice"}},
     ...                  {"external_id": "b", "kind": "text", "content": {"text": "awful"}}])
     >>> ada, _ = store.add_annotator("ada", with_token=False)
-    >>> _ = store.append_event(1, ada.id, "label", label="neg")
+    >>> bob, _ = store.add_annotator("bob", with_token=False)
+    >>> _ = store.append_event(1, ada.id, "label", label="pos")
+    >>> _ = store.append_event(1, bob.id, "label", label="neg", overlap=2)
+    >>> _ = store.append_event(0, bob.id, "skip")
     >>> [(r.id, r.data, r.final_labels()) for r in project_records(store)]
     [('a', {'text': 'nice'}, None), ('b', {'text': 'awful'}, ['neg'])]
+    >>> [(a.annotator, a.status, a.labels) for r in project_records(store) for a in r.answers]
+    [('bob', 'ignore', []), ('ada', 'accept', ['pos']), ('bob', 'accept', ['neg'])]
     """
     settings = store.settings
     multi = settings.get("task") == "multilabel"
     text_column = settings.get("text_column", "text")
-    current = store.current_labels()
+    given = _given_answers(store, multi)
     records = []
     for item_id, ext in enumerate(store.external_ids()):
         item = store.item(item_id)
@@ -64,14 +74,34 @@ def project_records(store: Store) -> list[Record]:
             dict(src.get("extra", {})),
             item_id + 1,
         )
-        now = current.get(item_id)
         # a tool's file has its imported answers already; a CSV's given labels become answers
-        if now is not None and not (src and now.annotator.startswith(IMPORTED_PREFIX)):
-            labels = decode_label_set(now.label) if multi else [now.label]
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now.created_at))
-            rec.answers.append(Answer(labels, "accept", now.annotator, stamp))
+        rec.answers.extend(
+            a
+            for a in given.get(item_id, [])
+            if not (src and (a.annotator or "").startswith(IMPORTED_PREFIX))
+        )
         records.append(rec)
     return records
+
+
+def _given_answers(store: Store, multi: bool) -> dict[int, list[Answer]]:
+    """Item id → the answers of the label log not undone (labels and skips), oldest first."""
+    events = store.events()
+    undone = {e.undoes for e in events if e.kind == "undo"}
+    names = {a.id: a.name for a in store.annotators()}
+    out: dict[int, list[Answer]] = {}
+    for e in events:
+        if e.kind == "undo" or e.id in undone:
+            continue
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(e.created_at))
+        who = names.get(e.annotator_id)
+        if e.kind == "skip":
+            answer = Answer([], "ignore", who, stamp)
+        else:
+            labels = decode_label_set(e.label) if multi else [str(e.label)]
+            answer = Answer(labels, "accept", who, stamp)
+        out.setdefault(e.item_id, []).append(answer)
+    return out
 
 
 def import_answers(store: Store, first: int = 0) -> tuple[int, int]:
