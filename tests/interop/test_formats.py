@@ -470,3 +470,18 @@ def test_export_carries_every_annotator_and_skips(tmp_path: Path, fmt: str) -> N
     assert back[1].final_labels() == ["neg"]
     if fmt == "label-studio":
         assert json.loads(out.read_text())[2]["annotations"][0]["result"] == []
+
+
+def test_an_export_read_again_keeps_imported_annotators_names(tmp_path: Path) -> None:
+    """A CSV's given labels (imported:file) exported and read into a new project stay
+    imported:file, not imported:imported:file."""
+    (tmp_path / "items.csv").write_text(
+        "id,text,label\n" + "".join(f"t{i},{t},{lab}\n" for i, (t, lab) in enumerate(_texts(6)))
+    )
+    assert _run("init", tmp_path / "p", "--data", tmp_path / "items.csv").exit_code == 0
+    out = tmp_path / "o.json"
+    assert _run("export", tmp_path / "p", "--format", "label-studio", "--out", out).exit_code == 0
+    assert _run("init", tmp_path / "q", "--data", out).exit_code == 0
+    store = open_project(tmp_path / "q")
+    assert {c.annotator for c in store.current_labels().values()} == {"imported:file"}
+    store.close()

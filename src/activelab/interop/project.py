@@ -149,7 +149,7 @@ def import_answers(store: Store, first: int = 0) -> tuple[int, int]:
         except UnknownLabelError:
             refused += 1
             continue
-        who = IMPORTED_PREFIX + str(final.get("annotator") or "file")[:100]
+        who = _imported_name(final.get("annotator"))
         if who not in people:
             people[who] = imported_annotator(store, who)
         store.append_event(item_id, people[who], "label", label=value)
@@ -180,6 +180,21 @@ def imported_annotator(store: Store, name: str) -> int:
     """
     found = store.annotator_by_name(name)
     return (found or store.add_annotator(name, with_token=False)[0]).id
+
+
+def _imported_name(annotator: Any) -> str:
+    """``imported:<who>`` for the annotator a file names (``imported:file`` when none); a name
+    that is an import's already (an exported project's file read again) is kept as it is.
+
+    Examples
+    --------
+    >>> _imported_name("7"), _imported_name(None), _imported_name("imported:file")
+    ('imported:7', 'imported:file', 'imported:file')
+    """
+    name = str(annotator or "file")
+    if not name.startswith(IMPORTED_PREFIX):
+        name = IMPORTED_PREFIX + name
+    return name[: len(IMPORTED_PREFIX) + 100]
 
 
 def _one(labels: list[str]) -> str | list[str]:
