@@ -280,7 +280,37 @@ def parse_tasks(obj: Any, *, from_name: str | None = None) -> list[Record]:
             )
         seen[rec.id] = n
         records.append(rec)
+    _ids_from_data(records)
     return records
+
+
+def _ids_from_data(records: list[Record]) -> None:
+    """Name tasks without a task id by their data's ``id``, when every task has a distinct one.
+
+    A file whose tasks carry no ``id`` of their own (activelab's export of a CSV
+    project, a list of bare data objects) names its items in ``data["id"]``;
+    the records keep those ids rather than the tasks' numbers. Otherwise the
+    task numbers stand.
+
+    Examples
+    --------
+    >>> records = parse_tasks([{"data": {"text": "a", "id": "x7"}}, {"text": "b", "id": 8}])
+    >>> [r.id for r in records]
+    ['x7', '8']
+    >>> [r.id for r in parse_tasks([{"text": "a", "id": "x"}, {"text": "b", "id": "x"}])]
+    ['1', '2']
+    """
+    if any("id" in rec.extra for rec in records):
+        return
+    ids = [rec.data.get("id") for rec in records]
+    if not all(
+        isinstance(i, str | int) and not isinstance(i, bool) and str(i).strip() for i in ids
+    ):
+        return
+    names = [str(i) for i in ids]
+    if len(set(names)) == len(names):
+        for rec, name in zip(records, names, strict=True):
+            rec.id = name
 
 
 def _parse_task(task: Any, n: int, from_name: str | None) -> Record:
