@@ -140,7 +140,44 @@ def _parse(lines: list[tuple[int, Any]]) -> list[Record]:
                 obj,
             )
         )
-    return list(records.values())
+    out = list(records.values())
+    _ids_from_meta(out)
+    return out
+
+
+def _ids_from_meta(records: list[Record]) -> None:
+    """Name the items by their ``meta["id"]`` when every item has a distinct one.
+
+    Prodigy's ``_input_hash`` groups the lines of one item; the item's own
+    name, where the file gives one (as activelab's export does), is its
+    ``meta`` id. Otherwise the hashes stand.
+
+    Examples
+    --------
+    >>> lines = [{"text": "a", "_input_hash": 1, "meta": {"id": "x7"}},
+    ...          {"text": "b", "_input_hash": 2, "meta": {"id": 8}}]
+    >>> [r.id for r in parse_prodigy(lines)]
+    ['x7', '8']
+    >>> lines[1]["meta"] = {"id": "x7"}
+    >>> [r.id for r in parse_prodigy(lines)]
+    ['1', '2']
+    """
+    ids = [_meta_id(rec) for rec in records]
+    if not all(
+        isinstance(i, str | int) and not isinstance(i, bool) and str(i).strip() for i in ids
+    ):
+        return
+    names = [str(i) for i in ids]
+    if len(set(names)) == len(names):
+        for rec, name in zip(records, names, strict=True):
+            rec.id = name
+
+
+def _meta_id(rec: Record) -> Any:
+    """The ``meta`` id of an item's first line (its answers' or its own)."""
+    first = rec.answers[0].raw if rec.answers else rec.extra
+    meta = (first or {}).get("meta")
+    return meta.get("id") if isinstance(meta, dict) else None
 
 
 def _labels(obj: dict[str, Any], n: int) -> list[str]:
