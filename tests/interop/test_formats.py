@@ -126,6 +126,11 @@ def test_label_studio_bare_data_tasks() -> None:
             "predictions[0].score must be a finite number",
         ),
         ('[{"id": 1, "data": {"text": "a"}}, {"id": 1, "data": {"text": "b"}}]', "duplicate id"),
+        (
+            '[{"id": 3, "text": "a"}, {"id": 4, "text": "b", "sentiment": "pos", "annotator": 1,'
+            ' "annotation_id": 9, "lead_time": 2.5}]',
+            "task 2: this is Label Studio's JSON-MIN export",
+        ),
     ],
 )
 def test_malformed_label_studio_names_line_or_field(tmp_path: Path, content, message) -> None:

@@ -53,6 +53,10 @@ _OBJECT_TAGS = {
 }
 
 
+#: fields that Label Studio's JSON-MIN export adds beside the data of an annotated task
+_MIN_EXPORT_KEYS = frozenset({"annotator", "annotation_id"})
+
+
 @dataclass(frozen=True)
 class LabelConfig:
     """What a labelling configuration asks for (its first ``<Choices>`` control).
@@ -326,6 +330,12 @@ def _parse_task(task: Any, n: int, from_name: str | None) -> Record:
         data, extra = task, {}
         if "annotations" in task or "predictions" in task:
             raise FormatError(f"{where}: has annotations or predictions but no 'data' field.")
+        if task.keys() >= _MIN_EXPORT_KEYS:
+            raise FormatError(
+                f"{where}: this is Label Studio's JSON-MIN export (fields 'annotator', "
+                "'annotation_id'), where answers cannot be told from data; export the project "
+                "as JSON instead (Export → JSON)."
+            )
     if not data:
         raise FormatError(f"{where}: field 'data' is empty; a task needs e.g. {{'text': ...}}.")
     raw_id = task.get("id") if "data" in task else None
