@@ -229,6 +229,22 @@ def test_parquet_round_trip_keeps_every_column(tmp_path: Path) -> None:
     assert pq.read_table(out).equals(table)
 
 
+def test_integer_labels_stored_as_floats_read_as_integers(tmp_path: Path) -> None:
+    """pandas stores a column of integer labels with gaps as floats: 1.0 is the label "1"."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    labels = [1.0, 0.0, None, 2.5]
+    pq.write_table(
+        pa.table({"text": ["good film", "bad plot", "fine cast", "dull end"], "label": labels}),
+        tmp_path / "f.parquet",
+    )
+    records = read_tasks(tmp_path / "f.parquet")
+    assert [r.final_labels() for r in records] == [["1"], ["0"], None, ["2.5"]]
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "f.parquet", "--labels", "0,1,2.5")
+    assert r.exit_code == 0 and "Imported 3 labels from the file." in r.output, r.output
+
+
 def test_parquet_multilabel_and_malformed(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
