@@ -291,6 +291,19 @@ def test_hf_dataset_round_trip_with_class_labels(tmp_path: Path) -> None:
     assert again.features == ds.features and again.to_list() == ds.to_list()
 
 
+def test_hf_dataset_dict_names_the_split_folder_to_give(tmp_path: Path) -> None:
+    """A DatasetDict of several splits is refused, naming a split's folder, which reads."""
+    import datasets as hf
+
+    split = {"text": ["good film", "bad plot"], "label": ["pos", "neg"]}
+    dd = hf.DatasetDict({"train": hf.Dataset.from_dict(split), "test": hf.Dataset.from_dict(split)})
+    dd.save_to_disk(str(tmp_path / "dd"))
+    with pytest.raises(FormatError) as err:
+        read_tasks(tmp_path / "dd")
+    assert f"e.g. {tmp_path / 'dd' / 'train'} " in str(err.value)
+    assert [r.final_labels() for r in read_tasks(tmp_path / "dd" / "train")] == [["pos"], ["neg"]]
+
+
 def test_hf_multilabel_and_images_round_trip() -> None:
     import datasets as hf
     from PIL import Image

@@ -315,9 +315,10 @@ def read_hf(path: str | Path) -> list[Record]:
         raise FormatError(f"{path}: not a dataset saved with save_to_disk ({exc}).") from exc
     if isinstance(ds, hf.DatasetDict):
         if len(ds) != 1:
+            first = next(iter(ds))
             raise FormatError(
-                f"{path}: a DatasetDict with splits {list(ds)}; save the one split to label "
-                "(ds['train'].save_to_disk(...))."
+                f"{path}: a DatasetDict with splits {list(ds)}; give the folder of the one "
+                f"split to label, e.g. {path / first} (each split is saved in its own)."
             )
         ds = next(iter(ds.values()))
     if len(ds) == 0:
