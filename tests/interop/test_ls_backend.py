@@ -165,6 +165,28 @@ def test_update_delete_and_start_training(client: TestClient) -> None:
     assert client.get("/projects/3").json()["trained_on"] == 6
 
 
+def test_no_tasks_is_an_empty_answer_not_an_error(client: TestClient) -> None:
+    """An empty /predict, a training call on a project without tasks, and every task
+    deleted: empty answers, no training error, no deleted task asked about."""
+    _setup(client, "4")
+    r = client.post("/predict", json={"project": "4.1", "tasks": []})
+    assert r.status_code == 200 and r.json() == {"results": [], "model_version": "activelab-v0"}
+    assert client.post("/train", json={"project": "4.1", "annotations": []}).status_code == 201
+    backend: Backend = client.app.state.backend
+    backend.wait("4")
+    assert client.get("/projects/4").json()["error"] is None
+    tasks, _ = _tasks(3)
+    r = client.post("/predict", json={"project": "4.1", "tasks": tasks})
+    assert r.status_code == 200 and len(r.json()["results"]) == 3
+    assert len(client.get("/projects/4/query?n=3").json()["task_ids"]) == 3
+    r = _hook(client, "TASKS_DELETED", 4, tasks=[{"id": t["id"]} for t in tasks])
+    assert r.status_code == 201 and r.json() == {"status": "ok", "deleted": 3, "training": False}
+    backend.wait("4")
+    st = client.get("/projects/4").json()
+    assert (st["tasks"], st["error"]) == (0, None)
+    assert client.get("/projects/4/query?n=3").json()["task_ids"] == []
+
+
 def test_multilabel_choices(client: TestClient) -> None:
     names = ["funny", "sad", "long"]
     cfg = label_config("text", names, multilabel=True)

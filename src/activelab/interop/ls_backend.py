@@ -227,6 +227,10 @@ class Backend:
         due = force or proj.changes >= self.retrain_every or proj.pool_changes > 0
         if not due:
             return False
+        with proj.lock:
+            if proj.n_tasks == 0:  # nothing to rank (none yet, or every task deleted)
+                proj.changes = proj.pool_changes = 0
+                return False
         with self._lock:
             thread = self._threads.get(proj.key)
             if thread is not None and thread.is_alive():
@@ -282,6 +286,8 @@ class Backend:
         if not isinstance(tasks, list):
             raise BadPayloadError("field 'tasks' must be a list of tasks.")
         proj = self.project(body.get("project"), body.get("label_config"))
+        if not tasks:
+            return {"results": [], "model_version": proj.model_version}
         proj.add_tasks(tasks)  # checks every task's id
         ids = [label_studio_id(t["id"], "tasks[].id") for t in tasks]
         result = self.round_for(proj, ids)

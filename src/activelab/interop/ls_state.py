@@ -417,7 +417,8 @@ class LSProject:
         return [[classes[j]] for j in P.argmax(axis=1)]
 
     def query(self, n: int = 1) -> list[int]:
-        """The ``n`` unannotated task ids activelab would ask about first (latest round)."""
+        """The ``n`` unannotated task ids activelab would ask about first (latest round;
+        tasks deleted since are passed over)."""
         result = self.result
         if result is None:
             return []
@@ -426,7 +427,7 @@ class LSProject:
         out = []
         for i in order:  # stops after n: a walk down the ranking, not over the pool
             tid = result.task_ids[i]
-            if result.scores[i] > 0 and tid not in labelled:
+            if result.scores[i] > 0 and tid not in labelled and tid in self._index:
                 out.append(tid)
                 if len(out) == n:
                     break
