@@ -540,3 +540,21 @@ def test_a_tool_export_of_a_csv_project_keeps_its_ids(tmp_path: Path, fmt: str, 
     again = tmp_path / ("again" + Path(name).suffix)
     assert _run("export", tmp_path / "q", "--format", fmt, "--out", again).exit_code == 0
     assert read_tasks(again) == read_tasks(out)
+
+
+def test_an_answer_without_a_choice_is_no_label_not_a_refused_one(tmp_path: Path) -> None:
+    """Single-label: an annotation of a text area only chose nothing, so the item stays
+    unlabelled; it is not counted as an answer whose labels are not the project's."""
+    tasks = [{"id": i, "data": {"text": t}} for i, (t, _) in enumerate(_texts(4))]
+    tasks[0]["annotations"] = [{"id": 1, "result": _region(["pos"])}]
+    tasks[1]["annotations"] = [{"id": 2, "result": _region(["neg"])}]
+    note = {"from_name": "note", "to_name": "text", "type": "textarea", "value": {"text": ["?"]}}
+    tasks[2]["annotations"] = [{"id": 3, "result": [note]}]
+    (tmp_path / "t.json").write_text(json.dumps(tasks))
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "t.json")
+    assert r.exit_code == 0, r.output
+    assert "Imported 2 labels from the file." in r.output and "left out" not in r.output
+    (tmp_path / "more.json").write_text(json.dumps([{**t, "id": t["id"] + 10} for t in tasks]))
+    r = _run("add", tmp_path / "p", "--data", tmp_path / "more.json")
+    assert r.exit_code == 0 and "Imported 2 labels." in r.output, r.output
+    assert "left out" not in r.output

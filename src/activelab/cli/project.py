@@ -334,7 +334,8 @@ def _import_answers(store: Any) -> str:
         return ""
     note = f" Imported {recorded} label{'s' if recorded != 1 else ''} from the file"
     if refused:
-        note += f" ({refused} answers left out: their labels are not among --labels)"
+        answers = "answer" if refused == 1 else "answers"
+        note += f" ({refused} {answers} left out: their labels are not among --labels)"
     return note + "."
 
 

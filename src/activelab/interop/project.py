@@ -138,9 +138,7 @@ def import_answers(store: Store, first: int = 0) -> tuple[int, int]:
     recorded = refused = 0
     for item_id in range(first, store.n_items()):
         src = item_source(store.item(item_id)["content"])
-        final = next(
-            (a for a in reversed(src.get("answers", [])) if a.get("status") == "accept"), None
-        )
+        final = _final_answer(src, service.multilabel)
         if final is None:
             continue
         labels = list(final.get("labels") or [])
@@ -161,12 +159,34 @@ def answers_left_out(store: Store, first: int = 0) -> int:
     """How many items from ``first`` on came with an accepted answer that was not recorded
     (its labels are not the project's; see :func:`import_answers`)."""
     current = store.current_labels()
+    multi = store.settings.get("task") == "multilabel"
     left = 0
     for item_id in range(first, store.n_items()):
-        answers = item_source(store.item(item_id)["content"]).get("answers", [])
-        if item_id not in current and any(a.get("status") == "accept" for a in answers):
+        src = item_source(store.item(item_id)["content"])
+        if item_id not in current and _final_answer(src, multi) is not None:
             left += 1
     return left
+
+
+def _final_answer(src: dict[str, Any], multi: bool) -> dict[str, Any] | None:
+    """An item's latest accepted answer in its file, or ``None``.
+
+    In a single-label project an answer that chose nothing (a Label Studio
+    annotation with no ``choices`` region, say a text area or spans only; a
+    Prodigy choice accepted with none selected) gives no label, as in
+    ``ls-backend``; in a multi-label one it is the empty label set.
+
+    Examples
+    --------
+    >>> src = {"answers": [{"labels": ["a"], "status": "accept"},
+    ...                    {"labels": [], "status": "accept"}]}
+    >>> _final_answer(src, multi=True)["labels"], _final_answer(src, multi=False)
+    ([], None)
+    """
+    final = next((a for a in reversed(src.get("answers", [])) if a.get("status") == "accept"), None)
+    if final is None or not (multi or final.get("labels")):
+        return None
+    return final
 
 
 def imported_annotator(store: Store, name: str) -> int:
