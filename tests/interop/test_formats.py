@@ -558,3 +558,23 @@ def test_an_answer_without_a_choice_is_no_label_not_a_refused_one(tmp_path: Path
     r = _run("add", tmp_path / "p", "--data", tmp_path / "more.json")
     assert r.exit_code == 0 and "Imported 2 labels." in r.output, r.output
     assert "left out" not in r.output
+
+
+def test_a_config_of_two_choices_is_read_and_written_by_one_control(tmp_path: Path) -> None:
+    """Regions of a sentiment and a topic control come in any order: every task is read by
+    the file's first control, and new answers are written for it, not for 'label'."""
+    tasks = [{"id": i, "data": {"text": t}} for i, (t, _) in enumerate(_texts(6))]
+    for i in (0, 1, 3, 4):  # item 2 is left for a new answer
+        mood, topic = _region(["pos" if i % 2 else "neg"]), _region(["film"], name="topic")
+        tasks[i]["annotations"] = [{"id": i, "result": topic + mood if i == 1 else mood + topic}]
+    (tmp_path / "t.json").write_text(json.dumps(tasks))
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "t.json")
+    assert r.exit_code == 0 and "labels neg, pos," in r.output, r.output
+    _label_first(tmp_path / "p", "pos")
+    r = _run("export", tmp_path / "p", "--format", "label-studio", "--out", tmp_path / "o.json")
+    assert r.exit_code == 0, r.output
+    new = json.loads((tmp_path / "o.json").read_text())[2]["annotations"][-1]["result"][0]
+    assert (new["from_name"], new["to_name"]) == ("sentiment", "text")
+    assert [rec.final_labels() for rec in read_tasks(tmp_path / "o.json")] == [
+        ["neg"], ["pos"], ["pos"], ["pos"], ["neg"], None
+    ]  # fmt: skip
