@@ -578,3 +578,29 @@ def test_a_config_of_two_choices_is_read_and_written_by_one_control(tmp_path: Pa
     assert [rec.final_labels() for rec in read_tasks(tmp_path / "o.json")] == [
         ["neg"], ["pos"], ["pos"], ["pos"], ["neg"], None
     ]  # fmt: skip
+
+
+def test_an_export_in_another_format_writes_that_format(tmp_path: Path) -> None:
+    """A project from Label Studio exported as Prodigy (and back) writes each answer in the
+    target's own form, never the other tool's annotation objects or task fields."""
+    tasks = [{"id": 20 + i, "data": {"text": t}, "meta": {"k": i}} for i, (t, _) in
+             enumerate(_texts(6))]  # fmt: skip
+    tasks[0]["annotations"] = LS_TASKS[0]["annotations"]
+    tasks[1]["annotations"] = LS_TASKS[1]["annotations"]  # cancelled
+    (tmp_path / "t.json").write_text(json.dumps(tasks))
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "t.json", "--labels", "pos,neg")
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "o.jsonl"
+    assert _run("export", tmp_path / "p", "--format", "prodigy", "--out", out).exit_code == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert all("result" not in x and "meta" in x and "data" not in x for x in lines)
+    assert [(x.get("answer"), x.get("accept")) for x in lines[:2]] == [
+        ("accept", ["pos"]), ("ignore", [])
+    ]  # fmt: skip
+    assert _run("init", tmp_path / "q", "--data", out, "--labels", "pos,neg").exit_code == 0
+    back = tmp_path / "back.json"
+    assert _run("export", tmp_path / "q", "--format", "label-studio", "--out", back).exit_code == 0
+    again = json.loads(back.read_text())
+    assert all("_input_hash" not in t and "meta" not in t for t in again)
+    assert all("result" in a for t in again for a in t.get("annotations", []))
+    assert [rec.final_labels() for rec in read_tasks(back)] == [["pos"]] + [None] * 5

@@ -826,7 +826,7 @@ def _export_tool_format(project: Path, fmt: str, events: bool, out: Path | None)
         _fail(f"{out} exists already; give a new folder for the dataset.")
     store = _open(str(project))
     try:
-        records = project_records(store)
+        records = project_records(store, fmt)
         labels = list(store.settings["labels"])
         multi = store.settings.get("task") == "multilabel"
     finally:

@@ -29,15 +29,21 @@ __all__ = [
 
 #: annotators of labels read from a file at ``init`` are named ``imported:<who>``
 IMPORTED_PREFIX = "imported:"
+#: formats whose records' other fields are their ``id`` column only, which every format keeps
+_TABLES = ("parquet", "hf")
 
 
-def project_records(store: Store) -> list[Record]:
+def project_records(store: Store, fmt: str | None = None) -> list[Record]:
     """Every item of the project, with its source's answers and the answers given in it.
 
     Each answer not undone becomes an :class:`Answer`, oldest first: every
     annotator's label (a reviewer's decision included), and a skip as an
     ``"ignore"`` answer (Label Studio: a cancelled annotation). The latest
     accepted answer is the item's final label.
+
+    ``fmt`` is the format the records are for: the objects a file of another
+    format said (its Label Studio annotations, Prodigy lines, other fields) are
+    not carried into it, only their meaning (labels, who, when, scores).
 
     Examples
     --------
@@ -66,12 +72,13 @@ def project_records(store: Store) -> list[Record]:
         data = _data(item["kind"], content, src, text_column)
         if item["kind"] == "image" and "data" not in src:  # an image of a folder: carry it
             data = {"image": _image_uri(store, item_id), **data}
+        same = fmt is None or src.get("format") in (fmt, None)
         rec = Record(
             str(src.get("id", ext)),
             data,
-            [_answer(a) for a in src.get("answers", [])],
-            [_prediction(p) for p in src.get("predictions", [])],
-            dict(src.get("extra", {})),
+            [_answer(a, same) for a in src.get("answers", [])],
+            [_prediction(p, same) for p in src.get("predictions", [])],
+            dict(src.get("extra", {})) if same or src.get("format") in _TABLES else {},
             item_id + 1,
         )
         # a tool's file has its imported answers already; a CSV's given labels become answers
@@ -249,9 +256,18 @@ def _image_uri(store: Store, item_id: int) -> str | None:
     return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _answer(obj: dict[str, Any]) -> Answer:
-    return Answer(**{k: obj.get(k) for k in ("labels", "status", "annotator", "created_at", "raw")})
+def _answer(obj: dict[str, Any], raw: bool = True) -> Answer:
+    """An answer kept in ``_source``; ``raw=False`` leaves out the source's own object (for
+    another format, which writes the answer its own way)."""
+    return Answer(
+        **{k: obj.get(k) for k in ("labels", "status", "annotator", "created_at")},
+        raw=obj.get("raw") if raw else None,
+    )
 
 
-def _prediction(obj: dict[str, Any]) -> Prediction:
-    return Prediction(**{k: obj.get(k) for k in ("labels", "score", "model_version", "raw")})
+def _prediction(obj: dict[str, Any], raw: bool = True) -> Prediction:
+    """A prediction kept in ``_source`` (``raw`` as for :func:`_answer`)."""
+    return Prediction(
+        **{k: obj.get(k) for k in ("labels", "score", "model_version")},
+        raw=obj.get("raw") if raw else None,
+    )
