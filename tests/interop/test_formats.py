@@ -604,3 +604,26 @@ def test_an_export_in_another_format_writes_that_format(tmp_path: Path) -> None:
     assert all("_input_hash" not in t and "meta" not in t for t in again)
     assert all("result" in a for t in again for a in t.get("annotations", []))
     assert [rec.final_labels() for rec in read_tasks(back)] == [["pos"]] + [None] * 5
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("label-studio", "o.json"), ("parquet", "o.parquet")])
+def test_a_gold_label_is_the_items_label_in_a_tool_export(
+    tmp_path: Path, fmt: str, name: str
+) -> None:
+    """Gold labels count as the item's label in exports: the last answer, by 'gold'."""
+    (tmp_path / "items.csv").write_text(
+        "id,text\n" + "".join(f"t{i},{t}\n" for i, (t, _) in enumerate(_texts(6)))
+    )
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "items.csv", "--labels", "pos,neg")
+    assert r.exit_code == 0, r.output
+    (tmp_path / "gold.csv").write_text("id,label\nt3,neg\nt4,pos\n")
+    assert _run("gold", tmp_path / "p", tmp_path / "gold.csv").exit_code == 0
+    store = open_project(tmp_path / "p")
+    ada, _ = store.add_annotator("ada", with_token=False)
+    store.append_event(3, ada.id, "label", label="pos")
+    store.close()
+    out = tmp_path / name
+    assert _run("export", tmp_path / "p", "--format", fmt, "--out", out).exit_code == 0
+    back = read_tasks(out)
+    assert [rec.final_labels() for rec in back] == [None, None, None, ["neg"], ["pos"], None]
+    assert back[4].answers[-1].annotator == "gold"

@@ -15,11 +15,13 @@ import base64
 import time
 from typing import Any
 
+from activelab.app.gold import GOLD_SETTING
 from activelab.app.ingest import item_source
 from activelab.app.store import Store, decode_label_set
 from activelab.interop.records import Answer, Prediction, Record
 
 __all__ = [
+    "GOLD_ANNOTATOR",
     "IMPORTED_PREFIX",
     "answers_left_out",
     "import_answers",
@@ -29,6 +31,8 @@ __all__ = [
 
 #: annotators of labels read from a file at ``init`` are named ``imported:<who>``
 IMPORTED_PREFIX = "imported:"
+#: who gives a gold item's label in an export
+GOLD_ANNOTATOR = "gold"
 #: formats whose records' other fields are their ``id`` column only, which every format keeps
 _TABLES = ("parquet", "hf")
 
@@ -39,7 +43,8 @@ def project_records(store: Store, fmt: str | None = None) -> list[Record]:
     Each answer not undone becomes an :class:`Answer`, oldest first: every
     annotator's label (a reviewer's decision included), and a skip as an
     ``"ignore"`` answer (Label Studio: a cancelled annotation). The latest
-    accepted answer is the item's final label.
+    accepted answer is the item's final label; a gold item's gold label (``activelab
+    gold``) is its last answer, by ``gold``.
 
     ``fmt`` is the format the records are for: the objects a file of another
     format said (its Label Studio annotations, Prodigy lines, other fields) are
@@ -64,6 +69,7 @@ def project_records(store: Store, fmt: str | None = None) -> list[Record]:
     multi = settings.get("task") == "multilabel"
     text_column = settings.get("text_column", "text")
     given = _given_answers(store, multi)
+    gold = settings.get(GOLD_SETTING) or {}
     records = []
     for item_id, ext in enumerate(store.external_ids()):
         item = store.item(item_id)
@@ -87,6 +93,8 @@ def project_records(store: Store, fmt: str | None = None) -> list[Record]:
             for a in given.get(item_id, [])
             if not (src and (a.annotator or "").startswith(IMPORTED_PREFIX))
         )
+        if str(item_id) in gold:  # the owner's label is the item's, after every answer
+            rec.answers.append(Answer([str(gold[str(item_id)])], "accept", GOLD_ANNOTATOR))
         records.append(rec)
     return records
 
