@@ -627,3 +627,31 @@ def test_a_gold_label_is_the_items_label_in_a_tool_export(
     back = read_tasks(out)
     assert [rec.final_labels() for rec in back] == [None, None, None, ["neg"], ["pos"], None]
     assert back[4].answers[-1].annotator == "gold"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [("label-studio", "o.json"), ("prodigy", "o.jsonl"), ("parquet", "o.parquet"), ("hf", "o")],
+)
+def test_with_predictions_exports_the_models_guess_as_predictions(
+    tmp_path: Path, fmt: str, name: str
+) -> None:
+    """--with-predictions adds the latest model's guess as each item's prediction, flagged by
+    its model version; read back, predictions are never labels."""
+    texts = _texts(10)
+    (tmp_path / "items.csv").write_text(
+        "id,text,label\n"
+        + "".join(f"t{i},{t},{lab if i < 4 else ''}\n" for i, (t, lab) in enumerate(texts))
+    )
+    assert _run("init", tmp_path / "p", "--data", tmp_path / "items.csv").exit_code == 0
+    out = tmp_path / name
+    r = _run("export", tmp_path / "p", "--format", fmt, "--with-predictions", "--out", out)
+    assert r.exit_code == 0, r.output
+    back = read_tasks(out, fmt)
+    assert [rec.final_labels() for rec in back] == [[lab] for _, lab in texts[:4]] + [None] * 6
+    guesses = [rec.predictions[-1] for rec in back if rec.predictions]
+    assert len(guesses) == (6 if fmt == "prodigy" else 10)  # Prodigy: unanswered items only
+    assert all(g.model_version == "model v1" and g.labels[0] in ("pos", "neg") for g in guesses)
+    assert all(0.5 <= g.score <= 1 for g in guesses)
+    r = _run("init", tmp_path / "q", "--data", out, "--labels", "pos,neg")
+    assert r.exit_code == 0 and "Imported 4 labels" in r.output, r.output
