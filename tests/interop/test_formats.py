@@ -550,13 +550,17 @@ def test_an_answer_without_a_choice_is_no_label_not_a_refused_one(tmp_path: Path
     tasks[1]["annotations"] = [{"id": 2, "result": _region(["neg"])}]
     note = {"from_name": "note", "to_name": "text", "type": "textarea", "value": {"text": ["?"]}}
     tasks[2]["annotations"] = [{"id": 3, "result": [note]}]
+    tasks[3]["annotations"] = [{"id": 4, "result": _region(["pos"])}, {"id": 5, "result": [note]}]
     (tmp_path / "t.json").write_text(json.dumps(tasks))
     r = _run("init", tmp_path / "p", "--data", tmp_path / "t.json")
     assert r.exit_code == 0, r.output
-    assert "Imported 2 labels from the file." in r.output and "left out" not in r.output
+    assert "Imported 3 labels from the file." in r.output and "left out" not in r.output
+    store = open_project(tmp_path / "p")
+    assert {i: c.label for i, c in store.current_labels().items()} == {0: "pos", 1: "neg", 3: "pos"}
+    store.close()
     (tmp_path / "more.json").write_text(json.dumps([{**t, "id": t["id"] + 10} for t in tasks]))
     r = _run("add", tmp_path / "p", "--data", tmp_path / "more.json")
-    assert r.exit_code == 0 and "Imported 2 labels." in r.output, r.output
+    assert r.exit_code == 0 and "Imported 3 labels." in r.output, r.output
     assert "left out" not in r.output
 
 

@@ -188,20 +188,27 @@ def _final_answer(src: dict[str, Any], multi: bool) -> dict[str, Any] | None:
 
     In a single-label project an answer that chose nothing (a Label Studio
     annotation with no ``choices`` region, say a text area or spans only; a
-    Prodigy choice accepted with none selected) gives no label, as in
-    ``ls-backend``; in a multi-label one it is the empty label set.
+    Prodigy choice accepted with none selected) is passed over, as in
+    ``ls-backend``: an earlier answer's label stands. In a multi-label project
+    it is the empty label set.
 
     Examples
     --------
     >>> src = {"answers": [{"labels": ["a"], "status": "accept"},
     ...                    {"labels": [], "status": "accept"}]}
-    >>> _final_answer(src, multi=True)["labels"], _final_answer(src, multi=False)
-    ([], None)
+    >>> _final_answer(src, multi=True)["labels"], _final_answer(src, multi=False)["labels"]
+    ([], ['a'])
+    >>> _final_answer({"answers": [{"labels": [], "status": "accept"}]}, multi=False) is None
+    True
     """
-    final = next((a for a in reversed(src.get("answers", [])) if a.get("status") == "accept"), None)
-    if final is None or not (multi or final.get("labels")):
-        return None
-    return final
+    return next(
+        (
+            a
+            for a in reversed(src.get("answers", []))
+            if a.get("status") == "accept" and (multi or a.get("labels"))
+        ),
+        None,
+    )
 
 
 def imported_annotator(store: Store, name: str) -> int:
