@@ -659,3 +659,19 @@ def test_with_predictions_exports_the_models_guess_as_predictions(
     assert all(0.5 <= g.score <= 1 for g in guesses)
     r = _run("init", tmp_path / "q", "--data", out, "--labels", "pos,neg")
     assert r.exit_code == 0 and "Imported 4 labels" in r.output, r.output
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("/data/upload/3/cat.png", "a file on the Label Studio server; copy the images here"),
+        ("/data/local-files/?d=pets/cat.png", "a file on the Label Studio server"),
+        ("s3://bucket/cat.png", "is in s3:// storage; download the images"),
+        ("cats/none.png", "no such image file"),
+    ],
+)
+def test_an_image_init_cannot_read_says_where_it_is(tmp_path: Path, ref: str, message) -> None:
+    from activelab.interop.images import ImageRefError, load_image_ref
+
+    with pytest.raises(ImageRefError, match=message.replace("?", r"\?")):
+        load_image_ref(ref, base=tmp_path)
