@@ -675,3 +675,17 @@ def test_an_image_init_cannot_read_says_where_it_is(tmp_path: Path, ref: str, me
 
     with pytest.raises(ImageRefError, match=message.replace("?", r"\?")):
         load_image_ref(ref, base=tmp_path)
+
+
+def test_prodigy_timestamps_are_unix_seconds_and_iso_elsewhere(tmp_path: Path) -> None:
+    """Prodigy's _timestamp (Unix seconds) reads as ISO 8601, which the other formats write,
+    and a new Prodigy answer gets Unix seconds back; a Prodigy file still round-trips."""
+    from activelab.interop.records import Answer, Record
+
+    records = parse_prodigy(PRODIGY_LINES)
+    assert records[0].answers[0].created_at == "2023-11-14T22:13:20Z"
+    write_tasks(records, tmp_path / "o.parquet", "parquet")
+    assert read_tasks(tmp_path / "o.parquet")[0].answers[0].created_at == "2023-11-14T22:13:21Z"
+    assert [json.loads(x) for x in write_prodigy(records).splitlines()] == PRODIGY_LINES
+    new = [Record("a", {"text": "x"}, [Answer(["pos"], created_at="2023-11-14T22:13:20Z")])]
+    assert json.loads(write_prodigy(new))["_timestamp"] == 1700000000

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +137,7 @@ def _parse(lines: list[tuple[int, Any]]) -> list[Record]:
                 _labels(obj, n),
                 status,
                 None if obj.get("_annotator_id") is None else str(obj["_annotator_id"]),
-                None if obj.get("_timestamp") is None else str(obj["_timestamp"]),
+                _iso(obj.get("_timestamp")),
                 obj,
             )
         )
@@ -215,6 +216,35 @@ def _prediction(obj: dict[str, Any], n: int) -> Prediction | None:
     return None
 
 
+def _iso(stamp: Any) -> str | None:
+    """Prodigy's ``_timestamp`` (Unix seconds) as ISO 8601, as the other formats write times.
+
+    Examples
+    --------
+    >>> _iso(1700000000), _iso("yesterday"), _iso(None)
+    ('2023-11-14T22:13:20Z', 'yesterday', None)
+    """
+    if isinstance(stamp, int | float) and not isinstance(stamp, bool):
+        return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if stamp is None else str(stamp)
+
+
+def _unix(stamp: str) -> int | str:
+    """An ISO 8601 time as Prodigy's ``_timestamp`` (Unix seconds; UTC when the time has no
+    zone); another text is kept as it is.
+
+    Examples
+    --------
+    >>> _unix("2023-11-14T22:13:20Z"), _unix("yesterday")
+    (1700000000, 'yesterday')
+    """
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+
+
 def write_prodigy(records: list[Record], *, labels: list[str] | None = None) -> str:
     """Prodigy JSONL for ``records``: one line per answer, or one per unanswered item.
 
@@ -253,6 +283,6 @@ def write_prodigy(records: list[Record], *, labels: list[str] | None = None) -> 
             if ans.annotator:
                 line["_annotator_id"] = ans.annotator
             if ans.created_at:
-                line["_timestamp"] = ans.created_at
+                line["_timestamp"] = _unix(ans.created_at)
             out.append(json.dumps(line, ensure_ascii=False))
     return "".join(line + "\n" for line in out)
