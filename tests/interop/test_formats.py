@@ -74,7 +74,13 @@ LS_TASKS = [
         "data": {"text": "dull plot", "source": "imdb", "stars": 1},
         "annotations": [{"id": 102, "result": [], "was_cancelled": True, "completed_by": 2}],
     },
-    {"id": 13, "data": {"text": "sharp and funny", "source": "blog", "stars": None}},
+    {
+        "id": 13,
+        "data": {"text": "sharp and funny", "source": "blog", "stars": None},
+        "annotations": [],
+        "predictions": [],
+        "drafts": [],
+    },
     {
         "id": 14,
         "data": {"text": "both at once", "source": "blog", "stars": 3},

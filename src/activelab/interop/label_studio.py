@@ -361,7 +361,12 @@ def _parse_task(task: Any, n: int, from_name: str | None) -> Record:
         data = task["data"]
         if not isinstance(data, dict):
             raise FormatError(f"{where}: field 'data' must be an object, got {_short(data)}.")
-        extra = {k: v for k, v in task.items() if k not in ("data", "annotations", "predictions")}
+        # an empty (or null) list of annotations or predictions is kept as it was written
+        extra = {
+            k: v
+            for k, v in task.items()
+            if k != "data" and not (k in ("annotations", "predictions") and v)
+        }
     else:
         data, extra = task, {}
         if "annotations" in task or "predictions" in task:
