@@ -542,10 +542,14 @@ def test_export_of_a_folder_that_is_not_a_project_creates_nothing(tmp_path):
     assert not out.parent.exists()
 
 
-def test_export_with_predictions_in_a_tool_format_names_that_format(text_project):
-    out = text_project / "x.parquet"
-    args = ["export", str(text_project / "p"), "--with-predictions", "--out", str(out)]
-    _fails_in_one_line(CliRunner().invoke(main, args), "not to parquet")
+def test_export_with_predictions_in_a_tool_format_needs_a_model(tmp_path):
+    (tmp_path / "t.csv").write_text("id,text\n" + "".join(f"t{i},film {i}\n" for i in range(6)))
+    args = ["init", str(tmp_path / "p"), "--data", str(tmp_path / "t.csv"), "--labels", "a,b"]
+    assert CliRunner().invoke(main, [*args, "--text-features", "tfidf"]).exit_code == 0
+    out = tmp_path / "x.parquet"
+    args = ["export", str(tmp_path / "p"), "--with-predictions", "--out", str(out)]
+    _fails_in_one_line(CliRunner().invoke(main, args), "needs a trained model")
+    assert not out.exists()
 
 
 # ------------------------------------------------------------------ report

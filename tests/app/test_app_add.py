@@ -105,6 +105,26 @@ def test_tool_files_without_ids_are_numbered_on_and_exported_with_the_new_ids(
     assert pq.read_table(out).column("id").to_pylist() == ["1", "2", "3", "4", "5", "6"]
 
 
+def test_a_tool_file_is_read_by_the_projects_text_column(tmp_path: Path) -> None:
+    """A project whose texts are under 'review' takes a new Label Studio file of the same
+    shape (as its own export writes it)."""
+    first = tmp_path / "first.json"
+    texts = ["great film", "awful plot", "fine cast", "dull end"]
+    first.write_text(json.dumps([{"id": i, "data": {"review": t}} for i, t in enumerate(texts)]))
+    r = _invoke("init", tmp_path / "p", "--data", first, "--text-column", "review",
+                "--labels", "pos,neg", "--text-features", "tfidf")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "out.json"
+    assert (
+        _invoke("export", tmp_path / "p", "--format", "label-studio", "--out", out).exit_code == 0
+    )
+    assert json.loads(out.read_text())[0]["data"] == {"review": "great film"}
+    more = tmp_path / "more.json"
+    more.write_text(json.dumps([{"id": 9, "data": {"review": "superb sound"}}]))
+    r = _invoke("add", tmp_path / "p", "--data", more)
+    assert r.exit_code == 0 and "Added 1 item" in r.output, r.output
+
+
 def test_add_says_how_many_answers_of_a_tool_file_are_left_out_as_init_does(
     tmp_path: Path,
 ) -> None:

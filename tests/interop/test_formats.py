@@ -74,7 +74,13 @@ LS_TASKS = [
         "data": {"text": "dull plot", "source": "imdb", "stars": 1},
         "annotations": [{"id": 102, "result": [], "was_cancelled": True, "completed_by": 2}],
     },
-    {"id": 13, "data": {"text": "sharp and funny", "source": "blog", "stars": None}},
+    {
+        "id": 13,
+        "data": {"text": "sharp and funny", "source": "blog", "stars": None},
+        "annotations": [],
+        "predictions": [],
+        "drafts": [],
+    },
     {
         "id": 14,
         "data": {"text": "both at once", "source": "blog", "stars": 3},
@@ -126,6 +132,11 @@ def test_label_studio_bare_data_tasks() -> None:
             "predictions[0].score must be a finite number",
         ),
         ('[{"id": 1, "data": {"text": "a"}}, {"id": 1, "data": {"text": "b"}}]', "duplicate id"),
+        (
+            '[{"id": 3, "text": "a"}, {"id": 4, "text": "b", "sentiment": "pos", "annotator": 1,'
+            ' "annotation_id": 9, "lead_time": 2.5}]',
+            "task 2: this is Label Studio's JSON-MIN export",
+        ),
     ],
 )
 def test_malformed_label_studio_names_line_or_field(tmp_path: Path, content, message) -> None:
@@ -224,6 +235,22 @@ def test_parquet_round_trip_keeps_every_column(tmp_path: Path) -> None:
     assert pq.read_table(out).equals(table)
 
 
+def test_integer_labels_stored_as_floats_read_as_integers(tmp_path: Path) -> None:
+    """pandas stores a column of integer labels with gaps as floats: 1.0 is the label "1"."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    labels = [1.0, 0.0, None, 2.5]
+    pq.write_table(
+        pa.table({"text": ["good film", "bad plot", "fine cast", "dull end"], "label": labels}),
+        tmp_path / "f.parquet",
+    )
+    records = read_tasks(tmp_path / "f.parquet")
+    assert [r.final_labels() for r in records] == [["1"], ["0"], None, ["2.5"]]
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "f.parquet", "--labels", "0,1,2.5")
+    assert r.exit_code == 0 and "Imported 3 labels from the file." in r.output, r.output
+
+
 def test_parquet_multilabel_and_malformed(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -268,6 +295,19 @@ def test_hf_dataset_round_trip_with_class_labels(tmp_path: Path) -> None:
     write_tasks(read_tasks(tmp_path / "ds"), tmp_path / "out", "hf", labels=["neg", "pos"])
     again = hf.load_from_disk(str(tmp_path / "out"))
     assert again.features == ds.features and again.to_list() == ds.to_list()
+
+
+def test_hf_dataset_dict_names_the_split_folder_to_give(tmp_path: Path) -> None:
+    """A DatasetDict of several splits is refused, naming a split's folder, which reads."""
+    import datasets as hf
+
+    split = {"text": ["good film", "bad plot"], "label": ["pos", "neg"]}
+    dd = hf.DatasetDict({"train": hf.Dataset.from_dict(split), "test": hf.Dataset.from_dict(split)})
+    dd.save_to_disk(str(tmp_path / "dd"))
+    with pytest.raises(FormatError) as err:
+        read_tasks(tmp_path / "dd")
+    assert f"e.g. {tmp_path / 'dd' / 'train'} " in str(err.value)
+    assert [r.final_labels() for r in read_tasks(tmp_path / "dd" / "train")] == [["pos"], ["neg"]]
 
 
 def test_hf_multilabel_and_images_round_trip() -> None:
@@ -441,3 +481,217 @@ def test_an_image_folder_project_exports_its_images(tmp_path: Path, fmt: str, ou
     assert np.array_equal(first.load_features(), again.load_features())
     first.close()
     again.close()
+
+
+@pytest.mark.parametrize("fmt", ["label-studio", "prodigy"])
+def test_export_carries_every_annotator_and_skips(tmp_path: Path, fmt: str) -> None:
+    """Two annotators on one item are two answers, a skip a cancelled (ignored) one; the
+    label of the item is the latest, as in the project."""
+    (tmp_path / "items.csv").write_text(
+        "id,text\n" + "".join(f"t{i},{t}\n" for i, (t, _) in enumerate(_texts(6)))
+    )
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "items.csv", "--labels", "pos,neg")
+    assert r.exit_code == 0, r.output
+    store = open_project(tmp_path / "p")
+    ada, _ = store.add_annotator("ada", with_token=False)
+    bob, _ = store.add_annotator("bob", with_token=False)
+    store.append_event(1, ada.id, "label", label="pos")
+    store.append_event(1, bob.id, "label", label="neg", overlap=2)
+    store.append_event(2, ada.id, "skip")
+    store.append_event(3, bob.id, "label", label="pos")
+    store.undo_last(bob.id)
+    store.close()
+    out = tmp_path / ("o.json" if fmt == "label-studio" else "o.jsonl")
+    assert _run("export", tmp_path / "p", "--format", fmt, "--out", out).exit_code == 0
+    back = read_tasks(out)
+    got = [[(a.annotator, a.status, a.labels) for a in rec.answers] for rec in back]
+    assert got[1] == [("ada", "accept", ["pos"]), ("bob", "accept", ["neg"])]
+    assert got[2] == [("ada", "ignore", [])] and got[3] == []
+    assert back[1].final_labels() == ["neg"]
+    if fmt == "label-studio":
+        assert json.loads(out.read_text())[2]["annotations"][0]["result"] == []
+
+
+def test_an_export_read_again_keeps_imported_annotators_names(tmp_path: Path) -> None:
+    """A CSV's given labels (imported:file) exported and read into a new project stay
+    imported:file, not imported:imported:file."""
+    (tmp_path / "items.csv").write_text(
+        "id,text,label\n" + "".join(f"t{i},{t},{lab}\n" for i, (t, lab) in enumerate(_texts(6)))
+    )
+    assert _run("init", tmp_path / "p", "--data", tmp_path / "items.csv").exit_code == 0
+    out = tmp_path / "o.json"
+    assert _run("export", tmp_path / "p", "--format", "label-studio", "--out", out).exit_code == 0
+    assert _run("init", tmp_path / "q", "--data", out).exit_code == 0
+    store = open_project(tmp_path / "q")
+    assert {c.annotator for c in store.current_labels().values()} == {"imported:file"}
+    store.close()
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("label-studio", "o.json"), ("prodigy", "o.jsonl")])
+def test_a_tool_export_of_a_csv_project_keeps_its_ids(tmp_path: Path, fmt: str, name: str) -> None:
+    """Label Studio tasks carry no task id, Prodigy lines a hash of the data: the data's id
+    (Prodigy: meta's) names them when read again, so a round trip keeps the project's ids."""
+    ids = ["a1", "007", "x-3", "b4", "c5", "d6"]
+    (tmp_path / "items.csv").write_text(
+        "id,text,label\n"
+        + "".join(f"{i},{t},{lab}\n" for i, (t, lab) in zip(ids, _texts(6), strict=True))
+    )
+    assert _run("init", tmp_path / "p", "--data", tmp_path / "items.csv").exit_code == 0
+    out = tmp_path / name
+    assert _run("export", tmp_path / "p", "--format", fmt, "--out", out).exit_code == 0
+    assert _run("init", tmp_path / "q", "--data", out).exit_code == 0
+    store = open_project(tmp_path / "q")
+    assert store.external_ids() == ids
+    store.close()
+    again = tmp_path / ("again" + Path(name).suffix)
+    assert _run("export", tmp_path / "q", "--format", fmt, "--out", again).exit_code == 0
+    assert read_tasks(again) == read_tasks(out)
+
+
+def test_an_answer_without_a_choice_is_no_label_not_a_refused_one(tmp_path: Path) -> None:
+    """Single-label: an annotation of a text area only chose nothing, so the item stays
+    unlabelled; it is not counted as an answer whose labels are not the project's."""
+    tasks = [{"id": i, "data": {"text": t}} for i, (t, _) in enumerate(_texts(4))]
+    tasks[0]["annotations"] = [{"id": 1, "result": _region(["pos"])}]
+    tasks[1]["annotations"] = [{"id": 2, "result": _region(["neg"])}]
+    note = {"from_name": "note", "to_name": "text", "type": "textarea", "value": {"text": ["?"]}}
+    tasks[2]["annotations"] = [{"id": 3, "result": [note]}]
+    tasks[3]["annotations"] = [{"id": 4, "result": _region(["pos"])}, {"id": 5, "result": [note]}]
+    (tmp_path / "t.json").write_text(json.dumps(tasks))
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "t.json")
+    assert r.exit_code == 0, r.output
+    assert "Imported 3 labels from the file." in r.output and "left out" not in r.output
+    store = open_project(tmp_path / "p")
+    assert {i: c.label for i, c in store.current_labels().items()} == {0: "pos", 1: "neg", 3: "pos"}
+    store.close()
+    (tmp_path / "more.json").write_text(json.dumps([{**t, "id": t["id"] + 10} for t in tasks]))
+    r = _run("add", tmp_path / "p", "--data", tmp_path / "more.json")
+    assert r.exit_code == 0 and "Imported 3 labels." in r.output, r.output
+    assert "left out" not in r.output
+
+
+def test_a_config_of_two_choices_is_read_and_written_by_one_control(tmp_path: Path) -> None:
+    """Regions of a sentiment and a topic control come in any order: every task is read by
+    the file's first control, and new answers are written for it, not for 'label'."""
+    tasks = [{"id": i, "data": {"text": t}} for i, (t, _) in enumerate(_texts(6))]
+    for i in (0, 1, 3, 4):  # item 2 is left for a new answer
+        mood, topic = _region(["pos" if i % 2 else "neg"]), _region(["film"], name="topic")
+        tasks[i]["annotations"] = [{"id": i, "result": topic + mood if i == 1 else mood + topic}]
+    (tmp_path / "t.json").write_text(json.dumps(tasks))
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "t.json")
+    assert r.exit_code == 0 and "labels neg, pos," in r.output, r.output
+    _label_first(tmp_path / "p", "pos")
+    r = _run("export", tmp_path / "p", "--format", "label-studio", "--out", tmp_path / "o.json")
+    assert r.exit_code == 0, r.output
+    new = json.loads((tmp_path / "o.json").read_text())[2]["annotations"][-1]["result"][0]
+    assert (new["from_name"], new["to_name"]) == ("sentiment", "text")
+    assert [rec.final_labels() for rec in read_tasks(tmp_path / "o.json")] == [
+        ["neg"], ["pos"], ["pos"], ["pos"], ["neg"], None
+    ]  # fmt: skip
+
+
+def test_an_export_in_another_format_writes_that_format(tmp_path: Path) -> None:
+    """A project from Label Studio exported as Prodigy (and back) writes each answer in the
+    target's own form, never the other tool's annotation objects or task fields."""
+    tasks = [{"id": 20 + i, "data": {"text": t}, "meta": {"k": i}} for i, (t, _) in
+             enumerate(_texts(6))]  # fmt: skip
+    tasks[0]["annotations"] = LS_TASKS[0]["annotations"]
+    tasks[1]["annotations"] = LS_TASKS[1]["annotations"]  # cancelled
+    (tmp_path / "t.json").write_text(json.dumps(tasks))
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "t.json", "--labels", "pos,neg")
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "o.jsonl"
+    assert _run("export", tmp_path / "p", "--format", "prodigy", "--out", out).exit_code == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert all("result" not in x and "meta" in x and "data" not in x for x in lines)
+    assert [(x.get("answer"), x.get("accept")) for x in lines[:2]] == [
+        ("accept", ["pos"]), ("ignore", [])
+    ]  # fmt: skip
+    assert _run("init", tmp_path / "q", "--data", out, "--labels", "pos,neg").exit_code == 0
+    back = tmp_path / "back.json"
+    assert _run("export", tmp_path / "q", "--format", "label-studio", "--out", back).exit_code == 0
+    again = json.loads(back.read_text())
+    assert all("_input_hash" not in t and "meta" not in t for t in again)
+    assert all("result" in a for t in again for a in t.get("annotations", []))
+    assert [rec.final_labels() for rec in read_tasks(back)] == [["pos"]] + [None] * 5
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("label-studio", "o.json"), ("parquet", "o.parquet")])
+def test_a_gold_label_is_the_items_label_in_a_tool_export(
+    tmp_path: Path, fmt: str, name: str
+) -> None:
+    """Gold labels count as the item's label in exports: the last answer, by 'gold'."""
+    (tmp_path / "items.csv").write_text(
+        "id,text\n" + "".join(f"t{i},{t}\n" for i, (t, _) in enumerate(_texts(6)))
+    )
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "items.csv", "--labels", "pos,neg")
+    assert r.exit_code == 0, r.output
+    (tmp_path / "gold.csv").write_text("id,label\nt3,neg\nt4,pos\n")
+    assert _run("gold", tmp_path / "p", tmp_path / "gold.csv").exit_code == 0
+    store = open_project(tmp_path / "p")
+    ada, _ = store.add_annotator("ada", with_token=False)
+    store.append_event(3, ada.id, "label", label="pos")
+    store.close()
+    out = tmp_path / name
+    assert _run("export", tmp_path / "p", "--format", fmt, "--out", out).exit_code == 0
+    back = read_tasks(out)
+    assert [rec.final_labels() for rec in back] == [None, None, None, ["neg"], ["pos"], None]
+    assert back[4].answers[-1].annotator == "gold"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [("label-studio", "o.json"), ("prodigy", "o.jsonl"), ("parquet", "o.parquet"), ("hf", "o")],
+)
+def test_with_predictions_exports_the_models_guess_as_predictions(
+    tmp_path: Path, fmt: str, name: str
+) -> None:
+    """--with-predictions adds the latest model's guess as each item's prediction, flagged by
+    its model version; read back, predictions are never labels."""
+    texts = _texts(10)
+    (tmp_path / "items.csv").write_text(
+        "id,text,label\n"
+        + "".join(f"t{i},{t},{lab if i < 4 else ''}\n" for i, (t, lab) in enumerate(texts))
+    )
+    assert _run("init", tmp_path / "p", "--data", tmp_path / "items.csv").exit_code == 0
+    out = tmp_path / name
+    r = _run("export", tmp_path / "p", "--format", fmt, "--with-predictions", "--out", out)
+    assert r.exit_code == 0, r.output
+    back = read_tasks(out, fmt)
+    assert [rec.final_labels() for rec in back] == [[lab] for _, lab in texts[:4]] + [None] * 6
+    guesses = [rec.predictions[-1] for rec in back if rec.predictions]
+    assert len(guesses) == (6 if fmt == "prodigy" else 10)  # Prodigy: unanswered items only
+    assert all(g.model_version == "model v1" and g.labels[0] in ("pos", "neg") for g in guesses)
+    assert all(0.5 <= g.score <= 1 for g in guesses)
+    r = _run("init", tmp_path / "q", "--data", out, "--labels", "pos,neg")
+    assert r.exit_code == 0 and "Imported 4 labels" in r.output, r.output
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("/data/upload/3/cat.png", "a file on the Label Studio server; copy the images here"),
+        ("/data/local-files/?d=pets/cat.png", "a file on the Label Studio server"),
+        ("s3://bucket/cat.png", "is in s3:// storage; download the images"),
+        ("cats/none.png", "no such image file"),
+    ],
+)
+def test_an_image_init_cannot_read_says_where_it_is(tmp_path: Path, ref: str, message) -> None:
+    from activelab.interop.images import ImageRefError, load_image_ref
+
+    with pytest.raises(ImageRefError, match=message.replace("?", r"\?")):
+        load_image_ref(ref, base=tmp_path)
+
+
+def test_prodigy_timestamps_are_unix_seconds_and_iso_elsewhere(tmp_path: Path) -> None:
+    """Prodigy's _timestamp (Unix seconds) reads as ISO 8601, which the other formats write,
+    and a new Prodigy answer gets Unix seconds back; a Prodigy file still round-trips."""
+    from activelab.interop.records import Answer, Record
+
+    records = parse_prodigy(PRODIGY_LINES)
+    assert records[0].answers[0].created_at == "2023-11-14T22:13:20Z"
+    write_tasks(records, tmp_path / "o.parquet", "parquet")
+    assert read_tasks(tmp_path / "o.parquet")[0].answers[0].created_at == "2023-11-14T22:13:21Z"
+    assert [json.loads(x) for x in write_prodigy(records).splitlines()] == PRODIGY_LINES
+    new = [Record("a", {"text": "x"}, [Answer(["pos"], created_at="2023-11-14T22:13:20Z")])]
+    assert json.loads(write_prodigy(new))["_timestamp"] == 1700000000

@@ -165,6 +165,28 @@ def test_update_delete_and_start_training(client: TestClient) -> None:
     assert client.get("/projects/3").json()["trained_on"] == 6
 
 
+def test_no_tasks_is_an_empty_answer_not_an_error(client: TestClient) -> None:
+    """An empty /predict, a training call on a project without tasks, and every task
+    deleted: empty answers, no training error, no deleted task asked about."""
+    _setup(client, "4")
+    r = client.post("/predict", json={"project": "4.1", "tasks": []})
+    assert r.status_code == 200 and r.json() == {"results": [], "model_version": "activelab-v0"}
+    assert client.post("/train", json={"project": "4.1", "annotations": []}).status_code == 201
+    backend: Backend = client.app.state.backend
+    backend.wait("4")
+    assert client.get("/projects/4").json()["error"] is None
+    tasks, _ = _tasks(3)
+    r = client.post("/predict", json={"project": "4.1", "tasks": tasks})
+    assert r.status_code == 200 and len(r.json()["results"]) == 3
+    assert len(client.get("/projects/4/query?n=3").json()["task_ids"]) == 3
+    r = _hook(client, "TASKS_DELETED", 4, tasks=[{"id": t["id"]} for t in tasks])
+    assert r.status_code == 201 and r.json() == {"status": "ok", "deleted": 3, "training": False}
+    backend.wait("4")
+    st = client.get("/projects/4").json()
+    assert (st["tasks"], st["error"]) == (0, None)
+    assert client.get("/projects/4/query?n=3").json()["task_ids"] == []
+
+
 def test_multilabel_choices(client: TestClient) -> None:
     names = ["funny", "sad", "long"]
     cfg = label_config("text", names, multilabel=True)
@@ -320,6 +342,35 @@ def test_non_json_body_is_400(client: TestClient) -> None:
     assert r.status_code == 400 and "not JSON" in r.json()["detail"]
     r = client.post("/predict", json=[1, 2])
     assert r.status_code == 400 and "JSON object" in r.json()["detail"]
+
+
+def test_a_changed_choice_list_keeps_the_tasks_and_annotations(tmp_path) -> None:
+    """A Choice added in Label Studio (or one removed) keeps the pool and the annotations,
+    on disk too; annotations of a removed choice wait out of training; a config showing
+    another field starts the project afresh."""
+    client = TestClient(create_app(Backend(state_dir=tmp_path)))
+    _setup(client, "5")
+    tasks, truth = _tasks(12)
+    _hook(client, "TASKS_CREATED", 5, tasks=tasks)
+    for k in range(4):
+        _hook(client, "ANNOTATION_CREATED", 5, task=tasks[k], annotation=_annotation(k, [truth[k]]))
+    _wait_trained(client, "5", 4)
+    version = client.get("/projects/5").json()["model_version"]
+    grown = label_config("text", [*LABELS, "mixed"])
+    r = client.post("/setup", json={"project": "5.2", "schema": grown})
+    assert r.json() == {"model_version": version}  # versions go on, never back
+    st = _wait_trained(client, "5", 4)
+    assert (st["labels"], st["tasks"], st["annotated"]) == ([*LABELS, "mixed"], 12, 4)
+    _hook(client, "ANNOTATION_CREATED", 5, task=tasks[4], annotation=_annotation(4, ["mixed"]))
+    _wait_trained(client, "5", 5)
+    client.post("/setup", json={"project": "5.3", "schema": label_config("text", LABELS)})
+    assert _wait_trained(client, "5", 4)["annotated"] == 4  # 'mixed' waits out of training
+    again = TestClient(create_app(Backend(state_dir=tmp_path)))  # a restarted backend
+    st = _wait_trained(again, "5", 4)
+    assert (st["labels"], st["tasks"]) == (LABELS, 12)
+    other = label_config("text", LABELS, data_key="body")
+    again.post("/setup", json={"project": "5.4", "schema": other})
+    assert again.get("/projects/5").json()["tasks"] == 0
 
 
 def test_state_dir_journal_survives_a_restart(tmp_path) -> None:

@@ -88,7 +88,7 @@ def read_new_items(
         "progress": progress,
     }
     if kind == "text":
-        kwargs["text_column"] = None if tool else s.get("text_column", "text")
+        kwargs["text_column"] = s.get("text_column", "text")
         kwargs["text_features"] = s.get("featuriser")
     elif kind == "table":
         columns = [*(s.get("feature_columns") or []), *(s.get("category_columns") or [])]

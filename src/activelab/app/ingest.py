@@ -952,10 +952,11 @@ def _declared_labels(path: Path, fmt: str) -> list[str] | None:
 
 def _own_ids(fmt: str, records: list[Any]) -> bool:
     """Whether a labelling tool's file gives its items ids of their own: Label Studio task
-    ids, an ``id`` column of a Parquet file or dataset; Prodigy's are its input hashes.
-    Without them the items are numbered in the file's order, and ``activelab add`` numbers
-    a new batch on from the project's last item, as for a CSV file without an id column."""
-    return fmt == "prodigy" or any("id" in rec.extra for rec in records)
+    ids (or, without them, the ``id`` of every task's data), an ``id`` column of a Parquet
+    file or dataset; Prodigy's are its input hashes. Without them the items are numbered in
+    the file's order, and ``activelab add`` numbers a new batch on from the project's last
+    item, as for a CSV file without an id column."""
+    return fmt == "prodigy" or any("id" in rec.extra or rec.id != str(rec.line) for rec in records)
 
 
 def _plain(obj: Any) -> dict[str, Any]:

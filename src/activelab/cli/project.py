@@ -334,7 +334,8 @@ def _import_answers(store: Any) -> str:
         return ""
     note = f" Imported {recorded} label{'s' if recorded != 1 else ''} from the file"
     if refused:
-        note += f" ({refused} answers left out: their labels are not among --labels)"
+        answers = "answer" if refused == 1 else "answers"
+        note += f" ({refused} {answers} left out: their labels are not among --labels)"
     return note + "."
 
 
@@ -629,9 +630,10 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
     ),
     default=None,
     help="csv/jsonl: activelab's columns; label-studio (tasks JSON), prodigy (JSONL), parquet, "
-    "hf (a Hugging Face dataset folder): every item with its data, earlier answers and "
-    "current label (see docs/interop.md)  [default: jsonl or parquet for an --out file "
-    "ending so, else csv; an --out file ending .json or .xlsx needs --format].",
+    "hf (a Hugging Face dataset folder): every item with its data, the file's earlier "
+    "answers and every answer given here (see docs/interop.md)  [default: jsonl or parquet "
+    "for an --out file ending so, else csv; an --out file ending .json or .xlsx needs "
+    "--format].",
 )
 @click.option("--events", is_flag=True, help="Export the whole label log instead of final labels.")
 @click.option(
@@ -655,7 +657,8 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
     is_flag=True,
     help="csv/jsonl: one row per item with the latest model's predicted_label, "
     "predicted_proba and prediction_source ('model vN') next to the human label "
-    "(empty where no one has answered).",
+    "(empty where no one has answered). label-studio/prodigy/parquet/hf: the model's "
+    "guess as each item's prediction (model_version 'model vN'), never an answer.",
 )
 def export(
     project: Path,
@@ -695,12 +698,10 @@ def export(
         _fail("--with-predictions adds columns to the item export; --annotators is another one.")
     if with_predictions and events:
         _fail("--with-predictions adds columns to the csv or jsonl label export, not to --events.")
-    if with_predictions and fmt not in ("csv", "jsonl"):
-        _fail(f"--with-predictions adds columns to the csv or jsonl label export, not to {fmt}.")
     if fmt not in ("csv", "jsonl"):
         if per_annotator:
             _fail("--annotators exports csv or jsonl.")
-        _export_tool_format(project, fmt, events, out)
+        _export_tool_format(project, fmt, events, out, with_predictions)
         return
     from activelab.app.csvsafe import escape_row
     from activelab.app.store import decode_label_set
@@ -837,16 +838,7 @@ def _with_predictions(
     separator: str,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """One row per item: its human label columns (empty if none) and the model's prediction."""
-
-    from activelab.app.predictions import latest_predictions
-
-    pred = latest_predictions(store)
-    if pred is None:
-        _fail(
-            "--with-predictions needs a trained model, and this project has none yet: it "
-            "needs labels of at least two classes (serve or label it first)."
-        )
-    assert pred is not None
+    pred = _latest_predictions(store)
     by_id = {r["id"]: r for r in rows}
     empty = "" if fmt == "csv" else None
     multi = isinstance(pred.labels[0], list) if pred.labels else False
@@ -870,7 +862,37 @@ def _with_predictions(
     return out, [*fields, *extra, "prediction_source"]
 
 
-def _export_tool_format(project: Path, fmt: str, events: bool, out: Path | None) -> None:
+def _latest_predictions(store: Any) -> Any:
+    """The latest model's predictions for every item; stops, saying why, without a model."""
+    from activelab.app.predictions import latest_predictions
+
+    pred = latest_predictions(store)
+    if pred is None:
+        _fail(
+            "--with-predictions needs a trained model, and this project has none yet: it "
+            "needs labels of at least two classes (serve or label it first)."
+        )
+    return pred
+
+
+def _add_predictions(records: list[Any], pred: Any) -> None:
+    """The model's guess as each record's latest prediction: its label(s), the probability of
+    the guess (multi-label: the mean over the labels of the probability of the side guessed)
+    and ``model vN``; a prediction, never an answer."""
+    import numpy as np
+
+    from activelab.interop.records import Prediction
+
+    multi = np.ndim(pred.proba) == 2
+    score = np.maximum(pred.proba, 1.0 - pred.proba).mean(axis=1) if multi else pred.proba
+    for rec, labels, p in zip(records, pred.labels, score.tolist(), strict=True):
+        guess = list(labels) if multi else [labels]
+        rec.predictions.append(Prediction(guess, round(float(p), 4), pred.source))
+
+
+def _export_tool_format(
+    project: Path, fmt: str, events: bool, out: Path | None, with_predictions: bool = False
+) -> None:
     """Export every item in a labelling tool's format (activelab.interop)."""
     from activelab.interop.formats import write_tasks
     from activelab.interop.project import project_records
@@ -883,11 +905,14 @@ def _export_tool_format(project: Path, fmt: str, events: bool, out: Path | None)
         _fail(f"{out} exists already; give a new folder for the dataset.")
     store = _open(str(project))
     try:
-        records = project_records(store)
+        pred = _latest_predictions(store) if with_predictions else None
+        records = project_records(store, fmt)
         labels = list(store.settings["labels"])
         multi = store.settings.get("task") == "multilabel"
     finally:
         store.close()
+    if pred is not None:
+        _add_predictions(records, pred)
     if out is None:
         import tempfile
 

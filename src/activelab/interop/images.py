@@ -34,6 +34,10 @@ class ImageRefError(ValueError):
     """An image reference cannot be read."""
 
 
+#: paths of Label Studio's own storage (uploads and local-files) in its task data
+_LS_STORAGE = ("/data/upload/", "/data/local-files/")
+
+
 def image_key(data: dict[str, Any]) -> str:
     """The data field holding the image.
 
@@ -77,5 +81,16 @@ def load_image_ref(
     if not path.is_absolute() and base is not None:
         path = base / path
     if not path.is_file():
+        if ref.startswith(_LS_STORAGE):
+            raise ImageRefError(
+                f"{ref!r} is a file on the Label Studio server; copy the images here and give "
+                "their paths (relative to the task file) or data: URIs, or label them through "
+                "activelab ls-backend, which fetches them."
+            )
+        if len(parsed.scheme) > 1 and parsed.scheme != "file":  # s3://, gs://; not C:\
+            raise ImageRefError(
+                f"{ref!r} is in {parsed.scheme}:// storage; download the images and give their "
+                "paths (relative to the task file) or data: URIs."
+            )
         raise ImageRefError(f"{ref!r}: no such image file ({path}).")
     return path.read_bytes(), _TYPES.get(path.suffix.lower(), "image/png")

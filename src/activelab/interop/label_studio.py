@@ -53,6 +53,10 @@ _OBJECT_TAGS = {
 }
 
 
+#: fields that Label Studio's JSON-MIN export adds beside the data of an annotated task
+_MIN_EXPORT_KEYS = frozenset({"annotator", "annotation_id"})
+
+
 @dataclass(frozen=True)
 class LabelConfig:
     """What a labelling configuration asks for (its first ``<Choices>`` control).
@@ -270,6 +274,9 @@ def parse_tasks(obj: Any, *, from_name: str | None = None) -> list[Record]:
             'expected a non-empty JSON list of tasks ({"data": {...}} objects), got '
             f"{_short(obj)}."
         )
+    if from_name is None:
+        first = _first_choices_region(tasks)
+        from_name = None if first is None else first["from_name"]
     records = []
     seen: dict[str, int] = {}
     for n, task in enumerate(tasks, start=1):
@@ -280,7 +287,70 @@ def parse_tasks(obj: Any, *, from_name: str | None = None) -> list[Record]:
             )
         seen[rec.id] = n
         records.append(rec)
+    _ids_from_data(records)
     return records
+
+
+def _first_choices_region(tasks: list[Any]) -> dict[str, Any] | None:
+    """The first ``choices`` region (with a ``from_name``) of the tasks' answers, or without
+    answers of their predictions: its control is the one every task is read by, and the one
+    new answers are written for.
+
+    A labelling config with several ``<Choices>`` (a sentiment and a topic) gives
+    each annotation several regions, in no fixed order; reading the first region
+    of each would mix the controls' choices. Malformed parts are skipped here and
+    reported by the parse.
+
+    Examples
+    --------
+    >>> topic = {"type": "choices", "from_name": "topic", "value": {"choices": ["sport"]}}
+    >>> mood = {"type": "choices", "from_name": "mood", "value": {"choices": ["pos"]}}
+    >>> _first_choices_region([{"data": {}, "annotations": [{"result": [mood, topic]}]},
+    ...                        {"data": {}, "annotations": [{"result": [topic, mood]}]}])
+    {'type': 'choices', 'from_name': 'mood', 'value': {'choices': ['pos']}}
+    """
+    for key in ("annotations", "predictions"):
+        for task in tasks:
+            found = task.get(key) if isinstance(task, dict) else None
+            for ann in found if isinstance(found, list) else []:
+                result = ann.get("result") if isinstance(ann, dict) else None
+                for region in result if isinstance(result, list) else []:
+                    if (
+                        isinstance(region, dict)
+                        and region.get("type") == "choices"
+                        and isinstance(region.get("from_name"), str)
+                    ):
+                        return region
+    return None
+
+
+def _ids_from_data(records: list[Record]) -> None:
+    """Name tasks without a task id by their data's ``id``, when every task has a distinct one.
+
+    A file whose tasks carry no ``id`` of their own (activelab's export of a CSV
+    project, a list of bare data objects) names its items in ``data["id"]``;
+    the records keep those ids rather than the tasks' numbers. Otherwise the
+    task numbers stand.
+
+    Examples
+    --------
+    >>> records = parse_tasks([{"data": {"text": "a", "id": "x7"}}, {"text": "b", "id": 8}])
+    >>> [r.id for r in records]
+    ['x7', '8']
+    >>> [r.id for r in parse_tasks([{"text": "a", "id": "x"}, {"text": "b", "id": "x"}])]
+    ['1', '2']
+    """
+    if any("id" in rec.extra for rec in records):
+        return
+    ids = [rec.data.get("id") for rec in records]
+    if not all(
+        isinstance(i, str | int) and not isinstance(i, bool) and str(i).strip() for i in ids
+    ):
+        return
+    names = [str(i) for i in ids]
+    if len(set(names)) == len(names):
+        for rec, name in zip(records, names, strict=True):
+            rec.id = name
 
 
 def _parse_task(task: Any, n: int, from_name: str | None) -> Record:
@@ -291,11 +361,22 @@ def _parse_task(task: Any, n: int, from_name: str | None) -> Record:
         data = task["data"]
         if not isinstance(data, dict):
             raise FormatError(f"{where}: field 'data' must be an object, got {_short(data)}.")
-        extra = {k: v for k, v in task.items() if k not in ("data", "annotations", "predictions")}
+        # an empty (or null) list of annotations or predictions is kept as it was written
+        extra = {
+            k: v
+            for k, v in task.items()
+            if k != "data" and not (k in ("annotations", "predictions") and v)
+        }
     else:
         data, extra = task, {}
         if "annotations" in task or "predictions" in task:
             raise FormatError(f"{where}: has annotations or predictions but no 'data' field.")
+        if task.keys() >= _MIN_EXPORT_KEYS:
+            raise FormatError(
+                f"{where}: this is Label Studio's JSON-MIN export (fields 'annotator', "
+                "'annotation_id'), where answers cannot be told from data; export the project "
+                "as JSON instead (Export → JSON)."
+            )
     if not data:
         raise FormatError(f"{where}: field 'data' is empty; a task needs e.g. {{'text': ...}}.")
     raw_id = task.get("id") if "data" in task else None
@@ -359,16 +440,41 @@ def _annotator(ann: dict[str, Any]) -> str | None:
 
 
 def write_label_studio(
-    records: list[Record], *, from_name: str = "label", to_name: str | None = None
+    records: list[Record], *, from_name: str | None = None, to_name: str | None = None
 ) -> str:
     """Label Studio task JSON for ``records``.
 
     Answers and predictions read from Label Studio are written back verbatim;
-    new ones become a ``choices`` region from ``from_name`` to ``to_name``
-    (default: the data field, ``text`` or ``image``). Rejected answers have no
-    Label Studio form and are left out; ignored ones become cancelled
-    annotations.
+    new ones become a ``choices`` region from ``from_name`` to ``to_name``:
+    by default the control of the answers read (so that the file's labelling
+    config shows the new ones too), else ``label`` to the data field (``text``
+    or ``image``). Rejected answers have no Label Studio form and are left out;
+    ignored ones become cancelled annotations.
+
+    Examples
+    --------
+    >>> read = parse_tasks([{"data": {"text": "a"}, "annotations": [{"result": [
+    ...     {"type": "choices", "from_name": "mood", "to_name": "review",
+    ...      "value": {"choices": ["pos"]}}]}]}])
+    >>> read[0].answers.append(Answer(["neg"], annotator="ada"))
+    >>> new = json.loads(write_label_studio(read))[0]["annotations"][1]["result"][0]
+    >>> new["from_name"], new["to_name"], new["value"]
+    ('mood', 'review', {'choices': ['neg']})
     """
+    known = _first_choices_region(
+        [
+            {
+                "annotations": [a.raw for a in rec.answers if a.raw is not None],
+                "predictions": [p.raw for p in rec.predictions if p.raw is not None],
+            }
+            for rec in records
+        ]
+    )
+    if known is not None:
+        from_name = from_name or known["from_name"]
+        if isinstance(known.get("to_name"), str):
+            to_name = to_name or known["to_name"]
+    from_name = from_name or "label"
     out = []
     for rec in records:
         target = to_name or ("image" if data_kind(rec.data) == "image" else "text")
@@ -376,7 +482,9 @@ def write_label_studio(
             a.raw
             if a.raw is not None
             else {
-                "result": choices_result(a.labels, from_name, target),
+                "result": []
+                if a.status == "ignore" and not a.labels
+                else choices_result(a.labels, from_name, target),
                 "was_cancelled": a.status == "ignore",
                 **({"created_username": a.annotator} if a.annotator else {}),
                 **({"created_at": a.created_at} if a.created_at else {}),

@@ -197,11 +197,15 @@ class Backend:
                 f"field 'project' must be a Label Studio project id (12, or \"12.1700000000\"), "
                 f"got {ref!r}."
             )
+        reconfigured = False
         with self._lock:
             proj = self.projects.get(key)
             if proj is not None and label_config and isinstance(label_config, str):
                 config = parse_label_config(label_config)
-                if config != proj.config:  # the labelling config changed: start afresh
+                if config != proj.config and _same_items(config, proj.config):
+                    proj.reconfigure(config, label_config)  # choices changed: keep the work
+                    reconfigured = True
+                elif config != proj.config:  # other items or answers: start afresh
                     proj = None
             if proj is None:
                 if not label_config:
@@ -219,7 +223,9 @@ class Backend:
                 self.projects[key] = proj
             if access is not None:
                 proj.fetch = access
-            return proj
+        if reconfigured:
+            self.schedule(proj)
+        return proj
 
     # --------------------------------------------------------------- training
     def schedule(self, proj: LSProject, *, force: bool = False) -> bool:
@@ -227,6 +233,10 @@ class Backend:
         due = force or proj.changes >= self.retrain_every or proj.pool_changes > 0
         if not due:
             return False
+        with proj.lock:
+            if proj.n_tasks == 0:  # nothing to rank (none yet, or every task deleted)
+                proj.changes = proj.pool_changes = 0
+                return False
         with self._lock:
             thread = self._threads.get(proj.key)
             if thread is not None and thread.is_alive():
@@ -282,6 +292,8 @@ class Backend:
         if not isinstance(tasks, list):
             raise BadPayloadError("field 'tasks' must be a list of tasks.")
         proj = self.project(body.get("project"), body.get("label_config"))
+        if not tasks:
+            return {"results": [], "model_version": proj.model_version}
         proj.add_tasks(tasks)  # checks every task's id
         ids = [label_studio_id(t["id"], "tasks[].id") for t in tasks]
         result = self.round_for(proj, ids)
@@ -381,6 +393,13 @@ class Backend:
             proj.annotate(tid, ann_id, ann)
         self.schedule(proj, force=True)
         return {"job": f"{proj.key}-{proj.rounds + 1}"}
+
+
+def _same_items(new: Any, old: Any) -> bool:
+    """Whether two labelling configs show the same task field the same way, with the same
+    kind of answer (single or multiple choice): only their choices or names differ, and the
+    tasks' features and annotations still hold."""
+    return (new.kind, new.data_key, new.multiple) == (old.kind, old.data_key, old.multiple)
 
 
 def _annotation_id(ann: Any, where: str) -> int:

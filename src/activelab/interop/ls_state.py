@@ -40,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from activelab.interop.images import load_image_ref
-from activelab.interop.label_studio import LabelConfig, choices_of
+from activelab.interop.label_studio import LabelConfig, choices_of, parse_label_config
 from activelab.interop.records import FormatError
 
 __all__ = ["DEFAULT_STRATEGY", "LSProject", "RoundResult", "label_studio_id"]
@@ -259,6 +259,19 @@ class LSProject:
             self._log({"event": "annotation", "task": task_id, "id": int(annotation_id), **keep})
         return changed
 
+    def reconfigure(self, config: LabelConfig, label_config: str) -> None:
+        """Take a new labelling config that shows the same field the same way (choices added,
+        removed or renamed): tasks and annotations are kept; an annotation whose choices are
+        not in the config any more is left out of training until they are again."""
+        with self.lock:
+            self.config = config
+            self.label_config = label_config
+            self.changes += 1
+            self._log({"event": "config", "label_config": label_config})
+
+    def _known(self, labels: list[str] | None) -> bool:
+        return labels is not None and all(lab in self.config.choices for lab in labels)
+
     def delete_annotations(self, annotation_ids: list[int]) -> int:
         """Forget annotations; returns how many were known."""
         with self.lock:
@@ -286,6 +299,8 @@ class LSProject:
                     self.delete_annotations(ev["ids"])
                 elif kind == "delete_tasks":
                     self.remove_tasks(ev["ids"])
+                elif kind == "config":
+                    self.reconfigure(parse_label_config(ev["label_config"]), ev["label_config"])
         finally:
             self.journal = journal
 
@@ -295,7 +310,7 @@ class LSProject:
             found = None
             for ann in sorted(self.annotations):
                 task, labels = self.annotations[ann]
-                if task == task_id and labels is not None:
+                if task == task_id and self._known(labels):
                     found = labels
             return found
 
@@ -305,7 +320,7 @@ class LSProject:
             out: dict[int, list[str]] = {}
             for ann in sorted(self.annotations):
                 task, labels = self.annotations[ann]
-                if labels is not None:
+                if self._known(labels):
                     out[task] = labels
             return out
 
@@ -417,7 +432,8 @@ class LSProject:
         return [[classes[j]] for j in P.argmax(axis=1)]
 
     def query(self, n: int = 1) -> list[int]:
-        """The ``n`` unannotated task ids activelab would ask about first (latest round)."""
+        """The ``n`` unannotated task ids activelab would ask about first (latest round;
+        tasks deleted since are passed over)."""
         result = self.result
         if result is None:
             return []
@@ -426,7 +442,7 @@ class LSProject:
         out = []
         for i in order:  # stops after n: a walk down the ranking, not over the pool
             tid = result.task_ids[i]
-            if result.scores[i] > 0 and tid not in labelled:
+            if result.scores[i] > 0 and tid not in labelled and tid in self._index:
                 out.append(tid)
                 if len(out) == n:
                     break

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,11 +137,48 @@ def _parse(lines: list[tuple[int, Any]]) -> list[Record]:
                 _labels(obj, n),
                 status,
                 None if obj.get("_annotator_id") is None else str(obj["_annotator_id"]),
-                None if obj.get("_timestamp") is None else str(obj["_timestamp"]),
+                _iso(obj.get("_timestamp")),
                 obj,
             )
         )
-    return list(records.values())
+    out = list(records.values())
+    _ids_from_meta(out)
+    return out
+
+
+def _ids_from_meta(records: list[Record]) -> None:
+    """Name the items by their ``meta["id"]`` when every item has a distinct one.
+
+    Prodigy's ``_input_hash`` groups the lines of one item; the item's own
+    name, where the file gives one (as activelab's export does), is its
+    ``meta`` id. Otherwise the hashes stand.
+
+    Examples
+    --------
+    >>> lines = [{"text": "a", "_input_hash": 1, "meta": {"id": "x7"}},
+    ...          {"text": "b", "_input_hash": 2, "meta": {"id": 8}}]
+    >>> [r.id for r in parse_prodigy(lines)]
+    ['x7', '8']
+    >>> lines[1]["meta"] = {"id": "x7"}
+    >>> [r.id for r in parse_prodigy(lines)]
+    ['1', '2']
+    """
+    ids = [_meta_id(rec) for rec in records]
+    if not all(
+        isinstance(i, str | int) and not isinstance(i, bool) and str(i).strip() for i in ids
+    ):
+        return
+    names = [str(i) for i in ids]
+    if len(set(names)) == len(names):
+        for rec, name in zip(records, names, strict=True):
+            rec.id = name
+
+
+def _meta_id(rec: Record) -> Any:
+    """The ``meta`` id of an item's first line (its answers' or its own)."""
+    first = rec.answers[0].raw if rec.answers else rec.extra
+    meta = (first or {}).get("meta")
+    return meta.get("id") if isinstance(meta, dict) else None
 
 
 def _labels(obj: dict[str, Any], n: int) -> list[str]:
@@ -176,6 +214,35 @@ def _prediction(obj: dict[str, Any], n: int) -> Prediction | None:
             raise FormatError(f"line {n}: field 'score' must be a number, got {score!r}.")
         return Prediction([str(obj["label"])], None if score is None else float(score), None, obj)
     return None
+
+
+def _iso(stamp: Any) -> str | None:
+    """Prodigy's ``_timestamp`` (Unix seconds) as ISO 8601, as the other formats write times.
+
+    Examples
+    --------
+    >>> _iso(1700000000), _iso("yesterday"), _iso(None)
+    ('2023-11-14T22:13:20Z', 'yesterday', None)
+    """
+    if isinstance(stamp, int | float) and not isinstance(stamp, bool):
+        return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if stamp is None else str(stamp)
+
+
+def _unix(stamp: str) -> int | str:
+    """An ISO 8601 time as Prodigy's ``_timestamp`` (Unix seconds; UTC when the time has no
+    zone); another text is kept as it is.
+
+    Examples
+    --------
+    >>> _unix("2023-11-14T22:13:20Z"), _unix("yesterday")
+    (1700000000, 'yesterday')
+    """
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
 
 
 def write_prodigy(records: list[Record], *, labels: list[str] | None = None) -> str:
@@ -216,6 +283,6 @@ def write_prodigy(records: list[Record], *, labels: list[str] | None = None) -> 
             if ans.annotator:
                 line["_annotator_id"] = ans.annotator
             if ans.created_at:
-                line["_timestamp"] = ans.created_at
+                line["_timestamp"] = _unix(ans.created_at)
             out.append(json.dumps(line, ensure_ascii=False))
     return "".join(line + "\n" for line in out)

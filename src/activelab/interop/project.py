@@ -2,8 +2,8 @@
 
 Items read from a labelling tool's file keep what that file said
 (``content["_source"]``: their other fields, earlier answers and
-predictions); the label an item carries in the project now is added as one
-more answer, by the annotator who gave it. An export in the item's own format
+predictions); every answer given in the project is added after them, by the
+annotator who gave it (a skip as an ``"ignore"`` answer). An export in the item's own format
 thus gives back the file it came from, plus the new labels. An image of a
 folder goes out as its stored bytes, a ``data:`` URI under ``image`` (beside its
 ``filename``), which the tools' formats read.
@@ -15,11 +15,13 @@ import base64
 import time
 from typing import Any
 
+from activelab.app.gold import GOLD_SETTING
 from activelab.app.ingest import item_source
 from activelab.app.store import Store, decode_label_set
 from activelab.interop.records import Answer, Prediction, Record
 
 __all__ = [
+    "GOLD_ANNOTATOR",
     "IMPORTED_PREFIX",
     "answers_left_out",
     "import_answers",
@@ -29,10 +31,24 @@ __all__ = [
 
 #: annotators of labels read from a file at ``init`` are named ``imported:<who>``
 IMPORTED_PREFIX = "imported:"
+#: who gives a gold item's label in an export
+GOLD_ANNOTATOR = "gold"
+#: formats whose records' other fields are their ``id`` column only, which every format keeps
+_TABLES = ("parquet", "hf")
 
 
-def project_records(store: Store) -> list[Record]:
-    """Every item of the project, with its source's answers and its current label.
+def project_records(store: Store, fmt: str | None = None) -> list[Record]:
+    """Every item of the project, with its source's answers and the answers given in it.
+
+    Each answer not undone becomes an :class:`Answer`, oldest first: every
+    annotator's label (a reviewer's decision included), and a skip as an
+    ``"ignore"`` answer (Label Studio: a cancelled annotation). The latest
+    accepted answer is the item's final label; a gold item's gold label (``activelab
+    gold``) is its last answer, by ``gold``.
+
+    ``fmt`` is the format the records are for: the objects a file of another
+    format said (its Label Studio annotations, Prodigy lines, other fields) are
+    not carried into it, only their meaning (labels, who, when, scores).
 
     Examples
     --------
@@ -40,14 +56,20 @@ def project_records(store: Store) -> list[Record]:
     >>> store.add_items([{"external_id": "a", "kind": "text", "content": {"text": "nice"}},
     ...                  {"external_id": "b", "kind": "text", "content": {"text": "awful"}}])
     >>> ada, _ = store.add_annotator("ada", with_token=False)
-    >>> _ = store.append_event(1, ada.id, "label", label="neg")
+    >>> bob, _ = store.add_annotator("bob", with_token=False)
+    >>> _ = store.append_event(1, ada.id, "label", label="pos")
+    >>> _ = store.append_event(1, bob.id, "label", label="neg", overlap=2)
+    >>> _ = store.append_event(0, bob.id, "skip")
     >>> [(r.id, r.data, r.final_labels()) for r in project_records(store)]
     [('a', {'text': 'nice'}, None), ('b', {'text': 'awful'}, ['neg'])]
+    >>> [(a.annotator, a.status, a.labels) for r in project_records(store) for a in r.answers]
+    [('bob', 'ignore', []), ('ada', 'accept', ['pos']), ('bob', 'accept', ['neg'])]
     """
     settings = store.settings
     multi = settings.get("task") == "multilabel"
     text_column = settings.get("text_column", "text")
-    current = store.current_labels()
+    given = _given_answers(store, multi)
+    gold = settings.get(GOLD_SETTING) or {}
     records = []
     for item_id, ext in enumerate(store.external_ids()):
         item = store.item(item_id)
@@ -56,22 +78,45 @@ def project_records(store: Store) -> list[Record]:
         data = _data(item["kind"], content, src, text_column)
         if item["kind"] == "image" and "data" not in src:  # an image of a folder: carry it
             data = {"image": _image_uri(store, item_id), **data}
+        same = fmt is None or src.get("format") in (fmt, None)
         rec = Record(
             str(src.get("id", ext)),
             data,
-            [_answer(a) for a in src.get("answers", [])],
-            [_prediction(p) for p in src.get("predictions", [])],
-            dict(src.get("extra", {})),
+            [_answer(a, same) for a in src.get("answers", [])],
+            [_prediction(p, same) for p in src.get("predictions", [])],
+            dict(src.get("extra", {})) if same or src.get("format") in _TABLES else {},
             item_id + 1,
         )
-        now = current.get(item_id)
         # a tool's file has its imported answers already; a CSV's given labels become answers
-        if now is not None and not (src and now.annotator.startswith(IMPORTED_PREFIX)):
-            labels = decode_label_set(now.label) if multi else [now.label]
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now.created_at))
-            rec.answers.append(Answer(labels, "accept", now.annotator, stamp))
+        rec.answers.extend(
+            a
+            for a in given.get(item_id, [])
+            if not (src and (a.annotator or "").startswith(IMPORTED_PREFIX))
+        )
+        if str(item_id) in gold:  # the owner's label is the item's, after every answer
+            rec.answers.append(Answer([str(gold[str(item_id)])], "accept", GOLD_ANNOTATOR))
         records.append(rec)
     return records
+
+
+def _given_answers(store: Store, multi: bool) -> dict[int, list[Answer]]:
+    """Item id → the answers of the label log not undone (labels and skips), oldest first."""
+    events = store.events()
+    undone = {e.undoes for e in events if e.kind == "undo"}
+    names = {a.id: a.name for a in store.annotators()}
+    out: dict[int, list[Answer]] = {}
+    for e in events:
+        if e.kind == "undo" or e.id in undone:
+            continue
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(e.created_at))
+        who = names.get(e.annotator_id)
+        if e.kind == "skip":
+            answer = Answer([], "ignore", who, stamp)
+        else:
+            labels = decode_label_set(e.label) if multi else [str(e.label)]
+            answer = Answer(labels, "accept", who, stamp)
+        out.setdefault(e.item_id, []).append(answer)
+    return out
 
 
 def import_answers(store: Store, first: int = 0) -> tuple[int, int]:
@@ -108,9 +153,7 @@ def import_answers(store: Store, first: int = 0) -> tuple[int, int]:
     recorded = refused = 0
     for item_id in range(first, store.n_items()):
         src = item_source(store.item(item_id)["content"])
-        final = next(
-            (a for a in reversed(src.get("answers", [])) if a.get("status") == "accept"), None
-        )
+        final = _final_answer(src, service.multilabel)
         if final is None:
             continue
         labels = list(final.get("labels") or [])
@@ -119,7 +162,7 @@ def import_answers(store: Store, first: int = 0) -> tuple[int, int]:
         except UnknownLabelError:
             refused += 1
             continue
-        who = IMPORTED_PREFIX + str(final.get("annotator") or "file")[:100]
+        who = _imported_name(final.get("annotator"))
         if who not in people:
             people[who] = imported_annotator(store, who)
         store.append_event(item_id, people[who], "label", label=value)
@@ -131,12 +174,41 @@ def answers_left_out(store: Store, first: int = 0) -> int:
     """How many items from ``first`` on came with an accepted answer that was not recorded
     (its labels are not the project's; see :func:`import_answers`)."""
     current = store.current_labels()
+    multi = store.settings.get("task") == "multilabel"
     left = 0
     for item_id in range(first, store.n_items()):
-        answers = item_source(store.item(item_id)["content"]).get("answers", [])
-        if item_id not in current and any(a.get("status") == "accept" for a in answers):
+        src = item_source(store.item(item_id)["content"])
+        if item_id not in current and _final_answer(src, multi) is not None:
             left += 1
     return left
+
+
+def _final_answer(src: dict[str, Any], multi: bool) -> dict[str, Any] | None:
+    """An item's latest accepted answer in its file, or ``None``.
+
+    In a single-label project an answer that chose nothing (a Label Studio
+    annotation with no ``choices`` region, say a text area or spans only; a
+    Prodigy choice accepted with none selected) is passed over, as in
+    ``ls-backend``: an earlier answer's label stands. In a multi-label project
+    it is the empty label set.
+
+    Examples
+    --------
+    >>> src = {"answers": [{"labels": ["a"], "status": "accept"},
+    ...                    {"labels": [], "status": "accept"}]}
+    >>> _final_answer(src, multi=True)["labels"], _final_answer(src, multi=False)["labels"]
+    ([], ['a'])
+    >>> _final_answer({"answers": [{"labels": [], "status": "accept"}]}, multi=False) is None
+    True
+    """
+    return next(
+        (
+            a
+            for a in reversed(src.get("answers", []))
+            if a.get("status") == "accept" and (multi or a.get("labels"))
+        ),
+        None,
+    )
 
 
 def imported_annotator(store: Store, name: str) -> int:
@@ -150,6 +222,21 @@ def imported_annotator(store: Store, name: str) -> int:
     """
     found = store.annotator_by_name(name)
     return (found or store.add_annotator(name, with_token=False)[0]).id
+
+
+def _imported_name(annotator: Any) -> str:
+    """``imported:<who>`` for the annotator a file names (``imported:file`` when none); a name
+    that is an import's already (an exported project's file read again) is kept as it is.
+
+    Examples
+    --------
+    >>> _imported_name("7"), _imported_name(None), _imported_name("imported:file")
+    ('imported:7', 'imported:file', 'imported:file')
+    """
+    name = str(annotator or "file")
+    if not name.startswith(IMPORTED_PREFIX):
+        name = IMPORTED_PREFIX + name
+    return name[: len(IMPORTED_PREFIX) + 100]
 
 
 def _one(labels: list[str]) -> str | list[str]:
@@ -184,9 +271,18 @@ def _image_uri(store: Store, item_id: int) -> str | None:
     return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _answer(obj: dict[str, Any]) -> Answer:
-    return Answer(**{k: obj.get(k) for k in ("labels", "status", "annotator", "created_at", "raw")})
+def _answer(obj: dict[str, Any], raw: bool = True) -> Answer:
+    """An answer kept in ``_source``; ``raw=False`` leaves out the source's own object (for
+    another format, which writes the answer its own way)."""
+    return Answer(
+        **{k: obj.get(k) for k in ("labels", "status", "annotator", "created_at")},
+        raw=obj.get("raw") if raw else None,
+    )
 
 
-def _prediction(obj: dict[str, Any]) -> Prediction:
-    return Prediction(**{k: obj.get(k) for k in ("labels", "score", "model_version", "raw")})
+def _prediction(obj: dict[str, Any], raw: bool = True) -> Prediction:
+    """A prediction kept in ``_source`` (``raw`` as for :func:`_answer`)."""
+    return Prediction(
+        **{k: obj.get(k) for k in ("labels", "score", "model_version")},
+        raw=obj.get("raw") if raw else None,
+    )

@@ -106,7 +106,7 @@ def _labels(row: dict[str, Any], keys: tuple[str, str], n: int, prefix: str) -> 
             raise FormatError(
                 f"{prefix}row {n}, column {many!r}: must be a list of labels, got {value!r}."
             )
-        return [str(v) for v in value]
+        return [_label_text(v) for v in value]
     if one in row and row[one] is not None:
         value = row[one]
         if isinstance(value, float) and math.isnan(value):
@@ -116,8 +116,22 @@ def _labels(row: dict[str, Any], keys: tuple[str, str], n: int, prefix: str) -> 
                 f"{prefix}row {n}, column {one!r}: one label per row, got {value!r} "
                 f"(name the column {many!r} for several)."
             )
-        return [str(value)]
+        return [_label_text(value)]
     return None
+
+
+def _label_text(value: Any) -> str:
+    """A label cell as text; a whole float is an integer (a column of integer labels with
+    gaps is stored as floats: ``1.0`` is the label ``"1"``).
+
+    Examples
+    --------
+    >>> _label_text(1.0), _label_text(0.5), _label_text(7), _label_text("01")
+    ('1', '0.5', '7', '01')
+    """
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _opt_str(value: Any) -> str | None:
@@ -301,9 +315,10 @@ def read_hf(path: str | Path) -> list[Record]:
         raise FormatError(f"{path}: not a dataset saved with save_to_disk ({exc}).") from exc
     if isinstance(ds, hf.DatasetDict):
         if len(ds) != 1:
+            first = next(iter(ds))
             raise FormatError(
-                f"{path}: a DatasetDict with splits {list(ds)}; save the one split to label "
-                "(ds['train'].save_to_disk(...))."
+                f"{path}: a DatasetDict with splits {list(ds)}; give the folder of the one "
+                f"split to label, e.g. {path / first} (each split is saved in its own)."
             )
         ds = next(iter(ds.values()))
     if len(ds) == 0:
