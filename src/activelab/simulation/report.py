@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from activelab.simulation.metrics import (
     estimate_summary,
     lower_is_better,
@@ -202,11 +204,21 @@ def _settings(settings: Mapping[str, Any]) -> str:
     return f'<dl id="settings">{"".join(items)}</dl>'
 
 
-def _budgets(settings: Mapping[str, Any]) -> list[int]:
+def _budgets(settings: Mapping[str, Any], runs: Any) -> list[int]:
+    """A quarter, half and all of the budget, each moved to the first step at or past it.
+
+    The score at ``n`` labels is read at the first step with at least ``n`` (see
+    :func:`~activelab.simulation.metrics.score_at`), so the column is named by the label
+    count it was read at, never by one no campaign stopped at.
+    """
     budget = int(settings["budget"])
     n0 = int(settings["n_initial"])
-    marks = sorted({max(n0, budget // 4), max(n0, budget // 2), budget})
-    return marks
+    marks = np.array(sorted({max(n0, budget // 4), max(n0, budget // 2), budget}))
+    steps = np.unique(np.concatenate([np.asarray(r["n_labels"], dtype=np.int64) for r in runs]))
+    at = np.searchsorted(steps, marks)
+    return sorted(
+        {int(steps[i]) if i < steps.size else int(m) for i, m in zip(at, marks, strict=True)}
+    )
 
 
 def _top_k_marks(settings: Mapping[str, Any], steps: list[int]) -> list[tuple[str, int]]:
@@ -291,7 +303,7 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
     from activelab.simulation.plots import learning_curves, savings_chart
 
     settings = doc["settings"]
-    budgets = _budgets(settings)
+    budgets = _budgets(settings, doc["runs"])
     scoring = settings.get("scoring")
     metrics = summarize(doc["runs"], doc.get("full_pool"), budgets=budgets, scoring=scoring)
     name = settings.get("dataset", {}).get("name", "data")

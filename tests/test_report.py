@@ -1,0 +1,61 @@
+"""``activelab report`` on results documents written by hand: what the page says."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from activelab.simulation.report import render
+
+
+def _doc(n_labels, curves, *, budget=None, n_initial=None):
+    """A results document: ``curves`` maps (strategy, seed) to its scores."""
+    return {
+        "settings": {
+            "dataset": {"name": "toy"},
+            "budget": budget if budget is not None else n_labels[-1],
+            "n_initial": n_initial if n_initial is not None else n_labels[0],
+            "scoring": "accuracy",
+            "estimator": "M()",
+        },
+        "full_pool": {str(seed): 0.9 for _, seed in curves},
+        "runs": [
+            {"strategy": name, "seed": seed, "n_labels": list(n_labels), "scores": list(s)}
+            for (name, seed), s in curves.items()
+        ],
+    }
+
+
+def _metrics_head(page: str) -> list[str]:
+    table = re.search(r'<table id="metrics">.*?</table>', page, re.S).group(0)
+    return re.findall(r"<th>(.*?)</th>", table)
+
+
+def _cells(page: str, strategy: str) -> list[str]:
+    row = re.search(rf'<tr class="[^"]*" data-strategy="{strategy}">(.*?)</tr>', page).group(1)
+    return re.findall(r"<td>(.*?)</td>", row)
+
+
+@pytest.fixture(autouse=True)
+def _agg():
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def test_score_columns_are_named_by_the_label_counts_the_scores_were_read_at():
+    # budget 30 from 10 labels in batches of 10: a half of the budget (15) is no step
+    curves = {
+        (s, k): [0.5, 0.7 + 0.1 * (s == "margin"), 0.9]
+        for s in ("random", "margin")
+        for k in (0, 1)
+    }
+    page = render(_doc([10, 20, 30], curves))
+    head = _metrics_head(page)
+    assert [h for h in head if h.startswith("score at")] == [
+        "score at 10",
+        "score at 20",
+        "score at 30",
+    ]
+    assert _cells(page, "margin")[3] == "0.800 ± 0.000"  # the score at 20 labels
