@@ -59,3 +59,12 @@ def test_score_columns_are_named_by_the_label_counts_the_scores_were_read_at():
         "score at 30",
     ]
     assert _cells(page, "margin")[3] == "0.800 ± 0.000"  # the score at 20 labels
+
+
+def test_a_step_before_any_model_shows_a_dash_not_nan():
+    # a cold start: no model at 0 and 1 labels
+    curves = {(s, k): [None, None, 0.6 + 0.1 * k] for s in ("random", "margin") for k in (0, 1)}
+    page = render(_doc([0, 1, 2], curves))
+    cells = _cells(page, "margin")
+    assert cells[2:4] == ["–", "–"] and cells[4] == "0.650 ± 0.050"
+    assert "nan" not in re.sub(r"base64,[A-Za-z0-9+/=]+", "", page).lower()

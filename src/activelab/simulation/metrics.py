@@ -278,7 +278,8 @@ def summarize(
         strategy -> ``{"aulc", "score_at", "labels_to_95", "labels_to_99",
         "savings", "savings_censored", "savings_target", "lower_is_better",
         "test", "seeds"}``; each statistic is ``{"mean", "std", "n"}`` over
-        seeds (``labels_to_*``: over the seeds that reached the target, with
+        seeds (``score_at``: over the seeds with a model at that step, ``None``
+        when none had one; ``labels_to_*``: over the seeds that reached the target, with
         ``reached`` counting them; ``savings``: over the seeds on which random
         sampling reached it). The paired test's ``mean_diff`` is in the
         reported units (for an error, negative is better).
@@ -349,7 +350,8 @@ def summarize(
 
 
 def _signed(sign: float, value: float | None) -> float | None:
-    return None if value is None else sign * value
+    """``sign * value``; None for a step without a score (no model yet: NaN in the curve)."""
+    return None if value is None or not np.isfinite(value) else sign * value
 
 
 def summarize_top_k(

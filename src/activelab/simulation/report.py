@@ -83,8 +83,8 @@ def _figure(title: str, png: bytes, svg: bytes, css_id: str) -> str:
 
 
 def _ms(stat: Mapping[str, Any] | None, digits: int = 3, scale: float = 1.0) -> str:
-    if not stat or stat.get("mean") is None:
-        return "–"
+    if not stat or stat.get("mean") is None or not math.isfinite(stat["mean"]):
+        return "–"  # nothing to show: no seed has a value (a step before any model)
     return f"{stat['mean'] * scale:.{digits}f} ± {stat['std'] * scale:.{digits}f}"
 
 
