@@ -68,3 +68,38 @@ def test_a_step_before_any_model_shows_a_dash_not_nan():
     cells = _cells(page, "margin")
     assert cells[2:4] == ["–", "–"] and cells[4] == "0.650 ± 0.050"
     assert "nan" not in re.sub(r"base64,[A-Za-z0-9+/=]+", "", page).lower()
+
+
+def test_the_savings_chart_says_what_it_measures(tmp_path):
+    import matplotlib.image
+
+    curves = {
+        (s, k): [0.5, 0.7 + 0.15 * (s == "margin"), 0.9]
+        for s in ("random", "margin")
+        for k in (0, 1)
+    }
+    page = render(_doc([10, 20, 30], curves), plot_stem=tmp_path / "r")
+    assert (tmp_path / "r_savings.png").exists() and 'id="savings"><img' in page
+    from activelab.simulation.metrics import summarize
+    from activelab.simulation.plots import savings_chart
+
+    fig = savings_chart(summarize(_doc([10, 20, 30], curves)["runs"], {0: 0.9, 1: 0.9}))
+    assert fig.axes[0].get_title() == (
+        "Share of labels not needed to reach 95 % of the whole-pool model's score"
+    )
+    assert matplotlib.image.imread(tmp_path / "r_savings.png").shape[0] > 100
+
+
+@pytest.mark.parametrize(
+    ("strategies", "why"),
+    [
+        (("margin",), "random sampling is not among the strategies"),
+        (("random",), "random sampling is the only strategy"),
+        (("random", "margin"), "random sampling never reached 95 %"),
+    ],
+)
+def test_no_empty_savings_chart_when_there_is_no_saving(tmp_path, strategies, why):
+    curves = {(s, 0): [0.5, 0.6, 0.7] for s in strategies}  # 95 % of 0.9 never reached
+    page = render(_doc([10, 20, 30], curves), plot_stem=tmp_path / "r")
+    assert not (tmp_path / "r_savings.png").exists()
+    assert f"No label savings to draw: {why}" in page

@@ -221,6 +221,32 @@ def _budgets(settings: Mapping[str, Any], runs: Any) -> list[int]:
     )
 
 
+def _savings_section(
+    metrics: Mapping[str, Mapping[str, Any]], full_pool: Mapping[str, Any] | None
+) -> tuple[str, dict[str, bytes]]:
+    """The savings chart and its plot files, or a line saying why there is none."""
+    from activelab.simulation.plots import savings_chart
+
+    if not any(m["savings"]["mean"] is not None for n, m in metrics.items() if n != "random"):
+        if "random" not in metrics:
+            why = "random sampling is not among the strategies (add --strategy random)"
+        elif len(metrics) == 1:
+            why = "random sampling is the only strategy"
+        elif not full_pool:
+            why = "the results hold no whole-pool score to set the target"
+        else:
+            why = (
+                "random sampling never reached 95 % of the whole-pool model's score within "
+                "the budget"
+            )
+        return f'<p class="muted" id="savings">{_esc(f"No label savings to draw: {why}.")}</p>', {}
+    png, svg = _fig_bytes(savings_chart(metrics))
+    return _figure("Label savings against random", png, svg, "savings"), {
+        "_savings.png": png,
+        "_savings.svg": svg,
+    }
+
+
 def _top_k_marks(settings: Mapping[str, Any], steps: list[int]) -> list[tuple[str, int]]:
     """(caption, label count): the first step at 10 % of the pool or more, and the budget."""
     n = int(settings.get("dataset", {}).get("n_samples", 0))
@@ -300,7 +326,7 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
     >>> "&lt;toy&gt;" in page and "<toy>" not in page
     True
     """
-    from activelab.simulation.plots import learning_curves, savings_chart
+    from activelab.simulation.plots import learning_curves
 
     settings = doc["settings"]
     budgets = _budgets(settings, doc["runs"])
@@ -314,15 +340,14 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
         title=f"{name}: learning curves (mean ± std over seeds)",
     )
     cpng, csvg = _fig_bytes(curves)
-    spng, ssvg = _fig_bytes(savings_chart(metrics))
+    savings_html, savings_files = _savings_section(metrics, doc.get("full_pool"))
     top_k_html, top_k_files = _top_k_section(doc, name)
     if plot_stem is not None:
         stem = Path(plot_stem)
         for suffix, data in (
             ("_curves.png", cpng),
             ("_curves.svg", csvg),
-            ("_savings.png", spng),
-            ("_savings.svg", ssvg),
+            *savings_files.items(),
             *top_k_files.items(),
         ):
             Path(f"{stem}{suffix}").write_bytes(data)
@@ -362,7 +387,7 @@ seeds that reached it). Savings: share of labels not needed, against random samp
 budget). p: two-sided Wilcoxon signed-rank test of the per-seed AULCs against random.</p>
 {_table(metrics, budgets)}
 {rare_section(doc)}
-{_figure("Label savings against random", spng, ssvg, "savings")}
+{savings_html}
 {top_k_html}{_stopping_section(doc["runs"])}
 {_estimate_section(doc["runs"], plot_stem)}
 <h2>Settings</h2>
