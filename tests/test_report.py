@@ -103,3 +103,52 @@ def test_no_empty_savings_chart_when_there_is_no_saving(tmp_path, strategies, wh
     page = render(_doc([10, 20, 30], curves), plot_stem=tmp_path / "r")
     assert not (tmp_path / "r_savings.png").exists()
     assert f"No label savings to draw: {why}" in page
+
+
+def _damage(doc, part):
+    run = doc["runs"][0]
+    if part == "scores cut short":
+        run["scores"] = run["scores"][:2]
+    elif part == "no scores":
+        del run["scores"]
+    elif part == "text seed":
+        run["seed"] = "a"
+    elif part == "dataset text":
+        doc["settings"]["dataset"] = "iris"
+    elif part == "no budget":
+        del doc["settings"]["budget"]
+    elif part == "empty curve":
+        run["n_labels"], run["scores"] = [], []
+    elif part == "runs text":
+        doc["runs"] = "x"
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("part", "says"),
+    [
+        ("scores cut short", "run 1 (random, seed 0) has 3 label counts but 2 scores"),
+        ("no scores", "run 1 has no scores"),
+        ("text seed", "run 1 needs a strategy name and a whole-number seed"),
+        ("dataset text", "settings.dataset is not a mapping"),
+        ("no budget", "settings has no budget"),
+        ("empty curve", "run 1 (random, seed 0) has no label counts"),
+        ("runs text", "runs is not a list of campaigns"),
+    ],
+)
+def test_a_damaged_results_file_is_refused_naming_the_broken_part(tmp_path, part, says):
+    import json
+
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    doc = _doc([10, 20, 30], {("random", 0): [0.5, 0.6, 0.7], ("margin", 0): [0.5, 0.7, 0.8]})
+    doc.update(schema="activelab.simulation", schema_version=1)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(_damage(doc, part)))
+    run = CliRunner().invoke(main, ["report", str(path)])
+    assert run.exit_code == 1 and "Traceback" not in run.output, run.output
+    assert f"is not a complete simulation results file: {says}; run" in run.output
+    assert len(run.output.strip().splitlines()) == 1
+    assert not (tmp_path / "r.html").exists()

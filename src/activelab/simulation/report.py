@@ -396,6 +396,53 @@ budget). p: two-sided Wilcoxon signed-rank test of the per-seed AULCs against ra
 """
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_score(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def _broken_part(doc: Mapping[str, Any]) -> str | None:
+    """What in a loaded results document the page cannot be drawn from (None: nothing)."""
+    settings = doc.get("settings")
+    if not isinstance(settings, dict):
+        return "its settings are missing or not a mapping"
+    for key in ("budget", "n_initial"):
+        if key not in settings:
+            return f"settings has no {key}"
+        if not _is_int(settings[key]):
+            return f"settings.{key} is {settings[key]!r}, not a whole number"
+    if not isinstance(settings.get("dataset", {}), dict):
+        return "settings.dataset is not a mapping"
+    full = doc.get("full_pool")
+    if full is not None and (
+        not isinstance(full, dict) or not all(_is_score(v) and v is not None for v in full.values())
+    ):
+        return "full_pool is not a mapping of seeds to scores"
+    runs = doc.get("runs")
+    if not isinstance(runs, list):
+        return "runs is not a list of campaigns"
+    for i, run in enumerate(runs, start=1):
+        if not isinstance(run, dict):
+            return f"run {i} is not a mapping"
+        missing = [k for k in ("strategy", "seed", "n_labels", "scores") if k not in run]
+        if missing:
+            return f"run {i} has no {', '.join(missing)}"
+        what = f"run {i} ({run['strategy']}, seed {run['seed']})"
+        if not isinstance(run["strategy"], str) or not _is_int(run["seed"]):
+            return f"run {i} needs a strategy name and a whole-number seed"
+        n, scores = run["n_labels"], run["scores"]
+        if not isinstance(n, list) or not n or not all(_is_int(v) for v in n):
+            return f"{what} has no label counts"
+        if not isinstance(scores, list) or not all(_is_score(v) for v in scores):
+            return f"{what} has scores that are not numbers"
+        if len(scores) != len(n):
+            return f"{what} has {len(n)} label counts but {len(scores)} scores"
+    return None
+
+
 def write_report(results: str | Path, out: str | Path | None = None) -> Path:
     """Write the HTML report of a results file; returns the page's path.
 
@@ -407,9 +454,21 @@ def write_report(results: str | Path, out: str | Path | None = None) -> Path:
         The page (default: the results file with ``.html``). The plots are also
         written next to it as ``<stem>_curves.{png,svg}`` and
         ``<stem>_savings.{png,svg}``.
+
+    Raises
+    ------
+    ValueError
+        When the file is not a results file, holds no finished campaign, or a part
+        the page is drawn from is missing or malformed (the message names it).
     """
     results = Path(results)
     doc = load_results(results)
+    broken = _broken_part(doc)
+    if broken is not None:
+        raise ValueError(
+            f"{results} is not a complete simulation results file: {broken}; run "
+            "`activelab simulate` again to write it."
+        )
     if not doc["runs"]:
         raise ValueError(f"{results} holds no finished campaign yet.")
     out = Path(out) if out is not None else results.with_suffix(".html")
