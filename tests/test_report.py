@@ -152,3 +152,9 @@ def test_a_damaged_results_file_is_refused_naming_the_broken_part(tmp_path, part
     assert f"is not a complete simulation results file: {says}; run" in run.output
     assert len(run.output.strip().splitlines()) == 1
     assert not (tmp_path / "r.html").exists()
+
+
+def test_one_seed_of_one_strategy_reads_in_the_singular_and_shows_no_bare_percent_sign():
+    page = render(_doc([10, 20, 30], {("margin", 0): [0.5, 0.6, 0.7]}))
+    assert "1 seed; 1 campaign." in page
+    assert _cells(page, "margin")[7] == "–"  # savings vs random: none, not "– %"

@@ -88,6 +88,10 @@ def _ms(stat: Mapping[str, Any] | None, digits: int = 3, scale: float = 1.0) -> 
     return f"{stat['mean'] * scale:.{digits}f} ± {stat['std'] * scale:.{digits}f}"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _reach(stat: Mapping[str, Any]) -> str:
     if not stat.get("of"):
         return "–"
@@ -108,7 +112,7 @@ def _table(metrics: Mapping[str, Mapping[str, Any]], budgets: list[int]) -> str:
         if base is not None and name != "random" and p is not None and p < 0.05:
             higher = m["aulc"]["mean"] > base
             cls = "better" if higher != bool(m.get("lower_is_better")) else "worse"
-        sav = "–" if name == "random" else _ms(m["savings"], 1, 100.0) + " %"
+        sav = "–" if name == "random" else _pct(m["savings"])
         if m.get("savings_censored"):
             sav += f" ({m['savings_censored']} censored)"
         cells = [name, _ms(m["aulc"])]
@@ -374,7 +378,10 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
 <h1>{_esc(f"Active learning simulation: {name}")}</h1>
 <p>{_esc(settings.get("dataset", {}).get("description", ""))}</p>
 <p class="muted">{
-        _esc(f"Model: {settings.get('estimator')}. {n_seeds} seeds; {len(doc['runs'])} campaigns.")
+        _esc(
+            f"Model: {settings.get('estimator')}. {_count(n_seeds, 'seed')}; "
+            f"{_count(len(doc['runs']), 'campaign')}."
+        )
     }</p>
 {uneven}
 {_figure("Learning curves", cpng, csvg, "curves")}
