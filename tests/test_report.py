@@ -158,3 +158,14 @@ def test_one_seed_of_one_strategy_reads_in_the_singular_and_shows_no_bare_percen
     page = render(_doc([10, 20, 30], {("margin", 0): [0.5, 0.6, 0.7]}))
     assert "1 seed; 1 campaign." in page
     assert _cells(page, "margin")[7] == "–"  # savings vs random: none, not "– %"
+
+
+def test_top_k_table_has_one_column_when_10_percent_of_the_pool_is_the_budget():
+    # 10 % of a 400-item pool (300 after the test quarter) is 30: reached at the budget, 30
+    doc = _doc([10, 20, 30], {(s, 0): [0.1, 0.2, 0.3] for s in ("random", "greedy")})
+    doc["settings"].update(top_k=5, test_size=0.25, dataset={"name": "toy", "n_samples": 400})
+    for r in doc["runs"]:
+        r["top_k_found"] = [0.0, 0.2, 0.4]
+    page = render(doc)
+    table = re.search(r'<table id="topk-metrics">.*?</table>', page, re.S).group(0)
+    assert re.findall(r"<th>(found at .*?)</th>", table) == ["found at the budget (30 tested)"]

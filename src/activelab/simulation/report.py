@@ -252,14 +252,17 @@ def _savings_section(
 
 
 def _top_k_marks(settings: Mapping[str, Any], steps: list[int]) -> list[tuple[str, int]]:
-    """(caption, label count): the first step at 10 % of the pool or more, and the budget."""
+    """(caption, label count): the first step at 10 % of the pool or more, and the budget.
+
+    When that step is the budget (a budget under 10 % of the pool), the budget alone.
+    """
     n = int(settings.get("dataset", {}).get("n_samples", 0))
     n_pool = n - math.ceil(float(settings.get("test_size", 0.25)) * n)
     tenth = next((s for s in steps if s >= 0.1 * n_pool), steps[-1])
-    return [
-        (f"found at 10 % of the pool ({tenth} tested)", tenth),
-        (f"found at the budget ({steps[-1]} tested)", steps[-1]),
-    ]
+    budget = [(f"found at the budget ({steps[-1]} tested)", steps[-1])]
+    if tenth == steps[-1]:
+        return budget
+    return [(f"found at 10 % of the pool ({tenth} tested)", tenth), *budget]
 
 
 def _pct(stat: Mapping[str, Any] | None) -> str:
