@@ -28,3 +28,10 @@ def test_demo_command_prints_the_curves_and_the_labels_needed():
     assert "margin" in run.output and "random" in run.output
     assert "Labels needed to reach" in run.output
     assert "1 seed, budget 40 labels" in run.output  # one seed is singular
+
+
+def test_demo_refuses_random_against_itself():
+    for name in ("random", "Random"):
+        run = CliRunner().invoke(main, ["demo", "--budget", "40", "--strategy", name])
+        assert run.exit_code == 2 and "Traceback" not in run.output
+        assert "--strategy random is the baseline the demo compares with" in run.output
