@@ -35,3 +35,17 @@ def test_demo_refuses_random_against_itself():
         run = CliRunner().invoke(main, ["demo", "--budget", "40", "--strategy", name])
         assert run.exit_code == 2 and "Traceback" not in run.output
         assert "--strategy random is the baseline the demo compares with" in run.output
+
+
+def test_demo_table_has_rows_whatever_the_batch_size():
+    # batches of 7 from 10 labels never land on 20 or 50: the rows are the steps past them
+    run = CliRunner().invoke(
+        main,
+        [
+            *("demo", "--seeds", "1", "--budget", "52", "--batch-size", "7"),
+            *("--strategy", "margin", "--semi-supervised", "off"),
+        ],
+    )
+    assert run.exit_code == 0, run.output
+    first = [line.split("│")[1].strip() for line in run.output.splitlines() if "│" in line]
+    assert [c for c in first if c.isdigit()] == ["10", "24", "52"]

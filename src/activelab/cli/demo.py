@@ -132,10 +132,8 @@ def _print(console: Any, r: Any) -> None:
     table.add_column("labels", justify="right")
     for name in r.strategies:
         table.add_column(name, justify="right")
-    marks = {10, 20, 50, 100, 150, 200, 300, 400, 500, 600, 800, 1000, r.n_labels[-1]}
-    for i, n in enumerate(r.n_labels):
-        if n not in marks:
-            continue
+    for i in _rows(r.n_labels):
+        n = r.n_labels[i]
         cells = [
             f"{r.curves[s].mean(axis=0)[i]:.3f} ± {r.curves[s].std(axis=0)[i]:.3f}"
             for s in r.strategies
@@ -164,6 +162,22 @@ def _print(console: Any, r: Any) -> None:
             f"[bold green]{r.strategies[1]} needs {saved[0]:.0f} fewer labels than random "
             f"({saved[1]:.0%} saved)[/bold green] to reach {goal} ({r.n_pool} labels)."
         )
+
+
+def _rows(n_labels: list[int]) -> list[int]:
+    """The steps the accuracy table shows: the first, the first at or past each mark, the last.
+
+    Examples
+    --------
+    >>> [[10, 17, 24, 31, 38, 45, 52][i] for i in _rows([10, 17, 24, 31, 38, 45, 52])]
+    [10, 24, 52]
+    """
+    import numpy as np
+
+    marks = np.array([10, 20, 50, 100, 150, 200, 300, 400, 500, 600, 800, 1000])
+    steps = np.asarray(n_labels)
+    at = np.searchsorted(steps, marks[marks >= steps[0]])
+    return sorted({0, *at[at < steps.size].tolist(), steps.size - 1})
 
 
 def _goal(target: float) -> str:
