@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,3 +31,42 @@ def test_hybrid_regression_help_prints_usage_and_runs_nothing():
     assert run.returncode == 0 and run.stdout.startswith("usage:"), run.stdout + run.stderr
     assert "--seeds" in run.stdout and "--out" in run.stdout
     assert results.stat().st_mtime_ns == before
+
+
+def test_a_mistyped_set_is_refused_before_any_result_is_rewritten():
+    # --summary-only with a typo used to rewrite results/hybrid.{json,md} with no set in them
+    results = ROOT / "benchmarks" / "results"
+    before = {p: p.stat().st_mtime_ns for p in (results / "hybrid.json", results / "hybrid.md")}
+    run = _script("hybrid.py", "--summary-only", "--sets", "irsi")
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "error: argument --sets: invalid choice: 'irsi'" in run.stderr.splitlines()[-1]
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "says"),
+    [
+        ("auto_arms.py", ("--models", "logreg,nosuch"), "--models: unknown model 'nosuch'"),
+        ("regression_default.py", ("--strategies", "nosuch"), "Unknown strategy 'nosuch'"),
+    ],
+)
+def test_unknown_names_are_one_line_errors(script, args, says):
+    run = _script(script, *args)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert says in run.stderr.splitlines()[-1]
+
+
+def test_name_checks():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from _cli import name_list, strategy_name
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    assert name_list(["iris", "wine"])("iris, wine") == "iris, wine"
+    with pytest.raises(argparse.ArgumentTypeError, match=r"unknown data set 'x', 'y'; choose"):
+        name_list(["iris"])("x,iris,y")
+    with pytest.raises(argparse.ArgumentTypeError, match=r"no model named"):
+        name_list(["logreg"], "model")(",")
+    assert strategy_name("margin") == "margin"
+    with pytest.raises(argparse.ArgumentTypeError, match=r"Unknown strategy 'nosuch'"):
+        strategy_name("nosuch")
