@@ -346,6 +346,22 @@ def test_multilabel_with_a_named_scorer():
     assert all(0 < s <= 1 for s in doc["runs"][0]["scores"])
 
 
+def test_a_label_matrix_takes_the_multilabel_strategies():
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.multiclass import OneVsRestClassifier
+
+    X, Y = make_multilabel_classification(200, 8, n_classes=3, random_state=0)
+    kw = {**SMALL, "n_initial": 20, "budget": 40, "batch_size": 20}
+    doc = simulate((X, Y), OneVsRestClassifier(_logreg()), ["random", "mmc"], seeds=1, **kw)
+    assert [r["strategy"] for r in doc["runs"]] == ["mmc", "random"]
+    with pytest.raises(
+        ValueError,
+        match=r"'margin' is for classification, but 'arrays' is "
+        r"multilabel; use one of .*mmc",
+    ):
+        simulate((X, Y), OneVsRestClassifier(_logreg()), ["margin"], seeds=1, **kw)
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="Unknown strategy 'nope'"):
         simulate("iris", _logreg(), ["nope"], **SMALL)

@@ -521,10 +521,12 @@ def _check_strategies(
             strategy = get_strategy(name, **params.get(name, {}))
         except TypeError as exc:
             raise ValueError(f"Strategy {name!r} does not take these parameters: {exc}.") from exc
-        if ds is not None and strategy.task not in ("any", ds.task):
-            fitting = [s for s in available() if get_strategy(s).task in (ds.task, "any")]
+        # a 2-D label matrix (one column per label) is multi-label classification
+        task = None if ds is None else "multilabel" if np.ndim(ds.y) == 2 else ds.task
+        if task is not None and strategy.task not in ("any", task):
+            fitting = [s for s in available() if get_strategy(s).task in (task, "any")]
             raise ValueError(
-                f"Strategy {name!r} is for {strategy.task}, but {ds.name!r} is {ds.task}; "
+                f"Strategy {name!r} is for {strategy.task}, but {ds.name!r} is {task}; "
                 f"use one of {', '.join(fitting)}."
             )
         if strategy.needs_model:
