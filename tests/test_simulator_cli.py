@@ -178,3 +178,17 @@ def test_simulate_replays_auto_beside_random_by_default(tmp_path):
     assert run.exit_code == 0, run.output
     doc = json.loads(out.read_text())
     assert sorted({r["strategy"] for r in doc["runs"]}) == ["auto", "random"]
+
+
+def test_one_strategy_without_random_does_not_blame_random(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    args = ["simulate", "iris", "--strategy", "margin", "--seeds", "1", "--budget", "20"]
+    args += ["--semi-supervised", "off", "--out", str(tmp_path / "r.json")]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 0, run.output
+    text = " ".join(run.output.split())
+    assert "random not replayed; add --strategy random" in text
+    assert "random never reached" not in text
