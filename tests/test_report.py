@@ -169,3 +169,26 @@ def test_top_k_table_has_one_column_when_10_percent_of_the_pool_is_the_budget():
     page = render(doc)
     table = re.search(r'<table id="topk-metrics">.*?</table>', page, re.S).group(0)
     assert re.findall(r"<th>(found at .*?)</th>", table) == ["found at the budget (30 tested)"]
+
+
+def test_rare_section_says_over_which_labels_the_positive_rate_is_counted():
+    from activelab.simulation.rare_report import rare_section
+
+    def run(n):
+        hits = [1, 0, 0, 0] * (n // 4)
+        return {
+            "strategy": "random",
+            "seed": 0,
+            "n_labels": [n // 2, n],
+            "rare": {
+                "positive_label": "fraud",
+                "hits": hits,
+                "balanced_accuracy": [0.5, 0.6],
+                "average_precision": [0.1, 0.3],
+                "recall": {"fraud": [0.2, 0.4], "ok": [0.9, 0.8]},
+            },
+        }
+
+    short = rare_section({"settings": {}, "runs": [run(40)]})
+    assert "over all 40 labels bought (initial set included; the budget is under 100)" in short
+    assert "over the first 100 labels bought" in rare_section({"settings": {}, "runs": [run(200)]})
