@@ -192,3 +192,10 @@ def test_rare_section_says_over_which_labels_the_positive_rate_is_counted():
     short = rare_section({"settings": {}, "runs": [run(40)]})
     assert "over all 40 labels bought (initial set included; the budget is under 100)" in short
     assert "over the first 100 labels bought" in rare_section({"settings": {}, "runs": [run(200)]})
+
+
+def test_a_single_value_is_shown_without_a_spread():
+    # one seed: "0.700 ± 0.000" would claim a spread of zero that nobody measured
+    curves = {("random", 0): [0.5, 0.6, 0.7], ("margin", 0): [0.5, 0.8, 0.9]}
+    cells = _cells(render(_doc([10, 20, 30], curves)), "margin")
+    assert cells[1:5] == ["0.750", "0.500", "0.800", "0.900"]

@@ -20,6 +20,8 @@ __all__ = ["rare_section"]
 def _cell(stat: Mapping[str, Any] | None, fmt: str) -> str:
     if not stat or stat.get("mean") is None:
         return "–"
+    if stat.get("n") == 1:  # one value has no spread to show
+        return f"{stat['mean']:{fmt}}"
     return f"{stat['mean']:{fmt}} ± {stat['std']:{fmt}}"
 
 

@@ -85,6 +85,8 @@ def _figure(title: str, png: bytes, svg: bytes, css_id: str) -> str:
 def _ms(stat: Mapping[str, Any] | None, digits: int = 3, scale: float = 1.0) -> str:
     if not stat or stat.get("mean") is None or not math.isfinite(stat["mean"]):
         return "–"  # nothing to show: no seed has a value (a step before any model)
+    if stat.get("n") == 1:  # one value has no spread to show: "± 0" would claim one
+        return f"{stat['mean'] * scale:.{digits}f}"
     return f"{stat['mean'] * scale:.{digits}f} ± {stat['std'] * scale:.{digits}f}"
 
 
