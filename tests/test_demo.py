@@ -49,3 +49,18 @@ def test_demo_table_has_rows_whatever_the_batch_size():
     assert run.exit_code == 0, run.output
     first = [line.split("│")[1].strip() for line in run.output.splitlines() if "│" in line]
     assert [c for c in first if c.isdigit()] == ["10", "24", "52"]
+
+
+def test_demo_shows_a_dash_before_any_model_not_nan():
+    # one label: no model can be fitted on one of ten classes
+    run = CliRunner().invoke(
+        main,
+        [
+            *("demo", "--seeds", "1", "--budget", "21", "--initial", "1"),
+            *("--strategy", "margin", "--semi-supervised", "off"),
+        ],
+    )
+    assert run.exit_code == 0, run.output
+    assert "nan" not in run.output
+    first = next(line for line in run.output.splitlines() if line.startswith("│      1 │"))
+    assert first.count("–") == 2

@@ -134,10 +134,7 @@ def _print(console: Any, r: Any) -> None:
         table.add_column(name, justify="right")
     for i in _rows(r.n_labels):
         n = r.n_labels[i]
-        cells = [
-            f"{r.curves[s].mean(axis=0)[i]:.3f} ± {r.curves[s].std(axis=0)[i]:.3f}"
-            for s in r.strategies
-        ]
+        cells = [_cell(r.curves[s][:, i]) for s in r.strategies]
         table.add_row(str(n), *cells)
     console.print(table)
     goal = _goal(r.target)
@@ -162,6 +159,23 @@ def _print(console: Any, r: Any) -> None:
             f"[bold green]{r.strategies[1]} needs {saved[0]:.0f} fewer labels than random "
             f"({saved[1]:.0%} saved)[/bold green] to reach {goal} ({r.n_pool} labels)."
         )
+
+
+def _cell(scores: Any) -> str:
+    """Mean ± std over the seeds with a model at that step; a dash when none had one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _cell(np.array([0.5, 0.7])), _cell(np.array([np.nan, np.nan]))
+    ('0.600 ± 0.100', '–')
+    """
+    import numpy as np
+
+    scored = scores[np.isfinite(scores)]
+    if scored.size == 0:  # too few labels for a model yet (--initial below the classes)
+        return "–"
+    return f"{scored.mean():.3f} ± {scored.std():.3f}"
 
 
 def _rows(n_labels: list[int]) -> list[int]:
