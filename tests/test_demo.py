@@ -64,3 +64,36 @@ def test_demo_shows_a_dash_before_any_model_not_nan():
     assert "nan" not in run.output
     first = next(line for line in run.output.splitlines() if line.startswith("│      1 │"))
     assert first.count("–") == 2
+
+
+def _saving_line(random_labels, other_labels):
+    import io
+
+    from rich.console import Console
+
+    from activelab.cli.demo import _print
+    from activelab.simulation.demo import DemoResult
+
+    curves = {s: np.full((1, 2), 0.9) for s in ("random", "margin")}
+    r = DemoResult(
+        ["random", "margin"],
+        [10, 20],
+        curves,
+        np.array([0.95]),
+        {"random": [random_labels], "margin": [other_labels]},
+        1347,
+        450,
+        20,
+        "M",
+        0.97,
+    )
+    out = io.StringIO()
+    _print(Console(file=out, width=200), r)
+    return out.getvalue().strip().splitlines()[-1]
+
+
+def test_demo_saving_line_reads_right_whichever_way_it_goes():
+    assert _saving_line(20, 10).startswith("margin needs 10 fewer labels than random (50% saved)")
+    assert _saving_line(10, 20).startswith("margin needs 10 more labels than random (100% more)")
+    assert _saving_line(10, 10).startswith("margin needs as many labels as random to reach")
+    assert _saving_line(20, 10).endswith("; the whole-pool model uses all 1,347 labels.")

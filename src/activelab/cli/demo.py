@@ -155,9 +155,21 @@ def _print(console: Any, r: Any) -> None:
             "raise --budget (or lower --target) to measure the saving."
         )
     else:
+        fewer, share = saved
+        if round(fewer) > 0:
+            verdict = (
+                f"[bold green]{r.strategies[1]} needs {fewer:.0f} fewer labels than random "
+                f"({share:.0%} saved)[/bold green]"
+            )
+        elif round(fewer) < 0:
+            verdict = (
+                f"[bold red]{r.strategies[1]} needs {-fewer:.0f} more labels than random "
+                f"({-share:.0%} more)[/bold red]"
+            )
+        else:
+            verdict = f"{r.strategies[1]} needs as many labels as random"
         console.print(
-            f"[bold green]{r.strategies[1]} needs {saved[0]:.0f} fewer labels than random "
-            f"({saved[1]:.0%} saved)[/bold green] to reach {goal} ({r.n_pool} labels)."
+            f"{verdict} to reach {goal}; the whole-pool model uses all {r.n_pool:,} labels."
         )
 
 
