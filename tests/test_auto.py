@@ -212,6 +212,12 @@ def test_plot_arm_choices_takes_a_run_of_a_results_file():
     run["arms"] = [[], ["density", "random"], ["density", "density"]]
     fig = plot_arm_choices(run)
     assert fig.axes[0].get_ylabel() == "picks per step"
+    # the legend sits above the tallest bar (2 picks), not over it
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    tallest = max(p.get_window_extent().y1 for p in ax.patches)
+    assert legend.y0 >= tallest
     with pytest.raises(ValueError, match=r"This run records no arms"):
         plot_arm_choices({"strategy": "auto", "seed": 0, "n_labels": [10, 12]})
 

@@ -132,6 +132,8 @@ def plot_arm_choices(
             ax2.plot(np.arange(W.shape[0]), W[:, k], color=colours(names.index(name) % 10), lw=2)
         ax2.set_ylabel("arm probability")
         ax2.set_ylim(0, 1)
+    rows = -(-len(names) // 4)  # legend rows: room above the tallest bar so it hides none
+    ax.set_ylim(0, max(float(bottom.max()), 1.0) * (1.12 + 0.1 * rows))
     ax.legend(loc="upper left", fontsize="small", ncol=min(len(names), 4))
     ax.set_title("Strategy chosen at each pick")
     fig.tight_layout()
