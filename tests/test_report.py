@@ -199,3 +199,19 @@ def test_a_single_value_is_shown_without_a_spread():
     curves = {("random", 0): [0.5, 0.6, 0.7], ("margin", 0): [0.5, 0.8, 0.9]}
     cells = _cells(render(_doc([10, 20, 30], curves)), "margin")
     assert cells[1:5] == ["0.750", "0.500", "0.800", "0.900"]
+
+
+def test_the_page_never_overwrites_the_results_file(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    doc = _doc([10, 20, 30], {("random", 0): [0.5, 0.6, 0.7], ("margin", 0): [0.5, 0.7, 0.8]})
+    doc.update(schema="activelab.simulation", schema_version=1)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(doc))
+    run = CliRunner().invoke(main, ["report", str(path), "--out", str(path)])
+    assert run.exit_code == 1 and "would overwrite the results file" in run.output
+    assert json.loads(path.read_text()) == doc

@@ -484,6 +484,11 @@ def write_report(results: str | Path, out: str | Path | None = None) -> Path:
     if not doc["runs"]:
         raise ValueError(f"{results} holds no finished campaign yet.")
     out = Path(out) if out is not None else results.with_suffix(".html")
+    if out.resolve() == results.resolve():
+        raise ValueError(
+            f"The page would overwrite the results file {results}; give --out another name, "
+            f"e.g. {results.with_suffix('.html')}."
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     page = render(doc, plot_stem=out.with_suffix(""))
     out.write_text(page, encoding="utf-8")
