@@ -97,3 +97,10 @@ def test_demo_saving_line_reads_right_whichever_way_it_goes():
     assert _saving_line(10, 20).startswith("margin needs 10 more labels than random (100% more)")
     assert _saving_line(10, 10).startswith("margin needs as many labels as random to reach")
     assert _saving_line(20, 10).endswith("; the whole-pool model uses all 1,347 labels.")
+
+
+def test_a_batch_past_the_pool_blames_the_batch_not_the_budget():
+    run = CliRunner().invoke(main, ["demo", "--batch-size", "2000"])
+    assert run.exit_code == 2
+    assert "--initial plus one --batch-size is 2010 labels, more than the pool" in run.output
+    assert "2010..1347" not in run.output
