@@ -70,3 +70,9 @@ def test_name_checks():
     assert strategy_name("margin") == "margin"
     with pytest.raises(argparse.ArgumentTypeError, match=r"Unknown strategy 'nosuch'"):
         strategy_name("nosuch")
+
+
+def test_query_speed_render_of_a_missing_file_is_a_one_line_error(tmp_path):
+    run = _script("query_speed.py", "--render", "--out", str(tmp_path / "none.json"))
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "none.json does not exist" in run.stderr.splitlines()[-1]
