@@ -1,14 +1,15 @@
 """A self-contained HTML report of a simulation: curves, metrics table, settings.
 
 :func:`write_report` reads a results file written by
-:func:`activelab.simulation.campaign.simulate` and writes one HTML page with the
+:func:`activelab.simulation.runner.simulate` and writes one HTML page with the
 learning curves and the savings chart embedded (PNG, with the SVG alongside as a
 download), the metrics table (mean ± std over seeds, paired Wilcoxon test
 against random), with stopping records a "When to stop" table, with accuracy
 estimates a LURE vs naive vs test score table and plot, and the settings that
 produced them. Every piece of text that
 comes from the file is HTML-escaped. The plots are also written next to the
-page as ``<stem>_curves.{png,svg}`` and ``<stem>_savings.{png,svg}``.
+page as ``<stem>_curves.{png,svg}`` and, when some strategy has a saving
+against random to draw, ``<stem>_savings.{png,svg}``.
 
 When the results hold optimisation curves (``simulate(..., top_k=k)``), the page
 also has a "true top-k found" section: the share of the pool's ``k`` largest
@@ -461,11 +462,12 @@ def write_report(results: str | Path, out: str | Path | None = None) -> Path:
     Parameters
     ----------
     results : path
-        A JSON file written by :func:`activelab.simulation.campaign.simulate`.
+        A JSON file written by :func:`activelab.simulation.runner.simulate`.
     out : path, optional
-        The page (default: the results file with ``.html``). The plots are also
-        written next to it as ``<stem>_curves.{png,svg}`` and
-        ``<stem>_savings.{png,svg}``.
+        The page (default: the results file with ``.html``; never the results
+        file itself). The plots are also written next to it as
+        ``<stem>_curves.{png,svg}`` and, when drawn, ``<stem>_savings.{png,svg}``,
+        ``<stem>_topk.{png,svg}`` and ``<stem>_estimates.{png,svg}``.
 
     Raises
     ------
