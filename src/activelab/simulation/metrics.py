@@ -503,7 +503,10 @@ def estimate_summary(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, A
     ----------
     runs : sequence of mappings
         Runs of a simulation made with ``estimates=True``; steps without an
-        estimate (``None``) and runs without ``estimates`` are ignored.
+        estimate (``None``) and runs without ``estimates`` are ignored. The
+        estimates are compared with each estimate's ``test`` (the test
+        accuracy), or, in files written before it was recorded, with the
+        step's score (the test accuracy when the curves are scored by accuracy).
 
     Returns
     -------
@@ -529,8 +532,9 @@ def estimate_summary(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, A
         for n, score, est in zip(
             r["n_labels"], r["scores"], r.get("estimates") or [], strict=False
         ):
-            if est is not None and score is not None and np.isfinite(score):
-                by.setdefault(str(r["strategy"]), []).append((int(n), float(score), est))
+            truth = score if est is None else est.get("test", score)
+            if est is not None and truth is not None and np.isfinite(truth):
+                by.setdefault(str(r["strategy"]), []).append((int(n), float(truth), est))
     out: dict[str, dict[str, Any]] = {}
     for name, rows in by.items():
         n = np.asarray([t[0] for t in rows])

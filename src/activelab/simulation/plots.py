@@ -200,7 +200,7 @@ def estimate_chart(summary: Mapping[str, Mapping[str, Any]]) -> Any:
         ax.fill_between(x, e["low"], e["high"], color="#2a9d8f", alpha=0.2, label="LURE interval")
         ax.plot(x, e["lure"], color="#2a9d8f", lw=2, label="LURE estimate")
         ax.plot(x, e["naive"], color="#e76f51", lw=1.5, ls="--", label="naive (on the labels)")
-        ax.plot(x, e["test"], color="0.2", lw=1.5, label="test score")
+        ax.plot(x, e["test"], color="0.2", lw=1.5, label="test accuracy")
         ax.set_title(name)
         ax.set_xlabel("labels")
         ax.grid(alpha=0.3)

@@ -195,9 +195,9 @@ def _estimate_section(runs: Any, plot_stem: str | Path | None) -> str:
 <p class="muted">For strategies that record the probability of each pick. LURE: the
 importance-weighted accuracy on the labels with its 90 % interval (blended .632 losses,
 5-fold cross-fitting); naive: the unweighted accuracy on the same labels; both against the
-true test score. Strategies that choose deterministically (no recorded probabilities after
-the random initial set) are left out. Bias: mean of estimate minus test score over every
-step of every seed.</p>
+model's accuracy on the test set (whatever metric the curves are scored by). Strategies
+that choose deterministically (no recorded probabilities after the random initial set) are
+left out. Bias: mean of estimate minus test accuracy over every step of every seed.</p>
 <table id="estimates"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table>
 {_figure("LURE vs naive vs test score", png, svg, "estimates")}"""
 

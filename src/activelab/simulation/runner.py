@@ -768,7 +768,7 @@ def _one_job(
 
         monitor = StoppingMonitor([StabilizingPredictions(), ConfidenceCriterion()], seed=seed)
     steps: list[dict[str, Any] | None] = []
-    callback = _estimate_step(steps, seed) if settings.get("estimates") else None
+    callback = _estimate_step(steps, seed, Xt, yt) if settings.get("estimates") else None
     rare: dict[str, Any] = {}
     if positive is not None:
         classes = _classes(ds, estimator)
@@ -837,8 +837,13 @@ def _both(first: Any, second: Any) -> Any:
     return callback
 
 
-def _estimate_step(steps: list[dict[str, Any] | None], seed: int) -> Any:
-    """A campaign callback appending each step's LURE and naive estimates to ``steps``."""
+def _estimate_step(steps: list[dict[str, Any] | None], seed: int, X_test: Any, y_test: Any) -> Any:
+    """A campaign callback appending each step's LURE and naive estimates to ``steps``.
+
+    Each entry also holds ``test``, the model's accuracy on the test set: what the
+    estimates estimate, whatever metric the curves are scored by (balanced accuracy
+    for a rare class, F1 ...).
+    """
     from activelab.weighting import estimate_accuracy
 
     def callback(learner: Any, result: Any) -> None:
@@ -854,6 +859,7 @@ def _estimate_step(steps: list[dict[str, Any] | None], seed: int) -> Any:
                 "high": est.high,
                 "naive": est.naive,
                 "n_effective": est.n_effective,
+                "test": float(np.mean(learner.model_.predict(X_test) == y_test)),
             }
         )
 
