@@ -49,6 +49,7 @@ def test_demo_table_has_rows_whatever_the_batch_size():
     assert run.exit_code == 0, run.output
     first = [line.split("│")[1].strip() for line in run.output.splitlines() if "│" in line]
     assert [c for c in first if c.isdigit()] == ["10", "24", "52"]
+    assert "±" not in run.output  # one seed: no spread to show
 
 
 def test_demo_shows_a_dash_before_any_model_not_nan():

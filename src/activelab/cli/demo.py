@@ -126,9 +126,12 @@ def _print(console: Any, r: Any) -> None:
 
     console.print(
         f"[bold]digits[/bold]: pool {r.n_pool}, test {r.n_test}; model {r.model}. "
-        f"Whole-pool accuracy: {r.full_mean:.3f} ± {r.full_std:.3f}"
+        f"Whole-pool accuracy: {_cell(r.full_scores)}"
     )
-    table = Table(title="Test accuracy against labels (mean ± std over seeds)")
+    title = "Test accuracy against labels" + (
+        " (mean ± std over seeds)" if len(r.full_scores) > 1 else ""
+    )
+    table = Table(title=title)
     table.add_column("labels", justify="right")
     for name in r.strategies:
         table.add_column(name, justify="right")
@@ -176,17 +179,21 @@ def _print(console: Any, r: Any) -> None:
 def _cell(scores: Any) -> str:
     """Mean ± std over the seeds with a model at that step; a dash when none had one.
 
+    One seed has no spread to show: its score alone.
+
     Examples
     --------
     >>> import numpy as np
-    >>> _cell(np.array([0.5, 0.7])), _cell(np.array([np.nan, np.nan]))
-    ('0.600 ± 0.100', '–')
+    >>> _cell(np.array([0.5, 0.7])), _cell(np.array([np.nan, np.nan])), _cell(np.array([0.5]))
+    ('0.600 ± 0.100', '–', '0.500')
     """
     import numpy as np
 
     scored = scores[np.isfinite(scores)]
     if scored.size == 0:  # too few labels for a model yet (--initial below the classes)
         return "–"
+    if scored.size == 1:
+        return f"{scored[0]:.3f}"
     return f"{scored.mean():.3f} ± {scored.std():.3f}"
 
 
