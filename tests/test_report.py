@@ -215,3 +215,12 @@ def test_the_page_never_overwrites_the_results_file(tmp_path):
     run = CliRunner().invoke(main, ["report", str(path), "--out", str(path)])
     assert run.exit_code == 1 and "would overwrite the results file" in run.output
     assert json.loads(path.read_text()) == doc
+
+
+def test_top_k_section_says_smallest_when_the_campaign_minimised():
+    doc = _doc([10, 20, 30], {(s, 0): [0.1, 0.2, 0.3] for s in ("random", "greedy")})
+    doc["settings"].update(top_k=5, minimize=True, dataset={"name": "toy", "n_samples": 100})
+    for r in doc["runs"]:
+        r["top_k_found"] = [0.0, 0.2, 0.4]
+    page = render(doc)
+    assert "5 items with the smallest values" in page and "largest values" not in page

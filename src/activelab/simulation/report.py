@@ -13,9 +13,10 @@ against random to draw, ``<stem>_savings.{png,svg}``.
 
 When the results hold optimisation curves (``simulate(..., top_k=k)``), the page
 also has a "true top-k found" section: the share of the pool's ``k`` largest
-values found against labels tested (mean ± std band over seeds, also written as
-``<stem>_topk.{png,svg}``) and a table of the share found at 10 % of the pool and
-at the budget, with the paired Wilcoxon test against random.
+(``minimize``: smallest) values found against labels tested (mean ± std band
+over seeds, also written as ``<stem>_topk.{png,svg}``) and a table of the share
+found at 10 % of the pool and at the budget, with the paired Wilcoxon test
+against random.
 """
 
 from __future__ import annotations
@@ -305,6 +306,7 @@ def _top_k_section(doc: Mapping[str, Any], name: str) -> tuple[str, dict[str, by
         return "", {}
     steps = next(list(r["n_labels"]) for r in doc["runs"] if r.get("top_k_found"))
     marks = _top_k_marks(settings, steps)
+    best = "smallest" if settings.get("minimize") else "largest"
     metrics = summarize_top_k(doc["runs"], at=sorted({n for _, n in marks}))
     png, svg = _fig_bytes(
         top_k_curves(doc["runs"], k=int(k), title=f"{name}: true top {k} found (mean ± std)")
@@ -312,7 +314,7 @@ def _top_k_section(doc: Mapping[str, Any], name: str) -> tuple[str, dict[str, by
     html_ = f"""<h2 id="top-k">True top-{_esc(k)} found</h2>
 <p class="muted">{
         _esc(
-            f"Share of the pool's {k} items with the largest values that have been tested, "
+            f"Share of the pool's {k} items with the {best} values that have been tested, "
             "against the labels used (mean ± std over seeds). p: two-sided Wilcoxon signed-rank "
             "test of the per-seed mean share over the campaign against random."
         )
