@@ -405,7 +405,11 @@ def test_a_strategy_for_another_task_is_refused_naming_those_that_fit():
 def test_a_stream_replay_given_to_the_report_says_what_draws_it(tmp_path):
     path = tmp_path / "stream.json"
     path.write_text(json.dumps({"schema": "activelab.stream/1", "settings": {}, "runs": []}))
-    with pytest.raises(ValueError, match=r"a stream replay .*activelab stream --plot"):
+    with pytest.raises(
+        ValueError,
+        match=r"a stream replay .*rerun that activelab stream "
+        r"command with --plot FILE.png",
+    ):
         sim.load_results(path)
 
 

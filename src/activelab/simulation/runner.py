@@ -337,8 +337,8 @@ def load_results(path: str | Path) -> dict[str, Any]:
     if isinstance(doc, dict) and str(doc.get("schema", "")).startswith("activelab.stream"):
         raise ValueError(
             f"{path} is a stream replay (activelab stream --out), not simulation results: "
-            "draw its curves with activelab stream --plot FILE.png; activelab report makes a "
-            "page of activelab simulate's results."
+            "rerun that activelab stream command with --plot FILE.png to draw its curves; "
+            "activelab report makes a page of activelab simulate's results."
         )
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise ValueError(
