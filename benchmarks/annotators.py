@@ -47,17 +47,23 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 from sklearn.preprocessing import StandardScaler
 
+from _cli import name_list
 from activelab.annotators.simulated import (
     SimulatedAnnotators,
     class_dependent,
     one_careless,
     uniform_noise,
 )
+from activelab.data.datasets import available
 from activelab.simulation.annotated import POLICIES, run_annotated_campaign
 from activelab.simulation.campaign import split_pool_test
 
 N_ANNOTATORS = 5
 NOISES = (0.1, 0.2, 0.3)
+
+
+#: The sets :func:`load` reads: movie reviews and the bundled classification sets.
+SETS = ("movie_reviews", *(n for n in available() if n != "diabetes"))
 
 
 def load(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -164,11 +170,11 @@ def main() -> None:
         choices=["full", "one_coin", "shrunk", "auto"],
         help="Dawid-Skene's annotator model (activelab.annotators.aggregate.dawid_skene).",
     )
-    ap.add_argument("--sets", default="digits,image_segments,movie_reviews")
+    ap.add_argument("--sets", default="digits,image_segments,movie_reviews", type=name_list(SETS))
     ap.add_argument("--budget", type=int, default=600)
     ap.add_argument("--batch", type=int, default=20)
     ap.add_argument("--initial", type=int, default=20)
-    ap.add_argument("--cost-sets", default="digits,image_segments")
+    ap.add_argument("--cost-sets", default="digits,image_segments", type=name_list(SETS))
     ap.add_argument(
         "--panel", default="uniform", choices=["uniform", "class_dependent", "one_careless"]
     )

@@ -31,10 +31,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
+from _cli import name_list
 from activelab.annotators.aggregate import dawid_skene
 from activelab.annotators.simulated import uniform_noise
 from activelab.app.training import train
-from activelab.data.datasets import load
+from activelab.data.datasets import available, load
 from activelab.simulation.campaign import split_pool_test
 
 N_ANNOTATORS = 5
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the comparison and write the results JSON."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--sets", default="digits,image_segments")
+    ap.add_argument("--sets", default="digits,image_segments", type=name_list(available()))
     ap.add_argument("--noises", default="0.1,0.2,0.3")
     ap.add_argument("--semi", default="none,auto", help="semi_supervised settings to compare")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/app_soft_labels.json"))

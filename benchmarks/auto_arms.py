@@ -34,6 +34,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import label_efficiency as le
+from _cli import name_list
 from activelab.simulation import simulate
 from activelab.simulation.metrics import aulc
 from activelab.strategies.selection import DEFAULT_ARMS
@@ -237,8 +238,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--sets", default=",".join(le.SIZES))
-    ap.add_argument("--models", default=",".join(le.MODELS))
+    ap.add_argument("--sets", default=",".join(le.SIZES), type=name_list(le.SIZES))
+    ap.add_argument("--models", default=",".join(le.MODELS), type=name_list(le.MODELS, "model"))
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument(
         "--table-only", action="store_true", help="run nothing: summarise the runs on file"

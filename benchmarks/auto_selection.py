@@ -34,6 +34,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from _cli import name_list
 from _machine import cpu_model as _cpu
 from activelab.simulation.campaign import aulc, run_campaign, split_pool_test
 from activelab.stopping import ConfidenceCriterion, StabilizingPredictions, StoppingMonitor
@@ -240,7 +241,7 @@ def summarise(runs: list[dict[str, Any]], datasets: list[str]) -> dict[str, Any]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--datasets", default=",".join(SETTINGS))
+    ap.add_argument("--datasets", default=",".join(SETTINGS), type=name_list(SETTINGS))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default="benchmarks/results/auto_selection.json")
     args = ap.parse_args()

@@ -67,7 +67,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--n-jobs", type=int, default=2)
-    p.add_argument("--sets", nargs="*", default=list(CHOSEN_ON + CONFIRMED_ON))
+    p.add_argument("--sets", nargs="*", default=list(CHOSEN_ON + CONFIRMED_ON), choices=SIZES)
     args = p.parse_args()
     data = {name: load(name, None) for name in args.sets}
     jobs = [(n, a, s) for n in args.sets for a in ARMS for s in range(args.seeds)]

@@ -29,6 +29,7 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from _cli import strategy_name
 from activelab.simulation.campaign import aulc, run_campaign, split_pool_test
 
 RESULTS = Path(__file__).parent / "results" / "digits_margin_vs_random.json"
@@ -36,7 +37,7 @@ RESULTS = Path(__file__).parent / "results" / "digits_margin_vs_random.json"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--strategies", nargs="+", default=["margin", "random"])
+    parser.add_argument("--strategies", nargs="+", default=["margin", "random"], type=strategy_name)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--budget", type=int, default=200)
     parser.add_argument("--initial", type=int, default=10)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from _cli import strategy_name
 from _machine import cpu_model as _cpu
 from activelab.data.bundled import load_fashion_mnist, stratified_subset
 from activelab.models.deep import TorchMLPClassifier
@@ -43,7 +44,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--budget", type=int, default=520)
     ap.add_argument("--epochs", type=int, default=30)
-    ap.add_argument("--strategies", nargs="+", default=list(STRATEGIES))
+    ap.add_argument("--strategies", nargs="+", default=list(STRATEGIES), type=strategy_name)
     ap.add_argument("--out", default="benchmarks/results/fashion_mnist_deep.json")
     args = ap.parse_args()
 

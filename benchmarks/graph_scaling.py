@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import cpu_model
 from activelab.graph import PoolGraph
 from activelab.models.spreading import normalized_affinity, spread
-from hybrid import load
+from hybrid import SIZES, load
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: Sets the rule was chosen on; the others confirm it.
@@ -62,7 +62,7 @@ def spreading_accuracy(Z: np.ndarray, y: np.ndarray, n_labels: int, seeds: int) 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--sets", nargs="+", default=[*CHOSEN_ON, *CONFIRMED_ON])
+    ap.add_argument("--sets", nargs="+", default=[*CHOSEN_ON, *CONFIRMED_ON], choices=SIZES)
     ap.add_argument("--cache-dir", default=None, help="sentence-embedding cache")
     args = ap.parse_args()
     t0 = time.perf_counter()

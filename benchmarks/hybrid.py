@@ -232,7 +232,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--n-jobs", type=int, default=2)
-    ap.add_argument("--sets", nargs="*", default=list(SIZES))
+    ap.add_argument("--sets", nargs="*", default=list(SIZES), choices=SIZES)
     ap.add_argument("--cache-dir", default=None, help="sentence-embedding cache")
     ap.add_argument(
         "--summary-only",

@@ -29,11 +29,12 @@ import numpy as np
 from joblib import Parallel, delayed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _cli import strategy_name
 from activelab.simulation.campaign import run_campaign, split_pool_test
 from activelab.simulation.metrics import aulc, score_at
 from activelab.strategies.coldstart import Typicality
 from activelab.strategies.coverage import ProbCover
-from hybrid import load, model
+from hybrid import SIZES, load, model
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: Sets the choice is made on, and sets that confirm it.
@@ -73,8 +74,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--n-jobs", type=int, default=2)
-    p.add_argument("--sets", nargs="*", default=list(CHOSEN_ON + CONFIRMED_ON))
-    p.add_argument("--strategy", default="margin")
+    p.add_argument("--sets", nargs="*", default=list(CHOSEN_ON + CONFIRMED_ON), choices=SIZES)
+    p.add_argument("--strategy", default="margin", type=strategy_name)
     args = p.parse_args()
     data = {name: load(name, None) for name in args.sets}
     jobs = [(n, a, s) for n in args.sets for a in ARMS for s in range(args.seeds)]

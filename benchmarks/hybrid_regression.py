@@ -1,6 +1,6 @@
 """Does self-training help a regressor? A measurement, not a feature.
 
-    PYTHONPATH=src python3 benchmarks/hybrid_regression.py
+    PYTHONPATH=src python3 benchmarks/hybrid_regression.py [--seeds 10] [--out FILE]
 
 On the bundled regression set (diabetes, the only one), 10 seeds, random labelled
 sets of 20, 50 and 100 items from a 75 % pool: R² on the held-out
@@ -12,6 +12,7 @@ least distance to the labelled items). Results: ``benchmarks/results/hybrid_regr
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -55,15 +56,27 @@ def self_train(est, Xp, lab, yl, rounds=3, share=0.10):
     return model
 
 
+RESULTS = Path(__file__).resolve().parent / "results" / "hybrid_regression.json"
+
+
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=10, help="splits per row (default 10)")
+    ap.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
+    args = ap.parse_args()
+    if args.seeds < 1:
+        ap.error(f"--seeds must be at least 1, got {args.seeds}")
     sets = {"diabetes": datasets.load("diabetes")}
-    out = {"command": "PYTHONPATH=src python3 benchmarks/hybrid_regression.py", "rows": []}
+    command = "PYTHONPATH=src python3 benchmarks/hybrid_regression.py"
+    if args.seeds != 10:
+        command += f" --seeds {args.seeds}"
+    out = {"command": command, "rows": []}
     for name, ds in sets.items():
         X, y = np.asarray(ds.X, float), np.asarray(ds.y, float)
         for mname, make in MODELS.items():
             for n in (20, 50, 100):
                 sup, st = [], []
-                for seed in range(10):
+                for seed in range(args.seeds):
                     Xp, Xt, yp, yt = train_test_split(X, y, test_size=0.25, random_state=seed)
                     lab = np.random.default_rng(seed).choice(len(yp), n, replace=False)
                     sup.append(r2_score(yt, clone(make()).fit(Xp[lab], yp[lab]).predict(Xt)))
@@ -79,8 +92,8 @@ def main() -> None:
                 }
                 out["rows"].append(row)
                 print(row, flush=True)
-    path = Path(__file__).resolve().parent / "results" / "hybrid_regression.json"
-    path.write_text(json.dumps(out, indent=1))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1))
     sys.stdout.flush()
 
 

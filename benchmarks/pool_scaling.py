@@ -29,7 +29,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 from joblib import Parallel, delayed
 
-from activelab.data.datasets import load
+from activelab.data.datasets import available, load
 from activelab.models.semi import scaled_on_pool
 from activelab.simulation.campaign import run_campaign, split_pool_test
 from activelab.simulation.runner import make_model
@@ -53,7 +53,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--budget", type=int, default=200)
     ap.add_argument("--n-jobs", type=int, default=1)
-    ap.add_argument("--sets", nargs="+", default=list(SETS))
+    ap.add_argument("--sets", nargs="+", default=list(SETS), choices=available())
     ap.add_argument("--out", default="benchmarks/results/pool_scaling.json")
     args = ap.parse_args()
     t0 = time.perf_counter()

@@ -271,6 +271,8 @@ def main():
     ap.add_argument("--render", action="store_true", help="only print the tables of --out")
     a = ap.parse_args()
     if a.render:
+        if not Path(a.out).is_file():
+            ap.error(f"--render prints the tables of --out, and {a.out} does not exist")
         doc = json.loads(Path(a.out).read_text())
         print(targets(doc) + "\n\n" + markdown(doc))
         return

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from _cli import strategy_name
 from activelab.data.datasets import load
 from activelab.simulation.rare_metrics import rare_summary
 from activelab.simulation.runner import make_model, simulate
@@ -257,8 +258,8 @@ def run_stream(args: argparse.Namespace) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--part", choices=("pool", "models", "stream"), default="pool")
-    p.add_argument("--sets", nargs="+", default=list(SETS))
-    p.add_argument("--strategies", nargs="+", default=list(STRATEGIES))
+    p.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
+    p.add_argument("--strategies", nargs="+", default=list(STRATEGIES), type=strategy_name)
     p.add_argument("--seeds", type=int, default=10)
     p.add_argument("--budget", type=int, default=150)
     p.add_argument("--stream-budget", type=float, default=0.05)

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _cli import strategy_name
 from activelab.data import datasets
 from activelab.simulation.metrics import summarize
 from activelab.simulation.runner import make_model, simulate
@@ -62,6 +63,28 @@ def _river(name: str, drop: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarra
     keys = [k for k in rows[0][0] if k not in drop]
     X = np.array([[x[k] for k in keys] for x, _ in rows], dtype=float)
     return X, np.array([y for _, y in rows], dtype=float)
+
+
+#: The sets :func:`load` reads.
+LOADABLE = (
+    "chembl",
+    "diabetes",
+    "nci_tpsa",
+    "auto_mpg",
+    "egfr_energy",
+    "trump_approval",
+    "chick_weights",
+    "sp500",
+)
+
+
+def _regressor(name: str) -> str:
+    """A model name :func:`make_model` builds for regression (argparse ``type``)."""
+    try:
+        make_model(name, task="regression")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name
 
 
 def load(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -106,9 +129,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--budget", type=int, default=200)
-    ap.add_argument("--sets", nargs="*", default=[*CHOOSE_ON, *CONFIRM_ON])
-    ap.add_argument("--strategies", nargs="*", default=list(STRATEGIES))
-    ap.add_argument("--models", nargs="*", default=list(MODELS))
+    ap.add_argument("--sets", nargs="*", default=[*CHOOSE_ON, *CONFIRM_ON], choices=LOADABLE)
+    ap.add_argument("--strategies", nargs="*", default=list(STRATEGIES), type=strategy_name)
+    ap.add_argument("--models", nargs="*", default=list(MODELS), type=_regressor)
     ap.add_argument("--out", default="benchmarks/results/regression_default.json")
     args = ap.parse_args()
     out = Path(args.out)

@@ -245,6 +245,26 @@ def test_plot_arm_choices_draws_a_figure():
     assert fig.axes[1].get_ylabel() == "arm probability"
 
 
+def test_plot_arm_choices_takes_a_run_of_a_results_file():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from activelab.simulation.selection_plots import plot_arm_choices
+
+    run = {"strategy": "auto", "seed": 0, "n_labels": [10, 12, 14]}
+    run["arms"] = [[], ["density", "random"], ["density", "density"]]
+    fig = plot_arm_choices(run)
+    assert fig.axes[0].get_ylabel() == "picks per step"
+    # the legend sits above the tallest bar (2 picks), not over it
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    tallest = max(p.get_window_extent().y1 for p in ax.patches)
+    assert legend.y0 >= tallest
+    with pytest.raises(ValueError, match=r"This run records no arms"):
+        plot_arm_choices({"strategy": "auto", "seed": 0, "n_labels": [10, 12]})
+
+
 def test_gain_reward_probability_is_given_the_arm_drawn():
     # One pick from a fixed state with a single deterministic arm: the arm's top item is drawn
     # with probability (1 - gamma) + gamma / R, recorded as such, and its frequency matches.

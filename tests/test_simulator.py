@@ -346,6 +346,22 @@ def test_multilabel_with_a_named_scorer():
     assert all(0 < s <= 1 for s in doc["runs"][0]["scores"])
 
 
+def test_a_label_matrix_takes_the_multilabel_strategies():
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.multiclass import OneVsRestClassifier
+
+    X, Y = make_multilabel_classification(200, 8, n_classes=3, random_state=0)
+    kw = {**SMALL, "n_initial": 20, "budget": 40, "batch_size": 20}
+    doc = simulate((X, Y), OneVsRestClassifier(_logreg()), ["random", "mmc"], seeds=1, **kw)
+    assert [r["strategy"] for r in doc["runs"]] == ["mmc", "random"]
+    with pytest.raises(
+        ValueError,
+        match=r"'margin' is for classification, but 'arrays' is "
+        r"multilabel; use one of .*mmc",
+    ):
+        simulate((X, Y), OneVsRestClassifier(_logreg()), ["margin"], seeds=1, **kw)
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="Unknown strategy 'nope'"):
         simulate("iris", _logreg(), ["nope"], **SMALL)
@@ -396,7 +412,11 @@ def test_a_strategy_for_another_task_is_refused_naming_those_that_fit():
 def test_a_stream_replay_given_to_the_report_says_what_draws_it(tmp_path):
     path = tmp_path / "stream.json"
     path.write_text(json.dumps({"schema": "activelab.stream/1", "settings": {}, "runs": []}))
-    with pytest.raises(ValueError, match=r"a stream replay .*activelab stream --plot"):
+    with pytest.raises(
+        ValueError,
+        match=r"a stream replay .*rerun that activelab stream "
+        r"command with --plot FILE.png",
+    ):
         sim.load_results(path)
 
 

@@ -82,7 +82,10 @@ def test_simulate_then_report_renders_in_chromium(tmp_path):
                 "imgs => imgs.map(i => "
                 "[i.complete, i.naturalWidth, i.getBoundingClientRect().height])",
             )
-            assert len(images) == 2
+            # 40 labels are too few for random to reach 95 % of the whole pool: no savings
+            # chart, a line saying why instead of an empty plot
+            assert len(images) == 1
+            assert "random sampling never reached" in tab.inner_text("#savings")
             for complete, width, height in images:
                 assert complete and width > 0 and height > 0
             strategies = tab.eval_on_selector_all(
@@ -175,3 +178,17 @@ def test_simulate_replays_auto_beside_random_by_default(tmp_path):
     assert run.exit_code == 0, run.output
     doc = json.loads(out.read_text())
     assert sorted({r["strategy"] for r in doc["runs"]}) == ["auto", "random"]
+
+
+def test_one_strategy_without_random_does_not_blame_random(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    args = ["simulate", "iris", "--strategy", "margin", "--seeds", "1", "--budget", "20"]
+    args += ["--semi-supervised", "off", "--out", str(tmp_path / "r.json")]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 0, run.output
+    text = " ".join(run.output.split())
+    assert "random not replayed; add --strategy random" in text
+    assert "random never reached" not in text

@@ -91,3 +91,34 @@ def test_estimates_record_lure_and_naive_per_step():
     assert 'id="estimates"' in page and 'data-strategy="auto"' in page
     table = page[page.index('id="estimates"') :]
     assert 'data-strategy="margin"' not in table[: table.index("</table>")]  # deterministic
+
+
+def test_estimates_are_compared_with_the_test_accuracy_whatever_the_curves_metric():
+    import numpy as np
+    from sklearn.datasets import load_breast_cancer
+
+    from activelab.simulation import make_model
+
+    X, y = load_breast_cancer(return_X_y=True)
+    keep = np.r_[np.flatnonzero(y == 1)[:160], np.flatnonzero(y == 0)[:40]]  # 20 % of class 0
+    doc = simulate(
+        (X[keep], y[keep]), make_model("logreg"), ["random"],
+        n_initial=20, batch_size=10, budget=40, seeds=1, progress=False, estimates=True,
+        scoring="balanced_accuracy",
+    )  # fmt: skip
+    run = doc["runs"][0]
+    steps = [i for i, e in enumerate(run["estimates"]) if e is not None]
+    tests = [run["estimates"][i]["test"] for i in steps]
+    assert len(steps) >= 2 and all(0.0 <= t <= 1.0 for t in tests)
+    # accuracy, not the balanced accuracy of the curve
+    assert not np.allclose(tests, [run["scores"][i] for i in steps])
+    est = estimate_summary(doc["runs"])["random"]
+    assert np.allclose(est["test"], tests)
+
+
+def test_estimate_summary_reads_the_recorded_test_accuracy():
+    run = {"strategy": "auto", "n_labels": [10, 20], "scores": [0.5, 0.6],
+           "estimates": [None, {"estimate": 0.88, "low": 0.8, "high": 0.95, "naive": 1.0,
+                                "test": 0.9}]}  # fmt: skip
+    e = estimate_summary([run])["auto"]
+    assert e["test"] == [0.9] and e["coverage"] == 1.0 and round(e["lure_bias"], 3) == -0.02

@@ -35,6 +35,11 @@ def check_demo_numbers(
         raise ValueError(f"--batch-size must be at least 1, got {batch_size}.")
     if not 1 <= initial < N_POOL:
         raise ValueError(f"--initial must be in 1..{N_POOL - 1}, got {initial}.")
+    if budget is not None and initial + batch_size > N_POOL:
+        raise ValueError(
+            f"--initial plus one --batch-size is {initial + batch_size} labels, more than the "
+            f"pool of {N_POOL} images; lower --batch-size or --initial."
+        )
     if budget is not None and not initial + batch_size <= budget <= N_POOL:
         raise ValueError(
             f"--budget must be in {initial + batch_size}..{N_POOL} (--initial plus one batch, "

@@ -126,20 +126,18 @@ def _print(console: Any, r: Any) -> None:
 
     console.print(
         f"[bold]digits[/bold]: pool {r.n_pool}, test {r.n_test}; model {r.model}. "
-        f"Whole-pool accuracy: {r.full_mean:.3f} ± {r.full_std:.3f}"
+        f"Whole-pool accuracy: {_cell(r.full_scores)}"
     )
-    table = Table(title="Test accuracy against labels (mean ± std over seeds)")
+    title = "Test accuracy against labels" + (
+        " (mean ± std over seeds)" if len(r.full_scores) > 1 else ""
+    )
+    table = Table(title=title)
     table.add_column("labels", justify="right")
     for name in r.strategies:
         table.add_column(name, justify="right")
-    marks = {10, 20, 50, 100, 150, 200, 300, 400, 500, 600, 800, 1000, r.n_labels[-1]}
-    for i, n in enumerate(r.n_labels):
-        if n not in marks:
-            continue
-        cells = [
-            f"{r.curves[s].mean(axis=0)[i]:.3f} ± {r.curves[s].std(axis=0)[i]:.3f}"
-            for s in r.strategies
-        ]
+    for i in _rows(r.n_labels):
+        n = r.n_labels[i]
+        cells = [_cell(r.curves[s][:, i]) for s in r.strategies]
         table.add_row(str(n), *cells)
     console.print(table)
     goal = _goal(r.target)
@@ -160,10 +158,59 @@ def _print(console: Any, r: Any) -> None:
             "raise --budget (or lower --target) to measure the saving."
         )
     else:
+        fewer, share = saved
+        if round(fewer) > 0:
+            verdict = (
+                f"[bold green]{r.strategies[1]} needs {fewer:.0f} fewer labels than random "
+                f"({share:.0%} saved)[/bold green]"
+            )
+        elif round(fewer) < 0:
+            verdict = (
+                f"[bold red]{r.strategies[1]} needs {-fewer:.0f} more labels than random "
+                f"({-share:.0%} more)[/bold red]"
+            )
+        else:
+            verdict = f"{r.strategies[1]} needs as many labels as random"
         console.print(
-            f"[bold green]{r.strategies[1]} needs {saved[0]:.0f} fewer labels than random "
-            f"({saved[1]:.0%} saved)[/bold green] to reach {goal} ({r.n_pool} labels)."
+            f"{verdict} to reach {goal}; the whole-pool model uses all {r.n_pool:,} labels."
         )
+
+
+def _cell(scores: Any) -> str:
+    """Mean ± std over the seeds with a model at that step; a dash when none had one.
+
+    One seed has no spread to show: its score alone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _cell(np.array([0.5, 0.7])), _cell(np.array([np.nan, np.nan])), _cell(np.array([0.5]))
+    ('0.600 ± 0.100', '–', '0.500')
+    """
+    import numpy as np
+
+    scored = scores[np.isfinite(scores)]
+    if scored.size == 0:  # too few labels for a model yet (--initial below the classes)
+        return "–"
+    if scored.size == 1:
+        return f"{scored[0]:.3f}"
+    return f"{scored.mean():.3f} ± {scored.std():.3f}"
+
+
+def _rows(n_labels: list[int]) -> list[int]:
+    """The steps the accuracy table shows: the first, the first at or past each mark, the last.
+
+    Examples
+    --------
+    >>> [[10, 17, 24, 31, 38, 45, 52][i] for i in _rows([10, 17, 24, 31, 38, 45, 52])]
+    [10, 24, 52]
+    """
+    import numpy as np
+
+    marks = np.array([10, 20, 50, 100, 150, 200, 300, 400, 500, 600, 800, 1000])
+    steps = np.asarray(n_labels)
+    at = np.searchsorted(steps, marks[marks >= steps[0]])
+    return sorted({0, *at[at < steps.size].tolist(), steps.size - 1})
 
 
 def _goal(target: float) -> str:

@@ -543,6 +543,8 @@ def _print_summary(console, metrics, counts, scoring):  # type: ignore[no-untype
         target = f"{m['savings_target']:.0%}"
         if name == "random":
             extra = ""
+        elif "random" not in metrics:
+            extra = ", savings vs random: n/a (random not replayed; add --strategy random)"
         elif sav is None:
             extra = f", savings vs random: n/a (random never reached {target} of the whole pool)"
         else:

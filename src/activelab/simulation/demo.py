@@ -97,7 +97,13 @@ def check_demo_args(
     check_demo_numbers(
         seeds=seeds, budget=budget, batch_size=batch_size, initial=initial, target=target
     )
-    task = get_strategy(strategy).task  # an unknown name fails here, with a suggestion
+    chosen = get_strategy(strategy)  # an unknown name fails here, with a suggestion
+    if chosen.name == "random":
+        raise ValueError(
+            "--strategy random is the baseline the demo compares with; name another strategy "
+            "(margin, entropy or auto)."
+        )
+    task = chosen.task
     if task not in ("classification", "any"):
         raise ValueError(
             f"--strategy {strategy!r} is for {task} data; digits is classification "

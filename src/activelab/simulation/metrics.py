@@ -278,7 +278,8 @@ def summarize(
         strategy -> ``{"aulc", "score_at", "labels_to_95", "labels_to_99",
         "savings", "savings_censored", "savings_target", "lower_is_better",
         "test", "seeds"}``; each statistic is ``{"mean", "std", "n"}`` over
-        seeds (``labels_to_*``: over the seeds that reached the target, with
+        seeds (``score_at``: over the seeds with a model at that step, ``None``
+        when none had one; ``labels_to_*``: over the seeds that reached the target, with
         ``reached`` counting them; ``savings``: over the seeds on which random
         sampling reached it). The paired test's ``mean_diff`` is in the
         reported units (for an error, negative is better).
@@ -349,7 +350,8 @@ def summarize(
 
 
 def _signed(sign: float, value: float | None) -> float | None:
-    return None if value is None else sign * value
+    """``sign * value``; None for a step without a score (no model yet: NaN in the curve)."""
+    return None if value is None or not np.isfinite(value) else sign * value
 
 
 def summarize_top_k(
@@ -501,7 +503,10 @@ def estimate_summary(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, A
     ----------
     runs : sequence of mappings
         Runs of a simulation made with ``estimates=True``; steps without an
-        estimate (``None``) and runs without ``estimates`` are ignored.
+        estimate (``None``) and runs without ``estimates`` are ignored. The
+        estimates are compared with each estimate's ``test`` (the test
+        accuracy), or, in files written before it was recorded, with the
+        step's score (the test accuracy when the curves are scored by accuracy).
 
     Returns
     -------
@@ -527,8 +532,9 @@ def estimate_summary(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, A
         for n, score, est in zip(
             r["n_labels"], r["scores"], r.get("estimates") or [], strict=False
         ):
-            if est is not None and score is not None and np.isfinite(score):
-                by.setdefault(str(r["strategy"]), []).append((int(n), float(score), est))
+            truth = score if est is None else est.get("test", score)
+            if est is not None and truth is not None and np.isfinite(truth):
+                by.setdefault(str(r["strategy"]), []).append((int(n), float(truth), est))
     out: dict[str, dict[str, Any]] = {}
     for name, rows in by.items():
         n = np.asarray([t[0] for t in rows])

@@ -132,16 +132,35 @@ def top_k_curves(
 def savings_chart(metrics: Mapping[str, Mapping[str, Any]], *, baseline: str = "random") -> Any:
     """Horizontal bars: label savings against ``baseline`` (mean ± std over seeds).
 
+    The saving is the share of labels a strategy does not need, against
+    ``baseline``, to reach the target of
+    :func:`~activelab.simulation.metrics.summarize` (``savings_target`` of its
+    rows: 95 % of the whole-pool model's score by default).
+
+    Raises
+    ------
+    ValueError
+        When no strategy has a saving to draw (no ``baseline`` in the runs, or it
+        never reached the target).
+
     Examples
     --------
     >>> fig = savings_chart({"margin": {"savings": {"mean": 0.3, "std": 0.1}}})
     >>> len(fig.axes[0].patches)
     1
+    >>> fig.axes[0].get_title()
+    "Share of labels not needed to reach 95 % of the whole-pool model's score"
     """
-    plt = _pyplot()
     names = [
         n for n in sorted(metrics) if n != baseline and metrics[n]["savings"]["mean"] is not None
     ]
+    if not names:
+        raise ValueError(
+            f"No saving against {baseline} to draw: {baseline} is not in the runs or never "
+            "reached the target."
+        )
+    plt = _pyplot()
+    target = float(metrics[names[0]].get("savings_target", 0.95))
     means = np.array([metrics[n]["savings"]["mean"] for n in names], dtype=float)
     stds = np.array([metrics[n]["savings"]["std"] for n in names], dtype=float)
     fig, ax = plt.subplots(figsize=(7.5, 0.5 * max(len(names), 2) + 1.2), dpi=100)
@@ -149,7 +168,9 @@ def savings_chart(metrics: Mapping[str, Mapping[str, Any]], *, baseline: str = "
     ax.barh(names, means * 100, xerr=stds * 100, color=colors, capsize=3)
     ax.axvline(0, color="0.2", lw=1)
     ax.set_xlabel(f"labels saved against {baseline} (%)")
-    ax.set_title(f"Share of labels not needed to reach {baseline}'s final score")
+    ax.set_title(
+        f"Share of labels not needed to reach {target * 100:g} % of the whole-pool model's score"
+    )
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -179,7 +200,7 @@ def estimate_chart(summary: Mapping[str, Mapping[str, Any]]) -> Any:
         ax.fill_between(x, e["low"], e["high"], color="#2a9d8f", alpha=0.2, label="LURE interval")
         ax.plot(x, e["lure"], color="#2a9d8f", lw=2, label="LURE estimate")
         ax.plot(x, e["naive"], color="#e76f51", lw=1.5, ls="--", label="naive (on the labels)")
-        ax.plot(x, e["test"], color="0.2", lw=1.5, label="test score")
+        ax.plot(x, e["test"], color="0.2", lw=1.5, label="test accuracy")
         ax.set_title(name)
         ax.set_xlabel("labels")
         ax.grid(alpha=0.3)

@@ -20,7 +20,17 @@ __all__ = ["rare_section"]
 def _cell(stat: Mapping[str, Any] | None, fmt: str) -> str:
     if not stat or stat.get("mean") is None:
         return "–"
+    if stat.get("n") == 1:  # one value has no spread to show
+        return f"{stat['mean']:{fmt}}"
     return f"{stat['mean']:{fmt}} ± {stat['std']:{fmt}}"
+
+
+def _over(doc: Mapping[str, Any]) -> str:
+    """The labels the positives-per-100 rate is counted over: the first 100, or all of them."""
+    ends = [int(r["n_labels"][-1]) for r in doc["runs"] if r.get("rare") and r.get("n_labels")]
+    if ends and max(ends) < 100:
+        return f"over all {max(ends)} labels bought (initial set included; the budget is under 100)"
+    return "over the first 100 labels bought (initial set included)"
 
 
 def rare_section(doc: Mapping[str, Any]) -> str:
@@ -51,7 +61,8 @@ def rare_section(doc: Mapping[str, Any]) -> str:
         pos = html.escape(repr(next(iter(summary.values()))["positive_label"]))
         out.append(
             f'<p class="muted">Positive class {pos}. Mean ± std over seeds. Positives per 100 '
-            "labels: over the first 100 labels bought (initial set included). Labels until the "
+            f"labels: {_over(doc)}. Labels "
+            "until the "
             "k-th positive: over the seeds that found k (found / runs). BA AULC: normalised area "
             "under the balanced-accuracy curve (1/K before a model can be fitted). At the budget: "
             "balanced accuracy, average precision of the positive class and its recall on the "

@@ -1,20 +1,22 @@
 """A self-contained HTML report of a simulation: curves, metrics table, settings.
 
 :func:`write_report` reads a results file written by
-:func:`activelab.simulation.campaign.simulate` and writes one HTML page with the
+:func:`activelab.simulation.runner.simulate` and writes one HTML page with the
 learning curves and the savings chart embedded (PNG, with the SVG alongside as a
 download), the metrics table (mean ± std over seeds, paired Wilcoxon test
 against random), with stopping records a "When to stop" table, with accuracy
 estimates a LURE vs naive vs test score table and plot, and the settings that
 produced them. Every piece of text that
 comes from the file is HTML-escaped. The plots are also written next to the
-page as ``<stem>_curves.{png,svg}`` and ``<stem>_savings.{png,svg}``.
+page as ``<stem>_curves.{png,svg}`` and, when some strategy has a saving
+against random to draw, ``<stem>_savings.{png,svg}``.
 
 When the results hold optimisation curves (``simulate(..., top_k=k)``), the page
 also has a "true top-k found" section: the share of the pool's ``k`` largest
-values found against labels tested (mean ± std band over seeds, also written as
-``<stem>_topk.{png,svg}``) and a table of the share found at 10 % of the pool and
-at the budget, with the paired Wilcoxon test against random.
+(``minimize``: smallest) values found against labels tested (mean ± std band
+over seeds, also written as ``<stem>_topk.{png,svg}``) and a table of the share
+found at 10 % of the pool and at the budget, with the paired Wilcoxon test
+against random.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from activelab.simulation.metrics import (
     estimate_summary,
@@ -81,9 +85,15 @@ def _figure(title: str, png: bytes, svg: bytes, css_id: str) -> str:
 
 
 def _ms(stat: Mapping[str, Any] | None, digits: int = 3, scale: float = 1.0) -> str:
-    if not stat or stat.get("mean") is None:
-        return "–"
+    if not stat or stat.get("mean") is None or not math.isfinite(stat["mean"]):
+        return "–"  # nothing to show: no seed has a value (a step before any model)
+    if stat.get("n") == 1:  # one value has no spread to show: "± 0" would claim one
+        return f"{stat['mean'] * scale:.{digits}f}"
     return f"{stat['mean'] * scale:.{digits}f} ± {stat['std'] * scale:.{digits}f}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _reach(stat: Mapping[str, Any]) -> str:
@@ -106,7 +116,7 @@ def _table(metrics: Mapping[str, Mapping[str, Any]], budgets: list[int]) -> str:
         if base is not None and name != "random" and p is not None and p < 0.05:
             higher = m["aulc"]["mean"] > base
             cls = "better" if higher != bool(m.get("lower_is_better")) else "worse"
-        sav = "–" if name == "random" else _ms(m["savings"], 1, 100.0) + " %"
+        sav = "–" if name == "random" else _pct(m["savings"])
         if m.get("savings_censored"):
             sav += f" ({m['savings_censored']} censored)"
         cells = [name, _ms(m["aulc"])]
@@ -186,9 +196,9 @@ def _estimate_section(runs: Any, plot_stem: str | Path | None) -> str:
 <p class="muted">For strategies that record the probability of each pick. LURE: the
 importance-weighted accuracy on the labels with its 90 % interval (blended .632 losses,
 5-fold cross-fitting); naive: the unweighted accuracy on the same labels; both against the
-true test score. Strategies that choose deterministically (no recorded probabilities after
-the random initial set) are left out. Bias: mean of estimate minus test score over every
-step of every seed.</p>
+model's accuracy on the test set (whatever metric the curves are scored by). Strategies
+that choose deterministically (no recorded probabilities after the random initial set) are
+left out. Bias: mean of estimate minus test accuracy over every step of every seed.</p>
 <table id="estimates"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table>
 {_figure("LURE vs naive vs test score", png, svg, "estimates")}"""
 
@@ -202,22 +212,61 @@ def _settings(settings: Mapping[str, Any]) -> str:
     return f'<dl id="settings">{"".join(items)}</dl>'
 
 
-def _budgets(settings: Mapping[str, Any]) -> list[int]:
+def _budgets(settings: Mapping[str, Any], runs: Any) -> list[int]:
+    """A quarter, half and all of the budget, each moved to the first step at or past it.
+
+    The score at ``n`` labels is read at the first step with at least ``n`` (see
+    :func:`~activelab.simulation.metrics.score_at`), so the column is named by the label
+    count it was read at, never by one no campaign stopped at.
+    """
     budget = int(settings["budget"])
     n0 = int(settings["n_initial"])
-    marks = sorted({max(n0, budget // 4), max(n0, budget // 2), budget})
-    return marks
+    marks = np.array(sorted({max(n0, budget // 4), max(n0, budget // 2), budget}))
+    steps = np.unique(np.concatenate([np.asarray(r["n_labels"], dtype=np.int64) for r in runs]))
+    at = np.searchsorted(steps, marks)
+    return sorted(
+        {int(steps[i]) if i < steps.size else int(m) for i, m in zip(at, marks, strict=True)}
+    )
+
+
+def _savings_section(
+    metrics: Mapping[str, Mapping[str, Any]], full_pool: Mapping[str, Any] | None
+) -> tuple[str, dict[str, bytes]]:
+    """The savings chart and its plot files, or a line saying why there is none."""
+    from activelab.simulation.plots import savings_chart
+
+    if not any(m["savings"]["mean"] is not None for n, m in metrics.items() if n != "random"):
+        if "random" not in metrics:
+            why = "random sampling is not among the strategies (add --strategy random)"
+        elif len(metrics) == 1:
+            why = "random sampling is the only strategy"
+        elif not full_pool:
+            why = "the results hold no whole-pool score to set the target"
+        else:
+            why = (
+                "random sampling never reached 95 % of the whole-pool model's score within "
+                "the budget"
+            )
+        return f'<p class="muted" id="savings">{_esc(f"No label savings to draw: {why}.")}</p>', {}
+    png, svg = _fig_bytes(savings_chart(metrics))
+    return _figure("Label savings against random", png, svg, "savings"), {
+        "_savings.png": png,
+        "_savings.svg": svg,
+    }
 
 
 def _top_k_marks(settings: Mapping[str, Any], steps: list[int]) -> list[tuple[str, int]]:
-    """(caption, label count): the first step at 10 % of the pool or more, and the budget."""
+    """(caption, label count): the first step at 10 % of the pool or more, and the budget.
+
+    When that step is the budget (a budget under 10 % of the pool), the budget alone.
+    """
     n = int(settings.get("dataset", {}).get("n_samples", 0))
     n_pool = n - math.ceil(float(settings.get("test_size", 0.25)) * n)
     tenth = next((s for s in steps if s >= 0.1 * n_pool), steps[-1])
-    return [
-        (f"found at 10 % of the pool ({tenth} tested)", tenth),
-        (f"found at the budget ({steps[-1]} tested)", steps[-1]),
-    ]
+    budget = [(f"found at the budget ({steps[-1]} tested)", steps[-1])]
+    if tenth == steps[-1]:
+        return budget
+    return [(f"found at 10 % of the pool ({tenth} tested)", tenth), *budget]
 
 
 def _pct(stat: Mapping[str, Any] | None) -> str:
@@ -257,6 +306,7 @@ def _top_k_section(doc: Mapping[str, Any], name: str) -> tuple[str, dict[str, by
         return "", {}
     steps = next(list(r["n_labels"]) for r in doc["runs"] if r.get("top_k_found"))
     marks = _top_k_marks(settings, steps)
+    best = "smallest" if settings.get("minimize") else "largest"
     metrics = summarize_top_k(doc["runs"], at=sorted({n for _, n in marks}))
     png, svg = _fig_bytes(
         top_k_curves(doc["runs"], k=int(k), title=f"{name}: true top {k} found (mean ± std)")
@@ -264,7 +314,7 @@ def _top_k_section(doc: Mapping[str, Any], name: str) -> tuple[str, dict[str, by
     html_ = f"""<h2 id="top-k">True top-{_esc(k)} found</h2>
 <p class="muted">{
         _esc(
-            f"Share of the pool's {k} items with the largest values that have been tested, "
+            f"Share of the pool's {k} items with the {best} values that have been tested, "
             "against the labels used (mean ± std over seeds). p: two-sided Wilcoxon signed-rank "
             "test of the per-seed mean share over the campaign against random."
         )
@@ -288,10 +338,10 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
     >>> "&lt;toy&gt;" in page and "<toy>" not in page
     True
     """
-    from activelab.simulation.plots import learning_curves, savings_chart
+    from activelab.simulation.plots import learning_curves
 
     settings = doc["settings"]
-    budgets = _budgets(settings)
+    budgets = _budgets(settings, doc["runs"])
     scoring = settings.get("scoring")
     metrics = summarize(doc["runs"], doc.get("full_pool"), budgets=budgets, scoring=scoring)
     name = settings.get("dataset", {}).get("name", "data")
@@ -302,15 +352,14 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
         title=f"{name}: learning curves (mean ± std over seeds)",
     )
     cpng, csvg = _fig_bytes(curves)
-    spng, ssvg = _fig_bytes(savings_chart(metrics))
+    savings_html, savings_files = _savings_section(metrics, doc.get("full_pool"))
     top_k_html, top_k_files = _top_k_section(doc, name)
     if plot_stem is not None:
         stem = Path(plot_stem)
         for suffix, data in (
             ("_curves.png", cpng),
             ("_curves.svg", csvg),
-            ("_savings.png", spng),
-            ("_savings.svg", ssvg),
+            *savings_files.items(),
             *top_k_files.items(),
         ):
             Path(f"{stem}{suffix}").write_bytes(data)
@@ -337,7 +386,10 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
 <h1>{_esc(f"Active learning simulation: {name}")}</h1>
 <p>{_esc(settings.get("dataset", {}).get("description", ""))}</p>
 <p class="muted">{
-        _esc(f"Model: {settings.get('estimator')}. {n_seeds} seeds; {len(doc['runs'])} campaigns.")
+        _esc(
+            f"Model: {settings.get('estimator')}. {_count(n_seeds, 'seed')}; "
+            f"{_count(len(doc['runs']), 'campaign')}."
+        )
     }</p>
 {uneven}
 {_figure("Learning curves", cpng, csvg, "curves")}
@@ -350,7 +402,7 @@ seeds that reached it). Savings: share of labels not needed, against random samp
 budget). p: two-sided Wilcoxon signed-rank test of the per-seed AULCs against random.</p>
 {_table(metrics, budgets)}
 {rare_section(doc)}
-{_figure("Label savings against random", spng, ssvg, "savings")}
+{savings_html}
 {top_k_html}{_stopping_section(doc["runs"])}
 {_estimate_section(doc["runs"], plot_stem)}
 <h2>Settings</h2>
@@ -359,23 +411,88 @@ budget). p: two-sided Wilcoxon signed-rank test of the per-seed AULCs against ra
 """
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_score(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def _broken_part(doc: Mapping[str, Any]) -> str | None:
+    """What in a loaded results document the page cannot be drawn from (None: nothing)."""
+    settings = doc.get("settings")
+    if not isinstance(settings, dict):
+        return "its settings are missing or not a mapping"
+    for key in ("budget", "n_initial"):
+        if key not in settings:
+            return f"settings has no {key}"
+        if not _is_int(settings[key]):
+            return f"settings.{key} is {settings[key]!r}, not a whole number"
+    if not isinstance(settings.get("dataset", {}), dict):
+        return "settings.dataset is not a mapping"
+    full = doc.get("full_pool")
+    if full is not None and (
+        not isinstance(full, dict) or not all(_is_score(v) and v is not None for v in full.values())
+    ):
+        return "full_pool is not a mapping of seeds to scores"
+    runs = doc.get("runs")
+    if not isinstance(runs, list):
+        return "runs is not a list of campaigns"
+    for i, run in enumerate(runs, start=1):
+        if not isinstance(run, dict):
+            return f"run {i} is not a mapping"
+        missing = [k for k in ("strategy", "seed", "n_labels", "scores") if k not in run]
+        if missing:
+            return f"run {i} has no {', '.join(missing)}"
+        what = f"run {i} ({run['strategy']}, seed {run['seed']})"
+        if not isinstance(run["strategy"], str) or not _is_int(run["seed"]):
+            return f"run {i} needs a strategy name and a whole-number seed"
+        n, scores = run["n_labels"], run["scores"]
+        if not isinstance(n, list) or not n or not all(_is_int(v) for v in n):
+            return f"{what} has no label counts"
+        if not isinstance(scores, list) or not all(_is_score(v) for v in scores):
+            return f"{what} has scores that are not numbers"
+        if len(scores) != len(n):
+            return f"{what} has {len(n)} label counts but {len(scores)} scores"
+    return None
+
+
 def write_report(results: str | Path, out: str | Path | None = None) -> Path:
     """Write the HTML report of a results file; returns the page's path.
 
     Parameters
     ----------
     results : path
-        A JSON file written by :func:`activelab.simulation.campaign.simulate`.
+        A JSON file written by :func:`activelab.simulation.runner.simulate`.
     out : path, optional
-        The page (default: the results file with ``.html``). The plots are also
-        written next to it as ``<stem>_curves.{png,svg}`` and
-        ``<stem>_savings.{png,svg}``.
+        The page (default: the results file with ``.html``; never the results
+        file itself). The plots are also written next to it as
+        ``<stem>_curves.{png,svg}`` and, when drawn, ``<stem>_savings.{png,svg}``,
+        ``<stem>_topk.{png,svg}`` and ``<stem>_estimates.{png,svg}``.
+
+    Raises
+    ------
+    ValueError
+        When the file is not a results file, holds no finished campaign, or a part
+        the page is drawn from is missing or malformed (the message names it).
     """
     results = Path(results)
     doc = load_results(results)
+    broken = _broken_part(doc)
+    if broken is not None:
+        raise ValueError(
+            f"{results} is not a complete simulation results file: {broken}; run "
+            "`activelab simulate` again to write it."
+        )
     if not doc["runs"]:
         raise ValueError(f"{results} holds no finished campaign yet.")
     out = Path(out) if out is not None else results.with_suffix(".html")
+    if out.resolve() == results.resolve():
+        raise ValueError(
+            f"The page would overwrite the results file {results}; give --out another name, "
+            f"e.g. {results.with_suffix('.html')}."
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     page = render(doc, plot_stem=out.with_suffix(""))
     out.write_text(page, encoding="utf-8")

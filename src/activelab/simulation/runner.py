@@ -337,8 +337,8 @@ def load_results(path: str | Path) -> dict[str, Any]:
     if isinstance(doc, dict) and str(doc.get("schema", "")).startswith("activelab.stream"):
         raise ValueError(
             f"{path} is a stream replay (activelab stream --out), not simulation results: "
-            "draw its curves with activelab stream --plot FILE.png; activelab report makes a "
-            "page of activelab simulate's results."
+            "rerun that activelab stream command with --plot FILE.png to draw its curves; "
+            "activelab report makes a page of activelab simulate's results."
         )
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise ValueError(
@@ -544,10 +544,12 @@ def _check_strategies(
             strategy = get_strategy(name, **params.get(name, {}))
         except TypeError as exc:
             raise ValueError(f"Strategy {name!r} does not take these parameters: {exc}.") from exc
-        if ds is not None and strategy.task not in ("any", ds.task):
-            fitting = [s for s in available() if get_strategy(s).task in (ds.task, "any")]
+        # a 2-D label matrix (one column per label) is multi-label classification
+        task = None if ds is None else "multilabel" if np.ndim(ds.y) == 2 else ds.task
+        if task is not None and strategy.task not in ("any", task):
+            fitting = [s for s in available() if get_strategy(s).task in (task, "any")]
             raise ValueError(
-                f"Strategy {name!r} is for {strategy.task}, but {ds.name!r} is {ds.task}; "
+                f"Strategy {name!r} is for {strategy.task}, but {ds.name!r} is {task}; "
                 f"use one of {', '.join(fitting)}."
             )
         if strategy.needs_model:
@@ -789,7 +791,7 @@ def _one_job(
 
         monitor = StoppingMonitor([StabilizingPredictions(), ConfidenceCriterion()], seed=seed)
     steps: list[dict[str, Any] | None] = []
-    callback = _estimate_step(steps, seed) if settings.get("estimates") else None
+    callback = _estimate_step(steps, seed, Xt, yt) if settings.get("estimates") else None
     rare: dict[str, Any] = {}
     if positive is not None:
         classes = _classes(ds, estimator)
@@ -858,8 +860,13 @@ def _both(first: Any, second: Any) -> Any:
     return callback
 
 
-def _estimate_step(steps: list[dict[str, Any] | None], seed: int) -> Any:
-    """A campaign callback appending each step's LURE and naive estimates to ``steps``."""
+def _estimate_step(steps: list[dict[str, Any] | None], seed: int, X_test: Any, y_test: Any) -> Any:
+    """A campaign callback appending each step's LURE and naive estimates to ``steps``.
+
+    Each entry also holds ``test``, the model's accuracy on the test set: what the
+    estimates estimate, whatever metric the curves are scored by (balanced accuracy
+    for a rare class, F1 ...).
+    """
     from activelab.weighting import estimate_accuracy
 
     def callback(learner: Any, result: Any) -> None:
@@ -875,6 +882,7 @@ def _estimate_step(steps: list[dict[str, Any] | None], seed: int) -> Any:
                 "high": est.high,
                 "naive": est.naive,
                 "n_effective": est.n_effective,
+                "test": float(np.mean(learner.model_.predict(X_test) == y_test)),
             }
         )
 

@@ -5,7 +5,7 @@ matplotlib is imported only when a plot is drawn (``pip install activelab[plot]`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,8 +13,17 @@ import numpy as np
 __all__ = ["arm_choices", "plot_arm_choices"]
 
 
+def _steps(n_labels: Sequence[int], arms: Sequence[Sequence[str]]) -> list[tuple[int, list]]:
+    """(labels before the step, its arms) for each step after the first that has arms."""
+    before = list(n_labels)
+    return [(before[i - 1], list(a)) for i, a in enumerate(arms) if i > 0 and a]
+
+
 def arm_choices(source: Any) -> tuple[list[int], list[list[str]]]:
-    """Per-step arms from an :class:`~activelab.ActiveLearner` or a ``CampaignResult``.
+    """Per-step arms from an :class:`~activelab.ActiveLearner`, a ``CampaignResult`` or a run.
+
+    A run is one of ``doc["runs"]`` of a results file of
+    :func:`activelab.simulation.runner.simulate`.
 
     Returns ``(n_labels, arms)``: the labels known before each step and the arm
     behind each pick of that step (steps without arms are left out).
@@ -26,17 +35,26 @@ def arm_choices(source: Any) -> tuple[list[int], list[list[str]]]:
     ...                    ["margin", "margin"]])
     >>> arm_choices(r)
     ([5, 7], [['margin', 'random'], ['margin', 'margin']])
+    >>> arm_choices(r.to_dict())  # a run as a results file holds it
+    ([5, 7], [['margin', 'random'], ['margin', 'margin']])
     """
     if hasattr(source, "history_"):
         steps = [(r.n_labelled, list(r.arms)) for r in source.history_ if r.arms]
     elif hasattr(source, "query") and hasattr(source, "teach"):
         raise ValueError("The learner has made no query yet: call fit(X) and query(n) first.")
     elif hasattr(source, "arms") and hasattr(source, "n_labels"):
-        before = list(source.n_labels)
-        steps = [(before[i - 1], a) for i, a in enumerate(source.arms) if i > 0 and a]
+        steps = _steps(source.n_labels, source.arms)
+    elif isinstance(source, Mapping) and "n_labels" in source:
+        if not source.get("arms"):
+            raise ValueError(
+                "This run records no arms: a results file written before arms were recorded, "
+                "or a campaign that did not keep them."
+            )
+        steps = _steps(source["n_labels"], source["arms"])
     else:
         raise TypeError(
-            f"Expected an ActiveLearner or a CampaignResult, got {type(source).__name__}."
+            "Expected an ActiveLearner, a CampaignResult or a run of a results file "
+            f"(doc['runs'][i]), got {type(source).__name__}."
         )
     return [s[0] for s in steps], [s[1] for s in steps]
 
@@ -52,8 +70,9 @@ def plot_arm_choices(
 
     Parameters
     ----------
-    source : ActiveLearner or CampaignResult
-        Where the per-pick arms were recorded.
+    source : ActiveLearner, CampaignResult or mapping
+        Where the per-pick arms were recorded; a mapping is a run of a results
+        file (``doc["runs"][i]``).
     weights : sequence of sequences, optional
         Arm probabilities per step (``AutoStrategy.weight_history_``), drawn as
         lines on a second axis; taken from the learner's strategy by default.
@@ -113,6 +132,8 @@ def plot_arm_choices(
             ax2.plot(np.arange(W.shape[0]), W[:, k], color=colours(names.index(name) % 10), lw=2)
         ax2.set_ylabel("arm probability")
         ax2.set_ylim(0, 1)
+    rows = -(-len(names) // 4)  # legend rows: room above the tallest bar so it hides none
+    ax.set_ylim(0, max(float(bottom.max()), 1.0) * (1.12 + 0.1 * rows))
     ax.legend(loc="upper left", fontsize="small", ncol=min(len(names), 4))
     ax.set_title("Strategy chosen at each pick")
     fig.tight_layout()
