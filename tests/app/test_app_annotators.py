@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -322,3 +323,39 @@ def test_review_decides_as_the_projects_owner_by_default(tmp_path) -> None:
     people = {a["name"]: a for a in quality_report(store)["annotators"]}
     assert people["olga"]["estimated_accuracy"] is None  # only decided
     store.close()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "hf"])
+def test_table_exports_give_the_aggregated_label_as_csv_does(tmp_path, fmt) -> None:
+    pd = pytest.importorskip("pandas")
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    settings = {"labels": ["neg", "pos"], "overlap": 3, "aggregate": "majority", "name": "p"}
+    store = Store.create(url, settings)
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(2)]
+    )
+    store.save_features(np.eye(2))
+    people = [store.add_annotator(n)[0] for n in ("ada", "bob", "cy")]
+    for who, label in zip(people, ["pos", "pos", "neg"], strict=True):  # cy, the latest, is out
+        store.append_event(0, who.id, "label", label=label)
+    store.append_event(1, people[0].id, "label", label="neg")
+    store.close()
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+    runner = CliRunner()
+    csv_out = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", "csv"]).output
+    assert "i0,pos," in csv_out
+    out = tmp_path / f"labels.{fmt}"
+    r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", fmt, "--out", out])
+    assert r.exit_code == 0, r.output
+    if fmt == "parquet":
+        table = pd.read_parquet(out)
+    else:
+        ds = pytest.importorskip("datasets").load_from_disk(str(out))
+        table = ds.to_pandas()  # the label is a ClassLabel: its names say which
+        table["label"] = [ds.features["label"].int2str(int(v)) for v in table["label"]]
+    got = dict(zip(table["id"], table["label"], strict=True))
+    assert got == {"i0": "pos", "i1": "neg"}
+    # the label is no single person's on i0: no annotator is named for it
+    who = dict(zip(table["id"], table["annotator"].where(table["annotator"].notna()), strict=True))
+    assert who["i1"] == "ada" and pd.isna(who["i0"])

@@ -909,6 +909,8 @@ def _export_tool_format(
         records = project_records(store, fmt)
         labels = list(store.settings["labels"])
         multi = store.settings.get("task") == "multilabel"
+        if fmt in ("parquet", "hf"):  # a table's label column: the label the csv export gives
+            _settle_records(store, records, multi)
     finally:
         store.close()
     if pred is not None:
@@ -925,6 +927,24 @@ def _export_tool_format(
     write_tasks(records, out, fmt, labels=labels, multilabel=multi)
     labelled = sum(r.final_labels() is not None for r in records)
     click.echo(f"Wrote {len(records)} items ({labelled} labelled) as {fmt} to {out}.", err=True)
+
+
+def _settle_records(store: Any, records: list[Any], multi: bool) -> None:
+    """Give ``records`` (one per item, in item order) the aggregated label of a project that
+    takes several answers per item, as the csv and jsonl exports write it; a table has one
+    label column, which would otherwise hold the latest answer."""
+    several = _several_live_answers(store) if multi else _several_answers(store)
+    if not several:
+        return
+    ids = store.external_ids()
+    if multi:
+        rows, _ = _label_set_rows(store, ids, "jsonl", ";")
+        settled = {r["id"]: list(r["labels"]) for r in rows}
+    else:
+        rows, _ = _aggregate_rows(store, ids, "jsonl")
+        settled = {r["id"]: [r["label"]] for r in rows}
+    for rec, ext in zip(records, ids, strict=True):
+        rec.settled = settled.get(ext)
 
 
 def _several_answers(store: Any) -> bool:

@@ -102,6 +102,9 @@ class Record:
         Every other field of the source record, verbatim.
     line : int
         Where the record starts in the source (line, task or row number, 1-based).
+    settled : list of str, optional
+        The item's labels when its answers were combined into one (a project's
+        aggregated label); the latest accepted answer otherwise.
     """
 
     id: str
@@ -110,9 +113,13 @@ class Record:
     predictions: list[Prediction] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     line: int = 0
+    settled: list[str] | None = None
 
     def final_labels(self) -> list[str] | None:
-        """The labels of the latest accepted answer, or ``None`` when there is none."""
+        """The item's labels: ``settled`` when set, else those of the latest accepted answer,
+        or ``None`` when there is none."""
+        if self.settled is not None:
+            return list(self.settled)
         for ans in reversed(self.answers):
             if ans.status == "accept":
                 return list(ans.labels)

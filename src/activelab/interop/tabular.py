@@ -164,8 +164,11 @@ def to_rows(records: list[Record], *, multilabel: bool | None = None) -> list[di
                 row["labels"] = final
             else:
                 row["label"] = final[0] if final else None
-            if who:
-                row["annotator"] = last.annotator if last else None
+            if who:  # whose label it is: none of theirs when the answers were combined
+                theirs = last is not None and (
+                    rec.settled is None or sorted(rec.settled) == sorted(last.labels)
+                )
+                row["annotator"] = last.annotator if theirs else None
             if when:
                 row["labelled_at"] = last.created_at if last else None
         if has_pred:
