@@ -221,7 +221,11 @@ def test_the_owner_changes_a_decision_and_bad_names_are_refused_in_one_line(tmp_
     r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", "jsonl"])
     row = json.loads(r.output)
     assert row["label"] == "pos" and row["confidence"] == 1.0 and row["n_answers"] == 3
-    for name, message in [("", "1 to 128 characters"), ("imported:file", "'imported:'")]:
+    for name, message in [
+        ("", "1 to 128 characters"),
+        ("imported:file", "'imported:'"),
+        ("ana\tb", "control character ('\\t')"),
+    ]:
         r = review("--decide", "i0", "neg", "--as", name)
         assert r.exit_code == 1 and message in r.output and "Traceback" not in r.output
     store = Store.open(url)

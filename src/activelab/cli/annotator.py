@@ -149,9 +149,18 @@ def revoke(project: Path, name: str) -> None:
 
 
 def refuse_reserved_name(name: str, fix: str) -> None:
-    """Refuse, in one line, a person's name that marks labels read from files."""
+    """Refuse, in one line, a person's name that marks labels read from files, or one with
+    a control character (a tab or a line break would break the lists that show names)."""
+    import unicodedata
+
     from activelab.interop.project import IMPORTED_PREFIX
 
+    bad = [c for c in name.strip() if unicodedata.category(c) == "Cc"]
+    if bad:
+        raise click.ClickException(
+            f"The name {name.strip()!r} holds a control character ({bad[0]!r}); {fix}, "
+            "without tabs or line breaks."
+        )
     if name.startswith(IMPORTED_PREFIX):
         raise click.ClickException(
             f"Names starting with {IMPORTED_PREFIX!r} mark labels read from files; {fix}."
