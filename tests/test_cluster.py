@@ -122,6 +122,59 @@ def test_connect_rejects_unknown_setting():
         connect("somewhere")
 
 
+def _server(reply: bytes | None):
+    """A TCP server on a free port that answers once with ``reply`` (``None``: never)."""
+    import socket
+    import threading
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+
+    def serve():
+        conn, _ = sock.accept()
+        conn.recv(1024)
+        if reply is not None:
+            conn.sendall(reply)
+            conn.close()
+        else:  # keeps the connection open and silent
+            threading.Event().wait(5)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return sock, f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("reply", [b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", None])
+def test_connect_to_a_server_that_is_not_a_scheduler_is_one_line(reply):
+    # the dashboard's port or another service: an HTTP reply was read as a frame length
+    # (a MemoryError traceback), a silent server made the handshake wait forever
+    sock, address = _server(reply)
+    try:
+        with pytest.raises(OSError, match="but not as a Dask scheduler") as info:
+            connect(address, timeout=0.5)
+    finally:
+        sock.close()
+    assert address in str(info.value) and "\n" not in str(info.value)
+
+
+def test_connect_to_nothing_names_the_address():
+    import socket
+
+    with socket.socket() as sock:  # a free port; nothing listens there once closed
+        sock.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+    with pytest.raises(OSError, match=r"No Dask scheduler answered at tcp://127\.0\.0\.1:"):
+        connect(address, timeout=0.3)
+
+
+def test_connect_to_a_running_scheduler(client):
+    other = connect(client.scheduler.address, timeout=5)
+    try:
+        assert other.scheduler_info()["address"] == client.scheduler.address
+    finally:
+        other.close()
+
+
 def test_cli_query_in_process_and_on_the_cluster(client, data, tmp_path):
     joblib = pytest.importorskip("joblib")
     pd = pytest.importorskip("pandas")

@@ -430,11 +430,8 @@ def query(
         client = connect(dask_spec)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--dask") from None
-    except OSError as exc:  # no scheduler at that address (distributed times out)
-        raise click.ClickException(
-            f"Cannot reach the Dask scheduler at {dask_spec} ({exc}); start it, check the "
-            "address, or use --dask local."
-        ) from None
+    except OSError as exc:  # no scheduler at that address, or not a Dask scheduler there
+        raise click.ClickException(f"--dask {dask_spec}: {exc}") from None
     try:
         if raw is None:
             categorical = _categorical(model)
