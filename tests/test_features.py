@@ -150,6 +150,19 @@ def test_bad_input_is_refused():
         TextEmbedder(cache=False).transform(["a film", None, np.nan])
 
 
+@pytest.mark.parametrize(
+    ("device", "needle"),
+    [("cuda", r"finds no CUDA GPU here .*use device='cpu'"), ("gpu", "Unknown torch device 'gpu'")],
+)
+def test_an_absent_or_unknown_device_is_one_line(monkeypatch, device, needle):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as on a machine with no GPU
+    # before: "AssertionError: Torch not compiled with CUDA enabled" from inside torch
+    with pytest.raises(ValueError, match=needle) as info:
+        TextEmbedder(cache=False, device=device).transform(["a film"])
+    assert "\n" not in str(info.value)
+
+
 def test_movie_reviews_load():
     texts, y = load_movie_reviews()
     assert len(texts) == 12808 and int(y.sum()) == 7403

@@ -138,8 +138,51 @@ def _import_backend() -> tuple[Any, Any]:
     return model_pkg, st
 
 
+def _check_device(device: str) -> None:
+    """A one-line ``ValueError`` for a torch device that is unknown or absent on this machine.
+
+    Without it, ``device="cuda"`` on a machine with no GPU (or a CPU build of torch)
+    failed deep inside torch with ``AssertionError: Torch not compiled with CUDA
+    enabled``, and a misspelt device with a list of twenty device types.
+
+    Parameters
+    ----------
+    device : str
+        The torch device asked for: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` ...
+
+    Raises
+    ------
+    ValueError
+        When torch does not know the device, or it is not available here.
+    """
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"Unknown torch device {device!r}; use 'cpu', or 'cuda' on a machine with a GPU."
+        ) from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} but torch finds no CUDA GPU here "
+                "(torch.cuda.is_available() is False); use device='cpu'."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} but this machine has {torch.cuda.device_count()} CUDA "
+                "GPU(s), numbered from 0."
+            )
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(
+            f"device={device!r} but torch finds no Apple GPU (MPS) here; use device='cpu'."
+        )
+
+
 def _load_model(device: str) -> Any:
     model_pkg, st = _import_backend()
+    _check_device(device)
     path = str(model_pkg.get_model_path())
     key = (path, device)
     with _MODELS_LOCK:
@@ -288,7 +331,9 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
     progress : bool, default=False
         Show a progress bar (tqdm) while encoding.
     device : str, default="cpu"
-        Torch device.
+        Torch device (``"cuda"`` needs a GPU and a CUDA build of torch; one that
+        is absent is refused with a one-line ``ValueError`` when texts are
+        encoded).
     write_every : int, default=2048
         Texts encoded between two cache writes (an interrupted run keeps what
         was written).
