@@ -81,6 +81,22 @@ def test_bad_input_is_refused_with_a_clear_message(fitted):
         _small().fit(np.zeros((3, 2)), [0.0, 1.0, np.nan])
 
 
+def test_parameters_are_checked_before_torch_sees_them():
+    X, y = np.random.default_rng(0).normal(size=(12, 3)), np.arange(12) % 2
+    # one int is one hidden layer, as in scikit-learn's MLPClassifier (was a TypeError)
+    one = TorchMLPClassifier(hidden_layer_sizes=8, epochs=1, min_steps=1, random_state=0)
+    assert one.fit(X, y).embed(X[:2]).shape == (2, 8)
+    assert one.predict_proba_samples(X[:2], n_samples=3, random_state=0).shape == (3, 2, 2)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be a positive int"):
+        _small(hidden_layer_sizes="wide").fit(X, y)
+    # torch's "set_num_threads expects a positive integer" RuntimeError
+    with pytest.raises(ValueError, match=r"n_threads must be >= 1 or None"):
+        _small(n_threads=0).fit(X, y)
+    # no rows was a ZeroDivisionError
+    with pytest.raises(ValueError, match="X has no rows"):
+        _small().fit(X[:0], y[:0])
+
+
 def test_mc_samples_share_masks_across_chunks_and_differ_across_samples(fitted, fashion):
     _, _, Xt, _ = fashion
     full = fitted.predict_proba_samples(Xt[:40], n_samples=6, random_state=3)

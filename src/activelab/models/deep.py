@@ -121,8 +121,9 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(128,)
-        Width of each hidden layer; the last one is the embedding.
+    hidden_layer_sizes : int or tuple of int, default=(128,)
+        Width of each hidden layer (an int: one layer); the last one is the
+        embedding.
     dropout : float, default=0.3
         Dropout probability on the last hidden layer (training and MC samples).
     epochs : int, default=30
@@ -139,7 +140,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, numpy Generator or None
         Seeds initialisation, shuffling and dropout during training.
     n_threads : int or None, default=1
-        Torch CPU threads while fitting/predicting (restored afterwards).
+        Torch CPU threads while fitting/predicting (restored afterwards);
+        ``None`` keeps torch's setting.
     predict_batch_size : int, default=4096
         Rows per forward pass at prediction time.
 
@@ -163,7 +165,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes: tuple[int, ...] = (128,),
+        hidden_layer_sizes: int | tuple[int, ...] = (128,),
         dropout: float = 0.3,
         epochs: int = 30,
         min_steps: int = 100,
@@ -186,11 +188,26 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         self.predict_batch_size = predict_batch_size
 
     # ------------------------------------------------------------------ training
+    def _sizes(self) -> tuple[int, ...]:
+        """The hidden widths; one int is one layer, as in scikit-learn's MLPClassifier."""
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, int | np.integer):
+            return (int(sizes),)
+        return tuple(int(s) for s in sizes)
+
     def _check_params(self) -> None:
-        sizes = tuple(self.hidden_layer_sizes)
-        if not sizes or any(int(s) < 1 for s in sizes):
+        try:
+            sizes = self._sizes()
+        except (TypeError, ValueError):
+            sizes = ()
+        if not sizes or any(s < 1 for s in sizes):
             raise ValueError(
-                f"hidden_layer_sizes must be a non-empty tuple of positive ints, got {sizes!r}."
+                "hidden_layer_sizes must be a positive int or a non-empty tuple of them, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        if self.n_threads is not None and int(self.n_threads) < 1:
+            raise ValueError(
+                f"n_threads must be >= 1 or None (keep torch's setting), got {self.n_threads}."
             )
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
@@ -203,7 +220,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         nn = torch.nn
         layers: list[Any] = []
         width = n_in
-        for h in self.hidden_layer_sizes:
+        for h in self._sizes():
             layers += [nn.Linear(width, int(h)), nn.ReLU()]
             width = int(h)
         body = nn.Sequential(*layers)
@@ -220,6 +237,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"y must be 1-D with one label per row of X ({Xd.shape[0]}), got shape {y.shape}."
             )
+        if Xd.shape[0] == 0:
+            raise ValueError("X has no rows; fit needs at least one labelled row.")
         if not np.all(np.isfinite(Xd)):
             bad = int(np.flatnonzero(~np.isfinite(Xd).all(axis=1))[0])
             raise ValueError(f"X has a non-finite value in row {bad}; impute or drop it.")
@@ -285,7 +304,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
             for xb in self._batches(X):
                 out.append(self.net_["body"](xb).numpy())
         if not out:
-            width = int(self.hidden_layer_sizes[-1])
+            width = self._sizes()[-1]
             return np.empty((0, width), dtype=np.float32)
         return np.concatenate(out)
 
@@ -350,7 +369,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
     def dropout_masks(self, n_samples: int, random_state: Any = None) -> np.ndarray:
         """``n_samples`` inverted-dropout masks of the penultimate layer (0 or ``1/(1-p)``)."""
         check_is_fitted(self, "net_")
-        width = int(self.hidden_layer_sizes[-1])
+        width = self._sizes()[-1]
         p = float(self.dropout)
         rng = np.random.default_rng(_seed_of(random_state))
         keep = rng.random((int(n_samples), width)) >= p
