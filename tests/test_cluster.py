@@ -58,6 +58,40 @@ def test_dask_equals_in_process(client, data, strategy, n):
         remote.teach(b, y[b])
 
 
+def test_bald_on_dask_equals_in_process():
+    pytest.importorskip("torch")
+    from activelab.models.deep import TorchMLPClassifier
+
+    # threads, not processes: workers importing torch took most of a minute on a busy machine
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    )
+    client = distributed.Client(cluster)
+    try:
+        _bald_pair(client, TorchMLPClassifier)
+    finally:
+        client.close()
+        cluster.close()
+
+
+def _bald_pair(client, TorchMLPClassifier):
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3_000, 6))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    model = TorchMLPClassifier(hidden_layer_sizes=(16,), epochs=1, min_steps=20, random_state=0)
+    init = np.arange(30)
+    local = ActiveLearner(model, "bald", random_state=0).fit(X, init, y[init])
+    pool = da.from_array(X, chunks=(700, 6))  # blocks that do not divide the pool
+    remote = ActiveLearner(model, "bald", random_state=0, backend=DaskBackend(client))
+    remote.fit(pool, init, y[init])  # was refused: "cannot run on a Dask pool"
+    for _ in range(2):
+        a, b = local.query(25), remote.query(25)
+        assert a.tolist() == b.tolist()
+        local.teach(a, y[a])
+        remote.teach(b, y[b])
+
+
 def test_ties_break_to_lowest_index_across_blocks(client, data):
     X, y = data
     # a model that scores every row the same: the answer is the n lowest candidates
