@@ -243,6 +243,26 @@ def test_cli_query_in_process_and_on_the_cluster(client, data, tmp_path):
     assert len(picks) == 7 and min(picks) >= 200
 
 
+def test_cli_query_seed_repeats_a_random_ranking(tmp_path, data):
+    joblib = pytest.importorskip("joblib")
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    X, y = data
+    joblib.dump(LogisticRegression().fit(X[:100], y[:100]), tmp_path / "m.joblib")
+    np.save(tmp_path / "pool.npy", X[:500])
+    args = ["query", "--model", str(tmp_path / "m.joblib"), "--pool", str(tmp_path / "pool.npy")]
+    args += ["--strategy", "random", "-n", "20"]
+
+    def run(*extra):
+        out = CliRunner().invoke(main, [*args, *extra])
+        assert out.exit_code == 0, out.output
+        return out.output
+
+    assert run("--seed", "3") == run("--seed", "3") != run("--seed", "4")
+
+
 def test_cli_query_names_a_missing_column(tmp_path, data):
     joblib = pytest.importorskip("joblib")
     pd = pytest.importorskip("pandas")

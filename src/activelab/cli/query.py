@@ -370,6 +370,13 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     help="A strategy that needs only a fitted model.",
 )
 @click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seeds strategies that draw at random (random, bald, batchbald, badge), so that the "
+    "same command ranks the same rows  [default: a fresh draw each run].",
+)
+@click.option(
     "-n",
     "--n",
     "n",
@@ -402,6 +409,7 @@ def query(
     columns: tuple[str, ...],
     text_column: str,
     strategy: str,
+    seed: int | None,
     n: int,
     exclude: Path | None,
     dask_spec: str | None,
@@ -446,7 +454,15 @@ def query(
         try:
             with warnings.catch_warnings():  # the columns were picked by name above
                 warnings.filterwarnings("ignore", message="X does not have valid feature names")
-                picks = rank_pool(model, X, n, strategy=strategy, exclude=skip, backend=backend)
+                picks = rank_pool(
+                    model,
+                    X,
+                    n,
+                    strategy=strategy,
+                    exclude=skip,
+                    backend=backend,
+                    random_state=seed,
+                )
         except (ValueError, TypeError, IndexError) as exc:
             raise click.ClickException(str(exc)) from exc
     finally:
