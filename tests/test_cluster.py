@@ -92,6 +92,18 @@ def _bald_pair(client, TorchMLPClassifier):
         remote.teach(b, y[b])
 
 
+def test_a_learner_on_a_client_pickles(client, data):
+    import pickle
+
+    X, y = data
+    local, remote = _pair("margin", X[:2_000], y, client)
+    remote.query(5)
+    # was "Can't pickle local object 'coroutine.<locals>.wrapper...'" from the client
+    again = pickle.loads(pickle.dumps(remote))
+    assert again.backend.client is None and remote.backend.client is client
+    assert again.query(10).tolist() == remote.query(10).tolist() == local.query(10).tolist()
+
+
 def test_ties_break_to_lowest_index_across_blocks(client, data):
     X, y = data
     # a model that scores every row the same: the answer is the n lowest candidates

@@ -312,10 +312,21 @@ class DaskBackend:
     client : distributed.Client, optional
         The cluster to use; by default Dask's current scheduler (the client
         made most recently, else local threads).
+
+    Notes
+    -----
+    A backend pickles without its client (a connection cannot be saved): an
+    :class:`~activelab.ActiveLearner` saved with ``joblib.dump`` loads with a
+    backend on Dask's current scheduler: connect a ``Client`` (it becomes the
+    current one) before querying, else the blocks are scored by local threads.
     """
 
     def __init__(self, client: Any = None) -> None:
         self.client = client
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The state without the client: a live connection does not pickle."""
+        return {**self.__dict__, "client": None}
 
     def _compute(self, *tasks: Any) -> Any:
         dask = _require_dask()
