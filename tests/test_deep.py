@@ -216,6 +216,10 @@ def test_mc_strategies_refuse_a_model_without_dropout_samples():
         ActiveLearner(LogisticRegression(), "bald").fit(X)
     with pytest.raises(StrategyRequirementError, match="MC-dropout"):
         ActiveLearner(LogisticRegression(), "batchbald").fit(X)
+    # dropout=0: every sample the same model, every score 0, picks decided by rounding
+    for name in ("bald", "batchbald"):
+        with pytest.raises(StrategyRequirementError, match=r"dropout=0.*Set dropout > 0"):
+            ActiveLearner(_small(dropout=0.0), name).fit(X, [0, 1], [0, 1])
 
 
 @pytest.mark.parametrize("strategy", ["bald", "badge"])

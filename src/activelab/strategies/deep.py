@@ -84,6 +84,12 @@ def _dot_row(Z: Any, i: int) -> np.ndarray:
     return Z @ Z[i]
 
 
+def _no_dropout(model: Any) -> bool:
+    """Whether the model's MC-dropout samples cannot differ (a ``dropout`` of 0)."""
+    rate = getattr(_split(model)[1], "dropout", None)
+    return isinstance(rate, int | float) and float(rate) == 0.0
+
+
 class _DeepStrategy(Strategy):
     def check_model(self, model: Any) -> None:
         super().check_model(model)
@@ -96,6 +102,12 @@ class _DeepStrategy(Strategy):
                     f"on the model, but {kind} has none. Use "
                     "activelab.models.deep.TorchMLPClassifier "
                     "(pip install 'activelab[torch]') or a model with that method."
+                )
+            if MC_DROPOUT in options and _no_dropout(model):
+                raise StrategyRequirementError(
+                    f"Strategy {self.name!r} measures how MC-dropout samples disagree, but the "
+                    "model has dropout=0: every sample is the same model and every item scores "
+                    "0. Set dropout > 0 (0.3 by default), or use 'margin' or 'entropy'."
                 )
             if options == (MODEL_EMBEDDING,) and not _has(model, "embed"):
                 kind = type(_split(model)[1]).__name__ if model is not None else "None"
