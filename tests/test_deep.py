@@ -97,6 +97,23 @@ def test_parameters_are_checked_before_torch_sees_them():
         _small().fit(X[:0], y[:0])
 
 
+def test_a_dataframe_is_read_by_its_column_names():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+    y = (frame["a"] > 0).astype(int)
+    clf = TorchMLPClassifier(hidden_layer_sizes=8, epochs=1, min_steps=5, random_state=0)
+    clf.fit(frame, y)
+    assert clf.feature_names_in_.tolist() == ["a", "b", "c"]
+    assert np.allclose(clf.predict_proba(frame), clf.predict_proba(frame.to_numpy()))
+    # the same columns in another order were scored silently as the wrong features
+    with pytest.raises(ValueError, match=r"another order.*X\[model.feature_names_in_\]"):
+        clf.predict(frame[["c", "b", "a"]])
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['c'\]"):
+        clf.predict(frame[["a", "b"]].assign(d=0.0))
+    assert not hasattr(clf.fit(frame.to_numpy(), y), "feature_names_in_")  # a refit forgets them
+
+
 def test_mc_samples_share_masks_across_chunks_and_differ_across_samples(fitted, fashion):
     _, _, Xt, _ = fashion
     full = fitted.predict_proba_samples(Xt[:40], n_samples=6, random_state=3)

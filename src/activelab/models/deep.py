@@ -83,6 +83,15 @@ def _dense32(X: Any) -> np.ndarray:
     return X
 
 
+def _column_names(X: Any) -> np.ndarray | None:
+    """The column names of a DataFrame whose columns are all strings, else ``None``."""
+    columns = getattr(X, "columns", None)
+    if columns is None or sp.issparse(X):
+        return None
+    names = np.asarray(columns, dtype=object)
+    return names if all(isinstance(c, str) for c in names) else None
+
+
 def _seed_of(random_state: Any) -> int:
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**31 - 1))
@@ -151,6 +160,9 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         The class labels.
     n_features_in_ : int
         Number of input features.
+    feature_names_in_ : ndarray of str
+        The columns of a DataFrame the model was fitted on (only then); a
+        DataFrame given to predict must have them, in that order.
     loss_curve_ : list of float
         Mean training loss of each epoch.
 
@@ -243,6 +255,11 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
             bad = int(np.flatnonzero(~np.isfinite(Xd).all(axis=1))[0])
             raise ValueError(f"X has a non-finite value in row {bad}; impute or drop it.")
         check_label_values(y, np.asarray([]))  # a missing label (None, NaN) is not a class
+        names = _column_names(X)
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         self.n_features_in_ = Xd.shape[1]
         n = Xd.shape[0]
@@ -296,8 +313,30 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"X has a non-finite value in row {bad}; impute or drop it.")
             yield torch.from_numpy(Xd)
 
+    def _check_columns(self, X: Any) -> None:
+        """Refuse a DataFrame whose columns are not the ones the model was fitted on.
+
+        The network reads columns by position: the same columns in another order
+        would be scored silently as the wrong features.
+        """
+        fitted = getattr(self, "feature_names_in_", None)
+        names = _column_names(X)
+        if fitted is None or names is None or np.array_equal(names, fitted):
+            return
+        missing = [c for c in fitted if c not in set(names)]
+        if missing:
+            raise ValueError(
+                f"X lacks the column(s) {missing[:5]} the model was fitted on; it has "
+                f"{list(names)[:10]}."
+            )
+        raise ValueError(
+            f"X has the model's columns in another order or with others beside them "
+            f"({list(names)[:10]}); select them in the fitted order: X[model.feature_names_in_]."
+        )
+
     def _hidden(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "net_")
+        self._check_columns(X)
         torch = _torch()
         out = []
         with _threads(self.n_threads), torch.no_grad():
