@@ -104,6 +104,20 @@ def test_a_learner_on_a_client_pickles(client, data):
     assert again.query(10).tolist() == remote.query(10).tolist() == local.query(10).tolist()
 
 
+def test_a_dask_backend_with_an_in_memory_pool_is_one_line(data):
+    from activelab.ranking import rank_pool
+
+    X, y = data
+    X = X[:300]
+    # was "AttributeError: 'numpy.ndarray' object has no attribute 'chunks'" at query time
+    learner = ActiveLearner(LogisticRegression(), "margin", backend=DaskBackend())
+    with pytest.raises(ValueError, match=r"this pool is a numpy\.ndarray: make it one"):
+        learner.fit(X, [0, 1], y[:2])
+    model = LogisticRegression().fit(X, y[:300])
+    with pytest.raises(ValueError, match="leave out backend="):
+        rank_pool(model, X, 3, backend=DaskBackend())
+
+
 def test_ties_break_to_lowest_index_across_blocks(client, data):
     X, y = data
     # a model that scores every row the same: the answer is the n lowest candidates

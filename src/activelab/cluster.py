@@ -66,9 +66,13 @@ def as_dask_array(X: Any) -> Any:
     A Dask DataFrame becomes the array of its values (numeric columns only; the
     partition lengths are computed once), and so do the block lengths of an
     array whose lengths are unknown (e.g. rows selected by a mask,
-    ``X[X[:, 0] > 0]``): pool indices need them.
+    ``X[X[:, 0] > 0]``): pool indices need them. Anything that is not a Dask
+    collection (a numpy array, a pandas DataFrame) is refused with a
+    ``ValueError`` naming the way to make it one.
     """
     _require_dask()
+    if not is_dask_collection(X):
+        raise ValueError(_not_a_dask_pool(X))
     if hasattr(X, "to_dask_array"):
         from pandas.api.types import is_numeric_dtype  # numpy cannot read pandas' own dtypes
 
@@ -88,6 +92,16 @@ def as_dask_array(X: Any) -> Any:
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     return X
+
+
+def _not_a_dask_pool(X: Any) -> str:
+    """Why a Dask backend cannot score ``X``, and the two ways out."""
+    return (
+        f"A DaskBackend scores a Dask pool, but this pool is a {type(X).__module__}."
+        f"{type(X).__name__}: make it one (dask.array.from_array(X, chunks=...), or better "
+        "read it on the workers with dask.dataframe.read_parquet), or leave out backend= to "
+        "score it in process."
+    )
 
 
 def connect(spec: Any = None, timeout: float | None = None) -> Any:
