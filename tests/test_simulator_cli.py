@@ -175,3 +175,21 @@ def test_simulate_replays_auto_beside_random_by_default(tmp_path):
     assert run.exit_code == 0, run.output
     doc = json.loads(out.read_text())
     assert sorted({r["strategy"] for r in doc["runs"]}) == ["auto", "random"]
+
+
+def test_the_deep_strategies_run_from_the_command_line_with_model_mlp(tmp_path):
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    runner = CliRunner()
+    args = ["simulate", "--dataset", "iris", "--strategy", "bald", "--seeds", "1"]
+    args += ["--budget", "14", "--initial", "6", "--batch-size", "4"]
+    run = runner.invoke(main, args)  # logreg: the error names the option that fixes it
+    assert run.exit_code != 0 and "From the command line: --model mlp." in run.output
+    out = tmp_path / "deep.json"
+    run = runner.invoke(main, [*args, "--model", "mlp", "--semi-supervised", "off", "--out", out])
+    assert run.exit_code == 0, run.output
+    doc = json.loads(out.read_text())
+    assert {r["strategy"] for r in doc["runs"]} == {"bald"}
