@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from activelab.scoring import DEFAULT_CHUNK_SIZE
 
-__all__ = ["check_indices", "check_label_values", "check_pool"]
+__all__ = ["check_indices", "check_label_values", "check_pool", "check_threads"]
 
 
 def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
@@ -229,3 +229,30 @@ def check_label_values(y: np.ndarray, previous: np.ndarray) -> None:
                 f"so far are {plural[before]} (e.g. {previous[:1].tolist()[0]!r}); use one "
                 "type, or create the learner with classes=[...] listing every label."
             )
+
+
+def check_threads(n: Any) -> None:
+    """A one-line ``ValueError`` for a torch thread count torch would refuse.
+
+    Parameters
+    ----------
+    n : int or None
+        Threads asked for; ``None`` keeps torch's setting.
+
+    Raises
+    ------
+    ValueError
+        For 0 or a negative count (``-1`` means "all cores" to scikit-learn's
+        ``n_jobs``, but torch refuses it with a ``RuntimeError``).
+
+    Examples
+    --------
+    >>> check_threads(None), check_threads(2)
+    (None, None)
+    >>> check_threads(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_threads must be >= 1 or None (keep torch's setting), got 0.
+    """
+    if n is not None and int(n) < 1:
+        raise ValueError(f"n_threads must be >= 1 or None (keep torch's setting), got {n}.")

@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from activelab._validation import check_threads
+
 __all__ = [
     "INSTALL_HINT",
     "MODEL_NAME",
@@ -402,6 +404,7 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         texts = _as_texts(X)
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}.")
+        check_threads(self.n_threads)
         if not texts:
             return np.empty((0, _DIM), dtype=np.float32)
         norm = [normalise_text(t) for t in texts]

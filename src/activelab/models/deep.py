@@ -43,7 +43,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from activelab._validation import check_label_values
+from activelab._validation import check_label_values, check_threads
 
 __all__ = ["TorchMLPClassifier", "gradient_embedding_factors"]
 
@@ -61,6 +61,7 @@ def _torch() -> Any:
 @contextlib.contextmanager
 def _threads(n: int | None) -> Iterator[None]:
     torch = _torch()
+    check_threads(n)
     if n is None:
         yield
         return
@@ -217,10 +218,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
                 "hidden_layer_sizes must be a positive int or a non-empty tuple of them, got "
                 f"{self.hidden_layer_sizes!r}."
             )
-        if self.n_threads is not None and int(self.n_threads) < 1:
-            raise ValueError(
-                f"n_threads must be >= 1 or None (keep torch's setting), got {self.n_threads}."
-            )
+        check_threads(self.n_threads)
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
         for name in ("epochs", "batch_size", "predict_batch_size"):
