@@ -227,6 +227,20 @@ def test_connect_to_nothing_names_the_address():
         connect(address, timeout=0.3)
 
 
+@pytest.mark.parametrize(
+    ("address", "needle"),
+    [
+        ("http://127.0.0.1:1", "unknown address scheme 'http'"),
+        ("tcp://127.0.0.1", "missing port number"),
+        ("tls://127.0.0.1:1", "TLS configuration"),  # was "something answered"
+    ],
+)
+def test_connect_to_an_address_dask_cannot_open_is_a_value_error(address, needle):
+    with pytest.raises(ValueError, match=needle) as info:
+        connect(address, timeout=0.3)
+    assert str(info.value).startswith(f"{address}: ")
+
+
 def test_connect_to_a_running_scheduler(client):
     other = connect(client.scheduler.address, timeout=5)
     try:

@@ -179,7 +179,8 @@ def _check_scheduler(address: str, timeout: float) -> None:
     Raises
     ------
     ValueError
-        For an address Dask cannot parse (an unknown scheme).
+        For an address Dask cannot parse (an unknown scheme, no port) or cannot
+        open as configured (``tls://`` without TLS settings).
     OSError
         When nothing answers, or what answers is not a Dask scheduler.
     """
@@ -199,8 +200,6 @@ def _check_scheduler(address: str, timeout: float) -> None:
     with ThreadPoolExecutor(1) as pool:
         try:
             pool.submit(asyncio.run, _handshake()).result()
-        except ValueError:  # a malformed address or an unknown scheme, in Dask's words
-            raise
         except OSError as exc:
             if type(exc) is OSError:  # distributed's "Timed out trying to connect"
                 raise OSError(
@@ -212,6 +211,11 @@ def _check_scheduler(address: str, timeout: float) -> None:
             else:
                 reason = "it closed the connection"
             raise _not_a_scheduler(address, reason) from None
+        except (TypeError, ValueError) as exc:
+            if type(exc).__module__.startswith("msgpack"):  # a reply that is not Dask's frames
+                raise _not_a_scheduler(address, "it replied in another protocol") from None
+            # a malformed address, an unknown scheme, TLS without its configuration
+            raise ValueError(f"{address}: {exc}") from None
         except Exception:  # any reply that is not Dask's protocol
             raise _not_a_scheduler(address, "it replied in another protocol") from None
 
