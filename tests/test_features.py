@@ -148,6 +148,11 @@ def test_bad_input_is_refused():
     # a missing text was embedded as the empty one (TF-IDF refuses it)
     with pytest.raises(ValueError, match=r"Text 1 is missing \(None; 2 of 3 texts are\)"):
         TextEmbedder(cache=False).transform(["a film", None, np.nan])
+    # a pandas "string" column's pd.NA was embedded as the text "<NA>"
+    pd = pytest.importorskip("pandas")
+    texts = pd.Series(["a film", pd.NA, "a plot"], dtype="string")
+    with pytest.raises(ValueError, match=r"Text 1 is missing \(<NA>; 1 of 3 texts are\)"):
+        TextEmbedder(cache=False).transform(texts)
     # torch's "set_num_threads expects a positive integer"; -1 is "all cores" elsewhere
     for n in (0, -1):
         with pytest.raises(ValueError, match=r"n_threads must be >= 1 or None"):

@@ -502,13 +502,30 @@ def _as_texts(X: Any) -> list[Any]:
             f"TextEmbedder.transform takes a 1-D list of texts, got an array of shape {arr.shape}."
         )
     texts = arr.tolist()
-    missing = [i for i, t in enumerate(texts) if t is None or (isinstance(t, float) and t != t)]
-    if missing:  # it would be embedded as the empty text, a vector that means nothing
+    missing = np.flatnonzero(_missing(arr))
+    if missing.size:  # it would be embedded as the empty text, a vector that means nothing
         raise ValueError(
-            f"Text {missing[0]} is missing ({texts[missing[0]]!r}; {len(missing)} of "
+            f"Text {missing[0]} is missing ({texts[missing[0]]!r}; {missing.size} of "
             f"{len(texts)} texts are); fill or drop those rows first, as TF-IDF requires too."
         )
     return texts
+
+
+def _missing(arr: np.ndarray) -> np.ndarray:
+    """Which entries of a 1-D object array are missing values.
+
+    ``None`` and NaN, and with pandas also its ``pd.NA`` (the missing value of a
+    ``"string"`` column, which was embedded as the text ``"<NA>"``) and ``NaT``.
+    """
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas comes with every extra that reads tables
+        return np.fromiter(
+            (t is None or (isinstance(t, float) and t != t) for t in arr),
+            dtype=bool,
+            count=arr.shape[0],
+        )
+    return np.asarray(pd.isna(arr), dtype=bool)
 
 
 def make_text_featurizer(kind: str = "tfidf", **params: Any) -> Any:
