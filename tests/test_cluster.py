@@ -170,6 +170,19 @@ def test_strategy_that_would_gather_the_pool_is_refused():
         ActiveLearner(LogisticRegression(), "typicality").fit(X)
 
 
+def test_rank_pool_refuses_what_the_learner_refuses_on_dask():
+    from activelab.ranking import rank_pool
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    model = LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    pool = da.from_array(X, chunks=(50, 3))
+    # typicality clustered the whole pool on the client: gathered, not refused
+    with pytest.raises(ValueError, match="'typicality' cannot run on a Dask pool"):
+        rank_pool(model, pool, 5, strategy="typicality")
+    assert rank_pool(model, pool, 5).tolist() == rank_pool(model, X, 5).tolist()
+
+
 def test_zero_labels_on_dask_cold_starts_randomly():
     X = da.from_array(np.random.default_rng(1).normal(size=(500, 3)), chunks=(100, 3))
     learner = ActiveLearner(LogisticRegression(), "margin", random_state=0).fit(X)

@@ -94,6 +94,15 @@ def as_dask_array(X: Any) -> Any:
     return X
 
 
+def _gathers(name: str) -> str:
+    """Why strategy ``name`` is refused on a Dask pool, and what runs there instead."""
+    return (
+        f"Strategy {name!r} cannot run on a Dask pool without gathering it; use a scoring "
+        "strategy (margin, entropy, least_confident, bald ...), 'kcenter', 'density' or "
+        "'random', or pass the pool as a numpy array."
+    )
+
+
 def _not_a_dask_pool(X: Any) -> str:
     """Why a Dask backend cannot score ``X``, and the two ways out."""
     return (
