@@ -58,6 +58,66 @@ def test_dask_equals_in_process(client, data, strategy, n):
         remote.teach(b, y[b])
 
 
+def test_bald_on_dask_equals_in_process():
+    pytest.importorskip("torch")
+    from activelab.models.deep import TorchMLPClassifier
+
+    # threads, not processes: workers importing torch took most of a minute on a busy machine
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    )
+    client = distributed.Client(cluster)
+    try:
+        _bald_pair(client, TorchMLPClassifier)
+    finally:
+        client.close()
+        cluster.close()
+
+
+def _bald_pair(client, TorchMLPClassifier):
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3_000, 6))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    model = TorchMLPClassifier(hidden_layer_sizes=(16,), epochs=1, min_steps=20, random_state=0)
+    init = np.arange(30)
+    local = ActiveLearner(model, "bald", random_state=0).fit(X, init, y[init])
+    pool = da.from_array(X, chunks=(700, 6))  # blocks that do not divide the pool
+    remote = ActiveLearner(model, "bald", random_state=0, backend=DaskBackend(client))
+    remote.fit(pool, init, y[init])  # was refused: "cannot run on a Dask pool"
+    for _ in range(2):
+        a, b = local.query(25), remote.query(25)
+        assert a.tolist() == b.tolist()
+        local.teach(a, y[a])
+        remote.teach(b, y[b])
+
+
+def test_a_learner_on_a_client_pickles(client, data):
+    import pickle
+
+    X, y = data
+    local, remote = _pair("margin", X[:2_000], y, client)
+    remote.query(5)
+    # was "Can't pickle local object 'coroutine.<locals>.wrapper...'" from the client
+    again = pickle.loads(pickle.dumps(remote))
+    assert again.backend.client is None and remote.backend.client is client
+    assert again.query(10).tolist() == remote.query(10).tolist() == local.query(10).tolist()
+
+
+def test_a_dask_backend_with_an_in_memory_pool_is_one_line(data):
+    from activelab.ranking import rank_pool
+
+    X, y = data
+    X = X[:300]
+    # was "AttributeError: 'numpy.ndarray' object has no attribute 'chunks'" at query time
+    learner = ActiveLearner(LogisticRegression(), "margin", backend=DaskBackend())
+    with pytest.raises(ValueError, match=r"this pool is a numpy\.ndarray: make it one"):
+        learner.fit(X, [0, 1], y[:2])
+    model = LogisticRegression().fit(X, y[:300])
+    with pytest.raises(ValueError, match="leave out backend="):
+        rank_pool(model, X, 3, backend=DaskBackend())
+
+
 def test_ties_break_to_lowest_index_across_blocks(client, data):
     X, y = data
     # a model that scores every row the same: the answer is the n lowest candidates
@@ -110,6 +170,19 @@ def test_strategy_that_would_gather_the_pool_is_refused():
         ActiveLearner(LogisticRegression(), "typicality").fit(X)
 
 
+def test_rank_pool_refuses_what_the_learner_refuses_on_dask():
+    from activelab.ranking import rank_pool
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    model = LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    pool = da.from_array(X, chunks=(50, 3))
+    # typicality clustered the whole pool on the client: gathered, not refused
+    with pytest.raises(ValueError, match="'typicality' cannot run on a Dask pool"):
+        rank_pool(model, pool, 5, strategy="typicality")
+    assert rank_pool(model, pool, 5).tolist() == rank_pool(model, X, 5).tolist()
+
+
 def test_zero_labels_on_dask_cold_starts_randomly():
     X = da.from_array(np.random.default_rng(1).normal(size=(500, 3)), chunks=(100, 3))
     learner = ActiveLearner(LogisticRegression(), "margin", random_state=0).fit(X)
@@ -120,6 +193,73 @@ def test_zero_labels_on_dask_cold_starts_randomly():
 def test_connect_rejects_unknown_setting():
     with pytest.raises(ValueError, match="tcp://HOST:PORT"):
         connect("somewhere")
+
+
+def _server(reply: bytes | None):
+    """A TCP server on a free port that answers once with ``reply`` (``None``: never)."""
+    import socket
+    import threading
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+
+    def serve():
+        conn, _ = sock.accept()
+        conn.recv(1024)
+        if reply is not None:
+            conn.sendall(reply)
+            conn.close()
+        else:  # keeps the connection open and silent
+            threading.Event().wait(5)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return sock, f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("reply", [b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", None])
+def test_connect_to_a_server_that_is_not_a_scheduler_is_one_line(reply):
+    # the dashboard's port or another service: an HTTP reply was read as a frame length
+    # (a MemoryError traceback), a silent server made the handshake wait forever
+    sock, address = _server(reply)
+    try:
+        with pytest.raises(OSError, match="but not as a Dask scheduler") as info:
+            connect(address, timeout=0.5)
+    finally:
+        sock.close()
+    assert address in str(info.value) and "\n" not in str(info.value)
+
+
+def test_connect_to_nothing_names_the_address():
+    import socket
+
+    with socket.socket() as sock:  # a free port; nothing listens there once closed
+        sock.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+    with pytest.raises(OSError, match=r"No Dask scheduler answered at tcp://127\.0\.0\.1:"):
+        connect(address, timeout=0.3)
+
+
+@pytest.mark.parametrize(
+    ("address", "needle"),
+    [
+        ("http://127.0.0.1:1", "unknown address scheme 'http'"),
+        ("tcp://127.0.0.1", "missing port number"),
+        ("tls://127.0.0.1:1", "TLS configuration"),  # was "something answered"
+    ],
+)
+def test_connect_to_an_address_dask_cannot_open_is_a_value_error(address, needle):
+    with pytest.raises(ValueError, match=needle) as info:
+        connect(address, timeout=0.3)
+    assert str(info.value).startswith(f"{address}: ")
+
+
+def test_connect_to_a_running_scheduler(client):
+    other = connect(client.scheduler.address, timeout=5)
+    try:
+        assert other.scheduler_info()["address"] == client.scheduler.address
+    finally:
+        other.close()
 
 
 def test_cli_query_in_process_and_on_the_cluster(client, data, tmp_path):
@@ -154,6 +294,26 @@ def test_cli_query_in_process_and_on_the_cluster(client, data, tmp_path):
     picks = [int(v) for v in here.output.split()]
     assert picks == [int(v) for v in there.output.split()]
     assert len(picks) == 7 and min(picks) >= 200
+
+
+def test_cli_query_seed_repeats_a_random_ranking(tmp_path, data):
+    joblib = pytest.importorskip("joblib")
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    X, y = data
+    joblib.dump(LogisticRegression().fit(X[:100], y[:100]), tmp_path / "m.joblib")
+    np.save(tmp_path / "pool.npy", X[:500])
+    args = ["query", "--model", str(tmp_path / "m.joblib"), "--pool", str(tmp_path / "pool.npy")]
+    args += ["--strategy", "random", "-n", "20"]
+
+    def run(*extra):
+        out = CliRunner().invoke(main, [*args, *extra])
+        assert out.exit_code == 0, out.output
+        return out.output
+
+    assert run("--seed", "3") == run("--seed", "3") != run("--seed", "4")
 
 
 def test_cli_query_names_a_missing_column(tmp_path, data):

@@ -81,6 +81,39 @@ def test_bad_input_is_refused_with_a_clear_message(fitted):
         _small().fit(np.zeros((3, 2)), [0.0, 1.0, np.nan])
 
 
+def test_parameters_are_checked_before_torch_sees_them():
+    X, y = np.random.default_rng(0).normal(size=(12, 3)), np.arange(12) % 2
+    # one int is one hidden layer, as in scikit-learn's MLPClassifier (was a TypeError)
+    one = TorchMLPClassifier(hidden_layer_sizes=8, epochs=1, min_steps=1, random_state=0)
+    assert one.fit(X, y).embed(X[:2]).shape == (2, 8)
+    assert one.predict_proba_samples(X[:2], n_samples=3, random_state=0).shape == (3, 2, 2)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be a positive int"):
+        _small(hidden_layer_sizes="wide").fit(X, y)
+    # torch's "set_num_threads expects a positive integer" RuntimeError
+    with pytest.raises(ValueError, match=r"n_threads must be >= 1 or None"):
+        _small(n_threads=0).fit(X, y)
+    # no rows was a ZeroDivisionError
+    with pytest.raises(ValueError, match="X has no rows"):
+        _small().fit(X[:0], y[:0])
+
+
+def test_a_dataframe_is_read_by_its_column_names():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+    y = (frame["a"] > 0).astype(int)
+    clf = TorchMLPClassifier(hidden_layer_sizes=8, epochs=1, min_steps=5, random_state=0)
+    clf.fit(frame, y)
+    assert clf.feature_names_in_.tolist() == ["a", "b", "c"]
+    assert np.allclose(clf.predict_proba(frame), clf.predict_proba(frame.to_numpy()))
+    # the same columns in another order were scored silently as the wrong features
+    with pytest.raises(ValueError, match=r"another order.*X\[model.feature_names_in_\]"):
+        clf.predict(frame[["c", "b", "a"]])
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['c'\]"):
+        clf.predict(frame[["a", "b"]].assign(d=0.0))
+    assert not hasattr(clf.fit(frame.to_numpy(), y), "feature_names_in_")  # a refit forgets them
+
+
 def test_mc_samples_share_masks_across_chunks_and_differ_across_samples(fitted, fashion):
     _, _, Xt, _ = fashion
     full = fitted.predict_proba_samples(Xt[:40], n_samples=6, random_state=3)
@@ -200,6 +233,10 @@ def test_mc_strategies_refuse_a_model_without_dropout_samples():
         ActiveLearner(LogisticRegression(), "bald").fit(X)
     with pytest.raises(StrategyRequirementError, match="MC-dropout"):
         ActiveLearner(LogisticRegression(), "batchbald").fit(X)
+    # dropout=0: every sample the same model, every score 0, picks decided by rounding
+    for name in ("bald", "batchbald"):
+        with pytest.raises(StrategyRequirementError, match=r"dropout=0.*Set dropout > 0"):
+            ActiveLearner(_small(dropout=0.0), name).fit(X, [0, 1], [0, 1])
 
 
 @pytest.mark.parametrize("strategy", ["bald", "badge"])

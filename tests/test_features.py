@@ -159,6 +159,28 @@ def test_bad_input_is_refused():
     # a missing text was embedded as the empty one (TF-IDF refuses it)
     with pytest.raises(ValueError, match=r"Text 1 is missing \(None; 2 of 3 texts are\)"):
         TextEmbedder(cache=False).transform(["a film", None, np.nan])
+    # a pandas "string" column's pd.NA was embedded as the text "<NA>"
+    pd = pytest.importorskip("pandas")
+    texts = pd.Series(["a film", pd.NA, "a plot"], dtype="string")
+    with pytest.raises(ValueError, match=r"Text 1 is missing \(<NA>; 1 of 3 texts are\)"):
+        TextEmbedder(cache=False).transform(texts)
+    # torch's "set_num_threads expects a positive integer"; -1 is "all cores" elsewhere
+    for n in (0, -1):
+        with pytest.raises(ValueError, match=r"n_threads must be >= 1 or None"):
+            TextEmbedder(cache=False, n_threads=n).transform(["a film"])
+
+
+@pytest.mark.parametrize(
+    ("device", "needle"),
+    [("cuda", r"finds no CUDA GPU here .*use device='cpu'"), ("gpu", "Unknown torch device 'gpu'")],
+)
+def test_an_absent_or_unknown_device_is_one_line(monkeypatch, device, needle):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as on a machine with no GPU
+    # before: "AssertionError: Torch not compiled with CUDA enabled" from inside torch
+    with pytest.raises(ValueError, match=needle) as info:
+        TextEmbedder(cache=False, device=device).transform(["a film"])
+    assert "\n" not in str(info.value)
 
 
 def test_movie_reviews_load():

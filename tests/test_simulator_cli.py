@@ -192,3 +192,21 @@ def test_one_strategy_without_random_does_not_blame_random(tmp_path):
     text = " ".join(run.output.split())
     assert "random not replayed; add --strategy random" in text
     assert "random never reached" not in text
+
+
+def test_the_deep_strategies_run_from_the_command_line_with_model_mlp(tmp_path):
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    runner = CliRunner()
+    args = ["simulate", "--dataset", "iris", "--strategy", "bald", "--seeds", "1"]
+    args += ["--budget", "14", "--initial", "6", "--batch-size", "4"]
+    run = runner.invoke(main, args)  # logreg: the error names the option that fixes it
+    assert run.exit_code != 0 and "From the command line: --model mlp." in run.output
+    out = tmp_path / "deep.json"
+    run = runner.invoke(main, [*args, "--model", "mlp", "--semi-supervised", "off", "--out", out])
+    assert run.exit_code == 0, run.output
+    doc = json.loads(out.read_text())
+    assert {r["strategy"] for r in doc["runs"]} == {"bald"}

@@ -11,7 +11,14 @@ import scipy.sparse as sp
 
 from activelab.scoring import DEFAULT_CHUNK_SIZE
 
-__all__ = ["check_count", "check_indices", "check_label_values", "check_pool", "check_seed"]
+__all__ = [
+    "check_count",
+    "check_indices",
+    "check_label_values",
+    "check_pool",
+    "check_seed",
+    "check_threads",
+]
 
 
 def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
@@ -277,3 +284,30 @@ def check_count(value: Any, name: str, *, minimum: int = 1) -> int:
         what = "a positive whole number" if minimum == 1 else f"a whole number >= {minimum}"
         raise ValueError(f"{name} must be {what}, got {value!r}.")
     return int(value)
+
+
+def check_threads(n: Any) -> None:
+    """A one-line ``ValueError`` for a torch thread count torch would refuse.
+
+    Parameters
+    ----------
+    n : int or None
+        Threads asked for; ``None`` keeps torch's setting.
+
+    Raises
+    ------
+    ValueError
+        For 0 or a negative count (``-1`` means "all cores" to scikit-learn's
+        ``n_jobs``, but torch refuses it with a ``RuntimeError``).
+
+    Examples
+    --------
+    >>> check_threads(None), check_threads(2)
+    (None, None)
+    >>> check_threads(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_threads must be >= 1 or None (keep torch's setting), got 0.
+    """
+    if n is not None and int(n) < 1:
+        raise ValueError(f"n_threads must be >= 1 or None (keep torch's setting), got {n}.")

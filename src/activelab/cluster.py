@@ -66,9 +66,13 @@ def as_dask_array(X: Any) -> Any:
     A Dask DataFrame becomes the array of its values (numeric columns only; the
     partition lengths are computed once), and so do the block lengths of an
     array whose lengths are unknown (e.g. rows selected by a mask,
-    ``X[X[:, 0] > 0]``): pool indices need them.
+    ``X[X[:, 0] > 0]``): pool indices need them. Anything that is not a Dask
+    collection (a numpy array, a pandas DataFrame) is refused with a
+    ``ValueError`` naming the way to make it one.
     """
     _require_dask()
+    if not is_dask_collection(X):
+        raise ValueError(_not_a_dask_pool(X))
     if hasattr(X, "to_dask_array"):
         from pandas.api.types import is_numeric_dtype  # numpy cannot read pandas' own dtypes
 
@@ -90,7 +94,26 @@ def as_dask_array(X: Any) -> Any:
     return X
 
 
-def connect(spec: Any = None) -> Any:
+def _gathers(name: str) -> str:
+    """Why strategy ``name`` is refused on a Dask pool, and what runs there instead."""
+    return (
+        f"Strategy {name!r} cannot run on a Dask pool without gathering it; use a scoring "
+        "strategy (margin, entropy, least_confident, bald ...), 'kcenter', 'density' or "
+        "'random', or pass the pool as a numpy array."
+    )
+
+
+def _not_a_dask_pool(X: Any) -> str:
+    """Why a Dask backend cannot score ``X``, and the two ways out."""
+    return (
+        f"A DaskBackend scores a Dask pool, but this pool is a {type(X).__module__}."
+        f"{type(X).__name__}: make it one (dask.array.from_array(X, chunks=...), or better "
+        "read it on the workers with dask.dataframe.read_parquet), or leave out backend= to "
+        "score it in process."
+    )
+
+
+def connect(spec: Any = None, timeout: float | None = None) -> Any:
     """A Dask ``Client`` from a specification, or ``None`` for in-process work.
 
     Parameters
@@ -99,6 +122,18 @@ def connect(spec: Any = None) -> Any:
         ``None`` keeps everything in-process (no cluster); ``"local"`` starts a
         ``LocalCluster`` on this machine (one thread per worker process);
         an address connects to a running scheduler; a ``Client`` is used as is.
+    timeout : float, optional
+        Seconds to wait for a scheduler at an address; by default Dask's
+        ``distributed.comm.timeouts.connect`` (30 s).
+
+    Raises
+    ------
+    ValueError
+        For a setting that is none of the above.
+    OSError
+        When no scheduler answers at the address in time, or what answers
+        there is not a Dask scheduler (a web server, the dashboard's port):
+        one line naming the address.
     """
     if spec is None:
         return None
@@ -114,9 +149,94 @@ def connect(spec: Any = None) -> Any:
         cluster = LocalCluster(threads_per_worker=1, processes=True, dashboard_address=None)
         return Client(cluster)
     if isinstance(spec, str) and "://" in spec:
-        return Client(spec)
+        seconds = _connect_timeout(timeout)
+        _check_scheduler(spec, seconds)
+        return Client(spec, timeout=seconds)
     raise ValueError(
         f"Unknown Dask setting {spec!r}: use 'local', 'tcp://HOST:PORT' or a distributed.Client."
+    )
+
+
+def _connect_timeout(timeout: float | None) -> float:
+    """``timeout`` in seconds, else Dask's configured connect timeout."""
+    if timeout is not None:
+        return float(timeout)
+    import dask.config
+    from dask.utils import parse_timedelta
+
+    return float(parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s"))
+
+
+def _check_scheduler(address: str, timeout: float) -> None:
+    """Raise a one-line ``OSError`` unless a Dask scheduler answers at ``address``.
+
+    ``distributed.Client`` bounds the connection but not the handshake after it:
+    a server that accepts the connection without speaking Dask's protocol (the
+    dashboard's HTTP port, another service) made it wait forever, or read an
+    HTTP reply as a frame length and fail allocating exabytes. This opens one
+    connection and completes the handshake under a deadline, in a thread of its
+    own so that it works under a running event loop (a notebook) too.
+
+    Parameters
+    ----------
+    address : str
+        The scheduler's address, ``tcp://HOST:PORT``.
+    timeout : float
+        Seconds allowed for the connection; the handshake gets as many again, at
+        most :data:`_HANDSHAKE_S` more.
+
+    Raises
+    ------
+    ValueError
+        For an address Dask cannot parse (an unknown scheme, no port) or cannot
+        open as configured (``tls://`` without TLS settings).
+    OSError
+        When nothing answers, or what answers is not a Dask scheduler.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect as open_comm
+    from distributed.security import Security
+
+    args = Security().get_connection_args("client")
+    deadline = timeout + min(timeout, _HANDSHAKE_S)
+
+    async def _handshake() -> None:
+        comm = await asyncio.wait_for(open_comm(address, timeout=timeout, **args), deadline)
+        await comm.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            pool.submit(asyncio.run, _handshake()).result()
+        except OSError as exc:
+            if type(exc) is OSError:  # distributed's "Timed out trying to connect"
+                raise OSError(
+                    f"No Dask scheduler answered at {address} within {timeout:g} s; start it, "
+                    "check the address, or use 'local' (a LocalCluster on this machine)."
+                ) from None
+            if isinstance(exc, TimeoutError):
+                reason = f"no handshake within {deadline:g} s"
+            else:
+                reason = "it closed the connection"
+            raise _not_a_scheduler(address, reason) from None
+        except (TypeError, ValueError) as exc:
+            if type(exc).__module__.startswith("msgpack"):  # a reply that is not Dask's frames
+                raise _not_a_scheduler(address, "it replied in another protocol") from None
+            # a malformed address, an unknown scheme, TLS without its configuration
+            raise ValueError(f"{address}: {exc}") from None
+        except Exception:  # any reply that is not Dask's protocol
+            raise _not_a_scheduler(address, "it replied in another protocol") from None
+
+
+#: seconds a reachable server has to complete Dask's handshake
+_HANDSHAKE_S = 5.0
+
+
+def _not_a_scheduler(address: str, reason: str) -> OSError:
+    return OSError(
+        f"Something answered at {address}, but not as a Dask scheduler ({reason}); is that "
+        "the dashboard's port? A scheduler listens on tcp://HOST:8786 by default."
     )
 
 
@@ -219,10 +339,21 @@ class DaskBackend:
     client : distributed.Client, optional
         The cluster to use; by default Dask's current scheduler (the client
         made most recently, else local threads).
+
+    Notes
+    -----
+    A backend pickles without its client (a connection cannot be saved): an
+    :class:`~activelab.ActiveLearner` saved with ``joblib.dump`` loads with a
+    backend on Dask's current scheduler: connect a ``Client`` (it becomes the
+    current one) before querying, else the blocks are scored by local threads.
     """
 
     def __init__(self, client: Any = None) -> None:
         self.client = client
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The state without the client: a live connection does not pickle."""
+        return {**self.__dict__, "client": None}
 
     def _compute(self, *tasks: Any) -> Any:
         dask = _require_dask()

@@ -23,7 +23,7 @@ from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.pipeline import Pipeline
 
 from activelab._validation import _kinds, check_indices, check_label_values, check_pool
-from activelab.cluster import DaskBackend, is_dask_collection
+from activelab.cluster import DaskBackend, _gathers, _not_a_dask_pool, is_dask_collection
 from activelab.multilabel._model import check_indicator, fit_multilabel, multilabel_proba
 from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
 from activelab.strategies import get_strategy
@@ -257,12 +257,10 @@ class ActiveLearner:
         if on_dask:
             for s in (self._strategy, self._cold):
                 if not s.supports_dask:
-                    raise ValueError(
-                        f"Strategy {s.name!r} cannot run on a Dask pool without gathering it; "
-                        "use a scoring strategy (margin, entropy, least_confident, ...) or "
-                        "'random', or pass the pool as a numpy array."
-                    )
+                    raise ValueError(_gathers(s.name))
             self._backend = self.backend if self.backend is not None else DaskBackend()
+        elif isinstance(self.backend, DaskBackend):
+            raise ValueError(_not_a_dask_pool(X))
         else:
             self._backend = self.backend
         if self._cold.needs_model:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from activelab._validation import check_indices, check_pool
-from activelab.cluster import DaskBackend, is_dask_collection
+from activelab.cluster import DaskBackend, _gathers, is_dask_collection
 from activelab.strategies import QueryContext, Strategy, get_strategy
 
 __all__ = ["rank_pool"]
@@ -42,7 +42,8 @@ def rank_pool(
     n : int
         How many indices to return.
     strategy : str or Strategy, default="margin"
-        A strategy that needs at most a fitted model.
+        A strategy that needs at most a fitted model; on a Dask pool, one that
+        runs there without gathering the pool (``supports_dask``).
     exclude : array-like of int, optional
         Pool indices not to return (e.g. those already labelled).
     backend : object, optional
@@ -78,8 +79,11 @@ def rank_pool(
     keep = np.ones(n_pool, dtype=bool)
     if exclude is not None:
         keep[check_indices(exclude, n_pool, what="excluded index")] = False
-    if backend is None and is_dask_collection(X):
-        backend = DaskBackend()
+    if is_dask_collection(X):
+        if not strat.supports_dask:  # as ActiveLearner refuses it: it would gather the pool
+            raise ValueError(_gathers(strat.name))
+        if backend is None:
+            backend = DaskBackend()
     ctx = QueryContext(
         X=X,
         candidates=np.flatnonzero(keep),

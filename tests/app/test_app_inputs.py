@@ -71,6 +71,22 @@ def test_a_declared_size_over_the_limit_is_refused(tmp_path: Path, monkeypatch) 
         read_items(folder)
 
 
+def test_sixteen_bit_grey_images_keep_their_grey_levels(tmp_path: Path) -> None:
+    import numpy as np
+
+    from activelab.app.ingest import ImagePixels
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    ramp = np.linspace(0, 65535, 32 * 32).reshape(32, 32)
+    Image.fromarray(ramp.astype(np.uint16)).save(folder / "wide.png")  # mode I;16
+    Image.fromarray((ramp / 257).round().astype(np.uint8)).save(folder / "narrow.png")
+    X = read_items(folder, image_size=4).X  # sorted: narrow.png, wide.png
+    assert 0.1 < X[1].min() < 0.2 and 0.8 < X[1].max() < 0.9  # not clipped to white
+    np.testing.assert_allclose(X[1], X[0], atol=0.01)
+    np.testing.assert_allclose(ImagePixels(size=4).transform([folder / "wide.png"])[0], X[1])
+
+
 def test_links_out_of_the_image_folder_are_refused(tmp_path: Path) -> None:
     folder = _images(tmp_path / "imgs")
     outside = tmp_path / "secret.png"

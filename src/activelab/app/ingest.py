@@ -536,6 +536,9 @@ def _decode(p: Path, data: bytes, size: int, image: Any, unidentified: Any) -> n
                     "(a decompression bomb, or a scan far larger than labelling needs); "
                     "scale it down first."
                 )
+            if im.mode.startswith("I"):  # 16-bit grey: "L" would clip every level above 255
+                wide = im.convert("F").resize((size, size), image.Resampling.BILINEAR)
+                return np.asarray(wide, dtype=np.float64).ravel() / 65535.0
             grey = im.convert("L").resize((size, size), image.Resampling.BILINEAR)
             return np.asarray(grey, dtype=np.float64).ravel() / 255.0
     except IngestError:

@@ -370,6 +370,13 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     help="A strategy that needs only a fitted model.",
 )
 @click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seeds strategies that draw at random (random, bald, batchbald, badge), so that the "
+    "same command ranks the same rows  [default: a fresh draw each run].",
+)
+@click.option(
     "-n",
     "--n",
     "n",
@@ -402,6 +409,7 @@ def query(
     columns: tuple[str, ...],
     text_column: str,
     strategy: str,
+    seed: int | None,
     n: int,
     exclude: Path | None,
     dask_spec: str | None,
@@ -430,11 +438,8 @@ def query(
         client = connect(dask_spec)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--dask") from None
-    except OSError as exc:  # no scheduler at that address (distributed times out)
-        raise click.ClickException(
-            f"Cannot reach the Dask scheduler at {dask_spec} ({exc}); start it, check the "
-            "address, or use --dask local."
-        ) from None
+    except OSError as exc:  # no scheduler at that address, or not a Dask scheduler there
+        raise click.ClickException(f"--dask {dask_spec}: {exc}") from None
     try:
         if raw is None:
             categorical = _categorical(model)
@@ -449,7 +454,15 @@ def query(
         try:
             with warnings.catch_warnings():  # the columns were picked by name above
                 warnings.filterwarnings("ignore", message="X does not have valid feature names")
-                picks = rank_pool(model, X, n, strategy=strategy, exclude=skip, backend=backend)
+                picks = rank_pool(
+                    model,
+                    X,
+                    n,
+                    strategy=strategy,
+                    exclude=skip,
+                    backend=backend,
+                    random_state=seed,
+                )
         except (ValueError, TypeError, IndexError) as exc:
             raise click.ClickException(str(exc)) from exc
     finally:

@@ -108,8 +108,9 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "gsx", "multilabel"
 @click.option(
     "--model",
     default=None,
-    help="logreg, forest, extra_trees, knn, svm, hgb, nb; bayesian_ridge, ridge, forest … for "
-    "regression. [default: logreg, or bayesian_ridge for regression]",
+    help="logreg, forest, extra_trees, knn, svm, hgb, nb, mlp (PyTorch, for bald, batchbald, "
+    "badge, deep_coreset); bayesian_ridge, ridge, forest … for regression. [default: logreg, "
+    "or bayesian_ridge for regression]",
 )
 @click.option(
     "--scoring",
@@ -323,11 +324,12 @@ def simulate(
         found = extra_for(exc, "simulate")
         message = missing_extra_message("simulate", *found) if found else str(exc)
         raise click.ClickException(message) from exc
-    except (
-        ValueError,
-        FileNotFoundError,
-        StrategyRequirementError,
-    ) as exc:
+    except StrategyRequirementError as exc:
+        message = str(exc)
+        if "TorchMLPClassifier" in message:  # the deep strategies: name the option that gives it
+            message += " From the command line: --model mlp."
+        raise click.ClickException(message) from exc
+    except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
     scoring_name = str(doc["settings"]["scoring"])
     metrics = summarize(doc["runs"], doc["full_pool"], scoring=scoring_name)

@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from activelab._validation import check_threads
+
 __all__ = [
     "INSTALL_HINT",
     "MODEL_NAME",
@@ -138,11 +140,54 @@ def _import_backend() -> tuple[Any, Any]:
     return model_pkg, st
 
 
+def _check_device(device: str) -> None:
+    """A one-line ``ValueError`` for a torch device that is unknown or absent on this machine.
+
+    Without it, ``device="cuda"`` on a machine with no GPU (or a CPU build of torch)
+    failed deep inside torch with ``AssertionError: Torch not compiled with CUDA
+    enabled``, and a misspelt device with a list of twenty device types.
+
+    Parameters
+    ----------
+    device : str
+        The torch device asked for: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` ...
+
+    Raises
+    ------
+    ValueError
+        When torch does not know the device, or it is not available here.
+    """
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"Unknown torch device {device!r}; use 'cpu', or 'cuda' on a machine with a GPU."
+        ) from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} but torch finds no CUDA GPU here "
+                "(torch.cuda.is_available() is False); use device='cpu'."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} but this machine has {torch.cuda.device_count()} CUDA "
+                "GPU(s), numbered from 0."
+            )
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(
+            f"device={device!r} but torch finds no Apple GPU (MPS) here; use device='cpu'."
+        )
+
+
 def _load_model(device: str, normalize: bool = True) -> Any:
     """The model, loaded once per device; ``normalize=False`` gives it without its final
     Normalize layer (all-MiniLM-L6-v2 ends in one, so ``normalize_embeddings=False`` alone
     still returned unit vectors). Both share the same weights."""
     model_pkg, st = _import_backend()
+    _check_device(device)
     path = str(model_pkg.get_model_path())
     key = (path, device, True)
     with _MODELS_LOCK:
@@ -298,7 +343,9 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
     progress : bool, default=False
         Show a progress bar (tqdm) while encoding.
     device : str, default="cpu"
-        Torch device.
+        Torch device (``"cuda"`` needs a GPU and a CUDA build of torch; one that
+        is absent is refused with a one-line ``ValueError`` when texts are
+        encoded).
     write_every : int, default=2048
         Texts encoded between two cache writes (an interrupted run keeps what
         was written).
@@ -368,6 +415,7 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         texts = _as_texts(X)
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}.")
+        check_threads(self.n_threads)
         if not texts:
             return np.empty((0, _DIM), dtype=np.float32)
         norm = [normalise_text(t) for t in texts]
@@ -465,13 +513,30 @@ def _as_texts(X: Any) -> list[Any]:
             f"TextEmbedder.transform takes a 1-D list of texts, got an array of shape {arr.shape}."
         )
     texts = arr.tolist()
-    missing = [i for i, t in enumerate(texts) if t is None or (isinstance(t, float) and t != t)]
-    if missing:  # it would be embedded as the empty text, a vector that means nothing
+    missing = np.flatnonzero(_missing(arr))
+    if missing.size:  # it would be embedded as the empty text, a vector that means nothing
         raise ValueError(
-            f"Text {missing[0]} is missing ({texts[missing[0]]!r}; {len(missing)} of "
+            f"Text {missing[0]} is missing ({texts[missing[0]]!r}; {missing.size} of "
             f"{len(texts)} texts are); fill or drop those rows first, as TF-IDF requires too."
         )
     return texts
+
+
+def _missing(arr: np.ndarray) -> np.ndarray:
+    """Which entries of a 1-D object array are missing values.
+
+    ``None`` and NaN, and with pandas also its ``pd.NA`` (the missing value of a
+    ``"string"`` column, which was embedded as the text ``"<NA>"``) and ``NaT``.
+    """
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas comes with every extra that reads tables
+        return np.fromiter(
+            (t is None or (isinstance(t, float) and t != t) for t in arr),
+            dtype=bool,
+            count=arr.shape[0],
+        )
+    return np.asarray(pd.isna(arr), dtype=bool)
 
 
 def make_text_featurizer(kind: str = "tfidf", **params: Any) -> Any:

@@ -43,7 +43,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from activelab._validation import check_label_values
+from activelab._validation import check_label_values, check_threads
 
 __all__ = ["TorchMLPClassifier", "gradient_embedding_factors"]
 
@@ -61,6 +61,7 @@ def _torch() -> Any:
 @contextlib.contextmanager
 def _threads(n: int | None) -> Iterator[None]:
     torch = _torch()
+    check_threads(n)
     if n is None:
         yield
         return
@@ -81,6 +82,15 @@ def _dense32(X: Any) -> np.ndarray:
     if X.ndim != 2:
         raise ValueError(f"Expected a 2-D array of features, got shape {X.shape}.")
     return X
+
+
+def _column_names(X: Any) -> np.ndarray | None:
+    """The column names of a DataFrame whose columns are all strings, else ``None``."""
+    columns = getattr(X, "columns", None)
+    if columns is None or sp.issparse(X):
+        return None
+    names = np.asarray(columns, dtype=object)
+    return names if all(isinstance(c, str) for c in names) else None
 
 
 def _seed_of(random_state: Any) -> int:
@@ -121,8 +131,9 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(128,)
-        Width of each hidden layer; the last one is the embedding.
+    hidden_layer_sizes : int or tuple of int, default=(128,)
+        Width of each hidden layer (an int: one layer); the last one is the
+        embedding.
     dropout : float, default=0.3
         Dropout probability on the last hidden layer (training and MC samples).
     epochs : int, default=30
@@ -139,7 +150,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, numpy Generator or None
         Seeds initialisation, shuffling and dropout during training.
     n_threads : int or None, default=1
-        Torch CPU threads while fitting/predicting (restored afterwards).
+        Torch CPU threads while fitting/predicting (restored afterwards);
+        ``None`` keeps torch's setting.
     predict_batch_size : int, default=4096
         Rows per forward pass at prediction time.
 
@@ -149,6 +161,9 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         The class labels.
     n_features_in_ : int
         Number of input features.
+    feature_names_in_ : ndarray of str
+        The columns of a DataFrame the model was fitted on (only then); a
+        DataFrame given to predict must have them, in that order.
     loss_curve_ : list of float
         Mean training loss of each epoch.
 
@@ -163,7 +178,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes: tuple[int, ...] = (128,),
+        hidden_layer_sizes: int | tuple[int, ...] = (128,),
         dropout: float = 0.3,
         epochs: int = 30,
         min_steps: int = 100,
@@ -186,12 +201,24 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         self.predict_batch_size = predict_batch_size
 
     # ------------------------------------------------------------------ training
+    def _sizes(self) -> tuple[int, ...]:
+        """The hidden widths; one int is one layer, as in scikit-learn's MLPClassifier."""
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, int | np.integer):
+            return (int(sizes),)
+        return tuple(int(s) for s in sizes)
+
     def _check_params(self) -> None:
-        sizes = tuple(self.hidden_layer_sizes)
-        if not sizes or any(int(s) < 1 for s in sizes):
+        try:
+            sizes = self._sizes()
+        except (TypeError, ValueError):
+            sizes = ()
+        if not sizes or any(s < 1 for s in sizes):
             raise ValueError(
-                f"hidden_layer_sizes must be a non-empty tuple of positive ints, got {sizes!r}."
+                "hidden_layer_sizes must be a positive int or a non-empty tuple of them, got "
+                f"{self.hidden_layer_sizes!r}."
             )
+        check_threads(self.n_threads)
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
         for name in ("epochs", "batch_size", "predict_batch_size"):
@@ -203,7 +230,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         nn = torch.nn
         layers: list[Any] = []
         width = n_in
-        for h in self.hidden_layer_sizes:
+        for h in self._sizes():
             layers += [nn.Linear(width, int(h)), nn.ReLU()]
             width = int(h)
         body = nn.Sequential(*layers)
@@ -220,10 +247,17 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"y must be 1-D with one label per row of X ({Xd.shape[0]}), got shape {y.shape}."
             )
+        if Xd.shape[0] == 0:
+            raise ValueError("X has no rows; fit needs at least one labelled row.")
         if not np.all(np.isfinite(Xd)):
             bad = int(np.flatnonzero(~np.isfinite(Xd).all(axis=1))[0])
             raise ValueError(f"X has a non-finite value in row {bad}; impute or drop it.")
         check_label_values(y, np.asarray([]))  # a missing label (None, NaN) is not a class
+        names = _column_names(X)
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         self.n_features_in_ = Xd.shape[1]
         n = Xd.shape[0]
@@ -277,15 +311,37 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"X has a non-finite value in row {bad}; impute or drop it.")
             yield torch.from_numpy(Xd)
 
+    def _check_columns(self, X: Any) -> None:
+        """Refuse a DataFrame whose columns are not the ones the model was fitted on.
+
+        The network reads columns by position: the same columns in another order
+        would be scored silently as the wrong features.
+        """
+        fitted = getattr(self, "feature_names_in_", None)
+        names = _column_names(X)
+        if fitted is None or names is None or np.array_equal(names, fitted):
+            return
+        missing = [c for c in fitted if c not in set(names)]
+        if missing:
+            raise ValueError(
+                f"X lacks the column(s) {missing[:5]} the model was fitted on; it has "
+                f"{list(names)[:10]}."
+            )
+        raise ValueError(
+            f"X has the model's columns in another order or with others beside them "
+            f"({list(names)[:10]}); select them in the fitted order: X[model.feature_names_in_]."
+        )
+
     def _hidden(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "net_")
+        self._check_columns(X)
         torch = _torch()
         out = []
         with _threads(self.n_threads), torch.no_grad():
             for xb in self._batches(X):
                 out.append(self.net_["body"](xb).numpy())
         if not out:
-            width = int(self.hidden_layer_sizes[-1])
+            width = self._sizes()[-1]
             return np.empty((0, width), dtype=np.float32)
         return np.concatenate(out)
 
@@ -350,7 +406,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
     def dropout_masks(self, n_samples: int, random_state: Any = None) -> np.ndarray:
         """``n_samples`` inverted-dropout masks of the penultimate layer (0 or ``1/(1-p)``)."""
         check_is_fitted(self, "net_")
-        width = int(self.hidden_layer_sizes[-1])
+        width = self._sizes()[-1]
         p = float(self.dropout)
         rng = np.random.default_rng(_seed_of(random_state))
         keep = rng.random((int(n_samples), width)) >= p

@@ -151,7 +151,8 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         Torch CPU threads during the fit and embedding (restored afterwards); ``None``
         keeps torch's setting.
     device : str, default="cpu"
-        Torch device.
+        Torch device; one this machine lacks (``"cuda"`` without a GPU) is
+        refused with a one-line ``ValueError``.
 
     Attributes
     ----------

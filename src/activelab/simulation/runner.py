@@ -71,6 +71,17 @@ _RESUME_KEYS = (
 )
 
 
+def _torch_mlp(seed: int) -> Any:
+    """The deep strategies' model, seeded; a clear error without torch."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        raise ValueError("--model mlp needs PyTorch (CPU build): pip install 'activelab[torch]'.")
+    from activelab.models.deep import TorchMLPClassifier
+
+    return TorchMLPClassifier(random_state=seed)
+
+
 def make_model(
     name: str, *, task: str = "classification", seed: int = 0, scale: bool = True
 ) -> Any:
@@ -79,7 +90,10 @@ def make_model(
     Classification: ``logreg`` (standardised logistic regression), ``forest``
     (random forest, 100 trees), ``extra_trees``, ``knn``, ``svm`` (RBF SVC,
     probabilities by :class:`~activelab.models.CalibratedClassifier`), ``hgb``
-    (histogram gradient boosting), ``nb`` (Gaussian naive Bayes). Regression:
+    (histogram gradient boosting), ``nb`` (Gaussian naive Bayes), ``mlp``
+    (standardised :class:`~activelab.models.deep.TorchMLPClassifier`, extra
+    ``[torch]``: the model of ``bald``, ``batchbald``, ``badge`` and
+    ``deep_coreset``). Regression:
     ``ridge``, ``bayesian_ridge`` (a predictive spread, for ``variance`` and the
     other spread strategies), ``forest``, ``extra_trees``, ``knn``, ``hgb``.
 
@@ -124,6 +138,7 @@ def make_model(
             "svm": lambda: scaled(CalibratedClassifier(svm.SVC(), random_state=seed)),
             "hgb": lambda: ensemble.HistGradientBoostingClassifier(random_state=seed),
             "nb": lambda: naive_bayes.GaussianNB(),
+            "mlp": lambda: scaled(_torch_mlp(seed)),
         }
     if key not in models:
         raise ValueError(

@@ -84,6 +84,12 @@ def _dot_row(Z: Any, i: int) -> np.ndarray:
     return Z @ Z[i]
 
 
+def _no_dropout(model: Any) -> bool:
+    """Whether the model's MC-dropout samples cannot differ (a ``dropout`` of 0)."""
+    rate = getattr(_split(model)[1], "dropout", None)
+    return isinstance(rate, int | float) and float(rate) == 0.0
+
+
 class _DeepStrategy(Strategy):
     def check_model(self, model: Any) -> None:
         super().check_model(model)
@@ -96,6 +102,12 @@ class _DeepStrategy(Strategy):
                     f"on the model, but {kind} has none. Use "
                     "activelab.models.deep.TorchMLPClassifier "
                     "(pip install 'activelab[torch]') or a model with that method."
+                )
+            if MC_DROPOUT in options and _no_dropout(model):
+                raise StrategyRequirementError(
+                    f"Strategy {self.name!r} measures how MC-dropout samples disagree, but the "
+                    "model has dropout=0: every sample is the same model and every item scores "
+                    "0. Set dropout > 0 (0.3 by default), or use 'margin' or 'entropy'."
                 )
             if options == (MODEL_EMBEDDING,) and not _has(model, "embed"):
                 kind = type(_split(model)[1]).__name__ if model is not None else "None"
@@ -136,7 +148,9 @@ class BALD(_DeepStrategy):
     Scores each candidate by the mutual information between its label and the
     model parameters, estimated from ``n_samples`` MC-dropout samples that
     share their masks across the pool. Chunked; memory
-    O(chunk × n_samples × classes).
+    O(chunk × n_samples × classes). Runs on a Dask pool block by block (the
+    masks follow from one seed, so every block draws the same ones) and
+    picks what it picks in process.
 
     Parameters
     ----------
@@ -158,20 +172,25 @@ class BALD(_DeepStrategy):
 
     name = "bald"
     requires: ClassVar[tuple[Any, ...]] = (PREDICT_PROBA, MC_DROPOUT)
+    supports_dask = True  # each candidate is scored on its own, under masks shared by seed
 
     def __init__(self, n_samples: int = 20) -> None:
         self.n_samples = n_samples
 
-    def scores(self, ctx: QueryContext) -> np.ndarray:
-        """BALD score of every candidate, aligned with ``ctx.candidates``."""
+    def _score_fn(self, ctx: QueryContext) -> Any:
+        """Rows to BALD scores, the MC-dropout masks drawn once from ``ctx.rng``."""
         if int(self.n_samples) < 2:
             raise ValueError(f"BALD needs n_samples >= 2, got {self.n_samples}.")
         seed = int(ctx.rng.integers(2**31 - 1))
         sample = _samples_fn(ctx.model, int(self.n_samples), seed)
-        return ctx.map_chunks(lambda X_chunk: bald_scores(sample(X_chunk)))
+        return lambda X_chunk: bald_scores(sample(X_chunk))
+
+    def scores(self, ctx: QueryContext) -> np.ndarray:
+        """BALD score of every candidate, aligned with ``ctx.candidates``."""
+        return ctx.map_chunks(self._score_fn(ctx))
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
-        return ctx.candidates[top_k(self.scores(ctx), n, ctx.candidates)]
+        return ctx.select_top(self._score_fn(ctx), n)
 
 
 class BatchBALD(_DeepStrategy):
