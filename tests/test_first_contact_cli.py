@@ -651,6 +651,31 @@ def test_add_interrupted_while_retraining_says_the_items_are_stored(tmp_path, mo
     assert json.loads(status.output)["items"] == 8
 
 
+def test_add_interrupted_between_the_items_and_their_labels_stores_both(tmp_path, monkeypatch):
+    import signal
+
+    import activelab.app.project as project_module
+
+    rows = "".join(f"t{i},a film {i},{'pos' if i % 2 else 'neg'}\n" for i in range(6))
+    (tmp_path / "t.csv").write_text("id,text,label\n" + rows)
+    (tmp_path / "more.csv").write_text("id,text,label\nn1,a fine film,pos\nn2,a dull one,neg\n")
+    project = str(tmp_path / "p")
+    init = ["init", project, "--data", str(tmp_path / "t.csv"), "--text-features", "tfidf"]
+    assert CliRunner().invoke(main, init).exit_code == 0
+    record = project_module.record_given_answers
+
+    def pressed_ctrl_c(*args, **kwargs):  # Ctrl-C once the items are in, before their labels
+        signal.raise_signal(signal.SIGINT)
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(project_module, "record_given_answers", pressed_ctrl_c)
+    run = CliRunner().invoke(main, ["add", project, "--data", str(tmp_path / "more.csv")])
+    _fails_in_one_line(run, "Interrupted after the 2 new items were stored", "with the labels")
+    status = json.loads(CliRunner().invoke(main, ["status", project, "--json"]).output)
+    assert status["items"] == 8 and status["labelled"] == 8
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 # ------------------------------------------------------------------ damaged projects
 @pytest.mark.parametrize(
     ("config", "database", "needle"),

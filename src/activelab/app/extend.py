@@ -26,7 +26,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import pickle
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -213,11 +217,36 @@ def extend_project(store: Store, data: Dataset) -> tuple[int, int, int]:
     s = store.settings
     labels = [str(x) for x in s["labels"]]
     given = given_answers(data, labels, s.get("task") == "multilabel")
-    first = store.append_items(data.rows, data.X)
-    batches = list(s.get(ITEM_BATCHES) or [first])  # before any add: one batch, all items
-    store.update_settings(**{ITEM_BATCHES: [*batches, len(data.rows)]})
-    imported = record_given_answers(store, {first + i: v for i, v in given.items()}) if given else 0
-    if data.settings.get("source_format"):
-        imported += import_answers(store, first=first)[0]
+    with _interrupt_deferred():  # Ctrl-C here would leave the items without their labels
+        first = store.append_items(data.rows, data.X)
+        batches = list(s.get(ITEM_BATCHES) or [first])  # before any add: one batch, all items
+        store.update_settings(**{ITEM_BATCHES: [*batches, len(data.rows)]})
+        imported = (
+            record_given_answers(store, {first + i: v for i, v in given.items()}) if given else 0
+        )
+        if data.settings.get("source_format"):
+            imported += import_answers(store, first=first)[0]
     LabellingService(store).retrain()
     return first, len(data.rows), imported
+
+
+@contextlib.contextmanager
+def _interrupt_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back until the block is done, then raise it.
+
+    The block writes the new items and then the labels they came with, each in its own
+    transaction; stopping between the two left items whose labels were lost, and the
+    file could not be added again (its ids are taken). Outside the main thread, where
+    Python delivers no signals, the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    before = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+    if pressed:
+        raise KeyboardInterrupt

@@ -37,9 +37,9 @@ def _interrupted(store: Any, project: Path, n_before: int) -> NoReturn:
     if added <= 0:
         raise click.ClickException(f"Interrupted: nothing was added to {project}.")
     raise click.ClickException(
-        f"Interrupted after the {added} new items were stored in {project}, while the model "
-        "was retrained: the queue ranks them after the next retrain. Do not add the file "
-        "again (its ids are taken); check with: activelab status "
+        f"Interrupted after the {added} new items were stored in {project} (with the labels "
+        "the file held), before the model was retrained: the queue ranks them after the next "
+        "retrain. Do not add the file again (its ids are taken); check with: activelab status "
         f"{project}"
     )
 
