@@ -87,6 +87,66 @@ def test_sixteen_bit_grey_images_keep_their_grey_levels(tmp_path: Path) -> None:
     np.testing.assert_allclose(ImagePixels(size=4).transform([folder / "wide.png"])[0], X[1])
 
 
+def _drawing_and_photo(folder: Path) -> Path:
+    """A black stroke on a transparent background, and a photo stored sideways (EXIF)."""
+    import numpy as np
+
+    folder.mkdir()
+    ink = np.zeros((32, 32, 4), dtype=np.uint8)
+    ink[:, 14:18, 3] = 255  # only the stroke is opaque (and black)
+    Image.fromarray(ink, "RGBA").save(folder / "a-drawing.png")
+    photo = np.full((32, 64), 255, dtype=np.uint8)
+    photo[:, :32] = 0  # stored: dark left half; turned 90° clockwise to view: dark top
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to view
+    Image.fromarray(photo).save(folder / "b-photo.jpg", exif=exif.tobytes(), quality=95)
+    return folder
+
+
+def test_images_are_read_as_the_page_shows_them_and_old_projects_as_before(tmp_path) -> None:
+    import pickle
+
+    import numpy as np
+
+    from activelab.app.ingest import ImagePixels
+
+    folder = _drawing_and_photo(tmp_path / "imgs")
+    X = read_items(folder, image_size=8).X
+    drawing, photo = X[0].reshape(8, 8), X[1].reshape(8, 8)
+    assert drawing.mean() > 0.6 and drawing[:, 0].min() > 0.9  # white page, one dark stroke
+    assert photo[:3].mean() < 0.1 and photo[-3:].mean() > 0.9  # upright: dark at the top
+    old = read_items(folder, image_size=8, image_pixels=1).X  # as projects made before
+    assert old[0].max() < 0.05 and old[1].reshape(8, 8)[:, :3].max() < 0.1  # sideways
+    # a project records how it reads its images; one without the record reads them as before
+    runner = CliRunner()
+    init = ["init", str(tmp_path / "p"), "--data", str(folder), "--labels", "ink,photo"]
+    assert runner.invoke(main, init).exit_code == 0
+    store = open_project(tmp_path / "p")
+    assert store.settings["image_pixels"] == 2
+    store.update_settings(image_pixels=1)  # as a project made before it was recorded
+    store.close()
+    more = _drawing_and_photo(tmp_path / "more")
+    for f in more.iterdir():
+        f.rename(more / f"new-{f.name}")
+    run = runner.invoke(main, ["add", str(tmp_path / "p"), "--data", str(more)])
+    assert run.exit_code == 0, run.output
+    store = open_project(tmp_path / "p")
+    feats = store.load_features()
+    store.close()
+    np.testing.assert_allclose(feats[2:], read_items(more, image_pixels=1).X)
+    # a model saved before ImagePixels had `pixels` reads images the first way
+    saved = pickle.loads(pickle.dumps(ImagePixels(size=8)).replace(b"pixels", b"pixelz"))
+    assert saved.pixels == 1
+
+
+def test_the_terminal_draws_a_transparent_drawing_on_white(tmp_path) -> None:
+    from activelab.cli.label import _image_art
+
+    folder = _drawing_and_photo(tmp_path / "imgs")
+    art = _image_art((folder / "a-drawing.png").read_bytes(), width=16).splitlines()
+    assert art[0][0] == art[0][-1] == " " and art[0][8] != " "
+
+
 def test_links_out_of_the_image_folder_are_refused(tmp_path: Path) -> None:
     folder = _images(tmp_path / "imgs")
     outside = tmp_path / "secret.png"

@@ -99,6 +99,7 @@ def read_new_items(
         kwargs["feature_columns"] = columns
     elif kind == "image":
         kwargs["image_size"] = int(s.get("image_size", 16))
+        kwargs["image_pixels"] = int(s.get("image_pixels", 1))  # as its first items were read
     if not tool and s.get("id_column"):
         kwargs["id_column"] = s["id_column"]
     fitted = store.artifact("featuriser")

@@ -48,11 +48,14 @@ from activelab.data.features import (
 )
 
 __all__ = [
+    "IMAGE_PIXELS",
     "IMAGE_SUFFIXES",
     "MAX_IMAGE_PIXELS",
     "Dataset",
     "ImagePixels",
     "IngestError",
+    "as_shown",
+    "grey_levels",
     "image_files",
     "item_source",
     "read_items",
@@ -61,6 +64,9 @@ __all__ = [
 
 #: Image file suffixes a project ingests, with their media types.
 IMAGE_SUFFIXES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+#: How new projects read images into grey levels (:func:`grey_levels`); a project records
+#: its own under ``image_pixels`` (without it: 1, as projects made before read them).
+IMAGE_PIXELS = 2
 _MAX_TEXT = 100_000
 #: images over this many pixels are refused (a decompression bomb unpacks to gigabytes)
 MAX_IMAGE_PIXELS = 40_000_000
@@ -165,6 +171,7 @@ def read_items(
     id_column: str | None = None,
     feature_columns: list[str] | None = None,
     image_size: int = 16,
+    image_pixels: int = IMAGE_PIXELS,
     text_features: str | None = None,
     progress: bool = False,
     label_column: str | None = None,
@@ -192,6 +199,11 @@ def read_items(
         numeric column except the id).
     image_size : int, default=16
         Images are resized to ``image_size × image_size`` grey levels.
+    image_pixels : {1, 2}, default=2
+        How images become grey levels (:func:`grey_levels`): 2 turns them upright by
+        their EXIF orientation and lays transparent pixels on white, as the labelling
+        page shows them; 1 is how projects made before that read them (kept for them,
+        so that their new items are read as their first ones were).
     text_features : {"auto", "tfidf", "minilm"}, optional
         How texts become features: ``"minilm"`` embeds each text once with
         :class:`~activelab.data.features.TextEmbedder` (384 dense float32 columns,
@@ -256,9 +268,10 @@ def read_items(
             text_features,
             progress,
             featuriser,
+            image_pixels,
         )
     if path.is_dir():
-        return _read_images(path, image_size, label_folders)
+        return _read_images(path, image_size, label_folders, image_pixels)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
         header, records = _read_csv(path)
@@ -436,7 +449,9 @@ def image_files(folder: Path) -> list[Path]:
     return files
 
 
-def _read_images(folder: Path, size: int, label_folders: bool = False) -> Dataset:
+def _read_images(
+    folder: Path, size: int, label_folders: bool = False, pixels: int = IMAGE_PIXELS
+) -> Dataset:
     try:
         from PIL import Image, UnidentifiedImageError
     except ModuleNotFoundError as exc:  # pragma: no cover - Pillow is in the [app] extra
@@ -455,7 +470,7 @@ def _read_images(folder: Path, size: int, label_folders: bool = False) -> Datase
     X = np.empty((len(files), size * size), dtype=np.float64)
     for i, p in enumerate(files):  # one decode per file: inherent, not a pool scan
         data = p.read_bytes()
-        X[i] = _decode(p, data, size, Image, UnidentifiedImageError)
+        X[i] = _decode(p, data, size, Image, UnidentifiedImageError, pixels)
         rel = p.relative_to(folder).as_posix()
         rows.append(
             {
@@ -466,7 +481,8 @@ def _read_images(folder: Path, size: int, label_folders: bool = False) -> Datase
                 "media_type": IMAGE_SUFFIXES[p.suffix.lower()],
             }
         )
-    data = Dataset("image", rows, X, None, {"featuriser": "pixels", "image_size": size})
+    settings = {"featuriser": "pixels", "image_size": size, "image_pixels": pixels}
+    data = Dataset("image", rows, X, None, settings)
     if label_folders:  # pets/cat/1.png is a cat; pets/2.png has no label yet
         parts = [p.relative_to(folder).parts for p in files]
         data.given_labels = {i: q[0] for i, q in enumerate(parts) if len(q) > 1}
@@ -487,6 +503,8 @@ class ImagePixels(TransformerMixin, BaseEstimator):
     ----------
     size : int, default=16
         The project's ``--image-size``.
+    pixels : {1, 2}, default=2
+        The project's ``image_pixels`` (:func:`grey_levels`).
 
     Examples
     --------
@@ -497,8 +515,13 @@ class ImagePixels(TransformerMixin, BaseEstimator):
     (1, 16)
     """
 
-    def __init__(self, size: int = 16) -> None:
+    def __init__(self, size: int = 16, pixels: int = IMAGE_PIXELS) -> None:
         self.size = size
+        self.pixels = pixels
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A model saved before ``pixels`` existed read its images the first way."""
+        super().__setstate__({"pixels": 1, **state})
 
     def fit(self, X: Any = None, y: Any = None) -> ImagePixels:
         """Nothing to learn; returns itself."""
@@ -519,11 +542,68 @@ class ImagePixels(TransformerMixin, BaseEstimator):
         for i, item in enumerate(items):  # one decode per image: inherent, not a pool scan
             path = Path("(bytes)") if isinstance(item, bytes) else Path(item)
             data = item if isinstance(item, bytes) else path.read_bytes()
-            out[i] = _decode(path, data, self.size, Image, UnidentifiedImageError)
+            out[i] = _decode(path, data, self.size, Image, UnidentifiedImageError, self.pixels)
         return out
 
 
-def _decode(p: Path, data: bytes, size: int, image: Any, unidentified: Any) -> np.ndarray:
+def as_shown(im: Any) -> Any:
+    """An open Pillow image as the labelling page shows it: upright by its EXIF orientation,
+    and its transparent pixels on white.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> as_shown(Image.new("RGBA", (1, 1), (0, 0, 0, 0))).getpixel((0, 0))
+    (255, 255, 255, 255)
+    """
+    from PIL import Image, ImageOps
+
+    im = ImageOps.exif_transpose(im)
+    if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        im = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+    return im
+
+
+def grey_levels(im: Any, size: int, pixels: int = IMAGE_PIXELS) -> np.ndarray:
+    """The ``size × size`` grey levels in [0, 1] of an open Pillow image, flattened.
+
+    Parameters
+    ----------
+    im : PIL.Image.Image
+        The image, as opened.
+    size : int
+        Its side after resizing (bilinear).
+    pixels : {1, 2}, default=2
+        2: the image is turned upright by its EXIF orientation (a phone's photo is
+        stored sideways) and its transparent pixels are laid on white, as the
+        labelling page shows it; 1: neither (transparency dropped, so a black drawing
+        on a transparent background read as all black), as projects made before read
+        their images. A 16-bit grey image keeps its full range either way.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> ink = Image.new("LA", (4, 4), (0, 0))  # black, but wholly transparent
+    >>> grey_levels(ink, 2).tolist(), grey_levels(ink, 2, pixels=1).tolist()
+    ([1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0])
+    """
+    from PIL import Image
+
+    if pixels not in (1, 2):
+        raise ValueError(f"pixels must be 1 or 2, got {pixels!r}.")
+    if pixels == 2:
+        im = as_shown(im)
+    if im.mode.startswith("I"):  # 16-bit grey: "L" would clip every level above 255
+        wide = im.convert("F").resize((size, size), Image.Resampling.BILINEAR)
+        return np.asarray(wide, dtype=np.float64).ravel() / 65535.0
+    grey = im.convert("L").resize((size, size), Image.Resampling.BILINEAR)
+    return np.asarray(grey, dtype=np.float64).ravel() / 255.0
+
+
+def _decode(
+    p: Path, data: bytes, size: int, image: Any, unidentified: Any, pixels: int = IMAGE_PIXELS
+) -> np.ndarray:
     """The grey levels of one image file, resized; a clear error naming the file otherwise."""
     if not data:
         raise IngestError(f"{p}: the file is empty (0 bytes); remove it or replace it.")
@@ -536,11 +616,7 @@ def _decode(p: Path, data: bytes, size: int, image: Any, unidentified: Any) -> n
                     "(a decompression bomb, or a scan far larger than labelling needs); "
                     "scale it down first."
                 )
-            if im.mode.startswith("I"):  # 16-bit grey: "L" would clip every level above 255
-                wide = im.convert("F").resize((size, size), image.Resampling.BILINEAR)
-                return np.asarray(wide, dtype=np.float64).ravel() / 65535.0
-            grey = im.convert("L").resize((size, size), image.Resampling.BILINEAR)
-            return np.asarray(grey, dtype=np.float64).ravel() / 255.0
+            return grey_levels(im, size, pixels)
     except IngestError:
         raise
     except unidentified as exc:
@@ -880,6 +956,7 @@ def _read_tasks_file(
     text_features: str | None,
     progress: bool,
     featuriser: Any = None,
+    image_pixels: int = IMAGE_PIXELS,
 ) -> Dataset:
     """A Dataset from a Label Studio, Prodigy, Parquet or Hugging Face file.
 
@@ -909,7 +986,7 @@ def _read_tasks_file(
     ]
     kinds = {rec.kind for rec in records}
     if kinds == {"image"}:
-        images = _task_images(path, records, sources, image_size)
+        images = _task_images(path, records, sources, image_size, image_pixels)
         images.label_names = _declared_labels(path, fmt)
         return images
     header: list[str] = ["id"]
@@ -970,7 +1047,11 @@ def _plain(obj: Any) -> dict[str, Any]:
 
 
 def _task_images(
-    path: Path, records: list[Any], sources: list[dict[str, Any]], size: int
+    path: Path,
+    records: list[Any],
+    sources: list[dict[str, Any]],
+    size: int,
+    pixels: int = IMAGE_PIXELS,
 ) -> Dataset:
     from PIL import Image, UnidentifiedImageError
 
@@ -985,8 +1066,7 @@ def _task_images(
         try:
             data, media_type = load_image_ref(rec.data[key], base=path.parent)
             with Image.open(io.BytesIO(data)) as im:
-                grey = im.convert("L").resize((size, size), Image.Resampling.BILINEAR)
-                X[i] = np.asarray(grey, dtype=np.float64).ravel() / 255.0
+                X[i] = grey_levels(im, size, pixels)
         except ImageRefError as exc:
             raise IngestError(f"{path}, item {rec.line}, field {key!r}: {exc}") from exc
         except (UnidentifiedImageError, OSError) as exc:
@@ -1004,7 +1084,12 @@ def _task_images(
             }
         )
     fmt = sources[0]["format"]
-    settings = {"featuriser": "pixels", "image_size": size, "source_format": fmt}
+    settings = {
+        "featuriser": "pixels",
+        "image_size": size,
+        "image_pixels": pixels,
+        "source_format": fmt,
+    }
     if not _own_ids(fmt, records):
         settings["id_column"] = None
     return Dataset("image", rows, X, None, settings)

@@ -72,9 +72,12 @@ def _image_art(data: bytes, width: int = 24) -> str:
     import numpy as np
     from PIL import Image
 
+    from activelab.app.ingest import as_shown
+
     with Image.open(io.BytesIO(data)) as im:
-        h = max(1, round(im.height * width / im.width / 2))
-        grey = np.asarray(im.convert("L").resize((width, h)), dtype=float) / 255.0
+        shown = as_shown(im)  # upright, transparent pixels on white: as the page shows it
+        h = max(1, round(shown.height * width / shown.width / 2))
+        grey = np.asarray(shown.convert("L").resize((width, h)), dtype=float) / 255.0
     idx = np.clip(((1.0 - grey) * (len(_SHADES) - 1)).round().astype(int), 0, len(_SHADES) - 1)
     chars = np.asarray(list(_SHADES))[idx]
     return "\n".join("".join(row) for row in chars)

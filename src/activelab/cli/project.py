@@ -1099,6 +1099,7 @@ def model(project: Path, out: Path, fine_tune: bool) -> None:
     kind = store.settings.get("kind")
     columns = list(store.settings.get("feature_columns") or [])
     size = int(store.settings.get("image_size", 16))
+    pixels = int(store.settings.get("image_pixels", 1))
     store.close()
     what = {"text": "raw texts", "table": "the feature columns", "image": "image files"}
     if kind == "image":  # the images are read as at init: grey, resized, flattened
@@ -1106,7 +1107,7 @@ def model(project: Path, out: Path, fine_tune: bool) -> None:
 
         from activelab.app.ingest import ImagePixels
 
-        clf = make_pipeline(ImagePixels(size), clf)
+        clf = make_pipeline(ImagePixels(size, pixels=pixels), clf)
         what["image"] = f"image files (paths or bytes, read at {size}×{size} grey levels)"
     elif feat is not None:
         from sklearn.pipeline import make_pipeline
