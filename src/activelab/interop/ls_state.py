@@ -480,15 +480,16 @@ def _pixels(refs: list[Any], fetch: Any) -> np.ndarray:
 
     from PIL import Image, UnidentifiedImageError
 
+    from activelab.app.ingest import grey_levels
+
     X = np.empty((len(refs), IMAGE_SIZE * IMAGE_SIZE), dtype=np.float64)
     for i, ref in enumerate(refs):  # one decode per image
         if not isinstance(ref, str):
             raise FormatError(f"image reference must be a string, got {ref!r}.")
         try:
             data, _ = load_image_ref(ref, fetch=fetch)
-            with Image.open(io.BytesIO(data)) as im:
-                grey = im.convert("L").resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
-                X[i] = np.asarray(grey, dtype=np.float64).ravel() / 255.0
+            with Image.open(io.BytesIO(data)) as im:  # as Label Studio shows it (the
+                X[i] = grey_levels(im, IMAGE_SIZE)  # journal is read again on a restart)
         except (ValueError, OSError, UnidentifiedImageError) as exc:
             raise FormatError(f"image {ref[:80]!r}: cannot be read ({exc}).") from exc
     return X
