@@ -80,11 +80,13 @@ def read_gold(
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise GoldError(f"Cannot read the gold file {path}: {exc}.") from exc
-    from activelab.app.ingest import _delimiter
+    from activelab.data.csvfile import csv_format
 
     # commas, or semicolons or tabs as a spreadsheet exports them, read as a project's data is
     reader = csv.DictReader(
-        io.StringIO(text, newline=""), delimiter=_delimiter(path, text), strict=True
+        io.StringIO(text, newline=""),
+        delimiter=csv_format(path, text.split("\n", 1)[0])[0],
+        strict=True,
     )
     try:
         return _gold_rows(path, reader, external_ids, labels)

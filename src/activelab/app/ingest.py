@@ -342,13 +342,10 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
 
 def _delimiter(path: Path, text: str) -> str:
     """Commas, unless the file is a .tsv or its header row holds none but tabs or semicolons
-    (a spreadsheet's export where the comma is the decimal mark)."""
-    if path.suffix.lower() == ".tsv":
-        return "\t"
-    header = text.split("\n", 1)[0]
-    if "," in header:
-        return ","
-    return next((d for d in ("\t", ";") if d in header), ",")
+    (a spreadsheet's export where the comma is the decimal mark): :func:`csv_format`."""
+    from activelab.data.csvfile import csv_format
+
+    return csv_format(path, text.split("\n", 1)[0])[0]
 
 
 def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:

@@ -45,7 +45,7 @@ def _read_pool(
         import pandas as pd
 
         read = pd.read_parquet if suffix == ".parquet" else pd.read_csv
-    frame = _unreadable_as_one_line(path, _KINDS[suffix], read, path)
+    frame = _unreadable_as_one_line(path, _KINDS[suffix], read, path, **_csv_options(path))
     if columns:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
@@ -84,6 +84,20 @@ _KINDS = {
     ".jsonl": "JSON Lines text",
     ".ndjson": "JSON Lines text",
 }
+
+
+def _csv_options(path: Path) -> dict[str, str]:
+    """``sep`` and ``decimal`` for a CSV pool (the first file of a pattern), as the project's
+    other readers take them (:func:`activelab.data.csvfile.csv_format`); none for others."""
+    if path.suffix.lower() != ".csv":
+        return {}
+    from activelab.data.csvfile import csv_format
+
+    first = path if path.exists() else next(iter(sorted(path.parent.glob(path.name))), None)
+    if first is None or not first.is_file():
+        return {}
+    sep, decimal = csv_format(first)
+    return {"sep": sep, "decimal": decimal}
 
 
 def _unreadable_as_one_line(path: Path, kind: str, read: Any, *args: Any, **kwargs: Any) -> Any:
@@ -306,7 +320,7 @@ def _read_texts(path: Path, column: str) -> list[str]:
         frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_json, path, lines=True)
     elif suffix == ".csv":
         frame = _unreadable_as_one_line(
-            path, _KINDS[suffix], pd.read_csv, path, keep_default_na=False
+            path, _KINDS[suffix], pd.read_csv, path, keep_default_na=False, **_csv_options(path)
         )
     else:
         raise click.BadParameter(

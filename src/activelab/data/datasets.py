@@ -397,7 +397,10 @@ def _read_frame(pd: Any, path: Path) -> Any:
         except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from exc
     elif ".csv" in suffixes or ".tsv" in suffixes or ".txt" in suffixes:
-        frame = pd.read_csv(path, sep="\t" if ".tsv" in suffixes else ",")
+        from activelab.data.csvfile import csv_format
+
+        sep, decimal = ("\t", ".") if ".tsv" in suffixes else csv_format(path)
+        frame = pd.read_csv(path, sep=sep, decimal=decimal)
     elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
         try:
             frame = pd.read_json(path, lines=True)

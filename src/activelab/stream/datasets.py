@@ -168,9 +168,12 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
             f"{path}: a stream file is a .csv with a header row (got "
             f"{path.suffix or 'no suffix'}); convert it first, e.g. with pandas."
         )
+    from activelab.data.csvfile import csv_format
+
     try:
+        sep, decimal = csv_format(path)
         with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
+            reader = csv.reader(f, delimiter=sep)
             try:
                 header = next(reader)
             except StopIteration:
@@ -195,7 +198,7 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
         )
     cells = np.asarray(rows, dtype=str).reshape(len(rows), len(header))
     y = cells[:, li].tolist()
-    X, names = _features(cells, header, skip, path)
+    X, names = _features(cells, header, skip, path, decimal)
     if not np.isfinite(X).all():
         r, c = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(
@@ -226,10 +229,11 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
 
 
 def _features(
-    cells: np.ndarray, header: list[str], skip: set[int], path: Path
+    cells: np.ndarray, header: list[str], skip: set[int], path: Path, decimal: str = "."
 ) -> tuple[np.ndarray, list[str]]:
-    """The feature matrix of a stream file's cells: numeric columns as they are, then
-    columns of categories one-hot over the values in the file (as a simulated table)."""
+    """The feature matrix of a stream file's cells: numeric columns as they are (``decimal``
+    their decimal mark), then columns of categories one-hot over the values in the file
+    (as a simulated table)."""
     from activelab.data.tables import MAX_CATEGORIES, _is_category
 
     numbers: list[np.ndarray] = []
@@ -244,7 +248,10 @@ def _features(
         filled = column != ""
         try:
             values = np.full(n, np.nan)
-            values[filled] = column[filled].astype(float)
+            digits = column[filled]
+            if decimal != ".":  # "1,5" in a semicolon-separated spreadsheet export
+                digits = np.char.replace(digits, decimal, ".")
+            values[filled] = digits.astype(float)
         except ValueError:
             distinct, codes = np.unique(column, return_inverse=True)
             if not _is_category(distinct.tolist(), n):
