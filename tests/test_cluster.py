@@ -260,6 +260,12 @@ def test_connect_to_a_running_scheduler(client):
         assert other.scheduler_info()["address"] == client.scheduler.address
     finally:
         other.close()
+    bare = client.scheduler.address.removeprefix("tcp://")  # HOST:PORT, as dask takes it
+    other = connect(bare, timeout=5)
+    try:
+        assert other.scheduler_info()["address"] == client.scheduler.address
+    finally:
+        other.close()
 
 
 def test_cli_query_in_process_and_on_the_cluster(client, data, tmp_path):

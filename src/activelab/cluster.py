@@ -34,6 +34,7 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -118,7 +119,7 @@ def connect(spec: Any = None, timeout: float | None = None) -> Any:
 
     Parameters
     ----------
-    spec : None, "local", "tcp://HOST:PORT" or a ``distributed.Client``
+    spec : None, "local", "tcp://HOST:PORT" (or "HOST:PORT") or a ``distributed.Client``
         ``None`` keeps everything in-process (no cluster); ``"local"`` starts a
         ``LocalCluster`` on this machine (one thread per worker process);
         an address connects to a running scheduler; a ``Client`` is used as is.
@@ -148,6 +149,8 @@ def connect(spec: Any = None, timeout: float | None = None) -> Any:
     if spec == "local":
         cluster = LocalCluster(threads_per_worker=1, processes=True, dashboard_address=None)
         return Client(cluster)
+    if isinstance(spec, str) and re.fullmatch(r"[\w.-]+:\d+|\[[0-9a-fA-F:]+\]:\d+", spec):
+        spec = f"tcp://{spec}"  # HOST:PORT, as dask's own Client takes it
     if isinstance(spec, str) and "://" in spec:
         seconds = _connect_timeout(timeout)
         _check_scheduler(spec, seconds)

@@ -408,7 +408,7 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     "--dask",
     "dask_spec",
     default=None,
-    help="Score on Dask: 'local' starts a LocalCluster, or tcp://HOST:PORT.",
+    help="Score on Dask: 'local' starts a LocalCluster, or tcp://HOST:PORT (or HOST:PORT).",
 )
 @click.option(
     "--text-column",
