@@ -136,6 +136,10 @@ def test_owner_rights_are_given_to_and_taken_from_an_existing_annotator(tmp_path
     assert r.exit_code == 1 and "No annotator named 'bob'" in r.output
     assert "annotator add" in r.output and "Traceback" not in r.output
     assert cli("revoke", str(proj), " ada").exit_code == 0  # stripped as well
+    r = cli("add", str(proj), "ADA")  # one person, not two
+    assert r.exit_code == 1 and "'ADA' differs from the annotator 'ada' only in case" in r.output
+    r = runner.invoke(main, ["review", str(proj), "--decide", "t0", "good", "--as", "Ada"])
+    assert r.exit_code == 1 and "only in case" in r.output and "Traceback" not in r.output
     r = cli("add", str(proj), "eve\nmallory")  # a line break would split `annotator list`
     assert r.exit_code == 1 and "control character ('\\n')" in r.output
 

@@ -800,6 +800,15 @@ class Store:
         token = secrets.token_urlsafe(32) if with_token else None
         try:
             with self._write() as conn:
+                names = conn.execute(sa.select(annotators_t.c.name)).scalars().all()
+                twin = next(
+                    (n for n in names if n != name and n.casefold() == name.casefold()), None
+                )
+                if twin is not None:  # "Ada" and "ada" would count as two people
+                    raise StoreError(
+                        f"{name!r} differs from the annotator {twin!r} only in case; use "
+                        f"{twin!r} (the same person) or another name."
+                    )
                 res = conn.execute(
                     annotators_t.insert().values(
                         name=name,
