@@ -164,3 +164,10 @@ def test_end_to_end_alone_tunes_without_pairs():
     assert np.isfinite(clf.end_to_end_loss_)
     assert not torch.equal(next(clf.encoder_.parameters()), pretrained)
     assert clf.predict_proba(TEXTS[:2]).shape == (2, 2)
+
+
+def test_a_single_string_is_refused_in_the_classifiers_own_name():
+    from activelab.models import FineTunedTextClassifier
+
+    with pytest.raises(TypeError, match=r"^FineTunedTextClassifier\.fit takes a list of texts"):
+        FineTunedTextClassifier().fit("one review", ["pos"])

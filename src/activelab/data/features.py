@@ -498,20 +498,17 @@ def _progress_bar(total: int) -> Any:
     return tqdm(total=total, desc="embedding texts", unit="text")
 
 
-def _as_texts(X: Any) -> list[Any]:
+def _as_texts(X: Any, where: str = "TextEmbedder.transform") -> list[Any]:
+    """``X`` as a list of texts; ``where`` (the method called) names the caller in errors."""
     if isinstance(X, str):
-        raise TypeError(
-            "TextEmbedder.transform takes a list of texts, got a single string; wrap it: [text]."
-        )
+        raise TypeError(f"{where} takes a list of texts, got a single string; wrap it: [text].")
     if hasattr(X, "to_numpy"):
         X = X.to_numpy()
     arr = np.asarray(X, dtype=object)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
-        raise ValueError(
-            f"TextEmbedder.transform takes a 1-D list of texts, got an array of shape {arr.shape}."
-        )
+        raise ValueError(f"{where} takes a 1-D list of texts, got an array of shape {arr.shape}.")
     texts = arr.tolist()
     missing = np.flatnonzero(_missing(arr))
     if missing.size:  # it would be embedded as the empty text, a vector that means nothing

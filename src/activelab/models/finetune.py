@@ -211,7 +211,7 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         """
         from activelab.data.features import _as_texts, _load_model
 
-        texts = _as_texts(X)
+        texts = _as_texts(X, "FineTunedTextClassifier.fit")
         y = np.asarray(y)
         if y.shape[0] != len(texts):
             raise ValueError(f"Got {len(texts)} texts and {y.shape[0]} labels; pass one per text.")
@@ -344,7 +344,7 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         from activelab.data.features import _as_texts, normalise_text
 
         check_is_fitted(self, "encoder_")
-        keys = [normalise_text(t) for t in _as_texts(X)]
+        keys = [normalise_text(t) for t in _as_texts(X, "FineTunedTextClassifier.embed")]
         todo = list(dict.fromkeys(k for k in keys if k not in self._memo))
         if todo:
             with _threads(self.n_threads):
