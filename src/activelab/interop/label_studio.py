@@ -32,7 +32,14 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from activelab.interop.records import Answer, FormatError, Prediction, Record, data_kind
+from activelab.interop.records import (
+    Answer,
+    FormatError,
+    Prediction,
+    Record,
+    data_kind,
+    name_by,
+)
 
 __all__ = [
     "LabelConfig",
@@ -342,15 +349,7 @@ def _ids_from_data(records: list[Record]) -> None:
     """
     if any("id" in rec.extra for rec in records):
         return
-    ids = [rec.data.get("id") for rec in records]
-    if not all(
-        isinstance(i, str | int) and not isinstance(i, bool) and str(i).strip() for i in ids
-    ):
-        return
-    names = [str(i) for i in ids]
-    if len(set(names)) == len(names):
-        for rec, name in zip(records, names, strict=True):
-            rec.id = name
+    name_by(records, [rec.data.get("id") for rec in records])
 
 
 def _parse_task(task: Any, n: int, from_name: str | None) -> Record:

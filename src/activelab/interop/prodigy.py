@@ -32,7 +32,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from activelab.interop.records import ANSWER_STATUSES, Answer, FormatError, Prediction, Record
+from activelab.interop.records import (
+    ANSWER_STATUSES,
+    Answer,
+    FormatError,
+    Prediction,
+    Record,
+    name_by,
+)
 
 __all__ = ["PRODIGY_KEYS", "input_hash", "looks_like_prodigy", "parse_prodigy", "read_prodigy",
            "write_prodigy"]  # fmt: skip
@@ -163,15 +170,7 @@ def _ids_from_meta(records: list[Record]) -> None:
     >>> [r.id for r in parse_prodigy(lines)]
     ['1', '2']
     """
-    ids = [_meta_id(rec) for rec in records]
-    if not all(
-        isinstance(i, str | int) and not isinstance(i, bool) and str(i).strip() for i in ids
-    ):
-        return
-    names = [str(i) for i in ids]
-    if len(set(names)) == len(names):
-        for rec, name in zip(records, names, strict=True):
-            rec.id = name
+    name_by(records, [_meta_id(rec) for rec in records])
 
 
 def _meta_id(rec: Record) -> Any:

@@ -23,7 +23,15 @@ from typing import Any
 
 from activelab.interop.images import IMAGE_KEYS
 
-__all__ = ["ANSWER_STATUSES", "Answer", "FormatError", "Prediction", "Record", "data_kind"]
+__all__ = [
+    "ANSWER_STATUSES",
+    "Answer",
+    "FormatError",
+    "Prediction",
+    "Record",
+    "data_kind",
+    "name_by",
+]
 
 #: accept: the labels hold; reject: they do not; ignore: the item was skipped
 ANSWER_STATUSES = ("accept", "reject", "ignore")
@@ -130,6 +138,28 @@ class Record:
         """``"image"`` when the data names an image, ``"text"`` when it has a text, else
         ``"table"``."""
         return data_kind(self.data)
+
+
+def name_by(records: list[Record], ids: list[Any]) -> None:
+    """Give ``records`` the ids ``ids`` (one per record) when every one is a distinct,
+    non-empty string or integer (a file's own ids); otherwise leave their ids as they are.
+
+    Examples
+    --------
+    >>> recs = [Record("1", {}), Record("2", {})]
+    >>> name_by(recs, ["a", 7]); [r.id for r in recs]
+    ['a', '7']
+    >>> name_by(recs, ["c", "c"]); [r.id for r in recs]
+    ['a', '7']
+    """
+    if not all(
+        isinstance(i, str | int) and not isinstance(i, bool) and str(i).strip() for i in ids
+    ):
+        return
+    names = [str(i) for i in ids]
+    if len(set(names)) == len(names):
+        for rec, name in zip(records, names, strict=True):
+            rec.id = name
 
 
 def data_kind(data: dict[str, Any]) -> str:
