@@ -220,6 +220,29 @@ def test_semicolon_and_tab_separated_files_are_read(tmp_path: Path, name, conten
     assert data.given_labels == {0: "pos", 1: "neg"}
 
 
+def test_a_semicolon_file_reads_decimal_commas_as_its_comma_twin(tmp_path: Path) -> None:
+    import numpy as np
+
+    rows = [("1", "2", "1.5", "7"), ("2", "3", "2.25", "-1"), ("3", "4", "0.5", "3")]
+    comma, semicolon = tmp_path / "comma.csv", tmp_path / "semicolon.csv"
+    comma.write_text("id,size,price,score\n" + "".join(",".join(r) + "\n" for r in rows))
+    semicolon.write_text(
+        "id;size;price;score\n" + "".join(";".join(r).replace(".", ",") + "\n" for r in rows)
+    )
+    a, b = read_items(comma), read_items(semicolon)
+    assert (
+        a.settings["feature_columns"]
+        == b.settings["feature_columns"]
+        == [
+            "size",
+            "price",
+            "score",
+        ]
+    )
+    np.testing.assert_allclose(a.X, b.X)
+    assert b.rows[0]["content"]["fields"]["price"] == "1,5"  # shown as the file wrote it
+
+
 def test_init_names_the_feature_columns_and_those_left_out(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text('id,size,price,city\n1,2,"1,5",Oslo\n2,3,"2,5",Rome\n')

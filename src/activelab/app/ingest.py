@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from activelab.data.csvfile import csv_format
 from activelab.data.features import (
     MODEL_NAME,
     MissingTextModelError,
@@ -301,6 +302,7 @@ def read_items(
             path, header, label_column, text_column, id_column, feature_columns
         ),
         featuriser=featuriser,
+        decimal=csv_format(path)[1] if suffix in (".csv", ".tsv") else ".",
     )
 
 
@@ -343,8 +345,6 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
 def _delimiter(path: Path, text: str) -> str:
     """Commas, unless the file is a .tsv or its header row holds none but tabs or semicolons
     (a spreadsheet's export where the comma is the decimal mark): :func:`csv_format`."""
-    from activelab.data.csvfile import csv_format
-
     return csv_format(path, text.split("\n", 1)[0])[0]
 
 
@@ -711,13 +711,18 @@ def _is_label(value: Any) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
-def _as_float(value: Any) -> float | None:
+def _as_float(value: Any, decimal: str = ".") -> float | None:
+    """A cell as a number, or ``None``; ``decimal`` is the file's decimal mark (``","`` in a
+    semicolon-separated spreadsheet export: ``"1,5"`` is 1.5)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return float(value)
+    text = str(value).strip()
+    if decimal != "." and "." not in text:
+        text = text.replace(decimal, ".")
     try:
-        return float(str(value).strip())
+        return float(text)
     except ValueError:
         return None
 
@@ -744,6 +749,7 @@ def _from_records(
     progress: bool,
     label_column: str | None = None,
     featuriser: Any = None,
+    decimal: str = ".",
 ) -> Dataset:
     given: dict[int, str | list[str]] = {}
     lines: dict[int, int] = {}
@@ -767,7 +773,7 @@ def _from_records(
     if text_column is not None:
         data = _text(path, records, ids, text_column, text_features, progress, featuriser)
     else:
-        data = _table(path, header, records, ids, id_column, feature_columns, featuriser)
+        data = _table(path, header, records, ids, id_column, feature_columns, featuriser, decimal)
     data.settings["id_column"] = id_column  # None: the ids are row numbers
     if label_column is not None:
         data.given_labels, data.given_lines, data.source = given, lines, str(path)
@@ -861,6 +867,7 @@ def _table(
     id_column: str | None,
     feature_columns: list[str] | None,
     featuriser: Any = None,
+    decimal: str = ".",
 ) -> Dataset:
     from sklearn.preprocessing import StandardScaler
 
@@ -879,7 +886,7 @@ def _table(
     elif not feature_columns:
         first = records[0][1]
         feature_columns = [
-            c for c in header if c != id_column and _as_float(first.get(c)) is not None
+            c for c in header if c != id_column and _as_float(first.get(c), decimal) is not None
         ]
         texts = [c for c in header if c not in feature_columns and c not in (id_column, "_source")]
         categorical, other = category_columns(rows_only, texts)
@@ -890,7 +897,7 @@ def _table(
             )
     elif featuriser is None:  # named by the user: a column of words is a column of categories
         first = records[0][1]
-        categorical = [c for c in feature_columns if _as_float(first.get(c)) is None]
+        categorical = [c for c in feature_columns if _as_float(first.get(c), decimal) is None]
         feature_columns = [c for c in feature_columns if c not in categorical]
         for col in categorical:
             distinct = len({category_value(rec.get(col)) for rec in rows_only})
@@ -904,7 +911,7 @@ def _table(
     rows = []
     for i, ((line, rec), ext) in enumerate(zip(records, ids, strict=True)):
         for j, col in enumerate(feature_columns):  # loop over columns of one row
-            value = _as_float(rec.get(col))
+            value = _as_float(rec.get(col), decimal)
             if value is None or not math.isfinite(value):
                 raise IngestError(
                     f"{path}, line {line}, column {col!r}: {rec.get(col)!r} is not a finite "
