@@ -285,12 +285,21 @@ def main() -> None:
     rechecks = {a for s in summary["sets"].values() for a in s["arms"] if "@" in a}
     for arm in sorted(rechecks):  # the default rerun on newer code, against the same baselines
         summary[f"verdict {arm}"] = verdict(summary, default=arm)
+    if args.summary_only:  # each set over the seeds it has, not --seeds
+        summary["seeds"] = sorted({s for d in summary["sets"].values() for s in d["seeds"]})
     stem = "hybrid_whole_pool" if args.whole_pool else "hybrid"
-    (RESULTS / f"{stem}.json").write_text(json.dumps(summary, indent=1))
     verdicts = {k: v for k, v in summary.items() if k.startswith("verdict")}
     md = f"{table(summary)}\n\n```\n{json.dumps(verdicts, indent=1)}\n```\n"
-    (RESULTS / f"{stem}.md").write_text(f"Command: `{summary['command']}`\n\n{md}")
     print(md)
+    if set(summary["sets"]) != set(SIZES):  # a subset would replace the whole summary
+        print(
+            f"Not written over results/{stem}.json: it summarises every set, and this run "
+            f"has {len(summary['sets'])} of {len(SIZES)}.",
+            file=sys.stderr,
+        )
+        return
+    (RESULTS / f"{stem}.json").write_text(json.dumps(summary, indent=1))
+    (RESULTS / f"{stem}.md").write_text(f"Command: `{summary['command']}`\n\n{md}")
 
 
 if __name__ == "__main__":
