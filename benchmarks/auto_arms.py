@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -280,12 +281,20 @@ def main() -> None:
         "below_random": below_random,
         "results": results,
     }
-    OUT.write_text(json.dumps(doc, indent=1))
     print(table(results))
     print(
         f"auto within 0.01 of its best arm on {within} / {len(results)} pairs; "
         f"below random on {below_random}; {doc['seconds']:.0f} s"
     )
+    every = len(results) == len(le.SIZES) * len(le.MODELS)
+    if not every:  # a subset would replace the committed table of every pair
+        print(
+            f"Not written over {OUT.name}: it holds every (data set, model) pair, and this run "
+            f"has {len(results)}.",
+            file=sys.stderr,
+        )
+        return
+    OUT.write_text(json.dumps(doc, indent=1))
 
 
 if __name__ == "__main__":
