@@ -325,9 +325,26 @@ def test_owner_page_opens_with_the_token_in_its_address_drops_it_and_signs_out(
         expect(page.locator("#login")).to_be_hidden()
         assert "token" not in page.url and owner_token not in page.url  # not left in the bar
         history = page.evaluate("history.length")
-        page.click("#refresh-button")  # the token is kept in the tab
-        expect(page.locator("#status")).to_contain_text("Updated")
+        with page.expect_response("**/api/quality") as answer:
+            page.click("#refresh-button")  # the token is kept in the tab
+        assert answer.value.status == 200
         assert page.evaluate("history.length") == history
+        # signing out while a refresh is on its way: its answer does not bring the figures back
+        held: list = []
+        page.route("**/api/quality", lambda route: held.append(route))
+        page.click("#refresh-button")
+        page.wait_for_timeout(200)
+        page.click("#logout-button")
+        expect(page.locator("#login")).to_be_visible()
+        for route in held:
+            route.continue_()
+        page.wait_for_timeout(500)
+        expect(page.locator("#login")).to_be_visible()
+        expect(page.locator("#owner")).to_be_hidden()
+        page.unroute("**/api/quality")
+        page.fill("#token-input", owner_token)  # and in again, to sign out once more below
+        page.press("#token-input", "Enter")
+        expect(page.locator("#owner")).to_be_visible()
         # signing out forgets the token in the tab: a reload asks for it again
         page.click("#logout-button")
         expect(page.locator("#login")).to_be_visible()

@@ -95,9 +95,13 @@ function render(q) {
 }
 
 let retry = null;
+// bumped by signing out: the answers to requests sent before are dropped, so a refresh still
+// on its way cannot put the figures back on screen
+let session = 0;
 
 /** Forget the owner's token in this tab (the labelling page shares it) and clear the figures. */
 function signOut() {
+  session += 1;
   window.clearTimeout(retry);
   sessionStorage.removeItem(KEY);
   token = null;
@@ -109,8 +113,10 @@ function signOut() {
 
 async function load() {
   window.clearTimeout(retry);
+  const mine = session;
   try {
     const [project, q] = await Promise.all([get("/api/project"), get("/api/quality")]);
+    if (mine !== session) return;
     $("project-name").textContent = project.name;
     $("who").textContent = project.annotator;
     document.title = project.name + " \u00b7 label quality";
@@ -121,6 +127,7 @@ async function load() {
     $("logout-button").hidden = false;
     $("status").textContent = "Updated " + new Date().toLocaleTimeString() + ".";
   } catch (err) {
+    if (mine !== session) return;
     if (err.refused) showLogin(err.message);
     else if ($("owner").hidden) {
       // nothing is on screen yet: say why where it can be seen, and try again shortly
