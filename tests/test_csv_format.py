@@ -69,3 +69,17 @@ def test_query_ranks_a_semicolon_pool_as_its_comma_twin(tmp_path) -> None:
     ]
     assert all(r.exit_code == 0 for r in runs), [r.output for r in runs]
     assert runs[0].output == runs[1].output
+
+
+def test_a_compressed_csv_is_read_by_its_header_not_its_bytes(tmp_path) -> None:
+    from activelab.data.datasets import load_table
+
+    comma, _ = _twins(tmp_path)
+    frame = pd.read_csv(comma)
+    frame.to_csv(tmp_path / "comma.csv.gz", index=False)
+    frame.to_csv(tmp_path / "semicolon.csv.gz", index=False, sep=";", decimal=",")
+    assert csv_format(tmp_path / "comma.csv.gz") == (",", ".")
+    assert csv_format(tmp_path / "semicolon.csv.gz") == (";", ",")
+    want = load_table(comma, "label").X
+    for name in ("comma.csv.gz", "semicolon.csv.gz"):
+        np.testing.assert_allclose(load_table(tmp_path / name, "label").X, want)

@@ -8,6 +8,7 @@ pool to rank, a labelling project's data) follows the same rule.
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 __all__ = ["csv_format"]
@@ -19,7 +20,8 @@ def csv_format(path: str | Path, header: str | None = None) -> tuple[str, str]:
     Parameters
     ----------
     path : str or Path
-        The file; a ``.tsv`` suffix means tabs.
+        The file (gzip-compressed when its name ends in ``.gz``); a ``.tsv`` suffix means
+        tabs.
     header : str, optional
         Its first line, when already read (else read from the file).
 
@@ -40,10 +42,12 @@ def csv_format(path: str | Path, header: str | None = None) -> tuple[str, str]:
     ('\\t', '.')
     """
     path = Path(path)
-    if path.suffix.lower() == ".tsv":
+    gz = path.suffix.lower() == ".gz"
+    if (path.with_suffix("") if gz else path).suffix.lower() == ".tsv":
         return "\t", "."
     if header is None:
-        with path.open(encoding="utf-8-sig", errors="replace") as f:
+        opener = gzip.open if gz else open
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as f:
             header = f.readline()
     if "," in header:
         return ",", "."
