@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from activelab.app.ingest import Dataset, IngestError, read_items
+from activelab.app.ingest import Dataset, IngestError, project_image_pixels, read_items
 from activelab.app.store import Store
 
 __all__ = ["ITEM_BATCHES", "add_labels", "extend_project", "read_new_items"]
@@ -99,7 +99,7 @@ def read_new_items(
         kwargs["feature_columns"] = columns
     elif kind == "image":
         kwargs["image_size"] = int(s.get("image_size", 16))
-        kwargs["image_pixels"] = int(s.get("image_pixels", 1))  # as its first items were read
+        kwargs["image_pixels"] = project_image_pixels(s)  # as its first items were read
     if not tool and s.get("id_column"):
         kwargs["id_column"] = s["id_column"]
     fitted = store.artifact("featuriser")

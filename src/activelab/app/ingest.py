@@ -59,6 +59,7 @@ __all__ = [
     "grey_levels",
     "image_files",
     "item_source",
+    "project_image_pixels",
     "read_items",
     "shown_fields",
 ]
@@ -68,6 +69,22 @@ IMAGE_SUFFIXES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpe
 #: How new projects read images into grey levels (:func:`grey_levels`); a project records
 #: its own under ``image_pixels`` (without it: 1, as projects made before read them).
 IMAGE_PIXELS = 2
+#: How projects made before ``image_pixels`` was recorded read their images.
+_FIRST_IMAGE_PIXELS = 1
+
+
+def project_image_pixels(settings: dict[str, Any]) -> int:
+    """How a project reads its images (:func:`grey_levels`): its ``image_pixels``, or the
+    first way for a project made before that was recorded.
+
+    Examples
+    --------
+    >>> project_image_pixels({"image_pixels": 2}), project_image_pixels({})
+    (2, 1)
+    """
+    return int(settings.get("image_pixels", _FIRST_IMAGE_PIXELS))
+
+
 _MAX_TEXT = 100_000
 #: images over this many pixels are refused (a decompression bomb unpacks to gigabytes)
 MAX_IMAGE_PIXELS = 40_000_000
@@ -274,8 +291,9 @@ def read_items(
     if path.is_dir():
         return _read_images(path, image_size, label_folders, image_pixels)
     suffix = path.suffix.lower()
+    decimal = "."  # a semicolon-separated CSV's is the comma
     if suffix in (".csv", ".tsv"):
-        header, records = _read_csv(path)
+        header, records, decimal = _read_csv(path)
     elif suffix in (".jsonl", ".ndjson"):
         header, records = _read_jsonl(path)
     elif suffix == ".xlsx":
@@ -302,21 +320,21 @@ def read_items(
             path, header, label_column, text_column, id_column, feature_columns
         ),
         featuriser=featuriser,
-        decimal=csv_format(path)[1] if suffix in (".csv", ".tsv") else ".",
+        decimal=decimal,
     )
 
 
 # ---------------------------------------------------------------- readers
-def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]], str]:
+    """The header, the rows (line number, cells) and the decimal mark of a CSV file."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise IngestError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
     if not text.strip():
         raise IngestError(f"{path}: the file is empty; it needs a header row and items.")
-    reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=_delimiter(path, text), strict=True
-    )
+    sep, decimal = csv_format(path, text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     try:
         header = [h.strip() for h in next(reader)]
         if not any(header):
@@ -339,13 +357,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
         raise IngestError(f"{path}, line {reader.line_num}: malformed CSV ({exc}).") from exc
     if not records:
         raise IngestError(f"{path}: a header but no items.")
-    return header, records
-
-
-def _delimiter(path: Path, text: str) -> str:
-    """Commas, unless the file is a .tsv or its header row holds none but tabs or semicolons
-    (a spreadsheet's export where the comma is the decimal mark): :func:`csv_format`."""
-    return csv_format(path, text.split("\n", 1)[0])[0]
+    return header, records, decimal
 
 
 def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
@@ -518,7 +530,7 @@ class ImagePixels(TransformerMixin, BaseEstimator):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """A model saved before ``pixels`` existed read its images the first way."""
-        super().__setstate__({"pixels": 1, **state})
+        super().__setstate__({"pixels": _FIRST_IMAGE_PIXELS, **state})
 
     def fit(self, X: Any = None, y: Any = None) -> ImagePixels:
         """Nothing to learn; returns itself."""

@@ -1099,7 +1099,9 @@ def model(project: Path, out: Path, fine_tune: bool) -> None:
     kind = store.settings.get("kind")
     columns = list(store.settings.get("feature_columns") or [])
     size = int(store.settings.get("image_size", 16))
-    pixels = int(store.settings.get("image_pixels", 1))
+    from activelab.app.ingest import project_image_pixels
+
+    pixels = project_image_pixels(store.settings)
     store.close()
     what = {"text": "raw texts", "table": "the feature columns", "image": "image files"}
     if kind == "image":  # the images are read as at init: grey, resized, flattened
