@@ -88,13 +88,10 @@ class AnswerTable:
     names: list[str]
     classes: list[str]
     n_items: int
-    #: positions into ``names`` of the annotators who have decided items
-    adjudicators: tuple[int, ...] = ()
     #: items whose label the owner knows, and those labels (class positions)
     gold_items: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     gold_labels: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    #: per answer, whether it is a decision that settles its item (``None``: every answer
-    #: of an adjudicator is one)
+    #: per answer, whether it is a decision that settles its item (``None``: none is)
     decisions: np.ndarray | None = None
 
     def decided(self) -> np.ndarray:
@@ -102,7 +99,7 @@ class AnswerTable:
         than a peer's answer."""
         if self.decisions is not None:
             return self.decisions
-        return np.isin(self.annotators, self.adjudicators)
+        return np.zeros(len(self.annotators), dtype=bool)
 
     def settled(self) -> np.ndarray:
         """Per item, the class the owner settled it with (gold, overridden by an
@@ -132,7 +129,6 @@ def answer_table(store: Any) -> AnswerTable:
         [a.name for a in anns],
         classes,
         store.n_items(),
-        tuple(i for i, a in enumerate(anns) if a.id in judges),
         gold_items,
         gold_labels,
         np.array([is_decision(e, judges) for e in events], dtype=bool),
