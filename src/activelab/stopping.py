@@ -159,9 +159,9 @@ class ConfidenceCriterion(StoppingCriterion):
         P = model.predict_proba(X_stop)
         if isinstance(P, list) or _predicts_rows(model, X_stop):
             # multi-label: each label's yes/no least confidence, averaged over the labels
-            from activelab.multilabel import multilabel_proba
+            from activelab.multilabel._model import _label_columns
 
-            Q = multilabel_proba(model, X_stop)
+            Q = _label_columns(P, getattr(model, "classes_", None))  # P read once
             u = (1.0 - np.maximum(Q, 1.0 - Q)).mean(axis=1)
         else:
             u = least_confident(np.asarray(P, dtype=float))

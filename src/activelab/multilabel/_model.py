@@ -210,8 +210,12 @@ def multilabel_proba(model: Any, X: Any, n_labels: int | None = None) -> np.ndar
     array([[1., 0.],
            [0., 1.]])
     """
-    P = model.predict_proba(X)
-    classes = getattr(model, "classes_", None)
+    return _label_columns(model.predict_proba(X), getattr(model, "classes_", None), n_labels)
+
+
+def _label_columns(P: Any, classes: Any, n_labels: int | None = None) -> np.ndarray:
+    """:func:`multilabel_proba` from the model's ``predict_proba`` output ``P`` and its
+    ``classes_``: one positive-probability column per label."""
     if isinstance(P, list):
         if not isinstance(classes, list):
             classes = [None] * len(P)

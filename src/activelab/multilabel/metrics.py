@@ -37,9 +37,7 @@ def f1_micro(Y_true: Any, Y_pred: Any) -> float:
     >>> round(f1_micro([[1, 0], [1, 1]], [[1, 0], [0, 1]]), 4)
     0.8
     """
-    tp, fp, fn = _counts(*_indicators(Y_true, Y_pred))
-    denominator = 2 * tp.sum() + fp.sum() + fn.sum()
-    return float(2 * tp.sum() / denominator) if denominator else 0.0
+    return _f1_micro(*_counts(*_indicators(Y_true, Y_pred)))
 
 
 def f1_macro(Y_true: Any, Y_pred: Any) -> float:
@@ -50,10 +48,7 @@ def f1_macro(Y_true: Any, Y_pred: Any) -> float:
     >>> round(f1_macro([[1, 0], [1, 1]], [[1, 0], [0, 1]]), 4)
     0.8333
     """
-    tp, fp, fn = _counts(*_indicators(Y_true, Y_pred))
-    denominator = 2 * tp + fp + fn
-    per_label = np.divide(2 * tp, denominator, out=np.zeros(len(tp)), where=denominator > 0)
-    return float(per_label.mean())
+    return _f1_macro(*_counts(*_indicators(Y_true, Y_pred)))
 
 
 def hamming_loss(Y_true: Any, Y_pred: Any) -> float:
@@ -88,13 +83,27 @@ def multilabel_metrics(Y_true: Any, Y_pred: Any) -> dict[str, float]:
     >>> multilabel_metrics([[1, 0], [1, 1]], [[1, 0], [1, 1]])
     {'f1_micro': 1.0, 'f1_macro': 1.0, 'hamming_loss': 0.0, 'subset_accuracy': 1.0}
     """
-    Y_true, Y_pred = _indicators(Y_true, Y_pred)
+    T, P = _indicators(Y_true, Y_pred)  # checked once, counted once
+    counts = _counts(T, P)
     return {
-        "f1_micro": f1_micro(Y_true, Y_pred),
-        "f1_macro": f1_macro(Y_true, Y_pred),
-        "hamming_loss": hamming_loss(Y_true, Y_pred),
-        "subset_accuracy": subset_accuracy(Y_true, Y_pred),
+        "f1_micro": _f1_micro(*counts),
+        "f1_macro": _f1_macro(*counts),
+        "hamming_loss": float(np.mean(T != P)),
+        "subset_accuracy": float(np.mean((T == P).all(axis=1))),
     }
+
+
+def _f1_micro(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> float:
+    """Micro F1 from the per-label counts of :func:`_counts`."""
+    denominator = 2 * tp.sum() + fp.sum() + fn.sum()
+    return float(2 * tp.sum() / denominator) if denominator else 0.0
+
+
+def _f1_macro(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> float:
+    """Macro F1 from the per-label counts of :func:`_counts`."""
+    denominator = 2 * tp + fp + fn
+    per_label = np.divide(2 * tp, denominator, out=np.zeros(len(tp)), where=denominator > 0)
+    return float(per_label.mean())
 
 
 def _indicators(Y_true: Any, Y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
