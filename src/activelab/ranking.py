@@ -130,7 +130,8 @@ def _columns_of_model(model: Any, X: Any) -> Any:
     if names is None or not is_dask_collection(X) or not hasattr(X, "columns"):
         return None
     names = list(names)
-    missing = [c for c in names if c not in set(X.columns)]
+    have = set(X.columns)
+    missing = [c for c in names if c not in have]
     if missing:
         shown = ", ".join(map(repr, missing[:5])) + (" …" if len(missing) > 5 else "")
         raise ValueError(

@@ -620,7 +620,6 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
             f"{label_column!r} (the first: data row {r + 1}); a simulation replays labelled "
             "data, so drop those rows (or label them in a project: activelab init)."
         )
-    y = labels.to_numpy()
     how = ""
     if task is None:
         task, why = infer_task(labels.to_numpy())

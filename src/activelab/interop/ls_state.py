@@ -189,11 +189,12 @@ class LSProject:
             keep_rows = np.array(sorted(set(self._index.values()) - {self._index[t] for t in gone}))
             X = self._pool()
             self._rows = [X[keep_rows]] if keep_rows.size else []
-            kept = [t for t in self._index if t not in set(gone)]
+            dropped = set(gone)
+            kept = [t for t in self._index if t not in dropped]
             self._index = {t: i for i, t in enumerate(kept)}
             self._X = None
             for ann, (task, _) in list(self.annotations.items()):
-                if task in gone:
+                if task in dropped:
                     del self.annotations[ann]
             self.pool_changes += len(gone)
             self._log({"event": "delete_tasks", "ids": gone})

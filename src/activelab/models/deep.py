@@ -321,7 +321,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):
         names = _column_names(X)
         if fitted is None or names is None or np.array_equal(names, fitted):
             return
-        missing = [c for c in fitted if c not in set(names)]
+        have = set(names)
+        missing = [c for c in fitted if c not in have]
         if missing:
             raise ValueError(
                 f"X lacks the column(s) {missing[:5]} the model was fitted on; it has "
