@@ -980,11 +980,10 @@ def _read_tasks_file(
     other fields) under ``content["_source"]``, so that an export in the same
     format gives it back.
     """
-    from activelab.interop.formats import read_tasks
     from activelab.interop.records import FormatError
 
     try:
-        records = read_tasks(path, fmt)
+        records, declared = _read_tool_file(path, fmt)
     except FormatError as exc:
         raise IngestError(str(exc)) from exc
     if id_column is not None:
@@ -1003,7 +1002,7 @@ def _read_tasks_file(
     kinds = {rec.kind for rec in records}
     if kinds == {"image"}:
         images = _task_images(path, records, sources, image_size, image_pixels)
-        images.label_names = _declared_labels(path, fmt)
+        images.label_names = declared
         return images
     header: list[str] = ["id"]
     flat = []
@@ -1031,19 +1030,22 @@ def _read_tasks_file(
         featuriser=featuriser,
     )
     data.settings["source_format"] = fmt
-    data.label_names = _declared_labels(path, fmt)
+    data.label_names = declared
     if not _own_ids(fmt, records):
         data.settings["id_column"] = None  # numbered in the file's order, like a CSV's rows
     return data
 
 
-def _declared_labels(path: Path, fmt: str) -> list[str] | None:
-    """The label names a Hugging Face dataset declares (its ``ClassLabel``), else ``None``."""
-    if fmt != "hf":
-        return None
-    from activelab.interop.tabular import hf_label_names
+def _read_tool_file(path: Path, fmt: str) -> tuple[list[Any], list[str] | None]:
+    """The records of a labelling tool's file and the label names it declares (a Hugging
+    Face dataset's ``ClassLabel``; ``None`` for other formats), the file read once."""
+    if fmt == "hf":
+        from activelab.interop.tabular import read_hf_with_label_names
 
-    return hf_label_names(path)
+        return read_hf_with_label_names(path)
+    from activelab.interop.formats import read_tasks
+
+    return read_tasks(path, fmt), None
 
 
 def _own_ids(fmt: str, records: list[Any]) -> bool:
