@@ -303,10 +303,6 @@ def read_items(
             f"{path}: unsupported file type {suffix or '(none)'!r}; give a .csv (or .tsv), a "
             ".jsonl, an Excel .xlsx or a folder of PNG/JPEG images."
         )
-    try:
-        resolved = resolve_text_features(text_features)
-    except ValueError as exc:
-        raise IngestError(f"{exc} (--text-features)") from exc
     return _from_records(
         path,
         header,
@@ -314,11 +310,9 @@ def read_items(
         text_column,
         id_column,
         feature_columns,
-        resolved,
+        text_features,
         progress,
-        label_column=_label_column(
-            path, header, label_column, text_column, id_column, feature_columns
-        ),
+        label_column=label_column,
         featuriser=featuriser,
         decimal=decimal,
     )
@@ -757,12 +751,23 @@ def _from_records(
     text_column: str | None,
     id_column: str | None,
     feature_columns: list[str] | None,
-    text_features: str,
+    text_features: str | None,
     progress: bool,
-    label_column: str | None = None,
+    label_column: str | None = "",
     featuriser: Any = None,
     decimal: str = ".",
 ) -> Dataset:
+    """The Dataset of a file's rows (line number, cells), the last steps of every reader
+    but the image folder's: ``text_features`` as :func:`read_items` takes it, and
+    ``label_column`` as the user gave it (``None``: ``label`` when nothing else claims it;
+    ``""``: none)."""
+    try:
+        text_features = resolve_text_features(text_features)
+    except ValueError as exc:
+        raise IngestError(f"{exc} (--text-features)") from exc
+    label_column = _label_column(
+        path, header, label_column, text_column, id_column, feature_columns
+    )
     given: dict[int, str | list[str]] = {}
     lines: dict[int, int] = {}
     if label_column is not None:  # the labels leave the data: never a feature, never shown
@@ -1014,10 +1019,6 @@ def _read_tasks_file(
             src["data_id"] = rec.data["id"]
         flat.append((rec.line, {**rec.data, "id": rec.id, "_source": src}))
     header.append("_source")
-    try:
-        resolved = resolve_text_features(text_features)
-    except ValueError as exc:
-        raise IngestError(f"{exc} (--text-features)") from exc
     data = _from_records(
         path,
         header,
@@ -1025,8 +1026,9 @@ def _read_tasks_file(
         text_column,
         "id",
         feature_columns,
-        resolved,
+        text_features,
         progress,
+        label_column="",  # a tool's answers are imported, not read from a column
         featuriser=featuriser,
     )
     data.settings["source_format"] = fmt
