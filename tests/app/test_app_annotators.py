@@ -286,6 +286,34 @@ def test_revoking_an_annotator_gives_their_item_back_at_once(tmp_path) -> None:
     store.close()
 
 
+@pytest.mark.parametrize("overlap", [1, 2])
+def test_next_item_asks_the_store_only_about_leases_that_bar_the_pick(
+    tmp_path, monkeypatch, overlap
+) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "strategy": "margin", "overlap": overlap})
+    rows = [
+        {"external_id": f"i{i}", "kind": "table", "content": {"fields": {"x": i}}} for i in range(3)
+    ]
+    store.add_items(rows)
+    store.save_features(np.zeros((3, 1)))
+    ada, _ = store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    svc = LabellingService(store)
+    first = svc.next_item(ada).id
+    looked: list[list[int]] = []
+    real = store.leased_items
+    monkeypatch.setattr(
+        store, "leased_items", lambda items=None: looked.append(items) or real(items)
+    )
+    got = svc.next_item(bob).id
+    if overlap == 1:  # ada's lease bars bob's pick: it alone is looked up, once
+        assert got != first and looked == [[first]]
+    else:  # ada's item wants a second answer: it bars nobody, nothing is looked up
+        assert got == first and looked == []
+    store.close()
+
+
 def test_review_decides_as_the_projects_owner_by_default(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})
