@@ -5,6 +5,7 @@ exports that keep every raw answer."""
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -311,6 +312,32 @@ def test_next_item_asks_the_store_only_about_leases_that_bar_the_pick(
         assert got != first and looked == [[first]]
     else:  # ada's item wants a second answer: it bars nobody, nothing is looked up
         assert got == first and looked == []
+    store.close()
+
+
+@pytest.mark.parametrize("n_items", [1, 3])
+def test_an_item_two_annotators_hold_does_not_end_a_third_ones_queue(tmp_path, n_items) -> None:
+    # overlap 2: ada and bob hold the top item, whose slots are all taken: cy gets another
+    # item, or at once nothing when there is no other
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "strategy": "margin", "overlap": 2})
+    store.add_items(
+        [
+            {"external_id": f"i{i}", "kind": "table", "content": {"fields": {"x": i}}}
+            for i in range(n_items)
+        ]
+    )
+    store.save_features(np.zeros((n_items, 1)))
+    ada, bob, cy = (store.add_annotator(name)[0] for name in ("ada", "bob", "cy"))
+    svc = LabellingService(store)
+    top = svc.next_item(ada).id
+    assert svc.next_item(bob).id == top
+    started = time.perf_counter()
+    got = svc.next_item(cy)
+    if n_items == 1:
+        assert got is None and time.perf_counter() - started < 1.0
+    else:
+        assert got is not None and got.id != top
     store.close()
 
 

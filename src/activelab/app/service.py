@@ -301,6 +301,7 @@ class LabellingService:
         if held is not None:
             return self.view(held)
         checked = False  # whether the leases barring the pick were looked up in the store
+        lost: set[int] = set()  # items whose lease this request lost: their slots are taken
         for _ in range(100):
             now = time.time()
             with self._lock:
@@ -310,7 +311,7 @@ class LabellingService:
                 # than those given and held
                 busy = np.fromiter(self._taken.keys(), np.int64, len(self._taken))
                 busy = busy[self._target[busy] - self._live_count[busy] < 2]
-                skip = mine | set(busy.tolist())
+                skip = mine | set(busy.tolist()) | lost
                 head = self._open_head(len(skip) + 1)
                 skipped = np.isin(head, np.fromiter(skip, np.int64, len(skip)))
                 window = head[~skipped]
@@ -323,7 +324,9 @@ class LabellingService:
                     barring = [i for i in ahead.tolist() if self._taken.get(i, 0.0) > limit]
                 if not barring:
                     if window.size == 0:
-                        if head.size <= len(mine) or not self._taken:
+                        # nothing to wait for: the rest is answered by them, or all held
+                        left = set(head.tolist()) - mine - lost
+                        if head.size <= len(mine) or not self._taken or not left:
                             return None
                         item = -1
                     else:
@@ -353,6 +356,9 @@ class LabellingService:
                 self._taken[item] = now + (self.lease_seconds if won else 2.0)
             if won:
                 return self.view(item)
+            # an item that wants more answers than it has is not skipped as reserved, yet
+            # its slots may all be held (overlap): pass over it for the rest of this request
+            lost.add(item)
             self.sync()
         return None
 
