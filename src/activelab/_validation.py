@@ -18,7 +18,25 @@ __all__ = [
     "check_pool",
     "check_seed",
     "check_threads",
+    "non_numeric_columns",
 ]
+
+
+def non_numeric_columns(X: Any) -> list[str]:
+    """The names of a table's columns that do not hold numbers (boolean, integer or float
+    columns do); ``[]`` for what is not a table (an array, a sparse matrix).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> non_numeric_columns(pd.DataFrame({"text": ["a"], "n": [1], "ok": [True]}))
+    ['text']
+    >>> non_numeric_columns(np.zeros((2, 2)))
+    []
+    """
+    if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
+        return []
+    return [str(c) for c, dtype in X.dtypes.items() if dtype.kind not in "biuf"]
 
 
 def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:

@@ -73,7 +73,7 @@ def test_texts_go_through_the_projects_tfidf_and_numbering_goes_on(tmp_path: Pat
     data = read_new_items(store, more)
     assert data.X.shape[1] == len(vocabulary)  # the project's vocabulary, not a new one
     assert data.X[1].nnz == 0  # no word of it is in that vocabulary
-    assert extend_project(store, data) == (2, 2, 0)
+    assert extend_project(store, data) == (2, 2, 0, 0)
     assert store.external_ids() == ["1", "2", "3", "4"]  # row numbers go on
     store.close()
 
@@ -96,7 +96,7 @@ def test_tool_files_without_ids_are_numbered_on_and_exported_with_the_new_ids(
     assert extend_project(store, read_new_items(store, more))[:2] == (2, 2)
     table = pa.table({"text": ["great cast", "awful sound"], "label": ["pos", None]})
     pq.write_table(table, tmp_path / "more.parquet")
-    assert extend_project(store, read_new_items(store, tmp_path / "more.parquet")) == (4, 2, 1)
+    assert extend_project(store, read_new_items(store, tmp_path / "more.parquet")) == (4, 2, 1, 0)
     assert store.external_ids() == ["1", "2", "3", "4", "5", "6"]
     assert store.item(4)["content"]["id"] == "5"
     store.close()
@@ -154,7 +154,7 @@ def test_a_batch_of_texts_without_words_is_added_not_refused(tmp_path: Path) -> 
     data = read_new_items(store, wordless)
     assert data.X.shape == (2, store.load_features().shape[1]) and data.X.nnz == 0
     assert data.featuriser.vocabulary_ == pickle.loads(store.artifact("featuriser")).vocabulary_
-    assert extend_project(store, data) == (2, 2, 0)
+    assert extend_project(store, data) == (2, 2, 0, 0)
     store.close()
 
 
@@ -311,7 +311,7 @@ def test_add_on_either_database(tmp_path: Path, project_db, labelled_table) -> N
     new.write_text("id,a,b,label\nn1,3,3,yes\nn2,-3,-3,\n")
     store = open_project(tmp_path / "p")
     try:
-        assert extend_project(store, read_new_items(store, new)) == (10, 2, 1)
+        assert extend_project(store, read_new_items(store, new)) == (10, 2, 1, 0)
         assert store.load_features().shape == (12, 2) and store.external_ids()[-2:] == ["n1", "n2"]
         labels = {i: (c.label, c.annotator) for i, c in store.current_labels().items()}
         assert labels == {

@@ -5,6 +5,7 @@ exports that keep every raw answer."""
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -283,6 +284,60 @@ def test_revoking_an_annotator_gives_their_item_back_at_once(tmp_path) -> None:
     other.close()
     assert store.held_item(ada.id) is None
     assert svc.next_item(bob).id == 0  # bob takes it now, not when ada's lease runs out
+    store.close()
+
+
+@pytest.mark.parametrize("overlap", [1, 2])
+def test_next_item_asks_the_store_only_about_leases_that_bar_the_pick(
+    tmp_path, monkeypatch, overlap
+) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "strategy": "margin", "overlap": overlap})
+    rows = [
+        {"external_id": f"i{i}", "kind": "table", "content": {"fields": {"x": i}}} for i in range(3)
+    ]
+    store.add_items(rows)
+    store.save_features(np.zeros((3, 1)))
+    ada, _ = store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    svc = LabellingService(store)
+    first = svc.next_item(ada).id
+    looked: list[list[int]] = []
+    real = store.leased_items
+    monkeypatch.setattr(
+        store, "leased_items", lambda items=None: looked.append(items) or real(items)
+    )
+    got = svc.next_item(bob).id
+    if overlap == 1:  # ada's lease bars bob's pick: it alone is looked up, once
+        assert got != first and looked == [[first]]
+    else:  # ada's item wants a second answer: it bars nobody, nothing is looked up
+        assert got == first and looked == []
+    store.close()
+
+
+@pytest.mark.parametrize("n_items", [1, 3])
+def test_an_item_two_annotators_hold_does_not_end_a_third_ones_queue(tmp_path, n_items) -> None:
+    # overlap 2: ada and bob hold the top item, whose slots are all taken: cy gets another
+    # item, or at once nothing when there is no other
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "strategy": "margin", "overlap": 2})
+    store.add_items(
+        [
+            {"external_id": f"i{i}", "kind": "table", "content": {"fields": {"x": i}}}
+            for i in range(n_items)
+        ]
+    )
+    store.save_features(np.zeros((n_items, 1)))
+    ada, bob, cy = (store.add_annotator(name)[0] for name in ("ada", "bob", "cy"))
+    svc = LabellingService(store)
+    top = svc.next_item(ada).id
+    assert svc.next_item(bob).id == top
+    started = time.perf_counter()
+    got = svc.next_item(cy)
+    if n_items == 1:
+        assert got is None and time.perf_counter() - started < 1.0
+    else:
+        assert got is not None and got.id != top
     store.close()
 
 

@@ -429,6 +429,26 @@ def test_init_without_labels_takes_a_class_label_in_its_order_and_gives_it_back(
     assert back["label"] == [0, 1, -1, 0, 1, -1]  # each class keeps its integer
 
 
+def test_init_loads_a_hf_dataset_once_for_its_items_and_its_class_label(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datasets as hf
+
+    features = hf.Features({"text": hf.Value("string"), "label": hf.ClassLabel(names=["b", "a"])})
+    ds = hf.Dataset.from_dict(
+        {"text": ["good film", "bad plot", "fine cast"], "label": [0, 1, -1]}, features
+    )
+    ds.save_to_disk(str(tmp_path / "ds"))
+    loads: list[str] = []
+    real = hf.load_from_disk
+    monkeypatch.setattr(
+        hf, "load_from_disk", lambda p, *a, **k: loads.append(p) or real(p, *a, **k)
+    )
+    r = _run("init", tmp_path / "p", "--data", tmp_path / "ds")
+    assert r.exit_code == 0 and "labels b, a" in r.output, r.output
+    assert len(loads) == 1
+
+
 def test_init_refuses_malformed_tool_files_with_the_place(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text('[{"id": 1, "data": {"text": "a"}, "annotations": 3}]')
     r = CliRunner().invoke(

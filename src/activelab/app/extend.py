@@ -18,7 +18,7 @@ Examples
 >>> _ = (d / "b.csv").write_text("x,y,label\\n4,5,\\n0,1,no\\n")
 >>> store = open_project(d / "p")
 >>> extend_project(store, read_new_items(store, d / "b.csv"))
-(3, 2, 1)
+(3, 2, 1, 0)
 >>> store.external_ids(), store.load_features().shape
 (['1', '2', '3', '4', '5'], (5, 2))
 >>> store.close()
@@ -197,7 +197,7 @@ def add_labels(store: Store, names: list[str], *, retrain: bool = True) -> list[
     return labels
 
 
-def extend_project(store: Store, data: Dataset) -> tuple[int, int, int]:
+def extend_project(store: Store, data: Dataset) -> tuple[int, int, int, int]:
     """Append ``data``'s items (and the labels it holds) to the project, then retrain.
 
     The labels are checked against the project's before anything is written; the
@@ -208,8 +208,9 @@ def extend_project(store: Store, data: Dataset) -> tuple[int, int, int]:
 
     Returns
     -------
-    (int, int, int)
-        The first new item id, the number of items added and of labels imported.
+    (int, int, int, int)
+        The first new item id, the number of items added, of labels imported, and of a
+        labelling tool's answers left out because their labels are not the project's.
     """
     from activelab.app.project import given_answers, record_given_answers
     from activelab.app.service import LabellingService
@@ -225,10 +226,12 @@ def extend_project(store: Store, data: Dataset) -> tuple[int, int, int]:
         imported = (
             record_given_answers(store, {first + i: v for i, v in given.items()}) if given else 0
         )
+        left_out = 0
         if data.settings.get("source_format"):
-            imported += import_answers(store, first=first)[0]
+            recorded, left_out = import_answers(store, first=first)
+            imported += recorded
     LabellingService(store).retrain()
-    return first, len(data.rows), imported
+    return first, len(data.rows), imported, left_out
 
 
 @contextlib.contextmanager

@@ -303,10 +303,6 @@ def read_items(
             f"{path}: unsupported file type {suffix or '(none)'!r}; give a .csv (or .tsv), a "
             ".jsonl, an Excel .xlsx or a folder of PNG/JPEG images."
         )
-    try:
-        resolved = resolve_text_features(text_features)
-    except ValueError as exc:
-        raise IngestError(f"{exc} (--text-features)") from exc
     return _from_records(
         path,
         header,
@@ -314,11 +310,9 @@ def read_items(
         text_column,
         id_column,
         feature_columns,
-        resolved,
+        text_features,
         progress,
-        label_column=_label_column(
-            path, header, label_column, text_column, id_column, feature_columns
-        ),
+        label_column=label_column,
         featuriser=featuriser,
         decimal=decimal,
     )
@@ -757,12 +751,23 @@ def _from_records(
     text_column: str | None,
     id_column: str | None,
     feature_columns: list[str] | None,
-    text_features: str,
+    text_features: str | None,
     progress: bool,
-    label_column: str | None = None,
+    label_column: str | None = "",
     featuriser: Any = None,
     decimal: str = ".",
 ) -> Dataset:
+    """The Dataset of a file's rows (line number, cells), the last steps of every reader
+    but the image folder's: ``text_features`` as :func:`read_items` takes it, and
+    ``label_column`` as the user gave it (``None``: ``label`` when nothing else claims it;
+    ``""``: none)."""
+    try:
+        text_features = resolve_text_features(text_features)
+    except ValueError as exc:
+        raise IngestError(f"{exc} (--text-features)") from exc
+    label_column = _label_column(
+        path, header, label_column, text_column, id_column, feature_columns
+    )
     given: dict[int, str | list[str]] = {}
     lines: dict[int, int] = {}
     if label_column is not None:  # the labels leave the data: never a feature, never shown
@@ -980,11 +985,10 @@ def _read_tasks_file(
     other fields) under ``content["_source"]``, so that an export in the same
     format gives it back.
     """
-    from activelab.interop.formats import read_tasks
     from activelab.interop.records import FormatError
 
     try:
-        records = read_tasks(path, fmt)
+        records, declared = _read_tool_file(path, fmt)
     except FormatError as exc:
         raise IngestError(str(exc)) from exc
     if id_column is not None:
@@ -1003,7 +1007,7 @@ def _read_tasks_file(
     kinds = {rec.kind for rec in records}
     if kinds == {"image"}:
         images = _task_images(path, records, sources, image_size, image_pixels)
-        images.label_names = _declared_labels(path, fmt)
+        images.label_names = declared
         return images
     header: list[str] = ["id"]
     flat = []
@@ -1015,10 +1019,6 @@ def _read_tasks_file(
             src["data_id"] = rec.data["id"]
         flat.append((rec.line, {**rec.data, "id": rec.id, "_source": src}))
     header.append("_source")
-    try:
-        resolved = resolve_text_features(text_features)
-    except ValueError as exc:
-        raise IngestError(f"{exc} (--text-features)") from exc
     data = _from_records(
         path,
         header,
@@ -1026,24 +1026,28 @@ def _read_tasks_file(
         text_column,
         "id",
         feature_columns,
-        resolved,
+        text_features,
         progress,
+        label_column="",  # a tool's answers are imported, not read from a column
         featuriser=featuriser,
     )
     data.settings["source_format"] = fmt
-    data.label_names = _declared_labels(path, fmt)
+    data.label_names = declared
     if not _own_ids(fmt, records):
         data.settings["id_column"] = None  # numbered in the file's order, like a CSV's rows
     return data
 
 
-def _declared_labels(path: Path, fmt: str) -> list[str] | None:
-    """The label names a Hugging Face dataset declares (its ``ClassLabel``), else ``None``."""
-    if fmt != "hf":
-        return None
-    from activelab.interop.tabular import hf_label_names
+def _read_tool_file(path: Path, fmt: str) -> tuple[list[Any], list[str] | None]:
+    """The records of a labelling tool's file and the label names it declares (a Hugging
+    Face dataset's ``ClassLabel``; ``None`` for other formats), the file read once."""
+    if fmt == "hf":
+        from activelab.interop.tabular import read_hf_with_label_names
 
-    return hf_label_names(path)
+        return read_hf_with_label_names(path)
+    from activelab.interop.formats import read_tasks
+
+    return read_tasks(path, fmt), None
 
 
 def _own_ids(fmt: str, records: list[Any]) -> bool:

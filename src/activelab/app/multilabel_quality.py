@@ -157,17 +157,27 @@ def aggregate_label_sets(table: MultiAnswerTable, method: str = "dawid_skene") -
     return LabelSetAggregate(proba, (proba > 0.5).astype(np.int64), answered, accuracy)
 
 
-def multilabel_quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
+def multilabel_quality_report(
+    store: Any,
+    method: str | None = None,
+    *,
+    table: MultiAnswerTable | None = None,
+    agg: LabelSetAggregate | None = None,
+) -> dict[str, Any]:
     """Agreement and per-annotator quality of a multi-label project (JSON-able).
 
     The keys of :func:`activelab.app.quality.quality_report` (figures pooled over
     every (item, label) decision: each is a yes/no answer), plus ``per_label``:
     for each label the items that carry it in the aggregate, raw agreement and
     Krippendorff's alpha on that label alone.
+
+    A caller that already holds the store's :func:`multilabel_answer_table` and its
+    :func:`aggregate_label_sets` by ``method`` passes them as ``table`` and ``agg``, so
+    they are not built again.
     """
     method = method or store.settings.get("aggregate", "dawid_skene")
-    t = multilabel_answer_table(store)
-    agg = aggregate_label_sets(t, method)
+    t = multilabel_answer_table(store) if table is None else table
+    agg = aggregate_label_sets(t, method) if agg is None else agg
     k, a_n = len(t.classes), len(t.names)
     per_item = np.bincount(t.items, minlength=t.n_items)
     several = per_item >= 2

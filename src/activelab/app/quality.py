@@ -226,7 +226,13 @@ def _aggregate(
     )
 
 
-def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
+def quality_report(
+    store: Any,
+    method: str | None = None,
+    *,
+    table: AnswerTable | None = None,
+    agg: Aggregate | None = None,
+) -> dict[str, Any]:
     """Agreement and per-annotator quality of a project, as plain data (JSON-able).
 
     Keys: ``answers``, ``items_answered``, ``items_with_several_answers``,
@@ -244,10 +250,14 @@ def quality_report(store: Any, method: str | None = None) -> dict[str, Any]:
     figures (raw, alpha, kappa) leave out the adjudicators' decisions (``activelab
     review --decide``): like gold labels, they settle items rather than answer them, so
     an adjudicator has no estimated accuracy either.
+
+    A caller that already holds the store's :func:`answer_table` and its
+    :func:`aggregate_answers` by ``method`` passes them as ``table`` and ``agg``, so they
+    are not built again.
     """
     method = method or store.settings.get("aggregate", "dawid_skene")
-    t = answer_table(store)
-    agg = aggregate_answers(t, method)
+    t = answer_table(store) if table is None else table
+    agg = aggregate_answers(t, method) if agg is None else agg
     per_item = np.bincount(t.items, minlength=t.n_items)
     # agreement is between annotators: a decision settling an item (an adjudicator's answer,
     # as gold) is no peer's answer to agree with

@@ -300,7 +300,8 @@ class LabellingService:
         held = self.store.held_item(annotator.id)
         if held is not None:
             return self.view(held)
-        self._forget_released()
+        checked = False  # whether the leases barring the pick were looked up in the store
+        lost: set[int] = set()  # items whose lease this request lost: their slots are taken
         for _ in range(100):
             now = time.time()
             with self._lock:
@@ -310,21 +311,34 @@ class LabellingService:
                 # than those given and held
                 busy = np.fromiter(self._taken.keys(), np.int64, len(self._taken))
                 busy = busy[self._target[busy] - self._live_count[busy] < 2]
-                skip = mine | set(busy.tolist())
+                skip = mine | set(busy.tolist()) | lost
                 head = self._open_head(len(skip) + 1)
-                window = head
-                if skip:
-                    window = head[~np.isin(head, np.fromiter(skip, np.int64, len(skip)))]
-                if window.size == 0:
-                    if head.size <= len(mine) or not self._taken:
-                        return None
-                    item = -1
-                else:
-                    item = int(window[0])
-                    # claimed at once, so threads of this process never race for one item
-                    self._taken[item] = now + _CLAIM_SECONDS
-                version, strategy = self._version, self._queue_strategy
-                score = np.nan if item < 0 else self._score[item]
+                skipped = np.isin(head, np.fromiter(skip, np.int64, len(skip)))
+                window = head[~skipped]
+                barring: list[int] = []
+                if not checked:
+                    # only a lease ranked before the pick can change it: ask the store about
+                    # those alone, once per request
+                    ahead = head if window.size == 0 else head[: int(np.argmin(skipped))]
+                    limit = now + _CLAIM_SECONDS
+                    barring = [i for i in ahead.tolist() if self._taken.get(i, 0.0) > limit]
+                if not barring:
+                    if window.size == 0:
+                        # nothing to wait for: the rest is answered by them, or all held
+                        left = set(head.tolist()) - mine - lost
+                        if head.size <= len(mine) or not self._taken or not left:
+                            return None
+                        item = -1
+                    else:
+                        item = int(window[0])
+                        # claimed at once, so threads of this process never race for one item
+                        self._taken[item] = now + _CLAIM_SECONDS
+                    version, strategy = self._version, self._queue_strategy
+                    score = np.nan if item < 0 else self._score[item]
+            if barring:  # nothing was claimed: look again once the store has been asked
+                checked = True
+                self._forget_released(barring)
+                continue
             if item < 0:  # everything left is reserved by others for now
                 time.sleep(0.05)
                 continue
@@ -342,19 +356,16 @@ class LabellingService:
                 self._taken[item] = now + (self.lease_seconds if won else 2.0)
             if won:
                 return self.view(item)
+            # an item that wants more answers than it has is not skipped as reserved, yet
+            # its slots may all be held (overlap): pass over it for the rest of this request
+            lost.add(item)
             self.sync()
         return None
 
-    def _forget_released(self) -> None:
-        """Drop the reservations this process remembers whose lease the store no longer
-        holds: given back by another process (a revoked annotator's, say). One read of the
-        few items held through this process; the short claims of leases being taken now
-        stay."""
-        now = time.time()
-        with self._lock:
-            held = [i for i, t in self._taken.items() if t > now + _CLAIM_SECONDS]
-        if not held:
-            return
+    def _forget_released(self, held: list[int]) -> None:
+        """Drop the reservations of ``held`` (items leased through this process) whose
+        lease the store no longer holds: given back by another process (a revoked
+        annotator's, say). One read of those few items."""
         gone = set(held) - set(self.store.leased_items(held))
         if gone:
             with self._lock:

@@ -392,6 +392,17 @@ def _configure_engine(engine: Engine, *, immediate: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _undoable(annotator_id: int) -> sa.Select:
+    """The annotator's labels and skips that no undo has taken back yet (what
+    :meth:`Store.undo_last` and :meth:`Store.undo_event` may undo)."""
+    undone = events_t.alias("undone")
+    return sa.select(events_t).where(
+        events_t.c.annotator_id == annotator_id,
+        events_t.c.kind.in_(("label", "skip")),
+        ~sa.exists().where(undone.c.undoes == events_t.c.id),
+    )
+
+
 def _insert_undo(conn: Connection, target: Any, annotator_id: int, request_id: str | None) -> Event:
     """Append the event that undoes ``target`` (a live label or skip) and return it."""
     now = time.time()
@@ -1112,16 +1123,8 @@ class Store:
                 if old is not None:
                     _same_request(old, request_id, "undo", old.item_id, None)
                     return old
-            undone = events_t.alias("undone")
             target = conn.execute(
-                sa.select(events_t)
-                .where(
-                    events_t.c.annotator_id == annotator_id,
-                    events_t.c.kind.in_(("label", "skip")),
-                    ~sa.exists().where(undone.c.undoes == events_t.c.id),
-                )
-                .order_by(events_t.c.id.desc())
-                .limit(1)
+                _undoable(annotator_id).order_by(events_t.c.id.desc()).limit(1)
             ).first()
             if target is None:
                 raise StoreError("Nothing to undo: you have no label or skip left to take back.")
@@ -1165,15 +1168,7 @@ class Store:
         event_id, annotator_id = int(event_id), int(annotator_id)
         with self._write() as conn:
             _serialise_events(conn)
-            undone = events_t.alias("undone")
-            target = conn.execute(
-                sa.select(events_t).where(
-                    events_t.c.id == event_id,
-                    events_t.c.annotator_id == annotator_id,
-                    events_t.c.kind.in_(("label", "skip")),
-                    ~sa.exists().where(undone.c.undoes == events_t.c.id),
-                )
-            ).first()
+            target = conn.execute(_undoable(annotator_id).where(events_t.c.id == event_id)).first()
             if target is None:
                 raise StoreError(
                     f"Event {event_id} is no live label or skip of annotator {annotator_id}; "

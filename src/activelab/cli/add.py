@@ -82,7 +82,6 @@ def add(
     from activelab.app.project import ProjectError
     from activelab.app.store import StoreError
     from activelab.cli.project import _open, _trainer_status
-    from activelab.interop.project import answers_left_out
 
     if data is None and labels is None:
         raise click.UsageError(
@@ -113,10 +112,9 @@ def add(
             if dataset is not None:
                 n_before = store.n_items()
                 try:
-                    first, n, imported = extend_project(store, dataset)
+                    first, n, imported, left_out = extend_project(store, dataset)
                 except KeyboardInterrupt:
                     _interrupted(store, project, n_before)
-                left_out = answers_left_out(store, first)
         except (IngestError, ProjectError, StoreError) as exc:
             if labels is not None and data is not None:  # the file's labels were refused
                 store.update_settings(labels=before)

@@ -83,7 +83,9 @@ def _image_art(data: bytes, width: int = 24) -> str:
     return "\n".join("".join(row) for row in chars)
 
 
-def _show(console: Any, svc: Any, item: Any, labels: list[str]) -> None:
+def _show(console: Any, svc: Any, item: Any, keyed: list[tuple[str, str]]) -> None:
+    """Show an item, the model's guess and the labels' keys (``keyed``: key and label of
+    each label that has one)."""
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -108,20 +110,14 @@ def _show(console: Any, svc: Any, item: Any, labels: list[str]) -> None:
         probs = item.probabilities or {}
         guessed = ", ".join(f"{lab} ({probs[lab]:.0%})" for lab in item.guess_labels)
         console.print(Text(f"model's guess: {guessed or 'none of these'}"))
-    keys = "  ".join(
-        f"[{k}] {lab}" for k, lab in zip(_label_keys(labels), labels, strict=True) if k
-    )
-    console.print(Text(keys, style="bold"))
+    console.print(Text("  ".join(f"[{k}] {lab}" for k, lab in keyed), style="bold"))
 
 
-def _show_selection(console: Any, labels: list[str], ticked: set[str]) -> None:
+def _show_selection(console: Any, keyed: list[tuple[str, str]], ticked: set[str]) -> None:
+    """Show which labels of a multi-label answer are ticked (``keyed`` as for :func:`_show`)."""
     from rich.text import Text
 
-    marks = "  ".join(
-        f"[{'x' if lab in ticked else ' '}] {k} {lab}"
-        for k, lab in zip(_label_keys(labels), labels, strict=True)
-        if k
-    )
+    marks = "  ".join(f"[{'x' if lab in ticked else ' '}] {k} {lab}" for k, lab in keyed)
     console.print(Text(marks + "   (Enter confirms)"))
 
 
@@ -207,7 +203,9 @@ def label(project: Path, name: str | None) -> None:
     svc = LabellingService(store)
     labels = svc.labels
     multi = svc.multilabel
-    by_key = {k: lab for k, lab in zip(_label_keys(labels), labels, strict=True) if k}
+    # the labels are fixed while a session runs (activelab add --labels refuses meanwhile)
+    keyed = [(k, lab) for k, lab in zip(_label_keys(labels), labels, strict=True) if k]
+    by_key = dict(keyed)
     help_ = _help_line(labels, multi)
     svc.start()
     console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. ", end="")
@@ -221,7 +219,7 @@ def label(project: Path, name: str | None) -> None:
                 if item is None:
                     console.print("Nothing left to label. Thank you!")
                     break
-                _show(console, svc, item, labels)
+                _show(console, svc, item, keyed)
                 ticked = set()
             key = click.getchar()
             try:
@@ -235,7 +233,7 @@ def label(project: Path, name: str | None) -> None:
                         continue
                     if multi:
                         ticked ^= {chosen_label}
-                        _show_selection(console, labels, ticked)
+                        _show_selection(console, keyed, ticked)
                         continue
                     svc.answer(ann, item.id, chosen_label)
                     console.print(f"saved: {chosen_label}", markup=False)
@@ -251,13 +249,13 @@ def label(project: Path, name: str | None) -> None:
                     console.print("undone")
                     _show_progress(console, svc, ann)
                     item = back
-                    _show(console, svc, item, labels)
+                    _show(console, svc, item, keyed)
                     ticked = set()
                     if multi and ev.undoes is not None:
                         undone = store.event(ev.undoes)
                         if undone.kind == "label":  # the taken-back set comes back ticked
                             ticked = set(decode_label_set(undone.label))
-                            _show_selection(console, labels, ticked)
+                            _show_selection(console, keyed, ticked)
                     continue
                 elif key == "?":
                     console.print(help_, markup=False)

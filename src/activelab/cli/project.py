@@ -380,7 +380,27 @@ def status(project: Path, as_json: bool) -> None:
     models = store.model_versions()
     latest = models[-1] if models else None
     multi = s.get("task") == "multilabel"
-    labelled, by_label, none_of_these, gold = _final_label_counts(store, multi)
+    method = s.get("aggregate", "dawid_skene")
+    # one answer table and one aggregate serve both the label counts and the quality figures
+    if multi:
+        from activelab.app.multilabel_quality import (
+            aggregate_label_sets,
+            multilabel_answer_table,
+            multilabel_quality_report,
+        )
+
+        ml_table = multilabel_answer_table(store)
+        ml_agg = aggregate_label_sets(ml_table, method)
+        quality = multilabel_quality_report(store, method, table=ml_table, agg=ml_agg)
+        counts_of = _final_label_counts(store, multi, ml_agg)
+    else:
+        from activelab.app.quality import aggregate_answers, answer_table, quality_report
+
+        table = answer_table(store)
+        agg = aggregate_answers(table, method)
+        quality = quality_report(store, method, table=table, agg=agg)
+        counts_of = _final_label_counts(store, multi, (table, agg))
+    labelled, by_label, none_of_these, gold = counts_of
     owners, judges = set(s.get("owners", [])), set(s.get("adjudicators", []))
     info = {
         "name": s.get("name"),
@@ -408,15 +428,8 @@ def status(project: Path, as_json: bool) -> None:
             for a in store.annotators()
         ],
         "trainer": _trainer_status(store),
+        "quality": quality,
     }
-    if not multi:
-        from activelab.app.quality import quality_report
-
-        info["quality"] = quality_report(store)
-    else:
-        from activelab.app.multilabel_quality import multilabel_quality_report
-
-        info["quality"] = multilabel_quality_report(store)
     store.close()
     if as_json:
         click.echo(json.dumps(info, indent=2))
@@ -461,25 +474,24 @@ def status(project: Path, as_json: bool) -> None:
         _print_quality(console, info["quality"])
 
 
-def _final_label_counts(store: Any, multi: bool) -> tuple[int, dict[str, int], int, int]:
+def _final_label_counts(
+    store: Any, multi: bool, aggregated: Any
+) -> tuple[int, dict[str, int], int, int]:
     """The items with a final label, per label, the multi-label items with none of the labels,
     and the gold items among them: the labels ``export`` writes and the model trains on
     (aggregated where items take several answers; a gold item counts with its gold label,
-    answered or not)."""
+    answered or not).
+
+    ``aggregated`` is the store's aggregate by its method: a multi-label project's
+    :class:`~activelab.app.multilabel_quality.LabelSetAggregate`, or else the
+    ``(answer table, aggregate)`` pair of :mod:`activelab.app.quality`.
+    """
     import numpy as np
 
     classes = [str(c) for c in store.settings["labels"]]
     if multi:
         if _several_live_answers(store):
-            from activelab.app.multilabel_quality import (
-                aggregate_label_sets,
-                multilabel_answer_table,
-            )
-
-            agg = aggregate_label_sets(
-                multilabel_answer_table(store), store.settings.get("aggregate", "dawid_skene")
-            )
-            sets = agg.indicator[agg.answered].astype(bool)
+            sets = aggregated.indicator[aggregated.answered].astype(bool)
         else:
             from activelab.app.store import decode_label_set
             from activelab.multilabel import to_indicator
@@ -498,10 +510,7 @@ def _final_label_counts(store: Any, multi: bool) -> tuple[int, dict[str, int], i
             0,
         )
     if _several_answers(store):
-        from activelab.app.quality import aggregate_answers, answer_table
-
-        table = answer_table(store)
-        agg = aggregate_answers(table, store.settings.get("aggregate", "dawid_skene"))
+        table, agg = aggregated
         codes = agg.labels[agg.answered]
         gold = int(table.gold_items.size)
     else:

@@ -25,6 +25,8 @@ def _read_pool(
     """
     import numpy as np
 
+    from activelab._validation import non_numeric_columns
+
     suffix = path.suffix.lower()
     if not path.exists() and "*" not in str(path):
         raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
@@ -62,11 +64,7 @@ def _read_pool(
                 f"{list(frame.columns)}. Give the columns in the model's order with --column."
             )
         frame = frame[named]
-    bad = [
-        c
-        for c, kind in frame.dtypes.items()
-        if kind.kind not in "biuf" and c not in (categorical or [])
-    ]
+    bad = [c for c in non_numeric_columns(frame) if c not in (categorical or [])]
     if bad:
         raise click.ClickException(
             f"{path}: column(s) {bad} are not numeric; name the feature columns with --column "

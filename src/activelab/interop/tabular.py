@@ -37,6 +37,7 @@ __all__ = [
     "hf_label_names",
     "parse_rows",
     "read_hf",
+    "read_hf_with_label_names",
     "read_parquet",
     "to_hf_dataset",
     "to_rows",
@@ -305,6 +306,19 @@ def _uri_bytes(uri: str) -> bytes:
 
 def read_hf(path: str | Path) -> list[Record]:
     """Read a Hugging Face dataset saved with ``Dataset.save_to_disk`` (one split)."""
+    return from_hf_dataset(_load_hf(path))
+
+
+def read_hf_with_label_names(path: str | Path) -> tuple[list[Record], list[str] | None]:
+    """:func:`read_hf` and :func:`hf_label_names` of one dataset, loaded once."""
+    ds = _load_hf(path)
+    return from_hf_dataset(ds), _label_column_names(ds.features)
+
+
+def _load_hf(path: str | Path) -> Any:
+    """The one split of a dataset saved with ``Dataset.save_to_disk``, or a
+    :class:`FormatError` naming what is wrong (no ``datasets``, no dataset, several splits,
+    no rows)."""
     try:
         import datasets as hf
     except ModuleNotFoundError as exc:  # pragma: no cover - in the [interop] extra
@@ -326,7 +340,7 @@ def read_hf(path: str | Path) -> list[Record]:
         ds = next(iter(ds.values()))
     if len(ds) == 0:
         raise FormatError(f"{path}: the dataset has no rows.")
-    return from_hf_dataset(ds)
+    return ds
 
 
 def hf_label_names(path: str | Path) -> list[str] | None:
@@ -342,9 +356,15 @@ def hf_label_names(path: str | Path) -> list[str] | None:
     ds = hf.load_from_disk(str(path))
     if isinstance(ds, hf.DatasetDict):
         ds = next(iter(ds.values()))
+    return _label_column_names(ds.features)
+
+
+def _label_column_names(features: Any) -> list[str] | None:
+    """The ``ClassLabel`` names of the ``labels`` or else the ``label`` column of
+    ``features`` (see :func:`hf_label_names`)."""
     for col in ("labels", "label"):
-        if col in ds.features:
-            names = _class_names(ds.features[col])
+        if col in features:
+            names = _class_names(features[col])
             if names:
                 return names
     return None

@@ -30,6 +30,7 @@ from activelab.scoring import take_rows
 from activelab.simulation.campaign import CampaignResult, initial_indices, run_campaign
 from activelab.simulation.metrics import true_top_k
 from activelab.strategies import Strategy, get_strategy
+from activelab.strategies._registry import takes_maximize
 
 __all__ = [
     "DesignResult",
@@ -427,9 +428,7 @@ def _design_strategy(strategy: str | Strategy, maximize: bool) -> Strategy:
     """
     if isinstance(strategy, str):
         default = get_strategy(strategy)
-        if hasattr(default, "maximize"):
-            return get_strategy(strategy, maximize=maximize)
-        return default
+        return get_strategy(strategy, maximize=maximize) if takes_maximize(default) else default
     strat = get_strategy(strategy)
     own = getattr(strat, "maximize", None)
     if own is not None and bool(own) != bool(maximize):

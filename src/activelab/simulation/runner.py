@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from sklearn.base import clone, is_regressor
 from sklearn.metrics import get_scorer
 
-from activelab._validation import check_count
+from activelab._validation import check_count, non_numeric_columns
 from activelab.data.datasets import Dataset, infer_task, load
 from activelab.simulation.campaign import run_campaign, split_pool_test
 from activelab.simulation.rare_metrics import (
@@ -43,6 +43,7 @@ from activelab.simulation.rare_metrics import (
     rare_class,
 )
 from activelab.strategies import get_strategy
+from activelab.strategies._registry import takes_maximize
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "load_results", "make_model", "simulate"]
 
@@ -393,15 +394,14 @@ def _as_dataset(data: Any, name: str | None) -> Dataset:
 
 def _features_of(X: Any) -> Any:
     """The features of an ``(X, y)`` pair: numbers, one row per item, or a clear refusal."""
-    if hasattr(X, "columns") and hasattr(X, "dtypes"):
-        other = [str(c) for c, kind in X.dtypes.items() if kind.kind not in "biuf"]
-        if other:
-            raise ValueError(
-                f"X has non-numeric column(s) {other}: a simulation replays numeric features. "
-                "One-hot encode the categories first (pd.get_dummies(X, columns=[...])), or "
-                "save the table and load it with activelab.data.datasets.load_table(path, "
-                "label_column=...), which encodes them; texts need a text_column= there."
-            )
+    other = non_numeric_columns(X)
+    if other:
+        raise ValueError(
+            f"X has non-numeric column(s) {other}: a simulation replays numeric features. "
+            "One-hot encode the categories first (pd.get_dummies(X, columns=[...])), or "
+            "save the table and load it with activelab.data.datasets.load_table(path, "
+            "label_column=...), which encodes them; texts need a text_column= there."
+        )
     arr = X if sp.issparse(X) else np.asarray(X)
     if arr.ndim != 2:
         texts = arr.ndim == 1 and arr.size and isinstance(arr.flat[0], str)
@@ -538,8 +538,7 @@ def _strategy_params(
         out[name] = dict(values)
     if minimize:
         for name in names:
-            # ucb and expected_improvement take maximize through **kwargs: ask the instance
-            if hasattr(get_strategy(name), "maximize"):
+            if takes_maximize(name):
                 out.setdefault(name, {}).setdefault("maximize", False)
     return out
 

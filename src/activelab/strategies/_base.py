@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from activelab._validation import non_numeric_columns
 from activelab.scoring import DEFAULT_CHUNK_SIZE, IN_PROCESS, iter_chunks, top_k
 
 __all__ = [
@@ -380,16 +381,15 @@ def numeric_rows(X: Any) -> Any:
     ...
     ValueError: This strategy places items by their features, but the pool has ...
     """
-    if hasattr(X, "columns") and hasattr(X, "dtypes"):
-        bad = [str(c) for c, kind in X.dtypes.items() if kind.kind not in "biuf"]
-        if bad:
-            raise ValueError(
-                f"This strategy places items by their features, but the pool has non-numeric "
-                f"column(s) {bad}: give ActiveLearner an embed= function that turns rows into "
-                "numbers (e.g. the pipeline's encoder, or a TextEmbedder over the text column), "
-                "or use cold_start='random' with a strategy that reads the model only "
-                "(margin, entropy, least_confident)."
-            )
+    bad = non_numeric_columns(X)
+    if bad:
+        raise ValueError(
+            f"This strategy places items by their features, but the pool has non-numeric "
+            f"column(s) {bad}: give ActiveLearner an embed= function that turns rows into "
+            "numbers (e.g. the pipeline's encoder, or a TextEmbedder over the text column), "
+            "or use cold_start='random' with a strategy that reads the model only "
+            "(margin, entropy, least_confident)."
+        )
     return X
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from activelab.strategies._base import Strategy
 
-__all__ = ["available", "get_strategy", "register"]
+__all__ = ["available", "get_strategy", "register", "takes_maximize"]
 
 _REGISTRY: dict[str, Callable[..., Strategy]] = {}
 
@@ -60,3 +60,13 @@ def get_strategy(spec: str | Strategy, **params: Any) -> Strategy:
             )
         return _REGISTRY[key](**params)
     raise TypeError(f"A strategy is a name or a Strategy instance, got {type(spec).__name__}.")
+
+
+def takes_maximize(spec: str | Strategy) -> bool:
+    """Whether a strategy looks for the largest or the smallest values by a ``maximize``
+    parameter (``greedy``, ``ucb``, ``expected_improvement``, ``thompson``).
+
+    ``ucb`` and ``expected_improvement`` take it through ``**kwargs``, so the instance is
+    asked, not the signature.
+    """
+    return hasattr(get_strategy(spec), "maximize")

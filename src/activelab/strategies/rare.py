@@ -35,6 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.ensemble import IsolationForest
 
+from activelab._validation import non_numeric_columns
 from activelab.strategies._base import (
     PREDICT_PROBA,
     QueryContext,
@@ -179,8 +180,7 @@ def _forest_features(ctx: QueryContext) -> Any:
     """
     if sp.issparse(ctx.X):
         return ctx.X.tocsr()
-    table = hasattr(ctx.X, "columns") and hasattr(ctx.X, "dtypes")
-    if ctx.embed is not None and table and any(k.kind not in "biuf" for k in ctx.X.dtypes):
+    if ctx.embed is not None and non_numeric_columns(ctx.X):
         return ctx.map_chunks(ctx.embedding, rows=np.arange(ctx.n_pool))
     return np.asarray(numeric_rows(ctx.X))
 

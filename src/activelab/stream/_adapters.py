@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence, Set
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from sklearn.base import clone
@@ -60,6 +60,13 @@ def make_adapter(
     )
 
 
+def _refuse_non_finite(i: int) -> NoReturn:
+    """Refuse a batch whose item ``i`` has a NaN or infinite feature."""
+    raise ValueError(
+        f"Item {i} of the batch has a NaN or infinite feature; impute or drop it first."
+    )
+
+
 class _Adapter:
     kind = ""
     classes_: np.ndarray
@@ -73,6 +80,26 @@ class _Adapter:
         if self.fixed_classes and (self.classes_.ndim != 1 or self.classes_.size < 2):
             raise ValueError(f"classes must list at least two classes, got {classes!r}.")
         self.feature_names = list(feature_names) if feature_names is not None else None
+        self.n_features: int | None = None
+
+    def _batch(self, X: np.ndarray) -> np.ndarray:
+        """``X`` as a batch of rows (a 1-D array is one item), checked: two dimensions, the
+        number of features the stream started with, and no NaN or infinite number."""
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2:
+            raise ValueError(f"Expected items as a 2-D array (n_items, n_features), got {X.shape}.")
+        if self.n_features is None:
+            self.n_features = X.shape[1]
+        elif X.shape[1] != self.n_features:
+            raise ValueError(
+                f"Items have {X.shape[1]} features; the stream started with {self.n_features}."
+            )
+        if X.dtype.kind in "fc":
+            finite = np.isfinite(X).all(axis=1)
+            if not finite.all():
+                _refuse_non_finite(int(np.flatnonzero(~finite)[0]))
+        return X
 
     def observe(self, items: Any) -> Any:
         """Convert a batch to the model's input (and update unsupervised statistics)."""
@@ -104,7 +131,6 @@ class _SklearnAdapter(_Adapter):
     ) -> None:
         super().__init__(classes, feature_names)
         self.model = clone(model)
-        self.n_features: int | None = None
         self.scaler: Any = None
         if standardize:
             from sklearn.preprocessing import StandardScaler
@@ -127,23 +153,7 @@ class _SklearnAdapter(_Adapter):
                 ) from None
         else:
             X = np.asarray(items, dtype=float)
-            if X.ndim == 1:
-                X = X[None, :]
-        if X.ndim != 2:
-            raise ValueError(f"Expected items as a 2-D array (n_items, n_features), got {X.shape}.")
-        if self.n_features is None:
-            self.n_features = X.shape[1]
-        elif X.shape[1] != self.n_features:
-            raise ValueError(
-                f"Items have {X.shape[1]} features; the stream started with {self.n_features}."
-            )
-        finite = np.isfinite(X).all(axis=1)
-        if not finite.all():
-            i = int(np.flatnonzero(~finite)[0])
-            raise ValueError(
-                f"Item {i} of the batch has a NaN or infinite feature; impute or drop it first."
-            )
-        return X
+        return self._batch(X)
 
     def observe(self, items: Any) -> np.ndarray:
         X = self.to_array(items)
@@ -251,7 +261,6 @@ class _RiverAdapter(_Adapter):
         super().__init__(classes, feature_names)
         self.model = model.clone()
         self._class_list: list[Any] = self.classes_.tolist()
-        self.n_features: int | None = None
 
     def to_dicts(self, items: Any) -> list[dict[Any, Any]]:
         if isinstance(items, Mapping):
@@ -260,29 +269,9 @@ class _RiverAdapter(_Adapter):
             dicts = [dict(x) for x in items]
             for i, x in enumerate(dicts):  # a river model learns NaN into its weights for good
                 if any(isinstance(v, float) and not math.isfinite(v) for v in x.values()):
-                    raise ValueError(
-                        f"Item {i} of the batch has a NaN or infinite feature; impute or drop "
-                        "it first."
-                    )
+                    _refuse_non_finite(i)
             return dicts
-        X = np.asarray(items)
-        if X.ndim == 1:
-            X = X[None, :]
-        if X.ndim != 2:
-            raise ValueError(f"Expected items as a 2-D array (n_items, n_features), got {X.shape}.")
-        if self.n_features is None:
-            self.n_features = X.shape[1]
-        elif X.shape[1] != self.n_features:
-            raise ValueError(
-                f"Items have {X.shape[1]} features; the stream started with {self.n_features}."
-            )
-        if X.dtype.kind in "fc":
-            finite = np.isfinite(X).all(axis=1)
-            if not finite.all():
-                i = int(np.flatnonzero(~finite)[0])
-                raise ValueError(
-                    f"Item {i} of the batch has a NaN or infinite feature; impute or drop it first."
-                )
+        X = self._batch(np.asarray(items))
         names = self.feature_names
         if names is None:
             names = list(range(X.shape[1]))
