@@ -50,3 +50,5 @@ def test_the_pages_python_examples_run(page: str, tmp_path: Path) -> None:
         timeout=300,
     )
     assert run.returncode == 0, f"{page}:\n{run.stderr[-3000:]}"
+    # a reader who copies an example sees what it shows, not a model's warning
+    assert "Warning:" not in run.stderr, f"{page} warns:\n{run.stderr[-3000:]}"
