@@ -55,6 +55,22 @@ def test_help_imports_nothing_heavy(args):
     assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout[-500:]
 
 
+def test_the_command_list_names_what_each_group_does():
+    """``activelab --help`` gives each command one line; a group's line names its subcommands."""
+    import click
+
+    from activelab.cli import _COMMANDS
+
+    ctx = click.Context(main)
+    for name, (_, _, line) in _COMMANDS.items():
+        command = main.get_command(ctx, name)
+        assert line.endswith("."), name
+        if isinstance(command, click.Group):
+            words = line.lower()
+            missing = [sub for sub in command.list_commands(ctx) if sub not in words]
+            assert not missing, f"activelab --help: {name!r} does not mention {missing}"
+
+
 @pytest.mark.parametrize(
     "args",
     [
