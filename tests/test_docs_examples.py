@@ -6,6 +6,7 @@ the reader's own; they are sketches and are not run here.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
@@ -52,3 +53,36 @@ def test_the_pages_python_examples_run(page: str, tmp_path: Path) -> None:
     assert run.returncode == 0, f"{page}:\n{run.stderr[-3000:]}"
     # a reader who copies an example sees what it shows, not a model's warning
     assert "Warning:" not in run.stderr, f"{page} warns:\n{run.stderr[-3000:]}"
+
+
+DOTTED = re.compile(r"`(activelab(?:\.[A-Za-z_]\w*)+)")
+
+
+def _resolves(name: str) -> bool:
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["README.md", *(f"docs/{p.name}" for p in sorted((ROOT / "docs").glob("*.md")))]
+    + [f"benchmarks/{p.name}" for p in sorted((ROOT / "benchmarks").glob("*.py"))]
+    + ["benchmarks/README.md"],
+)
+def test_the_names_the_pages_give_exist(page: str) -> None:
+    """Every ``activelab.module.name`` a page or a benchmark names can be imported as written."""
+    names = {
+        n for n in DOTTED.findall((ROOT / page).read_text()) if not n.endswith((".json", ".jsonl"))
+    }
+    missing = sorted(n for n in names if not _resolves(n))
+    assert not missing, f"{page} names what does not exist: {missing}"
