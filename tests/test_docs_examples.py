@@ -53,6 +53,11 @@ def test_the_pages_python_examples_run(page: str, tmp_path: Path) -> None:
     assert run.returncode == 0, f"{page}:\n{run.stderr[-3000:]}"
     # a reader who copies an example sees what it shows, not a model's warning
     assert "Warning:" not in run.stderr, f"{page} warns:\n{run.stderr[-3000:]}"
+    # `print(...)  # TEXT`: the page says the line prints TEXT, so it must
+    shown = re.findall(r"^\s*print\(.*\)\s+#\s*(.+?)\s*$", "\n".join(blocks), flags=re.M)
+    printed = [line.strip() for line in run.stdout.splitlines()]
+    wrong = [text for text in shown if text not in printed]
+    assert not wrong, f"{page} shows {wrong}, but its examples print:\n{run.stdout[-3000:]}"
 
 
 DOTTED = re.compile(r"`(activelab(?:\.[A-Za-z_]\w*)+)")
