@@ -542,12 +542,21 @@ def text_project(tmp_path_factory):
     [
         ("labels.xlsx", "export does not write spreadsheets; name the file .csv"),
         ("labels.json", "say which JSON with --format"),
+        ("labels.csv.gz", "export does not compress; name the file labels.csv"),
+        ("labels.jsonl.bz2", "export does not compress; name the file labels.jsonl"),
     ],
 )
 def test_export_to_a_file_named_for_another_format_is_refused(text_project, name, needle):
     out = text_project / "new" / name
     run = CliRunner().invoke(main, ["export", str(text_project / "p"), "--out", str(out)])
     _fails_in_one_line(run, needle)
+    assert not out.parent.exists()
+
+
+def test_export_in_a_named_format_to_a_compressed_file_is_refused(text_project):
+    out = text_project / "new" / "labels.csv.gz"
+    args = ["export", str(text_project / "p"), "--format", "csv", "--out", str(out)]
+    _fails_in_one_line(CliRunner().invoke(main, args), "export does not compress")
     assert not out.parent.exists()
 
 

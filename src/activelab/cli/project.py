@@ -643,7 +643,10 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
     help="Multi-label projects, CSV: what joins an item's labels.",
 )
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=None, help="File  [default: stdout]."
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File, written uncompressed (a name ending .gz is refused)  [default: stdout].",
 )
 @click.option(
     "--annotators",
@@ -690,6 +693,7 @@ def export(
     model's prediction in columns of its own, flagged by prediction_source
     ("model vN"). Predictions are never labels.
     """
+    _refuse_compressed(out)
     if fmt is None:  # an --out file's suffix says what it holds
         suffix = out.suffix.lower() if out is not None else ""
         _refuse_misleading_suffix(out, suffix)
@@ -801,6 +805,30 @@ def export(
             else "labels"
         )
         click.echo(f"Wrote {len(rows)} {what} to {out}.", err=True)
+
+
+#: suffixes of compressed files, which export does not write
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
+
+
+def _refuse_compressed(out: Path | None) -> None:
+    """Stop when ``--out`` names a compressed file: export writes plain files only.
+
+    ``labels.csv.gz`` would otherwise hold plain CSV text, which gzip and pandas
+    refuse to read as what its name says.
+
+    Parameters
+    ----------
+    out : Path or None
+        ``--out``.
+    """
+    if out is None or out.suffix.lower() not in _COMPRESSED:
+        return
+    plain = out.with_suffix("")
+    _fail(
+        f"--out {out}: export does not compress; name the file {plain.name} and compress it "
+        f"afterwards (e.g. gzip {plain.name})."
+    )
 
 
 def _refuse_misleading_suffix(out: Path | None, suffix: str) -> None:
