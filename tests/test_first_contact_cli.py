@@ -542,8 +542,8 @@ def text_project(tmp_path_factory):
     [
         ("labels.xlsx", "export does not write spreadsheets; name the file .csv"),
         ("labels.json", "say which JSON with --format"),
-        ("labels.csv.gz", "export does not compress; name the file labels.csv"),
-        ("labels.jsonl.bz2", "export does not compress; name the file labels.jsonl"),
+        ("labels.csv.gz", "written uncompressed; name the file labels.csv"),
+        ("labels.jsonl.bz2", "written uncompressed; name the file labels.jsonl"),
     ],
 )
 def test_export_to_a_file_named_for_another_format_is_refused(text_project, name, needle):
@@ -556,8 +556,23 @@ def test_export_to_a_file_named_for_another_format_is_refused(text_project, name
 def test_export_in_a_named_format_to_a_compressed_file_is_refused(text_project):
     out = text_project / "new" / "labels.csv.gz"
     args = ["export", str(text_project / "p"), "--format", "csv", "--out", str(out)]
-    _fails_in_one_line(CliRunner().invoke(main, args), "export does not compress")
+    _fails_in_one_line(CliRunner().invoke(main, args), "written uncompressed")
     assert not out.parent.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["simulate", "--dataset", "iris", "--out", "results.json.gz"],
+        ["stream", "--dataset", "sea-drift", "--out", "runs.json.xz"],
+    ],
+)
+def test_simulate_and_stream_refuse_a_compressed_out_name_before_running(tmp_path, args):
+    out = tmp_path / args[-1]
+    run = CliRunner().invoke(main, [*args[:-1], str(out)])
+    assert run.exit_code == 2, run.output
+    assert "written uncompressed; name the file" in run.output
+    assert "Traceback" not in run.output and not out.exists()
 
 
 def test_export_of_a_folder_that_is_not_a_project_creates_nothing(tmp_path):

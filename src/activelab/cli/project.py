@@ -693,7 +693,12 @@ def export(
     model's prediction in columns of its own, flagged by prediction_source
     ("model vN"). Predictions are never labels.
     """
-    _refuse_compressed(out)
+    if out is not None:
+        from activelab.cli._outfile import compressed_message
+
+        refused = compressed_message(out)
+        if refused is not None:
+            _fail(refused)
     if fmt is None:  # an --out file's suffix says what it holds
         suffix = out.suffix.lower() if out is not None else ""
         _refuse_misleading_suffix(out, suffix)
@@ -805,30 +810,6 @@ def export(
             else "labels"
         )
         click.echo(f"Wrote {len(rows)} {what} to {out}.", err=True)
-
-
-#: suffixes of compressed files, which export does not write
-_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
-
-
-def _refuse_compressed(out: Path | None) -> None:
-    """Stop when ``--out`` names a compressed file: export writes plain files only.
-
-    ``labels.csv.gz`` would otherwise hold plain CSV text, which gzip and pandas
-    refuse to read as what its name says.
-
-    Parameters
-    ----------
-    out : Path or None
-        ``--out``.
-    """
-    if out is None or out.suffix.lower() not in _COMPRESSED:
-        return
-    plain = out.with_suffix("")
-    _fail(
-        f"--out {out}: export does not compress; name the file {plain.name} and compress it "
-        f"afterwards (e.g. gzip {plain.name})."
-    )
 
 
 def _refuse_misleading_suffix(out: Path | None, suffix: str) -> None:
