@@ -91,3 +91,40 @@ def test_the_names_the_pages_give_exist(page: str) -> None:
     }
     missing = sorted(n for n in names if not _resolves(n))
     assert not missing, f"{page} names what does not exist: {missing}"
+
+
+def _cli_options() -> dict[str, set[str]]:
+    """Every command of ``activelab`` (``annotator add`` too) -> its option names."""
+    import click
+
+    from activelab.cli import main
+
+    ctx = click.Context(main)
+
+    def names(command: click.Command) -> set[str]:
+        return {o for p in command.params for o in (*p.opts, *p.secondary_opts)} | {"--help"}
+
+    options = {}
+    for name in main.list_commands(ctx):
+        command = main.get_command(ctx, name)
+        options[name] = names(command)
+        if isinstance(command, click.Group):
+            for sub in command.list_commands(ctx):
+                options[f"{name} {sub}"] = names(command.get_command(ctx, sub))
+    return options
+
+
+@pytest.mark.parametrize(
+    "page", ["README.md", *(f"docs/{p.name}" for p in sorted((ROOT / "docs").glob("*.md")))]
+)
+def test_the_options_the_pages_give_exist(page: str) -> None:
+    """``activelab CMD ... --option`` on a page, in a shell line or inline code, exists."""
+    options = _cli_options()
+    text = (ROOT / page).read_text().replace("\\\n", " ")
+    wrong = []
+    for command, rest in re.findall(r"activelab ([a-z-]+(?: [a-z]+)?)([^`\n|#]*)", text):
+        key = command if command in options else command.split()[0]
+        if key in options:
+            given = re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest)
+            wrong += [f"activelab {key} {o}" for o in given if o not in options[key]]
+    assert not wrong, f"{page} gives options that do not exist: {wrong}"
