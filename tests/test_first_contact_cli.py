@@ -160,6 +160,10 @@ def test_stream_input_errors_are_one_line_before_any_table(tmp_path):
         assert "Traceback" not in r.output and "┘" not in r.output  # no table was started
     run = _python(_without(["river"], ["stream", "--dataset", "phishing"]), cwd=tmp_path)
     assert run.returncode == 1 and run.stdout.strip() == ""  # the error is not glued to a table
+    # the guide says up front what the error says
+    install = run.stderr.strip().rsplit(": ", 1)[1]
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "stream.md").read_text()
+    assert install == "pip install 'activelab[data]'" and install in guide.split("## Usage")[0]
 
 
 def test_label_without_a_terminal_is_one_line(tmp_path):
