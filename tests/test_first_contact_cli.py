@@ -569,9 +569,15 @@ def test_export_in_a_named_format_to_a_compressed_file_is_refused(text_project):
     [
         ["simulate", "--dataset", "iris", "--out", "results.json.gz"],
         ["stream", "--dataset", "sea-drift", "--out", "runs.json.xz"],
+        ["query", "--model", "m.joblib", "--pool", "p.npy", "--out", "rows.txt.gz"],
     ],
 )
-def test_simulate_and_stream_refuse_a_compressed_out_name_before_running(tmp_path, args):
+def test_simulate_stream_query_refuse_a_compressed_out_name_before_running(
+    tmp_path, monkeypatch, args
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.joblib").write_bytes(b"")  # the options read before --out must exist
+    (tmp_path / "p.npy").write_bytes(b"")
     out = tmp_path / args[-1]
     run = CliRunner().invoke(main, [*args[:-1], str(out)])
     assert run.exit_code == 2, run.output

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from activelab.cli._outfile import plain_out
+
 __all__ = ["query"]
 
 
@@ -467,7 +469,9 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     show_default=True,
     help="For a model of raw texts (a text project's): the pool's column of texts.",
 )
-@click.option("--out", type=click.Path(path_type=Path), help="Write the row numbers here.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), callback=plain_out, help="Write the row numbers here."
+)
 def query(
     model_path: Path,
     pool_path: Path,
