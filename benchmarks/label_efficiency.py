@@ -5,7 +5,7 @@
 
 For every bundled classification data set and two models (standardised
 logistic regression; extra trees, 50 trees), every registered activelab strategy
-of task classification/any is replayed with :func:`activelab.simulation.campaign.simulate`
+of task classification/any is replayed with :func:`activelab.simulation.simulate`
 (10 seeds; each seed fixes one stratified 75/25 pool/test split and one random
 initial set shared by all strategies). The same splits and initial sets are
 written to ``.npz`` files and replayed through scikit-activeml and modAL (each in

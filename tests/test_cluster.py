@@ -349,6 +349,35 @@ def test_cli_query_names_a_missing_column(tmp_path, data):
     assert out.exit_code != 0 and "no column 'nope'" in out.output
 
 
+def test_cli_query_reads_the_columns_in_the_model_s_order(tmp_path, data):
+    """A model fitted on named columns gets them in its order, whatever order --column has."""
+    joblib = pytest.importorskip("joblib")
+    pd = pytest.importorskip("pandas")
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    X, y = data
+    frame = pd.DataFrame(X[:400, :3], columns=["a", "b", "c"])
+    joblib.dump(LogisticRegression().fit(frame[:100], y[:100]), tmp_path / "m.joblib")
+    frame.assign(x=X[:400, 3], y=X[:400, 4]).to_csv(tmp_path / "pool.csv", index=False)
+    base = ["query", "--model", str(tmp_path / "m.joblib"), "--pool", str(tmp_path / "pool.csv")]
+
+    def run(*columns):
+        return CliRunner().invoke(main, [*base, "-n", "20", *(f"--column={c}" for c in columns)])
+
+    own = run()
+    assert own.exit_code == 0, own.output
+    shuffled = run("c", "a", "b")
+    assert shuffled.exit_code == 0 and shuffled.output == own.output
+    for columns, needle in [
+        (("a", "b"), "2 column(s) given, ['a', 'b'], but the model reads 3"),
+        (("b", "x", "y"), "'b' is column 2 of the model's ['a', 'b', 'c'] but given as column 1"),
+    ]:
+        out = run(*columns)
+        assert out.exit_code == 2 and needle in out.output, out.output
+
+
 @pytest.mark.parametrize("n_labelled", [0, 40, 300])
 def test_kcenter_blocked_equals_in_process(client, data, n_labelled):
     X, y = data

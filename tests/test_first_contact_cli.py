@@ -55,6 +55,22 @@ def test_help_imports_nothing_heavy(args):
     assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout[-500:]
 
 
+def test_the_command_list_names_what_each_group_does():
+    """``activelab --help`` gives each command one line; a group's line names its subcommands."""
+    import click
+
+    from activelab.cli import _COMMANDS
+
+    ctx = click.Context(main)
+    for name, (_, _, line) in _COMMANDS.items():
+        command = main.get_command(ctx, name)
+        assert line.endswith("."), name
+        if isinstance(command, click.Group):
+            words = line.lower()
+            missing = [sub for sub in command.list_commands(ctx) if sub not in words]
+            assert not missing, f"activelab --help: {name!r} does not mention {missing}"
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -144,6 +160,10 @@ def test_stream_input_errors_are_one_line_before_any_table(tmp_path):
         assert "Traceback" not in r.output and "┘" not in r.output  # no table was started
     run = _python(_without(["river"], ["stream", "--dataset", "phishing"]), cwd=tmp_path)
     assert run.returncode == 1 and run.stdout.strip() == ""  # the error is not glued to a table
+    # the guide says up front what the error says
+    install = run.stderr.strip().rsplit(": ", 1)[1]
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "stream.md").read_text()
+    assert install == "pip install 'activelab[data]'" and install in guide.split("## Usage")[0]
 
 
 def test_label_without_a_terminal_is_one_line(tmp_path):
@@ -526,6 +546,8 @@ def text_project(tmp_path_factory):
     [
         ("labels.xlsx", "export does not write spreadsheets; name the file .csv"),
         ("labels.json", "say which JSON with --format"),
+        ("labels.csv.gz", "written uncompressed; name the file labels.csv"),
+        ("labels.jsonl.bz2", "written uncompressed; name the file labels.jsonl"),
     ],
 )
 def test_export_to_a_file_named_for_another_format_is_refused(text_project, name, needle):
@@ -533,6 +555,34 @@ def test_export_to_a_file_named_for_another_format_is_refused(text_project, name
     run = CliRunner().invoke(main, ["export", str(text_project / "p"), "--out", str(out)])
     _fails_in_one_line(run, needle)
     assert not out.parent.exists()
+
+
+def test_export_in_a_named_format_to_a_compressed_file_is_refused(text_project):
+    out = text_project / "new" / "labels.csv.gz"
+    args = ["export", str(text_project / "p"), "--format", "csv", "--out", str(out)]
+    _fails_in_one_line(CliRunner().invoke(main, args), "written uncompressed")
+    assert not out.parent.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["simulate", "--dataset", "iris", "--out", "results.json.gz"],
+        ["stream", "--dataset", "sea-drift", "--out", "runs.json.xz"],
+        ["query", "--model", "m.joblib", "--pool", "p.npy", "--out", "rows.txt.gz"],
+    ],
+)
+def test_simulate_stream_query_refuse_a_compressed_out_name_before_running(
+    tmp_path, monkeypatch, args
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.joblib").write_bytes(b"")  # the options read before --out must exist
+    (tmp_path / "p.npy").write_bytes(b"")
+    out = tmp_path / args[-1]
+    run = CliRunner().invoke(main, [*args[:-1], str(out)])
+    assert run.exit_code == 2, run.output
+    assert "written uncompressed; name the file" in run.output
+    assert "Traceback" not in run.output and not out.exists()
 
 
 def test_export_of_a_folder_that_is_not_a_project_creates_nothing(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -81,6 +82,31 @@ def test_positive_label_errors_name_the_labels_or_say_there_is_no_positive():
         check_positive_label(np.array([0, 0, 0]), 1)
     with pytest.raises(ValueError, match="no item of the positive class 1"):
         check_positive_label(np.array([0, 0]), 1, classes=[0, 1])
+
+
+def test_the_messages_rare_md_quotes_are_the_ones_given(tmp_path):
+    """docs/rare.md quotes the errors for data without a positive as the code words them."""
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    page = " ".join((Path(__file__).parents[2] / "docs" / "rare.md").read_text().split())
+    with pytest.raises(ValueError) as python:
+        simulate(
+            (np.arange(100.0).reshape(50, 2), np.zeros(50, int)),
+            LogisticRegression(),
+            ["random"],
+            positive_label=1,
+            seeds=1,
+            budget=20,
+            progress=False,
+        )
+    assert f"`{python.value}`" in page
+    (tmp_path / "claims.csv").write_text("amount,fraud\n" + "".join(f"{i},no\n" for i in range(9)))
+    args = ["simulate", str(tmp_path / "claims.csv"), "--label-column", "fraud"]
+    run = CliRunner().invoke(main, [*args, "--positive-label", "yes", "--out", str(tmp_path / "r")])
+    said = " ".join(run.output.split("Error: ", 1)[1].split()).replace(str(tmp_path) + "/", "")
+    assert f"`{said}`" in page
 
 
 def test_simulate_records_the_rare_class_and_defaults_to_balanced_accuracy(tmp_path):

@@ -30,7 +30,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "add": ("activelab.cli.add", "add", "Add a new batch of items, or new labels, to a project."),
     "serve": ("activelab.cli.serve", "serve", "Serve a project's labelling page and JSON API."),
     "label": ("activelab.cli.label", "label", "Label a project in the terminal."),
-    "annotator": ("activelab.cli.annotator", "annotator", "Add, list or revoke annotators."),
+    "annotator": (
+        "activelab.cli.annotator",
+        "annotator",
+        "Add, list or revoke annotators; new tokens, owner rights.",
+    ),
     "status": ("activelab.cli.project", "status", "Show a project's labels, model and people."),
     "export": ("activelab.cli.project", "export", "Export final labels or the label log."),
     "review": ("activelab.cli.review", "review", "Disputed items of a project; settle them."),

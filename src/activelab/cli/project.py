@@ -652,7 +652,10 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
     help="Multi-label projects, CSV: what joins an item's labels.",
 )
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=None, help="File  [default: stdout]."
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File, written uncompressed (a name ending .gz is refused)  [default: stdout].",
 )
 @click.option(
     "--annotators",
@@ -699,6 +702,12 @@ def export(
     model's prediction in columns of its own, flagged by prediction_source
     ("model vN"). Predictions are never labels.
     """
+    if out is not None:
+        from activelab.cli._outfile import compressed_message
+
+        refused = compressed_message(out)
+        if refused is not None:
+            _fail(refused)
     if fmt is None:  # an --out file's suffix says what it holds
         suffix = out.suffix.lower() if out is not None else ""
         _refuse_misleading_suffix(out, suffix)

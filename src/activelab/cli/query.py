@@ -8,7 +8,59 @@ from typing import Any
 
 import click
 
+from activelab.cli._outfile import plain_out
+
 __all__ = ["query"]
+
+
+def _in_model_order(columns: tuple[str, ...], named: list[str] | None) -> list[str]:
+    """``--column`` as the model reads it: its own columns in its order, or one per column.
+
+    A model that names its columns (``feature_names_in_``) is fed a matrix, so the
+    given columns must line up with its own: the same names in another order are put
+    in the model's order; other names (a pool whose columns are named otherwise) are
+    taken place by place, and a model column given at another place is refused, as is
+    a count that differs from the model's.
+
+    Parameters
+    ----------
+    columns : tuple of str
+        ``--column``, in the order given.
+    named : list of str or None
+        The model's own columns, in order; None when it does not name them.
+
+    Returns
+    -------
+    list of str
+        The pool's columns to read, in the order the model reads them.
+
+    Examples
+    --------
+    >>> _in_model_order(("age", "amount"), ["amount", "age"])
+    ['amount', 'age']
+    >>> _in_model_order(("amt", "years"), ["amount", "age"])
+    ['amt', 'years']
+    """
+    given = list(columns)
+    if named is None or given == named:
+        return given
+    if len(given) != len(named):
+        raise click.BadParameter(
+            f"{len(given)} column(s) given, {given}, but the model reads {len(named)}: {named}. "
+            "Leave out --column to read the model's own, or give one column per model column, "
+            "in its order.",
+            param_hint="--column",
+        )
+    if sorted(given) == sorted(named):
+        return list(named)
+    moved = [c for i, c in enumerate(given) if c in named and named.index(c) != i]
+    if moved:
+        raise click.BadParameter(
+            f"{moved[0]!r} is column {named.index(moved[0]) + 1} of the model's {named} but "
+            f"given as column {given.index(moved[0]) + 1}; give the columns in the model's order.",
+            param_hint="--column",
+        )
+    return given
 
 
 def _read_pool(
@@ -55,7 +107,7 @@ def _read_pool(
                 f"{path} has no column {missing[0]!r}; it has {list(frame.columns)}.",
                 param_hint="--column",
             )
-        frame = frame[list(columns)]
+        frame = frame[_in_model_order(columns, named)]
     elif named:
         missing = [c for c in named if c not in frame.columns]
         if missing:
@@ -372,8 +424,9 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     "--column",
     "columns",
     multiple=True,
-    help="A feature column; repeat it  [default: the model's own columns when it names them "
-    "(a table project's model does), else all].",
+    help="A feature column; repeat it. A model that names its columns reads them in its own "
+    "order; other names are read place by place  [default: the model's own columns when it "
+    "names them (a table project's model does), else all].",
 )
 @click.option(
     "--strategy",
@@ -414,7 +467,9 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     show_default=True,
     help="For a model of raw texts (a text project's): the pool's column of texts.",
 )
-@click.option("--out", type=click.Path(path_type=Path), help="Write the row numbers here.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), callback=plain_out, help="Write the row numbers here."
+)
 def query(
     model_path: Path,
     pool_path: Path,

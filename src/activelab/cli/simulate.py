@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from activelab.cli._outfile import plain_out
+
 __all__ = ["simulate"]
 
 
@@ -159,6 +161,7 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "gsx", "multilabel"
     default="results.json",
     show_default=True,
     type=click.Path(dir_okay=False),
+    callback=plain_out,
     help="The JSON results file (resumed when it exists).",
 )
 @click.option("--n-jobs", default=1, show_default=True, help="Parallel campaigns (-1: all cores).")

@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from activelab.cli._outfile import plain_out
+
 __all__ = ["stream"]
 
 SCHEMA = "activelab.stream/1"
@@ -185,6 +187,7 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=plain_out,
     help="Write the runs as JSON.",
 )
 @click.option(

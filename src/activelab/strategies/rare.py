@@ -433,8 +433,9 @@ class ActiveAnomalyDiscovery(_ForestMixin, Strategy):
     ...                    y_labelled=y[lab])
     >>> int(y[AnomalyColdStart().select(ctx, 9)].sum())   # the plain forest: dull outliers
     0
-    >>> int(y[ActiveAnomalyDiscovery(positive_label=1).select(ctx, 9)].sum())  # 9 positives left
-    8
+    >>> found = y[ActiveAnomalyDiscovery(positive_label=1).select(ctx, 9)].sum()
+    >>> int(found), int(y[ctx.candidates].sum())   # 8 of the 9 positives not yet labelled
+    (8, 9)
     """
 
     name = "aad"
