@@ -136,6 +136,14 @@ def test_estimator_without_proba_refused_at_fit(iris):
         ActiveLearner("logreg", "margin").fit(X)  # the simulator's model names are not objects
 
 
+def test_estimator_class_instead_of_instance_is_refused_at_fit(iris):
+    X, _ = iris
+    learner = ActiveLearner(LogisticRegression, "margin")
+    with pytest.raises(TypeError, match=r"the class LogisticRegression.*LogisticRegression\(\)"):
+        learner.fit(X)
+    assert learner._X is None
+
+
 def test_margin_works_with_decision_function_only(iris):
     X, y = iris
     init = np.array([0, 50, 100, 1, 51, 101])

@@ -245,6 +245,12 @@ class ActiveLearner:
 
     def _take_pool(self, X: Any, labelled: Any, labels: Any) -> ActiveLearner:
         """:meth:`fit`'s work; ``fit`` restores the earlier state if it raises."""
+        if isinstance(self.estimator, type):
+            name = self.estimator.__name__
+            raise TypeError(
+                f"estimator is the class {name}, not an estimator object; pass an instance, "
+                f"e.g. ActiveLearner({name}(), ...)."
+            )
         if not hasattr(self.estimator, "fit"):
             raise TypeError(
                 "estimator must be a scikit-learn estimator object, e.g. "
