@@ -144,6 +144,16 @@ def test_estimator_class_instead_of_instance_is_refused_at_fit(iris):
     assert learner._X is None
 
 
+def test_get_strategy_names_an_unknown_parameter_and_those_it_takes():
+    from activelab import get_strategy
+
+    with pytest.raises(TypeError, match=r"no parameter 'bta' \(did you mean 'beta'\?\); it takes"):
+        get_strategy("density", bta=1.0)
+    with pytest.raises(TypeError, match="Strategy 'margin' takes no parameters, got 'beta'"):
+        get_strategy("margin", beta=1.0)
+    assert get_strategy("qbc", n_members=3).n_members == 3
+
+
 def test_margin_works_with_decision_function_only(iris):
     X, y = iris
     init = np.array([0, 50, 100, 1, 51, 101])
