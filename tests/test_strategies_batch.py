@@ -149,7 +149,7 @@ def test_committee_refuses_bad_members_before_work():
     with pytest.raises(ValueError, match="method must be one of"):
         QueryByCommittee("entropy")
     X, _y = _blobs()
-    with pytest.raises(StrategyRequirementError, match="Ridge is a regressor"):
+    with pytest.raises(StrategyRequirementError, match="Ridge is a regressor; use 'committee_var"):
         ActiveLearner(Ridge(), "qbc").fit(X)
 
 
