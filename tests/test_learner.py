@@ -154,6 +154,19 @@ def test_get_strategy_names_an_unknown_parameter_and_those_it_takes():
     assert get_strategy("qbc", n_members=3).n_members == 3
 
 
+def test_missing_predict_proba_names_the_model_to_wrap(iris):
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, _ = iris
+    with pytest.raises(TypeError, match=r"RidgeClassifier has none.*\(RidgeClassifier\(\.\.\.\)\)"):
+        ActiveLearner(RidgeClassifier(), "entropy").fit(X)
+    pipe = make_pipeline(StandardScaler(), SVC())
+    with pytest.raises(TypeError, match=r"Pipeline \(final step SVC\) has none.*\(the_pipeline\)"):
+        ActiveLearner(pipe, "entropy").fit(X)
+
+
 def test_margin_works_with_decision_function_only(iris):
     X, y = iris
     init = np.array([0, 50, 100, 1, 51, 101])

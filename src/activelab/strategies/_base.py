@@ -211,14 +211,15 @@ class Strategy(ABC):
                 wanted = " or ".join(f"`{m}`" for m in methods)
                 hint = (
                     " Use a probabilistic classifier (e.g. LogisticRegression) or wrap it "
-                    "for calibrated probabilities: activelab.models.CalibratedClassifier(SVC()) "
-                    "works from the first labels (CalibratedClassifierCV needs 5 of each class)."
+                    "for calibrated probabilities: activelab.models.CalibratedClassifier("
+                    f"{_wrapped(model)}) works from the first labels (CalibratedClassifierCV "
+                    "needs 5 of each class)."
                     if PREDICT_PROBA in methods
                     else ""
                 )
                 raise StrategyRequirementError(
-                    f"Strategy {self.name!r} needs {wanted} on the model, but {kind} has none."
-                    + hint
+                    f"Strategy {self.name!r} needs {wanted} on the model, but "
+                    f"{_model_name(model)} has none." + hint
                 )
 
     def select(self, ctx: QueryContext, n: int) -> np.ndarray:
@@ -346,6 +347,25 @@ class ScoringStrategy(Strategy):
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         model = ctx.model
         return ctx.select_top(lambda X_chunk: self.score_chunk(model, X_chunk), n)
+
+
+def _model_name(model: Any) -> str:
+    """The model's class name, with the final step's for a pipeline (``Pipeline (... SVC)``)."""
+    if model is None:
+        return "None"
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list) and steps:
+        return f"{type(model).__name__} (final step {type(steps[-1][1]).__name__})"
+    return type(model).__name__
+
+
+def _wrapped(model: Any) -> str:
+    """What goes inside ``CalibratedClassifier(...)`` for ``model``: its class, or the pipeline."""
+    if model is None:
+        return "SVC()"
+    if isinstance(getattr(model, "steps", None), list):
+        return "the_pipeline"
+    return f"{type(model).__name__}(...)"
 
 
 def _check_embedding_rows(Z: np.ndarray, n_rows: int) -> None:
