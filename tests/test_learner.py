@@ -188,3 +188,23 @@ def test_string_labels(iris):
         idx = learner.query(5)
         learner.teach(idx, names[idx])
     assert set(learner.predict(X)) <= set(names)
+
+
+def test_labels_series_looked_up_by_index_label_is_refused():
+    pd = pytest.importorskip("pandas")
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    pool = X.sample(frac=1, random_state=0)  # an integer index that is not the positions
+    y_pool = y.loc[pool.index]
+    learner = ActiveLearner(LogisticRegression(max_iter=500), random_state=0).fit(pool)
+    idx = np.array([0, 1, 2])
+    with pytest.raises(ValueError, match=r"y\.iloc\[idx\]"):
+        learner.teach(idx, y_pool[idx])  # label look-up: the answers of other items
+    assert learner.n_labelled_ == 0
+    learner.teach(idx, y_pool.iloc[idx])  # the rows at those positions
+    learner.teach([3, 4], pd.Series(y_pool.iloc[[3, 4]].to_numpy()))  # a fresh list of answers
+    np.testing.assert_array_equal(learner.labels_, y_pool.to_numpy()[:5])
+    reset = ActiveLearner(LogisticRegression(max_iter=500)).fit(pool.reset_index(drop=True))
+    reset.teach(idx, y_pool.iloc[idx])  # y kept its own index: by position is still right
+    np.testing.assert_array_equal(reset.labels_, y_pool.to_numpy()[:3])

@@ -12,6 +12,7 @@ is replaced by the named cold-start strategy, and the query record says so.
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from collections.abc import Iterator, Set
@@ -479,9 +480,13 @@ class ActiveLearner:
         Parameters
         ----------
         indices : array-like of int
-            Pool indices.
+            Pool indices: row positions, as :meth:`query` returns them (not the
+            labels of a DataFrame pool's index).
         labels : array-like
-            Their labels (1-D; 2-D indicator rows for multi-label).
+            Their labels (1-D; 2-D indicator rows for multi-label). With a
+            DataFrame pool whose index is not the positions, a Series looked up
+            by index label (``y[idx]``: its index is ``indices`` but the rows at
+            those positions are others) is refused; pass ``y.iloc[idx]``.
         refit : bool, optional
             Override the learner's ``refit`` for this call.
         probabilities : array-like of float, optional
@@ -495,6 +500,7 @@ class ActiveLearner:
         """
         self._check_pool_set()
         idx = check_indices(indices, self._X.shape[0])
+        _check_series_rows(labels, self._X, idx)
         y = np.asarray(labels)
         if y.ndim == 0:
             y = y.reshape(1)
@@ -746,6 +752,48 @@ def _label_vector_hint(labelled: Any, n_pool: int) -> str:
         f" The one array given has a value for each of the {n_pool} pool items: if it is a "
         "label per item (scikit-learn's -1 or NaN for the unlabelled), pass "
         "labelled=np.flatnonzero(y != -1) and labels=y[y != -1] instead."
+    )
+
+
+def _check_series_rows(labels: Any, X: Any, idx: np.ndarray) -> None:
+    """Refuse a pandas Series of labels that was looked up by index label, not position.
+
+    With a DataFrame pool whose index is not ``0 … n-1`` (shuffled, or a split's
+    share), ``y[idx]`` on a Series indexed like the pool looks rows up by index
+    label and gives the labels of other items: the model would silently learn
+    wrong answers. Its signature: the Series' index is the positions ``idx``
+    themselves, and they name pool rows other than those at ``idx``.
+
+    Parameters
+    ----------
+    labels : any
+        The labels given to :meth:`ActiveLearner.teach`; checked when a Series
+        without a default ``RangeIndex`` (a fresh list of answers has one).
+    X : any
+        The pool; checked when it has a pandas index.
+    idx : ndarray of int64
+        The pool positions taught.
+
+    Raises
+    ------
+    ValueError
+        Naming the rows the labels belong to, those at ``idx`` and the fix.
+    """
+    pd = sys.modules.get("pandas")  # not a dependency: without it loaded, no Series exists
+    if pd is None or not isinstance(labels, pd.Series) or isinstance(labels.index, pd.RangeIndex):
+        return
+    pool_index = getattr(X, "index", None)
+    if not isinstance(pool_index, pd.Index) or len(labels) != idx.shape[0] or not idx.size:
+        return
+    rows = pool_index[idx]
+    by_label = np.array_equal(labels.index.to_numpy(), idx) and labels.index.isin(pool_index).all()
+    if not by_label or rows.equals(labels.index):
+        return
+    raise ValueError(
+        f"labels is a Series for the pool rows with index labels {idx[:3].tolist()}, but "
+        f"the positions given hold the rows {rows[:3].tolist()}: query() returns positions, "
+        "so take the labels with y.iloc[idx] (y[idx] on an integer index looks rows up by "
+        "label), or pass plain values such as y.to_numpy()[idx]."
     )
 
 
