@@ -208,3 +208,16 @@ def test_labels_series_looked_up_by_index_label_is_refused():
     reset = ActiveLearner(LogisticRegression(max_iter=500)).fit(pool.reset_index(drop=True))
     reset.teach(idx, y_pool.iloc[idx])  # y kept its own index: by position is still right
     np.testing.assert_array_equal(reset.labels_, y_pool.to_numpy()[:3])
+
+
+def test_index_labels_given_as_positions_name_get_indexer():
+    pd = pytest.importorskip("pandas")
+    pool = pd.DataFrame({"a": np.arange(6.0)}, index=[f"id{i}" for i in range(6)])
+    learner = ActiveLearner(LogisticRegression()).fit(pool)
+    with pytest.raises(TypeError, match=r"labels of the pool's index.*get_indexer\(ids\)"):
+        learner.teach(["id1", "id2"], [0, 1])
+    shifted = ActiveLearner(LogisticRegression()).fit(pool.set_axis(np.arange(6) + 100))
+    with pytest.raises(IndexError, match=r"out of range.*labels of the pool's index"):
+        shifted.teach([101, 102], [0, 1])
+    with pytest.raises(IndexError, match=r"\(valid: 0 to 5\)\.$"):
+        shifted.teach([7], [0])  # neither a position nor an index label: no hint

@@ -499,7 +499,13 @@ class ActiveLearner:
         self
         """
         self._check_pool_set()
-        idx = check_indices(indices, self._X.shape[0])
+        try:
+            idx = check_indices(indices, self._X.shape[0])
+        except (TypeError, IndexError) as exc:
+            hint = _index_label_hint(indices, self._X)
+            if not hint:
+                raise
+            raise type(exc)(f"{exc}{hint}") from exc
         _check_series_rows(labels, self._X, idx)
         y = np.asarray(labels)
         if y.ndim == 0:
@@ -752,6 +758,34 @@ def _label_vector_hint(labelled: Any, n_pool: int) -> str:
         f" The one array given has a value for each of the {n_pool} pool items: if it is a "
         "label per item (scikit-learn's -1 or NaN for the unlabelled), pass "
         "labelled=np.flatnonzero(y != -1) and labels=y[y != -1] instead."
+    )
+
+
+def _index_label_hint(indices: Any, X: Any) -> str:
+    """The fix when refused indices are the labels of a DataFrame pool's index, else ``""``.
+
+    Parameters
+    ----------
+    indices : any
+        What was given as pool positions.
+    X : any
+        The pool; only a pandas index is looked at.
+
+    Returns
+    -------
+    str
+        A sentence (with a leading space) naming ``pool.index.get_indexer``, or ``""``.
+    """
+    pd = sys.modules.get("pandas")
+    pool_index = getattr(X, "index", None)
+    if pd is None or not isinstance(pool_index, pd.Index):
+        return ""
+    values = np.atleast_1d(np.asarray(indices, dtype=object))
+    if values.ndim != 1 or not values.size or not pd.Index(values).isin(pool_index).all():
+        return ""
+    return (
+        " They are labels of the pool's index, but pool indices are row positions (as "
+        "query() returns them); convert with pool.index.get_indexer(ids)."
     )
 
 
