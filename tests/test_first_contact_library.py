@@ -114,6 +114,14 @@ def test_teaching_a_missing_label_is_refused_clearly(learner):
     assert learner.n_labelled_ == 0
 
 
+def test_a_pandas_missing_label_is_refused_as_missing(learner):
+    pd = pytest.importorskip("pandas")
+    answers = pd.Series(["cat", None], dtype="string")  # a nullable column's empty cell
+    with pytest.raises(ValueError, match=r"Label at position 1 is <NA>: every taught item"):
+        learner.teach([0, 1], answers)
+    assert learner.n_labelled_ == 0
+
+
 def test_text_labels_for_a_learner_with_number_labels_are_refused(learner):
     learner.teach([0, 1], [0, 1])
     with pytest.raises(ValueError, match=r"is text, but the labels so far are numbers"):

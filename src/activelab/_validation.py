@@ -3,6 +3,7 @@ that names the offending row, index or value and says what to do."""
 
 from __future__ import annotations
 
+import sys
 from numbers import Integral
 from typing import Any
 
@@ -167,11 +168,17 @@ def check_indices(indices: Any, n_pool: int, *, what: str = "index") -> np.ndarr
 
 
 def _kind(v: Any) -> int:
-    if v is None or (isinstance(v, float) and v != v):
+    if v is None or (isinstance(v, float) and v != v) or _is_pandas_missing(v):
         return 2
     if isinstance(v, bool | int | float | np.number | np.bool_):
         return 0
     return 1 if isinstance(v, str) else 3
+
+
+def _is_pandas_missing(v: Any) -> bool:
+    """``pd.NA`` or ``pd.NaT``: pandas' missing values (a nullable column's empty cells)."""
+    pd = sys.modules.get("pandas")  # not a dependency: without it loaded, neither exists
+    return pd is not None and (v is pd.NA or v is pd.NaT)
 
 
 def _kinds(y: np.ndarray) -> np.ndarray:
