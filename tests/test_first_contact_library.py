@@ -114,6 +114,14 @@ def test_teaching_a_missing_label_is_refused_clearly(learner):
     assert learner.n_labelled_ == 0
 
 
+def test_a_fractional_label_for_a_classifier_is_refused_when_taught(learner):
+    with pytest.raises(ValueError, match=r"Label 0\.5 at position 0 is not a whole number"):
+        learner.teach([0], [0.5])  # one class: no fit yet, so the fit could not catch it
+    assert learner.n_labelled_ == 0
+    learner.teach([0, 1], [0.0, 1.0])  # whole numbers as floats are classes
+    assert learner.model_ is not None
+
+
 def test_a_pandas_missing_label_is_refused_as_missing(learner):
     pd = pytest.importorskip("pandas")
     answers = pd.Series(["cat", None], dtype="string")  # a nullable column's empty cell

@@ -577,6 +577,8 @@ class ActiveLearner:
             raise ValueError(
                 f"Label at position {bad} is {y[bad].tolist()!r}; labels must be finite."
             )
+        if y.ndim == 1 and y.dtype.kind == "f" and is_classifier(self.estimator):
+            _check_whole_classes(y, self.estimator)
         if self._fixed_classes is not None and y.ndim == 1:
             unknown = ~np.isin(y, self._fixed_classes)
             if unknown.any():
@@ -959,6 +961,36 @@ def _pool_encoder(estimator: Any, X: Any) -> Any:
         return clone(estimator[:-1]).fit(X)
     except (TypeError, ValueError):  # a step that needs labels, or that cannot read the pool
         return None
+
+
+def _check_whole_classes(y: np.ndarray, estimator: Any) -> None:
+    """Refuse a fractional number taught to a classifier (scikit-learn's "continuous" target).
+
+    Checked when taught: the model may not be fitted for several rounds (one class
+    so far, ``refit=False``), and a fractional label stored meanwhile would make
+    every later refit fail.
+
+    Parameters
+    ----------
+    y : ndarray of float, shape (n,)
+        The taught labels (finite).
+    estimator : classifier
+        The learner's estimator, named in the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the first fractional label, its position and the fixes.
+    """
+    fractional = np.flatnonzero(y != np.round(y))
+    if fractional.size:
+        i = int(fractional[0])
+        raise ValueError(
+            f"Label {y.tolist()[i]!r} at position {i} is not a whole number, but "
+            f"{type(estimator).__name__} is a classifier and its classes are discrete; "
+            "give class labels (e.g. 0, 1, 2 or texts), or use a regressor (e.g. Ridge) with a "
+            "regression strategy for numeric targets."
+        )
 
 
 def _check_numeric_targets(y: np.ndarray, estimator: Any) -> None:
