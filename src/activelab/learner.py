@@ -275,8 +275,7 @@ class ActiveLearner:
                 f"cold_start={self._cold.name!r} needs a model, so it cannot start from zero "
                 "labels; use 'typicality' or 'random'."
             )
-        if self._strategy.needs_model:
-            self._strategy.check_model(self.estimator)
+        self._strategy.check_model(self.estimator)  # a model-free one may refuse it too
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}.")
         if self.classes is not None and is_regressor(self.estimator):
