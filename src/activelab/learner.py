@@ -28,7 +28,7 @@ from activelab.cluster import DaskBackend, _gathers, _not_a_dask_pool, is_dask_c
 from activelab.multilabel._model import check_indicator, fit_multilabel, multilabel_proba
 from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
 from activelab.strategies import get_strategy
-from activelab.strategies._base import QueryContext, Strategy
+from activelab.strategies._base import NonNumericPoolError, QueryContext, Strategy
 
 __all__ = ["ActiveLearner", "NotFittedError", "QueryRecord"]
 
@@ -405,6 +405,9 @@ class ActiveLearner:
         t0 = time.perf_counter()
         try:
             chosen, proba = strategy.select_proba(ctx, n)
+        except NonNumericPoolError as exc:
+            message = _non_numeric(strategy.name, cold, exc.columns)
+            raise NonNumericPoolError(message, exc.columns) from None
         except ValueError as exc:
             if "unknown categor" not in str(exc).lower():
                 raise
@@ -749,6 +752,38 @@ class ActiveLearner:
 
 
 _SEMI = ("auto", "spreading", "blend", "self-training")
+
+
+def _non_numeric(name: str, cold: bool, columns: list[str]) -> str:
+    """The learner's message for a strategy that cannot read a pool of texts or categories.
+
+    Parameters
+    ----------
+    name : str
+        The strategy that met the pool.
+    cold : bool
+        Whether it was the cold start, standing in for the main strategy.
+    columns : list of str
+        The pool's non-numeric columns.
+
+    Returns
+    -------
+    str
+        The message, naming the strategy, the columns and the fixes that apply.
+    """
+    who = f"the cold start {name!r}" if cold else f"strategy {name!r}"
+    other = (
+        "or cold_start='random'"
+        if cold
+        else "or a strategy that reads the model only (margin, entropy, least_confident) with "
+        "cold_start='random'"
+    )
+    return (
+        f"The pool has non-numeric column(s) {columns}, and {who} places items by their "
+        "features: give ActiveLearner an embed= function that turns rows into numbers (e.g. "
+        "the pipeline's encoder, or a TextEmbedder over the text column), or make the "
+        f"estimator a Pipeline whose leading steps encode those columns without labels, {other}."
+    )
 
 
 def _label_vector_hint(labelled: Any, n_pool: int) -> str:

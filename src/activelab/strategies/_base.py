@@ -25,6 +25,7 @@ __all__ = [
     "EMBEDDING",
     "MODEL",
     "PREDICT_PROBA",
+    "NonNumericPoolError",
     "QueryContext",
     "Strategy",
     "StrategyRequirementError",
@@ -44,6 +45,20 @@ EMBEDDING = "embedding"
 
 class StrategyRequirementError(TypeError):
     """A strategy was given a model that lacks what the strategy needs."""
+
+
+class NonNumericPoolError(ValueError):
+    """A strategy that places items by their features met a pool of texts or categories.
+
+    Attributes
+    ----------
+    columns : list of str
+        The pool's columns that are not numbers.
+    """
+
+    def __init__(self, message: str, columns: list[str]) -> None:
+        super().__init__(message)
+        self.columns = columns
 
 
 @dataclass(frozen=True)
@@ -398,17 +413,18 @@ def numeric_rows(X: Any) -> Any:
     >>> numeric_rows(pd.DataFrame({"text": ["good film"], "n": [1]}))
     Traceback (most recent call last):
     ...
-    ValueError: This strategy places items by their features, but the pool has ...
+    activelab.strategies._base.NonNumericPoolError: This strategy places items by their ...
     """
     if hasattr(X, "columns") and hasattr(X, "dtypes"):
         bad = [str(c) for c, kind in X.dtypes.items() if kind.kind not in "biuf"]
         if bad:
-            raise ValueError(
+            raise NonNumericPoolError(
                 f"This strategy places items by their features, but the pool has non-numeric "
                 f"column(s) {bad}: give ActiveLearner an embed= function that turns rows into "
                 "numbers (e.g. the pipeline's encoder, or a TextEmbedder over the text column), "
                 "or use cold_start='random' with a strategy that reads the model only "
-                "(margin, entropy, least_confident)."
+                "(margin, entropy, least_confident).",
+                bad,
             )
     return X
 
