@@ -221,3 +221,12 @@ def test_index_labels_given_as_positions_name_get_indexer():
         shifted.teach([101, 102], [0, 1])
     with pytest.raises(IndexError, match=r"\(valid: 0 to 5\)\.$"):
         shifted.teach([7], [0])  # neither a position nor an index label: no hint
+
+
+@pytest.mark.parametrize("seed", ["0", 1.5, -1])
+def test_a_bad_random_state_is_refused_naming_the_accepted_kinds(iris, seed):
+    X, _ = iris
+    learner = ActiveLearner(LogisticRegression(), random_state=seed)
+    with pytest.raises(ValueError, match=r"random_state must be a non-negative int, a numpy Gen"):
+        learner.fit(X)
+    assert learner._X is None

@@ -292,7 +292,7 @@ class ActiveLearner:
         self.graph_pool_: Any = None
         self.hybrid_method_: str | None = None
         self._semi = _semi_method(self, on_dask)
-        self._rng = np.random.default_rng(self.random_state)
+        self._rng = _generator(self.random_state)
         self._X = X
         self._pool_encoder = _pool_encoder(self.estimator, X) if self.embed is None else None
         self._mask = np.zeros(X.shape[0], dtype=bool)
@@ -752,6 +752,32 @@ class ActiveLearner:
 
 
 _SEMI = ("auto", "spreading", "blend", "self-training")
+
+
+def _generator(random_state: Any) -> np.random.Generator:
+    """``numpy.random.default_rng(random_state)``, refusing a bad seed with the accepted kinds.
+
+    Parameters
+    ----------
+    random_state : int, numpy.random.Generator or None
+        The learner's ``random_state``.
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Raises
+    ------
+    ValueError
+        For a seed numpy refuses (a string, a fraction, a negative number).
+    """
+    try:
+        return np.random.default_rng(random_state)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"random_state must be a non-negative int, a numpy Generator or None; got "
+            f"{random_state!r}."
+        ) from None
 
 
 def _non_numeric(name: str, cold: bool, columns: list[str]) -> str:
