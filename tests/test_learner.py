@@ -230,3 +230,11 @@ def test_a_bad_random_state_is_refused_naming_the_accepted_kinds(iris, seed):
     with pytest.raises(ValueError, match=r"random_state must be a non-negative int, a numpy Gen"):
         learner.fit(X)
     assert learner._X is None
+
+
+def test_a_bad_embed_is_refused_at_fit(iris):
+    X, _ = iris
+    learner = ActiveLearner(LogisticRegression(), embed="pca")
+    with pytest.raises(ValueError, match=r"embed must be None, 'model' or a callable"):
+        learner.fit(X)  # not at the first query
+    assert learner._X is None

@@ -283,6 +283,11 @@ class ActiveLearner:
                 f"classes={self.classes!r} was given, but {type(self.estimator).__name__} is a "
                 "regressor; leave classes=None for regression."
             )
+        if self.embed is not None and self.embed != "model" and not callable(self.embed):
+            raise ValueError(
+                f"embed must be None, 'model' or a callable that maps pool rows to numbers, got "
+                f"{self.embed!r}."
+            )
         if self.weighting not in (None, "lure"):
             raise ValueError(f"weighting must be None or 'lure', got {self.weighting!r}.")
         X = check_pool(X, chunk_size=self.chunk_size)
