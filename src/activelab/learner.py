@@ -99,7 +99,8 @@ class ActiveLearner:
         (default: the features themselves; for a DataFrame pool with
         non-numeric columns and a :class:`~sklearn.pipeline.Pipeline`, the
         pipeline's leading steps fitted on the pool, such as its
-        ``ColumnTransformer``). ``"model"``: the fitted model's leading steps.
+        ``ColumnTransformer``). ``"model"``: the fitted model's leading steps
+        (with ``semi_supervised``, those of the pipeline inside the hybrid fit).
     chunk_size : int, default=16384
         Rows scored at a time; bounds the memory of a query.
     min_labels : int, default=1
@@ -461,7 +462,7 @@ class ActiveLearner:
             encoder = getattr(self, "_pool_encoder", None)
             return None if encoder is None else encoder.transform
         if self.embed == "model":
-            model = self.model_
+            model = _supervised_part(self.model_) if self._semi is not None else self.model_
             if model is None or not hasattr(model, "steps") or len(model.steps) < 2:
                 return None
             return model[:-1].transform
@@ -757,6 +758,32 @@ class ActiveLearner:
 
 
 _SEMI = ("auto", "spreading", "blend", "self-training")
+
+
+def _supervised_part(model: Any) -> Any:
+    """The fitted estimator inside a hybrid model (self-trained or not), or ``model`` itself.
+
+    ``embed="model"`` reads the leading steps of the user's pipeline; with
+    ``semi_supervised`` the learner's model is a
+    :class:`~activelab.models.semi.HybridClassifier` around it.
+
+    Parameters
+    ----------
+    model : estimator or None
+        The learner's fitted model.
+
+    Returns
+    -------
+    estimator or None
+    """
+    from activelab.models.selftraining import SelfTraining
+    from activelab.models.semi import HybridClassifier
+
+    if isinstance(model, HybridClassifier):
+        model = getattr(model, "supervised_", None)
+    if isinstance(model, SelfTraining):
+        model = getattr(model, "estimator_", None)
+    return model
 
 
 def _generator(random_state: Any) -> np.random.Generator:
