@@ -238,3 +238,14 @@ def test_a_bad_embed_is_refused_at_fit(iris):
     with pytest.raises(ValueError, match=r"embed must be None, 'model' or a callable"):
         learner.fit(X)  # not at the first query
     assert learner._X is None
+
+
+def test_labels_for_the_whole_pool_name_the_items_to_pass(iris):
+    X, y = iris
+    learner = ActiveLearner(LogisticRegression()).fit(X)
+    with pytest.raises(ValueError, match=r"as many labels as the pool has items.*y\[idx\]"):
+        learner.teach([0, 50], y)
+    with pytest.raises(
+        ValueError, match=r"Got 2 indices but 3 labels; pass one label per index\.$"
+    ):
+        learner.teach([0, 50], y[:3])

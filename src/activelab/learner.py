@@ -521,8 +521,15 @@ class ActiveLearner:
         if y.ndim == 2 and y.shape[1] == 1 and not self._ml:
             y = y[:, 0]  # a column of labels (df[["label"]]): one label per item, not multi-label
         if y.shape[0] != idx.shape[0]:
+            whole = y.shape[0] == self._X.shape[0] and idx.shape[0] < y.shape[0]
             raise ValueError(
-                f"Got {idx.shape[0]} indices but {y.shape[0]} labels; pass one label per index."
+                f"Got {idx.shape[0]} indices but {y.shape[0]} labels; pass one label per index"
+                + (
+                    ": these are as many labels as the pool has items, so pass those of the "
+                    "items taught, y[idx] (y.iloc[idx] for a pandas Series)."
+                    if whole
+                    else "."
+                )
             )
         already = idx[self._mask[idx]]
         if already.size:
