@@ -249,3 +249,20 @@ def test_labels_for_the_whole_pool_name_the_items_to_pass(iris):
         ValueError, match=r"Got 2 indices but 3 labels; pass one label per index\.$"
     ):
         learner.teach([0, 50], y[:3])
+
+
+def test_an_estimator_whose_cross_validation_needs_more_labels_names_min_labels(iris):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = iris
+    search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=5)
+    learner = ActiveLearner(search, random_state=0).fit(X)
+    with pytest.raises(ValueError, match=r"GridSearchCV could not be fitted on 3 labels.*min_lab"):
+        learner.teach([0, 50, 100], y[[0, 50, 100]])
+    assert learner.n_labelled_ == 0
+    learner = ActiveLearner(search, random_state=0, min_labels=15).fit(X)
+    first = np.r_[0:5, 50:55, 100:105]
+    learner.teach(first[:6], y[first[:6]])  # stored: the cold start stands in until 15
+    assert learner.model_ is None and learner.history_ == []
+    learner.teach(first[6:], y[first[6:]])
+    assert learner.model_ is not None

@@ -105,6 +105,9 @@ class ActiveLearner:
         Rows scored at a time; bounds the memory of a query.
     min_labels : int, default=1
         Labels needed before a model is fitted (regressors need at least 2).
+        Raise it for an estimator that cross-validates on its own labels
+        (``GridSearchCV``, ``CalibratedClassifierCV``): about its folds times
+        the classes.
     backend : object, optional
         Where the pool is scored. By default in this process, or — for a Dask
         array/DataFrame pool — on Dask (:class:`activelab.cluster.DaskBackend`,
@@ -549,9 +552,12 @@ class ActiveLearner:
         if self.refit if refit is None else refit:
             try:
                 self._fit_model()
-            except Exception:
+            except Exception as exc:
                 self.labelled_, self.labels_, self.model_, self.selection_probabilities_ = old
                 self._mask[idx] = False
+                if isinstance(exc, ValueError) and "n_splits" in str(exc):
+                    n = old[0].size + idx.size
+                    raise ValueError(_too_few_for_cv(exc, self.estimator, n)) from exc
                 raise
         return self
 
@@ -765,6 +771,34 @@ class ActiveLearner:
 
 
 _SEMI = ("auto", "spreading", "blend", "self-training")
+
+
+def _too_few_for_cv(exc: ValueError, estimator: Any, n_labels: int) -> str:
+    """The message for an estimator whose own cross-validation cannot split the labels yet.
+
+    ``GridSearchCV``, ``CalibratedClassifierCV`` and the like refuse fewer labels (or
+    fewer of a class) than their folds; the campaign's first rounds have that few, and
+    the same cold-start picks would be refused again at every try.
+
+    Parameters
+    ----------
+    exc : ValueError
+        scikit-learn's error (it names ``n_splits``).
+    estimator : estimator
+        The learner's estimator, named in the message.
+    n_labels : int
+        The labels the refit was given.
+
+    Returns
+    -------
+    str
+    """
+    return (
+        f"{type(estimator).__name__} could not be fitted on {n_labels} labels, too few for its "
+        f"cross-validation ({exc}); the labels of this call were not stored. Create the learner "
+        "with min_labels= the labels it needs (about the folds times the classes; the cold "
+        "start stands in until then), or give the estimator fewer folds (cv=2)."
+    )
 
 
 def _supervised_part(model: Any) -> Any:
