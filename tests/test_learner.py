@@ -70,6 +70,18 @@ def test_nan_and_inf_in_pool_are_refused_naming_the_row():
         ActiveLearner(LogisticRegression()).fit(Xs)
 
 
+def test_nan_in_a_dataframe_pool_names_its_column_and_index_label():
+    pd = pytest.importorskip("pandas")
+    pool = pd.DataFrame(
+        {"city": ["paris", "rome", "oslo"], "age": [30.0, 40.0, 50.0], "income": [1.0, np.nan, 2]},
+        index=["u1", "u2", "u3"],
+    )  # the text column comes first: a position among the numeric columns would name "age"
+    with pytest.raises(ValueError, match=r"at row 1 \(index 'u2'\), column 'income'\."):
+        ActiveLearner(LogisticRegression()).fit(pool)
+    with pytest.raises(ValueError, match=r"at row 1, column 'income'\."):
+        ActiveLearner(LogisticRegression()).fit(pool.reset_index(drop=True))
+
+
 @pytest.mark.parametrize(
     "texts",
     [["good film", "bad film"], np.array(["good film", "bad film"]), [["good film"], ["bad"]]],
