@@ -108,6 +108,25 @@ class QueryContext:
     embed: Callable[[Any], np.ndarray] | None = None
     backend: Any = None
 
+    def __post_init__(self) -> None:
+        """Take lists as arrays: indices as sorted int64 positions, a list pool as floats."""
+        if isinstance(self.X, list | tuple):
+            object.__setattr__(self, "X", np.asarray(self.X, dtype=float))
+        for name in ("candidates", "labelled"):
+            value = getattr(self, name)
+            if value is None:
+                raise TypeError(
+                    f"QueryContext needs {name} as pool indices (an empty array for none), "
+                    "got None."
+                )
+            rows = np.asarray(value)
+            if rows.dtype != np.int64:
+                rows = rows.astype(np.int64) if rows.size else np.empty(0, np.int64)
+            if name == "candidates" and rows.size > 1 and not np.all(rows[1:] >= rows[:-1]):
+                rows = np.sort(rows)
+            object.__setattr__(self, name, rows)
+        object.__setattr__(self, "y_labelled", np.asarray(self.y_labelled))
+
     @property
     def n_pool(self) -> int:
         """Number of rows in the pool."""
