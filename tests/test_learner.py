@@ -278,3 +278,22 @@ def test_an_estimator_whose_cross_validation_needs_more_labels_names_min_labels(
     assert learner.model_ is None and learner.history_ == []
     learner.teach(first[6:], y[first[6:]])
     assert learner.model_ is not None
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [
+        ("min_labels", "5", r"min_labels must be a whole number >= 0, got '5'"),
+        ("min_labels", 2.5, r"min_labels must be a whole number >= 0, got 2\.5"),
+        ("chunk_size", "100", r"chunk_size must be a whole number >= 1, got '100'"),
+        ("chunk_size", 0, r"chunk_size must be a whole number >= 1, got 0"),
+        ("refit", "no", r"refit must be True or False, got 'no'"),
+        ("multilabel", "yes", r"multilabel must be None, True or False, got 'yes'"),
+    ],
+)
+def test_bad_settings_are_refused_at_fit(iris, param, value, message):
+    X, _ = iris
+    learner = ActiveLearner(LogisticRegression(), **{param: value})
+    with pytest.raises(ValueError, match=message):
+        learner.fit(X)
+    assert learner._X is None

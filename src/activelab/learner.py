@@ -17,6 +17,7 @@ import time
 import warnings
 from collections.abc import Iterator, Set
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -280,8 +281,16 @@ class ActiveLearner:
                 "labels; use 'typicality' or 'random'."
             )
         self._strategy.check_model(self.estimator)  # a model-free one may refuse it too
-        if self.chunk_size < 1:
-            raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}.")
+        for name, value, least in (
+            ("chunk_size", self.chunk_size, 1),
+            ("min_labels", self.min_labels, 0),
+        ):
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < least:
+                raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}.")
+        if not isinstance(self.refit, bool | np.bool_):
+            raise ValueError(f"refit must be True or False, got {self.refit!r}.")
+        if self.multilabel is not None and not isinstance(self.multilabel, bool | np.bool_):
+            raise ValueError(f"multilabel must be None, True or False, got {self.multilabel!r}.")
         if self.classes is not None and is_regressor(self.estimator):
             raise ValueError(
                 f"classes={self.classes!r} was given, but {type(self.estimator).__name__} is a "
