@@ -297,3 +297,15 @@ def test_bad_settings_are_refused_at_fit(iris, param, value, message):
     with pytest.raises(ValueError, match=message):
         learner.fit(X)
     assert learner._X is None
+
+
+def test_a_strategy_class_is_refused_naming_an_instance_or_its_name(iris):
+    from activelab.strategies import Explore, Margin
+
+    X, _ = iris
+    with pytest.raises(
+        TypeError, match=r"got the class Margin; pass an instance, Margin\(\) or its name 'margin'"
+    ):
+        ActiveLearner(LogisticRegression(), Margin).fit(X)
+    with pytest.raises(TypeError, match=r"got the class Margin"):
+        Explore(Margin)

@@ -63,6 +63,14 @@ def get_strategy(spec: str | Strategy, **params: Any) -> Strategy:
             )
         _check_params(key, _REGISTRY[key], params)
         return _REGISTRY[key](**params)
+    if isinstance(spec, type) and issubclass(spec, Strategy):
+        named = (
+            f" or its name {spec.name!r}" if isinstance(getattr(spec, "name", None), str) else ""
+        )
+        raise TypeError(
+            f"A strategy is a name or a Strategy instance, got the class {spec.__name__}; pass "
+            f"an instance, {spec.__name__}(){named}."
+        )
     raise TypeError(f"A strategy is a name or a Strategy instance, got {type(spec).__name__}.")
 
 
