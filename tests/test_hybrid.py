@@ -463,3 +463,14 @@ def test_embed_model_reads_the_pipeline_inside_the_hybrid_fit(semi):
     learner.teach(idx, y[idx])
     embed = learner.context().embed
     assert embed is not None and embed(X[:3]).shape == (3, 4)  # not the 64 raw pixels
+
+
+def test_decision_function_of_a_hybrid_fit_names_predict_proba():
+    X, y = make_moons(120, noise=0.1, random_state=0)
+    learner = ActiveLearner(LogisticRegression(), semi_supervised="spreading", random_state=0)
+    learner.fit(X, [0, 1, 2, 3], y[:4])
+    with pytest.raises(
+        AttributeError, match=r"no decision_function \(the hybrid fit.*predict_proba"
+    ):
+        learner.decision_function(X[:2])
+    assert learner.model_.supervised_.decision_function(X[:2]).shape == (2,)

@@ -762,8 +762,24 @@ class ActiveLearner:
         return out
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Decision function of the fitted model."""
-        return self._fitted().decision_function(X)
+        """Decision function of the fitted model.
+
+        With ``semi_supervised`` the model is a hybrid, which has probabilities
+        only: this raises, naming :meth:`predict_proba` and the estimator inside.
+        """
+        model = self._fitted()
+        if not hasattr(model, "decision_function"):
+            inner = (
+                " (the hybrid fit of semi_supervised has probabilities only; "
+                "learner.model_.supervised_ is the estimator fitted on the labels)"
+                if self._semi is not None
+                else ""
+            )
+            raise AttributeError(
+                f"The fitted {type(model).__name__} has no decision_function{inner}; use "
+                "predict_proba."
+            )
+        return model.decision_function(X)
 
     def score(self, X: Any, y: Any) -> float:
         """The fitted model's default score (accuracy for classifiers, R² for regressors).
