@@ -97,3 +97,12 @@ def test_registered_and_validated() -> None:
         ProbCover(purity=0.0)
     with pytest.raises(ValueError, match="radius"):
         ProbCover(radius=-1.0)
+
+
+@pytest.mark.parametrize("name", ["probcover", "typicality_graph"])
+def test_graph_strategies_take_the_one_item_of_a_one_item_pool(name):
+    from activelab.strategies import Typicality
+
+    strategy = Typicality(graph=True) if name == "typicality_graph" else get_strategy(name)
+    learner = ActiveLearner(LogisticRegression(), strategy, cold_start=strategy)
+    assert learner.fit(np.array([[0.0, 1.0]])).query(1).tolist() == [0]
