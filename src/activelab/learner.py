@@ -706,7 +706,9 @@ class ActiveLearner:
                 if key is None
                 else "some labels have no recorded selection probability (a deterministic "
                 "strategy or labels taught without a query); use a stochastic strategy such as "
-                "'auto', Stochastic(...) or Explore(...)"
+                "'auto', Stochastic(...) or Explore(...), and teach labels chosen outside a query "
+                "(an initial set) with teach(idx, labels, probabilities=...), e.g. "
+                "1/remaining per draw of a uniform random set"
             )
             warnings.warn(f"weighting='lure' ignored: {why}.", UserWarning, stacklevel=3)
             return {}
