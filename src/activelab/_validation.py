@@ -43,7 +43,7 @@ def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
     if hasattr(X, "iloc") and hasattr(X, "columns"):
         if X.shape[0] == 0:
             raise ValueError("The pool is empty: pass at least one row.")
-        numeric = X.select_dtypes(include="number")
+        numeric = X[[c for c, kind in X.dtypes.items() if kind.kind in "biuf"]]
         if numeric.shape[1]:
             _check_finite_dense(
                 numeric.to_numpy(dtype=float), chunk_size, columns=numeric.columns, rows=X.index
