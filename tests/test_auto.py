@@ -311,3 +311,13 @@ def test_gain_reward_moves_the_weights_toward_the_better_arm():
     assert pi[names.index("margin")] > 0.6 > pi[names.index("surest")]
     assert auto.gain_estimates_[names.index("margin")] > auto.gain_estimates_[names.index("surest")]
     assert np.array_equal(auto.probabilities_, pi)
+
+
+def test_arms_are_checked_when_auto_is_made():
+    from activelab.strategies import get_strategy
+
+    with pytest.raises(TypeError, match=r"single strategy 'margin'; pass arms=\['margin'\]"):
+        get_strategy("auto", arms="margin")
+    with pytest.raises(ValueError, match=r"Unknown strategy 'margn'\. Did you mean 'margin'"):
+        get_strategy("auto", arms=["margn", "density"])  # before any query, not mid-campaign
+    assert get_strategy("auto", arms=("margin", "density")).arms == ["margin", "density"]

@@ -97,3 +97,25 @@ def test_registered_and_validated() -> None:
         ProbCover(purity=0.0)
     with pytest.raises(ValueError, match="radius"):
         ProbCover(radius=-1.0)
+
+
+@pytest.mark.parametrize("name", ["probcover", "typicality_graph"])
+def test_graph_strategies_take_the_one_item_of_a_one_item_pool(name):
+    from activelab.strategies import Typicality
+
+    strategy = Typicality(graph=True) if name == "typicality_graph" else get_strategy(name)
+    learner = ActiveLearner(LogisticRegression(), strategy, cold_start=strategy)
+    assert learner.fit(np.array([[0.0, 1.0]])).query(1).tolist() == [0]
+
+
+def test_the_graph_reads_boolean_dataframe_columns_as_the_other_strategies_do():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    flags = pd.DataFrame(rng.normal(size=(40, 8)) > 0).add_prefix("f")
+    picks = ActiveLearner(LogisticRegression(), "probcover", random_state=0).fit(flags).query(3)
+    assert picks.shape == (3,)  # was: "The pool has no numeric column to build a graph on"
+    space = shared_graph.GraphSpace(flags.assign(d=rng.normal(size=40)))
+    assert space.Z.shape == (40, 9)  # the flags count, as they do for kcenter or typicality
+    gaps = pd.DataFrame({"a": pd.array([None] + [True] * 39, dtype="boolean"), "b": 1.0})
+    with pytest.raises(ValueError, match=r"non-finite value \(nan\) at row 0, column 'a'"):
+        ActiveLearner(LogisticRegression()).fit(gaps)

@@ -243,7 +243,7 @@ def test_simulate_param_minimize_and_rmse_direction(tmp_path):
     args += ["--seeds", "2", "--budget", "40", "--top-k", "20", "--minimize"]
     args += ["--scoring", "neg_root_mean_squared_error", "--out", str(out)]
     run = CliRunner().invoke(main, [*args, "--param", "random.unused=1"])
-    assert run.exit_code == 1 and "does not take these parameters" in run.output
+    assert run.exit_code == 1 and "Strategy 'random' takes no parameters" in run.output
     run = CliRunner().invoke(main, args)
     assert run.exit_code == 0, run.output
     doc = json.loads(out.read_text())

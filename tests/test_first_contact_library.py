@@ -114,6 +114,36 @@ def test_teaching_a_missing_label_is_refused_clearly(learner):
     assert learner.n_labelled_ == 0
 
 
+def test_a_pool_of_categories_names_the_strategy_that_cannot_read_it():
+    pd = pytest.importorskip("pandas")
+    pool = pd.DataFrame({"city": ["paris", "rome", "oslo"] * 10, "age": np.arange(30.0)})
+    learner = ActiveLearner(LogisticRegression(), "margin", random_state=0).fit(pool)
+    with pytest.raises(
+        ValueError, match=r"the cold start 'typicality' places .* cold_start='random'\.$"
+    ):
+        learner.query(3)  # margin reads the model only: the cold start is the one to change
+    learner = ActiveLearner(LogisticRegression(), "kcenter", cold_start="random").fit(pool)
+    with pytest.raises(ValueError, match=r"strategy 'kcenter' places .*reads the model only"):
+        learner.query(3)
+    assert ActiveLearner(LogisticRegression(), cold_start="random").fit(pool).query(3).size == 3
+
+
+def test_a_fractional_label_for_a_classifier_is_refused_when_taught(learner):
+    with pytest.raises(ValueError, match=r"Label 0\.5 at position 0 is not a whole number"):
+        learner.teach([0], [0.5])  # one class: no fit yet, so the fit could not catch it
+    assert learner.n_labelled_ == 0
+    learner.teach([0, 1], [0.0, 1.0])  # whole numbers as floats are classes
+    assert learner.model_ is not None
+
+
+def test_a_pandas_missing_label_is_refused_as_missing(learner):
+    pd = pytest.importorskip("pandas")
+    answers = pd.Series(["cat", None], dtype="string")  # a nullable column's empty cell
+    with pytest.raises(ValueError, match=r"Label at position 1 is <NA>: every taught item"):
+        learner.teach([0, 1], answers)
+    assert learner.n_labelled_ == 0
+
+
 def test_text_labels_for_a_learner_with_number_labels_are_refused(learner):
     learner.teach([0, 1], [0, 1])
     with pytest.raises(ValueError, match=r"is text, but the labels so far are numbers"):
@@ -235,7 +265,7 @@ def test_a_dataframe_pool_of_texts_needs_embed_for_geometry_and_runs_with_it():
         LogisticRegression(),
     )
     learner = ActiveLearner(needs_labels, "margin", random_state=0).fit(pool)
-    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['text'\]: give .*embed="):
+    with pytest.raises(ValueError, match=r"\['text'\], and the cold start 'typicality' .*embed="):
         learner.query(5)
     vec = TfidfVectorizer().fit(pool["text"])
     learner = ActiveLearner(

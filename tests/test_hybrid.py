@@ -447,3 +447,30 @@ def test_hybrid_scales_on_the_pool_unless_told_not_to() -> None:
     assert np.isfinite(on.predict_proba(X)).all()
     auto = HybridClassifier(_lr(), "auto").fit_pool(X, lab, y[lab])
     assert set(auto.cv_scores_) == {"blend", "supervised", "spreading"}
+
+
+@pytest.mark.parametrize("semi", ["auto", "spreading", "self-training"])
+def test_embed_model_reads_the_pipeline_inside_the_hybrid_fit(semi):
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200], y[:200]
+    pipe = make_pipeline(StandardScaler(), PCA(4, random_state=0), LogisticRegression(max_iter=300))
+    learner = ActiveLearner(pipe, "kcenter", random_state=0, embed="model", semi_supervised=semi)
+    learner.fit(X)
+    idx = learner.query(20)
+    learner.teach(idx, y[idx])
+    embed = learner.context().embed
+    assert embed is not None and embed(X[:3]).shape == (3, 4)  # not the 64 raw pixels
+
+
+def test_decision_function_of_a_hybrid_fit_names_predict_proba():
+    X, y = make_moons(120, noise=0.1, random_state=0)
+    learner = ActiveLearner(LogisticRegression(), semi_supervised="spreading", random_state=0)
+    learner.fit(X, [0, 1, 2, 3], y[:4])
+    with pytest.raises(
+        AttributeError, match=r"no decision_function \(the hybrid fit.*predict_proba"
+    ):
+        learner.decision_function(X[:2])
+    assert learner.model_.supervised_.decision_function(X[:2]).shape == (2,)

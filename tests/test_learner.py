@@ -70,6 +70,18 @@ def test_nan_and_inf_in_pool_are_refused_naming_the_row():
         ActiveLearner(LogisticRegression()).fit(Xs)
 
 
+def test_nan_in_a_dataframe_pool_names_its_column_and_index_label():
+    pd = pytest.importorskip("pandas")
+    pool = pd.DataFrame(
+        {"city": ["paris", "rome", "oslo"], "age": [30.0, 40.0, 50.0], "income": [1.0, np.nan, 2]},
+        index=["u1", "u2", "u3"],
+    )  # the text column comes first: a position among the numeric columns would name "age"
+    with pytest.raises(ValueError, match=r"at row 1 \(index 'u2'\), column 'income'\."):
+        ActiveLearner(LogisticRegression()).fit(pool)
+    with pytest.raises(ValueError, match=r"at row 1, column 'income'\."):
+        ActiveLearner(LogisticRegression()).fit(pool.reset_index(drop=True))
+
+
 @pytest.mark.parametrize(
     "texts",
     [["good film", "bad film"], np.array(["good film", "bad film"]), [["good film"], ["bad"]]],
@@ -136,6 +148,37 @@ def test_estimator_without_proba_refused_at_fit(iris):
         ActiveLearner("logreg", "margin").fit(X)  # the simulator's model names are not objects
 
 
+def test_estimator_class_instead_of_instance_is_refused_at_fit(iris):
+    X, _ = iris
+    learner = ActiveLearner(LogisticRegression, "margin")
+    with pytest.raises(TypeError, match=r"the class LogisticRegression.*LogisticRegression\(\)"):
+        learner.fit(X)
+    assert learner._X is None
+
+
+def test_get_strategy_names_an_unknown_parameter_and_those_it_takes():
+    from activelab import get_strategy
+
+    with pytest.raises(TypeError, match=r"no parameter 'bta' \(did you mean 'beta'\?\); it takes"):
+        get_strategy("density", bta=1.0)
+    with pytest.raises(TypeError, match="Strategy 'margin' takes no parameters, got 'beta'"):
+        get_strategy("margin", beta=1.0)
+    assert get_strategy("qbc", n_members=3).n_members == 3
+
+
+def test_missing_predict_proba_names_the_model_to_wrap(iris):
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, _ = iris
+    with pytest.raises(TypeError, match=r"RidgeClassifier has none.*\(RidgeClassifier\(\.\.\.\)\)"):
+        ActiveLearner(RidgeClassifier(), "entropy").fit(X)
+    pipe = make_pipeline(StandardScaler(), SVC())
+    with pytest.raises(TypeError, match=r"Pipeline \(final step SVC\) has none.*\(the_pipeline\)"):
+        ActiveLearner(pipe, "entropy").fit(X)
+
+
 def test_margin_works_with_decision_function_only(iris):
     X, y = iris
     init = np.array([0, 50, 100, 1, 51, 101])
@@ -157,3 +200,112 @@ def test_string_labels(iris):
         idx = learner.query(5)
         learner.teach(idx, names[idx])
     assert set(learner.predict(X)) <= set(names)
+
+
+def test_labels_series_looked_up_by_index_label_is_refused():
+    pd = pytest.importorskip("pandas")
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    pool = X.sample(frac=1, random_state=0)  # an integer index that is not the positions
+    y_pool = y.loc[pool.index]
+    learner = ActiveLearner(LogisticRegression(max_iter=500), random_state=0).fit(pool)
+    idx = np.array([0, 1, 2])
+    with pytest.raises(ValueError, match=r"y\.iloc\[idx\]"):
+        learner.teach(idx, y_pool[idx])  # label look-up: the answers of other items
+    assert learner.n_labelled_ == 0
+    learner.teach(idx, y_pool.iloc[idx])  # the rows at those positions
+    learner.teach([3, 4], pd.Series(y_pool.iloc[[3, 4]].to_numpy()))  # a fresh list of answers
+    np.testing.assert_array_equal(learner.labels_, y_pool.to_numpy()[:5])
+    reset = ActiveLearner(LogisticRegression(max_iter=500)).fit(pool.reset_index(drop=True))
+    reset.teach(idx, y_pool.iloc[idx])  # y kept its own index: by position is still right
+    np.testing.assert_array_equal(reset.labels_, y_pool.to_numpy()[:3])
+
+
+def test_index_labels_given_as_positions_name_get_indexer():
+    pd = pytest.importorskip("pandas")
+    pool = pd.DataFrame({"a": np.arange(6.0)}, index=[f"id{i}" for i in range(6)])
+    learner = ActiveLearner(LogisticRegression()).fit(pool)
+    with pytest.raises(TypeError, match=r"labels of the pool's index.*get_indexer\(ids\)"):
+        learner.teach(["id1", "id2"], [0, 1])
+    shifted = ActiveLearner(LogisticRegression()).fit(pool.set_axis(np.arange(6) + 100))
+    with pytest.raises(IndexError, match=r"out of range.*labels of the pool's index"):
+        shifted.teach([101, 102], [0, 1])
+    with pytest.raises(IndexError, match=r"\(valid: 0 to 5\)\.$"):
+        shifted.teach([7], [0])  # neither a position nor an index label: no hint
+
+
+@pytest.mark.parametrize("seed", ["0", 1.5, -1])
+def test_a_bad_random_state_is_refused_naming_the_accepted_kinds(iris, seed):
+    X, _ = iris
+    learner = ActiveLearner(LogisticRegression(), random_state=seed)
+    with pytest.raises(ValueError, match=r"random_state must be a non-negative int, a numpy Gen"):
+        learner.fit(X)
+    assert learner._X is None
+
+
+def test_a_bad_embed_is_refused_at_fit(iris):
+    X, _ = iris
+    learner = ActiveLearner(LogisticRegression(), embed="pca")
+    with pytest.raises(ValueError, match=r"embed must be None, 'model' or a callable"):
+        learner.fit(X)  # not at the first query
+    assert learner._X is None
+
+
+def test_labels_for_the_whole_pool_name_the_items_to_pass(iris):
+    X, y = iris
+    learner = ActiveLearner(LogisticRegression()).fit(X)
+    with pytest.raises(ValueError, match=r"as many labels as the pool has items.*y\[idx\]"):
+        learner.teach([0, 50], y)
+    with pytest.raises(
+        ValueError, match=r"Got 2 indices but 3 labels; pass one label per index\.$"
+    ):
+        learner.teach([0, 50], y[:3])
+
+
+def test_an_estimator_whose_cross_validation_needs_more_labels_names_min_labels(iris):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = iris
+    search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=5)
+    learner = ActiveLearner(search, random_state=0).fit(X)
+    with pytest.raises(ValueError, match=r"GridSearchCV could not be fitted on 3 labels.*min_lab"):
+        learner.teach([0, 50, 100], y[[0, 50, 100]])
+    assert learner.n_labelled_ == 0
+    learner = ActiveLearner(search, random_state=0, min_labels=15).fit(X)
+    first = np.r_[0:5, 50:55, 100:105]
+    learner.teach(first[:6], y[first[:6]])  # stored: the cold start stands in until 15
+    assert learner.model_ is None and learner.history_ == []
+    learner.teach(first[6:], y[first[6:]])
+    assert learner.model_ is not None
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [
+        ("min_labels", "5", r"min_labels must be a whole number >= 0, got '5'"),
+        ("min_labels", 2.5, r"min_labels must be a whole number >= 0, got 2\.5"),
+        ("chunk_size", "100", r"chunk_size must be a whole number >= 1, got '100'"),
+        ("chunk_size", 0, r"chunk_size must be a whole number >= 1, got 0"),
+        ("refit", "no", r"refit must be True or False, got 'no'"),
+        ("multilabel", "yes", r"multilabel must be None, True or False, got 'yes'"),
+    ],
+)
+def test_bad_settings_are_refused_at_fit(iris, param, value, message):
+    X, _ = iris
+    learner = ActiveLearner(LogisticRegression(), **{param: value})
+    with pytest.raises(ValueError, match=message):
+        learner.fit(X)
+    assert learner._X is None
+
+
+def test_a_strategy_class_is_refused_naming_an_instance_or_its_name(iris):
+    from activelab.strategies import Explore, Margin
+
+    X, _ = iris
+    with pytest.raises(
+        TypeError, match=r"got the class Margin; pass an instance, Margin\(\) or its name 'margin'"
+    ):
+        ActiveLearner(LogisticRegression(), Margin).fit(X)
+    with pytest.raises(TypeError, match=r"got the class Margin"):
+        Explore(Margin)

@@ -149,7 +149,7 @@ def test_committee_refuses_bad_members_before_work():
     with pytest.raises(ValueError, match="method must be one of"):
         QueryByCommittee("entropy")
     X, _y = _blobs()
-    with pytest.raises(StrategyRequirementError, match="Ridge is a regressor"):
+    with pytest.raises(StrategyRequirementError, match="Ridge is a regressor; use 'committee_var"):
         ActiveLearner(Ridge(), "qbc").fit(X)
 
 
@@ -401,3 +401,25 @@ def test_eer_refuses_an_estimator_without_predict_proba():
     X, _y = _blobs()
     with pytest.raises(StrategyRequirementError, match="predict_proba"):
         ActiveLearner(SVC(), "eer").fit(X)
+
+
+def test_query_context_takes_lists_of_indices_and_a_list_pool():
+    from activelab.strategies import QueryContext, get_strategy
+
+    X, y = _blobs()
+    lab = np.array([0, 1, 2, 3, 4, 5])
+    model = LogisticRegression().fit(X[lab], y[lab])
+    rest = np.setdiff1d(np.arange(X.shape[0]), lab)
+    given = QueryContext(X=X, candidates=rest, labelled=lab, y_labelled=y[lab], model=model)
+    as_lists = QueryContext(
+        X=X.tolist(),
+        candidates=rest[::-1].tolist(),
+        labelled=lab.tolist(),
+        y_labelled=y[lab].tolist(),
+        model=model,
+    )
+    assert as_lists.candidates.dtype == np.int64 and as_lists.candidates[0] == rest[0]
+    margin = get_strategy("margin")
+    assert margin.select(as_lists, 5).tolist() == margin.select(given, 5).tolist()
+    with pytest.raises(TypeError, match="QueryContext needs candidates as pool indices"):
+        QueryContext(X=X, candidates=None, labelled=lab, y_labelled=y[lab])

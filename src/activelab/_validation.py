@@ -3,6 +3,7 @@ that names the offending row, index or value and says what to do."""
 
 from __future__ import annotations
 
+import sys
 from numbers import Integral
 from typing import Any
 
@@ -60,9 +61,11 @@ def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
     if hasattr(X, "iloc") and hasattr(X, "columns"):
         if X.shape[0] == 0:
             raise ValueError("The pool is empty: pass at least one row.")
-        numeric = X.select_dtypes(include="number")
+        numeric = X[[c for c, kind in X.dtypes.items() if kind.kind in "biuf"]]
         if numeric.shape[1]:
-            _check_finite_dense(numeric.to_numpy(dtype=float), chunk_size)
+            _check_finite_dense(
+                numeric.to_numpy(dtype=float), chunk_size, columns=numeric.columns, rows=X.index
+            )
         return X
     if sp.issparse(X):
         X = sp.csr_matrix(X)
@@ -129,14 +132,36 @@ def _check_dask_pool(X: Any) -> Any:
     return X
 
 
-def _check_finite_dense(arr: np.ndarray, chunk_size: int) -> None:
+def _check_finite_dense(
+    arr: np.ndarray, chunk_size: int, *, columns: Any = None, rows: Any = None
+) -> None:
+    """Refuse NaN and infinity, naming the first such value's row and column.
+
+    Parameters
+    ----------
+    arr : ndarray of shape (n, d)
+        The pool's numbers (a DataFrame's numeric columns only).
+    chunk_size : int
+        Rows checked at a time.
+    columns : pandas.Index, optional
+        The names of ``arr``'s columns (a DataFrame's numeric ones), named instead of
+        a position that would count the other columns out.
+    rows : pandas.Index, optional
+        The DataFrame's index, whose label is named next to the row's position.
+    """
     for start in range(0, arr.shape[0], chunk_size):
         block = arr[start : start + chunk_size]
         finite = np.isfinite(block)
         if not finite.all():
             r, c = np.argwhere(~finite)[0]
+            row = start + int(r)
+            where = f"row {row}, column {c}"
+            if columns is not None:
+                label = rows[row] if rows is not None else row
+                shown = "" if label == row else f" (index {label!r})"
+                where = f"row {row}{shown}, column {columns[c]!r}"
             raise ValueError(
-                f"The pool has a non-finite value ({block[r, c]}) at row {start + r}, column {c}. "
+                f"The pool has a non-finite value ({block[r, c]}) at {where}. "
                 "Impute or drop such rows (e.g. sklearn.impute.SimpleImputer) before building "
                 "the pool."
             )
@@ -185,11 +210,17 @@ def check_indices(indices: Any, n_pool: int, *, what: str = "index") -> np.ndarr
 
 
 def _kind(v: Any) -> int:
-    if v is None or (isinstance(v, float) and v != v):
+    if v is None or (isinstance(v, float) and v != v) or _is_pandas_missing(v):
         return 2
     if isinstance(v, bool | int | float | np.number | np.bool_):
         return 0
     return 1 if isinstance(v, str) else 3
+
+
+def _is_pandas_missing(v: Any) -> bool:
+    """``pd.NA`` or ``pd.NaT``: pandas' missing values (a nullable column's empty cells)."""
+    pd = sys.modules.get("pandas")  # not a dependency: without it loaded, neither exists
+    return pd is not None and (v is pd.NA or v is pd.NaT)
 
 
 def _kinds(y: np.ndarray) -> np.ndarray:

@@ -12,10 +12,12 @@ is replaced by the named cold-start strategy, and the query record says so.
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from collections.abc import Iterator, Set
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -27,7 +29,7 @@ from activelab.cluster import DaskBackend, _gathers, _not_a_dask_pool, is_dask_c
 from activelab.multilabel._model import check_indicator, fit_multilabel, multilabel_proba
 from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
 from activelab.strategies import get_strategy
-from activelab.strategies._base import QueryContext, Strategy
+from activelab.strategies._base import NonNumericPoolError, QueryContext, Strategy
 
 __all__ = ["ActiveLearner", "NotFittedError", "QueryRecord"]
 
@@ -98,11 +100,15 @@ class ActiveLearner:
         (default: the features themselves; for a DataFrame pool with
         non-numeric columns and a :class:`~sklearn.pipeline.Pipeline`, the
         pipeline's leading steps fitted on the pool, such as its
-        ``ColumnTransformer``). ``"model"``: the fitted model's leading steps.
+        ``ColumnTransformer``). ``"model"``: the fitted model's leading steps
+        (with ``semi_supervised``, those of the pipeline inside the hybrid fit).
     chunk_size : int, default=16384
         Rows scored at a time; bounds the memory of a query.
     min_labels : int, default=1
         Labels needed before a model is fitted (regressors need at least 2).
+        Raise it for an estimator that cross-validates on its own labels
+        (``GridSearchCV``, ``CalibratedClassifierCV``): about its folds times
+        the classes.
     backend : object, optional
         Where the pool is scored. By default in this process, or — for a Dask
         array/DataFrame pool — on Dask (:class:`activelab.cluster.DaskBackend`,
@@ -245,6 +251,12 @@ class ActiveLearner:
 
     def _take_pool(self, X: Any, labelled: Any, labels: Any) -> ActiveLearner:
         """:meth:`fit`'s work; ``fit`` restores the earlier state if it raises."""
+        if isinstance(self.estimator, type):
+            name = self.estimator.__name__
+            raise TypeError(
+                f"estimator is the class {name}, not an estimator object; pass an instance, "
+                f"e.g. ActiveLearner({name}(), ...)."
+            )
         if not hasattr(self.estimator, "fit"):
             raise TypeError(
                 "estimator must be a scikit-learn estimator object, e.g. "
@@ -268,14 +280,26 @@ class ActiveLearner:
                 f"cold_start={self._cold.name!r} needs a model, so it cannot start from zero "
                 "labels; use 'typicality' or 'random'."
             )
-        if self._strategy.needs_model:
-            self._strategy.check_model(self.estimator)
-        if self.chunk_size < 1:
-            raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}.")
+        self._strategy.check_model(self.estimator)  # a model-free one may refuse it too
+        for name, value, least in (
+            ("chunk_size", self.chunk_size, 1),
+            ("min_labels", self.min_labels, 0),
+        ):
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < least:
+                raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}.")
+        if not isinstance(self.refit, bool | np.bool_):
+            raise ValueError(f"refit must be True or False, got {self.refit!r}.")
+        if self.multilabel is not None and not isinstance(self.multilabel, bool | np.bool_):
+            raise ValueError(f"multilabel must be None, True or False, got {self.multilabel!r}.")
         if self.classes is not None and is_regressor(self.estimator):
             raise ValueError(
                 f"classes={self.classes!r} was given, but {type(self.estimator).__name__} is a "
                 "regressor; leave classes=None for regression."
+            )
+        if self.embed is not None and self.embed != "model" and not callable(self.embed):
+            raise ValueError(
+                f"embed must be None, 'model' or a callable that maps pool rows to numbers, got "
+                f"{self.embed!r}."
             )
         if self.weighting not in (None, "lure"):
             raise ValueError(f"weighting must be None or 'lure', got {self.weighting!r}.")
@@ -286,7 +310,7 @@ class ActiveLearner:
         self.graph_pool_: Any = None
         self.hybrid_method_: str | None = None
         self._semi = _semi_method(self, on_dask)
-        self._rng = np.random.default_rng(self.random_state)
+        self._rng = _generator(self.random_state)
         self._X = X
         self._pool_encoder = _pool_encoder(self.estimator, X) if self.embed is None else None
         self._mask = np.zeros(X.shape[0], dtype=bool)
@@ -399,6 +423,9 @@ class ActiveLearner:
         t0 = time.perf_counter()
         try:
             chosen, proba = strategy.select_proba(ctx, n)
+        except NonNumericPoolError as exc:
+            message = _non_numeric(strategy.name, cold, exc.columns)
+            raise NonNumericPoolError(message, exc.columns) from None
         except ValueError as exc:
             if "unknown categor" not in str(exc).lower():
                 raise
@@ -447,7 +474,7 @@ class ActiveLearner:
             encoder = getattr(self, "_pool_encoder", None)
             return None if encoder is None else encoder.transform
         if self.embed == "model":
-            model = self.model_
+            model = _supervised_part(self.model_) if self._semi is not None else self.model_
             if model is None or not hasattr(model, "steps") or len(model.steps) < 2:
                 return None
             return model[:-1].transform
@@ -473,9 +500,13 @@ class ActiveLearner:
         Parameters
         ----------
         indices : array-like of int
-            Pool indices.
+            Pool indices: row positions, as :meth:`query` returns them (not the
+            labels of a DataFrame pool's index).
         labels : array-like
-            Their labels (1-D; 2-D indicator rows for multi-label).
+            Their labels (1-D; 2-D indicator rows for multi-label). With a
+            DataFrame pool whose index is not the positions, a Series looked up
+            by index label (``y[idx]``: its index is ``indices`` but the rows at
+            those positions are others) is refused; pass ``y.iloc[idx]``.
         refit : bool, optional
             Override the learner's ``refit`` for this call.
         probabilities : array-like of float, optional
@@ -488,15 +519,29 @@ class ActiveLearner:
         self
         """
         self._check_pool_set()
-        idx = check_indices(indices, self._X.shape[0])
+        try:
+            idx = check_indices(indices, self._X.shape[0])
+        except (TypeError, IndexError) as exc:
+            hint = _index_label_hint(indices, self._X)
+            if not hint:
+                raise
+            raise type(exc)(f"{exc}{hint}") from exc
+        _check_series_rows(labels, self._X, idx)
         y = np.asarray(labels)
         if y.ndim == 0:
             y = y.reshape(1)
         if y.ndim == 2 and y.shape[1] == 1 and not self._ml:
             y = y[:, 0]  # a column of labels (df[["label"]]): one label per item, not multi-label
         if y.shape[0] != idx.shape[0]:
+            whole = y.shape[0] == self._X.shape[0] and idx.shape[0] < y.shape[0]
             raise ValueError(
-                f"Got {idx.shape[0]} indices but {y.shape[0]} labels; pass one label per index."
+                f"Got {idx.shape[0]} indices but {y.shape[0]} labels; pass one label per index"
+                + (
+                    ": these are as many labels as the pool has items, so pass those of the "
+                    "items taught, y[idx] (y.iloc[idx] for a pandas Series)."
+                    if whole
+                    else "."
+                )
             )
         already = idx[self._mask[idx]]
         if already.size:
@@ -516,9 +561,12 @@ class ActiveLearner:
         if self.refit if refit is None else refit:
             try:
                 self._fit_model()
-            except Exception:
+            except Exception as exc:
                 self.labelled_, self.labels_, self.model_, self.selection_probabilities_ = old
                 self._mask[idx] = False
+                if isinstance(exc, ValueError) and "n_splits" in str(exc):
+                    n = old[0].size + idx.size
+                    raise ValueError(_too_few_for_cv(exc, self.estimator, n)) from exc
                 raise
         return self
 
@@ -559,6 +607,8 @@ class ActiveLearner:
             raise ValueError(
                 f"Label at position {bad} is {y[bad].tolist()!r}; labels must be finite."
             )
+        if y.ndim == 1 and y.dtype.kind == "f" and is_classifier(self.estimator):
+            _check_whole_classes(y, self.estimator)
         if self._fixed_classes is not None and y.ndim == 1:
             unknown = ~np.isin(y, self._fixed_classes)
             if unknown.any():
@@ -656,7 +706,9 @@ class ActiveLearner:
                 if key is None
                 else "some labels have no recorded selection probability (a deterministic "
                 "strategy or labels taught without a query); use a stochastic strategy such as "
-                "'auto', Stochastic(...) or Explore(...)"
+                "'auto', Stochastic(...) or Explore(...), and teach labels chosen outside a query "
+                "(an initial set) with teach(idx, labels, probabilities=...), e.g. "
+                "1/remaining per draw of a uniform random set"
             )
             warnings.warn(f"weighting='lure' ignored: {why}.", UserWarning, stacklevel=3)
             return {}
@@ -712,8 +764,24 @@ class ActiveLearner:
         return out
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Decision function of the fitted model."""
-        return self._fitted().decision_function(X)
+        """Decision function of the fitted model.
+
+        With ``semi_supervised`` the model is a hybrid, which has probabilities
+        only: this raises, naming :meth:`predict_proba` and the estimator inside.
+        """
+        model = self._fitted()
+        if not hasattr(model, "decision_function"):
+            inner = (
+                " (the hybrid fit of semi_supervised has probabilities only; "
+                "learner.model_.supervised_ is the estimator fitted on the labels)"
+                if self._semi is not None
+                else ""
+            )
+            raise AttributeError(
+                f"The fitted {type(model).__name__} has no decision_function{inner}; use "
+                "predict_proba."
+            )
+        return model.decision_function(X)
 
     def score(self, X: Any, y: Any) -> float:
         """The fitted model's default score (accuracy for classifiers, R² for regressors).
@@ -732,6 +800,118 @@ class ActiveLearner:
 _SEMI = ("auto", "spreading", "blend", "self-training")
 
 
+def _too_few_for_cv(exc: ValueError, estimator: Any, n_labels: int) -> str:
+    """The message for an estimator whose own cross-validation cannot split the labels yet.
+
+    ``GridSearchCV``, ``CalibratedClassifierCV`` and the like refuse fewer labels (or
+    fewer of a class) than their folds; the campaign's first rounds have that few, and
+    the same cold-start picks would be refused again at every try.
+
+    Parameters
+    ----------
+    exc : ValueError
+        scikit-learn's error (it names ``n_splits``).
+    estimator : estimator
+        The learner's estimator, named in the message.
+    n_labels : int
+        The labels the refit was given.
+
+    Returns
+    -------
+    str
+    """
+    return (
+        f"{type(estimator).__name__} could not be fitted on {n_labels} labels, too few for its "
+        f"cross-validation ({exc}); the labels of this call were not stored. Create the learner "
+        "with min_labels= the labels it needs (about the folds times the classes; the cold "
+        "start stands in until then), or give the estimator fewer folds (cv=2)."
+    )
+
+
+def _supervised_part(model: Any) -> Any:
+    """The fitted estimator inside a hybrid model (self-trained or not), or ``model`` itself.
+
+    ``embed="model"`` reads the leading steps of the user's pipeline; with
+    ``semi_supervised`` the learner's model is a
+    :class:`~activelab.models.semi.HybridClassifier` around it.
+
+    Parameters
+    ----------
+    model : estimator or None
+        The learner's fitted model.
+
+    Returns
+    -------
+    estimator or None
+    """
+    from activelab.models.selftraining import SelfTraining
+    from activelab.models.semi import HybridClassifier
+
+    if isinstance(model, HybridClassifier):
+        model = getattr(model, "supervised_", None)
+    if isinstance(model, SelfTraining):
+        model = getattr(model, "estimator_", None)
+    return model
+
+
+def _generator(random_state: Any) -> np.random.Generator:
+    """``numpy.random.default_rng(random_state)``, refusing a bad seed with the accepted kinds.
+
+    Parameters
+    ----------
+    random_state : int, numpy.random.Generator or None
+        The learner's ``random_state``.
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Raises
+    ------
+    ValueError
+        For a seed numpy refuses (a string, a fraction, a negative number).
+    """
+    try:
+        return np.random.default_rng(random_state)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"random_state must be a non-negative int, a numpy Generator or None; got "
+            f"{random_state!r}."
+        ) from None
+
+
+def _non_numeric(name: str, cold: bool, columns: list[str]) -> str:
+    """The learner's message for a strategy that cannot read a pool of texts or categories.
+
+    Parameters
+    ----------
+    name : str
+        The strategy that met the pool.
+    cold : bool
+        Whether it was the cold start, standing in for the main strategy.
+    columns : list of str
+        The pool's non-numeric columns.
+
+    Returns
+    -------
+    str
+        The message, naming the strategy, the columns and the fixes that apply.
+    """
+    who = f"the cold start {name!r}" if cold else f"strategy {name!r}"
+    other = (
+        "or cold_start='random'"
+        if cold
+        else "or a strategy that reads the model only (margin, entropy, least_confident) with "
+        "cold_start='random'"
+    )
+    return (
+        f"The pool has non-numeric column(s) {columns}, and {who} places items by their "
+        "features: give ActiveLearner an embed= function that turns rows into numbers (e.g. "
+        "the pipeline's encoder, or a TextEmbedder over the text column), or make the "
+        f"estimator a Pipeline whose leading steps encode those columns without labels, {other}."
+    )
+
+
 def _label_vector_hint(labelled: Any, n_pool: int) -> str:
     """What to do when ``fit(X, y)`` was given one label (or -1) per pool item."""
     if labelled is None or np.ndim(labelled) != 1 or len(labelled) != n_pool:
@@ -740,6 +920,76 @@ def _label_vector_hint(labelled: Any, n_pool: int) -> str:
         f" The one array given has a value for each of the {n_pool} pool items: if it is a "
         "label per item (scikit-learn's -1 or NaN for the unlabelled), pass "
         "labelled=np.flatnonzero(y != -1) and labels=y[y != -1] instead."
+    )
+
+
+def _index_label_hint(indices: Any, X: Any) -> str:
+    """The fix when refused indices are the labels of a DataFrame pool's index, else ``""``.
+
+    Parameters
+    ----------
+    indices : any
+        What was given as pool positions.
+    X : any
+        The pool; only a pandas index is looked at.
+
+    Returns
+    -------
+    str
+        A sentence (with a leading space) naming ``pool.index.get_indexer``, or ``""``.
+    """
+    pd = sys.modules.get("pandas")
+    pool_index = getattr(X, "index", None)
+    if pd is None or not isinstance(pool_index, pd.Index):
+        return ""
+    values = np.atleast_1d(np.asarray(indices, dtype=object))
+    if values.ndim != 1 or not values.size or not pd.Index(values).isin(pool_index).all():
+        return ""
+    return (
+        " They are labels of the pool's index, but pool indices are row positions (as "
+        "query() returns them); convert with pool.index.get_indexer(ids)."
+    )
+
+
+def _check_series_rows(labels: Any, X: Any, idx: np.ndarray) -> None:
+    """Refuse a pandas Series of labels that was looked up by index label, not position.
+
+    With a DataFrame pool whose index is not ``0 … n-1`` (shuffled, or a split's
+    share), ``y[idx]`` on a Series indexed like the pool looks rows up by index
+    label and gives the labels of other items: the model would silently learn
+    wrong answers. Its signature: the Series' index is the positions ``idx``
+    themselves, and they name pool rows other than those at ``idx``.
+
+    Parameters
+    ----------
+    labels : any
+        The labels given to :meth:`ActiveLearner.teach`; checked when a Series
+        without a default ``RangeIndex`` (a fresh list of answers has one).
+    X : any
+        The pool; checked when it has a pandas index.
+    idx : ndarray of int64
+        The pool positions taught.
+
+    Raises
+    ------
+    ValueError
+        Naming the rows the labels belong to, those at ``idx`` and the fix.
+    """
+    pd = sys.modules.get("pandas")  # not a dependency: without it loaded, no Series exists
+    if pd is None or not isinstance(labels, pd.Series) or isinstance(labels.index, pd.RangeIndex):
+        return
+    pool_index = getattr(X, "index", None)
+    if not isinstance(pool_index, pd.Index) or len(labels) != idx.shape[0] or not idx.size:
+        return
+    rows = pool_index[idx]
+    by_label = np.array_equal(labels.index.to_numpy(), idx) and labels.index.isin(pool_index).all()
+    if not by_label or rows.equals(labels.index):
+        return
+    raise ValueError(
+        f"labels is a Series for the pool rows with index labels {idx[:3].tolist()}, but "
+        f"the positions given hold the rows {rows[:3].tolist()}: query() returns positions, "
+        "so take the labels with y.iloc[idx] (y[idx] on an integer index looks rows up by "
+        "label), or pass plain values such as y.to_numpy()[idx]."
     )
 
 
@@ -871,6 +1121,36 @@ def _pool_encoder(estimator: Any, X: Any) -> Any:
         return clone(estimator[:-1]).fit(X)
     except (TypeError, ValueError):  # a step that needs labels, or that cannot read the pool
         return None
+
+
+def _check_whole_classes(y: np.ndarray, estimator: Any) -> None:
+    """Refuse a fractional number taught to a classifier (scikit-learn's "continuous" target).
+
+    Checked when taught: the model may not be fitted for several rounds (one class
+    so far, ``refit=False``), and a fractional label stored meanwhile would make
+    every later refit fail.
+
+    Parameters
+    ----------
+    y : ndarray of float, shape (n,)
+        The taught labels (finite).
+    estimator : classifier
+        The learner's estimator, named in the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the first fractional label, its position and the fixes.
+    """
+    fractional = np.flatnonzero(y != np.round(y))
+    if fractional.size:
+        i = int(fractional[0])
+        raise ValueError(
+            f"Label {y.tolist()[i]!r} at position {i} is not a whole number, but "
+            f"{type(estimator).__name__} is a classifier and its classes are discrete; "
+            "give class labels (e.g. 0, 1, 2 or texts), or use a regressor (e.g. Ridge) with a "
+            "regression strategy for numeric targets."
+        )
 
 
 def _check_numeric_targets(y: np.ndarray, estimator: Any) -> None:

@@ -109,11 +109,14 @@ class GraphSpace:
         self._mean: np.ndarray | None = None
         self._std: np.ndarray | None = None
         if embed is None and hasattr(X, "select_dtypes"):
-            self._columns = list(X.select_dtypes(include="number").columns)
+            # numbers and booleans, as the other strategies read a DataFrame (numeric_rows)
+            self._columns = [c for c, kind in X.dtypes.items() if kind.kind in "biuf"]
             if not self._columns:
                 raise ValueError(
                     "The pool has no numeric column to build a graph on; pass embed= "
-                    "(a function from rows to vectors) or use semi_supervised='off'."
+                    "(a function from rows to vectors), or use a strategy and a fit that do "
+                    "not read the graph (semi_supervised='off'; not probcover, auto's "
+                    "coverage arm or the graph options)."
                 )
         raw = self._raw(X)
         if embed is None and self.scale != "none" and not sp.issparse(raw):

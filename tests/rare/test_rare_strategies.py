@@ -162,3 +162,16 @@ def test_auto_rare_has_a_positive_seeking_arm_the_bandit_can_pick():
         learner.teach(idx, y[idx])
     assert "positive_seeking" in auto.arm_names_
     assert "positive_seeking" in auto.arm_history_
+
+
+@pytest.mark.parametrize("name", ["positive_seeking", "rare_discovery", "aad"])
+def test_class_seeking_strategies_refuse_a_regressor(name):
+    from sklearn.linear_model import Ridge
+
+    from activelab.strategies import StrategyRequirementError
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    learner = ActiveLearner(Ridge(), name)
+    with pytest.raises(StrategyRequirementError, match=r"seeks a rare class.*use 'greedy'"):
+        learner.fit(X)  # it used to run, ranking numbers as if they were classes
+    ActiveLearner(LogisticRegression(), name).fit(X)

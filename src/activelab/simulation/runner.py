@@ -557,7 +557,7 @@ def _check_strategies(
         try:
             strategy = get_strategy(name, **params.get(name, {}))
         except TypeError as exc:
-            raise ValueError(f"Strategy {name!r} does not take these parameters: {exc}.") from exc
+            raise ValueError(str(exc)) from exc  # names the parameter and those it takes
         # a 2-D label matrix (one column per label) is multi-label classification
         task = None if ds is None else "multilabel" if np.ndim(ds.y) == 2 else ds.task
         if task is not None and strategy.task not in ("any", task):

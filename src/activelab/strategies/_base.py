@@ -26,6 +26,7 @@ __all__ = [
     "EMBEDDING",
     "MODEL",
     "PREDICT_PROBA",
+    "NonNumericPoolError",
     "QueryContext",
     "Strategy",
     "StrategyRequirementError",
@@ -45,6 +46,20 @@ EMBEDDING = "embedding"
 
 class StrategyRequirementError(TypeError):
     """A strategy was given a model that lacks what the strategy needs."""
+
+
+class NonNumericPoolError(ValueError):
+    """A strategy that places items by their features met a pool of texts or categories.
+
+    Attributes
+    ----------
+    columns : list of str
+        The pool's columns that are not numbers.
+    """
+
+    def __init__(self, message: str, columns: list[str]) -> None:
+        super().__init__(message)
+        self.columns = columns
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,25 @@ class QueryContext:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     embed: Callable[[Any], np.ndarray] | None = None
     backend: Any = None
+
+    def __post_init__(self) -> None:
+        """Take lists as arrays: indices as sorted int64 positions, a list pool as floats."""
+        if isinstance(self.X, list | tuple):
+            object.__setattr__(self, "X", np.asarray(self.X, dtype=float))
+        for name in ("candidates", "labelled"):
+            value = getattr(self, name)
+            if value is None:
+                raise TypeError(
+                    f"QueryContext needs {name} as pool indices (an empty array for none), "
+                    "got None."
+                )
+            rows = np.asarray(value)
+            if rows.dtype != np.int64:
+                rows = rows.astype(np.int64) if rows.size else np.empty(0, np.int64)
+            if name == "candidates" and rows.size > 1 and not np.all(rows[1:] >= rows[:-1]):
+                rows = np.sort(rows)
+            object.__setattr__(self, name, rows)
+        object.__setattr__(self, "y_labelled", np.asarray(self.y_labelled))
 
     @property
     def n_pool(self) -> int:
@@ -212,14 +246,15 @@ class Strategy(ABC):
                 wanted = " or ".join(f"`{m}`" for m in methods)
                 hint = (
                     " Use a probabilistic classifier (e.g. LogisticRegression) or wrap it "
-                    "for calibrated probabilities: activelab.models.CalibratedClassifier(SVC()) "
-                    "works from the first labels (CalibratedClassifierCV needs 5 of each class)."
+                    "for calibrated probabilities: activelab.models.CalibratedClassifier("
+                    f"{_wrapped(model)}) works from the first labels (CalibratedClassifierCV "
+                    "needs 5 of each class)."
                     if PREDICT_PROBA in methods
                     else ""
                 )
                 raise StrategyRequirementError(
-                    f"Strategy {self.name!r} needs {wanted} on the model, but {kind} has none."
-                    + hint
+                    f"Strategy {self.name!r} needs {wanted} on the model, but "
+                    f"{_model_name(model)} has none." + hint
                 )
 
     def select(self, ctx: QueryContext, n: int) -> np.ndarray:
@@ -349,6 +384,25 @@ class ScoringStrategy(Strategy):
         return ctx.select_top(lambda X_chunk: self.score_chunk(model, X_chunk), n)
 
 
+def _model_name(model: Any) -> str:
+    """The model's class name, with the final step's for a pipeline (``Pipeline (... SVC)``)."""
+    if model is None:
+        return "None"
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list) and steps:
+        return f"{type(model).__name__} (final step {type(steps[-1][1]).__name__})"
+    return type(model).__name__
+
+
+def _wrapped(model: Any) -> str:
+    """What goes inside ``CalibratedClassifier(...)`` for ``model``: its class, or the pipeline."""
+    if model is None:
+        return "SVC()"
+    if isinstance(getattr(model, "steps", None), list):
+        return "the_pipeline"
+    return f"{type(model).__name__}(...)"
+
+
 def _check_embedding_rows(Z: np.ndarray, n_rows: int) -> None:
     """Refuse an ``embed`` output that is not one finite row per input row."""
     if Z.ndim != 2 or Z.shape[0] != n_rows:
@@ -379,16 +433,17 @@ def numeric_rows(X: Any) -> Any:
     >>> numeric_rows(pd.DataFrame({"text": ["good film"], "n": [1]}))
     Traceback (most recent call last):
     ...
-    ValueError: This strategy places items by their features, but the pool has ...
+    activelab.strategies._base.NonNumericPoolError: This strategy places items by their ...
     """
     bad = non_numeric_columns(X)
     if bad:
-        raise ValueError(
+        raise NonNumericPoolError(
             f"This strategy places items by their features, but the pool has non-numeric "
             f"column(s) {bad}: give ActiveLearner an embed= function that turns rows into "
             "numbers (e.g. the pipeline's encoder, or a TextEmbedder over the text column), "
             "or use cold_start='random' with a strategy that reads the model only "
-            "(margin, entropy, least_confident)."
+            "(margin, entropy, least_confident).",
+            bad,
         )
     return X
 

@@ -11,7 +11,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from activelab.strategies._base import QueryContext, StrategyRequirementError
+from activelab.strategies._base import (
+    QueryContext,
+    StrategyRequirementError,
+    _model_name,
+    _wrapped,
+)
 
 
 def context_classes(ctx: QueryContext) -> np.ndarray:
@@ -70,6 +75,7 @@ def check_has(estimator: Any, method: str, strategy: str) -> None:
     if not hasattr(estimator, method):
         raise StrategyRequirementError(
             f"Strategy {strategy!r} needs `{method}` on every model it fits, but "
-            f"{type(estimator).__name__} has none. Use a probabilistic classifier (e.g. "
-            "LogisticRegression) or wrap it: activelab.models.CalibratedClassifier(SVC())."
+            f"{_model_name(estimator)} has none. Use a probabilistic classifier (e.g. "
+            "LogisticRegression) or wrap it: activelab.models.CalibratedClassifier("
+            f"{_wrapped(estimator)})."
         )

@@ -8,6 +8,7 @@ import cycle.
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,8 @@ def get_strategy(spec: str | Strategy, **params: Any) -> Strategy:
     ------
     ValueError
         For an unknown name; the message lists the known ones.
+    TypeError
+        For a parameter the strategy does not take; the message lists those it takes.
     """
     if isinstance(spec, Strategy):
         if params:
@@ -58,7 +61,16 @@ def get_strategy(spec: str | Strategy, **params: Any) -> Strategy:
             raise ValueError(
                 f"Unknown strategy {spec!r}.{hint} Known strategies: {', '.join(available())}."
             )
+        _check_params(key, _REGISTRY[key], params)
         return _REGISTRY[key](**params)
+    if isinstance(spec, type) and issubclass(spec, Strategy):
+        named = (
+            f" or its name {spec.name!r}" if isinstance(getattr(spec, "name", None), str) else ""
+        )
+        raise TypeError(
+            f"A strategy is a name or a Strategy instance, got the class {spec.__name__}; pass "
+            f"an instance, {spec.__name__}(){named}."
+        )
     raise TypeError(f"A strategy is a name or a Strategy instance, got {type(spec).__name__}.")
 
 
@@ -70,3 +82,45 @@ def takes_maximize(spec: str | Strategy) -> bool:
     asked, not the signature.
     """
     return hasattr(get_strategy(spec), "maximize")
+
+
+def _check_params(name: str, factory: Callable[..., Strategy], params: dict[str, Any]) -> None:
+    """Refuse keyword parameters the strategy does not take, listing those it does.
+
+    Parameters
+    ----------
+    name : str
+        The strategy's registered name, for the message.
+    factory : callable
+        Its class or factory.
+    params : dict
+        The keyword parameters given to :func:`get_strategy`.
+
+    Raises
+    ------
+    TypeError
+        Naming the first unknown parameter, the closest known one and every known one.
+    """
+    if not params:
+        return
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # no introspectable signature: let the call decide
+        return
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    known = [p.name for p in signature.parameters.values() if p.kind in kinds]
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
+        return
+    unknown = [k for k in params if k not in known]
+    if not unknown:
+        return
+    if not known:
+        raise TypeError(
+            f"Strategy {name!r} takes no parameters, got {', '.join(map(repr, unknown))}; "
+            "leave them out."
+        )
+    close = difflib.get_close_matches(unknown[0], known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise TypeError(
+        f"Strategy {name!r} has no parameter {unknown[0]!r}{hint}; it takes {', '.join(known)}."
+    )

@@ -123,6 +123,8 @@ class Typicality(Strategy):
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         typ = None
+        if self.graph and ctx.n_pool < 2:  # no graph on one item: it is the only pick
+            return ctx.candidates[:n]
         if self.graph:
             typ = pool_graph(ctx, self.k_neighbors).typicality()
             Z = pool_space(ctx)

@@ -167,7 +167,8 @@ class QueryByCommittee(Strategy):
         if model is not None and is_regressor(model):
             raise StrategyRequirementError(
                 f"Strategy {self.name!r} needs a classifier, but {type(model).__name__} is a "
-                "regressor."
+                "regressor; use 'committee_variance', the committee strategy for regression "
+                "(or another regression strategy such as 'variance' or 'emcm')."
             )
 
     def _members(self, ctx: QueryContext) -> list[Any]:

@@ -136,6 +136,8 @@ class ProbCover(Strategy):
         return self._radii[key]
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
+        if ctx.n_pool < 2:  # no graph on one item: it is the only pick
+            return ctx.candidates[:n]
         graph = pool_graph(ctx, self.n_neighbors, self.scale)
         radius = self.radius_for(ctx, graph)
         typ = graph.typicality()

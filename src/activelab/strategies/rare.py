@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import is_regressor
 from sklearn.ensemble import IsolationForest
 
 from activelab._validation import non_numeric_columns
@@ -40,6 +41,7 @@ from activelab.strategies._base import (
     PREDICT_PROBA,
     QueryContext,
     Strategy,
+    StrategyRequirementError,
     numeric_rows,
     top_k,
 )
@@ -141,6 +143,28 @@ def leaf_features(forest: IsolationForest, X: Any) -> sp.csr_matrix:
         (np.concatenate(blocks_vals), (np.concatenate(blocks_rows), np.concatenate(blocks_cols))),
         shape=(n, offset),
     )
+
+
+class _SeeksAClass:
+    """Refuses a regressor: the strategy seeks a class, which numeric targets do not have."""
+
+    name: str
+
+    def check_model(self, model: Any) -> None:
+        """Raise :class:`StrategyRequirementError` for a regressor, naming the regression fits.
+
+        Parameters
+        ----------
+        model : estimator or None
+            The learner's estimator (or fitted model).
+        """
+        if model is not None and is_regressor(model):
+            raise StrategyRequirementError(
+                f"Strategy {self.name!r} seeks a rare class, but {type(model).__name__} is a "
+                "regressor with numeric targets; to look for the largest values use 'greedy' "
+                "(or 'ucb', 'expected_improvement'), or use a classifier."
+            )
+        super().check_model(model)  # type: ignore[misc]
 
 
 class _ForestMixin:
@@ -284,7 +308,7 @@ class ClassBalanced(Strategy):
         return ctx.select_top(score, n)
 
 
-class PositiveSeeking(_ForestMixin, Strategy):
+class PositiveSeeking(_SeeksAClass, _ForestMixin, Strategy):
     """The candidates the model thinks most likely positive; anomalies and random ones before.
 
     Needs no model to start: while none is fitted, or the model does not know the
@@ -388,7 +412,7 @@ class PositiveSeeking(_ForestMixin, Strategy):
         return ctx.select_top(score, n)
 
 
-class ActiveAnomalyDiscovery(_ForestMixin, Strategy):
+class ActiveAnomalyDiscovery(_SeeksAClass, _ForestMixin, Strategy):
     """Active anomaly discovery: an isolation forest re-weighted by the expert's answers.
 
     Each leaf of each tree gets a weight ``w`` (start: ``w0 = 1 / n_trees``, the
@@ -504,7 +528,7 @@ def _mean_row(M: sp.csr_matrix, count: int | None = None) -> np.ndarray:
     return np.asarray(M.sum(axis=0)).ravel() / count
 
 
-class RareDiscovery(Strategy):
+class RareDiscovery(_SeeksAClass, Strategy):
     """Seek positives with part of each batch, and explore with the rest.
 
     Pure positive seeking finds many positives but learns only from what the model

@@ -172,9 +172,20 @@ class AutoStrategy(Strategy):
             raise ValueError(f"delta must be in (0, 1), got {delta!r}.")
         if cv is not None and cv < 2:
             raise ValueError(f"cv must be None or >= 2, got {cv!r}.")
+        if isinstance(arms, str | Strategy):
+            shown = arms if isinstance(arms, str) else arms.name
+            raise TypeError(
+                f"arms must be a list of strategies, got the single strategy {shown!r}; pass "
+                f"arms=[{shown!r}] (the random arm is always added)."
+            )
         if arms is not None and len(arms) == 0:
             raise ValueError("arms must name at least one strategy (or be None for the default).")
         self.arms = None if arms is None else list(arms)
+        if self.arms is not None:
+            from activelab.strategies._registry import get_strategy
+
+            for spec in self.arms:  # an unknown name is refused now, not at the first fitted query
+                get_strategy(spec)
         if random_prior is not None and not 0.0 < random_prior < 1.0:
             raise ValueError(f"random_prior must be in (0, 1) or None, got {random_prior!r}.")
         self.gamma = float(gamma)
