@@ -126,3 +126,17 @@ def test_triage_seed_none_records_a_fresh_seed_and_fractions_are_refused():
     assert isinstance(run.seed, int) and run.seed >= 0
     with pytest.raises(ValueError, match=r"batch_size must be a positive whole number, got 5\.5"):
         triage_replay(LogisticRegression(), X, y, positive_label=1, batch_size=5.5)
+
+
+def test_triage_on_a_stream_of_several_classes_waits_for_a_reviewed_positive():
+    # reviews of two other classes gave a model without the positive class (IndexError)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 2))
+    y = np.where(X[:, 0] > 0, "a", "b").astype("<U5")
+    y[np.argsort(X[:, 1])[-8:]] = "fraud"
+    model = LogisticRegression(class_weight="balanced")
+    for policy in POLICIES:
+        run = triage_replay(
+            model, X, y, positive_label="fraud", budget=0.1, policy=policy, batch_size=20
+        )
+        assert run.reviewed[-1] == 40 and run.positives_seen[-1] == 8

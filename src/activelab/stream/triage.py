@@ -19,8 +19,10 @@ three review policies:
     is random: when the positives are not anomalies, the anomaly ranking alone may
     never meet one (ImageSegments' ``brickface``: pure top-risk review caught none).
 
-Until the reviews hold both classes there is no model; the risk is then the anomaly
-score of an isolation forest fitted on the items seen so far (the cold start of
+Until the reviews hold a positive and an item of another class there is no model (on a
+stream of several classes, reviews of two other classes alone give a model that cannot
+score the positive class); the risk is then the anomaly score of an isolation forest
+fitted on the items seen so far (the cold start of
 :class:`activelab.strategies.rare.AnomalyColdStart`). The model is refitted on every
 reviewed item (the last ``label_memory``) after each batch.
 
@@ -209,7 +211,7 @@ def triage_replay(
         reviewed.append(chosen)
         n_reviewed += chosen.shape[0]
         n_caught += int(is_pos[chosen].sum())
-        refitted = _refit(model, X, y, reviewed, label_memory)
+        refitted = _refit(model, X, y, reviewed, label_memory, positive_label)
         fitted = refitted if refitted is not None else fitted
         if stop >= next_mark or stop == n:
             truth = np.concatenate(w_truth)
@@ -255,11 +257,21 @@ def _anomaly(seen: np.ndarray, Xb: np.ndarray, seed: int) -> np.ndarray:
 
 
 def _refit(
-    model: Any, X: np.ndarray, y: np.ndarray, reviewed: list[np.ndarray], memory: int
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    reviewed: list[np.ndarray],
+    memory: int,
+    positive_label: Any,
 ) -> Any:
-    """The model refitted on the last ``memory`` reviewed items; ``None`` with one class."""
+    """The model refitted on the last ``memory`` reviewed items.
+
+    ``None`` until they hold the positive class and another one: a model fitted
+    without the positive class has no probability of it to rank the items by.
+    """
     idx = np.concatenate(reviewed)[-memory:]
-    if np.unique(y[idx]).shape[0] < 2:
+    hits = y[idx] == positive_label
+    if hits.all() or not hits.any():
         return None
     return clone(model).fit(X[idx], y[idx])
 
