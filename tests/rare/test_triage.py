@@ -140,3 +140,29 @@ def test_triage_on_a_stream_of_several_classes_waits_for_a_reviewed_positive():
             model, X, y, positive_label="fraud", budget=0.1, policy=policy, batch_size=20
         )
         assert run.reviewed[-1] == 40 and run.positives_seen[-1] == 8
+
+
+def test_stream_cli_triage_keeps_the_file_order_and_refuses_the_other_modes_options(tmp_path):
+    X, y = _stream(n=600)
+    order = np.argsort(y, kind="stable")  # every positive at the end of the file
+    path = tmp_path / "late.csv"
+    rows = ["a,b,c,fraud"] + [
+        f"{a},{b},{c},{t}" for (a, b, c), t in zip(X[order], y[order], strict=True)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "t.json"
+    runner = CliRunner()
+    args = ["stream", str(path), "--label-column", "fraud", "--positive-label", "1"]
+    res = runner.invoke(main, [*args, "--keep-order", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    assert doc["settings"]["order"] == "file"
+    assert all(r["positives_seen"][0] == 0 for r in doc["runs"])  # --keep-order was ignored
+    # options of the other mode were silently ignored
+    for extra in (["--strategy", "vu"], ["--window", "200"], ["--budget-manager", "estimated"]):
+        bad = runner.invoke(main, [*args, *extra])
+        assert bad.exit_code == 2 and extra[0] in bad.output and "drop" in bad.output
+    plain = ["stream", str(path), "--label-column", "fraud"]
+    for extra in (["--explore", "0.5"], ["--metric", "balanced_accuracy"]):
+        bad = runner.invoke(main, [*plain, *extra])
+        assert bad.exit_code == 2 and "--positive-label" in bad.output, bad.output

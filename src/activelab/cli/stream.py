@@ -252,6 +252,7 @@ def stream(
     from activelab.stream import StreamLearner, get_stream_strategy, replay
 
     console = Console()
+    _check_mode(positive_label is not None)
     for s in strategies:
         try:
             get_stream_strategy(s)
@@ -262,6 +263,7 @@ def stream(
             console,
             dataset,
             (label_column, id_column),
+            keep_order,
             n_items,
             seeds,
             budget,
@@ -363,6 +365,41 @@ def stream(
     console.print(f"[dim]{time.perf_counter() - t0:.1f} s[/dim]")
 
 
+#: Options of one mode only: the replay's (no --positive-label) and fraud triage's.
+_REPLAY_ONLY = {
+    "strategies": "--strategy",
+    "budget_manager": "--budget-manager",
+    "window": "--window",
+}
+_TRIAGE_ONLY = {"metric": "--metric", "explore": "--explore"}
+
+
+def _check_mode(triage: bool) -> None:
+    """Refuse an option given on the command line that the chosen mode would ignore."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    others = _REPLAY_ONLY if triage else _TRIAGE_ONLY
+    given = [
+        flag
+        for name, flag in others.items()
+        if ctx.get_parameter_source(name)
+        not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    ]
+    if not given:
+        return
+    if triage:
+        raise click.UsageError(
+            f"{', '.join(given)} set the replay of a stream's strategies, which --positive-label "
+            "replaces with fraud triage (random, top_risk and triage review, --explore setting "
+            "triage's share of uncertain items); drop them or drop --positive-label."
+        )
+    raise click.UsageError(
+        f"{', '.join(given)} apply to fraud triage only; add --positive-label LABEL (the class "
+        "to catch) or drop them."
+    )
+
+
 def _bundled() -> tuple[str, ...]:
     from activelab.stream.datasets import STREAMS
 
@@ -393,6 +430,7 @@ def _triage(  # type: ignore[no-untyped-def]
     console,
     dataset,
     columns,
+    keep_order,
     n_items,
     seeds,
     budget,
@@ -433,7 +471,7 @@ def _triage(  # type: ignore[no-untyped-def]
         table.add_column(col, justify="left" if col == "run" else "right")
     runs = []
     for seed in range(seeds):
-        data = _load(dataset, columns[0], n_items, seed, id_column=columns[1])
+        data = _load(dataset, columns[0], n_items, seed, keep_order, columns[1])
         try:
             positive = check_positive_label(data.y, positive_label, getattr(data, "classes", None))
         except ValueError as exc:
@@ -469,6 +507,9 @@ def _triage(  # type: ignore[no-untyped-def]
         out.parent.mkdir(parents=True, exist_ok=True)
         settings = {
             "dataset": dataset,
+            "n_items": len(data),
+            "model": model_name,
+            "order": "file" if keep_order or dataset in _bundled() else "shuffled per seed",
             "budget": budget,
             "positive_label": str(positive_label),
             "metric": metric,
