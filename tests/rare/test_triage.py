@@ -166,3 +166,12 @@ def test_stream_cli_triage_keeps_the_file_order_and_refuses_the_other_modes_opti
     for extra in (["--explore", "0.5"], ["--metric", "balanced_accuracy"]):
         bad = runner.invoke(main, [*plain, *extra])
         assert bad.exit_code == 2 and "--positive-label" in bad.output, bad.output
+
+
+def test_stream_cli_triage_writes_its_plot(fraud_csv, tmp_path):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "triage.png"
+    args = ["stream", str(fraud_csv), "--label-column", "fraud", "--positive-label", "yes"]
+    res = CliRunner().invoke(main, [*args, "--metric", "balanced_accuracy", "--plot", str(plot)])
+    assert res.exit_code == 0, res.output
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # --plot was silently ignored

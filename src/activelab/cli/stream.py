@@ -191,7 +191,8 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write a PNG of accuracy against labels spent.",
+    help="Write a PNG of accuracy against labels spent (with --positive-label: positives "
+    "caught and the model's score against items seen).",
 )
 @click.option(
     "--positive-label",
@@ -272,7 +273,7 @@ def stream(
             positive_label,
             metric,
             explore,
-            out,
+            (out, plot),
         )
         return
     rows: dict[str, dict[str, Any]] = {}
@@ -439,12 +440,14 @@ def _triage(  # type: ignore[no-untyped-def]
     positive_label,
     metric,
     explore,
-    out,
+    files,
 ) -> None:
     """``--positive-label``: compare the review policies of fraud triage on the stream.
 
-    ``columns`` is the pair (label column, id column) of a CSV stream.
+    ``columns`` is the pair (label column, id column) of a CSV stream, ``files`` the
+    pair (``--out``, ``--plot``).
     """
+    out, plot = files
     import numpy as np
     from rich.table import Table
     from sklearn.linear_model import LogisticRegression
@@ -520,6 +523,13 @@ def _triage(  # type: ignore[no-untyped-def]
         doc = {"schema": "activelab.triage/1", "settings": settings, "runs": runs}
         out.write_text(json.dumps(doc, indent=1, default=str))
         console.print(f"Runs written to [bold]{out}[/bold]")
+    if plot is not None:
+        from activelab.stream.plot import plot_triage_runs
+
+        plot_triage_runs(
+            runs, plot, metric=metric, title=f"{dataset}: fraud triage, review budget {budget:.0%}"
+        )
+        console.print(f"Plot written to [bold]{plot}[/bold]")
 
 
 def _rare_hint(console, y) -> None:  # type: ignore[no-untyped-def]
