@@ -622,3 +622,30 @@ def test_a_csv_stream_one_hot_encodes_a_column_of_categories(tmp_path):
     path.write_text("id,a,note,label\n" + "\n".join(notes) + "\n")
     with pytest.raises(ValueError, match=r"line 2: column 'note' has 'note 0', not a number"):
         load_csv(path, "label")
+
+
+@pytest.mark.parametrize("triage", [False, True])
+def test_cli_stream_out_is_written_whole_or_not_at_all(tmp_path, monkeypatch, triage):
+    # --out was truncated and written in place: a failed write (a full disk) lost the old
+    # results and left half a file
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    out = tmp_path / "r.json"
+    out.write_text('{"schema": "activelab.stream/1", "runs": []}')
+
+    def half_then_full_disk(self, text, *args, **kwargs):
+        with open(self, "w") as fh:
+            fh.write(text[:10])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half_then_full_disk)
+    args = ["stream", "phishing", "--n-items", "200", "--out", str(out)]
+    res = CliRunner().invoke(main, [*args, "--positive-label", "True"] if triage else args)
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    assert len(doc["runs"]) == (3 if triage else 1)
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -339,8 +338,9 @@ def stream(
         "metric": "prequential accuracy",
     }
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"schema": SCHEMA, "settings": settings, "runs": runs}, indent=1))
+        from activelab.simulation.runner import _write_atomic
+
+        _write_atomic(out, {"schema": SCHEMA, "settings": settings, "runs": runs})
         console.print(f"Runs written to [bold]{out}[/bold]")
     if plot is not None:
         from activelab.stream.plot import plot_stream_runs
@@ -507,7 +507,6 @@ def _triage(  # type: ignore[no-untyped-def]
         "the items of each checkpoint before their labels were learned, averaged over time.[/dim]"
     )
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
         settings = {
             "dataset": dataset,
             "n_items": len(data),
@@ -521,7 +520,9 @@ def _triage(  # type: ignore[no-untyped-def]
             "seeds": seeds,
         }
         doc = {"schema": "activelab.triage/1", "settings": settings, "runs": runs}
-        out.write_text(json.dumps(doc, indent=1, default=str))
+        from activelab.simulation.runner import _write_atomic
+
+        _write_atomic(out, doc, default=str)
         console.print(f"Runs written to [bold]{out}[/bold]")
     if plot is not None:
         from activelab.stream.plot import plot_triage_runs

@@ -973,12 +973,17 @@ class _Progress:
             self._bar.__exit__(*exc)
 
 
-def _write_atomic(path: Path, doc: dict[str, Any]) -> None:
+def _write_atomic(path: Path, doc: dict[str, Any], default: Any = None) -> None:
+    """Write ``doc`` as JSON to ``path`` through a temporary file and :func:`os.replace`.
+
+    An interrupted write leaves the previous file whole. ``default`` is
+    :func:`json.dump`'s (how to write what JSON cannot hold).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as fh:
-            json.dump(doc, fh, indent=1, allow_nan=True)
+            json.dump(doc, fh, indent=1, allow_nan=True, default=default)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
