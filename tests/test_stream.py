@@ -649,3 +649,23 @@ def test_cli_stream_out_is_written_whole_or_not_at_all(tmp_path, monkeypatch, tr
     doc = json.loads(out.read_text())
     assert len(doc["runs"]) == (3 if triage else 1)
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left
+
+
+def test_load_csv_memory_follows_the_file_not_its_longest_cell(tmp_path):
+    # the cells were one fixed-width text array: rows x columns x the longest cell (a
+    # 0.9 MB file with one 3,000-character note took 6.8 GB)
+    import tracemalloc
+
+    from activelab.stream.datasets import load_csv
+
+    rows = [f"{i % 7},{i % 3},{'long ' * 1000 if i == 5 else 'short'},{i % 2}" for i in range(1000)]
+    path = tmp_path / "notes.csv"
+    path.write_text("a,b,note,label\n" + "\n".join(rows) + "\n")
+    tracemalloc.start()
+    try:
+        s = load_csv(path, "label")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert s.X.shape == (1000, 4) and s.feature_names[:2] == ["a", "b"]
+    assert peak < 5e6, peak  # was 80 MB: 1,000 rows x 4 columns x 5,000 characters x 4 bytes
