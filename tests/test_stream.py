@@ -487,10 +487,10 @@ def test_cli_stream_csv_and_errors(tmp_path):
     one_class.write_text("f1,f2,label\n1,2,a\n3,4,a\n")
     res = runner.invoke(main, ["stream", "--dataset", str(one_class)])  # was a traceback
     assert res.exit_code == 2 and "every label in column 'label' is 'a'" in res.output
-    lines_file = tmp_path / "s.jsonl"
-    lines_file.write_text('{"f1": 1, "label": "a"}\n')
-    res = runner.invoke(main, ["stream", "--dataset", str(lines_file)])
-    assert res.exit_code == 2 and "a stream file is a .csv with a header row" in res.output
+    sheet = tmp_path / "s.xlsx"
+    sheet.write_bytes(b"PK")
+    res = runner.invoke(main, ["stream", "--dataset", str(sheet)])
+    assert res.exit_code == 2 and "a stream file is a .csv (or .tsv) with a header" in res.output
     res = runner.invoke(main, ["stream", "--strategy", "nope"])
     assert res.exit_code == 2 and "Unknown stream strategy" in res.output
 
@@ -669,3 +669,35 @@ def test_load_csv_memory_follows_the_file_not_its_longest_cell(tmp_path):
         tracemalloc.stop()
     assert s.X.shape == (1000, 4) and s.feature_names[:2] == ["a", "b"]
     assert peak < 5e6, peak  # was 80 MB: 1,000 rows x 4 columns x 5,000 characters x 4 bytes
+
+
+def test_load_csv_reads_gzip_tsv_and_json_lines_as_the_simulator_does(tmp_path):
+    # only .csv was read; a .csv.gz export or a .jsonl log was refused
+    import gzip
+
+    from activelab.stream.datasets import load_csv
+
+    text = "a,b,label\n1,2,no\n3,4,yes\n5,6,no\n"
+    (tmp_path / "s.csv.gz").write_bytes(gzip.compress(text.encode()))
+    (tmp_path / "s.tsv").write_text(text.replace(",", "\t"))
+    lines = ['{"a": 1, "b": 2, "label": "no"}', '{"label": "yes", "b": 4, "a": 3}', ""]
+    lines.append('{"a": 5, "b": 6, "label": "no"}')
+    (tmp_path / "s.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "s.jsonl.gz").write_bytes(gzip.compress("\n".join(lines).encode()))
+    for name in ("s.csv.gz", "s.tsv", "s.jsonl", "s.jsonl.gz"):
+        s = load_csv(tmp_path / name, "label")
+        assert s.X.tolist() == [[1, 2], [3, 4], [5, 6]], name
+        assert s.y.tolist() == ["no", "yes", "no"] and s.feature_names == ["a", "b"], name
+    (tmp_path / "bad.csv.gz").write_text(text)
+    (tmp_path / "bad.jsonl").write_text('{"a": 1, "label": "no"}\n{"a": 2, "label": \n')
+    (tmp_path / "gap.jsonl").write_text('{"a": 1, "label": "no"}\n{"label": "yes"}\n')
+    for name, message in [
+        ("bad.csv.gz", "not a readable gzip file"),
+        ("bad.jsonl", "line 2: not JSON"),
+        ("gap.jsonl", "line 2: column 'a' is missing"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            load_csv(tmp_path / name, "label")
+    (tmp_path / "s.parquet").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"a \.jsonl with one JSON object per item"):
+        load_csv(tmp_path / "s.parquet", "label")

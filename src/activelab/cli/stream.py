@@ -107,8 +107,8 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     "--data",
     "dataset",
     default=None,
-    help="phishing, sea-drift, agrawal-drift, or a CSV file (labels in --label-column) "
-    "[default: phishing].",
+    help="phishing, sea-drift, agrawal-drift, or a CSV file (labels in --label-column; also "
+    ".tsv, .jsonl, each optionally .gz)  [default: phishing].",
 )
 @click.option(
     "--label-column", default="label", show_default=True, help="The label column of a CSV stream."

@@ -18,6 +18,8 @@ Needs the ``[data]`` extra (river). Nothing is downloaded.
 from __future__ import annotations
 
 import csv
+import gzip
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,6 +146,11 @@ def load_stream(
 def load_csv(path: str | Path, label_column: str, id_column: str | None = None) -> Stream:
     """A labelled stream from a CSV file with a header row, in file order.
 
+    The file is a ``.csv`` (``;``-separated with decimal commas when its header holds
+    no comma; ``.tsv`` for tabs) or a ``.jsonl`` (one JSON object per item, its keys the
+    columns), either of them gzip-compressed (``.csv.gz``, ``.jsonl.gz``), as
+    :func:`activelab.data.datasets.load_table` reads them.
+
     Every column but ``label_column`` and the id column is a feature: numbers as they
     are, and a column of categories (2 to 50 distinct texts, each on two rows on
     average, as :func:`activelab.data.tables.category_columns` reads a table) one
@@ -163,24 +170,7 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No such stream file: {path}")
-    if path.suffix.lower() != ".csv":
-        raise ValueError(
-            f"{path}: a stream file is a .csv with a header row (got "
-            f"{path.suffix or 'no suffix'}); convert it first, e.g. with pandas."
-        )
-    from activelab.data.csvfile import csv_format
-
-    try:
-        sep, decimal = csv_format(path)
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, delimiter=sep)
-            try:
-                header = next(reader)
-            except StopIteration:
-                raise ValueError(f"{path} is empty; it needs a header row and items.") from None
-            rows = list(reader)
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
+    header, rows, decimal, first = _read_rows(path)
     if label_column not in header:
         raise ValueError(
             f"{path} has no column {label_column!r} (columns: {header}); "
@@ -196,7 +186,7 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     if short.size:
         r = int(short[0])
         raise ValueError(
-            f"{path}, line {r + 2}: {len(rows[r])} fields, the header has {len(header)}."
+            f"{path}, line {r + first}: {len(rows[r])} fields, the header has {len(header)}."
         )
     # one array of Python strings per column: a fixed-width text array of every cell took
     # rows x columns x the longest cell of the file (a 0.9 MB file with one 3,000-character
@@ -204,11 +194,11 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     columns = [np.array(c, dtype=object) for c in zip(*rows, strict=True)]
     del rows
     y = columns[li].tolist()
-    X, names = _features(columns, header, skip, path, decimal)
+    X, names = _features(columns, header, skip, path, decimal, first)
     if not np.isfinite(X).all():
         r, c = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(
-            f"{path}, line {r + 2}: column {names[c]!r} is missing or not finite; "
+            f"{path}, line {r + first}: column {names[c]!r} is missing or not finite; "
             "impute or drop it first."
         )
     ya = np.asarray(y)
@@ -216,7 +206,7 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     if empty.size:
         raise ValueError(
             f"{path}: {empty.size} of {len(ya)} rows have no label in column {label_column!r} "
-            f"(the first on line {empty[0] + 2}); a replayed stream needs every label, so drop "
+            f"(the first on line {empty[0] + first}); a replayed stream needs every label, so drop "
             "those rows."
         )
     task, why = infer_task(ya)
@@ -234,12 +224,103 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     return Stream(path.stem, X, ya, names, classes)
 
 
+#: The stream files :func:`load_csv` reads, by suffix (each may be gzip-compressed, ``.gz``).
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+_JSON_SUFFIXES = (".jsonl", ".ndjson")
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]], str, int]:
+    """A stream file's header, its rows as texts, its decimal mark and the line of its first row.
+
+    A ``.csv`` (``.tsv``, ``.txt``) file is read as :func:`activelab.data.csvfile.csv_format`
+    says; a ``.jsonl`` file holds one JSON object per item, its keys the columns (a key
+    missing from an object is an empty cell). Either may be gzip-compressed (``.gz``).
+    """
+    from activelab.data.csvfile import csv_format
+
+    name = path.name.lower()
+    gz = name.endswith(".gz")
+    base = name[:-3] if gz else name
+    opener: Any = gzip.open if gz else open
+    json_lines = base.endswith(_JSON_SUFFIXES)
+    if not json_lines and not base.endswith(_TABLE_SUFFIXES):
+        raise ValueError(
+            f"{path}: a stream file is a .csv (or .tsv) with a header row or a .jsonl with one "
+            "JSON object per item, either of them gzip-compressed or not (.gz); got "
+            f"{''.join(path.suffixes) or 'no suffix'}: convert it first, e.g. with pandas."
+        )
+    try:
+        if json_lines:
+            with opener(path, "rt", encoding="utf-8-sig") as f:
+                header, rows = _json_rows(f, path)
+            return header, rows, ".", 1
+        sep, decimal = csv_format(path)
+        with opener(path, "rt", newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, delimiter=sep)
+            header = next(reader, None)
+            if header is None:
+                raise ValueError(f"{path} is empty; it needs a header row and items.")
+            rows = list(reader)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
+    except (OSError, EOFError) as exc:
+        if not gz:
+            raise
+        # not a gzip file, or one cut short
+        raise ValueError(f"{path}: not a readable gzip file ({exc}).") from exc
+    except csv.Error as exc:
+        raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
+    return header, rows, decimal, 2
+
+
+def _json_rows(lines: Any, path: Path) -> tuple[list[str], list[list[str]]]:
+    """The columns and rows of JSON Lines: one object per line, its values as texts."""
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, 1):  # reading the file, one item a line
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"{path}, line {number}: not JSON ({exc.msg}); a .jsonl stream holds one JSON "
+                "object per line."
+            ) from None
+        if not isinstance(record, dict):
+            raise ValueError(
+                f"{path}, line {number}: {type(record).__name__}, not a JSON object; a .jsonl "
+                'stream holds one object per line, e.g. {"amount": 12.5, "label": "fraud"}.'
+            )
+        records.append(record)
+    if not records:
+        raise ValueError(f"{path} is empty; it needs one JSON object per item.")
+    header = list(dict.fromkeys(key for record in records for key in record))
+    return header, [[_text(record.get(key)) for key in header] for record in records]
+
+
+def _text(value: Any) -> str:
+    """A JSON value as a cell's text: ``None`` (or a missing key) is an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
 def _features(
-    columns: list[np.ndarray], header: list[str], skip: set[int], path: Path, decimal: str = "."
+    columns: list[np.ndarray],
+    header: list[str],
+    skip: set[int],
+    path: Path,
+    decimal: str = ".",
+    first: int = 2,
 ) -> tuple[np.ndarray, list[str]]:
     """The feature matrix of a stream file's columns (object arrays of the cells' texts):
     numeric columns as they are (``decimal`` their decimal mark), then columns of
-    categories one-hot over the values in the file (as a simulated table)."""
+    categories one-hot over the values in the file (as a simulated table). ``first`` is
+    the file's line of the first row, for the errors."""
     from operator import methodcaller
 
     from activelab.data.tables import MAX_CATEGORIES, _is_category
@@ -267,7 +348,7 @@ def _features(
             if not _is_category(distinct.tolist(), n):
                 r = next(r for r, v in enumerate(column.tolist()) if v and not _is_float(v))
                 raise ValueError(
-                    f"{path}, line {r + 2}: column {name!r} has {columns[j][r]!r}, not a "
+                    f"{path}, line {r + first}: column {name!r} has {columns[j][r]!r}, not a "
                     "number; stream features are numbers or categories (2 to "
                     f"{MAX_CATEGORIES} values, each on two rows on average): encode or drop "
                     "this column."
