@@ -120,6 +120,23 @@ def test_simulate_cli_positive_label(fraud_csv, tmp_path):
     assert bad.exit_code == 1 and "not among the labels of the data: 'no', 'yes'" in bad.output
 
 
+def test_simulate_cli_refuses_a_single_positive_in_one_line(tmp_path):
+    # the split put it in the test set and the full-pool model failed with scikit-learn's
+    # "the data contains only one class", though the data hold two
+    X, _ = _stream(n=80)
+    y = np.zeros(80, int)
+    y[7] = 1
+    path = tmp_path / "one.csv"
+    rows = ["a,b,c,label"] + [f"{a},{b},{c},{t}" for (a, b, c), t in zip(X, y, strict=True)]
+    path.write_text("\n".join(rows) + "\n")
+    args = ["simulate", str(path), "--seeds", "1", "--budget", "30", "--out", str(tmp_path / "r")]
+    for extra in ([], ["--positive-label", "1"]):
+        res = CliRunner().invoke(main, [*args, *extra])
+        assert res.exit_code == 1, res.output
+        assert "hold 1 item of the positive class 1" in res.output
+        assert "at least 2 positives" in res.output and "Traceback" not in res.output
+
+
 def test_triage_seed_none_records_a_fresh_seed_and_fractions_are_refused():
     X, y = _stream(n=200)
     run = triage_replay(LogisticRegression(), X, y, positive_label=1, seed=None)

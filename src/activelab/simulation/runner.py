@@ -853,10 +853,18 @@ def _rare_settings(ds: Dataset, positive_label: Any, scoring: str | None) -> tup
         if positive_label is not None:
             raise ValueError(f"positive_label is for classification; {ds.name!r} is {ds.task}.")
         return None, scoring, None
-    if positive_label is not None:
-        positive_label = check_positive_label(ds.y, positive_label)
-    else:
-        positive_label = rare_class(ds.y)
+    asked = positive_label is not None
+    positive_label = check_positive_label(ds.y, positive_label) if asked else rare_class(ds.y)
+    # one positive goes to the pool (none to score on) or to the test set (none to find, and
+    # of two classes the pool keeps one: no model can be fitted)
+    if positive_label is not None and ds.test_mask is None:
+        n_positive = int(np.sum(np.asarray(ds.y) == positive_label))
+        if n_positive < 2 and (asked or np.unique(ds.y).shape[0] == 2):
+            raise ValueError(
+                f"The data hold {n_positive} item of the positive class {positive_label!r}: a "
+                "simulation splits them into a pool to search and a test set to score on, and "
+                "needs at least 2 positives, one for each. Use data with more positives."
+            )
     reason = None
     if scoring is None:
         scoring, reason = default_scoring(ds.y)
