@@ -701,3 +701,20 @@ def test_load_csv_reads_gzip_tsv_and_json_lines_as_the_simulator_does(tmp_path):
     (tmp_path / "s.parquet").write_bytes(b"")
     with pytest.raises(ValueError, match=r"a \.jsonl with one JSON object per item"):
         load_csv(tmp_path / "s.parquet", "label")
+
+
+def test_a_window_too_short_for_one_query_is_refused():
+    # budget x window < 1: not one query ever fitted the window, and the run bought no label
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.stream.budget import WindowBudget
+
+    with pytest.raises(ValueError, match="window of at least 10 items"):
+        WindowBudget(0.1, window=9)
+    m = WindowBudget(0.1, window=10)
+    for _ in range(9):
+        m.record(m.allows())
+    assert m.allows()  # the 10th item may be queried
+    res = CliRunner().invoke(main, ["stream", "--budget", "0.0005", "--n-items", "100"])
+    assert res.exit_code == 2 and "window of at least 2000 items" in res.output, res.output

@@ -253,6 +253,13 @@ def stream(
 
     console = Console()
     _check_mode(positive_label is not None)
+    if positive_label is None:
+        from activelab.stream.budget import get_budget_manager
+
+        try:
+            get_budget_manager(budget, budget_manager, window)
+        except ValueError as exc:  # e.g. a window too short for a single query
+            raise click.BadParameter(str(exc), param_hint="--window") from None
     for s in strategies:
         try:
             get_stream_strategy(s)
