@@ -718,3 +718,12 @@ def test_a_window_too_short_for_one_query_is_refused():
     assert m.allows()  # the 10th item may be queried
     res = CliRunner().invoke(main, ["stream", "--budget", "0.0005", "--n-items", "100"])
     assert res.exit_code == 2 and "window of at least 2000 items" in res.output, res.output
+
+
+@pytest.mark.parametrize("name", ["phishing", "sea-drift", "agrawal-drift"])
+def test_a_short_bundled_stream_keeps_both_classes(name):
+    # the classes were those of the items kept: two items of one class made StreamLearner
+    # (and `activelab stream --n-items 2`) fail with "classes must list at least two classes"
+    s = load_stream(name, n_items=2, seed=0)
+    assert len(s.classes) == 2 and np.isin(s.y, s.classes).all()
+    StreamLearner(SGDClassifier(loss="log_loss"), "rvu", 0.5, classes=s.classes)

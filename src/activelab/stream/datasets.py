@@ -34,6 +34,9 @@ __all__ = ["STREAMS", "Stream", "load_csv", "load_stream"]
 #: The names of the bundled streams (:func:`load_stream`).
 STREAMS = ("phishing", "sea-drift", "agrawal-drift")
 
+#: The classes of the synthetic streams' generators (SEA's are booleans, Agrawal's 0 and 1).
+_SYNTH_CLASSES: dict[str, list[Any]] = {"sea-drift": [False, True], "agrawal-drift": [0, 1]}
+
 
 @dataclass
 class Stream:
@@ -120,9 +123,10 @@ def load_stream(
     ds = _river()
     if name == "phishing":
         X, y, names = _to_arrays(ds.Phishing())
+        classes = np.unique(y)  # of the whole stream: its first items may hold one class
         if n_items is not None:
             X, y = X[:n_items], y[:n_items]
-        return Stream(name, X, y, names, np.unique(y))
+        return Stream(name, X, y, names, classes)
     if name not in STREAMS:
         raise ValueError(f"Unknown stream {name!r}; choose one of {list(STREAMS)} or a CSV file.")
     n = 20_000 if n_items is None else n_items
@@ -140,7 +144,9 @@ def load_stream(
         stream=before, drift_stream=after, position=at, width=width, seed=seed
     )
     X, y, names = _to_arrays(gen.take(n))
-    return Stream(name, X, y, names, np.unique(y), drift_at=at)
+    # the generators' two classes, though a short stream may draw one of them only
+    classes = np.unique(np.concatenate([y, np.array(_SYNTH_CLASSES[name], dtype=y.dtype)]))
+    return Stream(name, X, y, names, classes, drift_at=at)
 
 
 def load_csv(path: str | Path, label_column: str, id_column: str | None = None) -> Stream:
