@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, balanced_accuracy_score, get_scorer
 
+from activelab._validation import check_count
+
 __all__ = [
     "RARE_SCORINGS",
     "RARE_SHARE",
@@ -380,6 +382,7 @@ def positives_per_100(hits: Any, n: int = 100) -> float:
     >>> positives_per_100([1, 0, 0, 0], n=100)   # fewer labels than n: per label bought
     25.0
     """
+    n = check_count(n, "n")  # a negative n sliced from the end: all but the last labels
     h = np.asarray(hits, dtype=bool)[:n]
     return float(100.0 * h.sum() / max(h.shape[0], 1))
 
@@ -394,6 +397,7 @@ def labels_until(hits: Any, k: int = 1) -> int | None:
     >>> labels_until([0, 0], k=1) is None
     True
     """
+    k = check_count(k, "k")  # k=0 indexed found[-1]: the labels until the last positive
     found = np.flatnonzero(np.asarray(hits, dtype=bool))
     return int(found[k - 1] + 1) if found.shape[0] >= k else None
 
