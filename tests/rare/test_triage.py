@@ -51,6 +51,10 @@ def test_triage_bad_input():
     # label_memory=0 kept every reviewed item; a NaN item was scored silently
     with pytest.raises(ValueError, match="label_memory must be a positive whole number"):
         triage_replay(model, X, y, positive_label=1, label_memory=0)
+    # 0.001 of 200 items: no review at all, and a run that reported 0 caught
+    with pytest.raises(ValueError, match=r"0\.2 reviews: not one item .* at least 0\.005"):
+        triage_replay(model, X, y, positive_label=1, budget=0.001)
+    assert triage_replay(model, X, y, positive_label=1, budget=0.005).reviewed[-1] == 1
     X = np.array(X, dtype=float)
     X[7, 0] = np.nan
     with pytest.raises(ValueError, match="Item 7 has a NaN or infinite feature"):

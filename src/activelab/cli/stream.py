@@ -487,17 +487,20 @@ def _triage(  # type: ignore[no-untyped-def]
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--positive-label") from None
         for policy in POLICIES:
-            run = triage_replay(
-                model,
-                data.X,
-                data.y,
-                positive_label=positive,
-                budget=budget,
-                policy=policy,
-                explore=explore,
-                batch_size=batch,
-                seed=seed,
-            )
+            try:
+                run = triage_replay(
+                    model,
+                    data.X,
+                    data.y,
+                    positive_label=positive,
+                    budget=budget,
+                    policy=policy,
+                    explore=explore,
+                    batch_size=batch,
+                    seed=seed,
+                )
+            except ValueError as exc:  # e.g. a budget of not one review: one line
+                raise click.UsageError(str(exc)) from None
             runs.append(run.to_dict())
             values = run.ap if metric == "average_precision" else run.balanced_accuracy
             shown = [v for v in values if v is not None]

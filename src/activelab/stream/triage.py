@@ -34,6 +34,7 @@ model), plus the balanced accuracy of its predictions there.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -176,6 +177,13 @@ def triage_replay(
         i = int(np.flatnonzero(~finite)[0])
         raise ValueError(f"Item {i} has a NaN or infinite feature; impute or drop it first.")
     positive_label = check_positive_label(y, positive_label)
+    if budget * n < 1.0 - 1e-9:  # the allowance never reaches one review
+        raise ValueError(
+            f"A review budget of {budget:.3g} of {n} items is {budget * n:.2g} reviews: not one "
+            f"item would be reviewed. Use a budget of at least {math.ceil(1e4 / n) / 1e4:g} (one "
+            "review), or a "
+            "longer stream."
+        )
     every = every or max(batch_size, (max(n // 50, 1) // batch_size) * batch_size)
     rng = np.random.default_rng([seed, 5])
     run = TriageRun(policy, int(seed), float(budget), float(explore), batch_size, n, positive_label)
