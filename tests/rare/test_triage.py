@@ -196,3 +196,12 @@ def test_stream_cli_triage_writes_its_plot(fraud_csv, tmp_path):
     res = CliRunner().invoke(main, [*args, "--metric", "balanced_accuracy", "--plot", str(plot)])
     assert res.exit_code == 0, res.output
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # --plot was silently ignored
+
+
+def test_stream_cli_shows_a_small_budget_as_it_is(fraud_csv):
+    # {budget:.0%} printed a 0.4 % review budget as "0%" (and 5.5 % as "6%")
+    args = ["stream", str(fraud_csv), "--label-column", "fraud", "--budget", "0.004"]
+    res = CliRunner().invoke(main, [*args, "--positive-label", "yes"])
+    assert res.exit_code == 0 and "review budget 0.4%" in res.output, res.output
+    res = CliRunner().invoke(main, [*args[:-1], "0.055", "--n-items", "100"])
+    assert res.exit_code == 0 and "(budget 5.5%)" in res.output, res.output

@@ -81,10 +81,15 @@ def _load(
     return s
 
 
+def _share(budget: float) -> str:
+    """A budget as a percentage to three significant digits: 0.004 is 0.4 %, not 0 %."""
+    return f"{100 * budget:.3g}%"
+
+
 def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     from rich.table import Table
 
-    t = Table(title=f"Prequential accuracy against labels spent (budget {budget:.1%})")
+    t = Table(title=f"Prequential accuracy against labels spent (budget {_share(budget)})")
     for col in ("run", "items", "labels", "spend", "accuracy", "recent", "items/s"):
         t.add_column(col, justify="left" if col == "run" else "right")
     for name, r in rows.items():
@@ -355,7 +360,7 @@ def stream(
         plot_stream_runs(
             runs,
             plot,
-            title=f"{dataset}, budget {budget:.0%}, {model_name}",
+            title=f"{dataset}, budget {_share(budget)}, {model_name}",
             drift_at=settings["drift_at"],
         )
         console.print(f"Plot written to [bold]{plot}[/bold]")
@@ -513,7 +518,7 @@ def _triage(  # type: ignore[no-untyped-def]
             )
     console.print(table)
     console.print(
-        f"[dim]{batch} items per batch, review budget {budget:.0%}; {metric} of the model on "
+        f"[dim]{batch} items per batch, review budget {_share(budget)}; {metric} of the model on "
         "the items of each checkpoint before their labels were learned, averaged over time.[/dim]"
     )
     if out is not None:
@@ -538,7 +543,10 @@ def _triage(  # type: ignore[no-untyped-def]
         from activelab.stream.plot import plot_triage_runs
 
         plot_triage_runs(
-            runs, plot, metric=metric, title=f"{dataset}: fraud triage, review budget {budget:.0%}"
+            runs,
+            plot,
+            metric=metric,
+            title=f"{dataset}: fraud triage, review budget {_share(budget)}",
         )
         console.print(f"Plot written to [bold]{plot}[/bold]")
 
