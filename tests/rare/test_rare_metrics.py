@@ -141,3 +141,13 @@ def test_labels_until_and_positives_per_100_refuse_a_count_below_one():
             labels_until(hits, k=bad)
         with pytest.raises(ValueError, match="n must be a positive whole number"):
             positives_per_100(hits, n=bad)
+
+
+def test_a_positive_label_names_a_number_written_as_text():
+    # a CSV stream keeps its labels as texts: --positive-label 1 did not find "1.0", which
+    # the simulator (reading numbers) found
+    assert check_positive_label(np.array(["0.0", "1.0"]), "1") == "1.0"
+    assert check_positive_label(np.array(["0.0", "1.0"]), 1) == "1.0"
+    assert check_positive_label(np.array(["1", "01", "0"]), "01") == "01"  # the text first
+    with pytest.raises(ValueError, match="not among the labels of the data: False, True"):
+        check_positive_label(np.array([False, True]), "1")  # a boolean is no number

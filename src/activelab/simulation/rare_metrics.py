@@ -186,16 +186,26 @@ def check_positive_label(y: Any, label: Any, classes: Sequence[Any] | None = Non
 
 
 def _match_label(label: Any, known: np.ndarray) -> Any:
-    for v in known.tolist():
+    """The label of ``known`` that ``label`` names: itself or its text first, else the same
+    number (``"1"`` names ``1`` and a file's ``"1.0"``; never a boolean)."""
+    values = known.tolist()
+    for v in values:
         if v == label or str(v) == str(label):
             return v
-        if isinstance(label, str) and isinstance(v, int | float) and not isinstance(v, bool):
-            try:
-                if float(label) == float(v):
-                    return v
-            except ValueError:
-                pass
-    return None
+    target = _as_number(label)
+    if target is None:
+        return None
+    return next((v for v in values if _as_number(v) == target), None)
+
+
+def _as_number(value: Any) -> float | None:
+    """``value`` as a float (a number, or a text holding one); ``None`` for anything else."""
+    if isinstance(value, bool | np.bool_):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 # --------------------------------------------------------------------------- a model's scores
