@@ -727,3 +727,22 @@ def test_a_short_bundled_stream_keeps_both_classes(name):
     s = load_stream(name, n_items=2, seed=0)
     assert len(s.classes) == 2 and np.isin(s.y, s.classes).all()
     StreamLearner(SGDClassifier(loss="log_loss"), "rvu", 0.5, classes=s.classes)
+
+
+def test_cli_stream_never_writes_over_its_stream_file(tmp_path):
+    # --out data.csv replaced the data with the runs' JSON
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    data = tmp_path / "s.csv"
+    text = "a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(40))
+    data.write_text(text)
+    runner = CliRunner()
+    for flag in ("--out", "--plot"):
+        res = runner.invoke(main, ["stream", str(data), flag, str(tmp_path / "." / "s.csv")])
+        assert res.exit_code == 2 and "is the stream file itself" in res.output, res.output
+    both = ["--out", str(tmp_path / "r"), "--plot", str(tmp_path / "r")]
+    res = runner.invoke(main, ["stream", str(data), *both])
+    assert res.exit_code == 2 and "--out and --plot are both" in res.output
+    assert data.read_text() == text

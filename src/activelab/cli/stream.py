@@ -258,6 +258,7 @@ def stream(
 
     console = Console()
     _check_mode(positive_label is not None)
+    _check_outputs(dataset, out, plot)
     if positive_label is None:
         from activelab.stream.budget import get_budget_manager
 
@@ -411,6 +412,25 @@ def _check_mode(triage: bool) -> None:
         f"{', '.join(given)} apply to fraud triage only; add --positive-label LABEL (the class "
         "to catch) or drop them."
     )
+
+
+def _check_outputs(dataset: str, out: Path | None, plot: Path | None) -> None:
+    """Refuse an --out or --plot that would overwrite the stream file, or each other."""
+    source = Path(dataset)
+    given = [(flag, path) for flag, path in (("--out", out), ("--plot", plot)) if path is not None]
+    for flag, path in given:
+        if source.is_file() and path.exists() and path.samefile(source):
+            raise click.BadParameter(
+                f"{path} is the stream file itself; writing there would replace the data. "
+                "Give another file.",
+                param_hint=flag,
+            )
+    if len(given) == 2 and given[0][1].resolve() == given[1][1].resolve():
+        raise click.BadParameter(
+            f"--out and --plot are both {out}; give each its own file (e.g. runs.json and "
+            "runs.png).",
+            param_hint="--plot",
+        )
 
 
 def _bundled() -> tuple[str, ...]:
