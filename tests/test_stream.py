@@ -746,3 +746,18 @@ def test_cli_stream_never_writes_over_its_stream_file(tmp_path):
     res = runner.invoke(main, ["stream", str(data), *both])
     assert res.exit_code == 2 and "--out and --plot are both" in res.output
     assert data.read_text() == text
+
+
+def test_a_model_without_probabilities_is_told_its_own_fix():
+    # every model was told to use "a probabilistic loss (for SGDClassifier ...)": no help for
+    # SVC (probability=True) or a Perceptron (no such loss)
+    from sklearn.linear_model import Perceptron
+    from sklearn.svm import SVC
+
+    for model, fix in [
+        (SVC(), r"pass SVC\(probability=True\)"),
+        (SGDClassifier(), "loss='log_loss' or loss='modified_huber'"),
+        (Perceptron(), r"e\.g\. SGDClassifier\(loss='log_loss'\) .* LogisticRegression\(\)"),
+    ]:
+        with pytest.raises(TypeError, match=fix):
+            StreamLearner(model, "rvu", 0.1, classes=[0, 1])
