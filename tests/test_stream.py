@@ -761,3 +761,17 @@ def test_a_model_without_probabilities_is_told_its_own_fix():
     ]:
         with pytest.raises(TypeError, match=fix):
             StreamLearner(model, "rvu", 0.1, classes=[0, 1])
+
+
+def test_cli_stream_names_a_bundled_stream_in_any_case_and_suggests_for_a_typo(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    runner = CliRunner()
+    out = tmp_path / "r.json"
+    res = runner.invoke(main, ["stream", "SEA-drift", "--n-items", "100", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text())["settings"]["order"] == "file"
+    res = runner.invoke(main, ["stream", "phising"])
+    assert res.exit_code == 2 and "Did you mean 'phishing'?" in res.output

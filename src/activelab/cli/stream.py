@@ -58,8 +58,13 @@ def _load(
         return load_stream(dataset, n_items=n_items, seed=seed)
     path = Path(dataset)
     if not path.exists():
+        import difflib
+
+        close = difflib.get_close_matches(dataset.lower(), STREAMS, n=1, cutoff=0.7)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise click.BadParameter(
-            f"{dataset!r} is not a bundled stream ({', '.join(STREAMS)}) nor an existing CSV file.",
+            f"{dataset!r} is not a bundled stream ({', '.join(STREAMS)}) nor an existing CSV "
+            f"file.{hint}",
             param_hint="--dataset",
         )
     if path.is_dir():
@@ -250,6 +255,8 @@ def stream(
     if source is not None and dataset is not None:
         raise click.UsageError(f"Give the stream once: {source!r} or --dataset, not both.")
     dataset = source or dataset or "phishing"
+    if dataset.lower() in _bundled() and not Path(dataset).exists():
+        dataset = dataset.lower()  # "Phishing", "SEA-drift": the bundled stream
     import numpy as np
     from rich.console import Console
     from rich.live import Live
