@@ -205,3 +205,11 @@ def test_stream_cli_shows_a_small_budget_as_it_is(fraud_csv):
     assert res.exit_code == 0 and "review budget 0.4%" in res.output, res.output
     res = CliRunner().invoke(main, [*args[:-1], "0.055", "--n-items", "100"])
     assert res.exit_code == 0 and "(budget 5.5%)" in res.output, res.output
+
+
+@pytest.mark.parametrize("budget", [0.29, 0.57, 0.58])
+def test_triage_reviews_the_whole_budget_whatever_its_rounding(budget):
+    # budget * items fell just under a whole number (0.29 * 100 = 28.999...): one review short
+    X, y = _stream(n=100)
+    run = triage_replay(LogisticRegression(), X, y, positive_label=1, budget=budget, batch_size=100)
+    assert run.reviewed[-1] == round(budget * 100)

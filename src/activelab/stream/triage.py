@@ -211,7 +211,8 @@ def triage_replay(
             w_scores.append(np.zeros(m))
         w_truth.append(is_pos[start:stop])
         allowance += budget * m
-        k = min(int(allowance), m)
+        # 0.29 * 100 is 28.999999999999996 in floating point: one review short without the slack
+        k = min(int(allowance + 1e-9), m)
         allowance -= k
         share = explore if fitted is not None else cold_explore
         pick = _choose(policy, risk, k, share, rng, fitted is not None)
