@@ -775,3 +775,29 @@ def test_cli_stream_names_a_bundled_stream_in_any_case_and_suggests_for_a_typo(t
     assert json.loads(out.read_text())["settings"]["order"] == "file"
     res = runner.invoke(main, ["stream", "phising"])
     assert res.exit_code == 2 and "Did you mean 'phishing'?" in res.output
+
+
+@pytest.mark.parametrize("triage", [False, True])
+def test_cli_stream_parses_a_csv_once_for_all_its_seeds(tmp_path, monkeypatch, triage):
+    # each seed parsed the whole file again
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.stream import datasets
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    path = tmp_path / "s.csv"
+    path.write_text("a,b,label\n" + "".join(f"{a},{b},{int(a > 1)}\n" for a, b in X))
+    calls = []
+    read = datasets.load_csv
+    monkeypatch.setattr(datasets, "load_csv", lambda *a, **k: calls.append(a) or read(*a, **k))
+    out = tmp_path / "r.json"
+    args = ["stream", str(path), "--seeds", "3", "--out", str(out)]
+    res = CliRunner().invoke(main, [*args, "--positive-label", "1"] if triage else args)
+    assert res.exit_code == 0, res.output
+    assert len(calls) == 1
+    runs = json.loads(out.read_text())["runs"]
+    if triage:  # each seed still plays its own order
+        seen = {r["seed"]: r["positives_seen"] for r in runs if r["policy"] == "random"}
+        assert seen[0] != seen[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,12 @@ def _load(
     seed: int,
     keep_order: bool = False,
     id_column: str | None = None,
+    read: dict[str, Any] | None = None,
 ) -> Any:
-    """One seed's stream: a bundled stream, or a CSV shuffled by ``seed`` unless kept in order."""
+    """One seed's stream: a bundled stream, or a CSV shuffled by ``seed`` unless kept in order.
+
+    ``read`` keeps the CSV file once parsed, for the next seeds of the same command.
+    """
     import numpy as np
 
     from activelab.stream.datasets import STREAMS, load_csv, load_stream
@@ -74,16 +79,15 @@ def _load(
         )
     if not label_column:
         raise click.UsageError("--label-column is empty; name the column holding the labels.")
-    try:
-        s = load_csv(path, label_column, id_column)
-    except ValueError as exc:  # a missing column, an unreadable file: one line, no traceback
-        raise click.UsageError(str(exc)) from None
-    if not keep_order:
-        order = np.random.default_rng(seed).permutation(len(s.y))
-        s.X, s.y = s.X[order], s.y[order]
-    if n_items is not None:
-        s.X, s.y = s.X[:n_items], s.y[:n_items]
-    return s
+    read = {} if read is None else read
+    if "stream" not in read:  # every seed replays the same file: parse it once
+        try:
+            read["stream"] = load_csv(path, label_column, id_column)
+        except ValueError as exc:  # a missing column, an unreadable file: one line, no traceback
+            raise click.UsageError(str(exc)) from None
+    s = read["stream"]
+    order = np.arange(len(s.y)) if keep_order else np.random.default_rng(seed).permutation(len(s.y))
+    return replace(s, X=s.X[order[:n_items]], y=s.y[order[:n_items]])
 
 
 def _share(budget: float) -> str:
@@ -300,13 +304,14 @@ def stream(
     t0 = time.perf_counter()
     # the first stream is read before the live table starts: an error (a missing extra, a bad
     # file) is then one line of its own, not one glued to the table's last border
-    first = _load(dataset, label_column, n_items, 0, keep_order, id_column)
+    read: dict[str, Any] = {}
+    first = _load(dataset, label_column, n_items, 0, keep_order, id_column, read)
     with Live(_table(rows, budget), console=console, refresh_per_second=8) as live:
         for seed in range(seeds):
             data = (
                 first
                 if seed == 0
-                else _load(dataset, label_column, n_items, seed, keep_order, id_column)
+                else _load(dataset, label_column, n_items, seed, keep_order, id_column, read)
             )
             for strategy in strategies:
                 key = f"{strategy} (seed {seed})" if seeds > 1 else strategy
@@ -487,6 +492,7 @@ def _triage(  # type: ignore[no-untyped-def]
     pair (``--out``, ``--plot``).
     """
     out, plot = files
+    read: dict[str, Any] = {}  # the CSV file, parsed once for every seed
     import numpy as np
     from rich.table import Table
     from sklearn.linear_model import LogisticRegression
@@ -513,7 +519,7 @@ def _triage(  # type: ignore[no-untyped-def]
         table.add_column(col, justify="left" if col == "run" else "right")
     runs = []
     for seed in range(seeds):
-        data = _load(dataset, columns[0], n_items, seed, keep_order, columns[1])
+        data = _load(dataset, columns[0], n_items, seed, keep_order, columns[1], read)
         try:
             positive = check_positive_label(data.y, positive_label, getattr(data, "classes", None))
         except ValueError as exc:
