@@ -517,11 +517,23 @@ def test_an_id_column_is_never_a_stream_feature(tmp_path):
     with pytest.raises(ValueError, match=r"holds a quantity \(numbers with fractions\)"):
         load_csv(amounts, "label")
     res = CliRunner().invoke(  # --data is --dataset's other name, as for simulate and init
-        main, ["stream", "--data", str(path), "--model", "naive-bayes", "--batch-size", "2"]
+        main,
+        [
+            "stream",
+            "--data",
+            str(path),
+            "--model",
+            "naive-bayes",
+            "--batch-size",
+            "2",
+            "--budget",
+            "0.5",
+        ],
     )
     assert res.exit_code == 0, res.output
     res = CliRunner().invoke(  # or the stream is the argument, as for simulate
-        main, ["stream", str(path), "--model", "naive-bayes", "--batch-size", "2"]
+        main,
+        ["stream", str(path), "--model", "naive-bayes", "--batch-size", "2", "--budget", "0.5"],
     )
     assert res.exit_code == 0, res.output
     res = CliRunner().invoke(main, ["stream", str(path), "--data", str(path)])
@@ -801,3 +813,17 @@ def test_cli_stream_parses_a_csv_once_for_all_its_seeds(tmp_path, monkeypatch, t
     if triage:  # each seed still plays its own order
         seen = {r["seed"]: r["positives_seen"] for r in runs if r["policy"] == "random"}
         assert seen[0] != seen[1]
+
+
+def test_cli_stream_refuses_a_budget_that_buys_no_label(tmp_path):
+    # 10 % of 8 items: the run bought no label and reported accuracy 0 for every class
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    path = tmp_path / "s.csv"
+    path.write_text("a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(8)))
+    res = CliRunner().invoke(main, ["stream", str(path)])
+    assert res.exit_code == 2 and "0.8 labels: not one item" in res.output, res.output
+    assert "--budget 0.125 or more" in res.output
+    assert CliRunner().invoke(main, ["stream", str(path), "--budget", "0.125"]).exit_code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -306,6 +307,13 @@ def stream(
     # file) is then one line of its own, not one glued to the table's last border
     read: dict[str, Any] = {}
     first = _load(dataset, label_column, n_items, 0, keep_order, id_column, read)
+    if budget * len(first) < 1.0 - 1e-9:  # the window's spend never allows one query
+        least = math.ceil(1e4 / len(first)) / 1e4
+        raise click.UsageError(
+            f"A budget of {_share(budget)} of {len(first)} items is {budget * len(first):.2g} "
+            f"labels: not one item would be queried. Use --budget {least:g} or more, or a "
+            "longer stream."
+        )
     with Live(_table(rows, budget), console=console, refresh_per_second=8) as live:
         for seed in range(seeds):
             data = (
