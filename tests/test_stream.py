@@ -827,3 +827,19 @@ def test_cli_stream_refuses_a_budget_that_buys_no_label(tmp_path):
     assert res.exit_code == 2 and "0.8 labels: not one item" in res.output, res.output
     assert "--budget 0.125 or more" in res.output
     assert CliRunner().invoke(main, ["stream", str(path), "--budget", "0.125"]).exit_code == 0
+
+
+@pytest.mark.parametrize("flag", ["--out", "--plot"])
+def test_cli_stream_checks_its_output_folder_before_the_run(tmp_path, flag):
+    # a path under a file failed only once the whole replay had run, and lost it
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    args = ["stream", "phishing", "--n-items", "100", flag, str(blocker / "r")]
+    for extra in ([], ["--positive-label", "True"]):
+        res = CliRunner().invoke(main, [*args, *extra])
+        assert res.exit_code == 2 and f"{blocker} is not a folder" in res.output, res.output
+        assert "realised spend" not in res.output and "top_risk" not in res.output

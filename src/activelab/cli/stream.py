@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -435,10 +436,18 @@ def _check_mode(triage: bool) -> None:
 
 
 def _check_outputs(dataset: str, out: Path | None, plot: Path | None) -> None:
-    """Refuse an --out or --plot that would overwrite the stream file, or each other."""
+    """Refuse an --out or --plot that would overwrite the stream file, or each other, or
+    that cannot be written: before the run, not after it."""
     source = Path(dataset)
     given = [(flag, path) for flag, path in (("--out", out), ("--plot", plot)) if path is not None]
     for flag, path in given:
+        folder = next((p for p in path.absolute().parents if p.exists()), None)
+        if folder is not None and (not folder.is_dir() or not os.access(folder, os.W_OK)):
+            raise click.BadParameter(
+                f"cannot write {path}: {folder} is "
+                f"{'not a folder' if not folder.is_dir() else 'a folder you cannot write to'}.",
+                param_hint=flag,
+            )
         if source.is_file() and path.exists() and path.samefile(source):
             raise click.BadParameter(
                 f"{path} is the stream file itself; writing there would replace the data. "
