@@ -843,3 +843,46 @@ def test_cli_stream_checks_its_output_folder_before_the_run(tmp_path, flag):
         res = CliRunner().invoke(main, [*args, *extra])
         assert res.exit_code == 2 and f"{blocker} is not a folder" in res.output, res.output
         assert "realised spend" not in res.output and "top_risk" not in res.output
+
+
+def test_load_csv_holds_the_numbers_not_the_text_of_the_file(tmp_path, monkeypatch):
+    # every cell was held as a Python string until the end: 1.8 GB for a 94 MB file of
+    # 1,000,000 rows, against its 80 MB of numbers
+    import tracemalloc
+
+    from activelab.stream import datasets
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60_000, 4)).round(4)
+    path = tmp_path / "big.csv"
+    lines = [f"{a},{b},{c},{d},{int(a > 1)}" for a, b, c, d in X.tolist()]
+    path.write_text("a,b,c,d,label\n" + "\n".join(lines) + "\n")
+    monkeypatch.setattr(datasets, "_CHUNK", 2_000, raising=False)
+    tracemalloc.start()
+    try:
+        s = datasets.load_csv(path, "label")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(s.X, X) and s.classes.tolist() == ["0", "1"]
+    assert peak < 4 * X.nbytes, (peak, X.nbytes)  # was 12 times the numbers
+
+
+def test_load_csv_reads_a_column_of_categories_across_chunks(tmp_path, monkeypatch):
+    # a column of numbers for its first rows and texts later is one-hot over the whole file
+    from activelab.stream import datasets
+
+    plans = ["1", "2"] * 30 + ["gold", "1", "2"] * 20
+    path = tmp_path / "plans.csv"
+    path.write_text("a,plan,label\n" + "".join(f"{i},{p},{i % 2}\n" for i, p in enumerate(plans)))
+    whole = datasets.load_csv(path, "label")
+    monkeypatch.setattr(datasets, "_CHUNK", 7, raising=False)
+    chunked = datasets.load_csv(path, "label")
+    assert chunked.feature_names == whole.feature_names == ["a", "plan=1", "plan=2", "plan=gold"]
+    assert np.array_equal(chunked.X, whole.X)
+    bad = tmp_path / "bad.csv"  # more than 50 texts: named at its first text, past a chunk
+    bad.write_text(
+        "a,label\n" + "".join(f"{i if i < 9 else f'x{i}'},{i % 2}\n" for i in range(120))
+    )
+    with pytest.raises(ValueError, match=r"line 11: column 'a' has 'x9', not a number"):
+        datasets.load_csv(bad, "label")

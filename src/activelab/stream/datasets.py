@@ -17,9 +17,12 @@ Needs the ``[data]`` extra (river). Nothing is downloaded.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
+import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,38 +179,29 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No such stream file: {path}")
-    header, rows, decimal, first = _read_rows(path)
-    if label_column not in header:
-        raise ValueError(
-            f"{path} has no column {label_column!r} (columns: {header}); "
-            "name the label column with --label-column."
-        )
-    if not rows:
+    with _read_rows(path) as (header, rows, decimal, first):
+        if label_column not in header:
+            raise ValueError(
+                f"{path} has no column {label_column!r} (columns: {header}); "
+                "name the label column with --label-column."
+            )
+        li = header.index(label_column)
+        id_name = id_column_of(header, id_column, label_column, str(path))
+        skip = {li, *([header.index(id_name)] if id_name else [])}
+        table = _Table(header, li, skip, path, decimal, first)
+        while chunk := list(itertools.islice(rows, _CHUNK)):
+            table.add(chunk)
+    if not table.n:
         raise ValueError(f"{path} has a header but no items.")
-    li = header.index(label_column)
-    id_name = id_column_of(header, id_column, label_column, str(path))
-    skip = {li, *([header.index(id_name)] if id_name else [])}
-    widths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    short = np.flatnonzero(widths != len(header))
-    if short.size:
-        r = int(short[0])
-        raise ValueError(
-            f"{path}, line {r + first}: {len(rows[r])} fields, the header has {len(header)}."
-        )
-    # one array of Python strings per column: a fixed-width text array of every cell took
-    # rows x columns x the longest cell of the file (a 0.9 MB file with one 3,000-character
-    # note took 6.8 GB)
-    columns = [np.array(c, dtype=object) for c in zip(*rows, strict=True)]
-    del rows
-    y = columns[li].tolist()
-    X, names = _features(columns, header, skip, path, decimal, first)
+    X, names = table.features()
+    y = np.concatenate(table.labels)
     if not np.isfinite(X).all():
         r, c = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(
             f"{path}, line {r + first}: column {names[c]!r} is missing or not finite; "
             "impute or drop it first."
         )
-    ya = np.asarray(y)
+    ya = y
     empty = np.flatnonzero(np.char.strip(ya.astype(str)) == "")
     if empty.size:
         raise ValueError(
@@ -235,12 +229,15 @@ _TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 _JSON_SUFFIXES = (".jsonl", ".ndjson")
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[list[str]], str, int]:
-    """A stream file's header, its rows as texts, its decimal mark and the line of its first row.
+@contextlib.contextmanager
+def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[list[str]], str, int]]:
+    """A stream file's header, an iterator over its rows as texts, its decimal mark and the
+    line of its first row, while the file is open.
 
     A ``.csv`` (``.tsv``, ``.txt``) file is read as :func:`activelab.data.csvfile.csv_format`
-    says; a ``.jsonl`` file holds one JSON object per item, its keys the columns (a key
-    missing from an object is an empty cell). Either may be gzip-compressed (``.gz``).
+    says, row by row; a ``.jsonl`` file holds one JSON object per item, its keys the columns
+    (a key missing from an object is an empty cell). Either may be gzip-compressed
+    (``.gz``). A file that cannot be decoded, decompressed or parsed is a ``ValueError``.
     """
     from activelab.data.csvfile import csv_format
 
@@ -259,14 +256,15 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], str, int]:
         if json_lines:
             with opener(path, "rt", encoding="utf-8-sig") as f:
                 header, rows = _json_rows(f, path)
-            return header, rows, ".", 1
+            yield header, iter(rows), ".", 1
+            return
         sep, decimal = csv_format(path)
         with opener(path, "rt", newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, delimiter=sep)
             header = next(reader, None)
             if header is None:
                 raise ValueError(f"{path} is empty; it needs a header row and items.")
-            rows = list(reader)
+            yield header, reader, decimal, 2
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
     except (OSError, EOFError) as exc:
@@ -276,7 +274,6 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], str, int]:
         raise ValueError(f"{path}: not a readable gzip file ({exc}).") from exc
     except csv.Error as exc:
         raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
-    return header, rows, decimal, 2
 
 
 def _json_rows(lines: Any, path: Path) -> tuple[list[str], list[list[str]]]:
@@ -315,59 +312,137 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _features(
-    columns: list[np.ndarray],
-    header: list[str],
-    skip: set[int],
-    path: Path,
-    decimal: str = ".",
-    first: int = 2,
-) -> tuple[np.ndarray, list[str]]:
-    """The feature matrix of a stream file's columns (object arrays of the cells' texts):
-    numeric columns as they are (``decimal`` their decimal mark), then columns of
-    categories one-hot over the values in the file (as a simulated table). ``first`` is
-    the file's line of the first row, for the errors."""
-    from operator import methodcaller
+#: Rows parsed at a time: a chunk's texts are turned into numbers (or category codes)
+#: before the next is read, so a file's memory is its numbers, not its text.
+_CHUNK = 65_536
 
-    from activelab.data.tables import MAX_CATEGORIES, _is_category
 
-    numbers: list[np.ndarray] = []
-    names: list[str] = []
-    blocks: list[np.ndarray] = []
-    block_names: list[str] = []
-    n = columns[0].shape[0]
-    for j, name in enumerate(header):  # a loop over columns, not rows
-        if j in skip:
-            continue
-        column = np.array(list(map(str.strip, columns[j])), dtype=object)
+class _Table:
+    """A stream file's columns, filled chunk by chunk.
+
+    A feature column holds numbers (``decimal`` their decimal mark) until a cell that is
+    none turns it into a column of categories; the codes of its distinct texts are kept
+    while there are at most ``MAX_CATEGORIES`` of them, so such a column is one-hot
+    encoded over the values in the file at the end (as a simulated table), after the
+    numeric ones. The label column (``label``) is kept as texts; the others of ``skip``
+    (the id column) are not kept.
+    """
+
+    def __init__(
+        self, header: list[str], label: int, skip: set[int], path: Path, decimal: str, first: int
+    ) -> None:
+        self.header, self.label, self.skip, self.path = header, label, skip, path
+        self.decimal, self.first = decimal, first
+        self.n = 0
+        self.labels: list[np.ndarray] = []
+        features = [j for j in range(len(header)) if j not in skip]
+        self.values: dict[int, list[np.ndarray] | None] = {j: [] for j in features}
+        self.codes: dict[int, list[np.ndarray] | None] = {j: [] for j in features}
+        self.index: dict[int, dict[str, int]] = {j: {} for j in features}
+        self.bad: dict[int, tuple[int, str]] = {}  # a column's first cell that is no number
+
+    def add(self, rows: list[list[str]]) -> None:
+        """Parse one chunk of rows."""
+        from activelab.data.tables import MAX_CATEGORIES
+
+        m = len(rows)
+        widths = np.fromiter(map(len, rows), dtype=np.int64, count=m)
+        short = np.flatnonzero(widths != len(self.header))
+        if short.size:
+            r = int(short[0])
+            raise ValueError(
+                f"{self.path}, line {self.n + r + self.first}: {len(rows[r])} fields, the "
+                f"header has {len(self.header)}."
+            )
+        for j, cells in enumerate(zip(*rows, strict=True)):  # a loop over columns, not rows
+            if j == self.label:
+                self.labels.append(np.asarray(cells, dtype=str))
+            if j in self.skip:
+                continue
+            column = np.array(list(map(str.strip, cells)), dtype=object)
+            codes = self.codes[j]
+            if codes is not None:
+                distinct, inverse = np.unique(column, return_inverse=True)
+                index = self.index[j]
+                texts = distinct.tolist()
+                if len(texts) + len(index) > MAX_CATEGORIES and (
+                    len(texts) > MAX_CATEGORIES
+                    or len(index) + sum(v not in index for v in texts) > MAX_CATEGORIES
+                ):  # too many values for categories: no more codes to keep
+                    self.codes[j] = codes = None
+                    self.index[j] = {}
+                else:
+                    at = [index.setdefault(v, len(index)) for v in texts]  # at most 50
+                    codes.append(np.asarray(at, dtype=np.int8)[inverse.ravel()])
+            values = self.values[j]
+            if values is not None:
+                number = self._numbers(column)
+                if number is not None:
+                    values.append(number)
+                else:
+                    self.values[j] = values = None
+                    r = next(r for r, v in enumerate(column.tolist()) if v and not _is_float(v))
+                    self.bad[j] = (self.n + r, cells[r])
+            if values is None and codes is None:
+                self._refuse(j)
+        self.n += m
+
+    def _numbers(self, column: np.ndarray) -> np.ndarray | None:
+        """A chunk of a column as numbers (NaN where empty); ``None`` if a cell is none."""
+        from operator import methodcaller
+
         filled = column != ""
+        values = np.full(column.shape[0], np.nan)
+        digits = column[filled]
+        if self.decimal != ".":  # "1,5" in a semicolon-separated spreadsheet export
+            replace = methodcaller("replace", self.decimal, ".")
+            digits = np.array(list(map(replace, digits)), dtype=object)
         try:
-            values = np.full(n, np.nan)
-            digits = column[filled]
-            if decimal != ".":  # "1,5" in a semicolon-separated spreadsheet export
-                digits = np.array(
-                    list(map(methodcaller("replace", decimal, "."), digits)), dtype=object
-                )
             values[filled] = digits.astype(float)
         except ValueError:
-            distinct, codes = np.unique(column, return_inverse=True)
-            if not _is_category(distinct.tolist(), n):
-                r = next(r for r, v in enumerate(column.tolist()) if v and not _is_float(v))
-                raise ValueError(
-                    f"{path}, line {r + first}: column {name!r} has {columns[j][r]!r}, not a "
-                    "number; stream features are numbers or categories (2 to "
-                    f"{MAX_CATEGORIES} values, each on two rows on average): encode or drop "
-                    "this column."
-                ) from None
-            blocks.append((codes.reshape(-1, 1) == np.arange(distinct.size)).astype(float))
-            block_names += [f"{name}={v}" for v in distinct.tolist()]
-            continue
-        numbers.append(values)
-        names.append(name)
-    X = np.column_stack(numbers) if numbers else np.empty((n, 0))
-    if blocks:
-        X = np.hstack([X, *blocks])
-    return X, names + block_names
+            return None
+        return values
+
+    def _refuse(self, j: int) -> None:
+        """Refuse column ``j``: neither numbers nor categories; names its first text."""
+        from activelab.data.tables import MAX_CATEGORIES
+
+        r, cell = self.bad[j]
+        raise ValueError(
+            f"{self.path}, line {r + self.first}: column {self.header[j]!r} has {cell!r}, not "
+            "a number; stream features are numbers or categories (2 to "
+            f"{MAX_CATEGORIES} values, each on two rows on average): encode or drop this "
+            "column."
+        )
+
+    def features(self) -> tuple[np.ndarray, list[str]]:
+        """The feature matrix: the numeric columns, then the categories one-hot."""
+        from activelab.data.tables import _is_category
+
+        numbers: list[np.ndarray] = []
+        names: list[str] = []
+        blocks: list[np.ndarray] = []
+        block_names: list[str] = []
+        for j, values in self.values.items():
+            name = self.header[j]
+            if values is not None:
+                numbers.append(np.concatenate(values))
+                names.append(name)
+                continue
+            texts = list(self.index[j])
+            codes = self.codes[j]
+            if codes is None or not _is_category(texts, self.n):
+                self._refuse(j)
+            order = np.argsort(np.array(texts, dtype=object), kind="stable")
+            rank = np.empty(len(texts), dtype=np.int64)
+            rank[order] = np.arange(len(texts))
+            coded = rank[np.concatenate(codes)]
+            blocks.append((coded.reshape(-1, 1) == np.arange(len(texts))).astype(float))
+            block_names += [f"{name}={texts[i]}" for i in order.tolist()]
+        X = np.column_stack(numbers) if numbers else np.empty((self.n, 0))
+        if blocks:
+            X = np.hstack([X, *blocks])
+        return X, names + block_names
 
 
 def _is_float(v: str) -> bool:
