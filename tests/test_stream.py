@@ -886,3 +886,17 @@ def test_load_csv_reads_a_column_of_categories_across_chunks(tmp_path, monkeypat
     )
     with pytest.raises(ValueError, match=r"line 11: column 'a' has 'x9', not a number"):
         datasets.load_csv(bad, "label")
+
+
+def test_cli_stream_refuses_file_columns_with_a_bundled_stream():
+    # --label-column with phishing was silently ignored
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    res = CliRunner().invoke(main, ["stream", "phishing", "--label-column", "is_phishing"])
+    assert res.exit_code == 2 and "--label-column names the columns of a stream file" in res.output
+    res = CliRunner().invoke(
+        main, ["stream", "sea-drift", "--id-column", "t", "--label-column", "y", "--n-items", "99"]
+    )
+    assert res.exit_code == 2 and "Drop --label-column and --id-column" in res.output

@@ -271,6 +271,8 @@ def stream(
 
     console = Console()
     _check_mode(positive_label is not None)
+    if dataset in _bundled():
+        _check_file_options(dataset)
     _check_outputs(dataset, out, plot)
     if positive_label is None:
         from activelab.stream.budget import get_budget_manager
@@ -433,6 +435,25 @@ def _check_mode(triage: bool) -> None:
         f"{', '.join(given)} apply to fraud triage only; add --positive-label LABEL (the class "
         "to catch) or drop them."
     )
+
+
+def _check_file_options(dataset: str) -> None:
+    """Refuse --label-column or --id-column with a bundled stream, which would ignore them."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    given = [
+        flag
+        for name, flag in (("label_column", "--label-column"), ("id_column", "--id-column"))
+        if ctx.get_parameter_source(name)
+        not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    ]
+    if given:
+        raise click.UsageError(
+            f"{' and '.join(given)} {'name' if len(given) > 1 else 'names'} the columns of a "
+            "stream file; the bundled stream "
+            f"{dataset!r} has its own labels. Drop {' and '.join(given)}, or give a file."
+        )
 
 
 def _check_outputs(dataset: str, out: Path | None, plot: Path | None) -> None:
