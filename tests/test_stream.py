@@ -900,3 +900,25 @@ def test_cli_stream_refuses_file_columns_with_a_bundled_stream():
         main, ["stream", "sea-drift", "--id-column", "t", "--label-column", "y", "--n-items", "99"]
     )
     assert res.exit_code == 2 and "Drop --label-column and --id-column" in res.output
+
+
+def test_load_csv_reads_json_lines_lazily(tmp_path, monkeypatch):
+    # every object of a .jsonl stream was held, then every row of its texts
+    import tracemalloc
+
+    from activelab.stream import datasets
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 4)).round(4)
+    lines = [json.dumps({"a": a, "b": b, "c": c, "d": d, "label": int(a > 1)}) for a, b, c, d in X]
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(datasets, "_CHUNK", 1_000)
+    tracemalloc.start()
+    try:
+        s = datasets.load_csv(path, "label")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(s.X, X) and s.feature_names == ["a", "b", "c", "d"]
+    assert peak < 4 * X.nbytes, (peak, X.nbytes)

@@ -236,7 +236,8 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[list[str]], str
 
     A ``.csv`` (``.tsv``, ``.txt``) file is read as :func:`activelab.data.csvfile.csv_format`
     says, row by row; a ``.jsonl`` file holds one JSON object per item, its keys the columns
-    (a key missing from an object is an empty cell). Either may be gzip-compressed
+    (a key missing from an object is an empty cell), and is read twice: for its keys, then
+    for its rows. Either may be gzip-compressed
     (``.gz``). A file that cannot be decoded, decompressed or parsed is a ``ValueError``.
     """
     from activelab.data.csvfile import csv_format
@@ -253,10 +254,15 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[list[str]], str
             f"{''.join(path.suffixes) or 'no suffix'}: convert it first, e.g. with pandas."
         )
     try:
-        if json_lines:
+        if json_lines:  # a first reading for the columns (every key), a second for the rows
             with opener(path, "rt", encoding="utf-8-sig") as f:
-                header, rows = _json_rows(f, path)
-            yield header, iter(rows), ".", 1
+                keys = dict.fromkeys(key for record in _json_records(f, path) for key in record)
+            if not keys:
+                raise ValueError(f"{path} is empty; it needs one JSON object per item.")
+            header = list(keys)
+            with opener(path, "rt", encoding="utf-8-sig") as f:
+                rows = ([_text(r.get(key)) for key in header] for r in _json_records(f, path))
+                yield header, rows, ".", 1
             return
         sep, decimal = csv_format(path)
         with opener(path, "rt", newline="", encoding="utf-8-sig") as f:
@@ -276,9 +282,8 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[list[str]], str
         raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
 
 
-def _json_rows(lines: Any, path: Path) -> tuple[list[str], list[list[str]]]:
-    """The columns and rows of JSON Lines: one object per line, its values as texts."""
-    records: list[dict[str, Any]] = []
+def _json_records(lines: Any, path: Path) -> Iterator[dict[str, Any]]:
+    """The objects of JSON Lines, one a line (blank lines skipped), read lazily."""
     for number, line in enumerate(lines, 1):  # reading the file, one item a line
         if not line.strip():
             continue
@@ -294,11 +299,7 @@ def _json_rows(lines: Any, path: Path) -> tuple[list[str], list[list[str]]]:
                 f"{path}, line {number}: {type(record).__name__}, not a JSON object; a .jsonl "
                 'stream holds one object per line, e.g. {"amount": 12.5, "label": "fraud"}.'
             )
-        records.append(record)
-    if not records:
-        raise ValueError(f"{path} is empty; it needs one JSON object per item.")
-    header = list(dict.fromkeys(key for record in records for key in record))
-    return header, [[_text(record.get(key)) for key in header] for record in records]
+        yield record
 
 
 def _text(value: Any) -> str:
