@@ -155,3 +155,25 @@ def test_an_explicit_positive_label_and_metric_on_balanced_data():
     assert res["settings"]["scoring"] == "average_precision"
     assert "scoring_reason" not in res["settings"]
     assert res["runs"][0]["scores"][-1] == res["runs"][0]["rare"]["average_precision"][-1]
+
+
+def test_labels_until_and_positives_per_100_refuse_a_count_below_one():
+    # k=0 gave the labels until the *last* positive, n=-1 counted all but the last label
+    hits = [0, 1, 0, 1]
+    assert labels_until(hits, 1) == 2 and labels_until(hits, 2) == 4
+    assert positives_per_100(hits, n=2) == 50.0
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="k must be a positive whole number"):
+            labels_until(hits, k=bad)
+        with pytest.raises(ValueError, match="n must be a positive whole number"):
+            positives_per_100(hits, n=bad)
+
+
+def test_a_positive_label_names_a_number_written_as_text():
+    # a CSV stream keeps its labels as texts: --positive-label 1 did not find "1.0", which
+    # the simulator (reading numbers) found
+    assert check_positive_label(np.array(["0.0", "1.0"]), "1") == "1.0"
+    assert check_positive_label(np.array(["0.0", "1.0"]), 1) == "1.0"
+    assert check_positive_label(np.array(["1", "01", "0"]), "01") == "01"  # the text first
+    with pytest.raises(ValueError, match="not among the labels of the data: False, True"):
+        check_positive_label(np.array([False, True]), "1")  # a boolean is no number

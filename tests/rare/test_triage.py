@@ -51,6 +51,10 @@ def test_triage_bad_input():
     # label_memory=0 kept every reviewed item; a NaN item was scored silently
     with pytest.raises(ValueError, match="label_memory must be a positive whole number"):
         triage_replay(model, X, y, positive_label=1, label_memory=0)
+    # 0.001 of 200 items: no review at all, and a run that reported 0 caught
+    with pytest.raises(ValueError, match=r"0\.2 reviews: not one item .* at least 0\.005"):
+        triage_replay(model, X, y, positive_label=1, budget=0.001)
+    assert triage_replay(model, X, y, positive_label=1, budget=0.005).reviewed[-1] == 1
     X = np.array(X, dtype=float)
     X[7, 0] = np.nan
     with pytest.raises(ValueError, match="Item 7 has a NaN or infinite feature"):
@@ -120,9 +124,92 @@ def test_simulate_cli_positive_label(fraud_csv, tmp_path):
     assert bad.exit_code == 1 and "not among the labels of the data: 'no', 'yes'" in bad.output
 
 
+def test_simulate_cli_refuses_a_single_positive_in_one_line(tmp_path):
+    # the split put it in the test set and the full-pool model failed with scikit-learn's
+    # "the data contains only one class", though the data hold two
+    X, _ = _stream(n=80)
+    y = np.zeros(80, int)
+    y[7] = 1
+    path = tmp_path / "one.csv"
+    rows = ["a,b,c,label"] + [f"{a},{b},{c},{t}" for (a, b, c), t in zip(X, y, strict=True)]
+    path.write_text("\n".join(rows) + "\n")
+    args = ["simulate", str(path), "--seeds", "1", "--budget", "30", "--out", str(tmp_path / "r")]
+    for extra in ([], ["--positive-label", "1"]):
+        res = CliRunner().invoke(main, [*args, *extra])
+        assert res.exit_code == 1, res.output
+        assert "hold 1 item of the positive class 1" in res.output
+        assert "at least 2 positives" in res.output and "Traceback" not in res.output
+
+
 def test_triage_seed_none_records_a_fresh_seed_and_fractions_are_refused():
     X, y = _stream(n=200)
     run = triage_replay(LogisticRegression(), X, y, positive_label=1, seed=None)
     assert isinstance(run.seed, int) and run.seed >= 0
     with pytest.raises(ValueError, match=r"batch_size must be a positive whole number, got 5\.5"):
         triage_replay(LogisticRegression(), X, y, positive_label=1, batch_size=5.5)
+
+
+def test_triage_on_a_stream_of_several_classes_waits_for_a_reviewed_positive():
+    # reviews of two other classes gave a model without the positive class (IndexError)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 2))
+    y = np.where(X[:, 0] > 0, "a", "b").astype("<U5")
+    y[np.argsort(X[:, 1])[-8:]] = "fraud"
+    model = LogisticRegression(class_weight="balanced")
+    for policy in POLICIES:
+        run = triage_replay(
+            model, X, y, positive_label="fraud", budget=0.1, policy=policy, batch_size=20
+        )
+        assert run.reviewed[-1] == 40 and run.positives_seen[-1] == 8
+
+
+def test_stream_cli_triage_keeps_the_file_order_and_refuses_the_other_modes_options(tmp_path):
+    X, y = _stream(n=600)
+    order = np.argsort(y, kind="stable")  # every positive at the end of the file
+    path = tmp_path / "late.csv"
+    rows = ["a,b,c,fraud"] + [
+        f"{a},{b},{c},{t}" for (a, b, c), t in zip(X[order], y[order], strict=True)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "t.json"
+    runner = CliRunner()
+    args = ["stream", str(path), "--label-column", "fraud", "--positive-label", "1"]
+    res = runner.invoke(main, [*args, "--keep-order", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    assert doc["settings"]["order"] == "file"
+    assert all(r["positives_seen"][0] == 0 for r in doc["runs"])  # --keep-order was ignored
+    # options of the other mode were silently ignored
+    for extra in (["--strategy", "vu"], ["--window", "200"], ["--budget-manager", "estimated"]):
+        bad = runner.invoke(main, [*args, *extra])
+        assert bad.exit_code == 2 and extra[0] in bad.output and "drop" in bad.output
+    plain = ["stream", str(path), "--label-column", "fraud"]
+    for extra in (["--explore", "0.5"], ["--metric", "balanced_accuracy"]):
+        bad = runner.invoke(main, [*plain, *extra])
+        assert bad.exit_code == 2 and "--positive-label" in bad.output, bad.output
+
+
+def test_stream_cli_triage_writes_its_plot(fraud_csv, tmp_path):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "triage.png"
+    args = ["stream", str(fraud_csv), "--label-column", "fraud", "--positive-label", "yes"]
+    res = CliRunner().invoke(main, [*args, "--metric", "balanced_accuracy", "--plot", str(plot)])
+    assert res.exit_code == 0, res.output
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # --plot was silently ignored
+
+
+def test_stream_cli_shows_a_small_budget_as_it_is(fraud_csv):
+    # {budget:.0%} printed a 0.4 % review budget as "0%" (and 5.5 % as "6%")
+    args = ["stream", str(fraud_csv), "--label-column", "fraud", "--budget", "0.004"]
+    res = CliRunner().invoke(main, [*args, "--positive-label", "yes"])
+    assert res.exit_code == 0 and "review budget 0.4%" in res.output, res.output
+    res = CliRunner().invoke(main, [*args[:-1], "0.055", "--n-items", "100"])
+    assert res.exit_code == 0 and "(budget 5.5%)" in res.output, res.output
+
+
+@pytest.mark.parametrize("budget", [0.29, 0.57, 0.58])
+def test_triage_reviews_the_whole_budget_whatever_its_rounding(budget):
+    # budget * items fell just under a whole number (0.29 * 100 = 28.999...): one review short
+    X, y = _stream(n=100)
+    run = triage_replay(LogisticRegression(), X, y, positive_label=1, budget=budget, batch_size=100)
+    assert run.reviewed[-1] == round(budget * 100)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import math
+import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +53,12 @@ def _load(
     seed: int,
     keep_order: bool = False,
     id_column: str | None = None,
+    read: dict[str, Any] | None = None,
 ) -> Any:
-    """One seed's stream: a bundled stream, or a CSV shuffled by ``seed`` unless kept in order."""
+    """One seed's stream: a bundled stream, or a CSV shuffled by ``seed`` unless kept in order.
+
+    ``read`` keeps the CSV file once parsed, for the next seeds of the same command.
+    """
     import numpy as np
 
     from activelab.stream.datasets import STREAMS, load_csv, load_stream
@@ -61,8 +67,13 @@ def _load(
         return load_stream(dataset, n_items=n_items, seed=seed)
     path = Path(dataset)
     if not path.exists():
+        import difflib
+
+        close = difflib.get_close_matches(dataset.lower(), STREAMS, n=1, cutoff=0.7)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise click.BadParameter(
-            f"{dataset!r} is not a bundled stream ({', '.join(STREAMS)}) nor an existing CSV file.",
+            f"{dataset!r} is not a bundled stream ({', '.join(STREAMS)}) nor an existing CSV "
+            f"file.{hint}",
             param_hint="--dataset",
         )
     if path.is_dir():
@@ -72,22 +83,26 @@ def _load(
         )
     if not label_column:
         raise click.UsageError("--label-column is empty; name the column holding the labels.")
-    try:
-        s = load_csv(path, label_column, id_column)
-    except ValueError as exc:  # a missing column, an unreadable file: one line, no traceback
-        raise click.UsageError(str(exc)) from None
-    if not keep_order:
-        order = np.random.default_rng(seed).permutation(len(s.y))
-        s.X, s.y = s.X[order], s.y[order]
-    if n_items is not None:
-        s.X, s.y = s.X[:n_items], s.y[:n_items]
-    return s
+    read = {} if read is None else read
+    if "stream" not in read:  # every seed replays the same file: parse it once
+        try:
+            read["stream"] = load_csv(path, label_column, id_column)
+        except ValueError as exc:  # a missing column, an unreadable file: one line, no traceback
+            raise click.UsageError(str(exc)) from None
+    s = read["stream"]
+    order = np.arange(len(s.y)) if keep_order else np.random.default_rng(seed).permutation(len(s.y))
+    return replace(s, X=s.X[order[:n_items]], y=s.y[order[:n_items]])
+
+
+def _share(budget: float) -> str:
+    """A budget as a percentage to three significant digits: 0.004 is 0.4 %, not 0 %."""
+    return f"{100 * budget:.3g}%"
 
 
 def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     from rich.table import Table
 
-    t = Table(title=f"Prequential accuracy against labels spent (budget {budget:.1%})")
+    t = Table(title=f"Prequential accuracy against labels spent (budget {_share(budget)})")
     for col in ("run", "items", "labels", "spend", "accuracy", "recent", "items/s"):
         t.add_column(col, justify="left" if col == "run" else "right")
     for name, r in rows.items():
@@ -110,8 +125,8 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     "--data",
     "dataset",
     default=None,
-    help="phishing, sea-drift, agrawal-drift, or a CSV file (labels in --label-column) "
-    "[default: phishing].",
+    help="phishing, sea-drift, agrawal-drift, or a CSV file (labels in --label-column; also "
+    ".tsv, .jsonl, each optionally .gz)  [default: phishing].",
 )
 @click.option(
     "--label-column", default="label", show_default=True, help="The label column of a CSV stream."
@@ -194,7 +209,8 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write a PNG of accuracy against labels spent.",
+    help="Write a PNG of accuracy against labels spent (with --positive-label: positives "
+    "caught and the model's score against items seen).",
 )
 @click.option(
     "--positive-label",
@@ -248,6 +264,8 @@ def stream(
     if source is not None and dataset is not None:
         raise click.UsageError(f"Give the stream once: {source!r} or --dataset, not both.")
     dataset = source or dataset or "phishing"
+    if dataset.lower() in _bundled() and not Path(dataset).exists():
+        dataset = dataset.lower()  # "Phishing", "SEA-drift": the bundled stream
     import numpy as np
     from rich.console import Console
     from rich.live import Live
@@ -255,6 +273,17 @@ def stream(
     from activelab.stream import StreamLearner, get_stream_strategy, replay
 
     console = Console()
+    _check_mode(positive_label is not None)
+    if dataset in _bundled():
+        _check_file_options(dataset)
+    _check_outputs(dataset, out, plot)
+    if positive_label is None:
+        from activelab.stream.budget import get_budget_manager
+
+        try:
+            get_budget_manager(budget, budget_manager, window)
+        except ValueError as exc:  # e.g. a window too short for a single query
+            raise click.BadParameter(str(exc), param_hint="--window") from None
     for s in strategies:
         try:
             get_stream_strategy(s)
@@ -265,6 +294,7 @@ def stream(
             console,
             dataset,
             (label_column, id_column),
+            keep_order,
             n_items,
             seeds,
             budget,
@@ -273,7 +303,7 @@ def stream(
             positive_label,
             metric,
             explore,
-            out,
+            (out, plot),
         )
         return
     rows: dict[str, dict[str, Any]] = {}
@@ -281,13 +311,21 @@ def stream(
     t0 = time.perf_counter()
     # the first stream is read before the live table starts: an error (a missing extra, a bad
     # file) is then one line of its own, not one glued to the table's last border
-    first = _load(dataset, label_column, n_items, 0, keep_order, id_column)
+    read: dict[str, Any] = {}
+    first = _load(dataset, label_column, n_items, 0, keep_order, id_column, read)
+    if budget * len(first) < 1.0 - 1e-9:  # the window's spend never allows one query
+        least = math.ceil(1e4 / len(first)) / 1e4
+        raise click.UsageError(
+            f"A budget of {_share(budget)} of {len(first)} items is {budget * len(first):.2g} "
+            f"labels: not one item would be queried. Use --budget {least:g} or more, or a "
+            "longer stream."
+        )
     with Live(_table(rows, budget), console=console, refresh_per_second=8) as live:
         for seed in range(seeds):
             data = (
                 first
                 if seed == 0
-                else _load(dataset, label_column, n_items, seed, keep_order, id_column)
+                else _load(dataset, label_column, n_items, seed, keep_order, id_column, read)
             )
             for strategy in strategies:
                 key = f"{strategy} (seed {seed})" if seeds > 1 else strategy
@@ -339,8 +377,9 @@ def stream(
         "metric": "prequential accuracy",
     }
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"schema": SCHEMA, "settings": settings, "runs": runs}, indent=1))
+        from activelab.simulation.runner import _write_atomic
+
+        _write_atomic(out, {"schema": SCHEMA, "settings": settings, "runs": runs})
         console.print(f"Runs written to [bold]{out}[/bold]")
     if plot is not None:
         from activelab.stream.plot import plot_stream_runs
@@ -348,7 +387,7 @@ def stream(
         plot_stream_runs(
             runs,
             plot,
-            title=f"{dataset}, budget {budget:.0%}, {model_name}",
+            title=f"{dataset}, budget {_share(budget)}, {model_name}",
             drift_at=settings["drift_at"],
         )
         console.print(f"Plot written to [bold]{plot}[/bold]")
@@ -364,6 +403,87 @@ def stream(
         )
         console.print(f"  per class (items / labels bought / predicted right): {_per_class(rs)}")
     console.print(f"[dim]{time.perf_counter() - t0:.1f} s[/dim]")
+
+
+#: Options of one mode only: the replay's (no --positive-label) and fraud triage's.
+_REPLAY_ONLY = {
+    "strategies": "--strategy",
+    "budget_manager": "--budget-manager",
+    "window": "--window",
+}
+_TRIAGE_ONLY = {"metric": "--metric", "explore": "--explore"}
+
+
+def _check_mode(triage: bool) -> None:
+    """Refuse an option given on the command line that the chosen mode would ignore."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    others = _REPLAY_ONLY if triage else _TRIAGE_ONLY
+    given = [
+        flag
+        for name, flag in others.items()
+        if ctx.get_parameter_source(name)
+        not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    ]
+    if not given:
+        return
+    if triage:
+        raise click.UsageError(
+            f"{', '.join(given)} set the replay of a stream's strategies, which --positive-label "
+            "replaces with fraud triage (random, top_risk and triage review, --explore setting "
+            "triage's share of uncertain items); drop them or drop --positive-label."
+        )
+    raise click.UsageError(
+        f"{', '.join(given)} apply to fraud triage only; add --positive-label LABEL (the class "
+        "to catch) or drop them."
+    )
+
+
+def _check_file_options(dataset: str) -> None:
+    """Refuse --label-column or --id-column with a bundled stream, which would ignore them."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    given = [
+        flag
+        for name, flag in (("label_column", "--label-column"), ("id_column", "--id-column"))
+        if ctx.get_parameter_source(name)
+        not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    ]
+    if given:
+        raise click.UsageError(
+            f"{' and '.join(given)} {'name' if len(given) > 1 else 'names'} the columns of a "
+            "stream file; the bundled stream "
+            f"{dataset!r} has its own labels. Drop {' and '.join(given)}, or give a file."
+        )
+
+
+def _check_outputs(dataset: str, out: Path | None, plot: Path | None) -> None:
+    """Refuse an --out or --plot that would overwrite the stream file, or each other, or
+    that cannot be written: before the run, not after it."""
+    source = Path(dataset)
+    given = [(flag, path) for flag, path in (("--out", out), ("--plot", plot)) if path is not None]
+    for flag, path in given:
+        folder = next((p for p in path.absolute().parents if p.exists()), None)
+        if folder is not None and (not folder.is_dir() or not os.access(folder, os.W_OK)):
+            raise click.BadParameter(
+                f"cannot write {path}: {folder} is "
+                f"{'not a folder' if not folder.is_dir() else 'a folder you cannot write to'}.",
+                param_hint=flag,
+            )
+        if source.is_file() and path.exists() and path.samefile(source):
+            raise click.BadParameter(
+                f"{path} is the stream file itself; writing there would replace the data. "
+                "Give another file.",
+                param_hint=flag,
+            )
+    if len(given) == 2 and given[0][1].resolve() == given[1][1].resolve():
+        raise click.BadParameter(
+            f"--out and --plot are both {out}; give each its own file (e.g. runs.json and "
+            "runs.png).",
+            param_hint="--plot",
+        )
 
 
 def _bundled() -> tuple[str, ...]:
@@ -396,6 +516,7 @@ def _triage(  # type: ignore[no-untyped-def]
     console,
     dataset,
     columns,
+    keep_order,
     n_items,
     seeds,
     budget,
@@ -404,12 +525,15 @@ def _triage(  # type: ignore[no-untyped-def]
     positive_label,
     metric,
     explore,
-    out,
+    files,
 ) -> None:
     """``--positive-label``: compare the review policies of fraud triage on the stream.
 
-    ``columns`` is the pair (label column, id column) of a CSV stream.
+    ``columns`` is the pair (label column, id column) of a CSV stream, ``files`` the
+    pair (``--out``, ``--plot``).
     """
+    out, plot = files
+    read: dict[str, Any] = {}  # the CSV file, parsed once for every seed
     import numpy as np
     from rich.table import Table
     from sklearn.linear_model import LogisticRegression
@@ -436,23 +560,26 @@ def _triage(  # type: ignore[no-untyped-def]
         table.add_column(col, justify="left" if col == "run" else "right")
     runs = []
     for seed in range(seeds):
-        data = _load(dataset, columns[0], n_items, seed, id_column=columns[1])
+        data = _load(dataset, columns[0], n_items, seed, keep_order, columns[1], read)
         try:
             positive = check_positive_label(data.y, positive_label, getattr(data, "classes", None))
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--positive-label") from None
         for policy in POLICIES:
-            run = triage_replay(
-                model,
-                data.X,
-                data.y,
-                positive_label=positive,
-                budget=budget,
-                policy=policy,
-                explore=explore,
-                batch_size=batch,
-                seed=seed,
-            )
+            try:
+                run = triage_replay(
+                    model,
+                    data.X,
+                    data.y,
+                    positive_label=positive,
+                    budget=budget,
+                    policy=policy,
+                    explore=explore,
+                    batch_size=batch,
+                    seed=seed,
+                )
+            except ValueError as exc:  # e.g. a budget of not one review: one line
+                raise click.UsageError(str(exc)) from None
             runs.append(run.to_dict())
             values = run.ap if metric == "average_precision" else run.balanced_accuracy
             shown = [v for v in values if v is not None]
@@ -465,13 +592,15 @@ def _triage(  # type: ignore[no-untyped-def]
             )
     console.print(table)
     console.print(
-        f"[dim]{batch} items per batch, review budget {budget:.0%}; {metric} of the model on "
+        f"[dim]{batch} items per batch, review budget {_share(budget)}; {metric} of the model on "
         "the items of each checkpoint before their labels were learned, averaged over time.[/dim]"
     )
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
         settings = {
             "dataset": dataset,
+            "n_items": len(data),
+            "model": model_name,
+            "order": "file" if keep_order or dataset in _bundled() else "shuffled per seed",
             "budget": budget,
             "positive_label": str(positive_label),
             "metric": metric,
@@ -480,8 +609,20 @@ def _triage(  # type: ignore[no-untyped-def]
             "seeds": seeds,
         }
         doc = {"schema": "activelab.triage/1", "settings": settings, "runs": runs}
-        out.write_text(json.dumps(doc, indent=1, default=str))
+        from activelab.simulation.runner import _write_atomic
+
+        _write_atomic(out, doc, default=str)
         console.print(f"Runs written to [bold]{out}[/bold]")
+    if plot is not None:
+        from activelab.stream.plot import plot_triage_runs
+
+        plot_triage_runs(
+            runs,
+            plot,
+            metric=metric,
+            title=f"{dataset}: fraud triage, review budget {_share(budget)}",
+        )
+        console.print(f"Plot written to [bold]{plot}[/bold]")
 
 
 def _rare_hint(console, y) -> None:  # type: ignore[no-untyped-def]

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, balanced_accuracy_score, get_scorer
 
+from activelab._validation import check_count
+
 __all__ = [
     "RARE_SCORINGS",
     "RARE_SHARE",
@@ -184,16 +186,26 @@ def check_positive_label(y: Any, label: Any, classes: Sequence[Any] | None = Non
 
 
 def _match_label(label: Any, known: np.ndarray) -> Any:
-    for v in known.tolist():
+    """The label of ``known`` that ``label`` names: itself or its text first, else the same
+    number (``"1"`` names ``1`` and a file's ``"1.0"``; never a boolean)."""
+    values = known.tolist()
+    for v in values:
         if v == label or str(v) == str(label):
             return v
-        if isinstance(label, str) and isinstance(v, int | float) and not isinstance(v, bool):
-            try:
-                if float(label) == float(v):
-                    return v
-            except ValueError:
-                pass
-    return None
+    target = _as_number(label)
+    if target is None:
+        return None
+    return next((v for v in values if _as_number(v) == target), None)
+
+
+def _as_number(value: Any) -> float | None:
+    """``value`` as a float (a number, or a text holding one); ``None`` for anything else."""
+    if isinstance(value, bool | np.bool_):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 # --------------------------------------------------------------------------- a model's scores
@@ -380,6 +392,7 @@ def positives_per_100(hits: Any, n: int = 100) -> float:
     >>> positives_per_100([1, 0, 0, 0], n=100)   # fewer labels than n: per label bought
     25.0
     """
+    n = check_count(n, "n")  # a negative n sliced from the end: all but the last labels
     h = np.asarray(hits, dtype=bool)[:n]
     return float(100.0 * h.sum() / max(h.shape[0], 1))
 
@@ -394,6 +407,7 @@ def labels_until(hits: Any, k: int = 1) -> int | None:
     >>> labels_until([0, 0], k=1) is None
     True
     """
+    k = check_count(k, "k")  # k=0 indexed found[-1]: the labels until the last positive
     found = np.flatnonzero(np.asarray(hits, dtype=bool))
     return int(found[k - 1] + 1) if found.shape[0] >= k else None
 

@@ -852,10 +852,18 @@ def _rare_settings(ds: Dataset, positive_label: Any, scoring: str | None) -> tup
         if positive_label is not None:
             raise ValueError(f"positive_label is for classification; {ds.name!r} is {ds.task}.")
         return None, scoring, None
-    if positive_label is not None:
-        positive_label = check_positive_label(ds.y, positive_label)
-    else:
-        positive_label = rare_class(ds.y)
+    asked = positive_label is not None
+    positive_label = check_positive_label(ds.y, positive_label) if asked else rare_class(ds.y)
+    # one positive goes to the pool (none to score on) or to the test set (none to find, and
+    # of two classes the pool keeps one: no model can be fitted)
+    if positive_label is not None and ds.test_mask is None:
+        n_positive = int(np.sum(np.asarray(ds.y) == positive_label))
+        if n_positive < 2 and (asked or np.unique(ds.y).shape[0] == 2):
+            raise ValueError(
+                f"The data hold {n_positive} item of the positive class {positive_label!r}: a "
+                "simulation splits them into a pool to search and a test set to score on, and "
+                "needs at least 2 positives, one for each. Use data with more positives."
+            )
     reason = None
     if scoring is None:
         scoring, reason = default_scoring(ds.y)
@@ -972,12 +980,17 @@ class _Progress:
             self._bar.__exit__(*exc)
 
 
-def _write_atomic(path: Path, doc: dict[str, Any]) -> None:
+def _write_atomic(path: Path, doc: dict[str, Any], default: Any = None) -> None:
+    """Write ``doc`` as JSON to ``path`` through a temporary file and :func:`os.replace`.
+
+    An interrupted write leaves the previous file whole. ``default`` is
+    :func:`json.dump`'s (how to write what JSON cannot hold).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as fh:
-            json.dump(doc, fh, indent=1, allow_nan=True)
+            json.dump(doc, fh, indent=1, allow_nan=True, default=default)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

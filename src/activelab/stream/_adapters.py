@@ -22,6 +22,22 @@ from sklearn.base import clone
 __all__: list[str] = []
 
 
+def _proba_fix(model: Any) -> str:
+    """How to get probabilities for ``model``: its own switch where it has one."""
+    from sklearn.linear_model import SGDClassifier
+
+    name = type(model).__name__
+    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
+    if "probability" in params:  # SVC, NuSVC
+        return f"pass {name}(probability=True)"
+    if isinstance(model, SGDClassifier):
+        return "use a probabilistic loss: loss='log_loss' or loss='modified_huber'"
+    return (
+        "use a model with probabilities, e.g. SGDClassifier(loss='log_loss') (partial_fit) "
+        "or LogisticRegression() (refitted on the recent labels)"
+    )
+
+
 def _is_river(model: Any) -> bool:
     return hasattr(model, "learn_one") and hasattr(model, "predict_proba_one")
 
@@ -45,8 +61,7 @@ def make_adapter(
         if hasattr(model, "partial_fit") or hasattr(model, "fit"):
             raise TypeError(
                 f"{type(model).__name__} has no predict_proba, which stream strategies need "
-                "to measure uncertainty; use a probabilistic loss (for SGDClassifier: "
-                "loss='log_loss' or loss='modified_huber')."
+                f"to measure uncertainty; {_proba_fix(model)}."
             )
     elif hasattr(model, "partial_fit"):
         return _SklearnAdapter(model, classes, feature_names, standardize)

@@ -9,7 +9,7 @@ was decided. Two managers are offered:
 this item included, stays at or under ``B``. While fewer than ``window`` items
 have been seen, the window is the items seen so far, so the spend never exceeds
 the budget at any point of the stream, not even at its start (a hard
-guarantee).
+guarantee). The window must hold at least one query (``budget * window >= 1``).
 
 :class:`EstimatedBudget` is the estimator of Žliobaitė et al. (2014): labelling
 expenses decay with a forgetting factor ``λ = (window - 1) / window``, so the
@@ -24,6 +24,7 @@ the estimate (a soft window), in O(1) memory.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
@@ -122,6 +123,12 @@ class WindowBudget(BudgetManager):
 
     def __init__(self, budget: float, window: int = 1000) -> None:
         super().__init__(budget, window)
+        if self.budget * self.window + _EPS < 1.0:  # not one query fits in the window
+            raise ValueError(
+                f"A budget of {self.budget:g} over a window of {self.window} items allows no "
+                f"query at all (under one label per window); use a window of at least "
+                f"{math.ceil(1.0 / self.budget - _EPS)} items (--window), or a larger budget."
+            )
         self._ring = bytearray(self.window)
         self._pos = 0
         self._count = 0

@@ -17,7 +17,12 @@ Needs the ``[data]`` extra (river). Nothing is downloaded.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gzip
+import itertools
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +36,9 @@ __all__ = ["STREAMS", "Stream", "load_csv", "load_stream"]
 
 #: The names of the bundled streams (:func:`load_stream`).
 STREAMS = ("phishing", "sea-drift", "agrawal-drift")
+
+#: The classes of the synthetic streams' generators (SEA's are booleans, Agrawal's 0 and 1).
+_SYNTH_CLASSES: dict[str, list[Any]] = {"sea-drift": [False, True], "agrawal-drift": [0, 1]}
 
 
 @dataclass
@@ -118,9 +126,10 @@ def load_stream(
     ds = _river()
     if name == "phishing":
         X, y, names = _to_arrays(ds.Phishing())
+        classes = np.unique(y)  # of the whole stream: its first items may hold one class
         if n_items is not None:
             X, y = X[:n_items], y[:n_items]
-        return Stream(name, X, y, names, np.unique(y))
+        return Stream(name, X, y, names, classes)
     if name not in STREAMS:
         raise ValueError(f"Unknown stream {name!r}; choose one of {list(STREAMS)} or a CSV file.")
     n = 20_000 if n_items is None else n_items
@@ -138,11 +147,18 @@ def load_stream(
         stream=before, drift_stream=after, position=at, width=width, seed=seed
     )
     X, y, names = _to_arrays(gen.take(n))
-    return Stream(name, X, y, names, np.unique(y), drift_at=at)
+    # the generators' two classes, though a short stream may draw one of them only
+    classes = np.unique(np.concatenate([y, np.array(_SYNTH_CLASSES[name], dtype=y.dtype)]))
+    return Stream(name, X, y, names, classes, drift_at=at)
 
 
 def load_csv(path: str | Path, label_column: str, id_column: str | None = None) -> Stream:
     """A labelled stream from a CSV file with a header row, in file order.
+
+    The file is a ``.csv`` (``;``-separated with decimal commas when its header holds
+    no comma; ``.tsv`` for tabs) or a ``.jsonl`` (one JSON object per item, its keys the
+    columns), either of them gzip-compressed (``.csv.gz``, ``.jsonl.gz``), as
+    :func:`activelab.data.datasets.load_table` reads them.
 
     Every column but ``label_column`` and the id column is a feature: numbers as they
     are, and a column of categories (2 to 50 distinct texts, each on two rows on
@@ -163,54 +179,34 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No such stream file: {path}")
-    if path.suffix.lower() != ".csv":
-        raise ValueError(
-            f"{path}: a stream file is a .csv with a header row (got "
-            f"{path.suffix or 'no suffix'}); convert it first, e.g. with pandas."
-        )
-    from activelab.data.csvfile import csv_format
-
-    try:
-        sep, decimal = csv_format(path)
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, delimiter=sep)
-            try:
-                header = next(reader)
-            except StopIteration:
-                raise ValueError(f"{path} is empty; it needs a header row and items.") from None
-            rows = list(reader)
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
-    if label_column not in header:
-        raise ValueError(
-            f"{path} has no column {label_column!r} (columns: {header}); "
-            "name the label column with --label-column."
-        )
-    if not rows:
+    with _read_rows(path) as (header, rows, decimal, first):
+        if label_column not in header:
+            raise ValueError(
+                f"{path} has no column {label_column!r} (columns: {header}); "
+                "name the label column with --label-column."
+            )
+        li = header.index(label_column)
+        id_name = id_column_of(header, id_column, label_column, str(path))
+        skip = {li, *([header.index(id_name)] if id_name else [])}
+        table = _Table(header, li, skip, path, decimal, first)
+        while chunk := list(itertools.islice(rows, _CHUNK)):
+            table.add(chunk)
+    if not table.n:
         raise ValueError(f"{path} has a header but no items.")
-    li = header.index(label_column)
-    id_name = id_column_of(header, id_column, label_column, str(path))
-    skip = {li, *([header.index(id_name)] if id_name else [])}
-    short = next((r for r, row in enumerate(rows) if len(row) != len(header)), None)
-    if short is not None:
-        raise ValueError(
-            f"{path}, line {short + 2}: {len(rows[short])} fields, the header has {len(header)}."
-        )
-    cells = np.asarray(rows, dtype=str).reshape(len(rows), len(header))
-    y = cells[:, li].tolist()
-    X, names = _features(cells, header, skip, path, decimal)
+    X, names = table.features()
+    y = np.concatenate(table.labels)
     if not np.isfinite(X).all():
         r, c = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(
-            f"{path}, line {r + 2}: column {names[c]!r} is missing or not finite; "
+            f"{path}, line {r + first}: column {names[c]!r} is missing or not finite; "
             "impute or drop it first."
         )
-    ya = np.asarray(y)
+    ya = y
     empty = np.flatnonzero(np.char.strip(ya.astype(str)) == "")
     if empty.size:
         raise ValueError(
             f"{path}: {empty.size} of {len(ya)} rows have no label in column {label_column!r} "
-            f"(the first on line {empty[0] + 2}); a replayed stream needs every label, so drop "
+            f"(the first on line {empty[0] + first}); a replayed stream needs every label, so drop "
             "those rows."
         )
     task, why = infer_task(ya)
@@ -228,49 +224,226 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     return Stream(path.stem, X, ya, names, classes)
 
 
-def _features(
-    cells: np.ndarray, header: list[str], skip: set[int], path: Path, decimal: str = "."
-) -> tuple[np.ndarray, list[str]]:
-    """The feature matrix of a stream file's cells: numeric columns as they are (``decimal``
-    their decimal mark), then columns of categories one-hot over the values in the file
-    (as a simulated table)."""
-    from activelab.data.tables import MAX_CATEGORIES, _is_category
+#: The stream files :func:`load_csv` reads, by suffix (each may be gzip-compressed, ``.gz``).
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+_JSON_SUFFIXES = (".jsonl", ".ndjson")
 
-    numbers: list[np.ndarray] = []
-    names: list[str] = []
-    blocks: list[np.ndarray] = []
-    block_names: list[str] = []
-    n = cells.shape[0]
-    for j, name in enumerate(header):  # a loop over columns, not rows
-        if j in skip:
+
+@contextlib.contextmanager
+def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[list[str]], str, int]]:
+    """A stream file's header, an iterator over its rows as texts, its decimal mark and the
+    line of its first row, while the file is open.
+
+    A ``.csv`` (``.tsv``, ``.txt``) file is read as :func:`activelab.data.csvfile.csv_format`
+    says, row by row; a ``.jsonl`` file holds one JSON object per item, its keys the columns
+    (a key missing from an object is an empty cell), and is read twice: for its keys, then
+    for its rows. Either may be gzip-compressed
+    (``.gz``). A file that cannot be decoded, decompressed or parsed is a ``ValueError``.
+    """
+    from activelab.data.csvfile import csv_format
+
+    name = path.name.lower()
+    gz = name.endswith(".gz")
+    base = name[:-3] if gz else name
+    opener: Any = gzip.open if gz else open
+    json_lines = base.endswith(_JSON_SUFFIXES)
+    if not json_lines and not base.endswith(_TABLE_SUFFIXES):
+        raise ValueError(
+            f"{path}: a stream file is a .csv (or .tsv) with a header row or a .jsonl with one "
+            "JSON object per item, either of them gzip-compressed or not (.gz); got "
+            f"{''.join(path.suffixes) or 'no suffix'}: convert it first, e.g. with pandas."
+        )
+    try:
+        if json_lines:  # a first reading for the columns (every key), a second for the rows
+            with opener(path, "rt", encoding="utf-8-sig") as f:
+                keys = dict.fromkeys(key for record in _json_records(f, path) for key in record)
+            if not keys:
+                raise ValueError(f"{path} is empty; it needs one JSON object per item.")
+            header = list(keys)
+            with opener(path, "rt", encoding="utf-8-sig") as f:
+                rows = ([_text(r.get(key)) for key in header] for r in _json_records(f, path))
+                yield header, rows, ".", 1
+            return
+        sep, decimal = csv_format(path)
+        with opener(path, "rt", newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, delimiter=sep)
+            header = next(reader, None)
+            if header is None:
+                raise ValueError(f"{path} is empty; it needs a header row and items.")
+            yield header, reader, decimal, 2
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
+    except (OSError, EOFError) as exc:
+        if not gz:
+            raise
+        # not a gzip file, or one cut short
+        raise ValueError(f"{path}: not a readable gzip file ({exc}).") from exc
+    except csv.Error as exc:
+        raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
+
+
+def _json_records(lines: Any, path: Path) -> Iterator[dict[str, Any]]:
+    """The objects of JSON Lines, one a line (blank lines skipped), read lazily."""
+    for number, line in enumerate(lines, 1):  # reading the file, one item a line
+        if not line.strip():
             continue
-        column = np.char.strip(cells[:, j])
-        filled = column != ""
         try:
-            values = np.full(n, np.nan)
-            digits = column[filled]
-            if decimal != ".":  # "1,5" in a semicolon-separated spreadsheet export
-                digits = np.char.replace(digits, decimal, ".")
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"{path}, line {number}: not JSON ({exc.msg}); a .jsonl stream holds one JSON "
+                "object per line."
+            ) from None
+        if not isinstance(record, dict):
+            raise ValueError(
+                f"{path}, line {number}: {type(record).__name__}, not a JSON object; a .jsonl "
+                'stream holds one object per line, e.g. {"amount": 12.5, "label": "fraud"}.'
+            )
+        yield record
+
+
+def _text(value: Any) -> str:
+    """A JSON value as a cell's text: ``None`` (or a missing key) is an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+#: Rows parsed at a time: a chunk's texts are turned into numbers (or category codes)
+#: before the next is read, so a file's memory is its numbers, not its text.
+_CHUNK = 65_536
+
+
+class _Table:
+    """A stream file's columns, filled chunk by chunk.
+
+    A feature column holds numbers (``decimal`` their decimal mark) until a cell that is
+    none turns it into a column of categories; the codes of its distinct texts are kept
+    while there are at most ``MAX_CATEGORIES`` of them, so such a column is one-hot
+    encoded over the values in the file at the end (as a simulated table), after the
+    numeric ones. The label column (``label``) is kept as texts; the others of ``skip``
+    (the id column) are not kept.
+    """
+
+    def __init__(
+        self, header: list[str], label: int, skip: set[int], path: Path, decimal: str, first: int
+    ) -> None:
+        self.header, self.label, self.skip, self.path = header, label, skip, path
+        self.decimal, self.first = decimal, first
+        self.n = 0
+        self.labels: list[np.ndarray] = []
+        features = [j for j in range(len(header)) if j not in skip]
+        self.values: dict[int, list[np.ndarray] | None] = {j: [] for j in features}
+        self.codes: dict[int, list[np.ndarray] | None] = {j: [] for j in features}
+        self.index: dict[int, dict[str, int]] = {j: {} for j in features}
+        self.bad: dict[int, tuple[int, str]] = {}  # a column's first cell that is no number
+
+    def add(self, rows: list[list[str]]) -> None:
+        """Parse one chunk of rows."""
+        from activelab.data.tables import MAX_CATEGORIES
+
+        m = len(rows)
+        widths = np.fromiter(map(len, rows), dtype=np.int64, count=m)
+        short = np.flatnonzero(widths != len(self.header))
+        if short.size:
+            r = int(short[0])
+            raise ValueError(
+                f"{self.path}, line {self.n + r + self.first}: {len(rows[r])} fields, the "
+                f"header has {len(self.header)}."
+            )
+        for j, cells in enumerate(zip(*rows, strict=True)):  # a loop over columns, not rows
+            if j == self.label:
+                self.labels.append(np.asarray(cells, dtype=str))
+            if j in self.skip:
+                continue
+            column = np.array(list(map(str.strip, cells)), dtype=object)
+            codes = self.codes[j]
+            if codes is not None:
+                distinct, inverse = np.unique(column, return_inverse=True)
+                index = self.index[j]
+                texts = distinct.tolist()
+                if len(texts) + len(index) > MAX_CATEGORIES and (
+                    len(texts) > MAX_CATEGORIES
+                    or len(index) + sum(v not in index for v in texts) > MAX_CATEGORIES
+                ):  # too many values for categories: no more codes to keep
+                    self.codes[j] = codes = None
+                    self.index[j] = {}
+                else:
+                    at = [index.setdefault(v, len(index)) for v in texts]  # at most 50
+                    codes.append(np.asarray(at, dtype=np.int8)[inverse.ravel()])
+            values = self.values[j]
+            if values is not None:
+                number = self._numbers(column)
+                if number is not None:
+                    values.append(number)
+                else:
+                    self.values[j] = values = None
+                    r = next(r for r, v in enumerate(column.tolist()) if v and not _is_float(v))
+                    self.bad[j] = (self.n + r, cells[r])
+            if values is None and codes is None:
+                self._refuse(j)
+        self.n += m
+
+    def _numbers(self, column: np.ndarray) -> np.ndarray | None:
+        """A chunk of a column as numbers (NaN where empty); ``None`` if a cell is none."""
+        from operator import methodcaller
+
+        filled = column != ""
+        values = np.full(column.shape[0], np.nan)
+        digits = column[filled]
+        if self.decimal != ".":  # "1,5" in a semicolon-separated spreadsheet export
+            replace = methodcaller("replace", self.decimal, ".")
+            digits = np.array(list(map(replace, digits)), dtype=object)
+        try:
             values[filled] = digits.astype(float)
         except ValueError:
-            distinct, codes = np.unique(column, return_inverse=True)
-            if not _is_category(distinct.tolist(), n):
-                r = next(r for r, v in enumerate(column.tolist()) if v and not _is_float(v))
-                raise ValueError(
-                    f"{path}, line {r + 2}: column {name!r} has {cells[r, j].item()!r}, not a "
-                    "number; stream features are numbers or categories (2 to "
-                    f"{MAX_CATEGORIES} values, each on two rows on average): encode or drop "
-                    "this column."
-                ) from None
-            blocks.append((codes.reshape(-1, 1) == np.arange(distinct.size)).astype(float))
-            block_names += [f"{name}={v}" for v in distinct.tolist()]
-            continue
-        numbers.append(values)
-        names.append(name)
-    X = np.column_stack(numbers) if numbers else np.empty((n, 0))
-    if blocks:
-        X = np.hstack([X, *blocks])
-    return X, names + block_names
+            return None
+        return values
+
+    def _refuse(self, j: int) -> None:
+        """Refuse column ``j``: neither numbers nor categories; names its first text."""
+        from activelab.data.tables import MAX_CATEGORIES
+
+        r, cell = self.bad[j]
+        raise ValueError(
+            f"{self.path}, line {r + self.first}: column {self.header[j]!r} has {cell!r}, not "
+            "a number; stream features are numbers or categories (2 to "
+            f"{MAX_CATEGORIES} values, each on two rows on average): encode or drop this "
+            "column."
+        )
+
+    def features(self) -> tuple[np.ndarray, list[str]]:
+        """The feature matrix: the numeric columns, then the categories one-hot."""
+        from activelab.data.tables import _is_category
+
+        numbers: list[np.ndarray] = []
+        names: list[str] = []
+        blocks: list[np.ndarray] = []
+        block_names: list[str] = []
+        for j, values in self.values.items():
+            name = self.header[j]
+            if values is not None:
+                numbers.append(np.concatenate(values))
+                names.append(name)
+                continue
+            texts = list(self.index[j])
+            codes = self.codes[j]
+            if codes is None or not _is_category(texts, self.n):
+                self._refuse(j)
+            order = np.argsort(np.array(texts, dtype=object), kind="stable")
+            rank = np.empty(len(texts), dtype=np.int64)
+            rank[order] = np.arange(len(texts))
+            coded = rank[np.concatenate(codes)]
+            blocks.append((coded.reshape(-1, 1) == np.arange(len(texts))).astype(float))
+            block_names += [f"{name}={texts[i]}" for i in order.tolist()]
+        X = np.column_stack(numbers) if numbers else np.empty((self.n, 0))
+        if blocks:
+            X = np.hstack([X, *blocks])
+        return X, names + block_names
 
 
 def _is_float(v: str) -> bool:

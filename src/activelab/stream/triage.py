@@ -19,8 +19,10 @@ three review policies:
     is random: when the positives are not anomalies, the anomaly ranking alone may
     never meet one (ImageSegments' ``brickface``: pure top-risk review caught none).
 
-Until the reviews hold both classes there is no model; the risk is then the anomaly
-score of an isolation forest fitted on the items seen so far (the cold start of
+Until the reviews hold a positive and an item of another class there is no model (on a
+stream of several classes, reviews of two other classes alone give a model that cannot
+score the positive class); the risk is then the anomaly score of an isolation forest
+fitted on the items seen so far (the cold start of
 :class:`activelab.strategies.rare.AnomalyColdStart`). The model is refitted on every
 reviewed item (the last ``label_memory``) after each batch.
 
@@ -32,6 +34,7 @@ model), plus the balanced accuracy of its predictions there.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -174,6 +177,13 @@ def triage_replay(
         i = int(np.flatnonzero(~finite)[0])
         raise ValueError(f"Item {i} has a NaN or infinite feature; impute or drop it first.")
     positive_label = check_positive_label(y, positive_label)
+    if budget * n < 1.0 - 1e-9:  # the allowance never reaches one review
+        raise ValueError(
+            f"A review budget of {budget:.3g} of {n} items is {budget * n:.2g} reviews: not one "
+            f"item would be reviewed. Use a budget of at least {math.ceil(1e4 / n) / 1e4:g} (one "
+            "review), or a "
+            "longer stream."
+        )
     every = every or max(batch_size, (max(n // 50, 1) // batch_size) * batch_size)
     rng = np.random.default_rng([seed, 5])
     run = TriageRun(policy, int(seed), float(budget), float(explore), batch_size, n, positive_label)
@@ -201,7 +211,8 @@ def triage_replay(
             w_scores.append(np.zeros(m))
         w_truth.append(is_pos[start:stop])
         allowance += budget * m
-        k = min(int(allowance), m)
+        # 0.29 * 100 is 28.999999999999996 in floating point: one review short without the slack
+        k = min(int(allowance + 1e-9), m)
         allowance -= k
         share = explore if fitted is not None else cold_explore
         pick = _choose(policy, risk, k, share, rng, fitted is not None)
@@ -209,7 +220,7 @@ def triage_replay(
         reviewed.append(chosen)
         n_reviewed += chosen.shape[0]
         n_caught += int(is_pos[chosen].sum())
-        refitted = _refit(model, X, y, reviewed, label_memory)
+        refitted = _refit(model, X, y, reviewed, label_memory, positive_label)
         fitted = refitted if refitted is not None else fitted
         if stop >= next_mark or stop == n:
             truth = np.concatenate(w_truth)
@@ -255,11 +266,21 @@ def _anomaly(seen: np.ndarray, Xb: np.ndarray, seed: int) -> np.ndarray:
 
 
 def _refit(
-    model: Any, X: np.ndarray, y: np.ndarray, reviewed: list[np.ndarray], memory: int
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    reviewed: list[np.ndarray],
+    memory: int,
+    positive_label: Any,
 ) -> Any:
-    """The model refitted on the last ``memory`` reviewed items; ``None`` with one class."""
+    """The model refitted on the last ``memory`` reviewed items.
+
+    ``None`` until they hold the positive class and another one: a model fitted
+    without the positive class has no probability of it to rank the items by.
+    """
     idx = np.concatenate(reviewed)[-memory:]
-    if np.unique(y[idx]).shape[0] < 2:
+    hits = y[idx] == positive_label
+    if hits.all() or not hits.any():
         return None
     return clone(model).fit(X[idx], y[idx])
 
