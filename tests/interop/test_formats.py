@@ -338,6 +338,32 @@ def test_hf_multilabel_and_images_round_trip() -> None:
     assert [r["labels"] for r in raw] == [[0, 2], []] and raw[0]["image"]["bytes"] == png
 
 
+def test_hf_multilabel_export_keeps_unanswered_items_unlabelled(tmp_path: Path) -> None:
+    """An item no one answered is null in the labels column, not [] ("none of these"), so
+    that reading the export back does not turn every unanswered item into an answer."""
+    import datasets as hf
+
+    features = hf.Features(
+        {
+            "id": hf.Value("string"),
+            "text": hf.Value("string"),
+            "labels": hf.Sequence(hf.ClassLabel(names=["cat", "dog"])),
+        }
+    )
+    ds = hf.Dataset.from_dict(
+        {"id": ["a", "b", "c"], "text": ["x", "y", "z"], "labels": [[1], None, []]},
+        features=features,
+    )
+    records = from_hf_dataset(ds)
+    assert [r.final_labels() for r in records] == [["dog"], None, []]
+    back = to_hf_dataset(records, label_names=["cat", "dog"], multilabel=True)
+    assert back.features == ds.features
+    assert back["labels"] == [[1], None, []]
+    write_tasks(records, tmp_path / "out", "hf", labels=["cat", "dog"])
+    again = read_tasks(tmp_path / "out")
+    assert [r.final_labels() for r in again] == [["dog"], None, []]
+
+
 # -------------------------------------------------------------- init and export
 def _run(*args: object) -> object:
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
