@@ -39,7 +39,8 @@ LABEL_COLUMN_OPTION = click.option(
     default=None,
     help="Column of a CSV/JSONL holding labels already given (an empty cell: not labelled); "
     "they are imported as answers of 'imported:file' and are never a feature  [default: label, "
-    "when there is one; '' for none]. Multi-label: labels separated by ';' (CSV) or a list.",
+    "when there is one, else labels; '' for none]. Multi-label: labels separated by ';' (CSV) "
+    "or a list.",
 )
 
 #: ``--label-folders`` of ``init`` and ``add``: images sorted into one folder per label
@@ -292,7 +293,8 @@ def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
     if not found:
         _fail(
             "Name the labels with --labels, e.g. --labels positive,negative: the data holds no "
-            "labels to take them from (a 'label' column, --label-column or --label-folders)."
+            "labels to take them from (a 'label' or 'labels' column, --label-column or "
+            "--label-folders)."
         )
     _fail(
         f"The data's {_label_source(dataset)} holds one label only ({found[0]!r}); name every "
