@@ -169,6 +169,28 @@ def test_estimators_loop(make, data):
     assert f1_micro(Y, learner.predict(X)) > 0.4
 
 
+@pytest.mark.parametrize(
+    "make",
+    [_ovr, lambda: RandomForestClassifier(10, random_state=0), lambda: KNeighborsClassifier(3)],
+    ids=["ovr", "forest", "knn"],
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")
+def test_a_single_label_keeps_one_column_per_label(make, data):
+    """With one label scikit-learn reads the column as a binary target; the learner still
+    predicts (n, 1) rows and P(label = 1), and the strategies score that one column."""
+    X, Y = data
+    y1 = Y[:, :1]
+    learner = ActiveLearner(make(), "binmin", classes=["x"], multilabel=True, random_state=0)
+    learner.fit(X, np.arange(20), y1[:20])
+    assert learner.predict(X).shape == (200, 1)
+    P = learner.predict_proba(X)
+    assert P.shape == (200, 1) and np.all((P >= 0) & (P <= 1))
+    assert f1_micro(y1, learner.predict(X)) > 0.4
+    idx = learner.query(5)
+    expected = np.argsort(np.abs(P[20:, 0] - 0.5), kind="stable")[:5] + 20
+    np.testing.assert_array_equal(np.sort(idx), np.sort(expected))
+
+
 def test_multilabel_proba_reads_the_positive_class_of_every_output(data):
     X, Y = data
     knn = KNeighborsClassifier(7).fit(X[:50], Y[:50])

@@ -318,8 +318,9 @@ class ConstantLabelsClassifier(ClassifierMixin, BaseEstimator):
 def fit_multilabel(estimator: Any, X: Any, Y: np.ndarray) -> Any:
     """Fit a clone of ``estimator`` on ``Y``, wrapping it when some label is constant.
 
-    Returns the fitted clone when every column varies, else a fitted
-    :class:`ConstantLabelsClassifier`.
+    Returns the fitted clone when every column varies, else (or when ``Y`` has a
+    single column) a fitted :class:`ConstantLabelsClassifier`, whose ``predict``
+    and ``predict_proba`` always give one column per label.
 
     Examples
     --------
@@ -334,6 +335,8 @@ def fit_multilabel(estimator: Any, X: Any, Y: np.ndarray) -> Any:
     'ConstantLabelsClassifier'
     """
     Y = np.asarray(Y)
-    if Y.shape[0] and np.all(Y.min(axis=0) != Y.max(axis=0)):
+    # one label: scikit-learn reads a single column as a binary target (1-D predictions and
+    # two probability columns), so the wrapper keeps the (n, 1) shapes
+    if Y.ndim == 2 and Y.shape[1] > 1 and Y.shape[0] and np.all(Y.min(axis=0) != Y.max(axis=0)):
         return clone(estimator).fit(X, Y)
     return ConstantLabelsClassifier(estimator).fit(X, Y)
