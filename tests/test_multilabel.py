@@ -215,6 +215,21 @@ def test_to_indicator_refuses_unknown_labels():
         to_indicator([["a"], "ab"], ["a", "b"])
 
 
+def test_to_indicator_names_a_missing_label_list_and_takes_a_label_count():
+    with pytest.raises(ValueError, match=r"Item 1 is None, not a list of labels; give \[\]"):
+        to_indicator([["a"], None], ["a", "b"])
+    with pytest.raises(ValueError, match=r"Item 0 is 3, not a list of labels; .* \[3\] for one"):
+        to_indicator([3], 4)
+    with pytest.raises(ValueError, match="classes must list the labels in column order"):
+        to_indicator([["a"]], "ab")
+    np.testing.assert_array_equal(
+        to_indicator([[2], [], (0, 1)], 3), [[0, 0, 1], [0, 0, 0], [1, 1, 0]]
+    )
+    np.testing.assert_array_equal(
+        to_indicator([{"b"}, np.array(["a"])], ["a", "b"]), [[0, 1], [1, 0]]
+    )
+
+
 # ---------------------------------------------------------------- strategies
 def _ctx(P_rows, Y_lab=None):
     """A context whose 'model' returns the given probabilities for row indices."""
