@@ -137,6 +137,18 @@ def test_model_is_fitted_once_one_label_varies(data):
         assert not learner.history_[-1].cold_start and len(set(idx.tolist())) == 3
 
 
+def test_ragged_label_lists_are_refused_in_one_line_naming_to_indicator(data):
+    X, _ = data
+    learner = ActiveLearner(_ovr(), "binmin", classes=["a", "b", "c", "d"]).fit(X)
+    with pytest.raises(ValueError, match=r"lists of different lengths.*to_indicator\("):
+        learner.teach([0, 1], [["a"], ["b", "c"]])
+    with pytest.raises(ValueError, match="lists of different lengths"):
+        ActiveLearner(_ovr(), "binmin", classes=4).fit(X, [0, 1], [[1, 0, 0, 0], [1, 0]])
+    assert learner.n_labelled_ == 0
+    learner.teach([0, 1], to_indicator([["a"], ["b", "c"]], learner.classes_))
+    assert learner.labels_.tolist() == [[1, 0, 0, 0], [0, 1, 1, 0]]
+
+
 def test_plain_estimator_once_every_label_varies(data):
     X, Y = data
     learner = ActiveLearner(_ovr(), "binmin", classes=4).fit(X, np.arange(60), Y[:60])

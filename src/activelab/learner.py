@@ -489,7 +489,7 @@ class ActiveLearner:
         """
         self._check_pool_set()
         idx = check_indices(indices, self._X.shape[0])
-        y = np.asarray(labels)
+        y = _label_array(labels)
         if y.ndim == 0:
             y = y.reshape(1)
         if y.ndim == 2 and y.shape[1] == 1 and not self._ml:
@@ -730,6 +730,18 @@ class ActiveLearner:
 
 
 _SEMI = ("auto", "spreading", "blend", "self-training")
+
+
+def _label_array(labels: Any) -> np.ndarray:
+    """``labels`` as an array; label lists of different lengths are refused in one line."""
+    try:
+        return np.asarray(labels)
+    except ValueError as exc:  # numpy: "inhomogeneous shape" for ragged nested lists
+        raise ValueError(
+            "Labels must be one label per item, or for multi-label targets one 0/1 row per "
+            "item of the same width; got lists of different lengths. Turn label lists into "
+            "rows with activelab.multilabel.to_indicator(label_lists, learner.classes_)."
+        ) from exc
 
 
 def _label_vector_hint(labelled: Any, n_pool: int) -> str:
