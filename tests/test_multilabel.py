@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from activelab import ActiveLearner, QueryContext
+from activelab import ActiveLearner, NotFittedError, QueryContext
 from activelab.multilabel import (
     SCORERS,
     ConstantLabelsClassifier,
@@ -147,6 +147,13 @@ def test_ragged_label_lists_are_refused_in_one_line_naming_to_indicator(data):
     assert learner.n_labelled_ == 0
     learner.teach([0, 1], to_indicator([["a"], ["b", "c"]], learner.classes_))
     assert learner.labels_.tolist() == [[1, 0, 0, 0], [0, 1, 1, 0]]
+
+
+def test_predicting_before_any_label_varies_says_what_is_missing(data):
+    X, _ = data
+    learner = ActiveLearner(_ovr(), "mmc", classes=4).fit(X, np.arange(5), np.zeros((5, 4)))
+    with pytest.raises(NotFittedError, match=r"needs some label seen both ways.*the 5 labelled"):
+        learner.predict(X)
 
 
 def test_plain_estimator_once_every_label_varies(data):

@@ -8,7 +8,7 @@ from sklearn.datasets import load_diabetes
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import Ridge
 
-from activelab import ActiveLearner
+from activelab import ActiveLearner, NotFittedError
 from activelab.data.chem import (
     SmilesError,
     load_chembl_series,
@@ -38,6 +38,8 @@ def test_learner_with_a_regressor_has_no_classes(diabetes):
     learner = ActiveLearner(RandomForestRegressor(10, random_state=0), "variance", random_state=0)
     learner.fit(X, [0], y[:1])
     assert learner.model_ is None and learner.classes_ is None  # one label: no fit yet
+    with pytest.raises(NotFittedError, match="a regressor is fitted from 2 labels on; 1 taught"):
+        learner.predict(X)
     learner.teach([1], y[1:2])
     assert learner.model_ is not None and learner.context().classes is None
 

@@ -676,6 +676,17 @@ class ActiveLearner:
                     f"No model is fitted yet: the {self.n_labelled_} labels were taught with "
                     "refit=False; call refit_model() to fit it on them."
                 )
+            if self._X is not None and self._is_multilabel():
+                raise NotFittedError(
+                    f"No model is fitted yet: a multi-label model needs some label seen both "
+                    f"ways (on one item and not on another); the {self.n_labelled_} labelled "
+                    "items do not show that yet, so teach more."
+                )
+            if self._X is not None and is_regressor(self.estimator):
+                raise NotFittedError(
+                    f"No model is fitted yet: a regressor is fitted from "
+                    f"{max(self.min_labels, 2)} labels on; {self.n_labelled_} taught so far."
+                )
             raise NotFittedError(
                 "No model is fitted yet: teach labels first (a classifier needs at least two "
                 "classes among them)."
