@@ -141,6 +141,47 @@ def test_expected_improvement_matches_the_closed_form():
     assert np.maximum(draws - best, 0).mean() == pytest.approx(expected, rel=0.02)
 
 
+def test_expected_improvement_without_labels_says_so(diabetes, tmp_path):
+    """`activelab query` ranks a pool without its labels: EI has no best to improve on."""
+    import joblib
+    from click.testing import CliRunner
+
+    from activelab import QueryContext
+    from activelab.cli import main
+    from activelab.strategies.regression import ExpectedImprovement
+
+    X, y = diabetes
+    forest = RandomForestRegressor(10, random_state=0).fit(X[:40], y[:40])
+    none = np.empty(0, dtype=np.int64)
+    ctx = QueryContext(
+        X=X[40:],
+        candidates=np.arange(len(X) - 40),
+        labelled=none,
+        y_labelled=np.empty(0),
+        model=forest,
+    )
+    with pytest.raises(ValueError, match="no labels were given; rank with 'ucb' or 'greedy'"):
+        ExpectedImprovement().select(ctx, 3)
+    joblib.dump(forest, tmp_path / "m.joblib")
+    np.save(tmp_path / "pool.npy", X[40:])
+    run = CliRunner().invoke(
+        main,
+        [
+            "query",
+            "--model",
+            str(tmp_path / "m.joblib"),
+            "--pool",
+            str(tmp_path / "pool.npy"),
+            "--strategy",
+            "expected_improvement",
+            "-n",
+            "3",
+        ],
+    )
+    assert run.exit_code == 1 and "no labels were given" in run.output
+    assert "zero-size array" not in run.output and "Traceback" not in run.output
+
+
 def test_design_campaign_greedy_beats_random_on_a_smooth_function():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, size=(300, 2))
