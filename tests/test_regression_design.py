@@ -115,6 +115,18 @@ def test_top_k_found_counts_hits_in_order():
         true_top_k(y, 0)
 
 
+def test_an_unmeasured_value_is_refused_before_the_search(diabetes):
+    """NaN sorted last, so an unmeasured item silently never counted as a hit (or stopped a
+    campaign halfway when a strategy picked it)."""
+    X, y = diabetes
+    y = y.copy()
+    y[[5, 9]] = np.nan
+    with pytest.raises(ValueError, match=r"y is nan at index 5 \(2 value\(s\) not finite\)"):
+        top_k_found(y, [0, 1], 5)
+    with pytest.raises(ValueError, match="leave the unmeasured ones out"):
+        run_design_campaign(Ridge(), "greedy", X, y, k=10, budget=30)
+
+
 def test_experiments_to_reach_rmse_refuses_an_rmse_curve_and_mismatched_lengths():
     assert experiments_to_reach_rmse([5, 10, 15], [-3.0, -2.0, -1.0], 1.5) == 15
     # a plain RMSE curve met any target at its first point
