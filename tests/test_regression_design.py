@@ -139,6 +139,8 @@ def test_experiments_to_reach_rmse_refuses_an_rmse_curve_and_mismatched_lengths(
 def test_experiments_to_reach_rmse():
     assert experiments_to_reach_rmse([5, 10, 15], [-3.0, -2.0, -1.0], 2.0) == 10
     assert experiments_to_reach_rmse([5, 10], [-3.0, -2.5], 1.0) is None
+    with pytest.raises(ValueError, match=r"target_rmse must be an RMSE \(0 or more\), got -2.0"):
+        experiments_to_reach_rmse([5, 10], [-3.0, -2.5], -2.0)  # was None: never "reached"
 
 
 def test_expected_improvement_matches_the_closed_form():

@@ -101,6 +101,11 @@ def experiments_to_reach_rmse(n_labels: Any, neg_rmse: Any, target_rmse: float) 
             f"neg_rmse holds positive values (e.g. {float(-s[s < 0][0])!r}): it is the negated "
             "RMSE (scoring='neg_root_mean_squared_error'); pass -rmse for an RMSE curve."
         )
+    if not np.isfinite(target_rmse) or target_rmse < 0:
+        raise ValueError(
+            f"target_rmse must be an RMSE (0 or more), got {target_rmse!r}; the curve is "
+            "negated, the target is not."
+        )
     hit = np.flatnonzero(s <= target_rmse)
     return int(steps[hit[0]]) if hit.size else None
 
