@@ -90,6 +90,14 @@ def test_run_campaign_regression_curves(diabetes, scoring):
         assert (scores < 1).all()
 
 
+@pytest.mark.parametrize("scoring", ["accuracy", "f1_micro", "roc_auc"])
+def test_run_campaign_refuses_a_classification_scorer_for_a_regressor(diabetes, scoring):
+    X, y = diabetes
+    Xp, Xt, yp, yt = split_pool_test(X, y, seed=0)
+    with pytest.raises(ValueError, match=f"scoring='{scoring}' scores classes, and Ridge is a"):
+        run_campaign(Ridge(), "greedy", Xp, yp, Xt, yt, budget=20, scoring=scoring)
+
+
 def test_split_of_a_continuous_target_is_not_stratified():
     y = np.repeat([1.5, 2.5], 20)  # two values, each twice: would stratify if discrete
     X = np.arange(40.0).reshape(-1, 1)

@@ -296,8 +296,8 @@ def run_campaign(
         weighting=weighting,
         semi_supervised=semi_supervised,
     )
+    scorer = _campaign_scorer(scoring, multilabel, estimator)
     learner.fit(X_pool)
-    scorer = _campaign_scorer(scoring, multilabel)
     top_hits = _top_k_mask(estimator, y_pool, track_top_k, maximize=top_k_maximize)
     result = CampaignResult(
         strategy=strat.name,
@@ -369,7 +369,7 @@ def _is_multilabel_target(estimator: Any, y: np.ndarray) -> bool:
     return y.ndim == 2 and not is_regressor(estimator) and bool(np.isin(y, (0, 1)).all())
 
 
-def _campaign_scorer(scoring: str | None, multilabel: bool) -> Any:
+def _campaign_scorer(scoring: str | None, multilabel: bool, estimator: Any) -> Any:
     if not scoring:
         return None
     if multilabel and isinstance(scoring, str):
@@ -377,7 +377,15 @@ def _campaign_scorer(scoring: str | None, multilabel: bool) -> Any:
 
         if scoring in SCORERS:
             return SCORERS[scoring]
-    return get_scorer(scoring)
+    scorer = get_scorer(scoring)
+    func = getattr(scorer, "_score_func", None)
+    module = getattr(func, "__module__", "") or ""
+    if is_regressor(estimator) and module.endswith(("_classification", "_ranking")):
+        raise ValueError(
+            f"scoring={scoring!r} scores classes, and {type(estimator).__name__} is a "
+            "regressor; use 'r2', 'neg_root_mean_squared_error' or 'neg_mean_absolute_error'."
+        )
+    return scorer
 
 
 def _n_rows(X: Any) -> int:
