@@ -623,6 +623,8 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
     how = ""
     if task is None:
         task, why = infer_task(labels.to_numpy())
+        if task == "classification":
+            _refuse_stray_text_in_numbers(pd, labels, where, label_column)
         other = "classification" if task == "regression" else "regression"
         how = f" Task: {task} ({why}; --task {other} to override)."
     y = _labels_for_task(pd, labels, task, where, label_column)
@@ -688,6 +690,45 @@ def _labels_for_task(pd: Any, labels: Any, task: str, where: str, label_column: 
                 "regression."
             )
     return values.astype(np.int64)
+
+
+#: a cell that begins with a number: "3.2", "-1e5", "1,5" (a decimal comma), "3.2 nM", "<0.5"
+_LEADING_NUMBER = r"^\s*[<>~≤≥=]*\s*[-+−]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?"
+
+
+def _refuse_stray_text_in_numbers(pd: Any, labels: Any, where: str, label_column: str) -> None:
+    """Refuse a label column of measurements that some cells keep from being numbers.
+
+    A column read as text labels whose values mostly begin with a number and take as many
+    distinct values as a quantity does (a unit, "3.2 nM"; a qualifier, "<0.5"; "inf")
+    would otherwise become one class per value, and the replay a meaningless
+    classification.
+
+    Raises
+    ------
+    ValueError
+        Naming the first cell that is not a plain number and the two ways out.
+    """
+    text = labels.astype(str)
+    distinct = int(text.nunique())
+    if distinct <= _MAX_INTEGER_CLASSES or distinct <= 0.05 * len(text):
+        return  # few classes: "1 star", "2 stars" are categories
+    leading = text.str.match(_LEADING_NUMBER).to_numpy()
+    if leading.mean() < 0.5:
+        return
+    values = pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if not bad.size:
+        return
+    r = int(bad[0])
+    rows = "1 row is not" if bad.size == 1 else f"{bad.size} rows are not"
+    raise ValueError(
+        f"{where}: column {label_column!r} looks like measurements ({distinct} distinct "
+        f"values, {int(leading.sum())} of {len(text)} beginning with a number) but has "
+        f"{text.iloc[r]!r} on data row {r + 1}, which is not a plain number ({rows}); "
+        "for regression make every cell a number (no unit, '<' or text), or give "
+        "--task classification to take each distinct value as a class."
+    )
 
 
 def _categories_note(categories: list[Any]) -> str:
