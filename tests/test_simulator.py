@@ -379,6 +379,10 @@ def test_multilabel_with_a_named_scorer():
     )
     assert doc["settings"]["split"] == "random" and len(doc["runs"][0]["scores"]) == 2
     assert all(0 < s <= 1 for s in doc["runs"][0]["scores"])
+    # the results say what the data are: 3 labels, not the 2 values of the 0/1 matrix
+    summary = doc["settings"]["dataset"]
+    assert summary["task"] == "multilabel" and summary["n_labels"] == 3
+    assert "n_classes" not in summary
 
 
 def test_a_label_matrix_takes_the_multilabel_strategies():

@@ -95,6 +95,9 @@ class Dataset:
     def summary(self) -> dict[str, Any]:
         """A JSON-ready description (no arrays).
 
+        ``n_classes`` for classification; for a 0/1 label matrix ``task`` is
+        ``"multilabel"`` and ``n_labels`` its number of columns.
+
         Examples
         --------
         >>> load("wine").summary()["n_classes"]
@@ -108,7 +111,10 @@ class Dataset:
             "source": self.source,
             "description": self.description,
         }
-        if self.task == "classification":
+        if self.task == "classification" and np.ndim(self.y) == 2:  # a 0/1 label matrix
+            out["task"] = "multilabel"
+            out["n_labels"] = int(np.shape(self.y)[1])
+        elif self.task == "classification":
             out["n_classes"] = len(np.unique(self.y))
         if self.featuriser is not None:
             out["featuriser"] = self.featuriser
