@@ -156,6 +156,32 @@ def test_predicting_before_any_label_varies_says_what_is_missing(data):
         learner.predict(X)
 
 
+def test_rank_pool_keeps_single_label_and_multilabel_strategies_to_their_models(data):
+    """Both read predict_proba, so margin ranked a multi-label model's pool (the gap between
+    two independent labels) and binmin a classifier's (its classes as labels) without a word."""
+    from activelab.ranking import rank_pool
+    from activelab.strategies import StrategyRequirementError
+
+    X, Y = data
+    multi = _ovr().fit(X[:100], Y[:100])
+    with pytest.raises(
+        StrategyRequirementError,
+        match=r"'margin' is for classification, but "
+        r"OneVsRestClassifier predicts several labels per item.*binmin",
+    ):
+        rank_pool(multi, X[100:], 5)
+    assert rank_pool(multi, X[100:], 5, strategy="binmin").shape == (5,)
+    single = LogisticRegression(max_iter=500).fit(X[:100], Y[:100, 0])
+    with pytest.raises(
+        StrategyRequirementError,
+        match=r"'binmin' is for multilabel, but "
+        r"LogisticRegression predicts one label per item; use a classification",
+    ):
+        rank_pool(single, X[100:], 5, strategy="binmin")
+    assert rank_pool(single, X[100:], 5).shape == (5,)
+    assert rank_pool(multi, X[100:], 5, strategy="random", random_state=0).shape == (5,)
+
+
 def test_plain_estimator_once_every_label_varies(data):
     X, Y = data
     learner = ActiveLearner(_ovr(), "binmin", classes=4).fit(X, np.arange(60), Y[:60])
