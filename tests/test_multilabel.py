@@ -267,6 +267,9 @@ def test_to_indicator_names_a_missing_label_list_and_takes_a_label_count():
         to_indicator([3], 4)
     with pytest.raises(ValueError, match="classes must list the labels in column order"):
         to_indicator([["a"]], "ab")
+    # the first column of a name given twice stayed 0 for every item
+    with pytest.raises(ValueError, match="Label 'a' appears twice in classes"):
+        to_indicator([["a"], ["b"]], ["a", "b", "a"])
     np.testing.assert_array_equal(
         to_indicator([[2], [], (0, 1)], 3), [[0, 0, 1], [0, 0, 0], [1, 1, 0]]
     )

@@ -177,6 +177,9 @@ def to_indicator(label_lists: Any, classes: Any) -> np.ndarray:
         )
     classes = list(classes)
     position = {c: j for j, c in enumerate(classes)}
+    if len(position) < len(classes):  # a later column would take every hit of its name
+        twice = next(c for j, c in enumerate(classes) if position[c] != j)
+        raise ValueError(f"Label {twice!r} appears twice in classes; each label names one column.")
     out = np.zeros((len(label_lists), len(classes)), dtype=np.int64)
     for i, labels in enumerate(label_lists):
         if isinstance(labels, str):  # iterating it would read each character as a label
