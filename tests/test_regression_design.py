@@ -232,6 +232,20 @@ def test_design_campaign_refuses_bad_input():
         run_design_campaign(LogisticRegression(), "greedy", X, np.arange(10.0))
     with pytest.raises(ValueError, match="X has 10 rows but y has 9"):
         run_design_campaign(Ridge(), "greedy", X, np.arange(9.0))
+    y = np.arange(10.0)
+    # explicit initial indices are checked as the learner checks them: a fraction was cut to
+    # a whole number, an index out of range was numpy's IndexError, a float count a TypeError
+    with pytest.raises(
+        TypeError, match=r"Indices must be integers, got float64 values such as 0\.5"
+    ):
+        run_design_campaign(Ridge(), "greedy", X, y, k=2, initial=[0.5, 3.7], budget=5)
+    with pytest.raises(IndexError, match="initial index 12 is out of range for a pool of 10"):
+        run_design_campaign(Ridge(), "greedy", X, y, k=2, initial=[1, 12], budget=5)
+    for count in (5.0, True):
+        with pytest.raises(ValueError, match=r"initial must be a whole number >= 0, got"):
+            run_design_campaign(Ridge(), "greedy", X, y, k=2, initial=count, budget=5)
+    r = run_design_campaign(Ridge(), "greedy", X, y, k=2, initial=np.array([4, 2]), budget=4)
+    assert r.tested[:2] == [4, 2] and r.n_tested == [2, 4]
 
 
 @pytest.mark.parametrize("strategy", ["greedy", "ucb", "expected_improvement", "thompson"])

@@ -372,10 +372,10 @@ def run_design_campaign(
     budget = check_count(budget, "budget", minimum=0)
     seed = check_seed(seed)
     strat = _design_strategy(strategy, maximize)
-    init = (
-        initial_indices(y, int(initial), seed)
-        if isinstance(initial, int | np.integer)
-        else np.asarray(initial, dtype=np.int64)
+    init = (  # a count of random items, or the indices themselves (checked like the learner's)
+        initial_indices(y, check_count(initial, "initial", minimum=0), seed)
+        if np.ndim(initial) == 0
+        else check_indices(initial, n, what="initial index")
     )
     budget = min(budget, n)
     if budget < len(init):
