@@ -98,6 +98,15 @@ def test_run_campaign_refuses_a_classification_scorer_for_a_regressor(diabetes, 
         run_campaign(Ridge(), "greedy", Xp, yp, Xt, yt, budget=20, scoring=scoring)
 
 
+@pytest.mark.parametrize("count", [5.0, True])
+def test_run_campaign_refuses_an_initial_count_that_is_not_a_whole_number(diabetes, count):
+    """5.0 was read as the one index 5, True as one random item."""
+    X, y = diabetes
+    Xp, Xt, yp, yt = split_pool_test(X, y, seed=0)
+    with pytest.raises(ValueError, match=r"initial must be a whole number >= 0, got"):
+        run_campaign(Ridge(), "gsx", Xp, yp, Xt, yt, initial=count, budget=20)
+
+
 def test_split_of_a_continuous_target_is_not_stratified():
     y = np.repeat([1.5, 2.5], 20)  # two values, each twice: would stratify if discrete
     X = np.arange(40.0).reshape(-1, 1)

@@ -268,9 +268,9 @@ def run_campaign(
                 "label per row."
             )
     strat = get_strategy(strategy)
-    random_init = isinstance(initial, int | np.integer)
+    random_init = np.ndim(initial) == 0  # a count (5.0 was read as the one index 5)
     init = (
-        initial_indices(y_pool, initial, seed)
+        initial_indices(y_pool, check_count(initial, "initial", minimum=0), seed)
         if random_init
         else check_indices(initial, len(y_pool), what="initial index")
     )
