@@ -275,6 +275,31 @@ def test_terminal_toggles_and_confirms(ml_project: Path) -> None:
         store.close()
 
 
+def test_terminal_guess_of_none_names_the_most_likely_label() -> None:
+    """As the page does: "none of these (most likely nodule, 31%)", not "none of these"."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from activelab.cli.label import _show
+
+    item = SimpleNamespace(
+        kind="text",
+        content={"text": "Clear lungs."},
+        external_id="r03",
+        strategy="mmc",
+        guess=None,
+        guess_labels=[],
+        probabilities={"effusion": 0.12, "nodule": 0.31, "fracture": 0.05, "cardiomegaly": 0.2},
+    )
+    console = Console(record=True, width=100)
+    _show(console, None, item, LABELS)
+    assert "model's guess: none of these (most likely nodule, 31%)" in console.export_text()
+    console = Console(record=True, width=100)
+    _show(console, None, SimpleNamespace(**{**vars(item), "guess_labels": ["nodule"]}), LABELS)
+    assert "model's guess: nodule (31%)" in console.export_text()
+
+
 # ------------------------------------------------------------------ browser
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]

@@ -107,6 +107,9 @@ def _show(console: Any, svc: Any, item: Any, labels: list[str]) -> None:
     elif item.guess_labels is not None:
         probs = item.probabilities or {}
         guessed = ", ".join(f"{lab} ({probs[lab]:.0%})" for lab in item.guess_labels)
+        if not guessed and probs:  # as the page says it: the label that came closest
+            top = max(labels, key=lambda lab: probs.get(lab, 0.0))
+            guessed = f"none of these (most likely {top}, {probs.get(top, 0.0):.0%})"
         console.print(Text(f"model's guess: {guessed or 'none of these'}"))
     keys = "  ".join(
         f"[{k}] {lab}" for k, lab in zip(_label_keys(labels), labels, strict=True) if k
