@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_multilabel_classification
@@ -430,6 +432,27 @@ def test_run_campaign_on_multilabel_targets(data):
         assert (scoring == "f1_micro") == (expected > 0)
     assert r.scores[-1] <= 0  # a negated loss
     assert np.isfinite(aulc(r.n_labels, r.scores))
+
+
+@pytest.mark.parametrize(
+    ("scoring", "message"),
+    [
+        ("hamming_loss", "use scoring='neg_hamming_loss'"),
+        (
+            "f1",
+            "scoring='f1' scores one class of a single label; for a multi-label target use "
+            "'f1_micro'",
+        ),
+        ("r2", "scoring='r2' scores a quantity, and the target is a 0/1 label matrix"),
+    ],
+)
+def test_run_campaign_names_the_multilabel_scorer_to_use(data, scoring, message):
+    """scikit-learn's own words were "not a valid scoring value", "average='binary'", or,
+    for r2, a curve of R² over 0/1 cells."""
+    X, Y = data
+    Xp, Xt, Yp, Yt = split_pool_test(X, Y, seed=0)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run_campaign(_ovr(), "binmin", Xp, Yp, Xt, Yt, initial=6, budget=20, scoring=scoring)
 
 
 # ---------------------------------------------------------------- data

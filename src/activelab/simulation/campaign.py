@@ -369,6 +369,15 @@ def _is_multilabel_target(estimator: Any, y: np.ndarray) -> bool:
     return y.ndim == 2 and not is_regressor(estimator) and bool(np.isin(y, (0, 1)).all())
 
 
+#: scikit-learn scorers that average over one positive class, and their multi-label form
+_BINARY_AVERAGED = {
+    "f1": "f1_micro",
+    "precision": "precision_micro",
+    "recall": "recall_micro",
+    "jaccard": "jaccard_samples",
+}
+
+
 def _campaign_scorer(scoring: str | None, multilabel: bool, estimator: Any) -> Any:
     if not scoring:
         return None
@@ -377,9 +386,24 @@ def _campaign_scorer(scoring: str | None, multilabel: bool, estimator: Any) -> A
 
         if scoring in SCORERS:
             return SCORERS[scoring]
+        if scoring == "hamming_loss" or scoring in _BINARY_AVERAGED:
+            from activelab.multilabel import get_scorer as multilabel_scorer
+
+            better = _BINARY_AVERAGED.get(scoring, "neg_hamming_loss")
+            if scoring == "hamming_loss":
+                multilabel_scorer(scoring)  # says: higher is better, use neg_hamming_loss
+            raise ValueError(
+                f"scoring={scoring!r} scores one class of a single label; for a multi-label "
+                f"target use {better!r} (or one of {', '.join(SCORERS)})."
+            )
     scorer = get_scorer(scoring)
     func = getattr(scorer, "_score_func", None)
     module = getattr(func, "__module__", "") or ""
+    if multilabel and module.endswith("_regression"):
+        raise ValueError(
+            f"scoring={scoring!r} scores a quantity, and the target is a 0/1 label matrix; use "
+            f"one of {', '.join(SCORERS)}."
+        )
     if is_regressor(estimator) and module.endswith(("_classification", "_ranking")):
         raise ValueError(
             f"scoring={scoring!r} scores classes, and {type(estimator).__name__} is a "
