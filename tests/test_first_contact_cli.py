@@ -223,7 +223,15 @@ def test_simulate_param_minimize_and_rmse_direction(tmp_path):
     args += ["--seeds", "2", "--budget", "40", "--top-k", "20", "--minimize"]
     args += ["--scoring", "neg_root_mean_squared_error", "--out", str(out)]
     run = CliRunner().invoke(main, [*args, "--param", "random.unused=1"])
-    assert run.exit_code == 1 and "does not take these parameters" in run.output
+    assert run.exit_code == 1 and "'random' has no parameter 'unused'" in run.output
+    # a misspelt parameter that a base class takes through **kwargs: named with the nearest
+    # one and the full list, not as "_Acquisition.__init__() got an unexpected keyword"
+    run = CliRunner().invoke(main, [*args, "--param", "greedy.maximise=false"])
+    assert run.exit_code == 1 and "__init__" not in run.output
+    assert "Strategy 'greedy' has no parameter 'maximise' (did you mean 'maximize'?); it " in (
+        " ".join(run.output.split())
+    )
+    assert "takes maximize, batch, max_refits." in run.output
     run = CliRunner().invoke(main, args)
     assert run.exit_code == 0, run.output
     doc = json.loads(out.read_text())

@@ -558,7 +558,7 @@ def _check_strategies(
         try:
             strategy = get_strategy(name, **params.get(name, {}))
         except TypeError as exc:
-            raise ValueError(f"Strategy {name!r} does not take these parameters: {exc}.") from exc
+            raise ValueError(_unknown_params(name, params.get(name, {}), exc)) from exc
         # a 2-D label matrix (one column per label) is multi-label classification
         task = None if ds is None else "multilabel" if np.ndim(ds.y) == 2 else ds.task
         if task is not None and strategy.task not in ("any", task):
@@ -569,6 +569,36 @@ def _check_strategies(
             )
         if strategy.needs_model:
             strategy.check_model(estimator)
+
+
+def _unknown_params(name: str, given: Mapping[str, Any], exc: TypeError) -> str:
+    """The message for parameters a strategy refused: the unknown ones, the nearest known
+    name and every parameter it takes (its ``__init__`` and those it passes on to its bases),
+    rather than Python's ``_Acquisition.__init__() got an unexpected keyword argument``."""
+    import difflib
+    import inspect
+
+    known: list[str] = []
+    for klass in type(get_strategy(name)).__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        sig = inspect.signature(init)
+        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        known += [
+            p.name
+            for p in sig.parameters.values()
+            if p.kind in kinds and p.name != "self" and p.name not in known
+        ]
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+            break
+    unknown = [k for k in given if k not in known]
+    if not unknown:
+        return f"Strategy {name!r} does not take these parameters: {exc}."
+    close = difflib.get_close_matches(unknown[0], known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    takes = f"it takes {', '.join(known)}" if known else "it takes no parameters"
+    return f"Strategy {name!r} has no parameter {unknown[0]!r}{hint}; {takes}."
 
 
 def _check_top_k(ds: Dataset, estimator: Any, top_k: int | None, test_size: float) -> None:
