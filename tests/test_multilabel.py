@@ -184,6 +184,24 @@ def test_rank_pool_keeps_single_label_and_multilabel_strategies_to_their_models(
     assert rank_pool(multi, X[100:], 5, strategy="random", random_state=0).shape == (5,)
 
 
+def test_a_dataframe_of_named_label_columns_is_read_by_name(data):
+    """np.asarray read the columns c, a, b in their own order: c's answers were stored as a's."""
+    import pandas as pd
+
+    X, _ = data
+    Y = pd.DataFrame({"c": [1, 0, 1], "a": [0, 1, 1], "b": [1, 1, 0]})
+    learner = ActiveLearner(_ovr(), "binmin", classes=["a", "b", "c"]).fit(X)
+    learner.teach([0, 1, 2], Y)
+    assert learner.labels_.tolist() == [[0, 1, 1], [1, 1, 0], [1, 0, 1]]
+    other = ActiveLearner(_ovr(), "binmin", classes=["a", "b", "c"]).fit(X)
+    with pytest.raises(ValueError, match=r"missing: \['c'\], not labels: \['x'\]"):
+        other.teach([0, 1, 2], Y.rename(columns={"c": "x"}))
+    assert other.n_labelled_ == 0
+    counted = ActiveLearner(_ovr(), "binmin", classes=3).fit(X)  # no names: read in order
+    counted.teach([0, 1, 2], Y)
+    assert counted.labels_.tolist() == Y.to_numpy().tolist()
+
+
 def test_plain_estimator_once_every_label_varies(data):
     X, Y = data
     learner = ActiveLearner(_ovr(), "binmin", classes=4).fit(X, np.arange(60), Y[:60])

@@ -489,7 +489,7 @@ class ActiveLearner:
         """
         self._check_pool_set()
         idx = check_indices(indices, self._X.shape[0])
-        y = _label_array(labels)
+        y = _label_array(self._named_label_columns(labels))
         if y.ndim == 0:
             y = y.reshape(1)
         if y.ndim == 2 and y.shape[1] == 1 and not self._ml:
@@ -521,6 +521,31 @@ class ActiveLearner:
                 self._mask[idx] = False
                 raise
         return self
+
+    def _named_label_columns(self, labels: Any) -> Any:
+        """A DataFrame of indicator columns named after the labels, put in the learner's order.
+
+        ``np.asarray`` reads a DataFrame's columns in its own order, so columns ``c, a, b``
+        taught to a learner of ``classes=["a", "b", "c"]`` stored each label's answers under
+        another label. Columns that name other labels are refused; unnamed (0, 1, …) columns
+        and learners whose labels are only counted (``classes=k``) are read in order.
+        """
+        columns = getattr(labels, "columns", None)
+        names = self._label_names
+        if columns is None or names is None or isinstance(self.classes, int | np.integer):
+            return labels
+        cols, want = list(columns), names.tolist()
+        if cols == want or cols == list(range(len(cols))):
+            return labels
+        if len(set(cols)) == len(cols) and set(cols) == set(want):
+            return labels[want]
+        missing = [c for c in want if c not in set(cols)]
+        extra = [c for c in cols if c not in set(want)]
+        raise ValueError(
+            f"The label columns {cols} do not match the learner's labels {want} (missing: "
+            f"{missing}, not labels: {extra}); name the columns after the labels, or pass a "
+            "0/1 array whose columns are in the order of classes."
+        )
 
     def _teach_probabilities(self, idx: np.ndarray, probabilities: Any) -> np.ndarray:
         if probabilities is None:
