@@ -300,6 +300,20 @@ def test_terminal_guess_of_none_names_the_most_likely_label() -> None:
     assert "model's guess: nodule (31%)" in console.export_text()
 
 
+def test_status_names_a_model_too_young_to_estimate(tmp_path: Path) -> None:
+    """With a model on fewer labels than the estimate needs, status said nothing of it."""
+    path = tmp_path / "items.csv"
+    rows = [("a", "left effusion", "effusion"), ("b", "rib fracture", "fracture")]
+    rows += [("c", "both", "effusion;fracture"), ("d", "clear", "")]
+    rows += [(f"x{i}", f"text {i}", "") for i in range(6)]
+    path.write_text("id,text,labels\n" + "".join(",".join(r) + "\n" for r in rows))
+    args = ["init", str(tmp_path / "p"), "--data", str(path), "--labels", ",".join(LABELS)]
+    r = CliRunner().invoke(main, [*args, "--multi-label", "--text-features", "tfidf"])
+    assert r.exit_code == 0, r.output
+    out = CliRunner().invoke(main, ["status", str(tmp_path / "p")], env={"COLUMNS": "200"}).output
+    assert "model v1 on 3 labels: estimated micro-F1 not yet known (needs at least 6" in out, out
+
+
 # ------------------------------------------------------------------ browser
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]

@@ -448,6 +448,12 @@ def status(project: Path, as_json: bool) -> None:
             f"{acc.get('metric', 'accuracy')} {acc['estimate']:.1%} "
             f"(95% interval {acc['low']:.1%}–{acc['high']:.1%})"
         )
+    elif info["model_version"] is not None:  # a model, too few labels to estimate it yet
+        why = f" ({acc['note']})" if acc.get("note") else ""
+        console.print(
+            f"model v{info['model_version']} on {info['model_labels']} labels: estimated "
+            f"{acc.get('metric', 'accuracy')} not yet known{why}"
+        )
     pays = info["still_pays"] or {}
     if pays.get("reason"):
         console.print(f"more labels still pay? {pays['reason']}")
