@@ -281,6 +281,29 @@ def test_design_campaign_minimising_searches_for_the_smallest(strategy):
 
 
 # ------------------------------------------------------------------ chemistry
+def test_rows_after_skipped_smiles_are_named_as_in_the_file(tmp_path):
+    """A label problem after a skipped row was named one row too early (the kept rows' count)."""
+    pytest.importorskip("rdkit")
+    from activelab.data.datasets import load_table
+
+    smiles = ["C" * k + "O" for k in range(1, 12)]
+    smiles[3] = "CC("  # data row 4 does not parse
+    values = [f"{0.3 * k:.1f}" for k in range(11)]
+    path = tmp_path / "mols.csv"
+
+    def write(vals: list[str]) -> None:
+        path.write_text(
+            "smiles,y\n" + "".join(f"{s},{v}\n" for s, v in zip(smiles, vals, strict=True))
+        )
+
+    write([*values[:5], "", *values[6:]])  # data row 6 has no value
+    with pytest.raises(ValueError, match=r"no label in column 'y' \(the first: data row 6\)"):
+        load_table(path, "y", smiles_column="smiles", skip_bad_rows=True)
+    write([*values[:7], "high", *values[8:]])  # data row 8 is text
+    with pytest.raises(ValueError, match=r"'y' has 'high' on data row 8 "):
+        load_table(path, "y", smiles_column="smiles", skip_bad_rows=True, task="regression")
+
+
 def test_unparsable_smiles_names_the_row():
     with pytest.raises(SmilesError, match=r"Row 3: cannot parse SMILES 'C1CC'"):
         parse_smiles(["CCO", "c1ccccc1", "C1CC", "CCN"])

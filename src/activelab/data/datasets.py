@@ -620,10 +620,10 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
         names += [str(n) for n in encoder.get_feature_names_out()]
     labels = frame[label_column]
     if labels.isna().any():
-        r = int(labels.isna().to_numpy().argmax())
+        r = _data_row(labels, int(labels.isna().to_numpy().argmax()))
         raise ValueError(
             f"{where}: {int(labels.isna().sum())} of {len(labels)} rows have no label in column "
-            f"{label_column!r} (the first: data row {r + 1}); a simulation replays labelled "
+            f"{label_column!r} (the first: data row {r}); a simulation replays labelled "
             "data, so drop those rows (or label them in a project: activelab init)."
         )
     how = ""
@@ -677,7 +677,8 @@ def _labels_for_task(pd: Any, labels: Any, task: str, where: str, label_column: 
         if bad.size:
             r = int(bad[0])
             raise ValueError(
-                f"{where}: column {label_column!r} has {labels.iloc[r]!r} on data row {r + 1} "
+                f"{where}: column {label_column!r} has {labels.iloc[r]!r} on data row "
+                f"{_data_row(labels, r)} "
                 f"({bad.size} rows are not numbers); regression needs a number on every row "
                 "(--task classification for categories)."
             )
@@ -691,9 +692,9 @@ def _labels_for_task(pd: Any, labels: Any, task: str, where: str, label_column: 
             r = int(frac[0])
             raise ValueError(
                 f"{where}: column {label_column!r} has {values[r].tolist()!r} on data row "
-                f"{r + 1} ({frac.size} rows with fractions); classes are whole numbers or "
-                "text, so bin the values into classes first (e.g. pandas.cut) or use --task "
-                "regression."
+                f"{_data_row(labels, r)} ({frac.size} rows with fractions); classes are whole "
+                "numbers or text, so bin the values into classes first (e.g. pandas.cut) or use "
+                "--task regression."
             )
     return values.astype(np.int64)
 
@@ -731,10 +732,21 @@ def _refuse_stray_text_in_numbers(pd: Any, labels: Any, where: str, label_column
     raise ValueError(
         f"{where}: column {label_column!r} looks like measurements ({distinct} distinct "
         f"values, {int(leading.sum())} of {len(text)} beginning with a number) but has "
-        f"{text.iloc[r]!r} on data row {r + 1}, which is not a plain number ({rows}); "
+        f"{text.iloc[r]!r} on data row {_data_row(text, r)}, which is not a plain number "
+        f"({rows}); "
         "for regression make every cell a number (no unit, '<' or text), or give "
         "--task classification to take each distinct value as a class."
     )
+
+
+def _data_row(column: Any, position: int) -> int:
+    """The file's data row (from 1) of the ``position``-th value of ``column``.
+
+    The frame keeps the row numbers of the file in its index, so that a row is named as in
+    the file after rows were left out before it (``skip_bad_rows``).
+    """
+    label = column.index[position]
+    return int(label) + 1 if isinstance(label, int | np.integer) else position + 1
 
 
 def _categories_note(categories: list[Any]) -> str:
