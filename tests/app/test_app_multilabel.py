@@ -275,6 +275,24 @@ def test_terminal_toggles_and_confirms(ml_project: Path) -> None:
         store.close()
 
 
+def test_terminal_refuses_a_multilabel_project_with_labels_beyond_its_keys(tmp_path) -> None:
+    """Labels past the tenth had no key and were not shown: each confirmed set said they did
+    not apply."""
+    many = [f"finding{i}" for i in range(1, 13)]
+    args = ["init", str(tmp_path / "p"), "--data", str(FINDINGS), "--labels", ",".join(many)]
+    r = CliRunner().invoke(main, [*args, "--multi-label", "--text-features", "tfidf"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["label", str(tmp_path / "p"), "--as", "tom"], input="1\nq")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "has 12 labels and the terminal has keys for ten: finding11, finding12" in r.output
+    assert "activelab serve" in r.output
+    store = open_project(tmp_path / "p")
+    try:
+        assert store.count_events() == {"label": 0, "skip": 0, "undo": 0}
+    finally:
+        store.close()
+
+
 def test_terminal_guess_of_none_names_the_most_likely_label() -> None:
     """As the page does: "none of these (most likely nodule, 31%)", not "none of these"."""
     from types import SimpleNamespace

@@ -210,7 +210,17 @@ def label(project: Path, name: str | None) -> None:
     svc = LabellingService(store)
     labels = svc.labels
     multi = svc.multilabel
-    by_key = {k: lab for k, lab in zip(_label_keys(labels), labels, strict=True) if k}
+    keys = _label_keys(labels)
+    by_key = {k: lab for k, lab in zip(keys, labels, strict=True) if k}
+    unkeyed = [lab for k, lab in zip(keys, labels, strict=True) if not k]
+    if multi and unkeyed:  # a confirmed set says every label left out does not apply
+        store.close()
+        raise click.ClickException(
+            f"{project} has {len(labels)} labels and the terminal has keys for ten: "
+            f"{', '.join(unkeyed)} could not be ticked, so every answer given here would say "
+            f"they do not apply. Label it in the browser (activelab serve {project}), where "
+            "every label can be ticked."
+        )
     help_ = _help_line(labels, multi)
     svc.start()
     console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. ", end="")
