@@ -130,7 +130,16 @@ def test_label_sets_joined_by_semicolons_are_refused_not_taken_as_classes(tmp_pa
     path = tmp_path / "tags.csv"
     path.write_text("x,y,tags\n" + "".join(f"{i},{i % 5},{t}\n" for i, t in enumerate(rows)))
     run = CliRunner().invoke(
-        main, ["simulate", "--data", str(path), "--label-column", "tags", "--out", "r.json"]
+        main,
+        [
+            "simulate",
+            "--data",
+            str(path),
+            "--label-column",
+            "tags",
+            "--out",
+            str(tmp_path / "r.json"),
+        ],
     )
     assert run.exit_code == 1 and "Traceback" not in run.output
     assert "labels such as 'a;b' are sets of labels joined by ';'" in run.output
