@@ -210,6 +210,7 @@ def test_simulate_refuses_a_strategy_the_model_cannot_serve_before_any_campaign(
     )
     assert run.exit_code == 1
     assert "needs a predictive spread" in run.output and not out.exists()
+    assert "--param variance.uncertainty=bootstrap" in " ".join(run.output.split())
     small = ["--seeds", "1", "--budget", "30", "--out", str(out)]
     run = CliRunner().invoke(  # the default (gsx) needs no spread: ridge serves it
         main, ["simulate", "diabetes", "--model", "ridge", *small]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +329,12 @@ def simulate(
         message = str(exc)
         if "TorchMLPClassifier" in message:  # the deep strategies: name the option that gives it
             message += " From the command line: --model mlp."
+        named = re.match(r"Strategy '([^']+)' needs a predictive spread", message)
+        if named:  # the library's uncertainty='bootstrap' is a --param here
+            message += (
+                " From the command line: --model bayesian_ridge or forest, or --param "
+                f"{named.group(1)}.uncertainty=bootstrap."
+            )
         raise click.ClickException(message) from exc
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
