@@ -369,6 +369,34 @@ def _run(*args: object) -> object:
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
+def test_init_refuses_label_sets_in_a_single_label_project(tmp_path: Path) -> None:
+    """A multi-label export's answers were left out as "labels not among --labels"."""
+
+    def task(i: int, choices: list[str]) -> dict:
+        result = [
+            {
+                "from_name": "label",
+                "to_name": "text",
+                "type": "choices",
+                "value": {"choices": choices},
+            }
+        ]
+        return {"data": {"text": f"item {i}"}, "annotations": [{"result": result}]}
+
+    tasks = [task(0, ["a", "b"]), task(1, ["a"]), {"data": {"text": "item 2"}}]
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(tasks))
+    r = CliRunner().invoke(main, ["init", str(tmp_path / "p"), "--data", str(path)])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert (
+        "answers include ['a', 'b'], several labels of one item; create the project with "
+        "--multi-label" in " ".join(r.output.split())
+    )
+    assert not (tmp_path / "p").exists()
+    r = _run("init", tmp_path / "m", "--data", path, "--multi-label", "--text-features", "tfidf")
+    assert r.exit_code == 0 and "Imported 2 labels from the file" in r.output
+
+
 def _label_first(project: Path, label: str) -> None:
     store = open_project(project)
     svc = LabellingService(store)

@@ -223,6 +223,8 @@ def init(
             label_folders=label_folders,
         )
         inferred = labels is None
+        if not multilabel:
+            _refuse_label_sets(dataset)
         if labels is None:
             labels = ",".join(_labels_from_data(dataset, multilabel))
         gold = _read_gold(gold_file, dataset, labels.split(","), multilabel)
@@ -269,6 +271,26 @@ def init(
         f"({time.perf_counter() - t0:.1f} s).{imported}"
     )
     click.echo(f"Next: activelab annotator add {project} YOUR_NAME, then activelab serve {project}")
+
+
+def _refuse_label_sets(dataset: Any) -> None:
+    """Stop a single-label project from a labelling tool's file whose answers are label sets.
+
+    A Label Studio, Prodigy, Parquet or Hugging Face export of a multi-label project holds
+    answers of two or more labels; a single-label project left them out as answers "whose
+    labels are not among --labels", as if they were typos. A CSV of ``a;b`` is refused the
+    same way by :func:`_labels_from_data`.
+    """
+    from activelab.app.ingest import item_source
+
+    for row in dataset.rows:  # the answers kept with each item: reading, not a pool scan
+        for answer in item_source(row["content"]).get("answers", []):
+            labels = answer.get("labels", [])
+            if answer.get("status") == "accept" and len(labels) > 1:
+                _fail(
+                    f"The data's answers include {labels!r}, several labels of one item; "
+                    "create the project with --multi-label."
+                )
 
 
 def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
