@@ -230,6 +230,7 @@ def test_simulate_refuses_a_strategy_the_model_cannot_serve_before_any_campaign(
     )
     assert run.exit_code == 1
     assert "needs a predictive spread" in run.output and not out.exists()
+    assert "--param variance.uncertainty=bootstrap" in " ".join(run.output.split())
     small = ["--seeds", "1", "--budget", "30", "--out", str(out)]
     run = CliRunner().invoke(  # the default (gsx) needs no spread: ridge serves it
         main, ["simulate", "diabetes", "--model", "ridge", *small]
@@ -244,6 +245,14 @@ def test_simulate_param_minimize_and_rmse_direction(tmp_path):
     args += ["--scoring", "neg_root_mean_squared_error", "--out", str(out)]
     run = CliRunner().invoke(main, [*args, "--param", "random.unused=1"])
     assert run.exit_code == 1 and "Strategy 'random' takes no parameters" in run.output
+    # a misspelt parameter that a base class takes through **kwargs: named with the nearest
+    # one and the full list, not as "_Acquisition.__init__() got an unexpected keyword"
+    run = CliRunner().invoke(main, [*args, "--param", "greedy.maximise=false"])
+    assert run.exit_code == 1 and "__init__" not in run.output
+    assert "Strategy 'greedy' has no parameter 'maximise' (did you mean 'maximize'?); it " in (
+        " ".join(run.output.split())
+    )
+    assert "takes maximize, batch, max_refits." in run.output
     run = CliRunner().invoke(main, args)
     assert run.exit_code == 0, run.output
     doc = json.loads(out.read_text())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_multilabel_classification
@@ -15,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from activelab import ActiveLearner, QueryContext
+from activelab import ActiveLearner, NotFittedError, QueryContext
 from activelab.multilabel import (
     SCORERS,
     ConstantLabelsClassifier,
@@ -137,6 +139,69 @@ def test_model_is_fitted_once_one_label_varies(data):
         assert not learner.history_[-1].cold_start and len(set(idx.tolist())) == 3
 
 
+def test_ragged_label_lists_are_refused_in_one_line_naming_to_indicator(data):
+    X, _ = data
+    learner = ActiveLearner(_ovr(), "binmin", classes=["a", "b", "c", "d"]).fit(X)
+    with pytest.raises(ValueError, match=r"lists of different lengths.*to_indicator\("):
+        learner.teach([0, 1], [["a"], ["b", "c"]])
+    with pytest.raises(ValueError, match="lists of different lengths"):
+        ActiveLearner(_ovr(), "binmin", classes=4).fit(X, [0, 1], [[1, 0, 0, 0], [1, 0]])
+    assert learner.n_labelled_ == 0
+    learner.teach([0, 1], to_indicator([["a"], ["b", "c"]], learner.classes_))
+    assert learner.labels_.tolist() == [[1, 0, 0, 0], [0, 1, 1, 0]]
+
+
+def test_predicting_before_any_label_varies_says_what_is_missing(data):
+    X, _ = data
+    learner = ActiveLearner(_ovr(), "mmc", classes=4).fit(X, np.arange(5), np.zeros((5, 4)))
+    with pytest.raises(NotFittedError, match=r"needs some label seen both ways.*the 5 labelled"):
+        learner.predict(X)
+
+
+def test_rank_pool_keeps_single_label_and_multilabel_strategies_to_their_models(data):
+    """Both read predict_proba, so margin ranked a multi-label model's pool (the gap between
+    two independent labels) and binmin a classifier's (its classes as labels) without a word."""
+    from activelab.ranking import rank_pool
+    from activelab.strategies import StrategyRequirementError
+
+    X, Y = data
+    multi = _ovr().fit(X[:100], Y[:100])
+    with pytest.raises(
+        StrategyRequirementError,
+        match=r"'margin' is for classification, but "
+        r"OneVsRestClassifier predicts several labels per item.*binmin",
+    ):
+        rank_pool(multi, X[100:], 5)
+    assert rank_pool(multi, X[100:], 5, strategy="binmin").shape == (5,)
+    single = LogisticRegression(max_iter=500).fit(X[:100], Y[:100, 0])
+    with pytest.raises(
+        StrategyRequirementError,
+        match=r"'binmin' is for multilabel, but "
+        r"LogisticRegression predicts one label per item; use a classification",
+    ):
+        rank_pool(single, X[100:], 5, strategy="binmin")
+    assert rank_pool(single, X[100:], 5).shape == (5,)
+    assert rank_pool(multi, X[100:], 5, strategy="random", random_state=0).shape == (5,)
+
+
+def test_a_dataframe_of_named_label_columns_is_read_by_name(data):
+    """np.asarray read the columns c, a, b in their own order: c's answers were stored as a's."""
+    import pandas as pd
+
+    X, _ = data
+    Y = pd.DataFrame({"c": [1, 0, 1], "a": [0, 1, 1], "b": [1, 1, 0]})
+    learner = ActiveLearner(_ovr(), "binmin", classes=["a", "b", "c"]).fit(X)
+    learner.teach([0, 1, 2], Y)
+    assert learner.labels_.tolist() == [[0, 1, 1], [1, 1, 0], [1, 0, 1]]
+    other = ActiveLearner(_ovr(), "binmin", classes=["a", "b", "c"]).fit(X)
+    with pytest.raises(ValueError, match=r"missing: \['c'\], not labels: \['x'\]"):
+        other.teach([0, 1, 2], Y.rename(columns={"c": "x"}))
+    assert other.n_labelled_ == 0
+    counted = ActiveLearner(_ovr(), "binmin", classes=3).fit(X)  # no names: read in order
+    counted.teach([0, 1, 2], Y)
+    assert counted.labels_.tolist() == Y.to_numpy().tolist()
+
+
 def test_plain_estimator_once_every_label_varies(data):
     X, Y = data
     learner = ActiveLearner(_ovr(), "binmin", classes=4).fit(X, np.arange(60), Y[:60])
@@ -169,6 +234,28 @@ def test_estimators_loop(make, data):
     assert f1_micro(Y, learner.predict(X)) > 0.4
 
 
+@pytest.mark.parametrize(
+    "make",
+    [_ovr, lambda: RandomForestClassifier(10, random_state=0), lambda: KNeighborsClassifier(3)],
+    ids=["ovr", "forest", "knn"],
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")
+def test_a_single_label_keeps_one_column_per_label(make, data):
+    """With one label scikit-learn reads the column as a binary target; the learner still
+    predicts (n, 1) rows and P(label = 1), and the strategies score that one column."""
+    X, Y = data
+    y1 = Y[:, :1]
+    learner = ActiveLearner(make(), "binmin", classes=["x"], multilabel=True, random_state=0)
+    learner.fit(X, np.arange(20), y1[:20])
+    assert learner.predict(X).shape == (200, 1)
+    P = learner.predict_proba(X)
+    assert P.shape == (200, 1) and np.all((P >= 0) & (P <= 1))
+    assert f1_micro(y1, learner.predict(X)) > 0.4
+    idx = learner.query(5)
+    expected = np.argsort(np.abs(P[20:, 0] - 0.5), kind="stable")[:5] + 20
+    np.testing.assert_array_equal(np.sort(idx), np.sort(expected))
+
+
 def test_multilabel_proba_reads_the_positive_class_of_every_output(data):
     X, Y = data
     knn = KNeighborsClassifier(7).fit(X[:50], Y[:50])
@@ -191,6 +278,24 @@ def test_to_indicator_refuses_unknown_labels():
     # a bare text was read character by character: "ab" carried labels a and b
     with pytest.raises(ValueError, match=r"Item 1 is the text 'ab', not a list of labels"):
         to_indicator([["a"], "ab"], ["a", "b"])
+
+
+def test_to_indicator_names_a_missing_label_list_and_takes_a_label_count():
+    with pytest.raises(ValueError, match=r"Item 1 is None, not a list of labels; give \[\]"):
+        to_indicator([["a"], None], ["a", "b"])
+    with pytest.raises(ValueError, match=r"Item 0 is 3, not a list of labels; .* \[3\] for one"):
+        to_indicator([3], 4)
+    with pytest.raises(ValueError, match="classes must list the labels in column order"):
+        to_indicator([["a"]], "ab")
+    # the first column of a name given twice stayed 0 for every item
+    with pytest.raises(ValueError, match="Label 'a' appears twice in classes"):
+        to_indicator([["a"], ["b"]], ["a", "b", "a"])
+    np.testing.assert_array_equal(
+        to_indicator([[2], [], (0, 1)], 3), [[0, 0, 1], [0, 0, 0], [1, 1, 0]]
+    )
+    np.testing.assert_array_equal(
+        to_indicator([{"b"}, np.array(["a"])], ["a", "b"]), [[0, 1], [1, 0]]
+    )
 
 
 # ---------------------------------------------------------------- strategies
@@ -345,6 +450,27 @@ def test_run_campaign_on_multilabel_targets(data):
         assert (scoring == "f1_micro") == (expected > 0)
     assert r.scores[-1] <= 0  # a negated loss
     assert np.isfinite(aulc(r.n_labels, r.scores))
+
+
+@pytest.mark.parametrize(
+    ("scoring", "message"),
+    [
+        ("hamming_loss", "use scoring='neg_hamming_loss'"),
+        (
+            "f1",
+            "scoring='f1' scores one class of a single label; for a multi-label target use "
+            "'f1_micro'",
+        ),
+        ("r2", "scoring='r2' scores a quantity, and the target is a 0/1 label matrix"),
+    ],
+)
+def test_run_campaign_names_the_multilabel_scorer_to_use(data, scoring, message):
+    """scikit-learn's own words were "not a valid scoring value", "average='binary'", or,
+    for r2, a curve of R² over 0/1 cells."""
+    X, Y = data
+    Xp, Xt, Yp, Yt = split_pool_test(X, Y, seed=0)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run_campaign(_ovr(), "binmin", Xp, Yp, Xt, Yt, initial=6, budget=20, scoring=scoring)
 
 
 # ---------------------------------------------------------------- data

@@ -8,7 +8,7 @@ from sklearn.datasets import load_diabetes
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import Ridge
 
-from activelab import ActiveLearner
+from activelab import ActiveLearner, NotFittedError
 from activelab.data.chem import (
     SmilesError,
     load_chembl_series,
@@ -38,6 +38,8 @@ def test_learner_with_a_regressor_has_no_classes(diabetes):
     learner = ActiveLearner(RandomForestRegressor(10, random_state=0), "variance", random_state=0)
     learner.fit(X, [0], y[:1])
     assert learner.model_ is None and learner.classes_ is None  # one label: no fit yet
+    with pytest.raises(NotFittedError, match="a regressor is fitted from 2 labels on; 1 taught"):
+        learner.predict(X)
     learner.teach([1], y[1:2])
     assert learner.model_ is not None and learner.context().classes is None
 
@@ -88,6 +90,23 @@ def test_run_campaign_regression_curves(diabetes, scoring):
         assert (scores < 1).all()
 
 
+@pytest.mark.parametrize("scoring", ["accuracy", "f1_micro", "roc_auc"])
+def test_run_campaign_refuses_a_classification_scorer_for_a_regressor(diabetes, scoring):
+    X, y = diabetes
+    Xp, Xt, yp, yt = split_pool_test(X, y, seed=0)
+    with pytest.raises(ValueError, match=f"scoring='{scoring}' scores classes, and Ridge is a"):
+        run_campaign(Ridge(), "greedy", Xp, yp, Xt, yt, budget=20, scoring=scoring)
+
+
+@pytest.mark.parametrize("count", [5.0, True])
+def test_run_campaign_refuses_an_initial_count_that_is_not_a_whole_number(diabetes, count):
+    """5.0 was read as the one index 5, True as one random item."""
+    X, y = diabetes
+    Xp, Xt, yp, yt = split_pool_test(X, y, seed=0)
+    with pytest.raises(ValueError, match=r"initial must be a whole number >= 0, got"):
+        run_campaign(Ridge(), "gsx", Xp, yp, Xt, yt, initial=count, budget=20)
+
+
 def test_split_of_a_continuous_target_is_not_stratified():
     y = np.repeat([1.5, 2.5], 20)  # two values, each twice: would stratify if discrete
     X = np.arange(40.0).reshape(-1, 1)
@@ -113,6 +132,18 @@ def test_top_k_found_counts_hits_in_order():
         true_top_k(y, 0)
 
 
+def test_an_unmeasured_value_is_refused_before_the_search(diabetes):
+    """NaN sorted last, so an unmeasured item silently never counted as a hit (or stopped a
+    campaign halfway when a strategy picked it)."""
+    X, y = diabetes
+    y = y.copy()
+    y[[5, 9]] = np.nan
+    with pytest.raises(ValueError, match=r"y is nan at index 5 \(2 value\(s\) not finite\)"):
+        top_k_found(y, [0, 1], 5)
+    with pytest.raises(ValueError, match="leave the unmeasured ones out"):
+        run_design_campaign(Ridge(), "greedy", X, y, k=10, budget=30)
+
+
 def test_experiments_to_reach_rmse_refuses_an_rmse_curve_and_mismatched_lengths():
     assert experiments_to_reach_rmse([5, 10, 15], [-3.0, -2.0, -1.0], 1.5) == 15
     # a plain RMSE curve met any target at its first point
@@ -125,6 +156,8 @@ def test_experiments_to_reach_rmse_refuses_an_rmse_curve_and_mismatched_lengths(
 def test_experiments_to_reach_rmse():
     assert experiments_to_reach_rmse([5, 10, 15], [-3.0, -2.0, -1.0], 2.0) == 10
     assert experiments_to_reach_rmse([5, 10], [-3.0, -2.5], 1.0) is None
+    with pytest.raises(ValueError, match=r"target_rmse must be an RMSE \(0 or more\), got -2.0"):
+        experiments_to_reach_rmse([5, 10], [-3.0, -2.5], -2.0)  # was None: never "reached"
 
 
 def test_expected_improvement_matches_the_closed_form():
@@ -137,6 +170,47 @@ def test_expected_improvement_matches_the_closed_form():
     # Monte Carlo check of the same quantity
     draws = np.random.default_rng(0).normal(mu, sd, 200_000)
     assert np.maximum(draws - best, 0).mean() == pytest.approx(expected, rel=0.02)
+
+
+def test_expected_improvement_without_labels_says_so(diabetes, tmp_path):
+    """`activelab query` ranks a pool without its labels: EI has no best to improve on."""
+    import joblib
+    from click.testing import CliRunner
+
+    from activelab import QueryContext
+    from activelab.cli import main
+    from activelab.strategies.regression import ExpectedImprovement
+
+    X, y = diabetes
+    forest = RandomForestRegressor(10, random_state=0).fit(X[:40], y[:40])
+    none = np.empty(0, dtype=np.int64)
+    ctx = QueryContext(
+        X=X[40:],
+        candidates=np.arange(len(X) - 40),
+        labelled=none,
+        y_labelled=np.empty(0),
+        model=forest,
+    )
+    with pytest.raises(ValueError, match="no labels were given; rank with 'ucb' or 'greedy'"):
+        ExpectedImprovement().select(ctx, 3)
+    joblib.dump(forest, tmp_path / "m.joblib")
+    np.save(tmp_path / "pool.npy", X[40:])
+    run = CliRunner().invoke(
+        main,
+        [
+            "query",
+            "--model",
+            str(tmp_path / "m.joblib"),
+            "--pool",
+            str(tmp_path / "pool.npy"),
+            "--strategy",
+            "expected_improvement",
+            "-n",
+            "3",
+        ],
+    )
+    assert run.exit_code == 1 and "no labels were given" in run.output
+    assert "zero-size array" not in run.output and "Traceback" not in run.output
 
 
 def test_design_campaign_greedy_beats_random_on_a_smooth_function():
@@ -167,6 +241,20 @@ def test_design_campaign_refuses_bad_input():
         run_design_campaign(LogisticRegression(), "greedy", X, np.arange(10.0))
     with pytest.raises(ValueError, match="X has 10 rows but y has 9"):
         run_design_campaign(Ridge(), "greedy", X, np.arange(9.0))
+    y = np.arange(10.0)
+    # explicit initial indices are checked as the learner checks them: a fraction was cut to
+    # a whole number, an index out of range was numpy's IndexError, a float count a TypeError
+    with pytest.raises(
+        TypeError, match=r"Indices must be integers, got float64 values such as 0\.5"
+    ):
+        run_design_campaign(Ridge(), "greedy", X, y, k=2, initial=[0.5, 3.7], budget=5)
+    with pytest.raises(IndexError, match="initial index 12 is out of range for a pool of 10"):
+        run_design_campaign(Ridge(), "greedy", X, y, k=2, initial=[1, 12], budget=5)
+    for count in (5.0, True):
+        with pytest.raises(ValueError, match=r"initial must be a whole number >= 0, got"):
+            run_design_campaign(Ridge(), "greedy", X, y, k=2, initial=count, budget=5)
+    r = run_design_campaign(Ridge(), "greedy", X, y, k=2, initial=np.array([4, 2]), budget=4)
+    assert r.tested[:2] == [4, 2] and r.n_tested == [2, 4]
 
 
 @pytest.mark.parametrize("strategy", ["greedy", "ucb", "expected_improvement", "thompson"])
@@ -193,6 +281,29 @@ def test_design_campaign_minimising_searches_for_the_smallest(strategy):
 
 
 # ------------------------------------------------------------------ chemistry
+def test_rows_after_skipped_smiles_are_named_as_in_the_file(tmp_path):
+    """A label problem after a skipped row was named one row too early (the kept rows' count)."""
+    pytest.importorskip("rdkit")
+    from activelab.data.datasets import load_table
+
+    smiles = ["C" * k + "O" for k in range(1, 12)]
+    smiles[3] = "CC("  # data row 4 does not parse
+    values = [f"{0.3 * k:.1f}" for k in range(11)]
+    path = tmp_path / "mols.csv"
+
+    def write(vals: list[str]) -> None:
+        path.write_text(
+            "smiles,y\n" + "".join(f"{s},{v}\n" for s, v in zip(smiles, vals, strict=True))
+        )
+
+    write([*values[:5], "", *values[6:]])  # data row 6 has no value
+    with pytest.raises(ValueError, match=r"no label in column 'y' \(the first: data row 6\)"):
+        load_table(path, "y", smiles_column="smiles", skip_bad_rows=True)
+    write([*values[:7], "high", *values[8:]])  # data row 8 is text
+    with pytest.raises(ValueError, match=r"'y' has 'high' on data row 8 "):
+        load_table(path, "y", smiles_column="smiles", skip_bad_rows=True, task="regression")
+
+
 def test_unparsable_smiles_names_the_row():
     with pytest.raises(SmilesError, match=r"Row 3: cannot parse SMILES 'C1CC'"):
         parse_smiles(["CCO", "c1ccccc1", "C1CC", "CCN"])

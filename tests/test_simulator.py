@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,6 +165,40 @@ def test_load_table_reads_many_whole_numbers_as_a_quantity_and_says_so(tmp_path)
     classes.write_text("a,label\n" + "\n".join(f"{i},{i % 10}" for i in range(200)) + "\n")
     ds = datasets.load_table(classes)
     assert ds.task == "classification" and "10 distinct whole numbers" in ds.description
+
+
+def test_load_table_refuses_measurements_that_some_cells_keep_from_being_numbers(tmp_path):
+    """A unit or a '<' made the column text, and each value a class of its own."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=120)
+    cells = [f"{v:.3f}" for v in 3 * x]
+
+    def table(name: str, values: list[str]) -> Path:
+        path = tmp_path / name
+        path.write_text(
+            "a,label\n" + "".join(f"{a:.3f},{v}\n" for a, v in zip(x, values, strict=True))
+        )
+        return path
+
+    censored = table("censored.csv", [*cells[:7], "<0.5", *cells[8:]])
+    with pytest.raises(
+        ValueError,
+        match=r"has '<0.5' on data row 8, which is not a plain number "
+        r"\(1 row is not\); for regression make every cell a number",
+    ):
+        datasets.load_table(censored)
+    units = table("units.csv", [f"{c} nM" for c in cells])
+    with pytest.raises(
+        ValueError,
+        match=r"'label' looks like measurements \(\d+ distinct values, "
+        r"120 of 120 beginning with a number\) but has '.* nM' on data row 1",
+    ):
+        datasets.load_table(units)
+    assert datasets.load_table(units, task="classification").task == "classification"
+    stars = table("stars.csv", [f"{i % 5 + 1} stars" for i in range(120)])  # few: categories
+    assert datasets.load_table(stars).task == "classification"
+    species = table("species.csv", [f"sp{i}" for i in range(120)])  # many, but not numbers
+    assert datasets.load_table(species).task == "classification"
 
 
 def test_load_table_refuses_labels_the_given_task_cannot_take(tmp_path):
@@ -344,6 +379,10 @@ def test_multilabel_with_a_named_scorer():
     )
     assert doc["settings"]["split"] == "random" and len(doc["runs"][0]["scores"]) == 2
     assert all(0 < s <= 1 for s in doc["runs"][0]["scores"])
+    # the results say what the data are: 3 labels, not the 2 values of the 0/1 matrix
+    summary = doc["settings"]["dataset"]
+    assert summary["task"] == "multilabel" and summary["n_labels"] == 3
+    assert "n_classes" not in summary
 
 
 def test_a_label_matrix_takes_the_multilabel_strategies():

@@ -120,6 +120,41 @@ def test_cli_errors_are_clear(tmp_path):
     assert run.exit_code != 0 and "not valid JSON" in run.output
 
 
+def test_label_sets_joined_by_semicolons_are_refused_not_taken_as_classes(tmp_path):
+    """A multi-label export's column ("fracture;effusion") is not one class per set."""
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    rows = ["a", "b", "a;b", "b;c", "c", "a", "b", "c;b"] * 3
+    path = tmp_path / "tags.csv"
+    path.write_text("x,y,tags\n" + "".join(f"{i},{i % 5},{t}\n" for i, t in enumerate(rows)))
+    run = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            "--data",
+            str(path),
+            "--label-column",
+            "tags",
+            "--out",
+            str(tmp_path / "r.json"),
+        ],
+    )
+    assert run.exit_code == 1 and "Traceback" not in run.output
+    assert "labels such as 'a;b' are sets of labels joined by ';'" in run.output
+    assert "to_indicator" in run.output and not (tmp_path / "r.json").exists()
+
+
+def test_label_sets_are_told_from_classes_that_merely_hold_a_semicolon():
+    from activelab.cli.simulate import _label_sets
+
+    assert _label_sets(["a", "b", "a;b"]) == "a;b"
+    assert _label_sets(["x;y", "y;x", "z"]) == "y;x"
+    assert _label_sets(["ok", "ratio 1;2", "bad"]) is None
+    assert _label_sets([0, 1, 2]) is None and _label_sets(["a;", ";", "b"]) is None
+
+
 def test_simulate_takes_the_data_as_its_argument_and_leaves_ids_out(tmp_path):
     from click.testing import CliRunner
 

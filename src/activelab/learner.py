@@ -527,7 +527,7 @@ class ActiveLearner:
                 raise
             raise type(exc)(f"{exc}{hint}") from exc
         _check_series_rows(labels, self._X, idx)
-        y = np.asarray(labels)
+        y = _label_array(self._named_label_columns(labels))
         if y.ndim == 0:
             y = y.reshape(1)
         if y.ndim == 2 and y.shape[1] == 1 and not self._ml:
@@ -569,6 +569,31 @@ class ActiveLearner:
                     raise ValueError(_too_few_for_cv(exc, self.estimator, n)) from exc
                 raise
         return self
+
+    def _named_label_columns(self, labels: Any) -> Any:
+        """A DataFrame of indicator columns named after the labels, put in the learner's order.
+
+        ``np.asarray`` reads a DataFrame's columns in its own order, so columns ``c, a, b``
+        taught to a learner of ``classes=["a", "b", "c"]`` stored each label's answers under
+        another label. Columns that name other labels are refused; unnamed (0, 1, …) columns
+        and learners whose labels are only counted (``classes=k``) are read in order.
+        """
+        columns = getattr(labels, "columns", None)
+        names = self._label_names
+        if columns is None or names is None or isinstance(self.classes, int | np.integer):
+            return labels
+        cols, want = list(columns), names.tolist()
+        if cols == want or cols == list(range(len(cols))):
+            return labels
+        if len(set(cols)) == len(cols) and set(cols) == set(want):
+            return labels[want]
+        missing = [c for c in want if c not in set(cols)]
+        extra = [c for c in cols if c not in set(want)]
+        raise ValueError(
+            f"The label columns {cols} do not match the learner's labels {want} (missing: "
+            f"{missing}, not labels: {extra}); name the columns after the labels, or pass a "
+            "0/1 array whose columns are in the order of classes."
+        )
 
     def _teach_probabilities(self, idx: np.ndarray, probabilities: Any) -> np.ndarray:
         if probabilities is None:
@@ -727,6 +752,17 @@ class ActiveLearner:
                 raise NotFittedError(
                     f"No model is fitted yet: the {self.n_labelled_} labels were taught with "
                     "refit=False; call refit_model() to fit it on them."
+                )
+            if self._X is not None and self._is_multilabel():
+                raise NotFittedError(
+                    f"No model is fitted yet: a multi-label model needs some label seen both "
+                    f"ways (on one item and not on another); the {self.n_labelled_} labelled "
+                    "items do not show that yet, so teach more."
+                )
+            if self._X is not None and is_regressor(self.estimator):
+                raise NotFittedError(
+                    f"No model is fitted yet: a regressor is fitted from "
+                    f"{max(self.min_labels, 2)} labels on; {self.n_labelled_} taught so far."
                 )
             raise NotFittedError(
                 "No model is fitted yet: teach labels first (a classifier needs at least two "
@@ -910,6 +946,18 @@ def _non_numeric(name: str, cold: bool, columns: list[str]) -> str:
         "the pipeline's encoder, or a TextEmbedder over the text column), or make the "
         f"estimator a Pipeline whose leading steps encode those columns without labels, {other}."
     )
+
+
+def _label_array(labels: Any) -> np.ndarray:
+    """``labels`` as an array; label lists of different lengths are refused in one line."""
+    try:
+        return np.asarray(labels)
+    except ValueError as exc:  # numpy: "inhomogeneous shape" for ragged nested lists
+        raise ValueError(
+            "Labels must be one label per item, or for multi-label targets one 0/1 row per "
+            "item of the same width; got lists of different lengths. Turn label lists into "
+            "rows with activelab.multilabel.to_indicator(label_lists, learner.classes_)."
+        ) from exc
 
 
 def _label_vector_hint(labelled: Any, n_pool: int) -> str:

@@ -76,6 +76,8 @@ def rank_pool(
     named = _columns_of_model(model, X)
     X = check_pool(named if named is not None else X)
     n_pool = int(X.shape[0])
+    if strat.task in ("classification", "multilabel") and n_pool and not is_dask_collection(X):
+        _check_label_kind(model, X, strat)
     keep = np.ones(n_pool, dtype=bool)
     if exclude is not None:
         keep[check_indices(exclude, n_pool, what="excluded index")] = False
@@ -99,6 +101,41 @@ def rank_pool(
     with warnings.catch_warnings():  # the columns were picked by name above
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
         return strat.select(ctx, n)
+
+
+def _check_label_kind(model: Any, X: Any, strat: Strategy) -> None:
+    """Refuse a single-label strategy for a multi-label model, and the reverse.
+
+    Both read ``predict_proba``, so either would rank the pool without an error: margin
+    would take the gap between two independent labels' probabilities for a gap between
+    classes, and a multi-label strategy would read a classifier's class columns as labels.
+    Whether the model is multi-label is read from its prediction for the first row (an
+    indicator row is 2-D).
+
+    Raises
+    ------
+    StrategyRequirementError
+        Naming the strategies that fit the model.
+    """
+    from activelab.scoring import take_rows
+    from activelab.strategies import StrategyRequirementError, available
+
+    multi = np.ndim(model.predict(take_rows(X, np.array([0])))) == 2
+    if multi == (strat.task == "multilabel"):
+        return
+    if multi:
+        fitting = [
+            s
+            for s in available()
+            if get_strategy(s).task == "multilabel" and not get_strategy(s).fits_models
+        ]
+        kind, use = "several labels per item (a multi-label model)", f"one of: {', '.join(fitting)}"
+    else:
+        kind, use = "one label per item", "a classification strategy such as margin or entropy"
+    raise StrategyRequirementError(
+        f"Strategy {strat.name!r} is for {strat.task}, but {type(model).__name__} predicts "
+        f"{kind}; use {use}."
+    )
 
 
 def _columns_of_model(model: Any, X: Any) -> Any:

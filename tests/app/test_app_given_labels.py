@@ -140,6 +140,26 @@ def test_jsonl_texts_single_and_multi_label(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_labels_column_as_a_multilabel_export_writes_it_is_imported(tmp_path: Path) -> None:
+    """Without a 'label' column, 'labels' (the column a multi-label export writes) is the label
+    column: imported, never shown with the item or learnt from; ``''`` keeps it as data."""
+    csv_path = tmp_path / "items.csv"
+    csv_path.write_text("id,size,weight,labels\na,1,2,big;red\nb,3,1,\nc,2,2,small\nd,2,5,red\n")
+    data = read_items(csv_path)
+    assert data.settings["label_column"] == "labels"
+    assert data.given_labels == {0: "big;red", 2: "small", 3: "red"}
+    assert data.settings["feature_columns"] == ["size", "weight"]
+    assert all("labels" not in r["content"] for r in data.rows)
+    assert read_items(csv_path, label_column="").given_labels == {}
+    jsonl = tmp_path / "items.jsonl"
+    rows = [{"id": "a", "text": "good", "labels": ["pos"]}, {"id": "b", "text": "x", "labels": []}]
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert read_items(jsonl, text_features="tfidf").given_labels == {0: ["pos"], 1: []}
+    both = tmp_path / "both.csv"
+    both.write_text("text,label,labels\ngood,pos,x\nbad,,y\n")
+    assert read_items(both, text_features="tfidf").settings["label_column"] == "label"
+
+
 def test_a_value_that_is_not_a_label_is_refused_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "items.jsonl"
     path.write_text('{"text": "x", "label": "a"}\n{"text": "y", "label": {"a": 1}}\n')

@@ -358,3 +358,18 @@ def test_review_lists_disputed_multilabel_items(tmp_path) -> None:
     assert got["items"][0]["label"] == "red"
     refused = runner.invoke(main, ["review", str(tmp_path / "proj"), "--decide", "i0", "red"])
     assert refused.exit_code != 0 and "single-label projects only" in refused.output
+
+
+def test_review_lists_multilabel_sets_apart_and_names_the_empty_set(tmp_path) -> None:
+    """Sets are joined by ", ", so the answers are kept apart by "; "; the empty set is
+    "(none of these)", as in status and on the owner's page, not a blank."""
+    answers = [(0, ["red", "big"], [], ["red", "big"]), (1, ["big"], ["big"], ["big"])]
+    url = f"sqlite:///{tmp_path / 'ml.db'}"
+    _ml_store(answers, url).close()
+    (tmp_path / "proj").mkdir()
+    from activelab.app.project import CONFIG_NAME
+
+    (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+    out = CliRunner().invoke(main, ["review", str(tmp_path / "proj")]).output
+    line = next(x for x in out.splitlines() if x.strip().startswith("i0"))
+    assert "[ada: red, big; bob: (none of these); cy: red, big]" in line, out

@@ -275,6 +275,64 @@ def test_terminal_toggles_and_confirms(ml_project: Path) -> None:
         store.close()
 
 
+def test_terminal_refuses_a_multilabel_project_with_labels_beyond_its_keys(tmp_path) -> None:
+    """Labels past the tenth had no key and were not shown: each confirmed set said they did
+    not apply."""
+    many = [f"finding{i}" for i in range(1, 13)]
+    args = ["init", str(tmp_path / "p"), "--data", str(FINDINGS), "--labels", ",".join(many)]
+    r = CliRunner().invoke(main, [*args, "--multi-label", "--text-features", "tfidf"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["label", str(tmp_path / "p"), "--as", "tom"], input="1\nq")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "has 12 labels and the terminal has keys for ten: finding11, finding12" in r.output
+    assert "activelab serve" in r.output
+    store = open_project(tmp_path / "p")
+    try:
+        assert store.count_events() == {"label": 0, "skip": 0, "undo": 0}
+    finally:
+        store.close()
+
+
+def test_terminal_guess_of_none_names_the_most_likely_label() -> None:
+    """As the page does: "none of these (most likely nodule, 31%)", not "none of these"."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from activelab.cli.label import _label_keys, _show
+
+    keyed = list(zip(_label_keys(LABELS), LABELS, strict=True))
+    item = SimpleNamespace(
+        kind="text",
+        content={"text": "Clear lungs."},
+        external_id="r03",
+        strategy="mmc",
+        guess=None,
+        guess_labels=[],
+        probabilities={"effusion": 0.12, "nodule": 0.31, "fracture": 0.05, "cardiomegaly": 0.2},
+    )
+    console = Console(record=True, width=100)
+    _show(console, None, item, keyed)
+    assert "model's guess: none of these (most likely nodule, 31%)" in console.export_text()
+    console = Console(record=True, width=100)
+    _show(console, None, SimpleNamespace(**{**vars(item), "guess_labels": ["nodule"]}), keyed)
+    assert "model's guess: nodule (31%)" in console.export_text()
+
+
+def test_status_names_a_model_too_young_to_estimate(tmp_path: Path) -> None:
+    """With a model on fewer labels than the estimate needs, status said nothing of it."""
+    path = tmp_path / "items.csv"
+    rows = [("a", "left effusion", "effusion"), ("b", "rib fracture", "fracture")]
+    rows += [("c", "both", "effusion;fracture"), ("d", "clear", "")]
+    rows += [(f"x{i}", f"text {i}", "") for i in range(6)]
+    path.write_text("id,text,labels\n" + "".join(",".join(r) + "\n" for r in rows))
+    args = ["init", str(tmp_path / "p"), "--data", str(path), "--labels", ",".join(LABELS)]
+    r = CliRunner().invoke(main, [*args, "--multi-label", "--text-features", "tfidf"])
+    assert r.exit_code == 0, r.output
+    out = CliRunner().invoke(main, ["status", str(tmp_path / "p")], env={"COLUMNS": "200"}).output
+    assert "model v1 on 3 labels: estimated micro-F1 not yet known (needs at least 6" in out, out
+
+
 # ------------------------------------------------------------------ browser
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]

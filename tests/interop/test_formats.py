@@ -338,9 +338,63 @@ def test_hf_multilabel_and_images_round_trip() -> None:
     assert [r["labels"] for r in raw] == [[0, 2], []] and raw[0]["image"]["bytes"] == png
 
 
+def test_hf_multilabel_export_keeps_unanswered_items_unlabelled(tmp_path: Path) -> None:
+    """An item no one answered is null in the labels column, not [] ("none of these"), so
+    that reading the export back does not turn every unanswered item into an answer."""
+    import datasets as hf
+
+    features = hf.Features(
+        {
+            "id": hf.Value("string"),
+            "text": hf.Value("string"),
+            "labels": hf.Sequence(hf.ClassLabel(names=["cat", "dog"])),
+        }
+    )
+    ds = hf.Dataset.from_dict(
+        {"id": ["a", "b", "c"], "text": ["x", "y", "z"], "labels": [[1], None, []]},
+        features=features,
+    )
+    records = from_hf_dataset(ds)
+    assert [r.final_labels() for r in records] == [["dog"], None, []]
+    back = to_hf_dataset(records, label_names=["cat", "dog"], multilabel=True)
+    assert back.features == ds.features
+    assert back["labels"] == [[1], None, []]
+    write_tasks(records, tmp_path / "out", "hf", labels=["cat", "dog"])
+    again = read_tasks(tmp_path / "out")
+    assert [r.final_labels() for r in again] == [["dog"], None, []]
+
+
 # -------------------------------------------------------------- init and export
 def _run(*args: object) -> object:
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_init_refuses_label_sets_in_a_single_label_project(tmp_path: Path) -> None:
+    """A multi-label export's answers were left out as "labels not among --labels"."""
+
+    def task(i: int, choices: list[str]) -> dict:
+        result = [
+            {
+                "from_name": "label",
+                "to_name": "text",
+                "type": "choices",
+                "value": {"choices": choices},
+            }
+        ]
+        return {"data": {"text": f"item {i}"}, "annotations": [{"result": result}]}
+
+    tasks = [task(0, ["a", "b"]), task(1, ["a"]), {"data": {"text": "item 2"}}]
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(tasks))
+    r = CliRunner().invoke(main, ["init", str(tmp_path / "p"), "--data", str(path)])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert (
+        "answers include ['a', 'b'], several labels of one item; create the project with "
+        "--multi-label" in " ".join(r.output.split())
+    )
+    assert not (tmp_path / "p").exists()
+    r = _run("init", tmp_path / "m", "--data", path, "--multi-label", "--text-features", "tfidf")
+    assert r.exit_code == 0 and "Imported 2 labels from the file" in r.output
 
 
 def _label_first(project: Path, label: str) -> None:

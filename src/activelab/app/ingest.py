@@ -234,7 +234,8 @@ def read_items(
     label_column : str, optional
         The column of a CSV or JSON Lines file holding labels already given
         (default: ``label`` when there is such a column and it is not the text,
-        the id or a named feature; ``""``: none, every column is data). An empty
+        the id or a named feature, else ``labels`` on the same terms, the column a
+        multi-label export writes; ``""``: none, every column is data). An empty
         cell (or a JSON ``null``) leaves its item unlabelled. The column is never
         a feature and is not shown with the item; its values land in
         :attr:`Dataset.given_labels`. Labelling tools' files bring their answers
@@ -664,15 +665,16 @@ def _label_column(
     id_column: str | None,
     feature_columns: list[str] | None,
 ) -> str | None:
-    """The column of given labels: named, ``label`` by default, or none (``""``)."""
+    """The column of given labels: named; by default ``label``, else ``labels`` (the column
+    a multi-label export writes); or none (``""``)."""
     taken = {
         "--text-column": [text_column],
         "--id-column": [id_column],
         "--feature-columns": feature_columns or [],
     }
-    if label_column is None:  # the default: a column called "label" that nothing else claims
-        claimed = any("label" in cols for cols in taken.values())
-        return "label" if "label" in header and not claimed else None
+    if label_column is None:  # the default: "label", else "labels", that nothing else claims
+        claimed = {c for cols in taken.values() for c in cols}
+        return next((c for c in ("label", "labels") if c in header and c not in claimed), None)
     if not label_column:
         return None
     if label_column not in header:

@@ -109,6 +109,9 @@ def _show(console: Any, svc: Any, item: Any, keyed: list[tuple[str, str]]) -> No
     elif item.guess_labels is not None:
         probs = item.probabilities or {}
         guessed = ", ".join(f"{lab} ({probs[lab]:.0%})" for lab in item.guess_labels)
+        if not guessed and probs:  # as the page says it: the label that came closest
+            top = max(probs, key=lambda lab: probs[lab])
+            guessed = f"none of these (most likely {top}, {probs.get(top, 0.0):.0%})"
         console.print(Text(f"model's guess: {guessed or 'none of these'}"))
     console.print(Text("  ".join(f"[{k}] {lab}" for k, lab in keyed), style="bold"))
 
@@ -206,6 +209,15 @@ def label(project: Path, name: str | None) -> None:
     # the labels are fixed while a session runs (activelab add --labels refuses meanwhile)
     keyed = [(k, lab) for k, lab in zip(_label_keys(labels), labels, strict=True) if k]
     by_key = dict(keyed)
+    unkeyed = [lab for k, lab in zip(_label_keys(labels), labels, strict=True) if not k]
+    if multi and unkeyed:  # a confirmed set says every label left out does not apply
+        store.close()
+        raise click.ClickException(
+            f"{project} has {len(labels)} labels and the terminal has keys for ten: "
+            f"{', '.join(unkeyed)} could not be ticked, so every answer given here would say "
+            f"they do not apply. Label it in the browser (activelab serve {project}), where "
+            "every label can be ticked."
+        )
     help_ = _help_line(labels, multi)
     svc.start()
     console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. ", end="")

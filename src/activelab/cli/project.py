@@ -39,7 +39,8 @@ LABEL_COLUMN_OPTION = click.option(
     default=None,
     help="Column of a CSV/JSONL holding labels already given (an empty cell: not labelled); "
     "they are imported as answers of 'imported:file' and are never a feature  [default: label, "
-    "when there is one; '' for none]. Multi-label: labels separated by ';' (CSV) or a list.",
+    "when there is one, else labels; '' for none]. Multi-label: labels separated by ';' (CSV) "
+    "or a list.",
 )
 
 #: ``--label-folders`` of ``init`` and ``add``: images sorted into one folder per label
@@ -222,6 +223,8 @@ def init(
             label_folders=label_folders,
         )
         inferred = labels is None
+        if not multilabel:
+            _refuse_label_sets(dataset)
         if labels is None:
             labels = ",".join(_labels_from_data(dataset, multilabel))
         gold = _read_gold(gold_file, dataset, labels.split(","), multilabel)
@@ -270,6 +273,26 @@ def init(
     click.echo(f"Next: activelab annotator add {project} YOUR_NAME, then activelab serve {project}")
 
 
+def _refuse_label_sets(dataset: Any) -> None:
+    """Stop a single-label project from a labelling tool's file whose answers are label sets.
+
+    A Label Studio, Prodigy, Parquet or Hugging Face export of a multi-label project holds
+    answers of two or more labels; a single-label project left them out as answers "whose
+    labels are not among --labels", as if they were typos. A CSV of ``a;b`` is refused the
+    same way by :func:`_labels_from_data`.
+    """
+    from activelab.app.ingest import item_source
+
+    for row in dataset.rows:  # the answers kept with each item: reading, not a pool scan
+        for answer in item_source(row["content"]).get("answers", []):
+            labels = answer.get("labels", [])
+            if answer.get("status") == "accept" and len(labels) > 1:
+                _fail(
+                    f"The data's answers include {labels!r}, several labels of one item; "
+                    "create the project with --multi-label."
+                )
+
+
 def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
     """``--labels`` left out: the labels the data holds, when there are two or more."""
     from activelab.app.project import LABEL_SEPARATOR, MAX_LABELS, labels_in_data
@@ -292,7 +315,8 @@ def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
     if not found:
         _fail(
             "Name the labels with --labels, e.g. --labels positive,negative: the data holds no "
-            "labels to take them from (a 'label' column, --label-column or --label-folders)."
+            "labels to take them from (a 'label' or 'labels' column, --label-column or "
+            "--label-folders)."
         )
     _fail(
         f"The data's {_label_source(dataset)} holds one label only ({found[0]!r}); name every "
@@ -458,6 +482,12 @@ def status(project: Path, as_json: bool) -> None:
             f"model v{info['model_version']} on {info['model_labels']} labels: estimated "
             f"{acc.get('metric', 'accuracy')} {acc['estimate']:.1%} "
             f"(95% interval {acc['low']:.1%}–{acc['high']:.1%})"
+        )
+    elif info["model_version"] is not None:  # a model, too few labels to estimate it yet
+        why = f" ({acc['note']})" if acc.get("note") else ""
+        console.print(
+            f"model v{info['model_version']} on {info['model_labels']} labels: estimated "
+            f"{acc.get('metric', 'accuracy')} not yet known{why}"
         )
     pays = info["still_pays"] or {}
     if pays.get("reason"):

@@ -120,11 +120,20 @@ def review(
         click.echo("Nothing to review: every answered item is agreed and sure.")
         return
     click.echo(f"{len(queue)} disputed items; the {len(rows)} least sure:")
+    # a multi-label set is its labels joined by ", " ("" for none of these): answers are
+    # kept apart by "; " there, so that "ada: effusion, nodule; bob: fracture" reads right
+    sep = "; " if multi else ", "
     for r in rows:
-        answers = ", ".join(f"{a['annotator']}: {a['label']}" for a in r["answers"])
-        click.echo(f"  {r['id']}  {r['label']} ({r['confidence']:.0%})  [{answers}]")
+        answers = sep.join(f"{a['annotator']}: {_shown(a['label'], multi)}" for a in r["answers"])
+        label = _shown(r["label"], multi)
+        click.echo(f"  {r['id']}  {label} ({r['confidence']:.0%})  [{answers}]")
     if not multi:
         click.echo(f"Settle one: activelab review {project} --decide ID LABEL")
+
+
+def _shown(label: str, multi: bool) -> str:
+    """A label (set) as listed: a multi-label project's empty set is "(none of these)"."""
+    return "(none of these)" if multi and not label else label
 
 
 def _judge_name(store: Any, name: str | None) -> str:

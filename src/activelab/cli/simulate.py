@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -331,6 +332,12 @@ def simulate(
         message = str(exc)
         if "TorchMLPClassifier" in message:  # the deep strategies: name the option that gives it
             message += " From the command line: --model mlp."
+        named = re.match(r"Strategy '([^']+)' needs a predictive spread", message)
+        if named:  # the library's uncertainty='bootstrap' is a --param here
+            message += (
+                " From the command line: --model bayesian_ridge or forest, or --param "
+                f"{named.group(1)}.uncertainty=bootstrap."
+            )
         raise click.ClickException(message) from exc
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -418,7 +425,8 @@ def _check_counts(budget: int, initial: int, n_jobs: int) -> None:
 
 
 def _check_classes(ds: Any) -> None:
-    """Stop in one line when a classification data set holds fewer than two classes.
+    """Stop in one line when a classification data set holds fewer than two classes, or
+    holds sets of labels joined by ``;`` (multi-label data, as ``activelab export`` writes it).
 
     Parameters
     ----------
@@ -441,6 +449,34 @@ def _check_classes(ds: Any) -> None:
             f"{ds.name} holds {found}; a classifier needs at least two classes. Check the "
             "file, or name the right column with --label-column."
         )
+    joined = _label_sets(classes.tolist())
+    if joined is not None:
+        raise click.ClickException(
+            f"{ds.name}: labels such as {joined!r} are sets of labels joined by ';' "
+            "(multi-label data); the command line replays one label per item and would take "
+            "each set as a class of its own. Replay multi-label data in Python: "
+            "simulate((X, Y), ...) with Y = activelab.multilabel.to_indicator(label_lists, "
+            "labels) and a multi-label strategy such as mmc (see docs/multilabel.md)."
+        )
+
+
+def _label_sets(classes: list[Any]) -> str | None:
+    """A class that reads as a set of labels joined by ``;``, or ``None``.
+
+    A value counts as a set when it splits into two or more labels and one of them is a
+    class of its own, or another value holds the same labels in another order.
+    """
+    names = {str(c) for c in classes}
+    seen: dict[frozenset[str], str] = {}
+    for value in sorted(names):  # the distinct classes, not the items
+        parts = [p.strip() for p in value.split(";")]
+        if len(parts) < 2 or not all(parts):
+            continue
+        key = frozenset(parts)
+        if any(p in names for p in parts) or key in seen:
+            return value
+        seen[key] = value
+    return None
 
 
 def _dataset(datasets, name, data_file, label_column, text_column, text_features, extra):  # type: ignore[no-untyped-def]

@@ -95,6 +95,9 @@ class Dataset:
     def summary(self) -> dict[str, Any]:
         """A JSON-ready description (no arrays).
 
+        ``n_classes`` for classification; for a 0/1 label matrix ``task`` is
+        ``"multilabel"`` and ``n_labels`` its number of columns.
+
         Examples
         --------
         >>> load("wine").summary()["n_classes"]
@@ -108,7 +111,10 @@ class Dataset:
             "source": self.source,
             "description": self.description,
         }
-        if self.task == "classification":
+        if self.task == "classification" and np.ndim(self.y) == 2:  # a 0/1 label matrix
+            out["task"] = "multilabel"
+            out["n_labels"] = int(np.shape(self.y)[1])
+        elif self.task == "classification":
             out["n_classes"] = len(np.unique(self.y))
         if self.featuriser is not None:
             out["featuriser"] = self.featuriser
@@ -614,15 +620,17 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
         names += [str(n) for n in encoder.get_feature_names_out()]
     labels = frame[label_column]
     if labels.isna().any():
-        r = int(labels.isna().to_numpy().argmax())
+        r = _data_row(labels, int(labels.isna().to_numpy().argmax()))
         raise ValueError(
             f"{where}: {int(labels.isna().sum())} of {len(labels)} rows have no label in column "
-            f"{label_column!r} (the first: data row {r + 1}); a simulation replays labelled "
+            f"{label_column!r} (the first: data row {r}); a simulation replays labelled "
             "data, so drop those rows (or label them in a project: activelab init)."
         )
     how = ""
     if task is None:
         task, why = infer_task(labels.to_numpy())
+        if task == "classification":
+            _refuse_stray_text_in_numbers(pd, labels, where, label_column)
         other = "classification" if task == "regression" else "regression"
         how = f" Task: {task} ({why}; --task {other} to override)."
     y = _labels_for_task(pd, labels, task, where, label_column)
@@ -669,7 +677,8 @@ def _labels_for_task(pd: Any, labels: Any, task: str, where: str, label_column: 
         if bad.size:
             r = int(bad[0])
             raise ValueError(
-                f"{where}: column {label_column!r} has {labels.iloc[r]!r} on data row {r + 1} "
+                f"{where}: column {label_column!r} has {labels.iloc[r]!r} on data row "
+                f"{_data_row(labels, r)} "
                 f"({bad.size} rows are not numbers); regression needs a number on every row "
                 "(--task classification for categories)."
             )
@@ -683,11 +692,61 @@ def _labels_for_task(pd: Any, labels: Any, task: str, where: str, label_column: 
             r = int(frac[0])
             raise ValueError(
                 f"{where}: column {label_column!r} has {values[r].tolist()!r} on data row "
-                f"{r + 1} ({frac.size} rows with fractions); classes are whole numbers or "
-                "text, so bin the values into classes first (e.g. pandas.cut) or use --task "
-                "regression."
+                f"{_data_row(labels, r)} ({frac.size} rows with fractions); classes are whole "
+                "numbers or text, so bin the values into classes first (e.g. pandas.cut) or use "
+                "--task regression."
             )
     return values.astype(np.int64)
+
+
+#: a cell that begins with a number: "3.2", "-1e5", "1,5" (a decimal comma), "3.2 nM", "<0.5"
+_LEADING_NUMBER = r"^\s*[<>~≤≥=]*\s*[-+−]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?"
+
+
+def _refuse_stray_text_in_numbers(pd: Any, labels: Any, where: str, label_column: str) -> None:
+    """Refuse a label column of measurements that some cells keep from being numbers.
+
+    A column read as text labels whose values mostly begin with a number and take as many
+    distinct values as a quantity does (a unit, "3.2 nM"; a qualifier, "<0.5"; "inf")
+    would otherwise become one class per value, and the replay a meaningless
+    classification.
+
+    Raises
+    ------
+    ValueError
+        Naming the first cell that is not a plain number and the two ways out.
+    """
+    text = labels.astype(str)
+    distinct = int(text.nunique())
+    if distinct <= _MAX_INTEGER_CLASSES or distinct <= 0.05 * len(text):
+        return  # few classes: "1 star", "2 stars" are categories
+    leading = text.str.match(_LEADING_NUMBER).to_numpy()
+    if leading.mean() < 0.5:
+        return
+    values = pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if not bad.size:
+        return
+    r = int(bad[0])
+    rows = "1 row is not" if bad.size == 1 else f"{bad.size} rows are not"
+    raise ValueError(
+        f"{where}: column {label_column!r} looks like measurements ({distinct} distinct "
+        f"values, {int(leading.sum())} of {len(text)} beginning with a number) but has "
+        f"{text.iloc[r]!r} on data row {_data_row(text, r)}, which is not a plain number "
+        f"({rows}); "
+        "for regression make every cell a number (no unit, '<' or text), or give "
+        "--task classification to take each distinct value as a class."
+    )
+
+
+def _data_row(column: Any, position: int) -> int:
+    """The file's data row (from 1) of the ``position``-th value of ``column``.
+
+    The frame keeps the row numbers of the file in its index, so that a row is named as in
+    the file after rows were left out before it (``skip_bad_rows``).
+    """
+    label = column.index[position]
+    return int(label) + 1 if isinstance(label, int | np.integer) else position + 1
 
 
 def _categories_note(categories: list[Any]) -> str:

@@ -273,7 +273,8 @@ def to_hf_dataset(
     """A Hugging Face ``datasets.Dataset`` of ``records``.
 
     With ``label_names`` the label column is a ``ClassLabel`` (a list of them
-    for multi-label; ``-1`` for an unlabelled item). An ``image`` column of
+    for multi-label; ``-1`` for an unlabelled item, null for an unlabelled item's
+    list, since an empty list is the answer "none of these"). An ``image`` column of
     ``data:`` URIs becomes an ``Image`` column.
     """
     import datasets as hf
@@ -295,7 +296,10 @@ def to_hf_dataset(
                 ds = ds.cast_column(col, hf.ClassLabel(names=list(label_names)))
         for col in ("labels", "predictions"):
             if col in ds.column_names:
-                ds = ds.map(lambda r, c=col: {c: [index[v] for v in r[c] or []]})
+                # an unanswered item stays null: [] is the answer "none of these"
+                ds = ds.map(
+                    lambda r, c=col: {c: None if r[c] is None else [index[v] for v in r[c]]}
+                )
                 ds = ds.cast_column(col, hf.Sequence(hf.ClassLabel(names=list(label_names))))
     return ds
 

@@ -20,6 +20,8 @@ seen both ways.
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -145,20 +147,50 @@ def _plain(value: Any) -> Any:
 def to_indicator(label_lists: Any, classes: Any) -> np.ndarray:
     """Turn per-item label lists into an indicator matrix over a fixed label set.
 
+    Parameters
+    ----------
+    label_lists : sequence of sequences
+        Each item's labels (a list, tuple or set; ``[]`` for an item carrying none).
+    classes : sequence or int
+        The label set, in column order; an int ``k`` stands for the labels
+        ``0 … k-1``, as ``ActiveLearner(classes=k)`` numbers them.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_items, n_labels)
+
     Examples
     --------
     >>> to_indicator([["cat"], [], ["dog", "cat"]], ["cat", "dog", "owl"])
     array([[1, 0, 0],
            [0, 0, 0],
            [1, 1, 0]])
+    >>> to_indicator([[2], [0, 1]], 3)
+    array([[0, 0, 1],
+           [1, 1, 0]])
     """
+    if isinstance(classes, numbers.Integral) and not isinstance(classes, bool):
+        classes = list(range(int(classes)))
+    elif isinstance(classes, str) or not isinstance(classes, Iterable):
+        raise ValueError(
+            f"classes must list the labels in column order (or give their number), got {classes!r}."
+        )
     classes = list(classes)
     position = {c: j for j, c in enumerate(classes)}
+    if len(position) < len(classes):  # a later column would take every hit of its name
+        twice = next(c for j, c in enumerate(classes) if position[c] != j)
+        raise ValueError(f"Label {twice!r} appears twice in classes; each label names one column.")
     out = np.zeros((len(label_lists), len(classes)), dtype=np.int64)
     for i, labels in enumerate(label_lists):
         if isinstance(labels, str):  # iterating it would read each character as a label
             raise ValueError(
                 f"Item {i} is the text {labels!r}, not a list of labels; wrap it: [{labels!r}]."
+            )
+        if not isinstance(labels, Iterable):
+            raise ValueError(
+                f"Item {i} is {labels!r}, not a list of labels; give [] for an item that "
+                f"carries none of them (and leave unlabelled items out), [{labels!r}] for one "
+                "label."
             )
         for label in labels:
             if label not in position:
@@ -318,8 +350,9 @@ class ConstantLabelsClassifier(ClassifierMixin, BaseEstimator):
 def fit_multilabel(estimator: Any, X: Any, Y: np.ndarray) -> Any:
     """Fit a clone of ``estimator`` on ``Y``, wrapping it when some label is constant.
 
-    Returns the fitted clone when every column varies, else a fitted
-    :class:`ConstantLabelsClassifier`.
+    Returns the fitted clone when every column varies, else (or when ``Y`` has a
+    single column) a fitted :class:`ConstantLabelsClassifier`, whose ``predict``
+    and ``predict_proba`` always give one column per label.
 
     Examples
     --------
@@ -334,6 +367,8 @@ def fit_multilabel(estimator: Any, X: Any, Y: np.ndarray) -> Any:
     'ConstantLabelsClassifier'
     """
     Y = np.asarray(Y)
-    if Y.shape[0] and np.all(Y.min(axis=0) != Y.max(axis=0)):
+    # one label: scikit-learn reads a single column as a binary target (1-D predictions and
+    # two probability columns), so the wrapper keeps the (n, 1) shapes
+    if Y.ndim == 2 and Y.shape[1] > 1 and Y.shape[0] and np.all(Y.min(axis=0) != Y.max(axis=0)):
         return clone(estimator).fit(X, Y)
     return ConstantLabelsClassifier(estimator).fit(X, Y)

@@ -268,9 +268,9 @@ def run_campaign(
                 "label per row."
             )
     strat = get_strategy(strategy)
-    random_init = isinstance(initial, int | np.integer)
+    random_init = np.ndim(initial) == 0  # a count (5.0 was read as the one index 5)
     init = (
-        initial_indices(y_pool, initial, seed)
+        initial_indices(y_pool, check_count(initial, "initial", minimum=0), seed)
         if random_init
         else check_indices(initial, len(y_pool), what="initial index")
     )
@@ -296,8 +296,8 @@ def run_campaign(
         weighting=weighting,
         semi_supervised=semi_supervised,
     )
+    scorer = _campaign_scorer(scoring, multilabel, estimator)
     learner.fit(X_pool)
-    scorer = _campaign_scorer(scoring, multilabel)
     top_hits = _top_k_mask(estimator, y_pool, track_top_k, maximize=top_k_maximize)
     result = CampaignResult(
         strategy=strat.name,
@@ -369,7 +369,16 @@ def _is_multilabel_target(estimator: Any, y: np.ndarray) -> bool:
     return y.ndim == 2 and not is_regressor(estimator) and bool(np.isin(y, (0, 1)).all())
 
 
-def _campaign_scorer(scoring: str | None, multilabel: bool) -> Any:
+#: scikit-learn scorers that average over one positive class, and their multi-label form
+_BINARY_AVERAGED = {
+    "f1": "f1_micro",
+    "precision": "precision_micro",
+    "recall": "recall_micro",
+    "jaccard": "jaccard_samples",
+}
+
+
+def _campaign_scorer(scoring: str | None, multilabel: bool, estimator: Any) -> Any:
     if not scoring:
         return None
     if multilabel and isinstance(scoring, str):
@@ -377,7 +386,30 @@ def _campaign_scorer(scoring: str | None, multilabel: bool) -> Any:
 
         if scoring in SCORERS:
             return SCORERS[scoring]
-    return get_scorer(scoring)
+        if scoring == "hamming_loss" or scoring in _BINARY_AVERAGED:
+            from activelab.multilabel import get_scorer as multilabel_scorer
+
+            better = _BINARY_AVERAGED.get(scoring, "neg_hamming_loss")
+            if scoring == "hamming_loss":
+                multilabel_scorer(scoring)  # says: higher is better, use neg_hamming_loss
+            raise ValueError(
+                f"scoring={scoring!r} scores one class of a single label; for a multi-label "
+                f"target use {better!r} (or one of {', '.join(SCORERS)})."
+            )
+    scorer = get_scorer(scoring)
+    func = getattr(scorer, "_score_func", None)
+    module = getattr(func, "__module__", "") or ""
+    if multilabel and module.endswith("_regression"):
+        raise ValueError(
+            f"scoring={scoring!r} scores a quantity, and the target is a 0/1 label matrix; use "
+            f"one of {', '.join(SCORERS)}."
+        )
+    if is_regressor(estimator) and module.endswith(("_classification", "_ranking")):
+        raise ValueError(
+            f"scoring={scoring!r} scores classes, and {type(estimator).__name__} is a "
+            "regressor; use 'r2', 'neg_root_mean_squared_error' or 'neg_mean_absolute_error'."
+        )
+    return scorer
 
 
 def _n_rows(X: Any) -> int:

@@ -102,6 +102,11 @@ def experiments_to_reach_rmse(n_labels: Any, neg_rmse: Any, target_rmse: float) 
             f"neg_rmse holds positive values (e.g. {float(-s[s < 0][0])!r}): it is the negated "
             "RMSE (scoring='neg_root_mean_squared_error'); pass -rmse for an RMSE curve."
         )
+    if not np.isfinite(target_rmse) or target_rmse < 0:
+        raise ValueError(
+            f"target_rmse must be an RMSE (0 or more), got {target_rmse!r}; the curve is "
+            "negated, the target is not."
+        )
     hit = np.flatnonzero(s <= target_rmse)
     return int(steps[hit[0]]) if hit.size else None
 
@@ -368,10 +373,10 @@ def run_design_campaign(
     budget = check_count(budget, "budget", minimum=0)
     seed = check_seed(seed)
     strat = _design_strategy(strategy, maximize)
-    init = (
-        initial_indices(y, int(initial), seed)
-        if isinstance(initial, int | np.integer)
-        else np.asarray(initial, dtype=np.int64)
+    init = (  # a count of random items, or the indices themselves (checked like the learner's)
+        initial_indices(y, check_count(initial, "initial", minimum=0), seed)
+        if np.ndim(initial) == 0
+        else check_indices(initial, n, what="initial index")
     )
     budget = min(budget, n)
     if budget < len(init):

@@ -578,5 +578,11 @@ def true_top_k(y: Any, k: int, *, maximize: bool = True) -> np.ndarray:
     y = np.asarray(y, dtype=float).reshape(-1)
     if not 0 < k <= y.shape[0]:
         raise ValueError(f"k must be in 1..{y.shape[0]}, got {k}.")
+    bad = np.flatnonzero(~np.isfinite(y))
+    if bad.size:  # NaN sorts last either way: an unmeasured item would never count as a hit
+        raise ValueError(
+            f"y is {float(y[bad[0]])!r} at index {bad[0]} ({bad.size} value(s) not finite); every "
+            "item of the series needs its measured value: leave the unmeasured ones out."
+        )
     order = np.lexsort((np.arange(y.shape[0]), -y if maximize else y))
     return np.sort(order[:k]).astype(np.int64)

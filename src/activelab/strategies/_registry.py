@@ -84,6 +84,32 @@ def takes_maximize(spec: str | Strategy) -> bool:
     return hasattr(get_strategy(spec), "maximize")
 
 
+def _known_params(factory: Callable[..., Strategy]) -> list[str] | None:
+    """The keyword parameters a strategy's class or factory takes, ``None`` when unknown.
+
+    A class's ``__init__`` that passes ``**kwargs`` on to its base (``greedy`` and
+    ``maximize``) takes its base's parameters too, so the classes are read along the MRO
+    until an ``__init__`` without ``**kwargs``; a factory function with ``**kwargs`` takes
+    anything as far as can be told.
+    """
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    inits = (
+        [k.__dict__["__init__"] for k in factory.__mro__[:-1] if "__init__" in k.__dict__]
+        if isinstance(factory, type)
+        else [factory]
+    )
+    known: list[str] = []
+    for init in inits:
+        try:
+            parameters = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):  # no introspectable signature: let the call decide
+            return None
+        known += [p.name for p in parameters if p.kind in kinds and p.name not in known]
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+            return [k for k in known if k != "self"]
+    return None if len(inits) else []  # only object.__init__: no parameters
+
+
 def _check_params(name: str, factory: Callable[..., Strategy], params: dict[str, Any]) -> None:
     """Refuse keyword parameters the strategy does not take, listing those it does.
 
@@ -103,13 +129,8 @@ def _check_params(name: str, factory: Callable[..., Strategy], params: dict[str,
     """
     if not params:
         return
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):  # no introspectable signature: let the call decide
-        return
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    known = [p.name for p in signature.parameters.values() if p.kind in kinds]
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
+    known = _known_params(factory)
+    if known is None:
         return
     unknown = [k for k in params if k not in known]
     if not unknown:

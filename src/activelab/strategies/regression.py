@@ -843,8 +843,15 @@ class ExpectedImprovement(_Acquisition):
 
     def acquisition(self, ctx: QueryContext) -> np.ndarray:
         """EI of each candidate over ``max(sign · y_labelled)``."""
+        y = np.asarray(ctx.y_labelled, dtype=float)
+        if y.size == 0:  # e.g. `activelab query`, which ranks a pool without its labels
+            raise ValueError(
+                "expected_improvement improves on the best label measured so far, and no "
+                "labels were given; rank with 'ucb' or 'greedy' instead, or pass the labelled "
+                "items and their values (ActiveLearner, QueryContext.y_labelled)."
+            )
         mean, std = self.mean_std(ctx)
-        best = float(np.max(self._sign * np.asarray(ctx.y_labelled, dtype=float)))
+        best = float(np.max(self._sign * y))
         return expected_improvement(self._sign * mean, std, best, self.xi)
 
 
