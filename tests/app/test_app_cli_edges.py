@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from activelab.app.project import open_project
@@ -231,3 +232,38 @@ def test_out_paths_get_their_folder_or_a_one_line_error(tmp_path: Path, labelled
     r = _invoke("export", proj, "--out", tmp_path / "a-file" / "labels.csv")
     assert r.exit_code == 1 and r.output.startswith("Error: Cannot use ")
     assert "Traceback" not in r.output
+
+
+def _keys_then(monkeypatch, keys: str, stop: type[BaseException]) -> None:
+    """The terminal's key reader gives ``keys``, then raises ``stop`` as click does for
+    Ctrl-C (KeyboardInterrupt) and Ctrl-D (EOFError) in a real terminal."""
+    import click
+
+    pressed = iter(keys)
+
+    def getchar(echo: bool = False) -> str:
+        for key in pressed:
+            return key
+        raise stop()
+
+    monkeypatch.setattr(click, "getchar", getchar)
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, EOFError], ids=["ctrl-c", "ctrl-d"])
+def test_ctrl_c_or_ctrl_d_mid_item_quits_and_gives_the_item_back(
+    tmp_path: Path, labelled_table, monkeypatch, stop
+) -> None:
+    proj = tmp_path / "p"
+    assert (
+        _invoke("init", proj, "--data", labelled_table([""] * 20), "--labels", "no,yes").exit_code
+        == 0
+    )
+    _keys_then(monkeypatch, "1", stop)
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"])
+    assert r.exit_code == 0, r.output
+    assert "saved: no" in r.output and "Aborted" not in r.output
+    store = open_project(proj)
+    kim = store.annotator_by_name("kim")
+    assert len(store.current_labels()) == 1  # the answer given stays
+    assert store.held_item(kim.id) is None  # the item on screen is free for the others now
+    store.close()

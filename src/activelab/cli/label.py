@@ -140,6 +140,14 @@ def _show_progress(console: Any, svc: Any, ann: Any) -> None:
     )
 
 
+def _read_key() -> str:
+    """One key press; Ctrl-C and Ctrl-D (which click raises as exceptions) read as ``q``."""
+    try:
+        return click.getchar()
+    except (KeyboardInterrupt, EOFError):
+        return "q"
+
+
 def _require_terminal(project: Path) -> None:
     """Stop with one line when no terminal can be read key by key (piped, in a job)."""
     if sys.stdin is not sys.__stdin__ or sys.stdin is None:  # replaced, e.g. by a test runner
@@ -221,7 +229,7 @@ def label(project: Path, name: str | None) -> None:
                     break
                 _show(console, svc, item, keyed)
                 ticked = set()
-            key = click.getchar()
+            key = _read_key()
             try:
                 if key in ("q", "\x03", "\x04"):
                     svc.release(ann, item.id)
@@ -267,6 +275,12 @@ def label(project: Path, name: str | None) -> None:
                 continue
             _show_progress(console, svc, ann)
             item = None
+    except KeyboardInterrupt:
+        # Ctrl-C while an answer was being saved: what was saved stays, the item on
+        # screen goes back to the queue for the others at once
+        if item is not None:
+            svc.release(ann, item.id)
+        console.print("Stopped; your saved answers are kept.")
     finally:
         svc.stop()
         store.close()
