@@ -267,3 +267,21 @@ def test_ctrl_c_or_ctrl_d_mid_item_quits_and_gives_the_item_back(
     assert len(store.current_labels()) == 1  # the answer given stays
     assert store.held_item(kim.id) is None  # the item on screen is free for the others now
     store.close()
+
+
+def test_a_key_typed_wrong_says_so_and_caps_lock_keys_still_work(
+    tmp_path: Path, labelled_table
+) -> None:
+    proj = tmp_path / "p"
+    assert (
+        _invoke("init", proj, "--data", labelled_table([""] * 20), "--labels", "no,yes").exit_code
+        == 0
+    )
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"], input="x\t2S1UQ")
+    assert r.exit_code == 0, r.output
+    assert "Key 'x' does nothing. keys: 1-9 (0 = tenth) answer" in r.output
+    assert "Key Tab does nothing." in r.output
+    assert "saved: yes" in r.output and "skipped" in r.output and "undone" in r.output
+    store = open_project(proj)
+    assert store.count_events() == {"label": 2, "skip": 1, "undo": 1}
+    store.close()

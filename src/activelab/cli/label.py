@@ -31,6 +31,17 @@ _HELP_SHOWN_MULTI = (
 )
 _SHADES = " .:-=+*#%@"
 _KEY_ORDER = "1234567890"
+#: names of the keys that print no character of their own
+_KEY_NAMES = {
+    "\x1b[A": "up arrow",
+    "\x1b[B": "down arrow",
+    "\x1b[C": "right arrow",
+    "\x1b[D": "left arrow",
+    "\x1b": "Esc",
+    "\t": "Tab",
+    "\x7f": "Backspace",
+    "\x08": "Backspace",
+}
 
 
 def _label_keys(labels: list[str]) -> list[str]:
@@ -148,6 +159,25 @@ def _read_key() -> str:
         return "q"
 
 
+def _key_name(key: str) -> str:
+    """A key as the user knows it: the character typed, or a name for the rest.
+
+    Examples
+    --------
+    >>> _key_name("x")
+    "'x'"
+    >>> _key_name("\\x1b[A")
+    'up arrow'
+    >>> _key_name("\\x1b")
+    'Esc'
+    """
+    if key in _KEY_NAMES:
+        return _KEY_NAMES[key]
+    if len(key) == 1 and key.isprintable():
+        return repr(key)
+    return "that key"
+
+
 def _require_terminal(project: Path) -> None:
     """Stop with one line when no terminal can be read key by key (piped, in a job)."""
     if sys.stdin is not sys.__stdin__ or sys.stdin is None:  # replaced, e.g. by a test runner
@@ -230,6 +260,8 @@ def label(project: Path, name: str | None) -> None:
                 _show(console, svc, item, keyed)
                 ticked = set()
             key = _read_key()
+            if len(key) == 1 and key in "QSU":  # Caps Lock or Shift on: as on the page
+                key = key.lower()
             try:
                 if key in ("q", "\x03", "\x04"):
                     svc.release(ann, item.id)
@@ -269,6 +301,8 @@ def label(project: Path, name: str | None) -> None:
                     console.print(help_, markup=False)
                     continue
                 else:
+                    if key not in ("\r", "\n", " "):  # a stray Enter or space needs no word
+                        console.print(f"Key {_key_name(key)} does nothing. {help_}", markup=False)
                     continue
             except StoreError as exc:
                 console.print(str(exc))
