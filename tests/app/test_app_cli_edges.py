@@ -285,3 +285,24 @@ def test_a_key_typed_wrong_says_so_and_caps_lock_keys_still_work(
     store = open_project(proj)
     assert store.count_events() == {"label": 2, "skip": 1, "undo": 1}
     store.close()
+
+
+def test_labels_past_the_tenth_are_shown_and_answered_by_typing_their_name(
+    tmp_path: Path, labelled_table
+) -> None:
+    labels = [f"topic{i:02d}" for i in range(40)]
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", labelled_table([""] * 20), "--labels", ",".join(labels))
+    assert r.exit_code == 0, r.output
+    # l + a name in another case, l + the start of several names, l + Enter alone, key 1
+    keys = "lTOPIC37\nltopic3\nl\n1q"
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"], input=keys)
+    assert r.exit_code == 0, r.output
+    assert "[0] topic09\n[l] then a name: topic10, topic11," in r.output
+    assert "l type a label's name" in r.output
+    assert "'topic3' is the start of several labels: topic30" in r.output
+    assert "Not answered." in r.output  # Enter alone
+    store = open_project(proj)
+    events = [e.label for e in store.events() if e.kind == "label"]
+    store.close()
+    assert events == ["topic37", "topic00"]

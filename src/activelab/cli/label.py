@@ -94,9 +94,51 @@ def _image_art(data: bytes, width: int = 24) -> str:
     return "\n".join("".join(row) for row in chars)
 
 
+def _typed_label(typed: str, labels: list[str]) -> tuple[str | None, str]:
+    """The label a typed name means, or ``None`` and why not.
+
+    The name as written, else the same letters in another case, else the one label
+    that starts with them (in any case).
+
+    Examples
+    --------
+    >>> _typed_label("topic12", ["topic1", "topic12"])
+    ('topic12', '')
+    >>> _typed_label("OTH", ["other", "outer"])
+    ('other', '')
+    >>> _typed_label("o", ["other", "outer"])[1]
+    "'o' is the start of several labels: other, outer; type more of the name"
+    """
+    typed = typed.strip()
+    if not typed:  # Enter alone: nothing chosen
+        return None, ""
+    if typed in labels:
+        return typed, ""
+    folded = typed.casefold()
+    same = [lab for lab in labels if lab.casefold() == folded]
+    starts = same or [lab for lab in labels if lab.casefold().startswith(folded)]
+    if len(starts) == 1:
+        return starts[0], ""
+    if not starts:
+        return None, f"No label {typed!r}; the labels: {', '.join(labels)}"
+    return None, (
+        f"{typed!r} is the start of several labels: {', '.join(starts[:12])}"
+        f"{', ...' if len(starts) > 12 else ''}; type more of the name"
+    )
+
+
+def _keys_line(keyed: list[tuple[str, str]]) -> str:
+    """The labels with their keys; labels without one (past the tenth) follow, for ``l``."""
+    line = "  ".join(f"[{k}] {lab}" for k, lab in keyed if k)
+    rest = [lab for k, lab in keyed if not k]
+    if rest:
+        line += "\n[l] then a name: " + ", ".join(rest)
+    return line
+
+
 def _show(console: Any, svc: Any, item: Any, keyed: list[tuple[str, str]]) -> None:
-    """Show an item, the model's guess and the labels' keys (``keyed``: key and label of
-    each label that has one)."""
+    """Show an item, the model's guess and the labels' keys (``keyed``: each label and its
+    key, ``""`` for the labels past the tenth)."""
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -121,14 +163,16 @@ def _show(console: Any, svc: Any, item: Any, keyed: list[tuple[str, str]]) -> No
         probs = item.probabilities or {}
         guessed = ", ".join(f"{lab} ({probs[lab]:.0%})" for lab in item.guess_labels)
         console.print(Text(f"model's guess: {guessed or 'none of these'}"))
-    console.print(Text("  ".join(f"[{k}] {lab}" for k, lab in keyed), style="bold"))
+    console.print(Text(_keys_line(keyed), style="bold"))
 
 
 def _show_selection(console: Any, keyed: list[tuple[str, str]], ticked: set[str]) -> None:
     """Show which labels of a multi-label answer are ticked (``keyed`` as for :func:`_show`)."""
     from rich.text import Text
 
-    marks = "  ".join(f"[{'x' if lab in ticked else ' '}] {k} {lab}" for k, lab in keyed)
+    marks = "  ".join(
+        f"[{'x' if lab in ticked else ' '}] {k + ' ' if k else ''}{lab}" for k, lab in keyed
+    )
     console.print(Text(marks + "   (Enter confirms)"))
 
 
@@ -208,7 +252,8 @@ def label(project: Path, name: str | None) -> None:
     """Label PROJECT in the terminal: one key per answer, the model retrains in the background.
 
     In a multi-label project the number keys tick and untick labels and Enter
-    confirms the ticked set (nothing ticked: none of the labels apply).
+    confirms the ticked set (nothing ticked: none of the labels apply). Labels past
+    the tenth have no key: press l, then type the label's name or its first letters.
     """
     from rich.console import Console
 
@@ -242,9 +287,11 @@ def label(project: Path, name: str | None) -> None:
     labels = svc.labels
     multi = svc.multilabel
     # the labels are fixed while a session runs (activelab add --labels refuses meanwhile)
-    keyed = [(k, lab) for k, lab in zip(_label_keys(labels), labels, strict=True) if k]
-    by_key = dict(keyed)
+    keyed = list(zip(_label_keys(labels), labels, strict=True))
+    by_key = {k: lab for k, lab in keyed if k}
     help_ = _help_line(labels, multi)
+    if len(by_key) < len(labels):  # more labels than digit keys: the rest by name
+        help_ = help_.replace(" · s skip", " · l type a label's name · s skip", 1)
     svc.start()
     console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. ", end="")
     console.print(help_, markup=False)
@@ -266,8 +313,21 @@ def label(project: Path, name: str | None) -> None:
                 if key in ("q", "\x03", "\x04"):
                     svc.release(ann, item.id)
                     break
-                if len(key) == 1 and key in "0123456789":
-                    chosen_label = by_key.get(key)
+                if (len(key) == 1 and key in "0123456789") or (
+                    key == "l" and len(by_key) < len(labels)
+                ):
+                    if key == "l":
+                        try:
+                            typed = click.prompt("label", default="", show_default=False)
+                        except click.Abort:  # Ctrl-C or Ctrl-D while typing: quit, as q
+                            svc.release(ann, item.id)
+                            break
+                        chosen_label, why = _typed_label(typed, labels)
+                        if chosen_label is None:
+                            console.print(why or "Not answered.", markup=False)
+                            continue
+                    else:
+                        chosen_label = by_key.get(key)
                     if chosen_label is None:
                         console.print(f"No label on key {key}. {help_}", markup=False)
                         continue
