@@ -306,3 +306,18 @@ def test_labels_past_the_tenth_are_shown_and_answered_by_typing_their_name(
     events = [e.label for e in store.events() if e.kind == "label"]
     store.close()
     assert events == ["topic37", "topic00"]
+
+
+def test_quitting_after_undos_gives_back_every_item_left_on_screen(
+    tmp_path: Path, labelled_table
+) -> None:
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", labelled_table([""] * 20), "--labels", "no,yes")
+    assert r.exit_code == 0, r.output
+    # three answers, two undos (each brings an earlier item back over the one on screen)
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"], input="121uuq")
+    assert r.exit_code == 0, r.output
+    store = open_project(proj)
+    assert len(store.current_labels()) == 1
+    assert store.held_item(store.annotator_by_name("kim").id) is None  # none kept from the others
+    store.close()

@@ -222,6 +222,15 @@ def _key_name(key: str) -> str:
     return "that key"
 
 
+def _give_back(svc: Any, ann: Any) -> None:
+    """Give back every item the annotator holds unanswered: the one on screen, and those
+    that were on screen when an undo brought an earlier item back."""
+    seen: set[int] = set()
+    while (held := svc.store.held_item(ann.id)) is not None and held not in seen:
+        seen.add(held)
+        svc.release(ann, held)
+
+
 def _require_terminal(project: Path) -> None:
     """Stop with one line when no terminal can be read key by key (piped, in a job)."""
     if sys.stdin is not sys.__stdin__ or sys.stdin is None:  # replaced, e.g. by a test runner
@@ -311,7 +320,7 @@ def label(project: Path, name: str | None) -> None:
                 key = key.lower()
             try:
                 if key in ("q", "\x03", "\x04"):
-                    svc.release(ann, item.id)
+                    _give_back(svc, ann)
                     break
                 if (len(key) == 1 and key in "0123456789") or (
                     key == "l" and len(by_key) < len(labels)
@@ -320,7 +329,7 @@ def label(project: Path, name: str | None) -> None:
                         try:
                             typed = click.prompt("label", default="", show_default=False)
                         except click.Abort:  # Ctrl-C or Ctrl-D while typing: quit, as q
-                            svc.release(ann, item.id)
+                            _give_back(svc, ann)
                             break
                         chosen_label, why = _typed_label(typed, labels)
                         if chosen_label is None:
@@ -372,8 +381,7 @@ def label(project: Path, name: str | None) -> None:
     except KeyboardInterrupt:
         # Ctrl-C while an answer was being saved: what was saved stays, the item on
         # screen goes back to the queue for the others at once
-        if item is not None:
-            svc.release(ann, item.id)
+        _give_back(svc, ann)
         console.print("Stopped; your saved answers are kept.")
     finally:
         svc.stop()
