@@ -187,6 +187,27 @@ def test_multi_label_toggles_keep_focus_and_enter_confirms(browser, make) -> Non
     page.close()
 
 
+def test_enter_on_a_link_or_the_details_does_not_confirm_the_ticked_labels(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["red", "green"], multilabel=True)
+    page, errors = _open(browser, url, token)
+    page.keyboard.press("1")
+    page.locator("#details summary").focus()
+    page.keyboard.press("Enter")  # opens "Model and stopping", answers nothing
+    expect(page.locator("#details")).to_have_attribute("open", "")
+    page.locator("#undo-button").focus()
+    page.keyboard.press("Enter")  # presses Undo (nothing to undo yet), answers nothing
+    expect(page.locator("#status")).to_contain_text("undo")
+    assert store.events() == [] and errors == []
+    expect(page.locator("#labels button", has_text="red")).to_have_attribute("aria-pressed", "true")
+    page.locator("#labels button", has_text="red").focus()
+    page.keyboard.press("Enter")  # on a label button Enter still confirms
+    expect(page.locator("#status")).to_contain_text("Saved: red")
+    assert [e.label for e in store.events()] == ['["red"]']
+    page.close()
+
+
 def test_help_dialog_login_error_404_and_docs(browser, make) -> None:
     from playwright.sync_api import expect
 

@@ -620,6 +620,16 @@ function keyRuns(keys) {
   return runs;
 }
 
+/**
+ * Whether Enter on `el` does its own thing (follows a link, opens "Model and stopping",
+ * presses Skip), so it must not also confirm the ticked labels. A label button is not one:
+ * there Enter confirms and Space ticks.
+ */
+function ownEnter(el) {
+  const control = el && el.closest && el.closest("a[href], summary, button, select, textarea, input, [contenteditable]");
+  return Boolean(control) && !$("labels").contains(control);
+}
+
 document.addEventListener("keydown", (e) => {
   if (!$("help").hidden) {
     if (e.key === "Escape" || e.key === "?") { e.preventDefault(); closeHelp(); }
@@ -641,7 +651,7 @@ document.addEventListener("keydown", (e) => {
       e.preventDefault();
       if (state.multi) toggle(state.labels[i]); else answer(state.labels[i]);
     }
-  } else if (e.key === "Enter" && state.multi && !(tag === "BUTTON" && !$("labels").contains(e.target))) {
+  } else if (e.key === "Enter" && state.multi && !ownEnter(e.target)) {
     // also on a focused label button: Enter confirms (Space toggles it)
     e.preventDefault();
     confirmSet();
