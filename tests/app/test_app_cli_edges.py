@@ -321,3 +321,16 @@ def test_quitting_after_undos_gives_back_every_item_left_on_screen(
     assert len(store.current_labels()) == 1
     assert store.held_item(store.annotator_by_name("kim").id) is None  # none kept from the others
     store.close()
+
+
+def test_a_terminal_without_utf8_shows_items_in_plain_characters(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text(
+        "id,text\na,caf\u00e9 \U0001f600 \u05e9\u05dc\u05d5\u05dd \u2014 fine\n", encoding="utf-8"
+    )
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", tmp_path / "t.csv", "--labels", "no,yes")
+    assert r.exit_code == 0, r.output
+    r = CliRunner(charset="ascii").invoke(main, ["label", str(proj), "--as", "kim"], input="2")
+    assert r.exit_code == 0, r.exception  # no UnicodeEncodeError
+    assert "answer - s skip - u undo" in r.output and "caf? ? ???? - fine" in r.output
+    assert "saved: yes" in r.output

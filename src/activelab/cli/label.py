@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import getpass
 import io
 import sys
@@ -231,6 +232,31 @@ def _give_back(svc: Any, ann: Any) -> None:
         svc.release(ann, held)
 
 
+#: the ASCII stand-ins of the punctuation this command prints, for a terminal without it
+_PLAIN = {"\u00b7": "-", "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u2019": "'"}
+
+
+def _plain(err: UnicodeError) -> tuple[str, int]:
+    """Write what the terminal's encoding lacks as ASCII: our punctuation as its stand-in,
+    any other character (an emoji, a script the locale lacks) as ``?``."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    bad = err.object[err.start : err.end]
+    return "".join(_PLAIN.get(ch, "?") for ch in bad), err.end
+
+
+codecs.register_error("activelab.plain", _plain)
+
+
+def _tolerant_stdout() -> None:
+    """On a terminal whose locale is not UTF-8 (latin-1, ASCII), print what it cannot show
+    in plain characters instead of stopping with a UnicodeEncodeError."""
+    out = sys.stdout
+    encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
+    if isinstance(out, io.TextIOWrapper) and not encoding.startswith("utf"):
+        out.reconfigure(errors="activelab.plain")
+
+
 def _require_terminal(project: Path) -> None:
     """Stop with one line when no terminal can be read key by key (piped, in a job)."""
     if sys.stdin is not sys.__stdin__ or sys.stdin is None:  # replaced, e.g. by a test runner
@@ -272,6 +298,7 @@ def label(project: Path, name: str | None) -> None:
     from activelab.cli.annotator import refuse_reserved_name
 
     _require_terminal(project)
+    _tolerant_stdout()
     name = (name or getpass.getuser()).strip()  # the store keeps names without padding
     refuse_reserved_name(name, "label as another name (--as)")
     console = Console(highlight=False)
