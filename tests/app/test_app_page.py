@@ -413,8 +413,12 @@ def test_an_unreachable_server_is_said_and_its_return_too(browser, make) -> None
     status = page.locator("#status")
     expect(status).to_contain_text("cannot be reached")
     assert "answer" not in status.text_content()  # no answer was given: none to talk of
+    shown = page.locator("#item-id").text_content().removeprefix("Item ")
     page.keyboard.press("1")
     expect(status).to_contain_text("Press the key again")
+    # which answer was lost is said, in the expert's words, not the browser's
+    assert status.text_content().startswith(f"Not saved for item {shown}: the server cannot")
+    assert "fetch" not in status.text_content().lower()
     page.unroute("**/api/**")
     expect(status).to_contain_text("Connected again", timeout=12_000)  # the next poll
     page.keyboard.press("1")

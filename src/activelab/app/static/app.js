@@ -72,7 +72,8 @@ async function api(path, options = {}, attempts = 3) {
     return type.includes("application/json") ? resp.json() : resp.blob();
   }
   state.offline = true;
-  throw new Unreachable("The server cannot be reached (" + (lastError && lastError.message) + "). Press the key again once it is back.");
+  console.warn("activelab: no answer from the server", lastError);
+  throw new Unreachable("The server cannot be reached. Press the key again once it is back (the page says when).");
 }
 
 function forgetToken(message) {
@@ -429,6 +430,11 @@ async function onItem(send) {
   try {
     await send(item);
   } catch (err) {
+    if (err instanceof Unreachable) {
+      // said with the item's name: the expert knows which answer to give again
+      throw new Unreachable("Not saved for item " + item.external_id + ": the server cannot be " +
+        "reached. Press the key again once it is back (the page says when).");
+    }
     if (!(err instanceof Conflict)) throw err;
     state.queue.length = 0;  // the queued keys were meant for the items after this one
     await loadNext();
