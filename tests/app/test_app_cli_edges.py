@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from activelab.app.project import open_project
@@ -231,3 +232,105 @@ def test_out_paths_get_their_folder_or_a_one_line_error(tmp_path: Path, labelled
     r = _invoke("export", proj, "--out", tmp_path / "a-file" / "labels.csv")
     assert r.exit_code == 1 and r.output.startswith("Error: Cannot use ")
     assert "Traceback" not in r.output
+
+
+def _keys_then(monkeypatch, keys: str, stop: type[BaseException]) -> None:
+    """The terminal's key reader gives ``keys``, then raises ``stop`` as click does for
+    Ctrl-C (KeyboardInterrupt) and Ctrl-D (EOFError) in a real terminal."""
+    import click
+
+    pressed = iter(keys)
+
+    def getchar(echo: bool = False) -> str:
+        for key in pressed:
+            return key
+        raise stop()
+
+    monkeypatch.setattr(click, "getchar", getchar)
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, EOFError], ids=["ctrl-c", "ctrl-d"])
+def test_ctrl_c_or_ctrl_d_mid_item_quits_and_gives_the_item_back(
+    tmp_path: Path, labelled_table, monkeypatch, stop
+) -> None:
+    proj = tmp_path / "p"
+    assert (
+        _invoke("init", proj, "--data", labelled_table([""] * 20), "--labels", "no,yes").exit_code
+        == 0
+    )
+    _keys_then(monkeypatch, "1", stop)
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"])
+    assert r.exit_code == 0, r.output
+    assert "saved: no" in r.output and "Aborted" not in r.output
+    store = open_project(proj)
+    kim = store.annotator_by_name("kim")
+    assert len(store.current_labels()) == 1  # the answer given stays
+    assert store.held_item(kim.id) is None  # the item on screen is free for the others now
+    store.close()
+
+
+def test_a_key_typed_wrong_says_so_and_caps_lock_keys_still_work(
+    tmp_path: Path, labelled_table
+) -> None:
+    proj = tmp_path / "p"
+    assert (
+        _invoke("init", proj, "--data", labelled_table([""] * 20), "--labels", "no,yes").exit_code
+        == 0
+    )
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"], input="x\t2S1UQ")
+    assert r.exit_code == 0, r.output
+    assert "Key 'x' does nothing. keys: 1-9 (0 = tenth) answer" in r.output
+    assert "Key Tab does nothing." in r.output
+    assert "saved: yes" in r.output and "skipped" in r.output and "undone" in r.output
+    store = open_project(proj)
+    assert store.count_events() == {"label": 2, "skip": 1, "undo": 1}
+    store.close()
+
+
+def test_labels_past_the_tenth_are_shown_and_answered_by_typing_their_name(
+    tmp_path: Path, labelled_table
+) -> None:
+    labels = [f"topic{i:02d}" for i in range(40)]
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", labelled_table([""] * 20), "--labels", ",".join(labels))
+    assert r.exit_code == 0, r.output
+    # l + a name in another case, l + the start of several names, l + Enter alone, key 1
+    keys = "lTOPIC37\nltopic3\nl\n1q"
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"], input=keys)
+    assert r.exit_code == 0, r.output
+    assert "[0] topic09\n[l] then a name: topic10, topic11," in r.output
+    assert "l type a label's name" in r.output
+    assert "'topic3' is the start of several labels: topic30" in r.output
+    assert "Not answered." in r.output  # Enter alone
+    store = open_project(proj)
+    events = [e.label for e in store.events() if e.kind == "label"]
+    store.close()
+    assert events == ["topic37", "topic00"]
+
+
+def test_quitting_after_undos_gives_back_every_item_left_on_screen(
+    tmp_path: Path, labelled_table
+) -> None:
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", labelled_table([""] * 20), "--labels", "no,yes")
+    assert r.exit_code == 0, r.output
+    # three answers, two undos (each brings an earlier item back over the one on screen)
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"], input="121uuq")
+    assert r.exit_code == 0, r.output
+    store = open_project(proj)
+    assert len(store.current_labels()) == 1
+    assert store.held_item(store.annotator_by_name("kim").id) is None  # none kept from the others
+    store.close()
+
+
+def test_a_terminal_without_utf8_shows_items_in_plain_characters(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text(
+        "id,text\na,caf\u00e9 \U0001f600 \u05e9\u05dc\u05d5\u05dd \u2014 fine\n", encoding="utf-8"
+    )
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", tmp_path / "t.csv", "--labels", "no,yes")
+    assert r.exit_code == 0, r.output
+    r = CliRunner(charset="ascii").invoke(main, ["label", str(proj), "--as", "kim"], input="2")
+    assert r.exit_code == 0, r.exception  # no UnicodeEncodeError
+    assert "answer - s skip - u undo" in r.output and "caf? ? ???? - fine" in r.output
+    assert "saved: yes" in r.output

@@ -275,20 +275,22 @@ def test_terminal_toggles_and_confirms(ml_project: Path) -> None:
         store.close()
 
 
-def test_terminal_refuses_a_multilabel_project_with_labels_beyond_its_keys(tmp_path) -> None:
-    """Labels past the tenth had no key and were not shown: each confirmed set said they did
-    not apply."""
+def test_terminal_ticks_labels_beyond_its_keys_by_name(tmp_path) -> None:
+    """Labels past the tenth have no key: ``l`` and a name ticks them, so a confirmed set
+    never says they do not apply only because they could not be reached."""
     many = [f"finding{i}" for i in range(1, 13)]
     args = ["init", str(tmp_path / "p"), "--data", str(FINDINGS), "--labels", ",".join(many)]
     r = CliRunner().invoke(main, [*args, "--multi-label", "--text-features", "tfidf"])
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(main, ["label", str(tmp_path / "p"), "--as", "tom"], input="1\nq")
-    assert r.exit_code == 1 and "Traceback" not in r.output
-    assert "has 12 labels and the terminal has keys for ten: finding11, finding12" in r.output
-    assert "activelab serve" in r.output
+    keys = "1lfinding12\n\rq"
+    r = CliRunner().invoke(main, ["label", str(tmp_path / "p"), "--as", "tom"], input=keys)
+    assert r.exit_code == 0 and "Traceback" not in r.output, r.output
+    assert "[l] then a name: finding11, finding12" in r.output
+    assert "saved: finding1, finding12" in r.output
     store = open_project(tmp_path / "p")
     try:
-        assert store.count_events() == {"label": 0, "skip": 0, "undo": 0}
+        sets = [json.loads(c.label) for c in store.current_labels().values()]
+        assert sets == [["finding1", "finding12"]]
     finally:
         store.close()
 

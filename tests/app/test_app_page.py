@@ -187,6 +187,27 @@ def test_multi_label_toggles_keep_focus_and_enter_confirms(browser, make) -> Non
     page.close()
 
 
+def test_enter_on_a_link_or_the_details_does_not_confirm_the_ticked_labels(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["red", "green"], multilabel=True)
+    page, errors = _open(browser, url, token)
+    page.keyboard.press("1")
+    page.locator("#details summary").focus()
+    page.keyboard.press("Enter")  # opens "Model and stopping", answers nothing
+    expect(page.locator("#details")).to_have_attribute("open", "")
+    page.locator("#undo-button").focus()
+    page.keyboard.press("Enter")  # presses Undo (nothing to undo yet), answers nothing
+    expect(page.locator("#status")).to_contain_text("undo")
+    assert store.events() == [] and errors == []
+    expect(page.locator("#labels button", has_text="red")).to_have_attribute("aria-pressed", "true")
+    page.locator("#labels button", has_text="red").focus()
+    page.keyboard.press("Enter")  # on a label button Enter still confirms
+    expect(page.locator("#status")).to_contain_text("Saved: red")
+    assert [e.label for e in store.events()] == ['["red"]']
+    page.close()
+
+
 def test_help_dialog_login_error_404_and_docs(browser, make) -> None:
     from playwright.sync_api import expect
 
@@ -392,8 +413,12 @@ def test_an_unreachable_server_is_said_and_its_return_too(browser, make) -> None
     status = page.locator("#status")
     expect(status).to_contain_text("cannot be reached")
     assert "answer" not in status.text_content()  # no answer was given: none to talk of
+    shown = page.locator("#item-id").text_content().removeprefix("Item ")
     page.keyboard.press("1")
     expect(status).to_contain_text("Press the key again")
+    # which answer was lost is said, in the expert's words, not the browser's
+    assert status.text_content().startswith(f"Not saved for item {shown}: the server cannot")
+    assert "fetch" not in status.text_content().lower()
     page.unroute("**/api/**")
     expect(status).to_contain_text("Connected again", timeout=12_000)  # the next poll
     page.keyboard.press("1")

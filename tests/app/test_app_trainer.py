@@ -115,3 +115,23 @@ def test_server_shuts_down_in_under_two_seconds_without_leaks(
     assert took < 2.0, f"shutdown took {took:.2f} s"
     assert "leaked" not in err and "Traceback" not in err, err
     assert _wait(lambda: not Path(f"/proc/{trainer_pid}").exists(), 5)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_the_trainer_ignores_ctrl_c_from_its_first_line(table_project) -> None:
+    """Ctrl+C reaches the whole process group; a trainer still importing its libraries
+    must not print a KeyboardInterrupt traceback over the terminal labeller."""
+    store = open_project(table_project(20))
+    svc = LabellingService(store)
+    svc.start()
+    try:
+        pid = svc.trainer_state()["pid"]
+        status = Path(f"/proc/{pid}/status").read_text()  # at once: still starting up
+        ignored = int(
+            next(x for x in status.splitlines() if x.startswith("SigIgn:")).split()[1], 16
+        )
+        assert ignored & (1 << (signal.SIGINT - 1))
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # ours is back
+    finally:
+        svc.stop()
+        store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import getpass
 import io
 import sys
@@ -31,6 +32,17 @@ _HELP_SHOWN_MULTI = (
 )
 _SHADES = " .:-=+*#%@"
 _KEY_ORDER = "1234567890"
+#: names of the keys that print no character of their own
+_KEY_NAMES = {
+    "\x1b[A": "up arrow",
+    "\x1b[B": "down arrow",
+    "\x1b[C": "right arrow",
+    "\x1b[D": "left arrow",
+    "\x1b": "Esc",
+    "\t": "Tab",
+    "\x7f": "Backspace",
+    "\x08": "Backspace",
+}
 
 
 def _label_keys(labels: list[str]) -> list[str]:
@@ -83,9 +95,51 @@ def _image_art(data: bytes, width: int = 24) -> str:
     return "\n".join("".join(row) for row in chars)
 
 
+def _typed_label(typed: str, labels: list[str]) -> tuple[str | None, str]:
+    """The label a typed name means, or ``None`` and why not.
+
+    The name as written, else the same letters in another case, else the one label
+    that starts with them (in any case).
+
+    Examples
+    --------
+    >>> _typed_label("topic12", ["topic1", "topic12"])
+    ('topic12', '')
+    >>> _typed_label("OTH", ["other", "outer"])
+    ('other', '')
+    >>> _typed_label("o", ["other", "outer"])[1]
+    "'o' is the start of several labels: other, outer; type more of the name"
+    """
+    typed = typed.strip()
+    if not typed:  # Enter alone: nothing chosen
+        return None, ""
+    if typed in labels:
+        return typed, ""
+    folded = typed.casefold()
+    same = [lab for lab in labels if lab.casefold() == folded]
+    starts = same or [lab for lab in labels if lab.casefold().startswith(folded)]
+    if len(starts) == 1:
+        return starts[0], ""
+    if not starts:
+        return None, f"No label {typed!r}; the labels: {', '.join(labels)}"
+    return None, (
+        f"{typed!r} is the start of several labels: {', '.join(starts[:12])}"
+        f"{', ...' if len(starts) > 12 else ''}; type more of the name"
+    )
+
+
+def _keys_line(keyed: list[tuple[str, str]]) -> str:
+    """The labels with their keys; labels without one (past the tenth) follow, for ``l``."""
+    line = "  ".join(f"[{k}] {lab}" for k, lab in keyed if k)
+    rest = [lab for k, lab in keyed if not k]
+    if rest:
+        line += "\n[l] then a name: " + ", ".join(rest)
+    return line
+
+
 def _show(console: Any, svc: Any, item: Any, keyed: list[tuple[str, str]]) -> None:
-    """Show an item, the model's guess and the labels' keys (``keyed``: key and label of
-    each label that has one)."""
+    """Show an item, the model's guess and the labels' keys (``keyed``: each label and its
+    key, ``""`` for the labels past the tenth)."""
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -113,14 +167,16 @@ def _show(console: Any, svc: Any, item: Any, keyed: list[tuple[str, str]]) -> No
             top = max(probs, key=lambda lab: probs[lab])
             guessed = f"none of these (most likely {top}, {probs.get(top, 0.0):.0%})"
         console.print(Text(f"model's guess: {guessed or 'none of these'}"))
-    console.print(Text("  ".join(f"[{k}] {lab}" for k, lab in keyed), style="bold"))
+    console.print(Text(_keys_line(keyed), style="bold"))
 
 
 def _show_selection(console: Any, keyed: list[tuple[str, str]], ticked: set[str]) -> None:
     """Show which labels of a multi-label answer are ticked (``keyed`` as for :func:`_show`)."""
     from rich.text import Text
 
-    marks = "  ".join(f"[{'x' if lab in ticked else ' '}] {k} {lab}" for k, lab in keyed)
+    marks = "  ".join(
+        f"[{'x' if lab in ticked else ' '}] {k + ' ' if k else ''}{lab}" for k, lab in keyed
+    )
     console.print(Text(marks + "   (Enter confirms)"))
 
 
@@ -141,6 +197,67 @@ def _show_progress(console: Any, svc: Any, ann: Any) -> None:
             style="dim",
         )
     )
+
+
+def _read_key() -> str:
+    """One key press; Ctrl-C and Ctrl-D (which click raises as exceptions) read as ``q``."""
+    try:
+        return click.getchar()
+    except (KeyboardInterrupt, EOFError):
+        return "q"
+
+
+def _key_name(key: str) -> str:
+    """A key as the user knows it: the character typed, or a name for the rest.
+
+    Examples
+    --------
+    >>> _key_name("x")
+    "'x'"
+    >>> _key_name("\\x1b[A")
+    'up arrow'
+    >>> _key_name("\\x1b")
+    'Esc'
+    """
+    if key in _KEY_NAMES:
+        return _KEY_NAMES[key]
+    if len(key) == 1 and key.isprintable():
+        return repr(key)
+    return "that key"
+
+
+def _give_back(svc: Any, ann: Any) -> None:
+    """Give back every item the annotator holds unanswered: the one on screen, and those
+    that were on screen when an undo brought an earlier item back."""
+    seen: set[int] = set()
+    while (held := svc.store.held_item(ann.id)) is not None and held not in seen:
+        seen.add(held)
+        svc.release(ann, held)
+
+
+#: the ASCII stand-ins of the punctuation this command prints, for a terminal without it
+_PLAIN = {"\u00b7": "-", "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u2019": "'"}
+
+
+def _plain(err: UnicodeError) -> tuple[str, int]:
+    """Write what the terminal's encoding lacks as ASCII: our punctuation as its stand-in,
+    any other character (an emoji, a script the locale lacks) as ``?``."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    bad = err.object[err.start : err.end]
+    return "".join(_PLAIN.get(ch, "?") for ch in bad), err.end
+
+
+codecs.register_error("activelab.plain", _plain)
+
+
+def _tolerant_stdout() -> None:
+    """On a terminal whose locale is not UTF-8 (latin-1, ASCII), print what it cannot show
+    in plain characters instead of stopping with a UnicodeEncodeError."""
+    out = sys.stdout
+    encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
+    if isinstance(out, io.TextIOWrapper) and not encoding.startswith("utf"):
+        out.reconfigure(errors="activelab.plain")
 
 
 def _require_terminal(project: Path) -> None:
@@ -173,7 +290,8 @@ def label(project: Path, name: str | None) -> None:
     """Label PROJECT in the terminal: one key per answer, the model retrains in the background.
 
     In a multi-label project the number keys tick and untick labels and Enter
-    confirms the ticked set (nothing ticked: none of the labels apply).
+    confirms the ticked set (nothing ticked: none of the labels apply). Labels past
+    the tenth have no key: press l, then type the label's name or its first letters.
     """
     from rich.console import Console
 
@@ -183,6 +301,7 @@ def label(project: Path, name: str | None) -> None:
     from activelab.cli.annotator import refuse_reserved_name
 
     _require_terminal(project)
+    _tolerant_stdout()
     name = (name or getpass.getuser()).strip()  # the store keeps names without padding
     refuse_reserved_name(name, "label as another name (--as)")
     console = Console(highlight=False)
@@ -207,18 +326,11 @@ def label(project: Path, name: str | None) -> None:
     labels = svc.labels
     multi = svc.multilabel
     # the labels are fixed while a session runs (activelab add --labels refuses meanwhile)
-    keyed = [(k, lab) for k, lab in zip(_label_keys(labels), labels, strict=True) if k]
-    by_key = dict(keyed)
-    unkeyed = [lab for k, lab in zip(_label_keys(labels), labels, strict=True) if not k]
-    if multi and unkeyed:  # a confirmed set says every label left out does not apply
-        store.close()
-        raise click.ClickException(
-            f"{project} has {len(labels)} labels and the terminal has keys for ten: "
-            f"{', '.join(unkeyed)} could not be ticked, so every answer given here would say "
-            f"they do not apply. Label it in the browser (activelab serve {project}), where "
-            "every label can be ticked."
-        )
+    keyed = list(zip(_label_keys(labels), labels, strict=True))
+    by_key = {k: lab for k, lab in keyed if k}
     help_ = _help_line(labels, multi)
+    if len(by_key) < len(labels):  # more labels than digit keys: the rest by name
+        help_ = help_.replace(" · s skip", " · l type a label's name · s skip", 1)
     svc.start()
     console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. ", end="")
     console.print(help_, markup=False)
@@ -233,13 +345,28 @@ def label(project: Path, name: str | None) -> None:
                     break
                 _show(console, svc, item, keyed)
                 ticked = set()
-            key = click.getchar()
+            key = _read_key()
+            if len(key) == 1 and key in "QSU":  # Caps Lock or Shift on: as on the page
+                key = key.lower()
             try:
                 if key in ("q", "\x03", "\x04"):
-                    svc.release(ann, item.id)
+                    _give_back(svc, ann)
                     break
-                if len(key) == 1 and key in "0123456789":
-                    chosen_label = by_key.get(key)
+                if (len(key) == 1 and key in "0123456789") or (
+                    key == "l" and len(by_key) < len(labels)
+                ):
+                    if key == "l":
+                        try:
+                            typed = click.prompt("label", default="", show_default=False)
+                        except click.Abort:  # Ctrl-C or Ctrl-D while typing: quit, as q
+                            _give_back(svc, ann)
+                            break
+                        chosen_label, why = _typed_label(typed, labels)
+                        if chosen_label is None:
+                            console.print(why or "Not answered.", markup=False)
+                            continue
+                    else:
+                        chosen_label = by_key.get(key)
                     if chosen_label is None:
                         console.print(f"No label on key {key}. {help_}", markup=False)
                         continue
@@ -273,12 +400,19 @@ def label(project: Path, name: str | None) -> None:
                     console.print(help_, markup=False)
                     continue
                 else:
+                    if key not in ("\r", "\n", " "):  # a stray Enter or space needs no word
+                        console.print(f"Key {_key_name(key)} does nothing. {help_}", markup=False)
                     continue
             except StoreError as exc:
                 console.print(str(exc))
                 continue
             _show_progress(console, svc, ann)
             item = None
+    except KeyboardInterrupt:
+        # Ctrl-C while an answer was being saved: what was saved stays, the item on
+        # screen goes back to the queue for the others at once
+        _give_back(svc, ann)
+        console.print("Stopped; your saved answers are kept.")
     finally:
         svc.stop()
         store.close()

@@ -72,7 +72,8 @@ async function api(path, options = {}, attempts = 3) {
     return type.includes("application/json") ? resp.json() : resp.blob();
   }
   state.offline = true;
-  throw new Unreachable("The server cannot be reached (" + (lastError && lastError.message) + "). Press the key again once it is back.");
+  console.warn("activelab: no answer from the server", lastError);
+  throw new Unreachable("The server cannot be reached. Press the key again once it is back (the page says when).");
 }
 
 function forgetToken(message) {
@@ -429,6 +430,11 @@ async function onItem(send) {
   try {
     await send(item);
   } catch (err) {
+    if (err instanceof Unreachable) {
+      // said with the item's name: the expert knows which answer to give again
+      throw new Unreachable("Not saved for item " + item.external_id + ": the server cannot be " +
+        "reached. Press the key again once it is back (the page says when).");
+    }
     if (!(err instanceof Conflict)) throw err;
     state.queue.length = 0;  // the queued keys were meant for the items after this one
     await loadNext();
@@ -620,6 +626,16 @@ function keyRuns(keys) {
   return runs;
 }
 
+/**
+ * Whether Enter on `el` does its own thing (follows a link, opens "Model and stopping",
+ * presses Skip), so it must not also confirm the ticked labels. A label button is not one:
+ * there Enter confirms and Space ticks.
+ */
+function ownEnter(el) {
+  const control = el && el.closest && el.closest("a[href], summary, button, select, textarea, input, [contenteditable]");
+  return Boolean(control) && !$("labels").contains(control);
+}
+
 document.addEventListener("keydown", (e) => {
   if (!$("help").hidden) {
     if (e.key === "Escape" || e.key === "?") { e.preventDefault(); closeHelp(); }
@@ -641,7 +657,7 @@ document.addEventListener("keydown", (e) => {
       e.preventDefault();
       if (state.multi) toggle(state.labels[i]); else answer(state.labels[i]);
     }
-  } else if (e.key === "Enter" && state.multi && !(tag === "BUTTON" && !$("labels").contains(e.target))) {
+  } else if (e.key === "Enter" && state.multi && !ownEnter(e.target)) {
     // also on a focused label button: Enter confirms (Space toggles it)
     e.preventDefault();
     confirmSet();
