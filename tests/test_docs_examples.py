@@ -61,7 +61,7 @@ def test_the_pages_python_examples_run(page: str, tmp_path: Path) -> None:
     assert not wrong, f"{page} shows {wrong}, but its examples print:\n{run.stdout[-3000:]}"
 
 
-DOTTED = re.compile(r"`(activelab(?:\.[A-Za-z_]\w*)+)")
+DOTTED = re.compile(r"`(activelab(?:\.[A-Za-z_]\w*)+)(?!\w|/)")  # not a schema: `activelab.x/1`
 
 
 def _resolves(name: str) -> bool:
