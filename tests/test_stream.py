@@ -922,3 +922,20 @@ def test_load_csv_reads_json_lines_lazily(tmp_path, monkeypatch):
         tracemalloc.stop()
     assert np.array_equal(s.X, X) and s.feature_names == ["a", "b", "c", "d"]
     assert peak < 4 * X.nbytes, (peak, X.nbytes)
+
+
+def test_cli_stream_triage_refuses_a_batch_of_one_item(tmp_path):
+    # --batch-size 1 with --positive-label was silently played as 50
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    args = ["stream", "phishing", "--n-items", "40", "--positive-label", "True"]
+    res = CliRunner().invoke(main, [*args, "--batch-size", "1"])
+    assert res.exit_code == 2, res.output
+    assert "a batch of 1 leaves no choice" in res.output and "use 2 or more" in res.output
+    assert "top_risk" not in res.output
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(main, [*args, "--batch-size", "2", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text())["settings"]["batch_size"] == 2

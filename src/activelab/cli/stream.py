@@ -178,7 +178,8 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     show_default=True,
     type=click.IntRange(min=1),
     help="Items decided per model call; the model learns after each batch (1: item by item, "
-    "several times slower).",
+    "several times slower; with --positive-label at least 2, the reviews being the riskiest "
+    "items of each batch).",
 )
 @click.option(
     "--keep-order",
@@ -554,7 +555,12 @@ def _triage(  # type: ignore[no-untyped-def]
         if model_name == "logreg"
         else GaussianNB()
     )
-    batch = max(batch_size, 50) if batch_size == 1 else batch_size
+    if batch_size < 2:  # each batch's reviews are its riskiest items: one item leaves no choice
+        raise click.BadParameter(
+            "--positive-label reviews the riskiest items of each batch, and a batch of 1 leaves "
+            "no choice (every policy would review the same items); use 2 or more (default 50).",
+            param_hint="--batch-size",
+        )
     table = Table(title=f"Fraud triage: positives caught and the model's {metric} over time")
     for col in ("run", "reviewed", "caught", "share caught", metric):
         table.add_column(col, justify="left" if col == "run" else "right")
@@ -575,7 +581,7 @@ def _triage(  # type: ignore[no-untyped-def]
                     budget=budget,
                     policy=policy,
                     explore=explore,
-                    batch_size=batch,
+                    batch_size=batch_size,
                     seed=seed,
                 )
             except ValueError as exc:  # e.g. a budget of not one review: one line
@@ -592,8 +598,9 @@ def _triage(  # type: ignore[no-untyped-def]
             )
     console.print(table)
     console.print(
-        f"[dim]{batch} items per batch, review budget {_share(budget)}; {metric} of the model on "
-        "the items of each checkpoint before their labels were learned, averaged over time.[/dim]"
+        f"[dim]{batch_size} items per batch, review budget {_share(budget)}; {metric} of the "
+        "model on the items of each checkpoint before their labels were learned, averaged over "
+        "time.[/dim]"
     )
     if out is not None:
         settings = {
@@ -605,7 +612,7 @@ def _triage(  # type: ignore[no-untyped-def]
             "positive_label": str(positive_label),
             "metric": metric,
             "explore": explore,
-            "batch_size": batch,
+            "batch_size": batch_size,
             "seeds": seeds,
         }
         doc = {"schema": "activelab.triage/1", "settings": settings, "runs": runs}
