@@ -939,3 +939,22 @@ def test_cli_stream_triage_refuses_a_batch_of_one_item(tmp_path):
     res = CliRunner().invoke(main, [*args, "--batch-size", "2", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert json.loads(out.read_text())["settings"]["batch_size"] == 2
+
+
+@pytest.mark.parametrize("triage", [False, True])
+def test_cli_stream_says_when_n_items_exceeds_the_stream(tmp_path, triage):
+    # --n-items 100 on a 30-item file silently played the 30 items
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    path = tmp_path / "s.csv"
+    path.write_text("a,label\n" + "".join(f"{i},{int(i % 5 == 0)}\n" for i in range(30)))
+    args = ["stream", str(path), "--n-items", "100", "--batch-size", "10"]
+    res = CliRunner().invoke(main, [*args, "--positive-label", "1"] if triage else args)
+    assert res.exit_code == 0, res.output
+    assert "The stream holds only 30 items; --n-items 100 replays all of them." in res.output
+    args = ["stream", str(path), "--n-items", "30", "--batch-size", "10"]
+    res = CliRunner().invoke(main, [*args, "--positive-label", "1"] if triage else args)
+    assert res.exit_code == 0 and "holds only" not in res.output, res.output
+

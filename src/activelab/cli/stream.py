@@ -94,6 +94,24 @@ def _load(
     return replace(s, X=s.X[order[:n_items]], y=s.y[order[:n_items]])
 
 
+def _note_short(console: Any, n_items: int | None, n: int) -> None:
+    """Say so when ``--n-items`` asks for more items than the stream holds (all are played).
+
+    Parameters
+    ----------
+    console : rich.console.Console
+        Where the line goes.
+    n_items : int or None
+        ``--n-items``.
+    n : int
+        The items of the stream as loaded.
+    """
+    if n_items is not None and n < n_items:
+        console.print(
+            f"The stream holds only {n:,} items; --n-items {n_items:,} replays all of them."
+        )
+
+
 def _share(budget: float) -> str:
     """A budget as a percentage to three significant digits: 0.004 is 0.4 %, not 0 %."""
     return f"{100 * budget:.3g}%"
@@ -314,6 +332,7 @@ def stream(
     # file) is then one line of its own, not one glued to the table's last border
     read: dict[str, Any] = {}
     first = _load(dataset, label_column, n_items, 0, keep_order, id_column, read)
+    _note_short(console, n_items, len(first))
     if budget * len(first) < 1.0 - 1e-9:  # the window's spend never allows one query
         least = math.ceil(1e4 / len(first)) / 1e4
         raise click.UsageError(
@@ -567,6 +586,8 @@ def _triage(  # type: ignore[no-untyped-def]
     runs = []
     for seed in range(seeds):
         data = _load(dataset, columns[0], n_items, seed, keep_order, columns[1], read)
+        if seed == 0:
+            _note_short(console, n_items, len(data))
         try:
             positive = check_positive_label(data.y, positive_label, getattr(data, "classes", None))
         except ValueError as exc:
