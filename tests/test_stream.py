@@ -958,3 +958,54 @@ def test_cli_stream_says_when_n_items_exceeds_the_stream(tmp_path, triage):
     res = CliRunner().invoke(main, [*args, "--positive-label", "1"] if triage else args)
     assert res.exit_code == 0 and "holds only" not in res.output, res.output
 
+
+@pytest.mark.parametrize("which", ["stream", "triage"])
+def test_stream_plots_are_written_atomically(tmp_path, monkeypatch, which):
+    # a failed or interrupted --plot write left a truncated PNG in place of the previous one
+    pytest.importorskip("matplotlib")
+    from pathlib import Path
+
+    from matplotlib.figure import Figure
+
+    from activelab.stream.plot import plot_stream_runs, plot_triage_runs
+
+    runs = (
+        [
+            {
+                "strategy": "rvu",
+                "seed": 0,
+                "n_labels": [1, 2],
+                "scores": [0.5, 0.6],
+                "items_seen": [10, 20],
+                "recent_scores": [0.5, 0.7],
+            }
+        ]
+        if which == "stream"
+        else [
+            {
+                "policy": "triage",
+                "items_seen": [10, 20],
+                "caught": [0, 1],
+                "positives_seen": [1, 2],
+                "ap": [None, 0.5],
+            }
+        ]
+    )
+    plot = plot_stream_runs if which == "stream" else plot_triage_runs
+    path = tmp_path / "curve.png"
+    plot(runs, path)
+    before = path.read_bytes()
+    assert before.startswith(b"\x89PNG")
+
+    def broken(self, fname, **kwargs):
+        if isinstance(fname, str | Path):
+            Path(fname).write_bytes(b"\x89PNG half a file")
+        else:
+            fname.write(b"\x89PNG half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", broken)
+    with pytest.raises(OSError, match="disk full"):
+        plot(runs, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.png"]
