@@ -38,6 +38,7 @@ __all__ = [
     "labels_in_data",
     "open_project",
     "record_given_answers",
+    "refuse_label_sets",
 ]
 
 #: The name of a project's configuration file, inside its folder.
@@ -207,6 +208,39 @@ def given_answers(data: Dataset, labels: list[str], multilabel: bool) -> dict[in
             "--label-column '' keeps the column as data instead."
         )
     return out
+
+
+def refuse_label_sets(data: Dataset, fix: str) -> None:
+    """Refuse a labelling tool's answers of several labels for a single-label project.
+
+    A Label Studio, Prodigy, Parquet or Hugging Face export of a multi-label project holds
+    answers of two or more labels; a single-label project would leave them out as answers
+    "whose labels are not among the labels", as if they were typos. Only the answers kept
+    with each item are read, not the pool. A CSV of ``a;b`` is refused the same way by
+    :func:`given_answers`.
+
+    Parameters
+    ----------
+    data : Dataset
+        The items read from the file, with the answers their tool recorded.
+    fix : str
+        The end of the message: what the user can do (create the project with
+        ``--multi-label``, add to a multi-label project).
+
+    Raises
+    ------
+    ProjectError
+        Naming the first answer of several labels, and ``fix``.
+    """
+    from activelab.app.ingest import item_source
+
+    for row in data.rows:
+        for answer in item_source(row["content"]).get("answers", []):
+            labels = answer.get("labels", [])
+            if answer.get("status") == "accept" and len(labels) > 1:
+                raise ProjectError(
+                    f"The data's answers include {labels!r}, several labels of one item; {fix}"
+                )
 
 
 def record_given_answers(store: Store, given: dict[int, str]) -> int:

@@ -274,23 +274,14 @@ def init(
 
 
 def _refuse_label_sets(dataset: Any) -> None:
-    """Stop a single-label project from a labelling tool's file whose answers are label sets.
+    """Stop a single-label project from a labelling tool's file whose answers are label sets
+    (see :func:`activelab.app.project.refuse_label_sets`)."""
+    from activelab.app.project import ProjectError, refuse_label_sets
 
-    A Label Studio, Prodigy, Parquet or Hugging Face export of a multi-label project holds
-    answers of two or more labels; a single-label project left them out as answers "whose
-    labels are not among --labels", as if they were typos. A CSV of ``a;b`` is refused the
-    same way by :func:`_labels_from_data`.
-    """
-    from activelab.app.ingest import item_source
-
-    for row in dataset.rows:  # the answers kept with each item: reading, not a pool scan
-        for answer in item_source(row["content"]).get("answers", []):
-            labels = answer.get("labels", [])
-            if answer.get("status") == "accept" and len(labels) > 1:
-                _fail(
-                    f"The data's answers include {labels!r}, several labels of one item; "
-                    "create the project with --multi-label."
-                )
+    try:
+        refuse_label_sets(dataset, "create the project with --multi-label.")
+    except ProjectError as exc:
+        _fail(str(exc))
 
 
 def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
