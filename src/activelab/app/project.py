@@ -28,12 +28,14 @@ from activelab.app.store import Store, StoreError
 __all__ = [
     "CONFIG_NAME",
     "DB_NAME",
+    "EMPTY_LABEL_SET",
     "GIVEN_LABELS_ANNOTATOR",
     "LABEL_SEPARATOR",
     "MULTILABEL_STRATEGY",
     "ProjectError",
     "check_labels",
     "create_project",
+    "csv_label_set",
     "given_answers",
     "labels_in_data",
     "open_project",
@@ -50,6 +52,8 @@ MAX_LABELS = 50
 MULTILABEL_STRATEGY = "mmc"
 #: separates the labels of a multi-label item in a CSV export (so no label may contain it)
 LABEL_SEPARATOR = ";"
+#: a multi-label CSV cell for the empty answer set ("none of these"); an empty cell is unanswered
+EMPTY_LABEL_SET = "[]"
 #: the annotator of the labels a project's data file already held (its label column)
 GIVEN_LABELS_ANNOTATOR = "imported:file"
 
@@ -77,6 +81,11 @@ def check_labels(labels: list[str], multilabel: bool = False) -> list[str]:
             raise ProjectError(
                 f"Label(s) {bad} contain {LABEL_SEPARATOR!r}, which separates the labels of a "
                 "multi-label item in a CSV export; rename them."
+            )
+        if EMPTY_LABEL_SET in labels:
+            raise ProjectError(
+                f"A label cannot be {EMPTY_LABEL_SET!r}: a multi-label CSV writes the empty "
+                "answer (none of the labels) so; rename it."
             )
     if len(labels) < 2:
         raise ProjectError(f"Give at least two labels (got {labels}), e.g. --labels yes,no.")
@@ -130,9 +139,32 @@ def labels_in_data(data: Dataset, multilabel: bool) -> list[str]:
 
 
 def _label_parts(value: str | list[str]) -> list[str]:
-    """A multi-label value's labels: a list, or labels separated by ``;`` (blanks dropped)."""
+    """A multi-label value's labels: a list, or labels separated by ``;`` (blanks dropped);
+    a ``[]`` cell is the empty set (an empty cell is no answer and never gets here).
+
+    Examples
+    --------
+    >>> _label_parts("b; a"), _label_parts("[]"), _label_parts(["c"])
+    (['b', 'a'], [], ['c'])
+    """
+    if isinstance(value, str) and value.strip() == EMPTY_LABEL_SET:
+        return []
     parts = value if isinstance(value, list) else value.split(LABEL_SEPARATOR)
     return [v.strip() for v in parts if v.strip()]
+
+
+def csv_label_set(labels: list[str], separator: str = LABEL_SEPARATOR) -> str:
+    """A multi-label answer as a CSV cell: its labels joined by ``separator``, or ``[]``.
+
+    The empty set ("none of these") is written :data:`EMPTY_LABEL_SET`, so that it reads
+    back as an answer; an empty cell stays an item no one answered.
+
+    Examples
+    --------
+    >>> csv_label_set(["cough", "fever"]), csv_label_set([])
+    ('cough;fever', '[]')
+    """
+    return separator.join(labels) if labels else EMPTY_LABEL_SET
 
 
 def _label_order(label: str) -> tuple[int, float, str]:

@@ -39,8 +39,8 @@ LABEL_COLUMN_OPTION = click.option(
     default=None,
     help="Column of a CSV/JSONL holding labels already given (an empty cell: not labelled); "
     "they are imported as answers of 'imported:file' and are never a feature  [default: label, "
-    "when there is one, else labels; '' for none]. Multi-label: labels separated by ';' (CSV) "
-    "or a list.",
+    "when there is one, else labels; '' for none]. Multi-label: labels separated by ';' (CSV; "
+    "[] for none of them) or a list.",
 )
 
 #: ``--label-folders`` of ``init`` and ``add``: images sorted into one folder per label
@@ -705,8 +705,9 @@ def export(
     """Export the final labels (with annotator and time) or, with --events, the whole log.
 
     In a multi-label project the column is "labels": a JSON list in JSONL, the
-    labels joined by --separator (default ";") in CSV; an empty list or value
-    means the item carries none of the labels.
+    labels joined by --separator (default ";") in CSV; an empty list, or [] in
+    CSV, means the item carries none of the labels (an empty CSV cell is an item
+    no one answered).
 
     A single-label project that takes several answers per item (--overlap,
     --double-share, --second-opinions at init) exports the aggregated label,
@@ -743,6 +744,7 @@ def export(
         _export_tool_format(project, fmt, events, out, with_predictions)
         return
     from activelab.app.csvsafe import escape_row
+    from activelab.app.project import csv_label_set
     from activelab.app.store import decode_label_set
 
     store = _open(str(project))
@@ -762,7 +764,7 @@ def export(
         if not multi or kind != "label":
             return label or ""
         labels = decode_label_set(label)
-        return separator.join(labels) if fmt == "csv" else labels
+        return csv_label_set(labels, separator) if fmt == "csv" else labels
 
     if per_annotator:
         rows, fields = _annotator_rows(store)
@@ -877,6 +879,8 @@ def _with_predictions(
     separator: str,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """One row per item: its human label columns (empty if none) and the model's prediction."""
+    from activelab.app.project import csv_label_set
+
     pred = _latest_predictions(store)
     by_id = {r["id"]: r for r in rows}
     empty = "" if fmt == "csv" else None
@@ -890,7 +894,7 @@ def _with_predictions(
             probs = {
                 c: round(float(p), 4) for c, p in zip(pred.classes, pred.proba[i], strict=True)
             }
-            row["predicted_labels"] = separator.join(labels) if fmt == "csv" else labels
+            row["predicted_labels"] = csv_label_set(labels, separator) if fmt == "csv" else labels
             row["predicted_proba"] = json.dumps(probs) if fmt == "csv" else probs
         else:
             row["predicted_label"] = pred.labels[i]
@@ -1064,6 +1068,7 @@ def _label_set_rows(
     import numpy as np
 
     from activelab.app.multilabel_quality import aggregate_label_sets, multilabel_answer_table
+    from activelab.app.project import csv_label_set
 
     t = multilabel_answer_table(store)
     agg = aggregate_label_sets(t, store.settings.get("aggregate", "dawid_skene"))
@@ -1087,7 +1092,7 @@ def _label_set_rows(
         rows.append(
             {
                 "id": ids[i],
-                "labels": separator.join(labels) if fmt == "csv" else labels,
+                "labels": csv_label_set(labels, separator) if fmt == "csv" else labels,
                 "label_confidence": json.dumps(proba) if fmt == "csv" else proba,
                 "n_answers": len(raw[i]),
                 "answers": json.dumps(raw[i]) if fmt == "csv" else raw[i],
