@@ -218,6 +218,28 @@ def test_mixed_labels_keep_their_digit_and_the_others_take_the_free_keys(
     assert [e.label for e in events] == ["2", "cat"]  # key 2 answered "cat" by position
 
 
+def test_the_terminal_answers_labels_beyond_its_keys_by_name(tmp_path: Path) -> None:
+    # labels 11 and up had no key: a single-label project could not be given them here
+    rows = "\n".join(f"r{i},{i % 3},{(i * 7) % 5}" for i in range(12))
+    (tmp_path / "d.csv").write_text("id,a,b\n" + rows + "\n")
+    proj = tmp_path / "p"
+    names = ",".join([*(f"kind{i}" for i in range(1, 11)), "late", "Later"])
+    r = _invoke("init", proj, "--data", tmp_path / "d.csv", "--labels", names)
+    assert r.exit_code == 0, r.output
+    keys = "/lat\n/LATE\n/later\n/kind1\n\nq"
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"], input=keys)
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.output.split())
+    assert "/ then the start of a label's name and Enter answers" in said
+    assert "[0] kind10 [/] late [/] Later" in said
+    assert "'lat' starts 2 labels: late, Later; type more of the name." in said
+    store = open_project(proj)
+    events = [e for e in store.events() if e.kind == "label"]
+    store.close()
+    # "LATE" is "late" (any case), "later" is "Later", "kind1" is itself, not kind10
+    assert [e.label for e in events] == ["late", "Later", "kind1"]
+
+
 def test_out_paths_get_their_folder_or_a_one_line_error(tmp_path: Path, labelled_table) -> None:
     proj = tmp_path / "p"
     r = _invoke(

@@ -275,20 +275,29 @@ def test_terminal_toggles_and_confirms(ml_project: Path) -> None:
         store.close()
 
 
-def test_terminal_refuses_a_multilabel_project_with_labels_beyond_its_keys(tmp_path) -> None:
-    """Labels past the tenth had no key and were not shown: each confirmed set said they did
-    not apply."""
+def test_terminal_ticks_labels_beyond_its_keys_by_name(tmp_path) -> None:
+    """Labels past the tenth had no key, so the terminal refused the project."""
     many = [f"finding{i}" for i in range(1, 13)]
     args = ["init", str(tmp_path / "p"), "--data", str(FINDINGS), "--labels", ",".join(many)]
     r = CliRunner().invoke(main, [*args, "--multi-label", "--text-features", "tfidf"])
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(main, ["label", str(tmp_path / "p"), "--as", "tom"], input="1\nq")
-    assert r.exit_code == 1 and "Traceback" not in r.output
-    assert "has 12 labels and the terminal has keys for ten: finding11, finding12" in r.output
-    assert "activelab serve" in r.output
+    # tick 1, try "/find" (ambiguous) and "/zz" (unknown), tick finding12 and FINDING11 by
+    # name, untick finding12, confirm; quit
+    keys = "1/find\n/zz\n/finding12\n/FINDING11\n/finding12\n\nq"
+    r = CliRunner().invoke(main, ["label", str(tmp_path / "p"), "--as", "tom"], input=keys)
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.output.split())
+    assert "/ then the start of a label's name and Enter ticks/unticks" in said
+    assert "[/] finding11 [/] finding12" in said
+    assert "'find' starts 12 labels: finding1, finding2," in said and "type more" in said
+    assert "No label starts with 'zz'; the labels are finding1," in said
+    assert "[x] / finding11 [x] / finding12" in said
+    assert "saved: finding1, finding11" in said
     store = open_project(tmp_path / "p")
     try:
-        assert store.count_events() == {"label": 0, "skip": 0, "undo": 0}
+        assert [json.loads(c.label) for c in store.current_labels().values()] == [
+            ["finding1", "finding11"]
+        ]
     finally:
         store.close()
 

@@ -31,6 +31,8 @@ _HELP_SHOWN_MULTI = (
 )
 _SHADES = " .:-=+*#%@"
 _KEY_ORDER = "1234567890"
+#: the key that reads a label's name (the labels beyond the number keys; any label)
+_NAME_KEY = "/"
 
 
 def _label_keys(labels: list[str]) -> list[str]:
@@ -58,13 +60,79 @@ def _label_keys(labels: list[str]) -> list[str]:
 
 
 def _help_line(labels: list[str], multi: bool) -> str:
-    """The key help: digit labels alone, other labels alone, or a mix (keys as shown)."""
+    """The key help: digit labels alone, other labels alone, or a mix (keys as shown); with
+    more labels than number keys, how to reach the others by name.
+
+    Examples
+    --------
+    >>> _help_line(["neg", "pos"], False)
+    'keys: 1-9 (0 = tenth) answer · s skip · u undo · ? help · q quit'
+    >>> _help_line([f"l{i}" for i in range(12)], False).split(" · ")[1]
+    "/ then the start of a label's name and Enter answers"
+    """
     keys = _label_keys(labels)
     if keys and all(k == lab for k, lab in zip(keys, labels, strict=True)):
-        return _HELP_DIGITS_MULTI if multi else _HELP_DIGITS
-    if any(k == lab for k, lab in zip(keys, labels, strict=True)):
-        return _HELP_SHOWN_MULTI if multi else _HELP_SHOWN
-    return _HELP_MULTI if multi else _HELP
+        line = _HELP_DIGITS_MULTI if multi else _HELP_DIGITS
+    elif any(k == lab for k, lab in zip(keys, labels, strict=True)):
+        line = _HELP_SHOWN_MULTI if multi else _HELP_SHOWN
+    else:
+        line = _HELP_MULTI if multi else _HELP
+    if all(keys):
+        return line
+    by_name = f" · {_NAME_KEY} then the start of a label's name and Enter "
+    return line.replace(" · ", by_name + ("ticks/unticks" if multi else "answers") + " · ", 1)
+
+
+def _by_name(typed: str, labels: list[str]) -> tuple[str | None, str]:
+    """The label ``typed`` names: the label itself, or the only one it starts (any case).
+
+    Parameters
+    ----------
+    typed : str
+        What was typed after the name key.
+    labels : list of str
+        The project's labels.
+
+    Returns
+    -------
+    (str or None, str)
+        The label, or None and the one line to show (empty when nothing was typed).
+
+    Examples
+    --------
+    >>> labs = ["finding1", "finding10", "finding11", "Other"]
+    >>> _by_name("oth", labs), _by_name("finding1", labs), _by_name("FINDING10", labs)
+    (('Other', ''), ('finding1', ''), ('finding10', ''))
+    >>> _by_name("find", labs)[1]
+    "'find' starts 3 labels: finding1, finding10, finding11; type more of the name."
+    >>> _by_name("x", labs)[1]
+    "No label starts with 'x'; the labels are finding1, finding10, finding11, Other."
+    """
+    text = typed.strip()
+    if not text:
+        return None, ""
+    if text in labels:
+        return text, ""
+    folded = text.casefold()
+    same = [lab for lab in labels if lab.casefold() == folded]
+    hits = same or [lab for lab in labels if lab.casefold().startswith(folded)]
+    if len(hits) == 1:
+        return hits[0], ""
+    if hits:
+        return (
+            None,
+            f"{text!r} starts {len(hits)} labels: {', '.join(hits)}; type more of the name.",
+        )
+    return None, f"No label starts with {text!r}; the labels are {', '.join(labels)}."
+
+
+def _read_name() -> str:
+    """The start of a label's name, typed after the name key and ended by Enter (Ctrl-C or
+    an empty line: nothing)."""
+    try:
+        return str(click.prompt(_NAME_KEY, prompt_suffix="", default="", show_default=False))
+    except click.Abort:
+        return ""
 
 
 def _image_art(data: bytes, width: int = 24) -> str:
@@ -85,7 +153,7 @@ def _image_art(data: bytes, width: int = 24) -> str:
 
 def _show(console: Any, svc: Any, item: Any, keyed: list[tuple[str, str]]) -> None:
     """Show an item, the model's guess and the labels' keys (``keyed``: key and label of
-    each label that has one)."""
+    each label; a label without a number key is shown with the name key)."""
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -113,14 +181,17 @@ def _show(console: Any, svc: Any, item: Any, keyed: list[tuple[str, str]]) -> No
             top = max(probs, key=lambda lab: probs[lab])
             guessed = f"none of these (most likely {top}, {probs.get(top, 0.0):.0%})"
         console.print(Text(f"model's guess: {guessed or 'none of these'}"))
-    console.print(Text("  ".join(f"[{k}] {lab}" for k, lab in keyed), style="bold"))
+    shown = "  ".join(f"[{k or _NAME_KEY}] {lab}" for k, lab in keyed)
+    console.print(Text(shown, style="bold"))
 
 
 def _show_selection(console: Any, keyed: list[tuple[str, str]], ticked: set[str]) -> None:
     """Show which labels of a multi-label answer are ticked (``keyed`` as for :func:`_show`)."""
     from rich.text import Text
 
-    marks = "  ".join(f"[{'x' if lab in ticked else ' '}] {k} {lab}" for k, lab in keyed)
+    marks = "  ".join(
+        f"[{'x' if lab in ticked else ' '}] {k or _NAME_KEY} {lab}" for k, lab in keyed
+    )
     console.print(Text(marks + "   (Enter confirms)"))
 
 
@@ -173,7 +244,9 @@ def label(project: Path, name: str | None) -> None:
     """Label PROJECT in the terminal: one key per answer, the model retrains in the background.
 
     In a multi-label project the number keys tick and untick labels and Enter
-    confirms the ticked set (nothing ticked: none of the labels apply).
+    confirms the ticked set (nothing ticked: none of the labels apply). With more
+    labels than number keys, / then the start of a label's name and Enter answers
+    with (or ticks) that label; any label can be reached so.
     """
     from rich.console import Console
 
@@ -206,18 +279,10 @@ def label(project: Path, name: str | None) -> None:
     svc = LabellingService(store)
     labels = svc.labels
     multi = svc.multilabel
-    # the labels are fixed while a session runs (activelab add --labels refuses meanwhile)
-    keyed = [(k, lab) for k, lab in zip(_label_keys(labels), labels, strict=True) if k]
-    by_key = dict(keyed)
-    unkeyed = [lab for k, lab in zip(_label_keys(labels), labels, strict=True) if not k]
-    if multi and unkeyed:  # a confirmed set says every label left out does not apply
-        store.close()
-        raise click.ClickException(
-            f"{project} has {len(labels)} labels and the terminal has keys for ten: "
-            f"{', '.join(unkeyed)} could not be ticked, so every answer given here would say "
-            f"they do not apply. Label it in the browser (activelab serve {project}), where "
-            "every label can be ticked."
-        )
+    # the labels are fixed while a session runs (activelab add --labels refuses meanwhile);
+    # those beyond the number keys ("" here) are reached by name
+    keyed = list(zip(_label_keys(labels), labels, strict=True))
+    by_key = {k: lab for k, lab in keyed if k}
     help_ = _help_line(labels, multi)
     svc.start()
     console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. ", end="")
@@ -238,10 +303,15 @@ def label(project: Path, name: str | None) -> None:
                 if key in ("q", "\x03", "\x04"):
                     svc.release(ann, item.id)
                     break
-                if len(key) == 1 and key in "0123456789":
-                    chosen_label = by_key.get(key)
+                if (len(key) == 1 and key in "0123456789") or key == _NAME_KEY:
+                    if key == _NAME_KEY:
+                        chosen_label, problem = _by_name(_read_name(), labels)
+                    else:
+                        chosen_label = by_key.get(key)
+                        problem = f"No label on key {key}. {help_}"
                     if chosen_label is None:
-                        console.print(f"No label on key {key}. {help_}", markup=False)
+                        if problem:
+                            console.print(problem, markup=False)
                         continue
                     if multi:
                         ticked ^= {chosen_label}
