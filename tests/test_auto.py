@@ -321,3 +321,22 @@ def test_arms_are_checked_when_auto_is_made():
     with pytest.raises(ValueError, match=r"Unknown strategy 'margn'\. Did you mean 'margin'"):
         get_strategy("auto", arms=["margn", "density"])  # before any query, not mid-campaign
     assert get_strategy("auto", arms=("margin", "density")).arms == ["margin", "density"]
+
+
+@pytest.mark.parametrize(
+    ("arms", "message"),
+    [
+        (["margin", "density", "margin"], r"arms names 'margin' twice; give each strategy once"),
+        (["margin", "auto"], r"arms cannot hold 'auto': auto already chooses among its arms"),
+        (["margin", "auto_rare"], r"arms cannot hold 'auto_rare'"),
+        (["margin", "gsx"], r"arm 'gsx' is a regression strategy, but auto chooses among class"),
+        (["binmin"], r"arm 'binmin' is a multilabel strategy"),
+    ],
+)
+def test_auto_refuses_duplicate_nested_and_other_task_arms(arms, message):
+    from activelab.strategies import get_strategy
+
+    with pytest.raises(ValueError, match=message):
+        get_strategy("auto", arms=arms)
+    with pytest.raises(ValueError, match=message):
+        get_strategy("auto_rare", arms=arms)

@@ -297,8 +297,8 @@ def test_cli_query_in_process_and_on_the_cluster(client, data, tmp_path):
     there = CliRunner().invoke(main, [*args, "--dask", client.scheduler_info()["address"]])
     assert here.exit_code == 0, here.output
     assert there.exit_code == 0, there.output
-    picks = [int(v) for v in here.output.split()]
-    assert picks == [int(v) for v in there.output.split()]
+    picks = [int(v) for v in here.stdout.split()]
+    assert picks == [int(v) for v in there.stdout.split()]
     assert len(picks) == 7 and min(picks) >= 200
 
 

@@ -432,7 +432,7 @@ def test_query_exclude_names_the_bad_line_and_skips_blank_ones(fitted):
     (fitted / "ok.txt").write_text("3\n\n5\n")
     run = CliRunner().invoke(main, [*args, "-n", "18", "--exclude", str(fitted / "ok.txt")])
     assert run.exit_code == 0, run.output
-    assert sorted(map(int, run.output.split())) == [i for i in range(20) if i not in (3, 5)]
+    assert sorted(map(int, run.stdout.split())) == [i for i in range(20) if i not in (3, 5)]
 
 
 def test_query_the_default_n_on_a_small_pool_returns_every_row(fitted):
@@ -443,6 +443,41 @@ def test_query_the_default_n_on_a_small_pool_returns_every_row(fitted):
     assert sorted(map(int, run.stdout.split())) == [i for i in range(20) if i not in (3, 5)]
     assert "18 rows to rank, fewer than -n 100" in run.stderr
     _fails_in_one_line(CliRunner().invoke(main, [*args, "-n", "0"]), "-n")
+
+
+@pytest.mark.parametrize(
+    ("task", "default"),
+    [("classification", "margin"), ("multilabel", "mean_entropy"), ("regression", "gsx")],
+)
+def test_query_without_strategy_uses_the_default_of_the_models_task(fitted, task, default):
+    import joblib
+    from sklearn.linear_model import BayesianRidge, LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    from activelab.ranking import rank_pool
+
+    X = np.loadtxt(fitted / "pool.csv", delimiter=",", skiprows=1)
+    if task == "multilabel":
+        model = OneVsRestClassifier(LogisticRegression()).fit(X, np.c_[X[:, 0] > 0, X[:, 1] > 0])
+    elif task == "regression":
+        model = BayesianRidge().fit(X, X @ [1.0, 2.0, 3.0])
+    else:
+        model = LogisticRegression().fit(X, X[:, 0] > 0)
+    joblib.dump(model, fitted / "t.joblib")
+    args = ["query", "--model", str(fitted / "t.joblib"), "--pool", str(fitted / "pool.csv")]
+    run = CliRunner().invoke(main, [*args, "-n", "5"])
+    assert run.exit_code == 0, run.output
+    assert f"Strategy: {default} (the default for a " in run.stderr
+    picks = [int(v) for v in run.stdout.split()]
+    assert picks == rank_pool(model, X, 5, strategy=default).tolist()
+    if task != "classification":  # named, margin stays refused for the model
+        run = CliRunner().invoke(main, [*args, "--strategy", "margin"])
+        assert run.exit_code == 1 and "margin" in run.output and "Traceback" not in run.output
+    (fitted / "nan.csv").write_text("a,b,c\n,1,2\n3,4,5\n")  # the pool's own error, no guess
+    args = ["query", "--model", str(fitted / "t.joblib"), "--pool", str(fitted / "nan.csv")]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 1 and "non-finite value (nan) at row 0" in run.output
+    assert "Strategy:" not in run.output
 
 
 def test_query_a_mistyped_dask_setting_is_one_line(fitted):

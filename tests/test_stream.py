@@ -922,3 +922,90 @@ def test_load_csv_reads_json_lines_lazily(tmp_path, monkeypatch):
         tracemalloc.stop()
     assert np.array_equal(s.X, X) and s.feature_names == ["a", "b", "c", "d"]
     assert peak < 4 * X.nbytes, (peak, X.nbytes)
+
+
+def test_cli_stream_triage_refuses_a_batch_of_one_item(tmp_path):
+    # --batch-size 1 with --positive-label was silently played as 50
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    args = ["stream", "phishing", "--n-items", "40", "--positive-label", "True"]
+    res = CliRunner().invoke(main, [*args, "--batch-size", "1"])
+    assert res.exit_code == 2, res.output
+    assert "a batch of 1 leaves no choice" in res.output and "use 2 or more" in res.output
+    assert "top_risk" not in res.output
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(main, [*args, "--batch-size", "2", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text())["settings"]["batch_size"] == 2
+
+
+@pytest.mark.parametrize("triage", [False, True])
+def test_cli_stream_says_when_n_items_exceeds_the_stream(tmp_path, triage):
+    # --n-items 100 on a 30-item file silently played the 30 items
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    path = tmp_path / "s.csv"
+    path.write_text("a,label\n" + "".join(f"{i},{int(i % 5 == 0)}\n" for i in range(30)))
+    args = ["stream", str(path), "--n-items", "100", "--batch-size", "10"]
+    res = CliRunner().invoke(main, [*args, "--positive-label", "1"] if triage else args)
+    assert res.exit_code == 0, res.output
+    assert "The stream holds only 30 items; --n-items 100 replays all of them." in res.output
+    args = ["stream", str(path), "--n-items", "30", "--batch-size", "10"]
+    res = CliRunner().invoke(main, [*args, "--positive-label", "1"] if triage else args)
+    assert res.exit_code == 0 and "holds only" not in res.output, res.output
+
+
+@pytest.mark.parametrize("which", ["stream", "triage"])
+def test_stream_plots_are_written_atomically(tmp_path, monkeypatch, which):
+    # a failed or interrupted --plot write left a truncated PNG in place of the previous one
+    pytest.importorskip("matplotlib")
+    from pathlib import Path
+
+    from matplotlib.figure import Figure
+
+    from activelab.stream.plot import plot_stream_runs, plot_triage_runs
+
+    runs = (
+        [
+            {
+                "strategy": "rvu",
+                "seed": 0,
+                "n_labels": [1, 2],
+                "scores": [0.5, 0.6],
+                "items_seen": [10, 20],
+                "recent_scores": [0.5, 0.7],
+            }
+        ]
+        if which == "stream"
+        else [
+            {
+                "policy": "triage",
+                "items_seen": [10, 20],
+                "caught": [0, 1],
+                "positives_seen": [1, 2],
+                "ap": [None, 0.5],
+            }
+        ]
+    )
+    plot = plot_stream_runs if which == "stream" else plot_triage_runs
+    path = tmp_path / "curve.png"
+    plot(runs, path)
+    before = path.read_bytes()
+    assert before.startswith(b"\x89PNG")
+
+    def broken(self, fname, **kwargs):
+        if isinstance(fname, str | Path):
+            Path(fname).write_bytes(b"\x89PNG half a file")
+        else:
+            fname.write(b"\x89PNG half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", broken)
+    with pytest.raises(OSError, match="disk full"):
+        plot(runs, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.png"]

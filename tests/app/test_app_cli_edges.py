@@ -50,7 +50,7 @@ def test_a_text_projects_model_ranks_a_pool_of_raw_texts(tmp_path: Path) -> None
     pool.write_text("id,text\n1,a good plot\n2,an awful film\n3,good and bad\n")
     r = _invoke("query", "--model", tmp_path / "m.joblib", "--data", pool, "-n", "2")
     assert r.exit_code == 0, r.output  # before: "column(s) ['text'] are not numeric"
-    picks = [int(x) for x in r.output.split()]
+    picks = [int(x) for x in r.stdout.split()]
     assert len(picks) == 2 and set(picks) <= {0, 1, 2}
     r = _invoke("query", "--model", tmp_path / "m.joblib", "--data", pool, "--text-column", "body")
     assert r.exit_code == 1 and "no text column 'body'; it has ['id', 'text']" in r.output
@@ -113,7 +113,7 @@ def test_a_table_models_columns_travel_to_query(tmp_path: Path, labelled_table) 
     assert model.predict(frame[["a", "b"]]).tolist()[:4] == ["no", "yes", "no", "yes"]
     r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", pool, "-n", "3")
     assert r.exit_code == 0, r.output
-    assert len(r.output.split()) == 3 and all(0 <= int(x) < 20 for x in r.output.split())
+    assert len(r.stdout.split()) == 3 and all(0 <= int(x) < 20 for x in r.stdout.split())
     frame[["a"]].to_csv(tmp_path / "narrow.csv", index=False)
     r = _invoke("query", "--model", tmp_path / "m.joblib", "--data", tmp_path / "narrow.csv")
     assert r.exit_code == 1 and "lacks the model's feature column(s) ['b']" in r.output

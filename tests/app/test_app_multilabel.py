@@ -152,8 +152,8 @@ def test_label_sets_undo_skip_idempotency_and_export(api, ml_project: Path) -> N
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == ["id", "labels", "annotator", "labelled_at"]
     got = {r["id"]: r["labels"] for r in rows}
-    assert got == {ext: ";".join(labs) for ext, labs in answered.items()}
-    assert any(";" in v for v in got.values()) and got[back] == ""
+    assert got == {ext: ";".join(labs) or "[]" for ext, labs in answered.items()}
+    assert any(";" in v for v in got.values()) and got[back] == "[]"
     lines = _export(ml_project, "--format", "jsonl").splitlines()
     assert {json.loads(x)["id"]: json.loads(x)["labels"] for x in lines} == answered
     events = [
@@ -444,3 +444,60 @@ def test_export_with_predictions_keeps_label_sets_apart_from_predicted_ones(api,
     rows = list(csv.DictReader(io.StringIO(_export(ml_project, "--with-predictions"))))
     assert list(rows[0])[-3:] == ["predicted_labels", "predicted_proba", "prediction_source"]
     assert sum(r["annotator"] == "" for r in rows) == len(rows) - len(answered)
+
+
+def test_none_of_these_survives_a_csv_round_trip(tmp_path: Path) -> None:
+    """The empty answer set was exported as an empty cell, which init reads as unanswered."""
+    items = tmp_path / "items.csv"
+    items.write_text(
+        "id,text,labels\n"
+        "a,cough and fever,cough;fever\n"
+        "b,a quiet night,[]\n"
+        "c,not seen yet,\n"
+        "d,a dry cough,cough\n"
+        "e,fever again,fever\n"
+    )
+    one = tmp_path / "one"
+    init = ["init", one, "--data", items, "--labels", "cough,fever", "--multi-label"]
+    r = CliRunner().invoke(main, [str(a) for a in [*init, "--text-features", "tfidf"]])
+    assert r.exit_code == 0, r.output
+    store = open_project(one)
+    got = {i: c.label for i, c in store.current_labels().items()}
+    store.close()
+    assert got == {0: '["cough", "fever"]', 1: "[]", 3: '["cough"]', 4: '["fever"]'}
+    exported = tmp_path / "labels.csv"
+    r = CliRunner().invoke(main, ["export", str(one), "--out", str(exported)])
+    assert r.exit_code == 0, r.output
+    rows = {r["id"]: r["labels"] for r in csv.DictReader(exported.open())}
+    assert rows == {"a": "cough;fever", "b": "[]", "d": "cough", "e": "fever"}
+    # the export's labels back onto the items: the same answers, "none of these" included
+    texts = {"a": "cough and fever", "b": "a quiet night", "c": "not seen yet"}
+    again = tmp_path / "again.csv"
+    again.write_text(
+        "id,text,labels\n" + "".join(f"{k},{t},{rows.get(k, '')}\n" for k, t in texts.items())
+    )
+    two = tmp_path / "two"
+    init = ["init", two, "--data", again, "--labels", "cough,fever", "--multi-label"]
+    r = CliRunner().invoke(main, [str(a) for a in [*init, "--text-features", "tfidf"]])
+    assert r.exit_code == 0 and "Imported 2 labels" in r.output, r.output
+    store = open_project(two)
+    assert {i: c.label for i, c in store.current_labels().items()} == {
+        0: '["cough", "fever"]',
+        1: "[]",
+    }
+    store.close()
+    more = tmp_path / "more.csv"
+    more.write_text("id,text,labels\nf,calm,[]\ng,no answer,\n")
+    r = CliRunner().invoke(main, ["add", str(two), "--data", str(more)])
+    assert r.exit_code == 0 and "Imported 1 label." in r.output, r.output
+    store = open_project(two)
+    assert store.current_labels()[3].label == "[]" and 4 not in store.current_labels()
+    store.close()
+    # with predictions: an unanswered item stays empty, "none of these" is []
+    r = CliRunner().invoke(main, ["export", str(one), "--with-predictions"])
+    assert r.exit_code == 0, r.output  # a model was trained on the imported labels
+    rows = {r["id"]: r["labels"] for r in csv.DictReader(io.StringIO(r.stdout))}
+    assert rows["b"] == "[]" and rows["c"] == ""
+    bad = [tmp_path / "three", "--data", items, "--labels", "[],a", "--multi-label"]
+    r = CliRunner().invoke(main, ["init", *map(str, bad)])
+    assert r.exit_code == 1 and "A label cannot be '[]'" in r.output

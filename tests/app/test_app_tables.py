@@ -83,7 +83,7 @@ def test_a_batch_with_a_new_category_is_added_and_the_model_reads_tables(tmp_pat
     table.drop(columns=["label"]).to_csv(tmp_path / "pool.csv", index=False)
     r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", tmp_path / "pool.csv", "-n", 4)
     assert r.exit_code == 0, r.output
-    assert len(r.output.split()) == 4 and all(0 <= int(x) < 160 for x in r.output.split())
+    assert len(r.stdout.split()) == 4 and all(0 <= int(x) < 160 for x in r.stdout.split())
     table.drop(columns=["city", "label"]).to_csv(tmp_path / "nocity.csv", index=False)
     r = _invoke("query", "--model", tmp_path / "m.joblib", "--pool", tmp_path / "nocity.csv")
     assert r.exit_code == 1 and "lacks the model's feature column(s) ['city']" in r.output

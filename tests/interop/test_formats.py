@@ -397,6 +397,33 @@ def test_init_refuses_label_sets_in_a_single_label_project(tmp_path: Path) -> No
     assert r.exit_code == 0 and "Imported 2 labels from the file" in r.output
 
 
+def test_add_refuses_label_sets_in_a_single_label_project(tmp_path: Path) -> None:
+    """add imported a multi-label export into a single-label project, dropping its answers."""
+
+    def task(i: int, choices: list[str]) -> dict:
+        result = [{"from_name": "label", "to_name": "text", "type": "choices"}]
+        result[0]["value"] = {"choices": choices}
+        return {"data": {"id": i, "text": f"item {i}"}, "annotations": [{"result": result}]}
+
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps([task(i, ["a" if i % 2 else "b"]) for i in range(6)]))
+    project = tmp_path / "p"
+    r = _run("init", project, "--data", first, "--text-features", "tfidf")
+    assert r.exit_code == 0, r.output
+    more = tmp_path / "more.json"
+    more.write_text(json.dumps([task(10, ["a"]), task(11, ["a", "b"])]))
+    r = CliRunner().invoke(main, ["add", str(project), "--data", str(more)])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    said = " ".join(r.output.split())
+    assert "answers include ['a', 'b'], several labels of one item; this project takes one" in said
+    assert "add the file to a multi-label project" in said
+    store = open_project(project)
+    try:
+        assert store.n_items() == 6  # nothing was added
+    finally:
+        store.close()
+
+
 def _label_first(project: Path, label: str) -> None:
     store = open_project(project)
     svc = LabellingService(store)

@@ -211,14 +211,27 @@ def extend_project(store: Store, data: Dataset) -> tuple[int, int, int, int]:
     (int, int, int, int)
         The first new item id, the number of items added, of labels imported, and of a
         labelling tool's answers left out because their labels are not the project's.
+
+    Raises
+    ------
+    ProjectError
+        Before anything is written, for labels the project lacks, or for a labelling
+        tool's answers of several labels in a single-label project.
     """
-    from activelab.app.project import given_answers, record_given_answers
+    from activelab.app.project import given_answers, record_given_answers, refuse_label_sets
     from activelab.app.service import LabellingService
     from activelab.interop.project import import_answers
 
     s = store.settings
     labels = [str(x) for x in s["labels"]]
-    given = given_answers(data, labels, s.get("task") == "multilabel")
+    multilabel = s.get("task") == "multilabel"
+    if not multilabel:  # before anything is written: the project is left as it was
+        refuse_label_sets(
+            data,
+            "this project takes one label per item (it was made without --multi-label); "
+            "add the file to a multi-label project, or give one label per answer.",
+        )
+    given = given_answers(data, labels, multilabel)
     with _interrupt_deferred():  # Ctrl-C here would leave the items without their labels
         first = store.append_items(data.rows, data.X)
         batches = list(s.get(ITEM_BATCHES) or [first])  # before any add: one batch, all items

@@ -28,16 +28,19 @@ from activelab.app.store import Store, StoreError
 __all__ = [
     "CONFIG_NAME",
     "DB_NAME",
+    "EMPTY_LABEL_SET",
     "GIVEN_LABELS_ANNOTATOR",
     "LABEL_SEPARATOR",
     "MULTILABEL_STRATEGY",
     "ProjectError",
     "check_labels",
     "create_project",
+    "csv_label_set",
     "given_answers",
     "labels_in_data",
     "open_project",
     "record_given_answers",
+    "refuse_label_sets",
 ]
 
 #: The name of a project's configuration file, inside its folder.
@@ -49,6 +52,8 @@ MAX_LABELS = 50
 MULTILABEL_STRATEGY = "mmc"
 #: separates the labels of a multi-label item in a CSV export (so no label may contain it)
 LABEL_SEPARATOR = ";"
+#: a multi-label CSV cell for the empty answer set ("none of these"); an empty cell is unanswered
+EMPTY_LABEL_SET = "[]"
 #: the annotator of the labels a project's data file already held (its label column)
 GIVEN_LABELS_ANNOTATOR = "imported:file"
 
@@ -76,6 +81,11 @@ def check_labels(labels: list[str], multilabel: bool = False) -> list[str]:
             raise ProjectError(
                 f"Label(s) {bad} contain {LABEL_SEPARATOR!r}, which separates the labels of a "
                 "multi-label item in a CSV export; rename them."
+            )
+        if EMPTY_LABEL_SET in labels:
+            raise ProjectError(
+                f"A label cannot be {EMPTY_LABEL_SET!r}: a multi-label CSV writes the empty "
+                "answer (none of the labels) so; rename it."
             )
     if len(labels) < 2:
         raise ProjectError(f"Give at least two labels (got {labels}), e.g. --labels yes,no.")
@@ -129,9 +139,32 @@ def labels_in_data(data: Dataset, multilabel: bool) -> list[str]:
 
 
 def _label_parts(value: str | list[str]) -> list[str]:
-    """A multi-label value's labels: a list, or labels separated by ``;`` (blanks dropped)."""
+    """A multi-label value's labels: a list, or labels separated by ``;`` (blanks dropped);
+    a ``[]`` cell is the empty set (an empty cell is no answer and never gets here).
+
+    Examples
+    --------
+    >>> _label_parts("b; a"), _label_parts("[]"), _label_parts(["c"])
+    (['b', 'a'], [], ['c'])
+    """
+    if isinstance(value, str) and value.strip() == EMPTY_LABEL_SET:
+        return []
     parts = value if isinstance(value, list) else value.split(LABEL_SEPARATOR)
     return [v.strip() for v in parts if v.strip()]
+
+
+def csv_label_set(labels: list[str], separator: str = LABEL_SEPARATOR) -> str:
+    """A multi-label answer as a CSV cell: its labels joined by ``separator``, or ``[]``.
+
+    The empty set ("none of these") is written :data:`EMPTY_LABEL_SET`, so that it reads
+    back as an answer; an empty cell stays an item no one answered.
+
+    Examples
+    --------
+    >>> csv_label_set(["cough", "fever"]), csv_label_set([])
+    ('cough;fever', '[]')
+    """
+    return separator.join(labels) if labels else EMPTY_LABEL_SET
 
 
 def _label_order(label: str) -> tuple[int, float, str]:
@@ -207,6 +240,39 @@ def given_answers(data: Dataset, labels: list[str], multilabel: bool) -> dict[in
             "--label-column '' keeps the column as data instead."
         )
     return out
+
+
+def refuse_label_sets(data: Dataset, fix: str) -> None:
+    """Refuse a labelling tool's answers of several labels for a single-label project.
+
+    A Label Studio, Prodigy, Parquet or Hugging Face export of a multi-label project holds
+    answers of two or more labels; a single-label project would leave them out as answers
+    "whose labels are not among the labels", as if they were typos. Only the answers kept
+    with each item are read, not the pool. A CSV of ``a;b`` is refused the same way by
+    :func:`given_answers`.
+
+    Parameters
+    ----------
+    data : Dataset
+        The items read from the file, with the answers their tool recorded.
+    fix : str
+        The end of the message: what the user can do (create the project with
+        ``--multi-label``, add to a multi-label project).
+
+    Raises
+    ------
+    ProjectError
+        Naming the first answer of several labels, and ``fix``.
+    """
+    from activelab.app.ingest import item_source
+
+    for row in data.rows:
+        for answer in item_source(row["content"]).get("answers", []):
+            labels = answer.get("labels", [])
+            if answer.get("status") == "accept" and len(labels) > 1:
+                raise ProjectError(
+                    f"The data's answers include {labels!r}, several labels of one item; {fix}"
+                )
 
 
 def record_given_answers(store: Store, given: dict[int, str]) -> int:

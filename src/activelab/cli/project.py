@@ -39,8 +39,8 @@ LABEL_COLUMN_OPTION = click.option(
     default=None,
     help="Column of a CSV/JSONL holding labels already given (an empty cell: not labelled); "
     "they are imported as answers of 'imported:file' and are never a feature  [default: label, "
-    "when there is one, else labels; '' for none]. Multi-label: labels separated by ';' (CSV) "
-    "or a list.",
+    "when there is one, else labels; '' for none]. Multi-label: labels separated by ';' (CSV; "
+    "[] for none of them) or a list.",
 )
 
 #: ``--label-folders`` of ``init`` and ``add``: images sorted into one folder per label
@@ -274,23 +274,14 @@ def init(
 
 
 def _refuse_label_sets(dataset: Any) -> None:
-    """Stop a single-label project from a labelling tool's file whose answers are label sets.
+    """Stop a single-label project from a labelling tool's file whose answers are label sets
+    (see :func:`activelab.app.project.refuse_label_sets`)."""
+    from activelab.app.project import ProjectError, refuse_label_sets
 
-    A Label Studio, Prodigy, Parquet or Hugging Face export of a multi-label project holds
-    answers of two or more labels; a single-label project left them out as answers "whose
-    labels are not among --labels", as if they were typos. A CSV of ``a;b`` is refused the
-    same way by :func:`_labels_from_data`.
-    """
-    from activelab.app.ingest import item_source
-
-    for row in dataset.rows:  # the answers kept with each item: reading, not a pool scan
-        for answer in item_source(row["content"]).get("answers", []):
-            labels = answer.get("labels", [])
-            if answer.get("status") == "accept" and len(labels) > 1:
-                _fail(
-                    f"The data's answers include {labels!r}, several labels of one item; "
-                    "create the project with --multi-label."
-                )
+    try:
+        refuse_label_sets(dataset, "create the project with --multi-label.")
+    except ProjectError as exc:
+        _fail(str(exc))
 
 
 def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
@@ -714,8 +705,9 @@ def export(
     """Export the final labels (with annotator and time) or, with --events, the whole log.
 
     In a multi-label project the column is "labels": a JSON list in JSONL, the
-    labels joined by --separator (default ";") in CSV; an empty list or value
-    means the item carries none of the labels.
+    labels joined by --separator (default ";") in CSV; an empty list, or [] in
+    CSV, means the item carries none of the labels (an empty CSV cell is an item
+    no one answered).
 
     A single-label project that takes several answers per item (--overlap,
     --double-share, --second-opinions at init) exports the aggregated label,
@@ -752,6 +744,7 @@ def export(
         _export_tool_format(project, fmt, events, out, with_predictions)
         return
     from activelab.app.csvsafe import escape_row
+    from activelab.app.project import csv_label_set
     from activelab.app.store import decode_label_set
 
     store = _open(str(project))
@@ -771,7 +764,7 @@ def export(
         if not multi or kind != "label":
             return label or ""
         labels = decode_label_set(label)
-        return separator.join(labels) if fmt == "csv" else labels
+        return csv_label_set(labels, separator) if fmt == "csv" else labels
 
     if per_annotator:
         rows, fields = _annotator_rows(store)
@@ -886,6 +879,8 @@ def _with_predictions(
     separator: str,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """One row per item: its human label columns (empty if none) and the model's prediction."""
+    from activelab.app.project import csv_label_set
+
     pred = _latest_predictions(store)
     by_id = {r["id"]: r for r in rows}
     empty = "" if fmt == "csv" else None
@@ -899,7 +894,7 @@ def _with_predictions(
             probs = {
                 c: round(float(p), 4) for c, p in zip(pred.classes, pred.proba[i], strict=True)
             }
-            row["predicted_labels"] = separator.join(labels) if fmt == "csv" else labels
+            row["predicted_labels"] = csv_label_set(labels, separator) if fmt == "csv" else labels
             row["predicted_proba"] = json.dumps(probs) if fmt == "csv" else probs
         else:
             row["predicted_label"] = pred.labels[i]
@@ -1073,6 +1068,7 @@ def _label_set_rows(
     import numpy as np
 
     from activelab.app.multilabel_quality import aggregate_label_sets, multilabel_answer_table
+    from activelab.app.project import csv_label_set
 
     t = multilabel_answer_table(store)
     agg = aggregate_label_sets(t, store.settings.get("aggregate", "dawid_skene"))
@@ -1096,7 +1092,7 @@ def _label_set_rows(
         rows.append(
             {
                 "id": ids[i],
-                "labels": separator.join(labels) if fmt == "csv" else labels,
+                "labels": csv_label_set(labels, separator) if fmt == "csv" else labels,
                 "label_confidence": json.dumps(proba) if fmt == "csv" else proba,
                 "n_answers": len(raw[i]),
                 "answers": json.dumps(raw[i]) if fmt == "csv" else raw[i],

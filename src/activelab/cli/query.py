@@ -12,6 +12,66 @@ from activelab.cli._outfile import plain_out
 
 __all__ = ["query"]
 
+#: The strategy used when ``--strategy`` is not given, by the model's task. Regression takes
+#: the simulator's default (``gsx``); for multi-label the simulator's ``mmc`` fits models of
+#: its own, which a saved model cannot serve, so ``mean_entropy`` (which also beat random on
+#: the multi-label benchmark of docs/multilabel.md) ranks instead; classification keeps
+#: ``margin``, which needs only the fitted model (``auto`` learns from labels it lacks here).
+_DEFAULT_STRATEGY = {
+    "classification": "margin",
+    "regression": "gsx",
+    "multilabel": "mean_entropy",
+}
+
+
+def _task_of(model: Any, X: Any) -> str:
+    """The task of a fitted ``model``: ``"regression"``, ``"multilabel"`` or ``"classification"``.
+
+    A regressor says so itself; a multi-label classifier is told by its prediction for the
+    pool's first row (an indicator row is 2-D), as :func:`activelab.ranking.rank_pool` does.
+    A row the model cannot predict reads as classification: ranking the pool then names
+    what is wrong with it.
+
+    Parameters
+    ----------
+    model : estimator
+        The fitted model, as it scores the pool.
+    X : array-like
+        The pool, as the model reads it.
+
+    Returns
+    -------
+    str
+        The task, a key of :data:`_DEFAULT_STRATEGY`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> X = np.arange(8.0).reshape(4, 2)
+    >>> _task_of(LinearRegression().fit(X, [0.0, 1, 2, 3]), X)
+    'regression'
+    >>> _task_of(LogisticRegression().fit(X, [0, 0, 1, 1]), X)
+    'classification'
+    """
+    import numpy as np
+    from sklearn.base import is_regressor
+
+    if is_regressor(model):
+        return "regression"
+    first = X.head(1) if hasattr(X, "head") else X[:1]  # a Dask frame's head is computed
+    if hasattr(first, "compute"):  # a Dask array: one row comes back
+        first = first.compute()
+    if not first.shape[0]:
+        return "classification"
+    with warnings.catch_warnings():  # the columns were picked by name
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        try:
+            predicted = model.predict(first)
+        except (ValueError, TypeError):  # a bad pool: ranking it says what is wrong
+            return "classification"
+    return "multilabel" if np.ndim(predicted) == 2 else "classification"
+
 
 def _in_model_order(columns: tuple[str, ...], named: list[str] | None) -> list[str]:
     """``--column`` as the model reads it: its own columns in its order, or one per column.
@@ -430,9 +490,10 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
 )
 @click.option(
     "--strategy",
-    default="margin",
-    show_default=True,
-    help="A strategy that needs only a fitted model.",
+    default=None,
+    help="A strategy that needs only a fitted model  [default: by the model's task: margin "
+    "for a classifier, mean_entropy for a multi-label one, gsx for a regressor; the one used "
+    "is named on stderr].",
 )
 @click.option(
     "--seed",
@@ -475,7 +536,7 @@ def query(
     pool_path: Path,
     columns: tuple[str, ...],
     text_column: str,
-    strategy: str,
+    strategy: str | None,
     seed: int | None,
     n: int,
     exclude: Path | None,
@@ -519,16 +580,24 @@ def query(
         n = _capped(n, X, skip)
         backend = DaskBackend(client) if client is not None else None
         try:
+            task = _task_of(model, X) if strategy is None else None
             with warnings.catch_warnings():  # the columns were picked by name above
                 warnings.filterwarnings("ignore", message="X does not have valid feature names")
                 picks = rank_pool(
                     model,
                     X,
                     n,
-                    strategy=strategy,
+                    strategy=strategy or _DEFAULT_STRATEGY[task or "classification"],
                     exclude=skip,
                     backend=backend,
                     random_state=seed,
+                )
+            if task is not None:
+                what = {"multilabel": "multi-label model", "regression": "regressor"}
+                click.echo(
+                    f"Strategy: {_DEFAULT_STRATEGY[task]} (the default for a "
+                    f"{what.get(task, 'classifier')}; choose another with --strategy).",
+                    err=True,
                 )
         except (ValueError, TypeError, IndexError) as exc:
             raise click.ClickException(str(exc)) from exc

@@ -94,6 +94,24 @@ def _load(
     return replace(s, X=s.X[order[:n_items]], y=s.y[order[:n_items]])
 
 
+def _note_short(console: Any, n_items: int | None, n: int) -> None:
+    """Say so when ``--n-items`` asks for more items than the stream holds (all are played).
+
+    Parameters
+    ----------
+    console : rich.console.Console
+        Where the line goes.
+    n_items : int or None
+        ``--n-items``.
+    n : int
+        The items of the stream as loaded.
+    """
+    if n_items is not None and n < n_items:
+        console.print(
+            f"The stream holds only {n:,} items; --n-items {n_items:,} replays all of them."
+        )
+
+
 def _share(budget: float) -> str:
     """A budget as a percentage to three significant digits: 0.004 is 0.4 %, not 0 %."""
     return f"{100 * budget:.3g}%"
@@ -178,7 +196,8 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     show_default=True,
     type=click.IntRange(min=1),
     help="Items decided per model call; the model learns after each batch (1: item by item, "
-    "several times slower).",
+    "several times slower; with --positive-label at least 2, the reviews being the riskiest "
+    "items of each batch).",
 )
 @click.option(
     "--keep-order",
@@ -313,6 +332,7 @@ def stream(
     # file) is then one line of its own, not one glued to the table's last border
     read: dict[str, Any] = {}
     first = _load(dataset, label_column, n_items, 0, keep_order, id_column, read)
+    _note_short(console, n_items, len(first))
     if budget * len(first) < 1.0 - 1e-9:  # the window's spend never allows one query
         least = math.ceil(1e4 / len(first)) / 1e4
         raise click.UsageError(
@@ -554,13 +574,20 @@ def _triage(  # type: ignore[no-untyped-def]
         if model_name == "logreg"
         else GaussianNB()
     )
-    batch = max(batch_size, 50) if batch_size == 1 else batch_size
+    if batch_size < 2:  # each batch's reviews are its riskiest items: one item leaves no choice
+        raise click.BadParameter(
+            "--positive-label reviews the riskiest items of each batch, and a batch of 1 leaves "
+            "no choice (every policy would review the same items); use 2 or more (default 50).",
+            param_hint="--batch-size",
+        )
     table = Table(title=f"Fraud triage: positives caught and the model's {metric} over time")
     for col in ("run", "reviewed", "caught", "share caught", metric):
         table.add_column(col, justify="left" if col == "run" else "right")
     runs = []
     for seed in range(seeds):
         data = _load(dataset, columns[0], n_items, seed, keep_order, columns[1], read)
+        if seed == 0:
+            _note_short(console, n_items, len(data))
         try:
             positive = check_positive_label(data.y, positive_label, getattr(data, "classes", None))
         except ValueError as exc:
@@ -575,7 +602,7 @@ def _triage(  # type: ignore[no-untyped-def]
                     budget=budget,
                     policy=policy,
                     explore=explore,
-                    batch_size=batch,
+                    batch_size=batch_size,
                     seed=seed,
                 )
             except ValueError as exc:  # e.g. a budget of not one review: one line
@@ -592,8 +619,9 @@ def _triage(  # type: ignore[no-untyped-def]
             )
     console.print(table)
     console.print(
-        f"[dim]{batch} items per batch, review budget {_share(budget)}; {metric} of the model on "
-        "the items of each checkpoint before their labels were learned, averaged over time.[/dim]"
+        f"[dim]{batch_size} items per batch, review budget {_share(budget)}; {metric} of the "
+        "model on the items of each checkpoint before their labels were learned, averaged over "
+        "time.[/dim]"
     )
     if out is not None:
         settings = {
@@ -605,7 +633,7 @@ def _triage(  # type: ignore[no-untyped-def]
             "positive_label": str(positive_label),
             "metric": metric,
             "explore": explore,
-            "batch_size": batch,
+            "batch_size": batch_size,
             "seeds": seeds,
         }
         doc = {"schema": "activelab.triage/1", "settings": settings, "runs": runs}

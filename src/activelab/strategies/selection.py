@@ -75,6 +75,43 @@ DEFAULT_ARMS: tuple[str, ...] = (
 _RANDOM = "random"
 
 
+def _check_arms(specs: Sequence[str | Strategy]) -> None:
+    """Refuse arms that ``auto`` cannot choose among, each in one line.
+
+    Parameters
+    ----------
+    specs : sequence of str or Strategy
+        The arms given to :class:`AutoStrategy`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, an arm given twice, an ``auto`` arm inside ``auto``,
+        or an arm made for another task than classification.
+    """
+    from activelab.strategies._registry import get_strategy
+
+    seen: set[str] = set()
+    for spec in specs:
+        arm = get_strategy(spec)
+        if isinstance(arm, AutoStrategy):
+            raise ValueError(
+                f"arms cannot hold {arm.name!r}: auto already chooses among its arms; "
+                "list the strategies themselves instead."
+            )
+        if arm.name in seen:
+            raise ValueError(
+                f"arms names {arm.name!r} twice; give each strategy once (the bandit "
+                "learns one weight per arm)."
+            )
+        seen.add(arm.name)
+        if arm.task not in ("classification", "any"):
+            raise ValueError(
+                f"arm {arm.name!r} is a {arm.task} strategy, but auto chooses among "
+                "classification strategies; drop it from arms."
+            )
+
+
 class AutoStrategy(Strategy):
     """Choose among strategies while labelling: a bandit with a hindsight reward (or ALBL).
 
@@ -84,7 +121,9 @@ class AutoStrategy(Strategy):
         The strategies to choose from. Defaults to :data:`DEFAULT_ARMS` that
         are registered when the first query is made (names are resolved
         lazily). A uniform random arm is always added (``"random"`` in
-        ``arms`` is that arm).
+        ``arms`` is that arm). Each arm is given once, is not itself an
+        ``auto`` strategy, and is a classification (or any-task) strategy;
+        other arms are refused here.
     gamma : float, default=0.05
         Probability mass spread uniformly over the candidates at every pick
         (EXP4.P's ``K * p_min``), on top of the random arm.
@@ -181,11 +220,8 @@ class AutoStrategy(Strategy):
         if arms is not None and len(arms) == 0:
             raise ValueError("arms must name at least one strategy (or be None for the default).")
         self.arms = None if arms is None else list(arms)
-        if self.arms is not None:
-            from activelab.strategies._registry import get_strategy
-
-            for spec in self.arms:  # an unknown name is refused now, not at the first fitted query
-                get_strategy(spec)
+        if self.arms is not None:  # refused now, not at the first fitted query
+            _check_arms(self.arms)
         if random_prior is not None and not 0.0 < random_prior < 1.0:
             raise ValueError(f"random_prior must be in (0, 1) or None, got {random_prior!r}.")
         self.gamma = float(gamma)

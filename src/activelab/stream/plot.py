@@ -3,6 +3,8 @@ spent, and fraud triage's positives caught and model score over time."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -68,9 +70,7 @@ def plot_stream_runs(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save_png(fig, path)
     return path
 
 
@@ -132,7 +132,36 @@ def plot_triage_runs(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save_png(fig, path)
     return path
+
+
+def _save_png(fig: Any, path: Path) -> None:
+    """Write ``fig`` as a PNG to ``path`` through a temporary file and :func:`os.replace`.
+
+    An interrupted or failed write leaves the previous file whole and no temporary file
+    behind; the figure is closed either way.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to write.
+    path : Path
+        The PNG file.
+    """
+    import matplotlib.pyplot as plt
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fig.savefig(fh, format="png", dpi=110)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    finally:
+        plt.close(fig)
