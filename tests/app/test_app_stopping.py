@@ -68,10 +68,11 @@ def test_the_stopping_check_survives_a_restart_and_status_shows_it(
     assert r.exit_code == 0, r.output
     info = json.loads(r.output)
     assert info["model_version"] == version
-    assert info["still_pays"] == pays
+    assert info["still_pays"] == pays and info["stopping"] == result.metrics["stopping"]
     r = CliRunner().invoke(main, ["status", str(project)])
     assert r.exit_code == 0, r.output
     assert pays["reason"] in " ".join(r.output.split())
+    assert text in " ".join(r.output.split())
 
 
 def test_a_project_made_before_the_predictions_were_stored_still_trains(
