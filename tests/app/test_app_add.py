@@ -242,6 +242,9 @@ def test_a_label_added_to_a_multi_label_project_gets_a_column_of_the_model(
     store = open_project(proj)
     view = LabellingService(store).view(12)
     assert list(view.probabilities) == ["mood", "weather", "sport"]
+    # the model is compared with the one before the label, which predicted no "sport"
+    pays = store.latest_model().metrics["still_pays"]
+    assert pays["agreement"] == 1.0, pays
     store.close()
 
 
