@@ -133,3 +133,42 @@ def test_the_stop_set_keeps_its_items_as_the_pool_grows() -> None:
     assert kept > 0.9 * 2000  # about 2000 * 50/52 stay; a fresh sample would keep about 80
     assert np.all(grown[~np.isin(grown, base)] >= 50_000)  # only new items come in
     assert np.array_equal(stop_set(300), np.arange(300))
+
+
+def test_an_older_database_opened_by_two_processes_at_once_gets_the_column_once(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from activelab.app.store import Store
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    Store.create(url, {"labels": ["a", "b"]}).close()
+    inspect, calls = sa.inspect, []
+
+    class _Before:
+        """This process's look at the tables, taken before another process added the column."""
+
+        def __init__(self, target: object) -> None:
+            self._insp = inspect(target)
+
+        def get_columns(self, table: str) -> list[dict[str, object]]:
+            cols = self._insp.get_columns(table)
+            return [c for c in cols if (table, c["name"]) != ("model_versions", "stop_predictions")]
+
+    def look(target: object) -> object:
+        calls.append(target)
+        return _Before(target) if len(calls) == 1 else inspect(target)
+
+    monkeypatch.setattr(sa, "inspect", look)
+    store = Store.open(url)  # its ALTER TABLE fails: the column is there already
+    monkeypatch.undo()
+    assert len(calls) == 2  # it looked again and found the column
+    v = store.save_model_version(
+        n_labels=0,
+        last_event_id=0,
+        strategy="margin",
+        metrics={},
+        model=None,
+        stop_predictions=(np.array([0]), np.array(["a"])),
+    )
+    assert store.stop_predictions(v)[1].tolist() == ["a"]
+    store.close()

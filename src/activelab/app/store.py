@@ -583,7 +583,11 @@ class Store:
         return store
 
     def _add_missing_columns(self) -> None:
-        """Add nullable columns introduced after a database was created (additive only)."""
+        """Add nullable columns introduced after a database was created (additive only).
+
+        Several processes may open an older database at once (a server and
+        ``activelab status``): a column another one added meanwhile is taken as added.
+        """
         insp = sa.inspect(self._write_engine)
         for table in (events_t, models_t):
             have = {c["name"] for c in insp.get_columns(table.name)}
@@ -591,8 +595,15 @@ class Store:
                 if col.name in have:
                     continue
                 kind = col.type.compile(dialect=self._write_engine.dialect)
-                with self._write() as conn:
-                    conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {col.name} {kind}"))
+                try:
+                    with self._write() as conn:
+                        conn.execute(
+                            sa.text(f"ALTER TABLE {table.name} ADD COLUMN {col.name} {kind}")
+                        )
+                except sa.exc.DBAPIError:
+                    now = sa.inspect(self._write_engine).get_columns(table.name)
+                    if col.name not in {c["name"] for c in now}:
+                        raise
 
     def drop_all(self) -> None:
         """Remove every table (used to undo a half-created project)."""
