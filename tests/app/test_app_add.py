@@ -42,7 +42,8 @@ def test_a_table_batch_is_scaled_as_the_first_and_its_labels_imported(
     new.write_text("id,a,b,label\nn1,10,10,yes\nn2,-10,-10,\nn3,0,0,\n")
     r = _invoke("add", proj, "--data", new)
     assert r.exit_code == 0, r.output
-    assert "Added 3 items to" in r.output and "(item ids 20–22; 23 in all)" in r.output
+    # the file's own ids, not the project's row numbers 20-22
+    assert "Added 3 items to" in r.output and "(ids n1, n2, n3; 23 in all)" in r.output
     assert "Imported 1 label." in r.output
     store = open_project(proj)
     X = store.load_features()
@@ -122,7 +123,7 @@ def test_a_tool_file_is_read_by_the_projects_text_column(tmp_path: Path) -> None
     more = tmp_path / "more.json"
     more.write_text(json.dumps([{"id": 9, "data": {"review": "superb sound"}}]))
     r = _invoke("add", tmp_path / "p", "--data", more)
-    assert r.exit_code == 0 and "Added 1 item" in r.output, r.output
+    assert r.exit_code == 0 and "Added 1 item to" in r.output and "(id 9;" in r.output, r.output
 
 
 def test_add_says_how_many_answers_of_a_tool_file_are_left_out_as_init_does(
@@ -241,6 +242,9 @@ def test_a_label_added_to_a_multi_label_project_gets_a_column_of_the_model(
     store = open_project(proj)
     view = LabellingService(store).view(12)
     assert list(view.probabilities) == ["mood", "weather", "sport"]
+    # the model is compared with the one before the label, which predicted no "sport"
+    pays = store.latest_model().metrics["still_pays"]
+    assert pays["agreement"] == 1.0, pays
     store.close()
 
 

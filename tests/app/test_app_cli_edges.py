@@ -334,3 +334,38 @@ def test_a_terminal_without_utf8_shows_items_in_plain_characters(tmp_path: Path)
     assert r.exit_code == 0, r.exception  # no UnicodeEncodeError
     assert "answer - s skip - u undo" in r.output and "caf? ? ???? - fine" in r.output
     assert "saved: yes" in r.output
+
+
+def test_the_terminal_names_an_item_taken_over_by_its_own_id(
+    tmp_path: Path, labelled_table, monkeypatch
+) -> None:
+    import click
+
+    proj = tmp_path / "p"
+    r = _invoke(
+        "init", proj, "--data", labelled_table(["no", "yes"] + [""] * 18), "--labels", "no,yes"
+    )
+    assert r.exit_code == 0, r.output
+    getchar, taken = click.getchar, []
+
+    def take_over_first(*args: object, **kwargs: object) -> str:
+        if not taken:  # kim's reservation ran out and bob took the item meanwhile
+            store = open_project(proj)
+            kim = store.annotator_by_name("kim")
+            item = store.held_item(kim.id)
+            store.release(item, kim.id)
+            assert store.lease(item, store.add_annotator("bob")[0].id, seconds=600)
+            taken.append(store.item(item)["external_id"])
+            store.close()
+        return getchar(*args, **kwargs)
+
+    monkeypatch.setattr(click, "getchar", take_over_first)
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"], input="1q")
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.output.split())
+    assert f"Not saved for item {taken[0]}: it was already answered" in said, said
+    assert "/api/next" not in said  # the web API's next step is not the terminal's
+    store = open_project(proj)
+    kim = store.annotator_by_name("kim")
+    assert [e for e in store.events() if e.annotator_id == kim.id] == []  # nothing stored
+    store.close()

@@ -207,7 +207,9 @@ class LabellingService:
                 extra = extra[extra < self.n]
                 self._target[extra] = np.maximum(self._target[extra], 2)
                 offset += int(size)
+        # the latest model's predictions on the stop set, for the next round's stopping check
         self._stop_pred: np.ndarray | None = None
+        self._stop_items: np.ndarray | None = None
         self._agreements: list[float] = []
         self._load_latest()
         self.sync()
@@ -223,6 +225,10 @@ class LabellingService:
 
             model = joblib.load(io.BytesIO(latest.model))
         order, scores, _, _ = self.store.queue(latest.version)
+        # a version stored without them (trained before they were kept) leaves the stopping
+        # check to wait for the next two models, as before
+        stop = self.store.stop_predictions(latest.version)
+        agreement = (latest.metrics.get("still_pays") or {}).get("agreement")
         rest = np.ones(self.n, dtype=bool)
         rest[order] = False
         tail = self._tail_order[rest[self._tail_order]]
@@ -241,6 +247,8 @@ class LabellingService:
             self._cursor = 0
             self._score = score
             self._raise_targets(latest.metrics)
+            self._stop_items, self._stop_pred = stop if stop is not None else (None, None)
+            self._agreements = [] if agreement is None else [float(agreement)]
 
     def sync(self) -> None:
         """Apply the events appended to the store since the last look."""
@@ -627,7 +635,8 @@ class LabellingService:
         else:
             labels = np.asarray([c.label for c in current.values()], dtype=object).astype(str)
         with self._lock:
-            prev, agreements = self._stop_pred, list(self._agreements)
+            prev, prev_items = self._stop_pred, self._stop_items
+            agreements = list(self._agreements)
             prev_stopping = self._metrics.get("stopping")
             prev_method = self._metrics.get("hybrid_method")
             self._labels_since_train = 0
@@ -639,6 +648,7 @@ class LabellingService:
             strategy=self.strategy,
             seed=int(last_event),
             previous_stop_predictions=prev,
+            previous_stop_items=prev_items,
             previous_agreements=agreements,
             multilabel=self.multilabel,
             previous_stopping=prev_stopping,
@@ -661,6 +671,11 @@ class LabellingService:
             metrics=result.metrics,
             model=result.model_bytes(),
             queue=(order, scores),
+            stop_predictions=(
+                None
+                if result.stop_predictions is None
+                else (result.stop_items, result.stop_predictions)
+            ),
         )
         score = np.full(self.n, np.nan)
         if scores is not None:
@@ -678,11 +693,11 @@ class LabellingService:
             self._score = score
             self._raise_targets(result.metrics)
             if result.stop_predictions is not None:
-                if prev is not None:
-                    agreement = (result.metrics.get("still_pays") or {}).get("agreement")
-                    if agreement is not None:
-                        self._agreements.append(agreement)
+                # successive comparisons only: a round that could not compare starts over
+                agreement = (result.metrics.get("still_pays") or {}).get("agreement")
+                self._agreements = [] if agreement is None else [*self._agreements, agreement]
                 self._stop_pred = result.stop_predictions
+                self._stop_items = result.stop_items
         return result
 
     def _mix_gold(

@@ -168,6 +168,10 @@ models_t = sa.Table(
     sa.Column("model", sa.LargeBinary, nullable=True),  # joblib bytes; None while cold
     # the head of the ranked queue: npz of item ids (and scores, when the strategy scores)
     sa.Column("queue", sa.LargeBinary, nullable=True),
+    # the model's predictions on the stop set (npz: item ids, predictions), so that the next
+    # model, trained in any process, is compared with this one; added later: older databases
+    # get the column on open (see _add_missing_columns) and have none for their versions
+    sa.Column("stop_predictions", sa.LargeBinary, nullable=True),
 )
 
 # ---- prebuilt statements of the hot path (built once; SQLAlchemy caches their SQL)
@@ -579,16 +583,27 @@ class Store:
         return store
 
     def _add_missing_columns(self) -> None:
-        """Add nullable columns introduced after a database was created (additive only)."""
+        """Add nullable columns introduced after a database was created (additive only).
+
+        Several processes may open an older database at once (a server and
+        ``activelab status``): a column another one added meanwhile is taken as added.
+        """
         insp = sa.inspect(self._write_engine)
-        for table in (events_t,):
+        for table in (events_t, models_t):
             have = {c["name"] for c in insp.get_columns(table.name)}
             for col in table.c:
                 if col.name in have:
                     continue
                 kind = col.type.compile(dialect=self._write_engine.dialect)
-                with self._write() as conn:
-                    conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {col.name} {kind}"))
+                try:
+                    with self._write() as conn:
+                        conn.execute(
+                            sa.text(f"ALTER TABLE {table.name} ADD COLUMN {col.name} {kind}")
+                        )
+                except sa.exc.DBAPIError:
+                    now = sa.inspect(self._write_engine).get_columns(table.name)
+                    if col.name not in {c["name"] for c in now}:
+                        raise
 
     def drop_all(self) -> None:
         """Remove every table (used to undo a half-created project)."""
@@ -1346,11 +1361,14 @@ class Store:
         model: bytes | None,
         queue: tuple[np.ndarray, np.ndarray | None] | None = None,
         queue_limit: int = 2000,
+        stop_predictions: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> int:
         """Record a trained model and the head of its queue; returns its version.
 
         The queue head is one compact blob (item ids, scores), so the write is
-        short and never holds up the annotators' writes.
+        short and never holds up the annotators' writes. ``stop_predictions``
+        (item ids, the model's prediction of each as a string) is kept with the
+        version for the next round's stopping check (:meth:`stop_predictions`).
         """
         blob = None
         if queue is not None:
@@ -1361,6 +1379,16 @@ class Store:
             buf = io.BytesIO()
             np.savez(buf, **arrays)
             blob = buf.getvalue()
+        stop = None
+        if stop_predictions is not None:
+            items, predicted = stop_predictions
+            buf = io.BytesIO()
+            np.savez_compressed(
+                buf,
+                items=np.asarray(items, dtype=np.int64),
+                predictions=np.asarray(predicted).astype(str),
+            )
+            stop = buf.getvalue()
         with self._write(durable=False) as conn:
             res = conn.execute(
                 models_t.insert().values(
@@ -1371,13 +1399,15 @@ class Store:
                     metrics=json.dumps(metrics),
                     model=model,
                     queue=blob,
+                    stop_predictions=stop,
                 )
             )
         return int(res.inserted_primary_key[0])
 
     def model_versions(self, with_model: bool = False) -> list[ModelVersion]:
         """All model versions, oldest first."""
-        cols = [c for c in models_t.c if with_model or c.name not in ("model", "queue")]
+        blobs = ("model", "queue", "stop_predictions")
+        cols = [c for c in models_t.c if with_model or c.name not in blobs]
         with self._read() as conn:
             rows = conn.execute(sa.select(*cols).order_by(models_t.c.version)).all()
         return [_model(r) for r in rows]
@@ -1389,8 +1419,33 @@ class Store:
 
     def latest_model(self) -> ModelVersion | None:
         """The latest model version, with its model bytes."""
-        row = self._read_one(sa.select(models_t).order_by(models_t.c.version.desc()).limit(1))
+        cols = [c for c in models_t.c if c.name != "stop_predictions"]
+        row = self._read_one(sa.select(*cols).order_by(models_t.c.version.desc()).limit(1))
         return None if row is None else _model(row)
+
+    def stop_predictions(self, version: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """A model version's predictions on the stop set: item ids and one string per item.
+
+        ``None`` for a version stored without them (a cold start, or a version
+        trained before they were kept).
+
+        Examples
+        --------
+        >>> store = Store.create("sqlite://", {"labels": ["no", "yes"]})
+        >>> v = store.save_model_version(
+        ...     n_labels=2, last_event_id=2, strategy="margin", metrics={}, model=None,
+        ...     stop_predictions=(np.array([0, 3]), np.array(["no", "yes"])))
+        >>> items, predicted = store.stop_predictions(v)
+        >>> items.tolist(), predicted.tolist()
+        ([0, 3], ['no', 'yes'])
+        """
+        row = self._read_one(
+            sa.select(models_t.c.stop_predictions).where(models_t.c.version == version)
+        )
+        if row is None or row[0] is None:
+            return None
+        with np.load(io.BytesIO(bytes(row[0])), allow_pickle=False) as z:
+            return z["items"], z["predictions"]
 
     def queue(
         self, version: int | None = None

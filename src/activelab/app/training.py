@@ -12,9 +12,11 @@ It also measures how good the model is and whether more labels still pay:
   Wilson interval. The labels were chosen where the model was unsure, so the
   estimate is usually pessimistic for the pool as a whole;
 - **still paying?**: the agreement between this model's and the previous
-  model's predictions on a fixed random sample of the pool ("stabilising
-  predictions", Bloodgood & Vijay-Shanker 2009). When successive models agree
-  on more than 99 % of it, new labels have stopped changing the model.
+  model's predictions on a fixed random sample of the pool, the stop set
+  (:func:`stop_set`; "stabilising predictions", Bloodgood & Vijay-Shanker
+  2009). When successive models agree on more than 99 % of it, new labels have
+  stopped changing the model. The service stores each model's predictions on
+  it with the model version, so the comparison survives a restart.
 - **stopping**: which stopping criteria have fired and since how many labels:
   stabilising predictions (the agreement above) and the confidence criterion
   of :class:`activelab.stopping.ConfidenceCriterion` (the current model's mean
@@ -49,7 +51,14 @@ from activelab.simulation.rare_metrics import balanced_accuracy, per_class_recal
 from activelab.stopping import ConfidenceCriterion
 from activelab.strategies import ScoringStrategy, get_strategy
 
-__all__ = ["TrainResult", "bootstrap_f1_interval", "make_estimator", "train", "wilson_interval"]
+__all__ = [
+    "TrainResult",
+    "bootstrap_f1_interval",
+    "make_estimator",
+    "stop_set",
+    "train",
+    "wilson_interval",
+]
 
 #: items ranked by the strategy in each round (the rest follow at random)
 QUEUE_HEAD = 2000
@@ -60,6 +69,11 @@ SET_HEAD = 200
 COLD_HEAD = 50
 #: pool sample on which successive models are compared
 STOP_SET = 2000
+#: seeds the stop set's item keys: every process and round draws the same sample
+STOP_SEED = 12345
+#: a previous model's predictions count when they cover at least this share of the stop set
+MIN_STOP_OVERLAP = 0.5
+_STOP_CHUNK = 1 << 20
 STABLE_AGREEMENT = 0.99
 #: bootstrap resamples of the multi-label quality interval
 N_BOOTSTRAP = 1000
@@ -127,6 +141,40 @@ def bootstrap_f1_interval(
     return float(f1(per_item.sum(axis=0))), float(lo), float(hi)
 
 
+def stop_set(n: int, size: int = STOP_SET, seed: int = STOP_SEED) -> np.ndarray:
+    """The pool sample on which successive models are compared: sorted item ids.
+
+    A bottom-k sample: item ``i`` gets the ``i``-th draw of a generator seeded
+    with ``seed`` as its key, and the sample is the ``size`` items with the
+    smallest keys (every item when the pool is smaller). An item's key never
+    changes, so the sample is the same in every process, and when items are
+    added only new items with smaller keys displace earlier ones: a pool grown
+    from ``n`` to ``m`` items keeps about ``size * n / m`` of its sample, and
+    models before and after the addition are compared on the items they share.
+    The keys are drawn in chunks of a million, so memory stays bounded.
+
+    Examples
+    --------
+    >>> stop_set(5).tolist()
+    [0, 1, 2, 3, 4]
+    >>> a, b = stop_set(10_000, 100), stop_set(10_100, 100)
+    >>> a.shape, bool(np.all(np.diff(a) > 0)), np.intersect1d(a, b).shape[0] >= 95
+    ((100,), True, True)
+    """
+    k = min(size, n)
+    rng = np.random.default_rng(seed)
+    keys = np.empty(0)
+    ids = np.empty(0, dtype=np.int64)
+    for lo in range(0, n, _STOP_CHUNK):  # chunks of the pool, not items
+        hi = min(lo + _STOP_CHUNK, n)
+        keys = np.concatenate([keys, rng.random(hi - lo)])
+        ids = np.concatenate([ids, np.arange(lo, hi, dtype=np.int64)])
+        if keys.shape[0] > k:
+            keep = np.argpartition(keys, k - 1)[:k]
+            keys, ids = keys[keep], ids[keep]
+    return np.sort(ids)
+
+
 def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """Wilson score interval of a binomial proportion ``k / n``.
 
@@ -158,7 +206,8 @@ class TrainResult:
     cold_start: bool
     n_labels: int
     metrics: dict[str, Any] = field(default_factory=dict)
-    stop_predictions: np.ndarray | None = None
+    stop_predictions: np.ndarray | None = None  # the model's predictions on ``stop_items``
+    stop_items: np.ndarray | None = None  # the stop set (:func:`stop_set`)
 
     def model_bytes(self) -> bytes | None:
         """The fitted model serialised with joblib (a pool-aware model in its compact
@@ -185,6 +234,7 @@ def train(
     strategy: str,
     seed: int,
     previous_stop_predictions: np.ndarray | None = None,
+    previous_stop_items: np.ndarray | None = None,
     previous_agreements: list[float] | None = None,
     multilabel: bool = False,
     previous_stopping: dict[str, Any] | None = None,
@@ -209,7 +259,16 @@ def train(
     seed : int
         Seeds the learner and the random tail of the queue.
     previous_stop_predictions : ndarray, optional
-        The previous model's predictions on the stop set.
+        The previous model's predictions on the stop set, as strings
+        (``TrainResult.stop_predictions``).
+    previous_stop_items : ndarray, optional
+        The items of ``previous_stop_predictions`` (``TrainResult.stop_items``).
+        This model is compared with the previous one on the items both
+        predicted, when they are at least half of the stop set (items added to
+        the pool in between change it a little); a multi-label project's
+        labels added in between count as not predicted by the previous model.
+        Without them, ``previous_stop_predictions`` must be of the current
+        stop set.
     previous_agreements : list of float, optional
         Earlier agreements between successive models, newest last.
     multilabel : bool, default=False
@@ -334,7 +393,7 @@ def train(
         metrics["hybrid_method"] = learner.hybrid_method_
     stop_pred = None
     if not cold:
-        stop = np.sort(np.random.default_rng(12345).choice(n, size=min(STOP_SET, n), replace=False))
+        stop = stop_set(n)
         if multilabel:
             metrics["accuracy"] = _cv_micro_f1(X, labelled, labels, seed)
             # one string per item: its whole predicted label set, compared as a unit
@@ -343,9 +402,13 @@ def train(
         else:
             metrics["accuracy"] = _cv_accuracy(X, labelled, labels, seed, estimator)
             stop_pred = np.asarray(learner.model_.predict(take_rows(X, stop))).astype(str)
-        metrics["still_pays"] = _still_pays(
-            stop_pred, previous_stop_predictions, previous_agreements or []
+        now, before, why = _aligned_previous(
+            stop,
+            previous_stop_predictions,
+            previous_stop_items,
+            len(classes) if multilabel else None,
         )
+        metrics["still_pays"] = _still_pays(stop_pred[now], before, previous_agreements or [], why)
         X_stop = None if multilabel else take_rows(X, stop)
         metrics["stopping"] = _stopping(
             learner.model_,
@@ -356,7 +419,15 @@ def train(
         )
     metrics["seconds"] = round(time.perf_counter() - t0, 4)
     return TrainResult(
-        learner.model_, order, scores, used, cold, int(labelled.shape[0]), metrics, stop_pred
+        learner.model_,
+        order,
+        scores,
+        used,
+        cold,
+        int(labelled.shape[0]),
+        metrics,
+        stop_pred,
+        None if stop_pred is None else stop,
     )
 
 
@@ -499,11 +570,63 @@ def _cv_micro_f1(X: Any, idx: np.ndarray, Y: np.ndarray, seed: int) -> dict[str,
     }
 
 
+def _aligned_previous(
+    stop: np.ndarray,
+    previous: np.ndarray | None,
+    previous_items: np.ndarray | None,
+    n_labels: int | None,
+) -> tuple[np.ndarray, np.ndarray | None, str | None]:
+    """The positions in ``stop`` to compare, the previous predictions there, and why
+    there are none (``None``: no previous model).
+
+    ``n_labels`` (multi-label projects): the label count now; the previous model's
+    label sets, one ``0``/``1`` per label, are widened with ``0`` for labels added since.
+
+    Examples
+    --------
+    >>> stop = np.array([1, 4, 7, 9])
+    >>> now, before, why = _aligned_previous(stop, np.array(["a", "b", "c", "d"]),
+    ...                                      np.array([0, 1, 4, 9]), None)
+    >>> now.tolist(), before.tolist(), why
+    ([0, 1, 3], ['b', 'c', 'd'], None)
+    >>> _aligned_previous(stop, np.array(["01", "11"]), np.array([1, 2]), 3)[1:]
+    (None, 'the pool has grown since the last model: needs two trained models on it')
+    >>> _aligned_previous(stop, np.array(["01"] * 4), None, 3)[1].tolist()
+    ['010', '010', '010', '010']
+    """
+    everything = np.arange(stop.shape[0])
+    if previous is None:
+        return everything, None, None
+    previous = np.asarray(previous).astype(str)
+    if n_labels is not None and previous.size:
+        width = int(np.char.str_len(previous).max())
+        if width > n_labels:
+            return everything, None, "the project's labels changed since the last model"
+        previous = np.char.ljust(previous, n_labels, "0")
+    if previous_items is None:
+        if previous.shape != stop.shape:
+            return everything, None, None
+        return everything, previous, None
+    _, now, before = np.intersect1d(
+        stop, np.asarray(previous_items), assume_unique=True, return_indices=True
+    )
+    if now.shape[0] < MIN_STOP_OVERLAP * stop.shape[0] or now.shape[0] == 0:
+        return (
+            everything,
+            None,
+            "the pool has grown since the last model: needs two trained models on it",
+        )
+    return now, previous[before], None
+
+
 def _still_pays(
-    pred: np.ndarray, previous: np.ndarray | None, history: list[float]
+    pred: np.ndarray,
+    previous: np.ndarray | None,
+    history: list[float],
+    why: str | None = None,
 ) -> dict[str, Any]:
     if previous is None or previous.shape != pred.shape:
-        return {"value": None, "agreement": None, "reason": "needs two trained models"}
+        return {"value": None, "agreement": None, "reason": why or "needs two trained models"}
     agreement = float(np.mean(pred == previous))
     recent = [*history[-1:], agreement]
     stable = len(recent) >= 2 and min(recent) >= STABLE_AGREEMENT

@@ -3,6 +3,7 @@ project."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -42,6 +43,26 @@ def _interrupted(store: Any, project: Path, n_before: int) -> NoReturn:
         "retrain. Do not add the file again (its ids are taken); check with: activelab status "
         f"{project}"
     )
+
+
+def _ids_text(ids: Sequence[str], show: int = 3) -> str:
+    """The added items' own ids (the file's, or the row numbers given to a file without
+    them) for the message: every one of a few, else the first ``show`` and the last.
+
+    Examples
+    --------
+    >>> _ids_text(["n1"])
+    'id n1'
+    >>> _ids_text(["n1", "n2", "n3", "n4"])
+    'ids n1, n2, n3, n4'
+    >>> _ids_text([f"n{i}" for i in range(1, 61)])
+    'ids n1, n2, n3, …, n60'
+    """
+    if len(ids) == 1:
+        return f"id {ids[0]}"
+    if len(ids) <= show + 1:
+        return "ids " + ", ".join(ids)
+    return "ids " + ", ".join([*ids[:show], "…", ids[-1]])
 
 
 @click.command()
@@ -112,7 +133,7 @@ def add(
             if dataset is not None:
                 n_before = store.n_items()
                 try:
-                    first, n, imported, left_out = extend_project(store, dataset)
+                    _, n, imported, left_out = extend_project(store, dataset)
                 except KeyboardInterrupt:
                     _interrupted(store, project, n_before)
         except (IngestError, ProjectError, StoreError) as exc:
@@ -133,7 +154,8 @@ def add(
             f" {left_out} answer{'s' if left_out != 1 else ''} left out: their labels are not "
             "among the project's labels."
         )
+    ids = _ids_text([str(row["external_id"]) for row in dataset.rows])
     click.echo(
-        f"Added {n} item{'s' if n != 1 else ''} to {project} (item ids {first}–{first + n - 1}; "
-        f"{total} in all); the queue was ranked again.{note}"
+        f"Added {n} item{'s' if n != 1 else ''} to {project} ({ids}; {total} in all); the queue "
+        f"was ranked again.{note}"
     )

@@ -297,7 +297,7 @@ def label(project: Path, name: str | None) -> None:
 
     from activelab.app.project import ProjectError, open_project
     from activelab.app.service import LabellingService
-    from activelab.app.store import StoreError, decode_label_set
+    from activelab.app.store import ConflictError, StoreError, decode_label_set
     from activelab.cli.annotator import refuse_reserved_name
 
     _require_terminal(project)
@@ -403,6 +403,17 @@ def label(project: Path, name: str | None) -> None:
                     if key not in ("\r", "\n", " "):  # a stray Enter or space needs no word
                         console.print(f"Key {_key_name(key)} does nothing. {help_}", markup=False)
                     continue
+            except ConflictError:
+                # the store's message names the item by its row number and the web API's next
+                # step; the annotator knows the item by the id shown above it
+                console.print(
+                    f"Not saved for item {item.external_id}: it was already answered or skipped "
+                    "(in another window) or taken over after its reservation ran out. Here is "
+                    "your next item.",
+                    markup=False,
+                )
+                item = None
+                continue
             except StoreError as exc:
                 console.print(str(exc))
                 continue

@@ -389,6 +389,8 @@ def status(project: Path, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from activelab.app.training import stopping_text
+
     store = _open(str(project))
     s = store.settings
     counts = store.count_events()
@@ -433,6 +435,7 @@ def status(project: Path, as_json: bool) -> None:
         "model_labels": latest.n_labels if latest else 0,
         "accuracy": (latest.metrics.get("accuracy") if latest else None),
         "still_pays": (latest.metrics.get("still_pays") if latest else None),
+        "stopping": (latest.metrics.get("stopping") if latest else None),
         "annotators": [
             {
                 "name": a.name,
@@ -483,6 +486,9 @@ def status(project: Path, as_json: bool) -> None:
     pays = info["still_pays"] or {}
     if pays.get("reason"):
         console.print(f"more labels still pay? {pays['reason']}")
+    stopping = stopping_text(info["stopping"])
+    if stopping:  # the labelling page's "stopping" read-out, the same line
+        console.print(stopping)
 
     def role(a: dict[str, Any]) -> str:
         said = [w for w in ("owner", "revoked") if a[w]] + (["decides"] if a["adjudicator"] else [])
