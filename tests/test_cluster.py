@@ -461,7 +461,7 @@ def test_a_table_with_categories_is_featurised_on_the_workers(client, tmp_path):
     here = CliRunner().invoke(main, args)
     there = CliRunner().invoke(main, [*args, "--dask", client.scheduler_info()["address"]])
     assert here.exit_code == 0 and there.exit_code == 0, here.output + there.output
-    assert here.output.split() == there.output.split() and len(here.output.split()) == 6
+    assert here.stdout.split() == there.stdout.split() and len(here.stdout.split()) == 6
 
 
 def test_a_dask_frame_with_a_text_column_is_refused_by_name():
