@@ -428,6 +428,31 @@ def test_an_unreachable_server_is_said_and_its_return_too(browser, make) -> None
     page.close()
 
 
+def test_the_unsaved_item_stays_named_until_its_answer_is_stored(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    shown = page.locator("#item-id").text_content().removeprefix("Item ")
+    status = page.locator("#status")
+    page.route("**/api/**", lambda route: route.abort())
+    page.keyboard.press("1")
+    expect(status).to_contain_text(f"Not saved for item {shown}:")
+    page.evaluate("refreshProgress()")  # the next poll, without waiting for it
+    assert status.text_content().startswith(f"Not saved for item {shown}: the server cannot")
+    page.unroute("**/api/**")
+    page.evaluate("refreshProgress()")
+    assert status.text_content().startswith(f"Connected again: the answer to item {shown} is not")
+    page.keyboard.press("1")
+    expect(status).to_contain_text("Saved: good")
+    page.route("**/api/**", lambda route: route.abort())
+    page.evaluate("refreshProgress()")  # stored: nothing unsaved left to name
+    assert status.text_content().startswith("The server cannot be reached: the page keeps")
+    assert store.count_events()["label"] == 1
+    assert not errors, errors
+    page.close()
+
+
 def test_a_page_opened_while_the_server_is_down_says_so_and_opens_once_it_is_back(
     browser, make
 ) -> None:

@@ -15,6 +15,7 @@ const state = {
   doneAt: 0,               // when "All done" was last confirmed by the server (ms)
   imageShown: null,        // an image item: resolves to true once its image is on screen
   imageAbort: null,        // stops the image's request (signing out, the next item)
+  unsaved: null,           // the item on screen whose answer did not reach the server
 };
 const IMAGE_TIMEOUT_MS = 20000;  // an image that takes longer counts as not loaded
 const DONE_RECHECK_MS = 30000;  // while "All done": ask again this often for new work
@@ -56,7 +57,9 @@ async function api(path, options = {}, attempts = 3) {
     }
     if (state.offline) {  // said at once; what the request itself brings is said after
       state.offline = false;
-      setStatus("Connected again: the server answers.", true);
+      const lost = unsavedItem();
+      if (lost) setStatus("Connected again: the answer to item " + lost.external_id + " is not saved yet; press its key again.");
+      else setStatus("Connected again: the server answers.", true);
     }
     if (resp.status === 401) {
       forgetToken("This token was refused: it is unknown, mistyped or revoked. Check it, or ask the project owner for a new one.");
@@ -74,6 +77,21 @@ async function api(path, options = {}, attempts = 3) {
   state.offline = true;
   console.warn("activelab: no answer from the server", lastError);
   throw new Unreachable("The server cannot be reached. Press the key again once it is back (the page says when).");
+}
+
+/** The item on screen when its answer or skip did not reach the server (else null). */
+function unsavedItem() {
+  return state.unsaved !== null && state.unsaved === state.item ? state.unsaved : null;
+}
+
+/** What the page says while the server cannot be reached: the unsaved item first. */
+function unreachableLine() {
+  const lost = unsavedItem();
+  if (lost) {
+    return "Not saved for item " + lost.external_id + ": the server cannot be reached. " +
+      "Press the key again once it is back (the page says when).";
+  }
+  return "The server cannot be reached: the page keeps trying every few seconds. What you saved is kept.";
 }
 
 function forgetToken(message) {
@@ -150,6 +168,7 @@ function itemName(item) {
 
 function showItem(item) {
   state.item = item;
+  state.unsaved = null;  // another item, or the same one given afresh: nothing pending on it
   const text = $("item-text"), box = $("fields-box");
   const body = $("item-fields").querySelector("tbody");
   clear(body);
@@ -409,7 +428,7 @@ async function refreshProgress() {
       }
     }
   } catch (err) {
-    if (err instanceof Unreachable) setStatus("The server cannot be reached: the page keeps trying every few seconds. What you saved is kept.");
+    if (err instanceof Unreachable) setStatus(unreachableLine());
     else if (!(err instanceof RefusedToken)) setStatus(err.message);
   }
 }
@@ -429,11 +448,13 @@ async function onItem(send) {
   const item = state.item;
   try {
     await send(item);
+    if (state.unsaved === item) state.unsaved = null;  // stored at last
   } catch (err) {
     if (err instanceof Unreachable) {
-      // said with the item's name: the expert knows which answer to give again
-      throw new Unreachable("Not saved for item " + item.external_id + ": the server cannot be " +
-        "reached. Press the key again once it is back (the page says when).");
+      // said with the item's name, until it is stored or another item shows: the expert
+      // knows which answer to give again
+      if (state.item === item) state.unsaved = item;
+      throw new Unreachable(unreachableLine());
     }
     if (!(err instanceof Conflict)) throw err;
     state.queue.length = 0;  // the queued keys were meant for the items after this one
