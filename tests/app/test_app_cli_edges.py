@@ -308,6 +308,26 @@ def test_labels_past_the_tenth_are_shown_and_answered_by_typing_their_name(
     assert events == ["topic37", "topic00"]
 
 
+def test_labels_that_differ_only_in_case_are_picked_by_their_exact_spelling(
+    tmp_path: Path, labelled_table
+) -> None:
+    labels = [f"t{i}" for i in range(10)] + ["Cat", "cat"]
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", labelled_table([""] * 20), "--labels", ",".join(labels))
+    assert r.exit_code == 0, r.output
+    # another case matches both: typing more cannot help, the exact spelling can
+    r = CliRunner().invoke(main, ["label", str(proj), "--as", "kim"], input="lCAT\nlCat\nlcat\nq")
+    assert r.exit_code == 0, r.output
+    assert (
+        "'CAT' is several labels that differ only in case: Cat, cat; type one exactly" in r.output
+    )
+    assert "type more of the name" not in r.output
+    store = open_project(proj)
+    events = [e.label for e in store.events() if e.kind == "label"]
+    store.close()
+    assert events == ["Cat", "cat"]
+
+
 def test_quitting_after_undos_gives_back_every_item_left_on_screen(
     tmp_path: Path, labelled_table
 ) -> None:

@@ -428,6 +428,31 @@ def test_an_unreachable_server_is_said_and_its_return_too(browser, make) -> None
     page.close()
 
 
+def test_the_unsaved_item_stays_named_until_its_answer_is_stored(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    shown = page.locator("#item-id").text_content().removeprefix("Item ")
+    status = page.locator("#status")
+    page.route("**/api/**", lambda route: route.abort())
+    page.keyboard.press("1")
+    expect(status).to_contain_text(f"Not saved for item {shown}:")
+    page.evaluate("refreshProgress()")  # the next poll, without waiting for it
+    assert status.text_content().startswith(f"Not saved for item {shown}: the server cannot")
+    page.unroute("**/api/**")
+    page.evaluate("refreshProgress()")
+    assert status.text_content().startswith(f"Connected again: the answer to item {shown} is not")
+    page.keyboard.press("1")
+    expect(status).to_contain_text("Saved: good")
+    page.route("**/api/**", lambda route: route.abort())
+    page.evaluate("refreshProgress()")  # stored: nothing unsaved left to name
+    assert status.text_content().startswith("The server cannot be reached: the page keeps")
+    assert store.count_events()["label"] == 1
+    assert not errors, errors
+    page.close()
+
+
 def test_a_page_opened_while_the_server_is_down_says_so_and_opens_once_it_is_back(
     browser, make
 ) -> None:
@@ -481,8 +506,74 @@ def test_the_help_names_the_answer_keys_as_they_are(browser, make, labels, shown
         url, token, _ = make(_texts(3), labels, multilabel=multilabel)
         page, errors = _open(browser, url, token)
         assert page.locator(line).text_content() == shown
+        # l and a label's name: said only where some label has no number key
+        assert (page.get_attribute("#help-name-key", "hidden") is None) == (len(labels) > 10)
         assert not errors, errors
         page.close()
+
+
+def test_labels_past_the_number_keys_are_answered_by_name_in_the_l_box(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    labels = [f"topic{i:02d}" for i in range(14)] + ["Cat", "cat"]
+    url, token, store = make(_texts(6), labels)
+    page, errors = _open(browser, url, token, bypass_csp=True)
+    buttons = page.locator("#labels button:visible")
+    box, field, said = page.locator("#finder"), page.locator("#finder-input"), "#finder-message"
+    expect(page.locator("#labels button", has_text="topic12").locator("kbd")).to_have_text("l")
+    assert page.get_attribute("#help-name-key", "hidden") is None  # the help names l too
+    page.locator("#card").focus()
+    page.keyboard.press("l")
+    expect(box).to_be_visible()
+    assert page.evaluate("document.activeElement.id") == "finder-input"
+    page.keyboard.type("s1u?l")  # typed into the box: no shortcut fires
+    expect(page.locator(said)).to_have_text("No label starts with \u201cs1u?l\u201d.")
+    expect(buttons).to_have_count(0)
+    assert page.locator("#help").is_hidden()
+    field.fill("TOPIC1")  # the start of four: the buttons filter, Enter says which
+    expect(buttons).to_have_count(4)
+    assert _axe(page) == []  # the box, with its buttons filtered
+    page.keyboard.press("Enter")
+    expect(page.locator(said)).to_contain_text("is the start of several labels: topic10, topic11")
+    page.keyboard.press("Escape")  # closes; the focus goes back, every button shows again
+    expect(box).to_be_hidden()
+    assert page.evaluate("document.activeElement.id") == "card"
+    expect(buttons).to_have_count(len(labels))
+    page.keyboard.down("L")  # Caps Lock on, and held: its auto-repeat types nothing
+    page.keyboard.down("L")
+    page.keyboard.up("L")
+    assert field.input_value() == ""
+    page.keyboard.type("topic12")
+    expect(page.locator(said)).to_have_text("Enter answers with topic12.")
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_contain_text("Saved: topic12")
+    expect(box).to_be_hidden()
+    page.keyboard.press("l")
+    page.keyboard.type("CAT\n")  # two labels differ only in case: the exact spelling decides
+    expect(page.locator(said)).to_contain_text("differ only in case: Cat, cat; type one exactly")
+    field.fill("cat")
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_contain_text("Saved: cat")
+    assert [e.label for e in store.events()] == ["topic12", "cat"]
+    assert not errors, errors
+    page.close()
+
+
+def test_the_l_box_ticks_a_label_in_a_multi_label_project(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(6), [f"L{i}" for i in range(12)], multilabel=True)
+    page, errors = _open(browser, url, token)
+    page.keyboard.press("l")
+    page.keyboard.type("l11")
+    expect(page.locator("#finder-message")).to_have_text("Enter ticks L11.")
+    page.keyboard.press("Enter")
+    expect(page.locator("#labels button", has_text="L11")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Enter")  # the box is closed: Enter confirms the ticked set
+    expect(page.locator("#status")).to_contain_text("Saved: L11")
+    assert [e.label for e in store.events()] == ['["L11"]']
+    assert not errors, errors
+    page.close()
 
 
 def test_the_help_dialog_keeps_the_focus_so_enter_answers_nothing_behind_it(browser, make) -> None:

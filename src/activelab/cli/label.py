@@ -99,7 +99,8 @@ def _typed_label(typed: str, labels: list[str]) -> tuple[str | None, str]:
     """The label a typed name means, or ``None`` and why not.
 
     The name as written, else the same letters in another case, else the one label
-    that starts with them (in any case).
+    that starts with them (in any case). Labels that differ only in case (``Cat``,
+    ``cat``) are told apart by their exact spelling, which the message then asks for.
 
     Examples
     --------
@@ -109,6 +110,8 @@ def _typed_label(typed: str, labels: list[str]) -> tuple[str | None, str]:
     ('other', '')
     >>> _typed_label("o", ["other", "outer"])[1]
     "'o' is the start of several labels: other, outer; type more of the name"
+    >>> _typed_label("CAT", ["Cat", "cat"])[1]
+    "'CAT' is several labels that differ only in case: Cat, cat; type one exactly as written"
     """
     typed = typed.strip()
     if not typed:  # Enter alone: nothing chosen
@@ -122,6 +125,11 @@ def _typed_label(typed: str, labels: list[str]) -> tuple[str | None, str]:
         return starts[0], ""
     if not starts:
         return None, f"No label {typed!r}; the labels: {', '.join(labels)}"
+    if same:  # typing more cannot tell them apart: only the exact spelling can
+        return None, (
+            f"{typed!r} is several labels that differ only in case: {', '.join(same)}; "
+            "type one exactly as written"
+        )
     return None, (
         f"{typed!r} is the start of several labels: {', '.join(starts[:12])}"
         f"{', ...' if len(starts) > 12 else ''}; type more of the name"

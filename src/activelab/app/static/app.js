@@ -11,10 +11,13 @@ const state = {
   multi: false,            // a multi-label project: keys toggle labels, Enter confirms
   selected: new Set(),     // the labels ticked for the item on screen
   queue: [], running: false, helpReturn: null,
+  finderReturn: null,      // where the focus goes back to when the label name box closes
+  finderFresh: false,      // the box just opened: an auto-repeat now is the l held down
   offline: false,          // the last request found no server: say so until one answers
   doneAt: 0,               // when "All done" was last confirmed by the server (ms)
   imageShown: null,        // an image item: resolves to true once its image is on screen
   imageAbort: null,        // stops the image's request (signing out, the next item)
+  unsaved: null,           // the item on screen whose answer did not reach the server
 };
 const IMAGE_TIMEOUT_MS = 20000;  // an image that takes longer counts as not loaded
 const DONE_RECHECK_MS = 30000;  // while "All done": ask again this often for new work
@@ -56,7 +59,9 @@ async function api(path, options = {}, attempts = 3) {
     }
     if (state.offline) {  // said at once; what the request itself brings is said after
       state.offline = false;
-      setStatus("Connected again: the server answers.", true);
+      const lost = unsavedItem();
+      if (lost) setStatus("Connected again: the answer to item " + lost.external_id + " is not saved yet; press its key again.");
+      else setStatus("Connected again: the server answers.", true);
     }
     if (resp.status === 401) {
       forgetToken("This token was refused: it is unknown, mistyped or revoked. Check it, or ask the project owner for a new one.");
@@ -76,11 +81,27 @@ async function api(path, options = {}, attempts = 3) {
   throw new Unreachable("The server cannot be reached. Press the key again once it is back (the page says when).");
 }
 
+/** The item on screen when its answer or skip did not reach the server (else null). */
+function unsavedItem() {
+  return state.unsaved !== null && state.unsaved === state.item ? state.unsaved : null;
+}
+
+/** What the page says while the server cannot be reached: the unsaved item first. */
+function unreachableLine() {
+  const lost = unsavedItem();
+  if (lost) {
+    return "Not saved for item " + lost.external_id + ": the server cannot be reached. " +
+      "Press the key again once it is back (the page says when).";
+  }
+  return "The server cannot be reached: the page keeps trying every few seconds. What you saved is kept.";
+}
+
 function forgetToken(message) {
   if (state.imageAbort) state.imageAbort.abort();
   sessionStorage.removeItem(KEY);
   state.token = null;
   state.queue.length = 0;
+  closeFinder(false);
   $("main").hidden = true;
   $("logout-button").hidden = true;
   $("owner-link").hidden = true;
@@ -150,6 +171,7 @@ function itemName(item) {
 
 function showItem(item) {
   state.item = item;
+  state.unsaved = null;  // another item, or the same one given afresh: nothing pending on it
   const text = $("item-text"), box = $("fields-box");
   const body = $("item-fields").querySelector("tbody");
   clear(body);
@@ -169,6 +191,7 @@ function showItem(item) {
   state.selected = new Set();
   showSelection();
   if (item === null) {
+    closeFinder(false);  // nothing left to answer by name
     state.doneAt = Date.now();
     $("item-id").textContent = "";
     $("item-why").textContent = "";
@@ -409,7 +432,7 @@ async function refreshProgress() {
       }
     }
   } catch (err) {
-    if (err instanceof Unreachable) setStatus("The server cannot be reached: the page keeps trying every few seconds. What you saved is kept.");
+    if (err instanceof Unreachable) setStatus(unreachableLine());
     else if (!(err instanceof RefusedToken)) setStatus(err.message);
   }
 }
@@ -429,11 +452,13 @@ async function onItem(send) {
   const item = state.item;
   try {
     await send(item);
+    if (state.unsaved === item) state.unsaved = null;  // stored at last
   } catch (err) {
     if (err instanceof Unreachable) {
-      // said with the item's name: the expert knows which answer to give again
-      throw new Unreachable("Not saved for item " + item.external_id + ": the server cannot be " +
-        "reached. Press the key again once it is back (the page says when).");
+      // said with the item's name, until it is stored or another item shows: the expert
+      // knows which answer to give again
+      if (state.item === item) state.unsaved = item;
+      throw new Unreachable(unreachableLine());
     }
     if (!(err instanceof Conflict)) throw err;
     state.queue.length = 0;  // the queued keys were meant for the items after this one
@@ -572,13 +597,17 @@ function buildLabels(labels) {
     btn.type = "button";
     btn.dataset.label = label;
     const key = state.keys[i];
+    const kbd = document.createElement("kbd");
+    kbd.setAttribute("aria-hidden", "true");
     if (key) {
-      const kbd = document.createElement("kbd");
       kbd.textContent = key;
-      kbd.setAttribute("aria-hidden", "true");
-      btn.appendChild(kbd);
       btn.setAttribute("aria-keyshortcuts", key);
+    } else {  // no number key left: l, then its name
+      kbd.textContent = "l";
+      kbd.className = "by-name";
+      btn.title = "l, then type its name";
     }
+    btn.appendChild(kbd);
     const name = document.createElement("span");
     name.className = "name";
     name.dir = "auto";
@@ -595,6 +624,7 @@ function buildLabels(labels) {
     }
     box.appendChild(btn);
   });
+  $("help-name-key").hidden = !byName();
   for (const help of [$("help-answer-keys"), $("help-tick-keys")]) {
     clear(help);
     keyRuns(helpOrder(state.keys.filter(Boolean), labels)).forEach((run, i) => {
@@ -624,6 +654,101 @@ function keyRuns(keys) {
     if (run && Number(key) === Number(run[run.length - 1]) + 1) run.push(key); else runs.push([key]);
   }
   return runs;
+}
+
+/** Whether some labels have no number key, so that `l` and their name reach them. */
+function byName() { return state.keys.includes(""); }
+
+/** Case folded as the terminal folds it (Python's str.casefold), near enough: "Straße" is "strasse". */
+function fold(text) { return text.toUpperCase().toLowerCase(); }
+
+function quoted(text) { return "\u201c" + text + "\u201d"; }
+
+/**
+ * The label typed text means, as at the terminal's `l` prompt: the name as written, else the
+ * same letters in another case, else the one label that starts with them (in any case).
+ * Returns `{label, why}`; `label` is null, and `why` says why, when no single label is meant.
+ */
+function typedLabel(text, labels) {
+  const typed = text.trim();
+  if (!typed) return { label: null, why: "Type a label's name, or its first letters." };
+  if (labels.includes(typed)) return { label: typed, why: "" };
+  const folded = fold(typed);
+  const same = labels.filter((l) => fold(l) === folded);
+  const starts = same.length ? same : labels.filter((l) => fold(l).startsWith(folded));
+  if (starts.length === 1) return { label: starts[0], why: "" };
+  if (!starts.length) return { label: null, why: "No label " + quoted(typed) + ": no label starts with it." };
+  if (same.length) {
+    return { label: null, why: quoted(typed) + " is several labels that differ only in case: " +
+      same.join(", ") + "; type one exactly as written." };
+  }
+  const some = starts.slice(0, 12).join(", ") + (starts.length > 12 ? ", \u2026" : "");
+  return { label: null, why: quoted(typed) + " is the start of several labels: " + some + "; type more of the name." };
+}
+
+/** Say `text` in the label name box's live region (`problem`: as an error). */
+function finderSay(text, problem) {
+  const el = $("finder-message");
+  el.textContent = text;
+  el.classList.toggle("problem", Boolean(problem));
+}
+
+/** Show only the label buttons that start with the text typed in the box, and say what Enter does. */
+function filterLabels() {
+  const text = $("finder-input").value;
+  const typed = fold(text.trim());
+  let shown = 0;
+  for (const btn of $("labels").children) {
+    const on = !typed || fold(btn.dataset.label).startsWith(typed);
+    btn.hidden = !on;
+    if (on) shown += 1;
+  }
+  if (!typed) { finderSay(""); return; }
+  const { label } = typedLabel(text, state.labels);
+  const verb = !state.multi ? "answers with " : state.selected.has(label) ? "unticks " : "ticks ";
+  if (label !== null) finderSay("Enter " + verb + label + ".");
+  else if (shown === 0) finderSay("No label starts with " + quoted(text.trim()) + ".", true);
+  else finderSay(shown + " labels start with " + quoted(text.trim()) + ": type more of the name.");
+}
+
+/** Open the label name box (`l`): the focus moves into it, the buttons filter as one types. */
+function openFinder() {
+  if (!byName() || !state.item || $("labels").hidden) return;
+  if ($("finder").hidden) state.finderReturn = document.activeElement;
+  $("finder").hidden = false;
+  $("finder-input").value = "";
+  state.finderFresh = true;
+  filterLabels();
+  $("finder-input").focus();
+}
+
+/** Close the label name box, every button shown again; the focus goes back where it was. */
+function closeFinder(refocus = true) {
+  if ($("finder").hidden) return;
+  $("finder").hidden = true;
+  $("finder-input").value = "";
+  filterLabels();
+  if (!refocus) return;
+  const back = state.finderReturn;
+  if (back && document.contains(back) && back !== document.body && back.offsetParent !== null) back.focus();
+  else $("card").focus();
+}
+
+/** Keys in the label name box: Enter answers with (or ticks) the label meant, Esc closes. */
+function onFinderKey(e) {
+  if (e.repeat && state.finderFresh) { e.preventDefault(); return; }  // the l that opened it, held
+  state.finderFresh = false;
+  if (e.key === "Escape") {
+    e.preventDefault();
+    closeFinder();
+  } else if (e.key === "Enter") {
+    e.preventDefault();
+    if (e.repeat) return;  // held down: one answer, as with the number keys
+    const { label, why } = typedLabel($("finder-input").value, state.labels);
+    if (label === null) { finderSay(why, true); return; }
+    closeFinder();
+    if (state.multi) toggle(label); else answer(label);
+  }
 }
 
 /**
@@ -666,6 +791,7 @@ document.addEventListener("keydown", (e) => {
   else if (e.key === "s" || e.key === "S") { e.preventDefault(); skip(); }
   else if (e.key === "u" || e.key === "U") { e.preventDefault(); undo(); }
   else if (e.key === "?") { e.preventDefault(); openHelp(); }
+  else if ((e.key === "l" || e.key === "L") && byName()) { e.preventDefault(); openFinder(); }
 });
 
 let startTimer = null;
@@ -718,6 +844,8 @@ window.addEventListener("DOMContentLoaded", () => {
   });
   $("help-button").addEventListener("click", toggleHelp);
   $("help-close").addEventListener("click", closeHelp);
+  $("finder-input").addEventListener("input", filterLabels);
+  $("finder-input").addEventListener("keydown", onFinderKey);
   $("help").addEventListener("click", (e) => { if (e.target === $("help")) closeHelp(); });
   $("skip-button").addEventListener("click", once(skip));
   $("image-retry").addEventListener("click", retryImage);
