@@ -123,8 +123,11 @@ class ActiveLearner:
     weighting : {None, "lure"}, default=None
         ``"lure"`` fits the model with bias-corrected sample weights
         (:func:`activelab.weighting.lure_weights`), when the estimator's ``fit``
-        takes ``sample_weight`` and every label's selection probability is
-        known (a stochastic strategy); otherwise it warns and fits unweighted.
+        takes ``sample_weight`` (a pipeline's last step, or the estimator a
+        ``GridSearchCV``/``RandomizedSearchCV`` searches over:
+        :func:`activelab.weighting.sample_weight_param`) and every label's
+        selection probability is known (a stochastic strategy); otherwise it
+        warns and fits unweighted.
     semi_supervised : {None, "off", "auto", "spreading", "blend", "self-training"}, default=None
         Let the model learn from the unlabelled pool too
         (:class:`~activelab.models.semi.HybridClassifier`): ``"spreading"``
@@ -721,13 +724,13 @@ class ActiveLearner:
     def _fit_weights(self, model: Any) -> dict[str, np.ndarray]:
         if self.weighting != "lure":
             return {}
-        from activelab.weighting import lure_weights, sample_weight_param
+        from activelab.weighting import _no_sample_weight_reason, lure_weights, sample_weight_param
 
         key = sample_weight_param(model)
         q = self.selection_probabilities_
         if key is None or np.isnan(q).any():
             why = (
-                f"{type(model).__name__}.fit takes no sample_weight"
+                _no_sample_weight_reason(model)
                 if key is None
                 else "some labels have no recorded selection probability (a deterministic "
                 "strategy or labels taught without a query); use a stochastic strategy such as "
