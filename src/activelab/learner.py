@@ -101,7 +101,10 @@ class ActiveLearner:
         non-numeric columns and a :class:`~sklearn.pipeline.Pipeline`, the
         pipeline's leading steps fitted on the pool, such as its
         ``ColumnTransformer``). ``"model"``: the fitted model's leading steps
-        (with ``semi_supervised``, those of the pipeline inside the hybrid fit).
+        (with ``semi_supervised``, those of the pipeline inside the hybrid fit;
+        for a ``GridSearchCV`` or ``RandomizedSearchCV``, those of its
+        ``best_estimator_``). A model that is not such a pipeline has no
+        leading steps: the raw features are used, with a warning (once).
     chunk_size : int, default=16384
         Rows scored at a time; bounds the memory of a query.
     min_labels : int, default=1
@@ -478,12 +481,28 @@ class ActiveLearner:
             return None if encoder is None else encoder.transform
         if self.embed == "model":
             model = _supervised_part(self.model_) if self._semi is not None else self.model_
-            if model is None or not hasattr(model, "steps") or len(model.steps) < 2:
+            if model is None:  # no model yet: the cold start reads the features
                 return None
-            return model[:-1].transform
+            leading = _leading_steps(model)
+            if leading is None:
+                self._warn_no_leading_steps(model)
+            return leading
         if callable(self.embed):
             return self.embed
         raise ValueError(f"embed must be None, 'model' or a callable, got {self.embed!r}.")
+
+    def _warn_no_leading_steps(self, model: Any) -> None:
+        """Say once per learner that ``embed="model"`` found no pipeline to read."""
+        if getattr(self, "_warned_embed_model", False):
+            return
+        self._warned_embed_model = True
+        warnings.warn(
+            f'embed="model" reads the leading steps of a fitted Pipeline (or of a search\'s '
+            f"best_estimator_), and {type(model).__name__} has none: the raw features are used; "
+            "make the estimator a Pipeline or pass embed= a function.",
+            UserWarning,
+            stacklevel=5,  # the caller of query()
+        )
 
     def teach(
         self,
@@ -891,6 +910,30 @@ def _supervised_part(model: Any) -> Any:
     if isinstance(model, SelfTraining):
         model = getattr(model, "estimator_", None)
     return model
+
+
+def _leading_steps(model: Any) -> Any:
+    """The ``transform`` of a fitted pipeline's steps before its last, or ``None``.
+
+    A hyper-parameter search (``GridSearchCV``, ``RandomizedSearchCV``) is read
+    through its ``best_estimator_``.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted model.
+
+    Returns
+    -------
+    callable or None
+        ``None`` when the model (or the search's best estimator) is not a
+        pipeline of at least two steps.
+    """
+    if not isinstance(model, Pipeline) and hasattr(model, "best_estimator_"):
+        model = model.best_estimator_
+    if not isinstance(model, Pipeline) or len(model.steps) < 2:
+        return None
+    return model[:-1].transform
 
 
 def _generator(random_state: Any) -> np.random.Generator:
