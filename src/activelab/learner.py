@@ -481,6 +481,7 @@ class ActiveLearner:
             return None if encoder is None else encoder.transform
         if self.embed == "model":
             model = _supervised_part(self.model_) if self._semi is not None else self.model_
+            model = _embedding_model(model)
             if model is None:  # no model yet: the cold start reads the features
                 return None
             leading = _leading_steps(model)
@@ -912,25 +913,46 @@ def _supervised_part(model: Any) -> Any:
     return model
 
 
+def _embedding_model(model: Any) -> Any:
+    """The fitted estimator whose leading steps ``embed="model"`` reads, or ``None``.
+
+    A multi-label model with constant labels
+    (:class:`~activelab.multilabel.ConstantLabelsClassifier`) is read through the
+    estimator it fitted on the others (``None`` when every label is constant), a
+    hyper-parameter search (``GridSearchCV``, ``RandomizedSearchCV``) through its
+    ``best_estimator_``.
+
+    Parameters
+    ----------
+    model : estimator or None
+        The learner's fitted model (the supervised part of a hybrid one).
+
+    Returns
+    -------
+    estimator or None
+    """
+    from activelab.multilabel import ConstantLabelsClassifier
+
+    if isinstance(model, ConstantLabelsClassifier):
+        model = getattr(model, "estimator_", None)
+    if model is not None and not isinstance(model, Pipeline):
+        model = getattr(model, "best_estimator_", model)
+    return model
+
+
 def _leading_steps(model: Any) -> Any:
     """The ``transform`` of a fitted pipeline's steps before its last, or ``None``.
-
-    A hyper-parameter search (``GridSearchCV``, ``RandomizedSearchCV``) is read
-    through its ``best_estimator_``.
 
     Parameters
     ----------
     model : estimator
-        A fitted model.
+        A fitted model (see :func:`_embedding_model`).
 
     Returns
     -------
     callable or None
-        ``None`` when the model (or the search's best estimator) is not a
-        pipeline of at least two steps.
+        ``None`` when the model is not a pipeline of at least two steps.
     """
-    if not isinstance(model, Pipeline) and hasattr(model, "best_estimator_"):
-        model = model.best_estimator_
     if not isinstance(model, Pipeline) or len(model.steps) < 2:
         return None
     return model[:-1].transform
