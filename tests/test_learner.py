@@ -309,3 +309,50 @@ def test_a_strategy_class_is_refused_naming_an_instance_or_its_name(iris):
         ActiveLearner(LogisticRegression(), Margin).fit(X)
     with pytest.raises(TypeError, match=r"got the class Margin"):
         Explore(Margin)
+
+
+def test_embed_model_reads_a_searched_pipeline_and_warns_once_without_one():
+    import warnings
+
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = np.tile([0, 1], 20)
+    double = FunctionTransformer(lambda Z: 2.0 * Z)
+    pipe = make_pipeline(double, LogisticRegression())
+    search = GridSearchCV(pipe, {"logisticregression__C": [1.0]}, cv=2)
+    learner = ActiveLearner(search, "kcenter", random_state=0, embed="model")
+    learner.fit(X, np.arange(8), y[:8])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        embedding = learner.context().embed
+    assert np.allclose(embedding(X[:3]), 2.0 * X[:3])
+    learner = ActiveLearner(LogisticRegression(), "kcenter", random_state=0, embed="model")
+    learner.fit(X, np.arange(8), y[:8])
+    with pytest.warns(UserWarning, match=r'embed="model" reads .*LogisticRegression has none'):
+        learner.query(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        learner.query(2)  # once per learner
+
+
+def test_embed_model_reads_the_pipeline_of_a_multilabel_model_with_a_constant_label():
+    import warnings
+
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0, np.zeros(30)].astype(int)  # the third: never on
+    pipe = make_pipeline(FunctionTransformer(lambda Z: 3.0 * Z), KNeighborsClassifier(1))
+    learner = ActiveLearner(pipe, "probcover", random_state=0, embed="model", multilabel=True)
+    learner.fit(X, np.arange(10), Y[:10])
+    assert type(learner.model_).__name__ == "ConstantLabelsClassifier"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        embedding = learner.context().embed
+    assert np.allclose(embedding(X[:2]), 3.0 * X[:2])

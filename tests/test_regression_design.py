@@ -402,3 +402,40 @@ def test_campaigns_take_seed_none_and_refuse_fractional_counts() -> None:
         stop_rmse=1.0,
     )
     assert isinstance(c.campaign.seed, int)
+
+
+def test_labels_too_large_to_square_are_refused_before_any_fit():
+    from activelab.simulation import simulate
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = X[:, 0] * 1e300
+    with pytest.raises(ValueError, match=r"y_pool holds labels as large as .*rescale them"):
+        run_campaign(Ridge(), "random", X[:30], y[:30], X[30:], y[30:], initial=5, budget=10)
+    with pytest.raises(ValueError, match=r"too large to square in float64.*divide them by 1e\+"):
+        simulate(
+            (X, y),
+            Ridge(),
+            ["random"],
+            n_initial=5,
+            batch_size=5,
+            budget=10,
+            seeds=1,
+            progress=False,
+        )
+    with pytest.raises(ValueError, match=r"y_pool holds labels as large as"):
+        run_regression_campaign(
+            Ridge(), "random", X[:30], y[:30], X[30:], y[30:], initial=5, budget=10, stop_rmse=1.0
+        )
+    r = run_campaign(
+        Ridge(),
+        "random",
+        X[:30],
+        y[:30] * 1e-150,
+        X[30:],
+        y[30:] * 1e-150,
+        initial=5,
+        budget=10,
+        scoring="r2",
+    )
+    assert np.isfinite(r.scores).all()

@@ -130,3 +130,30 @@ def test_cross_fitting_takes_seed_none_and_refuses_one_fold():
     assert pred.tolist() == y.tolist()
     with pytest.raises(ValueError, match="cv must be a whole number >= 2, got 1"):
         cross_fitted_predictions(LogisticRegression(), X, y, cv=1)  # ran 2 folds silently
+
+
+def test_lure_weights_reach_the_estimator_a_grid_search_tunes():
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(2).normal(size=(60, 2))
+    y = (X[:, 1] > 0).astype(int)
+    _Recorder.seen = []
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), _Recorder()), {"_recorder__C": [1.0]}, cv=2
+    )
+    learner = ActiveLearner(search, "random", random_state=0, weighting="lure").fit(X)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="weighting=")
+        for _ in range(2):
+            idx = learner.query(10)
+            learner.teach(idx, y[idx])
+    assert _Recorder.seen and all(w is not None for w in _Recorder.seen)
+    assert _Recorder.seen[-1].shape == (20,)  # the refit on every label
+    search = GridSearchCV(KNeighborsClassifier(), {"n_neighbors": [1]}, cv=2)
+    learner = ActiveLearner(search, "random", random_state=0, weighting="lure").fit(X)
+    idx = learner.query(6)
+    with pytest.warns(UserWarning, match=r"KNeighborsClassifier.fit \(searched over by GridSearch"):
+        learner.teach(idx, np.r_[0, 1, 0, 1, 0, 1])

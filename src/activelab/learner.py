@@ -101,7 +101,10 @@ class ActiveLearner:
         non-numeric columns and a :class:`~sklearn.pipeline.Pipeline`, the
         pipeline's leading steps fitted on the pool, such as its
         ``ColumnTransformer``). ``"model"``: the fitted model's leading steps
-        (with ``semi_supervised``, those of the pipeline inside the hybrid fit).
+        (with ``semi_supervised``, those of the pipeline inside the hybrid fit;
+        for a ``GridSearchCV`` or ``RandomizedSearchCV``, those of its
+        ``best_estimator_``). A model that is not such a pipeline has no
+        leading steps: the raw features are used, with a warning (once).
     chunk_size : int, default=16384
         Rows scored at a time; bounds the memory of a query.
     min_labels : int, default=1
@@ -123,8 +126,11 @@ class ActiveLearner:
     weighting : {None, "lure"}, default=None
         ``"lure"`` fits the model with bias-corrected sample weights
         (:func:`activelab.weighting.lure_weights`), when the estimator's ``fit``
-        takes ``sample_weight`` and every label's selection probability is
-        known (a stochastic strategy); otherwise it warns and fits unweighted.
+        takes ``sample_weight`` (a pipeline's last step, or the estimator a
+        ``GridSearchCV``/``RandomizedSearchCV`` searches over:
+        :func:`activelab.weighting.sample_weight_param`) and every label's
+        selection probability is known (a stochastic strategy); otherwise it
+        warns and fits unweighted.
     semi_supervised : {None, "off", "auto", "spreading", "blend", "self-training"}, default=None
         Let the model learn from the unlabelled pool too
         (:class:`~activelab.models.semi.HybridClassifier`): ``"spreading"``
@@ -475,12 +481,29 @@ class ActiveLearner:
             return None if encoder is None else encoder.transform
         if self.embed == "model":
             model = _supervised_part(self.model_) if self._semi is not None else self.model_
-            if model is None or not hasattr(model, "steps") or len(model.steps) < 2:
+            model = _embedding_model(model)
+            if model is None:  # no model yet: the cold start reads the features
                 return None
-            return model[:-1].transform
+            leading = _leading_steps(model)
+            if leading is None:
+                self._warn_no_leading_steps(model)
+            return leading
         if callable(self.embed):
             return self.embed
         raise ValueError(f"embed must be None, 'model' or a callable, got {self.embed!r}.")
+
+    def _warn_no_leading_steps(self, model: Any) -> None:
+        """Say once per learner that ``embed="model"`` found no pipeline to read."""
+        if getattr(self, "_warned_embed_model", False):
+            return
+        self._warned_embed_model = True
+        warnings.warn(
+            f'embed="model" reads the leading steps of a fitted Pipeline (or of a search\'s '
+            f"best_estimator_), and {type(model).__name__} has none: the raw features are used; "
+            "make the estimator a Pipeline or pass embed= a function.",
+            UserWarning,
+            stacklevel=5,  # the caller of query()
+        )
 
     def teach(
         self,
@@ -721,13 +744,13 @@ class ActiveLearner:
     def _fit_weights(self, model: Any) -> dict[str, np.ndarray]:
         if self.weighting != "lure":
             return {}
-        from activelab.weighting import lure_weights, sample_weight_param
+        from activelab.weighting import _no_sample_weight_reason, lure_weights, sample_weight_param
 
         key = sample_weight_param(model)
         q = self.selection_probabilities_
         if key is None or np.isnan(q).any():
             why = (
-                f"{type(model).__name__}.fit takes no sample_weight"
+                _no_sample_weight_reason(model)
                 if key is None
                 else "some labels have no recorded selection probability (a deterministic "
                 "strategy or labels taught without a query); use a stochastic strategy such as "
@@ -888,6 +911,51 @@ def _supervised_part(model: Any) -> Any:
     if isinstance(model, SelfTraining):
         model = getattr(model, "estimator_", None)
     return model
+
+
+def _embedding_model(model: Any) -> Any:
+    """The fitted estimator whose leading steps ``embed="model"`` reads, or ``None``.
+
+    A multi-label model with constant labels
+    (:class:`~activelab.multilabel.ConstantLabelsClassifier`) is read through the
+    estimator it fitted on the others (``None`` when every label is constant), a
+    hyper-parameter search (``GridSearchCV``, ``RandomizedSearchCV``) through its
+    ``best_estimator_``.
+
+    Parameters
+    ----------
+    model : estimator or None
+        The learner's fitted model (the supervised part of a hybrid one).
+
+    Returns
+    -------
+    estimator or None
+    """
+    from activelab.multilabel import ConstantLabelsClassifier
+
+    if isinstance(model, ConstantLabelsClassifier):
+        model = getattr(model, "estimator_", None)
+    if model is not None and not isinstance(model, Pipeline):
+        model = getattr(model, "best_estimator_", model)
+    return model
+
+
+def _leading_steps(model: Any) -> Any:
+    """The ``transform`` of a fitted pipeline's steps before its last, or ``None``.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted model (see :func:`_embedding_model`).
+
+    Returns
+    -------
+    callable or None
+        ``None`` when the model is not a pipeline of at least two steps.
+    """
+    if not isinstance(model, Pipeline) or len(model.steps) < 2:
+        return None
+    return model[:-1].transform
 
 
 def _generator(random_state: Any) -> np.random.Generator:

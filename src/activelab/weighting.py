@@ -42,13 +42,16 @@ LURE mean.
 from __future__ import annotations
 
 import inspect
+import sys
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 from scipy.stats import norm
+from sklearn import get_config
 from sklearn.base import clone, is_regressor
+from sklearn.utils.metadata_routing import MetadataRouter
 
 from activelab._validation import check_count, check_seed
 from activelab.scoring import take_rows
@@ -185,16 +188,26 @@ def _wilson(p: float, n: float, level: float) -> tuple[float, float]:
 def sample_weight_param(estimator: Any) -> str | None:
     """The keyword under which ``estimator.fit`` takes sample weights, or ``None``.
 
-    Pipelines route it to their last step (``"<step>__sample_weight"``).
+    Pipelines route it to their last step (``"<step>__sample_weight"``). A
+    hyper-parameter search (:class:`~sklearn.model_selection.GridSearchCV`,
+    :class:`~sklearn.model_selection.RandomizedSearchCV`, ...) passes its fit
+    parameters on to the estimator it searches over, so it takes the keyword
+    that estimator takes. With scikit-learn's metadata routing enabled, a
+    meta-estimator takes ``sample_weight`` when some estimator inside it has
+    requested it (``set_fit_request(sample_weight=True)``).
 
     Examples
     --------
     >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> sample_weight_param(LogisticRegression())
     'sample_weight'
     >>> sample_weight_param(make_pipeline(StandardScaler(), LogisticRegression()))
+    'logisticregression__sample_weight'
+    >>> pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    >>> sample_weight_param(GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0]}))
     'logisticregression__sample_weight'
     """
     steps = getattr(estimator, "steps", None)
@@ -202,11 +215,65 @@ def sample_weight_param(estimator: Any) -> str | None:
         name, last = steps[-1]
         inner = sample_weight_param(last)
         return None if inner is None else f"{name}__{inner}"
+    if _routes_metadata(estimator):
+        router = estimator.get_metadata_routing()
+        return (
+            "sample_weight"
+            if "sample_weight" in router.consumes("fit", ["sample_weight"])
+            else None
+        )
+    if _is_search(estimator):
+        return sample_weight_param(estimator.estimator)
     try:
         params = inspect.signature(estimator.fit).parameters
     except (TypeError, ValueError, AttributeError):
         return None
     return "sample_weight" if "sample_weight" in params else None
+
+
+def _is_search(estimator: Any) -> bool:
+    """Whether ``estimator`` is one of scikit-learn's hyper-parameter searches."""
+    if "sklearn.model_selection" not in sys.modules:  # no search was ever built
+        return False
+    from sklearn.model_selection._search import BaseSearchCV
+
+    return isinstance(estimator, BaseSearchCV)
+
+
+def _routes_metadata(estimator: Any) -> bool:
+    """Whether ``estimator`` is a meta-estimator under scikit-learn's metadata routing."""
+    if not get_config().get("enable_metadata_routing", False):
+        return False
+    try:
+        return isinstance(estimator.get_metadata_routing(), MetadataRouter)
+    except AttributeError:
+        return False
+
+
+def _no_sample_weight_reason(estimator: Any) -> str:
+    """Why :func:`sample_weight_param` found no keyword, naming the estimator to change.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> _no_sample_weight_reason(GridSearchCV(KNeighborsClassifier(), {"n_neighbors": [1, 3]}))
+    'KNeighborsClassifier.fit (searched over by GridSearchCV) takes no sample_weight'
+    """
+    if _routes_metadata(estimator):
+        return (
+            f"no estimator inside {type(estimator).__name__} requests sample_weight; call "
+            "set_fit_request(sample_weight=True) on the one that should be weighted"
+        )
+    if _is_search(estimator):
+        inner = estimator.estimator
+        inner_name = type(getattr(inner, "steps", [[None, inner]])[-1][1]).__name__
+        return (
+            f"{inner_name}.fit (searched over by {type(estimator).__name__}) takes no sample_weight"
+        )
+    steps = getattr(estimator, "steps", None)
+    last = steps[-1][1] if steps else estimator
+    return f"{type(last).__name__}.fit takes no sample_weight"
 
 
 def cross_fitted_predictions(

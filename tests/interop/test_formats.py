@@ -796,3 +796,47 @@ def test_prodigy_timestamps_are_unix_seconds_and_iso_elsewhere(tmp_path: Path) -
     assert [json.loads(x) for x in write_prodigy(records).splitlines()] == PRODIGY_LINES
     new = [Record("a", {"text": "x"}, [Answer(["pos"], created_at="2023-11-14T22:13:20Z")])]
     assert json.loads(write_prodigy(new))["_timestamp"] == 1700000000
+
+
+def test_imported_answers_keep_the_time_the_tool_recorded(tmp_path: Path) -> None:
+    """A Label Studio annotation's updated_at (else created_at) and a Prodigy _timestamp are
+    when an imported label was given; without one, the import time is; an export read into
+    a new project gives the same times back."""
+    import time
+
+    tasks = [{"id": 100 + i, "data": {"text": t}} for i, (t, _) in enumerate(_texts(8))]
+    stamps = [
+        {"created_at": "2024-01-02T03:04:05Z"},
+        {"created_at": "2024-01-02T03:04:05Z", "updated_at": "2024-02-03T04:05:06.250000Z"},
+        {"created_at": "2024-03-04T06:07:08+01:00"},
+        {},
+    ]
+    for i, stamp in zip((0, 1, 3, 4), stamps, strict=True):  # item 2 is labelled below
+        tasks[i]["annotations"] = [{"result": _region(["pos"]), "completed_by": 1, **stamp}]
+    (tmp_path / "tasks.json").write_text(json.dumps(tasks))
+    before = time.time()
+    assert _run("init", tmp_path / "p", "--data", tmp_path / "tasks.json", "--labels", "pos,neg")
+    after = time.time()
+    store = open_project(tmp_path / "p")
+    when = {c.item_id: c.created_at for c in store.current_labels().values()}
+    store.close()
+    assert when[0] == 1704164645.0 and when[1] == 1706933106.25
+    assert when[3] == 1709528828.0  # 05:07:08 UTC
+    assert before <= when[4] <= after  # the file says nothing: now
+    _label_first(tmp_path / "p", "neg")
+    for name, fmt in (("o.json", "label-studio"), ("o.jsonl", "prodigy")):
+        project = tmp_path / f"from-{fmt}"
+        out = tmp_path / name
+        assert _run("export", tmp_path / "p", "--format", fmt, "--out", out).exit_code == 0
+        assert _run("init", project, "--data", out, "--labels", "pos,neg").exit_code == 0
+        csv_p, csv_q = tmp_path / "p.csv", tmp_path / f"{fmt}.csv"
+        assert _run("export", tmp_path / "p", "--out", csv_p).exit_code == 0
+        assert _run("export", project, "--out", csv_q).exit_code == 0
+        assert _label_times(csv_q) == _label_times(csv_p)
+
+
+def _label_times(path: Path) -> list[tuple[str, str, str]]:
+    import csv
+
+    with path.open(newline="") as f:
+        return [(row["id"], row["label"], row["labelled_at"]) for row in csv.DictReader(f)]

@@ -966,6 +966,7 @@ class Store:
         require_lease: bool = False,
         seconds: float | None = None,
         overlap: int | None = None,
+        created_at: float | None = None,
     ) -> Event:
         """Append a label or skip event (idempotent on ``request_id``) and close its lease.
 
@@ -986,7 +987,8 @@ class Store:
         ``seconds`` (how long the answer took) defaults to the time since the
         annotator's open lease on the item began. ``overlap`` overrides the project's
         for this item (the service raises it for double-annotated items and second
-        opinions).
+        opinions). ``created_at`` (Unix seconds) is when the answer was given, if
+        not now: the time a labelling tool's file recorded for an imported answer.
         """
         item_id, annotator_id = int(item_id), int(annotator_id)
         undoes, score, model_version = (
@@ -1024,7 +1026,7 @@ class Store:
                         lease.score,
                         lease.model_version,
                     )
-                now = time.time()
+                now = time.time() if created_at is None else float(created_at)
                 if seconds is None and lease is not None and lease.expires_at < _FOREVER:
                     seconds = max(now - lease.leased_at, 0.0)
                 res = conn.execute(

@@ -393,7 +393,7 @@ def _parse_task(task: Any, n: int, from_name: str | None) -> Record:
                 labels or [],
                 "ignore" if ann.get("was_cancelled") else "accept",
                 _annotator(ann),
-                ann.get("created_at"),
+                ann.get("updated_at") or ann.get("created_at"),  # when last changed
                 ann,
             )
         )

@@ -220,11 +220,14 @@ def _iso(stamp: Any) -> str | None:
 
     Examples
     --------
-    >>> _iso(1700000000), _iso("yesterday"), _iso(None)
-    ('2023-11-14T22:13:20Z', 'yesterday', None)
+    >>> _iso(1700000000), _iso("yesterday"), _iso(None), _iso(1e20)  # 1e20: past year 9999
+    ('2023-11-14T22:13:20Z', 'yesterday', None, '1e+20')
     """
     if isinstance(stamp, int | float) and not isinstance(stamp, bool):
-        return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        except (OverflowError, ValueError, OSError):  # not a time: kept as written
+            return str(stamp)
     return None if stamp is None else str(stamp)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from activelab.app.gold import GOLD_SETTING
@@ -23,6 +24,7 @@ from activelab.interop.records import Answer, Prediction, Record
 __all__ = [
     "GOLD_ANNOTATOR",
     "IMPORTED_PREFIX",
+    "answer_time",
     "answers_left_out",
     "import_answers",
     "imported_annotator",
@@ -165,9 +167,34 @@ def import_answers(store: Store, first: int = 0) -> tuple[int, int]:
         who = _imported_name(final.get("annotator"))
         if who not in people:
             people[who] = imported_annotator(store, who)
-        store.append_event(item_id, people[who], "label", label=value)
+        when = answer_time(final.get("created_at"))
+        store.append_event(item_id, people[who], "label", label=value, created_at=when)
         recorded += 1
     return recorded, refused
+
+
+def answer_time(stamp: Any) -> float | None:
+    """When a file's answer was given, as the store keeps times (Unix seconds), or ``None``.
+
+    The readers give an answer's time as ISO 8601: a Label Studio annotation's
+    ``updated_at`` (else its ``created_at``) as written, a Prodigy line's
+    ``_timestamp`` converted from Unix seconds. A time without a zone is UTC;
+    a missing or unreadable one is ``None`` (the import time is used).
+
+    Examples
+    --------
+    >>> answer_time("2023-11-14T22:13:20Z"), answer_time("2023-11-14T23:13:20.5+01:00")
+    (1700000000.0, 1700000000.5)
+    >>> answer_time("2023-11-14T22:13:20"), answer_time("yesterday"), answer_time(None)
+    (1700000000.0, None, None)
+    """
+    if not isinstance(stamp, str):
+        return None
+    try:
+        when = datetime.fromisoformat(stamp.strip())
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def answers_left_out(store: Store, first: int = 0) -> int:

@@ -58,7 +58,9 @@ class Answer:
     annotator : str, optional
         Who answered.
     created_at : str, optional
-        When, as the source wrote it (ISO 8601 where known).
+        When, as the source wrote it (ISO 8601 where known): a Label Studio
+        annotation's ``updated_at``, else its ``created_at``; a Prodigy line's
+        ``_timestamp`` (Unix seconds) as ISO 8601 UTC.
     raw : dict, optional
         The source object verbatim (a Label Studio annotation, a Prodigy line).
     """

@@ -267,6 +267,9 @@ def run_campaign(
                 f"X_{name} has {_n_rows(X)} rows but y_{name} has {len(y)} labels; pass one "
                 "label per row."
             )
+    if is_regressor(estimator):
+        _check_label_magnitude(y_pool, "y_pool")
+        _check_label_magnitude(y_test, "y_test")
     strat = get_strategy(strategy)
     random_init = np.ndim(initial) == 0  # a count (5.0 was read as the one index 5)
     init = (
@@ -347,6 +350,57 @@ def run_campaign(
         record(select_s, learner.history_[-1].strategy)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _check_label_magnitude(y: Any, name: str = "y") -> None:
+    """Refuse regression labels too large for R², RMSE and MAE in float64.
+
+    The scores sum squared errors: with labels of magnitude ``m`` over ``n``
+    items an error can reach ``2m``, so ``n (2m)²`` must stay below the
+    largest float64 (about 1.8e308), else R² and RMSE come out as NaN or
+    infinite. Labels near 1e150 and beyond are refused here, before any fit.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,) or (n, n_targets)
+        The labels; non-numeric labels are not checked.
+    name : str, default="y"
+        What the labels are called in the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the largest label and how far to rescale.
+
+    Examples
+    --------
+    >>> _check_label_magnitude(np.array([1e100, -2.0]))
+    >>> _check_label_magnitude(np.array([1e300, -2.0]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: y holds labels as large as 1e+300 (row 0): too large to square in float64, ...
+    """
+    size = _row_sizes(y)
+    if size.size == 0 or np.isnan(size).all():
+        return
+    largest = float(np.nanmax(size))
+    limit = np.sqrt(np.finfo(np.float64).max / size.shape[0]) / 2.0
+    if largest > limit:
+        row = int(np.nanargmax(size))
+        scale = 10.0 ** np.ceil(np.log10(largest / limit)) if np.isfinite(largest) else None
+        how = f"e.g. divide them by {scale:.0e}" if scale is not None else "drop the infinite ones"
+        raise ValueError(
+            f"{name} holds labels as large as {largest:.3g} (row {row}): too large to square in "
+            f"float64, so R² and RMSE would overflow to NaN; rescale them ({how})."
+        )
+
+
+def _row_sizes(y: Any) -> np.ndarray:
+    """The largest absolute value in each row of numeric labels (others: empty)."""
+    arr = np.asarray(y)
+    if arr.dtype.kind not in "fiu" or arr.shape[0] == 0:
+        return np.empty(0)
+    return np.abs(arr.astype(np.float64)).reshape(arr.shape[0], -1).max(axis=1)
 
 
 def _top_k_mask(

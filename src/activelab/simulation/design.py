@@ -27,7 +27,12 @@ from sklearn.base import clone, is_regressor
 from activelab._validation import check_count, check_indices, check_seed
 from activelab.learner import ActiveLearner
 from activelab.scoring import take_rows
-from activelab.simulation.campaign import CampaignResult, initial_indices, run_campaign
+from activelab.simulation.campaign import (
+    CampaignResult,
+    _check_label_magnitude,
+    initial_indices,
+    run_campaign,
+)
 from activelab.simulation.metrics import true_top_k
 from activelab.strategies import Strategy, get_strategy
 from activelab.strategies._registry import takes_maximize
@@ -214,6 +219,8 @@ def run_regression_campaign(
         return curves
     # Same loop as run_campaign, stopping at the target.
     y_pool = np.asarray(y_pool, dtype=float)
+    _check_label_magnitude(y_pool, "y_pool")
+    _check_label_magnitude(y_test, "y_test")
     strat = get_strategy(strategy)
     init = (
         initial_indices(y_pool, int(initial), seed)

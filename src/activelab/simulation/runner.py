@@ -33,7 +33,7 @@ from sklearn.metrics import get_scorer
 
 from activelab._validation import check_count, non_numeric_columns
 from activelab.data.datasets import Dataset, infer_task, load
-from activelab.simulation.campaign import run_campaign, split_pool_test
+from activelab.simulation.campaign import _check_label_magnitude, run_campaign, split_pool_test
 from activelab.simulation.rare_metrics import (
     RARE_SCORINGS,
     check_positive_label,
@@ -298,6 +298,8 @@ def simulate(
     _check_top_k(ds, estimator, top_k, test_size)
     params = _strategy_params(names, strategy_params, minimize)
     _check_strategies(names, params, estimator, ds)  # before any campaign runs
+    if is_regressor(estimator):
+        _check_label_magnitude(ds.y)
     positive_label, scoring, reason = _rare_settings(ds, positive_label, scoring)
     if semi_supervised not in (None, "off", "auto", "spreading", "blend", "self-training"):
         raise ValueError(

@@ -24,7 +24,6 @@ in docs/hybrid.md ("Cold start on the graph").
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -32,6 +31,7 @@ import scipy.sparse as sp
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
 from activelab.strategies._base import QueryContext, Strategy, numeric_rows
+from activelab.strategies._kmeans import cap_clusters
 from activelab.strategies._pool_graph import pool_graph, pool_space
 
 __all__ = ["Typicality", "typicality"]
@@ -136,16 +136,14 @@ class Typicality(Strategy):
         if n_pool > self.minibatch_above:
             km: Any = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
         else:
+            k = cap_clusters(k, Z)  # a pool with repeated rows has fewer distinct points
             km = KMeans(n_clusters=k, random_state=seed, n_init=1)
         # The cluster of every row comes from the fit itself, in the space and dtype it
         # was fitted in (KMeans and MiniBatchKMeans both end on an assignment step
         # against the final centres), never from a second pass over the raw features:
         # those may be another dtype (float32 rows against float64 centres) or, with an
         # embedding, another space altogether.
-        with warnings.catch_warnings():  # a pool with repeated rows has fewer distinct
-            # points than clusters: the empty clusters are never opened below
-            warnings.filterwarnings("ignore", message="Number of distinct clusters")
-            assign = np.asarray(km.fit(Z).labels_, dtype=np.int64)
+        assign = np.asarray(km.fit(Z).labels_, dtype=np.int64)
         sizes = np.bincount(assign, minlength=k).astype(float)
         covered = np.bincount(assign[ctx.labelled], minlength=k).astype(float)
         is_cand = np.zeros(n_pool, dtype=bool)

@@ -27,6 +27,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 
 from activelab.graph import PoolGraph
 from activelab.strategies._base import QueryContext, Strategy
+from activelab.strategies._kmeans import cap_clusters
 from activelab.strategies._pool_graph import pool_graph, pool_space
 
 __all__ = ["ProbCover", "purity_radius"]
@@ -130,7 +131,8 @@ class ProbCover(Strategy):
                     n_clusters=k, random_state=0, n_init=3, batch_size=4096
                 )
             else:
-                km = KMeans(n_clusters=k, random_state=0, n_init=1)
+                # a pool with repeated rows has fewer distinct points than clusters
+                km = KMeans(n_clusters=cap_clusters(k, Z), random_state=0, n_init=1)
             clusters = np.asarray(km.fit(Z).labels_)
             self._radii = {key: purity_radius(graph, clusters, self.purity)}
         return self._radii[key]

@@ -79,6 +79,7 @@ from sklearn.preprocessing import normalize
 
 from activelab.scoring import take_rows
 from activelab.strategies._base import PREDICT_PROBA, QueryContext, ScoringStrategy, top_k
+from activelab.strategies._kmeans import cap_clusters
 from activelab.strategies._pool_graph import pool_graph
 from activelab.strategies.uncertainty import entropy, least_confident, margin
 
@@ -115,7 +116,7 @@ class InformationDensity(ScoringStrategy):
         distance`` in the sample (to the nearest centre for ``"kmeans"``).
     n_clusters : int, optional
         Centres for ``"kmeans"``; by default ``ceil(sqrt(m))`` for a reference
-        sample of ``m`` rows.
+        sample of ``m`` rows; at most the sample's distinct rows.
     n_neighbors : int, default=20
         Neighbours per item of the graph for ``"graph"``.
 
@@ -224,7 +225,7 @@ class InformationDensity(ScoringStrategy):
         R = self._reference_sample(ctx, keep_sparse=True)
         n_ref = R.shape[0]
         k = self.n_clusters if self.n_clusters is not None else int(np.ceil(np.sqrt(n_ref)))
-        k = min(k, n_ref)
+        k = cap_clusters(k, R)  # a sample with repeated rows has fewer distinct points
         seed = int(ctx.rng.integers(2**31 - 1))
         km = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(R)
         centres = km.cluster_centers_
