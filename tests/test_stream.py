@@ -1009,3 +1009,20 @@ def test_stream_plots_are_written_atomically(tmp_path, monkeypatch, which):
         plot(runs, path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.png"]
+
+
+def test_load_csv_names_the_files_own_line_past_blank_lines(tmp_path):
+    # a .jsonl's blank lines were skipped uncounted: errors named a line before the real one
+    from activelab.stream.datasets import load_csv
+
+    good = ['{"a": 1, "label": "no"}', "", '{"a": 2, "label": "yes"}', ""]
+    (tmp_path / "word.jsonl").write_text("\n".join([*good, '{"a": "x", "label": "no"}']) + "\n")
+    (tmp_path / "gap.jsonl").write_text("\n".join([*good, '{"label": "no"}']) + "\n")
+    (tmp_path / "short.csv").write_text('a,label\n1,"no\nreally"\n2,yes\n3\n')
+    for name, message in [
+        ("word.jsonl", r"line 5: column 'a' has 'x', not a number"),
+        ("gap.jsonl", r"line 5: column 'a' is missing"),
+        ("short.csv", r"line 5: 1 fields, the header has 2"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            load_csv(tmp_path / name, "label")
