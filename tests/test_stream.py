@@ -1026,3 +1026,28 @@ def test_load_csv_names_the_files_own_line_past_blank_lines(tmp_path):
     ]:
         with pytest.raises(ValueError, match=message):
             load_csv(tmp_path / name, "label")
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_an_excel_csv_streams_and_simulates_as_the_plain_file(tmp_path, sep):
+    # a byte-order mark, Windows line ends and a last empty line: the stream refused the
+    # empty line as a row of 0 fields
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.data.datasets import load_table
+    from activelab.stream.datasets import load_csv
+
+    rows = [f"{i}{',' if sep == ';' else '.'}5{sep}{i % 3}{sep}{'ab'[i % 2]}" for i in range(40)]
+    plain = "\n".join([f"a{sep}b{sep}label", *rows]) + "\n"
+    (tmp_path / "plain.csv").write_text(plain)
+    excel = b"\xef\xbb\xbf" + plain.replace("\n", "\r\n").encode() + b"\r\n"
+    (tmp_path / "excel.csv").write_bytes(excel)
+    s, e = (load_csv(tmp_path / n, "label") for n in ("plain.csv", "excel.csv"))
+    assert np.array_equal(s.X, e.X) and s.y.tolist() == e.y.tolist() and s.X[1, 0] == 1.5
+    assert s.feature_names == e.feature_names == ["a", "b"]
+    s, e = (load_table(tmp_path / n, "label") for n in ("plain.csv", "excel.csv"))
+    assert np.array_equal(s.X, e.X) and s.y.tolist() == e.y.tolist() and s.X[1, 0] == 1.5
+    assert s.feature_names == e.feature_names == ["a", "b"]
+    res = CliRunner().invoke(main, ["stream", str(tmp_path / "excel.csv"), "--budget", "0.5"])
+    assert res.exit_code == 0, res.output

@@ -288,10 +288,11 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[tuple[int, list
 
 def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
     """The rows of a ``csv.reader``, each with the line of the file it begins on (a quoted
-    cell may span lines)."""
+    cell may span lines); empty lines (an editor's last one) are skipped, as pandas does."""
     start = reader.line_num + 1
     for row in reader:
-        yield start, row
+        if row:
+            yield start, row
         start = reader.line_num + 1
 
 
