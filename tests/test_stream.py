@@ -1051,3 +1051,16 @@ def test_an_excel_csv_streams_and_simulates_as_the_plain_file(tmp_path, sep):
     assert s.feature_names == e.feature_names == ["a", "b"]
     res = CliRunner().invoke(main, ["stream", str(tmp_path / "excel.csv"), "--budget", "0.5"])
     assert res.exit_code == 0, res.output
+
+
+def test_load_csv_strips_the_spaces_around_a_label(tmp_path):
+    # " fraud" and "fraud" were two classes of a stream
+    from activelab.stream.datasets import load_csv
+
+    (tmp_path / "s.csv").write_text("a,label\n1, fraud\n2,ok \n3,fraud\n4,ok\n")
+    (tmp_path / "s.jsonl").write_text('{"a": 1, "label": " no"}\n{"a": 2, "label": "yes "}\n')
+    assert load_csv(tmp_path / "s.csv", "label").classes.tolist() == ["fraud", "ok"]
+    assert load_csv(tmp_path / "s.jsonl", "label").y.tolist() == ["no", "yes"]
+    (tmp_path / "gap.csv").write_text("a,label\n1,no\n2,yes\n3,  \n")
+    with pytest.raises(ValueError, match=r"1 of 3 rows have no label .*\(the first on line 4\)"):
+        load_csv(tmp_path / "gap.csv", "label")

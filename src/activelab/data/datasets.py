@@ -376,6 +376,7 @@ def load_table(
         raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
     if len(frame) == 0:
         raise ValueError(f"{path}: a header but no rows; the file needs labelled rows.")
+    frame = _stripped_labels(pd, frame, label_column)
     frame = _without_id(frame, str(path), id_column, label_column)
     test_mask = None
     if split_column is not None:
@@ -427,6 +428,21 @@ def _read_frame(pd: Any, path: Path) -> Any:
             f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
         )
     return frame
+
+
+def _stripped_labels(pd: Any, frame: Any, label_column: str) -> Any:
+    """The frame with its text labels stripped of surrounding spaces (``" fraud"`` is
+    ``"fraud"``, not a class of its own); a label of spaces only is a missing one."""
+    if label_column not in frame.columns or pd.api.types.is_numeric_dtype(frame[label_column]):
+        return frame
+    labels = frame[label_column]
+    try:
+        stripped = labels.str.strip()  # NaN where a cell is no text (a number, a JSON list)
+    except AttributeError:  # no text at all
+        return frame
+    texts = stripped.notna()
+    kept = labels.where(~texts, stripped.where(stripped != "", None))
+    return frame.assign(**{label_column: kept})
 
 
 def id_column_of(

@@ -203,7 +203,7 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
             "impute or drop it first."
         )
     ya = y
-    empty = np.flatnonzero(np.char.strip(ya.astype(str)) == "")
+    empty = np.flatnonzero(ya == "")
     if empty.size:
         raise ValueError(
             f"{path}: {empty.size} of {len(ya)} rows have no label in column {label_column!r} "
@@ -340,8 +340,8 @@ class _Table:
     none turns it into a column of categories; the codes of its distinct texts are kept
     while there are at most ``MAX_CATEGORIES`` of them, so such a column is one-hot
     encoded over the values in the file at the end (as a simulated table), after the
-    numeric ones. The label column (``label``) is kept as texts; the others of ``skip``
-    (the id column) are not kept.
+    numeric ones. The label column (``label``) is kept as texts, stripped of surrounding
+    spaces; the others of ``skip`` (the id column) are not kept.
     """
 
     def __init__(
@@ -380,8 +380,8 @@ class _Table:
                 f"header has {len(self.header)}."
             )
         for j, cells in enumerate(zip(*rows, strict=True)):  # a loop over columns, not rows
-            if j == self.label:
-                self.labels.append(np.asarray(cells, dtype=str))
+            if j == self.label:  # " fraud" is "fraud", not a class of its own
+                self.labels.append(np.asarray(list(map(str.strip, cells)), dtype=str))
             if j in self.skip:
                 continue
             column = np.array(list(map(str.strip, cells)), dtype=object)
