@@ -1064,3 +1064,13 @@ def test_load_csv_strips_the_spaces_around_a_label(tmp_path):
     (tmp_path / "gap.csv").write_text("a,label\n1,no\n2,yes\n3,  \n")
     with pytest.raises(ValueError, match=r"1 of 3 rows have no label .*\(the first on line 4\)"):
         load_csv(tmp_path / "gap.csv", "label")
+
+
+def test_load_csv_refuses_a_header_that_names_a_column_twice(tmp_path):
+    # a second column named like the label column was read as a feature
+    from activelab.stream.datasets import load_csv
+
+    (tmp_path / "s.csv").write_text("a,label,b,label,label\n1,no,2,no,no\n3,yes,4,yes,yes\n")
+    message = r"the header names column 'label' 3 times \(columns 2, 4 and 5\); give each"
+    with pytest.raises(ValueError, match=message):
+        load_csv(tmp_path / "s.csv", "label")

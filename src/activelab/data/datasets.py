@@ -403,10 +403,12 @@ def _read_frame(pd: Any, path: Path) -> Any:
             frame = pd.read_parquet(path)
         except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from exc
+        _refuse_repeated_columns(pd.DataFrame([list(map(str, frame.columns))]), path)
     elif ".csv" in suffixes or ".tsv" in suffixes or ".txt" in suffixes:
         from activelab.data.csvfile import csv_format
 
         sep, decimal = ("\t", ".") if ".tsv" in suffixes else csv_format(path)
+        _refuse_repeated_columns(pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str), path)
         frame = pd.read_csv(path, sep=sep, decimal=decimal)
     elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
         try:
@@ -420,9 +422,11 @@ def _read_frame(pd: Any, path: Path) -> Any:
                 "save the sheet as CSV)."
             )
         try:
+            first = pd.read_excel(path, sheet_name=0, header=None, nrows=1, dtype=str)
             frame = pd.read_excel(path, sheet_name=0)
         except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path}: not a readable Excel .xlsx workbook ({exc}).") from exc
+        _refuse_repeated_columns(first, path)
     else:
         raise ValueError(
             f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
@@ -443,6 +447,16 @@ def _stripped_labels(pd: Any, frame: Any, label_column: str) -> Any:
     texts = stripped.notna()
     kept = labels.where(~texts, stripped.where(stripped != "", None))
     return frame.assign(**{label_column: kept})
+
+
+def _refuse_repeated_columns(first: Any, path: Path) -> None:
+    """Refuse a table whose header row (the first row of ``first``, read without a header)
+    names a column twice, which pandas would rename (``label.1``) into a feature."""
+    from activelab.data.csvfile import refuse_repeated_columns
+
+    if len(first):
+        header = first.iloc[0].tolist()  # the header's names, not the rows
+        refuse_repeated_columns([v if isinstance(v, str) else "" for v in header], str(path))
 
 
 def id_column_of(

@@ -241,7 +241,7 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[tuple[int, list
     for its rows. Either may be gzip-compressed
     (``.gz``). A file that cannot be decoded, decompressed or parsed is a ``ValueError``.
     """
-    from activelab.data.csvfile import csv_format
+    from activelab.data.csvfile import csv_format, refuse_repeated_columns
 
     name = path.name.lower()
     gz = name.endswith(".gz")
@@ -274,6 +274,7 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[tuple[int, list
             header = next(reader, None)
             if header is None:
                 raise ValueError(f"{path} is empty; it needs a header row and items.")
+            refuse_repeated_columns(header, str(path))
             yield header, _numbered(reader), decimal
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
