@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,7 @@ __all__ = [
     "infer_task",
     "load",
     "load_table",
+    "multilabel_refusal",
 ]
 
 
@@ -377,6 +379,7 @@ def load_table(
     if len(frame) == 0:
         raise ValueError(f"{path}: a header but no rows; the file needs labelled rows.")
     frame = _stripped_labels(pd, frame, label_column)
+    _refuse_label_sets(pd, frame, str(path), label_column)
     frame = _without_id(frame, str(path), id_column, label_column)
     test_mask = None
     if split_column is not None:
@@ -447,6 +450,53 @@ def _stripped_labels(pd: Any, frame: Any, label_column: str) -> Any:
     texts = stripped.notna()
     kept = labels.where(~texts, stripped.where(stripped != "", None))
     return frame.assign(**{label_column: kept})
+
+
+def multilabel_refusal(where: str, example: str, what: str) -> str:
+    """The message refusing a label column of multi-label data in a one-label simulation.
+
+    Parameters
+    ----------
+    where : str
+        The file or data set.
+    example : str
+        One of its label sets, as the file writes it (``"a;b"``, ``"[]"``).
+    what : str
+        What such a value is (``"sets of labels joined by ';'"``).
+
+    Returns
+    -------
+    str
+        One line: the value, why it is refused, and how to replay multi-label data.
+
+    Examples
+    --------
+    >>> multilabel_refusal("t.csv", "[]", "empty label sets").split(";")[0]
+    "t.csv: labels such as '[]' are empty label sets (multi-label data)"
+    """
+    return (
+        f"{where}: labels such as {example!r} are {what} (multi-label data); the command "
+        "line replays one label per item and would take each set as a class of its own. "
+        "Replay multi-label data in Python: simulate((X, Y), ...) with Y = "
+        "activelab.multilabel.to_indicator(label_lists, labels) and a multi-label strategy "
+        "such as mmc (see docs/multilabel.md)."
+    )
+
+
+def _refuse_label_sets(pd: Any, frame: Any, where: str, label_column: str) -> None:
+    """Refuse a label column of a multi-label export: one ``[]`` cell (the empty set, as a CSV
+    export writes it) or one JSON list (a ``.jsonl`` export) makes it multi-label data, even
+    where every other item has one label."""
+    if label_column not in frame.columns or pd.api.types.is_numeric_dtype(frame[label_column]):
+        return
+    labels = frame[label_column]
+    sets = (labels == "[]").to_numpy(dtype=bool) | labels.map(type).eq(list).to_numpy()
+    if sets.any():
+        first = labels.iloc[int(sets.argmax())]
+        if isinstance(first, str):
+            what = "empty label sets, as a multi-label export writes them"
+            raise ValueError(multilabel_refusal(where, first, what))
+        raise ValueError(multilabel_refusal(where, json.dumps(first), "lists of labels"))
 
 
 def _refuse_repeated_columns(first: Any, path: Path) -> None:
