@@ -655,7 +655,7 @@ def test_cli_stream_out_is_written_whole_or_not_at_all(tmp_path, monkeypatch, tr
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Path, "write_text", half_then_full_disk)
-    args = ["stream", "phishing", "--n-items", "200", "--out", str(out)]
+    args = ["stream", "phishing", "--n-items", "200", "--out", str(out), "--no-resume"]
     res = CliRunner().invoke(main, [*args, "--positive-label", "True"] if triage else args)
     assert res.exit_code == 0, res.output
     doc = json.loads(out.read_text())
@@ -1074,3 +1074,42 @@ def test_load_csv_refuses_a_header_that_names_a_column_twice(tmp_path):
     message = r"the header names column 'label' 3 times \(columns 2, 4 and 5\); give each"
     with pytest.raises(ValueError, match=message):
         load_csv(tmp_path / "s.csv", "label")
+
+
+@pytest.mark.parametrize("triage", [False, True])
+def test_cli_stream_resumes_its_out_file_as_simulate_does(tmp_path, triage):
+    # an existing --out was replaced without a word; simulate resumes its file
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    out = tmp_path / "r.json"
+    base = ["stream", "phishing", "--n-items", "200", "--out", str(out)]
+    if triage:
+        base += ["--positive-label", "True"]
+    first = [*base] if triage else [*base, "--strategy", "random"]
+    runner = CliRunner()
+    res = runner.invoke(main, first)
+    assert res.exit_code == 0 and "already in" not in res.output, res.output
+    before = json.loads(out.read_text())
+    more = (
+        [*base, "--seeds", "2"] if triage else [*base, "--strategy", "random", "--strategy", "vu"]
+    )
+    res = runner.invoke(main, more)
+    n = 3 if triage else 1
+    assert res.exit_code == 0 and f"{n} run{'s' if n > 1 else ''} already in" in res.output
+    doc = json.loads(out.read_text())
+    assert len(doc["runs"]) == 2 * n and doc["runs"][:n] == before["runs"]  # kept, not replayed
+    assert doc["settings"]["seeds" if triage else "strategies"] == (
+        2 if triage else ["random", "vu"]
+    )
+    res = runner.invoke(main, [*more, "--budget", "0.2"])
+    assert res.exit_code == 1 and "holds results for other settings (budget: file has 0.1" in (
+        res.output
+    )
+    assert json.loads(out.read_text()) == doc  # untouched
+    res = runner.invoke(main, [*first, "--no-resume"])
+    assert res.exit_code == 0 and len(json.loads(out.read_text())["runs"]) == n
+    out.write_text('{"schema": "something else"}')
+    res = runner.invoke(main, first)
+    assert res.exit_code == 1 and "exists and is not a results file to resume" in res.output
