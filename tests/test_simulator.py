@@ -251,6 +251,35 @@ def test_metrics_are_importable_from_experiments_and_correct():
     assert label_savings([10, 20], [0.1, 0.2], [10, 20], [0.5, 0.6], target=0.6)[1] is True
 
 
+def test_load_table_strips_the_spaces_around_a_label(tmp_path):
+    # " fraud" and "fraud" were two classes; a label of spaces only was a class of its own
+    p = tmp_path / "t.csv"
+    p.write_text("a,label\n1, fraud\n2,ok \n3,fraud\n4,ok\n")
+    ds = datasets.load_table(p, "label")
+    assert ds.y.tolist() == ["fraud", "ok", "fraud", "ok"]
+    p.write_text("a,label\n1, fraud\n2,ok\n3,  \n")
+    with pytest.raises(ValueError, match=r"1 of 3 rows have no label.*data row 3"):
+        datasets.load_table(p, "label")
+    p = tmp_path / "t.jsonl"
+    p.write_text('{"a": 1, "label": " x"}\n{"a": 2, "label": 3}\n{"a": 3, "label": "x"}\n')
+    assert datasets.load_table(p, "label").y.tolist() == ["x", "3", "x"]
+
+
+def test_load_table_refuses_a_header_that_names_a_column_twice(tmp_path):
+    # pandas renamed the second "label" to "label.1", which became a feature
+    p = tmp_path / "t.csv"
+    p.write_bytes(b"\xef\xbb\xbflabel,a,label\r\nx,1,x\r\ny,2,y\r\n")
+    message = r"t.csv: the header names column 'label' twice \(columns 1 and 3\); give each"
+    with pytest.raises(ValueError, match=message):
+        datasets.load_table(p, "label")
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("openpyxl")
+    frame = pd.DataFrame([["x", 1, "x", 2], ["y", 2, "y", 3]], columns=["a", "b", "a", "b"])
+    frame.to_excel(tmp_path / "t.xlsx", index=False)
+    with pytest.raises(ValueError, match=r"names column 'a' twice \(columns 1 and 3\)"):
+        datasets.load_table(tmp_path / "t.xlsx", "b")
+
+
 def test_a_cold_start_from_no_label_has_a_finite_aulc():
     # no model at 0 labels: that point has no score, and the area starts at the first one
     assert aulc([0, 10, 20], [None, 0.6, 0.8]) == pytest.approx(0.7)

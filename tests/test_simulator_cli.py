@@ -146,6 +146,29 @@ def test_label_sets_joined_by_semicolons_are_refused_not_taken_as_classes(tmp_pa
     assert "to_indicator" in run.output and not (tmp_path / "r.json").exists()
 
 
+def test_a_multilabel_export_of_single_labels_and_empty_sets_is_refused(tmp_path):
+    """A "[]" cell (an item answered with no label) was replayed as a class of its own."""
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.data.datasets import load_table
+
+    rows = ["a", "b", "[]", "c", "a", "b", "c", "a"] * 3
+    path = tmp_path / "tags.csv"
+    path.write_text("x,y,labels\n" + "".join(f"{i},{i % 5},{t}\n" for i, t in enumerate(rows)))
+    out = tmp_path / "r.json"
+    args = ["simulate", "--data", str(path), "--label-column", "labels", "--out", str(out)]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code != 0 and "Traceback" not in run.output
+    assert "labels such as '[]' are empty label sets" in run.output
+    assert "(multi-label data)" in run.output and "to_indicator" in run.output
+    assert not out.exists()
+    jsonl = tmp_path / "tags.jsonl"
+    jsonl.write_text('{"x": 1, "labels": "a"}\n{"x": 2, "labels": ["a", "b"]}\n')
+    with pytest.raises(ValueError, match=r"labels such as '\[\"a\", \"b\"\]' are lists"):
+        load_table(jsonl, "labels")
+
+
 def test_label_sets_are_told_from_classes_that_merely_hold_a_semicolon():
     from activelab.cli.simulate import _label_sets
 

@@ -655,7 +655,7 @@ def test_cli_stream_out_is_written_whole_or_not_at_all(tmp_path, monkeypatch, tr
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Path, "write_text", half_then_full_disk)
-    args = ["stream", "phishing", "--n-items", "200", "--out", str(out)]
+    args = ["stream", "phishing", "--n-items", "200", "--out", str(out), "--no-resume"]
     res = CliRunner().invoke(main, [*args, "--positive-label", "True"] if triage else args)
     assert res.exit_code == 0, res.output
     doc = json.loads(out.read_text())
@@ -1009,3 +1009,107 @@ def test_stream_plots_are_written_atomically(tmp_path, monkeypatch, which):
         plot(runs, path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.png"]
+
+
+def test_load_csv_names_the_files_own_line_past_blank_lines(tmp_path):
+    # a .jsonl's blank lines were skipped uncounted: errors named a line before the real one
+    from activelab.stream.datasets import load_csv
+
+    good = ['{"a": 1, "label": "no"}', "", '{"a": 2, "label": "yes"}', ""]
+    (tmp_path / "word.jsonl").write_text("\n".join([*good, '{"a": "x", "label": "no"}']) + "\n")
+    (tmp_path / "gap.jsonl").write_text("\n".join([*good, '{"label": "no"}']) + "\n")
+    (tmp_path / "short.csv").write_text('a,label\n1,"no\nreally"\n2,yes\n3\n')
+    for name, message in [
+        ("word.jsonl", r"line 5: column 'a' has 'x', not a number"),
+        ("gap.jsonl", r"line 5: column 'a' is missing"),
+        ("short.csv", r"line 5: 1 fields, the header has 2"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            load_csv(tmp_path / name, "label")
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_an_excel_csv_streams_and_simulates_as_the_plain_file(tmp_path, sep):
+    # a byte-order mark, Windows line ends and a last empty line: the stream refused the
+    # empty line as a row of 0 fields
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.data.datasets import load_table
+    from activelab.stream.datasets import load_csv
+
+    rows = [f"{i}{',' if sep == ';' else '.'}5{sep}{i % 3}{sep}{'ab'[i % 2]}" for i in range(40)]
+    plain = "\n".join([f"a{sep}b{sep}label", *rows]) + "\n"
+    (tmp_path / "plain.csv").write_text(plain)
+    excel = b"\xef\xbb\xbf" + plain.replace("\n", "\r\n").encode() + b"\r\n"
+    (tmp_path / "excel.csv").write_bytes(excel)
+    s, e = (load_csv(tmp_path / n, "label") for n in ("plain.csv", "excel.csv"))
+    assert np.array_equal(s.X, e.X) and s.y.tolist() == e.y.tolist() and s.X[1, 0] == 1.5
+    assert s.feature_names == e.feature_names == ["a", "b"]
+    s, e = (load_table(tmp_path / n, "label") for n in ("plain.csv", "excel.csv"))
+    assert np.array_equal(s.X, e.X) and s.y.tolist() == e.y.tolist() and s.X[1, 0] == 1.5
+    assert s.feature_names == e.feature_names == ["a", "b"]
+    res = CliRunner().invoke(main, ["stream", str(tmp_path / "excel.csv"), "--budget", "0.5"])
+    assert res.exit_code == 0, res.output
+
+
+def test_load_csv_strips_the_spaces_around_a_label(tmp_path):
+    # " fraud" and "fraud" were two classes of a stream
+    from activelab.stream.datasets import load_csv
+
+    (tmp_path / "s.csv").write_text("a,label\n1, fraud\n2,ok \n3,fraud\n4,ok\n")
+    (tmp_path / "s.jsonl").write_text('{"a": 1, "label": " no"}\n{"a": 2, "label": "yes "}\n')
+    assert load_csv(tmp_path / "s.csv", "label").classes.tolist() == ["fraud", "ok"]
+    assert load_csv(tmp_path / "s.jsonl", "label").y.tolist() == ["no", "yes"]
+    (tmp_path / "gap.csv").write_text("a,label\n1,no\n2,yes\n3,  \n")
+    with pytest.raises(ValueError, match=r"1 of 3 rows have no label .*\(the first on line 4\)"):
+        load_csv(tmp_path / "gap.csv", "label")
+
+
+def test_load_csv_refuses_a_header_that_names_a_column_twice(tmp_path):
+    # a second column named like the label column was read as a feature
+    from activelab.stream.datasets import load_csv
+
+    (tmp_path / "s.csv").write_text("a,label,b,label,label\n1,no,2,no,no\n3,yes,4,yes,yes\n")
+    message = r"the header names column 'label' 3 times \(columns 2, 4 and 5\); give each"
+    with pytest.raises(ValueError, match=message):
+        load_csv(tmp_path / "s.csv", "label")
+
+
+@pytest.mark.parametrize("triage", [False, True])
+def test_cli_stream_resumes_its_out_file_as_simulate_does(tmp_path, triage):
+    # an existing --out was replaced without a word; simulate resumes its file
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    out = tmp_path / "r.json"
+    base = ["stream", "phishing", "--n-items", "200", "--out", str(out)]
+    if triage:
+        base += ["--positive-label", "True"]
+    first = [*base] if triage else [*base, "--strategy", "random"]
+    runner = CliRunner()
+    res = runner.invoke(main, first)
+    assert res.exit_code == 0 and "already in" not in res.output, res.output
+    before = json.loads(out.read_text())
+    more = (
+        [*base, "--seeds", "2"] if triage else [*base, "--strategy", "random", "--strategy", "vu"]
+    )
+    res = runner.invoke(main, more)
+    n = 3 if triage else 1
+    assert res.exit_code == 0 and f"{n} run{'s' if n > 1 else ''} already in" in res.output
+    doc = json.loads(out.read_text())
+    assert len(doc["runs"]) == 2 * n and doc["runs"][:n] == before["runs"]  # kept, not replayed
+    assert doc["settings"]["seeds" if triage else "strategies"] == (
+        2 if triage else ["random", "vu"]
+    )
+    res = runner.invoke(main, [*more, "--budget", "0.2"])
+    assert res.exit_code == 1 and "holds results for other settings (budget: file has 0.1" in (
+        res.output
+    )
+    assert json.loads(out.read_text()) == doc  # untouched
+    res = runner.invoke(main, [*first, "--no-resume"])
+    assert res.exit_code == 0 and len(json.loads(out.read_text())["runs"]) == n
+    out.write_text('{"schema": "something else"}')
+    res = runner.invoke(main, first)
+    assert res.exit_code == 1 and "exists and is not a results file to resume" in res.output

@@ -451,12 +451,10 @@ def _check_classes(ds: Any) -> None:
         )
     joined = _label_sets(classes.tolist())
     if joined is not None:
+        from activelab.data.datasets import multilabel_refusal
+
         raise click.ClickException(
-            f"{ds.name}: labels such as {joined!r} are sets of labels joined by ';' "
-            "(multi-label data); the command line replays one label per item and would take "
-            "each set as a class of its own. Replay multi-label data in Python: "
-            "simulate((X, Y), ...) with Y = activelab.multilabel.to_indicator(label_lists, "
-            "labels) and a multi-label strategy such as mmc (see docs/multilabel.md)."
+            multilabel_refusal(ds.name, joined, "sets of labels joined by ';'")
         )
 
 

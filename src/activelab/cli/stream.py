@@ -16,6 +16,8 @@ from activelab.cli._outfile import plain_out
 __all__ = ["stream"]
 
 SCHEMA = "activelab.stream/1"
+#: The schema of fraud triage's runs file (``--positive-label``).
+TRIAGE_SCHEMA = "activelab.triage/1"
 MODELS = ("logreg", "logreg-sgd", "naive-bayes", "hoeffding", "logreg-river")
 
 
@@ -222,7 +224,14 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     callback=plain_out,
-    help="Write the runs as JSON.",
+    help="Write the runs as JSON (resumed when it exists).",
+)
+@click.option(
+    "--resume/--no-resume",
+    default=True,
+    show_default=True,
+    help="Skip the runs already in --out (same settings) and keep them there; --no-resume "
+    "replaces the file.",
 )
 @click.option(
     "--plot",
@@ -267,6 +276,7 @@ def stream(
     n_items: int | None,
     seeds: int,
     out: Path | None,
+    resume: bool,
     plot: Path | None,
     positive_label: str | None,
     metric: str,
@@ -296,6 +306,7 @@ def stream(
     if dataset in _bundled():
         _check_file_options(dataset)
     _check_outputs(dataset, out, plot)
+    kept = _resumable(out, SCHEMA if positive_label is None else TRIAGE_SCHEMA, resume)
     if positive_label is None:
         from activelab.stream.budget import get_budget_manager
 
@@ -323,10 +334,10 @@ def stream(
             metric,
             explore,
             (out, plot),
+            kept,
         )
         return
     rows: dict[str, dict[str, Any]] = {}
-    runs = []
     t0 = time.perf_counter()
     # the first stream is read before the live table starts: an error (a missing extra, a bad
     # file) is then one line of its own, not one glued to the table's last border
@@ -340,14 +351,32 @@ def stream(
             f"labels: not one item would be queried. Use --budget {least:g} or more, or a "
             "longer stream."
         )
+    settings = {
+        "dataset": dataset,
+        "n_items": len(first),
+        "model": model_name,
+        "strategies": list(strategies),
+        "budget": budget,
+        "budget_manager": budget_manager,
+        "window": window,
+        "batch_size": batch_size,
+        "order": "file" if keep_order or dataset in _bundled() else "shuffled per seed",
+        "seeds": seeds,
+        "drift_at": getattr(first, "drift_at", None),
+        "metric": "prequential accuracy",
+    }
+    done = _done_runs(out, kept, settings, "strategy")
+    names = {s: get_stream_strategy(s).name for s in strategies}
+    todo = [(seed, s) for seed in range(seeds) for s in strategies if (names[s], seed) not in done]
+    _note_resumed(console, out, seeds * len(strategies) - len(todo))
     with Live(_table(rows, budget), console=console, refresh_per_second=8) as live:
-        for seed in range(seeds):
+        for seed in sorted({seed for seed, _ in todo}):
             data = (
                 first
                 if seed == 0
                 else _load(dataset, label_column, n_items, seed, keep_order, id_column, read)
             )
-            for strategy in strategies:
+            for strategy in (s for t, s in todo if t == seed):
                 key = f"{strategy} (seed {seed})" if seeds > 1 else strategy
                 model, standardize = make_model(model_name)
                 learner = StreamLearner(
@@ -380,26 +409,12 @@ def stream(
                 run = replay(
                     learner, data.X, data.y, batch_size=batch_size, seed=seed, on_checkpoint=show
                 )
-                runs.append(run.to_dict())
+                done[names[strategy], seed] = run.to_dict()
     console.print()  # what follows starts on its own line, whatever the live table left
-    settings = {
-        "dataset": dataset,
-        "n_items": len(data),
-        "model": model_name,
-        "strategies": list(strategies),
-        "budget": budget,
-        "budget_manager": budget_manager,
-        "window": window,
-        "batch_size": batch_size,
-        "order": "file" if keep_order or dataset in _bundled() else "shuffled per seed",
-        "seeds": seeds,
-        "drift_at": getattr(data, "drift_at", None),
-        "metric": "prequential accuracy",
-    }
+    data = first
+    runs = [done[names[s], seed] for seed in range(seeds) for s in strategies]
     if out is not None:
-        from activelab.simulation.runner import _write_atomic
-
-        _write_atomic(out, {"schema": SCHEMA, "settings": settings, "runs": runs})
+        _write_runs(out, SCHEMA, settings, kept, done, "strategies")
         console.print(f"Runs written to [bold]{out}[/bold]")
     if plot is not None:
         from activelab.stream.plot import plot_stream_runs
@@ -546,15 +561,15 @@ def _triage(  # type: ignore[no-untyped-def]
     metric,
     explore,
     files,
+    kept,
 ) -> None:
     """``--positive-label``: compare the review policies of fraud triage on the stream.
 
     ``columns`` is the pair (label column, id column) of a CSV stream, ``files`` the
-    pair (``--out``, ``--plot``).
+    pair (``--out``, ``--plot``), ``kept`` the document of an ``--out`` to resume.
     """
     out, plot = files
     read: dict[str, Any] = {}  # the CSV file, parsed once for every seed
-    import numpy as np
     from rich.table import Table
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import GaussianNB
@@ -584,15 +599,34 @@ def _triage(  # type: ignore[no-untyped-def]
     for col in ("run", "reviewed", "caught", "share caught", metric):
         table.add_column(col, justify="left" if col == "run" else "right")
     runs = []
+    done: dict[tuple[str, int], dict[str, Any]] = {}
     for seed in range(seeds):
         data = _load(dataset, columns[0], n_items, seed, keep_order, columns[1], read)
         if seed == 0:
             _note_short(console, n_items, len(data))
+            settings = {
+                "dataset": dataset,
+                "n_items": len(data),
+                "model": model_name,
+                "order": "file" if keep_order or dataset in _bundled() else "shuffled per seed",
+                "budget": budget,
+                "positive_label": str(positive_label),
+                "metric": metric,
+                "explore": explore,
+                "batch_size": batch_size,
+                "seeds": seeds,
+            }
+            done = _done_runs(out, kept, settings, "policy")
+            _note_resumed(console, out, sum((p, s) in done for s in range(seeds) for p in POLICIES))
         try:
             positive = check_positive_label(data.y, positive_label, getattr(data, "classes", None))
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--positive-label") from None
         for policy in POLICIES:
+            if (policy, seed) in done:  # resumed from --out
+                runs.append(done[policy, seed])
+                table.add_row(*_triage_row(done[policy, seed], seeds, metric))
+                continue
             try:
                 run = triage_replay(
                     model,
@@ -607,16 +641,9 @@ def _triage(  # type: ignore[no-untyped-def]
                 )
             except ValueError as exc:  # e.g. a budget of not one review: one line
                 raise click.UsageError(str(exc)) from None
-            runs.append(run.to_dict())
-            values = run.ap if metric == "average_precision" else run.balanced_accuracy
-            shown = [v for v in values if v is not None]
-            table.add_row(
-                f"{policy} (seed {seed})" if seeds > 1 else policy,
-                f"{run.reviewed[-1]:,}",
-                f"{run.caught[-1]:,}/{run.positives_seen[-1]:,}",
-                f"{run.caught_share:.0%}",
-                f"{np.mean(shown):.3f}" if shown else "–",
-            )
+            done[policy, seed] = run.to_dict()
+            runs.append(done[policy, seed])
+            table.add_row(*_triage_row(done[policy, seed], seeds, metric))
     console.print(table)
     console.print(
         f"[dim]{batch_size} items per batch, review budget {_share(budget)}; {metric} of the "
@@ -624,22 +651,7 @@ def _triage(  # type: ignore[no-untyped-def]
         "time.[/dim]"
     )
     if out is not None:
-        settings = {
-            "dataset": dataset,
-            "n_items": len(data),
-            "model": model_name,
-            "order": "file" if keep_order or dataset in _bundled() else "shuffled per seed",
-            "budget": budget,
-            "positive_label": str(positive_label),
-            "metric": metric,
-            "explore": explore,
-            "batch_size": batch_size,
-            "seeds": seeds,
-        }
-        doc = {"schema": "activelab.triage/1", "settings": settings, "runs": runs}
-        from activelab.simulation.runner import _write_atomic
-
-        _write_atomic(out, doc, default=str)
+        _write_runs(out, TRIAGE_SCHEMA, settings, kept, done, None)
         console.print(f"Runs written to [bold]{out}[/bold]")
     if plot is not None:
         from activelab.stream.plot import plot_triage_runs
@@ -651,6 +663,110 @@ def _triage(  # type: ignore[no-untyped-def]
             title=f"{dataset}: fraud triage, review budget {_share(budget)}",
         )
         console.print(f"Plot written to [bold]{plot}[/bold]")
+
+
+def _triage_row(run: dict[str, Any], seeds: int, metric: str) -> tuple[str, ...]:
+    """One run's row of the triage table: reviews, positives caught, the model's metric."""
+    import numpy as np
+
+    policy, seed = run["policy"], run["seed"]
+    values = run["ap"] if metric == "average_precision" else run["balanced_accuracy"]
+    shown = [v for v in values if v is not None]
+    caught, arrived = run["caught"][-1], run["positives_seen"][-1]
+    return (
+        f"{policy} (seed {seed})" if seeds > 1 else policy,
+        f"{run['reviewed'][-1]:,}",
+        f"{caught:,}/{arrived:,}",
+        f"{caught / arrived if arrived else 0.0:.0%}",
+        f"{np.mean(shown):.3f}" if shown else "–",
+    )
+
+
+def _resumable(out: Path | None, schema: str, resume: bool) -> dict[str, Any] | None:
+    """The runs file ``--out`` to resume, or ``None`` (none there, or ``--no-resume``).
+
+    Raises
+    ------
+    click.ClickException
+        When ``--out`` exists and is no runs file of this mode (``schema``), before any
+        replay: resuming it would lose it.
+    """
+    if out is None or not resume or not out.is_file():
+        return None
+    import json
+
+    try:
+        doc = json.loads(out.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc, why = None, f"not JSON ({exc})."
+    else:
+        why = f"no schema {schema!r}."
+    if (
+        not isinstance(doc, dict)
+        or doc.get("schema") != schema
+        or not isinstance(doc.get("settings"), dict)
+        or not isinstance(doc.get("runs"), list)
+    ):
+        raise click.ClickException(
+            f"--out {out} exists and is not a results file to resume: {why} Give another --out "
+            "for the results (a new .json file), or --no-resume to replace it."
+        )
+    return doc
+
+
+def _done_runs(
+    out: Path | None, kept: dict[str, Any] | None, settings: dict[str, Any], by: str
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """The runs of the resumed ``--out`` by (strategy or policy, seed); ``{}`` for none.
+
+    Raises
+    ------
+    click.ClickException
+        When the file holds runs of other settings (all but the strategies and the seeds
+        must match), naming them.
+    """
+    if kept is None:
+        return {}
+    old = kept["settings"]
+    diff = [k for k in settings if k not in ("strategies", "seeds") and old.get(k) != settings[k]]
+    if diff:
+        detail = "; ".join(f"{k}: file has {old.get(k)!r}, now {settings[k]!r}" for k in diff)
+        raise click.ClickException(
+            f"{out} holds results for other settings ({detail}). Use another --out, or "
+            "--no-resume to overwrite it."
+        )
+    return {(str(r[by]), int(r["seed"])): r for r in kept["runs"]}
+
+
+def _note_resumed(console: Any, out: Path | None, n: int) -> None:
+    """Say how many runs of this command ``--out`` holds already (they are not replayed)."""
+    if n:
+        console.print(
+            f"[dim]{n} run{'s' if n > 1 else ''} already in {out}, kept (--no-resume to replay "
+            f"{'them' if n > 1 else 'it'}).[/dim]"
+        )
+
+
+def _write_runs(
+    out: Path,
+    schema: str,
+    settings: dict[str, Any],
+    kept: dict[str, Any] | None,
+    done: dict[tuple[str, int], dict[str, Any]],
+    listed: str | None,
+) -> None:
+    """Write the runs file: the resumed file's runs and settings merged with this command's
+    (``listed``: the settings key of the strategies, ``None`` for triage's fixed policies)."""
+    from activelab.simulation.runner import _write_atomic
+
+    settings = dict(settings)
+    if kept is not None:
+        settings["seeds"] = max(int(kept["settings"].get("seeds", 0)), settings["seeds"])
+        if listed is not None:
+            old = list(kept["settings"].get(listed, []))
+            settings[listed] = list(dict.fromkeys([*old, *settings[listed]]))
+    doc = {"schema": schema, "settings": settings, "runs": list(done.values())}
+    _write_atomic(out, doc, default=str)
 
 
 def _rare_hint(console, y) -> None:  # type: ignore[no-untyped-def]

@@ -9,9 +9,11 @@ pool to rank, a labelling project's data) follows the same rule.
 from __future__ import annotations
 
 import gzip
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-__all__ = ["csv_format"]
+__all__ = ["csv_format", "refuse_repeated_columns"]
 
 
 def csv_format(path: str | Path, header: str | None = None) -> tuple[str, str]:
@@ -56,3 +58,45 @@ def csv_format(path: str | Path, header: str | None = None) -> tuple[str, str]:
     if "\t" in header:
         return "\t", "."
     return ",", "."
+
+
+def refuse_repeated_columns(header: Sequence[Any], where: str) -> None:
+    """Refuse a header row that names a column twice, naming it and its places.
+
+    A reader would otherwise keep one of the two (a dictionary of cells) or rename the second
+    (pandas' ``label.1``), and a second label column would be read as a feature. Unnamed
+    columns (empty names) are not compared.
+
+    Parameters
+    ----------
+    header : sequence
+        The header row's names, in the file's order.
+    where : str
+        The file, for the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the column and its places (counted from 1).
+
+    Examples
+    --------
+    >>> refuse_repeated_columns(["a", "label", "b"], "t.csv")
+    >>> try:
+    ...     refuse_repeated_columns(["a", "label", "b", "label"], "t.csv")
+    ... except ValueError as exc:
+    ...     print(str(exc).split(";")[0])
+    t.csv: the header names column 'label' twice (columns 2 and 4)
+    """
+    places: dict[str, list[int]] = {}
+    for at, name in enumerate(header, 1):  # the header's names, not the rows
+        if isinstance(name, str) and name:
+            places.setdefault(name, []).append(at)
+    for name, at in places.items():
+        if len(at) > 1:
+            times = "twice" if len(at) == 2 else f"{len(at)} times"
+            listed = ", ".join(map(str, at[:-1])) + f" and {at[-1]}"
+            raise ValueError(
+                f"{where}: the header names column {name!r} {times} (columns {listed}); give "
+                "each column its own name."
+            )

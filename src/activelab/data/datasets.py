@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,7 @@ __all__ = [
     "infer_task",
     "load",
     "load_table",
+    "multilabel_refusal",
 ]
 
 
@@ -376,6 +378,8 @@ def load_table(
         raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
     if len(frame) == 0:
         raise ValueError(f"{path}: a header but no rows; the file needs labelled rows.")
+    frame = _stripped_labels(pd, frame, label_column)
+    _refuse_label_sets(pd, frame, str(path), label_column)
     frame = _without_id(frame, str(path), id_column, label_column)
     test_mask = None
     if split_column is not None:
@@ -402,10 +406,12 @@ def _read_frame(pd: Any, path: Path) -> Any:
             frame = pd.read_parquet(path)
         except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from exc
+        _refuse_repeated_columns(pd.DataFrame([list(map(str, frame.columns))]), path)
     elif ".csv" in suffixes or ".tsv" in suffixes or ".txt" in suffixes:
         from activelab.data.csvfile import csv_format
 
         sep, decimal = ("\t", ".") if ".tsv" in suffixes else csv_format(path)
+        _refuse_repeated_columns(pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str), path)
         frame = pd.read_csv(path, sep=sep, decimal=decimal)
     elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
         try:
@@ -419,14 +425,88 @@ def _read_frame(pd: Any, path: Path) -> Any:
                 "save the sheet as CSV)."
             )
         try:
+            first = pd.read_excel(path, sheet_name=0, header=None, nrows=1, dtype=str)
             frame = pd.read_excel(path, sheet_name=0)
         except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path}: not a readable Excel .xlsx workbook ({exc}).") from exc
+        _refuse_repeated_columns(first, path)
     else:
         raise ValueError(
             f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
         )
     return frame
+
+
+def _stripped_labels(pd: Any, frame: Any, label_column: str) -> Any:
+    """The frame with its text labels stripped of surrounding spaces (``" fraud"`` is
+    ``"fraud"``, not a class of its own); a label of spaces only is a missing one."""
+    if label_column not in frame.columns or pd.api.types.is_numeric_dtype(frame[label_column]):
+        return frame
+    labels = frame[label_column]
+    try:
+        stripped = labels.str.strip()  # NaN where a cell is no text (a number, a JSON list)
+    except AttributeError:  # no text at all
+        return frame
+    texts = stripped.notna()
+    kept = labels.where(~texts, stripped.where(stripped != "", None))
+    return frame.assign(**{label_column: kept})
+
+
+def multilabel_refusal(where: str, example: str, what: str) -> str:
+    """The message refusing a label column of multi-label data in a one-label simulation.
+
+    Parameters
+    ----------
+    where : str
+        The file or data set.
+    example : str
+        One of its label sets, as the file writes it (``"a;b"``, ``"[]"``).
+    what : str
+        What such a value is (``"sets of labels joined by ';'"``).
+
+    Returns
+    -------
+    str
+        One line: the value, why it is refused, and how to replay multi-label data.
+
+    Examples
+    --------
+    >>> multilabel_refusal("t.csv", "[]", "empty label sets").split(";")[0]
+    "t.csv: labels such as '[]' are empty label sets (multi-label data)"
+    """
+    return (
+        f"{where}: labels such as {example!r} are {what} (multi-label data); the command "
+        "line replays one label per item and would take each set as a class of its own. "
+        "Replay multi-label data in Python: simulate((X, Y), ...) with Y = "
+        "activelab.multilabel.to_indicator(label_lists, labels) and a multi-label strategy "
+        "such as mmc (see docs/multilabel.md)."
+    )
+
+
+def _refuse_label_sets(pd: Any, frame: Any, where: str, label_column: str) -> None:
+    """Refuse a label column of a multi-label export: one ``[]`` cell (the empty set, as a CSV
+    export writes it) or one JSON list (a ``.jsonl`` export) makes it multi-label data, even
+    where every other item has one label."""
+    if label_column not in frame.columns or pd.api.types.is_numeric_dtype(frame[label_column]):
+        return
+    labels = frame[label_column]
+    sets = (labels == "[]").to_numpy(dtype=bool) | labels.map(type).eq(list).to_numpy()
+    if sets.any():
+        first = labels.iloc[int(sets.argmax())]
+        if isinstance(first, str):
+            what = "empty label sets, as a multi-label export writes them"
+            raise ValueError(multilabel_refusal(where, first, what))
+        raise ValueError(multilabel_refusal(where, json.dumps(first), "lists of labels"))
+
+
+def _refuse_repeated_columns(first: Any, path: Path) -> None:
+    """Refuse a table whose header row (the first row of ``first``, read without a header)
+    names a column twice, which pandas would rename (``label.1``) into a feature."""
+    from activelab.data.csvfile import refuse_repeated_columns
+
+    if len(first):
+        header = first.iloc[0].tolist()  # the header's names, not the rows
+        refuse_repeated_columns([v if isinstance(v, str) else "" for v in header], str(path))
 
 
 def id_column_of(

@@ -17,6 +17,7 @@ Needs the ``[data]`` extra (river). Nothing is downloaded.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import csv
 import gzip
@@ -179,7 +180,7 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No such stream file: {path}")
-    with _read_rows(path) as (header, rows, decimal, first):
+    with _read_rows(path) as (header, rows, decimal):
         if label_column not in header:
             raise ValueError(
                 f"{path} has no column {label_column!r} (columns: {header}); "
@@ -188,7 +189,7 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
         li = header.index(label_column)
         id_name = id_column_of(header, id_column, label_column, str(path))
         skip = {li, *([header.index(id_name)] if id_name else [])}
-        table = _Table(header, li, skip, path, decimal, first)
+        table = _Table(header, li, skip, path, decimal)
         while chunk := list(itertools.islice(rows, _CHUNK)):
             table.add(chunk)
     if not table.n:
@@ -198,16 +199,16 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     if not np.isfinite(X).all():
         r, c = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(
-            f"{path}, line {r + first}: column {names[c]!r} is missing or not finite; "
+            f"{path}, line {table.line(r)}: column {names[c]!r} is missing or not finite; "
             "impute or drop it first."
         )
     ya = y
-    empty = np.flatnonzero(np.char.strip(ya.astype(str)) == "")
+    empty = np.flatnonzero(ya == "")
     if empty.size:
         raise ValueError(
             f"{path}: {empty.size} of {len(ya)} rows have no label in column {label_column!r} "
-            f"(the first on line {empty[0] + first}); a replayed stream needs every label, so drop "
-            "those rows."
+            f"(the first on line {table.line(empty[0])}); a replayed stream needs every label, "
+            "so drop those rows."
         )
     task, why = infer_task(ya)
     if task == "regression":  # a quantity: its values are not classes to decide on
@@ -230,9 +231,9 @@ _JSON_SUFFIXES = (".jsonl", ".ndjson")
 
 
 @contextlib.contextmanager
-def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[list[str]], str, int]]:
-    """A stream file's header, an iterator over its rows as texts, its decimal mark and the
-    line of its first row, while the file is open.
+def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[tuple[int, list[str]]], str]]:
+    """A stream file's header, an iterator over its rows (each row's line in the file and its
+    cells as texts) and its decimal mark, while the file is open.
 
     A ``.csv`` (``.tsv``, ``.txt``) file is read as :func:`activelab.data.csvfile.csv_format`
     says, row by row; a ``.jsonl`` file holds one JSON object per item, its keys the columns
@@ -240,7 +241,7 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[list[str]], str
     for its rows. Either may be gzip-compressed
     (``.gz``). A file that cannot be decoded, decompressed or parsed is a ``ValueError``.
     """
-    from activelab.data.csvfile import csv_format
+    from activelab.data.csvfile import csv_format, refuse_repeated_columns
 
     name = path.name.lower()
     gz = name.endswith(".gz")
@@ -256,13 +257,16 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[list[str]], str
     try:
         if json_lines:  # a first reading for the columns (every key), a second for the rows
             with opener(path, "rt", encoding="utf-8-sig") as f:
-                keys = dict.fromkeys(key for record in _json_records(f, path) for key in record)
+                keys = dict.fromkeys(key for _, record in _json_records(f, path) for key in record)
             if not keys:
                 raise ValueError(f"{path} is empty; it needs one JSON object per item.")
             header = list(keys)
             with opener(path, "rt", encoding="utf-8-sig") as f:
-                rows = ([_text(r.get(key)) for key in header] for r in _json_records(f, path))
-                yield header, rows, ".", 1
+                rows = (
+                    (number, [_text(r.get(key)) for key in header])
+                    for number, r in _json_records(f, path)
+                )
+                yield header, rows, "."
             return
         sep, decimal = csv_format(path)
         with opener(path, "rt", newline="", encoding="utf-8-sig") as f:
@@ -270,7 +274,8 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[list[str]], str
             header = next(reader, None)
             if header is None:
                 raise ValueError(f"{path} is empty; it needs a header row and items.")
-            yield header, reader, decimal, 2
+            refuse_repeated_columns(header, str(path))
+            yield header, _numbered(reader), decimal
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
     except (OSError, EOFError) as exc:
@@ -282,8 +287,19 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[list[str]], str
         raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
 
 
-def _json_records(lines: Any, path: Path) -> Iterator[dict[str, Any]]:
-    """The objects of JSON Lines, one a line (blank lines skipped), read lazily."""
+def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a ``csv.reader``, each with the line of the file it begins on (a quoted
+    cell may span lines); empty lines (an editor's last one) are skipped, as pandas does."""
+    start = reader.line_num + 1
+    for row in reader:
+        if row:
+            yield start, row
+        start = reader.line_num + 1
+
+
+def _json_records(lines: Any, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The objects of JSON Lines, each with its line in the file (blank lines skipped, and
+    counted), read lazily."""
     for number, line in enumerate(lines, 1):  # reading the file, one item a line
         if not line.strip():
             continue
@@ -299,7 +315,7 @@ def _json_records(lines: Any, path: Path) -> Iterator[dict[str, Any]]:
                 f"{path}, line {number}: {type(record).__name__}, not a JSON object; a .jsonl "
                 'stream holds one object per line, e.g. {"amount": 12.5, "label": "fraud"}.'
             )
-        yield record
+        yield number, record
 
 
 def _text(value: Any) -> str:
@@ -325,39 +341,48 @@ class _Table:
     none turns it into a column of categories; the codes of its distinct texts are kept
     while there are at most ``MAX_CATEGORIES`` of them, so such a column is one-hot
     encoded over the values in the file at the end (as a simulated table), after the
-    numeric ones. The label column (``label``) is kept as texts; the others of ``skip``
-    (the id column) are not kept.
+    numeric ones. The label column (``label``) is kept as texts, stripped of surrounding
+    spaces; the others of ``skip`` (the id column) are not kept.
     """
 
     def __init__(
-        self, header: list[str], label: int, skip: set[int], path: Path, decimal: str, first: int
+        self, header: list[str], label: int, skip: set[int], path: Path, decimal: str
     ) -> None:
         self.header, self.label, self.skip, self.path = header, label, skip, path
-        self.decimal, self.first = decimal, first
+        self.decimal = decimal
         self.n = 0
         self.labels: list[np.ndarray] = []
+        # each chunk's first row and its rows' lines in the file: the first line alone
+        # when they follow one another (no blank line, no cell over several lines)
+        self.starts: list[int] = []
+        self.lines: list[int | np.ndarray] = []
         features = [j for j in range(len(header)) if j not in skip]
         self.values: dict[int, list[np.ndarray] | None] = {j: [] for j in features}
         self.codes: dict[int, list[np.ndarray] | None] = {j: [] for j in features}
         self.index: dict[int, dict[str, int]] = {j: {} for j in features}
         self.bad: dict[int, tuple[int, str]] = {}  # a column's first cell that is no number
 
-    def add(self, rows: list[list[str]]) -> None:
-        """Parse one chunk of rows."""
+    def add(self, chunk: list[tuple[int, list[str]]]) -> None:
+        """Parse one chunk of rows, each with the line of the file it begins on."""
         from activelab.data.tables import MAX_CATEGORIES
 
+        numbers, cut = zip(*chunk, strict=True)
+        rows = list(cut)
+        lines = np.asarray(numbers, dtype=np.int64)
         m = len(rows)
+        self.starts.append(self.n)
+        self.lines.append(int(lines[0]) if int(lines[-1] - lines[0]) == m - 1 else lines)
         widths = np.fromiter(map(len, rows), dtype=np.int64, count=m)
         short = np.flatnonzero(widths != len(self.header))
         if short.size:
             r = int(short[0])
             raise ValueError(
-                f"{self.path}, line {self.n + r + self.first}: {len(rows[r])} fields, the "
+                f"{self.path}, line {lines[r]}: {len(rows[r])} fields, the "
                 f"header has {len(self.header)}."
             )
         for j, cells in enumerate(zip(*rows, strict=True)):  # a loop over columns, not rows
-            if j == self.label:
-                self.labels.append(np.asarray(cells, dtype=str))
+            if j == self.label:  # " fraud" is "fraud", not a class of its own
+                self.labels.append(np.asarray(list(map(str.strip, cells)), dtype=str))
             if j in self.skip:
                 continue
             column = np.array(list(map(str.strip, cells)), dtype=object)
@@ -388,6 +413,14 @@ class _Table:
                 self._refuse(j)
         self.n += m
 
+    def line(self, r: int) -> int:
+        """The line of the file that row ``r`` (from 0, over every chunk added) begins on."""
+        k = bisect.bisect_right(self.starts, r) - 1
+        lines = self.lines[k]
+        if isinstance(lines, int):
+            return lines + r - self.starts[k]
+        return int(lines[r - self.starts[k]])
+
     def _numbers(self, column: np.ndarray) -> np.ndarray | None:
         """A chunk of a column as numbers (NaN where empty); ``None`` if a cell is none."""
         from operator import methodcaller
@@ -410,7 +443,7 @@ class _Table:
 
         r, cell = self.bad[j]
         raise ValueError(
-            f"{self.path}, line {r + self.first}: column {self.header[j]!r} has {cell!r}, not "
+            f"{self.path}, line {self.line(r)}: column {self.header[j]!r} has {cell!r}, not "
             "a number; stream features are numbers or categories (2 to "
             f"{MAX_CATEGORIES} values, each on two rows on average): encode or drop this "
             "column."
