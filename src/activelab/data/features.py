@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from activelab._atomic import write_atomic
 from activelab._validation import check_threads
 
 __all__ = [
@@ -304,16 +305,16 @@ class EmbeddingCache:
         """Store rows under their keys (one new shard)."""
         if not len(keys):
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
         name = f"{uuid.uuid4().hex}.npz"
-        tmp = self.directory / f".{name}.tmp"
-        with open(tmp, "wb") as fh:
-            np.savez(
+        write_atomic(
+            self.directory / name,
+            lambda fh: np.savez(
                 fh,
                 keys=np.frombuffer(b"".join(keys), dtype="S32"),
                 emb=np.asarray(rows, dtype=np.float32),
-            )
-        os.replace(tmp, self.directory / name)
+            ),
+            binary=True,
+        )
         self._seen.add(name)
         for k, row in zip(keys, np.asarray(rows, dtype=np.float32), strict=True):
             self._index[k] = row

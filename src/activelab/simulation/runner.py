@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -31,6 +30,7 @@ import scipy.sparse as sp
 from sklearn.base import clone, is_regressor
 from sklearn.metrics import get_scorer
 
+from activelab._atomic import write_atomic
 from activelab._validation import check_count, non_numeric_columns
 from activelab.data.datasets import Dataset, infer_task, load
 from activelab.simulation.campaign import _check_label_magnitude, run_campaign, split_pool_test
@@ -988,14 +988,4 @@ def _write_atomic(path: Path, doc: dict[str, Any], default: Any = None) -> None:
     An interrupted write leaves the previous file whole. ``default`` is
     :func:`json.dump`'s (how to write what JSON cannot hold).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(doc, fh, indent=1, allow_nan=True, default=default)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda fh: json.dump(doc, fh, indent=1, allow_nan=True, default=default))

@@ -3,11 +3,11 @@ spent, and fraud triage's positives caught and model score over time."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from activelab._atomic import write_atomic
 
 __all__ = ["plot_stream_runs", "plot_triage_runs"]
 
@@ -152,16 +152,6 @@ def _save_png(fig: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fig.savefig(fh, format="png", dpi=110)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, lambda fh: fig.savefig(fh, format="png", dpi=110), binary=True)
     finally:
         plt.close(fig)
