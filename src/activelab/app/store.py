@@ -1078,12 +1078,18 @@ class Store:
             _opt(float, seconds),
         )
 
-    def import_labels(self, annotator_id: int, labels: Mapping[int, str]) -> int:
+    def import_labels(
+        self,
+        annotator_id: int,
+        labels: Mapping[int, str],
+        times: Mapping[int, float] | None = None,
+    ) -> int:
         """Record labels a new project's file already held, in one transaction.
 
         For items that have no event yet (a new project's file at ``init``, new
         items at ``add``); each becomes a label event of ``annotator_id``, in item
-        order, with no strategy (not asked by the loop). Returns how many were
+        order, with no strategy (not asked by the loop), given at ``times[item]``
+        (Unix seconds) where the file said when, else now. Returns how many were
         recorded.
 
         Examples
@@ -1104,7 +1110,7 @@ class Store:
                 "annotator_id": int(annotator_id),
                 "kind": "label",
                 "label": str(lab),
-                "created_at": now,
+                "created_at": float((times or {}).get(i, now)),
             }
             for i, lab in sorted(labels.items())
         ]
