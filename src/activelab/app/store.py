@@ -1358,6 +1358,33 @@ class Store:
             rows = conn.execute(stmt).all()
         return {int(r[0]): int(r[1]) for r in rows}
 
+    def lease_holders(self, items: Sequence[int]) -> dict[int, set[int]]:
+        """Item → every annotator holding an unexpired lease on it, among ``items``
+        (unanswered items only; an item nobody holds is absent).
+
+        Examples
+        --------
+        >>> store = Store.create("sqlite://", {"labels": ["a", "b"], "kind": "text"})
+        >>> store.add_items([{"external_id": "0", "kind": "text", "content": {"text": "x"}}])
+        >>> ada, _ = store.add_annotator("ada")
+        >>> bob, _ = store.add_annotator("bob")
+        >>> [store.lease(0, who.id, seconds=60, overlap=2) for who in (ada, bob)]
+        [True, True]
+        >>> store.lease_holders([0]) == {0: {ada.id, bob.id}}
+        True
+        """
+        stmt = sa.select(assignments_t.c.item_id, assignments_t.c.annotator_id).where(
+            assignments_t.c.expires_at > time.time(),
+            assignments_t.c.expires_at < _FOREVER,
+            assignments_t.c.item_id.in_([int(i) for i in items]),
+        )
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        out: dict[int, set[int]] = {}
+        for item, who in rows:  # one row per lease held: a few, never the pool
+            out.setdefault(int(item), set()).add(int(who))
+        return out
+
     # -------------------------------------------------------- models, queue
     def save_model_version(
         self,
