@@ -339,6 +339,27 @@ def test_embed_model_reads_a_searched_pipeline_and_warns_once_without_one():
         learner.query(2)  # once per learner
 
 
+def test_embed_model_without_a_pipeline_warns_only_for_a_strategy_that_reads_the_embedding():
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = np.tile([0, 1], 20)
+    picks = {}
+    for embed in (None, "model"):
+        learner = ActiveLearner(LogisticRegression(), "margin", random_state=0, embed=embed)
+        learner.fit(X, np.arange(8), y[:8])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            picks[embed] = learner.query(3)
+    assert np.array_equal(picks[None], picks["model"])
+    learner = ActiveLearner(LogisticRegression(), "density", random_state=0, embed="model")
+    learner.fit(X, np.arange(8), y[:8])
+    with pytest.warns(UserWarning, match=r'embed="model" reads') as record:
+        learner.query(2)
+    assert record[0].filename == __file__  # points at the caller
+
+
 def test_embed_model_reads_the_pipeline_of_a_multilabel_model_with_a_constant_label():
     import warnings
 

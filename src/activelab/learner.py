@@ -12,11 +12,12 @@ is replaced by the named cold-start strategy, and the query record says so.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import warnings
 from collections.abc import Iterator, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from numbers import Integral
 from typing import Any
 
@@ -461,7 +462,8 @@ class ActiveLearner:
     def context(self) -> QueryContext:
         """The query context a strategy sees now (useful to call a strategy directly)."""
         self._check_pool_set()
-        return QueryContext(
+        embed, note = self._embedding_function()
+        return (_NotedContext if note is not None else QueryContext)(
             X=self._X,
             candidates=self.unlabelled_,
             labelled=self.labelled_,
@@ -471,25 +473,35 @@ class ActiveLearner:
             classes=self.classes_,
             rng=self._rng,
             chunk_size=self.chunk_size,
-            embed=self._embedding_function(),
+            embed=embed,
             backend=self._backend,
+            **({} if note is None else {"note": note}),
         )
 
-    def _embedding_function(self) -> Any:
+    def _embedding_function(self) -> tuple[Any, Any]:
+        """The context's ``embed``, and what to call when a strategy reads it in its stead.
+
+        Returns
+        -------
+        embed : callable or None
+        note : callable or None
+            With ``embed="model"`` and a model that is no pipeline, the warning that
+            the raw features stand in, given the first time a strategy reads them.
+        """
         if self.embed is None:
             encoder = getattr(self, "_pool_encoder", None)
-            return None if encoder is None else encoder.transform
+            return (None if encoder is None else encoder.transform), None
         if self.embed == "model":
             model = _supervised_part(self.model_) if self._semi is not None else self.model_
             model = _embedding_model(model)
             if model is None:  # no model yet: the cold start reads the features
-                return None
+                return None, None
             leading = _leading_steps(model)
-            if leading is None:
-                self._warn_no_leading_steps(model)
-            return leading
+            if leading is None and not getattr(self, "_warned_embed_model", False):
+                return None, lambda: self._warn_no_leading_steps(model)
+            return leading, None
         if callable(self.embed):
-            return self.embed
+            return self.embed, None
         raise ValueError(f"embed must be None, 'model' or a callable, got {self.embed!r}.")
 
     def _warn_no_leading_steps(self, model: Any) -> None:
@@ -502,7 +514,7 @@ class ActiveLearner:
             f"best_estimator_), and {type(model).__name__} has none: the raw features are used; "
             "make the estimator a Pipeline or pass embed= a function.",
             UserWarning,
-            stacklevel=5,  # the caller of query()
+            stacklevel=_user_stacklevel(),
         )
 
     def teach(
@@ -885,6 +897,49 @@ def _too_few_for_cv(exc: ValueError, estimator: Any, n_labels: int) -> str:
         "with min_labels= the labels it needs (about the folds times the classes; the cold "
         "start stands in until then), or give the estimator fewer folds (cv=2)."
     )
+
+
+@dataclass(frozen=True)
+class _NotedContext(QueryContext):
+    """A context whose embedding is the features, calling ``note`` when a strategy reads it.
+
+    ``embed="model"`` with a model that is no pipeline warns this way only for a
+    strategy that reads the embedding (``embed`` or :meth:`embedding`), not for one
+    that reads the model only, such as ``margin``.
+    """
+
+    note: Any = field(default=None, repr=False, compare=False)
+
+    def __getattribute__(self, name: str) -> Any:
+        """Call ``note`` on the first read of the embedding (the features here)."""
+        if name in ("embed", "embedding") and object.__getattribute__(self, "embed") is None:
+            note = object.__getattribute__(self, "note")
+            if note is not None:
+                note()
+        return object.__getattribute__(self, name)
+
+    def with_candidates(self, candidates: np.ndarray) -> QueryContext:
+        """A copy restricted to other candidates, made without reading the embedding."""
+        values = {f.name: object.__getattribute__(self, f.name) for f in fields(self)}
+        values["candidates"] = np.sort(np.asarray(candidates, dtype=np.int64))
+        return type(self)(**values)
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside activelab.
+
+    Returns
+    -------
+    int
+        For ``warnings.warn`` in the function that calls this one.
+    """
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def _supervised_part(model: Any) -> Any:

@@ -316,6 +316,40 @@ def test_next_item_asks_the_store_only_about_leases_that_bar_the_pick(
 
 
 @pytest.mark.parametrize("n_items", [1, 3])
+def test_an_item_whose_slots_are_all_held_costs_no_failed_lease(
+    tmp_path, monkeypatch, n_items
+) -> None:
+    # overlap 2: ada and bob hold the top item; cy's request passes over it without trying
+    # to lease it, then takes the next item (one lease) or at once nothing (none)
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "strategy": "margin", "overlap": 2})
+    store.add_items(
+        [
+            {"external_id": f"i{i}", "kind": "table", "content": {"fields": {"x": i}}}
+            for i in range(n_items)
+        ]
+    )
+    store.save_features(np.zeros((n_items, 1)))
+    ada, bob, cy = (store.add_annotator(name)[0] for name in ("ada", "bob", "cy"))
+    svc = LabellingService(store)
+    top = svc.next_item(ada).id
+    assert svc.next_item(bob).id == top
+    tried: list[int] = []
+    real = store.lease
+    monkeypatch.setattr(
+        store, "lease", lambda item, *a, **k: tried.append(item) or real(item, *a, **k)
+    )
+    got = svc.next_item(cy)
+    assert top not in tried
+    assert (got is None) if n_items == 1 else (got.id != top and tried == [got.id])
+    store.release(top, bob.id)  # bob gives the item back through another process
+    if n_items == 3:
+        svc.answer(cy, got.id, "neg")
+    assert svc.next_item(cy).id == top
+    store.close()
+
+
+@pytest.mark.parametrize("n_items", [1, 3])
 def test_an_item_two_annotators_hold_does_not_end_a_third_ones_queue(tmp_path, n_items) -> None:
     # overlap 2: ada and bob hold the top item, whose slots are all taken: cy gets another
     # item, or at once nothing when there is no other

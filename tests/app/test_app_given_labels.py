@@ -302,3 +302,83 @@ def test_images_sorted_into_label_folders_bring_their_labels(
         "--label-folders",
     )
     assert r.exit_code == 1 and "--label-folders applies to a folder of images" in r.output
+
+
+def test_the_labelled_at_column_keeps_each_answers_time_through_export_and_back(
+    tmp_path: Path,
+) -> None:
+    """``labelled_at`` (ISO with or without a zone, or Unix seconds) is when each imported
+    answer was given; an empty cell takes the import time; an export read back keeps them."""
+    texts = {"a": "good film", "b": "dull film", "c": "long film", "d": "great cast"}
+    path = tmp_path / "items.csv"
+    path.write_text(
+        "id,text,label,annotator,labelled_at\n"
+        "a,good film,pos,ada,2023-11-14T22:13:20Z\n"
+        "b,dull film,neg,bob,2023-11-14T23:13:21\n"
+        "c,long film,,,\n"
+        "d,great cast,pos,ada,1700000002\n"
+    )
+    data = read_items(path, text_features="tfidf")
+    assert data.given_times == {0: 1700000000.0, 1: 1700003601.0, 3: 1700000002.0}
+    assert all("labelled_at" not in r["content"] for r in data.rows)
+    assert data.rows[0]["content"]["annotator"] == "ada"  # data, as before: the rule is 'file'
+    proj = tmp_path / "p"
+    create_project(proj, data, ["pos", "neg"])
+    store = open_project(proj)
+    current = store.current_labels()
+    store.close()
+    assert {i: c.created_at for i, c in current.items()} == {
+        0: 1700000000.0,
+        1: 1700003601.0,
+        3: 1700000002.0,
+    }
+    assert {c.annotator for c in current.values()} == {GIVEN_LABELS_ANNOTATOR}
+    out = tmp_path / "labels.csv"
+    assert _invoke("export", proj, "--out", out).exit_code == 0
+    lines = out.read_text().splitlines()
+    back = tmp_path / "back.csv"  # the export joined with the texts, as a user would
+    back.write_text(
+        "id,text,label,labelled_at\n"
+        + "".join(
+            f"{i},{texts[i]},{lab},{t}\n" for i, lab, _, t in (r.split(",") for r in lines[1:])
+        )
+    )
+    r = _invoke("init", tmp_path / "q", "--data", back, "--labels", "pos,neg",
+                "--text-features", "tfidf")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    store = open_project(tmp_path / "q")
+    again = {c.created_at for c in store.current_labels().values()}
+    store.close()
+    assert again == {c.created_at for c in current.values()}
+
+
+def test_a_labelled_at_cell_that_is_not_a_time_refuses_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text(
+        "text,label,labelled_at\ngood,pos,2023-11-14\nbad,neg,last week\nfine,pos,soon\n"
+    )
+    r = _invoke("init", tmp_path / "p", "--data", path, "--labels", "pos,neg",
+                "--text-features", "tfidf")  # fmt: skip
+    assert r.exit_code != 0
+    assert "line 3, column 'labelled_at': 'last week' is not a time" in r.output
+    assert _nothing_created(tmp_path, "p")
+
+
+def test_add_keeps_the_times_of_the_labels_it_imports(tmp_path: Path) -> None:
+    first = tmp_path / "first.csv"
+    first.write_text("id,text,label\na,good film,pos\nb,dull film,neg\n")
+    proj = tmp_path / "p"
+    r = _invoke("init", proj, "--data", first, "--labels", "pos,neg", "--text-features", "tfidf")
+    assert r.exit_code == 0, r.output
+    more = tmp_path / "more.jsonl"
+    rows = [
+        {"id": "c", "text": "great film", "label": "pos", "labelled_at": 1700000000},
+        {"id": "d", "text": "dull cast", "label": "neg", "labelled_at": "2023-11-14T22:13:21Z"},
+    ]
+    more.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    r = _invoke("add", proj, "--data", more)
+    assert r.exit_code == 0, r.output
+    store = open_project(proj)
+    times = {i: c.created_at for i, c in store.current_labels().items() if i >= 2}
+    store.close()
+    assert times == {2: 1700000000.0, 3: 1700000001.0}

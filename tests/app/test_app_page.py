@@ -559,6 +559,34 @@ def test_labels_past_the_number_keys_are_answered_by_name_in_the_l_box(browser, 
     page.close()
 
 
+def test_a_click_that_answers_skips_or_undoes_closes_and_clears_the_l_box(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    labels = [f"topic{i:02d}" for i in range(12)]
+    url, token, store = make(_texts(6), labels)
+    page, errors = _open(browser, url, token)
+    box, field = page.locator("#finder"), page.locator("#finder-input")
+    clicks = [
+        page.locator("#labels button", has_text="topic03"),
+        page.locator("#skip-button"),
+        page.locator("#undo-button"),
+    ]
+    for click, said in zip(clicks, ["Saved: topic03", "Skipped", "Undone"], strict=True):
+        page.locator("#card").focus()
+        page.keyboard.press("l")
+        page.keyboard.type("top")
+        expect(box).to_be_visible()
+        click.click()
+        expect(page.locator("#status")).to_contain_text(said)
+        expect(box).to_be_hidden()  # closed and cleared, as Esc does: the next item starts anew
+        assert field.input_value() == ""
+        assert page.evaluate("document.activeElement.id") == "card"
+        expect(page.locator("#labels button:visible")).to_have_count(len(labels))
+    assert [e.kind for e in store.events()] == ["label", "skip", "undo"]
+    assert not errors, errors
+    page.close()
+
+
 def test_the_l_box_ticks_a_label_in_a_multi_label_project(browser, make) -> None:
     from playwright.sync_api import expect
 

@@ -237,7 +237,13 @@ def extend_project(store: Store, data: Dataset) -> tuple[int, int, int, int]:
         batches = list(s.get(ITEM_BATCHES) or [first])  # before any add: one batch, all items
         store.update_settings(**{ITEM_BATCHES: [*batches, len(data.rows)]})
         imported = (
-            record_given_answers(store, {first + i: v for i, v in given.items()}) if given else 0
+            record_given_answers(
+                store,
+                {first + i: v for i, v in given.items()},
+                {first + i: t for i, t in data.given_times.items()},
+            )
+            if given
+            else 0
         )
         left_out = 0
         if data.settings.get("source_format"):

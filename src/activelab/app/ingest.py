@@ -34,6 +34,7 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,8 @@ __all__ = [
     "shown_fields",
 ]
 
+#: The column of a CSV/JSONL that says when its labels were given (``activelab export``'s).
+_TIME_COLUMN = "labelled_at"
 #: Image file suffixes a project ingests, with their media types.
 IMAGE_SUFFIXES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 #: How new projects read images into grey levels (:func:`grey_levels`); a project records
@@ -166,6 +169,10 @@ class Dataset:
         answers (:func:`~activelab.app.project.create_project`).
     given_lines : dict of int to int
         The file line of each given label, for error messages.
+    given_times : dict of int to float
+        When each given label was given (Unix seconds), by row index, from the
+        file's ``labelled_at`` column (what ``activelab export`` writes); rows
+        without one are absent (they take the import time).
     source : str
         The file the items were read from (for error messages).
     """
@@ -177,6 +184,7 @@ class Dataset:
     settings: dict[str, Any] = field(default_factory=dict)
     given_labels: dict[int, str | list[str]] = field(default_factory=dict)
     given_lines: dict[int, int] = field(default_factory=dict, repr=False)
+    given_times: dict[int, float] = field(default_factory=dict, repr=False)
     source: str = field(default="", repr=False)
     #: the label names the file declares, in its order (a Hugging Face ``ClassLabel``)
     label_names: list[str] | None = None
@@ -715,6 +723,85 @@ def _given_labels(
     return given, lines
 
 
+def _given_times(
+    path: Path, records: list[tuple[int, dict[str, Any]]], given: dict[int, Any]
+) -> dict[int, float]:
+    """When each given label was given, from the file's :data:`_TIME_COLUMN`, by row index.
+
+    Parameters
+    ----------
+    path : Path
+        The file, for messages.
+    records : list of (int, dict)
+        The file's rows: line number and cells.
+    given : dict
+        The rows that hold a label (:func:`_given_labels`); only theirs are read.
+
+    Returns
+    -------
+    dict of int to float
+        Unix seconds; a row whose cell is empty is absent (it takes the import time).
+
+    Raises
+    ------
+    IngestError
+        Naming the first cell that is not a time, and its line.
+    """
+    times: dict[int, float] = {}
+    for i in given:  # one cell per labelled row: reading, not a pool scan
+        line, rec = records[i]
+        raw = rec.get(_TIME_COLUMN)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        when = _cell_time(raw)
+        if when is None:
+            raise IngestError(
+                f"{path}, line {line}, column {_TIME_COLUMN!r}: {raw!r} is not a time; give "
+                "ISO 8601 (2024-05-01T12:00:00Z; no zone: UTC) or Unix seconds, or leave the "
+                "cell empty for the import time."
+            )
+        times[i] = when
+    return times
+
+
+def _cell_time(value: Any) -> float | None:
+    """A file's time cell as Unix seconds, or ``None`` when it is not a time.
+
+    ISO 8601, with or without a zone (no zone: UTC), or Unix seconds (a number,
+    or its text).
+
+    Examples
+    --------
+    >>> _cell_time("2023-11-14T22:13:20Z"), _cell_time("2023-11-14 23:13:20+01:00")
+    (1700000000.0, 1700000000.0)
+    >>> _cell_time("2023-11-14T22:13:20"), _cell_time(1700000000), _cell_time("1700000000.5")
+    (1700000000.0, 1700000000.0, 1700000000.5)
+    >>> _cell_time("yesterday"), _cell_time(float("nan")), _cell_time(True)
+    (None, None, None)
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            number = _as_float(text)
+        else:
+            return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+    elif isinstance(value, int | float):
+        number = float(value)
+    else:
+        return None
+    if number is None or not math.isfinite(number):
+        return None
+    try:  # a time the store and its exports can write back
+        datetime.fromtimestamp(number, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return number
+
+
 def _is_label(value: Any) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
@@ -772,10 +859,19 @@ def _from_records(
     )
     given: dict[int, str | list[str]] = {}
     lines: dict[int, int] = {}
+    times: dict[int, float] = {}
     if label_column is not None:  # the labels leave the data: never a feature, never shown
         given, lines = _given_labels(path, records, label_column)
-        records = [(n, {k: v for k, v in r.items() if k != label_column}) for n, r in records]
-        header = [h for h in header if h != label_column]
+        answer = {label_column}
+        if _TIME_COLUMN in header and _TIME_COLUMN not in (
+            text_column,
+            id_column,
+            *(feature_columns or []),
+        ):  # when each answer was given: the answer's, not the item's
+            times = _given_times(path, records, given)
+            answer.add(_TIME_COLUMN)
+        records = [(n, {k: v for k, v in r.items() if k not in answer}) for n, r in records]
+        header = [h for h in header if h not in answer]
     for name, col in (("--text-column", text_column), ("--id-column", id_column)):
         if col is not None and col not in header:
             raise IngestError(f"{path}: {name} {col!r} is not a column; columns: {header}.")
@@ -796,6 +892,7 @@ def _from_records(
     data.settings["id_column"] = id_column  # None: the ids are row numbers
     if label_column is not None:
         data.given_labels, data.given_lines, data.source = given, lines, str(path)
+        data.given_times = times
         data.settings["label_column"] = label_column
     return data
 

@@ -275,15 +275,19 @@ def refuse_label_sets(data: Dataset, fix: str) -> None:
                 )
 
 
-def record_given_answers(store: Store, given: dict[int, str]) -> int:
+def record_given_answers(
+    store: Store, given: dict[int, str], times: dict[int, float] | None = None
+) -> int:
     """Record :func:`given_answers` (by item id) as answers of :data:`GIVEN_LABELS_ANNOTATOR`.
 
-    For items without any answer yet (:meth:`~activelab.app.store.Store.import_labels`);
-    returns how many were recorded.
+    For items without any answer yet (:meth:`~activelab.app.store.Store.import_labels`),
+    each given at its ``times`` entry (Unix seconds, by item id; the file's
+    ``labelled_at``), else now; returns how many were recorded.
     """
     from activelab.interop.project import imported_annotator
 
-    return store.import_labels(imported_annotator(store, GIVEN_LABELS_ANNOTATOR), given)
+    who = imported_annotator(store, GIVEN_LABELS_ANNOTATOR)
+    return store.import_labels(who, given, times)
 
 
 def create_project(
@@ -369,7 +373,7 @@ def create_project(
         if data.featuriser is not None:
             store.save_artifact("featuriser", pickle.dumps(data.featuriser))
         if given:
-            record_given_answers(store, given)
+            record_given_answers(store, given, data.given_times)
         # the first queue (cold start, or a model on the given labels), so labelling can begin
         LabellingService(store).retrain()
         (tmp / CONFIG_NAME).write_text(

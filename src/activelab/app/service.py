@@ -178,6 +178,9 @@ class LabellingService:
         self._mine: dict[int, set[int]] = {}
         self._n_mine: dict[int, int] = {}  # live labels per annotator
         self._taken: dict[int, float] = {}  # item -> until when someone else holds it
+        #: item -> annotator -> until when: the leases this process handed out, so an item
+        #: whose every slot is held is passed over without a lease that must fail
+        self._holders: dict[int, dict[int, float]] = {}
         self._labels_since_train = 0
         # derived from the latest model
         self._model: Any = None
@@ -266,6 +269,7 @@ class LabellingService:
             self._live[ev.id] = (ev.item_id, ev.annotator_id, ev.kind)
             self._mine.setdefault(ev.annotator_id, set()).add(ev.item_id)
             self._taken.pop(ev.item_id, None)  # answered or skipped: no longer reserved
+            self._drop_holder(ev.item_id, ev.annotator_id)
             if ev.kind == "label":
                 self._live_count[ev.item_id] += 1
                 self._n_mine[ev.annotator_id] = self._n_mine.get(ev.annotator_id, 0) + 1
@@ -278,6 +282,7 @@ class LabellingService:
             self._mine.get(ann, set()).discard(item)
             # the store hands the item straight back to whoever undid it
             self._taken[item] = ev.created_at + self.lease_seconds
+            self._holders.setdefault(item, {})[ann] = ev.created_at + self.lease_seconds
             if kind == "label":
                 self._live_count[item] -= 1
                 self._cursor = 0  # the item is open again, maybe before the cursor
@@ -319,7 +324,10 @@ class LabellingService:
                 # than those given and held
                 busy = np.fromiter(self._taken.keys(), np.int64, len(self._taken))
                 busy = busy[self._target[busy] - self._live_count[busy] < 2]
-                skip = mine | set(busy.tolist()) | lost
+                # one that wants several more is passed over, as a lost lease is, when the
+                # others' leases through this process hold all its open slots
+                full = self._full_items(annotator.id, now)
+                skip = mine | set(busy.tolist()) | lost | full
                 head = self._open_head(len(skip) + 1)
                 skipped = np.isin(head, np.fromiter(skip, np.int64, len(skip)))
                 window = head[~skipped]
@@ -333,7 +341,7 @@ class LabellingService:
                 if not barring:
                     if window.size == 0:
                         # nothing to wait for: the rest is answered by them, or all held
-                        left = set(head.tolist()) - mine - lost
+                        left = set(head.tolist()) - mine - lost - full
                         if head.size <= len(mine) or not self._taken or not left:
                             return None
                         item = -1
@@ -362,6 +370,8 @@ class LabellingService:
             with self._lock:
                 # held here for an annotator, or by a process we cannot see: look later
                 self._taken[item] = now + (self.lease_seconds if won else 2.0)
+                if won:
+                    self._holders.setdefault(item, {})[annotator.id] = now + self.lease_seconds
             if won:
                 return self.view(item)
             # an item that wants more answers than it has is not skipped as reserved, yet
@@ -370,15 +380,61 @@ class LabellingService:
             self.sync()
         return None
 
+    def _drop_holder(self, item: int, annotator_id: int) -> None:
+        """Forget the annotator's lease on ``item`` (answered, skipped or given back)."""
+        holders = self._holders.get(item)
+        if holders is not None:
+            holders.pop(annotator_id, None)
+            if not holders:
+                del self._holders[item]
+
+    def _full_items(self, annotator_id: int, now: float) -> set[int]:
+        """Items that want at least two more answers, all of whose open slots other
+        annotators hold through this process (expired leases dropped). Call under the lock.
+
+        Parameters
+        ----------
+        annotator_id : int
+            Who asks: their own lease holds no slot against them.
+        now : float
+            The time of the request (Unix seconds).
+
+        Returns
+        -------
+        set of int
+        """
+        self._holders = {
+            i: live
+            for i, h in self._holders.items()
+            if (live := {a: t for a, t in h.items() if t > now})
+        }
+        if not self._holders:
+            return set()
+        items = np.fromiter(self._holders.keys(), np.int64, len(self._holders))
+        others = np.fromiter(
+            (len(h) - (annotator_id in h) for h in self._holders.values()), np.int64, items.size
+        )
+        wanted = self._target[items] - self._live_count[items]
+        return set(items[(wanted >= 2) & (others >= wanted)].tolist())
+
     def _forget_released(self, held: list[int]) -> None:
         """Drop the reservations of ``held`` (items leased through this process) whose
         lease the store no longer holds: given back by another process (a revoked
-        annotator's, say). One read of those few items."""
-        gone = set(held) - set(self.store.leased_items(held))
-        if gone:
-            with self._lock:
-                for i in gone:
-                    self._taken.pop(i, None)
+        annotator's, say). One read of those few items; for items several annotators
+        hold, the read names each holder, so a slot given back elsewhere opens here."""
+        with self._lock:
+            several = [i for i in held if len(self._holders.get(i, ())) > 1]
+        one = [i for i in held if i not in several]
+        gone = set(one) - set(self.store.leased_items(one)) if one else set()
+        holders = self.store.lease_holders(several) if several else {}
+        gone |= set(several) - set(holders)
+        with self._lock:
+            for i in gone:
+                self._taken.pop(i, None)
+                self._holders.pop(i, None)
+            for i, live in holders.items():  # a few items, never the pool
+                kept = {a: t for a, t in self._holders.get(i, {}).items() if a in live}
+                self._holders[i] = kept
 
     def _open_head(self, k: int) -> np.ndarray:
         """The first ``k`` items of the queue not answered yet (fewer at its end).
@@ -549,6 +605,7 @@ class LabellingService:
         self.store.release(int(item_id), annotator.id)
         with self._lock:
             self._taken.pop(int(item_id), None)
+            self._drop_holder(int(item_id), annotator.id)
 
     def _after_write(self) -> None:
         self.sync()

@@ -1078,12 +1078,18 @@ class Store:
             _opt(float, seconds),
         )
 
-    def import_labels(self, annotator_id: int, labels: Mapping[int, str]) -> int:
+    def import_labels(
+        self,
+        annotator_id: int,
+        labels: Mapping[int, str],
+        times: Mapping[int, float] | None = None,
+    ) -> int:
         """Record labels a new project's file already held, in one transaction.
 
         For items that have no event yet (a new project's file at ``init``, new
         items at ``add``); each becomes a label event of ``annotator_id``, in item
-        order, with no strategy (not asked by the loop). Returns how many were
+        order, with no strategy (not asked by the loop), given at ``times[item]``
+        (Unix seconds) where the file said when, else now. Returns how many were
         recorded.
 
         Examples
@@ -1104,7 +1110,7 @@ class Store:
                 "annotator_id": int(annotator_id),
                 "kind": "label",
                 "label": str(lab),
-                "created_at": now,
+                "created_at": float((times or {}).get(i, now)),
             }
             for i, lab in sorted(labels.items())
         ]
@@ -1351,6 +1357,33 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(stmt).all()
         return {int(r[0]): int(r[1]) for r in rows}
+
+    def lease_holders(self, items: Sequence[int]) -> dict[int, set[int]]:
+        """Item → every annotator holding an unexpired lease on it, among ``items``
+        (unanswered items only; an item nobody holds is absent).
+
+        Examples
+        --------
+        >>> store = Store.create("sqlite://", {"labels": ["a", "b"], "kind": "text"})
+        >>> store.add_items([{"external_id": "0", "kind": "text", "content": {"text": "x"}}])
+        >>> ada, _ = store.add_annotator("ada")
+        >>> bob, _ = store.add_annotator("bob")
+        >>> [store.lease(0, who.id, seconds=60, overlap=2) for who in (ada, bob)]
+        [True, True]
+        >>> store.lease_holders([0]) == {0: {ada.id, bob.id}}
+        True
+        """
+        stmt = sa.select(assignments_t.c.item_id, assignments_t.c.annotator_id).where(
+            assignments_t.c.expires_at > time.time(),
+            assignments_t.c.expires_at < _FOREVER,
+            assignments_t.c.item_id.in_([int(i) for i in items]),
+        )
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        out: dict[int, set[int]] = {}
+        for item, who in rows:  # one row per lease held: a few, never the pool
+            out.setdefault(int(item), set()).add(int(who))
+        return out
 
     # -------------------------------------------------------- models, queue
     def save_model_version(

@@ -38,9 +38,10 @@ LABEL_COLUMN_OPTION = click.option(
     "--label-column",
     default=None,
     help="Column of a CSV/JSONL holding labels already given (an empty cell: not labelled); "
-    "they are imported as answers of 'imported:file' and are never a feature  [default: label, "
-    "when there is one, else labels; '' for none]. Multi-label: labels separated by ';' (CSV; "
-    "[] for none of them) or a list.",
+    "they are imported as answers of 'imported:file' and are never a feature, given at the "
+    "file's labelled_at (ISO time, no zone: UTC, or Unix seconds) when it has one  [default: "
+    "label, when there is one, else labels; '' for none]. Multi-label: labels separated by ';' "
+    "(CSV; [] for none of them) or a list.",
 )
 
 #: ``--label-folders`` of ``init`` and ``add``: images sorted into one folder per label

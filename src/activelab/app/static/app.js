@@ -499,6 +499,7 @@ async function pump() {
 }
 
 function answer(label) {
+  closeFinder();  // an answer, however given, leaves no name typed for the next item
   enqueue(async () => {
     if (!state.item || !(await itemSeen())) return;
     let ev;
@@ -520,6 +521,7 @@ function toggle(label) {
 }
 
 function confirmSet() {
+  closeFinder();
   enqueue(async () => {
     if (!state.item || !(await itemSeen())) return;
     const labels = state.labels.filter((l) => state.selected.has(l));
@@ -534,6 +536,7 @@ function confirmSet() {
 }
 
 function skip() {
+  closeFinder();
   enqueue(async () => {
     if (!state.item) return;
     const sent = await onItem((item) =>
@@ -545,6 +548,7 @@ function skip() {
 }
 
 function undo() {
+  closeFinder();
   enqueue(async () => {
     const res = await api("/api/undo", { method: "POST", body: JSON.stringify({ request_id: newRequestId() }) });
     setStatus("Undone: your last answer or skip was taken back", true);
