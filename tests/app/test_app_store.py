@@ -331,6 +331,44 @@ def test_racing_leases_never_hand_a_slot_out_twice(db_url, overlap) -> None:
     store.close()
 
 
+def test_one_annotator_racing_for_leases_never_holds_two_slots_of_an_item(db_url) -> None:
+    """Two requests of one annotator at once (two tabs, two server processes) ask for the
+    same items of an overlap-2 project: each item gets one slot of theirs, renewed by the
+    second request, so the other slot is left for someone else."""
+    n_items = 30
+    store = _store(db_url, n=n_items, overlap=2)
+    ada, bob = store.add_annotator("ada")[0], store.add_annotator("bob")[0]
+    other = Store.open(db_url)  # a second process's store: no lock shared with the first
+    start = threading.Barrier(2)
+    errors: list[str] = []
+
+    def grab(s: Store) -> None:
+        try:
+            for i in range(n_items):
+                start.wait(10)  # both requests for item i set off together
+                assert s.lease(i, ada.id, seconds=60, overlap=2)
+        except Exception as exc:  # reported in the main thread
+            errors.append(repr(exc))
+            start.abort()
+
+    threads = [threading.Thread(target=grab, args=(s,)) for s in (store, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT item_id, annotator_id FROM assignments")).all()
+    engine.dispose()
+    assert sorted(r[0] for r in rows) == list(range(n_items))  # one slot each, not two
+    for i in range(n_items):  # once ada answers, the second answer is bob's to give
+        store.append_event(i, ada.id, "label", label="a", require_lease=True)
+        assert store.lease(i, bob.id, seconds=60, overlap=2)
+    other.close()
+    store.close()
+
+
 def test_numpy_scalars_are_stored_as_numbers(db_url) -> None:
     """Ids and scores straight out of numpy (a queue, a model) behave like Python numbers:
     sqlite3 would bind an np.int64 as a blob, and the lease silently failed."""

@@ -447,6 +447,21 @@ def _serialise_events(conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7312001)"))
 
 
+def _serialise_leases(conn: Connection, annotator_id: int) -> None:
+    """Make one annotator's lease requests run one after another.
+
+    Two requests of the same annotator at once (two tabs, a retried ``/api/next``)
+    must not both claim a slot of the same item: the second has to see the
+    first's lease and renew it. SQLite serialises writers already
+    (``BEGIN IMMEDIATE``); on PostgreSQL a transaction-scoped advisory lock keyed
+    on the annotator does, so other annotators' leases never wait on it.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(7312002, :p_ann)"), {"p_ann": annotator_id}
+        )
+
+
 def _set_synchronous(conn: Connection, durable: bool) -> None:
     """SQLite: fsync the WAL at every commit (FULL) or only at checkpoints (NORMAL)."""
     conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
@@ -1286,7 +1301,8 @@ class Store:
 
         An item has ``overlap`` slots; a slot is free when nobody holds it or its
         lease has expired. Safe across processes: the primary key (item, slot)
-        decides who wins.
+        decides who wins, and one annotator's leases run one at a time, so an
+        annotator never holds two slots of one item.
         """
         item_id, annotator_id = int(item_id), int(annotator_id)
         score, model_version = _opt(float, score), _opt(int, model_version)
@@ -1303,6 +1319,7 @@ class Store:
         }
         try:
             with self._write(durable=False) as conn:
+                _serialise_leases(conn, annotator_id)
                 if conn.execute(_RENEW, params).rowcount:
                     return True
                 if conn.execute(_ANSWERED, params).first() is not None:
