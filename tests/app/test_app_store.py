@@ -369,6 +369,22 @@ def test_one_annotator_racing_for_leases_never_holds_two_slots_of_an_item(db_url
     store.close()
 
 
+def test_a_revoked_annotator_is_leased_nothing_even_by_a_request_under_way(db_url) -> None:
+    """A request authenticated just before ``annotator revoke`` committed must not reserve an
+    item for the revoked annotator (it would stay held until the lease ran out)."""
+    store = _store(db_url, n=3)
+    token = store.add_annotator("ada")[1]
+    ada = store.authenticate(token)  # the request got past authentication ...
+    assert ada is not None and store.lease(0, ada.id, seconds=600)
+    Store.open(db_url).revoke_annotator("ada")  # ... then the owner revoked them elsewhere
+    assert not store.lease(1, ada.id, seconds=600)
+    assert not store.lease(0, ada.id, seconds=600)  # their old item is not theirs again
+    assert store.held_item(ada.id) is None and store.leased_items() == {}
+    with pytest.raises(StoreError, match="revoked already"):
+        store.revoke_annotator("ada")
+    store.close()
+
+
 def test_numpy_scalars_are_stored_as_numbers(db_url) -> None:
     """Ids and scores straight out of numpy (a queue, a model) behave like Python numbers:
     sqlite3 would bind an np.int64 as a blob, and the lease silently failed."""

@@ -239,6 +239,11 @@ _ANSWERED = sa.select(_A.slot).where(
     _A.annotator_id == sa.bindparam("p_ann", type_=sa.Integer),
     _A.expires_at >= sa.bindparam("p_forever", type_=sa.Float),
 )
+#: the annotator, unless revoked (a revoked annotator is handed nothing)
+_ACTIVE = sa.select(annotators_t.c.id).where(
+    annotators_t.c.id == sa.bindparam("p_ann", type_=sa.Integer),
+    annotators_t.c.revoked_at.is_(None),
+)
 _HELD = (
     sa.select(_A.item_id)
     .where(
@@ -887,24 +892,32 @@ class Store:
         """Revoke an annotator's token; their events stay in the log, and the items they
         hold unanswered are given back at once (in the same transaction)."""
         with self._write() as conn:
-            res = conn.execute(
-                annotators_t.update()
-                .where(annotators_t.c.name == name, annotators_t.c.revoked_at.is_(None))
-                .values(revoked_at=time.time())
-            )
-            if res.rowcount == 1:
+            found = conn.execute(
+                sa.select(annotators_t.c.id).where(
+                    annotators_t.c.name == name, annotators_t.c.revoked_at.is_(None)
+                )
+            ).first()
+            if found is not None:
+                # a lease of theirs under way either commits first (and is given back
+                # here) or waits and then sees them revoked (Store.lease)
+                _serialise_leases(conn, int(found.id))
+                res = conn.execute(
+                    annotators_t.update()
+                    .where(annotators_t.c.id == found.id, annotators_t.c.revoked_at.is_(None))
+                    .values(revoked_at=time.time())
+                )
+                if res.rowcount != 1:  # a revoke at the same time came first
+                    found = None
+            if found is not None:
                 conn.execute(
                     assignments_t.update()
                     .where(
-                        assignments_t.c.annotator_id
-                        == sa.select(annotators_t.c.id)
-                        .where(annotators_t.c.name == name)
-                        .scalar_subquery(),
+                        assignments_t.c.annotator_id == found.id,
                         assignments_t.c.expires_at < _FOREVER,
                     )
                     .values(expires_at=0.0)
                 )
-        if res.rowcount != 1:
+        if found is None:
             found = self.annotator_by_name(name)
             if found is not None and found.revoked:
                 raise StoreError(f"Annotator {name!r} is revoked already.")
@@ -1302,7 +1315,8 @@ class Store:
         An item has ``overlap`` slots; a slot is free when nobody holds it or its
         lease has expired. Safe across processes: the primary key (item, slot)
         decides who wins, and one annotator's leases run one at a time, so an
-        annotator never holds two slots of one item.
+        annotator never holds two slots of one item. A revoked annotator gets
+        nothing, even when revoked while the request was on its way.
         """
         item_id, annotator_id = int(item_id), int(annotator_id)
         score, model_version = _opt(float, score), _opt(int, model_version)
@@ -1320,6 +1334,8 @@ class Store:
         try:
             with self._write(durable=False) as conn:
                 _serialise_leases(conn, annotator_id)
+                if conn.execute(_ACTIVE, params).first() is None:
+                    return False  # revoked, perhaps while this request was on its way
                 if conn.execute(_RENEW, params).rowcount:
                     return True
                 if conn.execute(_ANSWERED, params).first() is not None:
