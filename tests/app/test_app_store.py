@@ -385,6 +385,25 @@ def test_a_revoked_annotator_is_leased_nothing_even_by_a_request_under_way(db_ur
     store.close()
 
 
+def test_an_undone_item_is_held_again_for_the_projects_lease_time(db_url) -> None:
+    """Undo hands the item back for the project's ``lease_seconds`` (or the service's), not
+    a fixed 10 minutes that would keep it from teammates long after the annotator left."""
+    store = _store(db_url, n=2, lease_seconds=30.0)
+    ada = store.add_annotator("ada")[0]
+    for item in (0, 1):
+        assert store.lease(item, ada.id, seconds=30)
+        store.append_event(item, ada.id, "label", label="a", require_lease=True)
+    t0 = time.time()
+    store.undo_last(ada.id)  # item 1: the project's 30 s
+    store.undo_last(ada.id, seconds=5.0)  # item 0: the caller's
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.text("SELECT item_id, expires_at FROM assignments")).all())
+    engine.dispose()
+    assert t0 + 29 < rows[1] < t0 + 60 and t0 + 4 < rows[0] < t0 + 30
+    store.close()
+
+
 def test_numpy_scalars_are_stored_as_numbers(db_url) -> None:
     """Ids and scores straight out of numpy (a queue, a model) behave like Python numbers:
     sqlite3 would bind an np.int64 as a blob, and the lease silently failed."""

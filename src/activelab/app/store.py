@@ -1152,15 +1152,20 @@ class Store:
                 conn.execute(events_t.insert(), rows)
         return len(rows)
 
-    def undo_last(self, annotator_id: int, request_id: str | None = None) -> Event:
+    def undo_last(
+        self, annotator_id: int, request_id: str | None = None, *, seconds: float | None = None
+    ) -> Event:
         """Undo the annotator's latest label or skip that is not undone yet.
 
         Returns the new undo event (its ``undoes`` names the undone one); the item is
-        leased to the annotator again when its slot is free. Raises
+        leased to the annotator again when its slot is free, for ``seconds`` (default:
+        the project's ``lease_seconds``, 600 when unset). Raises
         :class:`StoreError` when there is nothing to undo, and :class:`ConflictError`
         when ``request_id`` was used by this annotator for another kind of request.
         """
         annotator_id = int(annotator_id)
+        if seconds is None:
+            seconds = float(self.settings.get("lease_seconds", 600.0))
         with self._write() as conn:
             _serialise_events(conn)
             if request_id is not None:
@@ -1181,7 +1186,7 @@ class Store:
                 "p_item": target.item_id,
                 "p_ann": annotator_id,
                 "p_now": now,
-                "p_expires": now + 600.0,
+                "p_expires": now + seconds,
                 "p_strategy": target.strategy,
                 "p_score": target.score,
                 "p_version": target.model_version,
@@ -1192,7 +1197,7 @@ class Store:
                     assignments_t.c.item_id == target.item_id,
                     assignments_t.c.annotator_id == annotator_id,
                 )
-                .values(expires_at=now + 600.0, leased_at=now)
+                .values(expires_at=now + seconds, leased_at=now)
             ).rowcount
             for slot in range(int(self.settings.get("overlap", 1))):
                 if back:
