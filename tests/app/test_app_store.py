@@ -404,6 +404,37 @@ def test_an_undone_item_is_held_again_for_the_projects_lease_time(db_url) -> Non
     store.close()
 
 
+def test_case_twins_added_at_once_are_refused_one_of_them(db_url) -> None:
+    """``annotator add Ada`` and ``annotator add ada`` from two processes at once: one of
+    them is refused, as when run one after the other (one person is not two annotators)."""
+    store = _store(db_url, n=1)
+    other = Store.open(db_url)
+    added: list[str] = []
+    refused: list[str] = []
+    for k in range(5):
+        start = threading.Barrier(2)
+
+        def add(s: Store, name: str, start: threading.Barrier) -> None:
+            start.wait(10)
+            try:
+                added.append(s.add_annotator(name)[0].name)
+            except StoreError as exc:
+                refused.append(str(exc))
+
+        threads = [
+            threading.Thread(target=add, args=(s, name, start))
+            for s, name in ((store, f"Ada{k}"), (other, f"ada{k}"))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert sorted(n.casefold() for n in added) == [f"ada{k}" for k in range(5)]
+    assert len(refused) == 5 and all("only in case" in r for r in refused)
+    other.close()
+    store.close()
+
+
 def test_numpy_scalars_are_stored_as_numbers(db_url) -> None:
     """Ids and scores straight out of numpy (a queue, a model) behave like Python numbers:
     sqlite3 would bind an np.int64 as a blob, and the lease silently failed."""

@@ -467,6 +467,18 @@ def _serialise_leases(conn: Connection, annotator_id: int) -> None:
         )
 
 
+def _serialise_annotator_names(conn: Connection) -> None:
+    """Make new annotators' names be checked and added one at a time.
+
+    The unique key refuses a name taken already, but not a case twin ("Ada" and
+    "ada", one person counted twice): that check reads the names, so two adds at
+    once must not both pass it. SQLite serialises writers already; on PostgreSQL
+    a transaction-scoped advisory lock does.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7312003)"))
+
+
 def _set_synchronous(conn: Connection, durable: bool) -> None:
     """SQLite: fsync the WAL at every commit (FULL) or only at checkpoints (NORMAL)."""
     conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
@@ -846,6 +858,7 @@ class Store:
         token = secrets.token_urlsafe(32) if with_token else None
         try:
             with self._write() as conn:
+                _serialise_annotator_names(conn)
                 names = conn.execute(sa.select(annotators_t.c.name)).scalars().all()
                 twin = next(
                     (n for n in names if n != name and n.casefold() == name.casefold()), None
