@@ -101,6 +101,36 @@ def test_revoked_token_is_refused_at_once(api) -> None:
     assert _snapshot(service) == before
 
 
+def test_a_database_outage_is_a_one_line_503_and_a_retry_then_stores_once(api, monkeypatch) -> None:
+    """The database gone for a moment (a restart, a dropped connection, busy past its
+    timeout): the request gets 503 with the reason in one line, not a bare 500, and
+    sending it again once the database is back stores the answer once."""
+    import sqlalchemy as sa
+
+    client, tokens, service = api
+    item = client.get("/api/next", headers=h(tokens["ada"])).json()["item"]
+    body = {"item_id": item["id"], "label": "good", "request_id": "outage-1"}
+    down = sa.exc.OperationalError(
+        "INSERT INTO label_events ...", {}, OSError("server closed the connection unexpectedly")
+    )
+
+    def fail(*_a: object, **_k: object) -> None:
+        raise down
+
+    with monkeypatch.context() as m:
+        m.setattr(service.store, "append_event", fail)
+        r = client.post("/api/answer", json=body, headers=h(tokens["ada"]))
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+    detail = r.json()["detail"]
+    assert "server closed the connection unexpectedly" in detail and "\n" not in detail
+    assert "request_id" in detail
+    first = client.post("/api/answer", json=body, headers=h(tokens["ada"]))
+    again = client.post("/api/answer", json=body, headers=h(tokens["ada"]))
+    assert first.status_code == again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    assert service.store.count_events()["label"] == 1
+
+
 def test_unknown_label_is_422_with_the_labels_and_store_unchanged(api) -> None:
     client, tokens, service = api
     item = client.get("/api/next", headers=h(tokens["ada"])).json()["item"]

@@ -331,6 +331,110 @@ def test_racing_leases_never_hand_a_slot_out_twice(db_url, overlap) -> None:
     store.close()
 
 
+def test_one_annotator_racing_for_leases_never_holds_two_slots_of_an_item(db_url) -> None:
+    """Two requests of one annotator at once (two tabs, two server processes) ask for the
+    same items of an overlap-2 project: each item gets one slot of theirs, renewed by the
+    second request, so the other slot is left for someone else."""
+    n_items = 30
+    store = _store(db_url, n=n_items, overlap=2)
+    ada, bob = store.add_annotator("ada")[0], store.add_annotator("bob")[0]
+    other = Store.open(db_url)  # a second process's store: no lock shared with the first
+    start = threading.Barrier(2)
+    errors: list[str] = []
+
+    def grab(s: Store) -> None:
+        try:
+            for i in range(n_items):
+                start.wait(10)  # both requests for item i set off together
+                assert s.lease(i, ada.id, seconds=60, overlap=2)
+        except Exception as exc:  # reported in the main thread
+            errors.append(repr(exc))
+            start.abort()
+
+    threads = [threading.Thread(target=grab, args=(s,)) for s in (store, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT item_id, annotator_id FROM assignments")).all()
+    engine.dispose()
+    assert sorted(r[0] for r in rows) == list(range(n_items))  # one slot each, not two
+    for i in range(n_items):  # once ada answers, the second answer is bob's to give
+        store.append_event(i, ada.id, "label", label="a", require_lease=True)
+        assert store.lease(i, bob.id, seconds=60, overlap=2)
+    other.close()
+    store.close()
+
+
+def test_a_revoked_annotator_is_leased_nothing_even_by_a_request_under_way(db_url) -> None:
+    """A request authenticated just before ``annotator revoke`` committed must not reserve an
+    item for the revoked annotator (it would stay held until the lease ran out)."""
+    store = _store(db_url, n=3)
+    token = store.add_annotator("ada")[1]
+    ada = store.authenticate(token)  # the request got past authentication ...
+    assert ada is not None and store.lease(0, ada.id, seconds=600)
+    Store.open(db_url).revoke_annotator("ada")  # ... then the owner revoked them elsewhere
+    assert not store.lease(1, ada.id, seconds=600)
+    assert not store.lease(0, ada.id, seconds=600)  # their old item is not theirs again
+    assert store.held_item(ada.id) is None and store.leased_items() == {}
+    with pytest.raises(StoreError, match="revoked already"):
+        store.revoke_annotator("ada")
+    store.close()
+
+
+def test_an_undone_item_is_held_again_for_the_projects_lease_time(db_url) -> None:
+    """Undo hands the item back for the project's ``lease_seconds`` (or the service's), not
+    a fixed 10 minutes that would keep it from teammates long after the annotator left."""
+    store = _store(db_url, n=2, lease_seconds=30.0)
+    ada = store.add_annotator("ada")[0]
+    for item in (0, 1):
+        assert store.lease(item, ada.id, seconds=30)
+        store.append_event(item, ada.id, "label", label="a", require_lease=True)
+    t0 = time.time()
+    store.undo_last(ada.id)  # item 1: the project's 30 s
+    store.undo_last(ada.id, seconds=5.0)  # item 0: the caller's
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.text("SELECT item_id, expires_at FROM assignments")).all())
+    engine.dispose()
+    assert t0 + 29 < rows[1] < t0 + 60 and t0 + 4 < rows[0] < t0 + 30
+    store.close()
+
+
+def test_case_twins_added_at_once_are_refused_one_of_them(db_url) -> None:
+    """``annotator add Ada`` and ``annotator add ada`` from two processes at once: one of
+    them is refused, as when run one after the other (one person is not two annotators)."""
+    store = _store(db_url, n=1)
+    other = Store.open(db_url)
+    added: list[str] = []
+    refused: list[str] = []
+    for k in range(5):
+        start = threading.Barrier(2)
+
+        def add(s: Store, name: str, start: threading.Barrier) -> None:
+            start.wait(10)
+            try:
+                added.append(s.add_annotator(name)[0].name)
+            except StoreError as exc:
+                refused.append(str(exc))
+
+        threads = [
+            threading.Thread(target=add, args=(s, name, start))
+            for s, name in ((store, f"Ada{k}"), (other, f"ada{k}"))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert sorted(n.casefold() for n in added) == [f"ada{k}" for k in range(5)]
+    assert len(refused) == 5 and all("only in case" in r for r in refused)
+    other.close()
+    store.close()
+
+
 def test_numpy_scalars_are_stored_as_numbers(db_url) -> None:
     """Ids and scores straight out of numpy (a queue, a model) behave like Python numbers:
     sqlite3 would bind an np.int64 as a blob, and the lease silently failed."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import re
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,6 +33,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from activelab.app.ingest import shown_fields
@@ -432,6 +434,21 @@ def _event_out(ev: Event, multilabel: bool = False) -> EventOut:
 
 
 # --------------------------------------------------------------------- app
+_log = logging.getLogger(__name__)
+
+
+def _database_trouble(request: Request, exc: OperationalError) -> str:
+    """The one-line answer to a request the database could not serve (unreachable,
+    restarting, or busy past its timeout); logged on the server as one line too."""
+    reason = str(exc.orig if exc.orig is not None else exc).strip()
+    reason = reason.splitlines()[0] if reason else type(exc.orig or exc).__name__
+    _log.warning("%s %s: the database failed: %s", request.method, request.url.path, reason)
+    return (
+        f"The project's database could not serve this request ({reason}). Nothing is lost: "
+        "try again in a moment; an answer sent again with the same request_id is stored once."
+    )
+
+
 def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAPI:
     """The FastAPI application over a labelling service.
 
@@ -508,6 +525,16 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
     @app.exception_handler(StoreError)
     async def _store_error(_r: Request, exc: StoreError) -> JSONResponse:
         return _AsciiJSON(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        # the database went away, restarted or stayed busy: say so in one line (the page
+        # shows it) instead of a bare 500; the request may be sent again as it was
+        return _AsciiJSON(
+            status_code=503,
+            content={"detail": _database_trouble(request, exc)},
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:

@@ -595,7 +595,7 @@ class LabellingService:
 
     def undo(self, annotator: Annotator, request_id: str | None = None) -> tuple[Event, ItemView]:
         """Take back the annotator's latest answer or skip; returns the event and the item."""
-        ev = self.store.undo_last(annotator.id, request_id=request_id)
+        ev = self.store.undo_last(annotator.id, request_id=request_id, seconds=self.lease_seconds)
         self._after_write()
         return ev, self.view(ev.item_id)
 

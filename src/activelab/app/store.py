@@ -239,6 +239,11 @@ _ANSWERED = sa.select(_A.slot).where(
     _A.annotator_id == sa.bindparam("p_ann", type_=sa.Integer),
     _A.expires_at >= sa.bindparam("p_forever", type_=sa.Float),
 )
+#: the annotator, unless revoked (a revoked annotator is handed nothing)
+_ACTIVE = sa.select(annotators_t.c.id).where(
+    annotators_t.c.id == sa.bindparam("p_ann", type_=sa.Integer),
+    annotators_t.c.revoked_at.is_(None),
+)
 _HELD = (
     sa.select(_A.item_id)
     .where(
@@ -445,6 +450,33 @@ def _serialise_events(conn: Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7312001)"))
+
+
+def _serialise_leases(conn: Connection, annotator_id: int) -> None:
+    """Make one annotator's lease requests run one after another.
+
+    Two requests of the same annotator at once (two tabs, a retried ``/api/next``)
+    must not both claim a slot of the same item: the second has to see the
+    first's lease and renew it. SQLite serialises writers already
+    (``BEGIN IMMEDIATE``); on PostgreSQL a transaction-scoped advisory lock keyed
+    on the annotator does, so other annotators' leases never wait on it.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(7312002, :p_ann)"), {"p_ann": annotator_id}
+        )
+
+
+def _serialise_annotator_names(conn: Connection) -> None:
+    """Make new annotators' names be checked and added one at a time.
+
+    The unique key refuses a name taken already, but not a case twin ("Ada" and
+    "ada", one person counted twice): that check reads the names, so two adds at
+    once must not both pass it. SQLite serialises writers already; on PostgreSQL
+    a transaction-scoped advisory lock does.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7312003)"))
 
 
 def _set_synchronous(conn: Connection, durable: bool) -> None:
@@ -826,6 +858,7 @@ class Store:
         token = secrets.token_urlsafe(32) if with_token else None
         try:
             with self._write() as conn:
+                _serialise_annotator_names(conn)
                 names = conn.execute(sa.select(annotators_t.c.name)).scalars().all()
                 twin = next(
                     (n for n in names if n != name and n.casefold() == name.casefold()), None
@@ -872,24 +905,32 @@ class Store:
         """Revoke an annotator's token; their events stay in the log, and the items they
         hold unanswered are given back at once (in the same transaction)."""
         with self._write() as conn:
-            res = conn.execute(
-                annotators_t.update()
-                .where(annotators_t.c.name == name, annotators_t.c.revoked_at.is_(None))
-                .values(revoked_at=time.time())
-            )
-            if res.rowcount == 1:
+            found = conn.execute(
+                sa.select(annotators_t.c.id).where(
+                    annotators_t.c.name == name, annotators_t.c.revoked_at.is_(None)
+                )
+            ).first()
+            if found is not None:
+                # a lease of theirs under way either commits first (and is given back
+                # here) or waits and then sees them revoked (Store.lease)
+                _serialise_leases(conn, int(found.id))
+                res = conn.execute(
+                    annotators_t.update()
+                    .where(annotators_t.c.id == found.id, annotators_t.c.revoked_at.is_(None))
+                    .values(revoked_at=time.time())
+                )
+                if res.rowcount != 1:  # a revoke at the same time came first
+                    found = None
+            if found is not None:
                 conn.execute(
                     assignments_t.update()
                     .where(
-                        assignments_t.c.annotator_id
-                        == sa.select(annotators_t.c.id)
-                        .where(annotators_t.c.name == name)
-                        .scalar_subquery(),
+                        assignments_t.c.annotator_id == found.id,
                         assignments_t.c.expires_at < _FOREVER,
                     )
                     .values(expires_at=0.0)
                 )
-        if res.rowcount != 1:
+        if found is None:
             found = self.annotator_by_name(name)
             if found is not None and found.revoked:
                 raise StoreError(f"Annotator {name!r} is revoked already.")
@@ -1130,15 +1171,20 @@ class Store:
                 conn.execute(events_t.insert(), rows)
         return len(rows)
 
-    def undo_last(self, annotator_id: int, request_id: str | None = None) -> Event:
+    def undo_last(
+        self, annotator_id: int, request_id: str | None = None, *, seconds: float | None = None
+    ) -> Event:
         """Undo the annotator's latest label or skip that is not undone yet.
 
         Returns the new undo event (its ``undoes`` names the undone one); the item is
-        leased to the annotator again when its slot is free. Raises
+        leased to the annotator again when its slot is free, for ``seconds`` (default:
+        the project's ``lease_seconds``, 600 when unset). Raises
         :class:`StoreError` when there is nothing to undo, and :class:`ConflictError`
         when ``request_id`` was used by this annotator for another kind of request.
         """
         annotator_id = int(annotator_id)
+        if seconds is None:
+            seconds = float(self.settings.get("lease_seconds", 600.0))
         with self._write() as conn:
             _serialise_events(conn)
             if request_id is not None:
@@ -1159,7 +1205,7 @@ class Store:
                 "p_item": target.item_id,
                 "p_ann": annotator_id,
                 "p_now": now,
-                "p_expires": now + 600.0,
+                "p_expires": now + seconds,
                 "p_strategy": target.strategy,
                 "p_score": target.score,
                 "p_version": target.model_version,
@@ -1170,7 +1216,7 @@ class Store:
                     assignments_t.c.item_id == target.item_id,
                     assignments_t.c.annotator_id == annotator_id,
                 )
-                .values(expires_at=now + 600.0, leased_at=now)
+                .values(expires_at=now + seconds, leased_at=now)
             ).rowcount
             for slot in range(int(self.settings.get("overlap", 1))):
                 if back:
@@ -1292,7 +1338,9 @@ class Store:
 
         An item has ``overlap`` slots; a slot is free when nobody holds it or its
         lease has expired. Safe across processes: the primary key (item, slot)
-        decides who wins.
+        decides who wins, and one annotator's leases run one at a time, so an
+        annotator never holds two slots of one item. A revoked annotator gets
+        nothing, even when revoked while the request was on its way.
         """
         item_id, annotator_id = int(item_id), int(annotator_id)
         score, model_version = _opt(float, score), _opt(int, model_version)
@@ -1309,6 +1357,9 @@ class Store:
         }
         try:
             with self._write(durable=False) as conn:
+                _serialise_leases(conn, annotator_id)
+                if conn.execute(_ACTIVE, params).first() is None:
+                    return False  # revoked, perhaps while this request was on its way
                 if conn.execute(_RENEW, params).rowcount:
                     return True
                 if conn.execute(_ANSWERED, params).first() is not None:
