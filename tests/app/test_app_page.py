@@ -69,6 +69,17 @@ def _texts(n: int) -> list[list[str]]:
     ]
 
 
+def _scans(tmp_path: Path) -> Path:
+    """A folder of three small grey PNGs, ``scan-0.png`` to ``scan-2.png``."""
+    from PIL import Image
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("L", (8, 8), color=60 * i).save(folder / f"scan-{i}.png")
+    return folder
+
+
 def _open(browser, url: str, token: str, viewport=DESKTOP, bypass_csp: bool = False):
     # bypass_csp: only so that the test may inject axe-core into the page
     page = browser.new_page(viewport=viewport, bypass_csp=bypass_csp)
@@ -261,13 +272,9 @@ def test_no_model_version_beside_no_model_yet_and_intervals_never_zero_width(bro
 
 
 def test_image_alt_text_names_the_file(browser, make, tmp_path: Path) -> None:
-    from PIL import Image
     from playwright.sync_api import expect
 
-    folder = tmp_path / "imgs"
-    folder.mkdir()
-    for i in range(3):
-        Image.new("L", (8, 8), color=60 * i).save(folder / f"scan-{i}.png")
+    folder = _scans(tmp_path)
     url, token, _ = make(folder, ["dark", "light"])
     page, _ = _open(browser, url, token)
     img = page.locator("#item-image")
@@ -765,13 +772,9 @@ def test_signing_out_gives_the_item_on_screen_back_at_once(browser, make) -> Non
 def test_an_image_that_fails_to_load_cannot_be_answered_but_can_be_retried_or_skipped(
     browser, make, tmp_path: Path
 ) -> None:
-    from PIL import Image
     from playwright.sync_api import expect
 
-    folder = tmp_path / "imgs"
-    folder.mkdir()
-    for i in range(3):
-        Image.new("L", (8, 8), color=60 * i).save(folder / f"scan-{i}.png")
+    folder = _scans(tmp_path)
     url, token, store = make(folder, ["dark", "light"])
     page = browser.new_page()
     errors: list[str] = []
@@ -821,13 +824,9 @@ def test_an_image_that_fails_to_load_cannot_be_answered_but_can_be_retried_or_sk
 def test_signing_out_while_an_image_loads_gives_the_item_back_at_once(
     browser, make, tmp_path: Path
 ) -> None:
-    from PIL import Image
     from playwright.sync_api import expect
 
-    folder = tmp_path / "imgs"
-    folder.mkdir()
-    for i in range(3):
-        Image.new("L", (8, 8), color=60 * i).save(folder / f"scan-{i}.png")
+    folder = _scans(tmp_path)
     url, token, store = make(folder, ["dark", "light"])
     ada = store.annotator_by_name("ada")
     page = browser.new_page()
