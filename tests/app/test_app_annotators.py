@@ -303,10 +303,8 @@ def test_next_item_asks_the_store_only_about_leases_that_bar_the_pick(
     svc = LabellingService(store)
     first = svc.next_item(ada).id
     looked: list[list[int]] = []
-    real = store.leased_items
-    monkeypatch.setattr(
-        store, "leased_items", lambda items=None: looked.append(items) or real(items)
-    )
+    real = store.lease_holders
+    monkeypatch.setattr(store, "lease_holders", lambda items: looked.append(items) or real(items))
     got = svc.next_item(bob).id
     if overlap == 1:  # ada's lease bars bob's pick: it alone is looked up, once
         assert got != first and looked == [[first]]

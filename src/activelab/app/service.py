@@ -423,18 +423,15 @@ class LabellingService:
         annotator's, say). One read of those few items; for items several annotators
         hold, the read names each holder, so a slot given back elsewhere opens here."""
         with self._lock:
-            several = [i for i in held if len(self._holders.get(i, ())) > 1]
-        one = [i for i in held if i not in several]
-        gone = set(one) - set(self.store.leased_items(one)) if one else set()
-        holders = self.store.lease_holders(several) if several else {}
-        gone |= set(several) - set(holders)
+            several = {i for i in held if len(self._holders.get(i, ())) > 1}
+        holders = self.store.lease_holders(held) if held else {}
         with self._lock:
-            for i in gone:
+            for i in set(held) - set(holders):
                 self._taken.pop(i, None)
                 self._holders.pop(i, None)
-            for i, live in holders.items():  # a few items, never the pool
-                kept = {a: t for a, t in self._holders.get(i, {}).items() if a in live}
-                self._holders[i] = kept
+            for i in several & set(holders):  # a few items, never the pool
+                live = holders[i]
+                self._holders[i] = {a: t for a, t in self._holders.get(i, {}).items() if a in live}
 
     def _open_head(self, k: int) -> np.ndarray:
         """The first ``k`` items of the queue not answered yet (fewer at its end).

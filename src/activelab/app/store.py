@@ -1399,15 +1399,7 @@ class Store:
     def leased_items(self, items: Sequence[int] | None = None) -> dict[int, int]:
         """Item → annotator for every unexpired lease on an unanswered item (among
         ``items`` only, when given)."""
-        stmt = sa.select(assignments_t.c.item_id, assignments_t.c.annotator_id).where(
-            assignments_t.c.expires_at > time.time(),
-            assignments_t.c.expires_at < _FOREVER,
-        )
-        if items is not None:
-            stmt = stmt.where(assignments_t.c.item_id.in_([int(i) for i in items]))
-        with self._read() as conn:
-            rows = conn.execute(stmt).all()
-        return {int(r[0]): int(r[1]) for r in rows}
+        return {int(item): int(who) for item, who in self._live_leases(items)}
 
     def lease_holders(self, items: Sequence[int]) -> dict[int, set[int]]:
         """Item → every annotator holding an unexpired lease on it, among ``items``
@@ -1424,17 +1416,22 @@ class Store:
         >>> store.lease_holders([0]) == {0: {ada.id, bob.id}}
         True
         """
+        out: dict[int, set[int]] = {}
+        for item, who in self._live_leases(items):  # one row per lease: a few, never the pool
+            out.setdefault(int(item), set()).add(int(who))
+        return out
+
+    def _live_leases(self, items: Sequence[int] | None) -> list[Any]:
+        """(item, annotator) rows of the unexpired leases on unanswered items (among
+        ``items`` only, when given)."""
         stmt = sa.select(assignments_t.c.item_id, assignments_t.c.annotator_id).where(
             assignments_t.c.expires_at > time.time(),
             assignments_t.c.expires_at < _FOREVER,
-            assignments_t.c.item_id.in_([int(i) for i in items]),
         )
+        if items is not None:
+            stmt = stmt.where(assignments_t.c.item_id.in_([int(i) for i in items]))
         with self._read() as conn:
-            rows = conn.execute(stmt).all()
-        out: dict[int, set[int]] = {}
-        for item, who in rows:  # one row per lease held: a few, never the pool
-            out.setdefault(int(item), set()).add(int(who))
-        return out
+            return list(conn.execute(stmt).all())
 
     # -------------------------------------------------------- models, queue
     def save_model_version(

@@ -603,9 +603,7 @@ def _aligned_previous(
         if width > n_labels:
             return everything, None, "the project's labels changed since the last model"
         previous = np.char.ljust(previous, n_labels, "0")
-    if previous_items is None:
-        if previous.shape != stop.shape:
-            return everything, None, None
+    if previous_items is None:  # a shape that is not the sample's: _still_pays says so
         return everything, previous, None
     _, now, before = np.intersect1d(
         stop, np.asarray(previous_items), assume_unique=True, return_indices=True
