@@ -25,7 +25,14 @@ import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.pipeline import Pipeline
 
-from activelab._validation import _kinds, check_indices, check_label_values, check_pool
+from activelab._validation import (
+    _kinds,
+    check_count,
+    check_indices,
+    check_label_values,
+    check_pool,
+    non_numeric_columns,
+)
 from activelab.cluster import DaskBackend, _gathers, _not_a_dask_pool, is_dask_collection
 from activelab.multilabel._model import check_indicator, fit_multilabel, multilabel_proba
 from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
@@ -288,12 +295,10 @@ class ActiveLearner:
                 "labels; use 'typicality' or 'random'."
             )
         self._strategy.check_model(self.estimator)  # a model-free one may refuse it too
-        for name, value, least in (
-            ("chunk_size", self.chunk_size, 1),
-            ("min_labels", self.min_labels, 0),
-        ):
-            if isinstance(value, bool) or not isinstance(value, Integral) or value < least:
-                raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}.")
+        check_count(self.min_labels, "min_labels", minimum=0)
+        chunk = self.chunk_size  # check_count would call it "a positive whole number"
+        if isinstance(chunk, bool) or not isinstance(chunk, Integral) or chunk < 1:
+            raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk!r}.")
         if not isinstance(self.refit, bool | np.bool_):
             raise ValueError(f"refit must be True or False, got {self.refit!r}.")
         if self.multilabel is not None and not isinstance(self.multilabel, bool | np.bool_):
@@ -921,7 +926,7 @@ class _NotedContext(QueryContext):
     def with_candidates(self, candidates: np.ndarray) -> QueryContext:
         """A copy restricted to other candidates, made without reading the embedding."""
         values = {f.name: object.__getattribute__(self, f.name) for f in fields(self)}
-        values["candidates"] = np.sort(np.asarray(candidates, dtype=np.int64))
+        values["candidates"] = np.asarray(candidates, dtype=np.int64)  # sorted on creation
         return type(self)(**values)
 
 
@@ -1282,9 +1287,7 @@ def _pool_encoder(estimator: Any, X: Any) -> Any:
     become numbers. Its leading steps are fitted on the pool without labels (one-hot encoders,
     scalers, vectorisers); steps that need labels leave the pool as it is.
     """
-    if not (hasattr(X, "columns") and hasattr(X, "dtypes")) or is_dask_collection(X):
-        return None
-    if all(kind.kind in "biuf" for kind in X.dtypes):
+    if is_dask_collection(X) or not non_numeric_columns(X):
         return None
     if not isinstance(estimator, Pipeline) or len(estimator.steps) < 2:
         return None

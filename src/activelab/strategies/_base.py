@@ -135,7 +135,7 @@ class QueryContext:
 
     def with_candidates(self, candidates: np.ndarray) -> QueryContext:
         """A copy of this context restricted to other candidates (kept sorted)."""
-        return replace(self, candidates=np.sort(np.asarray(candidates, dtype=np.int64)))
+        return replace(self, candidates=np.asarray(candidates, dtype=np.int64))  # sorted then
 
     def map_chunks(
         self,
