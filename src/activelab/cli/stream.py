@@ -411,7 +411,6 @@ def stream(
                 )
                 done[names[strategy], seed] = run.to_dict()
     console.print()  # what follows starts on its own line, whatever the live table left
-    data = first
     runs = [done[names[s], seed] for seed in range(seeds) for s in strategies]
     if out is not None:
         _write_runs(out, SCHEMA, settings, kept, done, "strategies")
@@ -426,8 +425,8 @@ def stream(
             drift_at=settings["drift_at"],
         )
         console.print(f"Plot written to [bold]{plot}[/bold]")
-    _rare_hint(console, data.y)
-    by = {s: [r for r in runs if r["strategy"] == get_stream_strategy(s).name] for s in strategies}
+    _rare_hint(console, first.y)
+    by = {s: [r for r in runs if r["strategy"] == names[s]] for s in strategies}
     for s, rs in by.items():
         acc = np.mean([r["scores"][-1] for r in rs])
         bal = np.mean([_balanced(r) for r in rs])
@@ -449,18 +448,18 @@ _REPLAY_ONLY = {
 _TRIAGE_ONLY = {"metric": "--metric", "explore": "--explore"}
 
 
-def _check_mode(triage: bool) -> None:
-    """Refuse an option given on the command line that the chosen mode would ignore."""
+def _given(options: dict[str, str]) -> list[str]:
+    """The flags of ``options`` (parameter name -> flag) given on the command line."""
     from click.core import ParameterSource
 
     ctx = click.get_current_context()
-    others = _REPLAY_ONLY if triage else _TRIAGE_ONLY
-    given = [
-        flag
-        for name, flag in others.items()
-        if ctx.get_parameter_source(name)
-        not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
-    ]
+    unset = (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    return [flag for name, flag in options.items() if ctx.get_parameter_source(name) not in unset]
+
+
+def _check_mode(triage: bool) -> None:
+    """Refuse an option given on the command line that the chosen mode would ignore."""
+    given = _given(_REPLAY_ONLY if triage else _TRIAGE_ONLY)
     if not given:
         return
     if triage:
@@ -477,15 +476,7 @@ def _check_mode(triage: bool) -> None:
 
 def _check_file_options(dataset: str) -> None:
     """Refuse --label-column or --id-column with a bundled stream, which would ignore them."""
-    from click.core import ParameterSource
-
-    ctx = click.get_current_context()
-    given = [
-        flag
-        for name, flag in (("label_column", "--label-column"), ("id_column", "--id-column"))
-        if ctx.get_parameter_source(name)
-        not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
-    ]
+    given = _given({"label_column": "--label-column", "id_column": "--id-column"})
     if given:
         raise click.UsageError(
             f"{' and '.join(given)} {'name' if len(given) > 1 else 'names'} the columns of a "

@@ -406,7 +406,9 @@ def _read_frame(pd: Any, path: Path) -> Any:
             frame = pd.read_parquet(path)
         except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from exc
-        _refuse_repeated_columns(pd.DataFrame([list(map(str, frame.columns))]), path)
+        from activelab.data.csvfile import refuse_repeated_columns
+
+        refuse_repeated_columns(list(map(str, frame.columns)), str(path))
     elif ".csv" in suffixes or ".tsv" in suffixes or ".txt" in suffixes:
         from activelab.data.csvfile import csv_format
 
@@ -425,8 +427,9 @@ def _read_frame(pd: Any, path: Path) -> Any:
                 "save the sheet as CSV)."
             )
         try:
-            first = pd.read_excel(path, sheet_name=0, header=None, nrows=1, dtype=str)
-            frame = pd.read_excel(path, sheet_name=0)
+            with pd.ExcelFile(path) as book:  # opened and unzipped once for both reads
+                first = book.parse(0, header=None, nrows=1, dtype=str)
+                frame = book.parse(0)
         except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path}: not a readable Excel .xlsx workbook ({exc}).") from exc
         _refuse_repeated_columns(first, path)
