@@ -782,13 +782,13 @@ def _cell_time(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
+        from activelab.interop.records import iso_seconds
+
         text = value.strip()
-        try:
-            when = datetime.fromisoformat(text)
-        except ValueError:
-            number = _as_float(text)
-        else:
-            return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+        seconds = iso_seconds(text)
+        if seconds is not None:
+            return seconds
+        number = _as_float(text)
     elif isinstance(value, int | float):
         number = float(value)
     else:

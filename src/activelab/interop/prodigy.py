@@ -38,6 +38,7 @@ from activelab.interop.records import (
     FormatError,
     Prediction,
     Record,
+    iso_seconds,
     name_by,
 )
 
@@ -240,11 +241,8 @@ def _unix(stamp: str) -> int | str:
     >>> _unix("2023-11-14T22:13:20Z"), _unix("yesterday")
     (1700000000, 'yesterday')
     """
-    try:
-        when = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+    seconds = iso_seconds(stamp)
+    return stamp if seconds is None else int(seconds)
 
 
 def write_prodigy(records: list[Record], *, labels: list[str] | None = None) -> str:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import base64
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from activelab.app.gold import GOLD_SETTING
 from activelab.app.ingest import item_source
 from activelab.app.store import Store, decode_label_set
-from activelab.interop.records import Answer, Prediction, Record
+from activelab.interop.records import Answer, Prediction, Record, iso_seconds
 
 __all__ = [
     "GOLD_ANNOTATOR",
@@ -188,13 +187,7 @@ def answer_time(stamp: Any) -> float | None:
     >>> answer_time("2023-11-14T22:13:20"), answer_time("yesterday"), answer_time(None)
     (1700000000.0, None, None)
     """
-    if not isinstance(stamp, str):
-        return None
-    try:
-        when = datetime.fromisoformat(stamp.strip())
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+    return iso_seconds(stamp.strip()) if isinstance(stamp, str) else None
 
 
 def answers_left_out(store: Store, first: int = 0) -> int:

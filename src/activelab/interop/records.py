@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from activelab.interop.images import IMAGE_KEYS
@@ -30,6 +31,7 @@ __all__ = [
     "Prediction",
     "Record",
     "data_kind",
+    "iso_seconds",
     "name_by",
 ]
 
@@ -177,3 +179,20 @@ def data_kind(data: dict[str, Any]) -> str:
     if isinstance(data.get("text"), str):
         return "text"
     return "table"
+
+
+def iso_seconds(text: str) -> float | None:
+    """An ISO 8601 time as Unix seconds (UTC when it names no zone), ``None`` for other text.
+
+    Examples
+    --------
+    >>> iso_seconds("2023-11-14T22:13:20Z"), iso_seconds("2023-11-14T23:13:20.5+01:00")
+    (1700000000.0, 1700000000.5)
+    >>> iso_seconds("2023-11-14T22:13:20"), iso_seconds("yesterday")
+    (1700000000.0, None)
+    """
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
