@@ -448,8 +448,7 @@ def _serialise_events(conn: Connection) -> None:
     writers already (``BEGIN IMMEDIATE``); on PostgreSQL a transaction-scoped
     advisory lock does, held from before the id is drawn until the commit.
     """
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7312001)"))
+    _advisory_lock(conn, 7312001)
 
 
 def _serialise_leases(conn: Connection, annotator_id: int) -> None:
@@ -461,10 +460,7 @@ def _serialise_leases(conn: Connection, annotator_id: int) -> None:
     (``BEGIN IMMEDIATE``); on PostgreSQL a transaction-scoped advisory lock keyed
     on the annotator does, so other annotators' leases never wait on it.
     """
-    if conn.dialect.name == "postgresql":
-        conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(7312002, :p_ann)"), {"p_ann": annotator_id}
-        )
+    _advisory_lock(conn, 7312002, annotator_id)
 
 
 def _serialise_annotator_names(conn: Connection) -> None:
@@ -475,8 +471,21 @@ def _serialise_annotator_names(conn: Connection) -> None:
     once must not both pass it. SQLite serialises writers already; on PostgreSQL
     a transaction-scoped advisory lock does.
     """
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7312003)"))
+    _advisory_lock(conn, 7312003)
+
+
+def _advisory_lock(conn: Connection, key: int, sub: int | None = None) -> None:
+    """On PostgreSQL, take the transaction-scoped advisory lock ``key`` (``(key, sub)``
+    when ``sub`` is given), held until the commit; SQLite's ``BEGIN IMMEDIATE`` serialises
+    writers already, so nothing is done there."""
+    if conn.dialect.name != "postgresql":
+        return
+    if sub is None:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:p_key)"), {"p_key": key})
+    else:
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:p_key, :p_sub)"), {"p_key": key, "p_sub": sub}
+        )
 
 
 def _set_synchronous(conn: Connection, durable: bool) -> None:
