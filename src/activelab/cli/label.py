@@ -69,14 +69,18 @@ def _label_keys(labels: list[str]) -> list[str]:
     return [k or next(free, "") for k in own]
 
 
-def _help_line(labels: list[str], multi: bool) -> str:
-    """The key help: digit labels alone, other labels alone, or a mix (keys as shown)."""
-    keys = _label_keys(labels)
-    if keys and all(k == lab for k, lab in zip(keys, labels, strict=True)):
-        return _HELP_DIGITS_MULTI if multi else _HELP_DIGITS
-    if any(k == lab for k, lab in zip(keys, labels, strict=True)):
-        return _HELP_SHOWN_MULTI if multi else _HELP_SHOWN
-    return _HELP_MULTI if multi else _HELP
+def _help_line(keyed: list[tuple[str, str]], multi: bool) -> str:
+    """The key help: digit labels alone, other labels alone, or a mix (keys as shown), and
+    ``l`` when some labels have no key (``keyed``: each label's key and the label)."""
+    if keyed and all(k == lab for k, lab in keyed):
+        line = _HELP_DIGITS_MULTI if multi else _HELP_DIGITS
+    elif any(k == lab for k, lab in keyed):
+        line = _HELP_SHOWN_MULTI if multi else _HELP_SHOWN
+    else:
+        line = _HELP_MULTI if multi else _HELP
+    if any(not k for k, _ in keyed):  # more labels than digit keys: the rest by name
+        line = line.replace(" · s skip", " · l type a label's name · s skip", 1)
+    return line
 
 
 def _image_art(data: bytes, width: int = 24) -> str:
@@ -256,15 +260,13 @@ def _plain(err: UnicodeError) -> tuple[str, int]:
     return "".join(_PLAIN.get(ch, "?") for ch in bad), err.end
 
 
-codecs.register_error("activelab.plain", _plain)
-
-
 def _tolerant_stdout() -> None:
     """On a terminal whose locale is not UTF-8 (latin-1, ASCII), print what it cannot show
     in plain characters instead of stopping with a UnicodeEncodeError."""
     out = sys.stdout
     encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
     if isinstance(out, io.TextIOWrapper) and not encoding.startswith("utf"):
+        codecs.register_error("activelab.plain", _plain)  # only where it is used
         out.reconfigure(errors="activelab.plain")
 
 
@@ -336,9 +338,7 @@ def label(project: Path, name: str | None) -> None:
     # the labels are fixed while a session runs (activelab add --labels refuses meanwhile)
     keyed = list(zip(_label_keys(labels), labels, strict=True))
     by_key = {k: lab for k, lab in keyed if k}
-    help_ = _help_line(labels, multi)
-    if len(by_key) < len(labels):  # more labels than digit keys: the rest by name
-        help_ = help_.replace(" · s skip", " · l type a label's name · s skip", 1)
+    help_ = _help_line(keyed, multi)
     svc.start()
     console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. ", end="")
     console.print(help_, markup=False)
