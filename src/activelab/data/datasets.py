@@ -428,8 +428,8 @@ def _read_frame(pd: Any, path: Path) -> Any:
             )
         try:
             with pd.ExcelFile(path) as book:  # opened and unzipped once for both reads
-                first = book.parse(0, header=None, nrows=1, dtype=str)
-                frame = book.parse(0)
+                first = pd.read_excel(book, sheet_name=0, header=None, nrows=1, dtype=str)
+                frame = pd.read_excel(book, sheet_name=0)
         except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path}: not a readable Excel .xlsx workbook ({exc}).") from exc
         _refuse_repeated_columns(first, path)
