@@ -716,16 +716,15 @@ def _done_runs(
         When the file holds runs of other settings (all but the strategies and the seeds
         must match), naming them.
     """
+    from activelab.simulation.runner import _check_same_settings
+
     if kept is None:
         return {}
-    old = kept["settings"]
-    diff = [k for k in settings if k not in ("strategies", "seeds") and old.get(k) != settings[k]]
-    if diff:
-        detail = "; ".join(f"{k}: file has {old.get(k)!r}, now {settings[k]!r}" for k in diff)
-        raise click.ClickException(
-            f"{out} holds results for other settings ({detail}). Use another --out, or "
-            "--no-resume to overwrite it."
-        )
+    keys = [k for k in settings if k not in ("strategies", "seeds")]
+    try:
+        _check_same_settings(out, kept["settings"], settings, keys)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     return {(str(r[by]), int(r["seed"])): r for r in kept["runs"]}
 
 
