@@ -829,6 +829,33 @@ def test_cli_stream_refuses_a_budget_that_buys_no_label(tmp_path):
     assert CliRunner().invoke(main, ["stream", str(path), "--budget", "0.125"]).exit_code == 0
 
 
+def test_cli_stream_triage_refuses_a_budget_that_buys_no_review_in_one_line(tmp_path):
+    # the rule lives in triage_replay; the command turns its error into a usage error
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    path = tmp_path / "s.csv"
+    path.write_text("a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(8)))
+    args = ["stream", str(path), "--positive-label", "1"]
+    res = CliRunner().invoke(main, [*args, "--budget", "0.1"])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert res.output.splitlines()[-1] == (
+        "Error: A review budget of 0.1 of 8 items is 0.8 reviews: not one item would be "
+        "reviewed. Use a budget of at least 0.125 (one review), or a longer stream."
+    )
+    assert CliRunner().invoke(main, [*args, "--budget", "0.125"]).exit_code == 0
+
+
+def test_least_budget_is_the_one_rule_of_a_budget_that_buys_no_item():
+    from activelab.stream.budget import _least_budget
+
+    assert _least_budget(0.29, 100) is None  # 28.999... in floating point: still bought
+    assert _least_budget(1 / 3, 3) is None
+    assert _least_budget(0.3333, 3) == 0.3334
+    assert _least_budget(0.00001, 30_000) == 0.0001
+
+
 @pytest.mark.parametrize("flag", ["--out", "--plot"])
 def test_cli_stream_checks_its_output_folder_before_the_run(tmp_path, flag):
     # a path under a file failed only once the whole replay had run, and lost it

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import replace
@@ -300,6 +299,7 @@ def stream(
     from rich.live import Live
 
     from activelab.stream import StreamLearner, get_stream_strategy, replay
+    from activelab.stream.budget import _least_budget
 
     console = Console()
     _check_mode(positive_label is not None)
@@ -344,8 +344,8 @@ def stream(
     read: dict[str, Any] = {}
     first = _load(dataset, label_column, n_items, 0, keep_order, id_column, read)
     _note_short(console, n_items, len(first))
-    if budget * len(first) < 1.0 - 1e-9:  # the window's spend never allows one query
-        least = math.ceil(1e4 / len(first)) / 1e4
+    least = _least_budget(budget, len(first))
+    if least is not None:  # the window's spend never allows one query
         raise click.UsageError(
             f"A budget of {_share(budget)} of {len(first)} items is {budget * len(first):.2g} "
             f"labels: not one item would be queried. Use --budget {least:g} or more, or a "
