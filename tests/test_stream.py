@@ -790,6 +790,33 @@ def test_cli_stream_names_a_bundled_stream_in_any_case_and_suggests_for_a_typo(t
 
 
 @pytest.mark.parametrize("triage", [False, True])
+def test_cli_stream_resumed_loads_only_the_seeds_it_replays(monkeypatch, tmp_path, triage):
+    # a resumed triage loaded the stream of every seed again, those kept in --out included
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.stream import datasets
+
+    out = tmp_path / "r.json"
+    args = ["stream", "phishing", "--n-items", "200", "--out", str(out)]
+    args += ["--positive-label", "True"] if triage else ["--strategy", "random"]
+    runner = CliRunner()
+    assert runner.invoke(main, [*args, "--seeds", "3"]).exit_code == 0
+    kept = json.loads(out.read_text())["runs"]
+    seeds = []
+    load = datasets.load_stream
+    monkeypatch.setattr(
+        datasets, "load_stream", lambda *a, **k: seeds.append(k["seed"]) or load(*a, **k)
+    )
+    res = runner.invoke(main, [*args, "--seeds", "4"])
+    assert res.exit_code == 0, res.output
+    assert seeds == [0, 3]  # seed 0 sets the settings; seeds 1 and 2 are in --out
+    runs = json.loads(out.read_text())["runs"]
+    assert runs[: len(kept)] == kept and len(runs) == 4 * len(kept) // 3
+    assert f"{len(kept)} runs already in" in res.output
+
+
+@pytest.mark.parametrize("triage", [False, True])
 def test_cli_stream_parses_a_csv_once_for_all_its_seeds(tmp_path, monkeypatch, triage):
     # each seed parsed the whole file again
     from click.testing import CliRunner

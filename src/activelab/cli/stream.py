@@ -592,47 +592,51 @@ def _triage(  # type: ignore[no-untyped-def]
     runs = []
     done: dict[tuple[str, int], dict[str, Any]] = {}
     for seed in range(seeds):
-        data = _load(dataset, columns[0], n_items, seed, keep_order, columns[1], read)
-        if seed == 0:
-            _note_short(console, n_items, len(data))
-            settings = {
-                "dataset": dataset,
-                "n_items": len(data),
-                "model": model_name,
-                "order": "file" if keep_order or dataset in _bundled() else "shuffled per seed",
-                "budget": budget,
-                "positive_label": str(positive_label),
-                "metric": metric,
-                "explore": explore,
-                "batch_size": batch_size,
-                "seeds": seeds,
-            }
-            done = _done_runs(out, kept, settings, "policy")
-            _note_resumed(console, out, sum((p, s) in done for s in range(seeds) for p in POLICIES))
-        try:
-            positive = check_positive_label(data.y, positive_label, getattr(data, "classes", None))
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--positive-label") from None
-        for policy in POLICIES:
-            if (policy, seed) in done:  # resumed from --out
-                runs.append(done[policy, seed])
-                table.add_row(*_triage_row(done[policy, seed], seeds, metric))
-                continue
-            try:
-                run = triage_replay(
-                    model,
-                    data.X,
-                    data.y,
-                    positive_label=positive,
-                    budget=budget,
-                    policy=policy,
-                    explore=explore,
-                    batch_size=batch_size,
-                    seed=seed,
+        # a seed whose runs are all in --out is neither replayed nor loaded again; seed 0 is
+        # loaded all the same: its stream gives the settings the file must match
+        if seed == 0 or any((p, seed) not in done for p in POLICIES):
+            data = _load(dataset, columns[0], n_items, seed, keep_order, columns[1], read)
+            if seed == 0:
+                _note_short(console, n_items, len(data))
+                settings = {
+                    "dataset": dataset,
+                    "n_items": len(data),
+                    "model": model_name,
+                    "order": "file" if keep_order or dataset in _bundled() else "shuffled per seed",
+                    "budget": budget,
+                    "positive_label": str(positive_label),
+                    "metric": metric,
+                    "explore": explore,
+                    "batch_size": batch_size,
+                    "seeds": seeds,
+                }
+                done = _done_runs(out, kept, settings, "policy")
+                _note_resumed(
+                    console, out, sum((p, s) in done for s in range(seeds) for p in POLICIES)
                 )
-            except ValueError as exc:  # e.g. a budget of not one review: one line
-                raise click.UsageError(str(exc)) from None
-            done[policy, seed] = run.to_dict()
+            try:
+                positive = check_positive_label(
+                    data.y, positive_label, getattr(data, "classes", None)
+                )
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--positive-label") from None
+        for policy in POLICIES:
+            if (policy, seed) not in done:  # else resumed from --out
+                try:
+                    run = triage_replay(
+                        model,
+                        data.X,
+                        data.y,
+                        positive_label=positive,
+                        budget=budget,
+                        policy=policy,
+                        explore=explore,
+                        batch_size=batch_size,
+                        seed=seed,
+                    )
+                except ValueError as exc:  # e.g. a budget of not one review: one line
+                    raise click.UsageError(str(exc)) from None
+                done[policy, seed] = run.to_dict()
             runs.append(done[policy, seed])
             table.add_row(*_triage_row(done[policy, seed], seeds, metric))
     console.print(table)
