@@ -410,14 +410,14 @@ def status(project: Path, as_json: bool) -> None:
         ml_table = multilabel_answer_table(store)
         ml_agg = aggregate_label_sets(ml_table, method)
         quality = multilabel_quality_report(store, method, table=ml_table, agg=ml_agg)
-        counts_of = _final_label_counts(store, multi, ml_agg)
+        counts_of = _final_label_counts(store, multi, ml_agg, counts["label"])
     else:
         from activelab.app.quality import aggregate_answers, answer_table, quality_report
 
         table = answer_table(store)
         agg = aggregate_answers(table, method)
         quality = quality_report(store, method, table=table, agg=agg)
-        counts_of = _final_label_counts(store, multi, (table, agg))
+        counts_of = _final_label_counts(store, multi, (table, agg), counts["label"])
     labelled, by_label, none_of_these, gold = counts_of
     owners, judges = set(s.get("owners", [])), set(s.get("adjudicators", []))
     info = {
@@ -503,7 +503,7 @@ def status(project: Path, as_json: bool) -> None:
 
 
 def _final_label_counts(
-    store: Any, multi: bool, aggregated: Any
+    store: Any, multi: bool, aggregated: Any, label_events: int
 ) -> tuple[int, dict[str, int], int, int]:
     """The items with a final label, per label, the multi-label items with none of the labels,
     and the gold items among them: the labels ``export`` writes and the model trains on
@@ -512,7 +512,8 @@ def _final_label_counts(
 
     ``aggregated`` is the store's aggregate by its method: a multi-label project's
     :class:`~activelab.app.multilabel_quality.LabelSetAggregate`, or else the
-    ``(answer table, aggregate)`` pair of :mod:`activelab.app.quality`.
+    ``(answer table, aggregate)`` pair of :mod:`activelab.app.quality`; ``label_events``
+    the store's count of label events (``count_events()["label"]``, read once by the caller).
     """
     import numpy as np
 
@@ -537,15 +538,15 @@ def _final_label_counts(
             int(np.count_nonzero(~sets.any(axis=1))),
             0,
         )
-    if _several_answers(store):
+    # the current labels tell whether an item has several answers, and are its labels if not
+    current = None if _takes_several_answers(store.settings) else store.current_labels()
+    if current is None or label_events > len(current):
         table, agg = aggregated
         codes = agg.labels[agg.answered]
         gold = int(table.gold_items.size)
     else:
         cls = {c: i for i, c in enumerate(classes)}
-        codes = np.fromiter(
-            (cls[c.label] for c in store.current_labels().values() if c.label in cls), np.int64
-        )
+        codes = np.fromiter((cls[c.label] for c in current.values() if c.label in cls), np.int64)
         gold = 0
     per_class = np.bincount(codes, minlength=len(classes))
     return int(codes.size), dict(zip(classes, map(int, per_class), strict=True)), 0, gold
@@ -999,12 +1000,19 @@ def _settle_records(store: Any, records: list[Any], multi: bool) -> None:
 
 def _several_answers(store: Any) -> bool:
     """Whether the project takes, or has, more than one answer on an item."""
-    s = store.settings
-    if int(s.get("overlap", 1)) > 1 or float(s.get("double_share", 0)) > 0:
-        return True
-    if s.get("second_opinions") or s.get("gold"):
+    if _takes_several_answers(store.settings):
         return True
     return store.count_events()["label"] > len(store.current_labels())
+
+
+def _takes_several_answers(settings: dict[str, Any]) -> bool:
+    """Whether the project's settings ask for more than one answer on some items (overlap,
+    double labelling, second opinions, gold); one with none may still have several answers
+    on an item (see :func:`_several_answers`)."""
+    s = settings
+    if int(s.get("overlap", 1)) > 1 or float(s.get("double_share", 0)) > 0:
+        return True
+    return bool(s.get("second_opinions") or s.get("gold"))
 
 
 def _annotator_rows(store: Any) -> tuple[list[dict[str, Any]], list[str]]:
