@@ -153,6 +153,23 @@ def test_status_reads_the_event_counts_and_current_labels_once(tmp_path, monkeyp
     assert sorted(calls) == ["count_events", "current_labels"]
 
 
+def test_export_reads_the_current_labels_once(tmp_path, monkeypatch) -> None:
+    # the label export read the current labels to tell whether items take several answers,
+    # then again for its rows
+    from activelab.app.store import Store
+
+    proj = tmp_path / "reviews"
+    run("init", proj, "--data", REVIEWS, "--labels", "positive,negative")
+    assert run("label", proj, "--as", "tom", input="121q").exit_code == 0
+    calls: list[str] = []
+    read = Store.current_labels
+    monkeypatch.setattr(Store, "current_labels", lambda self: calls.append("") or read(self))
+    lines = run("export", proj, "--format", "csv").output.strip().splitlines()
+    assert lines[0] == "id,label,annotator,labelled_at" and len(lines) == 4
+    assert sorted(line.split(",")[1] for line in lines[1:]) == ["negative", "positive", "positive"]
+    assert len(calls) == 1
+
+
 def test_text_walkthrough_terminal_export_model(tmp_path) -> None:
     proj = tmp_path / "reviews"
     r = run("init", proj, "--data", REVIEWS, "--labels", "positive,negative")

@@ -538,9 +538,8 @@ def _final_label_counts(
             int(np.count_nonzero(~sets.any(axis=1))),
             0,
         )
-    # the current labels tell whether an item has several answers, and are its labels if not
-    current = None if _takes_several_answers(store.settings) else store.current_labels()
-    if current is None or label_events > len(current):
+    current = _single_answer_labels(store, label_events)
+    if current is None:
         table, agg = aggregated
         codes = agg.labels[agg.answered]
         gold = int(table.gold_items.size)
@@ -807,21 +806,25 @@ def export(
             "model_version",
             "seconds",
         ]
-    elif not multi and _several_answers(store):
-        rows, fields = _aggregate_rows(store, ids, fmt)
-    elif multi and _several_live_answers(store):
-        rows, fields = _label_set_rows(store, ids, fmt, separator)
     else:
-        rows = [
-            {
-                "id": ids[c.item_id],
-                label_key: value(c.label),
-                "annotator": c.annotator,
-                "labelled_at": _iso(c.created_at),
-            }
-            for c in store.current_labels().values()
-        ]
-        fields = ["id", label_key, "annotator", "labelled_at"]
+        # a single-label project's current labels say whether items have several answers,
+        # and are the rows when not
+        current = None if multi else _single_answer_labels(store)
+        if not multi and current is None:
+            rows, fields = _aggregate_rows(store, ids, fmt)
+        elif multi and _several_live_answers(store):
+            rows, fields = _label_set_rows(store, ids, fmt, separator)
+        else:
+            rows = [
+                {
+                    "id": ids[c.item_id],
+                    label_key: value(c.label),
+                    "annotator": c.annotator,
+                    "labelled_at": _iso(c.created_at),
+                }
+                for c in (store.current_labels() if current is None else current).values()
+            ]
+            fields = ["id", label_key, "annotator", "labelled_at"]
     try:
         if with_predictions:
             rows, fields = _with_predictions(store, ids, rows, fields, fmt, separator)
@@ -1000,19 +1003,34 @@ def _settle_records(store: Any, records: list[Any], multi: bool) -> None:
 
 def _several_answers(store: Any) -> bool:
     """Whether the project takes, or has, more than one answer on an item."""
-    if _takes_several_answers(store.settings):
-        return True
-    return store.count_events()["label"] > len(store.current_labels())
+    return _single_answer_labels(store) is None
 
 
-def _takes_several_answers(settings: dict[str, Any]) -> bool:
-    """Whether the project's settings ask for more than one answer on some items (overlap,
-    double labelling, second opinions, gold); one with none may still have several answers
-    on an item (see :func:`_several_answers`)."""
-    s = settings
+def _single_answer_labels(store: Any, label_events: int | None = None) -> dict[int, Any] | None:
+    """A single-label project's current labels when no item takes or has several answers
+    (they are then the final labels), else ``None`` (the labels are the aggregate's).
+
+    Parameters
+    ----------
+    store : Store
+        The project.
+    label_events : int, optional
+        ``store.count_events()["label"]`` when the caller has read it already.
+
+    Returns
+    -------
+    dict or None
+        Item id to :class:`~activelab.app.store.CurrentLabel`, as ``store.current_labels()``.
+    """
+    s = store.settings
     if int(s.get("overlap", 1)) > 1 or float(s.get("double_share", 0)) > 0:
-        return True
-    return bool(s.get("second_opinions") or s.get("gold"))
+        return None
+    if s.get("second_opinions") or s.get("gold"):
+        return None
+    current = store.current_labels()
+    if label_events is None:
+        label_events = store.count_events()["label"]
+    return None if label_events > len(current) else current
 
 
 def _annotator_rows(store: Any) -> tuple[list[dict[str, Any]], list[str]]:
