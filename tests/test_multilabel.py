@@ -484,3 +484,26 @@ def test_load_yeast_matches_rivers_stream():
         if i in (0, 1, 2416):
             assert X[i].tolist() == [x[f"Att{k}"] for k in range(1, 104)]
             assert Y[i].tolist() == [int(y[f"Class{k}"]) for k in range(1, 15)]
+
+
+def test_predicts_label_sets_reads_one_row_of_any_pool():
+    # rank_pool, activelab query and ConfidenceCriterion share this one test of a multi-label
+    # model; each took the first row its own way (a Dask frame's head, X[:1], take_rows)
+    import dask.array as da
+    import pandas as pd
+    from scipy import sparse
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from activelab.cli.query import _task_of
+    from activelab.multilabel._model import _predicts_label_sets
+    from activelab.stopping import _predicts_rows
+
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]])
+    multi = KNeighborsClassifier(n_neighbors=1).fit(X, [[1, 0], [0, 1], [1, 1]])
+    single = KNeighborsClassifier(n_neighbors=1).fit(X, [0, 1, 1])
+    pools = [X, sparse.csr_matrix(X), pd.DataFrame(X), da.from_array(X, chunks=2)]
+    for pool in pools:
+        assert _predicts_label_sets(multi, pool) and not _predicts_label_sets(single, pool)
+        assert _task_of(multi, pool) == "multilabel" and _task_of(single, pool) == "classification"
+    assert not _predicts_label_sets(multi, X[:0])  # no row to tell by
+    assert _predicts_rows(multi, X) and not _predicts_rows(object(), X)

@@ -268,3 +268,32 @@ def test_the_deep_strategies_run_from_the_command_line_with_model_mlp(tmp_path):
     assert run.exit_code == 0, run.output
     doc = json.loads(out.read_text())
     assert {r["strategy"] for r in doc["runs"]} == {"bald"}
+
+
+def test_simulate_hints_read_what_the_strategy_needs_not_its_message():
+    # the hints matched the message's text ("TorchMLPClassifier", "needs a predictive
+    # spread"): a reworded message would have lost them without a word
+    import pickle
+
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from activelab.cli.simulate import _requirement_hint
+    from activelab.strategies import StrategyRequirementError, get_strategy
+
+    def refusal(strategy: str, model: object) -> StrategyRequirementError:
+        with pytest.raises(StrategyRequirementError) as info:
+            get_strategy(strategy).check_model(model)
+        return info.value
+
+    for strategy in ("bald", "batchbald"):
+        err = refusal(strategy, LogisticRegression())
+        assert (err.needs, err.strategy) == ("mc_dropout", strategy)
+        assert _requirement_hint(err) == " From the command line: --model mlp."
+    err = refusal("variance", LinearRegression())
+    assert (err.needs, err.strategy) == ("spread", "variance")
+    assert _requirement_hint(err).endswith("--param variance.uncertainty=bootstrap.")
+    assert _requirement_hint(refusal("margin", LinearRegression())) == ""
+    back = pickle.loads(pickle.dumps(err))  # from a worker process: the fields come along
+    assert (str(back), back.needs, back.strategy) == (str(err), "spread", "variance")
+    worded = StrategyRequirementError("any wording", needs="spread", strategy="emcm")
+    assert "--param emcm.uncertainty=bootstrap" in _requirement_hint(worded)

@@ -790,6 +790,33 @@ def test_cli_stream_names_a_bundled_stream_in_any_case_and_suggests_for_a_typo(t
 
 
 @pytest.mark.parametrize("triage", [False, True])
+def test_cli_stream_resumed_loads_only_the_seeds_it_replays(monkeypatch, tmp_path, triage):
+    # a resumed triage loaded the stream of every seed again, those kept in --out included
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.stream import datasets
+
+    out = tmp_path / "r.json"
+    args = ["stream", "phishing", "--n-items", "200", "--out", str(out)]
+    args += ["--positive-label", "True"] if triage else ["--strategy", "random"]
+    runner = CliRunner()
+    assert runner.invoke(main, [*args, "--seeds", "3"]).exit_code == 0
+    kept = json.loads(out.read_text())["runs"]
+    seeds = []
+    load = datasets.load_stream
+    monkeypatch.setattr(
+        datasets, "load_stream", lambda *a, **k: seeds.append(k["seed"]) or load(*a, **k)
+    )
+    res = runner.invoke(main, [*args, "--seeds", "4"])
+    assert res.exit_code == 0, res.output
+    assert seeds == [0, 3]  # seed 0 sets the settings; seeds 1 and 2 are in --out
+    runs = json.loads(out.read_text())["runs"]
+    assert runs[: len(kept)] == kept and len(runs) == 4 * len(kept) // 3
+    assert f"{len(kept)} runs already in" in res.output
+
+
+@pytest.mark.parametrize("triage", [False, True])
 def test_cli_stream_parses_a_csv_once_for_all_its_seeds(tmp_path, monkeypatch, triage):
     # each seed parsed the whole file again
     from click.testing import CliRunner
@@ -827,6 +854,33 @@ def test_cli_stream_refuses_a_budget_that_buys_no_label(tmp_path):
     assert res.exit_code == 2 and "0.8 labels: not one item" in res.output, res.output
     assert "--budget 0.125 or more" in res.output
     assert CliRunner().invoke(main, ["stream", str(path), "--budget", "0.125"]).exit_code == 0
+
+
+def test_cli_stream_triage_refuses_a_budget_that_buys_no_review_in_one_line(tmp_path):
+    # the rule lives in triage_replay; the command turns its error into a usage error
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    path = tmp_path / "s.csv"
+    path.write_text("a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(8)))
+    args = ["stream", str(path), "--positive-label", "1"]
+    res = CliRunner().invoke(main, [*args, "--budget", "0.1"])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert res.output.splitlines()[-1] == (
+        "Error: A review budget of 0.1 of 8 items is 0.8 reviews: not one item would be "
+        "reviewed. Use a budget of at least 0.125 (one review), or a longer stream."
+    )
+    assert CliRunner().invoke(main, [*args, "--budget", "0.125"]).exit_code == 0
+
+
+def test_least_budget_is_the_one_rule_of_a_budget_that_buys_no_item():
+    from activelab.stream.budget import _least_budget
+
+    assert _least_budget(0.29, 100) is None  # 28.999... in floating point: still bought
+    assert _least_budget(1 / 3, 3) is None
+    assert _least_budget(0.3333, 3) == 0.3334
+    assert _least_budget(0.00001, 30_000) == 0.0001
 
 
 @pytest.mark.parametrize("flag", ["--out", "--plot"])

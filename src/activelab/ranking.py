@@ -117,10 +117,10 @@ def _check_label_kind(model: Any, X: Any, strat: Strategy) -> None:
     StrategyRequirementError
         Naming the strategies that fit the model.
     """
-    from activelab.scoring import take_rows
+    from activelab.multilabel._model import _predicts_label_sets
     from activelab.strategies import StrategyRequirementError, available
 
-    multi = np.ndim(model.predict(take_rows(X, np.array([0])))) == 2
+    multi = _predicts_label_sets(model, X)
     if multi == (strat.task == "multilabel"):
         return
     if multi:

@@ -172,9 +172,9 @@ class ConfidenceCriterion(StoppingCriterion):
 
 def _predicts_rows(model: Any, X_stop: Any) -> bool:
     """Whether ``model`` predicts 0/1 indicator rows (multi-label), from one row."""
-    if not hasattr(model, "predict"):
-        return False
-    return np.ndim(model.predict(take_rows(X_stop, np.arange(1)))) == 2
+    from activelab.multilabel._model import _predicts_label_sets
+
+    return hasattr(model, "predict") and _predicts_label_sets(model, X_stop)
 
 
 class Budget(StoppingCriterion):

@@ -133,6 +133,43 @@ def test_a_new_token_for_a_lost_one_a_revoked_or_a_terminal_annotator(tmp_path) 
     assert "Traceback" not in r.output
 
 
+def test_status_reads_the_event_counts_and_current_labels_once(tmp_path, monkeypatch) -> None:
+    # status read count_events and current_labels a second time to tell whether items take
+    # several answers
+    from activelab.app.store import Store
+
+    proj = tmp_path / "reviews"
+    run("init", proj, "--data", REVIEWS, "--labels", "positive,negative")
+    assert run("label", proj, "--as", "tom", input="1212q").exit_code == 0
+    calls: list[str] = []
+    for name in ("count_events", "current_labels"):
+        read = getattr(Store, name)
+        monkeypatch.setattr(
+            Store, name, lambda self, _r=read, _n=name: calls.append(_n) or _r(self)
+        )
+    info = json.loads(run("status", proj, "--json").output)
+    assert info["labelled"] == 4 and info["events"]["label"] == 4
+    assert info["by_label"] == {"positive": 2, "negative": 2}
+    assert sorted(calls) == ["count_events", "current_labels"]
+
+
+def test_export_reads_the_current_labels_once(tmp_path, monkeypatch) -> None:
+    # the label export read the current labels to tell whether items take several answers,
+    # then again for its rows
+    from activelab.app.store import Store
+
+    proj = tmp_path / "reviews"
+    run("init", proj, "--data", REVIEWS, "--labels", "positive,negative")
+    assert run("label", proj, "--as", "tom", input="121q").exit_code == 0
+    calls: list[str] = []
+    read = Store.current_labels
+    monkeypatch.setattr(Store, "current_labels", lambda self: calls.append("") or read(self))
+    lines = run("export", proj, "--format", "csv").output.strip().splitlines()
+    assert lines[0] == "id,label,annotator,labelled_at" and len(lines) == 4
+    assert sorted(line.split(",")[1] for line in lines[1:]) == ["negative", "positive", "positive"]
+    assert len(calls) == 1
+
+
 def test_text_walkthrough_terminal_export_model(tmp_path) -> None:
     proj = tmp_path / "reviews"
     r = run("init", proj, "--data", REVIEWS, "--labels", "positive,negative")

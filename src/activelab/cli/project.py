@@ -410,14 +410,14 @@ def status(project: Path, as_json: bool) -> None:
         ml_table = multilabel_answer_table(store)
         ml_agg = aggregate_label_sets(ml_table, method)
         quality = multilabel_quality_report(store, method, table=ml_table, agg=ml_agg)
-        counts_of = _final_label_counts(store, multi, ml_agg)
+        counts_of = _final_label_counts(store, multi, ml_agg, counts["label"])
     else:
         from activelab.app.quality import aggregate_answers, answer_table, quality_report
 
         table = answer_table(store)
         agg = aggregate_answers(table, method)
         quality = quality_report(store, method, table=table, agg=agg)
-        counts_of = _final_label_counts(store, multi, (table, agg))
+        counts_of = _final_label_counts(store, multi, (table, agg), counts["label"])
     labelled, by_label, none_of_these, gold = counts_of
     owners, judges = set(s.get("owners", [])), set(s.get("adjudicators", []))
     info = {
@@ -503,7 +503,7 @@ def status(project: Path, as_json: bool) -> None:
 
 
 def _final_label_counts(
-    store: Any, multi: bool, aggregated: Any
+    store: Any, multi: bool, aggregated: Any, label_events: int
 ) -> tuple[int, dict[str, int], int, int]:
     """The items with a final label, per label, the multi-label items with none of the labels,
     and the gold items among them: the labels ``export`` writes and the model trains on
@@ -512,7 +512,8 @@ def _final_label_counts(
 
     ``aggregated`` is the store's aggregate by its method: a multi-label project's
     :class:`~activelab.app.multilabel_quality.LabelSetAggregate`, or else the
-    ``(answer table, aggregate)`` pair of :mod:`activelab.app.quality`.
+    ``(answer table, aggregate)`` pair of :mod:`activelab.app.quality`; ``label_events``
+    the store's count of label events (``count_events()["label"]``, read once by the caller).
     """
     import numpy as np
 
@@ -537,15 +538,14 @@ def _final_label_counts(
             int(np.count_nonzero(~sets.any(axis=1))),
             0,
         )
-    if _several_answers(store):
+    current = _single_answer_labels(store, label_events)
+    if current is None:
         table, agg = aggregated
         codes = agg.labels[agg.answered]
         gold = int(table.gold_items.size)
     else:
         cls = {c: i for i, c in enumerate(classes)}
-        codes = np.fromiter(
-            (cls[c.label] for c in store.current_labels().values() if c.label in cls), np.int64
-        )
+        codes = np.fromiter((cls[c.label] for c in current.values() if c.label in cls), np.int64)
         gold = 0
     per_class = np.bincount(codes, minlength=len(classes))
     return int(codes.size), dict(zip(classes, map(int, per_class), strict=True)), 0, gold
@@ -806,21 +806,25 @@ def export(
             "model_version",
             "seconds",
         ]
-    elif not multi and _several_answers(store):
-        rows, fields = _aggregate_rows(store, ids, fmt)
-    elif multi and _several_live_answers(store):
-        rows, fields = _label_set_rows(store, ids, fmt, separator)
     else:
-        rows = [
-            {
-                "id": ids[c.item_id],
-                label_key: value(c.label),
-                "annotator": c.annotator,
-                "labelled_at": _iso(c.created_at),
-            }
-            for c in store.current_labels().values()
-        ]
-        fields = ["id", label_key, "annotator", "labelled_at"]
+        # a single-label project's current labels say whether items have several answers,
+        # and are the rows when not
+        current = None if multi else _single_answer_labels(store)
+        if not multi and current is None:
+            rows, fields = _aggregate_rows(store, ids, fmt)
+        elif multi and _several_live_answers(store):
+            rows, fields = _label_set_rows(store, ids, fmt, separator)
+        else:
+            rows = [
+                {
+                    "id": ids[c.item_id],
+                    label_key: value(c.label),
+                    "annotator": c.annotator,
+                    "labelled_at": _iso(c.created_at),
+                }
+                for c in (store.current_labels() if current is None else current).values()
+            ]
+            fields = ["id", label_key, "annotator", "labelled_at"]
     try:
         if with_predictions:
             rows, fields = _with_predictions(store, ids, rows, fields, fmt, separator)
@@ -999,12 +1003,34 @@ def _settle_records(store: Any, records: list[Any], multi: bool) -> None:
 
 def _several_answers(store: Any) -> bool:
     """Whether the project takes, or has, more than one answer on an item."""
+    return _single_answer_labels(store) is None
+
+
+def _single_answer_labels(store: Any, label_events: int | None = None) -> dict[int, Any] | None:
+    """A single-label project's current labels when no item takes or has several answers
+    (they are then the final labels), else ``None`` (the labels are the aggregate's).
+
+    Parameters
+    ----------
+    store : Store
+        The project.
+    label_events : int, optional
+        ``store.count_events()["label"]`` when the caller has read it already.
+
+    Returns
+    -------
+    dict or None
+        Item id to :class:`~activelab.app.store.CurrentLabel`, as ``store.current_labels()``.
+    """
     s = store.settings
     if int(s.get("overlap", 1)) > 1 or float(s.get("double_share", 0)) > 0:
-        return True
+        return None
     if s.get("second_opinions") or s.get("gold"):
-        return True
-    return store.count_events()["label"] > len(store.current_labels())
+        return None
+    current = store.current_labels()
+    if label_events is None:
+        label_events = store.count_events()["label"]
+    return None if label_events > len(current) else current
 
 
 def _annotator_rows(store: Any) -> tuple[list[dict[str, Any]], list[str]]:

@@ -54,23 +54,19 @@ def _task_of(model: Any, X: Any) -> str:
     >>> _task_of(LogisticRegression().fit(X, [0, 0, 1, 1]), X)
     'classification'
     """
-    import numpy as np
     from sklearn.base import is_regressor
+
+    from activelab.multilabel._model import _predicts_label_sets
 
     if is_regressor(model):
         return "regression"
-    first = X.head(1) if hasattr(X, "head") else X[:1]  # a Dask frame's head is computed
-    if hasattr(first, "compute"):  # a Dask array: one row comes back
-        first = first.compute()
-    if not first.shape[0]:
-        return "classification"
     with warnings.catch_warnings():  # the columns were picked by name
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
         try:
-            predicted = model.predict(first)
+            multi = _predicts_label_sets(model, X)
         except (ValueError, TypeError):  # a bad pool: ranking it says what is wrong
             return "classification"
-    return "multilabel" if np.ndim(predicted) == 2 else "classification"
+    return "multilabel" if multi else "classification"
 
 
 def _in_model_order(columns: tuple[str, ...], named: list[str] | None) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -329,16 +328,7 @@ def simulate(
         message = missing_extra_message("simulate", *found) if found else str(exc)
         raise click.ClickException(message) from exc
     except StrategyRequirementError as exc:
-        message = str(exc)
-        if "TorchMLPClassifier" in message:  # the deep strategies: name the option that gives it
-            message += " From the command line: --model mlp."
-        named = re.match(r"Strategy '([^']+)' needs a predictive spread", message)
-        if named:  # the library's uncertainty='bootstrap' is a --param here
-            message += (
-                " From the command line: --model bayesian_ridge or forest, or --param "
-                f"{named.group(1)}.uncertainty=bootstrap."
-            )
-        raise click.ClickException(message) from exc
+        raise click.ClickException(str(exc) + _requirement_hint(exc)) from exc
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
     scoring_name = str(doc["settings"]["scoring"])
@@ -395,6 +385,34 @@ def _check_out(out: str, resume: bool) -> None:
             f"--out {out} exists and is not a results file to resume: {exc} Give another --out "
             "for the results (a new .json file)."
         ) from None
+
+
+def _requirement_hint(exc: Any) -> str:
+    """The command-line way to give what a strategy's model lacks (``exc.needs``), or "".
+
+    Parameters
+    ----------
+    exc : StrategyRequirementError
+        The strategy's refusal.
+
+    Returns
+    -------
+    str
+        A sentence to append to its message: ``--model mlp`` for the deep strategies'
+        MC-dropout samples or learned embedding; the regressors with a predictive spread,
+        or the ``--param`` of the library's ``uncertainty='bootstrap'``, for a spread.
+    """
+    from activelab.strategies.deep import MC_DROPOUT, MODEL_EMBEDDING
+    from activelab.strategies.regression import SPREAD
+
+    if exc.needs in (MC_DROPOUT, MODEL_EMBEDDING):
+        return " From the command line: --model mlp."
+    if exc.needs == SPREAD:
+        return (
+            " From the command line: --model bayesian_ridge or forest, or --param "
+            f"{exc.strategy}.uncertainty=bootstrap."
+        )
+    return ""
 
 
 def _check_counts(budget: int, initial: int, n_jobs: int) -> None:

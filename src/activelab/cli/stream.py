@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import replace
@@ -300,6 +299,7 @@ def stream(
     from rich.live import Live
 
     from activelab.stream import StreamLearner, get_stream_strategy, replay
+    from activelab.stream.budget import _least_budget
 
     console = Console()
     _check_mode(positive_label is not None)
@@ -344,8 +344,8 @@ def stream(
     read: dict[str, Any] = {}
     first = _load(dataset, label_column, n_items, 0, keep_order, id_column, read)
     _note_short(console, n_items, len(first))
-    if budget * len(first) < 1.0 - 1e-9:  # the window's spend never allows one query
-        least = math.ceil(1e4 / len(first)) / 1e4
+    least = _least_budget(budget, len(first))
+    if least is not None:  # the window's spend never allows one query
         raise click.UsageError(
             f"A budget of {_share(budget)} of {len(first)} items is {budget * len(first):.2g} "
             f"labels: not one item would be queried. Use --budget {least:g} or more, or a "
@@ -592,47 +592,51 @@ def _triage(  # type: ignore[no-untyped-def]
     runs = []
     done: dict[tuple[str, int], dict[str, Any]] = {}
     for seed in range(seeds):
-        data = _load(dataset, columns[0], n_items, seed, keep_order, columns[1], read)
-        if seed == 0:
-            _note_short(console, n_items, len(data))
-            settings = {
-                "dataset": dataset,
-                "n_items": len(data),
-                "model": model_name,
-                "order": "file" if keep_order or dataset in _bundled() else "shuffled per seed",
-                "budget": budget,
-                "positive_label": str(positive_label),
-                "metric": metric,
-                "explore": explore,
-                "batch_size": batch_size,
-                "seeds": seeds,
-            }
-            done = _done_runs(out, kept, settings, "policy")
-            _note_resumed(console, out, sum((p, s) in done for s in range(seeds) for p in POLICIES))
-        try:
-            positive = check_positive_label(data.y, positive_label, getattr(data, "classes", None))
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--positive-label") from None
-        for policy in POLICIES:
-            if (policy, seed) in done:  # resumed from --out
-                runs.append(done[policy, seed])
-                table.add_row(*_triage_row(done[policy, seed], seeds, metric))
-                continue
-            try:
-                run = triage_replay(
-                    model,
-                    data.X,
-                    data.y,
-                    positive_label=positive,
-                    budget=budget,
-                    policy=policy,
-                    explore=explore,
-                    batch_size=batch_size,
-                    seed=seed,
+        # a seed whose runs are all in --out is neither replayed nor loaded again; seed 0 is
+        # loaded all the same: its stream gives the settings the file must match
+        if seed == 0 or any((p, seed) not in done for p in POLICIES):
+            data = _load(dataset, columns[0], n_items, seed, keep_order, columns[1], read)
+            if seed == 0:
+                _note_short(console, n_items, len(data))
+                settings = {
+                    "dataset": dataset,
+                    "n_items": len(data),
+                    "model": model_name,
+                    "order": "file" if keep_order or dataset in _bundled() else "shuffled per seed",
+                    "budget": budget,
+                    "positive_label": str(positive_label),
+                    "metric": metric,
+                    "explore": explore,
+                    "batch_size": batch_size,
+                    "seeds": seeds,
+                }
+                done = _done_runs(out, kept, settings, "policy")
+                _note_resumed(
+                    console, out, sum((p, s) in done for s in range(seeds) for p in POLICIES)
                 )
-            except ValueError as exc:  # e.g. a budget of not one review: one line
-                raise click.UsageError(str(exc)) from None
-            done[policy, seed] = run.to_dict()
+            try:
+                positive = check_positive_label(
+                    data.y, positive_label, getattr(data, "classes", None)
+                )
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--positive-label") from None
+        for policy in POLICIES:
+            if (policy, seed) not in done:  # else resumed from --out
+                try:
+                    run = triage_replay(
+                        model,
+                        data.X,
+                        data.y,
+                        positive_label=positive,
+                        budget=budget,
+                        policy=policy,
+                        explore=explore,
+                        batch_size=batch_size,
+                        seed=seed,
+                    )
+                except ValueError as exc:  # e.g. a budget of not one review: one line
+                    raise click.UsageError(str(exc)) from None
+                done[policy, seed] = run.to_dict()
             runs.append(done[policy, seed])
             table.add_row(*_triage_row(done[policy, seed], seeds, metric))
     console.print(table)
@@ -716,16 +720,15 @@ def _done_runs(
         When the file holds runs of other settings (all but the strategies and the seeds
         must match), naming them.
     """
+    from activelab.simulation.runner import _check_same_settings
+
     if kept is None:
         return {}
-    old = kept["settings"]
-    diff = [k for k in settings if k not in ("strategies", "seeds") and old.get(k) != settings[k]]
-    if diff:
-        detail = "; ".join(f"{k}: file has {old.get(k)!r}, now {settings[k]!r}" for k in diff)
-        raise click.ClickException(
-            f"{out} holds results for other settings ({detail}). Use another --out, or "
-            "--no-resume to overwrite it."
-        )
+    keys = [k for k in settings if k not in ("strategies", "seeds")]
+    try:
+        _check_same_settings(out, kept["settings"], settings, keys)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     return {(str(r[by]), int(r["seed"])): r for r in kept["runs"]}
 
 

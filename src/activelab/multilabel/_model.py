@@ -213,6 +213,46 @@ def _positive_column(P: np.ndarray, classes: Any) -> np.ndarray:
     return np.asarray(P[:, -1], dtype=float)
 
 
+def _predicts_label_sets(model: Any, X: Any) -> bool:
+    """Whether a fitted ``model`` predicts label sets (0/1 indicator rows, multi-label).
+
+    Told by its prediction for the first row of ``X``: an indicator row is 2-D, one label
+    per item 1-D. The one test of :func:`activelab.ranking.rank_pool`, ``activelab query``
+    and :class:`activelab.stopping.ConfidenceCriterion`.
+
+    Parameters
+    ----------
+    model : fitted estimator
+        With ``predict``.
+    X : array-like, sparse matrix, DataFrame or Dask collection
+        Rows as the model reads them; only the first is predicted (a Dask collection's
+        first row is computed).
+
+    Returns
+    -------
+    bool
+        ``False`` for an empty ``X``. What ``predict`` raises is not caught.
+
+    Examples
+    --------
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> X = np.array([[0.0], [1.0], [2.0]])
+    >>> knn = KNeighborsClassifier(n_neighbors=1)
+    >>> _predicts_label_sets(knn.fit(X, [0, 1, 1]), X)
+    False
+    >>> _predicts_label_sets(knn.fit(X, [[1, 0], [0, 1], [1, 1]]), X)
+    True
+    """
+    from activelab.scoring import take_rows
+
+    first = X.head(1) if hasattr(X, "head") else take_rows(X, np.arange(1))
+    if hasattr(first, "compute"):  # a Dask collection: one row comes back
+        first = first.compute()
+    if not first.shape[0]:
+        return False
+    return bool(np.ndim(model.predict(first)) == 2)
+
+
 def multilabel_proba(model: Any, X: Any, n_labels: int | None = None) -> np.ndarray:
     """The ``(n, n_labels)`` matrix of ``P(label = 1)`` from any multi-label classifier.
 

@@ -757,17 +757,42 @@ def _open_document(
         return _new_document(settings)
     doc = load_results(out)
     old = doc["settings"]
-    diff = [k for k in _RESUME_KEYS if old.get(k) != settings.get(k)]
-    if diff:
-        detail = "; ".join(f"{k}: file has {old.get(k)!r}, now {settings.get(k)!r}" for k in diff)
-        raise ValueError(
-            f"{out} holds results for other settings ({detail}). Use another --out, or "
-            "--no-resume to overwrite it."
-        )
+    _check_same_settings(out, old, settings, _RESUME_KEYS)
     old["strategies"] = list(dict.fromkeys([*old["strategies"], *settings["strategies"]]))
     old["seeds"] = sorted(set(old["seeds"]) | set(settings["seeds"]))
     old["versions"], old["machine"] = settings["versions"], settings["machine"]
     return doc
+
+
+def _check_same_settings(
+    out: str | Path | None, old: dict[str, Any], new: dict[str, Any], keys: Iterable[str]
+) -> None:
+    """Refuse to resume the results file ``out`` when its settings differ on ``keys``.
+
+    Shared by :func:`simulate` and ``activelab stream``: a file resumed under other
+    settings would mix runs that cannot be compared.
+
+    Parameters
+    ----------
+    out : str or Path or None
+        The results file, as named in the message.
+    old, new : dict
+        The settings the file holds and those of this run.
+    keys : iterable of str
+        The settings that must match.
+
+    Raises
+    ------
+    ValueError
+        Naming every differing setting with the file's value and this run's.
+    """
+    diff = [k for k in keys if old.get(k) != new.get(k)]
+    if diff:
+        detail = "; ".join(f"{k}: file has {old.get(k)!r}, now {new.get(k)!r}" for k in diff)
+        raise ValueError(
+            f"{out} holds results for other settings ({detail}). Use another --out, or "
+            "--no-resume to overwrite it."
+        )
 
 
 def _pending_jobs(doc: dict[str, Any], names: list[str], seeds: list[int]) -> list[tuple[str, int]]:

@@ -45,7 +45,49 @@ EMBEDDING = "embedding"
 
 
 class StrategyRequirementError(TypeError):
-    """A strategy was given a model that lacks what the strategy needs."""
+    """A strategy was given a model that lacks what the strategy needs.
+
+    Parameters
+    ----------
+    message : str
+        What is missing and how to give it, for a person.
+    needs : str, optional
+        What the model lacks, for a program that names its own way of giving it (a
+        command-line option): a requirement such as ``"mc_dropout"``,
+        ``"model_embedding"`` or ``"spread"``; ``None`` when there is no such way.
+    strategy : str, optional
+        The name of the strategy that needs it.
+
+    Attributes
+    ----------
+    needs, strategy : str or None
+        As given.
+
+    Examples
+    --------
+    >>> err = StrategyRequirementError("Strategy 'bald' needs ...", needs="mc_dropout",
+    ...                                strategy="bald")
+    >>> err.needs, err.strategy, str(err)
+    ('mc_dropout', 'bald', "Strategy 'bald' needs ...")
+    """
+
+    def __init__(
+        self, message: str, *, needs: str | None = None, strategy: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.needs = needs
+        self.strategy = strategy
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # raised in a worker process, it comes back with its fields (the default keeps args)
+        return (_requirement_error, (str(self), self.needs, self.strategy))
+
+
+def _requirement_error(
+    message: str, needs: str | None, strategy: str | None
+) -> StrategyRequirementError:
+    """Rebuild a pickled :class:`StrategyRequirementError` with its keyword fields."""
+    return StrategyRequirementError(message, needs=needs, strategy=strategy)
 
 
 class NonNumericPoolError(ValueError):

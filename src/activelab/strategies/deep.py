@@ -101,7 +101,9 @@ class _DeepStrategy(Strategy):
                     f"Strategy {self.name!r} needs MC-dropout samples (`predict_proba_samples`) "
                     f"on the model, but {kind} has none. Use "
                     "activelab.models.deep.TorchMLPClassifier "
-                    "(pip install 'activelab[torch]') or a model with that method."
+                    "(pip install 'activelab[torch]') or a model with that method.",
+                    needs=MC_DROPOUT,
+                    strategy=self.name,
                 )
             if MC_DROPOUT in options and _no_dropout(model):
                 raise StrategyRequirementError(
@@ -113,7 +115,9 @@ class _DeepStrategy(Strategy):
                 kind = type(_split(model)[1]).__name__ if model is not None else "None"
                 raise StrategyRequirementError(
                     f"Strategy {self.name!r} needs a learned embedding (`embed`) on the model, "
-                    f"but {kind} has none. Use activelab.models.deep.TorchMLPClassifier."
+                    f"but {kind} has none. Use activelab.models.deep.TorchMLPClassifier.",
+                    needs=MODEL_EMBEDDING,
+                    strategy=self.name,
                 )
 
 

@@ -64,6 +64,8 @@ __all__ = [
     "spread_source",
 ]
 
+#: Requirement: a predictive spread (a standard deviation per item) from the model.
+SPREAD = "spread"
 _ENSEMBLES = (RandomForestRegressor, ExtraTreesRegressor, BaggingRegressor)
 _SPREAD_HINT = (
     "Use an ensemble (RandomForestRegressor, ExtraTreesRegressor, BaggingRegressor), a model "
@@ -329,7 +331,9 @@ class _RegressionStrategy(Strategy):
             _, final = _split_pipeline(model)
             raise StrategyRequirementError(
                 f"Strategy {self.name!r} needs a predictive spread, but "
-                f"{type(final).__name__} has none. " + _SPREAD_HINT
+                f"{type(final).__name__} has none. " + _SPREAD_HINT,
+                needs=SPREAD,
+                strategy=self.name,
             )
 
     def _committee(self, ctx: QueryContext) -> list[Any] | None:

@@ -47,6 +47,32 @@ def _check_budget(budget: float) -> float:
     return b
 
 
+def _least_budget(budget: float, n: int) -> float | None:
+    """The smallest budget that buys one of ``n`` items, when ``budget`` buys none of them.
+
+    Parameters
+    ----------
+    budget : float
+        A share of the items.
+    n : int
+        The items of the stream, at least 1.
+
+    Returns
+    -------
+    float or None
+        ``None`` when ``budget * n`` reaches one item; else the least share, rounded up
+        to four decimals, that does.
+
+    Examples
+    --------
+    >>> _least_budget(0.1, 8), _least_budget(0.125, 8)
+    (0.125, None)
+    """
+    if budget * n < 1.0 - _EPS:  # the spend never reaches one whole item
+        return math.ceil(1e4 / n) / 1e4
+    return None
+
+
 def _check_window(window: int) -> int:
     if isinstance(window, bool) or not isinstance(window, int) or window < 1:
         raise ValueError(f"window must be a positive whole number of items, got {window!r}.")

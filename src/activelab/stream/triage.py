@@ -34,7 +34,6 @@ model), plus the balanced accuracy of its predictions there.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -45,6 +44,7 @@ from sklearn.ensemble import IsolationForest
 from activelab._validation import check_count, check_seed
 from activelab.simulation.rare_metrics import average_precision, check_positive_label
 from activelab.strategies._base import top_k
+from activelab.stream.budget import _least_budget
 
 __all__ = ["POLICIES", "TriageRun", "triage_replay"]
 
@@ -177,11 +177,11 @@ def triage_replay(
         i = int(np.flatnonzero(~finite)[0])
         raise ValueError(f"Item {i} has a NaN or infinite feature; impute or drop it first.")
     positive_label = check_positive_label(y, positive_label)
-    if budget * n < 1.0 - 1e-9:  # the allowance never reaches one review
+    least = _least_budget(budget, n)
+    if least is not None:  # the allowance never reaches one review
         raise ValueError(
             f"A review budget of {budget:.3g} of {n} items is {budget * n:.2g} reviews: not one "
-            f"item would be reviewed. Use a budget of at least {math.ceil(1e4 / n) / 1e4:g} (one "
-            "review), or a "
+            f"item would be reviewed. Use a budget of at least {least:g} (one review), or a "
             "longer stream."
         )
     every = every or max(batch_size, (max(n // 50, 1) // batch_size) * batch_size)
