@@ -752,7 +752,7 @@ class ActiveLearner:
         model = HybridClassifier(
             self.estimator, self._semi, embedding=embed, previous=self.hybrid_method_
         )
-        weights = self._fit_weights(clone(self.estimator))
+        weights = self._fit_weights(self.estimator)
         model.fit_pool(self._X, self.labelled_, self.labels_, pool=self.graph_pool_, **weights)
         self.graph_pool_ = model.pool_ if model.pool_ is not None else self.graph_pool_
         self.hybrid_method_ = model.chosen_
@@ -761,20 +761,20 @@ class ActiveLearner:
     def _fit_weights(self, model: Any) -> dict[str, np.ndarray]:
         if self.weighting != "lure":
             return {}
-        from activelab.weighting import _no_sample_weight_reason, lure_weights, sample_weight_param
+        from activelab.weighting import _sample_weight_route, lure_weights
 
-        key = sample_weight_param(model)
+        key, why = _sample_weight_route(model)
         q = self.selection_probabilities_
-        if key is None or np.isnan(q).any():
+        if key is not None and np.isnan(q).any():
+            key = None
             why = (
-                _no_sample_weight_reason(model)
-                if key is None
-                else "some labels have no recorded selection probability (a deterministic "
+                "some labels have no recorded selection probability (a deterministic "
                 "strategy or labels taught without a query); use a stochastic strategy such as "
                 "'auto', Stochastic(...) or Explore(...), and teach labels chosen outside a query "
                 "(an initial set) with teach(idx, labels, probabilities=...), e.g. "
                 "1/remaining per draw of a uniform random set"
             )
+        if key is None:
             warnings.warn(f"weighting='lure' ignored: {why}.", UserWarning, stacklevel=3)
             return {}
         return {key: lure_weights(q, self._X.shape[0])}
