@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from activelab.data.csvfile import csv_format
+from activelab.data.csvfile import csv_format, refuse_repeated_columns
 from activelab.data.features import (
     MODEL_NAME,
     MissingTextModelError,
@@ -342,9 +342,14 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]], 
         header = [h.strip() for h in next(reader)]
         if not any(header):
             raise IngestError(f"{path}, line 1: the header row is empty.")
-        dup = sorted({h for h in header if header.count(h) > 1})
-        if dup:
-            raise IngestError(f"{path}, line 1: duplicate column name(s) {dup}.")
+        _refuse_repeated(header, f"{path}, line 1")
+        unnamed = [c + 1 for c, h in enumerate(header) if not h]
+        if len(unnamed) > 1:  # a row's cells are kept by name: one would hide the others
+            listed = ", ".join(map(str, unnamed[:-1])) + f" and {unnamed[-1]}"
+            raise IngestError(
+                f"{path}, line 1: columns {listed} have no name; name every column in the "
+                "header row."
+            )
         records = []
         for fields in reader:
             line = reader.line_num
@@ -404,9 +409,7 @@ def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
         if first is None or not any(v is not None for v in first):
             raise IngestError(f"{path}: the first sheet is empty; it needs a header row and items.")
         header = [str(v).strip() if v is not None else "" for v in first]
-        dup = sorted({h for h in header if h and header.count(h) > 1})
-        if dup:
-            raise IngestError(f"{path}, row 1: duplicate column name(s) {dup}.")
+        _refuse_repeated(header, f"{path}, row 1")
         records = []
         for number, values in enumerate(rows, start=2):  # reading rows, not a pool scan
             cells = list(values) + [None] * (len(header) - len(values))
@@ -427,6 +430,14 @@ def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
     if not records:
         raise IngestError(f"{path}: a header but no items.")
     return header, records
+
+
+def _refuse_repeated(header: list[str], where: str) -> None:
+    """:func:`~activelab.data.csvfile.refuse_repeated_columns` as an :class:`IngestError`."""
+    try:
+        refuse_repeated_columns(header, where)
+    except ValueError as exc:
+        raise IngestError(str(exc)) from None
 
 
 def _blank(value: Any) -> bool:
