@@ -1318,14 +1318,23 @@ class Store:
         with self._read() as conn:
             return {r[0]: CurrentLabel(*r) for r in conn.execute(stmt)}
 
-    def live_answers(self) -> list[Event]:
+    def live_answers(self, kinds: Sequence[str] = ("label",)) -> list[Event]:
         """Every label event not undone, oldest first: all answers of all annotators
-        (an item answered by three annotators appears three times)."""
+        (an item answered by three annotators appears three times).
+
+        Parameters
+        ----------
+        kinds : sequence of {"label", "skip"}, default ("label",)
+            The kinds of events to give: ``("label", "skip")`` adds the skips not undone.
+        """
+        wrong = sorted(set(kinds) - {"label", "skip"})
+        if wrong:
+            raise ValueError(f"kinds must name 'label' or 'skip', got {wrong}.")
         undone = events_t.alias("undone")
         stmt = (
             sa.select(events_t)
             .where(
-                events_t.c.kind == "label",
+                events_t.c.kind.in_(list(kinds)),
                 ~sa.exists().where(undone.c.undoes == events_t.c.id),
             )
             .order_by(events_t.c.id)

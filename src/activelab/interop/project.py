@@ -102,13 +102,9 @@ def project_records(store: Store, fmt: str | None = None) -> list[Record]:
 
 def _given_answers(store: Store, multi: bool) -> dict[int, list[Answer]]:
     """Item id → the answers of the label log not undone (labels and skips), oldest first."""
-    events = store.events()
-    undone = {e.undoes for e in events if e.kind == "undo"}
     names = {a.id: a.name for a in store.annotators()}
     out: dict[int, list[Answer]] = {}
-    for e in events:
-        if e.kind == "undo" or e.id in undone:
-            continue
+    for e in store.live_answers(("label", "skip")):
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(e.created_at))
         who = names.get(e.annotator_id)
         if e.kind == "skip":
