@@ -201,6 +201,8 @@ def test_prodigy_new_answers_are_choice_examples() -> None:
         ('{"text": "a", "answer": "accept"}\n{oops}\n', "line 2: invalid JSON"),
         ('{"text": "a", "accept": "pos", "answer": "accept"}\n', "line 1: field 'accept'"),
         ('{"answer": "accept", "_input_hash": 1}\n', "line 1: no item data"),
+        ('{"text": "a"}\n{"text": "b", "answer": "accept", "answer": "reject"}\n',
+         "line 2: key 'answer' is given twice in one record"),
     ],
 )  # fmt: skip
 def test_malformed_prodigy_names_the_line(tmp_path: Path, content, message) -> None:

@@ -33,6 +33,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from activelab._jsonl import JSONLineError, json_lines
 from activelab.data.csvfile import csv_format, refuse_repeated_columns
 from activelab.data.features import (
     MODEL_NAME,
@@ -372,13 +374,7 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
     header: list[str] = []
     records = []
     with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise IngestError(f"{path}, line {line_no}: invalid JSON ({exc.msg}).") from exc
+        for line_no, obj in _json_lines_of(path, fh):
             if not isinstance(obj, dict):
                 raise IngestError(f"{path}, line {line_no}: expected a JSON object per line.")
             for k in obj:
@@ -388,6 +384,14 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
     if not records:
         raise IngestError(f"{path}: the file is empty; it needs one JSON object per line.")
     return header, records
+
+
+def _json_lines_of(path: Path, fh: Any) -> Iterator[tuple[int, Any]]:
+    """:func:`~activelab._jsonl.json_lines` of an open file, its errors as :class:`IngestError`."""
+    try:
+        yield from json_lines(fh)
+    except JSONLineError as exc:
+        raise IngestError(f"{path}, {exc}.") from None
 
 
 def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
