@@ -68,6 +68,13 @@ def test_other_bad_inputs(tmp_path) -> None:
     )
     assert r.exit_code != 0 and not (tmp_path / "p").exists()
     assert "twice.jsonl, line 2: key 'text' is given twice in one record" in r.output
+    (tmp_path / "latin.jsonl").write_bytes('{"id": 1, "text": "café"}\n'.encode("latin-1"))
+    r = CliRunner().invoke(
+        main,
+        ["init", str(tmp_path / "p"), "--data", str(tmp_path / "latin.jsonl"), "--labels", "a,b"],
+    )
+    assert r.exit_code == 1 and not (tmp_path / "p").exists()  # was a UnicodeDecodeError
+    assert "latin.jsonl: not UTF-8 text" in r.output and "save the file as UTF-8" in r.output
     imgs = tmp_path / "imgs"
     imgs.mkdir()
     (imgs / "broken.png").write_bytes(b"not a png")

@@ -392,6 +392,8 @@ def _json_lines_of(path: Path, fh: Any) -> Iterator[tuple[int, Any]]:
         yield from json_lines(fh)
     except JSONLineError as exc:
         raise IngestError(f"{path}, {exc}.") from None
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
 
 
 def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:

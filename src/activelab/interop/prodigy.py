@@ -72,8 +72,11 @@ def input_hash(data: dict[str, Any]) -> int:
 
 
 def looks_like_prodigy(path: str | Path, probe: int = 50) -> bool:
-    """Whether a JSON Lines file carries Prodigy's fields (in its first ``probe`` lines)."""
-    with Path(path).open(encoding="utf-8") as fh:
+    """Whether a JSON Lines file carries Prodigy's fields (in its first ``probe`` lines).
+
+    Text that is not UTF-8 is only looked at here; the file's reader refuses it.
+    """
+    with Path(path).open(encoding="utf-8", errors="replace") as fh:
         for n, line in enumerate(fh):
             if n >= probe:
                 break
