@@ -52,6 +52,8 @@ def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
     """The value of each non-blank line with its line number, read lazily.
 
+    A byte-order mark at the start of the file (as some editors write UTF-8) is passed over.
+
     Parameters
     ----------
     lines : iterable of str
@@ -71,7 +73,7 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
 
     Examples
     --------
-    >>> list(json_lines(['{"text": "a"}', "", '{"text": "b"}']))
+    >>> list(json_lines(['\ufeff{"text": "a"}', "", '{"text": "b"}']))  # a leading BOM is read
     [(1, {'text': 'a'}), (3, {'text': 'b'})]
     >>> list(json_lines(['{"text": "a", "label": "x", "label": "y"}']))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -79,6 +81,8 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
     activelab._jsonl.JSONLineError: line 1: key 'label' is given twice in one record (JSON ...
     """
     for number, line in enumerate(lines, 1):  # reading the file, one record a line
+        if number == 1:  # the byte-order mark some editors write (Windows Notepad's UTF-8)
+            line = line.removeprefix("\ufeff")
         if not line.strip():
             continue
         try:

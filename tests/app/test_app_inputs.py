@@ -328,3 +328,15 @@ def test_fields_are_shown_as_the_file_wrote_them_never_none_or_nan(tmp_path: Pat
         "note": "",
         "x": "1.5",
     }
+
+
+def test_a_json_lines_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    from activelab.interop import read_tasks
+
+    lines = '{"id": "a", "text": "good film"}\n{"id": "b", "text": "bad film"}\n'
+    (tmp_path / "items.jsonl").write_text(lines, encoding="utf-8-sig")  # as Notepad saves it
+    data = read_items(tmp_path / "items.jsonl", text_features="tfidf")
+    assert [r["external_id"] for r in data.rows] == ["a", "b"]  # was "line 1: invalid JSON"
+    answers = '{"text": "good film", "answer": "accept", "accept": ["pos"]}\n'
+    (tmp_path / "answers.jsonl").write_text(answers, encoding="utf-8-sig")
+    assert read_tasks(tmp_path / "answers.jsonl", "prodigy")[0].data == {"text": "good film"}
