@@ -121,3 +121,20 @@ def test_class_weights_weigh_the_calibration_too(pipeline):
     # an unweighted calibration put every rare item under 0.5 (none above, mean 0.24)
     assert (model.predict_proba(Xt)[rare, 1] > 0.5).mean() > 0.8
     assert class_weight_of(model.estimator) == "balanced"  # the given model is untouched
+
+
+def test_one_rare_item_keeps_the_class_weights_on_the_frozen_model():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = np.zeros(40, dtype=int)
+    y[np.flatnonzero(X[:, 0] > 1.2)[0]] = 1  # one rare item: no folds
+    svc = SVC(class_weight="balanced")
+    model = CalibratedClassifier(svc).fit(X, y)
+    assert model.n_folds_ == 0
+    assert model.calibrated_.calibrated_classifiers_[0].estimator.estimator.class_weight == (
+        "balanced"
+    )
+    rare = int(np.flatnonzero(y)[0])
+    got = model.predict_proba(X[[rare, 0, 1]])[:, 1]
+    assert got == pytest.approx([0.8883, 0.0141, 0.0674], abs=1e-4)
+    assert svc.class_weight == "balanced"  # the given model is untouched

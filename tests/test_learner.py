@@ -252,6 +252,17 @@ def test_a_bad_embed_is_refused_at_fit(iris):
     assert learner._X is None
 
 
+def test_an_embedding_array_is_refused_in_one_line(iris):
+    X, _ = iris
+    learner = ActiveLearner(LogisticRegression(), embed=np.zeros((150, 8)))
+    with pytest.raises(ValueError, match=r"a callable .*, got an array of shape \(150, 8\)\.$"):
+        learner.fit(X)  # was numpy's "truth value of an array ... is ambiguous"
+    learner = ActiveLearner(LogisticRegression(), random_state=0).fit(X)
+    learner.embed = 5  # set again after fit
+    with pytest.raises(ValueError, match=r"embed must be None, 'model' or a callable that maps"):
+        learner.query(2)
+
+
 def test_labels_for_the_whole_pool_name_the_items_to_pass(iris):
     X, y = iris
     learner = ActiveLearner(LogisticRegression()).fit(X)

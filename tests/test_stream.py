@@ -703,10 +703,12 @@ def test_load_csv_reads_gzip_tsv_and_json_lines_as_the_simulator_does(tmp_path):
     (tmp_path / "bad.csv.gz").write_text(text)
     (tmp_path / "bad.jsonl").write_text('{"a": 1, "label": "no"}\n{"a": 2, "label": \n')
     (tmp_path / "gap.jsonl").write_text('{"a": 1, "label": "no"}\n{"label": "yes"}\n')
+    (tmp_path / "twice.jsonl").write_text('{"a": 1, "label": "no"}\n{"a": 2, "a": 3, "label": 1}\n')
     for name, message in [
         ("bad.csv.gz", "not a readable gzip file"),
-        ("bad.jsonl", "line 2: not JSON"),
+        ("bad.jsonl", "line 2: invalid JSON"),
         ("gap.jsonl", "line 2: column 'a' is missing"),
+        ("twice.jsonl", "line 2: key 'a' is given twice in one record"),
     ]:
         with pytest.raises(ValueError, match=message):
             load_csv(tmp_path / name, "label")

@@ -157,3 +157,31 @@ def test_lure_weights_reach_the_estimator_a_grid_search_tunes():
     idx = learner.query(6)
     with pytest.warns(UserWarning, match=r"KNeighborsClassifier.fit \(searched over by GridSearch"):
         learner.teach(idx, np.r_[0, 1, 0, 1, 0, 1])
+
+
+def test_lure_weights_reach_a_pipeline_under_metadata_routing():
+    import sklearn
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from activelab.weighting import sample_weight_param
+
+    X = np.random.default_rng(2).normal(size=(60, 2))
+    y = (X[:, 1] > 0).astype(int)
+    with sklearn.config_context(enable_metadata_routing=True):
+        plain = make_pipeline(StandardScaler(), LogisticRegression())
+        assert sample_weight_param(plain) is None  # Pipeline.fit refused the step's keyword
+        learner = ActiveLearner(plain, "random", random_state=0, weighting="lure").fit(X)
+        idx = learner.query(6)
+        with pytest.warns(UserWarning, match=r"no estimator inside Pipeline requests sample_w"):
+            learner.teach(idx, np.r_[0, 1, 0, 1, 0, 1])
+        _Recorder.seen = []
+        asked = make_pipeline(
+            StandardScaler().set_fit_request(sample_weight=False),
+            _Recorder().set_fit_request(sample_weight=True),
+        )
+        assert sample_weight_param(asked) == "sample_weight"
+        learner = ActiveLearner(asked, "random", random_state=0, weighting="lure").fit(X)
+        idx = learner.query(10)
+        learner.teach(idx, y[idx])
+    assert _Recorder.seen[-1].shape == (10,)

@@ -1,7 +1,8 @@
-"""Old import paths kept working for one release, with a :class:`DeprecationWarning`.
+"""Old import paths and functions kept working for one release, with a :class:`DeprecationWarning`.
 
 A module that moved leaves a two-line stand-in at its old path; :func:`forward` makes that
-stand-in warn once when imported and hand every attribute over to the new module.
+stand-in warn once when imported and hand every attribute over to the new module. A function
+the project no longer uses calls :func:`warn_deprecated` first.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["forward"]
+__all__ = ["forward", "warn_deprecated"]
 
 #: The release in which the old paths go.
 REMOVED_IN = "0.3"
@@ -61,3 +62,29 @@ def forward(old: str, *targets: str) -> tuple[Callable[[str], Any], Callable[[],
         return sorted({n for m in modules for n in dir(m)})
 
     return __getattr__, __dir__
+
+
+def warn_deprecated(name: str, instead: str) -> None:
+    """Warn that the function ``name`` goes in :data:`REMOVED_IN`, saying what to use instead.
+
+    Parameters
+    ----------
+    name : str
+        The function's dotted name.
+    instead : str
+        What to call in its stead, as the end of a sentence.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_deprecated("activelab.old", "use activelab.new")
+    >>> print(caught[0].message)
+    activelab.old is deprecated and goes in activelab 0.3; use activelab.new.
+    """
+    warnings.warn(
+        f"{name} is deprecated and goes in activelab {REMOVED_IN}; {instead}.",
+        DeprecationWarning,
+        stacklevel=3,
+    )

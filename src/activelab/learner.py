@@ -308,11 +308,7 @@ class ActiveLearner:
                 f"classes={self.classes!r} was given, but {type(self.estimator).__name__} is a "
                 "regressor; leave classes=None for regression."
             )
-        if self.embed is not None and self.embed != "model" and not callable(self.embed):
-            raise ValueError(
-                f"embed must be None, 'model' or a callable that maps pool rows to numbers, got "
-                f"{self.embed!r}."
-            )
+        _check_embed(self.embed)
         if self.weighting not in (None, "lure"):
             raise ValueError(f"weighting must be None or 'lure', got {self.weighting!r}.")
         X = check_pool(X, chunk_size=self.chunk_size)
@@ -493,10 +489,11 @@ class ActiveLearner:
             With ``embed="model"`` and a model that is no pipeline, the warning that
             the raw features stand in, given the first time a strategy reads them.
         """
-        if self.embed is None:
+        embed = _check_embed(self.embed)  # it may have been set again since fit
+        if embed is None:
             encoder = getattr(self, "_pool_encoder", None)
             return (None if encoder is None else encoder.transform), None
-        if self.embed == "model":
+        if isinstance(embed, str):  # "model"
             model = _supervised_part(self.model_) if self._semi is not None else self.model_
             model = _embedding_model(model)
             if model is None:  # no model yet: the cold start reads the features
@@ -505,9 +502,7 @@ class ActiveLearner:
             if leading is None and not getattr(self, "_warned_embed_model", False):
                 return None, lambda: self._warn_no_leading_steps(model)
             return leading, None
-        if callable(self.embed):
-            return self.embed, None
-        raise ValueError(f"embed must be None, 'model' or a callable, got {self.embed!r}.")
+        return embed, None
 
     def _warn_no_leading_steps(self, model: Any) -> None:
         """Say once per learner that ``embed="model"`` found no pipeline to read."""
@@ -752,7 +747,7 @@ class ActiveLearner:
         model = HybridClassifier(
             self.estimator, self._semi, embedding=embed, previous=self.hybrid_method_
         )
-        weights = self._fit_weights(clone(self.estimator))
+        weights = self._fit_weights(self.estimator)
         model.fit_pool(self._X, self.labelled_, self.labels_, pool=self.graph_pool_, **weights)
         self.graph_pool_ = model.pool_ if model.pool_ is not None else self.graph_pool_
         self.hybrid_method_ = model.chosen_
@@ -761,20 +756,20 @@ class ActiveLearner:
     def _fit_weights(self, model: Any) -> dict[str, np.ndarray]:
         if self.weighting != "lure":
             return {}
-        from activelab.weighting import _no_sample_weight_reason, lure_weights, sample_weight_param
+        from activelab.weighting import _sample_weight_route, lure_weights
 
-        key = sample_weight_param(model)
+        key, why = _sample_weight_route(model)
         q = self.selection_probabilities_
-        if key is None or np.isnan(q).any():
+        if key is not None and np.isnan(q).any():
+            key = None
             why = (
-                _no_sample_weight_reason(model)
-                if key is None
-                else "some labels have no recorded selection probability (a deterministic "
+                "some labels have no recorded selection probability (a deterministic "
                 "strategy or labels taught without a query); use a stochastic strategy such as "
                 "'auto', Stochastic(...) or Explore(...), and teach labels chosen outside a query "
                 "(an initial set) with teach(idx, labels, probabilities=...), e.g. "
                 "1/remaining per draw of a uniform random set"
             )
+        if key is None:
             warnings.warn(f"weighting='lure' ignored: {why}.", UserWarning, stacklevel=3)
             return {}
         return {key: lure_weights(q, self._X.shape[0])}
@@ -874,6 +869,27 @@ class ActiveLearner:
 
 
 _SEMI = ("auto", "spreading", "blend", "self-training")
+
+
+def _check_embed(embed: Any) -> Any:
+    """``embed`` itself, refused with one line unless it is None, ``"model"`` or a callable.
+
+    Examples
+    --------
+    >>> _check_embed("model")
+    'model'
+    >>> _check_embed(np.zeros((150, 8)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: embed must be None, 'model' or a callable ..., got an array of shape (150, 8).
+    """
+    if embed is None or callable(embed) or (isinstance(embed, str) and embed == "model"):
+        return embed
+    shape = getattr(embed, "shape", None)
+    got = f"an array of shape {tuple(shape)}" if shape is not None else repr(embed)
+    raise ValueError(
+        f"embed must be None, 'model' or a callable that maps pool rows to numbers, got {got}."
+    )
 
 
 def _too_few_for_cv(exc: ValueError, estimator: Any, n_labels: int) -> str:

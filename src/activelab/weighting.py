@@ -193,8 +193,9 @@ def sample_weight_param(estimator: Any) -> str | None:
     :class:`~sklearn.model_selection.RandomizedSearchCV`, ...) passes its fit
     parameters on to the estimator it searches over, so it takes the keyword
     that estimator takes. With scikit-learn's metadata routing enabled, a
-    meta-estimator takes ``sample_weight`` when some estimator inside it has
-    requested it (``set_fit_request(sample_weight=True)``).
+    meta-estimator (a pipeline or a search included) takes ``sample_weight``
+    when some estimator inside it has requested it
+    (``set_fit_request(sample_weight=True)``).
 
     Examples
     --------
@@ -210,25 +211,56 @@ def sample_weight_param(estimator: Any) -> str | None:
     >>> sample_weight_param(GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0]}))
     'logisticregression__sample_weight'
     """
+    return _sample_weight_route(estimator)[0]
+
+
+def _sample_weight_route(estimator: Any) -> tuple[str | None, str]:
+    """:func:`sample_weight_param`'s keyword, or ``None`` and why, naming what to change.
+
+    Under scikit-learn's metadata routing a meta-estimator (a pipeline included)
+    routes the keyword itself, so its router is asked first, and built once.
+
+    Returns
+    -------
+    key : str or None
+        The keyword, as :func:`sample_weight_param` gives it.
+    why : str
+        Why there is none (empty when there is one).
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> _sample_weight_route(GridSearchCV(KNeighborsClassifier(), {"n_neighbors": [1, 3]}))
+    (None, 'KNeighborsClassifier.fit (searched over by GridSearchCV) takes no sample_weight')
+    """
+    router = _metadata_router(estimator)
+    if router is not None:
+        if "sample_weight" in router.consumes("fit", ["sample_weight"]):
+            return "sample_weight", ""
+        return None, (
+            f"no estimator inside {type(estimator).__name__} requests sample_weight; call "
+            "set_fit_request(sample_weight=True) on the one that should be weighted"
+        )
     steps = getattr(estimator, "steps", None)
     if steps:
         name, last = steps[-1]
-        inner = sample_weight_param(last)
-        return None if inner is None else f"{name}__{inner}"
-    if _routes_metadata(estimator):
-        router = estimator.get_metadata_routing()
-        return (
-            "sample_weight"
-            if "sample_weight" in router.consumes("fit", ["sample_weight"])
-            else None
-        )
+        inner, why = _sample_weight_route(last)
+        return (None, why) if inner is None else (f"{name}__{inner}", "")
     if _is_search(estimator):
-        return sample_weight_param(estimator.estimator)
+        inner, why = _sample_weight_route(estimator.estimator)
+        if inner is None:
+            searched = estimator.estimator
+            name = type(getattr(searched, "steps", [[None, searched]])[-1][1]).__name__
+            why = f"{name}.fit (searched over by {type(estimator).__name__}) takes no sample_weight"
+        return inner, why
     try:
         params = inspect.signature(estimator.fit).parameters
     except (TypeError, ValueError, AttributeError):
-        return None
-    return "sample_weight" if "sample_weight" in params else None
+        params = {}
+    if "sample_weight" in params:
+        return "sample_weight", ""
+    return None, f"{type(estimator).__name__}.fit takes no sample_weight"
 
 
 def _is_search(estimator: Any) -> bool:
@@ -240,40 +272,15 @@ def _is_search(estimator: Any) -> bool:
     return isinstance(estimator, BaseSearchCV)
 
 
-def _routes_metadata(estimator: Any) -> bool:
-    """Whether ``estimator`` is a meta-estimator under scikit-learn's metadata routing."""
+def _metadata_router(estimator: Any) -> MetadataRouter | None:
+    """The router of a meta-estimator under scikit-learn's metadata routing, else ``None``."""
     if not get_config().get("enable_metadata_routing", False):
-        return False
+        return None
     try:
-        return isinstance(estimator.get_metadata_routing(), MetadataRouter)
+        router = estimator.get_metadata_routing()
     except AttributeError:
-        return False
-
-
-def _no_sample_weight_reason(estimator: Any) -> str:
-    """Why :func:`sample_weight_param` found no keyword, naming the estimator to change.
-
-    Examples
-    --------
-    >>> from sklearn.model_selection import GridSearchCV
-    >>> from sklearn.neighbors import KNeighborsClassifier
-    >>> _no_sample_weight_reason(GridSearchCV(KNeighborsClassifier(), {"n_neighbors": [1, 3]}))
-    'KNeighborsClassifier.fit (searched over by GridSearchCV) takes no sample_weight'
-    """
-    if _routes_metadata(estimator):
-        return (
-            f"no estimator inside {type(estimator).__name__} requests sample_weight; call "
-            "set_fit_request(sample_weight=True) on the one that should be weighted"
-        )
-    if _is_search(estimator):
-        inner = estimator.estimator
-        inner_name = type(getattr(inner, "steps", [[None, inner]])[-1][1]).__name__
-        return (
-            f"{inner_name}.fit (searched over by {type(estimator).__name__}) takes no sample_weight"
-        )
-    steps = getattr(estimator, "steps", None)
-    last = steps[-1][1] if steps else estimator
-    return f"{type(last).__name__}.fit takes no sample_weight"
+        return None
+    return router if isinstance(router, MetadataRouter) else None
 
 
 def cross_fitted_predictions(

@@ -450,3 +450,21 @@ def test_table_exports_give_the_aggregated_label_as_csv_does(tmp_path, fmt) -> N
     # the label is no single person's on i0: no annotator is named for it
     who = dict(zip(table["id"], table["annotator"].where(table["annotator"].notna()), strict=True))
     assert who["i1"] == "ada" and pd.isna(who["i0"])
+
+
+def test_release_held_frees_every_item_an_annotator_holds_for_the_next_one(tmp_path) -> None:
+    store = Store.create(f"sqlite:///{tmp_path / 'p.db'}", {"labels": ["neg", "pos"]})
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "table", "content": {"fields": {"x": i}}} for i in (0, 1)]
+    )
+    store.save_features(np.zeros((2, 1)))
+    ada, bob = (store.add_annotator(name)[0] for name in ("ada", "bob"))
+    svc = LabellingService(store)
+    first = svc.next_item(ada).id
+    svc.answer(ada, first, "neg")
+    second = svc.next_item(ada).id
+    svc.undo(ada)  # the first item is back on screen; the second is still held
+    assert svc.release_held(ada) == sorted([first, second])
+    assert store.held_item(ada.id) is None and store.leased_items() == {}
+    assert svc.next_item(bob).id in (first, second)  # free for the others at once
+    assert svc.release_held(ada) == []

@@ -59,6 +59,22 @@ def test_other_bad_inputs(tmp_path) -> None:
         main, ["init", str(tmp_path / "p"), "--data", str(tmp_path / "x.jsonl"), "--labels", "a,b"]
     )
     assert r.exit_code != 0 and "line 2: invalid JSON" in r.output
+    (tmp_path / "twice.jsonl").write_text(
+        '{"id": 1, "text": "ok"}\n{"id": 2, "text": "a", "text": "b"}\n'
+    )
+    r = CliRunner().invoke(
+        main,
+        ["init", str(tmp_path / "p"), "--data", str(tmp_path / "twice.jsonl"), "--labels", "a,b"],
+    )
+    assert r.exit_code != 0 and not (tmp_path / "p").exists()
+    assert "twice.jsonl, line 2: key 'text' is given twice in one record" in r.output
+    (tmp_path / "latin.jsonl").write_bytes('{"id": 1, "text": "café"}\n'.encode("latin-1"))
+    r = CliRunner().invoke(
+        main,
+        ["init", str(tmp_path / "p"), "--data", str(tmp_path / "latin.jsonl"), "--labels", "a,b"],
+    )
+    assert r.exit_code == 1 and not (tmp_path / "p").exists()  # was a UnicodeDecodeError
+    assert "latin.jsonl: not UTF-8 text" in r.output and "save the file as UTF-8" in r.output
     imgs = tmp_path / "imgs"
     imgs.mkdir()
     (imgs / "broken.png").write_bytes(b"not a png")

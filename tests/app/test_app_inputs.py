@@ -288,6 +288,27 @@ def test_an_excel_sheet_is_read_like_a_csv(tmp_path: Path) -> None:
         read_items(tmp_path / "bad.xlsx")
 
 
+def test_a_column_named_twice_is_refused_with_its_places(tmp_path: Path) -> None:
+    import openpyxl
+
+    (tmp_path / "t.csv").write_text("id,text,label,text\n1,hi,pos,there\n")
+    with pytest.raises(IngestError) as caught:
+        read_items(tmp_path / "t.csv", text_features="tfidf")
+    assert str(caught.value) == (
+        f"{tmp_path / 't.csv'}, line 1: the header names column 'text' twice (columns 2 and 4); "
+        "give each column its own name."
+    )
+    (tmp_path / "u.csv").write_text("id,text,,\n1,hi,,\n")
+    with pytest.raises(IngestError, match=r"u.csv, line 1: columns 3 and 4 have no name; name"):
+        read_items(tmp_path / "u.csv", text_features="tfidf")
+    book = openpyxl.Workbook()
+    book.active.append(["id", "text", None, "id", None])  # unnamed columns are not compared
+    book.active.append(["a", "good film", None, "b"])
+    book.save(tmp_path / "t.xlsx")
+    with pytest.raises(IngestError, match=r"t.xlsx, row 1: the header names column 'id' twice \("):
+        read_items(tmp_path / "t.xlsx", text_features="tfidf")
+
+
 def test_fields_are_shown_as_the_file_wrote_them_never_none_or_nan(tmp_path: Path) -> None:
     from activelab.app.ingest import shown_fields
 
@@ -307,3 +328,15 @@ def test_fields_are_shown_as_the_file_wrote_them_never_none_or_nan(tmp_path: Pat
         "note": "",
         "x": "1.5",
     }
+
+
+def test_a_json_lines_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    from activelab.interop import read_tasks
+
+    lines = '{"id": "a", "text": "good film"}\n{"id": "b", "text": "bad film"}\n'
+    (tmp_path / "items.jsonl").write_text(lines, encoding="utf-8-sig")  # as Notepad saves it
+    data = read_items(tmp_path / "items.jsonl", text_features="tfidf")
+    assert [r["external_id"] for r in data.rows] == ["a", "b"]  # was "line 1: invalid JSON"
+    answers = '{"text": "good film", "answer": "accept", "accept": ["pos"]}\n'
+    (tmp_path / "answers.jsonl").write_text(answers, encoding="utf-8-sig")
+    assert read_tasks(tmp_path / "answers.jsonl", "prodigy")[0].data == {"text": "good film"}

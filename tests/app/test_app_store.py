@@ -87,6 +87,37 @@ def test_leases_are_exclusive_expire_and_respect_overlap(db_url) -> None:
     assert not store.lease(0, b.id, seconds=60)
 
 
+def test_release_held_gives_back_every_unanswered_lease_of_one_annotator(db_url) -> None:
+    store = _store(db_url)
+    a, _ = store.add_annotator("a")
+    b, _ = store.add_annotator("b")
+    for item in (0, 1, 2):
+        assert store.lease(item, a.id, seconds=60, overlap=2)
+    assert store.lease(1, b.id, seconds=60, overlap=2)
+    store.append_event(2, a.id, "label", label="a")  # answered: its slot stays
+    assert store.release_held(a.id) == [0, 1]
+    assert store.held_item(a.id) is None and store.release_held(a.id) == []
+    assert store.leased_items() == {1: b.id}  # another annotator's lease is kept
+    assert not store.lease(2, b.id, seconds=60, overlap=1)  # the answer still fills it
+    assert store.lease(0, b.id, seconds=60)  # free for the others at once
+
+
+def test_live_answers_give_the_skips_not_undone_when_asked(db_url) -> None:
+    store = _store(db_url)
+    a, _ = store.add_annotator("a")
+    store.append_event(0, a.id, "label", label="a")
+    store.append_event(1, a.id, "skip")
+    store.append_event(2, a.id, "skip")
+    store.undo_last(a.id)  # the skip of item 2
+    assert [e.item_id for e in store.live_answers()] == [0]
+    assert [(e.item_id, e.kind) for e in store.live_answers(("label", "skip"))] == [
+        (0, "label"),
+        (1, "skip"),
+    ]
+    with pytest.raises(ValueError, match=r"kinds must name 'label' or 'skip', got \['undo'\]"):
+        store.live_answers(("label", "undo"))
+
+
 def test_undo_event_takes_back_one_answer_not_only_the_latest(db_url) -> None:
     store = _store(db_url)
     a, _ = store.add_annotator("a")

@@ -201,6 +201,8 @@ def test_prodigy_new_answers_are_choice_examples() -> None:
         ('{"text": "a", "answer": "accept"}\n{oops}\n', "line 2: invalid JSON"),
         ('{"text": "a", "accept": "pos", "answer": "accept"}\n', "line 1: field 'accept'"),
         ('{"answer": "accept", "_input_hash": 1}\n', "line 1: no item data"),
+        ('{"text": "a"}\n{"text": "b", "answer": "accept", "answer": "reject"}\n',
+         "line 2: key 'answer' is given twice in one record"),
     ],
 )  # fmt: skip
 def test_malformed_prodigy_names_the_line(tmp_path: Path, content, message) -> None:
@@ -295,6 +297,26 @@ def test_hf_dataset_round_trip_with_class_labels(tmp_path: Path) -> None:
     write_tasks(read_tasks(tmp_path / "ds"), tmp_path / "out", "hf", labels=["neg", "pos"])
     again = hf.load_from_disk(str(tmp_path / "out"))
     assert again.features == ds.features and again.to_list() == ds.to_list()
+
+
+def test_functions_the_project_no_longer_uses_warn_naming_what_to_use(tmp_path: Path) -> None:
+    import datasets as hf
+
+    from activelab.app.store import Store
+    from activelab.interop import project, tabular
+
+    features = hf.Features({"text": hf.Value("string"), "label": hf.ClassLabel(names=["n", "p"])})
+    hf.Dataset.from_dict({"text": ["x"], "label": [1]}, features=features).save_to_disk(
+        str(tmp_path / "ds")
+    )
+    with pytest.warns(DeprecationWarning, match=r"hf_label_names .* 0\.3; read_hf_with_label_n"):
+        assert tabular.hf_label_names(tmp_path / "ds") == ["n", "p"]
+    assert tabular.read_hf_with_label_names(tmp_path / "ds")[1] == ["n", "p"]
+    store = Store.create("sqlite://", {"labels": ["n", "p"], "kind": "text"})
+    store.add_items([{"external_id": "a", "kind": "text", "content": {"text": "x"}}])
+    with pytest.warns(DeprecationWarning, match=r"answers_left_out .* 0\.3; import_answers\("):
+        assert project.answers_left_out(store) == 0
+    assert "answers_left_out" not in project.__all__ and "hf_label_names" not in tabular.__all__
 
 
 def test_hf_dataset_dict_names_the_split_folder_to_give(tmp_path: Path) -> None:

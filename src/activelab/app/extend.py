@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import contextlib
 import pickle
-import signal
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from activelab._signals import sigint_handled
 from activelab.app.ingest import Dataset, IngestError, project_image_pixels, read_items
 from activelab.app.store import Store
 
@@ -262,14 +261,8 @@ def _interrupt_deferred() -> Iterator[None]:
     file could not be added again (its ids are taken). Outside the main thread, where
     Python delivers no signals, the block runs as it is.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     pressed: list[int] = []
-    before = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
-    try:
+    with sigint_handled(lambda signum, frame: pressed.append(signum)):
         yield
-    finally:
-        signal.signal(signal.SIGINT, before)
     if pressed:
         raise KeyboardInterrupt

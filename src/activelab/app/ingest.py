@@ -33,6 +33,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +42,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from activelab.data.csvfile import csv_format
+from activelab._jsonl import JSONLineError, json_lines
+from activelab.data.csvfile import csv_format, refuse_repeated_columns
 from activelab.data.features import (
     MODEL_NAME,
     MissingTextModelError,
@@ -342,9 +344,14 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]], 
         header = [h.strip() for h in next(reader)]
         if not any(header):
             raise IngestError(f"{path}, line 1: the header row is empty.")
-        dup = sorted({h for h in header if header.count(h) > 1})
-        if dup:
-            raise IngestError(f"{path}, line 1: duplicate column name(s) {dup}.")
+        _refuse_repeated(header, f"{path}, line 1")
+        unnamed = [c + 1 for c, h in enumerate(header) if not h]
+        if len(unnamed) > 1:  # a row's cells are kept by name: one would hide the others
+            listed = ", ".join(map(str, unnamed[:-1])) + f" and {unnamed[-1]}"
+            raise IngestError(
+                f"{path}, line 1: columns {listed} have no name; name every column in the "
+                "header row."
+            )
         records = []
         for fields in reader:
             line = reader.line_num
@@ -367,13 +374,7 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
     header: list[str] = []
     records = []
     with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise IngestError(f"{path}, line {line_no}: invalid JSON ({exc.msg}).") from exc
+        for line_no, obj in _json_lines_of(path, fh):
             if not isinstance(obj, dict):
                 raise IngestError(f"{path}, line {line_no}: expected a JSON object per line.")
             for k in obj:
@@ -383,6 +384,16 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
     if not records:
         raise IngestError(f"{path}: the file is empty; it needs one JSON object per line.")
     return header, records
+
+
+def _json_lines_of(path: Path, fh: Any) -> Iterator[tuple[int, Any]]:
+    """:func:`~activelab._jsonl.json_lines` of an open file, its errors as :class:`IngestError`."""
+    try:
+        yield from json_lines(fh)
+    except JSONLineError as exc:
+        raise IngestError(f"{path}, {exc}.") from None
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
 
 
 def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
@@ -404,9 +415,7 @@ def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
         if first is None or not any(v is not None for v in first):
             raise IngestError(f"{path}: the first sheet is empty; it needs a header row and items.")
         header = [str(v).strip() if v is not None else "" for v in first]
-        dup = sorted({h for h in header if h and header.count(h) > 1})
-        if dup:
-            raise IngestError(f"{path}, row 1: duplicate column name(s) {dup}.")
+        _refuse_repeated(header, f"{path}, row 1")
         records = []
         for number, values in enumerate(rows, start=2):  # reading rows, not a pool scan
             cells = list(values) + [None] * (len(header) - len(values))
@@ -427,6 +436,14 @@ def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
     if not records:
         raise IngestError(f"{path}: a header but no items.")
     return header, records
+
+
+def _refuse_repeated(header: list[str], where: str) -> None:
+    """:func:`~activelab.data.csvfile.refuse_repeated_columns` as an :class:`IngestError`."""
+    try:
+        refuse_repeated_columns(header, where)
+    except ValueError as exc:
+        raise IngestError(str(exc)) from None
 
 
 def _blank(value: Any) -> bool:

@@ -600,9 +600,21 @@ class LabellingService:
         """Give back an item without answering it."""
         self._check_item(item_id)
         self.store.release(int(item_id), annotator.id)
+        self._forget_given_back([int(item_id)], annotator.id)
+
+    def release_held(self, annotator: Annotator) -> list[int]:
+        """Give back every item the annotator holds unanswered (the one on screen, and
+        those that were on screen when an undo brought an earlier item back); returns them."""
+        items = self.store.release_held(annotator.id)
+        self._forget_given_back(items, annotator.id)
+        return items
+
+    def _forget_given_back(self, items: list[int], annotator_id: int) -> None:
+        """Drop this process's reservations of ``items``, given back by the annotator."""
         with self._lock:
-            self._taken.pop(int(item_id), None)
-            self._drop_holder(int(item_id), annotator.id)
+            for item in items:  # the few items one annotator holds, never the pool
+                self._taken.pop(item, None)
+                self._drop_holder(item, annotator_id)
 
     def _after_write(self) -> None:
         self.sync()

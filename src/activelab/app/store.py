@@ -254,6 +254,23 @@ _HELD = (
     .order_by(_A.leased_at.desc())
     .limit(1)
 )
+
+
+def _release_leases(annotator_id: int, *, after: float) -> Any:
+    """The statement that gives back the annotator's leases on unanswered items that
+    expire later than ``after`` (0: every one), returning their items."""
+    return (
+        assignments_t.update()
+        .where(
+            assignments_t.c.annotator_id == annotator_id,
+            assignments_t.c.expires_at > after,
+            assignments_t.c.expires_at < _FOREVER,
+        )
+        .values(expires_at=0.0)
+        .returning(assignments_t.c.item_id)
+    )
+
+
 _ITEM = sa.select(items_t.c.id, items_t.c.external_id, items_t.c.kind, items_t.c.content).where(
     items_t.c.id == sa.bindparam("p_item", type_=sa.Integer)
 )
@@ -931,14 +948,7 @@ class Store:
                 if res.rowcount != 1:  # a revoke at the same time came first
                     found = None
             if found is not None:
-                conn.execute(
-                    assignments_t.update()
-                    .where(
-                        assignments_t.c.annotator_id == found.id,
-                        assignments_t.c.expires_at < _FOREVER,
-                    )
-                    .values(expires_at=0.0)
-                )
+                conn.execute(_release_leases(int(found.id), after=0.0))
         if found is None:
             found = self.annotator_by_name(name)
             if found is not None and found.revoked:
@@ -1308,14 +1318,23 @@ class Store:
         with self._read() as conn:
             return {r[0]: CurrentLabel(*r) for r in conn.execute(stmt)}
 
-    def live_answers(self) -> list[Event]:
+    def live_answers(self, kinds: Sequence[str] = ("label",)) -> list[Event]:
         """Every label event not undone, oldest first: all answers of all annotators
-        (an item answered by three annotators appears three times)."""
+        (an item answered by three annotators appears three times).
+
+        Parameters
+        ----------
+        kinds : sequence of {"label", "skip"}, default ("label",)
+            The kinds of events to give: ``("label", "skip")`` adds the skips not undone.
+        """
+        wrong = sorted(set(kinds) - {"label", "skip"})
+        if wrong:
+            raise ValueError(f"kinds must name 'label' or 'skip', got {wrong}.")
         undone = events_t.alias("undone")
         stmt = (
             sa.select(events_t)
             .where(
-                events_t.c.kind == "label",
+                events_t.c.kind.in_(list(kinds)),
                 ~sa.exists().where(undone.c.undoes == events_t.c.id),
             )
             .order_by(events_t.c.id)
@@ -1396,6 +1415,33 @@ class Store:
                 )
                 .values(expires_at=0.0)
             )
+
+    def release_held(self, annotator_id: int) -> list[int]:
+        """Give back every item the annotator holds unanswered, in one statement.
+
+        The item on screen and those that were on screen when an undo brought an
+        earlier item back: every unexpired lease of theirs on an unanswered item.
+
+        Returns
+        -------
+        list of int
+            The items given back, in increasing order.
+
+        Examples
+        --------
+        >>> store = Store.create("sqlite://", {"labels": ["a", "b"], "kind": "text"})
+        >>> store.add_items(
+        ...     [{"external_id": str(i), "kind": "text", "content": {"text": "x"}} for i in (0, 1)]
+        ... )
+        >>> ada = store.add_annotator("ada")[0]
+        >>> [store.lease(i, ada.id, seconds=60) for i in (0, 1)]
+        [True, True]
+        >>> store.release_held(ada.id), store.held_item(ada.id)
+        ([0, 1], None)
+        """
+        with self._write(durable=False) as conn:
+            rows = conn.execute(_release_leases(int(annotator_id), after=time.time())).all()
+        return sorted({int(r[0]) for r in rows})
 
     def held_item(self, annotator_id: int) -> int | None:
         """The unanswered item an annotator holds an unexpired lease on, if any."""

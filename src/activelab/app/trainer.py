@@ -37,8 +37,9 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
+
+from activelab._signals import sigint_handled
 
 __all__ = ["STALL_SECONDS", "STATUS_ARTIFACT", "TrainerSupervisor", "describe_state"]
 
@@ -75,26 +76,6 @@ def _exit_reason(code: int | None) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exited with status {code}"
-
-
-@contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore Ctrl+C while a trainer process starts.
-
-    The new process inherits the setting from its first line, so a Ctrl+C that reaches
-    the whole process group while it is still importing its libraries (the first
-    seconds of ``activelab label`` or ``serve``) prints no traceback of it: it never
-    handles Ctrl+C, its server stops it. Only the main thread may set a handler; a
-    restart from the supervising thread starts the process as it is.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
 
 
 class TrainerSupervisor:
@@ -227,7 +208,11 @@ class TrainerSupervisor:
             name="activelab-trainer",
             daemon=True,
         )
-        with _sigint_ignored():
+        # the new process inherits Ctrl+C ignored from its first line, so one that reaches
+        # the whole process group while it still imports its libraries (the first seconds
+        # of `activelab label` or `serve`) prints no traceback: it never handles Ctrl+C, its
+        # server stops it (a restart from the supervising thread starts it as it is)
+        with sigint_handled(signal.SIG_IGN):
             proc.start()
         child.close()  # the server keeps only its end: the trainer sees EOF when it dies
         self._proc, self._conn = proc, parent

@@ -238,15 +238,6 @@ def _key_name(key: str) -> str:
     return "that key"
 
 
-def _give_back(svc: Any, ann: Any) -> None:
-    """Give back every item the annotator holds unanswered: the one on screen, and those
-    that were on screen when an undo brought an earlier item back."""
-    seen: set[int] = set()
-    while (held := svc.store.held_item(ann.id)) is not None and held not in seen:
-        seen.add(held)
-        svc.release(ann, held)
-
-
 #: the ASCII stand-ins of the punctuation this command prints, for a terminal without it
 _PLAIN = {"\u00b7": "-", "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u2019": "'"}
 
@@ -358,7 +349,7 @@ def label(project: Path, name: str | None) -> None:
                 key = key.lower()
             try:
                 if key in ("q", "\x03", "\x04"):
-                    _give_back(svc, ann)
+                    svc.release_held(ann)
                     break
                 if (len(key) == 1 and key in "0123456789") or (
                     key == "l" and len(by_key) < len(labels)
@@ -367,7 +358,7 @@ def label(project: Path, name: str | None) -> None:
                         try:
                             typed = click.prompt("label", default="", show_default=False)
                         except click.Abort:  # Ctrl-C or Ctrl-D while typing: quit, as q
-                            _give_back(svc, ann)
+                            svc.release_held(ann)
                             break
                         chosen_label, why = _typed_label(typed, labels)
                         if chosen_label is None:
@@ -430,7 +421,7 @@ def label(project: Path, name: str | None) -> None:
     except KeyboardInterrupt:
         # Ctrl-C while an answer was being saved: what was saved stays, the item on
         # screen goes back to the queue for the others at once
-        _give_back(svc, ann)
+        svc.release_held(ann)
         console.print("Stopped; your saved answers are kept.")
     finally:
         svc.stop()

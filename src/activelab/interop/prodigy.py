@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from activelab._jsonl import JSONLineError, json_lines
 from activelab.interop.records import (
     ANSWER_STATUSES,
     Answer,
@@ -71,8 +72,11 @@ def input_hash(data: dict[str, Any]) -> int:
 
 
 def looks_like_prodigy(path: str | Path, probe: int = 50) -> bool:
-    """Whether a JSON Lines file carries Prodigy's fields (in its first ``probe`` lines)."""
-    with Path(path).open(encoding="utf-8") as fh:
+    """Whether a JSON Lines file carries Prodigy's fields (in its first ``probe`` lines).
+
+    Text that is not UTF-8 is only looked at here; the file's reader refuses it.
+    """
+    with Path(path).open(encoding="utf-8", errors="replace") as fh:
         for n, line in enumerate(fh):
             if n >= probe:
                 break
@@ -91,13 +95,9 @@ def read_prodigy(path: str | Path) -> list[Record]:
     lines: list[tuple[int, Any]] = []
     try:
         with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    lines.append((n, json.loads(line)))
-                except json.JSONDecodeError as exc:
-                    raise FormatError(f"{path}, line {n}: invalid JSON ({exc.msg}).") from exc
+            lines = list(json_lines(fh))
+    except JSONLineError as exc:
+        raise FormatError(f"{path}, {exc}.") from None
     except UnicodeDecodeError as exc:
         raise FormatError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
     if not lines:

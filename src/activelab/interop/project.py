@@ -15,6 +15,7 @@ import base64
 import time
 from typing import Any
 
+from activelab._deprecated import warn_deprecated
 from activelab.app.gold import GOLD_SETTING
 from activelab.app.ingest import item_source
 from activelab.app.store import Store, decode_label_set
@@ -24,7 +25,6 @@ __all__ = [
     "GOLD_ANNOTATOR",
     "IMPORTED_PREFIX",
     "answer_time",
-    "answers_left_out",
     "import_answers",
     "imported_annotator",
     "project_records",
@@ -102,13 +102,9 @@ def project_records(store: Store, fmt: str | None = None) -> list[Record]:
 
 def _given_answers(store: Store, multi: bool) -> dict[int, list[Answer]]:
     """Item id → the answers of the label log not undone (labels and skips), oldest first."""
-    events = store.events()
-    undone = {e.undoes for e in events if e.kind == "undo"}
     names = {a.id: a.name for a in store.annotators()}
     out: dict[int, list[Answer]] = {}
-    for e in events:
-        if e.kind == "undo" or e.id in undone:
-            continue
+    for e in store.live_answers(("label", "skip")):
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(e.created_at))
         who = names.get(e.annotator_id)
         if e.kind == "skip":
@@ -192,7 +188,16 @@ def answer_time(stamp: Any) -> float | None:
 
 def answers_left_out(store: Store, first: int = 0) -> int:
     """How many items from ``first`` on came with an accepted answer that was not recorded
-    (its labels are not the project's; see :func:`import_answers`)."""
+    (its labels are not the project's; see :func:`import_answers`).
+
+    .. deprecated:: 0.2
+        Goes in 0.3: :func:`import_answers` returns this count as its second value.
+    """
+    warn_deprecated(
+        "activelab.interop.project.answers_left_out",
+        "import_answers(store, first) returns the number of answers it left out as its second "
+        "value",
+    )
     current = store.current_labels()
     multi = store.settings.get("task") == "multilabel"
     left = 0

@@ -29,12 +29,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from activelab._deprecated import warn_deprecated
 from activelab.interop.records import Answer, FormatError, Prediction, Record
 
 __all__ = [
     "LABEL_COLUMNS",
     "from_hf_dataset",
-    "hf_label_names",
     "parse_rows",
     "read_hf",
     "read_hf_with_label_names",
@@ -314,7 +314,13 @@ def read_hf(path: str | Path) -> list[Record]:
 
 
 def read_hf_with_label_names(path: str | Path) -> tuple[list[Record], list[str] | None]:
-    """:func:`read_hf` and :func:`hf_label_names` of one dataset, loaded once."""
+    """:func:`read_hf` and the names of the dataset's ``ClassLabel`` label column, loaded once.
+
+    The ``labels`` column (a sequence of ``ClassLabel``) or the ``label`` column; the names
+    are ``None`` when neither is a ``ClassLabel``. A project made from the dataset without
+    ``--labels`` takes these names as its labels, so that an export gives every class its
+    integer back and a class without an example yet is one of them.
+    """
     ds = _load_hf(path)
     return from_hf_dataset(ds), _label_column_names(ds.features)
 
@@ -354,7 +360,14 @@ def hf_label_names(path: str | Path) -> list[str] | None:
     when neither is a ``ClassLabel``. A project made from the dataset without ``--labels``
     takes these names as its labels, so that an export gives every class its integer back
     and a class without an example yet is one of them.
+
+    .. deprecated:: 0.2
+        Goes in 0.3: ``read_hf_with_label_names(path)[1]`` gives these names.
     """
+    warn_deprecated(
+        "activelab.interop.tabular.hf_label_names",
+        "read_hf_with_label_names(path) gives the records and these names",
+    )
     import datasets as hf
 
     ds = hf.load_from_disk(str(path))
@@ -365,7 +378,7 @@ def hf_label_names(path: str | Path) -> list[str] | None:
 
 def _label_column_names(features: Any) -> list[str] | None:
     """The ``ClassLabel`` names of the ``labels`` or else the ``label`` column of
-    ``features`` (see :func:`hf_label_names`)."""
+    ``features`` (see :func:`read_hf_with_label_names`)."""
     for col in ("labels", "label"):
         if col in features:
             names = _class_names(features[col])

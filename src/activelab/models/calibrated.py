@@ -100,8 +100,11 @@ class CalibratedClassifier(ClassifierMixin, BaseEstimator):
             self.calibrated_, self.n_folds_ = None, 0
             return self
         folds = int(min(self.max_folds, counts.min()))
-        estimator, calibration_weight = self._class_weighted(y, sample_weight)
+        weights_move, calibration_weight = self._class_weighted(y, sample_weight)
         if folds >= 2:
+            estimator = clone(self.estimator)
+            if weights_move:  # the class weights reach it through calibration_weight
+                estimator.set_params(class_weight=None)
             cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
             calibrator = CalibratedClassifierCV(
                 estimator, method=self.method, cv=cv, ensemble=False
@@ -121,28 +124,32 @@ class CalibratedClassifier(ClassifierMixin, BaseEstimator):
         self.n_folds_ = folds
         return self
 
-    def _class_weighted(self, y: np.ndarray, sample_weight: Any) -> tuple[Any, Any]:
-        """The model to cross-validate and the weights of the calibration.
+    def _class_weighted(self, y: np.ndarray, sample_weight: Any) -> tuple[bool, Any]:
+        """Whether the cross-validated model's class weights move into its sample weights.
 
         With a ``class_weight`` on the model (or on a pipeline's last step), the
         calibration is weighted by it as well. A model that takes ``sample_weight``
         gets its class weights through them instead (the same fit, counted once, as
         :class:`~sklearn.calibration.CalibratedClassifierCV` hands both the same
         weights); another keeps its ``class_weight``.
+
+        Returns
+        -------
+        move : bool
+            Whether the model's own ``class_weight`` is to be set to ``None``.
+        calibration_weight : ndarray or None
+            The weights of the calibration (and of a model that takes them).
         """
         from activelab.models.imbalance import class_weight_of
 
-        estimator = clone(self.estimator)
-        class_weight = class_weight_of(estimator)
+        class_weight = class_weight_of(self.estimator)
         if class_weight is None:
-            return estimator, sample_weight
+            return False, sample_weight
         weight = compute_sample_weight(class_weight, y)
         if sample_weight is not None:
             weight = weight * np.asarray(sample_weight, dtype=float)
-        own = estimator.get_params(deep=False)
-        if "class_weight" in own and has_fit_parameter(estimator, "sample_weight"):
-            estimator.set_params(class_weight=None)
-        return estimator, weight
+        own = self.estimator.get_params(deep=False)
+        return "class_weight" in own and has_fit_parameter(self.estimator, "sample_weight"), weight
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities, one column per class of ``classes_``."""

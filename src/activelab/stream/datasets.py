@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from activelab._jsonl import JSONLineError, json_lines
 from activelab._validation import check_count, check_seed
 from activelab.data.datasets import id_column_of, infer_task
 
@@ -300,22 +301,17 @@ def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
 def _json_records(lines: Any, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """The objects of JSON Lines, each with its line in the file (blank lines skipped, and
     counted), read lazily."""
-    for number, line in enumerate(lines, 1):  # reading the file, one item a line
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"{path}, line {number}: not JSON ({exc.msg}); a .jsonl stream holds one JSON "
-                "object per line."
-            ) from None
-        if not isinstance(record, dict):
-            raise ValueError(
-                f"{path}, line {number}: {type(record).__name__}, not a JSON object; a .jsonl "
-                'stream holds one object per line, e.g. {"amount": 12.5, "label": "fraud"}.'
-            )
-        yield number, record
+    try:
+        for number, record in json_lines(lines):
+            if not isinstance(record, dict):
+                raise ValueError(
+                    f"{path}, line {number}: {type(record).__name__}, not a JSON object; a .jsonl "
+                    'stream holds one object per line, e.g. {"amount": 12.5, "label": "fraud"}.'
+                )
+            yield number, record
+    except JSONLineError as exc:
+        hint = "" if exc.key is not None else "; a .jsonl stream holds one JSON object per line"
+        raise ValueError(f"{path}, {exc}{hint}.") from None
 
 
 def _text(value: Any) -> str:

@@ -1,0 +1,99 @@
+"""Read JSON Lines: one value a line, each with its line, a record naming a key twice refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+__all__ = ["JSONLineError", "json_lines"]
+
+
+class JSONLineError(ValueError):
+    """A line that is not JSON, or whose record names one key twice.
+
+    ``str(error)`` is ``"line <n>: <what>"``; a reader puts its file before it and its own
+    hint after it.
+
+    Attributes
+    ----------
+    line : int
+        The line of the file, counted from 1 (blank lines included).
+    what : str
+        What is wrong with it.
+    key : str or None
+        The key the record names twice; ``None`` for a line that is not JSON.
+    """
+
+    def __init__(self, line: int, what: str, key: str | None = None) -> None:
+        super().__init__(f"line {line}: {what}")
+        self.line = line
+        self.what = what
+        self.key = key
+
+
+class _RepeatedKeyError(Exception):
+    """A JSON object names ``key`` twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing one that names a key twice (``json`` keeps the last)."""
+    record = dict(pairs)
+    if len(record) < len(pairs):
+        seen: set[str] = set()
+        raise _RepeatedKeyError(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return record
+
+
+def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
+    """The value of each non-blank line with its line number, read lazily.
+
+    A byte-order mark at the start of the file (as some editors write UTF-8) is passed over.
+
+    Parameters
+    ----------
+    lines : iterable of str
+        The lines of the file (an open text file will do).
+
+    Yields
+    ------
+    tuple of (int, object)
+        The line, counted from 1 with the blank ones, and its value.
+
+    Raises
+    ------
+    JSONLineError
+        At the first line that is not JSON, or whose record (or an object inside it)
+        names one key twice: JSON readers keep the last value silently, so one of the
+        two would be lost.
+
+    Examples
+    --------
+    >>> list(json_lines(['\ufeff{"text": "a"}', "", '{"text": "b"}']))  # a leading BOM is read
+    [(1, {'text': 'a'}), (3, {'text': 'b'})]
+    >>> list(json_lines(['{"text": "a", "label": "x", "label": "y"}']))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    activelab._jsonl.JSONLineError: line 1: key 'label' is given twice in one record (JSON ...
+    """
+    for number, line in enumerate(lines, 1):  # reading the file, one record a line
+        if number == 1:  # the byte-order mark some editors write (Windows Notepad's UTF-8)
+            line = line.removeprefix("\ufeff")
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line, object_pairs_hook=_one_value_per_key)
+        except json.JSONDecodeError as exc:
+            raise JSONLineError(number, f"invalid JSON ({exc.msg})") from None
+        except _RepeatedKeyError as exc:
+            raise JSONLineError(
+                number,
+                f"key {exc.key!r} is given twice in one record (JSON would keep only the "
+                "last); give it once",
+                exc.key,
+            ) from None
+        yield number, value
