@@ -63,8 +63,53 @@ def test_estimated_budget_tracks_budget():
     rng = np.random.default_rng(1)
     for w in rng.random(6000) < 0.5:
         m.record(bool(w) and m.allows())
-        assert m.spend <= 0.1 + 1 / 300 + 1e-9
-    assert abs(m.realised - 0.1) < 0.01
+        assert m.spend <= 0.1 + 1e-9  # the estimate with a query stays within the budget
+    assert 0.09 < m.realised <= 0.1
+
+
+def _greedy_decisions(manager, n: int) -> np.ndarray:
+    """The decisions of a strategy that wants every item, through the library's cold start."""
+    return VariableUncertainty().decide(None, manager, np.random.default_rng(0), n=n)
+
+
+@pytest.mark.parametrize("cls", [WindowBudget, EstimatedBudget])
+def test_a_budget_caps_the_spend_of_every_prefix(cls):
+    # EstimatedBudget allowed a query while its estimate stayed under B + 1/w: at a budget of
+    # 0.05 a greedy strategy spent 100 % at window 1, 25 % at 2, 7.1 % at 20, 5.05 % at 1,000
+    n = 3000
+    for budget in (0.01, 0.05, 0.1, 0.25, 0.37, 1.0):
+        if cls is EstimatedBudget and budget < 1:  # budget x window above 1
+            least = int(np.floor(1 / budget + 1e-9)) + 1
+        else:  # budget x window at least 1
+            least = int(np.ceil(1 / budget - 1e-9))
+        for window in sorted({least, least + 1, 2 * least, 20 * least, 1000}):
+            q = _greedy_decisions(cls(budget, window=window), n)
+            queried = np.cumsum(q)
+            items = np.arange(1, n + 1)
+            over = queried - budget * items - 1e-9 * (1 + items / window)
+            assert over.max() <= 0, (budget, window, int(np.argmax(over)))
+            assert queried[-1] > 0, (budget, window)  # every window allowed buys labels
+            if budget * window >= 20:  # a long window spends close to the budget, from below
+                tail = q[n // 2 :].mean()
+                assert budget - 1 / window - 1e-9 <= tail <= budget + 1e-9, (budget, window)
+
+
+def test_an_estimated_window_that_buys_no_query_is_refused():
+    # budget x window <= 1: the estimate with one query stays above the budget for ever
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    with pytest.raises(ValueError, match="window of at least 21 items"):
+        EstimatedBudget(0.05, window=20)
+    with pytest.raises(ValueError, match="window of at least 11 items"):
+        EstimatedBudget(0.1, window=1)
+    assert _greedy_decisions(EstimatedBudget(0.05, window=21), 200).any()
+    assert _greedy_decisions(EstimatedBudget(1.0, window=1), 5).all()
+    args = ["stream", "--budget-manager", "estimated", "--window", "1", "--n-items", "100"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2 and "window of at least 11 items" in res.output, res.output
+    assert "Traceback" not in res.output
 
 
 @pytest.mark.parametrize("bad", [0, -0.1, 1.5, "x", True])

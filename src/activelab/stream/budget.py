@@ -16,10 +16,23 @@ expenses decay with a forgetting factor ``λ = (window - 1) / window``, so the
 estimate is ``û / w``; here it is divided by the matching sum of weights
 (``1 + λ + λ² + …``) instead of ``w``, so it is unbiased from the first item
 instead of allowing a burst of ``B·w`` queries at the start. A query is allowed
-only if the estimate, this query included, stays at or under ``B + 1/w``: one
-query's weight of slack, which lets a greedy strategy spend exactly ``B`` on
-average (without it, the discrete queries would fall short). The control is on
-the estimate (a soft window), in O(1) memory.
+only if the estimate, this query included, stays at or under ``B``. The control
+is on the estimate (a soft window), in O(1) memory. Its window must exceed
+``1 / B`` (``budget * window > 1``): the sum of weights stays under ``w``, so
+with ``budget * window <= 1`` the estimate never has room for one query.
+
+Both managers guarantee the same cap on the stream so far: the queries among
+the first ``n`` items never exceed ``B·n`` (up to a float tolerance of ``1e-9·(1 + n/w)``, far
+under one label), for every ``n``. For :class:`WindowBudget` this follows from the
+exact count; for :class:`EstimatedBudget`, write ``e_t = q_t - B`` and
+``E_t = λ·E_{t-1} + e_t`` (the estimate's excess, times its weight): the rule
+keeps ``E_t <= 0`` for every ``t``, and ``Σ_{t<=n} e_t = E_n + (1 - λ)·Σ_{t<n} E_t
+<= 0``. Discrete queries then spend a little under ``B``: a strategy that
+always wants a label gets ``B`` exactly from :class:`WindowBudget` when
+``B·w`` is whole (``⌊B·w⌋ / w`` otherwise), and about ``B - 1/(2w)`` from
+:class:`EstimatedBudget` when ``B·w`` is large (``ln(1 - 1/w) / ln(1 - 1/(B·w))``
+in general: 9.95 % of a 10 % budget over a window of 1,000, but 1.6 % of 5 %
+over a window of 21).
 """
 
 from __future__ import annotations
@@ -157,27 +170,46 @@ class WindowBudget(BudgetManager):
 class EstimatedBudget(BudgetManager):
     """The exponentially forgetting spend estimate of Žliobaitė et al. (2014).
 
+    A query is allowed only if the estimate with it stays at or under the
+    budget, so the queries among the first ``n`` items never exceed ``B·n``
+    (see :mod:`activelab.stream.budget`); a strategy that always wants a label
+    spends a little under ``B`` (``B - 1/(2w)`` for a large ``B·w``).
+
+    Raises
+    ------
+    ValueError
+        If ``budget * window <= 1`` with a budget under 1: the estimate would
+        never have room for a query.
+
     Examples
     --------
     >>> m = EstimatedBudget(0.25, window=100)
     >>> for _ in range(4000):
     ...     m.record(m.allows())
-    >>> m.spend <= 0.25 + 1 / 100, round(m.realised, 2)
-    (True, 0.25)
+    >>> m.spend <= 0.25, m.n_queried <= 0.25 * m.n_seen, round(m.realised, 3)
+    (True, True, 0.245)
     """
 
     name = "estimated"
 
     def __init__(self, budget: float, window: int = 1000) -> None:
         super().__init__(budget, window)
+        # the sum of weights 1 + λ + λ² + … stays under w: with B·w <= 1 the estimate
+        # with one query, 1 / Σλ^k, stays above B for ever (a budget of 1 allows every item)
+        if self.budget < 1.0 and self.budget * self.window <= 1.0 + _EPS:
+            least = math.floor(1.0 / self.budget + _EPS) + 1
+            raise ValueError(
+                f"A budget of {self.budget:g} over an estimated window of {self.window} items "
+                f"allows no query at all (the estimate needs budget x window above 1); use a "
+                f"window of at least {least} items (--window), or a larger budget."
+            )
         self._decay = (self.window - 1) / self.window
         self._spent = 0.0
         self._weight = 0.0
 
     def allows(self) -> bool:
         d = self._decay
-        cap = self.budget + 1.0 / self.window
-        return d * self._spent + 1.0 <= cap * (d * self._weight + 1.0) + _EPS
+        return d * self._spent + 1.0 <= self.budget * (d * self._weight + 1.0) + _EPS
 
     def record(self, queried: bool) -> None:
         self._spent = self._decay * self._spent + (1.0 if queried else 0.0)

@@ -157,11 +157,13 @@ class StreamLearner:
         its first ``partial_fit``: give them here unless the first labels
         contain every class. Labels outside them are refused.
     window : int, default=1000
-        Items the spend is measured over.
+        Items the spend is measured over: at least ``1 / budget`` for
+        ``"window"``, above it for ``"estimated"`` (a shorter one is refused).
     budget_manager : {"window", "estimated"}, default="window"
         :class:`~activelab.stream.budget.WindowBudget` (exact sliding count)
         or :class:`~activelab.stream.budget.EstimatedBudget` (the paper's
-        forgetting estimate).
+        forgetting estimate). With either, the queries among the first ``n``
+        items never exceed ``budget * n``.
     utility : {"margin", "least_confident"}, default="margin"
         The uncertainty measure; the confidence is ``1 - utility``.
     standardize : bool, default=False
