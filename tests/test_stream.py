@@ -94,6 +94,25 @@ def test_a_budget_caps_the_spend_of_every_prefix(cls):
                 assert budget - 1 / window - 1e-9 <= tail <= budget + 1e-9, (budget, window)
 
 
+def test_numpy_whole_numbers_are_counts():
+    # window=np.int64(500) (a length computed with numpy) was refused as "not a whole number"
+    from sklearn.linear_model import LogisticRegression
+
+    n = np.int64(500)
+    assert WindowBudget(0.1, window=n).window == 500
+    assert type(EstimatedBudget(0.1, window=n).window) is int
+    assert VariableUncertainty(memory=np.int32(200)).memory == 200
+    learner = StreamLearner(LogisticRegression(), "vu", 0.1, window=n, label_memory=n, memory=n)
+    assert learner.budget_manager_.window == 500 and learner.strategy_.memory == 500
+    for bad in (100.0, True, 0, np.float64(3)):
+        with pytest.raises(ValueError, match="window must be a positive whole number"):
+            WindowBudget(1.0, window=bad)
+        with pytest.raises(ValueError, match="memory must be a positive whole number"):
+            VariableUncertainty(memory=bad)
+        with pytest.raises(ValueError, match="label_memory must be a positive whole number"):
+            StreamLearner(LogisticRegression(), label_memory=bad)
+
+
 def test_an_estimated_window_that_buys_no_query_is_refused():
     # budget x window <= 1: the estimate with one query stays above the budget for ever
     from click.testing import CliRunner

@@ -41,6 +41,8 @@ import math
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
+from activelab._validation import check_count
+
 __all__ = ["BudgetManager", "EstimatedBudget", "WindowBudget", "get_budget_manager"]
 
 _EPS = 1e-9
@@ -58,12 +60,6 @@ def _check_budget(budget: float) -> float:
             f"budget must be a share of the items in (0, 1] (0.1 = one label in ten), got {b}."
         )
     return b
-
-
-def _check_window(window: int) -> int:
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise ValueError(f"window must be a positive whole number of items, got {window!r}.")
-    return window
 
 
 class BudgetManager(ABC):
@@ -88,7 +84,7 @@ class BudgetManager(ABC):
 
     def __init__(self, budget: float, window: int = 1000) -> None:
         self.budget = _check_budget(budget)
-        self.window = _check_window(window)
+        self.window = check_count(window, "window")
         self.n_seen = 0
         self.n_queried = 0
 
