@@ -113,6 +113,24 @@ def test_numpy_whole_numbers_are_counts():
             StreamLearner(LogisticRegression(), label_memory=bad)
 
 
+def test_settings_a_budget_manager_instance_would_ignore_are_refused():
+    # StreamLearner(model, "vu", WindowBudget(0.1, 100), window=50) ran over a window of 100
+    from sklearn.linear_model import LogisticRegression
+
+    given = WindowBudget(0.1, window=100)
+    with pytest.raises(
+        ValueError, match=r"window=50 would be ignored.*WindowBudget\(0.1, window=50\)"
+    ):
+        StreamLearner(LogisticRegression(), "vu", given, window=50)
+    with pytest.raises(ValueError, match="budget_manager='estimated' would be ignored"):
+        StreamLearner(LogisticRegression(), "vu", given, budget_manager="estimated")
+    same = StreamLearner(LogisticRegression(), "vu", given, window=100, budget_manager="window")
+    assert same.budget_manager_ is given
+    assert StreamLearner(LogisticRegression(), "vu", given).budget_manager_ is given
+    default = StreamLearner(LogisticRegression(), "vu", 0.1).budget_manager_
+    assert isinstance(default, WindowBudget) and default.window == 1000
+
+
 def test_an_estimated_window_that_buys_no_query_is_refused():
     # budget x window <= 1: the estimate with one query stays above the budget for ever
     from click.testing import CliRunner

@@ -224,9 +224,25 @@ _MANAGERS: dict[str, type[BudgetManager]] = {
 
 
 def get_budget_manager(
-    budget: float | BudgetManager, manager: str = "window", window: int = 1000
+    budget: float | BudgetManager, manager: str | None = None, window: int | None = None
 ) -> BudgetManager:
     """A budget manager from a share and a manager name (an instance is returned as is).
+
+    Parameters
+    ----------
+    budget : float or BudgetManager
+        The share of items that may be queried, or a manager.
+    manager : {"window", "estimated"}, optional
+        The manager for a share (default ``"window"``).
+    window : int, optional
+        Its window (default 1,000 items).
+
+    Raises
+    ------
+    ValueError
+        For an unknown manager, a bad budget or window, or a ``manager`` or
+        ``window`` given with an instance that has another one (they would be
+        ignored).
 
     Examples
     --------
@@ -234,7 +250,19 @@ def get_budget_manager(
     EstimatedBudget(budget=0.1, window=500)
     """
     if isinstance(budget, BudgetManager):
+        if manager is not None and manager != budget.name:
+            raise ValueError(
+                f"budget_manager={manager!r} would be ignored: the budget given is {budget!r}. "
+                f"Pass a share as the budget with budget_manager={manager!r}, or leave "
+                "budget_manager out."
+            )
+        if window is not None and window != budget.window:
+            raise ValueError(
+                f"window={window!r} would be ignored: the budget given is {budget!r}. Pass "
+                f"{type(budget).__name__}({budget.budget:g}, window={window}), or leave window out."
+            )
         return budget
+    manager = "window" if manager is None else manager
     if manager not in _MANAGERS:
         raise ValueError(f"Unknown budget manager {manager!r}; choose one of {sorted(_MANAGERS)}.")
-    return _MANAGERS[manager](budget, window)
+    return _MANAGERS[manager](budget, 1000 if window is None else window)
