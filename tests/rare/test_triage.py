@@ -46,8 +46,10 @@ def test_triage_bad_input():
         triage_replay(model, X, np.zeros(200, int), positive_label=1)
     with pytest.raises(ValueError, match="policy must be one of"):
         triage_replay(model, X, y, positive_label=1, policy="greedy")
-    with pytest.raises(ValueError, match="budget must be"):
-        triage_replay(model, X, y, positive_label=1, budget=0)
+    # None, a word or True raised a TypeError from a comparison, or reviewed every item
+    for bad in (0, None, "a tenth", True, float("nan")):
+        with pytest.raises(ValueError, match="budget must be a share"):
+            triage_replay(model, X, y, positive_label=1, budget=bad)
     # label_memory=0 kept every reviewed item; a NaN item was scored silently
     with pytest.raises(ValueError, match="label_memory must be a positive whole number"):
         triage_replay(model, X, y, positive_label=1, label_memory=0)

@@ -183,13 +183,17 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     default="window",
     show_default=True,
     type=click.Choice(["window", "estimated"], case_sensitive=False),
+    help="window: an exact count of the queries over the last --window items; estimated: the "
+    "forgetting estimate of Zliobaite et al. Either way the queries among the first n items "
+    "never exceed budget x n.",
 )
 @click.option(
     "--window",
     default=1000,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Items the spend is measured over.",
+    help="Items the spend is measured over: at least 1/budget (window), above 1/budget "
+    "(estimated).",
 )
 @click.option(
     "--batch-size",

@@ -19,6 +19,8 @@ from typing import Any, NoReturn
 import numpy as np
 from sklearn.base import clone
 
+from activelab._validation import check_count
+
 __all__: list[str] = []
 
 
@@ -224,12 +226,8 @@ class _RefitAdapter(_SklearnAdapter):
         label_memory: int,
     ) -> None:
         super().__init__(model, classes, feature_names, standardize)
-        if isinstance(label_memory, bool) or not isinstance(label_memory, int) or label_memory < 1:
-            raise ValueError(
-                f"label_memory must be a positive whole number of labels, got {label_memory!r}."
-            )
         self.template = model
-        self.label_memory = label_memory
+        self.label_memory = check_count(label_memory, "label_memory")
         self._X: np.ndarray | None = None
         self._y: np.ndarray | None = None
         self._cols: np.ndarray | None = None  # columns of the fitted model's classes

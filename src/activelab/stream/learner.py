@@ -156,12 +156,17 @@ class StreamLearner:
         Every class of the stream. A scikit-learn model fixes its classes at
         its first ``partial_fit``: give them here unless the first labels
         contain every class. Labels outside them are refused.
-    window : int, default=1000
-        Items the spend is measured over.
-    budget_manager : {"window", "estimated"}, default="window"
-        :class:`~activelab.stream.budget.WindowBudget` (exact sliding count)
-        or :class:`~activelab.stream.budget.EstimatedBudget` (the paper's
-        forgetting estimate).
+    window : int, optional
+        Items the spend is measured over (default 1,000): at least
+        ``1 / budget`` for ``"window"``, above it for ``"estimated"`` (a
+        shorter one is refused). A budget manager given as ``budget`` has its
+        own: another one here is refused rather than ignored.
+    budget_manager : {"window", "estimated"}, optional
+        :class:`~activelab.stream.budget.WindowBudget` (exact sliding count,
+        the default) or :class:`~activelab.stream.budget.EstimatedBudget` (the
+        paper's forgetting estimate). With either, the queries among the first
+        ``n`` items never exceed ``budget * n``. Like ``window``, it belongs to
+        a budget given as a share.
     utility : {"margin", "least_confident"}, default="margin"
         The uncertainty measure; the confidence is ``1 - utility``.
     standardize : bool, default=False
@@ -218,8 +223,8 @@ class StreamLearner:
         budget: float | BudgetManager = 0.1,
         *,
         classes: Any = None,
-        window: int = 1000,
-        budget_manager: str = "window",
+        window: int | None = None,
+        budget_manager: str | None = None,
         utility: str = "margin",
         standardize: bool = False,
         label_memory: int = 1000,

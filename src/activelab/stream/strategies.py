@@ -56,6 +56,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from activelab._validation import check_count
 from activelab.stream.budget import BudgetManager
 
 __all__ = [
@@ -309,11 +310,7 @@ class VariableUncertainty(StreamStrategy):
         self.threshold = 1.0 if threshold is None else float(threshold)
         if self.threshold <= 0:
             raise ValueError(f"threshold must be positive, got {threshold!r}.")
-        if memory is not None and (
-            isinstance(memory, bool) or not isinstance(memory, int) or memory < 1
-        ):
-            raise ValueError(f"memory must be a positive whole number of items, got {memory!r}.")
-        self.memory = memory
+        self.memory = None if memory is None else check_count(memory, "memory")
         self._recent = np.empty(0)
 
     def decide(

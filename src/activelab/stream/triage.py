@@ -44,7 +44,7 @@ from sklearn.ensemble import IsolationForest
 from activelab._validation import check_count, check_seed
 from activelab.simulation.rare_metrics import average_precision, check_positive_label
 from activelab.strategies._base import top_k
-from activelab.stream.budget import _least_budget
+from activelab.stream.budget import _check_budget, _least_budget
 
 __all__ = ["POLICIES", "TriageRun", "triage_replay"]
 
@@ -156,8 +156,7 @@ def triage_replay(
     """
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}.")
-    if not 0.0 < budget <= 1.0:
-        raise ValueError(f"budget must be in (0, 1], got {budget!r}.")
+    budget = _check_budget(budget)  # a string, None or True: one line, not a TypeError
     if not (0.0 <= explore <= 1.0 and 0.0 <= cold_explore <= 1.0):
         raise ValueError(
             f"explore and cold_explore must be in [0, 1], got {explore!r} and {cold_explore!r}."
