@@ -58,6 +58,7 @@ def test_openapi_lists_every_endpoint(api) -> None:
         "/api/items/{item_id}",
         "/api/items/{item_id}/image",
         "/api/release",
+        "/api/release-held",
         "/api/me",
     ):
         assert path in paths, path
@@ -224,6 +225,28 @@ def test_an_item_is_not_handed_to_two_annotators(api) -> None:
     # released: bob's next item (after answering his own) may be ada's old one
     client.post("/api/answer", headers=h(tokens["bob"]), json={"item_id": b["id"], "label": "bad"})
     assert client.get("/api/next", headers=h(tokens["bob"])).json()["item"]["id"] == a["id"]
+
+
+def test_release_held_gives_back_the_item_left_on_screen_by_an_undo(api) -> None:
+    client, tokens, service = api
+    ada, bob = h(tokens["ada"]), h(tokens["bob"])
+    assert client.post("/api/release-held").status_code == 401
+    first = client.get("/api/next", headers=ada).json()["item"]["id"]
+    client.post("/api/answer", headers=ada, json={"item_id": first, "label": "good"})
+    second = client.get("/api/next", headers=ada).json()["item"]["id"]
+    assert client.post("/api/undo", headers=ada, json={}).json()["item"]["id"] == first
+    mine = client.get("/api/next", headers=bob).json()["item"]["id"]
+    before = _snapshot(service)
+    # it gives back every item held: a body naming one is refused, not read as "this one"
+    assert client.post("/api/release-held", headers=ada, json={"item_id": first}).status_code == 422
+    assert len(service.store.leased_items()) == 3
+    r = client.post("/api/release-held", headers=ada)
+    assert r.status_code == 200
+    assert r.json() == {"released": sorted([first, second])}
+    # both of ada's items are free at once; bob keeps his, and no event is written
+    assert service.store.leased_items() == {mine: service.store.annotator_by_name("bob").id}
+    assert _snapshot(service) == before
+    assert client.post("/api/release-held", headers=ada).json() == {"released": []}
 
 
 def test_html_in_item_text_comes_back_as_plain_data(api) -> None:

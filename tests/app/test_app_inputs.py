@@ -298,15 +298,59 @@ def test_a_column_named_twice_is_refused_with_its_places(tmp_path: Path) -> None
         f"{tmp_path / 't.csv'}, line 1: the header names column 'text' twice (columns 2 and 4); "
         "give each column its own name."
     )
-    (tmp_path / "u.csv").write_text("id,text,,\n1,hi,,\n")
-    with pytest.raises(IngestError, match=r"u.csv, line 1: columns 3 and 4 have no name; name"):
-        read_items(tmp_path / "u.csv", text_features="tfidf")
     book = openpyxl.Workbook()
     book.active.append(["id", "text", None, "id", None])  # unnamed columns are not compared
     book.active.append(["a", "good film", None, "b"])
     book.save(tmp_path / "t.xlsx")
     with pytest.raises(IngestError, match=r"t.xlsx, row 1: the header names column 'id' twice \("):
         read_items(tmp_path / "t.xlsx", text_features="tfidf")
+
+
+def test_a_pandas_index_column_is_refused_naming_it_and_nothing_is_stored(tmp_path: Path) -> None:
+    import pandas as pd
+
+    def run(*args: object) -> object:
+        return CliRunner().invoke(main, [str(a) for a in args])
+
+    frame = pd.DataFrame({"text": ["good film", "bad film"], "label": ["pos", ""]})
+    frame.to_csv(tmp_path / "items.csv")  # the index goes first, under no name
+    r = run("init", tmp_path / "p", "--data", tmp_path / "items.csv", "--labels", "pos,neg")
+    assert r.exit_code == 1 and not (tmp_path / "p").exists()
+    assert r.output == (
+        f"Error: {tmp_path / 'items.csv'}, line 2, column 1: a value in a column without a name; "
+        "name the column in the header row (a pandas index: save with to_csv(index=False)).\n"
+    )
+    frame.to_excel(tmp_path / "items.xlsx")
+    with pytest.raises(IngestError, match=r"row 2, column 1: .* with to_excel\(index=False\)\)\.$"):
+        read_items(tmp_path / "items.xlsx", text_features="tfidf")
+    # a later unnamed column with a value is refused too, without the pandas hint
+    (tmp_path / "late.csv").write_text("id,text,\n1,hi,\n2,yo,x\n")
+    with pytest.raises(IngestError, match=r"line 3, column 3: .* in the header row\.$"):
+        read_items(tmp_path / "late.csv", text_features="tfidf")
+    # add refuses such a file too: the project keeps what it had
+    frame.to_csv(tmp_path / "ok.csv", index=False)
+    assert (
+        run("init", tmp_path / "p", "--data", tmp_path / "ok.csv", "--labels", "pos,neg").exit_code
+        == 0
+    )
+    r = run("add", tmp_path / "p", "--data", tmp_path / "items.csv")
+    assert r.exit_code == 1 and "to_csv(index=False)" in r.output
+    store = open_project(tmp_path / "p")
+    assert store.n_items() == 2 and "" not in store.item(0)["content"]
+    store.close()
+
+
+def test_columns_without_a_name_or_a_value_are_left_out_as_in_a_sheet(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,text,,\n1,hi,,\n2,yo, ,\n")  # trailing commas
+    data = read_items(tmp_path / "t.csv", text_features="tfidf")
+    assert [r["content"] for r in data.rows] == [
+        {"text": "hi", "id": "1"},
+        {"text": "yo", "id": "2"},
+    ]
+    (tmp_path / "n.csv").write_text(",x,y\n,1,2\n,3,4\n")  # an empty first column
+    data = read_items(tmp_path / "n.csv")
+    assert data.settings["feature_columns"] == ["x", "y"]
+    assert "" not in data.rows[0]["content"]
 
 
 def test_fields_are_shown_as_the_file_wrote_them_never_none_or_nan(tmp_path: Path) -> None:

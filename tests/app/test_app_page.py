@@ -769,6 +769,31 @@ def test_signing_out_gives_the_item_on_screen_back_at_once(browser, make) -> Non
     page.close()
 
 
+def test_signing_out_after_an_undo_gives_back_the_item_it_left_too(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(3), ["good", "bad"])
+    ada = store.annotator_by_name("ada")
+    page, errors = _open(browser, url, token)
+    first = page.locator("#item-id").text_content()
+    page.keyboard.press("1")
+    expect(page.locator("#item-id")).not_to_have_text(first)
+    page.keyboard.press("u")  # the first item is back on screen; the second is still held
+    expect(page.locator("#item-id")).to_have_text(first)
+    assert len(store.leased_items()) == 2
+    page.click("#logout-button")
+    expect(page.locator("#login")).to_be_visible()
+    for _ in range(50):  # the release is sent once the page has signed out
+        if not store.leased_items():
+            break
+        page.wait_for_timeout(100)
+    assert store.leased_items() == {}  # both given back, not only the one on screen
+    assert ada is not None and store.held_item(ada.id) is None
+    assert store.count_events() == {"label": 1, "skip": 0, "undo": 1}
+    assert not errors, errors
+    page.close()
+
+
 def test_an_image_that_fails_to_load_cannot_be_answered_but_can_be_retried_or_skipped(
     browser, make, tmp_path: Path
 ) -> None:

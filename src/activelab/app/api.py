@@ -185,6 +185,16 @@ class ReleaseIn(_StrictIn):
     item_id: StrictInt = Field(ge=0)
 
 
+class ReleaseHeldIn(_StrictIn):
+    """No keys: every item held is given back (a body may be left out)."""
+
+
+class ReleasedOut(BaseModel):
+    released: list[int] = Field(
+        description="the ids of the items given back, in increasing order ([]: none was held)"
+    )
+
+
 class EventOut(BaseModel):
     id: int
     item_id: int
@@ -642,6 +652,12 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
         """Give an item back without answering it."""
         service.release(me, body.item_id)
         return Response(status_code=204)
+
+    @app.post("/api/release-held", response_model=ReleasedOut, tags=["labelling"])
+    def release_held(body: ReleaseHeldIn | None = None, me: Annotator = who) -> ReleasedOut:
+        """Give back every item this annotator holds unanswered: the one on screen, and
+        those that were on screen when an undo brought an earlier item back (signing out)."""
+        return ReleasedOut(released=service.release_held(me))
 
     @app.get("/api/progress", response_model=ProgressOut, tags=["progress"])
     def progress(me: Annotator = who) -> ProgressOut:

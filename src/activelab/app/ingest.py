@@ -345,13 +345,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]], 
         if not any(header):
             raise IngestError(f"{path}, line 1: the header row is empty.")
         _refuse_repeated(header, f"{path}, line 1")
-        unnamed = [c + 1 for c, h in enumerate(header) if not h]
-        if len(unnamed) > 1:  # a row's cells are kept by name: one would hide the others
-            listed = ", ".join(map(str, unnamed[:-1])) + f" and {unnamed[-1]}"
-            raise IngestError(
-                f"{path}, line 1: columns {listed} have no name; name every column in the "
-                "header row."
-            )
+        unnamed = [c for c, h in enumerate(header) if not h]
         records = []
         for fields in reader:
             line = reader.line_num
@@ -362,12 +356,16 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]], 
                     f"{path}, line {line}: expected {len(header)} fields ({', '.join(header)}) "
                     f"but found {len(fields)}; quote values that contain commas."
                 )
-            records.append((line, dict(zip(header, fields, strict=True))))
+            if unnamed:
+                _refuse_unnamed_value(header, unnamed, fields, f"{path}, line {line}", "to_csv")
+                records.append((line, {h: f for h, f in zip(header, fields, strict=True) if h}))
+            else:
+                records.append((line, dict(zip(header, fields, strict=True))))
     except csv.Error as exc:
         raise IngestError(f"{path}, line {reader.line_num}: malformed CSV ({exc}).") from exc
     if not records:
         raise IngestError(f"{path}: a header but no items.")
-    return header, records, decimal
+    return [h for h in header if h], records, decimal
 
 
 def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
@@ -416,16 +414,11 @@ def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
             raise IngestError(f"{path}: the first sheet is empty; it needs a header row and items.")
         header = [str(v).strip() if v is not None else "" for v in first]
         _refuse_repeated(header, f"{path}, row 1")
+        unnamed = [c for c, h in enumerate(header) if not h]
         records = []
         for number, values in enumerate(rows, start=2):  # reading rows, not a pool scan
             cells = list(values) + [None] * (len(header) - len(values))
-            named = [c < len(header) and bool(header[c]) for c in range(len(cells))]
-            stray = next((c for c, v in enumerate(cells) if not named[c] and not _blank(v)), None)
-            if stray is not None:
-                raise IngestError(
-                    f"{path}, row {number}, column {stray + 1}: a value in a column without a "
-                    "name; name every column in the header row."
-                )
+            _refuse_unnamed_value(header, unnamed, cells, f"{path}, row {number}", "to_excel")
             if all(_blank(v) for v in cells):
                 continue
             fields = {h: _cell(v) for h, v in zip(header, cells, strict=False) if h}
@@ -444,6 +437,46 @@ def _refuse_repeated(header: list[str], where: str) -> None:
         refuse_repeated_columns(header, where)
     except ValueError as exc:
         raise IngestError(str(exc)) from None
+
+
+def _refuse_unnamed_value(
+    header: list[str], unnamed: list[int], cells: list[Any], where: str, saver: str
+) -> None:
+    """Refuse a row with a value under a column that the header row leaves without a name.
+
+    A row's cells are kept by column name, so such a value would become a field called
+    ``''`` (or hide another unnamed column's). A column without a name whose cells are all
+    blank (a sheet's trailing empty columns, trailing commas) is left out without a word.
+
+    Parameters
+    ----------
+    header : list of str
+        The header row's names, ``""`` for a column without one.
+    unnamed : list of int
+        The places (from 0) of the header's columns without a name.
+    cells : list
+        One row's cells in the file's order; cells past the header have no name either.
+    where : str
+        The file and the row, for the message.
+    saver : str
+        The pandas method that writes such a file (``"to_csv"``, ``"to_excel"``): a
+        DataFrame's index, written by default, is a first column without a name.
+
+    Raises
+    ------
+    IngestError
+        Naming the row, the column (from 1) and the fix.
+    """
+    places = [*unnamed, *range(len(header), len(cells))]
+    stray = next((c for c in places if not _blank(cells[c])), None)
+    if stray is None:
+        return
+    leading = not any(header[:stray])  # a pandas index comes before every named column
+    index = f" (a pandas index: save with {saver}(index=False))" if leading else ""
+    raise IngestError(
+        f"{where}, column {stray + 1}: a value in a column without a name; name the column "
+        f"in the header row{index}."
+    )
 
 
 def _blank(value: Any) -> bool:

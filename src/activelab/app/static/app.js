@@ -114,25 +114,24 @@ function forgetToken(message) {
 }
 
 /**
- * Sign out: the item on screen is given back at once, so that a teammate can take it
- * rather than wait for its reservation to run out. An answer already on its way is
- * stored first (the release waits for it); keys not yet sent are dropped.
+ * Sign out: every item held is given back at once (the one on screen, and any that was
+ * on screen when an undo brought an earlier item back), so that a teammate can take them
+ * rather than wait for their reservations to run out. An answer already on its way
+ * is stored first (the release waits for it); keys not yet sent are dropped.
  */
 async function signOut() {
   const token = state.token;
   forgetToken("");
   while (state.running) await new Promise((r) => setTimeout(r, 50));
-  const item = state.item;
   state.item = null;
-  if (!item || !token) return;
+  if (!token) return;
   try {
     // keepalive: sent even when the tab is closed right after
-    await fetch("/api/release", {
+    await fetch("/api/release-held", {
       method: "POST", keepalive: true,
-      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
-      body: JSON.stringify({ item_id: item.id }),
+      headers: { Authorization: "Bearer " + token },
     });
-  } catch (e) { /* unreachable: the reservation runs out on its own */ }
+  } catch (e) { /* unreachable: the reservations run out on their own */ }
 }
 
 function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
