@@ -3,6 +3,8 @@ second-opinion values, the cost model and the multi-annotator simulator."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -248,6 +250,28 @@ def test_campaign_rejects_bad_input(iris) -> None:
         run_annotated_campaign(X, y, X, y, sim, policy="often")
     with pytest.raises(ValueError, match="one value per pool item"):
         run_annotated_campaign(X, y, X, y, sim, cost=np.ones(3), budget=20, initial=10)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.nan, np.inf])
+def test_costs_of_zero_below_zero_or_not_finite_are_refused(iris, bad) -> None:
+    from activelab.annotators.second_opinion import choose_requests, next_requests
+
+    X, y = iris
+    sim = uniform_noise(3, 0.2, n_classes=3)
+    cost = np.ones(len(y))
+    cost[7] = bad
+    where = f"cost must be seconds per item, finite and above 0; item 7 has {bad!r}"
+    with pytest.raises(ValueError, match=re.escape(where)):
+        run_annotated_campaign(X, y, X, y, sim, cost=cost, budget=20, initial=10)
+    with pytest.raises(ValueError, match="item 7"):  # a function of the pool, too
+        run_annotated_campaign(X, y, X, y, sim, cost=lambda X, y: cost, budget=20, initial=10)
+    proba = np.full((len(y), 3), 1 / 3)
+    with pytest.raises(ValueError, match="item 7"):
+        next_requests(
+            proba, np.array([0]), np.array([0]), np.array([0]), 2, n_annotators=3, cost=cost
+        )
+    with pytest.raises(ValueError, match=r"relabel_cost .* item 0"):
+        choose_requests(np.array([0.1]), np.array([0.2]), 1, relabel_cost=np.array([bad]))
 
 
 def test_gold_items_fix_the_posterior_and_inform_accuracy() -> None:
