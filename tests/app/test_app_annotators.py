@@ -107,6 +107,21 @@ def test_second_opinions_go_to_doubtful_items_and_training_uses_the_aggregate() 
     assert names["ada"]["agreement_with_aggregate"] > names["bob"]["agreement_with_aggregate"]
 
 
+def test_second_opinions_count_who_can_still_answer_not_the_answers_given() -> None:
+    # bob erred on every item and is revoked: ada's and bob's answers disagree everywhere,
+    # and cy, who answered none, can still settle them
+    store = _store(overlap=2, second_opinions=True)
+    ada, bob, cy = (store.add_annotator(n)[0] for n in ("ada", "bob", "cy"))
+    svc = LabellingService(store, retrain_every=1000)
+    _label_everything(svc, [ada, bob], wrong="bob")
+    store.revoke_annotator("bob")
+    asked = svc.retrain().metrics["second_opinions"]
+    assert asked["items"], "cy can answer the disputed items: they should be asked again"
+    assert asked["target"] == [3] * len(asked["items"])  # one more than the two answers
+    item = svc.next_item(cy)
+    assert item is not None and item.id in asked["items"]
+
+
 def test_answer_seconds_recorded_and_added_to_old_databases(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = Store.create(url, {"labels": ["neg", "pos"]})

@@ -433,7 +433,7 @@ def doubtful_items(
     agg : Aggregate
         The current aggregate of all answers.
     answered_by : ndarray of int, shape (n_items,)
-        Live answers per item.
+        Live answers per item of the annotators counted in ``n_annotators``.
     model_proba : ndarray of shape (n_items, n_classes), optional
         The model's predictions for every item (classes in the project's order).
         Without a model, only the answers count.
@@ -441,7 +441,7 @@ def doubtful_items(
         Predictions for the head of the queue of new items: the re-labels kept
         are those among the ``limit`` most valuable requests of both kinds.
     n_annotators : int
-        Active annotators: an item answered by all of them cannot get more.
+        Active annotators (not revoked): an item answered by all of them cannot get more.
     limit : int
         At most this many items.
     new_weight, model_weight : float

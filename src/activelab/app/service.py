@@ -838,13 +838,17 @@ class LabellingService:
         lab = np.flatnonzero(agg.answered)
         full = np.full((self.n, k), 1.0 / k)
         full[lab] = proba(lab)
-        active = sum(not a.revoked for a in self.store.annotators())
+        # an item can take one more answer while someone who may still answer has not:
+        # answers of revoked annotators count towards the item's target, not against them
+        revoked = {a.name for a in self.store.annotators() if a.revoked}
+        can = np.array([name not in revoked for name in table.names], dtype=bool)
+        by_active = np.bincount(table.items[can[table.annotators]], minlength=self.n)
         items, values = doubtful_items(
             agg,
-            answered_by,
+            by_active,
             full,
             proba(head),
-            n_annotators=active,
+            n_annotators=int(can.sum()),
             limit=limit,
         )
         result.metrics["second_opinions"] = {
