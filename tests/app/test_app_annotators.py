@@ -201,6 +201,9 @@ def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> Non
     r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", "jsonl"])
     settled = next(json.loads(x) for x in r.output.splitlines() if '"i2"' in x)
     assert settled["label"] == "neg" and settled["confidence"] == 1.0 and settled["n_answers"] == 3
+    # the decision is told from the annotators' answers
+    assert [a.get("decision", False) for a in settled["answers"]] == [False, False, True]
+    assert settled["answers"][2]["annotator"] == "owner"
     r = runner.invoke(main, ["review", str(tmp_path / "proj"), *sure])
     assert "Nothing to review" in r.output
     # the decision settles i2; the annotators' agreement with each other is what it was

@@ -719,8 +719,9 @@ def export(
     A single-label project that takes several answers per item (--overlap,
     --double-share, --second-opinions at init) exports the aggregated label,
     its confidence, the number of answers and every raw answer (annotator,
-    label, event id; a JSON list, as text in CSV), and a gold column when the
-    project has gold items. A multi-label project that takes several answers
+    label, event id; a JSON list, as text in CSV; a review --decide decision
+    marked "decision": true), and a gold column when the project has gold
+    items. A multi-label project that takes several answers
     exports the label set aggregated label by label, each label's probability
     (label_confidence) and every raw answer. --events adds the seconds each
     answer took. --annotators writes one row per annotator instead (answers,
@@ -1037,7 +1038,8 @@ def _several_live_answers(store: Any) -> bool:
 
 def _aggregate_rows(store: Any, ids: list[str], fmt: str) -> tuple[list[dict[str, Any]], list[str]]:
     """One row per answered (or gold) item: the aggregated label, its confidence and every
-    raw answer; with gold items, a ``gold`` column says which labels are the owner's."""
+    raw answer, a decision (``review --decide``) marked ``"decision": true``; with gold
+    items, a ``gold`` column says which labels are the owner's."""
     from activelab.app.quality import aggregate_answers, answer_table
 
     t = answer_table(store)
@@ -1045,10 +1047,14 @@ def _aggregate_rows(store: Any, ids: list[str], fmt: str) -> tuple[list[dict[str
     raw: dict[int, list[dict[str, Any]]] = {int(i): [] for i in t.gold_items}
     last: dict[int, float] = {}
     times = {e.id: e.created_at for e in store.live_answers()}
-    for item, who, lab, eid in zip(t.items, t.annotators, t.labels, t.event_ids, strict=True):
-        raw.setdefault(int(item), []).append(
-            {"annotator": t.names[who], "label": t.classes[lab], "event_id": int(eid)}
-        )
+    decided = t.decided()
+    for item, who, lab, eid, judge in zip(
+        t.items, t.annotators, t.labels, t.event_ids, decided, strict=True
+    ):
+        answer = {"annotator": t.names[who], "label": t.classes[lab], "event_id": int(eid)}
+        if judge:  # the owner's ruling (review --decide), not a peer's answer
+            answer["decision"] = True
+        raw.setdefault(int(item), []).append(answer)
         last[int(item)] = times[int(eid)]
     gold = set(t.gold_items.tolist())
     rows = [
