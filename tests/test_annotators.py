@@ -151,6 +151,30 @@ def test_simulated_answers_follow_confusion() -> None:
         SimulatedAnnotators(np.full((1, 2, 2), 0.7))
 
 
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: uniform_noise(3, 0.2, n_classes=1), "n_classes must be a whole number >= 2"),
+        (lambda: class_dependent(3, 0.2, n_classes=1), "n_classes must be a whole number >= 2"),
+        (lambda: one_careless(0, n_classes=3), "n_annotators must be a positive whole number"),
+        (lambda: class_dependent(3, 1.5, n_classes=3), "noise must lie in [0, 1], got 1.5."),
+        (lambda: class_dependent(3, -0.2, n_classes=3), "noise must lie in [0, 1], got -0.2."),
+        (lambda: uniform_noise(3, np.nan, n_classes=3), "noise must lie in [0, 1], got nan."),
+        (
+            lambda: one_careless(3, n_classes=3, careless_noise=1.2),
+            "careless_noise must lie in [0, 1], got 1.2.",
+        ),
+        (
+            lambda: uniform_noise(3, [0.1, 0.2], n_classes=3),
+            "noise must be one value or one per annotator (3), got shape (2,).",
+        ),
+    ],
+)
+def test_simulated_panels_refuse_bad_sizes_and_noise_in_one_line(make, message) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()
+
+
 def test_soft_rows_weights_sum_to_one() -> None:
     rows, _, w = soft_rows(np.array([3, 4]), np.array([[0.97, 0.02, 0.01], [0.4, 0.35, 0.25]]))
     assert rows.tolist() == [3, 4, 4, 4]
