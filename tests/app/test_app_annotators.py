@@ -122,6 +122,36 @@ def test_second_opinions_count_who_can_still_answer_not_the_answers_given() -> N
     assert item is not None and item.id in asked["items"]
 
 
+def test_an_annotator_who_only_skips_is_listed_with_their_skips(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(4)]
+    )
+    store.save_features(np.eye(4))
+    ada, bob, cy = (store.add_annotator(n)[0] for n in ("ada", "bob", "cy"))
+    for i in range(4):
+        store.append_event(i, ada.id, "label", label="neg")
+        store.append_event(i, bob.id, "label", label="neg" if i else "pos")
+        store.append_event(i, cy.id, "skip")
+    store.append_event(0, bob.id, "skip")  # ... and one skip undone: it does not count
+    store.undo_last(bob.id)
+    people = {a["name"]: a for a in quality_report(store)["annotators"]}
+    assert [people[n]["skips"] for n in ("ada", "bob", "cy")] == [0, 0, 4]
+    assert people["cy"]["answers"] == 0 and people["cy"]["agreement_with_aggregate"] is None
+    assert people["cy"]["estimated_accuracy"] is None
+    store.close()
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+    runner = CliRunner()
+    r = runner.invoke(main, ["status", str(tmp_path / "proj")])
+    assert r.exit_code == 0 and "skips: cy 4" in r.output, r.output
+    r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--annotators"])
+    lines = r.output.splitlines()
+    assert lines[0].startswith("name,answers,skips,shared_items,")
+    assert lines[-1].startswith("cy,0,4,0,")
+
+
 def test_answer_seconds_recorded_and_added_to_old_databases(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = Store.create(url, {"labels": ["neg", "pos"]})

@@ -648,6 +648,9 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
             "–" if secs is None else f"{secs:.1f}",
         )
     console.print(table)
+    skipped = [a for a in q["annotators"] if a["skips"]]
+    if skipped:  # an annotator who skips everything has no other figure to show
+        console.print("skips: " + ", ".join(f"{a['name']} {a['skips']}" for a in skipped))
     if q["kappa"]:
         console.print(
             "Cohen's kappa: "
@@ -689,8 +692,8 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
     "--annotators",
     "per_annotator",
     is_flag=True,
-    help="Export one row per annotator instead: answers, estimated accuracy, accuracy on gold "
-    "items, agreement with the aggregate, median seconds (csv or jsonl).",
+    help="Export one row per annotator instead: answers, skips, estimated accuracy, accuracy "
+    "on gold items, agreement with the aggregate, median seconds (csv or jsonl).",
 )
 @click.option(
     "--with-predictions",
@@ -725,7 +728,8 @@ def export(
     exports the label set aggregated label by label, each label's probability
     (label_confidence) and every raw answer. --events adds the seconds each
     answer took. --annotators writes one row per annotator instead (answers,
-    estimated accuracy, accuracy on gold items, agreement, median seconds).
+    skips, estimated accuracy, accuracy on gold items, agreement, median
+    seconds).
 
     --with-predictions exports every item: the human label columns as above
     (empty, or null in JSONL, for an item no one has answered) and the latest
@@ -1009,7 +1013,8 @@ def _several_answers(store: Any) -> bool:
 
 
 def _annotator_rows(store: Any) -> tuple[list[dict[str, Any]], list[str]]:
-    """One row per annotator with answers: the quality figures of ``activelab status``."""
+    """One row per annotator with answers or skips: the quality figures of ``activelab
+    status``."""
     if store.settings.get("task") == "multilabel":
         from activelab.app.multilabel_quality import multilabel_quality_report as report
     else:
@@ -1018,6 +1023,7 @@ def _annotator_rows(store: Any) -> tuple[list[dict[str, Any]], list[str]]:
     fields = [
         "name",
         "answers",
+        "skips",
         "shared_items",
         "estimated_accuracy",
         "gold_answers",
