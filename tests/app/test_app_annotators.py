@@ -299,10 +299,12 @@ def test_the_owner_changes_a_decision_and_bad_names_are_refused_in_one_line(tmp_
     }
 
 
-def test_cost_aware_queue_prefers_quicker_items() -> None:
+@pytest.mark.parametrize("aggregate", ["dawid_skene", "latest"])
+def test_cost_aware_queue_prefers_quicker_items(aggregate) -> None:
+    # --cost-aware needs the answers' times, whichever way the answers are aggregated
     heads = {}
     for aware in (False, True):
-        store = _store(n=60, cost_aware=aware)
+        store = _store(n=60, cost_aware=aware, aggregate=aggregate)
         ada, _ = store.add_annotator("ada")
         for i in [*range(0, 10), *range(50, 60)]:  # answers take longer as x grows
             label = "neg" if i < 30 else "pos"
@@ -316,6 +318,24 @@ def test_cost_aware_queue_prefers_quicker_items() -> None:
     # among the uncertain middle of the pool, the quicker (lower x) items come first
     assert heads[True].mean() < heads[False].mean()
     assert set(heads[True].tolist()) <= set(range(10, 50))
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--multi-label", "--second-opinions"], "--second-opinions works in single-label"),
+        (["--multi-label", "--cost-aware"], "--cost-aware works in single-label"),
+        (["--second-opinions", "--aggregate", "latest"], "not --aggregate latest"),
+    ],
+)
+def test_init_refuses_options_that_would_do_nothing(tmp_path, options, says) -> None:
+    data = tmp_path / "items.csv"
+    data.write_text("id,x\n" + "".join(f"i{i},{i}\n" for i in range(6)))
+    r = CliRunner().invoke(
+        main, ["init", str(tmp_path / "p"), "--data", str(data), "--labels", "a,b", *options]
+    )
+    assert r.exit_code == 1 and says in r.output and "Traceback" not in r.output, r.output
+    assert not (tmp_path / "p").exists()  # nothing created
 
 
 def test_revoking_an_annotator_gives_their_item_back_at_once(tmp_path) -> None:

@@ -670,7 +670,9 @@ class LabellingService:
         labelled = np.fromiter(current.keys(), dtype=np.int64, count=len(current))
         agg = table = soft = None
         settings = self.store.refresh_settings()  # gold items may have come since
-        if not self.multilabel and (self.aggregate != "latest" or settings.get("gold")):
+        # the answer table also carries the answers' times, which --cost-aware learns from
+        wants_table = self.aggregate != "latest" or settings.get("gold") or self.cost_aware
+        if not self.multilabel and wants_table:
             from activelab.app.quality import aggregate_answers, answer_table
 
             table = answer_table(self.store)

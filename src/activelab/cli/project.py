@@ -142,12 +142,13 @@ LABEL_FOLDERS_OPTION = click.option(
     "--second-opinions",
     is_flag=True,
     help="Ask one more annotator on items whose aggregated label is in doubt, when that is "
-    "worth more than a new item.",
+    "worth more than a new item (single-label; not with --aggregate latest).",
 )
 @click.option(
     "--cost-aware",
     is_flag=True,
-    help="Rank the queue by value per predicted second (learnt from the time answers take).",
+    help="Rank the queue by value per predicted second (learnt from the time answers take; "
+    "single-label).",
 )
 @click.option(
     "--aggregate",
@@ -209,6 +210,15 @@ def init(
             get_strategy(strategy)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--strategy") from None
+    # options that would be stored and then do nothing are refused before the data is read
+    for flag, on in (("--second-opinions", second_opinions), ("--cost-aware", cost_aware)):
+        if on and multilabel:
+            _fail(f"{flag} works in single-label projects only.")
+    if second_opinions and aggregate == "latest":
+        _fail(
+            "--second-opinions weighs every answer of an item: use --aggregate dawid_skene "
+            "(the default) or majority, not --aggregate latest."
+        )
     try:
         if project.exists():
             _fail(f"{project} exists already; choose a new project folder.")
