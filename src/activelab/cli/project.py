@@ -399,6 +399,7 @@ def status(project: Path, as_json: bool) -> None:
     """Show a project's items, labels, model and annotators."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from activelab.app.training import stopping_text
 
@@ -463,12 +464,17 @@ def status(project: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
-    console = Console()
+    # names, labels and ids are the project's own text: printed as they are, never read as
+    # markup (an annotator named '[/x]' would stop the command, '[red]x' would lose its name)
+    console = Console(markup=False)
     of_them = f", {gold} of them gold" if gold else ""
     console.print(
-        f"[bold]{info['name']}[/bold]: {info['items']} {info['kind']} items, "
-        f"{info['labelled']} labelled{of_them} ({info['database']}); "
-        f"strategy {info['strategy']}"
+        Text.assemble(
+            (info["name"], "bold"),
+            f": {info['items']} {info['kind']} items, "
+            f"{info['labelled']} labelled{of_them} ({info['database']}); "
+            f"strategy {info['strategy']}",
+        )
     )
     table = Table("label", "items")
     for k, v in by_label.items():
