@@ -175,6 +175,61 @@ def test_simulated_panels_refuse_bad_sizes_and_noise_in_one_line(make, message) 
         make()
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: dawid_skene(
+                np.array([0, 0, 1]),
+                np.array([0, 2, 1]),
+                np.array([0, 1, 1]),
+                n_items=2,
+                n_classes=2,
+                n_annotators=2,
+            ),
+            "annotator indices must lie in [0, 2), got 2; pass n_annotators large enough.",
+        ),
+        (
+            lambda: majority_vote(
+                np.array([0, 0]),
+                np.array([0, 1]),
+                n_items=1,
+                n_classes=2,
+                annotators=np.array([0, -1]),
+                n_annotators=2,
+            ),
+            "annotator indices must lie in [0, 2), got -1",
+        ),
+        (
+            lambda: krippendorff_alpha(np.array([0, 0]), np.array([0, -1])),
+            "labels must be class indices 0 or more, got -1",
+        ),
+        (
+            lambda: krippendorff_alpha(np.array([0, 0]), np.array([0, 3]), n_classes=2),
+            "labels must be class indices in [0, 2), got 3",
+        ),
+        (
+            lambda: percent_agreement(np.array([-1, 0]), np.array([0, 1])),
+            "item indices must be 0 or more, got -1.",
+        ),
+        (  # used to give a silent [[nan]]
+            lambda: pairwise_kappa(np.array([0, 0]), np.array([0]), np.array([0, 1])),
+            "items, annotators and labels must have one entry per answer each, got lengths "
+            "2, 1 and 2.",
+        ),
+        (
+            lambda: pairwise_kappa(
+                np.array([0, 0]), np.array([0, 3]), np.array([0, 1]), n_annotators=2
+            ),
+            "annotator indices must lie in [0, 2)",
+        ),
+    ],
+)
+def test_bad_answer_indices_are_one_line_errors(call, message) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call()
+
+
 def test_soft_rows_weights_sum_to_one() -> None:
     rows, _, w = soft_rows(np.array([3, 4]), np.array([[0.97, 0.02, 0.01], [0.4, 0.35, 0.25]]))
     assert rows.tolist() == [3, 4, 4, 4]
