@@ -917,3 +917,21 @@ def test_a_503_that_lasts_gives_up_after_five_more_tries_with_the_servers_line(
     assert store.count_events()["label"] == 1
     assert not errors, errors
     page.close()
+
+
+def test_a_page_opened_while_the_database_answers_503_says_so_and_opens_once_it_is_back(
+    browser, make
+) -> None:
+    from playwright.sync_api import expect
+
+    url, token, _ = make(_texts(4), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    busy = _unavailable(2)
+    page.route("**/api/project", busy)
+    page.reload()  # the token is kept in the tab; the database is busy
+    expect(page.locator("#login-error")).to_have_text("Database unavailable, retrying in 1 s")
+    expect(page.locator("#item-id")).to_contain_text("Item t", timeout=10_000)
+    expect(page.locator("#login")).to_be_hidden()
+    assert len(busy.seen) == 3
+    assert not errors, errors
+    page.close()

@@ -65,10 +65,22 @@ function retryAfterSeconds(header) {
   return Math.min(Math.max(seconds, 0), RETRY_AFTER_MAX_S);
 }
 
-/** Wait `seconds`, counting down in the status line; stops early if signed out or aborted. */
+/**
+ * Say what the page waits for: in the status line, or, before the project is open (no
+ * status line yet), on the sign-in panel where a failure to open it is said.
+ */
+function sayWaiting(text) {
+  if (!$("main").hidden) { setStatus(text); return; }
+  $("login").hidden = false;
+  const box = $("login-error");
+  box.textContent = text;
+  box.hidden = false;
+}
+
+/** Wait `seconds`, counting down where it can be seen; stops early if signed out or aborted. */
 async function waitForDatabase(seconds, signal) {
   for (let left = seconds; ; left--) {
-    setStatus("Database unavailable, retrying in " + left + " s");
+    sayWaiting("Database unavailable, retrying in " + left + " s");
     if (left <= 0) return;
     await new Promise((r) => setTimeout(r, 1000));
     if (signal && signal.aborted) throw signal.reason;
