@@ -152,6 +152,29 @@ def test_an_annotator_who_only_skips_is_listed_with_their_skips(tmp_path) -> Non
     assert lines[-1].startswith("cy,0,4,0,")
 
 
+def test_an_item_a_later_round_no_longer_asks_again_is_not_left_wanted() -> None:
+    store = _store(overlap=2, second_opinions=True)
+    ada, bob, cy, dan = (store.add_annotator(n)[0] for n in ("ada", "bob", "cy", "dan"))
+    svc = LabellingService(store, retrain_every=5)
+    _label_everything(svc, [ada, bob], wrong="bob")  # 40 items, each disputed
+    first = svc.retrain().metrics["second_opinions"]["items"]
+    held = svc.next_item(dan)  # dan holds one of the first round's items ...
+    assert held is not None and held.id in first
+    for _ in range(2):  # ... while cy settles two others
+        item = svc.next_item(cy)
+        svc.answer(cy, item.id, _truth(item.id))
+    second = svc.retrain().metrics["second_opinions"]["items"]
+    assert held.id not in second  # dropped by the new round ...
+    svc.answer(dan, held.id, _truth(held.id))  # ... yet the answer handed out is taken
+    served = []
+    while (item := svc.next_item(cy)) is not None:
+        served.append(item.id)
+        svc.answer(cy, item.id, _truth(item.id))
+    assert set(served) <= set(second) | set(first)
+    # nothing is counted as wanted that no one is handed: as after a restart
+    assert svc.progress().remaining == LabellingService(store).progress().remaining == 0
+
+
 def test_answer_seconds_recorded_and_added_to_old_databases(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = Store.create(url, {"labels": ["neg", "pos"]})

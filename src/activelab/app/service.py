@@ -210,6 +210,7 @@ class LabellingService:
                 extra = extra[extra < self.n]
                 self._target[extra] = np.maximum(self._target[extra], 2)
                 offset += int(size)
+        self._base_target = self._target.copy()  # before any second opinion
         # the latest model's predictions on the stop set, for the next round's stopping check
         self._stop_pred: np.ndarray | None = None
         self._stop_items: np.ndarray | None = None
@@ -290,12 +291,21 @@ class LabellingService:
                 self._labels_since_train += ev.id > self._trained_event
 
     def _raise_targets(self, metrics: dict[str, Any]) -> None:
-        """Items a model version asked a second opinion on want one more answer."""
+        """Items the latest model version asked a second opinion on want one more answer.
+
+        An item an earlier round asked and this one did not is worth no more than the head
+        of the queue now: it goes back to the answers it took before (the new queue does
+        not hold it, so it would be wanted and never served), unless someone holds it now,
+        whose answer is still taken. Call under the lock."""
+        target = self._base_target.copy()
+        held = np.fromiter(self._holders.keys(), np.int64, len(self._holders))
+        target[held] = self._target[held]
         ask = metrics.get("second_opinions") or {}
         items = np.asarray(ask.get("items", []), dtype=np.int64)
         want = np.asarray(ask.get("target", []), dtype=np.int32)
         if items.size:
-            self._target[items] = np.maximum(self._target[items], want)
+            target[items] = np.maximum(target[items], want)
+        self._target = target
 
     def _check_item(self, item_id: int) -> None:
         if not 0 <= int(item_id) < self.n:
