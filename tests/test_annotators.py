@@ -282,6 +282,15 @@ def test_campaign_with_a_fitted_model_weight(digits) -> None:
         run_annotated_campaign(X / 16.0, y, X / 16.0, y, sim, model_weight="fitted", **kw)
 
 
+@pytest.mark.parametrize("n", [5, 20])  # below and above min_answers
+def test_cost_model_refuses_unknown_times(n) -> None:
+    X = np.random.default_rng(0).normal(size=(n, 2))
+    seconds = np.ones(n)
+    seconds[3] = np.nan  # before: NaN predictions (n=5) or a scikit-learn error (n=20)
+    with pytest.raises(ValueError, match=r"seconds must be finite; answer 3 has nan"):
+        CostModel().fit(X, seconds)
+
+
 def test_cost_model_falls_back_to_median() -> None:
     X = np.arange(10, dtype=float).reshape(-1, 1)
     cm = CostModel(min_answers=20).fit(X[:5], np.array([1.0, 2.0, 3.0, 4.0, 100.0]))
