@@ -13,8 +13,12 @@ from collections.abc import Callable, Iterable
 __all__ = ["name_list", "strategy_name"]
 
 
-def name_list(known: Iterable[str], what: str = "data set") -> Callable[[str], str]:
+def name_list(
+    known: Iterable[str], what: str = "data set", *, none: bool = False
+) -> Callable[[str], str]:
     """A comma-separated list of names from ``known``; returns the text unchanged.
+
+    With ``none``, an empty list (``""``) is accepted: that part of the run is left out.
 
     Examples
     --------
@@ -24,6 +28,8 @@ def name_list(known: Iterable[str], what: str = "data set") -> Callable[[str], s
     Traceback (most recent call last):
     ...
     argparse.ArgumentTypeError: unknown data set 'wnie'; choose from iris, wine
+    >>> name_list(["iris", "wine"], none=True)("")
+    ''
     """
     choices = tuple(known)
 
@@ -34,7 +40,7 @@ def name_list(known: Iterable[str], what: str = "data set") -> Callable[[str], s
             raise argparse.ArgumentTypeError(
                 f"unknown {what} {', '.join(map(repr, bad))}; choose from {', '.join(choices)}"
             )
-        if not names:
+        if not names and not none:
             raise argparse.ArgumentTypeError(f"no {what} named; choose from {', '.join(choices)}")
         return text
 

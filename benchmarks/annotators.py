@@ -170,11 +170,21 @@ def main() -> None:
         choices=["full", "one_coin", "shrunk", "auto"],
         help="Dawid-Skene's annotator model (activelab.annotators.aggregate.dawid_skene).",
     )
-    ap.add_argument("--sets", default="digits,image_segments,movie_reviews", type=name_list(SETS))
+    ap.add_argument(
+        "--sets",
+        default="digits,image_segments,movie_reviews",
+        type=name_list(SETS, none=True),
+        help="Sets of the three-policy comparison ('' for none: the cost experiment alone).",
+    )
     ap.add_argument("--budget", type=int, default=600)
     ap.add_argument("--batch", type=int, default=20)
     ap.add_argument("--initial", type=int, default=20)
-    ap.add_argument("--cost-sets", default="digits,image_segments", type=name_list(SETS))
+    ap.add_argument(
+        "--cost-sets",
+        default="digits,image_segments",
+        type=name_list(SETS, none=True),
+        help="Sets of the cost experiment ('' for none).",
+    )
     ap.add_argument(
         "--panel", default="uniform", choices=["uniform", "class_dependent", "one_careless"]
     )

@@ -3,6 +3,8 @@ second-opinion values, the cost model and the multi-annotator simulator."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -149,6 +151,85 @@ def test_simulated_answers_follow_confusion() -> None:
         SimulatedAnnotators(np.full((1, 2, 2), 0.7))
 
 
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: uniform_noise(3, 0.2, n_classes=1), "n_classes must be a whole number >= 2"),
+        (lambda: class_dependent(3, 0.2, n_classes=1), "n_classes must be a whole number >= 2"),
+        (lambda: one_careless(0, n_classes=3), "n_annotators must be a positive whole number"),
+        (lambda: class_dependent(3, 1.5, n_classes=3), "noise must lie in [0, 1], got 1.5."),
+        (lambda: class_dependent(3, -0.2, n_classes=3), "noise must lie in [0, 1], got -0.2."),
+        (lambda: uniform_noise(3, np.nan, n_classes=3), "noise must lie in [0, 1], got nan."),
+        (
+            lambda: one_careless(3, n_classes=3, careless_noise=1.2),
+            "careless_noise must lie in [0, 1], got 1.2.",
+        ),
+        (
+            lambda: uniform_noise(3, [0.1, 0.2], n_classes=3),
+            "noise must be one value or one per annotator (3), got shape (2,).",
+        ),
+    ],
+)
+def test_simulated_panels_refuse_bad_sizes_and_noise_in_one_line(make, message) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: dawid_skene(
+                np.array([0, 0, 1]),
+                np.array([0, 2, 1]),
+                np.array([0, 1, 1]),
+                n_items=2,
+                n_classes=2,
+                n_annotators=2,
+            ),
+            "annotator indices must lie in [0, 2), got 2; pass n_annotators large enough.",
+        ),
+        (
+            lambda: majority_vote(
+                np.array([0, 0]),
+                np.array([0, 1]),
+                n_items=1,
+                n_classes=2,
+                annotators=np.array([0, -1]),
+                n_annotators=2,
+            ),
+            "annotator indices must lie in [0, 2), got -1",
+        ),
+        (
+            lambda: krippendorff_alpha(np.array([0, 0]), np.array([0, -1])),
+            "labels must be class indices 0 or more, got -1",
+        ),
+        (
+            lambda: krippendorff_alpha(np.array([0, 0]), np.array([0, 3]), n_classes=2),
+            "labels must be class indices in [0, 2), got 3",
+        ),
+        (
+            lambda: percent_agreement(np.array([-1, 0]), np.array([0, 1])),
+            "item indices must be 0 or more, got -1.",
+        ),
+        (  # used to give a silent [[nan]]
+            lambda: pairwise_kappa(np.array([0, 0]), np.array([0]), np.array([0, 1])),
+            "items, annotators and labels must have one entry per answer each, got lengths "
+            "2, 1 and 2.",
+        ),
+        (
+            lambda: pairwise_kappa(
+                np.array([0, 0]), np.array([0, 3]), np.array([0, 1]), n_annotators=2
+            ),
+            "annotator indices must lie in [0, 2)",
+        ),
+    ],
+)
+def test_bad_answer_indices_are_one_line_errors(call, message) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call()
+
+
 def test_soft_rows_weights_sum_to_one() -> None:
     rows, _, w = soft_rows(np.array([3, 4]), np.array([[0.97, 0.02, 0.01], [0.4, 0.35, 0.25]]))
     assert rows.tolist() == [3, 4, 4, 4]
@@ -201,6 +282,15 @@ def test_campaign_with_a_fitted_model_weight(digits) -> None:
         run_annotated_campaign(X / 16.0, y, X / 16.0, y, sim, model_weight="fitted", **kw)
 
 
+@pytest.mark.parametrize("n", [5, 20])  # below and above min_answers
+def test_cost_model_refuses_unknown_times(n) -> None:
+    X = np.random.default_rng(0).normal(size=(n, 2))
+    seconds = np.ones(n)
+    seconds[3] = np.nan  # before: NaN predictions (n=5) or a scikit-learn error (n=20)
+    with pytest.raises(ValueError, match=r"seconds must be finite; answer 3 has nan"):
+        CostModel().fit(X, seconds)
+
+
 def test_cost_model_falls_back_to_median() -> None:
     X = np.arange(10, dtype=float).reshape(-1, 1)
     cm = CostModel(min_answers=20).fit(X[:5], np.array([1.0, 2.0, 3.0, 4.0, 100.0]))
@@ -248,6 +338,28 @@ def test_campaign_rejects_bad_input(iris) -> None:
         run_annotated_campaign(X, y, X, y, sim, policy="often")
     with pytest.raises(ValueError, match="one value per pool item"):
         run_annotated_campaign(X, y, X, y, sim, cost=np.ones(3), budget=20, initial=10)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.nan, np.inf])
+def test_costs_of_zero_below_zero_or_not_finite_are_refused(iris, bad) -> None:
+    from activelab.annotators.second_opinion import choose_requests, next_requests
+
+    X, y = iris
+    sim = uniform_noise(3, 0.2, n_classes=3)
+    cost = np.ones(len(y))
+    cost[7] = bad
+    where = f"cost must be seconds per item, finite and above 0; item 7 has {bad!r}"
+    with pytest.raises(ValueError, match=re.escape(where)):
+        run_annotated_campaign(X, y, X, y, sim, cost=cost, budget=20, initial=10)
+    with pytest.raises(ValueError, match="item 7"):  # a function of the pool, too
+        run_annotated_campaign(X, y, X, y, sim, cost=lambda X, y: cost, budget=20, initial=10)
+    proba = np.full((len(y), 3), 1 / 3)
+    with pytest.raises(ValueError, match="item 7"):
+        next_requests(
+            proba, np.array([0]), np.array([0]), np.array([0]), 2, n_annotators=3, cost=cost
+        )
+    with pytest.raises(ValueError, match=r"relabel_cost .* item 0"):
+        choose_requests(np.array([0.1]), np.array([0.2]), 1, relabel_cost=np.array([bad]))
 
 
 def test_gold_items_fix_the_posterior_and_inform_accuracy() -> None:

@@ -56,6 +56,18 @@ def test_unknown_names_are_one_line_errors(script, args, says):
     assert says in run.stderr.splitlines()[-1]
 
 
+def test_annotators_takes_no_cost_sets_as_its_documented_commands_do(tmp_path):
+    # docs/annotators.md runs the comparison alone with --cost-sets ""
+    out = tmp_path / "a.json"
+    run = _script(
+        "annotators.py",
+        *("--seeds", "1", "--sets", "iris", "--noises", "0.2", "--budget", "30"),
+        *("--batch", "10", "--cost-sets", "", "--out", str(out)),
+    )
+    assert run.returncode == 0, run.stderr
+    assert out.exists()
+
+
 def test_name_checks():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:

@@ -17,6 +17,7 @@ __all__ = [
     "check_indices",
     "check_label_values",
     "check_pool",
+    "check_seconds",
     "check_seed",
     "check_threads",
     "non_numeric_columns",
@@ -286,6 +287,36 @@ def check_label_values(y: np.ndarray, previous: np.ndarray) -> None:
                 f"so far are {plural[before]} (e.g. {previous[:1].tolist()[0]!r}); use one "
                 "type, or create the learner with classes=[...] listing every label."
             )
+
+
+def check_seconds(values: Any, n: int, *, name: str = "cost") -> np.ndarray:
+    """Seconds per item (the cost of an answer) as floats: ``n`` finite numbers above 0.
+
+    A cost of zero, below zero, NaN or infinite would turn value per second into
+    nonsense (a division by zero, a ranking turned upside down), so it is refused
+    with a one-line ``ValueError`` naming the first such item.
+
+    Examples
+    --------
+    >>> check_seconds([1, 2.5], 2).tolist()
+    [1.0, 2.5]
+    >>> check_seconds([1.0, -2.0, float("nan")], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: cost must be seconds per item, finite and above 0; item 1 has -2.0 (2 items such).
+    """
+    s = np.asarray(values, dtype=float)
+    if s.shape != (n,):
+        raise ValueError(f"{name} must give one value per pool item ({n}), got shape {s.shape}.")
+    bad = ~(np.isfinite(s) & (s > 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        many = f" ({int(bad.sum())} items such)" if bad.sum() > 1 else ""
+        raise ValueError(
+            f"{name} must be seconds per item, finite and above 0; "
+            f"item {i} has {float(s[i])!r}{many}."
+        )
+    return s
 
 
 def check_seed(seed: Any, *, name: str = "seed") -> int:

@@ -107,6 +107,74 @@ def test_second_opinions_go_to_doubtful_items_and_training_uses_the_aggregate() 
     assert names["ada"]["agreement_with_aggregate"] > names["bob"]["agreement_with_aggregate"]
 
 
+def test_second_opinions_count_who_can_still_answer_not_the_answers_given() -> None:
+    # bob erred on every item and is revoked: ada's and bob's answers disagree everywhere,
+    # and cy, who answered none, can still settle them
+    store = _store(overlap=2, second_opinions=True)
+    ada, bob, cy = (store.add_annotator(n)[0] for n in ("ada", "bob", "cy"))
+    svc = LabellingService(store, retrain_every=1000)
+    _label_everything(svc, [ada, bob], wrong="bob")
+    store.revoke_annotator("bob")
+    asked = svc.retrain().metrics["second_opinions"]
+    assert asked["items"], "cy can answer the disputed items: they should be asked again"
+    assert asked["target"] == [3] * len(asked["items"])  # one more than the two answers
+    item = svc.next_item(cy)
+    assert item is not None and item.id in asked["items"]
+
+
+def test_an_annotator_who_only_skips_is_listed_with_their_skips(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(4)]
+    )
+    store.save_features(np.eye(4))
+    ada, bob, cy = (store.add_annotator(n)[0] for n in ("ada", "bob", "cy"))
+    for i in range(4):
+        store.append_event(i, ada.id, "label", label="neg")
+        store.append_event(i, bob.id, "label", label="neg" if i else "pos")
+        store.append_event(i, cy.id, "skip")
+    store.append_event(0, bob.id, "skip")  # ... and one skip undone: it does not count
+    store.undo_last(bob.id)
+    people = {a["name"]: a for a in quality_report(store)["annotators"]}
+    assert [people[n]["skips"] for n in ("ada", "bob", "cy")] == [0, 0, 4]
+    assert people["cy"]["answers"] == 0 and people["cy"]["agreement_with_aggregate"] is None
+    assert people["cy"]["estimated_accuracy"] is None
+    store.close()
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+    runner = CliRunner()
+    r = runner.invoke(main, ["status", str(tmp_path / "proj")])
+    assert r.exit_code == 0 and "skips: cy 4" in r.output, r.output
+    r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--annotators"])
+    lines = r.output.splitlines()
+    assert lines[0].startswith("name,answers,skips,shared_items,")
+    assert lines[-1].startswith("cy,0,4,0,")
+
+
+def test_an_item_a_later_round_no_longer_asks_again_is_not_left_wanted() -> None:
+    store = _store(overlap=2, second_opinions=True)
+    ada, bob, cy, dan = (store.add_annotator(n)[0] for n in ("ada", "bob", "cy", "dan"))
+    svc = LabellingService(store, retrain_every=5)
+    _label_everything(svc, [ada, bob], wrong="bob")  # 40 items, each disputed
+    first = svc.retrain().metrics["second_opinions"]["items"]
+    held = svc.next_item(dan)  # dan holds one of the first round's items ...
+    assert held is not None and held.id in first
+    for _ in range(2):  # ... while cy settles two others
+        item = svc.next_item(cy)
+        svc.answer(cy, item.id, _truth(item.id))
+    second = svc.retrain().metrics["second_opinions"]["items"]
+    assert held.id not in second  # dropped by the new round ...
+    svc.answer(dan, held.id, _truth(held.id))  # ... yet the answer handed out is taken
+    served = []
+    while (item := svc.next_item(cy)) is not None:
+        served.append(item.id)
+        svc.answer(cy, item.id, _truth(item.id))
+    assert set(served) <= set(second) | set(first)
+    # nothing is counted as wanted that no one is handed: as after a restart
+    assert svc.progress().remaining == LabellingService(store).progress().remaining == 0
+
+
 def test_answer_seconds_recorded_and_added_to_old_databases(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = Store.create(url, {"labels": ["neg", "pos"]})
@@ -186,6 +254,9 @@ def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> Non
     r = runner.invoke(main, ["export", str(tmp_path / "proj"), "--format", "jsonl"])
     settled = next(json.loads(x) for x in r.output.splitlines() if '"i2"' in x)
     assert settled["label"] == "neg" and settled["confidence"] == 1.0 and settled["n_answers"] == 3
+    # the decision is told from the annotators' answers
+    assert [a.get("decision", False) for a in settled["answers"]] == [False, False, True]
+    assert settled["answers"][2]["annotator"] == "owner"
     r = runner.invoke(main, ["review", str(tmp_path / "proj"), *sure])
     assert "Nothing to review" in r.output
     # the decision settles i2; the annotators' agreement with each other is what it was
@@ -251,10 +322,12 @@ def test_the_owner_changes_a_decision_and_bad_names_are_refused_in_one_line(tmp_
     }
 
 
-def test_cost_aware_queue_prefers_quicker_items() -> None:
+@pytest.mark.parametrize("aggregate", ["dawid_skene", "latest"])
+def test_cost_aware_queue_prefers_quicker_items(aggregate) -> None:
+    # --cost-aware needs the answers' times, whichever way the answers are aggregated
     heads = {}
     for aware in (False, True):
-        store = _store(n=60, cost_aware=aware)
+        store = _store(n=60, cost_aware=aware, aggregate=aggregate)
         ada, _ = store.add_annotator("ada")
         for i in [*range(0, 10), *range(50, 60)]:  # answers take longer as x grows
             label = "neg" if i < 30 else "pos"
@@ -268,6 +341,24 @@ def test_cost_aware_queue_prefers_quicker_items() -> None:
     # among the uncertain middle of the pool, the quicker (lower x) items come first
     assert heads[True].mean() < heads[False].mean()
     assert set(heads[True].tolist()) <= set(range(10, 50))
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--multi-label", "--second-opinions"], "--second-opinions works in single-label"),
+        (["--multi-label", "--cost-aware"], "--cost-aware works in single-label"),
+        (["--second-opinions", "--aggregate", "latest"], "not --aggregate latest"),
+    ],
+)
+def test_init_refuses_options_that_would_do_nothing(tmp_path, options, says) -> None:
+    data = tmp_path / "items.csv"
+    data.write_text("id,x\n" + "".join(f"i{i},{i}\n" for i in range(6)))
+    r = CliRunner().invoke(
+        main, ["init", str(tmp_path / "p"), "--data", str(data), "--labels", "a,b", *options]
+    )
+    assert r.exit_code == 1 and says in r.output and "Traceback" not in r.output, r.output
+    assert not (tmp_path / "p").exists()  # nothing created
 
 
 def test_revoking_an_annotator_gives_their_item_back_at_once(tmp_path) -> None:

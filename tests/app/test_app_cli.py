@@ -186,6 +186,21 @@ def test_export_reads_the_current_labels_once(tmp_path, monkeypatch) -> None:
     assert len(calls) == 1
 
 
+def test_names_in_square_brackets_are_printed_as_they_are(tmp_path) -> None:
+    # the terminal's output is rich text: a name such as '[/x]' stopped status and label
+    # with a markup error, and '[red]rosa' lost its name to a colour
+    proj = tmp_path / "[b]reviews"
+    run("init", proj, "--data", REVIEWS, "--labels", "positive,negative")
+    r = run("label", proj, "--as", "[/x]", input="1q")
+    assert r.exit_code == 0 and "Labelling [b]reviews as [/x]." in r.output, r.output
+    r = run("label", proj, "--as", "[red]rosa", input="2q")
+    assert r.exit_code == 0 and "saved: negative" in r.output, r.output
+    r = run("status", proj)
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("[b]reviews: 60 text items")
+    assert "annotators: [/x], [red]rosa" in r.output
+
+
 def test_text_walkthrough_terminal_export_model(tmp_path) -> None:
     proj = tmp_path / "reviews"
     r = run("init", proj, "--data", REVIEWS, "--labels", "positive,negative")

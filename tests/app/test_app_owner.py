@@ -59,6 +59,7 @@ def owned(tmp_path: Path):
 
 def test_quality_route_is_the_owners_and_matches_the_report(owned) -> None:
     _, store, annotator_token, owner_token = owned
+    store.append_event(0, store.annotator_by_name("dan").id, "skip")  # dan has only skipped
     svc = LabellingService(store)
     with TestClient(create_app(svc, run_trainer=False)) as client:
         assert client.get("/api/quality").status_code == 401
@@ -87,6 +88,9 @@ def test_quality_route_is_the_owners_and_matches_the_report(owned) -> None:
         assert by_name[a["name"]]["agreement_with_aggregate"] == pytest.approx(
             a["agreement_with_aggregate"]
         )
+    assert by_name["dan"] == by_name["dan"] | {"answers": 0, "skips": 1}
+    assert by_name["dan"]["agreement_with_aggregate"] is None
+    assert by_name["cy"]["skips"] == 0
     # cy errs on items 0, 3, 6, 9: the two others agree there, so the aggregate overrules cy
     assert by_name["cy"]["agreement_with_aggregate"] == pytest.approx(8 / 12)
     assert by_name["ada"]["estimated_accuracy"] > by_name["cy"]["estimated_accuracy"]
@@ -183,7 +187,8 @@ def test_owner_page_shows_quality_and_refuses_an_annotator(owned, serve_in_threa
         rows = page.locator("#people tbody tr")
         expect(rows).to_have_count(3)
         cy = page.locator("#people tbody tr", has_text="cy").locator("td")
-        expect(cy.nth(4)).to_have_text("66.7%")  # agreement with the aggregate
+        expect(cy.nth(1)).to_have_text("0")  # skips
+        expect(cy.nth(5)).to_have_text("66.7%")  # agreement with the aggregate
         expect(page.locator("#kappa tbody tr")).to_have_count(3)
         expect(page.locator("#review tbody tr")).to_have_count(4)
         assert _axe(page) == []

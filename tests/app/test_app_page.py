@@ -878,3 +878,85 @@ def test_signing_out_while_an_image_loads_gives_the_item_back_at_once(
     expect(page.locator("#status")).to_contain_text("Saved: dark")
     assert not errors, errors
     page.close()
+
+
+def _unavailable(times: int, retry_after: str = "1"):
+    """A route handler: 503 with ``Retry-After`` for the first ``times`` requests, then through;
+    the bodies it saw are kept in its ``seen`` list."""
+    seen: list[dict] = []
+
+    def handle(route) -> None:
+        seen.append(json.loads(route.request.post_data or "{}"))
+        if len(seen) > times:
+            route.continue_()
+            return
+        route.fulfill(
+            status=503,
+            headers={"Retry-After": retry_after},
+            content_type="application/json",
+            body=json.dumps({"detail": "The project's database could not serve this request."}),
+        )
+
+    handle.seen = seen
+    return handle
+
+
+def test_a_503_with_retry_after_is_sent_again_after_the_wait_and_stored_once(browser, make) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(4), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    shown = page.locator("#item-id").text_content()
+    status = page.locator("#status")
+    busy = _unavailable(2)
+    page.route("**/api/answer", busy)
+    page.keyboard.press("1")
+    expect(status).to_have_text("Database unavailable, retrying in 1 s")
+    expect(status).to_contain_text("Saved: good", timeout=10_000)
+    expect(page.locator("#item-id")).not_to_have_text(shown)
+    assert len(busy.seen) == 3  # the first try and two more, after the server's wait
+    assert len({body["request_id"] for body in busy.seen}) == 1  # the same request each time
+    assert store.count_events()["label"] == 1
+    assert not errors, errors
+    page.close()
+
+
+def test_a_503_that_lasts_gives_up_after_five_more_tries_with_the_servers_line(
+    browser, make
+) -> None:
+    from playwright.sync_api import expect
+
+    url, token, store = make(_texts(4), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    shown = page.locator("#item-id").text_content()
+    status = page.locator("#status")
+    busy = _unavailable(100, retry_after="0")
+    page.route("**/api/answer", busy)
+    page.keyboard.press("1")
+    expect(status).to_have_text("The project's database could not serve this request.")
+    assert len(busy.seen) == 6  # the first try and five more
+    expect(page.locator("#item-id")).to_have_text(shown)  # the item stays, its answer unsent
+    page.unroute("**/api/answer")
+    page.keyboard.press("1")  # pressed again, the database back
+    expect(status).to_contain_text("Saved: good")
+    assert store.count_events()["label"] == 1
+    assert not errors, errors
+    page.close()
+
+
+def test_a_page_opened_while_the_database_answers_503_says_so_and_opens_once_it_is_back(
+    browser, make
+) -> None:
+    from playwright.sync_api import expect
+
+    url, token, _ = make(_texts(4), ["good", "bad"])
+    page, errors = _open(browser, url, token)
+    busy = _unavailable(2)
+    page.route("**/api/project", busy)
+    page.reload()  # the token is kept in the tab; the database is busy
+    expect(page.locator("#login-error")).to_have_text("Database unavailable, retrying in 1 s")
+    expect(page.locator("#item-id")).to_contain_text("Item t", timeout=10_000)
+    expect(page.locator("#login")).to_be_hidden()
+    assert len(busy.seen) == 3
+    assert not errors, errors
+    page.close()

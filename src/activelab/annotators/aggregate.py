@@ -87,6 +87,22 @@ class Aggregate:
         return self.posterior.max(axis=1)
 
 
+def _n_annotators(annotators: np.ndarray, items: np.ndarray, n_annotators: int | None) -> int:
+    """The number of annotators, after checking ``annotators`` (one index per answer, each
+    in ``[0, n_annotators)``)."""
+    if annotators.shape != items.shape:
+        raise ValueError("annotators must have one entry per answer, like items and labels.")
+    if n_annotators is None:
+        return int(annotators.max()) + 1 if annotators.size else 0
+    if annotators.size and (annotators.min() < 0 or annotators.max() >= n_annotators):
+        bad = int(annotators.min()) if annotators.min() < 0 else int(annotators.max())
+        raise ValueError(
+            f"annotator indices must lie in [0, {n_annotators}), got {bad}; pass "
+            "n_annotators large enough."
+        )
+    return int(n_annotators)
+
+
 def _check(items: np.ndarray, labels: np.ndarray, n_items: int, n_classes: int) -> None:
     if items.shape != labels.shape:
         raise ValueError(
@@ -206,7 +222,7 @@ def majority_vote(
         acc = np.zeros(0)
     else:
         annotators = np.asarray(annotators, dtype=np.int64)
-        a_n = int(annotators.max()) + 1 if n_annotators is None else int(n_annotators)
+        a_n = _n_annotators(annotators, items, n_annotators)
         seen = np.bincount(annotators, minlength=a_n) > 0
         conf = _confusion(post[items], annotators, labels, a_n, n_classes, 1e-9)
         hard = post.argmax(axis=1)
@@ -301,17 +317,11 @@ def dawid_skene(
     annotators = np.asarray(annotators, dtype=np.int64)
     labels = np.asarray(labels, dtype=np.int64)
     _check(items, labels, n_items, n_classes)
-    if annotators.shape != items.shape:
-        raise ValueError("annotators must have one entry per answer, like items and labels.")
+    a_n = _n_annotators(annotators, items, n_annotators)
     if confusion not in _CONFUSION_MODELS:
         raise ValueError(
             f"Unknown confusion model {confusion!r}; use one of {list(_CONFUSION_MODELS)}."
         )
-    a_n = (
-        (int(annotators.max()) + 1 if annotators.size else 0)
-        if n_annotators is None
-        else int(n_annotators)
-    )
     seen = np.bincount(annotators, minlength=a_n) > 0
     off = (1.0 - prior_accuracy) / max(n_classes - 1, 1)
     pseudo = smoothing + prior_strength * (

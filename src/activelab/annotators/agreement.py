@@ -38,6 +38,15 @@ def _counts(items: np.ndarray, labels: np.ndarray, n_classes: int | None) -> np.
         )
     if items.size == 0:
         return np.zeros((0, n_classes or 0))
+    if items.min() < 0:
+        raise ValueError(f"item indices must be 0 or more, got {int(items.min())}.")
+    if labels.min() < 0 or (n_classes is not None and labels.max() >= n_classes):
+        bad = int(labels.min()) if labels.min() < 0 else int(labels.max())
+        within = "0 or more" if n_classes is None else f"in [0, {n_classes})"
+        raise ValueError(
+            f"labels must be class indices {within}, got {bad}; encode them first "
+            "(e.g. with numpy.unique(..., return_inverse=True))."
+        )
     k = int(labels.max()) + 1 if n_classes is None else int(n_classes)
     n = int(items.max()) + 1
     return sp.coo_matrix((np.ones(items.size), (items, labels)), shape=(n, k)).toarray()
@@ -167,8 +176,19 @@ def pairwise_kappa(
     0.0
     """
     annotators = np.asarray(annotators, dtype=np.int64)
+    items = np.asarray(items, dtype=np.int64)
+    labels = np.asarray(labels, dtype=np.int64)
+    if not items.shape == annotators.shape == labels.shape:
+        raise ValueError(
+            "items, annotators and labels must have one entry per answer each, got lengths "
+            f"{items.shape[0]}, {annotators.shape[0]} and {labels.shape[0]}."
+        )
     if n_annotators is not None:
         a_n = int(n_annotators)
+        if annotators.size and (annotators.min() < 0 or annotators.max() >= a_n):
+            raise ValueError(
+                f"annotator indices must lie in [0, {a_n}); pass n_annotators large enough."
+            )
     else:  # no answers yet: no annotators to pair
         a_n = int(annotators.max()) + 1 if annotators.size else 0
     out = np.full((a_n, a_n), np.nan)

@@ -50,16 +50,25 @@ class CostModel:
         self.max_seconds = max_seconds
 
     def fit(self, X: Any, seconds: np.ndarray) -> CostModel:
-        """Fit on the features of answered items and the seconds each answer took."""
+        """Fit on the features of answered items and the seconds each answer took (finite;
+        leave out answers whose time is unknown)."""
         from sklearn.linear_model import Ridge
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        s = np.clip(np.asarray(seconds, dtype=float), 0.05, self.max_seconds)
+        s = np.asarray(seconds, dtype=float)
         if X.shape[0] != s.shape[0]:
             raise ValueError(
                 f"X has {X.shape[0]} rows but seconds has {s.shape[0]} values; one per answer."
             )
+        unknown = ~np.isfinite(s)
+        if unknown.any():  # NaN would make every prediction NaN, and the ranking with it
+            i = int(np.argmax(unknown))
+            raise ValueError(
+                f"seconds must be finite; answer {i} has {float(s[i])!r}: leave out the "
+                "answers whose time is unknown."
+            )
+        s = np.clip(s, 0.05, self.max_seconds)
         self.median_ = float(np.median(s)) if s.size else 1.0
         self.range_ = (float(s.min()), float(s.max())) if s.size else (1.0, 1.0)
         self.model_: Any = None

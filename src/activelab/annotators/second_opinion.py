@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from activelab._validation import check_seconds
 from activelab.annotators.aggregate import dawid_skene
 
 __all__ = [
@@ -199,8 +200,8 @@ def choose_requests(
     k : int
         Requests to make.
     new_cost, relabel_cost : ndarray, optional
-        Predicted seconds per answer; when given, candidates are ranked by
-        value per second.
+        Predicted seconds per answer (finite, above 0); when given, candidates
+        are ranked by value per second.
     new_weight : float, default=1.0
         Multiplies the value of new items (a new item also adds a training
         row, which a re-label does not).
@@ -219,9 +220,9 @@ def choose_requests(
     nv = np.asarray(new_value, dtype=float) * float(new_weight)
     rv = np.asarray(relabel_value, dtype=float)
     if new_cost is not None:
-        nv = nv / np.asarray(new_cost, dtype=float)
+        nv = nv / check_seconds(new_cost, nv.shape[0], name="new_cost")
     if relabel_cost is not None:
-        rv = rv / np.asarray(relabel_cost, dtype=float)
+        rv = rv / check_seconds(relabel_cost, rv.shape[0], name="relabel_cost")
     both = np.concatenate([nv, rv])
     k = min(int(k), both.shape[0])
     if k <= 0:
@@ -262,7 +263,7 @@ def next_requests(
     n_annotators : int
         Annotators in the panel.
     cost : ndarray of shape (n_items,), optional
-        Predicted seconds per item: rank by value per second.
+        Predicted seconds per item (finite, above 0): rank by value per second.
     new_weight : float, default=0.25
         As in :func:`choose_requests`; chosen with ``benchmarks/annotators.py``.
     model_weight : float or "auto", default=1.0
@@ -306,7 +307,7 @@ def next_requests(
     rv = relabel_value(
         agg.posterior[open_items], proba[open_items], conf, model_weight=model_weight
     )
-    c = None if cost is None else np.asarray(cost, dtype=float)
+    c = None if cost is None else check_seconds(cost, n)
     pick_new, pick_old = choose_requests(
         nv,
         rv,

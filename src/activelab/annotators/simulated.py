@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from activelab._validation import check_count
+
 __all__ = ["SimulatedAnnotators", "class_dependent", "one_careless", "uniform_noise"]
 
 
@@ -87,11 +89,27 @@ class SimulatedAnnotators:
         return np.minimum((rows.cumsum(axis=1) < u).sum(axis=1), self.n_classes - 1)
 
 
-def _as_per_annotator(noise: float | Sequence[float], n_annotators: int) -> np.ndarray:
-    arr = np.broadcast_to(np.asarray(noise, dtype=float), (n_annotators,)).copy()
-    if (arr < 0).any() or (arr > 1).any():
-        raise ValueError(f"noise must lie in [0, 1], got {noise!r}.")
-    return arr
+def _check_panel(n_annotators: int, n_classes: int) -> tuple[int, int]:
+    """``n_annotators`` (at least 1) and ``n_classes`` (at least 2) as plain ints."""
+    return (
+        check_count(n_annotators, "n_annotators"),
+        check_count(n_classes, "n_classes", minimum=2),
+    )
+
+
+def _as_per_annotator(
+    noise: float | Sequence[float], n_annotators: int, name: str = "noise"
+) -> np.ndarray:
+    """One error rate per annotator, each in [0, 1], from one value or one per annotator."""
+    arr = np.asarray(noise, dtype=float)
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n_annotators):
+        raise ValueError(
+            f"{name} must be one value or one per annotator ({n_annotators}), "
+            f"got shape {arr.shape}."
+        )
+    if not ((arr >= 0) & (arr <= 1)).all():  # NaN fails too
+        raise ValueError(f"{name} must lie in [0, 1], got {arr.tolist()}.")
+    return np.broadcast_to(arr, (n_annotators,)).copy()
 
 
 def uniform_noise(
@@ -105,8 +123,8 @@ def uniform_noise(
     >>> uniform_noise(2, 0.2, n_classes=3).confusion[0].round(2).tolist()
     [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]]
     """
+    n_annotators, k = _check_panel(n_annotators, n_classes)
     e = _as_per_annotator(noise, n_annotators)
-    k = int(n_classes)
     off = (e / (k - 1))[:, None, None] * (1 - np.eye(k))[None]
     conf = off + ((1 - e)[:, None, None] * np.eye(k)[None])
     return SimulatedAnnotators(conf, "uniform")
@@ -129,8 +147,9 @@ def class_dependent(
     >>> round(float(sim.accuracy().mean()), 2)
     0.8
     """
+    n_annotators, k = _check_panel(n_annotators, n_classes)
+    noise = float(_as_per_annotator(noise, 1)[0])
     rng = np.random.default_rng(seed)
-    k = int(n_classes)
     per_class = rng.uniform(0.5, 1.5, k)
     per_class = np.clip(noise * per_class / per_class.mean(), 0.0, 0.95)
     per_ann = rng.uniform(0.8, 1.2, n_annotators)
@@ -161,7 +180,8 @@ def one_careless(
     >>> one_careless(3, n_classes=2, noise=0.0, careless_noise=0.5).accuracy().tolist()
     [1.0, 1.0, 0.5]
     """
-    e = np.full(n_annotators, float(noise))
-    e[-1] = careless_noise
+    n_annotators, _ = _check_panel(n_annotators, n_classes)
+    e = np.full(n_annotators, float(_as_per_annotator(noise, 1)[0]))
+    e[-1] = _as_per_annotator(careless_noise, 1, "careless_noise")[0]
     sim = uniform_noise(n_annotators, e, n_classes=n_classes)
     return SimulatedAnnotators(sim.confusion, "one careless")

@@ -303,6 +303,7 @@ class KappaOut(BaseModel):
 class AnnotatorQualityOut(BaseModel):
     name: str
     answers: int
+    skips: int = Field(description="items this annotator skipped (not undone)")
     shared_items: int = Field(description="items this annotator answered that have several answers")
     estimated_accuracy: float | None = Field(
         description="Dawid–Skene estimate, without gold labels (null: no shared items yet, "
@@ -310,7 +311,9 @@ class AnnotatorQualityOut(BaseModel):
     )
     gold_answers: int = Field(description="answers on gold items")
     gold_accuracy: float | None = Field(description="share of gold items answered right")
-    agreement_with_aggregate: float
+    agreement_with_aggregate: float | None = Field(
+        description="share of the answers that agree with the aggregate (null: only skips)"
+    )
     median_seconds: float | None
 
 

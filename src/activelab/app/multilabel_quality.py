@@ -41,7 +41,7 @@ import numpy as np
 
 from activelab.annotators.aggregate import dawid_skene, majority_vote
 from activelab.annotators.agreement import krippendorff_alpha, pairwise_kappa, percent_agreement
-from activelab.app.quality import AGGREGATES, annotator_rows, kappa_pairs
+from activelab.app.quality import AGGREGATES, annotator_rows, kappa_pairs, skip_counts
 
 __all__ = [
     "LabelSetAggregate",
@@ -208,7 +208,7 @@ def multilabel_quality_report(
         np.nan,
     )
     shown = method != "latest" and bool(several.any())
-    people = annotator_rows(t, agree, several, est, shown)
+    people = annotator_rows(t, agree, several, est, shown, skips=skip_counts(store, t))
     disputed = _split(t) & agg.answered
     return {
         "answers": int(t.items.shape[0]),

@@ -62,6 +62,7 @@ __all__ = [
     "is_decision",
     "kappa_pairs",
     "quality_report",
+    "skip_counts",
 ]
 
 #: how answers become one label per item
@@ -279,7 +280,9 @@ def quality_report(
     )
     # without shared items there is nothing to estimate an annotator's accuracy from
     shown = method != "latest" and bool(several.any())
-    people = annotator_rows(t, agree, several, agg.accuracy, shown, gold=(n_gold, acc_gold))
+    people = annotator_rows(
+        t, agree, several, agg.accuracy, shown, gold=(n_gold, acc_gold), skips=skip_counts(store, t)
+    )
     return {
         "answers": int(t.items.shape[0]),
         "items_answered": int(np.count_nonzero(per_item)),
@@ -329,6 +332,13 @@ def kappa_pairs(names: list[str], kappa: np.ndarray | None) -> list[dict[str, An
     ]
 
 
+def skip_counts(store: Any, t: Any) -> np.ndarray:
+    """Each annotator's live skips, in the order of ``t.names`` (the store's annotators)."""
+    by_id = store.skips_by_annotator()
+    by_name = {a.name: by_id.get(a.id, 0) for a in store.annotators()}
+    return np.array([by_name.get(name, 0) for name in t.names], dtype=np.int64)
+
+
 def annotator_rows(
     t: Any,
     agree: np.ndarray,
@@ -336,8 +346,10 @@ def annotator_rows(
     estimated: np.ndarray,
     show_estimate: bool,
     gold: tuple[np.ndarray, np.ndarray] | None = None,
+    skips: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per annotator with answers: counts, estimated accuracy, gold, agreement, time.
+    """One row per annotator with answers or skips: counts, estimated accuracy, gold,
+    agreement, time.
 
     Parameters
     ----------
@@ -352,6 +364,9 @@ def annotator_rows(
     show_estimate : bool
         Whether the estimate means anything (items shared, an aggregate that estimates).
     gold : (answers on gold items, accuracy on them) per annotator, optional
+    skips : ndarray of int, shape (n_annotators,), optional
+        Live skips per annotator: someone who only skips gets a row too (no answers, so
+        no agreement), rather than vanishing from the table.
 
     Examples
     --------
@@ -374,21 +389,23 @@ def annotator_rows(
     )
     n_by = np.bincount(t.annotators, minlength=n)
     agree_by = np.bincount(t.annotators, weights=agree, minlength=n)
+    skipped = np.zeros(n, dtype=np.int64) if skips is None else np.asarray(skips, dtype=np.int64)
     people = []
     for i, name in enumerate(t.names):  # one row per annotator, not per item
-        if n_by[i] == 0:
+        if n_by[i] == 0 and skipped[i] == 0:
             continue
         secs = t.seconds[(t.annotators == i) & ~np.isnan(t.seconds)]
         people.append(
             {
                 "name": name,
                 "answers": int(n_by[i]),
+                "skips": int(skipped[i]),
                 "estimated_accuracy": _num(estimated[i])
-                if show_estimate and i not in judges
+                if show_estimate and i not in judges and n_by[i]
                 else None,
                 "gold_answers": 0 if gold is None else int(gold[0][i]),
                 "gold_accuracy": None if gold is None else _num(gold[1][i]),
-                "agreement_with_aggregate": float(agree_by[i] / n_by[i]),
+                "agreement_with_aggregate": float(agree_by[i] / n_by[i]) if n_by[i] else None,
                 "shared_items": int(np.sum(several[t.items[t.annotators == i]])),
                 "median_seconds": float(np.median(secs)) if secs.size else None,
             }
@@ -433,7 +450,7 @@ def doubtful_items(
     agg : Aggregate
         The current aggregate of all answers.
     answered_by : ndarray of int, shape (n_items,)
-        Live answers per item.
+        Live answers per item of the annotators counted in ``n_annotators``.
     model_proba : ndarray of shape (n_items, n_classes), optional
         The model's predictions for every item (classes in the project's order).
         Without a model, only the answers count.
@@ -441,7 +458,7 @@ def doubtful_items(
         Predictions for the head of the queue of new items: the re-labels kept
         are those among the ``limit`` most valuable requests of both kinds.
     n_annotators : int
-        Active annotators: an item answered by all of them cannot get more.
+        Active annotators (not revoked): an item answered by all of them cannot get more.
     limit : int
         At most this many items.
     new_weight, model_weight : float

@@ -210,6 +210,7 @@ class LabellingService:
                 extra = extra[extra < self.n]
                 self._target[extra] = np.maximum(self._target[extra], 2)
                 offset += int(size)
+        self._base_target = self._target.copy()  # before any second opinion
         # the latest model's predictions on the stop set, for the next round's stopping check
         self._stop_pred: np.ndarray | None = None
         self._stop_items: np.ndarray | None = None
@@ -290,12 +291,21 @@ class LabellingService:
                 self._labels_since_train += ev.id > self._trained_event
 
     def _raise_targets(self, metrics: dict[str, Any]) -> None:
-        """Items a model version asked a second opinion on want one more answer."""
+        """Items the latest model version asked a second opinion on want one more answer.
+
+        An item an earlier round asked and this one did not is worth no more than the head
+        of the queue now: it goes back to the answers it took before (the new queue does
+        not hold it, so it would be wanted and never served), unless someone holds it now,
+        whose answer is still taken. Call under the lock."""
+        target = self._base_target.copy()
+        held = np.fromiter(self._holders.keys(), np.int64, len(self._holders))
+        target[held] = self._target[held]
         ask = metrics.get("second_opinions") or {}
         items = np.asarray(ask.get("items", []), dtype=np.int64)
         want = np.asarray(ask.get("target", []), dtype=np.int32)
         if items.size:
-            self._target[items] = np.maximum(self._target[items], want)
+            target[items] = np.maximum(target[items], want)
+        self._target = target
 
     def _check_item(self, item_id: int) -> None:
         if not 0 <= int(item_id) < self.n:
@@ -682,7 +692,9 @@ class LabellingService:
         labelled = np.fromiter(current.keys(), dtype=np.int64, count=len(current))
         agg = table = soft = None
         settings = self.store.refresh_settings()  # gold items may have come since
-        if not self.multilabel and (self.aggregate != "latest" or settings.get("gold")):
+        # the answer table also carries the answers' times, which --cost-aware learns from
+        wants_table = self.aggregate != "latest" or settings.get("gold") or self.cost_aware
+        if not self.multilabel and wants_table:
             from activelab.app.quality import aggregate_answers, answer_table
 
             table = answer_table(self.store)
@@ -850,13 +862,17 @@ class LabellingService:
         lab = np.flatnonzero(agg.answered)
         full = np.full((self.n, k), 1.0 / k)
         full[lab] = proba(lab)
-        active = sum(not a.revoked for a in self.store.annotators())
+        # an item can take one more answer while someone who may still answer has not:
+        # answers of revoked annotators count towards the item's target, not against them
+        revoked = {a.name for a in self.store.annotators() if a.revoked}
+        can = np.array([name not in revoked for name in table.names], dtype=bool)
+        by_active = np.bincount(table.items[can[table.annotators]], minlength=self.n)
         items, values = doubtful_items(
             agg,
-            answered_by,
+            by_active,
             full,
             proba(head),
-            n_annotators=active,
+            n_annotators=int(can.sum()),
             limit=limit,
         )
         result.metrics["second_opinions"] = {

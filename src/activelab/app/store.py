@@ -1342,6 +1342,20 @@ class Store:
         with self._read() as conn:
             return [_event(r) for r in conn.execute(stmt)]
 
+    def skips_by_annotator(self) -> dict[int, int]:
+        """Annotator id → their skips not undone (an annotator who never skipped is absent)."""
+        undone = events_t.alias("undone")
+        stmt = (
+            sa.select(events_t.c.annotator_id, sa.func.count())
+            .where(
+                events_t.c.kind == "skip",
+                ~sa.exists().where(undone.c.undoes == events_t.c.id),
+            )
+            .group_by(events_t.c.annotator_id)
+        )
+        with self._read() as conn:
+            return {int(a): int(n) for a, n in conn.execute(stmt)}
+
     def count_events(self) -> dict[str, int]:
         """Number of events of each kind."""
         with self._read() as conn:

@@ -295,6 +295,7 @@ def label(project: Path, name: str | None) -> None:
     the tenth have no key: press l, then type the label's name or its first letters.
     """
     from rich.console import Console
+    from rich.text import Text
 
     from activelab.app.project import ProjectError, open_project
     from activelab.app.service import LabellingService
@@ -331,7 +332,9 @@ def label(project: Path, name: str | None) -> None:
     by_key = {k: lab for k, lab in keyed if k}
     help_ = _help_line(keyed, multi)
     svc.start()
-    console.print(f"Labelling [bold]{store.settings.get('name')}[/bold] as {name}. ", end="")
+    # the project's and the annotator's names are text, never markup ('[/x]' would stop here)
+    said = Text.assemble("Labelling ", (str(store.settings.get("name")), "bold"), f" as {name}. ")
+    console.print(said, end="")
     console.print(help_, markup=False)
     item = None
     ticked: set[str] = set()
@@ -414,7 +417,7 @@ def label(project: Path, name: str | None) -> None:
                 item = None
                 continue
             except StoreError as exc:
-                console.print(str(exc))
+                console.print(str(exc), markup=False)
                 continue
             _show_progress(console, svc, ann)
             item = None

@@ -142,12 +142,13 @@ LABEL_FOLDERS_OPTION = click.option(
     "--second-opinions",
     is_flag=True,
     help="Ask one more annotator on items whose aggregated label is in doubt, when that is "
-    "worth more than a new item.",
+    "worth more than a new item (single-label; not with --aggregate latest).",
 )
 @click.option(
     "--cost-aware",
     is_flag=True,
-    help="Rank the queue by value per predicted second (learnt from the time answers take).",
+    help="Rank the queue by value per predicted second (learnt from the time answers take; "
+    "single-label).",
 )
 @click.option(
     "--aggregate",
@@ -209,6 +210,15 @@ def init(
             get_strategy(strategy)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--strategy") from None
+    # options that would be stored and then do nothing are refused before the data is read
+    for flag, on in (("--second-opinions", second_opinions), ("--cost-aware", cost_aware)):
+        if on and multilabel:
+            _fail(f"{flag} works in single-label projects only.")
+    if second_opinions and aggregate == "latest":
+        _fail(
+            "--second-opinions weighs every answer of an item: use --aggregate dawid_skene "
+            "(the default) or majority, not --aggregate latest."
+        )
     try:
         if project.exists():
             _fail(f"{project} exists already; choose a new project folder.")
@@ -389,6 +399,7 @@ def status(project: Path, as_json: bool) -> None:
     """Show a project's items, labels, model and annotators."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from activelab.app.training import stopping_text
 
@@ -453,12 +464,17 @@ def status(project: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
-    console = Console()
+    # names, labels and ids are the project's own text: printed as they are, never read as
+    # markup (an annotator named '[/x]' would stop the command, '[red]x' would lose its name)
+    console = Console(markup=False)
     of_them = f", {gold} of them gold" if gold else ""
     console.print(
-        f"[bold]{info['name']}[/bold]: {info['items']} {info['kind']} items, "
-        f"{info['labelled']} labelled{of_them} ({info['database']}); "
-        f"strategy {info['strategy']}"
+        Text.assemble(
+            (info["name"], "bold"),
+            f": {info['items']} {info['kind']} items, "
+            f"{info['labelled']} labelled{of_them} ({info['database']}); "
+            f"strategy {info['strategy']}",
+        )
     )
     table = Table("label", "items")
     for k, v in by_label.items():
@@ -648,6 +664,9 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
             "–" if secs is None else f"{secs:.1f}",
         )
     console.print(table)
+    skipped = [a for a in q["annotators"] if a["skips"]]
+    if skipped:  # an annotator who skips everything has no other figure to show
+        console.print("skips: " + ", ".join(f"{a['name']} {a['skips']}" for a in skipped))
     if q["kappa"]:
         console.print(
             "Cohen's kappa: "
@@ -689,8 +708,8 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
     "--annotators",
     "per_annotator",
     is_flag=True,
-    help="Export one row per annotator instead: answers, estimated accuracy, accuracy on gold "
-    "items, agreement with the aggregate, median seconds (csv or jsonl).",
+    help="Export one row per annotator instead: answers, skips, estimated accuracy, accuracy "
+    "on gold items, agreement with the aggregate, median seconds (csv or jsonl).",
 )
 @click.option(
     "--with-predictions",
@@ -719,12 +738,14 @@ def export(
     A single-label project that takes several answers per item (--overlap,
     --double-share, --second-opinions at init) exports the aggregated label,
     its confidence, the number of answers and every raw answer (annotator,
-    label, event id; a JSON list, as text in CSV), and a gold column when the
-    project has gold items. A multi-label project that takes several answers
+    label, event id; a JSON list, as text in CSV; a review --decide decision
+    marked "decision": true), and a gold column when the project has gold
+    items. A multi-label project that takes several answers
     exports the label set aggregated label by label, each label's probability
     (label_confidence) and every raw answer. --events adds the seconds each
     answer took. --annotators writes one row per annotator instead (answers,
-    estimated accuracy, accuracy on gold items, agreement, median seconds).
+    skips, estimated accuracy, accuracy on gold items, agreement, median
+    seconds).
 
     --with-predictions exports every item: the human label columns as above
     (empty, or null in JSONL, for an item no one has answered) and the latest
@@ -1034,7 +1055,8 @@ def _single_answer_labels(store: Any, label_events: int | None = None) -> dict[i
 
 
 def _annotator_rows(store: Any) -> tuple[list[dict[str, Any]], list[str]]:
-    """One row per annotator with answers: the quality figures of ``activelab status``."""
+    """One row per annotator with answers or skips: the quality figures of ``activelab
+    status``."""
     if store.settings.get("task") == "multilabel":
         from activelab.app.multilabel_quality import multilabel_quality_report as report
     else:
@@ -1043,6 +1065,7 @@ def _annotator_rows(store: Any) -> tuple[list[dict[str, Any]], list[str]]:
     fields = [
         "name",
         "answers",
+        "skips",
         "shared_items",
         "estimated_accuracy",
         "gold_answers",
@@ -1063,7 +1086,8 @@ def _several_live_answers(store: Any) -> bool:
 
 def _aggregate_rows(store: Any, ids: list[str], fmt: str) -> tuple[list[dict[str, Any]], list[str]]:
     """One row per answered (or gold) item: the aggregated label, its confidence and every
-    raw answer; with gold items, a ``gold`` column says which labels are the owner's."""
+    raw answer, a decision (``review --decide``) marked ``"decision": true``; with gold
+    items, a ``gold`` column says which labels are the owner's."""
     from activelab.app.quality import aggregate_answers, answer_table
 
     t = answer_table(store)
@@ -1071,10 +1095,14 @@ def _aggregate_rows(store: Any, ids: list[str], fmt: str) -> tuple[list[dict[str
     raw: dict[int, list[dict[str, Any]]] = {int(i): [] for i in t.gold_items}
     last: dict[int, float] = {}
     times = {e.id: e.created_at for e in store.live_answers()}
-    for item, who, lab, eid in zip(t.items, t.annotators, t.labels, t.event_ids, strict=True):
-        raw.setdefault(int(item), []).append(
-            {"annotator": t.names[who], "label": t.classes[lab], "event_id": int(eid)}
-        )
+    decided = t.decided()
+    for item, who, lab, eid, judge in zip(
+        t.items, t.annotators, t.labels, t.event_ids, decided, strict=True
+    ):
+        answer = {"annotator": t.names[who], "label": t.classes[lab], "event_id": int(eid)}
+        if judge:  # the owner's ruling (review --decide), not a peer's answer
+            answer["decision"] = True
+        raw.setdefault(int(item), []).append(answer)
         last[int(item)] = times[int(eid)]
     gold = set(t.gold_items.tolist())
     rows = [

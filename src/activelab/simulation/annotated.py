@@ -42,7 +42,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
-from activelab._validation import check_count, check_seed
+from activelab._validation import check_count, check_seconds, check_seed
 from activelab.annotators.aggregate import (
     SOFT_MIN_WEIGHT,
     Aggregate,
@@ -251,7 +251,8 @@ def run_annotated_campaign(
     cost : ndarray or callable, optional
         Seconds per answer of each pool item, or ``cost(X_pool, y_pool)``
         returning them (default: 1 second each). Observed times vary around
-        it by a log-normal factor of spread ``cost_noise``.
+        it by a log-normal factor of spread ``cost_noise``. Each must be finite
+        and above 0.
     cost_aware : bool, default=False
         Rank requests by value per predicted second.
     cost_exponent : float, default=1.0
@@ -319,14 +320,10 @@ def run_annotated_campaign(
         raise ValueError(f"initial ({initial}) must not exceed budget ({budget}).")
     rng = np.random.default_rng(seed)
     estimator = estimator if estimator is not None else LogisticRegression(max_iter=1000)
-    if callable(cost):
-        item_cost = np.asarray(cost(X_pool, y_pool), dtype=float)
-    elif cost is None:
+    if cost is None:
         item_cost = np.ones(n)
     else:
-        item_cost = np.asarray(cost, dtype=float)
-    if item_cost.shape != (n,):
-        raise ValueError(f"cost must give one value per pool item ({n}), got {item_cost.shape}.")
+        item_cost = check_seconds(cost(X_pool, y_pool) if callable(cost) else cost, n)
     res = AnnotatedResult(policy, seed, cost_aware)
     ans = _Answers(n, n_ann)
     cost_model = CostModel(min_answers=10)

@@ -18,6 +18,7 @@ const state = {
   imageShown: null,        // an image item: resolves to true once its image is on screen
   imageAbort: null,        // stops the image's request (signing out, the next item)
   unsaved: null,           // the item on screen whose answer did not reach the server
+  polling: false,          // a progress poll is on its way (or waiting out a busy database)
 };
 const IMAGE_TIMEOUT_MS = 20000;  // an image that takes longer counts as not loaded
 const DONE_RECHECK_MS = 30000;  // while "All done": ask again this often for new work
@@ -40,13 +41,62 @@ class Conflict extends Error {}
 /** The server did not answer at all (down, restarting, or the network is gone). */
 class Unreachable extends Error {}
 
+/** The server answered 503 (its database could not serve the request), on every try. */
+class Unavailable extends Error {}
+
+const UNAVAILABLE_RETRIES = 5;    // a 503 with Retry-After is sent again this many times at most
+const RETRY_AFTER_MAX_S = 30;     // and never after a longer wait than this
+
+/**
+ * The seconds to wait before sending again a request answered 503, from its Retry-After
+ * header (a number of seconds or an HTTP date), at most RETRY_AFTER_MAX_S; null without a
+ * usable header: the server did not ask for the request again.
+ */
+function retryAfterSeconds(header) {
+  if (header === null) return null;
+  const text = header.trim();
+  let seconds;
+  if (/^\d+$/.test(text)) seconds = Number(text);
+  else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return null;
+    seconds = Math.ceil((at - Date.now()) / 1000);
+  }
+  return Math.min(Math.max(seconds, 0), RETRY_AFTER_MAX_S);
+}
+
+/**
+ * Say what the page waits for: in the status line, or, before the project is open (no
+ * status line yet), on the sign-in panel where a failure to open it is said.
+ */
+function sayWaiting(text) {
+  if (!$("main").hidden) { setStatus(text); return; }
+  $("login").hidden = false;
+  const box = $("login-error");
+  box.textContent = text;
+  box.hidden = false;
+}
+
+/** Wait `seconds`, counting down where it can be seen; stops early if signed out or aborted. */
+async function waitForDatabase(seconds, signal) {
+  for (let left = seconds; ; left--) {
+    sayWaiting("Database unavailable, retrying in " + left + " s");
+    if (left <= 0) return;
+    await new Promise((r) => setTimeout(r, 1000));
+    if (signal && signal.aborted) throw signal.reason;
+    if (!state.token) throw new RefusedToken("signed out");
+  }
+}
+
 async function api(path, options = {}, attempts = 3) {
   // signed out while an action ran: its next request is not sent (nothing to refuse)
   if (!state.token) throw new RefusedToken("signed out");
   const headers = Object.assign({ Authorization: "Bearer " + state.token }, options.headers || {});
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   let lastError = null;
-  for (let i = 0; i < attempts; i++) {
+  let unreached = 0;     // tries the network lost
+  let unavailable = 0;   // tries answered 503 and sent again
+  while (unreached < attempts) {
     let resp;
     try {
       resp = await fetch(path, Object.assign({}, options, { headers }));
@@ -54,7 +104,8 @@ async function api(path, options = {}, attempts = 3) {
       if (options.signal && options.signal.aborted) throw err;  // stopped on purpose, or too slow
       // network trouble: retry; the request id makes the retry safe
       lastError = err;
-      await new Promise((r) => setTimeout(r, 300 * (i + 1)));
+      unreached++;
+      await new Promise((r) => setTimeout(r, 300 * unreached));
       continue;
     }
     if (state.offline) {  // said at once; what the request itself brings is said after
@@ -67,11 +118,23 @@ async function api(path, options = {}, attempts = 3) {
       forgetToken("This token was refused: it is unknown, mistyped or revoked. Check it, or ask the project owner for a new one.");
       throw new RefusedToken("token refused");
     }
+    if (resp.status === 503 && unavailable < UNAVAILABLE_RETRIES) {
+      // the database is down, restarting or busy: the server says when to ask again; the
+      // same request (the same request id) goes again, so an answer is stored once
+      const wait = retryAfterSeconds(resp.headers.get("Retry-After"));
+      if (wait !== null) {
+        unavailable++;
+        await waitForDatabase(wait, options.signal);
+        continue;
+      }
+    }
     if (!resp.ok) {
       let detail = resp.statusText;
       try { const body = await resp.json(); detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail); } catch (e) { /* not JSON */ }
-      throw resp.status === 409 ? new Conflict(detail) : new Error(detail);
+      if (resp.status === 409) throw new Conflict(detail);
+      throw resp.status === 503 ? new Unavailable(detail) : new Error(detail);
     }
+    if (unavailable > 0) setStatus("The database answers again.", true);  // what comes next is said after
     if (resp.status === 204) return null;
     const type = resp.headers.get("content-type") || "";
     return type.includes("application/json") ? resp.json() : resp.blob();
@@ -458,6 +521,10 @@ async function onItem(send) {
       // knows which answer to give again
       if (state.item === item) state.unsaved = item;
       throw new Unreachable(unreachableLine());
+    }
+    if (err instanceof Unavailable) {
+      if (state.item === item) state.unsaved = item;  // kept on screen, its answer unsent
+      throw err;
     }
     if (!(err instanceof Conflict)) throw err;
     state.queue.length = 0;  // the queued keys were meant for the items after this one
@@ -856,5 +923,10 @@ window.addEventListener("DOMContentLoaded", () => {
   $("confirm-button").addEventListener("click", once(confirmSet));
   $("logout-button").addEventListener("click", signOut);
   if (state.token) start(); else $("login").hidden = false;
-  setInterval(() => { if (state.token && !$("main").hidden && !state.running) refreshProgress(); }, 5000);
+  setInterval(async () => {
+    // one poll at a time: a poll waiting out a busy database is not joined by the next
+    if (!state.token || $("main").hidden || state.running || state.polling) return;
+    state.polling = true;
+    try { await refreshProgress(); } finally { state.polling = false; }
+  }, 5000);
 });

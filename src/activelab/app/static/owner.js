@@ -75,7 +75,7 @@ function render(q) {
       c + " " + pct(shares.answers[c]) + " → " + pct(shares.aggregate[c])).join(", ")
     : "–";
   fill("people", q.annotators.map((a) => [
-    a.name, String(a.answers), String(a.shared_items), pct(a.estimated_accuracy),
+    a.name, String(a.answers), String(a.skips), String(a.shared_items), pct(a.estimated_accuracy),
     a.gold_answers ? pct(a.gold_accuracy) + " of " + a.gold_answers : "–",
     pct(a.agreement_with_aggregate), num(a.median_seconds, 1),
   ]));
