@@ -856,9 +856,11 @@ def _rare_settings(ds: Dataset, positive_label: Any, scoring: str | None) -> tup
         return None, scoring, None
     asked = positive_label is not None
     positive_label = check_positive_label(ds.y, positive_label) if asked else rare_class(ds.y)
+    if ds.test_mask is not None:
+        _check_predefined_split(ds, positive_label, asked)
     # one positive goes to the pool (none to score on) or to the test set (none to find, and
     # of two classes the pool keeps one: no model can be fitted)
-    if positive_label is not None and ds.test_mask is None:
+    elif positive_label is not None:
         n_positive = int(np.sum(np.asarray(ds.y) == positive_label))
         if n_positive < 2 and (asked or np.unique(ds.y).shape[0] == 2):
             raise ValueError(
@@ -871,6 +873,44 @@ def _rare_settings(ds: Dataset, positive_label: Any, scoring: str | None) -> tup
         scoring, reason = default_scoring(ds.y)
         scoring = None if reason is None else scoring
     return positive_label, scoring, reason
+
+
+def _check_predefined_split(ds: Dataset, positive_label: Any, asked: bool) -> None:
+    """Refuse a predefined split that leaves the pool one class, or one side no positive.
+
+    A pool of one class cannot be fitted (the whole-pool model failed with scikit-learn's
+    "the data contains only one class"); a positive class absent from the pool leaves
+    nothing to find, and absent from the test rows nothing to score its recall and
+    average precision on (balanced accuracy then measured the other class alone). The
+    positive is checked when it was asked for, or when it is one of two classes.
+    """
+    y = np.asarray(ds.y)
+    test = np.asarray(ds.test_mask, dtype=bool)
+    pool_classes = np.unique(y[~test])
+    if pool_classes.shape[0] < 2:
+        only, n_pool_rows = pool_classes.tolist()[0], int((~test).sum())
+        raise ValueError(
+            f"The predefined split (--split-column, test_index) leaves only the class {only!r} "
+            f"in the pool (the {n_pool_rows} rows not marked test); a classifier needs at least "
+            "two classes there. Mark fewer rows of the other classes as test."
+        )
+    if positive_label is None or not (asked or np.unique(y).shape[0] == 2):
+        return
+    is_pos = y == positive_label
+    n_pool, n_test = int(np.sum(is_pos & ~test)), int(np.sum(is_pos & test))
+    if n_pool == 0 or n_test == 0:
+        where, why = (
+            ("pool", "there is nothing to find")
+            if n_pool == 0
+            else ("test rows", "its recall and average precision cannot be scored")
+        )
+        total = n_pool + n_test
+        raise ValueError(
+            f"The predefined split (--split-column, test_index) puts the {total} "
+            f"item{'s' if total != 1 else ''} of the positive class {positive_label!r} in the "
+            f"{'test rows' if n_pool == 0 else 'pool'} and none in the {where}: {why}. Mark at "
+            "least one positive as test and one as train."
+        )
 
 
 def _both(first: Any, second: Any) -> Any:
