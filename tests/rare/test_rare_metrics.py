@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 
 from activelab.simulation.rare_metrics import (
     average_precision,
+    balanced_accuracy,
     check_positive_label,
     default_scoring,
     get_rare_scorer,
@@ -37,6 +38,16 @@ def test_accuracy_hides_the_rare_class_balanced_accuracy_does_not():
     assert get_rare_scorer("accuracy")(never, X, y) == pytest.approx(0.95)
     assert get_rare_scorer("balanced_accuracy")(never, X, y) == pytest.approx(0.5)
     assert get_rare_scorer("recall_positive", 1)(never, X, y) == 0.0
+
+
+def test_balanced_accuracy_is_quiet_about_a_predicted_class_the_truth_lacks(recwarn):
+    # a test set without some class (a predefined split, a stream's window): scikit-learn's
+    # balanced_accuracy_score warned "y_pred contains classes not in y_true" at every step
+    assert balanced_accuracy([0, 0, 1, 1], [0, 2, 1, 1]) == pytest.approx(0.75)
+    assert balanced_accuracy(["no"] * 4, ["no", "yes", "no", "no"]) == pytest.approx(0.75)
+    assert not recwarn.list
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        balanced_accuracy([0, 1], [0])
 
 
 def test_per_class_recall_and_average_precision():
