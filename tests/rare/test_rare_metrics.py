@@ -188,3 +188,21 @@ def test_a_positive_label_names_a_number_written_as_text():
     assert check_positive_label(np.array(["1", "01", "0"]), "01") == "01"  # the text first
     with pytest.raises(ValueError, match="not among the labels of the data: False, True"):
         check_positive_label(np.array([False, True]), "1")  # a boolean is no number
+
+
+def test_a_strategy_parameter_positive_label_is_checked_against_the_labels():
+    # --param positive_seeking.positive_label=maybe sought a class the data lack and stayed on
+    # its cold start (anomalies and random picks) for the whole campaign, without a word
+    X, y = _rare_data(200)
+    names = np.array(["no", "yes"])[y]
+    kw = dict(seeds=1, budget=20, batch_size=5, progress=False)
+    with pytest.raises(ValueError, match=r"positive_seeking\.positive_label='maybe' is not among"):
+        simulate(
+            (X, names), LogisticRegression(), ["positive_seeking"],
+            strategy_params={"positive_seeking": {"positive_label": "maybe"}}, **kw,
+        )  # fmt: skip
+    doc = simulate(
+        (X, y), LogisticRegression(), ["aad"], strategy_params={"aad": {"positive_label": "1"}},
+        **kw,
+    )  # fmt: skip
+    assert doc["settings"]["strategy_params"] == {"aad": {"positive_label": 1}}

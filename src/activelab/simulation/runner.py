@@ -36,6 +36,7 @@ from activelab.data.datasets import Dataset, infer_task, load
 from activelab.simulation.campaign import _check_label_magnitude, run_campaign, split_pool_test
 from activelab.simulation.rare_metrics import (
     RARE_SCORINGS,
+    _match_label,
     check_positive_label,
     default_scoring,
     get_rare_scorer,
@@ -298,6 +299,7 @@ def simulate(
     _check_top_k(ds, estimator, top_k, test_size)
     params = _strategy_params(names, strategy_params, minimize)
     _check_strategies(names, params, estimator, ds)  # before any campaign runs
+    params = _with_positive_labels(params, ds)
     if is_regressor(estimator):
         _check_label_magnitude(ds.y)
     positive_label, scoring, reason = _rare_settings(ds, positive_label, scoring)
@@ -570,6 +572,35 @@ def _check_strategies(
             )
         if strategy.needs_model:
             strategy.check_model(estimator)
+
+
+def _with_positive_labels(
+    params: dict[str, dict[str, Any]], ds: Dataset
+) -> dict[str, dict[str, Any]]:
+    """``params`` with each strategy's ``positive_label`` made a label of the data.
+
+    A rare-class strategy compares the labels with its ``positive_label`` as given; one
+    that names no label of the data (a typo, ``"Yes"`` for ``"yes"``) sought nothing and
+    silently stayed on its cold start for the whole campaign. A number written as text
+    names the number (``"1"`` names ``1``), as ``positive_label`` does.
+    """
+    if ds.task != "classification" or np.ndim(ds.y) != 1:
+        return params
+    out = {name: dict(values) for name, values in params.items()}
+    for name, values in out.items():
+        label = values.get("positive_label")
+        if label is None:
+            continue
+        present = np.unique(np.asarray(ds.y))
+        match = _match_label(label, present)
+        if match is None:
+            names = ", ".join(repr(v) for v in present.tolist())
+            raise ValueError(
+                f"The parameter {name}.positive_label={label!r} is not among the labels of the "
+                f"data: {names}. Pass one of them (--param {name}.positive_label=LABEL)."
+            )
+        values["positive_label"] = match
+    return out
 
 
 def _check_top_k(ds: Dataset, estimator: Any, top_k: int | None, test_size: float) -> None:
