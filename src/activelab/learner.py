@@ -319,6 +319,7 @@ class ActiveLearner:
         self._ml, self._fixed_classes, self._label_names = _resolve_classes(
             self.classes, self.multilabel
         )
+        _check_positive_label(self._strategy, self._fixed_classes)
         self.graph_pool_: Any = None
         self.hybrid_method_: str | None = None
         self._semi = _semi_method(self, on_dask)
@@ -1256,6 +1257,22 @@ def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None
             "names one column of the indicator matrix."
         )
     return multilabel, fixed, arr
+
+
+def _check_positive_label(strategy: Any, classes: np.ndarray | None) -> None:
+    """Refuse a rare-class strategy's ``positive_label`` that is not one of ``classes``.
+
+    The strategy compares the labels with it as given: a typo (``"Fraud"`` for
+    ``"fraud"``) or a number for a text label never matched, and the strategy stayed on
+    its cold start (anomalies and random picks) for the whole campaign, silently.
+    """
+    label = getattr(strategy, "positive_label", None)
+    if label is None or classes is None or label in classes.tolist():
+        return
+    raise ValueError(
+        f"The strategy's positive_label={label!r} is not one of the classes "
+        f"{classes.tolist()}; pass one of them as {type(strategy).__name__}(positive_label=...)."
+    )
 
 
 def _fit_multilabel(estimator: Any, X: Any, Y: np.ndarray) -> Any:

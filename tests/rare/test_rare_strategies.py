@@ -17,6 +17,7 @@ from activelab.strategies.rare import (
     ClassBalanced,
     PositiveSeeking,
     RareAuto,
+    RareDiscovery,
     known_positive,
     leaf_features,
 )
@@ -175,3 +176,18 @@ def test_class_seeking_strategies_refuse_a_regressor(name):
     with pytest.raises(StrategyRequirementError, match=r"seeks a rare class.*use 'greedy'"):
         learner.fit(X)  # it used to run, ranking numbers as if they were classes
     ActiveLearner(LogisticRegression(), name).fit(X)
+
+
+@pytest.mark.parametrize("strategy", [PositiveSeeking, ActiveAnomalyDiscovery, RareDiscovery])
+def test_a_positive_label_outside_the_learners_classes_is_refused(strategy):
+    # PositiveSeeking(positive_label="Fraud") with classes ["ok", "fraud"] never met its
+    # positive: the campaign stayed on the cold start (anomalies, random picks), silently
+    X, _ = _pool(n=200)
+    learner = ActiveLearner(LogisticRegression(), strategy(positive_label="Fraud"),
+                            classes=["ok", "fraud"])  # fmt: skip
+    with pytest.raises(ValueError, match=r"positive_label='Fraud' is not one of the classes"):
+        learner.fit(X)
+    ActiveLearner(
+        LogisticRegression(), strategy(positive_label="fraud"), classes=["ok", "fraud"]
+    ).fit(X)
+    ActiveLearner(LogisticRegression(), strategy(positive_label="Fraud")).fit(X)  # classes unknown
