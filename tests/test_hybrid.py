@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -474,3 +476,24 @@ def test_decision_function_of_a_hybrid_fit_names_predict_proba():
     ):
         learner.decision_function(X[:2])
     assert learner.model_.supervised_.decision_function(X[:2]).shape == (2,)
+
+
+def test_lure_weights_self_training_cannot_take_are_said_to_be_ignored():
+    # self-training refitted on pseudo-labels and dropped the weights without a word; the
+    # warnings of the weighted hybrid fit pointed into activelab instead of at the caller
+    X, y = _moons(200)
+    lab = _few(y, 3)
+    q = np.full(lab.size, 1.0 / len(y))
+    for semi, says in (("self-training", "'self-training' refits on pseudo-labels"),
+                       ("spreading", None)):  # fmt: skip
+        learner = ActiveLearner(_lr(), "random", weighting="lure", semi_supervised=semi).fit(X)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            learner.teach(lab, y[lab], probabilities=q)
+        said = [w for w in caught if "weighting='lure' ignored" in str(w.message)]
+        assert [says in str(w.message) for w in said] == ([True] if says else [])
+        assert all(w.filename == __file__ for w in said)
+    learner = ActiveLearner(_lr(), "margin", weighting="lure", semi_supervised="blend").fit(X)
+    with pytest.warns(UserWarning, match="no recorded selection probability") as caught:
+        learner.teach(lab, y[lab])
+    assert caught[0].filename == __file__

@@ -138,7 +138,8 @@ class ActiveLearner:
         ``GridSearchCV``/``RandomizedSearchCV`` searches over:
         :func:`activelab.weighting.sample_weight_param`) and every label's
         selection probability is known (a stochastic strategy); otherwise it
-        warns and fits unweighted.
+        warns and fits unweighted. With ``semi_supervised``, the weights go to
+        the classifier part of the fit (not to ``"self-training"``, which warns).
     semi_supervised : {None, "off", "auto", "spreading", "blend", "self-training"}, default=None
         Let the model learn from the unlabelled pool too
         (:class:`~activelab.models.semi.HybridClassifier`): ``"spreading"``
@@ -754,6 +755,15 @@ class ActiveLearner:
             self.estimator, self._semi, embedding=embed, previous=self.hybrid_method_
         )
         weights = self._fit_weights(clone(self.estimator))
+        if weights and self._semi == "self-training":
+            warnings.warn(
+                "weighting='lure' ignored: semi_supervised='self-training' refits on "
+                "pseudo-labels that no query chose, so there is no selection probability to "
+                "weight them by; use semi_supervised='auto' or 'off' for a weighted fit.",
+                UserWarning,
+                stacklevel=_user_stacklevel(),
+            )
+            weights = {}
         model.fit_pool(self._X, self.labelled_, self.labels_, pool=self.graph_pool_, **weights)
         self.graph_pool_ = model.pool_ if model.pool_ is not None else self.graph_pool_
         self.hybrid_method_ = model.chosen_
@@ -776,7 +786,9 @@ class ActiveLearner:
                 "(an initial set) with teach(idx, labels, probabilities=...), e.g. "
                 "1/remaining per draw of a uniform random set"
             )
-            warnings.warn(f"weighting='lure' ignored: {why}.", UserWarning, stacklevel=3)
+            warnings.warn(
+                f"weighting='lure' ignored: {why}.", UserWarning, stacklevel=_user_stacklevel()
+            )
             return {}
         return {key: lure_weights(q, self._X.shape[0])}
 
