@@ -497,3 +497,24 @@ def test_lure_weights_self_training_cannot_take_are_said_to_be_ignored():
     with pytest.warns(UserWarning, match="no recorded selection probability") as caught:
         learner.teach(lab, y[lab])
     assert caught[0].filename == __file__
+
+
+def test_a_pool_changed_in_place_gets_a_new_graph_and_fit_starts_over():
+    # the shared graph was keyed by the pool's identity alone: a pool rescaled in place and
+    # fitted again got the graph of its old content, though fit "starts over"
+    X, y = _moons(200)
+    X = np.c_[X, np.random.default_rng(0).normal(size=(200, 1))]
+    lab = _few(y, 3)
+    first = ActiveLearner(_lr(), "margin", semi_supervised="spreading").fit(X, lab, y[lab])
+    before = build_count()
+    again = ActiveLearner(_lr(), "margin", semi_supervised="spreading").fit(X, lab, y[lab])
+    assert build_count() == before  # unchanged: the same graph
+    np.testing.assert_array_equal(again.graph_pool_.graph.indices, first.graph_pool_.graph.indices)
+    X[:, 2] *= 1e-3  # the noise column muted, in place
+    changed = ActiveLearner(_lr(), "margin", semi_supervised="spreading").fit(X, lab, y[lab])
+    assert build_count() == before + 1
+    fresh = ActiveLearner(_lr(), "margin", semi_supervised="spreading").fit(X.copy(), lab, y[lab])
+    np.testing.assert_array_equal(
+        changed.graph_pool_.graph.indices, fresh.graph_pool_.graph.indices
+    )
+    assert not np.array_equal(changed.graph_pool_.graph.indices, first.graph_pool_.graph.indices)
