@@ -124,6 +124,18 @@ def test_simulate_cli_positive_label(fraud_csv, tmp_path):
     assert bad.exit_code == 1 and "not among the labels of the data: 'no', 'yes'" in bad.output
 
 
+def test_simulate_cli_does_not_claim_balanced_weights_for_a_model_without_them(fraud_csv, tmp_path):
+    # --model knn has no class_weight: the CLI said it weighed the classes equally all the same
+    out = str(tmp_path / "r.json")
+    args = ["simulate", "--data", str(fraud_csv), "--label-column", "fraud", "--seeds", "1",
+            "--budget", "20", "--strategy", "random", "--out", out]  # fmt: skip
+    res = CliRunner().invoke(main, [*args, "--model", "knn"])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "class_weight='balanced'" not in said
+    assert "--model knn takes no class weights" in said
+
+
 def test_simulate_cli_refuses_a_single_positive_in_one_line(tmp_path):
     # the split put it in the test set and the full-pool model failed with scikit-learn's
     # "the data contains only one class", though the data hold two
