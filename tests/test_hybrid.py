@@ -518,3 +518,23 @@ def test_a_pool_changed_in_place_gets_a_new_graph_and_fit_starts_over():
         changed.graph_pool_.graph.indices, fresh.graph_pool_.graph.indices
     )
     assert not np.array_equal(changed.graph_pool_.graph.indices, first.graph_pool_.graph.indices)
+
+
+def test_a_supervised_hybrid_fit_predicts_with_the_classifiers_own_rule():
+    # the hybrid fit predicted the argmax of the probabilities even when it chose the
+    # classifier alone, so a ThresholdClassifier's tuned threshold was silently dropped
+    from activelab.models.imbalance import ThresholdClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] + 0.5 * rng.normal(size=300) > 1.3).astype(int)
+    lab = np.r_[np.flatnonzero(y == 0)[:30], np.flatnonzero(y == 1)[:10]]
+    model = ThresholdClassifier(_lr(), scoring="balanced_accuracy")
+    for method in ("supervised", "self-training"):
+        hybrid = HybridClassifier(model, method).fit_pool(X, lab, y[lab])
+        inner = hybrid.supervised_
+        np.testing.assert_array_equal(hybrid.predict(X), inner.predict(X))
+        assert (
+            hybrid.predict(X).tolist() != inner.classes_[inner.predict_proba(X).argmax(1)].tolist()
+        )
+        np.testing.assert_array_equal(hybrid.compact().predict(X), inner.predict(X))

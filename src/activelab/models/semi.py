@@ -390,7 +390,12 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def predict(self, X: Any) -> np.ndarray:
-        """The likeliest class of each row."""
+        """The likeliest class of each row; the classifier's own ``predict`` when the fit
+        chosen is the classifier's alone (``"supervised"``, ``"self-training"``), so that
+        its decision rule (a tuned threshold of
+        :class:`~activelab.models.imbalance.ThresholdClassifier`) is kept."""
+        if _WEIGHT[self.chosen_] == 0.0:
+            return np.asarray(self.supervised_.predict(X))
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
