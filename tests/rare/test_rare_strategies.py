@@ -10,6 +10,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLearner
+from activelab.simulation.runner import simulate
 from activelab.strategies import QueryContext, get_strategy
 from activelab.strategies.rare import (
     ActiveAnomalyDiscovery,
@@ -163,6 +164,27 @@ def test_auto_rare_has_a_positive_seeking_arm_the_bandit_can_pick():
         learner.teach(idx, y[idx])
     assert "positive_seeking" in auto.arm_names_
     assert "positive_seeking" in auto.arm_history_
+
+
+def test_auto_rare_seeks_the_positive_label_it_is_given(tmp_path):
+    # auto_rare took no positive_label: its positive-seeking arm sought the rarest class
+    # among the labels, which is the negative one once positives outnumber them (and
+    # simulate's --positive-label never reached it)
+    X, y = _pool(n=600, share=0.08)
+    init = np.r_[np.flatnonzero(y == 0)[:3], np.flatnonzero(y == 1)[:6]]
+    auto = get_strategy("auto_rare", positive_label=1, cv=None)
+    learner = ActiveLearner(LogisticRegression(max_iter=500), auto, random_state=0)
+    learner.fit(X, init, y[init]).query(5)
+    seekers = [a for a in auto._arms if a.name == "positive_seeking"]
+    assert [a.positive_label for a in seekers] == [1]
+    ctx = learner.context()
+    assert y[seekers[0].select(ctx, 10)].mean() > 0.8  # positives, not the rarer negatives
+    doc = simulate(
+        (X, y), LogisticRegression(max_iter=500), ["auto_rare"], positive_label=1,
+        strategy_params={"auto_rare": {"positive_label": "1"}}, seeds=1, budget=20,
+        progress=False,
+    )  # fmt: skip
+    assert doc["settings"]["strategy_params"]["auto_rare"]["positive_label"] == 1
 
 
 @pytest.mark.parametrize("name", ["positive_seeking", "rare_discovery", "aad"])
