@@ -538,3 +538,27 @@ def test_a_supervised_hybrid_fit_predicts_with_the_classifiers_own_rule():
             hybrid.predict(X).tolist() != inner.classes_[inner.predict_proba(X).argmax(1)].tolist()
         )
         np.testing.assert_array_equal(hybrid.compact().predict(X), inner.predict(X))
+
+
+def test_the_automatic_check_scores_the_classifier_by_its_own_predictions():
+    # the check scored the supervised candidate by the argmax of its probabilities, not by
+    # the predictions it then makes (a ThresholdClassifier's tuned threshold)
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class _SaysZero(ClassifierMixin, BaseEstimator):
+        """Probabilities that favour class 1, predictions that are always class 0."""
+
+        def fit(self, X, y):
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict_proba(self, X):
+            return np.tile([0.2, 0.8], (len(X), 1))
+
+        def predict(self, X):
+            return np.full(len(X), self.classes_[0])
+
+    X, y = _moons(200)
+    lab = np.r_[np.flatnonzero(y == 0)[:14], np.flatnonzero(y == 1)[:6]]
+    model = HybridClassifier(_SaysZero(), "auto").fit_pool(X, lab, y[lab])
+    assert model.cv_scores_["supervised"] == pytest.approx(0.7)  # class 0: 14 of 20 labels
