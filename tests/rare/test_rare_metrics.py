@@ -206,3 +206,17 @@ def test_a_strategy_parameter_positive_label_is_checked_against_the_labels():
         **kw,
     )  # fmt: skip
     assert doc["settings"]["strategy_params"] == {"aad": {"positive_label": 1}}
+
+
+def test_a_positive_label_on_multi_label_data_says_what_the_data_are():
+    # the message read "positive_label is for classification; 'arrays' is classification"
+    from sklearn.multiclass import OneVsRestClassifier
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(60, 3)), (rng.random((60, 3)) < 0.3).astype(int)
+    with pytest.raises(ValueError, match=r"single-label classification; 'arrays' is multi-label"):
+        simulate((X, Y), OneVsRestClassifier(LogisticRegression()), ["random"], positive_label=1,
+                 seeds=1, budget=20, progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match=r"'arrays' is regression\. Leave positive_label unset"):
+        simulate((X, rng.normal(size=60)), LogisticRegression(), ["random"], positive_label=1,
+                 seeds=1, budget=20, progress=False)  # fmt: skip

@@ -883,7 +883,11 @@ def _rare_settings(ds: Dataset, positive_label: Any, scoring: str | None) -> tup
     """``(positive label, scoring, why that scoring)`` for a data set (see ``simulate``)."""
     if ds.task != "classification" or np.ndim(ds.y) != 1:
         if positive_label is not None:
-            raise ValueError(f"positive_label is for classification; {ds.name!r} is {ds.task}.")
+            what = ds.task if np.ndim(ds.y) == 1 else "multi-label (one 0/1 column per label)"
+            raise ValueError(
+                f"positive_label is for single-label classification; {ds.name!r} is {what}. "
+                "Leave positive_label unset."
+            )
         return None, scoring, None
     asked = positive_label is not None
     positive_label = check_positive_label(ds.y, positive_label) if asked else rare_class(ds.y)
