@@ -562,3 +562,24 @@ def test_the_automatic_check_scores_the_classifier_by_its_own_predictions():
     lab = np.r_[np.flatnonzero(y == 0)[:14], np.flatnonzero(y == 1)[:6]]
     model = HybridClassifier(_SaysZero(), "auto").fit_pool(X, lab, y[lab])
     assert model.cv_scores_["supervised"] == pytest.approx(0.7)  # class 0: 14 of 20 labels
+
+
+@pytest.mark.parametrize("strategy", ["probcover", "auto"])
+def test_a_pool_of_categories_is_searched_once_over_a_campaign(strategy):
+    # the pipeline's encoder was handed to the strategies as a bound method taken anew at
+    # every query; the shared graph, keyed by the function's identity, searched again each time
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    X, y = _moons(200)
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "side": np.where(X[:, 0] > 0.5, "r", "l")})
+    pipe = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["side"]), remainder=StandardScaler()),
+        LogisticRegression(max_iter=500),
+    )
+    before = build_count()
+    learner = ActiveLearner(pipe, strategy, random_state=0, semi_supervised="auto").fit(frame)
+    for _ in range(4):
+        idx = learner.query(5)
+        learner.teach(idx, y[idx])
+    assert build_count() - before == 1

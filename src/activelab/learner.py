@@ -327,6 +327,9 @@ class ActiveLearner:
         self._rng = _generator(self.random_state)
         self._X = X
         self._pool_encoder = _pool_encoder(self.estimator, X) if self.embed is None else None
+        # one function object for the whole pool: the shared graph is keyed by its identity,
+        # and a bound method taken anew at every query made every query search the pool again
+        self._pool_embed = None if self._pool_encoder is None else self._pool_encoder.transform
         self._mask = np.zeros(X.shape[0], dtype=bool)
         self.labelled_ = np.empty(0, dtype=np.int64)
         self.labels_ = np.empty(0)
@@ -496,8 +499,7 @@ class ActiveLearner:
             the raw features stand in, given the first time a strategy reads them.
         """
         if self.embed is None:
-            encoder = getattr(self, "_pool_encoder", None)
-            return (None if encoder is None else encoder.transform), None
+            return getattr(self, "_pool_embed", None), None
         if self.embed == "model":
             model = _supervised_part(self.model_) if self._semi is not None else self.model_
             model = _embedding_model(model)
@@ -748,8 +750,8 @@ class ActiveLearner:
         from activelab.models.semi import HybridClassifier
 
         embed = self.embed if callable(self.embed) else None
-        if embed is None and self._pool_encoder is not None:
-            embed = self._pool_encoder.transform  # a pool of categories or texts
+        if embed is None:
+            embed = getattr(self, "_pool_embed", None)  # a pool of categories or texts
         # the last refit's method is kept unless another clearly beats it (no flip-flopping)
         model = HybridClassifier(
             self.estimator, self._semi, embedding=embed, previous=self.hybrid_method_
