@@ -215,3 +215,20 @@ def test_cache_round_trips_every_digest(tmp_path):
     cache.put(keys, rows)
     found, back = EmbeddingCache(tmp_path, "toy").get(keys)
     assert found.all() and np.array_equal(back, rows)
+
+
+def test_a_cache_shared_with_a_model_of_another_width_serves_this_models_rows(tmp_path):
+    # the rows took the width of whichever vector the directory listed first: another
+    # model's 5-wide vectors made a hit of this model fail to broadcast (or the whole
+    # cache be passed over by TextEmbedder, which re-encoded everything)
+    wide, narrow = EmbeddingCache(tmp_path, "wide"), EmbeddingCache(tmp_path, "narrow")
+    wide.put(wide.keys(["x", "y"]), np.ones((2, 5), dtype=np.float32))
+    narrow.put(narrow.keys(["x"]), np.full((1, 3), 2.0, dtype=np.float32))
+    for shard in tmp_path.glob("*.npz"):  # the other model's shard is read first
+        with np.load(shard) as data:
+            first = data["emb"].shape[1] == 5
+        shard.rename(tmp_path / f"{'a' if first else 'b'}-{shard.name}")
+    found, rows = EmbeddingCache(tmp_path, "narrow").get(narrow.keys(["x", "z"]))
+    assert found.tolist() == [True, False] and rows.tolist() == [[2.0] * 3, [0.0] * 3]
+    found, rows = EmbeddingCache(tmp_path, "narrow").get(narrow.keys(["z"]))
+    assert not found.any() and rows.shape == (1, 0)

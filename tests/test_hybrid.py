@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -474,3 +476,110 @@ def test_decision_function_of_a_hybrid_fit_names_predict_proba():
     ):
         learner.decision_function(X[:2])
     assert learner.model_.supervised_.decision_function(X[:2]).shape == (2,)
+
+
+def test_lure_weights_self_training_cannot_take_are_said_to_be_ignored():
+    # self-training refitted on pseudo-labels and dropped the weights without a word; the
+    # warnings of the weighted hybrid fit pointed into activelab instead of at the caller
+    X, y = _moons(200)
+    lab = _few(y, 3)
+    q = np.full(lab.size, 1.0 / len(y))
+    for semi, says in (("self-training", "'self-training' refits on pseudo-labels"),
+                       ("spreading", None)):  # fmt: skip
+        learner = ActiveLearner(_lr(), "random", weighting="lure", semi_supervised=semi).fit(X)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            learner.teach(lab, y[lab], probabilities=q)
+        said = [w for w in caught if "weighting='lure' ignored" in str(w.message)]
+        assert [says in str(w.message) for w in said] == ([True] if says else [])
+        assert all(w.filename == __file__ for w in said)
+    learner = ActiveLearner(_lr(), "margin", weighting="lure", semi_supervised="blend").fit(X)
+    with pytest.warns(UserWarning, match="no recorded selection probability") as caught:
+        learner.teach(lab, y[lab])
+    assert caught[0].filename == __file__
+
+
+def test_a_pool_changed_in_place_gets_a_new_graph_and_fit_starts_over():
+    # the shared graph was keyed by the pool's identity alone: a pool rescaled in place and
+    # fitted again got the graph of its old content, though fit "starts over"
+    X, y = _moons(200)
+    X = np.c_[X, np.random.default_rng(0).normal(size=(200, 1))]
+    lab = _few(y, 3)
+    first = ActiveLearner(_lr(), "margin", semi_supervised="spreading").fit(X, lab, y[lab])
+    before = build_count()
+    again = ActiveLearner(_lr(), "margin", semi_supervised="spreading").fit(X, lab, y[lab])
+    assert build_count() == before  # unchanged: the same graph
+    np.testing.assert_array_equal(again.graph_pool_.graph.indices, first.graph_pool_.graph.indices)
+    X[:, 2] *= 1e-3  # the noise column muted, in place
+    changed = ActiveLearner(_lr(), "margin", semi_supervised="spreading").fit(X, lab, y[lab])
+    assert build_count() == before + 1
+    fresh = ActiveLearner(_lr(), "margin", semi_supervised="spreading").fit(X.copy(), lab, y[lab])
+    np.testing.assert_array_equal(
+        changed.graph_pool_.graph.indices, fresh.graph_pool_.graph.indices
+    )
+    assert not np.array_equal(changed.graph_pool_.graph.indices, first.graph_pool_.graph.indices)
+
+
+def test_a_supervised_hybrid_fit_predicts_with_the_classifiers_own_rule():
+    # the hybrid fit predicted the argmax of the probabilities even when it chose the
+    # classifier alone, so a ThresholdClassifier's tuned threshold was silently dropped
+    from activelab.models.imbalance import ThresholdClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] + 0.5 * rng.normal(size=300) > 1.3).astype(int)
+    lab = np.r_[np.flatnonzero(y == 0)[:30], np.flatnonzero(y == 1)[:10]]
+    model = ThresholdClassifier(_lr(), scoring="balanced_accuracy")
+    for method in ("supervised", "self-training"):
+        hybrid = HybridClassifier(model, method).fit_pool(X, lab, y[lab])
+        inner = hybrid.supervised_
+        np.testing.assert_array_equal(hybrid.predict(X), inner.predict(X))
+        assert (
+            hybrid.predict(X).tolist() != inner.classes_[inner.predict_proba(X).argmax(1)].tolist()
+        )
+        np.testing.assert_array_equal(hybrid.compact().predict(X), inner.predict(X))
+
+
+def test_the_automatic_check_scores_the_classifier_by_its_own_predictions():
+    # the check scored the supervised candidate by the argmax of its probabilities, not by
+    # the predictions it then makes (a ThresholdClassifier's tuned threshold)
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class _SaysZero(ClassifierMixin, BaseEstimator):
+        """Probabilities that favour class 1, predictions that are always class 0."""
+
+        def fit(self, X, y):
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict_proba(self, X):
+            return np.tile([0.2, 0.8], (len(X), 1))
+
+        def predict(self, X):
+            return np.full(len(X), self.classes_[0])
+
+    X, y = _moons(200)
+    lab = np.r_[np.flatnonzero(y == 0)[:14], np.flatnonzero(y == 1)[:6]]
+    model = HybridClassifier(_SaysZero(), "auto").fit_pool(X, lab, y[lab])
+    assert model.cv_scores_["supervised"] == pytest.approx(0.7)  # class 0: 14 of 20 labels
+
+
+@pytest.mark.parametrize("strategy", ["probcover", "auto"])
+def test_a_pool_of_categories_is_searched_once_over_a_campaign(strategy):
+    # the pipeline's encoder was handed to the strategies as a bound method taken anew at
+    # every query; the shared graph, keyed by the function's identity, searched again each time
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    X, y = _moons(200)
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "side": np.where(X[:, 0] > 0.5, "r", "l")})
+    pipe = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["side"]), remainder=StandardScaler()),
+        LogisticRegression(max_iter=500),
+    )
+    before = build_count()
+    learner = ActiveLearner(pipe, strategy, random_state=0, semi_supervised="auto").fit(frame)
+    for _ in range(4):
+        idx = learner.query(5)
+        learner.teach(idx, y[idx])
+    assert build_count() - before == 1

@@ -138,7 +138,8 @@ class ActiveLearner:
         ``GridSearchCV``/``RandomizedSearchCV`` searches over:
         :func:`activelab.weighting.sample_weight_param`) and every label's
         selection probability is known (a stochastic strategy); otherwise it
-        warns and fits unweighted.
+        warns and fits unweighted. With ``semi_supervised``, the weights go to
+        the classifier part of the fit (not to ``"self-training"``, which warns).
     semi_supervised : {None, "off", "auto", "spreading", "blend", "self-training"}, default=None
         Let the model learn from the unlabelled pool too
         (:class:`~activelab.models.semi.HybridClassifier`): ``"spreading"``
@@ -315,12 +316,16 @@ class ActiveLearner:
         self._ml, self._fixed_classes, self._label_names = _resolve_classes(
             self.classes, self.multilabel
         )
+        _check_positive_label(self._strategy, self._fixed_classes)
         self.graph_pool_: Any = None
         self.hybrid_method_: str | None = None
         self._semi = _semi_method(self, on_dask)
         self._rng = _generator(self.random_state)
         self._X = X
         self._pool_encoder = _pool_encoder(self.estimator, X) if self.embed is None else None
+        # one function object for the whole pool: the shared graph is keyed by its identity,
+        # and a bound method taken anew at every query made every query search the pool again
+        self._pool_embed = None if self._pool_encoder is None else self._pool_encoder.transform
         self._mask = np.zeros(X.shape[0], dtype=bool)
         self.labelled_ = np.empty(0, dtype=np.int64)
         self.labels_ = np.empty(0)
@@ -491,8 +496,7 @@ class ActiveLearner:
         """
         embed = _check_embed(self.embed)  # it may have been set again since fit
         if embed is None:
-            encoder = getattr(self, "_pool_encoder", None)
-            return (None if encoder is None else encoder.transform), None
+            return getattr(self, "_pool_embed", None), None
         if isinstance(embed, str):  # "model"
             model = _supervised_part(self.model_) if self._semi is not None else self.model_
             model = _embedding_model(model)
@@ -741,13 +745,22 @@ class ActiveLearner:
         from activelab.models.semi import HybridClassifier
 
         embed = self.embed if callable(self.embed) else None
-        if embed is None and self._pool_encoder is not None:
-            embed = self._pool_encoder.transform  # a pool of categories or texts
+        if embed is None:
+            embed = getattr(self, "_pool_embed", None)  # a pool of categories or texts
         # the last refit's method is kept unless another clearly beats it (no flip-flopping)
         model = HybridClassifier(
             self.estimator, self._semi, embedding=embed, previous=self.hybrid_method_
         )
         weights = self._fit_weights(self.estimator)
+        if weights and self._semi == "self-training":
+            warnings.warn(
+                "weighting='lure' ignored: semi_supervised='self-training' refits on "
+                "pseudo-labels that no query chose, so there is no selection probability to "
+                "weight them by; use semi_supervised='auto' or 'off' for a weighted fit.",
+                UserWarning,
+                stacklevel=_user_stacklevel(),
+            )
+            weights = {}
         model.fit_pool(self._X, self.labelled_, self.labels_, pool=self.graph_pool_, **weights)
         self.graph_pool_ = model.pool_ if model.pool_ is not None else self.graph_pool_
         self.hybrid_method_ = model.chosen_
@@ -770,7 +783,9 @@ class ActiveLearner:
                 "1/remaining per draw of a uniform random set"
             )
         if key is None:
-            warnings.warn(f"weighting='lure' ignored: {why}.", UserWarning, stacklevel=3)
+            warnings.warn(
+                f"weighting='lure' ignored: {why}.", UserWarning, stacklevel=_user_stacklevel()
+            )
             return {}
         return {key: lure_weights(q, self._X.shape[0])}
 
@@ -1272,6 +1287,22 @@ def _resolve_classes(classes: Any, multilabel: bool | None) -> tuple[bool | None
             "names one column of the indicator matrix."
         )
     return multilabel, fixed, arr
+
+
+def _check_positive_label(strategy: Any, classes: np.ndarray | None) -> None:
+    """Refuse a rare-class strategy's ``positive_label`` that is not one of ``classes``.
+
+    The strategy compares the labels with it as given: a typo (``"Fraud"`` for
+    ``"fraud"``) or a number for a text label never matched, and the strategy stayed on
+    its cold start (anomalies and random picks) for the whole campaign, silently.
+    """
+    label = getattr(strategy, "positive_label", None)
+    if label is None or classes is None or label in classes.tolist():
+        return
+    raise ValueError(
+        f"The strategy's positive_label={label!r} is not one of the classes "
+        f"{classes.tolist()}; pass one of them as {type(strategy).__name__}(positive_label=...)."
+    )
 
 
 def _fit_multilabel(estimator: Any, X: Any, Y: np.ndarray) -> Any:

@@ -23,7 +23,9 @@ The scaling
 The key
     The identity of the pool array (held by a weak reference: the entry goes with the pool),
     its shape, the identity of the embedding function, the scaling and the metric. At most
-    :data:`MAX_POOLS` pools are kept (least recently used first out).
+    :data:`MAX_POOLS` pools are kept (least recently used first out). A fingerprint of the
+    content (the column sums and a sample of rows) is checked too: a pool changed in place
+    (rescaled, imputed) gets a new graph instead of the old one.
 The number of neighbours
     A graph is built with at least :data:`SHARED_NEIGHBORS` neighbours per item and serves
     any request for fewer by slicing its sorted neighbour lists
@@ -196,7 +198,60 @@ class _Entry:
     ref: Any
     space: GraphSpace
     graph: PoolGraph
+    fingerprint: bytes = b""
     views: dict[int, PoolGraph] = field(default_factory=dict)
+
+
+#: Rows of the pool read by :func:`_fingerprint` (evenly spaced), beside every column's sum.
+_FINGERPRINT_ROWS = 256
+
+
+def _fingerprint(X: Any) -> bytes:
+    """A digest of the pool's content: every column's sum and an evenly spaced row sample.
+
+    The cache is keyed by the pool's identity; this catches a pool changed in place
+    between two uses (a column rescaled, values imputed), which would otherwise get the
+    graph of its old content. It reads the pool once (the sums), not a copy of it.
+
+    Examples
+    --------
+    >>> X = np.arange(12.0).reshape(4, 3)
+    >>> before = _fingerprint(X)
+    >>> X[:, 1] *= 10
+    >>> _fingerprint(X) == before
+    False
+    """
+    import hashlib
+
+    n = int(X.shape[0])
+    rows = np.unique(np.linspace(0, max(n - 1, 0), min(n, _FINGERPRINT_ROWS)).astype(np.intp))
+    h = hashlib.blake2b(digest_size=16)
+    if hasattr(X, "iloc"):  # a DataFrame: its values, whatever the column types
+        import pandas as pd
+
+        sample = X.iloc[rows]
+        try:
+            h.update(pd.util.hash_pandas_object(sample, index=False).to_numpy().tobytes())
+        except TypeError:  # cells pandas cannot hash (lists): their text
+            h.update(repr(sample.to_numpy().tolist()).encode())
+        numeric = X.select_dtypes(include=["number", "bool"])
+        if numeric.shape[1]:
+            h.update(np.asarray(numeric.sum(axis=0), dtype=float).tobytes())
+        return h.digest()
+    if sp.issparse(X):
+        Xc = sp.csr_matrix(X)
+        h.update(np.asarray(Xc.sum(axis=0), dtype=float).tobytes())
+        part = Xc[rows]
+        for a in (part.indptr, part.indices, part.data):
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.digest()
+    A = np.asarray(X)
+    if A.dtype.kind in "biuf":
+        h.update(np.asarray(A.sum(axis=0), dtype=float).tobytes())
+        h.update(np.ascontiguousarray(A[rows]).tobytes())
+    else:  # texts or objects, read through an embedding
+        h.update(repr(A[rows].tolist()).encode())
+    return h.digest()
 
 
 _CACHE: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
@@ -255,7 +310,8 @@ def shared_graph(
     key = (id(X), tuple(X.shape), None if embed is None else id(embed), _scaling(scale), metric)
     k = int(n_neighbors)
     entry = _CACHE.get(key)
-    if entry is not None and entry.ref() is X:
+    fingerprint = _fingerprint(X)
+    if entry is not None and entry.ref() is X and entry.fingerprint == fingerprint:
         _CACHE.move_to_end(key)
         if entry.graph.indices.shape[1] >= min(k, entry.graph.n - 1):
             return entry.space, _view(entry, k)
@@ -269,7 +325,7 @@ def shared_graph(
         ref = weakref.ref(X, lambda _r, key=key: _CACHE.pop(key, None))
     except TypeError:  # an object without weak references: not cached
         return space, graph.restrict(k)
-    entry = _Entry(ref, space, graph)
+    entry = _Entry(ref, space, graph, fingerprint)
     _CACHE[key] = entry
     while len(_CACHE) > MAX_POOLS:
         _CACHE.popitem(last=False)

@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 
 from activelab.simulation.rare_metrics import (
     average_precision,
+    balanced_accuracy,
     check_positive_label,
     default_scoring,
     get_rare_scorer,
@@ -37,6 +38,16 @@ def test_accuracy_hides_the_rare_class_balanced_accuracy_does_not():
     assert get_rare_scorer("accuracy")(never, X, y) == pytest.approx(0.95)
     assert get_rare_scorer("balanced_accuracy")(never, X, y) == pytest.approx(0.5)
     assert get_rare_scorer("recall_positive", 1)(never, X, y) == 0.0
+
+
+def test_balanced_accuracy_is_quiet_about_a_predicted_class_the_truth_lacks(recwarn):
+    # a test set without some class (a predefined split, a stream's window): scikit-learn's
+    # balanced_accuracy_score warned "y_pred contains classes not in y_true" at every step
+    assert balanced_accuracy([0, 0, 1, 1], [0, 2, 1, 1]) == pytest.approx(0.75)
+    assert balanced_accuracy(["no"] * 4, ["no", "yes", "no", "no"]) == pytest.approx(0.75)
+    assert not recwarn.list
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        balanced_accuracy([0, 1], [0])
 
 
 def test_per_class_recall_and_average_precision():
@@ -177,3 +188,35 @@ def test_a_positive_label_names_a_number_written_as_text():
     assert check_positive_label(np.array(["1", "01", "0"]), "01") == "01"  # the text first
     with pytest.raises(ValueError, match="not among the labels of the data: False, True"):
         check_positive_label(np.array([False, True]), "1")  # a boolean is no number
+
+
+def test_a_strategy_parameter_positive_label_is_checked_against_the_labels():
+    # --param positive_seeking.positive_label=maybe sought a class the data lack and stayed on
+    # its cold start (anomalies and random picks) for the whole campaign, without a word
+    X, y = _rare_data(200)
+    names = np.array(["no", "yes"])[y]
+    kw = dict(seeds=1, budget=20, batch_size=5, progress=False)
+    with pytest.raises(ValueError, match=r"positive_seeking\.positive_label='maybe' is not among"):
+        simulate(
+            (X, names), LogisticRegression(), ["positive_seeking"],
+            strategy_params={"positive_seeking": {"positive_label": "maybe"}}, **kw,
+        )  # fmt: skip
+    doc = simulate(
+        (X, y), LogisticRegression(), ["aad"], strategy_params={"aad": {"positive_label": "1"}},
+        **kw,
+    )  # fmt: skip
+    assert doc["settings"]["strategy_params"] == {"aad": {"positive_label": 1}}
+
+
+def test_a_positive_label_on_multi_label_data_says_what_the_data_are():
+    # the message read "positive_label is for classification; 'arrays' is classification"
+    from sklearn.multiclass import OneVsRestClassifier
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(60, 3)), (rng.random((60, 3)) < 0.3).astype(int)
+    with pytest.raises(ValueError, match=r"single-label classification; 'arrays' is multi-label"):
+        simulate((X, Y), OneVsRestClassifier(LogisticRegression()), ["random"], positive_label=1,
+                 seeds=1, budget=20, progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match=r"'arrays' is regression\. Leave positive_label unset"):
+        simulate((X, rng.normal(size=60)), LogisticRegression(), ["random"], positive_label=1,
+                 seeds=1, budget=20, progress=False)  # fmt: skip

@@ -10,6 +10,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.linear_model import LogisticRegression
 
 from activelab import ActiveLearner
+from activelab.simulation.runner import simulate
 from activelab.strategies import QueryContext, get_strategy
 from activelab.strategies.rare import (
     ActiveAnomalyDiscovery,
@@ -17,6 +18,7 @@ from activelab.strategies.rare import (
     ClassBalanced,
     PositiveSeeking,
     RareAuto,
+    RareDiscovery,
     known_positive,
     leaf_features,
 )
@@ -164,6 +166,27 @@ def test_auto_rare_has_a_positive_seeking_arm_the_bandit_can_pick():
     assert "positive_seeking" in auto.arm_history_
 
 
+def test_auto_rare_seeks_the_positive_label_it_is_given(tmp_path):
+    # auto_rare took no positive_label: its positive-seeking arm sought the rarest class
+    # among the labels, which is the negative one once positives outnumber them (and
+    # simulate's --positive-label never reached it)
+    X, y = _pool(n=600, share=0.08)
+    init = np.r_[np.flatnonzero(y == 0)[:3], np.flatnonzero(y == 1)[:6]]
+    auto = get_strategy("auto_rare", positive_label=1, cv=None)
+    learner = ActiveLearner(LogisticRegression(max_iter=500), auto, random_state=0)
+    learner.fit(X, init, y[init]).query(5)
+    seekers = [a for a in auto._arms if a.name == "positive_seeking"]
+    assert [a.positive_label for a in seekers] == [1]
+    ctx = learner.context()
+    assert y[seekers[0].select(ctx, 10)].mean() > 0.8  # positives, not the rarer negatives
+    doc = simulate(
+        (X, y), LogisticRegression(max_iter=500), ["auto_rare"], positive_label=1,
+        strategy_params={"auto_rare": {"positive_label": "1"}}, seeds=1, budget=20,
+        progress=False,
+    )  # fmt: skip
+    assert doc["settings"]["strategy_params"]["auto_rare"]["positive_label"] == 1
+
+
 @pytest.mark.parametrize("name", ["positive_seeking", "rare_discovery", "aad"])
 def test_class_seeking_strategies_refuse_a_regressor(name):
     from sklearn.linear_model import Ridge
@@ -175,3 +198,18 @@ def test_class_seeking_strategies_refuse_a_regressor(name):
     with pytest.raises(StrategyRequirementError, match=r"seeks a rare class.*use 'greedy'"):
         learner.fit(X)  # it used to run, ranking numbers as if they were classes
     ActiveLearner(LogisticRegression(), name).fit(X)
+
+
+@pytest.mark.parametrize("strategy", [PositiveSeeking, ActiveAnomalyDiscovery, RareDiscovery])
+def test_a_positive_label_outside_the_learners_classes_is_refused(strategy):
+    # PositiveSeeking(positive_label="Fraud") with classes ["ok", "fraud"] never met its
+    # positive: the campaign stayed on the cold start (anomalies, random picks), silently
+    X, _ = _pool(n=200)
+    learner = ActiveLearner(LogisticRegression(), strategy(positive_label="Fraud"),
+                            classes=["ok", "fraud"])  # fmt: skip
+    with pytest.raises(ValueError, match=r"positive_label='Fraud' is not one of the classes"):
+        learner.fit(X)
+    ActiveLearner(
+        LogisticRegression(), strategy(positive_label="fraud"), classes=["ok", "fraud"]
+    ).fit(X)
+    ActiveLearner(LogisticRegression(), strategy(positive_label="Fraud")).fit(X)  # classes unknown

@@ -126,6 +126,18 @@ def test_simulate_cli_positive_label(fraud_csv, tmp_path):
     assert bad.exit_code == 1 and "not among the labels of the data: 'no', 'yes'" in bad.output
 
 
+def test_simulate_cli_does_not_claim_balanced_weights_for_a_model_without_them(fraud_csv, tmp_path):
+    # --model knn has no class_weight: the CLI said it weighed the classes equally all the same
+    out = str(tmp_path / "r.json")
+    args = ["simulate", "--data", str(fraud_csv), "--label-column", "fraud", "--seeds", "1",
+            "--budget", "20", "--strategy", "random", "--out", out]  # fmt: skip
+    res = CliRunner().invoke(main, [*args, "--model", "knn"])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "class_weight='balanced'" not in said
+    assert "--model knn takes no class weights" in said
+
+
 def test_simulate_cli_refuses_a_single_positive_in_one_line(tmp_path):
     # the split put it in the test set and the full-pool model failed with scikit-learn's
     # "the data contains only one class", though the data hold two
@@ -141,6 +153,35 @@ def test_simulate_cli_refuses_a_single_positive_in_one_line(tmp_path):
         assert res.exit_code == 1, res.output
         assert "hold 1 item of the positive class 1" in res.output
         assert "at least 2 positives" in res.output and "Traceback" not in res.output
+
+
+def test_simulate_refuses_a_predefined_split_without_a_positive_on_one_side(tmp_path):
+    # all positives marked train: balanced accuracy scored the negatives alone, with
+    # scikit-learn's "y_pred contains classes not in y_true" at every step; all marked
+    # test: the whole-pool model failed with "the data contains only one class"
+    X, _ = _stream(n=80)
+    y = np.zeros(80, int)
+    y[[3, 7, 11, 40]] = 1
+    split = np.where(np.arange(80) % 4 == 0, "test", "train")
+    for positives_in, missing in (("train", "test rows"), ("test", "pool")):
+        split[y == 1] = positives_in
+        path = tmp_path / f"{positives_in}.csv"
+        rows = ["a,b,c,label,split"] + [
+            f"{a},{b},{c},{t},{s}" for (a, b, c), t, s in zip(X, y, split, strict=True)
+        ]
+        path.write_text("\n".join(rows) + "\n")
+        for extra in ([], ["--positive-label", "1"]):
+            res = CliRunner().invoke(
+                main,
+                ["simulate", str(path), "--split-column", "split", "--seeds", "1", "--budget",
+                 "20", "--out", str(tmp_path / "r.json"), *extra],
+            )  # fmt: skip
+            assert res.exit_code == 1, res.output
+            if missing == "pool":
+                assert "leaves only the class 0 in the pool" in res.output
+            else:
+                assert f"none in the {missing}" in res.output
+            assert "Traceback" not in res.output and "y_pred contains" not in res.output
 
 
 def test_triage_seed_none_records_a_fresh_seed_and_fractions_are_refused():

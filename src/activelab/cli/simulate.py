@@ -298,7 +298,7 @@ def simulate(
             task=ds.task,
             scale=ds.featuriser is None,  # text features are unit rows already
         )
-        est = _imbalance_aware(console, ds, est, positive_label)
+        est = _imbalance_aware(console, ds, est, positive_label, model or "logreg")
         doc = run(
             ds,
             est,
@@ -616,11 +616,12 @@ def _print_summary(console, metrics, counts, scoring):  # type: ignore[no-untype
         )
 
 
-def _imbalance_aware(console, ds, est, positive_label):  # type: ignore[no-untyped-def]
-    """Balanced class weights for a classifier on data with a rare class (see ``rare_class``)."""
+def _imbalance_aware(console, ds, est, positive_label, name):  # type: ignore[no-untyped-def]
+    """Balanced class weights for a classifier on data with a rare class (see ``rare_class``),
+    and a line that says so, or that the model ``name`` takes no class weights."""
     import numpy as np
 
-    from activelab.models.imbalance import balanced
+    from activelab.models.imbalance import balanced, class_weight_of
     from activelab.simulation.rare_metrics import check_positive_label, rare_class
 
     if ds.task != "classification" or np.ndim(ds.y) != 1:
@@ -633,8 +634,16 @@ def _imbalance_aware(console, ds, est, positive_label):  # type: ignore[no-untyp
         check_positive_label(ds.y, positive_label)  # a one-line error naming the labels
     if rare_class(ds.y) is None:
         return est
-    console.print("Rare class: the model weighs the classes equally (class_weight='balanced').")
-    return balanced(est)
+    est = balanced(est)
+    if class_weight_of(est) == "balanced":
+        console.print("Rare class: the model weighs the classes equally (class_weight='balanced').")
+    else:
+        console.print(
+            f"Rare class: --model {name} takes no class weights, so each class counts by its "
+            "share of the labels (logreg, forest, extra_trees, svm and hgb weigh the classes "
+            "equally)."
+        )
+    return est
 
 
 def _print_rare(console, doc):  # type: ignore[no-untyped-def]

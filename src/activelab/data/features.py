@@ -292,12 +292,18 @@ class EmbeddingCache:
                 self._index[bytes(k).ljust(32, b"\0")] = row
 
     def get(self, keys: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-        """``(found mask, rows)``; rows of missing keys are zero."""
+        """``(found mask, rows)``; rows of missing keys are zero.
+
+        The rows are as wide as this model's vectors found (no column when none is
+        found): a directory shared with a model of another width holds its vectors
+        too, under keys that never match.
+        """
         self._refresh()
         found = np.array([k in self._index for k in keys], dtype=bool)
-        dim = next(iter(self._index.values())).shape[0] if self._index else 0
+        hits = np.flatnonzero(found)
+        dim = self._index[keys[hits[0]]].shape[0] if hits.size else 0
         rows = np.zeros((len(keys), dim), dtype=np.float32)
-        for i in np.flatnonzero(found):
+        for i in hits:
             rows[i] = self._index[keys[i]]
         return found, rows
 

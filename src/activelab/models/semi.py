@@ -309,13 +309,17 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             s = P_spr.sum(axis=1, keepdims=True)
             P_spr = np.where(s > 0, P_spr / np.where(s > 0, s, 1), 1.0 / n_cls)
             P_sup = np.full((test.size, n_cls), 1.0 / n_cls)
+            own = P_sup.argmax(axis=1)
             if np.unique(codes[train]).size >= 2:
                 model = clone(base).fit(take_rows(X, labelled[train]), y[train])
                 cols = np.searchsorted(self.classes_, model.classes_)
+                X_test = take_rows(X, labelled[test])
                 P_sup = np.zeros((test.size, n_cls))
-                P_sup[:, cols] = model.predict_proba(take_rows(X, labelled[test]))
+                P_sup[:, cols] = model.predict_proba(X_test)
+                # scored as it predicts: the classifier's own rule (a tuned threshold)
+                own = np.searchsorted(self.classes_, np.asarray(model.predict(X_test)))
             truth[test] = codes[test]
-            pred["supervised"][test] = P_sup.argmax(axis=1)
+            pred["supervised"][test] = own
             pred["spreading"][test] = P_spr.argmax(axis=1)
             pred["blend"][test] = (P_sup + P_spr).argmax(axis=1)
         if weight is None:
@@ -390,7 +394,12 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def predict(self, X: Any) -> np.ndarray:
-        """The likeliest class of each row."""
+        """The likeliest class of each row; the classifier's own ``predict`` when the fit
+        chosen is the classifier's alone (``"supervised"``, ``"self-training"``), so that
+        its decision rule (a tuned threshold of
+        :class:`~activelab.models.imbalance.ThresholdClassifier`) is kept."""
+        if _WEIGHT[self.chosen_] == 0.0:
+            return np.asarray(self.supervised_.predict(X))
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 

@@ -36,6 +36,7 @@ from activelab.data.datasets import Dataset, infer_task, load
 from activelab.simulation.campaign import _check_label_magnitude, run_campaign, split_pool_test
 from activelab.simulation.rare_metrics import (
     RARE_SCORINGS,
+    _match_label,
     check_positive_label,
     default_scoring,
     get_rare_scorer,
@@ -298,6 +299,7 @@ def simulate(
     _check_top_k(ds, estimator, top_k, test_size)
     params = _strategy_params(names, strategy_params, minimize)
     _check_strategies(names, params, estimator, ds)  # before any campaign runs
+    params = _with_positive_labels(params, ds)
     if is_regressor(estimator):
         _check_label_magnitude(ds.y)
     positive_label, scoring, reason = _rare_settings(ds, positive_label, scoring)
@@ -570,6 +572,35 @@ def _check_strategies(
             )
         if strategy.needs_model:
             strategy.check_model(estimator)
+
+
+def _with_positive_labels(
+    params: dict[str, dict[str, Any]], ds: Dataset
+) -> dict[str, dict[str, Any]]:
+    """``params`` with each strategy's ``positive_label`` made a label of the data.
+
+    A rare-class strategy compares the labels with its ``positive_label`` as given; one
+    that names no label of the data (a typo, ``"Yes"`` for ``"yes"``) sought nothing and
+    silently stayed on its cold start for the whole campaign. A number written as text
+    names the number (``"1"`` names ``1``), as ``positive_label`` does.
+    """
+    if ds.task != "classification" or np.ndim(ds.y) != 1:
+        return params
+    out = {name: dict(values) for name, values in params.items()}
+    for name, values in out.items():
+        label = values.get("positive_label")
+        if label is None:
+            continue
+        present = np.unique(np.asarray(ds.y))
+        match = _match_label(label, present)
+        if match is None:
+            names = ", ".join(repr(v) for v in present.tolist())
+            raise ValueError(
+                f"The parameter {name}.positive_label={label!r} is not among the labels of the "
+                f"data: {names}. Pass one of them (--param {name}.positive_label=LABEL)."
+            )
+        values["positive_label"] = match
+    return out
 
 
 def _check_top_k(ds: Dataset, estimator: Any, top_k: int | None, test_size: float) -> None:
@@ -877,13 +908,19 @@ def _rare_settings(ds: Dataset, positive_label: Any, scoring: str | None) -> tup
     """``(positive label, scoring, why that scoring)`` for a data set (see ``simulate``)."""
     if ds.task != "classification" or np.ndim(ds.y) != 1:
         if positive_label is not None:
-            raise ValueError(f"positive_label is for classification; {ds.name!r} is {ds.task}.")
+            what = ds.task if np.ndim(ds.y) == 1 else "multi-label (one 0/1 column per label)"
+            raise ValueError(
+                f"positive_label is for single-label classification; {ds.name!r} is {what}. "
+                "Leave positive_label unset."
+            )
         return None, scoring, None
     asked = positive_label is not None
     positive_label = check_positive_label(ds.y, positive_label) if asked else rare_class(ds.y)
+    if ds.test_mask is not None:
+        _check_predefined_split(ds, positive_label, asked)
     # one positive goes to the pool (none to score on) or to the test set (none to find, and
     # of two classes the pool keeps one: no model can be fitted)
-    if positive_label is not None and ds.test_mask is None:
+    elif positive_label is not None:
         n_positive = int(np.sum(np.asarray(ds.y) == positive_label))
         if n_positive < 2 and (asked or np.unique(ds.y).shape[0] == 2):
             raise ValueError(
@@ -896,6 +933,44 @@ def _rare_settings(ds: Dataset, positive_label: Any, scoring: str | None) -> tup
         scoring, reason = default_scoring(ds.y)
         scoring = None if reason is None else scoring
     return positive_label, scoring, reason
+
+
+def _check_predefined_split(ds: Dataset, positive_label: Any, asked: bool) -> None:
+    """Refuse a predefined split that leaves the pool one class, or one side no positive.
+
+    A pool of one class cannot be fitted (the whole-pool model failed with scikit-learn's
+    "the data contains only one class"); a positive class absent from the pool leaves
+    nothing to find, and absent from the test rows nothing to score its recall and
+    average precision on (balanced accuracy then measured the other class alone). The
+    positive is checked when it was asked for, or when it is one of two classes.
+    """
+    y = np.asarray(ds.y)
+    test = np.asarray(ds.test_mask, dtype=bool)
+    pool_classes = np.unique(y[~test])
+    if pool_classes.shape[0] < 2:
+        only, n_pool_rows = pool_classes.tolist()[0], int((~test).sum())
+        raise ValueError(
+            f"The predefined split (--split-column, test_index) leaves only the class {only!r} "
+            f"in the pool (the {n_pool_rows} rows not marked test); a classifier needs at least "
+            "two classes there. Mark fewer rows of the other classes as test."
+        )
+    if positive_label is None or not (asked or np.unique(y).shape[0] == 2):
+        return
+    is_pos = y == positive_label
+    n_pool, n_test = int(np.sum(is_pos & ~test)), int(np.sum(is_pos & test))
+    if n_pool == 0 or n_test == 0:
+        where, why = (
+            ("pool", "there is nothing to find")
+            if n_pool == 0
+            else ("test rows", "its recall and average precision cannot be scored")
+        )
+        total = n_pool + n_test
+        raise ValueError(
+            f"The predefined split (--split-column, test_index) puts the {total} "
+            f"item{'s' if total != 1 else ''} of the positive class {positive_label!r} in the "
+            f"{'test rows' if n_pool == 0 else 'pool'} and none in the {where}: {why}. Mark at "
+            "least one positive as test and one as train."
+        )
 
 
 def _both(first: Any, second: Any) -> Any:

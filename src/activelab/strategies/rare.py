@@ -597,9 +597,43 @@ class RareAuto(AutoStrategy):
     :class:`~activelab.strategies.selection.AutoStrategy` over :data:`RARE_ARMS`
     (its default arms and ``positive_seeking``) unless ``arms`` is given; every
     other parameter is the bandit's.
+
+    Parameters
+    ----------
+    arms : sequence of str or Strategy, optional
+        Default: :data:`RARE_ARMS`.
+    positive_label : optional
+        The class the rare-class arms seek (given to every arm that takes a
+        ``positive_label`` and was not given one); default: each arm's own, the
+        rarest class among the labels.
+    **params
+        The bandit's (:class:`~activelab.strategies.selection.AutoStrategy`).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2)); y = (X[:, 0] > 1.0).astype(int)
+    >>> lab = np.r_[np.flatnonzero(y == 0)[:3], np.flatnonzero(y == 1)[:6]]
+    >>> ctx = QueryContext(X=X, candidates=np.setdiff1d(np.arange(200), lab), labelled=lab,
+    ...                    y_labelled=y[lab], model=LogisticRegression().fit(X[lab], y[lab]),
+    ...                    classes=np.array([0, 1]), rng=np.random.default_rng(0))
+    >>> strategy = RareAuto(positive_label=1)
+    >>> _ = strategy.select(ctx, 5)
+    >>> [a.positive_label for a in strategy._arms if a.name == "positive_seeking"]
+    [1]
     """
 
     name = "auto_rare"
 
-    def __init__(self, arms: Any = None, **params: Any) -> None:
+    def __init__(self, arms: Any = None, positive_label: Any = None, **params: Any) -> None:
         super().__init__(arms=list(RARE_ARMS) if arms is None else arms, **params)
+        self.positive_label = positive_label
+
+    def _resolve(self, ctx: QueryContext) -> None:
+        super()._resolve(ctx)
+        if self.positive_label is None:
+            return
+        for arm in self._arms or []:
+            if getattr(arm, "positive_label", False) is None:
+                arm.positive_label = self.positive_label
