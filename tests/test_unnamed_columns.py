@@ -1,0 +1,92 @@
+"""A column without a name in a user's table: refused when it holds values, else left out.
+
+``DataFrame.to_csv()`` writes the index first, under an empty header cell; read as a
+feature, it would teach a model the row number.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+pd = pytest.importorskip("pandas")
+
+_INDEX = "column 1: a value in a column without a name; name the column in the header row"
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"a": [0.1, 0.9, 0.2, 0.8, 0.3, 0.7], "b": [1.0, 0.0, 1.0, 0.0, 1.0, 0.0]}
+    ).assign(label=["x", "y"] * 3)
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.csv.gz"])
+def test_load_table_refuses_a_pandas_index_in_a_csv(tmp_path: Path, name: str) -> None:
+    from activelab.data.datasets import load_table
+
+    path = tmp_path / name
+    _frame().to_csv(path, sep="\t" if name.endswith(".tsv") else ",")  # the index written
+    with pytest.raises(ValueError) as err:
+        load_table(path, "label")
+    assert str(err.value) == (
+        f"{path}, data row 1, {_INDEX} (a pandas index: save with to_csv(index=False))."
+    )
+
+
+def test_load_table_refuses_a_pandas_index_in_a_sheet_and_a_parquet_file(tmp_path: Path) -> None:
+    from activelab.data.datasets import load_table
+
+    pytest.importorskip("openpyxl")
+    _frame().to_excel(tmp_path / "t.xlsx")
+    with pytest.raises(ValueError, match=r"t\.xlsx, row 2, column 1: .*to_excel\(index=False\)"):
+        load_table(tmp_path / "t.xlsx", "label")
+    named = _frame().rename(columns={"a": "NA", "b": "None"})  # names, not missing values
+    named.to_excel(tmp_path / "n.xlsx", index=False)
+    assert load_table(tmp_path / "n.xlsx", "label").feature_names == ["NA", "None"]
+    pytest.importorskip("pyarrow")
+    _frame().to_csv(tmp_path / "t.csv")
+    pd.read_csv(tmp_path / "t.csv").to_parquet(tmp_path / "t.parquet")  # "Unnamed: 0" kept
+    with pytest.raises(ValueError, match=r"column 1 \('Unnamed: 0'\): a value in a column wi"):
+        load_table(tmp_path / "t.parquet", "label")
+
+
+def test_load_table_leaves_out_empty_unnamed_columns_and_reads_names_as_written(
+    tmp_path: Path,
+) -> None:
+    from activelab.data.datasets import load_table
+
+    (tmp_path / "t.csv").write_text("a,b,label,\n1,2,x,\n3,4,y,\n")  # trailing commas
+    assert load_table(tmp_path / "t.csv", "label").feature_names == ["a", "b"]
+    # a header row that writes "Unnamed: 0" (or "NA") names its column
+    (tmp_path / "n.csv").write_text("Unnamed: 0,NA,label\n1,2,x\n3,4,y\n")
+    assert load_table(tmp_path / "n.csv", "label").feature_names == ["Unnamed: 0", "NA"]
+    (tmp_path / "t.csv").write_text("a,,label\n1,,x\n3,7,y\n")  # a later column: no hint
+    with pytest.raises(ValueError, match=r"data row 2, column 2: .* header row\.$"):
+        load_table(tmp_path / "t.csv", "label")
+
+
+def test_load_table_refuses_a_value_under_an_empty_json_key(tmp_path: Path) -> None:
+    from activelab.data.datasets import load_table
+
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"": null, "a": 1, "label": "x"}\n{"": 5, "a": 2, "label": "y"}\n')
+    with pytest.raises(ValueError) as err:
+        load_table(path, "label")
+    assert str(err.value) == (
+        f'{path}, data row 2: a value under the key "" (a key without a name); give the key a name.'
+    )
+    path.write_text('{"": null, "a": 1, "label": "x"}\n{"": "", "a": 2, "label": "y"}\n')
+    assert load_table(path, "label").feature_names == ["a"]
+
+
+def test_simulate_refuses_a_data_file_with_a_pandas_index(tmp_path: Path) -> None:
+    from activelab.cli import main
+
+    _frame().to_csv(tmp_path / "t.csv")
+    args = ["simulate", "--data", str(tmp_path / "t.csv"), "--seeds", "1"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "results.json")])
+    assert result.exit_code != 0
+    assert "data row 1, column 1: a value in a column without a name" in result.output
+    assert "Traceback" not in result.output
