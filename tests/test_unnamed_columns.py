@@ -90,3 +90,29 @@ def test_simulate_refuses_a_data_file_with_a_pandas_index(tmp_path: Path) -> Non
     assert result.exit_code != 0
     assert "data row 1, column 1: a value in a column without a name" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.csv.gz"])
+def test_a_stream_refuses_a_pandas_index_naming_its_line(tmp_path: Path, name: str) -> None:
+    from activelab.stream.datasets import load_csv
+
+    path = tmp_path / name
+    _frame().to_csv(path)
+    with pytest.raises(ValueError) as err:
+        load_csv(path, "label")
+    assert str(err.value) == (
+        f"{path}, line 2, {_INDEX} (a pandas index: save with to_csv(index=False))."
+    )
+
+
+def test_a_stream_leaves_out_an_empty_unnamed_column(tmp_path: Path) -> None:
+    from activelab.cli import main
+    from activelab.stream.datasets import load_csv
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,label,\n" + "".join(f"{i},{i % 2},{'xy'[i % 2]},\n" for i in range(8)))
+    assert load_csv(path, "label").feature_names == ["a", "b"]
+    path.write_text("a,,label\n1,,x\n2,,y\n\n3,5,x\n")  # a blank line counted
+    result = CliRunner().invoke(main, ["stream", "--data", str(path)])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert f"{path}, line 5, column 2: a value in a column without a name" in result.output
