@@ -116,3 +116,38 @@ def test_a_stream_leaves_out_an_empty_unnamed_column(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["stream", "--data", str(path)])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert f"{path}, line 5, column 2: a value in a column without a name" in result.output
+
+
+def test_json_lines_refuse_a_value_under_an_empty_key_and_drop_an_empty_one() -> None:
+    from activelab._jsonl import JSONLineError, json_lines
+
+    assert list(json_lines(['{"": null, "a": 1}', '{"": " ", "a": 2}'])) == [
+        (1, {"a": 1}),
+        (2, {"a": 2}),
+    ]
+    assert list(json_lines(['[1, {"": 3}]', '{"meta": {"": 3}}']))[1][1] == {"meta": {"": 3}}
+    with pytest.raises(JSONLineError) as err:
+        list(json_lines(['{"a": 1}', '{"": 0, "a": 2}']))
+    assert (
+        str(err.value)
+        == 'line 2: a value under the key "" (a key without a name); give the key a name'
+    )
+    assert err.value.key == ""
+
+
+def test_a_jsonl_stream_and_project_refuse_a_value_under_an_empty_key(tmp_path: Path) -> None:
+    from activelab.app.ingest import IngestError, read_items
+    from activelab.stream.datasets import load_csv
+
+    path = tmp_path / "t.jsonl"
+    path.write_text(
+        '{"": null, "a": 1, "text": "hi", "label": "x"}\n'
+        '{"": 7, "a": 2, "text": "yo", "label": "y"}\n'
+    )
+    want = f'{path}, line 2: a value under the key "" (a key without a name); give the key a name.'
+    with pytest.raises(ValueError) as err:
+        load_csv(path, "label")
+    assert str(err.value) == want
+    with pytest.raises(IngestError) as err:
+        read_items(path, text_features="tfidf")
+    assert str(err.value) == want

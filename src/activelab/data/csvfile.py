@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from activelab._jsonl import UNNAMED_KEY
+
 __all__ = [
     "csv_format",
     "refuse_repeated_columns",
@@ -185,7 +187,7 @@ def unnamed_value_message(
     't.jsonl, line 2: a value under the key "" (a key without a name); give the key a name.'
     """
     if key:
-        return f'{where}: a value under the key "" (a key without a name); give the key a name.'
+        return f"{where}: {UNNAMED_KEY}."
     name = header[column] if column < len(header) else None
     pandas_name = isinstance(name, str) and _PANDAS_UNNAMED.fullmatch(name) is not None
     leading = len(unnamed_columns(header[:column], pandas_names=pandas_name)) == column
