@@ -151,3 +151,61 @@ def test_a_jsonl_stream_and_project_refuse_a_value_under_an_empty_key(tmp_path: 
     with pytest.raises(IngestError) as err:
         read_items(path, text_features="tfidf")
     assert str(err.value) == want
+
+
+def _query(tmp_path: Path, model: object, pool: Path, *extra: str) -> object:
+    import joblib
+
+    from activelab.cli import main
+
+    joblib.dump(model, tmp_path / "model.joblib")
+    args = ["query", "--model", str(tmp_path / "model.joblib"), "--pool", str(pool), "-n", "2"]
+    return CliRunner().invoke(main, [*args, *extra])
+
+
+def test_query_refuses_a_pool_with_a_pandas_index(tmp_path: Path) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    frame = _frame()
+    model = LogisticRegression().fit(frame[["a", "b"]].to_numpy(), frame["label"])
+    frame[["a", "b"]].to_csv(tmp_path / "pool.csv")  # read whole, the index was a feature
+    result = _query(tmp_path, model, tmp_path / "pool.csv")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output == (
+        f"Error: {tmp_path / 'pool.csv'}, data row 1, {_INDEX} (a pandas index: save with "
+        "to_csv(index=False)).\n"
+    )
+    (tmp_path / "pool.csv").write_text("a,b,\n0.1,1,\n0.9,0,\n0.5,1,\n")  # trailing commas
+    result = _query(tmp_path, model, tmp_path / "pool.csv")
+    assert result.exit_code == 0, result.output
+
+
+def test_query_refuses_a_text_pool_with_a_value_under_an_empty_key(tmp_path: Path) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    model.fit(["good film", "bad film", "fine film", "poor film"], ["y", "n", "y", "n"])
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text('{"": null, "text": "good"}\n{"": 3, "text": "bad"}\n')
+    result = _query(tmp_path, model, pool)
+    assert f'{pool}, data row 2: a value under the key ""' in result.output
+    pd.DataFrame({"text": ["good", "bad"]}).to_csv(tmp_path / "pool.csv")
+    result = _query(tmp_path, model, tmp_path / "pool.csv")
+    assert "data row 1, column 1: a value in a column without a name" in result.output
+
+
+def test_a_dask_pool_names_the_column_of_a_pandas_index(tmp_path: Path) -> None:
+    import click
+
+    from activelab.cli.query import _without_unnamed
+
+    dd = pytest.importorskip("dask.dataframe")
+    _frame()[["a", "b"]].to_csv(tmp_path / "pool.csv")
+    with pytest.raises(click.ClickException) as err:
+        _without_unnamed(dd.read_csv(tmp_path / "pool.csv"), tmp_path / "pool.csv", True)
+    assert err.value.message.startswith(f"{tmp_path / 'pool.csv'}, column 1: a value in a")
+    (tmp_path / "pool.csv").write_text("a,b,\n0.1,1,\n0.9,0,\n")
+    kept = _without_unnamed(dd.read_csv(tmp_path / "pool.csv"), tmp_path / "pool.csv", True)
+    assert list(kept.columns) == ["a", "b"]
