@@ -209,3 +209,18 @@ def test_a_dask_pool_names_the_column_of_a_pandas_index(tmp_path: Path) -> None:
     (tmp_path / "pool.csv").write_text("a,b,\n0.1,1,\n0.9,0,\n")
     kept = _without_unnamed(dd.read_csv(tmp_path / "pool.csv"), tmp_path / "pool.csv", True)
     assert list(kept.columns) == ["a", "b"]
+
+
+def test_init_refuses_a_parquet_file_with_a_pandas_index_read_back(tmp_path: Path) -> None:
+    from activelab.cli import main
+    from activelab.interop.tabular import read_parquet
+
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"text": ["good film", "bad film"]}).to_csv(tmp_path / "items.csv")
+    pd.read_csv(tmp_path / "items.csv").to_parquet(tmp_path / "items.parquet")
+    args = ["init", str(tmp_path / "p"), "--data", str(tmp_path / "items.parquet")]
+    result = CliRunner().invoke(main, [*args, "--labels", "pos,neg"])
+    assert result.exit_code != 0 and not (tmp_path / "p").exists()
+    assert "items.parquet, row 1, column 1 ('Unnamed: 0'): a value in a column" in result.output
+    pd.DataFrame({"text": ["a", "b"], "": [None, None]}).to_parquet(tmp_path / "e.parquet")
+    assert [r.data for r in read_parquet(tmp_path / "e.parquet")] == [{"text": "a"}, {"text": "b"}]
