@@ -1,4 +1,5 @@
-"""Read JSON Lines: one value a line, each with its line, a record naming a key twice refused."""
+"""Read JSON Lines: one value a line, each with its line, a record naming a key twice refused,
+and a record's value under the key ``""`` refused (an empty one left out)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["JSONLineError", "json_lines"]
+__all__ = ["UNNAMED_KEY", "JSONLineError", "json_lines"]
+
+#: what is wrong with a record's value under the key ``""``: a column without a name, as
+#: every reader of the project's tables refuses one (:mod:`activelab.data.csvfile`)
+UNNAMED_KEY = 'a value under the key "" (a key without a name); give the key a name'
 
 
 class JSONLineError(ValueError):
-    """A line that is not JSON, or whose record names one key twice.
+    """A line that is not JSON, or whose record names one key twice or has a value under
+    the key ``""``.
 
     ``str(error)`` is ``"line <n>: <what>"``; a reader puts its file before it and its own
     hint after it.
@@ -22,7 +28,7 @@ class JSONLineError(ValueError):
     what : str
         What is wrong with it.
     key : str or None
-        The key the record names twice; ``None`` for a line that is not JSON.
+        The key at fault (named twice, or ``""``); ``None`` for a line that is not JSON.
     """
 
     def __init__(self, line: int, what: str, key: str | None = None) -> None:
@@ -69,7 +75,10 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
     JSONLineError
         At the first line that is not JSON, or whose record (or an object inside it)
         names one key twice: JSON readers keep the last value silently, so one of the
-        two would be lost.
+        two would be lost; or whose record has a value under the key ``""``, a column
+        without a name, as every reader of the project's tables refuses one
+        (:mod:`activelab.data.csvfile`). A record's key ``""`` without a value (``null``,
+        ``""``) is left out of it.
 
     Examples
     --------
@@ -79,6 +88,12 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
     Traceback (most recent call last):
     ...
     activelab._jsonl.JSONLineError: line 1: key 'label' is given twice in one record (JSON ...
+    >>> list(json_lines(['{"": null, "text": "a"}']))  # a key without a name nor a value
+    [(1, {'text': 'a'})]
+    >>> list(json_lines(['{"": 0, "text": "a"}']))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    activelab._jsonl.JSONLineError: line 1: a value under the key "" (a key without a name); ...
     """
     for number, line in enumerate(lines, 1):  # reading the file, one record a line
         if number == 1:  # the byte-order mark some editors write (Windows Notepad's UTF-8)
@@ -96,4 +111,8 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
                 "last); give it once",
                 exc.key,
             ) from None
+        if isinstance(value, dict) and "" in value:
+            unnamed = value.pop("")
+            if unnamed is not None and not (isinstance(unnamed, str) and not unnamed.strip()):
+                raise JSONLineError(number, UNNAMED_KEY, "")
         yield number, value

@@ -43,7 +43,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from activelab._jsonl import JSONLineError, json_lines
-from activelab.data.csvfile import csv_format, refuse_repeated_columns
+from activelab.data.csvfile import (
+    csv_format,
+    refuse_repeated_columns,
+    refuse_unnamed_value,
+    unnamed_columns,
+)
 from activelab.data.features import (
     MODEL_NAME,
     MissingTextModelError,
@@ -345,7 +350,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]], 
         if not any(header):
             raise IngestError(f"{path}, line 1: the header row is empty.")
         _refuse_repeated(header, f"{path}, line 1")
-        unnamed = [c for c, h in enumerate(header) if not h]
+        unnamed = unnamed_columns(header)
         records = []
         for fields in reader:
             line = reader.line_num
@@ -414,7 +419,7 @@ def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
             raise IngestError(f"{path}: the first sheet is empty; it needs a header row and items.")
         header = [str(v).strip() if v is not None else "" for v in first]
         _refuse_repeated(header, f"{path}, row 1")
-        unnamed = [c for c, h in enumerate(header) if not h]
+        unnamed = unnamed_columns(header)
         records = []
         for number, values in enumerate(rows, start=2):  # reading rows, not a pool scan
             cells = list(values) + [None] * (len(header) - len(values))
@@ -442,41 +447,11 @@ def _refuse_repeated(header: list[str], where: str) -> None:
 def _refuse_unnamed_value(
     header: list[str], unnamed: list[int], cells: list[Any], where: str, saver: str
 ) -> None:
-    """Refuse a row with a value under a column that the header row leaves without a name.
-
-    A row's cells are kept by column name, so such a value would become a field called
-    ``''`` (or hide another unnamed column's). A column without a name whose cells are all
-    blank (a sheet's trailing empty columns, trailing commas) is left out without a word.
-
-    Parameters
-    ----------
-    header : list of str
-        The header row's names, ``""`` for a column without one.
-    unnamed : list of int
-        The places (from 0) of the header's columns without a name.
-    cells : list
-        One row's cells in the file's order; cells past the header have no name either.
-    where : str
-        The file and the row, for the message.
-    saver : str
-        The pandas method that writes such a file (``"to_csv"``, ``"to_excel"``): a
-        DataFrame's index, written by default, is a first column without a name.
-
-    Raises
-    ------
-    IngestError
-        Naming the row, the column (from 1) and the fix.
-    """
-    places = [*unnamed, *range(len(header), len(cells))]
-    stray = next((c for c in places if not _blank(cells[c])), None)
-    if stray is None:
-        return
-    leading = not any(header[:stray])  # a pandas index comes before every named column
-    index = f" (a pandas index: save with {saver}(index=False))" if leading else ""
-    raise IngestError(
-        f"{where}, column {stray + 1}: a value in a column without a name; name the column "
-        f"in the header row{index}."
-    )
+    """:func:`~activelab.data.csvfile.refuse_unnamed_value` as an :class:`IngestError`."""
+    try:
+        refuse_unnamed_value(header, unnamed, cells, where, saver)
+    except ValueError as exc:
+        raise IngestError(str(exc)) from None
 
 
 def _blank(value: Any) -> bool:

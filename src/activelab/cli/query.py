@@ -156,6 +156,7 @@ def _read_pool(
 
         read = pd.read_parquet if suffix == ".parquet" else pd.read_csv
     frame = _unreadable_as_one_line(path, _KINDS[suffix], read, path, **_csv_options(path))
+    frame = _without_unnamed(frame, path, on_dask)
     if columns:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
@@ -190,6 +191,62 @@ _KINDS = {
     ".jsonl": "JSON Lines text",
     ".ndjson": "JSON Lines text",
 }
+
+
+def _without_unnamed(frame: Any, path: Path, on_dask: bool = False) -> Any:
+    """A pool table without its columns that have no name, refusing one that holds values.
+
+    A CSV's header row is read as it is (pandas names an empty header cell ``Unnamed: N``,
+    and the index ``DataFrame.to_csv()`` writes first is one); a Parquet file's columns that
+    pandas named so, and a JSON Lines key ``""``, have no name either. See
+    :func:`activelab.data.csvfile.without_unnamed_columns`; on Dask a value is named by its
+    column only, as finding its row would read the pool once more.
+
+    Raises
+    ------
+    click.ClickException
+        Naming the row, the column and the fix.
+    """
+    from activelab.data.csvfile import unnamed_columns, unnamed_value_message
+    from activelab.data.csvfile import without_unnamed_columns as without
+
+    suffix = path.suffix.lower()
+    names = [str(c) for c in frame.columns]
+    header: list[Any] = names
+    saver, pandas_names, key = None, False, False
+    if suffix == ".csv":
+        header, saver = _csv_header(path, len(names)), "to_csv"
+    elif suffix == ".parquet":  # no header row is left: the names pandas gave
+        pandas_names = True
+    else:  # JSON Lines: the records' keys
+        key = True
+    unnamed = unnamed_columns(header, pandas_names=pandas_names)
+    if not unnamed:
+        return frame
+    try:
+        if not on_dask:
+            where = lambda r: f"{path}, data row {r + 1}"  # noqa: E731
+            return without(frame, header, where, saver, pandas_names=pandas_names, key=key)
+        filled = frame[[names[c] for c in unnamed]].notnull().any().compute().to_numpy()
+        if filled.any():
+            column = unnamed[int(filled.argmax())]
+            raise ValueError(unnamed_value_message(str(path), column, header, saver, key=key))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    return frame[[n for c, n in enumerate(names) if c not in unnamed]]
+
+
+def _csv_header(path: Path, width: int) -> list[Any]:
+    """The names a CSV pool's header row writes (of the first file of a pattern), as they
+    are: ``""`` for a column without one. ``width`` names when it cannot be read."""
+    import csv
+
+    first = path if path.exists() else next(iter(sorted(path.parent.glob(path.name))), None)
+    if first is None or not first.is_file():
+        return ["name"] * width
+    with first.open(newline="", encoding="utf-8-sig", errors="replace") as f:
+        header = next(csv.reader(f, delimiter=_csv_options(path).get("sep", ",")), [])
+    return header if len(header) == width else ["name"] * width
 
 
 def _csv_options(path: Path) -> dict[str, str]:
@@ -434,6 +491,7 @@ def _read_texts(path: Path, column: str) -> list[str]:
             f"{column!r} column.",
             param_hint="--pool",
         )
+    frame = _without_unnamed(frame, path)
     if column not in frame.columns:
         raise click.ClickException(
             f"{path} has no text column {column!r}; it has {list(frame.columns)}. The model "

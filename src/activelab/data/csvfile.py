@@ -4,16 +4,35 @@ Spreadsheets in much of Europe save CSV with semicolons between the cells becaus
 comma is their decimal mark (``1,5``); a ``.tsv`` file, or a header with tabs only, is
 tab-separated. Every reader of the project's tables (a simulated data set, a stream, a
 pool to rank, a labelling project's data) follows the same rule.
+
+A column that holds values needs a name in the header row: one without a name (the
+index ``DataFrame.to_csv()`` writes first by default) would otherwise be read as a
+feature, and a model would learn the row number. Every reader refuses such a value in
+one line naming its place and the fix, and leaves out a column with neither a name nor
+a value (as trailing commas make).
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["csv_format", "refuse_repeated_columns"]
+from activelab._jsonl import UNNAMED_KEY
+
+__all__ = [
+    "csv_format",
+    "refuse_repeated_columns",
+    "refuse_unnamed_value",
+    "unnamed_columns",
+    "unnamed_value_message",
+    "without_unnamed_columns",
+]
+
+#: the name pandas gives a column whose header cell is empty (``Unnamed: 0``)
+_PANDAS_UNNAMED = re.compile(r"Unnamed: \d+")
 
 
 def csv_format(path: str | Path, header: str | None = None) -> tuple[str, str]:
@@ -100,3 +119,220 @@ def refuse_repeated_columns(header: Sequence[Any], where: str) -> None:
                 f"{where}: the header names column {name!r} {times} (columns {listed}); give "
                 "each column its own name."
             )
+
+
+def unnamed_columns(header: Sequence[Any], *, pandas_names: bool = False) -> list[int]:
+    """The places (from 0) of a header row's columns without a name.
+
+    Parameters
+    ----------
+    header : sequence
+        The header row's names as the file writes them: an empty (or blank) text or a
+        missing value (``None``, NaN) is no name.
+    pandas_names : bool, default=False
+        Take the name pandas gives a column without one (``Unnamed: 0``) as no name too:
+        for a table whose header row is gone (a Parquet file written from a CSV read back
+        by pandas), not for a header row read as it is, where it is a name written.
+
+    Returns
+    -------
+    list of int
+
+    Examples
+    --------
+    >>> unnamed_columns(["", "a", None, " "])
+    [0, 2, 3]
+    >>> header = ["Unnamed: 0", "a"]  # as a header row writes it, or as pandas names it
+    >>> unnamed_columns(header), unnamed_columns(header, pandas_names=True)
+    ([], [0])
+    """
+    return [
+        c
+        for c, name in enumerate(header)  # the header's names, not the rows
+        if not isinstance(name, str)
+        or not name.strip()
+        or (pandas_names and _PANDAS_UNNAMED.fullmatch(name) is not None)
+    ]
+
+
+def unnamed_value_message(
+    where: str, column: int, header: Sequence[Any], saver: str | None, *, key: bool = False
+) -> str:
+    """The one-line refusal of a value under a column without a name.
+
+    Parameters
+    ----------
+    where : str
+        The file and the row (``"t.csv, line 2"``).
+    column : int
+        The column's place, from 0 (named from 1).
+    header : sequence
+        The header row's names; a column without a name before every named one is taken
+        for a pandas index, and the message says how to save the file without it.
+    saver : str or None
+        The pandas method that writes such a file (``"to_csv"``, ``"to_excel"``), or
+        ``None`` for no such hint.
+    key : bool, default=False
+        The column is a JSON record's key ``""`` (JSON Lines have no header row).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> unnamed_value_message("t.csv, line 2", 0, ["", "a"], "to_csv")  # doctest: +ELLIPSIS
+    't.csv, line 2, column 1: a value in a column without a name; name the column in ...'
+    >>> unnamed_value_message("t.jsonl, line 2", 0, ["", "a"], None, key=True)
+    't.jsonl, line 2: a value under the key "" (a key without a name); give the key a name.'
+    """
+    if key:
+        return f"{where}: {UNNAMED_KEY}."
+    name = header[column] if column < len(header) else None
+    pandas_name = isinstance(name, str) and _PANDAS_UNNAMED.fullmatch(name) is not None
+    leading = len(unnamed_columns(header[:column], pandas_names=pandas_name)) == column
+    if pandas_name:  # no header row is left (Parquet): the name pandas gave it
+        index = (
+            " (a pandas index read back from a CSV file: read it with read_csv(index_col=0) "
+            "or drop the column)"
+            if leading
+            else ""
+        )
+        return (
+            f"{where}, column {column + 1} ({name!r}): a value in a column without a name, "
+            f"as pandas calls one; name the column{index}."
+        )
+    index = f" (a pandas index: save with {saver}(index=False))" if leading and saver else ""
+    return (
+        f"{where}, column {column + 1}: a value in a column without a name; name the column "
+        f"in the header row{index}."
+    )
+
+
+def refuse_unnamed_value(
+    header: Sequence[Any],
+    unnamed: Sequence[int],
+    cells: Sequence[Any],
+    where: str,
+    saver: str | None,
+) -> None:
+    """Refuse a row with a value under a column that the header row leaves without a name.
+
+    A row's cells are kept by column name, so such a value would become a field called
+    ``''`` (or hide another unnamed column's), or a feature. A column without a name whose
+    cells are all blank (a sheet's trailing empty columns, trailing commas) is left out by
+    the reader without a word.
+
+    Parameters
+    ----------
+    header : sequence
+        The header row's names.
+    unnamed : sequence of int
+        The places (from 0) of the header's columns without a name
+        (:func:`unnamed_columns`).
+    cells : sequence
+        One row's cells in the file's order; cells past the header have no name either.
+    where : str
+        The file and the row, for the message.
+    saver : str or None
+        See :func:`unnamed_value_message`.
+
+    Raises
+    ------
+    ValueError
+        Naming the row, the column (from 1) and the fix.
+
+    Examples
+    --------
+    >>> refuse_unnamed_value(["a", ""], [1], ["1", " "], "t.csv, line 2", "to_csv")
+    >>> try:
+    ...     refuse_unnamed_value(["", "a"], [0], ["0", "1"], "t.csv, line 2", "to_csv")
+    ... except ValueError as exc:
+    ...     print(exc)  # doctest: +NORMALIZE_WHITESPACE
+    t.csv, line 2, column 1: a value in a column without a name; name the column in the
+    header row (a pandas index: save with to_csv(index=False)).
+    """
+    places = [*unnamed, *range(len(header), len(cells))]
+    stray = next((c for c in places if not _blank(cells[c])), None)
+    if stray is not None:
+        raise ValueError(unnamed_value_message(where, stray, header, saver))
+
+
+def without_unnamed_columns(
+    frame: Any,
+    header: Sequence[Any],
+    where: Callable[[int], str],
+    saver: str | None,
+    *,
+    pandas_names: bool = False,
+    key: bool = False,
+) -> Any:
+    """A table read by pandas without its columns that have no name, refusing one with values.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table, its columns in the file's order.
+    header : sequence
+        The names the file's header row writes, one per column of ``frame`` (``""`` or a
+        missing value for none), read as they are: pandas renames an empty header cell
+        ``Unnamed: N``, which a header row may also write as a name.
+    where : callable
+        The file and the row (for the message) of the table's row at a place (from 0).
+    saver : str or None
+        See :func:`unnamed_value_message`.
+    pandas_names : bool, default=False
+        See :func:`unnamed_columns`.
+    key : bool, default=False
+        The table was read from JSON Lines, its columns the records' keys: see
+        :func:`unnamed_value_message`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` without its columns that have no name (all of them blank).
+
+    Raises
+    ------
+    ValueError
+        At the first row with a value under a column without a name, naming the row, the
+        column (from 1) and the fix.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"a": [1, 2], "Unnamed: 1": [None, None]})
+    >>> without_unnamed_columns(frame, ["a", None], lambda r: f"row {r}", "to_csv").columns.tolist()
+    ['a']
+    """
+    import numpy as np
+
+    unnamed = unnamed_columns(header, pandas_names=pandas_names)
+    if not unnamed:
+        return frame
+    filled = np.column_stack([_filled(frame.iloc[:, c]) for c in unnamed])  # a few columns
+    rows = filled.any(axis=1)
+    if rows.any():
+        r = int(rows.argmax())
+        column = unnamed[int(filled[r].argmax())]
+        raise ValueError(unnamed_value_message(where(r), column, header, saver, key=key))
+    keep = np.setdiff1d(np.arange(frame.shape[1]), unnamed)
+    return frame.iloc[:, keep]
+
+
+def _filled(column: Any) -> Any:
+    """Where a column read by pandas holds a value: neither missing nor blank text."""
+
+    filled = column.notna().to_numpy(dtype=bool, copy=True)
+    if column.dtype.kind not in "biufcmM":  # texts (object or pandas' str) may be blank
+        try:
+            blank = column.str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+        except AttributeError:  # no text at all (JSON lists)
+            return filled
+        filled &= ~blank
+    return filled
+
+
+def _blank(value: Any) -> bool:
+    """An empty cell: none, or text of spaces only."""
+    return value is None or (isinstance(value, str) and not value.strip())

@@ -40,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from activelab.data.csvfile import without_unnamed_columns
+
 __all__ = [
     "Dataset",
     "DatasetUnavailableError",
@@ -350,7 +352,9 @@ def load_table(
     ------
     ValueError
         Naming the file and the column or row: a missing label column, a
-        non-numeric feature column, a missing value.
+        non-numeric feature column, a missing value, a value under a column without a
+        name in the header row (a pandas index, which ``to_csv()`` writes first by
+        default: a column without a name and without values is left out).
 
     Examples
     --------
@@ -408,18 +412,25 @@ def _read_frame(pd: Any, path: Path) -> Any:
             raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from exc
         from activelab.data.csvfile import refuse_repeated_columns
 
-        refuse_repeated_columns(list(map(str, frame.columns)), str(path))
+        header = list(map(str, frame.columns))
+        refuse_repeated_columns(header, str(path))
+        # no header row is left: a pandas index read back from a CSV file is "Unnamed: 0"
+        frame = without_unnamed_columns(frame, header, _data_row_of(path), None, pandas_names=True)
     elif ".csv" in suffixes or ".tsv" in suffixes or ".txt" in suffixes:
         from activelab.data.csvfile import csv_format
 
         sep, decimal = ("\t", ".") if ".tsv" in suffixes else csv_format(path)
-        _refuse_repeated_columns(pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str), path)
+        first = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False)
+        _refuse_repeated_columns(first, path)
         frame = pd.read_csv(path, sep=sep, decimal=decimal)
+        frame = _without_unnamed(frame, first, _data_row_of(path), "to_csv")
     elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
         try:
             frame = pd.read_json(path, lines=True)
         except ValueError as exc:
             raise ValueError(f"{path}: not JSON Lines ({exc}); one JSON object per line.") from exc
+        header = ["" if name == "" else str(name) for name in frame.columns]
+        frame = without_unnamed_columns(frame, header, _data_row_of(path), None, key=True)
     elif suffixes.endswith(".xlsx"):
         if importlib.util.find_spec("openpyxl") is None:
             raise ModuleNotFoundError(
@@ -428,16 +439,36 @@ def _read_frame(pd: Any, path: Path) -> Any:
             )
         try:
             with pd.ExcelFile(path) as book:  # opened and unzipped once for both reads
-                first = pd.read_excel(book, sheet_name=0, header=None, nrows=1, dtype=str)
+                first = pd.read_excel(
+                    book, sheet_name=0, header=None, nrows=1, dtype=str, keep_default_na=False
+                )
                 frame = pd.read_excel(book, sheet_name=0)
         except (ValueError, OSError, KeyError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path}: not a readable Excel .xlsx workbook ({exc}).") from exc
         _refuse_repeated_columns(first, path)
+        # pandas keeps a sheet's blank rows: the header is row 1, the first data row row 2
+        frame = _without_unnamed(frame, first, lambda r: f"{path}, row {r + 2}", "to_excel")
     else:
         raise ValueError(
             f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
         )
     return frame
+
+
+def _data_row_of(path: Path) -> Callable[[int], str]:
+    """The place in a file of a table's row at a place (from 0): ``"t.csv, data row 1"``."""
+    return lambda r: f"{path}, data row {r + 1}"
+
+
+def _without_unnamed(frame: Any, first: Any, where: Callable[[int], str], saver: str) -> Any:
+    """A table without its columns that the header row (the first row of ``first``, read
+    without a header) leaves without a name, refusing one with values: pandas names them
+    ``Unnamed: N``, and would read a pandas index (``to_csv()``'s first column) as a
+    feature. See :func:`activelab.data.csvfile.without_unnamed_columns`."""
+    header = first.iloc[0].tolist() if len(first) else []
+    if len(header) != frame.shape[1]:  # rows wider than the header: pandas' own index
+        return frame
+    return without_unnamed_columns(frame, header, where, saver)
 
 
 def _stripped_labels(pd: Any, frame: Any, label_column: str) -> Any:

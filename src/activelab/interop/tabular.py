@@ -195,7 +195,31 @@ def read_parquet(path: str | Path) -> list[Record]:
         raise FormatError(f"{path}: not a readable Parquet file ({exc}).") from exc
     if table.num_rows == 0:
         raise FormatError(f"{path}: the table has no rows.")
-    return parse_rows(table.to_pylist(), where=str(path))
+    return parse_rows(_without_unnamed(table, path).to_pylist(), where=str(path))
+
+
+def _without_unnamed(table: Any, path: Path) -> Any:
+    """A Parquet table without its columns that have no name (``""``, or ``Unnamed: 0`` as
+    pandas names an empty CSV header cell, such as the index ``to_csv()`` writes), refusing
+    one that holds values as every reader of the project's tables does
+    (:func:`activelab.data.csvfile.without_unnamed_columns`)."""
+    from activelab.data.csvfile import unnamed_columns, without_unnamed_columns
+
+    names = list(table.column_names)
+    unnamed = unnamed_columns(names, pandas_names=True)
+    if not unnamed:
+        return table
+    try:  # only the columns without a name are looked at, by their places
+        without_unnamed_columns(
+            table.to_pandas(ignore_metadata=True),
+            names,
+            lambda r: f"{path}, row {r + 1}",
+            None,
+            pandas_names=True,
+        )
+    except ValueError as exc:
+        raise FormatError(str(exc)) from None
+    return table.drop_columns([names[c] for c in unnamed])
 
 
 def write_parquet(records: list[Record], path: str | Path, **kwargs: Any) -> None:

@@ -32,6 +32,7 @@ import numpy as np
 
 from activelab._jsonl import JSONLineError, json_lines
 from activelab._validation import check_count, check_seed
+from activelab.data.csvfile import unnamed_columns
 from activelab.data.datasets import id_column_of, infer_task
 
 __all__ = ["STREAMS", "Stream", "load_csv", "load_stream"]
@@ -190,7 +191,7 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
         li = header.index(label_column)
         id_name = id_column_of(header, id_column, label_column, str(path))
         skip = {li, *([header.index(id_name)] if id_name else [])}
-        table = _Table(header, li, skip, path, decimal)
+        table = _Table(header, li, skip, path, decimal, unnamed_columns(header))
         while chunk := list(itertools.islice(rows, _CHUNK)):
             table.add(chunk)
     if not table.n:
@@ -338,12 +339,22 @@ class _Table:
     while there are at most ``MAX_CATEGORIES`` of them, so such a column is one-hot
     encoded over the values in the file at the end (as a simulated table), after the
     numeric ones. The label column (``label``) is kept as texts, stripped of surrounding
-    spaces; the others of ``skip`` (the id column) are not kept.
+    spaces; the others of ``skip`` (the id column) are not kept. A column the header leaves
+    without a name (``unnamed``: a pandas index, trailing commas) is not kept either, and a
+    value in it is refused (:func:`activelab.data.csvfile.unnamed_value_message`).
     """
 
     def __init__(
-        self, header: list[str], label: int, skip: set[int], path: Path, decimal: str
+        self,
+        header: list[str],
+        label: int,
+        skip: set[int],
+        path: Path,
+        decimal: str,
+        unnamed: list[int] | None = None,
     ) -> None:
+        self.unnamed = list(unnamed or [])
+        skip = skip | set(self.unnamed)
         self.header, self.label, self.skip, self.path = header, label, skip, path
         self.decimal = decimal
         self.n = 0
@@ -376,6 +387,8 @@ class _Table:
                 f"{self.path}, line {lines[r]}: {len(rows[r])} fields, the "
                 f"header has {len(self.header)}."
             )
+        if self.unnamed:
+            self._refuse_unnamed(rows, lines)
         for j, cells in enumerate(zip(*rows, strict=True)):  # a loop over columns, not rows
             if j == self.label:  # " fraud" is "fraud", not a class of its own
                 self.labels.append(np.asarray(list(map(str.strip, cells)), dtype=str))
@@ -408,6 +421,26 @@ class _Table:
             if values is None and codes is None:
                 self._refuse(j)
         self.n += m
+
+    def _refuse_unnamed(self, rows: list[list[str]], lines: np.ndarray) -> None:
+        """Refuse a chunk's first value under a column without a name, naming its line."""
+        from operator import itemgetter
+
+        from activelab.data.csvfile import unnamed_value_message
+
+        filled = np.column_stack(
+            [  # a loop over the columns without a name, not the rows
+                np.char.str_len(np.char.strip(np.array(list(map(itemgetter(j), rows)), dtype=str)))
+                > 0
+                for j in self.unnamed
+            ]
+        )
+        hit = filled.any(axis=1)
+        if hit.any():
+            r = int(hit.argmax())
+            j = self.unnamed[int(filled[r].argmax())]
+            where = f"{self.path}, line {lines[r]}"
+            raise ValueError(unnamed_value_message(where, j, self.header, "to_csv"))
 
     def line(self, r: int) -> int:
         """The line of the file that row ``r`` (from 0, over every chunk added) begins on."""
