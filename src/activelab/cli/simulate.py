@@ -631,7 +631,7 @@ def _imbalance_aware(console, ds, est, positive_label, name):  # type: ignore[no
             )
         return est
     if positive_label is not None:
-        check_positive_label(ds.y, positive_label)  # a one-line error naming the labels
+        check_positive_label(ds.y, positive_label, option="--positive-label")  # one line
     if rare_class(ds.y) is None:
         return est
     est = balanced(est)
