@@ -252,3 +252,26 @@ def test_a_positive_label_on_multi_label_data_says_what_the_data_are():
     with pytest.raises(ValueError, match=r"'arrays' is regression\. Leave positive_label unset"):
         simulate((X, rng.normal(size=60)), LogisticRegression(), ["random"], positive_label=1,
                  seeds=1, budget=20, progress=False)  # fmt: skip
+
+
+def test_the_rare_read_out_says_1_label_and_1_run(monkeypatch):
+    # "first positive after 1 labels (1/1 runs)"
+    from rich.console import Console
+
+    from activelab.cli import simulate as cli_simulate
+    from activelab.simulation import rare_metrics
+
+    one = {
+        "until": {"1": {"mean": 1.0, "found": 1}},
+        "runs": 1,
+        "per_100": {"mean": 50.0},
+        "ap_final": {"mean": None},
+        "recall_final": {"mean": None},
+    }
+    two = {**one, "until": {"1": {"mean": 7.5, "found": 2}}, "runs": 2}
+    monkeypatch.setattr(rare_metrics, "rare_summary", lambda runs: {"a": one, "b": two})
+    console = Console(record=True, width=200)
+    cli_simulate._print_rare(console, {"settings": {"positive_label": 1}, "runs": []})
+    text = console.export_text()
+    assert "first positive after 1 label (1/1 run)" in text
+    assert "first positive after 8 labels (2/2 runs)" in text
