@@ -277,3 +277,30 @@ def test_aad_without_a_model_keeps_the_first_rare_class_of_the_labels():
     assert aad._target_ == 1
     aad.weights(replace(ctx, model=None))  # 3 against 6 now: 3 is not below half of 6
     assert aad._target_ == 1
+
+
+@pytest.mark.parametrize("positive_label", [2, None])
+def test_positive_seeking_ranks_by_a_multi_class_decision_function(positive_label):
+    # a model with a decision function only (LinearSVC) and three classes was never usable:
+    # positive seeking stayed on its cold start (anomalies and random picks) all campaign
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng(0)
+    X, y = _pool(n=900, share=0.05)
+    y3 = np.where(y == 1, 2, (rng.random(len(y)) < 0.5).astype(int))
+    X[y3 == 0, 0] -= 3.0
+    lab = np.r_[
+        np.flatnonzero(y3 == 0)[:8], np.flatnonzero(y3 == 1)[:8], np.flatnonzero(y3 == 2)[:2]
+    ]
+    model = LinearSVC().fit(X[lab], y3[lab])
+    ctx = QueryContext(
+        X=X, candidates=np.setdiff1d(np.arange(len(y)), lab), labelled=lab, y_labelled=y3[lab],
+        model=model, classes=np.array([0, 1, 2]), rng=np.random.default_rng(0),
+    )  # fmt: skip
+    picks = PositiveSeeking(positive_label=positive_label).select(ctx, 10)
+    assert (y3[picks] == 2).all(), y3[picks]
+    from sklearn.svm import SVC
+
+    pairs = replace(ctx, model=SVC(decision_function_shape="ovo").fit(X[lab], y3[lab]))
+    with pytest.raises(ValueError, match=r"one per pair of classes.*decision_function_shape='ovr'"):
+        PositiveSeeking(positive_label=positive_label).select(pairs, 10)

@@ -392,8 +392,8 @@ class PositiveSeeking(_SeeksAClass, _PicksItsTarget, _ForestMixin, Strategy):
     not be odd: on ImageSegments (``brickface`` at 3 %, 10 seeds) the anomaly ranking
     alone met no positive in 140 labels in 7 of 10 campaigns, since each round asked
     about the same outlying region again. With a model it ranks by the positive
-    class's ``predict_proba`` column (``decision_function`` for a binary model
-    without it).
+    class's ``predict_proba`` column (without it, ``decision_function``: binary, or
+    one column per class).
 
     Parameters
     ----------
@@ -466,48 +466,47 @@ class PositiveSeeking(_SeeksAClass, _PicksItsTarget, _ForestMixin, Strategy):
         model = ctx.model
         classes = np.asarray(getattr(model, "classes_", []))
         proba = model is not None and hasattr(model, "predict_proba")
-        decision = (
-            model is not None
-            and not proba
-            and hasattr(model, "decision_function")
-            and classes.shape[0] == 2
-        )
-        if not (proba or decision):
+        if not (proba or (model is not None and hasattr(model, "decision_function"))):
             return self._cold(ctx, n)
+        k = classes.shape[0]
         if self.positive_label is None:
             return self._seek_least(ctx, n, classes, proba)
         where = np.flatnonzero(classes == self.positive_label)
         if not where.size:
             return self._cold(ctx, n)
         col = int(where[0])
-
-        def score(X_chunk: Any) -> np.ndarray:
-            if proba:
-                return np.asarray(model.predict_proba(X_chunk), dtype=float)[:, col]
-            d = np.asarray(model.decision_function(X_chunk), dtype=float)
-            return d if col == 1 else -d
-
-        return ctx.select_top(score, n)
+        return ctx.select_top(lambda X_chunk: _class_scores(model, X_chunk, k, proba)[:, col], n)
 
     def _seek_least(
         self, ctx: QueryContext, n: int, classes: np.ndarray, proba: bool
     ) -> np.ndarray:
         """No ``positive_label``: one pass over the candidates gives both the estimate of each
-        class's share (the target) and the ranking (its probability, or signed decision)."""
+        class's share (the target) and the ranking (its probability, or decision value)."""
         if np.unique(np.asarray(ctx.y_labelled)).shape[0] < 2:
             return self._cold(ctx, n)  # one class answered: no positive known yet
-        model = ctx.model
-        if proba:
-            P = ctx.map_chunks(lambda X_chunk: np.asarray(model.predict_proba(X_chunk), float))
-            sums = P.sum(axis=0)
-        else:
-            d = ctx.map_chunks(lambda X_chunk: np.asarray(model.decision_function(X_chunk), float))
-            above = float(np.count_nonzero(d > 0))
-            sums = np.array([d.shape[0] - above, above])
+        model, k = ctx.model, classes.shape[0]
+        S = ctx.map_chunks(lambda X_chunk: _class_scores(model, X_chunk, k, proba))
+        sums = S.sum(axis=0) if proba else np.bincount(np.argmax(S, axis=1), minlength=k)
         target = self._target(ctx, classes, estimated_shares(ctx, classes, sums))
-        col = int(np.flatnonzero(classes == target)[0])
-        scores = P[:, col] if proba else (d if col == 1 else -d)
-        return _top(ctx.candidates, scores, n)
+        return _top(ctx.candidates, S[:, int(np.flatnonzero(classes == target)[0])], n)
+
+
+def _class_scores(model: Any, X_chunk: Any, k: int, proba: bool) -> np.ndarray:
+    """One column per class that grows with the model's belief in it: ``predict_proba``, else
+    ``decision_function`` (binary: ``-f, f``; one-vs-rest: as it is)."""
+    if proba:
+        return np.asarray(model.predict_proba(X_chunk), dtype=float)
+    d = np.asarray(model.decision_function(X_chunk), dtype=float)
+    if d.ndim == 1:
+        return np.column_stack([-d, d])
+    final = model[-1] if hasattr(model, "steps") else model  # a pipeline's classifier
+    if d.shape[1] != k or getattr(final, "decision_function_shape", "ovr") == "ovo":
+        raise ValueError(
+            f"{type(model).__name__}.decision_function gives {d.shape[1]} columns for {k} "
+            "classes (one per pair of classes); positive_seeking ranks by one column per "
+            "class: use decision_function_shape='ovr', or a model with predict_proba."
+        )
+    return d
 
 
 class ActiveAnomalyDiscovery(_SeeksAClass, _PicksItsTarget, _ForestMixin, Strategy):
