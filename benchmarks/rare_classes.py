@@ -17,7 +17,11 @@ Parts (``--part``):
     batches of 10, up to ``--budget`` labels, ``--seeds`` seeds (one stratified 75/25
     split each), a standardised logistic regression with ``class_weight="balanced"``.
     Per strategy: positives per 100 labels over the first 100, labels until the
-    first positive, balanced-accuracy AULC, average precision at the budget.
+    first positive, balanced-accuracy AULC, average precision at the budget. With
+    ``--no-positive-label`` the curves are still scored on class 1, but the
+    strategies are not told which class is rare and pick their target themselves,
+    as a Python user's ``ActiveLearner(model, "positive_seeking")`` does (the
+    campaigns then run in threads, one process).
 ``models``
     The imbalance-aware model defaults: random and positive seeking with a plain,
     a balanced and a balanced + threshold-tuned (:class:`ThresholdClassifier`)
@@ -34,8 +38,10 @@ Results: ``benchmarks/results/rare_classes_<part>.json`` (settings, per-run reco
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +49,7 @@ import numpy as np
 
 from _cli import strategy_name
 from activelab.data.datasets import load
+from activelab.simulation import runner
 from activelab.simulation.rare_metrics import rare_summary
 from activelab.simulation.runner import make_model, simulate
 
@@ -104,9 +111,46 @@ def _model(kind: str) -> Any:
     raise ValueError(kind)
 
 
+def _blind(run: Callable[..., Any]) -> Callable[..., Any]:
+    """``run_campaign`` with the strategy's ``positive_label`` unset: it picks its target."""
+
+    def run_blind(estimator: Any, strategy: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(strategy, "positive_label", None) is not None:
+            strategy.positive_label = None
+        return run(estimator, strategy, *args, **kwargs)
+
+    return run_blind
+
+
+@contextlib.contextmanager
+def _strategies_blind(blind: bool) -> Iterator[None]:
+    """While open and ``blind``: campaigns in threads of this process, strategies not told
+    the positive label (the simulator still scores the curves on it)."""
+    if not blind:
+        yield
+        return
+    from joblib import parallel_backend
+
+    run = runner.run_campaign
+    runner.run_campaign = _blind(run)
+    try:
+        with parallel_backend("threading"):
+            yield
+    finally:
+        runner.run_campaign = run
+
+
 def _pool(name: str, args: argparse.Namespace, model: str, strategies: list[str]) -> dict:
     X, y = make_set(name)
-    doc = simulate(
+    with _strategies_blind(args.no_positive_label):
+        doc = _simulate(name, X, y, args, model, strategies)
+    return {"n": len(y), "positives": int(y.sum()), "doc": doc}
+
+
+def _simulate(
+    name: str, X: np.ndarray, y: np.ndarray, args: argparse.Namespace, model: str, strategies: list
+) -> dict:
+    return simulate(
         (X, y),
         _model(model),
         strategies,
@@ -120,7 +164,6 @@ def _pool(name: str, args: argparse.Namespace, model: str, strategies: list[str]
         dataset_name=name,
         semi_supervised=None if args.semi_supervised == "off" else args.semi_supervised,
     )
-    return {"n": len(y), "positives": int(y.sum()), "doc": doc}
 
 
 def _mean(stat: dict) -> float | None:
@@ -270,6 +313,12 @@ def main() -> None:
         choices=("off", "auto", "spreading", "blend", "self-training"),
         help="pool part: every campaign's model also learns from the unlabelled pool "
         "(activelab.models.semi); off = the committed results",
+    )
+    p.add_argument(
+        "--no-positive-label",
+        action="store_true",
+        help="pool and models parts: the strategies are not told the positive class and "
+        "pick their target themselves (the curves are still scored on it)",
     )
     p.add_argument("--out", default=None)
     args = p.parse_args()

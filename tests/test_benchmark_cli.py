@@ -88,3 +88,22 @@ def test_query_speed_render_of_a_missing_file_is_a_one_line_error(tmp_path):
     run = _script("query_speed.py", "--render", "--out", str(tmp_path / "none.json"))
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     assert "none.json does not exist" in run.stderr.splitlines()[-1]
+
+
+def test_rare_classes_no_positive_label_leaves_the_strategies_to_pick_their_target(monkeypatch):
+    from activelab.simulation import runner
+    from activelab.strategies.rare import PositiveSeeking
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import rare_classes
+
+    told = []
+
+    def campaign(estimator, strategy, *args, **kwargs):
+        told.append(strategy.positive_label)
+
+    monkeypatch.setattr(runner, "run_campaign", campaign)
+    with rare_classes._strategies_blind(True):
+        runner.run_campaign(None, PositiveSeeking(positive_label=1))
+    runner.run_campaign(None, PositiveSeeking(positive_label=1))
+    assert told == [None, 1] and runner.run_campaign is campaign

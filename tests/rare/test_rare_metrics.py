@@ -95,6 +95,34 @@ def test_positive_label_errors_name_the_labels_or_say_there_is_no_positive():
         check_positive_label(np.array([0, 0]), 1, classes=[0, 1])
 
 
+def test_positive_label_errors_name_the_spelling_of_their_caller(tmp_path):
+    # simulate(..., positive_label=7) and triage_replay said "Pass one of them as
+    # --positive-label", an option a Python user has no way to pass
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.stream.triage import triage_replay
+
+    X, y = _rare_data(200)
+    with pytest.raises(ValueError, match=r"Pass one of them as positive_label=\.\.\.\.$"):
+        simulate((X, y), LogisticRegression(), ["random"], seeds=1, positive_label=7)
+    with pytest.raises(ValueError, match=r"as positive_label=\.\.\.\.$"):
+        triage_replay(LogisticRegression(), X, y, positive_label=7)
+    with pytest.raises(ValueError, match=r"or another positive_label=\.\.\.\.$"):
+        check_positive_label(np.array([0, 0]), 1, classes=[0, 1])
+    with pytest.raises(ValueError, match=r"pass positive_label=\.\.\. \(--positive-label on"):
+        get_rare_scorer("recall_positive")
+    with pytest.raises(ValueError, match=r"\(strategy_params=\{'aad': \{'positive_label'"):
+        simulate((X, y), LogisticRegression(), ["aad"], seeds=1, progress=False,
+                 strategy_params={"aad": {"positive_label": 7}})  # fmt: skip
+    (tmp_path / "c.csv").write_text("x,y\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(20)))
+    run = CliRunner().invoke(
+        main, ["simulate", str(tmp_path / "c.csv"), "--label-column", "y", "--positive-label", "z"]
+    )
+    assert "Pass one of them as --positive-label." in " ".join(run.output.split())
+    assert "positive_label=" not in run.output
+
+
 def test_the_messages_rare_md_quotes_are_the_ones_given(tmp_path):
     """docs/rare.md quotes the errors for data without a positive as the code words them."""
     from click.testing import CliRunner
@@ -113,6 +141,10 @@ def test_the_messages_rare_md_quotes_are_the_ones_given(tmp_path):
             progress=False,
         )
     assert f"`{python.value}`" in page
+    with pytest.raises(ValueError) as named:
+        simulate((np.zeros((40, 1)), np.r_[["no"] * 20, ["yes"] * 20]), LogisticRegression(),
+                 ["random"], positive_label="maybe", seeds=1, progress=False)  # fmt: skip
+    assert f"`{named.value}`" in page
     (tmp_path / "claims.csv").write_text("amount,fraud\n" + "".join(f"{i},no\n" for i in range(9)))
     args = ["simulate", str(tmp_path / "claims.csv"), "--label-column", "fraud"]
     run = CliRunner().invoke(main, [*args, "--positive-label", "yes", "--out", str(tmp_path / "r")])
@@ -220,3 +252,26 @@ def test_a_positive_label_on_multi_label_data_says_what_the_data_are():
     with pytest.raises(ValueError, match=r"'arrays' is regression\. Leave positive_label unset"):
         simulate((X, rng.normal(size=60)), LogisticRegression(), ["random"], positive_label=1,
                  seeds=1, budget=20, progress=False)  # fmt: skip
+
+
+def test_the_rare_read_out_says_1_label_and_1_run(monkeypatch):
+    # "first positive after 1 labels (1/1 runs)"
+    from rich.console import Console
+
+    from activelab.cli import simulate as cli_simulate
+    from activelab.simulation import rare_metrics
+
+    one = {
+        "until": {"1": {"mean": 1.0, "found": 1}},
+        "runs": 1,
+        "per_100": {"mean": 50.0},
+        "ap_final": {"mean": None},
+        "recall_final": {"mean": None},
+    }
+    two = {**one, "until": {"1": {"mean": 7.5, "found": 2}}, "runs": 2}
+    monkeypatch.setattr(rare_metrics, "rare_summary", lambda runs: {"a": one, "b": two})
+    console = Console(record=True, width=200)
+    cli_simulate._print_rare(console, {"settings": {"positive_label": 1}, "runs": []})
+    text = console.export_text()
+    assert "first positive after 1 label (1/1 run)" in text
+    assert "first positive after 8 labels (2/2 runs)" in text

@@ -213,3 +213,94 @@ def test_a_positive_label_outside_the_learners_classes_is_refused(strategy):
         LogisticRegression(), strategy(positive_label="fraud"), classes=["ok", "fraud"]
     ).fit(X)
     ActiveLearner(LogisticRegression(), strategy(positive_label="Fraud")).fit(X)  # classes unknown
+
+
+def _outnumbered(n=600, share=0.08):
+    """A pool and a context whose labels hold twice as many positives as negatives."""
+    X, y = _pool(n=n, share=share)
+    lab = np.r_[np.flatnonzero(y == 0)[:3], np.flatnonzero(y == 1)[:6]]
+    model = LogisticRegression(max_iter=500, class_weight="balanced").fit(X[lab], y[lab])
+    ctx = QueryContext(
+        X=X, candidates=np.setdiff1d(np.arange(n), lab), labelled=lab, y_labelled=y[lab],
+        model=model, classes=np.array([0, 1]), rng=np.random.default_rng(0),
+    )  # fmt: skip
+    return X, y, ctx
+
+
+@pytest.mark.parametrize("name", ["positive_seeking", "rare_discovery", "aad", "auto_rare"])
+def test_without_positive_label_the_rare_class_is_sought_when_positives_outnumber(name):
+    # the target was the rarest class among the labels: once the positives found outnumbered
+    # the negatives, these strategies sought the negatives (batches of 10, 0, 10, 0 positives)
+    _, y, ctx = _outnumbered()
+    params = {"cv": None} if name == "auto_rare" else {}
+    strategy = get_strategy(name, **params)
+    if name == "auto_rare":  # the positive-seeking arm itself
+        strategy.select(ctx, 5)
+        strategy = next(a for a in strategy._arms if a.name == "positive_seeking")
+    picks = strategy.select(ctx, 10)
+    wanted = 0.4 if name == "rare_discovery" else 0.8  # half of rare_discovery's is random
+    assert y[picks].mean() >= wanted, y[picks]
+
+
+def test_positive_seeking_keeps_its_target_over_a_campaign():
+    X, y = _pool(n=800, share=0.05)
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=500, class_weight="balanced"), "positive_seeking",
+        random_state=0, classes=[0, 1],
+    )  # fmt: skip
+    init = np.r_[np.flatnonzero(y == 0)[:8], np.flatnonzero(y == 1)[:2]]
+    learner.fit(X, init, y[init])
+    found = []
+    while len(found) < 5:
+        idx = learner.query(10)
+        learner.teach(idx, y[idx])
+        found.append(int(y[idx].sum()))
+    assert min(found[:3]) >= 8, found  # not 10, 0, 10, 0
+    assert learner._strategy._target_ == 1
+
+
+def test_the_target_changes_only_when_another_class_is_estimated_at_half_of_it():
+    _, _, ctx = _outnumbered()
+    strategy = PositiveSeeking()
+    classes = np.array([0, 1])
+    assert strategy._target(ctx, classes, np.array([0.55, 0.45])) == 1
+    assert strategy._target(ctx, classes, np.array([0.45, 0.55])) == 1  # kept: not below half
+    assert strategy._target(ctx, classes, np.array([0.27, 0.73])) == 0  # below half: changed
+    assert strategy._target(ctx, np.array([1, 2]), np.array([0.45, 0.55])) == 1  # 0 unknown
+
+
+def test_aad_without_a_model_keeps_the_first_rare_class_of_the_labels():
+    _, _, ctx = _outnumbered()
+    aad = ActiveAnomalyDiscovery()
+    first = replace(ctx, model=None, labelled=ctx.labelled[:4], y_labelled=ctx.y_labelled[:4])
+    aad.weights(first)  # 3 negatives, 1 positive: the positive is the rare class
+    assert aad._target_ == 1
+    aad.weights(replace(ctx, model=None))  # 3 against 6 now: 3 is not below half of 6
+    assert aad._target_ == 1
+
+
+@pytest.mark.parametrize("positive_label", [2, None])
+def test_positive_seeking_ranks_by_a_multi_class_decision_function(positive_label):
+    # a model with a decision function only (LinearSVC) and three classes was never usable:
+    # positive seeking stayed on its cold start (anomalies and random picks) all campaign
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng(0)
+    X, y = _pool(n=900, share=0.05)
+    y3 = np.where(y == 1, 2, (rng.random(len(y)) < 0.5).astype(int))
+    X[y3 == 0, 0] -= 3.0
+    lab = np.r_[
+        np.flatnonzero(y3 == 0)[:8], np.flatnonzero(y3 == 1)[:8], np.flatnonzero(y3 == 2)[:2]
+    ]
+    model = LinearSVC().fit(X[lab], y3[lab])
+    ctx = QueryContext(
+        X=X, candidates=np.setdiff1d(np.arange(len(y)), lab), labelled=lab, y_labelled=y3[lab],
+        model=model, classes=np.array([0, 1, 2]), rng=np.random.default_rng(0),
+    )  # fmt: skip
+    picks = PositiveSeeking(positive_label=positive_label).select(ctx, 10)
+    assert (y3[picks] == 2).all(), y3[picks]
+    from sklearn.svm import SVC
+
+    pairs = replace(ctx, model=SVC(decision_function_shape="ovo").fit(X[lab], y3[lab]))
+    with pytest.raises(ValueError, match=r"one per pair of classes.*decision_function_shape='ovr'"):
+        PositiveSeeking(positive_label=positive_label).select(pairs, 10)

@@ -631,7 +631,7 @@ def _imbalance_aware(console, ds, est, positive_label, name):  # type: ignore[no
             )
         return est
     if positive_label is not None:
-        check_positive_label(ds.y, positive_label)  # a one-line error naming the labels
+        check_positive_label(ds.y, positive_label, option="--positive-label")  # one line
     if rare_class(ds.y) is None:
         return est
     est = balanced(est)
@@ -644,6 +644,18 @@ def _imbalance_aware(console, ds, est, positive_label, name):  # type: ignore[no
             "equally)."
         )
     return est
+
+
+def _count(value: float, noun: str) -> str:
+    """``value`` rounded to a whole number, and ``noun`` in the singular for 1 only.
+
+    Examples
+    --------
+    >>> _count(1.2, "label"), _count(12.6, "label")
+    ('1 label', '13 labels')
+    """
+    shown = f"{value:.0f}"
+    return f"{shown} {noun}{'' if shown == '1' else 's'}"
 
 
 def _print_rare(console, doc):  # type: ignore[no-untyped-def]
@@ -660,7 +672,8 @@ def _print_rare(console, doc):  # type: ignore[no-untyped-def]
     for name, m in sorted(summary.items()):
         first = m["until"]["1"]
         found = (
-            f"first positive after {first['mean']:.0f} labels ({first['found']}/{m['runs']} runs)"
+            f"first positive after {_count(first['mean'], 'label')} "
+            f"({first['found']}/{m['runs']} run{'' if m['runs'] == 1 else 's'})"
             if first["mean"] is not None
             else "no positive found in any run"
         )

@@ -620,7 +620,10 @@ def _triage(  # type: ignore[no-untyped-def]
                 )
             try:
                 positive = check_positive_label(
-                    data.y, positive_label, getattr(data, "classes", None)
+                    data.y,
+                    positive_label,
+                    getattr(data, "classes", None),
+                    option="--positive-label",
                 )
             except ValueError as exc:
                 raise click.BadParameter(str(exc), param_hint="--positive-label") from None

@@ -134,7 +134,13 @@ def default_scoring(y: Any, share: float = RARE_SHARE) -> tuple[str, str | None]
     )
 
 
-def check_positive_label(y: Any, label: Any, classes: Sequence[Any] | None = None) -> Any:
+def check_positive_label(
+    y: Any,
+    label: Any,
+    classes: Sequence[Any] | None = None,
+    *,
+    option: str = "positive_label=...",
+) -> Any:
     """``label`` as a label of ``y`` (a string is matched to numeric labels too).
 
     Parameters
@@ -146,6 +152,9 @@ def check_positive_label(y: Any, label: Any, classes: Sequence[Any] | None = Non
     classes : sequence, optional
         Every class the data may hold (a stream's declared classes): a
         positive among them but absent from ``y`` is reported as such.
+    option : str, default="positive_label=..."
+        How the caller's user gives the label, named by the errors (the command
+        line passes ``"--positive-label"``).
 
     Raises
     ------
@@ -175,13 +184,13 @@ def check_positive_label(y: Any, label: Any, classes: Sequence[Any] | None = Non
         names = ", ".join(repr(v) for v in known.tolist())
         raise ValueError(
             f"The positive label {label!r} is not among the labels of the data: {names}. "
-            "Pass one of them as --positive-label."
+            f"Pass one of them as {option}."
         )
     if not np.isin(match, present):
         raise ValueError(
             f"The data hold no item of the positive class {match!r} ({len(y)} items, labels "
             f"{', '.join(repr(v) for v in present.tolist())}): there is nothing to find. "
-            "Use data that hold positives, or another --positive-label."
+            f"Use data that hold positives, or another {option}."
         )
     return match
 
@@ -310,7 +319,10 @@ def get_rare_scorer(scoring: str, positive_label: Any = None) -> Callable[[Any, 
     (0.75, 0.5)
     """
     if scoring in ("average_precision", "recall_positive") and positive_label is None:
-        raise ValueError(f"scoring={scoring!r} needs a positive label (--positive-label).")
+        raise ValueError(
+            f"scoring={scoring!r} needs a positive label: pass positive_label=... "
+            "(--positive-label on the command line)."
+        )
     if scoring == "balanced_accuracy":
         return lambda model, X, y: balanced_accuracy(y, model.predict(X))
     if scoring == "average_precision":

@@ -597,7 +597,9 @@ def _with_positive_labels(
             names = ", ".join(repr(v) for v in present.tolist())
             raise ValueError(
                 f"The parameter {name}.positive_label={label!r} is not among the labels of the "
-                f"data: {names}. Pass one of them (--param {name}.positive_label=LABEL)."
+                f"data: {names}. Pass one of them (strategy_params={{{name!r}: "
+                f"{{'positive_label': ...}}}}; on the command line --param "
+                f"{name}.positive_label=LABEL)."
             )
         values["positive_label"] = match
     return out

@@ -22,9 +22,15 @@ meets a positive once every 20-100 labels. The strategies here go looking for it
     positives rise and those sharing leaves with negatives sink; for data with no
     labels at all.
 
-The positive class is ``positive_label`` when given, else the rarest class among the
-labels; while the labels hold a single class, no positive is known and that class is
-taken as the common one.
+The positive class is ``positive_label`` when given. Without it, the class the pool
+holds least of as the model estimates it (:func:`estimated_shares`: the mean predicted
+probability of each class over the unlabelled candidates, the labelled items counting
+by their labels), not the rarest class among the labels: the labels are what these
+strategies bias, and once the positives found outnumbered the negatives, the rarest
+labelled class was the negative one, and the strategy sought it. Once chosen, the
+target is kept for the campaign unless another class's estimate falls below half of
+the target's. While the labels hold a single class, no positive is known and that
+class is taken as the common one.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ __all__ = [
     "PositiveSeeking",
     "RareAuto",
     "RareDiscovery",
+    "estimated_shares",
     "known_positive",
     "leaf_features",
 ]
@@ -67,6 +74,9 @@ def known_positive(y_labelled: Any, positive_label: Any = None) -> Any:
     """The positive class: ``positive_label``, else the rarest labelled class.
 
     ``None`` while the labels hold fewer than two classes (no positive known yet).
+    The strategies here do not use the rarest labelled class, which their own picks
+    bias; without ``positive_label`` they seek the class of smallest
+    :func:`estimated_shares`.
 
     Examples
     --------
@@ -81,6 +91,70 @@ def known_positive(y_labelled: Any, positive_label: Any = None) -> Any:
     if labels.shape[0] < 2:
         return None
     return labels.tolist()[int(np.argmin(counts))]  # plain Python value, whatever the dtype
+
+
+def estimated_shares(ctx: QueryContext, classes: np.ndarray, candidate_sums: Any) -> np.ndarray:
+    """Each class's share of the pool as the model estimates it, the labels where known.
+
+    ``(candidate_sums + n_c) / (n_candidates + n_labelled)``: ``candidate_sums`` is,
+    per class, the sum over the candidates of the model's predicted probability (or
+    of its predicted labels as 0/1), and ``n_c`` the labelled items of class ``c``.
+
+    Parameters
+    ----------
+    ctx : QueryContext
+        The candidates and the labels.
+    classes : ndarray
+        The classes, in the order of ``candidate_sums``.
+    candidate_sums : array-like of shape (n_classes,)
+        Per class, the model's estimate summed over ``ctx.candidates``.
+
+    Returns
+    -------
+    ndarray of shape (n_classes,)
+
+    Examples
+    --------
+    >>> ctx = QueryContext(X=np.zeros((10, 1)), candidates=np.arange(2, 10),
+    ...                    labelled=np.array([0, 1]), y_labelled=np.array([1, 1]))
+    >>> estimated_shares(ctx, np.array([0, 1]), [7.5, 0.5]).tolist()   # 2 positives labelled
+    [0.75, 0.25]
+    """
+    y = np.asarray(ctx.y_labelled)
+    counts = (y[:, None] == np.asarray(classes)[None, :]).sum(axis=0)
+    total = max(int(ctx.candidates.shape[0]) + y.shape[0], 1)
+    return (np.asarray(candidate_sums, dtype=float) + counts) / total
+
+
+class _PicksItsTarget:
+    """Without ``positive_label``: seeks the class the pool holds least of, and keeps to it.
+
+    The target is the class of smallest :func:`estimated_shares`; the strategy keeps
+    it (in ``_target_``, pickled with it: a strategy serves one campaign) unless
+    another class's estimate falls below :data:`_SWITCH` times the target's, or the
+    model no longer knows it, so that it does not flip-flop between classes of
+    nearly equal estimates.
+    """
+
+    positive_label: Any
+
+    def _target(self, ctx: QueryContext, classes: np.ndarray, shares: np.ndarray) -> Any:
+        kept = getattr(self, "_target_", None)
+        least = int(np.argmin(shares))
+        where = np.flatnonzero(classes == kept) if kept is not None else np.empty(0, int)
+        if where.size and not shares[least] < _SWITCH * shares[where[0]]:
+            return kept
+        self._target_ = classes.tolist()[least]  # plain Python value, whatever the dtype
+        return self._target_
+
+
+#: Another class's estimated share below this times the target's makes it the target.
+_SWITCH = 0.5
+
+
+def _pool_key(ctx: QueryContext) -> tuple[Any, ...]:
+    """What tells one pool from another across queries: its identity, shape and dtype."""
+    return (id(ctx.X), ctx.X.shape, str(getattr(ctx.X, "dtype", "")))
 
 
 def _c(n: np.ndarray) -> np.ndarray:
@@ -175,7 +249,7 @@ class _ForestMixin:
     random_state: int
 
     def _forest(self, ctx: QueryContext) -> tuple[IsolationForest, sp.csr_matrix]:
-        key = (id(ctx.X), ctx.X.shape, str(getattr(ctx.X, "dtype", "")))
+        key = _pool_key(ctx)
         cache = getattr(self, "_forest_cache", None)
         if cache is not None and cache[0] == key:
             return cache[1], cache[2]
@@ -308,7 +382,7 @@ class ClassBalanced(Strategy):
         return ctx.select_top(score, n)
 
 
-class PositiveSeeking(_SeeksAClass, _ForestMixin, Strategy):
+class PositiveSeeking(_SeeksAClass, _PicksItsTarget, _ForestMixin, Strategy):
     """The candidates the model thinks most likely positive; anomalies and random ones before.
 
     Needs no model to start: while none is fitted, or the model does not know the
@@ -318,13 +392,15 @@ class PositiveSeeking(_SeeksAClass, _ForestMixin, Strategy):
     not be odd: on ImageSegments (``brickface`` at 3 %, 10 seeds) the anomaly ranking
     alone met no positive in 140 labels in 7 of 10 campaigns, since each round asked
     about the same outlying region again. With a model it ranks by the positive
-    class's ``predict_proba`` column (``decision_function`` for a binary model
-    without it).
+    class's ``predict_proba`` column (without it, ``decision_function``: binary, or
+    one column per class).
 
     Parameters
     ----------
     positive_label : optional
-        The class sought; default: the rarest class among the labels.
+        The class sought; default: the class the model estimates the pool holds
+        least of (:func:`estimated_shares`, from the probabilities the ranking
+        computes anyway), kept once chosen unless another falls below half of it.
     cold_explore : float, default=0.5
         The share of each batch drawn at random while no positive is known
         (``floor(n * cold_explore)`` picks, plus one with the probability of the
@@ -388,31 +464,52 @@ class PositiveSeeking(_SeeksAClass, _ForestMixin, Strategy):
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         model = ctx.model
-        positive = known_positive(ctx.y_labelled, self.positive_label)
         classes = np.asarray(getattr(model, "classes_", []))
-        where = np.flatnonzero(classes == positive) if positive is not None else np.array([])
-        usable = (
-            model is not None
-            and where.size
-            and (
-                hasattr(model, "predict_proba")
-                or (hasattr(model, "decision_function") and classes.shape[0] == 2)
-            )
-        )
-        if not usable:
+        proba = model is not None and hasattr(model, "predict_proba")
+        if not (proba or (model is not None and hasattr(model, "decision_function"))):
+            return self._cold(ctx, n)
+        k = classes.shape[0]
+        if self.positive_label is None:
+            return self._seek_least(ctx, n, classes, proba)
+        where = np.flatnonzero(classes == self.positive_label)
+        if not where.size:
             return self._cold(ctx, n)
         col = int(where[0])
+        return ctx.select_top(lambda X_chunk: _class_scores(model, X_chunk, k, proba)[:, col], n)
 
-        def score(X_chunk: Any) -> np.ndarray:
-            if hasattr(model, "predict_proba"):
-                return np.asarray(model.predict_proba(X_chunk), dtype=float)[:, col]
-            d = np.asarray(model.decision_function(X_chunk), dtype=float)
-            return d if col == 1 else -d
+    def _seek_least(
+        self, ctx: QueryContext, n: int, classes: np.ndarray, proba: bool
+    ) -> np.ndarray:
+        """No ``positive_label``: one pass over the candidates gives both the estimate of each
+        class's share (the target) and the ranking (its probability, or decision value)."""
+        if np.unique(np.asarray(ctx.y_labelled)).shape[0] < 2:
+            return self._cold(ctx, n)  # one class answered: no positive known yet
+        model, k = ctx.model, classes.shape[0]
+        S = ctx.map_chunks(lambda X_chunk: _class_scores(model, X_chunk, k, proba))
+        sums = S.sum(axis=0) if proba else np.bincount(np.argmax(S, axis=1), minlength=k)
+        target = self._target(ctx, classes, estimated_shares(ctx, classes, sums))
+        return _top(ctx.candidates, S[:, int(np.flatnonzero(classes == target)[0])], n)
 
-        return ctx.select_top(score, n)
+
+def _class_scores(model: Any, X_chunk: Any, k: int, proba: bool) -> np.ndarray:
+    """One column per class that grows with the model's belief in it: ``predict_proba``, else
+    ``decision_function`` (binary: ``-f, f``; one-vs-rest: as it is)."""
+    if proba:
+        return np.asarray(model.predict_proba(X_chunk), dtype=float)
+    d = np.asarray(model.decision_function(X_chunk), dtype=float)
+    if d.ndim == 1:
+        return np.column_stack([-d, d])
+    final = model[-1] if hasattr(model, "steps") else model  # a pipeline's classifier
+    if d.shape[1] != k or getattr(final, "decision_function_shape", "ovr") == "ovo":
+        raise ValueError(
+            f"{type(model).__name__}.decision_function gives {d.shape[1]} columns for {k} "
+            "classes (one per pair of classes); positive_seeking ranks by one column per "
+            "class: use decision_function_shape='ovr', or a model with predict_proba."
+        )
+    return d
 
 
-class ActiveAnomalyDiscovery(_SeeksAClass, _ForestMixin, Strategy):
+class ActiveAnomalyDiscovery(_SeeksAClass, _PicksItsTarget, _ForestMixin, Strategy):
     """Active anomaly discovery: an isolation forest re-weighted by the expert's answers.
 
     Each leaf of each tree gets a weight ``w`` (start: ``w0 = 1 / n_trees``, the
@@ -435,7 +532,10 @@ class ActiveAnomalyDiscovery(_SeeksAClass, _ForestMixin, Strategy):
     Parameters
     ----------
     positive_label : optional
-        The class of the anomalies; default: the rarest class among the labels
+        The class of the anomalies; default: the class the model of the context
+        estimates the pool holds least of (:func:`estimated_shares`: its predicted
+        probabilities, else its predicted labels, over the candidates; without a
+        model, the labels), kept once chosen unless another falls below half of it
         (while only one class was answered, it is taken as the nominal one).
     loss : {"linear", "hinge"}, default="linear"
     lam : float, default=0.1
@@ -499,7 +599,12 @@ class ActiveAnomalyDiscovery(_SeeksAClass, _ForestMixin, Strategy):
         y = np.asarray(ctx.y_labelled)
         if y.shape[0] == 0:
             return w0
-        positive = known_positive(y, self.positive_label)
+        positive = self.positive_label
+        if positive is None and np.unique(y).shape[0] > 1:
+            classes, sums = _model_sums(ctx)
+            if classes is None:  # no model: the labels are the only estimate
+                classes, sums = np.unique(y), np.zeros(np.unique(y).shape[0])
+            positive = self._target(ctx, classes, estimated_shares(ctx, classes, sums))
         is_pos = y == positive if positive is not None else np.zeros(y.shape[0], dtype=bool)
         P, N = Phi[ctx.labelled[is_pos]], Phi[ctx.labelled[~is_pos]]
         if self.loss == "linear":
@@ -518,6 +623,20 @@ class ActiveAnomalyDiscovery(_SeeksAClass, _ForestMixin, Strategy):
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         _forest, Phi = self._forest(ctx)
         return _top(ctx.candidates, Phi[ctx.candidates] @ self.weights(ctx), n)
+
+
+def _model_sums(ctx: QueryContext) -> tuple[np.ndarray | None, np.ndarray]:
+    """The context's model's classes and, per class, its estimate summed over the candidates:
+    the predicted probabilities, else the predicted labels (0/1); ``None`` without a model."""
+    model = ctx.model
+    classes = np.asarray(getattr(model, "classes_", []))
+    if model is None or classes.shape[0] < 2:
+        return None, np.zeros(0)
+    if hasattr(model, "predict_proba"):
+        P = ctx.map_chunks(lambda X_chunk: np.asarray(model.predict_proba(X_chunk), float))
+        return classes, P.sum(axis=0)
+    predicted = ctx.map_chunks(lambda X_chunk: np.asarray(model.predict(X_chunk)))
+    return classes, (predicted[:, None] == classes[None, :]).sum(axis=0).astype(float)
 
 
 def _mean_row(M: sp.csr_matrix, count: int | None = None) -> np.ndarray:
@@ -543,7 +662,8 @@ class RareDiscovery(_SeeksAClass, Strategy):
     Parameters
     ----------
     positive_label : optional
-        The class sought; default: the rarest class among the labels.
+        The class sought; default: :class:`PositiveSeeking`'s, the class the model
+        estimates the pool holds least of, kept once chosen.
     explore : float, default=0.5
         The share of each batch spent on exploration.
     explorer : {"random", "class_balanced"}, default="random"
@@ -605,7 +725,7 @@ class RareAuto(AutoStrategy):
     positive_label : optional
         The class the rare-class arms seek (given to every arm that takes a
         ``positive_label`` and was not given one); default: each arm's own, the
-        rarest class among the labels.
+        class the model estimates the pool holds least of.
     **params
         The bandit's (:class:`~activelab.strategies.selection.AutoStrategy`).
 
