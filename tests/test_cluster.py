@@ -302,6 +302,34 @@ def test_cli_query_in_process_and_on_the_cluster(client, data, tmp_path):
     assert len(picks) == 7 and min(picks) >= 200
 
 
+def test_cli_query_reads_a_npy_pool_on_the_workers(client, data, tmp_path, monkeypatch):
+    import pickle
+
+    joblib = pytest.importorskip("joblib")
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.cli import query as query_module
+
+    X, y = data
+    X = X[:5_000].astype(np.float32)
+    np.save(tmp_path / "pool.npy", X)
+    monkeypatch.setattr(query_module, "_BLOCK_BYTES", 1_000 * X.shape[1] * 4)
+    pool = query_module._read_pool(tmp_path / "pool.npy", (), True)
+    graph = pickle.dumps(dict(pool.__dask_graph__()))
+    assert len(graph) < X.nbytes / 10  # the workers read the file: the rows are not in the graph
+    assert pool.chunks[0] == (1_000,) * 5 and pool.dtype == np.float32
+    assert np.array_equal(pool.compute(), X)
+    joblib.dump(LogisticRegression(max_iter=500).fit(X[:200], y[:200]), tmp_path / "m.joblib")
+    args = ["query", "--model", str(tmp_path / "m.joblib"), "--pool", str(tmp_path / "pool.npy")]
+    here = CliRunner().invoke(main, [*args, "-n", "9"])
+    there = CliRunner().invoke(
+        main, [*args, "-n", "9", "--dask", client.scheduler_info()["address"]]
+    )
+    assert here.exit_code == 0 and there.exit_code == 0, here.output + there.output
+    assert here.stdout.split() == there.stdout.split()
+
+
 def test_cli_query_seed_repeats_a_random_ranking(tmp_path, data):
     joblib = pytest.importorskip("joblib")
     from click.testing import CliRunner

@@ -145,9 +145,7 @@ def _read_pool(
     if suffix == ".npy":
         array = _unreadable_as_one_line(path, "a NumPy .npy array", np.load, path, mmap_mode="r")
         if on_dask:
-            import dask.array as da
-
-            return da.from_array(array, chunks=(250_000, -1))
+            return _npy_on_workers(path, array)
         return array
     if suffix not in (".parquet", ".csv"):
         raise click.BadParameter(f"{path}: use a .parquet, .csv or .npy file.", param_hint="--pool")
@@ -185,6 +183,58 @@ def _read_pool(
     if on_dask or categorical:
         return frame
     return frame.to_numpy(dtype=float)
+
+
+#: the most rows in one block of a pool read on the workers, and the most bytes
+_BLOCK_ROWS = 250_000
+_BLOCK_BYTES = 128 * 2**20
+
+
+def _npy_on_workers(path: Path, array: Any) -> Any:
+    """A .npy pool as a Dask array whose blocks the workers read from the file itself.
+
+    ``dask.array.from_array`` on the memory-mapped file would put the whole pool into the
+    task graph, sent from this machine; here each block is a task that opens the file
+    (at the same path on every worker, as a Parquet or CSV pool is read) and reads its
+    own rows. A block holds at most :data:`_BLOCK_ROWS` rows and :data:`_BLOCK_BYTES`
+    bytes, so a wide pool (embeddings) is cut into more blocks.
+
+    Parameters
+    ----------
+    path : Path
+        The .npy file.
+    array : numpy.memmap
+        The file opened in this process (its shape and dtype; nothing is read from it).
+
+    Returns
+    -------
+    dask.array.Array
+        The pool, as the file holds it.
+    """
+    import dask
+    import dask.array as da
+
+    if array.ndim != 2:  # refused, in one line, where the pool is checked
+        return da.from_array(array)
+    n, width = array.shape
+    rows = max(1, min(_BLOCK_ROWS, _BLOCK_BYTES // max(1, width * array.dtype.itemsize)))
+    where = str(path.resolve())
+    blocks = [
+        da.from_delayed(
+            dask.delayed(_npy_rows, pure=True)(where, lo, min(lo + rows, n)),
+            shape=(min(lo + rows, n) - lo, width),
+            dtype=array.dtype,
+        )
+        for lo in range(0, n, rows)
+    ]
+    return da.concatenate(blocks, axis=0) if blocks else da.from_array(array)
+
+
+def _npy_rows(path: str, start: int, stop: int) -> Any:
+    """Rows ``start`` to ``stop`` of the .npy file at ``path``, read on a worker."""
+    import numpy as np
+
+    return np.array(np.load(path, mmap_mode="r")[start:stop])
 
 
 #: what a pool file of each suffix should be, for the one-line error when it cannot be read
@@ -545,8 +595,9 @@ def query(
 ) -> None:
     """Rank the rows of a pool file by how much the model needs their labels.
 
-    With --dask the file is read on the workers (Parquet or CSV), so the pool
-    never passes through this machine; only the winners come back.
+    With --dask the file is read on the workers (Parquet, CSV or .npy, at the
+    same path on every worker), so the pool never passes through this machine;
+    only the winners come back.
     """
     from activelab.cluster import DaskBackend, connect
     from activelab.ranking import rank_pool
