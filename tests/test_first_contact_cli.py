@@ -445,6 +445,25 @@ def test_query_the_default_n_on_a_small_pool_returns_every_row(fitted):
     _fails_in_one_line(CliRunner().invoke(main, [*args, "-n", "0"]), "-n")
 
 
+def test_query_ranks_a_float32_parquet_pool_as_float32_like_its_npy(fitted):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    from activelab.cli.query import _read_pool
+
+    X = np.random.default_rng(1).normal(size=(300, 3)).astype(np.float32)
+    pd.DataFrame(X, columns=["a", "b", "c"]).to_parquet(fitted / "pool.parquet")
+    np.save(fitted / "pool.npy", X)
+    pool = _read_pool(fitted / "pool.parquet", (), False)
+    assert pool.dtype == np.float32  # not a float64 copy twice the pool's size
+    assert np.array_equal(pool, X)
+    args = ["query", "--model", str(fitted / "m.joblib"), "-n", "12", "--pool"]
+    runs = [
+        CliRunner().invoke(main, [*args, str(fitted / f)]) for f in ("pool.parquet", "pool.npy")
+    ]
+    assert all(run.exit_code == 0 for run in runs), runs[0].output + runs[1].output
+    assert runs[0].stdout == runs[1].stdout
+
+
 @pytest.mark.parametrize(
     ("task", "default"),
     [("classification", "margin"), ("multilabel", "mean_entropy"), ("regression", "gsx")],
