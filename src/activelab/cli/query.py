@@ -66,6 +66,8 @@ def _task_of(model: Any, X: Any) -> str:
         return "classification"
     with warnings.catch_warnings():  # the columns were picked by name
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        # a Dask frame's first row comes back named, where the workers score its values
+        warnings.filterwarnings("ignore", message="X has feature names, but")
         try:
             predicted = model.predict(first)
         except (ValueError, TypeError):  # a bad pool: ranking it says what is wrong
