@@ -464,6 +464,24 @@ def test_query_ranks_a_float32_parquet_pool_as_float32_like_its_npy(fitted):
     assert runs[0].stdout == runs[1].stdout
 
 
+def test_query_a_worker_that_dies_on_every_try_is_one_line_naming_memory(fitted, monkeypatch):
+    from types import SimpleNamespace
+
+    distributed = pytest.importorskip("distributed")
+    import activelab.ranking
+
+    def killed(*args, **kwargs):
+        worker = SimpleNamespace(address="tcp://10.0.0.7:40001", memory_limit=2**28)
+        raise distributed.KilledWorker("('block-top-1f2e', 3)", worker, 3)
+
+    monkeypatch.setattr(activelab.ranking, "rank_pool", killed)
+    args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / "pool.csv")]
+    run = CliRunner().invoke(main, [*args, "--strategy", "margin"])
+    _fails_in_one_line(
+        run, "a worker died each of the 4 times", "out of memory (their limit: 256.00 MiB each)"
+    )
+
+
 @pytest.mark.parametrize(
     ("task", "default"),
     [("classification", "margin"), ("multilabel", "mean_entropy"), ("regression", "gsx")],

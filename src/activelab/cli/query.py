@@ -208,6 +208,43 @@ def _float_dtype(frame: Any) -> Any:
     return np.float32 if kinds == {"float32"} else float
 
 
+def _killed_worker() -> tuple[type[BaseException], ...]:
+    """Dask's ``KilledWorker`` (a task whose every worker died), or nothing without Dask."""
+    try:
+        from distributed import KilledWorker
+    except ModuleNotFoundError:  # pragma: no cover - without the [dask] extra
+        return ()
+    return (KilledWorker,)
+
+
+def _worker_died(spec: str | None, exc: Any) -> str:
+    """One line for a query whose task killed every worker that ran it (``KilledWorker``).
+
+    Parameters
+    ----------
+    spec : str or None
+        ``--dask`` as given.
+    exc : distributed.KilledWorker
+        The error: its task, its last worker and how many times the task was retried.
+
+    Returns
+    -------
+    str
+        What happened, the likely cause (memory) with the worker's limit, and the fixes.
+    """
+    from dask.utils import format_bytes
+
+    limit = getattr(exc.last_worker, "memory_limit", None)
+    within = f" (their limit: {format_bytes(limit)} each)" if limit else ""
+    return (
+        f"--dask {spec}: a worker died each of the {exc.allowed_failures + 1} times it ran one "
+        f"task of the query ({str(exc.task)[:60]}), most often by running out of memory"
+        f"{within}; give the workers more memory (dask worker --memory-limit) or store the pool "
+        "in smaller parts (Parquet row groups or files; a .npy pool is read in blocks of at "
+        "most 128 MiB)."
+    )
+
+
 #: the most rows in one block of a pool read on the workers, and the most bytes
 _BLOCK_ROWS = 250_000
 _BLOCK_BYTES = 128 * 2**20
@@ -675,6 +712,8 @@ def query(
                 )
         except (ValueError, TypeError, IndexError) as exc:
             raise click.ClickException(str(exc)) from exc
+    except _killed_worker() as exc:
+        raise click.ClickException(_worker_died(dask_spec, exc)) from None
     finally:
         if client is not None:
             cluster = getattr(client, "cluster", None)
