@@ -336,6 +336,17 @@ def test_cli_query_reads_a_npy_pool_on_the_workers(client, data, tmp_path, monke
     assert here.stdout.split() == there.stdout.split()
 
 
+def test_a_csv_pool_whose_whole_numbers_turn_decimal_further_on_is_read_on_dask(tmp_path):
+    from activelab.cli.query import _read_pool
+
+    rows = 40_000  # more than Dask's sample of the file's first bytes
+    whole = [f"{i % 7},{i * 0.5}\n" for i in range(rows)]
+    (tmp_path / "pool.csv").write_text("a,b\n" + "".join(whole) + "2.5,1.0\n")
+    pool = _read_pool(tmp_path / "pool.csv", (), True)
+    values = pool.compute()
+    assert values.shape == (rows + 1, 2) and values["a"].iloc[-1] == 2.5
+
+
 def test_cli_query_seed_repeats_a_random_ranking(tmp_path, data):
     joblib = pytest.importorskip("joblib")
     from click.testing import CliRunner

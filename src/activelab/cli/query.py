@@ -159,7 +159,13 @@ def _read_pool(
         import pandas as pd
 
         read = pd.read_parquet if suffix == ".parquet" else pd.read_csv
-    frame = _unreadable_as_one_line(path, _KINDS[suffix], read, path, **_csv_options(path))
+    options: dict[str, Any] = {**_csv_options(path)}
+    if on_dask and suffix == ".csv":
+        # Dask guesses each column's type from the file's first rows; a column of whole
+        # numbers there and a decimal (or an empty cell) further on failed the query on a
+        # worker. The pool is read as floats in the end, so integers are read as floats.
+        options["assume_missing"] = True
+    frame = _unreadable_as_one_line(path, _KINDS[suffix], read, path, **options)
     if columns:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
