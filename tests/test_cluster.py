@@ -445,6 +445,30 @@ def test_kcenter_blocked_equals_in_process(client, data, n_labelled):
     assert a.tolist() == b.tolist()
 
 
+def test_kcenter_blocked_converts_a_float32_block_a_step_at_a_time():
+    import tracemalloc
+
+    from activelab.cluster import _kc_init, _kc_update
+
+    rng = np.random.default_rng(3)
+    block = rng.normal(size=(20_000, 20)).astype(np.float32)
+    centre = rng.normal(size=(1, 20))
+    mask = np.ones(block.shape[0], dtype=bool)
+    tracemalloc.start()
+    try:
+        state = _kc_init(block, mask, [centre], 1_000)
+        tracemalloc.reset_peak()
+        state = _kc_update(state, block, block[:1].astype(float), 0, 1_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < block.nbytes  # a float64 copy of the block would be twice its size
+    wide = block.astype(float)
+    expected = np.minimum(((wide - centre) ** 2).sum(axis=1), ((wide - wide[0]) ** 2).sum(axis=1))
+    expected[0] = -np.inf
+    np.testing.assert_allclose(state[1], expected, atol=1e-9)
+
+
 @pytest.mark.parametrize("similarity", ["kmeans", "cosine", "rbf"])
 def test_density_blocked_matches_in_process(client, data, similarity):
     from activelab.strategies import get_strategy
