@@ -347,6 +347,21 @@ def test_a_csv_pool_whose_whole_numbers_turn_decimal_further_on_is_read_on_dask(
     assert values.shape == (rows + 1, 2) and values["a"].iloc[-1] == 2.5
 
 
+@pytest.mark.parametrize("name", ["pool.parquet", "parts", "parts/*.parquet"])
+def test_a_folder_of_parquet_parts_is_numbered_alike_in_process_and_on_dask(tmp_path, name):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    from activelab.cli.query import _read_pool
+
+    frame = pd.DataFrame({"a": np.arange(240.0), "b": np.arange(240.0) % 7})
+    folder = tmp_path / name.split("/")[0]
+    dd.from_pandas(frame, npartitions=12).to_parquet(folder, write_index=False)  # part.0 .. 11
+    here = _read_pool(tmp_path / name, (), False)
+    there = _read_pool(tmp_path / name, (), True).compute().to_numpy()
+    assert np.array_equal(here, frame.to_numpy())  # part.10 after part.9, not after part.1
+    assert np.array_equal(there, frame.to_numpy())
+
+
 def test_cli_query_seed_repeats_a_random_ranking(tmp_path, data):
     joblib = pytest.importorskip("joblib")
     from click.testing import CliRunner

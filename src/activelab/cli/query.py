@@ -144,6 +144,15 @@ def _read_pool(
     suffix = path.suffix.lower()
     if not path.exists() and "*" not in str(path):
         raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
+    parts = _parquet_parts(path)
+    if parts is not None:
+        suffix = ".parquet"
+        if not parts:
+            raise click.BadParameter(
+                f"{path}: no .parquet file there; give a .parquet, .csv or .npy file, or a "
+                "folder of .parquet parts.",
+                param_hint="--pool",
+            )
     if suffix == ".npy":
         array = _unreadable_as_one_line(path, "a NumPy .npy array", np.load, path, mmap_mode="r")
         if on_dask:
@@ -165,7 +174,8 @@ def _read_pool(
         # numbers there and a decimal (or an empty cell) further on failed the query on a
         # worker. The pool is read as floats in the end, so integers are read as floats.
         options["assume_missing"] = True
-    frame = _unreadable_as_one_line(path, _KINDS[suffix], read, path, **options)
+    source: Any = path if on_dask or parts is None else [str(p) for p in parts]
+    frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
     if columns:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
@@ -212,6 +222,58 @@ def _float_dtype(frame: Any) -> Any:
 
     kinds = {str(dtype) for dtype in frame.dtypes}
     return np.float32 if kinds == {"float32"} else float
+
+
+def _parquet_parts(path: Path) -> list[Path] | None:
+    """The files of a Parquet pool given as a folder of parts or a pattern, in Dask's order.
+
+    Parts are numbered as they were written (``part.0.parquet`` ... ``part.11.parquet``, as
+    ``dask.dataframe.to_parquet`` writes them); read in the order of their names, part 10
+    would come before part 2, and the row numbers of a query in this process would not be
+    those of the same query with ``--dask``. Both read the parts in natural order (numbers
+    in names compared as numbers), as Dask does.
+
+    Parameters
+    ----------
+    path : Path
+        ``--pool``.
+
+    Returns
+    -------
+    list of Path or None
+        The parts (empty when there are none); None for a single file, a folder of Hive
+        partitions (read by pyarrow as it is), or a pattern of other files.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for i in (0, 1, 2, 10):
+    ...     _ = (folder / f"part.{i}.parquet").write_bytes(b"")
+    >>> [p.name for p in _parquet_parts(folder)]
+    ['part.0.parquet', 'part.1.parquet', 'part.2.parquet', 'part.10.parquet']
+    """
+    import re
+
+    if "*" in str(path):
+        if path.suffix.lower() != ".parquet":
+            return None
+        found = [p for p in path.parent.glob(path.name) if p.is_file()]
+    elif path.is_dir():
+        if any(p.is_dir() and not p.name.startswith((".", "_")) for p in path.iterdir()):
+            return None  # partitioned by the values of columns: pyarrow reads them
+        found = [
+            p
+            for p in path.iterdir()
+            if p.is_file() and p.suffix.lower() == ".parquet" and not p.name.startswith((".", "_"))
+        ]
+    else:
+        return None
+
+    def natural(p: Path) -> list[Any]:
+        return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(p))]
+
+    return sorted(found, key=natural)
 
 
 def _killed_worker() -> tuple[type[BaseException], ...]:
@@ -593,7 +655,8 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     "pool_path",
     required=True,
     type=click.Path(path_type=Path),
-    help="The pool: .parquet (a file or a folder of parts), .csv or .npy; for a text "
+    help="The pool: .parquet (a file, or a folder or pattern of parts, read in the order "
+    "they are numbered: part.2 before part.10), .csv or .npy; for a text "
     "project's model a file with a text column, for an image project's a folder of images.",
 )
 @click.option(
