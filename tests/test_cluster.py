@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -294,12 +296,70 @@ def test_cli_query_in_process_and_on_the_cluster(client, data, tmp_path):
         str(tmp_path / "done.txt"),
     ]
     here = CliRunner().invoke(main, args)
-    there = CliRunner().invoke(main, [*args, "--dask", client.scheduler_info()["address"]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        there = CliRunner().invoke(main, [*args, "--dask", client.scheduler_info()["address"]])
+    # the model was fitted on an array: no warning about the file's column names
+    assert not [w for w in caught if "feature names" in str(w.message)]
     assert here.exit_code == 0, here.output
     assert there.exit_code == 0, there.output
     picks = [int(v) for v in here.stdout.split()]
     assert picks == [int(v) for v in there.stdout.split()]
     assert len(picks) == 7 and min(picks) >= 200
+
+
+def test_cli_query_reads_a_npy_pool_on_the_workers(client, data, tmp_path, monkeypatch):
+    import pickle
+
+    joblib = pytest.importorskip("joblib")
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.cli import query as query_module
+
+    X, y = data
+    X = X[:5_000].astype(np.float32)
+    np.save(tmp_path / "pool.npy", X)
+    monkeypatch.setattr(query_module, "_BLOCK_BYTES", 1_000 * X.shape[1] * 4)
+    pool = query_module._read_pool(tmp_path / "pool.npy", (), True)
+    graph = pickle.dumps(dict(pool.__dask_graph__()))
+    assert len(graph) < X.nbytes / 10  # the workers read the file: the rows are not in the graph
+    assert pool.chunks[0] == (1_000,) * 5 and pool.dtype == np.float32
+    assert np.array_equal(pool.compute(), X)
+    joblib.dump(LogisticRegression(max_iter=500).fit(X[:200], y[:200]), tmp_path / "m.joblib")
+    args = ["query", "--model", str(tmp_path / "m.joblib"), "--pool", str(tmp_path / "pool.npy")]
+    here = CliRunner().invoke(main, [*args, "-n", "9"])
+    there = CliRunner().invoke(
+        main, [*args, "-n", "9", "--dask", client.scheduler_info()["address"]]
+    )
+    assert here.exit_code == 0 and there.exit_code == 0, here.output + there.output
+    assert here.stdout.split() == there.stdout.split()
+
+
+def test_a_csv_pool_whose_whole_numbers_turn_decimal_further_on_is_read_on_dask(tmp_path):
+    from activelab.cli.query import _read_pool
+
+    rows = 40_000  # more than Dask's sample of the file's first bytes
+    whole = [f"{i % 7},{i * 0.5}\n" for i in range(rows)]
+    (tmp_path / "pool.csv").write_text("a,b\n" + "".join(whole) + "2.5,1.0\n")
+    pool = _read_pool(tmp_path / "pool.csv", (), True)
+    values = pool.compute()
+    assert values.shape == (rows + 1, 2) and values["a"].iloc[-1] == 2.5
+
+
+@pytest.mark.parametrize("name", ["pool.parquet", "parts", "parts/*.parquet"])
+def test_a_folder_of_parquet_parts_is_numbered_alike_in_process_and_on_dask(tmp_path, name):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    from activelab.cli.query import _read_pool
+
+    frame = pd.DataFrame({"a": np.arange(240.0), "b": np.arange(240.0) % 7})
+    folder = tmp_path / name.split("/")[0]
+    dd.from_pandas(frame, npartitions=12).to_parquet(folder, write_index=False)  # part.0 .. 11
+    here = _read_pool(tmp_path / name, (), False)
+    there = _read_pool(tmp_path / name, (), True).compute().to_numpy()
+    assert np.array_equal(here, frame.to_numpy())  # part.10 after part.9, not after part.1
+    assert np.array_equal(there, frame.to_numpy())
 
 
 def test_cli_query_seed_repeats_a_random_ranking(tmp_path, data):
@@ -398,6 +458,30 @@ def test_kcenter_blocked_equals_in_process(client, data, n_labelled):
     remote.fit(pool, init, y[init]) if n_labelled else remote.fit(pool)
     a, b = local.query(25), remote.query(25)
     assert a.tolist() == b.tolist()
+
+
+def test_kcenter_blocked_converts_a_float32_block_a_step_at_a_time():
+    import tracemalloc
+
+    from activelab.cluster import _kc_init, _kc_update
+
+    rng = np.random.default_rng(3)
+    block = rng.normal(size=(20_000, 20)).astype(np.float32)
+    centre = rng.normal(size=(1, 20))
+    mask = np.ones(block.shape[0], dtype=bool)
+    tracemalloc.start()
+    try:
+        state = _kc_init(block, mask, [centre], 1_000)
+        tracemalloc.reset_peak()
+        state = _kc_update(state, block, block[:1].astype(float), 0, 1_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < block.nbytes  # a float64 copy of the block would be twice its size
+    wide = block.astype(float)
+    expected = np.minimum(((wide - centre) ** 2).sum(axis=1), ((wide - wide[0]) ** 2).sum(axis=1))
+    expected[0] = -np.inf
+    np.testing.assert_allclose(state[1], expected, atol=1e-9)
 
 
 @pytest.mark.parametrize("similarity", ["kmeans", "cosine", "rbf"])

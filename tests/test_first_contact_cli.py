@@ -445,6 +445,43 @@ def test_query_the_default_n_on_a_small_pool_returns_every_row(fitted):
     _fails_in_one_line(CliRunner().invoke(main, [*args, "-n", "0"]), "-n")
 
 
+def test_query_ranks_a_float32_parquet_pool_as_float32_like_its_npy(fitted):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    from activelab.cli.query import _read_pool
+
+    X = np.random.default_rng(1).normal(size=(300, 3)).astype(np.float32)
+    pd.DataFrame(X, columns=["a", "b", "c"]).to_parquet(fitted / "pool.parquet")
+    np.save(fitted / "pool.npy", X)
+    pool = _read_pool(fitted / "pool.parquet", (), False)
+    assert pool.dtype == np.float32  # not a float64 copy twice the pool's size
+    assert np.array_equal(pool, X)
+    args = ["query", "--model", str(fitted / "m.joblib"), "-n", "12", "--pool"]
+    runs = [
+        CliRunner().invoke(main, [*args, str(fitted / f)]) for f in ("pool.parquet", "pool.npy")
+    ]
+    assert all(run.exit_code == 0 for run in runs), runs[0].output + runs[1].output
+    assert runs[0].stdout == runs[1].stdout
+
+
+def test_query_a_worker_that_dies_on_every_try_is_one_line_naming_memory(fitted, monkeypatch):
+    from types import SimpleNamespace
+
+    distributed = pytest.importorskip("distributed")
+    import activelab.ranking
+
+    def killed(*args, **kwargs):
+        worker = SimpleNamespace(address="tcp://10.0.0.7:40001", memory_limit=2**28)
+        raise distributed.KilledWorker("('block-top-1f2e', 3)", worker, 3)
+
+    monkeypatch.setattr(activelab.ranking, "rank_pool", killed)
+    args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / "pool.csv")]
+    run = CliRunner().invoke(main, [*args, "--strategy", "margin"])
+    _fails_in_one_line(
+        run, "a worker died each of the 4 times", "out of memory (their limit: 256.00 MiB each)"
+    )
+
+
 @pytest.mark.parametrize(
     ("task", "default"),
     [("classification", "margin"), ("multilabel", "mean_entropy"), ("regression", "gsx")],

@@ -47,6 +47,26 @@ def test_the_floor_is_the_median_spread_and_new_rows_map_alike() -> None:
     np.testing.assert_allclose(space.transform(X[:3]), space.Z[:3])
 
 
+def test_scaling_the_pool_makes_one_copy_of_it_not_two() -> None:
+    import tracemalloc
+
+    X = np.random.default_rng(2).normal(size=(20_000, 20))
+    tracemalloc.start()
+    try:
+        space = GraphSpace(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * X.nbytes  # the scaled copy it keeps, no temporary beside it
+    std = X.std(axis=0)
+    np.testing.assert_array_equal(space.Z, (X - X.mean(axis=0)) / _floor(std))
+    assert np.shares_memory(space._raw(X), X)  # the pool itself is left as it was
+
+
+def _floor(std: np.ndarray) -> np.ndarray:
+    return np.maximum(std, np.median(std))
+
+
 def test_standard_scaling_is_plain_standardisation() -> None:
     X, _ = _two_blobs_and_a_quiet_column()
     np.testing.assert_allclose(

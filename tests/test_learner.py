@@ -82,6 +82,27 @@ def test_nan_in_a_dataframe_pool_names_its_column_and_index_label():
         ActiveLearner(LogisticRegression()).fit(pool.reset_index(drop=True))
 
 
+def test_a_dataframe_pool_is_checked_chunk_by_chunk_without_a_float_copy_of_the_whole():
+    import tracemalloc
+
+    pd = pytest.importorskip("pandas")
+    from activelab._validation import check_pool
+
+    values = np.random.default_rng(0).normal(size=(20_000, 20)).astype(np.float32)
+    pool = pd.DataFrame(values, columns=[f"f{i}" for i in range(20)])
+    pool.insert(3, "city", "paris")  # not numeric: left out of the check
+    tracemalloc.start()
+    try:
+        assert check_pool(pool, chunk_size=1_000) is pool
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < values.nbytes / 4  # a float64 copy of the whole pool would be 2 x its size
+    pool.iloc[17_500, 7] = np.inf
+    with pytest.raises(ValueError, match=r"\(inf\) at row 17500, column 'f6'\."):
+        check_pool(pool, chunk_size=1_000)
+
+
 @pytest.mark.parametrize(
     "texts",
     [["good film", "bad film"], np.array(["good film", "bad film"]), [["good film"], ["bad"]]],

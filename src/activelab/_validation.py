@@ -62,11 +62,9 @@ def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
     if hasattr(X, "iloc") and hasattr(X, "columns"):
         if X.shape[0] == 0:
             raise ValueError("The pool is empty: pass at least one row.")
-        numeric = X[[c for c, kind in X.dtypes.items() if kind.kind in "biuf"]]
-        if numeric.shape[1]:
-            _check_finite_dense(
-                numeric.to_numpy(dtype=float), chunk_size, columns=numeric.columns, rows=X.index
-            )
+        numeric = [i for i, kind in enumerate(X.dtypes) if kind.kind in "biuf"]
+        if numeric:
+            _check_finite_dense(X, chunk_size, columns=numeric, rows=X.index)
         return X
     if sp.issparse(X):
         X = sp.csr_matrix(X)
@@ -134,24 +132,31 @@ def _check_dask_pool(X: Any) -> Any:
 
 
 def _check_finite_dense(
-    arr: np.ndarray, chunk_size: int, *, columns: Any = None, rows: Any = None
+    arr: Any, chunk_size: int, *, columns: list[int] | None = None, rows: Any = None
 ) -> None:
     """Refuse NaN and infinity, naming the first such value's row and column.
 
+    The pool is read ``chunk_size`` rows at a time: a DataFrame's numbers are
+    converted to float one chunk at a time, never as a copy of the whole pool.
+
     Parameters
     ----------
-    arr : ndarray of shape (n, d)
-        The pool's numbers (a DataFrame's numeric columns only).
+    arr : ndarray or pandas.DataFrame of shape (n, d)
+        The pool.
     chunk_size : int
         Rows checked at a time.
-    columns : pandas.Index, optional
-        The names of ``arr``'s columns (a DataFrame's numeric ones), named instead of
-        a position that would count the other columns out.
+    columns : list of int, optional
+        For a DataFrame, the positions of its numeric columns (the only ones
+        checked); a value is named by its column's name rather than a position
+        that would count the other columns out.
     rows : pandas.Index, optional
         The DataFrame's index, whose label is named next to the row's position.
     """
     for start in range(0, arr.shape[0], chunk_size):
-        block = arr[start : start + chunk_size]
+        if columns is None:
+            block = arr[start : start + chunk_size]
+        else:
+            block = arr.iloc[start : start + chunk_size, columns].to_numpy(dtype=float)
         finite = np.isfinite(block)
         if not finite.all():
             r, c = np.argwhere(~finite)[0]
@@ -160,7 +165,7 @@ def _check_finite_dense(
             if columns is not None:
                 label = rows[row] if rows is not None else row
                 shown = "" if label == row else f" (index {label!r})"
-                where = f"row {row}{shown}, column {columns[c]!r}"
+                where = f"row {row}{shown}, column {arr.columns[columns[c]]!r}"
             raise ValueError(
                 f"The pool has a non-finite value ({block[r, c]}) at {where}. "
                 "Impute or drop such rows (e.g. sklearn.impute.SimpleImputer) before building "

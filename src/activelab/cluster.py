@@ -292,8 +292,13 @@ def _kc_init(
     block: np.ndarray, mask: np.ndarray, centres: list[np.ndarray], chunk_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(squared norms, min squared distance to the centres; -inf where not a candidate)."""
-    block = np.asarray(block, dtype=float)
-    sq = np.einsum("ij,ij->i", block, block)
+    from activelab.strategies._greedy import pass_rows
+
+    step = pass_rows(chunk_size)
+    sq = np.empty(block.shape[0])
+    for s in range(0, block.shape[0], step):
+        rows = np.asarray(block[s : s + step], dtype=float)
+        sq[s : s + step] = np.einsum("ij,ij->i", rows, rows)
     D = np.full(block.shape[0], np.inf)
     for C in centres:
         np.minimum(D, _block_min_sq(block, sq, C, chunk_size), out=D)
@@ -317,20 +322,26 @@ def _kc_update(
     chunk_size: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     sq, D = state
-    D = np.minimum(D, _block_min_sq(np.asarray(block, dtype=float), sq, C, chunk_size))
+    D = np.minimum(D, _block_min_sq(block, sq, C, chunk_size))
     if picked >= 0:
         D[picked] = -np.inf
     return sq, D
 
 
 def _block_min_sq(block: np.ndarray, sq: np.ndarray, C: np.ndarray, chunk_size: int) -> np.ndarray:
+    """Each row's min squared distance to ``C``, a step of rows at a time.
+
+    A float32 block is converted to float64 one step at a time, never as a whole: k-center
+    greedy calls this once per pick, on every block.
+    """
     from activelab.strategies._greedy import min_sq_dist, pass_rows
 
     step = pass_rows(chunk_size)
     c2 = np.einsum("ij,ij->i", C, C)
     out = np.empty(block.shape[0])
     for s in range(0, block.shape[0], step):
-        out[s : s + step] = min_sq_dist(block[s : s + step], sq[s : s + step], C, c2)
+        rows = np.asarray(block[s : s + step], dtype=float)
+        out[s : s + step] = min_sq_dist(rows, sq[s : s + step], C, c2)
     return out
 
 

@@ -142,7 +142,11 @@ class GraphSpace:
         return np.asarray(X, dtype=float)
 
     def _scaled(self, Z: Any) -> Any:
-        return Z if self._mean is None else (Z - self._mean) / self._std
+        if self._mean is None:
+            return Z
+        scaled = Z - self._mean  # one new array, divided in place: no third copy of the pool
+        scaled /= self._std
+        return scaled
 
     def transform(self, X: Any) -> Any:
         """Rows of ``X`` in the graph's space.

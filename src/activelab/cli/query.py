@@ -62,6 +62,8 @@ def _task_of(model: Any, X: Any) -> str:
         return "regression"
     with warnings.catch_warnings():  # the columns were picked by name
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        # a Dask frame's first row comes back named, where the workers score its values
+        warnings.filterwarnings("ignore", message="X has feature names, but")
         try:
             multi = _predicts_label_sets(model, X)
         except (ValueError, TypeError):  # a bad pool: ranking it says what is wrong
@@ -138,12 +140,19 @@ def _read_pool(
     suffix = path.suffix.lower()
     if not path.exists() and "*" not in str(path):
         raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
+    parts = _parquet_parts(path)
+    if parts is not None:
+        suffix = ".parquet"
+        if not parts:
+            raise click.BadParameter(
+                f"{path}: no .parquet file there; give a .parquet, .csv or .npy file, or a "
+                "folder of .parquet parts.",
+                param_hint="--pool",
+            )
     if suffix == ".npy":
         array = _unreadable_as_one_line(path, "a NumPy .npy array", np.load, path, mmap_mode="r")
         if on_dask:
-            import dask.array as da
-
-            return da.from_array(array, chunks=(250_000, -1))
+            return _npy_on_workers(path, array)
         return array
     if suffix not in (".parquet", ".csv"):
         raise click.BadParameter(f"{path}: use a .parquet, .csv or .npy file.", param_hint="--pool")
@@ -155,7 +164,14 @@ def _read_pool(
         import pandas as pd
 
         read = pd.read_parquet if suffix == ".parquet" else pd.read_csv
-    frame = _unreadable_as_one_line(path, _KINDS[suffix], read, path, **_csv_options(path))
+    options: dict[str, Any] = {**_csv_options(path)}
+    if on_dask and suffix == ".csv":
+        # Dask guesses each column's type from the file's first rows; a column of whole
+        # numbers there and a decimal (or an empty cell) further on failed the query on a
+        # worker. The pool is read as floats in the end, so integers are read as floats.
+        options["assume_missing"] = True
+    source: Any = path if on_dask or parts is None else [str(p) for p in parts]
+    frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
     frame = _without_unnamed(frame, path, on_dask)
     if columns:
         missing = [c for c in columns if c not in frame.columns]
@@ -181,7 +197,169 @@ def _read_pool(
         )
     if on_dask or categorical:
         return frame
-    return frame.to_numpy(dtype=float)
+    return frame.to_numpy(dtype=_float_dtype(frame))
+
+
+def _float_dtype(frame: Any) -> Any:
+    """``float32`` for a table whose columns are all float32, else ``float`` (float64).
+
+    A float32 pool (embeddings, features saved as float32) is ranked as it is stored, as
+    a float32 ``.npy`` pool is, rather than as a float64 copy twice its size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> _float_dtype(pd.DataFrame({"a": np.zeros(2, np.float32)}))
+    <class 'numpy.float32'>
+    >>> _float_dtype(pd.DataFrame({"a": np.zeros(2, np.float32), "b": [1, 2]}))
+    <class 'float'>
+    """
+    import numpy as np
+
+    kinds = {str(dtype) for dtype in frame.dtypes}
+    return np.float32 if kinds == {"float32"} else float
+
+
+def _parquet_parts(path: Path) -> list[Path] | None:
+    """The files of a Parquet pool given as a folder of parts or a pattern, in Dask's order.
+
+    Parts are numbered as they were written (``part.0.parquet`` ... ``part.11.parquet``, as
+    ``dask.dataframe.to_parquet`` writes them); read in the order of their names, part 10
+    would come before part 2, and the row numbers of a query in this process would not be
+    those of the same query with ``--dask``. Both read the parts in natural order (numbers
+    in names compared as numbers), as Dask does.
+
+    Parameters
+    ----------
+    path : Path
+        ``--pool``.
+
+    Returns
+    -------
+    list of Path or None
+        The parts (empty when there are none); None for a single file, a folder of Hive
+        partitions (read by pyarrow as it is), or a pattern of other files.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for i in (0, 1, 2, 10):
+    ...     _ = (folder / f"part.{i}.parquet").write_bytes(b"")
+    >>> [p.name for p in _parquet_parts(folder)]
+    ['part.0.parquet', 'part.1.parquet', 'part.2.parquet', 'part.10.parquet']
+    """
+    import re
+
+    if "*" in str(path):
+        if path.suffix.lower() != ".parquet":
+            return None
+        found = [p for p in path.parent.glob(path.name) if p.is_file()]
+    elif path.is_dir():
+        if any(p.is_dir() and not p.name.startswith((".", "_")) for p in path.iterdir()):
+            return None  # partitioned by the values of columns: pyarrow reads them
+        found = [
+            p
+            for p in path.iterdir()
+            if p.is_file() and p.suffix.lower() == ".parquet" and not p.name.startswith((".", "_"))
+        ]
+    else:
+        return None
+
+    def natural(p: Path) -> list[Any]:
+        return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(p))]
+
+    return sorted(found, key=natural)
+
+
+def _killed_worker() -> tuple[type[BaseException], ...]:
+    """Dask's ``KilledWorker`` (a task whose every worker died), or nothing without Dask."""
+    try:
+        from distributed import KilledWorker
+    except ModuleNotFoundError:  # pragma: no cover - without the [dask] extra
+        return ()
+    return (KilledWorker,)
+
+
+def _worker_died(spec: str | None, exc: Any) -> str:
+    """One line for a query whose task killed every worker that ran it (``KilledWorker``).
+
+    Parameters
+    ----------
+    spec : str or None
+        ``--dask`` as given.
+    exc : distributed.KilledWorker
+        The error: its task, its last worker and how many times the task was retried.
+
+    Returns
+    -------
+    str
+        What happened, the likely cause (memory) with the worker's limit, and the fixes.
+    """
+    from dask.utils import format_bytes
+
+    limit = getattr(exc.last_worker, "memory_limit", None)
+    within = f" (their limit: {format_bytes(limit)} each)" if limit else ""
+    return (
+        f"--dask {spec}: a worker died each of the {exc.allowed_failures + 1} times it ran one "
+        f"task of the query ({str(exc.task)[:60]}), most often by running out of memory"
+        f"{within}; give the workers more memory (dask worker --memory-limit) or store the pool "
+        "in smaller parts (Parquet row groups or files; a .npy pool is read in blocks of at "
+        "most 128 MiB)."
+    )
+
+
+#: the most rows in one block of a pool read on the workers, and the most bytes
+_BLOCK_ROWS = 250_000
+_BLOCK_BYTES = 128 * 2**20
+
+
+def _npy_on_workers(path: Path, array: Any) -> Any:
+    """A .npy pool as a Dask array whose blocks the workers read from the file itself.
+
+    ``dask.array.from_array`` on the memory-mapped file would put the whole pool into the
+    task graph, sent from this machine; here each block is a task that opens the file
+    (at the same path on every worker, as a Parquet or CSV pool is read) and reads its
+    own rows. A block holds at most :data:`_BLOCK_ROWS` rows and :data:`_BLOCK_BYTES`
+    bytes, so a wide pool (embeddings) is cut into more blocks.
+
+    Parameters
+    ----------
+    path : Path
+        The .npy file.
+    array : numpy.memmap
+        The file opened in this process (its shape and dtype; nothing is read from it).
+
+    Returns
+    -------
+    dask.array.Array
+        The pool, as the file holds it.
+    """
+    import dask
+    import dask.array as da
+
+    if array.ndim != 2:  # refused, in one line, where the pool is checked
+        return da.from_array(array)
+    n, width = array.shape
+    rows = max(1, min(_BLOCK_ROWS, _BLOCK_BYTES // max(1, width * array.dtype.itemsize)))
+    where = str(path.resolve())
+    blocks = [
+        da.from_delayed(
+            dask.delayed(_npy_rows, pure=True)(where, lo, min(lo + rows, n)),
+            shape=(min(lo + rows, n) - lo, width),
+            dtype=array.dtype,
+        )
+        for lo in range(0, n, rows)
+    ]
+    return da.concatenate(blocks, axis=0) if blocks else da.from_array(array)
+
+
+def _npy_rows(path: str, start: int, stop: int) -> Any:
+    """Rows ``start`` to ``stop`` of the .npy file at ``path``, read on a worker."""
+    import numpy as np
+
+    return np.array(np.load(path, mmap_mode="r")[start:stop])
 
 
 #: what a pool file of each suffix should be, for the one-line error when it cannot be read
@@ -531,7 +709,8 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     "pool_path",
     required=True,
     type=click.Path(path_type=Path),
-    help="The pool: .parquet (a file or a folder of parts), .csv or .npy; for a text "
+    help="The pool: .parquet (a file, or a folder or pattern of parts, read in the order "
+    "they are numbered: part.2 before part.10), .csv or .npy; for a text "
     "project's model a file with a text column, for an image project's a folder of images.",
 )
 @click.option(
@@ -599,8 +778,9 @@ def query(
 ) -> None:
     """Rank the rows of a pool file by how much the model needs their labels.
 
-    With --dask the file is read on the workers (Parquet or CSV), so the pool
-    never passes through this machine; only the winners come back.
+    With --dask the file is read on the workers (Parquet, CSV or .npy, at the
+    same path on every worker), so the pool never passes through this machine;
+    only the winners come back.
     """
     from activelab.cluster import DaskBackend, connect
     from activelab.ranking import rank_pool
@@ -655,6 +835,8 @@ def query(
                 )
         except (ValueError, TypeError, IndexError) as exc:
             raise click.ClickException(str(exc)) from exc
+    except _killed_worker() as exc:
+        raise click.ClickException(_worker_died(dask_spec, exc)) from None
     finally:
         if client is not None:
             cluster = getattr(client, "cluster", None)
