@@ -69,6 +69,7 @@ def project_records(store: Store, fmt: str | None = None) -> list[Record]:
     settings = store.settings
     multi = settings.get("task") == "multilabel"
     text_column = settings.get("text_column", "text")
+    id_column = settings.get("id_column")
     given = _given_answers(store, multi)
     gold = settings.get(GOLD_SETTING) or {}
     records = []
@@ -88,6 +89,8 @@ def project_records(store: Store, fmt: str | None = None) -> list[Record]:
             dict(src.get("extra", {})) if same or src.get("format") in _TABLES else {},
             item_id + 1,
         )
+        if fmt == "label-studio" and src.get("format") != fmt:
+            rec.data = _with_item_id(rec.data, rec.id, id_column)
         # a tool's file has its imported answers already; a CSV's given labels become answers
         rec.answers.extend(
             a
@@ -284,6 +287,34 @@ def _data(kind: str, content: dict[str, Any], src: dict[str, Any], text_column: 
     if "data_id" in src:
         data["id"] = src["data_id"]
     return {k: data[k] for k in keys if k in data}
+
+
+def _with_item_id(data: dict[str, Any], item_id: str, id_column: str | None) -> dict[str, Any]:
+    """A Label Studio task's data for an item that did not come from a Label Studio file:
+    its data with the project's item id under ``id``, the name the csv and jsonl exports
+    give it.
+
+    Label Studio keeps a task's data through an import and an export (its own task ids are
+    new in every project), and the reader names tasks by their data's ``id``, so the item
+    comes back with its id. The id column of a CSV named otherwise (``--id-column ref``)
+    goes under ``id`` in its place, so that it is read as the id again, never as a feature
+    or a field. A data field ``id`` of the item's own (another column than the id column,
+    a Prodigy example's ``id``) is kept as it is.
+
+    Examples
+    --------
+    >>> _with_item_id({"text": "nice"}, "7", None)
+    {'text': 'nice', 'id': '7'}
+    >>> _with_item_id({"ref": "r1", "x": 1.5}, "r1", "ref")
+    {'id': 'r1', 'x': 1.5}
+    >>> _with_item_id({"text": "nice", "id": 3}, "a9", None)
+    {'text': 'nice', 'id': 3}
+    """
+    if "id" in data:
+        return data
+    if id_column is not None and id_column in data:
+        return {("id" if k == id_column else k): v for k, v in data.items()}
+    return {**data, "id": item_id}
 
 
 def _image_uri(store: Store, item_id: int) -> str | None:
