@@ -728,6 +728,37 @@ def test_a_label_studio_export_keeps_the_items_ids_and_answers(
         again.close()
 
 
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [("prodigy", "o.jsonl"), ("parquet", "o.parquet"), ("hf", "o"), ("label-studio", "o.json")],
+)
+def test_a_tool_export_of_a_table_leaves_its_id_column_out_of_the_data(
+    tmp_path: Path, fmt: str, name: str
+) -> None:
+    """A table made with --id-column ref (numbers) carries its ids in the format's own place;
+    its ref column left among the data was a feature of the project made from the export."""
+    (tmp_path / "items.csv").write_text(
+        "ref,x,y,label\n"
+        + "".join(
+            f"{1000 + i},{i * 1.5},{i % 3},{'ab'[i % 2] if i < 6 else ''}\n" for i in range(8)
+        )
+    )
+    init = ["init", tmp_path / "p", "--data", tmp_path / "items.csv", "--labels", "a,b"]
+    assert _run(*init, "--id-column", "ref").exit_code == 0
+    out = tmp_path / name
+    assert _run("export", tmp_path / "p", "--format", fmt, "--out", out).exit_code == 0
+    assert all("ref" not in rec.data for rec in read_tasks(out))
+    r = _run("init", tmp_path / "q", "--data", out, "--labels", "a,b")
+    assert r.exit_code == 0 and "features x, y," in r.output, r.output
+    first, again = open_project(tmp_path / "p"), open_project(tmp_path / "q")
+    try:
+        assert again.external_ids() == first.external_ids()
+        assert _answers(again) == _answers(first)
+    finally:
+        first.close()
+        again.close()
+
+
 def _answers(store: object) -> dict[str, tuple[str, str]]:
     """Item id → its label and who gave it (an imported answer by the name the file gave)."""
     ids = store.external_ids()

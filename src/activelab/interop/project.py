@@ -77,7 +77,7 @@ def project_records(store: Store, fmt: str | None = None) -> list[Record]:
         item = store.item(item_id)
         content = item["content"]
         src = item_source(content)
-        data = _data(item["kind"], content, src, text_column)
+        data = _data(item["kind"], content, src, text_column, id_column)
         if item["kind"] == "image" and "data" not in src:  # an image of a folder: carry it
             data = {"image": _image_uri(store, item_id), **data}
         same = fmt is None or src.get("format") in (fmt, None)
@@ -271,7 +271,26 @@ def _one(labels: list[str]) -> str | list[str]:
     return labels[0] if len(labels) == 1 else labels
 
 
-def _data(kind: str, content: dict[str, Any], src: dict[str, Any], text_column: str) -> dict:
+def _data(
+    kind: str,
+    content: dict[str, Any],
+    src: dict[str, Any],
+    text_column: str,
+    id_column: str | None = None,
+) -> dict:
+    """An item's data for an export: what its file said of it, less what the export writes
+    its own way.
+
+    A table row of activelab's own CSV or JSONL leaves out its id column (``id``, or the
+    ``--id-column`` it was made with): every format carries the item's id in a place of its
+    own (a Parquet ``id`` column, a Prodigy example's ``meta``, a Label Studio task's data
+    ``id``), and a column of ids left among the data would be read as a feature again.
+
+    Examples
+    --------
+    >>> _data("table", {"fields": {"ref": "1001", "x": "1.5"}}, {}, "text", "ref")
+    {'x': '1.5'}
+    """
     if "data" in src:  # images keep their whole data
         return dict(src["data"])
     fields = content.get("fields", content) if kind == "table" else content
@@ -282,6 +301,8 @@ def _data(kind: str, content: dict[str, Any], src: dict[str, Any], text_column: 
     if keys is None:  # an item of activelab's own CSV/JSONL
         if kind == "table":
             fields.pop("id", None)
+            if id_column is not None:
+                fields.pop(id_column, None)
         return fields
     data = {k: fields[k] for k in keys if k in fields}
     if "data_id" in src:
