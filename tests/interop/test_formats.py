@@ -759,6 +759,26 @@ def test_a_tool_export_of_a_table_leaves_its_id_column_out_of_the_data(
         again.close()
 
 
+def test_a_label_studio_export_keeps_the_ids_of_tasks_and_of_items_added_from_a_csv(
+    tmp_path: Path,
+) -> None:
+    """A project made from Label Studio tasks (task ids, no data id) with a CSV's items added
+    (their ids in the data): a project made from its export has every id."""
+    tasks = [{"id": 100 + i, "data": {"text": t}} for i, (t, _) in enumerate(_texts(6))]
+    (tmp_path / "t.json").write_text(json.dumps(tasks))
+    (tmp_path / "more.csv").write_text("id,text\nm1,lovely plot\nm2,dreadful acting\n")
+    init = ["init", tmp_path / "p", "--data", tmp_path / "t.json", "--labels", "pos,neg"]
+    assert _run(*init, "--text-features", "tfidf").exit_code == 0
+    assert _run("add", tmp_path / "p", "--data", tmp_path / "more.csv").exit_code == 0
+    out = tmp_path / "o.json"
+    assert _run("export", tmp_path / "p", "--format", "label-studio", "--out", out).exit_code == 0
+    assert _run("init", tmp_path / "q", "--data", out, "--labels", "pos,neg").exit_code == 0
+    first, again = open_project(tmp_path / "p"), open_project(tmp_path / "q")
+    assert again.external_ids() == first.external_ids() == [*map(str, range(100, 106)), "m1", "m2"]
+    first.close()
+    again.close()
+
+
 def _answers(store: object) -> dict[str, tuple[str, str]]:
     """Item id → its label and who gave it (an imported answer by the name the file gave)."""
     ids = store.external_ids()

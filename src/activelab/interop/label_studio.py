@@ -332,12 +332,15 @@ def _first_choices_region(tasks: list[Any]) -> dict[str, Any] | None:
 
 
 def _ids_from_data(records: list[Record]) -> None:
-    """Name the tasks by their data's ``id`` when every task has a distinct one.
+    """Name each task by its data's ``id``, else by its task id, when every task has one
+    of the two and the names are distinct.
 
     Label Studio gives a task an id of its own in each project (a new one at every
     import), but keeps its data as it was: the item's own name, where the file gives
     one (as activelab's export does), is its data's ``id``, as a Prodigy example's is
-    its ``meta`` id. Otherwise the task ids stand, else the tasks' numbers.
+    its ``meta`` id. A file of tasks with data ids beside tasks with task ids only (an
+    export of a project made from a Label Studio file, with a CSV's items added) keeps
+    both. Otherwise the task ids stand, else the tasks' numbers.
 
     Examples
     --------
@@ -345,12 +348,15 @@ def _ids_from_data(records: list[Record]) -> None:
     >>> [r.id for r in records]
     ['x7', '8']
     >>> [r.id for r in parse_tasks([{"id": 1, "data": {"text": "a", "id": "x7"}},
-    ...                             {"id": 2, "data": {"text": "b", "id": "x8"}}])]
-    ['x7', 'x8']
+    ...                             {"id": 2, "data": {"text": "b"}}])]
+    ['x7', '2']
     >>> [r.id for r in parse_tasks([{"text": "a", "id": "x"}, {"text": "b", "id": "x"}])]
     ['1', '2']
     """
-    name_by(records, [rec.data.get("id") for rec in records])
+    name_by(
+        records,
+        [rec.data["id"] if "id" in rec.data else rec.extra.get("id") for rec in records],
+    )
 
 
 def _parse_task(task: Any, n: int, from_name: str | None) -> Record:
