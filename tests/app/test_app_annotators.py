@@ -198,6 +198,78 @@ def test_answer_seconds_recorded_and_added_to_old_databases(tmp_path) -> None:
     store.close()
 
 
+def _short_project(tmp_path, settings: dict) -> tuple[Store, str]:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "name": "p", **settings})
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(10)]
+    )
+    store.save_features(np.eye(10))
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+    return store, str(tmp_path / "proj")
+
+
+def test_status_says_when_the_overlap_outnumbers_the_active_annotators(tmp_path) -> None:
+    """overlap 3 with one active annotator (another revoked, a file's labels by
+    imported:file): no item can get its three answers, and the queue count never reaches 0;
+    status says why in one line, and what to do."""
+    store, proj = _short_project(tmp_path, {"overlap": 3})
+    ada = store.add_annotator("ada")[0]
+    bob = store.add_annotator("bob")[0]
+    imported = store.add_annotator("imported:file", with_token=False)[0]
+    store.append_event(0, imported.id, "label", label="neg", overlap=3)
+    store.append_event(0, bob.id, "label", label="neg", overlap=3)
+    store.append_event(1, ada.id, "skip")
+    store.revoke_annotator("bob")
+    store.close()
+    runner = CliRunner()
+    r = runner.invoke(main, ["status", proj, "--json"])
+    assert r.exit_code == 0, r.output
+    short = json.loads(r.output)["short_of_annotators"]
+    # item 0 can still get ada's answer: 3 of 3; the nine others at most one of three
+    assert {k: short[k] for k in ("items", "answers", "overlap", "active_annotators")} == {
+        "items": 9, "answers": 3, "overlap": 3, "active_annotators": 1
+    }  # fmt: skip
+    r = runner.invoke(main, ["status", proj])
+    line = next(x for x in r.output.splitlines() if x.startswith("overlap 3"))
+    assert line == (
+        "overlap 3 but 1 active annotator: 9 items can never get all their answers (they stay "
+        f"in the queue); add annotators (activelab annotator add {proj} NAME), or give a "
+        f"revoked one a new token (activelab annotator token {proj} NAME)"
+    )
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
+    for name in ("cy", "dan"):
+        store.add_annotator(name)
+    r = runner.invoke(main, ["status", proj, "--json"])
+    assert json.loads(r.output)["short_of_annotators"]["items"] == 1  # ada skipped item 1
+    store.add_annotator("eve")
+    store.close()
+    r = runner.invoke(main, ["status", proj, "--json"])
+    assert json.loads(r.output)["short_of_annotators"] is None
+    assert "can never get" not in runner.invoke(main, ["status", proj]).output
+
+
+def test_status_says_nothing_of_one_answer_per_item_and_counts_the_double_share(
+    tmp_path,
+) -> None:
+    """A project asking one answer per item and no annotator yet is no overlap problem (the
+    annotators line says so); the double share's items ask two answers of one annotator."""
+    store, proj = _short_project(tmp_path, {"overlap": 1, "double_share": 0.3})
+    store.close()
+    runner = CliRunner()
+    got = json.loads(runner.invoke(main, ["status", proj, "--json"]).output)
+    assert got["short_of_annotators"]["items"] == 3
+    assert got["short_of_annotators"]["text"].startswith(
+        "2 answers asked of an item but 0 active annotators: 3 items can never"
+    )
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
+    store.update_settings(double_share=0.0)
+    store.close()
+    got = json.loads(runner.invoke(main, ["status", proj, "--json"]).output)
+    assert got["short_of_annotators"] is None
+
+
 def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})

@@ -149,6 +149,22 @@ def test_a_new_token_for_a_lost_one_a_revoked_or_a_terminal_annotator(tmp_path) 
     assert "Traceback" not in r.output
 
 
+def test_the_terminal_labeller_says_why_items_stay_in_the_queue(tmp_path) -> None:
+    """Alone on a project of overlap 2, the annotator labels every item once: nothing is
+    left for them, and the line says the items can never get their second answers."""
+    (tmp_path / "items.csv").write_text("text\ngood one\nbad one\nfine one\nawful one\n")
+    proj = tmp_path / "p"
+    init = ["init", proj, "--data", tmp_path / "items.csv", "--labels", "pos,neg"]
+    assert run(*init, "--overlap", "2", "--text-features", "tfidf").exit_code == 0
+    r = run("label", proj, "--as", "tom", input="1212q")
+    assert r.exit_code == 0
+    assert "Nothing left to label" in r.output
+    assert (
+        "overlap 2 but 1 active annotator: 4 items can never get all their answers (they stay "
+        f"in the queue); add annotators (activelab annotator add {proj} NAME)"
+    ) in r.output
+
+
 def test_status_reads_the_event_counts_and_current_labels_once(tmp_path, monkeypatch) -> None:
     # status read count_events and current_labels a second time to tell whether items take
     # several answers

@@ -57,6 +57,23 @@ def owned(tmp_path: Path):
     store.close()
 
 
+def test_quality_route_says_when_the_overlap_outnumbers_the_active_annotators(tmp_path) -> None:
+    """overlap 2 with the owner alone: every item stays in the queue; the owner's view says
+    why (null once two can answer)."""
+    store = open_project(_project(tmp_path, n=4))
+    owner, token = store.add_annotator("olga")
+    store.make_owner(owner.name)
+    svc = LabellingService(store)
+    auth = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(svc, run_trainer=False)) as client:
+        short = client.get("/api/quality", headers=auth).json()["short_of_annotators"]
+        assert short["items"] == 4 and short["active_annotators"] == 1
+        assert short["text"].startswith("overlap 2 but 1 active annotator: 4 items can never")
+        store.add_annotator("ada")
+        assert client.get("/api/quality", headers=auth).json()["short_of_annotators"] is None
+    store.close()
+
+
 def test_quality_route_is_the_owners_and_matches_the_report(owned) -> None:
     _, store, annotator_token, owner_token = owned
     store.append_event(0, store.annotator_by_name("dan").id, "skip")  # dan has only skipped

@@ -671,6 +671,123 @@ def test_a_tool_export_of_a_csv_project_keeps_its_ids(tmp_path: Path, fmt: str, 
     assert read_tasks(again) == read_tasks(out)
 
 
+def _through_label_studio(path: Path) -> None:
+    """What an import into Label Studio and its JSON export do to a task file: every task
+    gets a task id of that project's own; the data is kept as it was."""
+    tasks = json.loads(path.read_text())
+    path.write_text(json.dumps([{**t, "id": 9000 + n} for n, t in enumerate(tasks)]))
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "options"),
+    [
+        ("id,text,label", "{id},{text},{label}", ["--text-features", "tfidf"]),
+        ("ref,text,label", "{id},{text},{label}", ["--id-column", "ref"]),
+        ("text,label", "{text},{label}", ["--text-features", "tfidf"]),
+        ("id,x,y,label", "{id},{n},{m},{label}", []),
+        ("ref,x,y,label", "{id},{n},{m},{label}", ["--id-column", "ref"]),
+        ("x,y,label", "{n},{m},{label}", []),
+    ],
+    ids=["text", "text-ref", "text-rows", "table", "table-ref", "table-rows"],
+)
+@pytest.mark.parametrize("via", ["file", "label-studio"])
+def test_a_label_studio_export_keeps_the_items_ids_and_answers(
+    tmp_path: Path, header: str, row: str, options: list[str], via: str
+) -> None:
+    """The item id goes in each task's data, under ``id`` as in the csv export, where Label
+    Studio keeps it: ``init`` from the export (straight, or after Label Studio gave the tasks
+    ids of its own) has the project's ids and answers, and never reads the id as a feature
+    or shows it as the text."""
+    ids = ["a1", "007", "x-3", "b4", "c5", "d6", "e7", "f8"]
+    lines = [
+        row.format(
+            id=i, text=t, label=lab if n not in (2, 7) else "", n=n * 1.5 + (lab == "pos"), m=n % 3
+        )
+        for n, (i, (t, lab)) in enumerate(zip(ids, _texts(8), strict=True))
+    ]
+    (tmp_path / "items.csv").write_text("\n".join([header, *lines]) + "\n")
+    init = ["init", tmp_path / "p", "--data", tmp_path / "items.csv", "--labels", "pos,neg"]
+    assert _run(*init, *options).exit_code == 0
+    _label_first(tmp_path / "p", "neg")  # an answer given in the project, beside the file's
+    out = tmp_path / "o.json"
+    assert _run("export", tmp_path / "p", "--format", "label-studio", "--out", out).exit_code == 0
+    if via == "label-studio":
+        _through_label_studio(out)
+    r = _run("init", tmp_path / "q", "--data", out, "--labels", "pos,neg")
+    assert r.exit_code == 0, r.output
+    first, again = open_project(tmp_path / "p"), open_project(tmp_path / "q")
+    try:
+        assert again.external_ids() == first.external_ids()
+        assert _answers(again) == _answers(first)
+        assert again.settings.get("feature_columns") == first.settings.get("feature_columns")
+        assert again.load_features().shape == first.load_features().shape
+        if again.settings["kind"] == "text":
+            assert again.item(0)["content"]["text"] == first.item(0)["content"]["text"]
+    finally:
+        first.close()
+        again.close()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [("prodigy", "o.jsonl"), ("parquet", "o.parquet"), ("hf", "o"), ("label-studio", "o.json")],
+)
+def test_a_tool_export_of_a_table_leaves_its_id_column_out_of_the_data(
+    tmp_path: Path, fmt: str, name: str
+) -> None:
+    """A table made with --id-column ref (numbers) carries its ids in the format's own place;
+    its ref column left among the data was a feature of the project made from the export."""
+    (tmp_path / "items.csv").write_text(
+        "ref,x,y,label\n"
+        + "".join(
+            f"{1000 + i},{i * 1.5},{i % 3},{'ab'[i % 2] if i < 6 else ''}\n" for i in range(8)
+        )
+    )
+    init = ["init", tmp_path / "p", "--data", tmp_path / "items.csv", "--labels", "a,b"]
+    assert _run(*init, "--id-column", "ref").exit_code == 0
+    out = tmp_path / name
+    assert _run("export", tmp_path / "p", "--format", fmt, "--out", out).exit_code == 0
+    assert all("ref" not in rec.data for rec in read_tasks(out))
+    r = _run("init", tmp_path / "q", "--data", out, "--labels", "a,b")
+    assert r.exit_code == 0 and "features x, y," in r.output, r.output
+    first, again = open_project(tmp_path / "p"), open_project(tmp_path / "q")
+    try:
+        assert again.external_ids() == first.external_ids()
+        assert _answers(again) == _answers(first)
+    finally:
+        first.close()
+        again.close()
+
+
+def test_a_label_studio_export_keeps_the_ids_of_tasks_and_of_items_added_from_a_csv(
+    tmp_path: Path,
+) -> None:
+    """A project made from Label Studio tasks (task ids, no data id) with a CSV's items added
+    (their ids in the data): a project made from its export has every id."""
+    tasks = [{"id": 100 + i, "data": {"text": t}} for i, (t, _) in enumerate(_texts(6))]
+    (tmp_path / "t.json").write_text(json.dumps(tasks))
+    (tmp_path / "more.csv").write_text("id,text\nm1,lovely plot\nm2,dreadful acting\n")
+    init = ["init", tmp_path / "p", "--data", tmp_path / "t.json", "--labels", "pos,neg"]
+    assert _run(*init, "--text-features", "tfidf").exit_code == 0
+    assert _run("add", tmp_path / "p", "--data", tmp_path / "more.csv").exit_code == 0
+    out = tmp_path / "o.json"
+    assert _run("export", tmp_path / "p", "--format", "label-studio", "--out", out).exit_code == 0
+    assert _run("init", tmp_path / "q", "--data", out, "--labels", "pos,neg").exit_code == 0
+    first, again = open_project(tmp_path / "p"), open_project(tmp_path / "q")
+    assert again.external_ids() == first.external_ids() == [*map(str, range(100, 106)), "m1", "m2"]
+    first.close()
+    again.close()
+
+
+def _answers(store: object) -> dict[str, tuple[str, str]]:
+    """Item id → its label and who gave it (an imported answer by the name the file gave)."""
+    ids = store.external_ids()
+    return {
+        ids[i]: (c.label, c.annotator.removeprefix("imported:"))
+        for i, c in store.current_labels().items()
+    }
+
+
 def test_an_answer_without_a_choice_is_no_label_not_a_refused_one(tmp_path: Path) -> None:
     """Single-label: an annotation of a text area only chose nothing, so the item stays
     unlabelled; it is not counted as an answer whose labels are not the project's."""

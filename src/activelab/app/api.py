@@ -332,6 +332,14 @@ class ReviewItemOut(BaseModel):
     answers: list[dict[str, str]]
 
 
+class ShortOfAnnotatorsOut(BaseModel):
+    items: int = Field(description="items that can never get all the answers they ask for")
+    answers: int = Field(description="the most answers one of them asks for")
+    overlap: int
+    active_annotators: int = Field(description="annotators not revoked")
+    text: str = Field(description="the same as one line, with what to do")
+
+
 class QualityOut(BaseModel):
     """The owner's view of label quality (what ``activelab status --json`` shows under
     ``quality``), with the first disputed items."""
@@ -356,6 +364,11 @@ class QualityOut(BaseModel):
         None, description="multi-label projects: agreement label by label"
     )
     review: list[ReviewItemOut] = Field(description="the disputed items, least sure first")
+    short_of_annotators: ShortOfAnnotatorsOut | None = Field(
+        None,
+        description="items asking for more answers (overlap, double share, second opinions) "
+        "than the active annotators can give, which stay in the queue for good; null if none",
+    )
 
 
 # ------------------------------------------------------------- middleware

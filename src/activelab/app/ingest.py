@@ -1175,8 +1175,8 @@ def _read_tool_file(path: Path, fmt: str) -> tuple[list[Any], list[str] | None]:
 
 
 def _own_ids(fmt: str, records: list[Any]) -> bool:
-    """Whether a labelling tool's file gives its items ids of their own: Label Studio task
-    ids (or, without them, the ``id`` of every task's data), an ``id`` column of a Parquet
+    """Whether a labelling tool's file gives its items ids of their own: the ``id`` of
+    every Label Studio task's data (or, without them, the task ids), an ``id`` column of a Parquet
     file or dataset; Prodigy's are its input hashes. Without them the items are numbered in
     the file's order, and ``activelab add`` numbers a new batch on from the project's last
     item, as for a CSV file without an id column."""

@@ -31,6 +31,7 @@ from activelab.app.quality import (
     answer_table,
     disputed_items,
     quality_report,
+    short_of_annotators,
 )
 
 __all__ = ["owner_report"]
@@ -43,21 +44,25 @@ def owner_report(store: Any, *, limit: int = 50, min_confidence: float = 0.9) ->
     :func:`~activelab.app.multilabel_quality.multilabel_quality_report`) with
     ``task`` and ``review``: the first ``limit`` disputed items, least sure first,
     each with its ``id`` (the item's id in the data; multi-label:
-    :func:`~activelab.app.multilabel_quality.disputed_label_sets`). The settings are read
-    afresh, so gold items and decisions added from the command line count.
+    :func:`~activelab.app.multilabel_quality.disputed_label_sets`), and
+    ``short_of_annotators``: the items that ask for more answers than the active annotators
+    can give (:func:`~activelab.app.quality.short_of_annotators`; ``None`` when none do).
+    The settings are read afresh, so gold items and decisions added from the command line
+    count.
     """
     settings = store.refresh_settings()
     ids = store.external_ids()
+    short = short_of_annotators(store)
     if settings.get("task") == "multilabel":
         rep = multilabel_quality_report(store)
         t = multilabel_answer_table(store)
         queue = disputed_label_sets(t, aggregate_label_sets(t, rep["aggregate"]))
         review = [{**q, "id": ids[q["item"]]} for q in queue[:limit]]
-        return {"task": "multilabel", **rep, "review": review}
+        return {"task": "multilabel", **rep, "review": review, "short_of_annotators": short}
     rep = quality_report(store)
     table = answer_table(store)
     queue = disputed_items(
         table, aggregate_answers(table, rep["aggregate"]), min_confidence=min_confidence
     )
     review = [{**q, "id": ids[q["item"]]} for q in queue[:limit]]
-    return {"task": "classification", **rep, "review": review}
+    return {"task": "classification", **rep, "review": review, "short_of_annotators": short}

@@ -55,6 +55,7 @@ __all__ = [
     "aggregate_answers",
     "annotator_rows",
     "answer_table",
+    "answer_targets",
     "cost_aware_head",
     "disputed_items",
     "double_share_items",
@@ -62,6 +63,7 @@ __all__ = [
     "is_decision",
     "kappa_pairs",
     "quality_report",
+    "short_of_annotators",
     "skip_counts",
 ]
 
@@ -430,6 +432,128 @@ def double_share_items(n_items: int, share: float, seed: int = 0) -> np.ndarray:
     k = round(share * n_items)
     rng = np.random.default_rng(seed)
     return np.sort(rng.permutation(n_items)[:k]).astype(np.int64)
+
+
+def answer_targets(settings: dict[str, Any], n_items: int) -> np.ndarray:
+    """How many answers each item is asked for before any second opinion: the project's
+    ``overlap``, and two for the double share's items (one sample per batch of items, so
+    that an ``activelab add`` leaves the earlier batches' sample as it was).
+
+    Examples
+    --------
+    >>> answer_targets({"overlap": 1, "double_share": 0.3}, 10).tolist()
+    [1, 1, 2, 1, 2, 1, 2, 1, 1, 1]
+    """
+    target = np.full(n_items, int(settings.get("overlap", 1)), dtype=np.int32)
+    share = float(settings.get("double_share", 0.0))
+    if share > 0:
+        seed, offset = int(settings.get("double_share_seed", 0)), 0
+        for b, size in enumerate(settings.get("item_batches") or [n_items]):
+            extra = offset + double_share_items(int(size), share, seed + b)
+            extra = extra[extra < n_items]
+            target[extra] = np.maximum(target[extra], 2)
+            offset += int(size)
+    return target
+
+
+def short_of_annotators(
+    store: Any, project: str | None = None, *, metrics: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The items that ask for more answers than the active annotators can still give, or
+    ``None`` when there are none.
+
+    An annotator answers an item once, and is not handed an item again once they skipped
+    it; a revoked annotator is handed nothing, and the annotators that stand for a file's
+    labels (``imported:…``) answer nothing. An item whose answers, with one from each
+    active annotator who has neither answered nor skipped it, stay below its target
+    (``overlap``, the double share's two, a second opinion the latest model asked) is never
+    done: it stays "in the queue" for good. Items asking for one answer are left out (with no
+    annotator yet, the list of annotators says so).
+
+    Parameters
+    ----------
+    store : Store
+        The project's store.
+    project : str, optional
+        The project as the commands to run name it (its folder); default its name.
+    metrics : dict, optional
+        The latest model version's metrics (its ``second_opinions``), when the caller has
+        them; read from the store otherwise.
+
+    Returns
+    -------
+    dict or None
+        ``items`` (how many), ``answers`` (the most answers one of them asks for),
+        ``overlap``, ``active_annotators`` and ``text``: one line saying so and what to do.
+
+    Examples
+    --------
+    >>> from activelab.app.store import Store
+    >>> store = Store.create("sqlite://", {"labels": ["no", "yes"], "overlap": 3, "name": "p"})
+    >>> store.add_items([{"external_id": str(i), "kind": "text", "content": {"text": "a"}}
+    ...                  for i in range(4)])
+    >>> ada, _ = store.add_annotator("ada")
+    >>> _ = store.append_event(0, ada.id, "label", label="no")
+    >>> print(short_of_annotators(store)["text"])  # doctest: +NORMALIZE_WHITESPACE
+    overlap 3 but 1 active annotator: 4 items can never get all their answers (they stay in
+    the queue); add annotators (activelab annotator add p NAME)
+    >>> _ = store.add_annotator("bob")
+    >>> _ = store.revoke_annotator("bob")
+    >>> print(short_of_annotators(store)["text"])  # doctest: +NORMALIZE_WHITESPACE
+    overlap 3 but 1 active annotator: 4 items can never get all their answers (they stay in
+    the queue); add annotators (activelab annotator add p NAME), or give a revoked one a new
+    token (activelab annotator token p NAME)
+    """
+    from activelab.interop.project import IMPORTED_PREFIX
+
+    settings = store.settings
+    n = store.n_items()
+    target = answer_targets(settings, n)
+    if metrics is None:
+        versions = store.model_versions()
+        metrics = versions[-1].metrics if versions else {}
+    asked = metrics.get("second_opinions") or {}
+    items = np.asarray(asked.get("items", []), dtype=np.int64)
+    if items.size:
+        target[items] = np.maximum(target[items], np.asarray(asked["target"], dtype=np.int32))
+    if n == 0 or target.max() < 2:
+        return None
+    people = [a for a in store.annotators() if not a.name.startswith(IMPORTED_PREFIX)]
+    active = {a.id for a in people if not a.revoked}
+    events = store.live_answers(("label", "skip"))
+    item = np.fromiter((e.item_id for e in events), np.int64, len(events))
+    who = np.fromiter((e.annotator_id for e in events), np.int64, len(events))
+    label = np.fromiter((e.kind == "label" for e in events), bool, len(events))
+    answers = np.bincount(item[label], minlength=n)
+    mine = np.isin(who, np.fromiter(active, np.int64, len(active)))
+    pairs = np.unique(np.stack([item[mine], who[mine]]), axis=1)  # one per annotator and item
+    done_by_active = np.bincount(pairs[0], minlength=n)
+    can_get = answers + (len(active) - done_by_active)
+    short = (target >= 2) & (answers < target) & (can_get < target)
+    if not short.any():
+        return None
+    overlap, wanted, n_active = (
+        int(settings.get("overlap", 1)),
+        int(target[short].max()),
+        len(active),
+    )
+    cause = f"overlap {overlap}" if wanted == overlap else f"{wanted} answers asked of an item"
+    project = project or settings.get("name") or "PROJECT"
+    count = int(short.sum())
+    text = (
+        f"{cause} but {n_active} active annotator{'' if n_active == 1 else 's'}: {count} "
+        f"item{' ' if count == 1 else 's '}can never get all their answers (they stay in the "
+        f"queue); add annotators (activelab annotator add {project} NAME)"
+    )
+    if any(a.revoked for a in people):
+        text += f", or give a revoked one a new token (activelab annotator token {project} NAME)"
+    return {
+        "items": count,
+        "answers": wanted,
+        "overlap": overlap,
+        "active_annotators": n_active,
+        "text": text,
+    }
 
 
 def doubtful_items(

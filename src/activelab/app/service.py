@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from activelab.app.quality import answer_targets
 from activelab.app.store import Annotator, Event, Store, decode_label_set, encode_label_set
 from activelab.app.trainer import STATUS_ARTIFACT, TrainerSupervisor
 from activelab.app.training import TrainResult, stopping_text, train
@@ -197,19 +198,7 @@ class LabellingService:
         self._score = np.full(self.n, np.nan)
         # answers wanted per item: overlap, 2 for the sampled double share, more for
         # items raised on demand (second opinions)
-        self._target = np.full(self.n, self.overlap, dtype=np.int32)
-        share = float(s.get("double_share", 0.0))
-        if share > 0:
-            from activelab.app.quality import double_share_items
-
-            seed, offset = int(s.get("double_share_seed", 0)), 0
-            # one sample per batch of items (init, then each add): adding items leaves the
-            # earlier batches' sample as it was
-            for b, size in enumerate(s.get("item_batches") or [self.n]):
-                extra = offset + double_share_items(int(size), share, seed + b)
-                extra = extra[extra < self.n]
-                self._target[extra] = np.maximum(self._target[extra], 2)
-                offset += int(size)
+        self._target = answer_targets(s, self.n)
         self._base_target = self._target.copy()  # before any second opinion
         # the latest model's predictions on the stop set, for the next round's stopping check
         self._stop_pred: np.ndarray | None = None

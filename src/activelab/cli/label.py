@@ -298,6 +298,7 @@ def label(project: Path, name: str | None) -> None:
     from rich.text import Text
 
     from activelab.app.project import ProjectError, open_project
+    from activelab.app.quality import short_of_annotators
     from activelab.app.service import LabellingService
     from activelab.app.store import ConflictError, StoreError, decode_label_set
     from activelab.cli.annotator import refuse_reserved_name
@@ -344,6 +345,9 @@ def label(project: Path, name: str | None) -> None:
                 item = svc.next_item(ann)
                 if item is None:
                     console.print("Nothing left to label. Thank you!")
+                    short = short_of_annotators(store, str(project))
+                    if short:  # why others' queue counts stay above 0
+                        console.print(short["text"], markup=False, soft_wrap=True)
                     break
                 _show(console, svc, item, keyed)
                 ticked = set()

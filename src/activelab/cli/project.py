@@ -401,6 +401,7 @@ def status(project: Path, as_json: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from activelab.app.quality import short_of_annotators
     from activelab.app.training import stopping_text
 
     store = _open(str(project))
@@ -459,6 +460,9 @@ def status(project: Path, as_json: bool) -> None:
         ],
         "trainer": _trainer_status(store),
         "quality": quality,
+        "short_of_annotators": short_of_annotators(
+            store, str(project), metrics=latest.metrics if latest else {}
+        ),
     }
     store.close()
     if as_json:
@@ -513,6 +517,8 @@ def status(project: Path, as_json: bool) -> None:
 
     names = ", ".join(role(a) for a in info["annotators"])
     console.print(f"annotators: {names or 'none yet'}")
+    if info["short_of_annotators"]:  # why the queue count never reaches 0
+        console.print(info["short_of_annotators"]["text"], soft_wrap=True)  # one line
     console.print(f"trainer: {_describe_trainer(info['trainer'])}")
     if info.get("quality"):
         _print_quality(console, info["quality"])

@@ -332,24 +332,31 @@ def _first_choices_region(tasks: list[Any]) -> dict[str, Any] | None:
 
 
 def _ids_from_data(records: list[Record]) -> None:
-    """Name tasks without a task id by their data's ``id``, when every task has a distinct one.
+    """Name each task by its data's ``id``, else by its task id, when every task has one
+    of the two and the names are distinct.
 
-    A file whose tasks carry no ``id`` of their own (activelab's export of a CSV
-    project, a list of bare data objects) names its items in ``data["id"]``;
-    the records keep those ids rather than the tasks' numbers. Otherwise the
-    task numbers stand.
+    Label Studio gives a task an id of its own in each project (a new one at every
+    import), but keeps its data as it was: the item's own name, where the file gives
+    one (as activelab's export does), is its data's ``id``, as a Prodigy example's is
+    its ``meta`` id. A file of tasks with data ids beside tasks with task ids only (an
+    export of a project made from a Label Studio file, with a CSV's items added) keeps
+    both. Otherwise the task ids stand, else the tasks' numbers.
 
     Examples
     --------
     >>> records = parse_tasks([{"data": {"text": "a", "id": "x7"}}, {"text": "b", "id": 8}])
     >>> [r.id for r in records]
     ['x7', '8']
+    >>> [r.id for r in parse_tasks([{"id": 1, "data": {"text": "a", "id": "x7"}},
+    ...                             {"id": 2, "data": {"text": "b"}}])]
+    ['x7', '2']
     >>> [r.id for r in parse_tasks([{"text": "a", "id": "x"}, {"text": "b", "id": "x"}])]
     ['1', '2']
     """
-    if any("id" in rec.extra for rec in records):
-        return
-    name_by(records, [rec.data.get("id") for rec in records])
+    name_by(
+        records,
+        [rec.data["id"] if "id" in rec.data else rec.extra.get("id") for rec in records],
+    )
 
 
 def _parse_task(task: Any, n: int, from_name: str | None) -> Record:

@@ -69,6 +69,7 @@ def project_records(store: Store, fmt: str | None = None) -> list[Record]:
     settings = store.settings
     multi = settings.get("task") == "multilabel"
     text_column = settings.get("text_column", "text")
+    id_column = settings.get("id_column")
     given = _given_answers(store, multi)
     gold = settings.get(GOLD_SETTING) or {}
     records = []
@@ -76,7 +77,7 @@ def project_records(store: Store, fmt: str | None = None) -> list[Record]:
         item = store.item(item_id)
         content = item["content"]
         src = item_source(content)
-        data = _data(item["kind"], content, src, text_column)
+        data = _data(item["kind"], content, src, text_column, id_column)
         if item["kind"] == "image" and "data" not in src:  # an image of a folder: carry it
             data = {"image": _image_uri(store, item_id), **data}
         same = fmt is None or src.get("format") in (fmt, None)
@@ -88,6 +89,8 @@ def project_records(store: Store, fmt: str | None = None) -> list[Record]:
             dict(src.get("extra", {})) if same or src.get("format") in _TABLES else {},
             item_id + 1,
         )
+        if fmt == "label-studio" and src.get("format") != fmt:
+            rec.data = _with_item_id(rec.data, rec.id, id_column)
         # a tool's file has its imported answers already; a CSV's given labels become answers
         rec.answers.extend(
             a
@@ -268,7 +271,26 @@ def _one(labels: list[str]) -> str | list[str]:
     return labels[0] if len(labels) == 1 else labels
 
 
-def _data(kind: str, content: dict[str, Any], src: dict[str, Any], text_column: str) -> dict:
+def _data(
+    kind: str,
+    content: dict[str, Any],
+    src: dict[str, Any],
+    text_column: str,
+    id_column: str | None = None,
+) -> dict:
+    """An item's data for an export: what its file said of it, less what the export writes
+    its own way.
+
+    A table row of activelab's own CSV or JSONL leaves out its id column (``id``, or the
+    ``--id-column`` it was made with): every format carries the item's id in a place of its
+    own (a Parquet ``id`` column, a Prodigy example's ``meta``, a Label Studio task's data
+    ``id``), and a column of ids left among the data would be read as a feature again.
+
+    Examples
+    --------
+    >>> _data("table", {"fields": {"ref": "1001", "x": "1.5"}}, {}, "text", "ref")
+    {'x': '1.5'}
+    """
     if "data" in src:  # images keep their whole data
         return dict(src["data"])
     fields = content.get("fields", content) if kind == "table" else content
@@ -279,11 +301,41 @@ def _data(kind: str, content: dict[str, Any], src: dict[str, Any], text_column: 
     if keys is None:  # an item of activelab's own CSV/JSONL
         if kind == "table":
             fields.pop("id", None)
+            if id_column is not None:
+                fields.pop(id_column, None)
         return fields
     data = {k: fields[k] for k in keys if k in fields}
     if "data_id" in src:
         data["id"] = src["data_id"]
     return {k: data[k] for k in keys if k in data}
+
+
+def _with_item_id(data: dict[str, Any], item_id: str, id_column: str | None) -> dict[str, Any]:
+    """A Label Studio task's data for an item that did not come from a Label Studio file:
+    its data with the project's item id under ``id``, the name the csv and jsonl exports
+    give it.
+
+    Label Studio keeps a task's data through an import and an export (its own task ids are
+    new in every project), and the reader names tasks by their data's ``id``, so the item
+    comes back with its id. The id column of a CSV named otherwise (``--id-column ref``)
+    goes under ``id`` in its place, so that it is read as the id again, never as a feature
+    or a field. A data field ``id`` of the item's own (another column than the id column,
+    a Prodigy example's ``id``) is kept as it is.
+
+    Examples
+    --------
+    >>> _with_item_id({"text": "nice"}, "7", None)
+    {'text': 'nice', 'id': '7'}
+    >>> _with_item_id({"ref": "r1", "x": 1.5}, "r1", "ref")
+    {'id': 'r1', 'x': 1.5}
+    >>> _with_item_id({"text": "nice", "id": 3}, "a9", None)
+    {'text': 'nice', 'id': 3}
+    """
+    if "id" in data:
+        return data
+    if id_column is not None and id_column in data:
+        return {("id" if k == id_column else k): v for k, v in data.items()}
+    return {**data, "id": item_id}
 
 
 def _image_uri(store: Store, item_id: int) -> str | None:

@@ -68,6 +68,9 @@ function render(q) {
   $("q-alpha").textContent = num(q.krippendorff_alpha, 3);
   $("q-gold").textContent = String(q.gold_items);
   $("q-disputed").textContent = String(q.disputed);
+  // items asking for more answers than the active annotators can give never leave the queue
+  $("q-short").textContent = q.short_of_annotators ? q.short_of_annotators.text : "";
+  $("q-short").hidden = !q.short_of_annotators;
   // where the answers' and the aggregated labels' class shares part, the aggregate moved items
   const shares = q.class_shares;
   $("q-shares").textContent = shares && q.items_with_several_answers
