@@ -820,10 +820,12 @@ def test_prodigy_timestamps_are_unix_seconds_and_iso_elsewhere(tmp_path: Path) -
     assert json.loads(write_prodigy(new))["_timestamp"] == 1700000000
 
 
-def test_imported_answers_keep_the_time_the_tool_recorded(tmp_path: Path) -> None:
+def test_imported_answers_keep_the_time_the_tool_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A Label Studio annotation's updated_at (else created_at) and a Prodigy _timestamp are
     when an imported label was given; without one, the import time is; an export read into
-    a new project gives the same times back."""
+    a new project gives the same times back, that import time included."""
     import time
 
     tasks = [{"id": 100 + i, "data": {"text": t}} for i, (t, _) in enumerate(_texts(8))]
@@ -846,6 +848,8 @@ def test_imported_answers_keep_the_time_the_tool_recorded(tmp_path: Path) -> Non
     assert when[3] == 1709528828.0  # 05:07:08 UTC
     assert before <= when[4] <= after  # the file says nothing: now
     _label_first(tmp_path / "p", "neg")
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 3600.0)  # read back an hour later
     for name, fmt in (("o.json", "label-studio"), ("o.jsonl", "prodigy")):
         project = tmp_path / f"from-{fmt}"
         out = tmp_path / name

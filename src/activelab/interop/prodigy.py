@@ -248,7 +248,9 @@ def _unix(stamp: str) -> int | str:
 def write_prodigy(records: list[Record], *, labels: list[str] | None = None) -> str:
     """Prodigy JSONL for ``records``: one line per answer, or one per unanswered item.
 
-    Lines read from Prodigy are written back verbatim. New answers become
+    Lines read from Prodigy are written back verbatim (a line without a
+    ``_timestamp`` gets the answer's ``created_at``, when it has one: a
+    project's export gives the time it recorded the answer at). New answers become
     choice examples (``options`` from ``labels`` when given, the selected ids
     in ``accept``); a new prediction of an unanswered item goes into its
     ``meta`` (``prediction``, ``score``, ``model_version``), which Prodigy shows
@@ -273,7 +275,10 @@ def write_prodigy(records: list[Record], *, labels: list[str] | None = None) -> 
             continue
         for ans in rec.answers:
             if ans.raw is not None:
-                out.append(json.dumps(ans.raw, ensure_ascii=False))
+                raw = ans.raw
+                if raw.get("_timestamp") is None and ans.created_at:  # the time recorded
+                    raw = {**raw, "_timestamp": _unix(ans.created_at)}
+                out.append(json.dumps(raw, ensure_ascii=False))
                 continue
             line = {**rec.data, **hashed, "meta": {"id": rec.id}}
             if labels is not None:
