@@ -820,6 +820,21 @@ def test_prodigy_timestamps_are_unix_seconds_and_iso_elsewhere(tmp_path: Path) -
     assert json.loads(write_prodigy(new))["_timestamp"] == 1700000000
 
 
+def test_prodigy_timestamps_drop_the_fraction_as_every_export_does() -> None:
+    """A time goes out to the second with its fraction dropped, as the CSV export writes it: a
+    time before 1970 included (23:59:59.5 is 23:59:59, not the next second)."""
+    from activelab.interop.records import Answer, Record
+
+    times = ["2023-11-14T22:13:20.9Z", "1969-12-31T23:59:59.5Z"]
+    new = [Record(t, {"text": t}, [Answer(["pos"], created_at=t)]) for t in times]
+    lines = write_prodigy(new).splitlines()
+    assert [json.loads(x)["_timestamp"] for x in lines] == [1700000000, -1]
+    assert [r.answers[0].created_at for r in parse_prodigy([json.loads(x) for x in lines])] == [
+        "2023-11-14T22:13:20Z",
+        "1969-12-31T23:59:59Z",
+    ]
+
+
 def test_imported_answers_keep_the_time_the_tool_recorded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

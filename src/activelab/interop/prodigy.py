@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -234,15 +235,16 @@ def _iso(stamp: Any) -> str | None:
 
 def _unix(stamp: str) -> int | str:
     """An ISO 8601 time as Prodigy's ``_timestamp`` (Unix seconds; UTC when the time has no
-    zone); another text is kept as it is.
+    zone); another text is kept as it is. The fraction of a second is dropped, as every
+    export writes times (``time.gmtime``): rounded down, a time before 1970 included.
 
     Examples
     --------
-    >>> _unix("2023-11-14T22:13:20Z"), _unix("yesterday")
-    (1700000000, 'yesterday')
+    >>> _unix("2023-11-14T22:13:20.9Z"), _unix("1969-12-31T23:59:59.5Z"), _unix("yesterday")
+    (1700000000, -1, 'yesterday')
     """
     seconds = iso_seconds(stamp)
-    return stamp if seconds is None else int(seconds)
+    return stamp if seconds is None else math.floor(seconds)
 
 
 def write_prodigy(records: list[Record], *, labels: list[str] | None = None) -> str:
