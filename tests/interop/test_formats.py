@@ -937,10 +937,27 @@ def test_prodigy_timestamps_are_unix_seconds_and_iso_elsewhere(tmp_path: Path) -
     assert json.loads(write_prodigy(new))["_timestamp"] == 1700000000
 
 
-def test_imported_answers_keep_the_time_the_tool_recorded(tmp_path: Path) -> None:
+def test_prodigy_timestamps_drop_the_fraction_as_every_export_does() -> None:
+    """A time goes out to the second with its fraction dropped, as the CSV export writes it: a
+    time before 1970 included (23:59:59.5 is 23:59:59, not the next second)."""
+    from activelab.interop.records import Answer, Record
+
+    times = ["2023-11-14T22:13:20.9Z", "1969-12-31T23:59:59.5Z"]
+    new = [Record(t, {"text": t}, [Answer(["pos"], created_at=t)]) for t in times]
+    lines = write_prodigy(new).splitlines()
+    assert [json.loads(x)["_timestamp"] for x in lines] == [1700000000, -1]
+    assert [r.answers[0].created_at for r in parse_prodigy([json.loads(x) for x in lines])] == [
+        "2023-11-14T22:13:20Z",
+        "1969-12-31T23:59:59Z",
+    ]
+
+
+def test_imported_answers_keep_the_time_the_tool_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A Label Studio annotation's updated_at (else created_at) and a Prodigy _timestamp are
     when an imported label was given; without one, the import time is; an export read into
-    a new project gives the same times back."""
+    a new project gives the same times back, that import time included."""
     import time
 
     tasks = [{"id": 100 + i, "data": {"text": t}} for i, (t, _) in enumerate(_texts(8))]
@@ -963,6 +980,8 @@ def test_imported_answers_keep_the_time_the_tool_recorded(tmp_path: Path) -> Non
     assert when[3] == 1709528828.0  # 05:07:08 UTC
     assert before <= when[4] <= after  # the file says nothing: now
     _label_first(tmp_path / "p", "neg")
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 3600.0)  # read back an hour later
     for name, fmt in (("o.json", "label-studio"), ("o.jsonl", "prodigy")):
         project = tmp_path / f"from-{fmt}"
         out = tmp_path / name

@@ -471,3 +471,30 @@ def test_guesses_name_the_right_label_before_every_label_is_used(client: TestCli
     # the model knows pos and neg; its columns were read against pos, neg and mixed
     assert "mixed" not in guesses
     assert np.mean([g == t for g, t in zip(guesses[12:], truth[12:], strict=True)]) > 0.8
+
+
+def test_the_first_setup_loads_nothing_label_studio_would_wait_for() -> None:
+    """Label Studio gives /setup 3 s (ML_TIMEOUT_SETUP) when a model is connected; the
+    strategies (seconds to import on a busy machine) load when the backend starts, so the
+    first /setup of a fresh backend is as quick as the next ones."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from fastapi.testclient import TestClient\n"
+        "from activelab.interop.label_studio import label_config\n"
+        "from activelab.interop.ls_backend import Backend, create_app\n"
+        "client = TestClient(create_app(Backend()))\n"
+        "assert client.get('/health').status_code == 200\n"
+        "before = set(sys.modules)\n"
+        "for multi in (False, True):\n"
+        "    config = label_config('text', ['pos', 'neg'], multilabel=multi)\n"
+        "    r = client.post('/setup', json={'project': 2 + multi, 'schema': config})\n"
+        "    assert r.status_code == 200, r.text\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout

@@ -450,11 +450,13 @@ def write_label_studio(
 ) -> str:
     """Label Studio task JSON for ``records``.
 
-    Answers and predictions read from Label Studio are written back verbatim;
-    new ones become a ``choices`` region from ``from_name`` to ``to_name``:
-    by default the control of the answers read (so that the file's labelling
-    config shows the new ones too), else ``label`` to the data field (``text``
-    or ``image``). Rejected answers have no Label Studio form and are left out;
+    Answers and predictions read from Label Studio are written back verbatim
+    (an annotation without a time gets the answer's ``created_at``, when it has
+    one: a project's export gives the time it recorded the answer at). New ones
+    become a ``choices`` region from ``from_name`` to ``to_name``: by default
+    the control of the answers read (so that the file's labelling config shows
+    the new ones too), else ``label`` to the data field (``text`` or
+    ``image``). Rejected answers have no Label Studio form and are left out;
     ignored ones become cancelled annotations.
 
     Examples
@@ -485,7 +487,7 @@ def write_label_studio(
     for rec in records:
         target = to_name or ("image" if data_kind(rec.data) == "image" else "text")
         annotations = [
-            a.raw
+            _timed(a.raw, a.created_at)
             if a.raw is not None
             else {
                 "result": []
@@ -515,6 +517,21 @@ def write_label_studio(
             task["predictions"] = predictions
         out.append(task)
     return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+
+
+def _timed(annotation: dict[str, Any], created_at: str | None) -> dict[str, Any]:
+    """``annotation`` as read, with ``created_at`` when it says no time of its own.
+
+    Examples
+    --------
+    >>> _timed({"result": []}, "2024-05-01T12:00:00Z")
+    {'result': [], 'created_at': '2024-05-01T12:00:00Z'}
+    >>> _timed({"created_at": "2024-01-01T00:00:00Z"}, "2024-05-01T12:00:00Z")
+    {'created_at': '2024-01-01T00:00:00Z'}
+    """
+    if created_at is None or annotation.get("updated_at") or annotation.get("created_at"):
+        return annotation
+    return {**annotation, "created_at": created_at}
 
 
 def _short(value: Any) -> str:

@@ -53,7 +53,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.concurrency import run_in_threadpool
 
 from activelab.interop.label_studio import choices_result, parse_label_config
-from activelab.interop.ls_state import LSProject, label_studio_id
+from activelab.interop.ls_state import DEFAULT_STRATEGY, LSProject, label_studio_id
 from activelab.interop.records import FormatError
 
 __all__ = ["IGNORED_ACTIONS", "Backend", "create_app"]
@@ -117,10 +117,13 @@ class Backend:
     ) -> None:
         if retrain_every < 1:
             raise ValueError(f"retrain_every must be >= 1, got {retrain_every}.")
-        if strategy is not None:
-            from activelab.strategies import get_strategy
+        from activelab.strategies import get_strategy
 
-            get_strategy(strategy)  # unknown names fail here, not on the first request
+        # unknown names fail here, not on the first request; and the strategies (seconds to
+        # import on a busy machine) load now, not on the first /setup, which Label Studio
+        # gives 3 s (ML_TIMEOUT_SETUP) before it calls the model unreachable
+        for name in [strategy] if strategy is not None else DEFAULT_STRATEGY.values():
+            get_strategy(name)
         self.strategy = strategy
         self.retrain_every = retrain_every
         self.text_features = text_features

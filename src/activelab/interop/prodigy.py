@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -234,21 +235,24 @@ def _iso(stamp: Any) -> str | None:
 
 def _unix(stamp: str) -> int | str:
     """An ISO 8601 time as Prodigy's ``_timestamp`` (Unix seconds; UTC when the time has no
-    zone); another text is kept as it is.
+    zone); another text is kept as it is. The fraction of a second is dropped, as every
+    export writes times (``time.gmtime``): rounded down, a time before 1970 included.
 
     Examples
     --------
-    >>> _unix("2023-11-14T22:13:20Z"), _unix("yesterday")
-    (1700000000, 'yesterday')
+    >>> _unix("2023-11-14T22:13:20.9Z"), _unix("1969-12-31T23:59:59.5Z"), _unix("yesterday")
+    (1700000000, -1, 'yesterday')
     """
     seconds = iso_seconds(stamp)
-    return stamp if seconds is None else int(seconds)
+    return stamp if seconds is None else math.floor(seconds)
 
 
 def write_prodigy(records: list[Record], *, labels: list[str] | None = None) -> str:
     """Prodigy JSONL for ``records``: one line per answer, or one per unanswered item.
 
-    Lines read from Prodigy are written back verbatim. New answers become
+    Lines read from Prodigy are written back verbatim (a line without a
+    ``_timestamp`` gets the answer's ``created_at``, when it has one: a
+    project's export gives the time it recorded the answer at). New answers become
     choice examples (``options`` from ``labels`` when given, the selected ids
     in ``accept``); a new prediction of an unanswered item goes into its
     ``meta`` (``prediction``, ``score``, ``model_version``), which Prodigy shows
@@ -273,7 +277,10 @@ def write_prodigy(records: list[Record], *, labels: list[str] | None = None) -> 
             continue
         for ans in rec.answers:
             if ans.raw is not None:
-                out.append(json.dumps(ans.raw, ensure_ascii=False))
+                raw = ans.raw
+                if raw.get("_timestamp") is None and ans.created_at:  # the time recorded
+                    raw = {**raw, "_timestamp": _unix(ans.created_at)}
+                out.append(json.dumps(raw, ensure_ascii=False))
                 continue
             line = {**rec.data, **hashed, "meta": {"id": rec.id}}
             if labels is not None:

@@ -84,7 +84,7 @@ def project_records(store: Store, fmt: str | None = None) -> list[Record]:
         rec = Record(
             str(src.get("id", ext)),
             data,
-            [_answer(a, same) for a in src.get("answers", [])],
+            _source_answers(src, same, multi, given.get(item_id, [])),
             [_prediction(p, same) for p in src.get("predictions", [])],
             dict(src.get("extra", {})) if same or src.get("format") in _TABLES else {},
             item_id + 1,
@@ -346,6 +346,40 @@ def _image_uri(store: Store, item_id: int) -> str | None:
         return None
     data, media_type = blob
     return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _source_answers(
+    src: dict[str, Any], raw: bool, multi: bool, given: list[Answer]
+) -> list[Answer]:
+    """The answers an item's file said (see :func:`_answer`); the one recorded at ``init``
+    (:func:`import_answers`) without a time in the file gets the time it was recorded at,
+    the last ``imported:`` answer of ``given``, so that an export read back keeps it.
+
+    Examples
+    --------
+    >>> src = {"answers": [{"labels": ["pos"], "status": "accept"}]}
+    >>> given = [Answer(["pos"], "accept", "imported:file", "2024-05-01T12:00:00Z")]
+    >>> _source_answers(src, True, False, given)[0].created_at
+    '2024-05-01T12:00:00Z'
+    >>> _source_answers(src, True, False, [])[0].created_at is None  # not recorded (undone)
+    True
+    """
+    final = _final_answer(src, multi)
+    recorded = next(
+        (
+            a.created_at
+            for a in reversed(given)
+            if a.status == "accept" and (a.annotator or "").startswith(IMPORTED_PREFIX)
+        ),
+        None,
+    )
+    answers = []
+    for obj in src.get("answers", []):
+        answer = _answer(obj, raw)
+        if obj is final and answer.created_at is None:
+            answer.created_at = recorded
+        answers.append(answer)
+    return answers
 
 
 def _answer(obj: dict[str, Any], raw: bool = True) -> Answer:
