@@ -24,9 +24,14 @@ How ``θ`` follows the budget (``rule=``):
     ``memory`` items, this batch included, so that about a share ``B`` of the
     items falls under it, whatever the scale of the model's confidences (an
     overconfident model, a model that grows surer as it learns). Labels owed
-    to the budget (``B·seen − queried``) raise the quantile's level by
-    ``owed / memory``, so a shortfall is made up over the next ``memory``
-    items. The budget manager then only caps bursts. The randomised
+    to the budget raise the quantile's level by ``owed / memory``, so a
+    shortfall is made up over the next ``memory`` items. They are counted
+    against what the budget manager can deliver (its ``attainable`` spend:
+    ``B``, or a little under it when whole queries cannot meet ``B``) and
+    capped at ``B·memory``, so the level stays within ``2B``: a shortfall the
+    manager never makes up (bursts it blocks, an estimate approaching ``B``
+    from below) does not add up over the stream until every item the manager
+    allows is queried. The budget manager then only caps bursts. The randomised
     comparison ``c < θ·η`` is the same as ``c/η < θ`` (``η > 0``; never when
     ``η ≤ 0``), so ``rvu`` takes the quantile of ``c/η``.
 ``"steps"`` (the paper's rule)
@@ -147,6 +152,32 @@ def _greedy(budget: BudgetManager, n: int) -> np.ndarray:
         budget.record(q)
         out[i] = q
     return out
+
+
+class _Owed:
+    """Labels owed to the budget, bounded by what the budget manager can deliver.
+
+    Each item adds the manager's attainable spend (``B``, or a little under it
+    when whole queries cannot meet ``B``), each query takes one label off, and
+    the count stays within ``[0, cap]``: a shortfall the manager can never make
+    up (a burst it blocks, a window where ``B·w`` is not whole, an estimate that
+    approaches ``B`` from below) no longer adds up over the stream.
+    """
+
+    def __init__(self) -> None:
+        self.value = 0.0
+        self._seen = 0
+        self._queried = 0
+
+    def update(self, budget: BudgetManager, cap: float) -> float:
+        """Bring the count up to the items the manager has seen, and return it."""
+        seen, queried = budget.n_seen, budget.n_queried
+        if seen < self._seen:  # another manager: count from its start
+            self._seen = self._queried = 0
+        owed = self.value + budget.attainable * (seen - self._seen) - (queried - self._queried)
+        self.value = min(max(owed, 0.0), cap)
+        self._seen, self._queried = seen, queried
+        return self.value
 
 
 def _check_share(name: str, value: float, *, open_low: bool = True) -> float:
@@ -312,6 +343,7 @@ class VariableUncertainty(StreamStrategy):
             raise ValueError(f"threshold must be positive, got {threshold!r}.")
         self.memory = None if memory is None else check_count(memory, "memory")
         self._recent = np.empty(0)
+        self._owed = _Owed()
 
     def decide(
         self,
@@ -346,8 +378,8 @@ class VariableUncertainty(StreamStrategy):
     ) -> np.ndarray:
         recent = np.concatenate([self._recent, score[ranked]])[-m:]
         self._recent = recent
+        owed = self._owed.update(budget, budget.budget * m)
         if recent.size:
-            owed = max(0.0, budget.budget * budget.n_seen - budget.n_queried)
             level = min(1.0, budget.budget + owed / m)
             self.threshold = float(np.quantile(recent, level, method="inverted_cdf"))
         want = np.where(ranked, score <= self.threshold, forced).tolist()
@@ -375,7 +407,7 @@ class VariableUncertainty(StreamStrategy):
         return False
 
     def state(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "rule": self.rule}
+        return {"threshold": self.threshold, "rule": self.rule, "owed": self._owed.value}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._rule_repr()})"
@@ -533,7 +565,7 @@ class Split(VariableUncertainty):
         return False
 
     def state(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "rule": self.rule, "n_explore": self.n_explore_}
+        return {**super().state(), "n_explore": self.n_explore_}
 
     def __repr__(self) -> str:
         return f"Split(share={self.share}, {self._rule_repr()})"
