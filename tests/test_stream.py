@@ -282,6 +282,24 @@ def test_labels_the_manager_cannot_deliver_do_not_pile_up(cls, manager, budget, 
     assert q.mean() >= 0.92 * b.attainable  # a window of 95 items loses the most
 
 
+@pytest.mark.parametrize(
+    ("manager", "budget", "window"),
+    [(EstimatedBudget, 0.1, 200), (EstimatedBudget, 0.05, 100), (WindowBudget, 0.1, 95)],
+)
+def test_random_carries_no_backlog_the_manager_cannot_deliver(manager, budget, window):
+    """Blocked draws carried forward piled up when the manager could not deliver B: random
+    then queried every item the manager allowed, one after another (gaps almost equal)."""
+    b = manager(budget, window)
+    s = get_stream_strategy("random")
+    rng = np.random.default_rng(0)
+    pending = []
+    for _ in range(800):
+        s.decide(np.zeros(50), b, rng)
+        pending.append(s.state()["pending"])
+    assert max(pending) <= budget * max(100, np.ceil(20 / budget))  # was 400 and climbing
+    assert b.realised >= 0.92 * b.attainable
+
+
 def test_the_attainable_spend_of_each_manager():
     for b in (WindowBudget(0.1, 95), EstimatedBudget(0.1, 200), EstimatedBudget(0.25, 100)):
         q = np.array([b.record(b.allows()) or b.n_queried for _ in range(20_000)])

@@ -193,7 +193,12 @@ class RandomBudget(StreamStrategy):
     A draw that the budget manager blocks (the window already spent) is carried
     over to the next item the manager allows, so the realised spend meets the
     budget instead of falling short of it by the blocked draws; the queried
-    items are still a uniform random share of the stream.
+    items are still a random share of the stream. The draws are made at the
+    rate the manager can deliver (its ``attainable`` spend: ``B``, or a little
+    under it when whole queries cannot meet ``B``), and at most ``B·m`` draws
+    are carried (``m = max(100, ⌈20 / B⌉)``, the default memory of ``vu``): a
+    backlog that grew without limit would have every item the manager allows
+    queried, one after another.
 
     Examples
     --------
@@ -221,12 +226,13 @@ class RandomBudget(StreamStrategy):
         if confidence is None:
             return super().decide(None, budget, rng, n=n)
         n = len(confidence)
-        draws = (rng.random(n) < budget.budget).tolist()
+        draws = (rng.random(n) < budget.attainable).tolist()
+        cap = max(1, int(budget.budget * _default_memory(budget.budget) + 1e-9))
         out = bytearray(n)
-        pending = self.pending_
+        pending = min(self.pending_, cap)
         allows, record = budget.allows, budget.record
         for i in range(n):
-            pending += draws[i]
+            pending = min(pending + draws[i], cap)
             q = pending > 0 and allows()
             if q:
                 pending -= 1
