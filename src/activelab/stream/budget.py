@@ -133,6 +133,12 @@ class BudgetManager(ABC):
         """The share of all items seen so far that were queried (0 before any item)."""
         return self.n_queried / self.n_seen if self.n_seen else 0.0
 
+    @property
+    def attainable(self) -> float:
+        """The long-run spend of a strategy that always wants a label: the most this manager
+        delivers, a little under ``budget`` when whole queries cannot meet it."""
+        return self.budget
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(budget={self.budget}, window={self.window})"
 
@@ -188,6 +194,17 @@ class WindowBudget(BudgetManager):
         n = min(self.n_seen, self.window)
         return self._count / n if n else 0.0
 
+    @property
+    def attainable(self) -> float:
+        """``⌊B·w⌋ / w``: whole queries in each window.
+
+        Examples
+        --------
+        >>> WindowBudget(0.1, 95).attainable  # 9 queries in 95 items
+        0.09473684210526316
+        """
+        return math.floor(self.budget * self.window + _EPS) / self.window
+
 
 class EstimatedBudget(BudgetManager):
     """The exponentially forgetting spend estimate of Žliobaitė et al. (2014).
@@ -241,6 +258,19 @@ class EstimatedBudget(BudgetManager):
     @property
     def spend(self) -> float:
         return self._spent / self._weight if self._weight else 0.0
+
+    @property
+    def attainable(self) -> float:
+        """About ``ln(1 − 1/w) / ln(1 − 1/(B·w))`` (``B − 1/(2w)`` for a large ``B·w``).
+
+        Examples
+        --------
+        >>> round(EstimatedBudget(0.1, 1000).attainable, 5), EstimatedBudget(1.0, 10).attainable
+        (0.09955, 1.0)
+        """
+        if self.budget >= 1.0:
+            return 1.0
+        return math.log1p(-1.0 / self.window) / math.log1p(-1.0 / (self.budget * self.window))
 
 
 _MANAGERS: dict[str, type[BudgetManager]] = {

@@ -24,9 +24,14 @@ How ``θ`` follows the budget (``rule=``):
     ``memory`` items, this batch included, so that about a share ``B`` of the
     items falls under it, whatever the scale of the model's confidences (an
     overconfident model, a model that grows surer as it learns). Labels owed
-    to the budget (``B·seen − queried``) raise the quantile's level by
-    ``owed / memory``, so a shortfall is made up over the next ``memory``
-    items. The budget manager then only caps bursts. The randomised
+    to the budget raise the quantile's level by ``owed / memory``, so a
+    shortfall is made up over the next ``memory`` items. They are counted
+    against what the budget manager can deliver (its ``attainable`` spend:
+    ``B``, or a little under it when whole queries cannot meet ``B``) and
+    capped at ``B·memory``, so the level stays within ``2B``: a shortfall the
+    manager never makes up (bursts it blocks, an estimate approaching ``B``
+    from below) does not add up over the stream until every item the manager
+    allows is queried. The budget manager then only caps bursts. The randomised
     comparison ``c < θ·η`` is the same as ``c/η < θ`` (``η > 0``; never when
     ``η ≤ 0``), so ``rvu`` takes the quantile of ``c/η``.
 ``"steps"`` (the paper's rule)
@@ -149,6 +154,32 @@ def _greedy(budget: BudgetManager, n: int) -> np.ndarray:
     return out
 
 
+class _Owed:
+    """Labels owed to the budget, bounded by what the budget manager can deliver.
+
+    Each item adds the manager's attainable spend (``B``, or a little under it
+    when whole queries cannot meet ``B``), each query takes one label off, and
+    the count stays within ``[0, cap]``: a shortfall the manager can never make
+    up (a burst it blocks, a window where ``B·w`` is not whole, an estimate that
+    approaches ``B`` from below) no longer adds up over the stream.
+    """
+
+    def __init__(self) -> None:
+        self.value = 0.0
+        self._seen = 0
+        self._queried = 0
+
+    def update(self, budget: BudgetManager, cap: float) -> float:
+        """Bring the count up to the items the manager has seen, and return it."""
+        seen, queried = budget.n_seen, budget.n_queried
+        if seen < self._seen:  # another manager: count from its start
+            self._seen = self._queried = 0
+        owed = self.value + budget.attainable * (seen - self._seen) - (queried - self._queried)
+        self.value = min(max(owed, 0.0), cap)
+        self._seen, self._queried = seen, queried
+        return self.value
+
+
 def _check_share(name: str, value: float, *, open_low: bool = True) -> float:
     v = float(value)
     if not (0.0 < v <= 1.0 if open_low else 0.0 <= v <= 1.0):
@@ -162,7 +193,12 @@ class RandomBudget(StreamStrategy):
     A draw that the budget manager blocks (the window already spent) is carried
     over to the next item the manager allows, so the realised spend meets the
     budget instead of falling short of it by the blocked draws; the queried
-    items are still a uniform random share of the stream.
+    items are still a random share of the stream. The draws are made at the
+    rate the manager can deliver (its ``attainable`` spend: ``B``, or a little
+    under it when whole queries cannot meet ``B``), and at most ``B·m`` draws
+    are carried (``m = max(100, ⌈20 / B⌉)``, the default memory of ``vu``): a
+    backlog that grew without limit would have every item the manager allows
+    queried, one after another.
 
     Examples
     --------
@@ -190,12 +226,13 @@ class RandomBudget(StreamStrategy):
         if confidence is None:
             return super().decide(None, budget, rng, n=n)
         n = len(confidence)
-        draws = (rng.random(n) < budget.budget).tolist()
+        draws = (rng.random(n) < budget.attainable).tolist()
+        cap = max(1, int(budget.budget * _default_memory(budget.budget) + 1e-9))
         out = bytearray(n)
-        pending = self.pending_
+        pending = min(self.pending_, cap)
         allows, record = budget.allows, budget.record
         for i in range(n):
-            pending += draws[i]
+            pending = min(pending + draws[i], cap)
             q = pending > 0 and allows()
             if q:
                 pending -= 1
@@ -312,6 +349,7 @@ class VariableUncertainty(StreamStrategy):
             raise ValueError(f"threshold must be positive, got {threshold!r}.")
         self.memory = None if memory is None else check_count(memory, "memory")
         self._recent = np.empty(0)
+        self._owed = _Owed()
 
     def decide(
         self,
@@ -346,8 +384,8 @@ class VariableUncertainty(StreamStrategy):
     ) -> np.ndarray:
         recent = np.concatenate([self._recent, score[ranked]])[-m:]
         self._recent = recent
+        owed = self._owed.update(budget, budget.budget * m)
         if recent.size:
-            owed = max(0.0, budget.budget * budget.n_seen - budget.n_queried)
             level = min(1.0, budget.budget + owed / m)
             self.threshold = float(np.quantile(recent, level, method="inverted_cdf"))
         want = np.where(ranked, score <= self.threshold, forced).tolist()
@@ -375,7 +413,7 @@ class VariableUncertainty(StreamStrategy):
         return False
 
     def state(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "rule": self.rule}
+        return {"threshold": self.threshold, "rule": self.rule, "owed": self._owed.value}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._rule_repr()})"
@@ -533,7 +571,7 @@ class Split(VariableUncertainty):
         return False
 
     def state(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "rule": self.rule, "n_explore": self.n_explore_}
+        return {**super().state(), "n_explore": self.n_explore_}
 
     def __repr__(self) -> str:
         return f"Split(share={self.share}, {self._rule_repr()})"
