@@ -7,11 +7,16 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["UNNAMED_KEY", "JSONLineError", "json_lines"]
+__all__ = ["UNNAMED_KEY", "JSONLineError", "blank", "json_lines"]
 
 #: what is wrong with a record's value under the key ``""``: a column without a name, as
 #: every reader of the project's tables refuses one (:mod:`activelab.data.csvfile`)
 UNNAMED_KEY = 'a value under the key "" (a key without a name); give the key a name'
+
+
+def blank(value: Any) -> bool:
+    """An empty cell: ``None``, or text of spaces only."""
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 class JSONLineError(ValueError):
@@ -113,6 +118,6 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
             ) from None
         if isinstance(value, dict) and "" in value:
             unnamed = value.pop("")
-            if unnamed is not None and not (isinstance(unnamed, str) and not unnamed.strip()):
+            if not blank(unnamed):
                 raise JSONLineError(number, UNNAMED_KEY, "")
         yield number, value

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from activelab._jsonl import JSONLineError, json_lines
+from activelab._jsonl import JSONLineError, blank, json_lines
 from activelab.data.csvfile import (
     csv_format,
     refuse_repeated_columns,
@@ -424,7 +424,7 @@ def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
         for number, values in enumerate(rows, start=2):  # reading rows, not a pool scan
             cells = list(values) + [None] * (len(header) - len(values))
             _refuse_unnamed_value(header, unnamed, cells, f"{path}, row {number}", "to_excel")
-            if all(_blank(v) for v in cells):
+            if all(blank(v) for v in cells):
                 continue
             fields = {h: _cell(v) for h, v in zip(header, cells, strict=False) if h}
             records.append((number, fields))
@@ -452,10 +452,6 @@ def _refuse_unnamed_value(
         refuse_unnamed_value(header, unnamed, cells, where, saver)
     except ValueError as exc:
         raise IngestError(str(exc)) from None
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _cell(value: Any) -> Any:

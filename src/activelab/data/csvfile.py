@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from activelab._jsonl import UNNAMED_KEY
+from activelab._jsonl import UNNAMED_KEY, blank
 
 __all__ = [
     "csv_format",
@@ -253,7 +253,7 @@ def refuse_unnamed_value(
     header row (a pandas index: save with to_csv(index=False)).
     """
     places = [*unnamed, *range(len(header), len(cells))]
-    stray = next((c for c in places if not _blank(cells[c])), None)
+    stray = next((c for c in places if not blank(cells[c])), None)
     if stray is not None:
         raise ValueError(unnamed_value_message(where, stray, header, saver))
 
@@ -326,13 +326,8 @@ def _filled(column: Any) -> Any:
     filled = column.notna().to_numpy(dtype=bool, copy=True)
     if column.dtype.kind not in "biufcmM":  # texts (object or pandas' str) may be blank
         try:
-            blank = column.str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+            empty = column.str.strip().eq("").fillna(False).to_numpy(dtype=bool)
         except AttributeError:  # no text at all (JSON lists)
             return filled
-        filled &= ~blank
+        filled &= ~empty
     return filled
-
-
-def _blank(value: Any) -> bool:
-    """An empty cell: none, or text of spaces only."""
-    return value is None or (isinstance(value, str) and not value.strip())
