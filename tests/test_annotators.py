@@ -223,6 +223,12 @@ def test_simulated_panels_refuse_bad_sizes_and_noise_in_one_line(make, message) 
             ),
             "annotator indices must lie in [0, 2)",
         ),
+        (  # names the index at fault, as majority_vote and dawid_skene do
+            lambda: pairwise_kappa(
+                np.array([0, 0]), np.array([-1, 1]), np.array([0, 1]), n_annotators=2
+            ),
+            "annotator indices must lie in [0, 2), got -1; pass n_annotators large enough.",
+        ),
     ],
 )
 def test_bad_answer_indices_are_one_line_errors(call, message) -> None:

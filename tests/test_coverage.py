@@ -91,6 +91,25 @@ def test_the_graph_is_built_once_per_pool(monkeypatch) -> None:
     assert len(built) == 2  # another pool array: another graph
 
 
+@pytest.mark.parametrize("name", ["probcover", "typicality_graph"])
+def test_a_query_looks_the_shared_graph_up_once(monkeypatch, name) -> None:
+    from activelab.strategies import Typicality
+
+    reads = []
+    real = shared_graph._fingerprint
+
+    def counting(X):
+        reads.append(1)
+        return real(X)
+
+    monkeypatch.setattr(shared_graph, "_fingerprint", counting)
+    strategy = Typicality(graph=True) if name == "typicality_graph" else ProbCover()
+    X, _ = _blobs(n=120, seed=2)
+    for query in (1, 2):  # the first query builds the graph, the second finds it
+        strategy.select(_ctx(X, labelled=range(query)), 3)
+        assert len(reads) == query  # each look-up reads the whole pool
+
+
 def test_registered_and_validated() -> None:
     assert isinstance(get_strategy("probcover"), ProbCover)
     with pytest.raises(ValueError, match="purity"):

@@ -496,7 +496,6 @@ def test_predicts_label_sets_reads_one_row_of_any_pool():
 
     from activelab.cli.query import _task_of
     from activelab.multilabel._model import _predicts_label_sets
-    from activelab.stopping import _predicts_rows
 
     X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]])
     multi = KNeighborsClassifier(n_neighbors=1).fit(X, [[1, 0], [0, 1], [1, 1]])
@@ -506,4 +505,23 @@ def test_predicts_label_sets_reads_one_row_of_any_pool():
         assert _predicts_label_sets(multi, pool) and not _predicts_label_sets(single, pool)
         assert _task_of(multi, pool) == "multilabel" and _task_of(single, pool) == "classification"
     assert not _predicts_label_sets(multi, X[:0])  # no row to tell by
-    assert _predicts_rows(multi, X) and not _predicts_rows(object(), X)
+
+
+class _ProbaOnly:  # predict_proba without predict: one label per item
+    def predict_proba(self, X):
+        return np.tile([[0.9, 0.5]], (len(X), 1))
+
+
+class _IndicatorRows(_ProbaOnly):  # the same matrix, each column one label's P(yes)
+    def predict(self, X):
+        return np.ones((len(X), 2), dtype=int)
+
+
+def test_confidence_criterion_tells_label_sets_by_the_prediction_of_one_row():
+    from activelab.stopping import ConfidenceCriterion
+
+    X = np.zeros((3, 2))
+    crit = ConfidenceCriterion(threshold=0.0)
+    crit.update(_IndicatorRows(), X, 3)  # each label's yes/no: 0.1 and 0.5
+    crit.update(_ProbaOnly(), X, 3)  # the least confident class: 1 - 0.9
+    assert np.allclose(crit.values_, [0.3, 0.1])

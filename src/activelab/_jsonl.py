@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-__all__ = ["UNNAMED_KEY", "JSONLineError", "json_lines"]
+__all__ = ["UNNAMED_KEY", "JSONLineError", "blank", "json_lines", "json_lines_of"]
 
 #: what is wrong with a record's value under the key ``""``: a column without a name, as
 #: every reader of the project's tables refuses one (:mod:`activelab.data.csvfile`)
 UNNAMED_KEY = 'a value under the key "" (a key without a name); give the key a name'
+
+
+def blank(value: Any) -> bool:
+    """An empty cell: ``None``, or text of spaces only."""
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 class JSONLineError(ValueError):
@@ -113,6 +119,39 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
             ) from None
         if isinstance(value, dict) and "" in value:
             unnamed = value.pop("")
-            if unnamed is not None and not (isinstance(unnamed, str) and not unnamed.strip()):
+            if not blank(unnamed):
                 raise JSONLineError(number, UNNAMED_KEY, "")
         yield number, value
+
+
+def json_lines_of(
+    path: str | Path, lines: Iterable[str], error: type[Exception]
+) -> Iterator[tuple[int, Any]]:
+    """:func:`json_lines` of the file at ``path``, its problems raised as ``error``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, named in the messages.
+    lines : iterable of str
+        Its lines (an open text file).
+    error : type of Exception
+        The reader's error, built from the one-line message.
+
+    Yields
+    ------
+    tuple of (int, object)
+        As :func:`json_lines`.
+
+    Raises
+    ------
+    error
+        ``"<path>, line <n>: <what>."`` for a line :func:`json_lines` refuses, or
+        ``"<path>: not UTF-8 text (...); save the file as UTF-8."``.
+    """
+    try:
+        yield from json_lines(lines)
+    except JSONLineError as exc:
+        raise error(f"{path}, {exc}.") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc

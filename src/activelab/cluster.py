@@ -292,13 +292,12 @@ def _kc_init(
     block: np.ndarray, mask: np.ndarray, centres: list[np.ndarray], chunk_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(squared norms, min squared distance to the centres; -inf where not a candidate)."""
-    from activelab.strategies._greedy import pass_rows
+    from activelab.strategies._greedy import pass_rows, sq_norms
 
     step = pass_rows(chunk_size)
     sq = np.empty(block.shape[0])
     for s in range(0, block.shape[0], step):
-        rows = np.asarray(block[s : s + step], dtype=float)
-        sq[s : s + step] = np.einsum("ij,ij->i", rows, rows)
+        sq[s : s + step] = sq_norms(np.asarray(block[s : s + step], dtype=float))
     D = np.full(block.shape[0], np.inf)
     for C in centres:
         np.minimum(D, _block_min_sq(block, sq, C, chunk_size), out=D)

@@ -322,10 +322,10 @@ class ActiveLearner:
         self._semi = _semi_method(self, on_dask)
         self._rng = _generator(self.random_state)
         self._X = X
-        self._pool_encoder = _pool_encoder(self.estimator, X) if self.embed is None else None
+        encoder = _pool_encoder(self.estimator, X) if self.embed is None else None
         # one function object for the whole pool: the shared graph is keyed by its identity,
         # and a bound method taken anew at every query made every query search the pool again
-        self._pool_embed = None if self._pool_encoder is None else self._pool_encoder.transform
+        self._pool_embed = None if encoder is None else encoder.transform
         self._mask = np.zeros(X.shape[0], dtype=bool)
         self.labelled_ = np.empty(0, dtype=np.int64)
         self.labels_ = np.empty(0)

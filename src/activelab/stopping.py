@@ -156,11 +156,13 @@ class ConfidenceCriterion(StoppingCriterion):
             raise TypeError(
                 f"ConfidenceCriterion needs predict_proba, but {type(model).__name__} has none."
             )
-        P = model.predict_proba(X_stop)
-        if isinstance(P, list) or _predicts_rows(model, X_stop):
-            # multi-label: each label's yes/no least confidence, averaged over the labels
-            from activelab.multilabel._model import _label_columns
+        from activelab.multilabel._model import _label_columns, _predicts_label_sets
 
+        P = model.predict_proba(X_stop)
+        if isinstance(P, list) or (
+            hasattr(model, "predict") and _predicts_label_sets(model, X_stop)
+        ):
+            # multi-label: each label's yes/no least confidence, averaged over the labels
             Q = _label_columns(P, getattr(model, "classes_", None))  # P read once
             u = (1.0 - np.maximum(Q, 1.0 - Q)).mean(axis=1)
         else:
@@ -168,13 +170,6 @@ class ConfidenceCriterion(StoppingCriterion):
         value = float(u.mean() if self.statistic == "mean" else u.max())
         self.values_.append(value)
         return value <= self.threshold
-
-
-def _predicts_rows(model: Any, X_stop: Any) -> bool:
-    """Whether ``model`` predicts 0/1 indicator rows (multi-label), from one row."""
-    from activelab.multilabel._model import _predicts_label_sets
-
-    return hasattr(model, "predict") and _predicts_label_sets(model, X_stop)
 
 
 class Budget(StoppingCriterion):

@@ -25,6 +25,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics import cohen_kappa_score
 
+from activelab.annotators.aggregate import _n_annotators
+
 __all__ = ["krippendorff_alpha", "pairwise_kappa", "percent_agreement", "shared_items"]
 
 
@@ -183,14 +185,7 @@ def pairwise_kappa(
             "items, annotators and labels must have one entry per answer each, got lengths "
             f"{items.shape[0]}, {annotators.shape[0]} and {labels.shape[0]}."
         )
-    if n_annotators is not None:
-        a_n = int(n_annotators)
-        if annotators.size and (annotators.min() < 0 or annotators.max() >= a_n):
-            raise ValueError(
-                f"annotator indices must lie in [0, {a_n}); pass n_annotators large enough."
-            )
-    else:  # no answers yet: no annotators to pair
-        a_n = int(annotators.max()) + 1 if annotators.size else 0
+    a_n = _n_annotators(annotators, items, n_annotators)
     out = np.full((a_n, a_n), np.nan)
     present = np.unique(annotators)
     for i, a in enumerate(present):  # a loop over pairs of annotators, not over items

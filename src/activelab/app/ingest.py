@@ -33,7 +33,6 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +41,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from activelab._jsonl import JSONLineError, json_lines
+from activelab._jsonl import blank, json_lines_of
 from activelab.data.csvfile import (
     csv_format,
     refuse_repeated_columns,
@@ -377,7 +376,7 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
     header: list[str] = []
     records = []
     with path.open(encoding="utf-8") as fh:
-        for line_no, obj in _json_lines_of(path, fh):
+        for line_no, obj in json_lines_of(path, fh, IngestError):
             if not isinstance(obj, dict):
                 raise IngestError(f"{path}, line {line_no}: expected a JSON object per line.")
             for k in obj:
@@ -387,16 +386,6 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
     if not records:
         raise IngestError(f"{path}: the file is empty; it needs one JSON object per line.")
     return header, records
-
-
-def _json_lines_of(path: Path, fh: Any) -> Iterator[tuple[int, Any]]:
-    """:func:`~activelab._jsonl.json_lines` of an open file, its errors as :class:`IngestError`."""
-    try:
-        yield from json_lines(fh)
-    except JSONLineError as exc:
-        raise IngestError(f"{path}, {exc}.") from None
-    except UnicodeDecodeError as exc:
-        raise IngestError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
 
 
 def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
@@ -424,7 +413,7 @@ def _read_excel(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
         for number, values in enumerate(rows, start=2):  # reading rows, not a pool scan
             cells = list(values) + [None] * (len(header) - len(values))
             _refuse_unnamed_value(header, unnamed, cells, f"{path}, row {number}", "to_excel")
-            if all(_blank(v) for v in cells):
+            if all(blank(v) for v in cells):
                 continue
             fields = {h: _cell(v) for h, v in zip(header, cells, strict=False) if h}
             records.append((number, fields))
@@ -452,10 +441,6 @@ def _refuse_unnamed_value(
         refuse_unnamed_value(header, unnamed, cells, where, saver)
     except ValueError as exc:
         raise IngestError(str(exc)) from None
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _cell(value: Any) -> Any:

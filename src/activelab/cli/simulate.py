@@ -293,12 +293,10 @@ def simulate(
         if ds.featuriser is not None or data_file is not None:
             console.print(f"{ds.description}")
         _warn_budget(console, ds, budget, test_size)
-        est = make_model(
-            model or ("bayesian_ridge" if ds.task == "regression" else "logreg"),
-            task=ds.task,
-            scale=ds.featuriser is None,  # text features are unit rows already
-        )
-        est = _imbalance_aware(console, ds, est, positive_label, model or "logreg")
+        model_name = model or ("bayesian_ridge" if ds.task == "regression" else "logreg")
+        # text features are unit rows already
+        est = make_model(model_name, task=ds.task, scale=ds.featuriser is None)
+        est = _imbalance_aware(console, ds, est, positive_label, model_name)
         doc = run(
             ds,
             est,

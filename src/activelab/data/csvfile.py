@@ -20,11 +20,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from activelab._jsonl import UNNAMED_KEY
+from activelab._jsonl import UNNAMED_KEY, blank
 
 __all__ = [
     "csv_format",
     "refuse_repeated_columns",
+    "refuse_unnamed_columns",
     "refuse_unnamed_value",
     "unnamed_columns",
     "unnamed_value_message",
@@ -253,7 +254,7 @@ def refuse_unnamed_value(
     header row (a pandas index: save with to_csv(index=False)).
     """
     places = [*unnamed, *range(len(header), len(cells))]
-    stray = next((c for c in places if not _blank(cells[c])), None)
+    stray = next((c for c in places if not blank(cells[c])), None)
     if stray is not None:
         raise ValueError(unnamed_value_message(where, stray, header, saver))
 
@@ -310,14 +311,53 @@ def without_unnamed_columns(
     unnamed = unnamed_columns(header, pandas_names=pandas_names)
     if not unnamed:
         return frame
-    filled = np.column_stack([_filled(frame.iloc[:, c]) for c in unnamed])  # a few columns
+    columns = [frame.iloc[:, c] for c in unnamed]  # a few columns
+    refuse_unnamed_columns(columns, unnamed, header, where, saver, key=key)
+    keep = np.setdiff1d(np.arange(frame.shape[1]), unnamed)
+    return frame.iloc[:, keep]
+
+
+def refuse_unnamed_columns(
+    columns: Sequence[Any],
+    unnamed: Sequence[int],
+    header: Sequence[Any],
+    where: Callable[[int], str],
+    saver: str | None,
+    *,
+    key: bool = False,
+) -> None:
+    """Refuse a value in a table's columns without a name, given only those columns.
+
+    The check of :func:`without_unnamed_columns`, for a reader that need not convert its
+    whole table to pandas (a Parquet table converts only these columns).
+
+    Parameters
+    ----------
+    columns : sequence of pandas.Series
+        The columns without a name, as pandas reads them, one per place in ``unnamed``.
+    unnamed : sequence of int
+        Their places (from 0) in the table (:func:`unnamed_columns`).
+    header : sequence
+        The table's names, one per column.
+    where, saver, key
+        As for :func:`without_unnamed_columns`.
+
+    Raises
+    ------
+    ValueError
+        At the first row with a value under a column without a name, naming the row, the
+        column (from 1) and the fix.
+    """
+    import numpy as np
+
+    if not unnamed:
+        return
+    filled = np.column_stack([_filled(column) for column in columns])
     rows = filled.any(axis=1)
     if rows.any():
         r = int(rows.argmax())
         column = unnamed[int(filled[r].argmax())]
         raise ValueError(unnamed_value_message(where(r), column, header, saver, key=key))
-    keep = np.setdiff1d(np.arange(frame.shape[1]), unnamed)
-    return frame.iloc[:, keep]
 
 
 def _filled(column: Any) -> Any:
@@ -326,13 +366,8 @@ def _filled(column: Any) -> Any:
     filled = column.notna().to_numpy(dtype=bool, copy=True)
     if column.dtype.kind not in "biufcmM":  # texts (object or pandas' str) may be blank
         try:
-            blank = column.str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+            empty = column.str.strip().eq("").fillna(False).to_numpy(dtype=bool)
         except AttributeError:  # no text at all (JSON lists)
             return filled
-        filled &= ~blank
+        filled &= ~empty
     return filled
-
-
-def _blank(value: Any) -> bool:
-    """An empty cell: none, or text of spaces only."""
-    return value is None or (isinstance(value, str) and not value.strip())

@@ -429,7 +429,7 @@ def _read_frame(pd: Any, path: Path) -> Any:
             frame = pd.read_json(path, lines=True)
         except ValueError as exc:
             raise ValueError(f"{path}: not JSON Lines ({exc}); one JSON object per line.") from exc
-        header = ["" if name == "" else str(name) for name in frame.columns]
+        header = list(map(str, frame.columns))
         frame = without_unnamed_columns(frame, header, _data_row_of(path), None, key=True)
     elif suffixes.endswith(".xlsx"):
         if importlib.util.find_spec("openpyxl") is None:

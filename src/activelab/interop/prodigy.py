@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from activelab._jsonl import JSONLineError, json_lines
+from activelab._jsonl import json_lines_of
 from activelab.interop.records import (
     ANSWER_STATUSES,
     Answer,
@@ -93,14 +93,8 @@ def looks_like_prodigy(path: str | Path, probe: int = 50) -> bool:
 def read_prodigy(path: str | Path) -> list[Record]:
     """Read a Prodigy JSONL file; problems name the line and the field."""
     path = Path(path)
-    lines: list[tuple[int, Any]] = []
-    try:
-        with path.open(encoding="utf-8") as fh:
-            lines = list(json_lines(fh))
-    except JSONLineError as exc:
-        raise FormatError(f"{path}, {exc}.") from None
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
+    with path.open(encoding="utf-8") as fh:
+        lines: list[tuple[int, Any]] = list(json_lines_of(path, fh, FormatError))
     if not lines:
         raise FormatError(f"{path}: the file is empty; it needs one JSON object per line.")
     try:

@@ -202,20 +202,20 @@ def _without_unnamed(table: Any, path: Path) -> Any:
     """A Parquet table without its columns that have no name (``""``, or ``Unnamed: 0`` as
     pandas names an empty CSV header cell, such as the index ``to_csv()`` writes), refusing
     one that holds values as every reader of the project's tables does
-    (:func:`activelab.data.csvfile.without_unnamed_columns`)."""
-    from activelab.data.csvfile import unnamed_columns, without_unnamed_columns
+    (:func:`activelab.data.csvfile.refuse_unnamed_columns`)."""
+    from activelab.data.csvfile import refuse_unnamed_columns, unnamed_columns
 
     names = list(table.column_names)
     unnamed = unnamed_columns(names, pandas_names=True)
     if not unnamed:
         return table
-    try:  # only the columns without a name are looked at, by their places
-        without_unnamed_columns(
-            table.to_pandas(ignore_metadata=True),
+    try:  # only the columns without a name are converted, by their places
+        refuse_unnamed_columns(
+            [table.column(c).to_pandas() for c in unnamed],
+            unnamed,
             names,
             lambda r: f"{path}, row {r + 1}",
             None,
-            pandas_names=True,
         )
     except ValueError as exc:
         raise FormatError(str(exc)) from None

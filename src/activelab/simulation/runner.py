@@ -584,14 +584,14 @@ def _with_positive_labels(
     silently stayed on its cold start for the whole campaign. A number written as text
     names the number (``"1"`` names ``1``), as ``positive_label`` does.
     """
-    if ds.task != "classification" or np.ndim(ds.y) != 1:
+    given = [name for name, values in params.items() if values.get("positive_label") is not None]
+    if ds.task != "classification" or np.ndim(ds.y) != 1 or not given:
         return params
+    present = np.unique(np.asarray(ds.y))
     out = {name: dict(values) for name, values in params.items()}
-    for name, values in out.items():
-        label = values.get("positive_label")
-        if label is None:
-            continue
-        present = np.unique(np.asarray(ds.y))
+    for name in given:
+        values = out[name]
+        label = values["positive_label"]
         match = _match_label(label, present)
         if match is None:
             names = ", ".join(repr(v) for v in present.tolist())
@@ -918,13 +918,15 @@ def _rare_settings(ds: Dataset, positive_label: Any, scoring: str | None) -> tup
         return None, scoring, None
     asked = positive_label is not None
     positive_label = check_positive_label(ds.y, positive_label) if asked else rare_class(ds.y)
+    # the positive is checked when it was asked for, or when it is one of two classes
+    check = positive_label is not None and (asked or np.unique(ds.y).shape[0] == 2)
     if ds.test_mask is not None:
-        _check_predefined_split(ds, positive_label, asked)
+        _check_predefined_split(ds, positive_label, check)
     # one positive goes to the pool (none to score on) or to the test set (none to find, and
     # of two classes the pool keeps one: no model can be fitted)
-    elif positive_label is not None:
+    elif check:
         n_positive = int(np.sum(np.asarray(ds.y) == positive_label))
-        if n_positive < 2 and (asked or np.unique(ds.y).shape[0] == 2):
+        if n_positive < 2:
             raise ValueError(
                 f"The data hold {n_positive} item of the positive class {positive_label!r}: a "
                 "simulation splits them into a pool to search and a test set to score on, and "
@@ -937,14 +939,15 @@ def _rare_settings(ds: Dataset, positive_label: Any, scoring: str | None) -> tup
     return positive_label, scoring, reason
 
 
-def _check_predefined_split(ds: Dataset, positive_label: Any, asked: bool) -> None:
+def _check_predefined_split(ds: Dataset, positive_label: Any, check_positive: bool) -> None:
     """Refuse a predefined split that leaves the pool one class, or one side no positive.
 
     A pool of one class cannot be fitted (the whole-pool model failed with scikit-learn's
     "the data contains only one class"); a positive class absent from the pool leaves
     nothing to find, and absent from the test rows nothing to score its recall and
     average precision on (balanced accuracy then measured the other class alone). The
-    positive is checked when it was asked for, or when it is one of two classes.
+    positive is checked when ``check_positive`` (it was asked for, or it is one of two
+    classes).
     """
     y = np.asarray(ds.y)
     test = np.asarray(ds.test_mask, dtype=bool)
@@ -956,7 +959,7 @@ def _check_predefined_split(ds: Dataset, positive_label: Any, asked: bool) -> No
             f"in the pool (the {n_pool_rows} rows not marked test); a classifier needs at least "
             "two classes there. Mark fewer rows of the other classes as test."
         )
-    if positive_label is None or not (asked or np.unique(y).shape[0] == 2):
+    if not check_positive:
         return
     is_pos = y == positive_label
     n_pool, n_test = int(np.sum(is_pos & ~test)), int(np.sum(is_pos & test))

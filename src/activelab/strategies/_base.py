@@ -78,17 +78,6 @@ class StrategyRequirementError(TypeError):
         self.needs = needs
         self.strategy = strategy
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # raised in a worker process, it comes back with its fields (the default keeps args)
-        return (_requirement_error, (str(self), self.needs, self.strategy))
-
-
-def _requirement_error(
-    message: str, needs: str | None, strategy: str | None
-) -> StrategyRequirementError:
-    """Rebuild a pickled :class:`StrategyRequirementError` with its keyword fields."""
-    return StrategyRequirementError(message, needs=needs, strategy=strategy)
-
 
 class NonNumericPoolError(ValueError):
     """A strategy that places items by their features met a pool of texts or categories.

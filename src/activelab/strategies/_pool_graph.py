@@ -15,7 +15,7 @@ from activelab.graph import PoolGraph
 from activelab.shared_graph import shared_graph
 from activelab.strategies._base import QueryContext
 
-__all__ = ["pool_graph", "pool_space"]
+__all__ = ["pool_graph", "pool_space", "pool_space_graph"]
 
 
 def pool_space(ctx: QueryContext, scale: bool = True) -> Any:
@@ -36,7 +36,7 @@ def pool_space(ctx: QueryContext, scale: bool = True) -> Any:
     >>> np.round(pool_space(ctx)[:, 1], 3).tolist()
     [-1.225, 0.0, 1.225]
     """
-    return shared_graph(ctx.X, embed=ctx.embed, n_neighbors=1, scale=scale)[0].Z
+    return pool_space_graph(ctx, 1, scale)[0]
 
 
 def pool_graph(ctx: QueryContext, n_neighbors: int = 20, scale: bool = True) -> PoolGraph:
@@ -60,4 +60,37 @@ def pool_graph(ctx: QueryContext, n_neighbors: int = 20, scale: bool = True) -> 
     >>> pool_graph(ctx, 5) is pool_graph(ctx, 5)
     True
     """
-    return shared_graph(ctx.X, embed=ctx.embed, n_neighbors=n_neighbors, scale=scale)[1]
+    return pool_space_graph(ctx, n_neighbors, scale)[1]
+
+
+def pool_space_graph(
+    ctx: QueryContext, n_neighbors: int = 20, scale: bool = True
+) -> tuple[Any, PoolGraph]:
+    """:func:`pool_space` and :func:`pool_graph` from one look-up of the shared graph.
+
+    Each look-up reads the pool once (to notice a pool changed in place), so a strategy
+    that needs both takes them here.
+
+    Parameters
+    ----------
+    ctx, n_neighbors, scale
+        As for :func:`pool_graph`.
+
+    Returns
+    -------
+    Z : ndarray or sparse matrix
+        The rows the graph is built on, as :func:`pool_space` gives them.
+    graph : PoolGraph
+        As :func:`pool_graph` gives it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> none = np.array([], int)
+    >>> ctx = QueryContext(X=np.eye(6), candidates=np.arange(6), labelled=none, y_labelled=none)
+    >>> Z, graph = pool_space_graph(ctx, 2)
+    >>> Z is pool_space(ctx), graph is pool_graph(ctx, 2), Z.shape, graph.indices.shape
+    (True, True, (6, 6), (6, 2))
+    """
+    space, graph = shared_graph(ctx.X, embed=ctx.embed, n_neighbors=n_neighbors, scale=scale)
+    return space.Z, graph

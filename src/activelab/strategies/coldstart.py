@@ -32,7 +32,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 
 from activelab.strategies._base import QueryContext, Strategy, numeric_rows
 from activelab.strategies._kmeans import cap_clusters
-from activelab.strategies._pool_graph import pool_graph, pool_space
+from activelab.strategies._pool_graph import pool_space_graph
 
 __all__ = ["Typicality", "typicality"]
 
@@ -126,8 +126,8 @@ class Typicality(Strategy):
         if self.graph and ctx.n_pool < 2:  # no graph on one item: it is the only pick
             return ctx.candidates[:n]
         if self.graph:
-            typ = pool_graph(ctx, self.k_neighbors).typicality()
-            Z = pool_space(ctx)
+            Z, graph = pool_space_graph(ctx, self.k_neighbors)
+            typ = graph.typicality()
         else:
             Z = self._pool_embedding(ctx)
         n_pool = Z.shape[0]

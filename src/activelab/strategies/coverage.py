@@ -21,6 +21,8 @@ pool index.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.cluster import KMeans, MiniBatchKMeans
@@ -28,7 +30,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from activelab.graph import PoolGraph
 from activelab.strategies._base import QueryContext, Strategy
 from activelab.strategies._kmeans import cap_clusters
-from activelab.strategies._pool_graph import pool_graph, pool_space
+from activelab.strategies._pool_graph import pool_space, pool_space_graph
 
 __all__ = ["ProbCover", "purity_radius"]
 
@@ -118,14 +120,19 @@ class ProbCover(Strategy):
             return len(ctx.classes)
         return 10
 
-    def radius_for(self, ctx: QueryContext, graph: PoolGraph) -> float:
-        """``δ`` for this pool: the given radius, or the purity heuristic's (cached)."""
+    def radius_for(self, ctx: QueryContext, graph: PoolGraph, Z: Any = None) -> float:
+        """``δ`` for this pool: the given radius, or the purity heuristic's (cached).
+
+        ``Z`` is the rows ``graph`` is built on (:func:`pool_space`), when the caller has
+        them; otherwise they are looked up.
+        """
         if self.radius is not None:
             return float(self.radius)
         k = int(min(self._clusters_wanted(ctx), graph.n))
         key = (id(graph), k)
         if key not in self._radii:
-            Z = pool_space(ctx, self.scale)
+            if Z is None:
+                Z = pool_space(ctx, self.scale)
             if graph.n > 20_000:
                 km: KMeans | MiniBatchKMeans = MiniBatchKMeans(
                     n_clusters=k, random_state=0, n_init=3, batch_size=4096
@@ -140,8 +147,8 @@ class ProbCover(Strategy):
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         if ctx.n_pool < 2:  # no graph on one item: it is the only pick
             return ctx.candidates[:n]
-        graph = pool_graph(ctx, self.n_neighbors, self.scale)
-        radius = self.radius_for(ctx, graph)
+        Z, graph = pool_space_graph(ctx, self.n_neighbors, self.scale)
+        radius = self.radius_for(ctx, graph, Z)
         typ = graph.typicality()
         tie = typ / (typ.max() + 1.0)  # in [0, 1): breaks ties in gain only
         is_cand = np.zeros(graph.n, dtype=bool)

@@ -600,10 +600,11 @@ class ActiveAnomalyDiscovery(_SeeksAClass, _PicksItsTarget, _ForestMixin, Strate
         if y.shape[0] == 0:
             return w0
         positive = self.positive_label
-        if positive is None and np.unique(y).shape[0] > 1:
+        present = np.unique(y) if positive is None else None
+        if present is not None and present.shape[0] > 1:
             classes, sums = _model_sums(ctx)
             if classes is None:  # no model: the labels are the only estimate
-                classes, sums = np.unique(y), np.zeros(np.unique(y).shape[0])
+                classes, sums = present, np.zeros(present.shape[0])
             positive = self._target(ctx, classes, estimated_shares(ctx, classes, sums))
         is_pos = y == positive if positive is not None else np.zeros(y.shape[0], dtype=bool)
         P, N = Phi[ctx.labelled[is_pos]], Phi[ctx.labelled[~is_pos]]

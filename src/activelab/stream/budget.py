@@ -47,6 +47,9 @@ __all__ = ["BudgetManager", "EstimatedBudget", "WindowBudget", "get_budget_manag
 
 _EPS = 1e-9
 
+#: the items a manager measures the spend over when no window is given
+_DEFAULT_WINDOW = 1000
+
 
 def _check_budget(budget: float) -> float:
     if isinstance(budget, bool):  # True would be read as a budget of every item
@@ -108,7 +111,7 @@ class BudgetManager(ABC):
 
     name: ClassVar[str] = ""
 
-    def __init__(self, budget: float, window: int = 1000) -> None:
+    def __init__(self, budget: float, window: int = _DEFAULT_WINDOW) -> None:
         self.budget = _check_budget(budget)
         self.window = check_count(window, "window")
         self.n_seen = 0
@@ -162,7 +165,7 @@ class WindowBudget(BudgetManager):
 
     name = "window"
 
-    def __init__(self, budget: float, window: int = 1000) -> None:
+    def __init__(self, budget: float, window: int = _DEFAULT_WINDOW) -> None:
         super().__init__(budget, window)
         if self.budget * self.window + _EPS < 1.0:  # not one query fits in the window
             raise ValueError(
@@ -231,7 +234,7 @@ class EstimatedBudget(BudgetManager):
 
     name = "estimated"
 
-    def __init__(self, budget: float, window: int = 1000) -> None:
+    def __init__(self, budget: float, window: int = _DEFAULT_WINDOW) -> None:
         super().__init__(budget, window)
         # the sum of weights 1 + λ + λ² + … stays under w: with B·w <= 1 the estimate
         # with one query, 1 / Σλ^k, stays above B for ever (a budget of 1 allows every item)
@@ -321,4 +324,4 @@ def get_budget_manager(
     manager = "window" if manager is None else manager
     if manager not in _MANAGERS:
         raise ValueError(f"Unknown budget manager {manager!r}; choose one of {sorted(_MANAGERS)}.")
-    return _MANAGERS[manager](budget, 1000 if window is None else window)
+    return _MANAGERS[manager](budget, _DEFAULT_WINDOW if window is None else window)

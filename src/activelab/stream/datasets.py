@@ -426,21 +426,16 @@ class _Table:
         """Refuse a chunk's first value under a column without a name, naming its line."""
         from operator import itemgetter
 
-        from activelab.data.csvfile import unnamed_value_message
+        from activelab.data.csvfile import refuse_unnamed_value
 
-        filled = np.column_stack(
-            [  # a loop over the columns without a name, not the rows
-                np.char.str_len(np.char.strip(np.array(list(map(itemgetter(j), rows)), dtype=str)))
-                > 0
-                for j in self.unnamed
-            ]
-        )
-        hit = filled.any(axis=1)
+        hit = np.zeros(len(rows), dtype=bool)
+        for j in self.unnamed:  # a loop over the columns without a name, not the rows
+            cells = np.array(list(map(itemgetter(j), rows)), dtype=str)
+            hit |= np.char.str_len(np.char.strip(cells)) > 0
         if hit.any():
             r = int(hit.argmax())
-            j = self.unnamed[int(filled[r].argmax())]
             where = f"{self.path}, line {lines[r]}"
-            raise ValueError(unnamed_value_message(where, j, self.header, "to_csv"))
+            refuse_unnamed_value(self.header, self.unnamed, rows[r], where, "to_csv")
 
     def line(self, r: int) -> int:
         """The line of the file that row ``r`` (from 0, over every chunk added) begins on."""
