@@ -244,7 +244,9 @@ def quality_report(
     labels: where they part, the aggregate moved labels between classes, as a
     drifting annotator model does; see docs/annotators.md),
     ``kappa`` (one entry per pair with shared items), ``disputed`` (the length of
-    the review queue, :func:`disputed_items`), ``gold_items`` and ``annotators``
+    the review queue, :func:`disputed_items`), ``doubtful`` (the items whose one answer
+    leaves the aggregate less sure than 0.9: off the queue, a second answer settles
+    them), ``gold_items`` and ``annotators``
     (answers, estimated accuracy, answers on gold items and accuracy on them,
     agreement with the aggregate, median seconds per answer). Figures that need
     items with two answers (or gold answers) are ``None`` without them. The agreement
@@ -283,6 +285,7 @@ def quality_report(
     people = annotator_rows(
         t, agree, several, agg.accuracy, shown, gold=(n_gold, acc_gold), skips=skip_counts(store, t)
     )
+    disputed, doubtful = _review_masks(t, agg, 0.9)
     return {
         "answers": int(t.items.shape[0]),
         "items_answered": int(np.count_nonzero(per_item)),
@@ -298,7 +301,8 @@ def quality_report(
             "aggregate": _shares(agg.labels[agg.answered], t.classes),
         },
         "kappa": pairs,
-        "disputed": len(disputed_items(t, agg)),
+        "disputed": int(disputed.sum()),
+        "doubtful": int(doubtful.sum()),
         "gold_items": int(t.gold_items.shape[0]),
         "annotators": people,
     }
@@ -489,24 +493,44 @@ def doubtful_items(
     return cand[pick], again[pick]
 
 
-def disputed_items(
-    table: AnswerTable, agg: Aggregate, *, min_confidence: float = 0.9
-) -> list[dict[str, Any]]:
-    """The review queue of the owner: items whose answers disagree or whose aggregate is
-    less sure than ``min_confidence``, least sure first, not yet settled by an adjudicator
-    or a gold label.
+def _review_masks(
+    table: AnswerTable, agg: Aggregate, min_confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per item, whether it is disputed and whether it is a doubtful single answer.
 
-    Each entry: ``item`` (pool index), ``label`` (the aggregate), ``confidence`` and
-    ``answers`` (annotator, label).
+    Disputed: an open item (answered, not settled by gold or a decision) whose answers
+    disagree, or with at least two answers and an aggregate less sure than
+    ``min_confidence``: the owner's review queue. Doubtful: an open item with one answer
+    less sure than that; a second answer, not the owner, settles it, so it stays off the
+    review queue.
     """
     n = table.n_items
     lo = np.full(n, np.iinfo(np.int64).max)
     hi = np.full(n, -1)
     np.minimum.at(lo, table.items, table.labels)
     np.maximum.at(hi, table.items, table.labels)
-    settled = table.settled() >= 0
-    doubt = agg.answered & ~settled & ((lo != hi) | (agg.confidence < min_confidence))
-    order = np.flatnonzero(doubt)
+    n_answers = np.bincount(table.items, minlength=n)
+    open_ = agg.answered & (table.settled() < 0)
+    unsure = open_ & (agg.confidence < min_confidence)
+    return (open_ & (lo != hi)) | (unsure & (n_answers >= 2)), unsure & (n_answers == 1)
+
+
+def disputed_items(
+    table: AnswerTable, agg: Aggregate, *, min_confidence: float = 0.9, doubtful: bool = False
+) -> list[dict[str, Any]]:
+    """The review queue of the owner: items whose answers disagree, or with several
+    answers whose aggregate is less sure than ``min_confidence``, least sure first, not
+    yet settled by an adjudicator or a gold label.
+
+    An item with one answer is never disputed: with ``doubtful=True`` the list holds
+    instead the items whose one answer leaves the aggregate less sure than
+    ``min_confidence`` (what a second opinion settles).
+
+    Each entry: ``item`` (pool index), ``label`` (the aggregate), ``confidence`` and
+    ``answers`` (annotator, label).
+    """
+    disputed, single = _review_masks(table, agg, min_confidence)
+    order = np.flatnonzero(single if doubtful else disputed)
     order = order[np.argsort(agg.confidence[order], kind="stable")]
     by_item: dict[int, list[dict[str, str]]] = {int(i): [] for i in order}
     for item, who, lab in zip(table.items, table.annotators, table.labels, strict=True):

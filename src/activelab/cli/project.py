@@ -516,6 +516,10 @@ def status(project: Path, as_json: bool) -> None:
     console.print(f"trainer: {_describe_trainer(info['trainer'])}")
     if info.get("quality"):
         _print_quality(console, info["quality"])
+        if info["quality"].get("doubtful"):
+            from activelab.cli.review import doubtful_text
+
+            console.print(doubtful_text(info["quality"]["doubtful"], s, project))
 
 
 def _final_label_counts(

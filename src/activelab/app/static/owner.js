@@ -68,6 +68,8 @@ function render(q) {
   $("q-alpha").textContent = num(q.krippendorff_alpha, 3);
   $("q-gold").textContent = String(q.gold_items);
   $("q-disputed").textContent = String(q.disputed);
+  // one answer and an unsure aggregate: a second answer settles it, not the owner
+  $("q-doubtful").textContent = String(q.doubtful ?? 0);
   // where the answers' and the aggregated labels' class shares part, the aggregate moved items
   const shares = q.class_shares;
   $("q-shares").textContent = shares && q.items_with_several_answers
