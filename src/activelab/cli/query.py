@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from activelab._text import count
 from activelab.cli._outfile import plain_out
 
 __all__ = ["query"]
@@ -545,7 +546,11 @@ def _capped(n: int, X: Any, skip: Any) -> int:
     excluded = skip[(skip >= 0) & (skip < rows)].size
     left = rows - excluded
     if 0 < left < n:
-        click.echo(f"The pool has {left} rows to rank, fewer than -n {n}: all of them.", err=True)
+        click.echo(
+            f"The pool has {count(left, 'row')} to rank, fewer than -n {n}: "
+            f"{'that one' if left == 1 else 'all of them'}.",
+            err=True,
+        )
         return left
     return n
 

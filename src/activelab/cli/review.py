@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from activelab._text import count
+
 __all__ = ["review"]
 
 
@@ -152,8 +154,8 @@ def review(
         else:
             click.echo("Nothing to review: every answered item is agreed and sure.")
         return
-    what = "doubtful single answers" if doubtful else "disputed items"
-    click.echo(f"{len(queue)} {what}; the {len(rows)} least sure:")
+    what = count(len(queue), "doubtful single answer" if doubtful else "disputed item")
+    click.echo(f"{what}; the {len(rows)} least sure:" if len(rows) < len(queue) else f"{what}:")
     # a multi-label set is its labels joined by ", " ("" for none of these): answers are
     # kept apart by "; " there, so that "ada: effusion, nodule; bob: fracture" reads right
     sep = "; " if multi else ", "
@@ -162,7 +164,7 @@ def review(
         label = _shown(r["label"], multi)
         click.echo(f"  {r['id']}  {label} ({r['confidence']:.0%})  [{answers}]")
     if doubtful:
-        click.echo(_settled_by(s).capitalize() + ".")
+        click.echo(_settled_by(s, len(queue)).capitalize() + ".")
     elif not multi:
         click.echo(f"Settle one: activelab review {project} --decide ID LABEL")
     if other and not doubtful:
@@ -173,18 +175,19 @@ def doubtful_text(n: int, settings: dict[str, Any], project: Path | str) -> str:
     """The line of ``status`` and ``review`` on a project's ``n`` doubtful single answers:
     what settles them (second opinions, on or off) and how to list them."""
     return (
-        f"{n} doubtful single answers: {_settled_by(settings)}; "
-        f"activelab review {project} --doubtful lists them"
+        f"{count(n, 'doubtful single answer')}: {_settled_by(settings, n)}; "
+        f"activelab review {project} --doubtful lists {'it' if n == 1 else 'them'}"
     )
 
 
-def _settled_by(settings: dict[str, Any]) -> str:
-    """What settles an item with one doubtful answer, in this project."""
+def _settled_by(settings: dict[str, Any], n: int = 2) -> str:
+    """What settles ``n`` items with one doubtful answer each, in this project."""
+    them = "it" if n == 1 else "them"
     if settings.get("second_opinions"):
         return "second opinions ask for one more answer where it is worth more than a new item"
     if settings.get("task") == "multilabel":
-        return "a second answer would settle them"
-    return "second opinions would settle them, but they are off (init --second-opinions)"
+        return f"a second answer would settle {them}"
+    return f"second opinions would settle {them}, but they are off (init --second-opinions)"
 
 
 def _shown(label: str, multi: bool) -> str:
