@@ -141,13 +141,13 @@ def _read_pool(
     suffix = path.suffix.lower()
     if not path.exists() and "*" not in str(path):
         raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
-    parts = _parquet_parts(path)
+    parts = _pool_parts(path)
     if parts is not None:
-        suffix = ".parquet"
+        suffix = ".csv" if "*" in str(path) and suffix == ".csv" else ".parquet"
         if not parts:
             raise click.BadParameter(
-                f"{path}: no .parquet file there; give a .parquet, .csv or .npy file, or a "
-                "folder of .parquet parts.",
+                f"{path}: no {suffix} file there; give a .parquet, .csv or .npy file, or a "
+                "folder or pattern of parts (parts/*.parquet, parts/*.csv).",
                 param_hint="--pool",
             )
     if suffix == ".npy":
@@ -171,8 +171,16 @@ def _read_pool(
         # numbers there and a decimal (or an empty cell) further on failed the query on a
         # worker. The pool is read as floats in the end, so integers are read as floats.
         options["assume_missing"] = True
-    source: Any = path if on_dask or parts is None else [str(p) for p in parts]
-    frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
+    if parts is None or (on_dask and suffix == ".parquet"):
+        source: Any = path  # Dask orders Parquet parts by their numbers itself
+    else:
+        source = [str(p) for p in parts]  # Dask reads CSV parts in the order given
+    if parts is not None and suffix == ".csv":
+        _same_csv_header(parts, options.get("sep", ","))
+    if parts is not None and suffix == ".csv" and not on_dask:
+        frame = _read_csv_parts(parts, read, options)  # each part named when unreadable
+    else:
+        frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
     frame = _without_unnamed(frame, path, on_dask)
     if columns:
         missing = [c for c in columns if c not in frame.columns]
@@ -222,14 +230,16 @@ def _float_dtype(frame: Any) -> Any:
     return np.float32 if kinds == {"float32"} else float
 
 
-def _parquet_parts(path: Path) -> list[Path] | None:
-    """The files of a Parquet pool given as a folder of parts or a pattern, in Dask's order.
+def _pool_parts(path: Path) -> list[Path] | None:
+    """The files of a pool given as parts (a folder of Parquet parts, or a pattern of
+    Parquet or CSV parts), in Dask's order of the parts as they were written.
 
     Parts are numbered as they were written (``part.0.parquet`` ... ``part.11.parquet``, as
-    ``dask.dataframe.to_parquet`` writes them); read in the order of their names, part 10
-    would come before part 2, and the row numbers of a query in this process would not be
-    those of the same query with ``--dask``. Both read the parts in natural order (numbers
-    in names compared as numbers), as Dask does.
+    ``dask.dataframe.to_parquet`` writes them, ``0.csv`` ... ``11.csv`` by ``to_csv``); read
+    in the order of their names, part 10 would come before part 2, and the row numbers of a
+    query in this process would not be those of the same query with ``--dask``. Both read
+    the parts in natural order (numbers in names compared as numbers), as Dask reads
+    Parquet parts; CSV parts are handed to Dask in that order.
 
     Parameters
     ----------
@@ -248,13 +258,16 @@ def _parquet_parts(path: Path) -> list[Path] | None:
     >>> folder = Path(tempfile.mkdtemp())
     >>> for i in (0, 1, 2, 10):
     ...     _ = (folder / f"part.{i}.parquet").write_bytes(b"")
-    >>> [p.name for p in _parquet_parts(folder)]
+    ...     _ = (folder / f"{i}.csv").write_bytes(b"")
+    >>> [p.name for p in _pool_parts(folder)]
     ['part.0.parquet', 'part.1.parquet', 'part.2.parquet', 'part.10.parquet']
+    >>> [p.name for p in _pool_parts(folder / "*.csv")]
+    ['0.csv', '1.csv', '2.csv', '10.csv']
     """
     import re
 
     if "*" in str(path):
-        if path.suffix.lower() != ".parquet":
+        if path.suffix.lower() not in (".parquet", ".csv"):
             return None
         found = [p for p in path.parent.glob(path.name) if p.is_file()]
     elif path.is_dir():
@@ -272,6 +285,48 @@ def _parquet_parts(path: Path) -> list[Path] | None:
         return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(p))]
 
     return sorted(found, key=natural)
+
+
+def _same_csv_header(parts: list[Path], sep: str) -> None:
+    """Refuse CSV parts whose header rows differ, naming the first part that differs.
+
+    Each part of a CSV pool starts with its header row (as ``dask.dataframe.to_csv``
+    writes them); parts with other columns, or the same in another order, would be read
+    into the wrong columns, or as rows of text.
+
+    Raises
+    ------
+    click.ClickException
+        Naming the part, its header and the first part's.
+    """
+    import csv
+
+    def header(part: Path) -> list[str]:
+        if part.stat().st_size == 0:
+            raise click.ClickException(
+                f"{part} is empty; every part of a CSV pool starts with its header row."
+            )
+        with part.open(newline="", encoding="utf-8-sig", errors="replace") as f:
+            return next(csv.reader(f, delimiter=sep), [])
+
+    first = header(parts[0])
+    for part in parts[1:]:
+        other = header(part)
+        if other != first:
+            raise click.ClickException(
+                f"{part}: its header row {other} differs from {parts[0].name}'s {first}; every "
+                "part of a CSV pool needs the same columns in the same order."
+            )
+
+
+def _read_csv_parts(parts: list[Path], read: Any, options: dict[str, Any]) -> Any:
+    """The CSV parts read one after the other into one table, numbered 0, 1, ... throughout
+    (a part that cannot be read is named in one line)."""
+    import pandas as pd
+
+    kind = _KINDS[".csv"]
+    frames = [_unreadable_as_one_line(p, kind, read, p, **options) for p in parts]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def _killed_worker() -> tuple[type[BaseException], ...]:
@@ -714,8 +769,9 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     "pool_path",
     required=True,
     type=click.Path(path_type=Path),
-    help="The pool: .parquet (a file, or a folder or pattern of parts, read in the order "
-    "they are numbered: part.2 before part.10), .csv or .npy; for a text "
+    help="The pool: .parquet (a file, or a folder or pattern of parts), .csv (a file, or a "
+    "pattern of parts with the same header row) or .npy; parts are read in the order they "
+    "are numbered (part.2 before part.10), with --dask and without; for a text "
     "project's model a file with a text column, for an image project's a folder of images.",
 )
 @click.option(
