@@ -489,3 +489,22 @@ def test_multilabel_single_answers_are_never_disputed() -> None:
     assert disputed_label_sets(t, agg, doubtful=True, min_confidence=0.5) == []
     owner = owner_report(store)
     assert owner["disputed"] == 3 and owner["doubtful"] == 5
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+def test_owner_page_says_one_item_in_the_singular(tmp_path: Path, serve_in_thread) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    store = open_project(_project(tmp_path, n=2))
+    ada, _ = store.add_annotator("ada")
+    store.append_event(0, ada.id, "label", label="good")
+    owner, owner_token = store.add_annotator("olga")
+    store.make_owner(owner.name)
+    with serve_in_thread(LabellingService(store), run_trainer=False) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(f"{url}/owner?token={owner_token}")
+        expect(page.locator("#q-answers")).to_have_text("1 on 1 item")  # was "1 on 1 items"
+        browser.close()
+    store.close()
