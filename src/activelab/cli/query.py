@@ -356,9 +356,18 @@ def _worker_died(spec: str | None, exc: Any) -> str:
     from dask.utils import format_bytes
 
     limit = getattr(exc.last_worker, "memory_limit", None)
-    within = f" (their limit: {format_bytes(limit)} each)" if limit else ""
+    shown = format_bytes(limit) if limit else None
+    tries = exc.allowed_failures + 1  # Dask's distributed.scheduler.allowed-failures, plus one
+    if tries == 1:
+        died, within = "the worker died the one time it ran", f" (its limit: {shown})"
+    else:
+        died, within = (
+            f"a worker died each of the {tries} times it ran",
+            f" (their limit: {shown} each)",
+        )
+    within = within if shown else ""
     return (
-        f"--dask {spec}: a worker died each of the {exc.allowed_failures + 1} times it ran one "
+        f"--dask {spec}: {died} one "
         f"task of the query ({str(exc.task)[:60]}), most often by running out of memory"
         f"{within}; give the workers more memory (dask worker --memory-limit) or store the pool "
         "in smaller parts (Parquet row groups or files; a .npy pool is read in blocks of at "
