@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import click
 import numpy as np
 import pytest
 
@@ -360,6 +361,55 @@ def test_a_folder_of_parquet_parts_is_numbered_alike_in_process_and_on_dask(tmp_
     there = _read_pool(tmp_path / name, (), True).compute().to_numpy()
     assert np.array_equal(here, frame.to_numpy())  # part.10 after part.9, not after part.1
     assert np.array_equal(there, frame.to_numpy())
+
+
+def test_a_pattern_of_csv_parts_is_read_in_process_numbered_as_on_dask(tmp_path, data):
+    """``--pool 'parts/*.csv'`` failed without --dask ("cannot be read as CSV text"); Dask
+    read the parts in the order of their names (10.csv before 2.csv)."""
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    joblib = pytest.importorskip("joblib")
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.cli.query import _read_pool
+
+    frame = pd.DataFrame({"a": np.arange(240.0), "b": np.arange(240.0) % 7})
+    (tmp_path / "parts").mkdir()
+    dd.from_pandas(frame, npartitions=12).to_csv(tmp_path / "parts" / "*.csv", index=False)
+    pattern = tmp_path / "parts" / "*.csv"
+    here = _read_pool(pattern, (), False)
+    there = _read_pool(pattern, (), True).compute().to_numpy()
+    assert np.array_equal(here, frame.to_numpy())  # 10.csv after 9.csv, not after 1.csv
+    assert np.array_equal(there, frame.to_numpy())
+    X, y = data
+    model = LogisticRegression().fit(pd.DataFrame(X[:100, :2], columns=["a", "b"]), y[:100])
+    joblib.dump(model, tmp_path / "m.joblib")
+    args = ["query", "--model", str(tmp_path / "m.joblib"), "--pool", str(pattern), "-n", "5"]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 0, run.output
+    assert len(run.stdout.split()) == 5
+
+
+def test_csv_parts_with_another_header_are_refused_in_one_line(tmp_path):
+    from activelab.cli.query import _read_pool
+
+    (tmp_path / "0.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "1.csv").write_text("a,b\n3,4\n")
+    (tmp_path / "2.csv").write_text("b,a\n5,6\n")
+    (tmp_path / "10.csv").write_text("a,c\n7,8\n")
+    for on_dask in (False, True):
+        with pytest.raises(click.ClickException) as err:
+            _read_pool(tmp_path / "*.csv", (), on_dask)
+        assert err.value.message == (
+            f"{tmp_path / '2.csv'}: its header row ['b', 'a'] differs from 0.csv's ['a', 'b']; "
+            "every part of a CSV pool needs the same columns in the same order."
+        )
+    (tmp_path / "2.csv").write_text("")
+    with pytest.raises(click.ClickException, match=r"2\.csv is empty; every part"):
+        _read_pool(tmp_path / "*.csv", (), False)
+    with pytest.raises(click.BadParameter, match=r"no \.csv file there"):
+        _read_pool(tmp_path / "none" / "*.csv", (), False)
 
 
 def test_cli_query_seed_repeats_a_random_ranking(tmp_path, data):

@@ -480,6 +480,10 @@ def test_query_a_worker_that_dies_on_every_try_is_one_line_naming_memory(fitted,
     _fails_in_one_line(
         run, "a worker died each of the 4 times", "out of memory (their limit: 256.00 MiB each)"
     )
+    from activelab.cli.query import _worker_died
+
+    once = _worker_died("local", SimpleNamespace(allowed_failures=0, last_worker=None, task="t"))
+    assert once.startswith("--dask local: the worker died the one time it ran one task")
 
 
 @pytest.mark.parametrize(

@@ -210,7 +210,7 @@ def test_load_table_refuses_labels_the_given_task_cannot_take(tmp_path):
     assert datasets.load_table(measured).y.tolist() == [0.7, 1.2, 2.0, 0.4]
     words = tmp_path / "words.csv"
     words.write_text("a,label\n1,2.5\n2,high\n3,1.0\n")
-    with pytest.raises(ValueError, match=r"'label' has 'high' on data row 2 \(1 rows are not"):
+    with pytest.raises(ValueError, match=r"'high' on data row 2 \(1 row is not a number"):
         datasets.load_table(words, task="regression")  # was numpy's "could not convert"
     whole = tmp_path / "whole.csv"
     whole.write_text("a,label\n1,1.0\n2,2.0\n3,1.0\n")
@@ -258,7 +258,7 @@ def test_load_table_strips_the_spaces_around_a_label(tmp_path):
     ds = datasets.load_table(p, "label")
     assert ds.y.tolist() == ["fraud", "ok", "fraud", "ok"]
     p.write_text("a,label\n1, fraud\n2,ok\n3,  \n")
-    with pytest.raises(ValueError, match=r"1 of 3 rows have no label.*data row 3"):
+    with pytest.raises(ValueError, match=r"1 of 3 rows has no label.*data row 3"):
         datasets.load_table(p, "label")
     p = tmp_path / "t.jsonl"
     p.write_text('{"a": 1, "label": " x"}\n{"a": 2, "label": 3}\n{"a": 3, "label": "x"}\n')

@@ -618,7 +618,7 @@ def test_cli_stream_csv_and_errors(tmp_path):
     unlabelled = tmp_path / "partial.csv"
     unlabelled.write_text("f1,f2,label\n1,2,a\n3,4,\n5,6,b\n")
     res = runner.invoke(main, ["stream", "--dataset", str(unlabelled)])  # --label-column: label
-    assert res.exit_code == 2 and "1 of 3 rows have no label in column 'label'" in res.output
+    assert res.exit_code == 2 and "1 of 3 rows has no label in column 'label'" in res.output
     assert "(the first on line 3)" in res.output
     one_class = tmp_path / "one.csv"
     one_class.write_text("f1,f2,label\n1,2,a\n3,4,a\n")
@@ -1255,7 +1255,7 @@ def test_load_csv_strips_the_spaces_around_a_label(tmp_path):
     assert load_csv(tmp_path / "s.csv", "label").classes.tolist() == ["fraud", "ok"]
     assert load_csv(tmp_path / "s.jsonl", "label").y.tolist() == ["no", "yes"]
     (tmp_path / "gap.csv").write_text("a,label\n1,no\n2,yes\n3,  \n")
-    with pytest.raises(ValueError, match=r"1 of 3 rows have no label .*\(the first on line 4\)"):
+    with pytest.raises(ValueError, match=r"1 of 3 rows has no label .*\(the first on line 4\)"):
         load_csv(tmp_path / "gap.csv", "label")
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.pipeline import Pipeline
 
+from activelab._text import count
 from activelab._validation import (
     _kinds,
     check_count,
@@ -928,7 +929,8 @@ def _too_few_for_cv(exc: ValueError, estimator: Any, n_labels: int) -> str:
     str
     """
     return (
-        f"{type(estimator).__name__} could not be fitted on {n_labels} labels, too few for its "
+        f"{type(estimator).__name__} could not be fitted on {count(n_labels, 'label')}, too few "
+        "for its "
         f"cross-validation ({exc}); the labels of this call were not stored. Create the learner "
         "with min_labels= the labels it needs (about the folds times the classes; the cold "
         "start stands in until then), or give the estimator fewer folds (cv=2)."

@@ -4,6 +4,7 @@ owner's credential from the command line, and the /owner page in headless Chromi
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -194,6 +195,7 @@ def test_owner_page_shows_quality_and_refuses_an_annotator(owned, serve_in_threa
         page.wait_for_selector("#owner:not([hidden])")
         expect(page.locator("#q-alpha")).to_have_text(f"{rep['krippendorff_alpha']:.3f}")
         expect(page.locator("#q-disputed")).to_have_text("4")
+        expect(page.locator("#q-doubtful")).to_have_text("0")
         sh = rep["class_shares"]
         expect(page.locator("#q-shares")).to_have_text(
             ", ".join(
@@ -409,5 +411,117 @@ def test_owner_page_shows_an_empty_label_set_as_none_of_these(tmp_path, serve_in
         cells = row.locator("td")
         expect(cells.nth(2)).to_contain_text("bob: none of these")
         expect(cells.nth(2)).to_contain_text("ada: red, big")
+        browser.close()
+    store.close()
+
+
+def _little_overlap(url: str = "sqlite://"):
+    """Two split items, two agreeing ones, and eight items with one answer each from
+    annotators who disagree half the time: Dawid–Skene is unsure of the single answers."""
+    from activelab.app.store import Store
+
+    store = Store.create(url, {"name": "p", "labels": ["no", "yes"], "overlap": 1})
+    store.add_items(
+        [{"external_id": f"x{i}", "kind": "text", "content": {"text": str(i)}} for i in range(12)]
+    )
+    ada, _ = store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    for item, a, b in [(0, "yes", "no"), (1, "no", "yes"), (2, "no", "no"), (3, "yes", "yes")]:
+        store.append_event(item, ada.id, "label", label=a, overlap=2)
+        store.append_event(item, bob.id, "label", label=b, overlap=2)
+    for item in range(4, 12):
+        store.append_event(item, (ada, bob)[item % 2].id, "label", label="yes")
+    return store
+
+
+def test_single_answers_are_doubtful_not_disputed(tmp_path: Path) -> None:
+    """Disputed: answers that disagree, or several unsure ones. An unsure single answer is
+    doubtful: off the review queue, counted apart in status, listed by review --doubtful."""
+    from activelab.app.project import CONFIG_NAME
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = _little_overlap(url)
+    rep = quality_report(store)
+    # x0, x1 split; x2's two answers agree but leave it unsure (0.81); x3 is sure
+    assert rep["disputed"] == 3 and rep["doubtful"] == 8  # was 11 disputed
+    assert [r["id"] for r in owner_report(store)["review"]] == ["x0", "x1", "x2"]
+    store.close()
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / CONFIG_NAME).write_text(f'{{"db": "{url}"}}')
+    proj = str(tmp_path / "proj")
+    runner = CliRunner()
+    queue = json.loads(runner.invoke(main, ["review", proj, "--json"]).output)
+    assert queue["disputed"] == 3 and queue["doubtful"] == 8
+    assert all(len(r["answers"]) == 2 for r in queue["items"])
+    single = json.loads(runner.invoke(main, ["review", proj, "--doubtful", "--json"]).output)
+    assert single["doubtful"] == 8 and len(single["items"]) == 8
+    assert all(len(r["answers"]) == 1 for r in single["items"])
+    text = runner.invoke(main, ["review", proj]).output
+    assert text.startswith("3 disputed items") and "8 doubtful single answers" in text
+    status = runner.invoke(main, ["status", proj], env={"COLUMNS": "200"}).output
+    assert "3 disputed (activelab review)" in status
+    assert "8 doubtful single answers: second opinions would settle them, but they are off" in (
+        status
+    )
+    assert (
+        json.loads(runner.invoke(main, ["status", proj, "--json"]).output)["quality"]["doubtful"]
+        == 8
+    )
+    both = runner.invoke(main, ["review", proj, "--doubtful", "--decide", "x4", "no"])
+    assert both.exit_code != 0 and "give one of them" in both.output
+
+
+def test_doubtful_single_answers_name_second_opinions_when_on() -> None:
+    from activelab.app.quality import doubtful_text
+
+    line = doubtful_text(3, {"second_opinions": True}, "p")
+    assert line.startswith("3 doubtful single answers: second opinions ask for one more")
+    assert "activelab review p --doubtful" in line
+
+
+def test_multilabel_single_answers_are_never_disputed() -> None:
+    from activelab.app.multilabel_quality import (
+        aggregate_label_sets,
+        disputed_label_sets,
+        multilabel_answer_table,
+    )
+    from activelab.app.store import Store, encode_label_set
+
+    store = Store.create("sqlite://", {"labels": ["red", "big"], "task": "multilabel"})
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(8)]
+    )
+    ada, _ = store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    for item, a, b in [(0, ["red"], ["big"]), (1, ["red", "big"], ["big"]), (2, [], ["red"])]:
+        store.append_event(item, ada.id, "label", label=encode_label_set(a), overlap=2)
+        store.append_event(item, bob.id, "label", label=encode_label_set(b), overlap=2)
+    for item in range(3, 8):
+        store.append_event(item, (ada, bob)[item % 2].id, "label", label=encode_label_set(["red"]))
+    t = multilabel_answer_table(store)
+    agg = aggregate_label_sets(t, "dawid_skene")
+    assert sorted(q["item"] for q in disputed_label_sets(t, agg)) == [0, 1, 2]
+    single = disputed_label_sets(t, agg, doubtful=True)
+    assert sorted(q["item"] for q in single) == [3, 4, 5, 6, 7]  # each one answer, unsure
+    assert disputed_label_sets(t, agg, doubtful=True, min_confidence=0.5) == []
+    owner = owner_report(store)
+    assert owner["disputed"] == 3 and owner["doubtful"] == 5
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+def test_owner_page_says_one_item_in_the_singular(tmp_path: Path, serve_in_thread) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    store = open_project(_project(tmp_path, n=2))
+    ada, _ = store.add_annotator("ada")
+    store.append_event(0, ada.id, "label", label="good")
+    owner, owner_token = store.add_annotator("olga")
+    store.make_owner(owner.name)
+    with serve_in_thread(LabellingService(store), run_trainer=False) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(f"{url}/owner?token={owner_token}")
+        expect(page.locator("#q-answers")).to_have_text("1 on 1 item")  # was "1 on 1 items"
         browser.close()
     store.close()

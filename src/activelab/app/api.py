@@ -357,7 +357,15 @@ class QualityOut(BaseModel):
         description="single-label projects: each class's share of the raw answers "
         "('answers') and of the aggregated labels ('aggregate')",
     )
-    disputed: int = Field(description="items in the review queue (activelab review)")
+    disputed: int = Field(
+        description="items in the review queue (activelab review): answers that disagree, or "
+        "several answers and an aggregate less sure than 0.9"
+    )
+    doubtful: int = Field(
+        0,
+        description="items whose one answer leaves the aggregate less sure than 0.9: not in "
+        "the review queue, a second answer settles them (activelab review --doubtful)",
+    )
     gold_items: int
     annotators: list[AnnotatorQualityOut]
     per_label: list[LabelQualityOut] | None = Field(

@@ -209,7 +209,7 @@ def multilabel_quality_report(
     )
     shown = method != "latest" and bool(several.any())
     people = annotator_rows(t, agree, several, est, shown, skips=skip_counts(store, t))
-    disputed = _split(t) & agg.answered
+    disputed, doubtful = _review_masks(t, agg, 0.9)
     return {
         "answers": int(t.items.shape[0]),
         "items_answered": int(np.count_nonzero(per_item)),
@@ -219,6 +219,7 @@ def multilabel_quality_report(
         "krippendorff_alpha": _num(krippendorff_alpha(units, yes, 2)) if several.any() else None,
         "kappa": pairs,
         "disputed": int(disputed.sum()),
+        "doubtful": int(doubtful.sum()),
         "gold_items": 0,
         "annotators": people,
         "per_label": per_label,
@@ -235,16 +236,44 @@ def _split(t: MultiAnswerTable) -> np.ndarray:
     return (lo != hi).any(axis=1) & (hi >= 0).all(axis=1)
 
 
-def disputed_label_sets(table: MultiAnswerTable, agg: LabelSetAggregate) -> list[dict[str, Any]]:
+def _sure(table: MultiAnswerTable, agg: LabelSetAggregate) -> np.ndarray:
+    """Per item, the confidence of its least sure label: ``min over labels of max(p, 1 - p)``."""
+    if not table.classes:
+        return np.ones(table.n_items)
+    return np.maximum(agg.proba, 1 - agg.proba).min(axis=1)
+
+
+def _review_masks(
+    t: MultiAnswerTable, agg: LabelSetAggregate, min_confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per item, whether it is disputed (its answers differ on some label) and whether it
+    is a doubtful single answer (one answer, a label less sure than ``min_confidence``:
+    off the review queue, a second answer settles it)."""
+    single = np.bincount(t.items, minlength=t.n_items) == 1
+    doubtful = agg.answered & single & (_sure(t, agg) < min_confidence)
+    return _split(t) & agg.answered, doubtful
+
+
+def disputed_label_sets(
+    table: MultiAnswerTable,
+    agg: LabelSetAggregate,
+    *,
+    min_confidence: float = 0.9,
+    doubtful: bool = False,
+) -> list[dict[str, Any]]:
     """The owner's review queue of a multi-label project: items whose answers disagree on
     some label, least sure first.
+
+    An item with one answer is never disputed: with ``doubtful=True`` the list holds
+    instead the items whose one answer leaves a label less sure than ``min_confidence``.
 
     Each entry: ``item``, ``label`` (the aggregated set, joined by ``", "``),
     ``confidence`` (of the least sure label: ``min over labels of max(p, 1 - p)``)
     and ``answers`` (annotator and their set, joined the same way).
     """
-    sure = np.maximum(agg.proba, 1 - agg.proba).min(axis=1) if table.classes else np.ones(0)
-    order = np.flatnonzero(_split(table) & agg.answered)
+    sure = _sure(table, agg)
+    disputed, single = _review_masks(table, agg, min_confidence)
+    order = np.flatnonzero(single if doubtful else disputed)
     order = order[np.argsort(sure[order], kind="stable")]
     classes = np.asarray(table.classes, dtype=object)
     by_item: dict[int, list[dict[str, str]]] = {int(i): [] for i in order}

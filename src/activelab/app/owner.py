@@ -43,7 +43,8 @@ def owner_report(store: Any, *, limit: int = 50, min_confidence: float = 0.9) ->
     :func:`~activelab.app.quality.quality_report` (or, for a multi-label project,
     :func:`~activelab.app.multilabel_quality.multilabel_quality_report`) with
     ``task`` and ``review``: the first ``limit`` disputed items, least sure first,
-    each with its ``id`` (the item's id in the data; multi-label:
+    each with its ``id`` (the item's id in the data; items with one answer are
+    doubtful, counted under ``doubtful``, never disputed; multi-label:
     :func:`~activelab.app.multilabel_quality.disputed_label_sets`), and
     ``short_of_annotators``: the items that ask for more answers than the active annotators
     can give (:func:`~activelab.app.quality.short_of_annotators`; ``None`` when none do).
@@ -56,7 +57,9 @@ def owner_report(store: Any, *, limit: int = 50, min_confidence: float = 0.9) ->
     if settings.get("task") == "multilabel":
         rep = multilabel_quality_report(store)
         t = multilabel_answer_table(store)
-        queue = disputed_label_sets(t, aggregate_label_sets(t, rep["aggregate"]))
+        queue = disputed_label_sets(
+            t, aggregate_label_sets(t, rep["aggregate"]), min_confidence=min_confidence
+        )
         review = [{**q, "id": ids[q["item"]]} for q in queue[:limit]]
         return {"task": "multilabel", **rep, "review": review, "short_of_annotators": short}
     rep = quality_report(store)

@@ -34,10 +34,12 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from activelab._text import count
 from activelab.annotators.aggregate import Aggregate, dawid_skene, majority_vote
 from activelab.annotators.agreement import (
     krippendorff_alpha,
@@ -60,6 +62,7 @@ __all__ = [
     "disputed_items",
     "double_share_items",
     "doubtful_items",
+    "doubtful_text",
     "is_decision",
     "kappa_pairs",
     "quality_report",
@@ -246,7 +249,9 @@ def quality_report(
     labels: where they part, the aggregate moved labels between classes, as a
     drifting annotator model does; see docs/annotators.md),
     ``kappa`` (one entry per pair with shared items), ``disputed`` (the length of
-    the review queue, :func:`disputed_items`), ``gold_items`` and ``annotators``
+    the review queue, :func:`disputed_items`), ``doubtful`` (the items whose one answer
+    leaves the aggregate less sure than 0.9: off the queue, a second answer settles
+    them), ``gold_items`` and ``annotators``
     (answers, estimated accuracy, answers on gold items and accuracy on them,
     agreement with the aggregate, median seconds per answer). Figures that need
     items with two answers (or gold answers) are ``None`` without them. The agreement
@@ -285,6 +290,7 @@ def quality_report(
     people = annotator_rows(
         t, agree, several, agg.accuracy, shown, gold=(n_gold, acc_gold), skips=skip_counts(store, t)
     )
+    disputed, doubtful = _review_masks(t, agg, 0.9)
     return {
         "answers": int(t.items.shape[0]),
         "items_answered": int(np.count_nonzero(per_item)),
@@ -300,7 +306,8 @@ def quality_report(
             "aggregate": _shares(agg.labels[agg.answered], t.classes),
         },
         "kappa": pairs,
-        "disputed": len(disputed_items(t, agg)),
+        "disputed": int(disputed.sum()),
+        "doubtful": int(doubtful.sum()),
         "gold_items": int(t.gold_items.shape[0]),
         "annotators": people,
     }
@@ -504,7 +511,7 @@ def short_of_annotators(
     the queue); add annotators (activelab annotator add p NAME), or give a revoked one a new
     token (activelab annotator token p NAME)
     """
-    from activelab.interop.project import IMPORTED_PREFIX
+    from activelab.app.store import IMPORTED_PREFIX
 
     settings = store.settings
     n = store.n_items()
@@ -613,24 +620,44 @@ def doubtful_items(
     return cand[pick], again[pick]
 
 
-def disputed_items(
-    table: AnswerTable, agg: Aggregate, *, min_confidence: float = 0.9
-) -> list[dict[str, Any]]:
-    """The review queue of the owner: items whose answers disagree or whose aggregate is
-    less sure than ``min_confidence``, least sure first, not yet settled by an adjudicator
-    or a gold label.
+def _review_masks(
+    table: AnswerTable, agg: Aggregate, min_confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per item, whether it is disputed and whether it is a doubtful single answer.
 
-    Each entry: ``item`` (pool index), ``label`` (the aggregate), ``confidence`` and
-    ``answers`` (annotator, label).
+    Disputed: an open item (answered, not settled by gold or a decision) whose answers
+    disagree, or with at least two answers and an aggregate less sure than
+    ``min_confidence``: the owner's review queue. Doubtful: an open item with one answer
+    less sure than that; a second answer, not the owner, settles it, so it stays off the
+    review queue.
     """
     n = table.n_items
     lo = np.full(n, np.iinfo(np.int64).max)
     hi = np.full(n, -1)
     np.minimum.at(lo, table.items, table.labels)
     np.maximum.at(hi, table.items, table.labels)
-    settled = table.settled() >= 0
-    doubt = agg.answered & ~settled & ((lo != hi) | (agg.confidence < min_confidence))
-    order = np.flatnonzero(doubt)
+    n_answers = np.bincount(table.items, minlength=n)
+    open_ = agg.answered & (table.settled() < 0)
+    unsure = open_ & (agg.confidence < min_confidence)
+    return (open_ & (lo != hi)) | (unsure & (n_answers >= 2)), unsure & (n_answers == 1)
+
+
+def disputed_items(
+    table: AnswerTable, agg: Aggregate, *, min_confidence: float = 0.9, doubtful: bool = False
+) -> list[dict[str, Any]]:
+    """The review queue of the owner: items whose answers disagree, or with several
+    answers whose aggregate is less sure than ``min_confidence``, least sure first, not
+    yet settled by an adjudicator or a gold label.
+
+    An item with one answer is never disputed: with ``doubtful=True`` the list holds
+    instead the items whose one answer leaves the aggregate less sure than
+    ``min_confidence`` (what a second opinion settles).
+
+    Each entry: ``item`` (pool index), ``label`` (the aggregate), ``confidence`` and
+    ``answers`` (annotator, label).
+    """
+    disputed, single = _review_masks(table, agg, min_confidence)
+    order = np.flatnonzero(single if doubtful else disputed)
     order = order[np.argsort(agg.confidence[order], kind="stable")]
     by_item: dict[int, list[dict[str, str]]] = {int(i): [] for i in order}
     for item, who, lab in zip(table.items, table.annotators, table.labels, strict=True):
@@ -688,3 +715,29 @@ def cost_aware_head(
         predicted_head_seconds=round(float(np.mean(secs[perm][: max(1, head.size // 4)])), 3),
     )
     return perm, info
+
+
+def doubtful_text(n: int, settings: dict[str, Any], project: Path | str) -> str:
+    """The line of ``status`` and ``review`` on a project's ``n`` doubtful single answers:
+    what settles them (second opinions, on or off) and how to list them.
+
+    Examples
+    --------
+    >>> doubtful_text(1, {}, "p")  # doctest: +NORMALIZE_WHITESPACE
+    '1 doubtful single answer: second opinions would settle it, but they are off (init
+    --second-opinions); activelab review p --doubtful lists it'
+    """
+    return (
+        f"{count(n, 'doubtful single answer')}: {_settled_by(settings, n)}; "
+        f"activelab review {project} --doubtful lists {'it' if n == 1 else 'them'}"
+    )
+
+
+def _settled_by(settings: dict[str, Any], n: int = 2) -> str:
+    """What settles ``n`` items with one doubtful answer each, in this project."""
+    them = "it" if n == 1 else "them"
+    if settings.get("second_opinions"):
+        return "second opinions ask for one more answer where it is worth more than a new item"
+    if settings.get("task") == "multilabel":
+        return f"a second answer would settle {them}"
+    return f"second opinions would settle {them}, but they are off (init --second-opinions)"

@@ -72,6 +72,8 @@ __all__ = [
 SCHEMA_VERSION = 1
 #: kinds of label events
 EVENT_KINDS = ("label", "skip", "undo")
+#: annotators of labels read from a file at ``init`` are named ``imported:<who>``
+IMPORTED_PREFIX = "imported:"
 #: a lease that never expires (held by an answered item)
 _FOREVER = 4.0e12
 _FEATURE_BLOCK = 8192

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from activelab._text import count
 from activelab.annotators.aggregate import SOFT_MIN_WEIGHT, soft_rows
 from activelab.learner import ActiveLearner
 from activelab.models.imbalance import balanced
@@ -700,14 +701,14 @@ def stopping_text(stopping: dict[str, Any] | None) -> str | None:
     parts = []
     stab = stopping.get("stabilizing_predictions") or {}
     if stab.get("fired"):
-        parts.append(f"predictions stable since {stab['since']} labels")
+        parts.append(f"predictions stable since {count(stab['since'], 'label')}")
     elif stab.get("fired") is None:
         parts.append("stability needs two trained models")
     else:
         parts.append("predictions still change")
     conf = stopping.get("confidence") or {}
     if conf.get("fired"):
-        parts.append(f"model confident since {conf['since']} labels")
+        parts.append(f"model confident since {count(conf['since'], 'label')}")
     elif conf.get("fired") is False:
         parts.append(
             f"not yet confident (mean uncertainty {conf['mean_uncertainty']:.2f} > "

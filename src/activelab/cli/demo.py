@@ -16,6 +16,7 @@ from activelab._demo_args import DEFAULT_SEEDS as _SEEDS
 from activelab._demo_args import DEFAULT_TARGET as _TARGET
 from activelab._demo_args import N_POOL as _POOL
 from activelab._demo_args import check_demo_numbers
+from activelab._text import count
 
 __all__ = ["demo"]
 
@@ -103,7 +104,7 @@ def demo(
         )
     _print(console, result)
     console.print(
-        f"[dim]{seeds} seed{'' if seeds == 1 else 's'}, budget {result.budget} labels, "
+        f"[dim]{count(seeds, 'seed')}, budget {count(result.budget, 'label')}, "
         f"target {target:.0%} of the "
         f"whole-pool accuracy; {time.perf_counter() - t0:.1f} s[/dim]"
     )

@@ -13,6 +13,8 @@ from typing import Any, NoReturn
 
 import click
 
+from activelab._text import count
+
 __all__ = ["export", "init", "model", "status"]
 
 
@@ -275,7 +277,7 @@ def init(
         imported += " The project's labels are the ones found there (--labels names others too)."
     store.close()
     click.echo(
-        f"Created {path}: {len(dataset.rows)} {dataset.kind} items, "
+        f"Created {path}: {count(len(dataset.rows), f'{dataset.kind} item')}, "
         f"{_features_note(dataset.settings)}"
         f"{'multi-label ' if multilabel else ''}labels "
         f"{', '.join(labels.split(','))}, strategy {strategy} "
@@ -475,7 +477,7 @@ def status(project: Path, as_json: bool) -> None:
     console.print(
         Text.assemble(
             (info["name"], "bold"),
-            f": {info['items']} {info['kind']} items, "
+            f": {count(info['items'], str(info['kind']) + ' item')}, "
             f"{info['labelled']} labelled{of_them} ({info['database']}); "
             f"strategy {info['strategy']}",
         )
@@ -486,10 +488,7 @@ def status(project: Path, as_json: bool) -> None:
     if multi:
         table.add_row("(none of these)", str(none_of_these), style="dim")
     console.print(table)
-    events = ", ".join(
-        f"{counts[kind]} {kind}{'' if counts[kind] == 1 else 's'}"
-        for kind in ("label", "skip", "undo")
-    )
+    events = ", ".join(count(counts[kind], kind) for kind in ("label", "skip", "undo"))
     console.print(f"events: {events}")
     acc = info["accuracy"] or {}
     if acc.get("estimate") is not None:
@@ -522,6 +521,10 @@ def status(project: Path, as_json: bool) -> None:
     console.print(f"trainer: {_describe_trainer(info['trainer'])}")
     if info.get("quality"):
         _print_quality(console, info["quality"])
+        if info["quality"].get("doubtful"):
+            from activelab.app.quality import doubtful_text
+
+            console.print(doubtful_text(info["quality"]["doubtful"], s, project))
 
 
 def _final_label_counts(
@@ -604,7 +607,7 @@ def _print_quality(console: Any, q: dict[str, Any]) -> None:
         return "–" if x is None else f"{x:.1%}"
 
     line = (
-        f"answers: {q['answers']} on {q['items_answered']} items, "
+        f"answers: {q['answers']} on {count(q['items_answered'], 'item')}, "
         f"{q['items_with_several_answers']} with several answers; labels by {q['aggregate']}"
     )
     per_annotator = {
@@ -1007,7 +1010,9 @@ def _export_tool_format(
     out.parent.mkdir(parents=True, exist_ok=True)
     write_tasks(records, out, fmt, labels=labels, multilabel=multi)
     labelled = sum(r.final_labels() is not None for r in records)
-    click.echo(f"Wrote {len(records)} items ({labelled} labelled) as {fmt} to {out}.", err=True)
+    click.echo(
+        f"Wrote {count(len(records), 'item')} ({labelled} labelled) as {fmt} to {out}.", err=True
+    )
 
 
 def _settle_records(store: Any, records: list[Any], multi: bool) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from activelab._text import count
 from activelab.cli._outfile import plain_out
 
 __all__ = ["query"]
@@ -140,13 +141,13 @@ def _read_pool(
     suffix = path.suffix.lower()
     if not path.exists() and "*" not in str(path):
         raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
-    parts = _parquet_parts(path)
+    parts = _pool_parts(path)
     if parts is not None:
-        suffix = ".parquet"
+        suffix = ".csv" if "*" in str(path) and suffix == ".csv" else ".parquet"
         if not parts:
             raise click.BadParameter(
-                f"{path}: no .parquet file there; give a .parquet, .csv or .npy file, or a "
-                "folder of .parquet parts.",
+                f"{path}: no {suffix} file there; give a .parquet, .csv or .npy file, or a "
+                "folder or pattern of parts (parts/*.parquet, parts/*.csv).",
                 param_hint="--pool",
             )
     if suffix == ".npy":
@@ -170,8 +171,16 @@ def _read_pool(
         # numbers there and a decimal (or an empty cell) further on failed the query on a
         # worker. The pool is read as floats in the end, so integers are read as floats.
         options["assume_missing"] = True
-    source: Any = path if on_dask or parts is None else [str(p) for p in parts]
-    frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
+    if parts is None or (on_dask and suffix == ".parquet"):
+        source: Any = path  # Dask orders Parquet parts by their numbers itself
+    else:
+        source = [str(p) for p in parts]  # Dask reads CSV parts in the order given
+    if parts is not None and suffix == ".csv":
+        _same_csv_header(parts, options.get("sep", ","))
+    if parts is not None and suffix == ".csv" and not on_dask:
+        frame = _read_csv_parts(parts, read, options)  # each part named when unreadable
+    else:
+        frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
     frame = _without_unnamed(frame, path, on_dask)
     if columns:
         missing = [c for c in columns if c not in frame.columns]
@@ -221,14 +230,16 @@ def _float_dtype(frame: Any) -> Any:
     return np.float32 if kinds == {"float32"} else float
 
 
-def _parquet_parts(path: Path) -> list[Path] | None:
-    """The files of a Parquet pool given as a folder of parts or a pattern, in Dask's order.
+def _pool_parts(path: Path) -> list[Path] | None:
+    """The files of a pool given as parts (a folder of Parquet parts, or a pattern of
+    Parquet or CSV parts), in Dask's order of the parts as they were written.
 
     Parts are numbered as they were written (``part.0.parquet`` ... ``part.11.parquet``, as
-    ``dask.dataframe.to_parquet`` writes them); read in the order of their names, part 10
-    would come before part 2, and the row numbers of a query in this process would not be
-    those of the same query with ``--dask``. Both read the parts in natural order (numbers
-    in names compared as numbers), as Dask does.
+    ``dask.dataframe.to_parquet`` writes them, ``0.csv`` ... ``11.csv`` by ``to_csv``); read
+    in the order of their names, part 10 would come before part 2, and the row numbers of a
+    query in this process would not be those of the same query with ``--dask``. Both read
+    the parts in natural order (numbers in names compared as numbers), as Dask reads
+    Parquet parts; CSV parts are handed to Dask in that order.
 
     Parameters
     ----------
@@ -247,13 +258,16 @@ def _parquet_parts(path: Path) -> list[Path] | None:
     >>> folder = Path(tempfile.mkdtemp())
     >>> for i in (0, 1, 2, 10):
     ...     _ = (folder / f"part.{i}.parquet").write_bytes(b"")
-    >>> [p.name for p in _parquet_parts(folder)]
+    ...     _ = (folder / f"{i}.csv").write_bytes(b"")
+    >>> [p.name for p in _pool_parts(folder)]
     ['part.0.parquet', 'part.1.parquet', 'part.2.parquet', 'part.10.parquet']
+    >>> [p.name for p in _pool_parts(folder / "*.csv")]
+    ['0.csv', '1.csv', '2.csv', '10.csv']
     """
     import re
 
     if "*" in str(path):
-        if path.suffix.lower() != ".parquet":
+        if path.suffix.lower() not in (".parquet", ".csv"):
             return None
         found = [p for p in path.parent.glob(path.name) if p.is_file()]
     elif path.is_dir():
@@ -271,6 +285,48 @@ def _parquet_parts(path: Path) -> list[Path] | None:
         return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(p))]
 
     return sorted(found, key=natural)
+
+
+def _same_csv_header(parts: list[Path], sep: str) -> None:
+    """Refuse CSV parts whose header rows differ, naming the first part that differs.
+
+    Each part of a CSV pool starts with its header row (as ``dask.dataframe.to_csv``
+    writes them); parts with other columns, or the same in another order, would be read
+    into the wrong columns, or as rows of text.
+
+    Raises
+    ------
+    click.ClickException
+        Naming the part, its header and the first part's.
+    """
+    import csv
+
+    def header(part: Path) -> list[str]:
+        if part.stat().st_size == 0:
+            raise click.ClickException(
+                f"{part} is empty; every part of a CSV pool starts with its header row."
+            )
+        with part.open(newline="", encoding="utf-8-sig", errors="replace") as f:
+            return next(csv.reader(f, delimiter=sep), [])
+
+    first = header(parts[0])
+    for part in parts[1:]:
+        other = header(part)
+        if other != first:
+            raise click.ClickException(
+                f"{part}: its header row {other} differs from {parts[0].name}'s {first}; every "
+                "part of a CSV pool needs the same columns in the same order."
+            )
+
+
+def _read_csv_parts(parts: list[Path], read: Any, options: dict[str, Any]) -> Any:
+    """The CSV parts read one after the other into one table, numbered 0, 1, ... throughout
+    (a part that cannot be read is named in one line)."""
+    import pandas as pd
+
+    kind = _KINDS[".csv"]
+    frames = [_unreadable_as_one_line(p, kind, read, p, **options) for p in parts]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def _killed_worker() -> tuple[type[BaseException], ...]:
@@ -300,9 +356,18 @@ def _worker_died(spec: str | None, exc: Any) -> str:
     from dask.utils import format_bytes
 
     limit = getattr(exc.last_worker, "memory_limit", None)
-    within = f" (their limit: {format_bytes(limit)} each)" if limit else ""
+    shown = format_bytes(limit) if limit else None
+    tries = exc.allowed_failures + 1  # Dask's distributed.scheduler.allowed-failures, plus one
+    if tries == 1:
+        died, within = "the worker died the one time it ran", f" (its limit: {shown})"
+    else:
+        died, within = (
+            f"a worker died each of the {tries} times it ran",
+            f" (their limit: {shown} each)",
+        )
+    within = within if shown else ""
     return (
-        f"--dask {spec}: a worker died each of the {exc.allowed_failures + 1} times it ran one "
+        f"--dask {spec}: {died} one "
         f"task of the query ({str(exc.task)[:60]}), most often by running out of memory"
         f"{within}; give the workers more memory (dask worker --memory-limit) or store the pool "
         "in smaller parts (Parquet row groups or files; a .npy pool is read in blocks of at "
@@ -545,7 +610,11 @@ def _capped(n: int, X: Any, skip: Any) -> int:
     excluded = skip[(skip >= 0) & (skip < rows)].size
     left = rows - excluded
     if 0 < left < n:
-        click.echo(f"The pool has {left} rows to rank, fewer than -n {n}: all of them.", err=True)
+        click.echo(
+            f"The pool has {count(left, 'row')} to rank, fewer than -n {n}: "
+            f"{'that one' if left == 1 else 'all of them'}.",
+            err=True,
+        )
         return left
     return n
 
@@ -709,8 +778,9 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     "pool_path",
     required=True,
     type=click.Path(path_type=Path),
-    help="The pool: .parquet (a file, or a folder or pattern of parts, read in the order "
-    "they are numbered: part.2 before part.10), .csv or .npy; for a text "
+    help="The pool: .parquet (a file, or a folder or pattern of parts), .csv (a file, or a "
+    "pattern of parts with the same header row) or .npy; parts are read in the order they "
+    "are numbered (part.2 before part.10), with --dask and without; for a text "
     "project's model a file with a text column, for an image project's a folder of images.",
 )
 @click.option(

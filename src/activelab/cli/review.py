@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from activelab._text import count
+
 __all__ = ["review"]
 
 
@@ -22,7 +24,15 @@ __all__ = ["review"]
     default=0.9,
     show_default=True,
     type=click.FloatRange(0.0, 1.0),
-    help="List items whose answers disagree or whose aggregated label is less sure than this.",
+    help="List items whose answers disagree, or (single-label) with several answers whose "
+    "aggregated label is less sure than this; with --doubtful, items with one answer less "
+    "sure than this.",
+)
+@click.option(
+    "--doubtful",
+    is_flag=True,
+    help="List instead the items with one answer whose aggregated label is less sure than "
+    "--min-confidence: not disputed, a second answer would settle them.",
 )
 @click.option(
     "--decide",
@@ -43,24 +53,39 @@ def review(
     project: Path,
     limit: int,
     min_confidence: float,
+    doubtful: bool,
     decide: tuple[str, str] | None,
     name: str | None,
     as_json: bool,
 ) -> None:
     """List the disputed items of a project (least sure first), or settle one with --decide.
 
-    In a multi-label project the list holds the items whose answers differ on some
-    label (least sure label first); --decide is single-label only.
+    Disputed: the answers disagree (in a multi-label project: differ on some label,
+    least sure label first), or, single-label, the item has several answers and its
+    aggregated label is less sure than --min-confidence. An item with one answer is
+    never disputed:
+    when unsure it is doubtful, and --doubtful lists those instead. --decide is
+    single-label only.
 
     A decision is recorded as a label event of the deciding person (--as; by
     default the project's owner; added without a token when new), who becomes an
     adjudicator: on every item they decide,
     their label replaces the aggregate of the other answers.
     """
-    from activelab.app.quality import aggregate_answers, answer_table, disputed_items
+    from activelab.app.quality import (
+        _settled_by,
+        aggregate_answers,
+        answer_table,
+        disputed_items,
+        doubtful_text,
+    )
     from activelab.app.store import StoreError
     from activelab.cli.project import _open
 
+    if doubtful and decide is not None:
+        raise click.ClickException(
+            "--doubtful lists items and --decide settles one: give one of them."
+        )
     store = _open(str(project))
     try:
         s = store.settings
@@ -102,24 +127,41 @@ def review(
             )
 
             mt = multilabel_answer_table(store)
-            queue = disputed_label_sets(
-                mt, aggregate_label_sets(mt, s.get("aggregate", "dawid_skene"))
+            ml_agg = aggregate_label_sets(mt, s.get("aggregate", "dawid_skene"))
+            queue, other = (
+                disputed_label_sets(mt, ml_agg, min_confidence=min_confidence, doubtful=d)
+                for d in (doubtful, not doubtful)
             )
         else:
             table = answer_table(store)
             agg = aggregate_answers(table, s.get("aggregate", "dawid_skene"))
-            queue = disputed_items(table, agg, min_confidence=min_confidence)
+            queue, other = (
+                disputed_items(table, agg, min_confidence=min_confidence, doubtful=d)
+                for d in (doubtful, not doubtful)
+            )
         ids = store.external_ids()
         rows = [{**q, "id": ids[q["item"]]} for q in queue[:limit]]
     finally:
         store.close()
+    kind, other_kind = ("doubtful", "disputed") if doubtful else ("disputed", "doubtful")
     if as_json:
-        click.echo(json.dumps({"disputed": len(queue), "items": rows}, indent=2))
+        counts = {kind: len(queue), other_kind: len(other)}
+        click.echo(json.dumps({**counts, "items": rows}, indent=2))
         return
     if not rows:
-        click.echo("Nothing to review: every answered item is agreed and sure.")
+        if doubtful:
+            click.echo(
+                f"No doubtful single answers: every item with one answer is sure "
+                f"(at --min-confidence {min_confidence:g})."
+            )
+        elif other:
+            click.echo("Nothing to review: no answers disagree.")
+            click.echo(doubtful_text(len(other), s, project) + ".")
+        else:
+            click.echo("Nothing to review: every answered item is agreed and sure.")
         return
-    click.echo(f"{len(queue)} disputed items; the {len(rows)} least sure:")
+    what = count(len(queue), "doubtful single answer" if doubtful else "disputed item")
+    click.echo(f"{what}; the {len(rows)} least sure:" if len(rows) < len(queue) else f"{what}:")
     # a multi-label set is its labels joined by ", " ("" for none of these): answers are
     # kept apart by "; " there, so that "ada: effusion, nodule; bob: fracture" reads right
     sep = "; " if multi else ", "
@@ -127,8 +169,12 @@ def review(
         answers = sep.join(f"{a['annotator']}: {_shown(a['label'], multi)}" for a in r["answers"])
         label = _shown(r["label"], multi)
         click.echo(f"  {r['id']}  {label} ({r['confidence']:.0%})  [{answers}]")
-    if not multi:
+    if doubtful:
+        click.echo(_settled_by(s, len(queue)).capitalize() + ".")
+    elif not multi:
         click.echo(f"Settle one: activelab review {project} --decide ID LABEL")
+    if other and not doubtful:
+        click.echo(doubtful_text(len(other), s, project) + ".")
 
 
 def _shown(label: str, multi: bool) -> str:

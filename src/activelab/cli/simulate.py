@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from activelab._text import count
 from activelab.cli._outfile import plain_out
 
 __all__ = ["simulate"]
@@ -339,8 +340,12 @@ def simulate(
             for crit, m in sorted(per.items()):
                 at = m["labels"]["mean"]
                 console.print(
-                    f"{name:>18}: {crit} fired in {m['fired']}/{m['runs']} runs"
-                    + ("" if at is None else f", at {at:.0f} labels, cost {m['cost']['mean']:+.3f}")
+                    f"{name:>18}: {crit} fired in {m['fired']}/{count(m['runs'], 'run')}"
+                    + (
+                        ""
+                        if at is None
+                        else f", at {count(at, 'label')}, cost {m['cost']['mean']:+.3f}"
+                    )
                 )
     if top_k is not None:
         from activelab.simulation.metrics import summarize_top_k
@@ -610,7 +615,7 @@ def _print_summary(console, metrics, counts, scoring):  # type: ignore[no-untype
             )
         console.print(
             f"{name:>18}: AULC ({unit}) {m['aulc']['mean']:.3f} ± {m['aulc']['std']:.3f}, "
-            f"{counts.get(name, 0)} seed{'' if counts.get(name, 0) == 1 else 's'}{extra}"
+            f"{count(counts.get(name, 0), 'seed')}{extra}"
         )
 
 
@@ -644,18 +649,6 @@ def _imbalance_aware(console, ds, est, positive_label, name):  # type: ignore[no
     return est
 
 
-def _count(value: float, noun: str) -> str:
-    """``value`` rounded to a whole number, and ``noun`` in the singular for 1 only.
-
-    Examples
-    --------
-    >>> _count(1.2, "label"), _count(12.6, "label")
-    ('1 label', '13 labels')
-    """
-    shown = f"{value:.0f}"
-    return f"{shown} {noun}{'' if shown == '1' else 's'}"
-
-
 def _print_rare(console, doc):  # type: ignore[no-untyped-def]
     """The rare-class read-out: why the metric, positives found, AP, recall."""
     from activelab.simulation.rare_metrics import rare_summary
@@ -670,8 +663,8 @@ def _print_rare(console, doc):  # type: ignore[no-untyped-def]
     for name, m in sorted(summary.items()):
         first = m["until"]["1"]
         found = (
-            f"first positive after {_count(first['mean'], 'label')} "
-            f"({first['found']}/{m['runs']} run{'' if m['runs'] == 1 else 's'})"
+            f"first positive after {count(first['mean'], 'label')} "
+            f"({first['found']}/{count(m['runs'], 'run')})"
             if first["mean"] is not None
             else "no positive found in any run"
         )

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from activelab._text import count
 from activelab.data.csvfile import without_unnamed_columns
 
 __all__ = [
@@ -643,7 +644,7 @@ def _from_smiles_frame(
     keep = np.asarray([m is not None for m in mols])
     base = _from_frame(frame[[label_column]][keep].assign(_n=0.0), where, label_column, task)
     X = morgan_fingerprints([m for m in mols if m is not None]).astype(np.float64)
-    skipped = f" Skipped {len(bad)} rows whose SMILES do not parse: {rows}." if bad else ""
+    skipped = f" Skipped {count(len(bad), 'row')} whose SMILES do not parse: {rows}." if bad else ""
     ds = replace(
         base,
         X=X,
@@ -674,7 +675,7 @@ def _from_text_frame(
         r = int(empty.argmax())
         raise ValueError(
             f"{where}: empty text in column {text_column!r}, data row {r + 1} "
-            f"({int(empty.sum())} rows have no text); fill or drop them."
+            f"({count(int(empty.sum()), 'row')} without text); fill or drop them."
         )
     kind = resolve_text_features(text_features)
     base = _from_frame(frame[[label_column]].assign(_n=0.0), where, label_column, task)
@@ -725,7 +726,8 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
         r, c = missing[0]
         raise ValueError(
             f"{where}: missing value (NaN) in column {numeric[c]!r}, data row {r + 1} "
-            f"({len(np.unique(missing[:, 0]))} rows have missing features); impute or drop them."
+            f"({count(len(np.unique(missing[:, 0])), 'row')} with missing features); impute or "
+            "drop them."
         )
     names = [str(c) for c in numeric]
     if categories:  # one 0/1 column per value, as a project's table learns from them
@@ -735,8 +737,10 @@ def _from_frame(frame: Any, where: str, label_column: str, task: str | None) -> 
     labels = frame[label_column]
     if labels.isna().any():
         r = _data_row(labels, int(labels.isna().to_numpy().argmax()))
+        k = int(labels.isna().sum())
         raise ValueError(
-            f"{where}: {int(labels.isna().sum())} of {len(labels)} rows have no label in column "
+            f"{where}: {k} of {count(len(labels), 'row')} {'has' if k == 1 else 'have'} no label "
+            "in column "
             f"{label_column!r} (the first: data row {r}); a simulation replays labelled "
             "data, so drop those rows (or label them in a project: activelab init)."
         )
@@ -793,7 +797,9 @@ def _labels_for_task(pd: Any, labels: Any, task: str, where: str, label_column: 
             raise ValueError(
                 f"{where}: column {label_column!r} has {labels.iloc[r]!r} on data row "
                 f"{_data_row(labels, r)} "
-                f"({bad.size} rows are not numbers); regression needs a number on every row "
+                f"({count(bad.size, 'row')} "
+                f"{'is not a number' if bad.size == 1 else 'are not numbers'}); regression needs "
+                "a number on every row "
                 "(--task classification for categories)."
             )
         return values
@@ -806,9 +812,9 @@ def _labels_for_task(pd: Any, labels: Any, task: str, where: str, label_column: 
             r = int(frac[0])
             raise ValueError(
                 f"{where}: column {label_column!r} has {values[r].tolist()!r} on data row "
-                f"{_data_row(labels, r)} ({frac.size} rows with fractions); classes are whole "
-                "numbers or text, so bin the values into classes first (e.g. pandas.cut) or use "
-                "--task regression."
+                f"{_data_row(labels, r)} ({count(frac.size, 'row')} with fractions); classes are "
+                "whole numbers or text, so bin the values into classes first (e.g. pandas.cut) or "
+                "use --task regression."
             )
     return values.astype(np.int64)
 

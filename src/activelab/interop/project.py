@@ -18,7 +18,7 @@ from typing import Any
 from activelab._deprecated import warn_deprecated
 from activelab.app.gold import GOLD_SETTING
 from activelab.app.ingest import item_source
-from activelab.app.store import Store, decode_label_set
+from activelab.app.store import IMPORTED_PREFIX, Store, decode_label_set
 from activelab.interop.records import Answer, Prediction, Record, iso_seconds
 
 __all__ = [
@@ -30,8 +30,6 @@ __all__ = [
     "project_records",
 ]
 
-#: annotators of labels read from a file at ``init`` are named ``imported:<who>``
-IMPORTED_PREFIX = "imported:"
 #: who gives a gold item's label in an export
 GOLD_ANNOTATOR = "gold"
 #: formats whose records' other fields are their ``id`` column only, which every format keeps

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from activelab._text import count
 from activelab.simulation.metrics import (
     estimate_summary,
     lower_is_better,
@@ -92,15 +93,11 @@ def _ms(stat: Mapping[str, Any] | None, digits: int = 3, scale: float = 1.0) -> 
     return f"{stat['mean'] * scale:.{digits}f} ± {stat['std'] * scale:.{digits}f}"
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def _reach(stat: Mapping[str, Any]) -> str:
     if not stat.get("of"):
         return "–"
     mean = "–" if stat["mean"] is None else f"{stat['mean']:.0f}"
-    return f"{mean} ({stat['reached']}/{stat['of']} seeds)"
+    return f"{mean} ({stat['reached']}/{count(stat['of'], 'seed')})"
 
 
 def _table(metrics: Mapping[str, Mapping[str, Any]], budgets: list[int]) -> str:
@@ -139,7 +136,7 @@ def _stopping_table(stops: Mapping[str, Mapping[str, Any]]) -> str:
             cells = [
                 name,
                 crit.replace("_", " "),
-                f"{m['fired']}/{m['runs']} runs",
+                f"{m['fired']}/{count(m['runs'], 'run')}",
                 _ms(m["labels"], 0),
                 _ms(m["saved"], 0)
                 + ("" if m["fired"] == 0 else f" ({_ms(m['saved_share'], 0, 100.0)} %)"),
@@ -387,8 +384,8 @@ def render(doc: Mapping[str, Any], *, plot_stem: str | Path | None = None) -> st
 <p>{_esc(settings.get("dataset", {}).get("description", ""))}</p>
 <p class="muted">{
         _esc(
-            f"Model: {settings.get('estimator')}. {_count(n_seeds, 'seed')}; "
-            f"{_count(len(doc['runs']), 'campaign')}."
+            f"Model: {settings.get('estimator')}. {count(n_seeds, 'seed')}; "
+            f"{count(len(doc['runs']), 'campaign')}."
         )
     }</p>
 {uneven}

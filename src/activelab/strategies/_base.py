@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from activelab._text import count
 from activelab._validation import non_numeric_columns
 from activelab.scoring import DEFAULT_CHUNK_SIZE, IN_PROCESS, iter_chunks, top_k
 
@@ -487,7 +488,8 @@ def _check_batch_size(n: Any, n_candidates: int) -> int:
         raise ValueError(f"Batch size n must be >= 0, got {n}.")
     if n > n_candidates:
         raise ValueError(
-            f"Asked for n={n} items but only {n_candidates} unlabelled candidates remain; "
+            f"Asked for n={n} items but only {count(n_candidates, 'unlabelled candidate')} "
+            f"{'remains' if n_candidates == 1 else 'remain'}; "
             f"ask for at most {n_candidates}."
         )
     return n

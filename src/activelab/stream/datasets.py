@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from activelab._jsonl import JSONLineError, json_lines
+from activelab._text import count
 from activelab._validation import check_count, check_seed
 from activelab.data.csvfile import unnamed_columns
 from activelab.data.datasets import id_column_of, infer_task
@@ -208,7 +209,8 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     empty = np.flatnonzero(ya == "")
     if empty.size:
         raise ValueError(
-            f"{path}: {empty.size} of {len(ya)} rows have no label in column {label_column!r} "
+            f"{path}: {empty.size} of {count(len(ya), 'row')} "
+            f"{'has' if empty.size == 1 else 'have'} no label in column {label_column!r} "
             f"(the first on line {table.line(empty[0])}); a replayed stream needs every label, "
             "so drop those rows."
         )

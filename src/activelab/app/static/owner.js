@@ -8,6 +8,8 @@ let token = null;
 
 const pct = (x) => (x === null || x === undefined ? "–" : (100 * x).toFixed(1) + "%");
 const num = (x, digits) => (x === null || x === undefined ? "–" : x.toFixed(digits));
+// "1 item", "2 items": a count with its noun in the singular for 1 only
+const count = (n, noun) => n + " " + noun + (n === 1 ? "" : "s");
 
 function showLogin(message) {
   $("owner").hidden = true;
@@ -61,7 +63,7 @@ async function get(path) {
 }
 
 function render(q) {
-  $("q-answers").textContent = q.answers + " on " + q.items_answered + " items";
+  $("q-answers").textContent = q.answers + " on " + count(q.items_answered, "item");
   $("q-several").textContent = String(q.items_with_several_answers);
   $("q-aggregate").textContent = q.aggregate.replace("_", "–");
   $("q-agreement").textContent = pct(q.percent_agreement);
@@ -71,6 +73,8 @@ function render(q) {
   // items asking for more answers than the active annotators can give never leave the queue
   $("q-short").textContent = q.short_of_annotators ? q.short_of_annotators.text : "";
   $("q-short").hidden = !q.short_of_annotators;
+  // one answer and an unsure aggregate: a second answer settles it, not the owner
+  $("q-doubtful").textContent = String(q.doubtful ?? 0);
   // where the answers' and the aggregated labels' class shares part, the aggregate moved items
   const shares = q.class_shares;
   $("q-shares").textContent = shares && q.items_with_several_answers
