@@ -410,7 +410,9 @@ def status(project: Path, as_json: bool) -> None:
     s = store.settings
     counts = store.count_events()
     models = store.model_versions()
-    latest = models[-1] if models else None
+    latest = models[-1] if models else None  # the round whose queue is served now
+    # a round with too few labels (none, or of one class) stores a cold-start queue alone
+    trained = latest if latest is not None and latest.has_model else None
     multi = s.get("task") == "multilabel"
     method = s.get("aggregate", "dawid_skene")
     # one answer table and one aggregate serve both the label counts and the quality figures
@@ -446,11 +448,11 @@ def status(project: Path, as_json: bool) -> None:
         **({"none_of_these": none_of_these} if multi else {}),
         "events": counts,
         "strategy": s.get("strategy"),
-        "model_version": latest.version if latest else None,
-        "model_labels": latest.n_labels if latest else 0,
-        "accuracy": (latest.metrics.get("accuracy") if latest else None),
-        "still_pays": (latest.metrics.get("still_pays") if latest else None),
-        "stopping": (latest.metrics.get("stopping") if latest else None),
+        "model_version": trained.version if trained else None,
+        "model_labels": trained.n_labels if trained else 0,
+        "accuracy": (trained.metrics.get("accuracy") if trained else None),
+        "still_pays": (trained.metrics.get("still_pays") if trained else None),
+        "stopping": (trained.metrics.get("stopping") if trained else None),
         "annotators": [
             {
                 "name": a.name,
@@ -503,6 +505,8 @@ def status(project: Path, as_json: bool) -> None:
             f"model v{info['model_version']} on {info['model_labels']} labels: estimated "
             f"{acc.get('metric', 'accuracy')} not yet known{why}"
         )
+    else:
+        console.print("model: none yet (it trains once there are labels of two classes)")
     pays = info["still_pays"] or {}
     if pays.get("reason"):
         console.print(f"more labels still pay? {pays['reason']}")
