@@ -416,3 +416,17 @@ def test_status_shows_no_model_before_labels_of_two_classes(tmp_path) -> None:
     r = run("status", tmp_path / "q")
     assert "model v1 on 2 labels" in r.output
     assert "none yet (it trains" not in r.output
+
+
+def test_status_of_a_store_made_without_a_name_is_named_by_its_folder(tmp_path) -> None:
+    from activelab.app.store import Store
+
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    Store.create(f"sqlite:///{folder / 'project.db'}", {"labels": ["a", "b"]}).close()
+    (folder / "activelab.json").write_text('{"format": 1, "db": "sqlite:///project.db"}')
+    r = run("status", folder)
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[0] == "bare: 0 items, 0 labelled (sqlite); strategy auto"
+    info = json.loads(run("status", folder, "--json").output)
+    assert (info["name"], info["strategy"]) == ("bare", "auto")

@@ -403,6 +403,7 @@ def status(project: Path, as_json: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from activelab.app.project import project_name
     from activelab.app.quality import short_of_annotators
     from activelab.app.training import stopping_text
 
@@ -437,7 +438,7 @@ def status(project: Path, as_json: bool) -> None:
     labelled, by_label, none_of_these, gold = counts_of
     owners, judges = set(s.get("owners", [])), set(s.get("adjudicators", []))
     info = {
-        "name": s.get("name"),
+        "name": project_name(s, project),
         "kind": s.get("kind"),
         "task": s.get("task", "classification"),
         "database": store.dialect,
@@ -447,7 +448,7 @@ def status(project: Path, as_json: bool) -> None:
         "by_label": by_label,
         **({"none_of_these": none_of_these} if multi else {}),
         "events": counts,
-        "strategy": s.get("strategy"),
+        "strategy": s.get("strategy", "auto"),  # the trainer's default where none is set
         "model_version": trained.version if trained else None,
         "model_labels": trained.n_labels if trained else 0,
         "accuracy": (trained.metrics.get("accuracy") if trained else None),
@@ -479,7 +480,7 @@ def status(project: Path, as_json: bool) -> None:
     console.print(
         Text.assemble(
             (info["name"], "bold"),
-            f": {count(info['items'], str(info['kind']) + ' item')}, "
+            f": {count(info['items'], ' '.join(filter(None, (info['kind'], 'item'))))}, "
             f"{info['labelled']} labelled{of_them} ({info['database']}); "
             f"strategy {info['strategy']}",
         )
