@@ -897,3 +897,47 @@ def test_simulate_a_damaged_excel_or_parquet_file_is_named(tmp_path, name, conte
     (tmp_path / name).write_bytes(content)
     args = ["simulate", str(tmp_path / name), "--out", str(tmp_path / "r.json")]
     _fails_in_one_line(CliRunner().invoke(main, args), f"{tmp_path / name}: {needle}")
+
+
+def _parquet_naming_twice(path: Path, names: list[str]) -> None:
+    """A Parquet file whose schema repeats a name (pyarrow writes it; no reader reads it)."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    columns = [pa.array(["good food", "cold fries", "nice staff", "slow"])]
+    columns += [pa.array([float(i), 1.0 - i, 2.0, 3.0 * i]) for i in range(len(names) - 1)]
+    pq.write_table(pa.table(columns, names=names), path)
+
+
+@pytest.mark.parametrize(
+    ("names", "name", "places"),
+    [(["text", "a", "a"], "a", "2 and 3"), (["text", "", ""], "", "2 and 3")],
+)
+def test_a_parquet_file_naming_a_column_twice_is_one_line(tmp_path, names, name, places):
+    path = tmp_path / "d.parquet"
+    _parquet_naming_twice(path, names)
+    said = (
+        f"{path}: the schema names column {name!r} twice (columns {places}); give each "
+        "column its own name."
+    )
+    init = ["init", str(tmp_path / "p"), "--data", str(path), "--labels", "a,b"]
+    _fails_in_one_line(CliRunner().invoke(main, init), said)
+    assert not (tmp_path / "p").exists()
+    _fails_in_one_line(CliRunner().invoke(main, ["simulate", str(path)]), said)
+    from activelab.interop.formats import FormatError
+    from activelab.interop.tabular import read_parquet
+
+    with pytest.raises(FormatError) as err:
+        read_parquet(path)
+    assert str(err.value) == said
+
+
+def test_query_a_parquet_pool_naming_a_column_twice_is_one_line(fitted):
+    path = fitted / "pool.parquet"
+    _parquet_naming_twice(path, ["text", "a", "b", "a"])
+    args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(path)]
+    said = f"{path}: the schema names column 'a' twice (columns 2 and 4)"
+    _fails_in_one_line(CliRunner().invoke(main, args), said)
+    (fitted / "parts").mkdir()
+    _parquet_naming_twice(fitted / "parts" / "part.0.parquet", ["text", "a", "b", "a"])
+    args[-1] = str(fitted / "parts")
+    _fails_in_one_line(CliRunner().invoke(main, args), "part.0.parquet: the schema names")

@@ -399,3 +399,34 @@ def test_status_counts_one_event_in_the_singular(tmp_path) -> None:
     assert r.exit_code == 0, r.output
     r = run("status", tmp_path / "p")
     assert "events: 1 label, 0 skips, 0 undos" in r.output
+
+
+def test_status_shows_no_model_before_labels_of_two_classes(tmp_path) -> None:
+    # init stores the cold-start queue as a round of its own, with no model in it
+    data = tmp_path / "t.csv"
+    data.write_text("id,x,y,label\na,1,2,\nb,2,1,\nc,5,6,\nd,6,5,\n")
+    assert run("init", tmp_path / "p", "--data", data, "--labels", "a,b").exit_code == 0
+    r = run("status", tmp_path / "p")
+    assert "model: none yet (it trains once there are labels of two classes)" in r.output
+    assert "model v1" not in r.output
+    info = json.loads(run("status", tmp_path / "p", "--json").output)
+    assert (info["model_version"], info["model_labels"], info["accuracy"]) == (None, 0, None)
+    data.write_text("id,x,y,label\na,1,2,a\nb,2,1,b\nc,5,6,\nd,6,5,\n")
+    assert run("init", tmp_path / "q", "--data", data, "--labels", "a,b").exit_code == 0
+    r = run("status", tmp_path / "q")
+    assert "model v1 on 2 labels" in r.output
+    assert "none yet (it trains" not in r.output
+
+
+def test_status_of_a_store_made_without_a_name_is_named_by_its_folder(tmp_path) -> None:
+    from activelab.app.store import Store
+
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    Store.create(f"sqlite:///{folder / 'project.db'}", {"labels": ["a", "b"]}).close()
+    (folder / "activelab.json").write_text('{"format": 1, "db": "sqlite:///project.db"}')
+    r = run("status", folder)
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[0] == "bare: 0 items, 0 labelled (sqlite); strategy auto"
+    info = json.loads(run("status", folder, "--json").output)
+    assert (info["name"], info["strategy"]) == ("bare", "auto")

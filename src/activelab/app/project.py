@@ -39,6 +39,7 @@ __all__ = [
     "given_answers",
     "labels_in_data",
     "open_project",
+    "project_name",
     "record_given_answers",
     "refuse_label_sets",
 ]
@@ -423,3 +424,23 @@ def open_project(path: str | Path) -> Store:
         return Store.open(project_url(path))
     except StoreError as exc:
         raise ProjectError(str(exc)) from exc
+
+
+def project_name(settings: dict[str, Any], path: str | Path) -> str:
+    """The project's name: its settings' ``name``, else its folder's name.
+
+    ``init`` always stores a name; a store made with :meth:`Store.create` directly
+    may have none, and is then named by the folder (or file) it was opened from.
+
+    Examples
+    --------
+    >>> project_name({"name": "reviews"}, "/data/p")
+    'reviews'
+    >>> project_name({"labels": ["a", "b"]}, "/data/p")
+    'p'
+    """
+    name = settings.get("name")
+    if isinstance(name, str) and name:
+        return name
+    path = Path(path)
+    return (path.resolve() if not path.name else path).name or str(path)

@@ -339,7 +339,13 @@ class CurrentLabel:
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """A trained model and what it was trained on."""
+    """A training round: the model it fitted, what it was trained on and its queue.
+
+    A round before a model can be fitted (no labels yet, or labels of one class) stores
+    the cold-start queue alone: ``has_model`` is then ``False`` and ``model`` ``None``.
+    ``model`` is also ``None`` where the bytes were not asked for
+    (:meth:`Store.model_versions` without ``with_model``); ``has_model`` says either way.
+    """
 
     version: int
     created_at: float
@@ -348,6 +354,7 @@ class ModelVersion:
     strategy: str
     metrics: dict[str, Any]
     model: bytes | None
+    has_model: bool = False
 
 
 def hash_token(token: str) -> str:
@@ -1559,9 +1566,19 @@ class Store:
         return int(res.inserted_primary_key[0])
 
     def model_versions(self, with_model: bool = False) -> list[ModelVersion]:
-        """All model versions, oldest first."""
+        """All model versions, oldest first (``with_model``: with the model bytes).
+
+        Examples
+        --------
+        >>> store = Store.create("sqlite://", {"labels": ["no", "yes"]})
+        >>> _ = store.save_model_version(
+        ...     n_labels=0, last_event_id=0, strategy="cold start", metrics={}, model=None)
+        >>> [(v.version, v.has_model) for v in store.model_versions()]
+        [(1, False)]
+        """
         blobs = ("model", "queue", "stop_predictions")
         cols = [c for c in models_t.c if with_model or c.name not in blobs]
+        cols.append(models_t.c.model.is_not(None).label("has_model"))
         with self._read() as conn:
             rows = conn.execute(sa.select(*cols).order_by(models_t.c.version)).all()
         return [_model(r) for r in rows]
@@ -1574,6 +1591,7 @@ class Store:
     def latest_model(self) -> ModelVersion | None:
         """The latest model version, with its model bytes."""
         cols = [c for c in models_t.c if c.name != "stop_predictions"]
+        cols.append(models_t.c.model.is_not(None).label("has_model"))
         row = self._read_one(sa.select(*cols).order_by(models_t.c.version.desc()).limit(1))
         return None if row is None else _model(row)
 
@@ -1735,4 +1753,5 @@ def _model(row: Any) -> ModelVersion:
         m["strategy"],
         json.loads(m["metrics"]),
         None if m.get("model") is None else bytes(m["model"]),
+        bool(m["has_model"]) if "has_model" in m else m.get("model") is not None,
     )

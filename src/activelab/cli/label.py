@@ -297,7 +297,7 @@ def label(project: Path, name: str | None) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from activelab.app.project import ProjectError, open_project
+    from activelab.app.project import ProjectError, open_project, project_name
     from activelab.app.quality import short_of_annotators
     from activelab.app.service import LabellingService
     from activelab.app.store import ConflictError, StoreError, decode_label_set
@@ -334,7 +334,9 @@ def label(project: Path, name: str | None) -> None:
     help_ = _help_line(keyed, multi)
     svc.start()
     # the project's and the annotator's names are text, never markup ('[/x]' would stop here)
-    said = Text.assemble("Labelling ", (str(store.settings.get("name")), "bold"), f" as {name}. ")
+    said = Text.assemble(
+        "Labelling ", (project_name(store.settings, project), "bold"), f" as {name}. "
+    )
     console.print(said, end="")
     console.print(help_, markup=False)
     item = None

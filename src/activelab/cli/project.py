@@ -403,6 +403,7 @@ def status(project: Path, as_json: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from activelab.app.project import project_name
     from activelab.app.quality import short_of_annotators
     from activelab.app.training import stopping_text
 
@@ -410,7 +411,9 @@ def status(project: Path, as_json: bool) -> None:
     s = store.settings
     counts = store.count_events()
     models = store.model_versions()
-    latest = models[-1] if models else None
+    latest = models[-1] if models else None  # the round whose queue is served now
+    # a round with too few labels (none, or of one class) stores a cold-start queue alone
+    trained = latest if latest is not None and latest.has_model else None
     multi = s.get("task") == "multilabel"
     method = s.get("aggregate", "dawid_skene")
     # one answer table and one aggregate serve both the label counts and the quality figures
@@ -435,7 +438,7 @@ def status(project: Path, as_json: bool) -> None:
     labelled, by_label, none_of_these, gold = counts_of
     owners, judges = set(s.get("owners", [])), set(s.get("adjudicators", []))
     info = {
-        "name": s.get("name"),
+        "name": project_name(s, project),
         "kind": s.get("kind"),
         "task": s.get("task", "classification"),
         "database": store.dialect,
@@ -445,12 +448,12 @@ def status(project: Path, as_json: bool) -> None:
         "by_label": by_label,
         **({"none_of_these": none_of_these} if multi else {}),
         "events": counts,
-        "strategy": s.get("strategy"),
-        "model_version": latest.version if latest else None,
-        "model_labels": latest.n_labels if latest else 0,
-        "accuracy": (latest.metrics.get("accuracy") if latest else None),
-        "still_pays": (latest.metrics.get("still_pays") if latest else None),
-        "stopping": (latest.metrics.get("stopping") if latest else None),
+        "strategy": s.get("strategy", "auto"),  # the trainer's default where none is set
+        "model_version": trained.version if trained else None,
+        "model_labels": trained.n_labels if trained else 0,
+        "accuracy": (trained.metrics.get("accuracy") if trained else None),
+        "still_pays": (trained.metrics.get("still_pays") if trained else None),
+        "stopping": (trained.metrics.get("stopping") if trained else None),
         "annotators": [
             {
                 "name": a.name,
@@ -477,7 +480,7 @@ def status(project: Path, as_json: bool) -> None:
     console.print(
         Text.assemble(
             (info["name"], "bold"),
-            f": {count(info['items'], str(info['kind']) + ' item')}, "
+            f": {count(info['items'], ' '.join(filter(None, (info['kind'], 'item'))))}, "
             f"{info['labelled']} labelled{of_them} ({info['database']}); "
             f"strategy {info['strategy']}",
         )
@@ -503,6 +506,8 @@ def status(project: Path, as_json: bool) -> None:
             f"model v{info['model_version']} on {info['model_labels']} labels: estimated "
             f"{acc.get('metric', 'accuracy')} not yet known{why}"
         )
+    else:
+        console.print("model: none yet (it trains once there are labels of two classes)")
     pays = info["still_pays"] or {}
     if pays.get("reason"):
         console.print(f"more labels still pay? {pays['reason']}")

@@ -157,6 +157,8 @@ def _read_pool(
         return array
     if suffix not in (".parquet", ".csv"):
         raise click.BadParameter(f"{path}: use a .parquet, .csv or .npy file.", param_hint="--pool")
+    if suffix == ".parquet":
+        _refuse_repeated_parquet_columns(parts if parts is not None else [path])
     if on_dask:
         import dask.dataframe as dd
 
@@ -506,6 +508,18 @@ def _csv_options(path: Path) -> dict[str, str]:
     return {"sep": sep, "decimal": decimal}
 
 
+def _refuse_repeated_parquet_columns(files: list[Path]) -> None:
+    """Stop in one line on a Parquet file (a pool, or a part of one) naming a column twice,
+    before pyarrow's many-line refusal; each file's schema is its footer alone."""
+    from activelab.data.csvfile import refuse_repeated_parquet_columns
+
+    try:
+        for file in files:
+            refuse_repeated_parquet_columns(file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _unreadable_as_one_line(path: Path, kind: str, read: Any, *args: Any, **kwargs: Any) -> Any:
     """``read(*args, **kwargs)``, a file that cannot be read as ``kind`` stopping in one line.
 
@@ -725,6 +739,7 @@ def _read_texts(path: Path, column: str) -> list[str]:
     if not path.exists():
         raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
     if suffix == ".parquet":
+        _refuse_repeated_parquet_columns([path])
         frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_parquet, path)
     elif suffix in (".jsonl", ".ndjson"):
         frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_json, path, lines=True)

@@ -25,6 +25,7 @@ from activelab._jsonl import UNNAMED_KEY, blank
 __all__ = [
     "csv_format",
     "refuse_repeated_columns",
+    "refuse_repeated_parquet_columns",
     "refuse_unnamed_columns",
     "refuse_unnamed_value",
     "unnamed_columns",
@@ -80,12 +81,14 @@ def csv_format(path: str | Path, header: str | None = None) -> tuple[str, str]:
     return ",", "."
 
 
-def refuse_repeated_columns(header: Sequence[Any], where: str) -> None:
+def refuse_repeated_columns(
+    header: Sequence[Any], where: str, *, unnamed: bool = False, names: str = "the header"
+) -> None:
     """Refuse a header row that names a column twice, naming it and its places.
 
     A reader would otherwise keep one of the two (a dictionary of cells) or rename the second
     (pandas' ``label.1``), and a second label column would be read as a feature. Unnamed
-    columns (empty names) are not compared.
+    columns (empty names) are not compared, unless ``unnamed``.
 
     Parameters
     ----------
@@ -93,6 +96,10 @@ def refuse_repeated_columns(header: Sequence[Any], where: str) -> None:
         The header row's names, in the file's order.
     where : str
         The file, for the message.
+    unnamed : bool, default False
+        Compare the empty names too (a Parquet file's two ``""`` columns cannot be read).
+    names : str, default "the header"
+        What holds the names, for the message ("the schema" of a Parquet file).
 
     Raises
     ------
@@ -110,16 +117,54 @@ def refuse_repeated_columns(header: Sequence[Any], where: str) -> None:
     """
     places: dict[str, list[int]] = {}
     for at, name in enumerate(header, 1):  # the header's names, not the rows
-        if isinstance(name, str) and name:
+        if isinstance(name, str) and (name or unnamed):
             places.setdefault(name, []).append(at)
     for name, at in places.items():
         if len(at) > 1:
             times = "twice" if len(at) == 2 else f"{len(at)} times"
             listed = ", ".join(map(str, at[:-1])) + f" and {at[-1]}"
             raise ValueError(
-                f"{where}: the header names column {name!r} {times} (columns {listed}); give "
+                f"{where}: {names} names column {name!r} {times} (columns {listed}); give "
                 "each column its own name."
             )
+
+
+def refuse_repeated_parquet_columns(path: str | Path) -> None:
+    """Refuse a Parquet file whose schema names a column twice, before a column is read.
+
+    pyarrow refuses to read such a file with a many-line ``Multiple matches for FieldRef``;
+    the schema (the file's footer) is read alone, and a repeated name, empty ones included,
+    stops in one line naming it and its places. A file whose schema cannot be read is left
+    to the reader, which says why.
+
+    Parameters
+    ----------
+    path : str or Path
+        The Parquet file.
+
+    Raises
+    ------
+    ValueError
+        Naming the column and its places (counted from 1).
+
+    Examples
+    --------
+    >>> import tempfile, pyarrow as pa, pyarrow.parquet as pq
+    >>> path = Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> pq.write_table(pa.table([[1], [2], [3]], names=["a", "b", "a"]), path)
+    >>> try:
+    ...     refuse_repeated_parquet_columns(path)
+    ... except ValueError as exc:
+    ...     print(str(exc).split(": ", 1)[1])
+    the schema names column 'a' twice (columns 1 and 3); give each column its own name.
+    """
+    try:
+        import pyarrow.parquet as pq
+
+        header = pq.read_schema(path).names
+    except Exception:  # no pyarrow, or not a Parquet file: the reader says which
+        return
+    refuse_repeated_columns(header, str(path), unnamed=True, names="the schema")
 
 
 def unnamed_columns(header: Sequence[Any], *, pandas_names: bool = False) -> list[int]:

@@ -407,11 +407,13 @@ def _read_frame(pd: Any, path: Path) -> Any:
     """The table of a CSV, TSV, JSON Lines, Parquet or Excel file, by its suffix."""
     suffixes = "".join(path.suffixes).lower()
     if suffixes.endswith(".parquet") or suffixes.endswith(".pq"):
+        from activelab.data.csvfile import refuse_repeated_columns, refuse_repeated_parquet_columns
+
+        refuse_repeated_parquet_columns(path)  # pyarrow's own error is many lines
         try:
             frame = pd.read_parquet(path)
         except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from exc
-        from activelab.data.csvfile import refuse_repeated_columns
 
         header = list(map(str, frame.columns))
         refuse_repeated_columns(header, str(path))

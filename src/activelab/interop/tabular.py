@@ -187,8 +187,14 @@ def to_rows(records: list[Record], *, multilabel: bool | None = None) -> list[di
 # ------------------------------------------------------------------ Parquet
 def read_parquet(path: str | Path) -> list[Record]:
     """Read a Parquet file of items."""
+    from activelab.data.csvfile import refuse_repeated_parquet_columns
+
     pq = _pyarrow_parquet()
     path = Path(path)
+    try:
+        refuse_repeated_parquet_columns(path)
+    except ValueError as exc:
+        raise FormatError(str(exc)) from None
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
