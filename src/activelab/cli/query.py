@@ -183,7 +183,7 @@ def _read_pool(
         frame = _read_csv_parts(parts, read, options)  # each part named when unreadable
     else:
         frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
-    frame = _without_unnamed(frame, path, on_dask)
+    frame = _without_unnamed(frame, path, on_dask, options.get("sep", ","))
     if columns:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
@@ -301,15 +301,13 @@ def _same_csv_header(parts: list[Path], sep: str) -> None:
     click.ClickException
         Naming the part, its header and the first part's.
     """
-    import csv
 
     def header(part: Path) -> list[str]:
         if part.stat().st_size == 0:
             raise click.ClickException(
                 f"{part} is empty; every part of a CSV pool starts with its header row."
             )
-        with part.open(newline="", encoding="utf-8-sig", errors="replace") as f:
-            return next(csv.reader(f, delimiter=sep), [])
+        return _header_row(part, sep)
 
     first = header(parts[0])
     for part in parts[1:]:
@@ -438,7 +436,7 @@ _KINDS = {
 }
 
 
-def _without_unnamed(frame: Any, path: Path, on_dask: bool = False) -> Any:
+def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = ",") -> Any:
     """A pool table without its columns that have no name, refusing one that holds values.
 
     A CSV's header row is read as it is (pandas names an empty header cell ``Unnamed: N``,
@@ -460,7 +458,7 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False) -> Any:
     header: list[Any] = names
     saver, pandas_names, key = None, False, False
     if suffix == ".csv":
-        header, saver = _csv_header(path, len(names)), "to_csv"
+        header, saver = _csv_header(path, len(names), sep), "to_csv"
     elif suffix == ".parquet":  # no header row is left: the names pandas gave
         pandas_names = True
     else:  # JSON Lines: the records' keys
@@ -481,17 +479,28 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False) -> Any:
     return frame[[n for c, n in enumerate(names) if c not in unnamed]]
 
 
-def _csv_header(path: Path, width: int) -> list[Any]:
+def _csv_header(path: Path, width: int, sep: str) -> list[Any]:
     """The names a CSV pool's header row writes (of the first file of a pattern), as they
     are: ``""`` for a column without one. ``width`` names when it cannot be read."""
+    first = _first_file(path)
+    if first is None:
+        return ["name"] * width
+    header = _header_row(first, sep)
+    return header if len(header) == width else ["name"] * width
+
+
+def _header_row(file: Path, sep: str) -> list[str]:
+    """A CSV file's first row as it is written (``[]`` for an empty file)."""
     import csv
 
+    with file.open(newline="", encoding="utf-8-sig", errors="replace") as f:
+        return next(csv.reader(f, delimiter=sep), [])
+
+
+def _first_file(path: Path) -> Path | None:
+    """``path``, or the first file its pattern names; ``None`` when there is none."""
     first = path if path.exists() else next(iter(sorted(path.parent.glob(path.name))), None)
-    if first is None or not first.is_file():
-        return ["name"] * width
-    with first.open(newline="", encoding="utf-8-sig", errors="replace") as f:
-        header = next(csv.reader(f, delimiter=_csv_options(path).get("sep", ",")), [])
-    return header if len(header) == width else ["name"] * width
+    return first if first is not None and first.is_file() else None
 
 
 def _csv_options(path: Path) -> dict[str, str]:
@@ -501,8 +510,8 @@ def _csv_options(path: Path) -> dict[str, str]:
         return {}
     from activelab.data.csvfile import csv_format
 
-    first = path if path.exists() else next(iter(sorted(path.parent.glob(path.name))), None)
-    if first is None or not first.is_file():
+    first = _first_file(path)
+    if first is None:
         return {}
     sep, decimal = csv_format(first)
     return {"sep": sep, "decimal": decimal}
@@ -738,6 +747,7 @@ def _read_texts(path: Path, column: str) -> list[str]:
     suffix = path.suffix.lower()
     if not path.exists():
         raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
+    options = _csv_options(path)  # none but for a CSV
     if suffix == ".parquet":
         _refuse_repeated_parquet_columns([path])
         frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_parquet, path)
@@ -745,7 +755,7 @@ def _read_texts(path: Path, column: str) -> list[str]:
         frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_json, path, lines=True)
     elif suffix == ".csv":
         frame = _unreadable_as_one_line(
-            path, _KINDS[suffix], pd.read_csv, path, keep_default_na=False, **_csv_options(path)
+            path, _KINDS[suffix], pd.read_csv, path, keep_default_na=False, **options
         )
     else:
         raise click.BadParameter(
@@ -753,7 +763,7 @@ def _read_texts(path: Path, column: str) -> list[str]:
             f"{column!r} column.",
             param_hint="--pool",
         )
-    frame = _without_unnamed(frame, path)
+    frame = _without_unnamed(frame, path, sep=options.get("sep", ","))
     if column not in frame.columns:
         raise click.ClickException(
             f"{path} has no text column {column!r}; it has {list(frame.columns)}. The model "
