@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -476,12 +477,9 @@ def test_next_item_asks_the_store_only_about_leases_that_bar_the_pick(
     store.close()
 
 
-@pytest.mark.parametrize("n_items", [1, 3])
-def test_an_item_whose_slots_are_all_held_costs_no_failed_lease(
-    tmp_path, monkeypatch, n_items
-) -> None:
-    # overlap 2: ada and bob hold the top item; cy's request passes over it without trying
-    # to lease it, then takes the next item (one lease) or at once nothing (none)
+def _two_hold_the_top(tmp_path, n_items: int) -> tuple[Any, Any, int, Any, Any]:
+    """An overlap-2 project of ``n_items`` table items whose top item ada and bob hold:
+    the store, its service, the top item's id, bob and cy."""
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = Store.create(url, {"labels": ["neg", "pos"], "strategy": "margin", "overlap": 2})
     store.add_items(
@@ -495,6 +493,16 @@ def test_an_item_whose_slots_are_all_held_costs_no_failed_lease(
     svc = LabellingService(store)
     top = svc.next_item(ada).id
     assert svc.next_item(bob).id == top
+    return store, svc, top, bob, cy
+
+
+@pytest.mark.parametrize("n_items", [1, 3])
+def test_an_item_whose_slots_are_all_held_costs_no_failed_lease(
+    tmp_path, monkeypatch, n_items
+) -> None:
+    # overlap 2: ada and bob hold the top item; cy's request passes over it without trying
+    # to lease it, then takes the next item (one lease) or at once nothing (none)
+    store, svc, top, bob, cy = _two_hold_the_top(tmp_path, n_items)
     tried: list[int] = []
     real = store.lease
     monkeypatch.setattr(
@@ -514,19 +522,7 @@ def test_an_item_whose_slots_are_all_held_costs_no_failed_lease(
 def test_an_item_two_annotators_hold_does_not_end_a_third_ones_queue(tmp_path, n_items) -> None:
     # overlap 2: ada and bob hold the top item, whose slots are all taken: cy gets another
     # item, or at once nothing when there is no other
-    url = f"sqlite:///{tmp_path / 'p.db'}"
-    store = Store.create(url, {"labels": ["neg", "pos"], "strategy": "margin", "overlap": 2})
-    store.add_items(
-        [
-            {"external_id": f"i{i}", "kind": "table", "content": {"fields": {"x": i}}}
-            for i in range(n_items)
-        ]
-    )
-    store.save_features(np.zeros((n_items, 1)))
-    ada, bob, cy = (store.add_annotator(name)[0] for name in ("ada", "bob", "cy"))
-    svc = LabellingService(store)
-    top = svc.next_item(ada).id
-    assert svc.next_item(bob).id == top
+    store, svc, top, _bob, cy = _two_hold_the_top(tmp_path, n_items)
     started = time.perf_counter()
     got = svc.next_item(cy)
     if n_items == 1:
