@@ -546,16 +546,16 @@ def short_of_annotators(
     )
     cause = f"overlap {overlap}" if wanted == overlap else f"{wanted} answers asked of an item"
     project = project or settings.get("name") or "PROJECT"
-    count = int(short.sum())
+    n_short = int(short.sum())
     text = (
-        f"{cause} but {n_active} active annotator{'' if n_active == 1 else 's'}: {count} "
-        f"item{' ' if count == 1 else 's '}can never get all their answers (they stay in the "
-        f"queue); add annotators (activelab annotator add {project} NAME)"
+        f"{cause} but {count(n_active, 'active annotator')}: {count(n_short, 'item')} can "
+        "never get all their answers (they stay in the queue); add annotators (activelab "
+        f"annotator add {project} NAME)"
     )
     if any(a.revoked for a in people):
         text += f", or give a revoked one a new token (activelab annotator token {project} NAME)"
     return {
-        "items": count,
+        "items": n_short,
         "answers": wanted,
         "overlap": overlap,
         "active_annotators": n_active,
