@@ -224,7 +224,7 @@ def test_load_table_reads_json_lines_and_names_unlabelled_rows(tmp_path):
     assert ds.X.tolist() == [[1, 2], [3, 4]] and ds.y.tolist() == ["x", "y"]
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"a": 1, "label": "x"}\nnot json\n')
-    with pytest.raises(ValueError, match=r"broken.jsonl: not JSON Lines"):
+    with pytest.raises(ValueError, match=r"broken.jsonl, line 2: invalid JSON"):
         datasets.load_table(broken)
     partial = tmp_path / "partial.csv"
     partial.write_text("a,label\n1,x\n2,\n3,\n4,y\n")

@@ -75,7 +75,7 @@ def test_load_table_refuses_a_value_under_an_empty_json_key(tmp_path: Path) -> N
     with pytest.raises(ValueError) as err:
         load_table(path, "label")
     assert str(err.value) == (
-        f'{path}, data row 2: a value under the key "" (a key without a name); give the key a name.'
+        f'{path}, line 2: a value under the key "" (a key without a name); give the key a name.'
     )
     path.write_text('{"": null, "a": 1, "label": "x"}\n{"": "", "a": 2, "label": "y"}\n')
     assert load_table(path, "label").feature_names == ["a"]
@@ -190,7 +190,7 @@ def test_query_refuses_a_text_pool_with_a_value_under_an_empty_key(tmp_path: Pat
     pool = tmp_path / "pool.jsonl"
     pool.write_text('{"": null, "text": "good"}\n{"": 3, "text": "bad"}\n')
     result = _query(tmp_path, model, pool)
-    assert f'{pool}, data row 2: a value under the key ""' in result.output
+    assert f'{pool}, line 2: a value under the key ""' in result.output
     pd.DataFrame({"text": ["good", "bad"]}).to_csv(tmp_path / "pool.csv")
     result = _query(tmp_path, model, tmp_path / "pool.csv")
     assert "data row 1, column 1: a value in a column without a name" in result.output

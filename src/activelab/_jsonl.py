@@ -3,12 +3,20 @@ and a record's value under the key ``""`` refused (an empty one left out)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UNNAMED_KEY", "JSONLineError", "blank", "json_lines", "json_lines_of"]
+__all__ = [
+    "UNNAMED_KEY",
+    "JSONLineError",
+    "blank",
+    "json_lines",
+    "json_lines_of",
+    "json_records",
+]
 
 #: what is wrong with a record's value under the key ``""``: a column without a name, as
 #: every reader of the project's tables refuses one (:mod:`activelab.data.csvfile`)
@@ -155,3 +163,63 @@ def json_lines_of(
         raise error(f"{path}, {exc}.") from None
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
+
+
+def json_records(
+    path: str | Path, error: type[Exception]
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """The records of a JSON Lines file (gzip-compressed when its name ends in ``.gz``) and
+    the line of each, read by :func:`json_lines`.
+
+    The reader of a table held as JSON Lines (a simulated data set, a pool to rank): the
+    same checks as every other reader of JSON Lines, where ``pandas.read_json`` would keep
+    the last value of a key given twice, and refuses a file that starts with a byte-order
+    mark.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, named in the messages.
+    error : type of Exception
+        The reader's error, built from the one-line message.
+
+    Returns
+    -------
+    (list of int, list of dict)
+        The line of each record (counted from 1, blank lines included) and the records.
+
+    Raises
+    ------
+    error
+        As :func:`json_lines_of`; for a line whose value is not a JSON object; for a file
+        without a record; ``"<path>: not a readable gzip file (...)."``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.jsonl"
+    >>> _ = path.write_text('{"a": 1, "label": "x"}\\n\\n{"a": 2, "label": "y"}\\n')
+    >>> json_records(path, ValueError)
+    ([1, 3], [{'a': 1, 'label': 'x'}, {'a': 2, 'label': 'y'}])
+    """
+    path = Path(path)
+    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
+    numbers: list[int] = []
+    records: list[dict[str, Any]] = []
+    try:
+        with opener(path, "rt", encoding="utf-8") as lines:
+            for number, record in json_lines_of(path, lines, error):
+                if not isinstance(record, dict):
+                    raise error(
+                        f"{path}, line {number}: {type(record).__name__}, not a JSON object; "
+                        'JSON Lines hold one object per line, e.g. {"text": "...", "label": "x"}.'
+                    )
+                numbers.append(number)
+                records.append(record)
+    except (OSError, EOFError) as exc:  # not a gzip file, or one cut short
+        if opener is open:
+            raise
+        raise error(f"{path}: not a readable gzip file ({exc}).") from exc
+    if not records:
+        raise error(f"{path}: the file is empty; it needs one JSON object per line.")
+    return numbers, records

@@ -752,7 +752,10 @@ def _read_texts(path: Path, column: str) -> list[str]:
         _refuse_repeated_parquet_columns([path])
         frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_parquet, path)
     elif suffix in (".jsonl", ".ndjson"):
-        frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_json, path, lines=True)
+        from activelab._jsonl import json_records
+
+        # the one reader of JSON Lines: pandas' would keep the last value of a key given twice
+        frame = pd.DataFrame.from_records(json_records(path, click.ClickException)[1])
     elif suffix == ".csv":
         frame = _unreadable_as_one_line(
             path, _KINDS[suffix], pd.read_csv, path, keep_default_na=False, **options

@@ -428,10 +428,12 @@ def _read_frame(pd: Any, path: Path) -> Any:
         frame = pd.read_csv(path, sep=sep, decimal=decimal)
         frame = _without_unnamed(frame, first, _data_row_of(path), "to_csv")
     elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
-        try:
-            frame = pd.read_json(path, lines=True)
-        except ValueError as exc:
-            raise ValueError(f"{path}: not JSON Lines ({exc}); one JSON object per line.") from exc
+        from activelab._jsonl import json_records
+
+        # the one reader of JSON Lines: pandas' would keep the last value of a key given twice
+        frame = _quoted_numbers_read(
+            pd, pd.DataFrame.from_records(json_records(path, ValueError)[1])
+        )
         header = list(map(str, frame.columns))
         frame = without_unnamed_columns(frame, header, _data_row_of(path), None, key=True)
     elif suffixes.endswith(".xlsx"):
@@ -456,6 +458,33 @@ def _read_frame(pd: Any, path: Path) -> Any:
             f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
         )
     return frame
+
+
+def _quoted_numbers_read(pd: Any, frame: Any) -> Any:
+    """A table read from JSON records with its columns of numbers written as texts
+    (``"1.5"``, as some exports quote every value) read as numbers, as ``pandas.read_json``
+    reads them; a column with any other text is left as it is.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"a": ["1.5", None], "b": ["x", "2"], "c": [1, 2]})
+    >>> [str(dtype) for dtype in _quoted_numbers_read(pd, frame).dtypes[["a", "c"]]]
+    ['float64', 'int64']
+    >>> _quoted_numbers_read(pd, frame)["b"].tolist()
+    ['x', '2']
+    """
+    converted = {}
+    for name, column in frame.items():  # a loop over columns, not rows
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        try:
+            numbers = pd.to_numeric(column, errors="coerce")
+        except (TypeError, ValueError):  # lists or objects in the cells
+            continue
+        if numbers.notna().sum() == column.notna().sum():
+            converted[name] = numbers
+    return frame.assign(**converted) if converted else frame
 
 
 def _data_row_of(path: Path) -> Callable[[int], str]:

@@ -1,0 +1,88 @@
+"""Every reader of a user's files gives the same one-line answer to the same file.
+
+A pool, a labelled table, a stream, a labelling project's items and a labelling tool's
+export are read by several readers; a file one of them refuses (a JSON record naming a key
+twice) is refused by all of them in the same words, and a file one of them reads (a
+byte-order mark, trailing empty cells) is read by all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+pd = pytest.importorskip("pandas")
+
+_TWICE = "key 'label' is given twice in one record (JSON would keep only the last); give it once."
+
+
+def _text_query(tmp_path: Path, pool: Path) -> Any:
+    """``activelab query`` of a text model on ``pool`` (its result)."""
+    import joblib
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from activelab.cli import main
+
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    model.fit(["good film", "bad film", "fine film", "poor film"], ["y", "n", "y", "n"])
+    joblib.dump(model, tmp_path / "model.joblib")
+    args = ["query", "--model", str(tmp_path / "model.joblib"), "--pool", str(pool), "-n", "2"]
+    return CliRunner().invoke(main, args)
+
+
+def _message(read: Any) -> str:
+    """The one-line message ``read()`` stops with."""
+    with pytest.raises(Exception) as err:
+        read()
+    return str(err.value)
+
+
+@pytest.mark.parametrize("name", ["t.jsonl", "t.jsonl.gz"])
+def test_every_reader_refuses_a_json_key_given_twice_in_the_same_words(
+    tmp_path: Path, name: str
+) -> None:
+    import gzip
+
+    from activelab.app.ingest import read_items
+    from activelab.data.datasets import load_table
+    from activelab.stream.datasets import load_csv
+
+    path = tmp_path / name
+    text = (
+        '{"a": 1, "text": "good", "label": "x"}\n'
+        '{"a": 2, "text": "bad", "label": "x", "label": "y"}\n'
+    )
+    if name.endswith(".gz"):
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    want = f"{path}, line 2: {_TWICE}"
+    assert _message(lambda: load_table(path, "label")) == want  # pandas kept "y"
+    assert _message(lambda: load_csv(path, "label")) == want
+    if not name.endswith(".gz"):
+        assert _message(lambda: read_items(path, text_features="tfidf")) == want
+        result = _text_query(tmp_path, path)
+        assert result.exit_code == 1 and result.output == f"Error: {want}\n"
+
+
+def test_load_table_reads_json_lines_as_the_other_readers_do(tmp_path: Path) -> None:
+    from activelab.data.datasets import load_table
+
+    path = tmp_path / "t.jsonl"
+    # a byte-order mark (Windows Notepad's UTF-8), a blank line, numbers written as texts
+    path.write_text('\ufeff{"a": "1.5", "label": "x"}\n\n{"a": 2, "label": "y"}\n')
+    ds = load_table(path, "label")
+    assert ds.X.tolist() == [[1.5], [2.0]] and ds.y.tolist() == ["x", "y"]
+    path.write_text("")
+    assert _message(lambda: load_table(path, "label")) == (
+        f"{path}: the file is empty; it needs one JSON object per line."
+    )
+    path.write_text('{"a": 1, "label": "x"}\n[1, 2]\n')
+    assert _message(lambda: load_table(path, "label")).startswith(
+        f"{path}, line 2: list, not a JSON object;"
+    )
