@@ -13,6 +13,7 @@ __all__ = [
     "UNNAMED_KEY",
     "JSONLineError",
     "blank",
+    "json_document",
     "json_lines",
     "json_lines_of",
     "json_records",
@@ -53,11 +54,13 @@ class JSONLineError(ValueError):
 
 
 class _RepeatedKeyError(Exception):
-    """A JSON object names ``key`` twice."""
+    """A JSON object names ``key`` twice; ``at`` is where the object starts in the text,
+    when known."""
 
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
+        self.at: int | None = None
 
 
 def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -67,6 +70,11 @@ def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         raise _RepeatedKeyError(next(k for k, _ in pairs if k in seen or seen.add(k)))
     return record
+
+
+def _twice(key: str) -> str:
+    """What is wrong with a record that names ``key`` twice."""
+    return f"key {key!r} is given twice in one record (JSON would keep only the last); give it once"
 
 
 def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
@@ -119,12 +127,7 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
         except json.JSONDecodeError as exc:
             raise JSONLineError(number, f"invalid JSON ({exc.msg})") from None
         except _RepeatedKeyError as exc:
-            raise JSONLineError(
-                number,
-                f"key {exc.key!r} is given twice in one record (JSON would keep only the "
-                "last); give it once",
-                exc.key,
-            ) from None
+            raise JSONLineError(number, _twice(exc.key), exc.key) from None
         if isinstance(value, dict) and "" in value:
             unnamed = value.pop("")
             if not blank(unnamed):
@@ -223,3 +226,76 @@ def json_records(
     if not records:
         raise error(f"{path}: the file is empty; it needs one JSON object per line.")
     return numbers, records
+
+
+def json_document(path: str | Path, text: str, error: type[Exception]) -> Any:
+    """The value of a JSON file's text (a Label Studio export), an object naming a key
+    twice refused as :func:`json_lines` refuses one.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, named in the messages.
+    text : str
+        Its text.
+    error : type of Exception
+        The reader's error, built from the one-line message.
+
+    Returns
+    -------
+    object
+        The value.
+
+    Raises
+    ------
+    error
+        ``"<path>, line <n>, column <c>: <what>."`` for text that is not JSON, or for an
+        object (at that place) that names a key twice: JSON readers keep the last value
+        silently, so one of the two would be lost.
+
+    Examples
+    --------
+    >>> json_document("t.json", '[{"data": {"text": "a"}}]', ValueError)
+    [{'data': {'text': 'a'}}]
+    >>> json_document("t.json", '[\\n {"data": {"text": "a", "text": "b"}}]', ValueError)
+    Traceback (most recent call last):
+    ...
+    ValueError: t.json, line 2, column 11: key 'text' is given twice in one record (JSON ...
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_one_value_per_key)
+    except json.JSONDecodeError as exc:
+        raise error(
+            f"{path}, line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})."
+        ) from None
+    except _RepeatedKeyError as exc:
+        at = _repeated_key_place(text)
+        line = text.count("\n", 0, at) + 1
+        column = at - text.rfind("\n", 0, at)
+        raise error(f"{path}, line {line}, column {column}: {_twice(exc.key)}.") from None
+
+
+def _repeated_key_place(text: str) -> int:
+    """Where in ``text`` (valid JSON) the first object that names a key twice starts.
+
+    Read again by the pure-Python scanner, whose objects are parsed by a function that can
+    say where each one starts (the C scanner's cannot): only when a key is given twice.
+    """
+    from json import decoder, scanner
+
+    def parse_object(s_and_end: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return decoder.JSONObject(s_and_end, *args, **kwargs)
+        except _RepeatedKeyError as exc:
+            if exc.at is None:  # the innermost object: the first to end
+                exc.at = s_and_end[1] - 1
+            raise
+
+    reader = json.JSONDecoder(object_pairs_hook=_one_value_per_key)
+    reader.parse_object = parse_object  # type: ignore[assignment]
+    reader.scan_once = scanner.py_make_scanner(reader)
+    try:
+        reader.decode(text)
+    except _RepeatedKeyError as exc:
+        return exc.at or 0
+    return 0  # pragma: no cover - called only on text naming a key twice

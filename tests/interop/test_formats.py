@@ -132,6 +132,13 @@ def test_label_studio_bare_data_tasks() -> None:
             "predictions[0].score must be a finite number",
         ),
         ('[{"id": 1, "data": {"text": "a"}}, {"id": 1, "data": {"text": "b"}}]', "duplicate id"),
+        # JSON keeps the last of a key given twice: "a" was lost without a word
+        (
+            '[{"data": {"text": "x"}},\n {"data": {"text": "a", "text": "b"}}]',
+            "bad.json, line 2, column 11: key 'text' is given twice in one record (JSON would "
+            "keep only the last); give it once.",
+        ),
+        ('[{"id": 1, "id": 2, "data": {"text": "a"}}]', "line 1, column 2: key 'id' is given"),
         (
             '[{"id": 3, "text": "a"}, {"id": 4, "text": "b", "sentiment": "pos", "annotator": 1,'
             ' "annotation_id": 9, "lead_time": 2.5}]',

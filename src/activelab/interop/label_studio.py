@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from activelab._jsonl import json_document
 from activelab.interop.records import (
     Answer,
     FormatError,
@@ -253,20 +254,16 @@ def choices_result(
 def read_label_studio(path: str | Path, *, from_name: str | None = None) -> list[Record]:
     """Read a Label Studio task file (JSON) into records.
 
-    JSON syntax errors are reported with their line and column, other problems
-    with the task number, its id and the field.
+    JSON syntax errors, and an object naming a key twice (JSON would keep only the last
+    value), are reported with their line and column, other problems with the task number,
+    its id and the field.
     """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FormatError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(
-            f"{path}, line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})."
-        ) from exc
+    obj = json_document(path, text, FormatError)  # a key given twice refused, as in JSONL
     try:
         return parse_tasks(obj, from_name=from_name)
     except FormatError as exc:
