@@ -86,3 +86,47 @@ def test_load_table_reads_json_lines_as_the_other_readers_do(tmp_path: Path) -> 
     assert _message(lambda: load_table(path, "label")).startswith(
         f"{path}, line 2: list, not a JSON object;"
     )
+
+
+_UNNAMED = "a value under key 3 (' '), a key without a name; give the key a name."
+
+
+def test_every_reader_refuses_a_value_under_a_blank_json_key_naming_its_place(
+    tmp_path: Path,
+) -> None:
+    from activelab.app.ingest import read_items
+    from activelab.data.datasets import load_table
+    from activelab.interop.formats import read_tasks
+    from activelab.stream.datasets import load_csv
+
+    path = tmp_path / "t.jsonl"
+    # a key of spaces was a feature called " " (simulate), a field (init), or "the key ''"
+    path.write_text(
+        '{"a": 1, "text": "good", "label": "x"}\n{"a": 2, "text": "bad", " ": 5, "label": "y"}\n'
+    )
+    want = f"{path}, line 2: {_UNNAMED}"
+    assert _message(lambda: load_table(path, "label")) == want
+    assert _message(lambda: load_csv(path, "label")) == want
+    assert _message(lambda: read_items(path, text_features="tfidf")) == want
+    result = _text_query(tmp_path, path)
+    assert result.exit_code == 1 and result.output == f"Error: {want}\n"
+    prodigy = tmp_path / "p.jsonl"
+    prodigy.write_text('{"text": "a", "answer": "accept", " ": "y"}\n')
+    assert _message(lambda: read_tasks(prodigy, "prodigy")) == (f"{prodigy}, line 1: {_UNNAMED}")
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text('[{"data": {"text": "a", "lang": "en", " ": "z"}}]')
+    assert _message(lambda: read_tasks(tasks)) == (f"{tasks}: task 1: field 'data' has {_UNNAMED}")
+
+
+def test_every_reader_leaves_out_a_blank_json_key_without_a_value(tmp_path: Path) -> None:
+    from activelab.data.datasets import load_table
+    from activelab.interop.formats import read_tasks
+    from activelab.stream.datasets import load_csv
+
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"a": 1, " ": null, "label": "x"}\n{"a": 2, "  ": "", "label": "y"}\n')
+    assert load_table(path, "label").feature_names == ["a"]
+    assert load_csv(path, "label").feature_names == ["a"]
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text('[{"data": {"text": "a", " ": null}}]')
+    assert read_tasks(tasks)[0].data == {"text": "a"}

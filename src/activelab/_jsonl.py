@@ -1,5 +1,6 @@
 """Read JSON Lines: one value a line, each with its line, a record naming a key twice refused,
-and a record's value under the key ``""`` refused (an empty one left out)."""
+and a record's value under a key without a name (``""``, or spaces only) refused (an empty
+one left out)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,15 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "UNNAMED_KEY",
     "JSONLineError",
     "blank",
     "json_document",
     "json_lines",
     "json_lines_of",
     "json_records",
+    "named_keys",
+    "unnamed_key",
 ]
-
-#: what is wrong with a record's value under the key ``""``: a column without a name, as
-#: every reader of the project's tables refuses one (:mod:`activelab.data.csvfile`)
-UNNAMED_KEY = 'a value under the key "" (a key without a name); give the key a name'
 
 
 def blank(value: Any) -> bool:
@@ -31,7 +29,7 @@ def blank(value: Any) -> bool:
 
 class JSONLineError(ValueError):
     """A line that is not JSON, or whose record names one key twice or has a value under
-    the key ``""``.
+    a key without a name.
 
     ``str(error)`` is ``"line <n>: <what>"``; a reader puts its file before it and its own
     hint after it.
@@ -43,7 +41,8 @@ class JSONLineError(ValueError):
     what : str
         What is wrong with it.
     key : str or None
-        The key at fault (named twice, or ``""``); ``None`` for a line that is not JSON.
+        The key at fault (named twice, or without a name: ``""``, ``" "``); ``None`` for a
+        line that is not JSON.
     """
 
     def __init__(self, line: int, what: str, key: str | None = None) -> None:
@@ -72,6 +71,52 @@ def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return record
 
 
+def named_keys(record: dict[str, Any]) -> tuple[dict[str, Any], tuple[int, str] | None]:
+    """A record without its keys that have no name (``""``, or spaces only) and no value,
+    and the first key without a name that holds one.
+
+    A key without a name is a column without a name, as every reader of the project's
+    tables takes a blank header cell (:mod:`activelab.data.csvfile`): without a value (as a
+    sheet's trailing empty columns become) it is left out; with one, the record is refused,
+    as the value would become a field that no column names.
+
+    Parameters
+    ----------
+    record : dict
+        A JSON object (a JSON Lines record, a Label Studio task's data).
+
+    Returns
+    -------
+    (dict, (int, str) or None)
+        The record (itself when every key has a name), and the place (from 1) and the key
+        of the first key without a name that holds a value, else ``None``.
+
+    Examples
+    --------
+    >>> named_keys({"": None, "text": "a", " ": ""})
+    ({'text': 'a'}, None)
+    >>> named_keys({"text": "a", " ": 5})
+    ({'text': 'a'}, (2, ' '))
+    """
+    if all(key.strip() for key in record):  # the keys of one record
+        return record, None
+    unnamed = [(place, key) for place, key in enumerate(record, 1) if not key.strip()]
+    held = next(((p, k) for p, k in unnamed if not blank(record[k])), None)
+    return {k: v for k, v in record.items() if k.strip()}, held
+
+
+def unnamed_key(place: int, key: str) -> str:
+    """What is wrong with a record's value under its key at ``place`` (from 1), ``key``
+    having no name.
+
+    Examples
+    --------
+    >>> unnamed_key(2, " ")
+    "a value under key 2 (' '), a key without a name; give the key a name"
+    """
+    return f"a value under key {place} ({key!r}), a key without a name; give the key a name"
+
+
 def _twice(key: str) -> str:
     """What is wrong with a record that names ``key`` twice."""
     return f"key {key!r} is given twice in one record (JSON would keep only the last); give it once"
@@ -97,10 +142,9 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
     JSONLineError
         At the first line that is not JSON, or whose record (or an object inside it)
         names one key twice: JSON readers keep the last value silently, so one of the
-        two would be lost; or whose record has a value under the key ``""``, a column
-        without a name, as every reader of the project's tables refuses one
-        (:mod:`activelab.data.csvfile`). A record's key ``""`` without a value (``null``,
-        ``""``) is left out of it.
+        two would be lost; or whose record has a value under a key without a name (``""``,
+        or spaces only), named by its place in the record (:func:`named_keys`). A record's
+        key without a name nor a value (``null``, ``""``) is left out of it.
 
     Examples
     --------
@@ -112,10 +156,10 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
     activelab._jsonl.JSONLineError: line 1: key 'label' is given twice in one record (JSON ...
     >>> list(json_lines(['{"": null, "text": "a"}']))  # a key without a name nor a value
     [(1, {'text': 'a'})]
-    >>> list(json_lines(['{"": 0, "text": "a"}']))  # doctest: +ELLIPSIS
+    >>> list(json_lines(['{"text": "a", " ": 0}']))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    activelab._jsonl.JSONLineError: line 1: a value under the key "" (a key without a name); ...
+    activelab._jsonl.JSONLineError: line 1: a value under key 2 (' '), a key without a name; ...
     """
     for number, line in enumerate(lines, 1):  # reading the file, one record a line
         if number == 1:  # the byte-order mark some editors write (Windows Notepad's UTF-8)
@@ -128,10 +172,10 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
             raise JSONLineError(number, f"invalid JSON ({exc.msg})") from None
         except _RepeatedKeyError as exc:
             raise JSONLineError(number, _twice(exc.key), exc.key) from None
-        if isinstance(value, dict) and "" in value:
-            unnamed = value.pop("")
-            if not blank(unnamed):
-                raise JSONLineError(number, UNNAMED_KEY, "")
+        if isinstance(value, dict):
+            value, held = named_keys(value)
+            if held is not None:
+                raise JSONLineError(number, unnamed_key(*held), held[1])
         yield number, value
 
 

@@ -441,7 +441,8 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = "
 
     A CSV's header row is read as it is (pandas names an empty header cell ``Unnamed: N``,
     and the index ``DataFrame.to_csv()`` writes first is one); a Parquet file's columns that
-    pandas named so, and a JSON Lines key ``""``, have no name either. See
+    pandas named so have no name either (a JSON Lines key without a name is refused, or
+    left out, as the file is read: :func:`activelab._jsonl.json_lines`). See
     :func:`activelab.data.csvfile.without_unnamed_columns`; on Dask a value is named by its
     column only, as finding its row would read the pool once more.
 
@@ -456,24 +457,22 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = "
     suffix = path.suffix.lower()
     names = [str(c) for c in frame.columns]
     header: list[Any] = names
-    saver, pandas_names, key = None, False, False
+    saver, pandas_names = None, False
     if suffix == ".csv":
         header, saver = _csv_header(path, len(names), sep), "to_csv"
     elif suffix == ".parquet":  # no header row is left: the names pandas gave
         pandas_names = True
-    else:  # JSON Lines: the records' keys
-        key = True
     unnamed = unnamed_columns(header, pandas_names=pandas_names)
     if not unnamed:
         return frame
     try:
         if not on_dask:
             where = lambda r: f"{path}, data row {r + 1}"  # noqa: E731
-            return without(frame, header, where, saver, pandas_names=pandas_names, key=key)
+            return without(frame, header, where, saver, pandas_names=pandas_names)
         filled = frame[[names[c] for c in unnamed]].notnull().any().compute().to_numpy()
         if filled.any():
             column = unnamed[int(filled.argmax())]
-            raise ValueError(unnamed_value_message(str(path), column, header, saver, key=key))
+            raise ValueError(unnamed_value_message(str(path), column, header, saver))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     return frame[[n for c, n in enumerate(names) if c not in unnamed]]

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from activelab._jsonl import UNNAMED_KEY, blank
+from activelab._jsonl import blank
 
 __all__ = [
     "csv_format",
@@ -201,9 +201,7 @@ def unnamed_columns(header: Sequence[Any], *, pandas_names: bool = False) -> lis
     ]
 
 
-def unnamed_value_message(
-    where: str, column: int, header: Sequence[Any], saver: str | None, *, key: bool = False
-) -> str:
+def unnamed_value_message(where: str, column: int, header: Sequence[Any], saver: str | None) -> str:
     """The one-line refusal of a value under a column without a name.
 
     Parameters
@@ -218,8 +216,6 @@ def unnamed_value_message(
     saver : str or None
         The pandas method that writes such a file (``"to_csv"``, ``"to_excel"``), or
         ``None`` for no such hint.
-    key : bool, default=False
-        The column is a JSON record's key ``""`` (JSON Lines have no header row).
 
     Returns
     -------
@@ -229,11 +225,7 @@ def unnamed_value_message(
     --------
     >>> unnamed_value_message("t.csv, line 2", 0, ["", "a"], "to_csv")  # doctest: +ELLIPSIS
     't.csv, line 2, column 1: a value in a column without a name; name the column in ...'
-    >>> unnamed_value_message("t.jsonl, line 2", 0, ["", "a"], None, key=True)
-    't.jsonl, line 2: a value under the key "" (a key without a name); give the key a name.'
     """
-    if key:
-        return f"{where}: {UNNAMED_KEY}."
     name = header[column] if column < len(header) else None
     pandas_name = isinstance(name, str) and _PANDAS_UNNAMED.fullmatch(name) is not None
     leading = len(unnamed_columns(header[:column], pandas_names=pandas_name)) == column
@@ -311,7 +303,6 @@ def without_unnamed_columns(
     saver: str | None,
     *,
     pandas_names: bool = False,
-    key: bool = False,
 ) -> Any:
     """A table read by pandas without its columns that have no name, refusing one with values.
 
@@ -329,9 +320,6 @@ def without_unnamed_columns(
         See :func:`unnamed_value_message`.
     pandas_names : bool, default=False
         See :func:`unnamed_columns`.
-    key : bool, default=False
-        The table was read from JSON Lines, its columns the records' keys: see
-        :func:`unnamed_value_message`.
 
     Returns
     -------
@@ -357,7 +345,7 @@ def without_unnamed_columns(
     if not unnamed:
         return frame
     columns = [frame.iloc[:, c] for c in unnamed]  # a few columns
-    refuse_unnamed_columns(columns, unnamed, header, where, saver, key=key)
+    refuse_unnamed_columns(columns, unnamed, header, where, saver)
     keep = np.setdiff1d(np.arange(frame.shape[1]), unnamed)
     return frame.iloc[:, keep]
 
@@ -368,8 +356,6 @@ def refuse_unnamed_columns(
     header: Sequence[Any],
     where: Callable[[int], str],
     saver: str | None,
-    *,
-    key: bool = False,
 ) -> None:
     """Refuse a value in a table's columns without a name, given only those columns.
 
@@ -384,7 +370,7 @@ def refuse_unnamed_columns(
         Their places (from 0) in the table (:func:`unnamed_columns`).
     header : sequence
         The table's names, one per column.
-    where, saver, key
+    where, saver
         As for :func:`without_unnamed_columns`.
 
     Raises
@@ -402,7 +388,7 @@ def refuse_unnamed_columns(
     if rows.any():
         r = int(rows.argmax())
         column = unnamed[int(filled[r].argmax())]
-        raise ValueError(unnamed_value_message(where(r), column, header, saver, key=key))
+        raise ValueError(unnamed_value_message(where(r), column, header, saver))
 
 
 def _filled(column: Any) -> Any:

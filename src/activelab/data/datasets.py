@@ -434,8 +434,7 @@ def _read_frame(pd: Any, path: Path) -> Any:
         frame = _quoted_numbers_read(
             pd, pd.DataFrame.from_records(json_records(path, ValueError)[1])
         )
-        header = list(map(str, frame.columns))
-        frame = without_unnamed_columns(frame, header, _data_row_of(path), None, key=True)
+        # a key without a name (a column's): refused with its line, or left out, when read
     elif suffixes.endswith(".xlsx"):
         if importlib.util.find_spec("openpyxl") is None:
             raise ModuleNotFoundError(

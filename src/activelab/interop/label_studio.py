@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from activelab._jsonl import json_document
+from activelab._jsonl import json_document, named_keys, unnamed_key
 from activelab.interop.records import (
     Answer,
     FormatError,
@@ -380,6 +380,9 @@ def _parse_task(task: Any, n: int, from_name: str | None) -> Record:
                 "'annotation_id'), where answers cannot be told from data; export the project "
                 "as JSON instead (Export → JSON)."
             )
+    data, held = named_keys(data)  # a key without a name, as in JSON Lines and CSV headers
+    if held is not None:
+        raise FormatError(f"{where}: field 'data' has {unnamed_key(*held)}.")
     if not data:
         raise FormatError(f"{where}: field 'data' is empty; a task needs e.g. {{'text': ...}}.")
     raw_id = task.get("id") if "data" in task else None
