@@ -130,3 +130,86 @@ def test_every_reader_leaves_out_a_blank_json_key_without_a_value(tmp_path: Path
     tasks = tmp_path / "tasks.json"
     tasks.write_text('[{"data": {"text": "a", " ": null}}]')
     assert read_tasks(tasks)[0].data == {"text": "a"}
+
+
+def _numeric_query(tmp_path: Path, pool: Path) -> Any:
+    """``activelab query`` of a model of two numeric features on ``pool`` (its result)."""
+    import joblib
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from activelab.cli import main
+
+    model = LogisticRegression().fit(np.array([[0.1, 1], [0.9, 0], [0.2, 1], [0.8, 0]]), [0, 1] * 2)
+    joblib.dump(model, tmp_path / "model.joblib")
+    args = ["query", "--model", str(tmp_path / "model.joblib"), "--pool", str(pool), "-n", "3"]
+    return CliRunner().invoke(main, args)
+
+
+def _sheet(path: Path, sep: str, header: list[str], rows: list[list[str]], past: int) -> None:
+    """A CSV file as a spreadsheet saves it: CRLF, and ``past`` empty cells past the header
+    (the cells of columns that once held something) on every row."""
+    lines = [sep.join(header), *(sep.join([*row, *[""] * past]) for row in rows)]
+    path.write_text("\r\n".join(lines) + "\r\n")
+
+
+@pytest.mark.parametrize(("sep", "past"), [(",", 1), (",", 2), (";", 2)])
+def test_every_reader_reads_a_spreadsheets_trailing_empty_cells(
+    tmp_path: Path, sep: str, past: int
+) -> None:
+    from activelab.app.ingest import read_items
+    from activelab.data.datasets import load_table
+    from activelab.stream.datasets import load_csv
+
+    point = "." if sep == "," else ","
+    numbers = [[f"0{point}1", "1"], [f"0{point}9", "0"]] * 2
+    table = tmp_path / "t.csv"
+    _sheet(
+        table, sep, ["a", "b", "label"], [[*r, "xy"[i % 2]] for i, r in enumerate(numbers)], past
+    )
+    ds = load_table(table, "label")  # every column was shifted by the cells past the header
+    assert ds.feature_names == ["a", "b"] and ds.X.tolist()[:2] == [[0.1, 1.0], [0.9, 0.0]]
+    assert ds.y.tolist() == ["x", "y", "x", "y"]
+    stream = load_csv(table, "label")  # refused: "4 fields, the header has 3"
+    assert stream.feature_names == ["a", "b"] and stream.X.tolist()[:2] == [[0.1, 1], [0.9, 0]]
+    texts = tmp_path / "items.csv"
+    _sheet(texts, sep, ["id", "text"], [["1", "good film"], ["2", "bad film"]], past)
+    assert [r["content"]["text"] for r in read_items(texts, text_features="tfidf").rows] == [
+        "good film",
+        "bad film",
+    ]
+    pool = tmp_path / "pool.csv"
+    _sheet(pool, sep, ["a", "b"], numbers, past)
+    result = _numeric_query(tmp_path, pool)  # the features were read as NaN
+    assert result.exit_code == 0, result.output
+    (tmp_path / "clean.csv").write_text("a,b\n0.1,1\n0.9,0\n0.1,1\n0.9,0\n")
+    assert result.output == _numeric_query(tmp_path, tmp_path / "clean.csv").output
+
+
+def test_every_reader_refuses_a_value_past_the_header(tmp_path: Path) -> None:
+    from activelab.app.ingest import read_items
+    from activelab.data.datasets import load_table
+    from activelab.stream.datasets import load_csv
+
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,label\n1,2,x,,\n3,4,y,9,\n")
+    want = (
+        f"{table}, line 3: 5 fields, the header has 3, and field 4 holds '9'; quote a value "
+        "that holds the separator, or name the column in the header row."
+    )
+    assert _message(lambda: load_csv(table, "label")) == want
+    assert _message(lambda: load_table(table, "label")) == (
+        f"{table}, data row 2, column 4: a value in a column without a name; name the column "
+        "in the header row."
+    )
+    texts = tmp_path / "items.csv"
+    texts.write_text("id,text\n1,good film,\n2,a big, bad film\n")  # an unquoted comma
+    assert _message(lambda: read_items(texts, text_features="tfidf")) == (
+        f"{texts}, line 3: 3 fields, the header has 2, and field 3 holds ' bad film'; quote a "
+        "value that holds the separator, or name the column in the header row."
+    )
+    pool = tmp_path / "pool.csv"
+    pool.write_text("a,b\n0.1,1,\n0.9,0,7\n")
+    result = _numeric_query(tmp_path, pool)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{pool}, data row 2, column 3: a value in a column without a name" in result.output

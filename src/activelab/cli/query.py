@@ -451,7 +451,12 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = "
     click.ClickException
         Naming the row, the column and the fix.
     """
-    from activelab.data.csvfile import unnamed_columns, unnamed_value_message
+    from activelab.data.csvfile import (
+        first_row_width,
+        unnamed_columns,
+        unnamed_value_message,
+        with_cells_past_header,
+    )
     from activelab.data.csvfile import without_unnamed_columns as without
 
     suffix = path.suffix.lower()
@@ -460,6 +465,10 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = "
     saver, pandas_names = None, False
     if suffix == ".csv":
         header, saver = _csv_header(path, len(names), sep), "to_csv"
+        first = _first_file(path)
+        if not on_dask and first is not None:  # rows wider than the header: pandas' index
+            frame, header = with_cells_past_header(frame, header, first_row_width(first, sep))
+            names = [str(c) for c in frame.columns]
     elif suffix == ".parquet":  # no header row is left: the names pandas gave
         pandas_names = True
     unnamed = unnamed_columns(header, pandas_names=pandas_names)

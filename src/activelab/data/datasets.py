@@ -41,7 +41,11 @@ from typing import Any
 import numpy as np
 
 from activelab._text import count
-from activelab.data.csvfile import without_unnamed_columns
+from activelab.data.csvfile import (
+    first_row_width,
+    with_cells_past_header,
+    without_unnamed_columns,
+)
 
 __all__ = [
     "Dataset",
@@ -426,7 +430,11 @@ def _read_frame(pd: Any, path: Path) -> Any:
         first = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False)
         _refuse_repeated_columns(first, path)
         frame = pd.read_csv(path, sep=sep, decimal=decimal)
-        frame = _without_unnamed(frame, first, _data_row_of(path), "to_csv")
+        # rows wider than the header (a sheet's trailing empty cells) began pandas' index
+        frame, header = with_cells_past_header(
+            frame, first.iloc[0].tolist() if len(first) else [], first_row_width(path, sep)
+        )
+        frame = without_unnamed_columns(frame, header, _data_row_of(path), "to_csv")
     elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
         from activelab._jsonl import json_records
 
