@@ -213,3 +213,20 @@ def test_every_reader_refuses_a_value_past_the_header(tmp_path: Path) -> None:
     result = _numeric_query(tmp_path, pool)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"{pool}, data row 2, column 3: a value in a column without a name" in result.output
+
+
+def test_query_refuses_a_pool_without_rows_or_texts_in_one_line(tmp_path: Path) -> None:
+    pool = tmp_path / "pool.csv"
+    pool.write_text("a,b\n")  # said "column(s) ['a', 'b'] are not numeric"
+    result = _numeric_query(tmp_path, pool)
+    assert result.output == f"Error: {pool}: a header but no rows; the pool needs rows to rank.\n"
+    pool.write_text("text\n")  # a traceback from TfidfTransformer
+    result = _text_query(tmp_path, pool)
+    assert result.output == f"Error: {pool}: a header but no rows; the pool needs rows to rank.\n"
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text('{"text": "good"}\n\n{"other": "bad"}\n{"text": null}\n')  # a traceback
+    result = _text_query(tmp_path, pool)
+    assert result.exit_code == 1 and result.output == (
+        f"Error: {pool}, line 3: no text in column 'text' (2 rows without one); give every row "
+        "of the pool a text, or leave the row out.\n"
+    )

@@ -184,6 +184,8 @@ def _read_pool(
     else:
         frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
     frame = _without_unnamed(frame, path, on_dask, options.get("sep", ","))
+    if not on_dask:  # a Dask pool's rows are counted where it is scored
+        _refuse_no_rows(frame, path)
     if columns:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
@@ -756,6 +758,7 @@ def _read_texts(path: Path, column: str) -> list[str]:
     if not path.exists():
         raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
     options = _csv_options(path)  # none but for a CSV
+    lines = None  # the line of each row of a JSON Lines file
     if suffix == ".parquet":
         _refuse_repeated_parquet_columns([path])
         frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_parquet, path)
@@ -763,7 +766,8 @@ def _read_texts(path: Path, column: str) -> list[str]:
         from activelab._jsonl import json_records
 
         # the one reader of JSON Lines: pandas' would keep the last value of a key given twice
-        frame = pd.DataFrame.from_records(json_records(path, click.ClickException)[1])
+        lines, records = json_records(path, click.ClickException)
+        frame = pd.DataFrame.from_records(records)
     elif suffix == ".csv":
         frame = _unreadable_as_one_line(
             path, _KINDS[suffix], pd.read_csv, path, keep_default_na=False, **options
@@ -775,12 +779,28 @@ def _read_texts(path: Path, column: str) -> list[str]:
             param_hint="--pool",
         )
     frame = _without_unnamed(frame, path, sep=options.get("sep", ","))
+    _refuse_no_rows(frame, path)
     if column not in frame.columns:
         raise click.ClickException(
             f"{path} has no text column {column!r}; it has {list(frame.columns)}. The model "
             "predicts from raw texts: name their column with --text-column."
         )
-    return frame[column].astype(str).tolist()
+    texts = frame[column]
+    missing = texts.isna().to_numpy()  # a JSON record without the key, or with null
+    if missing.any():
+        r = int(missing.argmax())
+        where = f"line {lines[r]}" if lines is not None else f"data row {r + 1}"
+        raise click.ClickException(
+            f"{path}, {where}: no text in column {column!r} ({count(int(missing.sum()), 'row')} "
+            "without one); give every row of the pool a text, or leave the row out."
+        )
+    return texts.astype(str).tolist()
+
+
+def _refuse_no_rows(frame: Any, path: Path) -> None:
+    """Refuse a pool table without a row (a header row alone), in one line."""
+    if len(frame) == 0:
+        raise click.ClickException(f"{path}: a header but no rows; the pool needs rows to rank.")
 
 
 def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, Any, Any]:
