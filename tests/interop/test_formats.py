@@ -1005,3 +1005,12 @@ def _label_times(path: Path) -> list[tuple[str, str, str]]:
 
     with path.open(newline="") as f:
         return [(row["id"], row["label"], row["labelled_at"]) for row in csv.DictReader(f)]
+
+
+def test_a_prodigy_file_saved_with_a_byte_order_mark_is_prodigy(tmp_path: Path) -> None:
+    # Notepad's UTF-8 starts the file with a BOM: the first record was not looked at, and a
+    # file whose first record alone carries Prodigy's fields was read as plain items
+    path = tmp_path / "answers.jsonl"
+    path.write_text('\ufeff{"text": "a", "answer": "accept", "accept": ["pos"]}\n{"text": "b"}\n')
+    assert detect_format(path) == "prodigy"
+    assert [rec.final_labels() for rec in read_tasks(path)] == [["pos"], None]
