@@ -118,6 +118,7 @@ def test_label_studio_bare_data_tasks() -> None:
     [
         ('[{"data": {"text": "a"}},\n {"data": ', "line 2, column"),
         ("{}", "field 'data' is empty"),
+        ("\ufeff \n", 'bad.json: the file is empty; it needs a JSON list of tasks ({"data": '),
         ("[]", "non-empty JSON list"),
         ('[{"data": {"text": "a"}}, 5]', "task 2: expected an object"),
         ('[{"data": "text"}]', "task 1: field 'data' must be an object"),

@@ -263,6 +263,11 @@ def read_label_studio(path: str | Path, *, from_name: str | None = None) -> list
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FormatError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
+    if not text.strip():  # else "line 1, column 1: invalid JSON (Expecting value)"
+        raise FormatError(
+            f'{path}: the file is empty; it needs a JSON list of tasks ({{"data": {{...}}}} '
+            "objects)."
+        )
     obj = json_document(path, text, FormatError)  # a key given twice refused, as in JSONL
     try:
         return parse_tasks(obj, from_name=from_name)
