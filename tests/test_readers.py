@@ -230,3 +230,36 @@ def test_query_refuses_a_pool_without_rows_or_texts_in_one_line(tmp_path: Path) 
         f"Error: {pool}, line 3: no text in column 'text' (2 rows without one); give every row "
         "of the pool a text, or leave the row out.\n"
     )
+
+
+def test_every_reader_takes_the_spaces_off_the_header_rows_names(tmp_path: Path) -> None:
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    from activelab.app.ingest import read_items
+    from activelab.cli import main
+    from activelab.data.datasets import load_table
+    from activelab.stream.datasets import load_csv
+
+    table = tmp_path / "t.csv"
+    table.write_text("a, b, label\n0.1, 1, x\n0.9, 0, y\n")  # typed by hand, or a sheet's
+    ds = load_table(table, "label")  # "no label column 'label'; columns are a,  b,  label"
+    assert ds.feature_names == ["a", "b"] and ds.y.tolist() == ["x", "y"]
+    assert load_csv(table, "label").feature_names == ["a", "b"]
+    items = tmp_path / "items.csv"
+    items.write_text("id, text\n1, good film\n2, bad film\n")
+    assert list(read_items(items, text_features="tfidf").rows[0]["content"]) == ["text", "id"]
+    frame = pd.DataFrame({"a": [0.1, 0.9, 0.2, 0.8], "b": [1, 0, 1, 0]})
+    joblib.dump(LogisticRegression().fit(frame, [0, 1, 0, 1]), tmp_path / "model.joblib")
+    pool = tmp_path / "pool.csv"
+    pool.write_text("a, b\n0.1, 1\n0.9, 0\n")
+    args = ["query", "--model", str(tmp_path / "model.joblib"), "--pool", str(pool), "-n", "1"]
+    result = CliRunner().invoke(main, args)  # "lacks the model's feature column(s) ['b']"
+    assert result.exit_code == 0, result.output
+    table.write_text("a, a ,label\n1,2,x\n3,4,y\n")
+    assert _message(lambda: load_table(table, "label")).startswith(
+        f"{table}: the header names column 'a' twice (columns 1 and 2)"
+    )
+    pool.write_text("a,a \n1,2\n")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "names column 'a' twice (columns 1 and 2)" in result.output

@@ -184,6 +184,8 @@ def _read_pool(
     else:
         frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
     frame = _without_unnamed(frame, path, on_dask, options.get("sep", ","))
+    if suffix == ".csv":
+        frame = _stripped_names(frame, path)
     if not on_dask:  # a Dask pool's rows are counted where it is scored
         _refuse_no_rows(frame, path)
     if columns:
@@ -779,6 +781,8 @@ def _read_texts(path: Path, column: str) -> list[str]:
             param_hint="--pool",
         )
     frame = _without_unnamed(frame, path, sep=options.get("sep", ","))
+    if suffix == ".csv":
+        frame = _stripped_names(frame, path)
     _refuse_no_rows(frame, path)
     if column not in frame.columns:
         raise click.ClickException(
@@ -795,6 +799,23 @@ def _read_texts(path: Path, column: str) -> list[str]:
             "without one); give every row of the pool a text, or leave the row out."
         )
     return texts.astype(str).tolist()
+
+
+def _stripped_names(frame: Any, path: Path) -> Any:
+    """A CSV pool's table with the spaces around its column names taken off (``a, b``
+    names ``b``), as ``activelab init`` read the project's items, whose names a table
+    project's model keeps; two names that become one are refused."""
+    from activelab.data.csvfile import refuse_repeated_columns
+
+    names = [str(c) for c in frame.columns]
+    stripped = [name.strip() for name in names]
+    if stripped == names:
+        return frame
+    try:
+        refuse_repeated_columns(stripped, str(path))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    return frame.rename(columns=dict(zip(names, stripped, strict=True)))
 
 
 def _refuse_no_rows(frame: Any, path: Path) -> None:

@@ -435,6 +435,7 @@ def _read_frame(pd: Any, path: Path) -> Any:
             frame, first.iloc[0].tolist() if len(first) else [], first_row_width(path, sep)
         )
         frame = without_unnamed_columns(frame, header, _data_row_of(path), "to_csv")
+        frame = _stripped_names(frame)
     elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
         from activelab._jsonl import json_records
 
@@ -460,11 +461,26 @@ def _read_frame(pd: Any, path: Path) -> Any:
         _refuse_repeated_columns(first, path)
         # pandas keeps a sheet's blank rows: the header is row 1, the first data row row 2
         frame = _without_unnamed(frame, first, lambda r: f"{path}, row {r + 2}", "to_excel")
+        frame = _stripped_names(frame)
     else:
         raise ValueError(
             f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
         )
     return frame
+
+
+def _stripped_names(frame: Any) -> Any:
+    """A table read from a header row with the spaces around its names taken off
+    (``a, b, label`` names ``label``), as ``activelab init`` and a stream read a header row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> _stripped_names(pd.DataFrame(columns=["a", " b", " label "])).columns.tolist()
+    ['a', 'b', 'label']
+    """
+    names = {c: c.strip() for c in frame.columns if isinstance(c, str) and c != c.strip()}
+    return frame.rename(columns=names) if names else frame
 
 
 def _quoted_numbers_read(pd: Any, frame: Any) -> Any:
@@ -574,12 +590,14 @@ def _refuse_label_sets(pd: Any, frame: Any, where: str, label_column: str) -> No
 
 def _refuse_repeated_columns(first: Any, path: Path) -> None:
     """Refuse a table whose header row (the first row of ``first``, read without a header)
-    names a column twice, which pandas would rename (``label.1``) into a feature."""
+    names a column twice, which pandas would rename (``label.1``) into a feature; names are
+    compared without the spaces around them (:func:`_stripped_names`)."""
     from activelab.data.csvfile import refuse_repeated_columns
 
     if len(first):
         header = first.iloc[0].tolist()  # the header's names, not the rows
-        refuse_repeated_columns([v if isinstance(v, str) else "" for v in header], str(path))
+        names = [v.strip() if isinstance(v, str) else "" for v in header]  # as init reads them
+        refuse_repeated_columns(names, str(path))
 
 
 def id_column_of(

@@ -278,6 +278,7 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[tuple[int, list
             header = next(reader, None)
             if header is None:
                 raise ValueError(f"{path} is empty; it needs a header row and items.")
+            header = [name.strip() for name in header]  # "a, b, label" names "label"
             refuse_repeated_columns(header, str(path))
             yield header, _numbered(reader), decimal
     except UnicodeDecodeError as exc:
