@@ -137,6 +137,10 @@ def test_load_table_names_the_file_when_it_cannot_be_read(tmp_path):
     (tmp_path / "broken.csv").write_text('a,label\n1,x\n"2,y\n')
     with pytest.raises(ValueError, match=r"broken.csv: malformed CSV"):
         datasets.load_table(tmp_path / "broken.csv")
+    (tmp_path / "wide.csv").write_text("a,label\n1,x\n2,y,3\n")  # pandas' ends in "\n"
+    with pytest.raises(ValueError) as err:
+        datasets.load_table(tmp_path / "wide.csv")
+    assert str(err.value).endswith("Expected 2 fields in line 3, saw 3).")
 
 
 def test_load_table_leaves_an_id_column_out_of_the_features(tmp_path):

@@ -384,7 +384,8 @@ def load_table(
     except pd.errors.EmptyDataError as exc:
         raise ValueError(f"{path}: the file is empty; it needs a header row and rows.") from exc
     except pd.errors.ParserError as exc:
-        raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
+        detail = " ".join(str(exc).split())  # pandas ends its message with a line break
+        raise ValueError(f"{path}: malformed CSV ({detail}).") from exc
     if len(frame) == 0:
         raise ValueError(f"{path}: a header but no rows; the file needs labelled rows.")
     frame = _stripped_labels(pd, frame, label_column)
