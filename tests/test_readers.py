@@ -263,3 +263,23 @@ def test_every_reader_takes_the_spaces_off_the_header_rows_names(tmp_path: Path)
     pool.write_text("a,a \n1,2\n")
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1 and "names column 'a' twice (columns 1 and 2)" in result.output
+
+
+def test_every_reader_passes_over_a_sheets_blank_rows(tmp_path: Path) -> None:
+    from activelab.app.ingest import read_items
+    from activelab.data.datasets import load_table
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for row in (["a", "b", "label"], [0.1, 1, "x"], [None, None, None], [None, " ", None]):
+        book.active.append(row)
+    book.active.append([0.9, 0, "y"])
+    book.save(tmp_path / "t.xlsx")
+    ds = load_table(tmp_path / "t.xlsx", "label")  # "missing value (NaN) ... data row 2"
+    assert ds.X.tolist() == [[0.1, 1.0], [0.9, 0.0]] and ds.y.tolist() == ["x", "y"]
+    book = openpyxl.Workbook()
+    for row in (["id", "text"], [1, "good film"], [None, None], [2, "bad film"]):
+        book.active.append(row)
+    book.save(tmp_path / "items.xlsx")
+    rows = read_items(tmp_path / "items.xlsx", text_features="tfidf").rows
+    assert [r["content"]["text"] for r in rows] == ["good film", "bad film"]

@@ -462,12 +462,28 @@ def _read_frame(pd: Any, path: Path) -> Any:
         _refuse_repeated_columns(first, path)
         # pandas keeps a sheet's blank rows: the header is row 1, the first data row row 2
         frame = _without_unnamed(frame, first, lambda r: f"{path}, row {r + 2}", "to_excel")
-        frame = _stripped_names(frame)
+        frame = _stripped_names(_without_blank_rows(frame))
     else:
         raise ValueError(
             f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
         )
     return frame
+
+
+def _without_blank_rows(frame: Any) -> Any:
+    """A sheet's table without its rows whose every cell is empty (or spaces), as a CSV
+    file's blank lines are passed over; pandas keeps a sheet's blank rows as rows of
+    missing values, refused as missing features.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"a": [1.0, None, 2.0], "label": ["x", " ", "y"]})
+    >>> _without_blank_rows(frame)["a"].tolist()
+    [1.0, 2.0]
+    """
+    blank = frame.replace(r"^\s*$", None, regex=True).isna().all(axis=1).to_numpy()
+    return frame[~blank].reset_index(drop=True).infer_objects() if blank.any() else frame
 
 
 def _stripped_names(frame: Any) -> Any:
