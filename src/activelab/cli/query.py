@@ -675,7 +675,8 @@ def _read_exclude(path: Path) -> Any:
     import numpy as np
 
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # utf-8-sig: a byte-order mark (Windows Notepad's UTF-8) before the first number
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError:
         raise click.ClickException(
             f"--exclude {path}: not UTF-8 text; give a text file of pool row numbers, one per line."
