@@ -283,3 +283,23 @@ def test_every_reader_passes_over_a_sheets_blank_rows(tmp_path: Path) -> None:
     book.save(tmp_path / "items.xlsx")
     rows = read_items(tmp_path / "items.xlsx", text_features="tfidf").rows
     assert [r["content"]["text"] for r in rows] == ["good film", "bad film"]
+
+
+def test_a_dask_pool_reads_a_spreadsheets_trailing_empty_cells(tmp_path: Path) -> None:
+    import click
+
+    from activelab.cli.query import _read_pool
+
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("dask.dataframe")
+    pool = tmp_path / "pool.csv"
+    _sheet(pool, ",", ["a", "b"], [["0.1", "1"], ["0.9", "0"]], 2)
+    with dask.config.set(scheduler="synchronous"):
+        frame = _read_pool(pool, (), True).compute()  # read shifted: a and b all NaN
+        assert frame.to_numpy().tolist() == [[0.1, 1.0], [0.9, 0.0]]
+        _sheet(pool, ",", ["", "a", "b"], [["0", "0.1", "1"], ["1", "0.9", "0"]], 1)
+        with pytest.raises(click.ClickException, match=r"pool.csv, column 1: a value in a colu"):
+            _read_pool(pool, (), True)
+        pool.write_text("a,b\n0.1,1,,\n0.9,0,7,\n")
+        with pytest.raises(click.ClickException, match=r"pool.csv, column 3: a value in a colu"):
+            _read_pool(pool, (), True)

@@ -173,6 +173,7 @@ def _read_pool(
         # numbers there and a decimal (or an empty cell) further on failed the query on a
         # worker. The pool is read as floats in the end, so integers are read as floats.
         options["assume_missing"] = True
+        options.update(_names_past_header(path, options.get("sep", ",")))
     if parts is None or (on_dask and suffix == ".parquet"):
         source: Any = path  # Dask orders Parquet parts by their numbers itself
     else:
@@ -493,12 +494,36 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = "
 
 def _csv_header(path: Path, width: int, sep: str) -> list[Any]:
     """The names a CSV pool's header row writes (of the first file of a pattern), as they
-    are: ``""`` for a column without one. ``width`` names when it cannot be read."""
+    are: ``""`` for a column without one, and for the cells past the header of rows
+    wider than it. ``width`` names when it cannot be read."""
     first = _first_file(path)
     if first is None:
         return ["name"] * width
     header = _header_row(first, sep)
+    if len(header) < width:  # read with the names of :func:`_names_past_header`
+        header = [*header, *[""] * (width - len(header))]
     return header if len(header) == width else ["name"] * width
+
+
+def _names_past_header(path: Path, sep: str) -> dict[str, Any]:
+    """``read_csv`` options naming the cells past the header of a CSV pool whose first row
+    is wider than its header row (a spreadsheet's trailing empty cells), else none.
+
+    Read without them, Dask (as pandas) takes the first cells of each row for the index
+    and every column is shifted; named ``Unnamed: N`` they are columns without a name,
+    left out when empty (:func:`_without_unnamed`)."""
+    from activelab.data.csvfile import first_row_width
+
+    first = _first_file(path)
+    if first is None:
+        return {}
+    header = _header_row(first, sep)
+    width = first_row_width(first, sep)
+    if not header or width <= len(header):
+        return {}
+    names = [h if h.strip() else f"Unnamed: {j}" for j, h in enumerate(header)]
+    past = [f"Unnamed: {j}" for j in range(len(header), width)]
+    return {"header": 0, "names": [*names, *past]}
 
 
 def _header_row(file: Path, sep: str) -> list[str]:
