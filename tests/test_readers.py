@@ -42,7 +42,7 @@ def _message(read: Any) -> str:
     return str(err.value)
 
 
-@pytest.mark.parametrize("name", ["t.jsonl", "t.jsonl.gz"])
+@pytest.mark.parametrize("name", ["t.jsonl", "t.jsonl.gz", "t.ndjson.gz"])
 def test_every_reader_refuses_a_json_key_given_twice_in_the_same_words(
     tmp_path: Path, name: str
 ) -> None:

@@ -317,7 +317,8 @@ def load_table(
     Parameters
     ----------
     path : str or Path
-        A ``.csv`` (or ``.csv.gz``), ``.jsonl`` (one JSON object per line),
+        A ``.csv`` (or ``.csv.gz``), ``.jsonl`` or ``.ndjson`` (one JSON object per
+        line; or ``.jsonl.gz``, ``.ndjson.gz``),
         ``.parquet`` or Excel ``.xlsx`` (its first sheet) file.
     label_column : str, default="label"
         The column holding the labels; every row needs one (a simulation
@@ -437,7 +438,7 @@ def _read_frame(pd: Any, path: Path) -> Any:
         )
         frame = without_unnamed_columns(frame, header, _data_row_of(path), "to_csv")
         frame = _stripped_names(frame)
-    elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
+    elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
         from activelab._jsonl import json_records
 
         # the one reader of JSON Lines: pandas' would keep the last value of a key given twice
