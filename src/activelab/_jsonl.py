@@ -293,8 +293,9 @@ def json_document(path: str | Path, text: str, error: type[Exception]) -> Any:
     Raises
     ------
     error
-        ``"<path>, line <n>, column <c>: <what>."`` for text that is not JSON, or for an
-        object (at that place) that names a key twice: JSON readers keep the last value
+        ``"<path>, line <n>, column <c>: <what>."`` for text that is not JSON (JSON Lines
+        told to be named ``.jsonl``), or for an object (at that place) that names a key
+        twice: JSON readers keep the last value
         silently, so one of the two would be lost.
 
     Examples
@@ -305,18 +306,36 @@ def json_document(path: str | Path, text: str, error: type[Exception]) -> Any:
     Traceback (most recent call last):
     ...
     ValueError: t.json, line 2, column 11: key 'text' is given twice in one record (JSON ...
+    >>> json_document("t.json", '{"text": "a"}\\n{"text": "b"}\\n', ValueError)
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: t.json, line 2, column 1: invalid JSON (Extra data); one JSON object a line ...
     """
     try:
         return json.loads(text, object_pairs_hook=_one_value_per_key)
     except json.JSONDecodeError as exc:
+        hint = _json_lines_hint(text) if exc.msg == "Extra data" else ""
         raise error(
-            f"{path}, line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})."
+            f"{path}, line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg}){hint}."
         ) from None
     except _RepeatedKeyError as exc:
         at = _repeated_key_place(text)
         line = text.count("\n", 0, at) + 1
         column = at - text.rfind("\n", 0, at)
         raise error(f"{path}, line {line}, column {column}: {_twice(exc.key)}.") from None
+
+
+def _json_lines_hint(text: str) -> str:
+    """The hint for a JSON file whose first line is a JSON object and whose next lines
+    follow it (``Extra data``): JSON Lines under a ``.json`` name (as
+    ``DataFrame.to_json(orient="records", lines=True)`` writes them), else nothing."""
+    first = text.lstrip().split("\n", 1)[0]
+    try:
+        whole = isinstance(json.loads(first), dict)
+    except json.JSONDecodeError:
+        whole = False
+    return "; one JSON object a line is JSON Lines: name the file .jsonl" if whole else ""
 
 
 def _repeated_key_place(text: str) -> int:

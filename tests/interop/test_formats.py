@@ -118,6 +118,11 @@ def test_label_studio_bare_data_tasks() -> None:
     [
         ('[{"data": {"text": "a"}},\n {"data": ', "line 2, column"),
         ("{}", "field 'data' is empty"),
+        (  # JSON Lines named .json, as to_json(orient="records", lines=True) writes them
+            '{"text": "a"}\n{"text": "b"}\n',
+            "bad.json, line 2, column 1: invalid JSON (Extra data); one JSON object a line is "
+            "JSON Lines: name the file .jsonl.",
+        ),
         ("\ufeff \n", 'bad.json: the file is empty; it needs a JSON list of tasks ({"data": '),
         ("[]", "non-empty JSON list"),
         ('[{"data": {"text": "a"}}, 5]', "task 2: expected an object"),
