@@ -345,6 +345,27 @@ def test_hf_dataset_dict_names_the_split_folder_to_give(tmp_path: Path) -> None:
     assert [r.final_labels() for r in read_tasks(tmp_path / "dd" / "train")] == [["pos"], ["neg"]]
 
 
+def test_a_hf_dataset_column_without_a_name_is_refused_or_left_out(tmp_path: Path) -> None:
+    """As a Parquet file's: Dataset.from_pandas of a CSV file read back with its index kept
+    "Unnamed: 0", which became a field of every item."""
+    import datasets as hf
+    import pandas as pd
+
+    frame = pd.DataFrame({"Unnamed: 0": [0, 1], "text": ["good film", "bad plot"]})
+    hf.Dataset.from_pandas(frame).save_to_disk(str(tmp_path / "ds"))
+    with pytest.raises(FormatError) as err:
+        read_tasks(tmp_path / "ds")
+    assert str(err.value).startswith(
+        "dataset, row 1, column 1 ('Unnamed: 0'): a value in a column without a name"
+    )
+    frame = pd.DataFrame({" ": [None, None], "text": ["good film", "bad plot"]})
+    hf.Dataset.from_pandas(frame).save_to_disk(str(tmp_path / "blank"))
+    assert [r.data for r in read_tasks(tmp_path / "blank")] == [
+        {"text": "good film"},
+        {"text": "bad plot"},
+    ]
+
+
 def test_hf_multilabel_and_images_round_trip() -> None:
     import datasets as hf
     from PIL import Image
