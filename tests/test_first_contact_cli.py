@@ -429,7 +429,7 @@ def test_query_exclude_names_the_bad_line_and_skips_blank_ones(fitted):
     (fitted / "bad.txt").write_text("3\nfour\n")
     run = CliRunner().invoke(main, [*args, "--exclude", str(fitted / "bad.txt")])
     _fails_in_one_line(run, "line 2: 'four' is not a row number")
-    (fitted / "ok.txt").write_text("3\n\n5\n")
+    (fitted / "ok.txt").write_text("\ufeff3\r\n\r\n5\r\n")  # Notepad's: a BOM, CRLF
     run = CliRunner().invoke(main, [*args, "-n", "18", "--exclude", str(fitted / "ok.txt")])
     assert run.exit_code == 0, run.output
     assert sorted(map(int, run.stdout.split())) == [i for i in range(20) if i not in (3, 5)]

@@ -137,6 +137,10 @@ def test_load_table_names_the_file_when_it_cannot_be_read(tmp_path):
     (tmp_path / "broken.csv").write_text('a,label\n1,x\n"2,y\n')
     with pytest.raises(ValueError, match=r"broken.csv: malformed CSV"):
         datasets.load_table(tmp_path / "broken.csv")
+    (tmp_path / "wide.csv").write_text("a,label\n1,x\n2,y,3\n")  # pandas' ends in "\n"
+    with pytest.raises(ValueError) as err:
+        datasets.load_table(tmp_path / "wide.csv")
+    assert str(err.value).endswith("Expected 2 fields in line 3, saw 3).")
 
 
 def test_load_table_leaves_an_id_column_out_of_the_features(tmp_path):
@@ -224,7 +228,7 @@ def test_load_table_reads_json_lines_and_names_unlabelled_rows(tmp_path):
     assert ds.X.tolist() == [[1, 2], [3, 4]] and ds.y.tolist() == ["x", "y"]
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"a": 1, "label": "x"}\nnot json\n')
-    with pytest.raises(ValueError, match=r"broken.jsonl: not JSON Lines"):
+    with pytest.raises(ValueError, match=r"broken.jsonl, line 2: invalid JSON"):
         datasets.load_table(broken)
     partial = tmp_path / "partial.csv"
     partial.write_text("a,label\n1,x\n2,\n3,\n4,y\n")

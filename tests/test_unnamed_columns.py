@@ -75,7 +75,7 @@ def test_load_table_refuses_a_value_under_an_empty_json_key(tmp_path: Path) -> N
     with pytest.raises(ValueError) as err:
         load_table(path, "label")
     assert str(err.value) == (
-        f'{path}, data row 2: a value under the key "" (a key without a name); give the key a name.'
+        f"{path}, line 2: a value under key 1 (''), a key without a name; give the key a name."
     )
     path.write_text('{"": null, "a": 1, "label": "x"}\n{"": "", "a": 2, "label": "y"}\n')
     assert load_table(path, "label").feature_names == ["a"]
@@ -128,9 +128,8 @@ def test_json_lines_refuse_a_value_under_an_empty_key_and_drop_an_empty_one() ->
     assert list(json_lines(['[1, {"": 3}]', '{"meta": {"": 3}}']))[1][1] == {"meta": {"": 3}}
     with pytest.raises(JSONLineError) as err:
         list(json_lines(['{"a": 1}', '{"": 0, "a": 2}']))
-    assert (
-        str(err.value)
-        == 'line 2: a value under the key "" (a key without a name); give the key a name'
+    assert str(err.value) == (
+        "line 2: a value under key 1 (''), a key without a name; give the key a name"
     )
     assert err.value.key == ""
 
@@ -144,7 +143,7 @@ def test_a_jsonl_stream_and_project_refuse_a_value_under_an_empty_key(tmp_path: 
         '{"": null, "a": 1, "text": "hi", "label": "x"}\n'
         '{"": 7, "a": 2, "text": "yo", "label": "y"}\n'
     )
-    want = f'{path}, line 2: a value under the key "" (a key without a name); give the key a name.'
+    want = f"{path}, line 2: a value under key 1 (''), a key without a name; give the key a name."
     with pytest.raises(ValueError) as err:
         load_csv(path, "label")
     assert str(err.value) == want
@@ -190,7 +189,7 @@ def test_query_refuses_a_text_pool_with_a_value_under_an_empty_key(tmp_path: Pat
     pool = tmp_path / "pool.jsonl"
     pool.write_text('{"": null, "text": "good"}\n{"": 3, "text": "bad"}\n')
     result = _query(tmp_path, model, pool)
-    assert f'{pool}, data row 2: a value under the key ""' in result.output
+    assert f"{pool}, line 2: a value under key 1 ('')" in result.output
     pd.DataFrame({"text": ["good", "bad"]}).to_csv(tmp_path / "pool.csv")
     result = _query(tmp_path, model, tmp_path / "pool.csv")
     assert "data row 1, column 1: a value in a column without a name" in result.output

@@ -33,7 +33,8 @@ def _nothing_created(tmp_path: Path, name: str) -> bool:
     [
         ("", "the file is empty"),
         ("id,text\n", "a header but no items"),
-        ("id,text\n1,fine\n2,too,many,fields\n", "line 3: expected 2 fields"),
+        ("id,text\n1,fine\n2,too,many,fields\n", "line 3: 4 fields, the header has 2, and "),
+        ("id,text\n1,fine\n2\n", "line 3: expected 2 fields"),
         ("id,text\n1,fine\n1,again\n", "line 3: duplicate id '1' (first seen on line 2)"),
         ("id,text\n1,fine\n2,\n", "line 3: column 'text' is empty"),
         ('id,text\n1,"unclosed\n', "line"),

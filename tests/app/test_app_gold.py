@@ -53,6 +53,8 @@ def _init(tmp_path: Path, *extra: str) -> tuple[object, Path]:
         ("id,label\n,\n,\n", "has no rows"),
         ("id,label\ni1,pos\n\ni2,maybe\n", "line 4: unknown label"),  # counted past a blank
         ('id,label\ni1,"pos\n', "malformed CSV after line 1"),
+        # a third cell was left out without a word: an unquoted comma, or a column unnamed
+        ("id,label\ni1,pos,,\ni2,neg,sure,\n", "line 3: 4 fields, the header has 2, and field 3"),
     ],
 )
 def test_bad_gold_files_name_the_row_and_store_nothing(tmp_path, rows, message) -> None:
@@ -82,6 +84,8 @@ def test_bad_gold_files_name_the_row_and_store_nothing(tmp_path, rows, message) 
         "id,label\ni1,pos\ni2,neg\n,\n,\n",  # a spreadsheet's trailing empty rows
         "id;label\ni1;pos\ni2;neg\n",  # a spreadsheet's export where , is the decimal mark
         "id\tlabel\ni1\tpos\n\ni2\tneg\n",
+        "\ufeffid;label;;\r\ni1;pos;;\r\ni2;neg;;\r\n",  # Excel's: a BOM, empty cells, CRLF
+        "id,label\r\ni1,pos,,\r\ni2,neg,,\r\n",  # empty cells past the header
     ],
 )
 def test_gold_files_as_spreadsheets_save_them_are_read(tmp_path, text) -> None:

@@ -118,6 +118,12 @@ def test_label_studio_bare_data_tasks() -> None:
     [
         ('[{"data": {"text": "a"}},\n {"data": ', "line 2, column"),
         ("{}", "field 'data' is empty"),
+        (  # JSON Lines named .json, as to_json(orient="records", lines=True) writes them
+            '{"text": "a"}\n{"text": "b"}\n',
+            "bad.json, line 2, column 1: invalid JSON (Extra data); one JSON object a line is "
+            "JSON Lines: name the file .jsonl.",
+        ),
+        ("\ufeff \n", 'bad.json: the file is empty; it needs a JSON list of tasks ({"data": '),
         ("[]", "non-empty JSON list"),
         ('[{"data": {"text": "a"}}, 5]', "task 2: expected an object"),
         ('[{"data": "text"}]', "task 1: field 'data' must be an object"),
@@ -132,6 +138,13 @@ def test_label_studio_bare_data_tasks() -> None:
             "predictions[0].score must be a finite number",
         ),
         ('[{"id": 1, "data": {"text": "a"}}, {"id": 1, "data": {"text": "b"}}]', "duplicate id"),
+        # JSON keeps the last of a key given twice: "a" was lost without a word
+        (
+            '[{"data": {"text": "x"}},\n {"data": {"text": "a", "text": "b"}}]',
+            "bad.json, line 2, column 11: key 'text' is given twice in one record (JSON would "
+            "keep only the last); give it once.",
+        ),
+        ('[{"id": 1, "id": 2, "data": {"text": "a"}}]', "line 1, column 2: key 'id' is given"),
         (
             '[{"id": 3, "text": "a"}, {"id": 4, "text": "b", "sentiment": "pos", "annotator": 1,'
             ' "annotation_id": 9, "lead_time": 2.5}]',
@@ -330,6 +343,27 @@ def test_hf_dataset_dict_names_the_split_folder_to_give(tmp_path: Path) -> None:
         read_tasks(tmp_path / "dd")
     assert f"e.g. {tmp_path / 'dd' / 'train'} " in str(err.value)
     assert [r.final_labels() for r in read_tasks(tmp_path / "dd" / "train")] == [["pos"], ["neg"]]
+
+
+def test_a_hf_dataset_column_without_a_name_is_refused_or_left_out(tmp_path: Path) -> None:
+    """As a Parquet file's: Dataset.from_pandas of a CSV file read back with its index kept
+    "Unnamed: 0", which became a field of every item."""
+    import datasets as hf
+    import pandas as pd
+
+    frame = pd.DataFrame({"Unnamed: 0": [0, 1], "text": ["good film", "bad plot"]})
+    hf.Dataset.from_pandas(frame).save_to_disk(str(tmp_path / "ds"))
+    with pytest.raises(FormatError) as err:
+        read_tasks(tmp_path / "ds")
+    assert str(err.value).startswith(
+        "dataset, row 1, column 1 ('Unnamed: 0'): a value in a column without a name"
+    )
+    frame = pd.DataFrame({" ": [None, None], "text": ["good film", "bad plot"]})
+    hf.Dataset.from_pandas(frame).save_to_disk(str(tmp_path / "blank"))
+    assert [r.data for r in read_tasks(tmp_path / "blank")] == [
+        {"text": "good film"},
+        {"text": "bad plot"},
+    ]
 
 
 def test_hf_multilabel_and_images_round_trip() -> None:
@@ -998,3 +1032,12 @@ def _label_times(path: Path) -> list[tuple[str, str, str]]:
 
     with path.open(newline="") as f:
         return [(row["id"], row["label"], row["labelled_at"]) for row in csv.DictReader(f)]
+
+
+def test_a_prodigy_file_saved_with_a_byte_order_mark_is_prodigy(tmp_path: Path) -> None:
+    # Notepad's UTF-8 starts the file with a BOM: the first record was not looked at, and a
+    # file whose first record alone carries Prodigy's fields was read as plain items
+    path = tmp_path / "answers.jsonl"
+    path.write_text('\ufeff{"text": "a", "answer": "accept", "accept": ["pos"]}\n{"text": "b"}\n')
+    assert detect_format(path) == "prodigy"
+    assert [rec.final_labels() for rec in read_tasks(path)] == [["pos"], None]

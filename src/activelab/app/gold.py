@@ -108,6 +108,8 @@ def _gold_rows(
             f"(missing {', '.join(missing)}; found {', '.join(fields) or 'no header'})."
         )
     reader.fieldnames = fields
+    from activelab.data.csvfile import past_header_refusal
+
     index = {str(e): i for i, e in enumerate(external_ids)}
     known = set(map(str, labels))
     gold: dict[int, str] = {}
@@ -117,6 +119,12 @@ def _gold_rows(
         cells = [v for k, v in row.items() if k is not None and v] + (row.get(None) or [])
         if not any(c.strip() for c in cells):
             continue  # a blank row, such as the "," a spreadsheet leaves at the end
+        past = row.get(None) or []  # cells past the header: a sheet's are empty
+        refusal = past_header_refusal(
+            len(fields), [*[""] * len(fields), *past], f"{path}, line {line}"
+        )
+        if refusal is not None:
+            raise GoldError(refusal)
         if ext not in index:
             raise GoldError(f"{path}, line {line}: no item with id {ext!r} in the project.")
         if lab not in known:

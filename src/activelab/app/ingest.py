@@ -44,6 +44,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from activelab._jsonl import blank, json_lines_of
 from activelab.data.csvfile import (
     csv_format,
+    past_header_refusal,
     refuse_repeated_columns,
     refuse_unnamed_value,
     unnamed_columns,
@@ -355,6 +356,11 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]], 
             line = reader.line_num
             if not fields or all(not f.strip() for f in fields):
                 continue
+            if len(fields) > len(header):  # a spreadsheet's trailing empty cells
+                refusal = past_header_refusal(len(header), fields, f"{path}, line {line}")
+                if refusal is not None:
+                    raise IngestError(refusal)
+                fields = fields[: len(header)]
             if len(fields) != len(header):
                 raise IngestError(
                     f"{path}, line {line}: expected {len(header)} fields ({', '.join(header)}) "

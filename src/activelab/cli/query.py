@@ -173,6 +173,7 @@ def _read_pool(
         # numbers there and a decimal (or an empty cell) further on failed the query on a
         # worker. The pool is read as floats in the end, so integers are read as floats.
         options["assume_missing"] = True
+        options.update(_names_past_header(path, options.get("sep", ",")))
     if parts is None or (on_dask and suffix == ".parquet"):
         source: Any = path  # Dask orders Parquet parts by their numbers itself
     else:
@@ -184,6 +185,10 @@ def _read_pool(
     else:
         frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
     frame = _without_unnamed(frame, path, on_dask, options.get("sep", ","))
+    if suffix == ".csv":
+        frame = _stripped_names(frame, path)
+    if not on_dask:  # a Dask pool's rows are counted where it is scored
+        _refuse_no_rows(frame, path)
     if columns:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
@@ -441,7 +446,8 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = "
 
     A CSV's header row is read as it is (pandas names an empty header cell ``Unnamed: N``,
     and the index ``DataFrame.to_csv()`` writes first is one); a Parquet file's columns that
-    pandas named so, and a JSON Lines key ``""``, have no name either. See
+    pandas named so have no name either (a JSON Lines key without a name is refused, or
+    left out, as the file is read: :func:`activelab._jsonl.json_lines`). See
     :func:`activelab.data.csvfile.without_unnamed_columns`; on Dask a value is named by its
     column only, as finding its row would read the pool once more.
 
@@ -450,30 +456,37 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = "
     click.ClickException
         Naming the row, the column and the fix.
     """
-    from activelab.data.csvfile import unnamed_columns, unnamed_value_message
+    from activelab.data.csvfile import (
+        first_row_width,
+        unnamed_columns,
+        unnamed_value_message,
+        with_cells_past_header,
+    )
     from activelab.data.csvfile import without_unnamed_columns as without
 
     suffix = path.suffix.lower()
     names = [str(c) for c in frame.columns]
     header: list[Any] = names
-    saver, pandas_names, key = None, False, False
+    saver, pandas_names = None, False
     if suffix == ".csv":
         header, saver = _csv_header(path, len(names), sep), "to_csv"
+        first = _first_file(path)
+        if not on_dask and first is not None:  # rows wider than the header: pandas' index
+            frame, header = with_cells_past_header(frame, header, first_row_width(first, sep))
+            names = [str(c) for c in frame.columns]
     elif suffix == ".parquet":  # no header row is left: the names pandas gave
         pandas_names = True
-    else:  # JSON Lines: the records' keys
-        key = True
     unnamed = unnamed_columns(header, pandas_names=pandas_names)
     if not unnamed:
         return frame
     try:
         if not on_dask:
             where = lambda r: f"{path}, data row {r + 1}"  # noqa: E731
-            return without(frame, header, where, saver, pandas_names=pandas_names, key=key)
+            return without(frame, header, where, saver, pandas_names=pandas_names)
         filled = frame[[names[c] for c in unnamed]].notnull().any().compute().to_numpy()
         if filled.any():
             column = unnamed[int(filled.argmax())]
-            raise ValueError(unnamed_value_message(str(path), column, header, saver, key=key))
+            raise ValueError(unnamed_value_message(str(path), column, header, saver))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     return frame[[n for c, n in enumerate(names) if c not in unnamed]]
@@ -481,12 +494,36 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = "
 
 def _csv_header(path: Path, width: int, sep: str) -> list[Any]:
     """The names a CSV pool's header row writes (of the first file of a pattern), as they
-    are: ``""`` for a column without one. ``width`` names when it cannot be read."""
+    are: ``""`` for a column without one, and for the cells past the header of rows
+    wider than it. ``width`` names when it cannot be read."""
     first = _first_file(path)
     if first is None:
         return ["name"] * width
     header = _header_row(first, sep)
+    if len(header) < width:  # read with the names of :func:`_names_past_header`
+        header = [*header, *[""] * (width - len(header))]
     return header if len(header) == width else ["name"] * width
+
+
+def _names_past_header(path: Path, sep: str) -> dict[str, Any]:
+    """``read_csv`` options naming the cells past the header of a CSV pool whose first row
+    is wider than its header row (a spreadsheet's trailing empty cells), else none.
+
+    Read without them, Dask (as pandas) takes the first cells of each row for the index
+    and every column is shifted; named ``Unnamed: N`` they are columns without a name,
+    left out when empty (:func:`_without_unnamed`)."""
+    from activelab.data.csvfile import first_row_width
+
+    first = _first_file(path)
+    if first is None:
+        return {}
+    header = _header_row(first, sep)
+    width = first_row_width(first, sep)
+    if not header or width <= len(header):
+        return {}
+    names = [h if h.strip() else f"Unnamed: {j}" for j, h in enumerate(header)]
+    past = [f"Unnamed: {j}" for j in range(len(header), width)]
+    return {"header": 0, "names": [*names, *past]}
 
 
 def _header_row(file: Path, sep: str) -> list[str]:
@@ -663,7 +700,8 @@ def _read_exclude(path: Path) -> Any:
     import numpy as np
 
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # utf-8-sig: a byte-order mark (Windows Notepad's UTF-8) before the first number
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError:
         raise click.ClickException(
             f"--exclude {path}: not UTF-8 text; give a text file of pool row numbers, one per line."
@@ -748,11 +786,16 @@ def _read_texts(path: Path, column: str) -> list[str]:
     if not path.exists():
         raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
     options = _csv_options(path)  # none but for a CSV
+    lines = None  # the line of each row of a JSON Lines file
     if suffix == ".parquet":
         _refuse_repeated_parquet_columns([path])
         frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_parquet, path)
     elif suffix in (".jsonl", ".ndjson"):
-        frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_json, path, lines=True)
+        from activelab._jsonl import json_records
+
+        # the one reader of JSON Lines: pandas' would keep the last value of a key given twice
+        lines, records = json_records(path, click.ClickException)
+        frame = pd.DataFrame.from_records(records)
     elif suffix == ".csv":
         frame = _unreadable_as_one_line(
             path, _KINDS[suffix], pd.read_csv, path, keep_default_na=False, **options
@@ -764,12 +807,47 @@ def _read_texts(path: Path, column: str) -> list[str]:
             param_hint="--pool",
         )
     frame = _without_unnamed(frame, path, sep=options.get("sep", ","))
+    if suffix == ".csv":
+        frame = _stripped_names(frame, path)
+    _refuse_no_rows(frame, path)
     if column not in frame.columns:
         raise click.ClickException(
             f"{path} has no text column {column!r}; it has {list(frame.columns)}. The model "
             "predicts from raw texts: name their column with --text-column."
         )
-    return frame[column].astype(str).tolist()
+    texts = frame[column]
+    missing = texts.isna().to_numpy()  # a JSON record without the key, or with null
+    if missing.any():
+        r = int(missing.argmax())
+        where = f"line {lines[r]}" if lines is not None else f"data row {r + 1}"
+        raise click.ClickException(
+            f"{path}, {where}: no text in column {column!r} ({count(int(missing.sum()), 'row')} "
+            "without one); give every row of the pool a text, or leave the row out."
+        )
+    return texts.astype(str).tolist()
+
+
+def _stripped_names(frame: Any, path: Path) -> Any:
+    """A CSV pool's table with the spaces around its column names taken off (``a, b``
+    names ``b``), as ``activelab init`` read the project's items, whose names a table
+    project's model keeps; two names that become one are refused."""
+    from activelab.data.csvfile import refuse_repeated_columns
+
+    names = [str(c) for c in frame.columns]
+    stripped = [name.strip() for name in names]
+    if stripped == names:
+        return frame
+    try:
+        refuse_repeated_columns(stripped, str(path))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    return frame.rename(columns=dict(zip(names, stripped, strict=True)))
+
+
+def _refuse_no_rows(frame: Any, path: Path) -> None:
+    """Refuse a pool table without a row (a header row alone), in one line."""
+    if len(frame) == 0:
+        raise click.ClickException(f"{path}: a header but no rows; the pool needs rows to rank.")
 
 
 def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, Any, Any]:

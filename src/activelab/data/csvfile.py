@@ -20,16 +20,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from activelab._jsonl import UNNAMED_KEY, blank
+from activelab._jsonl import blank
 
 __all__ = [
     "csv_format",
+    "first_row_width",
+    "past_header_refusal",
     "refuse_repeated_columns",
     "refuse_repeated_parquet_columns",
     "refuse_unnamed_columns",
     "refuse_unnamed_value",
     "unnamed_columns",
     "unnamed_value_message",
+    "with_cells_past_header",
     "without_unnamed_columns",
 ]
 
@@ -79,6 +82,48 @@ def csv_format(path: str | Path, header: str | None = None) -> tuple[str, str]:
     if "\t" in header:
         return "\t", "."
     return ",", "."
+
+
+def past_header_refusal(width: int, cells: Sequence[Any], where: str) -> str | None:
+    """The refusal of a row with a value in a cell past the header row's, else ``None``.
+
+    A spreadsheet saves a row's trailing empty cells (``1,2,x,,``) when a column past the
+    table's ever held something: cells past the header that are all blank are no column,
+    and the row is read without them. A value there is refused: a text with the separator
+    in it, not quoted, or a column the header does not name.
+
+    Parameters
+    ----------
+    width : int
+        The header row's number of cells.
+    cells : sequence
+        One row's cells, more of them than ``width``.
+    where : str
+        The file and the row (``"t.csv, line 2"``).
+
+    Returns
+    -------
+    str or None
+        One line naming the row, the cell and the fixes; ``None`` when the cells past the
+        header are blank.
+
+    Examples
+    --------
+    >>> past_header_refusal(3, ["1", "2", "x", "", " "], "t.csv, line 2") is None
+    True
+    >>> print(past_header_refusal(2, ["1", "a big", " bad film", ""], "t.csv, line 2"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    t.csv, line 2: 4 fields, the header has 2, and field 3 holds ' bad film'; quote a value
+    that holds the separator, or name the column in the header row.
+    """
+    stray = next((c for c in range(width, len(cells)) if not blank(cells[c])), None)
+    if stray is None:
+        return None
+    return (
+        f"{where}: {len(cells)} fields, the header has {width}, and field {stray + 1} holds "
+        f"{str(cells[stray])[:40]!r}; quote a value that holds the separator, or name the "
+        "column in the header row."
+    )
 
 
 def refuse_repeated_columns(
@@ -201,9 +246,7 @@ def unnamed_columns(header: Sequence[Any], *, pandas_names: bool = False) -> lis
     ]
 
 
-def unnamed_value_message(
-    where: str, column: int, header: Sequence[Any], saver: str | None, *, key: bool = False
-) -> str:
+def unnamed_value_message(where: str, column: int, header: Sequence[Any], saver: str | None) -> str:
     """The one-line refusal of a value under a column without a name.
 
     Parameters
@@ -218,8 +261,6 @@ def unnamed_value_message(
     saver : str or None
         The pandas method that writes such a file (``"to_csv"``, ``"to_excel"``), or
         ``None`` for no such hint.
-    key : bool, default=False
-        The column is a JSON record's key ``""`` (JSON Lines have no header row).
 
     Returns
     -------
@@ -229,11 +270,7 @@ def unnamed_value_message(
     --------
     >>> unnamed_value_message("t.csv, line 2", 0, ["", "a"], "to_csv")  # doctest: +ELLIPSIS
     't.csv, line 2, column 1: a value in a column without a name; name the column in ...'
-    >>> unnamed_value_message("t.jsonl, line 2", 0, ["", "a"], None, key=True)
-    't.jsonl, line 2: a value under the key "" (a key without a name); give the key a name.'
     """
-    if key:
-        return f"{where}: {UNNAMED_KEY}."
     name = header[column] if column < len(header) else None
     pandas_name = isinstance(name, str) and _PANDAS_UNNAMED.fullmatch(name) is not None
     leading = len(unnamed_columns(header[:column], pandas_names=pandas_name)) == column
@@ -311,7 +348,6 @@ def without_unnamed_columns(
     saver: str | None,
     *,
     pandas_names: bool = False,
-    key: bool = False,
 ) -> Any:
     """A table read by pandas without its columns that have no name, refusing one with values.
 
@@ -329,9 +365,6 @@ def without_unnamed_columns(
         See :func:`unnamed_value_message`.
     pandas_names : bool, default=False
         See :func:`unnamed_columns`.
-    key : bool, default=False
-        The table was read from JSON Lines, its columns the records' keys: see
-        :func:`unnamed_value_message`.
 
     Returns
     -------
@@ -357,9 +390,92 @@ def without_unnamed_columns(
     if not unnamed:
         return frame
     columns = [frame.iloc[:, c] for c in unnamed]  # a few columns
-    refuse_unnamed_columns(columns, unnamed, header, where, saver, key=key)
+    refuse_unnamed_columns(columns, unnamed, header, where, saver)
     keep = np.setdiff1d(np.arange(frame.shape[1]), unnamed)
     return frame.iloc[:, keep]
+
+
+def first_row_width(path: str | Path, sep: str) -> int:
+    """The number of cells in a CSV file's first row after its header row (0 for none).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (gzip-compressed when its name ends in ``.gz``).
+    sep : str
+        Its separator (:func:`csv_format`).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_text("a,b,label\\n\\n1,2,x,,\\n")
+    >>> first_row_width(path, ",")
+    5
+    """
+    import csv
+
+    path = Path(path)
+    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as f:
+        rows = csv.reader(f, delimiter=sep)
+        next(rows, None)  # the header row
+        return len(next((row for row in rows if row), []))  # blank lines passed over
+
+
+def with_cells_past_header(
+    frame: Any, header: Sequence[Any], row_width: int
+) -> tuple[Any, list[Any]]:
+    """A table pandas read from a CSV file whose rows are wider than its header row, its
+    cells put back in the file's order, and the header with the cells past it unnamed.
+
+    pandas reads the first cells of such rows (a spreadsheet's trailing empty cells,
+    ``1,2,x,,``) as the table's index when the first row is wider than the header, and the
+    header's names over the cells after them: every column was shifted. The table read
+    back puts the index first again, as the file does, so that
+    :func:`without_unnamed_columns` leaves out the cells past the header, or refuses a
+    value there.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as ``pandas.read_csv`` read it.
+    header : sequence
+        The names the header row writes, as they are.
+    row_width : int
+        The number of cells of the file's first row after the header
+        (:func:`first_row_width`).
+
+    Returns
+    -------
+    (pandas.DataFrame, list)
+        The table and its header, both as wide as the file's rows (``frame`` and ``header``
+        themselves when the first row is not wider than the header).
+
+    Examples
+    --------
+    >>> import io, pandas as pd
+    >>> frame = pd.read_csv(io.StringIO("a,b,label\\n1,2,x,,\\n3,4,y,,\\n"))
+    >>> frame["a"].tolist()  # shifted: the first two cells of each row are the index
+    ['x', 'y']
+    >>> table, names = with_cells_past_header(frame, ["a", "b", "label"], 5)
+    >>> table["a"].tolist(), names
+    ([1, 3], ['a', 'b', 'label', '', ''])
+    """
+    import pandas as pd
+
+    extra = row_width - len(header)
+    if extra <= 0 or frame.shape[1] != len(header) or frame.index.nlevels != extra:
+        return frame, list(header)
+    first = frame.index.to_frame(index=False)  # the rows' first cells, in the file's order
+    table = pd.concat([first, frame.reset_index(drop=True)], axis=1)
+    names = [*header, *[""] * extra]
+    table.columns = [n if n in frame.columns else f"Unnamed: {j}" for j, n in enumerate(names)]
+    return table, names
 
 
 def refuse_unnamed_columns(
@@ -368,8 +484,6 @@ def refuse_unnamed_columns(
     header: Sequence[Any],
     where: Callable[[int], str],
     saver: str | None,
-    *,
-    key: bool = False,
 ) -> None:
     """Refuse a value in a table's columns without a name, given only those columns.
 
@@ -384,7 +498,7 @@ def refuse_unnamed_columns(
         Their places (from 0) in the table (:func:`unnamed_columns`).
     header : sequence
         The table's names, one per column.
-    where, saver, key
+    where, saver
         As for :func:`without_unnamed_columns`.
 
     Raises
@@ -402,7 +516,7 @@ def refuse_unnamed_columns(
     if rows.any():
         r = int(rows.argmax())
         column = unnamed[int(filled[r].argmax())]
-        raise ValueError(unnamed_value_message(where(r), column, header, saver, key=key))
+        raise ValueError(unnamed_value_message(where(r), column, header, saver))
 
 
 def _filled(column: Any) -> Any:

@@ -41,7 +41,11 @@ from typing import Any
 import numpy as np
 
 from activelab._text import count
-from activelab.data.csvfile import without_unnamed_columns
+from activelab.data.csvfile import (
+    first_row_width,
+    with_cells_past_header,
+    without_unnamed_columns,
+)
 
 __all__ = [
     "Dataset",
@@ -313,7 +317,8 @@ def load_table(
     Parameters
     ----------
     path : str or Path
-        A ``.csv`` (or ``.csv.gz``), ``.jsonl`` (one JSON object per line),
+        A ``.csv`` (or ``.csv.gz``), ``.jsonl`` or ``.ndjson`` (one JSON object per
+        line; or ``.jsonl.gz``, ``.ndjson.gz``),
         ``.parquet`` or Excel ``.xlsx`` (its first sheet) file.
     label_column : str, default="label"
         The column holding the labels; every row needs one (a simulation
@@ -380,7 +385,8 @@ def load_table(
     except pd.errors.EmptyDataError as exc:
         raise ValueError(f"{path}: the file is empty; it needs a header row and rows.") from exc
     except pd.errors.ParserError as exc:
-        raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
+        detail = " ".join(str(exc).split())  # pandas ends its message with a line break
+        raise ValueError(f"{path}: malformed CSV ({detail}).") from exc
     if len(frame) == 0:
         raise ValueError(f"{path}: a header but no rows; the file needs labelled rows.")
     frame = _stripped_labels(pd, frame, label_column)
@@ -426,14 +432,20 @@ def _read_frame(pd: Any, path: Path) -> Any:
         first = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False)
         _refuse_repeated_columns(first, path)
         frame = pd.read_csv(path, sep=sep, decimal=decimal)
-        frame = _without_unnamed(frame, first, _data_row_of(path), "to_csv")
-    elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
-        try:
-            frame = pd.read_json(path, lines=True)
-        except ValueError as exc:
-            raise ValueError(f"{path}: not JSON Lines ({exc}); one JSON object per line.") from exc
-        header = list(map(str, frame.columns))
-        frame = without_unnamed_columns(frame, header, _data_row_of(path), None, key=True)
+        # rows wider than the header (a sheet's trailing empty cells) began pandas' index
+        frame, header = with_cells_past_header(
+            frame, first.iloc[0].tolist() if len(first) else [], first_row_width(path, sep)
+        )
+        frame = without_unnamed_columns(frame, header, _data_row_of(path), "to_csv")
+        frame = _stripped_names(frame)
+    elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
+        from activelab._jsonl import json_records
+
+        # the one reader of JSON Lines: pandas' would keep the last value of a key given twice
+        frame = _quoted_numbers_read(
+            pd, pd.DataFrame.from_records(json_records(path, ValueError)[1])
+        )
+        # a key without a name (a column's): refused with its line, or left out, when read
     elif suffixes.endswith(".xlsx"):
         if importlib.util.find_spec("openpyxl") is None:
             raise ModuleNotFoundError(
@@ -451,11 +463,69 @@ def _read_frame(pd: Any, path: Path) -> Any:
         _refuse_repeated_columns(first, path)
         # pandas keeps a sheet's blank rows: the header is row 1, the first data row row 2
         frame = _without_unnamed(frame, first, lambda r: f"{path}, row {r + 2}", "to_excel")
+        frame = _stripped_names(_without_blank_rows(frame))
     else:
         raise ValueError(
             f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
         )
     return frame
+
+
+def _without_blank_rows(frame: Any) -> Any:
+    """A sheet's table without its rows whose every cell is empty (or spaces), as a CSV
+    file's blank lines are passed over; pandas keeps a sheet's blank rows as rows of
+    missing values, refused as missing features.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"a": [1.0, None, 2.0], "label": ["x", " ", "y"]})
+    >>> _without_blank_rows(frame)["a"].tolist()
+    [1.0, 2.0]
+    """
+    blank = frame.replace(r"^\s*$", None, regex=True).isna().all(axis=1).to_numpy()
+    return frame[~blank].reset_index(drop=True).infer_objects() if blank.any() else frame
+
+
+def _stripped_names(frame: Any) -> Any:
+    """A table read from a header row with the spaces around its names taken off
+    (``a, b, label`` names ``label``), as ``activelab init`` and a stream read a header row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> _stripped_names(pd.DataFrame(columns=["a", " b", " label "])).columns.tolist()
+    ['a', 'b', 'label']
+    """
+    names = {c: c.strip() for c in frame.columns if isinstance(c, str) and c != c.strip()}
+    return frame.rename(columns=names) if names else frame
+
+
+def _quoted_numbers_read(pd: Any, frame: Any) -> Any:
+    """A table read from JSON records with its columns of numbers written as texts
+    (``"1.5"``, as some exports quote every value) read as numbers, as ``pandas.read_json``
+    reads them; a column with any other text is left as it is.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"a": ["1.5", None], "b": ["x", "2"], "c": [1, 2]})
+    >>> [str(dtype) for dtype in _quoted_numbers_read(pd, frame).dtypes[["a", "c"]]]
+    ['float64', 'int64']
+    >>> _quoted_numbers_read(pd, frame)["b"].tolist()
+    ['x', '2']
+    """
+    converted = {}
+    for name, column in frame.items():  # a loop over columns, not rows
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        try:
+            numbers = pd.to_numeric(column, errors="coerce")
+        except (TypeError, ValueError):  # lists or objects in the cells
+            continue
+        if numbers.notna().sum() == column.notna().sum():
+            converted[name] = numbers
+    return frame.assign(**converted) if converted else frame
 
 
 def _data_row_of(path: Path) -> Callable[[int], str]:
@@ -538,12 +608,14 @@ def _refuse_label_sets(pd: Any, frame: Any, where: str, label_column: str) -> No
 
 def _refuse_repeated_columns(first: Any, path: Path) -> None:
     """Refuse a table whose header row (the first row of ``first``, read without a header)
-    names a column twice, which pandas would rename (``label.1``) into a feature."""
+    names a column twice, which pandas would rename (``label.1``) into a feature; names are
+    compared without the spaces around them (:func:`_stripped_names`)."""
     from activelab.data.csvfile import refuse_repeated_columns
 
     if len(first):
         header = first.iloc[0].tolist()  # the header's names, not the rows
-        refuse_repeated_columns([v if isinstance(v, str) else "" for v in header], str(path))
+        names = [v.strip() if isinstance(v, str) else "" for v in header]  # as init reads them
+        refuse_repeated_columns(names, str(path))
 
 
 def id_column_of(

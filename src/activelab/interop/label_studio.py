@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from activelab._jsonl import json_document, named_keys, unnamed_key
 from activelab.interop.records import (
     Answer,
     FormatError,
@@ -253,20 +254,21 @@ def choices_result(
 def read_label_studio(path: str | Path, *, from_name: str | None = None) -> list[Record]:
     """Read a Label Studio task file (JSON) into records.
 
-    JSON syntax errors are reported with their line and column, other problems
-    with the task number, its id and the field.
+    JSON syntax errors, and an object naming a key twice (JSON would keep only the last
+    value), are reported with their line and column, other problems with the task number,
+    its id and the field.
     """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FormatError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
+    if not text.strip():  # else "line 1, column 1: invalid JSON (Expecting value)"
         raise FormatError(
-            f"{path}, line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})."
-        ) from exc
+            f'{path}: the file is empty; it needs a JSON list of tasks ({{"data": {{...}}}} '
+            "objects)."
+        )
+    obj = json_document(path, text, FormatError)  # a key given twice refused, as in JSONL
     try:
         return parse_tasks(obj, from_name=from_name)
     except FormatError as exc:
@@ -383,6 +385,9 @@ def _parse_task(task: Any, n: int, from_name: str | None) -> Record:
                 "'annotation_id'), where answers cannot be told from data; export the project "
                 "as JSON instead (Export → JSON)."
             )
+    data, held = named_keys(data)  # a key without a name, as in JSON Lines and CSV headers
+    if held is not None:
+        raise FormatError(f"{where}: field 'data' has {unnamed_key(*held)}.")
     if not data:
         raise FormatError(f"{where}: field 'data' is empty; a task needs e.g. {{'text': ...}}.")
     raw_id = task.get("id") if "data" in task else None

@@ -77,7 +77,8 @@ def looks_like_prodigy(path: str | Path, probe: int = 50) -> bool:
 
     Text that is not UTF-8 is only looked at here; the file's reader refuses it.
     """
-    with Path(path).open(encoding="utf-8", errors="replace") as fh:
+    # utf-8-sig: a byte-order mark (Windows Notepad's UTF-8) before the first record
+    with Path(path).open(encoding="utf-8-sig", errors="replace") as fh:
         for n, line in enumerate(fh):
             if n >= probe:
                 break

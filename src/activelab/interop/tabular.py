@@ -253,6 +253,7 @@ def from_hf_dataset(ds: Any) -> list[Record]:
     """
     import datasets as hf
 
+    ds = _hf_without_unnamed(ds)
     features = ds.features
     image_cols = [c for c, f in features.items() if isinstance(f, hf.Image)]
     if image_cols:
@@ -273,6 +274,31 @@ def from_hf_dataset(ds: Any) -> list[Record]:
         for col in image_cols:
             row[col] = _data_uri(row[col])
     return parse_rows(rows, where="dataset")
+
+
+def _hf_without_unnamed(ds: Any) -> Any:
+    """A Hugging Face dataset without its columns that have no name (``""``, spaces, or
+    ``Unnamed: 0`` as pandas names an empty CSV header cell: ``Dataset.from_pandas`` of a
+    CSV file read back with its index), refusing one that holds values, as a Parquet file's
+    (:func:`_without_unnamed`)."""
+    from activelab.data.csvfile import refuse_unnamed_columns, unnamed_columns
+
+    names = list(ds.column_names)
+    unnamed = unnamed_columns(names, pandas_names=True)
+    if not unnamed:
+        return ds
+    columns = ds.select_columns([names[c] for c in unnamed]).to_pandas()
+    try:
+        refuse_unnamed_columns(
+            [columns.iloc[:, j] for j in range(len(unnamed))],
+            unnamed,
+            names,
+            lambda r: f"dataset, row {r + 1}",
+            None,
+        )
+    except ValueError as exc:
+        raise FormatError(str(exc)) from None
+    return ds.remove_columns([names[c] for c in unnamed])
 
 
 def _class_names(feature: Any) -> list[str] | None:

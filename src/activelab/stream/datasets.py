@@ -278,6 +278,7 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[tuple[int, list
             header = next(reader, None)
             if header is None:
                 raise ValueError(f"{path} is empty; it needs a header row and items.")
+            header = [name.strip() for name in header]  # "a, b, label" names "label"
             refuse_repeated_columns(header, str(path))
             yield header, _numbered(reader), decimal
     except UnicodeDecodeError as exc:
@@ -382,13 +383,15 @@ class _Table:
         self.starts.append(self.n)
         self.lines.append(int(lines[0]) if int(lines[-1] - lines[0]) == m - 1 else lines)
         widths = np.fromiter(map(len, rows), dtype=np.int64, count=m)
-        short = np.flatnonzero(widths != len(self.header))
+        short = np.flatnonzero(widths < len(self.header))
         if short.size:
             r = int(short[0])
             raise ValueError(
                 f"{self.path}, line {lines[r]}: {len(rows[r])} fields, the "
                 f"header has {len(self.header)}."
             )
+        if (widths > len(self.header)).any():  # a spreadsheet's trailing empty cells
+            rows = self._within_header(rows, lines, np.flatnonzero(widths > len(self.header)))
         if self.unnamed:
             self._refuse_unnamed(rows, lines)
         for j, cells in enumerate(zip(*rows, strict=True)):  # a loop over columns, not rows
@@ -423,6 +426,21 @@ class _Table:
             if values is None and codes is None:
                 self._refuse(j)
         self.n += m
+
+    def _within_header(
+        self, rows: list[list[str]], lines: np.ndarray, wide: np.ndarray
+    ) -> list[list[str]]:
+        """A chunk's rows without their cells past the header's (``wide``: the rows that
+        have some), refusing a row with a value there, naming its line."""
+        from activelab.data.csvfile import past_header_refusal
+
+        width = len(self.header)
+        for r in wide.tolist():  # the rows with cells past the header (a sheet's: blank)
+            refusal = past_header_refusal(width, rows[r], f"{self.path}, line {lines[r]}")
+            if refusal is not None:
+                raise ValueError(refusal)
+            rows[r] = rows[r][:width]
+        return rows
 
     def _refuse_unnamed(self, rows: list[list[str]], lines: np.ndarray) -> None:
         """Refuse a chunk's first value under a column without a name, naming its line."""
