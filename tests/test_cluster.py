@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import click
 import numpy as np
@@ -650,3 +651,49 @@ def test_rank_pool_refuses_a_chunk_size_of_zero():
     model = LogisticRegression().fit(X, X[:, 0] > 0)
     with pytest.raises(ValueError, match="chunk_size must be >= 1, got 0"):  # was the default
         rank_pool(model, X, 3, chunk_size=0)
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_query_on_dask_reads_each_part_of_the_pool_twice_not_three_times(
+    tmp_path, data, monkeypatch, suffix
+):
+    """Counting the part lengths, the non-finite check and the scoring each read the pool."""
+    import collections
+
+    import fsspec.implementations.local as local_fs
+    from click.testing import CliRunner
+    from distributed import LocalCluster
+
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    joblib = pytest.importorskip("joblib")
+    from activelab.cli import main
+
+    X, y = data
+    frame = pd.DataFrame(X[:3_000], columns=[f"f{i}" for i in range(X.shape[1])])
+    write = dd.from_pandas(frame, npartitions=3)
+    if suffix == "parquet":
+        write.to_parquet(tmp_path / "parts", write_index=False)
+    else:
+        (tmp_path / "parts").mkdir()
+        write.to_csv(tmp_path / "parts" / "*.csv", index=False)
+    joblib.dump(LogisticRegression().fit(X[:200], y[:200]), tmp_path / "m.joblib")
+    opened: collections.Counter[str] = collections.Counter()
+    real = local_fs.LocalFileSystem._open
+
+    def counting(self, path, *args, **kwargs):
+        opened[Path(path).name] += 1
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(local_fs.LocalFileSystem, "_open", counting)
+    # threads in this process, so that the spy sees the workers' reads
+    with LocalCluster(processes=False, n_workers=1, dashboard_address=None) as cluster:
+        pool = str(tmp_path / "parts" / f"*.{suffix}")
+        args = ["query", "--model", str(tmp_path / "m.joblib"), "--pool", pool, "-n", "5"]
+        result = CliRunner().invoke(main, [*args, "--dask", cluster.scheduler_address])
+    assert result.exit_code == 0, result.output
+    parts = sorted(opened)
+    assert len(parts) == 3
+    # the lengths and the check in one pass, the scores in another; the first part is
+    # opened once more for the model's prediction of the first row (and CSV's sample)
+    assert [opened[p] for p in parts[1:]] == [2, 2], opened

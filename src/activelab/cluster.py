@@ -61,7 +61,7 @@ def is_dask_collection(X: Any) -> bool:
     return type(X).__module__.startswith("dask") and hasattr(X, "__dask_graph__")
 
 
-def as_dask_array(X: Any) -> Any:
+def as_dask_array(X: Any, *, check_finite: bool = False) -> Any:
     """A 2-D float Dask array with one chunk across the columns.
 
     A Dask DataFrame becomes the array of its values (numeric columns only; the
@@ -70,6 +70,21 @@ def as_dask_array(X: Any) -> Any:
     ``X[X[:, 0] > 0]``): pool indices need them. Anything that is not a Dask
     collection (a numpy array, a pandas DataFrame) is refused with a
     ``ValueError`` naming the way to make it one.
+
+    Parameters
+    ----------
+    X : dask.array.Array or dask.dataframe.DataFrame
+        The pool.
+    check_finite : bool, default=False
+        Also refuse a pool with a NaN or infinite value, naming its row. The
+        lengths and the check are found in the same pass over the pool, so a
+        pool read from files is read once for both.
+
+    Raises
+    ------
+    ValueError
+        For a pool that is not a Dask collection, not 2-D, has a column that is not
+        numeric, or (with ``check_finite``) a non-finite value.
     """
     _require_dask()
     if not is_dask_collection(X):
@@ -83,16 +98,56 @@ def as_dask_array(X: Any) -> Any:
                 f"A Dask DataFrame pool must be numeric; column {non_numeric[0]!r} is not. "
                 "Encode it on the workers (map_partitions) before building the pool."
             )
-        X = X.to_dask_array(lengths=True)
+        X = X.to_dask_array()  # lengths unknown until the pass below
     if X.ndim != 2:
         raise ValueError(f"The pool must be 2-D (n_items, n_features), got shape {X.shape}.")
-    if np.isnan(X.shape[0]):  # unknown block lengths: one pass on the workers finds them
-        X = X.compute_chunk_sizes()
+    if np.isnan(X.shape[0]) or check_finite:  # one pass on the workers for both
+        X = _lengths_and_finite(X, check_finite)
     if not np.issubdtype(X.dtype, np.floating):
         X = X.astype(float)
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     return X
+
+
+def _lengths_and_finite(X: Any, check_finite: bool) -> Any:
+    """``X`` with its block lengths known, found in one pass with its first non-finite row.
+
+    Raises
+    ------
+    ValueError
+        With ``check_finite``, for a non-finite value, naming its row.
+    """
+    import dask
+    import dask.array as da
+
+    blocks = X.to_delayed().ravel().tolist()
+    stats = np.array(
+        dask.compute(*[dask.delayed(_block_stats, pure=True)(b, check_finite) for b in blocks]),
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    lengths = tuple(int(v) for v in stats[:, 0])
+    if np.isnan(X.shape[0]):
+        X = da.Array(X.dask, X.name, chunks=(lengths, X.chunks[1]), meta=X._meta)
+    bad = np.flatnonzero(stats[:, 1] >= 0)
+    if bad.size:
+        row = int(np.concatenate([[0], np.cumsum(lengths)])[bad[0]] + stats[bad[0], 1])
+        raise ValueError(
+            f"The pool has a non-finite value at row {row}. Impute or drop such rows on the "
+            "workers (e.g. with map_blocks) before building the pool."
+        )
+    return X
+
+
+def _block_stats(block: Any, check_finite: bool) -> tuple[int, int]:
+    """A block's (row count, first row with a NaN or infinite value, else -1)."""
+    block = np.asarray(block)
+    if not check_finite or block.size == 0:
+        return block.shape[0], -1
+    if not np.issubdtype(block.dtype, np.floating):
+        block = block.astype(float)
+    bad = np.flatnonzero(~np.isfinite(block).all(axis=1))
+    return block.shape[0], int(bad[0]) if bad.size else -1
 
 
 def _gathers(name: str) -> str:
