@@ -138,18 +138,7 @@ def _read_pool(
 
     from activelab._validation import non_numeric_columns
 
-    suffix = path.suffix.lower()
-    if not path.exists() and "*" not in str(path):
-        raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
-    parts = _pool_parts(path)
-    if parts is not None:
-        suffix = ".csv" if "*" in str(path) and suffix == ".csv" else ".parquet"
-        if not parts:
-            raise click.BadParameter(
-                f"{path}: no {suffix} file there; give a .parquet, .csv or .npy file, or a "
-                "folder or pattern of parts (parts/*.parquet, parts/*.csv).",
-                param_hint="--pool",
-            )
+    parts, suffix = _parts_and_suffix(path, ".parquet, .csv or .npy file")
     if suffix == ".npy":
         array = _unreadable_as_one_line(path, "a NumPy .npy array", np.load, path, mmap_mode="r")
         if on_dask:
@@ -180,7 +169,7 @@ def _read_pool(
     if parts is not None and suffix == ".csv":
         _same_csv_header(parts, options.get("sep", ","))
     if parts is not None and suffix == ".csv" and not on_dask:
-        frame = _read_csv_parts(parts, read, options)  # each part named when unreadable
+        frame = _read_parts(parts, _KINDS[".csv"], read, options)  # a bad part is named
     else:
         frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
     frame = _without_unnamed(frame, path, on_dask, options.get("sep", ","))
@@ -230,6 +219,43 @@ def _float_dtype(frame: Any) -> Any:
 
     kinds = {str(dtype) for dtype in frame.dtypes}
     return np.float32 if kinds == {"float32"} else float
+
+
+def _parts_and_suffix(path: Path, files: str) -> tuple[list[Path] | None, str]:
+    """``--pool``'s parts (:func:`_pool_parts`) and the suffix of the files it names.
+
+    Parameters
+    ----------
+    path : Path
+        ``--pool``: a file, a folder of Parquet parts or a pattern of parts.
+    files : str
+        The single files the command reads (".parquet, .csv or .npy file"), named when
+        ``path`` names none.
+
+    Raises
+    ------
+    click.BadParameter
+        For a path that does not exist, or a folder or pattern without parts.
+    """
+    suffix = path.suffix.lower()
+    if not path.exists() and "*" not in str(path):
+        raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
+    parts = _pool_parts(path)
+    if parts is not None:
+        suffix = ".csv" if "*" in str(path) and suffix == ".csv" else ".parquet"
+        if not parts:
+            raise click.BadParameter(
+                f"{path}: no {suffix} file there; give a {files}, or a folder or pattern of "
+                "parts (parts/*.parquet, parts/*.csv).",
+                param_hint="--pool",
+            )
+    elif "*" in str(path):
+        raise click.BadParameter(
+            f"{path}: a pattern names parts of a .parquet or .csv pool (parts/*.parquet, "
+            f"parts/*.csv); give a {files}, or save the parts as .parquet or .csv.",
+            param_hint="--pool",
+        )
+    return parts, suffix
 
 
 def _pool_parts(path: Path) -> list[Path] | None:
@@ -319,12 +345,11 @@ def _same_csv_header(parts: list[Path], sep: str) -> None:
             )
 
 
-def _read_csv_parts(parts: list[Path], read: Any, options: dict[str, Any]) -> Any:
-    """The CSV parts read one after the other into one table, numbered 0, 1, ... throughout
-    (a part that cannot be read is named in one line)."""
+def _read_parts(parts: list[Path], kind: str, read: Any, options: dict[str, Any]) -> Any:
+    """The parts read one after the other into one table, numbered 0, 1, ... throughout
+    (a part that cannot be read as ``kind`` is named in one line)."""
     import pandas as pd
 
-    kind = _KINDS[".csv"]
     frames = [_unreadable_as_one_line(p, kind, read, p, **options) for p in parts]
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
@@ -744,19 +769,24 @@ def _read_texts(path: Path, column: str) -> list[str]:
     """The texts of a pool file's ``column`` (CSV, JSON Lines or Parquet)."""
     import pandas as pd
 
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
+    files = ".csv, .jsonl or .parquet file"
+    parts, suffix = _parts_and_suffix(path, files)
     options = _csv_options(path)  # none but for a CSV
     if suffix == ".parquet":
-        _refuse_repeated_parquet_columns([path])
-        frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_parquet, path)
+        _refuse_repeated_parquet_columns(parts if parts is not None else [path])
+        if parts is not None:  # in the order they are numbered, as a numeric pool's
+            frame = _read_parts(parts, _KINDS[suffix], pd.read_parquet, {})
+        else:
+            frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_parquet, path)
     elif suffix in (".jsonl", ".ndjson"):
         frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_json, path, lines=True)
     elif suffix == ".csv":
-        frame = _unreadable_as_one_line(
-            path, _KINDS[suffix], pd.read_csv, path, keep_default_na=False, **options
-        )
+        options = {"keep_default_na": False, **options}
+        if parts is not None:
+            _same_csv_header(parts, options.get("sep", ","))
+            frame = _read_parts(parts, _KINDS[suffix], pd.read_csv, options)
+        else:
+            frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_csv, path, **options)
     else:
         raise click.BadParameter(
             f"{path}: a text model's pool is a .csv, .jsonl or .parquet file with a "
@@ -806,7 +836,8 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     help="The pool: .parquet (a file, or a folder or pattern of parts), .csv (a file, or a "
     "pattern of parts with the same header row) or .npy; parts are read in the order they "
     "are numbered (part.2 before part.10), with --dask and without; for a text "
-    "project's model a file with a text column, for an image project's a folder of images.",
+    "project's model a .csv, .jsonl or .parquet file (or parts, as above) with a text column, "
+    "for an image project's a folder of images.",
 )
 @click.option(
     "--column",
