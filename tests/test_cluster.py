@@ -524,15 +524,53 @@ def test_kcenter_blocked_converts_a_float32_block_a_step_at_a_time():
     try:
         state = _kc_init(block, mask, [centre], 1_000)
         tracemalloc.reset_peak()
-        state = _kc_update(state, block, block[:1].astype(float), 0, 1_000)
+        state = _kc_update(state, block[:1].astype(float), 0, 1_000)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert peak < block.nbytes  # a float64 copy of the block would be twice its size
+    assert state[0] is block  # kept as it is, float32, for the picks that follow
     wide = block.astype(float)
     expected = np.minimum(((wide - centre) ** 2).sum(axis=1), ((wide - wide[0]) ** 2).sum(axis=1))
     expected[0] = -np.inf
-    np.testing.assert_allclose(state[1], expected, atol=1e-9)
+    np.testing.assert_allclose(state[2], expected, atol=1e-9)
+
+
+_READS: dict[int, int] = {}
+
+
+def _counted_block(X: np.ndarray, b: int, size: int) -> np.ndarray:
+    """Block ``b`` of ``X``, counted: a block read from a file, as a pool of parts is."""
+    _READS[b] = _READS.get(b, 0) + 1
+    return X[b * size : (b + 1) * size]
+
+
+def test_kcenter_on_dask_reads_each_block_of_the_pool_a_fixed_number_of_times(data):
+    """Each pick read every block again (its update, and the picked row): 25 picks, 27 reads."""
+    import dask
+
+    from activelab.ranking import rank_pool
+
+    X, y = data
+    X, size = X[:6_000], 1_500
+    model = LogisticRegression(max_iter=300).fit(X[:100], y[:100])
+    blocks = [
+        da.from_delayed(
+            dask.delayed(_counted_block)(X, b, size), shape=(size, X.shape[1]), dtype=X.dtype
+        )
+        for b in range(4)
+    ]
+    _READS.clear()
+    with dask.config.set(scheduler="synchronous"):
+        picks = rank_pool(
+            model, da.concatenate(blocks), 25, strategy="kcenter", exclude=np.arange(100)
+        )
+    assert (
+        picks.tolist()
+        == rank_pool(model, X, 25, strategy="kcenter", exclude=np.arange(100)).tolist()
+    )
+    # the finite check, the k-center pass; block 0 also gives the labelled rows (centres)
+    assert _READS == {0: 3, 1: 2, 2: 2, 3: 2}
 
 
 @pytest.mark.parametrize("similarity", ["kmeans", "cosine", "rbf"])

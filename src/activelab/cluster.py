@@ -339,16 +339,18 @@ def _identity(block: np.ndarray) -> np.ndarray:
     return np.asarray(block, dtype=float)
 
 
-def _row(block: np.ndarray, i: int) -> np.ndarray:
-    return np.asarray(block[i : i + 1], dtype=float)
-
-
 def _kc_init(
     block: np.ndarray, mask: np.ndarray, centres: list[np.ndarray], chunk_size: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(squared norms, min squared distance to the centres; -inf where not a candidate)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the block, squared norms, min squared distance to the centres; -inf where not a
+    candidate).
+
+    The block is kept in the state so that the picks that follow read it from the
+    worker's memory: a pool read from files is read once per query, not once per pick.
+    """
     from activelab.strategies._greedy import pass_rows, sq_norms
 
+    block = np.asarray(block)
     step = pass_rows(chunk_size)
     sq = np.empty(block.shape[0])
     for s in range(0, block.shape[0], step):
@@ -357,29 +359,33 @@ def _kc_init(
     for C in centres:
         np.minimum(D, _block_min_sq(block, sq, C, chunk_size), out=D)
     D[~mask] = -np.inf
-    return sq, D
+    return block, sq, D
 
 
-def _kc_best(state: tuple[np.ndarray, np.ndarray]) -> tuple[float, int]:
-    D = state[1]
+def _kc_best(state: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[float, int]:
+    D = state[2]
     if D.size == 0:
         return -np.inf, 0
     pos = int(np.argmax(D))  # first maximum: the lowest index
     return float(D[pos]), pos
 
 
+def _kc_row(state: tuple[np.ndarray, np.ndarray, np.ndarray], i: int) -> np.ndarray:
+    """Row ``i`` of the block of ``state``, the next centre."""
+    return np.asarray(state[0][i : i + 1], dtype=float)
+
+
 def _kc_update(
-    state: tuple[np.ndarray, np.ndarray],
-    block: np.ndarray,
+    state: tuple[np.ndarray, np.ndarray, np.ndarray],
     C: np.ndarray,
     picked: int,
     chunk_size: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    sq, D = state
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    block, sq, D = state
     D = np.minimum(D, _block_min_sq(block, sq, C, chunk_size))
     if picked >= 0:
         D[picked] = -np.inf
-    return sq, D
+    return block, sq, D
 
 
 def _block_min_sq(block: np.ndarray, sq: np.ndarray, C: np.ndarray, chunk_size: int) -> np.ndarray:
@@ -489,11 +495,13 @@ class DaskBackend:
     ) -> np.ndarray:
         """k-center greedy on the workers: per-block min-distance vectors, updated per pick.
 
-        Each block keeps, on its worker, the squared distance of its candidates
-        to the nearest centre (labelled or picked). A pick asks every block for
-        its own maximum (ties: the lowest index), takes the global one under
-        the same rule as in-process, fetches that single row and sends it to
-        every block, which lowers its distances in O(block × features).
+        Each block keeps, on its worker, its rows and the squared distance of
+        its candidates to the nearest centre (labelled or picked). A pick asks
+        every block for its own maximum (ties: the lowest index), takes the
+        global one under the same rule as in-process, and has that row sent
+        from its block to every block (not through the client), which lowers
+        its distances in O(block × features). The pool is read once: a pool
+        read from files is not read again at each pick.
         """
         dask = _require_dask()
         from activelab.strategies._greedy import BLOCK
@@ -527,14 +535,17 @@ class DaskBackend:
                     raise ValueError("No candidate left to pick.")
                 j = int(starts[best] + local[best])
             chosen.append(j)
+            if t == n - 1:
+                break
             b = int(np.searchsorted(starts, j, side="right") - 1)
-            C = np.asarray(self._compute(dask.delayed(_row)(blocks[b], j - starts[b]))[0])
+            # the new centre goes from its block's worker to the others: not via the client
+            C = dask.delayed(_kc_row, pure=True)(state[b], j - int(starts[b]))
             state = self._persist(
                 [
                     dask.delayed(_kc_update, pure=True)(
-                        st, block, C, j - starts[k] if k == b else -1, chunk_size
+                        st, C, j - int(starts[k]) if k == b else -1, chunk_size
                     )
-                    for k, (st, block) in enumerate(zip(state, blocks, strict=True))
+                    for k, st in enumerate(state)
                 ]
             )
         return np.asarray(chosen, dtype=np.int64)
