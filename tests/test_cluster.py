@@ -735,3 +735,33 @@ def test_query_on_dask_reads_each_part_of_the_pool_twice_not_three_times(
     # the lengths and the check in one pass, the scores in another; the first part is
     # opened once more for the model's prediction of the first row (and CSV's sample)
     assert [opened[p] for p in parts[1:]] == [2, 2], opened
+
+
+@pytest.mark.parametrize("strategy", ["margin", "kcenter"])
+def test_query_on_dask_shows_progress_on_a_terminal_and_hides_it_with_quiet(
+    client, data, tmp_path, monkeypatch, strategy
+):
+    joblib = pytest.importorskip("joblib")
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.cli import query as query_module
+
+    X, y = data
+    np.save(tmp_path / "pool.npy", X[:4_000])
+    monkeypatch.setattr(query_module, "_BLOCK_BYTES", 1_000 * X.shape[1] * 8)  # 4 blocks
+    joblib.dump(LogisticRegression().fit(X[:200], y[:200]), tmp_path / "m.joblib")
+    args = ["query", "--model", str(tmp_path / "m.joblib"), "--pool", str(tmp_path / "pool.npy")]
+    args += ["-n", "3", "--strategy", strategy, "--dask", client.scheduler_info()["address"]]
+    what = "scoring the pool's blocks" if strategy == "margin" else "k-center picks"
+
+    not_a_terminal = CliRunner().invoke(main, args)
+    monkeypatch.setattr(query_module, "_stderr_is_terminal", lambda: True)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich draws on the runner's stream as on a terminal
+    shown = CliRunner().invoke(main, args)
+    quiet = CliRunner().invoke(main, [*args, "--quiet"])
+    for result in (not_a_terminal, shown, quiet):
+        assert result.exit_code == 0, result.output
+        assert len(result.stdout.split()) == 3  # the bar never mixes into the row numbers
+    assert what in shown.stderr
+    assert what not in not_a_terminal.stderr and what not in quiet.stderr

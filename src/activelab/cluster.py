@@ -34,6 +34,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -405,6 +406,31 @@ def _block_min_sq(block: np.ndarray, sq: np.ndarray, C: np.ndarray, chunk_size: 
     return out
 
 
+class _progress_bar:  # noqa: N801 (used as a function, in a with statement)
+    """A rich progress bar on standard error, advanced by calling what ``with`` gives."""
+
+    def __init__(self, what: str, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self._bar = Progress(
+            "[bold]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),  # standard output carries the results
+            transient=True,
+        )
+        self._task = self._bar.add_task(what, total=total)
+
+    def __enter__(self) -> Callable[[], None]:
+        self._bar.__enter__()
+        return lambda: self._bar.update(self._task, advance=1)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._bar.__exit__(*exc)
+
+
 class DaskBackend:
     """Scores a Dask pool block by block on the workers; the same answers as in-process.
 
@@ -413,6 +439,10 @@ class DaskBackend:
     client : distributed.Client, optional
         The cluster to use; by default Dask's current scheduler (the client
         made most recently, else local threads).
+    progress : bool, default=False
+        Show a progress bar on standard error (``rich``, the ``cli`` extra) for
+        the long steps: the blocks scored, the k-center picks made. With a
+        ``client`` only (a bar counts the tasks that come back from it).
 
     Notes
     -----
@@ -422,18 +452,31 @@ class DaskBackend:
     current one) before querying, else the blocks are scored by local threads.
     """
 
-    def __init__(self, client: Any = None) -> None:
+    def __init__(self, client: Any = None, progress: bool = False) -> None:
         self.client = client
+        self.progress = progress
 
     def __getstate__(self) -> dict[str, Any]:
         """The state without the client: a live connection does not pickle."""
         return {**self.__dict__, "client": None}
 
-    def _compute(self, *tasks: Any) -> Any:
+    def _shows_progress(self) -> bool:
+        return bool(getattr(self, "progress", False)) and self.client is not None
+
+    def _compute(self, *tasks: Any, what: str | None = None) -> Any:
+        """The results of ``tasks``; with ``what``, a bar counts the tasks as they finish."""
         dask = _require_dask()
-        if self.client is not None:
+        if self.client is None:
+            return dask.compute(*tasks)
+        if what is None or not self._shows_progress():
             return self.client.compute(list(tasks), sync=True)
-        return dask.compute(*tasks)
+        from distributed import as_completed
+
+        futures = self.client.compute(list(tasks))
+        with _progress_bar(what, len(futures)) as advance:
+            for _ in as_completed(futures):
+                advance()
+        return self.client.gather(futures)
 
     def _blocks(self, X: Any) -> tuple[list[Any], np.ndarray]:
         X = as_dask_array(X)
@@ -465,7 +508,7 @@ class DaskBackend:
             tasks.append(
                 dask.delayed(_block_top, pure=True)(block, func_d, lo, mask[lo:hi], n, chunk_size)
             )
-        parts = self._compute(*tasks)
+        parts = self._compute(*tasks, what="scoring the pool's blocks")
         scores = np.concatenate([p[0] for p in parts])
         index = np.concatenate([p[1] for p in parts])
         order = np.argsort(index, kind="stable")
@@ -523,31 +566,37 @@ class DaskBackend:
         ]
         state = self._persist(state)
         chosen: list[int] = []
-        for t in range(n):
-            if t == 0 and labelled.shape[0] == 0:
-                j = int(candidates[int(rng.integers(candidates.shape[0]))])
-            else:
-                tops = self._compute(*[dask.delayed(_kc_best)(st) for st in state])
-                values = np.array([v for v, _ in tops])
-                local = np.array([p for _, p in tops])
-                best = np.flatnonzero(values == values.max())[0]  # blocks are in index order
-                if not np.isfinite(values[best]) and values[best] < 0:
-                    raise ValueError("No candidate left to pick.")
-                j = int(starts[best] + local[best])
-            chosen.append(j)
-            if t == n - 1:
-                break
-            b = int(np.searchsorted(starts, j, side="right") - 1)
-            # the new centre goes from its block's worker to the others: not via the client
-            C = dask.delayed(_kc_row, pure=True)(state[b], j - int(starts[b]))
-            state = self._persist(
-                [
-                    dask.delayed(_kc_update, pure=True)(
-                        st, C, j - int(starts[k]) if k == b else -1, chunk_size
-                    )
-                    for k, st in enumerate(state)
-                ]
-            )
+        if self._shows_progress():
+            bar: Any = _progress_bar("k-center picks", n)
+        else:
+            bar = contextlib.nullcontext(lambda: None)
+        with bar as advance:
+            for t in range(n):
+                if t == 0 and labelled.shape[0] == 0:
+                    j = int(candidates[int(rng.integers(candidates.shape[0]))])
+                else:
+                    tops = self._compute(*[dask.delayed(_kc_best)(st) for st in state])
+                    values = np.array([v for v, _ in tops])
+                    local = np.array([p for _, p in tops])
+                    best = np.flatnonzero(values == values.max())[0]  # blocks are in index order
+                    if not np.isfinite(values[best]) and values[best] < 0:
+                        raise ValueError("No candidate left to pick.")
+                    j = int(starts[best] + local[best])
+                chosen.append(j)
+                advance()
+                if t == n - 1:
+                    break
+                b = int(np.searchsorted(starts, j, side="right") - 1)
+                # the new centre goes from its block's worker to the others: not via the client
+                C = dask.delayed(_kc_row, pure=True)(state[b], j - int(starts[b]))
+                state = self._persist(
+                    [
+                        dask.delayed(_kc_update, pure=True)(
+                            st, C, j - int(starts[k]) if k == b else -1, chunk_size
+                        )
+                        for k, st in enumerate(state)
+                    ]
+                )
         return np.asarray(chosen, dtype=np.int64)
 
     def _persist(self, items: list[Any]) -> list[Any]:

@@ -25,6 +25,13 @@ _DEFAULT_STRATEGY = {
 }
 
 
+def _stderr_is_terminal() -> bool:
+    """Whether standard error is a terminal (a progress bar is shown there, not in a log)."""
+    import sys
+
+    return sys.stderr.isatty()
+
+
 def _task_of(model: Any, X: Any) -> str:
     """The task of a fitted ``model``: ``"regression"``, ``"multilabel"`` or ``"classification"``.
 
@@ -890,6 +897,13 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
 @click.option(
     "--out", type=click.Path(path_type=Path), callback=plain_out, help="Write the row numbers here."
 )
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress bar. With --dask one is shown on standard error while the blocks are "
+    "scored (and the k-center picks made), when standard error is a terminal.",
+)
 def query(
     model_path: Path,
     pool_path: Path,
@@ -901,6 +915,7 @@ def query(
     exclude: Path | None,
     dask_spec: str | None,
     out: Path | None,
+    quiet: bool,
 ) -> None:
     """Rank the rows of a pool file by how much the model needs their labels.
 
@@ -938,7 +953,8 @@ def query(
             X, model, names = _raw_pool(model, raw, pool_path, text_column)
         skip = _read_exclude(exclude) if exclude else None
         n = _capped(n, X, skip)
-        backend = DaskBackend(client) if client is not None else None
+        progress = not quiet and _stderr_is_terminal()
+        backend = DaskBackend(client, progress=progress) if client is not None else None
         try:
             task = _task_of(model, X) if strategy is None else None
             with warnings.catch_warnings():  # the columns were picked by name above
