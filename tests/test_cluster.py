@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import click
 import numpy as np
@@ -523,15 +524,53 @@ def test_kcenter_blocked_converts_a_float32_block_a_step_at_a_time():
     try:
         state = _kc_init(block, mask, [centre], 1_000)
         tracemalloc.reset_peak()
-        state = _kc_update(state, block, block[:1].astype(float), 0, 1_000)
+        state = _kc_update(state, block[:1].astype(float), 0, 1_000)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert peak < block.nbytes  # a float64 copy of the block would be twice its size
+    assert state[0] is block  # kept as it is, float32, for the picks that follow
     wide = block.astype(float)
     expected = np.minimum(((wide - centre) ** 2).sum(axis=1), ((wide - wide[0]) ** 2).sum(axis=1))
     expected[0] = -np.inf
-    np.testing.assert_allclose(state[1], expected, atol=1e-9)
+    np.testing.assert_allclose(state[2], expected, atol=1e-9)
+
+
+_READS: dict[int, int] = {}
+
+
+def _counted_block(X: np.ndarray, b: int, size: int) -> np.ndarray:
+    """Block ``b`` of ``X``, counted: a block read from a file, as a pool of parts is."""
+    _READS[b] = _READS.get(b, 0) + 1
+    return X[b * size : (b + 1) * size]
+
+
+def test_kcenter_on_dask_reads_each_block_of_the_pool_a_fixed_number_of_times(data):
+    """Each pick read every block again (its update, and the picked row): 25 picks, 27 reads."""
+    import dask
+
+    from activelab.ranking import rank_pool
+
+    X, y = data
+    X, size = X[:6_000], 1_500
+    model = LogisticRegression(max_iter=300).fit(X[:100], y[:100])
+    blocks = [
+        da.from_delayed(
+            dask.delayed(_counted_block)(X, b, size), shape=(size, X.shape[1]), dtype=X.dtype
+        )
+        for b in range(4)
+    ]
+    _READS.clear()
+    with dask.config.set(scheduler="synchronous"):
+        picks = rank_pool(
+            model, da.concatenate(blocks), 25, strategy="kcenter", exclude=np.arange(100)
+        )
+    assert (
+        picks.tolist()
+        == rank_pool(model, X, 25, strategy="kcenter", exclude=np.arange(100)).tolist()
+    )
+    # the finite check, the k-center pass; block 0 also gives the labelled rows (centres)
+    assert _READS == {0: 3, 1: 2, 2: 2, 3: 2}
 
 
 @pytest.mark.parametrize("similarity", ["kmeans", "cosine", "rbf"])
@@ -650,3 +689,79 @@ def test_rank_pool_refuses_a_chunk_size_of_zero():
     model = LogisticRegression().fit(X, X[:, 0] > 0)
     with pytest.raises(ValueError, match="chunk_size must be >= 1, got 0"):  # was the default
         rank_pool(model, X, 3, chunk_size=0)
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_query_on_dask_reads_each_part_of_the_pool_twice_not_three_times(
+    tmp_path, data, monkeypatch, suffix
+):
+    """Counting the part lengths, the non-finite check and the scoring each read the pool."""
+    import collections
+
+    import fsspec.implementations.local as local_fs
+    from click.testing import CliRunner
+    from distributed import LocalCluster
+
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    joblib = pytest.importorskip("joblib")
+    from activelab.cli import main
+
+    X, y = data
+    frame = pd.DataFrame(X[:3_000], columns=[f"f{i}" for i in range(X.shape[1])])
+    write = dd.from_pandas(frame, npartitions=3)
+    if suffix == "parquet":
+        write.to_parquet(tmp_path / "parts", write_index=False)
+    else:
+        (tmp_path / "parts").mkdir()
+        write.to_csv(tmp_path / "parts" / "*.csv", index=False)
+    joblib.dump(LogisticRegression().fit(X[:200], y[:200]), tmp_path / "m.joblib")
+    opened: collections.Counter[str] = collections.Counter()
+    real = local_fs.LocalFileSystem._open
+
+    def counting(self, path, *args, **kwargs):
+        opened[Path(path).name] += 1
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(local_fs.LocalFileSystem, "_open", counting)
+    # threads in this process, so that the spy sees the workers' reads
+    with LocalCluster(processes=False, n_workers=1, dashboard_address=None) as cluster:
+        pool = str(tmp_path / "parts" / f"*.{suffix}")
+        args = ["query", "--model", str(tmp_path / "m.joblib"), "--pool", pool, "-n", "5"]
+        result = CliRunner().invoke(main, [*args, "--dask", cluster.scheduler_address])
+    assert result.exit_code == 0, result.output
+    parts = sorted(opened)
+    assert len(parts) == 3
+    # the lengths and the check in one pass, the scores in another; the first part is
+    # opened once more for the model's prediction of the first row (and CSV's sample)
+    assert [opened[p] for p in parts[1:]] == [2, 2], opened
+
+
+@pytest.mark.parametrize("strategy", ["margin", "kcenter"])
+def test_query_on_dask_shows_progress_on_a_terminal_and_hides_it_with_quiet(
+    client, data, tmp_path, monkeypatch, strategy
+):
+    joblib = pytest.importorskip("joblib")
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+    from activelab.cli import query as query_module
+
+    X, y = data
+    np.save(tmp_path / "pool.npy", X[:4_000])
+    monkeypatch.setattr(query_module, "_BLOCK_BYTES", 1_000 * X.shape[1] * 8)  # 4 blocks
+    joblib.dump(LogisticRegression().fit(X[:200], y[:200]), tmp_path / "m.joblib")
+    args = ["query", "--model", str(tmp_path / "m.joblib"), "--pool", str(tmp_path / "pool.npy")]
+    args += ["-n", "3", "--strategy", strategy, "--dask", client.scheduler_info()["address"]]
+    what = "scoring the pool's blocks" if strategy == "margin" else "k-center picks"
+
+    not_a_terminal = CliRunner().invoke(main, args)
+    monkeypatch.setattr(query_module, "_stderr_is_terminal", lambda: True)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich draws on the runner's stream as on a terminal
+    shown = CliRunner().invoke(main, args)
+    quiet = CliRunner().invoke(main, [*args, "--quiet"])
+    for result in (not_a_terminal, shown, quiet):
+        assert result.exit_code == 0, result.output
+        assert len(result.stdout.split()) == 3  # the bar never mixes into the row numbers
+    assert what in shown.stderr
+    assert what not in not_a_terminal.stderr and what not in quiet.stderr

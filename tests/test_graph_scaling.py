@@ -85,3 +85,61 @@ def test_each_scaling_has_its_own_shared_graph() -> None:
     a = shared_graph(X, n_neighbors=5)[1]
     assert shared_graph(X, n_neighbors=5, scale="floor")[1] is a
     assert shared_graph(X, n_neighbors=5, scale="standard")[1] is not a
+
+
+def test_a_float32_pool_is_scaled_into_one_float32_copy(monkeypatch) -> None:
+    import tracemalloc
+
+    from activelab import shared_graph as module
+
+    monkeypatch.setattr(module, "_MOMENT_ROWS", 1_000)  # the pool is widened in 20 steps
+    X = np.random.default_rng(2).normal(size=(20_000, 20)).astype(np.float32)
+    tracemalloc.start()
+    try:
+        space = GraphSpace(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert space.Z.dtype == np.float32
+    assert peak < 1.5 * X.nbytes  # the float32 copy it keeps, no float64 one beside it
+    assert np.shares_memory(space._raw(X), X)
+    np.testing.assert_allclose(space._std, _floor(X.astype(np.float64).std(axis=0)), rtol=1e-6)
+
+
+def test_a_float32_pool_stays_float32_and_finds_the_same_neighbours() -> None:
+    X64, _ = _two_blobs_and_a_quiet_column(3)
+    X32 = X64.astype(np.float32)
+    space = GraphSpace(X32)
+    assert space.Z.dtype == np.float32 and space.transform(X64[:3]).dtype == np.float32
+    reference = GraphSpace(X64)
+    np.testing.assert_allclose(space.Z, reference.Z, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(space._std, reference._std, rtol=1e-6)
+    g32 = shared_graph(X32, n_neighbors=10)[1]
+    g64 = shared_graph(X64, n_neighbors=10)[1]
+    assert g32.distances.dtype == np.float64
+    assert np.mean(g32.indices == g64.indices) > 0.99
+    np.testing.assert_allclose(g32.distances, g64.distances, rtol=1e-4)
+    # a frame of float32 columns too; one float64 column makes it float64
+    import pandas as pd
+
+    assert GraphSpace(pd.DataFrame(X32)).Z.dtype == np.float32
+    assert GraphSpace(pd.DataFrame(X32).assign(z=X64[:, 0])).Z.dtype == np.float64
+
+
+def test_a_hybrid_model_on_a_float32_pool_predicts_as_on_float64() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from activelab.models.spreading import GraphPool
+
+    X64, y = _two_blobs_and_a_quiet_column(4)
+    X32 = X64.astype(np.float32)
+    pool = GraphPool(X32)
+    assert pool.Z.dtype == np.float32
+    assert pool.locate(X32[[5, 150]]).tolist() == [5, 150]
+    from activelab.models.semi import HybridClassifier
+
+    labelled = np.r_[0:5, 100:105]
+    kw = {"method": "spreading", "random_state": 0}
+    p32 = HybridClassifier(LogisticRegression(), **kw).fit_pool(X32, labelled, y[labelled])
+    p64 = HybridClassifier(LogisticRegression(), **kw).fit_pool(X64, labelled, y[labelled])
+    np.testing.assert_allclose(p32.predict_proba(X32), p64.predict_proba(X64), atol=1e-4)

@@ -114,20 +114,16 @@ def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
 
 
 def _check_dask_pool(X: Any) -> Any:
-    import dask.array as da
+    """A Dask pool as a float array of known block lengths, refused if not finite.
 
+    The lengths (a Dask DataFrame's partitions) and the check take one pass over the
+    pool, so a pool read from files is read once here, not once for each.
+    """
     from activelab.cluster import as_dask_array
 
-    X = as_dask_array(X)
+    X = as_dask_array(X, check_finite=True)
     if X.shape[0] == 0:
         raise ValueError("The pool is empty: pass at least one row.")
-    bad_rows = (~da.isfinite(X)).any(axis=1)
-    if bool(bad_rows.any().compute()):
-        row = int(da.argmax(bad_rows).compute())
-        raise ValueError(
-            f"The pool has a non-finite value at row {row}. Impute or drop such rows on the "
-            "workers (e.g. with map_blocks) before building the pool."
-        )
     return X
 
 

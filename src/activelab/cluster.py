@@ -34,6 +34,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -61,7 +62,7 @@ def is_dask_collection(X: Any) -> bool:
     return type(X).__module__.startswith("dask") and hasattr(X, "__dask_graph__")
 
 
-def as_dask_array(X: Any) -> Any:
+def as_dask_array(X: Any, *, check_finite: bool = False) -> Any:
     """A 2-D float Dask array with one chunk across the columns.
 
     A Dask DataFrame becomes the array of its values (numeric columns only; the
@@ -70,6 +71,21 @@ def as_dask_array(X: Any) -> Any:
     ``X[X[:, 0] > 0]``): pool indices need them. Anything that is not a Dask
     collection (a numpy array, a pandas DataFrame) is refused with a
     ``ValueError`` naming the way to make it one.
+
+    Parameters
+    ----------
+    X : dask.array.Array or dask.dataframe.DataFrame
+        The pool.
+    check_finite : bool, default=False
+        Also refuse a pool with a NaN or infinite value, naming its row. The
+        lengths and the check are found in the same pass over the pool, so a
+        pool read from files is read once for both.
+
+    Raises
+    ------
+    ValueError
+        For a pool that is not a Dask collection, not 2-D, has a column that is not
+        numeric, or (with ``check_finite``) a non-finite value.
     """
     _require_dask()
     if not is_dask_collection(X):
@@ -83,16 +99,56 @@ def as_dask_array(X: Any) -> Any:
                 f"A Dask DataFrame pool must be numeric; column {non_numeric[0]!r} is not. "
                 "Encode it on the workers (map_partitions) before building the pool."
             )
-        X = X.to_dask_array(lengths=True)
+        X = X.to_dask_array()  # lengths unknown until the pass below
     if X.ndim != 2:
         raise ValueError(f"The pool must be 2-D (n_items, n_features), got shape {X.shape}.")
-    if np.isnan(X.shape[0]):  # unknown block lengths: one pass on the workers finds them
-        X = X.compute_chunk_sizes()
+    if np.isnan(X.shape[0]) or check_finite:  # one pass on the workers for both
+        X = _lengths_and_finite(X, check_finite)
     if not np.issubdtype(X.dtype, np.floating):
         X = X.astype(float)
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     return X
+
+
+def _lengths_and_finite(X: Any, check_finite: bool) -> Any:
+    """``X`` with its block lengths known, found in one pass with its first non-finite row.
+
+    Raises
+    ------
+    ValueError
+        With ``check_finite``, for a non-finite value, naming its row.
+    """
+    import dask
+    import dask.array as da
+
+    blocks = X.to_delayed().ravel().tolist()
+    stats = np.array(
+        dask.compute(*[dask.delayed(_block_stats, pure=True)(b, check_finite) for b in blocks]),
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    lengths = tuple(int(v) for v in stats[:, 0])
+    if np.isnan(X.shape[0]):
+        X = da.Array(X.dask, X.name, chunks=(lengths, X.chunks[1]), meta=X._meta)
+    bad = np.flatnonzero(stats[:, 1] >= 0)
+    if bad.size:
+        row = int(np.concatenate([[0], np.cumsum(lengths)])[bad[0]] + stats[bad[0], 1])
+        raise ValueError(
+            f"The pool has a non-finite value at row {row}. Impute or drop such rows on the "
+            "workers (e.g. with map_blocks) before building the pool."
+        )
+    return X
+
+
+def _block_stats(block: Any, check_finite: bool) -> tuple[int, int]:
+    """A block's (row count, first row with a NaN or infinite value, else -1)."""
+    block = np.asarray(block)
+    if not check_finite or block.size == 0:
+        return block.shape[0], -1
+    if not np.issubdtype(block.dtype, np.floating):
+        block = block.astype(float)
+    bad = np.flatnonzero(~np.isfinite(block).all(axis=1))
+    return block.shape[0], int(bad[0]) if bad.size else -1
 
 
 def _gathers(name: str) -> str:
@@ -284,16 +340,18 @@ def _identity(block: np.ndarray) -> np.ndarray:
     return np.asarray(block, dtype=float)
 
 
-def _row(block: np.ndarray, i: int) -> np.ndarray:
-    return np.asarray(block[i : i + 1], dtype=float)
-
-
 def _kc_init(
     block: np.ndarray, mask: np.ndarray, centres: list[np.ndarray], chunk_size: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(squared norms, min squared distance to the centres; -inf where not a candidate)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the block, squared norms, min squared distance to the centres; -inf where not a
+    candidate).
+
+    The block is kept in the state so that the picks that follow read it from the
+    worker's memory: a pool read from files is read once per query, not once per pick.
+    """
     from activelab.strategies._greedy import pass_rows, sq_norms
 
+    block = np.asarray(block)
     step = pass_rows(chunk_size)
     sq = np.empty(block.shape[0])
     for s in range(0, block.shape[0], step):
@@ -302,29 +360,33 @@ def _kc_init(
     for C in centres:
         np.minimum(D, _block_min_sq(block, sq, C, chunk_size), out=D)
     D[~mask] = -np.inf
-    return sq, D
+    return block, sq, D
 
 
-def _kc_best(state: tuple[np.ndarray, np.ndarray]) -> tuple[float, int]:
-    D = state[1]
+def _kc_best(state: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[float, int]:
+    D = state[2]
     if D.size == 0:
         return -np.inf, 0
     pos = int(np.argmax(D))  # first maximum: the lowest index
     return float(D[pos]), pos
 
 
+def _kc_row(state: tuple[np.ndarray, np.ndarray, np.ndarray], i: int) -> np.ndarray:
+    """Row ``i`` of the block of ``state``, the next centre."""
+    return np.asarray(state[0][i : i + 1], dtype=float)
+
+
 def _kc_update(
-    state: tuple[np.ndarray, np.ndarray],
-    block: np.ndarray,
+    state: tuple[np.ndarray, np.ndarray, np.ndarray],
     C: np.ndarray,
     picked: int,
     chunk_size: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    sq, D = state
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    block, sq, D = state
     D = np.minimum(D, _block_min_sq(block, sq, C, chunk_size))
     if picked >= 0:
         D[picked] = -np.inf
-    return sq, D
+    return block, sq, D
 
 
 def _block_min_sq(block: np.ndarray, sq: np.ndarray, C: np.ndarray, chunk_size: int) -> np.ndarray:
@@ -344,6 +406,31 @@ def _block_min_sq(block: np.ndarray, sq: np.ndarray, C: np.ndarray, chunk_size: 
     return out
 
 
+class _progress_bar:  # noqa: N801 (used as a function, in a with statement)
+    """A rich progress bar on standard error, advanced by calling what ``with`` gives."""
+
+    def __init__(self, what: str, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self._bar = Progress(
+            "[bold]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),  # standard output carries the results
+            transient=True,
+        )
+        self._task = self._bar.add_task(what, total=total)
+
+    def __enter__(self) -> Callable[[], None]:
+        self._bar.__enter__()
+        return lambda: self._bar.update(self._task, advance=1)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._bar.__exit__(*exc)
+
+
 class DaskBackend:
     """Scores a Dask pool block by block on the workers; the same answers as in-process.
 
@@ -352,6 +439,10 @@ class DaskBackend:
     client : distributed.Client, optional
         The cluster to use; by default Dask's current scheduler (the client
         made most recently, else local threads).
+    progress : bool, default=False
+        Show a progress bar on standard error (``rich``, the ``cli`` extra) for
+        the long steps: the blocks scored, the k-center picks made. With a
+        ``client`` only (a bar counts the tasks that come back from it).
 
     Notes
     -----
@@ -361,18 +452,31 @@ class DaskBackend:
     current one) before querying, else the blocks are scored by local threads.
     """
 
-    def __init__(self, client: Any = None) -> None:
+    def __init__(self, client: Any = None, progress: bool = False) -> None:
         self.client = client
+        self.progress = progress
 
     def __getstate__(self) -> dict[str, Any]:
         """The state without the client: a live connection does not pickle."""
         return {**self.__dict__, "client": None}
 
-    def _compute(self, *tasks: Any) -> Any:
+    def _shows_progress(self) -> bool:
+        return bool(getattr(self, "progress", False)) and self.client is not None
+
+    def _compute(self, *tasks: Any, what: str | None = None) -> Any:
+        """The results of ``tasks``; with ``what``, a bar counts the tasks as they finish."""
         dask = _require_dask()
-        if self.client is not None:
+        if self.client is None:
+            return dask.compute(*tasks)
+        if what is None or not self._shows_progress():
             return self.client.compute(list(tasks), sync=True)
-        return dask.compute(*tasks)
+        from distributed import as_completed
+
+        futures = self.client.compute(list(tasks))
+        with _progress_bar(what, len(futures)) as advance:
+            for _ in as_completed(futures):
+                advance()
+        return self.client.gather(futures)
 
     def _blocks(self, X: Any) -> tuple[list[Any], np.ndarray]:
         X = as_dask_array(X)
@@ -404,7 +508,7 @@ class DaskBackend:
             tasks.append(
                 dask.delayed(_block_top, pure=True)(block, func_d, lo, mask[lo:hi], n, chunk_size)
             )
-        parts = self._compute(*tasks)
+        parts = self._compute(*tasks, what="scoring the pool's blocks")
         scores = np.concatenate([p[0] for p in parts])
         index = np.concatenate([p[1] for p in parts])
         order = np.argsort(index, kind="stable")
@@ -434,11 +538,13 @@ class DaskBackend:
     ) -> np.ndarray:
         """k-center greedy on the workers: per-block min-distance vectors, updated per pick.
 
-        Each block keeps, on its worker, the squared distance of its candidates
-        to the nearest centre (labelled or picked). A pick asks every block for
-        its own maximum (ties: the lowest index), takes the global one under
-        the same rule as in-process, fetches that single row and sends it to
-        every block, which lowers its distances in O(block × features).
+        Each block keeps, on its worker, its rows and the squared distance of
+        its candidates to the nearest centre (labelled or picked). A pick asks
+        every block for its own maximum (ties: the lowest index), takes the
+        global one under the same rule as in-process, and has that row sent
+        from its block to every block (not through the client), which lowers
+        its distances in O(block × features). The pool is read once: a pool
+        read from files is not read again at each pick.
         """
         dask = _require_dask()
         from activelab.strategies._greedy import BLOCK
@@ -460,28 +566,37 @@ class DaskBackend:
         ]
         state = self._persist(state)
         chosen: list[int] = []
-        for t in range(n):
-            if t == 0 and labelled.shape[0] == 0:
-                j = int(candidates[int(rng.integers(candidates.shape[0]))])
-            else:
-                tops = self._compute(*[dask.delayed(_kc_best)(st) for st in state])
-                values = np.array([v for v, _ in tops])
-                local = np.array([p for _, p in tops])
-                best = np.flatnonzero(values == values.max())[0]  # blocks are in index order
-                if not np.isfinite(values[best]) and values[best] < 0:
-                    raise ValueError("No candidate left to pick.")
-                j = int(starts[best] + local[best])
-            chosen.append(j)
-            b = int(np.searchsorted(starts, j, side="right") - 1)
-            C = np.asarray(self._compute(dask.delayed(_row)(blocks[b], j - starts[b]))[0])
-            state = self._persist(
-                [
-                    dask.delayed(_kc_update, pure=True)(
-                        st, block, C, j - starts[k] if k == b else -1, chunk_size
-                    )
-                    for k, (st, block) in enumerate(zip(state, blocks, strict=True))
-                ]
-            )
+        if self._shows_progress():
+            bar: Any = _progress_bar("k-center picks", n)
+        else:
+            bar = contextlib.nullcontext(lambda: None)
+        with bar as advance:
+            for t in range(n):
+                if t == 0 and labelled.shape[0] == 0:
+                    j = int(candidates[int(rng.integers(candidates.shape[0]))])
+                else:
+                    tops = self._compute(*[dask.delayed(_kc_best)(st) for st in state])
+                    values = np.array([v for v, _ in tops])
+                    local = np.array([p for _, p in tops])
+                    best = np.flatnonzero(values == values.max())[0]  # blocks are in index order
+                    if not np.isfinite(values[best]) and values[best] < 0:
+                        raise ValueError("No candidate left to pick.")
+                    j = int(starts[best] + local[best])
+                chosen.append(j)
+                advance()
+                if t == n - 1:
+                    break
+                b = int(np.searchsorted(starts, j, side="right") - 1)
+                # the new centre goes from its block's worker to the others: not via the client
+                C = dask.delayed(_kc_row, pure=True)(state[b], j - int(starts[b]))
+                state = self._persist(
+                    [
+                        dask.delayed(_kc_update, pure=True)(
+                            st, C, j - int(starts[k]) if k == b else -1, chunk_size
+                        )
+                        for k, st in enumerate(state)
+                    ]
+                )
         return np.asarray(chosen, dtype=np.int64)
 
     def _persist(self, items: list[Any]) -> list[Any]:

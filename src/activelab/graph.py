@@ -111,7 +111,7 @@ def knn_graph(
     keep = np.ones_like(idx, dtype=bool)
     keep[np.arange(n), drop] = False
     idx = idx[keep].reshape(n, k)
-    dist = np.maximum(dist[keep].reshape(n, k), 0.0)
+    dist = np.maximum(dist[keep].reshape(n, k), 0.0).astype(float, copy=False)
     return idx.astype(np.intp, copy=False), dist
 
 
@@ -339,7 +339,7 @@ class PoolGraph:
         if self._nn is None:
             self._nn = NearestNeighbors(metric=self.metric).fit(self._Z)
         dist, idx = self._nn.kneighbors(Z_new, n_neighbors=k)
-        return idx.astype(np.intp, copy=False), np.maximum(dist, 0.0)
+        return idx.astype(np.intp, copy=False), np.maximum(dist, 0.0).astype(float, copy=False)
 
     def typicality(self) -> np.ndarray:
         """Inverse mean distance of each item to its neighbours (TypiClust's typicality).

@@ -88,7 +88,8 @@ class GraphSpace:
     Attributes
     ----------
     Z : ndarray or sparse matrix of shape (n, d')
-        The pool in the graph's space.
+        The pool in the graph's space: float32 when the pool (or its embedding) is
+        float32, so that a float32 pool is not held at twice its size; else float64.
     metric : str
         The distance of the graph.
 
@@ -121,25 +122,28 @@ class GraphSpace:
                     "coverage arm or the graph options)."
                 )
         raw = self._raw(X)
+        self._dtype = raw.dtype  # float32 kept where the pool is float32
         if embed is None and self.scale != "none" and not sp.issparse(raw):
-            self._mean = raw.mean(axis=0)
-            std = raw.std(axis=0)
-            self._std = (
-                _column_scales(std) if self.scale == "floor" else np.where(std > 0, std, 1.0)
-            )
+            mean, std = _column_moments(raw)
+            std = _column_scales(std) if self.scale == "floor" else np.where(std > 0, std, 1.0)
+            self._mean, self._std = mean.astype(raw.dtype), std.astype(raw.dtype)
         self.Z = self._scaled(raw)
         self.n_features_ = int(self.Z.shape[1])  # kept when a compact copy drops Z
         self.metric = metric or ("cosine" if sp.issparse(self.Z) else "euclidean")
 
-    def _raw(self, X: Any) -> Any:
+    def _raw(self, X: Any, dtype: np.dtype | None = None) -> Any:
+        """``X`` (or its embedding) as floats of ``dtype``, by default :func:`_float_dtype`'s."""
         if self.embed is not None:
             Z = self.embed(X)
-            return sp.csr_matrix(Z, dtype=float) if sp.issparse(Z) else np.asarray(Z, dtype=float)
+            dtype = dtype or _float_dtype(Z)
+            return sp.csr_matrix(Z, dtype=dtype) if sp.issparse(Z) else np.asarray(Z, dtype=dtype)
         if self._columns is not None:
-            return X[self._columns].to_numpy(dtype=float)
+            frame = X[self._columns]
+            return frame.to_numpy(dtype=dtype or _float_dtype(frame))
+        dtype = dtype or _float_dtype(X)
         if sp.issparse(X):
-            return sp.csr_matrix(X, dtype=float)
-        return np.asarray(X, dtype=float)
+            return sp.csr_matrix(X, dtype=dtype)
+        return np.asarray(X, dtype=dtype)
 
     def _scaled(self, Z: Any) -> Any:
         if self._mean is None:
@@ -157,7 +161,8 @@ class GraphSpace:
             For rows with another number of features than the pool's, or with
             a NaN or infinite value (no neighbours can be found for them).
         """
-        raw = self._raw(X)
+        # new rows in the pool's precision (a space saved before it kept float64)
+        raw = self._raw(X, getattr(self, "_dtype", np.dtype(np.float64)))
         width = getattr(self, "n_features_", None)  # absent from a model saved before it
         if width is not None and (raw.ndim != 2 or raw.shape[1] != width):
             got = raw.shape[1] if raw.ndim == 2 else f"the shape {raw.shape}"
@@ -171,6 +176,46 @@ class GraphSpace:
             bad = int(np.flatnonzero(dense_bad)[0])
             raise ValueError(f"Row {bad} has a NaN or infinite feature; impute or drop it first.")
         return self._scaled(raw)
+
+
+#: Rows of a float32 pool widened to float64 at a time by :func:`_column_moments`.
+_MOMENT_ROWS = 65_536
+
+
+def _column_moments(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and standard deviation, summed in float64.
+
+    A float32 pool is widened a block of rows at a time, never as a whole (``np.std``
+    with ``dtype=float64`` would make a float64 copy of it).
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 2.0], [3.0, 6.0]], dtype=np.float32)
+    >>> [m.tolist() for m in _column_moments(X)]
+    [[2.0, 4.0], [1.0, 2.0]]
+    """
+    if raw.dtype == np.float64:
+        return raw.mean(axis=0), raw.std(axis=0)
+    mean = raw.mean(axis=0, dtype=np.float64)
+    squares = np.zeros(raw.shape[1])
+    for s in range(0, raw.shape[0], _MOMENT_ROWS):
+        centred = raw[s : s + _MOMENT_ROWS].astype(np.float64) - mean
+        squares += np.einsum("ij,ij->j", centred, centred)
+    return mean, np.sqrt(squares / max(raw.shape[0], 1))
+
+
+def _float_dtype(X: Any) -> np.dtype:
+    """float32 for a float32 pool (a DataFrame: every column float32), else float64.
+
+    Examples
+    --------
+    >>> _float_dtype(np.zeros(2, dtype=np.float32)), _float_dtype(np.zeros(2, dtype=int))
+    (dtype('float32'), dtype('float64'))
+    """
+    dtypes = list(X.dtypes) if hasattr(X, "dtypes") else [getattr(X, "dtype", None)]
+    if dtypes and all(d == np.float32 for d in dtypes):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
 
 
 def _scaling(scale: bool | str) -> str:

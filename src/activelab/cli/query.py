@@ -25,6 +25,13 @@ _DEFAULT_STRATEGY = {
 }
 
 
+def _stderr_is_terminal() -> bool:
+    """Whether standard error is a terminal (a progress bar is shown there, not in a log)."""
+    import sys
+
+    return sys.stderr.isatty()
+
+
 def _task_of(model: Any, X: Any) -> str:
     """The task of a fitted ``model``: ``"regression"``, ``"multilabel"`` or ``"classification"``.
 
@@ -138,18 +145,7 @@ def _read_pool(
 
     from activelab._validation import non_numeric_columns
 
-    suffix = path.suffix.lower()
-    if not path.exists() and "*" not in str(path):
-        raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
-    parts = _pool_parts(path)
-    if parts is not None:
-        suffix = ".csv" if "*" in str(path) and suffix == ".csv" else ".parquet"
-        if not parts:
-            raise click.BadParameter(
-                f"{path}: no {suffix} file there; give a .parquet, .csv or .npy file, or a "
-                "folder or pattern of parts (parts/*.parquet, parts/*.csv).",
-                param_hint="--pool",
-            )
+    parts, suffix = _parts_and_suffix(path, ".parquet, .csv or .npy file")
     if suffix == ".npy":
         array = _unreadable_as_one_line(path, "a NumPy .npy array", np.load, path, mmap_mode="r")
         if on_dask:
@@ -181,7 +177,7 @@ def _read_pool(
     if parts is not None and suffix == ".csv":
         _same_csv_header(parts, options.get("sep", ","))
     if parts is not None and suffix == ".csv" and not on_dask:
-        frame = _read_csv_parts(parts, read, options)  # each part named when unreadable
+        frame = _read_parts(parts, _KINDS[".csv"], read, options)  # a bad part is named
     else:
         frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
     frame = _without_unnamed(frame, path, on_dask, options.get("sep", ","))
@@ -235,6 +231,43 @@ def _float_dtype(frame: Any) -> Any:
 
     kinds = {str(dtype) for dtype in frame.dtypes}
     return np.float32 if kinds == {"float32"} else float
+
+
+def _parts_and_suffix(path: Path, files: str) -> tuple[list[Path] | None, str]:
+    """``--pool``'s parts (:func:`_pool_parts`) and the suffix of the files it names.
+
+    Parameters
+    ----------
+    path : Path
+        ``--pool``: a file, a folder of Parquet parts or a pattern of parts.
+    files : str
+        The single files the command reads (".parquet, .csv or .npy file"), named when
+        ``path`` names none.
+
+    Raises
+    ------
+    click.BadParameter
+        For a path that does not exist, or a folder or pattern without parts.
+    """
+    suffix = path.suffix.lower()
+    if not path.exists() and "*" not in str(path):
+        raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
+    parts = _pool_parts(path)
+    if parts is not None:
+        suffix = ".csv" if "*" in str(path) and suffix == ".csv" else ".parquet"
+        if not parts:
+            raise click.BadParameter(
+                f"{path}: no {suffix} file there; give a {files}, or a folder or pattern of "
+                "parts (parts/*.parquet, parts/*.csv).",
+                param_hint="--pool",
+            )
+    elif "*" in str(path):
+        raise click.BadParameter(
+            f"{path}: a pattern names parts of a .parquet or .csv pool (parts/*.parquet, "
+            f"parts/*.csv); give a {files}, or save the parts as .parquet or .csv.",
+            param_hint="--pool",
+        )
+    return parts, suffix
 
 
 def _pool_parts(path: Path) -> list[Path] | None:
@@ -324,12 +357,11 @@ def _same_csv_header(parts: list[Path], sep: str) -> None:
             )
 
 
-def _read_csv_parts(parts: list[Path], read: Any, options: dict[str, Any]) -> Any:
-    """The CSV parts read one after the other into one table, numbered 0, 1, ... throughout
-    (a part that cannot be read is named in one line)."""
+def _read_parts(parts: list[Path], kind: str, read: Any, options: dict[str, Any]) -> Any:
+    """The parts read one after the other into one table, numbered 0, 1, ... throughout
+    (a part that cannot be read as ``kind`` is named in one line)."""
     import pandas as pd
 
-    kind = _KINDS[".csv"]
     frames = [_unreadable_as_one_line(p, kind, read, p, **options) for p in parts]
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
@@ -782,14 +814,16 @@ def _read_texts(path: Path, column: str) -> list[str]:
     """The texts of a pool file's ``column`` (CSV, JSON Lines or Parquet)."""
     import pandas as pd
 
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise click.BadParameter(f"{path} does not exist.", param_hint="--pool")
+    files = ".csv, .jsonl or .parquet file"
+    parts, suffix = _parts_and_suffix(path, files)
     options = _csv_options(path)  # none but for a CSV
     lines = None  # the line of each row of a JSON Lines file
     if suffix == ".parquet":
-        _refuse_repeated_parquet_columns([path])
-        frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_parquet, path)
+        _refuse_repeated_parquet_columns(parts if parts is not None else [path])
+        if parts is not None:  # in the order they are numbered, as a numeric pool's
+            frame = _read_parts(parts, _KINDS[suffix], pd.read_parquet, {})
+        else:
+            frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_parquet, path)
     elif suffix in (".jsonl", ".ndjson"):
         from activelab._jsonl import json_records
 
@@ -797,9 +831,12 @@ def _read_texts(path: Path, column: str) -> list[str]:
         lines, records = json_records(path, click.ClickException)
         frame = pd.DataFrame.from_records(records)
     elif suffix == ".csv":
-        frame = _unreadable_as_one_line(
-            path, _KINDS[suffix], pd.read_csv, path, keep_default_na=False, **options
-        )
+        options = {"keep_default_na": False, **options}
+        if parts is not None:
+            _same_csv_header(parts, options.get("sep", ","))
+            frame = _read_parts(parts, _KINDS[suffix], pd.read_csv, options)
+        else:
+            frame = _unreadable_as_one_line(path, _KINDS[suffix], pd.read_csv, path, **options)
     else:
         raise click.BadParameter(
             f"{path}: a text model's pool is a .csv, .jsonl or .parquet file with a "
@@ -884,7 +921,8 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
     help="The pool: .parquet (a file, or a folder or pattern of parts), .csv (a file, or a "
     "pattern of parts with the same header row) or .npy; parts are read in the order they "
     "are numbered (part.2 before part.10), with --dask and without; for a text "
-    "project's model a file with a text column, for an image project's a folder of images.",
+    "project's model a .csv, .jsonl or .parquet file (or parts, as above) with a text column, "
+    "for an image project's a folder of images.",
 )
 @click.option(
     "--column",
@@ -937,6 +975,13 @@ def _raw_pool(model: Any, raw: str, path: Path, text_column: str) -> tuple[Any, 
 @click.option(
     "--out", type=click.Path(path_type=Path), callback=plain_out, help="Write the row numbers here."
 )
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress bar. With --dask one is shown on standard error while the blocks are "
+    "scored (and the k-center picks made), when standard error is a terminal.",
+)
 def query(
     model_path: Path,
     pool_path: Path,
@@ -948,6 +993,7 @@ def query(
     exclude: Path | None,
     dask_spec: str | None,
     out: Path | None,
+    quiet: bool,
 ) -> None:
     """Rank the rows of a pool file by how much the model needs their labels.
 
@@ -985,7 +1031,8 @@ def query(
             X, model, names = _raw_pool(model, raw, pool_path, text_column)
         skip = _read_exclude(exclude) if exclude else None
         n = _capped(n, X, skip)
-        backend = DaskBackend(client) if client is not None else None
+        progress = not quiet and _stderr_is_terminal()
+        backend = DaskBackend(client, progress=progress) if client is not None else None
         try:
             task = _task_of(model, X) if strategy is None else None
             with warnings.catch_warnings():  # the columns were picked by name above

@@ -113,6 +113,10 @@ def spread(S: sp.spmatrix, Y: np.ndarray, *, alpha: float = 0.9, n_iter: int = 3
     return F
 
 
+#: Rows of a float32 pool widened to float64 at a time for the content index's keys.
+_KEY_ROWS = 65_536
+
+
 class GraphPool:
     """A pool's graph, the map into the graph's space, and a row finder; built once.
 
@@ -200,7 +204,13 @@ class GraphPool:
         return self.space.transform(X)
 
     def _keys(self, Z: Any) -> np.ndarray:
-        return np.asarray(Z @ self._probe, dtype=float).reshape(Z.shape[0], 2)
+        """Two projections of each row, in float64; a float32 pool is widened in steps."""
+        if sp.issparse(Z) or Z.dtype == np.float64:
+            return np.asarray(Z @ self._probe, dtype=float).reshape(Z.shape[0], 2)
+        keys = np.empty((Z.shape[0], 2))
+        for s in range(0, Z.shape[0], _KEY_ROWS):
+            keys[s : s + _KEY_ROWS] = Z[s : s + _KEY_ROWS].astype(np.float64) @ self._probe
+        return keys
 
     def locate(self, X: Any, *, Z: Any = None) -> np.ndarray:
         """Pool index of each row of ``X`` found in the pool (by content), else -1."""
