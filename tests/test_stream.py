@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import fields
 
 import numpy as np
@@ -72,6 +73,7 @@ def _greedy_decisions(manager, n: int) -> np.ndarray:
     return VariableUncertainty().decide(None, manager, np.random.default_rng(0), n=n)
 
 
+@pytest.mark.filterwarnings("ignore:A budget of .* whole label")
 @pytest.mark.parametrize("cls", [WindowBudget, EstimatedBudget])
 def test_a_budget_caps_the_spend_of_every_prefix(cls):
     # EstimatedBudget allowed a query while its estimate stayed under B + 1/w: at a budget of
@@ -266,6 +268,7 @@ def _replay_decisions(strategy, budget, conf, batch=50, seed=0):
     ("manager", "budget", "window"),
     [(WindowBudget, 0.1, 1000), (EstimatedBudget, 0.1, 200), (WindowBudget, 0.1, 95)],
 )
+@pytest.mark.filterwarnings("ignore:A budget of .* whole label")
 @pytest.mark.parametrize("cls", [VariableUncertainty, RandomizedVariableUncertainty, Split])
 def test_labels_the_manager_cannot_deliver_do_not_pile_up(cls, manager, budget, window):
     """A shortfall the manager never makes up (blocked bursts, B·w not whole, an estimate
@@ -282,6 +285,7 @@ def test_labels_the_manager_cannot_deliver_do_not_pile_up(cls, manager, budget, 
     assert q.mean() >= 0.92 * b.attainable  # a window of 95 items loses the most
 
 
+@pytest.mark.filterwarnings("ignore:A budget of .* whole label")
 @pytest.mark.parametrize(
     ("manager", "budget", "window"),
     [(EstimatedBudget, 0.1, 200), (EstimatedBudget, 0.05, 100), (WindowBudget, 0.1, 95)],
@@ -300,6 +304,7 @@ def test_random_carries_no_backlog_the_manager_cannot_deliver(manager, budget, w
     assert b.realised >= 0.92 * b.attainable
 
 
+@pytest.mark.filterwarnings("ignore:A budget of .* whole label")
 def test_the_attainable_spend_of_each_manager():
     for b in (WindowBudget(0.1, 95), EstimatedBudget(0.1, 200), EstimatedBudget(0.25, 100)):
         q = np.array([b.record(b.allows()) or b.n_queried for _ in range(20_000)])
@@ -1306,3 +1311,37 @@ def test_cli_stream_resumes_its_out_file_as_simulate_does(tmp_path, triage):
     out.write_text('{"schema": "something else"}')
     res = runner.invoke(main, first)
     assert res.exit_code == 1 and "exists and is not a results file to resume" in res.output
+
+
+def test_a_window_budget_that_buys_a_fraction_of_a_label_says_what_it_spends():
+    # a budget of 5 % over a window of 30 items spent 1 label per 30 (3.3 %) without a word
+    with pytest.warns(UserWarning, match=r"spend of 3\.333%, not 5%.*20 or 40 items") as rec:
+        m = WindowBudget(0.05, window=30)
+    assert len(rec) == 1 and m.attainable == pytest.approx(1 / 30)
+    assert m.shortfall() == str(rec[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a whole number of labels per window: no warning
+        assert WindowBudget(0.05, window=40).shortfall() is None
+        assert WindowBudget(0.1, window=1000).shortfall() is None
+    with pytest.warns(UserWarning, match="a window of 5,000 items"):
+        WindowBudget(0.1234, window=1000)
+
+
+def test_stream_cli_notes_a_window_budget_shortfall_once(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli.stream import stream
+
+    csv = tmp_path / "s.csv"
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2))
+    rows = [f"{a:.3f},{b:.3f},{int(a > 0)}" for a, b in x]
+    csv.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    args = [str(csv), "--budget", "0.05", "--window", "30", "--strategy", "random"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said in a note, not by Python's warnings
+        res = CliRunner().invoke(stream, [*args, "--strategy", "vu", "--seeds", "2"])
+    assert res.exit_code == 0, res.output
+    flat = " ".join(res.output.split())
+    assert flat.count("a spend of 3.333%, not 5%") == 1
+    assert "a window of 20 or 40 items (--window) spends 5% exactly" in flat

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ __all__ = ["stream"]
 SCHEMA = "activelab.stream/1"
 #: The schema of fraud triage's runs file (``--positive-label``).
 TRIAGE_SCHEMA = "activelab.triage/1"
+#: The warning of a window whose budget buys a fraction of a label (said once, in a note).
+_SHORTFALL = "A budget of .* whole label"
 MODELS = ("logreg", "logreg-sgd", "naive-bayes", "hoeffding", "logreg-river")
 
 
@@ -193,7 +196,9 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     show_default=True,
     type=click.IntRange(min=1),
     help="Items the spend is measured over: at least 1/budget (window), above 1/budget "
-    "(estimated).",
+    "(estimated). With window, budget x window whole labels spend the budget exactly; "
+    "otherwise the spend is floor(budget x window) / window, said in a note naming the "
+    "nearest windows that spend it exactly.",
 )
 @click.option(
     "--batch-size",
@@ -312,12 +317,17 @@ def stream(
     _check_outputs(dataset, out, plot)
     kept = _resumable(out, SCHEMA if positive_label is None else TRIAGE_SCHEMA, resume)
     if positive_label is None:
-        from activelab.stream.budget import get_budget_manager
+        from activelab.stream.budget import WindowBudget, get_budget_manager
 
         try:
-            get_budget_manager(budget, budget_manager, window)
+            with warnings.catch_warnings():  # a window's shortfall is said in a note below
+                warnings.filterwarnings("ignore", _SHORTFALL, UserWarning)
+                manager = get_budget_manager(budget, budget_manager, window)
         except ValueError as exc:  # e.g. a window too short for a single query
             raise click.BadParameter(str(exc), param_hint="--window") from None
+        short = manager.shortfall() if isinstance(manager, WindowBudget) else None
+        if short is not None:  # said once here, not once per run
+            console.print(f"[yellow]Note: {short}[/yellow]")
     for s in strategies:
         try:
             get_stream_strategy(s)
@@ -383,17 +393,19 @@ def stream(
             for strategy in (s for t, s in todo if t == seed):
                 key = f"{strategy} (seed {seed})" if seeds > 1 else strategy
                 model, standardize = make_model(model_name)
-                learner = StreamLearner(
-                    model,
-                    strategy,
-                    budget,
-                    classes=data.classes,
-                    window=window,
-                    budget_manager=budget_manager,
-                    standardize=standardize,
-                    feature_names=data.feature_names,
-                    random_state=seed,
-                )
+                with warnings.catch_warnings():  # a window's shortfall was said once above
+                    warnings.filterwarnings("ignore", _SHORTFALL, UserWarning)
+                    learner = StreamLearner(
+                        model,
+                        strategy,
+                        budget,
+                        classes=data.classes,
+                        window=window,
+                        budget_manager=budget_manager,
+                        standardize=standardize,
+                        feature_names=data.feature_names,
+                        random_state=seed,
+                    )
                 started = time.perf_counter()
 
                 def show(

@@ -29,7 +29,8 @@ exact count; for :class:`EstimatedBudget`, write ``e_t = q_t - B`` and
 keeps ``E_t <= 0`` for every ``t``, and ``Σ_{t<=n} e_t = E_n + (1 - λ)·Σ_{t<n} E_t
 <= 0``. Discrete queries then spend a little under ``B``: a strategy that
 always wants a label gets ``B`` exactly from :class:`WindowBudget` when
-``B·w`` is whole (``⌊B·w⌋ / w`` otherwise), and about ``B - 1/(2w)`` from
+``B·w`` is whole (``⌊B·w⌋ / w`` otherwise, and the manager warns once, naming that
+spend and the nearest windows that give ``B`` exactly), and about ``B - 1/(2w)`` from
 :class:`EstimatedBudget` when ``B·w`` is large (``ln(1 - 1/w) / ln(1 - 1/(B·w))``
 in general: 9.95 % of a 10 % budget over a window of 1,000, but 1.6 % of 5 %
 over a window of 21).
@@ -38,7 +39,9 @@ over a window of 21).
 from __future__ import annotations
 
 import math
+import warnings
 from abc import ABC, abstractmethod
+from fractions import Fraction
 from typing import ClassVar
 
 from activelab._validation import check_count
@@ -63,6 +66,45 @@ def _check_budget(budget: float) -> float:
             f"budget must be a share of the items in (0, 1] (0.1 = one label in ten), got {b}."
         )
     return b
+
+
+def _pct(share: float) -> str:
+    """A share as a percentage to four significant digits: 0.0125 is 1.25%."""
+    return f"{100 * share:.4g}%"
+
+
+#: the longest window :func:`_exact_windows` looks for
+_MAX_EXACT_WINDOW = 10_000_000
+
+
+def _exact_windows(budget: float, window: int) -> tuple[int, ...]:
+    """The windows nearest ``window`` over which whole queries spend ``budget`` exactly.
+
+    Parameters
+    ----------
+    budget : float
+        A share of the items, in (0, 1].
+    window : int
+        A window, in items.
+
+    Returns
+    -------
+    tuple of int
+        The multiples of the least such window just under and just over ``window`` (one
+        of them when ``window`` is under the least), or ``()`` when none up to ten
+        million items does.
+
+    Examples
+    --------
+    >>> _exact_windows(0.05, 30), _exact_windows(0.05, 10), _exact_windows(0.123, 1500)
+    ((20, 40), (20,), (1000, 2000))
+    """
+    frac = Fraction(budget).limit_denominator(_MAX_EXACT_WINDOW)
+    if abs(float(frac) - budget) > _EPS * budget:
+        return ()
+    step = frac.denominator  # B·w is whole exactly when w is a multiple of it
+    below, above = (window // step) * step, -(-window // step) * step
+    return tuple(w for w in dict.fromkeys((below, above)) if w >= step)
 
 
 def _least_budget(budget: float, n: int) -> float | None:
@@ -176,6 +218,40 @@ class WindowBudget(BudgetManager):
         self._ring = bytearray(self.window)
         self._pos = 0
         self._count = 0
+        short = self.shortfall()
+        if short is not None:
+            warnings.warn(short, UserWarning, stacklevel=2)
+
+    def shortfall(self) -> str | None:
+        """What whole queries spend when ``budget * window`` is not a whole number.
+
+        Returns
+        -------
+        str or None
+            ``None`` when the window spends the budget exactly; else one line naming
+            the spend it delivers (:attr:`attainable`) and the nearest windows that
+            spend the budget exactly.
+
+        Examples
+        --------
+        >>> WindowBudget(0.1, 100).shortfall() is None
+        True
+        """
+        per_window = math.floor(self.budget * self.window + _EPS)
+        if self.budget * self.window - per_window <= _EPS * self.window:
+            return None
+        exact = _exact_windows(self.budget, self.window)
+        fix = (
+            f"a window of {' or '.join(f'{w:,}' for w in exact)} items (--window) spends "
+            f"{_pct(self.budget)} exactly"
+            if exact
+            else "no window up to 10,000,000 items spends it exactly"
+        )
+        return (
+            f"A budget of {_pct(self.budget)} over a window of {self.window:,} items buys "
+            f"{per_window:,} whole label{'s' if per_window > 1 else ''} per window: a spend of "
+            f"{_pct(self.attainable)}, not {_pct(self.budget)}; {fix}."
+        )
 
     def allows(self) -> bool:
         full = self.n_seen >= self.window
@@ -203,7 +279,9 @@ class WindowBudget(BudgetManager):
 
         Examples
         --------
-        >>> WindowBudget(0.1, 95).attainable  # 9 queries in 95 items
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True):  # it warns that the spend is under 0.1
+        ...     WindowBudget(0.1, 95).attainable  # 9 queries in 95 items
         0.09473684210526316
         """
         return math.floor(self.budget * self.window + _EPS) / self.window
