@@ -1313,6 +1313,40 @@ def test_cli_stream_resumes_its_out_file_as_simulate_does(tmp_path, triage):
     assert res.exit_code == 1 and "exists and is not a results file to resume" in res.output
 
 
+@pytest.mark.parametrize("triage", [False, True])
+def test_cli_stream_out_records_its_version_and_refuses_another(tmp_path, triage):
+    # a runs file written by another activelab was resumed blindly: its runs kept beside new ones
+    from click.testing import CliRunner
+
+    from activelab import __version__
+    from activelab.cli import main
+
+    out = tmp_path / "r.json"
+    args = ["stream", "phishing", "--n-items", "150", "--out", str(out)]
+    args += ["--positive-label", "True"] if triage else ["--strategy", "random"]
+    runner = CliRunner()
+    assert runner.invoke(main, args).exit_code == 0
+    doc = json.loads(out.read_text())
+    schema = "activelab.triage/1" if triage else "activelab.stream/1"
+    assert doc["schema"] == schema and doc["activelab_version"] == __version__
+    for version, said in (("0.0.1", "written by activelab 0.0.1"), (None, "recorded no version")):
+        old = {k: v for k, v in doc.items() if k != "activelab_version"}
+        if version is not None:
+            old["activelab_version"] = version
+        out.write_text(json.dumps(old))
+        res = runner.invoke(main, args)
+        assert res.exit_code == 1 and said in res.output, res.output
+        assert f"this is activelab {__version__}" in " ".join(res.output.split())
+        assert json.loads(out.read_text()) == old  # untouched
+    newer = {**doc, "schema": schema[:-1] + "2"}
+    out.write_text(json.dumps(newer))
+    res = runner.invoke(main, args)
+    flat = " ".join(res.output.split())
+    assert res.exit_code == 1 and f"it is in format '{schema[:-1]}2'" in flat, flat
+    res = runner.invoke(main, [*args, "--no-resume"])
+    assert res.exit_code == 0 and json.loads(out.read_text())["activelab_version"] == __version__
+
+
 def test_a_window_budget_that_buys_a_fraction_of_a_label_says_what_it_spends():
     # a budget of 5 % over a window of 30 items spent 1 label per 30 (3.3 %) without a word
     with pytest.warns(UserWarning, match=r"spend of 3\.333%, not 5%.*20 or 40 items") as rec:

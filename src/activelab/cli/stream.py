@@ -702,8 +702,9 @@ def _resumable(out: Path | None, schema: str, resume: bool) -> dict[str, Any] | 
     Raises
     ------
     click.ClickException
-        When ``--out`` exists and is no runs file of this mode (``schema``), before any
-        replay: resuming it would lose it.
+        When ``--out`` exists and is no runs file of this mode (``schema``, whose number is
+        the format), or was written by another activelab version (or one that recorded
+        none), before any replay: resuming it would lose it, or mix runs of other code.
     """
     if out is None or not resume or not out.is_file():
         return None
@@ -715,6 +716,10 @@ def _resumable(out: Path | None, schema: str, resume: bool) -> dict[str, Any] | 
         doc, why = None, f"not JSON ({exc})."
     else:
         why = f"no schema {schema!r}."
+    family = schema.rsplit("/", 1)[0]
+    found = doc.get("schema") if isinstance(doc, dict) else None
+    if isinstance(found, str) and found != schema and found.startswith(f"{family}/"):
+        why = f"it is in format {found!r}, and this activelab reads {schema!r}."
     if (
         not isinstance(doc, dict)
         or doc.get("schema") != schema
@@ -723,6 +728,16 @@ def _resumable(out: Path | None, schema: str, resume: bool) -> dict[str, Any] | 
     ):
         raise click.ClickException(
             f"--out {out} exists and is not a results file to resume: {why} Give another --out "
+            "for the results (a new .json file), or --no-resume to replace it."
+        )
+    from activelab import __version__
+
+    written = doc.get("activelab_version")
+    if written != __version__:  # other code replayed its runs: they would not compare
+        by = f"activelab {written}" if written else "an activelab that recorded no version"
+        raise click.ClickException(
+            f"--out {out} was written by {by}, and this is activelab {__version__}: its runs "
+            "were replayed by other code and may not compare with new ones. Give another --out "
             "for the results (a new .json file), or --no-resume to replace it."
         )
     return doc
@@ -778,7 +793,14 @@ def _write_runs(
         if listed is not None:
             old = list(kept["settings"].get(listed, []))
             settings[listed] = list(dict.fromkeys([*old, *settings[listed]]))
-    doc = {"schema": schema, "settings": settings, "runs": list(done.values())}
+    from activelab import __version__
+
+    doc = {
+        "schema": schema,
+        "activelab_version": __version__,
+        "settings": settings,
+        "runs": list(done.values()),
+    }
     _write_atomic(out, doc, default=str)
 
 
