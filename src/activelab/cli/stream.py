@@ -18,8 +18,8 @@ __all__ = ["stream"]
 SCHEMA = "activelab.stream/1"
 #: The schema of fraud triage's runs file (``--positive-label``).
 TRIAGE_SCHEMA = "activelab.triage/1"
-#: The warning of a window whose budget buys a fraction of a label (said once, in a note).
-_SHORTFALL = "A budget of .* whole label"
+#: The warning of a budget manager that spends under the budget (said once, in a note).
+_SHORTFALL = r"A budget of .*: a spend of .*, not "
 MODELS = ("logreg", "logreg-sgd", "naive-bayes", "hoeffding", "logreg-river")
 
 
@@ -198,7 +198,8 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     help="Items the spend is measured over: at least 1/budget (window), above 1/budget "
     "(estimated). With window, budget x window whole labels spend the budget exactly; "
     "otherwise the spend is floor(budget x window) / window, said in a note naming the "
-    "nearest windows that spend it exactly.",
+    "nearest windows that spend it exactly. With estimated, a window under 10/budget spends "
+    "well under the budget (1.6% of 5% over 21 items), also said in a note.",
 )
 @click.option(
     "--batch-size",
@@ -317,7 +318,7 @@ def stream(
     _check_outputs(dataset, out, plot)
     kept = _resumable(out, SCHEMA if positive_label is None else TRIAGE_SCHEMA, resume)
     if positive_label is None:
-        from activelab.stream.budget import WindowBudget, get_budget_manager
+        from activelab.stream.budget import get_budget_manager
 
         try:
             with warnings.catch_warnings():  # a window's shortfall is said in a note below
@@ -325,7 +326,7 @@ def stream(
                 manager = get_budget_manager(budget, budget_manager, window)
         except ValueError as exc:  # e.g. a window too short for a single query
             raise click.BadParameter(str(exc), param_hint="--window") from None
-        short = manager.shortfall() if isinstance(manager, WindowBudget) else None
+        short = manager.shortfall()
         if short is not None:  # said once here, not once per run
             console.print(f"[yellow]Note: {short}[/yellow]")
     for s in strategies:
@@ -393,7 +394,7 @@ def stream(
             for strategy in (s for t, s in todo if t == seed):
                 key = f"{strategy} (seed {seed})" if seeds > 1 else strategy
                 model, standardize = make_model(model_name)
-                with warnings.catch_warnings():  # a window's shortfall was said once above
+                with warnings.catch_warnings():  # a shortfall was said once above
                     warnings.filterwarnings("ignore", _SHORTFALL, UserWarning)
                     learner = StreamLearner(
                         model,

@@ -33,7 +33,7 @@ always wants a label gets ``B`` exactly from :class:`WindowBudget` when
 spend and the nearest windows that give ``B`` exactly), and about ``B - 1/(2w)`` from
 :class:`EstimatedBudget` when ``B·w`` is large (``ln(1 - 1/w) / ln(1 - 1/(B·w))``
 in general: 9.95 % of a 10 % budget over a window of 1,000, but 1.6 % of 5 %
-over a window of 21).
+over a window of 21; under ``B·w = 10``, about 95 % of ``B``, the manager warns once).
 """
 
 from __future__ import annotations
@@ -72,6 +72,9 @@ def _pct(share: float) -> str:
     """A share as a percentage to four significant digits: 0.0125 is 1.25%."""
     return f"{100 * share:.4g}%"
 
+
+#: ``budget * window`` from which :class:`EstimatedBudget` spends about 95 % of the budget
+_FULL_ESTIMATE = 10.0
 
 #: the longest window :func:`_exact_windows` looks for
 _MAX_EXACT_WINDOW = 10_000_000
@@ -183,6 +186,17 @@ class BudgetManager(ABC):
         """The long-run spend of a strategy that always wants a label: the most this manager
         delivers, a little under ``budget`` when whole queries cannot meet it."""
         return self.budget
+
+    def shortfall(self) -> str | None:
+        """One line saying how far :attr:`attainable` falls under ``budget``, when it matters.
+
+        Returns
+        -------
+        str or None
+            ``None`` when the manager spends the budget (or close to it); else the spend
+            it delivers and a window that spends the budget (exactly, or nearly).
+        """
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(budget={self.budget}, window={self.window})"
@@ -326,6 +340,9 @@ class EstimatedBudget(BudgetManager):
         self._decay = (self.window - 1) / self.window
         self._spent = 0.0
         self._weight = 0.0
+        short = self.shortfall()
+        if short is not None:
+            warnings.warn(short, UserWarning, stacklevel=2)
 
     def allows(self) -> bool:
         d = self._decay
@@ -351,7 +368,38 @@ class EstimatedBudget(BudgetManager):
         """
         if self.budget >= 1.0:
             return 1.0
-        return math.log1p(-1.0 / self.window) / math.log1p(-1.0 / (self.budget * self.window))
+        return self._spend_of(self.budget, self.window)
+
+    def shortfall(self) -> str | None:
+        """What a window under ``10 / budget`` spends: under 95 % of the budget.
+
+        Returns
+        -------
+        str or None
+            ``None`` when ``budget * window`` is 10 or more (or the budget is 1); else one
+            line naming the spend it delivers (:attr:`attainable`) and the window of
+            ``10 / budget`` items, which spends about 95 % of the budget.
+
+        Examples
+        --------
+        >>> EstimatedBudget(0.05, 200).shortfall() is None
+        True
+        """
+        if self.budget >= 1.0 or self.budget * self.window >= _FULL_ESTIMATE - _EPS:
+            return None
+        longer = math.ceil(_FULL_ESTIMATE / self.budget - _EPS)
+        return (
+            f"A budget of {_pct(self.budget)} over an estimated window of {self.window:,} items "
+            f"buys a label only when the estimate has room for a whole one: a spend of about "
+            f"{_pct(self.attainable)}, not {_pct(self.budget)}; a window of {longer:,} items "
+            f"(--window) spends about {_pct(EstimatedBudget._spend_of(self.budget, longer))}, "
+            f"or use --budget-manager window (an exact count)."
+        )
+
+    @staticmethod
+    def _spend_of(budget: float, window: int) -> float:
+        """:attr:`attainable` of a budget and window, without building a manager."""
+        return math.log1p(-1.0 / window) / math.log1p(-1.0 / (budget * window))
 
 
 _MANAGERS: dict[str, type[BudgetManager]] = {
