@@ -1393,3 +1393,19 @@ def test_an_estimated_window_under_ten_over_the_budget_says_what_it_spends():
         warnings.simplefilter("error")  # budget x window of 10 or more: about 95 % of it
         assert EstimatedBudget(0.05, window=200).shortfall() is None
         assert EstimatedBudget(1.0, window=1).shortfall() is None
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_an_empty_list_is_an_empty_batch_not_one_item(standardize):
+    # process_many([]) decided on one item of no features (n_seen 1), and the stream then
+    # refused its real items: "Items have 3 features; the stream started with 0"
+    learner = StreamLearner(
+        _sgd(), "rvu", 0.5, classes=[0, 1], standardize=standardize, random_state=0
+    )
+    for empty in ([], (), np.empty((0, 3))):
+        batch = learner.process_many(empty)
+        assert batch.query.shape == (0,) and batch.n_seen == 0
+    learner.learn_many([], [])
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    assert learner.process_many(X).n_seen == 20
+    assert learner.process_many([]).n_seen == 20
