@@ -166,7 +166,7 @@ def test_registry_and_errors():
     )
     with pytest.raises(ValueError, match="Unknown stream strategy 'nope'"):
         get_stream_strategy("nope")
-    with pytest.raises(ValueError, match="Bad parameters"):
+    with pytest.raises(ValueError, match="takes no parameter 'share'"):
         get_stream_strategy("vu", share=0.3)
     with pytest.raises(ValueError, match="step"):
         VariableUncertainty(step=0)
@@ -1409,3 +1409,15 @@ def test_an_empty_list_is_an_empty_batch_not_one_item(standardize):
     X = np.random.default_rng(0).normal(size=(20, 3))
     assert learner.process_many(X).n_seen == 20
     assert learner.process_many([]).n_seen == 20
+
+
+def test_a_misspelt_strategy_or_parameter_names_the_closest():
+    # StreamLearner(model, "rvu", 0.1, delt=0.5) said "__init__() got an unexpected keyword
+    # argument 'delt'", and --strategy rvuu listed the names without the one meant
+    with pytest.raises(ValueError, match=r"'rvuu'\. Did you mean 'rvu'\? Choose one of"):
+        get_stream_strategy("rvuu")
+    with pytest.raises(ValueError, match=r"no parameter 'delt'\. Did you mean 'delta'\?"):
+        StreamLearner(_sgd(), "rvu", 0.1, delt=0.5)
+    with pytest.raises(ValueError, match=r"'random' takes no parameter 'share'\. Its parameters"):
+        get_stream_strategy("random", share=0.2)
+    assert get_stream_strategy("split", share=0.3).share == 0.3
