@@ -1421,3 +1421,14 @@ def test_a_misspelt_strategy_or_parameter_names_the_closest():
     with pytest.raises(ValueError, match=r"'random' takes no parameter 'share'\. Its parameters"):
         get_stream_strategy("random", share=0.2)
     assert get_stream_strategy("split", share=0.3).share == 0.3
+
+
+def test_cli_stream_budget_given_as_a_percentage_says_its_share():
+    # --budget 5 (meant as 5 %) was refused as "5.0 is not in the range 0<x<=1"
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    for given, said in (("5", "for 5% give --budget 0.05"), ("0", "(0.05: one item in twenty)")):
+        res = CliRunner().invoke(main, ["stream", "--budget", given])
+        assert res.exit_code == 2 and said in " ".join(res.output.split()), res.output

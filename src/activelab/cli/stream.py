@@ -116,6 +116,24 @@ def _note_short(console: Any, n_items: int | None, n: int) -> None:
         )
 
 
+def _check_share(budget: float) -> float:
+    """``--budget`` as a share in (0, 1], or a one-line refusal (a percentage says its share).
+
+    Raises
+    ------
+    click.BadParameter
+        For a budget outside (0, 1] (or NaN), naming the share meant by a percentage.
+    """
+    if 0.0 < budget <= 1.0:
+        return budget
+    hint = (
+        f"; for {budget:g}% give --budget {budget / 100:g}"
+        if 1.0 < budget <= 100.0
+        else " (0.05: one item in twenty)"
+    )
+    raise click.BadParameter(f"{budget:g} is not a share of the items in (0, 1]{hint}.")
+
+
 def _share(budget: float) -> str:
     """A budget as a percentage to three significant digits: 0.004 is 0.4 %, not 0 %."""
     return f"{100 * budget:.3g}%"
@@ -171,8 +189,9 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     "--budget",
     default=0.1,
     show_default=True,
-    type=click.FloatRange(0, 1, min_open=True),
-    help="Share of items.",
+    type=float,
+    callback=lambda _ctx, _param, value: _check_share(value),
+    help="Share of items, in (0, 1]: 0.05 for 5%.",
 )
 @click.option(
     "--model",
