@@ -1432,3 +1432,16 @@ def test_cli_stream_budget_given_as_a_percentage_says_its_share():
     for given, said in (("5", "for 5% give --budget 0.05"), ("0", "(0.05: one item in twenty)")):
         res = CliRunner().invoke(main, ["stream", "--budget", given])
         assert res.exit_code == 2 and said in " ".join(res.output.split()), res.output
+
+
+def test_a_misspelt_label_column_names_the_one_meant(tmp_path):
+    # --label-column Label on a file whose column is "label" listed the columns only
+    from activelab.stream.datasets import load_csv
+
+    path = tmp_path / "s.csv"
+    path.write_text("a,label\n1,x\n2,y\n")
+    for given in ("Label", "lable"):
+        with pytest.raises(ValueError, match=r"no column '\w+'.*\. Did you mean 'label'\? Name"):
+            load_csv(path, given)
+    with pytest.raises(ValueError, match=r"\]\)\. Name the label column"):  # nothing close
+        load_csv(path, "fraud")
