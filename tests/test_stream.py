@@ -1445,3 +1445,18 @@ def test_a_misspelt_label_column_names_the_one_meant(tmp_path):
             load_csv(path, given)
     with pytest.raises(ValueError, match=r"\]\)\. Name the label column"):  # nothing close
         load_csv(path, "fraud")
+
+
+def test_an_item_the_model_cannot_score_gets_no_prediction():
+    # GaussianNB after a first batch of one label has variances of 0 and NaN probabilities:
+    # argmax over NaN predicted the first class ("fraud") for every item, for good
+    from sklearn.naive_bayes import GaussianNB
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    learner = StreamLearner(GaussianNB(), "rvu", 0.5, classes=["fraud", "ok"], random_state=0)
+    learner.learn(X[0], "ok")
+    batch = learner.process_many(X[1:])
+    assert all(p is None for p in batch.prediction)  # was all "fraud"
+    assert (batch.utility == 1.0).all()
+    assert learner.process(X[1]).prediction is None
