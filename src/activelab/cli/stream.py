@@ -215,9 +215,9 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     show_default=True,
     type=click.IntRange(min=1),
     help="Items the spend is measured over: at least 1/budget (window), above 1/budget "
-    "(estimated). With window, budget x window whole labels spend the budget exactly; "
-    "otherwise the spend is floor(budget x window) / window, said in a note naming the "
-    "nearest windows that spend it exactly. With estimated, a window under 10/budget spends "
+    "(estimated). With window, the spend is the budget when budget x window is a whole "
+    "number, else floor(budget x window) / window, said in a note naming the nearest "
+    "windows that spend it exactly. With estimated, a window under 10/budget spends "
     "well under the budget (1.6% of 5% over 21 items), also said in a note.",
 )
 @click.option(
