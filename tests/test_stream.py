@@ -1348,6 +1348,24 @@ def test_cli_stream_out_records_its_version_and_refuses_another(tmp_path, triage
     assert res.exit_code == 0 and json.loads(out.read_text())["activelab_version"] == __version__
 
 
+@pytest.mark.parametrize("damaged", [[{"x": 1}], [1], [{"strategy": "random", "seed": "a"}]])
+def test_cli_stream_refuses_a_damaged_out_in_one_line(tmp_path, damaged):
+    # a run without its strategy or seed raised KeyError / TypeError with a traceback
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    out = tmp_path / "r.json"
+    args = ["stream", "phishing", "--n-items", "150", "--strategy", "random", "--out", str(out)]
+    runner = CliRunner()
+    assert runner.invoke(main, args).exit_code == 0
+    doc = {**json.loads(out.read_text()), "runs": damaged}
+    out.write_text(json.dumps(doc))
+    res = runner.invoke(main, args)
+    assert res.exit_code == 1 and "is damaged: its run 1 has no strategy and seed" in res.output
+    assert json.loads(out.read_text()) == doc  # untouched
+
+
 def test_a_window_budget_that_buys_a_fraction_of_a_label_says_what_it_spends():
     # a budget of 5 % over a window of 30 items spent 1 label per 30 (3.3 %) without a word
     with pytest.warns(UserWarning, match=r"spend of 3\.333%, not 5%.*20 or 40 items") as rec:

@@ -772,7 +772,7 @@ def _done_runs(
     ------
     click.ClickException
         When the file holds runs of other settings (all but the strategies and the seeds
-        must match), naming them.
+        must match), naming them, or a run without its strategy (policy) and seed.
     """
     from activelab.simulation.runner import _check_same_settings
 
@@ -783,6 +783,13 @@ def _done_runs(
         _check_same_settings(out, kept["settings"], settings, keys)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    for i, r in enumerate(kept["runs"]):
+        if not isinstance(r, dict) or by not in r or not isinstance(r.get("seed"), int):
+            raise click.ClickException(
+                f"--out {out} is damaged: its run {i + 1} has no {by} and seed, so it cannot "
+                "be resumed. Give another --out for the results (a new .json file), or "
+                "--no-resume to replace it."
+            )
     return {(str(r[by]), int(r["seed"])): r for r in kept["runs"]}
 
 
