@@ -537,7 +537,7 @@ def test_query_a_mistyped_dask_setting_is_one_line(fitted):
         (["--window", "0"], "'--window': 0 is not in the range x>=1"),
         (["--batch-size", "-1"], "'--batch-size': -1 is not in the range x>=1"),
         (["--seeds", "0"], "'--seeds': 0 is not in the range x>=1"),
-        (["--budget", "0"], "'--budget': 0.0 is not in the range 0<x<=1"),
+        (["--budget", "0"], "'--budget': 0 is not a share of the items in (0, 1]"),
     ],
 )
 def test_stream_a_count_below_one_names_its_option(tmp_path, args, needle):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import fields
 
 import numpy as np
@@ -72,6 +73,7 @@ def _greedy_decisions(manager, n: int) -> np.ndarray:
     return VariableUncertainty().decide(None, manager, np.random.default_rng(0), n=n)
 
 
+@pytest.mark.filterwarnings("ignore:A budget of .* a spend of")
 @pytest.mark.parametrize("cls", [WindowBudget, EstimatedBudget])
 def test_a_budget_caps_the_spend_of_every_prefix(cls):
     # EstimatedBudget allowed a query while its estimate stayed under B + 1/w: at a budget of
@@ -131,6 +133,7 @@ def test_settings_a_budget_manager_instance_would_ignore_are_refused():
     assert isinstance(default, WindowBudget) and default.window == 1000
 
 
+@pytest.mark.filterwarnings("ignore:A budget of .* a spend of")
 def test_an_estimated_window_that_buys_no_query_is_refused():
     # budget x window <= 1: the estimate with one query stays above the budget for ever
     from click.testing import CliRunner
@@ -163,7 +166,7 @@ def test_registry_and_errors():
     )
     with pytest.raises(ValueError, match="Unknown stream strategy 'nope'"):
         get_stream_strategy("nope")
-    with pytest.raises(ValueError, match="Bad parameters"):
+    with pytest.raises(ValueError, match="takes no parameter 'share'"):
         get_stream_strategy("vu", share=0.3)
     with pytest.raises(ValueError, match="step"):
         VariableUncertainty(step=0)
@@ -266,6 +269,7 @@ def _replay_decisions(strategy, budget, conf, batch=50, seed=0):
     ("manager", "budget", "window"),
     [(WindowBudget, 0.1, 1000), (EstimatedBudget, 0.1, 200), (WindowBudget, 0.1, 95)],
 )
+@pytest.mark.filterwarnings("ignore:A budget of .* a spend of")
 @pytest.mark.parametrize("cls", [VariableUncertainty, RandomizedVariableUncertainty, Split])
 def test_labels_the_manager_cannot_deliver_do_not_pile_up(cls, manager, budget, window):
     """A shortfall the manager never makes up (blocked bursts, B·w not whole, an estimate
@@ -282,6 +286,7 @@ def test_labels_the_manager_cannot_deliver_do_not_pile_up(cls, manager, budget, 
     assert q.mean() >= 0.92 * b.attainable  # a window of 95 items loses the most
 
 
+@pytest.mark.filterwarnings("ignore:A budget of .* a spend of")
 @pytest.mark.parametrize(
     ("manager", "budget", "window"),
     [(EstimatedBudget, 0.1, 200), (EstimatedBudget, 0.05, 100), (WindowBudget, 0.1, 95)],
@@ -300,6 +305,7 @@ def test_random_carries_no_backlog_the_manager_cannot_deliver(manager, budget, w
     assert b.realised >= 0.92 * b.attainable
 
 
+@pytest.mark.filterwarnings("ignore:A budget of .* a spend of")
 def test_the_attainable_spend_of_each_manager():
     for b in (WindowBudget(0.1, 95), EstimatedBudget(0.1, 200), EstimatedBudget(0.25, 100)):
         q = np.array([b.record(b.allows()) or b.n_queried for _ in range(20_000)])
@@ -1306,3 +1312,169 @@ def test_cli_stream_resumes_its_out_file_as_simulate_does(tmp_path, triage):
     out.write_text('{"schema": "something else"}')
     res = runner.invoke(main, first)
     assert res.exit_code == 1 and "exists and is not a results file to resume" in res.output
+
+
+@pytest.mark.parametrize("triage", [False, True])
+def test_cli_stream_out_records_its_version_and_refuses_another(tmp_path, triage):
+    # a runs file written by another activelab was resumed blindly: its runs kept beside new ones
+    from click.testing import CliRunner
+
+    from activelab import __version__
+    from activelab.cli import main
+
+    out = tmp_path / "r.json"
+    args = ["stream", "phishing", "--n-items", "150", "--out", str(out)]
+    args += ["--positive-label", "True"] if triage else ["--strategy", "random"]
+    runner = CliRunner()
+    assert runner.invoke(main, args).exit_code == 0
+    doc = json.loads(out.read_text())
+    schema = "activelab.triage/1" if triage else "activelab.stream/1"
+    assert doc["schema"] == schema and doc["activelab_version"] == __version__
+    for version, said in (("0.0.1", "written by activelab 0.0.1"), (None, "recorded no version")):
+        old = {k: v for k, v in doc.items() if k != "activelab_version"}
+        if version is not None:
+            old["activelab_version"] = version
+        out.write_text(json.dumps(old))
+        res = runner.invoke(main, args)
+        assert res.exit_code == 1 and said in res.output, res.output
+        assert f"this is activelab {__version__}" in " ".join(res.output.split())
+        assert json.loads(out.read_text()) == old  # untouched
+    newer = {**doc, "schema": schema[:-1] + "2"}
+    out.write_text(json.dumps(newer))
+    res = runner.invoke(main, args)
+    flat = " ".join(res.output.split())
+    assert res.exit_code == 1 and f"it is in format '{schema[:-1]}2'" in flat, flat
+    res = runner.invoke(main, [*args, "--no-resume"])
+    assert res.exit_code == 0 and json.loads(out.read_text())["activelab_version"] == __version__
+
+
+@pytest.mark.parametrize("damaged", [[{"x": 1}], [1], [{"strategy": "random", "seed": "a"}]])
+def test_cli_stream_refuses_a_damaged_out_in_one_line(tmp_path, damaged):
+    # a run without its strategy or seed raised KeyError / TypeError with a traceback
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    out = tmp_path / "r.json"
+    args = ["stream", "phishing", "--n-items", "150", "--strategy", "random", "--out", str(out)]
+    runner = CliRunner()
+    assert runner.invoke(main, args).exit_code == 0
+    doc = {**json.loads(out.read_text()), "runs": damaged}
+    out.write_text(json.dumps(doc))
+    res = runner.invoke(main, args)
+    assert res.exit_code == 1 and "is damaged: its run 1 has no strategy and seed" in res.output
+    assert json.loads(out.read_text()) == doc  # untouched
+
+
+def test_a_window_budget_that_buys_a_fraction_of_a_label_says_what_it_spends():
+    # a budget of 5 % over a window of 30 items spent 1 label per 30 (3.3 %) without a word
+    with pytest.warns(UserWarning, match=r"spend of 3\.333%, not 5%.*20 or 40 items") as rec:
+        m = WindowBudget(0.05, window=30)
+    assert len(rec) == 1 and m.attainable == pytest.approx(1 / 30)
+    assert m.shortfall() == str(rec[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a whole number of labels per window: no warning
+        assert WindowBudget(0.05, window=40).shortfall() is None
+        assert WindowBudget(0.1, window=1000).shortfall() is None
+    with pytest.warns(UserWarning, match="a window of 5,000 items"):
+        WindowBudget(0.1234, window=1000)
+
+
+def test_stream_cli_notes_a_window_budget_shortfall_once(tmp_path):
+    from click.testing import CliRunner
+
+    from activelab.cli.stream import stream
+
+    csv = tmp_path / "s.csv"
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2))
+    rows = [f"{a:.3f},{b:.3f},{int(a > 0)}" for a, b in x]
+    csv.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    args = [str(csv), "--budget", "0.05", "--window", "30", "--strategy", "random"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said in a note, not by Python's warnings
+        res = CliRunner().invoke(stream, [*args, "--strategy", "vu", "--seeds", "2"])
+    assert res.exit_code == 0, res.output
+    flat = " ".join(res.output.split())
+    assert flat.count("a spend of 3.333%, not 5%") == 1
+    assert "a window of 20 or 40 items (--window) spends 5% exactly" in flat
+
+
+def test_an_estimated_window_under_ten_over_the_budget_says_what_it_spends():
+    # EstimatedBudget(0.05, 21) spent 1.6 % of a 5 % budget without a word (measured: 1.59 %)
+    with pytest.warns(UserWarning, match=r"spend of about 1\.603%, not 5%.*200 items") as rec:
+        m = EstimatedBudget(0.05, window=21)
+    assert len(rec) == 1 and m.shortfall() == str(rec[0].message)
+    q = _greedy_decisions(m, 20_000)
+    assert abs(q[2000:].mean() - m.attainable) < 0.001
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # budget x window of 10 or more: about 95 % of it
+        assert EstimatedBudget(0.05, window=200).shortfall() is None
+        assert EstimatedBudget(1.0, window=1).shortfall() is None
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_an_empty_list_is_an_empty_batch_not_one_item(standardize):
+    # process_many([]) decided on one item of no features (n_seen 1), and the stream then
+    # refused its real items: "Items have 3 features; the stream started with 0"
+    learner = StreamLearner(
+        _sgd(), "rvu", 0.5, classes=[0, 1], standardize=standardize, random_state=0
+    )
+    for empty in ([], (), np.empty((0, 3))):
+        batch = learner.process_many(empty)
+        assert batch.query.shape == (0,) and batch.n_seen == 0
+    learner.learn_many([], [])
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    assert learner.process_many(X).n_seen == 20
+    assert learner.process_many([]).n_seen == 20
+
+
+def test_a_misspelt_strategy_or_parameter_names_the_closest():
+    # StreamLearner(model, "rvu", 0.1, delt=0.5) said "__init__() got an unexpected keyword
+    # argument 'delt'", and --strategy rvuu listed the names without the one meant
+    with pytest.raises(ValueError, match=r"'rvuu'\. Did you mean 'rvu'\? Choose one of"):
+        get_stream_strategy("rvuu")
+    with pytest.raises(ValueError, match=r"no parameter 'delt'\. Did you mean 'delta'\?"):
+        StreamLearner(_sgd(), "rvu", 0.1, delt=0.5)
+    with pytest.raises(ValueError, match=r"'random' takes no parameter 'share'\. Its parameters"):
+        get_stream_strategy("random", share=0.2)
+    assert get_stream_strategy("split", share=0.3).share == 0.3
+
+
+def test_cli_stream_budget_given_as_a_percentage_says_its_share():
+    # --budget 5 (meant as 5 %) was refused as "5.0 is not in the range 0<x<=1"
+    from click.testing import CliRunner
+
+    from activelab.cli import main
+
+    for given, said in (("5", "for 5% give --budget 0.05"), ("0", "(0.05: one item in twenty)")):
+        res = CliRunner().invoke(main, ["stream", "--budget", given])
+        assert res.exit_code == 2 and said in " ".join(res.output.split()), res.output
+
+
+def test_a_misspelt_label_column_names_the_one_meant(tmp_path):
+    # --label-column Label on a file whose column is "label" listed the columns only
+    from activelab.stream.datasets import load_csv
+
+    path = tmp_path / "s.csv"
+    path.write_text("a,label\n1,x\n2,y\n")
+    for given in ("Label", "lable"):
+        with pytest.raises(ValueError, match=r"no column '\w+'.*\. Did you mean 'label'\? Name"):
+            load_csv(path, given)
+    with pytest.raises(ValueError, match=r"\]\)\. Name the label column"):  # nothing close
+        load_csv(path, "fraud")
+
+
+def test_an_item_the_model_cannot_score_gets_no_prediction():
+    # GaussianNB after a first batch of one label has variances of 0 and NaN probabilities:
+    # argmax over NaN predicted the first class ("fraud") for every item, for good
+    from sklearn.naive_bayes import GaussianNB
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    learner = StreamLearner(GaussianNB(), "rvu", 0.5, classes=["fraud", "ok"], random_state=0)
+    learner.learn(X[0], "ok")
+    batch = learner.process_many(X[1:])
+    assert all(p is None for p in batch.prediction)  # was all "fraud"
+    assert (batch.utility == 1.0).all()
+    assert learner.process(X[1]).prediction is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ __all__ = ["stream"]
 SCHEMA = "activelab.stream/1"
 #: The schema of fraud triage's runs file (``--positive-label``).
 TRIAGE_SCHEMA = "activelab.triage/1"
+#: The warning of a budget manager that spends under the budget (said once, in a note).
+_SHORTFALL = r"A budget of .*: a spend of .*, not "
 MODELS = ("logreg", "logreg-sgd", "naive-bayes", "hoeffding", "logreg-river")
 
 
@@ -113,6 +116,24 @@ def _note_short(console: Any, n_items: int | None, n: int) -> None:
         )
 
 
+def _check_share(budget: float) -> float:
+    """``--budget`` as a share in (0, 1], or a one-line refusal (a percentage says its share).
+
+    Raises
+    ------
+    click.BadParameter
+        For a budget outside (0, 1] (or NaN), naming the share meant by a percentage.
+    """
+    if 0.0 < budget <= 1.0:
+        return budget
+    hint = (
+        f"; for {budget:g}% give --budget {budget / 100:g}"
+        if 1.0 < budget <= 100.0
+        else " (0.05: one item in twenty)"
+    )
+    raise click.BadParameter(f"{budget:g} is not a share of the items in (0, 1]{hint}.")
+
+
 def _share(budget: float) -> str:
     """A budget as a percentage to three significant digits: 0.004 is 0.4 %, not 0 %."""
     return f"{100 * budget:.3g}%"
@@ -168,8 +189,9 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     "--budget",
     default=0.1,
     show_default=True,
-    type=click.FloatRange(0, 1, min_open=True),
-    help="Share of items.",
+    type=float,
+    callback=lambda _ctx, _param, value: _check_share(value),
+    help="Share of items, in (0, 1]: 0.05 for 5%.",
 )
 @click.option(
     "--model",
@@ -193,7 +215,10 @@ def _table(rows: dict[str, dict[str, Any]], budget: float) -> Any:
     show_default=True,
     type=click.IntRange(min=1),
     help="Items the spend is measured over: at least 1/budget (window), above 1/budget "
-    "(estimated).",
+    "(estimated). With window, the spend is the budget when budget x window is a whole "
+    "number, else floor(budget x window) / window, said in a note naming the nearest "
+    "windows that spend it exactly. With estimated, a window under 10/budget spends "
+    "well under the budget (1.6% of 5% over 21 items), also said in a note.",
 )
 @click.option(
     "--batch-size",
@@ -315,9 +340,14 @@ def stream(
         from activelab.stream.budget import get_budget_manager
 
         try:
-            get_budget_manager(budget, budget_manager, window)
+            with warnings.catch_warnings():  # a window's shortfall is said in a note below
+                warnings.filterwarnings("ignore", _SHORTFALL, UserWarning)
+                manager = get_budget_manager(budget, budget_manager, window)
         except ValueError as exc:  # e.g. a window too short for a single query
             raise click.BadParameter(str(exc), param_hint="--window") from None
+        short = manager.shortfall()
+        if short is not None:  # said once here, not once per run
+            console.print(f"[yellow]Note: {short}[/yellow]")
     for s in strategies:
         try:
             get_stream_strategy(s)
@@ -383,17 +413,19 @@ def stream(
             for strategy in (s for t, s in todo if t == seed):
                 key = f"{strategy} (seed {seed})" if seeds > 1 else strategy
                 model, standardize = make_model(model_name)
-                learner = StreamLearner(
-                    model,
-                    strategy,
-                    budget,
-                    classes=data.classes,
-                    window=window,
-                    budget_manager=budget_manager,
-                    standardize=standardize,
-                    feature_names=data.feature_names,
-                    random_state=seed,
-                )
+                with warnings.catch_warnings():  # a shortfall was said once above
+                    warnings.filterwarnings("ignore", _SHORTFALL, UserWarning)
+                    learner = StreamLearner(
+                        model,
+                        strategy,
+                        budget,
+                        classes=data.classes,
+                        window=window,
+                        budget_manager=budget_manager,
+                        standardize=standardize,
+                        feature_names=data.feature_names,
+                        random_state=seed,
+                    )
                 started = time.perf_counter()
 
                 def show(
@@ -690,8 +722,9 @@ def _resumable(out: Path | None, schema: str, resume: bool) -> dict[str, Any] | 
     Raises
     ------
     click.ClickException
-        When ``--out`` exists and is no runs file of this mode (``schema``), before any
-        replay: resuming it would lose it.
+        When ``--out`` exists and is no runs file of this mode (``schema``, whose number is
+        the format), or was written by another activelab version (or one that recorded
+        none), before any replay: resuming it would lose it, or mix runs of other code.
     """
     if out is None or not resume or not out.is_file():
         return None
@@ -703,6 +736,10 @@ def _resumable(out: Path | None, schema: str, resume: bool) -> dict[str, Any] | 
         doc, why = None, f"not JSON ({exc})."
     else:
         why = f"no schema {schema!r}."
+    family = schema.rsplit("/", 1)[0]
+    found = doc.get("schema") if isinstance(doc, dict) else None
+    if isinstance(found, str) and found != schema and found.startswith(f"{family}/"):
+        why = f"it is in format {found!r}, and this activelab reads {schema!r}."
     if (
         not isinstance(doc, dict)
         or doc.get("schema") != schema
@@ -711,6 +748,16 @@ def _resumable(out: Path | None, schema: str, resume: bool) -> dict[str, Any] | 
     ):
         raise click.ClickException(
             f"--out {out} exists and is not a results file to resume: {why} Give another --out "
+            "for the results (a new .json file), or --no-resume to replace it."
+        )
+    from activelab import __version__
+
+    written = doc.get("activelab_version")
+    if written != __version__:  # other code replayed its runs: they would not compare
+        by = f"activelab {written}" if written else "an activelab that recorded no version"
+        raise click.ClickException(
+            f"--out {out} was written by {by}, and this is activelab {__version__}: its runs "
+            "were replayed by other code and may not compare with new ones. Give another --out "
             "for the results (a new .json file), or --no-resume to replace it."
         )
     return doc
@@ -725,7 +772,7 @@ def _done_runs(
     ------
     click.ClickException
         When the file holds runs of other settings (all but the strategies and the seeds
-        must match), naming them.
+        must match), naming them, or a run without its strategy (policy) and seed.
     """
     from activelab.simulation.runner import _check_same_settings
 
@@ -736,6 +783,13 @@ def _done_runs(
         _check_same_settings(out, kept["settings"], settings, keys)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    for i, r in enumerate(kept["runs"]):
+        if not isinstance(r, dict) or by not in r or not isinstance(r.get("seed"), int):
+            raise click.ClickException(
+                f"--out {out} is damaged: its run {i + 1} has no {by} and seed, so it cannot "
+                "be resumed. Give another --out for the results (a new .json file), or "
+                "--no-resume to replace it."
+            )
     return {(str(r[by]), int(r["seed"])): r for r in kept["runs"]}
 
 
@@ -766,7 +820,14 @@ def _write_runs(
         if listed is not None:
             old = list(kept["settings"].get(listed, []))
             settings[listed] = list(dict.fromkeys([*old, *settings[listed]]))
-    doc = {"schema": schema, "settings": settings, "runs": list(done.values())}
+    from activelab import __version__
+
+    doc = {
+        "schema": schema,
+        "activelab_version": __version__,
+        "settings": settings,
+        "runs": list(done.values()),
+    }
     _write_atomic(out, doc, default=str)
 
 

@@ -103,6 +103,8 @@ class _Adapter:
         """``X`` as a batch of rows (a 1-D array is one item), checked: two dimensions, the
         number of features the stream started with, and no NaN or infinite number."""
         if X.ndim == 1:
+            if not X.size:  # [] is an empty batch, not one item without features
+                return np.empty((0, self.n_features or 0))
             X = X[None, :]
         if X.ndim != 2:
             raise ValueError(f"Expected items as a 2-D array (n_items, n_features), got {X.shape}.")
@@ -174,7 +176,7 @@ class _SklearnAdapter(_Adapter):
 
     def observe(self, items: Any) -> np.ndarray:
         X = self.to_array(items)
-        if self.scaler is not None:
+        if self.scaler is not None and len(X):
             self.scaler.partial_fit(X)
         return X
 

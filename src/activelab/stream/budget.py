@@ -29,16 +29,19 @@ exact count; for :class:`EstimatedBudget`, write ``e_t = q_t - B`` and
 keeps ``E_t <= 0`` for every ``t``, and ``Σ_{t<=n} e_t = E_n + (1 - λ)·Σ_{t<n} E_t
 <= 0``. Discrete queries then spend a little under ``B``: a strategy that
 always wants a label gets ``B`` exactly from :class:`WindowBudget` when
-``B·w`` is whole (``⌊B·w⌋ / w`` otherwise), and about ``B - 1/(2w)`` from
+``B·w`` is whole (``⌊B·w⌋ / w`` otherwise, and the manager warns once, naming that
+spend and the nearest windows that give ``B`` exactly), and about ``B - 1/(2w)`` from
 :class:`EstimatedBudget` when ``B·w`` is large (``ln(1 - 1/w) / ln(1 - 1/(B·w))``
 in general: 9.95 % of a 10 % budget over a window of 1,000, but 1.6 % of 5 %
-over a window of 21).
+over a window of 21; under ``B·w = 10``, about 95 % of ``B``, the manager warns once).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from abc import ABC, abstractmethod
+from fractions import Fraction
 from typing import ClassVar
 
 from activelab._validation import check_count
@@ -63,6 +66,48 @@ def _check_budget(budget: float) -> float:
             f"budget must be a share of the items in (0, 1] (0.1 = one label in ten), got {b}."
         )
     return b
+
+
+def _pct(share: float) -> str:
+    """A share as a percentage to four significant digits: 0.0125 is 1.25%."""
+    return f"{100 * share:.4g}%"
+
+
+#: ``budget * window`` from which :class:`EstimatedBudget` spends about 95 % of the budget
+_FULL_ESTIMATE = 10.0
+
+#: the longest window :func:`_exact_windows` looks for
+_MAX_EXACT_WINDOW = 10_000_000
+
+
+def _exact_windows(budget: float, window: int) -> tuple[int, ...]:
+    """The windows nearest ``window`` over which whole queries spend ``budget`` exactly.
+
+    Parameters
+    ----------
+    budget : float
+        A share of the items, in (0, 1].
+    window : int
+        A window, in items.
+
+    Returns
+    -------
+    tuple of int
+        The multiples of the least such window just under and just over ``window`` (one
+        of them when ``window`` is under the least), or ``()`` when none up to ten
+        million items does.
+
+    Examples
+    --------
+    >>> _exact_windows(0.05, 30), _exact_windows(0.05, 10), _exact_windows(0.123, 1500)
+    ((20, 40), (20,), (1000, 2000))
+    """
+    frac = Fraction(budget).limit_denominator(_MAX_EXACT_WINDOW)
+    if abs(float(frac) - budget) > _EPS * budget:
+        return ()
+    step = frac.denominator  # B·w is whole exactly when w is a multiple of it
+    below, above = (window // step) * step, -(-window // step) * step
+    return tuple(w for w in dict.fromkeys((below, above)) if w >= step)
 
 
 def _least_budget(budget: float, n: int) -> float | None:
@@ -142,6 +187,17 @@ class BudgetManager(ABC):
         delivers, a little under ``budget`` when whole queries cannot meet it."""
         return self.budget
 
+    def shortfall(self) -> str | None:
+        """One line saying how far :attr:`attainable` falls under ``budget``, when it matters.
+
+        Returns
+        -------
+        str or None
+            ``None`` when the manager spends the budget (or close to it); else the spend
+            it delivers and a window that spends the budget (exactly, or nearly).
+        """
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(budget={self.budget}, window={self.window})"
 
@@ -176,6 +232,40 @@ class WindowBudget(BudgetManager):
         self._ring = bytearray(self.window)
         self._pos = 0
         self._count = 0
+        short = self.shortfall()
+        if short is not None:
+            warnings.warn(short, UserWarning, stacklevel=2)
+
+    def shortfall(self) -> str | None:
+        """What whole queries spend when ``budget * window`` is not a whole number.
+
+        Returns
+        -------
+        str or None
+            ``None`` when the window spends the budget exactly; else one line naming
+            the spend it delivers (:attr:`attainable`) and the nearest windows that
+            spend the budget exactly.
+
+        Examples
+        --------
+        >>> WindowBudget(0.1, 100).shortfall() is None
+        True
+        """
+        per_window = math.floor(self.budget * self.window + _EPS)
+        if self.budget * self.window - per_window <= _EPS * self.window:
+            return None
+        exact = _exact_windows(self.budget, self.window)
+        fix = (
+            f"a window of {' or '.join(f'{w:,}' for w in exact)} items (--window) spends "
+            f"{_pct(self.budget)} exactly"
+            if exact
+            else "no window up to 10,000,000 items spends it exactly"
+        )
+        return (
+            f"A budget of {_pct(self.budget)} over a window of {self.window:,} items buys "
+            f"{per_window:,} whole label{'s' if per_window > 1 else ''} per window: a spend of "
+            f"{_pct(self.attainable)}, not {_pct(self.budget)}; {fix}."
+        )
 
     def allows(self) -> bool:
         full = self.n_seen >= self.window
@@ -203,7 +293,9 @@ class WindowBudget(BudgetManager):
 
         Examples
         --------
-        >>> WindowBudget(0.1, 95).attainable  # 9 queries in 95 items
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True):  # it warns that the spend is under 0.1
+        ...     WindowBudget(0.1, 95).attainable  # 9 queries in 95 items
         0.09473684210526316
         """
         return math.floor(self.budget * self.window + _EPS) / self.window
@@ -248,6 +340,9 @@ class EstimatedBudget(BudgetManager):
         self._decay = (self.window - 1) / self.window
         self._spent = 0.0
         self._weight = 0.0
+        short = self.shortfall()
+        if short is not None:
+            warnings.warn(short, UserWarning, stacklevel=2)
 
     def allows(self) -> bool:
         d = self._decay
@@ -273,7 +368,38 @@ class EstimatedBudget(BudgetManager):
         """
         if self.budget >= 1.0:
             return 1.0
-        return math.log1p(-1.0 / self.window) / math.log1p(-1.0 / (self.budget * self.window))
+        return self._spend_of(self.budget, self.window)
+
+    def shortfall(self) -> str | None:
+        """What a window under ``10 / budget`` spends: under 95 % of the budget.
+
+        Returns
+        -------
+        str or None
+            ``None`` when ``budget * window`` is 10 or more (or the budget is 1); else one
+            line naming the spend it delivers (:attr:`attainable`) and the window of
+            ``10 / budget`` items, which spends about 95 % of the budget.
+
+        Examples
+        --------
+        >>> EstimatedBudget(0.05, 200).shortfall() is None
+        True
+        """
+        if self.budget >= 1.0 or self.budget * self.window >= _FULL_ESTIMATE - _EPS:
+            return None
+        longer = math.ceil(_FULL_ESTIMATE / self.budget - _EPS)
+        return (
+            f"A budget of {_pct(self.budget)} over an estimated window of {self.window:,} items "
+            f"buys a label only when the estimate has room for a whole one: a spend of about "
+            f"{_pct(self.attainable)}, not {_pct(self.budget)}; a window of {longer:,} items "
+            f"(--window) spends about {_pct(EstimatedBudget._spend_of(self.budget, longer))}, "
+            f"or use --budget-manager window (an exact count)."
+        )
+
+    @staticmethod
+    def _spend_of(budget: float, window: int) -> float:
+        """:attr:`attainable` of a budget and window, without building a manager."""
+        return math.log1p(-1.0 / window) / math.log1p(-1.0 / (budget * window))
 
 
 _MANAGERS: dict[str, type[BudgetManager]] = {

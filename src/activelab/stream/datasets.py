@@ -186,8 +186,8 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
     with _read_rows(path) as (header, rows, decimal):
         if label_column not in header:
             raise ValueError(
-                f"{path} has no column {label_column!r} (columns: {header}); "
-                "name the label column with --label-column."
+                f"{path} has no column {label_column!r} (columns: {header})."
+                f"{_closest(label_column, header)} Name the label column with --label-column."
             )
         li = header.index(label_column)
         id_name = id_column_of(header, id_column, label_column, str(path))
@@ -227,6 +227,24 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
             "stream to learn from needs at least two classes (is it the right label column?)."
         )
     return Stream(path.stem, X, ya, names, classes)
+
+
+def _closest(name: str, columns: list[str]) -> str:
+    """`` Did you mean 'label'?`` for the column ``name`` was meant to be, or ``""``.
+
+    Examples
+    --------
+    >>> _closest("Label", ["a", "label"]), _closest("lable", ["a", "label"]), _closest("z", ["a"])
+    (" Did you mean 'label'?", " Did you mean 'label'?", '')
+    """
+    import difflib
+
+    folded = {c.strip().lower(): c for c in columns}
+    close = folded.get(name.strip().lower())
+    if close is None:
+        found = difflib.get_close_matches(name.lower(), list(folded), n=1, cutoff=0.7)
+        close = folded[found[0]] if found else None
+    return f" Did you mean {close!r}?" if close is not None else ""
 
 
 #: The stream files :func:`load_csv` reads, by suffix (each may be gzip-compressed, ``.gz``).

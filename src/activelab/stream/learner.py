@@ -38,7 +38,9 @@ class StreamDecision:
     query : bool
         Ask the oracle for this item's label.
     prediction : object
-        The model's predicted class (None while the model has seen no label).
+        The model's predicted class (None while the model has seen no label, or
+        when its probabilities for the item are NaN: ``GaussianNB`` after a first
+        batch of one label, whose variances are 0).
     utility : float
         The item's uncertainty (``1 - confidence``; NaN without a model, 1
         while the labels learned hold a single class).
@@ -67,8 +69,8 @@ class StreamBatch:
     ----------
     query : ndarray of bool
     prediction : ndarray
-        Predicted classes (an object array of None while the model has seen
-        no label).
+        Predicted classes (an object array, None while the model has seen
+        no label and for items whose probabilities are NaN).
     utility : ndarray of float
     spend : float
         The window spend after the batch.
@@ -328,6 +330,10 @@ class StreamLearner:
             if bad.any():  # a model that cannot score an item yet: treat it as unsure
                 util[bad] = 1.0
             pred = self._adapter.classes_[np.argmax(P, axis=1)]
+            unscored = ~np.isfinite(P).all(axis=1)
+            if unscored.any():  # NaN probabilities name no class: no prediction, as before a label
+                pred = pred.astype(object)
+                pred[unscored] = None
             conf: np.ndarray | None = 1.0 - util
             if len(self._labels_seen) < 2:
                 # one class learned: no boundary to be sure about, so every item is

@@ -619,12 +619,28 @@ def get_stream_strategy(strategy: str | StreamStrategy, **params: Any) -> Stream
         if params:
             raise ValueError("Parameters can only be given with a strategy name.")
         return strategy
+    import difflib
+    import inspect
+
     key = _ALIASES.get(str(strategy).lower(), str(strategy).lower())
     if key not in _STRATEGIES:
+        close = difflib.get_close_matches(key, [*_STRATEGIES, *_ALIASES], n=1, cutoff=0.6)
+        hint = f" Did you mean {_ALIASES.get(close[0], close[0])!r}?" if close else ""
         raise ValueError(
-            f"Unknown stream strategy {strategy!r}; choose one of {available_stream_strategies()}."
+            f"Unknown stream strategy {strategy!r}.{hint} Choose one of "
+            f"{available_stream_strategies()}."
+        )
+    cls = _STRATEGIES[key]
+    accepted = [n for n in inspect.signature(cls).parameters if n not in ("self", "kwargs")]
+    unknown = [n for n in params if n not in accepted]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], accepted, n=1, cutoff=0.6)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"Stream strategy {key!r} takes no parameter {unknown[0]!r}.{hint} Its parameters: "
+            f"{', '.join(accepted) or 'none'}."
         )
     try:
-        return _STRATEGIES[key](**params)
+        return cls(**params)
     except TypeError as exc:
         raise ValueError(f"Bad parameters for stream strategy {key!r}: {exc}") from None
