@@ -123,6 +123,27 @@ def test_second_opinions_count_who_can_still_answer_not_the_answers_given() -> N
     assert item is not None and item.id in asked["items"]
 
 
+def test_second_opinions_are_not_asked_of_a_files_labels() -> None:
+    # a file's labels (imported:file) on items 15-24, where ada errs half the time: her
+    # single answers elsewhere are doubtful, but nobody but her (who gave them) can be asked
+    from activelab.interop.project import imported_annotator
+
+    store = _store(overlap=2, second_opinions=True)
+    file = imported_annotator(store, "imported:file")
+    for item in range(15, 25):
+        store.append_event(item, file, "label", label=_truth(item))
+    ada = store.add_annotator("ada")[0]
+    svc = LabellingService(store, retrain_every=1000)
+    for item in range(40):
+        right = _truth(item)
+        wrong = "pos" if right == "neg" else "neg"
+        label = wrong if 15 <= item < 25 and item % 2 else right
+        store.append_event(item, ada.id, "label", label=label, overlap=2)
+    asked = svc.retrain().metrics["second_opinions"]
+    assert asked["items"] == []
+    assert svc.next_item(ada) is None
+
+
 def test_an_annotator_who_only_skips_is_listed_with_their_skips(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})
