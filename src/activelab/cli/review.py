@@ -24,9 +24,9 @@ __all__ = ["review"]
     default=0.9,
     show_default=True,
     type=click.FloatRange(0.0, 1.0),
-    help="List items whose answers disagree, or (single-label) with several answers whose "
-    "aggregated label is less sure than this; with --doubtful, items with one answer less "
-    "sure than this.",
+    help="List items whose answers disagree, or with several answers whose aggregated label "
+    "(multi-label: some label) is less sure than this; with --doubtful, items with one answer "
+    "less sure than this.",
 )
 @click.option(
     "--doubtful",
@@ -61,9 +61,9 @@ def review(
     """List the disputed items of a project (least sure first), or settle one with --decide.
 
     Disputed: the answers disagree (in a multi-label project: differ on some label,
-    least sure label first), or, single-label, the item has several answers and its
-    aggregated label is less sure than --min-confidence. An item with one answer is
-    never disputed:
+    least sure label first), or the item has several answers and its aggregated
+    label (multi-label: some label) is less sure than --min-confidence. An item with
+    one answer is never disputed:
     when unsure it is doubtful, and --doubtful lists those instead. --decide is
     single-label only.
 
@@ -93,7 +93,7 @@ def review(
         if multi and decide is not None:
             raise click.ClickException(
                 "--decide works in single-label projects only; a multi-label project lists "
-                "its disputed items (answers that differ on some label)."
+                "its disputed items (answers that differ on some label, or leave one unsure)."
             )
         if decide is not None:
             external, label = decide
