@@ -361,6 +361,28 @@ def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> Non
     assert abs(after["krippendorff_alpha"] - (1 - 14 / 30)) < 1e-9
 
 
+def test_a_decision_over_another_adjudicators_says_it_replaces_theirs(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})
+    store.add_items([{"external_id": "i0", "kind": "text", "content": {"text": "0"}}])
+    store.save_features(np.eye(1))
+    ada, bob = store.add_annotator("ada")[0], store.add_annotator("bob")[0]
+    store.append_event(0, ada.id, "label", label="neg")
+    store.append_event(0, bob.id, "label", label="pos")
+    store.close()
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+
+    def review(*args: str) -> str:
+        return CliRunner().invoke(main, ["review", str(tmp_path / "proj"), *args]).output
+
+    assert "i0: neg (decided by olga)." in review("--decide", "i0", "neg", "--as", "olga")
+    said = review("--decide", "i0", "pos", "--as", "pat")
+    assert "i0: pos (decided by pat; it replaces olga's decision neg)." in said, said
+    said = review("--decide", "i0", "pos", "--as", "olga")  # olga agrees now
+    assert "i0: pos (decided by olga, was neg)." in said, said
+
+
 def test_the_owner_changes_a_decision_and_bad_names_are_refused_in_one_line(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})

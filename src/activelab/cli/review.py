@@ -108,6 +108,7 @@ def review(
                     f"(such as {', '.join(map(repr, ids[:3]))}), as `review` lists them."
                 )
             name = _judge_name(store, name)
+            other = _other_decision(store, ids.index(external), name.strip())
             try:
                 changed = _decide(store, ids.index(external), label, name)
             except StoreError as exc:
@@ -117,6 +118,8 @@ def review(
                 click.echo(f"{external}: {label} (decided by {name} already; nothing changed).")
             else:
                 was = f", was {changed}" if changed else ""
+                if other is not None and other[1] != label:  # the latest decision counts
+                    was += f"; it replaces {other[0]}'s decision {other[1]}"
                 click.echo(f"{external}: {label} (decided by {name}{was}).")
             return
         if multi:
@@ -198,6 +201,24 @@ def _judge_name(store: Any, name: str | None) -> str:
             "with --as NAME."
         )
     return owners[0] if owners else "owner"
+
+
+def _other_decision(store: Any, item: int, name: str) -> tuple[str, str] | None:
+    """The latest live decision on ``item`` by an adjudicator other than ``name``, as
+    (who, label), or ``None``: a new decision settles the item over it."""
+    from activelab.app.quality import is_decision
+
+    judges = {
+        a.id: a.name
+        for a in store.annotators()
+        if a.name in store.settings.get("adjudicators", []) and a.name != name
+    }
+    theirs = [
+        e
+        for e in store.live_answers()
+        if e.item_id == item and e.annotator_id in judges and is_decision(e, set(judges))
+    ]
+    return (judges[theirs[-1].annotator_id], str(theirs[-1].label)) if theirs else None
 
 
 def _decide(store: Any, item: int, label: str, name: str) -> str | None:
