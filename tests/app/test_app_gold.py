@@ -393,3 +393,27 @@ def test_a_decision_on_an_item_whose_gold_comes_later_is_not_scored() -> None:
     assert people["olga"]["gold_answers"] == 0 and people["olga"]["gold_accuracy"] is None
     assert people["ada"]["gold_answers"] == 2 and people["ada"]["gold_accuracy"] == 0.0
     assert people["bob"]["gold_answers"] == 2 and people["bob"]["gold_accuracy"] == 1.0
+
+
+def test_loading_gold_says_which_earlier_decisions_still_count_over_it(tmp_path) -> None:
+    r, proj = _init(tmp_path)
+    assert r.exit_code == 0, r.output
+    runner = CliRunner()
+    store = Store.open(f"sqlite:///{proj / 'project.db'}")
+    ada, bob = store.add_annotator("ada")[0], store.add_annotator("bob")[0]
+    for item in (1, 2):
+        store.append_event(item, ada.id, "label", label="neg", overlap=2)
+        store.append_event(item, bob.id, "label", label="pos", overlap=2)
+    store.close()
+    for item in ("i1", "i2"):
+        r = runner.invoke(main, ["review", str(proj), "--decide", item, "neg"])
+        assert r.exit_code == 0, r.output
+    gold = tmp_path / "gold.csv"
+    gold.write_text("id,label\ni1,pos\ni2,neg\ni3,pos\n")
+    r = runner.invoke(main, ["gold", str(proj), str(gold)])
+    assert r.exit_code == 0, r.output
+    assert (
+        "1 of them keeps an earlier decision with another label, which counts over gold: "
+        f"i1 (decided neg, gold pos); to follow the gold label, decide again: activelab "
+        f"review {proj} --decide ID LABEL"
+    ) in " ".join(r.output.split())
