@@ -123,6 +123,27 @@ def test_second_opinions_count_who_can_still_answer_not_the_answers_given() -> N
     assert item is not None and item.id in asked["items"]
 
 
+def test_second_opinions_are_not_asked_of_a_files_labels() -> None:
+    # a file's labels (imported:file) on items 15-24, where ada errs half the time: her
+    # single answers elsewhere are doubtful, but nobody but her (who gave them) can be asked
+    from activelab.interop.project import imported_annotator
+
+    store = _store(overlap=2, second_opinions=True)
+    file = imported_annotator(store, "imported:file")
+    for item in range(15, 25):
+        store.append_event(item, file, "label", label=_truth(item))
+    ada = store.add_annotator("ada")[0]
+    svc = LabellingService(store, retrain_every=1000)
+    for item in range(40):
+        right = _truth(item)
+        wrong = "pos" if right == "neg" else "neg"
+        label = wrong if 15 <= item < 25 and item % 2 else right
+        store.append_event(item, ada.id, "label", label=label, overlap=2)
+    asked = svc.retrain().metrics["second_opinions"]
+    assert asked["items"] == []
+    assert svc.next_item(ada) is None
+
+
 def test_an_annotator_who_only_skips_is_listed_with_their_skips(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})
@@ -338,6 +359,28 @@ def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> Non
     assert after["answers"] == 9 and after["percent_agreement"] == 0.75
     assert after["kappa"] == [{"annotators": ["ada", "bob"], "kappa": 0.5}]
     assert abs(after["krippendorff_alpha"] - (1 - 14 / 30)) < 1e-9
+
+
+def test_a_decision_over_another_adjudicators_says_it_replaces_theirs(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})
+    store.add_items([{"external_id": "i0", "kind": "text", "content": {"text": "0"}}])
+    store.save_features(np.eye(1))
+    ada, bob = store.add_annotator("ada")[0], store.add_annotator("bob")[0]
+    store.append_event(0, ada.id, "label", label="neg")
+    store.append_event(0, bob.id, "label", label="pos")
+    store.close()
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+
+    def review(*args: str) -> str:
+        return CliRunner().invoke(main, ["review", str(tmp_path / "proj"), *args]).output
+
+    assert "i0: neg (decided by olga)." in review("--decide", "i0", "neg", "--as", "olga")
+    said = review("--decide", "i0", "pos", "--as", "pat")
+    assert "i0: pos (decided by pat; it replaces olga's decision neg)." in said, said
+    said = review("--decide", "i0", "pos", "--as", "olga")  # olga agrees now
+    assert "i0: pos (decided by olga, was neg)." in said, said
 
 
 def test_the_owner_changes_a_decision_and_bad_names_are_refused_in_one_line(tmp_path) -> None:

@@ -325,3 +325,36 @@ def test_progress_reports_the_stopping_criteria(api) -> None:
     assert stab["fired"] is True and stab["since"] == 8 and stab["agreement"] == 1.0
     assert p["stopping_text"].startswith("stopping: predictions stable since 8 labels")
     assert p["still_pays"] is False  # the same read-out as "more labels still pay?"
+
+
+def test_a_store_made_without_name_or_kind_shows_its_databases_name_and_items_kind(
+    tmp_path,
+) -> None:
+    import json
+
+    import numpy as np
+    from click.testing import CliRunner
+
+    from activelab.app.project import CONFIG_NAME
+    from activelab.app.store import Store
+    from activelab.cli import main
+
+    url = f"sqlite:///{tmp_path / 'reviews.db'}"
+    store = Store.create(url, {"labels": ["neg", "pos"]})  # no name, no kind
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(3)]
+    )
+    store.save_features(np.eye(3))
+    _, token = store.add_annotator("ada")
+    app = create_app(LabellingService(store), run_trainer=False)
+    with TestClient(app) as client:
+        got = client.get("/api/project", headers=h(token)).json()
+    assert (got["name"], got["kind"]) == ("reviews", "text")
+    store.close()
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / CONFIG_NAME).write_text(json.dumps({"db": url}))
+    r = CliRunner().invoke(main, ["status", str(proj), "--json"])
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.output)
+    assert (info["name"], info["kind"]) == ("proj", "text")

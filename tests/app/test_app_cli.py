@@ -150,6 +150,22 @@ def test_a_new_token_for_a_lost_one_a_revoked_or_a_terminal_annotator(tmp_path) 
     assert "Traceback" not in r.output
 
 
+def test_a_files_labels_get_no_token_and_no_owners_rights(tmp_path) -> None:
+    proj = tmp_path / "rev"
+    assert run("init", proj, "--data", REVIEWS, "--labels", "positive,negative").exit_code == 0
+    store = open_project(proj)
+    store.add_annotator("imported:file", with_token=False)
+    store.close()
+    for args in (["token"], ["owner"]):
+        r = CliRunner().invoke(main, ["annotator", *args, str(proj), "imported:file"])
+        assert r.exit_code == 1 and "mark labels read from files" in r.output, r.output
+        assert f"activelab annotator add {proj} NAME" in r.output
+    store = open_project(proj)
+    file = store.annotator_by_name("imported:file")
+    assert not file.has_token and "imported:file" not in store.settings.get("owners", [])
+    store.close()
+
+
 def test_the_terminal_labeller_says_why_items_stay_in_the_queue(tmp_path) -> None:
     """Alone on a project of overlap 2, the annotator labels every item once: nothing is
     left for them, and the line says the items can never get their second answers."""

@@ -377,3 +377,47 @@ def test_review_lists_multilabel_sets_apart_and_names_the_empty_set(tmp_path) ->
     out = CliRunner().invoke(main, ["review", str(tmp_path / "proj")]).output
     line = next(x for x in out.splitlines() if x.strip().startswith("i0"))
     assert "[ada: red, big; bob: (none of these); cy: red, big]" in line, out
+
+
+def test_a_decision_on_an_item_whose_gold_comes_later_is_not_scored() -> None:
+    from activelab.app.quality import DECISION
+
+    store = Store.create("sqlite://", {"labels": ["neg", "pos"], "adjudicators": ["olga"]})
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(2)]
+    )
+    ada, bob, olga = (store.add_annotator(n)[0] for n in ("ada", "bob", "olga"))
+    for item in (0, 1):
+        store.append_event(item, ada.id, "label", label="neg", overlap=3)
+        store.append_event(item, bob.id, "label", label="pos", overlap=3)
+    store.append_event(0, olga.id, "label", label="neg", strategy=DECISION, overlap=3)
+    save_gold(store, {0: "pos", 1: "pos"})  # the decision on item 0 was made before
+    people = {a["name"]: a for a in quality_report(store)["annotators"]}
+    # the owner's decision is a reference, as gold is, not an answer that gold scores
+    assert people["olga"]["gold_answers"] == 0 and people["olga"]["gold_accuracy"] is None
+    assert people["ada"]["gold_answers"] == 2 and people["ada"]["gold_accuracy"] == 0.0
+    assert people["bob"]["gold_answers"] == 2 and people["bob"]["gold_accuracy"] == 1.0
+
+
+def test_loading_gold_says_which_earlier_decisions_still_count_over_it(tmp_path) -> None:
+    r, proj = _init(tmp_path)
+    assert r.exit_code == 0, r.output
+    runner = CliRunner()
+    store = Store.open(f"sqlite:///{proj / 'project.db'}")
+    ada, bob = store.add_annotator("ada")[0], store.add_annotator("bob")[0]
+    for item in (1, 2):
+        store.append_event(item, ada.id, "label", label="neg", overlap=2)
+        store.append_event(item, bob.id, "label", label="pos", overlap=2)
+    store.close()
+    for item in ("i1", "i2"):
+        r = runner.invoke(main, ["review", str(proj), "--decide", item, "neg"])
+        assert r.exit_code == 0, r.output
+    gold = tmp_path / "gold.csv"
+    gold.write_text("id,label\ni1,pos\ni2,neg\ni3,pos\n")
+    r = runner.invoke(main, ["gold", str(proj), str(gold)])
+    assert r.exit_code == 0, r.output
+    assert (
+        "1 of them keeps an earlier decision with another label, which counts over gold: "
+        f"i1 (decided neg, gold pos); to follow the gold label, decide again: activelab "
+        f"review {proj} --decide ID LABEL"
+    ) in " ".join(r.output.split())

@@ -290,8 +290,10 @@ def test_multilabel_owner_view_has_agreement_per_label_and_a_review_queue() -> N
     assert got["task"] == "multilabel"
     assert [p["label"] for p in got["per_label"]] == ["red", "big"]
     assert got["per_label"][1]["krippendorff_alpha"] == pytest.approx(1.0)
-    assert got["disputed"] == 1
-    assert [r["id"] for r in got["review"]] == ["i1"]
+    # i1's answers differ on "red"; i0's and i2's agree, but three items leave Dawid-Skene
+    # unsure of them (as it would single-label items)
+    assert got["disputed"] == 3
+    assert got["review"][0]["id"] == "i1"
     assert got["review"][0]["answers"] == [
         {"annotator": "ada", "label": "red, big"},
         {"annotator": "bob", "label": "big"},
@@ -525,3 +527,34 @@ def test_owner_page_says_one_item_in_the_singular(tmp_path: Path, serve_in_threa
         expect(page.locator("#q-answers")).to_have_text("1 on 1 item")  # was "1 on 1 items"
         browser.close()
     store.close()
+
+
+def test_multilabel_items_are_disputed_on_the_grounds_of_single_label_ones() -> None:
+    # ada and bob agree on "red" everywhere and on "big" on half the items: Dawid-Skene leaves
+    # "big" unsure (0.79) even where they agree, which makes a single-label item disputed
+    from activelab.app.multilabel_quality import (
+        aggregate_label_sets,
+        disputed_label_sets,
+        multilabel_answer_table,
+    )
+    from activelab.app.store import Store, encode_label_set
+
+    store = Store.create("sqlite://", {"labels": ["red", "big"], "task": "multilabel"})
+    store.add_items(
+        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(12)]
+    )
+    ada, _ = store.add_annotator("ada")
+    bob, _ = store.add_annotator("bob")
+    for item in range(12):
+        a = ["red"] + (["big"] if item % 2 else [])
+        b = ["red"] + (["big"] if item < 6 else [])
+        store.append_event(item, ada.id, "label", label=encode_label_set(a), overlap=2)
+        store.append_event(item, bob.id, "label", label=encode_label_set(b), overlap=2)
+    t = multilabel_answer_table(store)
+    split = [0, 2, 4, 7, 9, 11]  # the answers differ on "big"
+    agg = aggregate_label_sets(t, "dawid_skene")
+    assert [q["item"] for q in disputed_label_sets(t, agg)][:6] == split
+    assert len(disputed_label_sets(t, agg)) == 12
+    assert sorted(q["item"] for q in disputed_label_sets(t, agg, min_confidence=0.7)) == split
+    majority = aggregate_label_sets(t, "majority")  # agreeing answers leave no doubt
+    assert sorted(q["item"] for q in disputed_label_sets(t, majority)) == split

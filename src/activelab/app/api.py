@@ -483,7 +483,9 @@ def _database_trouble(request: Request, exc: OperationalError) -> str:
     )
 
 
-def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAPI:
+def create_app(
+    service: LabellingService, *, run_trainer: bool = True, name: str | None = None
+) -> FastAPI:
     """The FastAPI application over a labelling service.
 
     Parameters
@@ -492,7 +494,14 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
         The shared labelling loop.
     run_trainer : bool, default=True
         Start the background trainer with the app (and stop it on shutdown).
+    name : str, optional
+        The project's name on the pages; default the store's
+        (:meth:`~activelab.app.store.Store.project_name`).
     """
+    # a store made without a name or kind (Store.create) is named after its database, and
+    # its kind is its items'
+    title = name or service.store.project_name()
+    kind = service.store.project_kind() or ""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
@@ -604,10 +613,9 @@ def create_app(service: LabellingService, *, run_trainer: bool = True) -> FastAP
     @app.get("/api/project", response_model=ProjectOut, tags=["project"])
     def project(me: Annotator = who) -> ProjectOut:
         """The project's labels and settings."""
-        s = service.store.settings
         return ProjectOut(
-            name=s.get("name", ""),
-            kind=s.get("kind", ""),
+            name=title,
+            kind=kind,
             task="multilabel" if service.multilabel else "classification",
             labels=service.labels,
             strategy=service.strategy,

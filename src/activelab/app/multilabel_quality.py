@@ -246,12 +246,17 @@ def _sure(table: MultiAnswerTable, agg: LabelSetAggregate) -> np.ndarray:
 def _review_masks(
     t: MultiAnswerTable, agg: LabelSetAggregate, min_confidence: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per item, whether it is disputed (its answers differ on some label) and whether it
-    is a doubtful single answer (one answer, a label less sure than ``min_confidence``:
-    off the review queue, a second answer settles it)."""
-    single = np.bincount(t.items, minlength=t.n_items) == 1
-    doubtful = agg.answered & single & (_sure(t, agg) < min_confidence)
-    return _split(t) & agg.answered, doubtful
+    """Per item, whether it is disputed and whether it is a doubtful single answer, on the
+    grounds of single-label items (:func:`activelab.app.quality.disputed_items`).
+
+    Disputed: an answered item whose answers differ on some label, or with at least two
+    answers and a label less sure than ``min_confidence``. Doubtful: one answer and a
+    label less sure than that (off the review queue, a second answer settles it).
+    """
+    n_answers = np.bincount(t.items, minlength=t.n_items)
+    unsure = agg.answered & (_sure(t, agg) < min_confidence)
+    disputed = agg.answered & (_split(t) | (unsure & (n_answers >= 2)))
+    return disputed, unsure & (n_answers == 1)
 
 
 def disputed_label_sets(
@@ -262,7 +267,8 @@ def disputed_label_sets(
     doubtful: bool = False,
 ) -> list[dict[str, Any]]:
     """The owner's review queue of a multi-label project: items whose answers disagree on
-    some label, least sure first.
+    some label, or with several answers and a label less sure than ``min_confidence``,
+    least sure first.
 
     An item with one answer is never disputed: with ``doubtful=True`` the list holds
     instead the items whose one answer leaves a label less sure than ``min_confidence``.

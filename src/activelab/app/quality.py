@@ -276,10 +276,12 @@ def quality_report(
     pairs = kappa_pairs(t.names, kappa)
     agree = agg.labels[t.items] == t.labels
     several = per_item >= 2
+    # a decision is scored on gold no more than it is estimated: it is the owner's reference
+    # (a gold label that comes after it would otherwise mark it right or wrong)
     n_gold, acc_gold = gold_accuracy(
-        t.items,
-        t.annotators,
-        t.labels,
+        p_items,
+        t.annotators[peer],
+        p_labels,
         t.gold_items,
         t.gold_labels,
         n_items=t.n_items,

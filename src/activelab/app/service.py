@@ -26,7 +26,14 @@ from typing import Any
 import numpy as np
 
 from activelab.app.quality import answer_targets
-from activelab.app.store import Annotator, Event, Store, decode_label_set, encode_label_set
+from activelab.app.store import (
+    IMPORTED_PREFIX,
+    Annotator,
+    Event,
+    Store,
+    decode_label_set,
+    encode_label_set,
+)
 from activelab.app.trainer import STATUS_ARTIFACT, TrainerSupervisor
 from activelab.app.training import TrainResult, stopping_text, train
 from activelab.scoring import take_rows
@@ -852,9 +859,13 @@ class LabellingService:
         full = np.full((self.n, k), 1.0 / k)
         full[lab] = proba(lab)
         # an item can take one more answer while someone who may still answer has not:
-        # answers of revoked annotators count towards the item's target, not against them
-        revoked = {a.name for a in self.store.annotators() if a.revoked}
-        can = np.array([name not in revoked for name in table.names], dtype=bool)
+        # answers of revoked annotators, and of a file's labels (``imported:…``, whom no one
+        # can ask again), count towards the item's target, not against them
+        gone = {a.name for a in self.store.annotators() if a.revoked}
+        can = np.array(
+            [name not in gone and not name.startswith(IMPORTED_PREFIX) for name in table.names],
+            dtype=bool,
+        )
         by_active = np.bincount(table.items[can[table.annotators]], minlength=self.n)
         items, values = doubtful_items(
             agg,

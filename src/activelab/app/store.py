@@ -45,6 +45,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -715,6 +716,47 @@ class Store:
             row = self._read_one(sa.select(project_t.c.settings))
             self._settings = json.loads(row[0])
         return dict(self._settings)
+
+    def project_name(self) -> str:
+        """The project's name: its settings' ``name``, else the database's (a SQLite file's
+        stem, a PostgreSQL database's name; ``project`` for an in-memory one).
+
+        ``activelab init`` always stores a name; a store made with :meth:`create` without one
+        is named after its database, so that the app and ``status`` show something.
+
+        Examples
+        --------
+        >>> Store.create("sqlite://", {"labels": ["a", "b"]}).project_name()
+        'project'
+        >>> Store.create("sqlite://", {"labels": ["a", "b"], "name": "reviews"}).project_name()
+        'reviews'
+        """
+        name = self.settings.get("name")
+        if isinstance(name, str) and name:
+            return name
+        if self._memory:
+            return "project"
+        return PurePath(sa.engine.make_url(self.url).database or "").stem or "project"
+
+    def project_kind(self) -> str | None:
+        """The kind of the project's items (``text``, ``image`` or ``table``): its settings'
+        ``kind``, else the one kind its items have (``None`` without items, or with several).
+
+        Examples
+        --------
+        >>> store = Store.create("sqlite://", {"labels": ["a", "b"]})
+        >>> store.project_kind() is None
+        True
+        >>> store.add_items([{"external_id": "x", "kind": "text", "content": {"text": "hi"}}])
+        >>> store.project_kind()
+        'text'
+        """
+        kind = self.settings.get("kind")
+        if isinstance(kind, str) and kind:
+            return kind
+        with self._read() as conn:
+            kinds = conn.execute(sa.select(items_t.c.kind).distinct().limit(2)).scalars().all()
+        return str(kinds[0]) if len(kinds) == 1 else None
 
     def update_settings(self, **changes: Any) -> dict[str, Any]:
         """Change some settings and return them all."""

@@ -85,6 +85,8 @@ def owner(project: Path, name: str, remove: bool) -> None:
     from activelab.app.store import StoreError
 
     name = name.strip()
+    if not remove:
+        refuse_reserved_name(name, f"no one owns as them (activelab annotator add {project} NAME)")
     store = _open(project)
     try:
         was = name in store.settings.get("owners", [])
@@ -113,6 +115,8 @@ def token(project: Path, name: str) -> None:
     from activelab.app.store import StoreError
 
     name = name.strip()
+    # no one signs in as a file's labels: a token would make them a live annotator
+    refuse_reserved_name(name, f"no one signs in as them (activelab annotator add {project} NAME)")
     store = _open(project)
     try:
         ann, new = store.new_token(name)

@@ -439,7 +439,7 @@ def status(project: Path, as_json: bool) -> None:
     owners, judges = set(s.get("owners", [])), set(s.get("adjudicators", []))
     info = {
         "name": project_name(s, project),
-        "kind": s.get("kind"),
+        "kind": store.project_kind(),
         "task": s.get("task", "classification"),
         "database": store.dialect,
         "items": store.n_items(),

@@ -24,9 +24,9 @@ __all__ = ["review"]
     default=0.9,
     show_default=True,
     type=click.FloatRange(0.0, 1.0),
-    help="List items whose answers disagree, or (single-label) with several answers whose "
-    "aggregated label is less sure than this; with --doubtful, items with one answer less "
-    "sure than this.",
+    help="List items whose answers disagree, or with several answers whose aggregated label "
+    "(multi-label: some label) is less sure than this; with --doubtful, items with one answer "
+    "less sure than this.",
 )
 @click.option(
     "--doubtful",
@@ -61,9 +61,9 @@ def review(
     """List the disputed items of a project (least sure first), or settle one with --decide.
 
     Disputed: the answers disagree (in a multi-label project: differ on some label,
-    least sure label first), or, single-label, the item has several answers and its
-    aggregated label is less sure than --min-confidence. An item with one answer is
-    never disputed:
+    least sure label first), or the item has several answers and its aggregated
+    label (multi-label: some label) is less sure than --min-confidence. An item with
+    one answer is never disputed:
     when unsure it is doubtful, and --doubtful lists those instead. --decide is
     single-label only.
 
@@ -93,7 +93,7 @@ def review(
         if multi and decide is not None:
             raise click.ClickException(
                 "--decide works in single-label projects only; a multi-label project lists "
-                "its disputed items (answers that differ on some label)."
+                "its disputed items (answers that differ on some label, or leave one unsure)."
             )
         if decide is not None:
             external, label = decide
@@ -108,6 +108,7 @@ def review(
                     f"(such as {', '.join(map(repr, ids[:3]))}), as `review` lists them."
                 )
             name = _judge_name(store, name)
+            other = _other_decision(store, ids.index(external), name.strip())
             try:
                 changed = _decide(store, ids.index(external), label, name)
             except StoreError as exc:
@@ -117,6 +118,8 @@ def review(
                 click.echo(f"{external}: {label} (decided by {name} already; nothing changed).")
             else:
                 was = f", was {changed}" if changed else ""
+                if other is not None and other[1] != label:  # the latest decision counts
+                    was += f"; it replaces {other[0]}'s decision {other[1]}"
                 click.echo(f"{external}: {label} (decided by {name}{was}).")
             return
         if multi:
@@ -198,6 +201,24 @@ def _judge_name(store: Any, name: str | None) -> str:
             "with --as NAME."
         )
     return owners[0] if owners else "owner"
+
+
+def _other_decision(store: Any, item: int, name: str) -> tuple[str, str] | None:
+    """The latest live decision on ``item`` by an adjudicator other than ``name``, as
+    (who, label), or ``None``: a new decision settles the item over it."""
+    from activelab.app.quality import is_decision
+
+    judges = {
+        a.id: a.name
+        for a in store.annotators()
+        if a.name in store.settings.get("adjudicators", []) and a.name != name
+    }
+    theirs = [
+        e
+        for e in store.live_answers()
+        if e.item_id == item and e.annotator_id in judges and is_decision(e, set(judges))
+    ]
+    return (judges[theirs[-1].annotator_id], str(theirs[-1].label)) if theirs else None
 
 
 def _decide(store: Any, item: int, label: str, name: str) -> str | None:

@@ -41,7 +41,7 @@ def serve(
     import uvicorn
 
     from activelab.app.api import create_app
-    from activelab.app.project import ProjectError, open_project
+    from activelab.app.project import ProjectError, open_project, project_name
     from activelab.app.service import LabellingService
 
     try:
@@ -54,7 +54,7 @@ def serve(
         store.close()
         raise
     service = LabellingService(store, retrain_every=retrain_every, retrain_seconds=retrain_seconds)
-    app = create_app(service)
+    app = create_app(service, name=project_name(store.settings, project))
     click.echo(
         f"Labelling {project} at http://{host}:{port}/ (API docs at /docs). "
         "Open it with ?token=YOUR_TOKEN or paste the token. Ctrl+C stops.",
