@@ -55,8 +55,10 @@ def test_text_targets_for_a_regressor_are_refused_with_the_label(diabetes):
     with pytest.raises(ValueError, match=r"Label 'low' at position 0 is text, but Ridge is a regr"):
         ActiveLearner(Ridge(), "gsx").fit(X, [0, 1, 2], ["low", "mid", "high"])
     learner = ActiveLearner(Ridge(), "gsx").fit(X, [0], [1.0])
-    with pytest.raises(ValueError, match="is text"):
+    with pytest.raises(ValueError, match="is text") as err:
         learner.teach([1], ["1.5"])
+    assert "Ridge is a regressor" in str(err.value)
+    assert "classes=" not in str(err.value)  # classes= is refused for a regressor
     assert learner.n_labelled_ == 1  # nothing stored from the refused call
     learner.teach([1, 2], np.array([1.5, 2], dtype=object))  # numbers as objects are fine
     assert learner.model_ is not None

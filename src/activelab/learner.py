@@ -661,12 +661,12 @@ class ActiveLearner:
             raise ValueError(
                 f"Labels have {y.ndim} dimension(s) but earlier labels had {self.labels_.ndim}."
             )
+        if y.ndim == 1 and y.dtype.kind not in "biuf" and is_regressor(self.estimator):
+            _check_numeric_targets(y, self.estimator)  # before the classes' advice below
         if self._fixed_classes is None:  # with classes=, the membership check below decides
             check_label_values(y, self.labels_)
         elif y.ndim == 1 and y.dtype == object:
             check_label_values(y, np.asarray([]))  # None is never a class
-        if y.ndim == 1 and y.dtype.kind not in "biuf" and is_regressor(self.estimator):
-            _check_numeric_targets(y, self.estimator)
         if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
             bad = np.flatnonzero(~np.isfinite(y.reshape(y.shape[0], -1)).all(axis=1))[0]
             raise ValueError(

@@ -211,7 +211,7 @@ def test_without_labels_the_project_takes_those_the_data_holds(
     assert r.exit_code == 1 and "Name the labels with --labels" in r.output
     amounts = labelled_table([str(100 + i) for i in range(60)], name="amounts.csv")
     r = _invoke("init", tmp_path / "q", "--data", amounts)  # a quantity, not 60 labels
-    assert r.exit_code == 1 and "holds 60 distinct values (such as '100'" in r.output
+    assert r.exit_code == 1 and "holds a quantity (60 distinct whole numbers" in r.output
     assert "--label-column ''" in r.output and _nothing_created(tmp_path, "q")
     two = tmp_path / "two.csv"  # a multi-label export's cells, in a single-label project
     two.write_text("text,label\nsunny,weather;mood\nrain,weather\n")
@@ -219,6 +219,31 @@ def test_without_labels_the_project_takes_those_the_data_holds(
     assert r.exit_code == 1 and "include 'weather;mood'" in r.output and "--multi-label" in r.output
     r = _invoke("init", tmp_path / "q", "--data", two, "--text-features", "tfidf", "--multi-label")
     assert r.exit_code == 0 and "labels mood, weather," in r.output
+
+
+def test_a_label_column_of_measurements_is_refused_not_taken_as_classes(
+    tmp_path: Path, labelled_table
+) -> None:
+    # a chemist's table: 12 compounds measured so far, each pIC50 would have become a class
+    measured = [f"{5 + 0.37 * i:.2f}" for i in range(12)] + [""] * 8
+    r = _invoke("init", tmp_path / "p", "--data", labelled_table(measured))
+    assert r.exit_code == 1, r.output
+    assert "column 'label' holds a quantity (numbers with fractions, 12 distinct" in r.output
+    assert "'5.00', '5.37', '5.74'" in r.output and "regressor" in r.output
+    assert "--labels" in r.output and "--label-column ''" in r.output
+    assert _nothing_created(tmp_path, "p")
+    # named by hand, the values are classes; whole-number grades are classes as before
+    r = _invoke(
+        "init",
+        tmp_path / "q",
+        "--data",
+        labelled_table(["0.5", "1.5"] + [""] * 18),
+        "--labels",
+        "0.5,1.5",
+    )
+    assert r.exit_code == 0, r.output
+    r = _invoke("init", tmp_path / "s", "--data", labelled_table(["1", "2", "3"] + [""] * 17))
+    assert r.exit_code == 0 and "labels 1, 2, 3," in r.output
 
 
 def test_a_table_project_comes_back_from_its_own_parquet_with_its_labels(

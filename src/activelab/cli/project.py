@@ -308,6 +308,8 @@ def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
             f"The data's labels include {several[0]!r}, several labels of one item; create "
             "the project with --multi-label, or name its labels with --labels."
         )
+    if not multilabel:
+        _refuse_a_quantity(dataset)
     if len(found) > MAX_LABELS:
         _fail(
             f"The data's {_label_source(dataset)} holds {len(found)} distinct values (such as "
@@ -325,6 +327,49 @@ def _labels_from_data(dataset: Any, multilabel: bool) -> list[str]:
     _fail(
         f"The data's {_label_source(dataset)} holds one label only ({found[0]!r}); name every "
         f"label with --labels, e.g. --labels {found[0]},OTHER."
+    )
+
+
+def _refuse_a_quantity(dataset: Any) -> None:
+    """Stop a project whose label column holds a measured quantity (pIC50, a price).
+
+    Its labels would otherwise be taken from the data as one class per value, and every
+    value not yet seen (the next measurement) could never be given. Read as
+    :func:`activelab.data.datasets.infer_task` reads labels for ``activelab simulate``:
+    numbers with fractions, or whole numbers with more than 30 distinct values (and more
+    than one per 20 rows). Labels from image folders or a labelling tool's answers are
+    categories by construction and are not checked.
+
+    Parameters
+    ----------
+    dataset : activelab.app.ingest.Dataset
+        The data read by ``init``, with its labels by row.
+
+    Raises
+    ------
+    click.ClickException
+        Naming the column, why its values are a quantity and the ways out.
+    """
+    import numpy as np
+
+    from activelab.data.datasets import infer_task
+
+    if dataset.kind == "image" or dataset.settings.get("source_format"):
+        return
+    values = [v for v in dataset.given_labels.values() if isinstance(v, str)]
+    if len(values) < 2:
+        return
+    task, why = infer_task(np.asarray(values))
+    if task != "regression":
+        return
+    distinct = list(dict.fromkeys(values))
+    _fail(
+        f"The data's {_label_source(dataset)} holds a quantity ({why}, {len(distinct)} "
+        f"distinct values such as {', '.join(map(repr, distinct[:3]))}), not classes; a "
+        "project's labels are classes. To choose which items to measure next, fit "
+        "activelab.ActiveLearner with a regressor (see docs/regression.md); to take each "
+        "value as a class, name them with --labels; to keep the column as data, "
+        "--label-column ''."
     )
 
 
