@@ -265,6 +265,26 @@ def test_plot_arm_choices_takes_a_run_of_a_results_file():
         plot_arm_choices({"strategy": "auto", "seed": 0, "n_labels": [10, 12]})
 
 
+@pytest.mark.parametrize("reward", ["gain", "albl"])
+def test_auto_keeps_learning_when_some_picks_are_skipped(reward):
+    # Picks left unlabelled (skipped) do not end the campaign: the bandit keeps its history
+    # and only the picks that were taught are scored.
+    X, y = _data()
+    init = np.random.default_rng(1).choice(len(y), 9, replace=False)
+    auto = AutoStrategy(reward=reward, cv=None)
+    learner = ActiveLearner(LogisticRegression(), auto, random_state=0).fit(X, init, y[init])
+    for _ in range(5):
+        idx = learner.query(4)
+        learner.teach(idx[:2], y[idx[:2]])  # the other two are skipped
+    assert len(auto.weight_history_) == 5 and len(auto.arm_history_) == 20
+    assert len(auto.reward_history_) == (3 if reward == "gain" else 4)
+    if reward == "gain":
+        assert auto._book._rows[0].shape == (2 * 3,)  # two taught picks of each scored batch
+    learner.fit(X, init, y[init])  # a fresh campaign on the same pool starts afresh
+    learner.query(4)
+    assert len(auto.weight_history_) == 1
+
+
 def test_gain_reward_probability_is_given_the_arm_drawn():
     # One pick from a fixed state with a single deterministic arm: the arm's top item is drawn
     # with probability (1 - gamma) + gamma / R, recorded as such, and its frequency matches.

@@ -435,6 +435,20 @@ def test_query_exclude_names_the_bad_line_and_skips_blank_ones(fitted):
     assert sorted(map(int, run.stdout.split())) == [i for i in range(20) if i not in (3, 5)]
 
 
+@pytest.mark.parametrize(
+    ("strategy", "needle"),
+    [
+        ("auto", "name one of the strategies it chooses among (diverse_batch, density"),
+        ("qbc", "rank with a strategy that needs only the model, such as margin or entropy"),
+    ],
+)
+def test_query_a_strategy_that_needs_a_campaign_says_what_to_use(fitted, strategy, needle):
+    args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / "pool.csv")]
+    run = CliRunner().invoke(main, [*args, "--strategy", strategy])
+    _fails_in_one_line(run, needle)
+    assert "rank_pool" not in run.output
+
+
 def test_query_the_default_n_on_a_small_pool_returns_every_row(fitted):
     args = ["query", "--model", str(fitted / "m.joblib"), "--pool", str(fitted / "pool.csv")]
     (fitted / "ex.txt").write_text("3\n3\n5\n")

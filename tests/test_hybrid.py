@@ -583,3 +583,16 @@ def test_a_pool_of_categories_is_searched_once_over_a_campaign(strategy):
         idx = learner.query(5)
         learner.teach(idx, y[idx])
     assert build_count() - before == 1
+
+
+def test_auto_hybrid_with_knn_and_fewer_labels_per_fold_than_neighbours():
+    from sklearn.datasets import load_iris
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from activelab import ActiveLearner
+
+    X, y = load_iris(return_X_y=True)
+    idx = np.arange(0, 150, 25)  # 6 labels: each cross-validation fold trains on 4 < 5
+    learner = ActiveLearner(KNeighborsClassifier(), "margin", semi_supervised="auto")
+    learner.fit(X, idx, y[idx])
+    assert learner.query(3).shape == (3,)

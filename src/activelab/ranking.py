@@ -68,10 +68,7 @@ def rank_pool(
     """
     strat = get_strategy(strategy)
     if strat.fits_models:
-        raise ValueError(
-            f"Strategy {strat.name!r} fits models of its own; rank_pool takes a fitted model "
-            "only. Use ActiveLearner for it."
-        )
+        raise ValueError(_needs_a_campaign(strat))
     strat.check_model(model)
     named = _columns_of_model(model, X)
     X = check_pool(named if named is not None else X)
@@ -101,6 +98,41 @@ def rank_pool(
     with warnings.catch_warnings():  # the columns were picked by name above
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
         return strat.select(ctx, n)
+
+
+#: Strategies that need only a fitted model, suggested by task when one needs more.
+_MODEL_ONLY = {
+    "classification": "margin or entropy",
+    "multilabel": "mean_entropy",
+    "regression": "gsx",
+}
+
+
+def _needs_a_campaign(strat: Strategy) -> str:
+    """Why ``strat`` cannot rank with a fitted model alone, and what to use instead.
+
+    Examples
+    --------
+    >>> _needs_a_campaign(get_strategy("auto"))  # doctest: +ELLIPSIS
+    "Strategy 'auto' learns which strategy pays over a campaign's queries, ...probcover...
+    """
+    where = "run it in a campaign (ActiveLearner, activelab simulate, a labelling project)"
+    arms = getattr(strat, "arms", False)
+    if arms is not False:  # auto, auto_rare: a bandit over strategies
+        from activelab.strategies.selection import DEFAULT_ARMS
+
+        names = [getattr(a, "name", a) for a in (arms if arms is not None else DEFAULT_ARMS)]
+        return (
+            f"Strategy {strat.name!r} learns which strategy pays over a campaign's queries, "
+            "so one ranking with a fitted model gives it nothing to learn from; name one of "
+            f"the strategies it chooses among ({', '.join(map(str, names))}), or {where}."
+        )
+    use = _MODEL_ONLY.get(strat.task, _MODEL_ONLY["classification"])
+    return (
+        f"Strategy {strat.name!r} fits models of its own on the labels at every query, so a "
+        f"fitted model alone cannot run it; rank with a strategy that needs only the model, "
+        f"such as {use}, or {where}."
+    )
 
 
 def _check_label_kind(model: Any, X: Any, strat: Strategy) -> None:

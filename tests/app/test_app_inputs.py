@@ -87,6 +87,17 @@ def test_sixteen_bit_grey_images_keep_their_grey_levels(tmp_path: Path) -> None:
     np.testing.assert_allclose(ImagePixels(size=4).transform([folder / "wide.png"])[0], X[1])
 
 
+def test_image_pixels_refuses_pixels_already_read_in_one_line() -> None:
+    import numpy as np
+
+    from activelab.app.ingest import ImagePixels
+
+    with pytest.raises(TypeError, match=r"numeric array of shape \(2, 16\).*model\[-1\]"):
+        ImagePixels(size=4).transform(np.zeros((2, 16)))
+    with pytest.raises(TypeError, match="got NoneType at position 1"):
+        ImagePixels(size=4).transform([b"", None])
+
+
 def _drawing_and_photo(folder: Path) -> Path:
     """A black stroke on a transparent background, and a photo stored sideways (EXIF)."""
     import numpy as np

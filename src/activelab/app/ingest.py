@@ -33,6 +33,7 @@ import csv
 import io
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -565,13 +566,46 @@ class ImagePixels(TransformerMixin, BaseEstimator):
 
         if isinstance(X, str | bytes | Path):
             raise TypeError("ImagePixels.transform takes a list of images; wrap one: [image].")
-        items = list(X)
+        items = _image_items(X, self.size)
         out = np.empty((len(items), self.size * self.size), dtype=np.float64)
         for i, item in enumerate(items):  # one decode per image: inherent, not a pool scan
             path = Path("(bytes)") if isinstance(item, bytes) else Path(item)
             data = item if isinstance(item, bytes) else path.read_bytes()
             out[i] = _decode(path, data, self.size, Image, UnidentifiedImageError, self.pixels)
         return out
+
+
+def _image_items(X: Any, size: int) -> list[Any]:
+    """The images of ``X`` as a list; refused, in one line, unless they are paths or bytes.
+
+    Pixel values already read (a numeric array, such as a project's features) are the
+    commonest mistake: the message says how to predict from them instead.
+
+    Returns
+    -------
+    list
+        The images, in order.
+
+    Raises
+    ------
+    TypeError
+        Naming what was given and what to give.
+    """
+    kind = getattr(getattr(X, "dtype", None), "kind", "O")
+    if kind in "biuf" and np.ndim(X) >= 1:
+        raise TypeError(
+            f"ImagePixels reads image files (paths or bytes), got a numeric array of shape "
+            f"{np.shape(X)}: pixels already read go to the model's classifier, without this "
+            f"step (model[-1].predict(X), {size * size} grey levels in [0, 1] per row)."
+        )
+    items = list(X)
+    for i, item in enumerate(items):
+        if not isinstance(item, str | bytes | os.PathLike):
+            raise TypeError(
+                f"ImagePixels reads image files (paths or bytes), got {type(item).__name__} "
+                f"at position {i}; pass the file's path or its bytes."
+            )
+    return items
 
 
 def as_shown(im: Any) -> Any:

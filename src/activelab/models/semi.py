@@ -311,13 +311,21 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
             P_sup = np.full((test.size, n_cls), 1.0 / n_cls)
             own = P_sup.argmax(axis=1)
             if np.unique(codes[train]).size >= 2:
-                model = clone(base).fit(take_rows(X, labelled[train]), y[train])
-                cols = np.searchsorted(self.classes_, model.classes_)
                 X_test = take_rows(X, labelled[test])
-                P_sup = np.zeros((test.size, n_cls))
-                P_sup[:, cols] = model.predict_proba(X_test)
-                # scored as it predicts: the classifier's own rule (a tuned threshold)
-                own = np.searchsorted(self.classes_, np.asarray(model.predict(X_test)))
+                try:
+                    model = clone(base).fit(take_rows(X, labelled[train]), y[train])
+                    proba = model.predict_proba(X_test)
+                    # scored as it predicts: the classifier's own rule (a tuned threshold)
+                    guess = np.asarray(model.predict(X_test))
+                except ValueError:
+                    # too few labels in the fold for the model (k-NN with fewer items than
+                    # neighbours): it knows no more than a fold of one class, as above
+                    proba = None
+                if proba is not None:
+                    cols = np.searchsorted(self.classes_, model.classes_)
+                    P_sup = np.zeros((test.size, n_cls))
+                    P_sup[:, cols] = proba
+                    own = np.searchsorted(self.classes_, guess)
             truth[test] = codes[test]
             pred["supervised"][test] = own
             pred["spreading"][test] = P_spr.argmax(axis=1)

@@ -47,7 +47,8 @@ class HindsightCredit:
         self.floor = floor
         self.preds: list[np.ndarray] = []  # class codes on the candidates of each query
         self.batches: list[tuple[np.ndarray, np.ndarray, int]] = []  # picks, arms, n_labelled
-        self.moved: list[tuple[np.ndarray, np.ndarray] | None] = []  # changed items, owner pick
+        # changed items, the pick that owns each, and which picks were taught
+        self.moved: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._scale: np.ndarray | None = None
         self._credit = np.zeros(0)
         self._rows: tuple[np.ndarray, ...] | None = None
@@ -91,12 +92,19 @@ class HindsightCredit:
             self.moved.append(self._changed(ctx, b))
         return self._rescore(ctx, classes)
 
-    def _changed(self, ctx: QueryContext, b: int) -> tuple[np.ndarray, np.ndarray]:
+    def _changed(self, ctx: QueryContext, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The items batch ``b`` moved, each owned by its nearest pick that was taught.
+
+        A pick left unlabelled (skipped, not yet answered) did not move the model: it owns
+        no item and is not scored.
+        """
         before, after = self.preds[b], self.preds[b + 1]
         items = np.flatnonzero((after >= 0) & (before != after))
-        picks = self.batches[b][0]
-        if items.shape[0] == 0:
-            return items, items
+        all_picks = self.batches[b][0]
+        taught = np.isin(all_picks, ctx.labelled)
+        if items.shape[0] == 0 or not taught.any():
+            return items[:0], items[:0], taught
+        picks = all_picks[taught]
         P = self._rows_of(ctx, picks)
         owner = np.empty(items.shape[0], dtype=np.int64)
         for start in range(0, items.shape[0], 4096):
@@ -104,7 +112,7 @@ class HindsightCredit:
             Z = self._rows_of(ctx, chunk)
             d2 = (Z**2).sum(1)[:, None] - 2.0 * Z @ P.T + (P**2).sum(1)[None, :]
             owner[start : start + chunk.shape[0]] = d2.argmin(axis=1)
-        return items, owner
+        return items, np.flatnonzero(taught)[owner], taught
 
     def _rescore(self, ctx: QueryContext, classes: np.ndarray) -> float | None:
         truth = self.preds[-1].copy()
@@ -114,19 +122,23 @@ class HindsightCredit:
             return None
         credit, count, arms, batch = [], [], [], []
         for b in range(n_scored):
-            items, owner = self.moved[b]  # type: ignore[misc]
+            items, owner, taught = self.moved[b]
             picks, pick_arms, _ = self.batches[b]
             sign = (self.preds[b + 1][items] == truth[items]).astype(float) - (
                 self.preds[b][items] == truth[items]
             )
             k = picks.shape[0]
-            credit.append(np.bincount(owner, weights=sign, minlength=k) / ctx.n_pool)
-            count.append(np.bincount(owner, minlength=k))
-            arms.append(pick_arms)
-            batch.append(np.full(k, b))
+            credit.append((np.bincount(owner, weights=sign, minlength=k) / ctx.n_pool)[taught])
+            count.append(np.bincount(owner, minlength=k)[taught])
+            arms.append(pick_arms[taught])
+            batch.append(np.full(int(taught.sum()), b))
         c = np.concatenate(credit)
+        if c.shape[0] == 0:  # no batch scored yet had a pick taught
+            return None
         var = (np.concatenate(count) + 1.0) / float(ctx.n_pool) ** 2
-        self._rows = (c, var, np.concatenate(arms), np.concatenate(batch))
+        # batches numbered 0.. among those with a scored pick (the posterior groups by them)
+        groups = np.unique(np.concatenate(batch), return_inverse=True)[1]
+        self._rows = (c, var, np.concatenate(arms), groups)
         return float(c.mean())
 
     def add_batch(self, picks: np.ndarray, arms: np.ndarray, n_labelled: int) -> None:

@@ -241,6 +241,7 @@ class AutoStrategy(Strategy):
         self._n_pool = -1
         self._picks: list[int] = []
         self._picks_p: list[float] = []
+        self._seen = np.zeros(0, dtype=np.int64)  # the labelled items at the last query
         self._pending: list[tuple[np.ndarray, float, np.ndarray]] = []
         self.arm_history_: list[str] = []
         self.weight_history_: list[np.ndarray] = []
@@ -276,10 +277,16 @@ class AutoStrategy(Strategy):
         self._n_pool = ctx.n_pool
 
     def _in_sync(self, ctx: QueryContext) -> bool:
+        """Whether this query continues the campaign the bandit has seen.
+
+        Labels only grow within a campaign: every item labelled at the last query
+        is still labelled. Picks left unlabelled (skipped, or not yet answered) do
+        not end it; another pool or a fresh set of labels does.
+        """
         if self._arms is None or self._n_pool != ctx.n_pool:
             return False
-        mine = self._picks
-        return len(mine) <= ctx.labelled.shape[0] and bool(np.isin(mine, ctx.labelled).all())
+        seen = self._seen
+        return seen.shape[0] <= ctx.labelled.shape[0] and bool(np.isin(seen, ctx.labelled).all())
 
     @property
     def probabilities_(self) -> np.ndarray:
@@ -300,13 +307,17 @@ class AutoStrategy(Strategy):
         return eta, bonus
 
     # --------------------------------------------------------------- reward
-    def _reward(self, ctx: QueryContext) -> float:
+    def _reward(self, ctx: QueryContext) -> float | None:
         from activelab.scoring import take_rows
         from activelab.weighting import cross_fitted_predictions
 
         lab = ctx.labelled
-        pos = {int(i): k for k, i in enumerate(lab.tolist())}
-        where = np.array([pos[i] for i in self._picks], dtype=np.int64)
+        picks = np.asarray(self._picks, dtype=np.int64)
+        taught = np.isin(picks, lab)  # picks left unlabelled (skipped) have no say
+        if not taught.any():
+            return None
+        order = np.argsort(lab)
+        where = order[np.searchsorted(lab, picks[taught], sorter=order)]
         y = np.asarray(ctx.y_labelled)
         if self.cv is None:
             pred = ctx.model.predict(take_rows(ctx.X, lab[where]))
@@ -317,13 +328,15 @@ class AutoStrategy(Strategy):
                 ctx.estimator, take_rows(ctx.X, lab), y, cv=self.cv, seed=seed
             )
             correct = pred[where] == y[where]
-        w = 1.0 / np.asarray(self._picks_p)
+        w = 1.0 / np.asarray(self._picks_p)[taught]
         return float(np.sum(w * correct) / np.sum(w))
 
     def _learn(self, ctx: QueryContext) -> None:
         if not self._pending or ctx.model is None:
             return
         r = self._reward(ctx)
+        if r is None:  # none of the bandit's picks labelled yet: nothing to learn from
+            return
         self.reward_history_.append(r)
         eta, bonus = self._rates()
         for xi, p, vhat in self._pending:
@@ -339,6 +352,7 @@ class AutoStrategy(Strategy):
         if not self._in_sync(ctx):
             self._reset()
             self._resolve(ctx)
+        self._seen = np.array(ctx.labelled, dtype=np.int64)
         if self.reward == "gain":
             return self._select_gain(ctx, n)
         self._learn(ctx)
