@@ -143,9 +143,16 @@ def test_aad_raises_items_near_confirmed_positives_and_sinks_those_near_negative
     assert (ActiveAnomalyDiscovery().weights(empty) == 1 / 100).all()
 
 
-def test_known_positive_and_bad_parameters():
-    assert known_positive(["a", "b", "b"]) == "a"
-    assert known_positive(["a", "a"]) is None
+def test_known_positive_is_deprecated_and_still_works():
+    with pytest.warns(DeprecationWarning, match=r"goes in activelab 0\.3; .*estimated_shares"):
+        assert known_positive(["a", "b", "b"]) == "a"
+    with pytest.warns(DeprecationWarning):
+        assert known_positive(["a", "a"]) is None
+    with pytest.warns(DeprecationWarning):
+        assert known_positive(["a", "a"], positive_label="b") == "b"
+
+
+def test_bad_parameters():
     with pytest.raises(ValueError, match="loss must be"):
         ActiveAnomalyDiscovery(loss="l2")
     with pytest.raises(ValueError, match="tau must be"):

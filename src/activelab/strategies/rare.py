@@ -42,6 +42,7 @@ import scipy.sparse as sp
 from sklearn.base import is_regressor
 from sklearn.ensemble import IsolationForest
 
+from activelab._deprecated import warn_deprecated
 from activelab._validation import non_numeric_columns
 from activelab.strategies._base import (
     PREDICT_PROBA,
@@ -71,20 +72,29 @@ RARE_ARMS: tuple[str, ...] = (*DEFAULT_ARMS, "positive_seeking")
 
 
 def known_positive(y_labelled: Any, positive_label: Any = None) -> Any:
-    """The positive class: ``positive_label``, else the rarest labelled class.
+    """The positive class: ``positive_label``, else the rarest labelled class (deprecated).
+
+    .. deprecated:: 0.2
+        The rare-class strategies no longer use it, and it goes in 0.3: the rarest class
+        *among the labels* is the one their own picks bias (once the positives found
+        outnumber the negatives, it is the negative class). Pass ``positive_label`` to the
+        strategy, or estimate each class's share of the pool with :func:`estimated_shares`.
 
     ``None`` while the labels hold fewer than two classes (no positive known yet).
-    The strategies here do not use the rarest labelled class, which their own picks
-    bias; without ``positive_label`` they seek the class of smallest
-    :func:`estimated_shares`.
 
     Examples
     --------
-    >>> known_positive([0, 0, 1, 0]), known_positive([0, 0]) is None
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", DeprecationWarning)
+    ...     known_positive([0, 0, 1, 0]), known_positive([0, 0]) is None
     (1, True)
-    >>> known_positive([0, 0], positive_label=1)
-    1
     """
+    warn_deprecated(
+        "activelab.strategies.rare.known_positive",
+        "pass positive_label to the strategy, or estimate the classes' shares of the pool "
+        "with estimated_shares",
+    )
     if positive_label is not None:
         return positive_label
     labels, counts = np.unique(np.asarray(y_labelled), return_counts=True)
