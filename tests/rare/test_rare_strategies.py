@@ -311,3 +311,51 @@ def test_positive_seeking_ranks_by_a_multi_class_decision_function(positive_labe
     pairs = replace(ctx, model=SVC(decision_function_shape="ovo").fit(X[lab], y3[lab]))
     with pytest.raises(ValueError, match=r"one per pair of classes.*decision_function_shape='ovr'"):
         PositiveSeeking(positive_label=positive_label).select(pairs, 10)
+
+
+def _three_class_pool(seed, shares):
+    """A bulk class 0 and two small clusters, classes 1 and 2, at ``shares`` of the pool."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(3, size=1200, p=[1 - sum(shares), *shares])
+    X = rng.normal(size=(1200, 2))
+    X[y == 1] += [6.0, 0.0]
+    X[y == 2] += [0.0, 6.0]
+    return X, y
+
+
+def _seek(strategy, X, y):
+    learner = ActiveLearner(LogisticRegression(max_iter=500), strategy, random_state=0)
+    init = np.r_[np.flatnonzero(y == 0)[:2], np.flatnonzero(y == 1)[:1], np.flatnonzero(y == 2)[:1]]
+    learner.fit(X, init, y[init])
+    for _ in range(3):
+        idx = learner.query(10)
+        learner.teach(idx, y[idx])
+    return learner
+
+
+@pytest.mark.parametrize("name", ["positive_seeking", "rare_discovery", "aad", "auto_rare"])
+def test_a_strategy_reused_for_a_new_campaign_seeks_that_campaigns_rare_class(name):
+    # the second campaign's rarest class is 2 (3 % against 5 %): the first campaign's target,
+    # class 1, is not below half of it, so a strategy that kept it would have sought it on
+    strategy = get_strategy(name, **({"cv": None} if name == "auto_rare" else {}))
+    _seek(strategy, *_three_class_pool(0, (0.03, 0.05)))
+    assert strategy.target_ == 1
+    X, y = _three_class_pool(1, (0.05, 0.03))
+    learner = ActiveLearner(LogisticRegression(max_iter=500), strategy, random_state=0)
+    learner.fit(X)
+    assert strategy.target_ is None  # the new campaign has chosen nothing yet
+    _seek(strategy, X, y)
+    assert strategy.target_ == 2
+
+
+def test_reset_takes_up_a_target_chosen_earlier_and_positive_label_comes_first():
+    strategy = RareDiscovery()
+    strategy.reset(2)
+    assert strategy.target_ == 2
+    assert RareDiscovery(positive_label=1).target_ == 1
+    auto = RareAuto(cv=None)
+    auto.reset(2)
+    assert auto.target_ == 2
+    X, y = _three_class_pool(0, (0.05, 0.03))
+    auto.select(_seek("margin", X, y).context(), 5)  # builds the arms: they take it up
+    assert next(a for a in auto._arms if a.name == "positive_seeking").target_ == 2
