@@ -240,6 +240,7 @@ def train(
     multilabel: bool = False,
     previous_stopping: dict[str, Any] | None = None,
     previous_hybrid_method: str | None = None,
+    previous_rare_target: str | None = None,
     semi_supervised: str | None = "auto",
     soft_labels: np.ndarray | None = None,
     min_weight: float = SOFT_MIN_WEIGHT,
@@ -281,6 +282,12 @@ def train(
         The previous round's ``metrics["hybrid_method"]``: the pool-aware fit
         keeps that method unless another clearly beats it
         (:attr:`~activelab.learner.ActiveLearner.hybrid_method_`).
+    previous_rare_target : str, optional
+        The previous round's ``metrics["rare_target"]``: a rare-class strategy
+        (``positive_seeking``, ``rare_discovery``, ``aad``, ``auto_rare``) keeps
+        seeking the class it chose then, under the rule it keeps to within one
+        campaign (another class's estimated share below half of it), instead of
+        choosing anew from each round's estimates.
     semi_supervised : str or None, default="auto"
         The learner's pool-aware fit (:mod:`activelab.models.semi`): the model
         learns from the unlabelled items too (single-label projects). The
@@ -331,9 +338,10 @@ def train(
     weighted = not multilabel and rare_class(np.asarray(labels)) is not None
     if weighted:  # a rare class among the labels (rare_class): weigh the classes equally
         estimator = balanced(estimator)
+    strat = get_strategy(strategy)
     learner = ActiveLearner(
         estimator,
-        strategy,
+        strat,
         classes=classes,
         random_state=seed,
         semi_supervised=None if multilabel else semi_supervised,
@@ -352,9 +360,11 @@ def train(
     soft_info = None
     if soft_labels is not None and not multilabel and learner.model_ is not None:
         soft_info = _fit_soft(learner, X, labelled, soft_labels, classes, min_weight)
+    seeks_a_class = hasattr(strat, "target_") and not multilabel
+    if seeks_a_class:  # fit started a campaign: take up the class the last round sought
+        strat.reset(previous_rare_target)
     unlabelled = learner.unlabelled_
     cold = learner.model_ is None
-    strat = get_strategy(strategy)
     head_size = QUEUE_HEAD if isinstance(strat, ScoringStrategy) else SET_HEAD
     k = min(COLD_HEAD if cold else head_size, unlabelled.shape[0])
     with warnings.catch_warnings():
@@ -392,6 +402,8 @@ def train(
         metrics["soft_labels"] = soft_info
     if learner.hybrid_method_ is not None:
         metrics["hybrid_method"] = learner.hybrid_method_
+    if seeks_a_class and strat.target_ is not None:
+        metrics["rare_target"] = str(strat.target_)
     stop_pred = None
     if not cold:
         stop = stop_set(n)
