@@ -11,7 +11,7 @@ from activelab.app.api import ProgressOut, create_app
 from activelab.app.ingest import read_items
 from activelab.app.project import create_project, open_project
 from activelab.app.service import LabellingService
-from activelab.app.training import train
+from activelab.app.training import stopping_text, train
 
 
 def test_training_reports_recall_per_class_and_balanced_accuracy():
@@ -116,3 +116,33 @@ def test_a_strategy_without_a_target_records_none(tmp_path):
     store = open_project(path)
     assert "rare_target" not in LabellingService(store, retrain_every=10_000).retrain().metrics
     store.close()
+
+
+def test_the_stopping_read_out_reports_the_rare_class_found_and_its_recall():
+    # the stopping criteria watch the model as a whole: both could fire while the model
+    # missed most of the fraud, and the read-out said nothing of it
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 3))
+    y = np.where(X[:, 0] > 1.8, "fraud", "ok")
+    idx = np.r_[np.flatnonzero(y == "fraud")[:5], np.flatnonzero(y == "ok")[:60]]
+    r = train(X, idx, y[idx], classes=["fraud", "ok"], strategy="margin", seed=0)
+    rare = r.metrics["stopping"]["rare_class"]
+    assert rare == {
+        "label": "fraud",
+        "found": 5,
+        "labels": 65,
+        "recall": r.metrics["accuracy"]["recall"]["fraud"],
+    }
+    text = stopping_text(r.metrics["stopping"])
+    assert "rare class 'fraud': 5 found in 65 labels, model's recall of it" in text
+    even = np.r_[np.flatnonzero(y == "fraud")[:10], np.flatnonzero(y == "ok")[:20]]
+    r = train(X, even, y[even], classes=["fraud", "ok"], strategy="margin", seed=0)
+    assert "rare_class" not in r.metrics["stopping"]  # no class is rare among these labels
+
+
+def test_the_read_out_follows_the_class_a_rare_class_strategy_seeks(tmp_path):
+    path, _ = _claims_project(tmp_path)
+    store = open_project(path)
+    metrics = LabellingService(store, retrain_every=10_000).retrain().metrics
+    store.close()
+    assert metrics["stopping"]["rare_class"]["label"] == metrics["rare_target"]

@@ -21,6 +21,10 @@ It also measures how good the model is and whether more labels still pay:
   stabilising predictions (the agreement above) and the confidence criterion
   of :class:`activelab.stopping.ConfidenceCriterion` (the current model's mean
   least confidence on the same sample at most 0.05; single-label projects).
+  For a project with a rare class (the class a rare-class strategy seeks, else
+  one rare among the labels), how many of it were found and the model's
+  cross-validated recall of it: the criteria above watch the model as a whole,
+  which a rare class barely moves.
 
 With several answers per item the model learns from **soft labels**
 (``soft_labels``: the aggregate's probability of each class per item): an
@@ -430,6 +434,11 @@ def train(
             previous_stopping or {},
             int(labelled.shape[0]),
         )
+        rare = None
+        if not multilabel:
+            rare = _rare_readout(labels, metrics.get("rare_target"), metrics["accuracy"])
+        if rare is not None:
+            metrics["stopping"]["rare_class"] = rare
     metrics["seconds"] = round(time.perf_counter() - t0, 4)
     return TrainResult(
         learner.model_,
@@ -696,6 +705,46 @@ def _stopping(
     return out
 
 
+def _rare_readout(
+    labels: np.ndarray, target: str | None, accuracy: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The rare class's read-out: its items found so far and the model's recall of it.
+
+    The rare class is ``target`` (the class a rare-class strategy seeks), else the
+    rarest class among the labels when it is rare there
+    (:func:`~activelab.simulation.rare_metrics.rare_class`). The stopping criteria
+    watch the model as a whole, which a rare class barely moves: both can fire while
+    the model still misses most of it.
+
+    Returns
+    -------
+    dict or None
+        ``label``, ``found`` (labelled items of it), ``labels`` (all labelled items)
+        and ``recall`` (the model's cross-validated recall of it, ``None`` while it
+        cannot be estimated); ``None`` without a rare class.
+
+    Examples
+    --------
+    >>> y = np.array(["ok"] * 45 + ["fraud"] * 3)
+    >>> _rare_readout(y, None, {"recall": {"fraud": 0.5, "ok": 1.0}})
+    {'label': 'fraud', 'found': 3, 'labels': 48, 'recall': 0.5}
+    >>> _rare_readout(np.array(["ok", "fraud"] * 5), None, {}) is None
+    True
+    """
+    labels = np.asarray(labels).astype(str)
+    label = target if target is not None else rare_class(labels)
+    if label is None:
+        return None
+    label = str(label)
+    recall = (accuracy.get("recall") or {}).get(label)
+    return {
+        "label": label,
+        "found": int(np.count_nonzero(labels == label)),
+        "labels": int(labels.shape[0]),
+        "recall": None if recall is None else float(recall),
+    }
+
+
 def stopping_text(stopping: dict[str, Any] | None) -> str | None:
     """One line saying which stopping criteria have fired (None before any model).
 
@@ -726,4 +775,11 @@ def stopping_text(stopping: dict[str, Any] | None) -> str | None:
             f"not yet confident (mean uncertainty {conf['mean_uncertainty']:.2f} > "
             f"{conf['threshold']:.2f})"
         )
+    rare = stopping.get("rare_class")
+    if rare:
+        text = f"rare class {rare['label']!r}: {rare['found']} found"
+        text += f" in {count(rare['labels'], 'label')}"
+        if rare.get("recall") is not None:
+            text += f", model's recall of it {rare['recall']:.0%} (cross-validated)"
+        parts.append(text)
     return "stopping: " + "; ".join(parts)
