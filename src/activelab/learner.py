@@ -1303,9 +1303,12 @@ def _check_positive_label(strategy: Any, classes: np.ndarray | None) -> None:
     label = getattr(strategy, "positive_label", None)
     if label is None or classes is None or label in classes.tolist():
         return
+    from activelab.simulation.rare_metrics import close_label_hint
+
     raise ValueError(
         f"The strategy's positive_label={label!r} is not one of the classes "
-        f"{classes.tolist()}; pass one of them as {type(strategy).__name__}(positive_label=...)."
+        f"{classes.tolist()}.{close_label_hint(label, classes)} Pass one of them as "
+        f"{type(strategy).__name__}(positive_label=...)."
     )
 
 

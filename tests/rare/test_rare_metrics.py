@@ -87,8 +87,18 @@ def test_default_metric_is_balanced_accuracy_under_ten_percent_with_the_reason()
 def test_positive_label_errors_name_the_labels_or_say_there_is_no_positive():
     assert check_positive_label(np.array([0, 1]), "1") == 1
     assert check_positive_label(np.array(["a", "b"]), "b") == "b"
-    with pytest.raises(ValueError, match=r"'x' is not among the labels of the data: 'a', 'b'"):
+    with pytest.raises(
+        ValueError, match=r"'x' is not among the labels of the data: 'a', 'b'\. Pass"
+    ):
         check_positive_label(np.array(["a", "b"]), "x")
+
+
+def test_a_positive_label_that_nearly_names_a_label_gets_a_did_you_mean():
+    # --positive-label Yes for a file of yes/no said only which labels there were
+    y = np.array(["no", "yes", "no"])
+    for typed in ("Yes", " yes", "yess"):
+        with pytest.raises(ValueError, match=r"'no', 'yes'\. Did you mean 'yes'\? Pass one"):
+            check_positive_label(y, typed, option="--positive-label")
     with pytest.raises(ValueError, match="no positive: all 3 items are labelled 0"):
         check_positive_label(np.array([0, 0, 0]), 1)
     with pytest.raises(ValueError, match="no item of the positive class 1"):

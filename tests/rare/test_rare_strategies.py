@@ -214,7 +214,11 @@ def test_a_positive_label_outside_the_learners_classes_is_refused(strategy):
     X, _ = _pool(n=200)
     learner = ActiveLearner(LogisticRegression(), strategy(positive_label="Fraud"),
                             classes=["ok", "fraud"])  # fmt: skip
-    with pytest.raises(ValueError, match=r"positive_label='Fraud' is not one of the classes"):
+    with pytest.raises(
+        ValueError,
+        match=r"positive_label='Fraud' is not one of the classes \['fraud', 'ok'\]\. "
+        r"Did you mean 'fraud'\? Pass one",
+    ):
         learner.fit(X)
     ActiveLearner(
         LogisticRegression(), strategy(positive_label="fraud"), classes=["ok", "fraud"]
