@@ -243,6 +243,11 @@ def test_a_strategy_parameter_positive_label_is_checked_against_the_labels():
             (X, names), LogisticRegression(), ["positive_seeking"],
             strategy_params={"positive_seeking": {"positive_label": "maybe"}}, **kw,
         )  # fmt: skip
+    with pytest.raises(ValueError, match=r"'no', 'yes'\. Did you mean 'yes'\? Pass one of them"):
+        simulate(
+            (X, names), LogisticRegression(), ["positive_seeking"],
+            strategy_params={"positive_seeking": {"positive_label": "YES"}}, **kw,
+        )  # fmt: skip
     doc = simulate(
         (X, y), LogisticRegression(), ["aad"], strategy_params={"aad": {"positive_label": "1"}},
         **kw,

@@ -38,6 +38,7 @@ from activelab.simulation.rare_metrics import (
     RARE_SCORINGS,
     _match_label,
     check_positive_label,
+    close_label_hint,
     default_scoring,
     get_rare_scorer,
     rare_callback,
@@ -597,7 +598,8 @@ def _with_positive_labels(
             names = ", ".join(repr(v) for v in present.tolist())
             raise ValueError(
                 f"The parameter {name}.positive_label={label!r} is not among the labels of the "
-                f"data: {names}. Pass one of them (strategy_params={{{name!r}: "
+                f"data: {names}.{close_label_hint(label, present)} Pass one of them "
+                f"(strategy_params={{{name!r}: "
                 f"{{'positive_label': ...}}}}; on the command line --param "
                 f"{name}.positive_label=LABEL)."
             )
