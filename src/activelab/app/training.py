@@ -745,6 +745,21 @@ def _rare_readout(
     }
 
 
+def _apart(value: float, limit: float) -> tuple[str, str]:
+    """``value`` and ``limit`` with two decimals, or as many more (up to 6) as tell them apart.
+
+    Examples
+    --------
+    >>> _apart(0.12, 0.05), _apart(0.0503, 0.05)
+    (('0.12', '0.05'), ('0.0503', '0.0500'))
+    """
+    for digits in range(2, 7):
+        a, b = f"{value:.{digits}f}", f"{limit:.{digits}f}"
+        if a != b:
+            break
+    return a, b
+
+
 def stopping_text(stopping: dict[str, Any] | None) -> str | None:
     """One line saying which stopping criteria have fired (None before any model).
 
@@ -771,10 +786,8 @@ def stopping_text(stopping: dict[str, Any] | None) -> str | None:
     if conf.get("fired"):
         parts.append(f"model confident since {count(conf['since'], 'label')}")
     elif conf.get("fired") is False:
-        parts.append(
-            f"not yet confident (mean uncertainty {conf['mean_uncertainty']:.2f} > "
-            f"{conf['threshold']:.2f})"
-        )
+        value, limit = _apart(conf["mean_uncertainty"], conf["threshold"])
+        parts.append(f"not yet confident (mean uncertainty {value} > {limit})")
     rare = stopping.get("rare_class")
     if rare:
         text = f"rare class {rare['label']!r}: {rare['found']} found"
