@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -363,3 +364,25 @@ def test_reset_takes_up_a_target_chosen_earlier_and_positive_label_comes_first()
     X, y = _three_class_pool(0, (0.05, 0.03))
     auto.select(_seek("margin", X, y).context(), 5)  # builds the arms: they take it up
     assert next(a for a in auto._arms if a.name == "positive_seeking").target_ == 2
+
+
+@pytest.mark.parametrize("typed", ["Fraud", "fraud "])
+def test_a_positive_label_that_nearly_names_a_taught_label_warns_without_classes(typed):
+    # without classes the learner could not refuse positive_label="Fraud" at fit, and the
+    # campaign stayed on the cold start, silently
+    X, y = _pool(n=200)
+    labels = np.where(y == 1, "fraud", "ok")
+    learner = ActiveLearner(LogisticRegression(), PositiveSeeking(positive_label=typed))
+    learner.fit(X)
+    init = np.r_[np.flatnonzero(y == 0)[:3], np.flatnonzero(y == 1)[:2]]
+    with pytest.warns(UserWarning, match=rf"positive_label='{typed}' is not among the labels "
+                      r"taught .*Did you mean 'fraud'\?"):  # fmt: skip
+        learner.teach(init, labels[init])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per strategy; the right spelling never warns
+        idx = learner.query(5)
+        learner.teach(idx, labels[idx])
+        right = ActiveLearner(
+            LogisticRegression(), PositiveSeeking(positive_label=labels[init[-1]])
+        )
+        right.fit(X).teach(init, labels[init])
