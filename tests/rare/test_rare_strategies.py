@@ -386,3 +386,16 @@ def test_a_positive_label_that_nearly_names_a_taught_label_warns_without_classes
             LogisticRegression(), PositiveSeeking(positive_label=labels[init[-1]])
         )
         right.fit(X).teach(init, labels[init])
+
+
+def test_rare_discovery_exploring_by_class_balanced_margin_refuses_a_model_without_proba():
+    # accepted at fit, it failed at the first query with a model, labels already spent
+    from sklearn.svm import LinearSVC
+
+    from activelab.strategies import StrategyRequirementError
+
+    X, _ = _pool(n=200)
+    learner = ActiveLearner(LinearSVC(), RareDiscovery(explorer="class_balanced"))
+    with pytest.raises(StrategyRequirementError, match=r"explorer='random' \(the default\)"):
+        learner.fit(X)
+    ActiveLearner(LinearSVC(), RareDiscovery()).fit(X)  # the random explorer needs no proba

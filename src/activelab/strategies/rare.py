@@ -729,6 +729,28 @@ class RareDiscovery(_SeeksAClass, Strategy):
         # while no positive is known (half anomalies, half random in all)
         self._seeker = PositiveSeeking(cold_explore=0.0)
 
+    def check_model(self, model: Any) -> None:
+        """Refuse a regressor, and for ``explorer="class_balanced"`` a model without
+        ``predict_proba``, which that explorer needs.
+
+        Parameters
+        ----------
+        model : estimator or None
+            The learner's estimator (or fitted model).
+        """
+        super().check_model(model)
+        if self.explorer != "class_balanced" or model is None:
+            return
+        try:
+            ClassBalanced().check_model(model)
+        except StrategyRequirementError as err:
+            raise StrategyRequirementError(
+                f"RareDiscovery(explorer='class_balanced') explores by class-balanced margin, "
+                f"which needs `predict_proba`, but {type(model).__name__} has none: use "
+                "explorer='random' (the default), or a model with predict_proba. "
+                + str(err).split(" has none. ", 1)[-1]
+            ) from err
+
     @property
     def target_(self) -> Any:
         """The class sought: ``positive_label``, else the one its seeking part chose."""
