@@ -399,3 +399,11 @@ def test_rare_discovery_exploring_by_class_balanced_margin_refuses_a_model_witho
     with pytest.raises(StrategyRequirementError, match=r"explorer='random' \(the default\)"):
         learner.fit(X)
     ActiveLearner(LinearSVC(), RareDiscovery()).fit(X)  # the random explorer needs no proba
+
+
+def test_auto_forwards_a_new_campaign_to_the_arms_it_was_given_as_instances():
+    arm = PositiveSeeking()
+    arm.reset(2)  # as if an earlier campaign had chosen class 2
+    auto = get_strategy("auto", arms=[arm], cv=None)
+    ActiveLearner(LogisticRegression(), auto).fit(np.zeros((20, 2)))
+    assert arm.target_ is None

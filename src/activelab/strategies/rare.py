@@ -831,7 +831,7 @@ class RareAuto(AutoStrategy):
     def reset(self, target: Any = None) -> None:
         """Start a campaign: the bandit starts over, its seeking arms forget the class
         they chose, or take up ``target`` (:meth:`PositiveSeeking.reset`)."""
-        self._reset()
+        super().reset()
         self._taken_up = target
 
     def _reset(self) -> None:
