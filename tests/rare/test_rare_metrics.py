@@ -290,3 +290,19 @@ def test_the_rare_read_out_says_1_label_and_1_run(monkeypatch):
     text = console.export_text()
     assert "first positive after 1 label (1/1 run)" in text
     assert "first positive after 8 labels (2/2 runs)" in text
+
+
+def test_the_positive_a_strategy_parameter_names_is_the_one_scored():
+    # --param positive_seeking.positive_label=chargeback sought chargeback, while the positives
+    # found, the recall and the AP were counted for the rarest class, fraud
+    rng = np.random.default_rng(1)
+    y = rng.choice(["ok", "fraud", "chargeback"], size=300, p=[0.90, 0.04, 0.06])
+    X = rng.normal(size=(300, 3)) + 3.0 * (y == "chargeback")[:, None]
+    kw = dict(seeds=1, budget=20, batch_size=5, progress=False)
+    doc = simulate(
+        (X, y), LogisticRegression(), ["positive_seeking"],
+        strategy_params={"positive_seeking": {"positive_label": "chargeback"}}, **kw,
+    )  # fmt: skip
+    assert doc["settings"]["positive_label"] == "chargeback"
+    doc = simulate((X, y), LogisticRegression(), ["positive_seeking"], **kw)
+    assert doc["settings"]["positive_label"] == "fraud"  # the rarest, as before
