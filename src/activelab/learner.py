@@ -297,6 +297,8 @@ class ActiveLearner:
                 "labels; use 'typicality' or 'random'."
             )
         self._strategy.check_model(self.estimator)  # a model-free one may refuse it too
+        for s in (self._strategy, self._cold):
+            s.reset()  # a new campaign: a strategy object reused forgets the last one's choices
         check_count(self.min_labels, "min_labels", minimum=0)
         chunk = self.chunk_size  # check_count would call it "a positive whole number"
         if isinstance(chunk, bool) or not isinstance(chunk, Integral) or chunk < 1:
@@ -590,6 +592,9 @@ class ActiveLearner:
                 "recorded once (use a store with undo to correct a label)."
             )
         y = self._check_labels(y, idx)
+        if self._fixed_classes is None and y.ndim == 1 and self.labels_.ndim == 1:
+            seen = y if self.labels_.size == 0 else np.concatenate([self.labels_, y])
+            _warn_near_positive_label(self._strategy, seen)
         q = self._teach_probabilities(idx, probabilities)
         if idx.size == 0:
             return self
@@ -1301,9 +1306,42 @@ def _check_positive_label(strategy: Any, classes: np.ndarray | None) -> None:
     label = getattr(strategy, "positive_label", None)
     if label is None or classes is None or label in classes.tolist():
         return
+    from activelab.simulation.rare_metrics import close_label_hint
+
     raise ValueError(
         f"The strategy's positive_label={label!r} is not one of the classes "
-        f"{classes.tolist()}; pass one of them as {type(strategy).__name__}(positive_label=...)."
+        f"{classes.tolist()}.{close_label_hint(label, classes)} Pass one of them as "
+        f"{type(strategy).__name__}(positive_label=...)."
+    )
+
+
+def _warn_near_positive_label(strategy: Any, y: np.ndarray) -> None:
+    """Warn, once per strategy, when its ``positive_label`` is not taught but nearly names a
+    label that is (``"Fraud"`` for ``"fraud"``, ``"1"`` for ``1``).
+
+    Without ``classes`` the learner cannot refuse it at ``fit`` (:func:`_check_positive_label`),
+    and a rare-class strategy compares the labels with it as given: it stayed on its cold start
+    for the whole campaign, silently.
+    """
+    from activelab.simulation.rare_metrics import close_label_hint
+
+    label = getattr(strategy, "positive_label", None)
+    if label is None or getattr(strategy, "_warned_label", None) == label or y.size == 0:
+        return
+    present = np.unique(y)
+    if label in present.tolist():
+        return
+    hint = close_label_hint(label, present)
+    if not hint:
+        return
+    strategy._warned_label = label
+    warnings.warn(
+        f"The strategy's positive_label={label!r} is not among the labels taught "
+        f"({', '.join(repr(v) for v in present.tolist())}).{hint} It seeks only that exact "
+        f"label, so it stays on its cold start; pass {type(strategy).__name__}(positive_label="
+        "...) as the labels spell it (with classes=[...], the learner checks it at fit).",
+        UserWarning,
+        stacklevel=3,
     )
 
 

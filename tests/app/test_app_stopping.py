@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from activelab.app.extend import extend_project, read_new_items
 from activelab.app.project import open_project
 from activelab.app.service import LabellingService
-from activelab.app.training import stop_set
+from activelab.app.training import stop_set, stopping_text
 from activelab.cli import main
 
 from .conftest import write_table_csv
@@ -172,3 +172,11 @@ def test_an_older_database_opened_by_two_processes_at_once_gets_the_column_once(
     )
     assert store.stop_predictions(v)[1].tolist() == ["a"]
     store.close()
+
+
+def test_the_confidence_read_out_never_shows_two_equal_numbers_as_above():
+    # a mean uncertainty of 0.0503 read "not yet confident (mean uncertainty 0.05 > 0.05)"
+    text = stopping_text(
+        {"confidence": {"fired": False, "mean_uncertainty": 0.0503, "threshold": 0.05}}
+    )
+    assert "mean uncertainty 0.0503 > 0.0500" in text

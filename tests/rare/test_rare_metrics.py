@@ -87,8 +87,18 @@ def test_default_metric_is_balanced_accuracy_under_ten_percent_with_the_reason()
 def test_positive_label_errors_name_the_labels_or_say_there_is_no_positive():
     assert check_positive_label(np.array([0, 1]), "1") == 1
     assert check_positive_label(np.array(["a", "b"]), "b") == "b"
-    with pytest.raises(ValueError, match=r"'x' is not among the labels of the data: 'a', 'b'"):
+    with pytest.raises(
+        ValueError, match=r"'x' is not among the labels of the data: 'a', 'b'\. Pass"
+    ):
         check_positive_label(np.array(["a", "b"]), "x")
+
+
+def test_a_positive_label_that_nearly_names_a_label_gets_a_did_you_mean():
+    # --positive-label Yes for a file of yes/no said only which labels there were
+    y = np.array(["no", "yes", "no"])
+    for typed in ("Yes", " yes", "yess"):
+        with pytest.raises(ValueError, match=r"'no', 'yes'\. Did you mean 'yes'\? Pass one"):
+            check_positive_label(y, typed, option="--positive-label")
     with pytest.raises(ValueError, match="no positive: all 3 items are labelled 0"):
         check_positive_label(np.array([0, 0, 0]), 1)
     with pytest.raises(ValueError, match="no item of the positive class 1"):
@@ -233,6 +243,11 @@ def test_a_strategy_parameter_positive_label_is_checked_against_the_labels():
             (X, names), LogisticRegression(), ["positive_seeking"],
             strategy_params={"positive_seeking": {"positive_label": "maybe"}}, **kw,
         )  # fmt: skip
+    with pytest.raises(ValueError, match=r"'no', 'yes'\. Did you mean 'yes'\? Pass one of them"):
+        simulate(
+            (X, names), LogisticRegression(), ["positive_seeking"],
+            strategy_params={"positive_seeking": {"positive_label": "YES"}}, **kw,
+        )  # fmt: skip
     doc = simulate(
         (X, y), LogisticRegression(), ["aad"], strategy_params={"aad": {"positive_label": "1"}},
         **kw,
@@ -275,3 +290,19 @@ def test_the_rare_read_out_says_1_label_and_1_run(monkeypatch):
     text = console.export_text()
     assert "first positive after 1 label (1/1 run)" in text
     assert "first positive after 8 labels (2/2 runs)" in text
+
+
+def test_the_positive_a_strategy_parameter_names_is_the_one_scored():
+    # --param positive_seeking.positive_label=chargeback sought chargeback, while the positives
+    # found, the recall and the AP were counted for the rarest class, fraud
+    rng = np.random.default_rng(1)
+    y = rng.choice(["ok", "fraud", "chargeback"], size=300, p=[0.90, 0.04, 0.06])
+    X = rng.normal(size=(300, 3)) + 3.0 * (y == "chargeback")[:, None]
+    kw = dict(seeds=1, budget=20, batch_size=5, progress=False)
+    doc = simulate(
+        (X, y), LogisticRegression(), ["positive_seeking"],
+        strategy_params={"positive_seeking": {"positive_label": "chargeback"}}, **kw,
+    )  # fmt: skip
+    assert doc["settings"]["positive_label"] == "chargeback"
+    doc = simulate((X, y), LogisticRegression(), ["positive_seeking"], **kw)
+    assert doc["settings"]["positive_label"] == "fraud"  # the rarest, as before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -143,9 +144,16 @@ def test_aad_raises_items_near_confirmed_positives_and_sinks_those_near_negative
     assert (ActiveAnomalyDiscovery().weights(empty) == 1 / 100).all()
 
 
-def test_known_positive_and_bad_parameters():
-    assert known_positive(["a", "b", "b"]) == "a"
-    assert known_positive(["a", "a"]) is None
+def test_known_positive_is_deprecated_and_still_works():
+    with pytest.warns(DeprecationWarning, match=r"goes in activelab 0\.3; .*estimated_shares"):
+        assert known_positive(["a", "b", "b"]) == "a"
+    with pytest.warns(DeprecationWarning):
+        assert known_positive(["a", "a"]) is None
+    with pytest.warns(DeprecationWarning):
+        assert known_positive(["a", "a"], positive_label="b") == "b"
+
+
+def test_bad_parameters():
     with pytest.raises(ValueError, match="loss must be"):
         ActiveAnomalyDiscovery(loss="l2")
     with pytest.raises(ValueError, match="tau must be"):
@@ -207,7 +215,11 @@ def test_a_positive_label_outside_the_learners_classes_is_refused(strategy):
     X, _ = _pool(n=200)
     learner = ActiveLearner(LogisticRegression(), strategy(positive_label="Fraud"),
                             classes=["ok", "fraud"])  # fmt: skip
-    with pytest.raises(ValueError, match=r"positive_label='Fraud' is not one of the classes"):
+    with pytest.raises(
+        ValueError,
+        match=r"positive_label='Fraud' is not one of the classes \['fraud', 'ok'\]\. "
+        r"Did you mean 'fraud'\? Pass one",
+    ):
         learner.fit(X)
     ActiveLearner(
         LogisticRegression(), strategy(positive_label="fraud"), classes=["ok", "fraud"]
@@ -304,3 +316,94 @@ def test_positive_seeking_ranks_by_a_multi_class_decision_function(positive_labe
     pairs = replace(ctx, model=SVC(decision_function_shape="ovo").fit(X[lab], y3[lab]))
     with pytest.raises(ValueError, match=r"one per pair of classes.*decision_function_shape='ovr'"):
         PositiveSeeking(positive_label=positive_label).select(pairs, 10)
+
+
+def _three_class_pool(seed, shares):
+    """A bulk class 0 and two small clusters, classes 1 and 2, at ``shares`` of the pool."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(3, size=1200, p=[1 - sum(shares), *shares])
+    X = rng.normal(size=(1200, 2))
+    X[y == 1] += [6.0, 0.0]
+    X[y == 2] += [0.0, 6.0]
+    return X, y
+
+
+def _seek(strategy, X, y):
+    learner = ActiveLearner(LogisticRegression(max_iter=500), strategy, random_state=0)
+    init = np.r_[np.flatnonzero(y == 0)[:2], np.flatnonzero(y == 1)[:1], np.flatnonzero(y == 2)[:1]]
+    learner.fit(X, init, y[init])
+    for _ in range(3):
+        idx = learner.query(10)
+        learner.teach(idx, y[idx])
+    return learner
+
+
+@pytest.mark.parametrize("name", ["positive_seeking", "rare_discovery", "aad", "auto_rare"])
+def test_a_strategy_reused_for_a_new_campaign_seeks_that_campaigns_rare_class(name):
+    # the second campaign's rarest class is 2 (3 % against 5 %): the first campaign's target,
+    # class 1, is not below half of it, so a strategy that kept it would have sought it on
+    strategy = get_strategy(name, **({"cv": None} if name == "auto_rare" else {}))
+    _seek(strategy, *_three_class_pool(0, (0.03, 0.05)))
+    assert strategy.target_ == 1
+    X, y = _three_class_pool(1, (0.05, 0.03))
+    learner = ActiveLearner(LogisticRegression(max_iter=500), strategy, random_state=0)
+    learner.fit(X)
+    assert strategy.target_ is None  # the new campaign has chosen nothing yet
+    _seek(strategy, X, y)
+    assert strategy.target_ == 2
+
+
+def test_reset_takes_up_a_target_chosen_earlier_and_positive_label_comes_first():
+    strategy = RareDiscovery()
+    strategy.reset(2)
+    assert strategy.target_ == 2
+    assert RareDiscovery(positive_label=1).target_ == 1
+    auto = RareAuto(cv=None)
+    auto.reset(2)
+    assert auto.target_ == 2
+    X, y = _three_class_pool(0, (0.05, 0.03))
+    auto.select(_seek("margin", X, y).context(), 5)  # builds the arms: they take it up
+    assert next(a for a in auto._arms if a.name == "positive_seeking").target_ == 2
+
+
+@pytest.mark.parametrize("typed", ["Fraud", "fraud "])
+def test_a_positive_label_that_nearly_names_a_taught_label_warns_without_classes(typed):
+    # without classes the learner could not refuse positive_label="Fraud" at fit, and the
+    # campaign stayed on the cold start, silently
+    X, y = _pool(n=200)
+    labels = np.where(y == 1, "fraud", "ok")
+    learner = ActiveLearner(LogisticRegression(), PositiveSeeking(positive_label=typed))
+    learner.fit(X)
+    init = np.r_[np.flatnonzero(y == 0)[:3], np.flatnonzero(y == 1)[:2]]
+    with pytest.warns(UserWarning, match=rf"positive_label='{typed}' is not among the labels "
+                      r"taught .*Did you mean 'fraud'\?"):  # fmt: skip
+        learner.teach(init, labels[init])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per strategy; the right spelling never warns
+        idx = learner.query(5)
+        learner.teach(idx, labels[idx])
+        right = ActiveLearner(
+            LogisticRegression(), PositiveSeeking(positive_label=labels[init[-1]])
+        )
+        right.fit(X).teach(init, labels[init])
+
+
+def test_rare_discovery_exploring_by_class_balanced_margin_refuses_a_model_without_proba():
+    # accepted at fit, it failed at the first query with a model, labels already spent
+    from sklearn.svm import LinearSVC
+
+    from activelab.strategies import StrategyRequirementError
+
+    X, _ = _pool(n=200)
+    learner = ActiveLearner(LinearSVC(), RareDiscovery(explorer="class_balanced"))
+    with pytest.raises(StrategyRequirementError, match=r"explorer='random' \(the default\)"):
+        learner.fit(X)
+    ActiveLearner(LinearSVC(), RareDiscovery()).fit(X)  # the random explorer needs no proba
+
+
+def test_auto_forwards_a_new_campaign_to_the_arms_it_was_given_as_instances():
+    arm = PositiveSeeking()
+    arm.reset(2)  # as if an earlier campaign had chosen class 2
+    auto = get_strategy("auto", arms=[arm], cv=None)
+    ActiveLearner(LogisticRegression(), auto).fit(np.zeros((20, 2)))
+    assert arm.target_ is None

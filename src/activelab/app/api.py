@@ -239,7 +239,9 @@ class ProgressOut(BaseModel):
     stopping: dict[str, Any] | None = Field(
         default=None,
         description="stopping criteria: stabilizing_predictions and confidence, each with fired "
-        "(null: cannot tell yet), since (labels at which it started to fire), and its statistic",
+        "(null: cannot tell yet), since (labels at which it started to fire), and its statistic; "
+        "with a rare class, rare_class: its label, found (labelled items of it), labels and "
+        "recall (the model's cross-validated recall of it)",
     )
     stopping_text: str | None = Field(default=None, description="the stopping read-out as text")
     trainer: str | None = Field(

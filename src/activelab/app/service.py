@@ -713,6 +713,7 @@ class LabellingService:
             agreements = list(self._agreements)
             prev_stopping = self._metrics.get("stopping")
             prev_method = self._metrics.get("hybrid_method")
+            prev_target = self._metrics.get("rare_target")
             self._labels_since_train = 0
         result = train(
             self.X,
@@ -727,6 +728,7 @@ class LabellingService:
             multilabel=self.multilabel,
             previous_stopping=prev_stopping,
             previous_hybrid_method=prev_method,
+            previous_rare_target=prev_target,
             soft_labels=soft,
         )
         if self._may_save is not None and not self._may_save():

@@ -21,6 +21,10 @@ It also measures how good the model is and whether more labels still pay:
   stabilising predictions (the agreement above) and the confidence criterion
   of :class:`activelab.stopping.ConfidenceCriterion` (the current model's mean
   least confidence on the same sample at most 0.05; single-label projects).
+  For a project with a rare class (the class a rare-class strategy seeks, else
+  one rare among the labels), how many of it were found and the model's
+  cross-validated recall of it: the criteria above watch the model as a whole,
+  which a rare class barely moves.
 
 With several answers per item the model learns from **soft labels**
 (``soft_labels``: the aggregate's probability of each class per item): an
@@ -240,6 +244,7 @@ def train(
     multilabel: bool = False,
     previous_stopping: dict[str, Any] | None = None,
     previous_hybrid_method: str | None = None,
+    previous_rare_target: str | None = None,
     semi_supervised: str | None = "auto",
     soft_labels: np.ndarray | None = None,
     min_weight: float = SOFT_MIN_WEIGHT,
@@ -281,6 +286,12 @@ def train(
         The previous round's ``metrics["hybrid_method"]``: the pool-aware fit
         keeps that method unless another clearly beats it
         (:attr:`~activelab.learner.ActiveLearner.hybrid_method_`).
+    previous_rare_target : str, optional
+        The previous round's ``metrics["rare_target"]``: a rare-class strategy
+        (``positive_seeking``, ``rare_discovery``, ``aad``, ``auto_rare``) keeps
+        seeking the class it chose then, under the rule it keeps to within one
+        campaign (another class's estimated share below half of it), instead of
+        choosing anew from each round's estimates.
     semi_supervised : str or None, default="auto"
         The learner's pool-aware fit (:mod:`activelab.models.semi`): the model
         learns from the unlabelled items too (single-label projects). The
@@ -331,9 +342,10 @@ def train(
     weighted = not multilabel and rare_class(np.asarray(labels)) is not None
     if weighted:  # a rare class among the labels (rare_class): weigh the classes equally
         estimator = balanced(estimator)
+    strat = get_strategy(strategy)
     learner = ActiveLearner(
         estimator,
-        strategy,
+        strat,
         classes=classes,
         random_state=seed,
         semi_supervised=None if multilabel else semi_supervised,
@@ -352,9 +364,11 @@ def train(
     soft_info = None
     if soft_labels is not None and not multilabel and learner.model_ is not None:
         soft_info = _fit_soft(learner, X, labelled, soft_labels, classes, min_weight)
+    seeks_a_class = hasattr(strat, "target_") and not multilabel
+    if seeks_a_class:  # fit started a campaign: take up the class the last round sought
+        strat.reset(previous_rare_target)
     unlabelled = learner.unlabelled_
     cold = learner.model_ is None
-    strat = get_strategy(strategy)
     head_size = QUEUE_HEAD if isinstance(strat, ScoringStrategy) else SET_HEAD
     k = min(COLD_HEAD if cold else head_size, unlabelled.shape[0])
     with warnings.catch_warnings():
@@ -392,6 +406,8 @@ def train(
         metrics["soft_labels"] = soft_info
     if learner.hybrid_method_ is not None:
         metrics["hybrid_method"] = learner.hybrid_method_
+    if seeks_a_class and strat.target_ is not None:
+        metrics["rare_target"] = str(strat.target_)
     stop_pred = None
     if not cold:
         stop = stop_set(n)
@@ -418,6 +434,11 @@ def train(
             previous_stopping or {},
             int(labelled.shape[0]),
         )
+        rare = None
+        if not multilabel:
+            rare = _rare_readout(labels, metrics.get("rare_target"), metrics["accuracy"])
+        if rare is not None:
+            metrics["stopping"]["rare_class"] = rare
     metrics["seconds"] = round(time.perf_counter() - t0, 4)
     return TrainResult(
         learner.model_,
@@ -684,6 +705,61 @@ def _stopping(
     return out
 
 
+def _rare_readout(
+    labels: np.ndarray, target: str | None, accuracy: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The rare class's read-out: its items found so far and the model's recall of it.
+
+    The rare class is ``target`` (the class a rare-class strategy seeks), else the
+    rarest class among the labels when it is rare there
+    (:func:`~activelab.simulation.rare_metrics.rare_class`). The stopping criteria
+    watch the model as a whole, which a rare class barely moves: both can fire while
+    the model still misses most of it.
+
+    Returns
+    -------
+    dict or None
+        ``label``, ``found`` (labelled items of it), ``labels`` (all labelled items)
+        and ``recall`` (the model's cross-validated recall of it, ``None`` while it
+        cannot be estimated); ``None`` without a rare class.
+
+    Examples
+    --------
+    >>> y = np.array(["ok"] * 45 + ["fraud"] * 3)
+    >>> _rare_readout(y, None, {"recall": {"fraud": 0.5, "ok": 1.0}})
+    {'label': 'fraud', 'found': 3, 'labels': 48, 'recall': 0.5}
+    >>> _rare_readout(np.array(["ok", "fraud"] * 5), None, {}) is None
+    True
+    """
+    labels = np.asarray(labels).astype(str)
+    label = target if target is not None else rare_class(labels)
+    if label is None:
+        return None
+    label = str(label)
+    recall = (accuracy.get("recall") or {}).get(label)
+    return {
+        "label": label,
+        "found": int(np.count_nonzero(labels == label)),
+        "labels": int(labels.shape[0]),
+        "recall": None if recall is None else float(recall),
+    }
+
+
+def _apart(value: float, limit: float) -> tuple[str, str]:
+    """``value`` and ``limit`` with two decimals, or as many more (up to 6) as tell them apart.
+
+    Examples
+    --------
+    >>> _apart(0.12, 0.05), _apart(0.0503, 0.05)
+    (('0.12', '0.05'), ('0.0503', '0.0500'))
+    """
+    for digits in range(2, 7):
+        a, b = f"{value:.{digits}f}", f"{limit:.{digits}f}"
+        if a != b:
+            break
+    return a, b
+
+
 def stopping_text(stopping: dict[str, Any] | None) -> str | None:
     """One line saying which stopping criteria have fired (None before any model).
 
@@ -710,8 +786,13 @@ def stopping_text(stopping: dict[str, Any] | None) -> str | None:
     if conf.get("fired"):
         parts.append(f"model confident since {count(conf['since'], 'label')}")
     elif conf.get("fired") is False:
-        parts.append(
-            f"not yet confident (mean uncertainty {conf['mean_uncertainty']:.2f} > "
-            f"{conf['threshold']:.2f})"
-        )
+        value, limit = _apart(conf["mean_uncertainty"], conf["threshold"])
+        parts.append(f"not yet confident (mean uncertainty {value} > {limit})")
+    rare = stopping.get("rare_class")
+    if rare:
+        text = f"rare class {rare['label']!r}: {rare['found']} found"
+        text += f" in {count(rare['labels'], 'label')}"
+        if rare.get("recall") is not None:
+            text += f", model's recall of it {rare['recall']:.0%} (cross-validated)"
+        parts.append(text)
     return "stopping: " + "; ".join(parts)

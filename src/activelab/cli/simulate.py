@@ -127,7 +127,8 @@ _DEFAULT_STRATEGY = {"classification": "auto", "regression": "gsx", "multilabel"
     default=None,
     help="Classification: the class that matters (fraud, a rare finding). Records positives "
     "found, labels until the first, per-class recall and average precision. [default: the "
-    "rarest class when it is rare: under 10% of the items and under half an even share]",
+    "class the strategies' --param NAME.positive_label names, else the rarest class when it "
+    "is rare: under 10% of the items and under half an even share]",
 )
 @click.option(
     "--test-size",

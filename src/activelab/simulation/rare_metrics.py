@@ -183,8 +183,8 @@ def check_positive_label(
     if match is None:
         names = ", ".join(repr(v) for v in known.tolist())
         raise ValueError(
-            f"The positive label {label!r} is not among the labels of the data: {names}. "
-            f"Pass one of them as {option}."
+            f"The positive label {label!r} is not among the labels of the data: {names}."
+            f"{close_label_hint(label, known)} Pass one of them as {option}."
         )
     if not np.isin(match, present):
         raise ValueError(
@@ -206,6 +206,30 @@ def _match_label(label: Any, known: np.ndarray) -> Any:
     if target is None:
         return None
     return next((v for v in values if _as_number(v) == target), None)
+
+
+def close_label_hint(label: Any, known: Any) -> str:
+    """`` Did you mean 'x'?`` for the label of ``known`` that ``label`` nearly names, else ``""``.
+
+    The same text but for case or surrounding spaces comes first (``"Yes"`` for
+    ``"yes"``), then the closest spelling (:func:`difflib.get_close_matches`).
+
+    Examples
+    --------
+    >>> close_label_hint("Fraud ", ["fraud", "ok"]), close_label_hint("frad", ["fraud", "ok"])
+    (" Did you mean 'fraud'?", " Did you mean 'fraud'?")
+    >>> close_label_hint("maybe", ["no", "yes"])
+    ''
+    """
+    import difflib
+
+    values = np.asarray(known).tolist()
+    text = {str(v): v for v in values}
+    wanted = str(label).strip().casefold()
+    same = [v for v in values if str(v).strip().casefold() == wanted]
+    if not same:
+        same = [text[t] for t in difflib.get_close_matches(str(label), list(text), n=1)]
+    return f" Did you mean {same[0]!r}?" if same else ""
 
 
 def _as_number(value: Any) -> float | None:

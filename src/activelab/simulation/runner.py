@@ -38,6 +38,7 @@ from activelab.simulation.rare_metrics import (
     RARE_SCORINGS,
     _match_label,
     check_positive_label,
+    close_label_hint,
     default_scoring,
     get_rare_scorer,
     rare_callback,
@@ -258,8 +259,9 @@ def simulate(
         of this class and the recall of every class on the test set, and which
         labels bought were positives (``rare`` in each run; see
         :func:`activelab.simulation.rare_metrics.rare_summary`). Defaults to the
-        rarest class when it is rare (``rare_class``). A label not among
-        the data's labels raises, naming them.
+        class the strategies' ``positive_label`` (``strategy_params``) names when
+        they name one, else the rarest class when it is rare (``rare_class``). A
+        label not among the data's labels raises, naming them.
     semi_supervised : {None, "off", "auto", "spreading", "blend", "self-training"}, optional
         Every campaign's model learns from the unlabelled pool too
         (:class:`~activelab.ActiveLearner`'s ``semi_supervised``); the
@@ -300,6 +302,8 @@ def simulate(
     params = _strategy_params(names, strategy_params, minimize)
     _check_strategies(names, params, estimator, ds)  # before any campaign runs
     params = _with_positive_labels(params, ds)
+    if positive_label is None:
+        positive_label = _sought_label(params)
     if is_regressor(estimator):
         _check_label_magnitude(ds.y)
     positive_label, scoring, reason = _rare_settings(ds, positive_label, scoring)
@@ -597,7 +601,8 @@ def _with_positive_labels(
             names = ", ".join(repr(v) for v in present.tolist())
             raise ValueError(
                 f"The parameter {name}.positive_label={label!r} is not among the labels of the "
-                f"data: {names}. Pass one of them (strategy_params={{{name!r}: "
+                f"data: {names}.{close_label_hint(label, present)} Pass one of them "
+                f"(strategy_params={{{name!r}: "
                 f"{{'positive_label': ...}}}}; on the command line --param "
                 f"{name}.positive_label=LABEL)."
             )
@@ -904,6 +909,23 @@ def _one_job(
         record["estimates"] = steps
     record["scores"] = [None if np.isnan(v) else v for v in record["scores"]]
     return job, record
+
+
+def _sought_label(params: dict[str, dict[str, Any]]) -> Any:
+    """The ``positive_label`` the strategies' parameters give, when they give one and the same.
+
+    ``--param positive_seeking.positive_label=chargeback`` made the strategy seek
+    ``chargeback`` while the positives found, the recall and the average precision were
+    counted for the rarest class, another one: the summary said how few of those it found.
+
+    Examples
+    --------
+    >>> _sought_label({"aad": {"positive_label": "b"}, "positive_seeking": {}})
+    'b'
+    >>> _sought_label({"aad": {"positive_label": "b"}, "rare_discovery": {"positive_label": "c"}})
+    """
+    sought = {v["positive_label"] for v in params.values() if v.get("positive_label") is not None}
+    return sought.pop() if len(sought) == 1 else None
 
 
 def _rare_settings(ds: Dataset, positive_label: Any, scoring: str | None) -> tuple[Any, Any, Any]:

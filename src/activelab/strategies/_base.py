@@ -289,6 +289,17 @@ class Strategy(ABC):
                     f"{_model_name(model)} has none." + hint
                 )
 
+    def reset(self) -> None:
+        """Forget what an earlier campaign taught the strategy: a new one starts.
+
+        :meth:`ActiveLearner.fit <activelab.learner.ActiveLearner.fit>` calls it, so
+        that a strategy object passed to a second learner (a new pool, new labels)
+        starts afresh. Stateless strategies have nothing to forget; a strategy that
+        keeps a choice between queries (the class a rare-class strategy seeks)
+        drops it here.
+        """
+        return  # nothing to forget
+
     def select(self, ctx: QueryContext, n: int) -> np.ndarray:
         """Choose ``n`` candidates to label next.
 

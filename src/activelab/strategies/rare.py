@@ -29,8 +29,9 @@ by their labels), not the rarest class among the labels: the labels are what the
 strategies bias, and once the positives found outnumbered the negatives, the rarest
 labelled class was the negative one, and the strategy sought it. Once chosen, the
 target is kept for the campaign unless another class's estimate falls below half of
-the target's. While the labels hold a single class, no positive is known and that
-class is taken as the common one.
+the target's (``target_`` names it; ``reset``, called by ``ActiveLearner.fit``, forgets
+it). While the labels hold a single class, no positive is known and that class is taken as
+the common one.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import scipy.sparse as sp
 from sklearn.base import is_regressor
 from sklearn.ensemble import IsolationForest
 
+from activelab._deprecated import warn_deprecated
 from activelab._validation import non_numeric_columns
 from activelab.strategies._base import (
     PREDICT_PROBA,
@@ -71,20 +73,30 @@ RARE_ARMS: tuple[str, ...] = (*DEFAULT_ARMS, "positive_seeking")
 
 
 def known_positive(y_labelled: Any, positive_label: Any = None) -> Any:
-    """The positive class: ``positive_label``, else the rarest labelled class.
+    """The positive class: ``positive_label``, else the rarest labelled class (deprecated).
+
+    .. deprecated:: 0.2
+        The rare-class strategies no longer use it, and it goes in 0.3: the rarest class
+        *among the labels* is the one their own picks bias (once the positives found
+        outnumber the negatives, it is the negative class). Pass ``positive_label`` to the
+        strategy, read the class a strategy seeks from its ``target_``, or estimate each
+        class's share of the pool with :func:`estimated_shares`.
 
     ``None`` while the labels hold fewer than two classes (no positive known yet).
-    The strategies here do not use the rarest labelled class, which their own picks
-    bias; without ``positive_label`` they seek the class of smallest
-    :func:`estimated_shares`.
 
     Examples
     --------
-    >>> known_positive([0, 0, 1, 0]), known_positive([0, 0]) is None
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", DeprecationWarning)
+    ...     known_positive([0, 0, 1, 0]), known_positive([0, 0]) is None
     (1, True)
-    >>> known_positive([0, 0], positive_label=1)
-    1
     """
+    warn_deprecated(
+        "activelab.strategies.rare.known_positive",
+        "pass positive_label to the strategy, read the class it seeks from its target_, "
+        "or estimate the classes' shares of the pool with estimated_shares",
+    )
     if positive_label is not None:
         return positive_label
     labels, counts = np.unique(np.asarray(y_labelled), return_counts=True)
@@ -130,13 +142,33 @@ class _PicksItsTarget:
     """Without ``positive_label``: seeks the class the pool holds least of, and keeps to it.
 
     The target is the class of smallest :func:`estimated_shares`; the strategy keeps
-    it (in ``_target_``, pickled with it: a strategy serves one campaign) unless
-    another class's estimate falls below :data:`_SWITCH` times the target's, or the
-    model no longer knows it, so that it does not flip-flop between classes of
-    nearly equal estimates.
+    it (in ``_target_``, pickled with it) unless another class's estimate falls below
+    :data:`_SWITCH` times the target's, or the model no longer knows it, so that it
+    does not flip-flop between classes of nearly equal estimates. :meth:`reset` (which
+    :meth:`ActiveLearner.fit <activelab.learner.ActiveLearner.fit>` calls) forgets it
+    for a new campaign, or takes up one an earlier run chose.
     """
 
     positive_label: Any
+
+    @property
+    def target_(self) -> Any:
+        """The class sought: ``positive_label``, else the class chosen (``None`` before)."""
+        if self.positive_label is not None:
+            return self.positive_label
+        return getattr(self, "_target_", None)
+
+    def reset(self, target: Any = None) -> None:
+        """Start a campaign: forget the class chosen, or take up ``target`` as chosen.
+
+        Parameters
+        ----------
+        target : optional
+            The class an earlier run of the same campaign chose (its :attr:`target_`),
+            kept under the same rule as one chosen here; ``None`` forgets it. A
+            ``positive_label`` given still comes first.
+        """
+        self._target_ = target
 
     def _target(self, ctx: QueryContext, classes: np.ndarray, shares: np.ndarray) -> Any:
         kept = getattr(self, "_target_", None)
@@ -697,6 +729,40 @@ class RareDiscovery(_SeeksAClass, Strategy):
         # while no positive is known (half anomalies, half random in all)
         self._seeker = PositiveSeeking(cold_explore=0.0)
 
+    def check_model(self, model: Any) -> None:
+        """Refuse a regressor, and for ``explorer="class_balanced"`` a model without
+        ``predict_proba``, which that explorer needs.
+
+        Parameters
+        ----------
+        model : estimator or None
+            The learner's estimator (or fitted model).
+        """
+        super().check_model(model)
+        if self.explorer != "class_balanced" or model is None:
+            return
+        try:
+            ClassBalanced().check_model(model)
+        except StrategyRequirementError as err:
+            raise StrategyRequirementError(
+                f"RareDiscovery(explorer='class_balanced') explores by class-balanced margin, "
+                f"which needs `predict_proba`, but {type(model).__name__} has none: use "
+                "explorer='random' (the default), or a model with predict_proba. "
+                + str(err).split(" has none. ", 1)[-1]
+            ) from err
+
+    @property
+    def target_(self) -> Any:
+        """The class sought: ``positive_label``, else the one its seeking part chose."""
+        if self.positive_label is not None:
+            return self.positive_label
+        return self._seeker.target_
+
+    def reset(self, target: Any = None) -> None:
+        """Start a campaign: forget the class chosen, or take up ``target``
+        (:meth:`PositiveSeeking.reset`)."""
+        self._seeker.reset(target)
+
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         n_explore = _split(n, self.explore, ctx.rng)
         self._seeker.positive_label = self.positive_label
@@ -748,13 +814,38 @@ class RareAuto(AutoStrategy):
     name = "auto_rare"
 
     def __init__(self, arms: Any = None, positive_label: Any = None, **params: Any) -> None:
-        super().__init__(arms=list(RARE_ARMS) if arms is None else arms, **params)
         self.positive_label = positive_label
+        super().__init__(arms=list(RARE_ARMS) if arms is None else arms, **params)
+
+    @property
+    def target_(self) -> Any:
+        """The class sought: ``positive_label``, else the one its seeking arms chose
+        (``None`` before any did)."""
+        if self.positive_label is not None:
+            return self.positive_label
+        for arm in self._arms or []:
+            if getattr(arm, "target_", None) is not None:
+                return arm.target_
+        return self._taken_up
+
+    def reset(self, target: Any = None) -> None:
+        """Start a campaign: the bandit starts over, its seeking arms forget the class
+        they chose, or take up ``target`` (:meth:`PositiveSeeking.reset`)."""
+        super().reset()
+        self._taken_up = target
+
+    def _reset(self) -> None:
+        # the bandit starts over when the pool grows: its new arms keep the class chosen
+        self._taken_up = self.target_ if hasattr(self, "_taken_up") else None
+        super()._reset()
 
     def _resolve(self, ctx: QueryContext) -> None:
+        kept = self._taken_up
         super()._resolve(ctx)
-        if self.positive_label is None:
-            return
         for arm in self._arms or []:
-            if getattr(arm, "positive_label", False) is None:
+            if getattr(arm, "positive_label", False) is not None:
+                continue  # an arm without the parameter, or one given its own label
+            if self.positive_label is not None:
                 arm.positive_label = self.positive_label
+            elif hasattr(arm, "target_"):
+                arm.reset(kept)

@@ -250,6 +250,14 @@ class AutoStrategy(Strategy):
         # reward="gain": one arm per batch, judged by its hindsight gain (see _GainBook)
         self._book: HindsightCredit | None = None
 
+    def reset(self) -> None:
+        """Start a campaign: the bandit starts over, and the arms given as instances
+        forget theirs (:meth:`Strategy.reset <activelab.strategies.Strategy.reset>`)."""
+        self._reset()
+        for spec in self.arms or []:
+            if isinstance(spec, Strategy):
+                spec.reset()
+
     def _resolve(self, ctx: QueryContext) -> None:
         from activelab.strategies._registry import available, get_strategy
 
