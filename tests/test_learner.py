@@ -5,6 +5,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
 from activelab import ActiveLearner, NotFittedError
+from activelab.strategies import AutoStrategy, Explore, RareAuto
 
 
 @pytest.fixture
@@ -409,3 +410,48 @@ def test_embed_model_reads_the_pipeline_of_a_multilabel_model_with_a_constant_la
         warnings.simplefilter("error", UserWarning)
         embedding = learner.context().embed
     assert np.allclose(embedding(X[:2]), 3.0 * X[:2])
+
+
+def _picks(learners, X, y, rounds=3, n=3):
+    """Interleaved campaigns: each learner queries and is taught in turn."""
+    for learner in learners:
+        learner.fit(X, [0, 50, 100, 1, 51, 101], y[[0, 50, 100, 1, 51, 101]])
+    out = [[] for _ in learners]
+    for _ in range(rounds):
+        for picks, learner in zip(out, learners, strict=True):
+            idx = learner.query(n)
+            picks.append(idx.tolist())
+            learner.teach(idx, y[idx])
+    return out
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: AutoStrategy(cv=None),
+        lambda: RareAuto(cv=None),
+        lambda: Explore("margin", share=0.5),
+    ],
+    ids=["auto", "auto_rare", "explore"],
+)
+def test_learners_sharing_a_strategy_instance_repeat_as_with_their_own(iris, make):
+    # auto's bandit state (weights, its picks) lived on the instance: a second learner
+    # given the same one read the first's, and neither repeated under its seed
+    X, y = iris
+    est = LogisticRegression(max_iter=300)
+    alone = _picks([ActiveLearner(est, make(), random_state=3)], X, y)[0]
+    shared = make()
+    both = _picks([ActiveLearner(est, shared, random_state=3) for _ in range(2)], X, y)
+    assert both == [alone, alone]
+    assert not getattr(shared, "arm_history_", [])  # the instance given is never used itself
+
+
+def test_clone_strategy_keeps_parameters_and_clones_inner_strategies():
+    from activelab.strategies import Stochastic, clone_strategy, get_strategy
+
+    stochastic = Stochastic(get_strategy("entropy"), power=2.0, uniform=0.1)
+    twin = clone_strategy(stochastic)
+    assert repr(twin) == repr(stochastic) and twin.base is not stochastic.base
+    rare = RareAuto(positive_label="fraud", gamma=0.2, cv=None)
+    twin = clone_strategy(rare)
+    assert (twin.positive_label, twin.gamma, twin.cv, twin.arms) == ("fraud", 0.2, None, rare.arms)

@@ -370,7 +370,7 @@ def test_adaptive_auto_picks_a_grid_value_and_repeats(data):
         learner = ActiveLearner(_ovr(), strategy, classes=4, random_state=0)
         learner.fit(X, np.arange(20), Y[:20])
         picks.append(learner.query(5).tolist())
-        assert strategy.beta_ in (0.0, 0.5, 1.0)
+        assert learner.strategy_.beta_ in (0.0, 0.5, 1.0)
     assert picks[0] == picks[1]
 
 

@@ -37,7 +37,7 @@ from activelab._validation import (
 from activelab.cluster import DaskBackend, _gathers, _not_a_dask_pool, is_dask_collection
 from activelab.multilabel._model import check_indicator, fit_multilabel, multilabel_proba
 from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
-from activelab.strategies import get_strategy
+from activelab.strategies import clone_strategy, get_strategy
 from activelab.strategies._base import NonNumericPoolError, QueryContext, Strategy
 
 __all__ = ["ActiveLearner", "NotFittedError", "QueryRecord"]
@@ -91,10 +91,13 @@ class ActiveLearner:
         cloned before each fit; the original is never modified.
     strategy : str or Strategy, default="margin"
         The query strategy, by name (see :func:`activelab.strategies.available`)
-        or as an instance.
+        or as an instance. An instance is cloned at each :meth:`fit`
+        (:func:`~activelab.strategies.clone_strategy`): the learner queries with
+        its own copy, :attr:`strategy_`, so learners given one instance share no
+        state and each repeats under its ``random_state``.
     cold_start : str or Strategy, default="typicality"
         Stands in for ``strategy`` while no model can be fitted. It must not
-        need a model.
+        need a model. Cloned as ``strategy`` is.
     classes : array-like or int, optional
         The fixed set of classes. Labels outside it are refused. When omitted,
         the classes are those seen so far (a set, such as ``set(y)``, is fine).
@@ -168,6 +171,10 @@ class ActiveLearner:
         Their labels, aligned with ``labelled_``.
     history_ : list of QueryRecord
         One record per query.
+    strategy_ : Strategy
+        The strategy the learner queries with: its own copy of ``strategy``,
+        made at :meth:`fit`, holding what the strategy records (e.g. ``auto``'s
+        ``arm_history_`` and ``weight_history_``).
     graph_pool_ : GraphPool or None
         With ``semi_supervised``: the pool's k-nearest-neighbour graph
         (:class:`~activelab.models.spreading.GraphPool`), built at the first
@@ -279,9 +286,10 @@ class ActiveLearner:
                 f"LogisticRegression(max_iter=1000); got {self.estimator!r}."
             )
         on_dask = is_dask_collection(X)
-        self._strategy = get_strategy(self.strategy)
+        # the learner's own copies: an instance given to several learners shares no state
+        self._strategy = clone_strategy(get_strategy(self.strategy))
         cold = "random" if on_dask and self.cold_start == "typicality" else self.cold_start
-        self._cold = get_strategy(cold)
+        self._cold = clone_strategy(get_strategy(cold))
         if on_dask:
             for s in (self._strategy, self._cold):
                 if not s.supports_dask:
@@ -351,6 +359,12 @@ class ActiveLearner:
         """The pool."""
         self._check_pool_set()
         return self._X
+
+    @property
+    def strategy_(self) -> Strategy:
+        """The learner's own copy of ``strategy``, made at :meth:`fit`."""
+        self._check_pool_set()
+        return self._strategy
 
     @property
     def n_labelled_(self) -> int:
