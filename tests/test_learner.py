@@ -83,6 +83,75 @@ def test_nan_in_a_dataframe_pool_names_its_column_and_index_label():
         ActiveLearner(LogisticRegression()).fit(pool.reset_index(drop=True))
 
 
+def _with_nan(X, share=0.1):
+    X = np.array(X, dtype=float)
+    X[np.random.default_rng(1).random(X.shape) < share] = np.nan
+    return X
+
+
+def test_nan_is_taken_by_a_pipeline_that_imputes_and_strategies_read_its_rows(iris):
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = iris
+    Xn = _with_nan(X)
+    est = make_pipeline(StandardScaler(), SimpleImputer(), LogisticRegression(max_iter=500))
+    for strategy in ("margin", "kcenter", "probcover", "density"):
+        learner = ActiveLearner(est, strategy, random_state=0).fit(Xn)  # cold start: typicality
+        for _ in range(3):
+            idx = learner.query(4)
+            learner.teach(idx, y[idx])
+        assert learner.model_ is not None and learner.score(Xn, y) > 0.5
+    with pytest.raises(ValueError, match=r"non-finite value \(nan\) at row .*SimpleImputer"):
+        ActiveLearner(LogisticRegression()).fit(Xn)  # no imputer: refused, naming the fix
+    Xi = Xn.copy()
+    Xi[4, 2] = np.inf  # an imputer fills NaN only
+    with pytest.raises(ValueError, match=r"infinite value \(inf\) at row 4, column 2"):
+        ActiveLearner(est).fit(Xi)
+
+
+def test_nan_with_a_model_that_takes_it_refuses_feature_strategies_in_one_line(iris):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = iris
+    Xn = _with_nan(X)
+    est = HistGradientBoostingClassifier(max_iter=10)
+    learner = ActiveLearner(est, "margin", cold_start="random", random_state=0).fit(Xn)
+    for _ in range(2):
+        idx = learner.query(10)
+        learner.teach(idx, y[idx])
+    assert learner.history_[-1].strategy == "margin"
+    with pytest.raises(ValueError, match=r"the cold start 'typicality' places items by"):
+        ActiveLearner(est).fit(Xn).query(2)
+    lab = np.r_[0:5, 50:55, 100:105]
+    learner = ActiveLearner(est, "kcenter", random_state=0).fit(Xn, lab, y[lab])
+    with pytest.raises(ValueError, match=r"NaN .*strategy 'kcenter' places .*SimpleImputer"):
+        learner.query(2)
+    learner = ActiveLearner(est, "badge", random_state=0).fit(Xn, lab, y[lab])
+    with pytest.raises(ValueError, match=r"'badge' reads the rows .* hold NaN"):
+        learner.query(2)
+
+
+def test_nan_in_a_dataframe_column_the_pipeline_imputes_is_taken():
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    pool = pd.DataFrame({"city": rng.choice(["paris", "rome"], 60), "age": rng.normal(40, 9, 60)})
+    y = (pool["age"] > 40).to_numpy().astype(int)
+    pool.loc[[3, 8], "age"] = np.nan
+    encode = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["city"]), (SimpleImputer(), ["age"])
+    )
+    learner = ActiveLearner(make_pipeline(encode, LogisticRegression()), random_state=0)
+    learner.fit(pool, [0, 1, 2, 4], y[[0, 1, 2, 4]])
+    assert learner.query(3).shape == (3,)
+
+
 def test_a_dataframe_pool_is_checked_chunk_by_chunk_without_a_float_copy_of_the_whole():
     import tracemalloc
 

@@ -23,7 +23,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
 
 from activelab._text import count
 from activelab._validation import (
@@ -33,6 +36,7 @@ from activelab._validation import (
     check_label_values,
     check_pool,
     non_numeric_columns,
+    pool_and_nan,
 )
 from activelab.cluster import DaskBackend, _gathers, _not_a_dask_pool, is_dask_collection
 from activelab.multilabel._model import check_indicator, fit_multilabel, multilabel_proba
@@ -249,7 +253,13 @@ class ActiveLearner:
         Parameters
         ----------
         X : array-like, sparse matrix or DataFrame, shape (n_pool, n_features)
-            The pool. NaN and infinity are refused.
+            The pool. Infinity is refused, and so is NaN unless the estimator
+            takes it: a :class:`~sklearn.pipeline.Pipeline` whose leading steps
+            impute (``make_pipeline(SimpleImputer(), ...)``; strategies that place
+            items by their features then read the rows those steps give), or an
+            estimator whose scikit-learn tags allow NaN
+            (``HistGradientBoostingClassifier``; strategies that place items by
+            their features are then refused, naming the fixes).
         labelled : array-like of int, optional
             Pool indices already labelled.
         labels : array-like, optional
@@ -321,7 +331,10 @@ class ActiveLearner:
         _check_embed(self.embed)
         if self.weighting not in (None, "lure"):
             raise ValueError(f"weighting must be None or 'lure', got {self.weighting!r}.")
-        X = check_pool(X, chunk_size=self.chunk_size)
+        X, has_nan = pool_and_nan(X, chunk_size=self.chunk_size, allow_nan=True)
+        nan_encoder = _nan_encoder(self.estimator, X, self.chunk_size) if has_nan else None
+        if has_nan and nan_encoder is None and not _takes_nan(self.estimator):
+            check_pool(X, chunk_size=self.chunk_size)  # names the first NaN and the fixes
         self._ml, self._fixed_classes, self._label_names = _resolve_classes(
             self.classes, self.multilabel
         )
@@ -335,6 +348,10 @@ class ActiveLearner:
         # one function object for the whole pool: the shared graph is keyed by its identity,
         # and a bound method taken anew at every query made every query search the pool again
         self._pool_embed = None if encoder is None else encoder.transform
+        if has_nan and (self.embed is None or isinstance(self.embed, str)):
+            # the features hold NaN: strategies place items by the pipeline's imputing steps,
+            # or are refused in one line when there are none
+            self._pool_embed = _missing_features if nan_encoder is None else nan_encoder.transform
         self._mask = np.zeros(X.shape[0], dtype=bool)
         self.labelled_ = np.empty(0, dtype=np.int64)
         self.labels_ = np.empty(0)
@@ -454,6 +471,8 @@ class ActiveLearner:
         except NonNumericPoolError as exc:
             message = _non_numeric(strategy.name, cold, exc.columns)
             raise NonNumericPoolError(message, exc.columns) from None
+        except _MissingFeaturesError:
+            raise _MissingFeaturesError(_missing_message(strategy.name, cold)) from None
         except ValueError as exc:
             if "unknown categor" not in str(exc).lower():
                 raise
@@ -516,7 +535,7 @@ class ActiveLearner:
             model = _supervised_part(self.model_) if self._semi is not None else self.model_
             model = _embedding_model(model)
             if model is None:  # no model yet: the cold start reads the features
-                return None, None
+                return getattr(self, "_pool_embed", None), None
             leading = _leading_steps(model)
             if leading is None and not getattr(self, "_warned_embed_model", False):
                 return None, lambda: self._warn_no_leading_steps(model)
@@ -1358,6 +1377,150 @@ def _pool_encoder(estimator: Any, X: Any) -> Any:
         return clone(estimator[:-1]).fit(X)
     except (TypeError, ValueError):  # a step that needs labels, or that cannot read the pool
         return None
+
+
+class _MissingFeaturesError(ValueError):
+    """A strategy read the features of a pool that holds NaN, with no imputing steps to use."""
+
+
+def _missing_features(X_chunk: Any) -> np.ndarray:
+    """The embedding of a pool with NaN and no imputing pipeline: refused (the learner names
+    the strategy).
+
+    Parameters
+    ----------
+    X_chunk : array-like
+        Rows of the pool.
+
+    Raises
+    ------
+    _MissingFeaturesError
+        Always.
+    """
+    raise _MissingFeaturesError("The pool has NaN, and features with NaN have no distances.")
+
+
+def _missing_message(name: str, cold: bool) -> str:
+    """The learner's message for a strategy that places items by features holding NaN.
+
+    Parameters
+    ----------
+    name : str
+        The strategy that met the pool.
+    cold : bool
+        Whether it was the cold start, standing in for the main strategy.
+
+    Returns
+    -------
+    str
+    """
+    who = f"the cold start {name!r}" if cold else f"strategy {name!r}"
+    other = (
+        "or cold_start='random'"
+        if cold
+        else "or a strategy that reads the model only (margin, entropy, least_confident) with "
+        "cold_start='random'"
+    )
+    return (
+        f"The pool has NaN (missing values), and {who} places items by their features, which "
+        "must be finite to measure distances: make the estimator a Pipeline whose leading steps "
+        "impute (make_pipeline(SimpleImputer(), ...)), give ActiveLearner an embed= function "
+        f"that returns finite rows, {other}."
+    )
+
+
+def _nan_encoder(estimator: Any, X: Any, chunk_size: int) -> Any:
+    """The pipeline's leading steps fitted on a pool with NaN, when they leave none; else None.
+
+    Such steps (an imputer first) are what the estimator reads the pool through, so the
+    pool is fine for it, and for the strategies that place items by their features.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The learner's estimator.
+    X : ndarray, sparse matrix or DataFrame
+        The pool, which holds NaN.
+    chunk_size : int
+        Rows transformed at a time for the check.
+
+    Returns
+    -------
+    estimator or None
+        The fitted leading steps, or ``None`` when the estimator is no pipeline of at
+        least two steps, its leading steps need labels, or they leave NaN or infinity.
+    """
+    if not isinstance(estimator, Pipeline) or len(estimator.steps) < 2:
+        return None
+    try:
+        encoder = clone(estimator[:-1]).fit(X)
+        for start in range(0, X.shape[0], chunk_size):
+            Z = encoder.transform(
+                take_rows(X, np.arange(start, min(start + chunk_size, X.shape[0])))
+            )
+            values = Z.data if hasattr(Z, "tocsr") else np.asarray(Z, dtype=float)
+            if not np.isfinite(values).all():
+                return None
+    except (TypeError, ValueError):  # a step that needs labels, or that cannot read the pool
+        return None
+    return encoder
+
+
+def _takes_nan(estimator: Any) -> bool:
+    """Whether the estimator fits and predicts on rows with NaN (scikit-learn's ``allow_nan``).
+
+    A pipeline takes NaN when each step does up to one that imputes (``sklearn.impute``),
+    a column transformer when each of its parts does, a hyper-parameter search when the
+    estimator it searches over does.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The learner's estimator.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from sklearn.impute import SimpleImputer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> _takes_nan(make_pipeline(StandardScaler(), SimpleImputer(), LogisticRegression()))
+    True
+    >>> _takes_nan(LogisticRegression())
+    False
+    """
+    return _nan_handling(estimator) != "refuses"
+
+
+def _nan_handling(step: Any) -> str:
+    """How a step meets NaN: ``"removes"`` (an imputer), ``"passes"`` it on, or ``"refuses"``."""
+    if step is None or isinstance(step, str):  # "passthrough"; "drop" reads nothing
+        return "passes" if step in (None, "passthrough") else "removes"
+    if type(step).__module__.startswith("sklearn.impute"):
+        return "removes"
+    if isinstance(step, Pipeline):
+        for _, inner in step.steps:
+            handling = _nan_handling(inner)
+            if handling != "passes":
+                return handling
+        return "passes"
+    if isinstance(step, ColumnTransformer):
+        parts = [_nan_handling(t) for _, t, _ in step.transformers] + [
+            _nan_handling(step.remainder)
+        ]
+        if "refuses" in parts:
+            return "refuses"
+        return "removes" if all(p == "removes" for p in parts) else "passes"
+    if isinstance(step, BaseSearchCV):
+        return _nan_handling(step.estimator)
+    try:
+        return "passes" if get_tags(step).input_tags.allow_nan else "refuses"
+    except (AttributeError, TypeError, ValueError):  # not a scikit-learn estimator
+        return "refuses"
 
 
 def _check_whole_classes(y: np.ndarray, estimator: Any) -> None:
