@@ -339,6 +339,8 @@ class ActiveLearner:
             self.classes, self.multilabel
         )
         _check_positive_label(self._strategy, self._fixed_classes)
+        if not self._ml and self._fixed_classes is not None:
+            _check_label_sets(self._fixed_classes, self.estimator)
         self.graph_pool_: Any = None
         self.hybrid_method_: str | None = None
         self._semi = _semi_method(self, on_dask)
@@ -707,6 +709,9 @@ class ActiveLearner:
             )
         if y.ndim == 1 and y.dtype.kind == "f" and is_classifier(self.estimator):
             _check_whole_classes(y, self.estimator)
+        if y.ndim == 1 and y.dtype.kind in "OUS" and self._fixed_classes is None:
+            known = np.unique(np.asarray(self.labels_.tolist() + y.tolist(), dtype=object))
+            _check_label_sets(known, self.estimator)
         if self._fixed_classes is not None and y.ndim == 1:
             unknown = ~np.isin(y, self._fixed_classes)
             if unknown.any():
@@ -1521,6 +1526,35 @@ def _nan_handling(step: Any) -> str:
         return "passes" if get_tags(step).input_tags.allow_nan else "refuses"
     except (AttributeError, TypeError, ValueError):  # not a scikit-learn estimator
         return "refuses"
+
+
+def _check_label_sets(classes: np.ndarray, estimator: Any) -> None:
+    """Refuse single-label classes of which one is several others joined by ``;``.
+
+    ``"politics;sports"`` next to ``"sports"`` is a multi-label item written as one
+    text cell, as the labelling app's CSV export and the command line read it
+    (:func:`~activelab.multilabel.joined_label_set`); taken as a class of its own, it
+    would be learnt apart from both of its labels.
+
+    Parameters
+    ----------
+    classes : ndarray
+        The distinct labels: the fixed classes, or those taught so far with the new ones.
+    estimator : estimator
+        The learner's estimator; a regressor's numbers are never sets.
+
+    Raises
+    ------
+    ValueError
+        Naming the label, its parts and how to give multi-label targets.
+    """
+    from activelab.multilabel._model import joined_label_set, label_set_refusal
+
+    if is_regressor(estimator):
+        return
+    joined = joined_label_set(v for v in classes.tolist() if isinstance(v, str))
+    if joined is not None:
+        raise ValueError(label_set_refusal(joined))
 
 
 def _check_whole_classes(y: np.ndarray, estimator: Any) -> None:
