@@ -516,3 +516,26 @@ def test_report_escapes_text_and_embeds_plots(tmp_path):
     for part in ("curves", "savings"):
         for ext in ("png", "svg"):
             assert (tmp_path / f"r_{part}.{ext}").stat().st_size > 1000
+
+
+def test_a_strategy_instance_is_replayed_with_its_own_parameters():
+    # simulate rebuilt every strategy from its name: Explore("margin", share=0.9) replayed
+    # the default share, without a word
+    from sklearn.tree import DecisionTreeClassifier
+
+    from activelab.strategies import Explore, QueryByCommittee
+
+    small = {"seeds": 1, "n_initial": 5, "batch_size": 5, "budget": 15, "progress": False}
+    est = LogisticRegression(max_iter=300)
+    doc = simulate("iris", est, [Explore("margin", share=0.9), "random"], **small)
+    assert doc["settings"]["strategy_params"] == {"explore": {"share": 0.9}}
+    by_name = simulate(
+        "iris", est, ["explore", "random"], strategy_params={"explore": {"share": 0.9}}, **small
+    )
+    assert [r["scores"] for r in doc["runs"]] == [r["scores"] for r in by_name["runs"]]
+    assert "strategy_params" not in simulate("iris", est, Explore(), **small)["settings"]
+    with pytest.raises(ValueError, match=r"share is 0.9 on the instance but 0.5 in strategy_"):
+        simulate("iris", est, [Explore(share=0.9)], strategy_params={"explore": {"share": 0.5}})
+    committee = QueryByCommittee(committee=[DecisionTreeClassifier(), est])
+    with pytest.raises(ValueError, match=r"qbc's committee=\[DecisionTree.*run_campaign"):
+        simulate("iris", est, [committee], **small)
