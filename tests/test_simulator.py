@@ -539,3 +539,19 @@ def test_a_strategy_instance_is_replayed_with_its_own_parameters():
     committee = QueryByCommittee(committee=[DecisionTreeClassifier(), est])
     with pytest.raises(ValueError, match=r"qbc's committee=\[DecisionTree.*run_campaign"):
         simulate("iris", est, [committee], **small)
+
+
+def test_nan_features_are_replayed_with_an_imputing_pipeline_and_refused_in_one_line_without():
+    from sklearn.datasets import load_iris
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+
+    X, y = load_iris(return_X_y=True)
+    X[np.random.default_rng(0).random(X.shape) < 0.1] = np.nan
+    small = {"seeds": 1, "n_initial": 6, "batch_size": 6, "budget": 18, "progress": False}
+    est = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=300))
+    doc = simulate((X, y), est, ["margin", "random"], **small)
+    assert np.isfinite(doc["runs"][0]["scores"][-1])
+    # the whole-data reference fit raised scikit-learn's message of several lines
+    with pytest.raises(ValueError, match=r"^The pool has a non-finite value \(nan\) at row 0"):
+        simulate((X, y), LogisticRegression(), ["margin"], **small)

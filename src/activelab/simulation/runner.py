@@ -303,6 +303,7 @@ def simulate(
     strategy_params = _instance_params(strategies, strategy_params)
     params = _strategy_params(names, strategy_params, minimize)
     _check_strategies(names, params, estimator, ds)  # before any campaign runs
+    _check_missing_values(ds, estimator)
     params = _with_positive_labels(params, ds)
     if is_regressor(estimator):
         _check_label_magnitude(ds.y)
@@ -656,6 +657,35 @@ def _check_strategies(
             )
         if strategy.needs_model:
             strategy.check_model(estimator)
+
+
+def _check_missing_values(ds: Dataset, estimator: Any) -> None:
+    """Refuse NaN in the features, as :class:`~activelab.ActiveLearner` does, unless the
+    estimator takes it (a pipeline that imputes first, or scikit-learn's ``allow_nan``).
+
+    The whole-data reference model is fitted before any campaign, and scikit-learn's
+    message for NaN ran over several lines without naming the row.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The data replayed.
+    estimator : estimator
+        The model of every campaign.
+
+    Raises
+    ------
+    ValueError
+        Naming the first NaN and the fixes (:func:`activelab._validation.check_pool`).
+    """
+    from activelab._validation import check_pool, pool_and_nan
+    from activelab.learner import _nan_encoder, _takes_nan
+
+    if type(ds.X).__module__.startswith("dask"):
+        return
+    X, has_nan = pool_and_nan(ds.X, allow_nan=True)
+    if has_nan and not _takes_nan(estimator) and _nan_encoder(estimator, X, 16_384) is None:
+        check_pool(X)
 
 
 def _with_positive_labels(
