@@ -131,6 +131,10 @@ def test_nan_with_a_model_that_takes_it_refuses_feature_strategies_in_one_line(i
     learner = ActiveLearner(est, "badge", random_state=0).fit(Xn, lab, y[lab])
     with pytest.raises(ValueError, match=r"'badge' reads the rows .* hold NaN"):
         learner.query(2)
+    with pytest.raises(ValueError, match=r"semi_supervised='spreading' spreads .* has NaN"):
+        ActiveLearner(est, semi_supervised="spreading").fit(Xn)
+    learner = ActiveLearner(est, semi_supervised="auto", cold_start="random").fit(Xn, lab, y[lab])
+    assert learner.model_ is not None and learner.hybrid_method_ is None  # stays supervised
 
 
 def test_nan_in_a_dataframe_column_the_pipeline_imputes_is_taken():

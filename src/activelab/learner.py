@@ -163,7 +163,8 @@ class ActiveLearner:
         Single-label classification only; ``"auto"`` quietly stays supervised
         where it cannot apply (a regressor, multi-label targets, a Dask pool,
         an estimator without ``predict_proba``, a strategy that needs the
-        estimator's own internals).
+        estimator's own internals, a pool with NaN and no imputing steps to build
+        the graph on).
 
     Attributes
     ----------
@@ -354,6 +355,17 @@ class ActiveLearner:
             # the features hold NaN: strategies place items by the pipeline's imputing steps,
             # or are refused in one line when there are none
             self._pool_embed = _missing_features if nan_encoder is None else nan_encoder.transform
+        graph = self._semi not in (None, "self-training") and not callable(self.embed)
+        if graph and self._pool_embed is _missing_features:  # no finite rows for the graph
+            if self.semi_supervised != "auto":
+                raise ValueError(
+                    f"semi_supervised={self._semi!r} spreads the labels over the pool's "
+                    "neighbour graph, built on the features, and the pool has NaN: make the "
+                    "estimator a Pipeline whose leading steps impute (make_pipeline("
+                    "SimpleImputer(), ...)), give embed= a function that returns finite rows, "
+                    "or use semi_supervised='off' or 'self-training'."
+                )
+            self._semi = None  # "auto" stays supervised where the hybrid fit cannot apply
         self._mask = np.zeros(X.shape[0], dtype=bool)
         self.labelled_ = np.empty(0, dtype=np.int64)
         self.labels_ = np.empty(0)
