@@ -5,7 +5,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
 from activelab import ActiveLearner, NotFittedError
-from activelab.strategies import AutoStrategy, Explore, RareAuto
+from activelab.strategies import AutoStrategy, Explore, RareAuto, get_strategy
 
 
 @pytest.fixture
@@ -128,6 +128,8 @@ def test_nan_with_a_model_that_takes_it_refuses_feature_strategies_in_one_line(i
     learner = ActiveLearner(est, "kcenter", random_state=0).fit(Xn, lab, y[lab])
     with pytest.raises(ValueError, match=r"NaN .*strategy 'kcenter' places .*SimpleImputer"):
         learner.query(2)
+    with pytest.raises(ValueError, match=r"NaN .*this strategy places .*SimpleImputer"):
+        get_strategy("kcenter").select(learner.context(), 2)  # called on the context directly
     learner = ActiveLearner(est, "badge", random_state=0).fit(Xn, lab, y[lab])
     with pytest.raises(ValueError, match=r"'badge' reads the rows .* hold NaN"):
         learner.query(2)

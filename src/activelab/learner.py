@@ -1414,16 +1414,17 @@ def _missing_features(X_chunk: Any) -> np.ndarray:
     _MissingFeaturesError
         Always.
     """
-    raise _MissingFeaturesError("The pool has NaN, and features with NaN have no distances.")
+    raise _MissingFeaturesError(_missing_message(None, False))  # the learner names the strategy
 
 
-def _missing_message(name: str, cold: bool) -> str:
+def _missing_message(name: str | None, cold: bool) -> str:
     """The learner's message for a strategy that places items by features holding NaN.
 
     Parameters
     ----------
-    name : str
-        The strategy that met the pool.
+    name : str or None
+        The strategy that met the pool; ``None`` when not known (a strategy called on
+        :meth:`ActiveLearner.context` directly).
     cold : bool
         Whether it was the cold start, standing in for the main strategy.
 
@@ -1431,7 +1432,8 @@ def _missing_message(name: str, cold: bool) -> str:
     -------
     str
     """
-    who = f"the cold start {name!r}" if cold else f"strategy {name!r}"
+    who = "this strategy" if name is None else f"strategy {name!r}"
+    who = f"the cold start {name!r}" if cold else who
     other = (
         "or cold_start='random'"
         if cold
