@@ -540,6 +540,9 @@ def test_label_sets_joined_by_semicolons_are_refused_alike_by_learner_simulate_a
     with pytest.raises(ValueError, match=r"'a;b' reads as the labels \['a', 'b'\] of one item"):
         learner.teach([2], y[2:3])
     assert learner.n_labelled_ == 2  # nothing stored
+    learner = ActiveLearner(LogisticRegression()).fit(X, [2, 3], ["a;b", "c"])  # "a;b" first
+    with pytest.raises(ValueError, match=r"'a;b' reads as the labels"):
+        learner.teach([0], ["a"])
     with pytest.raises(ValueError, match=r"to_indicator\(\[split_label_set\(v\)"):
         ActiveLearner(LogisticRegression(), classes=["a", "b", "b; a"]).fit(X)
     with pytest.raises(ValueError, match=r"'a;b' reads as the labels"):

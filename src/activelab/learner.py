@@ -722,8 +722,11 @@ class ActiveLearner:
         if y.ndim == 1 and y.dtype.kind == "f" and is_classifier(self.estimator):
             _check_whole_classes(y, self.estimator)
         if y.ndim == 1 and y.dtype.kind in "OUS" and self._fixed_classes is None:
-            known = np.unique(np.asarray(self.labels_.tolist() + y.tolist(), dtype=object))
-            _check_label_sets(known, self.estimator)
+            new = set(y.tolist())
+            # only labels holding a ';' can be sets: the labels so far are read only then
+            if any(isinstance(v, str) and ";" in v for v in new) or _has_separator(self.labels_):
+                known = np.asarray(list(new | set(self.labels_.tolist())), dtype=object)
+                _check_label_sets(known, self.estimator)
         if self._fixed_classes is not None and y.ndim == 1:
             unknown = ~np.isin(y, self._fixed_classes)
             if unknown.any():
@@ -1540,6 +1543,24 @@ def _nan_handling(step: Any) -> str:
         return "passes" if get_tags(step).input_tags.allow_nan else "refuses"
     except (AttributeError, TypeError, ValueError):  # not a scikit-learn estimator
         return "refuses"
+
+
+def _has_separator(labels: np.ndarray) -> bool:
+    """Whether some text label holds a ``;`` (vectorised over a string array).
+
+    Parameters
+    ----------
+    labels : ndarray
+        Labels taught so far (1-D).
+
+    Returns
+    -------
+    bool
+    """
+    if labels.ndim != 1 or labels.size == 0 or labels.dtype.kind not in "OUS":
+        return False
+    text = labels if labels.dtype.kind in "US" else labels[_kinds(labels) == 1].astype(str)
+    return bool(np.char.find(text.astype(str), ";").max(initial=-1) >= 0)
 
 
 def _check_label_sets(classes: np.ndarray, estimator: Any) -> None:
