@@ -96,7 +96,8 @@ def test_auto_resets_on_a_new_pool_and_validates():
         idx = learner.query(3)
         learner.teach(idx, y[idx])
         learner.query(3)
-        assert len(auto.weight_history_) == 2  # reset at the second campaign
+        assert len(learner.strategy_.weight_history_) == 2  # each learner starts afresh
+    assert auto.weight_history_ == []  # the instance given is cloned, never used itself
     with pytest.raises(ValueError, match="gamma"):
         AutoStrategy(gamma=1.5)
     with pytest.raises(ValueError, match="at least one"):
@@ -326,6 +327,7 @@ def test_gain_reward_moves_the_weights_toward_the_better_arm():
     for _ in range(15):
         idx = learner.query(8)
         learner.teach(idx, y[idx])
+    auto = learner.strategy_  # the learner's copy records the campaign
     pi = auto.weight_history_[-1]
     names = auto.arm_names_
     assert pi[names.index("margin")] > 0.6 > pi[names.index("surest")]

@@ -5,6 +5,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
 from activelab import ActiveLearner, NotFittedError
+from activelab.strategies import AutoStrategy, Explore, RareAuto, get_strategy
 
 
 @pytest.fixture
@@ -80,6 +81,81 @@ def test_nan_in_a_dataframe_pool_names_its_column_and_index_label():
         ActiveLearner(LogisticRegression()).fit(pool)
     with pytest.raises(ValueError, match=r"at row 1, column 'income'\."):
         ActiveLearner(LogisticRegression()).fit(pool.reset_index(drop=True))
+
+
+def _with_nan(X, share=0.1):
+    X = np.array(X, dtype=float)
+    X[np.random.default_rng(1).random(X.shape) < share] = np.nan
+    return X
+
+
+def test_nan_is_taken_by_a_pipeline_that_imputes_and_strategies_read_its_rows(iris):
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = iris
+    Xn = _with_nan(X)
+    est = make_pipeline(StandardScaler(), SimpleImputer(), LogisticRegression(max_iter=500))
+    for strategy in ("margin", "kcenter", "probcover", "density"):
+        learner = ActiveLearner(est, strategy, random_state=0).fit(Xn)  # cold start: typicality
+        for _ in range(3):
+            idx = learner.query(4)
+            learner.teach(idx, y[idx])
+        assert learner.model_ is not None and learner.score(Xn, y) > 0.5
+    with pytest.raises(ValueError, match=r"non-finite value \(nan\) at row .*SimpleImputer"):
+        ActiveLearner(LogisticRegression()).fit(Xn)  # no imputer: refused, naming the fix
+    Xi = Xn.copy()
+    Xi[4, 2] = np.inf  # an imputer fills NaN only
+    with pytest.raises(ValueError, match=r"infinite value \(inf\) at row 4, column 2"):
+        ActiveLearner(est).fit(Xi)
+
+
+def test_nan_with_a_model_that_takes_it_refuses_feature_strategies_in_one_line(iris):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = iris
+    Xn = _with_nan(X)
+    est = HistGradientBoostingClassifier(max_iter=10)
+    learner = ActiveLearner(est, "margin", cold_start="random", random_state=0).fit(Xn)
+    for _ in range(2):
+        idx = learner.query(10)
+        learner.teach(idx, y[idx])
+    assert learner.history_[-1].strategy == "margin"
+    with pytest.raises(ValueError, match=r"the cold start 'typicality' places items by"):
+        ActiveLearner(est).fit(Xn).query(2)
+    lab = np.r_[0:5, 50:55, 100:105]
+    learner = ActiveLearner(est, "kcenter", random_state=0).fit(Xn, lab, y[lab])
+    with pytest.raises(ValueError, match=r"NaN .*strategy 'kcenter' places .*SimpleImputer"):
+        learner.query(2)
+    with pytest.raises(ValueError, match=r"NaN .*this strategy places .*SimpleImputer"):
+        get_strategy("kcenter").select(learner.context(), 2)  # called on the context directly
+    learner = ActiveLearner(est, "badge", random_state=0).fit(Xn, lab, y[lab])
+    with pytest.raises(ValueError, match=r"'badge' reads the rows .* hold NaN"):
+        learner.query(2)
+    with pytest.raises(ValueError, match=r"semi_supervised='spreading' spreads .* has NaN"):
+        ActiveLearner(est, semi_supervised="spreading").fit(Xn)
+    learner = ActiveLearner(est, semi_supervised="auto", cold_start="random").fit(Xn, lab, y[lab])
+    assert learner.model_ is not None and learner.hybrid_method_ is None  # stays supervised
+
+
+def test_nan_in_a_dataframe_column_the_pipeline_imputes_is_taken():
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    pool = pd.DataFrame({"city": rng.choice(["paris", "rome"], 60), "age": rng.normal(40, 9, 60)})
+    y = (pool["age"] > 40).to_numpy().astype(int)
+    pool.loc[[3, 8], "age"] = np.nan
+    encode = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["city"]), (SimpleImputer(), ["age"])
+    )
+    learner = ActiveLearner(make_pipeline(encode, LogisticRegression()), random_state=0)
+    learner.fit(pool, [0, 1, 2, 4], y[[0, 1, 2, 4]])
+    assert learner.query(3).shape == (3,)
 
 
 def test_a_dataframe_pool_is_checked_chunk_by_chunk_without_a_float_copy_of_the_whole():
@@ -409,3 +485,48 @@ def test_embed_model_reads_the_pipeline_of_a_multilabel_model_with_a_constant_la
         warnings.simplefilter("error", UserWarning)
         embedding = learner.context().embed
     assert np.allclose(embedding(X[:2]), 3.0 * X[:2])
+
+
+def _picks(learners, X, y, rounds=3, n=3):
+    """Interleaved campaigns: each learner queries and is taught in turn."""
+    for learner in learners:
+        learner.fit(X, [0, 50, 100, 1, 51, 101], y[[0, 50, 100, 1, 51, 101]])
+    out = [[] for _ in learners]
+    for _ in range(rounds):
+        for picks, learner in zip(out, learners, strict=True):
+            idx = learner.query(n)
+            picks.append(idx.tolist())
+            learner.teach(idx, y[idx])
+    return out
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: AutoStrategy(cv=None),
+        lambda: RareAuto(cv=None),
+        lambda: Explore("margin", share=0.5),
+    ],
+    ids=["auto", "auto_rare", "explore"],
+)
+def test_learners_sharing_a_strategy_instance_repeat_as_with_their_own(iris, make):
+    # auto's bandit state (weights, its picks) lived on the instance: a second learner
+    # given the same one read the first's, and neither repeated under its seed
+    X, y = iris
+    est = LogisticRegression(max_iter=300)
+    alone = _picks([ActiveLearner(est, make(), random_state=3)], X, y)[0]
+    shared = make()
+    both = _picks([ActiveLearner(est, shared, random_state=3) for _ in range(2)], X, y)
+    assert both == [alone, alone]
+    assert not getattr(shared, "arm_history_", [])  # the instance given is never used itself
+
+
+def test_clone_strategy_keeps_parameters_and_clones_inner_strategies():
+    from activelab.strategies import Stochastic, clone_strategy, get_strategy
+
+    stochastic = Stochastic(get_strategy("entropy"), power=2.0, uniform=0.1)
+    twin = clone_strategy(stochastic)
+    assert repr(twin) == repr(stochastic) and twin.base is not stochastic.base
+    rare = RareAuto(positive_label="fraud", gamma=0.2, cv=None)
+    twin = clone_strategy(rare)
+    assert (twin.positive_label, twin.gamma, twin.cv, twin.arms) == ("fraud", 0.2, None, rare.arms)

@@ -370,7 +370,7 @@ def test_adaptive_auto_picks_a_grid_value_and_repeats(data):
         learner = ActiveLearner(_ovr(), strategy, classes=4, random_state=0)
         learner.fit(X, np.arange(20), Y[:20])
         picks.append(learner.query(5).tolist())
-        assert strategy.beta_ in (0.0, 0.5, 1.0)
+        assert learner.strategy_.beta_ in (0.0, 0.5, 1.0)
     assert picks[0] == picks[1]
 
 
@@ -525,3 +525,34 @@ def test_confidence_criterion_tells_label_sets_by_the_prediction_of_one_row():
     crit.update(_IndicatorRows(), X, 3)  # each label's yes/no: 0.1 and 0.5
     crit.update(_ProbaOnly(), X, 3)  # the least confident class: 1 - 0.9
     assert np.allclose(crit.values_, [0.3, 0.1])
+
+
+def test_label_sets_joined_by_semicolons_are_refused_alike_by_learner_simulate_and_app():
+    # the command line refused "a;b" next to "a" as multi-label data; the library learnt it
+    # as a class of its own, and a single-label project took it as a label
+    from activelab.app.project import ProjectError, check_labels
+    from activelab.multilabel import joined_label_set
+    from activelab.simulation import simulate
+
+    X = np.random.default_rng(0).normal(size=(24, 3))
+    y = np.array(["a", "b", "a;b", "b"] * 6)
+    learner = ActiveLearner(LogisticRegression(), "margin").fit(X, [0, 1], y[:2])
+    with pytest.raises(ValueError, match=r"'a;b' reads as the labels \['a', 'b'\] of one item"):
+        learner.teach([2], y[2:3])
+    assert learner.n_labelled_ == 2  # nothing stored
+    learner = ActiveLearner(LogisticRegression()).fit(X, [2, 3], ["a;b", "c"])  # "a;b" first
+    with pytest.raises(ValueError, match=r"'a;b' reads as the labels"):
+        learner.teach([0], ["a"])
+    with pytest.raises(ValueError, match=r"to_indicator\(\[split_label_set\(v\)"):
+        ActiveLearner(LogisticRegression(), classes=["a", "b", "b; a"]).fit(X)
+    with pytest.raises(ValueError, match=r"'a;b' reads as the labels"):
+        simulate(
+            (X, y), LogisticRegression(), ["random"], seeds=1, n_initial=4, budget=8, progress=False
+        )
+    with pytest.raises(ProjectError, match=r"'a;b' reads as the labels \['a', 'b'\]"):
+        check_labels(["a", "b", "a;b"])
+    # one label whose name holds a ';' is no set: none of its parts is a label
+    assert joined_label_set(["rock;pop", "jazz"]) is None
+    assert check_labels(["rock;pop", "jazz"]) == ["rock;pop", "jazz"]
+    learner = ActiveLearner(LogisticRegression()).fit(X, [0, 1], ["rock;pop", "jazz"])
+    assert learner.classes_.tolist() == ["jazz", "rock;pop"]

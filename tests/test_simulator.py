@@ -520,3 +520,42 @@ def test_report_escapes_text_and_embeds_plots(tmp_path):
     for part in ("curves", "savings"):
         for ext in ("png", "svg"):
             assert (tmp_path / f"r_{part}.{ext}").stat().st_size > 1000
+
+
+def test_a_strategy_instance_is_replayed_with_its_own_parameters():
+    # simulate rebuilt every strategy from its name: Explore("margin", share=0.9) replayed
+    # the default share, without a word
+    from sklearn.tree import DecisionTreeClassifier
+
+    from activelab.strategies import Explore, QueryByCommittee
+
+    small = {"seeds": 1, "n_initial": 5, "batch_size": 5, "budget": 15, "progress": False}
+    est = LogisticRegression(max_iter=300)
+    doc = simulate("iris", est, [Explore("margin", share=0.9), "random"], **small)
+    assert doc["settings"]["strategy_params"] == {"explore": {"share": 0.9}}
+    by_name = simulate(
+        "iris", est, ["explore", "random"], strategy_params={"explore": {"share": 0.9}}, **small
+    )
+    assert [r["scores"] for r in doc["runs"]] == [r["scores"] for r in by_name["runs"]]
+    assert "strategy_params" not in simulate("iris", est, Explore(), **small)["settings"]
+    with pytest.raises(ValueError, match=r"share is 0.9 on the instance but 0.5 in strategy_"):
+        simulate("iris", est, [Explore(share=0.9)], strategy_params={"explore": {"share": 0.5}})
+    committee = QueryByCommittee(committee=[DecisionTreeClassifier(), est])
+    with pytest.raises(ValueError, match=r"qbc's committee=\[DecisionTree.*run_campaign"):
+        simulate("iris", est, [committee], **small)
+
+
+def test_nan_features_are_replayed_with_an_imputing_pipeline_and_refused_in_one_line_without():
+    from sklearn.datasets import load_iris
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+
+    X, y = load_iris(return_X_y=True)
+    X[np.random.default_rng(0).random(X.shape) < 0.1] = np.nan
+    small = {"seeds": 1, "n_initial": 6, "batch_size": 6, "budget": 18, "progress": False}
+    est = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=300))
+    doc = simulate((X, y), est, ["margin", "random"], **small)
+    assert np.isfinite(doc["runs"][0]["scores"][-1])
+    # the whole-data reference fit raised scikit-learn's message of several lines
+    with pytest.raises(ValueError, match=r"^The pool has a non-finite value \(nan\) at row 0"):
+        simulate((X, y), LogisticRegression(), ["margin"], **small)

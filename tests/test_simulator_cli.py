@@ -170,7 +170,7 @@ def test_a_multilabel_export_of_single_labels_and_empty_sets_is_refused(tmp_path
 
 
 def test_label_sets_are_told_from_classes_that_merely_hold_a_semicolon():
-    from activelab.cli.simulate import _label_sets
+    from activelab.multilabel import joined_label_set as _label_sets
 
     assert _label_sets(["a", "b", "a;b"]) == "a;b"
     assert _label_sets(["x;y", "y;x", "z"]) == "y;x"

@@ -41,12 +41,14 @@ def non_numeric_columns(X: Any) -> list[str]:
     return [str(c) for c, dtype in X.dtypes.items() if dtype.kind not in "biuf"]
 
 
-def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
+def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE, allow_nan: bool = False) -> Any:
     """Validate a pool and return it in the form the learner keeps.
 
     Dense input becomes a 2-D float ndarray (no copy when it already is one),
     sparse input a CSR matrix, a pandas DataFrame is kept as it is (its numeric
-    columns are checked). NaN and infinity are refused, naming the first row.
+    columns are checked). NaN and infinity are refused, naming the first row;
+    with ``allow_nan``, NaN is let through as a missing value (for an estimator
+    that imputes it or takes it) and only infinity is refused.
 
     Examples
     --------
@@ -56,30 +58,55 @@ def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
     Traceback (most recent call last):
     ...
     ValueError: The pool has a non-finite value (nan) at row 1, column 0. ...
+    >>> check_pool([[0.0, 1.0], [np.nan, 3.0]], allow_nan=True)[1, 0]
+    np.float64(nan)
+    """
+    return pool_and_nan(X, chunk_size=chunk_size, allow_nan=allow_nan)[0]
+
+
+def pool_and_nan(
+    X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE, allow_nan: bool = False
+) -> tuple[Any, bool]:
+    """:func:`check_pool`, also saying whether the pool holds NaN (only with ``allow_nan``).
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix, DataFrame or Dask collection
+        The pool.
+    chunk_size : int
+        Rows checked at a time.
+    allow_nan : bool
+        Let NaN through (infinity is refused all the same); a Dask pool refuses it.
+
+    Returns
+    -------
+    X : ndarray, sparse matrix, DataFrame or Dask array
+        As :func:`check_pool` returns it.
+    has_nan : bool
+        Whether some value is NaN.
     """
     if type(X).__module__.startswith("dask"):
-        return _check_dask_pool(X)
+        return _check_dask_pool(X), False
     if hasattr(X, "iloc") and hasattr(X, "columns"):
         if X.shape[0] == 0:
             raise ValueError("The pool is empty: pass at least one row.")
         numeric = [i for i, kind in enumerate(X.dtypes) if kind.kind in "biuf"]
-        if numeric:
-            _check_finite_dense(X, chunk_size, columns=numeric, rows=X.index)
-        return X
+        if not numeric:
+            return X, False
+        return X, _check_finite_dense(
+            X, chunk_size, columns=numeric, rows=X.index, allow_nan=allow_nan
+        )
     if sp.issparse(X):
         X = sp.csr_matrix(X)
         if X.ndim != 2 or X.shape[0] == 0:
             raise ValueError(f"The pool must be a non-empty 2-D matrix, got shape {X.shape}.")
-        bad = np.flatnonzero(~np.isfinite(X.data))
+        nan = np.isnan(X.data) if allow_nan else np.zeros(X.data.shape, dtype=bool)
+        bad = np.flatnonzero(~(np.isfinite(X.data) | nan))
         if bad.size:
             row = int(np.searchsorted(X.indptr, bad[0], side="right") - 1)
             col = int(X.indices[bad[0]])
-            raise ValueError(
-                f"The pool has a non-finite value ({X.data[bad[0]]}) at row {row}, column {col}. "
-                "Impute or drop such rows (e.g. sklearn.impute.SimpleImputer) before building "
-                "the pool."
-            )
-        return X
+            raise ValueError(_non_finite(X.data[bad[0]], f"row {row}, column {col}", allow_nan))
+        return X, bool(nan.any())
     try:
         arr = np.asarray(X)
     except ValueError as exc:  # numpy: "inhomogeneous shape"
@@ -109,8 +136,7 @@ def check_pool(X: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
         raise ValueError(f"The pool must be a non-empty 2-D array, got shape {arr.shape}.")
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(float)
-    _check_finite_dense(arr, chunk_size)
-    return arr
+    return arr, _check_finite_dense(arr, chunk_size, allow_nan=allow_nan)
 
 
 def _check_dask_pool(X: Any) -> Any:
@@ -128,8 +154,13 @@ def _check_dask_pool(X: Any) -> Any:
 
 
 def _check_finite_dense(
-    arr: Any, chunk_size: int, *, columns: list[int] | None = None, rows: Any = None
-) -> None:
+    arr: Any,
+    chunk_size: int,
+    *,
+    columns: list[int] | None = None,
+    rows: Any = None,
+    allow_nan: bool = False,
+) -> bool:
     """Refuse NaN and infinity, naming the first such value's row and column.
 
     The pool is read ``chunk_size`` rows at a time: a DataFrame's numbers are
@@ -147,26 +178,64 @@ def _check_finite_dense(
         that would count the other columns out.
     rows : pandas.Index, optional
         The DataFrame's index, whose label is named next to the row's position.
+    allow_nan : bool, default=False
+        Let NaN through; infinity is refused all the same.
+
+    Returns
+    -------
+    bool
+        Whether some value is NaN (``False`` unless ``allow_nan``).
     """
+    has_nan = False
     for start in range(0, arr.shape[0], chunk_size):
         if columns is None:
             block = arr[start : start + chunk_size]
         else:
             block = arr.iloc[start : start + chunk_size, columns].to_numpy(dtype=float)
         finite = np.isfinite(block)
-        if not finite.all():
-            r, c = np.argwhere(~finite)[0]
+        if finite.all():
+            continue
+        nan = np.isnan(block) if allow_nan else np.zeros(block.shape, dtype=bool)
+        has_nan = has_nan or bool(nan.any())
+        if not (finite | nan).all():
+            r, c = np.argwhere(~(finite | nan))[0]
             row = start + int(r)
             where = f"row {row}, column {c}"
             if columns is not None:
                 label = rows[row] if rows is not None else row
                 shown = "" if label == row else f" (index {label!r})"
                 where = f"row {row}{shown}, column {arr.columns[columns[c]]!r}"
-            raise ValueError(
-                f"The pool has a non-finite value ({block[r, c]}) at {where}. "
-                "Impute or drop such rows (e.g. sklearn.impute.SimpleImputer) before building "
-                "the pool."
-            )
+            raise ValueError(_non_finite(block[r, c], where, allow_nan))
+    return has_nan
+
+
+def _non_finite(value: Any, where: str, allow_nan: bool) -> str:
+    """The message for a refused value: NaN without ``allow_nan``, else infinity.
+
+    Parameters
+    ----------
+    value : float
+        The value refused.
+    where : str
+        Its row and column, as the message names them.
+    allow_nan : bool
+        Whether NaN was let through (so the value is an infinity).
+
+    Returns
+    -------
+    str
+    """
+    if allow_nan:
+        return (
+            f"The pool has an infinite value ({value}) at {where}. NaN is taken as a missing "
+            "value, infinity is not: replace it (with np.nan, or a bound) before building the pool."
+        )
+    return (
+        f"The pool has a non-finite value ({value}) at {where}. Impute or drop such rows "
+        "before building the pool, or give the learner an estimator that takes NaN: a Pipeline "
+        "that imputes first (make_pipeline(SimpleImputer(), ...), sklearn.impute) or one such as "
+        "HistGradientBoostingClassifier."
+    )
 
 
 def check_indices(indices: Any, n_pool: int, *, what: str = "index") -> np.ndarray:

@@ -23,7 +23,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
 
 from activelab._text import count
 from activelab._validation import (
@@ -33,11 +36,12 @@ from activelab._validation import (
     check_label_values,
     check_pool,
     non_numeric_columns,
+    pool_and_nan,
 )
 from activelab.cluster import DaskBackend, _gathers, _not_a_dask_pool, is_dask_collection
 from activelab.multilabel._model import check_indicator, fit_multilabel, multilabel_proba
 from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
-from activelab.strategies import get_strategy
+from activelab.strategies import clone_strategy, get_strategy
 from activelab.strategies._base import NonNumericPoolError, QueryContext, Strategy
 
 __all__ = ["ActiveLearner", "NotFittedError", "QueryRecord"]
@@ -91,10 +95,13 @@ class ActiveLearner:
         cloned before each fit; the original is never modified.
     strategy : str or Strategy, default="margin"
         The query strategy, by name (see :func:`activelab.strategies.available`)
-        or as an instance.
+        or as an instance. An instance is cloned at each :meth:`fit`
+        (:func:`~activelab.strategies.clone_strategy`): the learner queries with
+        its own copy, :attr:`strategy_`, so learners given one instance share no
+        state and each repeats under its ``random_state``.
     cold_start : str or Strategy, default="typicality"
         Stands in for ``strategy`` while no model can be fitted. It must not
-        need a model.
+        need a model. Cloned as ``strategy`` is.
     classes : array-like or int, optional
         The fixed set of classes. Labels outside it are refused. When omitted,
         the classes are those seen so far (a set, such as ``set(y)``, is fine).
@@ -156,7 +163,8 @@ class ActiveLearner:
         Single-label classification only; ``"auto"`` quietly stays supervised
         where it cannot apply (a regressor, multi-label targets, a Dask pool,
         an estimator without ``predict_proba``, a strategy that needs the
-        estimator's own internals).
+        estimator's own internals, a pool with NaN and no imputing steps to build
+        the graph on).
 
     Attributes
     ----------
@@ -168,6 +176,10 @@ class ActiveLearner:
         Their labels, aligned with ``labelled_``.
     history_ : list of QueryRecord
         One record per query.
+    strategy_ : Strategy
+        The strategy the learner queries with: its own copy of ``strategy``,
+        made at :meth:`fit`, holding what the strategy records (e.g. ``auto``'s
+        ``arm_history_`` and ``weight_history_``).
     graph_pool_ : GraphPool or None
         With ``semi_supervised``: the pool's k-nearest-neighbour graph
         (:class:`~activelab.models.spreading.GraphPool`), built at the first
@@ -242,7 +254,13 @@ class ActiveLearner:
         Parameters
         ----------
         X : array-like, sparse matrix or DataFrame, shape (n_pool, n_features)
-            The pool. NaN and infinity are refused.
+            The pool. Infinity is refused, and so is NaN unless the estimator
+            takes it: a :class:`~sklearn.pipeline.Pipeline` whose leading steps
+            impute (``make_pipeline(SimpleImputer(), ...)``; strategies that place
+            items by their features then read the rows those steps give), or an
+            estimator whose scikit-learn tags allow NaN
+            (``HistGradientBoostingClassifier``; strategies that place items by
+            their features are then refused, naming the fixes).
         labelled : array-like of int, optional
             Pool indices already labelled.
         labels : array-like, optional
@@ -279,9 +297,10 @@ class ActiveLearner:
                 f"LogisticRegression(max_iter=1000); got {self.estimator!r}."
             )
         on_dask = is_dask_collection(X)
-        self._strategy = get_strategy(self.strategy)
+        # the learner's own copies: an instance given to several learners shares no state
+        self._strategy = clone_strategy(get_strategy(self.strategy))
         cold = "random" if on_dask and self.cold_start == "typicality" else self.cold_start
-        self._cold = get_strategy(cold)
+        self._cold = clone_strategy(get_strategy(cold))
         if on_dask:
             for s in (self._strategy, self._cold):
                 if not s.supports_dask:
@@ -315,11 +334,16 @@ class ActiveLearner:
         _check_embed(self.embed)
         if self.weighting not in (None, "lure"):
             raise ValueError(f"weighting must be None or 'lure', got {self.weighting!r}.")
-        X = check_pool(X, chunk_size=self.chunk_size)
+        X, has_nan = pool_and_nan(X, chunk_size=self.chunk_size, allow_nan=True)
+        nan_encoder = _nan_encoder(self.estimator, X, self.chunk_size) if has_nan else None
+        if has_nan and nan_encoder is None and not _takes_nan(self.estimator):
+            check_pool(X, chunk_size=self.chunk_size)  # names the first NaN and the fixes
         self._ml, self._fixed_classes, self._label_names = _resolve_classes(
             self.classes, self.multilabel
         )
         _check_positive_label(self._strategy, self._fixed_classes)
+        if not self._ml and self._fixed_classes is not None:
+            _check_label_sets(self._fixed_classes, self.estimator)
         self.graph_pool_: Any = None
         self.hybrid_method_: str | None = None
         self._semi = _semi_method(self, on_dask)
@@ -329,6 +353,21 @@ class ActiveLearner:
         # one function object for the whole pool: the shared graph is keyed by its identity,
         # and a bound method taken anew at every query made every query search the pool again
         self._pool_embed = None if encoder is None else encoder.transform
+        if has_nan and (self.embed is None or isinstance(self.embed, str)):
+            # the features hold NaN: strategies place items by the pipeline's imputing steps,
+            # or are refused in one line when there are none
+            self._pool_embed = _missing_features if nan_encoder is None else nan_encoder.transform
+        graph = self._semi not in (None, "self-training") and not callable(self.embed)
+        if graph and self._pool_embed is _missing_features:  # no finite rows for the graph
+            if self.semi_supervised != "auto":
+                raise ValueError(
+                    f"semi_supervised={self._semi!r} spreads the labels over the pool's "
+                    "neighbour graph, built on the features, and the pool has NaN: make the "
+                    "estimator a Pipeline whose leading steps impute (make_pipeline("
+                    "SimpleImputer(), ...)), give embed= a function that returns finite rows, "
+                    "or use semi_supervised='off' or 'self-training'."
+                )
+            self._semi = None  # "auto" stays supervised where the hybrid fit cannot apply
         self._mask = np.zeros(X.shape[0], dtype=bool)
         self.labelled_ = np.empty(0, dtype=np.int64)
         self.labels_ = np.empty(0)
@@ -353,6 +392,12 @@ class ActiveLearner:
         """The pool."""
         self._check_pool_set()
         return self._X
+
+    @property
+    def strategy_(self) -> Strategy:
+        """The learner's own copy of ``strategy``, made at :meth:`fit`."""
+        self._check_pool_set()
+        return self._strategy
 
     @property
     def n_labelled_(self) -> int:
@@ -442,6 +487,8 @@ class ActiveLearner:
         except NonNumericPoolError as exc:
             message = _non_numeric(strategy.name, cold, exc.columns)
             raise NonNumericPoolError(message, exc.columns) from None
+        except _MissingFeaturesError:
+            raise _MissingFeaturesError(_missing_message(strategy.name, cold)) from None
         except ValueError as exc:
             if "unknown categor" not in str(exc).lower():
                 raise
@@ -504,7 +551,7 @@ class ActiveLearner:
             model = _supervised_part(self.model_) if self._semi is not None else self.model_
             model = _embedding_model(model)
             if model is None:  # no model yet: the cold start reads the features
-                return None, None
+                return getattr(self, "_pool_embed", None), None
             leading = _leading_steps(model)
             if leading is None and not getattr(self, "_warned_embed_model", False):
                 return None, lambda: self._warn_no_leading_steps(model)
@@ -679,6 +726,12 @@ class ActiveLearner:
             )
         if y.ndim == 1 and y.dtype.kind == "f" and is_classifier(self.estimator):
             _check_whole_classes(y, self.estimator)
+        if y.ndim == 1 and y.dtype.kind in "OUS" and self._fixed_classes is None:
+            new = set(y.tolist())
+            # only labels holding a ';' can be sets: the labels so far are read only then
+            if any(isinstance(v, str) and ";" in v for v in new) or _has_separator(self.labels_):
+                known = np.asarray(list(new | set(self.labels_.tolist())), dtype=object)
+                _check_label_sets(known, self.estimator)
         if self._fixed_classes is not None and y.ndim == 1:
             unknown = ~np.isin(y, self._fixed_classes)
             if unknown.any():
@@ -1382,6 +1435,199 @@ def _pool_encoder(estimator: Any, X: Any) -> Any:
         return clone(estimator[:-1]).fit(X)
     except (TypeError, ValueError):  # a step that needs labels, or that cannot read the pool
         return None
+
+
+class _MissingFeaturesError(ValueError):
+    """A strategy read the features of a pool that holds NaN, with no imputing steps to use."""
+
+
+def _missing_features(X_chunk: Any) -> np.ndarray:
+    """The embedding of a pool with NaN and no imputing pipeline: refused (the learner names
+    the strategy).
+
+    Parameters
+    ----------
+    X_chunk : array-like
+        Rows of the pool.
+
+    Raises
+    ------
+    _MissingFeaturesError
+        Always.
+    """
+    raise _MissingFeaturesError(_missing_message(None, False))  # the learner names the strategy
+
+
+def _missing_message(name: str | None, cold: bool) -> str:
+    """The learner's message for a strategy that places items by features holding NaN.
+
+    Parameters
+    ----------
+    name : str or None
+        The strategy that met the pool; ``None`` when not known (a strategy called on
+        :meth:`ActiveLearner.context` directly).
+    cold : bool
+        Whether it was the cold start, standing in for the main strategy.
+
+    Returns
+    -------
+    str
+    """
+    who = "this strategy" if name is None else f"strategy {name!r}"
+    who = f"the cold start {name!r}" if cold else who
+    other = (
+        "or cold_start='random'"
+        if cold
+        else "or a strategy that reads the model only (margin, entropy, least_confident) with "
+        "cold_start='random'"
+    )
+    return (
+        f"The pool has NaN (missing values), and {who} places items by their features, which "
+        "must be finite to measure distances: make the estimator a Pipeline whose leading steps "
+        "impute (make_pipeline(SimpleImputer(), ...)), give ActiveLearner an embed= function "
+        f"that returns finite rows, {other}."
+    )
+
+
+def _nan_encoder(estimator: Any, X: Any, chunk_size: int) -> Any:
+    """The pipeline's leading steps fitted on a pool with NaN, when they leave none; else None.
+
+    Such steps (an imputer first) are what the estimator reads the pool through, so the
+    pool is fine for it, and for the strategies that place items by their features.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The learner's estimator.
+    X : ndarray, sparse matrix or DataFrame
+        The pool, which holds NaN.
+    chunk_size : int
+        Rows transformed at a time for the check.
+
+    Returns
+    -------
+    estimator or None
+        The fitted leading steps, or ``None`` when the estimator is no pipeline of at
+        least two steps, its leading steps need labels, or they leave NaN or infinity.
+    """
+    if not isinstance(estimator, Pipeline) or len(estimator.steps) < 2:
+        return None
+    try:
+        encoder = clone(estimator[:-1]).fit(X)
+        for start in range(0, X.shape[0], chunk_size):
+            Z = encoder.transform(
+                take_rows(X, np.arange(start, min(start + chunk_size, X.shape[0])))
+            )
+            values = Z.data if hasattr(Z, "tocsr") else np.asarray(Z, dtype=float)
+            if not np.isfinite(values).all():
+                return None
+    except (TypeError, ValueError):  # a step that needs labels, or that cannot read the pool
+        return None
+    return encoder
+
+
+def _takes_nan(estimator: Any) -> bool:
+    """Whether the estimator fits and predicts on rows with NaN (scikit-learn's ``allow_nan``).
+
+    A pipeline takes NaN when each step does up to one that imputes (``sklearn.impute``),
+    a column transformer when each of its parts does, a hyper-parameter search when the
+    estimator it searches over does.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The learner's estimator.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from sklearn.impute import SimpleImputer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> _takes_nan(make_pipeline(StandardScaler(), SimpleImputer(), LogisticRegression()))
+    True
+    >>> _takes_nan(LogisticRegression())
+    False
+    """
+    return _nan_handling(estimator) != "refuses"
+
+
+def _nan_handling(step: Any) -> str:
+    """How a step meets NaN: ``"removes"`` (an imputer), ``"passes"`` it on, or ``"refuses"``."""
+    if step is None or isinstance(step, str):  # "passthrough"; "drop" reads nothing
+        return "passes" if step in (None, "passthrough") else "removes"
+    if type(step).__module__.startswith("sklearn.impute"):
+        return "removes"
+    if isinstance(step, Pipeline):
+        for _, inner in step.steps:
+            handling = _nan_handling(inner)
+            if handling != "passes":
+                return handling
+        return "passes"
+    if isinstance(step, ColumnTransformer):
+        parts = [_nan_handling(t) for _, t, _ in step.transformers] + [
+            _nan_handling(step.remainder)
+        ]
+        if "refuses" in parts:
+            return "refuses"
+        return "removes" if all(p == "removes" for p in parts) else "passes"
+    if isinstance(step, BaseSearchCV):
+        return _nan_handling(step.estimator)
+    try:
+        return "passes" if get_tags(step).input_tags.allow_nan else "refuses"
+    except (AttributeError, TypeError, ValueError):  # not a scikit-learn estimator
+        return "refuses"
+
+
+def _has_separator(labels: np.ndarray) -> bool:
+    """Whether some text label holds a ``;`` (vectorised over a string array).
+
+    Parameters
+    ----------
+    labels : ndarray
+        Labels taught so far (1-D).
+
+    Returns
+    -------
+    bool
+    """
+    if labels.ndim != 1 or labels.size == 0 or labels.dtype.kind not in "OUS":
+        return False
+    text = labels if labels.dtype.kind in "US" else labels[_kinds(labels) == 1].astype(str)
+    return bool(np.char.find(text.astype(str), ";").max(initial=-1) >= 0)
+
+
+def _check_label_sets(classes: np.ndarray, estimator: Any) -> None:
+    """Refuse single-label classes of which one is several others joined by ``;``.
+
+    ``"politics;sports"`` next to ``"sports"`` is a multi-label item written as one
+    text cell, as the labelling app's CSV export and the command line read it
+    (:func:`~activelab.multilabel.joined_label_set`); taken as a class of its own, it
+    would be learnt apart from both of its labels.
+
+    Parameters
+    ----------
+    classes : ndarray
+        The distinct labels: the fixed classes, or those taught so far with the new ones.
+    estimator : estimator
+        The learner's estimator; a regressor's numbers are never sets.
+
+    Raises
+    ------
+    ValueError
+        Naming the label, its parts and how to give multi-label targets.
+    """
+    from activelab.multilabel._model import joined_label_set, label_set_refusal
+
+    if is_regressor(estimator):
+        return
+    joined = joined_label_set(v for v in classes.tolist() if isinstance(v, str))
+    if joined is not None:
+        raise ValueError(label_set_refusal(joined))
 
 
 def _check_whole_classes(y: np.ndarray, estimator: Any) -> None:

@@ -287,6 +287,53 @@ def test_parquet_multilabel_and_malformed(tmp_path: Path) -> None:
         read_tasks(tmp_path / "junk.parquet")
 
 
+def test_parquet_and_hf_labelled_at_take_timestamps_and_unix_seconds(tmp_path: Path) -> None:
+    # a timestamp column came through as text by luck of str(); Unix seconds (which CSV
+    # takes) and a time that is none were dropped without a word, and the import time used
+    import datasets as hf
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from activelab.app.ingest import _cell_time
+    from activelab.interop.project import answer_time
+
+    def times(path: Path) -> list[float | None]:
+        return [answer_time(r.answers[0].created_at) for r in read_tasks(path)]
+
+    when = 1_700_000_000.0
+    stamp = pd.Timestamp(when, unit="s")
+    columns = {
+        "pandas_naive": pd.Series([stamp, stamp]),
+        "pandas_zone": pd.Series([stamp.tz_localize("UTC").tz_convert("Asia/Tokyo")] * 2),
+        "unix_seconds": pd.Series([int(when), int(when)]),
+        "iso_text": pd.Series(["2023-11-14T23:13:20+01:00", "2023-11-14T22:13:20"]),
+    }
+    for name, column in columns.items():
+        frame = pd.DataFrame({"text": ["x", "y"], "label": ["p", "q"], "labelled_at": column})
+        frame.to_parquet(tmp_path / f"{name}.parquet")
+        assert times(tmp_path / f"{name}.parquet") == [when, when], name
+    for unit, zone in (("s", None), ("ms", "America/New_York"), ("ns", "UTC")):
+        scale = {"s": 1, "ms": 10**3, "ns": 10**9}[unit]
+        table = pa.table(
+            {
+                "text": ["x"],
+                "label": ["p"],
+                "labelled_at": pa.array([int(when) * scale], pa.timestamp(unit, tz=zone)),
+            }
+        )
+        pq.write_table(table, tmp_path / "arrow.parquet")
+        assert times(tmp_path / "arrow.parquet") == [when], (unit, zone)
+        path = tmp_path / f"hf_{unit}"
+        hf.Dataset(table).save_to_disk(str(path))
+        assert times(path) == [when], (unit, zone)
+    frame = pd.DataFrame({"text": ["x"], "label": ["p"], "labelled_at": ["last week"]})
+    frame.to_parquet(tmp_path / "bad.parquet")
+    with pytest.raises(FormatError, match=r"row 1, column 'labelled_at': 'last week' is not a"):
+        read_tasks(tmp_path / "bad.parquet")
+    assert _cell_time(stamp) == when  # a spreadsheet's date cell, read with pandas
+
+
 # ------------------------------------------------------------- Hugging Face datasets
 def test_hf_dataset_round_trip_with_class_labels(tmp_path: Path) -> None:
     import datasets as hf

@@ -170,8 +170,8 @@ def test_auto_rare_has_a_positive_seeking_arm_the_bandit_can_pick():
     for _ in range(6):
         idx = learner.query(5)
         learner.teach(idx, y[idx])
-    assert "positive_seeking" in auto.arm_names_
-    assert "positive_seeking" in auto.arm_history_
+    assert "positive_seeking" in learner.strategy_.arm_names_
+    assert "positive_seeking" in learner.strategy_.arm_history_
 
 
 def test_auto_rare_seeks_the_positive_label_it_is_given(tmp_path):
@@ -183,7 +183,7 @@ def test_auto_rare_seeks_the_positive_label_it_is_given(tmp_path):
     auto = get_strategy("auto_rare", positive_label=1, cv=None)
     learner = ActiveLearner(LogisticRegression(max_iter=500), auto, random_state=0)
     learner.fit(X, init, y[init]).query(5)
-    seekers = [a for a in auto._arms if a.name == "positive_seeking"]
+    seekers = [a for a in learner.strategy_._arms if a.name == "positive_seeking"]
     assert [a.positive_label for a in seekers] == [1]
     ctx = learner.context()
     assert y[seekers[0].select(ctx, 10)].mean() > 0.8  # positives, not the rarer negatives

@@ -35,7 +35,6 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -817,8 +816,9 @@ def _given_times(
 def _cell_time(value: Any) -> float | None:
     """A file's time cell as Unix seconds, or ``None`` when it is not a time.
 
-    ISO 8601, with or without a zone (no zone: UTC), or Unix seconds (a number,
-    or its text).
+    ISO 8601, with or without a zone (no zone: UTC), Unix seconds (a number,
+    or its text), or a time value such as a spreadsheet's date cell
+    (:func:`activelab.interop.records.time_seconds`).
 
     Examples
     --------
@@ -829,27 +829,9 @@ def _cell_time(value: Any) -> float | None:
     >>> _cell_time("yesterday"), _cell_time(float("nan")), _cell_time(True)
     (None, None, None)
     """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        from activelab.interop.records import iso_seconds
+    from activelab.interop.records import time_seconds
 
-        text = value.strip()
-        seconds = iso_seconds(text)
-        if seconds is not None:
-            return seconds
-        number = _as_float(text)
-    elif isinstance(value, int | float):
-        number = float(value)
-    else:
-        return None
-    if number is None or not math.isfinite(number):
-        return None
-    try:  # a time the store and its exports can write back
-        datetime.fromtimestamp(number, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return number
+    return time_seconds(value)
 
 
 def _is_label(value: Any) -> bool:

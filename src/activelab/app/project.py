@@ -24,6 +24,9 @@ from typing import Any
 
 from activelab.app.ingest import Dataset, item_source
 from activelab.app.store import Store, StoreError
+from activelab.multilabel._model import EMPTY_LABEL_SET as _EMPTY
+from activelab.multilabel._model import LABEL_SEPARATOR as _SEPARATOR
+from activelab.multilabel._model import joined_label_set, split_label_set
 
 __all__ = [
     "CONFIG_NAME",
@@ -52,9 +55,9 @@ MAX_LABELS = 50
 #: the default strategy of a multi-label project (see docs/app.md, "Multi-label projects")
 MULTILABEL_STRATEGY = "mmc"
 #: separates the labels of a multi-label item in a CSV export (so no label may contain it)
-LABEL_SEPARATOR = ";"
+LABEL_SEPARATOR = _SEPARATOR
 #: a multi-label CSV cell for the empty answer set ("none of these"); an empty cell is unanswered
-EMPTY_LABEL_SET = "[]"
+EMPTY_LABEL_SET = _EMPTY
 #: the annotator of the labels a project's data file already held (its label column)
 GIVEN_LABELS_ANNOTATOR = "imported:file"
 
@@ -76,6 +79,13 @@ def check_labels(labels: list[str], multilabel: bool = False) -> list[str]:
     activelab.app.project.ProjectError: Labels must be 1 to 256 characters; 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn'... has 300.
     """  # noqa: E501
     labels = [lab.strip() for lab in labels]
+    joined = None if multilabel else joined_label_set(labels)
+    if joined is not None:
+        raise ProjectError(
+            f"Label {joined!r} reads as the labels {split_label_set(joined)} of one item "
+            f"joined by {LABEL_SEPARATOR!r}; create a multi-label project (--multi-label) "
+            "with each label once, or rename it."
+        )
     if multilabel:
         bad = [lab for lab in labels if LABEL_SEPARATOR in lab]
         if bad:
@@ -139,19 +149,7 @@ def labels_in_data(data: Dataset, multilabel: bool) -> list[str]:
     return declared + sorted(found - set(declared), key=_label_order)
 
 
-def _label_parts(value: str | list[str]) -> list[str]:
-    """A multi-label value's labels: a list, or labels separated by ``;`` (blanks dropped);
-    a ``[]`` cell is the empty set (an empty cell is no answer and never gets here).
-
-    Examples
-    --------
-    >>> _label_parts("b; a"), _label_parts("[]"), _label_parts(["c"])
-    (['b', 'a'], [], ['c'])
-    """
-    if isinstance(value, str) and value.strip() == EMPTY_LABEL_SET:
-        return []
-    parts = value if isinstance(value, list) else value.split(LABEL_SEPARATOR)
-    return [v.strip() for v in parts if v.strip()]
+_label_parts = split_label_set  # one reading of a label set written as text
 
 
 def csv_label_set(labels: list[str], separator: str = LABEL_SEPARATOR) -> str:

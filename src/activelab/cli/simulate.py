@@ -471,32 +471,15 @@ def _check_classes(ds: Any) -> None:
             f"{ds.name} holds {found}; a classifier needs at least two classes. Check the "
             "file, or name the right column with --label-column."
         )
-    joined = _label_sets(classes.tolist())
+    from activelab.multilabel import joined_label_set
+
+    joined = joined_label_set(classes.tolist())
     if joined is not None:
         from activelab.data.datasets import multilabel_refusal
 
         raise click.ClickException(
             multilabel_refusal(ds.name, joined, "sets of labels joined by ';'")
         )
-
-
-def _label_sets(classes: list[Any]) -> str | None:
-    """A class that reads as a set of labels joined by ``;``, or ``None``.
-
-    A value counts as a set when it splits into two or more labels and one of them is a
-    class of its own, or another value holds the same labels in another order.
-    """
-    names = {str(c) for c in classes}
-    seen: dict[frozenset[str], str] = {}
-    for value in sorted(names):  # the distinct classes, not the items
-        parts = [p.strip() for p in value.split(";")]
-        if len(parts) < 2 or not all(parts):
-            continue
-        key = frozenset(parts)
-        if any(p in names for p in parts) or key in seen:
-            return value
-        seen[key] = value
-    return None
 
 
 def _dataset(datasets, name, data_file, label_column, text_column, text_features, extra):  # type: ignore[no-untyped-def]

@@ -18,9 +18,12 @@ True
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+
+import numpy as np
 
 from activelab.interop.images import IMAGE_KEYS
 
@@ -33,6 +36,7 @@ __all__ = [
     "data_kind",
     "iso_seconds",
     "name_by",
+    "time_seconds",
 ]
 
 #: accept: the labels hold; reject: they do not; ignore: the item was skipped
@@ -196,3 +200,69 @@ def iso_seconds(text: str) -> float | None:
     except ValueError:
         return None
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def time_seconds(value: Any) -> float | None:
+    """A file's time cell as Unix seconds, ``None`` when it is no time (or empty).
+
+    The one reading of an answer's time (``labelled_at``) in every format: ISO 8601
+    text (no zone: UTC), Unix seconds (a number, or its text), or a time value as
+    Parquet, Hugging Face datasets, pandas and spreadsheets hold it (``datetime``,
+    ``pandas.Timestamp``, ``numpy.datetime64``, with or without a zone; a ``date`` is
+    its midnight, UTC).
+
+    Parameters
+    ----------
+    value : any
+        The cell.
+
+    Returns
+    -------
+    float or None
+
+    Examples
+    --------
+    >>> time_seconds("2023-11-14T22:13:20Z"), time_seconds(1700000000), time_seconds("1700000000")
+    (1700000000.0, 1700000000.0, 1700000000.0)
+    >>> from datetime import timedelta, timezone
+    >>> time_seconds(datetime(2023, 11, 14, 23, 13, 20, tzinfo=timezone(timedelta(hours=1))))
+    1700000000.0
+    >>> time_seconds(np.datetime64("2023-11-14T22:13:20")), time_seconds(date(2023, 11, 14))
+    (1700000000.0, 1699920000.0)
+    >>> time_seconds("yesterday"), time_seconds(float("nan")), time_seconds(True)
+    (None, None, None)
+    """
+    number: float | None
+    if value is None or isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        seconds = iso_seconds(text)
+        if seconds is not None:
+            return seconds
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+    elif isinstance(value, datetime):  # pandas.Timestamp too
+        try:
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+        except ValueError:  # pandas.NaT
+            return None
+    elif isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
+    elif isinstance(value, np.datetime64):
+        if np.isnat(value):
+            return None
+        return float(value.astype("datetime64[us]").astype(np.int64)) / 1e6
+    elif isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+    else:
+        return None
+    if not math.isfinite(number):
+        return None
+    try:  # a time the store and its exports can write back
+        datetime.fromtimestamp(number, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return number

@@ -26,11 +26,21 @@ import base64
 import contextlib
 import math
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from activelab._deprecated import warn_deprecated
-from activelab.interop.records import Answer, FormatError, Prediction, Record
+from activelab.interop.records import (
+    Answer,
+    FormatError,
+    Prediction,
+    Record,
+    iso_seconds,
+    time_seconds,
+)
 
 __all__ = [
     "LABEL_COLUMNS",
@@ -76,7 +86,7 @@ def parse_rows(rows: list[dict[str, Any]], *, where: str = "") -> list[Record]:
                     labels,
                     "accept",
                     _opt_str(row.get("annotator")),
-                    _opt_str(row.get("labelled_at")),
+                    _answer_time(row.get("labelled_at"), n, prefix),
                 )
             )
         predictions = []
@@ -133,6 +143,49 @@ def _label_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _answer_time(value: Any, n: int, prefix: str) -> str | None:
+    """A row's ``labelled_at`` as an answer's time: ISO 8601 text as written, a time value
+    (a Parquet or Hugging Face timestamp, with or without a zone) or Unix seconds as ISO 8601
+    UTC; ``None`` for an empty cell.
+
+    Parameters
+    ----------
+    value : any
+        The cell.
+    n : int
+        The row, for the message.
+    prefix : str
+        The file, for the message.
+
+    Returns
+    -------
+    str or None
+
+    Raises
+    ------
+    FormatError
+        For a cell that is no time.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    seconds = time_seconds(value)
+    if seconds is None:
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if type(value).__name__ == "NaTType" or (
+            isinstance(value, np.datetime64) and np.isnat(value)
+        ):
+            return None
+        raise FormatError(
+            f"{prefix}row {n}, column 'labelled_at': {value!r} is not a time; give ISO 8601 "
+            "(2024-05-01T12:00:00Z; no zone: UTC), Unix seconds or a timestamp column, or "
+            "leave the cell empty for the import time."
+        )
+    if isinstance(value, str) and iso_seconds(value.strip()) is not None:
+        return value.strip()
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 def _opt_str(value: Any) -> str | None:

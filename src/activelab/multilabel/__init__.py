@@ -26,10 +26,14 @@ True
 from __future__ import annotations
 
 from activelab.multilabel._model import (
+    EMPTY_LABEL_SET,
+    LABEL_SEPARATOR,
     ConstantLabelsClassifier,
     check_indicator,
     fit_multilabel,
+    joined_label_set,
     multilabel_proba,
+    split_label_set,
     to_indicator,
 )
 from activelab.multilabel.data import YEAST_LABELS, load_yeast
@@ -44,6 +48,8 @@ from activelab.multilabel.metrics import (
 )
 
 __all__ = [
+    "EMPTY_LABEL_SET",
+    "LABEL_SEPARATOR",
     "SCORERS",
     "YEAST_LABELS",
     "ConstantLabelsClassifier",
@@ -53,9 +59,11 @@ __all__ = [
     "fit_multilabel",
     "get_scorer",
     "hamming_loss",
+    "joined_label_set",
     "load_yeast",
     "multilabel_metrics",
     "multilabel_proba",
+    "split_label_set",
     "subset_accuracy",
     "to_indicator",
 ]

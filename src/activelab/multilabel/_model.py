@@ -32,7 +32,10 @@ __all__ = [
     "ConstantLabelsClassifier",
     "check_indicator",
     "fit_multilabel",
+    "joined_label_set",
+    "label_set_refusal",
     "multilabel_proba",
+    "split_label_set",
     "to_indicator",
 ]
 
@@ -142,6 +145,100 @@ def _float_or_nan(value: Any) -> float:
 def _plain(value: Any) -> Any:
     """A numpy scalar as the Python value it holds (for messages), anything else as it is."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+#: What joins the labels of one item in a text cell (a CSV export of a multi-label project).
+LABEL_SEPARATOR = ";"
+#: How a text cell writes the empty label set (none of the labels).
+EMPTY_LABEL_SET = "[]"
+
+
+def split_label_set(value: str | list[str]) -> list[str]:
+    """An item's labels from a text cell: split at ``;``, blanks dropped; ``"[]"`` is none.
+
+    The one reading of a label set written as text, as the labelling app and the
+    command line write and read it. A list is taken as the labels already.
+
+    Parameters
+    ----------
+    value : str or list of str
+        The cell (``"b; a"``, ``"[]"``) or the labels.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> split_label_set("b; a"), split_label_set("[]"), split_label_set(["c"])
+    (['b', 'a'], [], ['c'])
+    """
+    if isinstance(value, str) and value.strip() == EMPTY_LABEL_SET:
+        return []
+    parts = value if isinstance(value, list) else value.split(LABEL_SEPARATOR)
+    return [v.strip() for v in parts if v.strip()]
+
+
+def joined_label_set(labels: Any) -> str | None:
+    """A label among ``labels`` that reads as several of them joined by ``;``, or ``None``.
+
+    A value counts as a set when it splits (:func:`split_label_set`) into two or more
+    labels and one of them is a label of its own, or another value holds the same
+    labels in another order (``"a;b"`` and ``"b;a"``): multi-label data flattened into
+    one label per item, where each set would be taken as a class of its own.
+
+    Parameters
+    ----------
+    labels : iterable
+        The distinct labels (classes) of a single-label target; those that are not
+        text are never sets.
+
+    Returns
+    -------
+    str or None
+        The first such label (in sorted order), or ``None``.
+
+    Examples
+    --------
+    >>> joined_label_set(["sports", "politics", "politics;sports"])
+    'politics;sports'
+    >>> joined_label_set(["rock;pop", "jazz"]) is None  # one label with a ';' in its name
+    True
+    """
+    names = {str(c) for c in labels}
+    seen: set[frozenset[str]] = set()
+    for value in sorted(names):
+        parts = split_label_set(value)
+        if LABEL_SEPARATOR not in value or len(parts) < 2:
+            continue
+        key = frozenset(parts)
+        if any(p in names for p in parts) or key in seen:
+            return value
+        seen.add(key)
+    return None
+
+
+def label_set_refusal(value: str) -> str:
+    """The message refusing a single-label class that is a set of labels joined by ``;``.
+
+    Parameters
+    ----------
+    value : str
+        The label, as :func:`joined_label_set` found it.
+
+    Returns
+    -------
+    str
+        One line: the label, why, and how to give multi-label targets.
+    """
+    parts = split_label_set(value)
+    return (
+        f"The label {value!r} reads as the labels {parts} of one item joined by "
+        f"{LABEL_SEPARATOR!r} (multi-label data), and would be taken as a class of its own: "
+        "give multi-label targets as 0/1 rows, Y = activelab.multilabel.to_indicator("
+        "[split_label_set(v) for v in labels], names), with a multi-label strategy such as "
+        "'mmc'; or rename the label if it is one class."
+    )
 
 
 def to_indicator(label_lists: Any, classes: Any) -> np.ndarray:

@@ -44,8 +44,8 @@ from activelab.simulation.rare_metrics import (
     rare_callback,
     rare_class,
 )
-from activelab.strategies import get_strategy
-from activelab.strategies._registry import takes_maximize
+from activelab.strategies import Strategy, get_strategy
+from activelab.strategies._registry import _init_values, takes_maximize
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "load_results", "make_model", "simulate"]
 
@@ -153,7 +153,7 @@ def make_model(
 def simulate(
     data: str | Dataset | tuple[Any, Any],
     estimator: Any,
-    strategies: str | Sequence[str],
+    strategies: str | Strategy | Sequence[str | Strategy],
     *,
     n_initial: int = 10,
     batch_size: int = 10,
@@ -187,9 +187,12 @@ def simulate(
         a quantity is read from it as :func:`~activelab.data.datasets.infer_task` reads it.
     estimator : estimator
         The model, cloned for every campaign.
-    strategies : str or sequence of str
+    strategies : str or sequence of str or Strategy
         Strategy names (include ``"random"`` for the savings and the paired test); one
-        name alone runs that strategy only.
+        name alone runs that strategy only. A strategy instance is replayed by its
+        name with the parameters it was given (``Explore("margin", share=0.3)``), which
+        join ``strategy_params`` and are stored in the settings; parameters that cannot
+        be stored as JSON (an estimator, a function) are refused, naming them.
     n_initial : int, default=10
         Random labels every campaign starts from (the same set for every
         strategy of a seed).
@@ -294,13 +297,15 @@ def simulate(
     """
     ds = _with_split(_as_dataset(data, dataset_name), test_index)
     seed_list = _seed_list(seeds)
-    if isinstance(strategies, str):  # one name, not its letters
+    if isinstance(strategies, str | Strategy):  # one name, not its letters
         strategies = [strategies]
     names = [get_strategy(s).name for s in strategies]
     _check_args(ds, names, seed_list, n_initial, batch_size, budget, test_size)
     _check_top_k(ds, estimator, top_k, test_size)
+    strategy_params = _instance_params(strategies, strategy_params)
     params = _strategy_params(names, strategy_params, minimize)
     _check_strategies(names, params, estimator, ds)  # before any campaign runs
+    _check_missing_values(ds, estimator)
     params = _with_positive_labels(params, ds)
     if positive_label is None:
         positive_label = _sought_label(params)
@@ -531,6 +536,86 @@ def _with_split(ds: Dataset, test_index: Any) -> Dataset:
     return replace(ds, test_mask=mask)
 
 
+_NOT_STORED = object()
+
+
+def _instance_params(
+    strategies: Sequence[Any], given: Mapping[str, Mapping[str, Any]] | None
+) -> dict[str, dict[str, Any]] | None:
+    """``given`` with the parameters of the strategy instances among ``strategies``.
+
+    Campaigns build each strategy anew from its name and parameters (stored in the
+    results file, so that a run resumes): an instance's own parameters were dropped
+    without a word, and ``Explore("margin", share=0.3)`` replayed ``share=0.1``.
+
+    Parameters
+    ----------
+    strategies : sequence of str or Strategy
+        As given to :func:`simulate`.
+    given : mapping or None
+        Its ``strategy_params``.
+
+    Returns
+    -------
+    dict or None
+        The parameters per strategy name; ``given`` itself when no instance differs
+        from its name's defaults.
+
+    Raises
+    ------
+    ValueError
+        For a parameter that cannot be stored as JSON, or that ``given`` sets otherwise.
+    """
+    out = None if given is None else {get_strategy(k).name: dict(v) for k, v in given.items()}
+    for spec in strategies:
+        if not isinstance(spec, Strategy):
+            continue
+        name = spec.name
+        own, default = _init_values(spec), _init_values(get_strategy(name))
+        if own is None or default is None:
+            if repr(spec) == repr(get_strategy(name)):
+                continue
+            raise ValueError(
+                f"simulate replays each strategy by its name and parameters, and those of "
+                f"{spec!r} cannot be read; pass {name!r} with strategy_params={{{name!r}: "
+                "{...}}."
+            )
+        changed = {k: v for k, v in own.items() if repr(v) != repr(default.get(k))}
+        for key, value in changed.items():
+            plain = _stored(value)
+            if plain is _NOT_STORED:
+                raise ValueError(
+                    f"simulate stores each strategy's parameters in the results (JSON), and "
+                    f"{name}'s {key}={value!r} is not a number, text or strategy name; replay "
+                    "this strategy with run_campaign, which takes the instance as it is."
+                )
+            out = {} if out is None else out
+            earlier = out.setdefault(name, {}).get(key, plain)
+            if earlier != plain:
+                raise ValueError(
+                    f"{name}'s {key} is {value!r} on the instance but {earlier!r} in "
+                    "strategy_params; give it once."
+                )
+            out[name][key] = plain
+    return out
+
+
+def _stored(value: Any) -> Any:
+    """A strategy parameter as the results file stores it, or ``_NOT_STORED``.
+
+    Numbers, texts, booleans and ``None`` as they are; a strategy with its default
+    parameters by its name; a list or tuple of those as a list.
+    """
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Strategy):
+        return value.name if repr(value) == repr(get_strategy(value.name)) else _NOT_STORED
+    if isinstance(value, list | tuple):
+        items = [_stored(v) for v in value]
+        return _NOT_STORED if any(v is _NOT_STORED for v in items) else items
+    return _NOT_STORED
+
+
 def _strategy_params(
     names: list[str], given: Mapping[str, Mapping[str, Any]] | None, minimize: bool
 ) -> dict[str, dict[str, Any]]:
@@ -576,6 +661,35 @@ def _check_strategies(
             )
         if strategy.needs_model:
             strategy.check_model(estimator)
+
+
+def _check_missing_values(ds: Dataset, estimator: Any) -> None:
+    """Refuse NaN in the features, as :class:`~activelab.ActiveLearner` does, unless the
+    estimator takes it (a pipeline that imputes first, or scikit-learn's ``allow_nan``).
+
+    The whole-data reference model is fitted before any campaign, and scikit-learn's
+    message for NaN ran over several lines without naming the row.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The data replayed.
+    estimator : estimator
+        The model of every campaign.
+
+    Raises
+    ------
+    ValueError
+        Naming the first NaN and the fixes (:func:`activelab._validation.check_pool`).
+    """
+    from activelab._validation import check_pool, pool_and_nan
+    from activelab.learner import _nan_encoder, _takes_nan
+
+    if type(ds.X).__module__.startswith("dask"):
+        return
+    X, has_nan = pool_and_nan(ds.X, allow_nan=True)
+    if has_nan and not _takes_nan(estimator) and _nan_encoder(estimator, X, 16_384) is None:
+        check_pool(X)
 
 
 def _with_positive_labels(

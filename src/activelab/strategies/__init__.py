@@ -26,7 +26,7 @@ from activelab.strategies._base import (
     StrategyRequirementError,
     top_k,
 )
-from activelab.strategies._registry import available, get_strategy, register
+from activelab.strategies._registry import available, clone_strategy, get_strategy, register
 from activelab.strategies.coldstart import Typicality
 from activelab.strategies.committee import KLDivergence, QueryByCommittee, VoteEntropy
 from activelab.strategies.coverage import ProbCover
@@ -112,6 +112,7 @@ __all__ = [
     "Variance",
     "VoteEntropy",
     "available",
+    "clone_strategy",
     "get_strategy",
     "register",
     "top_k",

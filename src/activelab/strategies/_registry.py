@@ -7,6 +7,7 @@ import cycle.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import inspect
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from typing import Any
 
 from activelab.strategies._base import Strategy
 
-__all__ = ["available", "get_strategy", "register", "takes_maximize"]
+__all__ = ["available", "clone_strategy", "get_strategy", "register", "takes_maximize"]
 
 _REGISTRY: dict[str, Callable[..., Strategy]] = {}
 
@@ -72,6 +73,63 @@ def get_strategy(spec: str | Strategy, **params: Any) -> Strategy:
             f"an instance, {spec.__name__}(){named}."
         )
     raise TypeError(f"A strategy is a name or a Strategy instance, got {type(spec).__name__}.")
+
+
+def clone_strategy(strategy: Strategy) -> Strategy:
+    """A fresh copy of a strategy: the same parameters, none of the state of its queries.
+
+    Like scikit-learn's ``clone``: the strategy is built again from its parameters
+    (the keyword parameters of its ``__init__``, read from the attributes of the same
+    names), strategies among them (``Stochastic``'s base, ``auto``'s arms) cloned in
+    turn; other parameters (estimators, functions, graphs) are shared, not copied. A
+    strategy whose parameters cannot be read so (one stored under another name) is
+    deep-copied instead. :class:`~activelab.ActiveLearner` clones its strategies at
+    every ``fit``, so that learners given one instance do not share its state (an
+    ``auto`` bandit's weights, the picks it has made) and each repeats under its seed.
+
+    Parameters
+    ----------
+    strategy : Strategy
+        The strategy to copy; it is not modified.
+
+    Returns
+    -------
+    Strategy
+        A new instance of the same class.
+
+    Examples
+    --------
+    >>> from activelab.strategies import AutoStrategy
+    >>> auto = AutoStrategy(gamma=0.2, cv=None)
+    >>> twin = clone_strategy(auto)
+    >>> twin is auto, twin.gamma, twin.cv
+    (False, 0.2, None)
+    """
+    params = _init_values(strategy)
+    if params is None:
+        return copy.deepcopy(strategy)
+    return type(strategy)(**{k: _clone_value(v) for k, v in params.items()})
+
+
+def _init_values(strategy: Strategy) -> dict[str, Any] | None:
+    """The strategy's ``__init__`` parameters and their values, or ``None`` when unreadable.
+
+    Unreadable: a parameter that takes anything (``**kwargs`` with no base to read it
+    from), or one with no attribute of the same name.
+    """
+    known = _known_params(type(strategy))
+    if known is None or any(k not in vars(strategy) for k in known):
+        return None
+    return {k: vars(strategy)[k] for k in known}
+
+
+def _clone_value(value: Any) -> Any:
+    """A parameter's value for the clone: strategies cloned, in lists and tuples too."""
+    if isinstance(value, Strategy):
+        return clone_strategy(value)
+    if isinstance(value, list | tuple) and any(isinstance(v, Strategy) for v in value):
+        return type(value)(_clone_value(v) for v in value)
+    return value
 
 
 def takes_maximize(spec: str | Strategy) -> bool:

@@ -408,8 +408,17 @@ class BADGE(_DeepStrategy):
                 else np.asarray(H, dtype=np.float32)
             )
         if any(sp.issparse(h) for h in H_parts):
-            return np.concatenate(A_parts), sp.vstack(H_parts, format="csr")
-        return np.concatenate(A_parts), np.concatenate(H_parts)
+            H = sp.vstack(H_parts, format="csr")
+        else:
+            H = np.concatenate(H_parts)
+        if not np.isfinite(H.data if sp.issparse(H) else H).all():
+            raise ValueError(
+                f"Strategy {self.name!r} reads the rows the model's final step takes, and they "
+                "hold NaN or infinity (a pool with missing values and no imputing step): make "
+                "the estimator a Pipeline whose leading steps impute (make_pipeline("
+                "SimpleImputer(), ...)), or use a strategy that reads the model only (margin)."
+            )
+        return np.concatenate(A_parts), H
 
     def _select(self, ctx: QueryContext, n: int) -> np.ndarray:
         A, H = self._factors(ctx)
