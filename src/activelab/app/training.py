@@ -364,6 +364,7 @@ def train(
     soft_info = None
     if soft_labels is not None and not multilabel and learner.model_ is not None:
         soft_info = _fit_soft(learner, X, labelled, soft_labels, classes, min_weight)
+    strat = learner.strategy_  # the learner queries with its own copy, made at fit
     seeks_a_class = hasattr(strat, "target_") and not multilabel
     if seeks_a_class:  # fit started a campaign: take up the class the last round sought
         strat.reset(previous_rare_target)
