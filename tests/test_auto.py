@@ -277,13 +277,14 @@ def test_auto_keeps_learning_when_some_picks_are_skipped(reward):
     for _ in range(5):
         idx = learner.query(4)
         learner.teach(idx[:2], y[idx[:2]])  # the other two are skipped
+    auto = learner.strategy_  # the learner's own copy holds the bandit's state
     assert len(auto.weight_history_) == 5 and len(auto.arm_history_) == 20
     assert len(auto.reward_history_) == (3 if reward == "gain" else 4)
     if reward == "gain":
         assert auto._book._rows[0].shape == (2 * 3,)  # two taught picks of each scored batch
     learner.fit(X, init, y[init])  # a fresh campaign on the same pool starts afresh
     learner.query(4)
-    assert len(auto.weight_history_) == 1
+    assert len(learner.strategy_.weight_history_) == 1
 
 
 def test_gain_reward_probability_is_given_the_arm_drawn():

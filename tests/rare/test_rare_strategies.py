@@ -343,14 +343,15 @@ def test_a_strategy_reused_for_a_new_campaign_seeks_that_campaigns_rare_class(na
     # the second campaign's rarest class is 2 (3 % against 5 %): the first campaign's target,
     # class 1, is not below half of it, so a strategy that kept it would have sought it on
     strategy = get_strategy(name, **({"cv": None} if name == "auto_rare" else {}))
-    _seek(strategy, *_three_class_pool(0, (0.03, 0.05)))
-    assert strategy.target_ == 1
+    first = _seek(strategy, *_three_class_pool(0, (0.03, 0.05)))
+    assert first.strategy_.target_ == 1
     X, y = _three_class_pool(1, (0.05, 0.03))
     learner = ActiveLearner(LogisticRegression(max_iter=500), strategy, random_state=0)
     learner.fit(X)
-    assert strategy.target_ is None  # the new campaign has chosen nothing yet
-    _seek(strategy, X, y)
-    assert strategy.target_ == 2
+    assert learner.strategy_.target_ is None  # the new campaign has chosen nothing yet
+    assert _seek(strategy, X, y).strategy_.target_ == 2
+    first.fit(X)  # the first learner's next campaign forgets its old target too
+    assert first.strategy_.target_ is None
 
 
 def test_reset_takes_up_a_target_chosen_earlier_and_positive_label_comes_first():
@@ -405,5 +406,8 @@ def test_auto_forwards_a_new_campaign_to_the_arms_it_was_given_as_instances():
     arm = PositiveSeeking()
     arm.reset(2)  # as if an earlier campaign had chosen class 2
     auto = get_strategy("auto", arms=[arm], cv=None)
-    ActiveLearner(LogisticRegression(), auto).fit(np.zeros((20, 2)))
+    auto.reset()  # a new campaign of the instance itself
     assert arm.target_ is None
+    arm.reset(2)
+    learner = ActiveLearner(LogisticRegression(), auto).fit(np.zeros((20, 2)))
+    assert learner.strategy_.arms[0].target_ is None  # the learner's copy starts afresh
