@@ -251,7 +251,7 @@ class WindowBudget(BudgetManager):
         >>> WindowBudget(0.1, 100).shortfall() is None
         True
         """
-        per_window = math.floor(self.budget * self.window + _EPS)
+        per_window = self._per_window()
         if self.budget * self.window - per_window <= _EPS * self.window:
             return None
         exact = _exact_windows(self.budget, self.window)
@@ -298,7 +298,17 @@ class WindowBudget(BudgetManager):
         ...     WindowBudget(0.1, 95).attainable  # 9 queries in 95 items
         0.09473684210526316
         """
-        return math.floor(self.budget * self.window + _EPS) / self.window
+        return self._per_window() / self.window
+
+    def _per_window(self) -> int:
+        """The whole queries a window holds, ``⌊B·w⌋`` (up to the float tolerance).
+
+        Returns
+        -------
+        int
+            The most queries among any ``window`` consecutive items.
+        """
+        return math.floor(self.budget * self.window + _EPS)
 
 
 class EstimatedBudget(BudgetManager):
