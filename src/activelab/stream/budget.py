@@ -46,12 +46,32 @@ from typing import ClassVar
 
 from activelab._validation import check_count
 
-__all__ = ["BudgetManager", "EstimatedBudget", "WindowBudget", "get_budget_manager"]
+__all__ = [
+    "BudgetManager",
+    "BudgetShortfallWarning",
+    "EstimatedBudget",
+    "WindowBudget",
+    "get_budget_manager",
+]
 
 _EPS = 1e-9
 
 #: the items a manager measures the spend over when no window is given
 _DEFAULT_WINDOW = 1000
+
+
+class BudgetShortfallWarning(UserWarning):
+    """A budget manager's warning that whole queries spend under the budget.
+
+    :class:`WindowBudget` and :class:`EstimatedBudget` warn with it once, when built,
+    with the line :meth:`BudgetManager.shortfall` returns; filter it by this class to
+    say the shortfall elsewhere (``activelab stream`` says it once, in a note).
+
+    Examples
+    --------
+    >>> issubclass(BudgetShortfallWarning, UserWarning)
+    True
+    """
 
 
 def _check_budget(budget: float) -> float:
@@ -234,7 +254,7 @@ class WindowBudget(BudgetManager):
         self._count = 0
         short = self.shortfall()
         if short is not None:
-            warnings.warn(short, UserWarning, stacklevel=2)
+            warnings.warn(short, BudgetShortfallWarning, stacklevel=2)
 
     def shortfall(self) -> str | None:
         """What whole queries spend when ``budget * window`` is not a whole number.
@@ -352,7 +372,7 @@ class EstimatedBudget(BudgetManager):
         self._weight = 0.0
         short = self.shortfall()
         if short is not None:
-            warnings.warn(short, UserWarning, stacklevel=2)
+            warnings.warn(short, BudgetShortfallWarning, stacklevel=2)
 
     def allows(self) -> bool:
         d = self._decay
