@@ -1380,6 +1380,16 @@ def test_a_window_budget_that_buys_a_fraction_of_a_label_says_what_it_spends():
         WindowBudget(0.1234, window=1000)
 
 
+def test_a_budget_shortfall_warns_with_its_own_user_warning_class():
+    from activelab.stream import BudgetShortfallWarning
+
+    for make in (lambda: WindowBudget(0.05, window=30), lambda: EstimatedBudget(0.05, window=21)):
+        with pytest.warns(BudgetShortfallWarning) as rec:
+            make()
+        assert len(rec) == 1 and rec[0].category is BudgetShortfallWarning
+        assert isinstance(rec[0].message, UserWarning)
+
+
 def test_stream_cli_notes_a_window_budget_shortfall_once(tmp_path):
     from click.testing import CliRunner
 

@@ -34,13 +34,13 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from activelab._progress import _ProgressBar
 from activelab.scoring import DEFAULT_CHUNK_SIZE, top_k
 
 __all__ = ["DaskBackend", "as_dask_array", "connect", "is_dask_collection"]
@@ -406,31 +406,6 @@ def _block_min_sq(block: np.ndarray, sq: np.ndarray, C: np.ndarray, chunk_size: 
     return out
 
 
-class _progress_bar:  # noqa: N801 (used as a function, in a with statement)
-    """A rich progress bar on standard error, advanced by calling what ``with`` gives."""
-
-    def __init__(self, what: str, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self._bar = Progress(
-            "[bold]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),  # standard output carries the results
-            transient=True,
-        )
-        self._task = self._bar.add_task(what, total=total)
-
-    def __enter__(self) -> Callable[[], None]:
-        self._bar.__enter__()
-        return lambda: self._bar.update(self._task, advance=1)
-
-    def __exit__(self, *exc: Any) -> None:
-        self._bar.__exit__(*exc)
-
-
 class DaskBackend:
     """Scores a Dask pool block by block on the workers; the same answers as in-process.
 
@@ -473,7 +448,7 @@ class DaskBackend:
         from distributed import as_completed
 
         futures = self.client.compute(list(tasks))
-        with _progress_bar(what, len(futures)) as advance:
+        with _ProgressBar(True, what, len(futures), stderr=True, transient=True) as advance:
             for _ in as_completed(futures):
                 advance()
         return self.client.gather(futures)
@@ -566,11 +541,10 @@ class DaskBackend:
         ]
         state = self._persist(state)
         chosen: list[int] = []
-        if self._shows_progress():
-            bar: Any = _progress_bar("k-center picks", n)
-        else:
-            bar = contextlib.nullcontext(lambda: None)
-        with bar as advance:
+        progress = _ProgressBar(
+            self._shows_progress(), "k-center picks", n, stderr=True, transient=True
+        )
+        with progress as advance:
             for t in range(n):
                 if t == 0 and labelled.shape[0] == 0:
                     j = int(candidates[int(rng.integers(candidates.shape[0]))])

@@ -18,8 +18,6 @@ __all__ = ["stream"]
 SCHEMA = "activelab.stream/1"
 #: The schema of fraud triage's runs file (``--positive-label``).
 TRIAGE_SCHEMA = "activelab.triage/1"
-#: The warning of a budget manager that spends under the budget (said once, in a note).
-_SHORTFALL = r"A budget of .*: a spend of .*, not "
 MODELS = ("logreg", "logreg-sgd", "naive-bayes", "hoeffding", "logreg-river")
 
 
@@ -328,7 +326,7 @@ def stream(
     from rich.live import Live
 
     from activelab.stream import StreamLearner, get_stream_strategy, replay
-    from activelab.stream.budget import _least_budget
+    from activelab.stream.budget import BudgetShortfallWarning, _least_budget
 
     console = Console()
     _check_mode(positive_label is not None)
@@ -341,7 +339,7 @@ def stream(
 
         try:
             with warnings.catch_warnings():  # a window's shortfall is said in a note below
-                warnings.filterwarnings("ignore", _SHORTFALL, UserWarning)
+                warnings.simplefilter("ignore", BudgetShortfallWarning)
                 manager = get_budget_manager(budget, budget_manager, window)
         except ValueError as exc:  # e.g. a window too short for a single query
             raise click.BadParameter(str(exc), param_hint="--window") from None
@@ -414,7 +412,7 @@ def stream(
                 key = f"{strategy} (seed {seed})" if seeds > 1 else strategy
                 model, standardize = make_model(model_name)
                 with warnings.catch_warnings():  # a shortfall was said once above
-                    warnings.filterwarnings("ignore", _SHORTFALL, UserWarning)
+                    warnings.simplefilter("ignore", BudgetShortfallWarning)
                     learner = StreamLearner(
                         model,
                         strategy,

@@ -26,6 +26,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, get_scorer
 from sklearn.utils import check_consistent_length
 
+from activelab._text import did_you_mean
 from activelab._validation import check_count
 
 __all__ = [
@@ -221,15 +222,7 @@ def close_label_hint(label: Any, known: Any) -> str:
     >>> close_label_hint("maybe", ["no", "yes"])
     ''
     """
-    import difflib
-
-    values = np.asarray(known).tolist()
-    text = {str(v): v for v in values}
-    wanted = str(label).strip().casefold()
-    same = [v for v in values if str(v).strip().casefold() == wanted]
-    if not same:
-        same = [text[t] for t in difflib.get_close_matches(str(label), list(text), n=1)]
-    return f" Did you mean {same[0]!r}?" if same else ""
+    return did_you_mean(label, np.asarray(known).tolist())
 
 
 def _as_number(value: Any) -> float | None:

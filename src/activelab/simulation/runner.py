@@ -31,6 +31,7 @@ from sklearn.base import clone, is_regressor
 from sklearn.metrics import get_scorer
 
 from activelab._atomic import write_atomic
+from activelab._progress import _ProgressBar
 from activelab._validation import check_count, non_numeric_columns
 from activelab.data.datasets import Dataset, infer_task, load
 from activelab.simulation.campaign import _check_label_magnitude, run_campaign, split_pool_test
@@ -1176,7 +1177,8 @@ def _run_jobs(
     results: Iterator[Any] = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         delayed(_one_job)(job, ds, estimator, settings) for job in jobs
     )
-    with _Progress(progress, len(jobs), settings["dataset"]["name"]) as advance:
+    what = f"simulating {settings['dataset']['name']}"
+    with _ProgressBar(progress, what, len(jobs), detailed=True) as advance:
         for (name, seed), value in results:
             if name == "__full__":
                 doc["full_pool"][str(seed)] = value
@@ -1186,41 +1188,6 @@ def _run_jobs(
             if out is not None:
                 _write_atomic(Path(out), doc)
             advance(f"{name if name != '__full__' else 'whole pool'} / seed {seed}")
-
-
-class _Progress:
-    """A rich progress bar (or nothing) that is advanced with a description."""
-
-    def __init__(self, show: bool, total: int, label: str) -> None:
-        self.show, self.total, self.label = show, total, label
-
-    def __enter__(self) -> Any:
-        if not self.show:
-            return lambda _desc: None
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[last]}"),
-        )
-        self._bar.__enter__()
-        task = self._bar.add_task(f"simulating {self.label}", total=self.total, last="")
-        return lambda desc: self._bar.update(task, advance=1, last=desc)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.show:
-            self._bar.__exit__(*exc)
 
 
 def _write_atomic(path: Path, doc: dict[str, Any], default: Any = None) -> None:

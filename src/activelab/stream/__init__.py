@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from activelab.stream.budget import (
     BudgetManager,
+    BudgetShortfallWarning,
     EstimatedBudget,
     WindowBudget,
     get_budget_manager,
@@ -43,6 +44,7 @@ from activelab.stream.strategies import (
 __all__ = [
     "STREAMS",
     "BudgetManager",
+    "BudgetShortfallWarning",
     "EstimatedBudget",
     "FixedUncertainty",
     "RandomBudget",

@@ -46,12 +46,32 @@ from typing import ClassVar
 
 from activelab._validation import check_count
 
-__all__ = ["BudgetManager", "EstimatedBudget", "WindowBudget", "get_budget_manager"]
+__all__ = [
+    "BudgetManager",
+    "BudgetShortfallWarning",
+    "EstimatedBudget",
+    "WindowBudget",
+    "get_budget_manager",
+]
 
 _EPS = 1e-9
 
 #: the items a manager measures the spend over when no window is given
 _DEFAULT_WINDOW = 1000
+
+
+class BudgetShortfallWarning(UserWarning):
+    """A budget manager's warning that whole queries spend under the budget.
+
+    :class:`WindowBudget` and :class:`EstimatedBudget` warn with it once, when built,
+    with the line :meth:`BudgetManager.shortfall` returns; filter it by this class to
+    say the shortfall elsewhere (``activelab stream`` says it once, in a note).
+
+    Examples
+    --------
+    >>> issubclass(BudgetShortfallWarning, UserWarning)
+    True
+    """
 
 
 def _check_budget(budget: float) -> float:
@@ -234,7 +254,7 @@ class WindowBudget(BudgetManager):
         self._count = 0
         short = self.shortfall()
         if short is not None:
-            warnings.warn(short, UserWarning, stacklevel=2)
+            warnings.warn(short, BudgetShortfallWarning, stacklevel=2)
 
     def shortfall(self) -> str | None:
         """What whole queries spend when ``budget * window`` is not a whole number.
@@ -251,7 +271,7 @@ class WindowBudget(BudgetManager):
         >>> WindowBudget(0.1, 100).shortfall() is None
         True
         """
-        per_window = math.floor(self.budget * self.window + _EPS)
+        per_window = self._per_window()
         if self.budget * self.window - per_window <= _EPS * self.window:
             return None
         exact = _exact_windows(self.budget, self.window)
@@ -298,7 +318,17 @@ class WindowBudget(BudgetManager):
         ...     WindowBudget(0.1, 95).attainable  # 9 queries in 95 items
         0.09473684210526316
         """
-        return math.floor(self.budget * self.window + _EPS) / self.window
+        return self._per_window() / self.window
+
+    def _per_window(self) -> int:
+        """The whole queries a window holds, ``⌊B·w⌋`` (up to the float tolerance).
+
+        Returns
+        -------
+        int
+            The most queries among any ``window`` consecutive items.
+        """
+        return math.floor(self.budget * self.window + _EPS)
 
 
 class EstimatedBudget(BudgetManager):
@@ -342,7 +372,7 @@ class EstimatedBudget(BudgetManager):
         self._weight = 0.0
         short = self.shortfall()
         if short is not None:
-            warnings.warn(short, UserWarning, stacklevel=2)
+            warnings.warn(short, BudgetShortfallWarning, stacklevel=2)
 
     def allows(self) -> bool:
         d = self._decay

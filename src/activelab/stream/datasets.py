@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from activelab._jsonl import JSONLineError, json_lines
-from activelab._text import count
+from activelab._text import count, did_you_mean
 from activelab._validation import check_count, check_seed
 from activelab.data.csvfile import unnamed_columns
 from activelab.data.datasets import id_column_of, infer_task
@@ -185,9 +185,10 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
         raise FileNotFoundError(f"No such stream file: {path}")
     with _read_rows(path) as (header, rows, decimal):
         if label_column not in header:
+            hint = did_you_mean(label_column, header, cutoff=0.7, lowercase=True)
             raise ValueError(
-                f"{path} has no column {label_column!r} (columns: {header})."
-                f"{_closest(label_column, header)} Name the label column with --label-column."
+                f"{path} has no column {label_column!r} (columns: {header}).{hint} Name the "
+                "label column with --label-column."
             )
         li = header.index(label_column)
         id_name = id_column_of(header, id_column, label_column, str(path))
@@ -227,24 +228,6 @@ def load_csv(path: str | Path, label_column: str, id_column: str | None = None) 
             "stream to learn from needs at least two classes (is it the right label column?)."
         )
     return Stream(path.stem, X, ya, names, classes)
-
-
-def _closest(name: str, columns: list[str]) -> str:
-    """`` Did you mean 'label'?`` for the column ``name`` was meant to be, or ``""``.
-
-    Examples
-    --------
-    >>> _closest("Label", ["a", "label"]), _closest("lable", ["a", "label"]), _closest("z", ["a"])
-    (" Did you mean 'label'?", " Did you mean 'label'?", '')
-    """
-    import difflib
-
-    folded = {c.strip().lower(): c for c in columns}
-    close = folded.get(name.strip().lower())
-    if close is None:
-        found = difflib.get_close_matches(name.lower(), list(folded), n=1, cutoff=0.7)
-        close = folded[found[0]] if found else None
-    return f" Did you mean {close!r}?" if close is not None else ""
 
 
 #: The stream files :func:`load_csv` reads, by suffix (each may be gzip-compressed, ``.gz``).

@@ -620,7 +620,8 @@ def get_stream_strategy(strategy: str | StreamStrategy, **params: Any) -> Stream
             raise ValueError("Parameters can only be given with a strategy name.")
         return strategy
     import difflib
-    import inspect
+
+    from activelab.strategies._registry import _known_params
 
     key = _ALIASES.get(str(strategy).lower(), str(strategy).lower())
     if key not in _STRATEGIES:
@@ -631,7 +632,7 @@ def get_stream_strategy(strategy: str | StreamStrategy, **params: Any) -> Stream
             f"{available_stream_strategies()}."
         )
     cls = _STRATEGIES[key]
-    accepted = [n for n in inspect.signature(cls).parameters if n not in ("self", "kwargs")]
+    accepted = _known_params(cls) or []
     unknown = [n for n in params if n not in accepted]
     if unknown:
         close = difflib.get_close_matches(unknown[0], accepted, n=1, cutoff=0.6)
