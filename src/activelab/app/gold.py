@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from activelab.data.csvfile import csv_format, past_header_refusal
+
 __all__ = ["GOLD_SETTING", "GoldError", "gold_accuracy", "gold_arrays", "read_gold", "save_gold"]
 
 #: the key of the project's settings holding the gold pairs (item index -> label)
@@ -80,8 +82,6 @@ def read_gold(
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise GoldError(f"Cannot read the gold file {path}: {exc}.") from exc
-    from activelab.data.csvfile import csv_format
-
     # commas, or semicolons or tabs as a spreadsheet exports them, read as a project's data is
     reader = csv.DictReader(
         io.StringIO(text, newline=""),
@@ -108,7 +108,6 @@ def _gold_rows(
             f"(missing {', '.join(missing)}; found {', '.join(fields) or 'no header'})."
         )
     reader.fieldnames = fields
-    from activelab.data.csvfile import past_header_refusal
 
     index = {str(e): i for i, e in enumerate(external_ids)}
     known = set(map(str, labels))
@@ -116,15 +115,16 @@ def _gold_rows(
     for row in reader:
         line = reader.line_num
         ext, lab = (row.get("id") or "").strip(), (row.get("label") or "").strip()
-        cells = [v for k, v in row.items() if k is not None and v] + (row.get(None) or [])
+        past = row.get(None) or []  # cells past the header: a sheet's are empty
+        cells = [v for k, v in row.items() if k is not None and v] + past
         if not any(c.strip() for c in cells):
             continue  # a blank row, such as the "," a spreadsheet leaves at the end
-        past = row.get(None) or []  # cells past the header: a sheet's are empty
-        refusal = past_header_refusal(
-            len(fields), [*[""] * len(fields), *past], f"{path}, line {line}"
-        )
-        if refusal is not None:
-            raise GoldError(refusal)
+        if past:
+            refusal = past_header_refusal(
+                len(fields), [*[""] * len(fields), *past], f"{path}, line {line}"
+            )
+            if refusal is not None:
+                raise GoldError(refusal)
         if ext not in index:
             raise GoldError(f"{path}, line {line}: no item with id {ext!r} in the project.")
         if lab not in known:

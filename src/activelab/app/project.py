@@ -138,7 +138,7 @@ def labels_in_data(data: Dataset, multilabel: bool) -> list[str]:
     found: set[str] = set()
     for value in data.given_labels.values():  # one value per labelled row
         if multilabel:
-            found.update(_label_parts(value))
+            found.update(split_label_set(value))
         elif isinstance(value, str):  # a list in a single-label project: given_answers says so
             found.add(value)
     for row in data.rows:  # a labelling tool's answers, kept with each item
@@ -147,9 +147,6 @@ def labels_in_data(data: Dataset, multilabel: bool) -> list[str]:
                 found.update(str(v) for v in answer.get("labels", []))
     declared = list(data.label_names or [])
     return declared + sorted(found - set(declared), key=_label_order)
-
-
-_label_parts = split_label_set  # one reading of a label set written as text
 
 
 def csv_label_set(labels: list[str], separator: str = LABEL_SEPARATOR) -> str:
@@ -209,7 +206,7 @@ def given_answers(data: Dataset, labels: list[str], multilabel: bool) -> dict[in
             else:
                 unknown.setdefault(value, []).append(line)
             continue
-        parts = _label_parts(value)
+        parts = split_label_set(value)
         for v in parts:
             if v not in labels:
                 unknown.setdefault(v, []).append(line)

@@ -528,7 +528,7 @@ def short_of_annotators(
     if n == 0 or target.max() < 2:
         return None
     people = [a for a in store.annotators() if not a.name.startswith(IMPORTED_PREFIX)]
-    active = {a.id for a in people if not a.revoked}
+    active = {a.id for a in people if a.may_answer}
     events = store.live_answers(("label", "skip"))
     item = np.fromiter((e.item_id for e in events), np.int64, len(events))
     who = np.fromiter((e.annotator_id for e in events), np.int64, len(events))

@@ -27,7 +27,6 @@ import numpy as np
 
 from activelab.app.quality import answer_targets
 from activelab.app.store import (
-    IMPORTED_PREFIX,
     Annotator,
     Event,
     Store,
@@ -863,11 +862,8 @@ class LabellingService:
         # an item can take one more answer while someone who may still answer has not:
         # answers of revoked annotators, and of a file's labels (``imported:…``, whom no one
         # can ask again), count towards the item's target, not against them
-        gone = {a.name for a in self.store.annotators() if a.revoked}
-        can = np.array(
-            [name not in gone and not name.startswith(IMPORTED_PREFIX) for name in table.names],
-            dtype=bool,
-        )
+        able = {a.name for a in self.store.annotators() if a.may_answer}
+        can = np.array([name in able for name in table.names], dtype=bool)
         by_active = np.bincount(table.items[can[table.annotators]], minlength=self.n)
         items, values = doubtful_items(
             agg,

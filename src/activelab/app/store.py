@@ -307,6 +307,12 @@ class Annotator:
     revoked: bool
     has_token: bool
 
+    @property
+    def may_answer(self) -> bool:
+        """Whether the annotator can still be asked for answers: not revoked, and not
+        the labels of a file (``imported:…``), whom no one can ask again."""
+        return not self.revoked and not self.name.startswith(IMPORTED_PREFIX)
+
 
 @dataclass(frozen=True)
 class Event:

@@ -54,7 +54,7 @@ from activelab.models.imbalance import balanced
 from activelab.scoring import take_rows
 from activelab.simulation.rare_metrics import balanced_accuracy, per_class_recall, rare_class
 from activelab.stopping import ConfidenceCriterion
-from activelab.strategies import ScoringStrategy, get_strategy
+from activelab.strategies import ScoringStrategy
 
 __all__ = [
     "TrainResult",
@@ -339,13 +339,14 @@ def train(
     rng = np.random.default_rng(seed)
     n = X.shape[0]
     estimator = make_estimator(multilabel)
-    weighted = not multilabel and rare_class(np.asarray(labels)) is not None
-    if weighted:  # a rare class among the labels (rare_class): weigh the classes equally
+    # the rarest class among the labels when it is rare there (rare_class), else None
+    rarest = None if multilabel else rare_class(np.asarray(labels).astype(str))
+    weighted = rarest is not None
+    if weighted:  # a rare class among the labels: weigh the classes equally
         estimator = balanced(estimator)
-    strat = get_strategy(strategy)
     learner = ActiveLearner(
         estimator,
-        strat,
+        strategy,
         classes=classes,
         random_state=seed,
         semi_supervised=None if multilabel else semi_supervised,
@@ -437,7 +438,10 @@ def train(
         )
         rare = None
         if not multilabel:
-            rare = _rare_readout(labels, metrics.get("rare_target"), metrics["accuracy"])
+            target = metrics.get("rare_target")
+            rare = _rare_readout(
+                labels, target if target is not None else rarest, metrics["accuracy"]
+            )
         if rare is not None:
             metrics["stopping"]["rare_class"] = rare
     metrics["seconds"] = round(time.perf_counter() - t0, 4)
@@ -707,13 +711,14 @@ def _stopping(
 
 
 def _rare_readout(
-    labels: np.ndarray, target: str | None, accuracy: dict[str, Any]
+    labels: np.ndarray, label: str | None, accuracy: dict[str, Any]
 ) -> dict[str, Any] | None:
     """The rare class's read-out: its items found so far and the model's recall of it.
 
-    The rare class is ``target`` (the class a rare-class strategy seeks), else the
+    The rare class ``label`` is the class a rare-class strategy seeks, else the
     rarest class among the labels when it is rare there
-    (:func:`~activelab.simulation.rare_metrics.rare_class`). The stopping criteria
+    (:func:`~activelab.simulation.rare_metrics.rare_class`), else ``None`` (no
+    read-out). The stopping criteria
     watch the model as a whole, which a rare class barely moves: both can fire while
     the model still misses most of it.
 
@@ -727,13 +732,12 @@ def _rare_readout(
     Examples
     --------
     >>> y = np.array(["ok"] * 45 + ["fraud"] * 3)
-    >>> _rare_readout(y, None, {"recall": {"fraud": 0.5, "ok": 1.0}})
+    >>> _rare_readout(y, rare_class(y), {"recall": {"fraud": 0.5, "ok": 1.0}})
     {'label': 'fraud', 'found': 3, 'labels': 48, 'recall': 0.5}
     >>> _rare_readout(np.array(["ok", "fraud"] * 5), None, {}) is None
     True
     """
     labels = np.asarray(labels).astype(str)
-    label = target if target is not None else rare_class(labels)
     if label is None:
         return None
     label = str(label)

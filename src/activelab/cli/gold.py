@@ -35,13 +35,13 @@ def gold(project: Path, file: Path) -> None:
         s = store.settings
         if s.get("task") == "multilabel":
             raise click.ClickException("Gold items work in single-label projects only.")
+        ids = store.external_ids()
         try:
-            pairs = read_gold(file, store.external_ids(), [str(x) for x in s["labels"]])
+            pairs = read_gold(file, ids, [str(x) for x in s["labels"]])
             total = save_gold(store, pairs)
         except GoldError as exc:
             raise click.ClickException(str(exc)) from exc
         overruled = _decided_otherwise(store, pairs)
-        ids = store.external_ids()
     finally:
         store.close()
     items = "gold item" if len(pairs) == 1 else "gold items"
@@ -66,10 +66,9 @@ def _decided_otherwise(store: Any, pairs: dict[int, str]) -> dict[int, str]:
     from activelab.app.quality import answer_table
 
     table = answer_table(store)
-    decided = np.full(table.n_items, -1, dtype=np.int64)
-    judge = table.decided()
-    decided[table.items[judge]] = table.labels[judge]  # the latest decision counts
+    # the saved gold labels, overridden where a decision settles the item
+    settled = table.settled()
     items = np.array(sorted(pairs), dtype=np.int64)
     gold = np.array([table.classes.index(pairs[int(i)]) for i in items], dtype=np.int64)
-    other = items[(decided[items] >= 0) & (decided[items] != gold)]
-    return {int(i): table.classes[decided[i]] for i in other}
+    other = items[settled[items] != gold]
+    return {int(i): table.classes[settled[i]] for i in other}

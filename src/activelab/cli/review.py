@@ -108,9 +108,11 @@ def review(
                     f"(such as {', '.join(map(repr, ids[:3]))}), as `review` lists them."
                 )
             name = _judge_name(store, name)
-            other = _other_decision(store, ids.index(external), name.strip())
+            item = ids.index(external)
+            live = [e for e in store.live_answers() if e.item_id == item]
+            other = _other_decision(store, live, name.strip())
             try:
-                changed = _decide(store, ids.index(external), label, name)
+                changed = _decide(store, item, label, name, live)
             except StoreError as exc:
                 raise click.ClickException(f"--as {name.strip()[:40]!r}: {exc}") from None
             name = name.strip()
@@ -203,30 +205,26 @@ def _judge_name(store: Any, name: str | None) -> str:
     return owners[0] if owners else "owner"
 
 
-def _other_decision(store: Any, item: int, name: str) -> tuple[str, str] | None:
-    """The latest live decision on ``item`` by an adjudicator other than ``name``, as
-    (who, label), or ``None``: a new decision settles the item over it."""
+def _other_decision(store: Any, live: list[Any], name: str) -> tuple[str, str] | None:
+    """The latest live decision among ``live`` (one item's live answers, oldest first) by
+    an adjudicator other than ``name``, as (who, label), or ``None``: a new decision
+    settles the item over it."""
     from activelab.app.quality import is_decision
 
-    judges = {
-        a.id: a.name
-        for a in store.annotators()
-        if a.name in store.settings.get("adjudicators", []) and a.name != name
-    }
-    theirs = [
-        e
-        for e in store.live_answers()
-        if e.item_id == item and e.annotator_id in judges and is_decision(e, set(judges))
-    ]
+    adjudicators = store.settings.get("adjudicators", [])
+    judges = {a.id: a.name for a in store.annotators() if a.name in adjudicators and a.name != name}
+    ids = set(judges)
+    theirs = [e for e in live if e.annotator_id in ids and is_decision(e, ids)]
     return (judges[theirs[-1].annotator_id], str(theirs[-1].label)) if theirs else None
 
 
-def _decide(store: Any, item: int, label: str, name: str) -> str | None:
+def _decide(store: Any, item: int, label: str, name: str, live: list[Any]) -> str | None:
     """Record ``name``'s decision ``label`` on ``item``; they become an adjudicator.
 
     A decision taken again with another label replaces their earlier one (undone in the
     log); the same label again changes nothing. Returns ``None`` when nothing changed,
-    else the label decided before (``""`` for none).
+    else the label decided before (``""`` for none). ``live`` holds the item's live
+    answers, oldest first.
     """
     from activelab.app.quality import DECISION, is_decision
     from activelab.cli.annotator import refuse_reserved_name
@@ -234,7 +232,7 @@ def _decide(store: Any, item: int, label: str, name: str) -> str | None:
     name = name.strip()
     refuse_reserved_name(name, "decide --as another name")
     judge = store.annotator_by_name(name) or store.add_annotator(name, with_token=False)[0]
-    before = [e for e in store.live_answers() if e.annotator_id == judge.id and e.item_id == item]
+    before = [e for e in live if e.annotator_id == judge.id]
     judges = {judge.id} if name in store.settings.get("adjudicators", []) else set()
     if before and before[-1].label == label and is_decision(before[-1], judges):
         return None
