@@ -349,14 +349,15 @@ class ActiveLearner:
         self._semi = _semi_method(self, on_dask)
         self._rng = _generator(self.random_state)
         self._X = X
-        encoder = _pool_encoder(self.estimator, X) if self.embed is None else None
         # one function object for the whole pool: the shared graph is keyed by its identity,
         # and a bound method taken anew at every query made every query search the pool again
-        self._pool_embed = None if encoder is None else encoder.transform
         if has_nan and (self.embed is None or isinstance(self.embed, str)):
             # the features hold NaN: strategies place items by the pipeline's imputing steps,
             # or are refused in one line when there are none
             self._pool_embed = _missing_features if nan_encoder is None else nan_encoder.transform
+        else:
+            encoder = _pool_encoder(self.estimator, X) if self.embed is None else None
+            self._pool_embed = None if encoder is None else encoder.transform
         graph = self._semi not in (None, "self-training") and not callable(self.embed)
         if graph and self._pool_embed is _missing_features:  # no finite rows for the graph
             if self.semi_supervised != "auto":
@@ -1429,6 +1430,25 @@ def _pool_encoder(estimator: Any, X: Any) -> Any:
     """
     if is_dask_collection(X) or not non_numeric_columns(X):
         return None
+    return _fit_leading_steps(estimator, X)
+
+
+def _fit_leading_steps(estimator: Any, X: Any) -> Any:
+    """The pipeline's leading steps, cloned and fitted on the pool without labels, else None.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The learner's estimator.
+    X : ndarray, sparse matrix or DataFrame
+        The pool.
+
+    Returns
+    -------
+    estimator or None
+        The fitted leading steps, or ``None`` when the estimator is no pipeline of at
+        least two steps, or its leading steps need labels or cannot read the pool.
+    """
     if not isinstance(estimator, Pipeline) or len(estimator.steps) < 2:
         return None
     try:
@@ -1510,10 +1530,10 @@ def _nan_encoder(estimator: Any, X: Any, chunk_size: int) -> Any:
         The fitted leading steps, or ``None`` when the estimator is no pipeline of at
         least two steps, its leading steps need labels, or they leave NaN or infinity.
     """
-    if not isinstance(estimator, Pipeline) or len(estimator.steps) < 2:
+    encoder = _fit_leading_steps(estimator, X)
+    if encoder is None:
         return None
     try:
-        encoder = clone(estimator[:-1]).fit(X)
         for start in range(0, X.shape[0], chunk_size):
             Z = encoder.transform(
                 take_rows(X, np.arange(start, min(start + chunk_size, X.shape[0])))
@@ -1521,7 +1541,7 @@ def _nan_encoder(estimator: Any, X: Any, chunk_size: int) -> Any:
             values = Z.data if hasattr(Z, "tocsr") else np.asarray(Z, dtype=float)
             if not np.isfinite(values).all():
                 return None
-    except (TypeError, ValueError):  # a step that needs labels, or that cannot read the pool
+    except (TypeError, ValueError):  # a step that cannot transform the pool
         return None
     return encoder
 
