@@ -39,7 +39,12 @@ from activelab._validation import (
     pool_and_nan,
 )
 from activelab.cluster import DaskBackend, _gathers, _not_a_dask_pool, is_dask_collection
-from activelab.multilabel._model import check_indicator, fit_multilabel, multilabel_proba
+from activelab.multilabel._model import (
+    LABEL_SEPARATOR,
+    check_indicator,
+    fit_multilabel,
+    multilabel_proba,
+)
 from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
 from activelab.strategies import clone_strategy, get_strategy
 from activelab.strategies._base import NonNumericPoolError, QueryContext, Strategy
@@ -641,8 +646,7 @@ class ActiveLearner:
             )
         y = self._check_labels(y, idx)
         if self._fixed_classes is None and y.ndim == 1 and self.labels_.ndim == 1:
-            seen = y if self.labels_.size == 0 else np.concatenate([self.labels_, y])
-            _warn_near_positive_label(self._strategy, seen)
+            _warn_near_positive_label(self._strategy, self.labels_, y)
         q = self._teach_probabilities(idx, probabilities)
         if idx.size == 0:
             return self
@@ -730,7 +734,9 @@ class ActiveLearner:
         if y.ndim == 1 and y.dtype.kind in "OUS" and self._fixed_classes is None:
             new = set(y.tolist())
             # only labels holding a ';' can be sets: the labels so far are read only then
-            if any(isinstance(v, str) and ";" in v for v in new) or _has_separator(self.labels_):
+            if any(isinstance(v, str) and LABEL_SEPARATOR in v for v in new) or _has_separator(
+                self.labels_
+            ):
                 known = np.asarray(list(new | set(self.labels_.tolist())), dtype=object)
                 _check_label_sets(known, self.estimator)
         if self._fixed_classes is not None and y.ndim == 1:
@@ -1369,18 +1375,30 @@ def _check_positive_label(strategy: Any, classes: np.ndarray | None) -> None:
     )
 
 
-def _warn_near_positive_label(strategy: Any, y: np.ndarray) -> None:
+def _warn_near_positive_label(strategy: Any, taught: np.ndarray, y: np.ndarray) -> None:
     """Warn, once per strategy, when its ``positive_label`` is not taught but nearly names a
     label that is (``"Fraud"`` for ``"fraud"``, ``"1"`` for ``1``).
 
     Without ``classes`` the learner cannot refuse it at ``fit`` (:func:`_check_positive_label`),
     and a rare-class strategy compares the labels with it as given: it stayed on its cold start
     for the whole campaign, silently.
+
+    Parameters
+    ----------
+    strategy : Strategy
+        The learner's strategy; only one with a ``positive_label`` is checked.
+    taught : ndarray
+        The labels taught before (1-D).
+    y : ndarray
+        The labels taught now (1-D).
     """
     from activelab.simulation.rare_metrics import close_label_hint
 
     label = getattr(strategy, "positive_label", None)
-    if label is None or getattr(strategy, "_warned_label", None) == label or y.size == 0:
+    if label is None or getattr(strategy, "_warned_label", None) == label:
+        return
+    y = y if taught.size == 0 else np.concatenate([taught, y])  # joined only when it is read
+    if y.size == 0:
         return
     present = np.unique(y)
     if label in present.tolist():
@@ -1604,7 +1622,7 @@ def _nan_handling(step: Any) -> str:
 
 
 def _has_separator(labels: np.ndarray) -> bool:
-    """Whether some text label holds a ``;`` (vectorised over a string array).
+    """Whether some text label holds the separator ``;`` (vectorised over a string array).
 
     Parameters
     ----------
@@ -1618,7 +1636,7 @@ def _has_separator(labels: np.ndarray) -> bool:
     if labels.ndim != 1 or labels.size == 0 or labels.dtype.kind not in "OUS":
         return False
     text = labels if labels.dtype.kind in "US" else labels[_kinds(labels) == 1].astype(str)
-    return bool(np.char.find(text.astype(str), ";").max(initial=-1) >= 0)
+    return bool(np.char.find(text.astype(str), LABEL_SEPARATOR).max(initial=-1) >= 0)
 
 
 def _check_label_sets(classes: np.ndarray, estimator: Any) -> None:
