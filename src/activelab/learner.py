@@ -321,8 +321,6 @@ class ActiveLearner:
                 "labels; use 'typicality' or 'random'."
             )
         self._strategy.check_model(self.estimator)  # a model-free one may refuse it too
-        for s in (self._strategy, self._cold):
-            s.reset()  # a new campaign: a strategy object reused forgets the last one's choices
         check_count(self.min_labels, "min_labels", minimum=0)
         chunk = self.chunk_size  # check_count would call it "a positive whole number"
         if isinstance(chunk, bool) or not isinstance(chunk, Integral) or chunk < 1:
