@@ -337,10 +337,7 @@ class ActiveLearner:
         _check_embed(self.embed)
         if self.weighting not in (None, "lure"):
             raise ValueError(f"weighting must be None or 'lure', got {self.weighting!r}.")
-        X, has_nan = pool_and_nan(X, chunk_size=self.chunk_size, allow_nan=True)
-        nan_encoder = _nan_encoder(self.estimator, X, self.chunk_size) if has_nan else None
-        if has_nan and nan_encoder is None and not _takes_nan(self.estimator):
-            check_pool(X, chunk_size=self.chunk_size)  # names the first NaN and the fixes
+        X, has_nan, nan_encoder = _checked_pool(self.estimator, X, self.chunk_size)
         self._ml, self._fixed_classes, self._label_names = _resolve_classes(
             self.classes, self.multilabel
         )
@@ -1523,6 +1520,53 @@ def _missing_message(name: str | None, cold: bool) -> str:
         "impute (make_pipeline(SimpleImputer(), ...)), give ActiveLearner an embed= function "
         f"that returns finite rows, {other}."
     )
+
+
+def _checked_pool(
+    estimator: Any, X: Any, chunk_size: int, *, encode: bool = True
+) -> tuple[Any, bool, Any]:
+    """The pool checked, allowing NaN only where the estimator reads it through steps that
+    remove it (:func:`_nan_encoder`) or takes it itself (:func:`_takes_nan`).
+
+    Parameters
+    ----------
+    estimator : estimator
+        The learner's estimator.
+    X : array-like, sparse matrix or DataFrame
+        The pool.
+    chunk_size : int
+        Rows read at a time.
+    encode : bool, default=True
+        Whether the imputing steps are wanted: without, they are fitted only when the
+        estimator does not take NaN itself, and ``None`` is returned in their place.
+
+    Returns
+    -------
+    X : ndarray, sparse matrix or DataFrame
+        The pool, in the form the learner keeps.
+    has_nan : bool
+        Whether it holds NaN.
+    nan_encoder : estimator or None
+        The fitted imputing steps (:func:`_nan_encoder`), with ``encode`` and NaN.
+
+    Raises
+    ------
+    ValueError
+        Naming the first NaN and the fixes, when neither the steps nor the estimator
+        take it (:func:`activelab._validation.check_pool`).
+    """
+    X, has_nan = pool_and_nan(X, chunk_size=chunk_size, allow_nan=True)
+    if not has_nan:
+        return X, False, None
+    encoder = _nan_encoder(estimator, X, chunk_size) if encode else None
+    # without encode, the cheap test first: the steps are fitted only to decide
+    if (
+        encoder is None
+        and not _takes_nan(estimator)
+        and (encode or _nan_encoder(estimator, X, chunk_size) is None)
+    ):
+        check_pool(X, chunk_size=chunk_size)  # names the first NaN and the fixes
+    return X, True, encoder
 
 
 def _nan_encoder(estimator: Any, X: Any, chunk_size: int) -> Any:
