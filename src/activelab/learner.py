@@ -39,7 +39,12 @@ from activelab._validation import (
     pool_and_nan,
 )
 from activelab.cluster import DaskBackend, _gathers, _not_a_dask_pool, is_dask_collection
-from activelab.multilabel._model import check_indicator, fit_multilabel, multilabel_proba
+from activelab.multilabel._model import (
+    LABEL_SEPARATOR,
+    check_indicator,
+    fit_multilabel,
+    multilabel_proba,
+)
 from activelab.scoring import DEFAULT_CHUNK_SIZE, take_rows
 from activelab.strategies import clone_strategy, get_strategy
 from activelab.strategies._base import NonNumericPoolError, QueryContext, Strategy
@@ -316,8 +321,6 @@ class ActiveLearner:
                 "labels; use 'typicality' or 'random'."
             )
         self._strategy.check_model(self.estimator)  # a model-free one may refuse it too
-        for s in (self._strategy, self._cold):
-            s.reset()  # a new campaign: a strategy object reused forgets the last one's choices
         check_count(self.min_labels, "min_labels", minimum=0)
         chunk = self.chunk_size  # check_count would call it "a positive whole number"
         if isinstance(chunk, bool) or not isinstance(chunk, Integral) or chunk < 1:
@@ -334,10 +337,7 @@ class ActiveLearner:
         _check_embed(self.embed)
         if self.weighting not in (None, "lure"):
             raise ValueError(f"weighting must be None or 'lure', got {self.weighting!r}.")
-        X, has_nan = pool_and_nan(X, chunk_size=self.chunk_size, allow_nan=True)
-        nan_encoder = _nan_encoder(self.estimator, X, self.chunk_size) if has_nan else None
-        if has_nan and nan_encoder is None and not _takes_nan(self.estimator):
-            check_pool(X, chunk_size=self.chunk_size)  # names the first NaN and the fixes
+        X, has_nan, nan_encoder = _checked_pool(self.estimator, X, self.chunk_size)
         self._ml, self._fixed_classes, self._label_names = _resolve_classes(
             self.classes, self.multilabel
         )
@@ -349,14 +349,15 @@ class ActiveLearner:
         self._semi = _semi_method(self, on_dask)
         self._rng = _generator(self.random_state)
         self._X = X
-        encoder = _pool_encoder(self.estimator, X) if self.embed is None else None
         # one function object for the whole pool: the shared graph is keyed by its identity,
         # and a bound method taken anew at every query made every query search the pool again
-        self._pool_embed = None if encoder is None else encoder.transform
         if has_nan and (self.embed is None or isinstance(self.embed, str)):
             # the features hold NaN: strategies place items by the pipeline's imputing steps,
             # or are refused in one line when there are none
             self._pool_embed = _missing_features if nan_encoder is None else nan_encoder.transform
+        else:
+            encoder = _pool_encoder(self.estimator, X) if self.embed is None else None
+            self._pool_embed = None if encoder is None else encoder.transform
         graph = self._semi not in (None, "self-training") and not callable(self.embed)
         if graph and self._pool_embed is _missing_features:  # no finite rows for the graph
             if self.semi_supervised != "auto":
@@ -640,8 +641,7 @@ class ActiveLearner:
             )
         y = self._check_labels(y, idx)
         if self._fixed_classes is None and y.ndim == 1 and self.labels_.ndim == 1:
-            seen = y if self.labels_.size == 0 else np.concatenate([self.labels_, y])
-            _warn_near_positive_label(self._strategy, seen)
+            _warn_near_positive_label(self._strategy, self.labels_, y)
         q = self._teach_probabilities(idx, probabilities)
         if idx.size == 0:
             return self
@@ -729,7 +729,9 @@ class ActiveLearner:
         if y.ndim == 1 and y.dtype.kind in "OUS" and self._fixed_classes is None:
             new = set(y.tolist())
             # only labels holding a ';' can be sets: the labels so far are read only then
-            if any(isinstance(v, str) and ";" in v for v in new) or _has_separator(self.labels_):
+            if any(isinstance(v, str) and LABEL_SEPARATOR in v for v in new) or _has_separator(
+                self.labels_
+            ):
                 known = np.asarray(list(new | set(self.labels_.tolist())), dtype=object)
                 _check_label_sets(known, self.estimator)
         if self._fixed_classes is not None and y.ndim == 1:
@@ -1368,18 +1370,30 @@ def _check_positive_label(strategy: Any, classes: np.ndarray | None) -> None:
     )
 
 
-def _warn_near_positive_label(strategy: Any, y: np.ndarray) -> None:
+def _warn_near_positive_label(strategy: Any, taught: np.ndarray, y: np.ndarray) -> None:
     """Warn, once per strategy, when its ``positive_label`` is not taught but nearly names a
     label that is (``"Fraud"`` for ``"fraud"``, ``"1"`` for ``1``).
 
     Without ``classes`` the learner cannot refuse it at ``fit`` (:func:`_check_positive_label`),
     and a rare-class strategy compares the labels with it as given: it stayed on its cold start
     for the whole campaign, silently.
+
+    Parameters
+    ----------
+    strategy : Strategy
+        The learner's strategy; only one with a ``positive_label`` is checked.
+    taught : ndarray
+        The labels taught before (1-D).
+    y : ndarray
+        The labels taught now (1-D).
     """
     from activelab.simulation.rare_metrics import close_label_hint
 
     label = getattr(strategy, "positive_label", None)
-    if label is None or getattr(strategy, "_warned_label", None) == label or y.size == 0:
+    if label is None or getattr(strategy, "_warned_label", None) == label:
+        return
+    y = y if taught.size == 0 else np.concatenate([taught, y])  # joined only when it is read
+    if y.size == 0:
         return
     present = np.unique(y)
     if label in present.tolist():
@@ -1429,6 +1443,25 @@ def _pool_encoder(estimator: Any, X: Any) -> Any:
     """
     if is_dask_collection(X) or not non_numeric_columns(X):
         return None
+    return _fit_leading_steps(estimator, X)
+
+
+def _fit_leading_steps(estimator: Any, X: Any) -> Any:
+    """The pipeline's leading steps, cloned and fitted on the pool without labels, else None.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The learner's estimator.
+    X : ndarray, sparse matrix or DataFrame
+        The pool.
+
+    Returns
+    -------
+    estimator or None
+        The fitted leading steps, or ``None`` when the estimator is no pipeline of at
+        least two steps, or its leading steps need labels or cannot read the pool.
+    """
     if not isinstance(estimator, Pipeline) or len(estimator.steps) < 2:
         return None
     try:
@@ -1489,6 +1522,53 @@ def _missing_message(name: str | None, cold: bool) -> str:
     )
 
 
+def _checked_pool(
+    estimator: Any, X: Any, chunk_size: int, *, encode: bool = True
+) -> tuple[Any, bool, Any]:
+    """The pool checked, allowing NaN only where the estimator reads it through steps that
+    remove it (:func:`_nan_encoder`) or takes it itself (:func:`_takes_nan`).
+
+    Parameters
+    ----------
+    estimator : estimator
+        The learner's estimator.
+    X : array-like, sparse matrix or DataFrame
+        The pool.
+    chunk_size : int
+        Rows read at a time.
+    encode : bool, default=True
+        Whether the imputing steps are wanted: without, they are fitted only when the
+        estimator does not take NaN itself, and ``None`` is returned in their place.
+
+    Returns
+    -------
+    X : ndarray, sparse matrix or DataFrame
+        The pool, in the form the learner keeps.
+    has_nan : bool
+        Whether it holds NaN.
+    nan_encoder : estimator or None
+        The fitted imputing steps (:func:`_nan_encoder`), with ``encode`` and NaN.
+
+    Raises
+    ------
+    ValueError
+        Naming the first NaN and the fixes, when neither the steps nor the estimator
+        take it (:func:`activelab._validation.check_pool`).
+    """
+    X, has_nan = pool_and_nan(X, chunk_size=chunk_size, allow_nan=True)
+    if not has_nan:
+        return X, False, None
+    encoder = _nan_encoder(estimator, X, chunk_size) if encode else None
+    # without encode, the cheap test first: the steps are fitted only to decide
+    if (
+        encoder is None
+        and not _takes_nan(estimator)
+        and (encode or _nan_encoder(estimator, X, chunk_size) is None)
+    ):
+        check_pool(X, chunk_size=chunk_size)  # names the first NaN and the fixes
+    return X, True, encoder
+
+
 def _nan_encoder(estimator: Any, X: Any, chunk_size: int) -> Any:
     """The pipeline's leading steps fitted on a pool with NaN, when they leave none; else None.
 
@@ -1510,10 +1590,10 @@ def _nan_encoder(estimator: Any, X: Any, chunk_size: int) -> Any:
         The fitted leading steps, or ``None`` when the estimator is no pipeline of at
         least two steps, its leading steps need labels, or they leave NaN or infinity.
     """
-    if not isinstance(estimator, Pipeline) or len(estimator.steps) < 2:
+    encoder = _fit_leading_steps(estimator, X)
+    if encoder is None:
         return None
     try:
-        encoder = clone(estimator[:-1]).fit(X)
         for start in range(0, X.shape[0], chunk_size):
             Z = encoder.transform(
                 take_rows(X, np.arange(start, min(start + chunk_size, X.shape[0])))
@@ -1521,7 +1601,7 @@ def _nan_encoder(estimator: Any, X: Any, chunk_size: int) -> Any:
             values = Z.data if hasattr(Z, "tocsr") else np.asarray(Z, dtype=float)
             if not np.isfinite(values).all():
                 return None
-    except (TypeError, ValueError):  # a step that needs labels, or that cannot read the pool
+    except (TypeError, ValueError):  # a step that cannot transform the pool
         return None
     return encoder
 
@@ -1584,7 +1664,7 @@ def _nan_handling(step: Any) -> str:
 
 
 def _has_separator(labels: np.ndarray) -> bool:
-    """Whether some text label holds a ``;`` (vectorised over a string array).
+    """Whether some text label holds the separator ``;`` (vectorised over a string array).
 
     Parameters
     ----------
@@ -1598,7 +1678,7 @@ def _has_separator(labels: np.ndarray) -> bool:
     if labels.ndim != 1 or labels.size == 0 or labels.dtype.kind not in "OUS":
         return False
     text = labels if labels.dtype.kind in "US" else labels[_kinds(labels) == 1].astype(str)
-    return bool(np.char.find(text.astype(str), ";").max(initial=-1) >= 0)
+    return bool(np.char.find(text.astype(str), LABEL_SEPARATOR).max(initial=-1) >= 0)
 
 
 def _check_label_sets(classes: np.ndarray, estimator: Any) -> None:

@@ -33,7 +33,9 @@ from sklearn.metrics import get_scorer
 from activelab._atomic import write_atomic
 from activelab._progress import _ProgressBar
 from activelab._validation import check_count, non_numeric_columns
+from activelab.cluster import is_dask_collection
 from activelab.data.datasets import Dataset, infer_task, load
+from activelab.scoring import DEFAULT_CHUNK_SIZE
 from activelab.simulation.campaign import _check_label_magnitude, run_campaign, split_pool_test
 from activelab.simulation.rare_metrics import (
     RARE_SCORINGS,
@@ -303,8 +305,7 @@ def simulate(
     names = [get_strategy(s).name for s in strategies]
     _check_args(ds, names, seed_list, n_initial, batch_size, budget, test_size)
     _check_top_k(ds, estimator, top_k, test_size)
-    strategy_params = _instance_params(strategies, strategy_params)
-    params = _strategy_params(names, strategy_params, minimize)
+    params = _instance_params(strategies, _strategy_params(names, strategy_params, minimize))
     _check_strategies(names, params, estimator, ds)  # before any campaign runs
     _check_missing_values(ds, estimator)
     params = _with_positive_labels(params, ds)
@@ -541,9 +542,9 @@ _NOT_STORED = object()
 
 
 def _instance_params(
-    strategies: Sequence[Any], given: Mapping[str, Mapping[str, Any]] | None
-) -> dict[str, dict[str, Any]] | None:
-    """``given`` with the parameters of the strategy instances among ``strategies``.
+    strategies: Sequence[Any], params: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """``params`` with the parameters of the strategy instances among ``strategies``.
 
     Campaigns build each strategy anew from its name and parameters (stored in the
     results file, so that a run resumes): an instance's own parameters were dropped
@@ -553,21 +554,20 @@ def _instance_params(
     ----------
     strategies : sequence of str or Strategy
         As given to :func:`simulate`.
-    given : mapping or None
-        Its ``strategy_params``.
+    params : dict
+        Its ``strategy_params`` per strategy name (:func:`_strategy_params`); updated
+        in place.
 
     Returns
     -------
-    dict or None
-        The parameters per strategy name; ``given`` itself when no instance differs
-        from its name's defaults.
+    dict
+        ``params``, the parameters per strategy name.
 
     Raises
     ------
     ValueError
-        For a parameter that cannot be stored as JSON, or that ``given`` sets otherwise.
+        For a parameter that cannot be stored as JSON, or that ``params`` sets otherwise.
     """
-    out = None if given is None else {get_strategy(k).name: dict(v) for k, v in given.items()}
     for spec in strategies:
         if not isinstance(spec, Strategy):
             continue
@@ -590,15 +590,14 @@ def _instance_params(
                     f"{name}'s {key}={value!r} is not a number, text or strategy name; replay "
                     "this strategy with run_campaign, which takes the instance as it is."
                 )
-            out = {} if out is None else out
-            earlier = out.setdefault(name, {}).get(key, plain)
+            earlier = params.setdefault(name, {}).get(key, plain)
             if earlier != plain:
                 raise ValueError(
                     f"{name}'s {key} is {value!r} on the instance but {earlier!r} in "
                     "strategy_params; give it once."
                 )
-            out[name][key] = plain
-    return out
+            params[name][key] = plain
+    return params
 
 
 def _stored(value: Any) -> Any:
@@ -683,14 +682,11 @@ def _check_missing_values(ds: Dataset, estimator: Any) -> None:
     ValueError
         Naming the first NaN and the fixes (:func:`activelab._validation.check_pool`).
     """
-    from activelab._validation import check_pool, pool_and_nan
-    from activelab.learner import _nan_encoder, _takes_nan
+    from activelab.learner import _checked_pool
 
-    if type(ds.X).__module__.startswith("dask"):
+    if is_dask_collection(ds.X):
         return
-    X, has_nan = pool_and_nan(ds.X, allow_nan=True)
-    if has_nan and not _takes_nan(estimator) and _nan_encoder(estimator, X, 16_384) is None:
-        check_pool(X)
+    _checked_pool(estimator, ds.X, DEFAULT_CHUNK_SIZE, encode=False)
 
 
 def _with_positive_labels(

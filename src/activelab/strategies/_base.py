@@ -292,9 +292,10 @@ class Strategy(ABC):
     def reset(self) -> None:
         """Forget what an earlier campaign taught the strategy: a new one starts.
 
-        :meth:`ActiveLearner.fit <activelab.learner.ActiveLearner.fit>` calls it, so
-        that a strategy object passed to a second learner (a new pool, new labels)
-        starts afresh. Stateless strategies have nothing to forget; a strategy that
+        :func:`~activelab.strategies.clone_strategy` calls it on a strategy it
+        deep-copies, so that the copy :meth:`ActiveLearner.fit
+        <activelab.learner.ActiveLearner.fit>` makes for a new campaign (a new pool,
+        new labels) starts afresh. Stateless strategies have nothing to forget; a strategy that
         keeps a choice between queries (the class a rare-class strategy seeks)
         drops it here.
         """

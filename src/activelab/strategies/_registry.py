@@ -83,9 +83,11 @@ def clone_strategy(strategy: Strategy) -> Strategy:
     names), strategies among them (``Stochastic``'s base, ``auto``'s arms) cloned in
     turn; other parameters (estimators, functions, graphs) are shared, not copied. A
     strategy whose parameters cannot be read so (one stored under another name) is
-    deep-copied instead. :class:`~activelab.ActiveLearner` clones its strategies at
-    every ``fit``, so that learners given one instance do not share its state (an
-    ``auto`` bandit's weights, the picks it has made) and each repeats under its seed.
+    deep-copied instead, and the copy reset
+    (:meth:`Strategy.reset <activelab.strategies.Strategy.reset>`).
+    :class:`~activelab.ActiveLearner` clones its strategies at every ``fit``, so that
+    learners given one instance do not share its state (an ``auto`` bandit's weights,
+    the picks it has made) and each repeats under its seed.
 
     Parameters
     ----------
@@ -107,7 +109,9 @@ def clone_strategy(strategy: Strategy) -> Strategy:
     """
     params = _init_values(strategy)
     if params is None:
-        return copy.deepcopy(strategy)
+        twin = copy.deepcopy(strategy)
+        twin.reset()  # the copy forgets the choices of the original's campaign
+        return twin
     return type(strategy)(**{k: _clone_value(v) for k, v in params.items()})
 
 
