@@ -169,6 +169,7 @@ def _read_pool(
         # numbers there and a decimal (or an empty cell) further on failed the query on a
         # worker. The pool is read as floats in the end, so integers are read as floats.
         options["assume_missing"] = True
+    if suffix == ".csv":
         options.update(_names_past_header(path, options.get("sep", ",")))
     if parts is None or (on_dask and suffix == ".parquet"):
         source: Any = path  # Dask orders Parquet parts by their numbers itself
@@ -488,12 +489,7 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = "
     click.ClickException
         Naming the row, the column and the fix.
     """
-    from activelab.data.csvfile import (
-        first_row_width,
-        unnamed_columns,
-        unnamed_value_message,
-        with_cells_past_header,
-    )
+    from activelab.data.csvfile import unnamed_columns, unnamed_value_message
     from activelab.data.csvfile import without_unnamed_columns as without
 
     suffix = path.suffix.lower()
@@ -502,10 +498,6 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = "
     saver, pandas_names = None, False
     if suffix == ".csv":
         header, saver = _csv_header(path, len(names), sep), "to_csv"
-        first = _first_file(path)
-        if not on_dask and first is not None:  # rows wider than the header: pandas' index
-            frame, header = with_cells_past_header(frame, header, first_row_width(first, sep))
-            names = [str(c) for c in frame.columns]
     elif suffix == ".parquet":  # no header row is left: the names pandas gave
         pandas_names = True
     unnamed = unnamed_columns(header, pandas_names=pandas_names)
@@ -832,6 +824,7 @@ def _read_texts(path: Path, column: str) -> list[str]:
         frame = pd.DataFrame.from_records(records)
     elif suffix == ".csv":
         options = {"keep_default_na": False, **options}
+        options.update(_names_past_header(path, options.get("sep", ",")))
         if parts is not None:
             _same_csv_header(parts, options.get("sep", ","))
             frame = _read_parts(parts, _KINDS[suffix], pd.read_csv, options)
