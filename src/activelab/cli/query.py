@@ -873,18 +873,14 @@ def _read_texts(path: Path, column: str) -> list[str]:
 def _stripped_names(frame: Any, path: Path) -> Any:
     """A CSV pool's table with the spaces around its column names taken off (``a, b``
     names ``b``), as ``activelab init`` read the project's items, whose names a table
-    project's model keeps; two names that become one are refused."""
-    from activelab.data.csvfile import refuse_repeated_columns
+    project's model keeps (:func:`activelab.data.csvfile.stripped_names`); two names that
+    become one are refused."""
+    from activelab.data.csvfile import stripped_names
 
-    names = [str(c) for c in frame.columns]
-    stripped = [name.strip() for name in names]
-    if stripped == names:
-        return frame
     try:
-        refuse_repeated_columns(stripped, str(path))
+        return stripped_names(frame, str(path))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    return frame.rename(columns=dict(zip(names, stripped, strict=True)))
 
 
 def _refuse_no_rows(frame: Any, path: Path) -> None:
