@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from activelab._deprecated import warn_deprecated
+from activelab._jsonl import blank
 from activelab.interop.records import (
     Answer,
     FormatError,
@@ -168,23 +169,29 @@ def _answer_time(value: Any, n: int, prefix: str) -> str | None:
     FormatError
         For a cell that is no time.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    seconds = time_seconds(value)
+    if (
+        blank(value)
+        or (isinstance(value, float) and math.isnan(value))
+        or type(value).__name__ == "NaTType"
+        or (isinstance(value, np.datetime64) and np.isnat(value))
+    ):
+        return None  # an empty cell, as pandas and pyarrow hold one too
+    cell = value
+    if isinstance(value, str):
+        text = value.strip()
+        if iso_seconds(text) is not None:
+            return text  # ISO 8601 as written
+        try:  # else Unix seconds written as text, as time_seconds reads them
+            cell = float(text)
+        except ValueError:
+            cell = None
+    seconds = time_seconds(cell)
     if seconds is None:
-        if isinstance(value, float) and math.isnan(value):
-            return None
-        if type(value).__name__ == "NaTType" or (
-            isinstance(value, np.datetime64) and np.isnat(value)
-        ):
-            return None
         raise FormatError(
             f"{prefix}row {n}, column 'labelled_at': {value!r} is not a time; give ISO 8601 "
             "(2024-05-01T12:00:00Z; no zone: UTC), Unix seconds or a timestamp column, or "
             "leave the cell empty for the import time."
         )
-    if isinstance(value, str) and iso_seconds(value.strip()) is not None:
-        return value.strip()
     return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
