@@ -285,6 +285,19 @@ def test_every_reader_passes_over_a_sheets_blank_rows(tmp_path: Path) -> None:
     assert [r["content"]["text"] for r in rows] == ["good film", "bad film"]
 
 
+def test_a_pool_of_csv_parts_reads_a_spreadsheets_trailing_empty_cells(tmp_path: Path) -> None:
+    from activelab.cli.query import _read_pool, _read_texts
+
+    for name in ("p1.csv", "p2.csv"):  # read as the single file is, not all cells blank
+        (tmp_path / name).write_text("a,b,label\n1,2,x,,\n3,4,y,,\n")
+    (tmp_path / "one.csv").write_text("a,b,label\n1,2,x,,\n3,4,y,,\n1,2,x,,\n3,4,y,,\n")
+    assert _read_texts(tmp_path / "p*.csv", "label") == ["x", "y", "x", "y"]
+    assert _read_texts(tmp_path / "p*.csv", "label") == _read_texts(tmp_path / "one.csv", "label")
+    pool = _read_pool(tmp_path / "p*.csv", ("a", "b"), False)
+    assert pool.tolist() == [[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [3.0, 4.0]]
+    assert pool.tolist() == _read_pool(tmp_path / "one.csv", ("a", "b"), False).tolist()
+
+
 def test_a_dask_pool_reads_a_spreadsheets_trailing_empty_cells(tmp_path: Path) -> None:
     import click
 

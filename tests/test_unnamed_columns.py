@@ -198,15 +198,17 @@ def test_query_refuses_a_text_pool_with_a_value_under_an_empty_key(tmp_path: Pat
 def test_a_dask_pool_names_the_column_of_a_pandas_index(tmp_path: Path) -> None:
     import click
 
-    from activelab.cli.query import _without_unnamed
+    from activelab.cli.query import _csv_start, _without_unnamed
 
     dd = pytest.importorskip("dask.dataframe")
     _frame()[["a", "b"]].to_csv(tmp_path / "pool.csv")
+    header = _csv_start(tmp_path / "pool.csv")[1]
     with pytest.raises(click.ClickException) as err:
-        _without_unnamed(dd.read_csv(tmp_path / "pool.csv"), tmp_path / "pool.csv", True)
+        _without_unnamed(dd.read_csv(tmp_path / "pool.csv"), tmp_path / "pool.csv", True, header)
     assert err.value.message.startswith(f"{tmp_path / 'pool.csv'}, column 1: a value in a")
     (tmp_path / "pool.csv").write_text("a,b,\n0.1,1,\n0.9,0,\n")
-    kept = _without_unnamed(dd.read_csv(tmp_path / "pool.csv"), tmp_path / "pool.csv", True)
+    header = _csv_start(tmp_path / "pool.csv")[1]
+    kept = _without_unnamed(dd.read_csv(tmp_path / "pool.csv"), tmp_path / "pool.csv", True, header)
     assert list(kept.columns) == ["a", "b"]
 
 

@@ -4,6 +4,7 @@ one left out)."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 from collections.abc import Iterable, Iterator
@@ -13,9 +14,11 @@ from typing import Any
 __all__ = [
     "JSONLineError",
     "blank",
+    "gzip_read",
     "json_document",
     "json_lines",
     "json_lines_of",
+    "json_objects",
     "json_records",
     "named_keys",
     "unnamed_key",
@@ -180,7 +183,7 @@ def json_lines(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
 
 
 def json_lines_of(
-    path: str | Path, lines: Iterable[str], error: type[Exception]
+    path: str | Path, lines: Iterable[str], error: type[Exception], not_json: str = ""
 ) -> Iterator[tuple[int, Any]]:
     """:func:`json_lines` of the file at ``path``, its problems raised as ``error``.
 
@@ -192,6 +195,9 @@ def json_lines_of(
         Its lines (an open text file).
     error : type of Exception
         The reader's error, built from the one-line message.
+    not_json : str, default ""
+        Put before the closing full stop of the message of a line that is not JSON
+        (``"; ..."``).
 
     Yields
     ------
@@ -207,9 +213,68 @@ def json_lines_of(
     try:
         yield from json_lines(lines)
     except JSONLineError as exc:
-        raise error(f"{path}, {exc}.") from None
+        raise error(f"{path}, {exc}{not_json if exc.key is None else ''}.") from None
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
+
+
+def json_objects(
+    path: str | Path,
+    lines: Iterable[str],
+    error: type[Exception],
+    hint: str,
+    not_json: str = "",
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`json_lines_of`, refusing a line whose value is not a JSON object.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, named in the messages.
+    lines : iterable of str
+        Its lines (an open text file).
+    error : type of Exception
+        The reader's error, built from the one-line message.
+    hint : str
+        The close of the message of a value that is not an object (what the file holds).
+    not_json : str, default ""
+        As :func:`json_lines_of`.
+
+    Yields
+    ------
+    tuple of (int, dict)
+        Each object and its line (counted from 1, blank lines skipped and counted).
+
+    Raises
+    ------
+    error
+        As :func:`json_lines_of`, and ``"<path>, line <n>: <type>, not a JSON object;
+        <hint>."``.
+    """
+    for number, record in json_lines_of(path, lines, error, not_json):
+        if not isinstance(record, dict):
+            raise error(
+                f"{path}, line {number}: {type(record).__name__}, not a JSON object; {hint}."
+            )
+        yield number, record
+
+
+@contextlib.contextmanager
+def gzip_read(path: str | Path, gz: bool, error: type[Exception]) -> Iterator[None]:
+    """Raise a gzip file's failure to decompress (not a gzip file, or one cut short) as
+    ``error`` naming the file, while reading it; another file's ``OSError`` as it is.
+
+    Raises
+    ------
+    error
+        ``"<path>: not a readable gzip file (...)."``.
+    """
+    try:
+        yield
+    except (OSError, EOFError) as exc:  # not a gzip file, or one cut short
+        if not gz:
+            raise
+        raise error(f"{path}: not a readable gzip file ({exc}).") from exc
 
 
 def json_records(
@@ -253,20 +318,11 @@ def json_records(
     opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
     numbers: list[int] = []
     records: list[dict[str, Any]] = []
-    try:
-        with opener(path, "rt", encoding="utf-8") as lines:
-            for number, record in json_lines_of(path, lines, error):
-                if not isinstance(record, dict):
-                    raise error(
-                        f"{path}, line {number}: {type(record).__name__}, not a JSON object; "
-                        'JSON Lines hold one object per line, e.g. {"text": "...", "label": "x"}.'
-                    )
-                numbers.append(number)
-                records.append(record)
-    except (OSError, EOFError) as exc:  # not a gzip file, or one cut short
-        if opener is open:
-            raise
-        raise error(f"{path}: not a readable gzip file ({exc}).") from exc
+    hint = 'JSON Lines hold one object per line, e.g. {"text": "...", "label": "x"}'
+    with gzip_read(path, opener is not open, error), opener(path, "rt", encoding="utf-8") as f:
+        for number, record in json_objects(path, f, error, hint):
+            numbers.append(number)
+            records.append(record)
     if not records:
         raise error(f"{path}: the file is empty; it needs one JSON object per line.")
     return numbers, records

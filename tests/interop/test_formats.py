@@ -295,8 +295,8 @@ def test_parquet_and_hf_labelled_at_take_timestamps_and_unix_seconds(tmp_path: P
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from activelab.app.ingest import _cell_time
     from activelab.interop.project import answer_time
+    from activelab.interop.records import time_seconds
 
     def times(path: Path) -> list[float | None]:
         return [answer_time(r.answers[0].created_at) for r in read_tasks(path)]
@@ -331,7 +331,7 @@ def test_parquet_and_hf_labelled_at_take_timestamps_and_unix_seconds(tmp_path: P
     frame.to_parquet(tmp_path / "bad.parquet")
     with pytest.raises(FormatError, match=r"row 1, column 'labelled_at': 'last week' is not a"):
         read_tasks(tmp_path / "bad.parquet")
-    assert _cell_time(stamp) == when  # a spreadsheet's date cell, read with pandas
+    assert time_seconds(stamp) == when  # a spreadsheet's date cell, read with pandas
 
 
 # ------------------------------------------------------------- Hugging Face datasets

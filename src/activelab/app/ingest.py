@@ -796,13 +796,15 @@ def _given_times(
     IngestError
         Naming the first cell that is not a time, and its line.
     """
+    from activelab.interop.records import time_seconds
+
     times: dict[int, float] = {}
     for i in given:  # one cell per labelled row: reading, not a pool scan
         line, rec = records[i]
         raw = rec.get(_TIME_COLUMN)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
-        when = _cell_time(raw)
+        when = time_seconds(raw)
         if when is None:
             raise IngestError(
                 f"{path}, line {line}, column {_TIME_COLUMN!r}: {raw!r} is not a time; give "
@@ -811,27 +813,6 @@ def _given_times(
             )
         times[i] = when
     return times
-
-
-def _cell_time(value: Any) -> float | None:
-    """A file's time cell as Unix seconds, or ``None`` when it is not a time.
-
-    ISO 8601, with or without a zone (no zone: UTC), Unix seconds (a number,
-    or its text), or a time value such as a spreadsheet's date cell
-    (:func:`activelab.interop.records.time_seconds`).
-
-    Examples
-    --------
-    >>> _cell_time("2023-11-14T22:13:20Z"), _cell_time("2023-11-14 23:13:20+01:00")
-    (1700000000.0, 1700000000.0)
-    >>> _cell_time("2023-11-14T22:13:20"), _cell_time(1700000000), _cell_time("1700000000.5")
-    (1700000000.0, 1700000000.0, 1700000000.5)
-    >>> _cell_time("yesterday"), _cell_time(float("nan")), _cell_time(True)
-    (None, None, None)
-    """
-    from activelab.interop.records import time_seconds
-
-    return time_seconds(value)
 
 
 def _is_label(value: Any) -> bool:

@@ -163,13 +163,15 @@ def _read_pool(
         import pandas as pd
 
         read = pd.read_parquet if suffix == ".parquet" else pd.read_csv
-    options: dict[str, Any] = {**_csv_options(path)}
+    csv_options, header, width = _csv_start(path)
+    options: dict[str, Any] = {**csv_options}
     if on_dask and suffix == ".csv":
         # Dask guesses each column's type from the file's first rows; a column of whole
         # numbers there and a decimal (or an empty cell) further on failed the query on a
         # worker. The pool is read as floats in the end, so integers are read as floats.
         options["assume_missing"] = True
-        options.update(_names_past_header(path, options.get("sep", ",")))
+    if suffix == ".csv":
+        options.update(_names_past_header(header, width))
     if parts is None or (on_dask and suffix == ".parquet"):
         source: Any = path  # Dask orders Parquet parts by their numbers itself
     else:
@@ -180,7 +182,7 @@ def _read_pool(
         frame = _read_parts(parts, _KINDS[".csv"], read, options)  # a bad part is named
     else:
         frame = _unreadable_as_one_line(path, _KINDS[suffix], read, source, **options)
-    frame = _without_unnamed(frame, path, on_dask, options.get("sep", ","))
+    frame = _without_unnamed(frame, path, on_dask, header)
     if suffix == ".csv":
         frame = _stripped_names(frame, path)
     if not on_dask:  # a Dask pool's rows are counted where it is scored
@@ -473,7 +475,9 @@ _KINDS = {
 }
 
 
-def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = ",") -> Any:
+def _without_unnamed(
+    frame: Any, path: Path, on_dask: bool = False, header: list[str] | None = None
+) -> Any:
     """A pool table without its columns that have no name, refusing one that holds values.
 
     A CSV's header row is read as it is (pandas names an empty header cell ``Unnamed: N``,
@@ -481,76 +485,60 @@ def _without_unnamed(frame: Any, path: Path, on_dask: bool = False, sep: str = "
     pandas named so have no name either (a JSON Lines key without a name is refused, or
     left out, as the file is read: :func:`activelab._jsonl.json_lines`). See
     :func:`activelab.data.csvfile.without_unnamed_columns`; on Dask a value is named by its
-    column only, as finding its row would read the pool once more.
+    column only, as finding its row would read the pool once more. ``header`` is a CSV
+    pool's header row as it is written (:func:`_csv_start`).
 
     Raises
     ------
     click.ClickException
         Naming the row, the column and the fix.
     """
-    from activelab.data.csvfile import (
-        first_row_width,
-        unnamed_columns,
-        unnamed_value_message,
-        with_cells_past_header,
-    )
+    from activelab.data.csvfile import unnamed_columns, unnamed_value_message
     from activelab.data.csvfile import without_unnamed_columns as without
 
     suffix = path.suffix.lower()
     names = [str(c) for c in frame.columns]
-    header: list[Any] = names
+    written: list[Any] = names
     saver, pandas_names = None, False
     if suffix == ".csv":
-        header, saver = _csv_header(path, len(names), sep), "to_csv"
-        first = _first_file(path)
-        if not on_dask and first is not None:  # rows wider than the header: pandas' index
-            frame, header = with_cells_past_header(frame, header, first_row_width(first, sep))
-            names = [str(c) for c in frame.columns]
+        written, saver = _csv_header(header, len(names)), "to_csv"
     elif suffix == ".parquet":  # no header row is left: the names pandas gave
         pandas_names = True
-    unnamed = unnamed_columns(header, pandas_names=pandas_names)
+    unnamed = unnamed_columns(written, pandas_names=pandas_names)
     if not unnamed:
         return frame
     try:
         if not on_dask:
             where = lambda r: f"{path}, data row {r + 1}"  # noqa: E731
-            return without(frame, header, where, saver, pandas_names=pandas_names)
+            return without(frame, written, where, saver, pandas_names=pandas_names)
         filled = frame[[names[c] for c in unnamed]].notnull().any().compute().to_numpy()
         if filled.any():
             column = unnamed[int(filled.argmax())]
-            raise ValueError(unnamed_value_message(str(path), column, header, saver))
+            raise ValueError(unnamed_value_message(str(path), column, written, saver))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     return frame[[n for c, n in enumerate(names) if c not in unnamed]]
 
 
-def _csv_header(path: Path, width: int, sep: str) -> list[Any]:
-    """The names a CSV pool's header row writes (of the first file of a pattern), as they
-    are: ``""`` for a column without one, and for the cells past the header of rows
-    wider than it. ``width`` names when it cannot be read."""
-    first = _first_file(path)
-    if first is None:
+def _csv_header(header: list[str] | None, width: int) -> list[Any]:
+    """The names a CSV pool's header row writes (``header``, of the first file of a
+    pattern), as they are: ``""`` for a column without one, and for the cells past the
+    header of rows wider than it. ``width`` names when it was not read."""
+    if header is None:
         return ["name"] * width
-    header = _header_row(first, sep)
     if len(header) < width:  # read with the names of :func:`_names_past_header`
         header = [*header, *[""] * (width - len(header))]
     return header if len(header) == width else ["name"] * width
 
 
-def _names_past_header(path: Path, sep: str) -> dict[str, Any]:
+def _names_past_header(header: list[str] | None, width: int) -> dict[str, Any]:
     """``read_csv`` options naming the cells past the header of a CSV pool whose first row
-    is wider than its header row (a spreadsheet's trailing empty cells), else none.
+    (``width`` cells) is wider than its ``header`` row (a spreadsheet's trailing empty
+    cells), else none.
 
-    Read without them, Dask (as pandas) takes the first cells of each row for the index
+    Read without them, pandas and Dask take the first cells of each row for the index
     and every column is shifted; named ``Unnamed: N`` they are columns without a name,
     left out when empty (:func:`_without_unnamed`)."""
-    from activelab.data.csvfile import first_row_width
-
-    first = _first_file(path)
-    if first is None:
-        return {}
-    header = _header_row(first, sep)
-    width = first_row_width(first, sep)
     if not header or width <= len(header):
         return {}
     names = [h if h.strip() else f"Unnamed: {j}" for j, h in enumerate(header)]
@@ -572,18 +560,35 @@ def _first_file(path: Path) -> Path | None:
     return first if first is not None and first.is_file() else None
 
 
-def _csv_options(path: Path) -> dict[str, str]:
-    """``sep`` and ``decimal`` for a CSV pool (the first file of a pattern), as the project's
-    other readers take them (:func:`activelab.data.csvfile.csv_format`); none for others."""
+def _csv_start(path: Path) -> tuple[dict[str, str], list[str] | None, int]:
+    """What a CSV pool's first file (the first file of a pattern) opens with, read once.
+
+    Returns
+    -------
+    (dict, list or None, int)
+        ``sep`` and ``decimal`` as the project's other readers take them
+        (:func:`activelab.data.csvfile.csv_format`), the header row as it is written, and
+        the number of cells of the first row after it (blank lines passed over, as
+        :func:`activelab.data.csvfile.first_row_width` counts them); ``({}, None, 0)``
+        for a pool that is no CSV, or a pattern that names no file.
+    """
     if path.suffix.lower() != ".csv":
-        return {}
+        return {}, None, 0
+    import csv
+    import itertools
+
     from activelab.data.csvfile import csv_format
 
     first = _first_file(path)
     if first is None:
-        return {}
-    sep, decimal = csv_format(first)
-    return {"sep": sep, "decimal": decimal}
+        return {}, None, 0
+    with first.open(newline="", encoding="utf-8-sig", errors="replace") as f:
+        line = f.readline()
+        sep, decimal = csv_format(first, line)
+        rows = csv.reader(itertools.chain([line], f), delimiter=sep)
+        header = next(rows, [])
+        width = len(next((row for row in rows if row), []))
+    return {"sep": sep, "decimal": decimal}, header, width
 
 
 def _refuse_repeated_parquet_columns(files: list[Path]) -> None:
@@ -816,7 +821,7 @@ def _read_texts(path: Path, column: str) -> list[str]:
 
     files = ".csv, .jsonl or .parquet file"
     parts, suffix = _parts_and_suffix(path, files)
-    options = _csv_options(path)  # none but for a CSV
+    options, header, width = _csv_start(path)  # none but for a CSV
     lines = None  # the line of each row of a JSON Lines file
     if suffix == ".parquet":
         _refuse_repeated_parquet_columns(parts if parts is not None else [path])
@@ -832,6 +837,7 @@ def _read_texts(path: Path, column: str) -> list[str]:
         frame = pd.DataFrame.from_records(records)
     elif suffix == ".csv":
         options = {"keep_default_na": False, **options}
+        options.update(_names_past_header(header, width))
         if parts is not None:
             _same_csv_header(parts, options.get("sep", ","))
             frame = _read_parts(parts, _KINDS[suffix], pd.read_csv, options)
@@ -843,7 +849,7 @@ def _read_texts(path: Path, column: str) -> list[str]:
             f"{column!r} column.",
             param_hint="--pool",
         )
-    frame = _without_unnamed(frame, path, sep=options.get("sep", ","))
+    frame = _without_unnamed(frame, path, header=header)
     if suffix == ".csv":
         frame = _stripped_names(frame, path)
     _refuse_no_rows(frame, path)
@@ -867,18 +873,14 @@ def _read_texts(path: Path, column: str) -> list[str]:
 def _stripped_names(frame: Any, path: Path) -> Any:
     """A CSV pool's table with the spaces around its column names taken off (``a, b``
     names ``b``), as ``activelab init`` read the project's items, whose names a table
-    project's model keeps; two names that become one are refused."""
-    from activelab.data.csvfile import refuse_repeated_columns
+    project's model keeps (:func:`activelab.data.csvfile.stripped_names`); two names that
+    become one are refused."""
+    from activelab.data.csvfile import stripped_names
 
-    names = [str(c) for c in frame.columns]
-    stripped = [name.strip() for name in names]
-    if stripped == names:
-        return frame
     try:
-        refuse_repeated_columns(stripped, str(path))
+        return stripped_names(frame, str(path))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    return frame.rename(columns=dict(zip(names, stripped, strict=True)))
 
 
 def _refuse_no_rows(frame: Any, path: Path) -> None:

@@ -174,6 +174,46 @@ def refuse_repeated_columns(
             )
 
 
+def stripped_names(frame: Any, where: str) -> Any:
+    """A table read from a header row with the spaces around its column names taken off
+    (``a, b, label`` names ``label``), as ``activelab init`` and a stream read a header row.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or dask.dataframe.DataFrame
+        The table; names that are not texts are kept as they are.
+    where : str
+        The file, for the message.
+
+    Returns
+    -------
+    pandas.DataFrame or dask.dataframe.DataFrame
+        ``frame`` itself when no name has spaces around it.
+
+    Raises
+    ------
+    ValueError
+        When two names become one (:func:`refuse_repeated_columns`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> stripped_names(pd.DataFrame(columns=["a", " b", " label "]), "t.csv").columns.tolist()
+    ['a', 'b', 'label']
+    >>> try:
+    ...     stripped_names(pd.DataFrame(columns=["a", " a"]), "t.csv")
+    ... except ValueError as exc:
+    ...     print(str(exc).split(";")[0])
+    t.csv: the header names column 'a' twice (columns 1 and 2)
+    """
+    names = [c.strip() if isinstance(c, str) else c for c in frame.columns]
+    renamed = {c: n for c, n in zip(frame.columns, names, strict=True) if c != n}
+    if not renamed:
+        return frame
+    refuse_repeated_columns(names, where)
+    return frame.rename(columns=renamed)
+
+
 def refuse_repeated_parquet_columns(path: str | Path) -> None:
     """Refuse a Parquet file whose schema names a column twice, before a column is read.
 

@@ -43,6 +43,7 @@ import numpy as np
 from activelab._text import count
 from activelab.data.csvfile import (
     first_row_width,
+    stripped_names,
     with_cells_past_header,
     without_unnamed_columns,
 )
@@ -437,7 +438,7 @@ def _read_frame(pd: Any, path: Path) -> Any:
             frame, first.iloc[0].tolist() if len(first) else [], first_row_width(path, sep)
         )
         frame = without_unnamed_columns(frame, header, _data_row_of(path), "to_csv")
-        frame = _stripped_names(frame)
+        frame = stripped_names(frame, str(path))
     elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
         from activelab._jsonl import json_records
 
@@ -463,7 +464,7 @@ def _read_frame(pd: Any, path: Path) -> Any:
         _refuse_repeated_columns(first, path)
         # pandas keeps a sheet's blank rows: the header is row 1, the first data row row 2
         frame = _without_unnamed(frame, first, lambda r: f"{path}, row {r + 2}", "to_excel")
-        frame = _stripped_names(_without_blank_rows(frame))
+        frame = stripped_names(_without_blank_rows(frame), str(path))
     else:
         raise ValueError(
             f"{path}: unknown file type; use a .csv, .jsonl, .parquet or Excel .xlsx file."
@@ -485,20 +486,6 @@ def _without_blank_rows(frame: Any) -> Any:
     """
     blank = frame.replace(r"^\s*$", None, regex=True).isna().all(axis=1).to_numpy()
     return frame[~blank].reset_index(drop=True).infer_objects() if blank.any() else frame
-
-
-def _stripped_names(frame: Any) -> Any:
-    """A table read from a header row with the spaces around its names taken off
-    (``a, b, label`` names ``label``), as ``activelab init`` and a stream read a header row.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> _stripped_names(pd.DataFrame(columns=["a", " b", " label "])).columns.tolist()
-    ['a', 'b', 'label']
-    """
-    names = {c: c.strip() for c in frame.columns if isinstance(c, str) and c != c.strip()}
-    return frame.rename(columns=names) if names else frame
 
 
 def _quoted_numbers_read(pd: Any, frame: Any) -> Any:
@@ -609,7 +596,8 @@ def _refuse_label_sets(pd: Any, frame: Any, where: str, label_column: str) -> No
 def _refuse_repeated_columns(first: Any, path: Path) -> None:
     """Refuse a table whose header row (the first row of ``first``, read without a header)
     names a column twice, which pandas would rename (``label.1``) into a feature; names are
-    compared without the spaces around them (:func:`_stripped_names`)."""
+    compared without the spaces around them
+    (:func:`activelab.data.csvfile.stripped_names`)."""
     from activelab.data.csvfile import refuse_repeated_columns
 
     if len(first):

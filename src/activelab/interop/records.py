@@ -229,6 +229,10 @@ def time_seconds(value: Any) -> float | None:
     1700000000.0
     >>> time_seconds(np.datetime64("2023-11-14T22:13:20")), time_seconds(date(2023, 11, 14))
     (1700000000.0, 1699920000.0)
+    >>> time_seconds("2023-11-14 23:13:20+01:00"), time_seconds("2023-11-14T22:13:20")
+    (1700000000.0, 1700000000.0)
+    >>> time_seconds("1700000000.5")
+    1700000000.5
     >>> time_seconds("yesterday"), time_seconds(float("nan")), time_seconds(True)
     (None, None, None)
     """

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from activelab._deprecated import warn_deprecated
+from activelab._jsonl import blank
 from activelab.interop.records import (
     Answer,
     FormatError,
@@ -168,23 +169,29 @@ def _answer_time(value: Any, n: int, prefix: str) -> str | None:
     FormatError
         For a cell that is no time.
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    seconds = time_seconds(value)
+    if (
+        blank(value)
+        or (isinstance(value, float) and math.isnan(value))
+        or type(value).__name__ == "NaTType"
+        or (isinstance(value, np.datetime64) and np.isnat(value))
+    ):
+        return None  # an empty cell, as pandas and pyarrow hold one too
+    cell = value
+    if isinstance(value, str):
+        text = value.strip()
+        if iso_seconds(text) is not None:
+            return text  # ISO 8601 as written
+        try:  # else Unix seconds written as text, as time_seconds reads them
+            cell = float(text)
+        except ValueError:
+            cell = None
+    seconds = time_seconds(cell)
     if seconds is None:
-        if isinstance(value, float) and math.isnan(value):
-            return None
-        if type(value).__name__ == "NaTType" or (
-            isinstance(value, np.datetime64) and np.isnat(value)
-        ):
-            return None
         raise FormatError(
             f"{prefix}row {n}, column 'labelled_at': {value!r} is not a time; give ISO 8601 "
             "(2024-05-01T12:00:00Z; no zone: UTC), Unix seconds or a timestamp column, or "
             "leave the cell empty for the import time."
         )
-    if isinstance(value, str) and iso_seconds(value.strip()) is not None:
-        return value.strip()
     return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
@@ -261,24 +268,53 @@ def _without_unnamed(table: Any, path: Path) -> Any:
     """A Parquet table without its columns that have no name (``""``, or ``Unnamed: 0`` as
     pandas names an empty CSV header cell, such as the index ``to_csv()`` writes), refusing
     one that holds values as every reader of the project's tables does
-    (:func:`activelab.data.csvfile.refuse_unnamed_columns`)."""
+    (:func:`_unnamed_refused`)."""
+    names = list(table.column_names)
+    unnamed = _unnamed_refused(names, lambda c: table.column(c).to_pandas(), str(path))
+    return table.drop_columns(unnamed) if unnamed else table
+
+
+def _unnamed_refused(names: list[str], column_of: Any, where: str) -> list[str]:
+    """The names of a table's columns that have no name (``""``, spaces, or ``Unnamed: 0``
+    as pandas names an empty CSV header cell), refusing one that holds values
+    (:func:`activelab.data.csvfile.refuse_unnamed_columns`).
+
+    Parameters
+    ----------
+    names : list of str
+        The table's column names, in its order.
+    column_of : callable
+        A column's values as a ``pandas.Series``, from its place in ``names``; called for
+        the columns without a name only.
+    where : str
+        The file (``"dataset"`` for a Hugging Face dataset), for the message.
+
+    Returns
+    -------
+    list of str
+        The names to leave out (``[]`` for none).
+
+    Raises
+    ------
+    FormatError
+        Naming the row and the column of a value in a column without a name.
+    """
     from activelab.data.csvfile import refuse_unnamed_columns, unnamed_columns
 
-    names = list(table.column_names)
     unnamed = unnamed_columns(names, pandas_names=True)
     if not unnamed:
-        return table
+        return []
     try:  # only the columns without a name are converted, by their places
         refuse_unnamed_columns(
-            [table.column(c).to_pandas() for c in unnamed],
+            [column_of(c) for c in unnamed],
             unnamed,
             names,
-            lambda r: f"{path}, row {r + 1}",
+            lambda r: f"{where}, row {r + 1}",
             None,
         )
     except ValueError as exc:
         raise FormatError(str(exc)) from None
-    return table.drop_columns([names[c] for c in unnamed])
+    return [names[c] for c in unnamed]
 
 
 def write_parquet(records: list[Record], path: str | Path, **kwargs: Any) -> None:
@@ -333,25 +369,12 @@ def _hf_without_unnamed(ds: Any) -> Any:
     """A Hugging Face dataset without its columns that have no name (``""``, spaces, or
     ``Unnamed: 0`` as pandas names an empty CSV header cell: ``Dataset.from_pandas`` of a
     CSV file read back with its index), refusing one that holds values, as a Parquet file's
-    (:func:`_without_unnamed`)."""
-    from activelab.data.csvfile import refuse_unnamed_columns, unnamed_columns
-
+    (:func:`_unnamed_refused`)."""
     names = list(ds.column_names)
-    unnamed = unnamed_columns(names, pandas_names=True)
-    if not unnamed:
-        return ds
-    columns = ds.select_columns([names[c] for c in unnamed]).to_pandas()
-    try:
-        refuse_unnamed_columns(
-            [columns.iloc[:, j] for j in range(len(unnamed))],
-            unnamed,
-            names,
-            lambda r: f"dataset, row {r + 1}",
-            None,
-        )
-    except ValueError as exc:
-        raise FormatError(str(exc)) from None
-    return ds.remove_columns([names[c] for c in unnamed])
+    unnamed = _unnamed_refused(
+        names, lambda c: ds.select_columns([names[c]]).to_pandas().iloc[:, 0], "dataset"
+    )
+    return ds.remove_columns(unnamed) if unnamed else ds
 
 
 def _class_names(feature: Any) -> list[str] | None:

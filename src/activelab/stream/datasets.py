@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from activelab._jsonl import JSONLineError, json_lines
+from activelab._jsonl import gzip_read, json_objects
 from activelab._text import count, did_you_mean
 from activelab._validation import check_count, check_seed
 from activelab.data.csvfile import unnamed_columns
@@ -260,35 +260,33 @@ def _read_rows(path: Path) -> Iterator[tuple[list[str], Iterator[tuple[int, list
             f"{''.join(path.suffixes) or 'no suffix'}: convert it first, e.g. with pandas."
         )
     try:
-        if json_lines:  # a first reading for the columns (every key), a second for the rows
-            with opener(path, "rt", encoding="utf-8-sig") as f:
-                keys = dict.fromkeys(key for _, record in _json_records(f, path) for key in record)
-            if not keys:
-                raise ValueError(f"{path} is empty; it needs one JSON object per item.")
-            header = list(keys)
-            with opener(path, "rt", encoding="utf-8-sig") as f:
-                rows = (
-                    (number, [_text(r.get(key)) for key in header])
-                    for number, r in _json_records(f, path)
-                )
-                yield header, rows, "."
-            return
-        sep, decimal = csv_format(path)
-        with opener(path, "rt", newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, delimiter=sep)
-            header = next(reader, None)
-            if header is None:
-                raise ValueError(f"{path} is empty; it needs a header row and items.")
-            header = [name.strip() for name in header]  # "a, b, label" names "label"
-            refuse_repeated_columns(header, str(path))
-            yield header, _numbered(reader), decimal
+        with gzip_read(path, gz, ValueError):
+            if json_lines:  # a first reading for the columns (every key), a second for the rows
+                with opener(path, "rt", encoding="utf-8-sig") as f:
+                    keys = dict.fromkeys(
+                        key for _, record in _json_records(f, path) for key in record
+                    )
+                if not keys:
+                    raise ValueError(f"{path} is empty; it needs one JSON object per item.")
+                header = list(keys)
+                with opener(path, "rt", encoding="utf-8-sig") as f:
+                    rows = (
+                        (number, [_text(r.get(key)) for key in header])
+                        for number, r in _json_records(f, path)
+                    )
+                    yield header, rows, "."
+                return
+            sep, decimal = csv_format(path)
+            with opener(path, "rt", newline="", encoding="utf-8-sig") as f:
+                reader = csv.reader(f, delimiter=sep)
+                header = next(reader, None)
+                if header is None:
+                    raise ValueError(f"{path} is empty; it needs a header row and items.")
+                header = [name.strip() for name in header]  # "a, b, label" names "label"
+                refuse_repeated_columns(header, str(path))
+                yield header, _numbered(reader), decimal
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from exc
-    except (OSError, EOFError) as exc:
-        if not gz:
-            raise
-        # not a gzip file, or one cut short
-        raise ValueError(f"{path}: not a readable gzip file ({exc}).") from exc
     except csv.Error as exc:
         raise ValueError(f"{path}: malformed CSV ({exc}).") from exc
 
@@ -305,18 +303,14 @@ def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
 
 def _json_records(lines: Any, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """The objects of JSON Lines, each with its line in the file (blank lines skipped, and
-    counted), read lazily."""
-    try:
-        for number, record in json_lines(lines):
-            if not isinstance(record, dict):
-                raise ValueError(
-                    f"{path}, line {number}: {type(record).__name__}, not a JSON object; a .jsonl "
-                    'stream holds one object per line, e.g. {"amount": 12.5, "label": "fraud"}.'
-                )
-            yield number, record
-    except JSONLineError as exc:
-        hint = "" if exc.key is not None else "; a .jsonl stream holds one JSON object per line"
-        raise ValueError(f"{path}, {exc}{hint}.") from None
+    counted), read lazily (:func:`activelab._jsonl.json_objects`)."""
+    return json_objects(
+        path,
+        lines,
+        ValueError,
+        'a .jsonl stream holds one object per line, e.g. {"amount": 12.5, "label": "fraud"}',
+        "; a .jsonl stream holds one JSON object per line",
+    )
 
 
 def _text(value: Any) -> str:
