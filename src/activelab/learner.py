@@ -1137,6 +1137,26 @@ def _generator(random_state: Any) -> np.random.Generator:
         ) from None
 
 
+def _model_only_fix(cold: bool) -> str:
+    """The last fix the feature strategies' messages offer: a strategy that needs no features.
+
+    Parameters
+    ----------
+    cold : bool
+        Whether the strategy was the cold start (then ``cold_start='random'`` alone serves).
+
+    Returns
+    -------
+    str
+    """
+    if cold:
+        return "or cold_start='random'"
+    return (
+        "or a strategy that reads the model only (margin, entropy, least_confident) with "
+        "cold_start='random'"
+    )
+
+
 def _non_numeric(name: str, cold: bool, columns: list[str]) -> str:
     """The learner's message for a strategy that cannot read a pool of texts or categories.
 
@@ -1155,12 +1175,7 @@ def _non_numeric(name: str, cold: bool, columns: list[str]) -> str:
         The message, naming the strategy, the columns and the fixes that apply.
     """
     who = f"the cold start {name!r}" if cold else f"strategy {name!r}"
-    other = (
-        "or cold_start='random'"
-        if cold
-        else "or a strategy that reads the model only (margin, entropy, least_confident) with "
-        "cold_start='random'"
-    )
+    other = _model_only_fix(cold)
     return (
         f"The pool has non-numeric column(s) {columns}, and {who} places items by their "
         "features: give ActiveLearner an embed= function that turns rows into numbers (e.g. "
@@ -1508,12 +1523,7 @@ def _missing_message(name: str | None, cold: bool) -> str:
     """
     who = "this strategy" if name is None else f"strategy {name!r}"
     who = f"the cold start {name!r}" if cold else who
-    other = (
-        "or cold_start='random'"
-        if cold
-        else "or a strategy that reads the model only (margin, entropy, least_confident) with "
-        "cold_start='random'"
-    )
+    other = _model_only_fix(cold)
     return (
         f"The pool has NaN (missing values), and {who} places items by their features, which "
         "must be finite to measure distances: make the estimator a Pipeline whose leading steps "
