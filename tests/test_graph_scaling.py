@@ -47,16 +47,21 @@ def test_the_floor_is_the_median_spread_and_new_rows_map_alike() -> None:
     np.testing.assert_allclose(space.transform(X[:3]), space.Z[:3])
 
 
-def test_scaling_the_pool_makes_one_copy_of_it_not_two() -> None:
+def _space_and_peak(X: np.ndarray) -> tuple[GraphSpace, int]:
+    """The :class:`GraphSpace` of ``X`` and the peak of the memory its building took."""
     import tracemalloc
 
-    X = np.random.default_rng(2).normal(size=(20_000, 20))
     tracemalloc.start()
     try:
         space = GraphSpace(X)
-        peak = tracemalloc.get_traced_memory()[1]
+        return space, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def test_scaling_the_pool_makes_one_copy_of_it_not_two() -> None:
+    X = np.random.default_rng(2).normal(size=(20_000, 20))
+    space, peak = _space_and_peak(X)
     assert peak < 1.5 * X.nbytes  # the scaled copy it keeps, no temporary beside it
     std = X.std(axis=0)
     np.testing.assert_array_equal(space.Z, (X - X.mean(axis=0)) / _floor(std))
@@ -88,18 +93,11 @@ def test_each_scaling_has_its_own_shared_graph() -> None:
 
 
 def test_a_float32_pool_is_scaled_into_one_float32_copy(monkeypatch) -> None:
-    import tracemalloc
-
     from activelab import shared_graph as module
 
     monkeypatch.setattr(module, "_MOMENT_ROWS", 1_000)  # the pool is widened in 20 steps
     X = np.random.default_rng(2).normal(size=(20_000, 20)).astype(np.float32)
-    tracemalloc.start()
-    try:
-        space = GraphSpace(X)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    space, peak = _space_and_peak(X)
     assert space.Z.dtype == np.float32
     assert peak < 1.5 * X.nbytes  # the float32 copy it keeps, no float64 one beside it
     assert np.shares_memory(space._raw(X), X)

@@ -361,17 +361,29 @@ def test_status_and_export_carry_agreement_and_every_raw_answer(tmp_path) -> Non
     assert abs(after["krippendorff_alpha"] - (1 - 14 / 30)) < 1e-9
 
 
-def test_a_decision_over_another_adjudicators_says_it_replaces_theirs(tmp_path) -> None:
+def _split_project(tmp_path, n_items: int) -> str:
+    """A project folder at ``tmp_path / "proj"`` of ``n_items`` items (overlap 2), on whose
+    first, i0, ada answers neg and bob pos; returns its database's URL."""
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})
-    store.add_items([{"external_id": "i0", "kind": "text", "content": {"text": "0"}}])
-    store.save_features(np.eye(1))
+    store.add_items(
+        [
+            {"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}}
+            for i in range(n_items)
+        ]
+    )
+    store.save_features(np.eye(n_items))
     ada, bob = store.add_annotator("ada")[0], store.add_annotator("bob")[0]
     store.append_event(0, ada.id, "label", label="neg")
     store.append_event(0, bob.id, "label", label="pos")
     store.close()
     (tmp_path / "proj").mkdir()
     (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+    return url
+
+
+def test_a_decision_over_another_adjudicators_says_it_replaces_theirs(tmp_path) -> None:
+    _split_project(tmp_path, 1)
 
     def review(*args: str) -> str:
         return CliRunner().invoke(main, ["review", str(tmp_path / "proj"), *args]).output
@@ -384,18 +396,7 @@ def test_a_decision_over_another_adjudicators_says_it_replaces_theirs(tmp_path) 
 
 
 def test_the_owner_changes_a_decision_and_bad_names_are_refused_in_one_line(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'p.db'}"
-    store = Store.create(url, {"labels": ["neg", "pos"], "overlap": 2, "name": "p"})
-    store.add_items(
-        [{"external_id": f"i{i}", "kind": "text", "content": {"text": str(i)}} for i in range(2)]
-    )
-    store.save_features(np.eye(2))
-    ada, bob = store.add_annotator("ada")[0], store.add_annotator("bob")[0]
-    store.append_event(0, ada.id, "label", label="neg")
-    store.append_event(0, bob.id, "label", label="pos")
-    store.close()
-    (tmp_path / "proj").mkdir()
-    (tmp_path / "proj" / CONFIG_NAME).write_text(json.dumps({"db": url}))
+    url = _split_project(tmp_path, 2)
     runner = CliRunner()
 
     def review(*args: str) -> object:
